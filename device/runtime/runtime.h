@@ -1,0 +1,48 @@
+/* The agent's runtime: makes the apps, content trees, volumes and network
+ * instances of an EdgeDevConfig real on libvirt, in its own worker thread,
+ * and reports each object's state as it changes.
+ *
+ * Contract between the agent's control plane (device/agent) and the runtime
+ * (device/runtime): the control plane calls runtime_apply with every config
+ * it accepts (and the checkpointed one at start); the runtime converges to it
+ * in the background and calls the report callback with per-object ZInfoMsg
+ * messages (ZInfoApp, ZInfoContentTree, ZInfoVolume, ZInfoNetworkInstance)
+ * whenever a state changes. */
+#ifndef EVE_RUNTIME_H
+#define EVE_RUNTIME_H
+
+#include <stdint.h>
+#include "config/devconfig.pb-c.h"
+#include "info/info.pb-c.h"
+#include "metrics/metrics.pb-c.h"
+
+struct runtime;
+
+struct runtime_opts {
+	const char *state_dir;   /* persist dir: blobs/, volumes/, apps/ live below */
+	const char *libvirt_uri; /* NULL: qemu:///system; LXC apps use lxc:///system */
+	const char *lxc_uri;     /* NULL: lxc:///system */
+	const char *ca_path;     /* extra trusted root for HTTPS datastores (the
+				  * controller's root-certificate.pem), may be NULL */
+};
+
+/* Called from the runtime's thread; msg is only valid during the call. */
+typedef void (*runtime_report_fn)(void *ctx, const Org__Lfedge__Eve__Info__ZInfoMsg *msg);
+/* A line of an app's console / log output (no trailing newline). */
+typedef void (*runtime_log_fn)(void *ctx, const char *app_uuid, const char *line);
+
+int runtime_new(const struct runtime_opts *o, runtime_report_fn report, runtime_log_fn log, void *ctx,
+		struct runtime **out);
+/* Hand over the desired state (deep-copied; cfg stays the caller's). Returns
+ * at once; convergence happens in the runtime thread. */
+int runtime_apply(struct runtime *rt, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg);
+/* Fill m->appmetric / n_appmetric with one AppMetric per running app (memory
+ * owned by the runtime until runtime_metrics_release). */
+int runtime_metrics(struct runtime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m);
+void runtime_metrics_release(struct runtime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m);
+/* Hypervisors this node can run ("kvm", "qemu", "lxc", "xen"), for device info. */
+const char *const *runtime_hypervisors(struct runtime *rt);
+/* Stop the worker; domains keep running (they are adopted at next start). */
+void runtime_free(struct runtime *rt);
+
+#endif
