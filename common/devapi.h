@@ -22,11 +22,14 @@ struct devapi_opts {
 int devapi_new(const struct devapi_opts *o, struct devapi **out);
 void devapi_free(struct devapi *c);
 /* method "GET" or "POST"; path below /api/v2/edgedevice (e.g. "/certs",
- * "/id/<uuid>/config"); body may be NULL. The response body goes to resp
- * (bounded by resp->cap: -EVE_ETOOBIG past it). 0 when an HTTP answer
+ * "/id/<uuid>/config"); body may be NULL. The response body replaces resp's
+ * contents (bounded by resp->cap: -EVE_ETOOBIG past it). 0 when an HTTP answer
  * arrived (any status in *status), -ECONNREFUSED/-ETIMEDOUT/-EVE_EBADCERT
  * (TLS) etc. when none did. */
 int devapi_call(struct devapi *c, const char *method, const char *path, const uint8_t *body, size_t len,
 		long *status, struct buf *resp);
+/* curl's text for the last failed call ("" if none); owned by c, valid until
+ * the next call. For logging only. */
+const char *devapi_errmsg(const struct devapi *c);
 
 #endif

@@ -1,0 +1,207 @@
+/* Device API bodies for the simulator. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <stdio.h>
+#include <time.h>
+
+#include "config/devconfig.pb-c.h"
+#include "envelope.h"
+#include "err.h"
+#include "eveuuid/eveuuid.pb-c.h"
+#include "fleet.h"
+#include "info/info.pb-c.h"
+#include "logs/log.pb-c.h"
+#include "metrics/metrics.pb-c.h"
+#include "msgs.h"
+#include "register/register.pb-c.h"
+
+#define MSGS_MAX_LOG_ENTRIES 1000
+
+/* Pack m and seal it with s. */
+static int msgs_seal(const struct eve_signer *s, const ProtobufCMessage *m, bool with_cert, uint8_t **out,
+		     size_t *len)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t *p = malloc(n ? n : 1);
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	protobuf_c_message_pack(m, p);
+	r = envelope_seal(s, p, n, with_cert, out, len);
+	free(p);
+	return r;
+}
+
+int msgs_register(const struct fleet *f, const struct simdev *d, uint8_t **out, size_t *len)
+{
+	Org__Lfedge__Eve__Register__ZRegisterMsg m = ORG__LFEDGE__EVE__REGISTER__ZREGISTER_MSG__INIT;
+
+	m.pemcert.data = (uint8_t *)d->signer.cert_pem;
+	m.pemcert.len = strlen(d->signer.cert_pem);
+	m.serial = (char *)d->serial;
+	return msgs_seal(&f->onboard, &m.base, true, out, len);
+}
+
+int msgs_uuid(const struct simdev *d, uint8_t **out, size_t *len)
+{
+	Org__Lfedge__Eve__Uuid__UuidRequest m = ORG__LFEDGE__EVE__UUID__UUID_REQUEST__INIT;
+
+	return msgs_seal(&d->signer, &m.base, false, out, len);
+}
+
+int msgs_config(const struct simdev *d, uint8_t **out, size_t *len)
+{
+	Org__Lfedge__Eve__Config__ConfigRequest m = ORG__LFEDGE__EVE__CONFIG__CONFIG_REQUEST__INIT;
+
+	m.confighash = (char *)d->config_hash;
+	return msgs_seal(&d->signer, &m.base, false, out, len);
+}
+
+static void msgs_now(Google__Protobuf__Timestamp *ts)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ts->seconds = now.tv_sec;
+	ts->nanos = (int32_t)now.tv_nsec;
+}
+
+int msgs_info(const struct simdev *d, uint8_t **out, size_t *len)
+{
+	Org__Lfedge__Eve__Info__ZInfoMsg m = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INIT;
+	Org__Lfedge__Eve__Info__ZInfoDevice di = ORG__LFEDGE__EVE__INFO__ZINFO_DEVICE__INIT;
+	Org__Lfedge__Eve__Info__ZInfoManufacturer mi = ORG__LFEDGE__EVE__INFO__ZINFO_MANUFACTURER__INIT;
+	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+
+	msgs_now(&ts);
+	mi.manufacturer = "devsim";
+	mi.productname = "simulated";
+	mi.serialnumber = (char *)d->serial;
+	di.machinearch = "x86_64";
+	di.cpuarch = "x86_64";
+	di.platform = "devsim";
+	di.ncpu = 4;
+	di.memory = 8192;
+	di.storage = 65536;
+	di.minfo = &mi;
+	m.ztype = ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiDevice;
+	m.devid = (char *)d->uuid;
+	m.info_content_case = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO;
+	m.dinfo = &di;
+	m.attimestamp = &ts;
+	return msgs_seal(&d->signer, &m.base, false, out, len);
+}
+
+int msgs_metrics(const struct simdev *d, uint8_t **out, size_t *len)
+{
+	Org__Lfedge__Eve__Metrics__ZMetricMsg m = ORG__LFEDGE__EVE__METRICS__ZMETRIC_MSG__INIT;
+	Org__Lfedge__Eve__Metrics__DeviceMetric dm = ORG__LFEDGE__EVE__METRICS__DEVICE_METRIC__INIT;
+	Org__Lfedge__Eve__Metrics__MemoryMetric mem = ORG__LFEDGE__EVE__METRICS__MEMORY_METRIC__INIT;
+	Org__Lfedge__Eve__Metrics__AppCpuMetric cpu = ORG__LFEDGE__EVE__METRICS__APP_CPU_METRIC__INIT;
+	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+
+	msgs_now(&ts);
+	mem.usedmem = 1000 + (uint32_t)(d->seq % 100);
+	mem.availmem = 7000;
+	mem.usedpercentage = 12.5;
+	mem.availpercentage = 87.5;
+	cpu.total = d->seq;
+	cpu.total_ns = d->seq * 1000000000ull;
+	dm.memory = &mem;
+	dm.cpumetric = &cpu;
+	m.devid = (char *)d->uuid;
+	m.attimestamp = &ts;
+	m.metric_content_case = ORG__LFEDGE__EVE__METRICS__ZMETRIC_MSG__METRIC_CONTENT_DM;
+	m.dm = &dm;
+	return msgs_seal(&d->signer, &m.base, false, out, len);
+}
+
+int msgs_logs(const struct simdev *d, unsigned n, uint8_t **out, size_t *len)
+{
+	Org__Lfedge__Eve__Logs__LogBundle b = ORG__LFEDGE__EVE__LOGS__LOG_BUNDLE__INIT;
+	Org__Lfedge__Eve__Logs__LogEntry *ents = NULL, **ptrs = NULL;
+	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	char (*text)[96] = NULL;
+	int r = -ENOMEM;
+
+	if (n == 0 || n > MSGS_MAX_LOG_ENTRIES)
+		return -EINVAL;
+	ents = calloc(n, sizeof(*ents));
+	ptrs = calloc(n, sizeof(*ptrs));
+	text = calloc(n, sizeof(*text));
+	if (!ents || !ptrs || !text)
+		goto out;
+	msgs_now(&ts);
+	for (unsigned i = 0; i < n; i++) {
+		Org__Lfedge__Eve__Logs__LogEntry e = ORG__LFEDGE__EVE__LOGS__LOG_ENTRY__INIT;
+
+		snprintf(text[i], sizeof(text[i]), "devsim %s: simulated log line %llu", d->serial,
+			 (unsigned long long)(d->seq * n + i));
+		e.severity = "INFO";
+		e.source = "devsim";
+		e.content = text[i];
+		e.msgid = d->seq * n + i;
+		e.timestamp = &ts;
+		ents[i] = e;
+		ptrs[i] = &ents[i];
+	}
+	b.devid = (char *)d->uuid;
+	b.image = "IMGA";
+	b.eveversion = "devsim";
+	b.timestamp = &ts;
+	b.n_log = n;
+	b.log = ptrs;
+	r = msgs_seal(&d->signer, &b.base, false, out, len);
+out:
+	free(ents);
+	free(ptrs);
+	free(text);
+	return r;
+}
+
+/* Open a sealed answer and unpack its payload as desc. */
+static int msgs_open(const uint8_t *in, size_t len, const ProtobufCMessageDescriptor *desc,
+		     ProtobufCMessage **out)
+{
+	struct envelope env;
+	int r = envelope_parse(in, len, &env);
+
+	if (r < 0)
+		return r;
+	*out = protobuf_c_message_unpack(desc, NULL, env.payload_len, env.payload);
+	envelope_clear(&env);
+	return *out ? 0 : -EVE_EPROTO;
+}
+
+int msgs_parse_uuid(const uint8_t *in, size_t len, char uuid[UUID_STR_LEN])
+{
+	Org__Lfedge__Eve__Uuid__UuidResponse *m = NULL;
+	int r = msgs_open(in, len, &org__lfedge__eve__uuid__uuid_response__descriptor, (ProtobufCMessage **)&m);
+
+	if (r < 0)
+		return r;
+	if (!m->uuid || strlen(m->uuid) >= UUID_STR_LEN)
+		r = -EVE_EPROTO;
+	else
+		strcpy(uuid, m->uuid);
+	protobuf_c_message_free_unpacked(&m->base, NULL);
+	return r;
+}
+
+int msgs_parse_config(const uint8_t *in, size_t len, char hash[CONFIGHASH_LEN])
+{
+	Org__Lfedge__Eve__Config__ConfigResponse *m = NULL;
+	int r = msgs_open(in, len, &org__lfedge__eve__config__config_response__descriptor,
+			  (ProtobufCMessage **)&m);
+
+	if (r < 0)
+		return r;
+	if (!m->confighash || strlen(m->confighash) >= CONFIGHASH_LEN)
+		r = -EVE_EPROTO;
+	else
+		strcpy(hash, m->confighash);
+	protobuf_c_message_free_unpacked(&m->base, NULL);
+	return r;
+}

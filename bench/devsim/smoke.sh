@@ -1,0 +1,45 @@
+#!/bin/bash
+# Smoke test for eve-devsim (ctest bench_devsim_smoke): start a real
+# controller on 127.0.0.1:PORT in a temporary directory, run a tiny scenario
+# (20 devices, 2 s of polling) and check that devsim exits 0 having printed its
+# figures. Asserts nothing about speed.
+# usage: smoke.sh EVE-CONTROLLER EVE-DEVSIM PORT
+set -u
+ctl_bin=$1 devsim_bin=$2 port=$3
+work=$(mktemp -d /tmp/bench-smoke.XXXXXX)
+ctl_pid=
+
+cleanup() {
+	if [ -n "$ctl_pid" ] && kill -0 "$ctl_pid" 2>/dev/null; then
+		kill "$ctl_pid" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$ctl_pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$ctl_pid" 2>/dev/null
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+fail() { echo "bench smoke: $*" >&2; [ -f "$work/ctl.log" ] && tail -20 "$work/ctl.log" >&2; exit 1; }
+
+"$ctl_bin" init --dir "$work/ctl" --listen "127.0.0.1:$port" >"$work/init.log" 2>&1 || fail "controller init failed: $(cat "$work/init.log")"
+"$ctl_bin" serve --dir "$work/ctl" >"$work/ctl.log" 2>&1 &
+ctl_pid=$!
+
+# wait (bounded) until the controller answers TLS on its port
+server=$(tr -d '\n' <"$work/ctl/device-config/server")
+for _ in $(seq 100); do
+	kill -0 "$ctl_pid" 2>/dev/null || fail "controller exited"
+	curl -s -o /dev/null --cacert "$work/ctl/device-config/root-certificate.pem" \
+		--connect-to "::127.0.0.1:$port" "https://$server/api/v1/status" && break
+	sleep 0.1
+done
+
+"$devsim_bin" --dir "$work/ctl" --pid "$ctl_pid" --connect-to "::127.0.0.1:$port" \
+	--cache "$work/keys" --devices 20 --connections 4 --duration 2 --crypto-seconds 0.05 \
+	poll >"$work/devsim.out" 2>&1
+rc=$?
+cat "$work/devsim.out"
+[ $rc -eq 0 ] || fail "eve-devsim exited $rc"
+grep -q 'config .* req/s' "$work/devsim.out" || fail "no poll figures printed"
+grep -q 'controller: .*CPU' "$work/devsim.out" || fail "no controller figures printed"
+exit 0

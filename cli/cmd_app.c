@@ -1,0 +1,294 @@
+/* app deploy|list|get|start|stop|restart|purge|delete|logs|wait. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "evectl.h"
+#include "manifest.h"
+
+#define MIB (1024 * 1024)
+#define WAIT_POLL_S 1
+
+static void fmt_target(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *dev = json_object_get(o, "device");
+
+	if (json_is_string(dev))
+		snprintf(buf, n, "%s", json_string_value(dev));
+	else
+		out_fmt_value(o, "selector", buf, n);
+}
+
+/* "2/3 RUNNING": instances in the most common... simply: running/total. */
+static void fmt_instances(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *inst = json_object_get(o, "instances"), *e;
+	size_t i, running = 0;
+
+	json_array_foreach(inst, i, e) {
+		const char *st = json_string_value(json_object_get(e, "state"));
+
+		running += st && strcmp(st, "RUNNING") == 0;
+	}
+	snprintf(buf, n, "%zu/%zu", running, json_array_size(inst));
+}
+
+static const struct out_col app_cols[] = {
+	{"NAME", "name"},
+	{"IMAGE", "image"},
+	{"TARGET", "device", fmt_target},
+	{"RUNNING", "instances", fmt_instances},
+	{"ACTIVE", "activate"},
+	{"ID", "id", NULL, true},
+	{"CPUS", "cpus", NULL, true},
+	{"MEMORY_MB", "memory_mb", NULL, true},
+	{"NETWORKS", "networks", NULL, true},
+	{"AGE", "created", out_fmt_age, true},
+	{NULL},
+};
+
+static const struct out_col instance_cols[] = {
+	{"DEVICE", "device_name"}, {"STATE", "state"}, {"IPS", "ips"}, {"ERROR", "error"},
+	{"UPDATED", "updated", out_fmt_age}, {"ID", "id"}, {NULL},
+};
+
+/* --memory / --disk: bytes -> MiB (rounded up); memory must be >= 1M. */
+static int size_mib(const struct cmd_args *a, const char *opt, long long min_mib, json_t *spec, const char *key)
+{
+	const struct cmd_val *v = cmdtab_val(a, opt);
+	long long mib;
+
+	if (!v || !v->set)
+		return EXIT_OK;
+	mib = (v->num + MIB - 1) / MIB;
+	if (v->num < min_mib * MIB)
+		return ev_usage("--%s: '%s' is below 1M (sizes are bytes unless K/M/G: did you mean %sM?)", opt,
+				v->str, v->str);
+	json_object_set_new(spec, key, json_integer(mib));
+	return EXIT_OK;
+}
+
+static int deploy_lists(const struct cmd_args *a, json_t *spec)
+{
+	const struct cmd_val *v;
+	size_t i;
+
+	v = cmdtab_val(a, "selector");
+	if (v->nlist) {
+		json_t *sel = json_object();
+
+		json_object_set_new(spec, "selector", sel);
+		for (i = 0; i < v->nlist; i++) {
+			if (manifest_kv(sel, v->list[i]) < 0)
+				return ev_usage("--selector: '%s' is not KEY=VALUE", v->list[i]);
+		}
+	}
+	v = cmdtab_val(a, "env");
+	for (i = 0; i < v->nlist; i++) {
+		if (manifest_kv(json_object_get(spec, "env"), v->list[i]) < 0)
+			return ev_usage("--env: '%s' is not KEY=VALUE", v->list[i]);
+	}
+	v = cmdtab_val(a, "publish");
+	for (i = 0; i < v->nlist; i++) {
+		json_t *p = manifest_port(v->list[i]);
+
+		if (!p)
+			return ev_usage("--publish: '%s' is not HOST:APP (ports 1..65535)", v->list[i]);
+		json_array_append_new(json_object_get(spec, "ports"), p);
+	}
+	v = cmdtab_val(a, "network");
+	for (i = 0; i < v->nlist; i++)
+		json_array_append_new(json_object_get(spec, "networks"), json_string(v->list[i]));
+	return EXIT_OK;
+}
+
+/* The full spec from the deploy options (same defaults as manifests). */
+static int deploy_spec(const struct cmd_args *a, json_t **out)
+{
+	const struct cmd_val *cpus = cmdtab_val(a, "cpus");
+	const char *dev = cmdtab_str(a, "device");
+	json_t *spec;
+	int code;
+
+	if (!dev == !cmdtab_val(a, "selector")->nlist)
+		return ev_usage("app deploy: give exactly one of --device or --selector");
+	if (cpus->set && (cpus->num < 1 || cpus->num > 1024))
+		return ev_usage("--cpus: must be 1..1024");
+	spec = json_pack("{s:s, s:s, s:I, s:i, s:i, s:[], s:[], s:{}, s:b, s:b}", "name", a->pos[0], "image",
+			 cmdtab_str(a, "image"), "cpus", (json_int_t)(cpus->set ? cpus->num : 1), "memory_mb", 256,
+			 "disk_mb", 0, "networks", "ports", "env", "vnc", cmdtab_flag(a, "vnc"), "activate",
+			 !cmdtab_flag(a, "stopped"));
+	if (!spec)
+		return ev_fail(EXIT_USAGE, "out of memory");
+	if (dev)
+		json_object_set_new(spec, "device", json_string(dev));
+	code = size_mib(a, "memory", 1, spec, "memory_mb");
+	if (code == EXIT_OK)
+		code = size_mib(a, "disk", 0, spec, "disk_mb");
+	if (code == EXIT_OK)
+		code = deploy_lists(a, spec);
+	if (code) {
+		json_decref(spec);
+		return code;
+	}
+	*out = spec;
+	return EXIT_OK;
+}
+
+static void print_app(struct cmd_args *a, const json_t *app)
+{
+	const json_t *inst = json_object_get(app, "instances");
+
+	ev_print_object(a, app_cols, app, "id");
+	if (ev_mode(a) != OUT_JSON && ev_mode(a) != OUT_QUIET && json_array_size(inst)) {
+		putchar('\n');
+		out_table(stdout, instance_cols, inst, OUT_TABLE, "id");
+	}
+}
+
+int cmd_app_deploy(struct cmd_args *a)
+{
+	json_t *spec = NULL, *resp = NULL;
+	int code = deploy_spec(a, &spec);
+
+	if (code)
+		return code;
+	code = ev_request(a, "POST", "/apps", spec, &resp);
+	if (code == EXIT_OK)
+		print_app(a, resp);
+	json_decref(spec);
+	json_decref(resp);
+	return code;
+}
+
+int cmd_app_list(struct cmd_args *a)
+{
+	const char *dev = cmdtab_str(a, "device");
+	char *path = dev ? ev_path("/apps?device=%s", dev) : strdup("/apps");
+	json_t *resp = NULL;
+	int code = ev_list(a, path, &resp);
+
+	if (code == EXIT_OK)
+		ev_print_list(a, app_cols, resp, "id");
+	free(path);
+	json_decref(resp);
+	return code;
+}
+
+static int app_fetch(struct cmd_args *a, json_t **app)
+{
+	char *path = ev_path("/apps/%s", a->pos[0]);
+	int code = ev_request(a, "GET", path, NULL, app);
+
+	free(path);
+	return code;
+}
+
+int cmd_app_get(struct cmd_args *a)
+{
+	json_t *app = NULL;
+	int code = app_fetch(a, &app);
+
+	if (code == EXIT_OK)
+		print_app(a, app);
+	json_decref(app);
+	return code;
+}
+
+int cmd_app_action(struct cmd_args *a)
+{
+	const char *verb = strrchr(a->cmd->name, ' ') + 1;
+	char *path = ev_path("/apps/%s/", a->pos[0]), *full = NULL;
+	json_t *resp = NULL;
+	int code;
+
+	if (path && asprintf(&full, "%s%s", path, verb) < 0)
+		full = NULL;
+	code = ev_request(a, "POST", full, NULL, &resp);
+	if (code == EXIT_OK)
+		ev_done(a, resp, "app/%s: %s requested", a->pos[0], verb);
+	free(path);
+	free(full);
+	json_decref(resp);
+	return code;
+}
+
+int cmd_app_delete(struct cmd_args *a)
+{
+	char *path = ev_path("/apps/%s", a->pos[0]);
+	int code = ev_request(a, "DELETE", path, NULL, NULL);
+
+	free(path);
+	if (code == EXIT_OK)
+		ev_done(a, NULL, "app/%s deleted", a->pos[0]);
+	return code;
+}
+
+int cmd_app_logs(struct cmd_args *a)
+{
+	char *base = ev_path("/apps/%s", a->pos[0]);
+	int code = base ? logs_run(a, base) : ev_fail(EXIT_USAGE, "out of memory");
+
+	free(base);
+	return code;
+}
+
+/* Every instance (and at least one) is in state. */
+static bool app_in_state(const json_t *app, const char *state)
+{
+	const json_t *inst = json_object_get(app, "instances"), *e;
+	size_t i;
+
+	if (json_array_size(inst) == 0)
+		return false;
+	json_array_foreach(inst, i, e) {
+		const char *st = json_string_value(json_object_get(e, "state"));
+
+		if (!st || strcasecmp(st, state) != 0)
+			return false;
+	}
+	return true;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int cmd_app_wait(struct cmd_args *a)
+{
+	const char *state = cmdtab_str(a, "state");
+	const struct cmd_val *tmo = cmdtab_val(a, "timeout");
+	double deadline = now_s() + (double)(tmo->set ? tmo->num : 120);
+	json_t *app = NULL;
+	int code;
+
+	for (;;) {
+		json_decref(app);
+		app = NULL;
+		code = app_fetch(a, &app);
+		if (code)
+			break;
+		if (app_in_state(app, state)) {
+			if (ev_mode(a) == OUT_JSON)
+				out_json(stdout, app);
+			else if (ev_mode(a) != OUT_QUIET)
+				printf("app/%s is %s\n", a->pos[0], state);
+			break;
+		}
+		if (now_s() + WAIT_POLL_S > deadline) {
+			code = ev_fail(EXIT_TIMEOUT, "app/%s: not %s after %s", a->pos[0], state,
+				       tmo->set ? tmo->str : "120s");
+			break;
+		}
+		sleep(WAIT_POLL_S);
+	}
+	json_decref(app);
+	return code;
+}

@@ -1,0 +1,347 @@
+/* device add|list|get|delete|rename|label|reboot|config|update-os|info|
+ * metrics|logs. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "err.h"
+#include "evectl.h"
+#include "fileio.h"
+#include "manifest.h"
+#include "units.h"
+
+#define CERT_MAX_BYTES (64 * 1024)
+
+static void fmt_apps(const json_t *o, const char *key, char *buf, size_t n)
+{
+	snprintf(buf, n, "%lld/%lld", (long long)json_integer_value(json_object_get(o, "apps_running")),
+		 (long long)json_integer_value(json_object_get(o, "apps_total")));
+}
+
+static const struct out_col device_cols[] = {
+	{"NAME", "name"},
+	{"STATE", "state"},
+	{"LAST-SEEN", "last_seen", out_fmt_age},
+	{"APPS", "apps", fmt_apps},
+	{"OS", "os_version"},
+	{"ID", "id", NULL, true},
+	{"SERIAL", "serial", NULL, true},
+	{"LABELS", "labels", NULL, true},
+	{"CONFIG", "config_version", NULL, true},
+	{NULL},
+};
+
+static const struct out_col device_app_cols[] = {
+	{"APP", "name"}, {"STATE", "state"}, {"ID", "id"}, {NULL},
+};
+
+/* --label k=v options (repeatable) into a JSON object; NULL if none given. */
+static int labels_json(const struct cmd_args *a, json_t **out)
+{
+	const struct cmd_val *v = cmdtab_val(a, "label");
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; o && v && i < v->nlist; i++) {
+		if (manifest_kv(o, v->list[i]) < 0) {
+			json_decref(o);
+			return ev_usage("--label: '%s' is not KEY=VALUE", v->list[i]);
+		}
+	}
+	*out = o;
+	return o ? EXIT_OK : ev_fail(EXIT_USAGE, "out of memory");
+}
+
+int cmd_device_add(struct cmd_args *a)
+{
+	const char *file = cmdtab_str(a, "cert");
+	uint8_t *pem = NULL;
+	size_t len = 0;
+	json_t *labels = NULL, *body = NULL, *resp = NULL;
+	int code, r;
+
+	r = fileio_read(file, CERT_MAX_BYTES, &pem, &len);
+	if (r < 0)
+		return ev_usage("--cert %s: %s", file, r == -EVE_ETOOBIG ? "file too large" : strerror(-r));
+	code = labels_json(a, &labels);
+	if (code)
+		goto out;
+	body = json_pack("{s:s, s:s%, s:s, s:O}", "name", a->pos[0], "cert", (const char *)pem, len, "serial",
+			 cmdtab_str(a, "serial"), "labels", labels);
+	code = ev_request(a, "POST", "/devices", body, &resp);
+	if (code == EXIT_OK)
+		ev_print_object(a, device_cols, resp, "id");
+out:
+	free(pem);
+	json_decref(labels);
+	json_decref(body);
+	json_decref(resp);
+	return code;
+}
+
+int cmd_device_list(struct cmd_args *a)
+{
+	const char *label = cmdtab_str(a, "label");
+	char *path = label ? ev_path("/devices?label=%s", label) : strdup("/devices");
+	json_t *resp = NULL;
+	int code;
+
+	if (label && !strchr(label, '='))
+		code = ev_usage("--label: '%s' is not KEY=VALUE", label);
+	else
+		code = ev_list(a, path, &resp);
+	if (code == EXIT_OK)
+		ev_print_list(a, device_cols, resp, "id");
+	free(path);
+	json_decref(resp);
+	return code;
+}
+
+int cmd_device_get(struct cmd_args *a)
+{
+	char *path = ev_path("/devices/%s", a->pos[0]);
+	json_t *dev = NULL, *apps;
+	int code = ev_request(a, "GET", path, NULL, &dev);
+
+	free(path);
+	if (code == EXIT_OK) {
+		ev_print_object(a, device_cols, dev, "id");
+		apps = json_object_get(dev, "apps");
+		if (ev_mode(a) != OUT_JSON && ev_mode(a) != OUT_QUIET && json_array_size(apps)) {
+			putchar('\n');
+			out_table(stdout, device_app_cols, apps, OUT_TABLE, "id");
+		}
+	}
+	json_decref(dev);
+	return code;
+}
+
+int cmd_device_delete(struct cmd_args *a)
+{
+	char *path = ev_path("/devices/%s", a->pos[0]);
+	int code = ev_request(a, "DELETE", path, NULL, NULL);
+
+	free(path);
+	if (code == EXIT_OK)
+		ev_done(a, NULL, "device/%s deleted", a->pos[0]);
+	return code;
+}
+
+static int device_patch(struct cmd_args *a, json_t *body)
+{
+	char *path = ev_path("/devices/%s", a->pos[0]);
+	json_t *resp = NULL;
+	int code = ev_request(a, "PATCH", path, body, &resp);
+
+	free(path);
+	if (code == EXIT_OK)
+		ev_print_object(a, device_cols, resp, "id");
+	json_decref(resp);
+	return code;
+}
+
+int cmd_device_rename(struct cmd_args *a)
+{
+	json_t *body = json_pack("{s:s}", "name", a->pos[1]);
+	int code = device_patch(a, body);
+
+	json_decref(body);
+	return code;
+}
+
+/* Apply "k=v" (set) and "k-" (remove) edits to labels. */
+static int labels_edit(json_t *labels, const char *const *edits, size_t n)
+{
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		len = strlen(edits[i]);
+		if (len > 1 && edits[i][len - 1] == '-' && !strchr(edits[i], '=')) {
+			char *k = strndup(edits[i], len - 1);
+
+			json_object_del(labels, k);
+			free(k);
+		} else if (manifest_kv(labels, edits[i]) < 0) {
+			return ev_usage("label: '%s' is neither KEY=VALUE nor KEY-", edits[i]);
+		}
+	}
+	return EXIT_OK;
+}
+
+int cmd_device_label(struct cmd_args *a)
+{
+	char *path = ev_path("/devices/%s", a->pos[0]);
+	json_t *dev = NULL, *labels, *body = NULL;
+	int code = ev_request(a, "GET", path, NULL, &dev);
+
+	free(path);
+	if (code)
+		return code;
+	labels = json_deep_copy(json_object_get(dev, "labels"));
+	if (!json_is_object(labels)) {
+		json_decref(labels);
+		labels = json_object();
+	}
+	code = labels_edit(labels, a->pos + 1, a->npos - 1);
+	if (code == EXIT_OK) {
+		body = json_pack("{s:O}", "labels", labels);
+		code = device_patch(a, body);
+	}
+	json_decref(body);
+	json_decref(labels);
+	json_decref(dev);
+	return code;
+}
+
+int cmd_device_reboot(struct cmd_args *a)
+{
+	char *path = ev_path("/devices/%s/reboot", a->pos[0]);
+	json_t *resp = NULL;
+	int code = ev_request(a, "POST", path, NULL, &resp);
+
+	free(path);
+	if (code == EXIT_OK)
+		ev_done(a, resp, "device/%s reboot requested", a->pos[0]);
+	json_decref(resp);
+	return code;
+}
+
+int cmd_device_config_set(struct cmd_args *a)
+{
+	json_t *items = json_object(), *resp = NULL;
+	char *path = NULL;
+	size_t i;
+	int code = EXIT_OK;
+
+	for (i = 1; i < a->npos && code == EXIT_OK; i++) {
+		size_t len = strlen(a->pos[i]);
+
+		/* KEY- removes the item (null in the API) */
+		if (len > 1 && a->pos[i][len - 1] == '-' && !strchr(a->pos[i], '=')) {
+			char *k = strndup(a->pos[i], len - 1);
+
+			json_object_set_new(items, k, json_null());
+			free(k);
+		} else if (manifest_kv(items, a->pos[i]) < 0) {
+			code = ev_usage("config set: '%s' is neither KEY=VALUE nor KEY-", a->pos[i]);
+		}
+	}
+	if (code == EXIT_OK) {
+		path = ev_path("/devices/%s/config-items", a->pos[0]);
+		code = ev_request(a, "PUT", path, items, &resp);
+	}
+	if (code == EXIT_OK) {
+		if (ev_mode(a) == OUT_JSON)
+			out_json(stdout, resp);
+		else if (ev_mode(a) != OUT_QUIET)
+			out_object(stdout, (const struct out_col[]){{"ITEMS", "items"}, {NULL}}, resp);
+	}
+	free(path);
+	json_decref(items);
+	json_decref(resp);
+	return code;
+}
+
+int cmd_device_config_get(struct cmd_args *a)
+{
+	char *path = ev_path("/devices/%s/config", a->pos[0]);
+	json_t *resp = NULL;
+	int code = ev_request(a, "GET", path, NULL, &resp);
+
+	free(path);
+	/* the config is a deep protobuf tree: JSON is its only readable form */
+	if (code == EXIT_OK)
+		out_json(stdout, resp);
+	json_decref(resp);
+	return code;
+}
+
+int cmd_device_update_os(struct cmd_args *a)
+{
+	char *path = ev_path("/devices/%s/baseos", a->pos[0]);
+	json_t *body = json_pack("{s:s, s:b, s:b}", "image", cmdtab_str(a, "image"), "activate",
+				 !cmdtab_flag(a, "no-activate"), "retry", cmdtab_flag(a, "retry"));
+	json_t *resp = NULL;
+	int code = ev_request(a, "POST", path, body, &resp);
+
+	if (code == EXIT_OK)
+		ev_done(a, resp, "device/%s: base OS update to %s requested", a->pos[0], cmdtab_str(a, "image"));
+	free(path);
+	json_decref(body);
+	json_decref(resp);
+	return code;
+}
+
+/* "?limit=N&since=T&type=X" from the options this command has. */
+static char *history_query(struct cmd_args *a, const char *base)
+{
+	const struct cmd_val *lim = cmdtab_val(a, "limit"), *since = cmdtab_val(a, "since");
+	const char *type = cmdtab_str(a, "type");
+	char t[32] = "", *path = NULL;
+
+	if (since && since->set)
+		units_format_time(time(NULL) - (time_t)since->num, t, sizeof(t));
+	if (asprintf(&path, "%s?limit=%lld%s%s%s%s", base, lim && lim->set ? lim->num : 100LL, t[0] ? "&since=" : "",
+		     t, type ? "&type=" : "", type ? type : "") < 0)
+		path = NULL;
+	return path;
+}
+
+static void fmt_compact(const json_t *o, const char *key, char *buf, size_t n)
+{
+	char *s = json_dumps(json_object_get(o, key), JSON_COMPACT | JSON_ENCODE_ANY);
+
+	snprintf(buf, n, "%s", s ? s : "-");
+	free(s);
+}
+
+static int history(struct cmd_args *a, const char *what, const struct out_col *cols)
+{
+	char *base = ev_path("/devices/%s/", a->pos[0]), *full = NULL, *path;
+	json_t *resp = NULL;
+	int code;
+
+	if (base && asprintf(&full, "%s%s", base, what) < 0)
+		full = NULL;
+	path = full ? history_query(a, full) : NULL;
+	code = ev_request(a, "GET", path, NULL, &resp);
+	if (code == EXIT_OK)
+		ev_print_list(a, cols, resp, "time");
+	free(base);
+	free(full);
+	free(path);
+	json_decref(resp);
+	return code;
+}
+
+int cmd_device_info(struct cmd_args *a)
+{
+	static const struct out_col cols[] = {
+		{"TIME", "time"}, {"TYPE", "type"}, {"OBJECT", "object"}, {"INFO", "info", fmt_compact, true}, {NULL},
+	};
+	const char *type = cmdtab_str(a, "type");
+
+	if (type && strspn(type, "abcdefghijklmnopqrstuvwxyz_-") != strlen(type))
+		return ev_usage("--type: '%s' is not an info type", type);
+	return history(a, "info", cols);
+}
+
+int cmd_device_metrics(struct cmd_args *a)
+{
+	static const struct out_col cols[] = {
+		{"TIME", "time"}, {"METRICS", "metrics", fmt_compact}, {NULL},
+	};
+
+	return history(a, "metrics", cols);
+}
+
+int cmd_device_logs(struct cmd_args *a)
+{
+	char *base = ev_path("/devices/%s", a->pos[0]);
+	int code = base ? logs_run(a, base) : ev_fail(EXIT_USAGE, "out of memory");
+
+	free(base);
+	return code;
+}

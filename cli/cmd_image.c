@@ -1,0 +1,248 @@
+/* image add|upload|list|get|delete. Uploads hash the file locally first,
+ * register that sha256, then stream the bytes; the controller re-hashes and
+ * refuses a mismatch. */
+#include <ctype.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+#include "err.h"
+#include "evectl.h"
+#include "hexstr.h"
+#include "progress.h"
+
+#define SHA256_HEX_LEN 64
+
+static const struct out_col image_cols[] = {
+	{"NAME", "name"},
+	{"FORMAT", "format"},
+	{"SIZE", "size", out_fmt_size},
+	{"STATE", "state"},
+	{"AGE", "created", out_fmt_age},
+	{"ID", "id", NULL, true},
+	{"SHA256", "sha256", NULL, true},
+	{"VERSION", "version", NULL, true},
+	{"URL", "url", NULL, true},
+	{NULL},
+};
+
+static bool sha256_hex_ok(const char *s)
+{
+	return strlen(s) == SHA256_HEX_LEN && strspn(s, "0123456789abcdefABCDEF") == SHA256_HEX_LEN;
+}
+
+int cmd_image_add(struct cmd_args *a)
+{
+	const char *sha = cmdtab_str(a, "sha256"), *url = cmdtab_str(a, "url"), *ver = cmdtab_str(a, "version");
+	const struct cmd_val *size = cmdtab_val(a, "size");
+	json_t *body, *resp = NULL;
+	char lower[SHA256_HEX_LEN + 1];
+	size_t i;
+	int code;
+
+	if (!sha256_hex_ok(sha))
+		return ev_usage("--sha256: '%s' is not 64 hex digits", sha);
+	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0 && strncmp(url, "docker://", 9) != 0)
+		return ev_usage("--url: '%s' is not an http(s):// or docker:// URL", url);
+	for (i = 0; i <= SHA256_HEX_LEN; i++)
+		lower[i] = (char)tolower((unsigned char)sha[i]);
+	body = json_pack("{s:s, s:s, s:s, s:s}", "name", a->pos[0], "url", url, "sha256", lower, "format",
+			 cmdtab_str(a, "format"));
+	if (size && size->set)
+		json_object_set_new(body, "size", json_integer(size->num));
+	if (ver)
+		json_object_set_new(body, "version", json_string(ver));
+	code = ev_request(a, "POST", "/images", body, &resp);
+	if (code == EXIT_OK)
+		ev_print_object(a, image_cols, resp, "name");
+	json_decref(body);
+	json_decref(resp);
+	return code;
+}
+
+/* sha256 of the whole stream f into hex, leaving f rewound. */
+static int file_sha256(FILE *f, char hex[SHA256_HEX_LEN + 1])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char chunk[64 * 1024], h[32];
+	unsigned int hl = 0;
+	size_t n;
+	int r = -EIO;
+
+	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		goto out;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (EVP_DigestUpdate(md, chunk, n) != 1)
+			goto out;
+	}
+	if (ferror(f) || EVP_DigestFinal_ex(md, h, &hl) != 1)
+		goto out;
+	hexstr_encode(h, sizeof(h), hex);
+	rewind(f);
+	r = 0;
+out:
+	EVP_MD_CTX_free(md);
+	return r;
+}
+
+/* Format from the option, else from the file name's extension. */
+static const char *guess_format(const char *opt, const char *file)
+{
+	const char *dot = strrchr(file, '.');
+
+	if (opt)
+		return opt;
+	if (dot && strcmp(dot, ".qcow2") == 0)
+		return "qcow2";
+	if (dot && strcmp(dot, ".iso") == 0)
+		return "iso";
+	if (dot && strcmp(dot, ".tar") == 0)
+		return "oci";
+	return "raw";
+}
+
+/* Make sure an image NAME with this sha256 exists (pending or ready). Sets
+ * *ready when it is already uploaded with the same content. */
+static int upload_register(struct cmd_args *a, const char *file, const char *hex, uint64_t size, bool *ready)
+{
+	char *path = ev_path("/images/%s", a->pos[0]);
+	json_t *img = NULL, *body = NULL;
+	struct api *api;
+	int code, r;
+
+	api = ev_api(a, &code);
+	if (!api)
+		goto out;
+	r = api_call(api, "GET", path, NULL, &img);
+	if (r == 0) {
+		const char *have = json_string_value(json_object_get(img, "sha256"));
+
+		if (!have || strcasecmp(have, hex) != 0) {
+			code = ev_fail(EXIT_REJECTED, "image %s exists with another sha256 (%s): delete it first",
+				       a->pos[0], have ? have : "none");
+			goto out;
+		}
+		*ready = json_is_string(json_object_get(img, "state")) &&
+			 strcmp(json_string_value(json_object_get(img, "state")), "ready") == 0;
+		goto out;
+	}
+	if (r != -ENOENT) {
+		code = ev_api_error(a, r);
+		goto out;
+	}
+	body = json_pack("{s:s, s:s, s:s, s:I}", "name", a->pos[0], "sha256", hex, "format",
+			 guess_format(cmdtab_str(a, "format"), file), "size", (json_int_t)size);
+	if (cmdtab_str(a, "version"))
+		json_object_set_new(body, "version", json_string(cmdtab_str(a, "version")));
+	code = ev_request(a, "POST", "/images", body, NULL);
+out:
+	free(path);
+	json_decref(img);
+	json_decref(body);
+	return code;
+}
+
+static int upload_send(struct cmd_args *a, FILE *f, uint64_t size, const char *hex)
+{
+	char *path = ev_path("/images/%s/data", a->pos[0]);
+	struct progress p;
+	json_t *img = NULL;
+	const char *got;
+	int code = EXIT_OK, r;
+
+	progress_init(&p, stderr, a->pos[0], false);
+	r = api_upload(((struct evectl *)a->ctx)->api, path, f, size, progress_update, &p, &img);
+	progress_end(&p);
+	if (r < 0) {
+		code = ev_api_error(a, r);
+		goto out;
+	}
+	got = json_string_value(json_object_get(img, "sha256"));
+	if (!got || strcasecmp(got, hex) != 0) {
+		code = ev_fail(EXIT_REJECTED, "the controller reports sha256 %s, not %s", got ? got : "none", hex);
+		goto out;
+	}
+	ev_print_object(a, image_cols, img, "name");
+out:
+	free(path);
+	json_decref(img);
+	return code;
+}
+
+int cmd_image_upload(struct cmd_args *a)
+{
+	const char *file = a->pos[1];
+	char hex[SHA256_HEX_LEN + 1];
+	bool ready = false;
+	struct stat st;
+	FILE *f = fopen(file, "rb");
+	int code;
+
+	if (!f)
+		return ev_usage("%s: %s", file, strerror(errno));
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+		code = ev_usage("%s: not a regular file", file);
+		goto out;
+	}
+	if (file_sha256(f, hex) < 0) {
+		code = ev_usage("%s: read error", file);
+		goto out;
+	}
+	code = upload_register(a, file, hex, (uint64_t)st.st_size, &ready);
+	if (code)
+		goto out;
+	if (ready) {
+		/* same name, same bytes: nothing to send */
+		json_t *img = NULL;
+		char *path = ev_path("/images/%s", a->pos[0]);
+
+		code = ev_request(a, "GET", path, NULL, &img);
+		if (code == EXIT_OK)
+			ev_print_object(a, image_cols, img, "name");
+		free(path);
+		json_decref(img);
+		goto out;
+	}
+	code = upload_send(a, f, (uint64_t)st.st_size, hex);
+out:
+	fclose(f);
+	return code;
+}
+
+int cmd_image_list(struct cmd_args *a)
+{
+	json_t *resp = NULL;
+	int code = ev_list(a, "/images", &resp);
+
+	if (code == EXIT_OK)
+		ev_print_list(a, image_cols, resp, "name");
+	json_decref(resp);
+	return code;
+}
+
+int cmd_image_get(struct cmd_args *a)
+{
+	char *path = ev_path("/images/%s", a->pos[0]);
+	json_t *img = NULL;
+	int code = ev_request(a, "GET", path, NULL, &img);
+
+	if (code == EXIT_OK)
+		ev_print_object(a, image_cols, img, "name");
+	free(path);
+	json_decref(img);
+	return code;
+}
+
+int cmd_image_delete(struct cmd_args *a)
+{
+	char *path = ev_path("/images/%s", a->pos[0]);
+	int code = ev_request(a, "DELETE", path, NULL, NULL);
+
+	free(path);
+	if (code == EXIT_OK)
+		ev_done(a, NULL, "image/%s deleted", a->pos[0]);
+	return code;
+}

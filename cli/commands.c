@@ -1,0 +1,208 @@
+/* The command table: every command, its arguments and options. The parser,
+ * --help, `completion bash` and `__man` all read it. */
+#include "commands.h"
+
+#include <stddef.h>
+
+const struct cmd_opt cmdtab_globals[] = {
+	{"server", 0, OPT_STR, "URL", "controller URL, e.g. https://ctl:8443 (overrides EVECTL_SERVER and the config)"},
+	{"token", 0, OPT_STR, "TOKEN", "admin API token (overrides EVECTL_TOKEN and the config)"},
+	{"ca", 0, OPT_STR, "FILE", "CA certificate (PEM) to trust for the server (overrides EVECTL_CA)"},
+	{"context", 0, OPT_STR, "NAME", "use this config context instead of the current one"},
+	{"output", 'o', OPT_CHOICE, "FORMAT", "output format", false, "table|json|wide"},
+	{"quiet", 'q', OPT_BOOL, NULL, "print only ids (names for images)"},
+	{"help", 'h', OPT_BOOL, NULL, "show help"},
+	{NULL},
+};
+
+static const struct cmd_opt login_opts[] = {
+	{"server", 0, OPT_STR, "URL", "controller URL", true},
+	{"ca", 0, OPT_STR, "FILE", "CA certificate (PEM) of the controller (its root-certificate.pem)", true},
+	{"token", 0, OPT_STR, "TOKEN", "admin API token", true},
+	{"context", 0, OPT_STR, "NAME", "name of the context to save (default: default)"},
+	{NULL},
+};
+
+static const struct cmd_opt onboard_add_opts[] = {
+	{"cert", 0, OPT_STR, "FILE", "onboarding certificate (PEM)", true},
+	{"serial", 0, OPT_LIST, "S[,S...]", "serial numbers allowed to onboard with it ('*' = any)", true},
+	{NULL},
+};
+
+static const struct cmd_opt device_add_opts[] = {
+	{"cert", 0, OPT_STR, "FILE", "the device certificate (PEM)", true},
+	{"serial", 0, OPT_STR, "SERIAL", "the device serial number", true},
+	{"label", 'l', OPT_LIST, "KEY=VALUE", "a label"},
+	{NULL},
+};
+
+static const struct cmd_opt label_filter_opts[] = {
+	{"label", 'l', OPT_STR, "KEY=VALUE", "only devices with this label"},
+	{NULL},
+};
+
+static const struct cmd_opt update_os_opts[] = {
+	{"image", 0, OPT_STR, "NAME", "base OS image (format baseos) to install", true},
+	{"retry", 0, OPT_BOOL, NULL, "retry an update that failed"},
+	{"no-activate", 0, OPT_BOOL, NULL, "download only, do not activate"},
+	{NULL},
+};
+
+static const struct cmd_opt info_opts[] = {
+	{"type", 0, OPT_STR, "TYPE", "only this info type (device, app, network, ...)"},
+	{"limit", 0, OPT_INT, "N", "at most N records (default 100)"},
+	{NULL},
+};
+
+static const struct cmd_opt metrics_opts[] = {
+	{"since", 0, OPT_DUR, "DURATION", "only the last DURATION (30s, 10m, 2h)"},
+	{"limit", 0, OPT_INT, "N", "at most N records (default 100)"},
+	{NULL},
+};
+
+static const struct cmd_opt logs_opts[] = {
+	{"follow", 'f', OPT_BOOL, NULL, "keep printing new log lines until interrupted"},
+	{"since", 0, OPT_DUR, "DURATION", "only the last DURATION (30s, 10m, 2h)"},
+	{"limit", 0, OPT_INT, "N", "at most N lines (default 100)"},
+	{NULL},
+};
+
+static const struct cmd_opt image_add_opts[] = {
+	{"url", 0, OPT_STR, "URL", "where devices download it (http, https or docker://)", true},
+	{"sha256", 0, OPT_STR, "HEX", "sha256 of the image (64 hex digits)", true},
+	{"format", 0, OPT_CHOICE, "FORMAT", "image format", true, "qcow2|raw|iso|oci|baseos"},
+	{"size", 0, OPT_SIZE, "SIZE", "size in bytes (K/M/G accepted)"},
+	{"version", 0, OPT_STR, "VERSION", "version string (base OS images)"},
+	{NULL},
+};
+
+static const struct cmd_opt image_upload_opts[] = {
+	{"format", 0, OPT_CHOICE, "FORMAT", "image format (default: from the extension, else raw)", false,
+	 "qcow2|raw|iso|oci|baseos"},
+	{"version", 0, OPT_STR, "VERSION", "version string (base OS images)"},
+	{NULL},
+};
+
+static const struct cmd_opt network_create_opts[] = {
+	{"device", 0, OPT_STR, "DEVICE", "device (name or id) the network instance lives on", true},
+	{"type", 0, OPT_CHOICE, "TYPE", "local (NAT) or switch (L2 bridge to a port)", true, "local|switch"},
+	{"subnet", 0, OPT_STR, "CIDR", "subnet, e.g. 10.1.0.0/24"},
+	{"port", 0, OPT_STR, "PORT", "device port, e.g. eth1 (required for switch)"},
+	{NULL},
+};
+
+static const struct cmd_opt device_filter_opts[] = {
+	{"device", 0, OPT_STR, "DEVICE", "only on this device (name or id)"},
+	{NULL},
+};
+
+static const struct cmd_opt file_opts[] = {
+	{"file", 'f', OPT_STR, "FILE", "edge-container manifest (JSON; '-' = stdin)", true},
+	{NULL},
+};
+
+static const struct cmd_opt delete_file_opts[] = {
+	{"file", 'f', OPT_STR, "FILE", "edge-container manifest (JSON; '-' = stdin)", true},
+	{"ignore-not-found", 0, OPT_BOOL, NULL, "exit 0 when the app does not exist"},
+	{NULL},
+};
+
+static const struct cmd_opt deploy_opts[] = {
+	{"image", 0, OPT_STR, "IMAGE", "image name on the controller", true},
+	{"device", 0, OPT_STR, "DEVICE", "run on this device (name or id)"},
+	{"selector", 0, OPT_LIST, "KEY=VALUE", "run on every device with these labels, now and later"},
+	{"cpus", 0, OPT_INT, "N", "virtual CPUs (default 1)"},
+	{"memory", 0, OPT_SIZE, "SIZE", "memory, e.g. 512M (default 256M)"},
+	{"disk", 0, OPT_SIZE, "SIZE", "extra disk, e.g. 2G (default none)"},
+	{"network", 0, OPT_LIST, "NET", "attach to this network instance"},
+	{"publish", 'p', OPT_LIST, "HOST:APP", "forward device port HOST to app port APP"},
+	{"env", 'e', OPT_LIST, "KEY=VALUE", "environment variable"},
+	{"vnc", 0, OPT_BOOL, NULL, "enable the VNC console"},
+	{"stopped", 0, OPT_BOOL, NULL, "create it without starting it"},
+	{NULL},
+};
+
+static const struct cmd_opt wait_opts[] = {
+	{"state", 0, OPT_STR, "STATE", "wait until every instance is in STATE (e.g. RUNNING)", true},
+	{"timeout", 0, OPT_DUR, "DURATION", "give up (exit 5) after DURATION (default 120s)"},
+	{NULL},
+};
+
+#define NOARGS NULL, 0, 0
+#define ONE(x) x, 1, 1
+
+const struct cmd cmdtab_commands[] = {
+	{"login", NOARGS, login_opts, "Save a server, its CA and a token as a context",
+	 "Checks them with GET /status first; writes ~/.config/evectl/config (0600).", cmd_login},
+	{"context use", ONE("NAME"), NULL, "Make NAME the current context", NULL, cmd_context_use},
+	{"context list", NOARGS, NULL, "List contexts (tokens are never printed)", NULL, cmd_context_list},
+	{"status", NOARGS, NULL, "Show the controller's version and counts", NULL, cmd_status},
+
+	{"onboard add", NOARGS, onboard_add_opts, "Allow devices with these serials to onboard with a certificate",
+	 "If the certificate is known already, its serial list is replaced.", cmd_onboard_add},
+	{"onboard list", NOARGS, NULL, "List onboarding certificates", NULL, cmd_onboard_list},
+	{"onboard remove", ONE("ID"), NULL, "Remove an onboarding certificate", NULL, cmd_onboard_remove},
+
+	{"device add", ONE("NAME"), device_add_opts, "Pre-register a device by its certificate", NULL,
+	 cmd_device_add},
+	{"device list", NOARGS, label_filter_opts, "List devices", NULL, cmd_device_list},
+	{"device get", ONE("DEVICE"), NULL, "Show a device and its apps", NULL, cmd_device_get},
+	{"device delete", ONE("DEVICE"), NULL, "Delete a device", NULL, cmd_device_delete},
+	{"device rename", "DEVICE NEWNAME", 2, 2, NULL, "Rename a device", NULL, cmd_device_rename},
+	{"device label", "DEVICE KEY=VALUE|KEY-...", 2, -1, NULL, "Set (KEY=VALUE) or remove (KEY-) labels", NULL,
+	 cmd_device_label},
+	{"device reboot", ONE("DEVICE"), NULL, "Reboot a device", NULL, cmd_device_reboot},
+	{"device config set", "DEVICE KEY=VALUE|KEY-...", 2, -1, NULL,
+	 "Set (KEY=VALUE) or remove (KEY-) configuration items", "e.g. timer.config.interval=10",
+	 cmd_device_config_set},
+	{"device config get", ONE("DEVICE"), NULL, "Print the configuration the device receives (JSON)", NULL,
+	 cmd_device_config_get},
+	{"device update-os", ONE("DEVICE"), update_os_opts, "Install a base OS image on a device", NULL,
+	 cmd_device_update_os},
+	{"device info", ONE("DEVICE"), info_opts, "Show the info records a device sent, newest first", NULL,
+	 cmd_device_info},
+	{"device metrics", ONE("DEVICE"), metrics_opts, "Show the metrics a device sent, newest first", NULL,
+	 cmd_device_metrics},
+	{"device logs", ONE("DEVICE"), logs_opts, "Show (or follow) a device's logs", NULL, cmd_device_logs},
+
+	{"image add", ONE("NAME"), image_add_opts, "Register an image that devices download from a URL", NULL,
+	 cmd_image_add},
+	{"image upload", "NAME FILE", 2, 2, image_upload_opts, "Upload an image file to the controller",
+	 "Hashes FILE (sha256) first, registers NAME with that hash, then streams the file; a progress bar is "
+	 "drawn on stderr when it is a terminal. Uploading the same file again sends nothing.",
+	 cmd_image_upload},
+	{"image list", NOARGS, NULL, "List images", NULL, cmd_image_list},
+	{"image get", ONE("NAME"), NULL, "Show an image", NULL, cmd_image_get},
+	{"image delete", ONE("NAME"), NULL, "Delete an image (refused while an app uses it)", NULL, cmd_image_delete},
+
+	{"network create", ONE("NAME"), network_create_opts, "Create a network instance on a device", NULL,
+	 cmd_network_create},
+	{"network list", NOARGS, device_filter_opts, "List network instances", NULL, cmd_network_list},
+	{"network get", ONE("NAME|ID"), device_filter_opts, "Show a network instance (a name needs --device)", NULL,
+	 cmd_network_get},
+	{"network delete", ONE("NAME|ID"), device_filter_opts, "Delete a network instance (a name needs --device)",
+	 NULL, cmd_network_delete},
+
+	{"apply", NOARGS, file_opts, "Create or update the app an edge-container manifest describes",
+	 "Idempotent: applying the same file twice changes nothing (prints 'unchanged').", cmd_apply},
+	{"delete", NOARGS, delete_file_opts, "Delete the app an edge-container manifest describes", NULL,
+	 cmd_delete_file},
+
+	{"app deploy", ONE("NAME"), deploy_opts, "Deploy an edge container to a device or a label selector",
+	 "Give exactly one of --device or --selector.", cmd_app_deploy},
+	{"app list", NOARGS, device_filter_opts, "List apps", NULL, cmd_app_list},
+	{"app get", ONE("NAME"), NULL, "Show an app and its instances", NULL, cmd_app_get},
+	{"app start", ONE("NAME"), NULL, "Start (activate) an app", NULL, cmd_app_action},
+	{"app stop", ONE("NAME"), NULL, "Stop (deactivate) an app", NULL, cmd_app_action},
+	{"app restart", ONE("NAME"), NULL, "Restart an app's instances", NULL, cmd_app_action},
+	{"app purge", ONE("NAME"), NULL, "Restart an app's instances from fresh disks", NULL, cmd_app_action},
+	{"app delete", ONE("NAME"), NULL, "Delete an app", NULL, cmd_app_delete},
+	{"app logs", ONE("NAME"), logs_opts, "Show (or follow) an app's console and logs", NULL, cmd_app_logs},
+	{"app wait", ONE("NAME"), wait_opts, "Wait until every instance of an app is in a state",
+	 "Polls once a second; exits 5 when the timeout passes first.", cmd_app_wait},
+
+	{"completion", ONE("bash"), NULL, "Print a bash completion script",
+	 "Use: source <(evectl completion bash)", cmd_completion},
+	{"__man", NOARGS, NULL, "Print the man page (roff)", NULL, cmd_man, true},
+	{NULL},
+};

@@ -1,0 +1,58 @@
+/* Command handlers, one file per noun; the table that binds them to names
+ * and options is in commands.c. Each returns an enum exit_code. */
+#ifndef EVECTL_COMMANDS_H
+#define EVECTL_COMMANDS_H
+
+#include "cmdtab.h"
+
+/* cmd_config.c */
+int cmd_login(struct cmd_args *a);
+int cmd_context_use(struct cmd_args *a);
+int cmd_context_list(struct cmd_args *a);
+int cmd_completion(struct cmd_args *a);
+int cmd_man(struct cmd_args *a);
+int cmd_status(struct cmd_args *a);
+/* cmd_onboard.c */
+int cmd_onboard_add(struct cmd_args *a);
+int cmd_onboard_list(struct cmd_args *a);
+int cmd_onboard_remove(struct cmd_args *a);
+/* cmd_device.c */
+int cmd_device_add(struct cmd_args *a);
+int cmd_device_list(struct cmd_args *a);
+int cmd_device_get(struct cmd_args *a);
+int cmd_device_delete(struct cmd_args *a);
+int cmd_device_rename(struct cmd_args *a);
+int cmd_device_label(struct cmd_args *a);
+int cmd_device_reboot(struct cmd_args *a);
+int cmd_device_config_set(struct cmd_args *a);
+int cmd_device_config_get(struct cmd_args *a);
+int cmd_device_update_os(struct cmd_args *a);
+int cmd_device_info(struct cmd_args *a);
+int cmd_device_metrics(struct cmd_args *a);
+int cmd_device_logs(struct cmd_args *a);
+/* cmd_image.c */
+int cmd_image_add(struct cmd_args *a);
+int cmd_image_upload(struct cmd_args *a);
+int cmd_image_list(struct cmd_args *a);
+int cmd_image_get(struct cmd_args *a);
+int cmd_image_delete(struct cmd_args *a);
+/* cmd_network.c */
+int cmd_network_create(struct cmd_args *a);
+int cmd_network_list(struct cmd_args *a);
+int cmd_network_get(struct cmd_args *a);
+int cmd_network_delete(struct cmd_args *a);
+/* cmd_app.c */
+int cmd_app_deploy(struct cmd_args *a);
+int cmd_app_list(struct cmd_args *a);
+int cmd_app_get(struct cmd_args *a);
+int cmd_app_action(struct cmd_args *a); /* start|stop|restart|purge */
+int cmd_app_delete(struct cmd_args *a);
+int cmd_app_logs(struct cmd_args *a);
+int cmd_app_wait(struct cmd_args *a);
+/* cmd_apply.c */
+int cmd_apply(struct cmd_args *a);
+int cmd_delete_file(struct cmd_args *a);
+/* logs.c: print a (possibly followed) log listing under base ("/devices/x"). */
+int logs_run(struct cmd_args *a, const char *base);
+
+#endif

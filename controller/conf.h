@@ -1,0 +1,34 @@
+/* controller.conf: key=value lines, one table of known keys with defaults.
+ * Unknown keys and out-of-range values are errors so typos do not pass. */
+#ifndef CTL_CONF_H
+#define CTL_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ctl_conf {
+	char listen[128];      /* ADDR:PORT */
+	char host[256];        /* NAME[,IP...] the certificates were made for */
+	int64_t threads;       /* HTTP worker threads */
+	int64_t db_conns;      /* SQLite connections in the pool */
+	int64_t metrics_days;  /* retention by age */
+	int64_t metrics_max;   /* retention by count, per device */
+	int64_t logs_days;
+	int64_t logs_max;
+	int64_t info_max;      /* info history rows per device */
+	int64_t flowlog_max;
+	int64_t cap_body;      /* device API body cap (bytes) */
+	int64_t cap_logs;      /* inflated newlogs cap (bytes) */
+	int64_t cap_image;     /* largest image upload (bytes) */
+	int64_t max_followers; /* concurrent follow=1 log streams */
+};
+
+/* Fill c with the defaults. */
+void conf_defaults(struct ctl_conf *c);
+/* Parse a file over the current values. err receives "line N: ..." text.
+ * 0, -ENOENT, -EINVAL. */
+int conf_load(struct ctl_conf *c, const char *path, char *err, size_t errlen);
+/* Write every key (atomically, 0600). */
+int conf_save(const struct ctl_conf *c, const char *path);
+
+#endif

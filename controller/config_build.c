@@ -1,0 +1,560 @@
+/* EdgeDevConfig assembly. All message memory comes from one arena freed at
+ * the end, so the tree needs no per-field ownership bookkeeping. */
+#include "config_build.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64.h"
+#include "buf.h"
+#include "config/devconfig.pb-c.h"
+#include "crypto.h"
+#include "ctl.h"
+#include "db.h"
+#include "envelope.h"
+#include "pbjson.h"
+
+typedef Org__Lfedge__Eve__Config__EdgeDevConfig EdgeDevConfig;
+typedef Org__Lfedge__Eve__Config__AppInstanceConfig AppInstanceConfig;
+typedef Org__Lfedge__Eve__Config__ContentTree ContentTree;
+typedef Org__Lfedge__Eve__Config__DatastoreConfig DatastoreConfig;
+typedef Org__Lfedge__Eve__Config__Volume Volume;
+typedef Org__Lfedge__Eve__Config__NetworkInstanceConfig NetworkInstanceConfig;
+typedef Org__Lfedge__Eve__Config__ConfigItem ConfigItem;
+
+#define MAX_ITEMS 4096 /* per list: apps, networks, config items */
+
+struct arena {
+	void **p;
+	size_t n, cap;
+	int err;
+};
+
+static void *arena_alloc(struct arena *a, size_t size)
+{
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? a->cap * 2 : 64;
+		void **np = realloc(a->p, nc * sizeof(void *));
+		if (!np) {
+			a->err = -ENOMEM;
+			return NULL;
+		}
+		a->p = np;
+		a->cap = nc;
+	}
+	void *m = calloc(1, size ? size : 1);
+	if (!m) {
+		a->err = -ENOMEM;
+		return NULL;
+	}
+	a->p[a->n++] = m;
+	return m;
+}
+
+static char *arena_str(struct arena *a, const char *s)
+{
+	size_t n = strlen(s);
+	char *d = arena_alloc(a, n + 1);
+	if (d)
+		memcpy(d, s, n + 1);
+	return d ? d : (char *)protobuf_c_empty_string;
+}
+
+static char *arena_fmt(struct arena *a, const char *fmt, long long v)
+{
+	char tmp[32];
+	snprintf(tmp, sizeof(tmp), fmt, v);
+	return arena_str(a, tmp);
+}
+
+static void arena_free(struct arena *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->p[i]);
+	free(a->p);
+}
+
+/* Append ptr to a repeated field (array of pointers in the arena). */
+static void push(struct arena *a, void ***arr, size_t *n, void *ptr)
+{
+	if (!ptr || *n >= MAX_ITEMS)
+		return;
+	void **na = arena_alloc(a, (*n + 1) * sizeof(void *));
+	if (!na)
+		return;
+	if (*n)
+		memcpy(na, *arr, *n * sizeof(void *));
+	na[(*n)++] = ptr;
+	*arr = na;
+}
+#define PUSH(a, field, nfield, ptr) push(a, (void ***)&(field), &(nfield), ptr)
+
+void config_uuid_from(const void *data, size_t len, char out[37])
+{
+	uint8_t h[CRYPTO_SHA256_LEN] = {0};
+	crypto_sha256(data, len, h);
+	h[6] = (h[6] & 0x0f) | 0x50; /* name-based, like v5 */
+	h[8] = (h[8] & 0x3f) | 0x80;
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2],
+		 h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]);
+}
+
+struct build {
+	struct ctl *ctl;
+	struct db *db;
+	struct arena a;
+	EdgeDevConfig *cfg;
+	const char *uuid;
+};
+
+static Org__Lfedge__Eve__Config__UUIDandVersion *uv(struct arena *a, const char *id, long long version)
+{
+	Org__Lfedge__Eve__Config__UUIDandVersion *u = arena_alloc(a, sizeof(*u));
+	if (!u)
+		return NULL;
+	org__lfedge__eve__config__uuidand_version__init(u);
+	u->uuid = arena_str(a, id);
+	u->version = arena_fmt(a, "%lld", version);
+	return u;
+}
+
+static Org__Lfedge__Eve__Config__Format image_format(const char *f)
+{
+	static const struct {
+		const char *name;
+		Org__Lfedge__Eve__Config__Format fmt;
+	} map[] = {
+		{"raw", ORG__LFEDGE__EVE__CONFIG__FORMAT__RAW},     {"qcow2", ORG__LFEDGE__EVE__CONFIG__FORMAT__QCOW2},
+		{"iso", ORG__LFEDGE__EVE__CONFIG__FORMAT__ISO},     {"oci", ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER},
+		{"baseos", ORG__LFEDGE__EVE__CONFIG__FORMAT__RAW},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i].name, f))
+			return map[i].fmt;
+	return ORG__LFEDGE__EVE__CONFIG__FORMAT__FmtUnknown;
+}
+
+/* The datastore serving url (one per origin scheme://host:port), added on
+ * first use; returns its id. */
+static const char *datastore_for(struct build *b, const char *url)
+{
+	const char *p = strstr(url, "://");
+	size_t olen = p ? (size_t)(strchrnul(p + 3, '/') - url) : strlen(url);
+	char origin[512];
+	snprintf(origin, sizeof(origin), "%.*s", (int)olen, url);
+	char id[37];
+	config_uuid_from(origin, strlen(origin), id);
+	for (size_t i = 0; i < b->cfg->n_datastores; i++)
+		if (!strcmp(b->cfg->datastores[i]->id, id))
+			return b->cfg->datastores[i]->id;
+	DatastoreConfig *ds = arena_alloc(&b->a, sizeof(*ds));
+	if (!ds)
+		return "";
+	org__lfedge__eve__config__datastore_config__init(ds);
+	ds->id = arena_str(&b->a, id);
+	ds->dtype = !strncmp(origin, "https://", 8) ? ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttps
+						     : ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttp;
+	ds->fqdn = arena_str(&b->a, origin);
+	PUSH(&b->a, b->cfg->datastores, b->cfg->n_datastores, ds);
+	return ds->id;
+}
+
+/* ContentTree for image id (added once); NULL if the image is gone. */
+static ContentTree *content_tree(struct build *b, const char *image_id)
+{
+	for (size_t i = 0; i < b->cfg->n_contentinfo; i++)
+		if (!strcmp(b->cfg->contentinfo[i]->uuid, image_id))
+			return b->cfg->contentinfo[i];
+	sqlite3_stmt *st = db_stmt(b->db, "SELECT id, name, format, sha256, size, url FROM images WHERE id = ?1");
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
+	ContentTree *ct = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW && (ct = arena_alloc(&b->a, sizeof(*ct)))) {
+		org__lfedge__eve__config__content_tree__init(ct);
+		ct->uuid = arena_str(&b->a, db_col_text(st, 0));
+		ct->displayname = arena_str(&b->a, db_col_text(st, 1));
+		ct->iformat = image_format(db_col_text(st, 2));
+		ct->sha256 = arena_str(&b->a, db_col_text(st, 3));
+		ct->maxsizebytes = (uint64_t)sqlite3_column_int64(st, 4);
+		const char *url = db_col_text(st, 5);
+		char full[1024];
+		if (url[0] == '/')
+			snprintf(full, sizeof(full), "%s%s", b->ctl->base_url, url);
+		else
+			snprintf(full, sizeof(full), "%s", url);
+		ct->url = arena_str(&b->a, full);
+		ct->dsid = (char *)datastore_for(b, full);
+		PUSH(&b->a, ct->ds_ids_list, ct->n_ds_ids_list, ct->dsid);
+		PUSH(&b->a, b->cfg->contentinfo, b->cfg->n_contentinfo, ct);
+	}
+	sqlite3_reset(st);
+	return ct;
+}
+
+static int cmp_strp(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* Config items, sorted by key (the device row holds them as JSON). */
+static void add_config_items(struct build *b, const char *items_json)
+{
+	json_t *o = json_loads(items_json, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return;
+	}
+	size_t n = json_object_size(o), k = 0;
+	const char **keys = n ? calloc(n, sizeof(char *)) : NULL;
+	const char *key;
+	json_t *v;
+	json_object_foreach(o, key, v) if (keys && k < n) keys[k++] = key;
+	qsort(keys, k, sizeof(char *), cmp_strp);
+	for (size_t i = 0; i < k; i++) {
+		ConfigItem *ci = arena_alloc(&b->a, sizeof(*ci));
+		if (!ci)
+			break;
+		org__lfedge__eve__config__config_item__init(ci);
+		ci->key = arena_str(&b->a, keys[i]);
+		ci->value = arena_str(&b->a, json_string_value(json_object_get(o, keys[i])) ?: "");
+		PUSH(&b->a, b->cfg->configitems, b->cfg->n_configitems, ci);
+	}
+	free(keys);
+	json_decref(o);
+}
+
+/* Gateway = first host address of an IPv4 CIDR ("" when not IPv4). */
+static void subnet_gateway(const char *cidr, char out[INET_ADDRSTRLEN])
+{
+	char ip[INET_ADDRSTRLEN];
+	out[0] = 0;
+	const char *slash = strchr(cidr, '/');
+	if (!slash || (size_t)(slash - cidr) >= sizeof(ip))
+		return;
+	memcpy(ip, cidr, (size_t)(slash - cidr));
+	ip[slash - cidr] = 0;
+	struct in_addr a;
+	int bits = atoi(slash + 1);
+	if (inet_pton(AF_INET, ip, &a) != 1 || bits < 1 || bits > 30)
+		return;
+	uint32_t mask = bits == 32 ? 0xffffffffu : ~((1u << (32 - bits)) - 1);
+	a.s_addr = htonl((ntohl(a.s_addr) & mask) + 1);
+	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
+}
+
+static void add_networks(struct build *b)
+{
+	sqlite3_stmt *st = db_stmt(b->db, "SELECT id, name, type, subnet, port FROM networks WHERE device_id = ?1"
+					  " ORDER BY id");
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		NetworkInstanceConfig *ni = arena_alloc(&b->a, sizeof(*ni));
+		Org__Lfedge__Eve__Config__Ipspec *ip = arena_alloc(&b->a, sizeof(*ip));
+		Org__Lfedge__Eve__Config__Adapter *port = arena_alloc(&b->a, sizeof(*port));
+		if (!ni || !ip || !port)
+			break;
+		org__lfedge__eve__config__network_instance_config__init(ni);
+		org__lfedge__eve__config__ipspec__init(ip);
+		org__lfedge__eve__config__adapter__init(port);
+		ni->uuidandversion = uv(&b->a, db_col_text(st, 0), 1);
+		ni->displayname = arena_str(&b->a, db_col_text(st, 1));
+		bool sw = !strcmp(db_col_text(st, 2), "switch");
+		ni->insttype = sw ? ORG__LFEDGE__EVE__CONFIG__ZNETWORK_INST_TYPE__ZnetInstSwitch
+				  : ORG__LFEDGE__EVE__CONFIG__ZNETWORK_INST_TYPE__ZnetInstLocal;
+		ni->activate = 1;
+		const char *portname = db_col_text(st, 4);
+		if (*portname) {
+			port->name = arena_str(&b->a, portname);
+			ni->port = port;
+		}
+		const char *subnet = db_col_text(st, 3);
+		if (!sw && *subnet) {
+			char gw[INET_ADDRSTRLEN];
+			subnet_gateway(subnet, gw);
+			ni->iptype = ORG__LFEDGE__EVE__CONFIG__ADDRESS_TYPE__IPV4;
+			ip->subnet = arena_str(&b->a, subnet);
+			ip->gateway = arena_str(&b->a, gw);
+			ni->ip = ip;
+		}
+		PUSH(&b->a, b->cfg->networkinstances, b->cfg->n_networkinstances, ni);
+	}
+	sqlite3_reset(st);
+}
+
+/* userData: base64 of "K=V" lines (sorted by key) followed by user_data. */
+static char *app_user_data(struct build *b, json_t *spec)
+{
+	struct buf u;
+	buf_init(&u, 1u << 20);
+	json_t *env = json_object_get(spec, "env");
+	size_t n = json_object_size(env), k = 0;
+	const char **keys = n ? calloc(n, sizeof(char *)) : NULL;
+	const char *key;
+	json_t *v;
+	json_object_foreach(env, key, v) if (keys && k < n) keys[k++] = key;
+	if (k)
+		qsort(keys, k, sizeof(char *), cmp_strp);
+	for (size_t i = 0; i < k; i++)
+		buf_printf(&u, "%s=%s\n", keys[i], json_string_value(json_object_get(env, keys[i])) ?: "");
+	free(keys);
+	const char *ud = json_string_value(json_object_get(spec, "user_data"));
+	if (ud)
+		buf_append(&u, ud, strlen(ud));
+	char *out = (char *)protobuf_c_empty_string;
+	if (u.len) {
+		char *e = b64_encode(u.data, u.len);
+		if (e) {
+			out = arena_str(&b->a, e);
+			free(e);
+		}
+	}
+	buf_free(&u);
+	return out;
+}
+
+static Org__Lfedge__Eve__Config__InstanceOpsCmd *ops(struct arena *a, long long counter)
+{
+	Org__Lfedge__Eve__Config__InstanceOpsCmd *o = arena_alloc(a, sizeof(*o));
+	if (o) {
+		org__lfedge__eve__config__instance_ops_cmd__init(o);
+		o->counter = (uint32_t)counter;
+	}
+	return o;
+}
+
+static const char *network_id(struct build *b, const char *name)
+{
+	sqlite3_stmt *st = db_stmt(b->db, "SELECT id FROM networks WHERE device_id = ?1 AND name = ?2");
+	const char *id = NULL;
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = arena_str(&b->a, db_col_text(st, 0));
+	sqlite3_reset(st);
+	return id;
+}
+
+static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(spec, "networks"), i, v)
+	{
+		const char *nid = json_is_string(v) ? network_id(b, json_string_value(v)) : NULL;
+		Org__Lfedge__Eve__Config__NetworkAdapter *na = nid ? arena_alloc(&b->a, sizeof(*na)) : NULL;
+		if (!na)
+			continue;
+		org__lfedge__eve__config__network_adapter__init(na);
+		na->name = arena_fmt(&b->a, "eth%lld", (long long)ac->n_interfaces);
+		na->networkid = (char *)nid;
+		na->interface_order = (uint32_t)ac->n_interfaces + 1;
+		PUSH(&b->a, ac->interfaces, ac->n_interfaces, na);
+	}
+}
+
+/* One app instance: its AppInstanceConfig, Volume and ContentTree. */
+static void add_app(struct build *b, sqlite3_stmt *st)
+{
+	/* columns: i.id, i.volume_id, i.restart_counter, i.purge_counter,
+	 * a.name, a.spec, a.image_id, a.activate, a.version */
+	json_t *spec = json_loads(db_col_text(st, 5), 0, NULL);
+	AppInstanceConfig *ac = arena_alloc(&b->a, sizeof(*ac));
+	Org__Lfedge__Eve__Config__VmConfig *vm = arena_alloc(&b->a, sizeof(*vm));
+	Volume *vol = arena_alloc(&b->a, sizeof(*vol));
+	Org__Lfedge__Eve__Config__VolumeContentOrigin *origin = arena_alloc(&b->a, sizeof(*origin));
+	Org__Lfedge__Eve__Config__VolumeRef *ref = arena_alloc(&b->a, sizeof(*ref));
+	ContentTree *ct = content_tree(b, db_col_text(st, 6));
+	if (!spec || !ac || !vm || !vol || !origin || !ref || !ct)
+		goto out;
+	long long purge = sqlite3_column_int64(st, 3);
+	org__lfedge__eve__config__app_instance_config__init(ac);
+	org__lfedge__eve__config__vm_config__init(vm);
+	org__lfedge__eve__config__volume__init(vol);
+	org__lfedge__eve__config__volume_content_origin__init(origin);
+	org__lfedge__eve__config__volume_ref__init(ref);
+
+	origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD;
+	origin->downloadcontenttreeid = ct->uuid;
+	vol->uuid = arena_str(&b->a, db_col_text(st, 1));
+	vol->origin = origin;
+	vol->generationcount = purge;
+	json_int_t disk_mb = json_integer_value(json_object_get(spec, "disk_mb"));
+	vol->maxsizebytes = disk_mb > 0 ? (int64_t)disk_mb << 20 : (int64_t)ct->maxsizebytes;
+	vol->displayname = arena_str(&b->a, db_col_text(st, 4));
+	PUSH(&b->a, b->cfg->volumes, b->cfg->n_volumes, vol);
+
+	json_int_t cpus = json_integer_value(json_object_get(spec, "cpus"));
+	json_int_t mem = json_integer_value(json_object_get(spec, "memory_mb"));
+	vm->vcpus = vm->maxcpus = (uint32_t)(cpus > 0 ? cpus : 1);
+	vm->memory = vm->maxmem = (uint32_t)((mem > 0 ? mem : 256) * 1024);
+	vm->virtualizationmode = ct->iformat == ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER
+					 ? ORG__LFEDGE__EVE__CONFIG__VM_MODE__NOHYPER
+					 : ORG__LFEDGE__EVE__CONFIG__VM_MODE__HVM;
+	vm->enable_vnc = json_is_true(json_object_get(spec, "vnc"));
+
+	ac->uuidandversion = uv(&b->a, db_col_text(st, 0), sqlite3_column_int64(st, 8));
+	ac->displayname = arena_str(&b->a, db_col_text(st, 4));
+	ac->fixedresources = vm;
+	ac->activate = sqlite3_column_int(st, 7) != 0;
+	ac->restart = ops(&b->a, sqlite3_column_int64(st, 2));
+	ac->purge = ops(&b->a, purge);
+	ac->userdata = app_user_data(b, spec);
+	ac->remoteconsole = vm->enable_vnc;
+	ref->uuid = vol->uuid;
+	ref->generationcount = purge;
+	PUSH(&b->a, ac->volumereflist, ac->n_volumereflist, ref);
+	app_interfaces(b, ac, spec);
+	PUSH(&b->a, b->cfg->apps, b->cfg->n_apps, ac);
+out:
+	json_decref(spec);
+}
+
+static void add_apps(struct build *b)
+{
+	sqlite3_stmt *st = db_stmt(b->db,
+				   "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name, a.spec,"
+				   " a.image_id, a.activate, a.version FROM app_instances i JOIN apps a ON a.id = i.app_id"
+				   " WHERE i.device_id = ?1 ORDER BY i.id");
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && b->cfg->n_apps < MAX_ITEMS)
+		add_app(b, st);
+	sqlite3_reset(st);
+}
+
+static void add_baseos(struct build *b, const char *image_id, int activate, long long retry)
+{
+	ContentTree *ct = content_tree(b, image_id);
+	Org__Lfedge__Eve__Config__BaseOS *bo = arena_alloc(&b->a, sizeof(*bo));
+	Org__Lfedge__Eve__Config__DeviceOpsCmd *rc = arena_alloc(&b->a, sizeof(*rc));
+	if (!ct || !bo || !rc)
+		return;
+	org__lfedge__eve__config__base_os__init(bo);
+	org__lfedge__eve__config__device_ops_cmd__init(rc);
+	rc->counter = (uint32_t)retry;
+	bo->content_tree_uuid = ct->uuid;
+	bo->retry_update = rc;
+	bo->activate = activate != 0;
+	sqlite3_stmt *st = db_stmt(b->db, "SELECT version FROM images WHERE id = ?1");
+	if (st) {
+		sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			bo->base_os_version = arena_str(&b->a, db_col_text(st, 0));
+		sqlite3_reset(st);
+	}
+	b->cfg->baseos = bo;
+}
+
+/* Sort a repeated field of messages whose first string member is an id. */
+static int cmp_ct(const void *x, const void *y)
+{
+	return strcmp((*(ContentTree *const *)x)->uuid, (*(ContentTree *const *)y)->uuid);
+}
+
+static int cmp_ds(const void *x, const void *y)
+{
+	return strcmp((*(DatastoreConfig *const *)x)->id, (*(DatastoreConfig *const *)y)->id);
+}
+
+static int cmp_vol(const void *x, const void *y)
+{
+	return strcmp((*(Volume *const *)x)->uuid, (*(Volume *const *)y)->uuid);
+}
+
+static int build_config(struct build *b)
+{
+	sqlite3_stmt *st = db_stmt(b->db, "SELECT config_version, reboot_counter, config_items, baseos_image,"
+					  " baseos_activate, baseos_retry FROM devices WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	b->cfg = arena_alloc(&b->a, sizeof(*b->cfg));
+	Org__Lfedge__Eve__Config__DeviceOpsCmd *reboot = arena_alloc(&b->a, sizeof(*reboot));
+	if (!b->cfg || !reboot) {
+		sqlite3_reset(st);
+		return -ENOMEM;
+	}
+	org__lfedge__eve__config__edge_dev_config__init(b->cfg);
+	org__lfedge__eve__config__device_ops_cmd__init(reboot);
+	b->cfg->id = uv(&b->a, b->uuid, sqlite3_column_int64(st, 0));
+	reboot->counter = (uint32_t)sqlite3_column_int64(st, 1);
+	reboot->desiredstate = 1;
+	b->cfg->reboot = reboot;
+	char *items = arena_str(&b->a, db_col_text(st, 2));
+	char *baseos = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : arena_str(&b->a, db_col_text(st, 3));
+	int activate = sqlite3_column_int(st, 4);
+	long long retry = sqlite3_column_int64(st, 5);
+	sqlite3_reset(st);
+
+	add_config_items(b, items);
+	add_networks(b);
+	add_apps(b);
+	if (baseos && *baseos)
+		add_baseos(b, baseos, activate, retry);
+	EdgeDevConfig *c = b->cfg;
+	if (c->n_contentinfo > 1)
+		qsort(c->contentinfo, c->n_contentinfo, sizeof(void *), cmp_ct);
+	if (c->n_datastores > 1)
+		qsort(c->datastores, c->n_datastores, sizeof(void *), cmp_ds);
+	if (c->n_volumes > 1)
+		qsort(c->volumes, c->n_volumes, sizeof(void *), cmp_vol);
+	return b->a.err;
+}
+
+int config_build_envelope(struct ctl *c, struct db *d, const char *uuid, uint8_t **env, size_t *len,
+			  char hash[CONFIGHASH_LEN])
+{
+	struct build b = {.ctl = c, .db = d, .uuid = uuid};
+	uint8_t *packed = NULL;
+	int r = build_config(&b);
+	if (r == 0)
+		r = confighash_message(&b.cfg->base, hash);
+	if (r < 0)
+		goto out;
+	Org__Lfedge__Eve__Config__ConfigResponse resp = ORG__LFEDGE__EVE__CONFIG__CONFIG_RESPONSE__INIT;
+	resp.config = b.cfg;
+	resp.confighash = hash;
+	size_t n = org__lfedge__eve__config__config_response__get_packed_size(&resp);
+	packed = malloc(n ? n : 1);
+	if (!packed) {
+		r = -ENOMEM;
+		goto out;
+	}
+	org__lfedge__eve__config__config_response__pack(&resp, packed);
+	r = envelope_seal(&c->signer, packed, n, false, env, len);
+out:
+	free(packed);
+	arena_free(&b.a);
+	return r;
+}
+
+int config_build_json(struct ctl *c, struct db *d, const char *uuid, json_t **out)
+{
+	struct build b = {.ctl = c, .db = d, .uuid = uuid};
+	char hash[CONFIGHASH_LEN];
+	int r = build_config(&b);
+	if (r == 0)
+		r = confighash_message(&b.cfg->base, hash);
+	json_t *j = r == 0 ? pbjson_from_message(&b.cfg->base) : NULL;
+	if (r == 0 && !j)
+		r = -ENOMEM;
+	if (r == 0) {
+		json_object_set_new(j, "configHash", json_string(hash));
+		*out = j;
+	}
+	arena_free(&b.a);
+	return r;
+}

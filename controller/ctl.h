@@ -1,0 +1,45 @@
+/* The running controller: everything a request handler may need. */
+#ifndef CTL_CTL_H
+#define CTL_CTL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "conf.h"
+#include "db.h"
+#include "devcache.h"
+#include "envelope.h"
+
+struct follow_hub;
+
+struct ctl {
+	char dir[PATH_MAX];
+	struct ctl_conf conf;
+	struct db_pool *db;
+	struct devcache *cache;
+	struct eve_signer signer;    /* signing.key.pem / signing.cert.pem */
+	char *ecdh_pem;              /* ecdh.cert.pem as served by /certs */
+	uint8_t *certs_env;          /* signed ZControllerCert, built at start */
+	size_t certs_len;
+	char base_url[300];          /* https://host:port of this controller */
+	char fqdn[256];              /* host:port for DatastoreConfig.fqdn */
+	time_t started;
+	struct follow_hub *follow;
+};
+
+/* Paths under ctl->dir. */
+#define CTL_DB_FILE "controller.db"
+#define CTL_CONF_FILE "controller.conf"
+#define CTL_TOKEN_FILE "admin-token"
+#define CTL_PID_FILE "controller.pid"
+#define CTL_CERTS_DIR "certs"
+#define CTL_DEVCFG_DIR "device-config"
+#define CTL_DATASTORE_DIR "datastore"
+
+/* A device's config changed: bump its version and drop the cached
+ * config. db may be NULL (one is borrowed). */
+void ctl_device_changed(struct ctl *c, struct db *db, const char *uuid);
+
+#endif

@@ -1,0 +1,243 @@
+/* SQLite connection pool, statement cache and migrations. */
+#include "db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "schema.h"
+
+#define STMT_SLOTS 256 /* power of two; more than the SQL texts we have */
+
+struct stmt_slot {
+	const char *sql;
+	sqlite3_stmt *st;
+};
+
+struct db {
+	sqlite3 *h;
+	bool busy;
+	struct stmt_slot slots[STMT_SLOTS];
+};
+
+struct db_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int n;
+	struct db *conns;
+};
+
+int db_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_CONSTRAINT:
+		return -EEXIST;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	default:
+		return -EIO;
+	}
+}
+
+sqlite3 *db_handle(struct db *d)
+{
+	return d->h;
+}
+
+int db_exec(struct db *d, const char *sql)
+{
+	return db_err(sqlite3_exec(d->h, sql, NULL, NULL, NULL));
+}
+
+sqlite3_stmt *db_stmt(struct db *d, const char *sql)
+{
+	size_t h = ((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull;
+	for (size_t i = 0; i < STMT_SLOTS; i++) {
+		struct stmt_slot *s = &d->slots[(h + i) & (STMT_SLOTS - 1)];
+		if (s->sql == sql) {
+			sqlite3_reset(s->st);
+			sqlite3_clear_bindings(s->st);
+			return s->st;
+		}
+		if (s->sql)
+			continue;
+		if (sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL) != SQLITE_OK) {
+			fprintf(stderr, "eve-controller: prepare failed: %s: %s\n", sqlite3_errmsg(d->h), sql);
+			return NULL;
+		}
+		s->sql = sql;
+		return s->st;
+	}
+	return NULL;
+}
+
+int db_step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	int r = rc == SQLITE_DONE ? 0 : db_err(rc);
+	if (rc != SQLITE_DONE && r == 0)
+		r = -EIO;
+	sqlite3_reset(st);
+	return r;
+}
+
+int db_begin(struct db *d)
+{
+	return db_exec(d, "BEGIN IMMEDIATE");
+}
+
+int db_commit(struct db *d)
+{
+	return db_exec(d, "COMMIT");
+}
+
+void db_rollback(struct db *d)
+{
+	sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+const char *db_col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? (const char *)t : "";
+}
+
+int64_t db_count(struct db *d, const char *table)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(d->h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void db_conn_close(struct db *d)
+{
+	for (size_t i = 0; i < STMT_SLOTS; i++)
+		if (d->slots[i].st)
+			sqlite3_finalize(d->slots[i].st);
+	memset(d->slots, 0, sizeof(d->slots));
+	if (d->h)
+		sqlite3_close(d->h);
+	d->h = NULL;
+}
+
+static int db_conn_open(struct db *d, const char *path)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	int rc = sqlite3_open_v2(path, &d->h, flags, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(rc);
+	sqlite3_busy_timeout(d->h, 10000);
+	return db_exec(d, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+}
+
+/* Apply every migration newer than PRAGMA user_version, each in one
+ * transaction that also bumps user_version. */
+static int db_migrate(struct db *d)
+{
+	sqlite3_stmt *st = NULL;
+	int version = 0;
+	if (sqlite3_prepare_v2(d->h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	for (int i = version; i < schema_migrations_n; i++) {
+		char bump[64];
+		snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", i + 1);
+		int r = db_begin(d);
+		if (r == 0)
+			r = db_exec(d, schema_migrations[i]);
+		if (r == 0)
+			r = db_exec(d, bump);
+		if (r == 0)
+			r = db_commit(d);
+		if (r < 0) {
+			fprintf(stderr, "eve-controller: migration %d failed: %s\n", i + 1, sqlite3_errmsg(d->h));
+			db_rollback(d);
+			return r;
+		}
+	}
+	return 0;
+}
+
+int db_pool_open(const char *path, int n, struct db_pool **out)
+{
+	struct db_pool *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->conns = calloc((size_t)n, sizeof(struct db));
+	int r = p->conns ? 0 : -ENOMEM;
+	for (int i = 0; i < n && r == 0; i++) {
+		p->n = i + 1;
+		r = db_conn_open(&p->conns[i], path);
+		if (r == 0 && i == 0)
+			r = db_migrate(&p->conns[0]);
+	}
+	if (r < 0) {
+		db_pool_close(p);
+		return r;
+	}
+	*out = p;
+	return 0;
+}
+
+void db_pool_close(struct db_pool *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; p->conns && i < p->n; i++)
+		db_conn_close(&p->conns[i]);
+	free(p->conns);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	free(p);
+}
+
+struct db *db_get(struct db_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		for (int i = 0; i < p->n; i++) {
+			if (!p->conns[i].busy) {
+				p->conns[i].busy = true;
+				pthread_mutex_unlock(&p->mu);
+				return &p->conns[i];
+			}
+		}
+		pthread_cond_wait(&p->cv, &p->mu);
+	}
+}
+
+void db_put(struct db_pool *p, struct db *d)
+{
+	if (!d)
+		return;
+	/* A statement left mid-iteration would pin an old read snapshot. */
+	for (size_t i = 0; i < STMT_SLOTS; i++)
+		if (d->slots[i].st && sqlite3_stmt_busy(d->slots[i].st))
+			sqlite3_reset(d->slots[i].st);
+	pthread_mutex_lock(&p->mu);
+	d->busy = false;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}

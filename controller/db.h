@@ -1,0 +1,42 @@
+/* SQLite store: a small pool of connections (WAL mode), each with its own
+ * cache of prepared statements keyed by the SQL text's address, so every
+ * statement is prepared once per connection and reused. Numbered schema
+ * migrations run at open. */
+#ifndef CTL_DB_H
+#define CTL_DB_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct db_pool;
+struct db; /* one connection; use from one thread at a time */
+
+/* Open (creating) path with n connections; applies migrations. */
+int db_pool_open(const char *path, int n, struct db_pool **out);
+void db_pool_close(struct db_pool *p);
+/* Borrow a connection (blocks while all are busy); give it back with put. */
+struct db *db_get(struct db_pool *p);
+void db_put(struct db_pool *p, struct db *d);
+
+sqlite3 *db_handle(struct db *d);
+/* The cached statement for sql (must be a string literal: cached by
+ * address), reset and with bindings cleared. NULL on a prepare error. */
+sqlite3_stmt *db_stmt(struct db *d, const char *sql);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int db_begin(struct db *d);
+int db_commit(struct db *d);
+void db_rollback(struct db *d);
+/* Run a one-shot statement with no result rows. */
+int db_exec(struct db *d, const char *sql);
+/* Convert an sqlite result code to a negative errno. */
+int db_err(int rc);
+/* Step a statement expecting SQLITE_DONE; 0, -EEXIST on constraint. */
+int db_step_done(sqlite3_stmt *st);
+/* Count rows of table (for tests and /status). */
+int64_t db_count(struct db *d, const char *table);
+
+/* Text column as a C string ("" for NULL). */
+const char *db_col_text(sqlite3_stmt *st, int i);
+
+#endif

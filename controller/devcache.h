@@ -1,0 +1,64 @@
+/* In-memory index of registered devices for the hot path (every signed
+ * device request): lookup by senderCertHash (first 16 bytes of the SHA-256
+ * of the device certificate's DER) and by UUID, O(1), in 64 independently
+ * locked shards so concurrent polls never contend on one lock. Each entry
+ * also caches the device's signed ConfigResponse and its hash; any admin
+ * change invalidates it. last_seen is kept here and flushed to SQLite in
+ * the background. */
+#ifndef CTL_DEVCACHE_H
+#define CTL_DEVCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/evp.h>
+
+#include "confighash.h"
+#include "uuidgen.h"
+
+#define DEVCACHE_KEY_LEN 16
+
+struct devcache;
+
+/* What a request handler gets for a device: copies, safe after unlock. */
+struct devcache_view {
+	char uuid[UUID_STR_LEN];
+	EVP_PKEY *pub;               /* a reference the caller frees */
+	char cfg_hash[CONFIGHASH_LEN]; /* "" when no config is cached */
+	uint64_t gen;                /* config generation (for _put_config) */
+};
+
+int devcache_new(struct devcache **out);
+void devcache_free(struct devcache *c);
+
+/* Add or replace a device. cert_hash is the full 32-byte SHA-256. Takes a
+ * reference on pub. */
+int devcache_add(struct devcache *c, const uint8_t cert_hash[32], const char *uuid, EVP_PKEY *pub,
+		 int64_t last_seen);
+void devcache_remove(struct devcache *c, const char *uuid);
+/* Find by senderCertHash (16 or 32 bytes). -ENOENT when unknown. */
+int devcache_lookup(struct devcache *c, const uint8_t *hash, size_t len, struct devcache_view *v);
+bool devcache_has_uuid(struct devcache *c, const char *uuid);
+
+/* Record activity now. */
+void devcache_touch(struct devcache *c, const uint8_t *hash, size_t len, int64_t now);
+/* Last activity time of uuid (0 if never / unknown). */
+int64_t devcache_last_seen(struct devcache *c, const char *uuid);
+/* Call fn for every device whose last_seen changed since the last call. */
+void devcache_flush_seen(struct devcache *c, void (*fn)(void *ctx, const char *uuid, int64_t t), void *ctx);
+
+/* Cached signed config envelope: copy into *env (caller frees). -ENOENT
+ * when none. */
+int devcache_get_config(struct devcache *c, const char *uuid, uint8_t **env, size_t *len,
+			char hash[CONFIGHASH_LEN], uint64_t *gen);
+/* Store a built config if nothing invalidated it since gen was read.
+ * Takes ownership of env. */
+void devcache_put_config(struct devcache *c, const char *uuid, uint64_t gen, uint8_t *env, size_t len,
+			 const char *hash);
+/* Drop the cached config of one device, or of all (uuid NULL). */
+void devcache_invalidate(struct devcache *c, const char *uuid);
+/* Current generation of uuid (0 if unknown). */
+uint64_t devcache_gen(struct devcache *c, const char *uuid);
+size_t devcache_count(struct devcache *c);
+
+#endif

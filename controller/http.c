@@ -1,0 +1,383 @@
+/* libmicrohttpd glue: request lifecycle, routing, body caps. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "err.h"
+#include "tokens.h"
+
+#define HTTP_URL_MAX 2048
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct ctl *ctl;
+	const struct http_route *const *tables;
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} addr;
+};
+
+/* Decode %XX in place; false on a bad escape or an embedded NUL/slash. */
+static bool url_unescape(char *s)
+{
+	char *o = s;
+	for (char *p = s; *p; p++) {
+		if (*p != '%') {
+			*o++ = *p;
+			continue;
+		}
+		unsigned v;
+		if (!p[1] || !p[2] || sscanf(p + 1, "%2x", &v) != 1 || v == 0 || v == '/')
+			return false;
+		*o++ = (char)v;
+		p += 2;
+	}
+	*o = 0;
+	return true;
+}
+
+/* Match url against pattern; fills params (malloc'd) on success. */
+static bool route_match(const char *pattern, const char *url, struct http_req *r)
+{
+	const char *p = pattern, *u = url;
+	int n = 0;
+	char *got[HTTP_MAX_PARAMS] = {0};
+	while (*p && *u) {
+		if (*p == '*') {
+			const char *end = strchr(u, '/');
+			size_t len = end ? (size_t)(end - u) : strlen(u);
+			if (len == 0 || n == HTTP_MAX_PARAMS)
+				goto fail;
+			got[n] = strndup(u, len);
+			if (!got[n] || !url_unescape(got[n]))
+				goto fail_n;
+			n++;
+			u += len;
+			p++;
+			continue;
+		}
+		if (*p != *u)
+			goto fail;
+		p++;
+		u++;
+	}
+	if (*p || *u)
+		goto fail;
+	for (int i = 0; i < n; i++)
+		r->params[i] = got[i];
+	r->nparams = n;
+	return true;
+fail_n:
+	n++;
+fail:
+	for (int i = 0; i < n; i++)
+		free(got[i]);
+	return false;
+}
+
+/* Find the route; *method_mismatch when the path exists for another verb. */
+static const struct http_route *route_find(struct http_server *s, struct http_req *r, bool *method_mismatch)
+{
+	*method_mismatch = false;
+	for (const struct http_route *const *t = s->tables; *t; t++) {
+		for (const struct http_route *rt = *t; rt->method; rt++) {
+			if (!route_match(rt->pattern, r->url, r))
+				continue;
+			if (!strcmp(rt->method, r->method))
+				return rt;
+			for (int i = 0; i < r->nparams; i++)
+				free(r->params[i]);
+			memset(r->params, 0, sizeof(r->params));
+			r->nparams = 0;
+			*method_mismatch = true;
+		}
+	}
+	return NULL;
+}
+
+void http_reply_resp(struct http_req *r, unsigned status, struct MHD_Response *resp)
+{
+	if (r->resp)
+		MHD_destroy_response(r->resp);
+	r->resp = resp;
+	r->status = status;
+}
+
+void http_reply(struct http_req *r, unsigned status, const void *data, size_t len, const char *ctype)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	if (resp && ctype)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	http_reply_resp(r, status, resp);
+}
+
+void http_reply_take(struct http_req *r, unsigned status, void *data, size_t len, const char *ctype)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	if (!resp)
+		free(data);
+	else if (ctype)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	http_reply_resp(r, status, resp);
+}
+
+void http_reply_json(struct http_req *r, unsigned status, json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!s) {
+		http_reply(r, 500, "{\"error\":\"out of memory\"}\n", 26, "application/json");
+		return;
+	}
+	size_t n = strlen(s);
+	char *t = realloc(s, n + 2);
+	if (t) {
+		s = t;
+		s[n++] = '\n';
+		s[n] = 0;
+	}
+	http_reply_take(r, status, s, n, "application/json");
+}
+
+void http_reply_error(struct http_req *r, unsigned status, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	http_reply_json(r, status, json_pack("{s:s}", "error", msg));
+}
+
+void http_reply_empty(struct http_req *r, unsigned status)
+{
+	http_reply_resp(r, status, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
+}
+
+const char *http_arg(struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_header(struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result http_queue(struct http_req *r)
+{
+	if (!r->resp) {
+		r->status = 500;
+		r->resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		if (!r->resp)
+			return MHD_NO;
+	}
+	enum MHD_Result ret = MHD_queue_response(r->conn, r->status, r->resp);
+	MHD_destroy_response(r->resp);
+	r->resp = NULL;
+	return ret;
+}
+
+static bool admin_authorized(struct http_req *r)
+{
+	const char *h = http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!h || strncasecmp(h, "Bearer ", 7))
+		return false;
+	return tokens_check(r->ctl, h + 7) == 0;
+}
+
+static size_t route_cap(struct http_req *r)
+{
+	return r->route->body_cap ? r->route->body_cap : (size_t)r->ctl->conf.cap_body;
+}
+
+/* First call for a request: route it and refuse what we can before the
+ * body is read. Returns true when a reply is already set. */
+static bool http_begin(struct http_server *s, struct http_req *r)
+{
+	bool mismatch;
+	if (strlen(r->url) > HTTP_URL_MAX) {
+		http_reply_error(r, 414, "URL too long");
+		return true;
+	}
+	r->route = route_find(s, r, &mismatch);
+	if (!r->route) {
+		http_reply_error(r, mismatch ? 405 : 404, mismatch ? "method not allowed" : "not found");
+		return true;
+	}
+	if (r->route->auth == HTTP_AUTH_ADMIN && !admin_authorized(r)) {
+		http_reply_error(r, 401, "missing or unknown token");
+		return true;
+	}
+	const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > route_cap(r)) {
+		http_reply_error(r, 413, "body over its cap of %zu bytes", route_cap(r));
+		return true;
+	}
+	buf_init(&r->body, route_cap(r));
+	if (r->route->stream) {
+		int st = r->route->stream->begin(r);
+		if (st)
+			return true; /* begin replied */
+	}
+	return false;
+}
+
+static void http_body(struct http_req *r, const char *data, size_t n)
+{
+	if (r->early_status)
+		return; /* discard the rest */
+	if (r->body.len + n > r->body.cap || r->body.len + n < r->body.len) {
+		r->early_status = 413;
+		return;
+	}
+	if (r->route->stream) {
+		r->body.len += n; /* count only */
+		int st = r->route->stream->data(r, data, n);
+		if (st)
+			r->early_status = st;
+		return;
+	}
+	if (buf_append(&r->body, data, n) < 0)
+		r->early_status = 413;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				  const char *version, const char *upload_data, size_t *upload_data_size,
+				  void **con_cls)
+{
+	struct http_server *s = cls;
+	struct http_req *r = *con_cls;
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		r->ctl = s->ctl;
+		r->conn = conn;
+		r->url = url;
+		r->method = method;
+		*con_cls = r;
+		if (http_begin(s, r))
+			return http_queue(r);
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		http_body(r, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->early_status == 413)
+		http_reply_error(r, 413, "body over its cap of %zu bytes", route_cap(r));
+	else if (r->early_status)
+		http_reply_error(r, (unsigned)r->early_status, "request refused");
+	else
+		r->route->fn(r);
+	return http_queue(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_req *r = *con_cls;
+	if (!r)
+		return;
+	if (r->route && r->route->stream && r->route->stream->cleanup)
+		r->route->stream->cleanup(r);
+	if (r->on_done)
+		r->on_done(r);
+	for (int i = 0; i < r->nparams; i++)
+		free(r->params[i]);
+	if (r->resp)
+		MHD_destroy_response(r->resp);
+	buf_free(&r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+static int parse_listen(struct http_server *s, const char *listen, socklen_t *len)
+{
+	char host[128];
+	const char *colon = strrchr(listen, ':');
+	if (!colon || (size_t)(colon - listen) >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = 0;
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || port <= 0 || port > 65535)
+		return -EINVAL;
+	memset(&s->addr, 0, sizeof(s->addr));
+	size_t hl = strlen(host);
+	if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
+		host[hl - 1] = 0;
+		s->addr.v6.sin6_family = AF_INET6;
+		s->addr.v6.sin6_port = htons((uint16_t)port);
+		*len = sizeof(s->addr.v6);
+		return inet_pton(AF_INET6, host + 1, &s->addr.v6.sin6_addr) == 1 ? 0 : -EINVAL;
+	}
+	s->addr.v4.sin_family = AF_INET;
+	s->addr.v4.sin_port = htons((uint16_t)port);
+	*len = sizeof(s->addr.v4);
+	if (!strcmp(host, "localhost"))
+		strcpy(host, "127.0.0.1");
+	return inet_pton(AF_INET, host, &s->addr.v4.sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+int http_start(struct ctl *ctl, const char *listen, const char *key_pem, const char *cert_pem, int threads,
+	       const struct http_route *const *tables, struct http_server **out)
+{
+	struct http_server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->ctl = ctl;
+	s->tables = tables;
+	socklen_t alen;
+	int r = parse_listen(s, listen, &alen);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	unsigned flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	if (s->addr.v4.sin_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&s->addr,
+				MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+				MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+				MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+				MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+				MHD_OPTION_END);
+	if (!s->d) {
+		free(s);
+		return -EADDRINUSE;
+	}
+	(void)alen;
+	*out = s;
+	return 0;
+}
+
+struct MHD_Daemon *http_daemon(struct http_server *s)
+{
+	return s->d;
+}
+
+void http_stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->d);
+	free(s);
+}

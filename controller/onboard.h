@@ -1,0 +1,23 @@
+/* Onboarding certificates and the serials each may register. */
+#ifndef CTL_ONBOARD_H
+#define CTL_ONBOARD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/x509.h>
+
+struct db;
+
+/* Add a PEM certificate with a JSON array text of serials. *obj (optional)
+ * receives the onboard object. -EEXIST if present, -EVE_EBADCERT. */
+int onboard_add(struct db *d, const char *pem, size_t len, const char *serials_json, json_t **obj);
+/* Find the onboarding certificate named by a senderCertHash (16 or 32
+ * bytes); *cert and *serials (JSON array text) are caller-freed. -ENOENT
+ * when unknown. */
+int onboard_find(struct db *d, const uint8_t *hash, size_t hlen, X509 **cert, char **serials, char id[65]);
+/* Whether serials (JSON array text) admits serial ("*" admits any). */
+bool onboard_serial_allowed(const char *serials, const char *serial);
+
+#endif

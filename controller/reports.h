@@ -1,0 +1,23 @@
+/* Device reports: info (latest per object + history), metrics, logs and flow
+ * logs, stored with retention; and the admin API that reads them. */
+#ifndef CTL_REPORTS_H
+#define CTL_REPORTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ctl;
+struct db;
+
+/* Store one ZInfoMsg (packed bytes, already verified) of device uuid. */
+int reports_store_info(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
+int reports_store_metrics(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
+/* LogBundle (protobuf). */
+int reports_store_logbundle(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
+/* gzip of newline-separated JSON LogEntry; app may be NULL. */
+int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, const uint8_t *gz, size_t len);
+int reports_store_flowlog(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
+/* Apply retention (age and count) to every device. */
+void reports_retention(struct ctl *c);
+
+#endif

@@ -1,0 +1,92 @@
+/* The runtime seam: forwards to device/runtime when it is linked
+ * (EVE_HAVE_RUNTIME, set by device/CMakeLists.txt when the everuntime
+ * target exists). */
+#include "appruntime.h"
+
+#include <errno.h>
+#include <stddef.h>
+
+#ifdef EVE_HAVE_RUNTIME
+#include "runtime.h"
+
+bool appruntime_available(void)
+{
+	return true;
+}
+
+int appruntime_new(const char *state_dir, const char *libvirt_uri, const char *ca_path,
+		   appruntime_report_fn report, appruntime_log_fn log, void *ctx, struct appruntime **out)
+{
+	struct runtime_opts o = { .state_dir = state_dir, .libvirt_uri = libvirt_uri, .ca_path = ca_path };
+
+	return runtime_new(&o, report, log, ctx, (struct runtime **)out);
+}
+
+int appruntime_apply(struct appruntime *rt, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
+{
+	return rt ? runtime_apply((struct runtime *)rt, cfg) : -ENOTSUP;
+}
+
+int appruntime_metrics(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m)
+{
+	return rt ? runtime_metrics((struct runtime *)rt, m) : -ENOTSUP;
+}
+
+void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m)
+{
+	if (rt)
+		runtime_metrics_release((struct runtime *)rt, m);
+}
+
+const char *const *appruntime_hypervisors(struct appruntime *rt)
+{
+	static const char *const none[] = { NULL };
+
+	return rt ? runtime_hypervisors((struct runtime *)rt) : none;
+}
+
+void appruntime_free(struct appruntime *rt)
+{
+	if (rt)
+		runtime_free((struct runtime *)rt);
+}
+
+#else
+
+bool appruntime_available(void)
+{
+	return false;
+}
+
+int appruntime_new(const char *state_dir, const char *libvirt_uri, const char *ca_path,
+		   appruntime_report_fn report, appruntime_log_fn log, void *ctx, struct appruntime **out)
+{
+	return -ENOTSUP;
+}
+
+int appruntime_apply(struct appruntime *rt, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
+{
+	return -ENOTSUP;
+}
+
+int appruntime_metrics(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m)
+{
+	return -ENOTSUP;
+}
+
+void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m)
+{
+}
+
+const char *const *appruntime_hypervisors(struct appruntime *rt)
+{
+	static const char *const none[] = { NULL };
+
+	return none;
+}
+
+void appruntime_free(struct appruntime *rt)
+{
+}
+
+#endif

@@ -1,0 +1,31 @@
+/* Seam between the control plane and the app runtime (device/runtime,
+ * library everuntime): when the tree is built without it, these calls are
+ * no-ops that report "no runtime" so the control plane still builds and
+ * runs. The shipped agent links the real runtime. */
+#ifndef EVE_APPRUNTIME_H
+#define EVE_APPRUNTIME_H
+
+#include <stdbool.h>
+
+#include "config/devconfig.pb-c.h"
+#include "info/info.pb-c.h"
+#include "metrics/metrics.pb-c.h"
+
+struct appruntime;
+
+typedef void (*appruntime_report_fn)(void *ctx, const Org__Lfedge__Eve__Info__ZInfoMsg *msg);
+typedef void (*appruntime_log_fn)(void *ctx, const char *app_uuid, const char *line);
+
+/* True when built with the real runtime. */
+bool appruntime_available(void);
+/* -ENOTSUP without the runtime. */
+int appruntime_new(const char *state_dir, const char *libvirt_uri, const char *ca_path,
+		   appruntime_report_fn report, appruntime_log_fn log, void *ctx, struct appruntime **out);
+int appruntime_apply(struct appruntime *rt, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg);
+int appruntime_metrics(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m);
+void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m);
+/* NULL-terminated; an empty list without the runtime. */
+const char *const *appruntime_hypervisors(struct appruntime *rt);
+void appruntime_free(struct appruntime *rt);
+
+#endif

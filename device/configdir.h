@@ -1,0 +1,35 @@
+/* The configuration directory (EVE's /config): what a device is shipped
+ * with. Files:
+ *   server                host:port of the controller (required)
+ *   root-certificate.pem  the only TLS / signing root trusted (required)
+ *   onboard.cert.pem, onboard.key.pem   onboarding identity (both or none)
+ *   bootstrap-config.pb   signed EdgeDevConfig used before first contact
+ *   ports                 management interfaces to try, one per line
+ *   proxy                 HTTP(S) proxy URL for the controller
+ * Every error message names the offending file. */
+#ifndef EVE_CONFIGDIR_H
+#define EVE_CONFIGDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIGDIR_MAX_PORTS 8
+
+struct configdir {
+	char *dir;
+	char *server;       /* "host:port" */
+	char *root_ca_path; /* path of root-certificate.pem */
+	char *onboard_cert_path; /* NULL when no onboarding files */
+	char *onboard_key_path;
+	char *bootstrap_path; /* NULL when absent */
+	char *ports[CONFIGDIR_MAX_PORTS];
+	size_t n_ports;
+	char *proxy; /* NULL when absent */
+};
+
+/* Read and validate dir into cd (freed with configdir_free). On error, err
+ * holds a one-line message naming the file. */
+int configdir_load(const char *dir, struct configdir *cd, char *err, size_t errlen);
+void configdir_free(struct configdir *cd);
+
+#endif

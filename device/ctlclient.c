@@ -1,0 +1,304 @@
+/* Controller client: certificate trust and signed exchanges. */
+#include "ctlclient.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certs/certs.pb-c.h"
+#include "checkpoint.h"
+#include "crypto.h"
+#include "err.h"
+
+#define MAX_INTERMEDIATES 4
+
+struct ctlclient {
+	char *state_dir;
+	struct devapi *api; /* borrowed */
+	X509 *root;
+	X509 *signing;
+	uint8_t signing_hash[CRYPTO_SHA256_LEN];
+	struct buf resp;
+};
+
+int ctlclient_new(const char *state_dir, const char *root_ca_path, struct ctlclient **out)
+{
+	struct ctlclient *cc = calloc(1, sizeof(*cc));
+	int r;
+
+	if (!cc)
+		return -ENOMEM;
+	buf_init(&cc->resp, CTLCLIENT_RESP_MAX);
+	cc->state_dir = strdup(state_dir);
+	if (!cc->state_dir) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = crypto_cert_load_pem(root_ca_path, &cc->root);
+	if (r < 0)
+		goto out;
+	*out = cc;
+	cc = NULL;
+out:
+	ctlclient_free(cc);
+	return r;
+}
+
+void ctlclient_free(struct ctlclient *cc)
+{
+	if (!cc)
+		return;
+	X509_free(cc->root);
+	X509_free(cc->signing);
+	buf_free(&cc->resp);
+	free(cc->state_dir);
+	free(cc);
+}
+
+void ctlclient_set_api(struct ctlclient *cc, struct devapi *api)
+{
+	cc->api = api;
+}
+
+bool ctlclient_has_certs(const struct ctlclient *cc)
+{
+	return cc->signing != NULL;
+}
+
+/* Collect the signing cert and intermediates of a ZControllerCert, verify
+ * the chain and return the signing cert with its PEM-text hash. */
+static int certs_pick(struct ctlclient *cc, const Org__Lfedge__Eve__Certs__ZControllerCert *zc, X509 **signing,
+		      uint8_t hash[CRYPTO_SHA256_LEN])
+{
+	X509 *inter[MAX_INTERMEDIATES] = { 0 }, *sig = NULL;
+	size_t n_inter = 0;
+	int r = -EVE_EBADCERT;
+
+	for (size_t i = 0; i < zc->n_certs; i++) {
+		const Org__Lfedge__Eve__Certs__ZCert *c = zc->certs[i];
+		X509 *x = NULL;
+
+		if (c->type != ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_SIGNING &&
+		    c->type != ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_INTERMEDIATE)
+			continue;
+		if (crypto_cert_from_pem((const char *)c->cert.data, c->cert.len, &x) < 0)
+			goto out;
+		if (c->type == ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_SIGNING && !sig) {
+			sig = x;
+			r = crypto_sha256(c->cert.data, c->cert.len, hash);
+			if (r < 0)
+				goto out;
+			r = -EVE_EBADCERT;
+		} else if (n_inter < MAX_INTERMEDIATES) {
+			inter[n_inter++] = x;
+		} else {
+			X509_free(x);
+		}
+	}
+	if (!sig)
+		goto out;
+	r = crypto_chain_verify(sig, inter, n_inter, cc->root);
+	if (r < 0)
+		goto out;
+	*signing = sig;
+	sig = NULL;
+out:
+	X509_free(sig);
+	for (size_t i = 0; i < n_inter; i++)
+		X509_free(inter[i]);
+	return r;
+}
+
+/* Accept a /certs body: an envelope signed by the signing cert it carries,
+ * or (older controllers) a bare ZControllerCert. */
+static int certs_accept(struct ctlclient *cc, const uint8_t *body, size_t len)
+{
+	Org__Lfedge__Eve__Certs__ZControllerCert *zc = NULL;
+	struct envelope env = { 0 };
+	const uint8_t *p = body;
+	size_t plen = len;
+	uint8_t hash[CRYPTO_SHA256_LEN];
+	X509 *sig = NULL;
+	bool sealed;
+	int r;
+
+	sealed = envelope_parse(body, len, &env) == 0;
+	if (sealed) {
+		p = env.payload;
+		plen = env.payload_len;
+	}
+	zc = org__lfedge__eve__certs__zcontroller_cert__unpack(NULL, plen, p);
+	if (!zc) {
+		r = -EVE_EPROTO;
+		goto out;
+	}
+	r = certs_pick(cc, zc, &sig, hash);
+	if (r == 0 && sealed)
+		r = envelope_verify(&env, X509_get0_pubkey(sig));
+	if (r < 0)
+		goto out;
+	X509_free(cc->signing);
+	cc->signing = sig;
+	sig = NULL;
+	memcpy(cc->signing_hash, hash, sizeof(hash));
+out:
+	X509_free(sig);
+	if (zc)
+		org__lfedge__eve__certs__zcontroller_cert__free_unpacked(zc, NULL);
+	envelope_clear(&env);
+	return r;
+}
+
+int ctlclient_load_certs(struct ctlclient *cc)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	r = checkpoint_load(cc->state_dir, CHECKPOINT_CERTS, &data, &len);
+	if (r == 0)
+		r = certs_accept(cc, data, len);
+	free(data);
+	return r;
+}
+
+int ctlclient_fetch_certs(struct ctlclient *cc)
+{
+	long status = 0;
+	int r;
+
+	if (!cc->api)
+		return -ENETUNREACH;
+	buf_reset(&cc->resp);
+	r = devapi_call(cc->api, "GET", "/certs", NULL, 0, &status, &cc->resp);
+	if (r < 0)
+		return r;
+	if (status != 200)
+		return -EVE_EHTTP;
+	r = certs_accept(cc, cc->resp.data, cc->resp.len);
+	if (r < 0)
+		return r;
+	return checkpoint_save(cc->state_dir, CHECKPOINT_CERTS, cc->resp.data, cc->resp.len);
+}
+
+static int copy_out(const uint8_t *p, size_t len, uint8_t **out, size_t *out_len)
+{
+	uint8_t *c = malloc(len ? len : 1);
+
+	if (!c)
+		return -ENOMEM;
+	if (len)
+		memcpy(c, p, len);
+	*out = c;
+	*out_len = len;
+	return 0;
+}
+
+/* Verify env with the trusted signing cert. -EAGAIN on a cert hash miss. */
+static int verify_env(struct ctlclient *cc, const struct envelope *env)
+{
+	if (!cc->signing)
+		return -EVE_EBADCERT;
+	if (!envelope_cert_hash_matches(env, cc->signing_hash))
+		return -EAGAIN;
+	return envelope_verify(env, X509_get0_pubkey(cc->signing));
+}
+
+int ctlclient_verify(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload, size_t *plen)
+{
+	struct envelope env = { 0 };
+	int r;
+
+	r = envelope_parse(raw, len, &env);
+	if (r == 0)
+		r = verify_env(cc, &env);
+	if (r == -EAGAIN)
+		r = -EVE_EBADCERT;
+	if (r == 0)
+		r = copy_out(env.payload, env.payload_len, payload, plen);
+	envelope_clear(&env);
+	return r;
+}
+
+int ctlclient_verify_selfcontained(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload,
+				   size_t *plen)
+{
+	struct envelope env = { 0 };
+	X509 *x = NULL;
+	int r;
+
+	r = envelope_parse(raw, len, &env);
+	if (r < 0)
+		goto out;
+	r = -EVE_EBADCERT;
+	if (!env.sender_cert_pem ||
+	    crypto_cert_from_pem(env.sender_cert_pem, strlen(env.sender_cert_pem), &x) < 0)
+		goto out;
+	r = crypto_chain_verify(x, NULL, 0, cc->root);
+	if (r == 0)
+		r = envelope_verify(&env, X509_get0_pubkey(x));
+	if (r == 0)
+		r = copy_out(env.payload, env.payload_len, payload, plen);
+out:
+	X509_free(x);
+	envelope_clear(&env);
+	return r;
+}
+
+/* Verify a response body (already copied out of cc->resp, which a
+ * re-fetch of /certs reuses). */
+static int verify_resp(struct ctlclient *cc, const uint8_t *raw, size_t raw_len, uint8_t **resp, size_t *resp_len)
+{
+	struct envelope env = { 0 };
+	int r;
+
+	r = envelope_parse(raw, raw_len, &env);
+	if (r == 0)
+		r = verify_env(cc, &env);
+	if (r == -EAGAIN) {
+		/* The controller may have rotated its signing cert: ask once. */
+		r = ctlclient_fetch_certs(cc);
+		if (r == 0)
+			r = verify_env(cc, &env);
+		if (r == -EAGAIN)
+			r = -EVE_EBADCERT;
+	}
+	if (r == 0)
+		r = copy_out(env.payload, env.payload_len, resp, resp_len);
+	envelope_clear(&env);
+	return r;
+}
+
+int ctlclient_post(struct ctlclient *cc, const struct eve_signer *signer, bool with_cert, const char *path,
+		   const uint8_t *payload, size_t len, bool want_resp, long *status, uint8_t **resp,
+		   size_t *resp_len, uint8_t **raw, size_t *raw_len)
+{
+	uint8_t *sealed = NULL, *body = NULL;
+	size_t sealed_len = 0, body_len = 0;
+	int r;
+
+	if (!cc->api)
+		return -ENETUNREACH;
+	r = envelope_seal(signer, payload, len, with_cert, &sealed, &sealed_len);
+	if (r < 0)
+		return r;
+	buf_reset(&cc->resp);
+	r = devapi_call(cc->api, "POST", path, sealed, sealed_len, status, &cc->resp);
+	if (r < 0 || !want_resp || *status != 200)
+		goto out;
+	body = buf_steal(&cc->resp, &body_len);
+	if (!body) {
+		r = -EVE_EPROTO;
+		goto out;
+	}
+	r = verify_resp(cc, body, body_len, resp, resp_len);
+	if (r == 0 && raw) {
+		*raw = body;
+		*raw_len = body_len;
+		body = NULL;
+	}
+out:
+	free(body);
+	free(sealed);
+	return r;
+}

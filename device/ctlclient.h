@@ -1,0 +1,51 @@
+/* The agent's view of its controller: the trusted controller certificates
+ * (fetched from /certs, chain-verified against root-certificate.pem and
+ * checkpointed) and signed request/response exchanges over a devapi
+ * connection. Every response payload handed back has been verified to be
+ * signed by the controller's signing certificate. Not thread-safe. */
+#ifndef EVE_CTLCLIENT_H
+#define EVE_CTLCLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/x509.h>
+
+#include "devapi.h"
+#include "envelope.h"
+
+#define CTLCLIENT_RESP_MAX ENVELOPE_MAX
+
+struct ctlclient;
+
+/* root_ca_path: the only trust anchor. The devapi connection is given
+ * later with ctlclient_set_api (it depends on the management port). */
+int ctlclient_new(const char *state_dir, const char *root_ca_path, struct ctlclient **out);
+void ctlclient_free(struct ctlclient *cc);
+/* Use api for requests (borrowed; NULL = offline). */
+void ctlclient_set_api(struct ctlclient *cc, struct devapi *api);
+
+/* Load the checkpointed controller certs; -ENOENT when none. */
+int ctlclient_load_certs(struct ctlclient *cc);
+/* GET /certs, verify the chain to the root, checkpoint on success. */
+int ctlclient_fetch_certs(struct ctlclient *cc);
+bool ctlclient_has_certs(const struct ctlclient *cc);
+
+/* Seal payload with signer, POST it to path, and return the HTTP status.
+ * When want_resp and the status is 200, the response must be an envelope
+ * signed by the controller (on a senderCertHash miss /certs is fetched
+ * again once): its payload goes to *resp (caller frees). The raw signed
+ * response body goes to *raw when raw is non-NULL (caller frees).
+ * with_cert puts the signer's certificate in the envelope (register). */
+int ctlclient_post(struct ctlclient *cc, const struct eve_signer *signer, bool with_cert, const char *path,
+		   const uint8_t *payload, size_t len, bool want_resp, long *status, uint8_t **resp,
+		   size_t *resp_len, uint8_t **raw, size_t *raw_len);
+
+/* Verify a stored signed response (a checkpoint) with the trusted certs. */
+int ctlclient_verify(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload, size_t *plen);
+/* Verify an envelope carrying its own sender certificate that chains to
+ * the root (bootstrap-config.pb). */
+int ctlclient_verify_selfcontained(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload,
+				   size_t *plen);
+
+#endif

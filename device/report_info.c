@@ -1,0 +1,191 @@
+/* Device info collection. Best effort: a missing /proc or /sys file leaves
+ * its field empty rather than failing the report. */
+#include "report_info.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/statvfs.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+
+#include "fileio.h"
+#include "info/info.pb-c.h"
+
+#define MAX_IFS 16
+#define MAX_ADDRS 8
+
+struct netif {
+	Org__Lfedge__Eve__Info__ZInfoNetwork m;
+	char name[IF_NAMESIZE];
+	char mac[24];
+	char addrs[MAX_ADDRS][INET6_ADDRSTRLEN];
+	char *addr_ptrs[MAX_ADDRS];
+};
+
+static void read_mac(const char *ifname, char out[24])
+{
+	char path[96];
+	uint8_t *d = NULL;
+	size_t len = 0;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
+	if (fileio_read(path, 64, &d, &len) < 0)
+		return;
+	snprintf(out, 24, "%.*s", (int)strcspn((char *)d, "\n"), (char *)d);
+	free(d);
+}
+
+static struct netif *netif_get(struct netif *ifs, size_t *n, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(ifs[i].name, name))
+			return &ifs[i];
+	if (*n == MAX_IFS)
+		return NULL;
+	struct netif *f = &ifs[(*n)++];
+	org__lfedge__eve__info__zinfo_network__init(&f->m);
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	read_mac(name, f->mac);
+	f->m.devname = f->name;
+	f->m.localname = f->name;
+	f->m.macaddr = f->mac;
+	f->m.ipaddrs = f->addr_ptrs;
+	return f;
+}
+
+static void netif_add_addr(struct netif *f, const struct sockaddr *sa)
+{
+	const void *a;
+
+	if (f->m.n_ipaddrs == MAX_ADDRS)
+		return;
+	a = sa->sa_family == AF_INET ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+				     : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (!inet_ntop(sa->sa_family, a, f->addrs[f->m.n_ipaddrs], INET6_ADDRSTRLEN))
+		return;
+	f->addr_ptrs[f->m.n_ipaddrs] = f->addrs[f->m.n_ipaddrs];
+	f->m.n_ipaddrs++;
+	if (sa->sa_family == AF_INET)
+		f->m.ipv4_up = 1;
+}
+
+static size_t collect_netifs(struct netif *ifs)
+{
+	struct ifaddrs *ifa = NULL;
+	size_t n = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return 0;
+	for (struct ifaddrs *p = ifa; p; p = p->ifa_next) {
+		struct netif *f;
+
+		if (!p->ifa_name || (p->ifa_flags & IFF_LOOPBACK))
+			continue;
+		f = netif_get(ifs, &n, p->ifa_name);
+		if (f && p->ifa_addr && (p->ifa_addr->sa_family == AF_INET || p->ifa_addr->sa_family == AF_INET6))
+			netif_add_addr(f, p->ifa_addr);
+	}
+	freeifaddrs(ifa);
+	return n;
+}
+
+static void fill_sw(const struct report_device *d, Org__Lfedge__Eve__Info__ZInfoDevSW *sw,
+		    Org__Lfedge__Eve__Info__ErrorInfo *errs)
+{
+	for (size_t i = 0; i < d->n_sw; i++) {
+		const struct report_sw *s = &d->sw[i];
+
+		org__lfedge__eve__info__zinfo_dev_sw__init(&sw[i]);
+		sw[i].activated = s->activated;
+		sw[i].partitionlabel = (char *)s->label;
+		sw[i].partitionstate = (char *)s->state;
+		sw[i].shortversion = (char *)s->version;
+		sw[i].longversion = (char *)s->version;
+		sw[i].userstatus = (Org__Lfedge__Eve__Info__BaseOsStatus)s->status;
+		sw[i].status = s->activated ? ORG__LFEDGE__EVE__INFO__ZSW_STATE__RUNNING
+					    : ORG__LFEDGE__EVE__INFO__ZSW_STATE__INITIAL;
+		if (s->err[0]) {
+			org__lfedge__eve__info__error_info__init(&errs[i]);
+			errs[i].description = (char *)s->err;
+			sw[i].swerr = &errs[i];
+		}
+	}
+}
+
+static void fill_sys(Org__Lfedge__Eve__Info__ZInfoDevice *di, const struct report_device *d,
+		     struct utsname *u, Google__Protobuf__Timestamp *boot)
+{
+	struct sysinfo si;
+	struct statvfs vfs;
+
+	if (uname(u) == 0) {
+		di->machinearch = u->machine;
+		di->cpuarch = u->machine;
+		di->platform = u->sysname;
+		di->hostname = u->nodename;
+	}
+	di->ncpu = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	if (sysinfo(&si) == 0) {
+		di->memory = (uint64_t)si.totalram * si.mem_unit >> 20;
+		boot->seconds = time(NULL) - si.uptime;
+		di->boottime = boot;
+	}
+	if (statvfs(d->state_dir, &vfs) == 0)
+		di->storage = (uint64_t)vfs.f_blocks * vfs.f_frsize >> 20;
+	di->rebootconfigcounter = d->reboot_counter;
+	di->shutdown_config_counter = d->shutdown_counter;
+	di->restartcounter = d->restart_counter;
+	di->lastrebootreason = (char *)(d->last_reboot_reason ? d->last_reboot_reason : "");
+	di->state = ORG__LFEDGE__EVE__INFO__ZDEVICE_STATE__ZDEVICE_STATE_ONLINE;
+}
+
+int report_info_device(const struct report_device *d, uint8_t **out, size_t *len)
+{
+	Org__Lfedge__Eve__Info__ZInfoMsg msg = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INIT;
+	Org__Lfedge__Eve__Info__ZInfoDevice di = ORG__LFEDGE__EVE__INFO__ZINFO_DEVICE__INIT;
+	Org__Lfedge__Eve__Info__ZInfoManufacturer mi = ORG__LFEDGE__EVE__INFO__ZINFO_MANUFACTURER__INIT;
+	Org__Lfedge__Eve__Info__ZInfoDevSW sw[REPORT_MAX_SW], *swp[REPORT_MAX_SW];
+	Org__Lfedge__Eve__Info__ErrorInfo errs[REPORT_MAX_SW];
+	Google__Protobuf__Timestamp boot = GOOGLE__PROTOBUF__TIMESTAMP__INIT, now = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	Org__Lfedge__Eve__Info__ZInfoNetwork *netp[MAX_IFS];
+	static struct netif ifs[MAX_IFS]; /* large; single caller (the agent loop) */
+	struct utsname u;
+	size_t n_ifs;
+	uint8_t *p;
+
+	fill_sys(&di, d, &u, &boot);
+	mi.serialnumber = (char *)(d->serial ? d->serial : "");
+	di.minfo = &mi;
+	fill_sw(d, sw, errs);
+	for (size_t i = 0; i < d->n_sw; i++)
+		swp[i] = &sw[i];
+	di.swlist = swp;
+	di.n_swlist = d->n_sw;
+	n_ifs = collect_netifs(ifs);
+	for (size_t i = 0; i < n_ifs; i++)
+		netp[i] = &ifs[i].m;
+	di.network = netp;
+	di.n_network = n_ifs;
+	msg.ztype = ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiDevice;
+	msg.devid = (char *)(d->dev_uuid ? d->dev_uuid : "");
+	msg.info_content_case = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO;
+	msg.dinfo = &di;
+	now.seconds = time(NULL);
+	msg.attimestamp = &now;
+	*len = org__lfedge__eve__info__zinfo_msg__get_packed_size(&msg);
+	p = malloc(*len ? *len : 1);
+	if (!p)
+		return -ENOMEM;
+	org__lfedge__eve__info__zinfo_msg__pack(&msg, p);
+	*out = p;
+	return 0;
+}

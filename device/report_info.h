@@ -1,0 +1,37 @@
+/* Device info (ZInfoDevice) gathered from uname, sysinfo, statvfs,
+ * getifaddrs and /sys: architecture, CPUs, memory, storage, hostname, boot
+ * time, software partitions and network interfaces with addresses. */
+#ifndef EVE_REPORT_INFO_H
+#define EVE_REPORT_INFO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define REPORT_MAX_SW 2
+
+struct report_sw {
+	char label[8];         /* "IMGA" */
+	char state[16];        /* "active", "inactive", "updating", "unused" */
+	char version[128];
+	char err[256];
+	int status;            /* BaseOsStatus value */
+	int activated;
+};
+
+struct report_device {
+	const char *dev_uuid;
+	const char *state_dir;  /* storage is measured here */
+	const char *serial;
+	uint32_t reboot_counter;   /* last honoured DeviceOpsCmd counters */
+	uint32_t shutdown_counter;
+	uint32_t restart_counter;  /* agent starts */
+	const char *last_reboot_reason;
+	const char *const *hypervisors; /* NULL-terminated, may be NULL */
+	struct report_sw sw[REPORT_MAX_SW];
+	size_t n_sw;
+};
+
+/* Packed ZInfoMsg (ztype ZiDevice) for d; *out caller-freed. */
+int report_info_device(const struct report_device *d, uint8_t **out, size_t *len);
+
+#endif

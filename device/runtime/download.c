@@ -1,0 +1,215 @@
+/* Resumable libcurl download (see download.h). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <curl/curl.h>
+
+#include "download.h"
+#include "err.h"
+
+struct dl {
+	const struct download_opts *o;
+	int fd;
+	uint64_t have;  /* bytes in the file */
+	uint64_t total; /* expected final size, 0 = unknown */
+	int err;        /* first write-side error */
+	long status;    /* HTTP status of the final response */
+	int discard;    /* response is not for us: do not write */
+};
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+	struct dl *d = ud;
+	size_t len = sz * n;
+	long code;
+
+	if (len > 5 && strncmp(p, "HTTP/", 5) == 0) {
+		if (sscanf(p, "HTTP/%*s %ld", &code) == 1)
+			d->status = code;
+		/* 200 to a Range request: the server starts over. */
+		if (d->status == 200 && d->have > 0) {
+			if (ftruncate(d->fd, 0) < 0 || lseek(d->fd, 0, SEEK_SET) < 0)
+				d->err = -errno;
+			d->have = 0;
+		}
+		d->discard = d->status != 200 && d->status != 206;
+	}
+	return len;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static size_t on_data(char *p, size_t sz, size_t n, void *ud)
+{
+	struct dl *d = ud;
+	size_t len = sz * n;
+
+	if (d->err)
+		return 0;
+	if (d->discard)
+		return len;
+	if (d->o->max_size && d->have + len > d->o->max_size) {
+		d->err = -EVE_ETOOBIG;
+		return 0;
+	}
+	d->err = write_all(d->fd, p, len);
+	if (d->err)
+		return 0;
+	d->have += len;
+	return len;
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct dl *d = ud;
+
+	if (d->o->cancel && atomic_load(d->o->cancel))
+		return 1;
+	if (dltotal > 0 && !d->discard) {
+		uint64_t t = (uint64_t)dltotal;
+
+		/* On a 206 the total is what remains; add the part we had. */
+		d->total = d->status == 206 ? t + (d->have - (uint64_t)dlnow) : t;
+	}
+	if (d->o->progress)
+		d->o->progress(d->o->ctx, d->have, d->total);
+	return 0;
+}
+
+static void set_opts(CURL *c, struct dl *d)
+{
+	const struct download_opts *o = d->o;
+
+	curl_easy_setopt(c, CURLOPT_URL, o->url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_secs ? o->connect_secs : 20L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->stall_secs ? o->stall_secs : 30L);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, d);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, d);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, d);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	if (o->max_size)
+		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_size);
+	if (d->have)
+		curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)d->have);
+	if (o->ca_pem && o->ca_pem_len) {
+		struct curl_blob b = { .data = (void *)o->ca_pem, .len = o->ca_pem_len, .flags = CURL_BLOB_COPY };
+
+		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);
+	}
+}
+
+/* Map a libcurl failure to our codes and a message. */
+static int curl_fail(CURLcode cc, const struct dl *d, const char *ebuf, char *err, size_t errlen)
+{
+	if (d->err) {
+		snprintf(err, errlen, "%s", d->err == -EVE_ETOOBIG ? "download exceeds maxSizeBytes" : eve_strerror(d->err));
+		return d->err;
+	}
+	snprintf(err, errlen, "%s", ebuf[0] ? ebuf : curl_easy_strerror(cc));
+	switch (cc) {
+	case CURLE_ABORTED_BY_CALLBACK:
+		return -ECANCELED;
+	case CURLE_FILESIZE_EXCEEDED:
+		snprintf(err, errlen, "download exceeds maxSizeBytes");
+		return -EVE_ETOOBIG;
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_COULDNT_CONNECT:
+		return -ECONNREFUSED;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CONNECT_ERROR:
+		return -EVE_EBADCERT;
+	default:
+		return -EIO;
+	}
+}
+
+int download_file(const struct download_opts *o, char *err, size_t errlen)
+{
+	char ebuf[CURL_ERROR_SIZE] = "";
+	struct dl d = { .o = o, .fd = -1 };
+	struct stat st;
+	CURLcode cc;
+	CURL *c = NULL;
+	int r = 0;
+
+	err[0] = '\0';
+	d.fd = open(o->dest, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (d.fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "open %s: %s", o->dest, strerror(errno));
+		return r;
+	}
+	if (fstat(d.fd, &st) == 0)
+		d.have = (uint64_t)st.st_size;
+	if (o->max_size && d.have > o->max_size) {
+		/* A stale partial bigger than allowed: start over. */
+		if (ftruncate(d.fd, 0) < 0) {
+			r = -errno;
+			goto out;
+		}
+		d.have = 0;
+	}
+	c = curl_easy_init();
+	if (!c) {
+		r = -ENOMEM;
+		goto out;
+	}
+	set_opts(c, &d);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &d.status);
+	if (cc != CURLE_OK) {
+		/* 416 to a Range request at the end: the file is already whole. */
+		if (d.status == 416 && d.have > 0)
+			goto out;
+		r = curl_fail(cc, &d, ebuf, err, errlen);
+		goto out;
+	}
+	if (d.status == 416 && d.have > 0)
+		goto out;
+	if (d.status != 200 && d.status != 206) {
+		snprintf(err, errlen, "HTTP status %ld from %s", d.status, o->url);
+		r = -EVE_EHTTP;
+		goto out;
+	}
+	if (d.err) {
+		r = curl_fail(CURLE_WRITE_ERROR, &d, ebuf, err, errlen);
+		goto out;
+	}
+	if (fsync(d.fd) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "fsync: %s", strerror(errno));
+	}
+	if (o->progress)
+		o->progress(o->ctx, d.have, d.have);
+out:
+	curl_easy_cleanup(c);
+	close(d.fd);
+	return r;
+}

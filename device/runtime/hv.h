@@ -1,0 +1,112 @@
+/* Hypervisor seam: one const struct hv_ops per libvirt driver (qemu, lxc,
+ * xen) turns a neutral description of an app (struct hv_spec) into domain
+ * XML; the libvirt calls shared by all of them (define, start, stop,
+ * remove, adopt by name, state, console, metrics) live in hv.c. Library
+ * code: returns 0 / negative errno with a message in err, never logs. */
+#ifndef EVE_RT_HV_H
+#define EVE_RT_HV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <libvirt/libvirt.h>
+
+#include "buf.h"
+
+/* Cap of a generated domain XML. The runtime bounds what goes into a spec
+ * (argv/env bytes, disk and NIC counts) so the XML always fits. */
+#define HV_XML_MAX (8u << 20)
+#define HV_SPEC_MAX_STRINGS_BYTES (256u << 10)
+#define HV_SPEC_MAX_DEVS 32
+
+struct hv_disk {
+	const char *path;
+	const char *format; /* "raw", "qcow2" */
+	bool cdrom;
+	bool readonly;
+};
+
+struct hv_nic {
+	const char *network; /* libvirt network name (local NI), or NULL */
+	const char *bridge;  /* host bridge (switch NI) when network is NULL */
+	const char *mac;     /* "52:54:00:..", or NULL for libvirt's choice */
+};
+
+struct hv_spec {
+	const char *name;  /* domain name, "eve-<uuid>" */
+	const char *uuid;  /* domain UUID = app UUID */
+	const char *title; /* display name, may be NULL */
+	unsigned vcpus;
+	uint64_t memory_kib;
+	uint64_t maxmem_kib; /* 0 = memory_kib */
+	const char *cpuset;  /* pinning mask "0-1,3", may be NULL */
+	bool vnc;
+	int vnc_display; /* <0: auto port */
+	const char *console_log; /* VM serial console to this file */
+	/* VMs */
+	bool hvm; /* xen: HVM (true) or PV */
+	const char *kernel, *initrd, *cmdline; /* direct kernel boot, may be NULL */
+	const struct hv_disk *disks;
+	size_t n_disks;
+	const struct hv_nic *nics;
+	size_t n_nics;
+	/* containers */
+	const char *rootfs;
+	char *const *argv; /* NULL-terminated, argv[0] = init */
+	char *const *env;  /* NULL-terminated "K=V" */
+	const char *workdir;
+};
+
+struct hv_ops {
+	const char *name;        /* "qemu", "lxc", "xen" */
+	const char *default_uri; /* qemu:///system ... */
+	bool console_is_pty;     /* console read from a pty (else console_log) */
+	/* Append the domain XML for s to out. -EINVAL when s lacks what this
+	 * driver needs (err says what). */
+	int (*domain_xml)(const struct hv_spec *s, struct buf *out, char *err, size_t errlen);
+};
+
+extern const struct hv_ops hv_qemu_ops;
+extern const struct hv_ops hv_lxc_ops;
+extern const struct hv_ops hv_xen_ops;
+
+/* XML text helpers shared by the backends. */
+void hv_xml_text(struct buf *b, const char *s); /* escaped text */
+void hv_xml_common(struct buf *b, const struct hv_spec *s); /* name..vcpu */
+void hv_xml_nics(struct buf *b, const struct hv_spec *s, const char *model);
+
+/* Connect to uri (error text in err). Caller closes with virConnectClose. */
+int hv_connect(const char *uri, virConnectPtr *out, char *err, size_t errlen);
+/* Domain by name; -ENOENT if none. Caller frees with virDomainFree. */
+int hv_lookup(virConnectPtr c, const char *name, virDomainPtr *out);
+/* Define (persistent) and start a domain from xml. */
+int hv_define_start(virConnectPtr c, const char *xml, virDomainPtr *out, char *err, size_t errlen);
+/* Define only (replace the persistent definition). */
+int hv_define(virConnectPtr c, const char *xml, char *err, size_t errlen);
+/* Start a defined domain. */
+int hv_start(virDomainPtr d, char *err, size_t errlen);
+/* Ask the guest to shut down (ACPI / SIGTERM); does not wait. */
+int hv_shutdown(virDomainPtr d);
+/* Power off at once (no error if already off). */
+int hv_destroy(virDomainPtr d);
+/* Destroy and undefine the domain named name on c (no error if absent). */
+int hv_remove(virConnectPtr c, const char *name);
+/* True when the domain runs (or is paused/blocked). */
+bool hv_is_active(virDomainPtr d);
+/* Path of the domain's first console pty (caller frees); -ENOENT. */
+int hv_console_pty(virDomainPtr d, char **out);
+
+struct hv_stats {
+	uint64_t cpu_ns;
+	uint64_t mem_kib;     /* current balloon / cgroup usage */
+	uint64_t maxmem_kib;
+	unsigned vcpus;
+	uint64_t rd_bytes, wr_bytes, rd_req, wr_req;   /* all disks */
+	uint64_t rx_bytes, tx_bytes, rx_pkts, tx_pkts; /* all interfaces */
+};
+int hv_stats(virDomainPtr d, struct hv_stats *st);
+
+/* libvirt's last error as text (static buffer of libvirt). */
+const char *hv_last_error(void);
+
+#endif

@@ -1,0 +1,26 @@
+/* Volumes: the per-app disks and root filesystems made from content trees.
+ * Layout: <root>/volumes/<uuid>/ holding disk.qcow2 (a qcow2 overlay on the
+ * image blob, or a blank disk), or rootfs/ + image-config.json (an unpacked
+ * OCI image), and a "ready" marker written last, so a half-built volume is
+ * never used and is rebuilt after a crash. */
+#ifndef EVE_RT_VOLUME_H
+#define EVE_RT_VOLUME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Create a qcow2 overlay `path` backed by `base` (format raw/qcow2), of
+ * virtual size `size` bytes (0 = the base's size). */
+int volume_overlay(const char *base, const char *base_fmt, const char *path, uint64_t size, char *err,
+		   size_t errlen);
+/* Create an empty qcow2 disk of size bytes. */
+int volume_blank(const char *path, uint64_t size, char *err, size_t errlen);
+/* Remove a volume directory tree (no error if absent). */
+int volume_remove_dir(const char *dir);
+/* Run argv (argv[0] a program found in PATH), capturing stderr's first
+ * line into err. 0 on exit status 0. */
+int volume_run(char *const argv[], char *err, size_t errlen);
+/* Bytes allocated on disk below path (files and directories). */
+uint64_t volume_disk_usage(const char *path);
+
+#endif

@@ -1,0 +1,14 @@
+/* The update's own small downloader (libcurl) and file hashing. */
+#ifndef EVE_UPDATE_FETCH_H
+#define EVE_UPDATE_FETCH_H
+
+#include <stdint.h>
+
+/* Download url (http, https or file) into path (created 0600/truncated),
+ * at most max bytes (-EVE_ETOOBIG past it). ca_path: optional CA bundle
+ * for https. HTTP errors give -EVE_EHTTP. */
+int update_fetch(const char *url, const char *path, uint64_t max, const char *ca_path);
+/* SHA-256 of a file's contents. */
+int update_file_sha256(const char *path, uint8_t out[32]);
+
+#endif

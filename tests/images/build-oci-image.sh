@@ -1,0 +1,60 @@
+#!/bin/sh
+# Build the busybox OCI test image (cached): an OCI image layout tarball
+# (oci-layout, index.json, blobs/sha256/...) with one gzip layer holding a
+# busybox-static rootfs, and a config whose Entrypoint/Cmd print a known line
+# (with $GREETING from Env, overridable by the app) and then stay up.
+#
+# usage: build-oci-image.sh OUTDIR  -> OUTDIR/busybox-oci.tar (+ .sha256)
+set -eu
+out=$1
+mkdir -p "$out"
+[ -s "$out/busybox-oci.tar" ] && [ -s "$out/busybox-oci.tar.sha256" ] && exit 0
+
+work=$(mktemp -d "$out/.ocibuild.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+size() { wc -c <"$1" | tr -d ' '; }
+
+bb=$(command -v busybox || echo /bin/busybox)
+root=$work/rootfs
+mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/proc" "$root/sys" "$root/dev"
+cp "$bb" "$root/bin/busybox"
+for a in sh echo sleep cat env ls ps mount hostname id; do ln -s busybox "$root/bin/$a"; done
+echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+tar --numeric-owner --owner=0 --group=0 -C "$root" -cf "$work/layer.tar" .
+diffid=$(sha "$work/layer.tar")
+gzip -n -1 "$work/layer.tar"
+mkdir -p "$work/oci/blobs/sha256"
+layer=$(sha "$work/layer.tar.gz")
+lsize=$(size "$work/layer.tar.gz")
+mv "$work/layer.tar.gz" "$work/oci/blobs/sha256/$layer"
+
+cat >"$work/config.json" <<JSON
+{"architecture":"amd64","os":"linux",
+ "config":{"Entrypoint":["/bin/sh","-c"],
+  "Cmd":["echo EVE-TEST-OCI: hello \$GREETING; n=0; while :; do sleep 2; n=\$((n+1)); echo EVE-TEST-OCI: alive \$n; done"],
+  "Env":["PATH=/bin","GREETING=world"],"WorkingDir":"/"},
+ "rootfs":{"type":"layers","diff_ids":["sha256:$diffid"]}}
+JSON
+cfg=$(sha "$work/config.json")
+csize=$(size "$work/config.json")
+mv "$work/config.json" "$work/oci/blobs/sha256/$cfg"
+
+cat >"$work/manifest.json" <<JSON
+{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+ "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:$cfg","size":$csize},
+ "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:$layer","size":$lsize}]}
+JSON
+man=$(sha "$work/manifest.json")
+msize=$(size "$work/manifest.json")
+mv "$work/manifest.json" "$work/oci/blobs/sha256/$man"
+
+cat >"$work/oci/index.json" <<JSON
+{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json",
+ "digest":"sha256:$man","size":$msize,"platform":{"architecture":"amd64","os":"linux"}}]}
+JSON
+echo '{"imageLayoutVersion":"1.0.0"}' >"$work/oci/oci-layout"
+tar --numeric-owner --owner=0 --group=0 -C "$work/oci" -cf "$work/busybox-oci.tar" oci-layout index.json blobs
+sha "$work/busybox-oci.tar" >"$work/busybox-oci.tar.sha256"
+mv "$work/busybox-oci.tar" "$out/busybox-oci.tar"
+mv "$work/busybox-oci.tar.sha256" "$out/busybox-oci.tar.sha256"

@@ -1,0 +1,379 @@
+/* Unit tests for the small common modules: err, buf, fileio, b64, uuidgen,
+ * hexstr. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "buf.h"
+#include "err.h"
+#include "fileio.h"
+#include "hexstr.h"
+#include "uuidgen.h"
+
+/* ---- err ---- */
+
+static void test_strerror(void **state)
+{
+	assert_string_equal(eve_strerror(-EVE_EBADSIG), "signature does not verify");
+	assert_string_equal(eve_strerror(-EVE_ETOOBIG), "input larger than its size cap");
+	assert_non_null(strstr(eve_strerror(-ENOENT), "No such file"));
+	assert_string_equal(eve_strerror(0), "success");
+	assert_non_null(eve_strerror(-99999));
+	assert_non_null(eve_strerror(-(EVE_ETOOBIG + 1)));
+}
+
+/* ---- buf ---- */
+
+static void test_buf_cap(void **state)
+{
+	struct buf b;
+
+	buf_init(&b, 8);
+	assert_int_equal(buf_append(&b, "abcd", 4), 0);
+	assert_int_equal(buf_append(&b, "efgh", 4), 0);
+	assert_int_equal(b.len, 8);
+	assert_memory_equal(b.data, "abcdefgh", 9); /* NUL-terminated */
+	/* One byte over the cap: refused, contents unchanged. */
+	assert_int_equal(buf_append(&b, "i", 1), -EVE_ETOOBIG);
+	assert_int_equal(b.len, 8);
+	assert_memory_equal(b.data, "abcdefgh", 9);
+	assert_int_equal(buf_printf(&b, "%d", 1), -EVE_ETOOBIG);
+	assert_int_equal(b.len, 8);
+	assert_memory_equal(b.data, "abcdefgh", 9);
+	/* SIZE_MAX cannot wrap the length check. */
+	assert_int_equal(buf_append(&b, "x", SIZE_MAX), -EVE_ETOOBIG);
+	buf_reset(&b);
+	assert_int_equal(b.len, 0);
+	assert_int_equal(buf_printf(&b, "%s-%d", "ab", 42), 0);
+	assert_string_equal((char *)b.data, "ab-42");
+	buf_free(&b);
+	buf_free(&b); /* twice is safe */
+}
+
+static void test_buf_grow_steal(void **state)
+{
+	struct buf b;
+	uint8_t chunk[1000];
+	uint8_t *p;
+	size_t len = 0;
+
+	memset(chunk, 'z', sizeof(chunk));
+	buf_init(&b, 1u << 20);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(buf_append(&b, chunk, sizeof(chunk)), 0);
+	assert_int_equal(b.len, 100000);
+	assert_int_equal(b.data[b.len], 0);
+	assert_int_equal(buf_append(&b, NULL, 0), 0);
+	p = buf_steal(&b, &len);
+	assert_int_equal(len, 100000);
+	assert_null(b.data);
+	assert_int_equal(b.len, 0);
+	free(p);
+	/* An empty buffer can still be used after steal. */
+	assert_int_equal(buf_append(&b, "q", 1), 0);
+	assert_string_equal((char *)b.data, "q");
+	buf_free(&b);
+}
+
+/* ---- fileio ---- */
+
+static char *tmpdir_make(void)
+{
+	char tmpl[] = "/tmp/eve-util-XXXXXX";
+	char *d = mkdtemp(tmpl);
+
+	assert_non_null(d);
+	return strdup(d);
+}
+
+static void rm_rf(const char *dir)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void test_fileio_atomic(void **state)
+{
+	char *dir = tmpdir_make();
+	char path[256];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	assert_int_equal(fileio_write_atomic(path, "hello", 5, 0600), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(fileio_read(path, 100, &data, &len), 0);
+	assert_int_equal(len, 5);
+	assert_string_equal((char *)data, "hello");
+	free(data);
+	/* Replace with another mode and content; no temp file stays. */
+	assert_int_equal(fileio_write_atomic(path, "bye", 3, 0644), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0644);
+	assert_int_equal(fileio_read(path, 3, &data, &len), 0);
+	assert_string_equal((char *)data, "bye");
+	free(data);
+	assert_int_equal(count_entries(dir), 1);
+	/* Empty files work too. */
+	assert_int_equal(fileio_write_atomic(path, "", 0, 0600), 0);
+	assert_int_equal(fileio_read(path, 0, &data, &len), 0);
+	assert_int_equal(len, 0);
+	assert_string_equal((char *)data, "");
+	free(data);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_fileio_read_limits(void **state)
+{
+	char *dir = tmpdir_make();
+	char path[256];
+	uint8_t *data = NULL, big[10000];
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%s/f", dir);
+	assert_int_equal(fileio_read(path, 100, &data, &len), -ENOENT);
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(fileio_write_atomic(path, big, sizeof(big), 0600), 0);
+	assert_int_equal(fileio_read(path, sizeof(big) - 1, &data, &len), -EVE_ETOOBIG);
+	assert_int_equal(fileio_read(path, sizeof(big), &data, &len), 0);
+	assert_int_equal(len, sizeof(big));
+	assert_memory_equal(data, big, sizeof(big));
+	free(data);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* Rename onto a directory fails after the temp file was written: the
+ * temp file must be gone and the target untouched. */
+static void test_fileio_rename_fails(void **state)
+{
+	char *dir = tmpdir_make();
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/adir", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_true(fileio_write_atomic(path, "x", 1, 0600) < 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(count_entries(dir), 1);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* Write into a directory we may not write: fails, old file intact. Root
+ * ignores permissions, so the attempt runs in a child as "nobody". */
+static void test_fileio_unwritable_dir(void **state)
+{
+	char *dir = tmpdir_make();
+	char path[256];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int status = 0;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/state", dir);
+	assert_int_equal(fileio_write_atomic(path, "old", 3, 0644), 0);
+	assert_int_equal(chmod(dir, 0755), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (geteuid() != 0 && chmod(dir, 0555) < 0)
+			_exit(101);
+		if (geteuid() == 0 && (setgid(65534) < 0 || setuid(65534) < 0))
+			_exit(100);
+		_exit(fileio_write_atomic(path, "new", 3, 0644) == -EACCES ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(fileio_read(path, 100, &data, &len), 0);
+	assert_string_equal((char *)data, "old");
+	free(data);
+	assert_int_equal(count_entries(dir), 1);
+	chmod(dir, 0755);
+	rm_rf(dir);
+	free(dir);
+}
+
+static void test_fileio_mkdirs(void **state)
+{
+	char *dir = tmpdir_make();
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/a/b/c", dir);
+	assert_int_equal(fileio_mkdirs(path, 0700), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(fileio_mkdirs(path, 0700), 0); /* exists: fine */
+	assert_int_equal(fileio_sync_dir(path), 0);
+	rm_rf(dir);
+	free(dir);
+}
+
+/* ---- b64 ---- */
+
+static void test_b64_vectors(void **state)
+{
+	static const struct {
+		const char *plain, *enc;
+	} v[] = {
+		{ "", "" },	    { "f", "Zg==" },	 { "fo", "Zm8=" },	  { "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char *e = b64_encode((const uint8_t *)v[i].plain, strlen(v[i].plain));
+		uint8_t *d = NULL;
+		size_t n = 0;
+
+		assert_non_null(e);
+		assert_string_equal(e, v[i].enc);
+		assert_int_equal(b64_decode(e, strlen(e), &d, &n), 0);
+		assert_int_equal(n, strlen(v[i].plain));
+		assert_memory_equal(d, v[i].plain, n);
+		free(e);
+		free(d);
+	}
+}
+
+static void test_b64_roundtrip_binary(void **state)
+{
+	uint8_t in[256], *out = NULL;
+	size_t n = 0;
+
+	for (int i = 0; i < 256; i++)
+		in[i] = (uint8_t)i;
+	for (size_t len = 0; len <= sizeof(in); len += 17) {
+		char *e = b64_encode(in, len);
+
+		assert_non_null(e);
+		assert_int_equal(b64_decode(e, strlen(e), &out, &n), 0);
+		assert_int_equal(n, len);
+		if (len)
+			assert_memory_equal(out, in, len);
+		free(out);
+		free(e);
+	}
+}
+
+static void test_b64_whitespace_and_bad(void **state)
+{
+	static const char *bad[] = { "Zg=",   "Zg",	"Z===",	    "Zm9v!",	"Zg==Zg==", "=Zg=",
+				     "Zm=v", "Zm9vYg=", "Zm9vYmFy=", "\x80\x81==", "Zg=a" };
+	uint8_t *out = (uint8_t *)"sentinel";
+	size_t n = 0;
+
+	assert_int_equal(b64_decode("Zm9v\nYmFy\r\n", 11, &out, &n), 0);
+	assert_int_equal(n, 6);
+	assert_memory_equal(out, "foobar", 6);
+	free(out);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t *o = NULL;
+
+		assert_int_equal(b64_decode(bad[i], strlen(bad[i]), &o, &n), -EINVAL);
+		assert_null(o);
+	}
+	/* The length bounds the read: a NUL or data past len is not input. */
+	assert_int_equal(b64_decode("Zm9vXXXX", 4, &out, &n), 0);
+	assert_int_equal(n, 3);
+	free(out);
+}
+
+/* ---- uuidgen ---- */
+
+static void test_uuid(void **state)
+{
+	char a[UUID_STR_LEN], b[UUID_STR_LEN];
+
+	assert_int_equal(uuidgen_v4(a), 0);
+	assert_int_equal(uuidgen_v4(b), 0);
+	assert_int_equal(strlen(a), 36);
+	assert_true(uuidgen_valid(a));
+	assert_string_not_equal(a, b);
+	assert_int_equal(a[14], '4');			/* version */
+	assert_non_null(strchr("89ab", a[19]));		/* variant */
+	for (size_t i = 0; i < 36; i++)
+		assert_true(a[i] == '-' || strchr("0123456789abcdef", a[i]));
+	assert_true(uuidgen_valid("123e4567-E89B-12d3-a456-426614174000"));
+	assert_false(uuidgen_valid(NULL));
+	assert_false(uuidgen_valid(""));
+	assert_false(uuidgen_valid("123e4567-e89b-12d3-a456-42661417400"));
+	assert_false(uuidgen_valid("123e4567-e89b-12d3-a456-4266141740000"));
+	assert_false(uuidgen_valid("123e4567xe89b-12d3-a456-426614174000"));
+	assert_false(uuidgen_valid("123e4567-e89b-12d3-a456-42661417400g"));
+	assert_false(uuidgen_valid("../../../etc/passwd-aaaa-aaaaaaaaaaaa"));
+}
+
+/* ---- hexstr ---- */
+
+static void test_hexstr(void **state)
+{
+	const uint8_t bin[] = { 0x00, 0x01, 0xab, 0xff, 0x7f };
+	uint8_t out[5];
+	char hex[11];
+
+	hexstr_encode(bin, sizeof(bin), hex);
+	assert_string_equal(hex, "0001abff7f");
+	assert_int_equal(hexstr_decode(hex, out, sizeof(out)), 0);
+	assert_memory_equal(out, bin, sizeof(bin));
+	assert_int_equal(hexstr_decode("0001ABFF7F", out, sizeof(out)), 0);
+	assert_memory_equal(out, bin, sizeof(bin));
+	assert_int_equal(hexstr_decode("0001abff7", out, sizeof(out)), -EINVAL); /* short */
+	assert_int_equal(hexstr_decode("0001abfg7f", out, sizeof(out)), -EINVAL);
+	assert_int_equal(hexstr_decode(" 001abff7f", out, sizeof(out)), -EINVAL);
+	hexstr_encode(bin, 0, hex);
+	assert_string_equal(hex, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_buf_cap),
+		cmocka_unit_test(test_buf_grow_steal),
+		cmocka_unit_test(test_fileio_atomic),
+		cmocka_unit_test(test_fileio_read_limits),
+		cmocka_unit_test(test_fileio_rename_fails),
+		cmocka_unit_test(test_fileio_unwritable_dir),
+		cmocka_unit_test(test_fileio_mkdirs),
+		cmocka_unit_test(test_b64_vectors),
+		cmocka_unit_test(test_b64_roundtrip_binary),
+		cmocka_unit_test(test_b64_whitespace_and_bad),
+		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_hexstr),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
