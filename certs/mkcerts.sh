@@ -8,7 +8,8 @@
 #   signing.cert.pem     signing.key.pem   controller signing cert (by root)
 #   ecdh.cert.pem        ecdh.key.pem      controller ECDH cert (by root)
 #   onboard.cert.pem     onboard.key.pem   device onboarding cert,
-#                                          self-signed as EVE's are
+#                                          self-signed with a random UUID as
+#                                          CN, as EVE's generate-onboard.sh
 # Keys are 0600, certificates 0644. Existing keys are never overwritten
 # without --force; on any failure nothing in the directory changes.
 set -euo pipefail
@@ -155,7 +156,10 @@ selfsigned root.key.pem root-certificate.pem "EVE Controller Root CA" v3_root "$
 issue server.key.pem server.cert.pem "$CN" v3_server
 issue signing.key.pem signing.cert.pem "EVE Controller Signing" v3_signing
 issue ecdh.key.pem ecdh.cert.pem "EVE Controller ECDH" v3_ecdh
-selfsigned onboard.key.pem onboard.cert.pem "onboard" v3_onboard "$LEAF_DAYS"
+# Like EVE's onboarding certificates: self-signed, CN a random UUID.
+ONBOARD_CN=$(cat /proc/sys/kernel/random/uuid 2>/dev/null) ||
+	ONBOARD_CN=$(openssl rand -hex 16 | sed -E 's/(.{8})(.{4})(.{4})(.{4})(.{12})/\1-\2-\3-\4-\5/')
+selfsigned onboard.key.pem onboard.cert.pem "$ONBOARD_CN" v3_onboard "$LEAF_DAYS"
 
 for c in server.cert.pem signing.cert.pem ecdh.cert.pem; do
 	ossl verify -CAfile "$TMP/root-certificate.pem" "$TMP/$c"

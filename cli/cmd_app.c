@@ -115,8 +115,8 @@ static int deploy_spec(const struct cmd_args *a, json_t **out)
 
 	if (!dev == !cmdtab_val(a, "selector")->nlist)
 		return ev_usage("app deploy: give exactly one of --device or --selector");
-	if (cpus->set && (cpus->num < 1 || cpus->num > 1024))
-		return ev_usage("--cpus: must be 1..1024");
+	if (cpus->set && (cpus->num < 1 || cpus->num > 256))
+		return ev_usage("--cpus: must be 1..256");
 	spec = json_pack("{s:s, s:s, s:I, s:i, s:i, s:[], s:[], s:{}, s:b, s:b}", "name", a->pos[0], "image",
 			 cmdtab_str(a, "image"), "cpus", (json_int_t)(cpus->set ? cpus->num : 1), "memory_mb", 256,
 			 "disk_mb", 0, "networks", "ports", "env", "vnc", cmdtab_flag(a, "vnc"), "activate",

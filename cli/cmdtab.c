@@ -367,7 +367,7 @@ void cmdtab_help_group(FILE *f, const char *group)
 /* ---- bash completion ---- */
 
 /* Space-separated distinct words that follow prefix among command names. */
-static void next_words(const char *prefix, char *out, size_t n)
+void cmdtab_next_words(const char *prefix, char *out, size_t n)
 {
 	const struct cmd *c;
 	size_t plen = strlen(prefix), used = 0;
@@ -427,7 +427,7 @@ static void completion_groups(FILE *f)
 	const struct cmd *c;
 	char words[1024], prefix[256];
 
-	next_words("", words, sizeof(words));
+	cmdtab_next_words("", words, sizeof(words));
 	fprintf(f, "\t\"\") cands=\"%s\" ;;\n", words);
 	for (c = cmdtab_commands; c->name; c++) {
 		const char *sp;
@@ -439,7 +439,7 @@ static void completion_groups(FILE *f)
 			snprintf(prefix, sizeof(prefix), "%.*s", (int)(sp - c->name), c->name);
 			if (cmd_find(prefix))
 				continue;
-			next_words(prefix, words, sizeof(words));
+			cmdtab_next_words(prefix, words, sizeof(words));
 			fprintf(f, "\t\"%s\") cands=\"%s\" ;;\n", prefix, words);
 		}
 	}

@@ -86,6 +86,8 @@ bool cmdtab_flag(const struct cmd_args *a, const char *lng);
  * (NULL or "" = top level). */
 void cmdtab_help_cmd(FILE *f, const struct cmd *c);
 void cmdtab_help_group(FILE *f, const char *group);
+/* The distinct words that may follow the group words prefix, as " a b c ". */
+void cmdtab_next_words(const char *prefix, char *out, size_t n);
 /* A bash completion script for the whole table. */
 void cmdtab_completion_bash(FILE *f);
 /* A roff man page (section 1) for the whole table. */

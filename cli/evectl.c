@@ -98,11 +98,12 @@ static int api_open(struct cmd_args *a, struct evectl *ev)
 			return ev_usage("config: %s", err);
 		ctx = config_context(cfg, ctxname);
 	}
-	if (ctxname && !ctx) {
+	server = pick(a, "server", "EVECTL_SERVER", ctx, "server");
+	/* (login names the context it creates: then the server is a flag) */
+	if (ctxname && !ctx && !server) {
 		code = ev_usage("no context named '%s' (see 'evectl context list')", ctxname);
 		goto out;
 	}
-	server = pick(a, "server", "EVECTL_SERVER", ctx, "server");
 	token = pick(a, "token", "EVECTL_TOKEN", ctx, "token");
 	ca = pick(a, "ca", "EVECTL_CA", ctx, "ca");
 	if (!server) {
@@ -296,12 +297,16 @@ int ev_read_json(const char *path, size_t cap, json_t **out)
 /* No command resolved: group help, or an error for a bare group. */
 static int run_group(struct cmd_args *a)
 {
+	char words[1024];
+
 	if (a->help) {
 		cmdtab_help_group(stdout, a->group);
 		return EXIT_OK;
 	}
-	cmdtab_help_group(stderr, a->group);
-	return EXIT_USAGE;
+	/* errors stay one line: name the choices, point at --help */
+	cmdtab_next_words(a->group, words, sizeof(words));
+	return ev_usage("%s%smissing command, one of:%s(see 'evectl %s%s--help')", a->group, *a->group ? ": " : "",
+			words, a->group, *a->group ? " " : "");
 }
 
 int evectl_main(int argc, char **argv)

@@ -84,8 +84,8 @@ static int map_resources(const json_t *m, json_t *spec, char *err, size_t errlen
 		long long mib;
 
 		if (name && strcmp(name, "cpus") == 0) {
-			if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1024)
-				return fail(err, errlen, "%s: value must be an integer 1..1024", "resources[cpus]");
+			if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 256)
+				return fail(err, errlen, "%s: value must be an integer 1..256", "resources[cpus]");
 			json_object_set(spec, "cpus", (json_t *)v);
 		} else if (name && (strcmp(name, "memory") == 0 || strcmp(name, "storage") == 0)) {
 			bool mem = name[0] == 'm';

@@ -14,6 +14,10 @@ static size_t scalar_str(const json_t *v, char *buf, size_t n)
 {
 	int len;
 
+	if (!v) {
+		snprintf(buf, n, "-");
+		return 1;
+	}
 	switch (json_typeof(v)) {
 	case JSON_STRING:
 		len = snprintf(buf, n, "%s", json_string_value(v));
@@ -112,6 +116,29 @@ static void out_quiet(FILE *f, const json_t *items, const char *idkey)
 	}
 }
 
+/* One line: the headers (cells NULL) or one row of cells; the last shown
+ * column is not padded. */
+static void print_row(FILE *f, const struct out_col *cols, size_t ncols, const size_t *width, enum out_mode mode,
+		      const char *cells, size_t stride)
+{
+	size_t c, last = 0;
+
+	for (c = 0; c < ncols; c++) {
+		if (col_shown(&cols[c], mode))
+			last = c;
+	}
+	for (c = 0; c < ncols; c++) {
+		const char *text = cells ? cells + c * stride : cols[c].header;
+
+		if (!col_shown(&cols[c], mode))
+			continue;
+		if (c == last)
+			fprintf(f, "%s\n", text);
+		else
+			fprintf(f, "%-*s  ", (int)width[c], text);
+	}
+}
+
 void out_table(FILE *f, const struct out_col *cols, const json_t *items, enum out_mode mode, const char *idkey)
 {
 	size_t width[COLS_MAX] = {0}, ncols, i, c, nrows = json_array_size(items);
@@ -135,19 +162,9 @@ void out_table(FILE *f, const struct out_col *cols, const json_t *items, enum ou
 				width[c] = strlen(p);
 		}
 	}
-	for (c = 0; c < ncols; c++) {
-		if (col_shown(&cols[c], mode))
-			fprintf(f, "%-*s%s", (int)width[c], cols[c].header, c + 1 < ncols ? "  " : "");
-	}
-	fputc('\n', f);
-	for (i = 0; i < nrows; i++) {
-		for (c = 0; c < ncols; c++) {
-			if (col_shown(&cols[c], mode))
-				fprintf(f, "%-*s%s", (int)width[c], cells + (i * ncols + c) * CELL_MAX,
-					c + 1 < ncols ? "  " : "");
-		}
-		fputc('\n', f);
-	}
+	print_row(f, cols, ncols, width, mode, NULL, 0);
+	for (i = 0; i < nrows; i++)
+		print_row(f, cols, ncols, width, mode, cells + i * ncols * CELL_MAX, CELL_MAX);
 	free(cells);
 }
 

@@ -211,7 +211,9 @@ static int cert_build(EVP_PKEY *key, const char *cn, int days, bool is_ca, X509 
 	if (X509_set_subject_name(cert, name) != 1 ||
 	    X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name) != 1)
 		goto out;
-	if (!X509_gmtime_adj(X509_getm_notBefore(cert), 0) ||
+	/* notBefore an hour back: a peer whose clock runs a little behind
+	 * still accepts a certificate made just now. */
+	if (!X509_gmtime_adj(X509_getm_notBefore(cert), -3600) ||
 	    !X509_time_adj_ex(X509_getm_notAfter(cert), days, 0, NULL))
 		goto out;
 	if (X509_set_pubkey(cert, key) != 1 || cert_add_exts(cert, issuer, is_ca) < 0)

@@ -12,6 +12,8 @@
 
 #define CRYPTO_SHA256_LEN 32
 #define CRYPTO_SIG_LEN 64 /* raw r||s of P-256 */
+/* Validity of self-signed device certificates: 20 years. */
+#define CRYPTO_DEVICE_CERT_DAYS 7300
 
 int crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN]);
 

@@ -1,6 +1,7 @@
 /* HTTPS client for the EVE device API: one libcurl easy handle, kept alive,
  * trusting only the configured root. curl errors become our codes here. */
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,17 +78,20 @@ static size_t devapi_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+static pthread_once_t devapi_once = PTHREAD_ONCE_INIT;
+static CURLcode devapi_init_rc;
+
+static void devapi_init_once(void)
+{
+	devapi_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* curl_global_init once per process, even when several threads each make
+ * their own client at the same time. */
 static int devapi_global_init(void)
 {
-	static bool done;
-
-	/* Once per process; not thread-safe by itself, like the rest. */
-	if (!done) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return -EVE_ECRYPTO;
-		done = true;
-	}
-	return 0;
+	pthread_once(&devapi_once, devapi_init_once);
+	return devapi_init_rc == CURLE_OK ? 0 : -EVE_ECRYPTO;
 }
 
 static int devapi_base_url(const char *server, char **out)
@@ -110,29 +114,30 @@ static int devapi_base_url(const char *server, char **out)
 static int devapi_setup(struct devapi *c, const struct devapi_opts *o)
 {
 	long timeout = o->timeout_s > 0 ? o->timeout_s : 60;
+	long connect_timeout = timeout < DEVAPI_CONNECT_TIMEOUT_S ? timeout : DEVAPI_CONNECT_TIMEOUT_S;
 	CURL *h = c->h;
-	CURLcode rc = CURLE_OK;
+	int bad = 0;
 
-	rc |= curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	rc |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
-	rc |= curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-	rc |= curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_path);
-	rc |= curl_easy_setopt(h, CURLOPT_CAPATH, NULL); /* no system store */
-	rc |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-	rc |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-	rc |= curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	rc |= curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	rc |= curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
-	rc |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout < DEVAPI_CONNECT_TIMEOUT_S ? timeout
-											: DEVAPI_CONNECT_TIMEOUT_S);
-	rc |= curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	rc |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, devapi_write);
-	rc |= curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-	rc |= curl_easy_setopt(h, CURLOPT_USERAGENT, "eve-stack/0.1");
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf);
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_path);
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_CAPATH, NULL); /* no system store */
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, connect_timeout);
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, devapi_write);
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_USERAGENT, "eve-stack/0.1");
 	if (o->interface)
-		rc |= curl_easy_setopt(h, CURLOPT_INTERFACE, o->interface);
-	rc |= curl_easy_setopt(h, CURLOPT_PROXY, o->proxy ? o->proxy : "");
-	return rc == CURLE_OK ? 0 : -EINVAL;
+		bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_INTERFACE, o->interface);
+	/* "" rather than unset: never pick up a proxy from the environment. */
+	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_PROXY, o->proxy ? o->proxy : "");
+	return bad ? -EINVAL : 0;
 }
 
 int devapi_new(const struct devapi_opts *o, struct devapi **out)
@@ -192,20 +197,20 @@ static bool devapi_path_ok(const char *path)
 
 static int devapi_set_method(struct devapi *c, const char *method, const uint8_t *body, size_t len)
 {
-	CURLcode rc = CURLE_OK;
+	int bad = 0;
 
 	if (strcmp(method, "GET") == 0) {
-		rc |= curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
-		rc |= curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
+		bad |= CURLE_OK != curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
+		bad |= CURLE_OK != curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
 	} else if (strcmp(method, "POST") == 0) {
-		rc |= curl_easy_setopt(c->h, CURLOPT_POST, 1L);
-		rc |= curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-		rc |= curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body ? (const char *)body : "");
-		rc |= curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->post_hdrs);
+		bad |= CURLE_OK != curl_easy_setopt(c->h, CURLOPT_POST, 1L);
+		bad |= CURLE_OK != curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		bad |= CURLE_OK != curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body ? (const char *)body : "");
+		bad |= CURLE_OK != curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->post_hdrs);
 	} else {
 		return -EINVAL;
 	}
-	return rc == CURLE_OK ? 0 : -EINVAL;
+	return bad ? -EINVAL : 0;
 }
 
 int devapi_call(struct devapi *c, const char *method, const char *path, const uint8_t *body, size_t len,

@@ -50,12 +50,17 @@ struct envelope {
 	char *sender_cert_pem; /* owned; decoded senderCert, NULL if absent */
 };
 
-/* Decode an AuthContainer; -EVE_EPROTO on garbage or missing fields. */
+/* Decode an AuthContainer; -EVE_EPROTO on garbage, missing protectedPayload
+ * or signature, or a senderCertHash whose length does not match algo
+ * (16 bytes for SHA256_16BYTES, 32 for SHA256_32BYTES); -EVE_ETOOBIG over
+ * ENVELOPE_MAX. An empty payload is valid. On error env is left zeroed
+ * (envelope_clear is still safe). */
 int envelope_parse(const uint8_t *in, size_t len, struct envelope *env);
 /* True when env's senderCertHash names the certificate with this hash
  * (compares the first 16 bytes for SHA256_16BYTES). */
 bool envelope_cert_hash_matches(const struct envelope *env, const uint8_t hash[32]);
-/* Verify the signature over the payload with pub: 0 or -EVE_EBADSIG. */
+/* Verify the signature (raw r||s or DER) over SHA-256 of the payload with
+ * pub: 0 or -EVE_EBADSIG. */
 int envelope_verify(const struct envelope *env, EVP_PKEY *pub);
 void envelope_clear(struct envelope *env);
 

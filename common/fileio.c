@@ -157,6 +157,7 @@ int fileio_mkdirs(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];
 	size_t len = strlen(path);
+	struct stat st;
 
 	if (len == 0 || len >= sizeof(buf))
 		return len ? -ENAMETOOLONG : -EINVAL;
@@ -171,5 +172,8 @@ int fileio_mkdirs(const char *path, mode_t mode)
 	}
 	if (mkdir(buf, mode) < 0 && errno != EEXIST)
 		return -errno;
-	return 0;
+	/* EEXIST also covers a file in the way. */
+	if (stat(buf, &st) < 0)
+		return -errno;
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }

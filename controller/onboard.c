@@ -9,6 +9,7 @@
 
 #include "admin.h"
 #include "crypto.h"
+#include "ctl.h"
 #include "db.h"
 #include "err.h"
 #include "hexstr.h"

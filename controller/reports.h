@@ -3,6 +3,8 @@
 #ifndef CTL_REPORTS_H
 #define CTL_REPORTS_H
 
+#include <jansson.h>
+#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +19,8 @@ int reports_store_logbundle(struct ctl *c, const char *uuid, const uint8_t *msg,
 /* gzip of newline-separated JSON LogEntry; app may be NULL. */
 int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, const uint8_t *gz, size_t len);
 int reports_store_flowlog(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
+/* One log row as JSON; columns id, time(ms), source, severity, msg, app_id. */
+json_t *reports_log_json(sqlite3_stmt *st);
 /* Apply retention (age and count) to every device. */
 void reports_retention(struct ctl *c);
 

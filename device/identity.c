@@ -16,33 +16,83 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/asn1.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
 #include "crypto.h"
 #include "err.h"
 #include "fileio.h"
 
+static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, ctx, nid, value);
+	int ok;
+
+	if (!ext)
+		return -EVE_ECRYPTO;
+	ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok ? 0 : -EVE_ECRYPTO;
+}
+
+/* Subject = issuer = CN=cn, random serial, validity from an hour ago,
+ * the store's public key and its key identifiers. */
+static int tbs_fill(X509 *x, EVP_PKEY *pub, const char *cn, int days)
+{
+	X509_NAME *name = X509_get_subject_name(x);
+	unsigned char serial[16];
+	ASN1_INTEGER *sn = NULL;
+	BIGNUM *bn = NULL;
+	X509V3_CTX ctx;
+	int r = -EVE_ECRYPTO;
+
+	if (RAND_bytes(serial, sizeof(serial)) != 1)
+		return r;
+	serial[0] &= 0x7f;
+	bn = BN_bin2bn(serial, sizeof(serial), NULL);
+	sn = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
+	if (!sn || X509_set_version(x, 2) != 1 || X509_set_serialNumber(x, sn) != 1 ||
+	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1 ||
+	    X509_set_issuer_name(x, name) != 1 || !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
+	    !X509_time_adj_ex(X509_getm_notAfter(x), days, 0, NULL) || X509_set_pubkey(x, pub) != 1)
+		goto out;
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	r = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE");
+	if (r == 0)
+		r = add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature");
+	if (r == 0)
+		r = add_ext(x, &ctx, NID_subject_key_identifier, "hash");
+	if (r == 0)
+		r = add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always");
+out:
+	ASN1_INTEGER_free(sn);
+	BN_free(bn);
+	return r;
+}
+
+/* The certificate signed once with a throwaway key, so OpenSSL writes the
+ * algorithm identifiers and encodes the TBS. */
 static int tbs_template(EVP_PKEY *pub, const char *cn, int days, X509 **out)
 {
 	EVP_PKEY *tmp = NULL;
-	X509 *x = NULL;
-	int r;
+	X509 *x = X509_new();
+	int r = -ENOMEM;
 
-	r = crypto_ec_generate(&tmp);
-	if (r < 0)
+	if (!x)
 		return r;
-	r = crypto_cert_selfsigned(tmp, cn, days, &x);
+	r = crypto_ec_generate(&tmp);
+	if (r == 0)
+		r = tbs_fill(x, pub, cn, days);
+	if (r == 0 && !X509_sign(x, tmp, EVP_sha256()))
+		r = -EVE_ECRYPTO;
 	if (r < 0)
 		goto out;
-	/* Same subject/issuer/validity, our public key; re-sign with tmp so
-	 * the TBS (with the right algorithm identifier) is encoded. */
-	if (!X509_set_pubkey(x, pub) || !X509_sign(x, tmp, EVP_sha256())) {
-		r = -EVE_ECRYPTO;
-		goto out;
-	}
 	*out = x;
 	x = NULL;
 out:
+	ERR_clear_error();
 	X509_free(x);
 	EVP_PKEY_free(tmp);
 	return r;

@@ -6,4 +6,20 @@ if(WITH_DEVICE)
   eve_unit_test(agent_configdir_test ${EVE_TEST_DIR}/unit/agent_configdir_test.c eveagent)
   eve_unit_test(agent_backoff_test ${EVE_TEST_DIR}/unit/agent_backoff_test.c eveagent)
   eve_unit_test(agent_checkpoint_test ${EVE_TEST_DIR}/unit/agent_checkpoint_test.c eveagent)
+  eve_unit_test(agent_ctlclient_test ${EVE_TEST_DIR}/unit/agent_ctlclient_test.c eveagent)
+  eve_unit_test(agent_queues_test ${EVE_TEST_DIR}/unit/agent_queues_test.c eveagent)
+
+  # Integration: real controller over TLS, real swtpm. Each test has its own
+  # ports (18200-18299) so they can run in parallel.
+  if(TARGET eve-agent)
+    foreach(t agent_onboard_file agent_onboard_tpm agent_tamper)
+      add_test(NAME ${t} COMMAND bash ${EVE_TEST_DIR}/integration/${t}.sh)
+      set(env "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_TEST_DIR=${EVE_TEST_DIR}")
+      if(TARGET eve-controller)
+        list(APPEND env "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>")
+      endif()
+      set_tests_properties(${t} PROPERTIES LABELS integration TIMEOUT 240 SKIP_RETURN_CODE 77
+        ENVIRONMENT "${env}")
+    endforeach()
+  endif()
 endif()

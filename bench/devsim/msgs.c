@@ -1,9 +1,11 @@
 /* Device API bodies for the simulator. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <stdio.h>
 #include <time.h>
+#include <zlib.h>
+
+#include "buf.h"
 
 #include "config/devconfig.pb-c.h"
 #include "envelope.h"
@@ -11,7 +13,6 @@
 #include "eveuuid/eveuuid.pb-c.h"
 #include "fleet.h"
 #include "info/info.pb-c.h"
-#include "logs/log.pb-c.h"
 #include "metrics/metrics.pb-c.h"
 #include "msgs.h"
 #include "register/register.pb-c.h"
@@ -118,46 +119,60 @@ int msgs_metrics(const struct simdev *d, uint8_t **out, size_t *len)
 	return msgs_seal(&d->signer, &m.base, false, out, len);
 }
 
-int msgs_logs(const struct simdev *d, unsigned n, uint8_t **out, size_t *len)
+/* gzip (RFC 1952) with the newlog metadata JSON in the header comment. */
+static int msgs_gzip(const char *data, size_t len, const char *comment, struct buf *out)
 {
-	Org__Lfedge__Eve__Logs__LogBundle b = ORG__LFEDGE__EVE__LOGS__LOG_BUNDLE__INIT;
-	Org__Lfedge__Eve__Logs__LogEntry *ents = NULL, **ptrs = NULL;
-	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-	char (*text)[96] = NULL;
-	int r = -ENOMEM;
+	gz_header hdr = {0};
+	z_stream zs = {0};
+	uint8_t chunk[16384];
+	int zr, r = 0;
+
+	if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	hdr.comment = (Bytef *)comment;
+	hdr.os = 3;
+	deflateSetHeader(&zs, &hdr);
+	zs.next_in = (Bytef *)data;
+	zs.avail_in = (uInt)len;
+	do {
+		zs.next_out = chunk;
+		zs.avail_out = sizeof(chunk);
+		zr = deflate(&zs, Z_FINISH);
+		if (zr == Z_STREAM_ERROR) {
+			r = -EIO;
+			break;
+		}
+		r = buf_append(out, chunk, sizeof(chunk) - zs.avail_out);
+	} while (r == 0 && zr != Z_STREAM_END);
+	deflateEnd(&zs);
+	return r;
+}
+
+int msgs_newlogs(const struct simdev *d, unsigned n, uint8_t **out, size_t *len)
+{
+	struct buf lines, gz;
+	struct timespec now;
+	char comment[160];
+	int r = 0;
 
 	if (n == 0 || n > MSGS_MAX_LOG_ENTRIES)
 		return -EINVAL;
-	ents = calloc(n, sizeof(*ents));
-	ptrs = calloc(n, sizeof(*ptrs));
-	text = calloc(n, sizeof(*text));
-	if (!ents || !ptrs || !text)
-		goto out;
-	msgs_now(&ts);
-	for (unsigned i = 0; i < n; i++) {
-		Org__Lfedge__Eve__Logs__LogEntry e = ORG__LFEDGE__EVE__LOGS__LOG_ENTRY__INIT;
-
-		snprintf(text[i], sizeof(text[i]), "devsim %s: simulated log line %llu", d->serial,
-			 (unsigned long long)(d->seq * n + i));
-		e.severity = "INFO";
-		e.source = "devsim";
-		e.content = text[i];
-		e.msgid = d->seq * n + i;
-		e.timestamp = &ts;
-		ents[i] = e;
-		ptrs[i] = &ents[i];
-	}
-	b.devid = (char *)d->uuid;
-	b.image = "IMGA";
-	b.eveversion = "devsim";
-	b.timestamp = &ts;
-	b.n_log = n;
-	b.log = ptrs;
-	r = msgs_seal(&d->signer, &b.base, false, out, len);
-out:
-	free(ents);
-	free(ptrs);
-	free(text);
+	buf_init(&lines, n * 512u);
+	buf_init(&gz, n * 512u + 1024);
+	clock_gettime(CLOCK_REALTIME, &now);
+	for (unsigned i = 0; i < n && r == 0; i++)
+		r = buf_printf(&lines,
+			       "{\"severity\":\"INFO\",\"source\":\"devsim\",\"iid\":\"1\",\"content\":\"devsim %s: "
+			       "simulated log line %llu\",\"msgid\":%llu,\"timestamp\":{\"seconds\":%lld,\"nanos\":%ld}}\n",
+			       d->serial, (unsigned long long)(d->seq * n + i), (unsigned long long)(d->seq * n + i),
+			       (long long)now.tv_sec, now.tv_nsec);
+	snprintf(comment, sizeof(comment), "{\"devID\":\"%s\",\"eveVersion\":\"devsim\",\"appUUID\":\"\"}", d->uuid);
+	if (r == 0)
+		r = msgs_gzip((const char *)lines.data, lines.len, comment, &gz);
+	if (r == 0)
+		r = envelope_seal(&d->signer, gz.data, gz.len, false, out, len);
+	buf_free(&lines);
+	buf_free(&gz);
 	return r;
 }
 

@@ -24,8 +24,9 @@ int msgs_config(const struct simdev *d, uint8_t **out, size_t *len);
 int msgs_info(const struct simdev *d, uint8_t **out, size_t *len);
 /* POST /id/<uuid>/metrics: a ZMetricMsg with device CPU/memory figures. */
 int msgs_metrics(const struct simdev *d, uint8_t **out, size_t *len);
-/* POST /id/<uuid>/logs: a LogBundle of n entries. */
-int msgs_logs(const struct simdev *d, unsigned n, uint8_t **out, size_t *len);
+/* POST /id/<uuid>/newlogs, as the agent uploads logs (EVE newlog): a gzip
+ * of n LogEntry JSON lines with the metadata JSON in the gzip comment. */
+int msgs_newlogs(const struct simdev *d, unsigned n, uint8_t **out, size_t *len);
 
 /* From a sealed UuidResponse, the device's UUID (not verified: the
  * simulator trusts the TLS connection to spare load-generator CPU). */

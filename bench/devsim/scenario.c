@@ -52,6 +52,7 @@ static void meter_print(const struct run *rn, const struct meter *m, uint64_t re
 	struct procsnap now;
 	struct rusage self;
 	double cpu, per_req;
+	uint64_t sw0, sw1;
 
 	getrusage(RUSAGE_SELF, &self);
 	printf("  devsim itself:  CPU %.2f s (%.0f%% of one core)\n",
@@ -67,9 +68,12 @@ static void meter_print(const struct run *rn, const struct meter *m, uint64_t re
 	printf("  controller:     CPU %.2f s (%.0f%% of one core), %.1f us/request = %.2f P-256 verifies/request\n",
 	       cpu, 100.0 * cpu / (elapsed > 0 ? elapsed : 1), per_req,
 	       rn->floor.verify_us > 0 ? per_req / rn->floor.verify_us : 0);
-	printf("  controller:     peak RSS (VmHWM) %.1f MB, RSS now %.1f MB, %ld threads, ctx switches +%llu\n",
+	/* per-thread counters: threads that exited take theirs with them */
+	sw0 = m->ctl.vcsw + m->ctl.nvcsw;
+	sw1 = now.vcsw + now.nvcsw;
+	printf("  controller:     peak RSS (VmHWM) %.1f MB, RSS now %.1f MB, %ld threads, %.0f context switches/s\n",
 	       now.hwm_kb / 1024.0, now.rss_kb / 1024.0, now.threads,
-	       (unsigned long long)(now.vcsw + now.nvcsw - m->ctl.vcsw - m->ctl.nvcsw));
+	       sw1 > sw0 ? (double)(sw1 - sw0) / (elapsed > 0 ? elapsed : 1) : 0.0);
 }
 
 /* Print every kind that saw traffic; returns the request total. */
@@ -323,12 +327,17 @@ static int scen_fanout(struct run *rn)
 	sh.during_ctx = &fc;
 	r = run_measured(rn, &phase_fleet, &sh, fc.warmup_s + fc.limit_s + 5, st, &el);
 	if (r == 0 && fc.err == 0) {
+		uint64_t done = atomic_load(&sh.fanout_done);
+
 		stats_sort(&st[K_FANOUT]);
-		printf("  => admin POST /apps took %.3f s; %llu of %zu devices fetched the new config; "
-		       "50%% by %.2f s, 99%% by %.2f s, all by %.2f s after the change (poll interval %.2f s)\n",
-		       fc.admin_s, (unsigned long long)atomic_load(&sh.fanout_done), n,
-		       stats_pct(&st[K_FANOUT], 50) / 1e6, stats_pct(&st[K_FANOUT], 99) / 1e6,
-		       atomic_load(&sh.fanout_done) >= n ? stats_pct(&st[K_FANOUT], 100) / 1e6 : -1.0, interval);
+		printf("  => admin POST /apps took %.3f s; %llu of %zu devices fetched the new config (poll interval "
+		       "%.2f s); after the change: 50%% by %.2f s, 99%% by %.2f s, ",
+		       fc.admin_s, (unsigned long long)done, n, interval, stats_pct(&st[K_FANOUT], 50) / 1e6,
+		       stats_pct(&st[K_FANOUT], 99) / 1e6);
+		if (done >= n)
+			printf("all by %.2f s\n", stats_pct(&st[K_FANOUT], 100) / 1e6);
+		else
+			printf("NOT ALL within the %.0f s limit\n", fc.limit_s);
 	}
 	snprintf(path, sizeof(path), "/apps/%s", fc.app);
 	admin_json(rn, "DELETE", path, NULL, &status);

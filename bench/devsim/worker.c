@@ -22,7 +22,7 @@ static const struct kind_desc kinds[K_COUNT] = {
 	[K_CONFIG] = {"config", "/id/%s/config", {200, 304}},
 	[K_INFO] = {"info", "/id/%s/info", {200, 201, 202, 204}},
 	[K_METRICS] = {"metrics", "/id/%s/metrics", {200, 201, 202, 204}},
-	[K_LOGS] = {"logs", "/id/%s/logs", {200, 201, 202, 204}},
+	[K_LOGS] = {"newlogs", "/id/%s/newlogs", {200, 201, 202, 204}},
 	[K_DELAY] = {"sched-delay", NULL, {0}},
 	[K_FANOUT] = {"fanout-lag", NULL, {0}},
 };
@@ -56,7 +56,7 @@ int worker_build(struct worker *w, struct simdev *d, int kind, struct drv_req *r
 		r = msgs_metrics(d, &req->body, &req->len);
 		break;
 	case K_LOGS:
-		r = msgs_logs(d, w->sh->log_entries, &req->body, &req->len);
+		r = msgs_newlogs(d, w->sh->log_entries, &req->body, &req->len);
 		break;
 	default:
 		r = -EINVAL;

@@ -60,7 +60,7 @@ static int lxc_xml(const struct hv_spec *s, struct buf *b, char *err, size_t err
 		buf_printf(b, "</initarg>\n");
 	}
 	lxc_env(b, s->env);
-	if (s->workdir && s->workdir[0] == '/') {
+	if (s->workdir && s->workdir[0] == '/' && s->workdir[1]) { /* "/" is the default */
 		buf_printf(b, "    <initdir>");
 		hv_xml_text(b, s->workdir);
 		buf_printf(b, "</initdir>\n");

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <archive.h>
+#include <archive_entry.h>
 
 #include "err.h"
 #include "volume.h"
@@ -115,4 +117,77 @@ uint64_t volume_disk_usage(const char *path)
 	du_total = 0;
 	nftw(path, du_entry, 32, FTW_PHYS | FTW_MOUNT);
 	return du_total;
+}
+
+/* "./a//b/" and "/a/b" both become "a/b". */
+static void member_norm(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+
+	while (*in && o + 1 < n) {
+		if (*in == '/' && (o == 0 || out[o - 1] == '/')) {
+			in++;
+			continue;
+		}
+		if (in[0] == '.' && in[1] == '/' && (o == 0 || out[o - 1] == '/')) {
+			in += 2;
+			continue;
+		}
+		out[o++] = *in++;
+	}
+	while (o && out[o - 1] == '/')
+		o--;
+	out[o] = '\0';
+}
+
+#define VOLUME_MEMBER_MAX (512ull << 20)
+
+int volume_extract(const char *image, const char *member, const char *out, char *err, size_t errlen)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char want[1024], have[1024], tmp[4096];
+	int st, fd = -1, r = -ENOENT;
+
+	if (!a)
+		return -ENOMEM;
+	member_norm(member, want, sizeof(want));
+	archive_read_support_format_iso9660(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_filter_all(a);
+	if (archive_read_open_filename(a, image, 1 << 16) != ARCHIVE_OK) {
+		snprintf(err, errlen, "image %s: %s", image, archive_error_string(a));
+		r = -EINVAL;
+		goto out;
+	}
+	while ((st = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		member_norm(archive_entry_pathname(e), have, sizeof(have));
+		if (strcmp(have, want) != 0 || archive_entry_filetype(e) != AE_IFREG)
+			continue;
+		if ((uint64_t)archive_entry_size(e) > VOLUME_MEMBER_MAX) {
+			r = -EVE_ETOOBIG;
+			break;
+		}
+		snprintf(tmp, sizeof(tmp), "%s.tmp", out);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			r = -errno;
+			break;
+		}
+		r = archive_read_data_into_fd(a, fd) == ARCHIVE_OK ? 0 : -EIO;
+		if (close(fd) < 0 && r == 0)
+			r = -errno;
+		if (r == 0 && rename(tmp, out) < 0)
+			r = -errno;
+		if (r < 0)
+			unlink(tmp);
+		break;
+	}
+	if (r == -ENOENT)
+		snprintf(err, errlen, "%s not found in image %s", member, image);
+	else if (r < 0)
+		snprintf(err, errlen, "extracting %s from %s: %s", member, image, eve_strerror(r));
+out:
+	archive_read_free(a);
+	return r;
 }

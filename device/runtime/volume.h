@@ -15,6 +15,10 @@ int volume_overlay(const char *base, const char *base_fmt, const char *path, uin
 		   size_t errlen);
 /* Create an empty qcow2 disk of size bytes. */
 int volume_blank(const char *path, uint64_t size, char *err, size_t errlen);
+/* Copy the file `member` (e.g. "/boot/vmlinuz") out of an image readable by
+ * libarchive (ISO 9660, tar) to `out` (written atomically, 0644). Members
+ * over 512 MiB are refused. */
+int volume_extract(const char *image, const char *member, const char *out, char *err, size_t errlen);
 /* Remove a volume directory tree (no error if absent). */
 int volume_remove_dir(const char *dir);
 /* Run argv (argv[0] a program found in PATH), capturing stderr's first

@@ -14,7 +14,9 @@
  * A crash or hang of the new image needs no code here: its try is spent and
  * it is not successful, so the loader boots the old slot, whose boot check
  * sees a pending update for the other slot and reports the fallback. */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -399,6 +401,20 @@ static int boot_on_other(struct update *u, const struct bootslot_attr *t)
 	return finish_fallback(u, why);
 }
 
+/* Downloads left by a power cut (or for an update since replaced). */
+static void drop_stale_downloads(struct update *u)
+{
+	DIR *d = opendir(u->state_dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "baseos-", 7) == 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
 int update_boot_check(struct update *u, time_t now)
 {
 	struct bootslot_attr attr[BOOTSLOT_N];
@@ -406,6 +422,8 @@ int update_boot_check(struct update *u, time_t now)
 
 	if (r < 0)
 		return r;
+	if (u->st.phase == PH_NONE && u->st.status != UPDATE_ST_DOWNLOAD_DONE)
+		drop_stale_downloads(u);
 	if (u->st.phase == PH_NONE) {
 		/* First boot of an installed device: adopt the running slot. */
 		if (!attr[u->cur].successful || attr[u->cur].priority == 0)
@@ -565,6 +583,11 @@ int update_tick(struct update *u, time_t now)
 	snprintf(why, sizeof(why), "%s %s did not reach the controller within the %u s test window",
 		 bootslot_label(u->cur), u->st.version, u->o.test_window_s);
 	return update_fail_test(u, why);
+}
+
+void update_set_test_window(struct update *u, unsigned seconds)
+{
+	u->o.test_window_s = seconds ? seconds : UPDATE_DEFAULT_TEST_WINDOW_S;
 }
 
 bool update_in_test_window(const struct update *u)

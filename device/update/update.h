@@ -124,6 +124,11 @@ int update_tick(struct update *u, time_t now);
  * expired window with this reason. */
 int update_fail_test(struct update *u, const char *reason);
 
+/* Change the test window length (config property
+ * timer.test.baseimage.update); 0 restores the default. Applies to a window
+ * already running too. */
+void update_set_test_window(struct update *u, unsigned seconds);
+
 /* True while running a new image in its test window. */
 bool update_in_test_window(const struct update *u);
 /* Seconds until the test window expires (0 when none). */

@@ -1,4 +1,6 @@
 #!/bin/bash
+# "check && ok || fail" is safe here: ok and fail always succeed.
+# shellcheck disable=SC2015
 # certs/mkcerts.sh: the chain verifies, SANs are there, keys are 0600,
 # existing keys are not overwritten without --force.
 # usage: certs_test.sh PATH/TO/mkcerts.sh
@@ -42,6 +44,8 @@ for c in server signing ecdh onboard; do
 		fail "$c cert does not match $c.key.pem"
 	fi
 done
+openssl x509 -in "$D/onboard.cert.pem" -noout -subject | grep -qE 'CN *= *[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' &&
+	ok "onboarding CN is a UUID" || fail "onboarding CN is not a UUID"
 [ "$(openssl x509 -in "$D/root-certificate.pem" -noout -ext basicConstraints | grep -c 'CA:TRUE')" = 1 ] &&
 	ok "root is a CA" || fail "root is not CA:TRUE"
 openssl pkey -in "$D/root.key.pem" -noout -text | grep -q 'NIST CURVE: P-256' &&

@@ -257,7 +257,7 @@ static void test_vector_config(void **state)
 		0x42, 0x03, 0x52, 0x01, 'b',                  /* 8 base { 10 baseOSVersion } */
 		0x4a, 0x02, 0x10, 0x05,                       /* 9 reboot { 2 counter } */
 		0x5a, 0x06, 0x0a, 0x01, 'k', 0x12, 0x01, 'v', /* 11 configItems */
-		0x82, 0x01, 0x0f,                             /* 16 networkInstances[0] */
+		0x82, 0x01, 0x10,                             /* 16 networkInstances[0] */
 		0x0a, 0x03, 0x0a, 0x01, 'i',                  /*   1 uuidandversion */
 		0x20, 0x02,                                   /*   4 instType = Local */
 		0xa2, 0x01, 0x06, 0x12, 0x04, 'e', 't', 'h', '0', /* 20 port { 2 name } */

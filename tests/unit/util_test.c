@@ -238,6 +238,11 @@ static void test_fileio_mkdirs(void **state)
 	assert_true(S_ISDIR(st.st_mode));
 	assert_int_equal(fileio_mkdirs(path, 0700), 0); /* exists: fine */
 	assert_int_equal(fileio_sync_dir(path), 0);
+	snprintf(path, sizeof(path), "%s/a/file", dir);
+	assert_int_equal(fileio_write_atomic(path, "x", 1, 0600), 0);
+	assert_int_equal(fileio_mkdirs(path, 0700), -ENOTDIR);
+	snprintf(path, sizeof(path), "%s/a/file/sub", dir);
+	assert_int_equal(fileio_mkdirs(path, 0700), -ENOTDIR);
 	rm_rf(dir);
 	free(dir);
 }

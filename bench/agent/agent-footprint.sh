@@ -1,0 +1,156 @@
+#!/bin/bash
+# eve-agent footprint benchmark (issue 9): start a real controller and an
+# onboarded agent, then over a fixed window print the agent's RSS, CPU %,
+# wake-ups/s and bytes sent to the controller per hour; optionally deploy N
+# container apps and print deploy-to-RUNNING time split by the states the
+# agent reports. Prints figures; asserts nothing.
+#
+# usage: agent-footprint.sh --agent BIN --controller BIN [--port 18750]
+#          [--window 60] [--settle 20] [--apps 0|N --image OCI.tar]
+#          [--agent-args "..."] [--workdir DIR] [--keep]
+set -u
+
+agent_bin= ctl_bin= port=18750 window=60 settle=20 napps=0 image= agent_args= work= keep=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--agent) agent_bin=$2; shift ;;
+	--controller) ctl_bin=$2; shift ;;
+	--port) port=$2; shift ;;
+	--window) window=$2; shift ;;
+	--settle) settle=$2; shift ;;
+	--apps) napps=$2; shift ;;
+	--image) image=$2; shift ;;
+	--agent-args) agent_args=$2; shift ;;
+	--workdir) work=$2; shift ;;
+	--keep) keep=1 ;;
+	-h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+	*) echo "unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -x "$agent_bin" ] && [ -x "$ctl_bin" ] || { echo "need --agent and --controller binaries" >&2; exit 2; }
+[ "$napps" -eq 0 ] || [ -f "$image" ] || { echo "--apps needs --image OCI.tar" >&2; exit 2; }
+[ -n "$work" ] || work=$(mktemp -d /tmp/agent-footprint.XXXXXX)
+mkdir -p "$work"
+ctl_pid= agent_pid=
+
+cleanup() {
+	for p in $agent_pid $ctl_pid; do
+		kill "$p" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+	done
+	[ "$keep" -eq 1 ] || rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+die() { echo "agent-footprint: $*" >&2; exit 1; }
+
+# ---- controller ----
+"$ctl_bin" init --dir "$work/ctl" --listen "127.0.0.1:$port" >"$work/init.log" 2>&1 || die "controller init: $(cat "$work/init.log")"
+"$ctl_bin" serve --dir "$work/ctl" >"$work/ctl.log" 2>&1 &
+ctl_pid=$!
+dc=$work/ctl/device-config
+server=$(tr -d '\n' <"$dc/server")
+token=$(tr -d '\n' <"$work/ctl/admin-token")
+api() { # METHOD PATH [curl args...]
+	local m=$1 p=$2; shift 2
+	curl -s --cacert "$dc/root-certificate.pem" --connect-to "::127.0.0.1:$port" \
+		-H "Authorization: Bearer $token" -X "$m" "https://$server/api/v1$p" "$@"
+}
+for _ in $(seq 100); do api GET /status -o /dev/null -f && break; sleep 0.1; done
+api POST /onboard -H 'Content-Type: application/json' -f -o /dev/null \
+	-d "$(jq -n --rawfile c "$dc/onboard.cert.pem" '{cert: $c, serials: ["*"]}')" || die "POST /onboard failed"
+
+# ---- agent ----
+mkdir -p "$work/config" "$work/state"
+cp "$dc"/server "$dc"/root-certificate.pem "$dc"/onboard.cert.pem "$dc"/onboard.key.pem "$work/config/"
+# shellcheck disable=SC2086
+"$agent_bin" --config "$work/config" --state "$work/state" $agent_args >"$work/agent.log" 2>&1 &
+agent_pid=$!
+dev=
+for _ in $(seq 600); do
+	kill -0 "$agent_pid" 2>/dev/null || die "agent exited: $(tail -5 "$work/agent.log")"
+	dev=$(api GET /devices | jq -r '.items[0].id // empty' 2>/dev/null)
+	[ -n "$dev" ] && [ "$(api GET "/devices/$dev" | jq -r .state)" = online ] && break
+	sleep 0.1
+done
+[ -n "$dev" ] || die "agent never onboarded: $(tail -5 "$work/agent.log")"
+echo "agent pid $agent_pid onboarded as device $dev; settling ${settle}s"
+
+# ---- sampling helpers ----
+cpu_ticks() { awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
+status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+ctx_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }'; }
+# TCP bytes the agent's sockets to the controller port sent (tcp_info
+# bytes_sent); sampled, so per-connection maxima are summed.
+declare -A sock_max
+sample_tcp() {
+	local line lport sent
+	while read -r line; do
+		lport=$(sed -n 's/^[^ ]* *[0-9]* *[0-9]* *[^ ]*:\([0-9]*\) .*/\1/p' <<<"$line")
+		sent=$(grep -o 'bytes_sent:[0-9]*' <<<"$line" | cut -d: -f2)
+		[ -n "$lport" ] && [ -n "$sent" ] || continue
+		[ "${sock_max[$lport]:-0}" -lt "$sent" ] && sock_max[$lport]=$sent
+	done < <(ss -tinpH "dport = :$port" 2>/dev/null | paste - - | grep "pid=$1,")
+}
+tcp_total() { local s=0 v; for v in "${sock_max[@]}"; do s=$((s + v)); done; echo $s; }
+
+# Measure a window; print one line of figures. $1 = label
+measure() {
+	local label=$1 hz t0 t1 c0 c1 x0 x1 b0 b1 rss hwm i
+	hz=$(getconf CLK_TCK)
+	sleep "$settle"
+	sock_max=(); sample_tcp "$agent_pid"; b0=$(tcp_total)
+	t0=$(date +%s.%N); c0=$(cpu_ticks "$agent_pid"); x0=$(ctx_switches "$agent_pid")
+	for ((i = 0; i < window; i++)); do sleep 1; sample_tcp "$agent_pid"; done
+	t1=$(date +%s.%N); c1=$(cpu_ticks "$agent_pid"); x1=$(ctx_switches "$agent_pid")
+	b1=$(tcp_total)
+	rss=$(status_kb "$agent_pid" VmRSS); hwm=$(status_kb "$agent_pid" VmHWM)
+	awk -v l="$label" -v t="$t1-$t0" -v dc="$((c1 - c0))" -v hz="$hz" -v dx="$((x1 - x0))" \
+		-v rss="$rss" -v hwm="$hwm" -v db="$((b1 - b0))" -v t0="$t0" -v t1="$t1" 'BEGIN {
+		el = t1 - t0
+		printf "%s over %.0f s: RSS %.2f MiB (peak %.2f MiB), CPU %.3f%% of one core, %.1f wake-ups/s, %.1f KiB/h sent to the controller\n",
+			l, el, rss / 1024, hwm / 1024, 100 * dc / hz / el, dx / el, db / el * 3600 / 1024 }'
+}
+
+measure "idle agent (onboarded, no apps)"
+
+[ "$napps" -gt 0 ] || exit 0
+
+# ---- apps: deploy N container apps, time each to RUNNING by reported state ----
+sha=$(sha256sum "$image" | cut -d' ' -f1)
+size=$(stat -c %s "$image")
+api POST /images -H 'Content-Type: application/json' -f -o /dev/null \
+	-d "{\"name\":\"bench-img\",\"sha256\":\"$sha\",\"format\":\"oci\",\"size\":$size}" || die "POST /images"
+api PUT /images/bench-img/data -H 'Content-Type: application/octet-stream' -f -o /dev/null \
+	--data-binary @"$image" || die "image upload"
+declare -A t_post seen
+for i in $(seq "$napps"); do
+	t_post[$i]=$(date +%s.%N)
+	api POST /apps -H 'Content-Type: application/json' -f -o /dev/null \
+		-d "{\"name\":\"bench-app-$i\",\"image\":\"bench-img\",\"device\":\"$dev\",\"cpus\":1,\"memory_mb\":64,\"activate\":true}" ||
+		die "POST /apps bench-app-$i"
+done
+# poll states every 0.1 s for up to 300 s; remember when each state was first seen
+deadline=$(($(date +%s) + 300))
+running=0
+while [ "$running" -lt "$napps" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+	running=0
+	now=$(date +%s.%N)
+	for i in $(seq "$napps"); do
+		st=$(api GET "/apps/bench-app-$i" | jq -r '.instances[0].state // "UNKNOWN"' 2>/dev/null)
+		[ -n "${seen[$i,$st]:-}" ] || seen[$i,$st]=$now
+		[ "$st" = RUNNING ] && running=$((running + 1))
+	done
+	sleep 0.1
+done
+echo "deploy -> state first seen (s after POST /apps; states sampled every ~0.1 s x $napps apps):"
+for i in $(seq "$napps"); do
+	line="  bench-app-$i:"
+	for st in UNKNOWN INITIAL DOWNLOAD_STARTED DOWNLOADED VERIFYING VERIFIED LOADING LOADED CREATING_VOLUME CREATED_VOLUME INSTALLED BOOTING RUNNING ERROR; do
+		[ -n "${seen[$i,$st]:-}" ] && line+=$(awk -v a="${t_post[$i]}" -v b="${seen[$i,$st]}" -v s="$st" 'BEGIN { printf " %s %.2f", s, b - a }')
+	done
+	echo "$line"
+done
+[ "$running" -eq "$napps" ] || echo "  only $running of $napps apps reached RUNNING in 300 s"
+measure "agent with $running running container apps"

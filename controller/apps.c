@@ -1,0 +1,717 @@
+/* Apps: spec validation, instances per target device, /api/v1/apps. */
+#include "apps.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+#include "ctl.h"
+#include "db.h"
+
+#define APP_NAME_MAX 128
+#define MAX_TARGETS 100000
+
+/* --- spec --- */
+
+struct app_spec {
+	json_t *spec;       /* normalized, without name/activate */
+	char image_id[UUID_STR_LEN];
+	bool activate;
+};
+
+static bool str_array(json_t *a, size_t max)
+{
+	size_t i;
+	json_t *v;
+	if (!json_is_array(a) || json_array_size(a) > max)
+		return false;
+	json_array_foreach(a, i, v) if (!json_is_string(v) || json_string_length(v) == 0) return false;
+	return true;
+}
+
+static bool str_object(json_t *o, size_t max)
+{
+	const char *k;
+	json_t *v;
+	if (!json_is_object(o) || json_object_size(o) > max)
+		return false;
+	json_object_foreach(o, k, v) if (!json_is_string(v) || !*k || strchr(k, '=') || strchr(k, '\n')) return false;
+	return true;
+}
+
+static bool ports_valid(json_t *a)
+{
+	size_t i;
+	json_t *v;
+	if (!json_is_array(a) || json_array_size(a) > 256)
+		return false;
+	json_array_foreach(a, i, v)
+	{
+		json_t *h = json_object_get(v, "host"), *p = json_object_get(v, "app");
+		if (!json_is_integer(h) || !json_is_integer(p) || json_integer_value(h) < 1 ||
+		    json_integer_value(h) > 65535 || json_integer_value(p) < 1 || json_integer_value(p) > 65535)
+			return false;
+	}
+	return true;
+}
+
+static int int_field(json_t *b, const char *k, json_int_t def, json_int_t lo, json_int_t hi, json_int_t *out)
+{
+	json_t *v = json_object_get(b, k);
+	if (!v || json_is_null(v)) {
+		*out = def;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return -EINVAL;
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static bool name_ok(const char *n)
+{
+	if (!n || !*n || strlen(n) > APP_NAME_MAX)
+		return false;
+	for (const char *p = n; *p; p++)
+		if (*p == '/' || *p == '?' || *p == '#' || (unsigned char)*p < 0x20)
+			return false;
+	return true;
+}
+
+/* Validate body into s (device resolved to its uuid). Replies on error. */
+static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *name, struct app_spec *s)
+{
+	const char *k[] = {"name", "image", "device", "selector", "cpus", "memory_mb", "disk_mb", "networks",
+			   "ports", "env", "vnc", "activate", "user_data"};
+	const char *key;
+	json_t *v;
+	json_object_foreach(b, key, v)
+	{
+		bool known = false;
+		for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+			known |= !strcmp(k[i], key);
+		if (!known) {
+			http_reply_error(r, 400, "unknown field %s", key);
+			return false;
+		}
+	}
+	bool bad = false;
+	const char *image = admin_str(b, "image", &bad), *device = admin_str(b, "device", &bad),
+		   *ud = admin_str(b, "user_data", &bad);
+	json_t *sel = json_object_get(b, "selector"), *nets = json_object_get(b, "networks"),
+	       *ports = json_object_get(b, "ports"), *env = json_object_get(b, "env"), *vnc = json_object_get(b, "vnc"),
+	       *act = json_object_get(b, "activate");
+	json_int_t cpus, mem, disk;
+	const char *err = NULL;
+	if (!name_ok(name))
+		err = "name: required, no '/'";
+	else if (bad || !image)
+		err = "image: required image name";
+	else if (!device == !sel || (sel && (!str_object(sel, 64) || json_object_size(sel) == 0)))
+		err = "exactly one of device (name or id) or selector (object of strings)";
+	else if (int_field(b, "cpus", 1, 1, 256, &cpus) || int_field(b, "memory_mb", 256, 16, 1 << 22, &mem) ||
+		 int_field(b, "disk_mb", 0, 0, 1 << 24, &disk))
+		err = "cpus, memory_mb, disk_mb: integers in range";
+	else if ((nets && !str_array(nets, 16)) || (ports && !ports_valid(ports)) || (env && !str_object(env, 1024)))
+		err = "networks: array of names; ports: [{host, app}]; env: object of strings";
+	else if ((vnc && !json_is_boolean(vnc)) || (act && !json_is_boolean(act)))
+		err = "vnc, activate: booleans";
+	else if (ud && strlen(ud) > 64 * 1024)
+		err = "user_data: at most 64 KiB";
+	if (err) {
+		http_reply_error(r, 400, "%s", err);
+		return false;
+	}
+	char dev_uuid[UUID_STR_LEN] = "";
+	if (device && admin_device_resolve(d, device, dev_uuid) < 0) {
+		http_reply_error(r, 404, "no such device %s", device);
+		return false;
+	}
+	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format != 'baseos'");
+	s->image_id[0] = 0;
+	if (st) {
+		sqlite3_bind_text(st, 1, image, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(s->image_id, sizeof(s->image_id), "%s", db_col_text(st, 0));
+		sqlite3_reset(st);
+	}
+	if (!s->image_id[0]) {
+		http_reply_error(r, 404, "no such app image %s", image);
+		return false;
+	}
+	s->activate = act ? json_is_true(act) : true;
+	s->spec = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:b, s:s}", "image", image, "cpus", cpus,
+			    "memory_mb", mem, "disk_mb", disk, "networks", nets ? json_incref(nets) : json_array(),
+			    "ports", ports ? json_incref(ports) : json_array(), "env",
+			    env ? json_incref(env) : json_object(), "vnc", json_is_true(vnc), "user_data", ud ? ud : "");
+	if (device)
+		json_object_set_new(s->spec, "device", json_string(dev_uuid));
+	else
+		json_object_set(s->spec, "selector", sel);
+	return s->spec != NULL;
+}
+
+/* --- instances --- */
+
+static bool selector_matches(json_t *sel, const char *labels_json)
+{
+	json_t *labels = json_loads(labels_json, 0, NULL);
+	const char *k;
+	json_t *v;
+	bool ok = json_is_object(sel) && json_object_size(sel) > 0;
+	json_object_foreach(sel, k, v)
+	{
+		const char *lv = json_string_value(json_object_get(labels, k));
+		if (!lv || strcmp(lv, json_string_value(v) ?: ""))
+			ok = false;
+	}
+	json_decref(labels);
+	return ok;
+}
+
+static int instance_create(struct db *d, const char *app_id, const char *dev)
+{
+	char id[UUID_STR_LEN], vol[UUID_STR_LEN];
+	int r = uuidgen_v4(id);
+	if (r == 0)
+		r = uuidgen_v4(vol);
+	sqlite3_stmt *st = db_stmt(d, "INSERT OR IGNORE INTO app_instances(id, app_id, device_id, volume_id, updated)"
+				      " VALUES(?1,?2,?3,?4,?5)");
+	if (r < 0 || !st)
+		return r < 0 ? r : -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, app_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, vol, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (int64_t)time(NULL));
+	return db_step_done(st);
+}
+
+static int instance_delete(struct db *d, const char *app_id, const char *dev)
+{
+	sqlite3_stmt *st = db_stmt(d, "DELETE FROM app_instances WHERE app_id = ?1 AND device_id = ?2");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
+	return db_step_done(st);
+}
+
+static bool has_instance(struct db *d, const char *app_id, const char *dev)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM app_instances WHERE app_id = ?1 AND device_id = ?2");
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
+	bool has = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return has;
+}
+
+struct idlist {
+	char (*ids)[UUID_STR_LEN];
+	size_t n, cap;
+};
+
+static int idlist_add(struct idlist *l, const char *id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->ids[i], id))
+			return 0;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 16;
+		void *p = nc <= MAX_TARGETS ? realloc(l->ids, nc * UUID_STR_LEN) : NULL;
+		if (!p)
+			return -ENOMEM;
+		l->ids = p;
+		l->cap = nc;
+	}
+	snprintf(l->ids[l->n++], UUID_STR_LEN, "%s", id);
+	return 0;
+}
+
+/* Devices that currently have an instance of app_id. */
+static int app_devices(struct db *d, const char *app_id, struct idlist *l)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT device_id FROM app_instances WHERE app_id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	int r = 0;
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+		r = idlist_add(l, db_col_text(st, 0));
+	sqlite3_reset(st);
+	return r;
+}
+
+/* Make the instances of app_id match its spec's target. Devices whose
+ * instance set changed are added to touched. */
+static int app_sync_targets(struct db *d, const char *app_id, json_t *spec, struct idlist *touched)
+{
+	struct idlist want = {0}, have = {0};
+	const char *dev = json_string_value(json_object_get(spec, "device"));
+	json_t *sel = json_object_get(spec, "selector");
+	int r = 0;
+	if (dev) {
+		r = idlist_add(&want, dev);
+	} else {
+		sqlite3_stmt *st = db_stmt(d, "SELECT id, labels FROM devices");
+		while (r == 0 && st && sqlite3_step(st) == SQLITE_ROW)
+			if (selector_matches(sel, db_col_text(st, 1)))
+				r = idlist_add(&want, db_col_text(st, 0));
+		if (st)
+			sqlite3_reset(st);
+	}
+	if (r == 0)
+		r = app_devices(d, app_id, &have);
+	for (size_t i = 0; r == 0 && i < want.n; i++) {
+		if (!has_instance(d, app_id, want.ids[i])) {
+			r = instance_create(d, app_id, want.ids[i]);
+			if (r == 0)
+				r = idlist_add(touched, want.ids[i]);
+		}
+	}
+	for (size_t i = 0; r == 0 && i < have.n; i++) {
+		bool keep = false;
+		for (size_t j = 0; j < want.n; j++)
+			keep |= !strcmp(have.ids[i], want.ids[j]);
+		if (!keep) {
+			r = instance_delete(d, app_id, have.ids[i]);
+			if (r == 0)
+				r = idlist_add(touched, have.ids[i]);
+		}
+	}
+	free(want.ids);
+	free(have.ids);
+	return r;
+}
+
+int apps_sync_device(struct ctl *c, struct db *d, const char *uuid, bool *changed)
+{
+	*changed = false;
+	char *labels = NULL;
+	sqlite3_stmt *st = db_stmt(d, "SELECT labels FROM devices WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		labels = strdup(db_col_text(st, 0));
+	sqlite3_reset(st);
+	if (!labels)
+		return -ENOENT;
+	struct idlist add = {0}, del = {0};
+	int r = 0;
+	st = db_stmt(d, "SELECT id, spec FROM apps WHERE json_extract(spec, '$.selector') IS NOT NULL");
+	while (r == 0 && st && sqlite3_step(st) == SQLITE_ROW) {
+		json_t *spec = json_loads(db_col_text(st, 1), 0, NULL);
+		bool match = selector_matches(json_object_get(spec, "selector"), labels);
+		bool has = has_instance(d, db_col_text(st, 0), uuid);
+		if (match && !has)
+			r = idlist_add(&add, db_col_text(st, 0));
+		else if (!match && has)
+			r = idlist_add(&del, db_col_text(st, 0));
+		json_decref(spec);
+	}
+	if (st)
+		sqlite3_reset(st);
+	for (size_t i = 0; r == 0 && i < add.n; i++)
+		r = instance_create(d, add.ids[i], uuid);
+	for (size_t i = 0; r == 0 && i < del.n; i++)
+		r = instance_delete(d, del.ids[i], uuid);
+	*changed = add.n + del.n > 0;
+	free(add.ids);
+	free(del.ids);
+	free(labels);
+	(void)c;
+	return r;
+}
+
+void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *running)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT count(*), coalesce(sum(state = 'RUNNING'), 0) FROM app_instances"
+				      " WHERE device_id = ?1");
+	*total = *running = 0;
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*total = sqlite3_column_int64(st, 0);
+		*running = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+}
+
+#define INST_COLS                                                                                              \
+	"i.id, i.device_id, d.name, i.state, i.error, i.ips, i.restart_counter, i.purge_counter, i.updated, a.name," \
+	" a.id"
+
+static json_t *instance_row(sqlite3_stmt *st)
+{
+	json_t *ips = json_loads(db_col_text(st, 5), 0, NULL);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:s, s:s}", "id", db_col_text(st, 0),
+			      "device", db_col_text(st, 1), "device_name", db_col_text(st, 2), "state",
+			      db_col_text(st, 3), "ips", ips ? ips : json_array(), "restart_counter",
+			      (json_int_t)sqlite3_column_int64(st, 6), "purge_counter",
+			      (json_int_t)sqlite3_column_int64(st, 7), "updated",
+			      admin_time_json(sqlite3_column_int64(st, 8)), "app", db_col_text(st, 9), "app_id",
+			      db_col_text(st, 10));
+	json_object_set_new(j, "error",
+			    sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, 4)));
+	return j;
+}
+
+json_t *apps_instances_of_device(struct db *d, const char *uuid)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT " INST_COLS " FROM app_instances i JOIN devices d ON d.id = i.device_id"
+				      " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY a.name");
+	json_t *a = json_array();
+	if (!st)
+		return a;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(a, instance_row(st));
+	sqlite3_reset(st);
+	return a;
+}
+
+/* --- app objects --- */
+
+static json_t *app_instances(struct db *d, const char *app_id)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT " INST_COLS " FROM app_instances i JOIN devices d ON d.id = i.device_id"
+				      " JOIN apps a ON a.id = i.app_id WHERE i.app_id = ?1 ORDER BY d.name");
+	json_t *a = json_array();
+	if (!st)
+		return a;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *j = instance_row(st);
+		json_object_del(j, "app");
+		json_object_del(j, "app_id");
+		json_array_append_new(a, j);
+	}
+	sqlite3_reset(st);
+	return a;
+}
+
+#define APP_COLS "id, name, spec, activate, created, version"
+
+static json_t *app_row(struct db *d, sqlite3_stmt *st)
+{
+	json_t *j = admin_json_col(db_col_text(st, 2));
+	json_object_set_new(j, "id", json_string(db_col_text(st, 0)));
+	json_object_set_new(j, "name", json_string(db_col_text(st, 1)));
+	json_object_set_new(j, "activate", json_boolean(sqlite3_column_int(st, 3)));
+	json_object_set_new(j, "created", admin_time_json(sqlite3_column_int64(st, 4)));
+	json_object_set_new(j, "version", json_integer(sqlite3_column_int64(st, 5)));
+	char id[UUID_STR_LEN];
+	snprintf(id, sizeof(id), "%s", db_col_text(st, 0));
+	json_object_set_new(j, "instances", app_instances(d, id));
+	return j;
+}
+
+/* Resolve {app} (name or id) to its id; -ENOENT. */
+static int app_resolve(struct db *d, const char *ref, char id[UUID_STR_LEN])
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM apps WHERE id = ?1 OR name = ?1 LIMIT 1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	int r = -ENOENT;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+static int app_json(struct db *d, const char *id, json_t **out)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT " APP_COLS " FROM apps WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int r = -ENOENT;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = app_row(d, st);
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+static void touch_all(struct ctl *c, struct db *d, struct idlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		ctl_device_changed(c, d, l->ids[i]);
+}
+
+static void h_list(struct http_req *r)
+{
+	const char *dev = http_arg(r, "device");
+	char uuid[UUID_STR_LEN] = "";
+	struct db *d = db_get(r->ctl->db);
+	if (dev && admin_device_resolve(d, dev, uuid) < 0) {
+		db_put(r->ctl->db, d);
+		http_reply_error(r, 404, "no such device %s", dev);
+		return;
+	}
+	sqlite3_stmt *st = dev ? db_stmt(d, "SELECT " APP_COLS " FROM apps WHERE id IN"
+					    " (SELECT app_id FROM app_instances WHERE device_id = ?1) ORDER BY name")
+			       : db_stmt(d, "SELECT " APP_COLS " FROM apps ORDER BY name");
+	json_t *items = json_array();
+	if (st && dev)
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(items, app_row(d, st));
+	db_put(r->ctl->db, d);
+	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
+}
+
+static int app_insert(struct db *d, const char *name, struct app_spec *s, char id[UUID_STR_LEN])
+{
+	char *text = json_dumps(s->spec, JSON_COMPACT | JSON_SORT_KEYS);
+	int r = text ? uuidgen_v4(id) : -ENOMEM;
+	sqlite3_stmt *st = r == 0 ? db_stmt(d, "INSERT INTO apps(id, name, spec, image_id, activate, created)"
+					       " VALUES(?1,?2,?3,?4,?5,?6)")
+				  : NULL;
+	if (r == 0 && !st)
+		r = -EIO;
+	if (r == 0) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, s->image_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 5, s->activate);
+		sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
+		r = db_step_done(st);
+	}
+	free(text);
+	return r;
+}
+
+static void h_create(struct http_req *r)
+{
+	json_t *b = admin_body(r), *obj = NULL;
+	struct app_spec s = {0};
+	struct idlist touched = {0};
+	if (!b)
+		return;
+	bool bad = false;
+	const char *name = admin_str(b, "name", &bad);
+	struct db *d = db_get(r->ctl->db);
+	if (!spec_parse(r, d, b, bad ? NULL : name, &s))
+		goto out;
+	char id[UUID_STR_LEN];
+	int e = db_begin(d);
+	if (e == 0)
+		e = app_insert(d, name, &s, id);
+	if (e == 0)
+		e = app_sync_targets(d, id, s.spec, &touched);
+	if (e == 0)
+		e = db_commit(d);
+	if (e < 0) {
+		db_rollback(d);
+		admin_reply_err(r, e, "app");
+		goto out;
+	}
+	touch_all(r->ctl, d, &touched);
+	e = app_json(d, id, &obj);
+	if (e < 0)
+		admin_reply_err(r, e, "app");
+	else
+		http_reply_json(r, 201, obj);
+out:
+	db_put(r->ctl->db, d);
+	free(touched.ids);
+	json_decref(s.spec);
+	json_decref(b);
+}
+
+static int app_replace(struct db *d, const char *id, struct app_spec *s, struct idlist *touched, bool *same)
+{
+	char *text = json_dumps(s->spec, JSON_COMPACT | JSON_SORT_KEYS);
+	sqlite3_stmt *st = db_stmt(d, "SELECT spec, activate FROM apps WHERE id = ?1");
+	if (!text || !st) {
+		free(text);
+		return -EIO;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	*same = sqlite3_step(st) == SQLITE_ROW && !strcmp(db_col_text(st, 0), text) &&
+		sqlite3_column_int(st, 1) == s->activate;
+	sqlite3_reset(st);
+	int r = 0;
+	if (!*same && (st = db_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, activate = ?4,"
+				       " version = version + 1 WHERE id = ?1"))) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, s->image_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, s->activate);
+		r = db_step_done(st);
+		if (r == 0)
+			r = app_devices(d, id, touched); /* old targets */
+		if (r == 0)
+			r = app_sync_targets(d, id, s->spec, touched);
+	}
+	free(text);
+	return r;
+}
+
+static void h_put(struct http_req *r)
+{
+	json_t *b = admin_body(r), *obj = NULL;
+	struct app_spec s = {0};
+	struct idlist touched = {0};
+	if (!b)
+		return;
+	char id[UUID_STR_LEN];
+	struct db *d = db_get(r->ctl->db);
+	int e = app_resolve(d, r->params[0], id);
+	if (e < 0) {
+		admin_reply_err(r, e, "app");
+		goto out;
+	}
+	sqlite3_stmt *st = db_stmt(d, "SELECT name FROM apps WHERE id = ?1");
+	char name[APP_NAME_MAX + 1] = "";
+	if (st) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(name, sizeof(name), "%s", db_col_text(st, 0));
+		sqlite3_reset(st);
+	}
+	bool bad = false;
+	const char *bname = admin_str(b, "name", &bad);
+	if (bname && strcmp(bname, name)) {
+		http_reply_error(r, 400, "name: an app cannot be renamed");
+		goto out;
+	}
+	if (!spec_parse(r, d, b, name, &s))
+		goto out;
+	bool same = false;
+	e = db_begin(d);
+	if (e == 0)
+		e = app_replace(d, id, &s, &touched, &same);
+	if (e == 0)
+		e = db_commit(d);
+	if (e < 0) {
+		db_rollback(d);
+		admin_reply_err(r, e, "app");
+		goto out;
+	}
+	touch_all(r->ctl, d, &touched);
+	e = app_json(d, id, &obj);
+	if (e < 0)
+		admin_reply_err(r, e, "app");
+	else
+		http_reply_json(r, 200, obj);
+out:
+	db_put(r->ctl->db, d);
+	free(touched.ids);
+	json_decref(s.spec);
+	json_decref(b);
+}
+
+static void h_get(struct http_req *r)
+{
+	char id[UUID_STR_LEN];
+	json_t *obj = NULL;
+	struct db *d = db_get(r->ctl->db);
+	int e = app_resolve(d, r->params[0], id);
+	if (e == 0)
+		e = app_json(d, id, &obj);
+	db_put(r->ctl->db, d);
+	if (e < 0)
+		admin_reply_err(r, e, "app");
+	else
+		http_reply_json(r, 200, obj);
+}
+
+/* start/stop/restart/purge: one UPDATE, then bump every target. */
+static void app_action(struct http_req *r, const char *sql)
+{
+	char id[UUID_STR_LEN];
+	struct idlist touched = {0};
+	struct db *d = db_get(r->ctl->db);
+	int e = app_resolve(d, r->params[0], id);
+	sqlite3_stmt *st = e == 0 ? db_stmt(d, sql) : NULL;
+	if (e == 0 && !st)
+		e = -EIO;
+	if (e == 0) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		e = db_step_done(st);
+	}
+	if (e == 0)
+		e = app_devices(d, id, &touched);
+	if (e == 0)
+		touch_all(r->ctl, d, &touched);
+	db_put(r->ctl->db, d);
+	free(touched.ids);
+	if (e < 0)
+		admin_reply_err(r, e, "app");
+	else
+		http_reply_json(r, 202, json_pack("{s:s}", "id", id));
+}
+
+static void h_start(struct http_req *r)
+{
+	app_action(r, "UPDATE apps SET activate = 1 WHERE id = ?1");
+}
+
+static void h_stop(struct http_req *r)
+{
+	app_action(r, "UPDATE apps SET activate = 0 WHERE id = ?1");
+}
+
+static void h_restart(struct http_req *r)
+{
+	app_action(r, "UPDATE app_instances SET restart_counter = restart_counter + 1 WHERE app_id = ?1");
+}
+
+static void h_purge(struct http_req *r)
+{
+	app_action(r, "UPDATE app_instances SET purge_counter = purge_counter + 1 WHERE app_id = ?1");
+}
+
+static void h_delete(struct http_req *r)
+{
+	char id[UUID_STR_LEN];
+	struct idlist touched = {0};
+	struct db *d = db_get(r->ctl->db);
+	int e = app_resolve(d, r->params[0], id);
+	if (e == 0)
+		e = app_devices(d, id, &touched);
+	sqlite3_stmt *st = e == 0 ? db_stmt(d, "DELETE FROM apps WHERE id = ?1") : NULL;
+	if (e == 0 && !st)
+		e = -EIO;
+	if (e == 0) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		e = db_step_done(st);
+	}
+	if (e == 0)
+		touch_all(r->ctl, d, &touched);
+	db_put(r->ctl->db, d);
+	free(touched.ids);
+	if (e < 0)
+		admin_reply_err(r, e, "app");
+	else
+		http_reply_empty(r, 204);
+}
+
+#define A ADMIN_PREFIX "/apps"
+const struct http_route admin_app_routes[] = {
+	{"GET", A, h_list, 0, HTTP_AUTH_ADMIN, NULL},
+	{"POST", A, h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+	{"GET", A "/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
+	{"PUT", A "/*", h_put, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+	{"DELETE", A "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
+	{"POST", A "/*/start", h_start, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+	{"POST", A "/*/stop", h_stop, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+	{"POST", A "/*/restart", h_restart, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+	{"POST", A "/*/purge", h_purge, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+	{NULL, NULL, NULL, 0, 0, NULL},
+};

@@ -1,0 +1,384 @@
+/* EVE device API v2 handlers. */
+#include "device_api.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "certs/certs.pb-c.h"
+#include "config/devconfig.pb-c.h"
+#include "config_build.h"
+#include "crypto.h"
+#include "ctl.h"
+#include "devices.h"
+#include "err.h"
+#include "eveuuid/eveuuid.pb-c.h"
+#include "flowlog/flowlog.pb-c.h"
+#include "info/info.pb-c.h"
+#include "logs/log.pb-c.h"
+#include "metrics/metrics.pb-c.h"
+#include "onboard.h"
+#include "register/register.pb-c.h"
+#include "reports.h"
+#include "b64.h"
+
+#define PROTO_CT "application/x-proto-binary"
+#define CAP_SMALL (64u << 10)
+#define CAP_REPORT (4u << 20)
+#define PEM_MAX (32u << 10)
+
+/* Authenticate a device request: parse, find the sender, verify, and (when
+ * the path names a device) check it is the signer. Replies and returns
+ * false on refusal; nothing has been changed at that point. */
+static bool dev_auth(struct http_req *r, struct envelope *env, struct devcache_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (envelope_parse(r->body.data, r->body.len, env) < 0) {
+		http_reply_error(r, 400, "malformed AuthContainer");
+		return false;
+	}
+	if (devcache_lookup(r->ctl->cache, env->cert_hash, env->cert_hash_len, v) < 0) {
+		http_reply_error(r, 401, "unknown sender certificate");
+		return false;
+	}
+	if (envelope_verify(env, v->pub) < 0) {
+		http_reply_error(r, 401, "signature does not verify");
+		return false;
+	}
+	if (r->nparams > 0 && strcmp(r->params[0], v->uuid)) {
+		http_reply_error(r, 403, "device uuid does not match the signer");
+		return false;
+	}
+	devcache_touch(r->ctl->cache, env->cert_hash, env->cert_hash_len, (int64_t)time(NULL));
+	return true;
+}
+
+static void auth_clear(struct envelope *env, struct devcache_view *v)
+{
+	envelope_clear(env);
+	EVP_PKEY_free(v->pub);
+	v->pub = NULL;
+}
+
+/* Reply with payload sealed by the controller signing key. */
+static void reply_sealed(struct http_req *r, unsigned status, const uint8_t *payload, size_t len)
+{
+	uint8_t *env = NULL;
+	size_t elen;
+	if (envelope_seal(&r->ctl->signer, payload, len, false, &env, &elen) < 0) {
+		http_reply_error(r, 500, "cannot sign the response");
+		return;
+	}
+	http_reply_take(r, status, env, elen, PROTO_CT);
+}
+
+static void h_ping(struct http_req *r)
+{
+	http_reply_empty(r, 200);
+}
+
+static void h_certs(struct http_req *r)
+{
+	http_reply(r, 200, r->ctl->certs_env, r->ctl->certs_len, PROTO_CT);
+}
+
+static void add_cert(Org__Lfedge__Eve__Certs__ZCert *z, const char *pem, Org__Lfedge__Eve__Certs__ZCertType type,
+		     uint8_t hash[32])
+{
+	org__lfedge__eve__certs__zcert__init(z);
+	crypto_sha256(pem, strlen(pem), hash);
+	z->hashalgo = ORG__LFEDGE__EVE__COMMON__HASH_ALGORITHM__HASH_ALGORITHM_SHA256_32BYTES;
+	z->certhash.data = hash;
+	z->certhash.len = 32;
+	z->type = type;
+	z->cert.data = (uint8_t *)pem;
+	z->cert.len = strlen(pem);
+}
+
+int device_api_build_certs(struct ctl *c)
+{
+	Org__Lfedge__Eve__Certs__ZCert zs[2], *zp[2] = {&zs[0], &zs[1]};
+	uint8_t h[2][32];
+	Org__Lfedge__Eve__Certs__ZControllerCert zc = ORG__LFEDGE__EVE__CERTS__ZCONTROLLER_CERT__INIT;
+	add_cert(&zs[0], c->signer.cert_pem, ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_SIGNING, h[0]);
+	add_cert(&zs[1], c->ecdh_pem, ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_ECDH_EXCHANGE, h[1]);
+	zc.n_certs = 2;
+	zc.certs = zp;
+	size_t n = org__lfedge__eve__certs__zcontroller_cert__get_packed_size(&zc);
+	uint8_t *buf = malloc(n);
+	if (!buf)
+		return -ENOMEM;
+	org__lfedge__eve__certs__zcontroller_cert__pack(&zc, buf);
+	int r = envelope_seal(&c->signer, buf, n, false, &c->certs_env, &c->certs_len);
+	free(buf);
+	return r;
+}
+
+/* pemCert is the PEM text; some clients base64 it once more. */
+static int register_device_cert(const ProtobufCBinaryData *pc, X509 **out)
+{
+	if (pc->len == 0 || pc->len > PEM_MAX)
+		return -EINVAL;
+	if (crypto_cert_from_pem((const char *)pc->data, pc->len, out) == 0)
+		return 0;
+	uint8_t *dec = NULL;
+	size_t dlen;
+	int r = b64_decode((const char *)pc->data, pc->len, &dec, &dlen);
+	if (r == 0)
+		r = crypto_cert_from_pem((const char *)dec, dlen, out);
+	free(dec);
+	return r < 0 ? -EINVAL : 0;
+}
+
+/* Decide and apply a registration inside one write transaction. */
+static unsigned register_apply(struct ctl *c, struct db *d, X509 *cert, const char *serial, const char *onboard_id)
+{
+	uint8_t h[CRYPTO_SHA256_LEN];
+	char uuid[UUID_STR_LEN];
+	int registered = 0;
+	if (crypto_cert_hash_der(cert, h) < 0)
+		return 400;
+	if (db_begin(d) < 0)
+		return 503;
+	unsigned status;
+	if (devices_find_by_cert(d, h, uuid, &registered) == 0) {
+		status = 200;
+		if (!registered && devices_set_registered(d, uuid) < 0)
+			status = 500;
+	} else if (*serial && devices_serial_taken(d, serial)) {
+		status = 409;
+	} else {
+		struct device_new n = {.serial = serial, .cert = cert, .onboard_id = onboard_id, .registered = true};
+		int e = devices_create(c, d, &n, uuid);
+		status = e == 0 ? 201 : e == -EEXIST ? 409 : 500;
+	}
+	if (status >= 300 || db_commit(d) < 0) {
+		db_rollback(d);
+		if (status == 201)
+			devcache_remove(c->cache, uuid);
+		if (status < 300)
+			status = 500;
+	}
+	return status;
+}
+
+static void h_register(struct http_req *r)
+{
+	struct envelope env = {0};
+	X509 *ob = NULL, *dev = NULL;
+	EVP_PKEY *pub = NULL;
+	char *serials = NULL, ob_id[65];
+	Org__Lfedge__Eve__Register__ZRegisterMsg *msg = NULL;
+	struct db *d = NULL;
+	if (envelope_parse(r->body.data, r->body.len, &env) < 0) {
+		http_reply_error(r, 400, "malformed AuthContainer");
+		goto out;
+	}
+	d = db_get(r->ctl->db);
+	if (onboard_find(d, env.cert_hash, env.cert_hash_len, &ob, &serials, ob_id) < 0) {
+		http_reply_error(r, 403, "unknown onboarding certificate");
+		goto out;
+	}
+	pub = X509_get_pubkey(ob);
+	if (!pub || envelope_verify(&env, pub) < 0) {
+		http_reply_error(r, 401, "signature does not verify");
+		goto out;
+	}
+	msg = org__lfedge__eve__register__zregister_msg__unpack(NULL, env.payload_len, env.payload);
+	if (!msg) {
+		http_reply_error(r, 400, "malformed ZRegisterMsg");
+		goto out;
+	}
+	if (!onboard_serial_allowed(serials, msg->serial)) {
+		http_reply_error(r, 403, "serial not allowed for this onboarding certificate");
+		goto out;
+	}
+	if (strlen(msg->serial) > 256 || register_device_cert(&msg->pemcert, &dev) < 0) {
+		http_reply_error(r, 400, "pemCert: not a PEM certificate");
+		goto out;
+	}
+	unsigned st = register_apply(r->ctl, d, dev, msg->serial, ob_id);
+	if (st >= 300)
+		http_reply_error(r, st, st == 409 ? "serial already registered by another device" : "registration failed");
+	else
+		http_reply_empty(r, st);
+out:
+	if (msg)
+		org__lfedge__eve__register__zregister_msg__free_unpacked(msg, NULL);
+	db_put(r->ctl->db, d);
+	EVP_PKEY_free(pub);
+	X509_free(ob);
+	X509_free(dev);
+	free(serials);
+	envelope_clear(&env);
+}
+
+static void h_uuid(struct http_req *r)
+{
+	struct envelope env = {0};
+	struct devcache_view v;
+	if (!dev_auth(r, &env, &v))
+		goto out;
+	Org__Lfedge__Eve__Uuid__UuidResponse resp = ORG__LFEDGE__EVE__UUID__UUID_RESPONSE__INIT;
+	resp.uuid = v.uuid;
+	uint8_t buf[128];
+	size_t n = org__lfedge__eve__uuid__uuid_response__pack(&resp, buf);
+	reply_sealed(r, 200, buf, n);
+out:
+	auth_clear(&env, &v);
+}
+
+/* The signed config of uuid from the cache, built on a miss. */
+static int config_get(struct ctl *c, const struct devcache_view *v, uint8_t **env, size_t *len,
+		      char hash[CONFIGHASH_LEN])
+{
+	uint64_t gen;
+	if (devcache_get_config(c->cache, v->uuid, env, len, hash, &gen) == 0)
+		return 0;
+	struct db *d = db_get(c->db);
+	int r = config_build_envelope(c, d, v->uuid, env, len, hash);
+	db_put(c->db, d);
+	if (r < 0)
+		return r;
+	uint8_t *copy = malloc(*len);
+	if (copy) {
+		memcpy(copy, *env, *len);
+		devcache_put_config(c->cache, v->uuid, v->gen, copy, *len, hash);
+	}
+	return 0;
+}
+
+static void h_config(struct http_req *r)
+{
+	struct envelope env = {0};
+	struct devcache_view v;
+	Org__Lfedge__Eve__Config__ConfigRequest *req = NULL;
+	uint8_t *cfg = NULL;
+	size_t len;
+	char hash[CONFIGHASH_LEN];
+	if (!dev_auth(r, &env, &v))
+		goto out;
+	req = org__lfedge__eve__config__config_request__unpack(NULL, env.payload_len, env.payload);
+	if (!req) {
+		http_reply_error(r, 400, "malformed ConfigRequest");
+		goto out;
+	}
+	/* Hot path: the cached hash answers without touching SQLite. */
+	if (v.cfg_hash[0] && !strcmp(req->confighash, v.cfg_hash)) {
+		http_reply_empty(r, 304);
+		goto out;
+	}
+	int e = config_get(r->ctl, &v, &cfg, &len, hash);
+	if (e < 0) {
+		http_reply_error(r, e == -ENOENT ? 404 : 500, "config: %s", eve_strerror(e));
+		goto out;
+	}
+	if (!strcmp(req->confighash, hash)) {
+		free(cfg);
+		http_reply_empty(r, 304);
+	} else {
+		http_reply_take(r, 200, cfg, len, PROTO_CT);
+	}
+out:
+	if (req)
+		org__lfedge__eve__config__config_request__free_unpacked(req, NULL);
+	auth_clear(&env, &v);
+}
+
+typedef int (*store_fn)(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
+
+/* Authenticate, check the payload parses as desc, store, 201. */
+static void report(struct http_req *r, const ProtobufCMessageDescriptor *desc, store_fn store)
+{
+	struct envelope env = {0};
+	struct devcache_view v;
+	if (!dev_auth(r, &env, &v))
+		goto out;
+	if (desc) {
+		ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, env.payload_len, env.payload);
+		if (!m) {
+			http_reply_error(r, 400, "malformed %s", desc->short_name);
+			goto out;
+		}
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+	int e = store(r->ctl, v.uuid, env.payload, env.payload_len);
+	if (e == -EINVAL || e == -EVE_EPROTO)
+		http_reply_error(r, 400, "malformed body");
+	else if (e == -EVE_ETOOBIG)
+		http_reply_error(r, 413, "body over its cap");
+	else if (e < 0)
+		http_reply_error(r, 500, "store: %s", eve_strerror(e));
+	else
+		http_reply_empty(r, 201);
+out:
+	auth_clear(&env, &v);
+}
+
+static void h_info(struct http_req *r)
+{
+	report(r, &org__lfedge__eve__info__zinfo_msg__descriptor, reports_store_info);
+}
+
+static void h_metrics(struct http_req *r)
+{
+	report(r, &org__lfedge__eve__metrics__zmetric_msg__descriptor, reports_store_metrics);
+}
+
+static void h_logs(struct http_req *r)
+{
+	report(r, &org__lfedge__eve__logs__log_bundle__descriptor, reports_store_logbundle);
+}
+
+static void h_flowlog(struct http_req *r)
+{
+	report(r, &org__lfedge__eve__flowlog__flow_message__descriptor, reports_store_flowlog);
+}
+
+static int store_newlogs(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len)
+{
+	return reports_store_newlogs(c, uuid, NULL, msg, len);
+}
+
+static void h_newlogs(struct http_req *r)
+{
+	report(r, NULL, store_newlogs);
+}
+
+static void h_app_newlogs(struct http_req *r)
+{
+	struct envelope env = {0};
+	struct devcache_view v;
+	if (!dev_auth(r, &env, &v))
+		goto out;
+	int e = reports_store_newlogs(r->ctl, v.uuid, r->params[1], env.payload, env.payload_len);
+	if (e == -EINVAL || e == -EVE_EPROTO)
+		http_reply_error(r, 400, "malformed body");
+	else if (e == -EVE_ETOOBIG)
+		http_reply_error(r, 413, "inflated logs over their cap");
+	else if (e < 0)
+		http_reply_error(r, 500, "store: %s", eve_strerror(e));
+	else
+		http_reply_empty(r, 201);
+out:
+	auth_clear(&env, &v);
+}
+
+#define P DEVAPI_PREFIX
+const struct http_route device_api_routes[] = {
+	{"GET", P "/ping", h_ping, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+	{"GET", P "/certs", h_certs, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+	{"POST", P "/register", h_register, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+	{"POST", P "/uuid", h_uuid, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+	{"POST", P "/id/*/config", h_config, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+	{"GET", P "/id/*/config", h_config, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+	{"POST", P "/id/*/info", h_info, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+	{"POST", P "/id/*/metrics", h_metrics, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+	{"POST", P "/id/*/logs", h_logs, 0, HTTP_AUTH_NONE, NULL},
+	{"POST", P "/id/*/newlogs", h_newlogs, 0, HTTP_AUTH_NONE, NULL},
+	{"POST", P "/id/*/apps/instanceid/*/newlogs", h_app_newlogs, 0, HTTP_AUTH_NONE, NULL},
+	{"POST", P "/id/*/flowlog", h_flowlog, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+	{NULL, NULL, NULL, 0, 0, NULL},
+};

@@ -1,0 +1,618 @@
+/* Device store and /api/v1/devices. */
+#include "devices.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+#include "apps.h"
+#include "config_build.h"
+#include "crypto.h"
+#include "ctl.h"
+#include "db.h"
+#include "err.h"
+#include "hexstr.h"
+#include "info/info.pb-c.h"
+#include "pbjson.h"
+
+#define DEFAULT_INTERVAL 60
+#define NAME_MAX_LEN 128
+
+void ctl_device_changed(struct ctl *c, struct db *db, const char *uuid)
+{
+	struct db *d = db ? db : db_get(c->db);
+	sqlite3_stmt *st = db_stmt(d, "UPDATE devices SET config_version = config_version + 1 WHERE id = ?1");
+	if (st) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		db_step_done(st);
+	}
+	if (!db)
+		db_put(c->db, d);
+	devcache_invalidate(c->cache, uuid);
+}
+
+int devices_create(struct ctl *c, struct db *d, const struct device_new *n, char uuid_out[UUID_STR_LEN])
+{
+	uint8_t h[CRYPTO_SHA256_LEN];
+	char uuid[UUID_STR_LEN];
+	char *pem = NULL;
+	size_t pem_len;
+	EVP_PKEY *pub = X509_get_pubkey(n->cert);
+	int r = pub ? 0 : -EVE_EBADCERT;
+	if (r == 0)
+		r = crypto_cert_hash_der(n->cert, h);
+	if (r == 0)
+		r = crypto_cert_to_pem(n->cert, &pem, &pem_len);
+	if (r == 0)
+		r = uuidgen_v4(uuid);
+	sqlite3_stmt *st = r == 0 ? db_stmt(d, "INSERT INTO devices(id, name, serial, cert_hash, cert_pem, onboard_id,"
+					       " labels, created, registered) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)")
+				  : NULL;
+	if (r == 0 && !st)
+		r = -EIO;
+	if (r < 0)
+		goto out;
+	const char *name = n->name && *n->name ? n->name : n->serial && *n->serial ? n->serial : uuid;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, n->serial ? n->serial : "", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, h, sizeof(h), SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, pem, -1, SQLITE_STATIC);
+	if (n->onboard_id)
+		sqlite3_bind_text(st, 6, n->onboard_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, n->labels ? n->labels : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, (int64_t)time(NULL));
+	sqlite3_bind_int(st, 9, n->registered);
+	r = db_step_done(st);
+	/* A name clash with a serial-derived name: fall back to the uuid. */
+	if (r == -EEXIST && name != uuid && !(n->name && *n->name) && devices_find_by_cert(d, h, uuid_out, NULL) < 0) {
+		sqlite3_bind_text(st, 2, uuid, -1, SQLITE_STATIC);
+		r = db_step_done(st);
+	}
+	bool changed;
+	if (r == 0)
+		r = apps_sync_device(c, d, uuid, &changed);
+	if (r == 0)
+		r = devcache_add(c->cache, h, uuid, pub, 0);
+	if (r == 0)
+		memcpy(uuid_out, uuid, UUID_STR_LEN);
+out:
+	EVP_PKEY_free(pub);
+	free(pem);
+	return r;
+}
+
+int devices_find_by_cert(struct db *d, const uint8_t hash[32], char uuid[UUID_STR_LEN], int *registered)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, registered FROM devices WHERE cert_hash = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	int r = -ENOENT;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(uuid, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		if (registered)
+			*registered = sqlite3_column_int(st, 1);
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+bool devices_serial_taken(struct db *d, const char *serial)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM devices WHERE serial = ?1 LIMIT 1");
+	if (!st)
+		return true;
+	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
+	bool taken = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return taken;
+}
+
+int devices_set_registered(struct db *d, const char *uuid)
+{
+	sqlite3_stmt *st = db_stmt(d, "UPDATE devices SET registered = 1 WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	return db_step_done(st);
+}
+
+int devices_load_cache(struct ctl *c)
+{
+	struct db *d = db_get(c->db);
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, cert_hash, cert_pem, coalesce(last_seen, 0) FROM devices");
+	int r = st ? 0 : -EIO;
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		const char *pem = db_col_text(st, 2);
+		X509 *cert = NULL;
+		if (sqlite3_column_bytes(st, 1) != 32 || crypto_cert_from_pem(pem, strlen(pem), &cert) < 0)
+			continue; /* unreadable row: leave it out, do not stop */
+		EVP_PKEY *pub = X509_get_pubkey(cert);
+		if (pub)
+			r = devcache_add(c->cache, sqlite3_column_blob(st, 1), db_col_text(st, 0), pub,
+					 sqlite3_column_int64(st, 3));
+		EVP_PKEY_free(pub);
+		X509_free(cert);
+	}
+	db_put(c->db, d);
+	return r;
+}
+
+static void flush_one(void *ctx, const char *uuid, int64_t t)
+{
+	struct db *d = ctx;
+	sqlite3_stmt *st = db_stmt(d, "UPDATE devices SET last_seen = ?2 WHERE id = ?1");
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, t);
+	db_step_done(st);
+}
+
+void devices_flush_seen(struct ctl *c)
+{
+	struct db *d = db_get(c->db);
+	if (db_begin(d) == 0) {
+		devcache_flush_seen(c->cache, flush_one, d);
+		if (db_commit(d) < 0)
+			db_rollback(d);
+	}
+	db_put(c->db, d);
+}
+
+/* --- device objects --- */
+
+static int64_t config_interval(const char *items_json)
+{
+	json_t *o = json_loads(items_json, 0, NULL);
+	const char *v = json_string_value(json_object_get(o, "timer.config.interval"));
+	int64_t n = v ? strtoll(v, NULL, 10) : 0;
+	json_decref(o);
+	return n > 0 ? n : DEFAULT_INTERVAL;
+}
+
+/* Config hash of uuid: cached, else built (and cached). */
+static void device_config_hash(struct ctl *c, struct db *d, const char *uuid, char hash[CONFIGHASH_LEN])
+{
+	uint8_t *env = NULL;
+	size_t len;
+	uint64_t gen;
+	hash[0] = 0;
+	if (devcache_get_config(c->cache, uuid, &env, &len, hash, &gen) == 0) {
+		free(env);
+		return;
+	}
+	gen = devcache_gen(c->cache, uuid);
+	if (config_build_envelope(c, d, uuid, &env, &len, hash) == 0)
+		devcache_put_config(c->cache, uuid, gen, env, len, hash);
+}
+
+#define DEVICE_COLS "id, name, serial, labels, config_version, config_items, os_version, coalesce(last_seen, 0)"
+
+static json_t *device_row(struct ctl *c, struct db *d, sqlite3_stmt *st)
+{
+	char uuid[UUID_STR_LEN], hash[CONFIGHASH_LEN];
+	snprintf(uuid, sizeof(uuid), "%s", db_col_text(st, 0));
+	int64_t seen = devcache_last_seen(c->cache, uuid);
+	if (seen < sqlite3_column_int64(st, 7))
+		seen = sqlite3_column_int64(st, 7);
+	int64_t interval = config_interval(db_col_text(st, 5));
+	const char *state = seen == 0 ? "never" : time(NULL) - seen <= 3 * interval ? "online" : "offline";
+	int64_t total = 0, running = 0;
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I}", "id", uuid, "name", db_col_text(st, 1), "serial",
+			      db_col_text(st, 2), "state", state, "last_seen", admin_time_json(seen), "labels",
+			      admin_json_col(db_col_text(st, 3)), "config_version",
+			      (json_int_t)sqlite3_column_int64(st, 4));
+	json_object_set_new(j, "os_version", json_string(db_col_text(st, 6)));
+	/* The helpers below use other statements; st stays positioned. */
+	apps_count_device(d, uuid, &total, &running);
+	json_object_set_new(j, "apps_total", json_integer(total));
+	json_object_set_new(j, "apps_running", json_integer(running));
+	device_config_hash(c, d, uuid, hash);
+	json_object_set_new(j, "config_hash", json_string(hash));
+	return j;
+}
+
+/* ?label=k=v (repeatable is not supported by MHD lookups: one pair). */
+static bool labels_match(const char *labels_json, const char *sel)
+{
+	if (!sel)
+		return true;
+	const char *eq = strchr(sel, '=');
+	if (!eq)
+		return false;
+	char key[256];
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - sel), sel);
+	json_t *o = json_loads(labels_json, 0, NULL);
+	const char *v = json_string_value(json_object_get(o, key));
+	bool ok = v && !strcmp(v, eq + 1);
+	json_decref(o);
+	return ok;
+}
+
+static void h_list(struct http_req *r)
+{
+	const char *label = http_arg(r, "label");
+	struct db *d = db_get(r->ctl->db);
+	sqlite3_stmt *st = db_stmt(d, "SELECT " DEVICE_COLS " FROM devices ORDER BY name");
+	json_t *items = json_array();
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		if (labels_match(db_col_text(st, 3), label))
+			json_array_append_new(items, device_row(r->ctl, d, st));
+	db_put(r->ctl->db, d);
+	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
+}
+
+static int device_json(struct ctl *c, struct db *d, const char *uuid, json_t **out)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT " DEVICE_COLS " FROM devices WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	int r = -ENOENT;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = device_row(c, d, st);
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+/* Latest ZInfoDevice of uuid as JSON, or null. */
+static json_t *latest_device_info(struct db *d, const char *uuid)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'device'"
+				      " ORDER BY time DESC LIMIT 1");
+	json_t *j = NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
+				NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
+			if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO)
+				j = pbjson_from_message(&m->dinfo->base);
+			if (m)
+				org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
+		}
+		sqlite3_reset(st);
+	}
+	return j ? j : json_null();
+}
+
+static void h_get(struct http_req *r)
+{
+	char uuid[UUID_STR_LEN];
+	json_t *j = NULL;
+	struct db *d = db_get(r->ctl->db);
+	int e = admin_device_resolve(d, r->params[0], uuid);
+	if (e == 0)
+		e = device_json(r->ctl, d, uuid, &j);
+	if (e == 0) {
+		json_object_set_new(j, "info", latest_device_info(d, uuid));
+		json_object_set_new(j, "apps", apps_instances_of_device(d, uuid));
+	}
+	db_put(r->ctl->db, d);
+	if (e < 0)
+		admin_reply_err(r, e, "device");
+	else
+		http_reply_json(r, 200, j);
+}
+
+/* Labels: an object of string values. */
+static bool labels_valid(json_t *l)
+{
+	const char *k;
+	json_t *v;
+	if (!json_is_object(l) || json_object_size(l) > 256)
+		return false;
+	json_object_foreach(l, k, v) if (!json_is_string(v) || strlen(k) > 256 || json_string_length(v) > 1024) return false;
+	return true;
+}
+
+static bool name_valid(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > NAME_MAX_LEN)
+		return false;
+	for (const char *p = n; *p; p++)
+		if (*p == '/' || *p == '?' || *p == '#' || (unsigned char)*p < 0x20)
+			return false;
+	return true;
+}
+
+static void h_create(struct http_req *r)
+{
+	json_t *b = admin_body(r), *obj = NULL;
+	X509 *cert = NULL;
+	char *labels = NULL;
+	if (!b)
+		return;
+	bool bad = false;
+	const char *name = admin_str(b, "name", &bad), *pem = admin_str(b, "cert", &bad),
+		   *serial = admin_str(b, "serial", &bad);
+	json_t *l = json_object_get(b, "labels");
+	if (bad || !pem || (name && !name_valid(name)) || (l && !labels_valid(l))) {
+		http_reply_error(r, 400, "need cert (PEM); name, serial: strings; labels: object of strings");
+		goto out;
+	}
+	if (crypto_cert_from_pem(pem, strlen(pem), &cert) < 0) {
+		http_reply_error(r, 400, "cert: not a PEM certificate");
+		goto out;
+	}
+	labels = l ? json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	struct device_new n = {.name = name, .serial = serial ? serial : "", .cert = cert, .labels = labels};
+	char uuid[UUID_STR_LEN];
+	struct db *d = db_get(r->ctl->db);
+	int e = db_begin(d);
+	if (e == 0 && serial && *serial && devices_serial_taken(d, serial))
+		e = -EEXIST;
+	if (e == 0)
+		e = devices_create(r->ctl, d, &n, uuid);
+	if (e == 0)
+		e = db_commit(d);
+	if (e < 0) {
+		db_rollback(d);
+	} else {
+		e = device_json(r->ctl, d, uuid, &obj);
+	}
+	db_put(r->ctl->db, d);
+	if (e < 0)
+		admin_reply_err(r, e, "device (name, serial or certificate)");
+	else
+		http_reply_json(r, 201, obj);
+out:
+	free(labels);
+	X509_free(cert);
+	json_decref(b);
+}
+
+static int patch_apply(struct ctl *c, struct db *d, const char *uuid, const char *name, const char *labels)
+{
+	sqlite3_stmt *st;
+	int e = 0;
+	if (name && (st = db_stmt(d, "UPDATE devices SET name = ?2 WHERE id = ?1"))) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		e = db_step_done(st);
+	}
+	if (e == 0 && labels && (st = db_stmt(d, "UPDATE devices SET labels = ?2 WHERE id = ?1"))) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, labels, -1, SQLITE_STATIC);
+		e = db_step_done(st);
+	}
+	bool changed = false;
+	if (e == 0 && labels)
+		e = apps_sync_device(c, d, uuid, &changed);
+	if (e == 0 && changed)
+		ctl_device_changed(c, d, uuid);
+	return e;
+}
+
+static void h_patch(struct http_req *r)
+{
+	json_t *b = admin_body(r), *obj = NULL;
+	if (!b)
+		return;
+	bool bad = false;
+	const char *name = admin_str(b, "name", &bad);
+	json_t *l = json_object_get(b, "labels");
+	if (bad || (name && !name_valid(name)) || (l && !labels_valid(l))) {
+		http_reply_error(r, 400, "name: string; labels: object of strings");
+		json_decref(b);
+		return;
+	}
+	char *labels = l ? json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	char uuid[UUID_STR_LEN];
+	struct db *d = db_get(r->ctl->db);
+	int e = admin_device_resolve(d, r->params[0], uuid);
+	if (e == 0)
+		e = db_begin(d);
+	if (e == 0) {
+		e = patch_apply(r->ctl, d, uuid, name, labels);
+		if (e == 0)
+			e = db_commit(d);
+		if (e < 0)
+			db_rollback(d);
+		devcache_invalidate(r->ctl->cache, uuid);
+	}
+	if (e == 0)
+		e = device_json(r->ctl, d, uuid, &obj);
+	db_put(r->ctl->db, d);
+	free(labels);
+	json_decref(b);
+	if (e < 0)
+		admin_reply_err(r, e, "device (or name taken)");
+	else
+		http_reply_json(r, 200, obj);
+}
+
+static void h_delete(struct http_req *r)
+{
+	char uuid[UUID_STR_LEN];
+	struct db *d = db_get(r->ctl->db);
+	int e = admin_device_resolve(d, r->params[0], uuid);
+	sqlite3_stmt *st = e == 0 ? db_stmt(d, "DELETE FROM devices WHERE id = ?1") : NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		e = db_step_done(st);
+	}
+	db_put(r->ctl->db, d);
+	if (e == 0)
+		devcache_remove(r->ctl->cache, uuid);
+	if (e < 0)
+		admin_reply_err(r, e, "device");
+	else
+		http_reply_empty(r, 204);
+}
+
+/* Run one UPDATE on the device named in the path, then bump its config. */
+static int device_update(struct http_req *r, const char *sql, const char *text, int64_t num, char uuid[UUID_STR_LEN])
+{
+	struct db *d = db_get(r->ctl->db);
+	int e = admin_device_resolve(d, r->params[0], uuid);
+	sqlite3_stmt *st = e == 0 ? db_stmt(d, sql) : NULL;
+	if (e == 0 && !st)
+		e = -EIO;
+	if (e == 0) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		if (sqlite3_bind_parameter_count(st) >= 2)
+			sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+		if (sqlite3_bind_parameter_count(st) >= 3)
+			sqlite3_bind_int64(st, 3, num);
+		if (sqlite3_bind_parameter_count(st) >= 4)
+			sqlite3_bind_int64(st, 4, num);
+		e = db_step_done(st);
+	}
+	if (e == 0)
+		ctl_device_changed(r->ctl, d, uuid);
+	db_put(r->ctl->db, d);
+	return e;
+}
+
+static void h_reboot(struct http_req *r)
+{
+	char uuid[UUID_STR_LEN];
+	int e = device_update(r, "UPDATE devices SET reboot_counter = reboot_counter + 1 WHERE id = ?1", NULL, 0, uuid);
+	if (e < 0)
+		admin_reply_err(r, e, "device");
+	else
+		http_reply_json(r, 202, json_pack("{s:s}", "id", uuid));
+}
+
+/* Merge items into the stored object; null removes; values must be
+ * strings (numbers and booleans are converted). */
+static int items_merge(json_t *stored, json_t *patch)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(patch, k, v)
+	{
+		if (strlen(k) == 0 || strlen(k) > 256)
+			return -EINVAL;
+		if (json_is_null(v)) {
+			json_object_del(stored, k);
+		} else if (json_is_string(v)) {
+			if (json_string_length(v) > 4096)
+				return -EINVAL;
+			json_object_set(stored, k, v);
+		} else if (json_is_integer(v)) {
+			char s[32];
+			snprintf(s, sizeof(s), "%lld", (long long)json_integer_value(v));
+			json_object_set_new(stored, k, json_string(s));
+		} else if (json_is_boolean(v)) {
+			json_object_set_new(stored, k, json_string(json_is_true(v) ? "true" : "false"));
+		} else {
+			return -EINVAL;
+		}
+	}
+	return json_object_size(stored) > 4096 ? -EINVAL : 0;
+}
+
+static void h_config_items(struct http_req *r)
+{
+	json_t *b = admin_body(r), *items = NULL;
+	if (!b)
+		return;
+	char uuid[UUID_STR_LEN];
+	struct db *d = db_get(r->ctl->db);
+	int e = admin_device_resolve(d, r->params[0], uuid);
+	sqlite3_stmt *st = e == 0 ? db_stmt(d, "SELECT config_items FROM devices WHERE id = ?1") : NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		items = sqlite3_step(st) == SQLITE_ROW ? admin_json_col(db_col_text(st, 0)) : NULL;
+		sqlite3_reset(st);
+	}
+	if (e == 0)
+		e = items ? items_merge(items, b) : -EIO;
+	char *text = e == 0 ? json_dumps(items, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	if (e == 0 && (st = db_stmt(d, "UPDATE devices SET config_items = ?2 WHERE id = ?1"))) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, text ? text : "{}", -1, SQLITE_STATIC);
+		e = db_step_done(st);
+		if (e == 0)
+			ctl_device_changed(r->ctl, d, uuid);
+	}
+	db_put(r->ctl->db, d);
+	free(text);
+	json_decref(b);
+	if (e < 0) {
+		json_decref(items);
+		admin_reply_err(r, e, e == -EINVAL ? "config item (values are strings, null removes)" : "device");
+	} else {
+		http_reply_json(r, 200, json_pack("{s:o}", "items", items));
+	}
+}
+
+static void h_config(struct http_req *r)
+{
+	char uuid[UUID_STR_LEN];
+	json_t *j = NULL;
+	struct db *d = db_get(r->ctl->db);
+	int e = admin_device_resolve(d, r->params[0], uuid);
+	if (e == 0)
+		e = config_build_json(r->ctl, d, uuid, &j);
+	db_put(r->ctl->db, d);
+	if (e < 0)
+		admin_reply_err(r, e, "device");
+	else
+		http_reply_json(r, 200, j);
+}
+
+static void h_baseos(struct http_req *r)
+{
+	json_t *b = admin_body(r);
+	if (!b)
+		return;
+	bool bad = false;
+	const char *image = admin_str(b, "image", &bad);
+	json_t *act = json_object_get(b, "activate"), *retry = json_object_get(b, "retry");
+	if (bad || !image || (act && !json_is_boolean(act)) || (retry && !json_is_boolean(retry))) {
+		http_reply_error(r, 400, "image: name of a baseos image; activate, retry: booleans");
+		json_decref(b);
+		return;
+	}
+	char uuid[UUID_STR_LEN], image_id[UUID_STR_LEN] = "";
+	struct db *d = db_get(r->ctl->db);
+	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format = 'baseos'");
+	if (st) {
+		sqlite3_bind_text(st, 1, image, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(image_id, sizeof(image_id), "%s", db_col_text(st, 0));
+		sqlite3_reset(st);
+	}
+	db_put(r->ctl->db, d);
+	int e = image_id[0] ? 0 : -ENOENT;
+	if (e < 0) {
+		admin_reply_err(r, e, "baseos image");
+		json_decref(b);
+		return;
+	}
+	e = device_update(r,
+			  "UPDATE devices SET baseos_image = ?2, baseos_activate = ?3 >= 0 AND ?3 % 2 = 1,"
+			  " baseos_retry = baseos_retry + (?4 >= 2) WHERE id = ?1",
+			  image_id, (act ? json_is_true(act) : 1) + (json_is_true(retry) ? 2 : 0), uuid);
+	json_decref(b);
+	if (e < 0)
+		admin_reply_err(r, e, "device");
+	else
+		http_reply_json(r, 202, json_pack("{s:s, s:s}", "id", uuid, "image", image_id));
+}
+
+#define D ADMIN_PREFIX "/devices"
+const struct http_route admin_device_routes[] = {
+	{"GET", D, h_list, 0, HTTP_AUTH_ADMIN, NULL},
+	{"POST", D, h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+	{"GET", D "/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
+	{"PATCH", D "/*", h_patch, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+	{"DELETE", D "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
+	{"POST", D "/*/reboot", h_reboot, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+	{"PUT", D "/*/config-items", h_config_items, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+	{"GET", D "/*/config", h_config, 0, HTTP_AUTH_ADMIN, NULL},
+	{"POST", D "/*/baseos", h_baseos, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+	{NULL, NULL, NULL, 0, 0, NULL},
+};

@@ -1,0 +1,39 @@
+/* Devices: the store (SQLite rows + the in-memory devcache) and the admin
+ * API under /api/v1/devices. */
+#ifndef CTL_DEVICES_H
+#define CTL_DEVICES_H
+
+#include <openssl/x509.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "uuidgen.h"
+
+struct ctl;
+struct db;
+
+struct device_new {
+	const char *name;       /* NULL: serial, else the uuid */
+	const char *serial;     /* may be "" */
+	X509 *cert;             /* the device certificate */
+	const char *onboard_id; /* NULL for pre-registered devices */
+	const char *labels;     /* JSON object text, NULL = {} */
+	bool registered;
+};
+
+/* Insert a device (new uuid in uuid_out) and index it in the cache; also
+ * creates app instances for apps whose selector matches it.
+ * -EEXIST when the certificate or name is taken. */
+int devices_create(struct ctl *c, struct db *d, const struct device_new *n, char uuid_out[UUID_STR_LEN]);
+/* Find by SHA-256 of the certificate DER. -ENOENT. */
+int devices_find_by_cert(struct db *d, const uint8_t hash[32], char uuid[UUID_STR_LEN], int *registered);
+/* True when a device other than by_cert holds serial. */
+bool devices_serial_taken(struct db *d, const char *serial);
+/* Mark registered (a pre-registered device called /register). */
+int devices_set_registered(struct db *d, const char *uuid);
+/* Load every device into c->cache (at start). */
+int devices_load_cache(struct ctl *c);
+/* Flush in-memory last_seen values to the database. */
+void devices_flush_seen(struct ctl *c);
+
+#endif

@@ -1,0 +1,468 @@
+/* Images: registry rows, uploads into the controller's own datastore
+ * (streamed to disk while hashed), and GET /datastore/sha256/<hex> with
+ * Range support. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "crypto.h"
+#include "ctl.h"
+#include "db.h"
+#include "err.h"
+#include "fileio.h"
+#include "hexstr.h"
+
+#define IMG_NAME_MAX 128
+#define URL_MAX 2048
+
+static const char *const formats[] = {"raw", "qcow2", "iso", "oci", "baseos"};
+
+static bool sha_ok(const char *s)
+{
+	if (!s || strlen(s) != 64)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
+#define IMAGE_COLS "id, name, format, sha256, size, url, version, state, created"
+
+static json_t *image_row(sqlite3_stmt *st)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "id", db_col_text(st, 0), "name",
+			 db_col_text(st, 1), "format", db_col_text(st, 2), "sha256", db_col_text(st, 3), "size",
+			 (json_int_t)sqlite3_column_int64(st, 4), "url", db_col_text(st, 5), "version",
+			 db_col_text(st, 6), "state", db_col_text(st, 7), "created",
+			 admin_time_json(sqlite3_column_int64(st, 8)));
+}
+
+static int image_json(struct db *d, const char *ref, json_t **out)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT " IMAGE_COLS " FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	int r = -ENOENT;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = image_row(st);
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+static void h_list(struct http_req *r)
+{
+	struct db *d = db_get(r->ctl->db);
+	sqlite3_stmt *st = db_stmt(d, "SELECT " IMAGE_COLS " FROM images ORDER BY name");
+	json_t *items = json_array();
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(items, image_row(st));
+	db_put(r->ctl->db, d);
+	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
+}
+
+static const char *image_check(json_t *b, const char **name, const char **url, const char **sha, const char **fmt,
+			       const char **version, json_int_t *size)
+{
+	bool bad = false;
+	*name = admin_str(b, "name", &bad);
+	*url = admin_str(b, "url", &bad);
+	*sha = admin_str(b, "sha256", &bad);
+	*fmt = admin_str(b, "format", &bad);
+	*version = admin_str(b, "version", &bad);
+	json_t *sz = json_object_get(b, "size");
+	*size = json_integer_value(sz);
+	if (bad)
+		return "name, url, sha256, format, version: strings";
+	if (!*name || !**name || strlen(*name) > IMG_NAME_MAX || strchr(*name, '/') || strchr(*name, '?'))
+		return "name: required, no '/'";
+	if (!sha_ok(*sha))
+		return "sha256: 64 lower-case hex characters";
+	bool fmt_ok = false;
+	for (size_t i = 0; *fmt && i < sizeof(formats) / sizeof(formats[0]); i++)
+		fmt_ok |= !strcmp(formats[i], *fmt);
+	if (!fmt_ok)
+		return "format: raw, qcow2, iso, oci or baseos";
+	if (sz && (!json_is_integer(sz) || *size < 0))
+		return "size: bytes, integer";
+	if (*url && (strlen(*url) > URL_MAX || (strncmp(*url, "https://", 8) && strncmp(*url, "http://", 7))))
+		return "url: http(s) URL";
+	if (!strcmp(*fmt, "baseos") && (!*version || !**version))
+		return "version: required for baseos images";
+	return NULL;
+}
+
+static void h_create(struct http_req *r)
+{
+	json_t *b = admin_body(r), *obj = NULL;
+	if (!b)
+		return;
+	const char *name, *url, *sha, *fmt, *version;
+	json_int_t size;
+	const char *err = image_check(b, &name, &url, &sha, &fmt, &version, &size);
+	if (err) {
+		http_reply_error(r, 400, "%s", err);
+		json_decref(b);
+		return;
+	}
+	char id[UUID_STR_LEN];
+	struct db *d = db_get(r->ctl->db);
+	int e = uuidgen_v4(id);
+	sqlite3_stmt *st = db_stmt(d, "INSERT INTO images(id, name, format, sha256, size, url, version, state, created)"
+				      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+	if (e == 0 && !st)
+		e = -EIO;
+	if (e == 0) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, fmt, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, sha, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, size);
+		sqlite3_bind_text(st, 6, url ? url : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 7, version ? version : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, url ? "ready" : "pending", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 9, (int64_t)time(NULL));
+		e = db_step_done(st);
+	}
+	if (e == 0)
+		e = image_json(d, id, &obj);
+	db_put(r->ctl->db, d);
+	json_decref(b);
+	if (e < 0)
+		admin_reply_err(r, e, "image");
+	else
+		http_reply_json(r, 201, obj);
+}
+
+static void h_get(struct http_req *r)
+{
+	json_t *obj = NULL;
+	struct db *d = db_get(r->ctl->db);
+	int e = image_json(d, r->params[0], &obj);
+	db_put(r->ctl->db, d);
+	if (e < 0)
+		admin_reply_err(r, e, "image");
+	else
+		http_reply_json(r, 200, obj);
+}
+
+static int blob_path(struct ctl *c, const char *hex, char out[PATH_MAX])
+{
+	int n = snprintf(out, PATH_MAX, "%s/" CTL_DATASTORE_DIR "/sha256/%s", c->dir, hex);
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+static void h_delete(struct http_req *r)
+{
+	struct db *d = db_get(r->ctl->db);
+	char id[UUID_STR_LEN] = "", sha[65] = "", url[URL_MAX + 1] = "";
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, sha256, url FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
+	if (st) {
+		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			snprintf(id, sizeof(id), "%s", db_col_text(st, 0));
+			snprintf(sha, sizeof(sha), "%s", db_col_text(st, 1));
+			snprintf(url, sizeof(url), "%s", db_col_text(st, 2));
+		}
+		sqlite3_reset(st);
+	}
+	int e = id[0] ? 0 : -ENOENT;
+	st = e == 0 ? db_stmt(d, "SELECT (SELECT count(*) FROM apps WHERE image_id = ?1) +"
+				 " (SELECT count(*) FROM devices WHERE baseos_image = ?1)")
+		    : NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
+			e = -EBUSY;
+		sqlite3_reset(st);
+	}
+	st = e == 0 ? db_stmt(d, "DELETE FROM images WHERE id = ?1") : NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		e = db_step_done(st);
+	}
+	/* Remove our blob unless another image row shares it. */
+	st = e == 0 && url[0] == '/' ? db_stmt(d, "SELECT count(*) FROM images WHERE sha256 = ?1 AND url = ?2") : NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
+		char p[PATH_MAX];
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0 && blob_path(r->ctl, sha, p) == 0)
+			unlink(p);
+		sqlite3_reset(st);
+	}
+	db_put(r->ctl->db, d);
+	if (e < 0)
+		admin_reply_err(r, e, "image");
+	else
+		http_reply_empty(r, 204);
+}
+
+/* --- upload: PUT /images/{name}/data --- */
+
+struct upload {
+	char id[UUID_STR_LEN];
+	char sha[65];
+	int64_t want_size;
+	char tmp[PATH_MAX];
+	int fd;
+	EVP_MD_CTX *md;
+	uint64_t n;
+};
+
+static void up_cleanup(struct http_req *r)
+{
+	struct upload *u = r->stream_ctx;
+	if (!u)
+		return;
+	if (u->fd >= 0) {
+		close(u->fd);
+		unlink(u->tmp);
+	}
+	EVP_MD_CTX_free(u->md);
+	free(u);
+	r->stream_ctx = NULL;
+}
+
+static int up_find(struct http_req *r, struct upload *u)
+{
+	struct db *d = db_get(r->ctl->db);
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, sha256, size FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
+	int e = -ENOENT;
+	if (st) {
+		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			snprintf(u->id, sizeof(u->id), "%s", db_col_text(st, 0));
+			snprintf(u->sha, sizeof(u->sha), "%s", db_col_text(st, 1));
+			u->want_size = sqlite3_column_int64(st, 2);
+			e = 0;
+		}
+		sqlite3_reset(st);
+	}
+	db_put(r->ctl->db, d);
+	return e;
+}
+
+static int up_begin(struct http_req *r)
+{
+	struct upload *u = calloc(1, sizeof(*u));
+	if (!u) {
+		http_reply_error(r, 500, "out of memory");
+		return 1;
+	}
+	u->fd = -1;
+	r->stream_ctx = u;
+	int e = up_find(r, u);
+	if (e < 0) {
+		admin_reply_err(r, e, "image");
+		return 1;
+	}
+	const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoll(cl, NULL, 10) > r->ctl->conf.cap_image) {
+		http_reply_error(r, 413, "image over the upload cap");
+		return 1;
+	}
+	char dir[PATH_MAX + 32];
+	snprintf(dir, sizeof(dir), "%s/" CTL_DATASTORE_DIR "/tmp", r->ctl->dir);
+	int n = snprintf(u->tmp, sizeof(u->tmp), "%s/upload-XXXXXX", dir);
+	if (n < 0 || (size_t)n >= sizeof(u->tmp) || fileio_mkdirs(dir, 0700) < 0 || (u->fd = mkstemp(u->tmp)) < 0) {
+		http_reply_error(r, 500, "cannot create a temporary file");
+		return 1;
+	}
+	u->md = EVP_MD_CTX_new();
+	if (!u->md || EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1) {
+		http_reply_error(r, 500, "sha256 init failed");
+		return 1;
+	}
+	return 0;
+}
+
+static int up_data(struct http_req *r, const char *p, size_t n)
+{
+	struct upload *u = r->stream_ctx;
+	if (u->n + n > (uint64_t)r->ctl->conf.cap_image)
+		return 413;
+	if (EVP_DigestUpdate(u->md, p, n) != 1)
+		return 500;
+	while (n) {
+		ssize_t w = write(u->fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return 507;
+		p += w;
+		n -= (size_t)w;
+		u->n += (uint64_t)w;
+	}
+	return 0;
+}
+
+static int up_commit(struct http_req *r, struct upload *u)
+{
+	char final[PATH_MAX], dir[PATH_MAX + 32], url[128];
+	snprintf(dir, sizeof(dir), "%s/" CTL_DATASTORE_DIR "/sha256", r->ctl->dir);
+	int e = fileio_mkdirs(dir, 0700);
+	if (e == 0)
+		e = blob_path(r->ctl, u->sha, final);
+	if (e == 0 && fsync(u->fd) < 0)
+		e = -errno;
+	if (e == 0 && rename(u->tmp, final) < 0)
+		e = -errno;
+	if (e < 0)
+		return e;
+	close(u->fd);
+	u->fd = -1;
+	fileio_sync_dir(final);
+	snprintf(url, sizeof(url), "/datastore/sha256/%s", u->sha);
+	struct db *d = db_get(r->ctl->db);
+	sqlite3_stmt *st = db_stmt(d, "UPDATE images SET state = 'ready', url = ?2, size = ?3 WHERE id = ?1");
+	e = st ? 0 : -EIO;
+	if (st) {
+		sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (int64_t)u->n);
+		e = db_step_done(st);
+	}
+	db_put(r->ctl->db, d);
+	/* Devices whose config names this image see the new URL/size. */
+	devcache_invalidate(r->ctl->cache, NULL);
+	return e;
+}
+
+static void h_upload(struct http_req *r)
+{
+	struct upload *u = r->stream_ctx;
+	uint8_t h[CRYPTO_SHA256_LEN];
+	unsigned hl = 0;
+	char hex[65];
+	if (EVP_DigestFinal_ex(u->md, h, &hl) != 1) {
+		http_reply_error(r, 500, "sha256 failed");
+		return;
+	}
+	hexstr_encode(h, sizeof(h), hex);
+	if (strcmp(hex, u->sha)) {
+		http_reply_error(r, 422, "sha256 of the upload is %s, registered %s", hex, u->sha);
+		return;
+	}
+	if (u->want_size > 0 && (uint64_t)u->want_size != u->n) {
+		http_reply_error(r, 422, "size of the upload is %" PRIu64 ", registered %" PRId64, u->n, u->want_size);
+		return;
+	}
+	int e = up_commit(r, u);
+	json_t *obj = NULL;
+	struct db *d = db_get(r->ctl->db);
+	if (e == 0)
+		e = image_json(d, u->id, &obj);
+	db_put(r->ctl->db, d);
+	if (e < 0)
+		admin_reply_err(r, e, "image");
+	else
+		http_reply_json(r, 200, obj);
+}
+
+static const struct http_stream_ops upload_ops = {up_begin, up_data, up_cleanup};
+
+/* --- GET /datastore/sha256/<hex> --- */
+
+/* Parse "bytes=a-b", "bytes=a-", "bytes=-n" against size. 0 ok, -EINVAL
+ * unsatisfiable/garbage. */
+static int range_parse(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
+{
+	if (strncmp(h, "bytes=", 6) || strchr(h, ','))
+		return -EINVAL;
+	const char *p = h + 6;
+	char *end;
+	if (*p == '-') {
+		unsigned long long n = strtoull(p + 1, &end, 10);
+		if (*end || n == 0 || size == 0)
+			return -EINVAL;
+		*from = n >= size ? 0 : size - n;
+		*to = size - 1;
+		return 0;
+	}
+	unsigned long long a = strtoull(p, &end, 10);
+	if (end == p || *end != '-' || a >= size)
+		return -EINVAL;
+	p = end + 1;
+	unsigned long long b = size - 1;
+	if (*p) {
+		b = strtoull(p, &end, 10);
+		if (*end || b < a)
+			return -EINVAL;
+		if (b >= size)
+			b = size - 1;
+	}
+	*from = a;
+	*to = b;
+	return 0;
+}
+
+static void h_blob(struct http_req *r)
+{
+	char p[PATH_MAX];
+	if (!sha_ok(r->params[0]) || blob_path(r->ctl, r->params[0], p) < 0) {
+		http_reply_error(r, 404, "no such blob");
+		return;
+	}
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		if (fd >= 0)
+			close(fd);
+		http_reply_error(r, 404, "no such blob");
+		return;
+	}
+	uint64_t size = (uint64_t)sb.st_size, from = 0, to = size ? size - 1 : 0;
+	const char *range = http_header(r, MHD_HTTP_HEADER_RANGE);
+	unsigned status = 200;
+	if (range) {
+		if (range_parse(range, size, &from, &to) < 0) {
+			close(fd);
+			char cr[64];
+			snprintf(cr, sizeof(cr), "bytes */%" PRIu64, size);
+			http_reply_error(r, 416, "range not satisfiable");
+			MHD_add_response_header(r->resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+			return;
+		}
+		status = 206;
+	}
+	uint64_t len = size ? to - from + 1 : 0;
+	struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd, from);
+	if (!resp) {
+		close(fd);
+		http_reply_error(r, 500, "cannot serve the blob");
+		return;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	if (status == 206) {
+		char cr[96];
+		snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, from, to, size);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+	}
+	http_reply_resp(r, status, resp);
+}
+
+#define I ADMIN_PREFIX "/images"
+const struct http_route admin_image_routes[] = {
+	{"GET", I, h_list, 0, HTTP_AUTH_ADMIN, NULL},
+	{"POST", I, h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+	{"GET", I "/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
+	{"DELETE", I "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
+	{"PUT", I "/*/data", h_upload, SIZE_MAX, HTTP_AUTH_ADMIN, &upload_ops},
+	{"GET", "/datastore/sha256/*", h_blob, 4096, HTTP_AUTH_NONE, NULL},
+	{"HEAD", "/datastore/sha256/*", h_blob, 4096, HTTP_AUTH_NONE, NULL},
+	{NULL, NULL, NULL, 0, 0, NULL},
+};

@@ -1,0 +1,222 @@
+/* Network instances per device: /api/v1/networks. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+#include "ctl.h"
+#include "db.h"
+#include "info/info.pb-c.h"
+#include "pbjson.h"
+
+#define NET_NAME_MAX 64
+
+#define NET_COLS "id, name, device_id, type, subnet, port"
+
+static json_t *latest_info(struct db *d, const char *dev, const char *id)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'network'"
+				      " AND object = ?2");
+	json_t *j = NULL;
+	if (!st)
+		return json_null();
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
+			NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
+		if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_NIINFO)
+			j = pbjson_from_message(&m->niinfo->base);
+		if (m)
+			org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
+	}
+	sqlite3_reset(st);
+	return j ? j : json_null();
+}
+
+static json_t *net_row(struct db *d, sqlite3_stmt *st)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", db_col_text(st, 0), "name", db_col_text(st, 1),
+			      "device", db_col_text(st, 2), "type", db_col_text(st, 3), "subnet", db_col_text(st, 4),
+			      "port", db_col_text(st, 5));
+	json_object_set_new(j, "info", latest_info(d, db_col_text(st, 2), db_col_text(st, 0)));
+	return j;
+}
+
+/* {id}: uuid, or name with ?device=D. */
+static int net_resolve(struct http_req *r, struct db *d, char id[UUID_STR_LEN], char dev[UUID_STR_LEN])
+{
+	const char *devref = http_arg(r, "device");
+	char devid[UUID_STR_LEN] = "";
+	if (devref && admin_device_resolve(d, devref, devid) < 0)
+		return -ENOENT;
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, device_id FROM networks WHERE id = ?1 OR (name = ?1 AND device_id = ?2)"
+				      " LIMIT 1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, devid, -1, SQLITE_STATIC);
+	int e = -ENOENT;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		snprintf(dev, UUID_STR_LEN, "%s", db_col_text(st, 1));
+		e = 0;
+	}
+	sqlite3_reset(st);
+	return e;
+}
+
+static int net_json(struct db *d, const char *id, json_t **out)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int e = -ENOENT;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = net_row(d, st);
+		e = 0;
+	}
+	sqlite3_reset(st);
+	return e;
+}
+
+static void h_list(struct http_req *r)
+{
+	const char *dev = http_arg(r, "device");
+	char devid[UUID_STR_LEN] = "";
+	struct db *d = db_get(r->ctl->db);
+	if (dev && admin_device_resolve(d, dev, devid) < 0) {
+		db_put(r->ctl->db, d);
+		http_reply_error(r, 404, "no such device %s", dev);
+		return;
+	}
+	sqlite3_stmt *st = dev ? db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE device_id = ?1 ORDER BY name")
+			       : db_stmt(d, "SELECT " NET_COLS " FROM networks ORDER BY device_id, name");
+	if (st && dev)
+		sqlite3_bind_text(st, 1, devid, -1, SQLITE_STATIC);
+	json_t *items = json_array();
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(items, net_row(d, st));
+	db_put(r->ctl->db, d);
+	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
+}
+
+static bool cidr_ok(const char *s)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	if (!slash || (size_t)(slash - s) >= sizeof(ip))
+		return false;
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = 0;
+	char *end;
+	long bits = strtol(slash + 1, &end, 10);
+	struct in_addr a;
+	return !*end && bits >= 8 && bits <= 30 && inet_pton(AF_INET, ip, &a) == 1;
+}
+
+static void h_create(struct http_req *r)
+{
+	json_t *b = admin_body(r), *obj = NULL;
+	if (!b)
+		return;
+	bool bad = false;
+	const char *name = admin_str(b, "name", &bad), *dev = admin_str(b, "device", &bad),
+		   *type = admin_str(b, "type", &bad), *subnet = admin_str(b, "subnet", &bad),
+		   *port = admin_str(b, "port", &bad);
+	const char *err = NULL;
+	if (bad || !name || !*name || strlen(name) > NET_NAME_MAX || strchr(name, '/'))
+		err = "name: required string";
+	else if (!dev)
+		err = "device: required";
+	else if (!type || (strcmp(type, "local") && strcmp(type, "switch")))
+		err = "type: local or switch";
+	else if (!strcmp(type, "local") && (!subnet || !cidr_ok(subnet)))
+		err = "subnet: IPv4 CIDR required for local networks";
+	else if (!strcmp(type, "switch") && (!port || !*port))
+		err = "port: required for switch networks";
+	else if (port && strlen(port) > 64)
+		err = "port: too long";
+	if (err) {
+		http_reply_error(r, 400, "%s", err);
+		json_decref(b);
+		return;
+	}
+	char devid[UUID_STR_LEN], id[UUID_STR_LEN];
+	struct db *d = db_get(r->ctl->db);
+	int e = admin_device_resolve(d, dev, devid);
+	if (e == 0)
+		e = uuidgen_v4(id);
+	sqlite3_stmt *st = e == 0 ? db_stmt(d, "INSERT INTO networks(id, name, device_id, type, subnet, port, created)"
+					       " VALUES(?1,?2,?3,?4,?5,?6,?7)")
+				  : NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, devid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, subnet ? subnet : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, port ? port : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
+		e = db_step_done(st);
+	}
+	if (e == 0) {
+		ctl_device_changed(r->ctl, d, devid);
+		e = net_json(d, id, &obj);
+	}
+	db_put(r->ctl->db, d);
+	json_decref(b);
+	if (e == -ENOENT)
+		http_reply_error(r, 404, "no such device %s", dev);
+	else if (e < 0)
+		admin_reply_err(r, e, "network (name on this device)");
+	else
+		http_reply_json(r, 201, obj);
+}
+
+static void h_get(struct http_req *r)
+{
+	char id[UUID_STR_LEN], dev[UUID_STR_LEN];
+	json_t *obj = NULL;
+	struct db *d = db_get(r->ctl->db);
+	int e = net_resolve(r, d, id, dev);
+	if (e == 0)
+		e = net_json(d, id, &obj);
+	db_put(r->ctl->db, d);
+	if (e < 0)
+		admin_reply_err(r, e, "network");
+	else
+		http_reply_json(r, 200, obj);
+}
+
+static void h_delete(struct http_req *r)
+{
+	char id[UUID_STR_LEN], dev[UUID_STR_LEN];
+	struct db *d = db_get(r->ctl->db);
+	int e = net_resolve(r, d, id, dev);
+	sqlite3_stmt *st = e == 0 ? db_stmt(d, "DELETE FROM networks WHERE id = ?1") : NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		e = db_step_done(st);
+	}
+	if (e == 0)
+		ctl_device_changed(r->ctl, d, dev);
+	db_put(r->ctl->db, d);
+	if (e < 0)
+		admin_reply_err(r, e, "network");
+	else
+		http_reply_empty(r, 204);
+}
+
+#define N ADMIN_PREFIX "/networks"
+const struct http_route admin_network_routes[] = {
+	{"GET", N, h_list, 0, HTTP_AUTH_ADMIN, NULL},
+	{"POST", N, h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+	{"GET", N "/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
+	{"DELETE", N "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
+	{NULL, NULL, NULL, 0, 0, NULL},
+};

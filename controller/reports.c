@@ -1,0 +1,383 @@
+/* Device reports: storage, retention and the admin read API. */
+#include "reports.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "admin.h"
+#include "buf.h"
+#include "ctl.h"
+#include "db.h"
+#include "err.h"
+#include "follow.h"
+#include "info/info.pb-c.h"
+#include "logs/log.pb-c.h"
+#include "metrics/metrics.pb-c.h"
+#include "pbjson.h"
+
+#define LOG_LINE_MAX (64u << 10)
+#define FIELD_MAX 4096
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t ts_or_now(const Google__Protobuf__Timestamp *t)
+{
+	return t && t->seconds > 0 ? t->seconds : (int64_t)time(NULL);
+}
+
+/* Keep the newest max rows of table for dev (count retention). */
+static void trim_count(struct db *d, const char *sql, const char *dev, int64_t max)
+{
+	sqlite3_stmt *st = db_stmt(d, sql);
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, max);
+	db_step_done(st);
+}
+
+#define TRIM(table)                                                                                           \
+	"DELETE FROM " table " WHERE device_id = ?1 AND id <= (SELECT id FROM " table " WHERE device_id = ?1" \
+	" ORDER BY id DESC LIMIT 1 OFFSET ?2)"
+
+/* --- info --- */
+
+static const char *info_type(const Org__Lfedge__Eve__Info__ZInfoMsg *m, const ProtobufCMessage **sub)
+{
+	static const struct {
+		Org__Lfedge__Eve__Info__ZInfoMsg__InfoContentCase c;
+		const char *name;
+	} types[] = {
+		{ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO, "device"},
+		{ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO, "app"},
+		{ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_NIINFO, "network"},
+		{ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_VINFO, "volume"},
+		{ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_CINFO, "content"},
+		{ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_BINFO, "blobs"},
+		{ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AMDINFO, "appmeta"},
+	};
+	*sub = (const ProtobufCMessage *)m->dinfo; /* union: any member */
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (types[i].c == m->info_content_case)
+			return types[i].name;
+	*sub = NULL;
+	return "other";
+}
+
+/* The object a report is about: the first id-like string field. */
+static const char *info_object(const ProtobufCMessage *sub)
+{
+	static const char *const names[] = {"uuid", "appID", "networkID", "id"};
+	if (!sub)
+		return "";
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(sub->descriptor, names[i]);
+		if (f && f->type == PROTOBUF_C_TYPE_STRING && f->label != PROTOBUF_C_LABEL_REPEATED) {
+			const char *v = *(const char *const *)(const void *)((const char *)sub + f->offset);
+			return v ? v : "";
+		}
+	}
+	return "";
+}
+
+static void app_state_update(struct db *d, const char *dev, const Org__Lfedge__Eve__Info__ZInfoApp *a)
+{
+	const ProtobufCEnumValue *ev =
+		protobuf_c_enum_descriptor_get_value(&org__lfedge__eve__info__zsw_state__descriptor, (int)a->state);
+	json_t *ips = json_array();
+	for (size_t i = 0; i < a->n_network && i < 64; i++)
+		for (size_t k = 0; k < a->network[i]->n_ipaddrs && k < 16; k++)
+			json_array_append_new(ips, json_string(a->network[i]->ipaddrs[k]));
+	char *ipt = json_dumps(ips, JSON_COMPACT);
+	json_decref(ips);
+	sqlite3_stmt *st = db_stmt(d, "UPDATE app_instances SET state = ?3, error = ?4, ips = ?5, updated = ?6"
+				      " WHERE id = ?1 AND device_id = ?2");
+	if (st && ipt) {
+		sqlite3_bind_text(st, 1, a->appid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, ev ? ev->name : "UNKNOWN", -1, SQLITE_STATIC);
+		if (a->n_apperr && a->apperr[0]->description && *a->apperr[0]->description)
+			sqlite3_bind_text(st, 4, a->apperr[0]->description, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, ipt, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
+		db_step_done(st);
+	}
+	free(ipt);
+}
+
+static void device_info_update(struct db *d, const char *dev, const Org__Lfedge__Eve__Info__ZInfoDevice *di)
+{
+	const char *ver = NULL;
+	for (size_t i = 0; i < di->n_swlist; i++)
+		if (di->swlist[i]->activated && di->swlist[i]->shortversion && *di->swlist[i]->shortversion)
+			ver = di->swlist[i]->shortversion;
+	sqlite3_stmt *st = ver ? db_stmt(d, "UPDATE devices SET os_version = ?2 WHERE id = ?1") : NULL;
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ver, -1, SQLITE_STATIC);
+	db_step_done(st);
+}
+
+static int info_insert(struct db *d, const char *dev, int64_t t, const char *type, const char *obj,
+		       const uint8_t *msg, size_t len)
+{
+	sqlite3_stmt *st = db_stmt(d, "INSERT INTO info(device_id, time, type, object, data) VALUES(?1,?2,?3,?4,?5)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, t);
+	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, obj, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, msg, (int)len, SQLITE_STATIC);
+	int r = db_step_done(st);
+	st = r == 0 ? db_stmt(d, "INSERT OR REPLACE INTO info_latest(device_id, type, object, time, data)"
+				 " VALUES(?1,?2,?3,?4,?5)")
+		    : NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, obj, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, t);
+		sqlite3_bind_blob(st, 5, msg, (int)len, SQLITE_STATIC);
+		r = db_step_done(st);
+	}
+	return r;
+}
+
+int reports_store_info(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len)
+{
+	Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(NULL, len, msg);
+	if (!m)
+		return -EVE_EPROTO;
+	const ProtobufCMessage *sub;
+	const char *type = info_type(m, &sub);
+	char obj[FIELD_MAX];
+	snprintf(obj, sizeof(obj), "%s", info_object(sub));
+	struct db *d = db_get(c->db);
+	int r = db_begin(d);
+	if (r == 0)
+		r = info_insert(d, uuid, ts_or_now(m->attimestamp), type, obj, msg, len);
+	if (r == 0 && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO)
+		app_state_update(d, uuid, m->ainfo);
+	if (r == 0 && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO)
+		device_info_update(d, uuid, m->dinfo);
+	if (r == 0)
+		trim_count(d, TRIM("info"), uuid, c->conf.info_max);
+	if (r == 0)
+		r = db_commit(d);
+	if (r < 0)
+		db_rollback(d);
+	db_put(c->db, d);
+	org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
+	return r;
+}
+
+/* metrics / flowlog: one blob row each */
+static int store_blob(struct ctl *c, const char *ins, const char *trim, int64_t max, const char *uuid, int64_t t,
+		      const uint8_t *msg, size_t len)
+{
+	struct db *d = db_get(c->db);
+	sqlite3_stmt *st = db_stmt(d, ins);
+	int r = st ? 0 : -EIO;
+	if (st) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, t);
+		sqlite3_bind_blob(st, 3, msg, (int)len, SQLITE_STATIC);
+		r = db_step_done(st);
+	}
+	if (r == 0)
+		trim_count(d, trim, uuid, max);
+	db_put(c->db, d);
+	return r;
+}
+
+int reports_store_metrics(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len)
+{
+	Org__Lfedge__Eve__Metrics__ZMetricMsg *m = org__lfedge__eve__metrics__zmetric_msg__unpack(NULL, len, msg);
+	if (!m)
+		return -EVE_EPROTO;
+	int64_t t = ts_or_now(m->attimestamp);
+	org__lfedge__eve__metrics__zmetric_msg__free_unpacked(m, NULL);
+	return store_blob(c, "INSERT INTO metrics(device_id, time, data) VALUES(?1,?2,?3)", TRIM("metrics"),
+			  c->conf.metrics_max, uuid, t, msg, len);
+}
+
+int reports_store_flowlog(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len)
+{
+	return store_blob(c, "INSERT INTO flowlog(device_id, time, data) VALUES(?1,?2,?3)", TRIM("flowlog"),
+			  c->conf.flowlog_max, uuid, (int64_t)time(NULL), msg, len);
+}
+
+/* --- logs --- */
+
+struct log_row {
+	int64_t t_ms;
+	const char *source, *severity, *msg;
+};
+
+static int log_insert(struct db *d, const char *dev, const char *app, const struct log_row *l)
+{
+	sqlite3_stmt *st = db_stmt(d, "INSERT INTO logs(device_id, app_id, time, source, severity, msg)"
+				      " VALUES(?1,?2,?3,?4,?5,?6)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	if (app)
+		sqlite3_bind_text(st, 2, app, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, l->t_ms);
+	sqlite3_bind_text(st, 4, l->source ? l->source : "", (int)strnlen(l->source ? l->source : "", FIELD_MAX),
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, l->severity ? l->severity : "",
+			  (int)strnlen(l->severity ? l->severity : "", FIELD_MAX), SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, l->msg ? l->msg : "", (int)strnlen(l->msg ? l->msg : "", LOG_LINE_MAX),
+			  SQLITE_STATIC);
+	return db_step_done(st);
+}
+
+static int logs_finish(struct ctl *c, struct db *d, const char *uuid, int r)
+{
+	if (r == 0)
+		trim_count(d, TRIM("logs"), uuid, c->conf.logs_max);
+	if (r == 0)
+		r = db_commit(d);
+	if (r < 0)
+		db_rollback(d);
+	db_put(c->db, d);
+	if (r == 0)
+		follow_notify(c->follow);
+	return r;
+}
+
+int reports_store_logbundle(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len)
+{
+	Org__Lfedge__Eve__Logs__LogBundle *b = org__lfedge__eve__logs__log_bundle__unpack(NULL, len, msg);
+	if (!b)
+		return -EVE_EPROTO;
+	struct db *d = db_get(c->db);
+	int r = db_begin(d);
+	for (size_t i = 0; r == 0 && i < b->n_log; i++) {
+		const Org__Lfedge__Eve__Logs__LogEntry *e = b->log[i];
+		struct log_row l = {.t_ms = e->timestamp ? e->timestamp->seconds * 1000 + e->timestamp->nanos / 1000000
+							 : now_ms(),
+				    .source = e->source,
+				    .severity = e->severity,
+				    .msg = e->content};
+		r = log_insert(d, uuid, NULL, &l);
+	}
+	r = logs_finish(c, d, uuid, r);
+	org__lfedge__eve__logs__log_bundle__free_unpacked(b, NULL);
+	return r;
+}
+
+/* gunzip into out (bounded by out->cap). */
+static int gunzip(const uint8_t *in, size_t len, struct buf *out)
+{
+	z_stream z = {0};
+	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+		return -ENOMEM;
+	z.next_in = (Bytef *)in;
+	z.avail_in = (uInt)len;
+	uint8_t chunk[16384];
+	int zr, r = 0;
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		zr = inflate(&z, Z_NO_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END) {
+			r = -EVE_EPROTO;
+			break;
+		}
+		r = buf_append(out, chunk, sizeof(chunk) - z.avail_out);
+		if (r < 0)
+			break;
+	} while (zr != Z_STREAM_END && (z.avail_in > 0 || z.avail_out == 0));
+	if (r == 0 && zr != Z_STREAM_END)
+		r = -EVE_EPROTO;
+	inflateEnd(&z);
+	return r;
+}
+
+/* LogEntry JSON timestamp: RFC 3339 string or {seconds, nanos}. */
+static int64_t json_ts_ms(json_t *t)
+{
+	if (json_is_object(t))
+		return json_integer_value(json_object_get(t, "seconds")) * 1000 +
+		       json_integer_value(json_object_get(t, "nanos")) / 1000000;
+	int64_t s;
+	if (json_is_string(t) && admin_time_parse(json_string_value(t), &s) == 0)
+		return s * 1000;
+	return now_ms();
+}
+
+static int newlogs_lines(struct db *d, const char *uuid, const char *app, char *text, size_t len)
+{
+	int r = 0;
+	for (char *p = text, *end = text + len; r == 0 && p < end;) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (n > 0 && !(n == 1 && *p == '\r')) {
+			json_t *j = n <= LOG_LINE_MAX ? json_loadb(p, n, 0, NULL) : NULL;
+			if (!json_is_object(j)) {
+				json_decref(j);
+				return -EVE_EPROTO;
+			}
+			struct log_row l = {.t_ms = json_ts_ms(json_object_get(j, "timestamp")),
+					    .source = json_string_value(json_object_get(j, "source")),
+					    .severity = json_string_value(json_object_get(j, "severity")),
+					    .msg = json_string_value(json_object_get(j, "content"))};
+			r = log_insert(d, uuid, app, &l);
+			json_decref(j);
+		}
+		p += n + 1;
+	}
+	return r;
+}
+
+int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, const uint8_t *gz, size_t len)
+{
+	struct buf out;
+	buf_init(&out, (size_t)c->conf.cap_logs);
+	int r = gunzip(gz, len, &out);
+	if (r < 0) {
+		buf_free(&out);
+		return r;
+	}
+	struct db *d = db_get(c->db);
+	r = db_begin(d);
+	if (r == 0 && out.len)
+		r = newlogs_lines(d, uuid, app, (char *)out.data, out.len);
+	buf_free(&out);
+	return logs_finish(c, d, uuid, r);
+}
+
+void reports_retention(struct ctl *c)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct db *d = db_get(c->db);
+	sqlite3_stmt *st = db_stmt(d, "DELETE FROM metrics WHERE time < ?1");
+	if (st) {
+		sqlite3_bind_int64(st, 1, now - c->conf.metrics_days * 86400);
+		db_step_done(st);
+	}
+	st = db_stmt(d, "DELETE FROM logs WHERE time < ?1");
+	if (st) {
+		sqlite3_bind_int64(st, 1, (now - c->conf.logs_days * 86400) * 1000);
+		db_step_done(st);
+	}
+	st = db_stmt(d, "DELETE FROM flowlog WHERE time < ?1");
+	if (st) {
+		sqlite3_bind_int64(st, 1, now - c->conf.logs_days * 86400);
+		db_step_done(st);
+	}
+	db_put(c->db, d);
+}

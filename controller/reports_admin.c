@@ -1,0 +1,214 @@
+/* Admin reads of device reports: info, metrics, logs (with follow). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "ctl.h"
+#include "db.h"
+#include "follow.h"
+#include "info/info.pb-c.h"
+#include "metrics/metrics.pb-c.h"
+#include "pbjson.h"
+#include "reports.h"
+
+/* Common page arguments; replies 400 on bad input. */
+struct page {
+	int64_t limit, before, since;
+};
+
+static bool page_args(struct http_req *r, struct page *p)
+{
+	const char *since = http_arg(r, "since");
+	p->since = 0;
+	if (admin_page(r, &p->limit, &p->before) < 0 || (since && admin_time_parse(since, &p->since) < 0)) {
+		http_reply_error(r, 400, "limit: 1..1000, before: cursor, since: RFC 3339 time");
+		return false;
+	}
+	return true;
+}
+
+static json_t *page_result(json_t *items, int64_t last_id, int64_t limit)
+{
+	json_t *next = json_null();
+	if ((int64_t)json_array_size(items) == limit) {
+		char s[32];
+		snprintf(s, sizeof(s), "%lld", (long long)last_id);
+		next = json_string(s);
+	}
+	return json_pack("{s:o, s:o}", "items", items, "next", next);
+}
+
+static json_t *unpack_json(const ProtobufCMessageDescriptor *desc, sqlite3_stmt *st, int col)
+{
+	ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, (size_t)sqlite3_column_bytes(st, col),
+							sqlite3_column_blob(st, col));
+	json_t *j = m ? pbjson_from_message(m) : NULL;
+	if (m)
+		protobuf_c_message_free_unpacked(m, NULL);
+	return j ? j : json_null();
+}
+
+static void h_info(struct http_req *r)
+{
+	struct page p;
+	char dev[UUID_STR_LEN];
+	if (!page_args(r, &p))
+		return;
+	const char *type = http_arg(r, "type");
+	struct db *d = db_get(r->ctl->db);
+	int e = admin_device_resolve(d, r->params[0], dev);
+	sqlite3_stmt *st = e == 0 ? db_stmt(d, "SELECT id, time, type, object, data FROM info WHERE device_id = ?1"
+					       " AND id < ?2 AND time >= ?3 AND (?4 IS NULL OR type = ?4)"
+					       " ORDER BY id DESC LIMIT ?5")
+				  : NULL;
+	json_t *items = json_array();
+	int64_t last = 0;
+	if (st) {
+		sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, p.before);
+		sqlite3_bind_int64(st, 3, p.since);
+		if (type)
+			sqlite3_bind_text(st, 4, type, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, p.limit);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			last = sqlite3_column_int64(st, 0);
+			json_array_append_new(items, json_pack("{s:I, s:o, s:s, s:s, s:o}", "id", (json_int_t)last,
+							       "time", admin_time_json(sqlite3_column_int64(st, 1)),
+							       "type", db_col_text(st, 2), "object", db_col_text(st, 3),
+							       "info",
+							       unpack_json(&org__lfedge__eve__info__zinfo_msg__descriptor,
+									   st, 4)));
+		}
+		sqlite3_reset(st);
+	}
+	db_put(r->ctl->db, d);
+	if (e < 0) {
+		json_decref(items);
+		admin_reply_err(r, e, "device");
+		return;
+	}
+	http_reply_json(r, 200, page_result(items, last, p.limit));
+}
+
+static void h_metrics(struct http_req *r)
+{
+	struct page p;
+	char dev[UUID_STR_LEN];
+	if (!page_args(r, &p))
+		return;
+	struct db *d = db_get(r->ctl->db);
+	int e = admin_device_resolve(d, r->params[0], dev);
+	sqlite3_stmt *st = e == 0 ? db_stmt(d, "SELECT id, time, data FROM metrics WHERE device_id = ?1 AND id < ?2"
+					       " AND time >= ?3 ORDER BY id DESC LIMIT ?4")
+				  : NULL;
+	json_t *items = json_array();
+	int64_t last = 0;
+	if (st) {
+		sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, p.before);
+		sqlite3_bind_int64(st, 3, p.since);
+		sqlite3_bind_int64(st, 4, p.limit);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			last = sqlite3_column_int64(st, 0);
+			json_array_append_new(
+				items, json_pack("{s:I, s:o, s:o}", "id", (json_int_t)last, "time",
+						 admin_time_json(sqlite3_column_int64(st, 1)), "metrics",
+						 unpack_json(&org__lfedge__eve__metrics__zmetric_msg__descriptor, st, 2)));
+		}
+		sqlite3_reset(st);
+	}
+	db_put(r->ctl->db, d);
+	if (e < 0) {
+		json_decref(items);
+		admin_reply_err(r, e, "device");
+		return;
+	}
+	http_reply_json(r, 200, page_result(items, last, p.limit));
+}
+
+/* Columns: id, time(ms), source, severity, msg, app_id */
+json_t *reports_log_json(sqlite3_stmt *st)
+{
+	int64_t ms = sqlite3_column_int64(st, 1);
+	json_t *j = json_pack("{s:I, s:o, s:I, s:s, s:s, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0), "time",
+			      admin_time_json(ms / 1000), "time_ms", (json_int_t)ms, "source", db_col_text(st, 2),
+			      "severity", db_col_text(st, 3), "msg", db_col_text(st, 4));
+	json_object_set_new(j, "app",
+			    sqlite3_column_type(st, 5) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, 5)));
+	return j;
+}
+
+/* Logs of a device (dev) or of an app's instances (app id). */
+static void logs_list(struct http_req *r, const char *dev, const char *app)
+{
+	struct page p;
+	if (!page_args(r, &p))
+		return;
+	const char *follow = http_arg(r, "follow");
+	if (follow && !strcmp(follow, "1")) {
+		follow_start(r, dev, app, 0, p.since * 1000);
+		return;
+	}
+	struct db *d = db_get(r->ctl->db);
+	sqlite3_stmt *st =
+		dev ? db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE device_id = ?1"
+				 " AND id < ?2 AND time >= ?3 ORDER BY id DESC LIMIT ?4")
+		    : db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE app_id IN"
+				 " (SELECT id FROM app_instances WHERE app_id = ?1) AND id < ?2 AND time >= ?3"
+				 " ORDER BY id DESC LIMIT ?4");
+	json_t *items = json_array();
+	int64_t last = 0;
+	if (st) {
+		sqlite3_bind_text(st, 1, dev ? dev : app, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, p.before);
+		sqlite3_bind_int64(st, 3, p.since * 1000);
+		sqlite3_bind_int64(st, 4, p.limit);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			last = sqlite3_column_int64(st, 0);
+			json_array_append_new(items, reports_log_json(st));
+		}
+		sqlite3_reset(st);
+	}
+	db_put(r->ctl->db, d);
+	http_reply_json(r, 200, page_result(items, last, p.limit));
+}
+
+static void h_device_logs(struct http_req *r)
+{
+	char dev[UUID_STR_LEN];
+	struct db *d = db_get(r->ctl->db);
+	int e = admin_device_resolve(d, r->params[0], dev);
+	db_put(r->ctl->db, d);
+	if (e < 0)
+		admin_reply_err(r, e, "device");
+	else
+		logs_list(r, dev, NULL);
+}
+
+static void h_app_logs(struct http_req *r)
+{
+	char id[UUID_STR_LEN] = "";
+	struct db *d = db_get(r->ctl->db);
+	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM apps WHERE id = ?1 OR name = ?1 LIMIT 1");
+	if (st) {
+		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(id, sizeof(id), "%s", db_col_text(st, 0));
+		sqlite3_reset(st);
+	}
+	db_put(r->ctl->db, d);
+	if (!id[0])
+		admin_reply_err(r, -ENOENT, "app");
+	else
+		logs_list(r, NULL, id);
+}
+
+const struct http_route admin_report_routes[] = {
+	{"GET", ADMIN_PREFIX "/devices/*/info", h_info, 0, HTTP_AUTH_ADMIN, NULL},
+	{"GET", ADMIN_PREFIX "/devices/*/metrics", h_metrics, 0, HTTP_AUTH_ADMIN, NULL},
+	{"GET", ADMIN_PREFIX "/devices/*/logs", h_device_logs, 0, HTTP_AUTH_ADMIN, NULL},
+	{"GET", ADMIN_PREFIX "/apps/*/logs", h_app_logs, 0, HTTP_AUTH_ADMIN, NULL},
+	{NULL, NULL, NULL, 0, 0, NULL},
+};

@@ -1,0 +1,24 @@
+/* The agent's control plane: identity, onboarding, the config loop with
+ * its checkpoint, connectivity, and reporting (info, metrics, logs). */
+#ifndef EVE_AGENT_H
+#define EVE_AGENT_H
+
+#define AGENT_VERSION "0.1.0"
+
+struct agent_opts {
+	const char *config_dir;     /* EVE's /config (required) */
+	const char *state_dir;      /* EVE's /persist (required) */
+	const char *serial;         /* NULL: the machine's DMI serial */
+	const char *tcti;           /* TPM TCTI; NULL: /dev/tpmrm0 if present, else file keys */
+	const char *libvirt_uri;    /* runtime's hypervisor URI, NULL = default */
+	const char *devops_record;  /* NULL: really reboot; else record requests in this file */
+	const char *update_backend; /* "dir" / "gpt"; NULL: no A/B update */
+	const char *update_target;
+	int verbose;                /* 0 info, 1+ debug on stderr */
+};
+
+/* Run until stop_fd becomes readable (a signalfd or pipe). 0 on a clean
+ * stop, negative errno when start-up failed (already logged). */
+int agent_run(const struct agent_opts *o, int stop_fd);
+
+#endif

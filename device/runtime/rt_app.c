@@ -1,0 +1,734 @@
+/* Apps: each AppInstanceConfig becomes one libvirt domain "eve-<uuid>"
+ * (qemu for VMs, lxc for OCI containers). The worker converges each app to
+ * its config every pass: start when activate and its volumes are ready,
+ * stop on activate=false, restart/purge when their counters grow, restart
+ * with backoff after a crash, adopt a domain that already runs (after an
+ * agent restart) instead of creating a second one, remove domains and files
+ * of apps that left the config. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "b64.h"
+#include "crypto.h"
+#include "err.h"
+#include "fileio.h"
+#include "oci_unpack.h"
+#include "rt_internal.h"
+#include "uuidgen.h"
+#include "volume.h"
+
+#define ST(x) ORG__LFEDGE__EVE__INFO__ZSW_STATE__##x
+#define APP_HALT_GRACE_MS 3000
+#define APP_BACKOFF_MIN_MS 1000
+#define APP_BACKOFF_MAX_MS 60000
+#define APP_STABLE_MS 60000
+#define APP_DEFAULT_MEM_KIB (256u * 1024)
+#define APP_MAX_ENV 256
+
+/* ---- files of an app ----------------------------------------------- */
+
+static void app_path(const struct runtime *rt, const struct rt_app *a, const char *leaf, char *out, size_t n)
+{
+	snprintf(out, n, "%s/%s%s%s", rt->apps_dir, a->uuid, leaf ? "/" : "", leaf ? leaf : "");
+}
+
+static void counters_save(struct runtime *rt, struct rt_app *a)
+{
+	char path[4096], body[64];
+	int n = snprintf(body, sizeof(body), "%u %u\n", a->restart_done, a->purge_done);
+
+	app_path(rt, a, "counters", path, sizeof(path));
+	fileio_write_atomic(path, body, (size_t)n, 0644);
+}
+
+/* Counters already acted on survive restarts of the agent; an app seen for
+ * the first time takes the config's counters as handled. */
+static void counters_load(struct runtime *rt, struct rt_app *a)
+{
+	char path[4096];
+	uint8_t *data = NULL;
+	size_t len;
+
+	app_path(rt, a, NULL, path, sizeof(path));
+	fileio_mkdirs(path, 0755);
+	app_path(rt, a, "counters", path, sizeof(path));
+	if (fileio_read(path, 64, &data, &len) == 0 &&
+	    sscanf((char *)data, "%u %u", &a->restart_done, &a->purge_done) == 2) {
+		free(data);
+	} else {
+		free(data);
+		a->restart_done = a->cfg->restart ? a->cfg->restart->counter : 0;
+		a->purge_done = a->cfg->purge ? a->cfg->purge->counter : 0;
+		counters_save(rt, a);
+	}
+	a->counters_loaded = true;
+}
+
+/* ---- console ------------------------------------------------------- */
+
+static void con_close(struct rt_app *a)
+{
+	if (a->con_fd >= 0)
+		close(a->con_fd);
+	a->con_fd = -1;
+	a->line_len = 0;
+}
+
+static void con_open(struct runtime *rt, struct rt_app *a, virDomainPtr d, bool from_start)
+{
+	char path[4096], *pty = NULL;
+
+	con_close(a);
+	if (a->hv->console_is_pty) {
+		struct termios t;
+
+		if (hv_console_pty(d, &pty) < 0)
+			return;
+		a->con_fd = open(pty, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		free(pty);
+		/* Raw mode: no echo of the guest's output back into its input. */
+		if (a->con_fd >= 0 && tcgetattr(a->con_fd, &t) == 0) {
+			cfmakeraw(&t);
+			tcsetattr(a->con_fd, TCSANOW, &t);
+		}
+		return;
+	}
+	app_path(rt, a, "console.log", path, sizeof(path));
+	a->con_fd = open(path, O_RDONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (a->con_fd >= 0 && !from_start)
+		lseek(a->con_fd, 0, SEEK_END);
+}
+
+static void con_emit(struct runtime *rt, struct rt_app *a)
+{
+	while (a->line_len && (a->line[a->line_len - 1] == '\r' || a->line[a->line_len - 1] == '\n'))
+		a->line_len--;
+	a->line[a->line_len] = '\0';
+	if (rt->log)
+		rt->log(rt->ctx, a->uuid, a->line);
+	a->line_len = 0;
+}
+
+static void con_read(struct runtime *rt, struct rt_app *a)
+{
+	char buf[8192];
+	ssize_t n, i;
+	int rounds = 0;
+
+	while (a->con_fd >= 0 && rounds++ < 16 && (n = read(a->con_fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				con_close(a); /* EIO: the pty's other side closed */
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				con_emit(rt, a);
+				continue;
+			}
+			if (buf[i] == '\r')
+				continue;
+			if (a->line_len >= sizeof(a->line) - 1)
+				con_emit(rt, a);
+			a->line[a->line_len++] = buf[i];
+		}
+	}
+}
+
+void rt_app_consoles(struct runtime *rt)
+{
+	size_t i;
+
+	for (i = 0; i < rt->n_apps; i++)
+		con_read(rt, rt->apps[i]);
+}
+
+/* ---- domain spec --------------------------------------------------- */
+
+struct spec_store {
+	struct hv_spec s;
+	struct hv_disk disks[HV_SPEC_MAX_DEVS];
+	struct hv_nic nics[HV_SPEC_MAX_DEVS];
+	char macs[HV_SPEC_MAX_DEVS][18];
+	char kernel[4096], initrd[4096], console[4096];
+	struct oci_config oci;
+	char **argv, **env;
+	const char *rootfs;
+};
+
+static void spec_clear(struct spec_store *ss)
+{
+	size_t i;
+
+	oci_config_clear(&ss->oci);
+	free(ss->argv); /* strings belong to oci */
+	for (i = 0; ss->env && ss->env[i]; i++)
+		free(ss->env[i]);
+	free(ss->env);
+}
+
+/* Extract a file named by VmConfig.kernel/ramdisk from the app's image. */
+static int extract_member(const char *image, const char *member, const char *out, char *err, size_t errlen)
+{
+	if (access(out, R_OK) == 0)
+		return 0; /* extracted at an earlier start; a purge removes it */
+	return volume_extract(image, member, out, err, errlen);
+}
+
+static void make_mac(const char *uuid, size_t idx, char out[18])
+{
+	uint8_t h[32];
+	char in[128];
+
+	snprintf(in, sizeof(in), "%s/%zu", uuid, idx);
+	crypto_sha256(in, strlen(in), h);
+	snprintf(out, 18, "52:54:00:%02x:%02x:%02x", h[0], h[1], h[2]);
+}
+
+static int spec_nics(struct runtime *rt, struct rt_app *a, struct spec_store *ss)
+{
+	size_t i;
+
+	for (i = 0; i < a->cfg->n_interfaces && i < HV_SPEC_MAX_DEVS; i++) {
+		const Org__Lfedge__Eve__Config__NetworkAdapter *na = a->cfg->interfaces[i];
+		struct rt_ni *ni = rt_netinst_find(rt, na->networkid);
+
+		if (!ni || ni->state != ORG__LFEDGE__EVE__INFO__ZNETWORK_INSTANCE_STATE__ZNETINST_STATE_ONLINE) {
+			rt_seterr(a->err, "network instance %s of adapter %s is not ready", na->networkid,
+				  na->name ? na->name : "");
+			return -EAGAIN;
+		}
+		if (ni->net[0])
+			ss->nics[i].network = ni->net;
+		else
+			ss->nics[i].bridge = ni->bridge;
+		if (na->macaddress && na->macaddress[0])
+			snprintf(ss->macs[i], sizeof(ss->macs[i]), "%s", na->macaddress);
+		else
+			make_mac(a->uuid, i, ss->macs[i]);
+		ss->nics[i].mac = ss->macs[i];
+	}
+	ss->s.nics = ss->nics;
+	ss->s.n_nics = i;
+	return 0;
+}
+
+/* The app's env from userData: base64 of "KEY=VALUE" lines (EVE's rule). */
+static void user_env(const char *ud, char **env, size_t *n)
+{
+	uint8_t *raw = NULL;
+	size_t len = 0;
+	char *save = NULL, *line;
+
+	if (!ud || !*ud || b64_decode(ud, strlen(ud), &raw, &len) < 0)
+		return;
+	for (line = strtok_r((char *)raw, "\r\n", &save); line && *n < APP_MAX_ENV;
+	     line = strtok_r(NULL, "\r\n", &save))
+		if (strchr(line, '=') && line[0] != '=' && line[0] != '#')
+			env[(*n)++] = strdup(line);
+	free(raw);
+}
+
+static int spec_container(struct runtime *rt, struct rt_app *a, struct spec_store *ss, const struct rt_vol *v)
+{
+	char path[4096], *slash;
+	size_t i, n = 0, ne = 0, bytes = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "%s", v->path);
+	slash = strrchr(path, '/');
+	if (slash)
+		snprintf(slash, sizeof(path) - (size_t)(slash - path), "/image-config.json");
+	r = oci_config_load(path, &ss->oci);
+	if (r < 0) {
+		rt_seterr(a->err, "image config of volume %s: %s", v->uuid, eve_strerror(r));
+		return r;
+	}
+	for (i = 0; ss->oci.entrypoint[i]; i++)
+		n++;
+	for (i = 0; ss->oci.cmd[i]; i++)
+		n++;
+	ss->argv = calloc(n + 1, sizeof(char *));
+	ss->env = calloc(APP_MAX_ENV * 2 + 1, sizeof(char *));
+	if (!ss->argv || !ss->env)
+		return -ENOMEM;
+	n = 0;
+	for (i = 0; ss->oci.entrypoint[i]; i++)
+		ss->argv[n++] = ss->oci.entrypoint[i];
+	for (i = 0; ss->oci.cmd[i]; i++)
+		ss->argv[n++] = ss->oci.cmd[i];
+	for (i = 0; ss->oci.env[i] && ne < APP_MAX_ENV; i++)
+		ss->env[ne++] = strdup(ss->oci.env[i]);
+	user_env(a->cfg->userdata, ss->env + ne, &ne); /* later entries win */
+	for (i = 0; ss->argv[i]; i++)
+		bytes += strlen(ss->argv[i]);
+	for (i = 0; i < ne; i++)
+		bytes += ss->env[i] ? strlen(ss->env[i]) : 0;
+	if (bytes > HV_SPEC_MAX_STRINGS_BYTES) {
+		rt_seterr(a->err, "container command and environment exceed %u bytes", HV_SPEC_MAX_STRINGS_BYTES);
+		return -EVE_ETOOBIG;
+	}
+	ss->s.rootfs = v->path;
+	ss->s.argv = ss->argv;
+	ss->s.env = ss->env;
+	ss->s.workdir = ss->oci.workdir;
+	return 0;
+}
+
+static int spec_vm(struct runtime *rt, struct rt_app *a, struct spec_store *ss, const struct rt_vol *first)
+{
+	const Org__Lfedge__Eve__Config__VmConfig *vm = a->cfg->fixedresources;
+	int r;
+
+	app_path(rt, a, "console.log", ss->console, sizeof(ss->console));
+	ss->s.console_log = ss->console;
+	ss->s.hvm = !vm || vm->virtualizationmode != ORG__LFEDGE__EVE__CONFIG__VM_MODE__PV;
+	if (!vm || !vm->kernel || !vm->kernel[0])
+		return 0;
+	if (!first || !first->image) {
+		rt_seterr(a->err, "VmConfig.kernel %s: the app has no image to take it from", vm->kernel);
+		return -EINVAL;
+	}
+	app_path(rt, a, "kernel", ss->kernel, sizeof(ss->kernel));
+	r = extract_member(first->image, vm->kernel, ss->kernel, a->err, sizeof(a->err));
+	if (r < 0)
+		return r;
+	ss->s.kernel = ss->kernel;
+	if (vm->ramdisk && vm->ramdisk[0]) {
+		app_path(rt, a, "initrd", ss->initrd, sizeof(ss->initrd));
+		r = extract_member(first->image, vm->ramdisk, ss->initrd, a->err, sizeof(a->err));
+		if (r < 0)
+			return r;
+		ss->s.initrd = ss->initrd;
+	}
+	ss->s.cmdline = vm->extraargs && vm->extraargs[0] ? vm->extraargs : "console=ttyS0";
+	return 0;
+}
+
+/* Fill the spec from the app's config and its (ready) volumes. */
+static int spec_build(struct runtime *rt, struct rt_app *a, struct spec_store *ss)
+{
+	const Org__Lfedge__Eve__Config__VmConfig *vm = a->cfg->fixedresources;
+	const struct rt_vol *rootfs = NULL, *first = NULL;
+	size_t i;
+	int r;
+
+	ss->s.name = a->dom;
+	ss->s.uuid = a->uuid;
+	ss->s.title = a->name;
+	ss->s.vcpus = vm && vm->vcpus ? vm->vcpus : 1;
+	ss->s.memory_kib = vm && vm->memory ? vm->memory : APP_DEFAULT_MEM_KIB;
+	ss->s.maxmem_kib = vm ? vm->maxmem : 0;
+	ss->s.cpuset = vm && vm->cpus && vm->cpus[0] ? vm->cpus : NULL;
+	ss->s.vnc = vm && vm->enable_vnc;
+	ss->s.vnc_display = vm && vm->vncdisplay ? (int)vm->vncdisplay : -1;
+	for (i = 0; i < a->cfg->n_volumereflist && ss->s.n_disks < HV_SPEC_MAX_DEVS; i++) {
+		const struct rt_vol *v = rt_volume_find(rt, a->cfg->volumereflist[i]->uuid);
+
+		if (!v || !v->ready)
+			return -EAGAIN;
+		if (!first)
+			first = v;
+		if (v->kind == RT_VOL_ROOTFS) {
+			rootfs = rootfs ? rootfs : v;
+			continue;
+		}
+		ss->disks[ss->s.n_disks].path = v->path;
+		ss->disks[ss->s.n_disks].format = v->fmt;
+		ss->disks[ss->s.n_disks].cdrom = v->kind == RT_VOL_CDROM;
+		ss->disks[ss->s.n_disks].readonly = v->readonly;
+		ss->s.n_disks++;
+	}
+	ss->s.disks = ss->disks;
+	r = spec_nics(rt, a, ss);
+	if (r < 0)
+		return r;
+	a->hv = rootfs ? &hv_lxc_ops : &hv_qemu_ops;
+	return rootfs ? spec_container(rt, a, ss, rootfs) : spec_vm(rt, a, ss, first);
+}
+
+/* ---- lifecycle ----------------------------------------------------- */
+
+static void app_fail(struct rt_app *a, int state)
+{
+	a->state = state;
+	a->crashes++;
+	{
+		uint64_t d = (uint64_t)APP_BACKOFF_MIN_MS << (a->crashes < 7 ? a->crashes - 1 : 6);
+
+		a->next_start = rt_now_ms() + (d > APP_BACKOFF_MAX_MS ? APP_BACKOFF_MAX_MS : d);
+	}
+}
+
+/* Where an app waits when some of its volumes are not ready. 0 = ready. */
+static int pending_state(struct runtime *rt, struct rt_app *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->cfg->n_volumereflist; i++) {
+		const struct rt_vol *v = rt_volume_find(rt, a->cfg->volumereflist[i]->uuid);
+		const struct rt_ct *c;
+
+		if (!v) {
+			rt_seterr(a->err, "volume %s is not in the config", a->cfg->volumereflist[i]->uuid);
+			return ST(ERROR);
+		}
+		if (v->ready)
+			continue;
+		if (v->state == ST(ERROR)) {
+			rt_seterr(a->err, "%s", v->err);
+			return ST(ERROR);
+		}
+		c = v->ct[0] ? rt_content_find(rt, v->ct) : NULL;
+		if (v->state == ST(CREATING_VOLUME) || !c || c->state == ST(LOADED))
+			return ST(CREATING_VOLUME);
+		if (c->state == ST(VERIFYING) || c->state == ST(VERIFIED) || c->state == ST(DOWNLOADED))
+			return ST(VERIFYING);
+		return ST(DOWNLOAD_STARTED);
+	}
+	return 0;
+}
+
+static int app_start(struct runtime *rt, struct rt_app *a)
+{
+	struct spec_store *ss = calloc(1, sizeof(*ss));
+	struct buf xml;
+	virConnectPtr c;
+	virDomainPtr d = NULL;
+	char path[4096];
+	int r;
+
+	buf_init(&xml, HV_XML_MAX);
+	if (!ss)
+		return -ENOMEM;
+	a->err[0] = '\0';
+	r = spec_build(rt, a, ss);
+	if (r == 0)
+		r = a->hv->domain_xml(&ss->s, &xml, a->err, sizeof(a->err));
+	if (r == 0)
+		r = rt_conn(rt, a->hv == &hv_lxc_ops, &c, a->err, sizeof(a->err));
+	if (r < 0)
+		goto out;
+	if (!a->hv->console_is_pty) {
+		/* A fresh console log per boot, read from its start. */
+		app_path(rt, a, "console.log", path, sizeof(path));
+		close(open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+	}
+	r = hv_define_start(c, (const char *)xml.data, &d, a->err, sizeof(a->err));
+	if (r < 0)
+		goto out;
+	a->we_started = true;
+	a->boot_time = (uint64_t)time(NULL);
+	a->running_since = rt_now_ms();
+	a->state = ST(BOOTING);
+	con_open(rt, a, d, true);
+	virDomainFree(d);
+out:
+	buf_free(&xml);
+	spec_clear(ss);
+	free(ss);
+	return r;
+}
+
+/* Find the app's domain on its driver's connection (or either when the
+ * driver is not known yet, e.g. right after a restart of the agent). */
+static int app_lookup(struct runtime *rt, struct rt_app *a, virDomainPtr *out)
+{
+	virConnectPtr c;
+	int lx, r = -ENOENT;
+
+	for (lx = 0; lx < 2; lx++) {
+		if (a->hv && (a->hv == &hv_lxc_ops) != lx)
+			continue;
+		if (rt_conn(rt, lx, &c, NULL, 0) < 0)
+			continue;
+		r = hv_lookup(c, a->dom, out);
+		if (r == 0) {
+			a->hv = lx ? &hv_lxc_ops : &hv_qemu_ops;
+			return 0;
+		}
+	}
+	return r;
+}
+
+static void app_stop_now(struct runtime *rt, struct rt_app *a)
+{
+	virDomainPtr d;
+
+	if (app_lookup(rt, a, &d) == 0) {
+		hv_destroy(d);
+		virDomainFree(d);
+	}
+	con_close(a);
+	a->halting_since = 0;
+	a->we_started = false;
+}
+
+/* activate=false: ACPI/SIGTERM first, power off after the grace time. */
+static void app_halt(struct runtime *rt, struct rt_app *a, virDomainPtr d)
+{
+	if (!d || !hv_is_active(d)) {
+		a->state = ST(HALTED);
+		a->halting_since = 0;
+		a->we_started = false;
+		con_read(rt, a);
+		con_close(a);
+		return;
+	}
+	if (!a->halting_since) {
+		a->halting_since = rt_now_ms();
+		a->state = ST(HALTING);
+		hv_shutdown(d);
+		return;
+	}
+	if (rt_now_ms() - a->halting_since > APP_HALT_GRACE_MS)
+		hv_destroy(d);
+}
+
+/* Restart and purge commands: act once per counter increase. */
+static void app_commands(struct runtime *rt, struct rt_app *a)
+{
+	uint32_t rc = a->cfg->restart ? a->cfg->restart->counter : 0;
+	uint32_t pc = a->cfg->purge ? a->cfg->purge->counter : 0;
+	size_t i;
+
+	if (pc > a->purge_done) {
+		a->purge_done = pc;
+		a->restart_done = rc > a->restart_done ? rc : a->restart_done;
+		counters_save(rt, a);
+		a->state = ST(PURGING);
+		rt_report_app(rt, a);
+		app_stop_now(rt, a);
+		for (i = 0; i < a->cfg->n_volumereflist; i++) {
+			struct rt_vol *v = rt_volume_find(rt, a->cfg->volumereflist[i]->uuid);
+
+			if (v)
+				rt_volume_purge(rt, v);
+		}
+		{
+			char path[4096];
+
+			app_path(rt, a, "kernel", path, sizeof(path));
+			unlink(path);
+			app_path(rt, a, "initrd", path, sizeof(path));
+			unlink(path);
+		}
+		rt_volume_sync(rt);
+		return;
+	}
+	if (rc > a->restart_done) {
+		a->restart_done = rc;
+		counters_save(rt, a);
+		if (a->cfg->activate) {
+			a->state = ST(RESTARTING);
+			rt_report_app(rt, a);
+			app_stop_now(rt, a);
+			a->next_start = 0;
+		}
+	}
+}
+
+static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
+{
+	int pend, r;
+
+	if (d && hv_is_active(d)) {
+		if (a->state != ST(RUNNING)) {
+			bool adopted = !a->we_started;
+
+			a->state = ST(RUNNING);
+			a->err[0] = '\0';
+			if (adopted) {
+				/* A domain from before a restart of the agent. */
+				a->we_started = true;
+				a->running_since = rt_now_ms();
+				if (!a->boot_time)
+					a->boot_time = (uint64_t)time(NULL);
+			}
+			if (a->con_fd < 0)
+				con_open(rt, a, d, false);
+		}
+		if (a->crashes && rt_now_ms() - a->running_since > APP_STABLE_MS)
+			a->crashes = 0;
+		return;
+	}
+	if (a->we_started) {
+		/* It stopped without being asked: a crash or a guest power-off. */
+		con_read(rt, a);
+		con_close(a);
+		rt_seterr(a->err, "domain %s stopped unexpectedly; restarting", a->dom);
+		app_fail(a, ST(ERROR));
+		a->we_started = false;
+		return;
+	}
+	pend = pending_state(rt, a);
+	if (pend) {
+		a->state = pend;
+		return;
+	}
+	if (rt_now_ms() < a->next_start)
+		return;
+	r = app_start(rt, a);
+	if (r == -EAGAIN) {
+		a->state = ORG__LFEDGE__EVE__INFO__ZSW_STATE__AWAITNETWORKINSTANCE;
+		return;
+	}
+	if (r < 0) {
+		if (!a->err[0])
+			rt_seterr(a->err, "starting %s: %s", a->dom, eve_strerror(r));
+		app_fail(a, ST(ERROR));
+	}
+}
+
+static void app_step(struct runtime *rt, struct rt_app *a)
+{
+	virDomainPtr d = NULL;
+
+	if (!a->counters_loaded)
+		counters_load(rt, a);
+	app_commands(rt, a);
+	if (app_lookup(rt, a, &d) < 0)
+		d = NULL;
+	if (a->cfg->activate) {
+		a->halting_since = 0;
+		app_run(rt, a, d);
+	} else {
+		app_halt(rt, a, d);
+	}
+	if (d)
+		virDomainFree(d);
+}
+
+/* ---- the set of apps ----------------------------------------------- */
+
+void rt_app_free(struct rt_app *a)
+{
+	if (!a)
+		return;
+	con_close(a);
+	free(a->name);
+	free(a->version);
+	free(a);
+}
+
+static struct rt_app *app_find(struct runtime *rt, const char *uuid)
+{
+	size_t i;
+
+	for (i = 0; i < rt->n_apps; i++)
+		if (strcmp(rt->apps[i]->uuid, uuid) == 0)
+			return rt->apps[i];
+	return NULL;
+}
+
+static struct rt_app *app_track(struct runtime *rt, const rt_app_cfg *ac)
+{
+	const char *uuid = ac->uuidandversion->uuid;
+	struct rt_app *a = app_find(rt, uuid), **n;
+
+	if (!a) {
+		a = calloc(1, sizeof(*a));
+		n = a ? realloc(rt->apps, (rt->n_apps + 1) * sizeof(*n)) : NULL;
+		if (!n) {
+			free(a);
+			return NULL;
+		}
+		rt->apps = n;
+		snprintf(a->uuid, sizeof(a->uuid), "%s", uuid);
+		snprintf(a->dom, sizeof(a->dom), "eve-%s", uuid);
+		a->con_fd = -1;
+		a->state = ORG__LFEDGE__EVE__INFO__ZSW_STATE__INITIAL;
+		rt->apps[rt->n_apps++] = a;
+	}
+	a->cfg = ac;
+	free(a->name);
+	free(a->version);
+	a->name = strdup(ac->displayname ? ac->displayname : "");
+	a->version = strdup(ac->uuidandversion->version ? ac->uuidandversion->version : "");
+	return a;
+}
+
+static void app_forget(struct runtime *rt, struct rt_app *a)
+{
+	virConnectPtr c;
+	char path[4096];
+	int lx;
+
+	for (lx = 0; lx < 2; lx++)
+		if (rt_conn(rt, lx, &c, NULL, 0) == 0)
+			hv_remove(c, a->dom);
+	app_path(rt, a, NULL, path, sizeof(path));
+	volume_remove_dir(path);
+	rt_app_free(a);
+}
+
+void rt_app_sync(struct runtime *rt)
+{
+	size_t i, j;
+
+	for (i = 0; i < rt->n_apps; i++)
+		rt->apps[i]->mark = false;
+	for (i = 0; rt->cfg && i < rt->cfg->n_apps; i++) {
+		const rt_app_cfg *ac = rt->cfg->apps[i];
+		struct rt_app *a;
+
+		if (!ac->uuidandversion || !uuidgen_valid(ac->uuidandversion->uuid))
+			continue;
+		a = app_track(rt, ac);
+		if (a)
+			a->mark = true;
+	}
+	for (i = j = 0; i < rt->n_apps; i++) {
+		if (rt->apps[i]->mark)
+			rt->apps[j++] = rt->apps[i];
+		else
+			app_forget(rt, rt->apps[i]);
+	}
+	rt->n_apps = j;
+	for (i = 0; i < rt->n_apps; i++) {
+		app_step(rt, rt->apps[i]);
+		rt_report_app(rt, rt->apps[i]);
+	}
+}
+
+/* Domains named eve-* that no app of the config owns (left by an earlier
+ * run whose config changed while the agent was down), and app dirs. */
+void rt_app_remove_strays(struct runtime *rt)
+{
+	virDomainPtr *doms = NULL;
+	virConnectPtr c;
+	struct dirent *de;
+	char path[4096];
+	int lx, n, k;
+	DIR *dir;
+
+	for (lx = 0; lx < 2; lx++) {
+		if (rt_conn(rt, lx, &c, NULL, 0) < 0)
+			continue;
+		n = virConnectListAllDomains(c, &doms, 0);
+		for (k = 0; k < n; k++) {
+			const char *name = virDomainGetName(doms[k]);
+
+			if (name && strncmp(name, "eve-", 4) == 0 && !app_find(rt, name + 4))
+				hv_remove(c, name);
+			virDomainFree(doms[k]);
+		}
+		free(doms);
+		doms = NULL;
+	}
+	dir = opendir(rt->apps_dir);
+	while (dir && (de = readdir(dir))) {
+		if (de->d_name[0] == '.' || app_find(rt, de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", rt->apps_dir, de->d_name);
+		volume_remove_dir(path);
+	}
+	if (dir)
+		closedir(dir);
+}

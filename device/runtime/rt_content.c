@@ -1,0 +1,343 @@
+/* Content trees: one download thread per missing blob (download, then
+ * SHA-256 verification into the blob store); retries with backoff; the
+ * worker turns job phases into ZSwState reports. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "download.h"
+#include "err.h"
+#include "rt_internal.h"
+
+#define CT_RETRY_MIN_MS 2000
+#define CT_RETRY_MAX_MS (5 * 60 * 1000)
+#define ST(x) ORG__LFEDGE__EVE__INFO__ZSW_STATE__##x
+
+static void on_progress(void *ctx, uint64_t have, uint64_t total)
+{
+	struct rt_ct *c = ctx;
+
+	if (total)
+		atomic_store(&c->job_pct, (unsigned)(have * 100 / total));
+}
+
+static void *ct_job(void *arg)
+{
+	struct rt_ct *c = arg;
+	char got[BLOBSTORE_HEX_LEN] = "";
+	struct download_opts o = {
+		.url = c->job_url,
+		.dest = c->job_partial,
+		.max_size = c->max,
+		.ca_pem = c->ca,
+		.ca_pem_len = c->ca_len,
+		.stall_secs = 30,
+		.progress = on_progress,
+		.ctx = c,
+		.cancel = &c->cancel,
+	};
+	int r;
+
+	atomic_store(&c->job_phase, ST(DOWNLOAD_STARTED));
+	r = download_file(&o, c->job_err, sizeof(c->job_err));
+	if (r == -EVE_ETOOBIG)
+		unlink(c->job_partial);
+	if (r == 0) {
+		atomic_store(&c->job_phase, ST(VERIFYING));
+		r = blobstore_commit(c->job_bs, c->job_partial, c->sha, got);
+		if (r == -EVE_EHASH)
+			snprintf(c->job_err, sizeof(c->job_err),
+				 "sha256 mismatch for %s: expected %s, got %s (blob deleted)", c->job_url, c->sha, got);
+		else if (r < 0)
+			snprintf(c->job_err, sizeof(c->job_err), "storing blob: %s", eve_strerror(r));
+	}
+	c->job_rc = r;
+	atomic_store(&c->job_done, 1);
+	return NULL;
+}
+
+static const Org__Lfedge__Eve__Config__DatastoreConfig *find_ds(const rt_config *cfg, const rt_ct_cfg *t)
+{
+	const char *id = t->n_ds_ids_list ? t->ds_ids_list[0] : t->dsid;
+	size_t i;
+
+	for (i = 0; id && i < cfg->n_datastores; i++)
+		if (cfg->datastores[i]->id && strcmp(cfg->datastores[i]->id, id) == 0)
+			return cfg->datastores[i];
+	return NULL;
+}
+
+/* fqdn [/dpath] /URL with single slashes between the parts. */
+static char *make_url(const Org__Lfedge__Eve__Config__DatastoreConfig *ds, const char *rel)
+{
+	const char *fq = ds->fqdn ? ds->fqdn : "", *dp = ds->dpath ? ds->dpath : "";
+	size_t fl = strlen(fq), dl;
+	char *u = NULL;
+
+	while (fl && fq[fl - 1] == '/')
+		fl--;
+	while (*dp == '/')
+		dp++;
+	dl = strlen(dp);
+	while (dl && dp[dl - 1] == '/')
+		dl--;
+	while (*rel == '/')
+		rel++;
+	if (strstr(fq, "://") == NULL)
+		return NULL;
+	if (asprintf(&u, "%.*s%s%.*s/%s", (int)fl, fq, dl ? "/" : "", (int)dl, dp, rel) < 0)
+		return NULL;
+	return u;
+}
+
+/* PEM roots: the runtime's CA file plus the datastore's dsCertPEM. */
+static void make_ca(struct runtime *rt, const Org__Lfedge__Eve__Config__DatastoreConfig *ds, struct rt_ct *c)
+{
+	size_t i, len = rt->ca_len;
+	char *p;
+
+	for (i = 0; i < ds->n_dscertpem; i++)
+		len += ds->dscertpem[i].len + 1;
+	if (len == 0)
+		return;
+	c->ca = malloc(len + 1);
+	if (!c->ca)
+		return;
+	p = c->ca;
+	if (rt->ca_len) {
+		memcpy(p, rt->ca_pem, rt->ca_len);
+		p += rt->ca_len;
+	}
+	for (i = 0; i < ds->n_dscertpem; i++) {
+		memcpy(p, ds->dscertpem[i].data, ds->dscertpem[i].len);
+		p += ds->dscertpem[i].len;
+		*p++ = '\n';
+	}
+	*p = '\0';
+	c->ca_len = (size_t)(p - c->ca);
+}
+
+static void ct_job_stop(struct rt_ct *c)
+{
+	if (c->job == RT_JOB_NONE)
+		return;
+	atomic_store(&c->cancel, 1);
+	pthread_join(c->th, NULL);
+	c->job = RT_JOB_NONE;
+	atomic_store(&c->cancel, 0);
+}
+
+void rt_content_free(struct rt_ct *c)
+{
+	if (!c)
+		return;
+	ct_job_stop(c);
+	free(c->url);
+	free(c->name);
+	free(c->ca);
+	free(c->job_partial);
+	free(c->job_url);
+	free(c);
+}
+
+struct rt_ct *rt_content_find(struct runtime *rt, const char *uuid)
+{
+	size_t i;
+
+	for (i = 0; uuid && i < rt->n_cts; i++)
+		if (strcmp(rt->cts[i]->uuid, uuid) == 0)
+			return rt->cts[i];
+	return NULL;
+}
+
+/* (Re)build a tracked content tree from its config; ERROR on bad input. */
+static void ct_configure(struct runtime *rt, struct rt_ct *c, const rt_ct_cfg *t)
+{
+	const Org__Lfedge__Eve__Config__DatastoreConfig *ds = find_ds(rt->cfg, t);
+	size_t i;
+
+	c->format = t->iformat;
+	c->max = t->maxsizebytes;
+	c->gen = t->generation_count;
+	free(c->name);
+	c->name = strdup(t->displayname ? t->displayname : "");
+	if (!blobstore_valid_hex(t->sha256)) {
+		rt_seterr(c->err, "content tree %s: sha256 is not 64 hex characters", c->uuid);
+		c->state = ST(ERROR);
+		return;
+	}
+	for (i = 0; i < 64; i++)
+		c->sha[i] = (char)((t->sha256[i] >= 'A' && t->sha256[i] <= 'F') ? t->sha256[i] + 32 : t->sha256[i]);
+	c->sha[64] = '\0';
+	if (!ds || !(c->url = make_url(ds, t->url ? t->url : ""))) {
+		rt_seterr(c->err, "content tree %s: no usable datastore (need an http(s) fqdn)", c->uuid);
+		c->state = ST(ERROR);
+		return;
+	}
+	make_ca(rt, ds, c);
+	c->state = ST(INITIAL);
+	c->err[0] = '\0';
+}
+
+static struct rt_ct *ct_new(struct runtime *rt, const rt_ct_cfg *t)
+{
+	struct rt_ct *c = calloc(1, sizeof(*c));
+	struct rt_ct **n;
+
+	if (!c)
+		return NULL;
+	n = realloc(rt->cts, (rt->n_cts + 1) * sizeof(*n));
+	if (!n) {
+		free(c);
+		return NULL;
+	}
+	rt->cts = n;
+	snprintf(c->uuid, sizeof(c->uuid), "%s", t->uuid);
+	ct_configure(rt, c, t);
+	rt->cts[rt->n_cts++] = c;
+	return c;
+}
+
+static bool ct_changed(const struct rt_ct *c, const rt_ct_cfg *t)
+{
+	return strcasecmp(c->sha, t->sha256 ? t->sha256 : "") != 0 || c->gen != t->generation_count ||
+	       c->max != t->maxsizebytes;
+}
+
+static void ct_start_job(struct runtime *rt, struct rt_ct *c)
+{
+	free(c->job_partial);
+	free(c->job_url);
+	c->job_partial = NULL;
+	c->job_url = strdup(c->url);
+	if (!c->job_url || blobstore_partial_path(rt->bs, c->sha, &c->job_partial) < 0)
+		return;
+	c->job_bs = rt->bs;
+	c->job_err[0] = '\0';
+	c->job_rc = 0;
+	atomic_store(&c->job_done, 0);
+	atomic_store(&c->job_pct, 0);
+	atomic_store(&c->job_phase, ST(DOWNLOAD_STARTED));
+	if (pthread_create(&c->th, NULL, ct_job, c) != 0)
+		return;
+	c->job = RT_JOB_RUNNING;
+	c->seen_phase = 0;
+}
+
+/* Report every state of the way to LOADED, even those the job passed
+ * through between two polls. */
+static void ct_loaded(struct runtime *rt, struct rt_ct *c)
+{
+	static const int steps[] = { ST(DOWNLOADED), ST(VERIFYING), ST(VERIFIED), ST(LOADED) };
+	size_t i;
+
+	c->pct = 100;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (c->seen_phase >= steps[i] && steps[i] != ST(LOADED))
+			continue;
+		c->state = steps[i];
+		rt_report_ct(rt, c);
+	}
+}
+
+static void ct_poll_job(struct runtime *rt, struct rt_ct *c)
+{
+	uint64_t delay;
+
+	if (!atomic_load(&c->job_done)) {
+		int ph = atomic_load(&c->job_phase);
+
+		if (ph == ST(VERIFYING) && c->seen_phase < ST(DOWNLOADED)) {
+			c->pct = 100;
+			c->state = ST(DOWNLOADED);
+			rt_report_ct(rt, c);
+		}
+		c->state = ph;
+		c->seen_phase = ph;
+		c->pct = atomic_load(&c->job_pct);
+		return;
+	}
+	pthread_join(c->th, NULL);
+	c->job = RT_JOB_NONE;
+	if (c->job_rc == 0) {
+		c->fails = 0;
+		c->err[0] = '\0';
+		c->size = 0;
+		ct_loaded(rt, c);
+		return;
+	}
+	c->fails++;
+	delay = CT_RETRY_MIN_MS << (c->fails < 8 ? c->fails - 1 : 7);
+	c->next_try = rt_now_ms() + (delay > CT_RETRY_MAX_MS ? CT_RETRY_MAX_MS : delay);
+	rt_seterr(c->err, "%s", c->job_err[0] ? c->job_err : eve_strerror(c->job_rc));
+	c->state = ST(ERROR);
+}
+
+static void ct_step(struct runtime *rt, struct rt_ct *c)
+{
+	if (!c->url)
+		return; /* bad config: stays in ERROR */
+	if (c->job == RT_JOB_RUNNING) {
+		ct_poll_job(rt, c);
+		return;
+	}
+	if (blobstore_has(rt->bs, c->sha)) {
+		if (c->state != ST(LOADED)) {
+			c->seen_phase = ST(VERIFIED); /* already here: just LOADED */
+			ct_loaded(rt, c);
+		}
+		return;
+	}
+	if (rt_now_ms() >= c->next_try)
+		ct_start_job(rt, c);
+}
+
+void rt_content_sync(struct runtime *rt)
+{
+	size_t i, j;
+
+	for (i = 0; i < rt->n_cts; i++)
+		rt->cts[i]->mark = false;
+	for (i = 0; rt->cfg && i < rt->cfg->n_contentinfo; i++) {
+		const rt_ct_cfg *t = rt->cfg->contentinfo[i];
+		struct rt_ct *c;
+
+		if (!t->uuid || !t->uuid[0])
+			continue;
+		c = rt_content_find(rt, t->uuid);
+		if (c && ct_changed(c, t)) {
+			ct_job_stop(c);
+			free(c->url);
+			free(c->ca);
+			c->url = c->ca = NULL;
+			c->ca_len = 0;
+			c->fails = 0;
+			c->next_try = 0;
+			ct_configure(rt, c, t);
+		}
+		if (!c)
+			c = ct_new(rt, t);
+		if (c)
+			c->mark = true;
+	}
+	for (i = j = 0; i < rt->n_cts; i++) {
+		if (rt->cts[i]->mark)
+			rt->cts[j++] = rt->cts[i];
+		else
+			rt_content_free(rt->cts[i]);
+	}
+	rt->n_cts = j;
+	for (i = 0; i < rt->n_cts; i++) {
+		ct_step(rt, rt->cts[i]);
+		rt_report_ct(rt, rt->cts[i]);
+	}
+}
+
+void rt_content_stop_all(struct runtime *rt)
+{
+	size_t i;
+
+	for (i = 0; i < rt->n_cts; i++)
+		ct_job_stop(rt->cts[i]);
+}

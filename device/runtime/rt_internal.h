@@ -1,0 +1,215 @@
+/* Private state of the runtime, shared by runtime.c (worker thread,
+ * reconcile loop) and its parts: rt_content.c (downloads), rt_volume.c
+ * (volumes), rt_app.c (apps on libvirt), rt_netinst.c (network instances),
+ * rt_report.c (ZInfo messages). Everything here is touched only by the
+ * worker thread unless marked otherwise. */
+#ifndef EVE_RT_INTERNAL_H
+#define EVE_RT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <libvirt/libvirt.h>
+
+#include "blobstore.h"
+#include "hv.h"
+#include "runtime.h"
+
+#define RT_ID_MAX 64
+#define RT_ERR_MAX 512
+#define RT_LINE_MAX 4096
+
+typedef Org__Lfedge__Eve__Config__EdgeDevConfig rt_config;
+typedef Org__Lfedge__Eve__Config__ContentTree rt_ct_cfg;
+typedef Org__Lfedge__Eve__Config__Volume rt_vol_cfg;
+typedef Org__Lfedge__Eve__Config__AppInstanceConfig rt_app_cfg;
+typedef Org__Lfedge__Eve__Config__NetworkInstanceConfig rt_ni_cfg;
+
+/* What was last reported for an object, to report only changes. */
+struct rt_rep {
+	bool sent;
+	int state;
+	unsigned pct;
+	char err[RT_ERR_MAX];
+};
+
+enum { RT_JOB_NONE, RT_JOB_RUNNING, RT_JOB_DONE };
+
+struct rt_ct {
+	char uuid[RT_ID_MAX];
+	char sha[BLOBSTORE_HEX_LEN]; /* lower-case */
+	char *url;
+	char *name;
+	int format; /* Org__Lfedge__Eve__Config__Format */
+	uint64_t max;
+	int64_t gen;
+	char *ca; /* PEM roots for this datastore */
+	size_t ca_len;
+	int state; /* ZSwState */
+	unsigned pct;
+	char err[RT_ERR_MAX];
+	uint64_t size;
+	/* download job: the thread writes only the atomics and job_* */
+	pthread_t th;
+	int job;
+	atomic_int job_phase; /* ZSwState the job is in */
+	atomic_uint job_pct;
+	atomic_int job_done;
+	atomic_int cancel;
+	int job_rc;
+	char job_err[RT_ERR_MAX];
+	char *job_partial, *job_url;
+	struct blobstore *job_bs;
+	uint64_t next_try;
+	unsigned fails;
+	int seen_phase; /* last phase turned into a state */
+	struct rt_rep rep;
+	bool mark;
+};
+
+enum rt_vol_kind { RT_VOL_DISK, RT_VOL_CDROM, RT_VOL_ROOTFS };
+
+struct rt_vol {
+	char uuid[RT_ID_MAX];
+	char ct[RT_ID_MAX]; /* content tree uuid, "" for blank */
+	char *name;
+	int64_t gen;
+	uint64_t maxsize;
+	bool readonly;
+	int state;
+	char err[RT_ERR_MAX];
+	bool ready;
+	enum rt_vol_kind kind;
+	char *path;       /* disk file, blob (cdrom) or rootfs dir */
+	const char *fmt;  /* "qcow2" / "raw" */
+	char *image;      /* blob the volume came from (kernel extraction) */
+	uint64_t next_try;
+	struct rt_rep rep;
+	bool mark;
+};
+
+struct rt_app {
+	char uuid[RT_ID_MAX];
+	char dom[RT_ID_MAX + 8]; /* "eve-<uuid>" */
+	char *name;
+	char *version;
+	const rt_app_cfg *cfg; /* points into rt->cfg */
+	const struct hv_ops *hv;
+	int state;
+	char err[RT_ERR_MAX];
+	bool want_run;
+	bool we_started;       /* the domain was started by this runtime */
+	uint64_t halting_since; /* ms, 0 = not halting */
+	uint64_t boot_time;     /* unix seconds */
+	uint32_t restart_done, purge_done;
+	bool counters_loaded;
+	unsigned crashes;
+	uint64_t next_start;    /* ms; backoff after a crash or failure */
+	uint64_t running_since; /* ms */
+	/* console */
+	int con_fd;
+	bool con_pty;
+	char line[RT_LINE_MAX];
+	size_t line_len;
+	struct rt_rep rep;
+	bool mark;
+};
+
+struct rt_ni {
+	char uuid[RT_ID_MAX];
+	char net[RT_ID_MAX];    /* libvirt network name */
+	char bridge[16];
+	char *name;
+	char *version;
+	int type;               /* ZNetworkInstType */
+	char gw[64];
+	char subnet[64];
+	int state;              /* ZNetworkInstanceState */
+	char err[RT_ERR_MAX];
+	char xml_hash[BLOBSTORE_HEX_LEN];
+	struct rt_rep rep;
+	bool mark;
+};
+
+struct rt_metric_dom {
+	char uuid[RT_ID_MAX];
+	char dom[RT_ID_MAX + 8];
+	char *name;
+	bool lxc;
+};
+
+struct runtime {
+	char *state_dir, *apps_dir, *vols_dir;
+	char *qemu_uri, *lxc_uri;
+	char *ca_pem; /* opts->ca_path contents */
+	size_t ca_len;
+	runtime_report_fn report;
+	runtime_log_fn log;
+	void *ctx;
+
+	pthread_t th;
+	pthread_mutex_t mu; /* guards pending, stop */
+	pthread_cond_t cv;
+	bool stop;
+	rt_config *pending;
+	rt_config *cfg;
+
+	struct blobstore *bs;
+	virConnectPtr qemu, lxc;
+	uint64_t next_connect;
+
+	struct rt_ct **cts;
+	size_t n_cts;
+	struct rt_vol **vols;
+	size_t n_vols;
+	struct rt_app **apps;
+	size_t n_apps;
+	struct rt_ni **nis;
+	size_t n_nis;
+	bool first_pass_done;
+
+	/* metrics: a snapshot the worker publishes, read under mmu */
+	pthread_mutex_t mmu;
+	struct rt_metric_dom *mdoms;
+	size_t n_mdoms;
+	virConnectPtr mq, ml;
+
+	const char *hvs[5];
+};
+
+/* runtime.c */
+uint64_t rt_now_ms(void);
+void rt_seterr(char *dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int rt_conn(struct runtime *rt, bool lxc, virConnectPtr *out, char *err, size_t errlen);
+
+/* rt_content.c: start/poll downloads; state of each content tree. */
+void rt_content_sync(struct runtime *rt);
+struct rt_ct *rt_content_find(struct runtime *rt, const char *uuid);
+void rt_content_free(struct rt_ct *c);
+void rt_content_stop_all(struct runtime *rt);
+
+/* rt_volume.c */
+void rt_volume_sync(struct runtime *rt);
+struct rt_vol *rt_volume_find(struct runtime *rt, const char *uuid);
+void rt_volume_purge(struct runtime *rt, struct rt_vol *v);
+void rt_volume_free(struct rt_vol *v);
+
+/* rt_app.c */
+void rt_app_sync(struct runtime *rt);
+void rt_app_consoles(struct runtime *rt);
+void rt_app_free(struct rt_app *a);
+void rt_app_remove_strays(struct runtime *rt);
+
+/* rt_netinst.c */
+void rt_netinst_sync(struct runtime *rt);
+struct rt_ni *rt_netinst_find(struct runtime *rt, const char *uuid);
+void rt_netinst_free(struct rt_ni *n);
+
+/* rt_report.c: report an object when its state, progress or error changed. */
+void rt_report_ct(struct runtime *rt, struct rt_ct *c);
+void rt_report_vol(struct runtime *rt, struct rt_vol *v);
+void rt_report_app(struct runtime *rt, struct rt_app *a);
+void rt_report_ni(struct runtime *rt, struct rt_ni *n);
+
+#endif

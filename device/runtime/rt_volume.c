@@ -1,0 +1,272 @@
+/* Volumes: built from loaded content trees (qcow2 overlay on a disk image,
+ * the ISO blob itself as a read-only CD-ROM, an unpacked OCI rootfs) or
+ * blank; purged (rebuilt) when their generation count changes; deleted when
+ * they leave the config. A "ready" file written last marks a finished
+ * volume, so one left half-built by a crash is rebuilt. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fileio.h"
+#include "oci_unpack.h"
+#include "rt_internal.h"
+#include "uuidgen.h"
+#include "volume.h"
+
+#define ST(x) ORG__LFEDGE__EVE__INFO__ZSW_STATE__##x
+#define FMT(x) ORG__LFEDGE__EVE__CONFIG__FORMAT__##x
+#define VOL_RETRY_MS 10000
+
+struct rt_vol *rt_volume_find(struct runtime *rt, const char *uuid)
+{
+	size_t i;
+
+	for (i = 0; uuid && i < rt->n_vols; i++)
+		if (strcmp(rt->vols[i]->uuid, uuid) == 0)
+			return rt->vols[i];
+	return NULL;
+}
+
+void rt_volume_free(struct rt_vol *v)
+{
+	if (!v)
+		return;
+	free(v->name);
+	free(v->path);
+	free(v->image);
+	free(v);
+}
+
+static char *vol_dir(struct runtime *rt, const struct rt_vol *v)
+{
+	char *d = NULL;
+
+	if (asprintf(&d, "%s/%s", rt->vols_dir, v->uuid) < 0)
+		return NULL;
+	return d;
+}
+
+void rt_volume_purge(struct runtime *rt, struct rt_vol *v)
+{
+	char *d = vol_dir(rt, v);
+
+	if (d)
+		volume_remove_dir(d);
+	free(d);
+	v->ready = false;
+	v->next_try = 0;
+	v->state = ST(INITIAL);
+	v->err[0] = '\0';
+}
+
+static int write_ready(const char *dir, const struct rt_vol *v)
+{
+	char path[4096], body[128];
+	int n = snprintf(body, sizeof(body), "kind=%d gen=%lld\n", (int)v->kind, (long long)v->gen);
+
+	snprintf(path, sizeof(path), "%s/ready", dir);
+	return fileio_write_atomic(path, body, (size_t)n, 0644);
+}
+
+static bool has_ready(const char *dir, const struct rt_vol *v)
+{
+	char path[4096], want[128];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	bool ok;
+
+	snprintf(path, sizeof(path), "%s/ready", dir);
+	snprintf(want, sizeof(want), "kind=%d gen=%lld\n", (int)v->kind, (long long)v->gen);
+	if (fileio_read(path, 256, &data, &len) < 0)
+		return false;
+	ok = strcmp((char *)data, want) == 0;
+	free(data);
+	return ok;
+}
+
+/* Decide kind, path and format from the origin; NULL ct for blank. */
+static int vol_plan(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c, const char *dir)
+{
+	free(v->path);
+	free(v->image);
+	v->path = v->image = NULL;
+	if (c && blobstore_path(rt->bs, c->sha, &v->image) < 0)
+		return -ENOMEM;
+	if (c && c->format == FMT(CONTAINER)) {
+		v->kind = RT_VOL_ROOTFS;
+		return asprintf(&v->path, "%s/rootfs", dir) < 0 ? -ENOMEM : 0;
+	}
+	if (c && c->format == FMT(ISO)) {
+		v->kind = RT_VOL_CDROM;
+		v->fmt = "raw";
+		v->path = strdup(v->image);
+		return v->path ? 0 : -ENOMEM;
+	}
+	v->kind = RT_VOL_DISK;
+	v->fmt = "qcow2";
+	return asprintf(&v->path, "%s/disk.qcow2", dir) < 0 ? -ENOMEM : 0;
+}
+
+static int vol_build(struct rt_vol *v, const struct rt_ct *c, const char *dir)
+{
+	char cfgpath[4096];
+	int r;
+
+	r = fileio_mkdirs(dir, 0755);
+	if (r < 0) {
+		rt_seterr(v->err, "mkdir %s: %s", dir, eve_strerror(r));
+		return r;
+	}
+	switch (v->kind) {
+	case RT_VOL_ROOTFS:
+		snprintf(cfgpath, sizeof(cfgpath), "%s/image-config.json", dir);
+		volume_remove_dir(v->path);
+		return oci_unpack(v->image, v->path, cfgpath, v->err, sizeof(v->err));
+	case RT_VOL_CDROM:
+		return 0;
+	case RT_VOL_DISK:
+		if (!c)
+			return volume_blank(v->path, v->maxsize, v->err, sizeof(v->err));
+		return volume_overlay(v->image, c->format == FMT(RAW) ? "raw" : "qcow2", v->path, 0, v->err,
+				      sizeof(v->err));
+	}
+	return -EINVAL;
+}
+
+/* Move one volume towards ready. */
+static void vol_step(struct runtime *rt, struct rt_vol *v)
+{
+	const struct rt_ct *c = v->ct[0] ? rt_content_find(rt, v->ct) : NULL;
+	char *dir;
+	int r;
+
+	if (v->ready)
+		return;
+	if (v->ct[0] && !c) {
+		rt_seterr(v->err, "volume %s: content tree %s is not in the config", v->uuid, v->ct);
+		v->state = ST(ERROR);
+		return;
+	}
+	if (c && c->state != ST(LOADED)) {
+		v->state = c->state == ST(ERROR) ? ST(ERROR) : ST(DOWNLOAD_STARTED);
+		if (c->state == ST(ERROR))
+			rt_seterr(v->err, "%s", c->err);
+		return;
+	}
+	if (rt_now_ms() < v->next_try)
+		return;
+	dir = vol_dir(rt, v);
+	if (!dir || vol_plan(rt, v, c, dir) < 0) {
+		free(dir);
+		return;
+	}
+	if (has_ready(dir, v)) {
+		v->ready = true;
+		v->state = ST(CREATED_VOLUME);
+		v->err[0] = '\0';
+		free(dir);
+		return;
+	}
+	v->state = ST(CREATING_VOLUME);
+	v->err[0] = '\0';
+	rt_report_vol(rt, v);
+	r = vol_build(v, c, dir);
+	if (r == 0)
+		r = write_ready(dir, v);
+	if (r == 0) {
+		v->ready = true;
+		v->state = ST(CREATED_VOLUME);
+	} else {
+		if (!v->err[0])
+			rt_seterr(v->err, "creating volume %s: %s", v->uuid, eve_strerror(r));
+		v->state = ST(ERROR);
+		v->next_try = rt_now_ms() + VOL_RETRY_MS;
+	}
+	free(dir);
+}
+
+static struct rt_vol *vol_track(struct runtime *rt, const rt_vol_cfg *vc)
+{
+	struct rt_vol *v = rt_volume_find(rt, vc->uuid), **n;
+	const char *ct = vc->origin && vc->origin->type == ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD
+				 ? vc->origin->downloadcontenttreeid
+				 : "";
+
+	if (!v) {
+		v = calloc(1, sizeof(*v));
+		n = v ? realloc(rt->vols, (rt->n_vols + 1) * sizeof(*n)) : NULL;
+		if (!n) {
+			free(v);
+			return NULL;
+		}
+		rt->vols = n;
+		snprintf(v->uuid, sizeof(v->uuid), "%s", vc->uuid);
+		v->gen = vc->generationcount;
+		v->state = ST(INITIAL);
+		rt->vols[rt->n_vols++] = v;
+	}
+	if (v->gen != vc->generationcount || strcmp(v->ct, ct ? ct : "") != 0) {
+		rt_volume_purge(rt, v); /* purge: rebuild from the image */
+		v->gen = vc->generationcount;
+	}
+	snprintf(v->ct, sizeof(v->ct), "%s", ct ? ct : "");
+	v->maxsize = vc->maxsizebytes > 0 ? (uint64_t)vc->maxsizebytes : 0;
+	v->readonly = vc->readonly;
+	free(v->name);
+	v->name = strdup(vc->displayname ? vc->displayname : "");
+	return v;
+}
+
+/* Remove volume directories no volume of the config names. */
+static void vol_gc_dirs(struct runtime *rt)
+{
+	DIR *d = opendir(rt->vols_dir);
+	struct dirent *de;
+	char path[4096];
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || rt_volume_find(rt, de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", rt->vols_dir, de->d_name);
+		volume_remove_dir(path);
+	}
+	closedir(d);
+}
+
+void rt_volume_sync(struct runtime *rt)
+{
+	size_t i, j;
+
+	for (i = 0; i < rt->n_vols; i++)
+		rt->vols[i]->mark = false;
+	for (i = 0; rt->cfg && i < rt->cfg->n_volumes; i++) {
+		const rt_vol_cfg *vc = rt->cfg->volumes[i];
+		struct rt_vol *v;
+
+		if (!vc->uuid || !uuidgen_valid(vc->uuid))
+			continue;
+		v = vol_track(rt, vc);
+		if (v)
+			v->mark = true;
+	}
+	for (i = j = 0; i < rt->n_vols; i++) {
+		if (rt->vols[i]->mark) {
+			rt->vols[j++] = rt->vols[i];
+			continue;
+		}
+		rt_volume_purge(rt, rt->vols[i]);
+		rt_volume_free(rt->vols[i]);
+	}
+	rt->n_vols = j;
+	vol_gc_dirs(rt);
+	for (i = 0; i < rt->n_vols; i++) {
+		vol_step(rt, rt->vols[i]);
+		rt_report_vol(rt, rt->vols[i]);
+	}
+}

@@ -1,0 +1,354 @@
+/* The runtime's worker thread (see runtime.h): takes the latest config
+ * handed to runtime_apply and converges to it in passes: content trees
+ * (downloads), network instances, volumes, apps; then removes what is no
+ * longer configured and garbage-collects blobs. Reads app consoles between
+ * passes. Publishes a list of running domains for runtime_metrics. */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fileio.h"
+#include "rt_internal.h"
+
+#define ST(x) ORG__LFEDGE__EVE__INFO__ZSW_STATE__##x
+#define RT_TICK_MS 200
+#define RT_BUSY_PASS_MS 250
+#define RT_IDLE_PASS_MS 2000
+#define RT_RECONNECT_MS 2000
+#define RT_CFG_MAX (8u << 20)
+
+uint64_t rt_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void rt_seterr(char *dst, const char *fmt, ...)
+{
+	char tmp[RT_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	memcpy(dst, tmp, sizeof(tmp));
+}
+
+static virConnectPtr *conn_slot(struct runtime *rt, bool lxc)
+{
+	return lxc ? &rt->lxc : &rt->qemu;
+}
+
+int rt_conn(struct runtime *rt, bool lxc, virConnectPtr *out, char *err, size_t errlen)
+{
+	virConnectPtr *slot = conn_slot(rt, lxc);
+	char e[RT_ERR_MAX];
+	int r;
+
+	if (*slot && virConnectIsAlive(*slot) == 1) {
+		*out = *slot;
+		return 0;
+	}
+	if (*slot) {
+		virConnectClose(*slot);
+		*slot = NULL;
+	}
+	r = hv_connect(lxc ? rt->lxc_uri : rt->qemu_uri, slot, e, sizeof(e));
+	if (r < 0) {
+		if (err)
+			snprintf(err, errlen, "%s", e);
+		return r;
+	}
+	*out = *slot;
+	return 0;
+}
+
+/* ---- config copies -------------------------------------------------- */
+
+static rt_config *config_copy(const rt_config *cfg)
+{
+	size_t len = org__lfedge__eve__config__edge_dev_config__get_packed_size(cfg);
+	uint8_t *buf;
+	rt_config *copy;
+
+	if (len > RT_CFG_MAX)
+		return NULL;
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return NULL;
+	org__lfedge__eve__config__edge_dev_config__pack(cfg, buf);
+	copy = org__lfedge__eve__config__edge_dev_config__unpack(NULL, len, buf);
+	free(buf);
+	return copy;
+}
+
+static void config_free(rt_config *cfg)
+{
+	if (cfg)
+		org__lfedge__eve__config__edge_dev_config__free_unpacked(cfg, NULL);
+}
+
+/* ---- worker ---------------------------------------------------------- */
+
+static void gc_blobs(struct runtime *rt)
+{
+	const char **keep = calloc(rt->n_cts + 1, sizeof(*keep));
+	size_t i, n = 0;
+
+	if (!keep)
+		return;
+	for (i = 0; i < rt->n_cts; i++)
+		if (rt->cts[i]->sha[0])
+			keep[n++] = rt->cts[i]->sha;
+	blobstore_gc(rt->bs, keep, n);
+	free(keep);
+}
+
+static void publish_metrics(struct runtime *rt)
+{
+	struct rt_metric_dom *m = calloc(rt->n_apps ? rt->n_apps : 1, sizeof(*m));
+	size_t i, n = 0;
+
+	if (!m)
+		return;
+	for (i = 0; i < rt->n_apps; i++) {
+		const struct rt_app *a = rt->apps[i];
+
+		if (a->state != ST(RUNNING) || !a->hv)
+			continue;
+		snprintf(m[n].uuid, sizeof(m[n].uuid), "%s", a->uuid);
+		snprintf(m[n].dom, sizeof(m[n].dom), "%s", a->dom);
+		m[n].name = strdup(a->name ? a->name : "");
+		m[n].lxc = a->hv == &hv_lxc_ops;
+		n++;
+	}
+	pthread_mutex_lock(&rt->mmu);
+	for (i = 0; i < rt->n_mdoms; i++)
+		free(rt->mdoms[i].name);
+	free(rt->mdoms);
+	rt->mdoms = m;
+	rt->n_mdoms = n;
+	pthread_mutex_unlock(&rt->mmu);
+}
+
+/* Anything still moving: poll faster. */
+static bool busy(const struct runtime *rt)
+{
+	size_t i;
+
+	for (i = 0; i < rt->n_cts; i++)
+		if (rt->cts[i]->job == RT_JOB_RUNNING)
+			return true;
+	for (i = 0; i < rt->n_apps; i++) {
+		int s = rt->apps[i]->state;
+
+		if (s != ST(RUNNING) && s != ST(HALTED))
+			return true;
+	}
+	return false;
+}
+
+static void pass(struct runtime *rt, bool new_cfg)
+{
+	rt_content_sync(rt);
+	rt_netinst_sync(rt);
+	rt_volume_sync(rt);
+	rt_app_sync(rt);
+	if (new_cfg || !rt->first_pass_done) {
+		rt_app_remove_strays(rt);
+		gc_blobs(rt);
+		rt->first_pass_done = true;
+	}
+	publish_metrics(rt);
+}
+
+static void *worker(void *arg)
+{
+	struct runtime *rt = arg;
+	uint64_t next_pass = 0;
+	struct timespec ts;
+
+	pthread_mutex_lock(&rt->mu);
+	while (!rt->stop) {
+		rt_config *fresh = rt->pending, *old = NULL;
+
+		rt->pending = NULL;
+		pthread_mutex_unlock(&rt->mu);
+		if (fresh) {
+			old = rt->cfg;
+			rt->cfg = fresh;
+		}
+		if (rt->cfg && (fresh || rt_now_ms() >= next_pass)) {
+			pass(rt, fresh != NULL);
+			next_pass = rt_now_ms() + (busy(rt) ? RT_BUSY_PASS_MS : RT_IDLE_PASS_MS);
+		}
+		config_free(old); /* nothing points into it after a pass */
+		rt_app_consoles(rt);
+		pthread_mutex_lock(&rt->mu);
+		if (rt->stop || rt->pending)
+			continue;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += RT_TICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&rt->cv, &rt->mu, &ts);
+	}
+	pthread_mutex_unlock(&rt->mu);
+	return NULL;
+}
+
+/* ---- public API ------------------------------------------------------ */
+
+static void detect_hypervisors(struct runtime *rt)
+{
+	uint8_t *t = NULL;
+	size_t len, n = 0;
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0) {
+		close(fd);
+		rt->hvs[n++] = "kvm";
+	}
+	rt->hvs[n++] = "qemu";
+	rt->hvs[n++] = "lxc";
+	if (fileio_read("/sys/hypervisor/type", 64, &t, &len) == 0 && strncmp((char *)t, "xen", 3) == 0)
+		rt->hvs[n++] = "xen";
+	free(t);
+	rt->hvs[n] = NULL;
+}
+
+static int dup_or(char **dst, const char *s, const char *def)
+{
+	*dst = strdup(s ? s : def);
+	return *dst ? 0 : -ENOMEM;
+}
+
+void runtime_free(struct runtime *rt)
+{
+	size_t i;
+
+	if (!rt)
+		return;
+	if (rt->th) {
+		pthread_mutex_lock(&rt->mu);
+		rt->stop = true;
+		pthread_cond_signal(&rt->cv);
+		pthread_mutex_unlock(&rt->mu);
+		pthread_join(rt->th, NULL);
+	}
+	for (i = 0; i < rt->n_cts; i++)
+		rt_content_free(rt->cts[i]);
+	for (i = 0; i < rt->n_vols; i++)
+		rt_volume_free(rt->vols[i]);
+	for (i = 0; i < rt->n_apps; i++)
+		rt_app_free(rt->apps[i]);
+	for (i = 0; i < rt->n_nis; i++)
+		rt_netinst_free(rt->nis[i]);
+	for (i = 0; i < rt->n_mdoms; i++)
+		free(rt->mdoms[i].name);
+	free(rt->mdoms);
+	free(rt->cts);
+	free(rt->vols);
+	free(rt->apps);
+	free(rt->nis);
+	config_free(rt->cfg);
+	config_free(rt->pending);
+	if (rt->qemu)
+		virConnectClose(rt->qemu);
+	if (rt->lxc)
+		virConnectClose(rt->lxc);
+	if (rt->mq)
+		virConnectClose(rt->mq);
+	if (rt->ml)
+		virConnectClose(rt->ml);
+	blobstore_free(rt->bs);
+	free(rt->state_dir);
+	free(rt->apps_dir);
+	free(rt->vols_dir);
+	free(rt->qemu_uri);
+	free(rt->lxc_uri);
+	free(rt->ca_pem);
+	pthread_mutex_destroy(&rt->mu);
+	pthread_mutex_destroy(&rt->mmu);
+	pthread_cond_destroy(&rt->cv);
+	free(rt);
+}
+
+static int runtime_dirs(struct runtime *rt, const struct runtime_opts *o)
+{
+	int r;
+
+	if (dup_or(&rt->state_dir, o->state_dir, "/persist/runtime") < 0 ||
+	    asprintf(&rt->apps_dir, "%s/apps", rt->state_dir) < 0 ||
+	    asprintf(&rt->vols_dir, "%s/volumes", rt->state_dir) < 0)
+		return -ENOMEM;
+	r = fileio_mkdirs(rt->apps_dir, 0755);
+	if (r == 0)
+		r = fileio_mkdirs(rt->vols_dir, 0755);
+	if (r == 0)
+		r = blobstore_open(rt->state_dir, &rt->bs);
+	return r;
+}
+
+int runtime_new(const struct runtime_opts *o, runtime_report_fn report, runtime_log_fn log, void *ctx,
+		struct runtime **out)
+{
+	struct runtime *rt = calloc(1, sizeof(*rt));
+	int r;
+
+	if (!rt)
+		return -ENOMEM;
+	pthread_mutex_init(&rt->mu, NULL);
+	pthread_mutex_init(&rt->mmu, NULL);
+	pthread_cond_init(&rt->cv, NULL);
+	rt->report = report;
+	rt->log = log;
+	rt->ctx = ctx;
+	r = runtime_dirs(rt, o);
+	if (r == 0 && (dup_or(&rt->qemu_uri, o->libvirt_uri, "qemu:///system") < 0 ||
+		       dup_or(&rt->lxc_uri, o->lxc_uri, "lxc:///system") < 0))
+		r = -ENOMEM;
+	if (r == 0 && o->ca_path) {
+		uint8_t *pem = NULL;
+
+		r = fileio_read(o->ca_path, 1u << 20, &pem, &rt->ca_len);
+		rt->ca_pem = (char *)pem;
+	}
+	detect_hypervisors(rt);
+	if (r == 0 && pthread_create(&rt->th, NULL, worker, rt) != 0)
+		r = -EAGAIN;
+	if (r < 0) {
+		runtime_free(rt);
+		return r;
+	}
+	*out = rt;
+	return 0;
+}
+
+int runtime_apply(struct runtime *rt, const rt_config *cfg)
+{
+	rt_config *copy = config_copy(cfg);
+
+	if (!copy)
+		return -ENOMEM;
+	pthread_mutex_lock(&rt->mu);
+	config_free(rt->pending);
+	rt->pending = copy;
+	pthread_cond_signal(&rt->cv);
+	pthread_mutex_unlock(&rt->mu);
+	return 0;
+}
+
+const char *const *runtime_hypervisors(struct runtime *rt)
+{
+	return rt->hvs;
+}

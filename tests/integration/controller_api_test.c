@@ -1,0 +1,672 @@
+/* Integration test of eve-controller over real TLS and a real SQLite file:
+ * a device built on the common library (devapi + envelope + crypto)
+ * registers, polls config, reports; the admin API is driven with libcurl;
+ * refusals must leave the database unchanged; a restart keeps everything.
+ * usage: controller_api_itest EVE_CONTROLLER WORKDIR PORT */
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "b64.h"
+#include "buf.h"
+#include "certs/certs.pb-c.h"
+#include "config/devconfig.pb-c.h"
+#include "crypto.h"
+#include "devapi.h"
+#include "envelope.h"
+#include "err.h"
+#include "eveuuid/eveuuid.pb-c.h"
+#include "fileio.h"
+#include "flowlog/flowlog.pb-c.h"
+#include "hexstr.h"
+#include "info/info.pb-c.h"
+#include "logs/log.pb-c.h"
+#include "metrics/metrics.pb-c.h"
+#include "register/register.pb-c.h"
+
+static const char *g_bin, *g_dir;
+static char g_server[64], g_url[96], g_ca[512], g_token[128];
+static pid_t g_pid = -1;
+static int g_failures;
+
+#define CHECK(cond, ...)                                                                 \
+	do {                                                                             \
+		if (!(cond)) {                                                           \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                                    \
+			fprintf(stderr, "\n");                                           \
+			g_failures++;                                                    \
+			die();                                                           \
+		}                                                                        \
+	} while (0)
+
+static void stop_controller(void)
+{
+	if (g_pid <= 0)
+		return;
+	kill(g_pid, SIGTERM);
+	int st;
+	for (int i = 0; i < 300; i++) {
+		if (waitpid(g_pid, &st, WNOHANG) == g_pid) {
+			g_pid = -1;
+			return;
+		}
+		usleep(100000);
+	}
+	kill(g_pid, SIGKILL);
+	waitpid(g_pid, &st, 0);
+	g_pid = -1;
+}
+
+static void die(void)
+{
+	stop_controller();
+	exit(1);
+}
+
+static void on_signal(int sig)
+{
+	stop_controller();
+	_exit(128 + sig);
+}
+
+static void run_init(int port)
+{
+	char listen[64], cmd[2048];
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && '%s' init --dir '%s' --listen %s > '%s.init.out' 2>&1", g_dir, g_bin,
+		 g_dir, listen, g_dir);
+	CHECK(system(cmd) == 0, "init failed (see %s.init.out)", g_dir);
+	char p[600];
+	uint8_t *tok = NULL;
+	size_t len;
+	snprintf(p, sizeof(p), "%s/admin-token", g_dir);
+	CHECK(fileio_read(p, 200, &tok, &len) == 0, "no admin-token");
+	snprintf(g_token, sizeof(g_token), "%.*s", (int)strcspn((char *)tok, "\n"), (char *)tok);
+	free(tok);
+	snprintf(g_ca, sizeof(g_ca), "%s/device-config/root-certificate.pem", g_dir);
+	snprintf(g_server, sizeof(g_server), "localhost:%d", port);
+	snprintf(g_url, sizeof(g_url), "https://localhost:%d", port);
+}
+
+static void start_controller(void)
+{
+	char log[600];
+	snprintf(log, sizeof(log), "%s.serve.log", g_dir);
+	g_pid = fork();
+	CHECK(g_pid >= 0, "fork");
+	if (g_pid == 0) {
+		FILE *f = freopen(log, "a", stderr);
+		(void)f;
+		execl(g_bin, g_bin, "serve", "--dir", g_dir, (char *)NULL);
+		_exit(127);
+	}
+	struct devapi_opts o = {.server = g_server, .ca_path = g_ca, .timeout_s = 5};
+	struct devapi *c = NULL;
+	CHECK(devapi_new(&o, &c) == 0, "devapi_new");
+	struct buf resp;
+	buf_init(&resp, 1 << 16);
+	for (int i = 0; i < 300; i++) {
+		long status = 0;
+		buf_reset(&resp);
+		if (devapi_call(c, "GET", "/ping", NULL, 0, &status, &resp) == 0 && status == 200)
+			break;
+		CHECK(waitpid(g_pid, NULL, WNOHANG) == 0, "controller exited, see %s", log);
+		usleep(100000);
+	}
+	buf_free(&resp);
+	devapi_free(c);
+}
+
+/* --- admin API --- */
+
+static size_t curl_sink(char *p, size_t sz, size_t n, void *ud)
+{
+	return buf_append(ud, p, sz * n) == 0 ? sz * n : 0;
+}
+
+/* Returns the HTTP status; *out gets parsed JSON (or NULL). */
+static long admin_raw(const char *method, const char *path, const void *body, long blen, const char *token,
+		      json_t **out, struct buf *raw)
+{
+	CURL *h = curl_easy_init();
+	char url[512], auth[200];
+	struct buf b;
+	buf_init(&b, 64u << 20);
+	snprintf(url, sizeof(url), "%s%s", g_url, path);
+	struct curl_slist *hdr = NULL;
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		hdr = curl_slist_append(hdr, auth);
+	}
+	hdr = curl_slist_append(hdr, "Content-Type: application/json");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CAINFO, g_ca);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, curl_sink);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, raw ? raw : &b);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	if (body) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, blen);
+	}
+	long status = 0;
+	CURLcode cr = curl_easy_perform(h);
+	CHECK(cr == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(cr));
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (out)
+		*out = b.len ? json_loadb((char *)b.data, b.len, 0, NULL) : NULL;
+	buf_free(&b);
+	curl_slist_free_all(hdr);
+	curl_easy_cleanup(h);
+	return status;
+}
+
+static long admin(const char *method, const char *path, json_t *body, json_t **out)
+{
+	char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	long st = admin_raw(method, path, s, s ? (long)strlen(s) : 0, g_token, out, NULL);
+	free(s);
+	return st;
+}
+
+/* --- database snapshot (row counts of every table) --- */
+
+static const char *const tables[] = {"tokens", "onboard", "devices", "images", "networks", "apps",
+				     "app_instances", "info", "info_latest", "metrics", "logs", "flowlog"};
+#define NTABLES (sizeof(tables) / sizeof(tables[0]))
+
+static void snapshot(int64_t counts[NTABLES], int64_t *versions)
+{
+	char p[600], sql[128];
+	sqlite3 *db;
+	snprintf(p, sizeof(p), "%s/controller.db", g_dir);
+	CHECK(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK, "open db");
+	sqlite3_busy_timeout(db, 5000);
+	for (size_t i = 0; i < NTABLES + 1; i++) {
+		sqlite3_stmt *st;
+		if (i < NTABLES)
+			snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
+		else
+			snprintf(sql, sizeof(sql), "SELECT coalesce(sum(config_version + reboot_counter), 0) FROM devices");
+		CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s", sql);
+		CHECK(sqlite3_step(st) == SQLITE_ROW, "%s", sql);
+		if (i < NTABLES)
+			counts[i] = sqlite3_column_int64(st, 0);
+		else
+			*versions = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+}
+
+/* --- a device --- */
+
+struct dev {
+	EVP_PKEY *key;
+	X509 *cert;
+	struct eve_signer signer;
+	struct devapi *api;
+	char uuid[40];
+	char cfg_hash[80];
+};
+
+static void dev_new(struct dev *d, const char *cn)
+{
+	memset(d, 0, sizeof(*d));
+	CHECK(crypto_ec_generate(&d->key) == 0, "keygen");
+	CHECK(crypto_cert_selfsigned(d->key, cn, 365, &d->cert) == 0, "cert");
+	CHECK(envelope_signer_from_key(&d->signer, d->key, d->cert, false) == 0, "signer");
+	struct devapi_opts o = {.server = g_server, .ca_path = g_ca, .timeout_s = 30};
+	CHECK(devapi_new(&o, &d->api) == 0, "devapi");
+}
+
+static void dev_free(struct dev *d)
+{
+	envelope_signer_clear(&d->signer);
+	EVP_PKEY_free(d->key);
+	X509_free(d->cert);
+	devapi_free(d->api);
+}
+
+/* Signed call; returns the status, response in resp (caller's buf). */
+static long dev_call_as(struct dev *d, const struct eve_signer *s, const char *method, const char *path,
+			const uint8_t *payload, size_t len, bool with_cert, struct buf *resp)
+{
+	uint8_t *env = NULL;
+	size_t elen;
+	CHECK(envelope_seal(s, payload, len, with_cert, &env, &elen) == 0, "seal");
+	long status = 0;
+	buf_reset(resp);
+	int r = devapi_call(d->api, method, path, env, elen, &status, resp);
+	free(env);
+	CHECK(r == 0, "%s %s: %s", method, path, eve_strerror(r));
+	return status;
+}
+
+static long dev_call(struct dev *d, const char *path, const uint8_t *payload, size_t len, struct buf *resp)
+{
+	return dev_call_as(d, &d->signer, "POST", path, payload, len, false, resp);
+}
+
+static long raw_call(struct dev *d, const char *path, const uint8_t *body, size_t len)
+{
+	struct buf resp;
+	buf_init(&resp, 1 << 20);
+	long status = 0;
+	int r = devapi_call(d->api, "POST", path, body, len, &status, &resp);
+	buf_free(&resp);
+	CHECK(r == 0, "%s: %s", path, eve_strerror(r));
+	return status;
+}
+
+/* Open and verify a controller response with the signing cert. */
+static EVP_PKEY *g_signing_pub;
+static uint8_t g_signing_hash[32];
+
+static int open_sealed(const struct buf *resp, uint8_t **payload, size_t *len)
+{
+	struct envelope env = {0};
+	int r = envelope_parse(resp->data, resp->len, &env);
+	if (r == 0 && !envelope_cert_hash_matches(&env, g_signing_hash))
+		r = -EVE_EBADCERT;
+	if (r == 0)
+		r = envelope_verify(&env, g_signing_pub);
+	if (r == 0) {
+		*payload = malloc(env.payload_len + 1);
+		memcpy(*payload, env.payload, env.payload_len);
+		*len = env.payload_len;
+	}
+	envelope_clear(&env);
+	return r;
+}
+
+static void test_certs(struct dev *d)
+{
+	struct buf resp;
+	buf_init(&resp, 1 << 20);
+	long status = 0;
+	CHECK(devapi_call(d->api, "GET", "/certs", NULL, 0, &status, &resp) == 0 && status == 200, "certs %ld", status);
+	struct envelope env = {0};
+	CHECK(envelope_parse(resp.data, resp.len, &env) == 0, "certs envelope");
+	Org__Lfedge__Eve__Certs__ZControllerCert *zc =
+		org__lfedge__eve__certs__zcontroller_cert__unpack(NULL, env.payload_len, env.payload);
+	CHECK(zc && zc->n_certs >= 2, "ZControllerCert");
+	X509 *root = NULL, *signing = NULL;
+	CHECK(crypto_cert_load_pem(g_ca, &root) == 0, "root");
+	for (size_t i = 0; i < zc->n_certs; i++) {
+		Org__Lfedge__Eve__Certs__ZCert *z = zc->certs[i];
+		X509 *x = NULL;
+		CHECK(crypto_cert_from_pem((const char *)z->cert.data, z->cert.len, &x) == 0, "cert %zu", i);
+		CHECK(crypto_chain_verify(x, NULL, 0, root) == 0, "cert %zu does not chain to the root", i);
+		uint8_t h[32];
+		crypto_sha256(z->cert.data, z->cert.len, h);
+		CHECK(z->certhash.len >= 16 && !memcmp(h, z->certhash.data, z->certhash.len), "certHash %zu", i);
+		if (z->type == ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_SIGNING) {
+			signing = x;
+			memcpy(g_signing_hash, h, 32);
+		} else {
+			X509_free(x);
+		}
+	}
+	CHECK(signing, "no signing cert");
+	g_signing_pub = X509_get_pubkey(signing);
+	CHECK(envelope_cert_hash_matches(&env, g_signing_hash), "envelope senderCertHash is not the signing cert");
+	CHECK(envelope_verify(&env, g_signing_pub) == 0, "certs envelope signature");
+	org__lfedge__eve__certs__zcontroller_cert__free_unpacked(zc, NULL);
+	envelope_clear(&env);
+	X509_free(signing);
+	X509_free(root);
+	buf_free(&resp);
+	printf("ok certs: chain verifies against the root, envelope signed\n");
+}
+
+static long dev_register(struct dev *d, const struct eve_signer *onboard, const char *serial)
+{
+	char *pem = NULL;
+	size_t pl;
+	CHECK(crypto_cert_to_pem(d->cert, &pem, &pl) == 0, "pem");
+	Org__Lfedge__Eve__Register__ZRegisterMsg m = ORG__LFEDGE__EVE__REGISTER__ZREGISTER_MSG__INIT;
+	m.pemcert.data = (uint8_t *)pem;
+	m.pemcert.len = pl;
+	m.serial = (char *)serial;
+	size_t n = org__lfedge__eve__register__zregister_msg__get_packed_size(&m);
+	uint8_t *p = malloc(n);
+	org__lfedge__eve__register__zregister_msg__pack(&m, p);
+	struct buf resp;
+	buf_init(&resp, 1 << 16);
+	long st = dev_call_as(d, onboard, "POST", "/register", p, n, true, &resp);
+	buf_free(&resp);
+	free(p);
+	free(pem);
+	return st;
+}
+
+static void dev_uuid(struct dev *d)
+{
+	struct buf resp;
+	buf_init(&resp, 1 << 16);
+	Org__Lfedge__Eve__Uuid__UuidRequest q = ORG__LFEDGE__EVE__UUID__UUID_REQUEST__INIT;
+	uint8_t pb[16];
+	size_t n = org__lfedge__eve__uuid__uuid_request__pack(&q, pb);
+	CHECK(dev_call(d, "/uuid", pb, n, &resp) == 200, "uuid");
+	uint8_t *pl = NULL;
+	size_t len;
+	CHECK(open_sealed(&resp, &pl, &len) == 0, "uuid response not signed by the controller");
+	Org__Lfedge__Eve__Uuid__UuidResponse *u = org__lfedge__eve__uuid__uuid_response__unpack(NULL, len, pl);
+	CHECK(u && strlen(u->uuid) == 36, "UuidResponse");
+	snprintf(d->uuid, sizeof(d->uuid), "%s", u->uuid);
+	org__lfedge__eve__uuid__uuid_response__free_unpacked(u, NULL);
+	free(pl);
+	buf_free(&resp);
+}
+
+/* Poll config with d->cfg_hash; returns the status; on 200 updates the
+ * hash and (optionally) hands back the config. */
+static long dev_config(struct dev *d, const char *method, Org__Lfedge__Eve__Config__EdgeDevConfig **cfg_out)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/id/%s/config", d->uuid);
+	Org__Lfedge__Eve__Config__ConfigRequest q = ORG__LFEDGE__EVE__CONFIG__CONFIG_REQUEST__INIT;
+	q.confighash = d->cfg_hash;
+	uint8_t pb[256];
+	size_t n = org__lfedge__eve__config__config_request__pack(&q, pb);
+	struct buf resp;
+	buf_init(&resp, 8 << 20);
+	long st = dev_call_as(d, &d->signer, method, path, pb, n, false, &resp);
+	if (st == 200) {
+		uint8_t *pl = NULL;
+		size_t len;
+		CHECK(open_sealed(&resp, &pl, &len) == 0, "config response not signed by the controller");
+		Org__Lfedge__Eve__Config__ConfigResponse *cr =
+			org__lfedge__eve__config__config_response__unpack(NULL, len, pl);
+		CHECK(cr && cr->config && strlen(cr->confighash) == 64, "ConfigResponse");
+		CHECK(!strcmp(cr->config->id->uuid, d->uuid), "config is for %s", cr->config->id->uuid);
+		snprintf(d->cfg_hash, sizeof(d->cfg_hash), "%s", cr->confighash);
+		if (cfg_out) {
+			*cfg_out = cr->config;
+			cr->config = NULL;
+		}
+		org__lfedge__eve__config__config_response__free_unpacked(cr, NULL);
+		free(pl);
+	} else {
+		CHECK(st != 304 || resp.len == 0, "304 with a body");
+	}
+	buf_free(&resp);
+	return st;
+}
+
+static void test_register(struct dev *a, struct dev *b, const struct eve_signer *onboard)
+{
+	CHECK(dev_register(a, onboard, "SERIAL-A") == 201, "first register");
+	CHECK(dev_register(a, onboard, "SERIAL-A") == 200, "same device again");
+	CHECK(dev_register(b, onboard, "SERIAL-A") == 409, "serial taken by another device");
+	/* An onboarding cert the controller does not know. */
+	struct dev stranger;
+	dev_new(&stranger, "stranger-onboard");
+	CHECK(dev_register(b, &stranger.signer, "SERIAL-B") == 403, "unknown onboarding cert");
+	/* A known onboarding cert restricted to one serial. */
+	char *pem = NULL;
+	size_t pl;
+	CHECK(crypto_cert_to_pem(stranger.cert, &pem, &pl) == 0, "pem");
+	json_t *res = NULL;
+	CHECK(admin("POST", "/api/v1/onboard", json_pack("{s:s, s:[s]}", "cert", pem, "serials", "SERIAL-B"), &res) ==
+		      201,
+	      "add onboard");
+	json_decref(res);
+	CHECK(admin("POST", "/api/v1/onboard", json_pack("{s:s, s:[s]}", "cert", pem, "serials", "X"), NULL) == 409,
+	      "onboard twice");
+	CHECK(dev_register(b, &stranger.signer, "SERIAL-C") == 403, "serial not allowed");
+	CHECK(dev_register(b, &stranger.signer, "SERIAL-B") == 201, "allowed serial");
+	free(pem);
+	dev_free(&stranger);
+	dev_uuid(a);
+	dev_uuid(b);
+	CHECK(strcmp(a->uuid, b->uuid), "distinct uuids");
+	printf("ok register: 201, 200, 409, 403 (unknown cert), 403 (serial), uuid\n");
+}
+
+static void test_config(struct dev *a)
+{
+	Org__Lfedge__Eve__Config__EdgeDevConfig *cfg = NULL;
+	a->cfg_hash[0] = 0;
+	CHECK(dev_config(a, "POST", &cfg) == 200, "first config");
+	org__lfedge__eve__config__edge_dev_config__free_unpacked(cfg, NULL);
+	char first[80];
+	snprintf(first, sizeof(first), "%s", a->cfg_hash);
+	CHECK(dev_config(a, "POST", NULL) == 304, "current hash gives 304");
+	CHECK(dev_config(a, "GET", NULL) == 304, "GET config too");
+	char path[160];
+	snprintf(path, sizeof(path), "/api/v1/devices/%s/config-items", a->uuid);
+	json_t *res = NULL;
+	CHECK(admin("PUT", path, json_pack("{s:s}", "timer.config.interval", "10"), &res) == 200, "config items");
+	json_decref(res);
+	CHECK(dev_config(a, "POST", &cfg) == 200, "config after an admin change");
+	CHECK(strcmp(first, a->cfg_hash), "hash changed");
+	bool found = false;
+	for (size_t i = 0; i < cfg->n_configitems; i++)
+		found |= !strcmp(cfg->configitems[i]->key, "timer.config.interval") &&
+			 !strcmp(cfg->configitems[i]->value, "10");
+	CHECK(found, "config item delivered");
+	org__lfedge__eve__config__edge_dev_config__free_unpacked(cfg, NULL);
+	CHECK(dev_config(a, "POST", NULL) == 304, "304 again");
+	/* The admin view shows the same hash. */
+	snprintf(path, sizeof(path), "/api/v1/devices/%s/config", a->uuid);
+	CHECK(admin("GET", path, NULL, &res) == 200, "admin config");
+	CHECK(!strcmp(json_string_value(json_object_get(res, "configHash")) ?: "", a->cfg_hash), "admin configHash");
+	json_decref(res);
+	printf("ok config: 200, 304, 200 after an admin change, GET accepted\n");
+}
+
+static size_t pack_msg(const ProtobufCMessage *m, uint8_t **out)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	*out = malloc(n ? n : 1);
+	protobuf_c_message_pack(m, *out);
+	return n;
+}
+
+static long send_msg(struct dev *d, const char *what, const ProtobufCMessage *m)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "/id/%s/%s", d->uuid, what);
+	uint8_t *p;
+	size_t n = pack_msg(m, &p);
+	struct buf resp;
+	buf_init(&resp, 1 << 16);
+	long st = dev_call(d, path, p, n, &resp);
+	buf_free(&resp);
+	free(p);
+	return st;
+}
+
+static size_t gzip_text(const char *text, uint8_t **out)
+{
+	z_stream z = {0};
+	size_t cap = compressBound(strlen(text)) + 64;
+	*out = malloc(cap);
+	deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+	z.next_in = (Bytef *)text;
+	z.avail_in = (uInt)strlen(text);
+	z.next_out = *out;
+	z.avail_out = (uInt)cap;
+	deflate(&z, Z_FINISH);
+	size_t n = z.total_out;
+	deflateEnd(&z);
+	return n;
+}
+
+static int64_t admin_count(const char *path)
+{
+	json_t *res = NULL;
+	CHECK(admin("GET", path, NULL, &res) == 200, "GET %s", path);
+	int64_t n = (int64_t)json_array_size(json_object_get(res, "items"));
+	json_decref(res);
+	return n;
+}
+
+static void test_reports(struct dev *a)
+{
+	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	ts.seconds = time(NULL);
+	Org__Lfedge__Eve__Info__ZInfoDevSW sw = ORG__LFEDGE__EVE__INFO__ZINFO_DEV_SW__INIT;
+	Org__Lfedge__Eve__Info__ZInfoDevSW *swp = &sw;
+	sw.activated = 1;
+	sw.shortversion = "9.9.9-test";
+	Org__Lfedge__Eve__Info__ZInfoDevice di = ORG__LFEDGE__EVE__INFO__ZINFO_DEVICE__INIT;
+	di.ncpu = 2;
+	di.n_swlist = 1;
+	di.swlist = &swp;
+	Org__Lfedge__Eve__Info__ZInfoMsg im = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INIT;
+	im.ztype = ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiDevice;
+	im.devid = a->uuid;
+	im.attimestamp = &ts;
+	im.info_content_case = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO;
+	im.dinfo = &di;
+	CHECK(send_msg(a, "info", &im.base) == 201, "info");
+
+	Org__Lfedge__Eve__Metrics__DeviceMetric dm = ORG__LFEDGE__EVE__METRICS__DEVICE_METRIC__INIT;
+	Org__Lfedge__Eve__Metrics__ZMetricMsg mm = ORG__LFEDGE__EVE__METRICS__ZMETRIC_MSG__INIT;
+	mm.devid = a->uuid;
+	mm.attimestamp = &ts;
+	mm.metric_content_case = ORG__LFEDGE__EVE__METRICS__ZMETRIC_MSG__METRIC_CONTENT_DM;
+	mm.dm = &dm;
+	CHECK(send_msg(a, "metrics", &mm.base) == 201, "metrics");
+
+	Org__Lfedge__Eve__Logs__LogEntry le[2] = {ORG__LFEDGE__EVE__LOGS__LOG_ENTRY__INIT,
+						  ORG__LFEDGE__EVE__LOGS__LOG_ENTRY__INIT};
+	Org__Lfedge__Eve__Logs__LogEntry *lep[2] = {&le[0], &le[1]};
+	le[0].content = "bundle line one";
+	le[0].source = "zedagent";
+	le[0].severity = "info";
+	le[0].timestamp = &ts;
+	le[1].content = "bundle line two";
+	Org__Lfedge__Eve__Logs__LogBundle lb = ORG__LFEDGE__EVE__LOGS__LOG_BUNDLE__INIT;
+	lb.devid = a->uuid;
+	lb.n_log = 2;
+	lb.log = lep;
+	CHECK(send_msg(a, "logs", &lb.base) == 201, "logs");
+
+	Org__Lfedge__Eve__Flowlog__FlowMessage fm = ORG__LFEDGE__EVE__FLOWLOG__FLOW_MESSAGE__INIT;
+	fm.devid = a->uuid;
+	CHECK(send_msg(a, "flowlog", &fm.base) == 201, "flowlog");
+
+	uint8_t *gz = NULL;
+	size_t gl = gzip_text("{\"severity\":\"warning\",\"source\":\"nim\",\"content\":\"newlog one\","
+			      "\"timestamp\":\"2026-01-02T03:04:05Z\"}\n"
+			      "{\"severity\":\"info\",\"source\":\"nim\",\"content\":\"newlog two\","
+			      "\"timestamp\":{\"seconds\":1767323045,\"nanos\":5}}\n",
+			      &gz);
+	char path[200];
+	struct buf resp;
+	buf_init(&resp, 1 << 16);
+	snprintf(path, sizeof(path), "/id/%s/newlogs", a->uuid);
+	CHECK(dev_call(a, path, gz, gl, &resp) == 201, "newlogs");
+	free(gz);
+	gl = gzip_text("{\"content\":\"app console line\"}\n", &gz);
+	snprintf(path, sizeof(path), "/id/%s/apps/instanceid/%s/newlogs", a->uuid,
+		 "11111111-2222-4333-8444-555555555555");
+	CHECK(dev_call(a, path, gz, gl, &resp) == 201, "app newlogs");
+	free(gz);
+	buf_free(&resp);
+
+	snprintf(path, sizeof(path), "/api/v1/devices/%s/info", a->uuid);
+	CHECK(admin_count(path) == 1, "info stored");
+	snprintf(path, sizeof(path), "/api/v1/devices/%s/metrics", a->uuid);
+	CHECK(admin_count(path) == 1, "metrics stored");
+	snprintf(path, sizeof(path), "/api/v1/devices/%s/logs", a->uuid);
+	CHECK(admin_count(path) == 5, "5 log lines stored");
+	snprintf(path, sizeof(path), "/api/v1/devices/%s/logs?limit=2", a->uuid);
+	json_t *res = NULL;
+	CHECK(admin("GET", path, NULL, &res) == 200, "logs page");
+	const char *next = json_string_value(json_object_get(res, "next"));
+	CHECK(next && json_array_size(json_object_get(res, "items")) == 2, "paged");
+	CHECK(!strcmp(json_string_value(json_object_get(json_array_get(json_object_get(res, "items"), 0), "msg")) ?: "",
+		      "app console line"),
+	      "newest first");
+	snprintf(path, sizeof(path), "/api/v1/devices/%s/logs?limit=10&before=%s", a->uuid, next);
+	json_decref(res);
+	CHECK(admin_count(path) == 3, "second page");
+	snprintf(path, sizeof(path), "/api/v1/devices/%s", a->uuid);
+	CHECK(admin("GET", path, NULL, &res) == 200, "device");
+	CHECK(!strcmp(json_string_value(json_object_get(res, "os_version")) ?: "", "9.9.9-test"), "os_version");
+	CHECK(!strcmp(json_string_value(json_object_get(res, "state")) ?: "", "online"), "online");
+	CHECK(json_integer_value(json_object_get(json_object_get(res, "info"), "ncpu")) == 2, "latest info");
+	json_decref(res);
+	printf("ok reports: info, metrics, logs, newlogs (device, app), flowlog stored and readable\n");
+}
+
+static void test_refusals(struct dev *a, struct dev *b)
+{
+	int64_t before[NTABLES], after[NTABLES], v0, v1;
+	snapshot(before, &v0);
+	char path[200];
+	Org__Lfedge__Eve__Metrics__ZMetricMsg mm = ORG__LFEDGE__EVE__METRICS__ZMETRIC_MSG__INIT;
+	mm.devid = a->uuid;
+	uint8_t *p;
+	size_t n = pack_msg(&mm.base, &p);
+	struct buf resp;
+	buf_init(&resp, 1 << 16);
+	snprintf(path, sizeof(path), "/id/%s/metrics", a->uuid);
+
+	/* bad signature: right senderCertHash, wrong key */
+	struct dev forger;
+	dev_new(&forger, "forger");
+	struct eve_signer fake = forger.signer;
+	memcpy(fake.cert_hash, a->signer.cert_hash, 32);
+	CHECK(dev_call_as(a, &fake, "POST", path, p, n, false, &resp) == 401, "bad signature");
+	/* unknown certificate */
+	CHECK(dev_call_as(a, &forger.signer, "POST", path, p, n, false, &resp) == 401, "unknown cert");
+	/* a registered device naming another device in the path */
+	snprintf(path, sizeof(path), "/id/%s/metrics", b->uuid);
+	CHECK(dev_call(a, path, p, n, &resp) == 403, "wrong uuid");
+	snprintf(path, sizeof(path), "/id/%s/config", b->uuid);
+	CHECK(dev_call(a, path, p, 0, &resp) == 403, "wrong uuid (config)");
+	/* oversize */
+	size_t big = 5u << 20;
+	uint8_t *blob = calloc(1, big);
+	snprintf(path, sizeof(path), "/id/%s/metrics", a->uuid);
+	CHECK(dev_call(a, path, blob, big, &resp) == 413, "oversize body");
+	CHECK(raw_call(a, path, blob, big) == 413, "oversize raw body");
+	/* garbage: not an envelope; an envelope around garbage */
+	RAND_bytes(blob, 4096);
+	CHECK(raw_call(a, path, blob, 4096) == 400, "garbage body");
+	CHECK(raw_call(a, "/register", blob, 4096) == 400, "garbage register");
+	memset(blob, 0xff, 64);
+	CHECK(dev_call(a, path, blob, 64, &resp) == 400, "garbage protobuf");
+	snprintf(path, sizeof(path), "/id/%s/newlogs", a->uuid);
+	CHECK(dev_call(a, path, blob, 64, &resp) == 400, "garbage gzip");
+	free(blob);
+	/* admin without / with a wrong token */
+	const char *spec = "{\"name\":\"x\"}";
+	CHECK(admin_raw("POST", "/api/v1/tokens", spec, (long)strlen(spec), NULL, NULL, NULL) == 401, "no token");
+	CHECK(admin_raw("POST", "/api/v1/tokens", spec, (long)strlen(spec), "eve_nope", NULL, NULL) == 401,
+	      "bad token");
+	CHECK(admin_raw("DELETE", "/api/v1/onboard/abc", NULL, 0, NULL, NULL, NULL) == 401, "no token delete");
+	snprintf(path, sizeof(path), "/api/v1/devices/%s", a->uuid);
+	CHECK(admin_raw("DELETE", path, NULL, 0, NULL, NULL, NULL) == 401, "no token device delete");
+	CHECK(admin_raw("POST", "/api/v1/apps", "{garbage", 8, g_token, NULL, NULL) == 400, "malformed JSON");
+	buf_free(&resp);
+	free(p);
+	dev_free(&forger);
+	snapshot(after, &v1);
+	for (size_t i = 0; i < NTABLES; i++)
+		CHECK(before[i] == after[i], "table %s changed: %lld -> %lld", tables[i], (long long)before[i],
+		      (long long)after[i]);
+	CHECK(v0 == v1, "device versions changed");
+	printf("ok refusals: bad signature, unknown cert, wrong uuid, oversize, garbage, no token: DB unchanged\n");
+}

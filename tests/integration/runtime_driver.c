@@ -1,0 +1,762 @@
+/* Drives the runtime directly (no controller): builds EdgeDevConfig
+ * messages in code, serves the test images over HTTPS from a thread, and
+ * checks reports, console lines and libvirt's view. One scenario per run:
+ *
+ *   runtime_driver SCENARIO --state DIR --images DIR --port P --cert C --key K
+ *
+ * Scenarios: vm, oci, badsha, resume, adopt-start, adopt-check, xml OUTDIR.
+ * Exit 0 = pass; 1 = fail (the reason on stderr). */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "b64.h"
+#include "buf.h"
+#include "hv.h"
+#include "runtime.h"
+#include "runtime_https.h"
+
+#define ST(x) ORG__LFEDGE__EVE__INFO__ZSW_STATE__##x
+#define FMT(x) ORG__LFEDGE__EVE__CONFIG__FORMAT__##x
+
+static struct {
+	const char *state, *images, *cert, *key, *outdir;
+	int port;
+} opt;
+
+/* ---- arena for config messages ----------------------------------- */
+
+static void **arena;
+static size_t arena_n;
+
+static void *A(size_t n)
+{
+	void *p = calloc(1, n);
+
+	arena = realloc(arena, (arena_n + 1) * sizeof(*arena));
+	arena[arena_n++] = p;
+	return p;
+}
+
+static char *S(const char *fmt, ...)
+{
+	char tmp[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	return strcpy(A(strlen(tmp) + 1), tmp);
+}
+
+static void arena_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < arena_n; i++)
+		free(arena[i]);
+	free(arena);
+}
+
+/* ---- observations --------------------------------------------------- */
+
+#define MAX_OBJ 32
+#define MAX_LINES 4096
+
+struct obs {
+	char uuid[64];
+	uint32_t seen; /* bit per ZSwState */
+	int last;
+	char err[512];
+};
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct obs objs[MAX_OBJ];
+static int n_objs;
+static char *lines[MAX_LINES];
+static int n_lines;
+
+static struct obs *obs_get(const char *uuid)
+{
+	int i;
+
+	for (i = 0; i < n_objs; i++)
+		if (strcmp(objs[i].uuid, uuid) == 0)
+			return &objs[i];
+	if (n_objs == MAX_OBJ)
+		return NULL;
+	snprintf(objs[n_objs].uuid, sizeof(objs[n_objs].uuid), "%s", uuid);
+	objs[n_objs].last = -1;
+	return &objs[n_objs++];
+}
+
+static void note(const char *kind, const char *uuid, int state, const char *err)
+{
+	struct obs *o;
+
+	pthread_mutex_lock(&mu);
+	o = obs_get(uuid);
+	if (o) {
+		o->seen |= 1u << (state & 31);
+		o->last = state;
+		snprintf(o->err, sizeof(o->err), "%s", err ? err : "");
+	}
+	pthread_mutex_unlock(&mu);
+	printf("REPORT %s %s state=%d%s%s\n", kind, uuid, state, err && *err ? " err=" : "", err ? err : "");
+	fflush(stdout);
+}
+
+static void on_report(void *ctx, const Org__Lfedge__Eve__Info__ZInfoMsg *m)
+{
+	switch (m->info_content_case) {
+	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO:
+		note("app", m->ainfo->appid, m->ainfo->state,
+		     m->ainfo->n_apperr ? m->ainfo->apperr[0]->description : NULL);
+		break;
+	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_CINFO:
+		note("contenttree", m->cinfo->uuid, m->cinfo->state, m->cinfo->err ? m->cinfo->err->description : NULL);
+		break;
+	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_VINFO:
+		note("volume", m->vinfo->uuid, m->vinfo->state,
+		     m->vinfo->volumeerr ? m->vinfo->volumeerr->description : NULL);
+		break;
+	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_NIINFO:
+		note("netinst", m->niinfo->networkid, (int)m->niinfo->state, NULL);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_log(void *ctx, const char *uuid, const char *line)
+{
+	pthread_mutex_lock(&mu);
+	if (n_lines < MAX_LINES)
+		lines[n_lines++] = strdup(line);
+	pthread_mutex_unlock(&mu);
+	printf("LOG %s %s\n", uuid, line);
+	fflush(stdout);
+}
+
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "FAIL: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	return 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wait until obj's last state is `state` (bounded). */
+static bool wait_state(const char *uuid, int state, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+
+	while (now_s() < end) {
+		bool ok;
+
+		pthread_mutex_lock(&mu);
+		ok = obs_get(uuid) && obs_get(uuid)->last == state;
+		pthread_mutex_unlock(&mu);
+		if (ok)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+static bool seen(const char *uuid, int state)
+{
+	bool ok;
+
+	pthread_mutex_lock(&mu);
+	ok = obs_get(uuid) && (obs_get(uuid)->seen & (1u << state));
+	pthread_mutex_unlock(&mu);
+	return ok;
+}
+
+static void forget_seen(const char *uuid)
+{
+	pthread_mutex_lock(&mu);
+	if (obs_get(uuid))
+		obs_get(uuid)->seen = 0;
+	pthread_mutex_unlock(&mu);
+}
+
+/* Number of log lines containing needle (from index `from`). */
+static int count_lines(const char *needle, int from)
+{
+	int i, n = 0;
+
+	pthread_mutex_lock(&mu);
+	for (i = from; i < n_lines; i++)
+		if (strstr(lines[i], needle))
+			n++;
+	pthread_mutex_unlock(&mu);
+	return n;
+}
+
+static int lines_now(void)
+{
+	int n;
+
+	pthread_mutex_lock(&mu);
+	n = n_lines;
+	pthread_mutex_unlock(&mu);
+	return n;
+}
+
+static bool wait_line(const char *needle, int from, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+
+	while (now_s() < end) {
+		if (count_lines(needle, from) > 0)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* ---- libvirt's view ------------------------------------------------- */
+
+static void quiet(void *ud, virErrorPtr e)
+{
+}
+
+/* Domain id of eve-<uuid> (-1 when not running, -2 when absent). */
+static int dom_id(const char *uri, const char *uuid)
+{
+	char name[128];
+	virConnectPtr c;
+	virDomainPtr d;
+	int id = -2;
+
+	virSetErrorFunc(NULL, quiet);
+	c = virConnectOpen(uri);
+	if (!c)
+		return -3;
+	snprintf(name, sizeof(name), "eve-%s", uuid);
+	d = virDomainLookupByName(c, name);
+	if (d) {
+		id = virDomainIsActive(d) == 1 ? (int)virDomainGetID(d) : -1;
+		virDomainFree(d);
+	}
+	virConnectClose(c);
+	return id;
+}
+
+static bool wait_dom(const char *uri, const char *uuid, bool want_absent, bool want_active, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+
+	while (now_s() < end) {
+		int id = dom_id(uri, uuid);
+
+		if (want_absent ? id == -2 : (want_active ? id >= 0 : id == -1))
+			return true;
+		usleep(200000);
+	}
+	return false;
+}
+
+/* ---- config builders ------------------------------------------------ */
+
+typedef Org__Lfedge__Eve__Config__EdgeDevConfig Cfg;
+
+static Cfg *cfg_new(void)
+{
+	Cfg *c = A(sizeof(*c));
+	Org__Lfedge__Eve__Config__UUIDandVersion *id = A(sizeof(*id));
+
+	org__lfedge__eve__config__edge_dev_config__init(c);
+	org__lfedge__eve__config__uuidand_version__init(id);
+	id->uuid = "11111111-2222-4333-8444-555555555555";
+	id->version = "1";
+	c->id = id;
+	return c;
+}
+
+#define PUSH(arr, n, item)                                              \
+	do {                                                            \
+		void **na = A(((n) + 1) * sizeof(void *));              \
+		if (n)                                                  \
+			memcpy(na, (arr), (n) * sizeof(void *));        \
+		(arr) = (void *)na;                                     \
+		(arr)[(n)++] = (item);                                  \
+	} while (0)
+
+static void add_ds(Cfg *c, const char *id, bool tls)
+{
+	Org__Lfedge__Eve__Config__DatastoreConfig *d = A(sizeof(*d));
+
+	org__lfedge__eve__config__datastore_config__init(d);
+	d->id = (char *)id;
+	d->dtype = tls ? ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttps : ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttp;
+	d->fqdn = S("%s://localhost:%d", tls ? "https" : "http", opt.port);
+	d->dpath = "";
+	PUSH(c->datastores, c->n_datastores, d);
+}
+
+static void add_ct(Cfg *c, const char *uuid, const char *ds, const char *file, int fmt, const char *sha)
+{
+	Org__Lfedge__Eve__Config__ContentTree *t = A(sizeof(*t));
+
+	org__lfedge__eve__config__content_tree__init(t);
+	t->uuid = (char *)uuid;
+	t->dsid = (char *)ds;
+	t->url = (char *)file;
+	t->iformat = fmt;
+	t->sha256 = (char *)sha;
+	t->maxsizebytes = 256u << 20;
+	t->displayname = S("ct-%s", file);
+	PUSH(c->contentinfo, c->n_contentinfo, t);
+}
+
+static void add_vol(Cfg *c, const char *uuid, const char *ct)
+{
+	Org__Lfedge__Eve__Config__Volume *v = A(sizeof(*v));
+	Org__Lfedge__Eve__Config__VolumeContentOrigin *o = A(sizeof(*o));
+
+	org__lfedge__eve__config__volume__init(v);
+	org__lfedge__eve__config__volume_content_origin__init(o);
+	o->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD;
+	o->downloadcontenttreeid = (char *)ct;
+	v->uuid = (char *)uuid;
+	v->origin = o;
+	v->displayname = "vol";
+	PUSH(c->volumes, c->n_volumes, v);
+}
+
+static Org__Lfedge__Eve__Config__AppInstanceConfig *add_app(Cfg *c, const char *uuid, const char *vol)
+{
+	Org__Lfedge__Eve__Config__AppInstanceConfig *a = A(sizeof(*a));
+	Org__Lfedge__Eve__Config__UUIDandVersion *id = A(sizeof(*id));
+	Org__Lfedge__Eve__Config__VmConfig *vm = A(sizeof(*vm));
+	Org__Lfedge__Eve__Config__VolumeRef *vr = A(sizeof(*vr));
+	Org__Lfedge__Eve__Config__InstanceOpsCmd *rs = A(sizeof(*rs)), *pg = A(sizeof(*pg));
+
+	org__lfedge__eve__config__app_instance_config__init(a);
+	org__lfedge__eve__config__uuidand_version__init(id);
+	org__lfedge__eve__config__vm_config__init(vm);
+	org__lfedge__eve__config__volume_ref__init(vr);
+	org__lfedge__eve__config__instance_ops_cmd__init(rs);
+	org__lfedge__eve__config__instance_ops_cmd__init(pg);
+	id->uuid = (char *)uuid;
+	id->version = "1";
+	a->uuidandversion = id;
+	a->displayname = S("app-%.8s", uuid);
+	vm->memory = 128 * 1024;
+	vm->vcpus = 1;
+	vm->virtualizationmode = ORG__LFEDGE__EVE__CONFIG__VM_MODE__HVM;
+	a->fixedresources = vm;
+	a->activate = true;
+	vr->uuid = (char *)vol;
+	PUSH(a->volumereflist, a->n_volumereflist, vr);
+	a->restart = rs;
+	a->purge = pg;
+	PUSH(c->apps, c->n_apps, a);
+	return a;
+}
+
+static char *read_sha(const char *file)
+{
+	char path[2048], *s = A(80);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.sha256", opt.images, file);
+	f = fopen(path, "r");
+	if (!f || !fgets(s, 80, f)) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(1);
+	}
+	fclose(f);
+	s[strcspn(s, "\r\n ")] = '\0';
+	return s;
+}
+
+static struct runtime *rt_start(void)
+{
+	struct runtime_opts o = { .state_dir = opt.state, .ca_path = opt.cert };
+	struct runtime *rt = NULL;
+	int r = runtime_new(&o, on_report, on_log, NULL, &rt);
+
+	if (r < 0) {
+		fprintf(stderr, "runtime_new: %d\n", r);
+		exit(1);
+	}
+	return rt;
+}
+
+/* ---- scenarios ------------------------------------------------------ */
+
+#define VM_APP "a0000001-0000-4000-8000-000000000001"
+#define VM_CT "c0000001-0000-4000-8000-000000000001"
+#define VM_VOL "b0000001-0000-4000-8000-000000000001"
+
+static int sc_vm(void)
+{
+	Cfg *c = cfg_new(), *empty = cfg_new();
+	Org__Lfedge__Eve__Config__AppInstanceConfig *a;
+	Org__Lfedge__Eve__Metrics__ZMetricMsg m = ORG__LFEDGE__EVE__METRICS__ZMETRIC_MSG__INIT;
+	struct runtime *rt;
+	int id1, mark, rc = 1;
+
+	add_ds(c, "d0000001-0000-4000-8000-000000000001", true);
+	add_ct(c, VM_CT, "d0000001-0000-4000-8000-000000000001", "vm.iso", FMT(ISO), read_sha("vm.iso"));
+	add_vol(c, VM_VOL, VM_CT);
+	a = add_app(c, VM_APP, VM_VOL);
+	a->fixedresources->kernel = "/boot/vmlinuz";
+	a->fixedresources->ramdisk = "/boot/initrd.img";
+	a->fixedresources->extraargs = "console=ttyS0 panic=-1 quiet";
+	rt = rt_start();
+	runtime_apply(rt, c);
+	if (!wait_state(VM_APP, ST(RUNNING), 120) || !wait_line("EVE-TEST-VM: booted", 0, 120)) {
+		fail("VM app did not reach RUNNING with its console line");
+		goto out;
+	}
+	if (!seen(VM_CT, ST(DOWNLOAD_STARTED)) || !seen(VM_CT, ST(VERIFYING)) || !seen(VM_CT, ST(LOADED)) ||
+	    !seen(VM_APP, ST(BOOTING))) {
+		fail("missing intermediate states (content tree DOWNLOAD_STARTED/VERIFYING/LOADED, app BOOTING)");
+		goto out;
+	}
+	runtime_metrics(rt, &m);
+	if (m.n_am != 1 || !m.am[0]->cpu || m.am[0]->cpu->total_ns == 0 || strcmp(m.am[0]->appid, VM_APP)) {
+		fail("metrics: want one app with CPU time, got %zu", m.n_am);
+		runtime_metrics_release(rt, &m);
+		goto out;
+	}
+	runtime_metrics_release(rt, &m);
+	printf("OK running, console seen, metrics\n");
+
+	a->activate = false;
+	runtime_apply(rt, c);
+	if (!wait_state(VM_APP, ST(HALTED), 60) || !wait_dom("qemu:///system", VM_APP, false, false, 30)) {
+		fail("activate=false did not halt the VM");
+		goto out;
+	}
+	printf("OK halted on activate=false\n");
+
+	a->activate = true;
+	runtime_apply(rt, c);
+	if (!wait_state(VM_APP, ST(RUNNING), 60)) {
+		fail("activate=true did not start it again");
+		goto out;
+	}
+	id1 = dom_id("qemu:///system", VM_APP);
+	mark = lines_now();
+	forget_seen(VM_APP);
+	a->restart->counter = 1;
+	runtime_apply(rt, c);
+	if (!wait_line("EVE-TEST-VM: booted", mark, 120) || !wait_state(VM_APP, ST(RUNNING), 60) ||
+	    !seen(VM_APP, ST(RESTARTING)) || dom_id("qemu:///system", VM_APP) == id1) {
+		fail("restart counter did not restart the VM (id %d -> %d)", id1, dom_id("qemu:///system", VM_APP));
+		goto out;
+	}
+	printf("OK restarted on counter\n");
+
+	runtime_apply(rt, empty);
+	if (!wait_dom("qemu:///system", VM_APP, true, false, 60)) {
+		fail("removed app's domain still exists");
+		goto out;
+	}
+	printf("OK removed\n");
+	rc = 0;
+out:
+	runtime_free(rt);
+	return rc;
+}
+
+#define OCI_APP "a0000002-0000-4000-8000-000000000002"
+#define OCI_CT "c0000002-0000-4000-8000-000000000002"
+#define OCI_VOL "b0000002-0000-4000-8000-000000000002"
+
+static Cfg *oci_cfg(const char *app, const char *ct, const char *vol)
+{
+	Cfg *c = cfg_new();
+	Org__Lfedge__Eve__Config__AppInstanceConfig *a;
+
+	add_ds(c, "d0000002-0000-4000-8000-000000000002", true);
+	add_ct(c, ct, "d0000002-0000-4000-8000-000000000002", "busybox-oci.tar", FMT(CONTAINER),
+	       read_sha("busybox-oci.tar"));
+	add_vol(c, vol, ct);
+	a = add_app(c, app, vol);
+	a->fixedresources->virtualizationmode = ORG__LFEDGE__EVE__CONFIG__VM_MODE__NOHYPER;
+	a->userdata = b64_encode((const uint8_t *)"GREETING=from-eve\n", 18);
+	arena = realloc(arena, (arena_n + 1) * sizeof(*arena));
+	arena[arena_n++] = a->userdata;
+	return c;
+}
+
+static int sc_oci(void)
+{
+	Cfg *c = oci_cfg(OCI_APP, OCI_CT, OCI_VOL), *empty = cfg_new();
+	struct runtime *rt = rt_start();
+	int rc = 1;
+
+	runtime_apply(rt, c);
+	if (!wait_state(OCI_APP, ST(RUNNING), 60) || !wait_line("EVE-TEST-OCI: hello from-eve", 0, 60)) {
+		fail("OCI app did not run under LXC with its output in the app log");
+		goto out;
+	}
+	if (!wait_line("EVE-TEST-OCI: alive", 0, 30)) {
+		fail("container output stopped");
+		goto out;
+	}
+	printf("OK container running, output seen\n");
+	runtime_apply(rt, empty);
+	if (!wait_dom("lxc:///system", OCI_APP, true, false, 60)) {
+		fail("removed container still exists");
+		goto out;
+	}
+	printf("OK removed\n");
+	rc = 0;
+out:
+	runtime_free(rt);
+	return rc;
+}
+
+#define BAD_APP "a0000003-0000-4000-8000-000000000003"
+#define BAD_CT "c0000003-0000-4000-8000-000000000003"
+#define BAD_VOL "b0000003-0000-4000-8000-000000000003"
+
+static int sc_badsha(void)
+{
+	Cfg *c = oci_cfg(BAD_APP, BAD_CT, BAD_VOL);
+	struct runtime *rt = rt_start();
+	char blob[4096];
+	int rc = 1;
+
+	c->contentinfo[0]->sha256 = "00000000000000000000000000000000000000000000000000000000000000ff";
+	runtime_apply(rt, c);
+	if (!wait_state(BAD_APP, ST(ERROR), 60) || !wait_state(BAD_CT, ST(ERROR), 5)) {
+		fail("wrong sha256 did not give ERROR");
+		goto out;
+	}
+	pthread_mutex_lock(&mu);
+	if (!strstr(obs_get(BAD_CT)->err, "sha256 mismatch")) {
+		pthread_mutex_unlock(&mu);
+		fail("error text lacks 'sha256 mismatch': %s", obs_get(BAD_CT)->err);
+		goto out;
+	}
+	pthread_mutex_unlock(&mu);
+	snprintf(blob, sizeof(blob), "%s/blobs/sha256/%s", opt.state, c->contentinfo[0]->sha256);
+	if (access(blob, F_OK) == 0 || dom_id("lxc:///system", BAD_APP) != -2 ||
+	    dom_id("qemu:///system", BAD_APP) != -2 || seen(BAD_APP, ST(RUNNING)) || seen(BAD_APP, ST(BOOTING))) {
+		fail("something ran or a blob was kept after a hash mismatch");
+		goto out;
+	}
+	printf("OK hash mismatch -> ERROR, nothing runs\n");
+	rc = 0;
+out:
+	runtime_free(rt);
+	return rc;
+}
+
+static int sc_resume(struct tsrv *srv)
+{
+	Cfg *c = cfg_new();
+	struct runtime *rt;
+	int req, ranged, rc = 1;
+	struct stat st;
+	char path[2048];
+
+	snprintf(path, sizeof(path), "%s/vm.iso", opt.images);
+	stat(path, &st);
+	tsrv_set_cut(srv, (size_t)st.st_size / 2, 1);
+	add_ds(c, "d0000004-0000-4000-8000-000000000004", true);
+	add_ct(c, "c0000004-0000-4000-8000-000000000004", "d0000004-0000-4000-8000-000000000004", "vm.iso",
+	       FMT(ISO), read_sha("vm.iso"));
+	rt = rt_start();
+	runtime_apply(rt, c);
+	if (!wait_state("c0000004-0000-4000-8000-000000000004", ST(LOADED), 90)) {
+		fail("interrupted download did not complete");
+		goto out;
+	}
+	tsrv_counts(srv, &req, &ranged);
+	if (req < 2 || ranged < 1) {
+		fail("download was not resumed with a Range request (%d requests, %d ranged)", req, ranged);
+		goto out;
+	}
+	printf("OK interrupted download resumed (%d requests, %d ranged)\n", req, ranged);
+	rc = 0;
+out:
+	runtime_free(rt);
+	return rc;
+}
+
+#define ADOPT_APP "a0000005-0000-4000-8000-000000000005"
+
+static int sc_adopt(bool start)
+{
+	Cfg *c = oci_cfg(ADOPT_APP, "c0000005-0000-4000-8000-000000000005", "b0000005-0000-4000-8000-000000000005");
+	struct runtime *rt = rt_start();
+	char idfile[2048];
+	int id, before = -1, rc = 1;
+	FILE *f;
+
+	snprintf(idfile, sizeof(idfile), "%s/adopt.id", opt.state);
+	if (!start) {
+		f = fopen(idfile, "r");
+		if (!f || fscanf(f, "%d", &before) != 1)
+			return fail("no domain id from the first run");
+		fclose(f);
+	}
+	runtime_apply(rt, c);
+	if (!wait_state(ADOPT_APP, ST(RUNNING), 60)) {
+		fail("container app not RUNNING");
+		goto out;
+	}
+	id = dom_id("lxc:///system", ADOPT_APP);
+	if (start) {
+		f = fopen(idfile, "w");
+		fprintf(f, "%d\n", id);
+		fclose(f);
+		printf("READY domain id %d\n", id);
+		fflush(stdout);
+		for (;;)
+			pause(); /* the test kills us with SIGKILL */
+	}
+	sleep(3); /* a few passes: a duplicate or restart would show now */
+	if (seen(ADOPT_APP, ST(BOOTING)) || dom_id("lxc:///system", ADOPT_APP) != before) {
+		fail("domain was restarted instead of adopted (id %d -> %d)", before, dom_id("lxc:///system", ADOPT_APP));
+		goto out;
+	}
+	printf("OK adopted domain id %d\n", before);
+	runtime_apply(rt, cfg_new());
+	wait_dom("lxc:///system", ADOPT_APP, true, false, 60);
+	rc = 0;
+out:
+	runtime_free(rt);
+	return rc;
+}
+
+/* Domain XML of every backend, written for virt-xml-validate. */
+static int sc_xml(void)
+{
+	static const struct hv_disk disks[] = { { "/var/lib/eve/vol/disk.qcow2", "qcow2", false, false },
+						{ "/var/lib/eve/blobs/sha256/ab<&>'\"", "raw", true, true } };
+	static const struct hv_nic nics[] = { { "eve-ni-x", NULL, "52:54:00:01:02:03" } };
+	static char *argv[] = { "/bin/sh", "-c", "echo <hi> & 'x'", NULL };
+	static char *env[] = { "PATH=/bin", "A_B=1 2", "bad-name=x", NULL };
+	struct hv_spec s = {
+		.name = "eve-a0000006-0000-4000-8000-000000000006",
+		.uuid = "a0000006-0000-4000-8000-000000000006",
+		.title = "xml <test>",
+		.vcpus = 2,
+		.memory_kib = 262144,
+		.maxmem_kib = 524288,
+		.cpuset = "0-1",
+		.vnc = true,
+		.vnc_display = -1,
+		.console_log = "/var/lib/eve/apps/x/console.log",
+		.disks = disks,
+		.n_disks = 2,
+		.nics = nics,
+		.n_nics = 1,
+		.rootfs = "/var/lib/eve/vol/rootfs",
+		.argv = argv,
+		.env = env,
+		.workdir = "/",
+	};
+	static const struct {
+		const char *file;
+		const struct hv_ops *ops;
+		bool hvm, kernel;
+	} cases[] = {
+		{ "xen-hvm.xml", &hv_xen_ops, true, false },
+		{ "xen-pv.xml", &hv_xen_ops, false, true },
+		{ "xen-pv-pygrub.xml", &hv_xen_ops, false, false },
+		{ "qemu.xml", &hv_qemu_ops, true, true },
+		{ "lxc.xml", &hv_lxc_ops, false, false },
+	};
+	char err[256], path[2048];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf b;
+		FILE *f;
+
+		buf_init(&b, HV_XML_MAX);
+		s.hvm = cases[i].hvm;
+		s.kernel = cases[i].kernel ? "/var/lib/eve/apps/x/kernel" : NULL;
+		s.initrd = cases[i].kernel ? "/var/lib/eve/apps/x/initrd" : NULL;
+		s.cmdline = cases[i].kernel ? "console=hvc0 root=/dev/xvda" : NULL;
+		if (cases[i].ops->domain_xml(&s, &b, err, sizeof(err)) < 0)
+			return fail("%s: %s", cases[i].file, err);
+		snprintf(path, sizeof(path), "%s/%s", opt.outdir, cases[i].file);
+		f = fopen(path, "w");
+		fwrite(b.data, 1, b.len, f);
+		fclose(f);
+		buf_free(&b);
+		printf("wrote %s\n", path);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = { { "state", 1, 0, 's' }, { "images", 1, 0, 'i' }, { "port", 1, 0, 'p' },
+					    { "cert", 1, 0, 'c' }, { "key", 1, 0, 'k' }, { 0, 0, 0, 0 } };
+	struct tsrv *srv = NULL;
+	const char *sc;
+	int ch, rc;
+
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 's': opt.state = optarg; break;
+		case 'i': opt.images = optarg; break;
+		case 'p': opt.port = atoi(optarg); break;
+		case 'c': opt.cert = optarg; break;
+		case 'k': opt.key = optarg; break;
+		default: return 2;
+		}
+	}
+	if (optind >= argc)
+		return fail("usage: runtime_driver [opts] SCENARIO");
+	sc = argv[optind];
+	if (strcmp(sc, "xml") == 0) {
+		opt.outdir = optind + 1 < argc ? argv[optind + 1] : ".";
+		return sc_xml();
+	}
+	if (tsrv_start(opt.images, opt.port, opt.cert, opt.key, &srv) < 0)
+		return fail("cannot start the test HTTPS server on port %d", opt.port);
+	if (strcmp(sc, "vm") == 0)
+		rc = sc_vm();
+	else if (strcmp(sc, "oci") == 0)
+		rc = sc_oci();
+	else if (strcmp(sc, "badsha") == 0)
+		rc = sc_badsha();
+	else if (strcmp(sc, "resume") == 0)
+		rc = sc_resume(srv);
+	else if (strcmp(sc, "adopt-start") == 0)
+		rc = sc_adopt(true);
+	else if (strcmp(sc, "adopt-check") == 0)
+		rc = sc_adopt(false);
+	else
+		rc = fail("unknown scenario %s", sc);
+	tsrv_stop(srv);
+	for (ch = 0; ch < n_lines; ch++)
+		free(lines[ch]);
+	arena_free();
+	return rc;
+}

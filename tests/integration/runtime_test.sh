@@ -1,0 +1,72 @@
+#!/bin/bash
+# Runtime integration tests against a real libvirt (qemu TCG + LXC).
+#   runtime_test.sh SCENARIO PORT DRIVER MKISO BUILDDIR
+# Starts (or reuses) the machine's libvirtd via tests/lib/libvirtd.sh, builds
+# the test images once per build dir (cached), makes a throwaway TLS cert for
+# the driver's HTTPS file server, runs runtime_driver SCENARIO and cleans up
+# the domains and files of the test on every exit path.
+set -u
+scenario=$1
+port=$2
+driver=$3
+mkiso=$4
+build=$5
+here=$(cd "$(dirname "$0")" && pwd)
+images=$build/runtime-images
+work=$build/runtime-tests/$scenario
+pid=
+
+. "$here/../lib/libvirtd.sh"
+
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	# Domains of this scenario (named eve-<uuid> with the scenario's ids).
+	for uri in qemu:///system lxc:///system; do
+		for d in $(virsh -q -c $uri list --all --name 2>/dev/null | grep "^eve-a000000$idx-" || true); do
+			virsh -q -c $uri destroy "$d" >/dev/null 2>&1
+			virsh -q -c $uri undefine "$d" >/dev/null 2>&1
+		done
+	done
+	rm -rf "$work"
+}
+case $scenario in
+vm) idx=1 ;; oci) idx=2 ;; badsha) idx=3 ;; resume) idx=4 ;; adopt) idx=5 ;; *) idx=9 ;;
+esac
+trap cleanup EXIT INT TERM
+
+if ! libvirtd_start; then
+	echo "SKIP: libvirtd cannot start here: $LIBVIRTD_ERROR"
+	exit 77
+fi
+mkdir -p "$images" "$work/state"
+# One builder at a time (tests run in parallel); later runs hit the cache.
+(
+	flock 9
+	"$here/../images/build-vm-image.sh" "$images" "$mkiso" &&
+		"$here/../images/build-oci-image.sh" "$images"
+) 9>"$images/.lock" || { echo "FAIL: building test images"; exit 1; }
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
+	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+	-keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1 || { echo "FAIL: openssl"; exit 1; }
+args=(--state "$work/state" --images "$images" --port "$port" --cert "$work/cert.pem" --key "$work/key.pem")
+
+if [ "$scenario" != adopt ]; then
+	timeout 200 "$driver" "${args[@]}" "$scenario"
+	exit $?
+fi
+
+# adopt: run, kill -9 while the app runs, run again on the same state.
+"$driver" "${args[@]}" adopt-start >"$work/first.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+	grep -q '^READY' "$work/first.log" && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+cat "$work/first.log"
+grep -q '^READY' "$work/first.log" || { echo "FAIL: first runtime did not get the app running"; exit 1; }
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+pid=
+timeout 120 "$driver" "${args[@]}" adopt-check

@@ -1,0 +1,73 @@
+/* Domain XML generation: escaping, backend choices, refusals. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "hv.h"
+
+static void test_escape(void **st)
+{
+	struct buf b;
+
+	buf_init(&b, 1024);
+	hv_xml_text(&b, "a<b>&'\"\x01z");
+	assert_string_equal((char *)b.data, "a&lt;b&gt;&amp;&apos;&quot;z");
+	buf_free(&b);
+}
+
+static void test_lxc(void **st)
+{
+	static char *argv[] = { "/bin/sh", "-c", "echo hi", NULL };
+	static char *env[] = { "OK_1=v", "bad-name=x", "=x", "noeq", NULL };
+	struct hv_spec s = { .name = "eve-x", .uuid = "a0000006-0000-4000-8000-000000000006", .memory_kib = 1024,
+			     .rootfs = "/r", .argv = argv, .env = env };
+	char err[128];
+	struct buf b;
+
+	buf_init(&b, HV_XML_MAX);
+	assert_int_equal(hv_lxc_ops.domain_xml(&s, &b, err, sizeof(err)), 0);
+	assert_non_null(strstr((char *)b.data, "<init>/bin/sh</init>"));
+	assert_non_null(strstr((char *)b.data, "<initenv name='OK_1'>v</initenv>"));
+	assert_null(strstr((char *)b.data, "bad-name"));
+	assert_non_null(strstr((char *)b.data, "<privnet/>"));
+	buf_free(&b);
+
+	s.argv = NULL;
+	buf_init(&b, HV_XML_MAX);
+	assert_int_not_equal(hv_lxc_ops.domain_xml(&s, &b, err, sizeof(err)), 0);
+	buf_free(&b);
+}
+
+static void test_qemu(void **st)
+{
+	static const struct hv_disk d[] = { { "/v/disk.qcow2", "qcow2", false, false }, { "/b/iso", "raw", true, true } };
+	struct hv_spec s = { .name = "eve-x", .memory_kib = 1024, .vcpus = 2, .disks = d, .n_disks = 2,
+			     .console_log = "/c.log", .vnc_display = -1 };
+	char err[128];
+	struct buf b;
+
+	buf_init(&b, HV_XML_MAX);
+	assert_int_equal(hv_qemu_ops.domain_xml(&s, &b, err, sizeof(err)), 0);
+	assert_non_null(strstr((char *)b.data, "<target dev='vda' bus='virtio'/>"));
+	assert_non_null(strstr((char *)b.data, "device='cdrom'"));
+	assert_non_null(strstr((char *)b.data, "<serial type='file'>"));
+	assert_null(strstr((char *)b.data, "<graphics"));
+	buf_free(&b);
+
+	s.n_disks = 0;
+	buf_init(&b, HV_XML_MAX);
+	assert_int_not_equal(hv_qemu_ops.domain_xml(&s, &b, err, sizeof(err)), 0);
+	buf_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_lxc),
+		cmocka_unit_test(test_qemu),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
