@@ -12,17 +12,30 @@
 #define MIB (1024 * 1024)
 #define WAIT_POLL_S 1
 
+/* The device's name (from the instance on it) or the selector. */
 static void fmt_target(const json_t *o, const char *key, char *buf, size_t n)
 {
-	const json_t *dev = json_object_get(o, "device");
+	const char *dev = json_string_value(json_object_get(o, "device"));
+	const json_t *e;
+	size_t i;
 
-	if (json_is_string(dev))
-		snprintf(buf, n, "%s", json_string_value(dev));
-	else
+	if (!dev) {
 		out_fmt_value(o, "selector", buf, n);
+		return;
+	}
+	json_array_foreach(json_object_get(o, "instances"), i, e) {
+		const char *id = json_string_value(json_object_get(e, "device"));
+		const char *name = json_string_value(json_object_get(e, "device_name"));
+
+		if (id && name && strcmp(id, dev) == 0) {
+			snprintf(buf, n, "%s", name);
+			return;
+		}
+	}
+	snprintf(buf, n, "%s", dev);
 }
 
-/* "2/3 RUNNING": instances in the most common... simply: running/total. */
+/* "running/total" instances. */
 static void fmt_instances(const json_t *o, const char *key, char *buf, size_t n)
 {
 	const json_t *inst = json_object_get(o, "instances"), *e;

@@ -34,7 +34,8 @@ static const struct out_col device_cols[] = {
 };
 
 static const struct out_col device_app_cols[] = {
-	{"APP", "name"}, {"STATE", "state"}, {"ID", "id"}, {NULL},
+	/* instances carry "app" (name) in the controller; "name" as a fallback */
+	{"APP", "app"}, {"STATE", "state"}, {"IPS", "ips"}, {"ERROR", "error"}, {"INSTANCE", "id"}, {NULL},
 };
 
 /* --label k=v options (repeatable) into a JSON object; NULL if none given. */

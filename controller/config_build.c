@@ -213,7 +213,8 @@ static void add_config_items(struct build *b, const char *items_json)
 	const char *key;
 	json_t *v;
 	json_object_foreach(o, key, v) if (keys && k < n) keys[k++] = key;
-	qsort(keys, k, sizeof(char *), cmp_strp);
+	if (k > 1)
+		qsort(keys, k, sizeof(char *), cmp_strp);
 	for (size_t i = 0; i < k; i++) {
 		ConfigItem *ci = arena_alloc(&b->a, sizeof(*ci));
 		if (!ci)

@@ -35,6 +35,10 @@
 static bool dev_auth(struct http_req *r, struct envelope *env, struct devcache_view *v)
 {
 	memset(v, 0, sizeof(*v));
+	if (r->body.len == 0) {
+		http_reply_error(r, 401, "no AuthContainer");
+		return false;
+	}
 	if (envelope_parse(r->body.data, r->body.len, env) < 0) {
 		http_reply_error(r, 400, "malformed AuthContainer");
 		return false;

@@ -155,6 +155,8 @@ static int init_db(const char *dir, char token[TOKEN_LEN + 1])
 	if (r == 0)
 		r = onboard_add(d, (const char *)pem, len, "[\"*\"]", NULL);
 	db_put(pool, d);
+	if (r == 0 && chmod(path, 0600) < 0)
+		r = -errno;
 out:
 	free(pem);
 	db_pool_close(pool);

@@ -46,6 +46,7 @@
 #define ONBOARD_MAX_MS (10 * 60 * 1000)
 #define ONBOARD_SLOW_MS (60 * 1000) /* 403/409: a person must act first */
 #define FLUSH_MS 2000
+#define INFO_CHECK_MS 10000 /* how often device info is checked for changes */
 #define CONFIG_HASH_MAX 128
 
 struct agent {
@@ -80,7 +81,8 @@ struct agent {
 	bool info_dirty;
 	int last_config_err; /* to log state changes once */
 	struct backoff onboard_bo;
-	uint64_t next_onboard, next_config, next_info, next_metrics, next_flush;
+	uint8_t info_digest[32]; /* of the device info last queued */
+	uint64_t next_onboard, next_config, next_info, next_metrics, next_flush, next_info_check;
 };
 
 static uint64_t now_ms(void)
@@ -599,7 +601,8 @@ static int send_logs(void *ctx, const char *app, const uint8_t *gz, size_t len)
 	return send_path(a, path, gz, len);
 }
 
-static void queue_device_info(struct agent *a)
+/* Queue device info when forced (start, config, interval) or changed. */
+static void queue_device_info(struct agent *a, bool force)
 {
 	struct report_device d = {
 		.dev_uuid = a->uuid,
@@ -611,7 +614,7 @@ static void queue_device_info(struct agent *a)
 		.hypervisors = appruntime_hypervisors(a->rt),
 		.n_sw = 1,
 	};
-	uint8_t *data = NULL;
+	uint8_t *data = NULL, digest[32];
 	size_t len = 0;
 	int r;
 
@@ -621,11 +624,18 @@ static void queue_device_info(struct agent *a)
 	snprintf(d.sw[0].version, sizeof(d.sw[0].version), "%s", AGENT_VERSION);
 	d.sw[0].activated = 1;
 	baseos_fill_info(a->bo, &d);
-	r = report_info_device(&d, &data, &len);
+	r = report_info_device(&d, &data, &len, digest);
+	if (r == 0 && !force && !memcmp(digest, a->info_digest, sizeof(digest)))
+		goto out;
 	if (r == 0)
 		r = infoqueue_put(a->iq, "device", data, len);
+	if (r == 0) {
+		memcpy(a->info_digest, digest, sizeof(digest));
+		a->next_flush = 0;
+	}
 	if (r < 0)
 		alog(ALOG_WARN, "device info: %s", eve_strerror(r));
+out:
 	free(data);
 }
 
@@ -869,10 +879,13 @@ static void run_timers(struct agent *a, uint64_t now)
 		a->next_config = now_ms() + backoff_tick(a->set.config_interval_s * 1000ull, backoff_random());
 	}
 	if (a->info_dirty || now >= a->next_info) {
-		queue_device_info(a);
+		queue_device_info(a, true);
 		a->info_dirty = false;
 		a->next_info = now_ms() + a->set.info_interval_s * 1000ull;
-		a->next_flush = 0;
+		a->next_info_check = now_ms() + INFO_CHECK_MS;
+	} else if (now >= a->next_info_check) {
+		queue_device_info(a, false);
+		a->next_info_check = now_ms() + INFO_CHECK_MS;
 	}
 	if (now >= a->next_metrics) {
 		send_metrics(a);
@@ -897,6 +910,8 @@ static uint64_t next_deadline(const struct agent *a)
 			d = a->next_metrics;
 		if (a->next_info < d)
 			d = a->next_info;
+		if (a->next_info_check < d)
+			d = a->next_info_check;
 	}
 	return d;
 }

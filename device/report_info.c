@@ -16,6 +16,7 @@
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 
+#include "crypto.h"
 #include "fileio.h"
 #include "info/info.pb-c.h"
 
@@ -121,6 +122,36 @@ static void fill_sw(const struct report_device *d, Org__Lfedge__Eve__Info__ZInfo
 	}
 }
 
+/* Boot time from /proc/stat's btime (stable, unlike now - uptime). */
+static int64_t boot_time(void)
+{
+	char line[256];
+	long long bt = 0;
+	FILE *f = fopen("/proc/stat", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "btime %lld", &bt) == 1)
+			break;
+	fclose(f);
+	return bt;
+}
+
+static int digest_of(const Org__Lfedge__Eve__Info__ZInfoDevice *di, uint8_t digest[32])
+{
+	size_t n = org__lfedge__eve__info__zinfo_device__get_packed_size(di);
+	uint8_t *p = malloc(n ? n : 1);
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	org__lfedge__eve__info__zinfo_device__pack(di, p);
+	r = crypto_sha256(p, n, digest);
+	free(p);
+	return r;
+}
+
 static void fill_sys(Org__Lfedge__Eve__Info__ZInfoDevice *di, const struct report_device *d,
 		     struct utsname *u, Google__Protobuf__Timestamp *boot)
 {
@@ -136,7 +167,9 @@ static void fill_sys(Org__Lfedge__Eve__Info__ZInfoDevice *di, const struct repor
 	di->ncpu = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 	if (sysinfo(&si) == 0) {
 		di->memory = (uint64_t)si.totalram * si.mem_unit >> 20;
-		boot->seconds = time(NULL) - si.uptime;
+		boot->seconds = boot_time();
+		if (!boot->seconds)
+			boot->seconds = time(NULL) - si.uptime;
 		di->boottime = boot;
 	}
 	if (statvfs(d->state_dir, &vfs) == 0)
@@ -148,7 +181,7 @@ static void fill_sys(Org__Lfedge__Eve__Info__ZInfoDevice *di, const struct repor
 	di->state = ORG__LFEDGE__EVE__INFO__ZDEVICE_STATE__ZDEVICE_STATE_ONLINE;
 }
 
-int report_info_device(const struct report_device *d, uint8_t **out, size_t *len)
+int report_info_device(const struct report_device *d, uint8_t **out, size_t *len, uint8_t digest[32])
 {
 	Org__Lfedge__Eve__Info__ZInfoMsg msg = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INIT;
 	Org__Lfedge__Eve__Info__ZInfoDevice di = ORG__LFEDGE__EVE__INFO__ZINFO_DEVICE__INIT;
@@ -181,6 +214,8 @@ int report_info_device(const struct report_device *d, uint8_t **out, size_t *len
 	msg.dinfo = &di;
 	now.seconds = time(NULL);
 	msg.attimestamp = &now;
+	if (digest && digest_of(&di, digest) < 0)
+		return -ENOMEM;
 	*len = org__lfedge__eve__info__zinfo_msg__get_packed_size(&msg);
 	p = malloc(*len ? *len : 1);
 	if (!p)

@@ -31,7 +31,9 @@ struct report_device {
 	size_t n_sw;
 };
 
-/* Packed ZInfoMsg (ztype ZiDevice) for d; *out caller-freed. */
-int report_info_device(const struct report_device *d, uint8_t **out, size_t *len);
+/* Packed ZInfoMsg (ztype ZiDevice) for d; *out caller-freed. digest (may
+ * be NULL) receives SHA-256 of the ZInfoDevice part, which does not change
+ * with time alone, so callers can report "on change". */
+int report_info_device(const struct report_device *d, uint8_t **out, size_t *len, uint8_t digest[32]);
 
 #endif

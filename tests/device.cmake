@@ -12,7 +12,7 @@ if(WITH_DEVICE)
   # Integration: real controller over TLS, real swtpm. Each test has its own
   # ports (18200-18299) so they can run in parallel.
   if(TARGET eve-agent)
-    foreach(t agent_onboard_file agent_onboard_tpm agent_tamper)
+    foreach(t agent_onboard_file agent_onboard_tpm agent_tamper agent_kill9)
       add_test(NAME ${t} COMMAND bash ${EVE_TEST_DIR}/integration/${t}.sh)
       set(env "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_TEST_DIR=${EVE_TEST_DIR}")
       if(TARGET eve-controller)

@@ -173,7 +173,8 @@ static long drv_fill(struct driver *d)
 			continue;
 		}
 		if (r == 0) {
-			wait_ms = (long)(wait_ns / 1000000u);
+			/* round up: a 0 ms poll would spin until the timer is due */
+			wait_ms = (long)((wait_ns + 999999u) / 1000000u);
 			if (wait_ms > DRV_MAX_POLL_MS)
 				wait_ms = DRV_MAX_POLL_MS;
 			break; /* nothing due for anyone until then */

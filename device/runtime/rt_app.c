@@ -222,17 +222,43 @@ static int spec_nics(struct runtime *rt, struct rt_app *a, struct spec_store *ss
 /* The app's env from userData: base64 of "KEY=VALUE" lines (EVE's rule). */
 static void user_env(const char *ud, char **env, size_t *n)
 {
+	/* env has room for APP_MAX_ENV more entries past *n. */
+	size_t cap = *n + APP_MAX_ENV;
 	uint8_t *raw = NULL;
 	size_t len = 0;
 	char *save = NULL, *line;
 
 	if (!ud || !*ud || b64_decode(ud, strlen(ud), &raw, &len) < 0)
 		return;
-	for (line = strtok_r((char *)raw, "\r\n", &save); line && *n < APP_MAX_ENV;
+	for (line = strtok_r((char *)raw, "\r\n", &save); line && *n < cap;
 	     line = strtok_r(NULL, "\r\n", &save))
 		if (strchr(line, '=') && line[0] != '=' && line[0] != '#')
 			env[(*n)++] = strdup(line);
 	free(raw);
+}
+
+/* Keep the last "K=..." of each K (libvirt takes the first). */
+static void env_dedupe(char **env, size_t *n)
+{
+	size_t i, j, k = 0;
+
+	for (i = 0; i < *n; i++) {
+		size_t klen;
+		bool later = false;
+
+		if (!env[i])
+			continue;
+		klen = strcspn(env[i], "=");
+		for (j = i + 1; j < *n && !later; j++)
+			later = env[j] && strncmp(env[i], env[j], klen + 1) == 0;
+		if (later)
+			free(env[i]);
+		else
+			env[k++] = env[i];
+	}
+	for (i = k; i < *n; i++)
+		env[i] = NULL;
+	*n = k;
 }
 
 static int spec_container(struct runtime *rt, struct rt_app *a, struct spec_store *ss, const struct rt_vol *v)
@@ -265,7 +291,8 @@ static int spec_container(struct runtime *rt, struct rt_app *a, struct spec_stor
 		ss->argv[n++] = ss->oci.cmd[i];
 	for (i = 0; ss->oci.env[i] && ne < APP_MAX_ENV; i++)
 		ss->env[ne++] = strdup(ss->oci.env[i]);
-	user_env(a->cfg->userdata, ss->env + ne, &ne); /* later entries win */
+	user_env(a->cfg->userdata, ss->env, &ne);
+	env_dedupe(ss->env, &ne); /* the app's values override the image's */
 	for (i = 0; ss->argv[i]; i++)
 		bytes += strlen(ss->argv[i]);
 	for (i = 0; i < ne; i++)
@@ -697,6 +724,16 @@ void rt_app_sync(struct runtime *rt)
 	}
 }
 
+static bool owned(struct runtime *rt, const char *uuid)
+{
+	char path[4096];
+
+	if (!uuidgen_valid(uuid))
+		return false;
+	snprintf(path, sizeof(path), "%s/%s", rt->apps_dir, uuid);
+	return access(path, F_OK) == 0;
+}
+
 /* Domains named eve-* that no app of the config owns (left by an earlier
  * run whose config changed while the agent was down), and app dirs. */
 void rt_app_remove_strays(struct runtime *rt)
@@ -715,7 +752,9 @@ void rt_app_remove_strays(struct runtime *rt)
 		for (k = 0; k < n; k++) {
 			const char *name = virDomainGetName(doms[k]);
 
-			if (name && strncmp(name, "eve-", 4) == 0 && !app_find(rt, name + 4))
+			/* Only domains this runtime made (its state dir has the app's
+			 * directory): other runtimes on the host keep theirs. */
+			if (name && strncmp(name, "eve-", 4) == 0 && !app_find(rt, name + 4) && owned(rt, name + 4))
 				hv_remove(c, name);
 			virDomainFree(doms[k]);
 		}

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <libvirt/virterror.h>
 
 #include "crypto.h"
 #include "err.h"
+#include "fileio.h"
 #include "hexstr.h"
 #include "rt_internal.h"
 #include "uuidgen.h"
@@ -109,6 +111,16 @@ static void ni_remove(virConnectPtr c, const char *name)
 	virNetworkFree(net);
 }
 
+static void ni_mark_owned(struct runtime *rt, const char *uuid)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/nets", rt->state_dir);
+	fileio_mkdirs(path, 0755);
+	snprintf(path, sizeof(path), "%s/nets/%s", rt->state_dir, uuid);
+	fileio_write_atomic(path, "", 0, 0644);
+}
+
 /* Make the libvirt network match the config; adopt one that already does. */
 static void ni_apply(struct runtime *rt, struct rt_ni *n, const rt_ni_cfg *nc)
 {
@@ -135,6 +147,8 @@ static void ni_apply(struct runtime *rt, struct rt_ni *n, const rt_ni_cfg *nc)
 		ni_remove(c, n->net);
 		net = NULL;
 	}
+	if (!net)
+		ni_mark_owned(rt, n->uuid);
 	if (!net && !(net = virNetworkDefineXML(c, (const char *)b.data))) {
 		rt_seterr(n->err, "network %s: %s", n->net, hv_last_error());
 		n->state = NS(ERROR);
@@ -192,6 +206,20 @@ static struct rt_ni *ni_track(struct runtime *rt, const rt_ni_cfg *nc)
 	return n;
 }
 
+/* Networks this runtime made have a marker in <state>/nets/, so several
+ * runtimes on one host (tests, quickstart) never remove each other's.
+ * True when uuid is ours; the marker goes with the network. */
+static bool ni_take_owned(struct runtime *rt, const char *uuid)
+{
+	char path[4096];
+
+	if (!uuidgen_valid(uuid))
+		return false;
+	snprintf(path, sizeof(path), "%s/nets/%s", rt->state_dir, uuid);
+	return unlink(path) == 0;
+}
+
+
 static void ni_remove_strays(struct runtime *rt)
 {
 	virNetworkPtr *nets = NULL;
@@ -204,7 +232,8 @@ static void ni_remove_strays(struct runtime *rt)
 	for (k = 0; k < cnt; k++) {
 		const char *name = virNetworkGetName(nets[k]);
 
-		if (name && strncmp(name, "eve-ni-", 7) == 0 && !rt_netinst_find(rt, name + 7))
+		if (name && strncmp(name, "eve-ni-", 7) == 0 && !rt_netinst_find(rt, name + 7) &&
+		    ni_take_owned(rt, name + 7))
 			ni_remove(c, name);
 		virNetworkFree(nets[k]);
 	}

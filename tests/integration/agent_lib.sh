@@ -57,7 +57,7 @@ wait_for() {
 
 # log_has NAME REGEX: the agent's current run logged REGEX.
 log_has() {
-	grep -Eq -- "$2" "$W/$1.log"
+	grep -Eqs -- "$2" "$W/$1.log"
 }
 
 controller_up() {

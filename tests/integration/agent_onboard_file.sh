@@ -34,7 +34,7 @@ ctl_api "$CTL" GET "/devices/$U" | jq -e '.info.ncpu > 0' >/dev/null || fail "de
 
 # Reboot command through the devops seam.
 ctl_api "$CTL" POST "/devices/$U/reboot" '{}' >/dev/null || fail "POST reboot"
-wait_for 30 "reboot request recorded" grep -q "^reboot" "$W/a1.devops"
+wait_for 30 "reboot request recorded" grep -qs "^reboot" "$W/a1.devops"
 
 # Restart with the controller stopped: the checkpoint is applied.
 agent_stop a1

@@ -81,8 +81,8 @@ expect 2 app delete web
 
 # ---- apply -f / delete -f
 cp "$EVE_SRC/examples/xenial2intf.json" "$WORK/m.json"
-expect 0 network create indirect --device edge-1 --type local
-expect 0 network create direct --device edge-1 --type local
+expect 0 network create indirect --device edge-1 --type local --subnet 10.1.0.0/24
+expect 0 network create direct --device edge-1 --type local --subnet 10.2.0.0/24
 expect 0 apply -f "$WORK/m.json"
 grep -q "created" "$OUT" || fail "first apply creates"
 expect 0 -o json device get edge-1
@@ -103,7 +103,7 @@ expect 0 -o json app get xenial2intf
 want 1 "$(json .cpus)" "cpus after change"
 # the selector example validates and deploys to the labelled device
 expect 0 image upload nginx-alpine "$WORK/other.img"
-expect 0 network create default --device edge-1 --type local
+expect 0 network create default --device edge-1 --type local --subnet 10.3.0.0/24
 expect 0 apply -f "$EVE_SRC/examples/nginx-by-label.json"
 expect 0 -o json app get nginx
 want edge-1 "$(json .instances[0].device_name)" "selector placed on edge-1"
@@ -115,4 +115,12 @@ expect 0 delete -f "$WORK/m.json"
 expect 2 delete -f "$WORK/m.json"
 expect 0 delete -f "$WORK/m.json" --ignore-not-found
 expect 0 delete -f "$EVE_SRC/examples/nginx-by-label.json"
+
+# the example script deploys by label; with no agent here nothing runs, so
+# its final wait times out (5) after the app was created
+EVECTL="$EVECTL" sh "$EVE_SRC/examples/deploy-to-label.sh" lbl nginx-alpine site=factory-3 2s \
+	>"$OUT" 2>"$ERR"
+want 5 $? "deploy-to-label.sh exit status"
+expect 0 -o json app get lbl
+want factory-3 "$(json .selector.site)" "deploy-to-label.sh selector"
 echo "PASS"

@@ -17,6 +17,10 @@ grep -q "app deploy" "$OUT" || fail "top-level help lists app deploy"
 expect 0 device logs --help
 grep -q -- "--since DURATION" "$OUT" || fail "device logs --help shows --since"
 
+expect 0 completion bash
+bash -n "$OUT" || fail "completion script is not valid bash"
+expect 1 completion zsh
+
 # server down (nothing listens yet): 4
 mkdir -p "$WORK/ca" && mkcert bogusca
 expect 4 --server "https://127.0.0.1:$CLI_PORT" --token t --ca "$WORK/bogusca.pem" status

@@ -66,9 +66,11 @@ upload() {
 	size=$(stat -c %s "$f")
 	ctl_api "$CTL" POST /images "$(jq -n --arg n "$1" --arg s "$sha" --arg v "$2" --argjson z "$size" \
 		'{name: $n, sha256: $s, format: "baseos", size: $z, version: $v}')" >/dev/null || fail "POST /images $1"
-	curl -sf -X PUT --max-time 60 --cacert "$CTL/certs/root-certificate.pem" \
-		-H "Authorization: Bearer $(ctl_token "$CTL")" -H 'Content-Type: application/octet-stream' \
-		--data-binary "@$f" "$(ctl_url "$CTL")/api/v1/images/$1/data" >/dev/null || fail "upload $1"
+	local code
+	code=$(curl -s -o "$W/upload.out" -w '%{http_code}' -X PUT --max-time 60 \
+		--cacert "$CTL/certs/root-certificate.pem" -H "Authorization: Bearer $(ctl_token "$CTL")" \
+		-H 'Content-Type: application/octet-stream' --data-binary "@$f" "$(ctl_url "$CTL")/api/v1/images/$1/data")
+	[ "$code" = 200 ] || fail "upload $1: HTTP $code $(cat "$W/upload.out")"
 }
 
 device_on() {
