@@ -17,7 +17,7 @@
 /* --- spec --- */
 
 struct app_spec {
-	json_t *spec;       /* normalized, without name/activate */
+	json_t *spec; /* normalized, without name/activate */
 	char image_id[UUID_STR_LEN];
 	bool activate;
 };
@@ -38,7 +38,8 @@ static bool str_object(json_t *o, size_t max)
 	json_t *v;
 	if (!json_is_object(o) || json_object_size(o) > max)
 		return false;
-	json_object_foreach(o, k, v) if (!json_is_string(v) || !*k || strchr(k, '=') || strchr(k, '\n')) return false;
+	json_object_foreach(o, k, v) if (!json_is_string(v) || !*k || strchr(k, '=') ||
+					 strchr(k, '\n')) return false;
 	return true;
 }
 
@@ -52,7 +53,8 @@ static bool ports_valid(json_t *a)
 	{
 		json_t *h = json_object_get(v, "host"), *p = json_object_get(v, "app");
 		if (!json_is_integer(h) || !json_is_integer(p) || json_integer_value(h) < 1 ||
-		    json_integer_value(h) > 65535 || json_integer_value(p) < 1 || json_integer_value(p) > 65535)
+		    json_integer_value(h) > 65535 || json_integer_value(p) < 1 ||
+		    json_integer_value(p) > 65535)
 			return false;
 	}
 	return true;
@@ -84,8 +86,8 @@ static bool name_ok(const char *n)
 /* Validate body into s (device resolved to its uuid). Replies on error. */
 static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *name, struct app_spec *s)
 {
-	const char *k[] = {"name", "image", "device", "selector", "cpus", "memory_mb", "disk_mb", "networks",
-			   "ports", "env", "vnc", "activate", "user_data"};
+	const char *k[] = {"name",     "image", "device", "selector", "cpus",     "memory_mb", "disk_mb",
+			   "networks", "ports", "env",    "vnc",      "activate", "user_data"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -102,8 +104,8 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 	const char *image = admin_str(b, "image", &bad), *device = admin_str(b, "device", &bad),
 		   *ud = admin_str(b, "user_data", &bad);
 	json_t *sel = json_object_get(b, "selector"), *nets = json_object_get(b, "networks"),
-	       *ports = json_object_get(b, "ports"), *env = json_object_get(b, "env"), *vnc = json_object_get(b, "vnc"),
-	       *act = json_object_get(b, "activate");
+	       *ports = json_object_get(b, "ports"), *env = json_object_get(b, "env"),
+	       *vnc = json_object_get(b, "vnc"), *act = json_object_get(b, "activate");
 	json_int_t cpus, mem, disk;
 	const char *err = NULL;
 	if (!name_ok(name))
@@ -112,10 +114,12 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		err = "image: required image name";
 	else if (!device == !sel || (sel && (!str_object(sel, 64) || json_object_size(sel) == 0)))
 		err = "exactly one of device (name or id) or selector (object of strings)";
-	else if (int_field(b, "cpus", 1, 1, 256, &cpus) || int_field(b, "memory_mb", 256, 16, 1 << 22, &mem) ||
+	else if (int_field(b, "cpus", 1, 1, 256, &cpus) ||
+		 int_field(b, "memory_mb", 256, 16, 1 << 22, &mem) ||
 		 int_field(b, "disk_mb", 0, 0, 1 << 24, &disk))
 		err = "cpus, memory_mb, disk_mb: integers in range";
-	else if ((nets && !str_array(nets, 16)) || (ports && !ports_valid(ports)) || (env && !str_object(env, 1024)))
+	else if ((nets && !str_array(nets, 16)) || (ports && !ports_valid(ports)) ||
+		 (env && !str_object(env, 1024)))
 		err = "networks: array of names; ports: [{host, app}]; env: object of strings";
 	else if ((vnc && !json_is_boolean(vnc)) || (act && !json_is_boolean(act)))
 		err = "vnc, activate: booleans";
@@ -130,7 +134,8 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		http_reply_error(r, 404, "no such device %s", device);
 		return false;
 	}
-	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format != 'baseos'");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format != 'baseos'");
 	s->image_id[0] = 0;
 	if (st) {
 		sqlite3_bind_text(st, 1, image, -1, SQLITE_STATIC);
@@ -143,10 +148,11 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		return false;
 	}
 	s->activate = act ? json_is_true(act) : true;
-	s->spec = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:b, s:s}", "image", image, "cpus", cpus,
-			    "memory_mb", mem, "disk_mb", disk, "networks", nets ? json_incref(nets) : json_array(),
-			    "ports", ports ? json_incref(ports) : json_array(), "env",
-			    env ? json_incref(env) : json_object(), "vnc", json_is_true(vnc), "user_data", ud ? ud : "");
+	s->spec = json_pack(
+	    "{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:b, s:s}", "image", image, "cpus", cpus, "memory_mb", mem,
+	    "disk_mb", disk, "networks", nets ? json_incref(nets) : json_array(), "ports",
+	    ports ? json_incref(ports) : json_array(), "env", env ? json_incref(env) : json_object(), "vnc",
+	    json_is_true(vnc), "user_data", ud ? ud : "");
 	if (device)
 		json_object_set_new(s->spec, "device", json_string(dev_uuid));
 	else
@@ -178,8 +184,9 @@ static int instance_create(struct db *d, const char *app_id, const char *dev)
 	int r = uuidgen_v4(id);
 	if (r == 0)
 		r = uuidgen_v4(vol);
-	sqlite3_stmt *st = db_stmt(d, "INSERT OR IGNORE INTO app_instances(id, app_id, device_id, volume_id, updated)"
-				      " VALUES(?1,?2,?3,?4,?5)");
+	sqlite3_stmt *st =
+	    db_stmt(d, "INSERT OR IGNORE INTO app_instances(id, app_id, device_id, volume_id, updated)"
+		       " VALUES(?1,?2,?3,?4,?5)");
 	if (r < 0 || !st)
 		return r < 0 ? r : -EIO;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -332,8 +339,9 @@ int apps_sync_device(struct ctl *c, struct db *d, const char *uuid, bool *change
 
 void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *running)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT count(*), coalesce(sum(state = 'RUNNING'), 0) FROM app_instances"
-				      " WHERE device_id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT count(*), coalesce(sum(state = 'RUNNING'), 0) FROM app_instances"
+		       " WHERE device_id = ?1");
 	*total = *running = 0;
 	if (!st)
 		return;
@@ -345,8 +353,9 @@ void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *
 	sqlite3_reset(st);
 }
 
-#define INST_COLS                                                                                              \
-	"i.id, i.device_id, d.name, i.state, i.error, i.ips, i.restart_counter, i.purge_counter, i.updated, a.name," \
+#define INST_COLS                                                                                            \
+	"i.id, i.device_id, d.name, i.state, i.error, i.ips, i.restart_counter, i.purge_counter, "           \
+	"i.updated, a.name,"                                                                                 \
 	" a.id"
 
 static json_t *instance_row(sqlite3_stmt *st)
@@ -357,17 +366,19 @@ static json_t *instance_row(sqlite3_stmt *st)
 			      db_col_text(st, 3), "ips", ips ? ips : json_array(), "restart_counter",
 			      (json_int_t)sqlite3_column_int64(st, 6), "purge_counter",
 			      (json_int_t)sqlite3_column_int64(st, 7), "updated",
-			      admin_time_json(sqlite3_column_int64(st, 8)), "app", db_col_text(st, 9), "app_id",
-			      db_col_text(st, 10));
+			      admin_time_json(sqlite3_column_int64(st, 8)), "app", db_col_text(st, 9),
+			      "app_id", db_col_text(st, 10));
 	json_object_set_new(j, "error",
-			    sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, 4)));
+			    sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null()
+								      : json_string(db_col_text(st, 4)));
 	return j;
 }
 
 json_t *apps_instances_of_device(struct db *d, const char *uuid)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT " INST_COLS " FROM app_instances i JOIN devices d ON d.id = i.device_id"
-				      " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY a.name");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT " INST_COLS " FROM app_instances i JOIN devices d ON d.id = i.device_id"
+		       " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY a.name");
 	json_t *a = json_array();
 	if (!st)
 		return a;
@@ -382,8 +393,9 @@ json_t *apps_instances_of_device(struct db *d, const char *uuid)
 
 static json_t *app_instances(struct db *d, const char *app_id)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT " INST_COLS " FROM app_instances i JOIN devices d ON d.id = i.device_id"
-				      " JOIN apps a ON a.id = i.app_id WHERE i.app_id = ?1 ORDER BY d.name");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT " INST_COLS " FROM app_instances i JOIN devices d ON d.id = i.device_id"
+		       " JOIN apps a ON a.id = i.app_id WHERE i.app_id = ?1 ORDER BY d.name");
 	json_t *a = json_array();
 	if (!st)
 		return a;
@@ -461,9 +473,10 @@ static void h_list(struct http_req *r)
 		http_reply_error(r, 404, "no such device %s", dev);
 		return;
 	}
-	sqlite3_stmt *st = dev ? db_stmt(d, "SELECT " APP_COLS " FROM apps WHERE id IN"
-					    " (SELECT app_id FROM app_instances WHERE device_id = ?1) ORDER BY name")
-			       : db_stmt(d, "SELECT " APP_COLS " FROM apps ORDER BY name");
+	sqlite3_stmt *st =
+	    dev ? db_stmt(d, "SELECT " APP_COLS " FROM apps WHERE id IN"
+			     " (SELECT app_id FROM app_instances WHERE device_id = ?1) ORDER BY name")
+		: db_stmt(d, "SELECT " APP_COLS " FROM apps ORDER BY name");
 	json_t *items = json_array();
 	if (st && dev)
 		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
@@ -704,14 +717,14 @@ static void h_delete(struct http_req *r)
 
 #define A ADMIN_PREFIX "/apps"
 const struct http_route admin_app_routes[] = {
-	{"GET", A, h_list, 0, HTTP_AUTH_ADMIN, NULL},
-	{"POST", A, h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{"GET", A "/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
-	{"PUT", A "/*", h_put, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{"DELETE", A "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
-	{"POST", A "/*/start", h_start, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{"POST", A "/*/stop", h_stop, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{"POST", A "/*/restart", h_restart, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{"POST", A "/*/purge", h_purge, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{NULL, NULL, NULL, 0, 0, NULL},
+    {"GET", A, h_list, 0, HTTP_AUTH_ADMIN, NULL},
+    {"POST", A, h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"GET", A "/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
+    {"PUT", A "/*", h_put, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"DELETE", A "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
+    {"POST", A "/*/start", h_start, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"POST", A "/*/stop", h_stop, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"POST", A "/*/restart", h_restart, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"POST", A "/*/purge", h_purge, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

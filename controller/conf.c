@@ -24,24 +24,30 @@ struct conf_key {
 	const char *help;
 };
 
-#define STR(n, f, d, h) {n, CONF_STR, offsetof(struct ctl_conf, f), sizeof(((struct ctl_conf *)0)->f), 0, 0, d, h}
-#define INT(n, f, lo, hi, d, h) {n, CONF_INT, offsetof(struct ctl_conf, f), 0, lo, hi, d, h}
+#define STR(n, f, d, h)                                                                                      \
+	{                                                                                                    \
+		n, CONF_STR, offsetof(struct ctl_conf, f), sizeof(((struct ctl_conf *)0)->f), 0, 0, d, h     \
+	}
+#define INT(n, f, lo, hi, d, h)                                                                              \
+	{                                                                                                    \
+		n, CONF_INT, offsetof(struct ctl_conf, f), 0, lo, hi, d, h                                   \
+	}
 
 static const struct conf_key conf_keys[] = {
-	STR("listen", listen, "0.0.0.0:8443", "address:port to serve HTTPS on"),
-	STR("host", host, "localhost,127.0.0.1", "names the server certificate was made for"),
-	INT("threads", threads, 1, 64, "4", "HTTP worker threads"),
-	INT("db_connections", db_conns, 1, 64, "6", "SQLite connections"),
-	INT("retention.metrics_days", metrics_days, 1, 3650, "7", "keep metrics this many days"),
-	INT("retention.metrics_max", metrics_max, 10, 10000000, "10000", "metrics rows per device"),
-	INT("retention.logs_days", logs_days, 1, 3650, "7", "keep logs this many days"),
-	INT("retention.logs_max", logs_max, 10, 100000000, "100000", "log lines per device"),
-	INT("retention.info_max", info_max, 10, 10000000, "10000", "info history rows per device"),
-	INT("retention.flowlog_max", flowlog_max, 10, 10000000, "10000", "flow log rows per device"),
-	INT("cap.body", cap_body, 4096, 64 << 20, "8388608", "device API request body cap (bytes)"),
-	INT("cap.logs_inflated", cap_logs, 4096, 256 << 20, "16777216", "inflated newlogs cap (bytes)"),
-	INT("cap.image", cap_image, 1 << 20, INT64_C(1) << 40, "17179869184", "image upload cap (bytes)"),
-	INT("max_followers", max_followers, 0, 1024, "16", "concurrent follow=1 log streams"),
+    STR("listen", listen, "0.0.0.0:8443", "address:port to serve HTTPS on"),
+    STR("host", host, "localhost,127.0.0.1", "names the server certificate was made for"),
+    INT("threads", threads, 1, 64, "4", "HTTP worker threads"),
+    INT("db_connections", db_conns, 1, 64, "6", "SQLite connections"),
+    INT("retention.metrics_days", metrics_days, 1, 3650, "7", "keep metrics this many days"),
+    INT("retention.metrics_max", metrics_max, 10, 10000000, "10000", "metrics rows per device"),
+    INT("retention.logs_days", logs_days, 1, 3650, "7", "keep logs this many days"),
+    INT("retention.logs_max", logs_max, 10, 100000000, "100000", "log lines per device"),
+    INT("retention.info_max", info_max, 10, 10000000, "10000", "info history rows per device"),
+    INT("retention.flowlog_max", flowlog_max, 10, 10000000, "10000", "flow log rows per device"),
+    INT("cap.body", cap_body, 4096, 64 << 20, "8388608", "device API request body cap (bytes)"),
+    INT("cap.logs_inflated", cap_logs, 4096, 256 << 20, "16777216", "inflated newlogs cap (bytes)"),
+    INT("cap.image", cap_image, 1 << 20, INT64_C(1) << 40, "17179869184", "image upload cap (bytes)"),
+    INT("max_followers", max_followers, 0, 1024, "16", "concurrent follow=1 log streams"),
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))

@@ -7,15 +7,15 @@
 #include <stdint.h>
 
 struct ctl_conf {
-	char listen[128];      /* ADDR:PORT */
-	char host[256];        /* NAME[,IP...] the certificates were made for */
-	int64_t threads;       /* HTTP worker threads */
-	int64_t db_conns;      /* SQLite connections in the pool */
-	int64_t metrics_days;  /* retention by age */
-	int64_t metrics_max;   /* retention by count, per device */
+	char listen[128];     /* ADDR:PORT */
+	char host[256];       /* NAME[,IP...] the certificates were made for */
+	int64_t threads;      /* HTTP worker threads */
+	int64_t db_conns;     /* SQLite connections in the pool */
+	int64_t metrics_days; /* retention by age */
+	int64_t metrics_max;  /* retention by count, per device */
 	int64_t logs_days;
 	int64_t logs_max;
-	int64_t info_max;      /* info history rows per device */
+	int64_t info_max; /* info history rows per device */
 	int64_t flowlog_max;
 	int64_t cap_body;      /* device API body cap (bytes) */
 	int64_t cap_logs;      /* inflated newlogs cap (bytes) */

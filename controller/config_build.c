@@ -98,8 +98,8 @@ void config_uuid_from(const void *data, size_t len, char out[37])
 	crypto_sha256(data, len, h);
 	h[6] = (h[6] & 0x0f) | 0x50; /* name-based, like v5 */
 	h[8] = (h[8] & 0x3f) | 0x80;
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0], h[1], h[2],
-		 h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0], h[1],
+		 h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]);
 }
 
 struct build {
@@ -127,9 +127,11 @@ static Org__Lfedge__Eve__Config__Format image_format(const char *f)
 		const char *name;
 		Org__Lfedge__Eve__Config__Format fmt;
 	} map[] = {
-		{"raw", ORG__LFEDGE__EVE__CONFIG__FORMAT__RAW},     {"qcow2", ORG__LFEDGE__EVE__CONFIG__FORMAT__QCOW2},
-		{"iso", ORG__LFEDGE__EVE__CONFIG__FORMAT__ISO},     {"oci", ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER},
-		{"baseos", ORG__LFEDGE__EVE__CONFIG__FORMAT__RAW},
+	    {"raw", ORG__LFEDGE__EVE__CONFIG__FORMAT__RAW},
+	    {"qcow2", ORG__LFEDGE__EVE__CONFIG__FORMAT__QCOW2},
+	    {"iso", ORG__LFEDGE__EVE__CONFIG__FORMAT__ISO},
+	    {"oci", ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER},
+	    {"baseos", ORG__LFEDGE__EVE__CONFIG__FORMAT__RAW},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (!strcmp(map[i].name, f))
@@ -137,16 +139,13 @@ static Org__Lfedge__Eve__Config__Format image_format(const char *f)
 	return ORG__LFEDGE__EVE__CONFIG__FORMAT__FmtUnknown;
 }
 
-/* The datastore serving url (one per origin scheme://host:port), added on
- * first use; returns its id. */
-static const char *datastore_for(struct build *b, const char *url)
+/* The datastore for (origin, dpath), added on first use; returns its id.
+ * Devices download fqdn/dpath/url (EVE's HTTP datastore rule). */
+static const char *datastore_for(struct build *b, const char *origin, const char *dpath)
 {
-	const char *p = strstr(url, "://");
-	size_t olen = p ? (size_t)(strchrnul(p + 3, '/') - url) : strlen(url);
-	char origin[512];
-	snprintf(origin, sizeof(origin), "%.*s", (int)olen, url);
-	char id[37];
-	config_uuid_from(origin, strlen(origin), id);
+	char key[1024], id[37];
+	snprintf(key, sizeof(key), "%s|%s", origin, dpath);
+	config_uuid_from(key, strlen(key), id);
 	for (size_t i = 0; i < b->cfg->n_datastores; i++)
 		if (!strcmp(b->cfg->datastores[i]->id, id))
 			return b->cfg->datastores[i]->id;
@@ -156,10 +155,34 @@ static const char *datastore_for(struct build *b, const char *url)
 	org__lfedge__eve__config__datastore_config__init(ds);
 	ds->id = arena_str(&b->a, id);
 	ds->dtype = !strncmp(origin, "https://", 8) ? ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttps
-						     : ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttp;
+						    : ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttp;
 	ds->fqdn = arena_str(&b->a, origin);
+	ds->dpath = arena_str(&b->a, dpath);
 	PUSH(&b->a, b->cfg->datastores, b->cfg->n_datastores, ds);
 	return ds->id;
+}
+
+/* Split an image url into its datastore (origin, dpath) and the part the
+ * ContentTree carries. Uploaded blobs ("/datastore/sha256/<hex>") live in
+ * this controller's datastore "datastore/sha256"; an external URL becomes
+ * origin + its path. */
+static void content_url(struct build *b, ContentTree *ct, const char *url)
+{
+	static const char blob_prefix[] = "/datastore/sha256/";
+	if (!strncmp(url, blob_prefix, sizeof(blob_prefix) - 1)) {
+		ct->dsid = (char *)datastore_for(b, b->ctl->base_url, "datastore/sha256");
+		ct->url = arena_str(&b->a, url + sizeof(blob_prefix) - 1);
+	} else {
+		const char *p = strstr(url, "://");
+		const char *path = p ? strchrnul(p + 3, '/') : url + strlen(url);
+		char origin[512];
+		snprintf(origin, sizeof(origin), "%.*s", (int)(path - url), url);
+		while (*path == '/')
+			path++;
+		ct->dsid = (char *)datastore_for(b, origin, "");
+		ct->url = arena_str(&b->a, path);
+	}
+	PUSH(&b->a, ct->ds_ids_list, ct->n_ds_ids_list, ct->dsid);
 }
 
 /* ContentTree for image id (added once); NULL if the image is gone. */
@@ -168,7 +191,8 @@ static ContentTree *content_tree(struct build *b, const char *image_id)
 	for (size_t i = 0; i < b->cfg->n_contentinfo; i++)
 		if (!strcmp(b->cfg->contentinfo[i]->uuid, image_id))
 			return b->cfg->contentinfo[i];
-	sqlite3_stmt *st = db_stmt(b->db, "SELECT id, name, format, sha256, size, url FROM images WHERE id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(b->db, "SELECT id, name, format, sha256, size, url FROM images WHERE id = ?1");
 	if (!st)
 		return NULL;
 	sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
@@ -180,15 +204,7 @@ static ContentTree *content_tree(struct build *b, const char *image_id)
 		ct->iformat = image_format(db_col_text(st, 2));
 		ct->sha256 = arena_str(&b->a, db_col_text(st, 3));
 		ct->maxsizebytes = (uint64_t)sqlite3_column_int64(st, 4);
-		const char *url = db_col_text(st, 5);
-		char full[1024];
-		if (url[0] == '/')
-			snprintf(full, sizeof(full), "%s%s", b->ctl->base_url, url);
-		else
-			snprintf(full, sizeof(full), "%s", url);
-		ct->url = arena_str(&b->a, full);
-		ct->dsid = (char *)datastore_for(b, full);
-		PUSH(&b->a, ct->ds_ids_list, ct->n_ds_ids_list, ct->dsid);
+		content_url(b, ct, db_col_text(st, 5));
 		PUSH(&b->a, b->cfg->contentinfo, b->cfg->n_contentinfo, ct);
 	}
 	sqlite3_reset(st);
@@ -249,8 +265,9 @@ static void subnet_gateway(const char *cidr, char out[INET_ADDRSTRLEN])
 
 static void add_networks(struct build *b)
 {
-	sqlite3_stmt *st = db_stmt(b->db, "SELECT id, name, type, subnet, port FROM networks WHERE device_id = ?1"
-					  " ORDER BY id");
+	sqlite3_stmt *st =
+	    db_stmt(b->db, "SELECT id, name, type, subnet, port FROM networks WHERE device_id = ?1"
+			   " ORDER BY id");
 	if (!st)
 		return;
 	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
@@ -397,8 +414,8 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	vm->vcpus = vm->maxcpus = (uint32_t)(cpus > 0 ? cpus : 1);
 	vm->memory = vm->maxmem = (uint32_t)((mem > 0 ? mem : 256) * 1024);
 	vm->virtualizationmode = ct->iformat == ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER
-					 ? ORG__LFEDGE__EVE__CONFIG__VM_MODE__NOHYPER
-					 : ORG__LFEDGE__EVE__CONFIG__VM_MODE__HVM;
+				     ? ORG__LFEDGE__EVE__CONFIG__VM_MODE__NOHYPER
+				     : ORG__LFEDGE__EVE__CONFIG__VM_MODE__HVM;
 	vm->enable_vnc = json_is_true(json_object_get(spec, "vnc"));
 
 	ac->uuidandversion = uv(&b->a, db_col_text(st, 0), sqlite3_column_int64(st, 8));
@@ -420,10 +437,10 @@ out:
 
 static void add_apps(struct build *b)
 {
-	sqlite3_stmt *st = db_stmt(b->db,
-				   "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name, a.spec,"
-				   " a.image_id, a.activate, a.version FROM app_instances i JOIN apps a ON a.id = i.app_id"
-				   " WHERE i.device_id = ?1 ORDER BY i.id");
+	sqlite3_stmt *st = db_stmt(
+	    b->db, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name, a.spec,"
+		   " a.image_id, a.activate, a.version FROM app_instances i JOIN apps a ON a.id = i.app_id"
+		   " WHERE i.device_id = ?1 ORDER BY i.id");
 	if (!st)
 		return;
 	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
@@ -495,7 +512,8 @@ static int build_config(struct build *b)
 	reboot->desiredstate = 1;
 	b->cfg->reboot = reboot;
 	char *items = arena_str(&b->a, db_col_text(st, 2));
-	char *baseos = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : arena_str(&b->a, db_col_text(st, 3));
+	char *baseos =
+	    sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : arena_str(&b->a, db_col_text(st, 3));
 	int activate = sqlite3_column_int(st, 4);
 	long long retry = sqlite3_column_int64(st, 5);
 	sqlite3_reset(st);

@@ -19,14 +19,16 @@ struct ctl {
 	struct ctl_conf conf;
 	struct db_pool *db;
 	struct devcache *cache;
-	struct eve_signer signer;    /* signing.key.pem / signing.cert.pem */
-	char *ecdh_pem;              /* ecdh.cert.pem as served by /certs */
-	uint8_t *certs_env;          /* signed ZControllerCert, built at start */
+	struct eve_signer signer; /* signing.key.pem / signing.cert.pem */
+	char *ecdh_pem;           /* ecdh.cert.pem as served by /certs */
+	uint8_t *certs_env;       /* signed ZControllerCert, built at start */
 	size_t certs_len;
-	char base_url[300];          /* https://host:port of this controller */
-	char fqdn[256];              /* host:port for DatastoreConfig.fqdn */
+	char base_url[300]; /* https://host:port of this controller */
+	char fqdn[256];     /* host:port for DatastoreConfig.fqdn */
 	time_t started;
 	struct follow_hub *follow;
+	/* Called for every reply with a 5xx status (the program logs it). */
+	void (*log_failure)(const char *method, const char *url, unsigned status);
 };
 
 /* Paths under ctl->dir. */

@@ -23,9 +23,9 @@ struct devcache;
 /* What a request handler gets for a device: copies, safe after unlock. */
 struct devcache_view {
 	char uuid[UUID_STR_LEN];
-	EVP_PKEY *pub;               /* a reference the caller frees */
+	EVP_PKEY *pub;                 /* a reference the caller frees */
 	char cfg_hash[CONFIGHASH_LEN]; /* "" when no config is cached */
-	uint64_t gen;                /* config generation (for _put_config) */
+	uint64_t gen;                  /* config generation (for _put_config) */
 };
 
 int devcache_new(struct devcache **out);

@@ -88,8 +88,8 @@ static void h_certs(struct http_req *r)
 	http_reply(r, 200, r->ctl->certs_env, r->ctl->certs_len, PROTO_CT);
 }
 
-static void add_cert(Org__Lfedge__Eve__Certs__ZCert *z, const char *pem, Org__Lfedge__Eve__Certs__ZCertType type,
-		     uint8_t hash[32])
+static void add_cert(Org__Lfedge__Eve__Certs__ZCert *z, const char *pem,
+		     Org__Lfedge__Eve__Certs__ZCertType type, uint8_t hash[32])
 {
 	org__lfedge__eve__certs__zcert__init(z);
 	crypto_sha256(pem, strlen(pem), hash);
@@ -106,8 +106,10 @@ int device_api_build_certs(struct ctl *c)
 	Org__Lfedge__Eve__Certs__ZCert zs[2], *zp[2] = {&zs[0], &zs[1]};
 	uint8_t h[2][32];
 	Org__Lfedge__Eve__Certs__ZControllerCert zc = ORG__LFEDGE__EVE__CERTS__ZCONTROLLER_CERT__INIT;
-	add_cert(&zs[0], c->signer.cert_pem, ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_SIGNING, h[0]);
-	add_cert(&zs[1], c->ecdh_pem, ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_ECDH_EXCHANGE, h[1]);
+	add_cert(&zs[0], c->signer.cert_pem,
+		 ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_SIGNING, h[0]);
+	add_cert(&zs[1], c->ecdh_pem, ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_ECDH_EXCHANGE,
+		 h[1]);
 	zc.n_certs = 2;
 	zc.certs = zp;
 	size_t n = org__lfedge__eve__certs__zcontroller_cert__get_packed_size(&zc);
@@ -137,7 +139,8 @@ static int register_device_cert(const ProtobufCBinaryData *pc, X509 **out)
 }
 
 /* Decide and apply a registration inside one write transaction. */
-static unsigned register_apply(struct ctl *c, struct db *d, X509 *cert, const char *serial, const char *onboard_id)
+static unsigned register_apply(struct ctl *c, struct db *d, X509 *cert, const char *serial,
+			       const char *onboard_id)
 {
 	uint8_t h[CRYPTO_SHA256_LEN];
 	char uuid[UUID_STR_LEN];
@@ -154,7 +157,8 @@ static unsigned register_apply(struct ctl *c, struct db *d, X509 *cert, const ch
 	} else if (*serial && devices_serial_taken(d, serial)) {
 		status = 409;
 	} else {
-		struct device_new n = {.serial = serial, .cert = cert, .onboard_id = onboard_id, .registered = true};
+		struct device_new n = {
+		    .serial = serial, .cert = cert, .onboard_id = onboard_id, .registered = true};
 		int e = devices_create(c, d, &n, uuid);
 		status = e == 0 ? 201 : e == -EEXIST ? 409 : 500;
 	}
@@ -205,7 +209,8 @@ static void h_register(struct http_req *r)
 	}
 	unsigned st = register_apply(r->ctl, d, dev, msg->serial, ob_id);
 	if (st >= 300)
-		http_reply_error(r, st, st == 409 ? "serial already registered by another device" : "registration failed");
+		http_reply_error(
+		    r, st, st == 409 ? "serial already registered by another device" : "registration failed");
 	else
 		http_reply_empty(r, st);
 out:
@@ -372,17 +377,17 @@ out:
 
 #define P DEVAPI_PREFIX
 const struct http_route device_api_routes[] = {
-	{"GET", P "/ping", h_ping, CAP_SMALL, HTTP_AUTH_NONE, NULL},
-	{"GET", P "/certs", h_certs, CAP_SMALL, HTTP_AUTH_NONE, NULL},
-	{"POST", P "/register", h_register, CAP_SMALL, HTTP_AUTH_NONE, NULL},
-	{"POST", P "/uuid", h_uuid, CAP_SMALL, HTTP_AUTH_NONE, NULL},
-	{"POST", P "/id/*/config", h_config, CAP_SMALL, HTTP_AUTH_NONE, NULL},
-	{"GET", P "/id/*/config", h_config, CAP_SMALL, HTTP_AUTH_NONE, NULL},
-	{"POST", P "/id/*/info", h_info, CAP_REPORT, HTTP_AUTH_NONE, NULL},
-	{"POST", P "/id/*/metrics", h_metrics, CAP_REPORT, HTTP_AUTH_NONE, NULL},
-	{"POST", P "/id/*/logs", h_logs, 0, HTTP_AUTH_NONE, NULL},
-	{"POST", P "/id/*/newlogs", h_newlogs, 0, HTTP_AUTH_NONE, NULL},
-	{"POST", P "/id/*/apps/instanceid/*/newlogs", h_app_newlogs, 0, HTTP_AUTH_NONE, NULL},
-	{"POST", P "/id/*/flowlog", h_flowlog, CAP_REPORT, HTTP_AUTH_NONE, NULL},
-	{NULL, NULL, NULL, 0, 0, NULL},
+    {"GET", P "/ping", h_ping, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+    {"GET", P "/certs", h_certs, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/register", h_register, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/uuid", h_uuid, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/id/*/config", h_config, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+    {"GET", P "/id/*/config", h_config, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/id/*/info", h_info, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/id/*/metrics", h_metrics, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/id/*/logs", h_logs, 0, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/id/*/newlogs", h_newlogs, 0, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/id/*/apps/instanceid/*/newlogs", h_app_newlogs, 0, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/id/*/flowlog", h_flowlog, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -48,9 +48,10 @@ int devices_create(struct ctl *c, struct db *d, const struct device_new *n, char
 		r = crypto_cert_to_pem(n->cert, &pem, &pem_len);
 	if (r == 0)
 		r = uuidgen_v4(uuid);
-	sqlite3_stmt *st = r == 0 ? db_stmt(d, "INSERT INTO devices(id, name, serial, cert_hash, cert_pem, onboard_id,"
-					       " labels, created, registered) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)")
-				  : NULL;
+	sqlite3_stmt *st =
+	    r == 0 ? db_stmt(d, "INSERT INTO devices(id, name, serial, cert_hash, cert_pem, onboard_id,"
+				" labels, created, registered) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)")
+		   : NULL;
 	if (r == 0 && !st)
 		r = -EIO;
 	if (r < 0)
@@ -68,7 +69,9 @@ int devices_create(struct ctl *c, struct db *d, const struct device_new *n, char
 	sqlite3_bind_int(st, 9, n->registered);
 	r = db_step_done(st);
 	/* A name clash with a serial-derived name: fall back to the uuid. */
-	if (r == -EEXIST && name != uuid && !(n->name && *n->name) && devices_find_by_cert(d, h, uuid_out, NULL) < 0) {
+	char other[UUID_STR_LEN];
+	if (r == -EEXIST && name != uuid && !(n->name && *n->name) &&
+	    devices_find_by_cert(d, h, other, NULL) < 0) {
 		sqlite3_bind_text(st, 2, uuid, -1, SQLITE_STATIC);
 		r = db_step_done(st);
 	}
@@ -192,7 +195,8 @@ static void device_config_hash(struct ctl *c, struct db *d, const char *uuid, ch
 		devcache_put_config(c->cache, uuid, gen, env, len, hash);
 }
 
-#define DEVICE_COLS "id, name, serial, labels, config_version, config_items, os_version, coalesce(last_seen, 0)"
+#define DEVICE_COLS                                                                                          \
+	"id, name, serial, labels, config_version, config_items, os_version, coalesce(last_seen, 0)"
 
 static json_t *device_row(struct ctl *c, struct db *d, sqlite3_stmt *st)
 {
@@ -204,10 +208,10 @@ static json_t *device_row(struct ctl *c, struct db *d, sqlite3_stmt *st)
 	int64_t interval = config_interval(db_col_text(st, 5));
 	const char *state = seen == 0 ? "never" : time(NULL) - seen <= 3 * interval ? "online" : "offline";
 	int64_t total = 0, running = 0;
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I}", "id", uuid, "name", db_col_text(st, 1), "serial",
-			      db_col_text(st, 2), "state", state, "last_seen", admin_time_json(seen), "labels",
-			      admin_json_col(db_col_text(st, 3)), "config_version",
-			      (json_int_t)sqlite3_column_int64(st, 4));
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I}", "id", uuid, "name", db_col_text(st, 1),
+			      "serial", db_col_text(st, 2), "state", state, "last_seen",
+			      admin_time_json(seen), "labels", admin_json_col(db_col_text(st, 3)),
+			      "config_version", (json_int_t)sqlite3_column_int64(st, 4));
 	json_object_set_new(j, "os_version", json_string(db_col_text(st, 6)));
 	/* The helpers below use other statements; st stays positioned. */
 	apps_count_device(d, uuid, &total, &running);
@@ -273,8 +277,9 @@ static json_t *latest_device_info(struct db *d, const char *uuid)
 		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
-				NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
-			if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO)
+			    NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
+			if (m &&
+			    m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO)
 				j = pbjson_from_message(&m->dinfo->base);
 			if (m)
 				org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
@@ -310,7 +315,8 @@ static bool labels_valid(json_t *l)
 	json_t *v;
 	if (!json_is_object(l) || json_object_size(l) > 256)
 		return false;
-	json_object_foreach(l, k, v) if (!json_is_string(v) || strlen(k) > 256 || json_string_length(v) > 1024) return false;
+	json_object_foreach(l, k, v) if (!json_is_string(v) || strlen(k) > 256 ||
+					 json_string_length(v) > 1024) return false;
 	return true;
 }
 
@@ -451,7 +457,8 @@ static void h_delete(struct http_req *r)
 }
 
 /* Run one UPDATE on the device named in the path, then bump its config. */
-static int device_update(struct http_req *r, const char *sql, const char *text, int64_t num, char uuid[UUID_STR_LEN])
+static int device_update(struct http_req *r, const char *sql, const char *text, int64_t num,
+			 char uuid[UUID_STR_LEN])
 {
 	struct db *d = db_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], uuid);
@@ -477,7 +484,8 @@ static int device_update(struct http_req *r, const char *sql, const char *text, 
 static void h_reboot(struct http_req *r)
 {
 	char uuid[UUID_STR_LEN];
-	int e = device_update(r, "UPDATE devices SET reboot_counter = reboot_counter + 1 WHERE id = ?1", NULL, 0, uuid);
+	int e = device_update(r, "UPDATE devices SET reboot_counter = reboot_counter + 1 WHERE id = ?1", NULL,
+			      0, uuid);
 	if (e < 0)
 		admin_reply_err(r, e, "device");
 	else
@@ -542,7 +550,8 @@ static void h_config_items(struct http_req *r)
 	json_decref(b);
 	if (e < 0) {
 		json_decref(items);
-		admin_reply_err(r, e, e == -EINVAL ? "config item (values are strings, null removes)" : "device");
+		admin_reply_err(r, e,
+				e == -EINVAL ? "config item (values are strings, null removes)" : "device");
 	} else {
 		http_reply_json(r, 200, json_pack("{s:o}", "items", items));
 	}
@@ -578,7 +587,8 @@ static void h_baseos(struct http_req *r)
 	}
 	char uuid[UUID_STR_LEN], image_id[UUID_STR_LEN] = "";
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format = 'baseos'");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format = 'baseos'");
 	if (st) {
 		sqlite3_bind_text(st, 1, image, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW)
@@ -605,14 +615,14 @@ static void h_baseos(struct http_req *r)
 
 #define D ADMIN_PREFIX "/devices"
 const struct http_route admin_device_routes[] = {
-	{"GET", D, h_list, 0, HTTP_AUTH_ADMIN, NULL},
-	{"POST", D, h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{"GET", D "/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
-	{"PATCH", D "/*", h_patch, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{"DELETE", D "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
-	{"POST", D "/*/reboot", h_reboot, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{"PUT", D "/*/config-items", h_config_items, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{"GET", D "/*/config", h_config, 0, HTTP_AUTH_ADMIN, NULL},
-	{"POST", D "/*/baseos", h_baseos, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{NULL, NULL, NULL, 0, 0, NULL},
+    {"GET", D, h_list, 0, HTTP_AUTH_ADMIN, NULL},
+    {"POST", D, h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"GET", D "/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
+    {"PATCH", D "/*", h_patch, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"DELETE", D "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
+    {"POST", D "/*/reboot", h_reboot, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"PUT", D "/*/config-items", h_config_items, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"GET", D "/*/config", h_config, 0, HTTP_AUTH_ADMIN, NULL},
+    {"POST", D "/*/baseos", h_baseos, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

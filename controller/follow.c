@@ -102,11 +102,12 @@ static void follow_fetch(struct follower *f)
 {
 	struct db *d = db_get(f->ctl->db);
 	sqlite3_stmt *st =
-		f->dev[0] ? db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE device_id = ?1"
-				       " AND id > ?2 AND time >= ?3 ORDER BY id LIMIT ?4")
-			  : db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE app_id IN"
-				       " (SELECT id FROM app_instances WHERE app_id = ?1) AND id > ?2 AND time >= ?3"
-				       " ORDER BY id LIMIT ?4");
+	    f->dev[0]
+		? db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE device_id = ?1"
+			     " AND id > ?2 AND time >= ?3 ORDER BY id LIMIT ?4")
+		: db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE app_id IN"
+			     " (SELECT id FROM app_instances WHERE app_id = ?1) AND id > ?2 AND time >= ?3"
+			     " ORDER BY id LIMIT ?4");
 	if (st) {
 		sqlite3_bind_text(st, 1, f->dev[0] ? f->dev : f->app, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, f->last_id);
@@ -217,7 +218,8 @@ void follow_start(struct http_req *r, const char *dev, const char *app, int64_t 
 	f->next = h->head;
 	h->head = f;
 	pthread_mutex_unlock(&h->mu);
-	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, follow_read, f, follow_free);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, follow_read, f, follow_free);
 	if (!resp) {
 		follow_free(f);
 		http_reply_error(r, 500, "out of memory");

@@ -35,7 +35,7 @@ struct http_route {
 	const char *method;
 	const char *pattern; /* '*' matches one path segment */
 	http_handler fn;
-	size_t body_cap;     /* 0: no body allowed beyond 0 bytes... see http.c */
+	size_t body_cap; /* request body cap; 0 = cap.body of controller.conf */
 	enum http_auth auth;
 	const struct http_stream_ops *stream;
 };
@@ -54,7 +54,7 @@ struct http_req {
 	/* reply */
 	unsigned status;
 	struct MHD_Response *resp;
-	void *stream_ctx;  /* owned by the route's stream ops */
+	void *stream_ctx;                    /* owned by the route's stream ops */
 	void (*on_done)(struct http_req *r); /* extra cleanup for the handler */
 	void *done_ctx;
 };
@@ -76,7 +76,7 @@ void http_reply_take(struct http_req *r, unsigned status, void *data, size_t len
 /* Takes the reference on j. */
 void http_reply_json(struct http_req *r, unsigned status, json_t *j);
 void http_reply_error(struct http_req *r, unsigned status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void http_reply_empty(struct http_req *r, unsigned status);
 void http_reply_resp(struct http_req *r, unsigned status, struct MHD_Response *resp);
 

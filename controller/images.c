@@ -41,9 +41,9 @@ static bool sha_ok(const char *s)
 static json_t *image_row(sqlite3_stmt *st)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "id", db_col_text(st, 0), "name",
-			 db_col_text(st, 1), "format", db_col_text(st, 2), "sha256", db_col_text(st, 3), "size",
-			 (json_int_t)sqlite3_column_int64(st, 4), "url", db_col_text(st, 5), "version",
-			 db_col_text(st, 6), "state", db_col_text(st, 7), "created",
+			 db_col_text(st, 1), "format", db_col_text(st, 2), "sha256", db_col_text(st, 3),
+			 "size", (json_int_t)sqlite3_column_int64(st, 4), "url", db_col_text(st, 5),
+			 "version", db_col_text(st, 6), "state", db_col_text(st, 7), "created",
 			 admin_time_json(sqlite3_column_int64(st, 8)));
 }
 
@@ -73,8 +73,8 @@ static void h_list(struct http_req *r)
 	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
 }
 
-static const char *image_check(json_t *b, const char **name, const char **url, const char **sha, const char **fmt,
-			       const char **version, json_int_t *size)
+static const char *image_check(json_t *b, const char **name, const char **url, const char **sha,
+			       const char **fmt, const char **version, json_int_t *size)
 {
 	bool bad = false;
 	*name = admin_str(b, "name", &bad);
@@ -120,8 +120,9 @@ static void h_create(struct http_req *r)
 	char id[UUID_STR_LEN];
 	struct db *d = db_get(r->ctl->db);
 	int e = uuidgen_v4(id);
-	sqlite3_stmt *st = db_stmt(d, "INSERT INTO images(id, name, format, sha256, size, url, version, state, created)"
-				      " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+	sqlite3_stmt *st =
+	    db_stmt(d, "INSERT INTO images(id, name, format, sha256, size, url, version, state, created)"
+		       " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
 	if (e == 0 && !st)
 		e = -EIO;
 	if (e == 0) {
@@ -168,7 +169,8 @@ static void h_delete(struct http_req *r)
 {
 	struct db *d = db_get(r->ctl->db);
 	char id[UUID_STR_LEN] = "", sha[65] = "", url[URL_MAX + 1] = "";
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, sha256, url FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, sha256, url FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
 	if (st) {
 		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
@@ -194,12 +196,15 @@ static void h_delete(struct http_req *r)
 		e = db_step_done(st);
 	}
 	/* Remove our blob unless another image row shares it. */
-	st = e == 0 && url[0] == '/' ? db_stmt(d, "SELECT count(*) FROM images WHERE sha256 = ?1 AND url = ?2") : NULL;
+	st = e == 0 && url[0] == '/'
+		 ? db_stmt(d, "SELECT count(*) FROM images WHERE sha256 = ?1 AND url = ?2")
+		 : NULL;
 	if (st) {
 		sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
 		char p[PATH_MAX];
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0 && blob_path(r->ctl, sha, p) == 0)
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0 &&
+		    blob_path(r->ctl, sha, p) == 0)
 			unlink(p);
 		sqlite3_reset(st);
 	}
@@ -239,7 +244,8 @@ static void up_cleanup(struct http_req *r)
 static int up_find(struct http_req *r, struct upload *u)
 {
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, sha256, size FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, sha256, size FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
 	int e = -ENOENT;
 	if (st) {
 		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
@@ -277,7 +283,8 @@ static int up_begin(struct http_req *r)
 	char dir[PATH_MAX + 32];
 	snprintf(dir, sizeof(dir), "%s/" CTL_DATASTORE_DIR "/tmp", r->ctl->dir);
 	int n = snprintf(u->tmp, sizeof(u->tmp), "%s/upload-XXXXXX", dir);
-	if (n < 0 || (size_t)n >= sizeof(u->tmp) || fileio_mkdirs(dir, 0700) < 0 || (u->fd = mkstemp(u->tmp)) < 0) {
+	if (n < 0 || (size_t)n >= sizeof(u->tmp) || fileio_mkdirs(dir, 0700) < 0 ||
+	    (u->fd = mkstemp(u->tmp)) < 0) {
 		http_reply_error(r, 500, "cannot create a temporary file");
 		return 1;
 	}
@@ -357,7 +364,8 @@ static void h_upload(struct http_req *r)
 		return;
 	}
 	if (u->want_size > 0 && (uint64_t)u->want_size != u->n) {
-		http_reply_error(r, 422, "size of the upload is %" PRIu64 ", registered %" PRId64, u->n, u->want_size);
+		http_reply_error(r, 422, "size of the upload is %" PRIu64 ", registered %" PRId64, u->n,
+				 u->want_size);
 		return;
 	}
 	int e = up_commit(r, u);
@@ -457,12 +465,12 @@ static void h_blob(struct http_req *r)
 
 #define I ADMIN_PREFIX "/images"
 const struct http_route admin_image_routes[] = {
-	{"GET", I, h_list, 0, HTTP_AUTH_ADMIN, NULL},
-	{"POST", I, h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{"GET", I "/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
-	{"DELETE", I "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
-	{"PUT", I "/*/data", h_upload, SIZE_MAX, HTTP_AUTH_ADMIN, &upload_ops},
-	{"GET", "/datastore/sha256/*", h_blob, 4096, HTTP_AUTH_NONE, NULL},
-	{"HEAD", "/datastore/sha256/*", h_blob, 4096, HTTP_AUTH_NONE, NULL},
-	{NULL, NULL, NULL, 0, 0, NULL},
+    {"GET", I, h_list, 0, HTTP_AUTH_ADMIN, NULL},
+    {"POST", I, h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"GET", I "/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
+    {"DELETE", I "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
+    {"PUT", I "/*/data", h_upload, SIZE_MAX, HTTP_AUTH_ADMIN, &upload_ops},
+    {"GET", "/datastore/sha256/*", h_blob, 4096, HTTP_AUTH_NONE, NULL},
+    {"HEAD", "/datastore/sha256/*", h_blob, 4096, HTTP_AUTH_NONE, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -108,9 +108,9 @@ static int write_device_config(const char *dir, const char *host, const char *li
 		const char *from, *to;
 		mode_t mode;
 	} files[] = {
-		{"root-certificate.pem", "root-certificate.pem", 0644},
-		{"onboard.cert.pem", "onboard.cert.pem", 0644},
-		{"onboard.key.pem", "onboard.key.pem", 0600},
+	    {"root-certificate.pem", "root-certificate.pem", 0644},
+	    {"onboard.cert.pem", "onboard.cert.pem", 0644},
+	    {"onboard.key.pem", "onboard.key.pem", 0600},
 	};
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && r == 0; i++) {
 		r = path_join(a, sizeof(a), certs, files[i].from);
@@ -165,7 +165,8 @@ out:
 
 static int remove_old_state(const char *dir)
 {
-	static const char *const names[] = {CTL_DB_FILE, CTL_DB_FILE "-wal", CTL_DB_FILE "-shm", CTL_TOKEN_FILE};
+	static const char *const names[] = {CTL_DB_FILE, CTL_DB_FILE "-wal", CTL_DB_FILE "-shm",
+					    CTL_TOKEN_FILE};
 	char p[PATH_MAX];
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (path_join(p, sizeof(p), dir, names[i]) == 0 && unlink(p) < 0 && errno != ENOENT)
@@ -184,12 +185,14 @@ int init_run(const struct init_opts *o)
 	if (r < 0)
 		return r;
 	if (access(p, F_OK) == 0 && !o->force) {
-		fprintf(stderr, "eve-controller: %s is already a controller directory (use --force to recreate)\n",
+		fprintf(stderr,
+			"eve-controller: %s is already a controller directory (use --force to recreate)\n",
 			o->dir);
 		return -EEXIST;
 	}
 	conf_defaults(&conf);
-	if (strlen(host) >= sizeof(conf.host) || strlen(listen) >= sizeof(conf.listen) || !strchr(listen, ':')) {
+	if (strlen(host) >= sizeof(conf.host) || strlen(listen) >= sizeof(conf.listen) ||
+	    !strchr(listen, ':')) {
 		fprintf(stderr, "eve-controller: bad --host or --listen\n");
 		return -EINVAL;
 	}

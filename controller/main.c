@@ -31,8 +31,8 @@ static int cmd_serve(const struct cmd_args *a)
 }
 
 static const struct command commands[] = {
-	{"init", "init --dir DIR [--host NAME[,IP...]] [--listen ADDR:PORT] [--force]", cmd_init},
-	{"serve", "serve --dir DIR [--listen ADDR:PORT]", cmd_serve},
+    {"init", "init --dir DIR [--host NAME[,IP...]] [--listen ADDR:PORT] [--force]", cmd_init},
+    {"serve", "serve --dir DIR [--listen ADDR:PORT]", cmd_serve},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -47,9 +47,9 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"dir", required_argument, NULL, 'd'},   {"host", required_argument, NULL, 'H'},
-		{"listen", required_argument, NULL, 'l'}, {"force", no_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	    {"dir", required_argument, NULL, 'd'},    {"host", required_argument, NULL, 'H'},
+	    {"listen", required_argument, NULL, 'l'}, {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
@@ -69,12 +69,24 @@ int main(int argc, char **argv)
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': a.dir = optarg; break;
-		case 'H': a.host = optarg; break;
-		case 'l': a.listen = optarg; break;
-		case 'f': a.force = 1; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'd':
+			a.dir = optarg;
+			break;
+		case 'H':
+			a.host = optarg;
+			break;
+		case 'l':
+			a.listen = optarg;
+			break;
+		case 'f':
+			a.force = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc || !a.dir || (a.host && cmd->run == cmd_serve)) {

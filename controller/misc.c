@@ -13,9 +13,10 @@ static void h_status(struct http_req *r)
 	struct db *d = db_get(r->ctl->db);
 	int64_t devices = db_count(d, "devices"), apps = db_count(d, "apps");
 	db_put(r->ctl->db, d);
-	http_reply_json(r, 200, json_pack("{s:s, s:I, s:I, s:I}", "version", CTL_VERSION, "devices", (json_int_t)devices,
-					  "apps", (json_int_t)apps, "uptime_s",
-					  (json_int_t)(time(NULL) - r->ctl->started)));
+	http_reply_json(r, 200,
+			json_pack("{s:s, s:I, s:I, s:I}", "version", CTL_VERSION, "devices",
+				  (json_int_t)devices, "apps", (json_int_t)apps, "uptime_s",
+				  (json_int_t)(time(NULL) - r->ctl->started)));
 }
 
 static void h_token(struct http_req *r)
@@ -42,7 +43,7 @@ static void h_token(struct http_req *r)
 }
 
 const struct http_route admin_misc_routes[] = {
-	{"GET", ADMIN_PREFIX "/status", h_status, 0, HTTP_AUTH_ADMIN, NULL},
-	{"POST", ADMIN_PREFIX "/tokens", h_token, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{NULL, NULL, NULL, 0, 0, NULL},
+    {"GET", ADMIN_PREFIX "/status", h_status, 0, HTTP_AUTH_ADMIN, NULL},
+    {"POST", ADMIN_PREFIX "/tokens", h_token, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

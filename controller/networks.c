@@ -27,7 +27,7 @@ static json_t *latest_info(struct db *d, const char *dev, const char *id)
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
-			NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
+		    NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
 		if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_NIINFO)
 			j = pbjson_from_message(&m->niinfo->base);
 		if (m)
@@ -39,9 +39,9 @@ static json_t *latest_info(struct db *d, const char *dev, const char *id)
 
 static json_t *net_row(struct db *d, sqlite3_stmt *st)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", db_col_text(st, 0), "name", db_col_text(st, 1),
-			      "device", db_col_text(st, 2), "type", db_col_text(st, 3), "subnet", db_col_text(st, 4),
-			      "port", db_col_text(st, 5));
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", db_col_text(st, 0), "name",
+			      db_col_text(st, 1), "device", db_col_text(st, 2), "type", db_col_text(st, 3),
+			      "subnet", db_col_text(st, 4), "port", db_col_text(st, 5));
 	json_object_set_new(j, "info", latest_info(d, db_col_text(st, 2), db_col_text(st, 0)));
 	return j;
 }
@@ -53,8 +53,9 @@ static int net_resolve(struct http_req *r, struct db *d, char id[UUID_STR_LEN], 
 	char devid[UUID_STR_LEN] = "";
 	if (devref && admin_device_resolve(d, devref, devid) < 0)
 		return -ENOENT;
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, device_id FROM networks WHERE id = ?1 OR (name = ?1 AND device_id = ?2)"
-				      " LIMIT 1");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, device_id FROM networks WHERE id = ?1 OR (name = ?1 AND device_id = ?2)"
+		       " LIMIT 1");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
@@ -94,8 +95,9 @@ static void h_list(struct http_req *r)
 		http_reply_error(r, 404, "no such device %s", dev);
 		return;
 	}
-	sqlite3_stmt *st = dev ? db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE device_id = ?1 ORDER BY name")
-			       : db_stmt(d, "SELECT " NET_COLS " FROM networks ORDER BY device_id, name");
+	sqlite3_stmt *st =
+	    dev ? db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE device_id = ?1 ORDER BY name")
+		: db_stmt(d, "SELECT " NET_COLS " FROM networks ORDER BY device_id, name");
 	if (st && dev)
 		sqlite3_bind_text(st, 1, devid, -1, SQLITE_STATIC);
 	json_t *items = json_array();
@@ -151,9 +153,10 @@ static void h_create(struct http_req *r)
 	int e = admin_device_resolve(d, dev, devid);
 	if (e == 0)
 		e = uuidgen_v4(id);
-	sqlite3_stmt *st = e == 0 ? db_stmt(d, "INSERT INTO networks(id, name, device_id, type, subnet, port, created)"
-					       " VALUES(?1,?2,?3,?4,?5,?6,?7)")
-				  : NULL;
+	sqlite3_stmt *st =
+	    e == 0 ? db_stmt(d, "INSERT INTO networks(id, name, device_id, type, subnet, port, created)"
+				" VALUES(?1,?2,?3,?4,?5,?6,?7)")
+		   : NULL;
 	if (st) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -214,9 +217,9 @@ static void h_delete(struct http_req *r)
 
 #define N ADMIN_PREFIX "/networks"
 const struct http_route admin_network_routes[] = {
-	{"GET", N, h_list, 0, HTTP_AUTH_ADMIN, NULL},
-	{"POST", N, h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{"GET", N "/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
-	{"DELETE", N "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
-	{NULL, NULL, NULL, 0, 0, NULL},
+    {"GET", N, h_list, 0, HTTP_AUTH_ADMIN, NULL},
+    {"POST", N, h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"GET", N "/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
+    {"DELETE", N "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

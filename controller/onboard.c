@@ -17,8 +17,9 @@
 static json_t *onboard_row(sqlite3_stmt *st)
 {
 	json_t *serials = json_loads(db_col_text(st, 2), 0, NULL);
-	return json_pack("{s:s, s:s, s:o, s:o}", "id", db_col_text(st, 0), "subject", db_col_text(st, 1), "serials",
-			 serials ? serials : json_array(), "created", admin_time_json(sqlite3_column_int64(st, 3)));
+	return json_pack("{s:s, s:s, s:o, s:o}", "id", db_col_text(st, 0), "subject", db_col_text(st, 1),
+			 "serials", serials ? serials : json_array(), "created",
+			 admin_time_json(sqlite3_column_int64(st, 3)));
 }
 
 static int onboard_get_json(struct db *d, const char *id, json_t **out)
@@ -68,7 +69,8 @@ int onboard_add(struct db *d, const char *pem, size_t len, const char *serials_j
 		goto out;
 	hexstr_encode(h, sizeof(h), id);
 	X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
-	sqlite3_stmt *st = db_stmt(d, "INSERT INTO onboard(id, pem, subject, serials, created) VALUES(?1,?2,?3,?4,?5)");
+	sqlite3_stmt *st =
+	    db_stmt(d, "INSERT INTO onboard(id, pem, subject, serials, created) VALUES(?1,?2,?3,?4,?5)");
 	if (!st) {
 		r = -EIO;
 		goto out;
@@ -137,7 +139,8 @@ int onboard_find(struct db *d, const uint8_t *hash, size_t hlen, X509 **cert, ch
 static void h_list(struct http_req *r)
 {
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, subject, serials, created FROM onboard ORDER BY created, id");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, subject, serials, created FROM onboard ORDER BY created, id");
 	json_t *items = json_array();
 	while (st && sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(items, onboard_row(st));
@@ -158,7 +161,8 @@ static void h_create(struct http_req *r)
 	else
 		json_incref(serials);
 	if (!pem || bad || !serials_valid(serials)) {
-		http_reply_error(r, 400, !pem || bad ? "cert: PEM string required" : "serials: array of strings");
+		http_reply_error(r, 400,
+				 !pem || bad ? "cert: PEM string required" : "serials: array of strings");
 		goto out;
 	}
 	char *sj = json_dumps(serials, JSON_COMPACT);
@@ -239,10 +243,10 @@ static void h_delete(struct http_req *r)
 }
 
 const struct http_route admin_onboard_routes[] = {
-	{"GET", ADMIN_PREFIX "/onboard", h_list, 0, HTTP_AUTH_ADMIN, NULL},
-	{"POST", ADMIN_PREFIX "/onboard", h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{"GET", ADMIN_PREFIX "/onboard/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
-	{"PUT", ADMIN_PREFIX "/onboard/*", h_put, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
-	{"DELETE", ADMIN_PREFIX "/onboard/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
-	{NULL, NULL, NULL, 0, 0, NULL},
+    {"GET", ADMIN_PREFIX "/onboard", h_list, 0, HTTP_AUTH_ADMIN, NULL},
+    {"POST", ADMIN_PREFIX "/onboard", h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"GET", ADMIN_PREFIX "/onboard/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
+    {"PUT", ADMIN_PREFIX "/onboard/*", h_put, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"DELETE", ADMIN_PREFIX "/onboard/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

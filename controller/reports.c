@@ -45,8 +45,9 @@ static void trim_count(struct db *d, const char *sql, const char *dev, int64_t m
 	db_step_done(st);
 }
 
-#define TRIM(table)                                                                                           \
-	"DELETE FROM " table " WHERE device_id = ?1 AND id <= (SELECT id FROM " table " WHERE device_id = ?1" \
+#define TRIM(table)                                                                                          \
+	"DELETE FROM " table " WHERE device_id = ?1 AND id <= (SELECT id FROM " table                        \
+	" WHERE device_id = ?1"                                                                              \
 	" ORDER BY id DESC LIMIT 1 OFFSET ?2)"
 
 /* --- info --- */
@@ -57,13 +58,13 @@ static const char *info_type(const Org__Lfedge__Eve__Info__ZInfoMsg *m, const Pr
 		Org__Lfedge__Eve__Info__ZInfoMsg__InfoContentCase c;
 		const char *name;
 	} types[] = {
-		{ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO, "device"},
-		{ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO, "app"},
-		{ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_NIINFO, "network"},
-		{ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_VINFO, "volume"},
-		{ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_CINFO, "content"},
-		{ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_BINFO, "blobs"},
-		{ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AMDINFO, "appmeta"},
+	    {ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO, "device"},
+	    {ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO, "app"},
+	    {ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_NIINFO, "network"},
+	    {ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_VINFO, "volume"},
+	    {ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_CINFO, "content"},
+	    {ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_BINFO, "blobs"},
+	    {ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AMDINFO, "appmeta"},
 	};
 	*sub = (const ProtobufCMessage *)m->dinfo; /* union: any member */
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
@@ -80,7 +81,8 @@ static const char *info_object(const ProtobufCMessage *sub)
 	if (!sub)
 		return "";
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(sub->descriptor, names[i]);
+		const ProtobufCFieldDescriptor *f =
+		    protobuf_c_message_descriptor_get_field_by_name(sub->descriptor, names[i]);
 		if (f && f->type == PROTOBUF_C_TYPE_STRING && f->label != PROTOBUF_C_LABEL_REPEATED) {
 			const char *v = *(const char *const *)(const void *)((const char *)sub + f->offset);
 			return v ? v : "";
@@ -91,16 +93,17 @@ static const char *info_object(const ProtobufCMessage *sub)
 
 static void app_state_update(struct db *d, const char *dev, const Org__Lfedge__Eve__Info__ZInfoApp *a)
 {
-	const ProtobufCEnumValue *ev =
-		protobuf_c_enum_descriptor_get_value(&org__lfedge__eve__info__zsw_state__descriptor, (int)a->state);
+	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(
+	    &org__lfedge__eve__info__zsw_state__descriptor, (int)a->state);
 	json_t *ips = json_array();
 	for (size_t i = 0; i < a->n_network && i < 64; i++)
 		for (size_t k = 0; k < a->network[i]->n_ipaddrs && k < 16; k++)
 			json_array_append_new(ips, json_string(a->network[i]->ipaddrs[k]));
 	char *ipt = json_dumps(ips, JSON_COMPACT);
 	json_decref(ips);
-	sqlite3_stmt *st = db_stmt(d, "UPDATE app_instances SET state = ?3, error = ?4, ips = ?5, updated = ?6"
-				      " WHERE id = ?1 AND device_id = ?2");
+	sqlite3_stmt *st =
+	    db_stmt(d, "UPDATE app_instances SET state = ?3, error = ?4, ips = ?5, updated = ?6"
+		       " WHERE id = ?1 AND device_id = ?2");
 	if (st && ipt) {
 		sqlite3_bind_text(st, 1, a->appid, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
@@ -131,7 +134,8 @@ static void device_info_update(struct db *d, const char *dev, const Org__Lfedge_
 static int info_insert(struct db *d, const char *dev, int64_t t, const char *type, const char *obj,
 		       const uint8_t *msg, size_t len)
 {
-	sqlite3_stmt *st = db_stmt(d, "INSERT INTO info(device_id, time, type, object, data) VALUES(?1,?2,?3,?4,?5)");
+	sqlite3_stmt *st =
+	    db_stmt(d, "INSERT INTO info(device_id, time, type, object, data) VALUES(?1,?2,?3,?4,?5)");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
@@ -183,8 +187,8 @@ int reports_store_info(struct ctl *c, const char *uuid, const uint8_t *msg, size
 }
 
 /* metrics / flowlog: one blob row each */
-static int store_blob(struct ctl *c, const char *ins, const char *trim, int64_t max, const char *uuid, int64_t t,
-		      const uint8_t *msg, size_t len)
+static int store_blob(struct ctl *c, const char *ins, const char *trim, int64_t max, const char *uuid,
+		      int64_t t, const uint8_t *msg, size_t len)
 {
 	struct db *d = db_get(c->db);
 	sqlite3_stmt *st = db_stmt(d, ins);
@@ -203,7 +207,8 @@ static int store_blob(struct ctl *c, const char *ins, const char *trim, int64_t 
 
 int reports_store_metrics(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len)
 {
-	Org__Lfedge__Eve__Metrics__ZMetricMsg *m = org__lfedge__eve__metrics__zmetric_msg__unpack(NULL, len, msg);
+	Org__Lfedge__Eve__Metrics__ZMetricMsg *m =
+	    org__lfedge__eve__metrics__zmetric_msg__unpack(NULL, len, msg);
 	if (!m)
 		return -EVE_EPROTO;
 	int64_t t = ts_or_now(m->attimestamp);
@@ -235,8 +240,8 @@ static int log_insert(struct db *d, const char *dev, const char *app, const stru
 	if (app)
 		sqlite3_bind_text(st, 2, app, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, l->t_ms);
-	sqlite3_bind_text(st, 4, l->source ? l->source : "", (int)strnlen(l->source ? l->source : "", FIELD_MAX),
-			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, l->source ? l->source : "",
+			  (int)strnlen(l->source ? l->source : "", FIELD_MAX), SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, l->severity ? l->severity : "",
 			  (int)strnlen(l->severity ? l->severity : "", FIELD_MAX), SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, l->msg ? l->msg : "", (int)strnlen(l->msg ? l->msg : "", LOG_LINE_MAX),
@@ -267,8 +272,9 @@ int reports_store_logbundle(struct ctl *c, const char *uuid, const uint8_t *msg,
 	int r = db_begin(d);
 	for (size_t i = 0; r == 0 && i < b->n_log; i++) {
 		const Org__Lfedge__Eve__Logs__LogEntry *e = b->log[i];
-		struct log_row l = {.t_ms = e->timestamp ? e->timestamp->seconds * 1000 + e->timestamp->nanos / 1000000
-							 : now_ms(),
+		struct log_row l = {.t_ms = e->timestamp
+						? e->timestamp->seconds * 1000 + e->timestamp->nanos / 1000000
+						: now_ms(),
 				    .source = e->source,
 				    .severity = e->severity,
 				    .msg = e->content};

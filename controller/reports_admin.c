@@ -59,10 +59,11 @@ static void h_info(struct http_req *r)
 	const char *type = http_arg(r, "type");
 	struct db *d = db_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], dev);
-	sqlite3_stmt *st = e == 0 ? db_stmt(d, "SELECT id, time, type, object, data FROM info WHERE device_id = ?1"
-					       " AND id < ?2 AND time >= ?3 AND (?4 IS NULL OR type = ?4)"
-					       " ORDER BY id DESC LIMIT ?5")
-				  : NULL;
+	sqlite3_stmt *st =
+	    e == 0 ? db_stmt(d, "SELECT id, time, type, object, data FROM info WHERE device_id = ?1"
+				" AND id < ?2 AND time >= ?3 AND (?4 IS NULL OR type = ?4)"
+				" ORDER BY id DESC LIMIT ?5")
+		   : NULL;
 	json_t *items = json_array();
 	int64_t last = 0;
 	if (st) {
@@ -74,12 +75,12 @@ static void h_info(struct http_req *r)
 		sqlite3_bind_int64(st, 5, p.limit);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			last = sqlite3_column_int64(st, 0);
-			json_array_append_new(items, json_pack("{s:I, s:o, s:s, s:s, s:o}", "id", (json_int_t)last,
-							       "time", admin_time_json(sqlite3_column_int64(st, 1)),
-							       "type", db_col_text(st, 2), "object", db_col_text(st, 3),
-							       "info",
-							       unpack_json(&org__lfedge__eve__info__zinfo_msg__descriptor,
-									   st, 4)));
+			json_array_append_new(
+			    items,
+			    json_pack("{s:I, s:o, s:s, s:s, s:o}", "id", (json_int_t)last, "time",
+				      admin_time_json(sqlite3_column_int64(st, 1)), "type",
+				      db_col_text(st, 2), "object", db_col_text(st, 3), "info",
+				      unpack_json(&org__lfedge__eve__info__zinfo_msg__descriptor, st, 4)));
 		}
 		sqlite3_reset(st);
 	}
@@ -100,9 +101,10 @@ static void h_metrics(struct http_req *r)
 		return;
 	struct db *d = db_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], dev);
-	sqlite3_stmt *st = e == 0 ? db_stmt(d, "SELECT id, time, data FROM metrics WHERE device_id = ?1 AND id < ?2"
-					       " AND time >= ?3 ORDER BY id DESC LIMIT ?4")
-				  : NULL;
+	sqlite3_stmt *st =
+	    e == 0 ? db_stmt(d, "SELECT id, time, data FROM metrics WHERE device_id = ?1 AND id < ?2"
+				" AND time >= ?3 ORDER BY id DESC LIMIT ?4")
+		   : NULL;
 	json_t *items = json_array();
 	int64_t last = 0;
 	if (st) {
@@ -113,9 +115,10 @@ static void h_metrics(struct http_req *r)
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			last = sqlite3_column_int64(st, 0);
 			json_array_append_new(
-				items, json_pack("{s:I, s:o, s:o}", "id", (json_int_t)last, "time",
-						 admin_time_json(sqlite3_column_int64(st, 1)), "metrics",
-						 unpack_json(&org__lfedge__eve__metrics__zmetric_msg__descriptor, st, 2)));
+			    items, json_pack("{s:I, s:o, s:o}", "id", (json_int_t)last, "time",
+					     admin_time_json(sqlite3_column_int64(st, 1)), "metrics",
+					     unpack_json(&org__lfedge__eve__metrics__zmetric_msg__descriptor,
+							 st, 2)));
 		}
 		sqlite3_reset(st);
 	}
@@ -132,11 +135,12 @@ static void h_metrics(struct http_req *r)
 json_t *reports_log_json(sqlite3_stmt *st)
 {
 	int64_t ms = sqlite3_column_int64(st, 1);
-	json_t *j = json_pack("{s:I, s:o, s:I, s:s, s:s, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0), "time",
-			      admin_time_json(ms / 1000), "time_ms", (json_int_t)ms, "source", db_col_text(st, 2),
-			      "severity", db_col_text(st, 3), "msg", db_col_text(st, 4));
+	json_t *j = json_pack("{s:I, s:o, s:I, s:s, s:s, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+			      "time", admin_time_json(ms / 1000), "time_ms", (json_int_t)ms, "source",
+			      db_col_text(st, 2), "severity", db_col_text(st, 3), "msg", db_col_text(st, 4));
 	json_object_set_new(j, "app",
-			    sqlite3_column_type(st, 5) == SQLITE_NULL ? json_null() : json_string(db_col_text(st, 5)));
+			    sqlite3_column_type(st, 5) == SQLITE_NULL ? json_null()
+								      : json_string(db_col_text(st, 5)));
 	return j;
 }
 
@@ -153,11 +157,11 @@ static void logs_list(struct http_req *r, const char *dev, const char *app)
 	}
 	struct db *d = db_get(r->ctl->db);
 	sqlite3_stmt *st =
-		dev ? db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE device_id = ?1"
-				 " AND id < ?2 AND time >= ?3 ORDER BY id DESC LIMIT ?4")
-		    : db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE app_id IN"
-				 " (SELECT id FROM app_instances WHERE app_id = ?1) AND id < ?2 AND time >= ?3"
-				 " ORDER BY id DESC LIMIT ?4");
+	    dev ? db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE device_id = ?1"
+			     " AND id < ?2 AND time >= ?3 ORDER BY id DESC LIMIT ?4")
+		: db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE app_id IN"
+			     " (SELECT id FROM app_instances WHERE app_id = ?1) AND id < ?2 AND time >= ?3"
+			     " ORDER BY id DESC LIMIT ?4");
 	json_t *items = json_array();
 	int64_t last = 0;
 	if (st) {
@@ -206,9 +210,9 @@ static void h_app_logs(struct http_req *r)
 }
 
 const struct http_route admin_report_routes[] = {
-	{"GET", ADMIN_PREFIX "/devices/*/info", h_info, 0, HTTP_AUTH_ADMIN, NULL},
-	{"GET", ADMIN_PREFIX "/devices/*/metrics", h_metrics, 0, HTTP_AUTH_ADMIN, NULL},
-	{"GET", ADMIN_PREFIX "/devices/*/logs", h_device_logs, 0, HTTP_AUTH_ADMIN, NULL},
-	{"GET", ADMIN_PREFIX "/apps/*/logs", h_app_logs, 0, HTTP_AUTH_ADMIN, NULL},
-	{NULL, NULL, NULL, 0, 0, NULL},
+    {"GET", ADMIN_PREFIX "/devices/*/info", h_info, 0, HTTP_AUTH_ADMIN, NULL},
+    {"GET", ADMIN_PREFIX "/devices/*/metrics", h_metrics, 0, HTTP_AUTH_ADMIN, NULL},
+    {"GET", ADMIN_PREFIX "/devices/*/logs", h_device_logs, 0, HTTP_AUTH_ADMIN, NULL},
+    {"GET", ADMIN_PREFIX "/apps/*/logs", h_app_logs, 0, HTTP_AUTH_ADMIN, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -27,9 +27,15 @@
 #define RETENTION_EVERY_S 60
 
 static const struct http_route *const route_tables[] = {
-	device_api_routes,    admin_onboard_routes, admin_report_routes, admin_device_routes, admin_image_routes,
-	admin_network_routes, admin_app_routes,     admin_misc_routes,   NULL,
+    device_api_routes,   admin_onboard_routes, admin_report_routes,
+    admin_device_routes, admin_image_routes,   admin_network_routes,
+    admin_app_routes,    admin_misc_routes,    NULL,
 };
+
+static void log_failure(const char *method, const char *url, unsigned status)
+{
+	fprintf(stderr, "eve-controller: %s %s -> %u\n", method, url, status);
+}
 
 static int dir_file(const struct ctl *c, const char *name, char out[PATH_MAX])
 {
@@ -82,7 +88,8 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 		return -ENAMETOOLONG;
 	conf_defaults(&c->conf);
 	if ((r = dir_file(c, CTL_CONF_FILE, p)) < 0 || (r = conf_load(&c->conf, p, err, sizeof(err))) < 0) {
-		fprintf(stderr, "eve-controller: %s (run `eve-controller init --dir %s` first)\n", err, o->dir);
+		fprintf(stderr, "eve-controller: %s (run `eve-controller init --dir %s` first)\n", err,
+			o->dir);
 		return r;
 	}
 	if (o->listen) {
@@ -91,8 +98,10 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 		strcpy(c->conf.listen, o->listen);
 	}
 	set_urls(c);
+	c->log_failure = log_failure;
 	c->started = time(NULL);
-	if ((r = dir_file(c, CTL_DB_FILE, p)) < 0 || (r = db_pool_open(p, (int)c->conf.db_conns, &c->db)) < 0) {
+	if ((r = dir_file(c, CTL_DB_FILE, p)) < 0 ||
+	    (r = db_pool_open(p, (int)c->conf.db_conns, &c->db)) < 0) {
 		fprintf(stderr, "eve-controller: database %s: %s\n", p, eve_strerror(r));
 		return r;
 	}

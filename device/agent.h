@@ -14,7 +14,7 @@ struct agent_opts {
 	const char *devops_record;  /* NULL: really reboot; else record requests in this file */
 	const char *update_backend; /* "dir" / "gpt"; NULL: no A/B update */
 	const char *update_target;
-	int verbose;                /* 0 info, 1+ debug on stderr */
+	int verbose; /* 0 info, 1+ debug on stderr */
 };
 
 /* Run until stop_fd becomes readable (a signalfd or pipe). 0 on a clean

@@ -18,8 +18,8 @@ static const struct {
 	const char *name;
 	enum alog_level level;
 } names[] = {
-	{ "error", ALOG_ERR }, { "err", ALOG_ERR },	 { "warning", ALOG_WARN }, { "warn", ALOG_WARN },
-	{ "info", ALOG_INFO }, { "debug", ALOG_DEBUG }, { "trace", ALOG_DEBUG },
+    {"error", ALOG_ERR}, {"err", ALOG_ERR},     {"warning", ALOG_WARN}, {"warn", ALOG_WARN},
+    {"info", ALOG_INFO}, {"debug", ALOG_DEBUG}, {"trace", ALOG_DEBUG},
 };
 
 void alog_set_level(enum alog_level local, enum alog_level remote)
@@ -47,7 +47,7 @@ int alog_level_parse(const char *s)
 
 const char *alog_level_name(enum alog_level l)
 {
-	static const char *const n[] = { "ERROR", "WARNING", "INFO", "DEBUG" };
+	static const char *const n[] = {"ERROR", "WARNING", "INFO", "DEBUG"};
 
 	return (unsigned)l < 4 ? n[l] : "INFO";
 }
@@ -67,8 +67,8 @@ void alog(enum alog_level level, const char *fmt, ...)
 		clock_gettime(CLOCK_REALTIME, &now);
 		gmtime_r(&now.tv_sec, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		fprintf(stderr, "%s.%03ldZ eve-agent %s: %s\n", ts, now.tv_nsec / 1000000, alog_level_name(level),
-			line);
+		fprintf(stderr, "%s.%03ldZ eve-agent %s: %s\n", ts, now.tv_nsec / 1000000,
+			alog_level_name(level), line);
 	}
 	if (ship && level <= remote_level)
 		logship_add(ship, NULL, alog_level_name(level), "eve-agent", line);

@@ -17,7 +17,7 @@ bool appruntime_available(void)
 int appruntime_new(const char *state_dir, const char *libvirt_uri, const char *ca_path,
 		   appruntime_report_fn report, appruntime_log_fn log, void *ctx, struct appruntime **out)
 {
-	struct runtime_opts o = { .state_dir = state_dir, .libvirt_uri = libvirt_uri, .ca_path = ca_path };
+	struct runtime_opts o = {.state_dir = state_dir, .libvirt_uri = libvirt_uri, .ca_path = ca_path};
 
 	return runtime_new(&o, report, log, ctx, (struct runtime **)out);
 }
@@ -40,7 +40,7 @@ void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics
 
 const char *const *appruntime_hypervisors(struct appruntime *rt)
 {
-	static const char *const none[] = { NULL };
+	static const char *const none[] = {NULL};
 
 	return rt ? runtime_hypervisors((struct runtime *)rt) : none;
 }
@@ -80,7 +80,7 @@ void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics
 
 const char *const *appruntime_hypervisors(struct appruntime *rt)
 {
-	static const char *const none[] = { NULL };
+	static const char *const none[] = {NULL};
 
 	return none;
 }

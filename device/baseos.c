@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const Org__Lfedge__Eve__Config__ContentTree *find_ct(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg,
-							     const char *uuid)
+static const Org__Lfedge__Eve__Config__ContentTree *
+find_ct(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, const char *uuid)
 {
 	for (size_t i = 0; i < cfg->n_contentinfo; i++)
 		if (cfg->contentinfo[i]->uuid && !strcmp(cfg->contentinfo[i]->uuid, uuid))
@@ -66,12 +66,12 @@ struct baseos {
 int baseos_open(const struct baseos_opts *o, struct baseos **out)
 {
 	struct update_opts uo = {
-		.backend = o->backend,
-		.target = o->target,
-		.running_version = o->version,
-		.ca_path = o->ca_path,
-		.reboot = o->reboot,
-		.ctx = o->ctx,
+	    .backend = o->backend,
+	    .target = o->target,
+	    .running_version = o->version,
+	    .ca_path = o->ca_path,
+	    .reboot = o->reboot,
+	    .ctx = o->ctx,
 	};
 	struct baseos *b = calloc(1, sizeof(*b));
 	int r;
@@ -105,7 +105,7 @@ int baseos_boot_check(struct baseos *b, time_t now)
 int baseos_apply(struct baseos *b, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
 {
 	const Org__Lfedge__Eve__Config__BaseOS *bo = cfg->baseos;
-	struct update_baseos req = { 0 };
+	struct update_baseos req = {0};
 	char url[2048];
 	int r;
 

@@ -19,7 +19,7 @@ struct baseos_opts {
 	const char *target;
 	const char *state_dir; /* updater state lives in <state>/update */
 	const char *ca_path;
-	const char *version;   /* running agent / image version */
+	const char *version; /* running agent / image version */
 	int (*reboot)(void *ctx);
 	void *ctx;
 };

@@ -11,9 +11,9 @@
 #include "fileio.h"
 
 static const char *const slot_names[] = {
-	[CHECKPOINT_LAST] = "lastconfig",
-	[CHECKPOINT_BAK] = "lastconfig.bak",
-	[CHECKPOINT_CERTS] = "controllercerts",
+    [CHECKPOINT_LAST] = "lastconfig",
+    [CHECKPOINT_BAK] = "lastconfig.bak",
+    [CHECKPOINT_CERTS] = "controllercerts",
 };
 
 static int slot_path(const char *state_dir, enum checkpoint_slot slot, char path[PATH_MAX])

@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 enum checkpoint_slot {
-	CHECKPOINT_LAST,   /* lastconfig */
-	CHECKPOINT_BAK,    /* lastconfig.bak */
-	CHECKPOINT_CERTS,  /* controller certs (the /certs answer) */
+	CHECKPOINT_LAST,  /* lastconfig */
+	CHECKPOINT_BAK,   /* lastconfig.bak */
+	CHECKPOINT_CERTS, /* controller certs (the /certs answer) */
 };
 
 int checkpoint_init(const char *state_dir);

@@ -180,7 +180,8 @@ static int load_ports(struct configdir *cd, char *err, size_t errlen)
 	}
 	for (char *tok = strtok_r(text, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
 		if (cd->n_ports == CONFIGDIR_MAX_PORTS || strlen(tok) >= 16) {
-			r = fail(err, errlen, -EINVAL, "%s: too many ports or name too long ('%.16s')", path, tok);
+			r = fail(err, errlen, -EINVAL, "%s: too many ports or name too long ('%.16s')", path,
+				 tok);
 			goto out;
 		}
 		cd->ports[cd->n_ports] = strdup(tok);
@@ -209,6 +210,15 @@ static int load_optional(struct configdir *cd, char *err, size_t errlen)
 		else if (r < 0)
 			r = fail(err, errlen, r, "%s: %s", path, eve_strerror(r));
 	}
+	free(path);
+	if (r < 0)
+		return r;
+	path = path_join(cd->dir, "config-items");
+	if (!path)
+		return -ENOMEM;
+	r = exists(path) ? read_text(path, &cd->config_items) : 0;
+	if (r < 0)
+		r = fail(err, errlen, r, "%s: %s", path, eve_strerror(r));
 	free(path);
 	if (r < 0)
 		return r;
@@ -260,5 +270,6 @@ void configdir_free(struct configdir *cd)
 	for (size_t i = 0; i < cd->n_ports; i++)
 		free(cd->ports[i]);
 	free(cd->proxy);
+	free(cd->config_items);
 	memset(cd, 0, sizeof(*cd));
 }

@@ -6,6 +6,8 @@
  *   bootstrap-config.pb   signed EdgeDevConfig used before first contact
  *   ports                 management interfaces to try, one per line
  *   proxy                 HTTP(S) proxy URL for the controller
+ *   config-items          local defaults for config items, "key=value" lines
+ *                         (the controller's items override them)
  * Every error message names the offending file. */
 #ifndef EVE_CONFIGDIR_H
 #define EVE_CONFIGDIR_H
@@ -17,14 +19,15 @@
 
 struct configdir {
 	char *dir;
-	char *server;       /* "host:port" */
-	char *root_ca_path; /* path of root-certificate.pem */
+	char *server;            /* "host:port" */
+	char *root_ca_path;      /* path of root-certificate.pem */
 	char *onboard_cert_path; /* NULL when no onboarding files */
 	char *onboard_key_path;
 	char *bootstrap_path; /* NULL when absent */
 	char *ports[CONFIGDIR_MAX_PORTS];
 	size_t n_ports;
-	char *proxy; /* NULL when absent */
+	char *proxy;        /* NULL when absent */
+	char *config_items; /* text of config-items, NULL when absent */
 };
 
 /* Read and validate dir into cd (freed with configdir_free). On error, err

@@ -67,10 +67,10 @@ bool ctlclient_has_certs(const struct ctlclient *cc)
 
 /* Collect the signing cert and intermediates of a ZControllerCert, verify
  * the chain and return the signing cert with its PEM-text hash. */
-static int certs_pick(struct ctlclient *cc, const Org__Lfedge__Eve__Certs__ZControllerCert *zc, X509 **signing,
-		      uint8_t hash[CRYPTO_SHA256_LEN])
+static int certs_pick(struct ctlclient *cc, const Org__Lfedge__Eve__Certs__ZControllerCert *zc,
+		      X509 **signing, uint8_t hash[CRYPTO_SHA256_LEN])
 {
-	X509 *inter[MAX_INTERMEDIATES] = { 0 }, *sig = NULL;
+	X509 *inter[MAX_INTERMEDIATES] = {0}, *sig = NULL;
 	size_t n_inter = 0;
 	int r = -EVE_EBADCERT;
 
@@ -114,7 +114,7 @@ out:
 static int certs_accept(struct ctlclient *cc, const uint8_t *body, size_t len)
 {
 	Org__Lfedge__Eve__Certs__ZControllerCert *zc = NULL;
-	struct envelope env = { 0 };
+	struct envelope env = {0};
 	const uint8_t *p = body;
 	size_t plen = len;
 	uint8_t hash[CRYPTO_SHA256_LEN];
@@ -206,7 +206,7 @@ static int verify_env(struct ctlclient *cc, const struct envelope *env)
 
 int ctlclient_verify(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload, size_t *plen)
 {
-	struct envelope env = { 0 };
+	struct envelope env = {0};
 	int r;
 
 	r = envelope_parse(raw, len, &env);
@@ -223,7 +223,7 @@ int ctlclient_verify(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8
 int ctlclient_verify_selfcontained(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload,
 				   size_t *plen)
 {
-	struct envelope env = { 0 };
+	struct envelope env = {0};
 	X509 *x = NULL;
 	int r;
 
@@ -247,9 +247,10 @@ out:
 
 /* Verify a response body (already copied out of cc->resp, which a
  * re-fetch of /certs reuses). */
-static int verify_resp(struct ctlclient *cc, const uint8_t *raw, size_t raw_len, uint8_t **resp, size_t *resp_len)
+static int verify_resp(struct ctlclient *cc, const uint8_t *raw, size_t raw_len, uint8_t **resp,
+		       size_t *resp_len)
 {
-	struct envelope env = { 0 };
+	struct envelope env = {0};
 	int r;
 
 	r = envelope_parse(raw, raw_len, &env);

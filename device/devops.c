@@ -38,5 +38,5 @@ static int record_execute(const char *arg, enum devops_op op, const char *reason
 	return r;
 }
 
-const struct devops_ops devops_real = { .name = "real", .execute = real_execute };
-const struct devops_ops devops_record = { .name = "record", .execute = record_execute };
+const struct devops_ops devops_real = {.name = "real", .execute = real_execute};
+const struct devops_ops devops_record = {.name = "record", .execute = record_execute};

@@ -54,7 +54,8 @@ static int tbs_fill(X509 *x, EVP_PKEY *pub, const char *cn, int days)
 	bn = BN_bin2bn(serial, sizeof(serial), NULL);
 	sn = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
 	if (!sn || X509_set_version(x, 2) != 1 || X509_set_serialNumber(x, sn) != 1 ||
-	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) != 1 ||
+	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) !=
+		1 ||
 	    X509_set_issuer_name(x, name) != 1 || !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
 	    !X509_time_adj_ex(X509_getm_notAfter(x), days, 0, NULL) || X509_set_pubkey(x, pub) != 1)
 		goto out;
@@ -270,9 +271,9 @@ static int read_token(const char *path, char out[IDENTITY_SERIAL_MAX])
 void identity_serial(const char *override, char out[IDENTITY_SERIAL_MAX])
 {
 	static const char *const sources[] = {
-		"/sys/class/dmi/id/product_serial",
-		"/sys/class/dmi/id/board_serial",
-		"/etc/machine-id",
+	    "/sys/class/dmi/id/product_serial",
+	    "/sys/class/dmi/id/board_serial",
+	    "/etc/machine-id",
 	};
 
 	if (override && *override) {

@@ -73,9 +73,9 @@ static void ks_file_close(void *ctx)
 }
 
 const struct keystore_ops keystore_file_ops = {
-	.name = "file",
-	.open = ks_file_open,
-	.pubkey = ks_file_pubkey,
-	.sign = ks_file_sign,
-	.close = ks_file_close,
+    .name = "file",
+    .open = ks_file_open,
+    .pubkey = ks_file_pubkey,
+    .sign = ks_file_sign,
+    .close = ks_file_close,
 };

@@ -29,6 +29,7 @@
 #define TPMKEY_MAX 4096
 
 struct ks_tpm {
+	char *tcti_conf; /* to reconnect after the TPM connection broke */
 	TSS2_TCTI_CONTEXT *tcti;
 	ESYS_CONTEXT *esys;
 	TPM2B_PUBLIC pub;
@@ -38,32 +39,36 @@ struct ks_tpm {
 };
 
 static const TPM2B_PUBLIC primary_template = {
-	.publicArea = {
-		.type = TPM2_ALG_ECC,
-		.nameAlg = TPM2_ALG_SHA256,
-		.objectAttributes = TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT |
-				    TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-				    TPMA_OBJECT_SENSITIVEDATAORIGIN,
-		.parameters.eccDetail = {
-			.symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB },
-			.scheme.scheme = TPM2_ALG_NULL,
-			.curveID = TPM2_ECC_NIST_P256,
-			.kdf.scheme = TPM2_ALG_NULL,
+    .publicArea =
+	{
+	    .type = TPM2_ALG_ECC,
+	    .nameAlg = TPM2_ALG_SHA256,
+	    .objectAttributes = TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT |
+				TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+				TPMA_OBJECT_SENSITIVEDATAORIGIN,
+	    .parameters.eccDetail =
+		{
+		    .symmetric = {.algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB},
+		    .scheme.scheme = TPM2_ALG_NULL,
+		    .curveID = TPM2_ECC_NIST_P256,
+		    .kdf.scheme = TPM2_ALG_NULL,
 		},
 	},
 };
 
 static const TPM2B_PUBLIC signing_template = {
-	.publicArea = {
-		.type = TPM2_ALG_ECC,
-		.nameAlg = TPM2_ALG_SHA256,
-		.objectAttributes = TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |
-				    TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN,
-		.parameters.eccDetail = {
-			.symmetric.algorithm = TPM2_ALG_NULL,
-			.scheme = { .scheme = TPM2_ALG_ECDSA, .details.ecdsa.hashAlg = TPM2_ALG_SHA256 },
-			.curveID = TPM2_ECC_NIST_P256,
-			.kdf.scheme = TPM2_ALG_NULL,
+    .publicArea =
+	{
+	    .type = TPM2_ALG_ECC,
+	    .nameAlg = TPM2_ALG_SHA256,
+	    .objectAttributes = TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |
+				TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN,
+	    .parameters.eccDetail =
+		{
+		    .symmetric.algorithm = TPM2_ALG_NULL,
+		    .scheme = {.scheme = TPM2_ALG_ECDSA, .details.ecdsa.hashAlg = TPM2_ALG_SHA256},
+		    .curveID = TPM2_ECC_NIST_P256,
+		    .kdf.scheme = TPM2_ALG_NULL,
 		},
 	},
 };
@@ -75,17 +80,18 @@ static int tpm_err(TSS2_RC rc)
 
 static int create_primary(struct ks_tpm *t, ESYS_TR *out)
 {
-	TPM2B_SENSITIVE_CREATE sens = { 0 };
-	TPM2B_DATA outside = { 0 };
-	TPML_PCR_SELECTION pcrs = { 0 };
+	TPM2B_SENSITIVE_CREATE sens = {0};
+	TPM2B_DATA outside = {0};
+	TPML_PCR_SELECTION pcrs = {0};
 	TPM2B_PUBLIC *opub = NULL;
 	TPM2B_CREATION_DATA *cdata = NULL;
 	TPM2B_DIGEST *chash = NULL;
 	TPMT_TK_CREATION *ticket = NULL;
 	TSS2_RC rc;
 
-	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens,
-				&primary_template, &outside, &pcrs, out, &opub, &cdata, &chash, &ticket);
+	rc =
+	    Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens,
+			       &primary_template, &outside, &pcrs, out, &opub, &cdata, &chash, &ticket);
 	Esys_Free(opub);
 	Esys_Free(cdata);
 	Esys_Free(chash);
@@ -95,9 +101,9 @@ static int create_primary(struct ks_tpm *t, ESYS_TR *out)
 
 static int create_child(struct ks_tpm *t, ESYS_TR primary)
 {
-	TPM2B_SENSITIVE_CREATE sens = { 0 };
-	TPM2B_DATA outside = { 0 };
-	TPML_PCR_SELECTION pcrs = { 0 };
+	TPM2B_SENSITIVE_CREATE sens = {0};
+	TPM2B_DATA outside = {0};
+	TPML_PCR_SELECTION pcrs = {0};
 	TPM2B_PRIVATE *opriv = NULL;
 	TPM2B_PUBLIC *opub = NULL;
 	TPM2B_CREATION_DATA *cdata = NULL;
@@ -105,8 +111,8 @@ static int create_child(struct ks_tpm *t, ESYS_TR primary)
 	TPMT_TK_CREATION *ticket = NULL;
 	TSS2_RC rc;
 
-	rc = Esys_Create(t->esys, primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &signing_template,
-			 &outside, &pcrs, &opriv, &opub, &cdata, &chash, &ticket);
+	rc = Esys_Create(t->esys, primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens,
+			 &signing_template, &outside, &pcrs, &opriv, &opub, &cdata, &chash, &ticket);
 	if (rc == TSS2_RC_SUCCESS) {
 		t->priv = *opriv;
 		t->pub = *opub;
@@ -165,7 +171,7 @@ static int key_create(struct ks_tpm *t, const char *path)
 static int pubkey_from_blob(struct ks_tpm *t)
 {
 	const TPMS_ECC_POINT *p = &t->pub.publicArea.unique.ecc;
-	uint8_t pt[65] = { 0x04 };
+	uint8_t pt[65] = {0x04};
 
 	if (t->pub.publicArea.type != TPM2_ALG_ECC || p->x.size > 32 || p->y.size > 32)
 		return -EVE_EPROTO;
@@ -174,16 +180,24 @@ static int pubkey_from_blob(struct ks_tpm *t)
 	return crypto_pubkey_from_point(pt, sizeof(pt), &t->pubkey);
 }
 
+static void tpm_disconnect(struct ks_tpm *t)
+{
+	if (t->esys)
+		Esys_Finalize(&t->esys);
+	if (t->tcti)
+		Tss2_TctiLdr_Finalize(&t->tcti);
+	t->esys = NULL;
+	t->tcti = NULL;
+}
+
 static void ks_tpm_close(void *ctx)
 {
 	struct ks_tpm *t = ctx;
 
 	if (!t)
 		return;
-	if (t->esys)
-		Esys_Finalize(&t->esys);
-	if (t->tcti)
-		Tss2_TctiLdr_Finalize(&t->tcti);
+	tpm_disconnect(t);
+	free(t->tcti_conf);
 	EVP_PKEY_free(t->pubkey);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
@@ -216,7 +230,12 @@ static int ks_tpm_open(const struct keystore_opts *o, void **ctx)
 	if (!t)
 		return -ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
-	r = tpm_connect(t, o->tcti ? o->tcti : "device:/dev/tpmrm0");
+	t->tcti_conf = strdup(o->tcti ? o->tcti : "device:/dev/tpmrm0");
+	if (!t->tcti_conf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = tpm_connect(t, t->tcti_conf);
 	if (r < 0)
 		goto out;
 	r = blob_load(t, path);
@@ -252,14 +271,15 @@ static void copy_param(const TPM2B_ECC_PARAMETER *p, uint8_t out[32])
 
 static int sign_loaded(struct ks_tpm *t, ESYS_TR key, const uint8_t digest[32], uint8_t sig[64])
 {
-	TPM2B_DIGEST d = { .size = 32 };
-	TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_ECDSA, .details.ecdsa.hashAlg = TPM2_ALG_SHA256 };
-	TPMT_TK_HASHCHECK check = { .tag = TPM2_ST_HASHCHECK, .hierarchy = TPM2_RH_NULL };
+	TPM2B_DIGEST d = {.size = 32};
+	TPMT_SIG_SCHEME scheme = {.scheme = TPM2_ALG_ECDSA, .details.ecdsa.hashAlg = TPM2_ALG_SHA256};
+	TPMT_TK_HASHCHECK check = {.tag = TPM2_ST_HASHCHECK, .hierarchy = TPM2_RH_NULL};
 	TPMT_SIGNATURE *s = NULL;
 	int r;
 
 	memcpy(d.buffer, digest, 32);
-	r = tpm_err(Esys_Sign(t->esys, key, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d, &scheme, &check, &s));
+	r = tpm_err(
+	    Esys_Sign(t->esys, key, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d, &scheme, &check, &s));
 	if (r < 0)
 		return r;
 	if (s->sigAlg != TPM2_ALG_ECDSA || s->signature.ecdsa.signatureR.size > 32 ||
@@ -274,18 +294,18 @@ out:
 	return r;
 }
 
-static int ks_tpm_sign(void *ctx, const uint8_t digest[32], uint8_t sig[64])
+static int sign_once(struct ks_tpm *t, const uint8_t digest[32], uint8_t sig[64])
 {
-	struct ks_tpm *t = ctx;
 	ESYS_TR primary = ESYS_TR_NONE, key = ESYS_TR_NONE;
 	int r;
 
-	pthread_mutex_lock(&t->lock);
+	if (!t->esys)
+		return -ENODEV;
 	r = create_primary(t, &primary);
 	if (r < 0)
 		goto out;
-	r = tpm_err(Esys_Load(t->esys, primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &t->priv, &t->pub,
-			      &key));
+	r = tpm_err(Esys_Load(t->esys, primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &t->priv,
+			      &t->pub, &key));
 	if (r < 0)
 		goto out;
 	r = sign_loaded(t, key, digest, sig);
@@ -294,14 +314,32 @@ out:
 		Esys_FlushContext(t->esys, key);
 	if (primary != ESYS_TR_NONE)
 		Esys_FlushContext(t->esys, primary);
+	return r;
+}
+
+/* A failed sign may be a broken TPM connection (e.g. the TPM daemon
+ * restarted): reconnect once and retry. */
+static int ks_tpm_sign(void *ctx, const uint8_t digest[32], uint8_t sig[64])
+{
+	struct ks_tpm *t = ctx;
+	int r;
+
+	pthread_mutex_lock(&t->lock);
+	r = sign_once(t, digest, sig);
+	if (r < 0) {
+		tpm_disconnect(t);
+		r = tpm_connect(t, t->tcti_conf);
+		if (r == 0)
+			r = sign_once(t, digest, sig);
+	}
 	pthread_mutex_unlock(&t->lock);
 	return r;
 }
 
 const struct keystore_ops keystore_tpm_ops = {
-	.name = "tpm",
-	.open = ks_tpm_open,
-	.pubkey = ks_tpm_pubkey,
-	.sign = ks_tpm_sign,
-	.close = ks_tpm_close,
+    .name = "tpm",
+    .open = ks_tpm_open,
+    .pubkey = ks_tpm_pubkey,
+    .sign = ks_tpm_sign,
+    .close = ks_tpm_close,
 };

@@ -150,8 +150,8 @@ int logship_add(struct logship *ls, const char *app_uuid, const char *severity, 
 /* gzip (RFC 1952) of data with a JSON metadata comment in the header. */
 static int gzip_mem(const uint8_t *data, size_t len, const char *comment, struct buf *out)
 {
-	gz_header hdr = { 0 };
-	z_stream zs = { 0 };
+	gz_header hdr = {0};
+	z_stream zs = {0};
 	uint8_t chunk[16384];
 	int zr, r = 0;
 
@@ -178,8 +178,8 @@ static int gzip_mem(const uint8_t *data, size_t len, const char *comment, struct
 
 static char *meta_comment(struct logship *ls, const struct batch *b)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s}", "devID", ls->dev_uuid, "eveVersion", ls->version, "appUUID",
-			      b->app);
+	json_t *j =
+	    json_pack("{s:s, s:s, s:s}", "devID", ls->dev_uuid, "eveVersion", ls->version, "appUUID", b->app);
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	json_decref(j);
@@ -207,8 +207,8 @@ static int write_batch(struct logship *ls, struct batch *b)
 		goto out;
 	clock_gettime(CLOCK_REALTIME, &now);
 	snprintf(path, sizeof(path), "%s/%019lld%06llu-%s.gz", ls->dir,
-		 (long long)now.tv_sec * 1000000000LL + now.tv_nsec, (unsigned long long)(ls->seq++ % 1000000),
-		 b->app[0] ? b->app : "dev");
+		 (long long)now.tv_sec * 1000000000LL + now.tv_nsec,
+		 (unsigned long long)(ls->seq++ % 1000000), b->app[0] ? b->app : "dev");
 	r = fileio_write_atomic(path, gz.data, gz.len, 0600);
 	if (r < 0)
 		goto out; /* full disk: keep the lines, retry at next rotate */

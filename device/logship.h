@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LOGSHIP_BATCH_MAX (64u * 1024)  /* JSON bytes per gzip file */
-#define LOGSHIP_FILE_MAX (1u << 20)     /* largest gzip file we upload */
-#define LOGSHIP_LINE_MAX 4096           /* longer lines are truncated */
+#define LOGSHIP_BATCH_MAX (64u * 1024) /* JSON bytes per gzip file */
+#define LOGSHIP_FILE_MAX (1u << 20)    /* largest gzip file we upload */
+#define LOGSHIP_LINE_MAX 4096          /* longer lines are truncated */
 
 struct logship;
 

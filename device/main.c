@@ -7,8 +7,10 @@
  * Runs in the foreground with logs on stderr (or as a daemon logging to
  * <state>/eve-agent.log); SIGTERM / SIGINT stop it cleanly. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,22 +19,36 @@
 #include <sys/signalfd.h>
 
 #include "agent.h"
+#include "fileio.h"
 
-enum { OPT_CONFIG = 'c', OPT_STATE = 's', OPT_SERIAL = 'S', OPT_TPM = 't', OPT_LIBVIRT = 'l',
-       OPT_UPDATE = 'u', OPT_RECORD = 'r', OPT_DAEMON = 'd', OPT_VERBOSE = 'v', OPT_HELP = 'h' };
+/* String options: each sets one field of struct agent_opts. */
+static const struct str_opt {
+	const char *name;
+	size_t field;
+} str_opts[] = {
+    {"config", offsetof(struct agent_opts, config_dir)},
+    {"state", offsetof(struct agent_opts, state_dir)},
+    {"serial", offsetof(struct agent_opts, serial)},
+    {"tpm", offsetof(struct agent_opts, tcti)},
+    {"libvirt", offsetof(struct agent_opts, libvirt_uri)},
+    {"record-devops", offsetof(struct agent_opts, devops_record)},
+};
+
+#define N_STR_OPTS (sizeof(str_opts) / sizeof(str_opts[0]))
+enum { OPT_UPDATE = 256, OPT_STR0 = 512 };
 
 static const struct option long_opts[] = {
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "state", required_argument, NULL, OPT_STATE },
-	{ "serial", required_argument, NULL, OPT_SERIAL },
-	{ "tpm", required_argument, NULL, OPT_TPM },
-	{ "libvirt", required_argument, NULL, OPT_LIBVIRT },
-	{ "update", required_argument, NULL, OPT_UPDATE },
-	{ "record-devops", required_argument, NULL, OPT_RECORD },
-	{ "daemon", no_argument, NULL, OPT_DAEMON },
-	{ "verbose", no_argument, NULL, OPT_VERBOSE },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ 0 },
+    {"config", required_argument, NULL, OPT_STR0 + 0},
+    {"state", required_argument, NULL, OPT_STR0 + 1},
+    {"serial", required_argument, NULL, OPT_STR0 + 2},
+    {"tpm", required_argument, NULL, OPT_STR0 + 3},
+    {"libvirt", required_argument, NULL, OPT_STR0 + 4},
+    {"record-devops", required_argument, NULL, OPT_STR0 + 5},
+    {"update", required_argument, NULL, OPT_UPDATE},
+    {"daemon", no_argument, NULL, 'd'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {0},
 };
 
 static void usage(FILE *f)
@@ -59,29 +75,46 @@ static int parse_args(int argc, char **argv, struct agent_opts *o, int *daemoniz
 	int c;
 
 	while ((c = getopt_long(argc, argv, "vhd", long_opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_CONFIG: o->config_dir = optarg; break;
-		case OPT_STATE: o->state_dir = optarg; break;
-		case OPT_SERIAL: o->serial = optarg; break;
-		case OPT_TPM: o->tcti = optarg; break;
-		case OPT_LIBVIRT: o->libvirt_uri = optarg; break;
-		case OPT_RECORD: o->devops_record = optarg; break;
-		case OPT_DAEMON: *daemonize = 1; break;
-		case OPT_VERBOSE: o->verbose++; break;
-		case OPT_UPDATE:
+		if (c >= OPT_STR0 && c < OPT_STR0 + (int)N_STR_OPTS) {
+			*(const char **)((char *)o + str_opts[c - OPT_STR0].field) = optarg;
+		} else if (c == OPT_UPDATE) {
 			if (parse_update(optarg, o) < 0) {
-				fprintf(stderr, "eve-agent: --update wants BACKEND:TARGET, got '%s'\n", optarg);
+				fprintf(stderr, "eve-agent: --update wants BACKEND:TARGET, got '%s'\n",
+					optarg);
 				return 2;
 			}
-			break;
-		case OPT_HELP: usage(stdout); exit(0);
-		default: usage(stderr); return 2;
+		} else if (c == 'd') {
+			*daemonize = 1;
+		} else if (c == 'v') {
+			o->verbose++;
+		} else if (c == 'h') {
+			usage(stdout);
+			exit(0);
+		} else {
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!o->config_dir || !o->state_dir || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
+	return 0;
+}
+
+/* A daemon runs in "/": make the directory arguments absolute first. */
+static int absolute_paths(struct agent_opts *o)
+{
+	static char config[PATH_MAX], state[PATH_MAX];
+
+	if (fileio_mkdirs(o->state_dir, 0700) < 0 || !realpath(o->state_dir, state) ||
+	    !realpath(o->config_dir, config)) {
+		fprintf(stderr, "eve-agent: %s: %s\n",
+			realpath(o->state_dir, state) ? o->config_dir : o->state_dir, strerror(errno));
+		return -errno;
+	}
+	o->config_dir = config;
+	o->state_dir = state;
 	return 0;
 }
 
@@ -92,6 +125,10 @@ static int go_daemon(const char *state_dir)
 
 	if (snprintf(path, sizeof(path), "%s/eve-agent.log", state_dir) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
+	if (fileio_mkdirs(state_dir, 0700) < 0) {
+		fprintf(stderr, "eve-agent: %s: cannot create\n", state_dir);
+		return -EIO;
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		fprintf(stderr, "eve-agent: %s: %s\n", path, strerror(errno));
@@ -106,7 +143,7 @@ static int go_daemon(const char *state_dir)
 
 int main(int argc, char **argv)
 {
-	struct agent_opts o = { 0 };
+	struct agent_opts o = {0};
 	int daemonize = 0, stop_fd, r;
 	sigset_t mask;
 
@@ -115,7 +152,7 @@ int main(int argc, char **argv)
 		return r;
 	/* The TSS libraries log to stderr by default; we report their errors. */
 	setenv("TSS2_LOG", "all+none", 0);
-	if (daemonize && go_daemon(o.state_dir) < 0)
+	if (daemonize && (absolute_paths(&o) < 0 || go_daemon(o.state_dir) < 0))
 		return 1;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

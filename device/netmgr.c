@@ -56,7 +56,7 @@ void netmgr_free(struct netmgr *nm)
 
 struct devapi *netmgr_api(struct netmgr *nm)
 {
-	struct devapi_opts o = { .server = nm->server, .ca_path = nm->ca_path, .timeout_s = 30 };
+	struct devapi_opts o = {.server = nm->server, .ca_path = nm->ca_path, .timeout_s = 30};
 
 	if (nm->api)
 		return nm->api;

@@ -92,7 +92,8 @@ static size_t collect_netifs(struct netif *ifs)
 		if (!p->ifa_name || (p->ifa_flags & IFF_LOOPBACK))
 			continue;
 		f = netif_get(ifs, &n, p->ifa_name);
-		if (f && p->ifa_addr && (p->ifa_addr->sa_family == AF_INET || p->ifa_addr->sa_family == AF_INET6))
+		if (f && p->ifa_addr &&
+		    (p->ifa_addr->sa_family == AF_INET || p->ifa_addr->sa_family == AF_INET6))
 			netif_add_addr(f, p->ifa_addr);
 	}
 	freeifaddrs(ifa);
@@ -188,7 +189,8 @@ int report_info_device(const struct report_device *d, uint8_t **out, size_t *len
 	Org__Lfedge__Eve__Info__ZInfoManufacturer mi = ORG__LFEDGE__EVE__INFO__ZINFO_MANUFACTURER__INIT;
 	Org__Lfedge__Eve__Info__ZInfoDevSW sw[REPORT_MAX_SW], *swp[REPORT_MAX_SW];
 	Org__Lfedge__Eve__Info__ErrorInfo errs[REPORT_MAX_SW];
-	Google__Protobuf__Timestamp boot = GOOGLE__PROTOBUF__TIMESTAMP__INIT, now = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	Google__Protobuf__Timestamp boot = GOOGLE__PROTOBUF__TIMESTAMP__INIT,
+				    now = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 	Org__Lfedge__Eve__Info__ZInfoNetwork *netp[MAX_IFS];
 	static struct netif ifs[MAX_IFS]; /* large; single caller (the agent loop) */
 	struct utsname u;

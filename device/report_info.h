@@ -10,23 +10,22 @@
 #define REPORT_MAX_SW 2
 
 struct report_sw {
-	char label[8];         /* "IMGA" */
-	char state[16];        /* "active", "inactive", "updating", "unused" */
+	char label[8];  /* "IMGA" */
+	char state[16]; /* "active", "inactive", "updating", "unused" */
 	char version[128];
 	char err[256];
-	int status;            /* BaseOsStatus value */
+	int status; /* BaseOsStatus value */
 	int activated;
 };
 
 struct report_device {
 	const char *dev_uuid;
-	const char *state_dir;  /* storage is measured here */
+	const char *state_dir; /* storage is measured here */
 	const char *serial;
-	uint32_t reboot_counter;   /* last honoured DeviceOpsCmd counters */
+	uint32_t reboot_counter; /* last honoured DeviceOpsCmd counters */
 	uint32_t shutdown_counter;
-	uint32_t restart_counter;  /* agent starts */
+	uint32_t restart_counter; /* agent starts */
 	const char *last_reboot_reason;
-	const char *const *hypervisors; /* NULL-terminated, may be NULL */
 	struct report_sw sw[REPORT_MAX_SW];
 	size_t n_sw;
 };

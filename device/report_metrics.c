@@ -35,8 +35,9 @@ static size_t read_netdev(struct netstat *ns)
 		*colon = '\0';
 		while (*name == ' ')
 			name++;
-		if (sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
-			   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10], &v[11]) != 12 ||
+		if (sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10],
+			   &v[11]) != 12 ||
 		    !strcmp(name, "lo"))
 			continue;
 		org__lfedge__eve__metrics__network_metric__init(&ns[n].m);
@@ -96,9 +97,11 @@ int report_metrics_device(const char *dev_uuid, const char *state_dir, const str
 	Org__Lfedge__Eve__Metrics__ZMetricMsg m = ORG__LFEDGE__EVE__METRICS__ZMETRIC_MSG__INIT;
 	Org__Lfedge__Eve__Metrics__DeviceMetric dm = ORG__LFEDGE__EVE__METRICS__DEVICE_METRIC__INIT;
 	Org__Lfedge__Eve__Metrics__MemoryMetric mem = ORG__LFEDGE__EVE__METRICS__MEMORY_METRIC__INIT;
-	Org__Lfedge__Eve__Metrics__DeviceMemoryMetric dmem = ORG__LFEDGE__EVE__METRICS__DEVICE_MEMORY_METRIC__INIT;
+	Org__Lfedge__Eve__Metrics__DeviceMemoryMetric dmem =
+	    ORG__LFEDGE__EVE__METRICS__DEVICE_MEMORY_METRIC__INIT;
 	Org__Lfedge__Eve__Metrics__AppCpuMetric cpu = ORG__LFEDGE__EVE__METRICS__APP_CPU_METRIC__INIT;
-	Org__Lfedge__Eve__Metrics__DiskMetric disk = ORG__LFEDGE__EVE__METRICS__DISK_METRIC__INIT, *diskp = &disk;
+	Org__Lfedge__Eve__Metrics__DiskMetric disk = ORG__LFEDGE__EVE__METRICS__DISK_METRIC__INIT,
+					      *diskp = &disk;
 	Org__Lfedge__Eve__Metrics__NetworkMetric *netp[MAX_NETS];
 	Google__Protobuf__Timestamp now = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 	struct netstat ns[MAX_NETS];

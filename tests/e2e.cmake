@@ -17,7 +17,7 @@ if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI)
   endif()
 
   add_test(NAME e2e_flow COMMAND bash ${EVE_TEST_DIR}/integration/e2e_flow.sh)
-  set_tests_properties(e2e_flow PROPERTIES LABELS "integration;e2e" TIMEOUT 600
+  set_tests_properties(e2e_flow PROPERTIES LABELS "integration;e2e" TIMEOUT 300
     SKIP_RETURN_CODE 77 RUN_SERIAL TRUE
     ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_MKISO=${e2e_mkiso_path};E2E_PORT=18600")
 endif()

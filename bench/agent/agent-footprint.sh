@@ -34,7 +34,23 @@ done
 mkdir -p "$work"
 ctl_pid= agent_pid=
 
+src=$(cd "$(dirname "$0")/../.." && pwd)
+
+# libvirt domains the agent made: eve-<uuid> per dir in <state>/apps
+remove_domains() {
+	local d dom uri
+	for d in "$work"/state/apps/*/; do
+		[ -d "$d" ] || continue
+		dom=eve-$(basename "$d")
+		for uri in lxc:///system qemu:///system; do
+			virsh -q -c "$uri" destroy "$dom" >/dev/null 2>&1
+			virsh -q -c "$uri" undefine "$dom" >/dev/null 2>&1
+		done
+	done
+}
+
 cleanup() {
+	[ "$napps" -gt 0 ] && remove_domains
 	for p in $agent_pid $ctl_pid; do
 		kill "$p" 2>/dev/null
 		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -58,8 +74,15 @@ api() { # METHOD PATH [curl args...]
 		-H "Authorization: Bearer $token" -X "$m" "https://$server/api/v1$p" "$@"
 }
 for _ in $(seq 100); do api GET /status -o /dev/null -f && break; sleep 0.1; done
-api POST /onboard -H 'Content-Type: application/json' -f -o /dev/null \
-	-d "$(jq -n --rawfile c "$dc/onboard.cert.pem" '{cert: $c, serials: ["*"]}')" || die "POST /onboard failed"
+code=$(api POST /onboard -H 'Content-Type: application/json' -o /dev/null -w '%{http_code}' \
+	-d "$(jq -n --rawfile c "$dc/onboard.cert.pem" '{cert: $c, serials: ["*"]}')")
+case $code in 2*|409) ;; *) die "POST /onboard failed (HTTP $code)" ;; esac # 409: init already added it
+
+# ---- libvirt (the apps' runtime), only when apps are deployed ----
+if [ "$napps" -gt 0 ]; then
+	. "$src/tests/lib/libvirtd.sh"
+	libvirtd_start || die "libvirtd: $LIBVIRTD_ERROR"
+fi
 
 # ---- agent ----
 mkdir -p "$work/config" "$work/state"
@@ -97,7 +120,7 @@ tcp_total() { local s=0 v; for v in "${sock_max[@]}"; do s=$((s + v)); done; ech
 
 # Measure a window; print one line of figures. $1 = label
 measure() {
-	local label=$1 hz t0 t1 c0 c1 x0 x1 b0 b1 rss hwm i
+	local label=$1 hz t0 t1 c0 c1 x0 x1 b0 b1 rss hwm anon file threads i
 	hz=$(getconf CLK_TCK)
 	sleep "$settle"
 	sock_max=(); sample_tcp "$agent_pid"; b0=$(tcp_total)
@@ -106,11 +129,14 @@ measure() {
 	t1=$(date +%s.%N); c1=$(cpu_ticks "$agent_pid"); x1=$(ctx_switches "$agent_pid")
 	b1=$(tcp_total)
 	rss=$(status_kb "$agent_pid" VmRSS); hwm=$(status_kb "$agent_pid" VmHWM)
+	anon=$(status_kb "$agent_pid" RssAnon); file=$(status_kb "$agent_pid" RssFile)
+	threads=$(status_kb "$agent_pid" Threads)
 	awk -v l="$label" -v t="$t1-$t0" -v dc="$((c1 - c0))" -v hz="$hz" -v dx="$((x1 - x0))" \
-		-v rss="$rss" -v hwm="$hwm" -v db="$((b1 - b0))" -v t0="$t0" -v t1="$t1" 'BEGIN {
+		-v rss="$rss" -v hwm="$hwm" -v db="$((b1 - b0))" -v t0="$t0" -v t1="$t1" \
+		-v anon="$anon" -v file="$file" -v th="$threads" 'BEGIN {
 		el = t1 - t0
-		printf "%s over %.0f s: RSS %.2f MiB (peak %.2f MiB), CPU %.3f%% of one core, %.1f wake-ups/s, %.1f KiB/h sent to the controller\n",
-			l, el, rss / 1024, hwm / 1024, 100 * dc / hz / el, dx / el, db / el * 3600 / 1024 }'
+		printf "%s over %.0f s: RSS %.2f MiB (anon %.2f, file-backed %.2f; peak %.2f MiB), %d threads, CPU %.3f%% of one core, %.1f wake-ups/s, %.1f KiB/h sent to the controller\n",
+			l, el, rss / 1024, anon / 1024, file / 1024, hwm / 1024, th, 100 * dc / hz / el, dx / el, db / el * 3600 / 1024 }'
 }
 
 measure "idle agent (onboarded, no apps)"

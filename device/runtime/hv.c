@@ -227,6 +227,19 @@ bool hv_is_active(virDomainPtr d)
 	return virDomainIsActive(d) == 1;
 }
 
+bool hv_is_healthy(virDomainPtr d)
+{
+	int state = 0, reason = 0;
+
+	if (virDomainGetState(d, &state, &reason, 0) < 0)
+		return true; /* unknown: let the next pass decide */
+	if (state == VIR_DOMAIN_CRASHED)
+		return false;
+	return !(state == VIR_DOMAIN_PAUSED &&
+		 (reason == VIR_DOMAIN_PAUSED_IOERROR || reason == VIR_DOMAIN_PAUSED_CRASHED ||
+		  reason == VIR_DOMAIN_PAUSED_UNKNOWN));
+}
+
 /* Value of attr='...' in the first element `tag` that has it, after from. */
 static char *xml_attr_after(const char *xml, const char *from, const char *attr)
 {

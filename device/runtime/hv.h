@@ -70,6 +70,13 @@ extern const struct hv_ops hv_qemu_ops;
 extern const struct hv_ops hv_lxc_ops;
 extern const struct hv_ops hv_xen_ops;
 
+/* True when KVM really works here (CPU has VT-x/SVM and /dev/kvm opens);
+ * the qemu backend then uses type='kvm', else TCG. */
+bool hv_kvm_usable(void);
+/* False when an active domain is stuck: crashed, or paused by an I/O or
+ * emulation error (the runtime then treats it as a crash). */
+bool hv_is_healthy(virDomainPtr d);
+
 /* XML text helpers shared by the backends. */
 void hv_xml_text(struct buf *b, const char *s); /* escaped text */
 void hv_xml_common(struct buf *b, const struct hv_spec *s); /* name..vcpu */

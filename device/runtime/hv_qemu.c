@@ -5,30 +5,34 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
+#include <stdlib.h>
 
 #include "err.h"
+#include "fileio.h"
 #include "hv.h"
 
-/* /dev/kvm exists on some machines without VT-x/SVM: only trust it when
- * KVM_CREATE_VM succeeds. */
-static bool kvm_usable(void)
+/* /dev/kvm can exist (and even create VMs) on machines whose CPU has no
+ * VT-x/SVM exposed, where guests then die with "KVM internal error": only
+ * use KVM when the CPU flags say so and the device opens. */
+bool hv_kvm_usable(void)
 {
 	static int cached = -1;
-	int fd, vm;
+	uint8_t *info = NULL;
+	size_t len = 0;
+	int fd;
 
 	if (cached >= 0)
 		return cached;
 	cached = 0;
-	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd >= 0) {
-		vm = ioctl(fd, 0xAE01 /* KVM_CREATE_VM */, 0);
-		if (vm >= 0) {
+	if (fileio_read("/proc/cpuinfo", 16u << 20, &info, &len) == 0 &&
+	    (strstr((char *)info, " vmx") || strstr((char *)info, " svm"))) {
+		fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
 			cached = 1;
-			close(vm);
+			close(fd);
 		}
-		close(fd);
 	}
+	free(info);
 	return cached;
 }
 
@@ -82,7 +86,7 @@ static int qemu_xml(const struct hv_spec *s, struct buf *b, char *err, size_t er
 		snprintf(err, errlen, "VM app has neither a disk nor a kernel to boot");
 		return -EINVAL;
 	}
-	buf_printf(b, "<domain type='%s'>\n", kvm_usable() ? "kvm" : "qemu");
+	buf_printf(b, "<domain type='%s'>\n", hv_kvm_usable() ? "kvm" : "qemu");
 	hv_xml_common(b, s);
 	qemu_os(b, s);
 	buf_printf(b, "  <devices>\n");

@@ -565,6 +565,12 @@ static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 {
 	int pend, r;
 
+	if (d && hv_is_active(d) && !hv_is_healthy(d)) {
+		/* Paused on an emulation or I/O error: power it off; the next
+		 * pass restarts it with backoff like any crash. */
+		hv_destroy(d);
+		return;
+	}
 	if (d && hv_is_active(d)) {
 		if (a->state != ST(RUNNING)) {
 			bool adopted = !a->we_started;

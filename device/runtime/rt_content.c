@@ -289,8 +289,15 @@ static void ct_step(struct runtime *rt, struct rt_ct *c)
 		}
 		return;
 	}
-	if (rt_now_ms() >= c->next_try)
-		ct_start_job(rt, c);
+	if (rt_now_ms() < c->next_try)
+		return;
+	ct_start_job(rt, c);
+	if (c->job == RT_JOB_RUNNING) {
+		c->state = ST(DOWNLOAD_STARTED);
+		c->seen_phase = ST(DOWNLOAD_STARTED);
+		c->pct = 0;
+		rt_report_ct(rt, c);
+	}
 }
 
 void rt_content_sync(struct runtime *rt)

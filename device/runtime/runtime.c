@@ -212,12 +212,9 @@ static void detect_hypervisors(struct runtime *rt)
 {
 	uint8_t *t = NULL;
 	size_t len, n = 0;
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 
-	if (fd >= 0) {
-		close(fd);
+	if (hv_kvm_usable())
 		rt->hvs[n++] = "kvm";
-	}
 	rt->hvs[n++] = "qemu";
 	rt->hvs[n++] = "lxc";
 	if (fileio_read("/sys/hypervisor/type", 64, &t, &len) == 0 && strncmp((char *)t, "xen", 3) == 0)

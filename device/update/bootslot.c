@@ -10,8 +10,8 @@
 #define SUCCESS_SHIFT 56
 
 static const struct bootslot_ops *const backends[] = {
-	&bootslot_gpt_ops,
-	&bootslot_dir_ops,
+    &bootslot_gpt_ops,
+    &bootslot_dir_ops,
 };
 
 const struct bootslot_ops *bootslot_find(const char *name)
@@ -24,7 +24,7 @@ const struct bootslot_ops *bootslot_find(const char *name)
 
 int bootslot_parse(const char *s)
 {
-	static const char *const names[][2] = { { "A", "IMGA" }, { "B", "IMGB" } };
+	static const char *const names[][2] = {{"A", "IMGA"}, {"B", "IMGB"}};
 
 	for (int i = 0; s && i < BOOTSLOT_N; i++)
 		if (strcasecmp(s, names[i][0]) == 0 || strcasecmp(s, names[i][1]) == 0)
@@ -39,7 +39,8 @@ const char *bootslot_label(int slot)
 
 uint64_t bootslot_attr_encode(uint64_t field, const struct bootslot_attr *a)
 {
-	field &= ~((UINT64_C(0xf) << PRIO_SHIFT) | (UINT64_C(0xf) << TRIES_SHIFT) | (UINT64_C(1) << SUCCESS_SHIFT));
+	field &= ~((UINT64_C(0xf) << PRIO_SHIFT) | (UINT64_C(0xf) << TRIES_SHIFT) |
+		   (UINT64_C(1) << SUCCESS_SHIFT));
 	field |= (uint64_t)(a->priority & 0xf) << PRIO_SHIFT;
 	field |= (uint64_t)(a->tries & 0xf) << TRIES_SHIFT;
 	field |= (uint64_t)(a->successful ? 1 : 0) << SUCCESS_SHIFT;

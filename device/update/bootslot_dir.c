@@ -29,7 +29,7 @@ struct bootslot {
 	char *dir;
 };
 
-static const char slot_names[BOOTSLOT_N][2] = { "A", "B" };
+static const char slot_names[BOOTSLOT_N][2] = {"A", "B"};
 
 static int path_in(const char *dir, const char *name, char *out, size_t len)
 {
@@ -65,7 +65,7 @@ void bootslot_dir_unlock(int fd)
 static void set_defaults(struct bootslot_dir_state *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->attr[0] = (struct bootslot_attr){ .priority = 2, .tries = 0, .successful = true };
+	st->attr[0] = (struct bootslot_attr){.priority = 2, .tries = 0, .successful = true};
 	st->booted = -1;
 }
 
@@ -145,8 +145,9 @@ int bootslot_dir_save(const char *dir, const struct bootslot_dir_state *st)
 	int n = snprintf(text, sizeof(text),
 			 "A.priority=%u\nA.tries=%u\nA.successful=%d\n"
 			 "B.priority=%u\nB.tries=%u\nB.successful=%d\nbooted=%s\nnote=%s\n",
-			 st->attr[0].priority, st->attr[0].tries, st->attr[0].successful, st->attr[1].priority,
-			 st->attr[1].tries, st->attr[1].successful, st->booted < 0 ? "" : slot_names[st->booted], note);
+			 st->attr[0].priority, st->attr[0].tries, st->attr[0].successful,
+			 st->attr[1].priority, st->attr[1].tries, st->attr[1].successful,
+			 st->booted < 0 ? "" : slot_names[st->booted], note);
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return -EVE_ETOOBIG;
 	return fileio_write_atomic(p, text, (size_t)n, 0644);
@@ -342,7 +343,8 @@ static int unpack(const char *tarball, const char *dest)
 	archive_read_support_filter_xz(in);
 	archive_read_support_filter_zstd(in);
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-						    ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS);
+						ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+						ARCHIVE_EXTRACT_SECURE_SYMLINKS);
 	r = archive_read_open_filename(in, tarball, 65536) == ARCHIVE_OK ? 0 : -EVE_EPROTO;
 	if (r == 0)
 		r = unpack_entries(in, out, dest);
@@ -494,13 +496,13 @@ static int dir_reboot(struct bootslot *b)
 }
 
 const struct bootslot_ops bootslot_dir_ops = {
-	.name = "dir",
-	.open = dir_open,
-	.close = dir_close,
-	.get = dir_get,
-	.set = dir_set,
-	.write_image = dir_write_image,
-	.booted = dir_booted,
-	.take_note = dir_take_note,
-	.reboot = dir_reboot,
+    .name = "dir",
+    .open = dir_open,
+    .close = dir_close,
+    .get = dir_get,
+    .set = dir_set,
+    .write_image = dir_write_image,
+    .booted = dir_booted,
+    .take_note = dir_take_note,
+    .reboot = dir_reboot,
 };

@@ -180,8 +180,12 @@ static int find_slots(struct bootslot *b, const struct gpt_table *t)
 	}
 	if (b->idx[0] < 0 || b->idx[1] < 0)
 		return -ENOENT;
-	if (b->first[0] > b->last[0] || b->first[1] > b->last[1])
-		return -EVE_EPROTO;
+	/* Partitions inside the usable area: a forged table must not make us
+	 * write over the GPT itself or past the disk. */
+	uint64_t lo = le64(t->hdr + 40), hi = le64(t->hdr + 48);
+	for (int s = 0; s < BOOTSLOT_N; s++)
+		if (b->first[s] > b->last[s] || b->first[s] < lo || b->last[s] > hi)
+			return -EVE_EPROTO;
 	return 0;
 }
 
@@ -196,7 +200,7 @@ static void gpt_close(struct bootslot *b)
 
 static int gpt_open(const char *target, struct bootslot **out)
 {
-	struct gpt_table t = { 0 };
+	struct gpt_table t = {0};
 	struct bootslot *b = calloc(1, sizeof(*b));
 	int r;
 
@@ -226,7 +230,7 @@ out:
 
 static int gpt_get(struct bootslot *b, struct bootslot_attr attr[BOOTSLOT_N])
 {
-	struct gpt_table t = { 0 };
+	struct gpt_table t = {0};
 	int r = table_read(b, 1, &t);
 	for (int s = 0; r == 0 && s < BOOTSLOT_N; s++)
 		bootslot_attr_decode(le64(t.ents + (size_t)b->idx[s] * t.esz + 48), &attr[s]);
@@ -246,7 +250,7 @@ static void apply_attrs(struct bootslot *b, struct gpt_table *t, const struct bo
  * first) changes last, and each table is self-consistent on its own. */
 static int gpt_set(struct bootslot *b, const struct bootslot_attr attr[BOOTSLOT_N])
 {
-	struct gpt_table p = { 0 }, k = { 0 };
+	struct gpt_table p = {0}, k = {0};
 	int r;
 
 	if (flock(b->fd, LOCK_EX) < 0)
@@ -360,7 +364,7 @@ out:
 /* root=PARTLABEL=IMGx or eve_slot=IMGx on the kernel command line. */
 static int gpt_booted(struct bootslot *b)
 {
-	char line[4096] = { 0 };
+	char line[4096] = {0};
 	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -ENOENT;
@@ -368,11 +372,11 @@ static int gpt_booted(struct bootslot *b)
 	close(fd);
 	if (n <= 0)
 		return -ENOENT;
-	static const char *const keys[] = { "root=PARTLABEL=", "eve_slot=" };
+	static const char *const keys[] = {"root=PARTLABEL=", "eve_slot="};
 	for (size_t k = 0; k < 2; k++) {
 		const char *p = strstr(line, keys[k]);
 		if (p) {
-			char v[8] = { 0 };
+			char v[8] = {0};
 			strncpy(v, p + strlen(keys[k]), 4);
 			int s = bootslot_parse(v);
 			if (s >= 0)
@@ -403,13 +407,13 @@ static int gpt_reboot(struct bootslot *b)
 }
 
 const struct bootslot_ops bootslot_gpt_ops = {
-	.name = "gpt",
-	.open = gpt_open,
-	.close = gpt_close,
-	.get = gpt_get,
-	.set = gpt_set,
-	.write_image = gpt_write_image,
-	.booted = gpt_booted,
-	.take_note = gpt_note,
-	.reboot = gpt_reboot,
+    .name = "gpt",
+    .open = gpt_open,
+    .close = gpt_close,
+    .get = gpt_get,
+    .set = gpt_set,
+    .write_image = gpt_write_image,
+    .booted = gpt_booted,
+    .take_note = gpt_note,
+    .reboot = gpt_reboot,
 };

@@ -55,8 +55,8 @@ static const struct {
 	const char *name;
 	size_t off;
 } uint_opts[] = {
-	{ "--watchdog", offsetof(struct opts, watchdog_s) },
-	{ "--max-boots", offsetof(struct opts, max_boots) },
+    {"--watchdog", offsetof(struct opts, watchdog_s)},
+    {"--max-boots", offsetof(struct opts, max_boots)},
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -64,7 +64,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	int i = 1;
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0 && argv[i][2]; i++) {
 		size_t k = 0;
-		while (k < sizeof(uint_opts) / sizeof(uint_opts[0]) && strcmp(argv[i], uint_opts[k].name) != 0)
+		while (k < sizeof(uint_opts) / sizeof(uint_opts[0]) &&
+		       strcmp(argv[i], uint_opts[k].name) != 0)
 			k++;
 		if (k == sizeof(uint_opts) / sizeof(uint_opts[0]) || i + 1 >= argc)
 			return -EINVAL;
@@ -149,8 +150,8 @@ static int supervise(const struct opts *o, int slot, pid_t pid, bool *watchdog_f
 static void describe(int st, bool wd, unsigned wd_s, int slot, char *out, size_t len)
 {
 	if (wd)
-		snprintf(out, len, "%s hung: not confirmed within the %u s watchdog time", bootslot_label(slot),
-			 wd_s);
+		snprintf(out, len, "%s hung: not confirmed within the %u s watchdog time",
+			 bootslot_label(slot), wd_s);
 	else if (WIFEXITED(st))
 		snprintf(out, len, "%s exited with status %d before confirming its test window",
 			 bootslot_label(slot), WEXITSTATUS(st));
@@ -192,12 +193,13 @@ static int boot_once(const struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .watchdog_s = UPDATE_DEFAULT_TEST_WINDOW_S + 60 };
-	struct sigaction sa = { .sa_handler = on_stop };
+	struct opts o = {.watchdog_s = UPDATE_DEFAULT_TEST_WINDOW_S + 60};
+	struct sigaction sa = {.sa_handler = on_stop};
 	int r;
 
 	if (parse_args(argc, argv, &o) < 0) {
-		fprintf(stderr, "usage: %s [--watchdog SEC] [--max-boots N] SLOTS_DIR [-- AGENT ARGS...]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--watchdog SEC] [--max-boots N] SLOTS_DIR [-- AGENT ARGS...]\n",
+			argv[0]);
 		return 2;
 	}
 	sigaction(SIGTERM, &sa, NULL);

@@ -35,13 +35,13 @@
 #define DEFAULT_MAX_IMAGE (UINT64_C(4) << 30)
 
 /* gptprio values as EVE's zboot uses them. */
-static const struct bootslot_attr ATTR_ACTIVE = { 2, 0, true };
-static const struct bootslot_attr ATTR_INACTIVE = { 1, 0, true };
-static const struct bootslot_attr ATTR_UPDATING = { 3, 1, false };
-static const struct bootslot_attr ATTR_UNUSED = { 0, 0, false };
+static const struct bootslot_attr ATTR_ACTIVE = {2, 0, true};
+static const struct bootslot_attr ATTR_INACTIVE = {1, 0, true};
+static const struct bootslot_attr ATTR_UPDATING = {3, 1, false};
+static const struct bootslot_attr ATTR_UNUSED = {0, 0, false};
 
 enum phase { PH_NONE, PH_WRITING, PH_ARMED, PH_TESTING, PH_FALLBACK };
-static const char *const phase_names[] = { "none", "writing", "armed", "testing", "fallback" };
+static const char *const phase_names[] = {"none", "writing", "armed", "testing", "fallback"};
 
 struct ustate {
 	int phase;
@@ -75,21 +75,30 @@ struct field {
 	size_t off, size;
 };
 
-#define FS(k, m) { k, F_STR, offsetof(struct ustate, m), sizeof(((struct ustate *)0)->m) }
-#define FU(k, m) { k, F_UINT, offsetof(struct ustate, m), 0 }
-#define FI(k, m) { k, F_INT, offsetof(struct ustate, m), 0 }
+#define FS(k, m)                                                                                             \
+	{                                                                                                    \
+		k, F_STR, offsetof(struct ustate, m), sizeof(((struct ustate *)0)->m)                        \
+	}
+#define FU(k, m)                                                                                             \
+	{                                                                                                    \
+		k, F_UINT, offsetof(struct ustate, m), 0                                                     \
+	}
+#define FI(k, m)                                                                                             \
+	{                                                                                                    \
+		k, F_INT, offsetof(struct ustate, m), 0                                                      \
+	}
 static const struct field fields[] = {
-	{ "phase", F_PHASE, offsetof(struct ustate, phase), 0 },
-	FI("target", target),
-	FS("version", version),
-	FU("retry", retry),
-	FS("reason", reason),
-	FI("status", status),
-	FS("err", err),
-	FS("failed_version", failed_version),
-	FU("failed_retry", failed_retry),
-	FS("ver_A", ver[0]),
-	FS("ver_B", ver[1]),
+    {"phase", F_PHASE, offsetof(struct ustate, phase), 0},
+    FI("target", target),
+    FS("version", version),
+    FU("retry", retry),
+    FS("reason", reason),
+    FI("status", status),
+    FS("err", err),
+    FS("failed_version", failed_version),
+    FU("failed_retry", failed_retry),
+    FS("ver_A", ver[0]),
+    FS("ver_B", ver[1]),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -199,7 +208,8 @@ static int state_load(struct update *u)
 	state_defaults(&u->st);
 	if (r == -ENOENT)
 		return 0;
-	for (char *l = r < 0 ? NULL : strtok_r((char *)data, "\n", &save); l && r == 0; l = strtok_r(NULL, "\n", &save))
+	for (char *l = r < 0 ? NULL : strtok_r((char *)data, "\n", &save); l && r == 0;
+	     l = strtok_r(NULL, "\n", &save))
 		r = parse_kv(&u->st, l);
 	free(data);
 	if (r == 0)
@@ -249,8 +259,13 @@ static int set_attrs(struct update *u, int slot, struct bootslot_attr a, int oth
 	return u->ops->set(u->b, attr);
 }
 
+/* Under eve-slot-boot the "machine" to reboot is the supervisor: the dir
+ * backend's own reboot (exit code) always, never a caller's seam that
+ * might reboot the host. */
 static int do_reboot(struct update *u)
 {
+	if (u->ops == &bootslot_dir_ops && getenv("EVE_SLOT_BOOT"))
+		return u->ops->reboot(u->b);
 	if (u->o.reboot)
 		return u->o.reboot(u->o.ctx);
 	return u->ops->reboot(u->b);
@@ -301,8 +316,8 @@ int update_open(const struct update_opts *o, struct update **out)
 		r = -EINVAL;
 		goto out;
 	}
-	if (asprintf(&u->state_path, "%s/update.state", o->state_dir) < 0 || !(u->state_dir = strdup(o->state_dir)) ||
-	    (o->ca_path && !(u->ca_path = strdup(o->ca_path)))) {
+	if (asprintf(&u->state_path, "%s/update.state", o->state_dir) < 0 ||
+	    !(u->state_dir = strdup(o->state_dir)) || (o->ca_path && !(u->ca_path = strdup(o->ca_path)))) {
 		u->state_path = NULL;
 		goto out;
 	}
@@ -396,7 +411,8 @@ static int boot_on_other(struct update *u, const struct bootslot_attr *t)
 	else if (note[0])
 		snprintf(why, sizeof(why), "%s", note);
 	else
-		snprintf(why, sizeof(why), "%s %s did not confirm its test window (crash, hang or power loss)",
+		snprintf(why, sizeof(why),
+			 "%s %s did not confirm its test window (crash, hang or power loss)",
 			 bootslot_label(u->st.target), u->st.version);
 	return finish_fallback(u, why);
 }
@@ -645,13 +661,13 @@ enum update_status update_status(const struct update *u, const char **reason)
 
 const char *update_status_name(enum update_status s)
 {
-	static const char *const names[] = { "NONE", "DOWNLOADING", "DOWNLOAD_DONE", "UPDATING",
-					     "UPDATED", "FALLBACK", "FAILED" };
+	static const char *const names[] = {"NONE",    "DOWNLOADING", "DOWNLOAD_DONE", "UPDATING",
+					    "UPDATED", "FALLBACK",    "FAILED"};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "UNKNOWN";
 }
 
 const char *update_part_state_name(enum update_part_state s)
 {
-	static const char *const names[] = { "unused", "active", "inactive", "updating" };
+	static const char *const names[] = {"unused", "active", "inactive", "updating"};
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }

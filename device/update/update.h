@@ -52,19 +52,22 @@ typedef int (*update_download_fn)(void *ctx, const char *url, const char *path, 
  * negative errno and a reason in why (NUL-terminated, <= why_len). */
 typedef int (*update_health_fn)(void *ctx, char *why, size_t why_len);
 
-/* Reboot seam: called instead of the backend's own reboot when set (tests). */
+/* Reboot seam: called instead of the backend's own reboot when set (tests,
+ * or a device's own reboot path). Ignored for the dir backend under
+ * eve-slot-boot ($EVE_SLOT_BOOT), where a reboot is an exit with
+ * UPDATE_EXIT_REBOOT so that the host itself is never rebooted. */
 typedef int (*update_reboot_fn)(void *ctx);
 
 struct update_opts {
-	const char *backend;     /* "gpt" or "dir" */
-	const char *target;      /* gpt: disk or disk image path; dir: slots dir */
-	const char *state_dir;   /* persistent state (created 0700) */
-	const char *current;     /* running slot "A"/"B" ("IMGA"/"IMGB" accepted);
-				    NULL: $EVE_SLOT, then the backend's idea */
+	const char *backend;         /* "gpt" or "dir" */
+	const char *target;          /* gpt: disk or disk image path; dir: slots dir */
+	const char *state_dir;       /* persistent state (created 0700) */
+	const char *current;         /* running slot "A"/"B" ("IMGA"/"IMGB" accepted);
+					NULL: $EVE_SLOT, then the backend's idea */
 	const char *running_version; /* version of this build; NULL: unknown */
-	unsigned test_window_s;  /* 0: UPDATE_DEFAULT_TEST_WINDOW_S */
-	uint64_t max_image_bytes; /* 0: 4 GiB */
-	const char *ca_path;     /* optional CA file for https downloads */
+	unsigned test_window_s;      /* 0: UPDATE_DEFAULT_TEST_WINDOW_S */
+	uint64_t max_image_bytes;    /* 0: 4 GiB */
+	const char *ca_path;         /* optional CA file for https downloads */
 	update_download_fn download;
 	update_health_fn health;
 	update_reboot_fn reboot;
@@ -73,19 +76,19 @@ struct update_opts {
 
 /* What the controller asked for (EVE BaseOSConfig + its content tree). */
 struct update_baseos {
-	const char *version;  /* base_os_version, required */
-	const char *url;      /* where the image (gpt: raw; dir: tarball) is */
-	const char *sha256;   /* 64 hex characters, required */
+	const char *version;   /* base_os_version, required */
+	const char *url;       /* where the image (gpt: raw; dir: tarball) is */
+	const char *sha256;    /* 64 hex characters, required */
 	uint32_t retry_update; /* retry counter: bump to retry a failed version */
-	bool activate;        /* false: download only (DOWNLOAD_DONE) */
+	bool activate;         /* false: download only (DOWNLOAD_DONE) */
 };
 
 /* One partition/slot as shown in device info (ZInfoDevSW). */
 struct update_slot_info {
-	char label[8];            /* "IMGA" / "IMGB" */
+	char label[8]; /* "IMGA" / "IMGB" */
 	enum update_part_state state;
-	bool activated;           /* the running, committed slot */
-	enum update_status status; /* BaseOsStatus for this slot's version */
+	bool activated;                   /* the running, committed slot */
+	enum update_status status;        /* BaseOsStatus for this slot's version */
 	char version[UPDATE_VERSION_MAX]; /* shortVersion, "" when unknown */
 	char err[UPDATE_REASON_MAX];      /* errInfo description, "" if none */
 };

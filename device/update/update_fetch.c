@@ -60,7 +60,7 @@ static int curl_err(CURLcode c)
 
 int update_fetch(const char *url, const char *path, uint64_t max, const char *ca_path)
 {
-	struct sink s = { .fd = -1, .max = max };
+	struct sink s = {.fd = -1, .max = max};
 	CURL *c = curl_easy_init();
 	int r;
 

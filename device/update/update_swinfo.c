@@ -25,10 +25,12 @@ static Org__Lfedge__Eve__Info__ZSwState sw_state(const struct update_slot_info *
 		return ORG__LFEDGE__EVE__INFO__ZSW_STATE__LOADING;
 	if (s->state == UPDATE_PART_ACTIVE)
 		return ORG__LFEDGE__EVE__INFO__ZSW_STATE__RUNNING;
-	return s->version[0] ? ORG__LFEDGE__EVE__INFO__ZSW_STATE__INSTALLED : ORG__LFEDGE__EVE__INFO__ZSW_STATE__INITIAL;
+	return s->version[0] ? ORG__LFEDGE__EVE__INFO__ZSW_STATE__INSTALLED
+			     : ORG__LFEDGE__EVE__INFO__ZSW_STATE__INITIAL;
 }
 
-static Org__Lfedge__Eve__Info__BaseOsSubStatus sub_status(const struct update *u, const struct update_slot_info *s)
+static Org__Lfedge__Eve__Info__BaseOsSubStatus sub_status(const struct update *u,
+							  const struct update_slot_info *s)
 {
 	if (s->state == UPDATE_PART_ACTIVE && update_in_test_window(u))
 		return ORG__LFEDGE__EVE__INFO__BASE_OS_SUB_STATUS__UPDATE_TESTING;

@@ -4,6 +4,8 @@
 # busybox-static rootfs, and a config whose Entrypoint/Cmd print a known line
 # (with $GREETING from Env, overridable by the app) and then stay up.
 #
+# With DHCP set in the environment (the app's userData), it first asks for
+# a DHCP lease on eth0 (udhcpc prints "lease of A.B.C.D obtained").
 # usage: build-oci-image.sh OUTDIR  -> OUTDIR/busybox-oci.tar (+ .sha256)
 set -eu
 out=$1
@@ -19,7 +21,7 @@ bb=$(command -v busybox || echo /bin/busybox)
 root=$work/rootfs
 mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/proc" "$root/sys" "$root/dev"
 cp "$bb" "$root/bin/busybox"
-for a in sh echo sleep cat env ls ps mount hostname id; do ln -s busybox "$root/bin/$a"; done
+for a in sh echo sleep cat env ls ps mount hostname id udhcpc ip true; do ln -s busybox "$root/bin/$a"; done
 echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
 tar --numeric-owner --owner=0 --group=0 -C "$root" -cf "$work/layer.tar" .
 diffid=$(sha "$work/layer.tar")
@@ -32,7 +34,7 @@ mv "$work/layer.tar.gz" "$work/oci/blobs/sha256/$layer"
 cat >"$work/config.json" <<JSON
 {"architecture":"amd64","os":"linux",
  "config":{"Entrypoint":["/bin/sh","-c"],
-  "Cmd":["echo EVE-TEST-OCI: hello \$GREETING; n=0; while :; do sleep 2; n=\$((n+1)); echo EVE-TEST-OCI: alive \$n; done"],
+  "Cmd":["echo EVE-TEST-OCI: hello \$GREETING; [ -n \"\$DHCP\" ] && udhcpc -i eth0 -n -q -t 10 -s /bin/true 2>&1; n=0; while :; do sleep 2; n=\$((n+1)); echo EVE-TEST-OCI: alive \$n; done"],
   "Env":["PATH=/bin","GREETING=world"],"WorkingDir":"/"},
  "rootfs":{"type":"layers","diff_ids":["sha256:$diffid"]}}
 JSON

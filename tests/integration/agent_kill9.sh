@@ -15,7 +15,7 @@ wait_for 60 "onboarded after the kills" test -s "$W/k1.state/uuid"
 U=$(agent_uuid k1)
 wait_for 60 "config applied" log_has k1 "config: applied"
 ctl_api "$CTL" PUT "/devices/$U/config-items" '{"timer.config.interval": "1"}' >/dev/null || fail "PUT"
-wait_for 90 "config item applied" log_has k1 "timer.config.interval = 1 s"
+wait_for 30 "config item applied" log_has k1 "timer.config.interval = 1 s"
 for i in 1 2 3 4 5 6; do
 	sleep "0.$((RANDOM % 10))"
 	agent_kill9 k1

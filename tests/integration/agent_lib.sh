@@ -65,12 +65,17 @@ controller_up() {
 	controller_start
 	# Onboarding cert valid for any serial (init may have added it: 409).
 	ctl_api "$CTL" POST /onboard "$(jq -n --rawfile c "$CTL/device-config/onboard.cert.pem" \
-		'{cert: $c, serials: ["*"]}')" >/dev/null || [ "$CTL_STATUS" = 409 ] || fail "POST /onboard: $CTL_STATUS"
+		'{cert: $c, serials: ["*"]}')" >/dev/null || [ "${CTL_STATUS:-}" = 409 ] || fail "POST /onboard: ${CTL_STATUS:-no answer}"
 }
 
 controller_start() {
 	ctl_start "$CTL" || fail "ctl_start"
 	CTL_STARTED=1
+	# A controller of another run on the same port would answer the ping
+	# while ours failed to bind: make sure ours is the one serving.
+	sleep 0.3
+	kill -0 "$(cat "$CTL/serve.pid")" 2>/dev/null ||
+		fail "eve-controller exited (port in use by another test run?): $(tail -n 3 "$CTL/serve.log")"
 }
 
 controller_stop() {
@@ -78,10 +83,12 @@ controller_stop() {
 	CTL_STARTED=0
 }
 
-# agent_confdir NAME: a config dir from the controller's bundle.
+# agent_confdir NAME: a config dir from the controller's bundle, with a
+# 2 s config interval as local default (config-items) to keep tests short.
 agent_confdir() {
 	mkdir -p "$W/$1.conf"
 	cp "$CTL"/device-config/* "$W/$1.conf/"
+	echo "timer.config.interval=2" >"$W/$1.conf/config-items"
 }
 
 # agent_start NAME [ARGS...]: start in the background, log to NAME.log

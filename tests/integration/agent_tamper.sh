@@ -7,8 +7,8 @@ controller_up 18220
 agent_start x1
 wait_for 60 "agent onboarded" log_has x1 "onboarded: device UUID"
 U=$(agent_uuid x1)
-ctl_api "$CTL" PUT "/devices/$U/config-items" '{"timer.config.interval": "2"}' >/dev/null || fail "PUT"
-wait_for 90 "config item applied" log_has x1 "timer.config.interval = 2 s"
+ctl_api "$CTL" PUT "/devices/$U/config-items" '{"timer.metric.interval": "3"}' >/dev/null || fail "PUT"
+wait_for 30 "config item applied" log_has x1 "timer.metric.interval = 3 s"
 wait_for 30 "lastconfig.bak after a stable run" test -s "$W/x1.state/checkpoint/lastconfig.bak"
 agent_stop x1
 controller_stop

@@ -42,15 +42,15 @@ static char g_server[64], g_url[96], g_ca[512], g_token[128];
 static pid_t g_pid = -1;
 static int g_failures;
 
-#define CHECK(cond, ...)                                                                 \
-	do {                                                                             \
-		if (!(cond)) {                                                           \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                    \
-			fprintf(stderr, "\n");                                           \
-			g_failures++;                                                    \
-			die();                                                           \
-		}                                                                        \
+#define CHECK(cond, ...)                                                                                     \
+	do {                                                                                                 \
+		if (!(cond)) {                                                                               \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                      \
+			fprintf(stderr, __VA_ARGS__);                                                        \
+			fprintf(stderr, "\n");                                                               \
+			g_failures++;                                                                        \
+			die();                                                                               \
+		}                                                                                            \
 	} while (0)
 
 static void stop_controller(void)
@@ -87,8 +87,8 @@ static void run_init(int port)
 {
 	char listen[64], cmd[2048];
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && '%s' init --dir '%s' --listen %s > '%s.init.out' 2>&1", g_dir, g_bin,
-		 g_dir, listen, g_dir);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && '%s' init --dir '%s' --listen %s > '%s.init.out' 2>&1",
+		 g_dir, g_bin, g_dir, listen, g_dir);
 	CHECK(system(cmd) == 0, "init failed (see %s.init.out)", g_dir);
 	char p[600];
 	uint8_t *tok = NULL;
@@ -187,8 +187,9 @@ static long admin(const char *method, const char *path, json_t *body, json_t **o
 
 /* --- database snapshot (row counts of every table) --- */
 
-static const char *const tables[] = {"tokens", "onboard", "devices", "images", "networks", "apps",
-				     "app_instances", "info", "info_latest", "metrics", "logs", "flowlog"};
+static const char *const tables[] = {"tokens",      "onboard", "devices",       "images",
+				     "networks",    "apps",    "app_instances", "info",
+				     "info_latest", "metrics", "logs",          "flowlog"};
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 
 static void snapshot(int64_t counts[NTABLES], int64_t *versions)
@@ -203,7 +204,8 @@ static void snapshot(int64_t counts[NTABLES], int64_t *versions)
 		if (i < NTABLES)
 			snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
 		else
-			snprintf(sql, sizeof(sql), "SELECT coalesce(sum(config_version + reboot_counter), 0) FROM devices");
+			snprintf(sql, sizeof(sql),
+				 "SELECT coalesce(sum(config_version + reboot_counter), 0) FROM devices");
 		CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s", sql);
 		CHECK(sqlite3_step(st) == SQLITE_ROW, "%s", sql);
 		if (i < NTABLES)
@@ -301,11 +303,12 @@ static void test_certs(struct dev *d)
 	struct buf resp;
 	buf_init(&resp, 1 << 20);
 	long status = 0;
-	CHECK(devapi_call(d->api, "GET", "/certs", NULL, 0, &status, &resp) == 0 && status == 200, "certs %ld", status);
+	CHECK(devapi_call(d->api, "GET", "/certs", NULL, 0, &status, &resp) == 0 && status == 200,
+	      "certs %ld", status);
 	struct envelope env = {0};
 	CHECK(envelope_parse(resp.data, resp.len, &env) == 0, "certs envelope");
 	Org__Lfedge__Eve__Certs__ZControllerCert *zc =
-		org__lfedge__eve__certs__zcontroller_cert__unpack(NULL, env.payload_len, env.payload);
+	    org__lfedge__eve__certs__zcontroller_cert__unpack(NULL, env.payload_len, env.payload);
 	CHECK(zc && zc->n_certs >= 2, "ZControllerCert");
 	X509 *root = NULL, *signing = NULL;
 	CHECK(crypto_cert_load_pem(g_ca, &root) == 0, "root");
@@ -316,7 +319,8 @@ static void test_certs(struct dev *d)
 		CHECK(crypto_chain_verify(x, NULL, 0, root) == 0, "cert %zu does not chain to the root", i);
 		uint8_t h[32];
 		crypto_sha256(z->cert.data, z->cert.len, h);
-		CHECK(z->certhash.len >= 16 && !memcmp(h, z->certhash.data, z->certhash.len), "certHash %zu", i);
+		CHECK(z->certhash.len >= 16 && !memcmp(h, z->certhash.data, z->certhash.len), "certHash %zu",
+		      i);
 		if (z->type == ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_SIGNING) {
 			signing = x;
 			memcpy(g_signing_hash, h, 32);
@@ -326,7 +330,8 @@ static void test_certs(struct dev *d)
 	}
 	CHECK(signing, "no signing cert");
 	g_signing_pub = X509_get_pubkey(signing);
-	CHECK(envelope_cert_hash_matches(&env, g_signing_hash), "envelope senderCertHash is not the signing cert");
+	CHECK(envelope_cert_hash_matches(&env, g_signing_hash),
+	      "envelope senderCertHash is not the signing cert");
 	CHECK(envelope_verify(&env, g_signing_pub) == 0, "certs envelope signature");
 	org__lfedge__eve__certs__zcontroller_cert__free_unpacked(zc, NULL);
 	envelope_clear(&env);
@@ -368,7 +373,8 @@ static void dev_uuid(struct dev *d)
 	uint8_t *pl = NULL;
 	size_t len;
 	CHECK(open_sealed(&resp, &pl, &len) == 0, "uuid response not signed by the controller");
-	Org__Lfedge__Eve__Uuid__UuidResponse *u = org__lfedge__eve__uuid__uuid_response__unpack(NULL, len, pl);
+	Org__Lfedge__Eve__Uuid__UuidResponse *u =
+	    org__lfedge__eve__uuid__uuid_response__unpack(NULL, len, pl);
 	CHECK(u && strlen(u->uuid) == 36, "UuidResponse");
 	snprintf(d->uuid, sizeof(d->uuid), "%s", u->uuid);
 	org__lfedge__eve__uuid__uuid_response__free_unpacked(u, NULL);
@@ -394,7 +400,7 @@ static long dev_config(struct dev *d, const char *method, Org__Lfedge__Eve__Conf
 		size_t len;
 		CHECK(open_sealed(&resp, &pl, &len) == 0, "config response not signed by the controller");
 		Org__Lfedge__Eve__Config__ConfigResponse *cr =
-			org__lfedge__eve__config__config_response__unpack(NULL, len, pl);
+		    org__lfedge__eve__config__config_response__unpack(NULL, len, pl);
 		CHECK(cr && cr->config && strlen(cr->confighash) == 64, "ConfigResponse");
 		CHECK(!strcmp(cr->config->id->uuid, d->uuid), "config is for %s", cr->config->id->uuid);
 		snprintf(d->cfg_hash, sizeof(d->cfg_hash), "%s", cr->confighash);
@@ -443,11 +449,12 @@ static void test_register(struct dev *a, struct dev *b, const struct eve_signer 
 	size_t pl;
 	CHECK(crypto_cert_to_pem(stranger.cert, &pem, &pl) == 0, "pem");
 	json_t *res = NULL;
-	CHECK(admin("POST", "/api/v1/onboard", json_pack("{s:s, s:[s]}", "cert", pem, "serials", "SERIAL-B"), &res) ==
-		      201,
+	CHECK(admin("POST", "/api/v1/onboard", json_pack("{s:s, s:[s]}", "cert", pem, "serials", "SERIAL-B"),
+		    &res) == 201,
 	      "add onboard");
 	json_decref(res);
-	CHECK(admin("POST", "/api/v1/onboard", json_pack("{s:s, s:[s]}", "cert", pem, "serials", "X"), NULL) == 409,
+	CHECK(admin("POST", "/api/v1/onboard", json_pack("{s:s, s:[s]}", "cert", pem, "serials", "X"),
+		    NULL) == 409,
 	      "onboard twice");
 	CHECK(dev_register(b, &stranger.signer, "SERIAL-C") == 403, "serial not allowed");
 	CHECK(dev_register(b, &stranger.signer, "SERIAL-B") == 201, "allowed serial");
@@ -474,12 +481,14 @@ static void test_config(struct dev *a)
 	struct buf rb;
 	buf_init(&rb, 1 << 16);
 	long gst = 0;
-	CHECK(devapi_call(a->api, "GET", cpath, NULL, 0, &gst, &rb) == 0 && gst == 401, "GET config without a body");
+	CHECK(devapi_call(a->api, "GET", cpath, NULL, 0, &gst, &rb) == 0 && gst == 401,
+	      "GET config without a body");
 	buf_free(&rb);
 	char path[160];
 	snprintf(path, sizeof(path), "/api/v1/devices/%s/config-items", a->uuid);
 	json_t *res = NULL;
-	CHECK(admin("PUT", path, json_pack("{s:s}", "timer.config.interval", "10"), &res) == 200, "config items");
+	CHECK(admin("PUT", path, json_pack("{s:s}", "timer.config.interval", "10"), &res) == 200,
+	      "config items");
 	json_decref(res);
 	CHECK(dev_config(a, "POST", &cfg) == 200, "config after an admin change");
 	CHECK(strcmp(first, a->cfg_hash), "hash changed");
@@ -493,7 +502,8 @@ static void test_config(struct dev *a)
 	/* The admin view shows the same hash. */
 	snprintf(path, sizeof(path), "/api/v1/devices/%s/config", a->uuid);
 	CHECK(admin("GET", path, NULL, &res) == 200, "admin config");
-	CHECK(!strcmp(json_string_value(json_object_get(res, "configHash")) ?: "", a->cfg_hash), "admin configHash");
+	CHECK(!strcmp(json_string_value(json_object_get(res, "configHash")) ?: "", a->cfg_hash),
+	      "admin configHash");
 	json_decref(res);
 	printf("ok config: 200, 304, 200 after an admin change, GET accepted\n");
 }
@@ -621,15 +631,18 @@ static void test_reports(struct dev *a)
 	CHECK(admin("GET", path, NULL, &res) == 200, "logs page");
 	const char *next = json_string_value(json_object_get(res, "next"));
 	CHECK(next && json_array_size(json_object_get(res, "items")) == 2, "paged");
-	CHECK(!strcmp(json_string_value(json_object_get(json_array_get(json_object_get(res, "items"), 0), "msg")) ?: "",
-		      "app console line"),
+	CHECK(!strcmp(
+		  json_string_value(json_object_get(json_array_get(json_object_get(res, "items"), 0), "msg"))
+		      ?: "",
+		  "app console line"),
 	      "newest first");
 	snprintf(path, sizeof(path), "/api/v1/devices/%s/logs?limit=10&before=%s", a->uuid, next);
 	json_decref(res);
 	CHECK(admin_count(path) == 3, "second page");
 	snprintf(path, sizeof(path), "/api/v1/devices/%s", a->uuid);
 	CHECK(admin("GET", path, NULL, &res) == 200, "device");
-	CHECK(!strcmp(json_string_value(json_object_get(res, "os_version")) ?: "", "9.9.9-test"), "os_version");
+	CHECK(!strcmp(json_string_value(json_object_get(res, "os_version")) ?: "", "9.9.9-test"),
+	      "os_version");
 	CHECK(!strcmp(json_string_value(json_object_get(res, "state")) ?: "", "online"), "online");
 	CHECK(json_integer_value(json_object_get(json_object_get(res, "info"), "ncpu")) == 2, "latest info");
 	json_decref(res);
@@ -770,10 +783,12 @@ static void test_refusals(struct dev *a, struct dev *b)
 	free(blob);
 	/* admin without / with a wrong token */
 	const char *spec = "{\"name\":\"x\"}";
-	CHECK(admin_raw("POST", "/api/v1/tokens", spec, (long)strlen(spec), NULL, NULL, NULL) == 401, "no token");
+	CHECK(admin_raw("POST", "/api/v1/tokens", spec, (long)strlen(spec), NULL, NULL, NULL) == 401,
+	      "no token");
 	CHECK(admin_raw("POST", "/api/v1/tokens", spec, (long)strlen(spec), "eve_nope", NULL, NULL) == 401,
 	      "bad token");
-	CHECK(admin_raw("DELETE", "/api/v1/onboard/abc", NULL, 0, NULL, NULL, NULL) == 401, "no token delete");
+	CHECK(admin_raw("DELETE", "/api/v1/onboard/abc", NULL, 0, NULL, NULL, NULL) == 401,
+	      "no token delete");
 	snprintf(path, sizeof(path), "/api/v1/devices/%s", a->uuid);
 	CHECK(admin_raw("DELETE", path, NULL, 0, NULL, NULL, NULL) == 401, "no token device delete");
 	CHECK(admin_raw("POST", "/api/v1/apps", "{garbage", 8, g_token, NULL, NULL) == 400, "malformed JSON");
@@ -782,10 +797,11 @@ static void test_refusals(struct dev *a, struct dev *b)
 	dev_free(&forger);
 	snapshot(after, &v1);
 	for (size_t i = 0; i < NTABLES; i++)
-		CHECK(before[i] == after[i], "table %s changed: %lld -> %lld", tables[i], (long long)before[i],
-		      (long long)after[i]);
+		CHECK(before[i] == after[i], "table %s changed: %lld -> %lld", tables[i],
+		      (long long)before[i], (long long)after[i]);
 	CHECK(v0 == v1, "device versions changed");
-	printf("ok refusals: bad signature, unknown cert, wrong uuid, oversize, garbage, no token: DB unchanged\n");
+	printf("ok refusals: bad signature, unknown cert, wrong uuid, oversize, garbage, no token: DB "
+	       "unchanged\n");
 }
 
 static long download(const char *path, const char *range, struct buf *out)
@@ -830,8 +846,9 @@ static void test_images(void)
 	crypto_sha256(data, n, h);
 	hexstr_encode(h, 32, g_image_sha);
 	json_t *res = NULL;
-	CHECK(admin("POST", "/api/v1/images", json_pack("{s:s, s:s, s:s, s:I}", "name", "blob", "sha256", g_image_sha,
-							"format", "oci", "size", (json_int_t)n),
+	CHECK(admin("POST", "/api/v1/images",
+		    json_pack("{s:s, s:s, s:s, s:I}", "name", "blob", "sha256", g_image_sha, "format", "oci",
+			      "size", (json_int_t)n),
 		    &res) == 201,
 	      "register image");
 	CHECK(!strcmp(json_string_value(json_object_get(res, "state")) ?: "", "pending"), "pending");
@@ -840,17 +857,19 @@ static void test_images(void)
 	char wrong[65];
 	memset(wrong, 'a', 64);
 	wrong[64] = 0;
-	CHECK(admin("POST", "/api/v1/images", json_pack("{s:s, s:s, s:s}", "name", "wrong", "sha256", wrong, "format",
-							"raw"),
+	CHECK(admin("POST", "/api/v1/images",
+		    json_pack("{s:s, s:s, s:s}", "name", "wrong", "sha256", wrong, "format", "raw"),
 		    NULL) == 201,
 	      "register wrong");
 	int blobs0 = dir_entries("sha256");
-	CHECK(admin_raw("PUT", "/api/v1/images/wrong/data", data, (long)n, g_token, NULL, NULL) == 422, "mismatch");
+	CHECK(admin_raw("PUT", "/api/v1/images/wrong/data", data, (long)n, g_token, NULL, NULL) == 422,
+	      "mismatch");
 	CHECK(dir_entries("sha256") == blobs0 && dir_entries("tmp") <= 0, "nothing kept after a mismatch");
 	CHECK(admin("GET", "/api/v1/images/wrong", NULL, &res) == 200, "get wrong");
 	CHECK(!strcmp(json_string_value(json_object_get(res, "state")) ?: "", "pending"), "still pending");
 	json_decref(res);
-	CHECK(admin_raw("PUT", "/api/v1/images/blob/data", data, (long)n, g_token, &res, NULL) == 200, "upload");
+	CHECK(admin_raw("PUT", "/api/v1/images/blob/data", data, (long)n, g_token, &res, NULL) == 200,
+	      "upload");
 	CHECK(!strcmp(json_string_value(json_object_get(res, "state")) ?: "", "ready"), "ready");
 	json_decref(res);
 	char path[200];
@@ -859,7 +878,8 @@ static void test_images(void)
 	buf_init(&b, 8u << 20);
 	CHECK(download(path, NULL, &b) == 200 && b.len == n && !memcmp(b.data, data, n), "download");
 	buf_reset(&b);
-	CHECK(download(path, "1000-1999", &b) == 206 && b.len == 1000 && !memcmp(b.data, data + 1000, 1000), "range");
+	CHECK(download(path, "1000-1999", &b) == 206 && b.len == 1000 && !memcmp(b.data, data + 1000, 1000),
+	      "range");
 	buf_reset(&b);
 	CHECK(download(path, "3145000-", &b) == 206 && b.len == n - 3145000, "open range");
 	buf_reset(&b);
@@ -870,8 +890,8 @@ static void test_images(void)
 	printf("ok images: 3 MiB upload hashed, mismatch 422 with nothing kept, download with Range\n");
 }
 
-static const Org__Lfedge__Eve__Config__AppInstanceConfig *find_app(const Org__Lfedge__Eve__Config__EdgeDevConfig *c,
-								     const char *name)
+static const Org__Lfedge__Eve__Config__AppInstanceConfig *
+find_app(const Org__Lfedge__Eve__Config__EdgeDevConfig *c, const char *name)
 {
 	for (size_t i = 0; i < c->n_apps; i++)
 		if (!strcmp(c->apps[i]->displayname, name))
@@ -883,25 +903,27 @@ static void test_apps(struct dev *a, struct dev *b)
 {
 	json_t *res = NULL;
 	CHECK(admin("POST", "/api/v1/networks",
-		    json_pack("{s:s, s:s, s:s, s:s}", "name", "lan", "device", a->uuid, "type", "local", "subnet",
-			      "10.1.0.0/24"),
+		    json_pack("{s:s, s:s, s:s, s:s}", "name", "lan", "device", a->uuid, "type", "local",
+			      "subnet", "10.1.0.0/24"),
 		    &res) == 201,
 	      "network");
 	char net_id[40];
 	snprintf(net_id, sizeof(net_id), "%s", json_string_value(json_object_get(res, "id")));
 	json_decref(res);
 	CHECK(admin("POST", "/api/v1/apps",
-		    json_pack("{s:s, s:s, s:s, s:i, s:i, s:[s], s:[{s:i, s:i}], s:{s:s}}", "name", "web", "image", "blob",
-			      "device", a->uuid, "cpus", 2, "memory_mb", 128, "networks", "lan", "ports", "host", 8080,
-			      "app", 80, "env", "K", "V"),
+		    json_pack("{s:s, s:s, s:s, s:i, s:i, s:[s], s:[{s:i, s:i}], s:{s:s}}", "name", "web",
+			      "image", "blob", "device", a->uuid, "cpus", 2, "memory_mb", 128, "networks",
+			      "lan", "ports", "host", 8080, "app", 80, "env", "K", "V"),
 		    &res) == 201,
 	      "app");
 	CHECK(json_array_size(json_object_get(res, "instances")) == 1, "one instance");
 	char inst[40];
-	snprintf(inst, sizeof(inst), "%s",
-		 json_string_value(json_object_get(json_array_get(json_object_get(res, "instances"), 0), "id")));
+	snprintf(
+	    inst, sizeof(inst), "%s",
+	    json_string_value(json_object_get(json_array_get(json_object_get(res, "instances"), 0), "id")));
 	json_decref(res);
-	CHECK(admin("POST", "/api/v1/apps", json_pack("{s:s, s:s, s:s}", "name", "web", "image", "blob", "device", a->uuid),
+	CHECK(admin("POST", "/api/v1/apps",
+		    json_pack("{s:s, s:s, s:s}", "name", "web", "image", "blob", "device", a->uuid),
 		    NULL) == 409,
 	      "app name taken");
 	CHECK(admin("DELETE", "/api/v1/images/blob", NULL, NULL) == 409, "image in use");
@@ -910,25 +932,35 @@ static void test_apps(struct dev *a, struct dev *b)
 	CHECK(dev_config(a, "POST", &cfg) == 200, "config with the app");
 	const Org__Lfedge__Eve__Config__AppInstanceConfig *ac = find_app(cfg, "web");
 	CHECK(ac && !strcmp(ac->uuidandversion->uuid, inst), "app instance in config");
-	CHECK(ac->activate && ac->fixedresources->vcpus == 2 && ac->fixedresources->memory == 128 * 1024, "resources");
+	CHECK(ac->activate && ac->fixedresources->vcpus == 2 && ac->fixedresources->memory == 128 * 1024,
+	      "resources");
 	CHECK(ac->n_interfaces == 1 && !strcmp(ac->interfaces[0]->networkid, net_id), "interface");
-	CHECK(ac->n_volumereflist == 1 && cfg->n_volumes == 1 && !strcmp(ac->volumereflist[0]->uuid, cfg->volumes[0]->uuid),
+	CHECK(ac->n_volumereflist == 1 && cfg->n_volumes == 1 &&
+		  !strcmp(ac->volumereflist[0]->uuid, cfg->volumes[0]->uuid),
 	      "volume ref");
 	uint8_t *ud = NULL;
 	size_t udl;
-	CHECK(b64_decode(ac->userdata, strlen(ac->userdata), &ud, &udl) == 0 && udl == 4 && !memcmp(ud, "K=V\n", 4),
+	CHECK(b64_decode(ac->userdata, strlen(ac->userdata), &ud, &udl) == 0 && udl == 4 &&
+		  !memcmp(ud, "K=V\n", 4),
 	      "env in userData");
 	free(ud);
 	CHECK(cfg->n_contentinfo == 1 && cfg->n_datastores == 1, "content tree + datastore");
-	char url[300];
-	snprintf(url, sizeof(url), "%s/datastore/sha256/%s", g_url, g_image_sha);
-	CHECK(!strcmp(cfg->contentinfo[0]->url, url), "content url %s", cfg->contentinfo[0]->url);
+	/* EVE's rule: the device downloads fqdn/dpath/url of the datastore. */
+	CHECK(!strcmp(cfg->contentinfo[0]->url, g_image_sha), "content url %s", cfg->contentinfo[0]->url);
 	CHECK(!strcmp(cfg->contentinfo[0]->sha256, g_image_sha), "content sha");
 	CHECK(cfg->datastores[0]->dtype == ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttps &&
-		      !strcmp(cfg->contentinfo[0]->dsid, cfg->datastores[0]->id) &&
-		      !strcmp(cfg->datastores[0]->fqdn, g_url),
-	      "datastore %s", cfg->datastores[0]->fqdn);
-	CHECK(cfg->n_networkinstances == 1 && !strcmp(cfg->networkinstances[0]->ip->gateway, "10.1.0.1"), "network");
+		  !strcmp(cfg->contentinfo[0]->dsid, cfg->datastores[0]->id) &&
+		  !strcmp(cfg->datastores[0]->fqdn, g_url) &&
+		  !strcmp(cfg->datastores[0]->dpath, "datastore/sha256"),
+	      "datastore %s %s", cfg->datastores[0]->fqdn, cfg->datastores[0]->dpath);
+	char dl[300];
+	snprintf(dl, sizeof(dl), "/%s/%s", cfg->datastores[0]->dpath, cfg->contentinfo[0]->url);
+	struct buf blob;
+	buf_init(&blob, 8u << 20);
+	CHECK(download(dl, NULL, &blob) == 200 && blob.len == 3u << 20, "download via the datastore");
+	buf_free(&blob);
+	CHECK(cfg->n_networkinstances == 1 && !strcmp(cfg->networkinstances[0]->ip->gateway, "10.1.0.1"),
+	      "network");
 	org__lfedge__eve__config__edge_dev_config__free_unpacked(cfg, NULL);
 
 	CHECK(admin("POST", "/api/v1/apps/web/stop", NULL, NULL) == 202, "stop");
@@ -939,9 +971,9 @@ static void test_apps(struct dev *a, struct dev *b)
 	org__lfedge__eve__config__edge_dev_config__free_unpacked(cfg, NULL);
 	/* Same spec again: no config change. */
 	CHECK(admin("PUT", "/api/v1/apps/web",
-		    json_pack("{s:s, s:s, s:i, s:i, s:[s], s:[{s:i, s:i}], s:{s:s}, s:b}", "image", "blob", "device",
-			      a->uuid, "cpus", 2, "memory_mb", 128, "networks", "lan", "ports", "host", 8080, "app", 80,
-			      "env", "K", "V", "activate", 0),
+		    json_pack("{s:s, s:s, s:i, s:i, s:[s], s:[{s:i, s:i}], s:{s:s}, s:b}", "image", "blob",
+			      "device", a->uuid, "cpus", 2, "memory_mb", 128, "networks", "lan", "ports",
+			      "host", 8080, "app", 80, "env", "K", "V", "activate", 0),
 		    NULL) == 200,
 	      "put same");
 	CHECK(dev_config(a, "POST", NULL) == 304, "unchanged spec keeps the hash");
@@ -960,7 +992,9 @@ static void test_apps(struct dev *a, struct dev *b)
 	im.ainfo = &ai;
 	CHECK(send_msg(a, "info", &im.base) == 201, "app info");
 	CHECK(admin("GET", "/api/v1/apps/web", NULL, &res) == 200, "get app");
-	CHECK(!strcmp(json_string_value(json_object_get(json_array_get(json_object_get(res, "instances"), 0), "state")) ?: "",
+	CHECK(!strcmp(json_string_value(
+			  json_object_get(json_array_get(json_object_get(res, "instances"), 0), "state"))
+			  ?: "",
 		      "RUNNING"),
 	      "RUNNING");
 	json_decref(res);
@@ -970,7 +1004,8 @@ static void test_apps(struct dev *a, struct dev *b)
 	snprintf(path, sizeof(path), "/api/v1/devices/%s", b->uuid);
 	CHECK(admin("PATCH", path, json_pack("{s:{s:s}}", "labels", "site", "lab"), NULL) == 200, "label");
 	CHECK(admin("POST", "/api/v1/apps",
-		    json_pack("{s:s, s:s, s:{s:s}}", "name", "fleet", "image", "blob", "selector", "site", "lab"),
+		    json_pack("{s:s, s:s, s:{s:s}}", "name", "fleet", "image", "blob", "selector", "site",
+			      "lab"),
 		    &res) == 201,
 	      "selector app");
 	CHECK(json_array_size(json_object_get(res, "instances")) == 1, "selector instance");
@@ -981,9 +1016,57 @@ static void test_apps(struct dev *a, struct dev *b)
 	CHECK(admin("PATCH", path, json_pack("{s:{}}", "labels"), NULL) == 200, "unlabel");
 	CHECK(dev_config(b, "POST", &cfg) == 200 && !find_app(cfg, "fleet"), "selector app gone");
 	org__lfedge__eve__config__edge_dev_config__free_unpacked(cfg, NULL);
-	CHECK(admin("PATCH", path, json_pack("{s:{s:s}}", "labels", "site", "lab"), NULL) == 200, "label again");
+	CHECK(admin("PATCH", path, json_pack("{s:{s:s}}", "labels", "site", "lab"), NULL) == 200,
+	      "label again");
 	CHECK(dev_config(b, "POST", NULL) == 200, "selector app back");
 	printf("ok apps: network, app instance config, stop/restart counters, same spec = 304, selector\n");
+}
+
+/* Reboot counter and base OS update reach the device config. */
+static void test_device_ops(struct dev *a)
+{
+	char path[200], sha[65];
+	memset(sha, 'b', 64);
+	sha[64] = 0;
+	CHECK(admin("POST", "/api/v1/images",
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "name", "eve-next", "url",
+			      "https://downloads.example/eve/rootfs.img", "sha256", sha, "format", "baseos",
+			      "version", "13.4.0", "size", 1000),
+		    NULL) == 201,
+	      "baseos image");
+	snprintf(path, sizeof(path), "/api/v1/devices/%s/reboot", a->uuid);
+	CHECK(admin("POST", path, NULL, NULL) == 202, "reboot");
+	snprintf(path, sizeof(path), "/api/v1/devices/%s/baseos", a->uuid);
+	CHECK(admin("POST", path, json_pack("{s:s}", "image", "blob"), NULL) == 404, "not a baseos image");
+	CHECK(admin("POST", path, json_pack("{s:s, s:b}", "image", "eve-next", "activate", 1), NULL) == 202,
+	      "baseos");
+	Org__Lfedge__Eve__Config__EdgeDevConfig *cfg = NULL;
+	CHECK(dev_config(a, "POST", &cfg) == 200, "config after reboot + baseos");
+	CHECK(cfg->reboot && cfg->reboot->counter == 1, "reboot counter");
+	CHECK(cfg->baseos && cfg->baseos->activate && !strcmp(cfg->baseos->base_os_version, "13.4.0"),
+	      "baseos");
+	bool ct = false;
+	for (size_t i = 0; i < cfg->n_contentinfo; i++)
+		ct |= !strcmp(cfg->contentinfo[i]->uuid, cfg->baseos->content_tree_uuid) &&
+		      !strcmp(cfg->contentinfo[i]->url, "eve/rootfs.img");
+	CHECK(ct, "baseos content tree");
+	CHECK(cfg->n_datastores == 2, "a datastore per origin");
+	bool ext = false;
+	for (size_t i = 0; i < cfg->n_datastores; i++)
+		ext |= !strcmp(cfg->datastores[i]->fqdn, "https://downloads.example") &&
+		       !*cfg->datastores[i]->dpath;
+	CHECK(ext, "external datastore");
+	org__lfedge__eve__config__edge_dev_config__free_unpacked(cfg, NULL);
+	CHECK(admin("POST", path,
+		    json_pack("{s:s, s:b, s:b}", "image", "eve-next", "activate", 1, "retry", 1),
+		    NULL) == 202,
+	      "baseos retry");
+	CHECK(dev_config(a, "POST", &cfg) == 200, "config after retry");
+	CHECK(cfg->baseos && cfg->baseos->retry_update && cfg->baseos->retry_update->counter == 1,
+	      "retry_update");
+	org__lfedge__eve__config__edge_dev_config__free_unpacked(cfg, NULL);
+	CHECK(admin("DELETE", "/api/v1/images/eve-next", NULL, NULL) == 409, "baseos image in use");
+	printf("ok device ops: reboot counter, baseos with version, retry bumps retry_update\n");
 }
 
 static void test_restart(struct dev *a, struct dev *b)
@@ -1006,7 +1089,8 @@ static void test_restart(struct dev *a, struct dev *b)
 	CHECK(v0 == v1, "versions changed over restart");
 	CHECK(admin("GET", "/api/v1/devices", NULL, &d1) == 200, "devices after");
 	CHECK(admin("GET", "/api/v1/apps", NULL, &a1) == 200, "apps after");
-	CHECK(json_array_size(json_object_get(d0, "items")) == 2 && json_array_size(json_object_get(d1, "items")) == 2,
+	CHECK(json_array_size(json_object_get(d0, "items")) == 2 &&
+		  json_array_size(json_object_get(d1, "items")) == 2,
 	      "two devices");
 	json_t *x;
 	size_t i;
@@ -1072,6 +1156,7 @@ int main(int argc, char **argv)
 	test_follow(&a);
 	test_images();
 	test_apps(&a, &b);
+	test_device_ops(&a);
 	test_restart(&a, &b);
 	stop_controller();
 	envelope_signer_clear(&onboard);

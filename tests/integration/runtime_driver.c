@@ -8,6 +8,7 @@
  * Exit 0 = pass; 1 = fail (the reason on stderr). */
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,10 +299,10 @@ static Cfg *cfg_new(void)
 
 #define PUSH(arr, n, item)                                              \
 	do {                                                            \
-		void **na = A(((n) + 1) * sizeof(void *));              \
+		void **na_ = A(((n) + 1) * sizeof(void *));             \
 		if (n)                                                  \
-			memcpy(na, (arr), (n) * sizeof(void *));        \
-		(arr) = (void *)na;                                     \
+			memcpy(na_, (arr), (n) * sizeof(void *));       \
+		(arr) = (void *)na_;                                    \
 		(arr)[(n)++] = (item);                                  \
 	} while (0)
 
@@ -345,6 +346,60 @@ static void add_vol(Cfg *c, const char *uuid, const char *ct)
 	v->origin = o;
 	v->displayname = "vol";
 	PUSH(c->volumes, c->n_volumes, v);
+}
+
+static void add_blank_vol(Cfg *c, const char *uuid, int64_t size)
+{
+	Org__Lfedge__Eve__Config__Volume *v = A(sizeof(*v));
+	Org__Lfedge__Eve__Config__VolumeContentOrigin *o = A(sizeof(*o));
+
+	org__lfedge__eve__config__volume__init(v);
+	org__lfedge__eve__config__volume_content_origin__init(o);
+	o->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_BLANK;
+	v->uuid = (char *)uuid;
+	v->origin = o;
+	v->maxsizebytes = size;
+	v->displayname = "blank";
+	PUSH(c->volumes, c->n_volumes, v);
+}
+
+static void add_volref(Org__Lfedge__Eve__Config__AppInstanceConfig *a, const char *vol)
+{
+	Org__Lfedge__Eve__Config__VolumeRef *vr = A(sizeof(*vr));
+
+	org__lfedge__eve__config__volume_ref__init(vr);
+	vr->uuid = (char *)vol;
+	PUSH(a->volumereflist, a->n_volumereflist, vr);
+}
+
+static void add_ni(Cfg *c, const char *uuid, const char *subnet)
+{
+	Org__Lfedge__Eve__Config__NetworkInstanceConfig *n = A(sizeof(*n));
+	Org__Lfedge__Eve__Config__UUIDandVersion *id = A(sizeof(*id));
+	Org__Lfedge__Eve__Config__Ipspec *ip = A(sizeof(*ip));
+
+	org__lfedge__eve__config__network_instance_config__init(n);
+	org__lfedge__eve__config__uuidand_version__init(id);
+	org__lfedge__eve__config__ipspec__init(ip);
+	id->uuid = (char *)uuid;
+	id->version = "1";
+	n->uuidandversion = id;
+	n->displayname = "local-ni";
+	n->insttype = ORG__LFEDGE__EVE__CONFIG__ZNETWORK_INST_TYPE__ZnetInstLocal;
+	n->activate = true;
+	ip->subnet = (char *)subnet;
+	n->ip = ip;
+	PUSH(c->networkinstances, c->n_networkinstances, n);
+}
+
+static void add_nic(Org__Lfedge__Eve__Config__AppInstanceConfig *a, const char *ni)
+{
+	Org__Lfedge__Eve__Config__NetworkAdapter *na = A(sizeof(*na));
+
+	org__lfedge__eve__config__network_adapter__init(na);
+	na->name = "eth0";
+	na->networkid = (char *)ni;
+	PUSH(a->interfaces, a->n_interfaces, na);
 }
 
 static Org__Lfedge__Eve__Config__AppInstanceConfig *add_app(Cfg *c, const char *uuid, const char *vol)
@@ -412,6 +467,7 @@ static struct runtime *rt_start(void)
 #define VM_APP "a0000001-0000-4000-8000-000000000001"
 #define VM_CT "c0000001-0000-4000-8000-000000000001"
 #define VM_VOL "b0000001-0000-4000-8000-000000000001"
+#define VM_BLANK "b0000001-0000-4000-8000-0000000000b1"
 
 static int sc_vm(void)
 {
@@ -424,7 +480,9 @@ static int sc_vm(void)
 	add_ds(c, "d0000001-0000-4000-8000-000000000001", true);
 	add_ct(c, VM_CT, "d0000001-0000-4000-8000-000000000001", "vm.iso", FMT(ISO), read_sha("vm.iso"));
 	add_vol(c, VM_VOL, VM_CT);
+	add_blank_vol(c, VM_BLANK, 16 << 20);
 	a = add_app(c, VM_APP, VM_VOL);
+	add_volref(a, VM_BLANK);
 	a->fixedresources->kernel = "/boot/vmlinuz";
 	a->fixedresources->ramdisk = "/boot/initrd.img";
 	a->fixedresources->extraargs = "console=ttyS0 panic=-1 quiet";
@@ -446,7 +504,16 @@ static int sc_vm(void)
 		goto out;
 	}
 	runtime_metrics_release(rt, &m);
-	printf("OK running, console seen, metrics\n");
+	{
+		char disk[2048];
+
+		snprintf(disk, sizeof(disk), "%s/volumes/%s/disk.qcow2", opt.state, VM_BLANK);
+		if (access(disk, F_OK) != 0 || !seen(VM_BLANK, ST(CREATED_VOLUME))) {
+			fail("blank volume %s was not created", disk);
+			goto out;
+		}
+	}
+	printf("OK running, console seen, metrics, blank disk\n");
 
 	a->activate = false;
 	runtime_apply(rt, c);
@@ -511,7 +578,9 @@ static int sc_oci(void)
 {
 	Cfg *c = oci_cfg(OCI_APP, OCI_CT, OCI_VOL), *empty = cfg_new();
 	struct runtime *rt = rt_start();
-	int rc = 1;
+	char marker[2048];
+	int mark, rc = 1;
+	FILE *f;
 
 	runtime_apply(rt, c);
 	if (!wait_state(OCI_APP, ST(RUNNING), 60) || !wait_line("EVE-TEST-OCI: hello from-eve", 0, 60)) {
@@ -523,6 +592,25 @@ static int sc_oci(void)
 		goto out;
 	}
 	printf("OK container running, output seen\n");
+
+	/* Purge: the rootfs is rebuilt from the image (our marker vanishes). */
+	snprintf(marker, sizeof(marker), "%s/volumes/%s/rootfs/tmp/purge-marker", opt.state, OCI_VOL);
+	f = fopen(marker, "w");
+	if (!f) {
+		fail("cannot write %s", marker);
+		goto out;
+	}
+	fclose(f);
+	mark = lines_now();
+	forget_seen(OCI_APP);
+	c->apps[0]->purge->counter = 1;
+	runtime_apply(rt, c);
+	if (!wait_line("EVE-TEST-OCI: hello from-eve", mark, 60) || !wait_state(OCI_APP, ST(RUNNING), 30) ||
+	    !seen(OCI_APP, ST(PURGING)) || access(marker, F_OK) == 0) {
+		fail("purge counter did not recreate the volume and restart the container");
+		goto out;
+	}
+	printf("OK purged and restarted\n");
 	runtime_apply(rt, empty);
 	if (!wait_dom("lxc:///system", OCI_APP, true, false, 60)) {
 		fail("removed container still exists");
@@ -650,6 +738,68 @@ out:
 	return rc;
 }
 
+#define NET_APP "a0000006-0000-4000-8000-000000000006"
+#define NET_NI "e0000006-0000-4000-8000-000000000006"
+
+static bool net_active(const char *name)
+{
+	virConnectPtr c = virConnectOpen("qemu:///system");
+	virNetworkPtr n = c ? virNetworkLookupByName(c, name) : NULL;
+	bool on = n && virNetworkIsActive(n) == 1;
+
+	if (n)
+		virNetworkFree(n);
+	if (c)
+		virConnectClose(c);
+	return on;
+}
+
+/* A local network instance (NAT bridge + dnsmasq) and a container on it
+ * that gets a DHCP lease from the instance's subnet. */
+static int sc_net(void)
+{
+	Cfg *c = oci_cfg(NET_APP, "c0000006-0000-4000-8000-000000000006", "b0000006-0000-4000-8000-000000000006");
+	struct runtime *rt = rt_start();
+	int rc = 1;
+
+	add_ni(c, NET_NI, "10.250.6.0/24");
+	add_nic(c->apps[0], NET_NI);
+	c->apps[0]->userdata = b64_encode((const uint8_t *)"GREETING=net\nDHCP=1\n", 20);
+	arena = realloc(arena, (arena_n + 1) * sizeof(*arena));
+	arena[arena_n++] = c->apps[0]->userdata;
+	runtime_apply(rt, c);
+	if (!wait_state(NET_NI, ORG__LFEDGE__EVE__INFO__ZNETWORK_INSTANCE_STATE__ZNETINST_STATE_ONLINE, 60) ||
+	    !net_active("eve-ni-" NET_NI)) {
+		fail("network instance not ONLINE / libvirt network not active");
+		goto out;
+	}
+	if (!wait_state(NET_APP, ST(RUNNING), 60) || !wait_line("lease of 10.250.6.", 0, 60)) {
+		fail("container on the network instance got no DHCP lease from its subnet");
+		goto out;
+	}
+	printf("OK network instance online, app got a lease\n");
+	runtime_apply(rt, cfg_new());
+	if (!wait_dom("lxc:///system", NET_APP, true, false, 60)) {
+		fail("app not removed");
+		goto out;
+	}
+	{
+		double end = now_s() + 30;
+
+		while (net_active("eve-ni-" NET_NI) && now_s() < end)
+			usleep(200000);
+	}
+	if (net_active("eve-ni-" NET_NI)) {
+		fail("network instance not removed with the config");
+		goto out;
+	}
+	printf("OK removed\n");
+	rc = 0;
+out:
+	runtime_free(rt);
+	return rc;
+}
+
 /* Domain XML of every backend, written for virt-xml-validate. */
 static int sc_xml(void)
 {
@@ -734,6 +884,7 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return fail("usage: runtime_driver [opts] SCENARIO");
 	sc = argv[optind];
+	signal(SIGPIPE, SIG_IGN);
 	if (strcmp(sc, "xml") == 0) {
 		opt.outdir = optind + 1 < argc ? argv[optind + 1] : ".";
 		return sc_xml();
@@ -746,6 +897,8 @@ int main(int argc, char **argv)
 		rc = sc_oci();
 	else if (strcmp(sc, "badsha") == 0)
 		rc = sc_badsha();
+	else if (strcmp(sc, "net") == 0)
+		rc = sc_net();
 	else if (strcmp(sc, "resume") == 0)
 		rc = sc_resume(srv);
 	else if (strcmp(sc, "adopt-start") == 0)

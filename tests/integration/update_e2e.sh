@@ -78,6 +78,7 @@ device_on() {
 		--config "$W/dev.conf" --state "$W/dev.state" --serial serial-dev \
 		--record-devops "$W/dev.devops" -v --update "dir:$SLOTS" >>"$W/dev.log" 2>&1 &
 	LPID=$!
+	echo "$LPID" >"$W/loader.pid"
 }
 
 power_cut() {
@@ -86,14 +87,16 @@ power_cut() {
 	LPID=
 }
 
-# Performs the reboots the agent records: kill -9 the running agent.
+# Performs the reboots the agent records: kill -9 the running agent (the
+# current loader's child; the loader boots again).
 reboot_executor() {
-	local seen=0 n kid
+	local seen=0 n kid lp
 	while sleep 0.2; do
 		n=$(wc -l <"$W/dev.devops" 2>/dev/null || echo 0)
 		[ "$n" -gt "$seen" ] || continue
 		seen=$n
-		for kid in $(cat /proc/"$LPID"/task/*/children 2>/dev/null); do kill -9 "$kid"; done
+		lp=$(cat "$W/loader.pid" 2>/dev/null) || continue
+		for kid in $(cat /proc/"$lp"/task/*/children 2>/dev/null); do kill -9 "$kid"; done
 	done
 }
 
@@ -153,7 +156,7 @@ wait_for 120 "3.0 tried again after retry" bash -c "[ \$(grep -c 'booting IMGA' 
 wait_for 120 "3.0 fell back again" sw IMGA '.userStatus == "FALLBACK"'
 wait_for 60 "IMGB active again" sw IMGB '.activated == true and .partitionState == "active"'
 
-echo "== kill -9 of the agent right after writing 4.0, then at commit"
+echo "== kill -9 of the agent right after writing 4.0"
 device_off
 rm -f "$W/dev.state/update/crashed-"*
 START_ENV="EVE_UPDATE_CRASH_AT=written" device_on

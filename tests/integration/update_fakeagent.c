@@ -43,7 +43,7 @@ static void offer(struct update *u, const char *ctl)
 {
 	char line[1024], version[128], url[700], sha[80];
 	unsigned retry;
-	struct update_baseos req = { .activate = true };
+	struct update_baseos req = {.activate = true};
 
 	read_small(ctl, "baseos", line, sizeof(line));
 	if (sscanf(line, "%127s %699s %79s %u", version, url, sha, &retry) != 4)
@@ -95,11 +95,11 @@ int main(int argc, char **argv)
 	if (strcmp(behavior, "crash") == 0)
 		return 3;
 	struct update_opts o = {
-		.backend = "dir",
-		.target = getenv("EVE_SLOTS_DIR"),
-		.state_dir = persist,
-		.running_version = version,
-		.test_window_s = win ? (unsigned)atoi(win) : 0,
+	    .backend = "dir",
+	    .target = getenv("EVE_SLOTS_DIR"),
+	    .state_dir = persist,
+	    .running_version = version,
+	    .test_window_s = win ? (unsigned)atoi(win) : 0,
 	};
 	int r = update_open(&o, &u);
 	if (r == 0)

@@ -54,9 +54,9 @@ static void test_tick(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_growth_and_cap),
-		cmocka_unit_test(test_jitter),
-		cmocka_unit_test(test_tick),
+	    cmocka_unit_test(test_growth_and_cap),
+	    cmocka_unit_test(test_jitter),
+	    cmocka_unit_test(test_tick),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,8 +114,8 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_valid),
+	    cmocka_unit_test(test_errors),
 	};
 	char cmd[96];
 	int r;

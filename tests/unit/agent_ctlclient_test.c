@@ -60,7 +60,7 @@ static void write_certs(X509 *cert, EVP_PKEY *key)
 {
 	Org__Lfedge__Eve__Certs__ZControllerCert zc = ORG__LFEDGE__EVE__CERTS__ZCONTROLLER_CERT__INIT;
 	Org__Lfedge__Eve__Certs__ZCert z = ORG__LFEDGE__EVE__CERTS__ZCERT__INIT, *zp = &z;
-	struct eve_signer s = { 0 };
+	struct eve_signer s = {0};
 	uint8_t buf[8192], *env = NULL;
 	size_t n, elen;
 	char *pem = NULL;
@@ -114,7 +114,7 @@ static int teardown(void **state)
 static void seal(EVP_PKEY *key, X509 *cert, const uint8_t *hash_override, bool with_cert, uint8_t **env,
 		 size_t *len)
 {
-	struct eve_signer s = { 0 };
+	struct eve_signer s = {0};
 
 	assert_int_equal(envelope_signer_from_key(&s, key, cert, true), 0);
 	if (hash_override)
@@ -152,7 +152,7 @@ static void test_accepts_signed(void **state)
 static void test_refuses_wrong_key(void **state)
 {
 	struct ctlclient *cc = client();
-	struct eve_signer good = { 0 };
+	struct eve_signer good = {0};
 	uint8_t *env = NULL, *p = NULL;
 	size_t len, plen;
 
@@ -209,10 +209,10 @@ static void test_selfcontained(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_accepts_signed),
-		cmocka_unit_test(test_refuses_wrong_key),
-		cmocka_unit_test(test_refuses_foreign_certs),
-		cmocka_unit_test(test_selfcontained),
+	    cmocka_unit_test(test_accepts_signed),
+	    cmocka_unit_test(test_refuses_wrong_key),
+	    cmocka_unit_test(test_refuses_foreign_certs),
+	    cmocka_unit_test(test_selfcontained),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -17,13 +17,13 @@
 #include "identity.h"
 #include "keystore.h"
 
-#define SWTPM_PORT 18210
+#define SWTPM_PORT 18290
 
 static char tmpdir[64];
 
 static void check_store(const struct keystore_ops *ops, const char *tcti, const char *dir)
 {
-	struct keystore_opts o = { .state_dir = dir, .tcti = tcti };
+	struct keystore_opts o = {.state_dir = dir, .tcti = tcti};
 	struct keystore ks, ks2;
 	EVP_PKEY *pub = NULL, *pub2 = NULL;
 	uint8_t digest[32], sig[64];
@@ -68,7 +68,7 @@ static void test_file(void **state)
 
 static void test_cert_days(void **state)
 {
-	struct keystore_opts o = { .state_dir = tmpdir };
+	struct keystore_opts o = {.state_dir = tmpdir};
 	struct keystore ks;
 	X509 *x = NULL;
 	int days = 0, secs = 0;
@@ -96,6 +96,32 @@ static pid_t start_swtpm(const char *dir)
 	_exit(127);
 }
 
+/* The TPM daemon restarts under an open store: the next sign reconnects. */
+static pid_t check_reconnect(const char *tcti, const char *dir, const char *tpmdir, pid_t pid)
+{
+	struct keystore_opts o = {.state_dir = dir, .tcti = tcti};
+	struct keystore ks;
+	EVP_PKEY *pub = NULL;
+	uint8_t digest[32] = {1}, sig[64];
+	int r = -1;
+
+	assert_int_equal(keystore_open(&keystore_tpm_ops, &o, &ks), 0);
+	assert_int_equal(keystore_pubkey(&ks, &pub), 0);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	pid = start_swtpm(tpmdir);
+	for (int i = 0; i < 100 && r < 0; i++) {
+		r = keystore_sign(&ks, digest, sig);
+		if (r < 0)
+			usleep(100000);
+	}
+	assert_int_equal(r, 0);
+	assert_int_equal(crypto_ecdsa_verify(pub, digest, sig, sizeof(sig)), 0);
+	EVP_PKEY_free(pub);
+	keystore_close(&ks);
+	return pid;
+}
+
 static void test_tpm(void **state)
 {
 	char dir[128], tpmdir[128], tcti[64];
@@ -111,7 +137,7 @@ static void test_tpm(void **state)
 	assert_true(pid > 0);
 	/* Wait (bounded) until swtpm accepts a connection. */
 	for (int i = 0; i < 100 && r < 0; i++) {
-		struct keystore_opts o = { .state_dir = dir, .tcti = tcti };
+		struct keystore_opts o = {.state_dir = dir, .tcti = tcti};
 		struct keystore ks;
 
 		r = keystore_open(&keystore_tpm_ops, &o, &ks);
@@ -122,6 +148,8 @@ static void test_tpm(void **state)
 	}
 	if (r == 0)
 		check_store(&keystore_tpm_ops, tcti, dir);
+	if (r == 0)
+		pid = check_reconnect(tcti, dir, tpmdir, pid);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	assert_int_equal(r, 0);
@@ -129,7 +157,7 @@ static void test_tpm(void **state)
 
 static void test_tpm_absent(void **state)
 {
-	struct keystore_opts o = { .state_dir = tmpdir, .tcti = "swtpm:port=18219" };
+	struct keystore_opts o = {.state_dir = tmpdir, .tcti = "swtpm:port=18299"};
 	struct keystore ks;
 
 	assert_true(keystore_open(&keystore_tpm_ops, &o, &ks) < 0);
@@ -139,10 +167,10 @@ static void test_tpm_absent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_file),
-		cmocka_unit_test(test_cert_days),
-		cmocka_unit_test(test_tpm),
-		cmocka_unit_test(test_tpm_absent),
+	    cmocka_unit_test(test_file),
+	    cmocka_unit_test(test_cert_days),
+	    cmocka_unit_test(test_tpm),
+	    cmocka_unit_test(test_tpm_absent),
 	};
 	char cmd[96];
 	int r;

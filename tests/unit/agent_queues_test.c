@@ -42,7 +42,7 @@ static int sink_send(void *ctx, const char *key, const uint8_t *data, size_t len
 static void test_infoqueue(void **state)
 {
 	struct infoqueue *q = NULL;
-	struct sink s = { .fail_after = 0 };
+	struct sink s = {.fail_after = 0};
 
 	assert_int_equal(infoqueue_new(dir, &q), 0);
 	assert_int_equal(infoqueue_put(q, "app-1", (const uint8_t *)"v1", 2), 0);
@@ -69,7 +69,7 @@ static int log_send(void *ctx, const char *app, const uint8_t *gz, size_t len)
 
 static void gunzip(const char *in, size_t len, char *out, size_t outlen)
 {
-	z_stream zs = { 0 };
+	z_stream zs = {0};
 
 	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
 	zs.next_in = (Bytef *)in;
@@ -85,7 +85,7 @@ static void test_logship(void **state)
 {
 	const char *app = "6ba7b810-9dad-41d1-80b4-00c04fd430c8";
 	struct logship *ls = NULL;
-	struct sink s = { .fail_after = 0 };
+	struct sink s = {.fail_after = 0};
 	char text[8192];
 
 	assert_int_equal(logship_new(dir, 1 << 20, &ls), 0);
@@ -129,7 +129,7 @@ static void test_logship_quota(void **state)
 
 static void test_netmgr_rollback(void **state)
 {
-	struct netmgr_setting a = { .n_ports = 1, .ports = { "eth0" } }, b = { .n_ports = 1, .ports = { "eth9" } };
+	struct netmgr_setting a = {.n_ports = 1, .ports = {"eth0"}}, b = {.n_ports = 1, .ports = {"eth9"}};
 	struct netmgr *nm = NULL;
 
 	assert_int_equal(netmgr_new("127.0.0.1:1", "/nonexistent", &a, &nm), 0);
@@ -154,10 +154,10 @@ static void test_netmgr_rollback(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_infoqueue),
-		cmocka_unit_test(test_logship),
-		cmocka_unit_test(test_logship_quota),
-		cmocka_unit_test(test_netmgr_rollback),
+	    cmocka_unit_test(test_infoqueue),
+	    cmocka_unit_test(test_logship),
+	    cmocka_unit_test(test_logship_quota),
+	    cmocka_unit_test(test_netmgr_rollback),
 	};
 	char cmd[96];
 	int r;

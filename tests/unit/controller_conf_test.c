@@ -68,9 +68,9 @@ int main(void)
 {
 	snprintf(path, sizeof(path), "/tmp/controller_conf_test.%d", (int)getpid());
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults_and_parse),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_defaults_and_parse),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_roundtrip),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	unlink(path);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "crypto.h"
 #include "devcache.h"
@@ -110,11 +111,90 @@ static void test_config_generations(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* Readers poll while writers invalidate, store configs, add and remove. */
+struct stress {
+	struct devcache *c;
+	EVP_PKEY *k;
+	int id;
+};
+
+static void *stress_reader(void *arg)
+{
+	struct stress *s = arg;
+	uint8_t h[32];
+	struct devcache_view v;
+	for (int n = 0; n < 20000; n++) {
+		hash_of(n % 64, h);
+		if (devcache_lookup(s->c, h, 32, &v) == 0) {
+			EVP_PKEY_free(v.pub);
+			devcache_touch(s->c, h, 16, n);
+		}
+	}
+	return NULL;
+}
+
+static void *stress_writer(void *arg)
+{
+	struct stress *s = arg;
+	uint8_t h[32], *env;
+	char u[UUID_STR_LEN], hash[CONFIGHASH_LEN];
+	size_t len;
+	uint64_t gen;
+	for (int n = 0; n < 5000; n++) {
+		int i = (n * 7 + s->id) % 64;
+		uuid_of(i, u);
+		hash_of(i, h);
+		switch (n % 4) {
+		case 0:
+			devcache_invalidate(s->c, u);
+			break;
+		case 1:
+			devcache_put_config(s->c, u, devcache_gen(s->c, u), (uint8_t *)strdup("cfg"), 3, "h");
+			break;
+		case 2:
+			if (devcache_get_config(s->c, u, &env, &len, hash, &gen) == 0)
+				free(env);
+			break;
+		default:
+			devcache_remove(s->c, u);
+			devcache_add(s->c, h, u, s->k, n);
+		}
+	}
+	return NULL;
+}
+
+static void test_concurrency(void **state)
+{
+	struct devcache *c;
+	EVP_PKEY *k;
+	uint8_t h[32];
+	char u[UUID_STR_LEN];
+	make_key(&k);
+	assert_int_equal(devcache_new(&c), 0);
+	for (int i = 0; i < 64; i++) {
+		hash_of(i, h);
+		uuid_of(i, u);
+		assert_int_equal(devcache_add(c, h, u, k, 0), 0);
+	}
+	pthread_t t[6];
+	struct stress s[6];
+	for (int i = 0; i < 6; i++) {
+		s[i] = (struct stress){c, k, i};
+		assert_int_equal(pthread_create(&t[i], NULL, i < 3 ? stress_reader : stress_writer, &s[i]), 0);
+	}
+	for (int i = 0; i < 6; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(devcache_count(c), 64);
+	devcache_free(c);
+	EVP_PKEY_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lookup),
-		cmocka_unit_test(test_config_generations),
+	    cmocka_unit_test(test_lookup),
+	    cmocka_unit_test(test_config_generations),
+	    cmocka_unit_test(test_concurrency),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -73,8 +75,10 @@ static int setup(void **state)
 	snprintf(e->slots, sizeof(e->slots), "%s/slots", e->root);
 	snprintf(e->state, sizeof(e->state), "%s/persist", e->root);
 	snprintf(e->disk, sizeof(e->disk), "%s/disk.img", e->root);
-	assert_int_equal(sh("mkdir -p %s/A && printf '#!/bin/sh\\nexit 0\\n' > %s/A/eve-agent && chmod +x %s/A/eve-agent",
-			    e->slots, e->slots, e->slots), 0);
+	assert_int_equal(
+	    sh("mkdir -p %s/A && printf '#!/bin/sh\\nexit 0\\n' > %s/A/eve-agent && chmod +x %s/A/eve-agent",
+	       e->slots, e->slots, e->slots),
+	    0);
 	e->now = 1000000;
 	e->backend = "dir";
 	*state = e;
@@ -97,12 +101,14 @@ static void make_image(struct env *e, const char *version, char *path, size_t pl
 	uint8_t h[32];
 	snprintf(path, plen, "%s/img-%s", e->root, version);
 	if (strcmp(e->backend, "dir") == 0)
-		assert_int_equal(sh("set -e; d=%s.d; mkdir -p $d; printf '#!/bin/sh\\necho %s\\n' > $d/eve-agent;"
-				    "chmod +x $d/eve-agent; echo %s > $d/VERSION; tar -C $d -czf %s .",
-				    path, version, version, path),
-				 0);
+		assert_int_equal(
+		    sh("set -e; d=%s.d; mkdir -p $d; printf '#!/bin/sh\\necho %s\\n' > $d/eve-agent;"
+		       "chmod +x $d/eve-agent; echo %s > $d/VERSION; tar -C $d -czf %s .",
+		       path, version, version, path),
+		    0);
 	else
-		assert_int_equal(sh("head -c 700000 /dev/urandom > %s; echo %s >> %s", path, version, path), 0);
+		assert_int_equal(sh("head -c 700000 /dev/urandom > %s; echo %s >> %s", path, version, path),
+				 0);
 	assert_int_equal(update_file_sha256(path, h), 0);
 	hexstr_encode(h, 32, sha);
 }
@@ -125,24 +131,26 @@ static void boot(struct env *e, const char *running_version)
 	ops->close(b);
 	assert_true(e->slot >= 0);
 	struct update_opts o = {
-		.backend = e->backend,
-		.target = target(e),
-		.state_dir = e->state,
-		.current = bootslot_label(e->slot),
-		.running_version = running_version,
-		.test_window_s = WINDOW,
-		.reboot = on_reboot,
-		.ctx = e,
+	    .backend = e->backend,
+	    .target = target(e),
+	    .state_dir = e->state,
+	    .current = bootslot_label(e->slot),
+	    .running_version = running_version,
+	    .test_window_s = WINDOW,
+	    .reboot = on_reboot,
+	    .ctx = e,
 	};
 	assert_int_equal(update_open(&o, &e->u), 0);
 	assert_int_equal(update_boot_check(e->u, e->now), 0);
 }
 
-static void apply_r(struct env *e, const char *version, const char *path, const char *sha, unsigned retry, int want)
+static void apply_r(struct env *e, const char *version, const char *path, const char *sha, unsigned retry,
+		    int want)
 {
 	char url[600];
 	snprintf(url, sizeof(url), "file://%s", path);
-	struct update_baseos req = { .version = version, .url = url, .sha256 = sha, .retry_update = retry, .activate = true };
+	struct update_baseos req = {
+	    .version = version, .url = url, .sha256 = sha, .retry_update = retry, .activate = true};
 	int r = update_apply_baseos(e->u, &req);
 	if (want == 1)
 		assert_true(r < 0);
@@ -155,7 +163,8 @@ static void apply(struct env *e, const char *version, const char *path, const ch
 	apply_r(e, version, path, sha, retry, 0);
 }
 
-static void check_slot(struct env *e, int slot, enum update_part_state ps, const char *version, enum update_status st)
+static void check_slot(struct env *e, int slot, enum update_part_state ps, const char *version,
+		       enum update_status st)
 {
 	struct update_slot_info info[2];
 	assert_int_equal(update_get_info(e->u, info), 0);
@@ -280,7 +289,8 @@ static void test_dir_no_agent_in_image_fails(void **state)
 
 	boot(e, "1.0");
 	snprintf(img, sizeof(img), "%s/empty.tgz", e->root);
-	assert_int_equal(sh("mkdir -p %s.d && echo x > %s.d/README && tar -C %s.d -czf %s .", img, img, img, img), 0);
+	assert_int_equal(
+	    sh("mkdir -p %s.d && echo x > %s.d/README && tar -C %s.d -czf %s .", img, img, img, img), 0);
 	assert_int_equal(update_file_sha256(img, h), 0);
 	hexstr_encode(h, 32, sha);
 	apply_r(e, "3.0", img, sha, 0, -ENOEXEC);
@@ -295,7 +305,8 @@ static void test_dir_no_agent_in_image_fails(void **state)
 static void test_bad_requests(void **state)
 {
 	struct env *e = *state;
-	struct update_baseos req = { .version = "1.0\nx", .url = "file:///x", .sha256 = "00", .activate = true };
+	struct update_baseos req = {
+	    .version = "1.0\nx", .url = "file:///x", .sha256 = "00", .activate = true};
 
 	boot(e, "1.0");
 	assert_int_equal(update_apply_baseos(e->u, &req), -EINVAL);
@@ -311,9 +322,10 @@ static void test_bad_requests(void **state)
 static void make_disk(struct env *e)
 {
 	e->backend = "gpt";
-	assert_int_equal(sh("truncate -s 8M %s && sgdisk -n 1:2048:+2M -c 1:IMGA -n 2:0:+2M -c 2:IMGB %s >/dev/null",
-			    e->disk, e->disk),
-			 0);
+	assert_int_equal(
+	    sh("truncate -s 8M %s && sgdisk -n 1:2048:+2M -c 1:IMGA -n 2:0:+2M -c 2:IMGB %s >/dev/null",
+	       e->disk, e->disk),
+	    0);
 }
 
 /* The attribute flags sgdisk reads back for partition n (hex). */
@@ -341,7 +353,8 @@ static void test_gpt_commit_and_fallback(void **state)
 	char img[512], sha[65];
 
 	make_disk(e);
-	assert_int_equal(sh("sgdisk -A 1:set:48 -A 1:set:49 -A 1:set:56 %s >/dev/null", e->disk), 0); /* installer */
+	assert_int_equal(sh("sgdisk -A 1:set:48 -A 1:set:49 -A 1:set:56 %s >/dev/null", e->disk),
+			 0); /* installer */
 	assert_flags(e, "0103000000000000", "0000000000000000");
 	boot(e, "1.0");
 	assert_int_equal(e->slot, 0);
@@ -400,17 +413,118 @@ static void test_gpt_too_big_image(void **state)
 	assert_flags(e, "0102000000000000", "0000000000000000");
 }
 
+static void test_gpt_refuses_bad_tables(void **state)
+{
+	struct env *e = *state;
+	const struct bootslot_ops *ops = bootslot_find("gpt");
+	struct bootslot *b = NULL;
+
+	make_disk(e);
+	assert_int_equal(ops->open(e->disk, &b), 0);
+	ops->close(b);
+	/* a flipped bit in the entries array: CRC mismatch */
+	assert_int_equal(
+	    sh("printf '\\377' | dd of=%s bs=1 seek=$((1024 + 20)) conv=notrunc 2>/dev/null", e->disk), 0);
+	assert_int_equal(ops->open(e->disk, &b), -EVE_EHASH);
+	/* no IMGB partition */
+	assert_int_equal(sh("rm -f %s && truncate -s 8M %s && sgdisk -n 1:2048:+2M -c 1:IMGA %s >/dev/null",
+			    e->disk, e->disk, e->disk),
+			 0);
+	assert_int_equal(ops->open(e->disk, &b), -ENOENT);
+	/* not a GPT disk at all */
+	assert_int_equal(sh("rm -f %s && truncate -s 1M %s", e->disk, e->disk), 0);
+	assert_int_equal(ops->open(e->disk, &b), -EVE_EPROTO);
+}
+
+/* One power-on of the gpt device in a child process: grub, agent start,
+ * a config fetch (commit when testing) and the config offered. The child
+ * may be SIGKILLed by the crash point; plain code, no cmocka asserts. */
+static void child_power_on(struct env *e, const char *point, const char *img, const char *sha)
+{
+	const struct bootslot_ops *ops = bootslot_find("gpt");
+	struct bootslot *b;
+	struct update *u;
+	char url[600];
+
+	setenv("EVE_UPDATE_CRASH_AT", point, 1);
+	if (ops->open(e->disk, &b) < 0)
+		_exit(10);
+	int slot = bootslot_boot(ops, b);
+	ops->close(b);
+	if (slot < 0)
+		_exit(11);
+	struct update_opts o = {.backend = "gpt",
+				.target = e->disk,
+				.state_dir = e->state,
+				.current = bootslot_label(slot),
+				.running_version = slot ? "2.0" : "1.0",
+				.test_window_s = WINDOW,
+				.reboot = on_reboot,
+				.ctx = e};
+	if (update_open(&o, &u) < 0 || update_boot_check(u, e->now) < 0)
+		_exit(12);
+	update_controller_reached(u, e->now);
+	snprintf(url, sizeof(url), "file://%s", img);
+	struct update_baseos req = {.version = "2.0", .url = url, .sha256 = sha, .activate = true};
+	update_apply_baseos(u, &req);
+	update_close(u);
+	_exit(0);
+}
+
+static void test_gpt_kill9_each_step(void **state)
+{
+	static const char *const points[] = {"downloading", "downloaded", "writing",  "written",
+					     "armed",       "rebooting",  "committed"};
+	struct env *e = *state;
+	char img[512], sha[65], mark[600];
+
+	e->backend = "gpt";
+	make_image(e, "2.0", img, sizeof(img), sha);
+	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
+		assert_int_equal(sh("rm -rf %s %s", e->state, e->disk), 0);
+		make_disk(e);
+		assert_int_equal(sh("sgdisk -A 1:set:49 -A 1:set:56 %s >/dev/null", e->disk), 0);
+		assert_flags(e, "0102000000000000", "0000000000000000");
+		int killed = 0, boots = 0;
+		char f[64] = "";
+		/* power on again until committed on IMGB and recorded as UPDATED */
+		while (boots < 8 && (strcmp(f, "0102000000000000") != 0 ||
+				     sh("grep -qx status=4 %s/update.state", e->state) != 0)) {
+			pid_t pid = fork();
+			assert_true(pid >= 0);
+			if (pid == 0)
+				child_power_on(e, points[i], img, sha);
+			int st;
+			assert_int_equal(waitpid(pid, &st, 0), pid);
+			if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+				killed++;
+			else
+				assert_int_equal(WEXITSTATUS(st), 0);
+			boots++;
+			gpt_flags(e, 2, f, sizeof(f));
+		}
+		snprintf(mark, sizeof(mark), "%s/crashed-%s", e->state, points[i]);
+		print_message("crash point %s: %d power-ons\n", points[i], boots);
+		assert_int_equal(access(mark, F_OK), 0);
+		assert_int_equal(killed, 1);
+		assert_flags(e, "0101000000000000", "0102000000000000");
+		assert_int_equal(sh("grep -qx status=4 %s/update.state", e->state), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_dir_good_update_commits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dir_window_expiry_falls_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dir_crash_at_start_falls_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dir_bad_hash_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dir_no_agent_in_image_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gpt_commit_and_fallback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gpt_too_big_image, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dir_good_update_commits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dir_window_expiry_falls_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dir_crash_at_start_falls_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dir_bad_hash_fails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dir_no_agent_in_image_fails, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gpt_commit_and_fallback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gpt_too_big_image, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gpt_kill9_each_step, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_gpt_refuses_bad_tables, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

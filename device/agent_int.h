@@ -1,0 +1,113 @@
+/* Private to the agent's control plane (agent.c, onboard.c, config_poll.c,
+ * reporter.c): the one agent state they share. Only the main loop thread
+ * touches it, except where a field says otherwise. */
+#ifndef EVE_AGENT_INT_H
+#define EVE_AGENT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <limits.h>
+#include <openssl/x509.h>
+
+#include "agent.h"
+#include "appruntime.h"
+#include "backoff.h"
+#include "baseos.h"
+#include "configdir.h"
+#include "ctlclient.h"
+#include "devops.h"
+#include "envelope.h"
+#include "identity.h"
+#include "infoqueue.h"
+#include "keystore.h"
+#include "logship.h"
+#include "netmgr.h"
+#include "settings.h"
+#include "info/info.pb-c.h"
+
+#define ONBOARD_MIN_MS 1000
+#define ONBOARD_MAX_MS (10 * 60 * 1000)
+#define ONBOARD_SLOW_MS (60 * 1000) /* 403/409: a person must act first */
+#define FLUSH_MS 2000
+#define INFO_CHECK_MS 10000 /* how often device info is checked for changes */
+#define CONFIG_HASH_MAX 128
+
+struct agent {
+	const struct agent_opts *o;
+	struct configdir cd;
+	struct keystore ks;
+	X509 *devcert;
+	struct eve_signer dev_signer;
+	struct eve_signer onb_signer;
+	bool have_onb;
+	char serial[IDENTITY_SERIAL_MAX];
+	char uuid[UUID_STR_LEN];
+	bool have_uuid;  /* onboarded (uuid known) */
+	bool need_uuid;  /* ask /uuid once per start */
+	bool registered; /* registered during this start */
+	struct ctlclient *cc;
+	struct netmgr *nm;
+	struct infoqueue *iq;
+	struct logship *ls;
+	struct appruntime *rt;
+	struct baseos *bo;
+	const struct devops_ops *devops;
+	struct settings base; /* defaults + the config dir's config-items */
+	struct settings set;
+	char config_hash[CONFIG_HASH_MAX];
+	Org__Lfedge__Eve__Config__EdgeDevConfig *cfg; /* owned: from a ConfigResponse or EdgeDevConfig */
+	ProtobufCMessage *cfg_owner;                  /* what to free for cfg */
+	uint32_t reboot_counter, shutdown_counter;
+	bool devops_known;
+	uint32_t restart_counter;
+	bool promoted; /* lastconfig already copied to .bak */
+	bool online;
+	char last_ok_port[NETMGR_NAME_MAX + 1]; /* "" before any success / no ports */
+	bool info_dirty;
+	int last_config_err; /* to log state changes once */
+	struct backoff onboard_bo;
+	uint8_t info_digest[32]; /* of the device info last queued */
+	uint64_t next_onboard, next_config, next_info, next_metrics, next_flush, next_info_check;
+};
+
+static inline uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* agent.c */
+int agent_state_path(const struct agent *a, const char *name, char out[PATH_MAX]);
+int agent_counters_save(struct agent *a);
+/* POST payload sealed by signer to path; *status = 0 when no HTTP answer
+ * arrived. Reports reachability to netmgr. See ctlclient_post. */
+int agent_post(struct agent *a, const struct eve_signer *signer, bool with_cert, const char *path,
+	       const uint8_t *payload, size_t len, bool want_resp, long *status, uint8_t **resp,
+	       size_t *resp_len, uint8_t **raw, size_t *raw_len);
+
+/* Record whether the controller answered through the current network
+ * setting (moves to the next management port when it did not). */
+void agent_reached(struct agent *a, bool reached);
+
+/* onboard.c: controller certs, registration and UUID (with backoff). */
+int onboard_ensure_certs(struct agent *a);
+void onboard_step(struct agent *a);
+
+/* config_poll.c: the config loop, its checkpoint and config application. */
+void config_poll_apply_checkpoint(struct agent *a);
+void config_poll_run(struct agent *a);
+/* Replace the current config (takes owner; NULL frees it). */
+void config_poll_set(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, ProtobufCMessage *owner);
+
+/* reporter.c: device info, metrics, queue uploads, runtime callbacks. */
+void reporter_device_info(struct agent *a, bool force);
+void reporter_metrics(struct agent *a);
+void reporter_flush(struct agent *a);
+void reporter_on_info(void *ctx, const Org__Lfedge__Eve__Info__ZInfoMsg *msg);
+void reporter_on_app_log(void *ctx, const char *app_uuid, const char *line);
+
+#endif

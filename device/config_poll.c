@@ -1,0 +1,271 @@
+/* The config loop: poll with the current hash, verify and apply, checkpoint
+ * the signed response; the checkpoint (or .bak, or bootstrap config) at
+ * start; config items, device ops and network settings of a config. */
+#include "agent_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentlog.h"
+#include "checkpoint.h"
+#include "err.h"
+#include "fileio.h"
+
+/* ---- config application ------------------------------------------------ */
+
+static void apply_settings(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
+{
+	struct settings old = a->set;
+	char bad[64] = "";
+	size_t n_bad = 0;
+
+	settings_from_items(&a->set, &a->base, cfg->configitems, cfg->n_configitems, &n_bad, bad,
+			    sizeof(bad));
+	if (n_bad)
+		alog(ALOG_WARN, "config: %zu bad config item value(s), first %s: default kept", n_bad, bad);
+	if (old.config_interval_s != a->set.config_interval_s) {
+		alog(ALOG_INFO, "config: timer.config.interval = %" PRIu32 " s", a->set.config_interval_s);
+		a->next_config =
+		    now_ms() + backoff_tick(a->set.config_interval_s * 1000ull, backoff_random());
+	}
+	if (old.metric_interval_s != a->set.metric_interval_s) {
+		alog(ALOG_INFO, "config: timer.metric.interval = %" PRIu32 " s", a->set.metric_interval_s);
+		a->next_metrics = now_ms() + a->set.metric_interval_s * 1000ull;
+	}
+	if (old.info_interval_s != a->set.info_interval_s) {
+		alog(ALOG_INFO, "config: timer.deviceinfo.interval = %" PRIu32 " s", a->set.info_interval_s);
+		a->next_info = now_ms() + a->set.info_interval_s * 1000ull;
+	}
+	alog_set_level(a->o->verbose ? ALOG_DEBUG : (enum alog_level)a->set.log_level,
+		       (enum alog_level)a->set.remote_log_level);
+}
+
+/* A DeviceOpsCmd counter above the one last honoured asks for the op. The
+ * first config ever seen only sets the baseline. */
+static void apply_devops(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
+{
+	uint32_t rb = cfg->reboot ? cfg->reboot->counter : 0;
+	uint32_t sd = cfg->shutdown ? cfg->shutdown->counter : 0;
+	bool do_reboot = a->devops_known && rb > a->reboot_counter;
+	bool do_shutdown = a->devops_known && sd > a->shutdown_counter;
+	int r;
+
+	if (a->devops_known && rb == a->reboot_counter && sd == a->shutdown_counter)
+		return;
+	a->reboot_counter = rb;
+	a->shutdown_counter = sd;
+	a->devops_known = true;
+	/* Persist first: a reboot must not repeat after it happened. */
+	r = agent_counters_save(a);
+	if (r < 0) {
+		alog(ALOG_ERR, "%s/counters: %s: device op not executed", a->o->state_dir, eve_strerror(r));
+		return;
+	}
+	a->info_dirty = true;
+	if (do_reboot || do_shutdown) {
+		enum devops_op op = do_shutdown ? DEVOPS_SHUTDOWN : DEVOPS_REBOOT;
+
+		alog(ALOG_WARN, "device op: %s requested by the controller (counter %" PRIu32 ")",
+		     devops_op_name(op), op == DEVOPS_REBOOT ? rb : sd);
+		logship_rotate(a->ls);
+		r = a->devops->execute(a->o->devops_record, op, "controller request");
+		if (r < 0)
+			alog(ALOG_ERR, "device op %s: %s", devops_op_name(op), eve_strerror(r));
+	}
+}
+
+/* Uplink system adapters and the first entProxy make the network setting. */
+static void apply_network(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
+{
+	struct netmgr_setting s = {0};
+	bool any = false;
+
+	for (size_t i = 0; i < cfg->n_systemadapterlist && s.n_ports < NETMGR_MAX_PORTS; i++) {
+		const Org__Lfedge__Eve__Config__SystemAdapter *sa = cfg->systemadapterlist[i];
+		const char *name = sa->lowerlayername && *sa->lowerlayername ? sa->lowerlayername : sa->name;
+
+		if (!sa->uplink || !name || strlen(name) >= NETMGR_NAME_MAX)
+			continue;
+		snprintf(s.ports[s.n_ports++], NETMGR_NAME_MAX, "%s", name);
+		any = true;
+	}
+	for (size_t i = 0; i < cfg->n_networks; i++) {
+		const Org__Lfedge__Eve__Config__ProxyConfig *p = cfg->networks[i]->entproxy;
+
+		if (p && p->networkproxyenable && p->networkproxyurl && *p->networkproxyurl) {
+			snprintf(s.proxy, sizeof(s.proxy), "%s", p->networkproxyurl);
+			any = true;
+			break;
+		}
+	}
+	if (any && netmgr_propose(a->nm, &s, now_ms(), a->set.netrollback_s * 1000ull) > 0)
+		alog(ALOG_INFO, "network: trying %zu management port(s)%s%s for %" PRIu32 " s", s.n_ports,
+		     s.proxy[0] ? " via proxy " : "", s.proxy, a->set.netrollback_s);
+}
+
+void config_poll_set(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, ProtobufCMessage *owner)
+{
+	if (a->cfg_owner)
+		protobuf_c_message_free_unpacked(a->cfg_owner, NULL);
+	a->cfg = cfg;
+	a->cfg_owner = owner;
+}
+
+/* Apply an accepted config (takes owner). */
+static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg,
+			ProtobufCMessage *owner, const char *hash, const char *source)
+{
+	int r;
+
+	apply_settings(a, cfg);
+	apply_devops(a, cfg);
+	apply_network(a, cfg);
+	r = appruntime_apply(a->rt, cfg);
+	if (r < 0 && r != -ENOTSUP)
+		alog(ALOG_ERR, "runtime: %s", eve_strerror(r));
+	r = baseos_apply(a->bo, cfg);
+	if (r < 0)
+		alog(ALOG_ERR, "base OS update: %s", eve_strerror(r));
+	snprintf(a->config_hash, sizeof(a->config_hash), "%s", hash ? hash : "");
+	config_poll_set(a, cfg, owner);
+	a->info_dirty = true;
+	alog(ALOG_INFO, "config: applied %s from %s (%zu config items, %zu apps)",
+	     a->config_hash[0] ? a->config_hash : "-", source, cfg->n_configitems, cfg->n_apps);
+	return 0;
+}
+
+/* Unpack a ConfigResponse payload and apply it. */
+static int apply_response(struct agent *a, const uint8_t *payload, size_t len, const char *source)
+{
+	Org__Lfedge__Eve__Config__ConfigResponse *cr;
+
+	cr = org__lfedge__eve__config__config_response__unpack(NULL, len, payload);
+	if (!cr)
+		return -EVE_EPROTO;
+	if (!cr->config) {
+		org__lfedge__eve__config__config_response__free_unpacked(cr, NULL);
+		return -EVE_EPROTO;
+	}
+	return apply_config(a, cr->config, &cr->base, cr->confighash, source);
+}
+
+static int apply_slot(struct agent *a, enum checkpoint_slot slot, const char *name)
+{
+	uint8_t *raw = NULL, *payload = NULL;
+	size_t raw_len = 0, plen = 0;
+	int r;
+
+	r = checkpoint_load(a->o->state_dir, slot, &raw, &raw_len);
+	if (r == 0)
+		r = ctlclient_verify(a->cc, raw, raw_len, &payload, &plen);
+	if (r == 0)
+		r = apply_response(a, payload, plen, name);
+	if (r < 0 && r != -ENOENT)
+		alog(ALOG_ERR, "%s/checkpoint/%s: %s: not applied", a->o->state_dir, name, eve_strerror(r));
+	free(raw);
+	free(payload);
+	return r;
+}
+
+static int apply_bootstrap(struct agent *a)
+{
+	Org__Lfedge__Eve__Config__EdgeDevConfig *cfg;
+	uint8_t *raw = NULL, *payload = NULL;
+	size_t raw_len = 0, plen = 0;
+	int r;
+
+	if (!a->cd.bootstrap_path)
+		return -ENOENT;
+	r = fileio_read(a->cd.bootstrap_path, ENVELOPE_MAX, &raw, &raw_len);
+	if (r == 0)
+		r = ctlclient_verify_selfcontained(a->cc, raw, raw_len, &payload, &plen);
+	if (r == 0 && apply_response(a, payload, plen, "bootstrap-config.pb") < 0) {
+		cfg = org__lfedge__eve__config__edge_dev_config__unpack(NULL, plen, payload);
+		r = cfg ? apply_config(a, cfg, &cfg->base, "", "bootstrap-config.pb") : -EVE_EPROTO;
+	}
+	if (r < 0)
+		alog(ALOG_ERR, "%s: %s: not applied", a->cd.bootstrap_path, eve_strerror(r));
+	free(raw);
+	free(payload);
+	return r;
+}
+
+/* At start, before the controller answers: lastconfig, else .bak, else the
+ * bootstrap config. */
+void config_poll_apply_checkpoint(struct agent *a)
+{
+	if (apply_slot(a, CHECKPOINT_LAST, "lastconfig") == 0)
+		return;
+	if (apply_slot(a, CHECKPOINT_BAK, "lastconfig.bak") == 0)
+		return;
+	if (apply_bootstrap(a) == 0)
+		return;
+	alog(ALOG_INFO, "config: no checkpoint yet, waiting for the controller");
+}
+
+static void config_log_once(struct agent *a, int r, long status)
+{
+	int code = r < 0 ? r : (int)status;
+
+	if (code == a->last_config_err)
+		return;
+	a->last_config_err = code;
+	if (r < 0 && status == 0)
+		alog(ALOG_WARN, "config: controller unreachable (%s), keeping the current config",
+		     eve_strerror(r));
+	else if (r < 0)
+		alog(ALOG_ERR, "config: response refused (%s), keeping the current config", eve_strerror(r));
+	else if (status != 200 && status != 304)
+		alog(ALOG_WARN, "config: HTTP %ld, keeping the current config", status);
+}
+
+/* The config runs even when it cannot be saved (full disk): the old
+ * checkpoint stays intact and the save is retried with the next config. */
+static void save_checkpoint(struct agent *a, const uint8_t *raw, size_t len)
+{
+	int r = checkpoint_save(a->o->state_dir, CHECKPOINT_LAST, raw, len);
+
+	if (r < 0) {
+		alog(ALOG_ERR, "%s/checkpoint/lastconfig: %s: config applied but not checkpointed",
+		     a->o->state_dir, eve_strerror(r));
+		a->config_hash[0] = '\0'; /* ask again: the next 200 retries the save */
+		return;
+	}
+	a->promoted = false;
+}
+
+void config_poll_run(struct agent *a)
+{
+	Org__Lfedge__Eve__Config__ConfigRequest req = ORG__LFEDGE__EVE__CONFIG__CONFIG_REQUEST__INIT;
+	uint8_t body[256], *payload = NULL, *raw = NULL;
+	size_t len, plen = 0, raw_len = 0;
+	char path[128];
+	long status = 0;
+	int r;
+
+	req.confighash = a->config_hash;
+	len = org__lfedge__eve__config__config_request__pack(&req, body);
+	snprintf(path, sizeof(path), "/id/%s/config", a->uuid);
+	r = onboard_ensure_certs(a);
+	if (r == 0)
+		r = agent_post(a, &a->dev_signer, false, path, body, len, true, &status, &payload, &plen,
+			       &raw, &raw_len);
+	if (r == 0 && status == 200) {
+		r = apply_response(a, payload, plen, "controller");
+		if (r == 0)
+			save_checkpoint(a, raw, raw_len);
+	} else if (r == 0 && status == 304) {
+		alog(ALOG_DEBUG, "config: unchanged (304)");
+		/* Ran a full interval and the controller still agrees: stable. */
+		if (!a->promoted && checkpoint_promote(a->o->state_dir) == 0)
+			a->promoted = true;
+	}
+	if (r == 0 && (status == 200 || status == 304))
+		baseos_controller_reached(a->bo, time(NULL));
+	config_log_once(a, r, status);
+	free(payload);
+	free(raw);
+}

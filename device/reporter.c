@@ -1,0 +1,176 @@
+/* Reports: device info (on start, change, interval) and runtime object
+ * info through the persistent info queue; metrics; newlog uploads. The
+ * runtime callbacks run on the runtime thread and only enqueue. */
+#include "agent_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agentlog.h"
+#include "err.h"
+#include "report_metrics.h"
+
+/* ---- reports ---------------------------------------------------------- */
+
+static int send_path(struct agent *a, const char *path, const uint8_t *data, size_t len)
+{
+	long status = 0;
+	int r;
+
+	r = agent_post(a, &a->dev_signer, false, path, data, len, false, &status, NULL, NULL, NULL, NULL);
+	if (r < 0)
+		return r;
+	return status >= 200 && status < 300 ? 0 : -EVE_EHTTP;
+}
+
+static int send_info(void *ctx, const char *key, const uint8_t *data, size_t len)
+{
+	struct agent *a = ctx;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/id/%s/info", a->uuid);
+	return send_path(a, path, data, len);
+}
+
+static int send_logs(void *ctx, const char *app, const uint8_t *gz, size_t len)
+{
+	struct agent *a = ctx;
+	char path[192];
+
+	if (app)
+		snprintf(path, sizeof(path), "/id/%s/apps/instanceid/%s/newlogs", a->uuid, app);
+	else
+		snprintf(path, sizeof(path), "/id/%s/newlogs", a->uuid);
+	return send_path(a, path, gz, len);
+}
+
+/* Queue device info when forced (start, config, interval) or changed. */
+void reporter_device_info(struct agent *a, bool force)
+{
+	struct report_device d = {
+	    .dev_uuid = a->uuid,
+	    .state_dir = a->o->state_dir,
+	    .serial = a->serial,
+	    .reboot_counter = a->reboot_counter,
+	    .shutdown_counter = a->shutdown_counter,
+	    .restart_counter = a->restart_counter,
+	    .n_sw = 1,
+	};
+	uint8_t *data = NULL, digest[32];
+	size_t len = 0;
+	int r;
+
+	/* Without the updater: one active partition running this version. */
+	snprintf(d.sw[0].label, sizeof(d.sw[0].label), "IMGA");
+	snprintf(d.sw[0].state, sizeof(d.sw[0].state), "active");
+	snprintf(d.sw[0].version, sizeof(d.sw[0].version), "%s", AGENT_VERSION);
+	d.sw[0].activated = 1;
+	baseos_fill_info(a->bo, &d);
+	r = report_info_device(&d, &data, &len, digest);
+	if (r == 0 && !force && !memcmp(digest, a->info_digest, sizeof(digest)))
+		goto out;
+	if (r == 0)
+		r = infoqueue_put(a->iq, "device", data, len);
+	if (r == 0) {
+		memcpy(a->info_digest, digest, sizeof(digest));
+		a->next_flush = 0;
+	}
+	if (r < 0)
+		alog(ALOG_WARN, "device info: %s", eve_strerror(r));
+out:
+	free(data);
+}
+
+static int metrics_fill(void *ctx, Org__Lfedge__Eve__Metrics__ZMetricMsg *m)
+{
+	return appruntime_metrics(ctx, m);
+}
+
+static void metrics_release(void *ctx, Org__Lfedge__Eve__Metrics__ZMetricMsg *m)
+{
+	appruntime_metrics_release(ctx, m);
+}
+
+void reporter_metrics(struct agent *a)
+{
+	struct report_metrics_hooks h = {.fill = metrics_fill, .release = metrics_release, .ctx = a->rt};
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char path[128];
+	int r;
+
+	r = report_metrics_device(a->uuid, a->o->state_dir, a->rt ? &h : NULL, &data, &len);
+	snprintf(path, sizeof(path), "/id/%s/metrics", a->uuid);
+	if (r == 0)
+		r = send_path(a, path, data, len);
+	if (r < 0)
+		alog(ALOG_DEBUG, "metrics: %s (best effort, dropped)", eve_strerror(r));
+	free(data);
+}
+
+void reporter_flush(struct agent *a)
+{
+	int r;
+
+	logship_rotate(a->ls);
+	if (!a->online)
+		return;
+	r = infoqueue_flush(a->iq, send_info, a);
+	if (r == 0)
+		r = logship_upload(a->ls, send_logs, a);
+	if (r < 0)
+		alog(ALOG_DEBUG, "report upload: %s (kept for later)", eve_strerror(r));
+}
+
+/* ---- runtime callbacks (runtime thread) -------------------------------- */
+
+static const char *info_object(const Org__Lfedge__Eve__Info__ZInfoMsg *m, const char **prefix)
+{
+	switch (m->info_content_case) {
+	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO:
+		*prefix = "app";
+		return m->ainfo->appid;
+	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_VINFO:
+		*prefix = "vol";
+		return m->vinfo->uuid;
+	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_CINFO:
+		*prefix = "ct";
+		return m->cinfo->uuid;
+	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_NIINFO:
+		*prefix = "ni";
+		return m->niinfo->networkid;
+	default:
+		return NULL;
+	}
+}
+
+void reporter_on_info(void *ctx, const Org__Lfedge__Eve__Info__ZInfoMsg *msg)
+{
+	struct agent *a = ctx;
+	const char *prefix = NULL, *obj = info_object(msg, &prefix);
+	char key[INFOQUEUE_KEY_MAX];
+	uint8_t *data;
+	size_t len;
+
+	if (!obj || !uuidgen_valid(obj))
+		return;
+	snprintf(key, sizeof(key), "%s-%s", prefix, obj);
+	len = protobuf_c_message_get_packed_size(&msg->base);
+	data = malloc(len ? len : 1);
+	if (!data)
+		return;
+	protobuf_c_message_pack(&msg->base, data);
+	if (infoqueue_put(a->iq, key, data, len) < 0)
+		alog(ALOG_WARN, "info queue: %s not queued", key);
+	free(data);
+}
+
+void reporter_on_app_log(void *ctx, const char *app_uuid, const char *line)
+{
+	struct agent *a = ctx;
+
+	logship_add(a->ls, app_uuid, "INFO", "guest_vm", line);
+}
