@@ -360,6 +360,45 @@ static const char *network_id(struct build *b, const char *name)
 	return id;
 }
 
+static Org__Lfedge__Eve__Config__ACEMatch *ace_match(struct arena *a, const char *type, const char *value)
+{
+	Org__Lfedge__Eve__Config__ACEMatch *m = arena_alloc(a, sizeof(*m));
+	if (m) {
+		org__lfedge__eve__config__acematch__init(m);
+		m->type = arena_str(a, type);
+		m->value = arena_str(a, value);
+	}
+	return m;
+}
+
+/* Port maps travel as EVE does them: an ACE matching protocol + host port
+ * (lport) whose action maps to the app's port. They go on the first adapter,
+ * the one on the app's (NAT) network. */
+static void app_portmaps(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *na, json_t *spec)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(spec, "ports"), i, p)
+	{
+		Org__Lfedge__Eve__Config__ACE *ace = arena_alloc(&b->a, sizeof(*ace));
+		Org__Lfedge__Eve__Config__ACEAction *act = arena_alloc(&b->a, sizeof(*act));
+		char *lport = arena_fmt(&b->a, "%lld", (long long)json_integer_value(json_object_get(p, "host")));
+		Org__Lfedge__Eve__Config__ACEMatch *proto = ace_match(&b->a, "protocol", "tcp");
+		Org__Lfedge__Eve__Config__ACEMatch *port = ace_match(&b->a, "lport", lport ? lport : "0");
+		if (!ace || !act || !proto || !port)
+			return;
+		org__lfedge__eve__config__ace__init(ace);
+		org__lfedge__eve__config__aceaction__init(act);
+		act->portmap = true;
+		act->appport = (uint32_t)json_integer_value(json_object_get(p, "app"));
+		ace->id = (int32_t)i + 1;
+		PUSH(&b->a, ace->matches, ace->n_matches, proto);
+		PUSH(&b->a, ace->matches, ace->n_matches, port);
+		PUSH(&b->a, ace->actions, ace->n_actions, act);
+		PUSH(&b->a, na->acls, na->n_acls, ace);
+	}
+}
+
 static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
 {
 	size_t i;
@@ -374,6 +413,8 @@ static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
 		na->name = arena_fmt(&b->a, "eth%lld", (long long)ac->n_interfaces);
 		na->networkid = (char *)nid;
 		na->interface_order = (uint32_t)ac->n_interfaces + 1;
+		if (ac->n_interfaces == 0)
+			app_portmaps(b, na, spec);
 		PUSH(&b->a, ac->interfaces, ac->n_interfaces, na);
 	}
 }

@@ -2,7 +2,9 @@
 # A controller impostor that has the TLS server key but not the signing key:
 # (a) the genuine signing certificate with a wrong key, (b) its own signing
 # certificate from another CA. The agent refuses both configs, keeps its
-# own, and takes the genuine controller's next config.
+# own, and takes the genuine controller's next config. (c) The genuine
+# controller rotates its signing certificate (same root): the agent fetches
+# /certs again on the unknown senderCertHash and accepts it.
 . "$(dirname "$0")/agent_lib.sh"
 
 controller_up 18240
@@ -45,4 +47,16 @@ mv "$W/ctl.genuine" "$CTL"
 controller_start
 ctl_api "$CTL" PUT "/devices/$U/config-items" '{"timer.metric.interval": "9"}' >/dev/null || fail "PUT"
 wait_for 30 "genuine config applied" log_has i1 "timer.metric.interval = 9 s"
+controller_stop
+
+# (c) Legitimate rotation: a new signing key and certificate from the root.
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$CTL/certs/signing.key.pem" \
+	-out "$W/signing2.csr" -subj "/CN=EVE Controller Signing 2" 2>/dev/null || fail "openssl csr"
+openssl x509 -req -in "$W/signing2.csr" -CA "$CTL/certs/root-certificate.pem" -CAkey "$CTL/certs/root.key.pem" \
+	-CAcreateserial -days 30 -out "$CTL/certs/signing.cert.pem" 2>/dev/null || fail "openssl sign"
+controller_start
+ctl_api "$CTL" PUT "/devices/$U/config-items" '{"timer.metric.interval": "11"}' >/dev/null || fail "PUT"
+wait_for 30 "config signed by the rotated certificate applied" log_has i1 "timer.metric.interval = 11 s"
+[ "$(sha256sum <"$W/i1.state/checkpoint/controllercerts")" != "$certs_before" ] ||
+	fail "the rotated controller certificates were not checkpointed"
 echo PASS

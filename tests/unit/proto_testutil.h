@@ -23,6 +23,7 @@
 #include "config/devconfig.pb-c.h"
 #include "config/devmodel.pb-c.h"
 #include "config/netcmn.pb-c.h"
+#include "config/fw.pb-c.h"
 #include "config/netconfig.pb-c.h"
 #include "config/netinst.pb-c.h"
 #include "config/storage.pb-c.h"
@@ -85,6 +86,9 @@ static const ProtobufCMessageDescriptor *const PT_ALL_MSGS[] = {
 	&org__lfedge__eve__config__ipspec__descriptor,
 	&org__lfedge__eve__config__network_config__descriptor,
 	&org__lfedge__eve__config__network_adapter__descriptor,
+	&org__lfedge__eve__config__ace__descriptor,
+	&org__lfedge__eve__config__acematch__descriptor,
+	&org__lfedge__eve__config__aceaction__descriptor,
 	&org__lfedge__eve__config__iproute__descriptor,
 	&org__lfedge__eve__config__network_instance_config__descriptor,
 	&org__lfedge__eve__config__signature_info__descriptor,
