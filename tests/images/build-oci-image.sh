@@ -34,7 +34,7 @@ mv "$work/layer.tar.gz" "$work/oci/blobs/sha256/$layer"
 cat >"$work/config.json" <<JSON
 {"architecture":"amd64","os":"linux",
  "config":{"Entrypoint":["/bin/sh","-c"],
-  "Cmd":["echo EVE-TEST-OCI: hello \$GREETING; [ -n \"\$DHCP\" ] && udhcpc -i eth0 -n -q -t 10 -s /bin/true 2>&1; n=0; while :; do sleep 2; n=\$((n+1)); echo EVE-TEST-OCI: alive \$n; done"],
+  "Cmd":["echo EVE-TEST-OCI: hello \$GREETING; [ -n \"\$DHCP\" ] && ip link set eth0 up && udhcpc -i eth0 -n -q -t 10 -s /bin/true 2>&1; n=0; while :; do sleep 2; n=\$((n+1)); echo EVE-TEST-OCI: alive \$n; done"],
   "Env":["PATH=/bin","GREETING=world"],"WorkingDir":"/"},
  "rootfs":{"type":"layers","diff_ids":["sha256:$diffid"]}}
 JSON

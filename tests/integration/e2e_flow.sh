@@ -27,11 +27,18 @@ fi
 mkdir -p "$IMAGES"
 (
 	flock 9
-	sh "$EVE_SRC/tests/images/build-oci-image.sh" "$IMAGES" || exit 1
-	if [ "$WITH_VM" = 1 ]; then
-		sh "$EVE_SRC/tests/images/build-vm-image.sh" "$IMAGES" "$E2E_MKISO" || exit 1
-	fi
-) 9>"$IMAGES/.lock" >"$W/images.log" 2>&1 || { cat "$W/images.log"; fail "building the test images"; }
+	sh "$EVE_SRC/tests/images/build-oci-image.sh" "$IMAGES"
+) 9>"$IMAGES/.lock" >"$W/images.log" 2>&1 || { cat "$W/images.log"; fail "building the OCI test image"; }
+# The VM image needs a Debian kernel package (apt-get download when the host
+# has no /boot/vmlinuz-*): without it the VM steps cannot run.
+if [ "$WITH_VM" = 1 ] && ! (
+	flock 9
+	sh "$EVE_SRC/tests/images/build-vm-image.sh" "$IMAGES" "$E2E_MKISO"
+) 9>"$IMAGES/.lock" >>"$W/images.log" 2>&1; then
+	tail -n 5 "$W/images.log"
+	log "  NOT RUN: the VM steps: building the VM image failed (above)"
+	WITH_VM=0
+fi
 pass "controller up, libvirtd answers, images in $IMAGES (VM: $WITH_VM)"
 
 # ------------------------------------------------------------------ onboarding

@@ -91,7 +91,7 @@ agent_running() { kill -0 "$(agent_pid "$1")" 2>/dev/null; }
 
 # agent_stop NAME [SIGNAL]: default SIGTERM and a bounded wait.
 agent_stop() {
-	local n=$1 sig=${2:-TERM} pid _
+	local n=$1 sig=${2:-TERM} pid _ rc
 	pid=$(agent_pid "$n")
 	kill -"$sig" "$pid" 2>/dev/null
 	for _ in $(seq 1 300); do
@@ -100,6 +100,9 @@ agent_stop() {
 	done
 	kill -0 "$pid" 2>/dev/null && { kill -9 "$pid"; fail "agent $n ignored SIG$sig for 30 s"; }
 	wait "$pid" 2>/dev/null
+	rc=$?
+	# A clean stop exits 0 (a sanitizer report would not).
+	[ "$sig" != TERM ] || [ "$rc" = 0 ] || fail "agent $n exited $rc on SIGTERM"
 	return 0
 }
 
