@@ -181,7 +181,6 @@ static void open_optional(struct agent *a)
 				 .state_dir = a->o->state_dir,
 				 .ca_path = a->cd.root_ca_path,
 				 .version = AGENT_VERSION,
-				 .reboot = devops_reboot_seam,
 				 .ctx = a};
 	int r;
 
@@ -197,6 +196,10 @@ static void open_optional(struct agent *a)
 		log_hypervisors(a);
 	if (!a->o->update_backend)
 		return;
+	/* A dir "reboot" is a re-exec done by eve-slot-boot; only a real boot
+	 * disk may reboot the machine. */
+	if (strcmp(a->o->update_backend, "gpt") == 0)
+		bo.reboot = devops_reboot_seam;
 	r = baseos_open(&bo, &a->bo);
 	if (r == 0)
 		r = baseos_boot_check(a->bo, time(NULL));

@@ -121,6 +121,12 @@ int baseos_apply(struct baseos *b, const Org__Lfedge__Eve__Config__EdgeDevConfig
 	return update_apply_baseos(b->u, &req);
 }
 
+void baseos_set_test_window(struct baseos *b, unsigned seconds)
+{
+	if (b)
+		update_set_test_window(b->u, seconds);
+}
+
 int baseos_controller_reached(struct baseos *b, time_t now)
 {
 	return b ? update_controller_reached(b->u, now) : 0;
@@ -169,6 +175,10 @@ int baseos_boot_check(struct baseos *b, time_t now)
 int baseos_apply(struct baseos *b, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
 {
 	return 0;
+}
+
+void baseos_set_test_window(struct baseos *b, unsigned seconds)
+{
 }
 
 int baseos_controller_reached(struct baseos *b, time_t now)

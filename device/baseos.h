@@ -31,6 +31,8 @@ int baseos_boot_check(struct baseos *b, time_t now);
 /* Offer cfg->baseos (resolved to URL + sha256 via its content tree and
  * datastore). 0 when there is nothing to do. */
 int baseos_apply(struct baseos *b, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg);
+/* Length of the test window of a new image (timer.test.baseimage.update). */
+void baseos_set_test_window(struct baseos *b, unsigned seconds);
 int baseos_controller_reached(struct baseos *b, time_t now);
 int baseos_tick(struct baseos *b, time_t now);
 /* Fill d->sw / d->n_sw from the slots (leaves them untouched when b is NULL). */

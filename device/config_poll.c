@@ -126,6 +126,7 @@ static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig
 	r = appruntime_apply(a->rt, cfg);
 	if (r < 0 && r != -ENOTSUP)
 		alog(ALOG_ERR, "runtime: %s", eve_strerror(r));
+	baseos_set_test_window(a->bo, a->set.update_window_s);
 	r = baseos_apply(a->bo, cfg);
 	if (r < 0)
 		alog(ALOG_ERR, "base OS update: %s", eve_strerror(r));

@@ -21,6 +21,7 @@ static const struct setting_def {
     {"timer.metric.interval", ST_UINT, offsetof(struct settings, metric_interval_s), 60, 1, 86400},
     {"timer.deviceinfo.interval", ST_UINT, offsetof(struct settings, info_interval_s), 600, 1, 86400},
     {"timer.port.testduration", ST_UINT, offsetof(struct settings, netrollback_s), 30, 1, 3600},
+    {"timer.test.baseimage.update", ST_UINT, offsetof(struct settings, update_window_s), 600, 10, 86400},
     {"newlog.persist.quota.mb", ST_UINT, offsetof(struct settings, log_quota_mb), 64, 1, 65536},
     {"debug.default.loglevel", ST_LOGLEVEL, offsetof(struct settings, log_level), ALOG_INFO, 0, 3},
     {"debug.default.remote.loglevel", ST_LOGLEVEL, offsetof(struct settings, remote_log_level), ALOG_INFO, 0,

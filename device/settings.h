@@ -14,6 +14,7 @@ struct settings {
 	uint32_t metric_interval_s; /* timer.metric.interval */
 	uint32_t info_interval_s;   /* timer.deviceinfo.interval */
 	uint32_t netrollback_s;     /* timer.port.testduration: new network setting trial */
+	uint32_t update_window_s;   /* timer.test.baseimage.update: A/B test window */
 	uint32_t log_quota_mb;      /* newlog.persist.quota.mb (agent's name) */
 	int log_level;              /* debug.default.loglevel (agentlog level) */
 	int remote_log_level;       /* debug.default.remote.loglevel */

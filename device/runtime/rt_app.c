@@ -181,11 +181,16 @@ static int extract_member(const char *image, const char *member, const char *out
 	return volume_extract(image, member, out, err, errlen);
 }
 
-static void make_mac(const char *uuid, size_t idx, char out[18])
+void rt_app_mac(const char *uuid, size_t idx, const char *configured, char out[18])
 {
 	uint8_t h[32];
 	char in[128];
 
+	if (configured && configured[0]) {
+		snprintf(out, 18, "%s", configured);
+		return;
+	}
+	/* Stable across restarts, so DHCP leases and adoption keep matching. */
 	snprintf(in, sizeof(in), "%s/%zu", uuid, idx);
 	crypto_sha256(in, strlen(in), h);
 	snprintf(out, 18, "52:54:00:%02x:%02x:%02x", h[0], h[1], h[2]);
@@ -208,10 +213,7 @@ static int spec_nics(struct runtime *rt, struct rt_app *a, struct spec_store *ss
 			ss->nics[i].network = ni->net;
 		else
 			ss->nics[i].bridge = ni->bridge;
-		if (na->macaddress && na->macaddress[0])
-			snprintf(ss->macs[i], sizeof(ss->macs[i]), "%s", na->macaddress);
-		else
-			make_mac(a->uuid, i, ss->macs[i]);
+		rt_app_mac(a->uuid, i, na->macaddress, ss->macs[i]);
 		ss->nics[i].mac = ss->macs[i];
 	}
 	ss->s.nics = ss->nics;
@@ -226,15 +228,18 @@ static void user_env(const char *ud, char **env, size_t *n)
 	size_t cap = *n + APP_MAX_ENV;
 	uint8_t *raw = NULL;
 	size_t len = 0;
-	char *save = NULL, *line;
+	char *save = NULL, *line, *text;
 
 	if (!ud || !*ud || b64_decode(ud, strlen(ud), &raw, &len) < 0)
 		return;
-	for (line = strtok_r((char *)raw, "\r\n", &save); line && *n < cap;
-	     line = strtok_r(NULL, "\r\n", &save))
+	text = strndup((char *)raw, len); /* decoded bytes carry no NUL */
+	free(raw);
+	if (!text)
+		return;
+	for (line = strtok_r(text, "\r\n", &save); line && *n < cap; line = strtok_r(NULL, "\r\n", &save))
 		if (strchr(line, '=') && line[0] != '=' && line[0] != '#')
 			env[(*n)++] = strdup(line);
-	free(raw);
+	free(text);
 }
 
 /* Keep the last "K=..." of each K (libvirt takes the first). */
@@ -376,7 +381,7 @@ static int spec_build(struct runtime *rt, struct rt_app *a, struct spec_store *s
 	r = spec_nics(rt, a, ss);
 	if (r < 0)
 		return r;
-	a->hv = rootfs ? &hv_lxc_ops : &hv_qemu_ops;
+	a->hv = rootfs ? &hv_lxc_ops : rt_vm_ops(rt);
 	return rootfs ? spec_container(rt, a, ss, rootfs) : spec_vm(rt, a, ss, first);
 }
 
@@ -439,7 +444,7 @@ static int app_start(struct runtime *rt, struct rt_app *a)
 	if (r == 0)
 		r = a->hv->domain_xml(&ss->s, &xml, a->err, sizeof(a->err));
 	if (r == 0)
-		r = rt_conn(rt, a->hv == &hv_lxc_ops, &c, a->err, sizeof(a->err));
+		r = rt_conn(rt, rt_hv_of(a->hv), &c, a->err, sizeof(a->err));
 	if (r < 0)
 		goto out;
 	if (!a->hv->console_is_pty) {
@@ -467,17 +472,19 @@ out:
  * driver is not known yet, e.g. right after a restart of the agent). */
 static int app_lookup(struct runtime *rt, struct rt_app *a, virDomainPtr *out)
 {
+	static const struct hv_ops *const all[] = { &hv_qemu_ops, &hv_lxc_ops, &hv_xen_ops };
 	virConnectPtr c;
-	int lx, r = -ENOENT;
+	size_t i;
+	int r = -ENOENT;
 
-	for (lx = 0; lx < 2; lx++) {
-		if (a->hv && (a->hv == &hv_lxc_ops) != lx)
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (a->hv && a->hv != all[i])
 			continue;
-		if (rt_conn(rt, lx, &c, NULL, 0) < 0)
+		if (rt_conn(rt, rt_hv_of(all[i]), &c, NULL, 0) < 0)
 			continue;
 		r = hv_lookup(c, a->dom, out);
 		if (r == 0) {
-			a->hv = lx ? &hv_lxc_ops : &hv_qemu_ops;
+			a->hv = all[i];
 			return 0;
 		}
 	}
@@ -619,9 +626,29 @@ static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 	}
 }
 
+/* A signature of the app's adapters' leased IPs. */
+static unsigned app_net_sig(struct runtime *rt, const struct rt_app *a)
+{
+	unsigned h = 7;
+	char mac[18];
+	const char *ip;
+	size_t i;
+
+	for (i = 0; i < a->cfg->n_interfaces; i++) {
+		rt_app_mac(a->uuid, i, a->cfg->interfaces[i]->macaddress, mac);
+		ip = rt_netinst_ip(rt, mac);
+		for (; ip && *ip; ip++)
+			h = h * 31u + (unsigned char)*ip;
+		h = h * 31u + 1;
+	}
+	return h;
+}
+
 static void app_step(struct runtime *rt, struct rt_app *a)
 {
 	virDomainPtr d = NULL;
+
+	a->net_sig = app_net_sig(rt, a);
 
 	if (!a->counters_loaded)
 		counters_load(rt, a);
@@ -691,10 +718,10 @@ static void app_forget(struct runtime *rt, struct rt_app *a)
 {
 	virConnectPtr c;
 	char path[4096];
-	int lx;
+	int hv;
 
-	for (lx = 0; lx < 2; lx++)
-		if (rt_conn(rt, lx, &c, NULL, 0) == 0)
+	for (hv = 0; hv < RT_HV_N; hv++)
+		if (rt_conn(rt, (enum rt_hv)hv, &c, NULL, 0) == 0)
 			hv_remove(c, a->dom);
 	app_path(rt, a, NULL, path, sizeof(path));
 	volume_remove_dir(path);
@@ -748,11 +775,11 @@ void rt_app_remove_strays(struct runtime *rt)
 	virConnectPtr c;
 	struct dirent *de;
 	char path[4096];
-	int lx, n, k;
+	int hv, n, k;
 	DIR *dir;
 
-	for (lx = 0; lx < 2; lx++) {
-		if (rt_conn(rt, lx, &c, NULL, 0) < 0)
+	for (hv = 0; hv < RT_HV_N; hv++) {
+		if (rt_conn(rt, (enum rt_hv)hv, &c, NULL, 0) < 0)
 			continue;
 		n = virConnectListAllDomains(c, &doms, 0);
 		for (k = 0; k < n; k++) {

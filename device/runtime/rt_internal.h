@@ -19,6 +19,7 @@
 #define RT_ID_MAX 64
 #define RT_ERR_MAX 512
 #define RT_LINE_MAX 4096
+#define RT_MAX_LEASES 64
 
 typedef Org__Lfedge__Eve__Config__EdgeDevConfig rt_config;
 typedef Org__Lfedge__Eve__Config__ContentTree rt_ct_cfg;
@@ -107,6 +108,7 @@ struct rt_app {
 	unsigned crashes;
 	uint64_t next_start;    /* ms; backoff after a crash or failure */
 	uint64_t running_since; /* ms */
+	unsigned net_sig; /* changes when the app's IPs change: re-report */
 	/* console */
 	int con_fd;
 	bool con_pty;
@@ -128,20 +130,31 @@ struct rt_ni {
 	int state;              /* ZNetworkInstanceState */
 	char err[RT_ERR_MAX];
 	char xml_hash[BLOBSTORE_HEX_LEN];
+	/* DHCP leases of the network (refreshed every pass) */
+	struct rt_lease {
+		char mac[18];
+		char ip[46];
+	} leases[RT_MAX_LEASES];
+	size_t n_leases;
+	unsigned lease_sig; /* changes when the leases change: re-report */
 	struct rt_rep rep;
 	bool mark;
 };
+
+/* The libvirt drivers the runtime uses, one connection each. */
+enum rt_hv { RT_HV_QEMU, RT_HV_LXC, RT_HV_XEN, RT_HV_N };
 
 struct rt_metric_dom {
 	char uuid[RT_ID_MAX];
 	char dom[RT_ID_MAX + 8];
 	char *name;
-	bool lxc;
+	enum rt_hv hv;
 };
 
 struct runtime {
 	char *state_dir, *apps_dir, *vols_dir;
-	char *qemu_uri, *lxc_uri;
+	char *uris[RT_HV_N];
+	bool has_xen; /* the node runs Xen: VMs go to the libxl driver */
 	char *ca_pem; /* opts->ca_path contents */
 	size_t ca_len;
 	runtime_report_fn report;
@@ -156,8 +169,7 @@ struct runtime {
 	rt_config *cfg;
 
 	struct blobstore *bs;
-	virConnectPtr qemu, lxc;
-	uint64_t next_connect;
+	virConnectPtr conns[RT_HV_N];
 
 	struct rt_ct **cts;
 	size_t n_cts;
@@ -173,7 +185,7 @@ struct runtime {
 	pthread_mutex_t mmu;
 	struct rt_metric_dom *mdoms;
 	size_t n_mdoms;
-	virConnectPtr mq, ml;
+	virConnectPtr mconns[RT_HV_N];
 
 	const char *hvs[5];
 };
@@ -181,7 +193,11 @@ struct runtime {
 /* runtime.c */
 uint64_t rt_now_ms(void);
 void rt_seterr(char *dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int rt_conn(struct runtime *rt, bool lxc, virConnectPtr *out, char *err, size_t errlen);
+/* Connection for a driver (kept open, reconnected when it died). */
+int rt_conn(struct runtime *rt, enum rt_hv hv, virConnectPtr *out, char *err, size_t errlen);
+enum rt_hv rt_hv_of(const struct hv_ops *ops);
+/* The backend for VMs on this node: xen where Xen runs, else qemu. */
+const struct hv_ops *rt_vm_ops(const struct runtime *rt);
 
 /* rt_content.c: start/poll downloads; state of each content tree. */
 void rt_content_sync(struct runtime *rt);
@@ -204,6 +220,10 @@ void rt_app_remove_strays(struct runtime *rt);
 /* rt_netinst.c */
 void rt_netinst_sync(struct runtime *rt);
 struct rt_ni *rt_netinst_find(struct runtime *rt, const char *uuid);
+/* IP leased to mac on any network instance, NULL if none. */
+const char *rt_netinst_ip(struct runtime *rt, const char *mac);
+/* The MAC the runtime gives adapter idx of app uuid (unless configured). */
+void rt_app_mac(const char *uuid, size_t idx, const char *configured, char out[18]);
 void rt_netinst_free(struct rt_ni *n);
 
 /* rt_report.c: report an object when its state, progress or error changed. */

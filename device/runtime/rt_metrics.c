@@ -60,7 +60,7 @@ static void fill(struct am_block *b, const struct rt_metric_dom *m, const struct
 	b->am.network = b->nets;
 	b->am.n_network = 1;
 	b->disk.disk = "all";
-	b->disk.disktype = m->lxc ? "rootfs" : "qcow2";
+	b->disk.disktype = m->hv == RT_HV_LXC ? "rootfs" : "qcow2";
 	/* Bytes moved, as MiB (the message has no I/O counters of its own). */
 	b->disk.used = (st->rd_bytes + st->wr_bytes) >> 20;
 	b->disks[0] = &b->disk;
@@ -68,9 +68,9 @@ static void fill(struct am_block *b, const struct rt_metric_dom *m, const struct
 	b->am.n_disk = 1;
 }
 
-static int metric_conn(struct runtime *rt, bool lxc, virConnectPtr *out)
+static int metric_conn(struct runtime *rt, enum rt_hv hv, virConnectPtr *out)
 {
-	virConnectPtr *slot = lxc ? &rt->ml : &rt->mq;
+	virConnectPtr *slot = &rt->mconns[hv];
 	char err[RT_ERR_MAX];
 
 	if (*slot && virConnectIsAlive(*slot) == 1) {
@@ -80,7 +80,7 @@ static int metric_conn(struct runtime *rt, bool lxc, virConnectPtr *out)
 	if (*slot)
 		virConnectClose(*slot);
 	*slot = NULL;
-	if (hv_connect(lxc ? rt->lxc_uri : rt->qemu_uri, slot, err, sizeof(err)) < 0)
+	if (hv_connect(rt->uris[hv], slot, err, sizeof(err)) < 0)
 		return -ECONNREFUSED;
 	*out = *slot;
 	return 0;
@@ -102,7 +102,7 @@ int runtime_metrics(struct runtime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m
 		virConnectPtr c;
 		virDomainPtr d;
 
-		if (metric_conn(rt, md->lxc, &c) < 0 || hv_lookup(c, md->dom, &d) < 0)
+		if (metric_conn(rt, md->hv, &c) < 0 || hv_lookup(c, md->dom, &d) < 0)
 			continue;
 		if (hv_stats(d, &st) == 0 && (b = calloc(1, sizeof(*b)))) {
 			fill(b, md, &st);

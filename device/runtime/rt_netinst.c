@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <libvirt/virterror.h>
 
@@ -121,6 +122,39 @@ static void ni_mark_owned(struct runtime *rt, const char *uuid)
 	fileio_write_atomic(path, "", 0, 0644);
 }
 
+static unsigned sig_str(unsigned h, const char *s)
+{
+	for (; *s; s++)
+		h = h * 31u + (unsigned char)*s;
+	return h;
+}
+
+static void ni_leases(struct rt_ni *n, virConnectPtr c)
+{
+	virNetworkDHCPLeasePtr *ls = NULL;
+	virNetworkPtr net = virNetworkLookupByName(c, n->net);
+	unsigned sig = 17;
+	int i, cnt;
+
+	n->n_leases = 0;
+	if (!net)
+		return;
+	cnt = virNetworkGetDHCPLeases(net, NULL, &ls, 0);
+	for (i = 0; i < cnt; i++) {
+		if (n->n_leases < RT_MAX_LEASES && ls[i]->mac && ls[i]->ipaddr) {
+			struct rt_lease *l = &n->leases[n->n_leases++];
+
+			snprintf(l->mac, sizeof(l->mac), "%s", ls[i]->mac);
+			snprintf(l->ip, sizeof(l->ip), "%s", ls[i]->ipaddr);
+			sig = sig_str(sig_str(sig, l->mac), l->ip);
+		}
+		virNetworkDHCPLeaseFree(ls[i]);
+	}
+	free(ls);
+	virNetworkFree(net);
+	n->lease_sig = sig;
+}
+
 /* Make the libvirt network match the config; adopt one that already does. */
 static void ni_apply(struct runtime *rt, struct rt_ni *n, const rt_ni_cfg *nc)
 {
@@ -137,7 +171,7 @@ static void ni_apply(struct runtime *rt, struct rt_ni *n, const rt_ni_cfg *nc)
 	}
 	crypto_sha256(b.data, b.len, dig);
 	hexstr_encode(dig, 32, hash);
-	if (rt_conn(rt, false, &c, n->err, sizeof(n->err)) < 0) {
+	if (rt_conn(rt, RT_HV_QEMU, &c, n->err, sizeof(n->err)) < 0) {
 		n->state = NS(ERROR);
 		goto out;
 	}
@@ -147,8 +181,8 @@ static void ni_apply(struct runtime *rt, struct rt_ni *n, const rt_ni_cfg *nc)
 		ni_remove(c, n->net);
 		net = NULL;
 	}
-	if (!net)
-		ni_mark_owned(rt, n->uuid);
+	/* Ours from now on, also when adopted from an earlier run. */
+	ni_mark_owned(rt, n->uuid);
 	if (!net && !(net = virNetworkDefineXML(c, (const char *)b.data))) {
 		rt_seterr(n->err, "network %s: %s", n->net, hv_last_error());
 		n->state = NS(ERROR);
@@ -168,10 +202,23 @@ static void ni_apply(struct runtime *rt, struct rt_ni *n, const rt_ni_cfg *nc)
 		volume_run(argv, err, sizeof(err)); /* best effort: the port may be absent */
 	}
 	memcpy(n->xml_hash, hash, sizeof(hash));
+	if (nc->insttype != NT(ZnetInstSwitch))
+		ni_leases(n, c);
 	n->state = NS(ONLINE);
 	n->err[0] = '\0';
 out:
 	buf_free(&b);
+}
+
+const char *rt_netinst_ip(struct runtime *rt, const char *mac)
+{
+	size_t i, j;
+
+	for (i = 0; i < rt->n_nis; i++)
+		for (j = 0; j < rt->nis[i]->n_leases; j++)
+			if (strcasecmp(rt->nis[i]->leases[j].mac, mac) == 0)
+				return rt->nis[i]->leases[j].ip;
+	return NULL;
 }
 
 static struct rt_ni *ni_track(struct runtime *rt, const rt_ni_cfg *nc)
@@ -226,7 +273,7 @@ static void ni_remove_strays(struct runtime *rt)
 	virConnectPtr c;
 	int k, cnt;
 
-	if (rt_conn(rt, false, &c, NULL, 0) < 0)
+	if (rt_conn(rt, RT_HV_QEMU, &c, NULL, 0) < 0)
 		return;
 	cnt = virConnectListAllNetworks(c, &nets, 0);
 	for (k = 0; k < cnt; k++) {

@@ -107,15 +107,52 @@ void rt_report_vol(struct runtime *rt, struct rt_vol *v)
 	rt->report(rt->ctx, &r.msg);
 }
 
+#define RPT_MAX_NICS 16
+
+struct app_nets {
+	Org__Lfedge__Eve__Info__ZInfoNetwork nets[RPT_MAX_NICS];
+	Org__Lfedge__Eve__Info__ZInfoNetwork *ptrs[RPT_MAX_NICS];
+	char macs[RPT_MAX_NICS][18];
+	char *ips[RPT_MAX_NICS][1];
+	size_t n;
+};
+
+/* One ZInfoNetwork per adapter: its MAC and the IP its network leased. */
+static void app_networks(struct runtime *rt, struct rt_app *a, struct app_nets *o)
+{
+	size_t i;
+
+	o->n = 0;
+	for (i = 0; a->cfg && i < a->cfg->n_interfaces && i < RPT_MAX_NICS; i++) {
+		Org__Lfedge__Eve__Info__ZInfoNetwork *z = &o->nets[i];
+		const char *ip;
+
+		org__lfedge__eve__info__zinfo_network__init(z);
+		rt_app_mac(a->uuid, i, a->cfg->interfaces[i]->macaddress, o->macs[i]);
+		z->macaddr = o->macs[i];
+		z->devname = a->cfg->interfaces[i]->name ? a->cfg->interfaces[i]->name : "";
+		ip = rt_netinst_ip(rt, o->macs[i]);
+		if (ip) {
+			o->ips[i][0] = (char *)ip;
+			z->ipaddrs = o->ips[i];
+			z->n_ipaddrs = 1;
+			z->ipv4_up = true;
+		}
+		o->ptrs[i] = z;
+		o->n++;
+	}
+}
+
 void rt_report_app(struct runtime *rt, struct rt_app *a)
 {
 	Org__Lfedge__Eve__Info__ZInfoApp ai;
 	Google__Protobuf__Timestamp boot;
 	char *vols[64];
+	struct app_nets nets;
 	struct report_ctx r;
 	size_t i;
 
-	if (!rt->report || !changed(&a->rep, a->state, 0, a->state == ST(ERROR) ? a->err : ""))
+	if (!rt->report || !changed(&a->rep, a->state, a->net_sig, a->state == ST(ERROR) ? a->err : ""))
 		return;
 	report_init(&r, ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiApp, a->err);
 	org__lfedge__eve__info__zinfo_app__init(&ai);
@@ -132,6 +169,9 @@ void rt_report_app(struct runtime *rt, struct rt_app *a)
 		vols[i] = a->cfg->volumereflist[i]->uuid;
 	ai.volumerefs = vols;
 	ai.n_volumerefs = i;
+	app_networks(rt, a, &nets);
+	ai.network = nets.ptrs;
+	ai.n_network = nets.n;
 	if (a->state == ST(ERROR)) {
 		ai.apperr = r.errs;
 		ai.n_apperr = 1;
@@ -147,7 +187,11 @@ void rt_report_ni(struct runtime *rt, struct rt_ni *n)
 	struct report_ctx r;
 	bool err = n->state == ORG__LFEDGE__EVE__INFO__ZNETWORK_INSTANCE_STATE__ZNETINST_STATE_ERROR;
 
-	if (!rt->report || !changed(&n->rep, n->state, 0, err ? n->err : ""))
+	Org__Lfedge__Eve__Info__ZmetIPAssignmentEntry ent[RT_MAX_LEASES], *ents[RT_MAX_LEASES];
+	char *ips[RT_MAX_LEASES][1];
+	size_t i;
+
+	if (!rt->report || !changed(&n->rep, n->state, n->lease_sig, err ? n->err : ""))
 		return;
 	report_init(&r, ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiNetworkInstance, n->err);
 	org__lfedge__eve__info__zinfo_network_instance__init(&ni);
@@ -159,6 +203,16 @@ void rt_report_ni(struct runtime *rt, struct rt_ni *n)
 	ni.bridgename = n->bridge;
 	ni.bridgeipaddr = n->gw;
 	ni.state = (Org__Lfedge__Eve__Info__ZNetworkInstanceState)n->state;
+	for (i = 0; i < n->n_leases; i++) {
+		org__lfedge__eve__info__zmet_ipassignment_entry__init(&ent[i]);
+		ent[i].macaddress = n->leases[i].mac;
+		ips[i][0] = n->leases[i].ip;
+		ent[i].ipaddress = ips[i];
+		ent[i].n_ipaddress = 1;
+		ents[i] = &ent[i];
+	}
+	ni.ipassignments = ents;
+	ni.n_ipassignments = n->n_leases;
 	if (err) {
 		ni.networkerr = r.errs;
 		ni.n_networkerr = 1;

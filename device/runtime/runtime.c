@@ -41,17 +41,27 @@ void rt_seterr(char *dst, const char *fmt, ...)
 	memcpy(dst, tmp, sizeof(tmp));
 }
 
-static virConnectPtr *conn_slot(struct runtime *rt, bool lxc)
+enum rt_hv rt_hv_of(const struct hv_ops *ops)
 {
-	return lxc ? &rt->lxc : &rt->qemu;
+	return ops == &hv_lxc_ops ? RT_HV_LXC : ops == &hv_xen_ops ? RT_HV_XEN : RT_HV_QEMU;
 }
 
-int rt_conn(struct runtime *rt, bool lxc, virConnectPtr *out, char *err, size_t errlen)
+const struct hv_ops *rt_vm_ops(const struct runtime *rt)
 {
-	virConnectPtr *slot = conn_slot(rt, lxc);
+	return rt->has_xen ? &hv_xen_ops : &hv_qemu_ops;
+}
+
+int rt_conn(struct runtime *rt, enum rt_hv hv, virConnectPtr *out, char *err, size_t errlen)
+{
+	virConnectPtr *slot = &rt->conns[hv];
 	char e[RT_ERR_MAX];
 	int r;
 
+	if (hv == RT_HV_XEN && !rt->has_xen) {
+		if (err)
+			snprintf(err, errlen, "this node does not run Xen");
+		return -ENOTSUP;
+	}
 	if (*slot && virConnectIsAlive(*slot) == 1) {
 		*out = *slot;
 		return 0;
@@ -60,7 +70,7 @@ int rt_conn(struct runtime *rt, bool lxc, virConnectPtr *out, char *err, size_t 
 		virConnectClose(*slot);
 		*slot = NULL;
 	}
-	r = hv_connect(lxc ? rt->lxc_uri : rt->qemu_uri, slot, e, sizeof(e));
+	r = hv_connect(rt->uris[hv], slot, e, sizeof(e));
 	if (r < 0) {
 		if (err)
 			snprintf(err, errlen, "%s", e);
@@ -126,7 +136,7 @@ static void publish_metrics(struct runtime *rt)
 		snprintf(m[n].uuid, sizeof(m[n].uuid), "%s", a->uuid);
 		snprintf(m[n].dom, sizeof(m[n].dom), "%s", a->dom);
 		m[n].name = strdup(a->name ? a->name : "");
-		m[n].lxc = a->hv == &hv_lxc_ops;
+		m[n].hv = rt_hv_of(a->hv);
 		n++;
 	}
 	pthread_mutex_lock(&rt->mmu);
@@ -217,8 +227,10 @@ static void detect_hypervisors(struct runtime *rt)
 		rt->hvs[n++] = "kvm";
 	rt->hvs[n++] = "qemu";
 	rt->hvs[n++] = "lxc";
-	if (fileio_read("/sys/hypervisor/type", 64, &t, &len) == 0 && strncmp((char *)t, "xen", 3) == 0)
+	if (fileio_read("/sys/hypervisor/type", 64, &t, &len) == 0 && strncmp((char *)t, "xen", 3) == 0) {
 		rt->hvs[n++] = "xen";
+		rt->has_xen = true;
+	}
 	free(t);
 	rt->hvs[n] = NULL;
 }
@@ -259,20 +271,17 @@ void runtime_free(struct runtime *rt)
 	free(rt->nis);
 	config_free(rt->cfg);
 	config_free(rt->pending);
-	if (rt->qemu)
-		virConnectClose(rt->qemu);
-	if (rt->lxc)
-		virConnectClose(rt->lxc);
-	if (rt->mq)
-		virConnectClose(rt->mq);
-	if (rt->ml)
-		virConnectClose(rt->ml);
+	for (i = 0; i < RT_HV_N; i++) {
+		if (rt->conns[i])
+			virConnectClose(rt->conns[i]);
+		if (rt->mconns[i])
+			virConnectClose(rt->mconns[i]);
+		free(rt->uris[i]);
+	}
 	blobstore_free(rt->bs);
 	free(rt->state_dir);
 	free(rt->apps_dir);
 	free(rt->vols_dir);
-	free(rt->qemu_uri);
-	free(rt->lxc_uri);
 	free(rt->ca_pem);
 	pthread_mutex_destroy(&rt->mu);
 	pthread_mutex_destroy(&rt->mmu);
@@ -311,8 +320,9 @@ int runtime_new(const struct runtime_opts *o, runtime_report_fn report, runtime_
 	rt->log = log;
 	rt->ctx = ctx;
 	r = runtime_dirs(rt, o);
-	if (r == 0 && (dup_or(&rt->qemu_uri, o->libvirt_uri, "qemu:///system") < 0 ||
-		       dup_or(&rt->lxc_uri, o->lxc_uri, "lxc:///system") < 0))
+	if (r == 0 && (dup_or(&rt->uris[RT_HV_QEMU], o->libvirt_uri, hv_qemu_ops.default_uri) < 0 ||
+		       dup_or(&rt->uris[RT_HV_LXC], o->lxc_uri, hv_lxc_ops.default_uri) < 0 ||
+		       dup_or(&rt->uris[RT_HV_XEN], NULL, hv_xen_ops.default_uri) < 0))
 		r = -ENOMEM;
 	if (r == 0 && o->ca_path) {
 		uint8_t *pem = NULL;

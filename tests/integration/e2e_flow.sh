@@ -2,7 +2,8 @@
 # shellcheck disable=SC2015 # "[ a ] && [ b ] || fail" is meant
 # End-to-end: eve-controller + eve-agent + evectl as separate processes over
 # real TLS on 127.0.0.1, apps on the machine's libvirtd (tests/lib/libvirtd.sh).
-#   onboard -> device appears -> deploy two containers and a VM -> RUNNING
+#   onboard (another serial is refused) -> device appears -> deploy two
+#   containers and a VM -> RUNNING
 #   with their console lines in the app logs -> device and app metrics ->
 #   stop one (HALTED reported) -> controller restarted: nothing lost -> start
 #   it again, restart one, delete one (each change reported) -> agent killed
@@ -48,6 +49,16 @@ ectl onboard add --cert "$CTL/device-config/onboard.cert.pem" --serial "$SERIAL"
 [ "$(ectl_json onboard list | jq -r '.items[0].serials | join(",")')" = "$SERIAL" ] ||
 	fail "onboard list does not show exactly serial $SERIAL"
 pass "onboard list: $SERIAL"
+
+step "a device with another serial is refused"
+agent_dirs intruder
+agent_start intruder intruder-serial
+wait_for 60 "the controller refusing serial intruder-serial" \
+	grep -q "serial intruder-serial not accepted" "$W/agent-intruder.log"
+agent_stop intruder
+ectl device get intruder-serial >/dev/null 2>&1 && fail "device intruder-serial was registered"
+[ "$(ectl_json device list | jq '.items | length')" = 0 ] || fail "a device was registered"
+pass "intruder-serial not registered"
 
 step "agent starts, registers with the onboarding certificate; the device appears online"
 agent_dirs dev

@@ -115,8 +115,23 @@ static void note(const char *kind, const char *uuid, int state, const char *err)
 	fflush(stdout);
 }
 
+static char ni_ip[64], app_ip[64]; /* last leased IPs reported */
+
+static void note_ips(const Org__Lfedge__Eve__Info__ZInfoMsg *m)
+{
+	pthread_mutex_lock(&mu);
+	if (m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_NIINFO &&
+	    m->niinfo->n_ipassignments && m->niinfo->ipassignments[0]->n_ipaddress)
+		snprintf(ni_ip, sizeof(ni_ip), "%s", m->niinfo->ipassignments[0]->ipaddress[0]);
+	if (m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO && m->ainfo->n_network &&
+	    m->ainfo->network[0]->n_ipaddrs)
+		snprintf(app_ip, sizeof(app_ip), "%s", m->ainfo->network[0]->ipaddrs[0]);
+	pthread_mutex_unlock(&mu);
+}
+
 static void on_report(void *ctx, const Org__Lfedge__Eve__Info__ZInfoMsg *m)
 {
+	note_ips(m);
 	switch (m->info_content_case) {
 	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO:
 		note("app", m->ainfo->appid, m->ainfo->state,
@@ -654,6 +669,36 @@ static int sc_badsha(void)
 		goto out;
 	}
 	printf("OK hash mismatch -> ERROR, nothing runs\n");
+
+	/* Over maxSizeBytes: the download stops with an ERROR naming the cap. */
+	c->contentinfo[0]->sha256 = (char *)read_sha("busybox-oci.tar");
+	c->contentinfo[0]->maxsizebytes = 4096;
+	runtime_apply(rt, c);
+	if (!wait_state(BAD_CT, ST(ERROR), 60)) {
+		fail("oversized download did not give ERROR");
+		goto out;
+	}
+	{
+		double end = now_s() + 30;
+		bool ok = false;
+
+		while (!ok && now_s() < end) {
+			pthread_mutex_lock(&mu);
+			ok = strstr(obs_get(BAD_CT)->err, "maxSizeBytes") != NULL;
+			pthread_mutex_unlock(&mu);
+			if (!ok)
+				usleep(200000);
+		}
+		if (!ok) {
+			fail("oversized download error lacks 'maxSizeBytes'");
+			goto out;
+		}
+	}
+	if (seen(BAD_APP, ST(RUNNING)) || dom_id("lxc:///system", BAD_APP) != -2) {
+		fail("an app ran on an oversized image");
+		goto out;
+	}
+	printf("OK download over maxSizeBytes -> ERROR\n");
 	rc = 0;
 out:
 	runtime_free(rt);
@@ -777,7 +822,23 @@ static int sc_net(void)
 		fail("container on the network instance got no DHCP lease from its subnet");
 		goto out;
 	}
-	printf("OK network instance online, app got a lease\n");
+	{
+		double end = now_s() + 30;
+		bool ok = false;
+
+		while (!ok && now_s() < end) {
+			pthread_mutex_lock(&mu);
+			ok = strncmp(ni_ip, "10.250.6.", 9) == 0 && strcmp(ni_ip, app_ip) == 0;
+			pthread_mutex_unlock(&mu);
+			if (!ok)
+				usleep(200000);
+		}
+		if (!ok) {
+			fail("lease not reported (network instance '%s', app '%s')", ni_ip, app_ip);
+			goto out;
+		}
+	}
+	printf("OK network instance online, app got a lease (%s), reported\n", app_ip);
 	runtime_apply(rt, cfg_new());
 	if (!wait_dom("lxc:///system", NET_APP, true, false, 60)) {
 		fail("app not removed");

@@ -27,6 +27,10 @@ cleanup() {
 			virsh -q -c $uri undefine "$d" >/dev/null 2>&1
 		done
 	done
+	for n in $(virsh -q -c qemu:///system net-list --all --name 2>/dev/null | grep "^eve-ni-e000000$idx-" || true); do
+		virsh -q -c qemu:///system net-destroy "$n" >/dev/null 2>&1
+		virsh -q -c qemu:///system net-undefine "$n" >/dev/null 2>&1
+	done
 	rm -rf "$work"
 }
 case $scenario in
