@@ -259,19 +259,55 @@ int cmd_device_config_get(struct cmd_args *a)
 	return code;
 }
 
-int cmd_device_update_os(struct cmd_args *a)
+static int update_os_one(struct cmd_args *a, const char *device, const json_t *body)
 {
-	char *path = ev_path("/devices/%s/baseos", a->pos[0]);
-	json_t *body = json_pack("{s:s, s:b, s:b}", "image", cmdtab_str(a, "image"), "activate",
-				 !cmdtab_flag(a, "no-activate"), "retry", cmdtab_flag(a, "retry"));
+	char *path = ev_path("/devices/%s/baseos", device);
 	json_t *resp = NULL;
-	int code = ev_request(a, "POST", path, body, &resp);
+	int code = path ? ev_request(a, "POST", path, body, &resp) : ev_fail(EXIT_REJECTED, "out of memory");
 
 	if (code == EXIT_OK)
-		ev_done(a, resp, "device/%s: base OS update to %s requested", a->pos[0], cmdtab_str(a, "image"));
+		ev_done(a, resp, "device/%s: base OS update to %s requested", device, cmdtab_str(a, "image"));
 	free(path);
-	json_decref(body);
 	json_decref(resp);
+	return code;
+}
+
+/* Every device of a label: the first failure stops the loop, so a script
+ * sees it in the exit code. */
+static int update_os_label(struct cmd_args *a, const char *label, const json_t *body)
+{
+	char *path = ev_path("/devices?label=%s", label);
+	json_t *resp = NULL, *dev;
+	size_t i;
+	int code = path ? ev_list(a, path, &resp) : ev_fail(EXIT_REJECTED, "out of memory");
+
+	json_array_foreach(json_object_get(resp, "items"), i, dev)
+	{
+		if (code != EXIT_OK)
+			break;
+		code = update_os_one(a, json_string_value(json_object_get(dev, "id")), body);
+	}
+	if (code == EXIT_OK && !json_array_size(json_object_get(resp, "items")))
+		code = ev_fail(EXIT_NOTFOUND, "no device has label %s", label);
+	free(path);
+	json_decref(resp);
+	return code;
+}
+
+int cmd_device_update_os(struct cmd_args *a)
+{
+	const char *label = cmdtab_str(a, "label");
+	json_t *body;
+	int code;
+
+	if (!label == !a->npos)
+		return ev_usage("device update-os: give DEVICE or --label KEY=VALUE");
+	if (label && !strchr(label, '='))
+		return ev_usage("--label: '%s' is not KEY=VALUE", label);
+	body = json_pack("{s:s, s:b, s:b}", "image", cmdtab_str(a, "image"), "activate",
+			 !cmdtab_flag(a, "no-activate"), "retry", cmdtab_flag(a, "retry"));
+	code = label ? update_os_label(a, label, body) : update_os_one(a, a->pos[0], body);
+	json_decref(body);
 	return code;
 }
 

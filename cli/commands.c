@@ -45,6 +45,7 @@ static const struct cmd_opt update_os_opts[] = {
 	{"image", 0, OPT_STR, "NAME", "base OS image (format baseos) to install", true},
 	{"retry", 0, OPT_BOOL, NULL, "retry an update that failed"},
 	{"no-activate", 0, OPT_BOOL, NULL, "download only, do not activate"},
+	{"label", 'l', OPT_STR, "KEY=VALUE", "every device with this label (instead of DEVICE)"},
 	{NULL},
 };
 
@@ -157,7 +158,7 @@ const struct cmd cmdtab_commands[] = {
 	 cmd_device_config_set},
 	{"device config get", ONE("DEVICE"), NULL, "Print the configuration the device receives (JSON)", NULL,
 	 cmd_device_config_get},
-	{"device update-os", ONE("DEVICE"), update_os_opts, "Install a base OS image on a device", NULL,
+	{"device update-os", "[DEVICE]", 0, 1, update_os_opts, "Install a base OS image on a device", NULL,
 	 cmd_device_update_os},
 	{"device info", ONE("DEVICE"), info_opts, "Show the info records a device sent, newest first", NULL,
 	 cmd_device_info},

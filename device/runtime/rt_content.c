@@ -170,6 +170,14 @@ static void ct_configure(struct runtime *rt, struct rt_ct *c, const rt_ct_cfg *t
 	for (i = 0; i < 64; i++)
 		c->sha[i] = (char)((t->sha256[i] >= 'A' && t->sha256[i] <= 'F') ? t->sha256[i] + 32 : t->sha256[i]);
 	c->sha[64] = '\0';
+	if (ds && ds->dtype != ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttp &&
+	    ds->dtype != ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttps &&
+	    ds->dtype != ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsUnknown) {
+		rt_seterr(c->err, "content tree %s: datastore type %d is not supported (HTTP/HTTPS only)", c->uuid,
+			  (int)ds->dtype);
+		c->state = ST(ERROR);
+		return;
+	}
 	if (!ds || !(c->url = make_url(ds, t->url ? t->url : ""))) {
 		rt_seterr(c->err, "content tree %s: no usable datastore (need an http(s) fqdn)", c->uuid);
 		c->state = ST(ERROR);

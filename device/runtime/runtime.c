@@ -109,7 +109,7 @@ static void config_free(rt_config *cfg)
 
 static void gc_blobs(struct runtime *rt)
 {
-	const char **keep = calloc(rt->n_cts + 1, sizeof(*keep));
+	const char **keep = calloc(rt->n_cts + rt->n_vols + 1, sizeof(*keep));
 	size_t i, n = 0;
 
 	if (!keep)
@@ -117,6 +117,14 @@ static void gc_blobs(struct runtime *rt)
 	for (i = 0; i < rt->n_cts; i++)
 		if (rt->cts[i]->sha[0])
 			keep[n++] = rt->cts[i]->sha;
+	/* A volume's backing image stays while the volume exists, even when
+	 * its content tree has left the config. */
+	for (i = 0; i < rt->n_vols; i++) {
+		const char *img = rt->vols[i]->image, *slash = img ? strrchr(img, '/') : NULL;
+
+		if (slash)
+			keep[n++] = slash + 1;
+	}
 	blobstore_gc(rt->bs, keep, n);
 	free(keep);
 }

@@ -97,6 +97,11 @@ expect 0 image get os-1.0
 expect 2 image get nope
 expect 0 device update-os edge-one --image os-1.0 --retry
 expect 2 device update-os nodev --image os-1.0
+expect 0 device update-os --label env=prod --image os-1.0
+grep -q "base OS update to os-1.0 requested" "$OUT" || fail "update-os --label reaches the labelled device"
+expect 2 device update-os --label site=elsewhere --image os-1.0
+expect 1 device update-os edge-one --label env=prod --image os-1.0
+expect 1 device update-os --image os-1.0
 
 # ---- networks
 expect 0 -o json network create lan0 --device edge-one --type local --subnet 10.1.0.0/24
