@@ -151,18 +151,22 @@ void reporter_on_info(void *ctx, const Org__Lfedge__Eve__Info__ZInfoMsg *msg)
 {
 	struct agent *a = ctx;
 	const char *prefix = NULL, *obj = info_object(msg, &prefix);
+	Org__Lfedge__Eve__Info__ZInfoMsg m = *msg; /* shallow: only devId changes */
 	char key[INFOQUEUE_KEY_MAX];
 	uint8_t *data;
 	size_t len;
 
 	if (!obj || !uuidgen_valid(obj))
 		return;
+	/* The runtime does not know who it runs on; real controllers file
+	 * reports by devId. */
+	m.devid = a->uuid;
 	snprintf(key, sizeof(key), "%s-%s", prefix, obj);
-	len = protobuf_c_message_get_packed_size(&msg->base);
+	len = protobuf_c_message_get_packed_size(&m.base);
 	data = malloc(len ? len : 1);
 	if (!data)
 		return;
-	protobuf_c_message_pack(&msg->base, data);
+	protobuf_c_message_pack(&m.base, data);
 	if (infoqueue_put(a->iq, key, data, len) < 0)
 		alog(ALOG_WARN, "info queue: %s not queued", key);
 	free(data);

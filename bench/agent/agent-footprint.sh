@@ -120,7 +120,7 @@ tcp_total() { local s=0 v; for v in "${sock_max[@]}"; do s=$((s + v)); done; ech
 
 # Measure a window; print one line of figures. $1 = label
 measure() {
-	local label=$1 hz t0 t1 c0 c1 x0 x1 b0 b1 rss hwm anon file threads i
+	local label=$1 hz t0 t1 c0 c1 x0 x1 b0 b1 rss hwm anon file pss threads i
 	hz=$(getconf CLK_TCK)
 	sleep "$settle"
 	sock_max=(); sample_tcp "$agent_pid"; b0=$(tcp_total)
@@ -130,13 +130,14 @@ measure() {
 	b1=$(tcp_total)
 	rss=$(status_kb "$agent_pid" VmRSS); hwm=$(status_kb "$agent_pid" VmHWM)
 	anon=$(status_kb "$agent_pid" RssAnon); file=$(status_kb "$agent_pid" RssFile)
+	pss=$(awk '$1 == "Pss:" { print $2 }' "/proc/$agent_pid/smaps_rollup" 2>/dev/null)
 	threads=$(status_kb "$agent_pid" Threads)
 	awk -v l="$label" -v t="$t1-$t0" -v dc="$((c1 - c0))" -v hz="$hz" -v dx="$((x1 - x0))" \
 		-v rss="$rss" -v hwm="$hwm" -v db="$((b1 - b0))" -v t0="$t0" -v t1="$t1" \
-		-v anon="$anon" -v file="$file" -v th="$threads" 'BEGIN {
+		-v anon="$anon" -v file="$file" -v th="$threads" -v pss="${pss:-0}" 'BEGIN {
 		el = t1 - t0
-		printf "%s over %.0f s: RSS %.2f MiB (anon %.2f, file-backed %.2f; peak %.2f MiB), %d threads, CPU %.3f%% of one core, %.1f wake-ups/s, %.1f KiB/h sent to the controller\n",
-			l, el, rss / 1024, anon / 1024, file / 1024, hwm / 1024, th, 100 * dc / hz / el, dx / el, db / el * 3600 / 1024 }'
+		printf "%s over %.0f s: RSS %.2f MiB (anon %.2f, file-backed %.2f; PSS %.2f; peak %.2f MiB), %d threads, CPU %.3f%% of one core, %.1f wake-ups/s, %.1f KiB/h sent to the controller\n",
+			l, el, rss / 1024, anon / 1024, file / 1024, pss / 1024, hwm / 1024, th, 100 * dc / hz / el, dx / el, db / el * 3600 / 1024 }'
 }
 
 measure "idle agent (onboarded, no apps)"
@@ -150,7 +151,7 @@ api POST /images -H 'Content-Type: application/json' -f -o /dev/null \
 	-d "{\"name\":\"bench-img\",\"sha256\":\"$sha\",\"format\":\"oci\",\"size\":$size}" || die "POST /images"
 api PUT /images/bench-img/data -H 'Content-Type: application/octet-stream' -f -o /dev/null \
 	--data-binary @"$image" || die "image upload"
-declare -A t_post seen
+declare -A t_post seen errs
 for i in $(seq "$napps"); do
 	t_post[$i]=$(date +%s.%N)
 	api POST /apps -H 'Content-Type: application/json' -f -o /dev/null \
@@ -164,19 +165,23 @@ while [ "$running" -lt "$napps" ] && [ "$(date +%s)" -lt "$deadline" ]; do
 	running=0
 	now=$(date +%s.%N)
 	for i in $(seq "$napps"); do
-		st=$(api GET "/apps/bench-app-$i" | jq -r '.instances[0].state // "UNKNOWN"' 2>/dev/null)
+		obj=$(api GET "/apps/bench-app-$i")
+		st=$(jq -r '.instances[0].state // "UNKNOWN"' <<<"$obj" 2>/dev/null)
 		[ -n "${seen[$i,$st]:-}" ] || seen[$i,$st]=$now
+		[ "$st" = ERROR ] && [ -z "${errs[$i]:-}" ] && errs[$i]=$(jq -r '.instances[0].error // ""' <<<"$obj")
 		[ "$st" = RUNNING ] && running=$((running + 1))
 	done
 	sleep 0.1
 done
 echo "deploy -> state first seen (s after POST /apps; states sampled every ~0.1 s x $napps apps):"
 for i in $(seq "$napps"); do
-	line="  bench-app-$i:"
-	for st in UNKNOWN INITIAL DOWNLOAD_STARTED DOWNLOADED VERIFYING VERIFIED LOADING LOADED CREATING_VOLUME CREATED_VOLUME INSTALLED BOOTING RUNNING ERROR; do
-		[ -n "${seen[$i,$st]:-}" ] && line+=$(awk -v a="${t_post[$i]}" -v b="${seen[$i,$st]}" -v s="$st" 'BEGIN { printf " %s %.2f", s, b - a }')
+	line=
+	for key in "${!seen[@]}"; do
+		[ "${key%%,*}" = "$i" ] || continue
+		line+="${seen[$key]} ${key#*,}"$'\n'
 	done
-	echo "$line"
+	echo "  bench-app-$i:$(sort -n <<<"$line" | awk -v a="${t_post[$i]}" 'NF == 2 { printf " %s %.2f", $2, $1 - a }')"
+	[ -n "${errs[$i]:-}" ] && echo "    error: ${errs[$i]}"
 done
 [ "$running" -eq "$napps" ] || echo "  only $running of $napps apps reached RUNNING in 300 s"
 measure "agent with $running running container apps"

@@ -117,7 +117,8 @@ static void set_opts(CURL *c, struct dl *d)
 	if (d->have)
 		curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)d->have);
 	if (o->ca_pem && o->ca_pem_len) {
-		struct curl_blob b = { .data = (void *)o->ca_pem, .len = o->ca_pem_len, .flags = CURL_BLOB_COPY };
+		struct curl_blob b = {
+		    .data = (void *)o->ca_pem, .len = o->ca_pem_len, .flags = CURL_BLOB_COPY};
 
 		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);
 	}
@@ -127,7 +128,8 @@ static void set_opts(CURL *c, struct dl *d)
 static int curl_fail(CURLcode cc, const struct dl *d, const char *ebuf, char *err, size_t errlen)
 {
 	if (d->err) {
-		snprintf(err, errlen, "%s", d->err == -EVE_ETOOBIG ? "download exceeds maxSizeBytes" : eve_strerror(d->err));
+		snprintf(err, errlen, "%s",
+			 d->err == -EVE_ETOOBIG ? "download exceeds maxSizeBytes" : eve_strerror(d->err));
 		return d->err;
 	}
 	snprintf(err, errlen, "%s", ebuf[0] ? ebuf : curl_easy_strerror(cc));
@@ -152,7 +154,7 @@ static int curl_fail(CURLcode cc, const struct dl *d, const char *ebuf, char *er
 int download_file(const struct download_opts *o, char *err, size_t errlen)
 {
 	char ebuf[CURL_ERROR_SIZE] = "";
-	struct dl d = { .o = o, .fd = -1 };
+	struct dl d = {.o = o, .fd = -1};
 	struct stat st;
 	CURLcode cc;
 	CURL *c = NULL;

@@ -11,16 +11,16 @@
 
 struct download_opts {
 	const char *url;
-	const char *dest;    /* partial file: appended to, created 0600 */
-	uint64_t max_size;   /* 0 = no cap; over it -> -EVE_ETOOBIG */
-	const char *ca_pem;  /* trusted roots (PEM text) for HTTPS, NULL = system */
+	const char *dest;   /* partial file: appended to, created 0600 */
+	uint64_t max_size;  /* 0 = no cap; over it -> -EVE_ETOOBIG */
+	const char *ca_pem; /* trusted roots (PEM text) for HTTPS, NULL = system */
 	size_t ca_pem_len;
-	long stall_secs;     /* abort when < 1 byte/s for this long; 0 = 30 */
-	long connect_secs;   /* 0 = 20 */
+	long stall_secs;   /* abort when < 1 byte/s for this long; 0 = 30 */
+	long connect_secs; /* 0 = 20 */
 	/* Called with bytes on disk so far and the total (0 = unknown). */
 	void (*progress)(void *ctx, uint64_t have, uint64_t total);
 	void *ctx;
-	atomic_int *cancel;  /* may be NULL; nonzero aborts with -ECANCELED */
+	atomic_int *cancel; /* may be NULL; nonzero aborts with -ECANCELED */
 };
 
 /* Download (or finish) o->url into o->dest. 0 when the file is complete;

@@ -15,7 +15,7 @@ void hv_xml_text(struct buf *b, const char *s)
 	static const struct {
 		char c;
 		const char *rep;
-	} esc[] = { { '&', "&amp;" }, { '<', "&lt;" }, { '>', "&gt;" }, { '\'', "&apos;" }, { '"', "&quot;" } };
+	} esc[] = {{'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}, {'\'', "&apos;"}, {'"', "&quot;"}};
 	size_t i;
 
 	for (; s && *s; s++) {
@@ -52,7 +52,8 @@ void hv_xml_common(struct buf *b, const struct hv_spec *s)
 		buf_printf(b, "</title>\n");
 	}
 	buf_printf(b, "  <memory unit='KiB'>%llu</memory>\n", (unsigned long long)maxmem);
-	buf_printf(b, "  <currentMemory unit='KiB'>%llu</currentMemory>\n", (unsigned long long)s->memory_kib);
+	buf_printf(b, "  <currentMemory unit='KiB'>%llu</currentMemory>\n",
+		   (unsigned long long)s->memory_kib);
 	if (s->cpuset && *s->cpuset) {
 		buf_printf(b, "  <vcpu placement='static' cpuset='");
 		hv_xml_text(b, s->cpuset);
@@ -308,8 +309,10 @@ static void each_target(const char *xml, const char *tag, virDomainPtr d, struct
 					if (virDomainInterfaceStats(d, dev, &is, sizeof(is)) == 0) {
 						st->rx_bytes += is.rx_bytes > 0 ? (uint64_t)is.rx_bytes : 0;
 						st->tx_bytes += is.tx_bytes > 0 ? (uint64_t)is.tx_bytes : 0;
-						st->rx_pkts += is.rx_packets > 0 ? (uint64_t)is.rx_packets : 0;
-						st->tx_pkts += is.tx_packets > 0 ? (uint64_t)is.tx_packets : 0;
+						st->rx_pkts +=
+						    is.rx_packets > 0 ? (uint64_t)is.rx_packets : 0;
+						st->tx_pkts +=
+						    is.tx_packets > 0 ? (uint64_t)is.tx_packets : 0;
 					}
 				}
 			}

@@ -41,10 +41,10 @@ struct hv_spec {
 	uint64_t maxmem_kib; /* 0 = memory_kib */
 	const char *cpuset;  /* pinning mask "0-1,3", may be NULL */
 	bool vnc;
-	int vnc_display; /* <0: auto port */
+	int vnc_display;         /* <0: auto port */
 	const char *console_log; /* VM serial console to this file */
 	/* VMs */
-	bool hvm; /* xen: HVM (true) or PV */
+	bool hvm;                              /* xen: HVM (true) or PV */
 	const char *kernel, *initrd, *cmdline; /* direct kernel boot, may be NULL */
 	const struct hv_disk *disks;
 	size_t n_disks;
@@ -78,7 +78,7 @@ bool hv_kvm_usable(void);
 bool hv_is_healthy(virDomainPtr d);
 
 /* XML text helpers shared by the backends. */
-void hv_xml_text(struct buf *b, const char *s); /* escaped text */
+void hv_xml_text(struct buf *b, const char *s);             /* escaped text */
 void hv_xml_common(struct buf *b, const struct hv_spec *s); /* name..vcpu */
 void hv_xml_nics(struct buf *b, const struct hv_spec *s, const char *model);
 
@@ -105,7 +105,7 @@ int hv_console_pty(virDomainPtr d, char **out);
 
 struct hv_stats {
 	uint64_t cpu_ns;
-	uint64_t mem_kib;     /* current balloon / cgroup usage */
+	uint64_t mem_kib; /* current balloon / cgroup usage */
 	uint64_t maxmem_kib;
 	unsigned vcpus;
 	uint64_t rd_bytes, wr_bytes, rd_req, wr_req;   /* all disks */

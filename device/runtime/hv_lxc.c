@@ -17,7 +17,8 @@ static bool env_name_ok(const char *kv, size_t n)
 	for (i = 0; i < n; i++) {
 		char c = kv[i];
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i && c >= '0' && c <= '9')))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+		      (i && c >= '0' && c <= '9')))
 			return false;
 	}
 	return true;
@@ -79,8 +80,8 @@ static int lxc_xml(const struct hv_spec *s, struct buf *b, char *err, size_t err
 }
 
 const struct hv_ops hv_lxc_ops = {
-	.name = "lxc",
-	.default_uri = "lxc:///system",
-	.console_is_pty = true,
-	.domain_xml = lxc_xml,
+    .name = "lxc",
+    .default_uri = "lxc:///system",
+    .console_is_pty = true,
+    .domain_xml = lxc_xml,
 };

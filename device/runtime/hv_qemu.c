@@ -101,7 +101,8 @@ static int qemu_xml(const struct hv_spec *s, struct buf *b, char *err, size_t er
 	}
 	if (s->vnc) {
 		if (s->vnc_display >= 0)
-			buf_printf(b, "    <graphics type='vnc' port='%d' autoport='no' listen='127.0.0.1'/>\n",
+			buf_printf(b,
+				   "    <graphics type='vnc' port='%d' autoport='no' listen='127.0.0.1'/>\n",
 				   5900 + s->vnc_display);
 		else
 			buf_printf(b, "    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>\n");
@@ -115,8 +116,8 @@ static int qemu_xml(const struct hv_spec *s, struct buf *b, char *err, size_t er
 }
 
 const struct hv_ops hv_qemu_ops = {
-	.name = "qemu",
-	.default_uri = "qemu:///system",
-	.console_is_pty = false,
-	.domain_xml = qemu_xml,
+    .name = "qemu",
+    .default_uri = "qemu:///system",
+    .console_is_pty = false,
+    .domain_xml = qemu_xml,
 };

@@ -79,7 +79,8 @@ static int xen_xml(const struct hv_spec *s, struct buf *b, char *err, size_t err
 		hv_xml_text(b, s->console_log);
 		buf_printf(b, "'/>\n      <target port='0'/>\n    </serial>\n");
 	} else {
-		buf_printf(b, "    <console type='pty'>\n      <target type='xen' port='0'/>\n    </console>\n");
+		buf_printf(b,
+			   "    <console type='pty'>\n      <target type='xen' port='0'/>\n    </console>\n");
 	}
 	if (s->vnc)
 		buf_printf(b, "    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>\n");
@@ -88,8 +89,8 @@ static int xen_xml(const struct hv_spec *s, struct buf *b, char *err, size_t err
 }
 
 const struct hv_ops hv_xen_ops = {
-	.name = "xen",
-	.default_uri = "xen:///system",
-	.console_is_pty = true,
-	.domain_xml = xen_xml,
+    .name = "xen",
+    .default_uri = "xen:///system",
+    .console_is_pty = true,
+    .domain_xml = xen_xml,
 };

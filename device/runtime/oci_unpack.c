@@ -308,11 +308,11 @@ static void flat_name(const char *path, char *out, size_t outlen)
 	for (i = 0; norm[i]; i++) {
 		char c = norm[i];
 
-		out[i] = (c == '/') ? '_' : (c == '.' || c == '-' || c == '_' || c == ':' ||
-					     (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-					     (c >= 'A' && c <= 'Z'))
-						    ? c
-						    : '%';
+		out[i] = (c == '/') ? '_'
+			 : (c == '.' || c == '-' || c == '_' || c == ':' || (c >= '0' && c <= '9') ||
+			    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			     ? c
+			     : '%';
 	}
 	out[i] = '\0';
 }
@@ -412,7 +412,8 @@ static json_t *pick_manifest(const char *stage, json_t *index, int depth)
 
 	if (!json_is_array(ms) || json_array_size(ms) == 0 || depth > 2)
 		return NULL;
-	json_array_foreach(ms, i, m) {
+	json_array_foreach(ms, i, m)
+	{
 		json_t *pl = json_object_get(m, "platform");
 		const char *arch = json_string_value(json_object_get(pl, "architecture"));
 
@@ -446,13 +447,14 @@ static int plan_oci(const char *stage, json_t *index, struct oci_plan *p)
 
 	if (!man)
 		return -EINVAL;
-	if (digest_name(json_string_value(json_object_get(json_object_get(man, "config"), "digest")), p->config,
-			sizeof(p->config)) < 0)
+	if (digest_name(json_string_value(json_object_get(json_object_get(man, "config"), "digest")),
+			p->config, sizeof(p->config)) < 0)
 		goto out;
 	ls = json_object_get(man, "layers");
 	if (!json_is_array(ls) || json_array_size(ls) > OCI_MAX_LAYERS)
 		goto out;
-	json_array_foreach(ls, i, l) {
+	json_array_foreach(ls, i, l)
+	{
 		if (digest_name(json_string_value(json_object_get(l, "digest")), p->layers[i], NAME_MAX) < 0)
 			goto out;
 	}
@@ -474,7 +476,8 @@ static int plan_docker(json_t *manifest, struct oci_plan *p)
 	ls = json_object_get(m, "Layers");
 	if (!p->config[0] || !json_is_array(ls) || json_array_size(ls) > OCI_MAX_LAYERS)
 		return -EINVAL;
-	json_array_foreach(ls, i, l) {
+	json_array_foreach(ls, i, l)
+	{
 		flat_name(json_string_value(l) ?: "", p->layers[i], NAME_MAX);
 		if (!p->layers[i][0])
 			return -EINVAL;

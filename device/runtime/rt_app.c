@@ -156,7 +156,7 @@ struct spec_store {
 	struct hv_disk disks[HV_SPEC_MAX_DEVS];
 	struct hv_nic nics[HV_SPEC_MAX_DEVS];
 	char macs[HV_SPEC_MAX_DEVS][18];
-	char kernel[4096], initrd[4096], console[4096];
+	char kernel[4096], initrd[4096], console[4096], cidata[4096];
 	struct oci_config oci;
 	char **argv, **env;
 	const char *rootfs;
@@ -204,7 +204,8 @@ static int spec_nics(struct runtime *rt, struct rt_app *a, struct spec_store *ss
 		const Org__Lfedge__Eve__Config__NetworkAdapter *na = a->cfg->interfaces[i];
 		struct rt_ni *ni = rt_netinst_find(rt, na->networkid);
 
-		if (!ni || ni->state != ORG__LFEDGE__EVE__INFO__ZNETWORK_INSTANCE_STATE__ZNETINST_STATE_ONLINE) {
+		if (!ni ||
+		    ni->state != ORG__LFEDGE__EVE__INFO__ZNETWORK_INSTANCE_STATE__ZNETINST_STATE_ONLINE) {
 			rt_seterr(a->err, "network instance %s of adapter %s is not ready", na->networkid,
 				  na->name ? na->name : "");
 			return -EAGAIN;
@@ -303,7 +304,8 @@ static int spec_container(struct runtime *rt, struct rt_app *a, struct spec_stor
 	for (i = 0; i < ne; i++)
 		bytes += ss->env[i] ? strlen(ss->env[i]) : 0;
 	if (bytes > HV_SPEC_MAX_STRINGS_BYTES) {
-		rt_seterr(a->err, "container command and environment exceed %u bytes", HV_SPEC_MAX_STRINGS_BYTES);
+		rt_seterr(a->err, "container command and environment exceed %u bytes",
+			  HV_SPEC_MAX_STRINGS_BYTES);
 		return -EVE_ETOOBIG;
 	}
 	ss->s.rootfs = v->path;
@@ -313,11 +315,53 @@ static int spec_container(struct runtime *rt, struct rt_app *a, struct spec_stor
 	return 0;
 }
 
+/* cloud-init NoCloud drive: userData (base64) as user-data, and meta-data
+ * naming the instance; attached as a read-only CD-ROM labelled "cidata". */
+static int spec_cidata(struct runtime *rt, struct rt_app *a, struct spec_store *ss)
+{
+	struct volume_file f[2];
+	uint8_t *ud = NULL;
+	char *meta = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!a->cfg->userdata || !a->cfg->userdata[0] ||
+	    a->cfg->metadatatype == ORG__LFEDGE__EVE__CONFIG__META_DATA_TYPE__MetaDataNone ||
+	    ss->s.n_disks >= HV_SPEC_MAX_DEVS)
+		return 0;
+	if (b64_decode(a->cfg->userdata, strlen(a->cfg->userdata), &ud, &len) < 0) {
+		rt_seterr(a->err, "userData is not base64");
+		return -EINVAL;
+	}
+	if (asprintf(&meta, "instance-id: %s\nlocal-hostname: %s\n", a->uuid,
+		     a->name && a->name[0] ? a->name : a->uuid) < 0) {
+		free(ud);
+		return -ENOMEM;
+	}
+	f[0] = (struct volume_file){"user-data", ud, len};
+	f[1] = (struct volume_file){"meta-data", meta, strlen(meta)};
+	app_path(rt, a, "cidata.iso", ss->cidata, sizeof(ss->cidata));
+	r = volume_make_iso(ss->cidata, "cidata", f, 2, a->err, sizeof(a->err));
+	free(ud);
+	free(meta);
+	if (r < 0)
+		return r;
+	ss->disks[ss->s.n_disks].path = ss->cidata;
+	ss->disks[ss->s.n_disks].format = "raw";
+	ss->disks[ss->s.n_disks].cdrom = true;
+	ss->disks[ss->s.n_disks].readonly = true;
+	ss->s.n_disks++;
+	return 0;
+}
+
 static int spec_vm(struct runtime *rt, struct rt_app *a, struct spec_store *ss, const struct rt_vol *first)
 {
 	const Org__Lfedge__Eve__Config__VmConfig *vm = a->cfg->fixedresources;
 	int r;
 
+	r = spec_cidata(rt, a, ss);
+	if (r < 0)
+		return r;
 	app_path(rt, a, "console.log", ss->console, sizeof(ss->console));
 	ss->s.console_log = ss->console;
 	ss->s.hvm = !vm || vm->virtualizationmode != ORG__LFEDGE__EVE__CONFIG__VM_MODE__PV;
@@ -472,7 +516,7 @@ out:
  * driver is not known yet, e.g. right after a restart of the agent). */
 static int app_lookup(struct runtime *rt, struct rt_app *a, virDomainPtr *out)
 {
-	static const struct hv_ops *const all[] = { &hv_qemu_ops, &hv_lxc_ops, &hv_xen_ops };
+	static const struct hv_ops *const all[] = {&hv_qemu_ops, &hv_lxc_ops, &hv_xen_ops};
 	virConnectPtr c;
 	size_t i;
 	int r = -ENOENT;
@@ -769,6 +813,21 @@ static bool owned(struct runtime *rt, const char *uuid)
 
 /* Domains named eve-* that no app of the config owns (left by an earlier
  * run whose config changed while the agent was down), and app dirs. */
+/* True when apps/ names an app the config does not (only then can there be
+ * strays: no libvirt connection is opened on a node without apps). */
+static bool maybe_strays(struct runtime *rt)
+{
+	DIR *dir = opendir(rt->apps_dir);
+	struct dirent *de;
+	bool any = false;
+
+	while (dir && !any && (de = readdir(dir)))
+		any = de->d_name[0] != '.' && !app_find(rt, de->d_name);
+	if (dir)
+		closedir(dir);
+	return any;
+}
+
 void rt_app_remove_strays(struct runtime *rt)
 {
 	virDomainPtr *doms = NULL;
@@ -778,6 +837,8 @@ void rt_app_remove_strays(struct runtime *rt)
 	int hv, n, k;
 	DIR *dir;
 
+	if (!maybe_strays(rt))
+		return;
 	for (hv = 0; hv < RT_HV_N; hv++) {
 		if (rt_conn(rt, (enum rt_hv)hv, &c, NULL, 0) < 0)
 			continue;
@@ -787,7 +848,8 @@ void rt_app_remove_strays(struct runtime *rt)
 
 			/* Only domains this runtime made (its state dir has the app's
 			 * directory): other runtimes on the host keep theirs. */
-			if (name && strncmp(name, "eve-", 4) == 0 && !app_find(rt, name + 4) && owned(rt, name + 4))
+			if (name && strncmp(name, "eve-", 4) == 0 && !app_find(rt, name + 4) &&
+			    owned(rt, name + 4))
 				hv_remove(c, name);
 			virDomainFree(doms[k]);
 		}

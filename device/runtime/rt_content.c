@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "download.h"
@@ -27,15 +28,15 @@ static void *ct_job(void *arg)
 	struct rt_ct *c = arg;
 	char got[BLOBSTORE_HEX_LEN] = "";
 	struct download_opts o = {
-		.url = c->job_url,
-		.dest = c->job_partial,
-		.max_size = c->max,
-		.ca_pem = c->ca,
-		.ca_pem_len = c->ca_len,
-		.stall_secs = 30,
-		.progress = on_progress,
-		.ctx = c,
-		.cancel = &c->cancel,
+	    .url = c->job_url,
+	    .dest = c->job_partial,
+	    .max_size = c->max,
+	    .ca_pem = c->ca,
+	    .ca_pem_len = c->ca_len,
+	    .stall_secs = 30,
+	    .progress = on_progress,
+	    .ctx = c,
+	    .cancel = &c->cancel,
 	};
 	int r;
 
@@ -48,7 +49,8 @@ static void *ct_job(void *arg)
 		r = blobstore_commit(c->job_bs, c->job_partial, c->sha, got);
 		if (r == -EVE_EHASH)
 			snprintf(c->job_err, sizeof(c->job_err),
-				 "sha256 mismatch for %s: expected %s, got %s (blob deleted)", c->job_url, c->sha, got);
+				 "sha256 mismatch for %s: expected %s, got %s (blob deleted)", c->job_url,
+				 c->sha, got);
 		else if (r < 0)
 			snprintf(c->job_err, sizeof(c->job_err), "storing blob: %s", eve_strerror(r));
 	}
@@ -168,13 +170,14 @@ static void ct_configure(struct runtime *rt, struct rt_ct *c, const rt_ct_cfg *t
 		return;
 	}
 	for (i = 0; i < 64; i++)
-		c->sha[i] = (char)((t->sha256[i] >= 'A' && t->sha256[i] <= 'F') ? t->sha256[i] + 32 : t->sha256[i]);
+		c->sha[i] =
+		    (char)((t->sha256[i] >= 'A' && t->sha256[i] <= 'F') ? t->sha256[i] + 32 : t->sha256[i]);
 	c->sha[64] = '\0';
 	if (ds && ds->dtype != ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttp &&
 	    ds->dtype != ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttps &&
 	    ds->dtype != ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsUnknown) {
-		rt_seterr(c->err, "content tree %s: datastore type %d is not supported (HTTP/HTTPS only)", c->uuid,
-			  (int)ds->dtype);
+		rt_seterr(c->err, "content tree %s: datastore type %d is not supported (HTTP/HTTPS only)",
+			  c->uuid, (int)ds->dtype);
 		c->state = ST(ERROR);
 		return;
 	}
@@ -237,9 +240,14 @@ static void ct_start_job(struct runtime *rt, struct rt_ct *c)
  * through between two polls. */
 static void ct_loaded(struct runtime *rt, struct rt_ct *c)
 {
-	static const int steps[] = { ST(DOWNLOADED), ST(VERIFYING), ST(VERIFIED), ST(LOADED) };
+	static const int steps[] = {ST(DOWNLOADED), ST(VERIFYING), ST(VERIFIED), ST(LOADED)};
+	struct stat st;
+	char *path = NULL;
 	size_t i;
 
+	if (blobstore_path(rt->bs, c->sha, &path) == 0 && stat(path, &st) == 0)
+		c->size = (uint64_t)st.st_size;
+	free(path);
 	c->pct = 100;
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		if (c->seen_phase >= steps[i] && steps[i] != ST(LOADED))
@@ -271,7 +279,6 @@ static void ct_poll_job(struct runtime *rt, struct rt_ct *c)
 	if (c->job_rc == 0) {
 		c->fails = 0;
 		c->err[0] = '\0';
-		c->size = 0;
 		ct_loaded(rt, c);
 		return;
 	}
@@ -347,12 +354,4 @@ void rt_content_sync(struct runtime *rt)
 		ct_step(rt, rt->cts[i]);
 		rt_report_ct(rt, rt->cts[i]);
 	}
-}
-
-void rt_content_stop_all(struct runtime *rt)
-{
-	size_t i;
-
-	for (i = 0; i < rt->n_cts; i++)
-		ct_job_stop(rt->cts[i]);
 }

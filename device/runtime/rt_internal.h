@@ -82,9 +82,9 @@ struct rt_vol {
 	char err[RT_ERR_MAX];
 	bool ready;
 	enum rt_vol_kind kind;
-	char *path;       /* disk file, blob (cdrom) or rootfs dir */
-	const char *fmt;  /* "qcow2" / "raw" */
-	char *image;      /* blob the volume came from (kernel extraction) */
+	char *path;      /* disk file, blob (cdrom) or rootfs dir */
+	const char *fmt; /* "qcow2" / "raw" */
+	char *image;     /* blob the volume came from (kernel extraction) */
 	uint64_t next_try;
 	struct rt_rep rep;
 	bool mark;
@@ -100,7 +100,7 @@ struct rt_app {
 	int state;
 	char err[RT_ERR_MAX];
 	bool want_run;
-	bool we_started;       /* the domain was started by this runtime */
+	bool we_started;        /* the domain was started by this runtime */
 	uint64_t halting_since; /* ms, 0 = not halting */
 	uint64_t boot_time;     /* unix seconds */
 	uint32_t restart_done, purge_done;
@@ -108,7 +108,7 @@ struct rt_app {
 	unsigned crashes;
 	uint64_t next_start;    /* ms; backoff after a crash or failure */
 	uint64_t running_since; /* ms */
-	unsigned net_sig; /* changes when the app's IPs change: re-report */
+	unsigned net_sig;       /* changes when the app's IPs change: re-report */
 	/* console */
 	int con_fd;
 	bool con_pty;
@@ -120,14 +120,14 @@ struct rt_app {
 
 struct rt_ni {
 	char uuid[RT_ID_MAX];
-	char net[RT_ID_MAX];    /* libvirt network name */
+	char net[RT_ID_MAX]; /* libvirt network name */
 	char bridge[16];
 	char *name;
 	char *version;
-	int type;               /* ZNetworkInstType */
+	int type; /* ZNetworkInstType */
 	char gw[64];
 	char subnet[64];
-	int state;              /* ZNetworkInstanceState */
+	int state; /* ZNetworkInstanceState */
 	char err[RT_ERR_MAX];
 	char xml_hash[BLOBSTORE_HEX_LEN];
 	/* DHCP leases of the network (refreshed every pass) */
@@ -203,7 +203,6 @@ const struct hv_ops *rt_vm_ops(const struct runtime *rt);
 void rt_content_sync(struct runtime *rt);
 struct rt_ct *rt_content_find(struct runtime *rt, const char *uuid);
 void rt_content_free(struct rt_ct *c);
-void rt_content_stop_all(struct runtime *rt);
 
 /* rt_volume.c */
 void rt_volume_sync(struct runtime *rt);

@@ -40,7 +40,8 @@ static void fill(struct am_block *b, const struct rt_metric_dom *m, const struct
 	b->cpu.total = st->cpu_ns / 1000000000u;
 	b->am.cpu = &b->cpu;
 	b->mem.usedmem = (uint32_t)(st->mem_kib / 1024);
-	b->mem.availmem = (uint32_t)(st->maxmem_kib > st->mem_kib ? (st->maxmem_kib - st->mem_kib) / 1024 : 0);
+	b->mem.availmem =
+	    (uint32_t)(st->maxmem_kib > st->mem_kib ? (st->maxmem_kib - st->mem_kib) / 1024 : 0);
 	if (st->maxmem_kib) {
 		b->mem.usedpercentage = 100.0 * (double)st->mem_kib / (double)st->maxmem_kib;
 		b->mem.availpercentage = 100.0 - b->mem.usedpercentage;

@@ -3,6 +3,7 @@
  * without addresses (apps on it share one L2 segment; an uplink port named
  * in the config is added to it). Networks no config names are removed. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,7 +197,7 @@ static void ni_apply(struct runtime *rt, struct rt_ni *n, const rt_ni_cfg *nc)
 	}
 	virNetworkFree(net);
 	if (nc->insttype == NT(ZnetInstSwitch) && nc->port && nc->port->name && nc->port->name[0]) {
-		char *argv[] = { "ip", "link", "set", "dev", nc->port->name, "master", n->bridge, NULL };
+		char *argv[] = {"ip", "link", "set", "dev", nc->port->name, "master", n->bridge, NULL};
 		char err[256];
 
 		volume_run(argv, err, sizeof(err)); /* best effort: the port may be absent */
@@ -221,11 +222,22 @@ const char *rt_netinst_ip(struct runtime *rt, const char *mac)
 	return NULL;
 }
 
+/* "eve" + 10 hex of SHA-256(uuid): fits IFNAMSIZ and differs for UUIDs
+ * that share a prefix. */
+static void ni_bridge_name(const char *uuid, char out[16])
+{
+	uint8_t h[32];
+	char hex[65];
+
+	crypto_sha256(uuid, strlen(uuid), h);
+	hexstr_encode(h, 32, hex);
+	snprintf(out, 16, "eve%.10s", hex);
+}
+
 static struct rt_ni *ni_track(struct runtime *rt, const rt_ni_cfg *nc)
 {
 	const char *uuid = nc->uuidandversion->uuid;
 	struct rt_ni *n = rt_netinst_find(rt, uuid), **arr;
-	size_t i, k = 0;
 
 	if (!n) {
 		n = calloc(1, sizeof(*n));
@@ -237,11 +249,7 @@ static struct rt_ni *ni_track(struct runtime *rt, const rt_ni_cfg *nc)
 		rt->nis = arr;
 		snprintf(n->uuid, sizeof(n->uuid), "%s", uuid);
 		snprintf(n->net, sizeof(n->net), "eve-ni-%s", uuid);
-		memcpy(n->bridge, "eveni", 5);
-		for (i = 0; uuid[i] && k < 8; i++)
-			if (uuid[i] != '-')
-				n->bridge[5 + k++] = uuid[i];
-		n->bridge[5 + k] = '\0';
+		ni_bridge_name(uuid, n->bridge);
 		n->state = NS(INIT);
 		rt->nis[rt->n_nis++] = n;
 	}
@@ -266,6 +274,22 @@ static bool ni_take_owned(struct runtime *rt, const char *uuid)
 	return unlink(path) == 0;
 }
 
+/* True when nets/ has a marker for a network the config does not name. */
+static bool maybe_strays(struct runtime *rt)
+{
+	char path[4096];
+	struct dirent *de;
+	bool any = false;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/nets", rt->state_dir);
+	dir = opendir(path);
+	while (dir && !any && (de = readdir(dir)))
+		any = de->d_name[0] != '.' && !rt_netinst_find(rt, de->d_name);
+	if (dir)
+		closedir(dir);
+	return any;
+}
 
 static void ni_remove_strays(struct runtime *rt)
 {
@@ -273,7 +297,7 @@ static void ni_remove_strays(struct runtime *rt)
 	virConnectPtr c;
 	int k, cnt;
 
-	if (rt_conn(rt, RT_HV_QEMU, &c, NULL, 0) < 0)
+	if (!maybe_strays(rt) || rt_conn(rt, RT_HV_QEMU, &c, NULL, 0) < 0)
 		return;
 	cnt = virConnectListAllNetworks(c, &nets, 0);
 	for (k = 0; k < cnt; k++) {

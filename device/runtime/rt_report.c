@@ -74,6 +74,7 @@ void rt_report_ct(struct runtime *rt, struct rt_ct *c)
 	ci.state = (Org__Lfedge__Eve__Info__ZSwState)c->state;
 	ci.progresspercentage = pct;
 	ci.generation_count = c->gen;
+	res.cursizebytes = c->size;
 	ci.resources = &res;
 	if (c->state == ST(ERROR))
 		ci.err = &r.err;

@@ -192,9 +192,10 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 static struct rt_vol *vol_track(struct runtime *rt, const rt_vol_cfg *vc)
 {
 	struct rt_vol *v = rt_volume_find(rt, vc->uuid), **n;
-	const char *ct = vc->origin && vc->origin->type == ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD
-				 ? vc->origin->downloadcontenttreeid
-				 : "";
+	const char *ct = vc->origin && vc->origin->type ==
+					   ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD
+			     ? vc->origin->downloadcontenttreeid
+			     : "";
 
 	if (!v) {
 		v = calloc(1, sizeof(*v));

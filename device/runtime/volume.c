@@ -68,8 +68,8 @@ int volume_overlay(const char *base, const char *base_fmt, const char *path, uin
 		   size_t errlen)
 {
 	char sz[32];
-	char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", (char *)base_fmt, "-b", (char *)base,
-			 (char *)path, size ? sz : NULL, NULL };
+	char *argv[] = {"qemu-img",       "create", "-q",         "-f",         "qcow2",          "-F",
+			(char *)base_fmt, "-b",     (char *)base, (char *)path, size ? sz : NULL, NULL};
 
 	snprintf(sz, sizeof(sz), "%llu", (unsigned long long)size);
 	unlink(path);
@@ -79,7 +79,7 @@ int volume_overlay(const char *base, const char *base_fmt, const char *path, uin
 int volume_blank(const char *path, uint64_t size, char *err, size_t errlen)
 {
 	char sz[32];
-	char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", (char *)path, sz, NULL };
+	char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", (char *)path, sz, NULL};
 
 	if (size == 0) {
 		snprintf(err, errlen, "blank volume needs maxsizebytes");
@@ -189,5 +189,49 @@ int volume_extract(const char *image, const char *member, const char *out, char 
 		snprintf(err, errlen, "extracting %s from %s: %s", member, image, eve_strerror(r));
 out:
 	archive_read_free(a);
+	return r;
+}
+
+int volume_make_iso(const char *out, const char *label, const struct volume_file *files, size_t n, char *err,
+		    size_t errlen)
+{
+	struct archive *w = archive_write_new();
+	char tmp[4096];
+	size_t i;
+	int r = 0;
+
+	if (!w)
+		return -ENOMEM;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
+	archive_write_set_format_iso9660(w);
+	if (archive_write_set_option(w, "iso9660", "volume-id", label) < ARCHIVE_WARN ||
+	    archive_write_set_option(w, "iso9660", "rockridge", "1") < ARCHIVE_WARN ||
+	    archive_write_set_option(w, "iso9660", "joliet", "1") < ARCHIVE_WARN ||
+	    archive_write_open_filename(w, tmp) != ARCHIVE_OK) {
+		snprintf(err, errlen, "iso %s: %s", out, archive_error_string(w));
+		archive_write_free(w);
+		return -EIO;
+	}
+	for (i = 0; i < n && r == 0; i++) {
+		struct archive_entry *e = archive_entry_new();
+
+		archive_entry_set_pathname(e, files[i].name);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, (la_int64_t)files[i].len);
+		if (archive_write_header(w, e) != ARCHIVE_OK ||
+		    archive_write_data(w, files[i].data, files[i].len) != (la_ssize_t)files[i].len)
+			r = -EIO;
+		archive_entry_free(e);
+	}
+	if (archive_write_close(w) != ARCHIVE_OK)
+		r = -EIO;
+	if (r < 0)
+		snprintf(err, errlen, "iso %s: %s", out, archive_error_string(w));
+	archive_write_free(w);
+	if (r == 0 && rename(tmp, out) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
 	return r;
 }

@@ -19,6 +19,17 @@ int volume_blank(const char *path, uint64_t size, char *err, size_t errlen);
  * libarchive (ISO 9660, tar) to `out` (written atomically, 0644). Members
  * over 512 MiB are refused. */
 int volume_extract(const char *image, const char *member, const char *out, char *err, size_t errlen);
+/* One file of an image made by volume_make_iso. */
+struct volume_file {
+	const char *name;
+	const void *data;
+	size_t len;
+};
+/* Write an ISO 9660 image (Rock Ridge + Joliet) with volume label `label`
+ * holding files[0..n) at its root, atomically to out (0644). Used for the
+ * cloud-init NoCloud drive ("cidata") of VM apps. */
+int volume_make_iso(const char *out, const char *label, const struct volume_file *files, size_t n, char *err,
+		    size_t errlen);
 /* Remove a volume directory tree (no error if absent). */
 int volume_remove_dir(const char *dir);
 /* Run argv (argv[0] a program found in PATH), capturing stderr's first

@@ -88,7 +88,11 @@ ectl app deploy c2 --image busybox --device "$SERIAL" --memory 64M -e GREETING=c
 APPS="c1 c2"
 if [ "$WITH_VM" = 1 ]; then
 	ectl image upload tiny-vm "$IMAGES/vm.iso" --format iso >/dev/null || fail "evectl image upload (iso)"
-	ectl app deploy v1 --image tiny-vm --device "$SERIAL" --memory 128M >/dev/null || fail "deploy v1"
+	# Direct kernel boot from files in the ISO, where evectl can say so.
+	boot=()
+	"$EVECTL" app deploy --help 2>&1 | grep -q -- '--kernel' &&
+		boot=(--kernel /boot/vmlinuz --ramdisk /boot/initrd.img)
+	ectl app deploy v1 --image tiny-vm --device "$SERIAL" --memory 128M "${boot[@]}" >/dev/null || fail "deploy v1"
 	# The test VM boots its kernel directly (VmConfig.kernel/ramdisk name
 	# files inside the ISO); without them it has nothing to boot.
 	kernel=$(ectl_json device config get "$SERIAL" |

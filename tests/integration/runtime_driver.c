@@ -24,6 +24,7 @@
 #include "hv.h"
 #include "runtime.h"
 #include "runtime_https.h"
+#include "volume.h"
 
 #define ST(x) ORG__LFEDGE__EVE__INFO__ZSW_STATE__##x
 #define FMT(x) ORG__LFEDGE__EVE__CONFIG__FORMAT__##x
@@ -123,8 +124,8 @@ static void note_ips(const Org__Lfedge__Eve__Info__ZInfoMsg *m)
 	if (m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_NIINFO &&
 	    m->niinfo->n_ipassignments && m->niinfo->ipassignments[0]->n_ipaddress)
 		snprintf(ni_ip, sizeof(ni_ip), "%s", m->niinfo->ipassignments[0]->ipaddress[0]);
-	if (m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO && m->ainfo->n_network &&
-	    m->ainfo->network[0]->n_ipaddrs)
+	if (m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO &&
+	    m->ainfo->n_network && m->ainfo->network[0]->n_ipaddrs)
 		snprintf(app_ip, sizeof(app_ip), "%s", m->ainfo->network[0]->ipaddrs[0]);
 	pthread_mutex_unlock(&mu);
 }
@@ -138,14 +139,16 @@ static void on_report(void *ctx, const Org__Lfedge__Eve__Info__ZInfoMsg *m)
 		     m->ainfo->n_apperr ? m->ainfo->apperr[0]->description : NULL);
 		break;
 	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_CINFO:
-		note("contenttree", m->cinfo->uuid, m->cinfo->state, m->cinfo->err ? m->cinfo->err->description : NULL);
+		note("contenttree", m->cinfo->uuid, m->cinfo->state,
+		     m->cinfo->err ? m->cinfo->err->description : NULL);
 		break;
 	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_VINFO:
 		note("volume", m->vinfo->uuid, m->vinfo->state,
 		     m->vinfo->volumeerr ? m->vinfo->volumeerr->description : NULL);
 		break;
 	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_NIINFO:
-		note("netinst", m->niinfo->networkid, (int)m->niinfo->state, NULL);
+		note("netinst", m->niinfo->networkid, (int)m->niinfo->state,
+		     m->niinfo->n_networkerr ? m->niinfo->networkerr[0]->description : NULL);
 		break;
 	default:
 		break;
@@ -312,13 +315,13 @@ static Cfg *cfg_new(void)
 	return c;
 }
 
-#define PUSH(arr, n, item)                                              \
-	do {                                                            \
-		void **na_ = A(((n) + 1) * sizeof(void *));             \
-		if (n)                                                  \
-			memcpy(na_, (arr), (n) * sizeof(void *));       \
-		(arr) = (void *)na_;                                    \
-		(arr)[(n)++] = (item);                                  \
+#define PUSH(arr, n, item)                                                                                   \
+	do {                                                                                                 \
+		void **na_ = A(((n) + 1) * sizeof(void *));                                                  \
+		if (n)                                                                                       \
+			memcpy(na_, (arr), (n) * sizeof(void *));                                            \
+		(arr) = (void *)na_;                                                                         \
+		(arr)[(n)++] = (item);                                                                       \
 	} while (0)
 
 static void add_ds(Cfg *c, const char *id, bool tls)
@@ -327,7 +330,8 @@ static void add_ds(Cfg *c, const char *id, bool tls)
 
 	org__lfedge__eve__config__datastore_config__init(d);
 	d->id = (char *)id;
-	d->dtype = tls ? ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttps : ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttp;
+	d->dtype =
+	    tls ? ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttps : ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttp;
 	d->fqdn = S("%s://localhost:%d", tls ? "https" : "http", opt.port);
 	d->dpath = "";
 	PUSH(c->datastores, c->n_datastores, d);
@@ -387,7 +391,7 @@ static void add_volref(Org__Lfedge__Eve__Config__AppInstanceConfig *a, const cha
 	PUSH(a->volumereflist, a->n_volumereflist, vr);
 }
 
-static void add_ni(Cfg *c, const char *uuid, const char *subnet)
+static Org__Lfedge__Eve__Config__NetworkInstanceConfig *add_ni(Cfg *c, const char *uuid, const char *subnet)
 {
 	Org__Lfedge__Eve__Config__NetworkInstanceConfig *n = A(sizeof(*n));
 	Org__Lfedge__Eve__Config__UUIDandVersion *id = A(sizeof(*id));
@@ -405,6 +409,7 @@ static void add_ni(Cfg *c, const char *uuid, const char *subnet)
 	ip->subnet = (char *)subnet;
 	n->ip = ip;
 	PUSH(c->networkinstances, c->n_networkinstances, n);
+	return n;
 }
 
 static void add_nic(Org__Lfedge__Eve__Config__AppInstanceConfig *a, const char *ni)
@@ -466,7 +471,7 @@ static char *read_sha(const char *file)
 
 static struct runtime *rt_start(void)
 {
-	struct runtime_opts o = { .state_dir = opt.state, .ca_path = opt.cert };
+	struct runtime_opts o = {.state_dir = opt.state, .ca_path = opt.cert};
 	struct runtime *rt = NULL;
 	int r = runtime_new(&o, on_report, on_log, NULL, &rt);
 
@@ -501,6 +506,9 @@ static int sc_vm(void)
 	a->fixedresources->kernel = "/boot/vmlinuz";
 	a->fixedresources->ramdisk = "/boot/initrd.img";
 	a->fixedresources->extraargs = "console=ttyS0 panic=-1 quiet";
+	a->userdata = b64_encode((const uint8_t *)"#cloud-config\nhostname: eve-test\n", 33);
+	arena = realloc(arena, (arena_n + 1) * sizeof(*arena));
+	arena[arena_n++] = a->userdata;
 	rt = rt_start();
 	runtime_apply(rt, c);
 	if (!wait_state(VM_APP, ST(RUNNING), 120) || !wait_line("EVE-TEST-VM: booted", 0, 120)) {
@@ -509,7 +517,8 @@ static int sc_vm(void)
 	}
 	if (!seen(VM_CT, ST(DOWNLOAD_STARTED)) || !seen(VM_CT, ST(VERIFYING)) || !seen(VM_CT, ST(LOADED)) ||
 	    !seen(VM_APP, ST(BOOTING))) {
-		fail("missing intermediate states (content tree DOWNLOAD_STARTED/VERIFYING/LOADED, app BOOTING)");
+		fail("missing intermediate states (content tree DOWNLOAD_STARTED/VERIFYING/LOADED, app "
+		     "BOOTING)");
 		goto out;
 	}
 	runtime_metrics(rt, &m);
@@ -528,7 +537,21 @@ static int sc_vm(void)
 			goto out;
 		}
 	}
-	printf("OK running, console seen, metrics, blank disk\n");
+	{
+		char iso[2048], out[2048], err[256], buf[64] = "";
+		FILE *f;
+
+		/* The cloud-init NoCloud drive carries the app's userData. */
+		snprintf(iso, sizeof(iso), "%s/apps/%s/cidata.iso", opt.state, VM_APP);
+		snprintf(out, sizeof(out), "%s/user-data.check", opt.state);
+		if (volume_extract(iso, "user-data", out, err, sizeof(err)) < 0 || !(f = fopen(out, "r")) ||
+		    !fgets(buf, sizeof(buf), f) || strcmp(buf, "#cloud-config\n") != 0) {
+			fail("cidata.iso lacks the app's user-data: %s", err);
+			goto out;
+		}
+		fclose(f);
+	}
+	printf("OK running, console seen, metrics, blank disk, cloud-init drive\n");
 
 	a->activate = false;
 	runtime_apply(rt, c);
@@ -551,7 +574,8 @@ static int sc_vm(void)
 	runtime_apply(rt, c);
 	if (!wait_line("EVE-TEST-VM: booted", mark, 120) || !wait_state(VM_APP, ST(RUNNING), 60) ||
 	    !seen(VM_APP, ST(RESTARTING)) || dom_id("qemu:///system", VM_APP) == id1) {
-		fail("restart counter did not restart the VM (id %d -> %d)", id1, dom_id("qemu:///system", VM_APP));
+		fail("restart counter did not restart the VM (id %d -> %d)", id1,
+		     dom_id("qemu:///system", VM_APP));
 		goto out;
 	}
 	printf("OK restarted on counter\n");
@@ -664,7 +688,8 @@ static int sc_badsha(void)
 	pthread_mutex_unlock(&mu);
 	snprintf(blob, sizeof(blob), "%s/blobs/sha256/%s", opt.state, c->contentinfo[0]->sha256);
 	if (access(blob, F_OK) == 0 || dom_id("lxc:///system", BAD_APP) != -2 ||
-	    dom_id("qemu:///system", BAD_APP) != -2 || seen(BAD_APP, ST(RUNNING)) || seen(BAD_APP, ST(BOOTING))) {
+	    dom_id("qemu:///system", BAD_APP) != -2 || seen(BAD_APP, ST(RUNNING)) ||
+	    seen(BAD_APP, ST(BOOTING))) {
 		fail("something ran or a blob was kept after a hash mismatch");
 		goto out;
 	}
@@ -741,7 +766,8 @@ out:
 
 static int sc_adopt(bool start)
 {
-	Cfg *c = oci_cfg(ADOPT_APP, "c0000005-0000-4000-8000-000000000005", "b0000005-0000-4000-8000-000000000005");
+	Cfg *c = oci_cfg(ADOPT_APP, "c0000005-0000-4000-8000-000000000005",
+			 "b0000005-0000-4000-8000-000000000005");
 	struct runtime *rt = rt_start();
 	char idfile[2048];
 	int id, before = -1, rc = 1;
@@ -771,7 +797,8 @@ static int sc_adopt(bool start)
 	}
 	sleep(3); /* a few passes: a duplicate or restart would show now */
 	if (seen(ADOPT_APP, ST(BOOTING)) || dom_id("lxc:///system", ADOPT_APP) != before) {
-		fail("domain was restarted instead of adopted (id %d -> %d)", before, dom_id("lxc:///system", ADOPT_APP));
+		fail("domain was restarted instead of adopted (id %d -> %d)", before,
+		     dom_id("lxc:///system", ADOPT_APP));
 		goto out;
 	}
 	printf("OK adopted domain id %d\n", before);
@@ -785,6 +812,7 @@ out:
 
 #define NET_APP "a0000006-0000-4000-8000-000000000006"
 #define NET_NI "e0000006-0000-4000-8000-000000000006"
+#define NET_SW "e0000006-0000-4000-8000-0000000000f6"
 
 static bool net_active(const char *name)
 {
@@ -803,11 +831,13 @@ static bool net_active(const char *name)
  * that gets a DHCP lease from the instance's subnet. */
 static int sc_net(void)
 {
-	Cfg *c = oci_cfg(NET_APP, "c0000006-0000-4000-8000-000000000006", "b0000006-0000-4000-8000-000000000006");
+	Cfg *c =
+	    oci_cfg(NET_APP, "c0000006-0000-4000-8000-000000000006", "b0000006-0000-4000-8000-000000000006");
 	struct runtime *rt = rt_start();
 	int rc = 1;
 
 	add_ni(c, NET_NI, "10.250.6.0/24");
+	add_ni(c, NET_SW, "")->insttype = ORG__LFEDGE__EVE__CONFIG__ZNETWORK_INST_TYPE__ZnetInstSwitch;
 	add_nic(c->apps[0], NET_NI);
 	c->apps[0]->userdata = b64_encode((const uint8_t *)"GREETING=net\nDHCP=1\n", 20);
 	arena = realloc(arena, (arena_n + 1) * sizeof(*arena));
@@ -816,6 +846,11 @@ static int sc_net(void)
 	if (!wait_state(NET_NI, ORG__LFEDGE__EVE__INFO__ZNETWORK_INSTANCE_STATE__ZNETINST_STATE_ONLINE, 60) ||
 	    !net_active("eve-ni-" NET_NI)) {
 		fail("network instance not ONLINE / libvirt network not active");
+		goto out;
+	}
+	if (!wait_state(NET_SW, ORG__LFEDGE__EVE__INFO__ZNETWORK_INSTANCE_STATE__ZNETINST_STATE_ONLINE, 30) ||
+	    !net_active("eve-ni-" NET_SW)) {
+		fail("switch network instance not ONLINE");
 		goto out;
 	}
 	if (!wait_state(NET_APP, ST(RUNNING), 60) || !wait_line("lease of 10.250.6.", 0, 60)) {
@@ -850,7 +885,7 @@ static int sc_net(void)
 		while (net_active("eve-ni-" NET_NI) && now_s() < end)
 			usleep(200000);
 	}
-	if (net_active("eve-ni-" NET_NI)) {
+	if (net_active("eve-ni-" NET_NI) || net_active("eve-ni-" NET_SW)) {
 		fail("network instance not removed with the config");
 		goto out;
 	}
@@ -864,41 +899,39 @@ out:
 /* Domain XML of every backend, written for virt-xml-validate. */
 static int sc_xml(void)
 {
-	static const struct hv_disk disks[] = { { "/var/lib/eve/vol/disk.qcow2", "qcow2", false, false },
-						{ "/var/lib/eve/blobs/sha256/ab<&>'\"", "raw", true, true } };
-	static const struct hv_nic nics[] = { { "eve-ni-x", NULL, "52:54:00:01:02:03" } };
-	static char *argv[] = { "/bin/sh", "-c", "echo <hi> & 'x'", NULL };
-	static char *env[] = { "PATH=/bin", "A_B=1 2", "bad-name=x", NULL };
+	static const struct hv_disk disks[] = {{"/var/lib/eve/vol/disk.qcow2", "qcow2", false, false},
+					       {"/var/lib/eve/blobs/sha256/ab<&>'\"", "raw", true, true}};
+	static const struct hv_nic nics[] = {{"eve-ni-x", NULL, "52:54:00:01:02:03"}};
+	static char *argv[] = {"/bin/sh", "-c", "echo <hi> & 'x'", NULL};
+	static char *env[] = {"PATH=/bin", "A_B=1 2", "bad-name=x", NULL};
 	struct hv_spec s = {
-		.name = "eve-a0000006-0000-4000-8000-000000000006",
-		.uuid = "a0000006-0000-4000-8000-000000000006",
-		.title = "xml <test>",
-		.vcpus = 2,
-		.memory_kib = 262144,
-		.maxmem_kib = 524288,
-		.cpuset = "0-1",
-		.vnc = true,
-		.vnc_display = -1,
-		.console_log = "/var/lib/eve/apps/x/console.log",
-		.disks = disks,
-		.n_disks = 2,
-		.nics = nics,
-		.n_nics = 1,
-		.rootfs = "/var/lib/eve/vol/rootfs",
-		.argv = argv,
-		.env = env,
-		.workdir = "/",
+	    .name = "eve-a0000006-0000-4000-8000-000000000006",
+	    .uuid = "a0000006-0000-4000-8000-000000000006",
+	    .title = "xml <test>",
+	    .vcpus = 2,
+	    .memory_kib = 262144,
+	    .maxmem_kib = 524288,
+	    .cpuset = "0-1",
+	    .vnc = true,
+	    .vnc_display = -1,
+	    .console_log = "/var/lib/eve/apps/x/console.log",
+	    .disks = disks,
+	    .n_disks = 2,
+	    .nics = nics,
+	    .n_nics = 1,
+	    .rootfs = "/var/lib/eve/vol/rootfs",
+	    .argv = argv,
+	    .env = env,
+	    .workdir = "/",
 	};
 	static const struct {
 		const char *file;
 		const struct hv_ops *ops;
 		bool hvm, kernel;
 	} cases[] = {
-		{ "xen-hvm.xml", &hv_xen_ops, true, false },
-		{ "xen-pv.xml", &hv_xen_ops, false, true },
-		{ "xen-pv-pygrub.xml", &hv_xen_ops, false, false },
-		{ "qemu.xml", &hv_qemu_ops, true, true },
-		{ "lxc.xml", &hv_lxc_ops, false, false },
+	    {"xen-hvm.xml", &hv_xen_ops, true, false},        {"xen-pv.xml", &hv_xen_ops, false, true},
+	    {"xen-pv-pygrub.xml", &hv_xen_ops, false, false}, {"qemu.xml", &hv_qemu_ops, true, true},
+	    {"lxc.xml", &hv_lxc_ops, false, false},
 	};
 	char err[256], path[2048];
 	size_t i;
@@ -926,20 +959,31 @@ static int sc_xml(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = { { "state", 1, 0, 's' }, { "images", 1, 0, 'i' }, { "port", 1, 0, 'p' },
-					    { "cert", 1, 0, 'c' }, { "key", 1, 0, 'k' }, { 0, 0, 0, 0 } };
+	static const struct option lo[] = {{"state", 1, 0, 's'}, {"images", 1, 0, 'i'}, {"port", 1, 0, 'p'},
+					   {"cert", 1, 0, 'c'},  {"key", 1, 0, 'k'},    {0, 0, 0, 0}};
 	struct tsrv *srv = NULL;
 	const char *sc;
 	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
-		case 's': opt.state = optarg; break;
-		case 'i': opt.images = optarg; break;
-		case 'p': opt.port = atoi(optarg); break;
-		case 'c': opt.cert = optarg; break;
-		case 'k': opt.key = optarg; break;
-		default: return 2;
+		case 's':
+			opt.state = optarg;
+			break;
+		case 'i':
+			opt.images = optarg;
+			break;
+		case 'p':
+			opt.port = atoi(optarg);
+			break;
+		case 'c':
+			opt.cert = optarg;
+			break;
+		case 'k':
+			opt.key = optarg;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (optind >= argc)

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct tsrv {
 	pthread_mutex_t mu;
 	size_t cut_bytes;
 	int cut_count;
+	int stall_secs, stall_count;
 	int requests, ranged;
 };
 
@@ -42,7 +44,8 @@ static int c_write(struct conn *c, const char *b, size_t n)
 	size_t done = 0;
 
 	while (done < n) {
-		int w = c->ssl ? SSL_write(c->ssl, b + done, (int)(n - done)) : (int)write(c->fd, b + done, n - done);
+		int w = c->ssl ? SSL_write(c->ssl, b + done, (int)(n - done))
+			       : (int)write(c->fd, b + done, n - done);
 
 		if (w <= 0)
 			return -1;
@@ -54,7 +57,8 @@ static int c_write(struct conn *c, const char *b, size_t n)
 static void reply(struct conn *c, const char *status)
 {
 	char h[256];
-	int n = snprintf(h, sizeof(h), "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status);
+	int n =
+	    snprintf(h, sizeof(h), "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", status);
 
 	c_write(c, h, (size_t)n);
 }
@@ -64,7 +68,7 @@ static void serve_file(struct tsrv *s, struct conn *c, const char *path, long lo
 	char full[2048], h[512], buf[65536];
 	size_t limit = (size_t)-1, sent = 0;
 	struct stat st;
-	int fd, n;
+	int fd, n, stall;
 	ssize_t r;
 
 	if (strstr(path, "..") || snprintf(full, sizeof(full), "%s%s", s->root, path) >= (int)sizeof(full))
@@ -87,14 +91,24 @@ static void serve_file(struct tsrv *s, struct conn *c, const char *path, long lo
 	pthread_mutex_unlock(&s->mu);
 	if (from > 0)
 		n = snprintf(h, sizeof(h),
-			     "HTTP/1.1 206 Partial Content\r\nContent-Length: %lld\r\nContent-Range: bytes %lld-%lld/%lld\r\n"
+			     "HTTP/1.1 206 Partial Content\r\nContent-Length: %lld\r\nContent-Range: bytes "
+			     "%lld-%lld/%lld\r\n"
 			     "Connection: close\r\n\r\n",
-			     (long long)st.st_size - from, from, (long long)st.st_size - 1, (long long)st.st_size);
+			     (long long)st.st_size - from, from, (long long)st.st_size - 1,
+			     (long long)st.st_size);
 	else
-		n = snprintf(h, sizeof(h), "HTTP/1.1 200 OK\r\nContent-Length: %lld\r\nConnection: close\r\n\r\n",
+		n = snprintf(h, sizeof(h),
+			     "HTTP/1.1 200 OK\r\nContent-Length: %lld\r\nConnection: close\r\n\r\n",
 			     (long long)st.st_size);
 	lseek(fd, from, SEEK_SET);
+	pthread_mutex_lock(&s->mu);
+	stall = s->stall_count > 0 ? s->stall_secs : 0;
+	if (s->stall_count > 0)
+		s->stall_count--;
+	pthread_mutex_unlock(&s->mu);
 	if (c_write(c, h, (size_t)n) == 0) {
+		for (; stall > 0 && !s->stop; stall--)
+			sleep(1);
 		while (sent < limit && (r = read(fd, buf, sizeof(buf))) > 0) {
 			size_t k = (size_t)r;
 
@@ -110,7 +124,7 @@ static void serve_file(struct tsrv *s, struct conn *c, const char *path, long lo
 
 static void handle(struct tsrv *s, int fd)
 {
-	struct conn c = { .fd = fd };
+	struct conn c = {.fd = fd};
 	char req[8192], path[1024];
 	long long from = 0;
 	size_t len = 0;
@@ -154,7 +168,7 @@ out:
 static void *loop(void *arg)
 {
 	struct tsrv *s = arg;
-	struct pollfd p = { .fd = s->lfd, .events = POLLIN };
+	struct pollfd p = {.fd = s->lfd, .events = POLLIN};
 
 	while (!s->stop) {
 		if (poll(&p, 1, 200) <= 0)
@@ -170,11 +184,13 @@ static void *loop(void *arg)
 int tsrv_start(const char *root, int port, const char *cert, const char *key, struct tsrv **out)
 {
 	struct tsrv *s = calloc(1, sizeof(*s));
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	int one = 1;
 
 	if (!s)
 		return -1;
+	/* A client that hangs up mid-response must not kill the test. */
+	signal(SIGPIPE, SIG_IGN);
 	snprintf(s->root, sizeof(s->root), "%s", root);
 	pthread_mutex_init(&s->mu, NULL);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -202,6 +218,14 @@ void tsrv_set_cut(struct tsrv *s, size_t bytes, int count)
 	pthread_mutex_lock(&s->mu);
 	s->cut_bytes = bytes;
 	s->cut_count = count;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void tsrv_set_stall(struct tsrv *s, int secs, int count)
+{
+	pthread_mutex_lock(&s->mu);
+	s->stall_secs = secs;
+	s->stall_count = count;
 	pthread_mutex_unlock(&s->mu);
 }
 

@@ -12,6 +12,9 @@ struct tsrv;
 int tsrv_start(const char *root, int port, const char *cert, const char *key, struct tsrv **out);
 /* Cut the next `count` responses after `bytes` body bytes. */
 void tsrv_set_cut(struct tsrv *s, size_t bytes, int count);
+/* Stall (send nothing, keep the connection) for `secs` after the headers
+ * of the next `count` responses. */
+void tsrv_set_stall(struct tsrv *s, int secs, int count);
 /* Requests seen; of them with a Range header starting past 0. */
 void tsrv_counts(struct tsrv *s, int *requests, int *ranged);
 void tsrv_stop(struct tsrv *s);

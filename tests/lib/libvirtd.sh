@@ -19,6 +19,7 @@
 LIBVIRTD_PIDFILE=${LIBVIRTD_PIDFILE:-/run/eve-libvirtd.pid}
 VIRTLOGD_PIDFILE=${VIRTLOGD_PIDFILE:-/run/eve-virtlogd.pid}
 LIBVIRTD_LOG=${LIBVIRTD_LOG:-/run/eve-libvirtd.log}
+LIBVIRTD_LOCK=${LIBVIRTD_LOCK:-/run/eve-libvirtd.lock}
 LIBVIRTD_ERROR=
 
 # True when the pid file names a live process.
@@ -45,9 +46,10 @@ _libvirtd_wait_ready() {
 }
 
 # Start virtlogd and libvirtd unless they already run. Returns 0 when a
-# daemon answers; otherwise 1 with the reason in LIBVIRTD_ERROR.
+# daemon answers; otherwise 1 with the reason in LIBVIRTD_ERROR. Callers in
+# parallel (tests) serialise on a lock; the daemons never inherit it.
 libvirtd_start() {
-	local d
+	local d rc
 	for d in libvirtd virtlogd virsh; do
 		if ! command -v "$d" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$d" ]; then
 			LIBVIRTD_ERROR="$d not installed (apt-get install libvirt-daemon-system libvirt-clients)"
@@ -55,9 +57,22 @@ libvirtd_start() {
 		fi
 	done
 	export PATH="$PATH:/usr/sbin:/sbin"
+	if libvirtd_ready; then
+		return 0
+	fi
 	mkdir -p /run/libvirt /var/log/libvirt
+	exec 9>"$LIBVIRTD_LOCK"
+	flock 9
+	_libvirtd_start_locked
+	rc=$?
+	flock -u 9
+	exec 9>&-
+	return $rc
+}
+
+_libvirtd_start_locked() {
 	if ! _libvirtd_alive "$VIRTLOGD_PIDFILE" && ! pgrep -x virtlogd >/dev/null 2>&1; then
-		virtlogd -d -p "$VIRTLOGD_PIDFILE" || {
+		virtlogd -d -p "$VIRTLOGD_PIDFILE" 9>&- >>"$LIBVIRTD_LOG" 2>&1 || {
 			LIBVIRTD_ERROR="virtlogd failed to start"
 			return 1
 		}
@@ -71,7 +86,7 @@ libvirtd_start() {
 		# libvirt then uses the v1 hierarchies for LXC.
 		unshare -m --propagation private sh -c \
 			'if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified || exit 1; fi;
-			 exec libvirtd -d --pid-file="$1"' sh "$LIBVIRTD_PIDFILE" >>"$LIBVIRTD_LOG" 2>&1 || {
+			 exec libvirtd -d --pid-file="$1"' sh "$LIBVIRTD_PIDFILE" 9>&- >>"$LIBVIRTD_LOG" 2>&1 || {
 			LIBVIRTD_ERROR="libvirtd failed to start (see $LIBVIRTD_LOG)"
 			return 1
 		}

@@ -43,7 +43,7 @@ static void test_commit_and_gc(void **st)
 {
 	struct blobstore *bs;
 	char *tmp = NULL, got[BLOBSTORE_HEX_LEN];
-	const char *keep[] = { HELLO };
+	const char *keep[] = {HELLO};
 
 	assert_int_equal(blobstore_open(root, &bs), 0);
 	assert_int_equal(blobstore_partial_path(bs, HELLO, &tmp), 0);
@@ -56,8 +56,10 @@ static void test_commit_and_gc(void **st)
 
 	/* Wrong content: mismatch, temp deleted, nothing stored. */
 	put(tmp, "evil\n");
-	assert_int_equal(blobstore_commit(bs, tmp, "00000000000000000000000000000000000000000000000000000000000000ff",
-					  got), -EVE_EHASH);
+	assert_int_equal(blobstore_commit(bs, tmp,
+					  "00000000000000000000000000000000000000000000000000000000000000ff",
+					  got),
+			 -EVE_EHASH);
 	assert_int_not_equal(access(tmp, F_OK), 0);
 	assert_false(blobstore_has(bs, "00000000000000000000000000000000000000000000000000000000000000ff"));
 
@@ -88,8 +90,8 @@ static void test_bad_names(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_commit_and_gc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_names, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commit_and_gc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_names, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,10 +19,14 @@ static void test_escape(void **st)
 
 static void test_lxc(void **st)
 {
-	static char *argv[] = { "/bin/sh", "-c", "echo hi", NULL };
-	static char *env[] = { "OK_1=v", "bad-name=x", "=x", "noeq", NULL };
-	struct hv_spec s = { .name = "eve-x", .uuid = "a0000006-0000-4000-8000-000000000006", .memory_kib = 1024,
-			     .rootfs = "/r", .argv = argv, .env = env };
+	static char *argv[] = {"/bin/sh", "-c", "echo hi", NULL};
+	static char *env[] = {"OK_1=v", "bad-name=x", "=x", "noeq", NULL};
+	struct hv_spec s = {.name = "eve-x",
+			    .uuid = "a0000006-0000-4000-8000-000000000006",
+			    .memory_kib = 1024,
+			    .rootfs = "/r",
+			    .argv = argv,
+			    .env = env};
 	char err[128];
 	struct buf b;
 
@@ -42,9 +46,15 @@ static void test_lxc(void **st)
 
 static void test_qemu(void **st)
 {
-	static const struct hv_disk d[] = { { "/v/disk.qcow2", "qcow2", false, false }, { "/b/iso", "raw", true, true } };
-	struct hv_spec s = { .name = "eve-x", .memory_kib = 1024, .vcpus = 2, .disks = d, .n_disks = 2,
-			     .console_log = "/c.log", .vnc_display = -1 };
+	static const struct hv_disk d[] = {{"/v/disk.qcow2", "qcow2", false, false},
+					   {"/b/iso", "raw", true, true}};
+	struct hv_spec s = {.name = "eve-x",
+			    .memory_kib = 1024,
+			    .vcpus = 2,
+			    .disks = d,
+			    .n_disks = 2,
+			    .console_log = "/c.log",
+			    .vnc_display = -1};
 	char err[128];
 	struct buf b;
 
@@ -65,9 +75,9 @@ static void test_qemu(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_escape),
-		cmocka_unit_test(test_lxc),
-		cmocka_unit_test(test_qemu),
+	    cmocka_unit_test(test_escape),
+	    cmocka_unit_test(test_lxc),
+	    cmocka_unit_test(test_qemu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

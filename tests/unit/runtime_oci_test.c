@@ -91,11 +91,14 @@ static bool exists(const char *rel)
 
 static void test_layers_whiteouts(void **st)
 {
-	const struct ent l1[] = { { "./etc/", 'd', NULL },   { "./etc/keep", 'f', "k" }, { "./etc/gone", 'f', "g" },
-				  { "opq/", 'd', NULL },     { "opq/old", 'f', "o" },    { "bin/", 'd', NULL },
-				  { "bin/busybox", 'f', "bb" }, { "bin/sh", 'l', "busybox" } };
-	const struct ent l2[] = { { "etc/.wh.gone", 'f', "" }, { "opq/.wh..wh..opq", 'f', "" },
-				  { "opq/new", 'f', "n" }, { "etc/keep", 'f', "k2" } };
+	const struct ent l1[] = {{"./etc/", 'd', NULL},      {"./etc/keep", 'f', "k"},
+				 {"./etc/gone", 'f', "g"},   {"opq/", 'd', NULL},
+				 {"opq/old", 'f', "o"},      {"bin/", 'd', NULL},
+				 {"bin/busybox", 'f', "bb"}, {"bin/sh", 'l', "busybox"}};
+	const struct ent l2[] = {{"etc/.wh.gone", 'f', ""},
+				 {"opq/.wh..wh..opq", 'f', ""},
+				 {"opq/new", 'f', "n"},
+				 {"etc/keep", 'f', "k2"}};
 	char p1[128], p2[128], err[256] = "";
 
 	snprintf(p1, sizeof(p1), "%s/l1.tar.gz", dir);
@@ -114,10 +117,10 @@ static void test_layers_whiteouts(void **st)
 
 static void test_escapes(void **st)
 {
-	const struct ent dotdot[] = { { "../escape-dotdot", 'f', "x" } };
-	const struct ent viasym[] = { { "out", 'l', "/tmp" }, { "out/escape-sym", 'f', "x" } };
-	const struct ent hard[] = { { "h", 'h', "../../etc/passwd" } };
-	const struct ent abs[] = { { "/abs-inside", 'f', "x" } };
+	const struct ent dotdot[] = {{"../escape-dotdot", 'f', "x"}};
+	const struct ent viasym[] = {{"out", 'l', "/tmp"}, {"out/escape-sym", 'f', "x"}};
+	const struct ent hard[] = {{"h", 'h', "../../etc/passwd"}};
+	const struct ent abs[] = {{"/abs-inside", 'f', "x"}};
 	char p[128], err[256], probe[160];
 
 	snprintf(p, sizeof(p), "%s/bad1.tar", dir);
@@ -141,7 +144,7 @@ static void test_escapes(void **st)
 
 static void test_not_an_image(void **st)
 {
-	const struct ent junk[] = { { "hello.txt", 'f', "hi" } };
+	const struct ent junk[] = {{"hello.txt", 'f', "hi"}};
 	char p[128], rf[160], cfg[160], err[256] = "";
 
 	snprintf(p, sizeof(p), "%s/junk.tar", dir);
@@ -155,9 +158,9 @@ static void test_not_an_image(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_layers_whiteouts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_escapes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_an_image, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_layers_whiteouts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_escapes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_not_an_image, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

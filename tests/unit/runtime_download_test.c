@@ -1,0 +1,143 @@
+/* download: whole file, resume from a partial file with a Range request,
+ * size cap, HTTP errors, TLS with the wrong root, stall timeout, cancel.
+ * Uses the test file server of the integration tests on 127.0.0.1. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "download.h"
+#include "err.h"
+#include "runtime_https.h"
+
+#define PORT 18450
+#define SIZE (300 * 1024)
+
+static char dir[64], src[128], dst[128], url[128];
+static struct tsrv *srv;
+
+static int setup(void **st)
+{
+	FILE *f;
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "/tmp/rt-dl-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(src, sizeof(src), "%s/blob", dir);
+	snprintf(dst, sizeof(dst), "%s/out.partial", dir);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/blob", PORT);
+	f = fopen(src, "w");
+	if (!f)
+		return -1;
+	for (i = 0; i < SIZE; i++)
+		fputc((int)(i * 7 % 251), f);
+	fclose(f);
+	return tsrv_start(dir, PORT, NULL, NULL, &srv);
+}
+
+static int teardown(void **st)
+{
+	char cmd[128];
+
+	tsrv_stop(srv);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static long fsize(const char *p)
+{
+	struct stat sb;
+
+	return stat(p, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+static bool same_as_src(void)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "cmp -s %s %s", src, dst);
+	return system(cmd) == 0;
+}
+
+static void test_whole_and_resume(void **st)
+{
+	struct download_opts o = {.url = url, .dest = dst};
+	char err[256];
+	int req, ranged;
+
+	unlink(dst);
+	assert_int_equal(download_file(&o, err, sizeof(err)), 0);
+	assert_true(same_as_src());
+
+	/* Cut the transfer half-way: an error, the partial file stays ... */
+	unlink(dst);
+	tsrv_set_cut(srv, SIZE / 2, 1);
+	assert_int_not_equal(download_file(&o, err, sizeof(err)), 0);
+	assert_int_equal(fsize(dst), SIZE / 2);
+	/* ... and the next attempt asks only for the rest. */
+	assert_int_equal(download_file(&o, err, sizeof(err)), 0);
+	assert_true(same_as_src());
+	tsrv_counts(srv, &req, &ranged);
+	assert_true(ranged >= 1);
+
+	/* Already complete: a Range past the end (416) is success. */
+	assert_int_equal(download_file(&o, err, sizeof(err)), 0);
+	assert_true(same_as_src());
+}
+
+static void test_cap_and_errors(void **st)
+{
+	struct download_opts o = {.url = url, .dest = dst, .max_size = 1000};
+	char err[256], bad[160];
+
+	unlink(dst);
+	assert_int_equal(download_file(&o, err, sizeof(err)), -EVE_ETOOBIG);
+	assert_non_null(strstr(err, "maxSizeBytes"));
+
+	snprintf(bad, sizeof(bad), "http://127.0.0.1:%d/missing", PORT);
+	o.url = bad;
+	o.max_size = 0;
+	unlink(dst);
+	assert_int_equal(download_file(&o, err, sizeof(err)), -EVE_EHTTP);
+	assert_non_null(strstr(err, "404"));
+
+	/* Nothing listens there. */
+	snprintf(bad, sizeof(bad), "http://127.0.0.1:%d/blob", PORT + 1);
+	assert_int_equal(download_file(&o, err, sizeof(err)), -ECONNREFUSED);
+
+	/* Only http(s). */
+	o.url = "file:///etc/passwd";
+	assert_int_not_equal(download_file(&o, err, sizeof(err)), 0);
+}
+
+static void test_stall_and_cancel(void **st)
+{
+	struct download_opts o = {.url = url, .dest = dst, .stall_secs = 1};
+	atomic_int cancel = 1;
+	char err[256];
+
+	unlink(dst);
+	tsrv_set_stall(srv, 4, 1);
+	assert_int_equal(download_file(&o, err, sizeof(err)), -ETIMEDOUT);
+
+	o.cancel = &cancel;
+	o.stall_secs = 0;
+	assert_int_equal(download_file(&o, err, sizeof(err)), -ECANCELED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_whole_and_resume),
+	    cmocka_unit_test(test_cap_and_errors),
+	    cmocka_unit_test(test_stall_and_cancel),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
