@@ -109,6 +109,7 @@ struct rt_app {
 	uint64_t next_start;    /* ms; backoff after a crash or failure */
 	uint64_t running_since; /* ms */
 	unsigned net_sig;       /* changes when the app's IPs change: re-report */
+	uint64_t pm_retry;      /* rt_portmap.c: ms of the next try after a failure */
 	/* console */
 	int con_fd;
 	bool con_pty;

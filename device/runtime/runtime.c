@@ -14,6 +14,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "rt_internal.h"
+#include "rt_portmap.h"
 
 #define ST(x) ORG__LFEDGE__EVE__INFO__ZSW_STATE__##x
 #define RT_TICK_MS 200
@@ -179,6 +180,7 @@ static void pass(struct runtime *rt, bool new_cfg)
 	rt_netinst_sync(rt);
 	rt_volume_sync(rt);
 	rt_app_sync(rt);
+	rt_portmap_sync(rt); /* after the apps: their states and leases are fresh */
 	if (new_cfg || !rt->first_pass_done) {
 		rt_app_remove_strays(rt);
 		gc_blobs(rt);
