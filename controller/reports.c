@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
 
 #include "admin.h"
 #include "buf.h"
@@ -14,6 +13,7 @@
 #include "db.h"
 #include "err.h"
 #include "follow.h"
+#include "gzip.h"
 #include "info/info.pb-c.h"
 #include "logs/log.pb-c.h"
 #include "metrics/metrics.pb-c.h"
@@ -285,34 +285,6 @@ int reports_store_logbundle(struct ctl *c, const char *uuid, const uint8_t *msg,
 	return r;
 }
 
-/* gunzip into out (bounded by out->cap). */
-static int gunzip(const uint8_t *in, size_t len, struct buf *out)
-{
-	z_stream z = {0};
-	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-		return -ENOMEM;
-	z.next_in = (Bytef *)in;
-	z.avail_in = (uInt)len;
-	uint8_t chunk[16384];
-	int zr, r = 0;
-	do {
-		z.next_out = chunk;
-		z.avail_out = sizeof(chunk);
-		zr = inflate(&z, Z_NO_FLUSH);
-		if (zr != Z_OK && zr != Z_STREAM_END) {
-			r = -EVE_EPROTO;
-			break;
-		}
-		r = buf_append(out, chunk, sizeof(chunk) - z.avail_out);
-		if (r < 0)
-			break;
-	} while (zr != Z_STREAM_END && (z.avail_in > 0 || z.avail_out == 0));
-	if (r == 0 && zr != Z_STREAM_END)
-		r = -EVE_EPROTO;
-	inflateEnd(&z);
-	return r;
-}
-
 /* LogEntry JSON timestamp: RFC 3339 string or {seconds, nanos}. */
 static int64_t json_ts_ms(json_t *t)
 {
@@ -353,7 +325,7 @@ int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, cons
 {
 	struct buf out;
 	buf_init(&out, (size_t)c->conf.cap_logs);
-	int r = gunzip(gz, len, &out);
+	int r = gzip_decompress(gz, len, &out);
 	if (r < 0) {
 		buf_free(&out);
 		return r;

@@ -12,11 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <zlib.h>
 #include <jansson.h>
 
 #include "buf.h"
 #include "fileio.h"
+#include "gzip.h"
 #include "logs/log.pb-c.h"
 #include "pbjson.h"
 #include "uuidgen.h"
@@ -147,35 +147,6 @@ int logship_add(struct logship *ls, const char *app_uuid, const char *severity, 
 	return r;
 }
 
-/* gzip (RFC 1952) of data with a JSON metadata comment in the header. */
-static int gzip_mem(const uint8_t *data, size_t len, const char *comment, struct buf *out)
-{
-	gz_header hdr = {0};
-	z_stream zs = {0};
-	uint8_t chunk[16384];
-	int zr, r = 0;
-
-	if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -ENOMEM;
-	hdr.comment = (Bytef *)comment;
-	hdr.os = 3;
-	deflateSetHeader(&zs, &hdr);
-	zs.next_in = (Bytef *)data;
-	zs.avail_in = (uInt)len;
-	do {
-		zs.next_out = chunk;
-		zs.avail_out = sizeof(chunk);
-		zr = deflate(&zs, Z_FINISH);
-		if (zr == Z_STREAM_ERROR) {
-			r = -EIO;
-			break;
-		}
-		r = buf_append(out, chunk, sizeof(chunk) - zs.avail_out);
-	} while (r == 0 && zr != Z_STREAM_END);
-	deflateEnd(&zs);
-	return r;
-}
-
 static char *meta_comment(struct logship *ls, const struct batch *b)
 {
 	json_t *j =
@@ -201,7 +172,7 @@ static int write_batch(struct logship *ls, struct batch *b)
 	if (!comment)
 		return -ENOMEM;
 	buf_init(&gz, LOGSHIP_FILE_MAX);
-	r = gzip_mem(b->lines.data, b->lines.len, comment, &gz);
+	r = gzip_compress(b->lines.data, b->lines.len, comment, &gz);
 	free(comment);
 	if (r < 0)
 		goto out;

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <zlib.h>
 
 #include "buf.h"
+#include "gzip.h"
 
 #include "config/devconfig.pb-c.h"
 #include "envelope.h"
@@ -119,35 +119,6 @@ int msgs_metrics(const struct simdev *d, uint8_t **out, size_t *len)
 	return msgs_seal(&d->signer, &m.base, false, out, len);
 }
 
-/* gzip (RFC 1952) with the newlog metadata JSON in the header comment. */
-static int msgs_gzip(const char *data, size_t len, const char *comment, struct buf *out)
-{
-	gz_header hdr = {0};
-	z_stream zs = {0};
-	uint8_t chunk[16384];
-	int zr, r = 0;
-
-	if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -ENOMEM;
-	hdr.comment = (Bytef *)comment;
-	hdr.os = 3;
-	deflateSetHeader(&zs, &hdr);
-	zs.next_in = (Bytef *)data;
-	zs.avail_in = (uInt)len;
-	do {
-		zs.next_out = chunk;
-		zs.avail_out = sizeof(chunk);
-		zr = deflate(&zs, Z_FINISH);
-		if (zr == Z_STREAM_ERROR) {
-			r = -EIO;
-			break;
-		}
-		r = buf_append(out, chunk, sizeof(chunk) - zs.avail_out);
-	} while (r == 0 && zr != Z_STREAM_END);
-	deflateEnd(&zs);
-	return r;
-}
-
 int msgs_newlogs(const struct simdev *d, unsigned n, uint8_t **out, size_t *len)
 {
 	struct buf lines, gz;
@@ -168,7 +139,7 @@ int msgs_newlogs(const struct simdev *d, unsigned n, uint8_t **out, size_t *len)
 			       (long long)now.tv_sec, now.tv_nsec);
 	snprintf(comment, sizeof(comment), "{\"devID\":\"%s\",\"eveVersion\":\"devsim\",\"appUUID\":\"\"}", d->uuid);
 	if (r == 0)
-		r = msgs_gzip((const char *)lines.data, lines.len, comment, &gz);
+		r = gzip_compress((const char *)lines.data, lines.len, comment, &gz);
 	if (r == 0)
 		r = envelope_seal(&d->signer, gz.data, gz.len, false, out, len);
 	buf_free(&lines);

@@ -5,12 +5,18 @@
 # (with $GREETING from Env, overridable by the app) and then stay up.
 #
 # With DHCP set in the environment (the app's userData), it first asks for
-# a DHCP lease on eth0 (udhcpc prints "lease of A.B.C.D obtained").
+# a DHCP lease on eth0 (udhcpc prints "lease of A.B.C.D obtained") and
+# configures it (address + default route, /bin/dhcp.sh). With HTTPD_PORT set,
+# it then serves /tmp/www/index.html ("EVE-TEST-OCI: served by $GREETING")
+# with busybox httpd on that port (the port-map test).
 # usage: build-oci-image.sh OUTDIR  -> OUTDIR/busybox-oci.tar (+ .sha256)
 set -eu
 out=$1
 mkdir -p "$out"
-[ -s "$out/busybox-oci.tar" ] && [ -s "$out/busybox-oci.tar.sha256" ] && exit 0
+# Bump when the image changes: a cached image of another recipe is rebuilt.
+recipe=2
+[ -s "$out/busybox-oci.tar" ] && [ -s "$out/busybox-oci.tar.sha256" ] &&
+	[ "$(cat "$out/busybox-oci.tar.recipe" 2>/dev/null)" = "$recipe" ] && exit 0
 
 work=$(mktemp -d "$out/.ocibuild.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -23,6 +29,16 @@ mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/proc" "$root/sys" "$root/dev
 cp "$bb" "$root/bin/busybox"
 for a in sh echo sleep cat env ls ps mount hostname id udhcpc ip true; do ln -s busybox "$root/bin/$a"; done
 echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+cat >"$root/bin/dhcp.sh" <<'SH'
+#!/bin/sh
+# udhcpc script: apply the lease (udhcpc passes ip, mask, router).
+[ "$1" = bound ] || [ "$1" = renew ] || exit 0
+ip addr flush dev "$interface"
+ip addr add "$ip/${mask:-24}" dev "$interface"
+[ -n "$router" ] && ip route add default via "${router%% *}" dev "$interface"
+exit 0
+SH
+chmod 755 "$root/bin/dhcp.sh"
 tar --numeric-owner --owner=0 --group=0 -C "$root" -cf "$work/layer.tar" .
 diffid=$(sha "$work/layer.tar")
 gzip -n -1 "$work/layer.tar"
@@ -34,7 +50,7 @@ mv "$work/layer.tar.gz" "$work/oci/blobs/sha256/$layer"
 cat >"$work/config.json" <<JSON
 {"architecture":"amd64","os":"linux",
  "config":{"Entrypoint":["/bin/sh","-c"],
-  "Cmd":["echo EVE-TEST-OCI: hello \$GREETING; [ -n \"\$DHCP\" ] && ip link set eth0 up && udhcpc -i eth0 -n -q -t 10 -s /bin/true 2>&1; n=0; while :; do sleep 2; n=\$((n+1)); echo EVE-TEST-OCI: alive \$n; done"],
+  "Cmd":["echo EVE-TEST-OCI: hello \$GREETING; [ -n \"\$DHCP\" ] && ip link set eth0 up && udhcpc -i eth0 -n -q -t 10 -s /bin/dhcp.sh 2>&1; [ -n \"\$HTTPD_PORT\" ] && mkdir -p /tmp/www && echo EVE-TEST-OCI: served by \$GREETING >/tmp/www/index.html && busybox httpd -p \$HTTPD_PORT -h /tmp/www && echo EVE-TEST-OCI: httpd on \$HTTPD_PORT; n=0; while :; do sleep 2; n=\$((n+1)); echo EVE-TEST-OCI: alive \$n; done"],
   "Env":["PATH=/bin","GREETING=world"],"WorkingDir":"/"},
  "rootfs":{"type":"layers","diff_ids":["sha256:$diffid"]}}
 JSON
@@ -60,3 +76,4 @@ tar --numeric-owner --owner=0 --group=0 -C "$work/oci" -cf "$work/busybox-oci.ta
 sha "$work/busybox-oci.tar" >"$work/busybox-oci.tar.sha256"
 mv "$work/busybox-oci.tar" "$out/busybox-oci.tar"
 mv "$work/busybox-oci.tar.sha256" "$out/busybox-oci.tar.sha256"
+echo "$recipe" >"$out/busybox-oci.tar.recipe"

@@ -4,15 +4,19 @@
  *
  *   runtime_driver SCENARIO --state DIR --images DIR --port P --cert C --key K
  *
- * Scenarios: vm, oci, badsha, resume, adopt-start, adopt-check, xml OUTDIR.
+ * Scenarios: vm, oci, badsha, resume, adopt-start, adopt-check, net,
+ * portmap, xml OUTDIR.
  * Exit 0 = pass; 1 = fail (the reason on stderr). */
+#include <arpa/inet.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +25,8 @@
 
 #include "b64.h"
 #include "buf.h"
+#include "crypto.h"
+#include "hexstr.h"
 #include "hv.h"
 #include "runtime.h"
 #include "runtime_https.h"
@@ -896,6 +902,184 @@ out:
 	return rc;
 }
 
+#define PM_APP "a0000007-0000-4000-8000-000000000007"
+#define PM_NI "e0000007-0000-4000-8000-000000000007"
+#define PM_HOST_PORT 18810
+#define PM_APP_PORT 8080
+
+/* A port map as the controller sends it: an ACE on the adapter. */
+static void add_portmap(Org__Lfedge__Eve__Config__NetworkAdapter *na, unsigned host, unsigned app)
+{
+	Org__Lfedge__Eve__Config__ACE *ace = A(sizeof(*ace));
+	Org__Lfedge__Eve__Config__ACEAction *act = A(sizeof(*act));
+	Org__Lfedge__Eve__Config__ACEMatch *proto = A(sizeof(*proto)), *port = A(sizeof(*port));
+
+	org__lfedge__eve__config__ace__init(ace);
+	org__lfedge__eve__config__aceaction__init(act);
+	org__lfedge__eve__config__acematch__init(proto);
+	org__lfedge__eve__config__acematch__init(port);
+	proto->type = "protocol";
+	proto->value = "tcp";
+	port->type = "lport";
+	port->value = S("%u", host);
+	act->portmap = true;
+	act->appport = app;
+	ace->id = 1;
+	PUSH(ace->matches, ace->n_matches, proto);
+	PUSH(ace->matches, ace->n_matches, port);
+	PUSH(ace->actions, ace->n_actions, act);
+	PUSH(na->acls, na->n_acls, ace);
+}
+
+/* HTTP GET / from ip:port; true when the reply holds want. */
+static bool http_has(const char *ip, int port, const char *want)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct timeval tv = {.tv_sec = 5};
+	static const char req[] = "GET / HTTP/1.0\r\n\r\n";
+	char buf[4096];
+	size_t used = 0;
+	ssize_t n;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok = false;
+
+	if (fd < 0 || inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+		goto out;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || write(fd, req, sizeof(req) - 1) < 0)
+		goto out;
+	while (used < sizeof(buf) - 1 && (n = read(fd, buf + used, sizeof(buf) - 1 - used)) > 0)
+		used += (size_t)n;
+	buf[used] = '\0';
+	ok = strstr(buf, want) != NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static bool wait_http(const char *ip, int port, const char *want, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+
+	while (now_s() < end) {
+		if (http_has(ip, port, want))
+			return true;
+		usleep(300000);
+	}
+	return false;
+}
+
+/* True when `nft list table ip eve-pm-<app>` / the app's iptables chain
+ * exist. */
+static bool pm_table(const char *app)
+{
+	char table[128], err[256];
+	char *argv[] = {"nft", "list", "table", "ip", table, NULL};
+
+	snprintf(table, sizeof(table), "eve-pm-%s", app);
+	return volume_run(argv, err, sizeof(err)) == 0;
+}
+
+static bool pm_chain(const char *app)
+{
+	char ch[32], hex[65], err[256];
+	uint8_t h[32];
+	char *argv[] = {"iptables", "-w", "-S", ch, NULL};
+
+	crypto_sha256(app, strlen(app), h);
+	hexstr_encode(h, 32, hex);
+	snprintf(ch, sizeof(ch), "EVEPM-%.16s", hex);
+	return volume_run(argv, err, sizeof(err)) == 0;
+}
+
+static bool wait_rules(const char *app, bool present, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+
+	while (now_s() < end) {
+		if (pm_table(app) == present && pm_chain(app) == present)
+			return true;
+		usleep(200000);
+	}
+	return false;
+}
+
+/* A container serving HTTP on 8080 on a local network instance, with the
+ * port map host 18810 -> app 8080: reachable on 127.0.0.1:18810 and on
+ * the bridge's address; the rules come back after a restart of the runtime
+ * that finds them gone; removing the app removes them. */
+static int sc_portmap(void)
+{
+	Cfg *c =
+	    oci_cfg(PM_APP, "c0000007-0000-4000-8000-000000000007", "b0000007-0000-4000-8000-000000000007");
+	const char *ud = "GREETING=portmap\nDHCP=1\nHTTPD_PORT=8080\n";
+	const char *want = "EVE-TEST-OCI: served by portmap";
+	struct runtime *rt = rt_start();
+	char *argv[] = {"nft", "delete", "table", "ip", "eve-pm-" PM_APP, NULL};
+	char err[256];
+	int mark, rc = 1;
+
+	add_ni(c, PM_NI, "10.250.7.0/24");
+	add_nic(c->apps[0], PM_NI);
+	add_portmap(c->apps[0]->interfaces[0], PM_HOST_PORT, PM_APP_PORT);
+	c->apps[0]->userdata = b64_encode((const uint8_t *)ud, strlen(ud));
+	arena = realloc(arena, (arena_n + 1) * sizeof(*arena));
+	arena[arena_n++] = c->apps[0]->userdata;
+	runtime_apply(rt, c);
+	if (!wait_state(PM_APP, ST(RUNNING), 60) || !wait_line("EVE-TEST-OCI: httpd on 8080", 0, 60) ||
+	    !wait_line("portmap: tcp host port 18810 -> 10.250.7.", 0, 30)) {
+		fail("app with a port map did not run, serve or get its port map installed");
+		goto out;
+	}
+	if (!wait_http("127.0.0.1", PM_HOST_PORT, want, 30)) {
+		fail("no reply from the app through 127.0.0.1:%d", PM_HOST_PORT);
+		goto out;
+	}
+	if (!wait_http("10.250.7.1", PM_HOST_PORT, want, 10)) {
+		fail("no reply from the app through the host address 10.250.7.1:%d", PM_HOST_PORT);
+		goto out;
+	}
+	if (!wait_rules(PM_APP, true, 5)) {
+		fail("nft table / iptables chain of the app missing");
+		goto out;
+	}
+	printf("OK host port %d -> app port %d via 127.0.0.1 and 10.250.7.1\n", PM_HOST_PORT, PM_APP_PORT);
+
+	/* Agent restart with the rules gone (as after a flush): reinstalled. */
+	runtime_free(rt);
+	if (volume_run(argv, err, sizeof(err)) < 0 || http_has("127.0.0.1", PM_HOST_PORT, want)) {
+		rt = NULL;
+		fail("could not delete the app's nft table: %s", err);
+		goto out;
+	}
+	mark = lines_now();
+	rt = rt_start();
+	runtime_apply(rt, c);
+	if (!wait_line("portmap: tcp host port 18810", mark, 30) ||
+	    !wait_http("127.0.0.1", PM_HOST_PORT, want, 30)) {
+		fail("port map not reinstalled after a restart of the runtime");
+		goto out;
+	}
+	printf("OK reinstalled after a restart\n");
+
+	runtime_apply(rt, cfg_new());
+	if (!wait_dom("lxc:///system", PM_APP, true, false, 60) || !wait_rules(PM_APP, false, 30)) {
+		fail("app removed but its port-map rules remain");
+		goto out;
+	}
+	if (http_has("127.0.0.1", PM_HOST_PORT, want)) {
+		fail("host port still answers after the app was removed");
+		goto out;
+	}
+	printf("OK rules removed with the app\n");
+	rc = 0;
+out:
+	runtime_free(rt);
+	return rc;
+}
+
 /* Domain XML of every backend, written for virt-xml-validate. */
 static int sc_xml(void)
 {
@@ -1004,6 +1188,8 @@ int main(int argc, char **argv)
 		rc = sc_badsha();
 	else if (strcmp(sc, "net") == 0)
 		rc = sc_net();
+	else if (strcmp(sc, "portmap") == 0)
+		rc = sc_portmap();
 	else if (strcmp(sc, "resume") == 0)
 		rc = sc_resume(srv);
 	else if (strcmp(sc, "adopt-start") == 0)

@@ -31,10 +31,18 @@ cleanup() {
 		virsh -q -c qemu:///system net-destroy "$n" >/dev/null 2>&1
 		virsh -q -c qemu:///system net-undefine "$n" >/dev/null 2>&1
 	done
+	# Port-map rules of the scenario's apps (rt_portmap.c names them).
+	for t in $(nft list tables 2>/dev/null | grep -o "eve-pm-a000000$idx-[0-9a-f-]*" || true); do
+		nft delete table ip "$t" 2>/dev/null
+		ch=EVEPM-$(printf %s "${t#eve-pm-}" | sha256sum | cut -c1-16)
+		while iptables -w -D FORWARD -j "$ch" 2>/dev/null; do :; done
+		iptables -w -F "$ch" 2>/dev/null
+		iptables -w -X "$ch" 2>/dev/null
+	done
 	rm -rf "$work"
 }
 case $scenario in
-vm) idx=1 ;; oci) idx=2 ;; badsha) idx=3 ;; resume) idx=4 ;; adopt) idx=5 ;; net) idx=6 ;; *) idx=9 ;;
+vm) idx=1 ;; oci) idx=2 ;; badsha) idx=3 ;; resume) idx=4 ;; adopt) idx=5 ;; net) idx=6 ;; portmap) idx=7 ;; *) idx=9 ;;
 esac
 trap cleanup EXIT INT TERM
 

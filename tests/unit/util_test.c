@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "err.h"
 #include "fileio.h"
+#include "gzip.h"
 #include "hexstr.h"
 #include "uuidgen.h"
 
@@ -362,6 +363,42 @@ static void test_hexstr(void **state)
 	assert_string_equal(hex, "");
 }
 
+static void test_gzip(void **state)
+{
+	const char text[] = "{\"msg\":\"hello\"}\n{\"msg\":\"world\"}\n";
+	struct buf gz, plain, small;
+	uint8_t zeros[65536] = {0};
+
+	(void)state;
+	buf_init(&gz, 1 << 20);
+	buf_init(&plain, 1 << 20);
+	assert_int_equal(gzip_compress(text, strlen(text), "{\"devID\":\"x\"}", &gz), 0);
+	assert_true(gz.len > 10 && gz.data[0] == 0x1f && gz.data[1] == 0x8b);
+	assert_int_equal(gzip_decompress(gz.data, gz.len, &plain), 0);
+	assert_int_equal(plain.len, strlen(text));
+	assert_memory_equal(plain.data, text, plain.len);
+
+	/* truncated and corrupt members are refused */
+	buf_reset(&plain);
+	assert_int_equal(gzip_decompress(gz.data, gz.len - 4, &plain), -EVE_EPROTO);
+	buf_reset(&plain);
+	gz.data[gz.len / 2] ^= 0xff;
+	assert_true(gzip_decompress(gz.data, gz.len, &plain) < 0);
+	buf_reset(&plain);
+	assert_int_equal(gzip_decompress("garbage", 7, &plain), -EVE_EPROTO);
+
+	/* a small file that inflates past the cap stops at the cap */
+	buf_reset(&gz);
+	assert_int_equal(gzip_compress(zeros, sizeof(zeros), NULL, &gz), 0);
+	assert_true(gz.len < 1024);
+	buf_init(&small, 4096);
+	assert_int_equal(gzip_decompress(gz.data, gz.len, &small), -EVE_ETOOBIG);
+	assert_true(small.len <= 4096);
+	buf_free(&small);
+	buf_free(&gz);
+	buf_free(&plain);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +415,7 @@ int main(void)
 		cmocka_unit_test(test_b64_whitespace_and_bad),
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_hexstr),
+		cmocka_unit_test(test_gzip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
