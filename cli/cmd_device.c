@@ -38,6 +38,25 @@ static const struct out_col device_app_cols[] = {
 	{"APP", "app"}, {"STATE", "state"}, {"IPS", "ips"}, {"ERROR", "error"}, {"INSTANCE", "id"}, {NULL},
 };
 
+/* The error of a base OS partition is an ErrorInfo object: show its text. */
+static void fmt_sw_error(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const char *d = json_string_value(json_object_get(json_object_get(o, key), "description"));
+
+	snprintf(buf, n, "%s", d && *d ? d : "-");
+}
+
+/* The A/B partitions from the latest device info (ZInfoDevSW). */
+static const struct out_col device_sw_cols[] = {
+	{"PARTITION", "partitionLabel"},
+	{"STATE", "partitionState"},
+	{"VERSION", "shortVersion"},
+	{"ACTIVE", "activated"},
+	{"UPDATE", "userStatus"},
+	{"ERROR", "swErr", fmt_sw_error},
+	{NULL},
+};
+
 /* --label k=v options (repeatable) into a JSON object; NULL if none given. */
 static int labels_json(const struct cmd_args *a, json_t **out)
 {
@@ -103,13 +122,18 @@ int cmd_device_list(struct cmd_args *a)
 int cmd_device_get(struct cmd_args *a)
 {
 	char *path = ev_path("/devices/%s", a->pos[0]);
-	json_t *dev = NULL, *apps;
+	json_t *dev = NULL, *apps, *sw;
 	int code = ev_request(a, "GET", path, NULL, &dev);
 
 	free(path);
 	if (code == EXIT_OK) {
 		ev_print_object(a, device_cols, dev, "id");
 		apps = json_object_get(dev, "apps");
+		sw = json_object_get(json_object_get(dev, "info"), "swList");
+		if (ev_mode(a) != OUT_JSON && ev_mode(a) != OUT_QUIET && json_array_size(sw)) {
+			putchar('\n');
+			out_table(stdout, device_sw_cols, sw, OUT_TABLE, "partitionLabel");
+		}
 		if (ev_mode(a) != OUT_JSON && ev_mode(a) != OUT_QUIET && json_array_size(apps)) {
 			putchar('\n');
 			out_table(stdout, device_app_cols, apps, OUT_TABLE, "id");

@@ -146,6 +146,16 @@ ctl_api "$CTL" POST "/devices/$U/baseos" '{"image": "eve-3.0", "activate": true}
 wait_for 120 "3.0 fell back" sw IMGA \
 	'.shortVersion == "3.0" and .userStatus == "FALLBACK" and (.swErr.description | test("exited with status 3"))'
 wait_for 30 "IMGB still active" sw IMGB '.activated == true and .shortVersion == "2.0"'
+if [ -n "${EVECTL:-}" ]; then
+	# What an operator sees: both partitions, the fallback and its reason.
+	EVECTL_SERVER="https://127.0.0.1:$(ctl_port "$CTL")" EVECTL_CA="$CTL/certs/root-certificate.pem" \
+		EVECTL_TOKEN="$(ctl_token "$CTL")" "$EVECTL" device get "$U" >"$W/evectl-get.out" ||
+		fail "evectl device get"
+	grep -Eq "^IMGA +[a-z]+ +3\.0 .*FALLBACK .*exited with status 3" "$W/evectl-get.out" ||
+		{ cat "$W/evectl-get.out" >&2; fail "evectl device get shows IMGA FALLBACK with its reason"; }
+	grep -Eq "^IMGB +active +2\.0 +true " "$W/evectl-get.out" ||
+		{ cat "$W/evectl-get.out" >&2; fail "evectl device get shows IMGB active"; }
+fi
 [ "$(boots IMGA)" = $((n0 + 1)) ] || fail "3.0 booted $(( $(boots IMGA) - n0 )) times"
 c0=$(fetches)
 wait_for 60 "five more config fetches" bash -c "[ \$(grep -c 'config: ' '$W/dev.log') -ge $((c0 + 5)) ]"
