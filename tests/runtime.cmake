@@ -5,6 +5,7 @@ if(WITH_DEVICE AND TARGET everuntime)
   eve_unit_test(runtime_hv_test ${EVE_TEST_DIR}/unit/runtime_hv_test.c everuntime)
   eve_unit_test(runtime_volume_test ${EVE_TEST_DIR}/unit/runtime_volume_test.c everuntime)
   eve_unit_test(runtime_download_test ${EVE_TEST_DIR}/unit/runtime_download_test.c everuntime)
+  eve_unit_test(runtime_portmap_test ${EVE_TEST_DIR}/unit/runtime_portmap_test.c everuntime)
   target_sources(runtime_download_test PRIVATE ${EVE_TEST_DIR}/integration/runtime_https.c)
   target_include_directories(runtime_download_test PRIVATE ${EVE_TEST_DIR}/integration)
 

@@ -104,40 +104,40 @@ echo "agent pid $agent_pid onboarded as device $dev; settling ${settle}s"
 cpu_ticks() { awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat"; }
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 ctx_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }'; }
-# TCP bytes the agent's sockets to the controller port sent (tcp_info
-# bytes_sent); sampled, so per-connection maxima are summed.
-declare -A sock_max
-sample_tcp() {
-	local line lport sent
-	while read -r line; do
-		lport=$(sed -n 's/^[^ ]* *[0-9]* *[0-9]* *[^ ]*:\([0-9]*\) .*/\1/p' <<<"$line")
-		sent=$(grep -o 'bytes_sent:[0-9]*' <<<"$line" | cut -d: -f2)
-		[ -n "$lport" ] && [ -n "$sent" ] || continue
-		[ "${sock_max[$lport]:-0}" -lt "$sent" ] && sock_max[$lport]=$sent
-	done < <(ss -tinpH "dport = :$port" 2>/dev/null | paste - - | grep "pid=$1,")
+# Bytes the agent writes to its sockets to the controller, over a second
+# window of the same length: strace -yy names each fd's TCP endpoints. (ss
+# cannot be used: this kernel has no inet_diag, and strace would disturb the
+# CPU and wake-up figures, hence a window of its own.)
+bytes_per_hour() {
+	local out=$work/strace.out spid
+	strace -f -qq -yy -e trace=write,writev,sendto,sendmsg -e signal=none -p "$agent_pid" -o "$out" 2>/dev/null &
+	spid=$!
+	sleep "$window"
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	awk -v port=":$port]" -v w="$window" 'index($0, port) && match($0, /= [0-9]+$/) {
+		s += substr($0, RSTART + 2) } END { printf "%.1f", s / w * 3600 / 1024 }' "$out"
 }
-tcp_total() { local s=0 v; for v in "${sock_max[@]}"; do s=$((s + v)); done; echo $s; }
 
 # Measure a window; print one line of figures. $1 = label
 measure() {
-	local label=$1 hz t0 t1 c0 c1 x0 x1 b0 b1 rss hwm anon file pss threads i
+	local label=$1 hz t0 t1 c0 c1 x0 x1 rss hwm anon file pss threads kib
 	hz=$(getconf CLK_TCK)
 	sleep "$settle"
-	sock_max=(); sample_tcp "$agent_pid"; b0=$(tcp_total)
 	t0=$(date +%s.%N); c0=$(cpu_ticks "$agent_pid"); x0=$(ctx_switches "$agent_pid")
-	for ((i = 0; i < window; i++)); do sleep 1; sample_tcp "$agent_pid"; done
+	sleep "$window"
 	t1=$(date +%s.%N); c1=$(cpu_ticks "$agent_pid"); x1=$(ctx_switches "$agent_pid")
-	b1=$(tcp_total)
 	rss=$(status_kb "$agent_pid" VmRSS); hwm=$(status_kb "$agent_pid" VmHWM)
 	anon=$(status_kb "$agent_pid" RssAnon); file=$(status_kb "$agent_pid" RssFile)
 	pss=$(awk '$1 == "Pss:" { print $2 }' "/proc/$agent_pid/smaps_rollup" 2>/dev/null)
 	threads=$(status_kb "$agent_pid" Threads)
-	awk -v l="$label" -v t="$t1-$t0" -v dc="$((c1 - c0))" -v hz="$hz" -v dx="$((x1 - x0))" \
-		-v rss="$rss" -v hwm="$hwm" -v db="$((b1 - b0))" -v t0="$t0" -v t1="$t1" \
+	kib=$(bytes_per_hour)
+	awk -v l="$label" -v dc="$((c1 - c0))" -v hz="$hz" -v dx="$((x1 - x0))" \
+		-v rss="$rss" -v hwm="$hwm" -v t0="$t0" -v t1="$t1" -v kib="$kib" \
 		-v anon="$anon" -v file="$file" -v th="$threads" -v pss="${pss:-0}" 'BEGIN {
 		el = t1 - t0
-		printf "%s over %.0f s: RSS %.2f MiB (anon %.2f, file-backed %.2f; PSS %.2f; peak %.2f MiB), %d threads, CPU %.3f%% of one core, %.1f wake-ups/s, %.1f KiB/h sent to the controller\n",
-			l, el, rss / 1024, anon / 1024, file / 1024, pss / 1024, hwm / 1024, th, 100 * dc / hz / el, dx / el, db / el * 3600 / 1024 }'
+		printf "%s over %.0f s: RSS %.2f MiB (anon %.2f, file-backed %.2f; PSS %.2f; peak %.2f MiB), %d threads, CPU %.3f%% of one core, %.1f wake-ups/s; %s KiB/h written to controller sockets (next %.0f s, under strace)\n",
+			l, el, rss / 1024, anon / 1024, file / 1024, pss / 1024, hwm / 1024, th, 100 * dc / hz / el, dx / el, kib, el }'
 }
 
 measure "idle agent (onboarded, no apps)"
@@ -184,4 +184,16 @@ for i in $(seq "$napps"); do
 	[ -n "${errs[$i]:-}" ] && echo "    error: ${errs[$i]}"
 done
 [ "$running" -eq "$napps" ] || echo "  only $running of $napps apps reached RUNNING in 300 s"
+applied=$(grep -m1 'config: applied .*'"$napps"' apps' "$work/agent.log" | cut -c1-23)
+[ -n "$applied" ] && echo "  fetch: the agent applied the config at $applied UTC ($(awk -v a="${t_post[1]}" -v b="$(date -d "$applied" +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s after the first POST /apps)"
+# The states the agent reported, from the controller's info history (1 s
+# resolution): content tree (download, verify), volume (unpack), app (boot).
+echo "  reported states (s after the first POST /apps, first report of each state):"
+for type in content volume app; do
+	api GET "/devices/$dev/info?type=$type&limit=1000" | jq -r --argjson t0 "${t_post[1]}" '
+		.items | reverse | map({t: ((.time | sub("\\.[0-9]+"; "") | fromdateiso8601) - $t0),
+			o: .object, s: ((.info.ainfo // .info.vinfo // .info.cinfo // {}) | .state // "?")})
+		| unique_by([.o, .s]) | sort_by(.t) | .[] | "    \(.t | floor) s  \(.o | .[0:8])  \(.s)"' 2>/dev/null |
+		sed "s/^/  $type/"
+done
 measure "agent with $running running container apps"

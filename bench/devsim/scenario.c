@@ -405,7 +405,7 @@ static int scen_ingest(struct run *rn)
 	double m_row = 0, l_row = 0, per_day;
 	int r;
 
-	printf("== ingest: %zu devices, %u connections, log bundles of %u entries\n", count_onboarded(&rn->fleet),
+	printf("== ingest: %zu devices, %u connections, newlogs uploads of %u lines\n", count_onboarded(&rn->fleet),
 	       rn->dopts.nslots, rn->o->log_entries);
 	if ((r = ingest_part(rn, 1, rn->o->duration_s / 2, &m_row)) < 0)
 		return r;

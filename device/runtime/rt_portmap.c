@@ -36,6 +36,7 @@
 #define PM_NFT_MAX (64u << 10)
 #define PM_RETRY_MS 30000
 #define PM_MAX_BRIDGES 64
+#define PM_MAX_ARGS 24 /* longest argv below: 19 */
 
 /* ---- config -> port maps ---------------------------------------------- */
 
@@ -61,7 +62,7 @@ static bool ace_portmap(const Org__Lfedge__Eve__Config__ACE *ace, struct rt_port
 		if (!m || !m->type || !m->value)
 			continue;
 		if (strcmp(m->type, "protocol") == 0)
-			proto = strcasecmp(m->value, "tcp") == 0 ? IPPROTO_TCP
+			proto = strcasecmp(m->value, "tcp") == 0   ? IPPROTO_TCP
 				: strcasecmp(m->value, "udp") == 0 ? IPPROTO_UDP
 								   : -1;
 		else if (strcmp(m->type, "lport") == 0)
@@ -80,7 +81,8 @@ static bool ace_portmap(const Org__Lfedge__Eve__Config__ACE *ace, struct rt_port
 	return false;
 }
 
-size_t rt_portmap_parse(const Org__Lfedge__Eve__Config__NetworkAdapter *na, struct rt_portmap *out, size_t max)
+size_t rt_portmap_parse(const Org__Lfedge__Eve__Config__NetworkAdapter *na, struct rt_portmap *out,
+			size_t max)
 {
 	size_t i, n = 0;
 
@@ -115,22 +117,27 @@ int rt_portmap_nft(const char *uuid, const char *bridge, const char *ip, const s
 		return -EINVAL;
 	/* Declaring then deleting the table makes the script replace it (one
 	 * transaction: the old rules stay until the new ones are in). */
-	r = buf_printf(out, "table ip eve-pm-%s\ndelete table ip eve-pm-%s\ntable ip eve-pm-%s {\n", uuid, uuid,
-		       uuid);
-	r = r ? r : buf_printf(out, "\tchain pre {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n");
-	for (i = 0; r == 0 && i < n; i++)
-		r = buf_printf(out, "\t\tfib daddr type local %s dport %u dnat to %s:%u\n", proto_name(m[i].proto),
-			       m[i].host, ip, m[i].app);
-	r = r ? r : buf_printf(out, "\t}\n\tchain out {\n\t\ttype nat hook output priority -100; policy accept;\n");
-	for (i = 0; r == 0 && i < n; i++)
-		r = buf_printf(out, "\t\tfib daddr type local %s dport %u dnat to %s:%u\n", proto_name(m[i].proto),
-			       m[i].host, ip, m[i].app);
+	r = buf_printf(out, "table ip eve-pm-%s\ndelete table ip eve-pm-%s\ntable ip eve-pm-%s {\n", uuid,
+		       uuid, uuid);
 	r = r ? r
 	      : buf_printf(out,
-			   "\t}\n\tchain post {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
-			   "\t\toifname \"%s\" ip saddr 127.0.0.0/8 ct status dnat masquerade\n"
-			   "\t\tiifname \"%s\" oifname \"%s\" ct status dnat masquerade\n\t}\n",
-			   bridge, bridge, bridge);
+			   "\tchain pre {\n\t\ttype nat hook prerouting priority dstnat; policy accept;\n");
+	for (i = 0; r == 0 && i < n; i++)
+		r = buf_printf(out, "\t\tfib daddr type local %s dport %u dnat to %s:%u\n",
+			       proto_name(m[i].proto), m[i].host, ip, m[i].app);
+	r = r ? r
+	      : buf_printf(out,
+			   "\t}\n\tchain out {\n\t\ttype nat hook output priority -100; policy accept;\n");
+	for (i = 0; r == 0 && i < n; i++)
+		r = buf_printf(out, "\t\tfib daddr type local %s dport %u dnat to %s:%u\n",
+			       proto_name(m[i].proto), m[i].host, ip, m[i].app);
+	r = r ? r
+	      : buf_printf(
+		    out,
+		    "\t}\n\tchain post {\n\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+		    "\t\toifname \"%s\" ip saddr 127.0.0.0/8 ct status dnat masquerade\n"
+		    "\t\tiifname \"%s\" oifname \"%s\" ct status dnat masquerade\n\t}\n",
+		    bridge, bridge, bridge);
 	r = r ? r
 	      : buf_printf(out,
 			   "\tchain guard {\n\t\ttype filter hook prerouting priority -150; policy accept;\n"
@@ -151,10 +158,24 @@ static void fw_chain(const char *uuid, char out[32])
 	snprintf(out, 32, "EVEPM-%.16s", hex);
 }
 
+/* Run a firewall tool; also found in /usr/sbin when the agent's PATH
+ * lacks it. */
 static int run(char *const argv[], char *err, size_t errlen)
 {
-	char e[256] = "";
+	char e[256] = "", path[64];
 	int r = volume_run(argv, e, sizeof(e));
+
+	if (r == -ENOENT && !strchr(argv[0], '/')) {
+		char *alt[PM_MAX_ARGS + 1];
+		size_t i;
+
+		for (i = 0; i < PM_MAX_ARGS && argv[i]; i++)
+			alt[i] = argv[i];
+		alt[i] = NULL;
+		snprintf(path, sizeof(path), "/usr/sbin/%s", argv[0]);
+		alt[0] = path;
+		r = volume_run(alt, e, sizeof(e));
+	}
 
 	if (r < 0 && err)
 		snprintf(err, errlen, "%s", e);
@@ -183,8 +204,8 @@ static void fw_remove(const char *uuid)
 /* Accept new (DNATed) connections to the app's ports in FORWARD, ahead of
  * libvirt's rules; done with `iptables` because libvirt's rules are made
  * with it too (nft's accept cannot overrule another table's reject). */
-static int fw_install(const char *uuid, const char *bridge, const char *ip, const struct rt_portmap *m, size_t n,
-		      char *err, size_t errlen)
+static int fw_install(const char *uuid, const char *bridge, const char *ip, const struct rt_portmap *m,
+		      size_t n, char *err, size_t errlen)
 {
 	char ch[32], port[8];
 	size_t i;
@@ -199,10 +220,10 @@ static int fw_install(const char *uuid, const char *bridge, const char *ip, cons
 		r = run(flush, err, errlen);
 	}
 	for (i = 0; r == 0 && i < n; i++) {
-		char *add[] = {"iptables", "-w",	   "-A",	ch,	  "-o", (char *)bridge,
-			       "-d",	   (char *)ip, "-p",	(char *)proto_name(m[i].proto),
-			       "--dport",  port,	   "-m",	"conntrack", "--ctstate",
-			       "DNAT",	   "-j",	   "ACCEPT",	NULL};
+		char *add[] = {"iptables",     "-w", "-A",       ch,          "-o",
+			       (char *)bridge, "-d", (char *)ip, "-p",        (char *)proto_name(m[i].proto),
+			       "--dport",      port, "-m",       "conntrack", "--ctstate",
+			       "DNAT",         "-j", "ACCEPT",   NULL};
 
 		snprintf(port, sizeof(port), "%u", m[i].app);
 		r = run(add, err, errlen);
@@ -240,7 +261,7 @@ static bool pm_same(const char *path, const struct buf *text)
 }
 
 static void pm_log(struct runtime *rt, const char *uuid, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void pm_log(struct runtime *rt, const char *uuid, const char *fmt, ...)
 {
@@ -365,8 +386,8 @@ static void localnet_sync(struct runtime *rt, const char *const *on, size_t n_on
 
 /* ---- sync ---------------------------------------------------------------- */
 
-static int pm_install(struct runtime *rt, const struct rt_app *a, const struct pm_want *w, const struct buf *text,
-		      char *err, size_t errlen)
+static int pm_install(struct runtime *rt, const struct rt_app *a, const struct pm_want *w,
+		      const struct buf *text, char *err, size_t errlen)
 {
 	char path[4096];
 	char *argv[] = {"nft", "-f", path, NULL};
@@ -381,8 +402,15 @@ static int pm_install(struct runtime *rt, const struct rt_app *a, const struct p
 		return r;
 	}
 	r = run(argv, err, errlen);
-	if (r == 0)
-		r = fw_install(a->uuid, w->bridge, w->ip, w->maps, w->n, err, errlen);
+	if (r < 0)
+		return r;
+	r = fw_install(a->uuid, w->bridge, w->ip, w->maps, w->n, err, errlen);
+	if (r == -ENOENT) {
+		/* No iptables, so no libvirt iptables rules to get past either
+		 * (firewalld hosts): the host's own connections work anyway. */
+		pm_log(rt, a->uuid, "portmap: no iptables command; FORWARD left as it is");
+		r = 0;
+	}
 	return r;
 }
 

@@ -34,7 +34,8 @@ struct rt_portmap {
 /* The port maps among an adapter's ACEs, at most max into out (ACEs that
  * are not port maps, or whose protocol or ports are invalid, are skipped).
  * Returns the number written. */
-size_t rt_portmap_parse(const Org__Lfedge__Eve__Config__NetworkAdapter *na, struct rt_portmap *out, size_t max);
+size_t rt_portmap_parse(const Org__Lfedge__Eve__Config__NetworkAdapter *na, struct rt_portmap *out,
+			size_t max);
 
 /* Append to out the nft script that (re)creates the table of app uuid:
  * maps m[0..n) to ip (IPv4) behind bridge. -EINVAL on an invalid ip or

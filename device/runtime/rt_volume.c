@@ -206,6 +206,9 @@ static struct rt_vol *vol_track(struct runtime *rt, const rt_vol_cfg *vc)
 		}
 		rt->vols = n;
 		snprintf(v->uuid, sizeof(v->uuid), "%s", vc->uuid);
+		/* As configured, so a volume found on disk after a restart of
+		 * the agent is adopted, not purged as if its image changed. */
+		snprintf(v->ct, sizeof(v->ct), "%s", ct ? ct : "");
 		v->gen = vc->generationcount;
 		v->state = ST(INITIAL);
 		rt->vols[rt->n_vols++] = v;

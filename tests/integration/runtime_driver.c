@@ -971,6 +971,27 @@ static bool wait_http(const char *ip, int port, const char *want, int timeout_s)
 	return false;
 }
 
+/* The same from a client in network namespace ns (an outside host). */
+static bool wait_http_netns(const char *ns, const char *ip, int port, const char *want, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+	char cmd[512], buf[4096];
+
+	snprintf(cmd, sizeof(cmd), "ip netns exec %s curl -sS -m 5 http://%s:%d/ 2>&1", ns, ip, port);
+	while (now_s() < end) {
+		FILE *p = popen(cmd, "r");
+		size_t n = p ? fread(buf, 1, sizeof(buf) - 1, p) : 0;
+
+		if (p)
+			pclose(p);
+		buf[n] = '\0';
+		if (strstr(buf, want))
+			return true;
+		usleep(300000);
+	}
+	return false;
+}
+
 /* True when `nft list table ip eve-pm-<app>` / the app's iptables chain
  * exist. */
 static bool pm_table(const char *app)
@@ -1046,6 +1067,15 @@ static int sc_portmap(void)
 		goto out;
 	}
 	printf("OK host port %d -> app port %d via 127.0.0.1 and 10.250.7.1\n", PM_HOST_PORT, PM_APP_PORT);
+	if (getenv("EVE_PM_NETNS") && getenv("EVE_PM_HOSTIP") &&
+	    !wait_http_netns(getenv("EVE_PM_NETNS"), getenv("EVE_PM_HOSTIP"), PM_HOST_PORT, want, 20)) {
+		fail("no reply through %s:%d from an outside client (netns %s)", getenv("EVE_PM_HOSTIP"),
+		     PM_HOST_PORT, getenv("EVE_PM_NETNS"));
+		goto out;
+	}
+	if (getenv("EVE_PM_NETNS"))
+		printf("OK reachable from an outside client through %s:%d\n", getenv("EVE_PM_HOSTIP"),
+		       PM_HOST_PORT);
 
 	/* Agent restart with the rules gone (as after a flush): reinstalled. */
 	runtime_free(rt);
@@ -1063,6 +1093,21 @@ static int sc_portmap(void)
 		goto out;
 	}
 	printf("OK reinstalled after a restart\n");
+
+	c->apps[0]->activate = false;
+	runtime_apply(rt, c);
+	if (!wait_state(PM_APP, ST(HALTED), 60) || !wait_rules(PM_APP, false, 30) ||
+	    http_has("127.0.0.1", PM_HOST_PORT, want)) {
+		fail("port-map rules remain after the app was halted");
+		goto out;
+	}
+	c->apps[0]->activate = true;
+	runtime_apply(rt, c);
+	if (!wait_state(PM_APP, ST(RUNNING), 60) || !wait_http("127.0.0.1", PM_HOST_PORT, want, 60)) {
+		fail("port map not back after the app was started again");
+		goto out;
+	}
+	printf("OK removed while halted, back when running\n");
 
 	runtime_apply(rt, cfg_new());
 	if (!wait_dom("lxc:///system", PM_APP, true, false, 60) || !wait_rules(PM_APP, false, 30)) {

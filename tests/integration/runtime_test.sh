@@ -39,6 +39,10 @@ cleanup() {
 		iptables -w -F "$ch" 2>/dev/null
 		iptables -w -X "$ch" 2>/dev/null
 	done
+	if [ "$scenario" = portmap ]; then
+		ip link del evepm7h 2>/dev/null
+		ip netns del evepm7 2>/dev/null
+	fi
 	rm -rf "$work"
 }
 case $scenario in
@@ -63,6 +67,19 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -su
 	-keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1 || { echo "FAIL: openssl"; exit 1; }
 args=(--state "$work/state" --images "$images" --port "$port" --cert "$work/cert.pem" --key "$work/key.pem")
 
+if [ "$scenario" = portmap ]; then
+	# An outside client: a network namespace behind a veth pair, so the
+	# port map is also tried through PREROUTING and FORWARD.
+	ip link del evepm7h 2>/dev/null
+	ip netns del evepm7 2>/dev/null
+	{ ip netns add evepm7 &&
+		ip link add evepm7h type veth peer name evepm7c netns evepm7 &&
+		ip addr add 10.251.7.1/30 dev evepm7h && ip link set evepm7h up &&
+		ip -n evepm7 link set lo up &&
+		ip -n evepm7 addr add 10.251.7.2/30 dev evepm7c && ip -n evepm7 link set evepm7c up &&
+		ip -n evepm7 route add default via 10.251.7.1; } || { echo "FAIL: test network namespace"; exit 1; }
+	export EVE_PM_NETNS=evepm7 EVE_PM_HOSTIP=10.251.7.1
+fi
 if [ "$scenario" != adopt ]; then
 	timeout 200 "$driver" "${args[@]}" "$scenario"
 	exit $?
