@@ -32,30 +32,37 @@ done
 [ "$napps" -eq 0 ] || [ -f "$image" ] || { echo "--apps needs --image OCI.tar" >&2; exit 2; }
 [ -n "$work" ] || work=$(mktemp -d /tmp/agent-footprint.XXXXXX)
 mkdir -p "$work"
+work=$(cd "$work" && pwd)
 ctl_pid= agent_pid=
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
 
-# libvirt domains the agent made: eve-<uuid> per dir in <state>/apps
+# libvirt domains the agent made: those whose definition names our work dir.
 remove_domains() {
-	local d dom uri
-	for d in "$work"/state/apps/*/; do
-		[ -d "$d" ] || continue
-		dom=eve-$(basename "$d")
-		for uri in lxc:///system qemu:///system; do
-			virsh -q -c "$uri" destroy "$dom" >/dev/null 2>&1
-			virsh -q -c "$uri" undefine "$dom" >/dev/null 2>&1
+	local uri dom
+	command -v virsh >/dev/null 2>&1 || return 0
+	for uri in lxc:///system qemu:///system; do
+		for dom in $(timeout 30 virsh -q -c "$uri" list --all --name 2>/dev/null); do
+			timeout 10 virsh -c "$uri" dumpxml "$dom" 2>/dev/null | grep -qF "$work/" || continue
+			timeout 30 virsh -q -c "$uri" destroy "$dom" >/dev/null 2>&1
+			timeout 30 virsh -q -c "$uri" undefine "$dom" >/dev/null 2>&1
 		done
 	done
 }
 
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null
+}
+
+# The agent first (it would restart its apps), then its domains, then the
+# controller.
 cleanup() {
+	stop_pid "$agent_pid"
 	[ "$napps" -gt 0 ] && remove_domains
-	for p in $agent_pid $ctl_pid; do
-		kill "$p" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null
-	done
+	stop_pid "$ctl_pid"
 	[ "$keep" -eq 1 ] || rm -rf "$work"
 }
 trap cleanup EXIT INT TERM

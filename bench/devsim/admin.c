@@ -114,7 +114,8 @@ int admin_call(struct admin *a, const char *method, const char *path, const char
 	}
 	rc = curl_easy_perform(a->easy);
 	if (rc != CURLE_OK) {
-		fprintf(stderr, "devsim: admin %s %s: %s\n", method, path, a->errbuf[0] ? a->errbuf : curl_easy_strerror(rc));
+		fprintf(stderr, "devsim: admin %s %s: %s\n", method, path,
+			a->errbuf[0] ? a->errbuf : curl_easy_strerror(rc));
 		return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
 	}
 	curl_easy_getinfo(a->easy, CURLINFO_RESPONSE_CODE, status);

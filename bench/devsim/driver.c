@@ -200,8 +200,9 @@ static void drv_finish(struct driver *d, CURLMsg *m)
 	s->busy = false;
 	d->busy--;
 	d->ops->done(d->ctx, &s->req, status, &s->resp,
-		     m->data.result == CURLE_OK ? NULL
-						: (s->errbuf[0] ? s->errbuf : curl_easy_strerror(m->data.result)));
+		     m->data.result == CURLE_OK
+			 ? NULL
+			 : (s->errbuf[0] ? s->errbuf : curl_easy_strerror(m->data.result)));
 	free(s->req.body);
 	s->req.body = NULL;
 }

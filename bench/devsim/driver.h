@@ -17,9 +17,9 @@ struct simdev;
 /* One request; the driver owns body once `next` returns it. */
 struct drv_req {
 	struct simdev *dev;
-	int kind;            /* scenario-defined */
-	char path[160];      /* below the base URL, e.g. "/id/<uuid>/config" */
-	uint8_t *body;       /* owned by the driver after next(); free()d */
+	int kind;       /* scenario-defined */
+	char path[160]; /* below the base URL, e.g. "/id/<uuid>/config" */
+	uint8_t *body;  /* owned by the driver after next(); free()d */
 	size_t len;
 	uint64_t t_due_ns;   /* when it was due (open-loop scenarios) */
 	uint64_t t_start_ns; /* set by the driver when sent */

@@ -16,7 +16,7 @@
 struct simdev {
 	unsigned idx;
 	char serial[48];
-	char uuid[UUID_STR_LEN];         /* empty until /uuid answered */
+	char uuid[UUID_STR_LEN];          /* empty until /uuid answered */
 	char config_hash[CONFIGHASH_LEN]; /* last hash the controller sent */
 	struct eve_signer signer;         /* device key; signer.cert_pem owned */
 	/* scenario scratch */

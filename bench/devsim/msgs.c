@@ -132,12 +132,15 @@ int msgs_newlogs(const struct simdev *d, unsigned n, uint8_t **out, size_t *len)
 	buf_init(&gz, n * 512u + 1024);
 	clock_gettime(CLOCK_REALTIME, &now);
 	for (unsigned i = 0; i < n && r == 0; i++)
-		r = buf_printf(&lines,
-			       "{\"severity\":\"INFO\",\"source\":\"devsim\",\"iid\":\"1\",\"content\":\"devsim %s: "
-			       "simulated log line %llu\",\"msgid\":%llu,\"timestamp\":{\"seconds\":%lld,\"nanos\":%ld}}\n",
-			       d->serial, (unsigned long long)(d->seq * n + i), (unsigned long long)(d->seq * n + i),
-			       (long long)now.tv_sec, now.tv_nsec);
-	snprintf(comment, sizeof(comment), "{\"devID\":\"%s\",\"eveVersion\":\"devsim\",\"appUUID\":\"\"}", d->uuid);
+		r = buf_printf(
+		    &lines,
+		    "{\"severity\":\"INFO\",\"source\":\"devsim\",\"iid\":\"1\",\"content\":\"devsim %s: "
+		    "simulated log line "
+		    "%llu\",\"msgid\":%llu,\"timestamp\":{\"seconds\":%lld,\"nanos\":%ld}}\n",
+		    d->serial, (unsigned long long)(d->seq * n + i), (unsigned long long)(d->seq * n + i),
+		    (long long)now.tv_sec, now.tv_nsec);
+	snprintf(comment, sizeof(comment), "{\"devID\":\"%s\",\"eveVersion\":\"devsim\",\"appUUID\":\"\"}",
+		 d->uuid);
 	if (r == 0)
 		r = gzip_compress((const char *)lines.data, lines.len, comment, &gz);
 	if (r == 0)
@@ -164,7 +167,8 @@ static int msgs_open(const uint8_t *in, size_t len, const ProtobufCMessageDescri
 int msgs_parse_uuid(const uint8_t *in, size_t len, char uuid[UUID_STR_LEN])
 {
 	Org__Lfedge__Eve__Uuid__UuidResponse *m = NULL;
-	int r = msgs_open(in, len, &org__lfedge__eve__uuid__uuid_response__descriptor, (ProtobufCMessage **)&m);
+	int r =
+	    msgs_open(in, len, &org__lfedge__eve__uuid__uuid_response__descriptor, (ProtobufCMessage **)&m);
 
 	if (r < 0)
 		return r;

@@ -179,8 +179,9 @@ const struct phase phase_ingest = {"ingest", NULL, &ingest_ops};
 
 static double fleet_interval_ns(const struct worker *w, int kind)
 {
-	double s = kind == K_INFO ? EVE_INFO_INTERVAL_S : kind == K_METRICS ? EVE_METRICS_INTERVAL_S
-									      : EVE_CONFIG_INTERVAL_S;
+	double s = kind == K_INFO      ? EVE_INFO_INTERVAL_S
+		   : kind == K_METRICS ? EVE_METRICS_INTERVAL_S
+				       : EVE_CONFIG_INTERVAL_S;
 
 	return s / (w->sh->compress > 0 ? w->sh->compress : 1.0) * 1e9;
 }
@@ -198,7 +199,8 @@ static int fleet_init(struct worker *w)
 		for (size_t k = 0; k < nk; k++) {
 			double first = worker_rand(w) * fleet_interval_ns(w, fleet_kinds[k]);
 
-			if (worker_timer_push(w, now + (uint64_t)first, (uint32_t)i, (uint8_t)fleet_kinds[k]) < 0)
+			if (worker_timer_push(w, now + (uint64_t)first, (uint32_t)i,
+					      (uint8_t)fleet_kinds[k]) < 0)
 				return -ENOMEM;
 		}
 	}

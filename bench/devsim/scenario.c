@@ -58,21 +58,25 @@ static void meter_print(const struct run *rn, const struct meter *m, uint64_t re
 	getrusage(RUSAGE_SELF, &self);
 	printf("  devsim itself:  CPU %.2f s (%.0f%% of one core)\n",
 	       tv_s(self.ru_utime) + tv_s(self.ru_stime) - tv_s(m->self.ru_utime) - tv_s(m->self.ru_stime),
-	       100.0 * (tv_s(self.ru_utime) + tv_s(self.ru_stime) - tv_s(m->self.ru_utime) -
-			tv_s(m->self.ru_stime)) / (elapsed > 0 ? elapsed : 1));
+	       100.0 *
+		   (tv_s(self.ru_utime) + tv_s(self.ru_stime) - tv_s(m->self.ru_utime) -
+		    tv_s(m->self.ru_stime)) /
+		   (elapsed > 0 ? elapsed : 1));
 	if (!m->ctl.valid || procsnap_read(rn->pid, &now) < 0) {
 		printf("  controller:     no /proc figures (pid %d unknown or gone)\n", (int)rn->pid);
 		return;
 	}
 	cpu = now.cpu_s - m->ctl.cpu_s;
 	per_req = requests ? cpu * 1e6 / (double)requests : 0;
-	printf("  controller:     CPU %.2f s (%.0f%% of one core), %.1f us/request = %.2f P-256 verifies/request\n",
+	printf("  controller:     CPU %.2f s (%.0f%% of one core), %.1f us/request = %.2f P-256 "
+	       "verifies/request\n",
 	       cpu, 100.0 * cpu / (elapsed > 0 ? elapsed : 1), per_req,
 	       rn->floor.verify_us > 0 ? per_req / rn->floor.verify_us : 0);
 	/* per-thread counters: threads that exited take theirs with them */
 	sw0 = m->ctl.vcsw + m->ctl.nvcsw;
 	sw1 = now.vcsw + now.nvcsw;
-	printf("  controller:     peak RSS (VmHWM) %.1f MB, RSS now %.1f MB, %ld threads, %.0f context switches/s\n",
+	printf("  controller:     peak RSS (VmHWM) %.1f MB, RSS now %.1f MB, %ld threads, %.0f context "
+	       "switches/s\n",
 	       now.hwm_kb / 1024.0, now.rss_kb / 1024.0, now.threads,
 	       sw1 > sw0 ? (double)(sw1 - sw0) / (elapsed > 0 ? elapsed : 1) : 0.0);
 }
@@ -87,8 +91,8 @@ static uint64_t report_kinds(struct stats st[K_COUNT], double elapsed)
 			continue;
 		if (k == K_DELAY || k == K_FANOUT) {
 			stats_sort(&st[k]);
-			printf("  %-14s p50 %7.2f ms  p99 %7.2f ms  max %8.2f ms  (%llu samples)\n", kind_name(k),
-			       stats_pct(&st[k], 50) / 1000.0, stats_pct(&st[k], 99) / 1000.0,
+			printf("  %-14s p50 %7.2f ms  p99 %7.2f ms  max %8.2f ms  (%llu samples)\n",
+			       kind_name(k), stats_pct(&st[k], 50) / 1000.0, stats_pct(&st[k], 99) / 1000.0,
 			       stats_pct(&st[k], 100) / 1000.0, (unsigned long long)st[k].n);
 			continue;
 		}
@@ -153,7 +157,8 @@ static int scen_onboard(struct run *rn, struct fleet *f, int last, const char *t
 
 	shared_init(rn, &sh, f);
 	sh.onboard_last = last;
-	printf("== %s: %zu devices, %u connections, %u threads\n", title, f->n, rn->dopts.nslots, rn->o->threads);
+	printf("== %s: %zu devices, %u connections, %u threads\n", title, f->n, rn->dopts.nslots,
+	       rn->o->threads);
 	r = run_measured(rn, &phase_onboard, &sh, rn->o->timeout_s * 4 + 600, st, &el);
 	if (r == 0 && st[K_REGISTER].ok)
 		printf("  => %.1f registrations/s; %zu of %zu devices have a UUID\n",
@@ -192,7 +197,8 @@ static int scen_poll(struct run *rn)
 	int r;
 
 	shared_init(rn, &sh, &rn->fleet);
-	printf("== poll: %zu devices, %u connections, %u threads, %.0f s, signed 304 config polls, closed loop\n",
+	printf("== poll: %zu devices, %u connections, %u threads, %.0f s, signed 304 config polls, closed "
+	       "loop\n",
 	       count_onboarded(&rn->fleet), rn->dopts.nslots, rn->o->threads, rn->o->duration_s);
 	r = run_measured(rn, &phase_poll, &sh, rn->o->duration_s, st, &el);
 	if (r == 0 && atomic_load(&sh.changed))
@@ -252,7 +258,8 @@ static int fanout_label_all(struct run *rn)
 		if (!d->uuid[0])
 			continue;
 		snprintf(path, sizeof(path), "/devices/%s", d->uuid);
-		if (admin_json(rn, "PATCH", path, json_pack("{s:{s:s}}", "labels", "devsim", "fanout"), &status) < 0 ||
+		if (admin_json(rn, "PATCH", path, json_pack("{s:{s:s}}", "labels", "devsim", "fanout"),
+			       &status) < 0 ||
 		    status / 100 != 2)
 			bad++;
 	}
@@ -280,8 +287,9 @@ static int fanout_during(struct phase_shared *sh, void *p)
 	t0 = stats_now_ns();
 	atomic_store(&sh->fanout_t0, t0);
 	r = admin_json(fc->rn, "POST", "/apps",
-		       json_pack("{s:s,s:s,s:{s:s},s:i,s:i,s:b}", "name", fc->app, "image", "devsim-fanout-img",
-				 "selector", "devsim", "fanout", "cpus", 1, "memory_mb", 64, "activate", 1),
+		       json_pack("{s:s,s:s,s:{s:s},s:i,s:i,s:b}", "name", fc->app, "image",
+				 "devsim-fanout-img", "selector", "devsim", "fanout", "cpus", 1, "memory_mb",
+				 64, "activate", 1),
 		       &status);
 	fc->admin_s = (double)(stats_now_ns() - t0) / 1e9;
 	if (r < 0 || status / 100 != 2) {
@@ -309,15 +317,16 @@ static int scen_fanout(struct run *rn)
 	size_t n = count_onboarded(&rn->fleet);
 	int r;
 
-	printf("== fanout: %zu devices polling config every %.2f s (60 s / %.0f), one app to a label all carry\n", n,
-	       interval, rn->o->compress);
+	printf("== fanout: %zu devices polling config every %.2f s (60 s / %.0f), one app to a label all "
+	       "carry\n",
+	       n, interval, rn->o->compress);
 	if ((r = fanout_label_all(rn)) < 0)
 		return r;
 	r = admin_json(rn, "POST", "/images",
 		       json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", "devsim-fanout-img", "url",
 				 "https://127.0.0.1:1/devsim-fanout.img", "sha256",
-				 "0000000000000000000000000000000000000000000000000000000000000000", "format", "oci",
-				 "size", 1024),
+				 "0000000000000000000000000000000000000000000000000000000000000000", "format",
+				 "oci", "size", 1024),
 		       &status);
 	if (r < 0)
 		return r;
@@ -333,7 +342,8 @@ static int scen_fanout(struct run *rn)
 		uint64_t done = atomic_load(&sh.fanout_done);
 
 		stats_sort(&st[K_FANOUT]);
-		printf("  => admin POST /apps took %.3f s; %llu of %zu devices fetched the new config (poll interval "
+		printf("  => admin POST /apps took %.3f s; %llu of %zu devices fetched the new config (poll "
+		       "interval "
 		       "%.2f s); after the change: 50%% by %.2f s, 99%% by %.2f s, ",
 		       fc.admin_s, (unsigned long long)done, n, interval, stats_pct(&st[K_FANOUT], 50) / 1e6,
 		       stats_pct(&st[K_FANOUT], 99) / 1e6);
@@ -374,8 +384,8 @@ static void db_files_print(const struct run *rn)
 		return;
 	stats_dir_bytes(rn->o->ctl_dir, wal, &w);
 	stats_dir_bytes(rn->o->ctl_dir, all, &a);
-	printf("  database on disk: %.1f MB in files, of which WAL %.1f MB; %.1f MB in use\n", a / 1e6, w / 1e6,
-	       db_bytes(rn) / 1e6);
+	printf("  database on disk: %.1f MB in files, of which WAL %.1f MB; %.1f MB in use\n", a / 1e6,
+	       w / 1e6, db_bytes(rn) / 1e6);
 }
 
 /* One ingest sub-phase; *per_row gets DB bytes grown per stored row. */
@@ -394,8 +404,8 @@ static int ingest_part(struct run *rn, int mode, double seconds, double *per_row
 	rows = atomic_load(&sh.rows);
 	*per_row = rows ? ((double)db_bytes(rn) - (double)before) / (double)rows : 0;
 	if (r == 0)
-		printf("  => %.0f rows/s accepted; database in use grew %.1f bytes/row\n", (double)rows / (el > 0 ? el : 1),
-		       *per_row);
+		printf("  => %.0f rows/s accepted; database in use grew %.1f bytes/row\n",
+		       (double)rows / (el > 0 ? el : 1), *per_row);
 	free_kinds(st);
 	return r;
 }
@@ -405,15 +415,16 @@ static int scen_ingest(struct run *rn)
 	double m_row = 0, l_row = 0, per_day;
 	int r;
 
-	printf("== ingest: %zu devices, %u connections, newlogs uploads of %u lines\n", count_onboarded(&rn->fleet),
-	       rn->dopts.nslots, rn->o->log_entries);
+	printf("== ingest: %zu devices, %u connections, newlogs uploads of %u lines\n",
+	       count_onboarded(&rn->fleet), rn->dopts.nslots, rn->o->log_entries);
 	if ((r = ingest_part(rn, 1, rn->o->duration_s / 2, &m_row)) < 0)
 		return r;
 	if ((r = ingest_part(rn, 2, rn->o->duration_s / 2, &l_row)) < 0)
 		return r;
 	db_files_print(rn);
 	per_day = m_row * (86400.0 / EVE_METRICS_INTERVAL_S) + l_row * rn->o->logs_per_day;
-	printf("  => DB growth per device-day at default intervals: %.0f metrics x %.0f B + %.0f log rows x %.0f B "
+	printf("  => DB growth per device-day at default intervals: %.0f metrics x %.0f B + %.0f log rows x "
+	       "%.0f B "
 	       "= %.2f MB (before retention trims it)\n",
 	       86400.0 / EVE_METRICS_INTERVAL_S, m_row, rn->o->logs_per_day, l_row, per_day / 1e6);
 	return 0;
@@ -429,8 +440,7 @@ static int run_resolve(struct run *rn, const struct devsim_opts *o)
 	int r;
 
 	rn->o = o;
-	snprintf(rn->onboard_dir, sizeof(rn->onboard_dir), "%s",
-		 o->onboard_dir ? o->onboard_dir : "");
+	snprintf(rn->onboard_dir, sizeof(rn->onboard_dir), "%s", o->onboard_dir ? o->onboard_dir : "");
 	if (!o->onboard_dir && o->ctl_dir)
 		snprintf(rn->onboard_dir, sizeof(rn->onboard_dir), "%.4000s/device-config", o->ctl_dir);
 	snprintf(rn->ca, sizeof(rn->ca), "%s", o->ca_path ? o->ca_path : "");
@@ -457,8 +467,11 @@ static int run_resolve(struct run *rn, const struct devsim_opts *o)
 	}
 	snprintf(rn->dev_url, sizeof(rn->dev_url), "https://%s%s", rn->server, o->api_prefix);
 	snprintf(rn->admin_url, sizeof(rn->admin_url), "https://%s/api/v1", rn->server);
-	rn->dopts = (struct driver_opts){.base_url = rn->dev_url, .ca_path = rn->ca, .connect_to = o->connect_to,
-					 .nslots = o->connections, .timeout_s = (long)o->timeout_s};
+	rn->dopts = (struct driver_opts){.base_url = rn->dev_url,
+					 .ca_path = rn->ca,
+					 .connect_to = o->connect_to,
+					 .nslots = o->connections,
+					 .timeout_s = (long)o->timeout_s};
 	return 0;
 }
 
@@ -477,11 +490,13 @@ static void run_print_header(struct run *rn)
 {
 	struct procsnap p;
 
-	printf("eve-devsim: controller https://%s (pid %d), %u devices, %u connections, %u threads\n", rn->server,
-	       (int)rn->pid, rn->o->devices, rn->o->connections, rn->o->threads);
-	printf("crypto floor (OpenSSL, in-process, fastest of 64-op rounds): ECDSA P-256 sign %.1f us, verify %.1f us "
+	printf("eve-devsim: controller https://%s (pid %d), %u devices, %u connections, %u threads\n",
+	       rn->server, (int)rn->pid, rn->o->devices, rn->o->connections, rn->o->threads);
+	printf("crypto floor (OpenSSL, in-process, fastest of 64-op rounds): ECDSA P-256 sign %.1f us, "
+	       "verify %.1f us "
 	       "(%.0f verify/s per core)\n",
-	       rn->floor.sign_us, rn->floor.verify_us, rn->floor.verify_us > 0 ? 1e6 / rn->floor.verify_us : 0);
+	       rn->floor.sign_us, rn->floor.verify_us,
+	       rn->floor.verify_us > 0 ? 1e6 / rn->floor.verify_us : 0);
 	if (procsnap_read(rn->pid, &p) == 0)
 		printf("controller at start: RSS %.1f MB, peak %.1f MB, %ld threads\n", p.rss_kb / 1024.0,
 		       p.hwm_kb / 1024.0, p.threads);
@@ -493,8 +508,8 @@ struct scen_entry {
 };
 
 static const struct scen_entry scenarios[] = {
-	{"poll", scen_poll}, {"fleet", scen_fleet}, {"storm", scen_storm},
-	{"fanout", scen_fanout}, {"ingest", scen_ingest},
+    {"poll", scen_poll},     {"fleet", scen_fleet},   {"storm", scen_storm},
+    {"fanout", scen_fanout}, {"ingest", scen_ingest},
 };
 
 static int run_list(struct run *rn, const char *names)

@@ -18,10 +18,10 @@ struct devsim_opts {
 	const char *api_prefix;  /* "/api/v2/edgedevice" */
 	const char *token_path;  /* default DIR/admin-token */
 	const char *serial_prefix;
-	pid_t pid;               /* controller pid; 0 = DIR/controller.pid */
+	pid_t pid; /* controller pid; 0 = DIR/controller.pid */
 	unsigned devices, connections, threads, log_entries, first;
 	double duration_s, compress, crypto_s, timeout_s;
-	double logs_per_day;     /* log rows a device sends per day (ingest) */
+	double logs_per_day; /* log rows a device sends per day (ingest) */
 };
 
 /* Load the fleet and onboard it, then run the comma-separated scenarios in

@@ -124,7 +124,8 @@ void stats_print(struct stats *s, const char *name, double seconds)
 	uint64_t total = s->ok + s->errors;
 
 	stats_sort(s);
-	printf("  %-14s %9llu req in %6.2f s = %9.1f req/s  p50 %7.2f ms  p95 %7.2f ms  p99 %7.2f ms  max %8.2f ms  errors %llu",
+	printf("  %-14s %9llu req in %6.2f s = %9.1f req/s  p50 %7.2f ms  p95 %7.2f ms  p99 %7.2f ms  max "
+	       "%8.2f ms  errors %llu",
 	       name, (unsigned long long)total, seconds, seconds > 0 ? (double)total / seconds : 0.0,
 	       stats_pct(s, 50) / 1000.0, stats_pct(s, 95) / 1000.0, stats_pct(s, 99) / 1000.0,
 	       stats_pct(s, 100) / 1000.0, (unsigned long long)s->errors);

@@ -42,9 +42,9 @@ uint32_t stats_pct(const struct stats *s, double p);
 /* A snapshot of a process from /proc/<pid>/{stat,status}. */
 struct procsnap {
 	bool valid;
-	double cpu_s;     /* utime + stime, all threads */
-	long rss_kb;      /* VmRSS */
-	long hwm_kb;      /* VmHWM: peak RSS since start or last reset */
+	double cpu_s; /* utime + stime, all threads */
+	long rss_kb;  /* VmRSS */
+	long hwm_kb;  /* VmHWM: peak RSS since start or last reset */
 	long threads;
 	uint64_t vcsw, nvcsw; /* voluntary / involuntary context switches */
 };

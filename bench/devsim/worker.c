@@ -17,14 +17,14 @@ struct kind_desc {
 };
 
 static const struct kind_desc kinds[K_COUNT] = {
-	[K_REGISTER] = {"register", "/register", {200, 201, 204, 409}},
-	[K_UUID] = {"uuid", "/uuid", {200}},
-	[K_CONFIG] = {"config", "/id/%s/config", {200, 304}},
-	[K_INFO] = {"info", "/id/%s/info", {200, 201, 202, 204}},
-	[K_METRICS] = {"metrics", "/id/%s/metrics", {200, 201, 202, 204}},
-	[K_LOGS] = {"newlogs", "/id/%s/newlogs", {200, 201, 202, 204}},
-	[K_DELAY] = {"sched-delay", NULL, {0}},
-	[K_FANOUT] = {"fanout-lag", NULL, {0}},
+    [K_REGISTER] = {"register", "/register", {200, 201, 204, 409}},
+    [K_UUID] = {"uuid", "/uuid", {200}},
+    [K_CONFIG] = {"config", "/id/%s/config", {200, 304}},
+    [K_INFO] = {"info", "/id/%s/info", {200, 201, 202, 204}},
+    [K_METRICS] = {"metrics", "/id/%s/metrics", {200, 201, 202, 204}},
+    [K_LOGS] = {"newlogs", "/id/%s/newlogs", {200, 201, 202, 204}},
+    [K_DELAY] = {"sched-delay", NULL, {0}},
+    [K_FANOUT] = {"fanout-lag", NULL, {0}},
 };
 
 const char *kind_name(int kind)

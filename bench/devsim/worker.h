@@ -33,15 +33,15 @@ struct phase_shared {
 	struct fleet *fleet;
 	const struct driver_opts *dopts;
 	unsigned log_entries;
-	double compress;       /* fleet/fanout time compression */
+	double compress; /* fleet/fanout time compression */
 	bool fanout_only_config;
-	_Atomic uint64_t fanout_t0;  /* ns; 0 until the admin change is made */
+	_Atomic uint64_t fanout_t0; /* ns; 0 until the admin change is made */
 	_Atomic uint64_t fanout_done;
-	_Atomic uint64_t rows;       /* ingest: rows accepted */
-	_Atomic uint64_t changed;    /* config answers that carried a new hash */
+	_Atomic uint64_t rows;    /* ingest: rows accepted */
+	_Atomic uint64_t changed; /* config answers that carried a new hash */
 	_Atomic int stop;
-	int onboard_last;            /* onboard: last step (K_UUID or K_CONFIG) */
-	int ingest_mode;             /* 0 mixed, 1 metrics only, 2 logs only */
+	int onboard_last; /* onboard: last step (K_UUID or K_CONFIG) */
+	int ingest_mode;  /* 0 mixed, 1 metrics only, 2 logs only */
 	/* optional: run on the calling thread while the workers run (the
 	 * fan-out's admin change); its return value is the phase's */
 	int (*during)(struct phase_shared *sh, void *ctx);
