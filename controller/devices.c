@@ -146,26 +146,46 @@ int devices_load_cache(struct ctl *c)
 	return r;
 }
 
+/* Rows per write transaction: small enough that a request thread waiting
+ * for the write lock (register, reports) never waits for a whole fleet's
+ * flush, large enough to amortise the commit. */
+#define SEEN_BATCH 256
+
+struct seen_flush {
+	struct db *d;
+	unsigned n;
+	bool open;
+};
+
 static void flush_one(void *ctx, const char *uuid, int64_t t)
 {
-	struct db *d = ctx;
-	sqlite3_stmt *st = db_stmt(d, "UPDATE devices SET last_seen = ?2 WHERE id = ?1");
-	if (!st)
+	struct seen_flush *f = ctx;
+	sqlite3_stmt *st;
+
+	if (!f->open && db_begin(f->d) < 0)
 		return;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, t);
-	db_step_done(st);
+	f->open = true;
+	st = db_stmt(f->d, "UPDATE devices SET last_seen = ?2 WHERE id = ?1");
+	if (st) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, t);
+		db_step_done(st);
+	}
+	if (++f->n % SEEN_BATCH == 0) {
+		if (db_commit(f->d) < 0)
+			db_rollback(f->d);
+		f->open = false;
+	}
 }
 
 void devices_flush_seen(struct ctl *c)
 {
-	struct db *d = db_get(c->db);
-	if (db_begin(d) == 0) {
-		devcache_flush_seen(c->cache, flush_one, d);
-		if (db_commit(d) < 0)
-			db_rollback(d);
-	}
-	db_put(c->db, d);
+	struct seen_flush f = {.d = db_get(c->db)};
+
+	devcache_flush_seen(c->cache, flush_one, &f);
+	if (f.open && db_commit(f.d) < 0)
+		db_rollback(f.d);
+	db_put(c->db, f.d);
 }
 
 /* --- device objects --- */
