@@ -28,6 +28,7 @@
 struct batch {
 	char app[UUID_STR_LEN]; /* "" = device */
 	struct buf lines;
+	uint64_t first_ms; /* CLOCK_MONOTONIC time of the oldest pending line */
 };
 
 struct logship {
@@ -125,6 +126,14 @@ static char *entry_json(struct logship *ls, const char *severity, const char *so
 
 static int write_batch(struct logship *ls, struct batch *b);
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 int logship_add(struct logship *ls, const char *app_uuid, const char *severity, const char *source,
 		const char *content)
 {
@@ -138,6 +147,8 @@ int logship_add(struct logship *ls, const char *app_uuid, const char *severity, 
 	b = batch_get(ls, app_uuid ? app_uuid : "");
 	line = b ? entry_json(ls, severity, source, content) : NULL;
 	if (line) {
+		if (b->lines.len == 0)
+			b->first_ms = mono_ms();
 		r = buf_printf(&b->lines, "%s\n", line);
 		if (r == 0 && b->lines.len >= LOGSHIP_BATCH_MAX)
 			r = write_batch(ls, b);
@@ -190,18 +201,27 @@ out:
 	return r;
 }
 
-int logship_rotate(struct logship *ls)
+int logship_rotate_aged(struct logship *ls, uint64_t max_age_ms)
 {
+	uint64_t now = mono_ms();
 	int r = 0;
 
 	pthread_mutex_lock(&ls->lock);
 	for (size_t i = 0; i < ls->n_batches; i++) {
-		int w = write_batch(ls, &ls->batches[i]);
+		struct batch *b = &ls->batches[i];
+		int w = 0;
 
+		if (b->lines.len && now - b->first_ms >= max_age_ms)
+			w = write_batch(ls, b);
 		r = r ? r : w;
 	}
 	pthread_mutex_unlock(&ls->lock);
 	return r;
+}
+
+int logship_rotate(struct logship *ls)
+{
+	return logship_rotate_aged(ls, 0);
 }
 
 static bool is_logfile(const char *name)

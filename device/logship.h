@@ -22,8 +22,12 @@ void logship_set_meta(struct logship *ls, const char *dev_uuid, const char *eve_
 /* Queue one line. app_uuid NULL = the device's own log. */
 int logship_add(struct logship *ls, const char *app_uuid, const char *severity, const char *source,
 		const char *content);
-/* Write pending batches to gzip files (called periodically). */
+/* Write every pending batch to a gzip file (before a stop or reboot). */
 int logship_rotate(struct logship *ls);
+/* Write only the batches whose oldest line is max_age_ms old (full ones are
+ * written as they fill): a chatty app console costs one upload per age, not
+ * one per line. */
+int logship_rotate_aged(struct logship *ls, uint64_t max_age_ms);
 /* Upload files oldest first with send (0 = accepted: the file is deleted).
  * app_uuid is NULL for device logs. Stops at the first failure. */
 typedef int (*logship_send_fn)(void *ctx, const char *app_uuid, const uint8_t *gz, size_t len);

@@ -115,7 +115,7 @@ void reporter_flush(struct agent *a)
 {
 	int r;
 
-	logship_rotate(a->ls);
+	logship_rotate_aged(a->ls, LOG_BATCH_AGE_MS);
 	if (!a->online)
 		return;
 	r = infoqueue_flush(a->iq, send_info, a);
