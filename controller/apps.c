@@ -463,6 +463,29 @@ static void touch_all(struct ctl *c, struct db *d, struct idlist *l)
 		ctl_device_changed(c, d, l->ids[i]);
 }
 
+/* Finish a write transaction begun by a handler (e: its result so far):
+ * commit or roll back, wake the devices whose config it changed, answer
+ * with the app object. */
+static void app_write_done(struct http_req *r, struct db *d, int e, const char *id, struct idlist *touched,
+			   int status)
+{
+	json_t *obj = NULL;
+
+	if (e == 0)
+		e = db_commit(d);
+	if (e < 0) {
+		db_rollback(d);
+		admin_reply_err(r, e, "app");
+		return;
+	}
+	touch_all(r->ctl, d, touched);
+	e = app_json(d, id, &obj);
+	if (e < 0)
+		admin_reply_err(r, e, "app");
+	else
+		http_reply_json(r, status, obj);
+}
+
 static void h_list(struct http_req *r)
 {
 	const char *dev = http_arg(r, "device");
@@ -510,7 +533,7 @@ static int app_insert(struct db *d, const char *name, struct app_spec *s, char i
 
 static void h_create(struct http_req *r)
 {
-	json_t *b = admin_body(r), *obj = NULL;
+	json_t *b = admin_body(r);
 	struct app_spec s = {0};
 	struct idlist touched = {0};
 	if (!b)
@@ -526,19 +549,7 @@ static void h_create(struct http_req *r)
 		e = app_insert(d, name, &s, id);
 	if (e == 0)
 		e = app_sync_targets(d, id, s.spec, &touched);
-	if (e == 0)
-		e = db_commit(d);
-	if (e < 0) {
-		db_rollback(d);
-		admin_reply_err(r, e, "app");
-		goto out;
-	}
-	touch_all(r->ctl, d, &touched);
-	e = app_json(d, id, &obj);
-	if (e < 0)
-		admin_reply_err(r, e, "app");
-	else
-		http_reply_json(r, 201, obj);
+	app_write_done(r, d, e, id, &touched, 201);
 out:
 	db_put(r->ctl->db, d);
 	free(touched.ids);
@@ -577,7 +588,7 @@ static int app_replace(struct db *d, const char *id, struct app_spec *s, struct 
 
 static void h_put(struct http_req *r)
 {
-	json_t *b = admin_body(r), *obj = NULL;
+	json_t *b = admin_body(r);
 	struct app_spec s = {0};
 	struct idlist touched = {0};
 	if (!b)
@@ -609,19 +620,7 @@ static void h_put(struct http_req *r)
 	e = db_begin(d);
 	if (e == 0)
 		e = app_replace(d, id, &s, &touched, &same);
-	if (e == 0)
-		e = db_commit(d);
-	if (e < 0) {
-		db_rollback(d);
-		admin_reply_err(r, e, "app");
-		goto out;
-	}
-	touch_all(r->ctl, d, &touched);
-	e = app_json(d, id, &obj);
-	if (e < 0)
-		admin_reply_err(r, e, "app");
-	else
-		http_reply_json(r, 200, obj);
+	app_write_done(r, d, e, id, &touched, 200);
 out:
 	db_put(r->ctl->db, d);
 	free(touched.ids);
