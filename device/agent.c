@@ -22,6 +22,8 @@
 #include "err.h"
 #include "fileio.h"
 
+#define AGENT_PORT_FILE "mgmtport" /* state file: the management port that worked last */
+
 int agent_state_path(const struct agent *a, const char *name, char out[PATH_MAX])
 {
 	if (snprintf(out, PATH_MAX, "%s/%s", a->o->state_dir, name) >= PATH_MAX)
@@ -141,6 +143,8 @@ int agent_post(struct agent *a, const struct eve_signer *signer, bool with_cert,
 void agent_reached(struct agent *a, bool reached)
 {
 	const char *port = netmgr_port(a->nm);
+	bool trial = netmgr_on_trial(a->nm);
+	int r;
 
 	a->online = reached;
 	if (reached && strcmp(port, a->last_ok_port)) {
@@ -148,8 +152,13 @@ void agent_reached(struct agent *a, bool reached)
 		     port);
 		snprintf(a->last_ok_port, sizeof(a->last_ok_port), "%s", port);
 	}
-	netmgr_report(a->nm, reached, now_ms());
-	if (!reached && *port)
+	r = netmgr_report(a->nm, reached, now_ms());
+	if (r < 0)
+		alog(ALOG_WARN, "%s/" AGENT_PORT_FILE ": %s: working management port not saved",
+		     a->o->state_dir, eve_strerror(r));
+	if (reached && trial)
+		alog(ALOG_INFO, "network: the new setting reached the controller: kept");
+	if (!reached && strcmp(port, netmgr_port(a->nm)))
 		alog(ALOG_DEBUG, "network: next management port %s", netmgr_port(a->nm));
 }
 
@@ -225,6 +234,21 @@ static int open_reporting(struct agent *a)
 	return 0;
 }
 
+/* The management port that worked last (before a restart) is tried first. */
+static void remembered_port(struct agent *a)
+{
+	char path[PATH_MAX];
+	int r;
+
+	agent_state_path(a, AGENT_PORT_FILE, path);
+	r = netmgr_persist(a->nm, path);
+	if (r > 0)
+		alog(ALOG_INFO, "network: starting with management port %s (it worked last)",
+		     netmgr_port(a->nm));
+	else if (r < 0)
+		alog(ALOG_WARN, "%s: %s: ignored", path, eve_strerror(r));
+}
+
 static int open_controller(struct agent *a)
 {
 	struct netmgr_setting s = {0};
@@ -241,6 +265,7 @@ static int open_controller(struct agent *a)
 		alog(ALOG_ERR, "controller client: %s", eve_strerror(r));
 		return r;
 	}
+	remembered_port(a);
 	r = ctlclient_load_certs(a->cc);
 	if (r < 0 && r != -ENOENT)
 		alog(ALOG_WARN, "%s/checkpoint/controllercerts: %s: fetching again", a->o->state_dir,

@@ -1,9 +1,16 @@
 /* Management port selection and network-setting rollback. */
 #include "netmgr.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "err.h"
+#include "fileio.h"
+
+#define PORT_FILE_MAX 64
 
 struct netmgr {
 	char *server;
@@ -16,6 +23,8 @@ struct netmgr {
 	uint64_t trial_end;
 	size_t port_idx;
 	struct devapi *api;
+	char *port_path;                 /* NULL: the working port lives in memory only */
+	char good_port[NETMGR_NAME_MAX]; /* port that last reached the controller */
 };
 
 static void api_drop(struct netmgr *nm)
@@ -51,7 +60,63 @@ void netmgr_free(struct netmgr *nm)
 	api_drop(nm);
 	free(nm->server);
 	free(nm->ca_path);
+	free(nm->port_path);
 	free(nm);
+}
+
+/* Start the current setting at the port that last worked, when it has it;
+ * else at its first port. Returns true for the former. */
+static bool start_at_good_port(struct netmgr *nm)
+{
+	nm->port_idx = 0;
+	for (size_t i = 0; nm->good_port[0] && i < nm->cur.n_ports; i++) {
+		if (strcmp(nm->cur.ports[i], nm->good_port) == 0) {
+			nm->port_idx = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* An interface name as the kernel allows it: 1..15 printable characters,
+ * no blank, no '/'. The file is trusted no more than any other input. */
+static bool port_name_valid(const char *s, size_t len)
+{
+	if (len == 0 || len >= NETMGR_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isgraph((unsigned char)s[i]) || s[i] == '/')
+			return false;
+	return true;
+}
+
+int netmgr_persist(struct netmgr *nm, const char *path)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	free(nm->port_path);
+	nm->port_path = strdup(path);
+	if (!nm->port_path)
+		return -ENOMEM;
+	r = fileio_read(path, PORT_FILE_MAX, &data, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	while (len && isspace(data[len - 1]))
+		len--;
+	if (port_name_valid((const char *)data, len)) {
+		memcpy(nm->good_port, data, len);
+		nm->good_port[len] = '\0';
+		api_drop(nm);
+		r = start_at_good_port(nm) ? 1 : 0;
+	} else {
+		r = -EVE_EPROTO;
+	}
+	free(data);
+	return r;
 }
 
 struct devapi *netmgr_api(struct netmgr *nm)
@@ -74,18 +139,36 @@ const char *netmgr_port(const struct netmgr *nm)
 	return nm->cur.n_ports ? nm->cur.ports[nm->port_idx % nm->cur.n_ports] : "";
 }
 
-void netmgr_report(struct netmgr *nm, bool reached, uint64_t now_ms)
+/* Remember a port that just worked; written only when it changed, so a
+ * steady device does not rewrite its state on every request. */
+static int keep_good_port(struct netmgr *nm)
+{
+	const char *port = netmgr_port(nm);
+	char line[NETMGR_NAME_MAX + 1];
+	int n;
+
+	if (!*port || strcmp(port, nm->good_port) == 0)
+		return 0;
+	snprintf(nm->good_port, sizeof(nm->good_port), "%s", port);
+	if (!nm->port_path)
+		return 0;
+	n = snprintf(line, sizeof(line), "%s\n", port);
+	return fileio_write_atomic(nm->port_path, line, (size_t)n, 0600);
+}
+
+int netmgr_report(struct netmgr *nm, bool reached, uint64_t now_ms)
 {
 	if (reached) {
 		nm->trial = false;
 		nm->fallback = nm->cur;
-		return;
+		return keep_good_port(nm);
 	}
 	/* Next port, new connection (keep-alive state belongs to the old one). */
 	if (nm->cur.n_ports > 1) {
 		nm->port_idx = (nm->port_idx + 1) % nm->cur.n_ports;
 		api_drop(nm);
 	}
+	return 0;
 }
 
 static bool setting_eq(const struct netmgr_setting *a, const struct netmgr_setting *b)
@@ -105,11 +188,16 @@ int netmgr_propose(struct netmgr *nm, const struct netmgr_setting *s, uint64_t n
 	if (!nm->trial)
 		nm->fallback = nm->cur;
 	nm->cur = *s;
-	nm->port_idx = 0;
+	start_at_good_port(nm);
 	nm->trial = true;
 	nm->trial_end = now_ms + trial_ms;
 	api_drop(nm);
 	return 1;
+}
+
+bool netmgr_on_trial(const struct netmgr *nm)
+{
+	return nm->trial;
 }
 
 bool netmgr_tick(struct netmgr *nm, uint64_t now_ms)
@@ -119,7 +207,7 @@ bool netmgr_tick(struct netmgr *nm, uint64_t now_ms)
 	nm->rejected = nm->cur;
 	nm->have_rejected = true;
 	nm->cur = nm->fallback;
-	nm->port_idx = 0;
+	start_at_good_port(nm);
 	nm->trial = false;
 	api_drop(nm);
 	return true;

@@ -15,7 +15,8 @@ if(WITH_DEVICE AND TARGET everuntime)
     ${EVE_TEST_DIR}/integration/runtime_https.c)
   target_link_libraries(runtime_driver PRIVATE everuntime evecommon eve_warnings)
 
-  set(_rt_ports vm 18401 oci 18402 badsha 18403 resume 18404 adopt 18405 net 18406 portmap 18800)
+  set(_rt_ports vm 18401 oci 18402 badsha 18403 resume 18404 adopt 18405 net 18406 portmap 18800
+    crash 18850)
   while(_rt_ports)
     list(POP_FRONT _rt_ports _sc _port)
     add_test(NAME runtime_${_sc}

@@ -431,15 +431,19 @@ static int spec_build(struct runtime *rt, struct rt_app *a, struct spec_store *s
 
 /* ---- lifecycle ----------------------------------------------------- */
 
-static void app_fail(struct rt_app *a, int state)
+/* Enter state after a crash or a failed start; the next start waits
+ * 1 s doubling to 60 s while the app keeps failing. Returns that wait (ms). */
+static uint64_t app_fail(struct rt_app *a, int state)
 {
+	uint64_t d;
+
 	a->state = state;
 	a->crashes++;
-	{
-		uint64_t d = (uint64_t)APP_BACKOFF_MIN_MS << (a->crashes < 7 ? a->crashes - 1 : 6);
-
-		a->next_start = rt_now_ms() + (d > APP_BACKOFF_MAX_MS ? APP_BACKOFF_MAX_MS : d);
-	}
+	d = (uint64_t)APP_BACKOFF_MIN_MS << (a->crashes < 7 ? a->crashes - 1 : 6);
+	if (d > APP_BACKOFF_MAX_MS)
+		d = APP_BACKOFF_MAX_MS;
+	a->next_start = rt_now_ms() + d;
+	return d;
 }
 
 /* Where an app waits when some of its volumes are not ready. 0 = ready. */
@@ -513,19 +517,24 @@ out:
 }
 
 /* Find the app's domain on its driver's connection (or either when the
- * driver is not known yet, e.g. right after a restart of the agent). */
+ * driver is not known yet, e.g. right after a restart of the agent).
+ * -ENOENT: no such domain; other errors: libvirt could not tell. */
 static int app_lookup(struct runtime *rt, struct rt_app *a, virDomainPtr *out)
 {
 	static const struct hv_ops *const all[] = {&hv_qemu_ops, &hv_lxc_ops, &hv_xen_ops};
 	virConnectPtr c;
 	size_t i;
-	int r = -ENOENT;
+	int r = -ENOENT, rc;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		if (a->hv && a->hv != all[i])
 			continue;
-		if (rt_conn(rt, rt_hv_of(all[i]), &c, NULL, 0) < 0)
+		rc = rt_conn(rt, rt_hv_of(all[i]), &c, NULL, 0);
+		if (rc < 0) {
+			if (a->hv)
+				r = rc; /* its driver is unreachable: not "no domain" */
 			continue;
+		}
 		r = hv_lookup(c, a->dom, out);
 		if (r == 0) {
 			a->hv = all[i];
@@ -614,6 +623,7 @@ static void app_commands(struct runtime *rt, struct rt_app *a)
 
 static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 {
+	uint64_t wait;
 	int pend, r;
 
 	if (d && hv_is_active(d) && !hv_is_healthy(d)) {
@@ -646,8 +656,10 @@ static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 		/* It stopped without being asked: a crash or a guest power-off. */
 		con_read(rt, a);
 		con_close(a);
-		rt_seterr(a->err, "domain %s stopped unexpectedly; restarting", a->dom);
-		app_fail(a, ST(ERROR));
+		/* The wait is in the text so the controller sees the backoff. */
+		wait = app_fail(a, ST(ERROR));
+		rt_seterr(a->err, "domain %s stopped unexpectedly; restarting in %u s", a->dom,
+			  (unsigned)((wait + 999) / 1000));
 		a->we_started = false;
 		return;
 	}
@@ -691,13 +703,18 @@ static unsigned app_net_sig(struct runtime *rt, const struct rt_app *a)
 static void app_step(struct runtime *rt, struct rt_app *a)
 {
 	virDomainPtr d = NULL;
+	int r;
 
 	a->net_sig = app_net_sig(rt, a);
 
 	if (!a->counters_loaded)
 		counters_load(rt, a);
 	app_commands(rt, a);
-	if (app_lookup(rt, a, &d) < 0)
+	r = app_lookup(rt, a, &d);
+	if (r < 0 && r != -ENOENT && a->we_started)
+		return; /* libvirt unreachable (libvirtd restarting): its domain may
+			 * well run; only a domain libvirt reports stopped is a crash */
+	if (r < 0)
 		d = NULL;
 	if (a->cfg->activate) {
 		a->halting_since = 0;

@@ -5,11 +5,13 @@
  *   runtime_driver SCENARIO --state DIR --images DIR --port P --cert C --key K
  *
  * Scenarios: vm, oci, badsha, resume, adopt-start, adopt-check, net,
- * portmap, xml OUTDIR.
+ * portmap, crash, xml OUTDIR.
  * Exit 0 = pass; 1 = fail (the reason on stderr). */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <libvirt/libvirt.h>
@@ -84,6 +87,8 @@ struct obs {
 	uint32_t seen; /* bit per ZSwState */
 	int last;
 	char err[512];
+	char last_err[512]; /* the latest non-empty error text */
+	double at[32];      /* now_s() of the latest report of each ZSwState */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -106,6 +111,8 @@ static struct obs *obs_get(const char *uuid)
 	return &objs[n_objs++];
 }
 
+static double now_s(void);
+
 static void note(const char *kind, const char *uuid, int state, const char *err)
 {
 	struct obs *o;
@@ -114,8 +121,11 @@ static void note(const char *kind, const char *uuid, int state, const char *err)
 	o = obs_get(uuid);
 	if (o) {
 		o->seen |= 1u << (state & 31);
+		o->at[state & 31] = now_s();
 		o->last = state;
 		snprintf(o->err, sizeof(o->err), "%s", err ? err : "");
+		if (err && *err)
+			snprintf(o->last_err, sizeof(o->last_err), "%s", err);
 	}
 	pthread_mutex_unlock(&mu);
 	printf("REPORT %s %s state=%d%s%s\n", kind, uuid, state, err && *err ? " err=" : "", err ? err : "");
@@ -475,9 +485,11 @@ static char *read_sha(const char *file)
 	return s;
 }
 
+static const char *rt_lxc_uri; /* NULL: lxc:///system */
+
 static struct runtime *rt_start(void)
 {
-	struct runtime_opts o = {.state_dir = opt.state, .ca_path = opt.cert};
+	struct runtime_opts o = {.state_dir = opt.state, .ca_path = opt.cert, .lxc_uri = rt_lxc_uri};
 	struct runtime *rt = NULL;
 	int r = runtime_new(&o, on_report, on_log, NULL, &rt);
 
@@ -1125,6 +1137,337 @@ out:
 	return rc;
 }
 
+#define CRASH_APP "a0000008-0000-4000-8000-000000000008"
+
+static bool wait_seen(const char *uuid, int state, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+
+	while (now_s() < end) {
+		if (seen(uuid, state))
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+/* Crash by libvirt: a destroy the runtime did not ask for. */
+static int crash_destroy(const char *uuid)
+{
+	char name[128];
+	virConnectPtr c = virConnectOpen("lxc:///system");
+	virDomainPtr d;
+	int r = -1;
+
+	snprintf(name, sizeof(name), "eve-%s", uuid);
+	d = c ? virDomainLookupByName(c, name) : NULL;
+	if (d) {
+		r = virDomainDestroy(d);
+		virDomainFree(d);
+	}
+	if (c)
+		virConnectClose(c);
+	return r;
+}
+
+/* Crash from inside: SIGKILL to the container's init, the child of the
+ * libvirt_lxc controller whose pid libvirt keeps in its state dir. */
+static int crash_kill_init(const char *uuid)
+{
+	char path[512], buf[512];
+	int ctl = 0, pid = -1, ppid;
+	struct dirent *de;
+	DIR *dir;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/run/libvirt/lxc/eve-%s.pid", uuid);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%d", &ctl) != 1 || ctl <= 1) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	dir = opendir("/proc");
+	while (dir && pid < 0 && (de = readdir(dir))) {
+		char *rp;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		/* pid (comm) state ppid: comm may hold spaces, so after the last ')' */
+		if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')) &&
+		    sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == ctl)
+			pid = atoi(de->d_name);
+		fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	if (pid <= 1)
+		return -1;
+	printf("killing the container's init (host pid %d, controller %d)\n", pid, ctl);
+	return kill(pid, SIGKILL);
+}
+
+/* A container that dies without being asked (destroyed behind the
+ * runtime's back, then its init killed): each time the runtime reports
+ * ERROR with the wait in its text, then starts it again by itself (a new
+ * domain id, the console from its start); the second crash soon after the
+ * first waits longer (1 s, then 2 s). Only lower bounds on the measured
+ * waits: the runtime must not restart sooner than its backoff. */
+static int crash_round(int round, int (*crash)(const char *))
+{
+	const int backoff_s = round == 1 ? 1 : 2;
+	char want[64], err[512];
+	int id = dom_id("lxc:///system", CRASH_APP), id2, mark = lines_now();
+	double gap;
+
+	forget_seen(CRASH_APP);
+	if (id < 0 || crash(CRASH_APP) < 0)
+		return fail("crash %d: could not crash the container (domain id %d)", round, id);
+	if (!wait_seen(CRASH_APP, ST(ERROR), 30))
+		return fail("crash %d: not reported as ERROR", round);
+	pthread_mutex_lock(&mu);
+	snprintf(err, sizeof(err), "%s", obs_get(CRASH_APP)->last_err);
+	pthread_mutex_unlock(&mu);
+	snprintf(want, sizeof(want), "restarting in %d s", backoff_s);
+	if (!strstr(err, "stopped unexpectedly") || !strstr(err, want))
+		return fail("crash %d: error text '%s' lacks 'stopped unexpectedly' / '%s'", round, err,
+			    want);
+	if (!wait_seen(CRASH_APP, ST(RUNNING), 60) || !wait_state(CRASH_APP, ST(RUNNING), 10) ||
+	    !wait_line("EVE-TEST-OCI: hello from-eve", mark, 30))
+		return fail("crash %d: the runtime did not start the container again", round);
+	id2 = dom_id("lxc:///system", CRASH_APP);
+	if (id2 < 0 || id2 == id)
+		return fail("crash %d: no new domain (id %d -> %d)", round, id, id2);
+	pthread_mutex_lock(&mu);
+	gap = obs_get(CRASH_APP)->at[ST(BOOTING)] - obs_get(CRASH_APP)->at[ST(ERROR)];
+	pthread_mutex_unlock(&mu);
+	if (!seen(CRASH_APP, ST(BOOTING)) || gap < backoff_s - 0.1)
+		return fail("crash %d: restarted %.2f s after the ERROR report, before its backoff of %d s",
+			    round, gap, backoff_s);
+	printf("OK crash %d: ERROR '%s', restarted after %.2f s (backoff %d s), domain id %d -> %d\n", round,
+	       err, gap, backoff_s, id, id2);
+	return 0;
+}
+
+/* A cuttable path to libvirtd: a unix socket whose connections are
+ * forwarded to libvirtd's; while cut, its connections are shut and new ones
+ * closed at once, as when libvirtd restarts, but the domains keep running. */
+#define LIBVIRT_SOCK "/run/libvirt/libvirt-sock"
+#define PROXY_MAX 16
+
+static struct {
+	pthread_mutex_t mu;
+	int lfd, fds[PROXY_MAX][2], n_pumps, refused;
+	bool cut, stop;
+	pthread_t th;
+	char path[108];
+} px = {.mu = PTHREAD_MUTEX_INITIALIZER, .lfd = -1};
+
+static void *proxy_pump(void *arg)
+{
+	int *fds = arg, i;
+	struct pollfd p[2] = {{.fd = fds[0], .events = POLLIN}, {.fd = fds[1], .events = POLLIN}};
+	char buf[65536];
+	bool up = true;
+
+	while (up && poll(p, 2, -1) > 0) {
+		for (i = 0; i < 2 && up; i++) {
+			ssize_t n = (p[i].revents & (POLLIN | POLLHUP | POLLERR))
+					? read(fds[i], buf, sizeof(buf))
+					: 1;
+
+			if (n <= 0 || (p[i].revents & POLLIN && write(fds[1 - i], buf, (size_t)n) != n))
+				up = false;
+		}
+	}
+	pthread_mutex_lock(&px.mu);
+	close(fds[0]);
+	close(fds[1]);
+	fds[0] = fds[1] = -1;
+	px.n_pumps--;
+	pthread_mutex_unlock(&px.mu);
+	return NULL;
+}
+
+static int proxy_dial(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", LIBVIRT_SOCK);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Accepts, and pairs each client with a connection to libvirtd. */
+static void *proxy_main(void *arg)
+{
+	struct pollfd p = {.fd = px.lfd, .events = POLLIN};
+	pthread_t t;
+	int i, fd, up;
+
+	while (!px.stop) {
+		if (poll(&p, 1, 100) <= 0 || (fd = accept4(px.lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+			continue;
+		pthread_mutex_lock(&px.mu);
+		for (i = 0; i < PROXY_MAX && px.fds[i][0] >= 0; i++)
+			;
+		up = px.cut || i == PROXY_MAX ? -1 : proxy_dial();
+		if (up < 0) {
+			px.refused++;
+			close(fd);
+		} else {
+			px.fds[i][0] = fd;
+			px.fds[i][1] = up;
+			px.n_pumps++;
+			if (pthread_create(&t, NULL, proxy_pump, px.fds[i]) == 0) {
+				pthread_detach(t);
+			} else {
+				close(fd);
+				close(up);
+				px.fds[i][0] = px.fds[i][1] = -1;
+				px.n_pumps--;
+			}
+		}
+		pthread_mutex_unlock(&px.mu);
+	}
+	return arg;
+}
+
+static int proxy_start(const char *dir)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int i;
+
+	for (i = 0; i < PROXY_MAX; i++)
+		px.fds[i][0] = px.fds[i][1] = -1;
+	snprintf(px.path, sizeof(px.path), "%s/libvirt-proxy.sock", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", px.path);
+	unlink(px.path);
+	px.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (px.lfd < 0 || bind(px.lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(px.lfd, 8) < 0 ||
+	    pthread_create(&px.th, NULL, proxy_main, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+/* Cut (or restore) the path: a cut shuts every forwarded connection. */
+static void proxy_cut(bool cut)
+{
+	int i;
+
+	pthread_mutex_lock(&px.mu);
+	px.cut = cut;
+	for (i = 0; cut && i < PROXY_MAX; i++)
+		if (px.fds[i][0] >= 0) {
+			shutdown(px.fds[i][0], SHUT_RDWR);
+			shutdown(px.fds[i][1], SHUT_RDWR);
+		}
+	pthread_mutex_unlock(&px.mu);
+}
+
+static int proxy_refused(void)
+{
+	int n;
+
+	pthread_mutex_lock(&px.mu);
+	n = px.refused;
+	pthread_mutex_unlock(&px.mu);
+	return n;
+}
+
+static void proxy_stop(void)
+{
+	double end = now_s() + 10;
+	int n = 1;
+
+	if (px.lfd < 0)
+		return;
+	proxy_cut(true);
+	while (n && now_s() < end) {
+		pthread_mutex_lock(&px.mu);
+		n = px.n_pumps;
+		pthread_mutex_unlock(&px.mu);
+		usleep(20000);
+	}
+	px.stop = true;
+	pthread_join(px.th, NULL);
+	close(px.lfd);
+	unlink(px.path);
+}
+
+/* libvirtd out of reach for a while (its socket cut, domains running):
+ * not a crash. The app stays RUNNING, no ERROR, the same domain. */
+static int unreachable_round(void)
+{
+	int id = dom_id("lxc:///system", CRASH_APP), refused = proxy_refused();
+	double end;
+
+	forget_seen(CRASH_APP);
+	proxy_cut(true);
+	/* Long enough for passes (one every 2 s while all runs) to hit the cut. */
+	end = now_s() + 30;
+	while (proxy_refused() < refused + 2 && now_s() < end)
+		usleep(100000);
+	sleep(1);
+	proxy_cut(false);
+	if (proxy_refused() < refused + 2) {
+		fail("the runtime did not try libvirt while it was cut");
+		return 1;
+	}
+	sleep(3); /* passes after the path is back */
+	if (seen(CRASH_APP, ST(ERROR)) || seen(CRASH_APP, ST(BOOTING)) ||
+	    !wait_state(CRASH_APP, ST(RUNNING), 5) || dom_id("lxc:///system", CRASH_APP) != id) {
+		fail("libvirt out of reach was taken for a crash (domain id %d -> %d)", id,
+		     dom_id("lxc:///system", CRASH_APP));
+		return 1;
+	}
+	printf("OK libvirt out of reach (%d connections refused): still RUNNING, domain id %d\n",
+	       proxy_refused() - refused, id);
+	return 0;
+}
+
+static int sc_crash(void)
+{
+	Cfg *c = oci_cfg(CRASH_APP, "c0000008-0000-4000-8000-000000000008",
+			 "b0000008-0000-4000-8000-000000000008");
+	struct runtime *rt;
+	char uri[256];
+	int rc = 1;
+
+	if (proxy_start(opt.state) < 0)
+		return fail("cannot start the libvirt socket proxy");
+	snprintf(uri, sizeof(uri), "lxc+unix:///system?socket=%s", px.path);
+	rt_lxc_uri = uri;
+	rt = rt_start();
+	runtime_apply(rt, c);
+	if (!wait_state(CRASH_APP, ST(RUNNING), 60) || !wait_line("EVE-TEST-OCI: hello from-eve", 0, 60)) {
+		fail("container app did not reach RUNNING");
+		goto out;
+	}
+	if (crash_round(1, crash_destroy) || crash_round(2, crash_kill_init) || unreachable_round())
+		goto out;
+	runtime_apply(rt, cfg_new());
+	if (!wait_dom("lxc:///system", CRASH_APP, true, false, 60)) {
+		fail("removed container still exists");
+		goto out;
+	}
+	printf("OK removed\n");
+	rc = 0;
+out:
+	runtime_free(rt);
+	proxy_stop();
+	return rc;
+}
+
 /* Domain XML of every backend, written for virt-xml-validate. */
 static int sc_xml(void)
 {
@@ -1235,6 +1578,8 @@ int main(int argc, char **argv)
 		rc = sc_net();
 	else if (strcmp(sc, "portmap") == 0)
 		rc = sc_portmap();
+	else if (strcmp(sc, "crash") == 0)
+		rc = sc_crash();
 	else if (strcmp(sc, "resume") == 0)
 		rc = sc_resume(srv);
 	else if (strcmp(sc, "adopt-start") == 0)

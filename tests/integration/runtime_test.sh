@@ -46,7 +46,7 @@ cleanup() {
 	rm -rf "$work"
 }
 case $scenario in
-vm) idx=1 ;; oci) idx=2 ;; badsha) idx=3 ;; resume) idx=4 ;; adopt) idx=5 ;; net) idx=6 ;; portmap) idx=7 ;; *) idx=9 ;;
+vm) idx=1 ;; oci) idx=2 ;; badsha) idx=3 ;; resume) idx=4 ;; adopt) idx=5 ;; net) idx=6 ;; portmap) idx=7 ;; crash) idx=8 ;; *) idx=9 ;;
 esac
 trap cleanup EXIT INT TERM
 
