@@ -138,6 +138,13 @@ static int deploy_spec(const struct cmd_args *a, json_t **out)
 		return ev_fail(EXIT_USAGE, "out of memory");
 	if (dev)
 		json_object_set_new(spec, "device", json_string(dev));
+	if ((cmdtab_str(a, "ramdisk") || cmdtab_str(a, "cmdline")) && !cmdtab_str(a, "kernel")) {
+		json_decref(spec);
+		return ev_usage("app deploy: --ramdisk and --cmdline need --kernel");
+	}
+	for (const char *const *k = (const char *const[]){"kernel", "ramdisk", "cmdline", NULL}; *k; k++)
+		if (cmdtab_str(a, *k))
+			json_object_set_new(spec, *k, json_string(cmdtab_str(a, *k)));
 	code = size_mib(a, "memory", 1, spec, "memory_mb");
 	if (code == EXIT_OK)
 		code = size_mib(a, "disk", 0, spec, "disk_mb");

@@ -120,6 +120,9 @@ static const struct cmd_opt deploy_opts[] = {
 	{"env", 'e', OPT_LIST, "KEY=VALUE", "environment variable"},
 	{"vnc", 0, OPT_BOOL, NULL, "enable the VNC console"},
 	{"stopped", 0, OPT_BOOL, NULL, "create it without starting it"},
+	{"kernel", 0, OPT_STR, "PATH", "VM: boot this kernel file of the image directly"},
+	{"ramdisk", 0, OPT_STR, "PATH", "VM: with --kernel, this initrd file of the image"},
+	{"cmdline", 0, OPT_STR, "ARGS", "VM: with --kernel, the kernel command line"},
 	{NULL},
 };
 

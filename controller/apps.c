@@ -87,7 +87,8 @@ static bool name_ok(const char *n)
 static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *name, struct app_spec *s)
 {
 	const char *k[] = {"name",     "image", "device", "selector", "cpus",     "memory_mb", "disk_mb",
-			   "networks", "ports", "env",    "vnc",      "activate", "user_data"};
+			   "networks", "ports", "env",    "vnc",      "activate", "user_data",
+			   "kernel",   "ramdisk", "cmdline"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -103,6 +104,12 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 	bool bad = false;
 	const char *image = admin_str(b, "image", &bad), *device = admin_str(b, "device", &bad),
 		   *ud = admin_str(b, "user_data", &bad);
+	/* Direct kernel boot: paths of the kernel and initrd inside the app's
+	 * image (VmConfig.kernel/ramdisk/extraargs). */
+	const char *boot[] = {"kernel", "ramdisk", "cmdline"};
+	const char *boot_val[3];
+	for (size_t i = 0; i < 3; i++)
+		boot_val[i] = admin_str(b, boot[i], &bad);
 	json_t *sel = json_object_get(b, "selector"), *nets = json_object_get(b, "networks"),
 	       *ports = json_object_get(b, "ports"), *env = json_object_get(b, "env"),
 	       *vnc = json_object_get(b, "vnc"), *act = json_object_get(b, "activate");
@@ -125,6 +132,10 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		err = "vnc, activate: booleans";
 	else if (ud && strlen(ud) > 64 * 1024)
 		err = "user_data: at most 64 KiB";
+	else if ((boot_val[0] && strlen(boot_val[0]) > 255) || (boot_val[1] && strlen(boot_val[1]) > 255) ||
+		 (boot_val[2] && strlen(boot_val[2]) > 1024) || (boot_val[1] && !boot_val[0]))
+		err = "kernel, ramdisk: paths in the image (at most 255 bytes; ramdisk needs kernel); cmdline: at "
+		      "most 1 KiB";
 	if (err) {
 		http_reply_error(r, 400, "%s", err);
 		return false;
@@ -153,6 +164,9 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 	    "disk_mb", disk, "networks", nets ? json_incref(nets) : json_array(), "ports",
 	    ports ? json_incref(ports) : json_array(), "env", env ? json_incref(env) : json_object(), "vnc",
 	    json_is_true(vnc), "user_data", ud ? ud : "");
+	for (size_t i = 0; s->spec && i < 3; i++)
+		if (boot_val[i] && *boot_val[i])
+			json_object_set_new(s->spec, boot[i], json_string(boot_val[i]));
 	if (device)
 		json_object_set_new(s->spec, "device", json_string(dev_uuid));
 	else

@@ -458,6 +458,9 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 				     ? ORG__LFEDGE__EVE__CONFIG__VM_MODE__NOHYPER
 				     : ORG__LFEDGE__EVE__CONFIG__VM_MODE__HVM;
 	vm->enable_vnc = json_is_true(json_object_get(spec, "vnc"));
+	vm->kernel = arena_str(&b->a, json_string_value(json_object_get(spec, "kernel")) ?: "");
+	vm->ramdisk = arena_str(&b->a, json_string_value(json_object_get(spec, "ramdisk")) ?: "");
+	vm->extraargs = arena_str(&b->a, json_string_value(json_object_get(spec, "cmdline")) ?: "");
 
 	ac->uuidandversion = uv(&b->a, db_col_text(st, 0), sqlite3_column_int64(st, 8));
 	ac->displayname = arena_str(&b->a, db_col_text(st, 4));
