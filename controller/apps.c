@@ -83,12 +83,13 @@ static bool name_ok(const char *n)
 	return true;
 }
 
-/* Validate body into s (device resolved to its uuid). Replies on error. */
-static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *name, struct app_spec *s)
+/* A typo in a field name must not silently deploy defaults. Replies on error. */
+static bool spec_keys_known(struct http_req *r, json_t *b)
 {
-	const char *k[] = {"name",     "image", "device", "selector", "cpus",     "memory_mb", "disk_mb",
-			   "networks", "ports", "env",    "vnc",      "activate", "user_data",
-			   "kernel",   "ramdisk", "cmdline"};
+	static const char *const k[] = {"name",     "image",     "device",  "selector", "cpus",
+					"memory_mb", "disk_mb",  "networks", "ports",   "env",
+					"vnc",      "activate",  "user_data", "kernel", "ramdisk",
+					"cmdline"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -101,6 +102,14 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 			return false;
 		}
 	}
+	return true;
+}
+
+/* Validate body into s (device resolved to its uuid). Replies on error. */
+static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *name, struct app_spec *s)
+{
+	if (!spec_keys_known(r, b))
+		return false;
 	bool bad = false;
 	const char *image = admin_str(b, "image", &bad), *device = admin_str(b, "device", &bad),
 		   *ud = admin_str(b, "user_data", &bad);
