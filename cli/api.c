@@ -12,9 +12,9 @@
 
 struct api {
 	CURL *curl;
-	char *base;  /* "https://host:port/api/v1" */
+	char *base; /* "https://host:port/api/v1" */
 	char *ca;
-	char *auth;  /* "Authorization: Bearer ..." or NULL */
+	char *auth; /* "Authorization: Bearer ..." or NULL */
 	long status;
 	char errmsg[512];
 	char curlerr[CURL_ERROR_SIZE];
@@ -23,8 +23,8 @@ struct api {
 /* State of one transfer's response body. */
 struct sink {
 	struct api *api;
-	struct buf body;   /* whole body, or an error body while streaming */
-	struct buf line;   /* the current line while streaming */
+	struct buf body; /* whole body, or an error body while streaming */
+	struct buf line; /* the current line while streaming */
 	api_line_cb cb;
 	void *ud;
 	int cb_ret;

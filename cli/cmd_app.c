@@ -23,7 +23,8 @@ static void fmt_target(const json_t *o, const char *key, char *buf, size_t n)
 		out_fmt_value(o, "selector", buf, n);
 		return;
 	}
-	json_array_foreach(json_object_get(o, "instances"), i, e) {
+	json_array_foreach(json_object_get(o, "instances"), i, e)
+	{
 		const char *id = json_string_value(json_object_get(e, "device"));
 		const char *name = json_string_value(json_object_get(e, "device_name"));
 
@@ -41,7 +42,8 @@ static void fmt_instances(const json_t *o, const char *key, char *buf, size_t n)
 	const json_t *inst = json_object_get(o, "instances"), *e;
 	size_t i, running = 0;
 
-	json_array_foreach(inst, i, e) {
+	json_array_foreach(inst, i, e)
+	{
 		const char *st = json_string_value(json_object_get(e, "state"));
 
 		running += st && strcmp(st, "RUNNING") == 0;
@@ -50,26 +52,27 @@ static void fmt_instances(const json_t *o, const char *key, char *buf, size_t n)
 }
 
 static const struct out_col app_cols[] = {
-	{"NAME", "name"},
-	{"IMAGE", "image"},
-	{"TARGET", "device", fmt_target},
-	{"RUNNING", "instances", fmt_instances},
-	{"ACTIVE", "activate"},
-	{"ID", "id", NULL, true},
-	{"CPUS", "cpus", NULL, true},
-	{"MEMORY_MB", "memory_mb", NULL, true},
-	{"NETWORKS", "networks", NULL, true},
-	{"AGE", "created", out_fmt_age, true},
-	{NULL},
+    {"NAME", "name"},
+    {"IMAGE", "image"},
+    {"TARGET", "device", fmt_target},
+    {"RUNNING", "instances", fmt_instances},
+    {"ACTIVE", "activate"},
+    {"ID", "id", NULL, true},
+    {"CPUS", "cpus", NULL, true},
+    {"MEMORY_MB", "memory_mb", NULL, true},
+    {"NETWORKS", "networks", NULL, true},
+    {"AGE", "created", out_fmt_age, true},
+    {NULL},
 };
 
 static const struct out_col instance_cols[] = {
-	{"DEVICE", "device_name"}, {"STATE", "state"}, {"IPS", "ips"}, {"ERROR", "error"},
-	{"UPDATED", "updated", out_fmt_age}, {"ID", "id"}, {NULL},
+    {"DEVICE", "device_name"},           {"STATE", "state"}, {"IPS", "ips"}, {"ERROR", "error"},
+    {"UPDATED", "updated", out_fmt_age}, {"ID", "id"},       {NULL},
 };
 
 /* --memory / --disk: bytes -> MiB (rounded up); memory must be >= 1M. */
-static int size_mib(const struct cmd_args *a, const char *opt, long long min_mib, json_t *spec, const char *key)
+static int size_mib(const struct cmd_args *a, const char *opt, long long min_mib, json_t *spec,
+		    const char *key)
 {
 	const struct cmd_val *v = cmdtab_val(a, opt);
 	long long mib;
@@ -78,8 +81,8 @@ static int size_mib(const struct cmd_args *a, const char *opt, long long min_mib
 		return EXIT_OK;
 	mib = (v->num + MIB - 1) / MIB;
 	if (v->num < min_mib * MIB)
-		return ev_usage("--%s: '%s' is below 1M (sizes are bytes unless K/M/G: did you mean %sM?)", opt,
-				v->str, v->str);
+		return ev_usage("--%s: '%s' is below 1M (sizes are bytes unless K/M/G: did you mean %sM?)",
+				opt, v->str, v->str);
 	json_object_set_new(spec, key, json_integer(mib));
 	return EXIT_OK;
 }
@@ -131,9 +134,9 @@ static int deploy_spec(const struct cmd_args *a, json_t **out)
 	if (cpus->set && (cpus->num < 1 || cpus->num > 256))
 		return ev_usage("--cpus: must be 1..256");
 	spec = json_pack("{s:s, s:s, s:I, s:i, s:i, s:[], s:[], s:{}, s:b, s:b}", "name", a->pos[0], "image",
-			 cmdtab_str(a, "image"), "cpus", (json_int_t)(cpus->set ? cpus->num : 1), "memory_mb", 256,
-			 "disk_mb", 0, "networks", "ports", "env", "vnc", cmdtab_flag(a, "vnc"), "activate",
-			 !cmdtab_flag(a, "stopped"));
+			 cmdtab_str(a, "image"), "cpus", (json_int_t)(cpus->set ? cpus->num : 1), "memory_mb",
+			 256, "disk_mb", 0, "networks", "ports", "env", "vnc", cmdtab_flag(a, "vnc"),
+			 "activate", !cmdtab_flag(a, "stopped"));
 	if (!spec)
 		return ev_fail(EXIT_USAGE, "out of memory");
 	if (dev)
@@ -264,7 +267,8 @@ static bool app_in_state(const json_t *app, const char *state)
 
 	if (json_array_size(inst) == 0)
 		return false;
-	json_array_foreach(inst, i, e) {
+	json_array_foreach(inst, i, e)
+	{
 		const char *st = json_string_value(json_object_get(e, "state"));
 
 		if (!st || strcasecmp(st, state) != 0)

@@ -85,7 +85,7 @@ int cmd_context_use(struct cmd_args *a)
 int cmd_context_list(struct cmd_args *a)
 {
 	static const struct out_col cols[] = {
-		{"CURRENT", "current"}, {"NAME", "name"}, {"SERVER", "server"}, {"CA", "ca", NULL, true}, {NULL},
+	    {"CURRENT", "current"}, {"NAME", "name"}, {"SERVER", "server"}, {"CA", "ca", NULL, true}, {NULL},
 	};
 	char path[4096];
 	json_t *cfg = NULL, *items, *ctx;
@@ -97,7 +97,8 @@ int cmd_context_list(struct cmd_args *a)
 	cur = config_current(cfg);
 	items = json_array();
 	/* never print tokens: build rows without them */
-	json_object_foreach(json_object_get(cfg, "contexts"), name, ctx) {
+	json_object_foreach(json_object_get(cfg, "contexts"), name, ctx)
+	{
 		json_array_append_new(items, json_pack("{s:s, s:s, s:O?, s:O?}", "current",
 						       cur && strcmp(cur, name) == 0 ? "*" : "", "name", name,
 						       "server", json_object_get(ctx, "server"), "ca",
@@ -129,7 +130,11 @@ int cmd_man(struct cmd_args *a)
 int cmd_status(struct cmd_args *a)
 {
 	static const struct out_col cols[] = {
-		{"VERSION", "version"}, {"DEVICES", "devices"}, {"APPS", "apps"}, {"UPTIME_S", "uptime_s"}, {NULL},
+	    {"VERSION", "version"},
+	    {"DEVICES", "devices"},
+	    {"APPS", "apps"},
+	    {"UPTIME_S", "uptime_s"},
+	    {NULL},
 	};
 	json_t *st = NULL;
 	int code = ev_request(a, "GET", "/status", NULL, &st);

@@ -21,21 +21,21 @@ static void fmt_apps(const json_t *o, const char *key, char *buf, size_t n)
 }
 
 static const struct out_col device_cols[] = {
-	{"NAME", "name"},
-	{"STATE", "state"},
-	{"LAST-SEEN", "last_seen", out_fmt_age},
-	{"APPS", "apps", fmt_apps},
-	{"OS", "os_version"},
-	{"ID", "id", NULL, true},
-	{"SERIAL", "serial", NULL, true},
-	{"LABELS", "labels", NULL, true},
-	{"CONFIG", "config_version", NULL, true},
-	{NULL},
+    {"NAME", "name"},
+    {"STATE", "state"},
+    {"LAST-SEEN", "last_seen", out_fmt_age},
+    {"APPS", "apps", fmt_apps},
+    {"OS", "os_version"},
+    {"ID", "id", NULL, true},
+    {"SERIAL", "serial", NULL, true},
+    {"LABELS", "labels", NULL, true},
+    {"CONFIG", "config_version", NULL, true},
+    {NULL},
 };
 
 static const struct out_col device_app_cols[] = {
-	/* instances carry "app" (name) in the controller; "name" as a fallback */
-	{"APP", "app"}, {"STATE", "state"}, {"IPS", "ips"}, {"ERROR", "error"}, {"INSTANCE", "id"}, {NULL},
+    /* instances carry "app" (name) in the controller; "name" as a fallback */
+    {"APP", "app"}, {"STATE", "state"}, {"IPS", "ips"}, {"ERROR", "error"}, {"INSTANCE", "id"}, {NULL},
 };
 
 /* The error of a base OS partition is an ErrorInfo object: show its text. */
@@ -48,13 +48,13 @@ static void fmt_sw_error(const json_t *o, const char *key, char *buf, size_t n)
 
 /* The A/B partitions from the latest device info (ZInfoDevSW). */
 static const struct out_col device_sw_cols[] = {
-	{"PARTITION", "partitionLabel"},
-	{"STATE", "partitionState"},
-	{"VERSION", "shortVersion"},
-	{"ACTIVE", "activated"},
-	{"UPDATE", "userStatus"},
-	{"ERROR", "swErr", fmt_sw_error},
-	{NULL},
+    {"PARTITION", "partitionLabel"},
+    {"STATE", "partitionState"},
+    {"VERSION", "shortVersion"},
+    {"ACTIVE", "activated"},
+    {"UPDATE", "userStatus"},
+    {"ERROR", "swErr", fmt_sw_error},
+    {NULL},
 };
 
 /* --label k=v options (repeatable) into a JSON object; NULL if none given. */
@@ -344,8 +344,8 @@ static char *history_query(struct cmd_args *a, const char *base)
 
 	if (since && since->set)
 		units_format_time(time(NULL) - (time_t)since->num, t, sizeof(t));
-	if (asprintf(&path, "%s?limit=%lld%s%s%s%s", base, lim && lim->set ? lim->num : 100LL, t[0] ? "&since=" : "",
-		     t, type ? "&type=" : "", type ? type : "") < 0)
+	if (asprintf(&path, "%s?limit=%lld%s%s%s%s", base, lim && lim->set ? lim->num : 100LL,
+		     t[0] ? "&since=" : "", t, type ? "&type=" : "", type ? type : "") < 0)
 		path = NULL;
 	return path;
 }
@@ -380,7 +380,8 @@ static int history(struct cmd_args *a, const char *what, const struct out_col *c
 int cmd_device_info(struct cmd_args *a)
 {
 	static const struct out_col cols[] = {
-		{"TIME", "time"}, {"TYPE", "type"}, {"OBJECT", "object"}, {"INFO", "info", fmt_compact, true}, {NULL},
+	    {"TIME", "time"}, {"TYPE", "type"}, {"OBJECT", "object"}, {"INFO", "info", fmt_compact, true},
+	    {NULL},
 	};
 	const char *type = cmdtab_str(a, "type");
 
@@ -392,7 +393,9 @@ int cmd_device_info(struct cmd_args *a)
 int cmd_device_metrics(struct cmd_args *a)
 {
 	static const struct out_col cols[] = {
-		{"TIME", "time"}, {"METRICS", "metrics", fmt_compact}, {NULL},
+	    {"TIME", "time"},
+	    {"METRICS", "metrics", fmt_compact},
+	    {NULL},
 	};
 
 	return history(a, "metrics", cols);

@@ -17,16 +17,16 @@
 #define SHA256_HEX_LEN 64
 
 static const struct out_col image_cols[] = {
-	{"NAME", "name"},
-	{"FORMAT", "format"},
-	{"SIZE", "size", out_fmt_size},
-	{"STATE", "state"},
-	{"AGE", "created", out_fmt_age},
-	{"ID", "id", NULL, true},
-	{"SHA256", "sha256", NULL, true},
-	{"VERSION", "version", NULL, true},
-	{"URL", "url", NULL, true},
-	{NULL},
+    {"NAME", "name"},
+    {"FORMAT", "format"},
+    {"SIZE", "size", out_fmt_size},
+    {"STATE", "state"},
+    {"AGE", "created", out_fmt_age},
+    {"ID", "id", NULL, true},
+    {"SHA256", "sha256", NULL, true},
+    {"VERSION", "version", NULL, true},
+    {"URL", "url", NULL, true},
+    {NULL},
 };
 
 static bool sha256_hex_ok(const char *s)
@@ -36,7 +36,8 @@ static bool sha256_hex_ok(const char *s)
 
 int cmd_image_add(struct cmd_args *a)
 {
-	const char *sha = cmdtab_str(a, "sha256"), *url = cmdtab_str(a, "url"), *ver = cmdtab_str(a, "version");
+	const char *sha = cmdtab_str(a, "sha256"), *url = cmdtab_str(a, "url"),
+		   *ver = cmdtab_str(a, "version");
 	const struct cmd_val *size = cmdtab_val(a, "size");
 	json_t *body, *resp = NULL;
 	char lower[SHA256_HEX_LEN + 1];
@@ -45,7 +46,8 @@ int cmd_image_add(struct cmd_args *a)
 
 	if (!sha256_hex_ok(sha))
 		return ev_usage("--sha256: '%s' is not 64 hex digits", sha);
-	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0 && strncmp(url, "docker://", 9) != 0)
+	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0 &&
+	    strncmp(url, "docker://", 9) != 0)
 		return ev_usage("--url: '%s' is not an http(s):// or docker:// URL", url);
 	for (i = 0; i <= SHA256_HEX_LEN; i++)
 		lower[i] = (char)tolower((unsigned char)sha[i]);
@@ -121,8 +123,9 @@ static int upload_register(struct cmd_args *a, const char *file, const char *hex
 		const char *have = json_string_value(json_object_get(img, "sha256"));
 
 		if (!have || strcasecmp(have, hex) != 0) {
-			code = ev_fail(EXIT_REJECTED, "image %s exists with another sha256 (%s): delete it first",
-				       a->pos[0], have ? have : "none");
+			code = ev_fail(EXIT_REJECTED,
+				       "image %s exists with another sha256 (%s): delete it first", a->pos[0],
+				       have ? have : "none");
 			goto out;
 		}
 		*ready = json_is_string(json_object_get(img, "state")) &&
@@ -162,7 +165,8 @@ static int upload_send(struct cmd_args *a, FILE *f, uint64_t size, const char *h
 	}
 	got = json_string_value(json_object_get(img, "sha256"));
 	if (!got || strcasecmp(got, hex) != 0) {
-		code = ev_fail(EXIT_REJECTED, "the controller reports sha256 %s, not %s", got ? got : "none", hex);
+		code = ev_fail(EXIT_REJECTED, "the controller reports sha256 %s, not %s", got ? got : "none",
+			       hex);
 		goto out;
 	}
 	ev_print_object(a, image_cols, img, "name");

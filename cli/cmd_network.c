@@ -15,9 +15,14 @@ static void fmt_info_state(const json_t *o, const char *key, char *buf, size_t n
 }
 
 static const struct out_col network_cols[] = {
-	{"NAME", "name"},   {"TYPE", "type"},	 {"SUBNET", "subnet"},
-	{"PORT", "port"},   {"DEVICE", "device"}, {"ID", "id", NULL, true},
-	{"INFO", "info", fmt_info_state, true}, {NULL},
+    {"NAME", "name"},
+    {"TYPE", "type"},
+    {"SUBNET", "subnet"},
+    {"PORT", "port"},
+    {"DEVICE", "device"},
+    {"ID", "id", NULL, true},
+    {"INFO", "info", fmt_info_state, true},
+    {NULL},
 };
 
 /* "10.1.0.0/24": an IPv4 or IPv6 address and a prefix length in range. */

@@ -14,11 +14,7 @@
 #define SERIAL_MAX_LEN 128
 
 static const struct out_col onboard_cols[] = {
-	{"ID", "id"},
-	{"SUBJECT", "subject"},
-	{"SERIALS", "serials"},
-	{"AGE", "created", out_fmt_age},
-	{NULL},
+    {"ID", "id"}, {"SUBJECT", "subject"}, {"SERIALS", "serials"}, {"AGE", "created", out_fmt_age}, {NULL},
 };
 
 /* Every --serial value, comma-split, into a JSON array. */
@@ -35,7 +31,8 @@ static int serials_json(const struct cmd_args *a, json_t **out)
 			if (strlen(tok) > SERIAL_MAX_LEN) {
 				free(copy);
 				json_decref(arr);
-				return ev_usage("--serial: '%.20s...' is longer than %d", tok, SERIAL_MAX_LEN);
+				return ev_usage("--serial: '%.20s...' is longer than %d", tok,
+						SERIAL_MAX_LEN);
 			}
 			json_array_append_new(arr, json_string(tok));
 		}

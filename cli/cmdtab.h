@@ -20,8 +20,8 @@ enum opt_type {
 };
 
 struct cmd_opt {
-	const char *lng;     /* long name without "--" */
-	char shrt;           /* short letter or 0 */
+	const char *lng; /* long name without "--" */
+	char shrt;       /* short letter or 0 */
 	enum opt_type type;
 	const char *metavar; /* value placeholder in help ("NAME") */
 	const char *help;
@@ -34,14 +34,14 @@ struct cmd_args;
 typedef int (*cmd_handler)(struct cmd_args *a);
 
 struct cmd {
-	const char *name;     /* words: "device config set" */
-	const char *usage;    /* positional part: "DEVICE KEY=VALUE..." or NULL */
-	int min_pos, max_pos; /* positional count bounds; max -1 = unbounded */
+	const char *name;           /* words: "device config set" */
+	const char *usage;          /* positional part: "DEVICE KEY=VALUE..." or NULL */
+	int min_pos, max_pos;       /* positional count bounds; max -1 = unbounded */
 	const struct cmd_opt *opts; /* terminated by a zeroed row; may be NULL */
-	const char *help;     /* one line */
-	const char *details;  /* more text for --help and the man page, or NULL */
+	const char *help;           /* one line */
+	const char *details;        /* more text for --help and the man page, or NULL */
 	cmd_handler handler;
-	bool hidden;          /* not listed in help, completion or man page */
+	bool hidden; /* not listed in help, completion or man page */
 };
 
 #define CMD_MAX_OPTS 24
@@ -56,14 +56,14 @@ struct cmd_val {
 };
 
 struct cmd_args {
-	const struct cmd *cmd;  /* resolved command, NULL for a group */
-	const char *group;      /* words typed when no command resolved */
+	const struct cmd *cmd;              /* resolved command, NULL for a group */
+	const char *group;                  /* words typed when no command resolved */
 	struct cmd_val vals[CMD_MAX_OPTS];  /* parallel to cmd->opts */
 	struct cmd_val gvals[CMD_MAX_OPTS]; /* parallel to the global options */
 	const char *pos[CMD_MAX_POS];
 	size_t npos;
 	bool help;
-	void *ctx;              /* the caller's state (struct evectl *) */
+	void *ctx; /* the caller's state (struct evectl *) */
 };
 
 /* The whole table, provided by the program (commands.c). */

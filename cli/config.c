@@ -35,7 +35,8 @@ static int context_valid(json_t *ctx)
 
 	if (!json_is_object(ctx) || !json_is_string(json_object_get(ctx, "server")))
 		return 0;
-	json_object_foreach(ctx, k, v) {
+	json_object_foreach(ctx, k, v)
+	{
 		if (!json_is_string(v))
 			return 0;
 	}
@@ -47,11 +48,13 @@ static int config_validate(json_t *cfg, char *err, size_t errlen)
 	json_t *ctxs = json_object_get(cfg, "contexts"), *cur = json_object_get(cfg, "current"), *v;
 	const char *k;
 
-	if (!json_is_object(cfg) || !json_is_object(ctxs) || (cur && !json_is_null(cur) && !json_is_string(cur))) {
+	if (!json_is_object(cfg) || !json_is_object(ctxs) ||
+	    (cur && !json_is_null(cur) && !json_is_string(cur))) {
 		snprintf(err, errlen, "expected {\"current\": NAME, \"contexts\": {...}}");
 		return -EINVAL;
 	}
-	json_object_foreach(ctxs, k, v) {
+	json_object_foreach(ctxs, k, v)
+	{
 		if (!context_valid(v)) {
 			snprintf(err, errlen, "context '%s' is malformed", k);
 			return -EINVAL;

@@ -305,8 +305,8 @@ static int run_group(struct cmd_args *a)
 	}
 	/* errors stay one line: name the choices, point at --help */
 	cmdtab_next_words(a->group, words, sizeof(words));
-	return ev_usage("%s%smissing command, one of:%s(see 'evectl %s%s--help')", a->group, *a->group ? ": " : "",
-			words, a->group, *a->group ? " " : "");
+	return ev_usage("%s%smissing command, one of:%s(see 'evectl %s%s--help')", a->group,
+			*a->group ? ": " : "", words, a->group, *a->group ? " " : "");
 }
 
 int evectl_main(int argc, char **argv)

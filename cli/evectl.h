@@ -21,7 +21,7 @@ enum exit_code {
 };
 
 struct evectl {
-	struct api *api;   /* opened on first use */
+	struct api *api; /* opened on first use */
 	enum out_mode mode;
 };
 
@@ -52,7 +52,8 @@ void ev_print_list(struct cmd_args *a, const struct out_col *cols, const json_t 
 void ev_print_object(struct cmd_args *a, const struct out_col *cols, const json_t *obj, const char *idkey);
 /* After an action: -o json prints resp (if any), -q prints nothing, else
  * the formatted message on stdout. */
-void ev_done(struct cmd_args *a, const json_t *resp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void ev_done(struct cmd_args *a, const json_t *resp, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Read and parse a JSON file of at most cap bytes ("-" = stdin). */
 int ev_read_json(const char *path, size_t cap, json_t **out);
 

@@ -8,8 +8,8 @@
 #include "units.h"
 
 static const struct out_col log_cols[] = {
-	{"TIME", "time"}, {"SEVERITY", "severity"}, {"SOURCE", "source"}, {"APP", "app", NULL, true},
-	{"MESSAGE", "msg"}, {NULL},
+    {"TIME", "time"},           {"SEVERITY", "severity"}, {"SOURCE", "source"},
+    {"APP", "app", NULL, true}, {"MESSAGE", "msg"},       {NULL},
 };
 
 /* One log object as a line: "TIME SEVERITY SOURCE: MSG". */

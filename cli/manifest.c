@@ -26,7 +26,8 @@ json_t *manifest_port(const char *s)
 	if (!colon || (size_t)(colon - s) >= sizeof(h))
 		return NULL;
 	snprintf(h, sizeof(h), "%.*s", (int)(colon - s), s);
-	if (units_parse_uint(h, 65535, &host) < 0 || units_parse_uint(colon + 1, 65535, &app) < 0 || !host || !app)
+	if (units_parse_uint(h, 65535, &host) < 0 || units_parse_uint(colon + 1, 65535, &app) < 0 || !host ||
+	    !app)
 		return NULL;
 	return json_pack("{s:I, s:I}", "host", (json_int_t)host, "app", (json_int_t)app);
 }
@@ -78,14 +79,16 @@ static int map_resources(const json_t *m, json_t *spec, char *err, size_t errlen
 
 	if (res && !json_is_array(res))
 		return fail(err, errlen, "%s: must be an array", "resources");
-	json_array_foreach(res, i, e) {
+	json_array_foreach(res, i, e)
+	{
 		const char *name = json_string_value(json_object_get(e, "name"));
 		const json_t *v = json_object_get(e, "value");
 		long long mib;
 
 		if (name && strcmp(name, "cpus") == 0) {
 			if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 256)
-				return fail(err, errlen, "%s: value must be an integer 1..256", "resources[cpus]");
+				return fail(err, errlen, "%s: value must be an integer 1..256",
+					    "resources[cpus]");
 			json_object_set(spec, "cpus", (json_t *)v);
 		} else if (name && (strcmp(name, "memory") == 0 || strcmp(name, "storage") == 0)) {
 			bool mem = name[0] == 'm';
@@ -95,7 +98,8 @@ static int map_resources(const json_t *m, json_t *spec, char *err, size_t errlen
 					    mem ? "resources[memory]" : "resources[storage]");
 			json_object_set_new(spec, mem ? "memory_mb" : "disk_mb", json_integer(mib));
 		} else {
-			return fail(err, errlen, "resources[%s]: unknown (cpus, memory or storage)", name ? name : "?");
+			return fail(err, errlen, "resources[%s]: unknown (cpus, memory or storage)",
+				    name ? name : "?");
 		}
 	}
 	return 0;
@@ -108,17 +112,20 @@ static int check_acls(const json_t *intf, char *err, size_t errlen)
 
 	if (acls && !json_is_array(acls))
 		return fail(err, errlen, "%s: must be an array", "interfaces[].acIs");
-	json_array_foreach(acls, i, acl) {
+	json_array_foreach(acls, i, acl)
+	{
 		const json_t *matches = json_object_get(acl, "matches");
 
 		if (!json_is_array(matches))
 			return fail(err, errlen, "%s: must be an array", "interfaces[].acIs[].matches");
-		json_array_foreach(matches, j, match) {
+		json_array_foreach(matches, j, match)
+		{
 			const char *type = json_string_value(json_object_get(match, "type"));
 			const char *value = json_string_value(json_object_get(match, "value"));
 
 			if (!type || (strcmp(type, "host") != 0 && strcmp(type, "ip") != 0))
-				return fail(err, errlen, "%s: type must be host or ip", "interfaces[].acIs[].matches[]");
+				return fail(err, errlen, "%s: type must be host or ip",
+					    "interfaces[].acIs[].matches[]");
 			if (!value || !*value)
 				return fail(err, errlen, "%s: value must be a non-empty string",
 					    "interfaces[].acIs[].matches[]");
@@ -136,7 +143,8 @@ static int map_interfaces(const json_t *m, json_t *spec, char *err, size_t errle
 
 	if (intfs && !json_is_array(intfs))
 		return fail(err, errlen, "%s: must be an array", "interfaces");
-	json_array_foreach(intfs, i, e) {
+	json_array_foreach(intfs, i, e)
+	{
 		const char *name = json_string_value(json_object_get(e, "name"));
 
 		if (!name_ok(name))
@@ -189,7 +197,8 @@ static int map_misc(const json_t *m, json_t *spec, char *err, size_t errlen)
 		for (i = 0; vmmodes[i] && (!mode || strcmp(mode, vmmodes[i]) != 0); i++)
 			;
 		if (!vmmodes[i])
-			return fail(err, errlen, "%s: must be HV_PV, HV_HVM, HV_FML, HV_NOHYPER or HV_LEGACY", "vmmode");
+			return fail(err, errlen, "%s: must be HV_PV, HV_HVM, HV_FML, HV_NOHYPER or HV_LEGACY",
+				    "vmmode");
 	}
 	if ((v = json_object_get(m, "user_data"))) {
 		if (!json_is_string(v))
@@ -206,7 +215,8 @@ static bool string_map(const json_t *o)
 
 	if (!json_is_object(o))
 		return false;
-	json_object_foreach((json_t *)o, k, v) {
+	json_object_foreach((json_t *)o, k, v)
+	{
 		if (!json_is_string(v) || !*k)
 			return false;
 	}
@@ -232,7 +242,8 @@ static int map_target(const json_t *m, json_t *spec, char *err, size_t errlen)
 		json_object_set(spec, "env", (json_t *)env);
 	if (ports && !json_is_array(ports))
 		return fail(err, errlen, "%s: must be an array of \"HOST:APP\"", "ports");
-	json_array_foreach(ports, i, p) {
+	json_array_foreach(ports, i, p)
+	{
 		json_t *port = json_is_string(p) ? manifest_port(json_string_value(p)) : NULL;
 
 		if (!port)
@@ -254,9 +265,10 @@ int manifest_to_spec(const json_t *m, json_t **out, char *err, size_t errlen)
 	if (kind && strcmp(kind, "VMManifest") != 0 && strcmp(kind, "PodManifest") != 0)
 		return fail(err, errlen, "%s: must be VMManifest", "acKind");
 	if (!name_ok(name))
-		return fail(err, errlen, "%s: must be a non-empty name without '/', '?', '#', '%%' or spaces", "name");
-	spec = json_pack("{s:s, s:i, s:i, s:i, s:[], s:[], s:{}, s:b, s:b}", "name", name, "cpus", 1, "memory_mb",
-			 256, "disk_mb", 0, "networks", "ports", "env", "vnc", 0, "activate", 1);
+		return fail(err, errlen, "%s: must be a non-empty name without '/', '?', '#', '%%' or spaces",
+			    "name");
+	spec = json_pack("{s:s, s:i, s:i, s:i, s:[], s:[], s:{}, s:b, s:b}", "name", name, "cpus", 1,
+			 "memory_mb", 256, "disk_mb", 0, "networks", "ports", "env", "vnc", 0, "activate", 1);
 	if (!spec)
 		return -ENOMEM;
 	r = map_image(m, spec, err, errlen);
@@ -281,7 +293,8 @@ int manifest_spec_matches(const json_t *spec, const json_t *obj)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach((json_t *)spec, k, v) {
+	json_object_foreach((json_t *)spec, k, v)
+	{
 		if (!json_equal(v, json_object_get(obj, k)))
 			return 0;
 	}

@@ -49,7 +49,8 @@ void out_fmt_value(const json_t *obj, const char *key, char *buf, size_t n)
 
 	buf[0] = 0;
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, e) {
+		json_array_foreach(v, i, e)
+		{
 			if (used + 2 >= n)
 				break;
 			if (i)
@@ -61,7 +62,8 @@ void out_fmt_value(const json_t *obj, const char *key, char *buf, size_t n)
 		return;
 	}
 	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, e) {
+		json_object_foreach((json_t *)v, k, e)
+		{
 			int len = snprintf(buf + used, n - used, "%s%s=", used ? "," : "", k);
 
 			if (len < 0 || (size_t)len >= n - used)
@@ -110,7 +112,8 @@ static void out_quiet(FILE *f, const json_t *items, const char *idkey)
 	size_t i;
 	char buf[CELL_MAX];
 
-	json_array_foreach(items, i, e) {
+	json_array_foreach(items, i, e)
+	{
 		out_fmt_value(e, idkey, buf, sizeof(buf));
 		fprintf(f, "%s\n", buf);
 	}
@@ -118,8 +121,8 @@ static void out_quiet(FILE *f, const json_t *items, const char *idkey)
 
 /* One line: the headers (cells NULL) or one row of cells; the last shown
  * column is not padded. */
-static void print_row(FILE *f, const struct out_col *cols, size_t ncols, const size_t *width, enum out_mode mode,
-		      const char *cells, size_t stride)
+static void print_row(FILE *f, const struct out_col *cols, size_t ncols, const size_t *width,
+		      enum out_mode mode, const char *cells, size_t stride)
 {
 	size_t c, last = 0;
 
@@ -139,7 +142,8 @@ static void print_row(FILE *f, const struct out_col *cols, size_t ncols, const s
 	}
 }
 
-void out_table(FILE *f, const struct out_col *cols, const json_t *items, enum out_mode mode, const char *idkey)
+void out_table(FILE *f, const struct out_col *cols, const json_t *items, enum out_mode mode,
+	       const char *idkey)
 {
 	size_t width[COLS_MAX] = {0}, ncols, i, c, nrows = json_array_size(items);
 	char *cells;

@@ -31,7 +31,8 @@ void out_fmt_size(const json_t *obj, const char *key, char *buf, size_t n);
 /* Print items (a JSON array of objects) as a table with cols (ends with a
  * zeroed row) to f. OUT_QUIET prints the idkey member of each item, one a
  * line; OUT_JSON is not handled here (see out_json). */
-void out_table(FILE *f, const struct out_col *cols, const json_t *items, enum out_mode mode, const char *idkey);
+void out_table(FILE *f, const struct out_col *cols, const json_t *items, enum out_mode mode,
+	       const char *idkey);
 /* One object as "Key: value" lines using the same columns (all of them). */
 void out_object(FILE *f, const struct out_col *cols, const json_t *obj);
 /* The JSON exactly as received, indented, with a final newline. */

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 struct progress {
-	FILE *f;        /* NULL: disabled */
+	FILE *f; /* NULL: disabled */
 	const char *label;
 	int last_pct;
 	uint64_t last_done;

@@ -50,12 +50,25 @@ struct unit {
 };
 
 static const struct unit size_units[] = {
-	{"", 1},	     {"B", 1},
-	{"K", 1ULL << 10},   {"KB", 1ULL << 10}, {"Ki", 1ULL << 10}, {"KiB", 1ULL << 10},
-	{"M", 1ULL << 20},   {"MB", 1ULL << 20}, {"Mi", 1ULL << 20}, {"MiB", 1ULL << 20},
-	{"G", 1ULL << 30},   {"GB", 1ULL << 30}, {"Gi", 1ULL << 30}, {"GiB", 1ULL << 30},
-	{"T", 1ULL << 40},   {"TB", 1ULL << 40}, {"Ti", 1ULL << 40}, {"TiB", 1ULL << 40},
-	{NULL, 0},
+    {"", 1},
+    {"B", 1},
+    {"K", 1ULL << 10},
+    {"KB", 1ULL << 10},
+    {"Ki", 1ULL << 10},
+    {"KiB", 1ULL << 10},
+    {"M", 1ULL << 20},
+    {"MB", 1ULL << 20},
+    {"Mi", 1ULL << 20},
+    {"MiB", 1ULL << 20},
+    {"G", 1ULL << 30},
+    {"GB", 1ULL << 30},
+    {"Gi", 1ULL << 30},
+    {"GiB", 1ULL << 30},
+    {"T", 1ULL << 40},
+    {"TB", 1ULL << 40},
+    {"Ti", 1ULL << 40},
+    {"TiB", 1ULL << 40},
+    {NULL, 0},
 };
 
 static const struct unit *unit_find(const struct unit *t, const char *suffix)
@@ -88,7 +101,7 @@ int units_parse_size(const char *s, uint64_t *out)
 }
 
 static const struct unit dur_units[] = {
-	{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {NULL, 0},
+    {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}, {NULL, 0},
 };
 
 int units_parse_duration(const char *s, uint64_t *out)

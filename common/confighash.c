@@ -25,7 +25,7 @@ static void digest_append(ProtobufCBuffer *buf, size_t len, const uint8_t *data)
 
 int confighash_message(const ProtobufCMessage *m, char out[CONFIGHASH_LEN])
 {
-	struct digest_sink sink = { .base = { .append = digest_append } };
+	struct digest_sink sink = {.base = {.append = digest_append}};
 	uint8_t md[32];
 	unsigned int mdlen = 0;
 	int rc = -EVE_ECRYPTO;

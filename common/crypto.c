@@ -185,7 +185,8 @@ static int cert_add_exts(X509 *cert, X509 *issuer, bool is_ca)
 	r = cert_add_ext(cert, &ctx, NID_basic_constraints, is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
 	if (r == 0)
 		r = cert_add_ext(cert, &ctx, NID_key_usage,
-				 is_ca ? "critical,digitalSignature,keyCertSign,cRLSign" : "critical,digitalSignature");
+				 is_ca ? "critical,digitalSignature,keyCertSign,cRLSign"
+				       : "critical,digitalSignature");
 	if (r == 0)
 		r = cert_add_ext(cert, &ctx, NID_subject_key_identifier, "hash");
 	if (r == 0)
@@ -439,7 +440,8 @@ out:
 	return r;
 }
 
-static int ecdsa_verify_der(EVP_PKEY *pub, const uint8_t digest[CRYPTO_SHA256_LEN], const uint8_t *der, size_t len)
+static int ecdsa_verify_der(EVP_PKEY *pub, const uint8_t digest[CRYPTO_SHA256_LEN], const uint8_t *der,
+			    size_t len)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub, NULL);
 	int r = -EVE_EBADSIG;
@@ -454,7 +456,8 @@ out:
 	return r;
 }
 
-int crypto_ecdsa_verify(EVP_PKEY *pub, const uint8_t digest[CRYPTO_SHA256_LEN], const uint8_t *sig, size_t siglen)
+int crypto_ecdsa_verify(EVP_PKEY *pub, const uint8_t digest[CRYPTO_SHA256_LEN], const uint8_t *sig,
+			size_t siglen)
 {
 	uint8_t raw[CRYPTO_SIG_LEN];
 	uint8_t *der = NULL;
@@ -479,7 +482,8 @@ int crypto_ecdsa_verify(EVP_PKEY *pub, const uint8_t digest[CRYPTO_SHA256_LEN], 
 	r = crypto_sig_raw_to_der(raw, &der, &len);
 	if (r < 0)
 		return r == -ENOMEM ? r : -EVE_EBADSIG;
-	r = (len == siglen && memcmp(der, sig, len) == 0) ? ecdsa_verify_der(pub, digest, der, len) : -EVE_EBADSIG;
+	r = (len == siglen && memcmp(der, sig, len) == 0) ? ecdsa_verify_der(pub, digest, der, len)
+							  : -EVE_EBADSIG;
 	free(der);
 	return r;
 }

@@ -29,8 +29,8 @@ int crypto_pubkey_from_point(const uint8_t *pt, size_t len, EVP_PKEY **out);
 int crypto_cert_selfsigned(EVP_PKEY *key, const char *cn, int days, X509 **out);
 /* Certificate for subject_key signed by issuer (cert + key); is_ca sets
  * basicConstraints CA:TRUE. */
-int crypto_cert_issue(EVP_PKEY *subject_key, const char *cn, int days, bool is_ca,
-		      X509 *issuer, EVP_PKEY *issuer_key, X509 **out);
+int crypto_cert_issue(EVP_PKEY *subject_key, const char *cn, int days, bool is_ca, X509 *issuer,
+		      EVP_PKEY *issuer_key, X509 **out);
 
 int crypto_cert_load_pem(const char *path, X509 **out);
 /* Parse the first certificate of a PEM text. */
@@ -52,7 +52,8 @@ int crypto_chain_verify(X509 *leaf, X509 *const *intermediates, size_t n, X509 *
 int crypto_ecdsa_sign(EVP_PKEY *key, const uint8_t digest[CRYPTO_SHA256_LEN], uint8_t sig[CRYPTO_SIG_LEN]);
 /* Verify raw r||s (64 bytes) or ASN.1 DER signature over a digest.
  * 0 valid, -EVE_EBADSIG invalid. */
-int crypto_ecdsa_verify(EVP_PKEY *pub, const uint8_t digest[CRYPTO_SHA256_LEN], const uint8_t *sig, size_t siglen);
+int crypto_ecdsa_verify(EVP_PKEY *pub, const uint8_t digest[CRYPTO_SHA256_LEN], const uint8_t *sig,
+			size_t siglen);
 /* Convert between raw r||s and DER signatures (DER out caller-freed). */
 int crypto_sig_raw_to_der(const uint8_t sig[CRYPTO_SIG_LEN], uint8_t **der, size_t *len);
 int crypto_sig_der_to_raw(const uint8_t *der, size_t len, uint8_t sig[CRYPTO_SIG_LEN]);

@@ -52,8 +52,8 @@ void envelope_signer_clear(struct eve_signer *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int envelope_seal(const struct eve_signer *s, const uint8_t *payload, size_t len, bool with_cert, uint8_t **out,
-		  size_t *out_len)
+int envelope_seal(const struct eve_signer *s, const uint8_t *payload, size_t len, bool with_cert,
+		  uint8_t **out, size_t *out_len)
 {
 	Org__Lfedge__Eve__Auth__AuthContainer ac = ORG__LFEDGE__EVE__AUTH__AUTH_CONTAINER__INIT;
 	Org__Lfedge__Eve__Auth__AuthBody body = ORG__LFEDGE__EVE__AUTH__AUTH_BODY__INIT;

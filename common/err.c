@@ -5,13 +5,13 @@
 #include "err.h"
 
 static const char *const eve_messages[] = {
-	[EVE_EBADSIG - EVE_EBADSIG] = "signature does not verify",
-	[EVE_EBADCERT - EVE_EBADSIG] = "certificate unknown, malformed or not chaining",
-	[EVE_EPROTO - EVE_EBADSIG] = "malformed protobuf or envelope",
-	[EVE_EHASH - EVE_EBADSIG] = "content hash mismatch",
-	[EVE_EHTTP - EVE_EBADSIG] = "unexpected HTTP status",
-	[EVE_ECRYPTO - EVE_EBADSIG] = "cryptographic operation failed",
-	[EVE_ETOOBIG - EVE_EBADSIG] = "input larger than its size cap",
+    [EVE_EBADSIG - EVE_EBADSIG] = "signature does not verify",
+    [EVE_EBADCERT - EVE_EBADSIG] = "certificate unknown, malformed or not chaining",
+    [EVE_EPROTO - EVE_EBADSIG] = "malformed protobuf or envelope",
+    [EVE_EHASH - EVE_EBADSIG] = "content hash mismatch",
+    [EVE_EHTTP - EVE_EBADSIG] = "unexpected HTTP status",
+    [EVE_ECRYPTO - EVE_EBADSIG] = "cryptographic operation failed",
+    [EVE_ETOOBIG - EVE_EBADSIG] = "input larger than its size cap",
 };
 
 const char *eve_strerror(int err)

@@ -395,7 +395,7 @@ static int parse_double(struct pj_ctx *c, const json_t *j, double *v)
 	static const struct {
 		const char *name;
 		double value;
-	} special[] = { { "NaN", NAN }, { "Infinity", INFINITY }, { "-Infinity", -INFINITY } };
+	} special[] = {{"NaN", NAN}, {"Infinity", INFINITY}, {"-Infinity", -INFINITY}};
 
 	if (json_is_number(j)) {
 		*v = json_number_value(j);
@@ -588,7 +588,8 @@ static int json_to_msg(struct pj_ctx *c, const ProtobufCMessageDescriptor *d, co
 	m = msg_new(d);
 	if (!m)
 		return pj_fail(c, -ENOMEM, "out of memory");
-	json_object_foreach((json_t *)j, key, v) {
+	json_object_foreach((json_t *)j, key, v)
+	{
 		const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, key);
 		size_t old = path_push(c, key, 0);
 
@@ -610,7 +611,7 @@ out:
 int pbjson_to_message(const ProtobufCMessageDescriptor *desc, const json_t *j, ProtobufCMessage **out,
 		      char *err, size_t errlen)
 {
-	struct pj_ctx c = { .err = err, .errlen = errlen };
+	struct pj_ctx c = {.err = err, .errlen = errlen};
 	ProtobufCMessage *m = NULL;
 	int rc;
 

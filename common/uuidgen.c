@@ -23,7 +23,7 @@ int uuidgen_v4(char out[UUID_STR_LEN])
 
 bool uuidgen_valid(const char *s)
 {
-	static const char dash_at[] = { 8, 13, 18, 23 };
+	static const char dash_at[] = {8, 13, 18, 23};
 	size_t d = 0;
 
 	if (!s || strlen(s) != UUID_STR_LEN - 1)

@@ -86,10 +86,9 @@ static bool name_ok(const char *n)
 /* A typo in a field name must not silently deploy defaults. Replies on error. */
 static bool spec_keys_known(struct http_req *r, json_t *b)
 {
-	static const char *const k[] = {"name",     "image",     "device",  "selector", "cpus",
-					"memory_mb", "disk_mb",  "networks", "ports",   "env",
-					"vnc",      "activate",  "user_data", "kernel", "ramdisk",
-					"cmdline"};
+	static const char *const k[] = {"name",      "image",    "device",  "selector", "cpus", "memory_mb",
+					"disk_mb",   "networks", "ports",   "env",      "vnc",  "activate",
+					"user_data", "kernel",   "ramdisk", "cmdline"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -143,7 +142,8 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		err = "user_data: at most 64 KiB";
 	else if ((boot_val[0] && strlen(boot_val[0]) > 255) || (boot_val[1] && strlen(boot_val[1]) > 255) ||
 		 (boot_val[2] && strlen(boot_val[2]) > 1024) || (boot_val[1] && !boot_val[0]))
-		err = "kernel, ramdisk: paths in the image (at most 255 bytes; ramdisk needs kernel); cmdline: at "
+		err = "kernel, ramdisk: paths in the image (at most 255 bytes; ramdisk needs kernel); "
+		      "cmdline: at "
 		      "most 1 KiB";
 	if (err) {
 		http_reply_error(r, 400, "%s", err);

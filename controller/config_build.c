@@ -382,7 +382,8 @@ static void app_portmaps(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapt
 	{
 		Org__Lfedge__Eve__Config__ACE *ace = arena_alloc(&b->a, sizeof(*ace));
 		Org__Lfedge__Eve__Config__ACEAction *act = arena_alloc(&b->a, sizeof(*act));
-		char *lport = arena_fmt(&b->a, "%lld", (long long)json_integer_value(json_object_get(p, "host")));
+		char *lport =
+		    arena_fmt(&b->a, "%lld", (long long)json_integer_value(json_object_get(p, "host")));
 		Org__Lfedge__Eve__Config__ACEMatch *proto = ace_match(&b->a, "protocol", "tcp");
 		Org__Lfedge__Eve__Config__ACEMatch *port = ace_match(&b->a, "lport", lport ? lport : "0");
 		if (!ace || !act || !proto || !port)

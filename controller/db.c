@@ -149,7 +149,7 @@ static int db_conn_open(struct db *d, const char *path)
 	sqlite3_busy_timeout(d->h, 10000);
 	/* A small page cache per connection: polls never touch SQLite. */
 	return db_exec(d, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-			       " PRAGMA cache_size=-1024;");
+			  " PRAGMA cache_size=-1024;");
 }
 
 /* Apply every migration newer than PRAGMA user_version, each in one

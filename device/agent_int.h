@@ -68,6 +68,7 @@ struct agent {
 	char last_ok_port[NETMGR_NAME_MAX + 1]; /* "" before any success / no ports */
 	bool info_dirty;
 	int last_config_err; /* to log state changes once */
+	bool logs_unsaved;   /* log files cannot be written (full disk): logged once */
 	struct backoff onboard_bo;
 	uint8_t info_digest[32]; /* of the device info last queued */
 	uint64_t next_onboard, next_config, next_info, next_metrics, next_flush, next_info_check;

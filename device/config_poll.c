@@ -51,6 +51,8 @@ static void apply_devops(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDe
 	uint32_t sd = cfg->shutdown ? cfg->shutdown->counter : 0;
 	bool do_reboot = a->devops_known && rb > a->reboot_counter;
 	bool do_shutdown = a->devops_known && sd > a->shutdown_counter;
+	uint32_t old_rb = a->reboot_counter, old_sd = a->shutdown_counter;
+	bool old_known = a->devops_known;
 	int r;
 
 	if (a->devops_known && rb == a->reboot_counter && sd == a->shutdown_counter)
@@ -61,7 +63,13 @@ static void apply_devops(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDe
 	/* Persist first: a reboot must not repeat after it happened. */
 	r = agent_counters_save(a);
 	if (r < 0) {
-		alog(ALOG_ERR, "%s/counters: %s: device op not executed", a->o->state_dir, eve_strerror(r));
+		/* Forget the new counters so that the op runs when the save
+		 * works (full disk: the config is fetched again next poll). */
+		a->reboot_counter = old_rb;
+		a->shutdown_counter = old_sd;
+		a->devops_known = old_known;
+		alog(ALOG_ERR, "%s/counters: %s: device op counters not saved, %s", a->o->state_dir,
+		     eve_strerror(r), do_reboot || do_shutdown ? "device op postponed" : "retried later");
 		return;
 	}
 	a->info_dirty = true;

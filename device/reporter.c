@@ -115,7 +115,13 @@ void reporter_flush(struct agent *a)
 {
 	int r;
 
-	logship_rotate_aged(a->ls, LOG_BATCH_AGE_MS);
+	/* Lines that cannot be written stay in memory (bounded) and are
+	 * retried here; say so once, not on every retry. */
+	r = logship_rotate_aged(a->ls, LOG_BATCH_AGE_MS);
+	if (r < 0 && !a->logs_unsaved)
+		alog(ALOG_ERR, "%s/newlogs: %s: log lines kept in memory until they can be saved",
+		     a->o->state_dir, eve_strerror(r));
+	a->logs_unsaved = r < 0;
 	if (!a->online)
 		return;
 	r = infoqueue_flush(a->iq, send_info, a);

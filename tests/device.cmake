@@ -1,6 +1,6 @@
 # Device agent (eve-agent) tests: unit tests per module and integration
 # tests against a real controller, real TLS and a real swtpm.
-# Ports: 18200-18299; agent_proxy: 18900-18949.
+# Ports: 18200-18299; agent_proxy: 18900-18949; agent_fulldisk: 18950-18999.
 if(WITH_DEVICE)
   eve_unit_test(agent_keystore_test ${EVE_TEST_DIR}/unit/agent_keystore_test.c eveagent)
   eve_unit_test(agent_configdir_test ${EVE_TEST_DIR}/unit/agent_configdir_test.c eveagent)
@@ -17,7 +17,7 @@ if(WITH_DEVICE)
     add_executable(agent_mkbootstrap ${EVE_TEST_DIR}/integration/agent_mkbootstrap.c)
     target_link_libraries(agent_mkbootstrap PRIVATE evecommon eve_warnings)
     foreach(t agent_onboard_file agent_onboard_tpm agent_tamper agent_kill9 agent_impostor agent_bootstrap
-        agent_proxy)
+        agent_proxy agent_fulldisk)
       add_test(NAME ${t} COMMAND bash ${EVE_TEST_DIR}/integration/${t}.sh)
       set(env "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_TEST_DIR=${EVE_TEST_DIR}")
       list(APPEND env "EVE_MKBOOTSTRAP=$<TARGET_FILE:agent_mkbootstrap>")

@@ -941,11 +941,12 @@ static void test_apps(struct dev *a, struct dev *b)
 	      "resources");
 	CHECK(ac->n_interfaces == 1 && !strcmp(ac->interfaces[0]->networkid, net_id), "interface");
 	/* Port maps travel as EVE's ACEs: protocol + lport match, portmap action. */
-	const Org__Lfedge__Eve__Config__ACE *ace = ac->interfaces[0]->n_acls == 1 ? ac->interfaces[0]->acls[0] : NULL;
+	const Org__Lfedge__Eve__Config__ACE *ace =
+	    ac->interfaces[0]->n_acls == 1 ? ac->interfaces[0]->acls[0] : NULL;
 	CHECK(ace && ace->n_matches == 2 && !strcmp(ace->matches[0]->type, "protocol") &&
 		  !strcmp(ace->matches[0]->value, "tcp") && !strcmp(ace->matches[1]->type, "lport") &&
-		  !strcmp(ace->matches[1]->value, "8080") && ace->n_actions == 1 && ace->actions[0]->portmap &&
-		  ace->actions[0]->appport == 80,
+		  !strcmp(ace->matches[1]->value, "8080") && ace->n_actions == 1 &&
+		  ace->actions[0]->portmap && ace->actions[0]->appport == 80,
 	      "port map as an ACE");
 	CHECK(!*ac->fixedresources->kernel, "no kernel unless asked");
 	CHECK(ac->n_volumereflist == 1 && cfg->n_volumes == 1 &&

@@ -62,8 +62,9 @@ static void test_options(void **state)
 	char err[256];
 	const struct cmd_val *v;
 
-	assert_int_equal(parse(&a, err, sizeof(err), "app", "deploy", "web", "--image=nginx", "--device", "d1",
-			       "--memory", "512M", "-e", "A=1", "-eB=2", "-p", "8080:80", "--vnc", NULL),
+	assert_int_equal(parse(&a, err, sizeof(err), "app", "deploy", "web", "--image=nginx", "--device",
+			       "d1", "--memory", "512M", "-e", "A=1", "-eB=2", "-p", "8080:80", "--vnc",
+			       NULL),
 			 0);
 	assert_string_equal(cmdtab_str(&a, "image"), "nginx");
 	v = cmdtab_val(&a, "memory");
@@ -80,14 +81,15 @@ static void test_options(void **state)
 	assert_non_null(strstr(err, "--image is required"));
 	cmdtab_args_free(&a);
 
-	assert_int_equal(parse(&a, err, sizeof(err), "app", "deploy", "w", "--image", "i", "--memory", "lots", NULL),
-			 -EINVAL);
+	assert_int_equal(
+	    parse(&a, err, sizeof(err), "app", "deploy", "w", "--image", "i", "--memory", "lots", NULL),
+	    -EINVAL);
 	assert_non_null(strstr(err, "--memory"));
 	cmdtab_args_free(&a);
 
-	assert_int_equal(parse(&a, err, sizeof(err), "app", "wait", "w", "--state", "RUNNING", "--timeout", "2m",
-			       NULL),
-			 0);
+	assert_int_equal(
+	    parse(&a, err, sizeof(err), "app", "wait", "w", "--state", "RUNNING", "--timeout", "2m", NULL),
+	    0);
 	assert_int_equal(cmdtab_val(&a, "timeout")->num, 120);
 	cmdtab_args_free(&a);
 
@@ -110,7 +112,8 @@ static void test_options(void **state)
 	cmdtab_args_free(&a);
 	assert_int_equal(parse(&a, err, sizeof(err), "--quiet=1", "image", "list", NULL), -EINVAL);
 	cmdtab_args_free(&a);
-	assert_int_equal(parse(&a, err, sizeof(err), "-o", "json", "-o", "wide", "image", "list", NULL), -EINVAL);
+	assert_int_equal(parse(&a, err, sizeof(err), "-o", "json", "-o", "wide", "image", "list", NULL),
+			 -EINVAL);
 	cmdtab_args_free(&a);
 	/* "--" makes the rest positional */
 	assert_int_equal(parse(&a, err, sizeof(err), "device", "get", "--", "-weird", NULL), 0);
@@ -180,9 +183,9 @@ static void test_generated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resolve),
-		cmocka_unit_test(test_options),
-		cmocka_unit_test(test_generated),
+	    cmocka_unit_test(test_resolve),
+	    cmocka_unit_test(test_options),
+	    cmocka_unit_test(test_generated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

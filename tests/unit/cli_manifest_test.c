@@ -28,9 +28,10 @@ static void test_seed_example(void **state)
 	char err[256] = "";
 
 	assert_int_equal(manifest_to_spec(m, &spec, err, sizeof(err)), 0);
-	want = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:[s,s], s:[], s:{}, s:b, s:b}", "name", "xenial2intf",
-			 "image", "xenial-amd64-docker-20180725", "device", "edge-1", "cpus", 2, "memory_mb", 500,
-			 "disk_mb", 3072, "networks", "indirect", "direct", "ports", "env", "vnc", 1, "activate", 1);
+	want = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:[s,s], s:[], s:{}, s:b, s:b}", "name",
+			 "xenial2intf", "image", "xenial-amd64-docker-20180725", "device", "edge-1", "cpus",
+			 2, "memory_mb", 500, "disk_mb", 3072, "networks", "indirect", "direct", "ports",
+			 "env", "vnc", 1, "activate", 1);
 	assert_true(json_equal(spec, want));
 	/* an API object carrying more members still matches */
 	json_object_set_new(want, "id", json_string("x"));
@@ -53,8 +54,9 @@ static void test_label_example(void **state)
 	assert_null(json_object_get(spec, "device"));
 	assert_int_equal(json_integer_value(json_object_get(spec, "memory_mb")), 128);
 	assert_int_equal(json_integer_value(json_object_get(spec, "disk_mb")), 1024);
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(spec, "ports"), 0), "host")),
-			 8080);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_array_get(json_object_get(spec, "ports"), 0), "host")),
+	    8080);
 	json_decref(spec);
 	json_decref(m);
 }
@@ -65,38 +67,48 @@ static void test_refused(void **state)
 	static const struct {
 		const char *json, *field;
 	} cases[] = {
-		{"[]", "manifest"},
-		{"{\"images\": [{\"imagename\": \"i\"}], \"device\": \"d\"}", "name"},
-		{"{\"name\": \"a/b\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\"}", "name"},
-		{"{\"name\": \"a\", \"images\": [], \"device\": \"d\"}", "images"},
-		{"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}, {\"imagename\": \"j\"}], \"device\": \"d\"}",
-		 "images"},
-		{"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\", \"maxsize\": -1}], \"device\": \"d\"}",
-		 "maxsize"},
-		{"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}]}", "device"},
-		{"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"selector\": {\"k\": \"v\"}}",
-		 "device"},
-		{"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"selector\": {\"k\": 1}}", "selector"},
-		{"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"resources\": [{\"name\": "
-		 "\"cpus\", \"value\": 0}]}",
-		 "cpus"},
-		{"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"resources\": [{\"name\": "
-		 "\"memory\", \"value\": \"lots\"}]}",
-		 "memory"},
-		{"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"resources\": [{\"name\": "
-		 "\"gpus\", \"value\": 1}]}",
-		 "gpus"},
-		{"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"interfaces\": [{\"name\": "
-		 "\"n\", \"acIs\": [{\"matches\": [{\"type\": \"port\", \"value\": \"80\"}]}]}]}",
-		 "matches"},
-		{"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"vmmode\": \"HV_X\"}",
-		 "vmmode"},
-		{"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"enablevnc\": \"yes\"}",
-		 "enablevnc"},
-		{"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"ports\": [\"80\"]}",
-		 "ports"},
-		{"{\"acKind\": \"Pod\", \"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\"}",
-		 "acKind"},
+	    {"[]", "manifest"},
+	    {"{\"images\": [{\"imagename\": \"i\"}], \"device\": \"d\"}", "name"},
+	    {"{\"name\": \"a/b\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\"}", "name"},
+	    {"{\"name\": \"a\", \"images\": [], \"device\": \"d\"}", "images"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}, {\"imagename\": \"j\"}], \"device\": "
+	     "\"d\"}",
+	     "images"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\", \"maxsize\": -1}], \"device\": \"d\"}",
+	     "maxsize"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}]}", "device"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"selector\": "
+	     "{\"k\": \"v\"}}",
+	     "device"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"selector\": {\"k\": 1}}", "selector"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"resources\": "
+	     "[{\"name\": "
+	     "\"cpus\", \"value\": 0}]}",
+	     "cpus"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"resources\": "
+	     "[{\"name\": "
+	     "\"memory\", \"value\": \"lots\"}]}",
+	     "memory"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"resources\": "
+	     "[{\"name\": "
+	     "\"gpus\", \"value\": 1}]}",
+	     "gpus"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"interfaces\": "
+	     "[{\"name\": "
+	     "\"n\", \"acIs\": [{\"matches\": [{\"type\": \"port\", \"value\": \"80\"}]}]}]}",
+	     "matches"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"vmmode\": "
+	     "\"HV_X\"}",
+	     "vmmode"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"enablevnc\": "
+	     "\"yes\"}",
+	     "enablevnc"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"ports\": "
+	     "[\"80\"]}",
+	     "ports"},
+	    {"{\"acKind\": \"Pod\", \"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": "
+	     "\"d\"}",
+	     "acKind"},
 	};
 	size_t i;
 
@@ -134,10 +146,10 @@ static void test_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_seed_example),
-		cmocka_unit_test(test_label_example),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_helpers),
+	    cmocka_unit_test(test_seed_example),
+	    cmocka_unit_test(test_label_example),
+	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

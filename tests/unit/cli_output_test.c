@@ -16,7 +16,10 @@
 #include "progress.h"
 
 static const struct out_col cols[] = {
-	{"NAME", "name", NULL, false}, {"LABELS", "labels", NULL, false}, {"ID", "id", NULL, true}, {NULL, NULL, NULL, false},
+    {"NAME", "name", NULL, false},
+    {"LABELS", "labels", NULL, false},
+    {"ID", "id", NULL, true},
+    {NULL, NULL, NULL, false},
 };
 
 static char *render(const json_t *items, enum out_mode m)
@@ -32,8 +35,8 @@ static char *render(const json_t *items, enum out_mode m)
 
 static void test_table(void **state)
 {
-	json_t *items = json_pack("[{s:s, s:{s:s}, s:s}, {s:s, s:n, s:s}]", "name", "a", "labels", "k", "v", "id",
-				  "1", "name", "longer-name", "labels", "id", "2");
+	json_t *items = json_pack("[{s:s, s:{s:s}, s:s}, {s:s, s:n, s:s}]", "name", "a", "labels", "k", "v",
+				  "id", "1", "name", "longer-name", "labels", "id", "2");
 	char *t;
 
 	t = render(items, OUT_TABLE);
@@ -113,9 +116,9 @@ static void test_progress(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_config),
-		cmocka_unit_test(test_progress),
+	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_progress),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

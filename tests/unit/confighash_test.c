@@ -13,8 +13,8 @@
 
 static Org__Lfedge__Eve__Config__EdgeDevConfig *make_config(unsigned seed)
 {
-	return (Org__Lfedge__Eve__Config__EdgeDevConfig *)pt_fill(&org__lfedge__eve__config__edge_dev_config__descriptor,
-								  0, seed);
+	return (Org__Lfedge__Eve__Config__EdgeDevConfig *)pt_fill(
+	    &org__lfedge__eve__config__edge_dev_config__descriptor, 0, seed);
 }
 
 static void test_stable(void **state)
@@ -109,10 +109,10 @@ static void test_known_value(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_stable),
-		cmocka_unit_test(test_stable_after_decode),
-		cmocka_unit_test(test_changes),
-		cmocka_unit_test(test_known_value),
+	    cmocka_unit_test(test_stable),
+	    cmocka_unit_test(test_stable_after_decode),
+	    cmocka_unit_test(test_changes),
+	    cmocka_unit_test(test_known_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -180,7 +180,8 @@ static void test_concurrency(void **state)
 	struct stress s[6];
 	for (int i = 0; i < 6; i++) {
 		s[i] = (struct stress){c, k, i};
-		assert_int_equal(pthread_create(&t[i], NULL, i < 3 ? stress_reader : stress_writer, &s[i]), 0);
+		assert_int_equal(pthread_create(&t[i], NULL, i < 3 ? stress_reader : stress_writer, &s[i]),
+				 0);
 	}
 	for (int i = 0; i < 6; i++)
 		pthread_join(t[i], NULL);

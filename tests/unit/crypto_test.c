@@ -63,7 +63,8 @@ static void test_pubkey_from_point(void **state)
 	size_t len = 0;
 
 	assert_int_equal(crypto_ec_generate(&k), 0);
-	assert_int_equal(EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &len), 1);
+	assert_int_equal(EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &len),
+			 1);
 	assert_int_equal(len, 65);
 	assert_int_equal(crypto_pubkey_from_point(pt, len, &pub), 0);
 	assert_int_equal(EVP_PKEY_eq(k, pub), 1);
@@ -104,7 +105,8 @@ static void test_selfsigned(void **state)
 	assert_int_equal(crypto_ec_generate(&k), 0);
 	assert_int_equal(crypto_cert_selfsigned(k, "device-1", 7300, &c), 0);
 	assert_in_range(cert_days_left(c), 7299, 7300); /* 20 years */
-	assert_int_equal(X509_NAME_get_text_by_NID(X509_get_subject_name(c), NID_commonName, cn, sizeof(cn)), 8);
+	assert_int_equal(X509_NAME_get_text_by_NID(X509_get_subject_name(c), NID_commonName, cn, sizeof(cn)),
+			 8);
 	assert_string_equal(cn, "device-1");
 	assert_int_equal(X509_NAME_cmp(X509_get_subject_name(c), X509_get_issuer_name(c)), 0);
 	assert_int_equal(X509_verify(c, k), 1);
@@ -179,11 +181,14 @@ static void pki_make(struct pki *p)
 		X509 *tmp = NULL;
 
 		assert_int_equal(crypto_cert_selfsigned(p->root_key, "root", 365, &tmp), 0);
-		assert_int_equal(crypto_cert_issue(p->root_key, "root", 365, true, tmp, p->root_key, &p->root), 0);
+		assert_int_equal(
+		    crypto_cert_issue(p->root_key, "root", 365, true, tmp, p->root_key, &p->root), 0);
 		X509_free(tmp);
 	}
-	assert_int_equal(crypto_cert_issue(p->int_key, "intermediate", 365, true, p->root, p->root_key, &p->inter), 0);
-	assert_int_equal(crypto_cert_issue(p->leaf_key, "leaf", 365, false, p->inter, p->int_key, &p->leaf), 0);
+	assert_int_equal(
+	    crypto_cert_issue(p->int_key, "intermediate", 365, true, p->root, p->root_key, &p->inter), 0);
+	assert_int_equal(crypto_cert_issue(p->leaf_key, "leaf", 365, false, p->inter, p->int_key, &p->leaf),
+			 0);
 }
 
 static void pki_free(struct pki *p)
@@ -214,7 +219,7 @@ static void test_chain(void **state)
 	assert_int_equal(crypto_chain_verify(p.inter, NULL, 0, other.root), -EVE_EBADCERT);
 	/* A non-CA certificate cannot issue. */
 	assert_int_equal(crypto_cert_issue(other.leaf_key, "x", 30, false, p.leaf, p.leaf_key, &direct), 0);
-	assert_int_equal(crypto_chain_verify(direct, (X509 *const[]){ p.leaf, p.inter }, 2, p.root),
+	assert_int_equal(crypto_chain_verify(direct, (X509 *const[]){p.leaf, p.inter}, 2, p.root),
 			 -EVE_EBADCERT);
 	X509_free(direct);
 	assert_int_equal(crypto_cert_issue(other.leaf_key, "x", 30, false, NULL, NULL, &direct), -EINVAL);
@@ -271,7 +276,7 @@ static void test_sig_formats(void **state)
 /* Raw signatures are left-padded: small r or s still take 32 bytes. */
 static void test_sig_padding(void **state)
 {
-	uint8_t raw[64] = { 0 }, back[64];
+	uint8_t raw[64] = {0}, back[64];
 	uint8_t *der = NULL;
 	size_t len = 0;
 
@@ -300,10 +305,10 @@ static void test_sig_padding(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sha256_vector), cmocka_unit_test(test_key_save_load),
-		cmocka_unit_test(test_pubkey_from_point), cmocka_unit_test(test_selfsigned),
-		cmocka_unit_test(test_cert_save_load), cmocka_unit_test(test_chain),
-		cmocka_unit_test(test_sig_formats), cmocka_unit_test(test_sig_padding),
+	    cmocka_unit_test(test_sha256_vector),     cmocka_unit_test(test_key_save_load),
+	    cmocka_unit_test(test_pubkey_from_point), cmocka_unit_test(test_selfsigned),
+	    cmocka_unit_test(test_cert_save_load),    cmocka_unit_test(test_chain),
+	    cmocka_unit_test(test_sig_formats),       cmocka_unit_test(test_sig_padding),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,7 +50,7 @@ struct world {
 
 static int listen_on(int port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -135,7 +135,7 @@ static void serve_one(SSL *ssl, char *req, char *body, size_t body_len)
 
 static void serve_conn(struct tserver *s, int fd)
 {
-	struct timeval tv = { .tv_sec = 10 };
+	struct timeval tv = {.tv_sec = 10};
 	SSL *ssl = SSL_new(s->ctx);
 	char req[8192], *body;
 	size_t len, body_len;
@@ -158,7 +158,7 @@ static void *tserver_run(void *arg)
 	struct tserver *s = arg;
 
 	while (!s->stop) {
-		struct pollfd p = { .fd = s->lfd, .events = POLLIN };
+		struct pollfd p = {.fd = s->lfd, .events = POLLIN};
 		int fd;
 
 		if (poll(&p, 1, 100) <= 0)
@@ -255,7 +255,7 @@ static int teardown(void **state)
 
 static struct devapi *client(const char *server, const char *ca, long timeout)
 {
-	struct devapi_opts o = { .server = server, .ca_path = ca, .timeout_s = timeout };
+	struct devapi_opts o = {.server = server, .ca_path = ca, .timeout_s = timeout};
 	struct devapi *c = NULL;
 
 	assert_int_equal(devapi_new(&o, &c), 0);
@@ -274,7 +274,8 @@ static void test_get_post_keepalive(void **state)
 	assert_int_equal(devapi_call(c, "GET", "/echo", NULL, 0, &status, &resp), 0);
 	assert_int_equal(status, 200);
 	assert_string_equal((char *)resp.data, "GET||");
-	assert_int_equal(devapi_call(c, "POST", "/echo", (const uint8_t *)"\x01\x02\x00\x03", 4, &status, &resp), 0);
+	assert_int_equal(
+	    devapi_call(c, "POST", "/echo", (const uint8_t *)"\x01\x02\x00\x03", 4, &status, &resp), 0);
 	assert_int_equal(status, 200);
 	assert_int_equal(resp.len, sizeof(expect_post) - 1);
 	assert_memory_equal(resp.data, expect_post, resp.len);
@@ -363,7 +364,7 @@ static void test_refused_and_timeout(void **state)
 static void test_bad_args(void **state)
 {
 	struct world *w = *state;
-	struct devapi_opts o = { .server = "127.0.0.1:18001", .ca_path = NULL };
+	struct devapi_opts o = {.server = "127.0.0.1:18001", .ca_path = NULL};
 	struct devapi *c = NULL;
 	struct buf resp;
 	long status = 0;
@@ -388,9 +389,9 @@ static void test_bad_args(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_get_post_keepalive), cmocka_unit_test(test_bounded_response),
-		cmocka_unit_test(test_untrusted_server),   cmocka_unit_test(test_wrong_name),
-		cmocka_unit_test(test_refused_and_timeout), cmocka_unit_test(test_bad_args),
+	    cmocka_unit_test(test_get_post_keepalive),  cmocka_unit_test(test_bounded_response),
+	    cmocka_unit_test(test_untrusted_server),    cmocka_unit_test(test_wrong_name),
+	    cmocka_unit_test(test_refused_and_timeout), cmocka_unit_test(test_bad_args),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -62,7 +62,8 @@ static void seal(struct fixture *f, bool with_cert, uint8_t **out, size_t *len)
 static void repack(uint8_t **buf, size_t *len, void (*fn)(Org__Lfedge__Eve__Auth__AuthContainer *, void *),
 		   void *arg)
 {
-	Org__Lfedge__Eve__Auth__AuthContainer *ac = org__lfedge__eve__auth__auth_container__unpack(NULL, *len, *buf);
+	Org__Lfedge__Eve__Auth__AuthContainer *ac =
+	    org__lfedge__eve__auth__auth_container__unpack(NULL, *len, *buf);
 	Org__Lfedge__Eve__Auth__AuthContainer saved;
 	uint8_t *out;
 	size_t n;
@@ -198,7 +199,7 @@ static void set_algo16_hash(Org__Lfedge__Eve__Auth__AuthContainer *ac, void *arg
 static void test_hash_algorithm(void **state)
 {
 	struct fixture *f = *state;
-	static const int bad_algos[] = { 0, ALGO_16, 3, 99 };
+	static const int bad_algos[] = {0, ALGO_16, 3, 99};
 	struct envelope env;
 	uint8_t *buf = NULL, hash[32];
 	size_t len = 0;
@@ -255,14 +256,15 @@ static void test_truncated(void **state)
 
 static void test_garbage(void **state)
 {
-	static const char *junk[] = { "hello world", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", "\x0a\x05",
-				      "\x0a\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", "\x22\x40" };
+	static const char *junk[] = {"hello world", "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", "\x0a\x05",
+				     "\x0a\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", "\x22\x40"};
 	struct envelope env;
 	uint8_t bytes[512];
 	unsigned int seed = 12345;
 
 	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
-		assert_int_equal(envelope_parse((const uint8_t *)junk[i], strlen(junk[i]), &env), -EVE_EPROTO);
+		assert_int_equal(envelope_parse((const uint8_t *)junk[i], strlen(junk[i]), &env),
+				 -EVE_EPROTO);
 	/* Random bytes: never a crash; an accidental parse must still fail to
 	 * verify. */
 	for (int i = 0; i < 2000; i++) {
@@ -329,7 +331,7 @@ static void test_der_signature(void **state)
 {
 	struct fixture *f = *state;
 	struct envelope env;
-	struct der_arg d = { 0 };
+	struct der_arg d = {0};
 	uint8_t *buf = NULL;
 	size_t len = 0;
 
@@ -379,7 +381,7 @@ static int failing_sign(void *ctx, const uint8_t digest[32], uint8_t sig[64])
 static void test_custom_signer(void **state)
 {
 	struct fixture *f = *state;
-	struct eve_signer s = { .sign = failing_sign };
+	struct eve_signer s = {.sign = failing_sign};
 	uint8_t *buf = NULL;
 	size_t len = 0;
 
@@ -405,12 +407,12 @@ static void test_custom_signer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),	    cmocka_unit_test(test_with_cert),
-		cmocka_unit_test(test_sender_cert_forms), cmocka_unit_test(test_flipped_payload),
-		cmocka_unit_test(test_wrong_cert_and_key), cmocka_unit_test(test_hash_algorithm),
-		cmocka_unit_test(test_truncated),	    cmocka_unit_test(test_garbage),
-		cmocka_unit_test(test_missing_fields),    cmocka_unit_test(test_der_signature),
-		cmocka_unit_test(test_cert_hash_rules),   cmocka_unit_test(test_custom_signer),
+	    cmocka_unit_test(test_round_trip),         cmocka_unit_test(test_with_cert),
+	    cmocka_unit_test(test_sender_cert_forms),  cmocka_unit_test(test_flipped_payload),
+	    cmocka_unit_test(test_wrong_cert_and_key), cmocka_unit_test(test_hash_algorithm),
+	    cmocka_unit_test(test_truncated),          cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_missing_fields),     cmocka_unit_test(test_der_signature),
+	    cmocka_unit_test(test_cert_hash_rules),    cmocka_unit_test(test_custom_signer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -68,24 +68,26 @@ static ProtobufCMessage *from_text(const ProtobufCMessageDescriptor *d, const ch
 }
 
 static const char CONFIG_JSON[] =
-	"{\"id\":{\"uuid\":\"d0\",\"version\":\"3\"},"
-	"\"apps\":[{\"uuidandversion\":{\"uuid\":\"a1\",\"version\":\"1\"},\"displayname\":\"web\","
-	"  \"fixedresources\":{\"memory\":524288,\"vcpus\":2,\"virtualizationMode\":\"HVM\",\"enable_vnc\":true},"
-	"  \"activate\":true,\"interfaces\":[{\"name\":\"eth0\",\"networkId\":\"n1\"}],"
-	"  \"restart\":{\"counter\":2},\"volumeRefList\":[{\"uuid\":\"v1\",\"generationCount\":\"7\"}],"
-	"  \"userData\":\"I2Nsb3VkLWNvbmZpZw==\"}],"
-	"\"networks\":[{\"id\":\"net0\",\"type\":\"V4\",\"ip\":{\"dhcp\":\"Client\"}}],"
-	"\"datastores\":[{\"id\":\"ds\",\"dType\":\"DsHttps\",\"fqdn\":\"https://h:1\",\"dsCertPEM\":[\"AAEC\"]}],"
-	"\"configItems\":[{\"key\":\"timer.config.interval\",\"value\":\"10\"}],"
-	"\"networkInstances\":[{\"uuidandversion\":{\"uuid\":\"n1\"},\"instType\":\"ZnetInstLocal\","
-	"  \"activate\":true,\"ip\":{\"subnet\":\"10.1.0.0/24\",\"gateway\":\"10.1.0.1\",\"dns\":[\"10.1.0.1\"]}}],"
-	"\"contentInfo\":[{\"uuid\":\"c1\",\"URL\":\"img.qcow2\",\"iformat\":\"QCOW2\",\"sha256\":\"ab\","
-	"  \"maxSizeBytes\":\"18446744073709551615\",\"ds_ids_list\":[\"ds\"]}],"
-	"\"volumes\":[{\"uuid\":\"v1\",\"origin\":{\"type\":\"VCOT_DOWNLOAD\",\"downloadContentTreeID\":\"c1\"},"
-	"  \"maxsizebytes\":1073741824}],"
-	"\"reboot\":{\"counter\":4},\"baseos\":{\"content_tree_uuid\":\"c9\",\"activate\":true},"
-	"\"controllercert_confighash\":\"xyz\",\"device_name\":\"dev1\",\"backup\":null,"
-	"\"config_timestamp\":{\"seconds\":1700000000,\"nanos\":5}}";
+    "{\"id\":{\"uuid\":\"d0\",\"version\":\"3\"},"
+    "\"apps\":[{\"uuidandversion\":{\"uuid\":\"a1\",\"version\":\"1\"},\"displayname\":\"web\","
+    "  \"fixedresources\":{\"memory\":524288,\"vcpus\":2,\"virtualizationMode\":\"HVM\",\"enable_vnc\":true},"
+    "  \"activate\":true,\"interfaces\":[{\"name\":\"eth0\",\"networkId\":\"n1\"}],"
+    "  \"restart\":{\"counter\":2},\"volumeRefList\":[{\"uuid\":\"v1\",\"generationCount\":\"7\"}],"
+    "  \"userData\":\"I2Nsb3VkLWNvbmZpZw==\"}],"
+    "\"networks\":[{\"id\":\"net0\",\"type\":\"V4\",\"ip\":{\"dhcp\":\"Client\"}}],"
+    "\"datastores\":[{\"id\":\"ds\",\"dType\":\"DsHttps\",\"fqdn\":\"https://"
+    "h:1\",\"dsCertPEM\":[\"AAEC\"]}],"
+    "\"configItems\":[{\"key\":\"timer.config.interval\",\"value\":\"10\"}],"
+    "\"networkInstances\":[{\"uuidandversion\":{\"uuid\":\"n1\"},\"instType\":\"ZnetInstLocal\","
+    "  "
+    "\"activate\":true,\"ip\":{\"subnet\":\"10.1.0.0/24\",\"gateway\":\"10.1.0.1\",\"dns\":[\"10.1.0.1\"]}}],"
+    "\"contentInfo\":[{\"uuid\":\"c1\",\"URL\":\"img.qcow2\",\"iformat\":\"QCOW2\",\"sha256\":\"ab\","
+    "  \"maxSizeBytes\":\"18446744073709551615\",\"ds_ids_list\":[\"ds\"]}],"
+    "\"volumes\":[{\"uuid\":\"v1\",\"origin\":{\"type\":\"VCOT_DOWNLOAD\",\"downloadContentTreeID\":\"c1\"},"
+    "  \"maxsizebytes\":1073741824}],"
+    "\"reboot\":{\"counter\":4},\"baseos\":{\"content_tree_uuid\":\"c9\",\"activate\":true},"
+    "\"controllercert_confighash\":\"xyz\",\"device_name\":\"dev1\",\"backup\":null,"
+    "\"config_timestamp\":{\"seconds\":1700000000,\"nanos\":5}}";
 
 static void test_config_json(void **state)
 {
@@ -101,7 +103,8 @@ static void test_config_json(void **state)
 	assert_string_equal(c->id->uuid, "d0");
 	assert_int_equal(c->n_apps, 1);
 	assert_int_equal(c->apps[0]->fixedresources->memory, 524288);
-	assert_int_equal(c->apps[0]->fixedresources->virtualizationmode, ORG__LFEDGE__EVE__CONFIG__VM_MODE__HVM);
+	assert_int_equal(c->apps[0]->fixedresources->virtualizationmode,
+			 ORG__LFEDGE__EVE__CONFIG__VM_MODE__HVM);
 	assert_true(c->apps[0]->fixedresources->enable_vnc);
 	assert_string_equal(c->apps[0]->interfaces[0]->networkid, "n1");
 	assert_int_equal(c->apps[0]->volumereflist[0]->generationcount, 7);
@@ -122,16 +125,18 @@ static void test_config_json(void **state)
 	/* The shape we show: enum names, proto field names, big uint64 as text. */
 	j = pbjson_from_message(m);
 	assert_non_null(j);
+	assert_string_equal(
+	    json_string_value(json_object_get(
+		json_object_get(json_array_get(json_object_get(j, "apps"), 0), "fixedresources"),
+		"virtualizationMode")),
+	    "HVM");
 	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(json_array_get(json_object_get(j, "apps"), 0), "fixedresources"),
-				    "virtualizationMode")),
-			    "HVM");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "contentInfo"), 0),
-							      "maxSizeBytes")),
+				json_array_get(json_object_get(j, "contentInfo"), 0), "maxSizeBytes")),
 			    "18446744073709551615");
-	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(json_array_get(json_object_get(j, "datastores"), 0), "dsCertPEM"), 0)),
-			    "AAEC");
+	assert_string_equal(
+	    json_string_value(json_array_get(
+		json_object_get(json_array_get(json_object_get(j, "datastores"), 0), "dsCertPEM"), 0)),
+	    "AAEC");
 	assert_null(json_object_get(j, "backup"));
 	assert_null(json_object_get(j, "maintenance_mode")); /* zero values omitted */
 	json_decref(j);
@@ -142,15 +147,16 @@ static void test_config_json(void **state)
 static void test_info_json(void **state)
 {
 	static const char text[] =
-		"{\"ztype\":\"ZiDevice\",\"devId\":\"d\",\"atTimeStamp\":{\"seconds\":9},"
-		"\"dinfo\":{\"machineArch\":\"x86_64\",\"ncpu\":2,\"memory\":4096,\"HostName\":\"h\","
-		"\"swList\":[{\"partitionLabel\":\"IMGA\",\"partitionState\":\"active\",\"status\":\"RUNNING\","
-		"\"shortVersion\":\"1.0\",\"userStatus\":\"UPDATED\"},"
-		"{\"partitionLabel\":\"IMGB\",\"status\":21,\"swErr\":{\"description\":\"boom\",\"severity\":\"SEVERITY_ERROR\"}}]}}";
+	    "{\"ztype\":\"ZiDevice\",\"devId\":\"d\",\"atTimeStamp\":{\"seconds\":9},"
+	    "\"dinfo\":{\"machineArch\":\"x86_64\",\"ncpu\":2,\"memory\":4096,\"HostName\":\"h\","
+	    "\"swList\":[{\"partitionLabel\":\"IMGA\",\"partitionState\":\"active\",\"status\":\"RUNNING\","
+	    "\"shortVersion\":\"1.0\",\"userStatus\":\"UPDATED\"},"
+	    "{\"partitionLabel\":\"IMGB\",\"status\":21,\"swErr\":{\"description\":\"boom\",\"severity\":"
+	    "\"SEVERITY_ERROR\"}}]}}";
 	char err[256];
 	int rc;
-	Org__Lfedge__Eve__Info__ZInfoMsg *m = (void *)from_text(&org__lfedge__eve__info__zinfo_msg__descriptor, text,
-								&rc, err, sizeof(err));
+	Org__Lfedge__Eve__Info__ZInfoMsg *m =
+	    (void *)from_text(&org__lfedge__eve__info__zinfo_msg__descriptor, text, &rc, err, sizeof(err));
 	json_t *j;
 
 	assert_int_equal(rc, 0);
@@ -161,9 +167,9 @@ static void test_info_json(void **state)
 	assert_string_equal(m->dinfo->swlist[1]->swerr->description, "boom");
 	j = pbjson_from_message(&m->base);
 	assert_string_equal(
-		json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(j, "dinfo"), "swList"), 1),
-						  "status")),
-		"ERROR");
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(json_object_get(j, "dinfo"), "swList"), 1), "status")),
+	    "ERROR");
 	json_decref(j);
 	roundtrip(&m->base);
 	protobuf_c_message_free_unpacked(&m->base, NULL);
@@ -172,16 +178,16 @@ static void test_info_json(void **state)
 static void test_metrics_json(void **state)
 {
 	static const char text[] =
-		"{\"devID\":\"d\",\"atTimeStamp\":{\"seconds\":1},"
-		"\"dm\":{\"memory\":{\"usedMem\":100,\"availMem\":900,\"usedPercentage\":10.5},"
-		"\"network\":[{\"iName\":\"eth0\",\"txBytes\":9007199254740993,\"rxBytes\":2}],"
-		"\"disk\":[{\"disk\":\"sda\",\"total\":1000}],\"cpuMetric\":{\"total\":3}},"
-		"\"am\":[{\"AppID\":\"a\",\"AppName\":\"web\",\"cpu\":{\"total_ns\":\"5000000000\"},"
-		"\"memory\":{\"usedMem\":64,\"availPercentage\":\"NaN\"},\"network\":[{\"iName\":\"nbu1x1\"}]}]}";
+	    "{\"devID\":\"d\",\"atTimeStamp\":{\"seconds\":1},"
+	    "\"dm\":{\"memory\":{\"usedMem\":100,\"availMem\":900,\"usedPercentage\":10.5},"
+	    "\"network\":[{\"iName\":\"eth0\",\"txBytes\":9007199254740993,\"rxBytes\":2}],"
+	    "\"disk\":[{\"disk\":\"sda\",\"total\":1000}],\"cpuMetric\":{\"total\":3}},"
+	    "\"am\":[{\"AppID\":\"a\",\"AppName\":\"web\",\"cpu\":{\"total_ns\":\"5000000000\"},"
+	    "\"memory\":{\"usedMem\":64,\"availPercentage\":\"NaN\"},\"network\":[{\"iName\":\"nbu1x1\"}]}]}";
 	char err[256];
 	int rc;
-	Org__Lfedge__Eve__Metrics__ZMetricMsg *m = (void *)from_text(&org__lfedge__eve__metrics__zmetric_msg__descriptor,
-								   text, &rc, err, sizeof(err));
+	Org__Lfedge__Eve__Metrics__ZMetricMsg *m = (void *)from_text(
+	    &org__lfedge__eve__metrics__zmetric_msg__descriptor, text, &rc, err, sizeof(err));
 
 	if (rc)
 		fprintf(stderr, "%s\n", err);
@@ -202,23 +208,23 @@ static void test_errors(void **state)
 		const char *json;
 		const char *path; /* must appear in the error text */
 	} bad[] = {
-		{ "{\"bogus\":1}", "bogus" },
-		{ "{\"apps\":[{\"fixedresources\":{\"nope\":1}}]}", "apps[0].fixedresources.nope" },
-		{ "{\"apps\":[{},{\"fixedresources\":{\"memory\":\"x\"}}]}", "apps[1].fixedresources.memory" },
-		{ "{\"apps\":[{\"fixedresources\":{\"memory\":-1}}]}", "apps[0].fixedresources.memory" },
-		{ "{\"apps\":[{\"fixedresources\":{\"memory\":4294967296}}]}", "memory" },
-		{ "{\"apps\":[{\"activate\":1}]}", "apps[0].activate" },
-		{ "{\"apps\":[{\"fixedresources\":{\"virtualizationMode\":\"HVMX\"}}]}", "virtualizationMode" },
-		{ "{\"apps\":[{\"fixedresources\":{\"virtualizationMode\":1.5}}]}", "virtualizationMode" },
-		{ "{\"apps\":{}}", "apps" },
-		{ "{\"apps\":[5]}", "apps[0]" },
-		{ "{\"id\":\"x\"}", "id" },
-		{ "{\"device_name\":7}", "device_name" },
-		{ "{\"datastores\":[{\"dsCertPEM\":[\"!!!\"]}]}", "datastores[0].dsCertPEM[0]" },
-		{ "{\"controller_epoch\":\"12x\"}", "controller_epoch" },
-		{ "{\"controller_epoch\":1.5}", "controller_epoch" },
-		{ "{\"contentInfo\":[{\"maxSizeBytes\":\"-5\"}]}", "contentInfo[0].maxSizeBytes" },
-		{ "[]", "(top)" },
+	    {"{\"bogus\":1}", "bogus"},
+	    {"{\"apps\":[{\"fixedresources\":{\"nope\":1}}]}", "apps[0].fixedresources.nope"},
+	    {"{\"apps\":[{},{\"fixedresources\":{\"memory\":\"x\"}}]}", "apps[1].fixedresources.memory"},
+	    {"{\"apps\":[{\"fixedresources\":{\"memory\":-1}}]}", "apps[0].fixedresources.memory"},
+	    {"{\"apps\":[{\"fixedresources\":{\"memory\":4294967296}}]}", "memory"},
+	    {"{\"apps\":[{\"activate\":1}]}", "apps[0].activate"},
+	    {"{\"apps\":[{\"fixedresources\":{\"virtualizationMode\":\"HVMX\"}}]}", "virtualizationMode"},
+	    {"{\"apps\":[{\"fixedresources\":{\"virtualizationMode\":1.5}}]}", "virtualizationMode"},
+	    {"{\"apps\":{}}", "apps"},
+	    {"{\"apps\":[5]}", "apps[0]"},
+	    {"{\"id\":\"x\"}", "id"},
+	    {"{\"device_name\":7}", "device_name"},
+	    {"{\"datastores\":[{\"dsCertPEM\":[\"!!!\"]}]}", "datastores[0].dsCertPEM[0]"},
+	    {"{\"controller_epoch\":\"12x\"}", "controller_epoch"},
+	    {"{\"controller_epoch\":1.5}", "controller_epoch"},
+	    {"{\"contentInfo\":[{\"maxSizeBytes\":\"-5\"}]}", "contentInfo[0].maxSizeBytes"},
+	    {"[]", "(top)"},
 	};
 	char err[256];
 
@@ -238,8 +244,9 @@ static void test_oneof_conflict(void **state)
 {
 	char err[256];
 	int rc;
-	ProtobufCMessage *m = from_text(&org__lfedge__eve__info__zinfo_msg__descriptor,
-					"{\"dinfo\":{\"ncpu\":1},\"ainfo\":{\"AppID\":\"a\"}}", &rc, err, sizeof(err));
+	ProtobufCMessage *m =
+	    from_text(&org__lfedge__eve__info__zinfo_msg__descriptor,
+		      "{\"dinfo\":{\"ncpu\":1},\"ainfo\":{\"AppID\":\"a\"}}", &rc, err, sizeof(err));
 
 	assert_int_equal(rc, -EINVAL);
 	assert_null(m);
@@ -257,8 +264,8 @@ static void test_enum_numbers(void **state)
 {
 	char err[256];
 	int rc;
-	Org__Lfedge__Eve__Info__ZInfoApp *a = (void *)from_text(&org__lfedge__eve__info__zinfo_app__descriptor,
-								"{\"state\":7}", &rc, err, sizeof(err));
+	Org__Lfedge__Eve__Info__ZInfoApp *a = (void *)from_text(
+	    &org__lfedge__eve__info__zinfo_app__descriptor, "{\"state\":7}", &rc, err, sizeof(err));
 	json_t *j;
 
 	assert_int_equal(rc, 0);
@@ -288,9 +295,9 @@ static void test_bad_args(void **state)
 /* Invalid UTF-8 in a decoded string still produces valid JSON. */
 static void test_bad_utf8(void **state)
 {
-	static const uint8_t b[] = { 0x0a, 0x03, 'a', 0xff, 'b' }; /* UuidResponse.uuid */
-	ProtobufCMessage *m = protobuf_c_message_unpack(&org__lfedge__eve__uuid__uuid_response__descriptor, NULL,
-							sizeof(b), b);
+	static const uint8_t b[] = {0x0a, 0x03, 'a', 0xff, 'b'}; /* UuidResponse.uuid */
+	ProtobufCMessage *m =
+	    protobuf_c_message_unpack(&org__lfedge__eve__uuid__uuid_response__descriptor, NULL, sizeof(b), b);
 	json_t *j;
 
 	assert_non_null(m);
@@ -314,22 +321,34 @@ static const ProtobufCMessageDescriptor node_descriptor;
 
 static void node_init(ProtobufCMessage *m)
 {
-	static const Node init = { PROTOBUF_C_MESSAGE_INIT(&node_descriptor), NULL, 0 };
+	static const Node init = {PROTOBUF_C_MESSAGE_INIT(&node_descriptor), NULL, 0};
 
 	*(Node *)m = init;
 }
 
 static const ProtobufCFieldDescriptor node_fields[] = {
-	{ "child", 1, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_MESSAGE, 0, offsetof(Node, child), &node_descriptor, NULL,
-	  0, 0, NULL, NULL },
-	{ "v", 2, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_INT32, 0, offsetof(Node, v), NULL, NULL, 0, 0, NULL, NULL },
+    {"child", 1, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_MESSAGE, 0, offsetof(Node, child), &node_descriptor,
+     NULL, 0, 0, NULL, NULL},
+    {"v", 2, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_INT32, 0, offsetof(Node, v), NULL, NULL, 0, 0, NULL,
+     NULL},
 };
-static const unsigned node_by_name[] = { 0, 1 };
-static const ProtobufCIntRange node_ranges[] = { { 1, 0 }, { 0, 2 } };
-static const ProtobufCMessageDescriptor node_descriptor = {
-	PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, "t.Node", "Node", "T__Node", "t", sizeof(Node), 2, node_fields,
-	node_by_name, 1, node_ranges, node_init, NULL, NULL, NULL
-};
+static const unsigned node_by_name[] = {0, 1};
+static const ProtobufCIntRange node_ranges[] = {{1, 0}, {0, 2}};
+static const ProtobufCMessageDescriptor node_descriptor = {PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+							   "t.Node",
+							   "Node",
+							   "T__Node",
+							   "t",
+							   sizeof(Node),
+							   2,
+							   node_fields,
+							   node_by_name,
+							   1,
+							   node_ranges,
+							   node_init,
+							   NULL,
+							   NULL,
+							   NULL};
 
 static json_t *nested_json(int depth)
 {
@@ -376,16 +395,11 @@ static void test_depth_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip_all),
-		cmocka_unit_test(test_config_json),
-		cmocka_unit_test(test_info_json),
-		cmocka_unit_test(test_metrics_json),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_oneof_conflict),
-		cmocka_unit_test(test_enum_numbers),
-		cmocka_unit_test(test_bad_args),
-		cmocka_unit_test(test_bad_utf8),
-		cmocka_unit_test(test_depth_limit),
+	    cmocka_unit_test(test_roundtrip_all), cmocka_unit_test(test_config_json),
+	    cmocka_unit_test(test_info_json),     cmocka_unit_test(test_metrics_json),
+	    cmocka_unit_test(test_errors),        cmocka_unit_test(test_oneof_conflict),
+	    cmocka_unit_test(test_enum_numbers),  cmocka_unit_test(test_bad_args),
+	    cmocka_unit_test(test_bad_utf8),      cmocka_unit_test(test_depth_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -255,8 +255,13 @@ static void test_b64_vectors(void **state)
 	static const struct {
 		const char *plain, *enc;
 	} v[] = {
-		{ "", "" },	    { "f", "Zg==" },	 { "fo", "Zm8=" },	  { "foo", "Zm9v" },
-		{ "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+	    {"", ""},
+	    {"f", "Zg=="},
+	    {"fo", "Zm8="},
+	    {"foo", "Zm9v"},
+	    {"foob", "Zm9vYg=="},
+	    {"fooba", "Zm9vYmE="},
+	    {"foobar", "Zm9vYmFy"},
 	};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -296,8 +301,8 @@ static void test_b64_roundtrip_binary(void **state)
 
 static void test_b64_whitespace_and_bad(void **state)
 {
-	static const char *bad[] = { "Zg=",   "Zg",	"Z===",	    "Zm9v!",	"Zg==Zg==", "=Zg=",
-				     "Zm=v", "Zm9vYg=", "Zm9vYmFy=", "\x80\x81==", "Zg=a" };
+	static const char *bad[] = {"Zg=",  "Zg",      "Z===",      "Zm9v!",      "Zg==Zg==", "=Zg=",
+				    "Zm=v", "Zm9vYg=", "Zm9vYmFy=", "\x80\x81==", "Zg=a"};
 	uint8_t *out = (uint8_t *)"sentinel";
 	size_t n = 0;
 
@@ -328,8 +333,8 @@ static void test_uuid(void **state)
 	assert_int_equal(strlen(a), 36);
 	assert_true(uuidgen_valid(a));
 	assert_string_not_equal(a, b);
-	assert_int_equal(a[14], '4');			/* version */
-	assert_non_null(strchr("89ab", a[19]));		/* variant */
+	assert_int_equal(a[14], '4');           /* version */
+	assert_non_null(strchr("89ab", a[19])); /* variant */
 	for (size_t i = 0; i < 36; i++)
 		assert_true(a[i] == '-' || strchr("0123456789abcdef", a[i]));
 	assert_true(uuidgen_valid("123e4567-E89B-12d3-a456-426614174000"));
@@ -346,7 +351,7 @@ static void test_uuid(void **state)
 
 static void test_hexstr(void **state)
 {
-	const uint8_t bin[] = { 0x00, 0x01, 0xab, 0xff, 0x7f };
+	const uint8_t bin[] = {0x00, 0x01, 0xab, 0xff, 0x7f};
 	uint8_t out[5];
 	char hex[11];
 
@@ -402,20 +407,20 @@ static void test_gzip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strerror),
-		cmocka_unit_test(test_buf_cap),
-		cmocka_unit_test(test_buf_grow_steal),
-		cmocka_unit_test(test_fileio_atomic),
-		cmocka_unit_test(test_fileio_read_limits),
-		cmocka_unit_test(test_fileio_rename_fails),
-		cmocka_unit_test(test_fileio_unwritable_dir),
-		cmocka_unit_test(test_fileio_mkdirs),
-		cmocka_unit_test(test_b64_vectors),
-		cmocka_unit_test(test_b64_roundtrip_binary),
-		cmocka_unit_test(test_b64_whitespace_and_bad),
-		cmocka_unit_test(test_uuid),
-		cmocka_unit_test(test_hexstr),
-		cmocka_unit_test(test_gzip),
+	    cmocka_unit_test(test_strerror),
+	    cmocka_unit_test(test_buf_cap),
+	    cmocka_unit_test(test_buf_grow_steal),
+	    cmocka_unit_test(test_fileio_atomic),
+	    cmocka_unit_test(test_fileio_read_limits),
+	    cmocka_unit_test(test_fileio_rename_fails),
+	    cmocka_unit_test(test_fileio_unwritable_dir),
+	    cmocka_unit_test(test_fileio_mkdirs),
+	    cmocka_unit_test(test_b64_vectors),
+	    cmocka_unit_test(test_b64_roundtrip_binary),
+	    cmocka_unit_test(test_b64_whitespace_and_bad),
+	    cmocka_unit_test(test_uuid),
+	    cmocka_unit_test(test_hexstr),
+	    cmocka_unit_test(test_gzip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
