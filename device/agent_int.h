@@ -32,7 +32,7 @@
 #define ONBOARD_SLOW_MS (60 * 1000) /* 403/409: a person must act first */
 #define FLUSH_MS 2000
 #define LOG_BATCH_AGE_MS 10000 /* newlog batching: upload lines at most this late */
-#define INFO_CHECK_MS 10000 /* how often device info is checked for changes */
+#define INFO_CHECK_MS 10000    /* how often device info is checked for changes */
 #define CONFIG_HASH_MAX 128
 
 struct agent {
