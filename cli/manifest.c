@@ -134,6 +134,26 @@ static int check_acls(const json_t *intf, char *err, size_t errlen)
 	return 0;
 }
 
+/* The interface's ACEs go to the API as {"network", "matches"} so the
+ * controller can hang them on the right adapter. Only called after
+ * check_acls accepted them. */
+static void add_acls(const json_t *intf, const char *network, json_t *spec)
+{
+	const json_t *acl;
+	json_t *list = json_object_get(spec, "acls");
+	size_t i;
+
+	json_array_foreach(json_object_get(intf, "acIs"), i, acl)
+	{
+		if (!list) {
+			list = json_array();
+			json_object_set_new(spec, "acls", list);
+		}
+		json_array_append_new(list, json_pack("{s:s, s:O}", "network", network, "matches",
+						      json_object_get(acl, "matches")));
+	}
+}
+
 static int map_interfaces(const json_t *m, json_t *spec, char *err, size_t errlen)
 {
 	const json_t *intfs = json_object_get(m, "interfaces"), *e;
@@ -153,6 +173,7 @@ static int map_interfaces(const json_t *m, json_t *spec, char *err, size_t errle
 		if (r < 0)
 			return r;
 		json_array_append_new(nets, json_string(name));
+		add_acls(e, name, spec);
 	}
 	return 0;
 }

@@ -88,7 +88,7 @@ static bool spec_keys_known(struct http_req *r, json_t *b)
 {
 	static const char *const k[] = {"name",      "image",    "device",  "selector", "cpus", "memory_mb",
 					"disk_mb",   "networks", "ports",   "env",      "vnc",  "activate",
-					"user_data", "kernel",   "ramdisk", "cmdline"};
+					"user_data", "kernel",   "ramdisk", "cmdline",  "acls"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -99,6 +99,36 @@ static bool spec_keys_known(struct http_req *r, json_t *b)
 		if (!known) {
 			http_reply_error(r, 400, "unknown field %s", key);
 			return false;
+		}
+	}
+	return true;
+}
+
+/* acls: [{"network": name, "matches": [{"type": "host"|"ip", "value"}]}],
+ * EVE's ACEs of the app's adapter on that network. */
+static bool acls_valid(const json_t *a)
+{
+	const json_t *ace, *m;
+	size_t i, j;
+
+	if (!json_is_array(a) || json_array_size(a) > 64)
+		return false;
+	json_array_foreach(a, i, ace)
+	{
+		const json_t *ms = json_object_get(ace, "matches");
+		const char *net = json_string_value(json_object_get(ace, "network"));
+
+		if (!net || !*net || strlen(net) > 64 || !json_is_array(ms) || json_array_size(ms) == 0 ||
+		    json_array_size(ms) > 8 || json_object_size(ace) != 2)
+			return false;
+		json_array_foreach(ms, j, m)
+		{
+			const char *t = json_string_value(json_object_get(m, "type"));
+			const char *v = json_string_value(json_object_get(m, "value"));
+
+			if (!t || (strcmp(t, "host") && strcmp(t, "ip")) || !v || !*v || strlen(v) > 253 ||
+			    json_object_size(m) != 2)
+				return false;
 		}
 	}
 	return true;
@@ -140,6 +170,8 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		err = "vnc, activate: booleans";
 	else if (ud && strlen(ud) > 64 * 1024)
 		err = "user_data: at most 64 KiB";
+	else if (json_object_get(b, "acls") && !acls_valid(json_object_get(b, "acls")))
+		err = "acls: at most 64 of {network, matches: 1-8 of {type: host|ip, value}}";
 	else if ((boot_val[0] && strlen(boot_val[0]) > 255) || (boot_val[1] && strlen(boot_val[1]) > 255) ||
 		 (boot_val[2] && strlen(boot_val[2]) > 1024) || (boot_val[1] && !boot_val[0]))
 		err = "kernel, ramdisk: paths in the image (at most 255 bytes; ramdisk needs kernel); "
@@ -176,6 +208,8 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 	for (size_t i = 0; s->spec && i < 3; i++)
 		if (boot_val[i] && *boot_val[i])
 			json_object_set_new(s->spec, boot[i], json_string(boot_val[i]));
+	if (s->spec && json_array_size(json_object_get(b, "acls")))
+		json_object_set(s->spec, "acls", json_object_get(b, "acls"));
 	if (device)
 		json_object_set_new(s->spec, "device", json_string(dev_uuid));
 	else

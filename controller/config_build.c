@@ -400,6 +400,33 @@ static void app_portmaps(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapt
 	}
 }
 
+/* The app's ACLs for this network: allow-ACEs with host/ip matches. */
+static void app_acls(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *na, json_t *spec,
+		     const char *network)
+{
+	size_t i, j;
+	json_t *acl, *m;
+	json_array_foreach(json_object_get(spec, "acls"), i, acl)
+	{
+		if (strcmp(json_string_value(json_object_get(acl, "network")) ?: "", network))
+			continue;
+		Org__Lfedge__Eve__Config__ACE *ace = arena_alloc(&b->a, sizeof(*ace));
+		if (!ace)
+			return;
+		org__lfedge__eve__config__ace__init(ace);
+		ace->id = (int32_t)(na->n_acls + 1);
+		json_array_foreach(json_object_get(acl, "matches"), j, m)
+		{
+			Org__Lfedge__Eve__Config__ACEMatch *am =
+			    ace_match(&b->a, json_string_value(json_object_get(m, "type")) ?: "",
+				      json_string_value(json_object_get(m, "value")) ?: "");
+			if (am)
+				PUSH(&b->a, ace->matches, ace->n_matches, am);
+		}
+		PUSH(&b->a, na->acls, na->n_acls, ace);
+	}
+}
+
 static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
 {
 	size_t i;
@@ -416,6 +443,7 @@ static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
 		na->interface_order = (uint32_t)ac->n_interfaces + 1;
 		if (ac->n_interfaces == 0)
 			app_portmaps(b, na, spec);
+		app_acls(b, na, spec, json_string_value(v));
 		PUSH(&b->a, ac->interfaces, ac->n_interfaces, na);
 	}
 }

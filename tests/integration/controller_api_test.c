@@ -910,12 +910,21 @@ static void test_apps(struct dev *a, struct dev *b)
 	char net_id[40];
 	snprintf(net_id, sizeof(net_id), "%s", json_string_value(json_object_get(res, "id")));
 	json_decref(res);
+	CHECK(
+	    admin("POST", "/api/v1/apps",
+		  json_pack(
+		      "{s:s, s:s, s:s, s:i, s:i, s:[s], s:[{s:i, s:i}], s:{s:s}, s:[{s:s, s:[{s:s, s:s}]}]}",
+		      "name", "web", "image", "blob", "device", a->uuid, "cpus", 2, "memory_mb", 128,
+		      "networks", "lan", "ports", "host", 8080, "app", 80, "env", "K", "V", "acls", "network",
+		      "lan", "matches", "type", "ip", "value", "0.0.0.0/0"),
+		  &res) == 201,
+	    "app");
 	CHECK(admin("POST", "/api/v1/apps",
-		    json_pack("{s:s, s:s, s:s, s:i, s:i, s:[s], s:[{s:i, s:i}], s:{s:s}}", "name", "web",
-			      "image", "blob", "device", a->uuid, "cpus", 2, "memory_mb", 128, "networks",
-			      "lan", "ports", "host", 8080, "app", 80, "env", "K", "V"),
-		    &res) == 201,
-	      "app");
+		    json_pack("{s:s, s:s, s:s, s:[{s:s, s:[{s:s, s:s}]}]}", "name", "badacl", "image", "blob",
+			      "device", a->uuid, "acls", "network", "lan", "matches", "type", "port", "value",
+			      "80"),
+		    NULL) == 400,
+	      "ACL match of an unknown type refused");
 	CHECK(admin("POST", "/api/v1/apps",
 		    json_pack("{s:s, s:s, s:s, s:s}", "name", "bad", "image", "blob", "device", a->uuid,
 			      "ramdisk", "/boot/initrd.img"),
@@ -942,12 +951,16 @@ static void test_apps(struct dev *a, struct dev *b)
 	CHECK(ac->n_interfaces == 1 && !strcmp(ac->interfaces[0]->networkid, net_id), "interface");
 	/* Port maps travel as EVE's ACEs: protocol + lport match, portmap action. */
 	const Org__Lfedge__Eve__Config__ACE *ace =
-	    ac->interfaces[0]->n_acls == 1 ? ac->interfaces[0]->acls[0] : NULL;
+	    ac->interfaces[0]->n_acls == 2 ? ac->interfaces[0]->acls[0] : NULL;
 	CHECK(ace && ace->n_matches == 2 && !strcmp(ace->matches[0]->type, "protocol") &&
 		  !strcmp(ace->matches[0]->value, "tcp") && !strcmp(ace->matches[1]->type, "lport") &&
 		  !strcmp(ace->matches[1]->value, "8080") && ace->n_actions == 1 &&
 		  ace->actions[0]->portmap && ace->actions[0]->appport == 80,
 	      "port map as an ACE");
+	ace = ace ? ac->interfaces[0]->acls[1] : NULL;
+	CHECK(ace && ace->n_matches == 1 && !strcmp(ace->matches[0]->type, "ip") &&
+		  !strcmp(ace->matches[0]->value, "0.0.0.0/0") && ace->n_actions == 0,
+	      "manifest ACL as an allow ACE");
 	CHECK(!*ac->fixedresources->kernel, "no kernel unless asked");
 	CHECK(ac->n_volumereflist == 1 && cfg->n_volumes == 1 &&
 		  !strcmp(ac->volumereflist[0]->uuid, cfg->volumes[0]->uuid),
@@ -984,12 +997,15 @@ static void test_apps(struct dev *a, struct dev *b)
 	CHECK(ac && !ac->activate && ac->restart->counter == 1, "stopped, restart counter");
 	org__lfedge__eve__config__edge_dev_config__free_unpacked(cfg, NULL);
 	/* Same spec again: no config change. */
-	CHECK(admin("PUT", "/api/v1/apps/web",
-		    json_pack("{s:s, s:s, s:i, s:i, s:[s], s:[{s:i, s:i}], s:{s:s}, s:b}", "image", "blob",
-			      "device", a->uuid, "cpus", 2, "memory_mb", 128, "networks", "lan", "ports",
-			      "host", 8080, "app", 80, "env", "K", "V", "activate", 0),
-		    NULL) == 200,
-	      "put same");
+	CHECK(
+	    admin("PUT", "/api/v1/apps/web",
+		  json_pack(
+		      "{s:s, s:s, s:i, s:i, s:[s], s:[{s:i, s:i}], s:{s:s}, s:b, s:[{s:s, s:[{s:s, s:s}]}]}",
+		      "image", "blob", "device", a->uuid, "cpus", 2, "memory_mb", 128, "networks", "lan",
+		      "ports", "host", 8080, "app", 80, "env", "K", "V", "activate", 0, "acls", "network",
+		      "lan", "matches", "type", "ip", "value", "0.0.0.0/0"),
+		  NULL) == 200,
+	    "put same");
 	CHECK(dev_config(a, "POST", NULL) == 304, "unchanged spec keeps the hash");
 	CHECK(admin("POST", "/api/v1/apps/web/start", NULL, NULL) == 202, "start");
 	CHECK(dev_config(a, "POST", NULL) == 200, "config after start");
