@@ -65,6 +65,18 @@ void hv_xml_common(struct buf *b, const struct hv_spec *s)
 		      "  <on_crash>destroy</on_crash>\n");
 }
 
+void hv_xml_disk(struct buf *b, const struct hv_disk *d, bool cdrom, const char *dev, const char *bus)
+{
+	buf_printf(b, "    <disk type='file' device='%s'>\n      <driver name='qemu' type='%s'/>\n",
+		   cdrom ? "cdrom" : "disk", d->format ? d->format : "raw");
+	buf_printf(b, "      <source file='");
+	hv_xml_text(b, d->path);
+	buf_printf(b, "'/>\n      <target dev='%s' bus='%s'/>\n", dev, bus);
+	if (d->readonly || d->cdrom)
+		buf_printf(b, "      <readonly/>\n");
+	buf_printf(b, "    </disk>\n");
+}
+
 void hv_xml_nics(struct buf *b, const struct hv_spec *s, const char *model)
 {
 	size_t i;

@@ -81,6 +81,8 @@ bool hv_is_healthy(virDomainPtr d);
 void hv_xml_text(struct buf *b, const char *s);             /* escaped text */
 void hv_xml_common(struct buf *b, const struct hv_spec *s); /* name..vcpu */
 void hv_xml_nics(struct buf *b, const struct hv_spec *s, const char *model);
+/* One file-backed <disk>: a CD-ROM when cdrom, target dev/bus as given. */
+void hv_xml_disk(struct buf *b, const struct hv_disk *d, bool cdrom, const char *dev, const char *bus);
 
 /* Connect to uri (error text in err). Caller closes with virConnectClose. */
 int hv_connect(const char *uri, virConnectPtr *out, char *err, size_t errlen);

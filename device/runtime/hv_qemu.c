@@ -64,19 +64,13 @@ static void qemu_disks(struct buf *b, const struct hv_spec *s)
 
 	for (i = 0; i < s->n_disks; i++) {
 		const struct hv_disk *d = &s->disks[i];
+		char dev[8];
 
-		buf_printf(b, "    <disk type='file' device='%s'>\n      <driver name='qemu' type='%s'/>\n",
-			   d->cdrom ? "cdrom" : "disk", d->format ? d->format : "raw");
-		buf_printf(b, "      <source file='");
-		hv_xml_text(b, d->path);
-		buf_printf(b, "'/>\n");
 		if (d->cdrom)
-			buf_printf(b, "      <target dev='hd%c' bus='ide'/>\n", 'a' + (hd++ % 26));
+			snprintf(dev, sizeof(dev), "hd%c", 'a' + (hd++ % 26));
 		else
-			buf_printf(b, "      <target dev='vd%c' bus='virtio'/>\n", 'a' + (vd++ % 26));
-		if (d->readonly || d->cdrom)
-			buf_printf(b, "      <readonly/>\n");
-		buf_printf(b, "    </disk>\n");
+			snprintf(dev, sizeof(dev), "vd%c", 'a' + (vd++ % 26));
+		hv_xml_disk(b, d, d->cdrom, dev, d->cdrom ? "ide" : "virtio");
 	}
 }
 

@@ -46,19 +46,13 @@ static void xen_disks(struct buf *b, const struct hv_spec *s)
 	for (i = 0; i < s->n_disks; i++) {
 		const struct hv_disk *d = &s->disks[i];
 		bool cd = d->cdrom && s->hvm;
+		char dev[8];
 
-		buf_printf(b, "    <disk type='file' device='%s'>\n      <driver name='qemu' type='%s'/>\n",
-			   cd ? "cdrom" : "disk", d->format ? d->format : "raw");
-		buf_printf(b, "      <source file='");
-		hv_xml_text(b, d->path);
-		buf_printf(b, "'/>\n");
 		if (cd)
-			buf_printf(b, "      <target dev='hd%c' bus='ide'/>\n", 'c' + (n++ % 24));
+			snprintf(dev, sizeof(dev), "hd%c", 'c' + (n++ % 24));
 		else
-			buf_printf(b, "      <target dev='xvd%c' bus='xen'/>\n", 'a' + (n++ % 26));
-		if (d->readonly || d->cdrom)
-			buf_printf(b, "      <readonly/>\n");
-		buf_printf(b, "    </disk>\n");
+			snprintf(dev, sizeof(dev), "xvd%c", 'a' + (n++ % 26));
+		hv_xml_disk(b, d, cd, dev, cd ? "ide" : "xen");
 	}
 }
 
