@@ -7,7 +7,9 @@
  * until the nearest one. */
 #include "agent_int.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #include <poll.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "agentlog.h"
 #include "checkpoint.h"
@@ -183,15 +186,49 @@ static void log_hypervisors(struct agent *a)
 	alog(ALOG_INFO, "runtime: hypervisors: %s", n ? list : "none");
 }
 
+/* The running base image's version: the VERSION file that a base-OS image
+ * (cmake target baseos-image) carries beside the agent, else the agent's
+ * own. Only [A-Za-z0-9.+~_-] is taken from the file. */
+static void image_version(char *out, size_t len)
+{
+	char exe[PATH_MAX], path[PATH_MAX];
+	uint8_t *data = NULL;
+	size_t n = 0, i;
+	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	snprintf(out, len, "%s", AGENT_VERSION);
+	if (el <= 0)
+		return;
+	exe[el] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return;
+	*slash = '\0';
+	if ((size_t)snprintf(path, sizeof(path), "%s/VERSION", exe) >= sizeof(path) ||
+	    fileio_read(path, 64, &data, &n) < 0)
+		return;
+	while (n && (data[n - 1] == '\n' || data[n - 1] == ' '))
+		n--;
+	for (i = 0; i < n && (isalnum(data[i]) || strchr(".+~_-", data[i])); i++)
+		;
+	if (n && i == n && n < len)
+		snprintf(out, len, "%.*s", (int)n, (const char *)data);
+	free(data);
+}
+
 static void open_optional(struct agent *a)
 {
+	char version[64];
 	struct baseos_opts bo = {.backend = a->o->update_backend,
 				 .target = a->o->update_target,
 				 .state_dir = a->o->state_dir,
 				 .ca_path = a->cd.root_ca_path,
-				 .version = AGENT_VERSION,
+				 .version = version,
 				 .ctx = a};
 	int r;
+
+	image_version(version, sizeof(version));
 
 	r = appruntime_new(a->o->state_dir, a->o->libvirt_uri, a->cd.root_ca_path, reporter_on_info,
 			   reporter_on_app_log, a, &a->rt);

@@ -45,10 +45,12 @@ upd_cleanup() {
 }
 trap upd_cleanup EXIT
 
-# mk_image NAME good|crash: a base image tarball, the real agent inside.
+# mk_image NAME good|crash [VERSION]: a base image tarball, the real agent
+# inside (and VERSION, which the agent reports as the slot's version).
 mk_image() {
 	local d=$IMG/$1.d
 	mkdir -p "$d"
+	[ -n "${3:-}" ] && echo "$3" >"$d/VERSION"
 	cp "$EVE_AGENT" "$d/eve-agent.bin"
 	if [ "$2" = crash ]; then
 		printf '#!/bin/sh\necho "bad image: crashing at start" >&2\nexit 3\n' >"$d/eve-agent"
@@ -112,8 +114,18 @@ boots() { grep -c "booting $1" "$W/dev.log" || true; }
 fetches() { grep -c "config: " "$W/dev.log" || true; }
 
 controller_up 18500
-mk_image v1 good
-mk_image v2 good
+mk_image v1 good 1.0
+# The good update is the build's own base-OS image (cmake target
+# baseos-image: the agent + VERSION), registered with the version inside it.
+V2=2.0
+if [ -n "${EVE_BASEOS_IMAGE:-}" ]; then
+	[ -s "$EVE_BASEOS_IMAGE" ] || fail "base-OS image $EVE_BASEOS_IMAGE not built"
+	cp "$EVE_BASEOS_IMAGE" "$IMG/v2.tgz"
+	V2=$(tar -xzOf "$IMG/v2.tgz" VERSION) ||
+		fail "no VERSION in $EVE_BASEOS_IMAGE"
+else
+	mk_image v2 good
+fi
 mk_image v3 crash
 mk_image v4 good
 mkdir -p "$SLOTS/A" "$IMG"
@@ -131,11 +143,11 @@ ctl_api "$CTL" PUT "/devices/$U/config-items" \
 	>/dev/null || fail "PUT config-items"
 wait_for 60 "IMGA active in device info" sw IMGA '.partitionState == "active" and .activated == true'
 
-echo "== good update 2.0 commits"
-upload eve-2.0 2.0 v2
+echo "== good update $V2 commits"
+upload eve-2.0 "$V2" v2
 ctl_api "$CTL" POST "/devices/$U/baseos" '{"image": "eve-2.0", "activate": true}' >/dev/null || fail "POST baseos"
-wait_for 120 "2.0 committed on IMGB" sw IMGB \
-	'.partitionState == "active" and .activated == true and .shortVersion == "2.0" and .userStatus == "UPDATED"'
+wait_for 120 "$V2 committed on IMGB" sw IMGB \
+	'.partitionState == "active" and .activated == true and .shortVersion == "'"$V2"'" and .userStatus == "UPDATED"'
 wait_for 30 "IMGA inactive" sw IMGA '.partitionState == "inactive" and .activated != true'
 grep -q "^B.successful=1" "$SLOTS/slots.state" || fail "IMGB not marked successful"
 
@@ -145,7 +157,7 @@ n0=$(boots IMGA)
 ctl_api "$CTL" POST "/devices/$U/baseos" '{"image": "eve-3.0", "activate": true}' >/dev/null || fail "POST baseos"
 wait_for 120 "3.0 fell back" sw IMGA \
 	'.shortVersion == "3.0" and .userStatus == "FALLBACK" and (.swErr.description | test("exited with status 3"))'
-wait_for 30 "IMGB still active" sw IMGB '.activated == true and .shortVersion == "2.0"'
+wait_for 30 "IMGB still active" sw IMGB '.activated == true and .shortVersion == "'"$V2"'"'
 if [ -n "${EVECTL:-}" ]; then
 	# What an operator sees: both partitions, the fallback and its reason.
 	EVECTL_SERVER="https://127.0.0.1:$(ctl_port "$CTL")" EVECTL_CA="$CTL/certs/root-certificate.pem" \
@@ -153,7 +165,7 @@ if [ -n "${EVECTL:-}" ]; then
 		fail "evectl device get"
 	grep -Eq "^IMGA +[a-z]+ +3\.0 .*FALLBACK .*exited with status 3" "$W/evectl-get.out" ||
 		{ cat "$W/evectl-get.out" >&2; fail "evectl device get shows IMGA FALLBACK with its reason"; }
-	grep -Eq "^IMGB +active +2\.0 +true " "$W/evectl-get.out" ||
+	grep -Eq "^IMGB +active +${V2//./\\.} +true " "$W/evectl-get.out" ||
 		{ cat "$W/evectl-get.out" >&2; fail "evectl device get shows IMGB active"; }
 fi
 [ "$(boots IMGA)" = $((n0 + 1)) ] || fail "3.0 booted $(( $(boots IMGA) - n0 )) times"
