@@ -601,12 +601,21 @@ static void test_reports(struct dev *a)
 	fm.devid = a->uuid;
 	CHECK(send_msg(a, "flowlog", &fm.base) == 201, "flowlog");
 
+	/* Device times two minutes ago: inside retention.logs_days (a fixed
+	 * date falls out of it one day, and the first retention pass, a second
+	 * after a restart, then deletes these lines under test_restart's feet). */
 	uint8_t *gz = NULL;
-	size_t gl = gzip_text("{\"severity\":\"warning\",\"source\":\"nim\",\"content\":\"newlog one\","
-			      "\"timestamp\":\"2026-01-02T03:04:05Z\"}\n"
-			      "{\"severity\":\"info\",\"source\":\"nim\",\"content\":\"newlog two\","
-			      "\"timestamp\":{\"seconds\":1767323045,\"nanos\":5}}\n",
-			      &gz);
+	char lines[512], iso[32];
+	time_t t2 = time(NULL) - 120;
+	struct tm tm2;
+	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t2, &tm2));
+	snprintf(lines, sizeof(lines),
+		 "{\"severity\":\"warning\",\"source\":\"nim\",\"content\":\"newlog one\","
+		 "\"timestamp\":\"%s\"}\n"
+		 "{\"severity\":\"info\",\"source\":\"nim\",\"content\":\"newlog two\","
+		 "\"timestamp\":{\"seconds\":%lld,\"nanos\":5}}\n",
+		 iso, (long long)t2);
+	size_t gl = gzip_text(lines, &gz);
 	char path[200];
 	struct buf resp;
 	buf_init(&resp, 1 << 16);
