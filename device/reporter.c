@@ -72,6 +72,8 @@ void reporter_device_info(struct agent *a, bool force)
 	    .shutdown_counter = a->shutdown_counter,
 	    .restart_counter = a->restart_counter,
 	    .n_sw = 1,
+	    .config_version_error = a->rollback_err,
+	    .config_version = a->rollback_version,
 	};
 	uint8_t *data = NULL, digest[32];
 	size_t len = 0;

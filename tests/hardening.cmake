@@ -12,3 +12,9 @@ if(WITH_CONTROLLER AND TARGET eve-controller)
   set_tests_properties(hardening_uploads PROPERTIES LABELS integration TIMEOUT 120
     ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>")
 endif()
+# eve-agent's anti-rollback against a real controller (agent_lib.sh).
+if(WITH_DEVICE AND WITH_CONTROLLER AND TARGET eve-agent AND TARGET eve-controller)
+  add_test(NAME hardening_rollback COMMAND bash ${EVE_TEST_DIR}/integration/hardening_rollback.sh)
+  set_tests_properties(hardening_rollback PROPERTIES LABELS integration TIMEOUT 240 SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_TEST_DIR=${EVE_TEST_DIR}")
+endif()
