@@ -9,8 +9,9 @@
 
 int revoked_add_device(struct db *d, const char *uuid)
 {
-	sqlite3_stmt *st = db_stmt(d, "INSERT OR REPLACE INTO deleted_certs(cert_hash, device_id, serial, deleted)"
-				      " SELECT cert_hash, id, serial, ?2 FROM devices WHERE id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(d, "INSERT OR REPLACE INTO deleted_certs(cert_hash, device_id, serial, deleted)"
+		       " SELECT cert_hash, id, serial, ?2 FROM devices WHERE id = ?1");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);

@@ -97,8 +97,8 @@ static void clean_uploads(struct ctl *c)
 	if (r < 0)
 		fprintf(stderr, "eve-controller: cleaning %s/tmp: %s\n", CTL_DATASTORE_DIR, eve_strerror(r));
 	else if (n)
-		fprintf(stderr, "eve-controller: removed %zu unfinished upload(s), %llu bytes, from %s/tmp\n", n,
-			(unsigned long long)bytes, CTL_DATASTORE_DIR);
+		fprintf(stderr, "eve-controller: removed %zu unfinished upload(s), %llu bytes, from %s/tmp\n",
+			n, (unsigned long long)bytes, CTL_DATASTORE_DIR);
 }
 
 static int ctl_open(struct ctl *c, const struct serve_opts *o)

@@ -1236,8 +1236,9 @@ static bool serve_log_has(const char *text)
 static void test_bad_times(struct dev *b)
 {
 	time_t now = time(NULL);
-	Google__Protobuf__Timestamp ts[4] = {GOOGLE__PROTOBUF__TIMESTAMP__INIT, GOOGLE__PROTOBUF__TIMESTAMP__INIT,
-					     GOOGLE__PROTOBUF__TIMESTAMP__INIT, GOOGLE__PROTOBUF__TIMESTAMP__INIT};
+	Google__Protobuf__Timestamp ts[4] = {
+	    GOOGLE__PROTOBUF__TIMESTAMP__INIT, GOOGLE__PROTOBUF__TIMESTAMP__INIT,
+	    GOOGLE__PROTOBUF__TIMESTAMP__INIT, GOOGLE__PROTOBUF__TIMESTAMP__INIT};
 	ts[0].seconds = INT64_MAX;
 	ts[0].nanos = 999999999;
 	ts[1].seconds = INT64_MIN;
@@ -1392,7 +1393,8 @@ static void test_replay(struct dev *b)
 	printf("ok replay: info, metrics (also with s -> n-s), newlogs: same status, stored once\n");
 }
 
-static uint8_t *seal_register(struct dev *d, const struct eve_signer *onboard, const char *serial, size_t *elen)
+static uint8_t *seal_register(struct dev *d, const struct eve_signer *onboard, const char *serial,
+			      size_t *elen)
 {
 	char *pem = NULL;
 	size_t pl;
