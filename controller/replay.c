@@ -2,7 +2,6 @@
 #include "replay.h"
 
 #include <errno.h>
-#include <openssl/ecdsa.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,22 +52,20 @@ void replay_free(struct replay *g)
 	free(g);
 }
 
-/* r of a raw r||s (64 bytes) or DER signature, as 32 big-endian bytes. */
+/* r of a raw r||s (64 bytes) or DER signature, as 32 big-endian bytes. A
+ * 64-byte blob that is a DER SEQUENCE is read as DER (crypto_ecdsa_verify
+ * accepts both readings), so each (r, s) gives one r whatever its encoding. */
 static int sig_r(const uint8_t *sig, size_t len, uint8_t r[32])
 {
-	if (len == 64) {
-		memcpy(r, sig, 32);
+	uint8_t raw[CRYPTO_SIG_LEN];
+	if ((len != CRYPTO_SIG_LEN || sig[0] == 0x30) && crypto_sig_der_to_raw(sig, len, raw) == 0) {
+		memcpy(r, raw, 32);
 		return 0;
 	}
-	const unsigned char *p = sig;
-	ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)len);
-	if (!es)
+	if (len != CRYPTO_SIG_LEN)
 		return -EVE_EPROTO;
-	const BIGNUM *br = NULL;
-	ECDSA_SIG_get0(es, &br, NULL);
-	int n = BN_bn2binpad(br, r, 32);
-	ECDSA_SIG_free(es);
-	return n == 32 ? 0 : -EVE_EPROTO;
+	memcpy(r, sig, 32);
+	return 0;
 }
 
 int replay_id(const struct envelope *env, uint8_t id[REPLAY_ID_LEN])

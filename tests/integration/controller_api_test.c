@@ -1341,6 +1341,26 @@ static uint8_t *malleate(const uint8_t *env, size_t len, size_t *out_len)
 	return out;
 }
 
+/* The same AuthContainer with its raw r||s signature re-encoded as DER. */
+static uint8_t *to_der(const uint8_t *env, size_t len, size_t *out_len)
+{
+	Org__Lfedge__Eve__Auth__AuthContainer *ac =
+	    org__lfedge__eve__auth__auth_container__unpack(NULL, len, env);
+	CHECK(ac && ac->signaturehash.len == 64, "raw r||s signature");
+	uint8_t *der = NULL, *raw = ac->signaturehash.data;
+	size_t dlen = 0;
+	CHECK(crypto_sig_raw_to_der(raw, &der, &dlen) == 0, "DER");
+	ac->signaturehash.data = der;
+	ac->signaturehash.len = dlen;
+	*out_len = org__lfedge__eve__auth__auth_container__get_packed_size(ac);
+	uint8_t *out = malloc(*out_len);
+	org__lfedge__eve__auth__auth_container__pack(ac, out);
+	ac->signaturehash.data = raw; /* freed with the message */
+	org__lfedge__eve__auth__auth_container__free_unpacked(ac, NULL);
+	free(der);
+	return out;
+}
+
 /* Defect 6a: an accepted request sent again (as captured, or with its
  * signature malleated) gets the same status and stores nothing. */
 static void test_replay(struct dev *b)
@@ -1353,10 +1373,14 @@ static void test_replay(struct dev *b)
 	snprintf(rpath, sizeof(rpath), "/id/%s/metrics", b->uuid);
 	int64_t m0 = admin_count(path);
 	uint8_t *env = seal_msg(b, &mm.base, &elen);
-	uint8_t *mal = malleate(env, elen, &mlen);
+	uint8_t *mal = malleate(env, elen, &mlen), *der;
+	size_t dlen;
+	der = to_der(env, elen, &dlen);
 	CHECK(raw_call(b, rpath, env, elen) == 201, "metrics");
 	CHECK(raw_call(b, rpath, env, elen) == 201, "replayed metrics: same status");
 	CHECK(raw_call(b, rpath, mal, mlen) == 201, "malleated replay: same status");
+	CHECK(raw_call(b, rpath, der, dlen) == 201, "DER re-encoded replay: same status");
+	free(der);
 	CHECK(admin_count(path) == m0 + 1, "a replay stored nothing (metrics %lld -> %lld)", (long long)m0,
 	      (long long)admin_count(path));
 	free(env);
@@ -1390,7 +1414,8 @@ static void test_replay(struct dev *b)
 	CHECK(admin_count(path) == l0 + 1, "replayed newlogs stored once");
 	free(env);
 	CHECK(serve_log_has("a replay of a request already accepted"), "replays noted in the log");
-	printf("ok replay: info, metrics (also with s -> n-s), newlogs: same status, stored once\n");
+	printf("ok replay: info, metrics (also with s -> n-s, and as DER), newlogs: same status, stored "
+	       "once\n");
 }
 
 static uint8_t *seal_register(struct dev *d, const struct eve_signer *onboard, const char *serial,
