@@ -11,12 +11,13 @@
 #include "err.h"
 
 #define BUCKETS 1024
-#define SENDER_MAX 96
+#define SENDER_MAX 80 /* "onboard:" + 64 hex digits */
+#define KEEP_LEN 16   /* bytes of the id kept: 128 bits */
 
 struct seen {
-	uint8_t id[REPLAY_ID_LEN];
-	unsigned status; /* 0: being processed */
-	int used;
+	uint8_t id[KEEP_LEN];
+	uint16_t status; /* 0: being processed; a free slot has used = 0 */
+	uint8_t used;
 };
 
 struct sender {
@@ -107,7 +108,7 @@ static struct sender *sender_get(struct replay *g, const char *name, int create)
 static struct seen *seen_find(struct sender *s, const uint8_t id[REPLAY_ID_LEN])
 {
 	for (size_t i = 0; i < REPLAY_PER_SENDER; i++)
-		if (s->ring[i].used && !memcmp(s->ring[i].id, id, REPLAY_ID_LEN))
+		if (s->ring[i].used && !memcmp(s->ring[i].id, id, KEEP_LEN))
 			return &s->ring[i];
 	return NULL;
 }
@@ -128,7 +129,7 @@ int replay_begin(struct replay *g, const char *sender, const uint8_t id[REPLAY_I
 		 * replay_end then finds nothing, which only forgets it) */
 		e = &s->ring[s->head];
 		s->head = (s->head + 1) % REPLAY_PER_SENDER;
-		memcpy(e->id, id, REPLAY_ID_LEN);
+		memcpy(e->id, id, KEEP_LEN);
 		e->status = 0;
 		e->used = 1;
 	}
@@ -143,7 +144,7 @@ void replay_end(struct replay *g, const char *sender, const uint8_t id[REPLAY_ID
 	struct seen *e = s ? seen_find(s, id) : NULL;
 	if (e && e->status == 0) {
 		if (status >= 200 && status < 300)
-			e->status = status;
+			e->status = (uint16_t)status;
 		else
 			e->used = 0;
 	}

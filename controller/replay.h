@@ -2,15 +2,16 @@
  * request could be sent again. The controller remembers, per sender, the
  * last REPLAY_PER_SENDER requests it accepted (by signature) with their
  * status: a replay gets the same status and is not processed again. The
- * memory is bounded (a ring per sender) and not persisted: a request older
- * than the ring, or from before a restart, is not recognized. */
+ * memory is bounded (a ring per sender, about 0.7 KiB, made at a sender's
+ * first accepted report) and not persisted: a request older than the ring,
+ * or from before a restart, is not recognized. */
 #ifndef CTL_REPLAY_H
 #define CTL_REPLAY_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define REPLAY_PER_SENDER 64
+#define REPLAY_PER_SENDER 32
 #define REPLAY_ID_LEN 32
 
 struct replay;
