@@ -1,10 +1,16 @@
-# Hardening (issue 12): the controller's TLS settings, start-up cleaning of
-# unfinished uploads. Ports 19000-19099.
+# Hardening (issue 12): the controller's TLS settings (and evectl's), start-up
+# cleaning of unfinished uploads, the agent's anti-rollback.
+# Ports: hardening_tls 19010-19011, hardening_uploads 19002, hardening_rollback
+# 19003 (all within 19000-19099).
 if(WITH_CONTROLLER AND TARGET eve-controller)
   add_test(NAME hardening_tls
-    COMMAND bash ${EVE_TEST_DIR}/integration/hardening_tls.sh ${CMAKE_CURRENT_BINARY_DIR}/hardening_tls.d 19001)
+    COMMAND bash ${EVE_TEST_DIR}/integration/hardening_tls.sh ${CMAKE_CURRENT_BINARY_DIR}/hardening_tls.d 19010)
+  set(env "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>")
+  if(TARGET evectl)
+    list(APPEND env "EVECTL=$<TARGET_FILE:evectl>")
+  endif()
   set_tests_properties(hardening_tls PROPERTIES LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77
-    ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>")
+    ENVIRONMENT "${env}")
 endif()
 if(WITH_CONTROLLER AND TARGET eve-controller)
   add_test(NAME hardening_uploads

@@ -5,7 +5,10 @@
 # priority string GnuTLS does not know stops the controller at start.
 # The client is `openssl s_client` at security level 0, so that what is
 # refused is refused by the server, not by the client's own policy.
-#   hardening_tls.sh WORKDIR PORT     (env EVE_CONTROLLER)
+# evectl (env EVECTL, when built) refuses a TLS 1.1 server even when the
+# machine's OpenSSL policy would allow it (OPENSSL_CONF at level 0 here).
+#   hardening_tls.sh WORKDIR PORT     (env EVE_CONTROLLER [EVECTL]); PORT+1
+#   is a TLS 1.1 `openssl s_server`.
 set -u
 here=$(dirname "$0")
 . "$here/../lib/skip.sh"
@@ -15,7 +18,8 @@ PORT=$2
 command -v openssl >/dev/null || test_skip "openssl (Debian package openssl) not installed"
 rm -rf "$W"
 mkdir -p "$W"
-trap 'ctl_stop "$W/ctl"; rm -rf "$W"' EXIT
+SPID=
+trap '[ -n "$SPID" ] && kill "$SPID" 2>/dev/null; ctl_stop "$W/ctl"; rm -rf "$W"' EXIT
 FAILED=0
 fail() {
 	echo "FAIL: $*"
@@ -74,6 +78,37 @@ if CTL_START_TIMEOUT=10 ctl_start "$W/ctl" 2>/dev/null; then
 	fail "controller started with tls.priorities=NO-SUCH-PRIORITY"
 else
 	echo "ok a bad tls.priorities stops the start"
+fi
+
+# evectl against a server that speaks TLS 1.1 only, with an OpenSSL policy
+# that would allow it: evectl itself must refuse (CURLOPT_SSLVERSION).
+if [ -n "${EVECTL:-}" ]; then
+	cat >"$W/weak.cnf" <<-'EOF'
+		openssl_conf = openssl_init
+		[openssl_init]
+		ssl_conf = ssl_sect
+		[ssl_sect]
+		system_default = system_default_sect
+		[system_default_sect]
+		MinProtocol = TLSv1
+		CipherString = DEFAULT:@SECLEVEL=0
+	EOF
+	openssl s_server -accept $((PORT + 1)) -tls1_1 -cert "$W/ctl/certs/server.cert.pem" \
+		-key "$W/ctl/certs/server.key.pem" -cipher 'DEFAULT:@SECLEVEL=0' -www >"$W/s_server.log" 2>&1 &
+	SPID=$!
+	for ((i = 0; i < 100; i++)); do
+		OPENSSL_CONF=$W/weak.cnf curl -s -o /dev/null --cacert "$W/ctl/certs/root-certificate.pem" \
+			"https://127.0.0.1:$((PORT + 1))/" && break
+		sleep 0.1
+	done
+	[ "$i" -lt 100 ] || fail "the TLS 1.1 server does not answer a permissive curl"
+	out=$(OPENSSL_CONF=$W/weak.cnf EVECTL_SERVER=https://127.0.0.1:$((PORT + 1)) \
+		EVECTL_CA=$W/ctl/certs/root-certificate.pem EVECTL_TOKEN=x HOME=$W "$EVECTL" status 2>&1)
+	if grep -qi 'SSL\|TLS\|protocol version' <<<"$out"; then
+		echo "ok evectl refuses a TLS 1.1 server ($out)"
+	else
+		fail "evectl against a TLS 1.1 server: $out"
+	fi
 fi
 
 [ "$FAILED" = 0 ] && echo "hardening_tls: all checks passed"
