@@ -54,5 +54,10 @@ static const char m1[] =
     " time INTEGER NOT NULL, data BLOB NOT NULL);"
     "CREATE INDEX flowlog_device ON flowlog(device_id, id);";
 
-const char *const schema_migrations[] = {m1};
+/* operator-ux: the generation (ZInfoApp.appVersion) a device last reported
+ * for an instance. */
+static const char m_operator_ux[] =
+    "ALTER TABLE app_instances ADD COLUMN reported_version TEXT NOT NULL DEFAULT '';";
+
+const char *const schema_migrations[] = {m1, m_operator_ux};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -32,6 +32,8 @@ static void test_seed_example(void **state)
 			 "xenial2intf", "image", "xenial-amd64-docker-20180725", "device", "edge-1", "cpus",
 			 2, "memory_mb", 500, "disk_mb", 3072, "networks", "indirect", "direct", "ports",
 			 "env", "vnc", 1, "activate", 1);
+	/* vmmode goes to the controller, which checks it against the image */
+	json_object_set_new(want, "vmmode", json_string("HV_HVM"));
 	/* each interface's ACL matches travel with the network they belong to */
 	json_object_set_new(want, "acls",
 			    json_pack("[{s:s, s:[{s:s, s:s}]}, {s:s, s:[{s:s, s:s}]}]", "network", "indirect",
