@@ -175,6 +175,38 @@ static bool spec_networks_exist(struct http_req *r, struct db *d, json_t *nets, 
 	return true;
 }
 
+static bool selector_matches(json_t *sel, const char *labels_json);
+
+/* The same for every device a selector matches today (a device labelled
+ * later is not checked here). */
+static bool selector_networks_exist(struct http_req *r, struct db *d, json_t *nets, json_t *sel)
+{
+	sqlite3_stmt *st = json_array_size(nets) ? db_stmt(d, "SELECT id, name, labels FROM devices") : NULL;
+	struct {
+		char id[UUID_STR_LEN];
+		char name[256];
+	} *m = NULL;
+	size_t n = 0, i;
+	bool ok = true;
+	while (st && sqlite3_step(st) == SQLITE_ROW && n < MAX_TARGETS) {
+		if (!selector_matches(sel, db_col_text(st, 2)))
+			continue;
+		void *p = realloc(m, (n + 1) * sizeof(*m));
+		if (!p)
+			break;
+		m = p;
+		snprintf(m[n].id, sizeof(m[n].id), "%s", db_col_text(st, 0));
+		snprintf(m[n].name, sizeof(m[n].name), "%s", db_col_text(st, 1));
+		n++;
+	}
+	if (st)
+		sqlite3_reset(st);
+	for (i = 0; ok && i < n; i++)
+		ok = spec_networks_exist(r, d, nets, m[i].id, m[i].name);
+	free(m);
+	return ok;
+}
+
 /* Validate body into s (device resolved to its uuid). Replies on error. */
 static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *name, struct app_spec *s)
 {
@@ -244,7 +276,8 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		return false;
 	}
 	if (!spec_vmmode_ok(r, json_object_get(b, "vmmode"), format) ||
-	    (device && !spec_networks_exist(r, d, nets, dev_uuid, device)))
+	    (device && !spec_networks_exist(r, d, nets, dev_uuid, device)) ||
+	    (sel && !selector_networks_exist(r, d, nets, sel)))
 		return false;
 	s->activate = act ? json_is_true(act) : true;
 	s->spec = json_pack(

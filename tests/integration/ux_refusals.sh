@@ -72,6 +72,11 @@ expect 2 app get web
 # ---- manifests: unknown keys and unsupported values are refused (exit 1)
 expect 0 device add edge-2 --cert "$WORK/dev1.pem" --serial SN2
 expect 0 network create net2 --device edge-2 --type local --subnet 10.8.0.0/24
+expect 0 device label edge-2 site=x
+expect 2 app deploy sel --image disk --selector site=x --network net3
+errtext "no network net3 on device edge-2"
+expect 0 app deploy sel --image disk --selector site=x --network net2
+expect 0 app delete sel
 manifest() { # manifest FILE JQ-FILTER: the base manifest changed by FILTER
 	jq "$2" >"$1" <<'JSON'
 {"acKind": "VMManifest", "name": "m1", "device": "edge-2", "vmmode": "HV_HVM",
@@ -122,6 +127,7 @@ grep -q "configured$" "$OUT" || fail "a cpus change does not restart"
 # ---- image upload --format oci of bytes that are not an OCI image
 expect 3 image upload notoci "$WORK/disk.img" --format oci
 errtext "not an OCI image: not a tar archive"
+expect 2 image get notoci # the refused upload left no registration behind
 mkdir -p "$WORK/t" && echo hi >"$WORK/t/readme" && tar -C "$WORK/t" -cf "$WORK/plain.tar" readme
 expect 3 image upload notoci2 "$WORK/plain.tar" --format oci
 errtext "without index.json or manifest.json"
