@@ -369,8 +369,8 @@ void cmdtab_help_group(FILE *f, const char *group)
 	fprintf(
 	    f,
 	    "\nRun 'evectl COMMAND --help' for a command's options.\n"
-	    "Exit codes: 0 ok, 1 usage, 2 not found, 3 rejected by the server, 4 cannot reach the server,\n"
-	    "5 'app wait' timed out.\n");
+	    "Exit codes: 0 ok, 1 usage, 2 not found, 3 rejected by the server (or 'app wait' saw ERROR),\n"
+	    "4 cannot reach the server, 5 'app wait' timed out.\n");
 }
 
 /* ---- bash completion ---- */
@@ -621,16 +621,23 @@ void cmdtab_man(FILE *f)
 	      "(default\n.IR ~/.config/evectl/config ),\nwritten by\n.B evectl login\nwith mode 0600.\n"
 	      ".SH MANIFESTS\n"
 	      ".B evectl apply \\-f FILE\n"
-	      "reads an edge\\-container manifest (JSON): name, images[] (imagename, maxsize,\n"
-	      "readonly, target), interfaces[] (name = network instance, acIs[].matches[] of\n"
-	      "type host or ip), resources[] (cpus; memory and storage in KiB, or strings with\n"
-	      "a unit like \"512M\"), enablevnc, vmmode. Where to run it is given by \"device\"\n"
-	      "(a device name or id) or \"selector\" (an object of labels); \"env\" (object),\n"
-	      "\"ports\" ([\"HOST:APP\"]) and \"activate\" are optional. Applying the same file\n"
-	      "twice changes nothing. See examples/*.json.\n"
+	      "reads an edge\\-container manifest (JSON): acKind (VMManifest), acVersion,\n"
+	      "name, description, images[] (imagename; maxsize in KiB = the disk size unless\n"
+	      "resources gives storage; readonly only false; target only Disk),\n"
+	      "interfaces[] (name = a network instance that must exist on the device,\n"
+	      "directattach only false, acIs[].matches[] of type host or ip), resources[]\n"
+	      "(cpus; memory and storage in KiB, or strings with a unit like \"512M\"),\n"
+	      "enablevnc, vmmode (checked by the controller against the image: HV_HVM for\n"
+	      "VM images, HV_NOHYPER for containers), user_data. Where to run it is given by\n"
+	      "\"device\" (a device name or id) or \"selector\" (an object of labels); \"env\"\n"
+	      "(object), \"ports\" ([\"HOST:APP\"], published on the first interface) and\n"
+	      "\"activate\" are optional. Any other field is refused (exit 1): nothing is\n"
+	      "dropped silently. Applying the same file twice changes nothing; a changed env or\n"
+	      "ports restarts the instances. See examples/*.json.\n"
 	      ".SH EXIT STATUS\n"
 	      "0 success; 1 usage error; 2 not found; 3 rejected by the server (its message is\n"
-	      "printed); 4 cannot reach the server or TLS failure; 5\n.B app wait\ntimed out.\n"
+	      "printed), or\n.B app wait\nfound an instance in ERROR; 4 cannot reach the server or\n"
+	      "TLS failure; 5\n.B app wait\ntimed out.\n"
 	      ".SH SEE ALSO\nThe admin API: docs/admin\\-api.md.\n",
 	      f);
 }
