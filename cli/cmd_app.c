@@ -322,12 +322,15 @@ static void wait_why(const json_t *app, const char *state, char *buf, size_t n)
 
 		if (inst_wait_state(e, state) == INST_DONE)
 			continue;
-		snprintf(buf, n, " (%s: %s%s%s%s%s%s)", json_string_value(json_object_get(e, "device_name")) ?: "?",
-			 json_string_value(json_object_get(e, "state")) ?: "?",
-			 gen && rep && strcmp(gen, rep) ? ", reported for generation " : "",
-			 gen && rep && strcmp(gen, rep) ? (*rep ? rep : "none") : "",
-			 gen && rep && strcmp(gen, rep) ? ", waiting for " : "",
-			 gen && rep && strcmp(gen, rep) ? gen : "", "");
+		bool stale = gen && rep && strcmp(gen, rep) != 0;
+
+		if (stale)
+			snprintf(buf, n, " (%s: last reported %s for generation %s, waiting for %s)",
+				 json_string_value(json_object_get(e, "device_name")) ?: "?",
+				 json_string_value(json_object_get(e, "state")) ?: "?", *rep ? rep : "none", gen);
+		else
+			snprintf(buf, n, " (%s: %s)", json_string_value(json_object_get(e, "device_name")) ?: "?",
+				 json_string_value(json_object_get(e, "state")) ?: "?");
 		return;
 	}
 }
