@@ -271,8 +271,8 @@ static enum inst_wait inst_wait_state(const json_t *e, const char *state)
 	const char *st = json_string_value(json_object_get(e, "state"));
 	const char *gen = json_string_value(json_object_get(e, "generation"));
 	const char *rep = json_string_value(json_object_get(e, "reported_generation"));
-	bool current = !gen || (rep && strcmp(rep, gen) == 0) ||
-		       ((!rep || !*rep) && st && strcmp(st, "UNKNOWN") == 0);
+	bool current =
+	    !gen || (rep && strcmp(rep, gen) == 0) || ((!rep || !*rep) && st && strcmp(st, "UNKNOWN") == 0);
 
 	if (!current || !st)
 		return INST_PENDING;
@@ -327,9 +327,11 @@ static void wait_why(const json_t *app, const char *state, char *buf, size_t n)
 		if (stale)
 			snprintf(buf, n, " (%s: last reported %s for generation %s, waiting for %s)",
 				 json_string_value(json_object_get(e, "device_name")) ?: "?",
-				 json_string_value(json_object_get(e, "state")) ?: "?", *rep ? rep : "none", gen);
+				 json_string_value(json_object_get(e, "state")) ?: "?", *rep ? rep : "none",
+				 gen);
 		else
-			snprintf(buf, n, " (%s: %s)", json_string_value(json_object_get(e, "device_name")) ?: "?",
+			snprintf(buf, n, " (%s: %s)",
+				 json_string_value(json_object_get(e, "device_name")) ?: "?",
 				 json_string_value(json_object_get(e, "state")) ?: "?");
 		return;
 	}

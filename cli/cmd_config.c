@@ -132,7 +132,8 @@ int cmd_names(struct cmd_args *a)
 {
 	static const struct {
 		const char *kind, *path;
-	} kinds[] = {{"device", "/devices"}, {"app", "/apps"}, {"image", "/images"}, {"network", "/networks"}};
+	} kinds[] = {
+	    {"device", "/devices"}, {"app", "/apps"}, {"image", "/images"}, {"network", "/networks"}};
 	struct api *api;
 	json_t *resp = NULL, *e;
 	size_t i;

@@ -271,7 +271,8 @@ static int reboot_confirm(struct cmd_args *a)
 		dev_host && *host && strcmp(dev_host, host) == 0 ? " -- THIS IS THE MACHINE YOU ARE ON" : "");
 	json_decref(dev);
 	if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
-		return ev_fail(EXIT_USAGE, "device/%s: reboot not confirmed (use --yes in scripts)", a->pos[0]);
+		return ev_fail(EXIT_USAGE, "device/%s: reboot not confirmed (use --yes in scripts)",
+			       a->pos[0]);
 	return EXIT_OK;
 }
 
@@ -477,8 +478,8 @@ static void fmt_info_state(const json_t *o, const char *key, char *buf, size_t n
 	if (json_object_get(b, "ncpu")) {
 		units_format_size((uint64_t)json_integer_value(json_object_get(b, "memory")) << 20, mem,
 				  sizeof(mem));
-		snprintf(buf, n, "%lld CPUs, %s RAM", (long long)json_integer_value(json_object_get(b, "ncpu")),
-			 mem);
+		snprintf(buf, n, "%lld CPUs, %s RAM",
+			 (long long)json_integer_value(json_object_get(b, "ncpu")), mem);
 		return;
 	}
 	snprintf(buf, n, "%s", st ? st : "-");

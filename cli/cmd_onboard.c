@@ -105,9 +105,10 @@ static int onboard_replace(struct cmd_args *a, const char *pem, size_t len, json
 			goto out;
 		list = serials_merge(json_object_get(cur, "serials"), serials, remove);
 		if (json_array_size(list) == 0) {
-			code = ev_usage("--remove: that leaves no serial; 'evectl onboard remove %s' removes the "
-					"certificate",
-					id);
+			code = ev_usage(
+			    "--remove: that leaves no serial; 'evectl onboard remove %s' removes the "
+			    "certificate",
+			    id);
 			goto out;
 		}
 	}

@@ -237,9 +237,10 @@ static int map_image(const json_t *m, json_t *spec, char *err, size_t errlen)
 		return fail(err, errlen, "%s: only false is supported (the app's disk is writable)",
 			    "images[0].readonly");
 	if (json_object_get(img, "target") && (!target || strcasecmp(target, "disk") != 0))
-		return fail(err, errlen,
-			    "%s: only Disk is supported (boot a kernel from the image with 'app deploy --kernel')",
-			    "images[0].target");
+		return fail(
+		    err, errlen,
+		    "%s: only Disk is supported (boot a kernel from the image with 'app deploy --kernel')",
+		    "images[0].target");
 	json_object_set_new(spec, "image", json_string(name));
 	return 0;
 }
@@ -310,7 +311,8 @@ static int map_target(const json_t *m, json_t *spec, char *err, size_t errlen)
 	if (ports && !json_is_array(ports))
 		return fail(err, errlen, "%s: must be an array of \"HOST:APP\"", "ports");
 	if (json_array_size(ports) && !json_array_size(json_object_get(m, "interfaces")))
-		return fail(err, errlen, "%s: ports are published on the app's first interface: add interfaces[]",
+		return fail(err, errlen,
+			    "%s: ports are published on the app's first interface: add interfaces[]",
 			    "ports");
 	json_array_foreach(ports, i, p)
 	{
@@ -332,15 +334,16 @@ int manifest_to_spec(const json_t *m, json_t **out, char *err, size_t errlen)
 
 	if (!json_is_object(m))
 		return fail(err, errlen, "%s: a manifest is a JSON object", "manifest");
-	static const char *const known[] = {"acKind",  "acVersion", "name",      "description", "images",
-					    "interfaces", "resources", "enablevnc", "vmmode",      "activate",
-					    "user_data", "device",    "selector",  "env",         "ports",
-					    NULL};
+	static const char *const known[] = {"acKind",   "acVersion",  "name",      "description",
+					    "images",   "interfaces", "resources", "enablevnc",
+					    "vmmode",   "activate",   "user_data", "device",
+					    "selector", "env",        "ports",     NULL};
 
 	if (json_is_object(m) && keys_known(m, known, "", err, errlen) < 0)
 		return -EINVAL;
 	if (json_object_get(m, "acKind") && (!kind || strcmp(kind, "VMManifest") != 0))
-		return fail(err, errlen, "%s: must be VMManifest (the only kind this controller deploys)", "acKind");
+		return fail(err, errlen, "%s: must be VMManifest (the only kind this controller deploys)",
+			    "acKind");
 	if (!name_ok(name))
 		return fail(err, errlen, "%s: must be a non-empty name without '/', '?', '#', '%%' or spaces",
 			    "name");

@@ -89,8 +89,7 @@ static bool spec_keys_known(struct http_req *r, json_t *b)
 {
 	static const char *const k[] = {"name",      "image",    "device",  "selector", "cpus", "memory_mb",
 					"disk_mb",   "networks", "ports",   "env",      "vnc",  "activate",
-					"user_data", "kernel",   "ramdisk", "cmdline",  "acls",
-					"vmmode"};
+					"user_data", "kernel",   "ramdisk", "cmdline",  "acls", "vmmode"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -167,7 +166,8 @@ static bool spec_networks_exist(struct http_req *r, struct db *d, json_t *nets, 
 		found = sqlite3_step(st) == SQLITE_ROW;
 		sqlite3_reset(st);
 		if (!found) {
-			http_reply_error(r, 404, "no network %s on device %s (evectl network create %s --device %s)",
+			http_reply_error(r, 404,
+					 "no network %s on device %s (evectl network create %s --device %s)",
 					 json_string_value(v), device, json_string_value(v), device);
 			return false;
 		}
@@ -749,8 +749,9 @@ static int app_replace(struct db *d, const char *id, struct app_spec *s, struct 
 	int r = 0;
 	if (!*same && *restarted)
 		r = app_restart_all(d, id);
-	if (r == 0 && !*same && (st = db_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, activate = ?4,"
-				       " version = version + 1 WHERE id = ?1"))) {
+	if (r == 0 && !*same &&
+	    (st = db_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, activate = ?4,"
+			     " version = version + 1 WHERE id = ?1"))) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, s->image_id, -1, SQLITE_STATIC);

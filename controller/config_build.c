@@ -518,11 +518,12 @@ out:
 
 static void add_apps(struct build *b)
 {
-	sqlite3_stmt *st = db_stmt(
-	    b->db, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name, a.spec,"
-		   " a.image_id, a.activate, a.version, " APPGEN_SQL("a", "i") " FROM app_instances i"
-		   " JOIN apps a ON a.id = i.app_id"
-		   " WHERE i.device_id = ?1 ORDER BY i.id");
+	sqlite3_stmt *st =
+	    db_stmt(b->db, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name, a.spec,"
+			   " a.image_id, a.activate, a.version, " APPGEN_SQL(
+			       "a", "i") " FROM app_instances i"
+					 " JOIN apps a ON a.id = i.app_id"
+					 " WHERE i.device_id = ?1 ORDER BY i.id");
 	if (!st)
 		return;
 	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);

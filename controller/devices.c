@@ -342,8 +342,9 @@ static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, cons
 	}
 	if (pick) {
 		json_object_set(o, "state", json_object_get(pick, "userStatus") ?: json_string("NONE"));
-		json_object_set(o, "error", json_object_get(json_object_get(pick, "swErr"), "description")
-						?: json_null());
+		json_object_set(o, "error",
+				json_object_get(json_object_get(pick, "swErr"), "description")
+				    ?: json_null());
 		json_object_set(o, "substatus", json_object_get(pick, "subStatusStr") ?: json_null());
 	}
 	return o;
@@ -359,9 +360,9 @@ static void h_get(struct http_req *r)
 		e = device_json(r->ctl, d, uuid, &j);
 	if (e == 0) {
 		json_t *info = latest_device_info(d, uuid);
-		json_object_set_new(j, "os_update",
-				    os_update_json(d, uuid, info,
-						   json_string_value(json_object_get(j, "os_version")) ?: ""));
+		json_object_set_new(
+		    j, "os_update",
+		    os_update_json(d, uuid, info, json_string_value(json_object_get(j, "os_version")) ?: ""));
 		json_object_set_new(j, "info", info);
 		json_object_set_new(j, "apps", apps_instances_of_device(d, uuid));
 	}
@@ -513,9 +514,9 @@ static int device_apps(struct db *d, const char *uuid, char *names, size_t n)
 		return 0;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		int w = used + 1 < n ? snprintf(names + used, n - used, "%s%s", count ? ", " : "",
-						db_col_text(st, 0))
-				     : 0;
+		int w = used + 1 < n
+			    ? snprintf(names + used, n - used, "%s%s", count ? ", " : "", db_col_text(st, 0))
+			    : 0;
 		if (w > 0 && (size_t)w < n - used)
 			used += (size_t)w;
 		count++;

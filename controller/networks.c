@@ -234,7 +234,8 @@ static void h_delete(struct http_req *r)
 		net_users(d, id, dev, users, sizeof(users));
 		if (users[0]) {
 			db_put(r->ctl->db, d);
-			http_reply_error(r, 409, "network in use by app %s (delete them first, or force)", users);
+			http_reply_error(r, 409, "network in use by app %s (delete them first, or force)",
+					 users);
 			return;
 		}
 	}
