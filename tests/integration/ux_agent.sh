@@ -77,6 +77,24 @@ want "$g0" "$(json .items[0].info.ainfo.appVersion)" "appVersion of the device's
 expect 0 device info ux-1 --type app --limit 5
 grep -Eq "^[0-9T:-]+Z +app +[0-9a-f-]{36} +v1 +RUNNING" "$OUT" || fail "device info table: OBJECT, NAME and STATE"
 
+# ---- apply -f with a changed env: the instances restart and the wait covers it
+cat >"$WORK/m.json" <<JSON
+{"acKind": "VMManifest", "name": "m1", "device": "ux-1", "images": [{"imagename": "disk"}],
+ "resources": [{"name": "memory", "value": "64M"}], "env": {"A": "1"}}
+JSON
+expect 0 apply -f "$WORK/m.json"
+expect 0 app wait m1 --state RUNNING --timeout 90s
+sed 's/"A": "1"/"A": "2"/' "$WORK/m.json" >"$WORK/m2.json"
+expect 0 apply -f "$WORK/m2.json"
+grep -q "env changed: instances restarted" "$OUT" || fail "apply of a new env restarts"
+expect 0 -o json app get m1
+gm=$(json .instances[0].generation)
+want 1 "$(json .instances[0].restart_counter)" "restart counter after the env change"
+expect 0 app wait m1 --state RUNNING --timeout 90s
+expect 0 -o json app get m1
+want "$gm" "$(json .instances[0].reported_generation)" "the device acted on the changed manifest"
+expect 0 app delete m1
+
 # ---- ERROR ends the wait at once with the device's error (exit 3)
 expect 0 app deploy bad --image disk --device ux-1 --kernel /boot/nope
 t0=$SECONDS
