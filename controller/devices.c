@@ -341,7 +341,8 @@ static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, cons
 			break;
 	}
 	if (pick) {
-		json_object_set(o, "state", json_object_get(pick, "userStatus") ?: json_string("NONE"));
+		json_t *us = json_object_get(pick, "userStatus");
+		json_object_set_new(o, "state", us ? json_incref(us) : json_string("NONE"));
 		json_object_set(o, "error",
 				json_object_get(json_object_get(pick, "swErr"), "description")
 				    ?: json_null());

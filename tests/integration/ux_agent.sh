@@ -31,7 +31,8 @@ echo "timer.config.interval=2" >"$WORK/a.conf/config-items"
 echo "timer.metric.interval=2" >>"$WORK/a.conf/config-items"
 "$EVE_AGENT" --config "$WORK/a.conf" --state "$WORK/a.state" --serial ux-1 --libvirt test:///default -v \
 	>"$WORK/agent.log" 2>&1 &
-BG_PIDS="$BG_PIDS $!"
+APID=$!
+BG_PIDS="$BG_PIDS $APID"
 dev_online() { [ "$("$EVECTL" -o json device get ux-1 2>/dev/null | "$JSONQ" .state)" = online ]; }
 wait_until 60 "device ux-1 online" dev_online
 
@@ -135,4 +136,13 @@ grow() { [ "$(wc -l <"$WORK/follow.out")" -gt "$n0" ]; }
 wait_until 60 "logs -f printing new lines after the tail" grow
 kill "$fpid"
 head -3 "$WORK/follow.out" | cut -c1-20 | sort -c || fail "the tail is not oldest first"
+
+# the agent and the controller stop cleanly (a sanitizer report would not)
+kill -TERM "$APID"
+wait "$APID"
+want 0 $? "eve-agent exit status on SIGTERM"
+ctl_stop "$CTL_DIR"
+if grep -A40 -E "AddressSanitizer|LeakSanitizer|runtime error:" "$WORK/agent.log" "$CTL_DIR/serve.log" >&2; then
+	fail "sanitizer report"
+fi
 echo "PASS"
