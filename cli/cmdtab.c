@@ -622,7 +622,7 @@ void cmdtab_man(FILE *f)
 	      ".SH MANIFESTS\n"
 	      ".B evectl apply \\-f FILE\n"
 	      "reads an edge\\-container manifest (JSON): acKind (VMManifest), acVersion,\n"
-	      "name, description, images[] (imagename; maxsize in KiB = the disk size unless\n"
+	      "name, images[] (imagename; maxsize in KiB = the disk size unless\n"
 	      "resources gives storage; readonly only false; target only Disk),\n"
 	      "interfaces[] (name = a network instance that must exist on the device,\n"
 	      "directattach only false, acIs[].matches[] of type host or ip), resources[]\n"

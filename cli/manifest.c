@@ -334,10 +334,9 @@ int manifest_to_spec(const json_t *m, json_t **out, char *err, size_t errlen)
 
 	if (!json_is_object(m))
 		return fail(err, errlen, "%s: a manifest is a JSON object", "manifest");
-	static const char *const known[] = {"acKind",   "acVersion",  "name",      "description",
-					    "images",   "interfaces", "resources", "enablevnc",
-					    "vmmode",   "activate",   "user_data", "device",
-					    "selector", "env",        "ports",     NULL};
+	static const char *const known[] = {"acKind",    "acVersion", "name",   "images",   "interfaces",
+					    "resources", "enablevnc", "vmmode", "activate", "user_data",
+					    "device",    "selector",  "env",    "ports",    NULL};
 
 	if (json_is_object(m) && keys_known(m, known, "", err, errlen) < 0)
 		return -EINVAL;
