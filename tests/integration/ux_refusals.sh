@@ -144,7 +144,12 @@ expect 0 __names image
 grep -qx disk "$OUT" || fail "__names image"
 expect 0 completion zsh
 if command -v zsh >/dev/null 2>&1; then
-	zsh -n "$OUT" || fail "zsh completion does not parse"
+	cp "$OUT" "$WORK/comp.zsh"
+	zsh -n "$WORK/comp.zsh" || fail "zsh completion does not parse"
+	zsh -c "source $WORK/comp.zsh; print -r -- \$_comps[evectl]" >"$WORK/zsh.out" 2>&1
+	grep -q "_evectl" "$WORK/zsh.out" || { cat "$WORK/zsh.out" >&2; fail "zsh does not register the completion"; }
+elif [ "${CI:-}" = true ]; then
+	fail "zsh missing (CLI_PKGS)"
 fi
 # the generated bash function, run for "evectl app get <TAB>"
 (
