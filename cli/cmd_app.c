@@ -259,22 +259,82 @@ int cmd_app_logs(struct cmd_args *a)
 	return code;
 }
 
-/* Every instance (and at least one) is in state. */
-static bool app_in_state(const json_t *app, const char *state)
+/* Where an instance stands for app wait. */
+enum inst_wait { INST_PENDING, INST_DONE, INST_FAILED };
+
+/* An instance counts once the device reported the generation the
+ * controller asks for (restart, purge, start/stop and spec changes each
+ * make a new one); until then its state is stale. "UNKNOWN" with no report
+ * at all is current: nothing was ever reported. */
+static enum inst_wait inst_wait_state(const json_t *e, const char *state)
+{
+	const char *st = json_string_value(json_object_get(e, "state"));
+	const char *gen = json_string_value(json_object_get(e, "generation"));
+	const char *rep = json_string_value(json_object_get(e, "reported_generation"));
+	bool current =
+	    !gen || (rep && strcmp(rep, gen) == 0) || ((!rep || !*rep) && st && strcmp(st, "UNKNOWN") == 0);
+
+	if (!current || !st)
+		return INST_PENDING;
+	if (strcasecmp(st, state) == 0)
+		return INST_DONE;
+	if (strcmp(st, "ERROR") == 0)
+		return INST_FAILED;
+	return INST_PENDING;
+}
+
+/* INST_DONE when every instance (and at least one) is; INST_FAILED (and the
+ * failed one in *failed) as soon as one is in ERROR for the new generation. */
+static enum inst_wait app_wait_state(const json_t *app, const char *state, const json_t **failed)
 {
 	const json_t *inst = json_object_get(app, "instances"), *e;
+	enum inst_wait all = INST_DONE;
 	size_t i;
 
 	if (json_array_size(inst) == 0)
-		return false;
+		return INST_PENDING;
 	json_array_foreach(inst, i, e)
 	{
-		const char *st = json_string_value(json_object_get(e, "state"));
+		enum inst_wait w = inst_wait_state(e, state);
 
-		if (!st || strcasecmp(st, state) != 0)
-			return false;
+		if (w == INST_FAILED) {
+			*failed = e;
+			return INST_FAILED;
+		}
+		if (w == INST_PENDING)
+			all = INST_PENDING;
 	}
-	return true;
+	return all;
+}
+
+/* "edge-1: RUNNING (generation 1.0.0.1, want 1.1.0.1)" for the first
+ * instance that is not there yet. */
+static void wait_why(const json_t *app, const char *state, char *buf, size_t n)
+{
+	const json_t *e;
+	size_t i;
+
+	buf[0] = 0;
+	json_array_foreach(json_object_get(app, "instances"), i, e)
+	{
+		const char *gen = json_string_value(json_object_get(e, "generation"));
+		const char *rep = json_string_value(json_object_get(e, "reported_generation"));
+
+		if (inst_wait_state(e, state) == INST_DONE)
+			continue;
+		bool stale = gen && rep && strcmp(gen, rep) != 0;
+
+		if (stale)
+			snprintf(buf, n, " (%s: last reported %s for generation %s, waiting for %s)",
+				 json_string_value(json_object_get(e, "device_name")) ?: "?",
+				 json_string_value(json_object_get(e, "state")) ?: "?", *rep ? rep : "none",
+				 gen);
+		else
+			snprintf(buf, n, " (%s: %s)",
+				 json_string_value(json_object_get(e, "device_name")) ?: "?",
+				 json_string_value(json_object_get(e, "state")) ?: "?");
+		return;
+	}
 }
 
 static double now_s(void)
@@ -290,7 +350,9 @@ int cmd_app_wait(struct cmd_args *a)
 	const char *state = cmdtab_str(a, "state");
 	const struct cmd_val *tmo = cmdtab_val(a, "timeout");
 	double deadline = now_s() + (double)(tmo->set ? tmo->num : 120);
+	const json_t *failed = NULL;
 	json_t *app = NULL;
+	char why[512];
 	int code;
 
 	for (;;) {
@@ -299,16 +361,26 @@ int cmd_app_wait(struct cmd_args *a)
 		code = app_fetch(a, &app);
 		if (code)
 			break;
-		if (app_in_state(app, state)) {
+		enum inst_wait w = app_wait_state(app, state, &failed);
+		if (w == INST_DONE) {
 			if (ev_mode(a) == OUT_JSON)
 				out_json(stdout, app);
 			else if (ev_mode(a) != OUT_QUIET)
 				printf("app/%s is %s\n", a->pos[0], state);
 			break;
 		}
+		if (w == INST_FAILED) {
+			const char *err = json_string_value(json_object_get(failed, "error"));
+
+			code = ev_fail(EXIT_REJECTED, "app/%s on %s is ERROR: %s", a->pos[0],
+				       json_string_value(json_object_get(failed, "device_name")) ?: "?",
+				       err && *err ? err : "(the device gave no reason)");
+			break;
+		}
 		if (now_s() + WAIT_POLL_S > deadline) {
-			code = ev_fail(EXIT_TIMEOUT, "app/%s: not %s after %s", a->pos[0], state,
-				       tmo->set ? tmo->str : "120s");
+			wait_why(app, state, why, sizeof(why));
+			code = ev_fail(EXIT_TIMEOUT, "app/%s: not %s after %s%s", a->pos[0], state,
+				       tmo->set ? tmo->str : "120s", why);
 			break;
 		}
 		sleep(WAIT_POLL_S);

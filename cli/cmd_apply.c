@@ -81,8 +81,14 @@ int cmd_apply(struct cmd_args *a)
 		verb = "configured";
 		code = ev_request(a, "PUT", path, spec, &resp);
 	}
-	if (code == EXIT_OK)
-		ev_done(a, resp, "app/%s %s", name, verb);
+	if (code == EXIT_OK) {
+		const char *why = json_string_value(json_object_get(resp, "restarted"));
+
+		if (why)
+			ev_done(a, resp, "app/%s %s (%s: instances restarted to apply it)", name, verb, why);
+		else
+			ev_done(a, resp, "app/%s %s", name, verb);
+	}
 out:
 	free(path);
 	json_decref(spec);

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "config.h"
 #include "evectl.h"
+#include "units.h"
 
 static int config_open(char *path, size_t n, json_t **cfg)
 {
@@ -115,9 +116,46 @@ int cmd_context_list(struct cmd_args *a)
 
 int cmd_completion(struct cmd_args *a)
 {
-	if (strcmp(a->pos[0], "bash") != 0)
-		return ev_usage("completion: only 'bash' is supported");
-	cmdtab_completion_bash(stdout);
+	if (strcmp(a->pos[0], "bash") == 0)
+		cmdtab_completion_bash(stdout);
+	else if (strcmp(a->pos[0], "zsh") == 0)
+		cmdtab_completion_zsh(stdout);
+	else
+		return ev_usage("completion: 'bash' or 'zsh'");
+	return EXIT_OK;
+}
+
+/* The names of one kind of object, one a line, for shell completion
+ * (hidden: `evectl __names device|app|image|network`). Errors print
+ * nothing: a completion must never spill onto the terminal. */
+int cmd_names(struct cmd_args *a)
+{
+	static const struct {
+		const char *kind, *path;
+	} kinds[] = {
+	    {"device", "/devices"}, {"app", "/apps"}, {"image", "/images"}, {"network", "/networks"}};
+	struct api *api;
+	json_t *resp = NULL, *e;
+	size_t i;
+	int code;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(a->pos[0], kinds[i].kind) == 0)
+			break;
+	}
+	if (i == sizeof(kinds) / sizeof(kinds[0]))
+		return EXIT_USAGE;
+	api = ev_api(a, &code);
+	if (!api || api_call(api, "GET", kinds[i].path, NULL, &resp) < 0)
+		return EXIT_REJECTED;
+	json_array_foreach(json_object_get(resp, "items"), i, e)
+	{
+		const char *n = json_string_value(json_object_get(e, "name"));
+
+		if (n && !strpbrk(n, " \t\n"))
+			printf("%s\n", n);
+	}
+	json_decref(resp);
 	return EXIT_OK;
 }
 
@@ -127,13 +165,23 @@ int cmd_man(struct cmd_args *a)
 	return EXIT_OK;
 }
 
+static void fmt_uptime(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		snprintf(buf, n, "-");
+	else
+		units_format_duration((uint64_t)json_integer_value(v), buf, n);
+}
+
 int cmd_status(struct cmd_args *a)
 {
 	static const struct out_col cols[] = {
 	    {"VERSION", "version"},
 	    {"DEVICES", "devices"},
 	    {"APPS", "apps"},
-	    {"UPTIME_S", "uptime_s"},
+	    {"UPTIME", "uptime_s", fmt_uptime},
 	    {NULL},
 	};
 	json_t *st = NULL;

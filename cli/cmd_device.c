@@ -1,9 +1,11 @@
 /* device add|list|get|delete|rename|label|reboot|config|update-os|info|
  * metrics|logs. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "err.h"
@@ -119,6 +121,28 @@ int cmd_device_list(struct cmd_args *a)
 	return code;
 }
 
+/* Requested vs running base OS and the device's word on the update. */
+static void print_os_update(const json_t *u)
+{
+	const char *req = json_string_value(json_object_get(u, "requested_version"));
+	const char *img = json_string_value(json_object_get(u, "requested_image"));
+	const char *st = json_string_value(json_object_get(u, "state"));
+	const char *err = json_string_value(json_object_get(u, "error"));
+	const char *sub = json_string_value(json_object_get(u, "substatus"));
+
+	if (!u)
+		return;
+	printf("OS_RUNNING  %s\n", json_string_value(json_object_get(u, "running_version")) ?: "-");
+	if (img)
+		printf("OS_REQUESTED  %s (image %s)\n", req && *req ? req : "-", img);
+	if (img || (st && strcmp(st, "NONE")))
+		printf("OS_UPDATE  %s\n", st ? st : "-");
+	if (err)
+		printf("OS_UPDATE_ERROR  %s\n", err);
+	if (sub)
+		printf("OS_UPDATE_NOTE  %s\n", sub);
+}
+
 int cmd_device_get(struct cmd_args *a)
 {
 	char *path = ev_path("/devices/%s", a->pos[0]);
@@ -130,6 +154,8 @@ int cmd_device_get(struct cmd_args *a)
 		ev_print_object(a, device_cols, dev, "id");
 		apps = json_object_get(dev, "apps");
 		sw = json_object_get(json_object_get(dev, "info"), "swList");
+		if (ev_mode(a) != OUT_JSON && ev_mode(a) != OUT_QUIET)
+			print_os_update(json_object_get(dev, "os_update"));
 		if (ev_mode(a) != OUT_JSON && ev_mode(a) != OUT_QUIET && json_array_size(sw)) {
 			putchar('\n');
 			out_table(stdout, device_sw_cols, sw, OUT_TABLE, "partitionLabel");
@@ -145,7 +171,8 @@ int cmd_device_get(struct cmd_args *a)
 
 int cmd_device_delete(struct cmd_args *a)
 {
-	char *path = ev_path("/devices/%s", a->pos[0]);
+	char *path = cmdtab_flag(a, "force") ? ev_path("/devices/%s?force=true", a->pos[0])
+					     : ev_path("/devices/%s", a->pos[0]);
 	int code = ev_request(a, "DELETE", path, NULL, NULL);
 
 	free(path);
@@ -220,11 +247,45 @@ int cmd_device_label(struct cmd_args *a)
 	return code;
 }
 
+/* On a terminal, ask before rebooting (louder when the device is this
+ * machine); --yes, or a non-terminal stdin, skips the question. */
+static int reboot_confirm(struct cmd_args *a)
+{
+	char *path, host[256] = "", line[32];
+	const char *dev_host;
+	json_t *dev = NULL;
+	int code;
+
+	if (cmdtab_flag(a, "yes") || !isatty(STDIN_FILENO))
+		return EXIT_OK;
+	path = ev_path("/devices/%s", a->pos[0]);
+	code = ev_request(a, "GET", path, NULL, &dev);
+	free(path);
+	if (code)
+		return code;
+	dev_host = json_string_value(json_object_get(json_object_get(dev, "info"), "HostName"));
+	gethostname(host, sizeof(host) - 1);
+	fprintf(stderr, "Reboot device %s (serial %s)%s? Its apps stop until it is back. [y/N] ",
+		json_string_value(json_object_get(dev, "name")) ?: a->pos[0],
+		json_string_value(json_object_get(dev, "serial")) ?: "?",
+		dev_host && *host && strcmp(dev_host, host) == 0 ? " -- THIS IS THE MACHINE YOU ARE ON" : "");
+	json_decref(dev);
+	if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
+		return ev_fail(EXIT_USAGE, "device/%s: reboot not confirmed (use --yes in scripts)",
+			       a->pos[0]);
+	return EXIT_OK;
+}
+
 int cmd_device_reboot(struct cmd_args *a)
 {
-	char *path = ev_path("/devices/%s/reboot", a->pos[0]);
+	char *path;
 	json_t *resp = NULL;
-	int code = ev_request(a, "POST", path, NULL, &resp);
+	int code = reboot_confirm(a);
+
+	if (code)
+		return code;
+	path = ev_path("/devices/%s/reboot", a->pos[0]);
+	code = ev_request(a, "POST", path, NULL, &resp);
 
 	free(path);
 	if (code == EXIT_OK)
@@ -377,10 +438,82 @@ static int history(struct cmd_args *a, const char *what, const struct out_col *c
 	return code;
 }
 
+/* The report inside an info record: {"ainfo": {...}} -> the inner object. */
+static const json_t *info_body(const json_t *o)
+{
+	const json_t *info = json_object_get(o, "info"), *v;
+	const char *k;
+
+	json_object_foreach((json_t *)info, k, v)
+	{
+		if (json_is_object(v))
+			return v;
+	}
+	return NULL;
+}
+
+static void fmt_info_name(const json_t *o, const char *key, char *buf, size_t n)
+{
+	static const char *const names[] = {"AppName", "displayname", "displayName", "HostName", "name"};
+	const json_t *b = info_body(o);
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v = json_string_value(json_object_get(b, names[i]));
+
+		if (v && *v) {
+			snprintf(buf, n, "%s", v);
+			return;
+		}
+	}
+	snprintf(buf, n, "-");
+}
+
+/* STATE, or for device records the OS version and hardware summary. */
+static void fmt_info_state(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *b = info_body(o);
+	const char *st = json_string_value(json_object_get(b, "state"));
+	char mem[16];
+
+	if (json_object_get(b, "ncpu")) {
+		units_format_size((uint64_t)json_integer_value(json_object_get(b, "memory")) << 20, mem,
+				  sizeof(mem));
+		snprintf(buf, n, "%lld CPUs, %s RAM",
+			 (long long)json_integer_value(json_object_get(b, "ncpu")), mem);
+		return;
+	}
+	snprintf(buf, n, "%s", st ? st : "-");
+}
+
+/* The first error text of the record (appErr, networkErr, err...). */
+static void fmt_info_error(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *b = info_body(o), *v;
+	const char *k;
+
+	json_object_foreach((json_t *)b, k, v)
+	{
+		const json_t *e = json_is_array(v) ? json_array_get(v, 0) : v;
+		const char *d = json_string_value(json_object_get(e, "description"));
+
+		if (json_is_object(e) && d && *d) {
+			snprintf(buf, n, "%s", d);
+			return;
+		}
+	}
+	snprintf(buf, n, "-");
+}
+
 int cmd_device_info(struct cmd_args *a)
 {
 	static const struct out_col cols[] = {
-	    {"TIME", "time"}, {"TYPE", "type"}, {"OBJECT", "object"}, {"INFO", "info", fmt_compact, true},
+	    {"TIME", "time"},
+	    {"TYPE", "type"},
+	    {"OBJECT", "object"},
+	    {"NAME", "info", fmt_info_name},
+	    {"STATE", "info", fmt_info_state},
+	    {"ERROR", "info", fmt_info_error},
+	    {"INFO", "info", fmt_compact, true},
 	    {NULL},
 	};
 	const char *type = cmdtab_str(a, "type");
@@ -390,11 +523,92 @@ int cmd_device_info(struct cmd_args *a)
 	return history(a, "info", cols);
 }
 
+/* A MiB count at path under the record's device metrics as a size. */
+static void mib_cell(const json_t *v, char *buf, size_t n)
+{
+	if (!json_is_integer(v)) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	units_format_size((uint64_t)json_integer_value(v) << 20, buf, n);
+}
+
+static const json_t *dm(const json_t *o)
+{
+	return json_object_get(json_object_get(o, "metrics"), "dm");
+}
+
+static void fmt_m_mem(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *m = json_object_get(dm(o), "memory");
+	char used[16], avail[16];
+
+	if (!m) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	mib_cell(json_object_get(m, "usedMem"), used, sizeof(used));
+	mib_cell(json_object_get(m, "availMem"), avail, sizeof(avail));
+	snprintf(buf, n, "%s used, %s free", used, avail);
+}
+
+static void fmt_m_disk(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *d = json_array_get(json_object_get(dm(o), "disk"), 0);
+	char used[16], total[16];
+
+	if (!d) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	mib_cell(json_object_get(d, "used"), used, sizeof(used));
+	mib_cell(json_object_get(d, "total"), total, sizeof(total));
+	snprintf(buf, n, "%s/%s", used, total);
+}
+
+/* Sum of a byte counter over the device's interfaces (lo left out). */
+static void fmt_m_net(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *e;
+	uint64_t sum = 0;
+	size_t i;
+
+	json_array_foreach(json_object_get(dm(o), "network"), i, e)
+	{
+		const char *name = json_string_value(json_object_get(e, "iName"));
+
+		if (!name || strcmp(name, "lo") != 0)
+			sum += (uint64_t)json_integer_value(json_object_get(e, key));
+	}
+	units_format_size(sum, buf, n);
+}
+
+static void fmt_m_cpu(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *c = json_object_get(dm(o), "cpuMetric");
+
+	if (!json_object_get(c, "total"))
+		snprintf(buf, n, "-");
+	else
+		snprintf(buf, n, "%llds", (long long)json_integer_value(json_object_get(c, "total")));
+}
+
+static void fmt_m_apps(const json_t *o, const char *key, char *buf, size_t n)
+{
+	snprintf(buf, n, "%zu", json_array_size(json_object_get(json_object_get(o, "metrics"), "am")));
+}
+
 int cmd_device_metrics(struct cmd_args *a)
 {
 	static const struct out_col cols[] = {
 	    {"TIME", "time"},
-	    {"METRICS", "metrics", fmt_compact},
+	    {"CPU-TIME", "cpu", fmt_m_cpu},
+	    {"MEMORY", "memory", fmt_m_mem},
+	    {"DISK", "disk", fmt_m_disk},
+	    {"NET-RX", "rxBytes", fmt_m_net},
+	    {"NET-TX", "txBytes", fmt_m_net},
+	    {"APPS", "am", fmt_m_apps},
+	    {"METRICS", "metrics", fmt_compact, true},
 	    {NULL},
 	};
 

@@ -108,7 +108,8 @@ static const char *guess_format(const char *opt, const char *file)
 
 /* Make sure an image NAME with this sha256 exists (pending or ready). Sets
  * *ready when it is already uploaded with the same content. */
-static int upload_register(struct cmd_args *a, const char *file, const char *hex, uint64_t size, bool *ready)
+static int upload_register(struct cmd_args *a, const char *file, const char *hex, uint64_t size, bool *ready,
+			   bool *created)
 {
 	char *path = ev_path("/images/%s", a->pos[0]);
 	json_t *img = NULL, *body = NULL;
@@ -141,6 +142,7 @@ static int upload_register(struct cmd_args *a, const char *file, const char *hex
 	if (cmdtab_str(a, "version"))
 		json_object_set_new(body, "version", json_string(cmdtab_str(a, "version")));
 	code = ev_request(a, "POST", "/images", body, NULL);
+	*created = code == EXIT_OK;
 out:
 	free(path);
 	json_decref(img);
@@ -180,7 +182,7 @@ int cmd_image_upload(struct cmd_args *a)
 {
 	const char *file = a->pos[1];
 	char hex[SHA256_HEX_LEN + 1];
-	bool ready = false;
+	bool ready = false, created = false;
 	struct stat st;
 	FILE *f = fopen(file, "rb");
 	int code;
@@ -195,7 +197,7 @@ int cmd_image_upload(struct cmd_args *a)
 		code = ev_usage("%s: read error", file);
 		goto out;
 	}
-	code = upload_register(a, file, hex, (uint64_t)st.st_size, &ready);
+	code = upload_register(a, file, hex, (uint64_t)st.st_size, &ready, &created);
 	if (code)
 		goto out;
 	if (ready) {
@@ -211,6 +213,16 @@ int cmd_image_upload(struct cmd_args *a)
 		goto out;
 	}
 	code = upload_send(a, f, (uint64_t)st.st_size, hex);
+	if (code == EXIT_REJECTED && created) {
+		/* refused (e.g. not the format it claims): leave no pending
+		 * registration behind that would block a corrected upload */
+		char *path = ev_path("/images/%s", a->pos[0]);
+		struct api *api = ((struct evectl *)a->ctx)->api;
+
+		if (path && api)
+			api_call(api, "DELETE", path, NULL, NULL);
+		free(path);
+	}
 out:
 	fclose(f);
 	return code;

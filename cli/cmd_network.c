@@ -1,5 +1,6 @@
 /* network create|list|get|delete: network instances on one device. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,8 +107,15 @@ int cmd_network_get(struct cmd_args *a)
 
 int cmd_network_delete(struct cmd_args *a)
 {
-	char *path = network_path(a);
-	int code = ev_request(a, "DELETE", path, NULL, NULL);
+	char *path = network_path(a), *full = NULL;
+	int code;
+
+	if (path && cmdtab_flag(a, "force") &&
+	    asprintf(&full, "%s%cforce=true", path, strchr(path, '?') ? '&' : '?') >= 0) {
+		free(path);
+		path = full;
+	}
+	code = ev_request(a, "DELETE", path, NULL, NULL);
 
 	free(path);
 	if (code == EXIT_OK)

@@ -61,20 +61,64 @@ static int cert_id(const char *pem, size_t len, char id[2 * CRYPTO_SHA256_LEN + 
 	return r;
 }
 
-/* The certificate is known already: replace its serial list instead. */
+/* The serial list after --append (union, in order) or --remove
+ * (difference) on have; NULL on ENOMEM. */
+static json_t *serials_merge(const json_t *have, const json_t *given, bool remove)
+{
+	json_t *out = json_array(), *v, *g;
+	size_t i, j;
+
+	json_array_foreach((json_t *)have, i, v)
+	{
+		bool drop = false;
+
+		json_array_foreach((json_t *)given, j, g) drop |= remove && json_equal(v, g);
+		if (!drop)
+			json_array_append(out, v);
+	}
+	json_array_foreach((json_t *)given, j, g)
+	{
+		bool dup = false;
+
+		json_array_foreach(out, i, v) dup |= json_equal(v, g);
+		if (!remove && !dup)
+			json_array_append(out, g);
+	}
+	return out;
+}
+
+/* The certificate is known already: replace its serial list, or with
+ * --append/--remove change it. */
 static int onboard_replace(struct cmd_args *a, const char *pem, size_t len, json_t *serials, json_t **resp)
 {
 	char id[2 * CRYPTO_SHA256_LEN + 1], *path;
-	json_t *body;
+	bool append = cmdtab_flag(a, "append"), remove = cmdtab_flag(a, "remove");
+	json_t *body = NULL, *cur = NULL, *list = NULL;
 	int code;
 
 	if (cert_id(pem, len, id) < 0)
 		return ev_usage("--cert: not a PEM certificate");
-	body = json_pack("{s:O}", "serials", serials);
 	path = ev_path("/onboard/%s", id);
+	if (append || remove) {
+		code = ev_request(a, "GET", path, NULL, &cur);
+		if (code)
+			goto out;
+		list = serials_merge(json_object_get(cur, "serials"), serials, remove);
+		if (json_array_size(list) == 0) {
+			code = ev_usage(
+			    "--remove: that leaves no serial; 'evectl onboard remove %s' removes the "
+			    "certificate",
+			    id);
+			goto out;
+		}
+	}
+	body = json_pack("{s:O}", "serials", list ? list : serials);
 	code = ev_request(a, "PUT", path, body, resp);
+out:
 	free(path);
 	json_decref(body);
+	json_decref(cur);
+	json_decref(list);
 	return code;
 }
 
@@ -87,6 +131,8 @@ int cmd_onboard_add(struct cmd_args *a)
 	struct api *api;
 	int code, r;
 
+	if (cmdtab_flag(a, "append") && cmdtab_flag(a, "remove"))
+		return ev_usage("onboard add: give at most one of --append or --remove");
 	r = fileio_read(file, CERT_MAX_BYTES, &pem, &len);
 	if (r < 0)
 		return ev_usage("--cert %s: %s", file, r == -EVE_ETOOBIG ? "file too large" : strerror(-r));
@@ -97,13 +143,23 @@ int cmd_onboard_add(struct cmd_args *a)
 	api = ev_api(a, &code);
 	if (!api)
 		goto out;
-	r = api_call(api, "POST", "/onboard", body, &resp);
-	if (r == -EVE_EHTTP && api_status(api) == 409)
+	if (cmdtab_flag(a, "remove")) /* nothing to create: only an existing list shrinks */
+		r = -EVE_EHTTP;
+	else
+		r = api_call(api, "POST", "/onboard", body, &resp);
+	if (r == -EVE_EHTTP && (cmdtab_flag(a, "remove") || api_status(api) == 409))
 		code = onboard_replace(a, (const char *)pem, len, serials, &resp);
 	else if (r < 0)
 		code = ev_api_error(a, r);
-	if (code == EXIT_OK)
+	if (code == EXIT_OK && ev_mode(a) == OUT_TABLE) {
+		char list[1024];
+
+		out_fmt_value(resp, "serials", list, sizeof(list));
+		printf("onboard/%s: serials now %s\n", json_string_value(json_object_get(resp, "id")) ?: "?",
+		       list);
+	} else if (code == EXIT_OK) {
 		ev_print_object(a, onboard_cols, resp, "id");
+	}
 out:
 	free(pem);
 	json_decref(serials);

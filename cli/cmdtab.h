@@ -90,6 +90,8 @@ void cmdtab_help_group(FILE *f, const char *group);
 void cmdtab_next_words(const char *prefix, char *out, size_t n);
 /* A bash completion script for the whole table. */
 void cmdtab_completion_bash(FILE *f);
+/* The same for zsh (through bashcompinit). */
+void cmdtab_completion_zsh(FILE *f);
 /* A roff man page (section 1) for the whole table. */
 void cmdtab_man(FILE *f);
 

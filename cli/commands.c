@@ -13,6 +13,7 @@ const struct cmd_opt cmdtab_globals[] = {
     {"output", 'o', OPT_CHOICE, "FORMAT", "output format", false, "table|json|wide"},
     {"quiet", 'q', OPT_BOOL, NULL, "print only ids (names for images)"},
     {"help", 'h', OPT_BOOL, NULL, "show help"},
+    {"version", 0, OPT_BOOL, NULL, "print evectl's version and exit"},
     {NULL},
 };
 
@@ -27,6 +28,8 @@ static const struct cmd_opt login_opts[] = {
 static const struct cmd_opt onboard_add_opts[] = {
     {"cert", 0, OPT_STR, "FILE", "onboarding certificate (PEM)", true},
     {"serial", 0, OPT_LIST, "S[,S...]", "serial numbers allowed to onboard with it ('*' = any)", true},
+    {"append", 0, OPT_BOOL, NULL, "add these serials to the certificate's list instead of replacing it"},
+    {"remove", 0, OPT_BOOL, NULL, "remove these serials from the certificate's list"},
     {NULL},
 };
 
@@ -65,7 +68,8 @@ static const struct cmd_opt metrics_opts[] = {
 static const struct cmd_opt logs_opts[] = {
     {"follow", 'f', OPT_BOOL, NULL, "keep printing new log lines until interrupted"},
     {"since", 0, OPT_DUR, "DURATION", "only the last DURATION (30s, 10m, 2h)"},
-    {"limit", 0, OPT_INT, "N", "at most N lines (default 100)"},
+    {"limit", 0, OPT_INT, "N", "at most N lines (default 100); with -f: the last N, then follow"},
+    {"source", 0, OPT_STR, "SOURCE", "only lines from this source (e.g. the app's console, an agent module)"},
     {NULL},
 };
 
@@ -95,6 +99,22 @@ static const struct cmd_opt network_create_opts[] = {
 
 static const struct cmd_opt device_filter_opts[] = {
     {"device", 0, OPT_STR, "DEVICE", "only on this device (name or id)"},
+    {NULL},
+};
+
+static const struct cmd_opt network_delete_opts[] = {
+    {"device", 0, OPT_STR, "DEVICE", "only on this device (name or id)"},
+    {"force", 0, OPT_BOOL, NULL, "delete it even while apps use it (they lose that interface)"},
+    {NULL},
+};
+
+static const struct cmd_opt device_delete_opts[] = {
+    {"force", 0, OPT_BOOL, NULL, "delete it with its app instances, and the apps that target only it"},
+    {NULL},
+};
+
+static const struct cmd_opt reboot_opts[] = {
+    {"yes", 'y', OPT_BOOL, NULL, "do not ask for confirmation (scripts)"},
     {NULL},
 };
 
@@ -145,7 +165,9 @@ const struct cmd cmdtab_commands[] = {
 
     {"onboard add", NOARGS, onboard_add_opts,
      "Allow devices with these serials to onboard with a certificate",
-     "If the certificate is known already, its serial list is replaced.", cmd_onboard_add},
+     "If the certificate is known already, its serial list is replaced (--append adds to it, --remove "
+     "takes serials out); the output says what the list now is.",
+     cmd_onboard_add},
     {"onboard list", NOARGS, NULL, "List onboarding certificates", NULL, cmd_onboard_list},
     {"onboard remove", ONE("ID"), NULL, "Remove an onboarding certificate", NULL, cmd_onboard_remove},
 
@@ -153,11 +175,15 @@ const struct cmd cmdtab_commands[] = {
      cmd_device_add},
     {"device list", NOARGS, label_filter_opts, "List devices", NULL, cmd_device_list},
     {"device get", ONE("DEVICE"), NULL, "Show a device and its apps", NULL, cmd_device_get},
-    {"device delete", ONE("DEVICE"), NULL, "Delete a device", NULL, cmd_device_delete},
+    {"device delete", ONE("DEVICE"), device_delete_opts, "Delete a device",
+     "Refused (exit 3) while apps run on it, unless --force.", cmd_device_delete},
     {"device rename", "DEVICE NEWNAME", 2, 2, NULL, "Rename a device", NULL, cmd_device_rename},
     {"device label", "DEVICE KEY=VALUE|KEY-...", 2, -1, NULL, "Set (KEY=VALUE) or remove (KEY-) labels", NULL,
      cmd_device_label},
-    {"device reboot", ONE("DEVICE"), NULL, "Reboot a device", NULL, cmd_device_reboot},
+    {"device reboot", ONE("DEVICE"), reboot_opts, "Reboot a device",
+     "On a terminal it asks for confirmation first (and says so when the device is the machine you are "
+     "on); --yes skips the question.",
+     cmd_device_reboot},
     {"device config set", "DEVICE KEY=VALUE|KEY-...", 2, -1, NULL,
      "Set (KEY=VALUE) or remove (KEY-) configuration items", "e.g. timer.config.interval=10",
      cmd_device_config_set},
@@ -165,10 +191,18 @@ const struct cmd cmdtab_commands[] = {
      cmd_device_config_get},
     {"device update-os", "[DEVICE]", 0, 1, update_os_opts, "Install a base OS image on a device", NULL,
      cmd_device_update_os},
-    {"device info", ONE("DEVICE"), info_opts, "Show the info records a device sent, newest first", NULL,
+    {"device info", ONE("DEVICE"), info_opts, "Show the info records a device sent, newest first",
+     "The table shows each record's object, name, state and error; -o wide adds the record, -o json "
+     "prints them as the API returns them.",
      cmd_device_info},
-    {"device metrics", ONE("DEVICE"), metrics_opts, "Show the metrics a device sent, newest first", NULL,
+    {"device metrics", ONE("DEVICE"), metrics_opts, "Show the metrics a device sent, newest first",
+     "The table shows CPU time, memory, disk, network bytes and the number of apps; -o wide adds the "
+     "record, -o json prints them as the API returns them.",
      cmd_device_metrics},
+    {"top", "[DEVICE]", 0, 1, NULL, "Show CPU, memory, disk and network of devices and their apps",
+     "From the two newest metrics records of each device: CPU % (of the whole device; of one CPU for an "
+     "app) and network rates are the difference between them.",
+     cmd_top},
     {"device logs", ONE("DEVICE"), logs_opts, "Show (or follow) a device's logs", NULL, cmd_device_logs},
 
     {"image add", ONE("NAME"), image_add_opts, "Register an image that devices download from a URL", NULL,
@@ -187,11 +221,15 @@ const struct cmd cmdtab_commands[] = {
     {"network list", NOARGS, device_filter_opts, "List network instances", NULL, cmd_network_list},
     {"network get", ONE("NAME|ID"), device_filter_opts, "Show a network instance (a name needs --device)",
      NULL, cmd_network_get},
-    {"network delete", ONE("NAME|ID"), device_filter_opts,
-     "Delete a network instance (a name needs --device)", NULL, cmd_network_delete},
+    {"network delete", ONE("NAME|ID"), network_delete_opts,
+     "Delete a network instance (a name needs --device)",
+     "Refused (exit 3) while an app on that device attaches to it, unless --force.", cmd_network_delete},
 
     {"apply", NOARGS, file_opts, "Create or update the app an edge-container manifest describes",
-     "Idempotent: applying the same file twice changes nothing (prints 'unchanged').", cmd_apply},
+     "Idempotent: applying the same file twice changes nothing (prints 'unchanged'). A change of env, "
+     "ports or user_data restarts the app's instances so it takes effect (the output says so). Unknown "
+     "fields and values this controller would not honour are refused.",
+     cmd_apply},
     {"delete", NOARGS, delete_file_opts, "Delete the app an edge-container manifest describes", NULL,
      cmd_delete_file},
 
@@ -206,10 +244,17 @@ const struct cmd cmdtab_commands[] = {
     {"app delete", ONE("NAME"), NULL, "Delete an app", NULL, cmd_app_delete},
     {"app logs", ONE("NAME"), logs_opts, "Show (or follow) an app's console and logs", NULL, cmd_app_logs},
     {"app wait", ONE("NAME"), wait_opts, "Wait until every instance of an app is in a state",
-     "Polls once a second; exits 5 when the timeout passes first.", cmd_app_wait},
+     "Polls once a second. An instance counts only once its device reported on the app's newest "
+     "generation (after a restart, purge, start, stop or change); one in ERROR for it ends the wait at "
+     "once (exit 3, with the device's error). Exits 5 when the timeout passes first.",
+     cmd_app_wait},
 
-    {"completion", ONE("bash"), NULL, "Print a bash completion script",
-     "Use: source <(evectl completion bash)", cmd_completion},
+    {"completion", ONE("bash|zsh"), NULL, "Print a bash or zsh completion script",
+     "Use: source <(evectl completion bash), or in zsh: source <(evectl completion zsh). Device, app, "
+     "image and network names are completed from the controller of the current context.",
+     cmd_completion},
     {"__man", NOARGS, NULL, "Print the man page (roff)", NULL, cmd_man, true},
+    {"__names", ONE("KIND"), NULL, "Print device|app|image|network names (completion)", NULL, cmd_names,
+     true},
     {NULL},
 };

@@ -12,6 +12,9 @@ int cmd_context_list(struct cmd_args *a);
 int cmd_completion(struct cmd_args *a);
 int cmd_man(struct cmd_args *a);
 int cmd_status(struct cmd_args *a);
+int cmd_names(struct cmd_args *a); /* hidden: names for shell completion */
+/* cmd_top.c */
+int cmd_top(struct cmd_args *a);
 /* cmd_onboard.c */
 int cmd_onboard_add(struct cmd_args *a);
 int cmd_onboard_list(struct cmd_args *a);

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "eve_version.h"
 #include "err.h"
 #include "fileio.h"
 
@@ -309,6 +310,16 @@ static int run_group(struct cmd_args *a)
 			*a->group ? ": " : "", words, a->group, *a->group ? " " : "");
 }
 
+/* The global --version (a command may have its own --version option). */
+static bool global_version(const struct cmd_args *a)
+{
+	for (size_t i = 0; cmdtab_globals[i].lng; i++) {
+		if (strcmp(cmdtab_globals[i].lng, "version") == 0)
+			return a->gvals[i].set;
+	}
+	return false;
+}
+
 int evectl_main(int argc, char **argv)
 {
 	struct evectl ev = {0};
@@ -316,9 +327,18 @@ int evectl_main(int argc, char **argv)
 	char err[512];
 	int code;
 
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("evectl %s\n", EVE_VERSION);
+		return EXIT_OK;
+	}
 	if (cmdtab_parse(argc, argv, &a, err, sizeof(err)) < 0) {
 		code = ev_usage("%s (see 'evectl %s%s--help')", err, a.cmd ? a.cmd->name : a.group,
 				(a.cmd || *a.group) ? " " : "");
+		goto out;
+	}
+	if (global_version(&a)) {
+		printf("evectl %s\n", EVE_VERSION);
+		code = EXIT_OK;
 		goto out;
 	}
 	if (!a.cmd) {

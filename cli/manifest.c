@@ -17,6 +17,28 @@ static int fail(char *err, size_t errlen, const char *fmt, const char *field)
 	return -EINVAL;
 }
 
+/* Nothing is dropped silently: a key this mapping does not honour is
+ * refused with its name (where names the object, e.g. "images[0]"). */
+static int keys_known(const json_t *o, const char *const *known, const char *where, char *err, size_t errlen)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, k, v)
+	{
+		size_t i;
+
+		for (i = 0; known[i] && strcmp(known[i], k) != 0; i++)
+			;
+		if (!known[i]) {
+			snprintf(err, errlen, "%s%s%s: unknown field (not supported here; remove it)", where,
+				 *where ? "." : "", k);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 json_t *manifest_port(const char *s)
 {
 	uint64_t host, app;
@@ -165,8 +187,18 @@ static int map_interfaces(const json_t *m, json_t *spec, char *err, size_t errle
 		return fail(err, errlen, "%s: must be an array", "interfaces");
 	json_array_foreach(intfs, i, e)
 	{
+		static const char *const known[] = {"name", "directattach", "acIs", NULL};
 		const char *name = json_string_value(json_object_get(e, "name"));
+		const json_t *da = json_object_get(e, "directattach");
 
+		r = keys_known(e, known, "interfaces[]", err, errlen);
+		if (r < 0)
+			return r;
+		if (da && !json_is_false(da))
+			return fail(err, errlen,
+				    "%s: only false is supported (apps attach to network instances, not "
+				    "directly to device ports)",
+				    "interfaces[].directattach");
 		if (!name_ok(name))
 			return fail(err, errlen, "%s: must be a network instance name", "interfaces[].name");
 		r = check_acls(e, err, errlen);
@@ -184,18 +216,31 @@ static int map_image(const json_t *m, json_t *spec, char *err, size_t errlen)
 	const char *name = json_string_value(json_object_get(img, "imagename"));
 	const char *target = json_string_value(json_object_get(img, "target"));
 
+	static const char *const known[] = {"imagename", "maxsize", "readonly", "target", NULL};
+	int r;
+
 	if (!json_is_array(imgs) || json_array_size(imgs) != 1)
 		return fail(err, errlen, "%s: exactly one image is supported", "images");
+	r = keys_known(img, known, "images[0]", err, errlen);
+	if (r < 0)
+		return r;
 	if (!name_ok(name))
 		return fail(err, errlen, "%s: must name an image on the controller", "images[0].imagename");
+	/* maxsize (KiB, as resources[storage]) is honoured as the disk size
+	 * unless resources[storage] gives one */
 	ms = json_object_get(img, "maxsize");
 	if (ms && (!json_is_integer(ms) || json_integer_value(ms) < 0))
-		return fail(err, errlen, "%s: must be a non-negative integer", "images[0].maxsize");
-	if (json_object_get(img, "readonly") && !json_is_boolean(json_object_get(img, "readonly")))
-		return fail(err, errlen, "%s: must be true or false", "images[0].readonly");
-	if (target && strcasecmp(target, "disk") != 0 && strcasecmp(target, "ramdisk") != 0 &&
-	    strcasecmp(target, "kernel") != 0 && strcasecmp(target, "initrd") != 0)
-		return fail(err, errlen, "%s: must be Disk, Kernel, Initrd or RamDisk", "images[0].target");
+		return fail(err, errlen, "%s: must be a non-negative integer (KiB)", "images[0].maxsize");
+	if (ms && json_integer_value(ms) > 0)
+		json_object_set_new(spec, "disk_mb", json_integer((json_integer_value(ms) + 1023) / 1024));
+	if (json_object_get(img, "readonly") && !json_is_false(json_object_get(img, "readonly")))
+		return fail(err, errlen, "%s: only false is supported (the app's disk is writable)",
+			    "images[0].readonly");
+	if (json_object_get(img, "target") && (!target || strcasecmp(target, "disk") != 0))
+		return fail(
+		    err, errlen,
+		    "%s: only Disk is supported (boot a kernel from the image with 'app deploy --kernel')",
+		    "images[0].target");
 	json_object_set_new(spec, "image", json_string(name));
 	return 0;
 }
@@ -220,6 +265,8 @@ static int map_misc(const json_t *m, json_t *spec, char *err, size_t errlen)
 		if (!vmmodes[i])
 			return fail(err, errlen, "%s: must be HV_PV, HV_HVM, HV_FML, HV_NOHYPER or HV_LEGACY",
 				    "vmmode");
+		/* the controller checks it against the image's format */
+		json_object_set_new(spec, "vmmode", json_string(mode));
 	}
 	if ((v = json_object_get(m, "user_data"))) {
 		if (!json_is_string(v))
@@ -263,6 +310,10 @@ static int map_target(const json_t *m, json_t *spec, char *err, size_t errlen)
 		json_object_set(spec, "env", (json_t *)env);
 	if (ports && !json_is_array(ports))
 		return fail(err, errlen, "%s: must be an array of \"HOST:APP\"", "ports");
+	if (json_array_size(ports) && !json_array_size(json_object_get(m, "interfaces")))
+		return fail(err, errlen,
+			    "%s: ports are published on the app's first interface: add interfaces[]",
+			    "ports");
 	json_array_foreach(ports, i, p)
 	{
 		json_t *port = json_is_string(p) ? manifest_port(json_string_value(p)) : NULL;
@@ -283,8 +334,15 @@ int manifest_to_spec(const json_t *m, json_t **out, char *err, size_t errlen)
 
 	if (!json_is_object(m))
 		return fail(err, errlen, "%s: a manifest is a JSON object", "manifest");
-	if (kind && strcmp(kind, "VMManifest") != 0 && strcmp(kind, "PodManifest") != 0)
-		return fail(err, errlen, "%s: must be VMManifest", "acKind");
+	static const char *const known[] = {"acKind",    "acVersion", "name",   "images",   "interfaces",
+					    "resources", "enablevnc", "vmmode", "activate", "user_data",
+					    "device",    "selector",  "env",    "ports",    NULL};
+
+	if (json_is_object(m) && keys_known(m, known, "", err, errlen) < 0)
+		return -EINVAL;
+	if (json_object_get(m, "acKind") && (!kind || strcmp(kind, "VMManifest") != 0))
+		return fail(err, errlen, "%s: must be VMManifest (the only kind this controller deploys)",
+			    "acKind");
 	if (!name_ok(name))
 		return fail(err, errlen, "%s: must be a non-empty name without '/', '?', '#', '%%' or spaces",
 			    "name");

@@ -208,3 +208,17 @@ void units_format_age(const char *rfc3339, time_t now, char *buf, size_t n)
 	else
 		snprintf(buf, n, "%lldd", d / 86400);
 }
+
+void units_format_duration(uint64_t secs, char *buf, size_t n)
+{
+	uint64_t d = secs / 86400, h = secs / 3600 % 24, m = secs / 60 % 60, s = secs % 60;
+
+	if (d)
+		snprintf(buf, n, "%llud%lluh", (unsigned long long)d, (unsigned long long)h);
+	else if (h)
+		snprintf(buf, n, "%lluh%llum", (unsigned long long)h, (unsigned long long)m);
+	else if (m)
+		snprintf(buf, n, "%llum%llus", (unsigned long long)m, (unsigned long long)s);
+	else
+		snprintf(buf, n, "%llus", (unsigned long long)s);
+}

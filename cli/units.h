@@ -24,4 +24,7 @@ int units_parse_time(const char *s, time_t *out);
 /* "3m ago"-style age of an API time relative to now into buf; "-" if bad. */
 void units_format_age(const char *rfc3339, time_t now, char *buf, size_t n);
 
+/* A number of seconds as a duration: "45s", "3m20s", "5h3m", "2d4h". */
+void units_format_duration(uint64_t secs, char *buf, size_t n);
+
 #endif

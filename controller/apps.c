@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "appgen.h"
 #include "ctl.h"
 #include "db.h"
 
@@ -88,7 +89,7 @@ static bool spec_keys_known(struct http_req *r, json_t *b)
 {
 	static const char *const k[] = {"name",      "image",    "device",  "selector", "cpus", "memory_mb",
 					"disk_mb",   "networks", "ports",   "env",      "vnc",  "activate",
-					"user_data", "kernel",   "ramdisk", "cmdline",  "acls"};
+					"user_data", "kernel",   "ramdisk", "cmdline",  "acls", "vmmode"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -132,6 +133,78 @@ static bool acls_valid(const json_t *a)
 		}
 	}
 	return true;
+}
+
+/* vmmode is honoured, not dropped: it must be the mode the device will run
+ * the image in (VmConfig.virtualizationMode: containers NOHYPER, VM images
+ * HVM). Replies on error. */
+static bool spec_vmmode_ok(struct http_req *r, json_t *v, const char *format)
+{
+	const char *want = !strcmp(format, "oci") ? "HV_NOHYPER" : "HV_HVM";
+	if (!v || (json_is_string(v) && !strcmp(json_string_value(v), want)))
+		return true;
+	http_reply_error(r, 400, "vmmode %s: a %s image runs as %s here", json_string_value(v) ?: "?", format,
+			 want);
+	return false;
+}
+
+/* Every network named must exist on the target device (else the app would
+ * run without that interface). Replies on error. */
+static bool spec_networks_exist(struct http_req *r, struct db *d, json_t *nets, const char *dev_uuid,
+				const char *device)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM networks WHERE device_id = ?1 AND name = ?2");
+	json_t *v;
+	size_t i;
+	json_array_foreach(nets, i, v)
+	{
+		bool found = false;
+		if (!st)
+			break;
+		sqlite3_bind_text(st, 1, dev_uuid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, json_string_value(v), -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_reset(st);
+		if (!found) {
+			http_reply_error(r, 404,
+					 "no network %s on device %s (evectl network create %s --device %s)",
+					 json_string_value(v), device, json_string_value(v), device);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool selector_matches(json_t *sel, const char *labels_json);
+
+/* The same for every device a selector matches today (a device labelled
+ * later is not checked here). */
+static bool selector_networks_exist(struct http_req *r, struct db *d, json_t *nets, json_t *sel)
+{
+	sqlite3_stmt *st = json_array_size(nets) ? db_stmt(d, "SELECT id, name, labels FROM devices") : NULL;
+	struct {
+		char id[UUID_STR_LEN];
+		char name[256];
+	} *m = NULL;
+	size_t n = 0, i;
+	bool ok = true;
+	while (st && sqlite3_step(st) == SQLITE_ROW && n < MAX_TARGETS) {
+		if (!selector_matches(sel, db_col_text(st, 2)))
+			continue;
+		void *p = realloc(m, (n + 1) * sizeof(*m));
+		if (!p)
+			break;
+		m = p;
+		snprintf(m[n].id, sizeof(m[n].id), "%s", db_col_text(st, 0));
+		snprintf(m[n].name, sizeof(m[n].name), "%s", db_col_text(st, 1));
+		n++;
+	}
+	if (st)
+		sqlite3_reset(st);
+	for (i = 0; ok && i < n; i++)
+		ok = spec_networks_exist(r, d, nets, m[i].id, m[i].name);
+	free(m);
+	return ok;
 }
 
 /* Validate body into s (device resolved to its uuid). Replies on error. */
@@ -187,18 +260,25 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		return false;
 	}
 	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format != 'baseos'");
+	    db_stmt(d, "SELECT id, format FROM images WHERE (name = ?1 OR id = ?1) AND format != 'baseos'");
+	char format[16] = "";
 	s->image_id[0] = 0;
 	if (st) {
 		sqlite3_bind_text(st, 1, image, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
+		if (sqlite3_step(st) == SQLITE_ROW) {
 			snprintf(s->image_id, sizeof(s->image_id), "%s", db_col_text(st, 0));
+			snprintf(format, sizeof(format), "%s", db_col_text(st, 1));
+		}
 		sqlite3_reset(st);
 	}
 	if (!s->image_id[0]) {
 		http_reply_error(r, 404, "no such app image %s", image);
 		return false;
 	}
+	if (!spec_vmmode_ok(r, json_object_get(b, "vmmode"), format) ||
+	    (device && !spec_networks_exist(r, d, nets, dev_uuid, device)) ||
+	    (sel && !selector_networks_exist(r, d, nets, sel)))
+		return false;
 	s->activate = act ? json_is_true(act) : true;
 	s->spec = json_pack(
 	    "{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:b, s:s}", "image", image, "cpus", cpus, "memory_mb", mem,
@@ -210,6 +290,8 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 			json_object_set_new(s->spec, boot[i], json_string(boot_val[i]));
 	if (s->spec && json_array_size(json_object_get(b, "acls")))
 		json_object_set(s->spec, "acls", json_object_get(b, "acls"));
+	if (s->spec && json_object_get(b, "vmmode"))
+		json_object_set(s->spec, "vmmode", json_object_get(b, "vmmode"));
 	if (device)
 		json_object_set_new(s->spec, "device", json_string(dev_uuid));
 	else
@@ -413,7 +495,7 @@ void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *
 #define INST_COLS                                                                                            \
 	"i.id, i.device_id, d.name, i.state, i.error, i.ips, i.restart_counter, i.purge_counter, "           \
 	"i.updated, a.name,"                                                                                 \
-	" a.id"
+	" a.id, " APPGEN_SQL("a", "i") ", i.reported_version"
 
 static json_t *instance_row(sqlite3_stmt *st)
 {
@@ -428,6 +510,10 @@ static json_t *instance_row(sqlite3_stmt *st)
 	json_object_set_new(j, "error",
 			    sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null()
 								      : json_string(db_col_text(st, 4)));
+	/* generation: what the controller asks for; reported_generation: the
+	 * appVersion of the device's last report (state describes that one) */
+	json_object_set_new(j, "generation", json_string(db_col_text(st, 11)));
+	json_object_set_new(j, "reported_generation", json_string(db_col_text(st, 12)));
 	return j;
 }
 
@@ -524,7 +610,7 @@ static void touch_all(struct ctl *c, struct db *d, struct idlist *l)
  * commit or roll back, wake the devices whose config it changed, answer
  * with the app object. */
 static void app_write_done(struct http_req *r, struct db *d, int e, const char *id, struct idlist *touched,
-			   int status)
+			   int status, const char *restarted)
 {
 	json_t *obj = NULL;
 
@@ -537,6 +623,8 @@ static void app_write_done(struct http_req *r, struct db *d, int e, const char *
 	}
 	touch_all(r->ctl, d, touched);
 	e = app_json(d, id, &obj);
+	if (e == 0 && restarted)
+		json_object_set_new(obj, "restarted", json_string(restarted));
 	if (e < 0)
 		admin_reply_err(r, e, "app");
 	else
@@ -606,7 +694,7 @@ static void h_create(struct http_req *r)
 		e = app_insert(d, name, &s, id);
 	if (e == 0)
 		e = app_sync_targets(d, id, s.spec, &touched);
-	app_write_done(r, d, e, id, &touched, 201);
+	app_write_done(r, d, e, id, &touched, 201, NULL);
 out:
 	db_put(r->ctl->db, d);
 	free(touched.ids);
@@ -614,7 +702,36 @@ out:
 	json_decref(b);
 }
 
-static int app_replace(struct db *d, const char *id, struct app_spec *s, struct idlist *touched, bool *same)
+/* What of a spec change needs the instance restarted to take effect (as
+ * EVE restarts an app whose environment or port maps change), or NULL. */
+static const char *needs_restart(const char *old_text, json_t *spec)
+{
+	static const char *const keys[] = {"env", "ports", "user_data"};
+	static const char *const why[] = {"env changed", "ports changed", "user_data changed"};
+	json_t *old = json_loads(old_text, 0, NULL);
+	const char *res = NULL;
+
+	for (size_t i = 0; old && !res && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *a = json_object_get(old, keys[i]), *b = json_object_get(spec, keys[i]);
+		if (!json_equal(a, b) && (a || b))
+			res = why[i];
+	}
+	json_decref(old);
+	return res;
+}
+
+static int app_restart_all(struct db *d, const char *id)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "UPDATE app_instances SET restart_counter = restart_counter + 1 WHERE app_id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	return db_step_done(st);
+}
+
+static int app_replace(struct db *d, const char *id, struct app_spec *s, struct idlist *touched, bool *same,
+		       const char **restarted)
 {
 	char *text = json_dumps(s->spec, JSON_COMPACT | JSON_SORT_KEYS);
 	sqlite3_stmt *st = db_stmt(d, "SELECT spec, activate FROM apps WHERE id = ?1");
@@ -623,12 +740,18 @@ static int app_replace(struct db *d, const char *id, struct app_spec *s, struct 
 		return -EIO;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	*same = sqlite3_step(st) == SQLITE_ROW && !strcmp(db_col_text(st, 0), text) &&
-		sqlite3_column_int(st, 1) == s->activate;
+	*same = false;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*same = !strcmp(db_col_text(st, 0), text) && sqlite3_column_int(st, 1) == s->activate;
+		*restarted = *same ? NULL : needs_restart(db_col_text(st, 0), s->spec);
+	}
 	sqlite3_reset(st);
 	int r = 0;
-	if (!*same && (st = db_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, activate = ?4,"
-				       " version = version + 1 WHERE id = ?1"))) {
+	if (!*same && *restarted)
+		r = app_restart_all(d, id);
+	if (r == 0 && !*same &&
+	    (st = db_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, activate = ?4,"
+			     " version = version + 1 WHERE id = ?1"))) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, s->image_id, -1, SQLITE_STATIC);
@@ -674,10 +797,11 @@ static void h_put(struct http_req *r)
 	if (!spec_parse(r, d, b, name, &s))
 		goto out;
 	bool same = false;
+	const char *restarted = NULL;
 	e = db_begin(d);
 	if (e == 0)
-		e = app_replace(d, id, &s, &touched, &same);
-	app_write_done(r, d, e, id, &touched, 200);
+		e = app_replace(d, id, &s, &touched, &same, &restarted);
+	app_write_done(r, d, e, id, &touched, 200, restarted);
 out:
 	db_put(r->ctl->db, d);
 	free(touched.ids);

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "config/devconfig.pb-c.h"
 #include "crypto.h"
+#include "appgen.h"
 #include "ctl.h"
 #include "db.h"
 #include "envelope.h"
@@ -110,15 +111,22 @@ struct build {
 	const char *uuid;
 };
 
-static Org__Lfedge__Eve__Config__UUIDandVersion *uv(struct arena *a, const char *id, long long version)
+static Org__Lfedge__Eve__Config__UUIDandVersion *uv_str(struct arena *a, const char *id, const char *version)
 {
 	Org__Lfedge__Eve__Config__UUIDandVersion *u = arena_alloc(a, sizeof(*u));
 	if (!u)
 		return NULL;
 	org__lfedge__eve__config__uuidand_version__init(u);
 	u->uuid = arena_str(a, id);
-	u->version = arena_fmt(a, "%lld", version);
+	u->version = arena_str(a, version);
 	return u;
+}
+
+static Org__Lfedge__Eve__Config__UUIDandVersion *uv(struct arena *a, const char *id, long long version)
+{
+	char v[32];
+	snprintf(v, sizeof(v), "%lld", version);
+	return uv_str(a, id, v);
 }
 
 static Org__Lfedge__Eve__Config__Format image_format(const char *f)
@@ -452,7 +460,7 @@ static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
 static void add_app(struct build *b, sqlite3_stmt *st)
 {
 	/* columns: i.id, i.volume_id, i.restart_counter, i.purge_counter,
-	 * a.name, a.spec, a.image_id, a.activate, a.version */
+	 * a.name, a.spec, a.image_id, a.activate, a.version, generation */
 	json_t *spec = json_loads(db_col_text(st, 5), 0, NULL);
 	AppInstanceConfig *ac = arena_alloc(&b->a, sizeof(*ac));
 	Org__Lfedge__Eve__Config__VmConfig *vm = arena_alloc(&b->a, sizeof(*vm));
@@ -491,7 +499,7 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	vm->ramdisk = arena_str(&b->a, json_string_value(json_object_get(spec, "ramdisk")) ?: "");
 	vm->extraargs = arena_str(&b->a, json_string_value(json_object_get(spec, "cmdline")) ?: "");
 
-	ac->uuidandversion = uv(&b->a, db_col_text(st, 0), sqlite3_column_int64(st, 8));
+	ac->uuidandversion = uv_str(&b->a, db_col_text(st, 0), db_col_text(st, 9));
 	ac->displayname = arena_str(&b->a, db_col_text(st, 4));
 	ac->fixedresources = vm;
 	ac->activate = sqlite3_column_int(st, 7) != 0;
@@ -510,10 +518,12 @@ out:
 
 static void add_apps(struct build *b)
 {
-	sqlite3_stmt *st = db_stmt(
-	    b->db, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name, a.spec,"
-		   " a.image_id, a.activate, a.version FROM app_instances i JOIN apps a ON a.id = i.app_id"
-		   " WHERE i.device_id = ?1 ORDER BY i.id");
+	sqlite3_stmt *st =
+	    db_stmt(b->db, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name, a.spec,"
+			   " a.image_id, a.activate, a.version, " APPGEN_SQL(
+			       "a", "i") " FROM app_instances i"
+					 " JOIN apps a ON a.id = i.app_id"
+					 " WHERE i.device_id = ?1 ORDER BY i.id");
 	if (!st)
 		return;
 	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);

@@ -311,6 +311,48 @@ static json_t *latest_device_info(struct db *d, const char *uuid)
 	return j ? j : json_null();
 }
 
+/* Requested vs running base OS, and the update's state and error as the
+ * device reports them (ZInfoDevSW: the partition with an error or being
+ * updated, else the active one). */
+static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, const char *running)
+{
+	json_t *o = json_pack("{s:s, s:n, s:n, s:n, s:n, s:n}", "running_version", running, "requested_image",
+			      "requested_version", "state", "error", "substatus");
+	sqlite3_stmt *st = db_stmt(d, "SELECT i.name, i.version FROM devices d JOIN images i ON"
+				      " i.id = d.baseos_image OR i.name = d.baseos_image WHERE d.id = ?1");
+	if (!o)
+		return NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			json_object_set_new(o, "requested_image", json_string(db_col_text(st, 0)));
+			json_object_set_new(o, "requested_version", json_string(db_col_text(st, 1)));
+		}
+		sqlite3_reset(st);
+	}
+	json_t *sw, *pick = NULL;
+	size_t i;
+	json_array_foreach(json_object_get(info, "swList"), i, sw)
+	{
+		const char *us = json_string_value(json_object_get(sw, "userStatus"));
+		bool err = json_object_get(json_object_get(sw, "swErr"), "description") != NULL;
+		bool busy = us && strcmp(us, "NONE") && strcmp(us, "UPDATED");
+		if (err || busy || (!pick && json_is_true(json_object_get(sw, "activated"))))
+			pick = err || busy || !pick ? sw : pick;
+		if (err)
+			break;
+	}
+	if (pick) {
+		json_t *us = json_object_get(pick, "userStatus");
+		json_object_set_new(o, "state", us ? json_incref(us) : json_string("NONE"));
+		json_object_set(o, "error",
+				json_object_get(json_object_get(pick, "swErr"), "description")
+				    ?: json_null());
+		json_object_set(o, "substatus", json_object_get(pick, "subStatusStr") ?: json_null());
+	}
+	return o;
+}
+
 static void h_get(struct http_req *r)
 {
 	char uuid[UUID_STR_LEN];
@@ -320,7 +362,11 @@ static void h_get(struct http_req *r)
 	if (e == 0)
 		e = device_json(r->ctl, d, uuid, &j);
 	if (e == 0) {
-		json_object_set_new(j, "info", latest_device_info(d, uuid));
+		json_t *info = latest_device_info(d, uuid);
+		json_object_set_new(
+		    j, "os_update",
+		    os_update_json(d, uuid, info, json_string_value(json_object_get(j, "os_version")) ?: ""));
+		json_object_set_new(j, "info", info);
 		json_object_set_new(j, "apps", apps_instances_of_device(d, uuid));
 	}
 	db_put(r->ctl->db, d);
@@ -463,17 +509,49 @@ static void h_patch(struct http_req *r)
 		http_reply_json(r, 200, obj);
 }
 
-/* Delete a device; its certificate is refused from now on (revoked.h). */
-static void h_delete(struct http_req *r)
+/* "a, b" (at most n bytes): the apps with an instance on the device. */
+static int device_apps(struct db *d, const char *uuid, char *names, size_t n)
 {
-	char uuid[UUID_STR_LEN];
-	struct db *d = db_get(r->ctl->db);
+	sqlite3_stmt *st = db_stmt(d, "SELECT a.name FROM apps a JOIN app_instances i ON i.app_id = a.id"
+				      " WHERE i.device_id = ?1 ORDER BY a.name");
+	size_t used = 0;
+	int count = 0;
+	names[0] = 0;
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int w = used + 1 < n
+			    ? snprintf(names + used, n - used, "%s%s", count ? ", " : "", db_col_text(st, 0))
+			    : 0;
+		if (w > 0 && (size_t)w < n - used)
+			used += (size_t)w;
+		count++;
+	}
+	sqlite3_reset(st);
+	return count;
+}
+
+/* The device and, with force, the apps that target it by name (an app
+ * aimed at a device that is gone would linger with no instance); its
+ * certificate is refused from now on (revoked.h). */
+static int device_delete_rows(struct db *d, const char *uuid, bool force)
+{
 	int e = db_begin(d);
-	if (e == 0)
-		e = admin_device_resolve(d, r->params[0], uuid);
+	sqlite3_stmt *st;
+	if (e == 0 && force) {
+		st = db_stmt(d, "DELETE FROM apps WHERE json_extract(spec, '$.device') = ?1");
+		e = st ? 0 : -EIO;
+		if (st) {
+			sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+			e = db_step_done(st);
+		}
+	}
 	if (e == 0)
 		e = revoked_add_device(d, uuid);
-	sqlite3_stmt *st = e == 0 ? db_stmt(d, "DELETE FROM devices WHERE id = ?1") : NULL;
+	st = e == 0 ? db_stmt(d, "DELETE FROM devices WHERE id = ?1") : NULL;
+	if (e == 0 && !st)
+		e = -EIO;
 	if (st) {
 		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 		e = db_step_done(st);
@@ -482,6 +560,29 @@ static void h_delete(struct http_req *r)
 		e = db_commit(d);
 	if (e < 0)
 		db_rollback(d);
+	return e;
+}
+
+static void h_delete(struct http_req *r)
+{
+	char uuid[UUID_STR_LEN], apps[512];
+	const char *fa = http_arg(r, "force");
+	bool force = fa && (!strcmp(fa, "true") || !strcmp(fa, "1"));
+	struct db *d = db_get(r->ctl->db);
+	int e = admin_device_resolve(d, r->params[0], uuid);
+	if (e == 0 && !force) {
+		int n = device_apps(d, uuid, apps, sizeof(apps));
+		if (n > 0) {
+			db_put(r->ctl->db, d);
+			http_reply_error(r, 409,
+					 "device runs %d app instance%s (%s): delete the apps first, or force"
+					 " (deletes the apps that target only this device)",
+					 n, n == 1 ? "" : "s", apps);
+			return;
+		}
+	}
+	if (e == 0)
+		e = device_delete_rows(d, uuid, force);
 	db_put(r->ctl->db, d);
 	if (e == 0) {
 		devcache_remove(r->ctl->cache, uuid);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "image_oci.h"
 #include "crypto.h"
 #include "ctl.h"
 #include "db.h"
@@ -220,6 +221,7 @@ static void h_delete(struct http_req *r)
 struct upload {
 	char id[UUID_STR_LEN];
 	char sha[65];
+	char format[16];
 	int64_t want_size;
 	char tmp[PATH_MAX];
 	int fd;
@@ -245,7 +247,7 @@ static int up_find(struct http_req *r, struct upload *u)
 {
 	struct db *d = db_get(r->ctl->db);
 	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, sha256, size FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
+	    db_stmt(d, "SELECT id, sha256, size, format FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
 	int e = -ENOENT;
 	if (st) {
 		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
@@ -253,6 +255,7 @@ static int up_find(struct http_req *r, struct upload *u)
 			snprintf(u->id, sizeof(u->id), "%s", db_col_text(st, 0));
 			snprintf(u->sha, sizeof(u->sha), "%s", db_col_text(st, 1));
 			u->want_size = sqlite3_column_int64(st, 2);
+			snprintf(u->format, sizeof(u->format), "%s", db_col_text(st, 3));
 			e = 0;
 		}
 		sqlite3_reset(st);
@@ -366,6 +369,13 @@ static void h_upload(struct http_req *r)
 	if (u->want_size > 0 && (uint64_t)u->want_size != u->n) {
 		http_reply_error(r, 422, "size of the upload is %" PRIu64 ", registered %" PRId64, u->n,
 				 u->want_size);
+		return;
+	}
+	/* An image registered as OCI must be one: refused here, with the
+	 * reason, rather than failing on every device later. */
+	char why[160];
+	if (!strcmp(u->format, "oci") && image_oci_check(u->tmp, why, sizeof(why)) < 0) {
+		http_reply_error(r, 422, "not an OCI image: %s", why);
 		return;
 	}
 	int e = up_commit(r, u);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eve_version.h"
 #include "init.h"
 #include "server.h"
 
@@ -39,7 +40,7 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage:\n");
+	fprintf(f, "usage:\n  eve-controller --version\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  eve-controller %s\n", commands[i].usage);
 }
@@ -51,6 +52,10 @@ int main(int argc, char **argv)
 	    {"listen", required_argument, NULL, 'l'}, {"force", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
+	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
+		printf("eve-controller %s\n", EVE_VERSION);
+		return 0;
+	}
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;

@@ -196,11 +196,49 @@ static void h_get(struct http_req *r)
 		http_reply_json(r, 200, obj);
 }
 
+/* The apps with an instance on the network's device that attach to it, as
+ * "a, b" in users (empty when none). */
+static void net_users(struct db *d, const char *id, const char *dev, char *users, size_t n)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT a.name FROM apps a JOIN app_instances i ON i.app_id = a.id"
+				      " WHERE i.device_id = ?2 AND EXISTS (SELECT 1 FROM"
+				      " json_each(a.spec, '$.networks') WHERE value = (SELECT name FROM"
+				      " networks WHERE id = ?1)) ORDER BY a.name");
+	size_t used = 0;
+	users[0] = 0;
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && used + 1 < n) {
+		int w = snprintf(users + used, n - used, "%s%s", used ? ", " : "", db_col_text(st, 0));
+		if (w < 0 || (size_t)w >= n - used)
+			break;
+		used += (size_t)w;
+	}
+	sqlite3_reset(st);
+}
+
+static bool arg_true(struct http_req *r, const char *name)
+{
+	const char *v = http_arg(r, name);
+	return v && (!strcmp(v, "true") || !strcmp(v, "1"));
+}
+
 static void h_delete(struct http_req *r)
 {
-	char id[UUID_STR_LEN], dev[UUID_STR_LEN];
+	char id[UUID_STR_LEN], dev[UUID_STR_LEN], users[512];
 	struct db *d = db_get(r->ctl->db);
 	int e = net_resolve(r, d, id, dev);
+	if (e == 0 && !arg_true(r, "force")) {
+		net_users(d, id, dev, users, sizeof(users));
+		if (users[0]) {
+			db_put(r->ctl->db, d);
+			http_reply_error(r, 409, "network in use by app %s (delete them first, or force)",
+					 users);
+			return;
+		}
+	}
 	sqlite3_stmt *st = e == 0 ? db_stmt(d, "DELETE FROM networks WHERE id = ?1") : NULL;
 	if (st) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);

@@ -150,18 +150,28 @@ static void logs_list(struct http_req *r, const char *dev, const char *app)
 	struct page p;
 	if (!page_args(r, &p))
 		return;
-	const char *follow = http_arg(r, "follow");
+	const char *follow = http_arg(r, "follow"), *after = http_arg(r, "after");
+	const char *source = http_arg(r, "source");
 	if (follow && !strcmp(follow, "1")) {
-		follow_start(r, dev, app, 0, p.since * 1000);
+		/* after=ID: continue exactly after a listing the client printed */
+		char *end = NULL;
+		long long a = after ? strtoll(after, &end, 10) : 0;
+		if (after && (!*after || *end || a < 0)) {
+			http_reply_error(r, 400, "after: a log id");
+			return;
+		}
+		follow_start(r, dev, app, a, p.since * 1000);
 		return;
 	}
 	struct db *d = db_get(r->ctl->db);
 	sqlite3_stmt *st =
 	    dev ? db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE device_id = ?1"
-			     " AND id < ?2 AND time >= ?3 ORDER BY id DESC LIMIT ?4")
+			     " AND id < ?2 AND time >= ?3 AND (?5 IS NULL OR source = ?5) ORDER BY id DESC"
+			     " LIMIT ?4")
 		: db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs"
 			     " WHERE (app_id, device_id) IN (SELECT id, device_id FROM app_instances"
-			     " WHERE app_id = ?1) AND id < ?2 AND time >= ?3 ORDER BY id DESC LIMIT ?4");
+			     " WHERE app_id = ?1) AND id < ?2 AND time >= ?3"
+			     " AND (?5 IS NULL OR source = ?5) ORDER BY id DESC LIMIT ?4");
 	json_t *items = json_array();
 	int64_t last = 0;
 	if (st) {
@@ -169,6 +179,14 @@ static void logs_list(struct http_req *r, const char *dev, const char *app)
 		sqlite3_bind_int64(st, 2, p.before);
 		sqlite3_bind_int64(st, 3, p.since * 1000);
 		sqlite3_bind_int64(st, 4, p.limit);
+		if (source)
+			sqlite3_bind_text(st, 5, source, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 5);
+		if (source)
+			sqlite3_bind_text(st, 5, source, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 5);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			last = sqlite3_column_int64(st, 0);
 			json_array_append_new(items, reports_log_json(st));

@@ -60,5 +60,10 @@ static const char m_hardening_ci[] =
     "CREATE TABLE deleted_certs(cert_hash BLOB PRIMARY KEY, device_id TEXT NOT NULL,"
     " serial TEXT NOT NULL DEFAULT '', deleted INTEGER NOT NULL);";
 
-const char *const schema_migrations[] = {m1, m_hardening_ci};
+/* operator-ux: the generation (ZInfoApp.appVersion) a device last reported
+ * for an instance. */
+static const char m_operator_ux[] =
+    "ALTER TABLE app_instances ADD COLUMN reported_version TEXT NOT NULL DEFAULT '';";
+
+const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

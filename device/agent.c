@@ -240,8 +240,10 @@ static void open_optional(struct agent *a)
 		a->rt = NULL;
 	if (a->rt)
 		log_hypervisors(a);
-	if (!a->o->update_backend)
+	if (!a->o->update_backend) {
+		snprintf(a->bo_why, sizeof(a->bo_why), "started without --update (no A/B updater)");
 		return;
+	}
 	/* A dir "reboot" is a re-exec done by eve-slot-boot; only a real boot
 	 * disk may reboot the machine. */
 	if (strcmp(a->o->update_backend, "gpt") == 0)
@@ -249,9 +251,16 @@ static void open_optional(struct agent *a)
 	r = baseos_open(&bo, &a->bo);
 	if (r == 0)
 		r = baseos_boot_check(a->bo, time(NULL));
-	if (r < 0)
+	if (r < 0) {
 		alog(ALOG_ERR, "base OS updater (%s:%s): %s", a->o->update_backend, a->o->update_target,
 		     eve_strerror(r));
+		snprintf(a->bo_why, sizeof(a->bo_why), "the updater (%.16s) failed: %.80s",
+			 a->o->update_backend, r == -ENOTSUP ? "built without it" : eve_strerror(r));
+		if (a->bo) {
+			baseos_close(a->bo);
+			a->bo = NULL;
+		}
+	}
 }
 
 static int open_reporting(struct agent *a)

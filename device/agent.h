@@ -3,12 +3,10 @@
 #ifndef EVE_AGENT_H
 #define EVE_AGENT_H
 
-/* The build's version (CMake EVE_VERSION: git describe or the project's). */
-#ifdef EVE_VERSION
+#include "eve_version.h"
+
+/* The build's version (CMake EVE_VERSION). */
 #define AGENT_VERSION EVE_VERSION
-#else
-#define AGENT_VERSION "0.1.0"
-#endif
 
 struct agent_opts {
 	const char *config_dir;     /* EVE's /config (required) */

@@ -54,6 +54,7 @@ struct agent {
 	struct logship *ls;
 	struct appruntime *rt;
 	struct baseos *bo;
+	char bo_why[128]; /* without an updater: why this agent cannot update */
 	const struct devops_ops *devops;
 	struct settings base; /* defaults + the config dir's config-items */
 	struct settings set;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/signalfd.h>
 
+#include "eve_version.h"
 #include "agent.h"
 #include "fileio.h"
 
@@ -48,13 +49,15 @@ static const struct option long_opts[] = {
     {"daemon", no_argument, NULL, 'd'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
     {0},
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: eve-agent --config DIR --state DIR [--serial S] [--tpm TCTI] [--libvirt URI]\n"
-		   "                 [--update dir:SLOTS|gpt:DISK] [--record-devops FILE] [--daemon] [-v]\n");
+		   "                 [--update dir:SLOTS|gpt:DISK] [--record-devops FILE] [--daemon] [-v]\n"
+		   "       eve-agent --version\n");
 }
 
 /* "backend:target" of --update. */
@@ -89,6 +92,9 @@ static int parse_args(int argc, char **argv, struct agent_opts *o, int *daemoniz
 			o->verbose++;
 		} else if (c == 'h') {
 			usage(stdout);
+			exit(0);
+		} else if (c == 'V') {
+			printf("eve-agent %s\n", EVE_VERSION);
 			exit(0);
 		} else {
 			usage(stderr);

@@ -113,6 +113,8 @@ static void fill_sw(const struct report_device *d, Org__Lfedge__Eve__Info__ZInfo
 		sw[i].shortversion = (char *)s->version;
 		sw[i].longversion = (char *)s->version;
 		sw[i].userstatus = (Org__Lfedge__Eve__Info__BaseOsStatus)s->status;
+		if (s->substatus[0])
+			sw[i].substatusstr = (char *)s->substatus;
 		sw[i].status = s->activated ? ORG__LFEDGE__EVE__INFO__ZSW_STATE__RUNNING
 					    : ORG__LFEDGE__EVE__INFO__ZSW_STATE__INITIAL;
 		if (s->err[0]) {

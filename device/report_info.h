@@ -16,6 +16,7 @@ struct report_sw {
 	char state[16]; /* "active", "inactive", "updating", "unused" */
 	char version[128];
 	char err[256];
+	char substatus[160]; /* ZInfoDevSW.subStatusStr, e.g. why it cannot update */
 	int status; /* BaseOsStatus value */
 	int activated;
 };

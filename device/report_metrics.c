@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 #include <sys/statvfs.h>
 #include <sys/sysinfo.h>
@@ -58,10 +59,11 @@ static size_t read_netdev(struct netstat *ns)
 	return n;
 }
 
-/* CPU time of the whole system from /proc/stat (user+nice+system), s. */
-static uint64_t read_cpu_total(void)
+/* CPU time of the whole system from /proc/stat (user+nice+system), ns. */
+static uint64_t read_cpu_total_ns(void)
 {
 	unsigned long long u = 0, ni = 0, s = 0;
+	long hz = sysconf(_SC_CLK_TCK);
 	FILE *f = fopen("/proc/stat", "re");
 
 	if (!f)
@@ -69,7 +71,7 @@ static uint64_t read_cpu_total(void)
 	if (fscanf(f, "cpu %llu %llu %llu", &u, &ni, &s) != 3)
 		u = ni = s = 0;
 	fclose(f);
-	return (u + ni + s) / 100;
+	return (u + ni + s) * (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
 }
 
 static void fill_memory(Org__Lfedge__Eve__Metrics__MemoryMetric *mem,
@@ -113,7 +115,8 @@ int report_metrics_device(const char *dev_uuid, const char *state_dir, const str
 	fill_memory(&mem, &dmem);
 	dm.memory = &mem;
 	dm.devicememory = &dmem;
-	cpu.total = read_cpu_total();
+	cpu.total_ns = read_cpu_total_ns();
+	cpu.total = cpu.total_ns / 1000000000u;
 	dm.cpumetric = &cpu;
 	n_net = read_netdev(ns);
 	for (size_t i = 0; i < n_net; i++)

@@ -35,6 +35,24 @@ static int send_info(void *ctx, const char *key, const uint8_t *data, size_t len
 	return send_path(a, path, data, len);
 }
 
+
+/* Without an updater the device says so (ZInfoDevSW.subStatusStr), and a
+ * requested base OS of another version is reported FAILED with the reason
+ * instead of being silently ignored. */
+static void no_updater_status(const struct agent *a, struct report_sw *s)
+{
+	const Org__Lfedge__Eve__Config__BaseOS *bo = a->cfg ? a->cfg->baseos : NULL;
+
+	if (a->bo || !a->bo_why[0])
+		return;
+	snprintf(s->substatus, sizeof(s->substatus), "cannot update: %s", a->bo_why);
+	if (bo && bo->base_os_version && *bo->base_os_version && strcmp(bo->base_os_version, s->version)) {
+		s->status = ORG__LFEDGE__EVE__INFO__BASE_OS_STATUS__FAILED;
+		snprintf(s->err, sizeof(s->err), "base OS %.64s requested, but this agent cannot update: %s",
+			 bo->base_os_version, a->bo_why);
+	}
+}
+
 static int send_logs(void *ctx, const char *app, const uint8_t *gz, size_t len)
 {
 	struct agent *a = ctx;
@@ -85,6 +103,7 @@ void reporter_device_info(struct agent *a, bool force)
 	snprintf(d.sw[0].version, sizeof(d.sw[0].version), "%s", AGENT_VERSION);
 	d.sw[0].activated = 1;
 	baseos_fill_info(a->bo, &d);
+	no_updater_status(a, &d.sw[0]);
 	r = report_info_device(&d, &data, &len, digest);
 	if (r == 0 && !force && !memcmp(digest, a->info_digest, sizeof(digest)))
 		goto out;

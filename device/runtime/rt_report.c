@@ -153,7 +153,12 @@ void rt_report_app(struct runtime *rt, struct rt_app *a)
 	struct report_ctx r;
 	size_t i;
 
-	if (!rt->report || !changed(&a->rep, a->state, a->net_sig, a->state == ST(ERROR) ? a->err : ""))
+	/* A new config version is reported even when the state stays the
+	 * same: the controller learns the device acted on that generation. */
+	unsigned sig = a->net_sig;
+	for (const char *p = a->version; p && *p; p++)
+		sig = sig * 31u + (unsigned char)*p;
+	if (!rt->report || !changed(&a->rep, a->state, sig, a->state == ST(ERROR) ? a->err : ""))
 		return;
 	report_init(&r, ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiApp, a->err);
 	org__lfedge__eve__info__zinfo_app__init(&ai);

@@ -19,7 +19,9 @@ grep -q -- "--since DURATION" "$OUT" || fail "device logs --help shows --since"
 
 expect 0 completion bash
 bash -n "$OUT" || fail "completion script is not valid bash"
-expect 1 completion zsh
+expect 0 completion zsh
+grep -q "bashcompinit" "$OUT" || fail "zsh completion loads bashcompinit"
+expect 1 completion fish
 
 # server down (nothing listens yet): 4
 mkdir -p "$WORK/ca" && mkcert bogusca

@@ -165,7 +165,7 @@ if [ -n "${EVECTL:-}" ]; then
 		fail "evectl device get"
 	grep -Eq "^IMGA +[a-z]+ +3\.0 .*FALLBACK .*exited with status 3" "$W/evectl-get.out" ||
 		{ cat "$W/evectl-get.out" >&2; fail "evectl device get shows IMGA FALLBACK with its reason"; }
-	grep -Eq "^IMGB +active +${V2//./\\.} +true " "$W/evectl-get.out" ||
+	grep -Eq "^IMGB +active +$(printf '%s' "$V2" | sed 's/[.+]/\\&/g') +true " "$W/evectl-get.out" ||
 		{ cat "$W/evectl-get.out" >&2; fail "evectl device get shows IMGB active"; }
 fi
 [ "$(boots IMGA)" = $((n0 + 1)) ] || fail "3.0 booted $(( $(boots IMGA) - n0 )) times"

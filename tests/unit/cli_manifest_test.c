@@ -32,6 +32,8 @@ static void test_seed_example(void **state)
 			 "xenial2intf", "image", "xenial-amd64-docker-20180725", "device", "edge-1", "cpus",
 			 2, "memory_mb", 500, "disk_mb", 3072, "networks", "indirect", "direct", "ports",
 			 "env", "vnc", 1, "activate", 1);
+	/* vmmode goes to the controller, which checks it against the image */
+	json_object_set_new(want, "vmmode", json_string("HV_HVM"));
 	/* each interface's ACL matches travel with the network they belong to */
 	json_object_set_new(want, "acls",
 			    json_pack("[{s:s, s:[{s:s, s:s}]}, {s:s, s:[{s:s, s:s}]}]", "network", "indirect",
@@ -114,6 +116,30 @@ static void test_refused(void **state)
 	    {"{\"acKind\": \"Pod\", \"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": "
 	     "\"d\"}",
 	     "acKind"},
+	    /* nothing dropped silently (issue 18) */
+	    {"{\"acKind\": \"PodManifest\", \"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], "
+	     "\"device\": \"d\"}",
+	     "acKind: must be VMManifest"},
+	    {"{\"name\": \"a\", \"owner\": {}, \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\"}",
+	     "owner: unknown field"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\", \"drvtype\": \"HDD\"}], \"device\": "
+	     "\"d\"}",
+	     "images[0].drvtype: unknown field"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\", \"readonly\": true}], \"device\": "
+	     "\"d\"}",
+	     "images[0].readonly: only false"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\", \"target\": \"Kernel\"}], \"device\": "
+	     "\"d\"}",
+	     "images[0].target: only Disk"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"interfaces\": "
+	     "[{\"name\": \"n\", \"directattach\": true}]}",
+	     "directattach: only false"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"interfaces\": "
+	     "[{\"name\": \"n\", \"mac\": \"x\"}]}",
+	     "interfaces[].mac: unknown field"},
+	    {"{\"name\": \"a\", \"images\": [{\"imagename\": \"i\"}], \"device\": \"d\", \"ports\": "
+	     "[\"8080:80\"]}",
+	     "ports: ports are published on the app's first interface"},
 	};
 	size_t i;
 
@@ -128,6 +154,25 @@ static void test_refused(void **state)
 			fail_msg("case %zu: '%s' does not name %s", i, err, cases[i].field);
 		json_decref(m);
 	}
+}
+
+/* Values that are honoured, not dropped: maxsize (KiB) is the disk size
+ * unless resources gives storage; vmmode travels to the controller. */
+static void test_honoured(void **state)
+{
+	json_t *m = json_loads(
+		   "{\"name\": \"a\", \"vmmode\": \"HV_HVM\", \"images\": [{\"imagename\": \"i\", "
+		   "\"maxsize\": 2048, \"readonly\": false, \"target\": \"Disk\"}], \"device\": \"d\"}",
+		   0, NULL),
+	       *spec = NULL;
+	char err[256] = "";
+
+	assert_non_null(m);
+	assert_int_equal(manifest_to_spec(m, &spec, err, sizeof(err)), 0);
+	assert_int_equal(json_integer_value(json_object_get(spec, "disk_mb")), 2);
+	assert_string_equal(json_string_value(json_object_get(spec, "vmmode")), "HV_HVM");
+	json_decref(spec);
+	json_decref(m);
 }
 
 static void test_helpers(void **state)
@@ -151,9 +196,8 @@ static void test_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_seed_example),
-	    cmocka_unit_test(test_label_example),
-	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_seed_example), cmocka_unit_test(test_label_example),
+	    cmocka_unit_test(test_refused),      cmocka_unit_test(test_honoured),
 	    cmocka_unit_test(test_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
