@@ -21,6 +21,14 @@ struct ctl_conf {
 	int64_t cap_logs;      /* inflated newlogs cap (bytes) */
 	int64_t cap_image;     /* largest image upload (bytes) */
 	int64_t max_followers; /* concurrent follow=1 log streams */
+	/* observability (docs/operations.md "Monitoring") */
+	char log_format[16];          /* kv | json */
+	char log_level[16];           /* error | warning | info | debug */
+	char metrics_allow[512];      /* CIDRs that may scrape without the token */
+	char metrics_token_file[256]; /* scrape token file (relative: to the dir) */
+	int64_t offline_after;        /* seconds without contact = offline */
+	int64_t fleet_max_devices;    /* /metrics/fleet exports at most this many */
+	int64_t health_min_free_mb;   /* /readyz: free disk space floor */
 };
 
 /* Fill c with the defaults. */

@@ -13,6 +13,9 @@
 #include "envelope.h"
 
 struct follow_hub;
+struct ctlmetrics;
+struct scrapeauth;
+struct http_req;
 
 struct ctl {
 	char dir[PATH_MAX];
@@ -27,14 +30,19 @@ struct ctl {
 	char fqdn[256];     /* host:port for DatastoreConfig.fqdn */
 	time_t started;
 	struct follow_hub *follow;
-	/* Called for every reply with a 5xx status (the program logs it). */
-	void (*log_failure)(const char *method, const char *url, unsigned status);
+	/* Called for every reply with a 4xx or 5xx status (the program logs it). */
+	void (*log_failure)(struct http_req *r);
+	struct ctlmetrics *metrics; /* request counters (ctlmetrics.h) */
+	struct scrapeauth *scrape;  /* who may read /metrics */
+	int64_t cert_not_after;     /* earliest expiry of server/signing certs */
+	int64_t cert_not_before;    /* latest start of their validity */
 };
 
 /* Paths under ctl->dir. */
 #define CTL_DB_FILE "controller.db"
 #define CTL_CONF_FILE "controller.conf"
 #define CTL_TOKEN_FILE "admin-token"
+#define CTL_METRICS_TOKEN_FILE "metrics-token" /* metrics.token_file default */
 #define CTL_PID_FILE "controller.pid"
 #define CTL_CERTS_DIR "certs"
 #define CTL_DEVCFG_DIR "device-config"

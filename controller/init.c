@@ -13,6 +13,7 @@
 
 #include "conf.h"
 #include "ctl.h"
+#include "scrapeauth.h"
 #include "db.h"
 #include "err.h"
 #include "fileio.h"
@@ -216,6 +217,10 @@ int init_run(const struct init_opts *o)
 		snprintf(line, sizeof(line), "%s\n", token);
 		r = fileio_write_atomic(p, line, strlen(line), 0600);
 	}
+	if (r == 0)
+		r = path_join(p, sizeof(p), o->dir, CTL_METRICS_TOKEN_FILE);
+	if (r == 0)
+		r = scrapeauth_token_create(p);
 	if (r == 0)
 		r = write_device_config(o->dir, host, listen);
 	if (r == 0)

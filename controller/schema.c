@@ -54,5 +54,9 @@ static const char m1[] =
     " time INTEGER NOT NULL, data BLOB NOT NULL);"
     "CREATE INDEX flowlog_device ON flowlog(device_id, id);";
 
-const char *const schema_migrations[] = {m1};
+/* observability: one row /readyz rewrites to prove the database takes writes. */
+static const char m_observability[] =
+    "CREATE TABLE health(id INTEGER PRIMARY KEY CHECK(id = 1), checked INTEGER NOT NULL);";
+
+const char *const schema_migrations[] = {m1, m_observability};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);
