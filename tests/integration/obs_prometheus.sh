@@ -10,6 +10,8 @@
 # /healthz and /readyz, 401 without the scrape token, and one JSON log line
 # per failed request with no token text in it.
 #
+# Every query of the example Grafana dashboard is run against it too.
+#
 # Ports: 19510 (controller), 19511 (prometheus).
 set -u
 EVE_SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -127,6 +129,19 @@ done
 wait_for 30 "SQLite writes timed" q_gt 'eve_controller_sqlite_write_duration_seconds_count' 0
 wait_for 30 "example alert rules loaded" bash -c \
 	"curl -s '$PROM/api/v1/rules' | jq -e '[.data.groups[].rules[].name] | index(\"EveDeviceOffline\")' >/dev/null"
+
+step "every query of examples/grafana/eve-fleet-dashboard.json is valid PromQL"
+jq -r '[.panels[].targets[]?.expr, .templating.list[].definition?] | .[] | select(. != null)' \
+	"$EVE_SRC/examples/grafana/eve-fleet-dashboard.json" >"$W/dash-exprs" || fail "dashboard JSON"
+[ "$(wc -l <"$W/dash-exprs")" -ge 20 ] || fail "dashboard has too few queries"
+while IFS= read -r e; do
+	e=${e//\$project/.*}
+	e=${e//\$device/.*}
+	e=${e//\$app/.*}
+	case $e in label_values*) continue ;; esac
+	st=$(curl -s --max-time 10 "$PROM/api/v1/query" --data-urlencode "query=$e" | jq -r .status)
+	[ "$st" = success ] || fail "dashboard query refused by Prometheus: $e"
+done <"$W/dash-exprs"
 
 step "requests increase"
 expr='sum(eve_controller_http_requests_total{api="device",route="/api/v2/edgedevice/id/{id}/config"})'
