@@ -10,10 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "conf.h"
+#include "crypto.h"
 #include "ctlmetrics.h"
+#include "devcache.h"
 #include "fileio.h"
 #include "http.h"
 #include "prom.h"
@@ -168,13 +172,57 @@ static void test_scrapeauth(void **state)
 	assert_int_equal(scrapeauth_new("nonsense", NULL, &a, NULL, err, sizeof(err)), -EINVAL);
 }
 
+/* Fan-out lag: the first invalidation is remembered until taken once. */
+static void test_fanout_pending(void **state)
+{
+	(void)state;
+	struct devcache *c = NULL;
+	EVP_PKEY *k = NULL;
+	uint8_t h[32] = {1, 2, 3};
+	const char *u = "11111111-2222-3333-4444-555555555555";
+	assert_int_equal(devcache_new(&c), 0);
+	assert_int_equal(crypto_ec_generate(&k), 0);
+	assert_int_equal(devcache_add(c, h, u, k, 0), 0);
+	assert_int_equal(devcache_take_changed(c, u), 0);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t before = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	devcache_invalidate(c, u);
+	devcache_invalidate(c, u); /* the first change counts */
+	int64_t t = devcache_take_changed(c, u);
+	assert_true(t >= before && t <= before + 5000);
+	assert_int_equal(devcache_take_changed(c, u), 0);
+	devcache_invalidate(c, NULL);
+	assert_true(devcache_take_changed(c, u) > 0);
+	assert_int_equal(devcache_take_changed(c, "nope"), 0);
+	EVP_PKEY_free(k);
+	devcache_free(c);
+}
+
+/* The new keys have their documented defaults and the example file parses. */
+static void test_conf(void **state)
+{
+	(void)state;
+	struct ctl_conf c;
+	char err[128];
+	conf_defaults(&c);
+	assert_string_equal(c.log_format, "kv");
+	assert_string_equal(c.log_level, "info");
+	assert_string_equal(c.metrics_allow, "127.0.0.1/32,::1/128");
+	assert_string_equal(c.metrics_token_file, "metrics-token");
+	assert_int_equal(c.offline_after, 180);
+	assert_int_equal(c.health_min_free_mb, 256);
+	assert_int_equal(conf_load(&c, EVE_SRC_DIR "/examples/controller.conf", err, sizeof(err)), 0);
+	assert_string_equal(c.log_format, "kv");
+	assert_int_equal(c.fleet_max_devices, 100000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_sample_escaping),
-	    cmocka_unit_test(test_histogram),
-	    cmocka_unit_test(test_ctlmetrics),
-	    cmocka_unit_test(test_scrapeauth),
+	    cmocka_unit_test(test_sample_escaping), cmocka_unit_test(test_histogram),
+	    cmocka_unit_test(test_ctlmetrics),      cmocka_unit_test(test_scrapeauth),
+	    cmocka_unit_test(test_fanout_pending),  cmocka_unit_test(test_conf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
