@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "utf8.h"
+
 #define TAIL_RESERVE 4 /* closing quote, '}', '\n', NUL */
 
 struct lw {
@@ -31,7 +33,7 @@ static bool needs_quotes(const char *v)
 	if (!*v)
 		return true;
 	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-		if (*p <= ' ' || *p == '=' || *p == '"' || *p == '\\' || *p == 0x7f)
+		if (*p <= ' ' || *p == '=' || *p == '"' || *p == '\\' || *p >= 0x7f)
 			return true;
 	return false;
 }
@@ -57,14 +59,23 @@ static size_t esc(unsigned char c, enum logfmt_style st, char out[8])
 	}
 }
 
-/* A value's bytes, escaped; stops (cut) when full. */
+/* A value's bytes, escaped; bytes that are not UTF-8 are written as
+ * \\xHH (kv) or U+FFFD (json). Stops (cut) when full. */
 static void lw_value(struct lw *w, const char *v)
 {
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)v; *p;) {
 		char e[8];
-		size_t n = esc(*p, w->st, e);
-		if (!(n ? lw_put(w, e, n) : lw_put(w, (const char *)p, 1)))
+		size_t u = utf8_seq_len(p), n = u == 1 ? esc(*p, w->st, e) : 0;
+		bool ok;
+		if (u == 0) {
+			n = w->st == LOGFMT_JSON ? (size_t)snprintf(e, sizeof(e), "\\ufffd")
+						 : (size_t)snprintf(e, sizeof(e), "\\x%02x", *p);
+			u = 1;
+		}
+		ok = n ? lw_put(w, e, n) : lw_put(w, (const char *)p, u);
+		if (!ok)
 			break;
+		p += u;
 	}
 }
 

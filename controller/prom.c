@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "utf8.h"
+
 static const uint64_t bounds_us[PROM_HIST_NB] = {
     500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,
 };
@@ -34,19 +36,25 @@ int prom_header(struct buf *b, const char *name, enum prom_type t, const char *h
 	return buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, types[t]);
 }
 
-/* Label values: backslash, double quote and newline are escaped. */
+/* Label values: backslash, double quote and newline are escaped; bytes
+ * that are not UTF-8 (devices send any bytes) become '?', so one bad name
+ * cannot make the whole exposition unparsable. */
 static int label_value(struct buf *b, const char *v)
 {
 	int r = 0;
-	for (const char *p = v; *p && r == 0; p++) {
+	for (const unsigned char *p = (const unsigned char *)v; *p && r == 0;) {
+		size_t n = utf8_seq_len(p);
 		if (*p == '\\')
 			r = buf_append(b, "\\\\", 2);
 		else if (*p == '"')
 			r = buf_append(b, "\\\"", 2);
 		else if (*p == '\n')
 			r = buf_append(b, "\\n", 2);
+		else if (n == 0)
+			r = buf_append(b, "?", 1);
 		else
-			r = buf_append(b, p, 1);
+			r = buf_append(b, p, n);
+		p += n ? n : 1;
 	}
 	return r;
 }

@@ -32,6 +32,11 @@ static void test_sample_escaping(void **state)
 	assert_int_equal(prom_sample(&b, "m", l, 1.5), 0);
 	assert_int_equal(prom_sample(&b, "n", NULL, 3), 0);
 	assert_string_equal((char *)b.data, "m{a=\"x\\\"y\\\\z\\nw\",b=\"\"} 1.5\nn 3\n");
+	/* a device's bytes that are not UTF-8 become '?' */
+	buf_reset(&b);
+	const char *u[] = {"if", "e\xffth\xc3\xa9\xc3", NULL};
+	assert_int_equal(prom_sample(&b, "m", u, 1), 0);
+	assert_string_equal((char *)b.data, "m{if=\"e?th\xc3\xa9?\"} 1\n");
 	buf_free(&b);
 }
 

@@ -68,6 +68,23 @@ static void test_truncation(void **state)
 	}
 }
 
+/* Bytes that are not UTF-8 (URLs, device names) never break a JSON line. */
+static void test_bad_utf8(void **state)
+{
+	(void)state;
+	char out[256];
+	const char *f[] = {"path", "/a\xff\xc3(b\xe2\x82", "ok", "caf\xc3\xa9", NULL};
+	logfmt_line(out, sizeof(out), LOGFMT_JSON, &T, "info", "p", "m", f);
+	json_t *j = json_loads(out, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "path")),
+			    "/a\xef\xbf\xbd\xef\xbf\xbd(b\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(json_string_value(json_object_get(j, "ok")), "caf\xc3\xa9");
+	json_decref(j);
+	logfmt_line(out, sizeof(out), LOGFMT_KV, &T, "info", "p", "m", f);
+	assert_non_null(strstr(out, "path=\"/a\\xff\\xc3(b\\xe2\\x82\""));
+}
+
 static void test_parse(void **state)
 {
 	(void)state;
@@ -80,10 +97,8 @@ static void test_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_kv),
-	    cmocka_unit_test(test_json),
-	    cmocka_unit_test(test_truncation),
-	    cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_kv),       cmocka_unit_test(test_json),  cmocka_unit_test(test_truncation),
+	    cmocka_unit_test(test_bad_utf8), cmocka_unit_test(test_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
