@@ -32,6 +32,8 @@ struct ctl {
 	struct follow_hub *follow;
 	/* Called for every reply with a 4xx or 5xx status (the program logs it). */
 	void (*log_failure)(struct http_req *r);
+	/* Called with libmicrohttpd's own error messages (TLS, sockets). */
+	void (*log_http)(const char *msg);
 	struct ctlmetrics *metrics; /* request counters (ctlmetrics.h) */
 	struct scrapeauth *scrape;  /* who may read /metrics */
 	int64_t cert_not_after;     /* earliest expiry of server/signing certs */

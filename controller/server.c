@@ -49,6 +49,11 @@ static void log_failure(struct http_req *r)
 	       r->device[0] ? r->device : NULL, "token_id", r->token_id ? token : NULL, NULL);
 }
 
+static void log_http(const char *msg)
+{
+	ctllog(CTLLOG_WARN, "http server", "error", msg, NULL);
+}
+
 static int dir_file(const struct ctl *c, const char *name, char out[PATH_MAX])
 {
 	int n = snprintf(out, PATH_MAX, "%s/%s", c->dir, name);
@@ -174,6 +179,7 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 		return r;
 	set_urls(c);
 	c->log_failure = log_failure;
+	c->log_http = log_http;
 	c->started = time(NULL);
 	if ((r = dir_file(c, CTL_DB_FILE, p)) < 0 ||
 	    (r = db_pool_open(p, (int)c->conf.db_conns, &c->db)) < 0) {
