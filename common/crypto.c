@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto.h"
 #include "err.h"
@@ -486,4 +487,24 @@ int crypto_ecdsa_verify(EVP_PKEY *pub, const uint8_t digest[CRYPTO_SHA256_LEN], 
 							  : -EVE_EBADSIG;
 	free(der);
 	return r;
+}
+
+static int asn1_unix(const ASN1_TIME *t, int64_t *out)
+{
+	struct tm tm;
+	if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
+		return -EINVAL;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+int crypto_cert_validity(X509 *cert, int64_t *not_before, int64_t *not_after)
+{
+	int64_t a, b;
+	if (!cert || asn1_unix(X509_get0_notBefore(cert), &a) < 0 ||
+	    asn1_unix(X509_get0_notAfter(cert), &b) < 0)
+		return -EINVAL;
+	*not_before = a;
+	*not_after = b;
+	return 0;
 }

@@ -58,4 +58,7 @@ int crypto_ecdsa_verify(EVP_PKEY *pub, const uint8_t digest[CRYPTO_SHA256_LEN], 
 int crypto_sig_raw_to_der(const uint8_t sig[CRYPTO_SIG_LEN], uint8_t **der, size_t *len);
 int crypto_sig_der_to_raw(const uint8_t *der, size_t len, uint8_t sig[CRYPTO_SIG_LEN]);
 
+/* The validity period of cert as Unix seconds. -EINVAL when unreadable. */
+int crypto_cert_validity(X509 *cert, int64_t *not_before, int64_t *not_after);
+
 #endif

@@ -50,6 +50,18 @@ static const struct conf_key conf_keys[] = {
     INT("max_followers", max_followers, 0, 1024, "16", "concurrent follow=1 log streams"),
     STR("tls.priorities", tls_priorities, CONF_TLS_DEFAULT,
 	"GnuTLS priority string: TLS versions and cipher suites the server accepts"),
+    STR("log.format", log_format, "kv", "log lines: kv (key=value) or json"),
+    STR("log.level", log_level, "info", "log level: error, warning, info or debug"),
+    STR("metrics.allow", metrics_allow, "127.0.0.1/32,::1/128",
+	"networks that may read /metrics without the scrape token (comma-separated CIDRs)"),
+    STR("metrics.token_file", metrics_token_file, "metrics-token",
+	"file holding the read-only scrape token (relative to the directory; empty: none)"),
+    INT("metrics.offline_after", offline_after, 1, 86400 * 365, "180",
+	"seconds without contact before a device counts as offline"),
+    INT("metrics.fleet_max_devices", fleet_max_devices, 0, 1000000, "100000",
+	"devices exported by /metrics/fleet (the first by name)"),
+    INT("health.min_free_mb", health_min_free_mb, 0, INT64_C(1) << 30, "256",
+	"/readyz fails when the directory's file system has less free space (MiB)"),
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))

@@ -22,6 +22,14 @@ struct ctl_conf {
 	int64_t cap_image;        /* largest image upload (bytes) */
 	int64_t max_followers;    /* concurrent follow=1 log streams */
 	char tls_priorities[512]; /* GnuTLS priority string of the HTTPS server */
+	/* observability (docs/operations.md "Monitoring") */
+	char log_format[16];          /* kv | json */
+	char log_level[16];           /* error | warning | info | debug */
+	char metrics_allow[512];      /* CIDRs that may scrape without the token */
+	char metrics_token_file[256]; /* scrape token file (relative: to the dir) */
+	int64_t offline_after;        /* seconds without contact = offline */
+	int64_t fleet_max_devices;    /* /metrics/fleet exports at most this many */
+	int64_t health_min_free_mb;   /* /readyz: free disk space floor */
 };
 
 /* The default tls.priorities: TLS 1.3, and TLS 1.2 with ECDHE key exchange

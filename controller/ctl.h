@@ -14,6 +14,9 @@
 
 struct follow_hub;
 struct replay;
+struct ctlmetrics;
+struct scrapeauth;
+struct http_req;
 
 struct ctl {
 	char dir[PATH_MAX];
@@ -29,16 +32,23 @@ struct ctl {
 	time_t started;
 	struct follow_hub *follow;
 	struct replay *replay; /* accepted device requests (replay.h) */
-	/* Called for every reply with a 5xx status (the program logs it). */
-	void (*log_failure)(const char *method, const char *url, unsigned status);
 	/* Called with a note about what a device sent (the program logs it). */
 	void (*log_device)(const char *uuid, const char *msg);
+	/* Called for every reply with a 4xx or 5xx status (the program logs it). */
+	void (*log_failure)(struct http_req *r);
+	/* Called with libmicrohttpd's own error messages (TLS, sockets). */
+	void (*log_http)(const char *msg);
+	struct ctlmetrics *metrics; /* request counters (ctlmetrics.h) */
+	struct scrapeauth *scrape;  /* who may read /metrics */
+	int64_t cert_not_after;     /* earliest expiry of server/signing certs */
+	int64_t cert_not_before;    /* latest start of their validity */
 };
 
 /* Paths under ctl->dir. */
 #define CTL_DB_FILE "controller.db"
 #define CTL_CONF_FILE "controller.conf"
 #define CTL_TOKEN_FILE "admin-token"
+#define CTL_METRICS_TOKEN_FILE "metrics-token" /* metrics.token_file default */
 #define CTL_PID_FILE "controller.pid"
 #define CTL_CERTS_DIR "certs"
 #define CTL_DEVCFG_DIR "device-config"

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "prom.h"
 #include "schema.h"
 
 #define STMT_SLOTS 256 /* power of two; more than the SQL texts we have */
@@ -20,6 +21,7 @@ struct stmt_slot {
 struct db {
 	sqlite3 *h;
 	bool busy;
+	uint64_t begin_us; /* when the open write transaction began */
 	struct stmt_slot slots[STMT_SLOTS];
 };
 
@@ -86,9 +88,21 @@ sqlite3_stmt *db_stmt(struct db *d, const char *sql)
 	return NULL;
 }
 
+/* Every write of this process: autocommit statements and BEGIN..COMMIT. */
+static struct prom_hist write_latency;
+
+struct prom_hist *db_write_latency(void)
+{
+	return &write_latency;
+}
+
 int db_step_done(sqlite3_stmt *st)
 {
+	bool timed = !sqlite3_stmt_readonly(st) && sqlite3_get_autocommit(sqlite3_db_handle(st));
+	uint64_t t0 = timed ? prom_now_us() : 0;
 	int rc = sqlite3_step(st);
+	if (timed)
+		prom_hist_observe(&write_latency, prom_now_us() - t0);
 	int r = rc == SQLITE_DONE ? 0 : db_err(rc);
 	if (rc != SQLITE_DONE && r == 0)
 		r = -EIO;
@@ -98,12 +112,16 @@ int db_step_done(sqlite3_stmt *st)
 
 int db_begin(struct db *d)
 {
+	d->begin_us = prom_now_us();
 	return db_exec(d, "BEGIN IMMEDIATE");
 }
 
 int db_commit(struct db *d)
 {
-	return db_exec(d, "COMMIT");
+	int r = db_exec(d, "COMMIT");
+	if (r == 0)
+		prom_hist_observe(&write_latency, prom_now_us() - d->begin_us);
+	return r;
 }
 
 void db_rollback(struct db *d)

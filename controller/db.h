@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct prom_hist;
+
 struct db_pool;
 struct db; /* one connection; use from one thread at a time */
 
@@ -35,6 +37,10 @@ int db_err(int rc);
 int db_step_done(sqlite3_stmt *st);
 /* Count rows of table (for tests and /status). */
 int64_t db_count(struct db *d, const char *table);
+
+/* Latency of every write (autocommit statement, or BEGIN to COMMIT) made
+ * through this module in this process; owned by the module. */
+struct prom_hist *db_write_latency(void);
 
 /* Text column as a C string ("" for NULL). */
 const char *db_col_text(sqlite3_stmt *st, int i);

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define NSHARDS 64
 
@@ -21,6 +22,7 @@ struct entry {
 	uint8_t *cfg_env;
 	size_t cfg_len;
 	char cfg_hash[CONFIGHASH_LEN];
+	int64_t changed_ms; /* first invalidation not yet fetched (Unix ms) */
 };
 
 struct uentry {
@@ -418,8 +420,17 @@ void devcache_put_config(struct devcache *c, const char *uuid, uint64_t gen, uin
 	free(env);
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void entry_invalidate(struct devcache *c, struct entry *e)
 {
+	if (!e->changed_ms)
+		e->changed_ms = now_ms();
 	free(e->cfg_env);
 	e->cfg_env = NULL;
 	e->cfg_len = 0;
@@ -448,6 +459,34 @@ void devcache_invalidate(struct devcache *c, const char *uuid)
 	if (e)
 		entry_invalidate(c, e);
 	pthread_rwlock_unlock(&s->lk);
+}
+
+int64_t devcache_take_changed(struct devcache *c, const char *uuid)
+{
+	uint8_t key[DEVCACHE_KEY_LEN];
+	if (!uuid_key(c, uuid, key))
+		return 0;
+	struct shard *s = lock_key_shard(c, key, true);
+	struct entry *e = find_key(c, key, &s);
+	int64_t t = 0;
+	if (e) {
+		t = e->changed_ms;
+		e->changed_ms = 0;
+	}
+	pthread_rwlock_unlock(&s->lk);
+	return t;
+}
+
+void devcache_foreach_seen(struct devcache *c, void (*fn)(void *ctx, const char *uuid, int64_t t), void *ctx)
+{
+	for (int i = 0; i < NSHARDS; i++) {
+		struct shard *s = &c->by_key[i];
+		pthread_rwlock_rdlock(&s->lk);
+		for (size_t b = 0; b < s->nbuckets; b++)
+			for (struct entry *e = s->buckets[b]; e; e = e->next)
+				fn(ctx, e->uuid, atomic_load(&e->last_seen));
+		pthread_rwlock_unlock(&s->lk);
+	}
 }
 
 uint64_t devcache_gen(struct devcache *c, const char *uuid)

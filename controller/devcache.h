@@ -57,6 +57,12 @@ void devcache_put_config(struct devcache *c, const char *uuid, uint64_t gen, uin
 			 const char *hash);
 /* Drop the cached config of one device, or of all (uuid NULL). */
 void devcache_invalidate(struct devcache *c, const char *uuid);
+/* When the config of uuid was first invalidated since a device last
+ * took this (Unix ms), then clear it; 0 when nothing is pending. */
+int64_t devcache_take_changed(struct devcache *c, const char *uuid);
+/* Call fn for every device with its last activity time (Unix s). fn runs
+ * under a shard lock: it must not call back into the cache. */
+void devcache_foreach_seen(struct devcache *c, void (*fn)(void *ctx, const char *uuid, int64_t t), void *ctx);
 /* Current generation of uuid (0 if unknown). */
 uint64_t devcache_gen(struct devcache *c, const char *uuid);
 size_t devcache_count(struct devcache *c);

@@ -12,6 +12,7 @@
 #include "config_build.h"
 #include "crypto.h"
 #include "ctl.h"
+#include "ctlmetrics.h"
 #include "devices.h"
 #include "err.h"
 #include "eveuuid/eveuuid.pb-c.h"
@@ -95,6 +96,7 @@ static bool dev_auth(struct http_req *r, struct envelope *env, struct devcache_v
 		http_reply_error(r, 401, "signature does not verify");
 		return false;
 	}
+	memcpy(r->device, v->uuid, sizeof(r->device));
 	if (r->nparams > 0 && strcmp(r->params[0], v->uuid)) {
 		http_reply_error(r, 403, "device uuid does not match the signer");
 		return false;
@@ -313,6 +315,18 @@ static int config_get(struct ctl *c, const struct devcache_view *v, uint8_t **en
 	return 0;
 }
 
+/* A device fetched a new config: record how long ago an admin changed it. */
+static void config_fanout_done(struct ctl *c, const char *uuid)
+{
+	int64_t changed = devcache_take_changed(c->cache, uuid);
+	if (changed <= 0)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	ctlmetrics_fanout(c->metrics, now > changed ? (uint64_t)(now - changed) : 0);
+}
+
 static void h_config(struct http_req *r)
 {
 	struct envelope env = {0};
@@ -341,8 +355,10 @@ static void h_config(struct http_req *r)
 	if (!strcmp(req->confighash, hash)) {
 		free(cfg);
 		http_reply_empty(r, 304);
+		devcache_take_changed(r->ctl->cache, v.uuid); /* the change left it as it was */
 	} else {
 		http_reply_take(r, 200, cfg, len, PROTO_CT);
+		config_fanout_done(r->ctl, v.uuid);
 	}
 out:
 	if (req)

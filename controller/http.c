@@ -10,7 +10,10 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "ctlmetrics.h"
 #include "err.h"
+#include "prom.h"
+#include "scrapeauth.h"
 #include "tokens.h"
 
 #define HTTP_URL_MAX 2048
@@ -83,16 +86,22 @@ fail:
 	return false;
 }
 
-/* Find the route; *method_mismatch when the path exists for another verb. */
+/* Find the route (and its metrics index); *method_mismatch when the path
+ * exists for another verb. */
 static const struct http_route *route_find(struct http_server *s, struct http_req *r, bool *method_mismatch)
 {
 	*method_mismatch = false;
-	for (const struct http_route *const *t = s->tables; *t; t++) {
+	size_t ti = 0;
+	for (const struct http_route *const *t = s->tables; *t; t++, ti++) {
 		for (const struct http_route *rt = *t; rt->method; rt++) {
 			if (!route_match(rt->pattern, r->url, r))
 				continue;
-			if (!strcmp(rt->method, r->method))
+			if (!strcmp(rt->method, r->method)) {
+				if (r->ctl->metrics)
+					r->route_idx =
+					    ctlmetrics_table_base(r->ctl->metrics, ti) + (size_t)(rt - *t);
 				return rt;
+			}
 			for (int i = 0; i < r->nparams; i++)
 				free(r->params[i]);
 			memset(r->params, 0, sizeof(r->params));
@@ -180,8 +189,10 @@ static enum MHD_Result http_queue(struct http_req *r)
 		if (!r->resp)
 			return MHD_NO;
 	}
-	if (r->status >= 500 && r->ctl->log_failure)
-		r->ctl->log_failure(r->method, r->url, r->status);
+	if (r->ctl->metrics)
+		ctlmetrics_request(r->ctl->metrics, r->route_idx, r->status, prom_now_us() - r->t0_us);
+	if (r->status >= 400 && r->ctl->log_failure)
+		r->ctl->log_failure(r);
 	enum MHD_Result ret = MHD_queue_response(r->conn, r->status, r->resp);
 	MHD_destroy_response(r->resp);
 	r->resp = NULL;
@@ -193,7 +204,32 @@ static bool admin_authorized(struct http_req *r)
 	const char *h = http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
 	if (!h || strncasecmp(h, "Bearer ", 7))
 		return false;
-	return tokens_check(r->ctl, h + 7) == 0;
+	return tokens_check_id(r->ctl, h + 7, &r->token_id) == 0;
+}
+
+static const struct sockaddr *client_sockaddr(struct http_req *r)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return ci ? ci->client_addr : NULL;
+}
+
+static bool scrape_authorized(struct http_req *r)
+{
+	return scrapeauth_check(r->ctl->scrape, client_sockaddr(r),
+				http_header(r, MHD_HTTP_HEADER_AUTHORIZATION));
+}
+
+void http_client_addr(struct http_req *r, char *out, size_t len)
+{
+	const struct sockaddr *sa = client_sockaddr(r);
+	out[0] = 0;
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)len);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+			  (socklen_t)len);
 }
 
 static size_t route_cap(struct http_req *r)
@@ -217,6 +253,11 @@ static bool http_begin(struct http_server *s, struct http_req *r)
 	}
 	if (r->route->auth == HTTP_AUTH_ADMIN && !admin_authorized(r)) {
 		http_reply_error(r, 401, "missing or unknown token");
+		return true;
+	}
+	if (r->route->auth == HTTP_AUTH_SCRAPE && !scrape_authorized(r)) {
+		http_reply_error(r, 401,
+				 "missing or unknown scrape token, and the address is not allow-listed");
 		return true;
 	}
 	const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -252,6 +293,42 @@ static void http_body(struct http_req *r, const char *data, size_t n)
 		r->early_status = 413;
 }
 
+/* A connection's first request proves its TLS handshake completed. The
+ * socket context is a per-connection flag allocated when it is accepted
+ * (one allocation per connection, none per request). */
+struct conn_flag {
+	bool handshake_done;
+};
+
+static void tls_first_request(struct http_server *s, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_flag *f = ci ? ci->socket_context : NULL;
+	if (f && !f->handshake_done) {
+		f->handshake_done = true;
+		ctlmetrics_conn_handshake(s->ctl->metrics);
+	}
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *s = cls;
+	(void)conn;
+	if (!s->ctl->metrics)
+		return;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = calloc(1, sizeof(struct conn_flag));
+		ctlmetrics_conn_open(s->ctl->metrics);
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		struct conn_flag *f = *socket_context;
+		ctlmetrics_conn_closed(s->ctl->metrics, f && f->handshake_done);
+		free(f);
+		*socket_context = NULL;
+	}
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				  const char *version, const char *upload_data, size_t *upload_data_size,
 				  void **con_cls)
@@ -266,6 +343,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->conn = conn;
 		r->url = url;
 		r->method = method;
+		r->t0_us = prom_now_us();
+		r->route_idx = SIZE_MAX; /* unmatched */
+		tls_first_request(s, conn);
 		*con_cls = r;
 		if (http_begin(s, r))
 			return http_queue(r);
@@ -302,6 +382,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	buf_free(&r->body);
 	free(r);
 	*con_cls = NULL;
+}
+
+/* libmicrohttpd's error messages go to the program's log, one line each. */
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	struct ctl *c = cls;
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\r\n")] = 0;
+	if (c->log_http)
+		c->log_http(msg);
 }
 
 static int parse_listen(struct http_server *s, const char *listen, socklen_t *len)
@@ -351,13 +442,14 @@ int http_start(struct ctl *ctl, const char *listen, const char *key_pem, const c
 	    MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (s->addr.v4.sin_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-				(struct sockaddr *)&s->addr, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
-				MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_PRIORITIES,
-				ctl->conf.tls_priorities, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_TIMEOUT,
-				(unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
+	s->d = MHD_start_daemon(
+	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, ctl,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&s->addr, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+	    MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_PRIORITIES, ctl->conf.tls_priorities,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)(32 * 1024), MHD_OPTION_END);
 	if (!s->d) {
 		free(s);
 		return -EADDRINUSE;

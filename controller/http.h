@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "uuidgen.h"
 
 struct ctl;
 struct http_req;
@@ -29,7 +30,9 @@ struct http_stream_ops {
 	void (*cleanup)(struct http_req *r);
 };
 
-enum http_auth { HTTP_AUTH_NONE, HTTP_AUTH_ADMIN };
+/* NONE: anyone; ADMIN: an admin bearer token; SCRAPE: the scrape token or
+ * an allow-listed client address (metrics.* of controller.conf). */
+enum http_auth { HTTP_AUTH_NONE, HTTP_AUTH_ADMIN, HTTP_AUTH_SCRAPE };
 
 struct http_route {
 	const char *method;
@@ -57,6 +60,11 @@ struct http_req {
 	void *stream_ctx;                    /* owned by the route's stream ops */
 	void (*on_done)(struct http_req *r); /* extra cleanup for the handler */
 	void *done_ctx;
+	/* observability: set by http.c and the handlers, read by the logger */
+	size_t route_idx;          /* ctlmetrics route index */
+	uint64_t t0_us;            /* prom_now_us() when routed */
+	int64_t token_id;          /* admin token that authorised it, or 0 */
+	char device[UUID_STR_LEN]; /* device that signed it, or "" */
 };
 
 struct http_server;
@@ -83,5 +91,7 @@ void http_reply_resp(struct http_req *r, unsigned status, struct MHD_Response *r
 /* Query argument or NULL. */
 const char *http_arg(struct http_req *r, const char *name);
 const char *http_header(struct http_req *r, const char *name);
+/* The client's address as text ("" when unknown). */
+void http_client_addr(struct http_req *r, char *out, size_t len);
 
 #endif

@@ -17,6 +17,7 @@
 #include "image_oci.h"
 #include "crypto.h"
 #include "ctl.h"
+#include "ctlmetrics.h"
 #include "db.h"
 #include "err.h"
 #include "fileio.h"
@@ -471,6 +472,8 @@ static void h_blob(struct http_req *r)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
 	}
 	http_reply_resp(r, status, resp);
+	if (!strcmp(r->method, "GET"))
+		ctlmetrics_datastore_bytes(r->ctl->metrics, len);
 }
 
 #define I ADMIN_PREFIX "/images"

@@ -13,6 +13,8 @@
 
 #include "conf.h"
 #include "ctl.h"
+#include "ctllog.h"
+#include "scrapeauth.h"
 #include "db.h"
 #include "err.h"
 #include "fileio.h"
@@ -48,7 +50,7 @@ static int run_mkcerts(const char *dir, const char *host, bool force)
 {
 	const char *script = init_mkcerts_path();
 	if (!script) {
-		fprintf(stderr, "eve-controller: certs/mkcerts.sh not found (set EVE_MKCERTS)\n");
+		ctllog(CTLLOG_ERROR, "certs/mkcerts.sh not found", "hint", "set EVE_MKCERTS", NULL);
 		return -ENOENT;
 	}
 	pid_t pid = fork();
@@ -69,7 +71,7 @@ static int run_mkcerts(const char *dir, const char *host, bool force)
 		if (errno != EINTR)
 			return -errno;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "eve-controller: %s failed\n", script);
+		ctllog(CTLLOG_ERROR, "certificate script failed", "script", script, NULL);
 		return -EIO;
 	}
 	return 0;
@@ -185,15 +187,14 @@ int init_run(const struct init_opts *o)
 	if (r < 0)
 		return r;
 	if (access(p, F_OK) == 0 && !o->force) {
-		fprintf(stderr,
-			"eve-controller: %s is already a controller directory (use --force to recreate)\n",
-			o->dir);
+		ctllog(CTLLOG_ERROR, "already a controller directory", "dir", o->dir, "hint",
+		       "use --force to recreate", NULL);
 		return -EEXIST;
 	}
 	conf_defaults(&conf);
 	if (strlen(host) >= sizeof(conf.host) || strlen(listen) >= sizeof(conf.listen) ||
 	    !strchr(listen, ':')) {
-		fprintf(stderr, "eve-controller: bad --host or --listen\n");
+		ctllog(CTLLOG_ERROR, "bad --host or --listen", "host", host, "listen", listen, NULL);
 		return -EINVAL;
 	}
 	strcpy(conf.host, host);
@@ -217,18 +218,22 @@ int init_run(const struct init_opts *o)
 		r = fileio_write_atomic(p, line, strlen(line), 0600);
 	}
 	if (r == 0)
+		r = path_join(p, sizeof(p), o->dir, CTL_METRICS_TOKEN_FILE);
+	if (r == 0)
+		r = scrapeauth_token_create(p);
+	if (r == 0)
 		r = write_device_config(o->dir, host, listen);
 	if (r == 0)
 		r = path_join(p, sizeof(p), o->dir, CTL_CONF_FILE);
 	if (r == 0)
 		r = conf_save(&conf, p);
 	if (r < 0) {
-		fprintf(stderr, "eve-controller: init %s: %s\n", o->dir, eve_strerror(r));
+		ctllog(CTLLOG_ERROR, "init failed", "dir", o->dir, "error", eve_strerror(r), NULL);
 		return r;
 	}
 	printf("%s\n", token);
 	fflush(stdout);
-	fprintf(stderr, "eve-controller: initialised %s (admin token above, also in %s/%s)\n", o->dir, o->dir,
-		CTL_TOKEN_FILE);
+	ctllog(CTLLOG_INFO, "initialised (admin token above)", "dir", o->dir, "admin_token_file",
+	       CTL_TOKEN_FILE, "metrics_token_file", CTL_METRICS_TOKEN_FILE, NULL);
 	return 0;
 }

@@ -65,5 +65,9 @@ static const char m_hardening_ci[] =
 static const char m_operator_ux[] =
     "ALTER TABLE app_instances ADD COLUMN reported_version TEXT NOT NULL DEFAULT '';";
 
-const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux};
+/* observability: one row /readyz rewrites to prove the database takes writes. */
+static const char m_observability[] =
+    "CREATE TABLE health(id INTEGER PRIMARY KEY CHECK(id = 1), checked INTEGER NOT NULL);";
+
+const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux, m_observability};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

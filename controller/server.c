@@ -15,6 +15,8 @@
 #include "crypto.h"
 #include "ctl.h"
 #include "datastore_tmp.h"
+#include "ctllog.h"
+#include "ctlmetrics.h"
 #include "device_api.h"
 #include "devices.h"
 #include "err.h"
@@ -22,26 +24,41 @@
 #include "follow.h"
 #include "http.h"
 #include "replay.h"
+#include "ops_api.h"
 #include "reports.h"
+#include "scrapeauth.h"
 
 #define PEM_CAP (64u << 10)
 #define FLUSH_EVERY_S 5
 #define RETENTION_EVERY_S 60
 
 static const struct http_route *const route_tables[] = {
-    device_api_routes,   admin_onboard_routes, admin_report_routes,
-    admin_device_routes, admin_image_routes,   admin_network_routes,
-    admin_app_routes,    admin_misc_routes,    NULL,
+    device_api_routes,    admin_onboard_routes, admin_report_routes, admin_device_routes, admin_image_routes,
+    admin_network_routes, admin_app_routes,     admin_misc_routes,   ops_routes,          NULL,
 };
 
-static void log_failure(const char *method, const char *url, unsigned status)
+/* One line per failed request: what, who, from where. No secrets: the
+ * token is named by its row id, the device by its UUID. */
+static void log_failure(struct http_req *r)
 {
-	fprintf(stderr, "eve-controller: %s %s -> %u\n", method, url, status);
+	char status[8], client[64], token[24], path[160];
+	snprintf(status, sizeof(status), "%u", r->status);
+	snprintf(token, sizeof(token), "%lld", (long long)r->token_id);
+	snprintf(path, sizeof(path), "%s", r->url);
+	http_client_addr(r, client, sizeof(client));
+	ctllog(r->status >= 500 ? CTLLOG_ERROR : CTLLOG_WARN, "request failed", "method", r->method, "route",
+	       r->route ? r->route->pattern : "", "path", path, "status", status, "client", client, "device",
+	       r->device[0] ? r->device : NULL, "token_id", r->token_id ? token : NULL, NULL);
+}
+
+static void log_http(const char *msg)
+{
+	ctllog(CTLLOG_WARN, "http server", "error", msg, NULL);
 }
 
 static void log_device(const char *uuid, const char *msg)
 {
-	fprintf(stderr, "eve-controller: device %s: %s\n", uuid, msg);
+	ctllog(CTLLOG_WARN, msg, "device", uuid, NULL);
 }
 
 static int dir_file(const struct ctl *c, const char *name, char out[PATH_MAX])
@@ -94,11 +111,76 @@ static void clean_uploads(struct ctl *c)
 	size_t n = 0;
 	uint64_t bytes = 0;
 	int r = datastore_tmp_clean(c->dir, &n, &bytes);
+	char nb[32], bb[32];
+	snprintf(nb, sizeof(nb), "%zu", n);
+	snprintf(bb, sizeof(bb), "%llu", (unsigned long long)bytes);
 	if (r < 0)
-		fprintf(stderr, "eve-controller: cleaning %s/tmp: %s\n", CTL_DATASTORE_DIR, eve_strerror(r));
+		ctllog(CTLLOG_ERROR, "cleaning unfinished uploads failed", "dir", CTL_DATASTORE_DIR "/tmp", "error",
+		       eve_strerror(r), NULL);
 	else if (n)
-		fprintf(stderr, "eve-controller: removed %zu unfinished upload(s), %llu bytes, from %s/tmp\n",
-			n, (unsigned long long)bytes, CTL_DATASTORE_DIR);
+		ctllog(CTLLOG_INFO, "removed unfinished uploads", "dir", CTL_DATASTORE_DIR "/tmp", "files", nb,
+		       "bytes", bb, NULL);
+}
+
+/* log.*, metrics.*: the logger, the request counters, the scrape access. */
+static int observability_setup(struct ctl *c)
+{
+	char err[256] = "", tok[PATH_MAX];
+	int style = logfmt_style_parse(c->conf.log_format), level = ctllog_level_parse(c->conf.log_level);
+	if (style < 0 || level < 0) {
+		ctllog(CTLLOG_ERROR, "bad controller.conf value", "key",
+		       style < 0 ? "log.format" : "log.level", "value",
+		       style < 0 ? c->conf.log_format : c->conf.log_level, "expected",
+		       style < 0 ? "kv or json" : "error, warning, info or debug", NULL);
+		return -EINVAL;
+	}
+	ctllog_setup((enum logfmt_style)style, (enum ctllog_level)level);
+	const char *tf = c->conf.metrics_token_file;
+	int r = 0;
+	if (*tf && snprintf(tok, sizeof(tok), "%s%s%s", *tf == '/' ? "" : c->dir, *tf == '/' ? "" : "/",
+			    tf) >= (int)sizeof(tok))
+		r = -ENAMETOOLONG;
+	bool has_token = false;
+	if (r == 0)
+		r = scrapeauth_new(c->conf.metrics_allow, *tf ? tok : NULL, &c->scrape, &has_token, err,
+				   sizeof(err));
+	if (r == 0)
+		r = ctlmetrics_new(route_tables, &c->metrics);
+	if (r < 0) {
+		ctllog(CTLLOG_ERROR, "metrics set-up failed", "error", *err ? err : eve_strerror(r), NULL);
+		return r;
+	}
+	if (!has_token)
+		ctllog(CTLLOG_INFO, "no scrape token: /metrics only for metrics.allow", "allow",
+		       c->conf.metrics_allow, NULL);
+	return 0;
+}
+
+/* The earliest expiry of the certificates the controller presents. */
+static int load_validity(struct ctl *c)
+{
+	static const char *const names[] = {CTL_CERTS_DIR "/server.cert.pem",
+					    CTL_CERTS_DIR "/signing.cert.pem"};
+	c->cert_not_before = 0;
+	c->cert_not_after = INT64_MAX;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char p[PATH_MAX];
+		X509 *x = NULL;
+		int64_t a, b;
+		int r = dir_file(c, names[i], p);
+		if (r == 0)
+			r = crypto_cert_load_pem(p, &x);
+		if (r == 0)
+			r = crypto_cert_validity(x, &a, &b);
+		X509_free(x);
+		if (r < 0)
+			return r;
+		if (a > c->cert_not_before)
+			c->cert_not_before = a;
+		if (b < c->cert_not_after)
+			c->cert_not_after = b;
+	}
+	return 0;
 }
 
 static int ctl_open(struct ctl *c, const struct serve_opts *o)
@@ -109,8 +191,8 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 		return -ENAMETOOLONG;
 	conf_defaults(&c->conf);
 	if ((r = dir_file(c, CTL_CONF_FILE, p)) < 0 || (r = conf_load(&c->conf, p, err, sizeof(err))) < 0) {
-		fprintf(stderr, "eve-controller: %s (run `eve-controller init --dir %s` first)\n", err,
-			o->dir);
+		ctllog(CTLLOG_ERROR, "cannot read controller.conf", "error", err, "hint",
+		       "run `eve-controller init --dir DIR` first", "dir", o->dir, NULL);
 		return r;
 	}
 	if (o->listen) {
@@ -118,23 +200,26 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 			return -EINVAL;
 		strcpy(c->conf.listen, o->listen);
 	}
+	if ((r = observability_setup(c)) < 0)
+		return r;
 	set_urls(c);
 	c->log_failure = log_failure;
 	c->log_device = log_device;
+	c->log_http = log_http;
 	c->started = time(NULL);
 	if ((r = dir_file(c, CTL_DB_FILE, p)) < 0 ||
 	    (r = db_pool_open(p, (int)c->conf.db_conns, &c->db)) < 0) {
-		fprintf(stderr, "eve-controller: database %s: %s\n", p, eve_strerror(r));
+		ctllog(CTLLOG_ERROR, "cannot open the database", "path", p, "error", eve_strerror(r), NULL);
 		return r;
 	}
-	if ((r = load_signer(c)) < 0 || (r = device_api_build_certs(c)) < 0) {
-		fprintf(stderr, "eve-controller: signing certificate: %s\n", eve_strerror(r));
+	if ((r = load_signer(c)) < 0 || (r = device_api_build_certs(c)) < 0 || (r = load_validity(c)) < 0) {
+		ctllog(CTLLOG_ERROR, "cannot load the certificates", "error", eve_strerror(r), NULL);
 		return r;
 	}
 	if ((r = devcache_new(&c->cache)) < 0 || (r = devices_load_cache(c)) < 0 ||
 	    (r = follow_hub_new((int)c->conf.max_followers, &c->follow)) < 0 ||
 	    (c->replay = replay_new()) == NULL) {
-		fprintf(stderr, "eve-controller: start-up: %s\n", eve_strerror(r < 0 ? r : -ENOMEM));
+		ctllog(CTLLOG_ERROR, "start-up failed", "error", eve_strerror(r < 0 ? r : -ENOMEM), NULL);
 		return r < 0 ? r : -ENOMEM;
 	}
 	clean_uploads(c);
@@ -149,6 +234,8 @@ static void ctl_close(struct ctl *c)
 	devcache_free(c->cache);
 	follow_hub_free(c->follow);
 	replay_free(c->replay);
+	ctlmetrics_free(c->metrics);
+	scrapeauth_free(c->scrape);
 	envelope_signer_clear(&c->signer);
 	free(c->ecdh_pem);
 	free(c->certs_env);
@@ -174,7 +261,8 @@ static int start_http(struct ctl *c, struct http_server **srv)
 	free(key);
 	free(cert);
 	if (r < 0)
-		fprintf(stderr, "eve-controller: cannot serve on %s: %s\n", c->conf.listen, eve_strerror(r));
+		ctllog(CTLLOG_ERROR, "cannot serve", "listen", c->conf.listen, "error", eve_strerror(r),
+		       NULL);
 	return r;
 }
 
@@ -185,7 +273,7 @@ static void housekeeping(struct ctl *c, sigset_t *set)
 	for (;;) {
 		int sig = sigtimedwait(set, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT) {
-			fprintf(stderr, "eve-controller: signal %d, stopping\n", sig);
+			ctllog(CTLLOG_INFO, "stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
 			return;
 		}
 		time_t now = time(NULL);
@@ -223,8 +311,10 @@ int server_run(const struct serve_opts *o)
 		fileio_write_atomic(pid_path, pid, strlen(pid), 0644);
 	}
 	if (r == 0) {
-		fprintf(stderr, "eve-controller: listening on %s (%zu devices)\n", c.conf.listen,
-			devcache_count(c.cache));
+		char n[24];
+		snprintf(n, sizeof(n), "%zu", devcache_count(c.cache));
+		ctllog(CTLLOG_INFO, "listening", "listen", c.conf.listen, "devices", n, "version",
+		       CTL_VERSION, NULL);
 		printf("listening on %s\n", c.conf.listen);
 		fflush(stdout);
 		housekeeping(&c, &set);

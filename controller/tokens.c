@@ -13,6 +13,12 @@
 
 int tokens_check(struct ctl *c, const char *token)
 {
+	int64_t id;
+	return tokens_check_id(c, token, &id);
+}
+
+int tokens_check_id(struct ctl *c, const char *token, int64_t *id)
+{
 	size_t n = strlen(token);
 	if (n == 0 || n > 256)
 		return -EACCES;
@@ -20,12 +26,14 @@ int tokens_check(struct ctl *c, const char *token)
 	if (crypto_sha256(token, n, h) < 0)
 		return -EACCES;
 	struct db *d = db_get(c->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM tokens WHERE hash = ?1");
+	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM tokens WHERE hash = ?1");
 	int r = -EACCES;
 	if (st) {
 		sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*id = sqlite3_column_int64(st, 0);
 			r = 0;
+		}
 		sqlite3_reset(st);
 	}
 	db_put(c->db, d);

@@ -5,13 +5,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "logfmt.h"
 #include "logship.h"
 
 static enum alog_level local_level = ALOG_INFO;
 static enum alog_level remote_level = ALOG_INFO;
 static struct logship *ship;
+static enum logfmt_style style = LOGFMT_KV;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const struct {
@@ -27,6 +28,13 @@ void alog_set_level(enum alog_level local, enum alog_level remote)
 	pthread_mutex_lock(&lock);
 	local_level = local;
 	remote_level = remote;
+	pthread_mutex_unlock(&lock);
+}
+
+void alog_set_format(int logfmt_style)
+{
+	pthread_mutex_lock(&lock);
+	style = logfmt_style == LOGFMT_JSON ? LOGFMT_JSON : LOGFMT_KV;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -54,9 +62,8 @@ const char *alog_level_name(enum alog_level l)
 
 void alog(enum alog_level level, const char *fmt, ...)
 {
-	char line[1024], ts[32];
-	struct timespec now;
-	struct tm tm;
+	static const char *const lv[] = {"error", "warning", "info", "debug"};
+	char line[1024], out[LOGFMT_LINE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -64,11 +71,9 @@ void alog(enum alog_level level, const char *fmt, ...)
 	va_end(ap);
 	pthread_mutex_lock(&lock);
 	if (level <= local_level) {
-		clock_gettime(CLOCK_REALTIME, &now);
-		gmtime_r(&now.tv_sec, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		fprintf(stderr, "%s.%03ldZ eve-agent %s: %s\n", ts, now.tv_nsec / 1000000,
-			alog_level_name(level), line);
+		size_t n = logfmt_line(out, sizeof(out), style, NULL, (unsigned)level < 4 ? lv[level] : "info",
+				       "eve-agent", line, NULL);
+		fwrite(out, 1, n, stderr);
 	}
 	if (ship && level <= remote_level)
 		logship_add(ship, NULL, alog_level_name(level), "eve-agent", line);

@@ -2,7 +2,7 @@
  *
  *   eve-agent --config DIR --state DIR [--serial S] [--tpm TCTI]
  *             [--libvirt URI] [--update dir|gpt:TARGET] [--record-devops FILE]
- *             [--daemon] [-v]
+ *             [--daemon] [-v] [--log-format kv|json]
  *
  * Runs in the foreground with logs on stderr (or as a daemon logging to
  * <state>/eve-agent.log); SIGTERM / SIGINT stop it cleanly. */
@@ -20,7 +20,9 @@
 
 #include "eve_version.h"
 #include "agent.h"
+#include "agentlog.h"
 #include "fileio.h"
+#include "logfmt.h"
 
 /* String options: each sets one field of struct agent_opts. */
 static const struct str_opt {
@@ -36,7 +38,7 @@ static const struct str_opt {
 };
 
 #define N_STR_OPTS (sizeof(str_opts) / sizeof(str_opts[0]))
-enum { OPT_UPDATE = 256, OPT_STR0 = 512 };
+enum { OPT_UPDATE = 256, OPT_LOGFMT, OPT_STR0 = 512 };
 
 static const struct option long_opts[] = {
     {"config", required_argument, NULL, OPT_STR0 + 0},
@@ -46,6 +48,7 @@ static const struct option long_opts[] = {
     {"libvirt", required_argument, NULL, OPT_STR0 + 4},
     {"record-devops", required_argument, NULL, OPT_STR0 + 5},
     {"update", required_argument, NULL, OPT_UPDATE},
+    {"log-format", required_argument, NULL, OPT_LOGFMT},
     {"daemon", no_argument, NULL, 'd'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -57,6 +60,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: eve-agent --config DIR --state DIR [--serial S] [--tpm TCTI] [--libvirt URI]\n"
 		   "                 [--update dir:SLOTS|gpt:DISK] [--record-devops FILE] [--daemon] [-v]\n"
+		   "                 [--log-format kv|json]\n"
 		   "       eve-agent --version\n");
 }
 
@@ -86,6 +90,13 @@ static int parse_args(int argc, char **argv, struct agent_opts *o, int *daemoniz
 					optarg);
 				return 2;
 			}
+		} else if (c == OPT_LOGFMT) {
+			int st = logfmt_style_parse(optarg);
+			if (st < 0) {
+				fprintf(stderr, "eve-agent: --log-format wants kv or json, got '%s'\n", optarg);
+				return 2;
+			}
+			alog_set_format(st);
 		} else if (c == 'd') {
 			*daemonize = 1;
 		} else if (c == 'v') {
