@@ -273,12 +273,12 @@ static void add_networks(struct build *b)
 	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		NetworkInstanceConfig *ni = arena_alloc(&b->a, sizeof(*ni));
-		Org__Lfedge__Eve__Config__Ipspec *ip = arena_alloc(&b->a, sizeof(*ip));
+		Org__Lfedge__Eve__Common__Ipspec *ip = arena_alloc(&b->a, sizeof(*ip));
 		Org__Lfedge__Eve__Config__Adapter *port = arena_alloc(&b->a, sizeof(*port));
 		if (!ni || !ip || !port)
 			break;
 		org__lfedge__eve__config__network_instance_config__init(ni);
-		org__lfedge__eve__config__ipspec__init(ip);
+		org__lfedge__eve__common__ipspec__init(ip);
 		org__lfedge__eve__config__adapter__init(port);
 		ni->uuidandversion = uv(&b->a, db_col_text(st, 0), 1);
 		ni->displayname = arena_str(&b->a, db_col_text(st, 1));

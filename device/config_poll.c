@@ -101,7 +101,7 @@ static void apply_network(struct agent *a, const Org__Lfedge__Eve__Config__EdgeD
 		any = true;
 	}
 	for (size_t i = 0; i < cfg->n_networks; i++) {
-		const Org__Lfedge__Eve__Config__ProxyConfig *p = cfg->networks[i]->entproxy;
+		const Org__Lfedge__Eve__Common__ProxyConfig *p = cfg->networks[i]->entproxy;
 
 		if (p && p->networkproxyenable && p->networkproxyurl && *p->networkproxyurl) {
 			snprintf(s.proxy, sizeof(s.proxy), "%s", p->networkproxyurl);

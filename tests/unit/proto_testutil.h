@@ -22,7 +22,7 @@
 #include "config/devcommon.pb-c.h"
 #include "config/devconfig.pb-c.h"
 #include "config/devmodel.pb-c.h"
-#include "config/netcmn.pb-c.h"
+#include "evecommon/netcmn.pb-c.h"
 #include "config/fw.pb-c.h"
 #include "config/netconfig.pb-c.h"
 #include "config/netinst.pb-c.h"
@@ -79,11 +79,11 @@ static const ProtobufCMessageDescriptor *const PT_ALL_MSGS[] = {
     &org__lfedge__eve__config__physical_io__descriptor,
     &org__lfedge__eve__config__physical_io__phyaddrs_entry__descriptor,
     &org__lfedge__eve__config__physical_io__cbattr_entry__descriptor,
-    &org__lfedge__eve__config__ip_range__descriptor,
-    &org__lfedge__eve__config__proxy_server__descriptor,
-    &org__lfedge__eve__config__proxy_config__descriptor,
-    &org__lfedge__eve__config__znet_static_dnsentry__descriptor,
-    &org__lfedge__eve__config__ipspec__descriptor,
+    &org__lfedge__eve__common__ip_range__descriptor,
+    &org__lfedge__eve__common__proxy_server__descriptor,
+    &org__lfedge__eve__common__proxy_config__descriptor,
+    &org__lfedge__eve__common__znet_static_dnsentry__descriptor,
+    &org__lfedge__eve__common__ipspec__descriptor,
     &org__lfedge__eve__config__network_config__descriptor,
     &org__lfedge__eve__config__network_adapter__descriptor,
     &org__lfedge__eve__config__ace__descriptor,
