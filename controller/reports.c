@@ -14,6 +14,7 @@
 #include "err.h"
 #include "follow.h"
 #include "gzip.h"
+#include "hardwarehealth/hardware_health.pb-c.h"
 #include "info/info.pb-c.h"
 #include "logs/log.pb-c.h"
 #include "metrics/metrics.pb-c.h"
@@ -183,6 +184,30 @@ int reports_store_info(struct ctl *c, const char *uuid, const uint8_t *msg, size
 		db_rollback(d);
 	db_put(c->db, d);
 	org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
+	return r;
+}
+
+/* hardware health: an info row of type "hardwarehealth" (history and
+ * latest), so the admin reads it with the device's info. */
+int reports_store_hardwarehealth(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len)
+{
+	Org__Lfedge__Eve__Hardwarehealth__ZHardwareHealth *m =
+	    org__lfedge__eve__hardwarehealth__zhardware_health__unpack(NULL, len, msg);
+	if (!m)
+		return -EVE_EPROTO;
+	int64_t t = ts_or_now(m->at_time_stamp);
+	org__lfedge__eve__hardwarehealth__zhardware_health__free_unpacked(m, NULL);
+	struct db *d = db_get(c->db);
+	int r = db_begin(d);
+	if (r == 0)
+		r = info_insert(d, uuid, t, REPORTS_HWHEALTH, "", msg, len);
+	if (r == 0)
+		trim_count(d, TRIM("info"), uuid, c->conf.info_max);
+	if (r == 0)
+		r = db_commit(d);
+	if (r < 0)
+		db_rollback(d);
+	db_put(c->db, d);
 	return r;
 }
 

@@ -227,6 +227,10 @@ static void config_log_once(struct agent *a, int r, long status)
 		     eve_strerror(r));
 	else if (r < 0)
 		alog(ALOG_ERR, "config: response refused (%s), keeping the current config", eve_strerror(r));
+	else if (status == 403)
+		alog(ALOG_ERR, "config: 403 from the controller: it requires remote attestation (an "
+			       "integrity token in ConfigRequest), which this agent does not perform yet, or it "
+			       "refuses this device; keeping the current config, retrying with backoff");
 	else if (status != 200 && status != 304)
 		alog(ALOG_WARN, "config: HTTP %ld, keeping the current config", status);
 }
@@ -244,6 +248,39 @@ static void save_checkpoint(struct agent *a, const uint8_t *raw, size_t len)
 		return;
 	}
 	a->promoted = false;
+}
+
+/* Track the 403 "integrity token required" spell: report it in the
+ * device info once when it starts and once when it ends. */
+static void itoken_track(struct agent *a, int r, long status)
+{
+	bool refused = r == 0 && status == 403;
+
+	if (r != 0 || status == 0)
+		return; /* no answer: says nothing about attestation */
+	if (refused == a->itoken_refused)
+		return;
+	a->itoken_refused = refused;
+	a->itoken_since = refused ? (int64_t)time(NULL) : 0;
+	a->info_dirty = true;
+	if (!refused) {
+		backoff_reset(&a->config_bo);
+		alog(ALOG_INFO, "config: the controller answers config again (HTTP %ld)", status);
+	}
+}
+
+uint64_t config_poll_delay(struct agent *a)
+{
+	uint64_t interval = a->set.config_interval_s * 1000ull;
+
+	if (!a->itoken_refused)
+		return backoff_tick(interval, backoff_random());
+	/* doubling from one interval up to 8 (at most an hour) */
+	a->config_bo.min_ms = interval ? interval : 1000;
+	a->config_bo.max_ms = a->config_bo.min_ms * 8 < 3600000 ? a->config_bo.min_ms * 8 : 3600000;
+	if (a->config_bo.cur_ms < a->config_bo.min_ms)
+		a->config_bo.cur_ms = a->config_bo.min_ms;
+	return backoff_next(&a->config_bo, backoff_random());
 }
 
 void config_poll_run(struct agent *a)
@@ -274,6 +311,7 @@ void config_poll_run(struct agent *a)
 	}
 	if (r == 0 && (status == 200 || status == 304))
 		baseos_controller_reached(a->bo, time(NULL));
+	itoken_track(a, r, status);
 	config_log_once(a, r, status);
 	free(payload);
 	free(raw);

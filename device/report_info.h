@@ -26,6 +26,11 @@ struct report_device {
 	uint32_t shutdown_counter;
 	uint32_t restart_counter; /* agent starts */
 	const char *last_reboot_reason;
+	/* attestation_info: state (AttestationState value, 0 = none reported)
+	 * and the last error ("" = none) with the time it first happened */
+	int attest_state;
+	char attest_err[256];
+	int64_t attest_err_time;
 	struct report_sw sw[REPORT_MAX_SW];
 	size_t n_sw;
 };

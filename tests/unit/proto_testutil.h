@@ -34,6 +34,7 @@
 #include "eveuuid/eveuuid.pb-c.h"
 #include "flowlog/flowlog.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
+#include "hardwarehealth/hardware_health.pb-c.h"
 #include "info/info.pb-c.h"
 #include "logs/log.pb-c.h"
 #include "metrics/metrics.pb-c.h"
@@ -109,6 +110,10 @@ static const ProtobufCMessageDescriptor *const PT_ALL_MSGS[] = {
     &org__lfedge__eve__flowlog__dns_request__descriptor,
     &org__lfedge__eve__flowlog__flow_message__descriptor,
     &google__protobuf__timestamp__descriptor,
+    &org__lfedge__eve__hardwarehealth__zhardware_health__descriptor,
+    &org__lfedge__eve__hardwarehealth__dimm_rank_info__descriptor,
+    &org__lfedge__eve__hardwarehealth__eccmemory_controller_info__descriptor,
+    &org__lfedge__eve__hardwarehealth__eccmemory_report__descriptor,
     &org__lfedge__eve__info__zmet_ipassignment_entry__descriptor,
     &org__lfedge__eve__info__zmet_vif_info__descriptor,
     &org__lfedge__eve__info__zinfo_manufacturer__descriptor,
@@ -119,6 +124,7 @@ static const ProtobufCMessageDescriptor *const PT_ALL_MSGS[] = {
     &org__lfedge__eve__info__device_entity__descriptor,
     &org__lfedge__eve__info__zinfo_app_instance__descriptor,
     &org__lfedge__eve__info__zinfo_device__descriptor,
+    &org__lfedge__eve__info__attestation_info__descriptor,
     &org__lfedge__eve__info__zinfo_dev_sw__descriptor,
     &org__lfedge__eve__info__zinfo_storage__descriptor,
     &org__lfedge__eve__info__zinfo_app__descriptor,
