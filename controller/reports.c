@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "ctl.h"
 #include "db.h"
+#include "deviceio.h"
 #include "err.h"
 #include "follow.h"
 #include "gzip.h"
@@ -169,19 +170,26 @@ int reports_store_info(struct ctl *c, const char *uuid, const uint8_t *msg, size
 	char obj[FIELD_MAX];
 	snprintf(obj, sizeof(obj), "%s", info_object(sub));
 	struct db *d = db_get(c->db);
+	int added = 0;
 	int r = db_begin(d);
 	if (r == 0)
 		r = info_insert(d, uuid, ts_or_now(m->attimestamp), type, obj, msg, len);
 	if (r == 0 && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO)
 		app_state_update(d, uuid, m->ainfo);
-	if (r == 0 && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO)
+	if (r == 0 && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO) {
 		device_info_update(d, uuid, m->dinfo);
+		/* management ports the model lacks join it: the config changes */
+		added = deviceio_learn(d, uuid, m->dinfo);
+		r = added < 0 ? added : 0;
+	}
 	if (r == 0)
 		trim_count(d, TRIM("info"), uuid, c->conf.info_max);
 	if (r == 0)
 		r = db_commit(d);
 	if (r < 0)
 		db_rollback(d);
+	else if (added > 0) /* management ports joined the model: new config */
+		ctl_device_changed(c, d, uuid);
 	db_put(c->db, d);
 	org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
 	return r;

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "follow.h"
+#include "deviceio.h"
 #include "http.h"
 #include "reports.h"
 
@@ -29,7 +30,9 @@
 static const struct http_route *const route_tables[] = {
     device_api_routes,   admin_onboard_routes, admin_report_routes,
     admin_device_routes, admin_image_routes,   admin_network_routes,
-    admin_app_routes,    admin_misc_routes,    NULL,
+    admin_app_routes,    admin_misc_routes,
+    /* interoperability: the device hardware model */
+    admin_deviceio_routes, NULL,
 };
 
 static void log_failure(const char *method, const char *url, unsigned status)

@@ -76,6 +76,7 @@ struct agent {
 	bool itoken_refused;
 	int64_t itoken_since; /* wall clock of the first 403 of this spell */
 	struct backoff config_bo;
+	char certs_cfghash[CONFIG_HASH_MAX]; /* last controllercert_confighash */
 	uint8_t info_digest[32]; /* of the device info last queued */
 	uint64_t next_onboard, next_config, next_info, next_metrics, next_flush, next_info_check;
 };
