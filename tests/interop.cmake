@@ -4,3 +4,15 @@
 eve_unit_test(proto_conformance_test ${EVE_TEST_DIR}/conformance/proto_conformance_test.c)
 target_compile_definitions(proto_conformance_test PRIVATE
   FACTS_FILE="${EVE_TEST_DIR}/conformance/eve-api.facts")
+
+# Controller side against the real eve-controller (ports 19200-19219).
+if(WITH_CONTROLLER AND TARGET eve-controller)
+  add_executable(interop_ctl_itest ${EVE_TEST_DIR}/integration/interop_ctl_test.c)
+  target_link_libraries(interop_ctl_itest PRIVATE evecommon eve_warnings)
+  pkg_check_modules(INTEROP_CURL REQUIRED IMPORTED_TARGET libcurl)
+  pkg_check_modules(INTEROP_JANSSON REQUIRED IMPORTED_TARGET jansson)
+  target_link_libraries(interop_ctl_itest PRIVATE PkgConfig::INTEROP_CURL PkgConfig::INTEROP_JANSSON)
+  add_test(NAME interop_controller
+    COMMAND interop_ctl_itest $<TARGET_FILE:eve-controller> ${CMAKE_CURRENT_BINARY_DIR}/interop_ctl.d 19201)
+  set_tests_properties(interop_controller PROPERTIES LABELS integration TIMEOUT 180)
+endif()
