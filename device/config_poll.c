@@ -359,7 +359,9 @@ uint64_t config_poll_delay(struct agent *a)
 	a->config_bo.max_ms = a->config_bo.min_ms * 8 < 3600000 ? a->config_bo.min_ms * 8 : 3600000;
 	if (a->config_bo.cur_ms < a->config_bo.min_ms)
 		a->config_bo.cur_ms = a->config_bo.min_ms;
-	return backoff_next(&a->config_bo, backoff_random());
+	uint64_t d = backoff_next(&a->config_bo, backoff_random());
+	alog(ALOG_DEBUG, "config: refused (403), next request in %" PRIu64 " ms", d);
+	return d;
 }
 
 void config_poll_run(struct agent *a)

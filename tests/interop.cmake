@@ -16,3 +16,11 @@ if(WITH_CONTROLLER AND TARGET eve-controller)
     COMMAND interop_ctl_itest $<TARGET_FILE:eve-controller> ${CMAKE_CURRENT_BINARY_DIR}/interop_ctl.d 19201)
   set_tests_properties(interop_controller PROPERTIES LABELS integration TIMEOUT 180)
 endif()
+
+# Agent side against the real controller with its interoperability
+# switches (port 19220).
+if(WITH_DEVICE AND TARGET eve-agent AND TARGET eve-controller)
+  add_test(NAME interop_agent COMMAND bash ${EVE_TEST_DIR}/integration/interop_agent.sh)
+  set_tests_properties(interop_agent PROPERTIES LABELS integration TIMEOUT 240 SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_CONTROLLER=$<TARGET_FILE:eve-controller>")
+endif()
