@@ -22,8 +22,8 @@ struct ctl_conf {
 	int64_t cap_image;     /* largest image upload (bytes) */
 	int64_t max_followers; /* concurrent follow=1 log streams */
 	/* interoperability (docs/device-api.md) */
-	int64_t strict_pem;      /* register: pemCert only as base64 of the PEM (EVE's form) */
-	int64_t require_itoken;  /* config: 403 without an integrity token */
+	int64_t strict_pem;     /* register: pemCert only as base64 of the PEM (EVE's form) */
+	int64_t require_itoken; /* config: 403 without an integrity token */
 };
 
 /* Fill c with the defaults. */

@@ -214,9 +214,9 @@ static void h_register(struct http_req *r)
 	}
 	if (strlen(msg->serial) > 256 ||
 	    register_device_cert(&msg->pemcert, r->ctl->conf.strict_pem, &dev) < 0) {
-		http_reply_error(r, 400, r->ctl->conf.strict_pem
-					     ? "pemCert: not the base64 of a PEM certificate"
-					     : "pemCert: not a PEM certificate");
+		http_reply_error(r, 400,
+				 r->ctl->conf.strict_pem ? "pemCert: not the base64 of a PEM certificate"
+							 : "pemCert: not a PEM certificate");
 		goto out;
 	}
 	unsigned st = register_apply(r->ctl, d, dev, msg->serial, ob_id);

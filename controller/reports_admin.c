@@ -85,11 +85,10 @@ static void h_info(struct http_req *r)
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			last = sqlite3_column_int64(st, 0);
 			json_array_append_new(
-			    items,
-			    json_pack("{s:I, s:o, s:s, s:s, s:o}", "id", (json_int_t)last, "time",
-				      admin_time_json(sqlite3_column_int64(st, 1)), "type",
-				      db_col_text(st, 2), "object", db_col_text(st, 3), "info",
-				      unpack_json(info_descriptor(db_col_text(st, 2)), st, 4)));
+			    items, json_pack("{s:I, s:o, s:s, s:s, s:o}", "id", (json_int_t)last, "time",
+					     admin_time_json(sqlite3_column_int64(st, 1)), "type",
+					     db_col_text(st, 2), "object", db_col_text(st, 3), "info",
+					     unpack_json(info_descriptor(db_col_text(st, 2)), st, 4)));
 		}
 		sqlite3_reset(st);
 	}
