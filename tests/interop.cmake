@@ -19,8 +19,8 @@ endif()
 
 # Agent side against the real controller with its interoperability
 # switches (port 19220).
-if(WITH_DEVICE AND TARGET eve-agent AND TARGET eve-controller)
+if(WITH_DEVICE AND TARGET eve-agent AND TARGET eve-controller AND TARGET evectl)
   add_test(NAME interop_agent COMMAND bash ${EVE_TEST_DIR}/integration/interop_agent.sh)
   set_tests_properties(interop_agent PROPERTIES LABELS integration TIMEOUT 240 SKIP_RETURN_CODE 77
-    ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_CONTROLLER=$<TARGET_FILE:eve-controller>")
+    ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVECTL=$<TARGET_FILE:evectl>")
 endif()

@@ -66,13 +66,23 @@ attest_cleared() {
 }
 wait_for 60 "attestation error cleared from the device info" attest_cleared
 
-# 3. The hardware model reaches the agent: an app-shared port (not a
-# management port, so the agent's connectivity is untouched) and a USB
-# adapter; the config carries deviceIoList + systemAdapterList + networks.
+# 3. The hardware model reaches the agent, edited with evectl: an
+# app-shared port (not a management port, so the agent's connectivity is
+# untouched) and a USB adapter; the config carries deviceIoList +
+# systemAdapterList + networks.
+[ -x "${EVECTL:-}" ] || fail "EVECTL not set"
+export HOME="$W/home"
+mkdir -p "$HOME"
+"$EVECTL" login --server "$(ctl_url "$CTL")" --ca "$CTL/certs/root-certificate.pem" \
+	--token "$(ctl_token "$CTL")" >/dev/null || fail "evectl login"
 n_applied=$(grep -c "config: applied" "$W/a1.log")
-ctl_api "$CTL" PUT "/devices/$U/io/eth9" '{"usage":"shared","dhcp":"none"}' >/dev/null || fail "PUT io eth9: $CTL_STATUS"
-ctl_api "$CTL" PUT "/devices/$U/io/USB1" '{"type":"usb","usbaddr":"1:2","assigngrp":"USB1"}' >/dev/null ||
-	fail "PUT io USB1: $CTL_STATUS"
+"$EVECTL" device io set "$U" eth9 --usage shared --dhcp none >/dev/null || fail "evectl device io set eth9"
+"$EVECTL" device io set "$U" USB1 --type usb --usb 1:2 --assigngrp USB1 >/dev/null || fail "evectl device io set USB1"
+"$EVECTL" device io set "$U" USB2 --type usb --usage mgmt >/dev/null 2>&1
+[ $? = 3 ] || fail "evectl accepted a management USB adapter (want exit 3)"
+"$EVECTL" -o json device io list "$U" | jq -e '[.items[].phylabel] == ["USB1", "eth9"]' >/dev/null ||
+	fail "evectl device io list: $("$EVECTL" -o json device io list "$U")"
+"$EVECTL" device io list "$U" | grep -q '^eth9 *eth *eth9 *shared' || fail "evectl device io list table"
 ctl_api "$CTL" GET "/devices/$U/config" | jq -e '(.deviceIoList | length) == 2 and
 	(.systemAdapterList | length) == 1 and .systemAdapterList[0].lowerLayerName == "eth9" and
 	(.networks | length) == 1 and (.controllercert_confighash | length) == 64' >/dev/null ||
@@ -84,5 +94,8 @@ wait_for 60 "config with the hardware model applied" more_applied
 wait_for 30 "the agent keeps polling (304)" log_has a1 "config: unchanged \(304\)"
 log_has a1 "network: trying" && fail "a shared (non-management) port changed the management ports"
 agent_running a1 || fail "agent died on the hardware model"
+"$EVECTL" device io delete "$U" USB1 >/dev/null || fail "evectl device io delete"
+"$EVECTL" device io delete "$U" USB1 >/dev/null 2>&1
+[ $? = 2 ] || fail "deleting a missing port: want exit 2"
 agent_stop a1
 echo "PASS: interop_agent"
