@@ -415,5 +415,15 @@ const struct http_route device_api_routes[] = {
     {"POST", P "/id/*/flowlog", h_flowlog, CAP_REPORT, HTTP_AUTH_NONE, NULL},
     /* interoperability: EVE's hardware health report */
     {"POST", P "/id/*/hardwarehealth", h_hardwarehealth, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+    /* EVE's paths without /id/{uuid} (URLPathString with no device UUID
+     * yet): the signer names the device */
+    {"POST", P "/config", h_config, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+    {"GET", P "/config", h_config, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/info", h_info, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/metrics", h_metrics, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/logs", h_logs, 0, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/newlogs", h_newlogs, 0, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/flowlog", h_flowlog, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/hardwarehealth", h_hardwarehealth, CAP_REPORT, HTTP_AUTH_NONE, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -679,15 +679,22 @@ static void test_hardwarehealth(struct dev *a)
 	snprintf(path, sizeof(path), "/id/%s/hardwarehealth", a->uuid);
 	CHECK(dev_call(&a->signer, path, &hh.base, false, &r) == 201, "hardwarehealth %ld", r.status);
 	reply_free(&r);
+	/* EVE's path without /id/{uuid} (no device UUID yet) */
+	mc.ce_count = 4;
+	CHECK(dev_call(&a->signer, "/hardwarehealth", &hh.base, false, &r) == 201,
+	      "legacy hardwarehealth %ld", r.status);
+	reply_free(&r);
 	snprintf(path, sizeof(path), "/devices/%s/info?type=hardwarehealth", a->uuid);
 	CHECK(admin("GET", path, NULL, &j) == 200, "GET info");
 	json_t *it = json_array_get(json_object_get(j, "items"), 0);
 	json_t *mcj = json_array_get(
 	    json_object_get(json_object_get(json_object_get(it, "info"), "mr"), "memory_controllers"), 0);
-	CHECK(mcj && !strcmp(json_string_value(json_object_get(mcj, "controller_name")), "mc0"),
+	CHECK(mcj && !strcmp(json_string_value(json_object_get(mcj, "controller_name")), "mc0") &&
+		  json_array_size(json_object_get(j, "items")) == 2,
 	      "hardwarehealth readable with the info: %s", json_dumps(j, JSON_COMPACT));
 	json_decref(j);
-	printf("ok hardwarehealth: 201, stored and read back with the device's info\n");
+	printf("ok hardwarehealth (/id/{uuid}/ and legacy path): 201, stored and read back with the device's "
+	       "info\n");
 }
 
 static void test_itoken(struct dev *a)
@@ -699,6 +706,13 @@ static void test_itoken(struct dev *a)
 	conf_set("config.require_integrity_token=true");
 	start_controller();
 	CHECK(!dev_config(a, seen, &st) && st == 403, "config without integrity token: %ld", st);
+	{
+		Org__Lfedge__Eve__Config__ConfigRequest q = ORG__LFEDGE__EVE__CONFIG__CONFIG_REQUEST__INIT;
+		struct reply r;
+		CHECK(dev_call(&a->signer, "/config", &q.base, false, &r) == 403, "legacy config path %ld",
+		      r.status);
+		reply_free(&r);
+	}
 	send_info(a); /* reports still accepted */
 	printf("ok config.require_integrity_token: /config 403, info still 201\n");
 }
