@@ -7,6 +7,7 @@ target_compile_definitions(proto_conformance_test PRIVATE
 
 # Controller side against the real eve-controller (ports 19200-19219).
 if(WITH_CONTROLLER AND TARGET eve-controller)
+  eve_unit_test(interop_conf_test ${EVE_TEST_DIR}/unit/interop_conf_test.c evecontroller)
   add_executable(interop_ctl_itest ${EVE_TEST_DIR}/integration/interop_ctl_test.c)
   target_link_libraries(interop_ctl_itest PRIVATE evecommon eve_warnings)
   pkg_check_modules(INTEROP_CURL REQUIRED IMPORTED_TARGET libcurl)
