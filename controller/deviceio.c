@@ -544,6 +544,8 @@ static const char *port_check(const struct deviceio_port *p)
 		return "ifname: only for network ports";
 	if (deviceio_is_mgmt(p) && !net)
 		return "usage: mgmt only for network ports";
+	if (deviceio_is_mgmt(p) && !strcmp(p->dhcp, "none"))
+		return "dhcp: a management port needs client or static (EVE refuses none)";
 	if (!deviceio_is_endpoint(p) && (strcmp(p->dhcp, "client") || p->ip[0] || p->gateway[0] ||
 					 p->dns[0] || p->proxy[0] || p->no_proxy[0] || p->cost))
 		return "dhcp, ip, gateway, dns, proxy, no_proxy, cost: only for ports of usage mgmt, "

@@ -108,15 +108,6 @@ static const char *sysadapter_ifname(const Org__Lfedge__Eve__Config__PhysicalIO 
 	return label;
 }
 
-/* Management: PhysicalIO usage MgmtAndApps / MgmtOnly, or (older
- * controllers) SystemAdapter.uplink. */
-static bool sysadapter_is_mgmt(const Org__Lfedge__Eve__Config__SystemAdapter *sa,
-			       const Org__Lfedge__Eve__Config__PhysicalIO *io)
-{
-	return sa->uplink || (io && (io->usage == ORG__LFEDGE__EVE__COMMON__PHY_IO_MEMBER_USAGE__PhyIoUsageMgmtAndApps ||
-				     io->usage == ORG__LFEDGE__EVE__COMMON__PHY_IO_MEMBER_USAGE__PhyIoUsageMgmtOnly));
-}
-
 /* A proxy URL from a ProxyConfig: an HTTPS (else HTTP) proxy server, or
  * (this agent's older form) networkProxyURL with networkProxyEnable. */
 static bool proxy_from(const Org__Lfedge__Eve__Common__ProxyConfig *p, char *out, size_t size)
@@ -157,7 +148,8 @@ static void apply_network(struct agent *a, const Org__Lfedge__Eve__Config__EdgeD
 		const Org__Lfedge__Eve__Config__PhysicalIO *io = sysadapter_phyio(cfg, label);
 		const char *name = sysadapter_ifname(io, label);
 
-		if (!sysadapter_is_mgmt(sa, io) || !name || strlen(name) >= NETMGR_NAME_MAX)
+		/* EVE: a system adapter is a management port when uplink is set */
+		if (!sa->uplink || !name || strlen(name) >= NETMGR_NAME_MAX)
 			continue;
 		snprintf(s.ports[s.n_ports++], NETMGR_NAME_MAX, "%s", name);
 		any = true;

@@ -593,6 +593,7 @@ static void test_edit(struct dev *a)
 	    {"eth1", "{\"usage\":\"mgmt\",\"ip\":\"10.0.0.1/24\"}"},  /* ip without static */
 	    {"eth1", "{\"usage\":\"mgmt\",\"proxy\":\"ftp://x:1\"}"}, /* proxy scheme */
 	    {"eth1", "{\"usage\":\"mgmt\",\"dns\":[\"not-an-ip\"]}"}, /* dns */
+	    {"eth1", "{\"usage\":\"mgmt\",\"dhcp\":\"none\"}"},       /* mgmt without addressing */
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
