@@ -33,9 +33,13 @@
 #include "err.h"
 #include "eveuuid/eveuuid.pb-c.h"
 #include "fileio.h"
+#include "flowlog/flowlog.pb-c.h"
+#include "gzip.h"
 #include "hardwarehealth/hardware_health.pb-c.h"
 #include "hexstr.h"
 #include "info/info.pb-c.h"
+#include "logs/log.pb-c.h"
+#include "metrics/metrics.pb-c.h"
 #include "register/register.pb-c.h"
 
 #define PROTO_CT "application/x-proto-binary"
@@ -151,29 +155,42 @@ static long admin(const char *method, const char *path, const char *json, json_t
 	return r.status;
 }
 
-/* A device API call; every 2xx must carry the protobuf Content-Type. */
+/* A device API call with payload (NULL = a GET without body); every 2xx
+ * must carry the protobuf Content-Type. */
+static long dev_call_raw(const struct eve_signer *s, const char *path, const uint8_t *payload, size_t n,
+			 bool with_cert, struct reply *out)
+{
+	uint8_t *env = NULL;
+	size_t elen = 0;
+	char p[300];
+
+	if (payload)
+		CHECK(envelope_seal(s, payload, n, with_cert, &env, &elen) == 0, "seal");
+	snprintf(p, sizeof(p), "/api/v2/edgedevice%s", path);
+	call(payload ? "POST" : "GET", p, env, elen, NULL, out);
+	free(env);
+	if (out->status >= 200 && out->status < 300)
+		CHECK(!strcmp(out->ctype, PROTO_CT), "%s -> %ld with Content-Type '%s'", path, out->status,
+		      out->ctype);
+	return out->status;
+}
+
 static long dev_call(const struct eve_signer *s, const char *path, const ProtobufCMessage *m, bool with_cert,
 		     struct reply *out)
 {
-	uint8_t *payload = NULL, *env = NULL;
-	size_t n = 0, elen = 0;
-	char p[300];
+	uint8_t *payload = NULL;
+	size_t n = 0;
+	long st;
 
 	if (m) {
 		n = protobuf_c_message_get_packed_size(m);
 		payload = malloc(n ? n : 1);
 		CHECK(payload, "oom");
 		protobuf_c_message_pack(m, payload);
-		CHECK(envelope_seal(s, payload, n, with_cert, &env, &elen) == 0, "seal");
 	}
-	snprintf(p, sizeof(p), "/api/v2/edgedevice%s", path);
-	call(m ? "POST" : "GET", p, env, elen, NULL, out);
+	st = dev_call_raw(s, path, payload, n, with_cert, out);
 	free(payload);
-	free(env);
-	if (out->status >= 200 && out->status < 300)
-		CHECK(!strcmp(out->ctype, PROTO_CT), "%s -> %ld with Content-Type '%s'", path, out->status,
-		      out->ctype);
-	return out->status;
+	return st;
 }
 
 /* --- controller process --- */
@@ -698,6 +715,48 @@ static void test_hardwarehealth(struct dev *a)
 	       "info\n");
 }
 
+/* Every report route answers 201 with the protobuf Content-Type (checked
+ * in dev_call_raw), with and without /id/{uuid}. */
+static void test_reports_ct(struct dev *a)
+{
+	Org__Lfedge__Eve__Metrics__ZMetricMsg mm = ORG__LFEDGE__EVE__METRICS__ZMETRIC_MSG__INIT;
+	Org__Lfedge__Eve__Logs__LogBundle lb = ORG__LFEDGE__EVE__LOGS__LOG_BUNDLE__INIT;
+	Org__Lfedge__Eve__Flowlog__FlowMessage fm = ORG__LFEDGE__EVE__FLOWLOG__FLOW_MESSAGE__INIT;
+	static const char line[] = "{\"severity\":\"info\",\"source\":\"interop\",\"content\":\"x\"}\n";
+	static const char *const what[] = {"metrics", "logs", "flowlog"};
+	const ProtobufCMessage *msgs[] = {&mm.base, &lb.base, &fm.base};
+	struct reply r;
+	struct buf gz;
+	char path[200];
+
+	mm.devid = a->uuid;
+	lb.devid = a->uuid;
+	fm.devid = a->uuid;
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/id/%s/%s", a->uuid, what[i]);
+		CHECK(dev_call(&a->signer, path, msgs[i], false, &r) == 201, "%s %ld", what[i], r.status);
+		reply_free(&r);
+		snprintf(path, sizeof(path), "/%s", what[i]);
+		CHECK(dev_call(&a->signer, path, msgs[i], false, &r) == 201, "legacy %s %ld", what[i],
+		      r.status);
+		reply_free(&r);
+	}
+	buf_init(&gz, 1u << 20);
+	CHECK(gzip_compress(line, strlen(line), NULL, &gz) == 0, "gzip");
+	snprintf(path, sizeof(path), "/id/%s/newlogs", a->uuid);
+	CHECK(dev_call_raw(&a->signer, path, gz.data, gz.len, false, &r) == 201, "newlogs %ld", r.status);
+	reply_free(&r);
+	snprintf(path, sizeof(path), "/id/%s/apps/instanceid/11111111-2222-4333-8444-555555555555/newlogs",
+		 a->uuid);
+	CHECK(dev_call_raw(&a->signer, path, gz.data, gz.len, false, &r) == 201, "app newlogs %ld", r.status);
+	reply_free(&r);
+	buf_free(&gz);
+	printf(
+	    "ok reports: metrics, logs, flowlog (with and without /id/{uuid}), newlogs, app newlogs: 201 + "
+	    "%s\n",
+	    PROTO_CT);
+}
+
 static void test_itoken(struct dev *a)
 {
 	bool seen[64];
@@ -744,6 +803,7 @@ int main(int argc, char **argv)
 	test_learned(&a, certs_hex);
 	test_edit(&a);
 	test_hardwarehealth(&a);
+	test_reports_ct(&a);
 	test_itoken(&a);
 	stop_controller();
 	envelope_signer_clear(&onb);
