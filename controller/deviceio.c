@@ -14,6 +14,7 @@
 #include "admin.h"
 #include "ctl.h"
 #include "evecommon/devmodelcommon.pb-c.h"
+#include "evecommon/netcmn.pb-c.h"
 
 #define DNS_MAX 8
 
@@ -215,30 +216,168 @@ static int net_ptype_for(const char *ifname)
 	return ORG__LFEDGE__EVE__COMMON__PHY_IO_TYPE__PhyIoNetEth;
 }
 
+static bool label_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._:-", s[i]))
+			return false;
+	return true;
+}
+
+static bool ip_ok(const char *s)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
+/* IPv4 address/prefix. */
+static bool cidr4_ok(const char *s)
+{
+	char a[48];
+	const char *slash = strchr(s, '/');
+	char *end;
+	long bits;
+	struct in_addr in;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(a))
+		return false;
+	snprintf(a, sizeof(a), "%.*s", (int)(slash - s), s);
+	bits = strtol(slash + 1, &end, 10);
+	return *end == '\0' && end != slash + 1 && bits >= 1 && bits <= 32 && inet_pton(AF_INET, a, &in) == 1;
+}
+
+static bool lbl32(const char *s)
+{
+	return label_ok(s, 32);
+}
+
+static bool ifname_known(struct db *d, const char *uuid, const char *ifname)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM device_io WHERE device_id = ?1 AND ifname = ?2");
+	bool known = false;
+
+	if (!st)
+		return true; /* learn nothing rather than twice */
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ifname, -1, SQLITE_STATIC);
+	known = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return known;
+}
+
+/* Add p unless the model has its phylabel or interface: 1 added, 0 not. */
+static int learn_port(struct db *d, const char *uuid, struct deviceio_port *p)
+{
+	int r;
+
+	if (ifname_known(d, uuid, p->ifname) || port_count(d, uuid) >= DEVICEIO_MAX)
+		return 0;
+	p->ptype = net_ptype_for(p->ifname);
+	p->usage = ORG__LFEDGE__EVE__COMMON__PHY_IO_MEMBER_USAGE__PhyIoUsageMgmtAndApps;
+	snprintf(p->source, sizeof(p->source), "device");
+	r = row_write(d, uuid, p, false);
+	return r < 0 ? r : sqlite3_changes(db_handle(d));
+}
+
+/* Static addressing of a reported port: its first IPv4 address with the
+ * prefix of its subnet ("" when it has none). */
+static void learn_static(const Org__Lfedge__Eve__Info__DevicePort *dp, struct deviceio_port *p)
+{
+	const char *slash = dp->subnet ? strchr(dp->subnet, '/') : NULL;
+	struct in_addr in;
+
+	for (size_t i = 0; slash && i < dp->n_ipaddrs; i++) {
+		if (inet_pton(AF_INET, dp->ipaddrs[i], &in) != 1)
+			continue;
+		snprintf(p->ip, sizeof(p->ip), "%s%s", dp->ipaddrs[i], slash);
+		if (!cidr4_ok(p->ip)) {
+			p->ip[0] = '\0';
+			continue;
+		}
+		if (dp->gateway && ip_ok(dp->gateway))
+			snprintf(p->gateway, sizeof(p->gateway), "%s", dp->gateway);
+		return;
+	}
+}
+
+/* A management port from EVE's port status (DevicePort), with its DHCP
+ * mode, static address, DNS and cost as the device runs them. */
+static void learn_from_status(const Org__Lfedge__Eve__Info__DevicePort *dp, struct deviceio_port *p)
+{
+	size_t len = 0;
+	const char *label = dp->name && lbl32(dp->name) ? dp->name : dp->ifname;
+
+	snprintf(p->phylabel, sizeof(p->phylabel), "%s", label);
+	snprintf(p->logicallabel, sizeof(p->logicallabel), "%s", label);
+	snprintf(p->ifname, sizeof(p->ifname), "%s", dp->ifname);
+	snprintf(p->dhcp, sizeof(p->dhcp), "client");
+	p->cost = dp->cost > 255 ? 255 : dp->cost;
+	if (dp->dhcptype == ORG__LFEDGE__EVE__COMMON__DHCPTYPE__Static) {
+		learn_static(dp, p);
+		if (p->ip[0])
+			snprintf(p->dhcp, sizeof(p->dhcp), "static");
+	}
+	for (size_t i = 0; i < dp->n_dnsservers && i < DNS_MAX; i++) {
+		int w;
+		if (!ip_ok(dp->dnsservers[i]))
+			continue;
+		w = snprintf(p->dns + len, sizeof(p->dns) - len, "%s%s", len ? "," : "", dp->dnsservers[i]);
+		if (w < 0 || (size_t)w >= sizeof(p->dns) - len) {
+			p->dns[len] = '\0';
+			break;
+		}
+		len += (size_t)w;
+	}
+}
+
+static const Org__Lfedge__Eve__Info__DevicePortStatus *
+current_dpc(const Org__Lfedge__Eve__Info__ZInfoDevice *di)
+{
+	const Org__Lfedge__Eve__Info__SystemAdapterInfo *sa = di->systemadapter;
+
+	if (!sa || sa->n_status == 0)
+		return NULL;
+	return sa->status[sa->currentindex < sa->n_status ? sa->currentindex : 0];
+}
+
 int deviceio_learn(struct db *d, const char *uuid, const Org__Lfedge__Eve__Info__ZInfoDevice *di)
 {
-	int added = 0;
+	const Org__Lfedge__Eve__Info__DevicePortStatus *dpc = current_dpc(di);
+	int added = 0, r;
 
+	/* EVE's port status first: it says how each port is addressed */
+	for (size_t i = 0; dpc && i < dpc->n_ports; i++) {
+		const Org__Lfedge__Eve__Info__DevicePort *dp = dpc->ports[i];
+		struct deviceio_port p = {0};
+
+		if (!dp->ismgmt || !dp->ifname || !ifname_ok(dp->ifname))
+			continue;
+		learn_from_status(dp, &p);
+		r = learn_port(d, uuid, &p);
+		if (r < 0)
+			return r;
+		added += r;
+	}
+	/* then the interfaces it reports as management ports (uplink) */
 	for (size_t i = 0; i < di->n_network; i++) {
 		const Org__Lfedge__Eve__Info__ZInfoNetwork *n = di->network[i];
 		struct deviceio_port p = {0};
-		int r;
 
 		if (!n->uplink || !n->devname || !ifname_ok(n->devname))
 			continue;
-		if (port_count(d, uuid) >= DEVICEIO_MAX)
-			break;
 		snprintf(p.phylabel, sizeof(p.phylabel), "%s", n->devname);
 		snprintf(p.logicallabel, sizeof(p.logicallabel), "%s", n->devname);
 		snprintf(p.ifname, sizeof(p.ifname), "%s", n->devname);
-		p.ptype = net_ptype_for(n->devname);
-		p.usage = ORG__LFEDGE__EVE__COMMON__PHY_IO_MEMBER_USAGE__PhyIoUsageMgmtAndApps;
 		snprintf(p.dhcp, sizeof(p.dhcp), "client");
-		snprintf(p.source, sizeof(p.source), "device");
-		r = row_write(d, uuid, &p, false);
+		r = learn_port(d, uuid, &p);
 		if (r < 0)
 			return r;
-		added += sqlite3_changes(db_handle(d));
+		added += r;
 	}
 	return added;
 }
@@ -325,41 +464,6 @@ static void h_list(struct http_req *r)
 		http_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "reported", reported));
 }
 
-static bool label_ok(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= max)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("._:-", s[i]))
-			return false;
-	return true;
-}
-
-static bool ip_ok(const char *s)
-{
-	unsigned char buf[16];
-
-	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
-/* IPv4 address/prefix. */
-static bool cidr4_ok(const char *s)
-{
-	char a[48];
-	const char *slash = strchr(s, '/');
-	char *end;
-	long bits;
-	struct in_addr in;
-
-	if (!slash || (size_t)(slash - s) >= sizeof(a))
-		return false;
-	snprintf(a, sizeof(a), "%.*s", (int)(slash - s), s);
-	bits = strtol(slash + 1, &end, 10);
-	return *end == '\0' && end != slash + 1 && bits >= 1 && bits <= 32 && inet_pton(AF_INET, a, &in) == 1;
-}
-
 /* http(s)://host:port with a numeric port. */
 static bool proxy_ok(const char *s)
 {
@@ -399,11 +503,6 @@ static const char *take_str(json_t *b, const char *key, char *dst, size_t size, 
 		return "malformed";
 	snprintf(dst, size, "%s", json_string_value(v));
 	return NULL;
-}
-
-static bool lbl32(const char *s)
-{
-	return label_ok(s, 32);
 }
 
 static bool pci_ok(const char *s)

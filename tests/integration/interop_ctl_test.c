@@ -536,6 +536,38 @@ static void send_info(struct dev *a)
 	n1.macaddr = "02:00:00:00:00:02";
 	di.network = np;
 	di.n_network = 2;
+	/* EVE's port status: eth0 by DHCP, "ethernet1" (eth5) static, eth6
+	 * not a management port */
+	Org__Lfedge__Eve__Info__SystemAdapterInfo sai = ORG__LFEDGE__EVE__INFO__SYSTEM_ADAPTER_INFO__INIT;
+	Org__Lfedge__Eve__Info__DevicePortStatus dpc = ORG__LFEDGE__EVE__INFO__DEVICE_PORT_STATUS__INIT,
+						 *dpcp = &dpc;
+	Org__Lfedge__Eve__Info__DevicePort p0 = ORG__LFEDGE__EVE__INFO__DEVICE_PORT__INIT,
+					   p1 = ORG__LFEDGE__EVE__INFO__DEVICE_PORT__INIT,
+					   p2 = ORG__LFEDGE__EVE__INFO__DEVICE_PORT__INIT,
+					   *pp[3] = {&p0, &p1, &p2};
+	char *p1ips[] = {"fe80::1", "10.5.0.7"}, *p1dns[] = {"10.5.0.2"};
+	p0.ifname = "eth0";
+	p0.name = "eth0";
+	p0.ismgmt = 1;
+	p0.dhcptype = 4;
+	p1.ifname = "eth5";
+	p1.name = "ethernet1";
+	p1.ismgmt = 1;
+	p1.dhcptype = 1;
+	p1.subnet = "10.5.0.0/24";
+	p1.gateway = "10.5.0.1";
+	p1.ipaddrs = p1ips;
+	p1.n_ipaddrs = 2;
+	p1.dnsservers = p1dns;
+	p1.n_dnsservers = 1;
+	p1.cost = 5;
+	p2.ifname = "eth6";
+	p2.name = "eth6";
+	dpc.ports = pp;
+	dpc.n_ports = 3;
+	sai.status = &dpcp;
+	sai.n_status = 1;
+	di.systemadapter = &sai;
 	m.ztype = ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiDevice;
 	m.devid = a->uuid;
 	m.info_content_case = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO;
@@ -570,7 +602,20 @@ static void test_learned(struct dev *a, const char *certs_hex)
 		  !strcmp(phyaddr(io, "ifname"), "eth0") &&
 		  io->usage == ORG__LFEDGE__EVE__COMMON__PHY_IO_MEMBER_USAGE__PhyIoUsageMgmtAndApps,
 	      "eth0 learned as a management port");
-	CHECK(!find_io(c, "eth1"), "eth1 (not a management port) is not learned");
+	CHECK(!find_io(c, "eth1") && !find_io(c, "eth6"),
+	      "eth1, eth6 (not management ports) are not learned");
+	const Org__Lfedge__Eve__Config__PhysicalIO *io1 = find_io(c, "ethernet1");
+	CHECK(io1 && !strcmp(io1->logicallabel, "ethernet1") && !strcmp(phyaddr(io1, "ifname"), "eth5") &&
+		  c->n_deviceiolist == 2,
+	      "ethernet1 (eth5) learned from the port status, eth0 once");
+	const Org__Lfedge__Eve__Config__SystemAdapter *sa1 = find_sa(c, "ethernet1");
+	CHECK(sa1 && sa1->uplink && sa1->cost == 5 && !strcmp(sa1->addr, "10.5.0.7"),
+	      "ethernet1 system adapter");
+	const Org__Lfedge__Eve__Config__NetworkConfig *n1 = find_net(c, sa1->networkuuid);
+	CHECK(n1 && n1->ip->dhcp == ORG__LFEDGE__EVE__COMMON__DHCPTYPE__Static &&
+		  !strcmp(n1->ip->subnet, "10.5.0.0/24") && !strcmp(n1->ip->gateway, "10.5.0.1") &&
+		  n1->ip->n_dns == 1 && !strcmp(n1->ip->dns[0], "10.5.0.2"),
+	      "ethernet1 network: static as the device runs it");
 	const Org__Lfedge__Eve__Config__SystemAdapter *sa = find_sa(c, "eth0");
 	CHECK(sa && !strcmp(sa->lowerlayername, "eth0") && sa->uplink && sa->cost == 0,
 	      "eth0 system adapter");
@@ -585,14 +630,15 @@ static void test_learned(struct dev *a, const char *certs_hex)
 	snprintf(path, sizeof(path), "/devices/%s/io", a->uuid);
 	CHECK(admin("GET", path, NULL, &j) == 200, "GET io");
 	json_t *items = json_object_get(j, "items"), *rep = json_object_get(j, "reported");
-	CHECK(json_array_size(items) == 1 &&
+	CHECK(json_array_size(items) == 2 &&
 		  !strcmp(json_string_value(json_object_get(json_array_get(items, 0), "source")), "device") &&
 		  json_array_size(rep) == 1 &&
 		  !strcmp(json_string_value(json_object_get(json_array_get(rep, 0), "ifname")), "eth1"),
 	      "io list: eth0 modelled (device), eth1 reported only");
 	json_decref(j);
-	printf("ok model learned from info: deviceIoList eth0 (mgmt), systemAdapterList, DHCP network, "
-	       "controllercert_confighash\n");
+	printf("ok model learned from info: deviceIoList eth0 (uplink, DHCP) and ethernet1 (port status, "
+	       "static), "
+	       "systemAdapterList, networks, controllercert_confighash\n");
 }
 
 static void test_edit(struct dev *a)
