@@ -582,7 +582,8 @@ static const char *take_enums(json_t *b, struct deviceio_port *p)
 }
 
 /* Apply body b over p. Returns an error text (400) or NULL. */
-static const char *port_apply(json_t *b, struct deviceio_port *p)
+/* msg (caller's, at least 128 bytes) holds composed error texts. */
+static const char *port_apply(json_t *b, struct deviceio_port *p, char msg[128])
 {
 	static const char *const keys[] = {"logicallabel", "type",      "ifname", "pcilong", "usbaddr",
 					   "serial",       "assigngrp", "usage",  "cost",    "dhcp",
@@ -607,7 +608,6 @@ static const char *port_apply(json_t *b, struct deviceio_port *p)
 	};
 	const char *key, *err;
 	json_t *v;
-	static char msg[128];
 
 	json_object_foreach(b, key, v)
 	{
@@ -615,14 +615,14 @@ static const char *port_apply(json_t *b, struct deviceio_port *p)
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && !known; i++)
 			known = !strcmp(keys[i], key);
 		if (!known) {
-			snprintf(msg, sizeof(msg), "unknown key %.64s", key);
+			snprintf(msg, 128, "unknown key %.64s", key);
 			return msg;
 		}
 	}
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		err = take_str(b, strs[i].key, (char *)p + strs[i].off, strs[i].size, strs[i].check);
 		if (err) {
-			snprintf(msg, sizeof(msg), "%s: %s", strs[i].key, err);
+			snprintf(msg, 128, "%s: %s", strs[i].key, err);
 			return msg;
 		}
 	}
@@ -707,10 +707,15 @@ static void port_defaults(struct deviceio_port *p, const char *label)
 static unsigned port_put(struct http_req *r, struct db *d, const char *dev, json_t *b, json_t **out)
 {
 	struct deviceio_port p;
-	bool created = port_get(d, dev, r->params[1], &p) == -ENOENT;
+	int e = port_get(d, dev, r->params[1], &p);
+	bool created = e == -ENOENT;
+	char msg[128];
 	const char *err;
-	int e;
 
+	if (e < 0 && !created) {
+		admin_reply_err(r, e, "port");
+		return 500;
+	}
 	if (created) {
 		port_defaults(&p, r->params[1]);
 		if (port_count(d, dev) >= DEVICEIO_MAX) {
@@ -719,7 +724,7 @@ static unsigned port_put(struct http_req *r, struct db *d, const char *dev, json
 		}
 	}
 	snprintf(p.source, sizeof(p.source), "admin");
-	err = port_apply(b, &p);
+	err = port_apply(b, &p, msg);
 	/* a new network port is named after its interface by default */
 	if (!err && created && ptype_is_net(p.ptype) && !p.ifname[0] && ifname_ok(p.phylabel))
 		memcpy(p.ifname, p.phylabel, strlen(p.phylabel) + 1); /* ifname_ok: < 16 */
