@@ -153,6 +153,30 @@ static const struct cmd_opt wait_opts[] = {
     {NULL},
 };
 
+/* interoperability: the device hardware model */
+static const struct cmd_opt device_io_set_opts[] = {
+    {"type", 0, OPT_CHOICE, "TYPE", "adapter type (new ports: eth)", false,
+     "eth|wlan|wwan|eth-pf|eth-vf|usb|usb-controller|usb-device|com|audio|hdmi|nvme|sata|can|vcan|lcan|"
+     "other"},
+    {"usage", 0, OPT_CHOICE, "USAGE", "mgmt (+apps), mgmt-only, shared (apps), app (one app), disabled, none",
+     false, "mgmt|mgmt-only|shared|app|disabled|none"},
+    {"dhcp", 0, OPT_CHOICE, "MODE", "IP addressing of a mgmt/shared port", false, "client|static|none"},
+    {"ip", 0, OPT_STR, "ADDR/PREFIX", "static address, e.g. 192.168.1.10/24 (with --dhcp static)"},
+    {"gateway", 0, OPT_STR, "ADDR", "static default gateway"},
+    {"dns", 0, OPT_LIST, "ADDR", "DNS server (repeatable; --dns \"\" clears)"},
+    {"cost", 0, OPT_INT, "N", "0 (free, preferred) .. 255"},
+    {"proxy", 0, OPT_STR, "URL", "HTTP(S) proxy http://host:port (\"\" clears)"},
+    {"no-proxy", 0, OPT_STR, "LIST", "proxy exceptions, comma-separated"},
+    {"ifname", 0, OPT_STR, "IFNAME", "the Linux interface of a network port"},
+    {"label", 0, OPT_STR, "NAME", "logical label networks and apps refer to (default: the port)"},
+    {"assigngrp", 0, OPT_STR, "NAME", "assignment group: makes the adapter assignable to an app"},
+    {"pci", 0, OPT_STR, "ADDR", "PCI address, e.g. 0000:02:00.0"},
+    {"usb", 0, OPT_STR, "ADDR", "USB address, e.g. 1:2.3"},
+    {"serial-port", 0, OPT_STR, "DEV", "serial device, e.g. /dev/ttyS1"},
+    {"create", 0, OPT_BOOL, NULL, "create the port with defaults even without other options"},
+    {NULL},
+};
+
 #define NOARGS NULL, 0, 0
 #define ONE(x) x, 1, 1
 
@@ -204,6 +228,17 @@ const struct cmd cmdtab_commands[] = {
      "app) and network rates are the difference between them.",
      cmd_top},
     {"device logs", ONE("DEVICE"), logs_opts, "Show (or follow) a device's logs", NULL, cmd_device_logs},
+    {"device io list", ONE("DEVICE"), NULL, "Show a device's hardware model (ports and I/O adapters)",
+     "Also lists the ports the device reports that the model does not have yet. Management ports the "
+     "device reports (uplink) join the model by themselves.",
+     cmd_device_io_list},
+    {"device io set", "DEVICE PORT", 2, 2, device_io_set_opts,
+     "Add or change a port or I/O adapter of a device's hardware model",
+     "The device receives it as deviceIoList + systemAdapterList (+ a NetworkConfig for mgmt and shared "
+     "ports). Settings the device would not use are refused.",
+     cmd_device_io_set},
+    {"device io delete", "DEVICE PORT", 2, 2, NULL, "Remove a port or I/O adapter from the model", NULL,
+     cmd_device_io_delete},
 
     {"image add", ONE("NAME"), image_add_opts, "Register an image that devices download from a URL", NULL,
      cmd_image_add},

@@ -33,6 +33,10 @@ int cmd_device_update_os(struct cmd_args *a);
 int cmd_device_info(struct cmd_args *a);
 int cmd_device_metrics(struct cmd_args *a);
 int cmd_device_logs(struct cmd_args *a);
+/* cmd_deviceio.c (interoperability: the device hardware model) */
+int cmd_device_io_list(struct cmd_args *a);
+int cmd_device_io_set(struct cmd_args *a);
+int cmd_device_io_delete(struct cmd_args *a);
 /* cmd_image.c */
 int cmd_image_add(struct cmd_args *a);
 int cmd_image_upload(struct cmd_args *a);

@@ -12,7 +12,7 @@
 
 #define CONF_FILE_CAP (64u << 10)
 
-enum conf_type { CONF_STR, CONF_INT };
+enum conf_type { CONF_STR, CONF_INT, CONF_BOOL };
 
 struct conf_key {
 	const char *name;
@@ -31,6 +31,11 @@ struct conf_key {
 #define INT(n, f, lo, hi, d, h)                                                                              \
 	{                                                                                                    \
 		n, CONF_INT, offsetof(struct ctl_conf, f), 0, lo, hi, d, h                                   \
+	}
+
+#define BOOL(n, f, d, h)                                                                                     \
+	{                                                                                                    \
+		n, CONF_BOOL, offsetof(struct ctl_conf, f), 0, 0, 1, d, h                                    \
 	}
 
 static const struct conf_key conf_keys[] = {
@@ -62,6 +67,11 @@ static const struct conf_key conf_keys[] = {
 	"devices exported by /metrics/fleet (the first by name)"),
     INT("health.min_free_mb", health_min_free_mb, 0, INT64_C(1) << 30, "256",
 	"/readyz fails when the directory's file system has less free space (MiB)"),
+    /* interoperability with other EVE devices and controllers */
+    BOOL("register.strict_pem", strict_pem, "false",
+	 "register: accept ZRegisterMsg.pemCert only as base64 of the PEM (EVE's form)"),
+    BOOL("config.require_integrity_token", require_itoken, "false",
+	 "config: answer 403 to a ConfigRequest without an integrity token"),
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
@@ -73,6 +83,15 @@ static int conf_set(struct ctl_conf *c, const struct conf_key *k, const char *va
 		if (strlen(val) >= k->size)
 			return -EINVAL;
 		strcpy(p, val);
+		return 0;
+	}
+	if (k->type == CONF_BOOL) {
+		if (!strcmp(val, "true") || !strcmp(val, "1"))
+			*(int64_t *)(void *)p = 1;
+		else if (!strcmp(val, "false") || !strcmp(val, "0"))
+			*(int64_t *)(void *)p = 0;
+		else
+			return -EINVAL;
 		return 0;
 	}
 	char *end;
@@ -157,6 +176,9 @@ int conf_save(const struct ctl_conf *c, const char *path)
 		const char *p = (const char *)c + k->off;
 		if (k->type == CONF_STR)
 			r = buf_printf(&b, "# %s\n%s=%s\n", k->help, k->name, p);
+		else if (k->type == CONF_BOOL)
+			r = buf_printf(&b, "# %s\n%s=%s\n", k->help, k->name,
+				       *(const int64_t *)(const void *)p ? "true" : "false");
 		else
 			r = buf_printf(&b, "# %s\n%s=%lld\n", k->help, k->name,
 				       (long long)*(const int64_t *)(const void *)p);

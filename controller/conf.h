@@ -30,6 +30,9 @@ struct ctl_conf {
 	int64_t offline_after;        /* seconds without contact = offline */
 	int64_t fleet_max_devices;    /* /metrics/fleet exports at most this many */
 	int64_t health_min_free_mb;   /* /readyz: free disk space floor */
+	/* interoperability (docs/device-api.md) */
+	int64_t strict_pem;     /* register: pemCert only as base64 of the PEM (EVE's form) */
+	int64_t require_itoken; /* config: 403 without an integrity token */
 };
 
 /* The default tls.priorities: TLS 1.3, and TLS 1.2 with ECDHE key exchange

@@ -15,6 +15,8 @@
 #include "appgen.h"
 #include "ctl.h"
 #include "db.h"
+#include "deviceio.h"
+#include "hexstr.h"
 #include "envelope.h"
 #include "pbjson.h"
 
@@ -281,12 +283,12 @@ static void add_networks(struct build *b)
 	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		NetworkInstanceConfig *ni = arena_alloc(&b->a, sizeof(*ni));
-		Org__Lfedge__Eve__Config__Ipspec *ip = arena_alloc(&b->a, sizeof(*ip));
+		Org__Lfedge__Eve__Common__Ipspec *ip = arena_alloc(&b->a, sizeof(*ip));
 		Org__Lfedge__Eve__Config__Adapter *port = arena_alloc(&b->a, sizeof(*port));
 		if (!ni || !ip || !port)
 			break;
 		org__lfedge__eve__config__network_instance_config__init(ni);
-		org__lfedge__eve__config__ipspec__init(ip);
+		org__lfedge__eve__common__ipspec__init(ip);
 		org__lfedge__eve__config__adapter__init(port);
 		ni->uuidandversion = uv(&b->a, db_col_text(st, 0), 1);
 		ni->displayname = arena_str(&b->a, db_col_text(st, 1));
@@ -571,6 +573,189 @@ static int cmp_vol(const void *x, const void *y)
 	return strcmp((*(Volume *const *)x)->uuid, (*(Volume *const *)y)->uuid);
 }
 
+/* --- interoperability: the device hardware model (deviceio.c) ---------
+ * deviceIoList: one PhysicalIO per port/adapter of the model;
+ * systemAdapterList: one SystemAdapter per IP endpoint (usage mgmt,
+ * mgmt-only, shared) naming its PhysicalIO by logical label
+ * (lowerLayerName) and a NetworkConfig (networks) with its addressing
+ * (DHCP client / static / none), DNS and proxy. EVE's rules: a port is a
+ * management port when its PhysicalIO usage is MgmtAndApps or MgmtOnly
+ * (SystemAdapter.uplink is the older form of the same fact, kept in step);
+ * a static port's address is SystemAdapter.addr within the network's
+ * subnet. */
+
+typedef Org__Lfedge__Eve__Config__PhysicalIO PhysicalIO;
+typedef Org__Lfedge__Eve__Config__SystemAdapter SystemAdapter;
+typedef Org__Lfedge__Eve__Config__NetworkConfig NetworkConfig;
+
+static void add_phyaddr(struct build *b, PhysicalIO *io, const char *key, const char *val)
+{
+	Org__Lfedge__Eve__Config__PhysicalIO__PhyaddrsEntry *e;
+
+	if (!*val)
+		return;
+	e = arena_alloc(&b->a, sizeof(*e));
+	if (!e)
+		return;
+	org__lfedge__eve__config__physical_io__phyaddrs_entry__init(e);
+	e->key = arena_str(&b->a, key);
+	e->value = arena_str(&b->a, val);
+	PUSH(&b->a, io->phyaddrs, io->n_phyaddrs, e);
+}
+
+static PhysicalIO *io_physical(struct build *b, const struct deviceio_port *p)
+{
+	PhysicalIO *io = arena_alloc(&b->a, sizeof(*io));
+
+	if (!io)
+		return NULL;
+	org__lfedge__eve__config__physical_io__init(io);
+	io->ptype = p->ptype;
+	io->phylabel = arena_str(&b->a, p->phylabel);
+	io->logicallabel = arena_str(&b->a, p->logicallabel);
+	io->assigngrp = arena_str(&b->a, p->assigngrp);
+	io->usage = p->usage;
+	/* phyaddrs keys as EVE reads them (map, sorted by key) */
+	add_phyaddr(b, io, "ifname", p->ifname);
+	add_phyaddr(b, io, "pcilong", p->pcilong);
+	add_phyaddr(b, io, "serial", p->serial);
+	add_phyaddr(b, io, "usbaddr", p->usbaddr);
+	return io;
+}
+
+/* "10.1.2.3/24" -> addr "10.1.2.3", subnet "10.1.2.0/24". */
+static void io_static(struct build *b, const char *cidr, char **addr, Org__Lfedge__Eve__Common__Ipspec *ip)
+{
+	char a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN + 4];
+	const char *slash = strchr(cidr, '/');
+	struct in_addr in;
+	int bits = slash ? atoi(slash + 1) : 0;
+
+	if (!slash || (size_t)(slash - cidr) >= sizeof(a) || bits < 1 || bits > 32)
+		return;
+	snprintf(a, sizeof(a), "%.*s", (int)(slash - cidr), cidr);
+	if (inet_pton(AF_INET, a, &in) != 1)
+		return;
+	*addr = arena_str(&b->a, a);
+	in.s_addr = htonl(ntohl(in.s_addr) & (bits == 32 ? 0xffffffffu : ~((1u << (32 - bits)) - 1)));
+	inet_ntop(AF_INET, &in, a, sizeof(a));
+	snprintf(net, sizeof(net), "%s/%d", a, bits);
+	ip->subnet = arena_str(&b->a, net);
+}
+
+/* http(s)://host:port -> one ProxyServer each for HTTP and HTTPS traffic. */
+static Org__Lfedge__Eve__Common__ProxyConfig *io_proxy(struct build *b, const struct deviceio_port *p)
+{
+	Org__Lfedge__Eve__Common__ProxyConfig *pc;
+	const char *h = strstr(p->proxy, "://"), *colon;
+	char host[256];
+
+	if (!h)
+		return NULL;
+	h += 3;
+	colon = strrchr(h, ':');
+	if (!colon || (size_t)(colon - h) >= sizeof(host))
+		return NULL;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - h), h);
+	pc = arena_alloc(&b->a, sizeof(*pc));
+	if (!pc)
+		return NULL;
+	org__lfedge__eve__common__proxy_config__init(pc);
+	pc->exceptions = arena_str(&b->a, p->no_proxy);
+	for (int i = 0; i < 2; i++) {
+		Org__Lfedge__Eve__Common__ProxyServer *ps = arena_alloc(&b->a, sizeof(*ps));
+		if (!ps)
+			return NULL;
+		org__lfedge__eve__common__proxy_server__init(ps);
+		ps->proto = i ? ORG__LFEDGE__EVE__COMMON__PROXY_PROTO__PROXY_HTTPS
+			      : ORG__LFEDGE__EVE__COMMON__PROXY_PROTO__PROXY_HTTP;
+		ps->server = arena_str(&b->a, host);
+		ps->port = (uint32_t)atoi(colon + 1);
+		PUSH(&b->a, pc->proxies, pc->n_proxies, ps);
+	}
+	return pc;
+}
+
+static NetworkConfig *io_network(struct build *b, const struct deviceio_port *p, SystemAdapter *sa)
+{
+	NetworkConfig *n = arena_alloc(&b->a, sizeof(*n));
+	Org__Lfedge__Eve__Common__Ipspec *ip = arena_alloc(&b->a, sizeof(*ip));
+	char seed[128], id[37], tmp[sizeof(p->dns)], *save = NULL;
+
+	if (!n || !ip)
+		return NULL;
+	org__lfedge__eve__config__network_config__init(n);
+	org__lfedge__eve__common__ipspec__init(ip);
+	snprintf(seed, sizeof(seed), "deviceio:%s:%s", b->uuid, p->phylabel);
+	config_uuid_from(seed, strlen(seed), id);
+	n->id = arena_str(&b->a, id);
+	n->type = ORG__LFEDGE__EVE__COMMON__NETWORK_TYPE__V4;
+	ip->dhcp = !strcmp(p->dhcp, "static") ? ORG__LFEDGE__EVE__COMMON__DHCPTYPE__Static
+		   : !strcmp(p->dhcp, "none") ? ORG__LFEDGE__EVE__COMMON__DHCPTYPE__DHCPNone
+					      : ORG__LFEDGE__EVE__COMMON__DHCPTYPE__Client;
+	if (ip->dhcp == ORG__LFEDGE__EVE__COMMON__DHCPTYPE__Static) {
+		io_static(b, p->ip, &sa->addr, ip);
+		ip->gateway = arena_str(&b->a, p->gateway);
+	}
+	snprintf(tmp, sizeof(tmp), "%s", p->dns);
+	for (char *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		PUSH(&b->a, ip->dns, ip->n_dns, arena_str(&b->a, t));
+	n->ip = ip;
+	if (p->proxy[0])
+		n->entproxy = io_proxy(b, p);
+	sa->networkuuid = n->id;
+	return n;
+}
+
+static void add_device_io(struct build *b)
+{
+	struct deviceio_port *ports = NULL;
+	size_t n = 0;
+
+	if (deviceio_list(b->db, b->uuid, &ports, &n) < 0) {
+		b->a.err = -EIO;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct deviceio_port *p = &ports[i];
+		SystemAdapter *sa;
+
+		PUSH(&b->a, b->cfg->deviceiolist, b->cfg->n_deviceiolist, io_physical(b, p));
+		if (!deviceio_is_endpoint(p))
+			continue;
+		sa = arena_alloc(&b->a, sizeof(*sa));
+		if (!sa)
+			break;
+		org__lfedge__eve__config__system_adapter__init(sa);
+		sa->name = arena_str(&b->a, p->logicallabel);
+		sa->lowerlayername = arena_str(&b->a, p->logicallabel);
+		sa->uplink = deviceio_is_mgmt(p);
+		sa->freeuplink = deviceio_is_mgmt(p) && p->cost == 0;
+		sa->cost = p->cost;
+		PUSH(&b->a, b->cfg->networks, b->cfg->n_networks, io_network(b, p, sa));
+		PUSH(&b->a, b->cfg->systemadapterlist, b->cfg->n_systemadapterlist, sa);
+	}
+	free(ports);
+}
+
+/* Changes whenever the certificates served by /certs change (EVE then
+ * fetches /certs again): SHA-256 of the signing and ECDH PEMs. */
+static void add_certs_hash(struct build *b)
+{
+	uint8_t h[CRYPTO_SHA256_LEN];
+	char hex[2 * CRYPTO_SHA256_LEN + 1];
+	struct buf pems;
+
+	buf_init(&pems, 1u << 20);
+	if (buf_printf(&pems, "%s%s", b->ctl->signer.cert_pem, b->ctl->ecdh_pem ? b->ctl->ecdh_pem : "") ==
+		0 &&
+	    crypto_sha256(pems.data, pems.len, h) == 0) {
+		hexstr_encode(h, sizeof(h), hex);
+		b->cfg->controllercert_confighash = arena_str(&b->a, hex);
+	}
+	buf_free(&pems);
+}
+
 static int build_config(struct build *b)
 {
 	sqlite3_stmt *st = db_stmt(b->db, "SELECT config_version, reboot_counter, config_items, baseos_image,"
@@ -603,6 +788,8 @@ static int build_config(struct build *b)
 
 	add_config_items(b, items);
 	add_networks(b);
+	add_device_io(b); /* interoperability */
+	add_certs_hash(b);
 	add_apps(b);
 	if (baseos && *baseos)
 		add_baseos(b, baseos, activate, retry);

@@ -18,6 +18,7 @@
 #include "eveuuid/eveuuid.pb-c.h"
 #include "flowlog/flowlog.pb-c.h"
 #include "info/info.pb-c.h"
+#include "hardwarehealth/hardware_health.pb-c.h"
 #include "logs/log.pb-c.h"
 #include "metrics/metrics.pb-c.h"
 #include "onboard.h"
@@ -124,9 +125,16 @@ static void reply_sealed(struct http_req *r, unsigned status, const uint8_t *pay
 	http_reply_take(r, status, env, elen, PROTO_CT);
 }
 
+/* A 2xx without a body: EVE's client still wants the protobuf
+ * Content-Type on every success (APIv2 "Mime Types"). */
+static void reply_ok_empty(struct http_req *r, unsigned status)
+{
+	http_reply(r, status, NULL, 0, PROTO_CT);
+}
+
 static void h_ping(struct http_req *r)
 {
-	http_reply_empty(r, 200);
+	reply_ok_empty(r, 200);
 }
 
 static void h_certs(struct http_req *r)
@@ -168,12 +176,13 @@ int device_api_build_certs(struct ctl *c)
 	return r;
 }
 
-/* pemCert is the PEM text; some clients base64 it once more. */
-static int register_device_cert(const ProtobufCBinaryData *pc, X509 **out)
+/* pemCert is the base64 of the PEM text (what EVE and the reference
+ * controller use); unless strict, the PEM text itself is accepted too. */
+static int register_device_cert(const ProtobufCBinaryData *pc, bool strict, X509 **out)
 {
 	if (pc->len == 0 || pc->len > PEM_MAX)
 		return -EINVAL;
-	if (crypto_cert_from_pem((const char *)pc->data, pc->len, out) == 0)
+	if (!strict && crypto_cert_from_pem((const char *)pc->data, pc->len, out) == 0)
 		return 0;
 	uint8_t *dec = NULL;
 	size_t dlen;
@@ -251,8 +260,11 @@ static void h_register(struct http_req *r)
 		http_reply_error(r, 403, "serial not allowed for this onboarding certificate");
 		goto out;
 	}
-	if (strlen(msg->serial) > 256 || register_device_cert(&msg->pemcert, &dev) < 0) {
-		http_reply_error(r, 400, "pemCert: not a PEM certificate");
+	if (strlen(msg->serial) > 256 ||
+	    register_device_cert(&msg->pemcert, r->ctl->conf.strict_pem, &dev) < 0) {
+		http_reply_error(r, 400,
+				 r->ctl->conf.strict_pem ? "pemCert: not the base64 of a PEM certificate"
+							 : "pemCert: not a PEM certificate");
 		goto out;
 	}
 	char sender[80];
@@ -267,7 +279,7 @@ static void h_register(struct http_req *r)
 				 : st == 403 ? "device deleted by an admin (add it again to allow it)"
 					     : "registration failed");
 	else
-		http_reply_empty(r, st);
+		reply_ok_empty(r, st);
 	replay_leave(r, sender, rid);
 out:
 	if (msg)
@@ -342,6 +354,12 @@ static void h_config(struct http_req *r)
 		http_reply_error(r, 400, "malformed ConfigRequest");
 		goto out;
 	}
+	/* A controller that requires attestation refuses config without the
+	 * integrity token of the last attestation (APIv2: 403). */
+	if (r->ctl->conf.require_itoken && req->integrity_token.len == 0) {
+		http_reply_error(r, 403, "integrity token required: attest first");
+		goto out;
+	}
 	/* Hot path: the cached hash answers without touching SQLite. */
 	if (v.cfg_hash[0] && !strcmp(req->confighash, v.cfg_hash)) {
 		http_reply_empty(r, 304);
@@ -394,7 +412,7 @@ static void report(struct http_req *r, const ProtobufCMessageDescriptor *desc, s
 	else if (e < 0)
 		http_reply_error(r, 500, "store: %s", eve_strerror(e));
 	else
-		http_reply_empty(r, 201);
+		reply_ok_empty(r, 201);
 leave:
 	replay_leave(r, v.uuid, rid);
 out:
@@ -419,6 +437,12 @@ static void h_logs(struct http_req *r)
 static void h_flowlog(struct http_req *r)
 {
 	report(r, &org__lfedge__eve__flowlog__flow_message__descriptor, reports_store_flowlog);
+}
+
+static void h_hardwarehealth(struct http_req *r)
+{
+	report(r, &org__lfedge__eve__hardwarehealth__zhardware_health__descriptor,
+	       reports_store_hardwarehealth);
 }
 
 static int store_newlogs(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len)
@@ -450,7 +474,7 @@ static void h_app_newlogs(struct http_req *r)
 	else if (e < 0)
 		http_reply_error(r, 500, "store: %s", eve_strerror(e));
 	else
-		http_reply_empty(r, 201);
+		reply_ok_empty(r, 201);
 	replay_leave(r, v.uuid, rid);
 out:
 	auth_clear(&env, &v);
@@ -470,5 +494,17 @@ const struct http_route device_api_routes[] = {
     {"POST", P "/id/*/newlogs", h_newlogs, 0, HTTP_AUTH_NONE, NULL},
     {"POST", P "/id/*/apps/instanceid/*/newlogs", h_app_newlogs, 0, HTTP_AUTH_NONE, NULL},
     {"POST", P "/id/*/flowlog", h_flowlog, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+    /* interoperability: EVE's hardware health report */
+    {"POST", P "/id/*/hardwarehealth", h_hardwarehealth, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+    /* EVE's paths without /id/{uuid} (URLPathString with no device UUID
+     * yet): the signer names the device */
+    {"POST", P "/config", h_config, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+    {"GET", P "/config", h_config, CAP_SMALL, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/info", h_info, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/metrics", h_metrics, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/logs", h_logs, 0, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/newlogs", h_newlogs, 0, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/flowlog", h_flowlog, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/hardwarehealth", h_hardwarehealth, CAP_REPORT, HTTP_AUTH_NONE, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -11,9 +11,11 @@
 #include "buf.h"
 #include "ctl.h"
 #include "db.h"
+#include "deviceio.h"
 #include "err.h"
 #include "follow.h"
 #include "gzip.h"
+#include "hardwarehealth/hardware_health.pb-c.h"
 #include "info/info.pb-c.h"
 #include "logs/log.pb-c.h"
 #include "metrics/metrics.pb-c.h"
@@ -214,13 +216,47 @@ int reports_store_info(struct ctl *c, const char *uuid, const uint8_t *msg, size
 	int64_t t = ts_or_now(&dt, m->attimestamp);
 	dev_times_note(&dt, "info");
 	struct db *d = db_get(c->db);
+	int added = 0;
 	int r = db_begin(d);
 	if (r == 0)
 		r = info_insert(d, uuid, t, type, obj, msg, len);
 	if (r == 0 && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO)
 		app_state_update(d, uuid, m->ainfo);
-	if (r == 0 && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO)
+	if (r == 0 && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO) {
 		device_info_update(d, uuid, m->dinfo);
+		/* management ports the model lacks join it: the config changes */
+		added = deviceio_learn(d, uuid, m->dinfo);
+		r = added < 0 ? added : 0;
+	}
+	if (r == 0)
+		trim_count(d, TRIM("info"), uuid, c->conf.info_max);
+	if (r == 0)
+		r = db_commit(d);
+	if (r < 0)
+		db_rollback(d);
+	else if (added > 0) /* management ports joined the model: new config */
+		ctl_device_changed(c, d, uuid);
+	db_put(c->db, d);
+	org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
+	return r;
+}
+
+/* hardware health: an info row of type "hardwarehealth" (history and
+ * latest), so the admin reads it with the device's info. */
+int reports_store_hardwarehealth(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len)
+{
+	Org__Lfedge__Eve__Hardwarehealth__ZHardwareHealth *m =
+	    org__lfedge__eve__hardwarehealth__zhardware_health__unpack(NULL, len, msg);
+	if (!m)
+		return -EVE_EPROTO;
+	struct dev_times dt = {.c = c, .uuid = uuid};
+	int64_t t = ts_or_now(&dt, m->at_time_stamp);
+	dev_times_note(&dt, "hardwarehealth");
+	org__lfedge__eve__hardwarehealth__zhardware_health__free_unpacked(m, NULL);
+	struct db *d = db_get(c->db);
+	int r = db_begin(d);
+	if (r == 0)
+		r = info_insert(d, uuid, t, REPORTS_HWHEALTH, "", msg, len);
 	if (r == 0)
 		trim_count(d, TRIM("info"), uuid, c->conf.info_max);
 	if (r == 0)
@@ -228,7 +264,6 @@ int reports_store_info(struct ctl *c, const char *uuid, const uint8_t *msg, size
 	if (r < 0)
 		db_rollback(d);
 	db_put(c->db, d);
-	org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
 	return r;
 }
 

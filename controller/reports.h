@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* info rows of this type hold a ZHardwareHealth, not a ZInfoMsg */
+#define REPORTS_HWHEALTH "hardwarehealth"
+
 struct ctl;
 struct db;
 
@@ -22,6 +25,8 @@ int reports_store_logbundle(struct ctl *c, const char *uuid, const uint8_t *msg,
  * through c->log_device (every store function). */
 int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, const uint8_t *gz, size_t len);
 int reports_store_flowlog(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
+/* A ZHardwareHealth report, kept like info (type "hardwarehealth"). */
+int reports_store_hardwarehealth(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
 /* One log row as JSON; columns id, time(ms), source, severity, msg, app_id. */
 json_t *reports_log_json(sqlite3_stmt *st);
 /* Apply retention (age and count) to every device. */

@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "follow.h"
+#include "hardwarehealth/hardware_health.pb-c.h"
 #include "info/info.pb-c.h"
 #include "metrics/metrics.pb-c.h"
 #include "pbjson.h"
@@ -50,6 +51,14 @@ static json_t *unpack_json(const ProtobufCMessageDescriptor *desc, sqlite3_stmt 
 	return j ? j : json_null();
 }
 
+/* Info rows hold ZInfoMsg, or ZHardwareHealth for type "hardwarehealth". */
+static const ProtobufCMessageDescriptor *info_descriptor(const char *type)
+{
+	if (!strcmp(type, REPORTS_HWHEALTH))
+		return &org__lfedge__eve__hardwarehealth__zhardware_health__descriptor;
+	return &org__lfedge__eve__info__zinfo_msg__descriptor;
+}
+
 static void h_info(struct http_req *r)
 {
 	struct page p;
@@ -76,11 +85,10 @@ static void h_info(struct http_req *r)
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			last = sqlite3_column_int64(st, 0);
 			json_array_append_new(
-			    items,
-			    json_pack("{s:I, s:o, s:s, s:s, s:o}", "id", (json_int_t)last, "time",
-				      admin_time_json(sqlite3_column_int64(st, 1)), "type",
-				      db_col_text(st, 2), "object", db_col_text(st, 3), "info",
-				      unpack_json(&org__lfedge__eve__info__zinfo_msg__descriptor, st, 4)));
+			    items, json_pack("{s:I, s:o, s:s, s:s, s:o}", "id", (json_int_t)last, "time",
+					     admin_time_json(sqlite3_column_int64(st, 1)), "type",
+					     db_col_text(st, 2), "object", db_col_text(st, 3), "info",
+					     unpack_json(info_descriptor(db_col_text(st, 2)), st, 4)));
 		}
 		sqlite3_reset(st);
 	}

@@ -69,5 +69,16 @@ static const char m_operator_ux[] =
 static const char m_observability[] =
     "CREATE TABLE health(id INTEGER PRIMARY KEY CHECK(id = 1), checked INTEGER NOT NULL);";
 
-const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux, m_observability};
+/* Interoperability: each device's hardware model (deviceio.c). */
+static const char m_interop[] =
+    "CREATE TABLE device_io(device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"
+    " phylabel TEXT NOT NULL, logicallabel TEXT NOT NULL, ifname TEXT NOT NULL DEFAULT '',"
+    " pcilong TEXT NOT NULL DEFAULT '', usbaddr TEXT NOT NULL DEFAULT '', serial TEXT NOT NULL DEFAULT '',"
+    " assigngrp TEXT NOT NULL DEFAULT '', ptype INTEGER NOT NULL, usage INTEGER NOT NULL DEFAULT 0,"
+    " cost INTEGER NOT NULL DEFAULT 0, dhcp TEXT NOT NULL DEFAULT 'client', ip TEXT NOT NULL DEFAULT '',"
+    " gateway TEXT NOT NULL DEFAULT '', dns TEXT NOT NULL DEFAULT '', proxy TEXT NOT NULL DEFAULT '',"
+    " no_proxy TEXT NOT NULL DEFAULT '', source TEXT NOT NULL, updated INTEGER NOT NULL,"
+    " PRIMARY KEY(device_id, phylabel));";
+
+const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux, m_observability, m_interop};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "follow.h"
+#include "deviceio.h"
 #include "http.h"
 #include "replay.h"
 #include "ops_api.h"
@@ -33,8 +34,9 @@
 #define RETENTION_EVERY_S 60
 
 static const struct http_route *const route_tables[] = {
-    device_api_routes,    admin_onboard_routes, admin_report_routes, admin_device_routes, admin_image_routes,
-    admin_network_routes, admin_app_routes,     admin_misc_routes,   ops_routes,          NULL,
+    device_api_routes,    admin_onboard_routes, admin_report_routes,   admin_device_routes,
+    admin_image_routes,   admin_network_routes, admin_app_routes,      admin_misc_routes,
+    admin_deviceio_routes, ops_routes,          NULL,
 };
 
 /* One line per failed request: what, who, from where. No secrets: the

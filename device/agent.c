@@ -408,8 +408,7 @@ static void run_timers(struct agent *a, uint64_t now)
 		return;
 	if (now >= a->next_config) {
 		config_poll_run(a);
-		a->next_config =
-		    now_ms() + backoff_tick(a->set.config_interval_s * 1000ull, backoff_random());
+		a->next_config = now_ms() + config_poll_delay(a);
 	}
 	if (a->info_dirty || now >= a->next_info) {
 		reporter_device_info(a, true);
@@ -480,6 +479,7 @@ int agent_run(const struct agent_opts *o, int stop_fd)
 
 	alog_set_level(o->verbose ? ALOG_DEBUG : ALOG_INFO, ALOG_INFO);
 	backoff_init(&a.onboard_bo, ONBOARD_MIN_MS, ONBOARD_MAX_MS);
+	backoff_init(&a.config_bo, 1000, 8000);
 	r = agent_start(&a);
 	if (r == 0) {
 		a.next_onboard = now;

@@ -79,6 +79,13 @@ struct agent {
 	int last_config_err; /* to log state changes once */
 	bool logs_unsaved;   /* log files cannot be written (full disk): logged once */
 	struct backoff onboard_bo;
+	/* The controller refuses config with 403 (it requires remote
+	 * attestation: an integrity token). Reported in the device info
+	 * (attestation_info); config is polled with config_bo meanwhile. */
+	bool itoken_refused;
+	int64_t itoken_since; /* wall clock of the first 403 of this spell */
+	struct backoff config_bo;
+	char certs_cfghash[CONFIG_HASH_MAX]; /* last controllercert_confighash */
 	uint8_t info_digest[32]; /* of the device info last queued */
 	uint64_t next_onboard, next_config, next_info, next_metrics, next_flush, next_info_check;
 };
@@ -111,6 +118,9 @@ void onboard_step(struct agent *a);
 /* config_poll.c: the config loop, its checkpoint and config application. */
 void config_poll_apply_checkpoint(struct agent *a);
 void config_poll_run(struct agent *a);
+/* Milliseconds until the next config request: the jittered
+ * timer.config.interval, or the backoff while config is refused (403). */
+uint64_t config_poll_delay(struct agent *a);
 /* Replace the current config (takes owner; NULL frees it). */
 void config_poll_set(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, ProtobufCMessage *owner);
 

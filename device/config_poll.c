@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agentlog.h"
 #include "checkpoint.h"
@@ -85,7 +86,57 @@ static void apply_devops(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDe
 	}
 }
 
-/* Uplink system adapters and the first entProxy make the network setting. */
+/* The PhysicalIO a system adapter sits on: lowerLayerName (or, in older
+ * configs, the adapter's name) is a logical label of deviceIoList. */
+static const Org__Lfedge__Eve__Config__PhysicalIO *
+sysadapter_phyio(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, const char *label)
+{
+	for (size_t i = 0; label && i < cfg->n_deviceiolist; i++)
+		if (cfg->deviceiolist[i]->logicallabel && !strcmp(cfg->deviceiolist[i]->logicallabel, label))
+			return cfg->deviceiolist[i];
+	return NULL;
+}
+
+/* The interface of a system adapter: its PhysicalIO's "ifname" address
+ * (key case-insensitive, as EVE reads it), else the label itself. */
+static const char *sysadapter_ifname(const Org__Lfedge__Eve__Config__PhysicalIO *io, const char *label)
+{
+	for (size_t i = 0; io && i < io->n_phyaddrs; i++)
+		if (io->phyaddrs[i]->key && !strcasecmp(io->phyaddrs[i]->key, "ifname") && io->phyaddrs[i]->value &&
+		    *io->phyaddrs[i]->value)
+			return io->phyaddrs[i]->value;
+	return label;
+}
+
+/* A proxy URL from a ProxyConfig: an HTTPS (else HTTP) proxy server, or
+ * (this agent's older form) networkProxyURL with networkProxyEnable. */
+static bool proxy_from(const Org__Lfedge__Eve__Common__ProxyConfig *p, char *out, size_t size)
+{
+	const Org__Lfedge__Eve__Common__ProxyServer *best = NULL;
+
+	if (!p)
+		return false;
+	for (size_t i = 0; i < p->n_proxies; i++) {
+		const Org__Lfedge__Eve__Common__ProxyServer *ps = p->proxies[i];
+
+		if (!ps->server || !*ps->server || !ps->port || ps->port > 65535)
+			continue;
+		if (ps->proto == ORG__LFEDGE__EVE__COMMON__PROXY_PROTO__PROXY_HTTPS ||
+		    (!best && ps->proto == ORG__LFEDGE__EVE__COMMON__PROXY_PROTO__PROXY_HTTP))
+			best = ps;
+	}
+	if (best) {
+		snprintf(out, size, "http://%s:%u", best->server, best->port);
+		return true;
+	}
+	if (p->networkproxyenable && p->networkproxyurl && *p->networkproxyurl) {
+		snprintf(out, size, "%s", p->networkproxyurl);
+		return true;
+	}
+	return false;
+}
+
+/* Management system adapters and the first proxy make the network setting. */
 static void apply_network(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
 {
 	struct netmgr_setting s = {0};
@@ -93,18 +144,18 @@ static void apply_network(struct agent *a, const Org__Lfedge__Eve__Config__EdgeD
 
 	for (size_t i = 0; i < cfg->n_systemadapterlist && s.n_ports < NETMGR_MAX_PORTS; i++) {
 		const Org__Lfedge__Eve__Config__SystemAdapter *sa = cfg->systemadapterlist[i];
-		const char *name = sa->lowerlayername && *sa->lowerlayername ? sa->lowerlayername : sa->name;
+		const char *label = sa->lowerlayername && *sa->lowerlayername ? sa->lowerlayername : sa->name;
+		const Org__Lfedge__Eve__Config__PhysicalIO *io = sysadapter_phyio(cfg, label);
+		const char *name = sysadapter_ifname(io, label);
 
+		/* EVE: a system adapter is a management port when uplink is set */
 		if (!sa->uplink || !name || strlen(name) >= NETMGR_NAME_MAX)
 			continue;
 		snprintf(s.ports[s.n_ports++], NETMGR_NAME_MAX, "%s", name);
 		any = true;
 	}
 	for (size_t i = 0; i < cfg->n_networks; i++) {
-		const Org__Lfedge__Eve__Config__ProxyConfig *p = cfg->networks[i]->entproxy;
-
-		if (p && p->networkproxyenable && p->networkproxyurl && *p->networkproxyurl) {
-			snprintf(s.proxy, sizeof(s.proxy), "%s", p->networkproxyurl);
+		if (proxy_from(cfg->networks[i]->entproxy, s.proxy, sizeof(s.proxy))) {
 			any = true;
 			break;
 		}
@@ -122,6 +173,25 @@ void config_poll_set(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *c
 	a->cfg_owner = owner;
 }
 
+/* controllercert_confighash changes when the controller's certificates
+ * do: fetch /certs again (EVE's rule). The first value seen is recorded. */
+static void apply_certs_hash(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
+{
+	const char *h = cfg->controllercert_confighash;
+	int r;
+
+	if (!h || !*h || strlen(h) >= sizeof(a->certs_cfghash) || !strcmp(h, a->certs_cfghash))
+		return;
+	if (a->certs_cfghash[0]) {
+		r = ctlclient_fetch_certs(a->cc);
+		alog(r == 0 ? ALOG_INFO : ALOG_WARN, "config: controller certificates changed: /certs %s",
+		     r == 0 ? "fetched again" : eve_strerror(r));
+		if (r < 0)
+			return; /* retried with the next config */
+	}
+	snprintf(a->certs_cfghash, sizeof(a->certs_cfghash), "%s", h);
+}
+
 /* Apply an accepted config (takes owner). */
 static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg,
 			ProtobufCMessage *owner, const char *hash, const char *source)
@@ -131,6 +201,7 @@ static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig
 	apply_settings(a, cfg);
 	apply_devops(a, cfg);
 	apply_network(a, cfg);
+	apply_certs_hash(a, cfg);
 	r = appruntime_apply(a->rt, cfg);
 	if (r < 0 && r != -ENOTSUP)
 		alog(ALOG_ERR, "runtime: %s", eve_strerror(r));
@@ -283,6 +354,10 @@ static void config_log_once(struct agent *a, int r, long status)
 		     eve_strerror(r));
 	else if (r < 0)
 		alog(ALOG_ERR, "config: response refused (%s), keeping the current config", eve_strerror(r));
+	else if (status == 403)
+		alog(ALOG_ERR, "config: 403 from the controller: it requires remote attestation (an "
+			       "integrity token in ConfigRequest), which this agent does not perform yet, or it "
+			       "refuses this device; keeping the current config, retrying with backoff");
 	else if (status != 200 && status != 304)
 		alog(ALOG_WARN, "config: HTTP %ld, keeping the current config", status);
 }
@@ -300,6 +375,41 @@ static void save_checkpoint(struct agent *a, const uint8_t *raw, size_t len)
 		return;
 	}
 	a->promoted = false;
+}
+
+/* Track the 403 "integrity token required" spell: report it in the
+ * device info once when it starts and once when it ends. */
+static void itoken_track(struct agent *a, int r, long status)
+{
+	bool refused = r == 0 && status == 403;
+
+	if (r != 0 || status == 0)
+		return; /* no answer: says nothing about attestation */
+	if (refused == a->itoken_refused)
+		return;
+	a->itoken_refused = refused;
+	a->itoken_since = refused ? (int64_t)time(NULL) : 0;
+	a->info_dirty = true;
+	if (!refused) {
+		backoff_reset(&a->config_bo);
+		alog(ALOG_INFO, "config: the controller answers config again (HTTP %ld)", status);
+	}
+}
+
+uint64_t config_poll_delay(struct agent *a)
+{
+	uint64_t interval = a->set.config_interval_s * 1000ull;
+
+	if (!a->itoken_refused)
+		return backoff_tick(interval, backoff_random());
+	/* doubling from one interval up to 8 (at most an hour) */
+	a->config_bo.min_ms = interval ? interval : 1000;
+	a->config_bo.max_ms = a->config_bo.min_ms * 8 < 3600000 ? a->config_bo.min_ms * 8 : 3600000;
+	if (a->config_bo.cur_ms < a->config_bo.min_ms)
+		a->config_bo.cur_ms = a->config_bo.min_ms;
+	uint64_t d = backoff_next(&a->config_bo, backoff_random());
+	alog(ALOG_DEBUG, "config: refused (403), next request in %" PRIu64 " ms", d);
+	return d;
 }
 
 void config_poll_run(struct agent *a)
@@ -330,6 +440,7 @@ void config_poll_run(struct agent *a)
 	}
 	if (r == 0 && (status == 200 || status == 304))
 		baseos_controller_reached(a->bo, time(NULL));
+	itoken_track(a, r, status);
 	config_log_once(a, r, status);
 	free(payload);
 	free(raw);

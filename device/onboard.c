@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agentlog.h"
+#include "b64.h"
 #include "err.h"
 #include "eveuuid/eveuuid.pb-c.h"
 #include "register/register.pb-c.h"
@@ -35,14 +36,22 @@ static int do_register(struct agent *a)
 	size_t len;
 	long status;
 	int r;
+	/* pemCert is the base64 of the PEM: what EVE sends and every EVE
+	 * controller decodes (docs/device-api.md, "What the agent assumes"). */
+	char *pem_b64 = b64_encode((const uint8_t *)a->dev_signer.cert_pem, strlen(a->dev_signer.cert_pem));
 
-	m.pemcert.data = (uint8_t *)a->dev_signer.cert_pem;
-	m.pemcert.len = strlen(a->dev_signer.cert_pem);
+	if (!pem_b64)
+		return -ENOMEM;
+	m.pemcert.data = (uint8_t *)pem_b64;
+	m.pemcert.len = strlen(pem_b64);
 	m.serial = a->serial;
 	len = org__lfedge__eve__register__zregister_msg__get_packed_size(&m);
-	if (len > sizeof(body))
+	if (len > sizeof(body)) {
+		free(pem_b64);
 		return -EVE_ETOOBIG;
+	}
 	org__lfedge__eve__register__zregister_msg__pack(&m, body);
+	free(pem_b64);
 	r = agent_post(a, &a->onb_signer, true, "/register", body, len, false, &status, NULL, NULL, NULL,
 		       NULL);
 	if (r < 0)
@@ -60,6 +69,8 @@ static int do_register(struct agent *a)
 		alog(ALOG_WARN,
 		     "register: %ld: onboarding certificate or serial %s not accepted by the controller",
 		     status, a->serial);
+	else if (status == 400)
+		alog(ALOG_WARN, "register: 400: the controller refused the registration message");
 	else
 		alog(ALOG_WARN, "register: HTTP %ld", status);
 	return status == 409 || status == 403 ? -EACCES : -EVE_EHTTP;

@@ -184,6 +184,25 @@ static void fill_sys(Org__Lfedge__Eve__Info__ZInfoDevice *di, const struct repor
 	di->state = ORG__LFEDGE__EVE__INFO__ZDEVICE_STATE__ZDEVICE_STATE_ONLINE;
 }
 
+/* attestation_info (50) when there is a state or an error to report. */
+static void fill_attest(Org__Lfedge__Eve__Info__ZInfoDevice *di, const struct report_device *d,
+			Org__Lfedge__Eve__Info__AttestationInfo *ai, Org__Lfedge__Eve__Info__ErrorInfo *err,
+			Google__Protobuf__Timestamp *t)
+{
+	if (!d->attest_state && !d->attest_err[0])
+		return;
+	ai->state = (Org__Lfedge__Eve__Info__AttestationState)d->attest_state;
+	if (d->attest_err[0]) {
+		err->description = (char *)d->attest_err;
+		err->severity = ORG__LFEDGE__EVE__INFO__SEVERITY__SEVERITY_ERROR;
+		err->retry_condition = "retrying the config request with backoff";
+		t->seconds = d->attest_err_time;
+		err->timestamp = t;
+		ai->error = err;
+	}
+	di->attestation_info = ai;
+}
+
 int report_info_device(const struct report_device *d, uint8_t **out, size_t *len, uint8_t digest[32])
 {
 	Org__Lfedge__Eve__Info__ZInfoMsg msg = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INIT;
@@ -194,12 +213,16 @@ int report_info_device(const struct report_device *d, uint8_t **out, size_t *len
 	Google__Protobuf__Timestamp boot = GOOGLE__PROTOBUF__TIMESTAMP__INIT,
 				    now = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 	Org__Lfedge__Eve__Info__ZInfoNetwork *netp[MAX_IFS];
+	Org__Lfedge__Eve__Info__AttestationInfo ai = ORG__LFEDGE__EVE__INFO__ATTESTATION_INFO__INIT;
+	Org__Lfedge__Eve__Info__ErrorInfo ai_err = ORG__LFEDGE__EVE__INFO__ERROR_INFO__INIT;
+	Google__Protobuf__Timestamp ai_time = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 	static struct netif ifs[MAX_IFS]; /* large; single caller (the agent loop) */
 	struct utsname u;
 	size_t n_ifs;
 	uint8_t *p;
 
 	fill_sys(&di, d, &u, &boot);
+	fill_attest(&di, d, &ai, &ai_err, &ai_time);
 	mi.serialnumber = (char *)(d->serial ? d->serial : "");
 	di.minfo = &mi;
 	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus cis = ORG__LFEDGE__EVE__INFO__ZINFO_CONFIG_ITEM_STATUS__INIT;

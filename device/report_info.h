@@ -33,6 +33,11 @@ struct report_device {
 	 * configItemStatus under REPORT_ROLLBACK_KEY with that text as error. */
 	const char *config_version_error;
 	const char *config_version; /* the refused version */
+	/* attestation_info: state (AttestationState value, 0 = none reported)
+	 * and the last error ("" = none) with the time it first happened */
+	int attest_state;
+	char attest_err[256];
+	int64_t attest_err_time;
 	struct report_sw sw[REPORT_MAX_SW];
 	size_t n_sw;
 };

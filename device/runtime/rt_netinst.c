@@ -42,7 +42,7 @@ void rt_netinst_free(struct rt_ni *n)
 }
 
 /* IPv4 "a.b.c.d/len" -> network, prefix; gateway .1 and DHCP .2-.254-ish. */
-static int plan_subnet(const Org__Lfedge__Eve__Config__Ipspec *ip, char *gw, char *mask, char *lo, char *hi)
+static int plan_subnet(const Org__Lfedge__Eve__Common__Ipspec *ip, char *gw, char *mask, char *lo, char *hi)
 {
 	char net[64];
 	const char *slash;

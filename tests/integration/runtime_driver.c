@@ -411,11 +411,11 @@ static Org__Lfedge__Eve__Config__NetworkInstanceConfig *add_ni(Cfg *c, const cha
 {
 	Org__Lfedge__Eve__Config__NetworkInstanceConfig *n = A(sizeof(*n));
 	Org__Lfedge__Eve__Config__UUIDandVersion *id = A(sizeof(*id));
-	Org__Lfedge__Eve__Config__Ipspec *ip = A(sizeof(*ip));
+	Org__Lfedge__Eve__Common__Ipspec *ip = A(sizeof(*ip));
 
 	org__lfedge__eve__config__network_instance_config__init(n);
 	org__lfedge__eve__config__uuidand_version__init(id);
-	org__lfedge__eve__config__ipspec__init(ip);
+	org__lfedge__eve__common__ipspec__init(ip);
 	id->uuid = (char *)uuid;
 	id->version = "1";
 	n->uuidandversion = id;

@@ -109,7 +109,7 @@ static void test_config_json(void **state)
 	assert_string_equal(c->apps[0]->interfaces[0]->networkid, "n1");
 	assert_int_equal(c->apps[0]->volumereflist[0]->generationcount, 7);
 	assert_string_equal(c->apps[0]->userdata, "I2Nsb3VkLWNvbmZpZw==");
-	assert_int_equal(c->networks[0]->type, ORG__LFEDGE__EVE__CONFIG__NETWORK_TYPE__V4);
+	assert_int_equal(c->networks[0]->type, ORG__LFEDGE__EVE__COMMON__NETWORK_TYPE__V4);
 	assert_int_equal(c->datastores[0]->n_dscertpem, 1);
 	assert_int_equal(c->datastores[0]->dscertpem[0].len, 3);
 	assert_int_equal(c->datastores[0]->dscertpem[0].data[2], 2);

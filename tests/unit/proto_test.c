@@ -464,7 +464,7 @@ static void test_enum_numbers(void **state)
 	    {&org__lfedge__eve__config__znetwork_inst_type__descriptor, "ZnetInstSwitch", 1},
 	    {&org__lfedge__eve__config__znetwork_inst_type__descriptor, "ZnetInstLocal", 2},
 	    {&org__lfedge__eve__config__ds_type__descriptor, "DsContainerRegistry", 5},
-	    {&org__lfedge__eve__config__dhcptype__descriptor, "Client", 4},
+	    {&org__lfedge__eve__common__dhcptype__descriptor, "Client", 4},
 	    {&org__lfedge__eve__attest__zattest_req_type__descriptor, "ATTEST_REQ_QUOTE", 3},
 	};
 

@@ -22,7 +22,7 @@
 #include "config/devcommon.pb-c.h"
 #include "config/devconfig.pb-c.h"
 #include "config/devmodel.pb-c.h"
-#include "config/netcmn.pb-c.h"
+#include "evecommon/netcmn.pb-c.h"
 #include "config/fw.pb-c.h"
 #include "config/netconfig.pb-c.h"
 #include "config/netinst.pb-c.h"
@@ -34,6 +34,7 @@
 #include "eveuuid/eveuuid.pb-c.h"
 #include "flowlog/flowlog.pb-c.h"
 #include "google/protobuf/timestamp.pb-c.h"
+#include "hardwarehealth/hardware_health.pb-c.h"
 #include "info/info.pb-c.h"
 #include "logs/log.pb-c.h"
 #include "metrics/metrics.pb-c.h"
@@ -79,11 +80,11 @@ static const ProtobufCMessageDescriptor *const PT_ALL_MSGS[] = {
     &org__lfedge__eve__config__physical_io__descriptor,
     &org__lfedge__eve__config__physical_io__phyaddrs_entry__descriptor,
     &org__lfedge__eve__config__physical_io__cbattr_entry__descriptor,
-    &org__lfedge__eve__config__ip_range__descriptor,
-    &org__lfedge__eve__config__proxy_server__descriptor,
-    &org__lfedge__eve__config__proxy_config__descriptor,
-    &org__lfedge__eve__config__znet_static_dnsentry__descriptor,
-    &org__lfedge__eve__config__ipspec__descriptor,
+    &org__lfedge__eve__common__ip_range__descriptor,
+    &org__lfedge__eve__common__proxy_server__descriptor,
+    &org__lfedge__eve__common__proxy_config__descriptor,
+    &org__lfedge__eve__common__znet_static_dnsentry__descriptor,
+    &org__lfedge__eve__common__ipspec__descriptor,
     &org__lfedge__eve__config__network_config__descriptor,
     &org__lfedge__eve__config__network_adapter__descriptor,
     &org__lfedge__eve__config__ace__descriptor,
@@ -109,6 +110,10 @@ static const ProtobufCMessageDescriptor *const PT_ALL_MSGS[] = {
     &org__lfedge__eve__flowlog__dns_request__descriptor,
     &org__lfedge__eve__flowlog__flow_message__descriptor,
     &google__protobuf__timestamp__descriptor,
+    &org__lfedge__eve__hardwarehealth__zhardware_health__descriptor,
+    &org__lfedge__eve__hardwarehealth__dimm_rank_info__descriptor,
+    &org__lfedge__eve__hardwarehealth__eccmemory_controller_info__descriptor,
+    &org__lfedge__eve__hardwarehealth__eccmemory_report__descriptor,
     &org__lfedge__eve__info__zmet_ipassignment_entry__descriptor,
     &org__lfedge__eve__info__zmet_vif_info__descriptor,
     &org__lfedge__eve__info__zinfo_manufacturer__descriptor,
@@ -123,6 +128,10 @@ static const ProtobufCMessageDescriptor *const PT_ALL_MSGS[] = {
     &org__lfedge__eve__info__zinfo_config_item_status__config_items_entry__descriptor,
     &org__lfedge__eve__info__zinfo_config_item_status__unknown_config_items_entry__descriptor,
     &org__lfedge__eve__info__zinfo_device__descriptor,
+    &org__lfedge__eve__info__attestation_info__descriptor,
+    &org__lfedge__eve__info__system_adapter_info__descriptor,
+    &org__lfedge__eve__info__device_port_status__descriptor,
+    &org__lfedge__eve__info__device_port__descriptor,
     &org__lfedge__eve__info__zinfo_dev_sw__descriptor,
     &org__lfedge__eve__info__zinfo_storage__descriptor,
     &org__lfedge__eve__info__zinfo_app__descriptor,
