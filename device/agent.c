@@ -221,7 +221,7 @@ static int open_reporting(struct agent *a)
 {
 	int r;
 
-	r = logship_new(a->o->state_dir, (size_t)a->set.log_quota_mb << 20, &a->ls);
+	r = logship_new(a->o->state_dir, settings_log_quota_bytes(&a->set), &a->ls);
 	if (r == 0)
 		r = infoqueue_new(a->o->state_dir, &a->iq);
 	if (r == 0)

@@ -39,6 +39,14 @@ static void apply_settings(struct agent *a, const Org__Lfedge__Eve__Config__Edge
 		alog(ALOG_INFO, "config: timer.deviceinfo.interval = %" PRIu32 " s", a->set.info_interval_s);
 		a->next_info = now_ms() + a->set.info_interval_s * 1000ull;
 	}
+	if (settings_log_quota_bytes(&old) != settings_log_quota_bytes(&a->set) && a->ls) {
+		alog(ALOG_INFO, "config: log spool quota = %zu MB", settings_log_quota_bytes(&a->set) >> 20);
+		logship_set_quota(a->ls, settings_log_quota_bytes(&a->set));
+	}
+	if (old.log_level != a->set.log_level || old.remote_log_level != a->set.remote_log_level)
+		alog(ALOG_INFO, "config: log levels: local %s, remote %s",
+		     alog_level_name((enum alog_level)a->set.log_level),
+		     alog_level_name((enum alog_level)a->set.remote_log_level));
 	alog_set_level(a->o->verbose ? ALOG_DEBUG : (enum alog_level)a->set.log_level,
 		       (enum alog_level)a->set.remote_log_level);
 }

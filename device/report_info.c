@@ -180,6 +180,7 @@ static void fill_sys(Org__Lfedge__Eve__Info__ZInfoDevice *di, const struct repor
 	di->restartcounter = d->restart_counter;
 	di->lastrebootreason = (char *)(d->last_reboot_reason ? d->last_reboot_reason : "");
 	di->state = ORG__LFEDGE__EVE__INFO__ZDEVICE_STATE__ZDEVICE_STATE_ONLINE;
+	di->configitemstatus = (Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *)d->config_items;
 }
 
 int report_info_device(const struct report_device *d, uint8_t **out, size_t *len, uint8_t digest[32])

@@ -119,6 +119,11 @@ static const ProtobufCMessageDescriptor *const PT_ALL_MSGS[] = {
     &org__lfedge__eve__info__device_entity__descriptor,
     &org__lfedge__eve__info__zinfo_app_instance__descriptor,
     &org__lfedge__eve__info__zinfo_device__descriptor,
+    /* runtime config properties (issue #32) */
+    &org__lfedge__eve__info__zinfo_config_item__descriptor,
+    &org__lfedge__eve__info__zinfo_config_item_status__descriptor,
+    &org__lfedge__eve__info__zinfo_config_item_status__config_items_entry__descriptor,
+    &org__lfedge__eve__info__zinfo_config_item_status__unknown_config_items_entry__descriptor,
     &org__lfedge__eve__info__zinfo_dev_sw__descriptor,
     &org__lfedge__eve__info__zinfo_storage__descriptor,
     &org__lfedge__eve__info__zinfo_app__descriptor,
