@@ -11,19 +11,38 @@
 #define HOUR 3600u
 #define DAY (24u * HOUR)
 
-#define INT(n, d, lo, hi, ag, emin, h) {n, CONFIGPROP_INT, lo, hi, #d, ag, true, emin, h}
-#define XINT(n, d, lo, hi, h) {n, CONFIGPROP_INT, lo, hi, #d, true, false, 0, h}
-#define BOOL(n, d, ag, h) {n, CONFIGPROP_BOOL, 0, 0, d, ag, true, 0, h}
-#define TRI(n, d, ag, h) {n, CONFIGPROP_TRISTATE, 0, 0, d, ag, true, 0, h}
-#define LEVEL(n, d, ag, h) {n, CONFIGPROP_LOGLEVEL, 0, 0, d, ag, true, 0, h}
-#define STR(n, d, ag, h) {n, CONFIGPROP_STRING, 0, 0, d, ag, true, 0, h}
+#define INT(n, d, lo, hi, ag, emin, h)                                                                       \
+	{                                                                                                    \
+		n, CONFIGPROP_INT, lo, hi, #d, ag, true, emin, h                                             \
+	}
+#define XINT(n, d, lo, hi, h)                                                                                \
+	{                                                                                                    \
+		n, CONFIGPROP_INT, lo, hi, #d, true, false, 0, h                                             \
+	}
+#define BOOL(n, d, ag, h)                                                                                    \
+	{                                                                                                    \
+		n, CONFIGPROP_BOOL, 0, 0, d, ag, true, 0, h                                                  \
+	}
+#define TRI(n, d, ag, h)                                                                                     \
+	{                                                                                                    \
+		n, CONFIGPROP_TRISTATE, 0, 0, d, ag, true, 0, h                                              \
+	}
+#define LEVEL(n, d, ag, h)                                                                                   \
+	{                                                                                                    \
+		n, CONFIGPROP_LOGLEVEL, 0, 0, d, ag, true, 0, h                                              \
+	}
+#define STR(n, d, ag, h)                                                                                     \
+	{                                                                                                    \
+		n, CONFIGPROP_STRING, 0, 0, d, ag, true, 0, h                                                \
+	}
 
 /* Sorted by name (configprop_find searches it). agent = true only where
  * device/settings.c has the code that applies the property. */
 static const struct configprop props[] = {
     BOOL("app.allow.vnc", "false", false, "allow VNC access to apps"),
     LEVEL("debug.default.loglevel", "info", true, "lowest level of agent log lines kept on the device"),
-    LEVEL("debug.default.remote.loglevel", "info", true, "lowest level of agent log lines sent to the controller"),
+    LEVEL("debug.default.remote.loglevel", "info", true,
+	  "lowest level of agent log lines sent to the controller"),
     BOOL("debug.enable.console", "true", false, "console access to the device"),
     STR("debug.enable.ssh", "", false, "authorized ssh key for access to the device"),
     BOOL("debug.enable.usb", "true", false, "USB devices such as keyboards on the device"),
@@ -41,7 +60,8 @@ static const struct configprop props[] = {
     XINT("newlog.persist.quota.mb", 64, 1, 65536, "MB of unsent log files kept (eve-agent's own quota)"),
     BOOL("process.cloud-init.multipart", "false", false, "split cloud-init multi-part for VMs"),
     BOOL("storage.apps.ignore.disk.check", "false", false, "create app volumes even without enough disk"),
-    INT("storage.dom0.disk.minusage.percent", 20, 20, 80, false, 0, "percent of the disk kept for the system"),
+    INT("storage.dom0.disk.minusage.percent", 20, 20, 80, false, 0,
+	"percent of the disk kept for the system"),
     INT("timer.appcontainer.stats.interval", 300, 1, U32, false, 0, "app container stats interval, s"),
     INT("timer.boot.retry", 600, 10, U32, false, 0, "retry a failed app boot after, s"),
     INT("timer.config.interval", 60, 1, HOUR, true, 5, "config poll interval, s"),
@@ -219,8 +239,11 @@ int configprop_check(const struct configprop *p, const char *value, char *err, s
 		    strspn(value, "0123456789") == strlen(value))
 			snprintf(err, err_len, "'%s' is out of range %s", value, dom);
 		else
-			snprintf(err, err_len, "'%.64s%s' is not a valid %s (%s)", value, strlen(value) > 64 ? "..." : "",
-				 p->type == CONFIGPROP_INT ? "unsigned integer" : configprop_type_name(p->type), dom);
+			snprintf(err, err_len, "'%.64s%s' is not a valid %s (%s)", value,
+				 strlen(value) > 64 ? "..." : "",
+				 p->type == CONFIGPROP_INT ? "unsigned integer"
+							   : configprop_type_name(p->type),
+				 dom);
 	}
 	return r;
 }
