@@ -2,3 +2,10 @@
 # agent + controller + evectl test of each honoured property.
 # Ports 19600-19699 belong to these tests.
 eve_unit_test(configprops_test ${EVE_TEST_DIR}/unit/configprops_test.c)
+
+# Integration: real controller, real agent, evectl (ports 19600-19609).
+if(WITH_DEVICE AND WITH_CLI AND TARGET eve-agent AND TARGET eve-controller AND TARGET evectl)
+  add_test(NAME properties_agent COMMAND bash ${EVE_TEST_DIR}/integration/properties_agent.sh)
+  set_tests_properties(properties_agent PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVECTL=$<TARGET_FILE:evectl>")
+endif()
