@@ -65,7 +65,7 @@ void reporter_device_info(struct agent *a, bool force)
 	int r;
 
 	r = settings_status(&a->set, a->cfg ? a->cfg->configitems : NULL, a->cfg ? a->cfg->n_configitems : 0,
-			    &items);
+			    a->rt != NULL, &items);
 	if (r < 0)
 		alog(ALOG_WARN, "device info: config item status: %s", eve_strerror(r));
 	d.config_items = items;

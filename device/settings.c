@@ -17,16 +17,23 @@
 static const struct setting_def {
 	const char *key;
 	size_t off;
+	bool runtime; /* applied by the app runtime */
 } defs[] = {
-    {"timer.config.interval", offsetof(struct settings, config_interval_s)},
-    {"timer.metric.interval", offsetof(struct settings, metric_interval_s)},
-    {"timer.deviceinfo.interval", offsetof(struct settings, info_interval_s)},
-    {"timer.port.testduration", offsetof(struct settings, netrollback_s)},
-    {"timer.test.baseimage.update", offsetof(struct settings, update_window_s)},
-    {"newlog.persist.quota.mb", offsetof(struct settings, log_quota_mb)},
-    {"newlog.gzipfiles.ondisk.maxmegabytes", offsetof(struct settings, log_files_mb)},
-    {"debug.default.loglevel", offsetof(struct settings, log_level)},
-    {"debug.default.remote.loglevel", offsetof(struct settings, remote_log_level)},
+    {"timer.config.interval", offsetof(struct settings, config_interval_s), false},
+    {"timer.metric.interval", offsetof(struct settings, metric_interval_s), false},
+    {"timer.deviceinfo.interval", offsetof(struct settings, info_interval_s), false},
+    {"timer.port.testduration", offsetof(struct settings, netrollback_s), false},
+    {"timer.test.baseimage.update", offsetof(struct settings, update_window_s), false},
+    {"newlog.persist.quota.mb", offsetof(struct settings, log_quota_mb), false},
+    {"newlog.gzipfiles.ondisk.maxmegabytes", offsetof(struct settings, log_files_mb), false},
+    {"debug.default.loglevel", offsetof(struct settings, log_level), false},
+    {"debug.default.remote.loglevel", offsetof(struct settings, remote_log_level), false},
+    {"timer.download.retry", offsetof(struct settings, download_retry_s), true},
+    {"timer.boot.retry", offsetof(struct settings, boot_retry_s), true},
+    {"storage.dom0.disk.minusage.percent", offsetof(struct settings, dom0_min_pct), true},
+    {"app.allow.vnc", offsetof(struct settings, allow_vnc), true},
+    {"memory.apps.ignore.check", offsetof(struct settings, ignore_mem_check), true},
+    {"storage.apps.ignore.disk.check", offsetof(struct settings, ignore_disk_check), true},
 };
 
 #define N_DEFS (sizeof(defs) / sizeof(defs[0]))
@@ -46,9 +53,14 @@ static int store(struct settings *s, const struct setting_def *d, const char *te
 	char *field = (char *)s + d->off;
 	uint32_t u;
 	int lv;
+	bool b;
 
 	if (!p)
 		return -EINVAL;
+	if (p->type == CONFIGPROP_BOOL && configprop_parse_bool(text, &b) == 0) {
+		*(int *)field = b;
+		return 0;
+	}
 	if (p->type == CONFIGPROP_INT && configprop_parse_int(p, text, &u) == 0) {
 		*(uint32_t *)field = u;
 		return 0;
@@ -68,6 +80,8 @@ static void format(const struct settings *s, const struct setting_def *d, char *
 
 	if (p && p->type == CONFIGPROP_LOGLEVEL)
 		snprintf(buf, len, "%s", alog_level_name((enum alog_level) * (const int *)field));
+	else if (p && p->type == CONFIGPROP_BOOL)
+		snprintf(buf, len, "%s", *(const int *)field ? "true" : "false");
 	else
 		snprintf(buf, len, "%lu", (unsigned long)*(const uint32_t *)field);
 	for (char *c = buf; *c; c++)
@@ -211,10 +225,14 @@ static bool seen_unknown(const Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st
 	return false;
 }
 
-static int add_unknown(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const char *key, const char *value)
+static int add_unknown(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const char *key, const char *value,
+		       bool runtime_off)
 {
 	const struct configprop *p = configprop_find(key);
 	unknown_entry *e;
+	const char *why = !p			? "not a property EVE defines"
+			  : runtime_off ? "not supported: eve-agent runs without its app runtime"
+					: "not supported by eve-agent";
 
 	if (seen_unknown(st, key))
 		return 0;
@@ -223,13 +241,13 @@ static int add_unknown(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const 
 		return -ENOMEM;
 	org__lfedge__eve__info__zinfo_config_item_status__unknown_config_items_entry__init(e);
 	e->key = strdup(key);
-	e->value = new_item(value, p ? "not supported by eve-agent" : "not a property EVE defines");
+	e->value = new_item(value, why);
 	st->unknownconfigitems[st->n_unknownconfigitems++] = e;
 	return e->key && e->value ? 0 : -ENOMEM;
 }
 
 int settings_status(const struct settings *s, Org__Lfedge__Eve__Config__ConfigItem *const *items, size_t n,
-		    Org__Lfedge__Eve__Info__ZInfoConfigItemStatus **out)
+		    bool runtime, Org__Lfedge__Eve__Info__ZInfoConfigItemStatus **out)
 {
 	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st = malloc(sizeof(*st));
 	int r = 0;
@@ -242,10 +260,14 @@ int settings_status(const struct settings *s, Org__Lfedge__Eve__Config__ConfigIt
 	if (!st->configitems || (n && !st->unknownconfigitems))
 		r = -ENOMEM;
 	for (size_t i = 0; r == 0 && i < N_DEFS; i++)
-		r = add_known(st, s, &defs[i], items, n);
-	for (size_t i = 0; r == 0 && i < n; i++)
-		if (items[i]->key && *items[i]->key && !def_of(items[i]->key))
-			r = add_unknown(st, items[i]->key, items[i]->value);
+		if (runtime || !defs[i].runtime)
+			r = add_known(st, s, &defs[i], items, n);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		const struct setting_def *d = def_of(items[i]->key);
+
+		if (items[i]->key && *items[i]->key && (!d || (d->runtime && !runtime)))
+			r = add_unknown(st, items[i]->key, items[i]->value, d != NULL);
+	}
 	if (r < 0) {
 		settings_status_free(st);
 		return r;

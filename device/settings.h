@@ -5,6 +5,7 @@
 #ifndef EVE_SETTINGS_H
 #define EVE_SETTINGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,14 @@ struct settings {
 	uint32_t log_files_mb;      /* newlog.gzipfiles.ondisk.maxmegabytes (EVE's name) */
 	int log_level;              /* debug.default.loglevel (agentlog level) */
 	int remote_log_level;       /* debug.default.remote.loglevel */
+	/* Applied by the app runtime (device/runtime/rt_props.c), which reads
+	 * them from the config with the same parsers; here for the report. */
+	uint32_t download_retry_s; /* timer.download.retry */
+	uint32_t boot_retry_s;     /* timer.boot.retry */
+	uint32_t dom0_min_pct;     /* storage.dom0.disk.minusage.percent */
+	int allow_vnc;             /* app.allow.vnc */
+	int ignore_mem_check;      /* memory.apps.ignore.check */
+	int ignore_disk_check;     /* storage.apps.ignore.disk.check */
 };
 
 void settings_defaults(struct settings *s);
@@ -39,10 +48,11 @@ size_t settings_log_quota_bytes(const struct settings *s);
 /* What the device reports in ZInfoDevice.configItemStatus: configItems has
  * every property the agent honours with its value in s (and, when the
  * controller's item for it was refused, why); unknownConfigItems every
- * item of items the agent does not apply, with the reason. *out is freed
- * with settings_status_free. */
+ * item of items the agent does not apply, with the reason. The app
+ * runtime's properties count as honoured only when runtime is true (the
+ * agent runs apps). *out is freed with settings_status_free. */
 int settings_status(const struct settings *s, Org__Lfedge__Eve__Config__ConfigItem *const *items, size_t n,
-		    Org__Lfedge__Eve__Info__ZInfoConfigItemStatus **out);
+		    bool runtime, Org__Lfedge__Eve__Info__ZInfoConfigItemStatus **out);
 void settings_status_free(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st);
 
 #endif

@@ -9,3 +9,8 @@ if(WITH_DEVICE AND WITH_CLI AND TARGET eve-agent AND TARGET eve-controller AND T
   set_tests_properties(properties_agent PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVECTL=$<TARGET_FILE:evectl>")
 endif()
+
+# The app runtime's properties (memory/disk checks, retries, VNC).
+if(WITH_DEVICE AND TARGET everuntime)
+  eve_unit_test(runtime_props_test ${EVE_TEST_DIR}/unit/runtime_props_test.c everuntime)
+endif()

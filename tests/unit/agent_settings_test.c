@@ -103,7 +103,7 @@ static void test_status(void **state)
 		p[i] = &it[i];
 	}
 	settings_from_items(&s, NULL, p, 5, NULL, NULL, 0);
-	assert_int_equal(settings_status(&s, p, 5, &st), 0);
+	assert_int_equal(settings_status(&s, p, 5, true, &st), 0);
 	for (size_t i = 0; i < configprop_count(); i++) {
 		const struct configprop *cp = configprop_at(i);
 
