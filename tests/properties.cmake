@@ -13,4 +13,11 @@ endif()
 # The app runtime's properties (memory/disk checks, retries, VNC).
 if(WITH_DEVICE AND TARGET everuntime)
   eve_unit_test(runtime_props_test ${EVE_TEST_DIR}/unit/runtime_props_test.c everuntime)
+  # With a real libvirt; runtime_driver and runtime_mkiso come from
+  # tests/runtime.cmake (same condition). Port 19610.
+  add_test(NAME runtime_props
+    COMMAND ${EVE_TEST_DIR}/integration/runtime_test.sh props 19610
+      $<TARGET_FILE:runtime_driver> $<TARGET_FILE:runtime_mkiso> ${CMAKE_BINARY_DIR})
+  set_tests_properties(runtime_props PROPERTIES LABELS "integration;runtime" TIMEOUT 240
+    SKIP_RETURN_CODE 77)
 endif()

@@ -197,7 +197,8 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 	v->err[0] = '\0';
 	rt_report_vol(rt, v);
 	/* storage.apps.ignore.disk.check, storage.dom0.disk.minusage.percent */
-	r = rt_props_disk_check(&rt->props, dir, vol_need(rt, v), vols_used(rt, v), v->err, sizeof(v->err));
+	r = rt_props_disk_check(&rt->props, rt->vols_dir, vol_need(rt, v), vols_used(rt, v), v->err,
+				sizeof(v->err));
 	if (r == 0)
 		r = vol_build(v, c, dir);
 	if (r == 0)

@@ -134,6 +134,9 @@ wait_for 30 "rejection in the agent log" log_has p1 "bad config item value.*time
 "$EVECTL" device config get "$U" | grep -E "^timer.metric.interval +rejected +60 " >/dev/null ||
 	fail "table: $("$EVECTL" device config get "$U" | grep timer.metric.interval)"
 
+# --- properties the app runtime applies are reported by the agent.
+set_props app.allow.vnc=true timer.download.retry=30
+
 # --- a property the agent does not implement, and a name EVE does not define.
 "$EVECTL" device config set "$U" "debug.enable.ssh=ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA test" >/dev/null ||
 	fail "set debug.enable.ssh"
@@ -141,8 +144,10 @@ wait_for 30 "debug.enable.ssh unsupported" prop_is debug.enable.ssh state unsupp
 prop debug.enable.ssh error | grep -q "not supported by eve-agent" || fail "unsupported reason"
 wait_for 30 "made.up.name unknown" prop_is made.up.name state unknown
 "$EVECTL" device config get "$U" | grep -E "^debug.enable.ssh +unsupported" >/dev/null || fail "table lacks unsupported"
-"$EVECTL" device config get "$U" | grep -E "^app.allow.vnc +default +- +false" >/dev/null ||
+"$EVECTL" device config get "$U" | grep -E "^timer.gc.vdisk +default +- +3600 " >/dev/null ||
 	fail "table lacks the default of an unset property"
+"$EVECTL" device config get "$U" | grep -E "^newlog.gzipfiles.ondisk.maxmegabytes +default +2048 +2048 " >/dev/null ||
+	fail "table lacks the reported value of an unset property"
 
 # --- remote log level: once it is warning, no info/debug line of the agent
 # made after the change is uploaded; a warning still is.
