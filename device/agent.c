@@ -149,7 +149,7 @@ void agent_reached(struct agent *a, bool reached)
 	a->online = reached;
 	if (reached && strcmp(port, a->last_ok_port)) {
 		alog(ALOG_INFO, "network: controller reached%s%s", *port ? " via management port " : "",
-		     port);
+		     *port ? port : netmgr_on_any_route(a->nm) ? " via any route (network.fallback.any.eth)" : "");
 		snprintf(a->last_ok_port, sizeof(a->last_ok_port), "%s", port);
 	}
 	r = netmgr_report(a->nm, reached, now_ms());
@@ -158,7 +158,10 @@ void agent_reached(struct agent *a, bool reached)
 		     a->o->state_dir, eve_strerror(r));
 	if (reached && trial)
 		alog(ALOG_INFO, "network: the new setting reached the controller: kept");
-	if (!reached && strcmp(port, netmgr_port(a->nm)))
+	if (!reached && netmgr_on_any_route(a->nm) && *port)
+		alog(ALOG_WARN, "network: no management port reached the controller: trying any route "
+				"(network.fallback.any.eth)");
+	else if (!reached && strcmp(port, netmgr_port(a->nm)))
 		alog(ALOG_DEBUG, "network: next management port %s", netmgr_port(a->nm));
 }
 
@@ -264,6 +267,12 @@ static int open_controller(struct agent *a)
 	if (r < 0) {
 		alog(ALOG_ERR, "controller client: %s", eve_strerror(r));
 		return r;
+	}
+	{
+		struct netmgr_props np;
+
+		settings_net_props(&a->set, &np); /* the config dir's; configs change them later */
+		netmgr_set_props(a->nm, &np, now_ms());
 	}
 	remembered_port(a);
 	r = ctlclient_load_certs(a->cc);

@@ -39,6 +39,17 @@ static void apply_settings(struct agent *a, const Org__Lfedge__Eve__Config__Edge
 		alog(ALOG_INFO, "config: timer.deviceinfo.interval = %" PRIu32 " s", a->set.info_interval_s);
 		a->next_info = now_ms() + a->set.info_interval_s * 1000ull;
 	}
+	if (old.send_timeout_s != a->set.send_timeout_s || old.port_better_s != a->set.port_better_s ||
+	    old.fallback_any != a->set.fallback_any) {
+		struct netmgr_props np;
+
+		settings_net_props(&a->set, &np);
+		alog(ALOG_INFO,
+		     "config: network: request timeout %" PRIu32 " s, first port retried every %" PRIu32
+		     " s, fallback to any route %s",
+		     a->set.send_timeout_s, a->set.port_better_s, np.fallback_any ? "enabled" : "disabled");
+		netmgr_set_props(a->nm, &np, now_ms());
+	}
 	if (settings_log_quota_bytes(&old) != settings_log_quota_bytes(&a->set) && a->ls) {
 		alog(ALOG_INFO, "config: log spool quota = %zu MB", settings_log_quota_bytes(&a->set) >> 20);
 		logship_set_quota(a->ls, settings_log_quota_bytes(&a->set));

@@ -11,6 +11,7 @@
 
 #include "agentlog.h"
 #include "configprops.h"
+#include "netmgr.h"
 
 /* Every property with .agent = true in the shared table has a row here
  * (tests/unit/agent_settings_test.c checks it). */
@@ -26,6 +27,9 @@ static const struct setting_def {
     {"timer.test.baseimage.update", offsetof(struct settings, update_window_s), false},
     {"newlog.persist.quota.mb", offsetof(struct settings, log_quota_mb), false},
     {"newlog.gzipfiles.ondisk.maxmegabytes", offsetof(struct settings, log_files_mb), false},
+    {"timer.send.timeout", offsetof(struct settings, send_timeout_s), false},
+    {"timer.port.testbetterinterval", offsetof(struct settings, port_better_s), false},
+    {"network.fallback.any.eth", offsetof(struct settings, fallback_any), false},
     {"debug.default.loglevel", offsetof(struct settings, log_level), false},
     {"debug.default.remote.loglevel", offsetof(struct settings, remote_log_level), false},
     {"timer.download.retry", offsetof(struct settings, download_retry_s), true},
@@ -57,6 +61,10 @@ static int store(struct settings *s, const struct setting_def *d, const char *te
 
 	if (!p)
 		return -EINVAL;
+	if (p->type == CONFIGPROP_TRISTATE && configprop_parse_tristate(text, &lv) == 0) {
+		*(int *)field = lv;
+		return 0;
+	}
 	if (p->type == CONFIGPROP_BOOL && configprop_parse_bool(text, &b) == 0) {
 		*(int *)field = b;
 		return 0;
@@ -80,6 +88,9 @@ static void format(const struct settings *s, const struct setting_def *d, char *
 
 	if (p && p->type == CONFIGPROP_LOGLEVEL)
 		snprintf(buf, len, "%s", alog_level_name((enum alog_level) * (const int *)field));
+	else if (p && p->type == CONFIGPROP_TRISTATE)
+		snprintf(buf, len, "%s",
+			 *(const int *)field > 0 ? "enabled" : *(const int *)field == 0 ? "disabled" : "none");
 	else if (p && p->type == CONFIGPROP_BOOL)
 		snprintf(buf, len, "%s", *(const int *)field ? "true" : "false");
 	else
@@ -153,6 +164,13 @@ void settings_apply_text(struct settings *s, const char *text, size_t *n_bad, ch
 	free(copy);
 	if (n_bad)
 		*n_bad = bad;
+}
+
+void settings_net_props(const struct settings *s, struct netmgr_props *out)
+{
+	out->send_timeout_s = s->send_timeout_s;
+	out->better_ms = (uint64_t)s->port_better_s * 1000;
+	out->fallback_any = s->fallback_any > 0;
 }
 
 size_t settings_log_quota_bytes(const struct settings *s)

@@ -20,6 +20,9 @@ struct settings {
 	uint32_t update_window_s;   /* timer.test.baseimage.update: A/B test window */
 	uint32_t log_quota_mb;      /* newlog.persist.quota.mb (agent's name) */
 	uint32_t log_files_mb;      /* newlog.gzipfiles.ondisk.maxmegabytes (EVE's name) */
+	uint32_t send_timeout_s;    /* timer.send.timeout */
+	uint32_t port_better_s;     /* timer.port.testbetterinterval */
+	int fallback_any;           /* network.fallback.any.eth: 1 enabled, 0 disabled, -1 none */
 	int log_level;              /* debug.default.loglevel (agentlog level) */
 	int remote_log_level;       /* debug.default.remote.loglevel */
 	/* Applied by the app runtime (device/runtime/rt_props.c), which reads
@@ -42,6 +45,9 @@ void settings_from_items(struct settings *s, const struct settings *base,
 /* Apply "key=value" lines (blank lines and # comments skipped) on top of s:
  * the config dir's local defaults. Same error reporting as above. */
 void settings_apply_text(struct settings *s, const char *text, size_t *n_bad, char *bad_key, size_t bad_len);
+/* The connectivity properties for netmgr_set_props. */
+struct netmgr_props;
+void settings_net_props(const struct settings *s, struct netmgr_props *out);
 /* The log spool quota in bytes: the smaller of the two newlog quotas. */
 size_t settings_log_quota_bytes(const struct settings *s);
 

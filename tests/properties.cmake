@@ -2,6 +2,9 @@
 # agent + controller + evectl test of each honoured property.
 # Ports 19600-19699 belong to these tests.
 eve_unit_test(configprops_test ${EVE_TEST_DIR}/unit/configprops_test.c)
+if(WITH_DEVICE)
+  eve_unit_test(netmgr_props_test ${EVE_TEST_DIR}/unit/netmgr_props_test.c eveagent)
+endif()
 
 # Integration: real controller, real agent, evectl (ports 19600-19609).
 if(WITH_DEVICE AND WITH_CLI AND TARGET eve-agent AND TARGET eve-controller AND TARGET evectl)

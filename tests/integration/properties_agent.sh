@@ -169,6 +169,31 @@ before=$(ctl_api "$CTL" GET "/devices/$U/logs?limit=1000" |
 [ "$before" -gt 0 ] || fail "no debug line uploaded before (the check above proves nothing)"
 ctl_api "$CTL" PUT "/devices/$U/config-items" '{"timer.deviceinfo.interval": null}' >/dev/null || fail "PUT"
 
+# --- network.fallback.any.eth: an agent whose only management port does
+# not exist reaches the controller through any route while the property is
+# enabled (its config dir), and loses it as soon as the controller disables
+# it: its metrics stop arriving.
+agent_confdir p2
+printf 'nosuch0\n' >"$W/p2.conf/ports"
+printf 'timer.config.interval=1\ntimer.metric.interval=1\nnetwork.fallback.any.eth=enabled\n' \
+	>"$W/p2.conf/config-items"
+agent_start p2
+wait_for 60 "p2 onboarded through any route" log_has p2 "onboarded: device UUID"
+log_has p2 "trying any route" || fail "p2 did not fall back to any route"
+U2=$(agent_uuid p2)
+p2_metrics() { ctl_api "$CTL" GET "/devices/$U2/metrics?limit=1000" | jq '.items | length'; }
+p2_has_metrics() { [ "$(p2_metrics)" -ge 2 ]; }
+wait_for 30 "p2 metrics" p2_has_metrics
+"$EVECTL" device config set "$U2" network.fallback.any.eth=disabled >/dev/null || fail "set fallback on p2"
+wait_for 30 "p2 applies network.fallback.any.eth=disabled" log_has p2 "fallback to any route disabled"
+sleep 2
+m_before=$(p2_metrics)
+sleep 5
+m_after=$(p2_metrics)
+[ "$m_after" = "$m_before" ] || fail "p2 still reports after disabling the fallback ($m_before -> $m_after metrics)"
+wait_for 30 "p2 unreachable" log_has p2 "controller unreachable"
+agent_stop p2
+
 # --- newlog.persist.quota.mb: the log spool's size. First at start: the
 # quota comes from the checkpoint even while the controller is down.
 set_props newlog.persist.quota.mb=3
