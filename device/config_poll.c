@@ -25,7 +25,7 @@ static void apply_settings(struct agent *a, const Org__Lfedge__Eve__Config__Edge
 	settings_from_items(&a->set, &a->base, cfg->configitems, cfg->n_configitems, &n_bad, bad,
 			    sizeof(bad));
 	if (n_bad)
-		alog(ALOG_WARN, "config: %zu bad config item value(s), first %s: default kept", n_bad, bad);
+		alog(ALOG_WARN, "config: %zu bad config item value(s), first %s: previous value kept", n_bad, bad);
 	if (old.config_interval_s != a->set.config_interval_s) {
 		alog(ALOG_INFO, "config: timer.config.interval = %" PRIu32 " s", a->set.config_interval_s);
 		a->next_config =

@@ -205,7 +205,7 @@ const struct hv_ops *rt_vm_ops(const struct runtime *rt);
 /* rt_props.c: take the properties of rt->cfg; a shorter retry takes
  * effect on waits already scheduled, a check turned off or relaxed retries
  * what it refused at once. */
-void rt_props_update(struct runtime *rt);
+void rt_props_update(struct runtime *rt, uint64_t now_ms);
 
 /* rt_content.c: start/poll downloads; state of each content tree. */
 void rt_content_sync(struct runtime *rt);

@@ -111,10 +111,9 @@ int rt_props_disk_check(const struct rt_props *p, const char *dir, uint64_t need
 
 /* ---- applying a change ---------------------------------------------- */
 
-void rt_props_update(struct runtime *rt)
+void rt_props_update(struct runtime *rt, uint64_t now)
 {
 	struct rt_props old = rt->props;
-	uint64_t now = rt_now_ms();
 	bool relaxed;
 
 	rt_props_load(&rt->props, rt->cfg);

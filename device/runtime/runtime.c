@@ -204,7 +204,7 @@ static void *worker(void *arg)
 		if (fresh) {
 			old = rt->cfg;
 			rt->cfg = fresh;
-			rt_props_update(rt);
+			rt_props_update(rt, rt_now_ms());
 		}
 		if (rt->cfg && (fresh || rt_now_ms() >= next_pass)) {
 			pass(rt, fresh != NULL);
