@@ -679,9 +679,15 @@ static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 		return;
 	}
 	if (r < 0) {
+		size_t len;
+
 		if (!a->err[0])
 			rt_seterr(a->err, "starting %s: %s", a->dom, eve_strerror(r));
-		app_fail(rt, a, ST(ERROR));
+		/* The wait is in the text, as after a crash. */
+		wait = app_fail(rt, a, ST(ERROR));
+		len = strlen(a->err);
+		snprintf(a->err + len, sizeof(a->err) - len, "; retrying in %u s",
+			 (unsigned)((wait + 999) / 1000));
 	}
 }
 
