@@ -6,10 +6,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "buf.h"
 #include "netmgr.h"
 
 static struct netmgr *two_ports(void)
@@ -74,11 +80,69 @@ static void test_better(void **state)
 	netmgr_free(nm);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Any PEM roots: the TLS handshake never gets as far as using them. */
+#define ROOTS "/etc/ssl/certs/ca-certificates.crt"
+
+/* Seconds a request to a server that never answers takes. */
+static double silent_call(struct netmgr *nm)
+{
+	struct buf resp;
+	long status = 0;
+	double t0 = now_s();
+
+	buf_init(&resp, 4096);
+	assert_non_null(netmgr_api(nm));
+	assert_true(devapi_call(netmgr_api(nm), "GET", "/certs", NULL, 0, &status, &resp) < 0);
+	buf_free(&resp);
+	return now_s() - t0;
+}
+
+/* timer.send.timeout: a server that accepts but never answers (the kernel
+ * completes the handshake from the backlog) costs exactly that long; a new
+ * value takes effect on the next request. */
+static void test_send_timeout(void **state)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct netmgr_props p = {.send_timeout_s = 1};
+	struct netmgr *nm = NULL;
+	char server[64];
+	double t;
+
+	if (access(ROOTS, R_OK) != 0)
+		skip(); /* no PEM roots to point curl at */
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(server, sizeof(server), "127.0.0.1:%d", ntohs(sa.sin_port));
+	assert_int_equal(netmgr_new(server, ROOTS, NULL, &nm), 0);
+	netmgr_set_props(nm, &p, 0);
+	t = silent_call(nm);
+	assert_true(t >= 0.9 && t < 2.5);
+	p.send_timeout_s = 3;
+	netmgr_set_props(nm, &p, 0);
+	t = silent_call(nm);
+	assert_true(t >= 2.9);
+	netmgr_free(nm);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fallback_any),
 	    cmocka_unit_test(test_better),
+	    cmocka_unit_test(test_send_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
