@@ -148,8 +148,10 @@ void agent_reached(struct agent *a, bool reached)
 
 	a->online = reached;
 	if (reached && strcmp(port, a->last_ok_port)) {
+		const char *any = netmgr_on_any_route(a->nm) ? " via any route (network.fallback.any.eth)" : "";
+
 		alog(ALOG_INFO, "network: controller reached%s%s", *port ? " via management port " : "",
-		     *port ? port : netmgr_on_any_route(a->nm) ? " via any route (network.fallback.any.eth)" : "");
+		     *port ? port : any);
 		snprintf(a->last_ok_port, sizeof(a->last_ok_port), "%s", port);
 	}
 	r = netmgr_report(a->nm, reached, now_ms());
@@ -255,6 +257,7 @@ static void remembered_port(struct agent *a)
 static int open_controller(struct agent *a)
 {
 	struct netmgr_setting s = {0};
+	struct netmgr_props np;
 	int r;
 
 	for (size_t i = 0; i < a->cd.n_ports && i < NETMGR_MAX_PORTS; i++)
@@ -268,12 +271,8 @@ static int open_controller(struct agent *a)
 		alog(ALOG_ERR, "controller client: %s", eve_strerror(r));
 		return r;
 	}
-	{
-		struct netmgr_props np;
-
-		settings_net_props(&a->set, &np); /* the config dir's; configs change them later */
-		netmgr_set_props(a->nm, &np, now_ms());
-	}
+	settings_net_props(&a->set, &np); /* the config dir's; configs change them later */
+	netmgr_set_props(a->nm, &np, now_ms());
 	remembered_port(a);
 	r = ctlclient_load_certs(a->cc);
 	if (r < 0 && r != -ENOENT)
