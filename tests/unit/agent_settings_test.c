@@ -88,9 +88,8 @@ static void test_status(void **state)
 {
 	Org__Lfedge__Eve__Config__ConfigItem it[5], *p[5];
 	const char *kv[5][2] = {
-	    {"timer.metric.interval", "0"},    {"debug.enable.ssh", "ssh-ed25519 AAAA"},
-	    {"made.up.name", "1"},             {"timer.config.interval", "7"},
-	    {"debug.default.remote.loglevel", "warn"},
+	    {"timer.metric.interval", "0"}, {"debug.enable.ssh", "ssh-ed25519 AAAA"},  {"made.up.name", "1"},
+	    {"timer.config.interval", "7"}, {"debug.default.remote.loglevel", "warn"},
 	};
 	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st = NULL;
 	struct settings s;
@@ -117,7 +116,8 @@ static void test_status(void **state)
 	assert_string_equal(known(st, "timer.config.interval")->value, "7");
 	assert_string_equal(known(st, "timer.config.interval")->error, "");
 	assert_string_equal(known(st, "timer.metric.interval")->value, "60");
-	assert_string_equal(known(st, "timer.metric.interval")->error, "'0' is out of range 1..3600: using 60");
+	assert_string_equal(known(st, "timer.metric.interval")->error,
+			    "'0' is out of range 1..3600: using 60");
 	assert_string_equal(known(st, "debug.default.remote.loglevel")->value, "warning");
 	assert_string_equal(unknown(st, "debug.enable.ssh")->error, "not supported by eve-agent");
 	assert_string_equal(unknown(st, "made.up.name")->error, "not a property EVE defines");
