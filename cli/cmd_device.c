@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "configprops.h"
 #include "err.h"
 #include "evectl.h"
 #include "fileio.h"
@@ -294,6 +295,56 @@ int cmd_device_reboot(struct cmd_args *a)
 	return code;
 }
 
+/* A KEY=VALUE for a property EVE defines must be of its type and range:
+ * refused here before anything is sent. A name EVE does not define goes
+ * with a warning. */
+static int config_item_check(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	char name[CONFIGPROP_NAME_MAX + 1], why[256];
+	const struct configprop *p;
+
+	if (!eq || (size_t)(eq - kv) > CONFIGPROP_NAME_MAX)
+		return EXIT_OK; /* manifest_kv / the server say why */
+	snprintf(name, sizeof(name), "%.*s", (int)(eq - kv), kv);
+	p = configprop_find(name);
+	if (!p)
+		return EXIT_OK; /* warned about once the server took it */
+	if (configprop_check(p, eq + 1, why, sizeof(why)) < 0)
+		return ev_fail(EXIT_REJECTED, "config set: %s: %s", name, why);
+	return EXIT_OK;
+}
+
+/* "KEY=VALUE (default D, RANGE)" for each item just set. */
+static void print_set_items(const json_t *items, const json_t *set)
+{
+	const char *k;
+	json_t *v;
+	char dom[64];
+
+	json_object_foreach((json_t *)items, k, v)
+	{
+		const struct configprop *p = configprop_find(k);
+
+		if (!json_object_get(set, k))
+			continue;
+		if (p)
+			configprop_domain(p, dom, sizeof(dom));
+		if (json_is_null(json_object_get(set, k)))
+			printf("%s removed (default %s)\n", k, p ? p->def : "-");
+		else if (p)
+			printf("%s=%s (default %s, %s)\n", k, json_string_value(v), p->def, dom);
+		else
+			printf("%s=%s (not an EVE property)\n", k, json_string_value(v));
+	}
+	json_object_foreach((json_t *)set, k, v) if (json_is_null(v) && !json_object_get(items, k))
+	{
+		const struct configprop *p = configprop_find(k);
+
+		printf("%s removed (default %s)\n", k, p ? p->def : "-");
+	}
+}
+
 int cmd_device_config_set(struct cmd_args *a)
 {
 	json_t *items = json_object(), *resp = NULL;
@@ -310,6 +361,8 @@ int cmd_device_config_set(struct cmd_args *a)
 
 			json_object_set_new(items, k, json_null());
 			free(k);
+		} else if ((code = config_item_check(a->pos[i])) != EXIT_OK) {
+			break;
 		} else if (manifest_kv(items, a->pos[i]) < 0) {
 			code = ev_usage("config set: '%s' is neither KEY=VALUE nor KEY-", a->pos[i]);
 		}
@@ -319,10 +372,15 @@ int cmd_device_config_set(struct cmd_args *a)
 		code = ev_request(a, "PUT", path, items, &resp);
 	}
 	if (code == EXIT_OK) {
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(items, k, v) if (!json_is_null(v) && !configprop_find(k))
+		    fprintf(stderr, "evectl: warning: %s is not a property EVE defines (sent anyway)\n", k);
 		if (ev_mode(a) == OUT_JSON)
 			out_json(stdout, resp);
 		else if (ev_mode(a) != OUT_QUIET)
-			out_object(stdout, (const struct out_col[]){{"ITEMS", "items"}, {NULL}}, resp);
+			print_set_items(json_object_get(resp, "items"), items);
 	}
 	free(path);
 	json_decref(items);
@@ -330,7 +388,36 @@ int cmd_device_config_set(struct cmd_args *a)
 	return code;
 }
 
+/* The properties of a device and their state (GET /devices/X/properties). */
 int cmd_device_config_get(struct cmd_args *a)
+{
+	static const struct out_col cols[] = {
+	    {"PROPERTY", "name"},
+	    {"STATE", "state"},
+	    {"VALUE", "value"},
+	    {"DEFAULT", "default"},
+	    {"RANGE", "range"},
+	    {"ERROR", "error"},
+	    {"CONFIGURED", "configured", NULL, true},
+	    {"EVE-AGENT", "agent", NULL, true},
+	    {"HELP", "help", NULL, true},
+	    {NULL},
+	};
+	char *path = ev_path("/devices/%s/properties", a->pos[0]);
+	json_t *resp = NULL;
+	int code = ev_request(a, "GET", path, NULL, &resp);
+
+	free(path);
+	if (code == EXIT_OK) {
+		ev_print_list(a, cols, resp, "name");
+		if (ev_mode(a) == OUT_TABLE && !json_is_true(json_object_get(resp, "reported")))
+			fprintf(stderr, "evectl: the device has not reported its properties yet\n");
+	}
+	json_decref(resp);
+	return code;
+}
+
+int cmd_device_config_dump(struct cmd_args *a)
 {
 	char *path = ev_path("/devices/%s/config", a->pos[0]);
 	json_t *resp = NULL;

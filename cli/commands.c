@@ -209,10 +209,18 @@ const struct cmd cmdtab_commands[] = {
      "on); --yes skips the question.",
      cmd_device_reboot},
     {"device config set", "DEVICE KEY=VALUE|KEY-...", 2, -1, NULL,
-     "Set (KEY=VALUE) or remove (KEY-) configuration items", "e.g. timer.config.interval=10",
+     "Set (KEY=VALUE) or remove (KEY-) configuration items",
+     "e.g. timer.config.interval=10. A value of the wrong type or out of range for a property EVE defines "
+     "is refused (exit 3) before anything is sent; a name EVE does not define is sent with a warning.",
      cmd_device_config_set},
-    {"device config get", ONE("DEVICE"), NULL, "Print the configuration the device receives (JSON)", NULL,
+    {"device config get", ONE("DEVICE"), NULL, "Show each runtime configuration property and its state",
+     "STATE is applied (the device runs the configured value), pending (not reported yet), rejected (the "
+     "device refused the value: see ERROR), unsupported (the device does not implement it), unknown (not a "
+     "property EVE defines) or default (not configured). -o wide adds the configured value and whether "
+     "eve-agent implements the property.",
      cmd_device_config_get},
+    {"device config dump", ONE("DEVICE"), NULL, "Print the configuration the device receives (JSON)", NULL,
+     cmd_device_config_dump},
     {"device update-os", "[DEVICE]", 0, 1, update_os_opts, "Install a base OS image on a device", NULL,
      cmd_device_update_os},
     {"device info", ONE("DEVICE"), info_opts, "Show the info records a device sent, newest first",

@@ -17,6 +17,7 @@
 #include "hexstr.h"
 #include "info/info.pb-c.h"
 #include "pbjson.h"
+#include "properties.h"
 #include "replay.h"
 #include "revoked.h"
 
@@ -661,9 +662,18 @@ static int items_merge(json_t *stored, json_t *patch)
 
 static void h_config_items(struct http_req *r)
 {
-	json_t *b = admin_body(r), *items = NULL;
+	json_t *b = admin_body(r), *items = NULL, *warnings = NULL;
 	if (!b)
 		return;
+	/* Values EVE would refuse are refused here (?force=1 stores them
+	 * anyway, to see a device reject them); unknown names get a warning. */
+	const char *force = http_arg(r, "force");
+	char why[384];
+	if (!(force && !strcmp(force, "1")) && properties_check_patch(b, why, sizeof(why), &warnings) < 0) {
+		http_reply_error(r, 400, "%s", why);
+		json_decref(b);
+		return;
+	}
 	char uuid[UUID_STR_LEN];
 	struct db *d = db_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], uuid);
@@ -690,8 +700,10 @@ static void h_config_items(struct http_req *r)
 		json_decref(items);
 		admin_reply_err(r, e,
 				e == -EINVAL ? "config item (values are strings, null removes)" : "device");
+		json_decref(warnings);
 	} else {
-		http_reply_json(r, 200, json_pack("{s:o}", "items", items));
+		http_reply_json(r, 200, json_pack("{s:o, s:o*}", "items", items, "warnings", warnings));
+		warnings = NULL;
 	}
 }
 
@@ -761,6 +773,7 @@ const struct http_route admin_device_routes[] = {
     {"POST", D "/*/reboot", h_reboot, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
     {"PUT", D "/*/config-items", h_config_items, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
     {"GET", D "/*/config", h_config, 0, HTTP_AUTH_ADMIN, NULL},
+    {"GET", D "/*/properties", properties_h_get, 0, HTTP_AUTH_ADMIN, NULL},
     {"POST", D "/*/baseos", h_baseos, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -151,8 +151,10 @@ void agent_reached(struct agent *a, bool reached)
 
 	a->online = reached;
 	if (reached && strcmp(port, a->last_ok_port)) {
+		const char *any = netmgr_on_any_route(a->nm) ? " via any route (network.fallback.any.eth)" : "";
+
 		alog(ALOG_INFO, "network: controller reached%s%s", *port ? " via management port " : "",
-		     port);
+		     *port ? port : any);
 		snprintf(a->last_ok_port, sizeof(a->last_ok_port), "%s", port);
 	}
 	r = netmgr_report(a->nm, reached, now_ms());
@@ -161,7 +163,10 @@ void agent_reached(struct agent *a, bool reached)
 		     a->o->state_dir, eve_strerror(r));
 	if (reached && trial)
 		alog(ALOG_INFO, "network: the new setting reached the controller: kept");
-	if (!reached && strcmp(port, netmgr_port(a->nm)))
+	if (!reached && netmgr_on_any_route(a->nm) && *port)
+		alog(ALOG_WARN, "network: no management port reached the controller: trying any route "
+				"(network.fallback.any.eth)");
+	else if (!reached && strcmp(port, netmgr_port(a->nm)))
 		alog(ALOG_DEBUG, "network: next management port %s", netmgr_port(a->nm));
 }
 
@@ -267,7 +272,7 @@ static int open_reporting(struct agent *a)
 {
 	int r;
 
-	r = logship_new(a->o->state_dir, (size_t)a->set.log_quota_mb << 20, &a->ls);
+	r = logship_new(a->o->state_dir, settings_log_quota_bytes(&a->set), &a->ls);
 	if (r == 0)
 		r = infoqueue_new(a->o->state_dir, &a->iq);
 	if (r == 0)
@@ -298,6 +303,7 @@ static void remembered_port(struct agent *a)
 static int open_controller(struct agent *a)
 {
 	struct netmgr_setting s = {0};
+	struct netmgr_props np;
 	int r;
 
 	for (size_t i = 0; i < a->cd.n_ports && i < NETMGR_MAX_PORTS; i++)
@@ -311,6 +317,8 @@ static int open_controller(struct agent *a)
 		alog(ALOG_ERR, "controller client: %s", eve_strerror(r));
 		return r;
 	}
+	settings_net_props(&a->set, &np); /* the config dir's; configs change them later */
+	netmgr_set_props(a->nm, &np, now_ms());
 	remembered_port(a);
 	r = ctlclient_load_certs(a->cc);
 	if (r < 0 && r != -ENOENT)

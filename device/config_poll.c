@@ -17,6 +17,32 @@
 
 /* ---- config application ------------------------------------------------ */
 
+/* Connectivity, log spool and log level properties that changed. */
+static void apply_changed(struct agent *a, const struct settings *old)
+{
+	if (old->send_timeout_s != a->set.send_timeout_s || old->port_better_s != a->set.port_better_s ||
+	    old->fallback_any != a->set.fallback_any) {
+		struct netmgr_props np;
+
+		settings_net_props(&a->set, &np);
+		alog(ALOG_INFO,
+		     "config: network: request timeout %" PRIu32 " s, first port retried every %" PRIu32
+		     " s, fallback to any route %s",
+		     a->set.send_timeout_s, a->set.port_better_s, np.fallback_any ? "enabled" : "disabled");
+		netmgr_set_props(a->nm, &np, now_ms());
+	}
+	if (settings_log_quota_bytes(old) != settings_log_quota_bytes(&a->set) && a->ls) {
+		alog(ALOG_INFO, "config: log spool quota = %zu MB", settings_log_quota_bytes(&a->set) >> 20);
+		logship_set_quota(a->ls, settings_log_quota_bytes(&a->set));
+	}
+	if (old->log_level != a->set.log_level || old->remote_log_level != a->set.remote_log_level)
+		alog(ALOG_INFO, "config: log levels: local %s, remote %s",
+		     alog_level_name((enum alog_level)a->set.log_level),
+		     alog_level_name((enum alog_level)a->set.remote_log_level));
+	alog_set_level(a->o->verbose ? ALOG_DEBUG : (enum alog_level)a->set.log_level,
+		       (enum alog_level)a->set.remote_log_level);
+}
+
 static void apply_settings(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
 {
 	struct settings old = a->set;
@@ -26,7 +52,8 @@ static void apply_settings(struct agent *a, const Org__Lfedge__Eve__Config__Edge
 	settings_from_items(&a->set, &a->base, cfg->configitems, cfg->n_configitems, &n_bad, bad,
 			    sizeof(bad));
 	if (n_bad)
-		alog(ALOG_WARN, "config: %zu bad config item value(s), first %s: default kept", n_bad, bad);
+		alog(ALOG_WARN, "config: %zu bad config item value(s), first %s: previous value kept", n_bad,
+		     bad);
 	if (old.config_interval_s != a->set.config_interval_s) {
 		alog(ALOG_INFO, "config: timer.config.interval = %" PRIu32 " s", a->set.config_interval_s);
 		a->next_config =
@@ -40,8 +67,7 @@ static void apply_settings(struct agent *a, const Org__Lfedge__Eve__Config__Edge
 		alog(ALOG_INFO, "config: timer.deviceinfo.interval = %" PRIu32 " s", a->set.info_interval_s);
 		a->next_info = now_ms() + a->set.info_interval_s * 1000ull;
 	}
-	alog_set_level(a->o->verbose ? ALOG_DEBUG : (enum alog_level)a->set.log_level,
-		       (enum alog_level)a->set.remote_log_level);
+	apply_changed(a, &old);
 }
 
 /* A DeviceOpsCmd counter above the one last honoured asks for the op. The

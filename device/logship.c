@@ -291,6 +291,14 @@ static void enforce_quota(struct logship *ls)
 	free_list(names, n);
 }
 
+void logship_set_quota(struct logship *ls, size_t quota_bytes)
+{
+	pthread_mutex_lock(&ls->lock);
+	ls->quota = quota_bytes;
+	enforce_quota(ls);
+	pthread_mutex_unlock(&ls->lock);
+}
+
 size_t logship_pending_bytes(struct logship *ls)
 {
 	char **names;

@@ -17,6 +17,9 @@ struct logship;
 
 int logship_new(const char *state_dir, size_t quota_bytes, struct logship **out);
 void logship_free(struct logship *ls);
+/* Change the quota (bytes); files above it are dropped at once, oldest
+ * first. */
+void logship_set_quota(struct logship *ls, size_t quota_bytes);
 /* The device UUID and software version written in each file's header. */
 void logship_set_meta(struct logship *ls, const char *dev_uuid, const char *eve_version);
 /* Queue one line. app_uuid NULL = the device's own log. */

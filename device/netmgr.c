@@ -25,6 +25,10 @@ struct netmgr {
 	struct devapi *api;
 	char *port_path;                 /* NULL: the working port lives in memory only */
 	char good_port[NETMGR_NAME_MAX]; /* port that last reached the controller */
+	struct netmgr_props props;
+	bool any;             /* network.fallback.any.eth in use: no interface binding */
+	size_t fails;         /* failed requests in a row */
+	uint64_t next_better; /* when to try the first port again (timer.port.testbetterinterval) */
 };
 
 static void api_drop(struct netmgr *nm)
@@ -121,11 +125,12 @@ int netmgr_persist(struct netmgr *nm, const char *path)
 
 struct devapi *netmgr_api(struct netmgr *nm)
 {
-	struct devapi_opts o = {.server = nm->server, .ca_path = nm->ca_path, .timeout_s = 30};
+	struct devapi_opts o = {
+	    .server = nm->server, .ca_path = nm->ca_path, .timeout_s = nm->props.send_timeout_s};
 
 	if (nm->api)
 		return nm->api;
-	if (nm->cur.n_ports)
+	if (nm->cur.n_ports && !nm->any)
 		o.interface = nm->cur.ports[nm->port_idx % nm->cur.n_ports];
 	if (nm->cur.proxy[0])
 		o.proxy = nm->cur.proxy;
@@ -136,7 +141,28 @@ struct devapi *netmgr_api(struct netmgr *nm)
 
 const char *netmgr_port(const struct netmgr *nm)
 {
-	return nm->cur.n_ports ? nm->cur.ports[nm->port_idx % nm->cur.n_ports] : "";
+	return nm->cur.n_ports && !nm->any ? nm->cur.ports[nm->port_idx % nm->cur.n_ports] : "";
+}
+
+bool netmgr_on_any_route(const struct netmgr *nm)
+{
+	return nm->any;
+}
+
+void netmgr_set_props(struct netmgr *nm, const struct netmgr_props *p, uint64_t now_ms)
+{
+	bool rebuild = p->send_timeout_s != nm->props.send_timeout_s || (nm->any && !p->fallback_any);
+
+	if (p->better_ms != nm->props.better_ms)
+		nm->next_better = p->better_ms ? now_ms + p->better_ms : 0;
+	if (nm->any && !p->fallback_any) {
+		nm->any = false;
+		nm->fails = 0;
+		start_at_good_port(nm);
+	}
+	nm->props = *p;
+	if (rebuild)
+		api_drop(nm);
 }
 
 /* Remember a port that just worked; written only when it changed, so a
@@ -161,7 +187,18 @@ int netmgr_report(struct netmgr *nm, bool reached, uint64_t now_ms)
 	if (reached) {
 		nm->trial = false;
 		nm->fallback = nm->cur;
+		nm->fails = 0;
 		return keep_good_port(nm);
+	}
+	nm->fails++;
+	/* Every port failed once: any route (network.fallback.any.eth); that
+	 * failing too: the ports again. */
+	if (nm->cur.n_ports && (nm->any || (nm->props.fallback_any && nm->fails >= nm->cur.n_ports))) {
+		nm->any = !nm->any;
+		nm->fails = 0;
+		nm->port_idx = 0;
+		api_drop(nm);
+		return 0;
 	}
 	/* Next port, new connection (keep-alive state belongs to the old one). */
 	if (nm->cur.n_ports > 1) {
@@ -189,6 +226,8 @@ int netmgr_propose(struct netmgr *nm, const struct netmgr_setting *s, uint64_t n
 		nm->fallback = nm->cur;
 	nm->cur = *s;
 	start_at_good_port(nm);
+	nm->any = false;
+	nm->fails = 0;
 	nm->trial = true;
 	nm->trial_end = now_ms + trial_ms;
 	api_drop(nm);
@@ -200,14 +239,33 @@ bool netmgr_on_trial(const struct netmgr *nm)
 	return nm->trial;
 }
 
+/* timer.port.testbetterinterval: a device on a later port (or on any
+ * route) tries the setting's first port again; a failure there moves on as
+ * usual. */
+static void retest_better(struct netmgr *nm, uint64_t now_ms)
+{
+	if (!nm->props.better_ms || !nm->next_better || now_ms < nm->next_better)
+		return;
+	nm->next_better = now_ms + nm->props.better_ms;
+	if (nm->trial || !nm->cur.n_ports || (!nm->any && nm->port_idx == 0))
+		return;
+	nm->any = false;
+	nm->fails = 0;
+	nm->port_idx = 0;
+	api_drop(nm);
+}
+
 bool netmgr_tick(struct netmgr *nm, uint64_t now_ms)
 {
+	retest_better(nm, now_ms);
 	if (!nm->trial || now_ms < nm->trial_end)
 		return false;
 	nm->rejected = nm->cur;
 	nm->have_rejected = true;
 	nm->cur = nm->fallback;
 	start_at_good_port(nm);
+	nm->any = false;
+	nm->fails = 0;
 	nm->trial = false;
 	api_drop(nm);
 	return true;

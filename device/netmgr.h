@@ -24,6 +24,13 @@ struct netmgr_setting {
 	char proxy[NETMGR_PROXY_MAX]; /* "" = direct */
 };
 
+/* Runtime configuration properties of connectivity (config items). */
+struct netmgr_props {
+	uint32_t send_timeout_s; /* timer.send.timeout: whole request; 0 = devapi's default */
+	uint64_t better_ms;      /* timer.port.testbetterinterval: retry the first port after; 0 = never */
+	bool fallback_any;       /* network.fallback.any.eth: no port reaches: try any route */
+};
+
 struct netmgr;
 
 /* server and ca_path are copied; initial is the config dir's setting. */
@@ -55,7 +62,14 @@ int netmgr_propose(struct netmgr *nm, const struct netmgr_setting *s, uint64_t n
 bool netmgr_tick(struct netmgr *nm, uint64_t now_ms);
 /* Whether the current setting is a new one still on trial. */
 bool netmgr_on_trial(const struct netmgr *nm);
-/* The current setting's port in use ("" when none). */
+/* The current setting's port in use ("" when none, or when the fallback
+ * to any route is in use). */
 const char *netmgr_port(const struct netmgr *nm);
+/* Take new properties (the connection is rebuilt when they change what it
+ * uses). Turning the fallback off while it is in use goes back to the
+ * setting's ports at once. */
+void netmgr_set_props(struct netmgr *nm, const struct netmgr_props *p, uint64_t now_ms);
+/* Whether requests go through any route because no port reached. */
+bool netmgr_on_any_route(const struct netmgr *nm);
 
 #endif

@@ -182,6 +182,7 @@ static void fill_sys(Org__Lfedge__Eve__Info__ZInfoDevice *di, const struct repor
 	di->restartcounter = d->restart_counter;
 	di->lastrebootreason = (char *)(d->last_reboot_reason ? d->last_reboot_reason : "");
 	di->state = ORG__LFEDGE__EVE__INFO__ZDEVICE_STATE__ZDEVICE_STATE_ONLINE;
+	di->configitemstatus = (Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *)d->config_items;
 }
 
 /* attestation_info (50) when there is a state or an error to report. */
@@ -225,18 +226,31 @@ int report_info_device(const struct report_device *d, uint8_t **out, size_t *len
 	fill_attest(&di, d, &ai, &ai_err, &ai_time);
 	mi.serialnumber = (char *)(d->serial ? d->serial : "");
 	di.minfo = &mi;
+	/* The properties' status, plus the refused config version if any. */
 	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus cis = ORG__LFEDGE__EVE__INFO__ZINFO_CONFIG_ITEM_STATUS__INIT;
 	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus__ConfigItemsEntry ce =
 	    ORG__LFEDGE__EVE__INFO__ZINFO_CONFIG_ITEM_STATUS__CONFIG_ITEMS_ENTRY__INIT;
-	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus__ConfigItemsEntry *cep = &ce;
+	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus__ConfigItemsEntry **cep = NULL;
 	Org__Lfedge__Eve__Info__ZInfoConfigItem ci = ORG__LFEDGE__EVE__INFO__ZINFO_CONFIG_ITEM__INIT;
 	if (d->config_version_error && d->config_version_error[0]) {
+		const Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *props = d->config_items;
+		size_t n = props ? props->n_configitems : 0;
+		cep = calloc(n + 1, sizeof(*cep));
+		if (!cep)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			cep[i] = props->configitems[i];
 		ci.value = (char *)(d->config_version ? d->config_version : "");
 		ci.error = (char *)d->config_version_error;
 		ce.key = (char *)REPORT_ROLLBACK_KEY;
 		ce.value = &ci;
-		cis.configitems = &cep;
-		cis.n_configitems = 1;
+		cep[n] = &ce;
+		cis.configitems = cep;
+		cis.n_configitems = n + 1;
+		if (props) {
+			cis.unknownconfigitems = props->unknownconfigitems;
+			cis.n_unknownconfigitems = props->n_unknownconfigitems;
+		}
 		di.configitemstatus = &cis;
 	}
 	fill_sw(d, sw, errs);
@@ -255,13 +269,17 @@ int report_info_device(const struct report_device *d, uint8_t **out, size_t *len
 	msg.dinfo = &di;
 	now.seconds = time(NULL);
 	msg.attimestamp = &now;
-	if (digest && digest_of(&di, digest) < 0)
+	if (digest && digest_of(&di, digest) < 0) {
+		free(cep);
 		return -ENOMEM;
+	}
 	*len = org__lfedge__eve__info__zinfo_msg__get_packed_size(&msg);
 	p = malloc(*len ? *len : 1);
+	if (p)
+		org__lfedge__eve__info__zinfo_msg__pack(&msg, p);
+	free(cep);
 	if (!p)
 		return -ENOMEM;
-	org__lfedge__eve__info__zinfo_msg__pack(&msg, p);
 	*out = p;
 	return 0;
 }

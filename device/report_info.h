@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "info/info.pb-c.h"
+
 #define REPORT_MAX_SW 2
 /* configItemStatus key of a refused (older) EdgeDevConfig version */
 #define REPORT_ROLLBACK_KEY "EdgeDevConfig.id.version"
@@ -40,6 +42,8 @@ struct report_device {
 	int64_t attest_err_time;
 	struct report_sw sw[REPORT_MAX_SW];
 	size_t n_sw;
+	/* The config items as applied (settings_status); may be NULL. */
+	const Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *config_items;
 };
 
 /* Packed ZInfoMsg (ztype ZiDevice) for d; *out caller-freed. digest (may

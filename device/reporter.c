@@ -93,10 +93,16 @@ void reporter_device_info(struct agent *a, bool force)
 	    .config_version_error = a->rollback_err,
 	    .config_version = a->rollback_version,
 	};
+	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *items = NULL;
 	uint8_t *data = NULL, digest[32];
 	size_t len = 0;
 	int r;
 
+	r = settings_status(&a->set, a->cfg ? a->cfg->configitems : NULL, a->cfg ? a->cfg->n_configitems : 0,
+			    a->rt != NULL, &items);
+	if (r < 0)
+		alog(ALOG_WARN, "device info: config item status: %s", eve_strerror(r));
+	d.config_items = items;
 	/* Without the updater: one active partition running this version. */
 	snprintf(d.sw[0].label, sizeof(d.sw[0].label), "IMGA");
 	snprintf(d.sw[0].state, sizeof(d.sw[0].state), "active");
@@ -123,6 +129,7 @@ void reporter_device_info(struct agent *a, bool force)
 	if (r < 0)
 		alog(ALOG_WARN, "device info: %s", eve_strerror(r));
 out:
+	settings_status_free(items);
 	free(data);
 }
 

@@ -1,4 +1,6 @@
-/* Config item table. */
+/* Config items: the properties the agent honours, each mapped to a field
+ * of struct settings; names, types, ranges and defaults come from the
+ * shared table (common/configprops.c). */
 #include "settings.h"
 
 #include <errno.h>
@@ -8,72 +10,118 @@
 #include <string.h>
 
 #include "agentlog.h"
+#include "configprops.h"
+#include "netmgr.h"
 
-enum setting_type { ST_UINT, ST_LOGLEVEL };
-
+/* Every property with .agent = true in the shared table has a row here
+ * (tests/unit/agent_settings_test.c checks it). */
 static const struct setting_def {
 	const char *key;
-	enum setting_type type;
 	size_t off;
-	long def, min, max;
+	bool runtime; /* applied by the app runtime */
 } defs[] = {
-    {"timer.config.interval", ST_UINT, offsetof(struct settings, config_interval_s), 60, 1, 86400},
-    {"timer.metric.interval", ST_UINT, offsetof(struct settings, metric_interval_s), 60, 1, 86400},
-    {"timer.deviceinfo.interval", ST_UINT, offsetof(struct settings, info_interval_s), 600, 1, 86400},
-    {"timer.port.testduration", ST_UINT, offsetof(struct settings, netrollback_s), 30, 1, 3600},
-    {"timer.test.baseimage.update", ST_UINT, offsetof(struct settings, update_window_s), 600, 10, 86400},
-    {"newlog.persist.quota.mb", ST_UINT, offsetof(struct settings, log_quota_mb), 64, 1, 65536},
-    {"debug.default.loglevel", ST_LOGLEVEL, offsetof(struct settings, log_level), ALOG_INFO, 0, 3},
-    {"debug.default.remote.loglevel", ST_LOGLEVEL, offsetof(struct settings, remote_log_level), ALOG_INFO, 0,
-     3},
+    {"timer.config.interval", offsetof(struct settings, config_interval_s), false},
+    {"timer.metric.interval", offsetof(struct settings, metric_interval_s), false},
+    {"timer.deviceinfo.interval", offsetof(struct settings, info_interval_s), false},
+    {"timer.port.testduration", offsetof(struct settings, netrollback_s), false},
+    {"timer.test.baseimage.update", offsetof(struct settings, update_window_s), false},
+    {"newlog.persist.quota.mb", offsetof(struct settings, log_quota_mb), false},
+    {"newlog.gzipfiles.ondisk.maxmegabytes", offsetof(struct settings, log_files_mb), false},
+    {"timer.send.timeout", offsetof(struct settings, send_timeout_s), false},
+    {"timer.port.testbetterinterval", offsetof(struct settings, port_better_s), false},
+    {"network.fallback.any.eth", offsetof(struct settings, fallback_any), false},
+    {"debug.default.loglevel", offsetof(struct settings, log_level), false},
+    {"debug.default.remote.loglevel", offsetof(struct settings, remote_log_level), false},
+    {"timer.download.retry", offsetof(struct settings, download_retry_s), true},
+    {"timer.boot.retry", offsetof(struct settings, boot_retry_s), true},
+    {"storage.dom0.disk.minusage.percent", offsetof(struct settings, dom0_min_pct), true},
+    {"app.allow.vnc", offsetof(struct settings, allow_vnc), true},
+    {"memory.apps.ignore.check", offsetof(struct settings, ignore_mem_check), true},
+    {"storage.apps.ignore.disk.check", offsetof(struct settings, ignore_disk_check), true},
 };
 
 #define N_DEFS (sizeof(defs) / sizeof(defs[0]))
 
-static void store(struct settings *s, const struct setting_def *d, long v)
+static const struct setting_def *def_of(const char *key)
 {
-	char *p = (char *)s + d->off;
-
-	if (d->type == ST_UINT)
-		*(uint32_t *)p = (uint32_t)v;
-	else
-		*(int *)p = (int)v;
+	for (size_t i = 0; key && i < N_DEFS; i++)
+		if (!strcmp(defs[i].key, key))
+			return &defs[i];
+	return NULL;
 }
 
-static bool parse(const struct setting_def *d, const char *text, long *v)
+/* Parse text for d's property into its field of s; -EINVAL keeps s. */
+static int store(struct settings *s, const struct setting_def *d, const char *text)
 {
-	char *end;
+	const struct configprop *p = configprop_find(d->key);
+	char *field = (char *)s + d->off;
+	uint32_t u;
+	int lv;
+	bool b;
 
-	if (d->type == ST_LOGLEVEL) {
-		*v = alog_level_parse(text);
-		return *v >= 0;
+	if (!p)
+		return -EINVAL;
+	if (p->type == CONFIGPROP_TRISTATE && configprop_parse_tristate(text, &lv) == 0) {
+		*(int *)field = lv;
+		return 0;
 	}
-	errno = 0;
-	*v = strtol(text, &end, 10);
-	return !errno && end != text && *end == '\0' && *v >= d->min && *v <= d->max;
+	if (p->type == CONFIGPROP_BOOL && configprop_parse_bool(text, &b) == 0) {
+		*(int *)field = b;
+		return 0;
+	}
+	if (p->type == CONFIGPROP_INT && configprop_parse_int(p, text, &u) == 0) {
+		*(uint32_t *)field = u;
+		return 0;
+	}
+	if (p->type == CONFIGPROP_LOGLEVEL && configprop_parse_loglevel(text, &lv) == 0) {
+		*(int *)field = lv; /* 0..3 = enum alog_level */
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* The value of d's field as text ("60", "debug"). */
+static void format(const struct settings *s, const struct setting_def *d, char *buf, size_t len)
+{
+	const struct configprop *p = configprop_find(d->key);
+	const char *field = (const char *)s + d->off;
+
+	if (p && p->type == CONFIGPROP_LOGLEVEL)
+		snprintf(buf, len, "%s", alog_level_name((enum alog_level) * (const int *)field));
+	else if (p && p->type == CONFIGPROP_TRISTATE)
+		snprintf(buf, len, "%s",
+			 *(const int *)field > 0 ? "enabled" : *(const int *)field == 0 ? "disabled" : "none");
+	else if (p && p->type == CONFIGPROP_BOOL)
+		snprintf(buf, len, "%s", *(const int *)field ? "true" : "false");
+	else
+		snprintf(buf, len, "%lu", (unsigned long)*(const uint32_t *)field);
+	for (char *c = buf; *c; c++)
+		*c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
 }
 
 void settings_defaults(struct settings *s)
 {
 	memset(s, 0, sizeof(*s));
-	for (size_t i = 0; i < N_DEFS; i++)
-		store(s, &defs[i], defs[i].def);
+	for (size_t i = 0; i < N_DEFS; i++) {
+		const struct configprop *p = configprop_find(defs[i].key);
+
+		if (p)
+			store(s, &defs[i], p->def);
+	}
 }
 
 static void apply_items(struct settings *s, Org__Lfedge__Eve__Config__ConfigItem *const *items, size_t n,
 			size_t *bad, char *bad_key, size_t bad_len)
 {
 	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < N_DEFS; j++) {
-			long v;
+		const struct setting_def *d = def_of(items[i]->key);
 
-			if (!items[i]->key || strcmp(items[i]->key, defs[j].key))
-				continue;
-			if (items[i]->value && parse(&defs[j], items[i]->value, &v))
-				store(s, &defs[j], v);
-			else if ((*bad)++ == 0 && bad_key)
-				snprintf(bad_key, bad_len, "%s", defs[j].key);
-		}
+		if (!d)
+			continue;
+		if (items[i]->value && store(s, d, items[i]->value) == 0)
+			continue;
+		if ((*bad)++ == 0 && bad_key)
+			snprintf(bad_key, bad_len, "%s", d->key);
 	}
 }
 
@@ -116,4 +164,138 @@ void settings_apply_text(struct settings *s, const char *text, size_t *n_bad, ch
 	free(copy);
 	if (n_bad)
 		*n_bad = bad;
+}
+
+void settings_net_props(const struct settings *s, struct netmgr_props *out)
+{
+	out->send_timeout_s = s->send_timeout_s;
+	out->better_ms = (uint64_t)s->port_better_s * 1000;
+	out->fallback_any = s->fallback_any > 0;
+}
+
+size_t settings_log_quota_bytes(const struct settings *s)
+{
+	uint32_t mb = s->log_quota_mb < s->log_files_mb ? s->log_quota_mb : s->log_files_mb;
+
+	return (size_t)mb << 20;
+}
+
+/* ---- status report ------------------------------------------------------ */
+
+typedef Org__Lfedge__Eve__Info__ZInfoConfigItemStatus__ConfigItemsEntry known_entry;
+typedef Org__Lfedge__Eve__Info__ZInfoConfigItemStatus__UnknownConfigItemsEntry unknown_entry;
+
+/* A heap ZInfoConfigItem (freed with the status by free_unpacked). */
+static Org__Lfedge__Eve__Info__ZInfoConfigItem *new_item(const char *value, const char *error)
+{
+	Org__Lfedge__Eve__Info__ZInfoConfigItem *it = malloc(sizeof(*it));
+
+	if (!it)
+		return NULL;
+	org__lfedge__eve__info__zinfo_config_item__init(it);
+	it->value = strdup(value ? value : "");
+	it->error = strdup(error ? error : "");
+	if (!it->value || !it->error) {
+		free(it->value);
+		free(it->error);
+		free(it);
+		return NULL;
+	}
+	return it;
+}
+
+/* The controller's item for key (the last one wins, as when applying). */
+static const char *item_value(Org__Lfedge__Eve__Config__ConfigItem *const *items, size_t n, const char *key)
+{
+	const char *v = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (items[i]->key && !strcmp(items[i]->key, key))
+			v = items[i]->value ? items[i]->value : "";
+	return v;
+}
+
+static int add_known(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const struct settings *s,
+		     const struct setting_def *d, Org__Lfedge__Eve__Config__ConfigItem *const *items, size_t n)
+{
+	const struct configprop *p = configprop_find(d->key);
+	const char *given = item_value(items, n, d->key);
+	char value[64], why[192], err[320] = "";
+	known_entry *e = malloc(sizeof(*e));
+
+	if (!e)
+		return -ENOMEM;
+	org__lfedge__eve__info__zinfo_config_item_status__config_items_entry__init(e);
+	format(s, d, value, sizeof(value));
+	if (given && p && configprop_check(p, given, why, sizeof(why)) < 0)
+		snprintf(err, sizeof(err), "%s: using %s", why, value);
+	e->key = strdup(d->key);
+	e->value = new_item(value, err);
+	st->configitems[st->n_configitems++] = e;
+	return e->key && e->value ? 0 : -ENOMEM;
+}
+
+static bool seen_unknown(const Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const char *key)
+{
+	for (size_t i = 0; i < st->n_unknownconfigitems; i++)
+		if (!strcmp(st->unknownconfigitems[i]->key, key))
+			return true;
+	return false;
+}
+
+static int add_unknown(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const char *key, const char *value,
+		       bool runtime_off)
+{
+	const struct configprop *p = configprop_find(key);
+	unknown_entry *e;
+	const char *why = !p			? "not a property EVE defines"
+			  : runtime_off ? "not supported: eve-agent runs without its app runtime"
+					: "not supported by eve-agent";
+
+	if (seen_unknown(st, key))
+		return 0;
+	e = malloc(sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	org__lfedge__eve__info__zinfo_config_item_status__unknown_config_items_entry__init(e);
+	e->key = strdup(key);
+	e->value = new_item(value, why);
+	st->unknownconfigitems[st->n_unknownconfigitems++] = e;
+	return e->key && e->value ? 0 : -ENOMEM;
+}
+
+int settings_status(const struct settings *s, Org__Lfedge__Eve__Config__ConfigItem *const *items, size_t n,
+		    bool runtime, Org__Lfedge__Eve__Info__ZInfoConfigItemStatus **out)
+{
+	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st = malloc(sizeof(*st));
+	int r = 0;
+
+	if (!st)
+		return -ENOMEM;
+	org__lfedge__eve__info__zinfo_config_item_status__init(st);
+	st->configitems = calloc(N_DEFS, sizeof(*st->configitems));
+	st->unknownconfigitems = n ? calloc(n, sizeof(*st->unknownconfigitems)) : NULL;
+	if (!st->configitems || (n && !st->unknownconfigitems))
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < N_DEFS; i++)
+		if (runtime || !defs[i].runtime)
+			r = add_known(st, s, &defs[i], items, n);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		const struct setting_def *d = def_of(items[i]->key);
+
+		if (items[i]->key && *items[i]->key && (!d || (d->runtime && !runtime)))
+			r = add_unknown(st, items[i]->key, items[i]->value, d != NULL);
+	}
+	if (r < 0) {
+		settings_status_free(st);
+		return r;
+	}
+	*out = st;
+	return 0;
+}
+
+void settings_status_free(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st)
+{
+	if (st)
+		protobuf_c_message_free_unpacked(&st->base, NULL);
 }

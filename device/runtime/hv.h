@@ -42,6 +42,7 @@ struct hv_spec {
 	const char *cpuset;  /* pinning mask "0-1,3", may be NULL */
 	bool vnc;
 	int vnc_display;         /* <0: auto port */
+	bool vnc_all;            /* listen on all addresses (app.allow.vnc), else 127.0.0.1 */
 	const char *console_log; /* VM serial console to this file */
 	/* VMs */
 	bool hvm;                              /* xen: HVM (true) or PV */

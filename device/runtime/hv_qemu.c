@@ -94,12 +94,13 @@ static int qemu_xml(const struct hv_spec *s, struct buf *b, char *err, size_t er
 		buf_printf(b, "    <serial type='pty'><target port='0'/></serial>\n");
 	}
 	if (s->vnc) {
+		const char *listen = s->vnc_all ? "0.0.0.0" : "127.0.0.1";
+
 		if (s->vnc_display >= 0)
-			buf_printf(b,
-				   "    <graphics type='vnc' port='%d' autoport='no' listen='127.0.0.1'/>\n",
-				   5900 + s->vnc_display);
+			buf_printf(b, "    <graphics type='vnc' port='%d' autoport='no' listen='%s'/>\n",
+				   5900 + s->vnc_display, listen);
 		else
-			buf_printf(b, "    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>\n");
+			buf_printf(b, "    <graphics type='vnc' autoport='yes' listen='%s'/>\n", listen);
 	}
 	buf_printf(b, "    <memballoon model='virtio'/>\n  </devices>\n");
 	/* Run QEMU as root like EVE does: blobs and volumes stay root-owned

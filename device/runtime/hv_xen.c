@@ -77,7 +77,8 @@ static int xen_xml(const struct hv_spec *s, struct buf *b, char *err, size_t err
 			   "    <console type='pty'>\n      <target type='xen' port='0'/>\n    </console>\n");
 	}
 	if (s->vnc)
-		buf_printf(b, "    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>\n");
+		buf_printf(b, "    <graphics type='vnc' autoport='yes' listen='%s'/>\n",
+			   s->vnc_all ? "0.0.0.0" : "127.0.0.1");
 	buf_printf(b, "  </devices>\n</domain>\n");
 	return 0;
 }

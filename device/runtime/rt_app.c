@@ -26,7 +26,6 @@
 #define ST(x) ORG__LFEDGE__EVE__INFO__ZSW_STATE__##x
 #define APP_HALT_GRACE_MS 3000
 #define APP_BACKOFF_MIN_MS 1000
-#define APP_BACKOFF_MAX_MS 60000
 #define APP_STABLE_MS 60000
 #define APP_DEFAULT_MEM_KIB (256u * 1024)
 #define APP_MAX_ENV 256
@@ -404,6 +403,7 @@ static int spec_build(struct runtime *rt, struct rt_app *a, struct spec_store *s
 	ss->s.cpuset = vm && vm->cpus && vm->cpus[0] ? vm->cpus : NULL;
 	ss->s.vnc = vm && vm->enable_vnc;
 	ss->s.vnc_display = vm && vm->vncdisplay ? (int)vm->vncdisplay : -1;
+	ss->s.vnc_all = rt->props.allow_vnc;
 	for (i = 0; i < a->cfg->n_volumereflist && ss->s.n_disks < HV_SPEC_MAX_DEVS; i++) {
 		const struct rt_vol *v = rt_volume_find(rt, a->cfg->volumereflist[i]->uuid);
 
@@ -432,16 +432,17 @@ static int spec_build(struct runtime *rt, struct rt_app *a, struct spec_store *s
 /* ---- lifecycle ----------------------------------------------------- */
 
 /* Enter state after a crash or a failed start; the next start waits
- * 1 s doubling to 60 s while the app keeps failing. Returns that wait (ms). */
-static uint64_t app_fail(struct rt_app *a, int state)
+ * 1 s doubling up to timer.boot.retry while the app keeps failing. Returns
+ * that wait (ms). */
+static uint64_t app_fail(struct runtime *rt, struct rt_app *a, int state)
 {
 	uint64_t d;
 
 	a->state = state;
 	a->crashes++;
-	d = (uint64_t)APP_BACKOFF_MIN_MS << (a->crashes < 7 ? a->crashes - 1 : 6);
-	if (d > APP_BACKOFF_MAX_MS)
-		d = APP_BACKOFF_MAX_MS;
+	d = (uint64_t)APP_BACKOFF_MIN_MS << (a->crashes < 20 ? a->crashes - 1 : 19);
+	if (d > rt->props.boot_retry_ms)
+		d = rt->props.boot_retry_ms;
 	a->next_start = rt_now_ms() + d;
 	return d;
 }
@@ -489,6 +490,8 @@ static int app_start(struct runtime *rt, struct rt_app *a)
 		return -ENOMEM;
 	a->err[0] = '\0';
 	r = spec_build(rt, a, ss);
+	if (r == 0) /* memory.apps.ignore.check */
+		r = rt_props_mem_check(&rt->props, ss->s.memory_kib, NULL, a->err, sizeof(a->err));
 	if (r == 0)
 		r = a->hv->domain_xml(&ss->s, &xml, a->err, sizeof(a->err));
 	if (r == 0)
@@ -657,7 +660,7 @@ static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 		con_read(rt, a);
 		con_close(a);
 		/* The wait is in the text so the controller sees the backoff. */
-		wait = app_fail(a, ST(ERROR));
+		wait = app_fail(rt, a, ST(ERROR));
 		rt_seterr(a->err, "domain %s stopped unexpectedly; restarting in %u s", a->dom,
 			  (unsigned)((wait + 999) / 1000));
 		a->we_started = false;
@@ -676,9 +679,15 @@ static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 		return;
 	}
 	if (r < 0) {
+		size_t len;
+
 		if (!a->err[0])
 			rt_seterr(a->err, "starting %s: %s", a->dom, eve_strerror(r));
-		app_fail(a, ST(ERROR));
+		/* The wait is in the text, as after a crash. */
+		wait = app_fail(rt, a, ST(ERROR));
+		len = strlen(a->err);
+		snprintf(a->err + len, sizeof(a->err) - len, "; retrying in %u s",
+			 (unsigned)((wait + 999) / 1000));
 	}
 }
 

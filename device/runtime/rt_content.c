@@ -12,7 +12,6 @@
 #include "rt_internal.h"
 
 #define CT_RETRY_MIN_MS 2000
-#define CT_RETRY_MAX_MS (5 * 60 * 1000)
 #define ST(x) ORG__LFEDGE__EVE__INFO__ZSW_STATE__##x
 
 static void on_progress(void *ctx, uint64_t have, uint64_t total)
@@ -283,8 +282,11 @@ static void ct_poll_job(struct runtime *rt, struct rt_ct *c)
 		return;
 	}
 	c->fails++;
-	delay = CT_RETRY_MIN_MS << (c->fails < 8 ? c->fails - 1 : 7);
-	c->next_try = rt_now_ms() + (delay > CT_RETRY_MAX_MS ? CT_RETRY_MAX_MS : delay);
+	delay = CT_RETRY_MIN_MS << (c->fails < 16 ? c->fails - 1 : 15);
+	/* timer.download.retry caps the doubling wait */
+	if (delay > rt->props.download_retry_ms)
+		delay = rt->props.download_retry_ms;
+	c->next_try = rt_now_ms() + delay;
 	rt_seterr(c->err, "%s", c->job_err[0] ? c->job_err : eve_strerror(c->job_rc));
 	c->state = ST(ERROR);
 }

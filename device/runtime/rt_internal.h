@@ -14,6 +14,7 @@
 
 #include "blobstore.h"
 #include "hv.h"
+#include "rt_props.h"
 #include "runtime.h"
 
 #define RT_ID_MAX 64
@@ -181,6 +182,7 @@ struct runtime {
 	struct rt_ni **nis;
 	size_t n_nis;
 	bool first_pass_done;
+	struct rt_props props; /* config properties of rt->cfg (rt_props.c) */
 
 	/* metrics: a snapshot the worker publishes, read under mmu */
 	pthread_mutex_t mmu;
@@ -199,6 +201,11 @@ int rt_conn(struct runtime *rt, enum rt_hv hv, virConnectPtr *out, char *err, si
 enum rt_hv rt_hv_of(const struct hv_ops *ops);
 /* The backend for VMs on this node: xen where Xen runs, else qemu. */
 const struct hv_ops *rt_vm_ops(const struct runtime *rt);
+
+/* rt_props.c: take the properties of rt->cfg; a shorter retry takes
+ * effect on waits already scheduled, a check turned off or relaxed retries
+ * what it refused at once. */
+void rt_props_update(struct runtime *rt, uint64_t now_ms);
 
 /* rt_content.c: start/poll downloads; state of each content tree. */
 void rt_content_sync(struct runtime *rt);

@@ -137,6 +137,28 @@ static int vol_build(struct rt_vol *v, const struct rt_ct *c, const char *dir)
 	return -EINVAL;
 }
 
+/* Bytes a volume may take on disk: its declared size, or its image's. */
+static uint64_t vol_need(struct runtime *rt, const struct rt_vol *v)
+{
+	const struct rt_ct *c = v->ct[0] ? rt_content_find(rt, v->ct) : NULL;
+	uint64_t n = v->kind == RT_VOL_CDROM ? 0 : v->maxsize;
+
+	if (v->kind != RT_VOL_CDROM && c && c->size > n)
+		n = c->size;
+	return n;
+}
+
+/* What the runtime's other ready volumes declare. */
+static uint64_t vols_used(struct runtime *rt, const struct rt_vol *self)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < rt->n_vols; i++)
+		if (rt->vols[i] != self && rt->vols[i]->ready)
+			sum += vol_need(rt, rt->vols[i]);
+	return sum;
+}
+
 /* Move one volume towards ready. */
 static void vol_step(struct runtime *rt, struct rt_vol *v)
 {
@@ -174,7 +196,11 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 	v->state = ST(CREATING_VOLUME);
 	v->err[0] = '\0';
 	rt_report_vol(rt, v);
-	r = vol_build(v, c, dir);
+	/* storage.apps.ignore.disk.check, storage.dom0.disk.minusage.percent */
+	r = rt_props_disk_check(&rt->props, rt->vols_dir, vol_need(rt, v), vols_used(rt, v), v->err,
+				sizeof(v->err));
+	if (r == 0)
+		r = vol_build(v, c, dir);
 	if (r == 0)
 		r = write_ready(dir, v);
 	if (r == 0) {

@@ -204,6 +204,7 @@ static void *worker(void *arg)
 		if (fresh) {
 			old = rt->cfg;
 			rt->cfg = fresh;
+			rt_props_update(rt, rt_now_ms());
 		}
 		if (rt->cfg && (fresh || rt_now_ms() >= next_pass)) {
 			pass(rt, fresh != NULL);
@@ -326,6 +327,7 @@ int runtime_new(const struct runtime_opts *o, runtime_report_fn report, runtime_
 	pthread_mutex_init(&rt->mu, NULL);
 	pthread_mutex_init(&rt->mmu, NULL);
 	pthread_cond_init(&rt->cv, NULL);
+	rt_props_load(&rt->props, NULL);
 	rt->report = report;
 	rt->log = log;
 	rt->ctx = ctx;

@@ -60,8 +60,8 @@ expect 0 -o json device config set edge-one timer.config.interval=10 debug.enabl
 n=$(json '.items|length')
 expect 0 -o json device config set edge-one debug.enable.ssh-
 want $((n - 1)) "$(json '.items|length')" "config item removed"
-expect 0 device config get edge-one
-"$JSONQ" . <"$OUT" >/dev/null || fail "device config get prints JSON"
+expect 0 device config dump edge-one
+"$JSONQ" . <"$OUT" >/dev/null || fail "device config dump prints JSON"
 expect 2 device config set nodev a=b
 expect 0 -o json device info edge-one --type device --limit 5
 json .items >/dev/null

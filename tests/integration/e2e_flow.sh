@@ -93,7 +93,7 @@ if [ "$WITH_VM" = 1 ]; then
 	# Booted directly from the kernel and initramfs inside the ISO.
 	ectl app deploy v1 --image tiny-vm --device "$SERIAL" --memory 128M \
 		--kernel /boot/vmlinuz --ramdisk /boot/initrd.img >/dev/null || fail "deploy v1"
-	kernel=$(ectl_json device config get "$SERIAL" |
+	kernel=$(ectl_json device config dump "$SERIAL" |
 		jq -r '.apps[]? | select(.displayname == "v1") | .fixedresources.kernel // empty')
 	[ "$kernel" = /boot/vmlinuz ] || fail "the config for v1 names VmConfig.kernel '$kernel', want /boot/vmlinuz"
 	APPS="$APPS v1"
@@ -154,7 +154,7 @@ snapshot() {
 		ectl_json app list | jq -c '[.items[] | {id, name, image, activate, instances: [.instances[] | {id, device, restart_counter, purge_counter}]}] | sort_by(.name)'
 		ectl_json image list | jq -c '[.items[] | {id, name, sha256, state, size}] | sort_by(.name)'
 		ectl_json onboard list | jq -c '[.items[] | {id, serials}]'
-		ectl_json device config get "$SERIAL" | jq -c '.configHash // .'
+		ectl_json device config dump "$SERIAL" | jq -c '.configHash // .'
 	} >"$1"
 }
 counts() {

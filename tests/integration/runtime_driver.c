@@ -1468,6 +1468,170 @@ out:
 	return rc;
 }
 
+/* ---- props: runtime configuration properties (issue #32) ------------ */
+
+#define PR_APP "a0000009-0000-4000-8000-0000000000f1"
+#define PR_CT "c0000009-0000-4000-8000-0000000000f1"
+#define PR_VOL "b0000009-0000-4000-8000-0000000000f1"
+#define PR_BAD_CT "c0000009-0000-4000-8000-0000000000f2"
+#define PR_BAD_VOL "b0000009-0000-4000-8000-0000000000f2"
+#define PR_BIG_VOL "b0000009-0000-4000-8000-0000000000f3"
+
+static void set_item(Cfg *c, const char *key, const char *value)
+{
+	Org__Lfedge__Eve__Config__ConfigItem *it = A(sizeof(*it));
+
+	org__lfedge__eve__config__config_item__init(it);
+	it->key = (char *)key;
+	it->value = (char *)value;
+	PUSH(c->configitems, c->n_configitems, it);
+}
+
+/* The props config: a content tree whose URL is missing (404), a 64 TiB
+ * blank volume, an app asking for 4 TiB of memory; items as given. */
+static Cfg *props_cfg(const char *const *kv, size_t n)
+{
+	Cfg *c = oci_cfg(PR_APP, PR_CT, PR_VOL);
+
+	c->apps[0]->fixedresources->memory = 0xFFFFFFFFu;
+	add_ct(c, PR_BAD_CT, "d0000002-0000-4000-8000-000000000002", "no-such-image.tar", FMT(RAW),
+	       "00000000000000000000000000000000000000000000000000000000000000ff");
+	add_vol(c, PR_BAD_VOL, PR_BAD_CT);
+	add_blank_vol(c, PR_BIG_VOL, (int64_t)1 << 46);
+	for (size_t i = 0; i + 1 < n; i += 2)
+		set_item(c, kv[i], kv[i + 1]);
+	return c;
+}
+
+static int requests(struct tsrv *srv)
+{
+	int req, ranged;
+
+	tsrv_counts(srv, &req, &ranged);
+	return req;
+}
+
+/* Requests the server sees in secs seconds. */
+static int requests_in(struct tsrv *srv, double secs)
+{
+	int before = requests(srv);
+
+	usleep((useconds_t)(secs * 1e6));
+	return requests(srv) - before;
+}
+
+static bool wait_err(const char *uuid, const char *needle, bool want, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+	bool ok = false;
+
+	while (!ok && now_s() < end) {
+		pthread_mutex_lock(&mu);
+		ok = obs_get(uuid) && (strstr(obs_get(uuid)->err, needle) != NULL) == want;
+		pthread_mutex_unlock(&mu);
+		if (!ok)
+			usleep(200000);
+	}
+	return ok;
+}
+
+static int sc_props(struct tsrv *srv)
+{
+	static const char *const fast[] = {"timer.download.retry", "1"};
+	static const char *const relaxed[] = {"timer.download.retry",           "1",
+					      "storage.apps.ignore.disk.check", "true",
+					      "memory.apps.ignore.check",       "true"};
+	struct runtime *rt = rt_start();
+	int n, rc = 1;
+
+	/* timer.download.retry=1: a failed download is retried every second. */
+	runtime_apply(rt, props_cfg(fast, 2));
+	if (!wait_state(PR_BAD_CT, ST(ERROR), 60)) {
+		fail("missing image did not give ERROR");
+		goto out;
+	}
+	n = requests_in(srv, 12);
+	if (n < 3) {
+		fail("timer.download.retry=1: %d requests in 12 s", n);
+		goto out;
+	}
+	printf("OK timer.download.retry=1: %d requests in 12 s\n", n);
+	/* Without it (default 600 s), the doubling wait is back: after these
+	 * failures it is a minute or more. */
+	runtime_apply(rt, props_cfg(NULL, 0));
+	usleep(2500000);
+	n = requests_in(srv, 6);
+	if (n > 1) {
+		fail("default timer.download.retry: %d requests in 6 s", n);
+		goto out;
+	}
+	printf("OK default timer.download.retry: %d requests in 6 s\n", n);
+	/* Set again: the long wait already scheduled is cut at once. */
+	runtime_apply(rt, props_cfg(fast, 2));
+	n = requests_in(srv, 6);
+	if (n < 2) {
+		fail("timer.download.retry=1 again: %d requests in 6 s", n);
+		goto out;
+	}
+	printf("OK timer.download.retry=1 again: %d requests in 6 s\n", n);
+
+	/* A 64 TiB volume does not fit: refused; an app of 4 TiB of memory
+	 * neither. */
+	if (!wait_err(PR_BIG_VOL, "not enough disk", true, 60)) {
+		fail("64 TiB volume not refused for disk space");
+		goto out;
+	}
+	if (!wait_err(PR_APP, "not enough memory", true, 120)) {
+		fail("4 TiB app not refused for memory");
+		goto out;
+	}
+	if (seen(PR_APP, ST(BOOTING)) || seen(PR_APP, ST(RUNNING))) {
+		fail("the refused app started");
+		goto out;
+	}
+	printf("OK refused: 64 TiB volume (disk), 4 TiB app (memory)\n");
+	/* timer.boot.retry: the refused app waits longer each time (the wait
+	 * is in its error text); set to 1 s, the wait is 1 s at once. */
+	{
+		static const char *const boot[] = {"timer.download.retry", "1", "timer.boot.retry", "1"};
+		unsigned wait = 0;
+		const char *w;
+
+		pthread_mutex_lock(&mu);
+		w = strstr(obs_get(PR_APP)->err, "retrying in ");
+		if (w)
+			wait = (unsigned)atoi(w + strlen("retrying in "));
+		pthread_mutex_unlock(&mu);
+		if (wait < 4) {
+			fail("default timer.boot.retry: the refused app retries after %u s", wait);
+			goto out;
+		}
+		runtime_apply(rt, props_cfg(boot, 4));
+		if (!wait_err(PR_APP, "retrying in 1 s", true, 10)) {
+			fail("timer.boot.retry=1: the wait did not drop to 1 s");
+			goto out;
+		}
+		printf("OK timer.boot.retry: %u s by default, 1 s once set\n", wait);
+	}
+	/* The checks turned off: both go ahead at once. */
+	runtime_apply(rt, props_cfg(relaxed, 6));
+	if (!wait_state(PR_BIG_VOL, ST(CREATED_VOLUME), 30)) {
+		fail("storage.apps.ignore.disk.check=true: volume not created");
+		goto out;
+	}
+	if (!wait_err(PR_APP, "not enough memory", false, 30)) {
+		fail("memory.apps.ignore.check=true: still refused for memory");
+		goto out;
+	}
+	printf("OK with the checks off: volume created, app no longer refused for memory\n");
+	rc = 0;
+out:
+	runtime_apply(rt, cfg_new());
+	wait_dom("lxc:///system", PR_APP, true, false, 60);
+	runtime_free(rt);
+	return rc;
+}
+
 /* Domain XML of every backend, written for virt-xml-validate. */
 static int sc_xml(void)
 {
@@ -1582,6 +1746,8 @@ int main(int argc, char **argv)
 		rc = sc_crash();
 	else if (strcmp(sc, "resume") == 0)
 		rc = sc_resume(srv);
+	else if (strcmp(sc, "props") == 0)
+		rc = sc_props(srv);
 	else if (strcmp(sc, "adopt-start") == 0)
 		rc = sc_adopt(true);
 	else if (strcmp(sc, "adopt-check") == 0)

@@ -4,7 +4,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "agentlog.h"
+#include "configprops.h"
 #include "settings.h"
 
 static void test_items(void **state)
@@ -59,11 +63,79 @@ static void test_text(void **state)
 	assert_int_equal(s.config_interval_s, 3);
 }
 
+static const Org__Lfedge__Eve__Info__ZInfoConfigItem *
+known(const Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const char *key)
+{
+	for (size_t i = 0; i < st->n_configitems; i++)
+		if (!strcmp(st->configitems[i]->key, key))
+			return st->configitems[i]->value;
+	return NULL;
+}
+
+static const Org__Lfedge__Eve__Info__ZInfoConfigItem *
+unknown(const Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const char *key)
+{
+	for (size_t i = 0; i < st->n_unknownconfigitems; i++)
+		if (!strcmp(st->unknownconfigitems[i]->key, key))
+			return st->unknownconfigitems[i]->value;
+	return NULL;
+}
+
+/* The report: every property the table says the agent honours is there
+ * (so each has code here), with its value; refused values say why; items
+ * the agent does not apply are listed as such. */
+static void test_status(void **state)
+{
+	Org__Lfedge__Eve__Config__ConfigItem it[5], *p[5];
+	const char *kv[5][2] = {
+	    {"timer.metric.interval", "0"}, {"debug.enable.ssh", "ssh-ed25519 AAAA"},  {"made.up.name", "1"},
+	    {"timer.config.interval", "7"}, {"debug.default.remote.loglevel", "warn"},
+	};
+	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st = NULL;
+	struct settings s;
+	size_t n_agent = 0;
+
+	for (int i = 0; i < 5; i++) {
+		org__lfedge__eve__config__config_item__init(&it[i]);
+		it[i].key = (char *)kv[i][0];
+		it[i].value = (char *)kv[i][1];
+		p[i] = &it[i];
+	}
+	settings_from_items(&s, NULL, p, 5, NULL, NULL, 0);
+	assert_int_equal(settings_status(&s, p, 5, true, &st), 0);
+	for (size_t i = 0; i < configprop_count(); i++) {
+		const struct configprop *cp = configprop_at(i);
+
+		if (!cp->agent)
+			continue;
+		n_agent++;
+		if (!known(st, cp->name))
+			fail_msg("%s: honoured by the table but not by settings.c", cp->name);
+	}
+	assert_int_equal(st->n_configitems, n_agent);
+	assert_string_equal(known(st, "timer.config.interval")->value, "7");
+	assert_string_equal(known(st, "timer.config.interval")->error, "");
+	assert_string_equal(known(st, "timer.metric.interval")->value, "60");
+	assert_string_equal(known(st, "timer.metric.interval")->error,
+			    "'0' is out of range 1..3600: using 60");
+	assert_string_equal(known(st, "debug.default.remote.loglevel")->value, "warning");
+	assert_string_equal(unknown(st, "debug.enable.ssh")->error, "not supported by eve-agent");
+	assert_string_equal(unknown(st, "made.up.name")->error, "not a property EVE defines");
+	assert_int_equal(st->n_unknownconfigitems, 2);
+	settings_status_free(st);
+	/* The quota is the smaller of the agent's and EVE's. */
+	settings_defaults(&s);
+	assert_int_equal(settings_log_quota_bytes(&s), (size_t)64 << 20);
+	s.log_files_mb = 10;
+	assert_int_equal(settings_log_quota_bytes(&s), (size_t)10 << 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_items),
 	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_status),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

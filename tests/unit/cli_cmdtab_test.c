@@ -175,7 +175,7 @@ static void test_generated(void **state)
 	f = open_memstream(&text, &len);
 	cmdtab_completion_bash(f);
 	fclose(f);
-	assert_non_null(strstr(text, "\"device config\") cands=\" set get \""));
+	assert_non_null(strstr(text, "\"device config\") cands=\" set get dump \""));
 	assert_non_null(strstr(text, "complete -o default -F _evectl evectl"));
 	free(text);
 }

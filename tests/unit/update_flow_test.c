@@ -252,6 +252,26 @@ static void test_dir_window_expiry_falls_back(void **state)
 	fallback_checks(e, "test window", img, sha);
 }
 
+/* timer.test.baseimage.update changed while a window runs: the running
+ * window takes the new length (config properties, issue #32). */
+static void test_dir_window_changed_while_running(void **state)
+{
+	struct env *e = *state;
+	char img[512], sha[65];
+
+	boot(e, "1.0");
+	make_image(e, "2.0", img, sizeof(img), sha);
+	apply(e, "2.0", img, sha, 0);
+	boot(e, "2.0");
+	update_set_test_window(e->u, 3 * WINDOW);
+	assert_int_equal(update_tick(e->u, e->now + WINDOW), 0);
+	assert_int_equal(e->reboots, 1); /* the old length passed: still testing */
+	assert_int_equal(update_tick(e->u, e->now + 3 * WINDOW), 0);
+	assert_int_equal(e->reboots, 2); /* the new one: fell back */
+	boot(e, "1.0");
+	fallback_checks(e, "test window", img, sha);
+}
+
 static void test_dir_crash_at_start_falls_back(void **state)
 {
 	struct env *e = *state;
@@ -534,6 +554,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_dir_good_update_commits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dir_window_expiry_falls_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dir_window_changed_while_running, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dir_crash_at_start_falls_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dir_bad_hash_fails, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_dir_no_agent_in_image_fails, setup, teardown),

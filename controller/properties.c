@@ -1,0 +1,210 @@
+/* Property states: what the operator configured, what the device reported,
+ * and the table's default, merged per property. */
+#include "properties.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "configprops.h"
+#include "ctl.h"
+#include "db.h"
+#include "info/info.pb-c.h"
+
+typedef Org__Lfedge__Eve__Info__ZInfoConfigItemStatus item_status;
+
+int properties_check_patch(const json_t *patch, char *err, size_t err_len, json_t **warnings)
+{
+	const char *k;
+	json_t *v, *warn = NULL;
+	char why[256];
+
+	*warnings = NULL;
+	json_object_foreach((json_t *)patch, k, v)
+	{
+		const struct configprop *p = configprop_find(k);
+		char num[32];
+		const char *text = json_string_value(v);
+
+		if (json_is_null(v))
+			continue;
+		if (!p) {
+			if (!warn)
+				warn = json_array();
+			json_array_append_new(warn, json_sprintf("%s is not a property EVE defines", k));
+			continue;
+		}
+		if (json_is_integer(v)) {
+			snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+			text = num;
+		} else if (json_is_boolean(v)) {
+			text = json_is_true(v) ? "true" : "false";
+		}
+		if (text && configprop_check(p, text, why, sizeof(why)) == 0)
+			continue;
+		snprintf(err, err_len, "%s: %s", k, text ? why : "value must be a string");
+		json_decref(warn);
+		return -EINVAL;
+	}
+	*warnings = warn;
+	return 0;
+}
+
+/* The configItemStatus of uuid's latest device info (NULL if none); *owner
+ * is what to free. */
+static const item_status *device_status(struct db *d, const char *uuid, ProtobufCMessage **owner)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'device'"
+				      " ORDER BY time DESC LIMIT 1");
+	Org__Lfedge__Eve__Info__ZInfoMsg *m = NULL;
+
+	*owner = NULL;
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		m = org__lfedge__eve__info__zinfo_msg__unpack(NULL, (size_t)sqlite3_column_bytes(st, 0),
+							      sqlite3_column_blob(st, 0));
+	sqlite3_reset(st);
+	if (!m)
+		return NULL;
+	*owner = &m->base;
+	if (m->info_content_case != ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO || !m->dinfo)
+		return NULL;
+	return m->dinfo->configitemstatus;
+}
+
+static const Org__Lfedge__Eve__Info__ZInfoConfigItem *known_of(const item_status *s, const char *name)
+{
+	for (size_t i = 0; s && i < s->n_configitems; i++)
+		if (s->configitems[i]->key && !strcmp(s->configitems[i]->key, name))
+			return s->configitems[i]->value;
+	return NULL;
+}
+
+static const Org__Lfedge__Eve__Info__ZInfoConfigItem *unknown_of(const item_status *s, const char *name)
+{
+	for (size_t i = 0; s && i < s->n_unknownconfigitems; i++)
+		if (s->unknownconfigitems[i]->key && !strcmp(s->unknownconfigitems[i]->key, name))
+			return s->unknownconfigitems[i]->value;
+	return NULL;
+}
+
+/* Whether the device's value is the configured one (same number, same log
+ * level: "warn" is reported as "warning"). */
+static bool same_value(const struct configprop *p, const char *a, const char *b)
+{
+	uint32_t x, y;
+	int i, j;
+	bool c, d;
+
+	if (!p)
+		return !strcmp(a, b);
+	switch (p->type) {
+	case CONFIGPROP_INT:
+		return configprop_parse_int(p, a, &x) == 0 && configprop_parse_int(p, b, &y) == 0 && x == y;
+	case CONFIGPROP_LOGLEVEL:
+		return configprop_parse_loglevel(a, &i) == 0 && configprop_parse_loglevel(b, &j) == 0 &&
+		       i == j;
+	case CONFIGPROP_TRISTATE:
+		return configprop_parse_tristate(a, &i) == 0 && configprop_parse_tristate(b, &j) == 0 &&
+		       i == j;
+	case CONFIGPROP_BOOL:
+		return configprop_parse_bool(a, &c) == 0 && configprop_parse_bool(b, &d) == 0 && c == d;
+	default:
+		return !strcmp(a, b);
+	}
+}
+
+/* The state of property name (p NULL: not in the table) from what is
+ * configured and what the device reported (s NULL: no report yet). */
+static const char *state_of(const struct configprop *p, const char *name, const char *configured,
+			    const item_status *s, const char **value, const char **error)
+{
+	const Org__Lfedge__Eve__Info__ZInfoConfigItem *k = known_of(s, name), *u = unknown_of(s, name);
+
+	*value = k ? k->value : u ? u->value : NULL;
+	*error = NULL;
+	if (!s)
+		return configured ? "pending" : "default";
+	if (!configured)
+		return "default";
+	if (u) {
+		*error = u->error;
+		return p ? "unsupported" : "unknown";
+	}
+	if (!k)
+		return "pending"; /* the device runs a config without it yet */
+	if (k->error && *k->error) {
+		*error = k->error;
+		return "rejected";
+	}
+	return same_value(p, k->value, configured) ? "applied" : "pending";
+}
+
+static json_t *row(const struct configprop *p, const char *name, const char *configured, const item_status *s)
+{
+	const char *value = NULL, *error = NULL, *state;
+	char dom[64] = "";
+
+	state = state_of(p, name, configured, s, &value, &error);
+	if (p)
+		configprop_domain(p, dom, sizeof(dom));
+	return json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:b, s:b, s:s?}", "name", name,
+			 "state", state, "value", value, "configured", configured, "default",
+			 p ? p->def : NULL, "type", p ? configprop_type_name(p->type) : NULL, "range",
+			 p ? dom : NULL, "error", error && *error ? error : NULL, "eve", p && p->eve, "agent",
+			 p && p->agent, "help", p ? p->help : NULL);
+}
+
+/* Every property of the table, then configured names it does not know. */
+static json_t *property_rows(const json_t *items, const item_status *s)
+{
+	json_t *out = json_array(), *v;
+	const char *k;
+
+	for (size_t i = 0; i < configprop_count(); i++) {
+		const struct configprop *p = configprop_at(i);
+
+		json_array_append_new(out,
+				      row(p, p->name, json_string_value(json_object_get(items, p->name)), s));
+	}
+	json_object_foreach((json_t *)items, k, v) if (!configprop_find(k))
+	    json_array_append_new(out, row(NULL, k, json_string_value(v), s));
+	return out;
+}
+
+void properties_h_get(struct http_req *r)
+{
+	char uuid[UUID_STR_LEN];
+	struct db *d = db_get(r->ctl->db);
+	ProtobufCMessage *owner = NULL;
+	const item_status *s = NULL;
+	json_t *items = NULL;
+	sqlite3_stmt *st;
+	int e = admin_device_resolve(d, r->params[0], uuid);
+
+	st = e == 0 ? db_stmt(d, "SELECT config_items FROM devices WHERE id = ?1") : NULL;
+	if (e == 0 && !st)
+		e = -EIO;
+	if (st) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		items = sqlite3_step(st) == SQLITE_ROW ? admin_json_col(db_col_text(st, 0)) : NULL;
+		sqlite3_reset(st);
+		s = device_status(d, uuid, &owner);
+	}
+	db_put(r->ctl->db, d);
+	if (e < 0 || !items) {
+		admin_reply_err(r, e < 0 ? e : -EIO, "device");
+	} else {
+		json_t *rows = property_rows(items, s);
+
+		http_reply_json(
+		    r, 200, json_pack("{s:s, s:b, s:o}", "id", uuid, "reported", s != NULL, "items", rows));
+	}
+	if (owner)
+		protobuf_c_message_free_unpacked(owner, NULL);
+	json_decref(items);
+}

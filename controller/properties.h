@@ -1,0 +1,25 @@
+/* Runtime configuration properties on the controller side: the checks of
+ * PUT /devices/X/config-items against the shared table
+ * (common/configprops.h), and GET /devices/X/properties, which shows every
+ * property with its state on the device (from the configItemStatus of the
+ * device's latest ZInfoDevice). */
+#ifndef CTL_PROPERTIES_H
+#define CTL_PROPERTIES_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "http.h"
+
+/* Check a config-items patch ({name: value|null}): 0, or -EINVAL with
+ * "name: reason" in err for the first value the table refuses (bad type or
+ * range). Names the table does not know pass; *warnings (a new array, or
+ * NULL when there is nothing to say) lists them. */
+int properties_check_patch(const json_t *patch, char *err, size_t err_len, json_t **warnings);
+
+/* GET /devices/X/properties (route in devices.c): {"id", "reported": the
+ * device sent a status, "items": [{name, state, value, configured, default,
+ * type, range, error, eve, agent, help}]}. */
+void properties_h_get(struct http_req *r);
+
+#endif
