@@ -1,14 +1,16 @@
-/* eve-controller: command-line front end (init, serve). */
+/* eve-controller: command-line front end (init, serve, backup, restore). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backup.h"
 #include "init.h"
 #include "server.h"
 
 struct cmd_args {
 	const char *dir, *host, *listen;
+	const char *path; /* backup / restore: the backup directory */
 	int force;
 };
 
@@ -30,9 +32,33 @@ static int cmd_serve(const struct cmd_args *a)
 	return server_run(&o) == 0 ? 0 : 1;
 }
 
+static int cmd_backup(const struct cmd_args *a)
+{
+	char err[512] = "";
+	if (backup_run(a->dir, a->path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "eve-controller: %s\n", err);
+		return 1;
+	}
+	printf("backup of %s written to %s\n", a->dir, a->path);
+	return 0;
+}
+
+static int cmd_restore(const struct cmd_args *a)
+{
+	char err[512] = "";
+	if (restore_run(a->path, a->dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "eve-controller: %s\n", err);
+		return 1;
+	}
+	printf("%s restored into %s\n", a->path, a->dir);
+	return 0;
+}
+
 static const struct command commands[] = {
     {"init", "init --dir DIR [--host NAME[,IP...]] [--listen ADDR:PORT] [--force]", cmd_init},
     {"serve", "serve --dir DIR [--listen ADDR:PORT]", cmd_serve},
+    {"backup", "backup --dir DIR BACKUP_DIR", cmd_backup},
+    {"restore", "restore --dir NEW_DIR BACKUP_DIR", cmd_restore},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -89,7 +115,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || !a.dir || (a.host && cmd->run == cmd_serve)) {
+	/* backup and restore take the backup directory as their one operand. */
+	int takes_path = cmd->run == cmd_backup || cmd->run == cmd_restore;
+	if (takes_path && optind == argc - 1)
+		a.path = argv[optind++];
+	if (optind != argc || !a.dir || (takes_path && !a.path) || (a.host && cmd->run != cmd_init) ||
+	    (a.listen && takes_path)) {
 		fprintf(stderr, "usage: eve-controller %s\n", cmd->usage);
 		return 2;
 	}
