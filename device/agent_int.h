@@ -101,6 +101,8 @@ void onboard_step(struct agent *a);
 
 /* config_poll.c: the config loop, its checkpoint and config application. */
 void config_poll_apply_checkpoint(struct agent *a);
+/* Verify and apply the BootstrapConfig file PATH; SOURCE names it in logs. */
+int config_poll_apply_bootstrap(struct agent *a, const char *path, const char *source);
 void config_poll_run(struct agent *a);
 /* Replace the current config (takes owner; NULL frees it). */
 void config_poll_set(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, ProtobufCMessage *owner);

@@ -179,27 +179,34 @@ static int apply_slot(struct agent *a, enum checkpoint_slot slot, const char *na
 	return r;
 }
 
-static int apply_bootstrap(struct agent *a)
+/* A BootstrapConfig file (the config directory's, or removable media's):
+ * verified against the root, its EdgeDevConfig applied. */
+int config_poll_apply_bootstrap(struct agent *a, const char *path, const char *source)
 {
 	Org__Lfedge__Eve__Config__EdgeDevConfig *cfg;
 	uint8_t *raw = NULL, *payload = NULL;
 	size_t raw_len = 0, plen = 0;
 	int r;
 
-	if (!a->cd.bootstrap_path)
-		return -ENOENT;
-	r = fileio_read(a->cd.bootstrap_path, ENVELOPE_MAX, &raw, &raw_len);
+	r = fileio_read(path, ENVELOPE_MAX, &raw, &raw_len);
 	if (r == 0)
-		r = ctlclient_verify_selfcontained(a->cc, raw, raw_len, &payload, &plen);
-	if (r == 0 && apply_response(a, payload, plen, "bootstrap-config.pb") < 0) {
+		r = ctlclient_verify_bootstrap(a->cc, raw, raw_len, &payload, &plen);
+	if (r == 0) {
 		cfg = org__lfedge__eve__config__edge_dev_config__unpack(NULL, plen, payload);
-		r = cfg ? apply_config(a, cfg, &cfg->base, "", "bootstrap-config.pb") : -EVE_EPROTO;
+		r = cfg ? apply_config(a, cfg, &cfg->base, "", source) : -EVE_EPROTO;
 	}
 	if (r < 0)
-		alog(ALOG_ERR, "%s: %s: not applied", a->cd.bootstrap_path, eve_strerror(r));
+		alog(ALOG_ERR, "%s: %s: not applied", path, eve_strerror(r));
 	free(raw);
 	free(payload);
 	return r;
+}
+
+static int apply_bootstrap(struct agent *a)
+{
+	if (!a->cd.bootstrap_path)
+		return -ENOENT;
+	return config_poll_apply_bootstrap(a, a->cd.bootstrap_path, "bootstrap-config.pb");
 }
 
 /* At start, before the controller answers: lastconfig, else .bak, else the

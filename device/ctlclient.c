@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.pb-c.h"
 #include "certs/certs.pb-c.h"
+#include "config/devconfig.pb-c.h"
 #include "checkpoint.h"
 #include "crypto.h"
 #include "err.h"
@@ -220,28 +222,49 @@ int ctlclient_verify(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8
 	return r;
 }
 
-int ctlclient_verify_selfcontained(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload,
-				   size_t *plen)
+int ctlclient_verify_bootstrap(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload,
+			       size_t *plen)
 {
+	Org__Lfedge__Eve__Config__BootstrapConfig *bc = NULL;
+	Org__Lfedge__Eve__Certs__ZControllerCert zc = ORG__LFEDGE__EVE__CERTS__ZCONTROLLER_CERT__INIT;
 	struct envelope env = {0};
-	X509 *x = NULL;
-	int r;
+	uint8_t hash[CRYPTO_SHA256_LEN], *ac = NULL;
+	size_t ac_len;
+	X509 *sig = NULL;
+	int r = -EVE_EPROTO;
 
-	r = envelope_parse(raw, len, &env);
+	if (len > ENVELOPE_MAX)
+		return -EVE_ETOOBIG;
+	bc = org__lfedge__eve__config__bootstrap_config__unpack(NULL, len, raw);
+	if (!bc || !bc->signed_config)
+		goto out;
+	/* The certificates travel beside the envelope: they must chain to our
+	 * root, and the envelope must name and be signed by the signing one. */
+	zc.n_certs = bc->n_controller_certs;
+	zc.certs = bc->controller_certs;
+	r = certs_pick(cc, &zc, &sig, hash);
 	if (r < 0)
 		goto out;
-	r = -EVE_EBADCERT;
-	if (!env.sender_cert_pem ||
-	    crypto_cert_from_pem(env.sender_cert_pem, strlen(env.sender_cert_pem), &x) < 0)
+	ac_len = org__lfedge__eve__auth__auth_container__get_packed_size(bc->signed_config);
+	ac = malloc(ac_len ? ac_len : 1);
+	if (!ac) {
+		r = -ENOMEM;
 		goto out;
-	r = crypto_chain_verify(x, NULL, 0, cc->root);
+	}
+	org__lfedge__eve__auth__auth_container__pack(bc->signed_config, ac);
+	r = envelope_parse(ac, ac_len, &env);
+	if (r == 0 && !envelope_cert_hash_matches(&env, hash))
+		r = -EVE_EBADCERT;
 	if (r == 0)
-		r = envelope_verify(&env, X509_get0_pubkey(x));
+		r = envelope_verify(&env, X509_get0_pubkey(sig));
 	if (r == 0)
 		r = copy_out(env.payload, env.payload_len, payload, plen);
 out:
-	X509_free(x);
+	X509_free(sig);
+	free(ac);
 	envelope_clear(&env);
+	if (bc)
+		org__lfedge__eve__config__bootstrap_config__free_unpacked(bc, NULL);
 	return r;
 }
 

@@ -43,9 +43,11 @@ int ctlclient_post(struct ctlclient *cc, const struct eve_signer *signer, bool w
 
 /* Verify a stored signed response (a checkpoint) with the trusted certs. */
 int ctlclient_verify(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload, size_t *plen);
-/* Verify an envelope carrying its own sender certificate that chains to
- * the root (bootstrap-config.pb). */
-int ctlclient_verify_selfcontained(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload,
-				   size_t *plen);
+/* Verify a BootstrapConfig (bootstrap-config.pb, removable media): its
+ * controller_certs chain to the root, its signed_config names and is
+ * signed by the signing certificate among them. *payload (caller-freed) is
+ * the packed EdgeDevConfig. Does not change the trusted certs. */
+int ctlclient_verify_bootstrap(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload,
+			       size_t *plen);
 
 #endif
