@@ -33,6 +33,7 @@
 #define FLUSH_MS 2000
 #define LOG_BATCH_AGE_MS 10000 /* newlog batching: upload lines at most this late */
 #define INFO_CHECK_MS 10000    /* how often device info is checked for changes */
+#define MEDIA_SCAN_MS 3000     /* how often block devices are probed for EVE-CONFIG media */
 #define CONFIG_HASH_MAX 128
 
 struct agent {
@@ -54,6 +55,7 @@ struct agent {
 	struct logship *ls;
 	struct appruntime *rt;
 	struct baseos *bo;
+	struct media *media; /* removable media with configuration (may be NULL) */
 	const struct devops_ops *devops;
 	struct settings base; /* defaults + the config dir's config-items */
 	struct settings set;
@@ -72,6 +74,7 @@ struct agent {
 	struct backoff onboard_bo;
 	uint8_t info_digest[32]; /* of the device info last queued */
 	uint64_t next_onboard, next_config, next_info, next_metrics, next_flush, next_info_check;
+	uint64_t next_media;
 };
 
 static inline uint64_t now_ms(void)
