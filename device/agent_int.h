@@ -66,6 +66,11 @@ struct agent {
 	bool devops_known;
 	uint32_t restart_counter;
 	bool promoted; /* lastconfig already copied to .bak */
+	/* The controller certs generation lastconfig was verified under: after
+	 * a rotation the config is fetched whole again, so that the checkpoint
+	 * is signed by a certificate the device still trusts. */
+	unsigned ckpt_certs_gen;
+	char certs_confighash[80]; /* controllercert_confighash last seen */
 	bool online;
 	char last_ok_port[NETMGR_NAME_MAX + 1]; /* "" before any success / no ports */
 	bool info_dirty;

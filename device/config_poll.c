@@ -172,6 +172,12 @@ static int apply_slot(struct agent *a, enum checkpoint_slot slot, const char *na
 		r = ctlclient_verify(a->cc, raw, raw_len, &payload, &plen);
 	if (r == 0)
 		r = apply_response(a, payload, plen, name);
+	if (r == 0) {
+		a->ckpt_certs_gen = ctlclient_certs_generation(a->cc);
+		if (a->cfg && a->cfg->controllercert_confighash)
+			snprintf(a->certs_confighash, sizeof(a->certs_confighash), "%s",
+				 a->cfg->controllercert_confighash);
+	}
 	if (r < 0 && r != -ENOENT)
 		alog(ALOG_ERR, "%s/checkpoint/%s: %s: not applied", a->o->state_dir, name, eve_strerror(r));
 	free(raw);
@@ -251,6 +257,26 @@ static void save_checkpoint(struct agent *a, const uint8_t *raw, size_t len)
 		return;
 	}
 	a->promoted = false;
+	a->ckpt_certs_gen = ctlclient_certs_generation(a->cc);
+}
+
+/* EVE's controllercert_confighash: when the controller says its
+ * certificates changed (a rotation began), fetch them now, before the new
+ * signing certificate signs anything. */
+static void note_controller_certs(struct agent *a)
+{
+	const char *h = a->cfg ? a->cfg->controllercert_confighash : NULL;
+	int r;
+
+	if (!h || !*h || !strcmp(h, a->certs_confighash))
+		return;
+	r = ctlclient_fetch_certs(a->cc);
+	if (r < 0) {
+		alog(ALOG_WARN, "controller certificates changed, fetching them: %s (retried)", eve_strerror(r));
+		return;
+	}
+	alog(ALOG_INFO, "controller certificates changed: fetched and verified");
+	snprintf(a->certs_confighash, sizeof(a->certs_confighash), "%s", h);
 }
 
 void config_poll_run(struct agent *a)
@@ -263,6 +289,10 @@ void config_poll_run(struct agent *a)
 	int r;
 
 	req.confighash = a->config_hash;
+	/* The trusted certificates changed since the checkpoint was signed:
+	 * take the whole config again, signed by the current certificate. */
+	if (ctlclient_certs_generation(a->cc) != a->ckpt_certs_gen)
+		req.confighash = (char *)"";
 	len = org__lfedge__eve__config__config_request__pack(&req, body);
 	snprintf(path, sizeof(path), "/id/%s/config", a->uuid);
 	r = onboard_ensure_certs(a);
@@ -273,6 +303,8 @@ void config_poll_run(struct agent *a)
 		r = apply_response(a, payload, plen, "controller");
 		if (r == 0)
 			save_checkpoint(a, raw, raw_len);
+		if (r == 0)
+			note_controller_certs(a);
 	} else if (r == 0 && status == 304) {
 		alog(ALOG_DEBUG, "config: unchanged (304)");
 		/* Ran a full interval and the controller still agrees: stable. */

@@ -30,6 +30,9 @@ int ctlclient_load_certs(struct ctlclient *cc);
 /* GET /certs, verify the chain to the root, checkpoint on success. */
 int ctlclient_fetch_certs(struct ctlclient *cc);
 bool ctlclient_has_certs(const struct ctlclient *cc);
+/* Bumped each time the accepted set of signing certificates changes (a
+ * rotation): what was signed before may no longer verify after it. */
+unsigned ctlclient_certs_generation(const struct ctlclient *cc);
 
 /* Seal payload with signer, POST it to path, and return the HTTP status.
  * When want_resp and the status is 200, the response must be an envelope
