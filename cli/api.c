@@ -167,6 +167,8 @@ static struct curl_slist *req_setup(struct api *a, const char *method, const cha
 	curl_easy_setopt(a->curl, CURLOPT_WRITEFUNCTION, sink_write);
 	curl_easy_setopt(a->curl, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(a->curl, CURLOPT_PROTOCOLS_STR, "https,http");
+	/* nothing below TLS 1.2 (the controller refuses it too) */
+	curl_easy_setopt(a->curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(a->curl, CURLOPT_USERAGENT, "evectl/0.1");
 	if (a->ca)
 		curl_easy_setopt(a->curl, CURLOPT_CAINFO, a->ca);

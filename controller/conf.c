@@ -48,6 +48,8 @@ static const struct conf_key conf_keys[] = {
     INT("cap.logs_inflated", cap_logs, 4096, 256 << 20, "16777216", "inflated newlogs cap (bytes)"),
     INT("cap.image", cap_image, 1 << 20, INT64_C(1) << 40, "17179869184", "image upload cap (bytes)"),
     INT("max_followers", max_followers, 0, 1024, "16", "concurrent follow=1 log streams"),
+    STR("tls.priorities", tls_priorities, CONF_TLS_DEFAULT,
+	"GnuTLS priority string: TLS versions and cipher suites the server accepts"),
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))

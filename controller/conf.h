@@ -17,11 +17,18 @@ struct ctl_conf {
 	int64_t logs_max;
 	int64_t info_max; /* info history rows per device */
 	int64_t flowlog_max;
-	int64_t cap_body;      /* device API body cap (bytes) */
-	int64_t cap_logs;      /* inflated newlogs cap (bytes) */
-	int64_t cap_image;     /* largest image upload (bytes) */
-	int64_t max_followers; /* concurrent follow=1 log streams */
+	int64_t cap_body;         /* device API body cap (bytes) */
+	int64_t cap_logs;         /* inflated newlogs cap (bytes) */
+	int64_t cap_image;        /* largest image upload (bytes) */
+	int64_t max_followers;    /* concurrent follow=1 log streams */
+	char tls_priorities[512]; /* GnuTLS priority string of the HTTPS server */
 };
+
+/* The default tls.priorities: TLS 1.3, and TLS 1.2 with ECDHE key exchange
+ * and AEAD ciphers only (no TLS 1.0/1.1, no CBC, no static RSA). */
+#define CONF_TLS_DEFAULT                                                                                     \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-"        \
+	"POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
 /* Fill c with the defaults. */
 void conf_defaults(struct ctl_conf *c);

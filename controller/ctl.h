@@ -13,6 +13,7 @@
 #include "envelope.h"
 
 struct follow_hub;
+struct replay;
 
 struct ctl {
 	char dir[PATH_MAX];
@@ -28,8 +29,11 @@ struct ctl {
 	char fqdn[256];     /* host:port for DatastoreConfig.fqdn */
 	time_t started;
 	struct follow_hub *follow;
+	struct replay *replay; /* accepted device requests (replay.h) */
 	/* Called for every reply with a 5xx status (the program logs it). */
 	void (*log_failure)(const char *method, const char *url, unsigned status);
+	/* Called with a note about what a device sent (the program logs it). */
+	void (*log_device)(const char *uuid, const char *msg);
 };
 
 /* Paths under ctl->dir. */

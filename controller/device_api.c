@@ -21,13 +21,54 @@
 #include "metrics/metrics.pb-c.h"
 #include "onboard.h"
 #include "register/register.pb-c.h"
+#include "replay.h"
 #include "reports.h"
+#include "revoked.h"
 #include "b64.h"
 
 #define PROTO_CT "application/x-proto-binary"
 #define CAP_SMALL (64u << 10)
 #define CAP_REPORT (4u << 20)
 #define PEM_MAX (32u << 10)
+
+/* True when the certificate belongs to a device an admin deleted. */
+static bool cert_deleted(struct ctl *c, const uint8_t *hash, size_t len)
+{
+	struct db *d = db_get(c->db);
+	int r = revoked_find(d, hash, len);
+	db_put(c->db, d);
+	return r == 1;
+}
+
+/* Replay guard (replay.h) for a verified request of sender: true when the
+ * request is new and reserved (call replay_leave with its status), false
+ * when it was replied to here: a replay gets its first copy's status. */
+static bool replay_enter(struct http_req *r, const struct envelope *env, const char *sender,
+			 uint8_t id[REPLAY_ID_LEN])
+{
+	unsigned st = 0;
+	int e = replay_id(env, id);
+	if (e == 0)
+		e = replay_begin(r->ctl->replay, sender, id, &st);
+	if (e < 0) {
+		http_reply_error(r, e == -ENOMEM ? 503 : 400, "request id: %s", eve_strerror(e));
+		return false;
+	}
+	if (e == 0)
+		return true;
+	if (r->ctl->log_device)
+		r->ctl->log_device(sender, "a replay of a request already accepted: not processed again");
+	if (st)
+		http_reply_empty(r, st);
+	else
+		http_reply_error(r, 409, "the same request is being processed");
+	return false;
+}
+
+static void replay_leave(struct http_req *r, const char *sender, const uint8_t id[REPLAY_ID_LEN])
+{
+	replay_end(r->ctl->replay, sender, id, r->status);
+}
 
 /* Authenticate a device request: parse, find the sender, verify, and (when
  * the path names a device) check it is the signer. Replies and returns
@@ -44,7 +85,10 @@ static bool dev_auth(struct http_req *r, struct envelope *env, struct devcache_v
 		return false;
 	}
 	if (devcache_lookup(r->ctl->cache, env->cert_hash, env->cert_hash_len, v) < 0) {
-		http_reply_error(r, 401, "unknown sender certificate");
+		if (cert_deleted(r->ctl, env->cert_hash, env->cert_hash_len))
+			http_reply_error(r, 403, "device deleted by an admin (add it again to allow it)");
+		else
+			http_reply_error(r, 401, "unknown sender certificate");
 		return false;
 	}
 	if (envelope_verify(env, v->pub) < 0) {
@@ -159,6 +203,8 @@ static unsigned register_apply(struct ctl *c, struct db *d, X509 *cert, const ch
 		status = 200;
 		if (!registered && devices_set_registered(d, uuid) < 0)
 			status = 500;
+	} else if (revoked_find(d, h, sizeof(h)) != 0) {
+		status = 403; /* deleted by an admin (or the check failed) */
 	} else if (*serial && devices_serial_taken(d, serial)) {
 		status = 409;
 	} else {
@@ -212,12 +258,20 @@ static void h_register(struct http_req *r)
 		http_reply_error(r, 400, "pemCert: not a PEM certificate");
 		goto out;
 	}
+	char sender[80];
+	uint8_t rid[REPLAY_ID_LEN];
+	snprintf(sender, sizeof(sender), "onboard:%s", ob_id);
+	if (!replay_enter(r, &env, sender, rid))
+		goto out;
 	unsigned st = register_apply(r->ctl, d, dev, msg->serial, ob_id);
 	if (st >= 300)
-		http_reply_error(
-		    r, st, st == 409 ? "serial already registered by another device" : "registration failed");
+		http_reply_error(r, st, "%s",
+				 st == 409   ? "serial already registered by another device"
+				 : st == 403 ? "device deleted by an admin (add it again to allow it)"
+					     : "registration failed");
 	else
 		http_reply_empty(r, st);
+	replay_leave(r, sender, rid);
 out:
 	if (msg)
 		org__lfedge__eve__register__zregister_msg__free_unpacked(msg, NULL);
@@ -308,13 +362,16 @@ static void report(struct http_req *r, const ProtobufCMessageDescriptor *desc, s
 {
 	struct envelope env = {0};
 	struct devcache_view v;
+	uint8_t rid[REPLAY_ID_LEN];
 	if (!dev_auth(r, &env, &v))
+		goto out;
+	if (!replay_enter(r, &env, v.uuid, rid))
 		goto out;
 	if (desc) {
 		ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, env.payload_len, env.payload);
 		if (!m) {
 			http_reply_error(r, 400, "malformed %s", desc->short_name);
-			goto out;
+			goto leave;
 		}
 		protobuf_c_message_free_unpacked(m, NULL);
 	}
@@ -327,6 +384,8 @@ static void report(struct http_req *r, const ProtobufCMessageDescriptor *desc, s
 		http_reply_error(r, 500, "store: %s", eve_strerror(e));
 	else
 		http_reply_empty(r, 201);
+leave:
+	replay_leave(r, v.uuid, rid);
 out:
 	auth_clear(&env, &v);
 }
@@ -365,10 +424,15 @@ static void h_app_newlogs(struct http_req *r)
 {
 	struct envelope env = {0};
 	struct devcache_view v;
+	uint8_t rid[REPLAY_ID_LEN];
 	if (!dev_auth(r, &env, &v))
 		goto out;
+	if (!replay_enter(r, &env, v.uuid, rid))
+		goto out;
 	int e = reports_store_newlogs(r->ctl, v.uuid, r->params[1], env.payload, env.payload_len);
-	if (e == -EINVAL || e == -EVE_EPROTO)
+	if (e == -EPERM)
+		http_reply_error(r, 403, "app instance not deployed to this device");
+	else if (e == -EINVAL || e == -EVE_EPROTO)
 		http_reply_error(r, 400, "malformed body");
 	else if (e == -EVE_ETOOBIG)
 		http_reply_error(r, 413, "inflated logs over their cap");
@@ -376,6 +440,7 @@ static void h_app_newlogs(struct http_req *r)
 		http_reply_error(r, 500, "store: %s", eve_strerror(e));
 	else
 		http_reply_empty(r, 201);
+	replay_leave(r, v.uuid, rid);
 out:
 	auth_clear(&env, &v);
 }

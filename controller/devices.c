@@ -17,6 +17,8 @@
 #include "hexstr.h"
 #include "info/info.pb-c.h"
 #include "pbjson.h"
+#include "replay.h"
+#include "revoked.h"
 
 #define DEFAULT_INTERVAL 60
 #define NAME_MAX_LEN 128
@@ -379,6 +381,10 @@ static void h_create(struct http_req *r)
 		e = -EEXIST;
 	if (e == 0)
 		e = devices_create(r->ctl, d, &n, uuid);
+	/* Adding a device again is what lets a deleted certificate back in. */
+	uint8_t h[CRYPTO_SHA256_LEN];
+	if (e == 0)
+		e = crypto_cert_hash_der(cert, h) < 0 ? -EINVAL : revoked_clear(d, h);
 	if (e == 0)
 		e = db_commit(d);
 	if (e < 0) {
@@ -457,19 +463,30 @@ static void h_patch(struct http_req *r)
 		http_reply_json(r, 200, obj);
 }
 
+/* Delete a device; its certificate is refused from now on (revoked.h). */
 static void h_delete(struct http_req *r)
 {
 	char uuid[UUID_STR_LEN];
 	struct db *d = db_get(r->ctl->db);
-	int e = admin_device_resolve(d, r->params[0], uuid);
+	int e = db_begin(d);
+	if (e == 0)
+		e = admin_device_resolve(d, r->params[0], uuid);
+	if (e == 0)
+		e = revoked_add_device(d, uuid);
 	sqlite3_stmt *st = e == 0 ? db_stmt(d, "DELETE FROM devices WHERE id = ?1") : NULL;
 	if (st) {
 		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 		e = db_step_done(st);
 	}
-	db_put(r->ctl->db, d);
 	if (e == 0)
+		e = db_commit(d);
+	if (e < 0)
+		db_rollback(d);
+	db_put(r->ctl->db, d);
+	if (e == 0) {
 		devcache_remove(r->ctl->cache, uuid);
+		replay_forget(r->ctl->replay, uuid);
+	}
 	if (e < 0)
 		admin_reply_err(r, e, "device");
 	else

@@ -105,9 +105,9 @@ static void follow_fetch(struct follower *f)
 	    f->dev[0]
 		? db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE device_id = ?1"
 			     " AND id > ?2 AND time >= ?3 ORDER BY id LIMIT ?4")
-		: db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE app_id IN"
-			     " (SELECT id FROM app_instances WHERE app_id = ?1) AND id > ?2 AND time >= ?3"
-			     " ORDER BY id LIMIT ?4");
+		: db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs"
+			     " WHERE (app_id, device_id) IN (SELECT id, device_id FROM app_instances"
+			     " WHERE app_id = ?1) AND id > ?2 AND time >= ?3 ORDER BY id LIMIT ?4");
 	if (st) {
 		sqlite3_bind_text(st, 1, f->dev[0] ? f->dev : f->app, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, f->last_id);

@@ -364,12 +364,13 @@ int http_start(struct ctl *ctl, const char *listen, int listen_fd, const char *k
 			   : (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &s->addr},
 	    {MHD_OPTION_END, 0, NULL},
 	};
-	s->d = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, where,
-	    MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, where,
+				MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+				MHD_OPTION_HTTPS_PRIORITIES, ctl->conf.tls_priorities, MHD_OPTION_THREAD_POOL_SIZE,
+				(unsigned)threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned)4096, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+				MHD_OPTION_END);
 	if (!s->d) {
 		free(s);
 		return -EADDRINUSE;

@@ -29,9 +29,50 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t ts_or_now(const Google__Protobuf__Timestamp *t)
+/* Device times are untrusted: a time is accepted from the epoch up to a day
+ * past the controller's clock (a device clock a little ahead is common);
+ * anything else would overflow in milliseconds, or sort and expire wrongly,
+ * and is stored as the receive time with a note in the controller log. */
+#define DEV_TIME_AHEAD_S 86400
+#define NANOS_MAX 999999999
+
+struct dev_times {
+	struct ctl *c;
+	const char *uuid;
+	unsigned clamped; /* times replaced in this request */
+};
+
+static bool dev_time_ok(int64_t s, int64_t nanos)
 {
-	return t && t->seconds > 0 ? t->seconds : (int64_t)time(NULL);
+	return s >= 0 && s <= (int64_t)time(NULL) + DEV_TIME_AHEAD_S && nanos >= 0 && nanos <= NANOS_MAX;
+}
+
+/* Device time s + nanos in ms, or now_ms() (counted) when out of range. */
+static int64_t dev_time_ms(struct dev_times *dt, int64_t s, int64_t nanos)
+{
+	if (dev_time_ok(s, nanos))
+		return s * 1000 + nanos / 1000000;
+	dt->clamped++;
+	return now_ms();
+}
+
+/* Note the replaced times of one request once in the controller log. */
+static void dev_times_note(const struct dev_times *dt, const char *what)
+{
+	char msg[160];
+	if (!dt->clamped || !dt->c->log_device)
+		return;
+	snprintf(msg, sizeof(msg), "%s: %u timestamp(s) out of range, stored with the receive time", what,
+		 dt->clamped);
+	dt->c->log_device(dt->uuid, msg);
+}
+
+/* Seconds of an optional report time: absent (or 0, unset) is now. */
+static int64_t ts_or_now(struct dev_times *dt, const Google__Protobuf__Timestamp *t)
+{
+	if (!t || (t->seconds == 0 && t->nanos == 0))
+		return (int64_t)time(NULL);
+	return dev_time_ms(dt, t->seconds, t->nanos) / 1000;
 }
 
 /* Keep the newest max rows of table for dev (count retention). */
@@ -167,10 +208,13 @@ int reports_store_info(struct ctl *c, const char *uuid, const uint8_t *msg, size
 	const char *type = info_type(m, &sub);
 	char obj[FIELD_MAX];
 	snprintf(obj, sizeof(obj), "%s", info_object(sub));
+	struct dev_times dt = {.c = c, .uuid = uuid};
+	int64_t t = ts_or_now(&dt, m->attimestamp);
+	dev_times_note(&dt, "info");
 	struct db *d = db_get(c->db);
 	int r = db_begin(d);
 	if (r == 0)
-		r = info_insert(d, uuid, ts_or_now(m->attimestamp), type, obj, msg, len);
+		r = info_insert(d, uuid, t, type, obj, msg, len);
 	if (r == 0 && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO)
 		app_state_update(d, uuid, m->ainfo);
 	if (r == 0 && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO)
@@ -211,7 +255,9 @@ int reports_store_metrics(struct ctl *c, const char *uuid, const uint8_t *msg, s
 	    org__lfedge__eve__metrics__zmetric_msg__unpack(NULL, len, msg);
 	if (!m)
 		return -EVE_EPROTO;
-	int64_t t = ts_or_now(m->attimestamp);
+	struct dev_times dt = {.c = c, .uuid = uuid};
+	int64_t t = ts_or_now(&dt, m->attimestamp);
+	dev_times_note(&dt, "metrics");
 	org__lfedge__eve__metrics__zmetric_msg__free_unpacked(m, NULL);
 	return store_blob(c, "INSERT INTO metrics(device_id, time, data) VALUES(?1,?2,?3)", TRIM("metrics"),
 			  c->conf.metrics_max, uuid, t, msg, len);
@@ -268,12 +314,13 @@ int reports_store_logbundle(struct ctl *c, const char *uuid, const uint8_t *msg,
 	Org__Lfedge__Eve__Logs__LogBundle *b = org__lfedge__eve__logs__log_bundle__unpack(NULL, len, msg);
 	if (!b)
 		return -EVE_EPROTO;
+	struct dev_times dt = {.c = c, .uuid = uuid};
 	struct db *d = db_get(c->db);
 	int r = db_begin(d);
 	for (size_t i = 0; r == 0 && i < b->n_log; i++) {
 		const Org__Lfedge__Eve__Logs__LogEntry *e = b->log[i];
 		struct log_row l = {.t_ms = e->timestamp
-						? e->timestamp->seconds * 1000 + e->timestamp->nanos / 1000000
+						? dev_time_ms(&dt, e->timestamp->seconds, e->timestamp->nanos)
 						: now_ms(),
 				    .source = e->source,
 				    .severity = e->severity,
@@ -281,24 +328,33 @@ int reports_store_logbundle(struct ctl *c, const char *uuid, const uint8_t *msg,
 		r = log_insert(d, uuid, NULL, &l);
 	}
 	r = logs_finish(c, d, uuid, r);
+	if (r == 0)
+		dev_times_note(&dt, "logs");
 	org__lfedge__eve__logs__log_bundle__free_unpacked(b, NULL);
 	return r;
 }
 
-/* LogEntry JSON timestamp: RFC 3339 string or {seconds, nanos}. */
-static int64_t json_ts_ms(json_t *t)
+/* LogEntry JSON timestamp: RFC 3339 string or {seconds, nanos}; absent is
+ * now, anything else out of range or unreadable is now (counted). */
+static int64_t json_ts_ms(struct dev_times *dt, json_t *t)
 {
-	if (json_is_object(t))
-		return json_integer_value(json_object_get(t, "seconds")) * 1000 +
-		       json_integer_value(json_object_get(t, "nanos")) / 1000000;
+	if (!t || json_is_null(t))
+		return now_ms();
+	if (json_is_object(t)) {
+		json_t *s = json_object_get(t, "seconds"), *n = json_object_get(t, "nanos");
+		if (json_is_integer(s) && (!n || json_is_integer(n)))
+			return dev_time_ms(dt, json_integer_value(s), n ? json_integer_value(n) : 0);
+	}
 	int64_t s;
 	if (json_is_string(t) && admin_time_parse(json_string_value(t), &s) == 0)
-		return s * 1000;
+		return dev_time_ms(dt, s, 0);
+	dt->clamped++;
 	return now_ms();
 }
 
-static int newlogs_lines(struct db *d, const char *uuid, const char *app, char *text, size_t len)
+static int newlogs_lines(struct dev_times *dt, struct db *d, const char *app, char *text, size_t len)
 {
+	const char *uuid = dt->uuid;
 	int r = 0;
 	for (char *p = text, *end = text + len; r == 0 && p < end;) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -309,7 +365,7 @@ static int newlogs_lines(struct db *d, const char *uuid, const char *app, char *
 				json_decref(j);
 				return -EVE_EPROTO;
 			}
-			struct log_row l = {.t_ms = json_ts_ms(json_object_get(j, "timestamp")),
+			struct log_row l = {.t_ms = json_ts_ms(dt, json_object_get(j, "timestamp")),
 					    .source = json_string_value(json_object_get(j, "source")),
 					    .severity = json_string_value(json_object_get(j, "severity")),
 					    .msg = json_string_value(json_object_get(j, "content"))};
@@ -321,6 +377,19 @@ static int newlogs_lines(struct db *d, const char *uuid, const char *app, char *
 	return r;
 }
 
+/* 0 when app instance app is deployed to device dev, else -EPERM. */
+static int app_instance_owned(struct db *d, const char *dev, const char *app)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM app_instances WHERE id = ?1 AND device_id = ?2");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -EPERM : -EIO;
+}
+
 int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, const uint8_t *gz, size_t len)
 {
 	struct buf out;
@@ -330,12 +399,18 @@ int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, cons
 		buf_free(&out);
 		return r;
 	}
+	struct dev_times dt = {.c = c, .uuid = uuid};
 	struct db *d = db_get(c->db);
 	r = db_begin(d);
+	if (r == 0 && app)
+		r = app_instance_owned(d, uuid, app);
 	if (r == 0 && out.len)
-		r = newlogs_lines(d, uuid, app, (char *)out.data, out.len);
+		r = newlogs_lines(&dt, d, app, (char *)out.data, out.len);
 	buf_free(&out);
-	return logs_finish(c, d, uuid, r);
+	r = logs_finish(c, d, uuid, r);
+	if (r == 0)
+		dev_times_note(&dt, "newlogs");
+	return r;
 }
 
 void reports_retention(struct ctl *c)

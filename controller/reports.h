@@ -16,7 +16,10 @@ int reports_store_info(struct ctl *c, const char *uuid, const uint8_t *msg, size
 int reports_store_metrics(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
 /* LogBundle (protobuf). */
 int reports_store_logbundle(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
-/* gzip of newline-separated JSON LogEntry; app may be NULL. */
+/* gzip of newline-separated JSON LogEntry; app may be NULL, else an app
+ * instance deployed to device uuid (-EPERM otherwise: nothing stored).
+ * Device timestamps out of range are stored as the receive time and noted
+ * through c->log_device (every store function). */
 int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, const uint8_t *gz, size_t len);
 int reports_store_flowlog(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
 /* One log row as JSON; columns id, time(ms), source, severity, msg, app_id. */

@@ -159,9 +159,9 @@ static void logs_list(struct http_req *r, const char *dev, const char *app)
 	sqlite3_stmt *st =
 	    dev ? db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE device_id = ?1"
 			     " AND id < ?2 AND time >= ?3 ORDER BY id DESC LIMIT ?4")
-		: db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE app_id IN"
-			     " (SELECT id FROM app_instances WHERE app_id = ?1) AND id < ?2 AND time >= ?3"
-			     " ORDER BY id DESC LIMIT ?4");
+		: db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs"
+			     " WHERE (app_id, device_id) IN (SELECT id, device_id FROM app_instances"
+			     " WHERE app_id = ?1) AND id < ?2 AND time >= ?3 ORDER BY id DESC LIMIT ?4");
 	json_t *items = json_array();
 	int64_t last = 0;
 	if (st) {

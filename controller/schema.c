@@ -54,5 +54,11 @@ static const char m1[] =
     " time INTEGER NOT NULL, data BLOB NOT NULL);"
     "CREATE INDEX flowlog_device ON flowlog(device_id, id);";
 
-const char *const schema_migrations[] = {m1};
+/* Certificates of devices an admin deleted (revoked.c): refused until an
+ * admin adds the device again. */
+static const char m_hardening_ci[] =
+    "CREATE TABLE deleted_certs(cert_hash BLOB PRIMARY KEY, device_id TEXT NOT NULL,"
+    " serial TEXT NOT NULL DEFAULT '', deleted INTEGER NOT NULL);";
+
+const char *const schema_migrations[] = {m1, m_hardening_ci};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

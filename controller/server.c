@@ -17,12 +17,14 @@
 #include "conf.h"
 #include "crypto.h"
 #include "ctl.h"
+#include "datastore_tmp.h"
 #include "device_api.h"
 #include "devices.h"
 #include "err.h"
 #include "fileio.h"
 #include "follow.h"
 #include "http.h"
+#include "replay.h"
 #include "reports.h"
 
 #define PEM_CAP (64u << 10)
@@ -39,6 +41,11 @@ static const struct http_route *const route_tables[] = {
 static void log_failure(const char *method, const char *url, unsigned status)
 {
 	fprintf(stderr, "eve-controller: %s %s -> %u\n", method, url, status);
+}
+
+static void log_device(const char *uuid, const char *msg)
+{
+	fprintf(stderr, "eve-controller: device %s: %s\n", uuid, msg);
 }
 
 static int dir_file(const struct ctl *c, const char *name, char out[PATH_MAX])
@@ -94,6 +101,20 @@ static void set_urls(struct ctl *c)
 	snprintf(c->base_url, sizeof(c->base_url), "https://%s", c->fqdn);
 }
 
+/* Uploads a crash or kill left half-written (datastore/tmp/upload-*): no
+ * request can resume them, so each start removes them. */
+static void clean_uploads(struct ctl *c)
+{
+	size_t n = 0;
+	uint64_t bytes = 0;
+	int r = datastore_tmp_clean(c->dir, &n, &bytes);
+	if (r < 0)
+		fprintf(stderr, "eve-controller: cleaning %s/tmp: %s\n", CTL_DATASTORE_DIR, eve_strerror(r));
+	else if (n)
+		fprintf(stderr, "eve-controller: removed %zu unfinished upload(s), %llu bytes, from %s/tmp\n",
+			n, (unsigned long long)bytes, CTL_DATASTORE_DIR);
+}
+
 static int ctl_open(struct ctl *c, const struct serve_opts *o)
 {
 	char p[PATH_MAX], err[256];
@@ -113,6 +134,7 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 	}
 	set_urls(c);
 	c->log_failure = log_failure;
+	c->log_device = log_device;
 	c->started = time(NULL);
 	if ((r = dir_file(c, CTL_DB_FILE, p)) < 0 ||
 	    (r = db_pool_open(p, (int)c->conf.db_conns, &c->db)) < 0) {
@@ -124,10 +146,12 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 		return r;
 	}
 	if ((r = devcache_new(&c->cache)) < 0 || (r = devices_load_cache(c)) < 0 ||
-	    (r = follow_hub_new((int)c->conf.max_followers, &c->follow)) < 0) {
-		fprintf(stderr, "eve-controller: start-up: %s\n", eve_strerror(r));
-		return r;
+	    (r = follow_hub_new((int)c->conf.max_followers, &c->follow)) < 0 ||
+	    (c->replay = replay_new()) == NULL) {
+		fprintf(stderr, "eve-controller: start-up: %s\n", eve_strerror(r < 0 ? r : -ENOMEM));
+		return r < 0 ? r : -ENOMEM;
 	}
+	clean_uploads(c);
 	return 0;
 }
 
@@ -138,6 +162,7 @@ static void ctl_close(struct ctl *c)
 	db_pool_close(c->db);
 	devcache_free(c->cache);
 	follow_hub_free(c->follow);
+	replay_free(c->replay);
 	envelope_signer_clear(&c->signer);
 	free(c->ecdh_pem);
 	free(c->next_signing_pem);

@@ -60,6 +60,14 @@ struct agent {
 	struct settings base; /* defaults + the config dir's config-items */
 	struct settings set;
 	char config_hash[CONFIG_HASH_MAX];
+	/* Anti-rollback: EdgeDevConfig.id of the config applied from the
+	 * checkpoint or the controller; a config for the same id with an
+	 * older (numeric) version is refused. */
+	char cfg_id[40];
+	uint64_t cfg_version;
+	bool cfg_version_known;
+	char rollback_err[200]; /* why the last controller config was refused, "" */
+	char rollback_version[24]; /* its version */
 	Org__Lfedge__Eve__Config__EdgeDevConfig *cfg; /* owned: from a ConfigResponse or EdgeDevConfig */
 	ProtobufCMessage *cfg_owner;                  /* what to free for cfg */
 	uint32_t reboot_counter, shutdown_counter;

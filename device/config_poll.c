@@ -146,10 +146,58 @@ static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig
 	return 0;
 }
 
-/* Unpack a ConfigResponse payload and apply it. */
+/* EdgeDevConfig.id.version as a number; false when absent or not decimal
+ * (such versions cannot be ordered: no rollback check). */
+static bool config_version(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, uint64_t *v)
+{
+	const char *s = cfg->id && cfg->id->version ? cfg->id->version : "";
+	char *end;
+
+	if (*s < '0' || *s > '9' || strlen(s) > 19)
+		return false;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return !*end && errno == 0;
+}
+
+/* Anti-rollback: a config for the same id with a version older than the
+ * one applied (and checkpointed) is refused: -ESTALE, a->rollback_err set. */
+static int check_version(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
+{
+	const char *id = cfg->id && cfg->id->uuid ? cfg->id->uuid : "";
+	uint64_t v;
+
+	if (!a->cfg_version_known || strcmp(id, a->cfg_id) || !config_version(cfg, &v) ||
+	    v >= a->cfg_version)
+		return 0;
+	snprintf(a->rollback_version, sizeof(a->rollback_version), "%" PRIu64, v);
+	snprintf(a->rollback_err, sizeof(a->rollback_err),
+		 "config version %" PRIu64 " is older than the checkpointed version %" PRIu64
+		 ": refused (rollback)",
+		 v, a->cfg_version);
+	a->info_dirty = true;
+	return -ESTALE;
+}
+
+/* Remember the id and version of the config being applied. */
+static void note_version(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
+{
+	const char *id = cfg->id && cfg->id->uuid ? cfg->id->uuid : "";
+
+	snprintf(a->cfg_id, sizeof(a->cfg_id), "%s", id);
+	a->cfg_version_known = config_version(cfg, &a->cfg_version);
+	if (a->rollback_err[0]) {
+		a->rollback_err[0] = '\0';
+		a->info_dirty = true;
+	}
+}
+
+/* Unpack a ConfigResponse payload and apply it (refused when older than
+ * the config applied: check_version). */
 static int apply_response(struct agent *a, const uint8_t *payload, size_t len, const char *source)
 {
 	Org__Lfedge__Eve__Config__ConfigResponse *cr;
+	int r;
 
 	cr = org__lfedge__eve__config__config_response__unpack(NULL, len, payload);
 	if (!cr)
@@ -158,6 +206,12 @@ static int apply_response(struct agent *a, const uint8_t *payload, size_t len, c
 		org__lfedge__eve__config__config_response__free_unpacked(cr, NULL);
 		return -EVE_EPROTO;
 	}
+	r = check_version(a, cr->config);
+	if (r < 0) {
+		org__lfedge__eve__config__config_response__free_unpacked(cr, NULL);
+		return r;
+	}
+	note_version(a, cr->config);
 	return apply_config(a, cr->config, &cr->base, cr->confighash, source);
 }
 
@@ -235,7 +289,9 @@ static void config_log_once(struct agent *a, int r, long status)
 	if (code == a->last_config_err)
 		return;
 	a->last_config_err = code;
-	if (r < 0 && status == 0)
+	if (r == -ESTALE)
+		alog(ALOG_ERR, "config: %s, keeping the current config", a->rollback_err);
+	else if (r < 0 && status == 0)
 		alog(ALOG_WARN, "config: controller unreachable (%s), keeping the current config",
 		     eve_strerror(r));
 	else if (r < 0)

@@ -200,6 +200,20 @@ int report_info_device(const struct report_device *d, uint8_t **out, size_t *len
 	fill_sys(&di, d, &u, &boot);
 	mi.serialnumber = (char *)(d->serial ? d->serial : "");
 	di.minfo = &mi;
+	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus cis = ORG__LFEDGE__EVE__INFO__ZINFO_CONFIG_ITEM_STATUS__INIT;
+	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus__ConfigItemsEntry ce =
+	    ORG__LFEDGE__EVE__INFO__ZINFO_CONFIG_ITEM_STATUS__CONFIG_ITEMS_ENTRY__INIT;
+	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus__ConfigItemsEntry *cep = &ce;
+	Org__Lfedge__Eve__Info__ZInfoConfigItem ci = ORG__LFEDGE__EVE__INFO__ZINFO_CONFIG_ITEM__INIT;
+	if (d->config_version_error && d->config_version_error[0]) {
+		ci.value = (char *)(d->config_version ? d->config_version : "");
+		ci.error = (char *)d->config_version_error;
+		ce.key = (char *)REPORT_ROLLBACK_KEY;
+		ce.value = &ci;
+		cis.configitems = &cep;
+		cis.n_configitems = 1;
+		di.configitemstatus = &cis;
+	}
 	fill_sw(d, sw, errs);
 	for (size_t i = 0; i < d->n_sw; i++)
 		swp[i] = &sw[i];

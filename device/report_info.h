@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #define REPORT_MAX_SW 2
+/* configItemStatus key of a refused (older) EdgeDevConfig version */
+#define REPORT_ROLLBACK_KEY "EdgeDevConfig.id.version"
 
 struct report_sw {
 	char label[8];  /* "IMGA" */
@@ -26,6 +28,10 @@ struct report_device {
 	uint32_t shutdown_counter;
 	uint32_t restart_counter; /* agent starts */
 	const char *last_reboot_reason;
+	/* A config refused as a rollback (NULL or ""): reported in
+	 * configItemStatus under REPORT_ROLLBACK_KEY with that text as error. */
+	const char *config_version_error;
+	const char *config_version; /* the refused version */
 	struct report_sw sw[REPORT_MAX_SW];
 	size_t n_sw;
 };

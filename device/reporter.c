@@ -40,11 +40,25 @@ static int send_logs(void *ctx, const char *app, const uint8_t *gz, size_t len)
 	struct agent *a = ctx;
 	char path[192];
 
-	if (app)
-		snprintf(path, sizeof(path), "/id/%s/apps/instanceid/%s/newlogs", a->uuid, app);
-	else
+	long status = 0;
+	int r;
+
+	if (!app) {
 		snprintf(path, sizeof(path), "/id/%s/newlogs", a->uuid);
-	return send_path(a, path, gz, len);
+		return send_path(a, path, gz, len);
+	}
+	snprintf(path, sizeof(path), "/id/%s/apps/instanceid/%s/newlogs", a->uuid, app);
+	r = agent_post(a, &a->dev_signer, false, path, gz, len, false, &status, NULL, NULL, NULL, NULL);
+	if (r < 0)
+		return r;
+	/* The controller takes logs only of app instances deployed to this
+	 * device: an app removed meanwhile is refused for good (403). */
+	if (status == 403) {
+		alog(ALOG_WARN, "logs of app instance %s dropped: the controller refuses them (403: not deployed here)",
+		     app);
+		return 0;
+	}
+	return status >= 200 && status < 300 ? 0 : -EVE_EHTTP;
 }
 
 /* Queue device info when forced (start, config, interval) or changed. */
@@ -58,6 +72,8 @@ void reporter_device_info(struct agent *a, bool force)
 	    .shutdown_counter = a->shutdown_counter,
 	    .restart_counter = a->restart_counter,
 	    .n_sw = 1,
+	    .config_version_error = a->rollback_err,
+	    .config_version = a->rollback_version,
 	};
 	uint8_t *data = NULL, digest[32];
 	size_t len = 0;

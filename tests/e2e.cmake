@@ -15,14 +15,15 @@ if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime)
   endif()
 
   add_test(NAME e2e_flow COMMAND bash ${EVE_TEST_DIR}/integration/e2e_flow.sh)
-  set_tests_properties(e2e_flow PROPERTIES LABELS "integration;e2e" TIMEOUT 300
+  # slow (a VM and containers booted; ~80 s): not in the sanitizer pass
+  set_tests_properties(e2e_flow PROPERTIES LABELS "integration;e2e;slow" TIMEOUT 300
     SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_MKISO=${e2e_mkiso_path};E2E_PORT=18600")
 
   # scripts/quickstart on this build dir (it expects the binaries at
   # <build>/{controller,device,cli}/): start, start again, status, stop.
   add_test(NAME e2e_quickstart COMMAND bash ${EVE_TEST_DIR}/integration/e2e_quickstart.sh)
-  set_tests_properties(e2e_quickstart PROPERTIES LABELS "integration;e2e" TIMEOUT 300
+  set_tests_properties(e2e_quickstart PROPERTIES LABELS "integration;e2e;slow" TIMEOUT 300
     SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_PORT=18601")
 endif()

@@ -25,6 +25,8 @@ if(WITH_DEVICE AND TARGET everuntime)
     set_tests_properties(runtime_${_sc} PROPERTIES LABELS "integration;runtime" TIMEOUT 240
       SKIP_RETURN_CODE 77)
   endwhile()
+  # boots a whole VM guest: not in the sanitizer pass (scripts/test)
+  set_property(TEST runtime_vm APPEND PROPERTY LABELS slow)
   add_test(NAME runtime_xml
     COMMAND ${EVE_TEST_DIR}/integration/runtime_xml_test.sh $<TARGET_FILE:runtime_driver>
       ${CMAKE_BINARY_DIR}/runtime-tests/xml)

@@ -2,7 +2,7 @@
 # Smoke test for eve-devsim (ctest bench_devsim_smoke): start a real
 # controller on 127.0.0.1:PORT in a temporary directory, run a tiny scenario
 # (20 devices, 2 s of polling) and check that devsim exits 0 having printed its
-# figures. Asserts nothing about speed.
+# figures, requests made and no errors. Asserts nothing about speed.
 # usage: smoke.sh EVE-CONTROLLER EVE-DEVSIM PORT
 set -u
 ctl_bin=$1 devsim_bin=$2 port=$3
@@ -42,4 +42,19 @@ cat "$work/devsim.out"
 [ $rc -eq 0 ] || fail "eve-devsim exited $rc"
 grep -q 'config .* req/s' "$work/devsim.out" || fail "no poll figures printed"
 grep -q 'controller: .*CPU' "$work/devsim.out" || fail "no controller figures printed"
+
+# The figures must be sane: every request kind it printed made requests and
+# none failed; register, uuid and config were all measured; every device
+# onboarded.
+bad=$(awk '/ req in .* errors [0-9]+$/ {
+	n++; seen[$1] = 1
+	if ($2 + 0 <= 0 || $NF != "0") print "  " $0
+} END {
+	if (n == 0) print "  no request lines"
+	split("register uuid config", k, " ")
+	for (i in k) if (!(k[i] in seen)) print "  no " k[i] " figures"
+}' "$work/devsim.out")
+[ -z "$bad" ] || fail "insane figures (zero requests or errors):"$'\n'"$bad"
+grep -q '=> .* 20 of 20 devices have a UUID' "$work/devsim.out" || fail "not every device onboarded"
+echo "bench smoke: figures sane (requests > 0, errors 0)"
 exit 0

@@ -20,8 +20,7 @@ trap fd_cleanup EXIT
 
 mkdir -p "$S"
 if ! mount -t tmpfs -o size=4m,mode=0700 tmpfs "$S" 2>"$W/mount.err"; then
-	echo "SKIP: cannot mount a tmpfs for the state dir (needs root): $(cat "$W/mount.err")"
-	exit 77
+	test_skip "cannot mount a tmpfs for the state dir (needs root): $(cat "$W/mount.err")"
 fi
 MOUNTED=1
 

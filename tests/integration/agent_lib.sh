@@ -5,10 +5,10 @@
 #
 # Env (set by tests/device.cmake): EVE_AGENT, EVE_CONTROLLER, EVE_TEST_DIR.
 set -u
+. "$EVE_TEST_DIR/lib/skip.sh"
 
 if [ -z "${EVE_CONTROLLER:-}" ] || [ ! -x "${EVE_CONTROLLER:-}" ] || [ ! -f "$EVE_TEST_DIR/lib/controller.sh" ]; then
-	echo "SKIP: eve-controller or tests/lib/controller.sh not available"
-	exit 77
+	test_skip "eve-controller (WITH_CONTROLLER) or tests/lib/controller.sh not available"
 fi
 . "$EVE_TEST_DIR/lib/controller.sh"
 

@@ -11,10 +11,8 @@
 #     does not exist, is rolled back to the config dir's setting after
 #     timer.port.testduration, and the device onboards and stays online.
 # Ports: 18900 controller, 18902 tinyproxy, 18903 a proxy nobody serves.
-if ! command -v tinyproxy >/dev/null 2>&1; then
-	echo "SKIP: tinyproxy not installed (Debian package: tinyproxy)"
-	exit 77
-fi
+. "$(dirname "$0")/../lib/skip.sh"
+command -v tinyproxy >/dev/null 2>&1 || test_skip "tinyproxy not installed (Debian package: tinyproxy)"
 . "$(dirname "$0")/agent_lib.sh"
 : "${EVE_MKBOOTSTRAP:?}"
 

@@ -33,6 +33,10 @@ if command -v script >/dev/null 2>&1; then
 	script -qec "$EVECTL image upload tty-img $WORK/other.img" /dev/null >"$WORK/tty.out" 2>&1 ||
 		fail "upload on a pty"
 	grep -q "100%" "$WORK/tty.out" || fail "no progress bar on a terminal"
+else
+	# shellcheck source=/dev/null
+	. "$EVE_SRC/tests/lib/skip.sh"
+	test_not_run "the progress bar on a terminal: script(1) (util-linux) missing"
 fi
 
 # ---- app deploy and friends

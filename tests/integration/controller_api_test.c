@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
+#include <openssl/bn.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <signal.h>
@@ -34,6 +35,7 @@
 #include "hexstr.h"
 #include "info/info.pb-c.h"
 #include "logs/log.pb-c.h"
+#include "auth/auth.pb-c.h"
 #include "metrics/metrics.pb-c.h"
 #include "register/register.pb-c.h"
 
@@ -87,7 +89,8 @@ static void run_init(int port)
 {
 	char listen[64], cmd[2048];
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && '%s' init --dir '%s' --listen %s > '%s.init.out' 2>&1",
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf '%s' '%s.serve.log' && '%s' init --dir '%s' --listen %s > '%s.init.out' 2>&1", g_dir,
 		 g_dir, g_bin, g_dir, listen, g_dir);
 	CHECK(system(cmd) == 0, "init failed (see %s.init.out)", g_dir);
 	char p[600];
@@ -601,22 +604,32 @@ static void test_reports(struct dev *a)
 	fm.devid = a->uuid;
 	CHECK(send_msg(a, "flowlog", &fm.base) == 201, "flowlog");
 
+	/* Device times two minutes ago: inside retention.logs_days (a fixed
+	 * date falls out of it one day, and the first retention pass, a second
+	 * after a restart, then deletes these lines under test_restart's feet). */
 	uint8_t *gz = NULL;
-	size_t gl = gzip_text("{\"severity\":\"warning\",\"source\":\"nim\",\"content\":\"newlog one\","
-			      "\"timestamp\":\"2026-01-02T03:04:05Z\"}\n"
-			      "{\"severity\":\"info\",\"source\":\"nim\",\"content\":\"newlog two\","
-			      "\"timestamp\":{\"seconds\":1767323045,\"nanos\":5}}\n",
-			      &gz);
+	char lines[512], iso[32];
+	time_t t2 = time(NULL) - 120;
+	struct tm tm2;
+	strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t2, &tm2));
+	snprintf(lines, sizeof(lines),
+		 "{\"severity\":\"warning\",\"source\":\"nim\",\"content\":\"newlog one\","
+		 "\"timestamp\":\"%s\"}\n"
+		 "{\"severity\":\"info\",\"source\":\"nim\",\"content\":\"newlog two\","
+		 "\"timestamp\":{\"seconds\":%lld,\"nanos\":5}}\n",
+		 iso, (long long)t2);
+	size_t gl = gzip_text(lines, &gz);
 	char path[200];
 	struct buf resp;
 	buf_init(&resp, 1 << 16);
 	snprintf(path, sizeof(path), "/id/%s/newlogs", a->uuid);
 	CHECK(dev_call(a, path, gz, gl, &resp) == 201, "newlogs");
 	free(gz);
+	/* logs of an app instance that is not deployed to a: refused */
 	gl = gzip_text("{\"content\":\"app console line\"}\n", &gz);
 	snprintf(path, sizeof(path), "/id/%s/apps/instanceid/%s/newlogs", a->uuid,
 		 "11111111-2222-4333-8444-555555555555");
-	CHECK(dev_call(a, path, gz, gl, &resp) == 201, "app newlogs");
+	CHECK(dev_call(a, path, gz, gl, &resp) == 403, "app newlogs of an instance not on this device");
 	free(gz);
 	buf_free(&resp);
 
@@ -625,7 +638,7 @@ static void test_reports(struct dev *a)
 	snprintf(path, sizeof(path), "/api/v1/devices/%s/metrics", a->uuid);
 	CHECK(admin_count(path) == 1, "metrics stored");
 	snprintf(path, sizeof(path), "/api/v1/devices/%s/logs", a->uuid);
-	CHECK(admin_count(path) == 5, "5 log lines stored");
+	CHECK(admin_count(path) == 4, "4 log lines stored");
 	snprintf(path, sizeof(path), "/api/v1/devices/%s/logs?limit=2", a->uuid);
 	json_t *res = NULL;
 	CHECK(admin("GET", path, NULL, &res) == 200, "logs page");
@@ -634,11 +647,11 @@ static void test_reports(struct dev *a)
 	CHECK(!strcmp(
 		  json_string_value(json_object_get(json_array_get(json_object_get(res, "items"), 0), "msg"))
 		      ?: "",
-		  "app console line"),
+		  "newlog two"),
 	      "newest first");
 	snprintf(path, sizeof(path), "/api/v1/devices/%s/logs?limit=10&before=%s", a->uuid, next);
 	json_decref(res);
-	CHECK(admin_count(path) == 3, "second page");
+	CHECK(admin_count(path) == 2, "second page");
 	snprintf(path, sizeof(path), "/api/v1/devices/%s", a->uuid);
 	CHECK(admin("GET", path, NULL, &res) == 200, "device");
 	CHECK(!strcmp(json_string_value(json_object_get(res, "os_version")) ?: "", "9.9.9-test"),
@@ -646,7 +659,8 @@ static void test_reports(struct dev *a)
 	CHECK(!strcmp(json_string_value(json_object_get(res, "state")) ?: "", "online"), "online");
 	CHECK(json_integer_value(json_object_get(json_object_get(res, "info"), "ncpu")) == 2, "latest info");
 	json_decref(res);
-	printf("ok reports: info, metrics, logs, newlogs (device, app), flowlog stored and readable\n");
+	printf("ok reports: info, metrics, logs, newlogs, flowlog stored and readable; app logs of a "
+	       "foreign instance 403\n");
 }
 
 struct follow_ctx {
@@ -1147,6 +1161,340 @@ static void test_restart(struct dev *a, struct dev *b)
 	printf("ok restart: devices, apps, reports and config hashes kept\n");
 }
 
+/* --- issue 12: defects found under attack --- */
+
+static void app_instance_of(const char *app, char inst[40])
+{
+	json_t *res = NULL;
+	char path[200];
+	snprintf(path, sizeof(path), "/api/v1/apps/%s", app);
+	CHECK(admin("GET", path, NULL, &res) == 200, "GET %s", path);
+	const char *id =
+	    json_string_value(json_object_get(json_array_get(json_object_get(res, "instances"), 0), "id"));
+	CHECK(id, "%s has an instance", app);
+	snprintf(inst, 40, "%s", id ? id : "");
+	json_decref(res);
+}
+
+static long post_app_logs(struct dev *d, const char *inst, const char *line)
+{
+	uint8_t *gz = NULL;
+	char text[300], path[200];
+	snprintf(text, sizeof(text), "{\"content\":\"%s\"}\n", line);
+	size_t gl = gzip_text(text, &gz);
+	struct buf resp;
+	buf_init(&resp, 1 << 16);
+	snprintf(path, sizeof(path), "/id/%s/apps/instanceid/%s/newlogs", d->uuid, inst);
+	long st = dev_call(d, path, gz, gl, &resp);
+	buf_free(&resp);
+	free(gz);
+	return st;
+}
+
+/* Defect 1: a device writes logs only for app instances deployed to it. */
+static void test_app_logs_owner(struct dev *a, struct dev *b)
+{
+	char web[40], fleet[40];
+	int64_t before[NTABLES], after[NTABLES], v0, v1;
+	app_instance_of("web", web);     /* deployed to a */
+	app_instance_of("fleet", fleet); /* deployed to b (label selector) */
+	CHECK(post_app_logs(a, web, "web console line") == 201, "a: logs of its own instance");
+	CHECK(admin_count("/api/v1/apps/web/logs") == 1, "web's log line");
+	snapshot(before, &v0);
+	CHECK(post_app_logs(a, fleet, "forged by a") == 403, "a: logs of b's instance refused");
+	CHECK(post_app_logs(b, web, "forged by b") == 403, "b: logs of a's instance refused");
+	snapshot(after, &v1);
+	for (size_t i = 0; i < NTABLES; i++)
+		CHECK(before[i] == after[i], "table %s changed by a refused app log", tables[i]);
+	CHECK(admin_count("/api/v1/apps/fleet/logs") == 0, "no forged line in fleet's logs");
+	CHECK(admin_count("/api/v1/apps/web/logs") == 1, "no forged line in web's logs");
+	printf("ok app logs: own instance 201, another device's instance 403, nothing stored\n");
+}
+
+static bool serve_log_has(const char *text)
+{
+	char p[600];
+	struct buf b;
+	snprintf(p, sizeof(p), "%s.serve.log", g_dir);
+	uint8_t *data = NULL;
+	size_t len = 0;
+	bool found = false;
+	if (fileio_read(p, 16u << 20, &data, &len) == 0) {
+		buf_init(&b, len + 1);
+		buf_append(&b, data, len);
+		buf_append(&b, "", 1);
+		found = strstr((char *)b.data, text) != NULL;
+		buf_free(&b);
+	}
+	free(data);
+	return found;
+}
+
+/* Defect 4: device timestamps at the int64 limits, negative, far future,
+ * bad nanos, unreadable: every request is stored with sane times (the
+ * receive time), none crashes the (sanitized) controller. */
+static void test_bad_times(struct dev *b)
+{
+	time_t now = time(NULL);
+	Google__Protobuf__Timestamp ts[4] = {
+	    GOOGLE__PROTOBUF__TIMESTAMP__INIT, GOOGLE__PROTOBUF__TIMESTAMP__INIT,
+	    GOOGLE__PROTOBUF__TIMESTAMP__INIT, GOOGLE__PROTOBUF__TIMESTAMP__INIT};
+	ts[0].seconds = INT64_MAX;
+	ts[0].nanos = 999999999;
+	ts[1].seconds = INT64_MIN;
+	ts[2].seconds = now;
+	ts[2].nanos = -1;
+	ts[3].seconds = now - 10; /* a good one: kept as sent */
+	Org__Lfedge__Eve__Logs__LogEntry le[4];
+	Org__Lfedge__Eve__Logs__LogEntry *lep[4];
+	for (int i = 0; i < 4; i++) {
+		org__lfedge__eve__logs__log_entry__init(&le[i]);
+		le[i].content = i == 3 ? "good time" : "bad time";
+		le[i].timestamp = &ts[i];
+		lep[i] = &le[i];
+	}
+	Org__Lfedge__Eve__Logs__LogBundle lb = ORG__LFEDGE__EVE__LOGS__LOG_BUNDLE__INIT;
+	lb.devid = b->uuid;
+	lb.n_log = 4;
+	lb.log = lep;
+	CHECK(send_msg(b, "logs", &lb.base) == 201, "LogBundle with extreme times");
+
+	Org__Lfedge__Eve__Info__ZInfoDevice di = ORG__LFEDGE__EVE__INFO__ZINFO_DEVICE__INIT;
+	Org__Lfedge__Eve__Info__ZInfoMsg im = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INIT;
+	im.ztype = ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiDevice;
+	im.devid = b->uuid;
+	im.attimestamp = &ts[0];
+	im.info_content_case = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO;
+	im.dinfo = &di;
+	CHECK(send_msg(b, "info", &im.base) == 201, "info at INT64_MAX");
+	Org__Lfedge__Eve__Metrics__ZMetricMsg mm = ORG__LFEDGE__EVE__METRICS__ZMETRIC_MSG__INIT;
+	mm.devid = b->uuid;
+	mm.attimestamp = &ts[1];
+	CHECK(send_msg(b, "metrics", &mm.base) == 201, "metrics at INT64_MIN");
+
+	uint8_t *gz = NULL;
+	size_t gl = gzip_text(
+	    "{\"content\":\"nl max\",\"timestamp\":{\"seconds\":9223372036854775807,\"nanos\":999999999}}\n"
+	    "{\"content\":\"nl min\",\"timestamp\":{\"seconds\":-9223372036854775807,\"nanos\":-5}}\n"
+	    "{\"content\":\"nl digits\",\"timestamp\":\"9223372036854775807\"}\n"
+	    "{\"content\":\"nl far\",\"timestamp\":\"9999-12-31T23:59:59Z\"}\n"
+	    "{\"content\":\"nl junk\",\"timestamp\":[1]}\n",
+	    &gz);
+	char path[200];
+	struct buf resp;
+	buf_init(&resp, 1 << 16);
+	snprintf(path, sizeof(path), "/id/%s/newlogs", b->uuid);
+	CHECK(dev_call(b, path, gz, gl, &resp) == 201, "newlogs with extreme times");
+	free(gz);
+	buf_free(&resp);
+
+	json_t *res = NULL, *x;
+	size_t i;
+	int64_t lo = ((int64_t)now - 86400) * 1000, hi = ((int64_t)time(NULL) + 86400) * 1000;
+	snprintf(path, sizeof(path), "/api/v1/devices/%s/logs?limit=100", b->uuid);
+	CHECK(admin("GET", path, NULL, &res) == 200, "b's logs");
+	CHECK(json_array_size(json_object_get(res, "items")) == 9, "9 lines stored");
+	json_array_foreach(json_object_get(res, "items"), i, x)
+	{
+		int64_t t = json_integer_value(json_object_get(x, "time_ms"));
+		const char *msg = json_string_value(json_object_get(x, "msg")) ?: "";
+		CHECK(t >= lo && t <= hi, "'%s' stored at %lld ms, outside [now - 1 day, now + 1 day]", msg,
+		      (long long)t);
+		if (!strcmp(msg, "good time"))
+			CHECK(t == ts[3].seconds * 1000, "a good device time is kept as sent");
+	}
+	json_decref(res);
+	snprintf(path, sizeof(path), "/api/v1/devices/%s/metrics", b->uuid);
+	CHECK(admin_count(path) == 1, "metrics stored");
+	CHECK(serve_log_has("timestamp(s) out of range, stored with the receive time"),
+	      "the controller log notes the replaced times");
+	printf("ok device times: INT64_MAX/MIN, bad nanos, far future, junk stored at the receive time, "
+	       "noted\n");
+}
+
+static uint8_t *seal_msg(struct dev *d, const ProtobufCMessage *m, size_t *elen)
+{
+	uint8_t *p = NULL, *env = NULL;
+	size_t n = pack_msg(m, &p);
+	CHECK(envelope_seal(&d->signer, p, n, false, &env, elen) == 0, "seal");
+	free(p);
+	return env;
+}
+
+/* The same AuthContainer with the ECDSA signature's s replaced by n - s: a
+ * different signature that verifies too. */
+static uint8_t *malleate(const uint8_t *env, size_t len, size_t *out_len)
+{
+	Org__Lfedge__Eve__Auth__AuthContainer *ac =
+	    org__lfedge__eve__auth__auth_container__unpack(NULL, len, env);
+	CHECK(ac && ac->signaturehash.len == 64, "raw r||s signature");
+	BIGNUM *n = NULL, *s = BN_bin2bn(ac->signaturehash.data + 32, 32, NULL);
+	CHECK(s && BN_hex2bn(&n, "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551") &&
+		  BN_sub(s, n, s) && BN_bn2binpad(s, ac->signaturehash.data + 32, 32) == 32,
+	      "n - s");
+	*out_len = org__lfedge__eve__auth__auth_container__get_packed_size(ac);
+	uint8_t *out = malloc(*out_len);
+	org__lfedge__eve__auth__auth_container__pack(ac, out);
+	org__lfedge__eve__auth__auth_container__free_unpacked(ac, NULL);
+	BN_free(n);
+	BN_free(s);
+	return out;
+}
+
+/* The same AuthContainer with its raw r||s signature re-encoded as DER. */
+static uint8_t *to_der(const uint8_t *env, size_t len, size_t *out_len)
+{
+	Org__Lfedge__Eve__Auth__AuthContainer *ac =
+	    org__lfedge__eve__auth__auth_container__unpack(NULL, len, env);
+	CHECK(ac && ac->signaturehash.len == 64, "raw r||s signature");
+	uint8_t *der = NULL, *raw = ac->signaturehash.data;
+	size_t dlen = 0;
+	CHECK(crypto_sig_raw_to_der(raw, &der, &dlen) == 0, "DER");
+	ac->signaturehash.data = der;
+	ac->signaturehash.len = dlen;
+	*out_len = org__lfedge__eve__auth__auth_container__get_packed_size(ac);
+	uint8_t *out = malloc(*out_len);
+	org__lfedge__eve__auth__auth_container__pack(ac, out);
+	ac->signaturehash.data = raw; /* freed with the message */
+	org__lfedge__eve__auth__auth_container__free_unpacked(ac, NULL);
+	free(der);
+	return out;
+}
+
+/* Defect 6a: an accepted request sent again (as captured, or with its
+ * signature malleated) gets the same status and stores nothing. */
+static void test_replay(struct dev *b)
+{
+	char path[200], rpath[200];
+	size_t elen, mlen;
+	Org__Lfedge__Eve__Metrics__ZMetricMsg mm = ORG__LFEDGE__EVE__METRICS__ZMETRIC_MSG__INIT;
+	mm.devid = b->uuid;
+	snprintf(path, sizeof(path), "/api/v1/devices/%s/metrics", b->uuid);
+	snprintf(rpath, sizeof(rpath), "/id/%s/metrics", b->uuid);
+	int64_t m0 = admin_count(path);
+	uint8_t *env = seal_msg(b, &mm.base, &elen);
+	uint8_t *mal = malleate(env, elen, &mlen), *der;
+	size_t dlen;
+	der = to_der(env, elen, &dlen);
+	CHECK(raw_call(b, rpath, env, elen) == 201, "metrics");
+	CHECK(raw_call(b, rpath, env, elen) == 201, "replayed metrics: same status");
+	CHECK(raw_call(b, rpath, mal, mlen) == 201, "malleated replay: same status");
+	CHECK(raw_call(b, rpath, der, dlen) == 201, "DER re-encoded replay: same status");
+	free(der);
+	CHECK(admin_count(path) == m0 + 1, "a replay stored nothing (metrics %lld -> %lld)", (long long)m0,
+	      (long long)admin_count(path));
+	free(env);
+	free(mal);
+	CHECK(send_msg(b, "metrics", &mm.base) == 201 && admin_count(path) == m0 + 2,
+	      "the same message freshly signed is a new request");
+
+	Org__Lfedge__Eve__Info__ZInfoDevice di = ORG__LFEDGE__EVE__INFO__ZINFO_DEVICE__INIT;
+	Org__Lfedge__Eve__Info__ZInfoMsg im = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INIT;
+	im.ztype = ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiDevice;
+	im.devid = b->uuid;
+	im.info_content_case = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO;
+	im.dinfo = &di;
+	snprintf(path, sizeof(path), "/api/v1/devices/%s/info", b->uuid);
+	snprintf(rpath, sizeof(rpath), "/id/%s/info", b->uuid);
+	int64_t i0 = admin_count(path);
+	env = seal_msg(b, &im.base, &elen);
+	CHECK(raw_call(b, rpath, env, elen) == 201 && raw_call(b, rpath, env, elen) == 201, "info twice");
+	CHECK(admin_count(path) == i0 + 1, "replayed info stored once");
+	free(env);
+
+	uint8_t *gz = NULL;
+	size_t gl = gzip_text("{\"content\":\"said once\"}\n", &gz);
+	struct eve_signer *sg = &b->signer;
+	CHECK(envelope_seal(sg, gz, gl, false, &env, &elen) == 0, "seal newlogs");
+	free(gz);
+	snprintf(path, sizeof(path), "/api/v1/devices/%s/logs?limit=1000", b->uuid);
+	snprintf(rpath, sizeof(rpath), "/id/%s/newlogs", b->uuid);
+	int64_t l0 = admin_count(path);
+	CHECK(raw_call(b, rpath, env, elen) == 201 && raw_call(b, rpath, env, elen) == 201, "newlogs twice");
+	CHECK(admin_count(path) == l0 + 1, "replayed newlogs stored once");
+	free(env);
+	CHECK(serve_log_has("a replay of a request already accepted"), "replays noted in the log");
+	printf("ok replay: info, metrics (also with s -> n-s, and as DER), newlogs: same status, stored "
+	       "once\n");
+}
+
+static uint8_t *seal_register(struct dev *d, const struct eve_signer *onboard, const char *serial,
+			      size_t *elen)
+{
+	char *pem = NULL;
+	size_t pl;
+	CHECK(crypto_cert_to_pem(d->cert, &pem, &pl) == 0, "pem");
+	Org__Lfedge__Eve__Register__ZRegisterMsg m = ORG__LFEDGE__EVE__REGISTER__ZREGISTER_MSG__INIT;
+	m.pemcert.data = (uint8_t *)pem;
+	m.pemcert.len = pl;
+	m.serial = (char *)serial;
+	uint8_t *p = NULL, *env = NULL;
+	size_t n = pack_msg(&m.base, &p);
+	CHECK(envelope_seal(onboard, p, n, true, &env, elen) == 0, "seal register");
+	free(p);
+	free(pem);
+	return env;
+}
+
+static size_t device_total(void)
+{
+	json_t *res = NULL;
+	CHECK(admin("GET", "/api/v1/devices", NULL, &res) == 200, "devices");
+	size_t n = json_array_size(json_object_get(res, "items"));
+	json_decref(res);
+	return n;
+}
+
+/* Defects 6a (register) and 6b: a replayed registration does nothing; a
+ * deleted device's certificate is refused (403) until an admin adds the
+ * device again (POST /devices with its certificate). */
+static void test_deleted(const struct eve_signer *onboard)
+{
+	struct dev c;
+	size_t elen;
+	char path[200];
+	dev_new(&c, "device-c");
+	uint8_t *reg = seal_register(&c, onboard, "SERIAL-DEL", &elen);
+	CHECK(raw_call(&c, "/register", reg, elen) == 201, "c registers");
+	size_t ndev = device_total();
+	CHECK(raw_call(&c, "/register", reg, elen) == 201, "replayed register: same status");
+	CHECK(device_total() == ndev, "a replayed register adds nothing");
+	dev_uuid(&c);
+	c.cfg_hash[0] = 0;
+	CHECK(dev_config(&c, "POST", NULL) == 200, "c's config");
+
+	snprintf(path, sizeof(path), "/api/v1/devices/%s", c.uuid);
+	CHECK(admin("DELETE", path, NULL, NULL) == 204, "admin deletes c");
+	CHECK(raw_call(&c, "/register", reg, elen) == 201, "captured register replayed: the status it had");
+	CHECK(admin("GET", path, NULL, NULL) == 404 && device_total() == ndev - 1,
+	      "the replay did not bring c back");
+	CHECK(dev_register(&c, onboard, "SERIAL-DEL") == 403, "deleted device registering afresh: 403");
+	CHECK(device_total() == ndev - 1, "still deleted");
+	c.cfg_hash[0] = 0;
+	CHECK(dev_config(&c, "POST", NULL) == 403, "deleted device's config: 403");
+	Org__Lfedge__Eve__Metrics__ZMetricMsg mm = ORG__LFEDGE__EVE__METRICS__ZMETRIC_MSG__INIT;
+	mm.devid = c.uuid;
+	CHECK(send_msg(&c, "metrics", &mm.base) == 403, "deleted device's metrics: 403");
+
+	char *pem = NULL;
+	size_t pl;
+	CHECK(crypto_cert_to_pem(c.cert, &pem, &pl) == 0, "pem");
+	json_t *res = NULL;
+	CHECK(admin("POST", "/api/v1/devices",
+		    json_pack("{s:s, s:s, s:s}", "name", "device-c", "cert", pem, "serial", "SERIAL-DEL"),
+		    &res) == 201,
+	      "admin adds c again");
+	json_decref(res);
+	free(pem);
+	CHECK(dev_register(&c, onboard, "SERIAL-DEL") == 200, "added again: c registers");
+	dev_uuid(&c);
+	c.cfg_hash[0] = 0;
+	CHECK(dev_config(&c, "POST", NULL) == 200, "c's config after it was added again");
+	free(reg);
+	dev_free(&c);
+	printf("ok deleted device: replayed register inert, 403 until an admin adds it again\n");
+}
+
 static void load_onboard(struct eve_signer *s)
 {
 	char kp[600], cp[600];
@@ -1184,10 +1532,14 @@ int main(int argc, char **argv)
 	test_reports(&a);
 	test_refusals(&a, &b);
 	test_follow(&a);
+	test_bad_times(&b);
+	test_replay(&b);
 	test_images();
 	test_apps(&a, &b);
+	test_app_logs_owner(&a, &b);
 	test_device_ops(&a);
 	test_restart(&a, &b);
+	test_deleted(&onboard);
 	stop_controller();
 	envelope_signer_clear(&onboard);
 	dev_free(&a);

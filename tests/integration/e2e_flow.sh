@@ -14,16 +14,18 @@
 SERIAL=e2e-serial-1
 IMAGES=$E2E_BUILD/runtime-images # shared with the runtime tests (same builder, flock)
 WITH_VM=${E2E_VM:-1}
-[ -n "${E2E_MKISO:-}" ] || WITH_VM=0
 
 # ------------------------------------------------------------------ setup
 step "controller init + serve on 127.0.0.1:$E2E_PORT, libvirtd, test images"
 ctl_init "$CTL" "$E2E_PORT" || fail "eve-controller init"
 ctl_start "$CTL" || fail "eve-controller serve"
 ectl status >/dev/null || fail "evectl status against the fresh controller"
-if ! libvirtd_start; then
-	log "SKIP: libvirtd cannot start here: $LIBVIRTD_ERROR"
-	exit 77
+libvirtd_start || test_skip "libvirtd cannot start here: $LIBVIRTD_ERROR"
+# Without libarchive (tests/e2e.cmake builds e2e_mkiso with it) there is no
+# VM image: the VM steps do not run (a failure under CI=true).
+if [ "$WITH_VM" = 1 ] && [ -z "${E2E_MKISO:-}" ]; then
+	test_not_run "the VM steps: e2e_mkiso was not built (libarchive-dev missing)"
+	WITH_VM=0
 fi
 mkdir -p "$IMAGES"
 (
@@ -37,7 +39,7 @@ if [ "$WITH_VM" = 1 ] && ! (
 	sh "$EVE_SRC/tests/images/build-vm-image.sh" "$IMAGES" "$E2E_MKISO"
 ) 9>"$IMAGES/.lock" >>"$W/images.log" 2>&1; then
 	tail -n 5 "$W/images.log"
-	log "  NOT RUN: the VM steps: building the VM image failed (above)"
+	test_not_run "the VM steps: building the VM image failed (above)"
 	WITH_VM=0
 fi
 pass "controller up, libvirtd answers, images in $IMAGES (VM: $WITH_VM)"

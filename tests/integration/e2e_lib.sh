@@ -21,6 +21,8 @@ AGENT_PIDS=""
 . "$EVE_SRC/tests/lib/controller.sh"
 # shellcheck source=/dev/null
 . "$EVE_SRC/tests/lib/libvirtd.sh"
+# shellcheck source=/dev/null
+. "$EVE_SRC/tests/lib/skip.sh"
 
 log() { printf '[e2e %4ss] %s\n' "$(($(date +%s) - T0))" "$*"; }
 

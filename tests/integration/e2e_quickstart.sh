@@ -37,10 +37,9 @@ trap 'exit 1' INT TERM
 # quickstart finds it running and neither starts nor stops its own.
 # shellcheck source=/dev/null
 . "$EVE_SRC/tests/lib/libvirtd.sh"
-if ! libvirtd_start; then
-	log "SKIP: libvirtd cannot start here: $LIBVIRTD_ERROR"
-	exit 77
-fi
+# shellcheck source=/dev/null
+. "$EVE_SRC/tests/lib/skip.sh"
+libvirtd_start || test_skip "libvirtd cannot start here: $LIBVIRTD_ERROR"
 
 pid_of() { cat "$RUN_DIR/pids/$1.pid" 2>/dev/null; }
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }

@@ -17,6 +17,7 @@ work=$build/runtime-tests/$scenario
 pid=
 
 . "$here/../lib/libvirtd.sh"
+. "$here/../lib/skip.sh"
 
 cleanup() {
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
@@ -51,8 +52,7 @@ esac
 trap cleanup EXIT INT TERM
 
 if ! libvirtd_start; then
-	echo "SKIP: libvirtd cannot start here: $LIBVIRTD_ERROR"
-	exit 77
+	test_skip "libvirtd cannot start here: $LIBVIRTD_ERROR"
 fi
 mkdir -p "$images" "$work/state"
 # One builder at a time (tests run in parallel); later runs hit the cache.

@@ -9,7 +9,8 @@ out=$2
 rm -rf "$out"
 mkdir -p "$out"
 trap 'rm -rf "$out"' EXIT
-command -v virt-xml-validate >/dev/null || { echo "SKIP: virt-xml-validate (libvirt-clients) missing"; exit 77; }
+. "$(dirname "$0")/../lib/skip.sh"
+command -v virt-xml-validate >/dev/null || test_skip "virt-xml-validate (libvirt-clients) missing"
 "$driver" xml "$out"
 for f in "$out"/*.xml; do
 	virt-xml-validate "$f" domain

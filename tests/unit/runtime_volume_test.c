@@ -14,6 +14,7 @@
 #include <archive_entry.h>
 
 #include "volume.h"
+#include "test_skip.h"
 
 static char dir[64];
 
@@ -40,7 +41,7 @@ static void test_disks(void **st)
 	FILE *f;
 
 	if (!have_qemu_img())
-		skip();
+		test_skip_here("qemu-img not installed (Debian package qemu-utils)");
 	snprintf(base, sizeof(base), "%s/base.raw", dir);
 	snprintf(ov, sizeof(ov), "%s/ov.qcow2", dir);
 	snprintf(blank, sizeof(blank), "%s/blank.qcow2", dir);
@@ -115,5 +116,5 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_extract, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_skip_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -1,0 +1,25 @@
+/* Certificates of deleted devices. Deleting a device records its
+ * certificate: the device API then refuses it (403), /register included,
+ * until an admin adds the device again (POST /devices with that certificate),
+ * so a captured registration cannot bring back a device an admin removed. */
+#ifndef CTL_REVOKED_H
+#define CTL_REVOKED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+
+/* Record the certificate of device uuid (call before deleting its row,
+ * in the same transaction). 0, -ENOENT (no such device) or -EIO. */
+int revoked_add_device(struct db *d, const char *uuid);
+
+/* 1 when the certificate with this hash (32 bytes, or the 16-byte prefix
+ * of SHA256_16BYTES senders) belongs to a deleted device, 0 when not,
+ * -EIO. */
+int revoked_find(struct db *d, const uint8_t *hash, size_t hash_len);
+
+/* An admin adds the device again: forget its deletion. 0 or -EIO. */
+int revoked_clear(struct db *d, const uint8_t hash[32]);
+
+#endif
