@@ -13,3 +13,10 @@ if(WITH_CONTROLLER AND WITH_CLI AND TARGET eve-agent AND TARGET eve-controller)
   set_tests_properties(dayops_bootstrap PROPERTIES LABELS integration TIMEOUT 180 SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVECTL=$<TARGET_FILE:evectl>;EVE_TEST_DIR=${EVE_TEST_DIR}")
 endif()
+
+# Certificates: renew and rotate with real agents polling throughout.
+if(WITH_CONTROLLER AND TARGET eve-agent AND TARGET eve-controller)
+  add_test(NAME dayops_certs COMMAND bash ${EVE_TEST_DIR}/integration/dayops_certs.sh)
+  set_tests_properties(dayops_certs PROPERTIES LABELS integration TIMEOUT 240 SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_TEST_DIR=${EVE_TEST_DIR}")
+endif()
