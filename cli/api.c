@@ -283,6 +283,29 @@ out:
 	return r;
 }
 
+int api_get_bytes(struct api *a, const char *path, uint8_t **out, size_t *len)
+{
+	struct sink s = {.api = a};
+	struct curl_slist *h;
+	int r = -ENOMEM;
+
+	buf_init(&s.body, API_MAX_RESPONSE);
+	h = req_setup(a, "GET", path, &s, "application/json");
+	if (!h)
+		goto out;
+	curl_easy_setopt(a->curl, CURLOPT_TIMEOUT, 120L);
+	r = req_perform(a, &s);
+	if (r == 0) {
+		*out = s.body.data;
+		*len = s.body.len;
+		s.body.data = NULL;
+	}
+out:
+	curl_slist_free_all(h);
+	buf_free(&s.body);
+	return r;
+}
+
 int api_stream_lines(struct api *a, const char *path, api_line_cb cb, void *ud)
 {
 	struct sink s = {.api = a, .cb = cb, .ud = ud};

@@ -36,6 +36,10 @@ int api_call(struct api *a, const char *method, const char *path, const json_t *
 typedef int (*api_line_cb)(const char *line, size_t len, void *ud);
 int api_stream_lines(struct api *a, const char *path, api_line_cb cb, void *ud);
 
+/* GET path as bytes (at most API_MAX_RESPONSE): *out is caller-freed and
+ * may be NULL for an empty body. */
+int api_get_bytes(struct api *a, const char *path, uint8_t **out, size_t *len);
+
 /* PUT the size bytes of f to path as application/octet-stream, streaming it.
  * progress (may be NULL) is called with bytes sent so far. */
 typedef void (*api_progress_cb)(uint64_t done, uint64_t total, void *ud);

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "commands.h"
 #include "configprops.h"
 #include "err.h"
@@ -428,6 +429,72 @@ int cmd_device_config_dump(struct cmd_args *a)
 	if (code == EXIT_OK)
 		out_json(stdout, resp);
 	json_decref(resp);
+	return code;
+}
+
+/* The id of the one device registered with this serial. */
+static int device_by_serial(struct cmd_args *a, const char *serial, char **id)
+{
+	json_t *all = NULL, *d;
+	size_t i, hits = 0;
+	int code = ev_list(a, "/devices", &all);
+
+	if (code != EXIT_OK)
+		return code;
+	json_array_foreach(json_object_get(all, "items"), i, d)
+	{
+		if (!strcmp(json_string_value(json_object_get(d, "serial")) ?: "", serial)) {
+			free(*id);
+			*id = strdup(json_string_value(json_object_get(d, "id")) ?: "");
+			hits++;
+		}
+	}
+	json_decref(all);
+	if (hits != 1)
+		return ev_fail(hits ? EXIT_REJECTED : EXIT_NOTFOUND, "%s device has serial %s (evectl device add %s)",
+			       hits ? "more than one" : "no", serial, "NAME --cert FILE --serial SERIAL");
+	return *id ? EXIT_OK : ev_fail(EXIT_REJECTED, "out of memory");
+}
+
+int cmd_device_bootstrap_config(struct cmd_args *a)
+{
+	const char *serial = cmdtab_str(a, "serial"), *file = cmdtab_str(a, "out");
+	char *id = NULL, *path = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	struct api *api;
+	int code = EXIT_OK, r;
+
+	if ((a->npos == 1) == (serial != NULL))
+		return ev_usage("device bootstrap-config: give DEVICE or --serial SERIAL");
+	if (serial)
+		code = device_by_serial(a, serial, &id);
+	if (code != EXIT_OK)
+		goto out;
+	path = ev_path("/devices/%s/bootstrap-config", id ? id : a->pos[0]);
+	api = path ? ev_api(a, &code) : NULL;
+	if (!api) {
+		code = path ? code : ev_fail(EXIT_REJECTED, "out of memory");
+		goto out;
+	}
+	r = api_get_bytes(api, path, &data, &len);
+	if (r < 0) {
+		code = ev_api_error(a, r);
+		goto out;
+	}
+	/* 0644: signed, and meant to be copied onto an installer or a USB stick. */
+	r = fileio_write_atomic(file, data, len, 0644);
+	if (r < 0) {
+		code = ev_fail(EXIT_REJECTED, "%s: %s", file, eve_strerror(r));
+		goto out;
+	}
+	ev_done(a, NULL, "%s: bootstrap config for %s (%zu bytes): put it in the device's config directory as "
+			 "bootstrap-config.pb, or on a filesystem labelled EVE-CONFIG",
+		file, serial ? serial : a->pos[0], len);
+out:
+	free(data);
+	free(path);
+	free(id);
 	return code;
 }
 

@@ -147,6 +147,12 @@ static const struct cmd_opt deploy_opts[] = {
     {NULL},
 };
 
+static const struct cmd_opt bootstrap_opts[] = {
+    {"serial", 0, OPT_STR, "SERIAL", "the device registered with this serial (instead of DEVICE)"},
+    {"out", 'o', OPT_STR, "FILE", "where to write bootstrap-config.pb", true},
+    {NULL},
+};
+
 static const struct cmd_opt wait_opts[] = {
     {"state", 0, OPT_STR, "STATE", "wait until every instance is in STATE (e.g. RUNNING)", true},
     {"timeout", 0, OPT_DUR, "DURATION", "give up (exit 5) after DURATION (default 120s)"},
@@ -221,6 +227,12 @@ const struct cmd cmdtab_commands[] = {
      cmd_device_config_get},
     {"device config dump", ONE("DEVICE"), NULL, "Print the configuration the device receives (JSON)", NULL,
      cmd_device_config_dump},
+    {"device bootstrap-config", "[DEVICE]", 0, 1, bootstrap_opts,
+     "Write the signed bootstrap config a device takes at installation",
+     "EVE's BootstrapConfig: the device's current configuration signed by the controller, with the "
+     "signing certificate. The agent takes it from its config directory (bootstrap-config.pb) before "
+     "it can reach the controller, or from a filesystem labelled EVE-CONFIG.",
+     cmd_device_bootstrap_config},
     {"device update-os", "[DEVICE]", 0, 1, update_os_opts, "Install a base OS image on a device", NULL,
      cmd_device_update_os},
     {"device info", ONE("DEVICE"), info_opts, "Show the info records a device sent, newest first",

@@ -30,6 +30,7 @@ int cmd_device_reboot(struct cmd_args *a);
 int cmd_device_config_set(struct cmd_args *a);
 int cmd_device_config_get(struct cmd_args *a);
 int cmd_device_config_dump(struct cmd_args *a);
+int cmd_device_bootstrap_config(struct cmd_args *a);
 int cmd_device_update_os(struct cmd_args *a);
 int cmd_device_info(struct cmd_args *a);
 int cmd_device_metrics(struct cmd_args *a);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "b64.h"
+#include "bootstrap.h"
 #include "buf.h"
 #include "config/devconfig.pb-c.h"
 #include "crypto.h"
@@ -824,6 +825,28 @@ int config_build_envelope(struct ctl *c, struct db *d, const char *uuid, uint8_t
 	}
 	org__lfedge__eve__config__config_response__pack(&resp, packed);
 	r = envelope_seal(&c->signer, packed, n, false, env, len);
+out:
+	free(packed);
+	arena_free(&b.a);
+	return r;
+}
+
+int config_build_bootstrap(struct ctl *c, struct db *d, const char *uuid, uint8_t **out, size_t *len)
+{
+	struct build b = {.ctl = c, .db = d, .uuid = uuid};
+	uint8_t *packed = NULL;
+	size_t n = 0;
+	int r = build_config(&b);
+	if (r < 0)
+		goto out;
+	n = org__lfedge__eve__config__edge_dev_config__get_packed_size(b.cfg);
+	packed = malloc(n ? n : 1);
+	if (!packed) {
+		r = -ENOMEM;
+		goto out;
+	}
+	org__lfedge__eve__config__edge_dev_config__pack(b.cfg, packed);
+	r = bootstrap_seal(&c->signer, packed, n, out, len);
 out:
 	free(packed);
 	arena_free(&b.a);

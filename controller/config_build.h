@@ -17,6 +17,11 @@ struct db;
  * caller-freed. -ENOENT for an unknown device. */
 int config_build_envelope(struct ctl *c, struct db *d, const char *uuid, uint8_t **env, size_t *len,
 			  char hash[CONFIGHASH_LEN]);
+/* The same config as EVE's BootstrapConfig (a signed EdgeDevConfig with
+ * the signing certificate beside it), for bootstrap-config.pb at a
+ * device's installation. *out is caller-freed. -ENOENT for an unknown
+ * device. */
+int config_build_bootstrap(struct ctl *c, struct db *d, const char *uuid, uint8_t **out, size_t *len);
 /* The same config as JSON (pbjson) plus "configHash". Caller owns *out. */
 int config_build_json(struct ctl *c, struct db *d, const char *uuid, json_t **out);
 /* Deterministic UUID text from arbitrary bytes (datastore ids). */

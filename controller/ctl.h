@@ -25,6 +25,7 @@ struct ctl {
 	struct devcache *cache;
 	struct eve_signer signer; /* signing.key.pem / signing.cert.pem */
 	char *ecdh_pem;           /* ecdh.cert.pem as served by /certs */
+	char *next_signing_pem;   /* signing-next.cert.pem during a rotation, else NULL */
 	uint8_t *certs_env;       /* signed ZControllerCert, built at start */
 	size_t certs_len;
 	char base_url[300]; /* https://host:port of this controller */

@@ -180,6 +180,14 @@ static int db_migrate(struct db *d)
 	    sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
+	if (version > schema_migrations_n) {
+		/* Written by a newer controller: its tables mean things we do not know. */
+		fprintf(stderr,
+			"eve-controller: database schema version %d is newer than this controller's (%d):"
+			" refusing to run (upgrade eve-controller, or restore a backup taken before)\n",
+			version, schema_migrations_n);
+		return -EPROTO;
+	}
 	for (int i = version; i < schema_migrations_n; i++) {
 		char bump[64];
 		snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", i + 1);

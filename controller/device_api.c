@@ -157,14 +157,19 @@ static void add_cert(Org__Lfedge__Eve__Certs__ZCert *z, const char *pem,
 
 int device_api_build_certs(struct ctl *c)
 {
-	Org__Lfedge__Eve__Certs__ZCert zs[2], *zp[2] = {&zs[0], &zs[1]};
-	uint8_t h[2][32];
+	Org__Lfedge__Eve__Certs__ZCert zs[3], *zp[3] = {&zs[0], &zs[1], &zs[2]};
+	uint8_t h[3][32];
 	Org__Lfedge__Eve__Certs__ZControllerCert zc = ORG__LFEDGE__EVE__CERTS__ZCONTROLLER_CERT__INIT;
 	add_cert(&zs[0], c->signer.cert_pem,
 		 ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_SIGNING, h[0]);
 	add_cert(&zs[1], c->ecdh_pem, ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_ECDH_EXCHANGE,
 		 h[1]);
 	zc.n_certs = 2;
+	/* During a rotation the next signing certificate is listed too (after
+	 * the current one), so devices hold it before it signs anything. */
+	if (c->next_signing_pem)
+		add_cert(&zs[zc.n_certs++], c->next_signing_pem,
+			 ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_SIGNING, h[2]);
 	zc.certs = zp;
 	size_t n = org__lfedge__eve__certs__zcontroller_cert__get_packed_size(&zc);
 	uint8_t *buf = malloc(n);

@@ -722,6 +722,26 @@ static void h_config(struct http_req *r)
 		http_reply_json(r, 200, j);
 }
 
+/* GET .../bootstrap-config: the device's current config as the signed
+ * bootstrap-config.pb it can take at installation, with no network. */
+static void h_bootstrap(struct http_req *r)
+{
+	char uuid[UUID_STR_LEN];
+	uint8_t *out = NULL;
+	size_t len = 0;
+	struct db *d = db_get(r->ctl->db);
+	int e = admin_device_resolve(d, r->params[0], uuid);
+	if (e == 0)
+		e = config_build_bootstrap(r->ctl, d, uuid, &out, &len);
+	db_put(r->ctl->db, d);
+	if (e < 0) {
+		free(out);
+		admin_reply_err(r, e, "device");
+	} else {
+		http_reply_take(r, 200, out, len, "application/x-proto-binary");
+	}
+}
+
 static void h_baseos(struct http_req *r)
 {
 	json_t *b = admin_body(r);
@@ -774,6 +794,7 @@ const struct http_route admin_device_routes[] = {
     {"PUT", D "/*/config-items", h_config_items, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
     {"GET", D "/*/config", h_config, 0, HTTP_AUTH_ADMIN, NULL},
     {"GET", D "/*/properties", properties_h_get, 0, HTTP_AUTH_ADMIN, NULL},
+    {"GET", D "/*/bootstrap-config", h_bootstrap, 0, HTTP_AUTH_ADMIN, NULL},
     {"POST", D "/*/baseos", h_baseos, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

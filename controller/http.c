@@ -3,6 +3,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 struct http_server {
 	struct MHD_Daemon *d;
 	struct ctl *ctl;
+	atomic_uint in_flight; /* requests between on_request and on_completed */
 	const struct http_route *const *tables;
 	union {
 		struct sockaddr_in v4;
@@ -341,6 +344,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		r->ctl = s->ctl;
 		r->conn = conn;
+		atomic_fetch_add(&s->in_flight, 1);
 		r->url = url;
 		r->method = method;
 		r->t0_us = prom_now_us();
@@ -368,9 +372,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *s = cls;
 	struct http_req *r = *con_cls;
 	if (!r)
 		return;
+	atomic_fetch_sub(&s->in_flight, 1);
 	if (r->route && r->route->stream && r->route->stream->cleanup)
 		r->route->stream->cleanup(r);
 	if (r->on_done)
@@ -424,8 +430,8 @@ static int parse_listen(struct http_server *s, const char *listen, socklen_t *le
 	return inet_pton(AF_INET, host, &s->addr.v4.sin_addr) == 1 ? 0 : -EINVAL;
 }
 
-int http_start(struct ctl *ctl, const char *listen, const char *key_pem, const char *cert_pem, int threads,
-	       const struct http_route *const *tables, struct http_server **out)
+int http_start(struct ctl *ctl, const char *listen, int listen_fd, const char *key_pem, const char *cert_pem,
+	       int threads, const struct http_route *const *tables, struct http_server **out)
 {
 	struct http_server *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -438,18 +444,25 @@ int http_start(struct ctl *ctl, const char *listen, const char *key_pem, const c
 		free(s);
 		return r;
 	}
-	unsigned flags =
-	    MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	/* ITC: quiesce (a graceful reload hands the listening socket on). */
+	unsigned flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	if (s->addr.v4.sin_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	/* An inherited socket is already bound and listening: no SOCK_ADDR. */
+	struct MHD_OptionItem where[] = {
+	    listen_fd >= 0 ? (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL}
+			   : (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &s->addr},
+	    {MHD_OPTION_END, 0, NULL},
+	};
+	/* The logger first: it also gets the messages of the options below. */
 	s->d = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, ctl,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&s->addr, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
-	    MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_PRIORITIES, ctl->conf.tls_priorities,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)(32 * 1024), MHD_OPTION_END);
+	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, ctl, MHD_OPTION_ARRAY,
+	    where, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+	    MHD_OPTION_HTTPS_PRIORITIES, ctl->conf.tls_priorities, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
 	if (!s->d) {
 		free(s);
 		return -EADDRINUSE;
@@ -462,6 +475,17 @@ int http_start(struct ctl *ctl, const char *listen, const char *key_pem, const c
 struct MHD_Daemon *http_daemon(struct http_server *s)
 {
 	return s->d;
+}
+
+int http_quiesce(struct http_server *s)
+{
+	MHD_socket fd = MHD_quiesce_daemon(s->d);
+	return fd == MHD_INVALID_SOCKET ? -EINVAL : (int)fd;
+}
+
+unsigned http_in_flight(struct http_server *s)
+{
+	return atomic_load(&s->in_flight);
 }
 
 void http_stop(struct http_server *s)

@@ -70,9 +70,15 @@ struct http_req {
 struct http_server;
 
 /* Start serving routes (NULL-method-terminated tables) on listen
- * "ADDR:PORT" with the PEM key and certificate. */
-int http_start(struct ctl *ctl, const char *listen, const char *key_pem, const char *cert_pem, int threads,
-	       const struct http_route *const *tables, struct http_server **out);
+ * "ADDR:PORT" with the PEM key and certificate; listen_fd >= 0 is a socket
+ * already bound and listening there (handed over by a graceful reload). */
+int http_start(struct ctl *ctl, const char *listen, int listen_fd, const char *key_pem, const char *cert_pem,
+	       int threads, const struct http_route *const *tables, struct http_server **out);
+/* Stop accepting new connections (they wait in the listen backlog) and
+ * return the listening socket, which the caller now owns; negative errno. */
+int http_quiesce(struct http_server *s);
+/* Requests being handled right now. */
+unsigned http_in_flight(struct http_server *s);
 /* Stop accepting, finish in-flight requests, close everything. */
 void http_stop(struct http_server *s);
 struct MHD_Daemon *http_daemon(struct http_server *s);

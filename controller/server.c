@@ -3,14 +3,17 @@
 #include "server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "admin.h"
+#include "certs.h"
 #include "conf.h"
 #include "crypto.h"
 #include "ctl.h"
@@ -30,6 +33,7 @@
 #include "scrapeauth.h"
 
 #define PEM_CAP (64u << 10)
+#define LISTEN_FD_ENV "EVE_LISTEN_FD"
 #define FLUSH_EVERY_S 5
 #define RETENTION_EVERY_S 60
 
@@ -90,6 +94,16 @@ static int load_signer(struct ctl *c)
 		r = envelope_signer_from_key(&c->signer, key, cert, true);
 	if (r == 0)
 		r = crypto_cert_to_pem(ecdh, &c->ecdh_pem, &len);
+	/* A rotation under way: /certs serves the next certificate too. */
+	X509 *next = NULL;
+	char np[PATH_MAX];
+	if (r == 0 && dir_file(c, CTL_CERTS_DIR "/signing-next.cert.pem", np) == 0 &&
+	    access(np, F_OK) == 0) {
+		r = crypto_cert_load_pem(np, &next);
+		if (r == 0)
+			r = crypto_cert_to_pem(next, &c->next_signing_pem, &len);
+		X509_free(next);
+	}
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	X509_free(ecdh);
@@ -240,10 +254,11 @@ static void ctl_close(struct ctl *c)
 	scrapeauth_free(c->scrape);
 	envelope_signer_clear(&c->signer);
 	free(c->ecdh_pem);
+	free(c->next_signing_pem);
 	free(c->certs_env);
 }
 
-static int start_http(struct ctl *c, struct http_server **srv)
+static int start_http(struct ctl *c, int listen_fd, struct http_server **srv)
 {
 	char kp[PATH_MAX], cp[PATH_MAX];
 	uint8_t *key = NULL, *cert = NULL;
@@ -256,8 +271,8 @@ static int start_http(struct ctl *c, struct http_server **srv)
 	if (r == 0)
 		r = fileio_read(cp, PEM_CAP, &cert, &cl);
 	if (r == 0)
-		r = http_start(c, c->conf.listen, (const char *)key, (const char *)cert, (int)c->conf.threads,
-			       route_tables, srv);
+		r = http_start(c, c->conf.listen, listen_fd, (const char *)key, (const char *)cert,
+			       (int)c->conf.threads, route_tables, srv);
 	if (key)
 		OPENSSL_cleanse(key, kl);
 	free(key);
@@ -268,17 +283,28 @@ static int start_http(struct ctl *c, struct http_server **srv)
 	return r;
 }
 
-static void housekeeping(struct ctl *c, sigset_t *set)
+/* Runs until a signal: SIGTERM/SIGINT (stop) or SIGHUP (reload), also
+ * returned when the next signing certificate's time has come. */
+static int housekeeping(struct ctl *c, sigset_t *set)
 {
 	time_t last_flush = time(NULL), last_ret = 0;
+	long long next_switch = certs_next_switch(c->dir);
 	struct timespec tick = {1, 0};
 	for (;;) {
 		int sig = sigtimedwait(set, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT) {
 			ctllog(CTLLOG_INFO, "stopping", "signal", sig == SIGTERM ? "TERM" : "INT", NULL);
-			return;
+			return sig;
+		}
+		if (sig == SIGHUP) {
+			ctllog(CTLLOG_INFO, "reloading", "signal", "HUP", NULL);
+			return sig;
 		}
 		time_t now = time(NULL);
+		if (next_switch > 0 && now >= next_switch) {
+			ctllog(CTLLOG_INFO, "the next signing certificate takes over, reloading", NULL);
+			return SIGHUP;
+		}
 		follow_tick(c->follow);
 		if (now - last_flush >= FLUSH_EVERY_S) {
 			devices_flush_seen(c);
@@ -291,6 +317,48 @@ static void housekeeping(struct ctl *c, sigset_t *set)
 	}
 }
 
+/* The listening socket a reload handed over (EVE_LISTEN_FD), or -1. */
+static int inherited_listen_fd(void)
+{
+	const char *v = getenv(LISTEN_FD_ENV);
+	struct stat st;
+	char *end;
+	long fd;
+
+	if (!v)
+		return -1;
+	fd = strtol(v, &end, 10);
+	unsetenv(LISTEN_FD_ENV);
+	if (*end || fd < 3 || fd > 65535 || fstat((int)fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return -1;
+	(void)fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+	return (int)fd;
+}
+
+/* Hand the listening socket to a fresh copy of this program: stop
+ * accepting (new connections wait in the backlog), let requests in flight
+ * finish (bounded), close everything, exec. Only returns on failure. */
+static void reload(struct ctl *c, struct http_server *srv, char *const *argv)
+{
+	char v[16];
+	int fd = http_quiesce(srv);
+
+	follow_hub_stop(c->follow);
+	for (int i = 0; i < 500 && http_in_flight(srv) > 0; i++)
+		usleep(20 * 1000);
+	http_stop(srv);
+	ctl_close(c);
+	if (fd < 0 || !argv) {
+		ctllog(CTLLOG_ERROR, "reload: no listening socket to hand over, stopping", NULL);
+		return;
+	}
+	(void)fcntl(fd, F_SETFD, 0);
+	snprintf(v, sizeof(v), "%d", fd);
+	setenv(LISTEN_FD_ENV, v, 1);
+	execv("/proc/self/exe", argv);
+	ctllog(CTLLOG_ERROR, "reload: exec failed", "error", strerror(errno), NULL);
+}
+
 int server_run(const struct serve_opts *o)
 {
 	static struct ctl c; /* large (paths); one per process */
@@ -300,13 +368,21 @@ int server_run(const struct serve_opts *o)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	/* Block before any thread starts so only sigtimedwait sees them. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	memset(&c, 0, sizeof(c));
-	int r = ctl_open(&c, o);
+	int listen_fd = inherited_listen_fd();
+	int r = certs_promote_signing(o->dir, time(NULL));
+	if (r > 0)
+		ctllog(CTLLOG_INFO, "now signing with the next signing certificate", "previous",
+		       CTL_CERTS_DIR "/signing-prev.cert.pem", NULL);
+	else if (r < 0)
+		ctllog(CTLLOG_ERROR, "signing rotation failed", "error", eve_strerror(r), NULL);
+	r = ctl_open(&c, o);
 	if (r == 0)
-		r = start_http(&c, &srv);
+		r = start_http(&c, listen_fd, &srv);
 	if (r == 0 && dir_file(&c, CTL_PID_FILE, pid_path) == 0) {
 		char pid[32];
 		snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
@@ -319,7 +395,11 @@ int server_run(const struct serve_opts *o)
 		       CTL_VERSION, NULL);
 		printf("listening on %s\n", c.conf.listen);
 		fflush(stdout);
-		housekeeping(&c, &set);
+		if (housekeeping(&c, &set) == SIGHUP) {
+			reload(&c, srv, o->argv); /* returns only on failure */
+			unlink(pid_path);
+			return -EIO;
+		}
 		follow_hub_stop(c.follow);
 		http_stop(srv);
 		unlink(pid_path);

@@ -24,6 +24,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "fileio.h"
+#include "media.h"
 
 #define AGENT_PORT_FILE "mgmtport" /* state file: the management port that worked last */
 
@@ -268,6 +269,39 @@ static void open_optional(struct agent *a)
 	}
 }
 
+static void open_media(struct agent *a)
+{
+	char mnt[PATH_MAX];
+	int r;
+
+	snprintf(mnt, sizeof(mnt), "%s/media", a->o->state_dir);
+	r = media_new(mnt, &a->media);
+	if (r < 0)
+		alog(ALOG_WARN, "removable media (label %s): %s: not watched", MEDIA_LABEL, eve_strerror(r));
+}
+
+/* A newly inserted EVE-CONFIG medium: its bootstrap config, verified like
+ * any config, applied unless it is older than the one running. */
+static void scan_media(struct agent *a)
+{
+	char copy[PATH_MAX], dev[320] = "", source[400];
+	int r;
+
+	snprintf(copy, sizeof(copy), "%s/media-config.pb", a->o->state_dir);
+	r = media_scan(a->media, copy, dev, sizeof(dev));
+	if (r == 0)
+		return;
+	if (r < 0) {
+		alog(ALOG_WARN, "removable media %s labelled %s: %s", dev, MEDIA_LABEL,
+		     r == -ENOENT ? "no " MEDIA_FILE " on it" : eve_strerror(r));
+		return;
+	}
+	alog(ALOG_INFO, "removable media %s labelled %s: applying its %s", dev, MEDIA_LABEL, MEDIA_FILE);
+	snprintf(source, sizeof(source), "removable media %s", dev);
+	(void)config_poll_apply_bootstrap(a, copy, source);
+	(void)unlink(copy);
+}
+
 static int open_reporting(struct agent *a)
 {
 	int r;
@@ -384,6 +418,7 @@ static int agent_start(struct agent *a)
 	     a->cd.server, a->have_uuid ? a->uuid : "not onboarded yet");
 	open_optional(a);
 	config_poll_apply_checkpoint(a);
+	open_media(a);
 	return 0;
 }
 
@@ -394,6 +429,7 @@ static void agent_stop(struct agent *a)
 	if (a->ls)
 		logship_rotate(a->ls);
 	baseos_close(a->bo);
+	media_free(a->media);
 	config_poll_set(a, NULL, NULL);
 	netmgr_free(a->nm);
 	ctlclient_free(a->cc);
@@ -410,6 +446,10 @@ static void agent_stop(struct agent *a)
 
 static void run_timers(struct agent *a, uint64_t now)
 {
+	if (a->media && now >= a->next_media) {
+		scan_media(a);
+		a->next_media = now_ms() + MEDIA_SCAN_MS;
+	}
 	if (a->need_uuid && now >= a->next_onboard)
 		onboard_step(a);
 	if (!a->have_uuid)

@@ -33,6 +33,7 @@
 #define FLUSH_MS 2000
 #define LOG_BATCH_AGE_MS 10000 /* newlog batching: upload lines at most this late */
 #define INFO_CHECK_MS 10000    /* how often device info is checked for changes */
+#define MEDIA_SCAN_MS 3000     /* how often block devices are probed for EVE-CONFIG media */
 #define CONFIG_HASH_MAX 128
 
 struct agent {
@@ -55,6 +56,7 @@ struct agent {
 	struct appruntime *rt;
 	struct baseos *bo;
 	char bo_why[128]; /* without an updater: why this agent cannot update */
+	struct media *media; /* removable media with configuration (may be NULL) */
 	const struct devops_ops *devops;
 	struct settings base; /* defaults + the config dir's config-items */
 	struct settings set;
@@ -73,6 +75,11 @@ struct agent {
 	bool devops_known;
 	uint32_t restart_counter;
 	bool promoted; /* lastconfig already copied to .bak */
+	/* The controller certs generation lastconfig was verified under: after
+	 * a rotation the config is fetched whole again, so that the checkpoint
+	 * is signed by a certificate the device still trusts. */
+	unsigned ckpt_certs_gen;
+	char certs_confighash[80]; /* controllercert_confighash last seen */
 	bool online;
 	char last_ok_port[NETMGR_NAME_MAX + 1]; /* "" before any success / no ports */
 	bool info_dirty;
@@ -88,6 +95,7 @@ struct agent {
 	char certs_cfghash[CONFIG_HASH_MAX]; /* last controllercert_confighash */
 	uint8_t info_digest[32]; /* of the device info last queued */
 	uint64_t next_onboard, next_config, next_info, next_metrics, next_flush, next_info_check;
+	uint64_t next_media;
 };
 
 static inline uint64_t now_ms(void)
@@ -117,6 +125,8 @@ void onboard_step(struct agent *a);
 
 /* config_poll.c: the config loop, its checkpoint and config application. */
 void config_poll_apply_checkpoint(struct agent *a);
+/* Verify and apply the BootstrapConfig file PATH; SOURCE names it in logs. */
+int config_poll_apply_bootstrap(struct agent *a, const char *path, const char *source);
 void config_poll_run(struct agent *a);
 /* Milliseconds until the next config request: the jittered
  * timer.config.interval, or the backoff while config is refused (403). */

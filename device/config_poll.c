@@ -323,6 +323,12 @@ static int apply_slot(struct agent *a, enum checkpoint_slot slot, const char *na
 		r = ctlclient_verify(a->cc, raw, raw_len, &payload, &plen);
 	if (r == 0)
 		r = apply_response(a, payload, plen, name);
+	if (r == 0) {
+		a->ckpt_certs_gen = ctlclient_certs_generation(a->cc);
+		if (a->cfg && a->cfg->controllercert_confighash)
+			snprintf(a->certs_confighash, sizeof(a->certs_confighash), "%s",
+				 a->cfg->controllercert_confighash);
+	}
 	if (r < 0 && r != -ENOENT)
 		alog(ALOG_ERR, "%s/checkpoint/%s: %s: not applied", a->o->state_dir, name, eve_strerror(r));
 	free(raw);
@@ -330,27 +336,34 @@ static int apply_slot(struct agent *a, enum checkpoint_slot slot, const char *na
 	return r;
 }
 
-static int apply_bootstrap(struct agent *a)
+/* A BootstrapConfig file (the config directory's, or removable media's):
+ * verified against the root, its EdgeDevConfig applied. */
+int config_poll_apply_bootstrap(struct agent *a, const char *path, const char *source)
 {
 	Org__Lfedge__Eve__Config__EdgeDevConfig *cfg;
 	uint8_t *raw = NULL, *payload = NULL;
 	size_t raw_len = 0, plen = 0;
 	int r;
 
-	if (!a->cd.bootstrap_path)
-		return -ENOENT;
-	r = fileio_read(a->cd.bootstrap_path, ENVELOPE_MAX, &raw, &raw_len);
+	r = fileio_read(path, ENVELOPE_MAX, &raw, &raw_len);
 	if (r == 0)
-		r = ctlclient_verify_selfcontained(a->cc, raw, raw_len, &payload, &plen);
-	if (r == 0 && apply_response(a, payload, plen, "bootstrap-config.pb") < 0) {
+		r = ctlclient_verify_bootstrap(a->cc, raw, raw_len, &payload, &plen);
+	if (r == 0) {
 		cfg = org__lfedge__eve__config__edge_dev_config__unpack(NULL, plen, payload);
-		r = cfg ? apply_config(a, cfg, &cfg->base, "", "bootstrap-config.pb") : -EVE_EPROTO;
+		r = cfg ? apply_config(a, cfg, &cfg->base, "", source) : -EVE_EPROTO;
 	}
 	if (r < 0)
-		alog(ALOG_ERR, "%s: %s: not applied", a->cd.bootstrap_path, eve_strerror(r));
+		alog(ALOG_ERR, "%s: %s: not applied", path, eve_strerror(r));
 	free(raw);
 	free(payload);
 	return r;
+}
+
+static int apply_bootstrap(struct agent *a)
+{
+	if (!a->cd.bootstrap_path)
+		return -ENOENT;
+	return config_poll_apply_bootstrap(a, a->cd.bootstrap_path, "bootstrap-config.pb");
 }
 
 /* At start, before the controller answers: lastconfig, else .bak, else the
@@ -401,6 +414,26 @@ static void save_checkpoint(struct agent *a, const uint8_t *raw, size_t len)
 		return;
 	}
 	a->promoted = false;
+	a->ckpt_certs_gen = ctlclient_certs_generation(a->cc);
+}
+
+/* EVE's controllercert_confighash: when the controller says its
+ * certificates changed (a rotation began), fetch them now, before the new
+ * signing certificate signs anything. */
+static void note_controller_certs(struct agent *a)
+{
+	const char *h = a->cfg ? a->cfg->controllercert_confighash : NULL;
+	int r;
+
+	if (!h || !*h || !strcmp(h, a->certs_confighash))
+		return;
+	r = ctlclient_fetch_certs(a->cc);
+	if (r < 0) {
+		alog(ALOG_WARN, "controller certificates changed, fetching them: %s (retried)", eve_strerror(r));
+		return;
+	}
+	alog(ALOG_INFO, "controller certificates changed: fetched and verified");
+	snprintf(a->certs_confighash, sizeof(a->certs_confighash), "%s", h);
 }
 
 /* Track the 403 "integrity token required" spell: report it in the
@@ -448,6 +481,10 @@ void config_poll_run(struct agent *a)
 	int r;
 
 	req.confighash = a->config_hash;
+	/* The trusted certificates changed since the checkpoint was signed:
+	 * take the whole config again, signed by the current certificate. */
+	if (ctlclient_certs_generation(a->cc) != a->ckpt_certs_gen)
+		req.confighash = (char *)"";
 	len = org__lfedge__eve__config__config_request__pack(&req, body);
 	snprintf(path, sizeof(path), "/id/%s/config", a->uuid);
 	r = onboard_ensure_certs(a);
@@ -458,6 +495,8 @@ void config_poll_run(struct agent *a)
 		r = apply_response(a, payload, plen, "controller");
 		if (r == 0)
 			save_checkpoint(a, raw, raw_len);
+		if (r == 0)
+			note_controller_certs(a);
 	} else if (r == 0 && status == 304) {
 		alog(ALOG_DEBUG, "config: unchanged (304)");
 		/* Ran a full interval and the controller still agrees: stable. */

@@ -5,21 +5,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.pb-c.h"
 #include "certs/certs.pb-c.h"
+#include "config/devconfig.pb-c.h"
 #include "checkpoint.h"
 #include "crypto.h"
 #include "err.h"
 
 #define MAX_INTERMEDIATES 4
+#define MAX_SIGNING 4
+
+/* The controller's signing certificates (more than one during a rotation:
+ * /certs lists the next one before it signs), each with its PEM hash. */
+struct signing_set {
+	X509 *cert[MAX_SIGNING];
+	uint8_t hash[MAX_SIGNING][CRYPTO_SHA256_LEN];
+	size_t n;
+};
 
 struct ctlclient {
 	char *state_dir;
 	struct devapi *api; /* borrowed */
 	X509 *root;
-	X509 *signing;
-	uint8_t signing_hash[CRYPTO_SHA256_LEN];
+	struct signing_set set;
+	unsigned generation; /* bumped when the set changes */
 	struct buf resp;
 };
+
+static void set_clear(struct signing_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		X509_free(s->cert[i]);
+	s->n = 0;
+}
+
+/* The certificate of s that hash names (envelope rules), or NULL. */
+static X509 *set_find(const struct signing_set *s, const struct envelope *env)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (envelope_cert_hash_matches(env, s->hash[i]))
+			return s->cert[i];
+	return NULL;
+}
 
 int ctlclient_new(const char *state_dir, const char *root_ca_path, struct ctlclient **out)
 {
@@ -49,7 +76,7 @@ void ctlclient_free(struct ctlclient *cc)
 	if (!cc)
 		return;
 	X509_free(cc->root);
-	X509_free(cc->signing);
+	set_clear(&cc->set);
 	buf_free(&cc->resp);
 	free(cc->state_dir);
 	free(cc);
@@ -62,16 +89,22 @@ void ctlclient_set_api(struct ctlclient *cc, struct devapi *api)
 
 bool ctlclient_has_certs(const struct ctlclient *cc)
 {
-	return cc->signing != NULL;
+	return cc->set.n > 0;
 }
 
-/* Collect the signing cert and intermediates of a ZControllerCert, verify
- * the chain and return the signing cert with its PEM-text hash. */
-static int certs_pick(struct ctlclient *cc, const Org__Lfedge__Eve__Certs__ZControllerCert *zc,
-		      X509 **signing, uint8_t hash[CRYPTO_SHA256_LEN])
+unsigned ctlclient_certs_generation(const struct ctlclient *cc)
 {
-	X509 *inter[MAX_INTERMEDIATES] = {0}, *sig = NULL;
+	return cc->generation;
+}
+
+/* Collect the signing certs and intermediates of a ZControllerCert and
+ * verify each signing cert's chain to the root. */
+static int certs_pick(struct ctlclient *cc, const Org__Lfedge__Eve__Certs__ZControllerCert *zc,
+		      struct signing_set *out)
+{
+	X509 *inter[MAX_INTERMEDIATES] = {0};
 	size_t n_inter = 0;
+	struct signing_set s = {.n = 0};
 	int r = -EVE_EBADCERT;
 
 	for (size_t i = 0; i < zc->n_certs; i++) {
@@ -83,42 +116,54 @@ static int certs_pick(struct ctlclient *cc, const Org__Lfedge__Eve__Certs__ZCont
 			continue;
 		if (crypto_cert_from_pem((const char *)c->cert.data, c->cert.len, &x) < 0)
 			goto out;
-		if (c->type == ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_SIGNING && !sig) {
-			sig = x;
-			r = crypto_sha256(c->cert.data, c->cert.len, hash);
+		if (c->type == ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_SIGNING &&
+		    s.n < MAX_SIGNING) {
+			s.cert[s.n] = x;
+			r = crypto_sha256(c->cert.data, c->cert.len, s.hash[s.n++]);
 			if (r < 0)
 				goto out;
 			r = -EVE_EBADCERT;
-		} else if (n_inter < MAX_INTERMEDIATES) {
+		} else if (c->type == ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_INTERMEDIATE &&
+			   n_inter < MAX_INTERMEDIATES) {
 			inter[n_inter++] = x;
 		} else {
 			X509_free(x);
 		}
 	}
-	if (!sig)
+	if (!s.n)
 		goto out;
-	r = crypto_chain_verify(sig, inter, n_inter, cc->root);
-	if (r < 0)
-		goto out;
-	*signing = sig;
-	sig = NULL;
+	for (size_t i = 0; i < s.n; i++)
+		if ((r = crypto_chain_verify(s.cert[i], inter, n_inter, cc->root)) < 0)
+			goto out;
+	*out = s;
+	s.n = 0;
+	r = 0;
 out:
-	X509_free(sig);
+	set_clear(&s);
 	for (size_t i = 0; i < n_inter; i++)
 		X509_free(inter[i]);
 	return r;
 }
 
-/* Accept a /certs body: an envelope signed by the signing cert it carries,
+static bool set_same(const struct signing_set *a, const struct signing_set *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (memcmp(a->hash[i], b->hash[i], CRYPTO_SHA256_LEN))
+			return false;
+	return true;
+}
+
+/* Accept a /certs body: an envelope signed by a signing cert it carries,
  * or (older controllers) a bare ZControllerCert. */
 static int certs_accept(struct ctlclient *cc, const uint8_t *body, size_t len)
 {
 	Org__Lfedge__Eve__Certs__ZControllerCert *zc = NULL;
 	struct envelope env = {0};
+	struct signing_set s = {.n = 0};
 	const uint8_t *p = body;
 	size_t plen = len;
-	uint8_t hash[CRYPTO_SHA256_LEN];
-	X509 *sig = NULL;
 	bool sealed;
 	int r;
 
@@ -132,17 +177,20 @@ static int certs_accept(struct ctlclient *cc, const uint8_t *body, size_t len)
 		r = -EVE_EPROTO;
 		goto out;
 	}
-	r = certs_pick(cc, zc, &sig, hash);
-	if (r == 0 && sealed)
-		r = envelope_verify(&env, X509_get0_pubkey(sig));
+	r = certs_pick(cc, zc, &s);
+	if (r == 0 && sealed) {
+		X509 *by = set_find(&s, &env);
+		r = by ? envelope_verify(&env, X509_get0_pubkey(by)) : -EVE_EBADCERT;
+	}
 	if (r < 0)
 		goto out;
-	X509_free(cc->signing);
-	cc->signing = sig;
-	sig = NULL;
-	memcpy(cc->signing_hash, hash, sizeof(hash));
+	if (cc->set.n && !set_same(&cc->set, &s))
+		cc->generation++;
+	set_clear(&cc->set);
+	cc->set = s;
+	s.n = 0;
 out:
-	X509_free(sig);
+	set_clear(&s);
 	if (zc)
 		org__lfedge__eve__certs__zcontroller_cert__free_unpacked(zc, NULL);
 	envelope_clear(&env);
@@ -194,14 +242,17 @@ static int copy_out(const uint8_t *p, size_t len, uint8_t **out, size_t *out_len
 	return 0;
 }
 
-/* Verify env with the trusted signing cert. -EAGAIN on a cert hash miss. */
+/* Verify env with a trusted signing cert. -EAGAIN on a cert hash miss. */
 static int verify_env(struct ctlclient *cc, const struct envelope *env)
 {
-	if (!cc->signing)
+	X509 *by;
+
+	if (!cc->set.n)
 		return -EVE_EBADCERT;
-	if (!envelope_cert_hash_matches(env, cc->signing_hash))
+	by = set_find(&cc->set, env);
+	if (!by)
 		return -EAGAIN;
-	return envelope_verify(env, X509_get0_pubkey(cc->signing));
+	return envelope_verify(env, X509_get0_pubkey(by));
 }
 
 int ctlclient_verify(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload, size_t *plen)
@@ -220,28 +271,51 @@ int ctlclient_verify(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8
 	return r;
 }
 
-int ctlclient_verify_selfcontained(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload,
-				   size_t *plen)
+int ctlclient_verify_bootstrap(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload,
+			       size_t *plen)
 {
+	Org__Lfedge__Eve__Config__BootstrapConfig *bc = NULL;
+	Org__Lfedge__Eve__Certs__ZControllerCert zc = ORG__LFEDGE__EVE__CERTS__ZCONTROLLER_CERT__INIT;
 	struct envelope env = {0};
-	X509 *x = NULL;
-	int r;
+	struct signing_set set = {.n = 0};
+	uint8_t *ac = NULL;
+	size_t ac_len;
+	X509 *by;
+	int r = -EVE_EPROTO;
 
-	r = envelope_parse(raw, len, &env);
+	if (len > ENVELOPE_MAX)
+		return -EVE_ETOOBIG;
+	bc = org__lfedge__eve__config__bootstrap_config__unpack(NULL, len, raw);
+	if (!bc || !bc->signed_config)
+		goto out;
+	/* The certificates travel beside the envelope: they must chain to our
+	 * root, and the envelope must name and be signed by the signing one. */
+	zc.n_certs = bc->n_controller_certs;
+	zc.certs = bc->controller_certs;
+	r = certs_pick(cc, &zc, &set);
 	if (r < 0)
 		goto out;
-	r = -EVE_EBADCERT;
-	if (!env.sender_cert_pem ||
-	    crypto_cert_from_pem(env.sender_cert_pem, strlen(env.sender_cert_pem), &x) < 0)
+	ac_len = org__lfedge__eve__auth__auth_container__get_packed_size(bc->signed_config);
+	ac = malloc(ac_len ? ac_len : 1);
+	if (!ac) {
+		r = -ENOMEM;
 		goto out;
-	r = crypto_chain_verify(x, NULL, 0, cc->root);
+	}
+	org__lfedge__eve__auth__auth_container__pack(bc->signed_config, ac);
+	r = envelope_parse(ac, ac_len, &env);
+	by = r == 0 ? set_find(&set, &env) : NULL;
+	if (r == 0 && !by)
+		r = -EVE_EBADCERT;
 	if (r == 0)
-		r = envelope_verify(&env, X509_get0_pubkey(x));
+		r = envelope_verify(&env, X509_get0_pubkey(by));
 	if (r == 0)
 		r = copy_out(env.payload, env.payload_len, payload, plen);
 out:
-	X509_free(x);
+	set_clear(&set);
+	free(ac);
 	envelope_clear(&env);
+	if (bc)
+		org__lfedge__eve__config__bootstrap_config__free_unpacked(bc, NULL);
 	return r;
 }
 

@@ -30,6 +30,9 @@ int ctlclient_load_certs(struct ctlclient *cc);
 /* GET /certs, verify the chain to the root, checkpoint on success. */
 int ctlclient_fetch_certs(struct ctlclient *cc);
 bool ctlclient_has_certs(const struct ctlclient *cc);
+/* Bumped each time the accepted set of signing certificates changes (a
+ * rotation): what was signed before may no longer verify after it. */
+unsigned ctlclient_certs_generation(const struct ctlclient *cc);
 
 /* Seal payload with signer, POST it to path, and return the HTTP status.
  * When want_resp and the status is 200, the response must be an envelope
@@ -43,9 +46,11 @@ int ctlclient_post(struct ctlclient *cc, const struct eve_signer *signer, bool w
 
 /* Verify a stored signed response (a checkpoint) with the trusted certs. */
 int ctlclient_verify(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload, size_t *plen);
-/* Verify an envelope carrying its own sender certificate that chains to
- * the root (bootstrap-config.pb). */
-int ctlclient_verify_selfcontained(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload,
-				   size_t *plen);
+/* Verify a BootstrapConfig (bootstrap-config.pb, removable media): its
+ * controller_certs chain to the root, its signed_config names and is
+ * signed by the signing certificate among them. *payload (caller-freed) is
+ * the packed EdgeDevConfig. Does not change the trusted certs. */
+int ctlclient_verify_bootstrap(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload,
+			       size_t *plen);
 
 #endif

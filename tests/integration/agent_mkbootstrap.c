@@ -1,10 +1,11 @@
-/* Test helper: write a bootstrap-config.pb, i.e. an AuthContainer carrying
- * its sender certificate around ConfigResponse{EdgeDevConfig from JSON},
- * signed by the given key.
+/* Test helper: write a bootstrap-config.pb, i.e. EVE's BootstrapConfig: an
+ * EdgeDevConfig from JSON in an AuthContainer signed by the given key, with
+ * the certificate beside it (common/bootstrap.c, as the controller does).
  *   agent_mkbootstrap KEY.pem CERT.pem '{"configItems": [...]}' OUT */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bootstrap.h"
 #include "config/devconfig.pb-c.h"
 #include "crypto.h"
 #include "envelope.h"
@@ -13,7 +14,6 @@
 
 static int build(const char *json, uint8_t **out, size_t *len)
 {
-	Org__Lfedge__Eve__Config__ConfigResponse cr = ORG__LFEDGE__EVE__CONFIG__CONFIG_RESPONSE__INIT;
 	ProtobufCMessage *cfg = NULL;
 	char err[256] = "";
 	json_t *j = json_loads(json, 0, NULL);
@@ -25,12 +25,10 @@ static int build(const char *json, uint8_t **out, size_t *len)
 		return -1;
 	}
 	json_decref(j);
-	cr.config = (Org__Lfedge__Eve__Config__EdgeDevConfig *)cfg;
-	cr.confighash = (char *)"";
-	*len = org__lfedge__eve__config__config_response__get_packed_size(&cr);
-	*out = malloc(*len);
+	*len = protobuf_c_message_get_packed_size(cfg);
+	*out = malloc(*len ? *len : 1);
 	if (*out)
-		org__lfedge__eve__config__config_response__pack(&cr, *out);
+		protobuf_c_message_pack(cfg, *out);
 	protobuf_c_message_free_unpacked(cfg, NULL);
 	return *out ? 0 : -1;
 }
@@ -56,7 +54,7 @@ int main(int argc, char **argv)
 	if (r == 0)
 		r = build(argv[3], &payload, &plen);
 	if (r == 0)
-		r = envelope_seal(&s, payload, plen, true, &env, &elen);
+		r = bootstrap_seal(&s, payload, plen, &env, &elen);
 	if (r == 0)
 		r = fileio_write_atomic(argv[4], env, elen, 0644);
 	if (r < 0)

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "bootstrap.h"
 #include "certs/certs.pb-c.h"
 #include "checkpoint.h"
 #include "crypto.h"
@@ -189,20 +190,51 @@ static void test_refuses_foreign_certs(void **state)
 	ctlclient_free(cc);
 }
 
-static void test_selfcontained(void **state)
+/* bootstrap_seal, optionally with another certificate hash named. */
+static void seal_bootstrap(EVP_PKEY *key, X509 *cert, const uint8_t *hash_override, uint8_t **out, size_t *len)
+{
+	struct eve_signer s = {0};
+
+	assert_int_equal(envelope_signer_from_key(&s, key, cert, true), 0);
+	if (hash_override)
+		memcpy(s.cert_hash, hash_override, 32);
+	assert_int_equal(bootstrap_seal(&s, (const uint8_t *)"payload", 7, out, len), 0);
+	envelope_signer_clear(&s);
+}
+
+static void test_bootstrap(void **state)
 {
 	struct ctlclient *cc = NULL;
-	uint8_t *env = NULL, *p = NULL;
+	uint8_t *bc = NULL, *p = NULL, other[32] = {1};
 	size_t len, plen;
 
+	/* No /certs fetched yet: the BootstrapConfig carries what it needs. */
 	assert_int_equal(ctlclient_new(dir, root_path, &cc), 0);
-	seal(sig_key, sig_cert, NULL, true, &env, &len);
-	assert_int_equal(ctlclient_verify_selfcontained(cc, env, len, &p, &plen), 0);
+	seal_bootstrap(sig_key, sig_cert, NULL, &bc, &len);
+	assert_int_equal(ctlclient_verify_bootstrap(cc, bc, len, &p, &plen), 0);
+	assert_int_equal(plen, 7);
+	assert_memory_equal(p, "payload", 7);
 	free(p);
-	free(env);
-	seal(rogue_key, rogue_cert, NULL, true, &env, &len);
-	assert_true(ctlclient_verify_selfcontained(cc, env, len, &p, &plen) < 0);
-	free(env);
+	/* Every truncation and a flipped byte are refused. */
+	for (size_t n = 0; n < len; n++)
+		assert_true(ctlclient_verify_bootstrap(cc, bc, n, &p, &plen) < 0);
+	bc[len - 3] ^= 0x40;
+	assert_true(ctlclient_verify_bootstrap(cc, bc, len, &p, &plen) < 0);
+	free(bc);
+	/* A certificate that does not chain to our root. */
+	seal_bootstrap(rogue_key, rogue_cert, NULL, &bc, &len);
+	assert_int_equal(ctlclient_verify_bootstrap(cc, bc, len, &p, &plen), -EVE_EBADCERT);
+	free(bc);
+	/* The envelope names another certificate than the one beside it. */
+	seal_bootstrap(sig_key, sig_cert, other, &bc, &len);
+	assert_int_equal(ctlclient_verify_bootstrap(cc, bc, len, &p, &plen), -EVE_EBADCERT);
+	free(bc);
+	/* Our own older format (an AuthContainer with senderCert) is no
+	 * BootstrapConfig. */
+	seal(sig_key, sig_cert, NULL, true, &bc, &len);
+	assert_true(ctlclient_verify_bootstrap(cc, bc, len, &p, &plen) < 0);
+	free(bc);
+	assert_false(ctlclient_has_certs(cc));
 	ctlclient_free(cc);
 }
 
@@ -212,7 +244,7 @@ int main(void)
 	    cmocka_unit_test(test_accepts_signed),
 	    cmocka_unit_test(test_refuses_wrong_key),
 	    cmocka_unit_test(test_refuses_foreign_certs),
-	    cmocka_unit_test(test_selfcontained),
+	    cmocka_unit_test(test_bootstrap),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
