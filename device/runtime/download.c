@@ -92,7 +92,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 	return 0;
 }
 
-static void set_opts(CURL *c, struct dl *d)
+static void set_opts(CURL *c, struct dl *d, struct curl_slist *hdrs)
 {
 	const struct download_opts *o = d->o;
 
@@ -112,6 +112,8 @@ static void set_opts(CURL *c, struct dl *d)
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, d);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	if (hdrs)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	if (o->max_size)
 		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_size);
 	if (d->have)
@@ -155,9 +157,11 @@ int download_file(const struct download_opts *o, char *err, size_t errlen)
 {
 	char ebuf[CURL_ERROR_SIZE] = "";
 	struct dl d = {.o = o, .fd = -1};
+	struct curl_slist *hdrs = NULL, *t;
 	struct stat st;
 	CURLcode cc;
 	CURL *c = NULL;
+	size_t i;
 	int r = 0;
 
 	err[0] = '\0';
@@ -182,10 +186,20 @@ int download_file(const struct download_opts *o, char *err, size_t errlen)
 		r = -ENOMEM;
 		goto out;
 	}
-	set_opts(c, &d);
+	for (i = 0; o->headers && o->headers[i]; i++) {
+		t = curl_slist_append(hdrs, o->headers[i]);
+		if (!t) {
+			r = -ENOMEM;
+			goto out;
+		}
+		hdrs = t;
+	}
+	set_opts(c, &d, hdrs);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &d.status);
+	if (o->status)
+		*o->status = d.status;
 	if (cc != CURLE_OK) {
 		/* 416 to a Range request at the end: the file is already whole. */
 		if (d.status == 416 && d.have > 0)
@@ -212,6 +226,7 @@ int download_file(const struct download_opts *o, char *err, size_t errlen)
 		o->progress(o->ctx, d.have, d.have);
 out:
 	curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
 	close(d.fd);
 	return r;
 }

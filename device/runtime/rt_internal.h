@@ -14,6 +14,7 @@
 
 #include "blobstore.h"
 #include "hv.h"
+#include "registry.h"
 #include "runtime.h"
 
 #define RT_ID_MAX 64
@@ -47,6 +48,17 @@ struct rt_ct {
 	int64_t gen;
 	char *ca; /* PEM roots for this datastore */
 	size_t ca_len;
+	/* OCI registry datastore (DsContainerRegistry): the image reference,
+	 * credentials, the configured digest pin ("" = resolve the tag) and,
+	 * once pulled, every blob of the image (sha = its manifest). */
+	bool oci;
+	bool pulled;
+	char *ref, *user, *pass;
+	char pin[BLOBSTORE_HEX_LEN];
+	char (*comps)[BLOBSTORE_HEX_LEN];
+	size_t n_comps;
+	_Atomic uint64_t job_have; /* bytes present (pull progress) */
+	struct registry_image job_img;
 	int state; /* ZSwState */
 	unsigned pct;
 	char err[RT_ERR_MAX];
@@ -181,6 +193,7 @@ struct runtime {
 	struct rt_ni **nis;
 	size_t n_nis;
 	bool first_pass_done;
+	bool gc_due; /* blob GC postponed until registry pulls finish */
 
 	/* metrics: a snapshot the worker publishes, read under mmu */
 	pthread_mutex_t mmu;

@@ -1,0 +1,13 @@
+# OCI registries (issue #16): the device's pull client against Debian's
+# docker-registry, images pushed with skopeo. Ports 19400-19499.
+if(WITH_DEVICE AND TARGET everuntime)
+  eve_unit_test(runtime_registry_test ${EVE_TEST_DIR}/unit/runtime_registry_test.c everuntime)
+
+  add_executable(registry_driver ${EVE_TEST_DIR}/integration/registry_driver.c)
+  target_link_libraries(registry_driver PRIVATE everuntime evecommon eve_warnings)
+  add_test(NAME registry_pull
+    COMMAND ${EVE_TEST_DIR}/integration/registry_pull.sh $<TARGET_FILE:registry_driver>
+      ${CMAKE_BINARY_DIR} 19400)
+  set_tests_properties(registry_pull PROPERTIES LABELS "integration;runtime;registry" TIMEOUT 300
+    SKIP_RETURN_CODE 77 RUN_SERIAL FALSE)
+endif()
