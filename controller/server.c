@@ -20,6 +20,7 @@
 #include "fileio.h"
 #include "follow.h"
 #include "http.h"
+#include "registry.h"
 #include "reports.h"
 
 #define PEM_CAP (64u << 10)
@@ -27,9 +28,16 @@
 #define RETENTION_EVERY_S 60
 
 static const struct http_route *const route_tables[] = {
-    device_api_routes,   admin_onboard_routes, admin_report_routes,
-    admin_device_routes, admin_image_routes,   admin_network_routes,
-    admin_app_routes,    admin_misc_routes,    NULL,
+    device_api_routes,
+    admin_onboard_routes,
+    admin_report_routes,
+    admin_device_routes,
+    admin_image_routes,
+    admin_network_routes,
+    admin_app_routes,
+    admin_misc_routes,
+    registry_routes, /* OCI distribution API /v2/ (registry.c) */
+    NULL,
 };
 
 static void log_failure(const char *method, const char *url, unsigned status)
