@@ -485,8 +485,14 @@ static int http_get(struct sess *s, const char *url, const char *accept, bool he
 		return rc;
 	rc = http_once(s, url, accept, head, false, cap, r);
 	if (rc == 0 && r->status == 401) {
-		snprintf(s->err, s->errlen, "registry %s refused the credentials for %s (HTTP 401)",
-			 s->ref.host, s->ref.repo);
+		if (s->o->user)
+			snprintf(s->err, s->errlen, "registry %s refused the credentials for %s (HTTP 401)",
+				 s->ref.host, s->ref.repo);
+		else
+			snprintf(s->err, s->errlen,
+				 "registry %s refused anonymous access to %s (HTTP 401): the datastore needs "
+				 "credentials",
+				 s->ref.host, s->ref.repo);
 		return -EACCES;
 	}
 	return rc;

@@ -39,7 +39,7 @@ typedef Org__Lfedge__Eve__Config__EdgeDevConfig Cfg;
 
 static struct {
 	const char *state, *ca;
-	int tls_port, http_port, proxy_port;
+	int tls_port, http_port, proxy_port, token_port;
 } opt;
 
 /* ---- arena ---------------------------------------------------------------- */
@@ -273,6 +273,9 @@ static bool wait_lines(const char *needle, int want, int timeout_s)
 #define DS_ANON "d0000160-0000-4000-8000-000000000003"
 #define DS_HTTP "d0000160-0000-4000-8000-000000000004"
 #define DS_PROXY "d0000160-0000-4000-8000-000000000005"
+#define DS_TOK "d0000160-0000-4000-8000-000000000006"
+#define DS_TOKANON "d0000160-0000-4000-8000-000000000007"
+#define DS_TOKBAD "d0000160-0000-4000-8000-000000000008"
 #define APP(n) "a0000160-0000-4000-8000-0000000000" n
 #define CT(n) "c0000160-0000-4000-8000-0000000000" n
 #define VOL(n) "b0000160-0000-4000-8000-0000000000" n
@@ -493,6 +496,9 @@ static Cfg *base_cfg(void)
 	add_ds(c, DS_ANON, tls, NULL, NULL, true);
 	add_ds(c, DS_HTTP, S("http://127.0.0.1:%d", opt.http_port), NULL, NULL, false);
 	add_ds(c, DS_PROXY, S("http://127.0.0.1:%d", opt.proxy_port), NULL, NULL, false);
+	add_ds(c, DS_TOK, S("docker://127.0.0.1:%d", opt.token_port), "regtok", "tok-pw", true);
+	add_ds(c, DS_TOKANON, S("docker://127.0.0.1:%d", opt.token_port), NULL, NULL, true);
+	add_ds(c, DS_TOKBAD, S("docker://127.0.0.1:%d", opt.token_port), "regtok", "nope", true);
 	add_app(c, "01", DS_TLS, "test/busybox:1.0");
 	return c;
 }
@@ -554,6 +560,31 @@ static int step_errors(struct runtime *rt)
 	return 0;
 }
 
+/* docker-registry with token auth: the Bearer challenge flow, with
+ * credentials (private repository) and anonymous (public one). */
+static int step_token(struct runtime *rt)
+{
+	Cfg *c = base_cfg();
+
+	add_app(c, "08", DS_TOK, "test/priv:1.0");
+	add_app(c, "09", DS_TOKANON, "test/pub:1.0");
+	add_app(c, "10", DS_TOKANON, "test/priv:1.0");
+	add_app(c, "11", DS_TOKBAD, "test/priv:1.0");
+	runtime_apply(rt, c);
+	if (!wait_state(APP("08"), ST(RUNNING), 90))
+		return fail("app from the token-auth registry with credentials did not reach RUNNING");
+	if (!wait_state(APP("09"), ST(RUNNING), 90))
+		return fail(
+		    "anonymous pull through the token flow (public repository) did not reach RUNNING");
+	if (!wait_err(CT("10"), "refused", 60))
+		return fail("anonymous pull of a private repository: no clear error");
+	if (!wait_err(CT("11"), "token server refused the credentials", 60))
+		return fail("wrong password at the token server: no clear error");
+	printf("OK bearer token flow: private repository with credentials and public one anonymously RUNNING;"
+	       " anonymous private pull and wrong password are ERRORs\n");
+	return 0;
+}
+
 static int step_resume_gc(struct runtime *rt)
 {
 	Cfg *c = base_cfg();
@@ -590,9 +621,13 @@ static int step_resume_gc(struct runtime *rt)
 
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {{"state", 1, 0, 's'},      {"ca", 1, 0, 'c'},
-					   {"tls-port", 1, 0, 't'},   {"http-port", 1, 0, 'h'},
-					   {"proxy-port", 1, 0, 'p'}, {0, 0, 0, 0}};
+	static const struct option lo[] = {{"state", 1, 0, 's'},
+					   {"ca", 1, 0, 'c'},
+					   {"tls-port", 1, 0, 't'},
+					   {"http-port", 1, 0, 'h'},
+					   {"proxy-port", 1, 0, 'p'},
+					   {"token-port", 1, 0, 'k'},
+					   {0, 0, 0, 0}};
 	struct runtime_opts ro = {0};
 	struct runtime *rt = NULL;
 	int ch, rc, i;
@@ -614,11 +649,14 @@ int main(int argc, char **argv)
 		case 'p':
 			opt.proxy_port = atoi(optarg);
 			break;
+		case 'k':
+			opt.token_port = atoi(optarg);
+			break;
 		default:
 			return 2;
 		}
 	}
-	if (!opt.state || !opt.ca || !opt.tls_port || !opt.http_port || !opt.proxy_port)
+	if (!opt.state || !opt.ca || !opt.tls_port || !opt.http_port || !opt.proxy_port || !opt.token_port)
 		return fail(
 		    "usage: registry_driver --state D --ca C --tls-port P --http-port P --proxy-port P");
 	signal(SIGPIPE, SIG_IGN);
@@ -632,6 +670,8 @@ int main(int argc, char **argv)
 		rc = step_shared(rt);
 	if (rc == 0)
 		rc = step_errors(rt);
+	if (rc == 0)
+		rc = step_token(rt);
 	if (rc == 0)
 		rc = step_resume_gc(rt);
 	runtime_apply(rt, cfg_new());

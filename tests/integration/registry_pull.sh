@@ -21,6 +21,8 @@ pids=()
 tls_port=$((base + 1))
 http_port=$((base + 2))
 proxy_port=$((base + 3))
+tok_port=$((base + 4))    # docker-registry with token auth
+tsrv_port=$((base + 5))   # its token server (registry_tokensrv.py)
 
 need() {
 	command -v "$1" >/dev/null && return 0
@@ -34,6 +36,7 @@ need() {
 need docker-registry
 need skopeo
 need htpasswd
+need python3
 
 . "$here/../lib/libvirtd.sh"
 
@@ -57,7 +60,7 @@ if ! libvirtd_start; then
 	exit 77
 fi
 rm -rf "$work"
-mkdir -p "$images" "$work/state" "$work/reg1" "$work/reg2"
+mkdir -p "$images" "$work/state" "$work/reg1" "$work/reg2" "$work/reg3"
 (
 	flock 9
 	"$here/../images/build-oci-image.sh" "$images"
@@ -106,6 +109,8 @@ PY
 cp -r base img2 && mkdir -p l2/etc && echo "second image" >l2/etc/extra && add_layer img2 l2
 # tamper = base + a layer of its own (corrupted later in the registry)
 cp -r base tamper && mkdir -p l3/etc && echo "to be tampered with" >l3/etc/t1 && add_layer tamper l3
+# tok = base + a layer of its own (pulled through the Bearer token flow)
+cp -r base tok && mkdir -p l5/etc && echo "token image" >l5/etc/tok && add_layer tok l5
 # big = base + 3 MB of random bytes (the pull that is cut and resumed)
 cp -r base big && mkdir -p l4 && head -c 3000000 /dev/urandom >l4/bigfile && add_layer big l4
 
@@ -152,12 +157,28 @@ log: {level: warn}
 storage: {filesystem: {rootdirectory: $work/reg2}}
 http: {addr: 127.0.0.1:$http_port}
 YML
+# Token auth: the registry trusts tok.pem's key; the token server signs with it.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=regtest-token \
+	-keyout tokkey.pem -out tok.pem >/dev/null 2>&1 || { echo "FAIL: openssl"; exit 1; }
+cat >reg3.yml <<YML
+version: 0.1
+log: {level: warn}
+storage: {filesystem: {rootdirectory: $work/reg3}}
+http: {addr: 127.0.0.1:$tok_port, tls: {certificate: $work/cert.pem, key: $work/key.pem}}
+auth: {token: {realm: "https://127.0.0.1:$tsrv_port/token", service: regtest, issuer: regtest-issuer,
+  rootcertbundle: $work/tok.pem}}
+YML
+python3 "$here/registry_tokensrv.py" "$tsrv_port" cert.pem key.pem tok.pem tokkey.pem regtok tok-pw >tokensrv.log 2>&1 &
+pids+=($!)
+docker-registry serve reg3.yml >reg3.log 2>&1 &
+pids+=($!)
 docker-registry serve reg1.yml >reg1.log 2>&1 &
 pids+=($!)
 docker-registry serve reg2.yml >reg2.log 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
-	curl -sk -o /dev/null https://127.0.0.1:$tls_port/v2/ && curl -s -o /dev/null http://127.0.0.1:$http_port/v2/ && break
+	curl -sk -o /dev/null https://127.0.0.1:$tls_port/v2/ && curl -s -o /dev/null http://127.0.0.1:$http_port/v2/ &&
+		curl -sk -o /dev/null https://127.0.0.1:$tok_port/v2/ && curl -sk -o /dev/null https://127.0.0.1:$tsrv_port/token && break
 	sleep 0.1
 done
 
@@ -172,6 +193,8 @@ push base "127.0.0.1:$tls_port/test/busybox:1.0" "${creds[@]}"
 push img2 "127.0.0.1:$tls_port/test/second:1.0" "${creds[@]}"
 push multiwrap "127.0.0.1:$tls_port/test/multi:1.0" "${creds[@]}" --all
 push tamper "127.0.0.1:$http_port/test/tamper:1.0"
+push base "127.0.0.1:$tok_port/test/pub:1.0" --dest-creds regtok:tok-pw
+push tok "127.0.0.1:$tok_port/test/priv:1.0" --dest-creds regtok:tok-pw
 push big "127.0.0.1:$http_port/test/big:1.0"
 echo "OK images pushed with skopeo"
 
@@ -194,7 +217,8 @@ export REG_SECOND_LAYER=$(jq_py second.json 'm["layers"][-1]["digest"][7:]')
 export REG_BASE_LAYER=$(jq_py second.json 'm["layers"][0]["digest"][7:]')
 
 timeout 200 "$driver" --state "$work/state" --ca "$work/cert.pem" --tls-port "$tls_port" \
-	--http-port "$http_port" --proxy-port "$proxy_port"
+	--http-port "$http_port" --proxy-port "$proxy_port" --token-port "$tok_port"
 rc=$?
-[ $rc -ne 0 ] && { echo "--- reg1.log"; tail -20 reg1.log; echo "--- reg2.log"; tail -20 reg2.log; }
+echo "--- token server"; cat tokensrv.log
+[ $rc -ne 0 ] && { echo "--- reg1.log"; tail -20 reg1.log; echo "--- reg2.log"; tail -20 reg2.log; echo "--- reg3.log"; tail -20 reg3.log; }
 exit $rc
