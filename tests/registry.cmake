@@ -12,6 +12,13 @@ if(WITH_DEVICE AND TARGET everuntime)
     SKIP_RETURN_CODE 77 RUN_SERIAL FALSE)
 endif()
 
+# The controller's /v2/ request by request (curl).
+if(WITH_CONTROLLER AND TARGET eve-controller)
+  add_test(NAME registry_api
+    COMMAND bash ${EVE_TEST_DIR}/integration/registry_api.sh $<TARGET_FILE:eve-controller> 19420)
+  set_tests_properties(registry_api PROPERTIES LABELS "integration;registry" TIMEOUT 120)
+endif()
+
 # The whole stack: controller /v2/ (skopeo push, evectl image push), an
 # external docker-registry (evectl image add docker://), agent on libvirt LXC.
 if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime)
