@@ -125,6 +125,7 @@ step "evectl app get shows the pull; wrong credentials are an ERROR with the rea
 dl=$(ectl_json app get rext | jq -c '.instances[0].download')
 [ "$(jq -r .progress <<<"$dl")" = 100 ] && [ "$(jq -r .bytes <<<"$dl")" -gt 100000 ] &&
 	[ "$(jq -r .state <<<"$dl")" = LOADED ] || fail "download view of rext: $dl"
+ectl app get rext | grep -q "RUNNING  *100% " || fail "evectl app get rext shows no PULL column: $(ectl app get rext)"
 wait_for 90 "rbad in ERROR" app_state_is rbad ERROR
 err=$(ectl_json app get rbad | jq -r '.instances[0].error')
 grep -q "refused the credentials" <<<"$err" || fail "rbad error: $err"
