@@ -20,6 +20,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "hexstr.h"
+#include "registry.h"
 
 #define IMG_NAME_MAX 128
 #define URL_MAX 2048
@@ -239,8 +240,12 @@ static void h_delete(struct http_req *r)
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		e = db_step_done(st);
 	}
+	/* A registry image: its repository's tags and manifests go with it
+	 * (blobs stay: repositories share them). */
+	if (e == 0 && strncmp(url, "/v2/", 4) == 0)
+		e = registry_forget(d, url + 4);
 	/* Remove our blob unless another image row shares it. */
-	st = e == 0 && url[0] == '/'
+	st = e == 0 && url[0] == '/' && strncmp(url, "/v2/", 4) != 0
 		 ? db_stmt(d, "SELECT count(*) FROM images WHERE sha256 = ?1 AND url = ?2")
 		 : NULL;
 	if (st) {

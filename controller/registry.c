@@ -741,6 +741,33 @@ static void h_tags(struct http_req *r)
 	http_reply_json(r, 200, json_pack("{s:s, s:o}", "name", r->params[0], "tags", tags));
 }
 
+int registry_forget(struct db *d, const char *name_tag)
+{
+	char name[REG_NAME_MAX + 1];
+	const char *colon = strchr(name_tag, ':');
+	size_t n = colon ? (size_t)(colon - name_tag) : strlen(name_tag);
+	sqlite3_stmt *st;
+	int e;
+
+	if (n == 0 || n > REG_NAME_MAX)
+		return -EINVAL;
+	memcpy(name, name_tag, n);
+	name[n] = '\0';
+	st = db_stmt(d, "DELETE FROM registry_tags WHERE repo = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	e = db_step_done(st);
+	st = e == 0 ? db_stmt(d, "DELETE FROM registry_manifests WHERE repo = ?1") : NULL;
+	if (e == 0 && !st)
+		return -EIO;
+	if (st) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		e = db_step_done(st);
+	}
+	return e;
+}
+
 #define B "/v2/*/blobs/"
 const struct http_route registry_routes[] = {
     {"GET", "/v2/", h_base, 0, HTTP_AUTH_NONE, NULL},

@@ -135,5 +135,10 @@ ctl_api "$ctl" POST /images '{"name":"vm","url":"docker://reg.example.org/web:1.
 	fail "docker:// VM image accepted"
 req PUT /v2/web/manifests/v1 "${auth[@]}" -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' --data-binary @"$w/m.json"
 [ "$st" = 409 ] || fail "push over a non-registry image of that name: $st"
-echo "OK image rows (tag push, docker:// with credentials)"
+ctl_api "$ctl" DELETE /images/t1 >/dev/null || fail "delete image t1"
+req GET /v2/t1/manifests/v1
+[ "$st" = 404 ] || fail "manifest of a deleted image still served: $st"
+req GET "/v2/t1/blobs/sha256:$d1" -I
+[ "$st" = 200 ] || fail "deleting the image removed a blob other repositories may share: $st"
+echo "OK image rows (tag push, docker:// with credentials, delete drops the repository's tags)"
 echo PASS
