@@ -32,11 +32,16 @@
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 
-static _Atomic uint64_t g_fetched;
+static _Atomic uint64_t g_fetched, g_requests;
 
 uint64_t registry_bytes_fetched(void)
 {
 	return atomic_load(&g_fetched);
+}
+
+uint64_t registry_requests(void)
+{
+	return atomic_load(&g_requests);
 }
 
 /* ---- one pull of a blob at a time per digest (shared layers) ---------- */
@@ -315,6 +320,7 @@ static int http_once(struct sess *s, const char *url, const char *accept, bool h
 	buf_free(&r->body);
 	buf_init(&r->body, cap);
 	r->status = 0;
+	atomic_fetch_add(&g_requests, 1);
 	if (!c)
 		return -ENOMEM;
 	curl_common(c, s);
@@ -750,6 +756,7 @@ static int download_blob(struct sess *s, const char *hex, uint64_t size, const c
 	snprintf(url, sizeof(url), "%s/v2/%s/blobs/sha256:%s", s->base, s->ref.repo, hex);
 	p->start = stat(tmp, &st) == 0 ? (uint64_t)st.st_size : 0;
 	p->last = p->start;
+	atomic_fetch_add(&g_requests, 1);
 	rc = download_file(&d, s->err, s->errlen);
 	if (rc == -EVE_EHTTP && status == 401) {
 		struct resp r = {0};

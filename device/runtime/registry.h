@@ -78,7 +78,9 @@ void registry_image_clear(struct registry_image *img);
 int registry_unpack(struct blobstore *bs, const char *manifest_hex, const char *rootfs,
 		    const char *config_out, char *err, size_t errlen);
 
-/* Bytes transferred by every registry_pull of this process (tests). */
+/* Bytes transferred by every registry_pull of this process, and HTTP
+ * requests made (tests). */
 uint64_t registry_bytes_fetched(void);
+uint64_t registry_requests(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "download.h"
+#include "fileio.h"
 #include "err.h"
 #include "rt_internal.h"
 
@@ -74,7 +75,7 @@ static void *ct_pull_job(void *arg)
 	struct rt_ct *c = arg;
 	struct registry_pull_opts o = {
 	    .ref = c->job_url,
-	    .pin = c->pin[0] ? c->pin : NULL,
+	    .pin = c->pin[0] ? c->pin : c->latched[0] ? c->latched : NULL,
 	    .user = c->user,
 	    .password = c->pass,
 	    .ca_pem = c->ca,
@@ -178,7 +179,66 @@ static void ct_oci_clear(struct rt_ct *c)
 	c->comps = NULL;
 	c->n_comps = 0;
 	c->oci = c->pulled = false;
-	c->pin[0] = '\0';
+	c->pin[0] = c->latched[0] = '\0';
+}
+
+/* EVE latches the digest a tag resolved to for the content tree (until its
+ * generation or reference changes): registry/<ct uuid> holds
+ * "<generation> <sha256 hex> <reference>", so a restarted agent uses the
+ * same image without asking the registry. */
+static char *latch_path(const struct runtime *rt, const struct rt_ct *c)
+{
+	char *p = NULL;
+
+	if (asprintf(&p, "%s/registry/%s", rt->state_dir, c->uuid) < 0)
+		return NULL;
+	return p;
+}
+
+static void latch_load(const struct runtime *rt, struct rt_ct *c)
+{
+	char *path = latch_path(rt, c), hex[BLOBSTORE_HEX_LEN], want[64];
+	uint8_t *data = NULL;
+	size_t len = 0, hl;
+
+	c->latched[0] = '\0';
+	if (!path || fileio_read(path, 4096, &data, &len) < 0) {
+		free(path);
+		return;
+	}
+	snprintf(want, sizeof(want), "%lld ", (long long)c->gen);
+	hl = strlen(want);
+	if (len > hl + 65 && strncmp((char *)data, want, hl) == 0 && data[hl + 64] == ' ' &&
+	    strcmp((char *)data + hl + 65, c->ref) == 0) {
+		memcpy(hex, data + hl, 64);
+		hex[64] = '\0';
+		if (blobstore_valid_hex(hex))
+			snprintf(c->latched, sizeof(c->latched), "%s", hex);
+	}
+	free(data);
+	free(path);
+}
+
+static void latch_save(const struct runtime *rt, const struct rt_ct *c)
+{
+	char *path = latch_path(rt, c), *text = NULL, dir[4096];
+	int n;
+
+	snprintf(dir, sizeof(dir), "%s/registry", rt->state_dir);
+	n = asprintf(&text, "%lld %s %s", (long long)c->gen, c->sha, c->ref);
+	if (path && n > 0 && fileio_mkdirs(dir, 0700) == 0)
+		fileio_write_atomic(path, text, (size_t)n, 0600);
+	free(text);
+	free(path);
+}
+
+static void latch_drop(const struct runtime *rt, const struct rt_ct *c)
+{
+	char *path = latch_path(rt, c);
+
+	if (path)
+		unlink(path);
+	free(path);
 }
 
 void rt_content_free(struct rt_ct *c)
@@ -246,7 +306,6 @@ static void ct_configure_oci(struct runtime *rt, struct rt_ct *c, const rt_ct_cf
 {
 	struct registry_ref ref;
 
-	(void)rt;
 	ct_oci_clear(c);
 	c->oci = true;
 	if (t->sha256 && t->sha256[0])
@@ -265,6 +324,8 @@ static void ct_configure_oci(struct runtime *rt, struct rt_ct *c, const rt_ct_cf
 		c->pass = strdup(ds->password ? ds->password : "");
 	}
 	c->url = strdup(c->ref);
+	if (!c->pin[0])
+		latch_load(rt, c);
 	make_oci_ca(ds, c);
 	c->state = ST(INITIAL);
 	c->err[0] = '\0';
@@ -431,8 +492,13 @@ static void ct_poll_job(struct runtime *rt, struct rt_ct *c)
 	}
 	pthread_join(c->th, NULL);
 	c->job = RT_JOB_NONE;
-	if (c->job_rc == 0 && c->oci)
+	if (c->job_rc == 0 && c->oci) {
 		ct_pulled(c);
+		if (!c->pin[0] && strcmp(c->latched, c->sha) != 0) {
+			snprintf(c->latched, sizeof(c->latched), "%s", c->sha);
+			latch_save(rt, c);
+		}
+	}
 	if (c->job_rc == 0) {
 		c->fails = 0;
 		c->err[0] = '\0';
@@ -507,8 +573,11 @@ void rt_content_sync(struct runtime *rt)
 	for (i = j = 0; i < rt->n_cts; i++) {
 		if (rt->cts[i]->mark)
 			rt->cts[j++] = rt->cts[i];
-		else
+		else {
+			if (rt->cts[i]->oci)
+				latch_drop(rt, rt->cts[i]); /* left the config */
 			rt_content_free(rt->cts[i]);
+		}
 	}
 	rt->n_cts = j;
 	for (i = 0; i < rt->n_cts; i++) {

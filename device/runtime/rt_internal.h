@@ -55,6 +55,7 @@ struct rt_ct {
 	bool pulled;
 	char *ref, *user, *pass;
 	char pin[BLOBSTORE_HEX_LEN];
+	char latched[BLOBSTORE_HEX_LEN]; /* digest the tag resolved to (kept on disk) */
 	char (*comps)[BLOBSTORE_HEX_LEN];
 	size_t n_comps;
 	_Atomic uint64_t job_have; /* bytes present (pull progress) */

@@ -619,6 +619,31 @@ static int step_resume_gc(struct runtime *rt)
 	return 0;
 }
 
+/* A restarted runtime (same state) adopts app 01 and needs no request to
+ * any registry: the tag's digest was latched, every blob is present. */
+static int step_restart(struct runtime **rt)
+{
+	struct runtime_opts ro = {.state_dir = opt.state};
+	uint64_t before;
+
+	runtime_free(*rt);
+	*rt = NULL;
+	pthread_mutex_lock(&mu);
+	obs_get(APP("01"))->last = -1;
+	pthread_mutex_unlock(&mu);
+	before = registry_requests();
+	if (runtime_new(&ro, on_report, on_log, NULL, rt) < 0)
+		return fail("runtime_new after the restart");
+	runtime_apply(*rt, base_cfg());
+	if (!wait_state(APP("01"), ST(RUNNING), 60))
+		return fail("app 01 not RUNNING after a restart of the runtime");
+	if (registry_requests() != before)
+		return fail("restart: %llu registry requests although the digest was latched",
+			    (unsigned long long)(registry_requests() - before));
+	printf("OK restart: app 01 RUNNING again with no registry request (latched digest, blobs present)\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {{"state", 1, 0, 's'},
@@ -674,9 +699,13 @@ int main(int argc, char **argv)
 		rc = step_token(rt);
 	if (rc == 0)
 		rc = step_resume_gc(rt);
-	runtime_apply(rt, cfg_new());
-	sleep(3); /* let the runtime remove the containers */
-	runtime_free(rt);
+	if (rc == 0)
+		rc = step_restart(&rt);
+	if (rt) {
+		runtime_apply(rt, cfg_new());
+		sleep(3); /* let the runtime remove the containers */
+		runtime_free(rt);
+	}
 	for (i = 0; i < n_lines; i++)
 		free(lines[i]);
 	arena_free();
