@@ -6,6 +6,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -127,14 +128,19 @@ out:
 	return r;
 }
 
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 ? -1 : 0;
+}
+
+/* Remove the temporary extraction directory (depth first, no symlinks
+ * followed). */
 static void rm_tree(const char *dir)
 {
-	char cmd[PATH_MAX + 16];
-
-	if (strncmp(dir, "/tmp/evectl-push.", 17) != 0 || strchr(dir, '\'') != NULL)
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
+	if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS) < 0)
 		fprintf(stderr, "evectl: could not remove %s\n", dir);
 }
 
