@@ -928,6 +928,7 @@ int registry_unpack(struct blobstore *bs, const char *manifest_hex, const char *
 	size_t i, len = 0;
 	int rc = registry_image_load(bs, manifest_hex, &img);
 
+	err[0] = '\0';
 	if (rc < 0) {
 		snprintf(err, errlen, "image manifest sha256:%s: %s", manifest_hex, eve_strerror(rc));
 		return rc;
