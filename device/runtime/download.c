@@ -100,8 +100,8 @@ static void set_opts(CURL *c, struct dl *d, struct curl_slist *hdrs)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, o->https_only ? "https" : "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, o->https_only ? "https" : "http,https");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_secs ? o->connect_secs : 20L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->stall_secs ? o->stall_secs : 30L);

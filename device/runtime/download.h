@@ -26,7 +26,8 @@ struct download_opts {
 	 * NULL. Not sent to another host after a redirect (libcurl's rule for
 	 * custom Authorization headers). */
 	const char *const *headers;
-	long *status; /* may be NULL: receives the final HTTP status */
+	long *status;    /* may be NULL: receives the final HTTP status */
+	bool https_only; /* refuse http:// (also in redirects) */
 };
 
 /* Download (or finish) o->url into o->dest. 0 when the file is complete;

@@ -695,8 +695,13 @@ static int parse_manifest(json_t *m, struct registry_image *img, uint64_t **size
 		free(sz);
 		return -EVE_EPROTO;
 	}
+	/* Every descriptor states its size: it caps the download of the blob. */
 	v = json_integer_value(json_object_get(cfg, "size"));
-	sz[0] = v > 0 ? (uint64_t)v : 0;
+	if (v <= 0) {
+		free(sz);
+		return -EVE_EPROTO;
+	}
+	sz[0] = (uint64_t)v;
 	img->total = sz[0];
 	json_array_foreach(ls, i, l)
 	{
@@ -705,7 +710,11 @@ static int parse_manifest(json_t *m, struct registry_image *img, uint64_t **size
 			return -EVE_EPROTO;
 		}
 		v = json_integer_value(json_object_get(l, "size"));
-		sz[i + 1] = v > 0 ? (uint64_t)v : 0;
+		if (v <= 0) {
+			free(sz);
+			return -EVE_EPROTO;
+		}
+		sz[i + 1] = (uint64_t)v;
 		img->total += sz[i + 1];
 		img->n_layers = i + 1;
 	}
@@ -749,6 +758,7 @@ static int download_blob(struct sess *s, const char *hex, uint64_t size, const c
 	    .cancel = s->o->cancel,
 	    .headers = hdrs,
 	    .status = &status,
+	    .https_only = !s->ref.plain_http,
 	};
 	struct stat st;
 	int rc;
