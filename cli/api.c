@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "buf.h"
 #include "err.h"
@@ -380,6 +381,84 @@ int api_upload(struct api *a, const char *path, FILE *f, uint64_t size, api_prog
 	if (r == 0)
 		r = body_json(a, &s, out);
 out:
+	curl_slist_free_all(h);
+	buf_free(&s.body);
+	return r;
+}
+
+/* ---- the OCI distribution API (/v2/) of the same controller ---------------- */
+
+static size_t v2_header(char *p, size_t sz, size_t n, void *ud)
+{
+	struct api_v2 *q = ud;
+	size_t len = sz * n, vl;
+
+	if (len > 9 && strncasecmp(p, "Location:", 9) == 0) {
+		p += 9;
+		len -= 9;
+		while (len && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		vl = len;
+		while (vl && (p[vl - 1] == '\r' || p[vl - 1] == '\n'))
+			vl--;
+		if (vl < sizeof(q->location)) {
+			memcpy(q->location, p, vl);
+			q->location[vl] = '\0';
+		}
+	}
+	return sz * n;
+}
+
+int api_v2(struct api *a, struct api_v2 *q)
+{
+	struct sink s = {.api = a};
+	struct upload u = {.f = q->f, .progress = q->progress, .ud = q->ud, .total = q->size};
+	struct curl_slist *h;
+	size_t bl = strlen(a->base);
+	char *url = NULL;
+	int r = -ENOMEM;
+
+	q->location[0] = '\0';
+	buf_init(&s.body, API_MAX_RESPONSE);
+	h = req_setup(a, q->method, "", &s, q->ctype ? q->ctype : "application/octet-stream");
+	if (bl >= 7 && strcmp(a->base + bl - 7, "/api/v1") == 0)
+		bl -= 7;
+	if (!h || asprintf(&url, "%.*s%s", (int)bl, a->base, q->path) < 0)
+		goto out;
+	curl_easy_setopt(a->curl, CURLOPT_URL, url);
+	curl_easy_setopt(a->curl, CURLOPT_HEADERFUNCTION, v2_header);
+	curl_easy_setopt(a->curl, CURLOPT_HEADERDATA, q);
+	if (strcmp(q->method, "HEAD") == 0)
+		curl_easy_setopt(a->curl, CURLOPT_NOBODY, 1L);
+	if (q->f) {
+		curl_easy_setopt(a->curl, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(a->curl, CURLOPT_READFUNCTION, upload_read);
+		curl_easy_setopt(a->curl, CURLOPT_READDATA, &u);
+		curl_easy_setopt(a->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)q->size);
+		curl_easy_setopt(a->curl, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(a->curl, CURLOPT_XFERINFOFUNCTION, upload_xfer);
+		curl_easy_setopt(a->curl, CURLOPT_XFERINFODATA, &u);
+		curl_easy_setopt(a->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(a->curl, CURLOPT_LOW_SPEED_TIME, 60L);
+	} else if (q->data) {
+		curl_easy_setopt(a->curl, CURLOPT_POSTFIELDS, q->data);
+		curl_easy_setopt(a->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->len);
+	} else if (strcmp(q->method, "POST") == 0 || strcmp(q->method, "PUT") == 0) {
+		curl_easy_setopt(a->curl, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(a->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+	}
+	r = req_perform(a, &s);
+	q->status = a->status;
+	if (r < 0 && s.body.len) {
+		json_t *j = json_loadb((const char *)s.body.data, s.body.len, 0, NULL);
+		const char *m = json_string_value(
+		    json_object_get(json_array_get(json_object_get(j, "errors"), 0), "message"));
+		if (m)
+			snprintf(a->errmsg, sizeof(a->errmsg), "%s (HTTP %ld)", m, a->status);
+		json_decref(j);
+	}
+out:
+	free(url);
 	curl_slist_free_all(h);
 	buf_free(&s.body);
 	return r;

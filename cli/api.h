@@ -46,6 +46,22 @@ typedef void (*api_progress_cb)(uint64_t done, uint64_t total, void *ud);
 int api_upload(struct api *a, const char *path, FILE *f, uint64_t size, api_progress_cb progress, void *ud,
 	       json_t **out);
 
+/* One request to the controller's OCI registry API: path is absolute
+ * ("/v2/..."), the body a file (f, size, with progress) or memory (data,
+ * len) or none. 0 on 2xx; the Location header of the reply in location. */
+struct api_v2 {
+	const char *method, *path, *ctype;
+	FILE *f;
+	uint64_t size;
+	const void *data;
+	size_t len;
+	api_progress_cb progress;
+	void *ud;
+	char location[1024]; /* out */
+	long status;         /* out */
+};
+int api_v2(struct api *a, struct api_v2 *q);
+
 /* HTTP status of the last response (0 if none). */
 long api_status(const struct api *a);
 /* One line describing the last failure (never NULL). */

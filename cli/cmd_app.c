@@ -65,9 +65,30 @@ static const struct out_col app_cols[] = {
     {NULL},
 };
 
+/* The pull of the instance's image: "42% 12.3 MB" while it downloads,
+ * "100% 1.1 MB" once loaded, "-" before any report. */
+static void fmt_pull(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *d = json_object_get(o, key);
+	char size[32];
+
+	if (!json_is_object(d)) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	out_fmt_size(d, "bytes", size, sizeof(size));
+	snprintf(buf, n, "%lld%% %s", (long long)json_integer_value(json_object_get(d, "progress")), size);
+}
+
 static const struct out_col instance_cols[] = {
-    {"DEVICE", "device_name"},           {"STATE", "state"}, {"IPS", "ips"}, {"ERROR", "error"},
-    {"UPDATED", "updated", out_fmt_age}, {"ID", "id"},       {NULL},
+    {"DEVICE", "device_name"},
+    {"STATE", "state"},
+    {"PULL", "download", fmt_pull},
+    {"IPS", "ips"},
+    {"ERROR", "error"},
+    {"UPDATED", "updated", out_fmt_age},
+    {"ID", "id"},
+    {NULL},
 };
 
 /* --memory / --disk: bytes -> MiB (rounded up); memory must be >= 1M. */

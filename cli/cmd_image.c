@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "err.h"
 #include "evectl.h"
+#include "fileio.h"
 #include "hexstr.h"
 #include "progress.h"
 
@@ -34,25 +35,70 @@ static bool sha256_hex_ok(const char *s)
 	return strlen(s) == SHA256_HEX_LEN && strspn(s, "0123456789abcdefABCDEF") == SHA256_HEX_LEN;
 }
 
+static bool registry_ref(const char *url)
+{
+	return strncmp(url, "docker://", 9) == 0 || strncmp(url, "oci://", 6) == 0;
+}
+
+/* --username / --password-file / --ca of a registry image into body. */
+static int registry_opts(struct cmd_args *a, const char *url, json_t *body)
+{
+	const char *user = cmdtab_str(a, "username"), *pwf = cmdtab_str(a, "password-file"),
+		   *ca = cmdtab_str(a, "registry-ca");
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	if (!registry_ref(url) && (user || pwf || ca))
+		return ev_usage(
+		    "--username, --password-file, --registry-ca: only for docker:// or oci:// images");
+	if (pwf && !user)
+		return ev_usage("--password-file needs --username");
+	if (user)
+		json_object_set_new(body, "username", json_string(user));
+	if (pwf) {
+		if (fileio_read(pwf, 4096, &data, &len) < 0)
+			return ev_usage("--password-file %s: cannot read it", pwf);
+		data[strcspn((char *)data, "\r\n")] = '\0';
+		json_object_set_new(body, "password", json_string((char *)data));
+		explicit_bzero(data, len);
+		free(data);
+	}
+	if (ca) {
+		if (fileio_read(ca, 65536, &data, &len) < 0)
+			return ev_usage("--registry-ca %s: cannot read it", ca);
+		json_object_set_new(body, "ca", json_string((char *)data));
+		free(data);
+	}
+	return 0;
+}
+
 int cmd_image_add(struct cmd_args *a)
 {
 	const char *sha = cmdtab_str(a, "sha256"), *url = cmdtab_str(a, "url"),
-		   *ver = cmdtab_str(a, "version");
+		   *ver = cmdtab_str(a, "version"), *fmt = cmdtab_str(a, "format");
 	const struct cmd_val *size = cmdtab_val(a, "size");
 	json_t *body, *resp = NULL;
-	char lower[SHA256_HEX_LEN + 1];
+	char lower[SHA256_HEX_LEN + 1] = "";
 	size_t i;
 	int code;
 
-	if (!sha256_hex_ok(sha))
+	if (sha && !sha256_hex_ok(sha))
 		return ev_usage("--sha256: '%s' is not 64 hex digits", sha);
-	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0 &&
-	    strncmp(url, "docker://", 9) != 0)
-		return ev_usage("--url: '%s' is not an http(s):// or docker:// URL", url);
-	for (i = 0; i <= SHA256_HEX_LEN; i++)
+	if (!sha && !registry_ref(url))
+		return ev_usage("--sha256 is required for http(s) images");
+	if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0 && !registry_ref(url))
+		return ev_usage("--url: '%s' is not an http(s)://, docker:// or oci:// URL", url);
+	if (!fmt && !registry_ref(url))
+		return ev_usage("--format is required for http(s) images");
+	for (i = 0; sha && i <= SHA256_HEX_LEN; i++)
 		lower[i] = (char)tolower((unsigned char)sha[i]);
 	body = json_pack("{s:s, s:s, s:s, s:s}", "name", a->pos[0], "url", url, "sha256", lower, "format",
-			 cmdtab_str(a, "format"));
+			 fmt ? fmt : "oci");
+	code = registry_opts(a, url, body);
+	if (code) {
+		json_decref(body);
+		return code;
+	}
 	if (size && size->set)
 		json_object_set_new(body, "size", json_integer(size->num));
 	if (ver)

@@ -74,11 +74,24 @@ static const struct cmd_opt logs_opts[] = {
 };
 
 static const struct cmd_opt image_add_opts[] = {
-    {"url", 0, OPT_STR, "URL", "where devices download it (http, https or docker://)", true},
-    {"sha256", 0, OPT_STR, "HEX", "sha256 of the image (64 hex digits)", true},
-    {"format", 0, OPT_CHOICE, "FORMAT", "image format", true, "qcow2|raw|iso|oci|baseos"},
+    {"url", 0, OPT_STR, "URL",
+     "where devices get it: http(s)://..., or docker://HOST/REPO:TAG / oci://... (an OCI registry)", true},
+    {"sha256", 0, OPT_STR, "HEX",
+     "sha256 of the image (64 hex digits); for docker:// the manifest digest (optional: else the tag is "
+     "followed)"},
+    {"format", 0, OPT_CHOICE, "FORMAT", "image format (docker://: oci, the default)", false,
+     "qcow2|raw|iso|oci|baseos"},
     {"size", 0, OPT_SIZE, "SIZE", "size in bytes (K/M/G accepted)"},
     {"version", 0, OPT_STR, "VERSION", "version string (base OS images)"},
+    /* OCI registries (docker://, oci://) */
+    {"username", 0, OPT_STR, "USER", "registry user name (docker:// and oci:// images)"},
+    {"password-file", 0, OPT_STR, "FILE", "file holding the registry password (first line)"},
+    {"registry-ca", 0, OPT_STR, "PEM", "registry TLS roots (PEM file), else the device's system store"},
+    {NULL},
+};
+
+static const struct cmd_opt image_push_opts[] = {
+    {"tag", 0, OPT_STR, "TAG", "tag to push (default latest)"},
     {NULL},
 };
 
@@ -266,6 +279,14 @@ const struct cmd cmdtab_commands[] = {
      "Hashes FILE (sha256) first, registers NAME with that hash, then streams the file; a progress bar is "
      "drawn on stderr when it is a terminal. Uploading the same file again sends nothing.",
      cmd_image_upload},
+    {"image push", "NAME FILE|DIR", 2, 2, image_push_opts,
+     "Push a container image to the controller's registry",
+     "FILE|DIR is an OCI image layout (a directory, or a tar of one) or a `docker save` tar. Blobs go to "
+     "the controller's OCI registry (/v2/NAME, the one skopeo and docker push to), those it has already "
+     "are skipped, then the manifest under --tag; this makes (or updates) the image NAME, format oci, "
+     "which devices pull as a container-registry datastore. A progress bar is drawn on stderr when it "
+     "is a terminal.",
+     cmd_image_push},
     {"image list", NOARGS, NULL, "List images", NULL, cmd_image_list},
     {"image get", ONE("NAME"), NULL, "Show an image", NULL, cmd_image_get},
     {"image delete", ONE("NAME"), NULL, "Delete an image (refused while an app uses it)", NULL,

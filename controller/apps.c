@@ -11,6 +11,7 @@
 #include "appgen.h"
 #include "ctl.h"
 #include "db.h"
+#include "info/info.pb-c.h"
 
 #define APP_NAME_MAX 128
 #define MAX_TARGETS 100000
@@ -534,20 +535,58 @@ json_t *apps_instances_of_device(struct db *d, const char *uuid)
 
 /* --- app objects --- */
 
+/* The latest ZInfoContentTree the device sent for the app's image (its
+ * content tree has the image's id): state, percent and bytes of the pull. */
+static json_t *instance_download(struct db *d, const char *dev, const char *image_id)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'content'"
+				      " AND object = ?2");
+	json_t *j = NULL;
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, image_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
+		    NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
+		if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_CINFO) {
+			const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+			    &org__lfedge__eve__info__zsw_state__descriptor, (int)m->cinfo->state);
+			j = json_pack(
+			    "{s:s, s:i, s:I}", "state", v ? v->name : "UNKNOWN", "progress",
+			    (int)m->cinfo->progresspercentage, "bytes",
+			    (json_int_t)(m->cinfo->resources ? m->cinfo->resources->cursizebytes : 0));
+			if (j && m->cinfo->sha256 && m->cinfo->sha256[0])
+				json_object_set_new(j, "sha256", json_string(m->cinfo->sha256));
+		}
+		if (m)
+			org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
+	}
+	sqlite3_reset(st);
+	return j;
+}
+
 static json_t *app_instances(struct db *d, const char *app_id)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT " INST_COLS " FROM app_instances i JOIN devices d ON d.id = i.device_id"
-		       " JOIN apps a ON a.id = i.app_id WHERE i.app_id = ?1 ORDER BY d.name");
+	sqlite3_stmt *st = db_stmt(d, "SELECT " INST_COLS
+				      ", a.image_id FROM app_instances i JOIN devices d ON d.id = i.device_id"
+				      " JOIN apps a ON a.id = i.app_id WHERE i.app_id = ?1 ORDER BY d.name");
 	json_t *a = json_array();
 	if (!st)
 		return a;
 	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		json_t *j = instance_row(st);
+		char dev[UUID_STR_LEN], img[UUID_STR_LEN];
+		snprintf(dev, sizeof(dev), "%s", db_col_text(st, 1));
+		snprintf(img, sizeof(img), "%s", db_col_text(st, 11));
 		json_object_del(j, "app");
 		json_object_del(j, "app_id");
 		json_array_append_new(a, j);
+		/* (a nested statement: the row's columns were copied above) */
+		json_t *dl = instance_download(d, dev, img);
+		if (dl)
+			json_object_set_new(j, "download", dl);
 	}
 	sqlite3_reset(st);
 	return a;

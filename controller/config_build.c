@@ -3,6 +3,7 @@
 #include "config_build.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 #include "deviceio.h"
 #include "hexstr.h"
 #include "envelope.h"
+#include "fileio.h"
+#include "hexstr.h"
 #include "pbjson.h"
 
 typedef Org__Lfedge__Eve__Config__EdgeDevConfig EdgeDevConfig;
@@ -196,14 +199,94 @@ static void content_url(struct build *b, ContentTree *ct, const char *url)
 	PUSH(&b->a, ct->ds_ids_list, ct->n_ds_ids_list, ct->dsid);
 }
 
+/* A DsContainerRegistry datastore (added on first use): fqdn is
+ * docker://host[:port]; credentials go in apiKey/password (EVE's fields);
+ * with_root, the controller's root certificate is its dsCertPEM. */
+static const char *registry_datastore(struct build *b, const char *fqdn, const char *user, const char *pass,
+				      const char *ca, bool with_root)
+{
+	char key[2048], id[37], path[PATH_MAX + 64], cah[65];
+	uint8_t h[32];
+	crypto_sha256(ca, strlen(ca), h);
+	hexstr_encode(h, sizeof(h), cah);
+	snprintf(key, sizeof(key), "registry|%s|%s|%s|%s", fqdn, user, pass, cah);
+	config_uuid_from(key, strlen(key), id);
+	for (size_t i = 0; i < b->cfg->n_datastores; i++)
+		if (!strcmp(b->cfg->datastores[i]->id, id))
+			return b->cfg->datastores[i]->id;
+	DatastoreConfig *ds = arena_alloc(&b->a, sizeof(*ds));
+	if (!ds)
+		return "";
+	org__lfedge__eve__config__datastore_config__init(ds);
+	ds->id = arena_str(&b->a, id);
+	ds->dtype = ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsContainerRegistry;
+	ds->fqdn = arena_str(&b->a, fqdn);
+	ds->dpath = arena_str(&b->a, "");
+	ds->apikey = arena_str(&b->a, user);
+	ds->password = arena_str(&b->a, pass);
+	uint8_t *pem = NULL;
+	size_t len = 0;
+	snprintf(path, sizeof(path), "%s/" CTL_CERTS_DIR "/root-certificate.pem", b->ctl->dir);
+	if (with_root && fileio_read(path, 64u << 10, &pem, &len) == 0) {
+		ProtobufCBinaryData *certs = arena_alloc(&b->a, sizeof(*certs));
+		uint8_t *copy = arena_alloc(&b->a, len + 1);
+		if (certs && copy) {
+			memcpy(copy, pem, len);
+			certs->data = copy;
+			certs->len = len;
+			ds->dscertpem = certs;
+			ds->n_dscertpem = 1;
+		}
+	}
+	free(pem);
+	if (!with_root && ca[0]) {
+		ProtobufCBinaryData *certs = arena_alloc(&b->a, sizeof(*certs));
+		char *copy = arena_str(&b->a, ca);
+		if (certs && copy) {
+			certs->data = (uint8_t *)copy;
+			certs->len = strlen(copy);
+			ds->dscertpem = certs;
+			ds->n_dscertpem = 1;
+		}
+	}
+	PUSH(&b->a, b->cfg->datastores, b->cfg->n_datastores, ds);
+	return ds->id;
+}
+
+/* Images in an OCI registry: this controller's (/v2/<name>:<tag>) or an
+ * external one (docker://host/repo:tag, oci://...). EVE pulls
+ * fqdn + "/" + ContentTree.URL. True when url was one of them. */
+static bool content_registry(struct build *b, ContentTree *ct, const char *url, const char *user,
+			     const char *pass, const char *ca)
+{
+	char fqdn[600];
+	if (!strncmp(url, "/v2/", 4)) {
+		snprintf(fqdn, sizeof(fqdn), "docker://%s", b->ctl->fqdn);
+		ct->dsid = (char *)registry_datastore(b, fqdn, "", "", "", true);
+		ct->url = arena_str(&b->a, url + 4);
+	} else if (!strncmp(url, "docker://", 9) || !strncmp(url, "oci://", 6)) {
+		const char *host = strstr(url, "://") + 3, *slash = strchr(host, '/');
+		if (!slash)
+			return false;
+		snprintf(fqdn, sizeof(fqdn), "%.*s", (int)(slash - url), url);
+		ct->dsid = (char *)registry_datastore(b, fqdn, user, pass, ca, false);
+		ct->url = arena_str(&b->a, slash + 1);
+	} else {
+		return false;
+	}
+	PUSH(&b->a, ct->ds_ids_list, ct->n_ds_ids_list, ct->dsid);
+	return true;
+}
+
 /* ContentTree for image id (added once); NULL if the image is gone. */
 static ContentTree *content_tree(struct build *b, const char *image_id)
 {
 	for (size_t i = 0; i < b->cfg->n_contentinfo; i++)
 		if (!strcmp(b->cfg->contentinfo[i]->uuid, image_id))
 			return b->cfg->contentinfo[i];
-	sqlite3_stmt *st =
-	    db_stmt(b->db, "SELECT id, name, format, sha256, size, url FROM images WHERE id = ?1");
+	sqlite3_stmt *st = db_stmt(
+	    b->db, "SELECT id, name, format, sha256, size, url, reg_user, reg_secret, reg_ca FROM images"
+		   " WHERE id = ?1");
 	if (!st)
 		return NULL;
 	sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
@@ -215,7 +298,9 @@ static ContentTree *content_tree(struct build *b, const char *image_id)
 		ct->iformat = image_format(db_col_text(st, 2));
 		ct->sha256 = arena_str(&b->a, db_col_text(st, 3));
 		ct->maxsizebytes = (uint64_t)sqlite3_column_int64(st, 4);
-		content_url(b, ct, db_col_text(st, 5));
+		if (!content_registry(b, ct, db_col_text(st, 5), db_col_text(st, 6), db_col_text(st, 7),
+				      db_col_text(st, 8)))
+			content_url(b, ct, db_col_text(st, 5));
 		PUSH(&b->a, b->cfg->contentinfo, b->cfg->n_contentinfo, ct);
 	}
 	sqlite3_reset(st);

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "hexstr.h"
+#include "registry.h"
 
 #define IMG_NAME_MAX 128
 #define URL_MAX 2048
@@ -38,15 +39,25 @@ static bool sha_ok(const char *s)
 	return true;
 }
 
-#define IMAGE_COLS "id, name, format, sha256, size, url, version, state, created"
+#define IMAGE_COLS "id, name, format, sha256, size, url, version, state, created, reg_user"
 
 static json_t *image_row(sqlite3_stmt *st)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "id", db_col_text(st, 0), "name",
-			 db_col_text(st, 1), "format", db_col_text(st, 2), "sha256", db_col_text(st, 3),
-			 "size", (json_int_t)sqlite3_column_int64(st, 4), "url", db_col_text(st, 5),
-			 "version", db_col_text(st, 6), "state", db_col_text(st, 7), "created",
-			 admin_time_json(sqlite3_column_int64(st, 8)));
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "id", db_col_text(st, 0),
+			      "name", db_col_text(st, 1), "format", db_col_text(st, 2), "sha256",
+			      db_col_text(st, 3), "size", (json_int_t)sqlite3_column_int64(st, 4), "url",
+			      db_col_text(st, 5), "version", db_col_text(st, 6), "state", db_col_text(st, 7),
+			      "created", admin_time_json(sqlite3_column_int64(st, 8)));
+	/* Registry credentials: the user name is shown, never the password. */
+	if (j && db_col_text(st, 9)[0])
+		json_object_set_new(j, "username", json_string(db_col_text(st, 9)));
+	return j;
+}
+
+/* docker://host/repo:tag or oci://...: an image in an OCI registry. */
+static bool registry_url(const char *u)
+{
+	return u && (!strncmp(u, "docker://", 9) || !strncmp(u, "oci://", 6));
 }
 
 static int image_json(struct db *d, const char *ref, json_t **out)
@@ -75,10 +86,35 @@ static void h_list(struct http_req *r)
 	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
 }
 
+/* An image in an OCI registry: a container; sha256 pins the manifest
+ * (or index) digest, else the device resolves the tag (as EVE does). */
+static const char *registry_check(const char *url, const char *sha, const char *fmt, const char *user,
+				  const char *pass, const char *ca)
+{
+	if (ca && (strlen(ca) > 65536 || !strstr(ca, "-----BEGIN CERTIFICATE-----")))
+		return "ca: PEM certificates (the registry's TLS roots), at most 64 KiB";
+	const char *rest = strstr(url, "://") + 3, *slash = strchr(rest, '/');
+	if (fmt && strcmp(fmt, "oci"))
+		return "format: docker:// and oci:// images are containers (format oci); VM images use "
+		       "http(s)";
+	if (strlen(url) > URL_MAX || !slash || slash == rest || !slash[1] || strpbrk(url, " \"'\\"))
+		return "url: docker://host[:port]/repository[:tag] or oci://...";
+	if (sha && *sha && !sha_ok(sha))
+		return "sha256: 64 lower-case hex characters (the manifest digest), or empty to follow the "
+		       "tag";
+	if ((user && strlen(user) > 256) || (pass && strlen(pass) > 4096) || (!user && pass && *pass))
+		return "username/password: a password needs a username";
+	return NULL;
+}
+
 static const char *image_check(json_t *b, const char **name, const char **url, const char **sha,
-			       const char **fmt, const char **version, json_int_t *size)
+			       const char **fmt, const char **version, json_int_t *size, const char **user,
+			       const char **pass, const char **ca)
 {
 	bool bad = false;
+	*ca = admin_str(b, "ca", &bad);
+	*user = admin_str(b, "username", &bad);
+	*pass = admin_str(b, "password", &bad);
 	*name = admin_str(b, "name", &bad);
 	*url = admin_str(b, "url", &bad);
 	*sha = admin_str(b, "sha256", &bad);
@@ -87,9 +123,15 @@ static const char *image_check(json_t *b, const char **name, const char **url, c
 	json_t *sz = json_object_get(b, "size");
 	*size = json_integer_value(sz);
 	if (bad)
-		return "name, url, sha256, format, version: strings";
+		return "name, url, sha256, format, version, username, password: strings";
 	if (!*name || !**name || strlen(*name) > IMG_NAME_MAX || strchr(*name, '/') || strchr(*name, '?'))
 		return "name: required, no '/'";
+	if (registry_url(*url) && !*fmt)
+		*fmt = "oci";
+	if (registry_url(*url))
+		return registry_check(*url, *sha, *fmt, *user, *pass, *ca);
+	if (*user || *pass || *ca)
+		return "username, password, ca: only for docker:// or oci:// images";
 	if (!sha_ok(*sha))
 		return "sha256: 64 lower-case hex characters";
 	bool fmt_ok = false;
@@ -111,9 +153,9 @@ static void h_create(struct http_req *r)
 	json_t *b = admin_body(r), *obj = NULL;
 	if (!b)
 		return;
-	const char *name, *url, *sha, *fmt, *version;
+	const char *name, *url, *sha, *fmt, *version, *user, *pass, *ca;
 	json_int_t size;
-	const char *err = image_check(b, &name, &url, &sha, &fmt, &version, &size);
+	const char *err = image_check(b, &name, &url, &sha, &fmt, &version, &size, &user, &pass, &ca);
 	if (err) {
 		http_reply_error(r, 400, "%s", err);
 		json_decref(b);
@@ -123,20 +165,23 @@ static void h_create(struct http_req *r)
 	struct db *d = db_get(r->ctl->db);
 	int e = uuidgen_v4(id);
 	sqlite3_stmt *st =
-	    db_stmt(d, "INSERT INTO images(id, name, format, sha256, size, url, version, state, created)"
-		       " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+	    db_stmt(d, "INSERT INTO images(id, name, format, sha256, size, url, version, state, created,"
+		       " reg_user, reg_secret, reg_ca) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
 	if (e == 0 && !st)
 		e = -EIO;
 	if (e == 0) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, fmt, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, sha, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, sha ? sha : "", -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 5, size);
 		sqlite3_bind_text(st, 6, url ? url : "", -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 7, version ? version : "", -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 8, url ? "ready" : "pending", -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 9, (int64_t)time(NULL));
+		sqlite3_bind_text(st, 10, user ? user : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 11, pass ? pass : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 12, ca ? ca : "", -1, SQLITE_STATIC);
 		e = db_step_done(st);
 	}
 	if (e == 0)
@@ -197,8 +242,12 @@ static void h_delete(struct http_req *r)
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		e = db_step_done(st);
 	}
+	/* A registry image: its repository's tags and manifests go with it
+	 * (blobs stay: repositories share them). */
+	if (e == 0 && strncmp(url, "/v2/", 4) == 0)
+		e = registry_forget(d, url + 4);
 	/* Remove our blob unless another image row shares it. */
-	st = e == 0 && url[0] == '/'
+	st = e == 0 && url[0] == '/' && strncmp(url, "/v2/", 4) != 0
 		 ? db_stmt(d, "SELECT count(*) FROM images WHERE sha256 = ?1 AND url = ?2")
 		 : NULL;
 	if (st) {
@@ -430,8 +479,13 @@ static int range_parse(const char *h, uint64_t size, uint64_t *from, uint64_t *t
 
 static void h_blob(struct http_req *r)
 {
+	images_serve_blob(r, r->params[0]);
+}
+
+void images_serve_blob(struct http_req *r, const char *hex)
+{
 	char p[PATH_MAX];
-	if (!sha_ok(r->params[0]) || blob_path(r->ctl, r->params[0], p) < 0) {
+	if (!sha_ok(hex) || blob_path(r->ctl, hex, p) < 0) {
 		http_reply_error(r, 404, "no such blob");
 		return;
 	}

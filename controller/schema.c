@@ -80,5 +80,17 @@ static const char m_interop[] =
     " no_proxy TEXT NOT NULL DEFAULT '', source TEXT NOT NULL, updated INTEGER NOT NULL,"
     " PRIMARY KEY(device_id, phylabel));";
 
-const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux, m_observability, m_interop};
+/* OCI registry (registry.c): manifests and tags of /v2/, and the
+ * credentials of images from external registries (docker://, oci://). */
+static const char m_registry[] =
+    "CREATE TABLE registry_manifests(repo TEXT NOT NULL, digest TEXT NOT NULL, media_type TEXT NOT NULL,"
+    " size INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(repo, digest));"
+    "CREATE TABLE registry_tags(repo TEXT NOT NULL, tag TEXT NOT NULL, digest TEXT NOT NULL,"
+    " updated INTEGER NOT NULL, PRIMARY KEY(repo, tag));"
+    "ALTER TABLE images ADD COLUMN reg_user TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE images ADD COLUMN reg_secret TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE images ADD COLUMN reg_ca TEXT NOT NULL DEFAULT '';";
+
+const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux, m_observability, m_interop,
+					     m_registry};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -29,6 +29,7 @@
 #include "http.h"
 #include "replay.h"
 #include "ops_api.h"
+#include "registry.h"
 #include "reports.h"
 #include "scrapeauth.h"
 
@@ -40,7 +41,9 @@
 static const struct http_route *const route_tables[] = {
     device_api_routes,    admin_onboard_routes, admin_report_routes,   admin_device_routes,
     admin_image_routes,   admin_network_routes, admin_app_routes,      admin_misc_routes,
-    admin_deviceio_routes, ops_routes,          NULL,
+    admin_deviceio_routes, ops_routes,
+    registry_routes, /* OCI distribution API /v2/ (registry.c) */
+    NULL,
 };
 
 /* One line per failed request: what, who, from where. No secrets: the

@@ -92,7 +92,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 	return 0;
 }
 
-static void set_opts(CURL *c, struct dl *d)
+static void set_opts(CURL *c, struct dl *d, struct curl_slist *hdrs)
 {
 	const struct download_opts *o = d->o;
 
@@ -101,8 +101,8 @@ static void set_opts(CURL *c, struct dl *d)
 	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, o->https_only ? "https" : "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, o->https_only ? "https" : "http,https");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_secs ? o->connect_secs : 20L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->stall_secs ? o->stall_secs : 30L);
@@ -113,6 +113,8 @@ static void set_opts(CURL *c, struct dl *d)
 	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(c, CURLOPT_XFERINFODATA, d);
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	if (hdrs)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	if (o->max_size)
 		curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_size);
 	if (d->have)
@@ -156,9 +158,11 @@ int download_file(const struct download_opts *o, char *err, size_t errlen)
 {
 	char ebuf[CURL_ERROR_SIZE] = "";
 	struct dl d = {.o = o, .fd = -1};
+	struct curl_slist *hdrs = NULL, *t;
 	struct stat st;
 	CURLcode cc;
 	CURL *c = NULL;
+	size_t i;
 	int r = 0;
 
 	err[0] = '\0';
@@ -183,10 +187,20 @@ int download_file(const struct download_opts *o, char *err, size_t errlen)
 		r = -ENOMEM;
 		goto out;
 	}
-	set_opts(c, &d);
+	for (i = 0; o->headers && o->headers[i]; i++) {
+		t = curl_slist_append(hdrs, o->headers[i]);
+		if (!t) {
+			r = -ENOMEM;
+			goto out;
+		}
+		hdrs = t;
+	}
+	set_opts(c, &d, hdrs);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &d.status);
+	if (o->status)
+		*o->status = d.status;
 	if (cc != CURLE_OK) {
 		/* 416 to a Range request at the end: the file is already whole. */
 		if (d.status == 416 && d.have > 0)
@@ -213,6 +227,7 @@ int download_file(const struct download_opts *o, char *err, size_t errlen)
 		o->progress(o->ctx, d.have, d.have);
 out:
 	curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
 	close(d.fd);
 	return r;
 }

@@ -6,6 +6,7 @@
 #define EVE_RT_DOWNLOAD_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,12 @@ struct download_opts {
 	void (*progress)(void *ctx, uint64_t have, uint64_t total);
 	void *ctx;
 	atomic_int *cancel; /* may be NULL; nonzero aborts with -ECANCELED */
+	/* Extra request header lines ("Name: value"), NULL-terminated; may be
+	 * NULL. Not sent to another host after a redirect (libcurl's rule for
+	 * custom Authorization headers). */
+	const char *const *headers;
+	long *status;    /* may be NULL: receives the final HTTP status */
+	bool https_only; /* refuse http:// (also in redirects) */
 };
 
 /* Download (or finish) o->url into o->dest. 0 when the file is complete;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "download.h"
+#include "fileio.h"
 #include "err.h"
 #include "rt_internal.h"
 
@@ -54,6 +55,41 @@ static void *ct_job(void *arg)
 			snprintf(c->job_err, sizeof(c->job_err), "storing blob: %s", eve_strerror(r));
 	}
 	c->job_rc = r;
+	atomic_store(&c->job_done, 1);
+	return NULL;
+}
+
+static void on_pull_progress(void *ctx, uint64_t have, uint64_t total)
+{
+	struct rt_ct *c = ctx;
+
+	atomic_store(&c->job_have, have);
+	if (total)
+		atomic_store(&c->job_pct, (unsigned)(have * 100 / total));
+}
+
+/* A container image from an OCI registry: every blob verified on the way. */
+static void *ct_pull_job(void *arg)
+{
+	struct rt_ct *c = arg;
+	struct registry_pull_opts o = {
+	    .ref = c->job_url,
+	    .pin = c->pin[0] ? c->pin : c->latched[0] ? c->latched : NULL,
+	    .user = c->user,
+	    .password = c->pass,
+	    .ca_pem = c->ca,
+	    .ca_len = c->ca_len,
+	    .max_size = c->max,
+	    .bs = c->job_bs,
+	    .progress = on_pull_progress,
+	    .ctx = c,
+	    .cancel = &c->cancel,
+	};
+
+	atomic_store(&c->job_phase, ST(DOWNLOAD_STARTED));
+	c->job_rc = registry_pull(&o, &c->job_img, c->job_err, sizeof(c->job_err));
+	if (c->job_rc == 0)
+		atomic_store(&c->job_phase, ST(VERIFIED));
 	atomic_store(&c->job_done, 1);
 	return NULL;
 }
@@ -127,6 +163,81 @@ static void ct_job_stop(struct rt_ct *c)
 	pthread_join(c->th, NULL);
 	c->job = RT_JOB_NONE;
 	atomic_store(&c->cancel, 0);
+	registry_image_clear(&c->job_img);
+}
+
+static void ct_oci_clear(struct rt_ct *c)
+{
+	free(c->ref);
+	if (c->pass)
+		explicit_bzero(c->pass, strlen(c->pass));
+	free(c->user);
+	free(c->pass);
+	free(c->comps);
+	c->ref = c->user = c->pass = NULL;
+	c->comps = NULL;
+	c->n_comps = 0;
+	c->oci = c->pulled = false;
+	c->pin[0] = c->latched[0] = '\0';
+}
+
+/* EVE latches the digest a tag resolved to for the content tree (until its
+ * generation or reference changes): registry/<ct uuid> holds
+ * "<generation> <sha256 hex> <reference>", so a restarted agent uses the
+ * same image without asking the registry. */
+static char *latch_path(const struct runtime *rt, const struct rt_ct *c)
+{
+	char *p = NULL;
+
+	if (asprintf(&p, "%s/registry/%s", rt->state_dir, c->uuid) < 0)
+		return NULL;
+	return p;
+}
+
+static void latch_load(const struct runtime *rt, struct rt_ct *c)
+{
+	char *path = latch_path(rt, c), hex[BLOBSTORE_HEX_LEN], want[64];
+	uint8_t *data = NULL;
+	size_t len = 0, hl;
+
+	c->latched[0] = '\0';
+	if (!path || fileio_read(path, 4096, &data, &len) < 0) {
+		free(path);
+		return;
+	}
+	snprintf(want, sizeof(want), "%lld ", (long long)c->gen);
+	hl = strlen(want);
+	if (len > hl + 65 && strncmp((char *)data, want, hl) == 0 && data[hl + 64] == ' ' &&
+	    strcmp((char *)data + hl + 65, c->ref) == 0) {
+		memcpy(hex, data + hl, 64);
+		hex[64] = '\0';
+		if (blobstore_valid_hex(hex))
+			snprintf(c->latched, sizeof(c->latched), "%s", hex);
+	}
+	free(data);
+	free(path);
+}
+
+static void latch_save(const struct runtime *rt, const struct rt_ct *c)
+{
+	char *path = latch_path(rt, c), *text = NULL, dir[4096];
+	int n;
+
+	snprintf(dir, sizeof(dir), "%s/registry", rt->state_dir);
+	n = asprintf(&text, "%lld %s %s", (long long)c->gen, c->sha, c->ref);
+	if (path && n > 0 && fileio_mkdirs(dir, 0700) == 0)
+		fileio_write_atomic(path, text, (size_t)n, 0600);
+	free(text);
+	free(path);
+}
+
+static void latch_drop(const struct runtime *rt, const struct rt_ct *c)
+{
+	char *path = latch_path(rt, c);
+
+	if (path)
+		unlink(path);
+	free(path);
 }
 
 void rt_content_free(struct rt_ct *c)
@@ -134,6 +245,7 @@ void rt_content_free(struct rt_ct *c)
 	if (!c)
 		return;
 	ct_job_stop(c);
+	ct_oci_clear(c);
 	free(c->url);
 	free(c->name);
 	free(c->ca);
@@ -152,6 +264,72 @@ struct rt_ct *rt_content_find(struct runtime *rt, const char *uuid)
 	return NULL;
 }
 
+/* "fqdn[/dpath]/URL" as EVE joins them for a container registry. */
+static char *make_ref(const Org__Lfedge__Eve__Config__DatastoreConfig *ds, const char *rel)
+{
+	const char *fq = ds->fqdn ? ds->fqdn : "", *dp = ds->dpath ? ds->dpath : "";
+	char *u = NULL;
+
+	while (*rel == '/')
+		rel++;
+	while (*dp == '/')
+		dp++;
+	if (asprintf(&u, "%s%s%s/%s", fq, *dp ? "/" : "", dp, rel) < 0)
+		return NULL;
+	return u;
+}
+
+/* Roots for a registry: the datastore's own certificates, else the
+ * system store (ca stays NULL). */
+static void make_oci_ca(const Org__Lfedge__Eve__Config__DatastoreConfig *ds, struct rt_ct *c)
+{
+	size_t i, len = 0;
+	char *p;
+
+	for (i = 0; i < ds->n_dscertpem; i++)
+		len += ds->dscertpem[i].len + 1;
+	if (len == 0 || !(c->ca = malloc(len + 1)))
+		return;
+	p = c->ca;
+	for (i = 0; i < ds->n_dscertpem; i++) {
+		memcpy(p, ds->dscertpem[i].data, ds->dscertpem[i].len);
+		p += ds->dscertpem[i].len;
+		*p++ = '\n';
+	}
+	*p = '\0';
+	c->ca_len = (size_t)(p - c->ca);
+}
+
+static void ct_configure_oci(struct runtime *rt, struct rt_ct *c, const rt_ct_cfg *t,
+			     const Org__Lfedge__Eve__Config__DatastoreConfig *ds)
+{
+	struct registry_ref ref;
+
+	ct_oci_clear(c);
+	c->oci = true;
+	if (t->sha256 && t->sha256[0])
+		snprintf(c->pin, sizeof(c->pin), "%s", c->sha);
+	c->ref = make_ref(ds, t->url ? t->url : "");
+	if (!c->ref || registry_ref_parse(c->ref, &ref) < 0) {
+		rt_seterr(c->err, "content tree %s: \"%s\" is not an image reference (datastore fqdn docker://host, URL repo:tag)",
+			  c->uuid, c->ref ? c->ref : "");
+		free(c->ref);
+		c->ref = NULL;
+		c->state = ST(ERROR);
+		return;
+	}
+	if (ds->apikey && ds->apikey[0]) {
+		c->user = strdup(ds->apikey);
+		c->pass = strdup(ds->password ? ds->password : "");
+	}
+	c->url = strdup(c->ref);
+	if (!c->pin[0])
+		latch_load(rt, c);
+	make_oci_ca(ds, c);
+	c->state = ST(INITIAL);
+	c->err[0] = '\0';
+}
+
 /* (Re)build a tracked content tree from its config; ERROR on bad input. */
 static void ct_configure(struct runtime *rt, struct rt_ct *c, const rt_ct_cfg *t)
 {
@@ -163,6 +341,12 @@ static void ct_configure(struct runtime *rt, struct rt_ct *c, const rt_ct_cfg *t
 	c->gen = t->generation_count;
 	free(c->name);
 	c->name = strdup(t->displayname ? t->displayname : "");
+	c->sha[0] = '\0';
+	if (ds && ds->dtype == ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsContainerRegistry &&
+	    (!t->sha256 || !t->sha256[0])) {
+		ct_configure_oci(rt, c, t, ds); /* the tag is resolved by the pull */
+		return;
+	}
 	if (!blobstore_valid_hex(t->sha256)) {
 		rt_seterr(c->err, "content tree %s: sha256 is not 64 hex characters", c->uuid);
 		c->state = ST(ERROR);
@@ -172,6 +356,10 @@ static void ct_configure(struct runtime *rt, struct rt_ct *c, const rt_ct_cfg *t
 		c->sha[i] =
 		    (char)((t->sha256[i] >= 'A' && t->sha256[i] <= 'F') ? t->sha256[i] + 32 : t->sha256[i]);
 	c->sha[64] = '\0';
+	if (ds && ds->dtype == ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsContainerRegistry) {
+		ct_configure_oci(rt, c, t, ds);
+		return;
+	}
 	if (ds && ds->dtype != ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttp &&
 	    ds->dtype != ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsHttps &&
 	    ds->dtype != ORG__LFEDGE__EVE__CONFIG__DS_TYPE__DsUnknown) {
@@ -211,7 +399,9 @@ static struct rt_ct *ct_new(struct runtime *rt, const rt_ct_cfg *t)
 
 static bool ct_changed(const struct rt_ct *c, const rt_ct_cfg *t)
 {
-	return strcasecmp(c->sha, t->sha256 ? t->sha256 : "") != 0 || c->gen != t->generation_count ||
+	const char *want = c->oci ? c->pin : c->sha;
+
+	return strcasecmp(want, t->sha256 ? t->sha256 : "") != 0 || c->gen != t->generation_count ||
 	       c->max != t->maxsizebytes;
 }
 
@@ -221,15 +411,16 @@ static void ct_start_job(struct runtime *rt, struct rt_ct *c)
 	free(c->job_url);
 	c->job_partial = NULL;
 	c->job_url = strdup(c->url);
-	if (!c->job_url || blobstore_partial_path(rt->bs, c->sha, &c->job_partial) < 0)
+	if (!c->job_url || (!c->oci && blobstore_partial_path(rt->bs, c->sha, &c->job_partial) < 0))
 		return;
 	c->job_bs = rt->bs;
 	c->job_err[0] = '\0';
 	c->job_rc = 0;
 	atomic_store(&c->job_done, 0);
 	atomic_store(&c->job_pct, 0);
+	atomic_store(&c->job_have, 0);
 	atomic_store(&c->job_phase, ST(DOWNLOAD_STARTED));
-	if (pthread_create(&c->th, NULL, ct_job, c) != 0)
+	if (pthread_create(&c->th, NULL, c->oci ? ct_pull_job : ct_job, c) != 0)
 		return;
 	c->job = RT_JOB_RUNNING;
 	c->seen_phase = 0;
@@ -244,7 +435,9 @@ static void ct_loaded(struct runtime *rt, struct rt_ct *c)
 	char *path = NULL;
 	size_t i;
 
-	if (blobstore_path(rt->bs, c->sha, &path) == 0 && stat(path, &st) == 0)
+	if (c->oci)
+		c->size = c->job_img.total ? c->job_img.total : c->size;
+	else if (blobstore_path(rt->bs, c->sha, &path) == 0 && stat(path, &st) == 0)
 		c->size = (uint64_t)st.st_size;
 	free(path);
 	c->pct = 100;
@@ -254,6 +447,27 @@ static void ct_loaded(struct runtime *rt, struct rt_ct *c)
 		c->state = steps[i];
 		rt_report_ct(rt, c);
 	}
+}
+
+/* Remember what the pull resolved: the manifest and every blob (GC). */
+static void ct_pulled(struct rt_ct *c)
+{
+	const struct registry_image *im = &c->job_img;
+	size_t i, n = im->n_layers + 3;
+
+	snprintf(c->sha, sizeof(c->sha), "%s", im->manifest);
+	free(c->comps);
+	c->n_comps = 0;
+	c->comps = calloc(n, sizeof(*c->comps));
+	if (c->comps) {
+		memcpy(c->comps[c->n_comps++], im->manifest, BLOBSTORE_HEX_LEN);
+		memcpy(c->comps[c->n_comps++], im->config, BLOBSTORE_HEX_LEN);
+		if (im->index[0])
+			memcpy(c->comps[c->n_comps++], im->index, BLOBSTORE_HEX_LEN);
+		for (i = 0; i < im->n_layers; i++)
+			memcpy(c->comps[c->n_comps++], im->layers[i], BLOBSTORE_HEX_LEN);
+	}
+	c->pulled = true;
 }
 
 static void ct_poll_job(struct runtime *rt, struct rt_ct *c)
@@ -271,14 +485,24 @@ static void ct_poll_job(struct runtime *rt, struct rt_ct *c)
 		c->state = ph;
 		c->seen_phase = ph;
 		c->pct = atomic_load(&c->job_pct);
+		if (c->oci)
+			c->size = atomic_load(&c->job_have);
 		return;
 	}
 	pthread_join(c->th, NULL);
 	c->job = RT_JOB_NONE;
+	if (c->job_rc == 0 && c->oci) {
+		ct_pulled(c);
+		if (!c->pin[0] && strcmp(c->latched, c->sha) != 0) {
+			snprintf(c->latched, sizeof(c->latched), "%s", c->sha);
+			latch_save(rt, c);
+		}
+	}
 	if (c->job_rc == 0) {
 		c->fails = 0;
 		c->err[0] = '\0';
 		ct_loaded(rt, c);
+		registry_image_clear(&c->job_img);
 		return;
 	}
 	c->fails++;
@@ -299,7 +523,9 @@ static void ct_step(struct runtime *rt, struct rt_ct *c)
 		ct_poll_job(rt, c);
 		return;
 	}
-	if (blobstore_has(rt->bs, c->sha)) {
+	if (c->oci && c->pulled)
+		return;
+	if (!c->oci && blobstore_has(rt->bs, c->sha)) {
 		if (c->state != ST(LOADED)) {
 			c->seen_phase = ST(VERIFIED); /* already here: just LOADED */
 			ct_loaded(rt, c);
@@ -332,6 +558,7 @@ void rt_content_sync(struct runtime *rt)
 		c = rt_content_find(rt, t->uuid);
 		if (c && ct_changed(c, t)) {
 			ct_job_stop(c);
+			ct_oci_clear(c);
 			free(c->url);
 			free(c->ca);
 			c->url = c->ca = NULL;
@@ -348,8 +575,11 @@ void rt_content_sync(struct runtime *rt)
 	for (i = j = 0; i < rt->n_cts; i++) {
 		if (rt->cts[i]->mark)
 			rt->cts[j++] = rt->cts[i];
-		else
+		else {
+			if (rt->cts[i]->oci)
+				latch_drop(rt, rt->cts[i]); /* left the config */
 			rt_content_free(rt->cts[i]);
+		}
 	}
 	rt->n_cts = j;
 	for (i = 0; i < rt->n_cts; i++) {

@@ -15,6 +15,7 @@
 #include "blobstore.h"
 #include "hv.h"
 #include "rt_props.h"
+#include "registry.h"
 #include "runtime.h"
 
 #define RT_ID_MAX 64
@@ -48,6 +49,18 @@ struct rt_ct {
 	int64_t gen;
 	char *ca; /* PEM roots for this datastore */
 	size_t ca_len;
+	/* OCI registry datastore (DsContainerRegistry): the image reference,
+	 * credentials, the configured digest pin ("" = resolve the tag) and,
+	 * once pulled, every blob of the image (sha = its manifest). */
+	bool oci;
+	bool pulled;
+	char *ref, *user, *pass;
+	char pin[BLOBSTORE_HEX_LEN];
+	char latched[BLOBSTORE_HEX_LEN]; /* digest the tag resolved to (kept on disk) */
+	char (*comps)[BLOBSTORE_HEX_LEN];
+	size_t n_comps;
+	_Atomic uint64_t job_have; /* bytes present (pull progress) */
+	struct registry_image job_img;
 	int state; /* ZSwState */
 	unsigned pct;
 	char err[RT_ERR_MAX];
@@ -183,6 +196,7 @@ struct runtime {
 	size_t n_nis;
 	bool first_pass_done;
 	struct rt_props props; /* config properties of rt->cfg (rt_props.c) */
+	bool gc_due; /* blob GC postponed until registry pulls finish */
 
 	/* metrics: a snapshot the worker publishes, read under mmu */
 	pthread_mutex_t mmu;

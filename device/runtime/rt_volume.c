@@ -111,7 +111,7 @@ static int vol_plan(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c,
 	return asprintf(&v->path, "%s/disk.qcow2", dir) < 0 ? -ENOMEM : 0;
 }
 
-static int vol_build(struct rt_vol *v, const struct rt_ct *c, const char *dir)
+static int vol_build(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c, const char *dir)
 {
 	char cfgpath[4096];
 	int r;
@@ -125,6 +125,8 @@ static int vol_build(struct rt_vol *v, const struct rt_ct *c, const char *dir)
 	case RT_VOL_ROOTFS:
 		snprintf(cfgpath, sizeof(cfgpath), "%s/image-config.json", dir);
 		volume_remove_dir(v->path);
+		if (c && c->oci) /* pulled from a registry: layers in the blob store */
+			return registry_unpack(rt->bs, c->sha, v->path, cfgpath, v->err, sizeof(v->err));
 		return oci_unpack(v->image, v->path, cfgpath, v->err, sizeof(v->err));
 	case RT_VOL_CDROM:
 		return 0;
@@ -200,7 +202,7 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 	r = rt_props_disk_check(&rt->props, rt->vols_dir, vol_need(rt, v), vols_used(rt, v), v->err,
 				sizeof(v->err));
 	if (r == 0)
-		r = vol_build(v, c, dir);
+		r = vol_build(rt, v, c, dir);
 	if (r == 0)
 		r = write_ready(dir, v);
 	if (r == 0) {

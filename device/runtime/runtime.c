@@ -110,14 +110,29 @@ static void config_free(rt_config *cfg)
 
 static void gc_blobs(struct runtime *rt)
 {
-	const char **keep = calloc(rt->n_cts + rt->n_vols + 1, sizeof(*keep));
-	size_t i, n = 0;
+	const char **keep;
+	size_t i, j, n = 0, cap = rt->n_cts + rt->n_vols + 1;
 
+	for (i = 0; i < rt->n_cts; i++)
+		cap += rt->cts[i]->n_comps;
+	keep = calloc(cap, sizeof(*keep));
 	if (!keep)
 		return;
-	for (i = 0; i < rt->n_cts; i++)
+	rt->gc_due = false;
+	for (i = 0; i < rt->n_cts; i++) {
 		if (rt->cts[i]->sha[0])
 			keep[n++] = rt->cts[i]->sha;
+		/* An image pulled from a registry: its manifest, config, layers. */
+		for (j = 0; j < rt->cts[i]->n_comps; j++)
+			keep[n++] = rt->cts[i]->comps[j];
+		/* A registry image not pulled (yet) in this run: its blobs are
+		 * unknown until its manifest is read, so nothing is collected. */
+		if (rt->cts[i]->oci && !rt->cts[i]->pulled) {
+			rt->gc_due = true;
+			free(keep);
+			return;
+		}
+	}
 	/* A volume's backing image stays while the volume exists, even when
 	 * its content tree has left the config. */
 	for (i = 0; i < rt->n_vols; i++) {
@@ -185,6 +200,8 @@ static void pass(struct runtime *rt, bool new_cfg)
 		rt_app_remove_strays(rt);
 		gc_blobs(rt);
 		rt->first_pass_done = true;
+	} else if (rt->gc_due) {
+		gc_blobs(rt);
 	}
 	publish_metrics(rt);
 }
