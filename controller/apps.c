@@ -497,6 +497,7 @@ void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *
 	"i.id, i.device_id, d.name, i.state, i.error, i.ips, i.restart_counter, i.purge_counter, "           \
 	"i.updated, a.name,"                                                                                 \
 	" a.id, " APPGEN_SQL("a", "i") ", i.reported_version"
+#define INST_NCOLS 13 /* columns of INST_COLS: what a query adds after them starts here */
 
 static json_t *instance_row(sqlite3_stmt *st)
 {
@@ -579,7 +580,7 @@ static json_t *app_instances(struct db *d, const char *app_id)
 		json_t *j = instance_row(st);
 		char dev[UUID_STR_LEN], img[UUID_STR_LEN];
 		snprintf(dev, sizeof(dev), "%s", db_col_text(st, 1));
-		snprintf(img, sizeof(img), "%s", db_col_text(st, 11));
+		snprintf(img, sizeof(img), "%s", db_col_text(st, INST_NCOLS));
 		json_object_del(j, "app");
 		json_object_del(j, "app_id");
 		json_array_append_new(a, j);
