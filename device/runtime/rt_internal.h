@@ -35,6 +35,8 @@ struct rt_rep {
 	char err[RT_ERR_MAX];
 };
 
+struct rt_fw_app;
+
 enum { RT_JOB_NONE, RT_JOB_RUNNING, RT_JOB_DONE };
 
 struct rt_ct {
@@ -180,6 +182,8 @@ struct runtime {
 	size_t n_apps;
 	struct rt_ni **nis;
 	size_t n_nis;
+	struct rt_fw_app **fws; /* rt_firewall.c: per-app rule state */
+	size_t n_fws;
 	bool first_pass_done;
 
 	/* metrics: a snapshot the worker publishes, read under mmu */

@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "fileio.h"
+#include "rt_firewall.h"
 #include "rt_internal.h"
 #include "rt_portmap.h"
 
@@ -178,6 +179,7 @@ static void pass(struct runtime *rt, bool new_cfg)
 {
 	rt_content_sync(rt);
 	rt_netinst_sync(rt);
+	rt_firewall_sync(rt); /* before the apps: none starts without its rules */
 	rt_volume_sync(rt);
 	rt_app_sync(rt);
 	rt_portmap_sync(rt); /* after the apps: their states and leases are fresh */
@@ -279,6 +281,7 @@ void runtime_free(struct runtime *rt)
 	free(rt->vols);
 	free(rt->apps);
 	free(rt->nis);
+	rt_firewall_free(rt);
 	config_free(rt->cfg);
 	config_free(rt->pending);
 	for (i = 0; i < RT_HV_N; i++) {
