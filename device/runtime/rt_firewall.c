@@ -32,6 +32,7 @@
 #define NS(x) ORG__LFEDGE__EVE__INFO__ZNETWORK_INSTANCE_STATE__ZNETINST_STATE_##x
 #define FW_RETRY_MS 30000
 #define FW_LIST_MAX (1u << 20)
+#define FW_FRAME 1514ull /* bytes of a full-size Ethernet frame */
 
 struct rt_fw_app {
 	char uuid[RT_ID_MAX];
@@ -172,8 +173,8 @@ static int parse_action(const Org__Lfedge__Eve__Config__ACE *ace, struct rt_fw_a
 			o->rate = a->limitrate;
 			o->burst = a->limitburst;
 			o->unit = limit_unit(a->limitunit);
-			if (!o->rate || !o->unit) {
-				snprintf(err, errlen, "limit needs a rate > 0 and a unit s|m|h|d");
+			if (!o->rate || o->rate > 1000000 || !o->unit) {
+				snprintf(err, errlen, "limit needs a rate of 1..1000000 and a unit s|m|h|d");
 				return -EINVAL;
 			}
 		}
@@ -299,6 +300,15 @@ static int ace_match(struct buf *b, const struct rt_fw_ace *a, bool out)
 	return r;
 }
 
+/* Byte burst of a limit: its packet burst at full frames, but at least two
+ * aggregates (a single one larger than the bucket would never pass). */
+static unsigned long long limit_burst_bytes(const struct rt_fw_ace *a)
+{
+	unsigned long long b = (unsigned long long)(a->burst ? a->burst : 5) * FW_FRAME;
+
+	return b < 2 * 65536 ? 2 * 65536 : b;
+}
+
 static int ace_rules(struct buf *b, const struct rt_fw_ace *a, bool out)
 {
 	int r = 0;
@@ -309,6 +319,12 @@ static int ace_rules(struct buf *b, const struct rt_fw_ace *a, bool out)
 		if (r == 0 && a->burst)
 			r = buf_printf(b, " burst %u packets", a->burst);
 		r = r ? r : buf_printf(b, " counter drop comment \"ace %d limit\"\n", a->id);
+		/* The kernel counts a GRO/GSO aggregate (up to 64 KiB) as one
+		 * packet: the same rate also caps bytes, at full-size frames. */
+		r = r ? r : ace_match(b, a, out);
+		r = r ? r
+		      : buf_printf(b, " limit rate over %llu bytes/%s burst %llu bytes counter drop comment \"ace %d limit bytes\"\n",
+				   (unsigned long long)a->rate * FW_FRAME, a->unit, limit_burst_bytes(a), a->id);
 	}
 	r = r ? r : ace_match(b, a, out);
 	return r ? r
