@@ -256,8 +256,7 @@ int rt_fw_parse_ace(const Org__Lfedge__Eve__Config__ACE *ace, struct rt_fw_ace *
 
 /* ---- nft script ------------------------------------------------------------- */
 
-/* The nft set holding the addresses DNS gave for host (stable name). */
-static void host_set(const char *host, char out[24])
+void rt_fw_host_set(const char *host, char out[24])
 {
 	uint8_t h[32];
 	char hex[65];
@@ -286,7 +285,7 @@ static int ace_match(struct buf *b, const struct rt_fw_ace *a, bool out)
 	if (r == 0 && a->net[0])
 		r = buf_printf(b, " ip %s %s", remote, a->net);
 	if (r == 0 && a->host[0]) {
-		host_set(a->host, set);
+		rt_fw_host_set(a->host, set);
 		r = buf_printf(b, " ip %s @%s", remote, set);
 	}
 	if (r == 0 && a->proto >= 0)
@@ -380,7 +379,7 @@ static int sets(struct buf *b, const struct rt_fw_nic *nics, size_t n)
 		for (i = 0; r == 0 && i < nics[k].n_aces; i++) {
 			if (!nics[k].aces[i].host[0])
 				continue;
-			host_set(nics[k].aces[i].host, set);
+			rt_fw_host_set(nics[k].aces[i].host, set);
 			for (j = 0; j < ns && strcmp(seen[j], set); j++)
 				;
 			if (j < ns || ns >= sizeof(seen) / sizeof(seen[0]))
@@ -658,14 +657,69 @@ static int fw_wanted(struct runtime *rt, const rt_app_cfg *ac, const char *uuid,
 	return 0;
 }
 
-static int fw_install(struct runtime *rt, const char *uuid, const struct buf *text, char *err, size_t errlen)
+/* Append to out "add element" lines for the addresses in an `nft list
+ * set` listing (the part after "elements = {"). */
+static int carry_elements(const char *uuid, const char *set, const char *listing, struct buf *out)
+{
+	const char *p = strstr(listing, "elements = {");
+	char ip[INET_ADDRSTRLEN];
+	struct in_addr a;
+	bool any = false;
+	int r = 0;
+
+	if (!p)
+		return 0;
+	for (p += 12; r == 0 && *p && *p != '}';) {
+		size_t n = strspn(p, "0123456789.");
+
+		if (n > 0 && n < sizeof(ip)) {
+			memcpy(ip, p, n);
+			ip[n] = '\0';
+			if (inet_pton(AF_INET, ip, &a) == 1) {
+				r = buf_printf(out, "%s%s", any ? ", " : "add element bridge eve-fw-", any ? "" : uuid);
+				r = r ? r : (any ? 0 : buf_printf(out, " %s { ", set));
+				r = r ? r : buf_printf(out, "%s", ip);
+				any = true;
+			}
+		}
+		p += n ? n : 1;
+	}
+	return r ? r : any ? buf_printf(out, " }\n") : 0;
+}
+
+/* A replaced table keeps what DNS put in its host sets: the script gets
+ * the current elements of every host set it declares. */
+static int fw_carry_sets(const char *uuid, struct buf *text)
+{
+	char table[RT_ID_MAX + 16], set[24];
+	char *argv[] = {"nft", "list", "set", "bridge", table, set, NULL};
+	const char *p;
+	size_t off = 0;
+	int r = 0;
+
+	snprintf(table, sizeof(table), "eve-fw-%s", uuid);
+	while (r == 0 && off < text->len && (p = memmem(text->data + off, text->len - off, "\tset host_", 10))) {
+		struct buf out;
+
+		off = (size_t)(p - (const char *)text->data) + 10;
+		snprintf(set, sizeof(set), "host_%.16s", p + 10);
+		buf_init(&out, FW_LIST_MAX);
+		if (fw_exec(argv, &out, NULL, 0) == 0 && buf_append(&out, "", 1) == 0)
+			r = carry_elements(uuid, set, (const char *)out.data, text);
+		buf_free(&out);
+	}
+	return r;
+}
+
+static int fw_install(struct runtime *rt, const char *uuid, struct buf *text, char *err, size_t errlen)
 {
 	char path[4096];
 	char *argv[] = {"nft", "-f", path, NULL};
 	int r;
 
 	fw_path(rt, uuid, path, sizeof(path));
-	r = fileio_write_atomic(path, text->data, text->len, 0600);
+	r = fw_carry_sets(uuid, text);
+	r = r ? r : fileio_write_atomic(path, text->data, text->len, 0600);
 	if (r < 0) {
 		snprintf(err, errlen, "writing the rules file: %s", eve_strerror(r));
 		return r;

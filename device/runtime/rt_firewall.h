@@ -61,6 +61,11 @@ struct rt_fw_ace {
 int rt_fw_parse_ace(const Org__Lfedge__Eve__Config__ACE *ace, struct rt_fw_ace *out, char *err,
 		    size_t errlen);
 
+/* Name of the set (in the app's table) of the addresses the network
+ * instance's DNS server gave for host and its subdomains: "host_" + 16 hex
+ * of SHA-256(host), stable across rule changes. */
+void rt_fw_host_set(const char *host, char out[24]);
+
 /* One adapter of an app as the rules see it. */
 struct rt_fw_nic {
 	char mac[18];    /* lower case */

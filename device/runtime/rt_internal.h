@@ -140,6 +140,7 @@ struct rt_ni {
 	} leases[RT_MAX_LEASES];
 	size_t n_leases;
 	unsigned lease_sig; /* changes when the leases change: re-report */
+	uint64_t dns_retry; /* rt_dns.c: ms of the next try after a failure */
 	struct rt_rep rep;
 	bool mark;
 };
@@ -156,6 +157,7 @@ struct rt_metric_dom {
 
 struct runtime {
 	char *state_dir, *apps_dir, *vols_dir;
+	char *dns_resolv; /* upstream DNS servers of network instances (rt_dns.c) */
 	char *uris[RT_HV_N];
 	bool has_xen; /* the node runs Xen: VMs go to the libxl driver */
 	char *ca_pem; /* opts->ca_path contents */

@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "fileio.h"
+#include "rt_dns.h"
 #include "rt_firewall.h"
 #include "rt_internal.h"
 #include "rt_portmap.h"
@@ -180,6 +181,7 @@ static void pass(struct runtime *rt, bool new_cfg)
 	rt_content_sync(rt);
 	rt_netinst_sync(rt);
 	rt_firewall_sync(rt); /* before the apps: none starts without its rules */
+	rt_dns_sync(rt);      /* after the rules: it fills their host sets */
 	rt_volume_sync(rt);
 	rt_app_sync(rt);
 	rt_portmap_sync(rt); /* after the apps: their states and leases are fresh */
@@ -293,6 +295,7 @@ void runtime_free(struct runtime *rt)
 	}
 	blobstore_free(rt->bs);
 	free(rt->state_dir);
+	free(rt->dns_resolv);
 	free(rt->apps_dir);
 	free(rt->vols_dir);
 	free(rt->ca_pem);
@@ -307,6 +310,7 @@ static int runtime_dirs(struct runtime *rt, const struct runtime_opts *o)
 	int r;
 
 	if (dup_or(&rt->state_dir, o->state_dir, "/persist/runtime") < 0 ||
+	    dup_or(&rt->dns_resolv, o->dns_resolv, "/etc/resolv.conf") < 0 ||
 	    asprintf(&rt->apps_dir, "%s/apps", rt->state_dir) < 0 ||
 	    asprintf(&rt->vols_dir, "%s/volumes", rt->state_dir) < 0)
 		return -ENOMEM;

@@ -24,6 +24,8 @@ struct runtime_opts {
 	const char *lxc_uri;     /* NULL: lxc:///system */
 	const char *ca_path;     /* extra trusted root for HTTPS datastores (the
 				  * controller's root-certificate.pem), may be NULL */
+	const char *dns_resolv;  /* resolv.conf naming the upstream servers of the
+				  * network instances' DNS; NULL: /etc/resolv.conf */
 };
 
 /* Called from the runtime's thread; msg is only valid during the call. */

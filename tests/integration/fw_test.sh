@@ -4,7 +4,9 @@
 # network namespaces (targets X and Y, reached through the host's routing).
 #   fw_test.sh PORT DRIVER MKISO BUILDDIR
 # runtime_driver firewall-start: allow ip:X reaches X not Y; allow-all both;
-# limit caps a download (measured). Then kill -9 of the runtime: the rules
+# limit caps a download (measured); allow host:allowed.test reaches X only
+# after the app resolved www.allowed.test through the network instance's
+# DNS server (ours, filling the nft set), never Y. Then kill -9 of the runtime: the rules
 # stay (checked here from the container's namespace), and runtime_driver
 # firewall-check on the same state finds `nft list` identical, then removes
 # the app and its table.
@@ -24,7 +26,7 @@ need() {
 	if [ "${CI:-}" = true ]; then echo "FAIL: $1"; exit 1; fi
 	echo "SKIP: $1"; exit 77
 }
-for t in nft nsenter curl busybox ip virsh; do
+for t in nft nsenter curl busybox ip virsh dnsmasq; do
 	command -v $t >/dev/null 2>&1 || [ -x /usr/sbin/$t ] || need "no $t command"
 done
 . "$here/../lib/libvirtd.sh"
@@ -37,6 +39,8 @@ cleanup() {
 	virsh -q -c qemu:///system net-destroy eve-ni-e00000f1-0000-4000-8000-0000000000f1 >/dev/null 2>&1
 	virsh -q -c qemu:///system net-undefine eve-ni-e00000f1-0000-4000-8000-0000000000f1 >/dev/null 2>&1
 	nft delete table bridge eve-fw-$app 2>/dev/null
+	dp=$(cat "$work/state/dns/e00000f1-0000-4000-8000-0000000000f1.pid" 2>/dev/null)
+	[ -n "$dp" ] && grep -q dnsmasq /proc/$dp/cmdline 2>/dev/null && kill "$dp"
 	for n in fwx31 fwy31; do
 		ip link del ${n}h 2>/dev/null
 		ip netns del $n 2>/dev/null
@@ -77,6 +81,13 @@ ip netns exec fwx31 busybox httpd -f -p 8000 -h "$work/www-x" &
 srv+=($!)
 ip netns exec fwy31 busybox httpd -f -p 8000 -h "$work/www-y" &
 srv+=($!)
+# The upstream DNS server of the network instance's DNS: in X's namespace,
+# allowed.test (and subdomains) -> X, other.test -> Y.
+ip netns exec fwx31 dnsmasq -k --conf-file=/dev/null --listen-address=10.251.31.2 --bind-interfaces \
+	--no-resolv --no-hosts --pid-file= --address=/allowed.test/10.251.31.2 --address=/other.test/10.251.32.2 &
+srv+=($!)
+echo "nameserver 10.251.31.2" >"$work/resolv.conf"
+export EVE_DNS_RESOLV=$work/resolv.conf
 export FW_X=10.251.31.2 FW_Y=10.251.32.2 FW_PORT=8000 FW_LIMIT_PPS=100
 args=(--state "$work/state" --images "$images" --port "$port" --cert "$work/cert.pem" --key "$work/key.pem")
 

@@ -490,7 +490,10 @@ static const char *rt_lxc_uri; /* NULL: lxc:///system */
 
 static struct runtime *rt_start(void)
 {
-	struct runtime_opts o = {.state_dir = opt.state, .ca_path = opt.cert, .lxc_uri = rt_lxc_uri};
+	struct runtime_opts o = {.state_dir = opt.state,
+				 .ca_path = opt.cert,
+				 .lxc_uri = rt_lxc_uri,
+				 .dns_resolv = getenv("EVE_DNS_RESOLV")};
 	struct runtime *rt = NULL;
 	int r = runtime_new(&o, on_report, on_log, NULL, &rt);
 
@@ -1546,7 +1549,7 @@ static int sc_xml(void)
 #define FW_APP "a00000f1-0000-4000-8000-0000000000f1"
 #define FW_NI "e00000f1-0000-4000-8000-0000000000f1"
 
-enum fw_acl { FW_ALLOW_ALL, FW_ALLOW_X, FW_LIMIT_X };
+enum fw_acl { FW_ALLOW_ALL, FW_ALLOW_X, FW_LIMIT_X, FW_HOST };
 
 /* Targets the test script runs in network namespaces (fw_test.sh). */
 static const char *fw_env(const char *k)
@@ -1595,6 +1598,8 @@ static Cfg *fw_cfg(enum fw_acl acl)
 		fw_ace(na, 1, "ip", "0.0.0.0/0", NULL);
 	if (acl == FW_ALLOW_X)
 		fw_ace(na, 1, "ip", S("%s/32", fw_env("FW_X")), NULL);
+	if (acl == FW_HOST)
+		fw_ace(na, 1, "host", "allowed.test", NULL);
 	if (acl == FW_LIMIT_X) {
 		Org__Lfedge__Eve__Config__ACEAction *lim = A(sizeof(*lim));
 
@@ -1677,6 +1682,42 @@ static bool fw_table(void)
 	return volume_run(argv, err, sizeof(err)) == 0;
 }
 
+/* Resolve name through the network instance's DNS server from the app;
+ * true when the answer holds want. */
+static bool fw_resolve(const char *name, const char *want, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+	char cmd[256], out[2048];
+
+	snprintf(cmd, sizeof(cmd), "busybox nslookup -type=a %s 10.250.31.1", name);
+	while (now_s() < end) {
+		fw_in_app(cmd, out, sizeof(out));
+		if (strstr(out, want))
+			return true;
+		usleep(500000);
+	}
+	fprintf(stderr, "nslookup %s: %s\n", name, out);
+	return false;
+}
+
+/* host:allowed.test: nothing answers until the app resolves a name under
+ * it through the network instance; then the address it got (X) answers,
+ * and Y (which another name resolves to) still does not. */
+static int fw_host_phase(struct runtime *rt)
+{
+	runtime_apply(rt, fw_cfg(FW_HOST));
+	if (!fw_expect(false, false, 30))
+		return -fail("host ACL, before any lookup: X and Y must not answer");
+	printf("OK allow host:allowed.test: nothing reachable before resolving\n");
+	if (!fw_resolve("other.test", fw_env("FW_Y"), 20) ||
+	    !fw_resolve("www.allowed.test", fw_env("FW_X"), 20))
+		return -fail("the network instance's DNS server did not answer");
+	if (!fw_expect(true, false, 10))
+		return -fail("after resolving www.allowed.test: X must answer, Y (other.test) must not");
+	printf("OK after resolving www.allowed.test through the instance's DNS: X reachable, Y not\n");
+	return 0;
+}
+
 /* firewall-start: the app boots with "allow ip X" (DHCP and DNS still
  * work), reaches X and not Y; with allow-all both; with a limit on X its
  * download is capped; back to "allow ip X", then READY (the script kills
@@ -1715,6 +1756,8 @@ static int sc_firewall_start(void)
 		return fail("limited download %.0f B/s is not under 3x the limit (%.0f B/s)", lim_bps, cap);
 	printf("OK limit caps the transfer rate\n");
 
+	if (fw_host_phase(rt) < 0)
+		return 1;
 	runtime_apply(rt, fw_cfg(FW_ALLOW_X));
 	if (!fw_expect(true, false, 30))
 		return fail("back to allow ip X");
