@@ -41,7 +41,8 @@ static int app_hosts(const rt_app_cfg *ac, const char *ni, struct buf *out)
 			struct rt_fw_ace a;
 			char err[160], set[24];
 
-			if (!na->acls[j] || rt_fw_parse_ace(na->acls[j], &a, err, sizeof(err)) != 0 || !a.host[0])
+			if (!na->acls[j] || rt_fw_parse_ace(na->acls[j], &a, err, sizeof(err)) != 0 ||
+			    !a.host[0])
 				continue;
 			rt_fw_host_set(a.host, set);
 			/* host names are checked by the parser: [a-z0-9._-] */

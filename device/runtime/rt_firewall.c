@@ -36,10 +36,10 @@
 
 struct rt_fw_app {
 	char uuid[RT_ID_MAX];
-	bool ok;       /* rules installed (or none needed) */
+	bool ok; /* rules installed (or none needed) */
 	bool mark;
-	bool seen;      /* handled once since this runtime started */
-	char hash[65];  /* of the script installed by this runtime */
+	bool seen;     /* handled once since this runtime started */
+	char hash[65]; /* of the script installed by this runtime */
 	char err[RT_ERR_MAX];
 	uint64_t retry; /* ms of the next try after a failure */
 };
@@ -133,8 +133,8 @@ static const char *limit_unit(const char *u)
 {
 	static const struct {
 		const char *in, *out;
-	} t[] = {{"s", "second"},  {"sec", "second"}, {"second", "second"}, {"m", "minute"},
-		 {"min", "minute"}, {"minute", "minute"}, {"h", "hour"},     {"hour", "hour"},
+	} t[] = {{"s", "second"},   {"sec", "second"},    {"second", "second"}, {"m", "minute"},
+		 {"min", "minute"}, {"minute", "minute"}, {"h", "hour"},        {"hour", "hour"},
 		 {"d", "day"},      {"day", "day"}};
 	size_t i;
 
@@ -146,7 +146,8 @@ static const char *limit_unit(const char *u)
 	return NULL;
 }
 
-static int parse_action(const Org__Lfedge__Eve__Config__ACE *ace, struct rt_fw_ace *o, char *err, size_t errlen)
+static int parse_action(const Org__Lfedge__Eve__Config__ACE *ace, struct rt_fw_ace *o, char *err,
+			size_t errlen)
 {
 	int kinds = 0;
 	size_t i;
@@ -242,8 +243,8 @@ int rt_fw_parse_ace(const Org__Lfedge__Eve__Config__ACE *ace, struct rt_fw_ace *
 	}
 	if (r < 0)
 		return r;
-	if ((o->lport_lo || o->fport_lo || o->action == RT_FW_PORTMAP) &&
-	    o->proto != IPPROTO_TCP && o->proto != IPPROTO_UDP && o->proto != IPPROTO_SCTP) {
+	if ((o->lport_lo || o->fport_lo || o->action == RT_FW_PORTMAP) && o->proto != IPPROTO_TCP &&
+	    o->proto != IPPROTO_UDP && o->proto != IPPROTO_SCTP) {
 		snprintf(err, errlen, "lport/fport/portmap need protocol tcp, udp or sctp");
 		return -EINVAL;
 	}
@@ -322,22 +323,27 @@ static int ace_rules(struct buf *b, const struct rt_fw_ace *a, bool out)
 		 * packet: the same rate also caps bytes, at full-size frames. */
 		r = r ? r : ace_match(b, a, out);
 		r = r ? r
-		      : buf_printf(b, " limit rate over %llu bytes/%s burst %llu bytes counter drop comment \"ace %d limit bytes\"\n",
-				   (unsigned long long)a->rate * FW_FRAME, a->unit, limit_burst_bytes(a), a->id);
+		      : buf_printf(b,
+				   " limit rate over %llu bytes/%s burst %llu bytes counter drop comment "
+				   "\"ace %d limit bytes\"\n",
+				   (unsigned long long)a->rate * FW_FRAME, a->unit, limit_burst_bytes(a),
+				   a->id);
 	}
 	r = r ? r : ace_match(b, a, out);
 	return r ? r
-		 : buf_printf(b, " counter %s comment \"ace %d\"\n", a->action == RT_FW_DROP ? "drop" : "accept",
-			      a->id);
+		 : buf_printf(b, " counter %s comment \"ace %d\"\n",
+			      a->action == RT_FW_DROP ? "drop" : "accept", a->id);
 }
 
 /* Traffic every adapter needs: ARP, DHCP, DNS of the network instance. */
 static int essentials(struct buf *b, const char *gw, bool out)
 {
 	const char *dir = out ? "daddr" : "saddr", *port = out ? "dport" : "sport";
-	int r = buf_printf(b, "\t\tether type arp accept\n\t\tether type != ip counter drop comment \"not IPv4\"\n"
-			      "\t\tudp sport %u udp dport %u accept\n",
-			   out ? 68 : 67, out ? 67 : 68);
+	int r =
+	    buf_printf(b,
+		       "\t\tether type arp accept\n\t\tether type != ip counter drop comment \"not IPv4\"\n"
+		       "\t\tudp sport %u udp dport %u accept\n",
+		       out ? 68 : 67, out ? 67 : 68);
 
 	if (r == 0 && gw && *gw)
 		r = buf_printf(b, "\t\tip %s %s meta l4proto { tcp, udp } th %s 53 accept\n", dir, gw, port);
@@ -393,8 +399,9 @@ static int sets(struct buf *b, const struct rt_fw_nic *nics, size_t n)
 
 static int body(const struct rt_fw_nic *nics, size_t n, struct buf *b)
 {
-	static const char *const hooks[][3] = {
-	    {"hook_pre", "prerouting", "saddr"}, {"hook_fwd", "forward", "daddr"}, {"hook_out", "output", "daddr"}};
+	static const char *const hooks[][3] = {{"hook_pre", "prerouting", "saddr"},
+					       {"hook_fwd", "forward", "daddr"},
+					       {"hook_out", "output", "daddr"}};
 	size_t k, h;
 	int r = sets(b, nics, n);
 
@@ -426,7 +433,8 @@ int rt_fw_nft(const char *uuid, const struct rt_fw_nic *nics, size_t n, struct b
 	for (k = 0; k < n; k++) {
 		struct in_addr a;
 
-		if (!mac_ok(nics[k].mac) || (nics[k].gw && *nics[k].gw && inet_pton(AF_INET, nics[k].gw, &a) != 1))
+		if (!mac_ok(nics[k].mac) ||
+		    (nics[k].gw && *nics[k].gw && inet_pton(AF_INET, nics[k].gw, &a) != 1))
 			return -EINVAL;
 	}
 	buf_init(&b, RT_FW_SCRIPT_MAX);
@@ -436,8 +444,9 @@ int rt_fw_nft(const char *uuid, const struct rt_fw_nic *nics, size_t n, struct b
 		hexstr_encode(h, 32, hex);
 		/* Declaring then deleting the table makes the script replace
 		 * it in one transaction: the old rules hold until the new are in. */
-		r = buf_printf(out, "table bridge eve-fw-%s\ndelete table bridge eve-fw-%s\n"
-				    "table bridge eve-fw-%s {\n\tcomment \"eve-fw %s\"\n",
+		r = buf_printf(out,
+			       "table bridge eve-fw-%s\ndelete table bridge eve-fw-%s\n"
+			       "table bridge eve-fw-%s {\n\tcomment \"eve-fw %s\"\n",
 			       uuid, uuid, uuid, hex);
 	}
 	r = r ? r : buf_append(out, b.data, b.len);
@@ -639,13 +648,16 @@ static int fw_wanted(struct runtime *rt, const rt_app_cfg *ac, const char *uuid,
 		nic->aces = w->aces[w->n];
 		for (j = n = 0; j < na->n_acls && n < RT_FW_MAX_ACES; j++) {
 			char why[160];
-			int r = na->acls[j] ? rt_fw_parse_ace(na->acls[j], &w->aces[w->n][n], why, sizeof(why)) : 1;
+			int r = na->acls[j]
+				    ? rt_fw_parse_ace(na->acls[j], &w->aces[w->n][n], why, sizeof(why))
+				    : 1;
 
 			if (r == 0)
 				n++;
 			else if (r < 0 && strlen(w->bad) < sizeof(w->bad) / 2)
 				snprintf(w->bad + strlen(w->bad), sizeof(w->bad) - strlen(w->bad),
-					 "%sadapter %zu ACE %d: %s", w->bad[0] ? "; " : "", i, na->acls[j]->id, why);
+					 "%sadapter %zu ACE %d: %s", w->bad[0] ? "; " : "", i,
+					 na->acls[j]->id, why);
 		}
 		nic->n_aces = n;
 		w->n++;
@@ -676,7 +688,8 @@ static int carry_elements(const char *uuid, const char *set, const char *listing
 			memcpy(ip, p, n);
 			ip[n] = '\0';
 			if (inet_pton(AF_INET, ip, &a) == 1) {
-				r = buf_printf(out, "%s%s", any ? ", " : "add element bridge eve-fw-", any ? "" : uuid);
+				r = buf_printf(out, "%s%s", any ? ", " : "add element bridge eve-fw-",
+					       any ? "" : uuid);
 				r = r ? r : (any ? 0 : buf_printf(out, " %s { ", set));
 				r = r ? r : buf_printf(out, "%s", ip);
 				any = true;
@@ -698,7 +711,8 @@ static int fw_carry_sets(const char *uuid, struct buf *text)
 	int r = 0;
 
 	snprintf(table, sizeof(table), "eve-fw-%s", uuid);
-	while (r == 0 && off < text->len && (p = memmem(text->data + off, text->len - off, "\tset host_", 10))) {
+	while (r == 0 && off < text->len &&
+	       (p = memmem(text->data + off, text->len - off, "\tset host_", 10))) {
 		struct buf out;
 
 		off = (size_t)(p - (const char *)text->data) + 10;

@@ -32,9 +32,9 @@
 #include "buf.h"
 #include "config/devconfig.pb-c.h"
 
-#define RT_FW_MAX_ACES 64   /* per adapter */
-#define RT_FW_MAX_NICS 8    /* adapters per app with rules */
-#define RT_FW_HOST_MAX 253  /* DNS name */
+#define RT_FW_MAX_ACES 64  /* per adapter */
+#define RT_FW_MAX_NICS 8   /* adapters per app with rules */
+#define RT_FW_HOST_MAX 253 /* DNS name */
 #define RT_FW_SCRIPT_MAX (256u << 10)
 
 struct runtime;
@@ -45,14 +45,14 @@ enum rt_fw_action { RT_FW_ALLOW, RT_FW_DROP, RT_FW_LIMIT, RT_FW_PORTMAP };
 struct rt_fw_ace {
 	int32_t id;
 	enum rt_fw_action action;
-	char net[20];                   /* "a.b.c.d/len" */
-	char host[RT_FW_HOST_MAX + 1];  /* DNS name (lower case) */
-	int proto;                      /* IP protocol number, -1 = any */
-	uint16_t lport_lo, lport_hi;    /* app side */
-	uint16_t fport_lo, fport_hi;    /* remote side */
-	uint32_t rate, burst;           /* limit */
-	const char *unit;               /* limit: "second" | "minute" | "hour" | "day" */
-	uint16_t app_port;              /* portmap */
+	char net[20];                  /* "a.b.c.d/len" */
+	char host[RT_FW_HOST_MAX + 1]; /* DNS name (lower case) */
+	int proto;                     /* IP protocol number, -1 = any */
+	uint16_t lport_lo, lport_hi;   /* app side */
+	uint16_t fport_lo, fport_hi;   /* remote side */
+	uint32_t rate, burst;          /* limit */
+	const char *unit;              /* limit: "second" | "minute" | "hour" | "day" */
+	uint16_t app_port;             /* portmap */
 };
 
 /* Parse one ACE. 0, or -EINVAL with the reason in err (the ACE is then
@@ -68,8 +68,8 @@ void rt_fw_host_set(const char *host, char out[24]);
 
 /* One adapter of an app as the rules see it. */
 struct rt_fw_nic {
-	char mac[18];    /* lower case */
-	const char *gw;  /* the network instance's address ("" on a switch) */
+	char mac[18];   /* lower case */
+	const char *gw; /* the network instance's address ("" on a switch) */
 	const struct rt_fw_ace *aces;
 	size_t n_aces;
 };

@@ -86,7 +86,8 @@ static void test_parse(void **st)
 	assert_int_equal(a.action, RT_FW_ALLOW);
 	assert_int_equal(rt_fw_parse_ace(mk(&s, NULL, "ip=10.1.2.3", NULL), &a, err, sizeof(err)), 0);
 	assert_string_equal(a.net, "10.1.2.3/32");
-	assert_int_equal(rt_fw_parse_ace(mk(&s, NULL, "host=WWW.Example.org", NULL), &a, err, sizeof(err)), 0);
+	assert_int_equal(rt_fw_parse_ace(mk(&s, NULL, "host=WWW.Example.org", NULL), &a, err, sizeof(err)),
+			 0);
 	assert_string_equal(a.host, "www.example.org");
 	assert_int_equal(rt_fw_parse_ace(mk(&s, NULL, "host=192.168.1.1", NULL), &a, err, sizeof(err)), 0);
 	assert_string_equal(a.net, "192.168.1.1/32");
@@ -100,9 +101,8 @@ static void test_parse(void **st)
 	assert_int_equal(
 	    rt_fw_parse_ace(mk(&s, &pm, "protocol=tcp", "lport=18000", NULL), &a, err, sizeof(err)), 0);
 	assert_int_equal(a.app_port, 8080);
-	assert_int_equal(rt_fw_parse_ace(mk(&s, NULL, "protocol=udp", "lport=1000-2000", NULL), &a, err,
-					 sizeof(err)),
-			 0);
+	assert_int_equal(
+	    rt_fw_parse_ace(mk(&s, NULL, "protocol=udp", "lport=1000-2000", NULL), &a, err, sizeof(err)), 0);
 	assert_int_equal(a.lport_hi, 2000);
 	assert_int_equal(rt_fw_parse_ace(mk(&s, &drop, "protocol=icmp", NULL), &a, err, sizeof(err)), 0);
 	assert_int_equal(a.proto, IPPROTO_ICMP);
@@ -113,11 +113,13 @@ static void test_parse(void **st)
 	assert_true(rt_fw_parse_ace(mk(&s, NULL, "fport=80", NULL), &a, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "protocol"));
 	assert_true(rt_fw_parse_ace(mk(&s, NULL, "protocol=tcp", "fport=0", NULL), &a, err, sizeof(err)) < 0);
-	assert_true(rt_fw_parse_ace(mk(&s, NULL, "protocol=tcp", "fport=9-3", NULL), &a, err, sizeof(err)) < 0);
+	assert_true(rt_fw_parse_ace(mk(&s, NULL, "protocol=tcp", "fport=9-3", NULL), &a, err, sizeof(err)) <
+		    0);
 	assert_true(rt_fw_parse_ace(mk(&s, NULL, "protocol=bogus", NULL), &a, err, sizeof(err)) < 0);
 	assert_true(rt_fw_parse_ace(mk(&s, NULL, "eidset=x", NULL), &a, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "not supported"));
-	assert_true(rt_fw_parse_ace(mk(&s, &both, "protocol=tcp", "lport=1", NULL), &a, err, sizeof(err)) < 0);
+	assert_true(rt_fw_parse_ace(mk(&s, &both, "protocol=tcp", "lport=1", NULL), &a, err, sizeof(err)) <
+		    0);
 	assert_true(rt_fw_parse_ace(mk(&s, &pm, "protocol=tcp", NULL), &a, err, sizeof(err)) < 0);
 	lim.limitrate = 0;
 	assert_true(rt_fw_parse_ace(mk(&s, &lim, "ip=1.2.3.4", NULL), &a, err, sizeof(err)) < 0);
@@ -141,14 +143,14 @@ static void test_script(void **st)
 	lim.limit = true;
 	lim.limitrate = 50;
 	lim.limitunit = "m";
-	assert_int_equal(rt_fw_parse_ace(mk(&s, NULL, "ip=10.9.0.0/24", NULL), &aces[0], err, sizeof(err)), 0);
-	assert_int_equal(rt_fw_parse_ace(mk(&s, NULL, "host=example.org", NULL), &aces[1], err, sizeof(err)), 0);
-	assert_int_equal(rt_fw_parse_ace(mk(&s, &lim, "protocol=tcp", "fport=443", NULL), &aces[2], err,
-					 sizeof(err)),
+	assert_int_equal(rt_fw_parse_ace(mk(&s, NULL, "ip=10.9.0.0/24", NULL), &aces[0], err, sizeof(err)),
 			 0);
-	assert_int_equal(rt_fw_parse_ace(mk(&s, NULL, "protocol=udp", "lport=5000", NULL), &aces[3], err,
-					 sizeof(err)),
+	assert_int_equal(rt_fw_parse_ace(mk(&s, NULL, "host=example.org", NULL), &aces[1], err, sizeof(err)),
 			 0);
+	assert_int_equal(
+	    rt_fw_parse_ace(mk(&s, &lim, "protocol=tcp", "fport=443", NULL), &aces[2], err, sizeof(err)), 0);
+	assert_int_equal(
+	    rt_fw_parse_ace(mk(&s, NULL, "protocol=udp", "lport=5000", NULL), &aces[3], err, sizeof(err)), 0);
 	buf_init(&b, RT_FW_SCRIPT_MAX);
 	buf_init(&b2, RT_FW_SCRIPT_MAX);
 	assert_int_equal(rt_fw_nft(APP, &nic, 1, &b, hex), 0);
