@@ -117,7 +117,9 @@ static const struct cmd_opt deploy_opts[] = {
     {"memory", 0, OPT_SIZE, "SIZE", "memory, e.g. 512M (default 256M)"},
     {"disk", 0, OPT_SIZE, "SIZE", "extra disk, e.g. 2G (default none)"},
     {"network", 0, OPT_LIST, "NET", "attach to this network instance"},
-    {"publish", 'p', OPT_LIST, "HOST:APP", "forward device port HOST to app port APP"},
+    {"publish", 'p', OPT_LIST, "HOST:APP", "forward device port HOST to app port APP (needs --network)"},
+    {"allow", 0, OPT_LIST, "TYPE:VALUE",
+     "allow only this traffic (ip:CIDR, host:NAME, tcp:PORT, udp:PORT); default: everything"},
     {"env", 'e', OPT_LIST, "KEY=VALUE", "environment variable"},
     {"vnc", 0, OPT_BOOL, NULL, "enable the VNC console"},
     {"stopped", 0, OPT_BOOL, NULL, "create it without starting it"},
@@ -196,7 +198,11 @@ const struct cmd cmdtab_commands[] = {
      cmd_delete_file},
 
     {"app deploy", ONE("NAME"), deploy_opts, "Deploy an edge container to a device or a label selector",
-     "Give exactly one of --device or --selector.", cmd_app_deploy},
+     "Give exactly one of --device or --selector. Each --allow becomes a firewall rule (EVE ACE) on "
+     "every --network adapter: the app then reaches only what some --allow names (host: the name and "
+     "its subdomains, once the app resolved them through the network's DNS); without --allow it "
+     "reaches everything.",
+     cmd_app_deploy},
     {"app list", NOARGS, device_filter_opts, "List apps", NULL, cmd_app_list},
     {"app get", ONE("NAME"), NULL, "Show an app and its instances", NULL, cmd_app_get},
     {"app start", ONE("NAME"), NULL, "Start (activate) an app", NULL, cmd_app_action},
