@@ -309,8 +309,11 @@ static unsigned long long limit_burst_bytes(const struct rt_fw_ace *a)
 	return b < 2 * 65536 ? 2 * 65536 : b;
 }
 
-static int ace_rules(struct buf *b, const struct rt_fw_ace *a, bool out)
+/* Rules of ACE a; a drop goes to chain drop (which records it, marked
+ * with the ACE's id, for the flow log, then drops). */
+static int ace_rules(struct buf *b, const struct rt_fw_ace *a, bool out, const char *drop)
 {
+	uint32_t mark = (uint32_t)a->id;
 	int r = 0;
 
 	if (a->action == RT_FW_LIMIT) {
@@ -318,21 +321,23 @@ static int ace_rules(struct buf *b, const struct rt_fw_ace *a, bool out)
 		r = r ? r : buf_printf(b, " limit rate over %u/%s", a->rate, a->unit);
 		if (r == 0 && a->burst)
 			r = buf_printf(b, " burst %u packets", a->burst);
-		r = r ? r : buf_printf(b, " counter drop comment \"ace %d limit\"\n", a->id);
+		r = r ? r
+		      : buf_printf(b, " counter meta mark set 0x%08x goto %s comment \"ace %d limit\"\n", mark, drop,
+				   a->id);
 		/* The kernel counts a GRO/GSO aggregate (up to 64 KiB) as one
 		 * packet: the same rate also caps bytes, at full-size frames. */
 		r = r ? r : ace_match(b, a, out);
 		r = r ? r
 		      : buf_printf(b,
-				   " limit rate over %llu bytes/%s burst %llu bytes counter drop comment "
-				   "\"ace %d limit bytes\"\n",
-				   (unsigned long long)a->rate * FW_FRAME, a->unit, limit_burst_bytes(a),
+				   " limit rate over %llu bytes/%s burst %llu bytes counter meta mark set 0x%08x goto %s "
+				   "comment \"ace %d limit bytes\"\n",
+				   (unsigned long long)a->rate * FW_FRAME, a->unit, limit_burst_bytes(a), mark, drop,
 				   a->id);
 	}
 	r = r ? r : ace_match(b, a, out);
-	return r ? r
-		 : buf_printf(b, " counter %s comment \"ace %d\"\n",
-			      a->action == RT_FW_DROP ? "drop" : "accept", a->id);
+	if (r == 0 && a->action == RT_FW_DROP)
+		return buf_printf(b, " counter meta mark set 0x%08x goto %s comment \"ace %d\"\n", mark, drop, a->id);
+	return r ? r : buf_printf(b, " counter accept comment \"ace %d\"\n", a->id);
 }
 
 /* Traffic every adapter needs: ARP, DHCP, DNS of the network instance. */
@@ -352,15 +357,32 @@ static int essentials(struct buf *b, const char *gw, bool out)
 	return r;
 }
 
+/* The drop chain of adapter k: records the packet (ACE id in the mark,
+ * remote address, protocol, port) in the set of the same name, then drops.
+ * Recording never decides: a full set or a packet without ports is still
+ * dropped by the last rule. */
+static int drop_chain(struct buf *b, size_t k, bool out)
+{
+	const char *dir = out ? "out" : "in";
+
+	return buf_printf(b,
+			  "\tchain drop_%s_%zu {\n\t\tmeta l4proto { tcp, udp, sctp } update @drop_%s_%zu { meta mark "
+			  ". ip %s . meta l4proto . th dport counter }\n\t\tdrop\n\t}\n",
+			  dir, k, dir, k, out ? "daddr" : "saddr");
+}
+
 static int chain(struct buf *b, const struct rt_fw_nic *nic, size_t k, bool out)
 {
+	char drop[32];
 	size_t i;
 	int r = buf_printf(b, "\tchain %s_%zu {\n", out ? "out" : "in", k);
 
+	snprintf(drop, sizeof(drop), "drop_%s_%zu", out ? "out" : "in", k);
 	r = r ? r : essentials(b, nic->gw, out);
 	for (i = 0; r == 0 && i < nic->n_aces; i++)
-		r = ace_rules(b, &nic->aces[i], out);
-	return r ? r : buf_printf(b, "\t\tcounter drop comment \"default\"\n\t}\n");
+		r = ace_rules(b, &nic->aces[i], out, drop);
+	r = r ? r : buf_printf(b, "\t\tcounter meta mark set 0x00000000 goto %s comment \"default\"\n\t}\n", drop);
+	return r ? r : drop_chain(b, k, out);
 }
 
 static bool mac_ok(const char *m)
@@ -373,6 +395,19 @@ static bool mac_ok(const char *m)
 		if (i % 3 == 2 ? m[i] != ':' : !isxdigit((unsigned char)m[i]) || isupper((unsigned char)m[i]))
 			return false;
 	return true;
+}
+
+static int drop_sets(struct buf *b, size_t n)
+{
+	size_t k;
+	int r = 0;
+
+	for (k = 0; r == 0 && k < 2 * n; k++)
+		r = buf_printf(b,
+			       "\tset drop_%s_%zu {\n\t\ttype mark . ipv4_addr . inet_proto . inet_service\n"
+			       "\t\tsize %d\n\t\tflags dynamic,timeout\n\t\ttimeout %ds\n\t}\n",
+			       k % 2 ? "in" : "out", k / 2, RT_FW_DROP_SET_MAX, RT_FW_DROP_TIMEOUT_S);
+	return r;
 }
 
 static int sets(struct buf *b, const struct rt_fw_nic *nics, size_t n)
@@ -404,6 +439,8 @@ static int body(const struct rt_fw_nic *nics, size_t n, struct buf *b)
 					       {"hook_out", "output", "daddr"}};
 	size_t k, h;
 	int r = sets(b, nics, n);
+
+	r = r ? r : drop_sets(b, n);
 
 	for (h = 0; r == 0 && h < 3; h++) {
 		r = buf_printf(b, "\tchain %s {\n\t\ttype filter hook %s priority -200; policy accept;\n",

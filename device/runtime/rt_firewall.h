@@ -36,6 +36,8 @@
 #define RT_FW_MAX_NICS 8   /* adapters per app with rules */
 #define RT_FW_HOST_MAX 253 /* DNS name */
 #define RT_FW_SCRIPT_MAX (256u << 10)
+#define RT_FW_DROP_SET_MAX 4096  /* dropped flows remembered per adapter and direction */
+#define RT_FW_DROP_TIMEOUT_S 600 /* ... for this long after their last packet */
 
 struct runtime;
 

@@ -1789,7 +1789,7 @@ static int sc_firewall_check(void)
 	if (getenv("FW_DUMP_BEFORE")) {
 		char cmd[1024];
 
-		snprintf(cmd, sizeof(cmd), "nft -s list table bridge eve-fw-%s | diff -u %s - >&2", FW_APP,
+		snprintf(cmd, sizeof(cmd), "nft -s -t list table bridge eve-fw-%s | diff -u %s - >&2", FW_APP,
 			 getenv("FW_DUMP_BEFORE"));
 		if (system(cmd) != 0) {
 			fail("rules differ after the restart");

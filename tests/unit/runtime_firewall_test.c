@@ -164,7 +164,8 @@ static void test_script(void **st)
 	assert_non_null(strstr((char *)b.data, "limit rate over 50/minute"));
 	assert_non_null(strstr((char *)b.data, "ip protocol 17 th sport 5000"));
 	assert_non_null(strstr((char *)b.data, "ip protocol 17 th dport 5000"));
-	assert_non_null(strstr((char *)b.data, "counter drop comment \"default\""));
+	assert_non_null(strstr((char *)b.data, "goto drop_out_0 comment \"default\""));
+	assert_non_null(strstr((char *)b.data, "limit rate over 50/minute counter meta mark set 0x00000007 goto drop_out_0"));
 
 	nic.mac[0] = 'X';
 	assert_int_equal(rt_fw_nft(APP, &nic, 1, &b2, NULL), -EINVAL);
