@@ -499,7 +499,7 @@ int rt_fw_nft(const char *uuid, const struct rt_fw_nic *nics, size_t n, struct b
 /* Run argv; stdout into out (may be NULL, capped at its capacity), the
  * first line of stderr into err. 0 on exit status 0. nft is also looked up
  * in /usr/sbin when the agent's PATH lacks it. */
-static int fw_exec(char *const argv[], struct buf *out, char *err, size_t errlen)
+int rt_fw_run(char *const argv[], struct buf *out, char *err, size_t errlen)
 {
 	int po[2], pe[2], st = 0;
 	char chunk[4096], e[256] = "";
@@ -628,7 +628,7 @@ static void fw_remove(struct runtime *rt, const char *uuid)
 	char *argv[] = {"nft", "delete", "table", "bridge", table, NULL};
 
 	snprintf(table, sizeof(table), "eve-fw-%s", uuid);
-	fw_exec(argv, NULL, NULL, 0); /* absent after a host reboot: fine */
+	rt_fw_run(argv, NULL, NULL, 0); /* absent after a host reboot: fine */
 	fw_path(rt, uuid, path, sizeof(path));
 	if (unlink(path) == 0)
 		fw_log(rt, uuid, "firewall: rules removed");
@@ -646,7 +646,7 @@ static bool fw_installed(const char *uuid, const char *hex)
 	snprintf(table, sizeof(table), "eve-fw-%s", uuid);
 	snprintf(want, sizeof(want), "comment \"eve-fw %s\"", hex);
 	buf_init(&out, FW_LIST_MAX);
-	ok = fw_exec(argv, &out, NULL, 0) == 0 && buf_append(&out, "", 1) == 0 &&
+	ok = rt_fw_run(argv, &out, NULL, 0) == 0 && buf_append(&out, "", 1) == 0 &&
 	     strstr((const char *)out.data, want) != NULL;
 	buf_free(&out);
 	return ok;
@@ -755,7 +755,7 @@ static int fw_carry_sets(const char *uuid, struct buf *text)
 		off = (size_t)(p - (const char *)text->data) + 10;
 		snprintf(set, sizeof(set), "host_%.16s", p + 10);
 		buf_init(&out, FW_LIST_MAX);
-		if (fw_exec(argv, &out, NULL, 0) == 0 && buf_append(&out, "", 1) == 0)
+		if (rt_fw_run(argv, &out, NULL, 0) == 0 && buf_append(&out, "", 1) == 0)
 			r = carry_elements(uuid, set, (const char *)out.data, text);
 		buf_free(&out);
 	}
@@ -775,7 +775,7 @@ static int fw_install(struct runtime *rt, const char *uuid, struct buf *text, ch
 		snprintf(err, errlen, "writing the rules file: %s", eve_strerror(r));
 		return r;
 	}
-	return fw_exec(argv, NULL, err, errlen);
+	return rt_fw_run(argv, NULL, err, errlen);
 }
 
 static void fw_log_rules(struct runtime *rt, const char *uuid, const struct fw_want *w)

@@ -81,6 +81,11 @@ struct rt_fw_nic {
  * hex + NUL, may be NULL). -EINVAL on bad names or addresses. */
 int rt_fw_nft(const char *uuid, const struct rt_fw_nic *nics, size_t n, struct buf *out, char *hash_hex);
 
+/* Run argv (nft, conntrack: also looked up in /usr/sbin); its stdout into
+ * out (may be NULL; cut at out's cap), the first line of stderr into err.
+ * 0 on exit status 0, -ENOENT when the program is missing. */
+int rt_fw_run(char *const argv[], struct buf *out, char *err, size_t errlen);
+
 /* Converge the host's firewall tables to the configured apps (called every
  * pass after the network instances, before the apps start). */
 void rt_firewall_sync(struct runtime *rt);

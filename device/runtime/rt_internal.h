@@ -141,6 +141,7 @@ struct rt_ni {
 	size_t n_leases;
 	unsigned lease_sig; /* changes when the leases change: re-report */
 	uint64_t dns_retry; /* rt_dns.c: ms of the next try after a failure */
+	uint64_t dns_log_off; /* rt_flowlog.c: bytes of the DNS log read */
 	struct rt_rep rep;
 	bool mark;
 };
@@ -185,6 +186,7 @@ struct runtime {
 	struct rt_ni **nis;
 	size_t n_nis;
 	struct rt_fw_app **fws; /* rt_firewall.c: per-app rule state */
+	struct rt_flowlog *flowlog; /* rt_flowlog.c (its queue has its own lock) */
 	size_t n_fws;
 	bool first_pass_done;
 

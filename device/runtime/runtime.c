@@ -15,6 +15,7 @@
 #include "fileio.h"
 #include "rt_dns.h"
 #include "rt_firewall.h"
+#include "rt_flowlog.h"
 #include "rt_internal.h"
 #include "rt_portmap.h"
 
@@ -185,6 +186,7 @@ static void pass(struct runtime *rt, bool new_cfg)
 	rt_volume_sync(rt);
 	rt_app_sync(rt);
 	rt_portmap_sync(rt); /* after the apps: their states and leases are fresh */
+	rt_flowlog_sync(rt);
 	if (new_cfg || !rt->first_pass_done) {
 		rt_app_remove_strays(rt);
 		gc_blobs(rt);
@@ -284,6 +286,7 @@ void runtime_free(struct runtime *rt)
 	free(rt->apps);
 	free(rt->nis);
 	rt_firewall_free(rt);
+	rt_flowlog_free(rt->flowlog);
 	config_free(rt->cfg);
 	config_free(rt->pending);
 	for (i = 0; i < RT_HV_N; i++) {

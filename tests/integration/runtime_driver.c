@@ -33,6 +33,7 @@
 #include "hexstr.h"
 #include "hv.h"
 #include "runtime.h"
+#include "flowlog/flowlog.pb-c.h"
 #include "runtime_https.h"
 #include "volume.h"
 
@@ -1682,6 +1683,58 @@ static bool fw_table(void)
 	return volume_run(argv, err, sizeof(err)) == 0;
 }
 
+struct fw_flows {
+	bool accepted, dropped, dns;
+};
+
+static int fw_flow_cb(void *ctx, const uint8_t *data, size_t len)
+{
+	struct fw_flows *st = ctx;
+	Org__Lfedge__Eve__Flowlog__FlowMessage *m =
+	    org__lfedge__eve__flowlog__flow_message__unpack(NULL, len, data);
+	size_t i;
+
+	if (!m)
+		return 0;
+	for (i = 0; i < m->n_flows; i++) {
+		const Org__Lfedge__Eve__Flowlog__FlowRecord *r = m->flows[i];
+		bool acc = r->action == ORG__LFEDGE__EVE__FLOWLOG__ACLACTION__ActionAccept;
+
+		printf("flow: %s %s:%d -> %s:%d proto %d ace %d (%s) tx %lld/%lld rx %lld/%lld\n",
+		       acc ? "accept" : "drop", r->flow->src, r->flow->srcport, r->flow->dest, r->flow->destport,
+		       r->flow->protocol, r->aclid, r->aclname, (long long)r->txpkts, (long long)r->txbytes,
+		       (long long)r->rxpkts, (long long)r->rxbytes);
+		if (m->scope && !strcmp(m->scope->uuid, FW_APP) && r->flow->destport == 8000 && r->flow->protocol == 6) {
+			st->accepted |= acc && !strcmp(r->flow->dest, fw_env("FW_X")) && r->aclid == 1 && r->rxbytes > 0;
+			st->dropped |= !acc && !strcmp(r->flow->dest, fw_env("FW_Y")) && r->aclid == 0;
+		}
+	}
+	for (i = 0; i < m->n_dnsreqs; i++) {
+		printf("dns: %s -> %s\n", m->dnsreqs[i]->hostname,
+		       m->dnsreqs[i]->n_addrs ? m->dnsreqs[i]->addrs[0] : "-");
+		st->dns |= !strcmp(m->dnsreqs[i]->hostname, "www.allowed.test") && m->dnsreqs[i]->n_addrs;
+	}
+	org__lfedge__eve__flowlog__flow_message__free_unpacked(m, NULL);
+	return 0;
+}
+
+/* The flow log has the accepted connection to X (ACE 1) and the dropped
+ * one to Y (the default drop), with dns also the lookup. */
+static bool fw_flows_seen(struct runtime *rt, bool dns, int timeout_s)
+{
+	struct fw_flows st = {0};
+	double end = now_s() + timeout_s;
+
+	while (now_s() < end) {
+		runtime_flowlog_flush(rt, "d00000f1-0000-4000-8000-0000000000f1", fw_flow_cb, &st);
+		if (st.accepted && st.dropped && (!dns || st.dns))
+			return true;
+		usleep(500000);
+	}
+	fprintf(stderr, "flow log: accepted to X %d, dropped to Y %d, dns %d\n", st.accepted, st.dropped, st.dns);
+	return false;
+}
+
 /* Resolve name through the network instance's DNS server from the app;
  * true when the answer holds want. */
 static bool fw_resolve(const char *name, const char *want, int timeout_s)
@@ -1715,6 +1768,9 @@ static int fw_host_phase(struct runtime *rt)
 	if (!fw_expect(true, false, 10))
 		return -fail("after resolving www.allowed.test: X must answer, Y (other.test) must not");
 	printf("OK after resolving www.allowed.test through the instance's DNS: X reachable, Y not\n");
+	if (!fw_flows_seen(rt, true, 30))
+		return -fail("flow log lacks the DNS request or the flows");
+	printf("OK flow log: the DNS request with its answer\n");
 	return 0;
 }
 
@@ -1736,6 +1792,9 @@ static int sc_firewall_start(void)
 	if (!fw_expect(true, false, 30))
 		return fail("allow ip X: X must answer, Y must not");
 	printf("OK allow ip:X reaches X and not Y (DHCP worked under the ACL)\n");
+	if (!fw_flows_seen(rt, false, 30))
+		return fail("flow log lacks the accepted (X) or the dropped (Y) connection");
+	printf("OK flow log: accepted to X by ACE 1, dropped to Y by the default rule\n");
 
 	runtime_apply(rt, fw_cfg(FW_ALLOW_ALL));
 	if (!fw_expect(true, true, 30))
