@@ -69,6 +69,12 @@ static const struct cmd_opt logs_opts[] = {
     {NULL},
 };
 
+static const struct cmd_opt flows_opts[] = {
+    {"follow", 'f', OPT_BOOL, NULL, "keep printing new flow reports until interrupted"},
+    {"limit", 0, OPT_INT, "N", "the last N reports (default 20, at most 200)"},
+    {NULL},
+};
+
 static const struct cmd_opt image_add_opts[] = {
     {"url", 0, OPT_STR, "URL", "where devices download it (http, https or docker://)", true},
     {"sha256", 0, OPT_STR, "HEX", "sha256 of the image (64 hex digits)", true},
@@ -211,6 +217,10 @@ const struct cmd cmdtab_commands[] = {
     {"app purge", ONE("NAME"), NULL, "Restart an app's instances from fresh disks", NULL, cmd_app_action},
     {"app delete", ONE("NAME"), NULL, "Delete an app", NULL, cmd_app_delete},
     {"app logs", ONE("NAME"), logs_opts, "Show (or follow) an app's console and logs", NULL, cmd_app_logs},
+    {"app flows", ONE("NAME"), flows_opts, "Show (or follow) an app's flow logs",
+     "Connections accepted or dropped by the app's firewall rules, with the rule (ACE) that decided, and "
+     "its DNS requests, as its devices report them.",
+     cmd_app_flows},
     {"app wait", ONE("NAME"), wait_opts, "Wait until every instance of an app is in a state",
      "Polls once a second; exits 5 when the timeout passes first.", cmd_app_wait},
 

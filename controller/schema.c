@@ -54,5 +54,10 @@ static const char m1[] =
     " time INTEGER NOT NULL, data BLOB NOT NULL);"
     "CREATE INDEX flowlog_device ON flowlog(device_id, id);";
 
-const char *const schema_migrations[] = {m1};
+/* Flow logs by app instance (FlowMessage.scope.uuid), for the app's
+ * flows view (flows_admin.c). */
+static const char m_firewall[] = "ALTER TABLE flowlog ADD COLUMN app_id TEXT;"
+				 "CREATE INDEX flowlog_app ON flowlog(app_id, id);";
+
+const char *const schema_migrations[] = {m1, m_firewall};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

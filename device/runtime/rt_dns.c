@@ -15,7 +15,6 @@
 #include "rt_firewall.h"
 #include "rt_internal.h"
 #include "uuidgen.h"
-#include "volume.h"
 
 #define NT(x) ORG__LFEDGE__EVE__CONFIG__ZNETWORK_INST_TYPE__##x
 #define NS(x) ORG__LFEDGE__EVE__INFO__ZNETWORK_INSTANCE_STATE__ZNETINST_STATE_##x
@@ -164,13 +163,9 @@ static int dns_start(struct runtime *rt, const char *ni, const struct buf *text,
 		return r;
 	}
 	snprintf(arg, sizeof(arg), "--conf-file=%s", conf);
-	r = volume_run(argv, err, errlen);
-	if (r == -ENOENT) {
-		char *alt[] = {"/usr/sbin/dnsmasq", arg, NULL};
-
-		r = volume_run(alt, err, errlen);
-	}
-	return r;
+	/* dnsmasq daemonizes once it listens: its exit status says whether
+	 * it could. (rt_fw_run also gives it an empty signal mask.) */
+	return rt_fw_run(argv, NULL, err, errlen);
 }
 
 static void dns_ni(struct runtime *rt, struct rt_ni *n, const char *dir)

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -517,7 +518,12 @@ int rt_fw_run(char *const argv[], struct buf *out, char *err, size_t errlen)
 	pid = fork();
 	if (pid == 0) {
 		char alt[64];
+		sigset_t none;
 
+		/* The agent blocks its signals for sigwait: a daemon started
+		 * from here (dnsmasq) must not inherit that. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		dup2(po[1], 1);
 		dup2(pe[1], 2);
 		execvp(argv[0], argv);

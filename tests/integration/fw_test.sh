@@ -41,7 +41,7 @@ cleanup() {
 	virsh -q -c qemu:///system net-undefine eve-ni-e00000f1-0000-4000-8000-0000000000f1 >/dev/null 2>&1
 	nft delete table bridge eve-fw-$app 2>/dev/null
 	dp=$(cat "$work/state/dns/e00000f1-0000-4000-8000-0000000000f1.pid" 2>/dev/null)
-	[ -n "$dp" ] && grep -q dnsmasq /proc/$dp/cmdline 2>/dev/null && kill "$dp"
+	[ -n "$dp" ] && grep -q dnsmasq /proc/$dp/cmdline 2>/dev/null && { kill "$dp"; sleep 1; kill -9 "$dp" 2>/dev/null; }
 	for n in fwx31 fwy31; do
 		ip link del ${n}h 2>/dev/null
 		ip netns del $n 2>/dev/null
