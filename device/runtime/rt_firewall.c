@@ -695,6 +695,11 @@ static int fw_wanted(struct runtime *rt, const rt_app_cfg *ac, const char *uuid,
 				    ? rt_fw_parse_ace(na->acls[j], &w->aces[w->n][n], why, sizeof(why))
 				    : 1;
 
+			/* As EVE: names are resolved by a local instance's DNS. */
+			if (r == 0 && w->aces[w->n][n].host[0] && ni->type != NT(ZnetInstLocal)) {
+				snprintf(why, sizeof(why), "host matches need a local network instance (its DNS)");
+				r = -EINVAL;
+			}
 			if (r == 0)
 				n++;
 			else if (r < 0 && strlen(w->bad) < sizeof(w->bad) / 2)
