@@ -152,4 +152,8 @@ ectl network delete lan --device "$SERIAL" >/dev/null || fail "network delete"
 dns_gone() { ! ls "$W"/dev.state/dns/*.pid >/dev/null 2>&1; }
 wait_for 60 "the network's DNS server stopped" dns_gone
 pass "removed"
+
+step "the agent stops cleanly (exit 0: no sanitizer report)"
+agent_stop dev
+pass "stopped"
 log "PASS"
