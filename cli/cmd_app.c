@@ -132,8 +132,8 @@ static json_t *allow_matches(const char *arg)
 	if ((tl == 2 && !strncmp(arg, "ip", 2)) || (tl == 4 && !strncmp(arg, "host", 4)))
 		return json_pack("[{s:s%, s:s}]", "type", arg, tl, "value", colon + 1);
 	if ((tl == 3 && !strncmp(arg, "tcp", 3)) || (tl == 3 && !strncmp(arg, "udp", 3)))
-		return json_pack("[{s:s, s:s%}, {s:s, s:s}]", "type", "protocol", "value", arg, tl, "type", "fport",
-				 "value", colon + 1);
+		return json_pack("[{s:s, s:s%}, {s:s, s:s}]", "type", "protocol", "value", arg, tl, "type",
+				 "fport", "value", colon + 1);
 	return NULL;
 }
 
@@ -146,7 +146,8 @@ static int deploy_allow(const struct cmd_args *a, json_t *spec)
 	size_t i, j;
 
 	if (json_array_size(json_object_get(spec, "ports")) && !json_array_size(nets))
-		return ev_usage("--publish needs --network: a port map goes to the app's address on a network");
+		return ev_usage(
+		    "--publish needs --network: a port map goes to the app's address on a network");
 	if (!v->nlist)
 		return EXIT_OK;
 	if (!json_array_size(nets))
@@ -157,7 +158,8 @@ static int deploy_allow(const struct cmd_args *a, json_t *spec)
 		json_t *m = allow_matches(v->list[i]);
 
 		if (!m)
-			return ev_usage("--allow: '%s' is not ip:CIDR, host:NAME, tcp:PORT or udp:PORT", v->list[i]);
+			return ev_usage("--allow: '%s' is not ip:CIDR, host:NAME, tcp:PORT or udp:PORT",
+					v->list[i]);
 		json_array_foreach(nets, j, net)
 		{
 			json_array_append_new(acls, json_pack("{s:O, s:O}", "network", net, "matches", m));

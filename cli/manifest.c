@@ -126,7 +126,8 @@ static int check_acls(const json_t *intf, char *err, size_t errlen)
 			if (!type || (strcmp(type, "host") != 0 && strcmp(type, "ip") != 0 &&
 				      strcmp(type, "protocol") != 0 && strcmp(type, "fport") != 0 &&
 				      strcmp(type, "lport") != 0))
-				return fail(err, errlen, "%s: type must be host, ip, protocol, fport or lport",
+				return fail(err, errlen,
+					    "%s: type must be host, ip, protocol, fport or lport",
 					    "interfaces[].acIs[].matches[]");
 			if (!value || !*value)
 				return fail(err, errlen, "%s: value must be a non-empty string",
@@ -151,7 +152,8 @@ static void add_acls(const json_t *intf, const char *network, json_t *spec)
 			list = json_array();
 			json_object_set_new(spec, "acls", list);
 		}
-		json_t *e = json_pack("{s:s, s:O}", "network", network, "matches", json_object_get(acl, "matches"));
+		json_t *e =
+		    json_pack("{s:s, s:O}", "network", network, "matches", json_object_get(acl, "matches"));
 
 		/* EVE's ACE actions (drop, limit...): the controller checks them. */
 		if (e && json_array_size(json_object_get(acl, "actions")))

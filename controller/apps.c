@@ -515,7 +515,8 @@ static int ports_taken(struct db *d, const char *app_id, json_t *spec, char *msg
 			{
 				json_int_t h = json_integer_value(json_object_get(p, "host"));
 				if (r == 0 && h == json_integer_value(json_object_get(q, "host"))) {
-					snprintf(msg, msglen, "host port %lld is already mapped on device %s by app %s",
+					snprintf(msg, msglen,
+						 "host port %lld is already mapped on device %s by app %s",
 						 (long long)h, db_col_text(st, 2), db_col_text(st, 0));
 					r = -EADDRINUSE;
 				}

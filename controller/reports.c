@@ -223,7 +223,8 @@ int reports_store_metrics(struct ctl *c, const char *uuid, const uint8_t *msg, s
  * when that is one of the device's instances. */
 int reports_store_flowlog(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len)
 {
-	Org__Lfedge__Eve__Flowlog__FlowMessage *m = org__lfedge__eve__flowlog__flow_message__unpack(NULL, len, msg);
+	Org__Lfedge__Eve__Flowlog__FlowMessage *m =
+	    org__lfedge__eve__flowlog__flow_message__unpack(NULL, len, msg);
 	if (!m)
 		return -EVE_EPROTO;
 	char app[UUID_STR_LEN] = "";

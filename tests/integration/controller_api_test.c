@@ -1065,22 +1065,22 @@ static void test_acls(struct dev *a)
 		    NULL) == 201,
 	      "app without ACLs");
 	CHECK(admin("POST", "/api/v1/apps",
-		    json_pack("{s:s, s:s, s:s, s:[s], s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:[{s:b, s:i, s:s, "
-			      "s:i}]}, {s:s, s:[{s:s, s:s}]}]}",
-			      "name", "fwlim", "image", "blob", "device", a->uuid, "networks", "lan", "acls",
-			      "network", "lan", "matches", "type", "protocol", "value", "tcp", "type", "fport",
-			      "value", "443", "actions", "limit", 1, "limitrate", 10, "limitunit", "m",
-			      "limitburst", 3, "network", "lan", "matches", "type", "host", "value",
-			      "example.org"),
+		    json_pack(
+			"{s:s, s:s, s:s, s:[s], s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:[{s:b, s:i, s:s, "
+			"s:i}]}, {s:s, s:[{s:s, s:s}]}]}",
+			"name", "fwlim", "image", "blob", "device", a->uuid, "networks", "lan", "acls",
+			"network", "lan", "matches", "type", "protocol", "value", "tcp", "type", "fport",
+			"value", "443", "actions", "limit", 1, "limitrate", 10, "limitunit", "m",
+			"limitburst", 3, "network", "lan", "matches", "type", "host", "value", "example.org"),
 		    NULL) == 201,
 	      "app with a limit ACE and a host ACE");
-	static const char *const bad[][2] = {{"ip", "10.0.0.0/33"}, {"host", "bad name"},
-					     {"fport", "80"},      {"protocol", "tcpx"}};
+	static const char *const bad[][2] = {
+	    {"ip", "10.0.0.0/33"}, {"host", "bad name"}, {"fport", "80"}, {"protocol", "tcpx"}};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(admin("POST", "/api/v1/apps",
-			    json_pack("{s:s, s:s, s:s, s:[s], s:[{s:s, s:[{s:s, s:s}]}]}", "name", "fwbad", "image",
-				      "blob", "device", a->uuid, "networks", "lan", "acls", "network", "lan",
-				      "matches", "type", bad[i][0], "value", bad[i][1]),
+			    json_pack("{s:s, s:s, s:s, s:[s], s:[{s:s, s:[{s:s, s:s}]}]}", "name", "fwbad",
+				      "image", "blob", "device", a->uuid, "networks", "lan", "acls",
+				      "network", "lan", "matches", "type", bad[i][0], "value", bad[i][1]),
 			    NULL) == 400,
 		      "bad ACL %s %s refused", bad[i][0], bad[i][1]);
 	CHECK(admin("POST", "/api/v1/apps",
@@ -1109,15 +1109,16 @@ static void test_acls(struct dev *a)
 		  !strcmp(ace->matches[0]->value, "0.0.0.0/0") && ace->n_actions == 0,
 	      "no ACL: one explicit allow-all ACE");
 	ac = find_app(cfg, "fwlim");
-	ace = ac && ac->n_interfaces == 1 && ac->interfaces[0]->n_acls == 2 ? ac->interfaces[0]->acls[0] : NULL;
+	ace =
+	    ac && ac->n_interfaces == 1 && ac->interfaces[0]->n_acls == 2 ? ac->interfaces[0]->acls[0] : NULL;
 	CHECK(ace && ace->n_matches == 2 && !strcmp(ace->matches[1]->type, "fport") &&
 		  !strcmp(ace->matches[1]->value, "443") && ace->n_actions == 1 && ace->actions[0]->limit &&
 		  ace->actions[0]->limitrate == 10 && !strcmp(ace->actions[0]->limitunit, "m") &&
 		  ace->actions[0]->limitburst == 3,
 	      "limit ACE");
 	ace = ace ? ac->interfaces[0]->acls[1] : NULL;
-	CHECK(ace && !strcmp(ace->matches[0]->type, "host") && !strcmp(ace->matches[0]->value, "example.org") &&
-		  ace->n_actions == 0,
+	CHECK(ace && !strcmp(ace->matches[0]->type, "host") &&
+		  !strcmp(ace->matches[0]->value, "example.org") && ace->n_actions == 0,
 	      "host ACE");
 	org__lfedge__eve__config__edge_dev_config__free_unpacked(cfg, NULL);
 	CHECK(admin("DELETE", "/api/v1/apps/fwplain", NULL, NULL) == 204 &&

@@ -1585,7 +1585,8 @@ static void fw_ace(Org__Lfedge__Eve__Config__NetworkAdapter *na, int id, const c
  * rules made from it). */
 static Cfg *fw_cfg(enum fw_acl acl)
 {
-	Cfg *c = oci_cfg(FW_APP, "c00000f1-0000-4000-8000-0000000000f1", "b00000f1-0000-4000-8000-0000000000f1");
+	Cfg *c =
+	    oci_cfg(FW_APP, "c00000f1-0000-4000-8000-0000000000f1", "b00000f1-0000-4000-8000-0000000000f1");
 	const char *ud = "GREETING=firewall\nDHCP=1\n";
 	Org__Lfedge__Eve__Config__NetworkAdapter *na;
 
@@ -1667,7 +1668,8 @@ static double fw_speed(void)
 {
 	char cmd[256], out[256];
 
-	snprintf(cmd, sizeof(cmd), "curl -sS -m 60 -o /dev/null -w '%%{size_download} %%{speed_download}' http://%s:%s/big",
+	snprintf(cmd, sizeof(cmd),
+		 "curl -sS -m 60 -o /dev/null -w '%%{size_download} %%{speed_download}' http://%s:%s/big",
 		 fw_env("FW_X"), fw_env("FW_PORT"));
 	if (fw_in_app(cmd, out, sizeof(out)) != 0)
 		return -1;
@@ -1701,11 +1703,13 @@ static int fw_flow_cb(void *ctx, const uint8_t *data, size_t len)
 		bool acc = r->action == ORG__LFEDGE__EVE__FLOWLOG__ACLACTION__ActionAccept;
 
 		printf("flow: %s %s:%d -> %s:%d proto %d ace %d (%s) tx %lld/%lld rx %lld/%lld\n",
-		       acc ? "accept" : "drop", r->flow->src, r->flow->srcport, r->flow->dest, r->flow->destport,
-		       r->flow->protocol, r->aclid, r->aclname, (long long)r->txpkts, (long long)r->txbytes,
-		       (long long)r->rxpkts, (long long)r->rxbytes);
-		if (m->scope && !strcmp(m->scope->uuid, FW_APP) && r->flow->destport == 8000 && r->flow->protocol == 6) {
-			st->accepted |= acc && !strcmp(r->flow->dest, fw_env("FW_X")) && r->aclid == 1 && r->rxbytes > 0;
+		       acc ? "accept" : "drop", r->flow->src, r->flow->srcport, r->flow->dest,
+		       r->flow->destport, r->flow->protocol, r->aclid, r->aclname, (long long)r->txpkts,
+		       (long long)r->txbytes, (long long)r->rxpkts, (long long)r->rxbytes);
+		if (m->scope && !strcmp(m->scope->uuid, FW_APP) && r->flow->destport == 8000 &&
+		    r->flow->protocol == 6) {
+			st->accepted |=
+			    acc && !strcmp(r->flow->dest, fw_env("FW_X")) && r->aclid == 1 && r->rxbytes > 0;
 			st->dropped |= !acc && !strcmp(r->flow->dest, fw_env("FW_Y")) && r->aclid == 0;
 		}
 	}
@@ -1731,7 +1735,8 @@ static bool fw_flows_seen(struct runtime *rt, bool dns, int timeout_s)
 			return true;
 		usleep(500000);
 	}
-	fprintf(stderr, "flow log: accepted to X %d, dropped to Y %d, dns %d\n", st.accepted, st.dropped, st.dns);
+	fprintf(stderr, "flow log: accepted to X %d, dropped to Y %d, dns %d\n", st.accepted, st.dropped,
+		st.dns);
 	return false;
 }
 
@@ -1809,8 +1814,8 @@ static int sc_firewall_start(void)
 	/* The limit counts packets; a full-size frame carries at most 1514
 	 * bytes: the cap in bytes/s, with room (3x) for bursts and timing. */
 	cap = atof(fw_env("FW_LIMIT_PPS")) * 1514.0;
-	printf("MEASURED unlimited %.0f B/s, limit %s packets/s (%.0f B/s at full frames): %.0f B/s\n", open_bps,
-	       fw_env("FW_LIMIT_PPS"), cap, lim_bps);
+	printf("MEASURED unlimited %.0f B/s, limit %s packets/s (%.0f B/s at full frames): %.0f B/s\n",
+	       open_bps, fw_env("FW_LIMIT_PPS"), cap, lim_bps);
 	if (lim_bps <= 0 || lim_bps > 3 * cap)
 		return fail("limited download %.0f B/s is not under 3x the limit (%.0f B/s)", lim_bps, cap);
 	printf("OK limit caps the transfer rate\n");
