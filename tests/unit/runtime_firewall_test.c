@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rt_dns.h"
 #include "rt_firewall.h"
+#include "rt_internal.h"
 
 #define APP "a00000f1-0000-4000-8000-0000000000f1"
 
@@ -27,6 +29,7 @@ struct ace_store {
 	Match *mp[4];
 	Action act;
 	Action *ap[1];
+	char text[4][128];
 };
 
 /* An ACE from "type=value" pairs (NULL-terminated). */
@@ -40,9 +43,9 @@ static Ace *mk(struct ace_store *s, const Action *act, ...)
 	org__lfedge__eve__config__ace__init(&s->ace);
 	va_start(ap, act);
 	while ((tv = va_arg(ap, const char *)) && n < 4) {
-		static char buf[4][128];
+		char *buf[4] = {s->text[0], s->text[1], s->text[2], s->text[3]};
 
-		snprintf(buf[n], sizeof(buf[n]), "%s", tv);
+		snprintf(buf[n], sizeof(s->text[n]), "%s", tv);
 		org__lfedge__eve__config__acematch__init(&s->m[n]);
 		*strchr(buf[n], '=') = '\0';
 		s->m[n].type = buf[n];
@@ -165,7 +168,8 @@ static void test_script(void **st)
 	assert_non_null(strstr((char *)b.data, "ip protocol 17 th sport 5000"));
 	assert_non_null(strstr((char *)b.data, "ip protocol 17 th dport 5000"));
 	assert_non_null(strstr((char *)b.data, "goto drop_out_0 comment \"default\""));
-	assert_non_null(strstr((char *)b.data, "limit rate over 50/minute counter meta mark set 0x00000007 goto drop_out_0"));
+	assert_non_null(strstr((char *)b.data,
+			       "limit rate over 50/minute counter meta mark set 0x00000007 goto drop_out_0"));
 
 	nic.mac[0] = 'X';
 	assert_int_equal(rt_fw_nft(APP, &nic, 1, &b2, NULL), -EINVAL);
@@ -191,9 +195,56 @@ static void test_script(void **st)
 	buf_free(&b2);
 }
 
+/* The DNS server of a network instance fills the sets of the host ACEs of
+ * the apps on it (and only those). */
+static void test_dns_conf(void **st)
+{
+	struct ace_store s1, s2;
+	Org__Lfedge__Eve__Config__ACE *aces1[1], *aces2[1];
+	Org__Lfedge__Eve__Config__NetworkAdapter na1 = ORG__LFEDGE__EVE__CONFIG__NETWORK_ADAPTER__INIT,
+						 na2 = na1;
+	Org__Lfedge__Eve__Config__NetworkAdapter *nas[2] = {&na1, &na2};
+	Org__Lfedge__Eve__Config__UUIDandVersion id = ORG__LFEDGE__EVE__CONFIG__UUIDAND_VERSION__INIT;
+	Org__Lfedge__Eve__Config__AppInstanceConfig app = ORG__LFEDGE__EVE__CONFIG__APP_INSTANCE_CONFIG__INIT;
+	Org__Lfedge__Eve__Config__AppInstanceConfig *apps[1] = {&app};
+	Org__Lfedge__Eve__Config__EdgeDevConfig cfg = ORG__LFEDGE__EVE__CONFIG__EDGE_DEV_CONFIG__INIT;
+	struct runtime rt = {.dns_resolv = "/etc/resolv.conf", .cfg = &cfg};
+	char set[24], want[256];
+	struct buf b;
+
+	(void)st;
+	aces1[0] = mk(&s1, NULL, "host=Example.ORG", NULL);
+	na1.networkid = "e00000f1-0000-4000-8000-0000000000f1";
+	na1.acls = aces1;
+	na1.n_acls = 1;
+	aces2[0] = mk(&s2, NULL, "host=other.org", NULL);
+	na2.networkid = "e00000f2-0000-4000-8000-0000000000f2";
+	na2.acls = aces2;
+	na2.n_acls = 1;
+	id.uuid = APP;
+	app.uuidandversion = &id;
+	app.interfaces = nas;
+	app.n_interfaces = 2;
+	cfg.apps = apps;
+	cfg.n_apps = 1;
+	buf_init(&b, 1 << 16);
+	assert_int_equal(rt_dns_conf(&rt, na1.networkid, "10.250.9.1", "/x/dns", &b), 0);
+	assert_int_equal(buf_append(&b, "", 1), 0);
+	rt_fw_host_set("example.org", set);
+	snprintf(want, sizeof(want), "nftset=/example.org/4#bridge#eve-fw-%s#%s\n", APP, set);
+	assert_non_null(strstr((char *)b.data, want));
+	assert_null(strstr((char *)b.data, "other.org"));
+	assert_non_null(strstr((char *)b.data, "listen-address=10.250.9.1\n"));
+	assert_non_null(strstr((char *)b.data, "cache-size=0\n"));
+	assert_int_equal(rt_dns_conf(&rt, na1.networkid, "10.250.9", "/x/dns", &b), -EINVAL);
+	assert_int_equal(rt_dns_conf(&rt, "not-a-uuid", "10.250.9.1", "/x/dns", &b), -EINVAL);
+	buf_free(&b);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_parse), cmocka_unit_test(test_script)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_parse), cmocka_unit_test(test_script),
+					   cmocka_unit_test(test_dns_conf)};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
