@@ -888,7 +888,7 @@ static void fw_strays(struct runtime *rt)
 void rt_firewall_sync(struct runtime *rt)
 {
 	char dirpath[4096];
-	size_t i, j;
+	size_t i;
 
 	fw_path(rt, NULL, dirpath, sizeof(dirpath));
 	fileio_mkdirs(dirpath, 0700);
@@ -907,6 +907,12 @@ void rt_firewall_sync(struct runtime *rt)
 		fw_app(rt, ac, f, !f->seen);
 		f->seen = true;
 	}
+}
+
+void rt_firewall_gc(struct runtime *rt)
+{
+	size_t i, j;
+
 	for (i = j = 0; i < rt->n_fws; i++) {
 		if (rt->fws[i]->mark) {
 			rt->fws[j++] = rt->fws[i];

@@ -86,9 +86,14 @@ int rt_fw_nft(const char *uuid, const struct rt_fw_nic *nics, size_t n, struct b
  * 0 on exit status 0, -ENOENT when the program is missing. */
 int rt_fw_run(char *const argv[], struct buf *out, char *err, size_t errlen);
 
-/* Converge the host's firewall tables to the configured apps (called every
- * pass after the network instances, before the apps start). */
+/* Install or update the firewall tables of the configured apps (called
+ * every pass after the network instances, before the apps start). */
 void rt_firewall_sync(struct runtime *rt);
+
+/* Remove the tables of apps that left the config (also while the agent
+ * was down): called at the end of a pass, after their domains are gone, so
+ * an app never runs without its rules. */
+void rt_firewall_gc(struct runtime *rt);
 
 /* True when app uuid's rules are in place (or it needs none); otherwise
  * false with the reason in err: the app must not start. */

@@ -192,6 +192,7 @@ static void pass(struct runtime *rt, bool new_cfg)
 		gc_blobs(rt);
 		rt->first_pass_done = true;
 	}
+	rt_firewall_gc(rt); /* after the apps that left are gone */
 	publish_metrics(rt);
 }
 
