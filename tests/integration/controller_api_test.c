@@ -1263,9 +1263,9 @@ int main(int argc, char **argv)
 	test_follow(&a);
 	test_images();
 	test_apps(&a, &b);
+	test_acls(&a);
 	test_device_ops(&a);
 	test_restart(&a, &b);
-	test_acls(&a);
 	stop_controller();
 	envelope_signer_clear(&onboard);
 	dev_free(&a);
