@@ -7,7 +7,9 @@
 #   that ACE, the agent enforces it (nftables): X answers, Y does not ->
 #   the agent's flow log (conntrack + the firewall's drop sets) reaches the
 #   controller: `evectl app flows` shows the accepted connection to X (its
-#   ACE) and the dropped one to Y; `-f` prints a new one as it comes ->
+#   ACE) and the dropped one to Y; `-f` prints a new one as it comes; the
+#   agent killed with -9 leaves the rules in force, restarted it keeps them
+#   identical (`nft -s -t list`) ->
 #   deleting the app removes its rules.
 . "$(dirname "$0")/e2e_lib.sh"
 
@@ -119,6 +121,23 @@ wait_for 60 "X reachable from the app" reaches "$INST" $X
 reaches "$INST" $Y && fail "Y answers the app though only ip:$X is allowed"
 nft list table bridge "eve-fw-$INST" >/dev/null 2>&1 || fail "no nft table for the app"
 pass "X yes, Y no"
+
+step "kill -9 the agent: the rules stay and hold; restarted, the rules are identical"
+nft -s -t list table bridge "eve-fw-$INST" >"$W/before.nft" || fail "nft list"
+agent_stop dev KILL
+nft -s -t list table bridge "eve-fw-$INST" >"$W/dead.nft" 2>&1 || fail "the table went with the agent"
+cmp -s "$W/before.nft" "$W/dead.nft" || fail "rules changed without an agent"
+reaches "$INST" $X || fail "without the agent X does not answer"
+reaches "$INST" $Y && fail "without the agent Y answers: rules gone"
+agent_start dev "$SERIAL"
+restarted() { awk '/^=== /{n++} n==2 && /runtime: hypervisors/{f=1} END{exit !f}' "$W/agent-dev.log"; }
+wait_for 60 "the agent restarted with its runtime" restarted
+sleep 6 # a few runtime passes on the checkpointed config
+wait_app_state fwapp RUNNING 60
+nft -s -t list table bridge "eve-fw-$INST" >"$W/after.nft" || fail "no table after the restart"
+diff -u "$W/before.nft" "$W/after.nft" >&2 || fail "rules differ after the agent restart"
+reaches "$INST" $X && ! reaches "$INST" $Y || fail "after the restart: want X yes, Y no"
+pass "rules kept through kill -9 and identical after the restart ($(grep -c . "$W/after.nft") lines)"
 
 step "flow log: evectl app flows shows the accepted and the dropped connection"
 has_flows() {
