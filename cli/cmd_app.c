@@ -142,6 +142,54 @@ static int deploy_lists(const struct cmd_args *a, json_t *spec)
 	return EXIT_OK;
 }
 
+/* One --allow TYPE:VALUE as the matches of an ACL entry; NULL if bad. */
+static json_t *allow_matches(const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	size_t tl = colon ? (size_t)(colon - arg) : 0;
+
+	if (!colon || !colon[1])
+		return NULL;
+	if ((tl == 2 && !strncmp(arg, "ip", 2)) || (tl == 4 && !strncmp(arg, "host", 4)))
+		return json_pack("[{s:s%, s:s}]", "type", arg, tl, "value", colon + 1);
+	if ((tl == 3 && !strncmp(arg, "tcp", 3)) || (tl == 3 && !strncmp(arg, "udp", 3)))
+		return json_pack("[{s:s, s:s%}, {s:s, s:s}]", "type", "protocol", "value", arg, tl, "type",
+				 "fport", "value", colon + 1);
+	return NULL;
+}
+
+/* --allow: one ACL entry per rule and network (the controller checks the
+ * values). */
+static int deploy_allow(const struct cmd_args *a, json_t *spec)
+{
+	const struct cmd_val *v = cmdtab_val(a, "allow");
+	json_t *nets = json_object_get(spec, "networks"), *acls, *net;
+	size_t i, j;
+
+	if (json_array_size(json_object_get(spec, "ports")) && !json_array_size(nets))
+		return ev_usage(
+		    "--publish needs --network: a port map goes to the app's address on a network");
+	if (!v->nlist)
+		return EXIT_OK;
+	if (!json_array_size(nets))
+		return ev_usage("--allow needs --network: the rules apply to the app's network adapters");
+	acls = json_array();
+	json_object_set_new(spec, "acls", acls);
+	for (i = 0; i < v->nlist; i++) {
+		json_t *m = allow_matches(v->list[i]);
+
+		if (!m)
+			return ev_usage("--allow: '%s' is not ip:CIDR, host:NAME, tcp:PORT or udp:PORT",
+					v->list[i]);
+		json_array_foreach(nets, j, net)
+		{
+			json_array_append_new(acls, json_pack("{s:O, s:O}", "network", net, "matches", m));
+		}
+		json_decref(m);
+	}
+	return EXIT_OK;
+}
+
 /* The full spec from the deploy options (same defaults as manifests). */
 static int deploy_spec(const struct cmd_args *a, json_t **out)
 {
@@ -174,6 +222,8 @@ static int deploy_spec(const struct cmd_args *a, json_t **out)
 		code = size_mib(a, "disk", 0, spec, "disk_mb");
 	if (code == EXIT_OK)
 		code = deploy_lists(a, spec);
+	if (code == EXIT_OK)
+		code = deploy_allow(a, spec);
 	if (code) {
 		json_decref(spec);
 		return code;

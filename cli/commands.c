@@ -73,6 +73,12 @@ static const struct cmd_opt logs_opts[] = {
     {NULL},
 };
 
+static const struct cmd_opt flows_opts[] = {
+    {"follow", 'f', OPT_BOOL, NULL, "keep printing new flow reports until interrupted"},
+    {"limit", 0, OPT_INT, "N", "the last N reports (default 20, at most 200)"},
+    {NULL},
+};
+
 static const struct cmd_opt image_add_opts[] = {
     {"url", 0, OPT_STR, "URL",
      "where devices get it: http(s)://..., or docker://HOST/REPO:TAG / oci://... (an OCI registry)", true},
@@ -150,7 +156,9 @@ static const struct cmd_opt deploy_opts[] = {
     {"memory", 0, OPT_SIZE, "SIZE", "memory, e.g. 512M (default 256M)"},
     {"disk", 0, OPT_SIZE, "SIZE", "extra disk, e.g. 2G (default none)"},
     {"network", 0, OPT_LIST, "NET", "attach to this network instance"},
-    {"publish", 'p', OPT_LIST, "HOST:APP", "forward device port HOST to app port APP"},
+    {"publish", 'p', OPT_LIST, "HOST:APP", "forward device port HOST to app port APP (needs --network)"},
+    {"allow", 0, OPT_LIST, "TYPE:VALUE",
+     "allow only this traffic (ip:CIDR, host:NAME, tcp:PORT, udp:PORT); default: everything"},
     {"env", 'e', OPT_LIST, "KEY=VALUE", "environment variable"},
     {"vnc", 0, OPT_BOOL, NULL, "enable the VNC console"},
     {"stopped", 0, OPT_BOOL, NULL, "create it without starting it"},
@@ -310,7 +318,11 @@ const struct cmd cmdtab_commands[] = {
      cmd_delete_file},
 
     {"app deploy", ONE("NAME"), deploy_opts, "Deploy an edge container to a device or a label selector",
-     "Give exactly one of --device or --selector.", cmd_app_deploy},
+     "Give exactly one of --device or --selector. Each --allow becomes a firewall rule (EVE ACE) on "
+     "every --network adapter: the app then reaches only what some --allow names (host: the name and "
+     "its subdomains, once the app resolved them through the network's DNS); without --allow it "
+     "reaches everything.",
+     cmd_app_deploy},
     {"app list", NOARGS, device_filter_opts, "List apps", NULL, cmd_app_list},
     {"app get", ONE("NAME"), NULL, "Show an app and its instances", NULL, cmd_app_get},
     {"app start", ONE("NAME"), NULL, "Start (activate) an app", NULL, cmd_app_action},
@@ -319,6 +331,10 @@ const struct cmd cmdtab_commands[] = {
     {"app purge", ONE("NAME"), NULL, "Restart an app's instances from fresh disks", NULL, cmd_app_action},
     {"app delete", ONE("NAME"), NULL, "Delete an app", NULL, cmd_app_delete},
     {"app logs", ONE("NAME"), logs_opts, "Show (or follow) an app's console and logs", NULL, cmd_app_logs},
+    {"app flows", ONE("NAME"), flows_opts, "Show (or follow) an app's flow logs",
+     "Connections accepted or dropped by the app's firewall rules, with the rule (ACE) that decided, and "
+     "its DNS requests, as its devices report them.",
+     cmd_app_flows},
     {"app wait", ONE("NAME"), wait_opts, "Wait until every instance of an app is in a state",
      "Polls once a second. An instance counts only once its device reported on the app's newest "
      "generation (after a restart, purge, start, stop or change); one in ERROR for it ends the wait at "

@@ -58,6 +58,7 @@ int cmd_app_get(struct cmd_args *a);
 int cmd_app_action(struct cmd_args *a); /* start|stop|restart|purge */
 int cmd_app_delete(struct cmd_args *a);
 int cmd_app_logs(struct cmd_args *a);
+int cmd_app_flows(struct cmd_args *a); /* cmd_flows.c */
 int cmd_app_wait(struct cmd_args *a);
 /* cmd_apply.c */
 int cmd_apply(struct cmd_args *a);

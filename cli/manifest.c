@@ -145,8 +145,11 @@ static int check_acls(const json_t *intf, char *err, size_t errlen)
 			const char *type = json_string_value(json_object_get(match, "type"));
 			const char *value = json_string_value(json_object_get(match, "value"));
 
-			if (!type || (strcmp(type, "host") != 0 && strcmp(type, "ip") != 0))
-				return fail(err, errlen, "%s: type must be host or ip",
+			if (!type || (strcmp(type, "host") != 0 && strcmp(type, "ip") != 0 &&
+				      strcmp(type, "protocol") != 0 && strcmp(type, "fport") != 0 &&
+				      strcmp(type, "lport") != 0))
+				return fail(err, errlen,
+					    "%s: type must be host, ip, protocol, fport or lport",
 					    "interfaces[].acIs[].matches[]");
 			if (!value || !*value)
 				return fail(err, errlen, "%s: value must be a non-empty string",
@@ -171,8 +174,13 @@ static void add_acls(const json_t *intf, const char *network, json_t *spec)
 			list = json_array();
 			json_object_set_new(spec, "acls", list);
 		}
-		json_array_append_new(list, json_pack("{s:s, s:O}", "network", network, "matches",
-						      json_object_get(acl, "matches")));
+		json_t *e =
+		    json_pack("{s:s, s:O}", "network", network, "matches", json_object_get(acl, "matches"));
+
+		/* EVE's ACE actions (drop, limit...): the controller checks them. */
+		if (e && json_array_size(json_object_get(acl, "actions")))
+			json_object_set(e, "actions", json_object_get(acl, "actions"));
+		json_array_append_new(list, e);
 	}
 }
 

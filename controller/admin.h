@@ -43,5 +43,6 @@ extern const struct http_route admin_network_routes[];
 extern const struct http_route admin_app_routes[];
 extern const struct http_route admin_report_routes[];
 extern const struct http_route admin_misc_routes[];
+extern const struct http_route admin_flow_routes[]; /* flows_admin.c */
 
 #endif

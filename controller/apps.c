@@ -9,6 +9,7 @@
 
 #include "admin.h"
 #include "appgen.h"
+#include "app_acl.h"
 #include "ctl.h"
 #include "db.h"
 #include "info/info.pb-c.h"
@@ -106,36 +107,6 @@ static bool spec_keys_known(struct http_req *r, json_t *b)
 	return true;
 }
 
-/* acls: [{"network": name, "matches": [{"type": "host"|"ip", "value"}]}],
- * EVE's ACEs of the app's adapter on that network. */
-static bool acls_valid(const json_t *a)
-{
-	const json_t *ace, *m;
-	size_t i, j;
-
-	if (!json_is_array(a) || json_array_size(a) > 64)
-		return false;
-	json_array_foreach(a, i, ace)
-	{
-		const json_t *ms = json_object_get(ace, "matches");
-		const char *net = json_string_value(json_object_get(ace, "network"));
-
-		if (!net || !*net || strlen(net) > 64 || !json_is_array(ms) || json_array_size(ms) == 0 ||
-		    json_array_size(ms) > 8 || json_object_size(ace) != 2)
-			return false;
-		json_array_foreach(ms, j, m)
-		{
-			const char *t = json_string_value(json_object_get(m, "type"));
-			const char *v = json_string_value(json_object_get(m, "value"));
-
-			if (!t || (strcmp(t, "host") && strcmp(t, "ip")) || !v || !*v || strlen(v) > 253 ||
-			    json_object_size(m) != 2)
-				return false;
-		}
-	}
-	return true;
-}
-
 /* vmmode is honoured, not dropped: it must be the mode the device will run
  * the image in (VmConfig.virtualizationMode: containers NOHYPER, VM images
  * HVM). Replies on error. */
@@ -226,6 +197,7 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 	       *ports = json_object_get(b, "ports"), *env = json_object_get(b, "env"),
 	       *vnc = json_object_get(b, "vnc"), *act = json_object_get(b, "activate");
 	json_int_t cpus, mem, disk;
+	char acl_err[256];
 	const char *err = NULL;
 	if (!name_ok(name))
 		err = "name: required, no '/'";
@@ -244,8 +216,12 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		err = "vnc, activate: booleans";
 	else if (ud && strlen(ud) > 64 * 1024)
 		err = "user_data: at most 64 KiB";
-	else if (json_object_get(b, "acls") && !acls_valid(json_object_get(b, "acls")))
-		err = "acls: at most 64 of {network, matches: 1-8 of {type: host|ip, value}}";
+	else if (json_array_size(ports) && !json_array_size(nets))
+		err = "ports: a port map needs a network (--network): it maps to the app's address on its "
+		      "first network";
+	else if (json_object_get(b, "acls") &&
+		 !app_acl_valid(json_object_get(b, "acls"), nets, acl_err, sizeof(acl_err)))
+		err = acl_err;
 	else if ((boot_val[0] && strlen(boot_val[0]) > 255) || (boot_val[1] && strlen(boot_val[1]) > 255) ||
 		 (boot_val[2] && strlen(boot_val[2]) > 1024) || (boot_val[1] && !boot_val[0]))
 		err = "kernel, ramdisk: paths in the image (at most 255 bytes; ramdisk needs kernel); "
@@ -640,6 +616,54 @@ static int app_json(struct db *d, const char *id, json_t **out)
 	return r;
 }
 
+/* A host port is the device's: refuse an app whose port maps take a host
+ * port another app already maps on a device both run on (-EADDRINUSE, the
+ * reason in msg) rather than silently moving it. */
+static int ports_taken(struct db *d, const char *app_id, json_t *spec, char *msg, size_t msglen)
+{
+	json_t *ports = json_object_get(spec, "ports");
+	if (!json_array_size(ports))
+		return 0;
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT a.name, a.spec, dv.name FROM app_instances i JOIN apps a ON a.id = i.app_id"
+		       " JOIN devices dv ON dv.id = i.device_id WHERE i.app_id != ?1 AND i.device_id IN"
+		       " (SELECT device_id FROM app_instances WHERE app_id = ?1)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	int r = 0;
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		json_t *other = json_loads(db_col_text(st, 1), 0, NULL), *p, *q;
+		size_t i, j;
+		json_array_foreach(ports, i, p)
+		{
+			json_array_foreach(json_object_get(other, "ports"), j, q)
+			{
+				json_int_t h = json_integer_value(json_object_get(p, "host"));
+				if (r == 0 && h == json_integer_value(json_object_get(q, "host"))) {
+					snprintf(msg, msglen,
+						 "host port %lld is already mapped on device %s by app %s",
+						 (long long)h, db_col_text(st, 2), db_col_text(st, 0));
+					r = -EADDRINUSE;
+				}
+			}
+		}
+		json_decref(other);
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+/* Roll back and answer 409 when ports_taken refused (true), else false. */
+static bool ports_refused(struct http_req *r, struct db *d, int e, const char *msg)
+{
+	if (e != -EADDRINUSE)
+		return false;
+	db_rollback(d);
+	http_reply_error(r, 409, "%s", msg);
+	return true;
+}
+
 static void touch_all(struct ctl *c, struct db *d, struct idlist *l)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -734,7 +758,11 @@ static void h_create(struct http_req *r)
 		e = app_insert(d, name, &s, id);
 	if (e == 0)
 		e = app_sync_targets(d, id, s.spec, &touched);
-	app_write_done(r, d, e, id, &touched, 201, NULL);
+	char taken[256] = "";
+	if (e == 0)
+		e = ports_taken(d, id, s.spec, taken, sizeof(taken));
+	if (!ports_refused(r, d, e, taken))
+		app_write_done(r, d, e, id, &touched, 201, NULL);
 out:
 	db_put(r->ctl->db, d);
 	free(touched.ids);
@@ -841,7 +869,11 @@ static void h_put(struct http_req *r)
 	e = db_begin(d);
 	if (e == 0)
 		e = app_replace(d, id, &s, &touched, &same, &restarted);
-	app_write_done(r, d, e, id, &touched, 200, restarted);
+	char taken[256] = "";
+	if (e == 0 && !same)
+		e = ports_taken(d, id, s.spec, taken, sizeof(taken));
+	if (!ports_refused(r, d, e, taken))
+		app_write_done(r, d, e, id, &touched, 200, restarted);
 out:
 	db_put(r->ctl->db, d);
 	free(touched.ids);

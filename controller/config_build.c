@@ -496,18 +496,39 @@ static void app_portmaps(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapt
 	}
 }
 
-/* The app's ACLs for this network: allow-ACEs with host/ip matches. */
+/* The action of an ACL entry (app_acl.h: validated when stored); none =
+ * allow. */
+static void acl_action(struct build *b, Org__Lfedge__Eve__Config__ACE *ace, json_t *acl)
+{
+	json_t *a = json_array_get(json_object_get(acl, "actions"), 0);
+	Org__Lfedge__Eve__Config__ACEAction *act;
+
+	if (!a || !(act = arena_alloc(&b->a, sizeof(*act))))
+		return;
+	org__lfedge__eve__config__aceaction__init(act);
+	act->drop = json_is_true(json_object_get(a, "drop"));
+	act->limit = json_is_true(json_object_get(a, "limit"));
+	act->limitrate = (uint32_t)json_integer_value(json_object_get(a, "limitrate"));
+	act->limitburst = (uint32_t)json_integer_value(json_object_get(a, "limitburst"));
+	act->limitunit =
+	    act->limit ? arena_str(&b->a, json_string_value(json_object_get(a, "limitunit")) ?: "s") : NULL;
+	PUSH(&b->a, ace->actions, ace->n_actions, act);
+}
+
+/* The app's ACLs for this network, one ACE per entry; without any, one
+ * allow-all ACE (ip 0.0.0.0/0) as EVE controllers send: a device allows
+ * an adapter only what its ACEs allow. */
 static void app_acls(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *na, json_t *spec,
 		     const char *network)
 {
-	size_t i, j;
+	size_t i, j, n = 0;
 	json_t *acl, *m;
+	Org__Lfedge__Eve__Config__ACE *ace;
 	json_array_foreach(json_object_get(spec, "acls"), i, acl)
 	{
 		if (strcmp(json_string_value(json_object_get(acl, "network")) ?: "", network))
 			continue;
-		Org__Lfedge__Eve__Config__ACE *ace = arena_alloc(&b->a, sizeof(*ace));
-		if (!ace)
+		if (!(ace = arena_alloc(&b->a, sizeof(*ace))))
 			return;
 		org__lfedge__eve__config__ace__init(ace);
 		ace->id = (int32_t)(na->n_acls + 1);
@@ -519,8 +540,18 @@ static void app_acls(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *
 			if (am)
 				PUSH(&b->a, ace->matches, ace->n_matches, am);
 		}
+		acl_action(b, ace, acl);
 		PUSH(&b->a, na->acls, na->n_acls, ace);
+		n++;
 	}
+	Org__Lfedge__Eve__Config__ACEMatch *all = n ? NULL : ace_match(&b->a, "ip", "0.0.0.0/0");
+	if (!all || !(ace = arena_alloc(&b->a, sizeof(*ace))))
+		return;
+	org__lfedge__eve__config__ace__init(ace);
+	ace->id = (int32_t)(na->n_acls + 1);
+	ace->name = arena_str(&b->a, "allow-all");
+	PUSH(&b->a, ace->matches, ace->n_matches, all);
+	PUSH(&b->a, na->acls, na->n_acls, ace);
 }
 
 static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)

@@ -16,10 +16,12 @@
 #include "follow.h"
 #include "gzip.h"
 #include "hardwarehealth/hardware_health.pb-c.h"
+#include "flowlog/flowlog.pb-c.h"
 #include "info/info.pb-c.h"
 #include "logs/log.pb-c.h"
 #include "metrics/metrics.pb-c.h"
 #include "pbjson.h"
+#include "uuidgen.h"
 
 #define LOG_LINE_MAX (64u << 10)
 #define FIELD_MAX 4096
@@ -300,10 +302,33 @@ int reports_store_metrics(struct ctl *c, const char *uuid, const uint8_t *msg, s
 			  c->conf.metrics_max, uuid, t, msg, len);
 }
 
+/* A FlowMessage is stored whole, filed under its scope (the app instance)
+ * when that is one of the device's instances. */
 int reports_store_flowlog(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len)
 {
-	return store_blob(c, "INSERT INTO flowlog(device_id, time, data) VALUES(?1,?2,?3)", TRIM("flowlog"),
-			  c->conf.flowlog_max, uuid, (int64_t)time(NULL), msg, len);
+	Org__Lfedge__Eve__Flowlog__FlowMessage *m =
+	    org__lfedge__eve__flowlog__flow_message__unpack(NULL, len, msg);
+	if (!m)
+		return -EVE_EPROTO;
+	char app[UUID_STR_LEN] = "";
+	if (m->scope && m->scope->uuid && uuidgen_valid(m->scope->uuid))
+		snprintf(app, sizeof(app), "%s", m->scope->uuid);
+	org__lfedge__eve__flowlog__flow_message__free_unpacked(m, NULL);
+	struct db *d = db_get(c->db);
+	sqlite3_stmt *st = db_stmt(d, "INSERT INTO flowlog(device_id, time, data, app_id) VALUES(?1,?2,?3,"
+				      " (SELECT id FROM app_instances WHERE id = ?4 AND device_id = ?1))");
+	int r = st ? 0 : -EIO;
+	if (st) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+		sqlite3_bind_blob(st, 3, msg, (int)len, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, app, -1, SQLITE_STATIC);
+		r = db_step_done(st);
+	}
+	if (r == 0)
+		trim_count(d, TRIM("flowlog"), uuid, c->conf.flowlog_max);
+	db_put(c->db, d);
+	return r;
 }
 
 /* --- logs --- */

@@ -91,6 +91,11 @@ static const char m_registry[] =
     "ALTER TABLE images ADD COLUMN reg_secret TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE images ADD COLUMN reg_ca TEXT NOT NULL DEFAULT '';";
 
-const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux, m_observability, m_interop,
-					     m_registry};
+/* Flow logs by app instance (FlowMessage.scope.uuid), for the app's
+ * flows view (flows_admin.c). */
+static const char m_firewall[] = "ALTER TABLE flowlog ADD COLUMN app_id TEXT;"
+				 "CREATE INDEX flowlog_app ON flowlog(app_id, id);";
+
+const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux, m_observability,
+					     m_interop, m_registry, m_firewall};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

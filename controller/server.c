@@ -39,9 +39,9 @@
 #define RETENTION_EVERY_S 60
 
 static const struct http_route *const route_tables[] = {
-    device_api_routes,    admin_onboard_routes, admin_report_routes,   admin_device_routes,
-    admin_image_routes,   admin_network_routes, admin_app_routes,      admin_misc_routes,
-    admin_deviceio_routes, ops_routes,
+    device_api_routes,    admin_onboard_routes, admin_report_routes,   admin_flow_routes,
+    admin_device_routes,  admin_image_routes,   admin_network_routes,  admin_app_routes,
+    admin_misc_routes,    admin_deviceio_routes, ops_routes,
     registry_routes, /* OCI distribution API /v2/ (registry.c) */
     NULL,
 };

@@ -38,6 +38,11 @@ void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics
 		runtime_metrics_release((struct runtime *)rt, m);
 }
 
+int appruntime_flowlog_flush(struct appruntime *rt, const char *dev_uuid, appruntime_flowlog_fn fn, void *ctx)
+{
+	return rt ? runtime_flowlog_flush((struct runtime *)rt, dev_uuid, fn, ctx) : 0;
+}
+
 const char *const *appruntime_hypervisors(struct appruntime *rt)
 {
 	static const char *const none[] = {NULL};
@@ -76,6 +81,11 @@ int appruntime_metrics(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetric
 
 void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m)
 {
+}
+
+int appruntime_flowlog_flush(struct appruntime *rt, const char *dev_uuid, appruntime_flowlog_fn fn, void *ctx)
+{
+	return 0;
 }
 
 const char *const *appruntime_hypervisors(struct appruntime *rt)

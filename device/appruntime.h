@@ -6,6 +6,8 @@
 #define EVE_APPRUNTIME_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "config/devconfig.pb-c.h"
 #include "info/info.pb-c.h"
@@ -24,6 +26,10 @@ int appruntime_new(const char *state_dir, const char *libvirt_uri, const char *c
 int appruntime_apply(struct appruntime *rt, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg);
 int appruntime_metrics(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m);
 void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m);
+/* Flow logs (packed FlowMessage, devId set) to fn until it fails: the
+ * number sent, fn's error, or 0 without the runtime. */
+typedef int (*appruntime_flowlog_fn)(void *ctx, const uint8_t *data, size_t len);
+int appruntime_flowlog_flush(struct appruntime *rt, const char *dev_uuid, appruntime_flowlog_fn fn, void *ctx);
 /* NULL-terminated; an empty list without the runtime. */
 const char *const *appruntime_hypervisors(struct appruntime *rt);
 void appruntime_free(struct appruntime *rt);

@@ -160,6 +160,15 @@ void reporter_metrics(struct agent *a)
 	free(data);
 }
 
+static int send_flowlog(void *ctx, const uint8_t *data, size_t len)
+{
+	struct agent *a = ctx;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/id/%s/flowlog", a->uuid);
+	return send_path(a, path, data, len);
+}
+
 void reporter_flush(struct agent *a)
 {
 	int r;
@@ -176,6 +185,9 @@ void reporter_flush(struct agent *a)
 	r = infoqueue_flush(a->iq, send_info, a);
 	if (r == 0)
 		r = logship_upload(a->ls, send_logs, a);
+	/* Flow logs: what the runtime collected since (kept when this fails). */
+	if (r == 0 && a->rt)
+		r = appruntime_flowlog_flush(a->rt, a->uuid, send_flowlog, a) < 0 ? -EVE_EHTTP : 0;
 	if (r < 0)
 		alog(ALOG_DEBUG, "report upload: %s (kept for later)", eve_strerror(r));
 }

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "oci_unpack.h"
+#include "rt_firewall.h"
 #include "rt_internal.h"
 #include "uuidgen.h"
 #include "volume.h"
@@ -215,6 +216,15 @@ static int spec_nics(struct runtime *rt, struct rt_app *a, struct spec_store *ss
 			ss->nics[i].bridge = ni->bridge;
 		rt_app_mac(a->uuid, i, na->macaddress, ss->macs[i]);
 		ss->nics[i].mac = ss->macs[i];
+	}
+	if (i > 0) {
+		char why[RT_ERR_MAX - 64];
+
+		/* Fail closed: no app on a network without its ACLs in place. */
+		if (!rt_firewall_ready(rt, a->uuid, why, sizeof(why))) {
+			rt_seterr(a->err, "%s", why);
+			return -EAGAIN;
+		}
 	}
 	ss->s.nics = ss->nics;
 	ss->s.n_nics = i;

@@ -37,6 +37,8 @@ struct rt_rep {
 	char err[RT_ERR_MAX];
 };
 
+struct rt_fw_app;
+
 enum { RT_JOB_NONE, RT_JOB_RUNNING, RT_JOB_DONE };
 
 struct rt_ct {
@@ -152,6 +154,8 @@ struct rt_ni {
 	} leases[RT_MAX_LEASES];
 	size_t n_leases;
 	unsigned lease_sig; /* changes when the leases change: re-report */
+	uint64_t dns_retry; /* rt_dns.c: ms of the next try after a failure */
+	uint64_t dns_log_off; /* rt_flowlog.c: bytes of the DNS log read */
 	struct rt_rep rep;
 	bool mark;
 };
@@ -168,6 +172,7 @@ struct rt_metric_dom {
 
 struct runtime {
 	char *state_dir, *apps_dir, *vols_dir;
+	char *dns_resolv; /* upstream DNS servers of network instances (rt_dns.c) */
 	char *uris[RT_HV_N];
 	bool has_xen; /* the node runs Xen: VMs go to the libxl driver */
 	char *ca_pem; /* opts->ca_path contents */
@@ -194,6 +199,9 @@ struct runtime {
 	size_t n_apps;
 	struct rt_ni **nis;
 	size_t n_nis;
+	struct rt_fw_app **fws; /* rt_firewall.c: per-app rule state */
+	struct rt_flowlog *flowlog; /* rt_flowlog.c (its queue has its own lock) */
+	size_t n_fws;
 	bool first_pass_done;
 	struct rt_props props; /* config properties of rt->cfg (rt_props.c) */
 	bool gc_due; /* blob GC postponed until registry pulls finish */

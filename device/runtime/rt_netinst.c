@@ -84,7 +84,10 @@ static int ni_xml(struct rt_ni *n, const rt_ni_cfg *nc, struct buf *b)
 {
 	char gw[16], mask[16], lo[16], hi[16];
 
-	buf_printf(b, "<network>\n  <name>%s</name>\n  <uuid>%s</uuid>\n", n->net, n->uuid);
+	buf_printf(b, "<network%s>\n  <name>%s</name>\n  <uuid>%s</uuid>\n",
+		   nc->insttype == NT(ZnetInstSwitch) ? ""
+						       : " xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'",
+		   n->net, n->uuid);
 	buf_printf(b, "  <bridge name='%s' stp='off' delay='0'/>\n", n->bridge);
 	if (nc->insttype == NT(ZnetInstSwitch)) {
 		buf_printf(b, "</network>\n");
@@ -97,7 +100,14 @@ static int ni_xml(struct rt_ni *n, const rt_ni_cfg *nc, struct buf *b)
 	snprintf(n->gw, sizeof(n->gw), "%s", gw);
 	snprintf(n->subnet, sizeof(n->subnet), "%s", nc->ip->subnet);
 	buf_printf(b, "  <forward mode='nat'/>\n  <ip address='%s' netmask='%s'>\n", gw, mask);
-	buf_printf(b, "    <dhcp><range start='%s' end='%s'/></dhcp>\n  </ip>\n</network>\n", lo, hi);
+	buf_printf(b, "    <dhcp><range start='%s' end='%s'/></dhcp>\n  </ip>\n", lo, hi);
+	/* DNS is rt_dns.c's own server on the gateway address (it fills the
+	 * firewall's host sets); libvirt's dnsmasq only does DHCP and
+	 * announces that server. */
+	buf_printf(b, "  <dns enable='no'/>\n  <dnsmasq:options>\n"
+		      "    <dnsmasq:option value='dhcp-option=option:dns-server,%s'/>\n"
+		      "  </dnsmasq:options>\n</network>\n",
+		   gw);
 	return 0;
 }
 

@@ -13,6 +13,9 @@
 
 #include "err.h"
 #include "fileio.h"
+#include "rt_dns.h"
+#include "rt_firewall.h"
+#include "rt_flowlog.h"
 #include "rt_internal.h"
 #include "rt_portmap.h"
 
@@ -193,9 +196,12 @@ static void pass(struct runtime *rt, bool new_cfg)
 {
 	rt_content_sync(rt);
 	rt_netinst_sync(rt);
+	rt_firewall_sync(rt); /* before the apps: none starts without its rules */
+	rt_dns_sync(rt);      /* after the rules: it fills their host sets */
 	rt_volume_sync(rt);
 	rt_app_sync(rt);
 	rt_portmap_sync(rt); /* after the apps: their states and leases are fresh */
+	rt_flowlog_sync(rt);
 	if (new_cfg || !rt->first_pass_done) {
 		rt_app_remove_strays(rt);
 		gc_blobs(rt);
@@ -203,6 +209,7 @@ static void pass(struct runtime *rt, bool new_cfg)
 	} else if (rt->gc_due) {
 		gc_blobs(rt);
 	}
+	rt_firewall_gc(rt); /* after the apps that left are gone */
 	publish_metrics(rt);
 }
 
@@ -297,6 +304,8 @@ void runtime_free(struct runtime *rt)
 	free(rt->vols);
 	free(rt->apps);
 	free(rt->nis);
+	rt_firewall_free(rt);
+	rt_flowlog_free(rt->flowlog);
 	config_free(rt->cfg);
 	config_free(rt->pending);
 	for (i = 0; i < RT_HV_N; i++) {
@@ -308,6 +317,7 @@ void runtime_free(struct runtime *rt)
 	}
 	blobstore_free(rt->bs);
 	free(rt->state_dir);
+	free(rt->dns_resolv);
 	free(rt->apps_dir);
 	free(rt->vols_dir);
 	free(rt->ca_pem);
@@ -322,6 +332,7 @@ static int runtime_dirs(struct runtime *rt, const struct runtime_opts *o)
 	int r;
 
 	if (dup_or(&rt->state_dir, o->state_dir, "/persist/runtime") < 0 ||
+	    dup_or(&rt->dns_resolv, o->dns_resolv, "/etc/resolv.conf") < 0 ||
 	    asprintf(&rt->apps_dir, "%s/apps", rt->state_dir) < 0 ||
 	    asprintf(&rt->vols_dir, "%s/volumes", rt->state_dir) < 0)
 		return -ENOMEM;

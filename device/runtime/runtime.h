@@ -11,6 +11,7 @@
 #ifndef EVE_RUNTIME_H
 #define EVE_RUNTIME_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "config/devconfig.pb-c.h"
 #include "info/info.pb-c.h"
@@ -24,6 +25,8 @@ struct runtime_opts {
 	const char *lxc_uri;     /* NULL: lxc:///system */
 	const char *ca_path;     /* extra trusted root for HTTPS datastores (the
 				  * controller's root-certificate.pem), may be NULL */
+	const char *dns_resolv;  /* resolv.conf naming the upstream servers of the
+				  * network instances' DNS; NULL: /etc/resolv.conf */
 };
 
 /* Called from the runtime's thread; msg is only valid during the call. */
@@ -40,6 +43,13 @@ int runtime_apply(struct runtime *rt, const Org__Lfedge__Eve__Config__EdgeDevCon
  * owned by the runtime until runtime_metrics_release). */
 int runtime_metrics(struct runtime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m);
 void runtime_metrics_release(struct runtime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m);
+/* Flow logs: packed FlowMessage (org.lfedge.eve.flowlog) of the apps'
+ * flows and DNS requests, queued by the runtime within a byte budget.
+ * Calls fn with each (devId = dev_uuid; data only valid during the call)
+ * until fn returns < 0, which keeps that one and the rest queued. Any
+ * thread. Returns the number sent, or fn's error. */
+typedef int (*runtime_flowlog_fn)(void *ctx, const uint8_t *data, size_t len);
+int runtime_flowlog_flush(struct runtime *rt, const char *dev_uuid, runtime_flowlog_fn fn, void *ctx);
 /* Hypervisors this node can run ("kvm", "qemu", "lxc", "xen"), for device info. */
 const char *const *runtime_hypervisors(struct runtime *rt);
 /* Stop the worker; domains keep running (they are adopted at next start). */

@@ -40,13 +40,34 @@ else
 fi
 
 # ---- app deploy and friends
+expect 0 network create fwlan --device edge-1 --type local --subnet 10.9.0.0/24
+# a port map needs a network (it maps to the app's address on it)
+expect 1 app deploy web --image xenial-amd64-docker-20180725 --device edge-1 -p 8080:80
+grep -q "needs --network" "$ERR" || fail "-p without --network: no clear error"
 expect 0 -o json app deploy web --image xenial-amd64-docker-20180725 --device edge-1 --cpus 2 \
-	--memory 512M --disk 1G -p 8080:80 -e A=1 --vnc
+	--memory 512M --disk 1G -p 8080:80 -e A=1 --vnc --network fwlan
 want web "$(json .name)" "app name"
 want 512 "$(json .memory_mb)" "memory_mb"
 want 1024 "$(json .disk_mb)" "disk_mb"
 want 8080 "$(json .ports[0].host)" "port"
 appid=$(json .id)
+# the host port is the device's: another app mapping it is refused (409)
+expect 3 app deploy web3 --image xenial-amd64-docker-20180725 --device edge-1 -p 8080:81 --network fwlan
+grep -q "8080" "$ERR" || fail "taken host port: no reason given"
+# --allow: one ACL entry per rule and network
+expect 0 -o json app deploy fwallow --image xenial-amd64-docker-20180725 --device edge-1 --network fwlan \
+	--allow host:example.org --allow ip:10.0.0.0/8 --allow tcp:443
+want host "$(json .acls[0].matches[0].type)" "allow host: type"
+want example.org "$(json .acls[0].matches[0].value)" "allow host: value"
+want ip "$(json .acls[1].matches[0].type)" "allow ip: type"
+want 10.0.0.0/8 "$(json .acls[1].matches[0].value)" "allow ip: value"
+want tcp "$(json .acls[2].matches[0].value)" "allow tcp: protocol"
+want 443 "$(json .acls[2].matches[1].value)" "allow tcp: port"
+want fwlan "$(json .acls[0].network)" "allow: network"
+expect 1 app deploy fwbad --image xenial-amd64-docker-20180725 --device edge-1 --allow ip:10.0.0.0/8
+expect 1 app deploy fwbad --image xenial-amd64-docker-20180725 --device edge-1 --network fwlan --allow port:80
+expect 3 app deploy fwbad --image xenial-amd64-docker-20180725 --device edge-1 --network fwlan --allow ip:10.0.0.0/33
+expect 0 app delete fwallow
 expect 3 app deploy web --image xenial-amd64-docker-20180725 --device edge-1
 expect 1 app deploy web2 --image x --device edge-1 -p 80
 expect 1 app deploy web2 --image x --device edge-1 --selector a=b

@@ -1083,6 +1083,83 @@ static void test_apps(struct dev *a, struct dev *b)
 	printf("ok apps: network, app instance config, stop/restart counters, same spec = 304, selector\n");
 }
 
+/* ACLs (docs/firewall.md): an adapter without any gets one explicit
+ * allow-all ACE; entries with protocol/port matches and a limit action
+ * become matching ACEs; bad entries, port maps without a network and a
+ * host port another app maps on the device are refused. */
+static void test_acls(struct dev *a)
+{
+	json_t *res = NULL;
+	CHECK(admin("POST", "/api/v1/apps",
+		    json_pack("{s:s, s:s, s:s, s:[s]}", "name", "fwplain", "image", "blob", "device", a->uuid,
+			      "networks", "lan"),
+		    NULL) == 201,
+	      "app without ACLs");
+	CHECK(admin("POST", "/api/v1/apps",
+		    json_pack(
+			"{s:s, s:s, s:s, s:[s], s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:[{s:b, s:i, s:s, "
+			"s:i}]}, {s:s, s:[{s:s, s:s}]}]}",
+			"name", "fwlim", "image", "blob", "device", a->uuid, "networks", "lan", "acls",
+			"network", "lan", "matches", "type", "protocol", "value", "tcp", "type", "fport",
+			"value", "443", "actions", "limit", 1, "limitrate", 10, "limitunit", "m",
+			"limitburst", 3, "network", "lan", "matches", "type", "host", "value", "example.org"),
+		    NULL) == 201,
+	      "app with a limit ACE and a host ACE");
+	static const char *const bad[][2] = {
+	    {"ip", "10.0.0.0/33"}, {"host", "bad name"}, {"fport", "80"}, {"protocol", "tcpx"}};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(admin("POST", "/api/v1/apps",
+			    json_pack("{s:s, s:s, s:s, s:[s], s:[{s:s, s:[{s:s, s:s}]}]}", "name", "fwbad",
+				      "image", "blob", "device", a->uuid, "networks", "lan", "acls",
+				      "network", "lan", "matches", "type", bad[i][0], "value", bad[i][1]),
+			    NULL) == 400,
+		      "bad ACL %s %s refused", bad[i][0], bad[i][1]);
+	CHECK(admin("POST", "/api/v1/apps",
+		    json_pack("{s:s, s:s, s:s, s:[{s:i, s:i}]}", "name", "fwnonet", "image", "blob", "device",
+			      a->uuid, "ports", "host", 9090, "app", 80),
+		    &res) == 400 &&
+		  strstr(json_string_value(json_object_get(res, "error")) ?: "", "network"),
+	      "port map without a network refused with a reason");
+	json_decref(res);
+	res = NULL;
+	CHECK(admin("POST", "/api/v1/apps",
+		    json_pack("{s:s, s:s, s:s, s:[s], s:[{s:i, s:i}]}", "name", "fwclash", "image", "blob",
+			      "device", a->uuid, "networks", "lan", "ports", "host", 8080, "app", 81),
+		    &res) == 409 &&
+		  strstr(json_string_value(json_object_get(res, "error")) ?: "", "8080"),
+	      "host port mapped by another app on the device refused (409)");
+	json_decref(res);
+	CHECK(admin("GET", "/api/v1/apps/fwclash", NULL, NULL) == 404, "refused app not stored");
+
+	Org__Lfedge__Eve__Config__EdgeDevConfig *cfg = NULL;
+	CHECK(dev_config(a, "POST", &cfg) == 200, "config with the ACL apps");
+	const Org__Lfedge__Eve__Config__AppInstanceConfig *ac = find_app(cfg, "fwplain");
+	const Org__Lfedge__Eve__Config__ACE *ace =
+	    ac && ac->n_interfaces == 1 && ac->interfaces[0]->n_acls == 1 ? ac->interfaces[0]->acls[0] : NULL;
+	CHECK(ace && ace->n_matches == 1 && !strcmp(ace->matches[0]->type, "ip") &&
+		  !strcmp(ace->matches[0]->value, "0.0.0.0/0") && ace->n_actions == 0,
+	      "no ACL: one explicit allow-all ACE");
+	ac = find_app(cfg, "fwlim");
+	ace =
+	    ac && ac->n_interfaces == 1 && ac->interfaces[0]->n_acls == 2 ? ac->interfaces[0]->acls[0] : NULL;
+	CHECK(ace && ace->n_matches == 2 && !strcmp(ace->matches[1]->type, "fport") &&
+		  !strcmp(ace->matches[1]->value, "443") && ace->n_actions == 1 && ace->actions[0]->limit &&
+		  ace->actions[0]->limitrate == 10 && !strcmp(ace->actions[0]->limitunit, "m") &&
+		  ace->actions[0]->limitburst == 3,
+	      "limit ACE");
+	ace = ace ? ac->interfaces[0]->acls[1] : NULL;
+	CHECK(ace && !strcmp(ace->matches[0]->type, "host") &&
+		  !strcmp(ace->matches[0]->value, "example.org") && ace->n_actions == 0,
+	      "host ACE");
+	org__lfedge__eve__config__edge_dev_config__free_unpacked(cfg, NULL);
+	CHECK(admin("DELETE", "/api/v1/apps/fwplain", NULL, NULL) == 204 &&
+		  admin("DELETE", "/api/v1/apps/fwlim", NULL, NULL) == 204,
+	      "delete ACL apps");
+	CHECK(dev_config(a, "POST", NULL) == 200, "config without them");
+	printf("ok acls: default allow-all, limit/host ACEs, bad ACLs 400, port map without network 400, "
+	       "taken host port 409\n");
+}
+
 /* Reboot counter and base OS update reach the device config. */
 static void test_device_ops(struct dev *a)
 {
@@ -1554,6 +1631,7 @@ int main(int argc, char **argv)
 	test_images();
 	test_apps(&a, &b);
 	test_app_logs_owner(&a, &b);
+	test_acls(&a);
 	test_device_ops(&a);
 	test_restart(&a, &b);
 	test_deleted(&onboard);

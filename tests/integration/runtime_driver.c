@@ -5,7 +5,7 @@
  *   runtime_driver SCENARIO --state DIR --images DIR --port P --cert C --key K
  *
  * Scenarios: vm, oci, badsha, resume, adopt-start, adopt-check, net,
- * portmap, crash, xml OUTDIR.
+ * portmap, crash, firewall-start, firewall-check (fw_test.sh), xml OUTDIR.
  * Exit 0 = pass; 1 = fail (the reason on stderr). */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <libvirt/libvirt.h>
@@ -32,6 +33,7 @@
 #include "hexstr.h"
 #include "hv.h"
 #include "runtime.h"
+#include "flowlog/flowlog.pb-c.h"
 #include "runtime_https.h"
 #include "volume.h"
 
@@ -489,7 +491,10 @@ static const char *rt_lxc_uri; /* NULL: lxc:///system */
 
 static struct runtime *rt_start(void)
 {
-	struct runtime_opts o = {.state_dir = opt.state, .ca_path = opt.cert, .lxc_uri = rt_lxc_uri};
+	struct runtime_opts o = {.state_dir = opt.state,
+				 .ca_path = opt.cert,
+				 .lxc_uri = rt_lxc_uri,
+				 .dns_resolv = getenv("EVE_DNS_RESOLV")};
 	struct runtime *rt = NULL;
 	int r = runtime_new(&o, on_report, on_log, NULL, &rt);
 
@@ -1172,7 +1177,9 @@ static int crash_destroy(const char *uuid)
 
 /* Crash from inside: SIGKILL to the container's init, the child of the
  * libvirt_lxc controller whose pid libvirt keeps in its state dir. */
-static int crash_kill_init(const char *uuid)
+/* Host pid of a container's init (the child of its libvirt_lxc
+ * controller), -1 if none. */
+static int lxc_init_pid(const char *uuid, int *ctl_out)
 {
 	char path[512], buf[512];
 	int ctl = 0, pid = -1, ppid;
@@ -1206,6 +1213,15 @@ static int crash_kill_init(const char *uuid)
 	}
 	if (dir)
 		closedir(dir);
+	if (ctl_out)
+		*ctl_out = ctl;
+	return pid > 1 ? pid : -1;
+}
+
+static int crash_kill_init(const char *uuid)
+{
+	int ctl = 0, pid = lxc_init_pid(uuid, &ctl);
+
 	if (pid <= 1)
 		return -1;
 	printf("killing the container's init (host pid %d, controller %d)\n", pid, ctl);
@@ -1693,6 +1709,340 @@ static int sc_xml(void)
 	return 0;
 }
 
+/* ---- firewall (rt_firewall.c): ACLs enforced on a container --------------- */
+
+#define FW_APP "a00000f1-0000-4000-8000-0000000000f1"
+#define FW_NI "e00000f1-0000-4000-8000-0000000000f1"
+
+enum fw_acl { FW_ALLOW_ALL, FW_ALLOW_X, FW_LIMIT_X, FW_HOST };
+
+/* Targets the test script runs in network namespaces (fw_test.sh). */
+static const char *fw_env(const char *k)
+{
+	const char *v = getenv(k);
+
+	if (!v || !*v) {
+		fprintf(stderr, "%s not set (run through fw_test.sh)\n", k);
+		exit(1);
+	}
+	return v;
+}
+
+static void fw_ace(Org__Lfedge__Eve__Config__NetworkAdapter *na, int id, const char *type, const char *value,
+		   Org__Lfedge__Eve__Config__ACEAction *act)
+{
+	Org__Lfedge__Eve__Config__ACE *ace = A(sizeof(*ace));
+	Org__Lfedge__Eve__Config__ACEMatch *m = A(sizeof(*m));
+
+	org__lfedge__eve__config__ace__init(ace);
+	org__lfedge__eve__config__acematch__init(m);
+	m->type = (char *)type;
+	m->value = (char *)value;
+	ace->id = id;
+	PUSH(ace->matches, ace->n_matches, m);
+	if (act)
+		PUSH(ace->actions, ace->n_actions, act);
+	PUSH(na->acls, na->n_acls, ace);
+}
+
+/* The same config every time for a given ACL (the restart compares the
+ * rules made from it). */
+static Cfg *fw_cfg(enum fw_acl acl)
+{
+	Cfg *c =
+	    oci_cfg(FW_APP, "c00000f1-0000-4000-8000-0000000000f1", "b00000f1-0000-4000-8000-0000000000f1");
+	const char *ud = "GREETING=firewall\nDHCP=1\n";
+	Org__Lfedge__Eve__Config__NetworkAdapter *na;
+
+	add_ni(c, FW_NI, "10.250.31.0/24");
+	add_nic(c->apps[0], FW_NI);
+	na = c->apps[0]->interfaces[0];
+	c->apps[0]->userdata = b64_encode((const uint8_t *)ud, strlen(ud));
+	arena = realloc(arena, (arena_n + 1) * sizeof(*arena));
+	arena[arena_n++] = c->apps[0]->userdata;
+	if (acl == FW_ALLOW_ALL)
+		fw_ace(na, 1, "ip", "0.0.0.0/0", NULL);
+	if (acl == FW_ALLOW_X)
+		fw_ace(na, 1, "ip", S("%s/32", fw_env("FW_X")), NULL);
+	if (acl == FW_HOST)
+		fw_ace(na, 1, "host", "allowed.test", NULL);
+	if (acl == FW_LIMIT_X) {
+		Org__Lfedge__Eve__Config__ACEAction *lim = A(sizeof(*lim));
+
+		org__lfedge__eve__config__aceaction__init(lim);
+		lim->limit = true;
+		lim->limitrate = (uint32_t)atoi(fw_env("FW_LIMIT_PPS"));
+		lim->limitunit = "s";
+		lim->limitburst = 20;
+		fw_ace(na, 1, "ip", S("%s/32", fw_env("FW_X")), lim);
+	}
+	return c;
+}
+
+/* Run cmd in the container's network namespace; its stdout into out. */
+static int fw_in_app(const char *cmd, char *out, size_t outlen)
+{
+	char line[1024];
+	int pid = lxc_init_pid(FW_APP, NULL), rc;
+	size_t n = 0;
+	FILE *p;
+
+	out[0] = '\0';
+	if (pid < 0)
+		return -1;
+	snprintf(line, sizeof(line), "nsenter -t %d -n %s 2>/dev/null", pid, cmd);
+	p = popen(line, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, outlen - 1, p);
+	out[n] = '\0';
+	rc = pclose(p);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Can the app fetch http://ip:port/ (the page names the target)? */
+static bool fw_reach(const char *ip, const char *want)
+{
+	char cmd[256], out[512];
+
+	snprintf(cmd, sizeof(cmd), "curl -sS -m 3 http://%s:%s/", ip, fw_env("FW_PORT"));
+	return fw_in_app(cmd, out, sizeof(out)) == 0 && strstr(out, want);
+}
+
+/* Wait until the reachability of X and Y is as expected (rules are
+ * replaced asynchronously after runtime_apply). */
+static bool fw_expect(bool x, bool y, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+	bool rx = !x, ry = !y;
+
+	while (now_s() < end) {
+		rx = fw_reach(fw_env("FW_X"), "fw-target-x");
+		ry = fw_reach(fw_env("FW_Y"), "fw-target-y");
+		if (rx == x && ry == y)
+			return true;
+		usleep(500000);
+	}
+	fprintf(stderr, "X reachable: %d (want %d), Y reachable: %d (want %d)\n", rx, x, ry, y);
+	return false;
+}
+
+/* Bytes per second of a download of the big file from X. */
+static double fw_speed(void)
+{
+	char cmd[256], out[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "curl -sS -m 60 -o /dev/null -w '%%{size_download} %%{speed_download}' http://%s:%s/big",
+		 fw_env("FW_X"), fw_env("FW_PORT"));
+	if (fw_in_app(cmd, out, sizeof(out)) != 0)
+		return -1;
+	printf("download: %s (bytes, bytes/s)\n", out);
+	return atof(strchr(out, ' ') ? strchr(out, ' ') + 1 : "-1");
+}
+
+static bool fw_table(void)
+{
+	char err[256];
+	char *argv[] = {"nft", "list", "table", "bridge", "eve-fw-" FW_APP, NULL};
+
+	return volume_run(argv, err, sizeof(err)) == 0;
+}
+
+struct fw_flows {
+	bool accepted, dropped, dns;
+};
+
+static int fw_flow_cb(void *ctx, const uint8_t *data, size_t len)
+{
+	struct fw_flows *st = ctx;
+	Org__Lfedge__Eve__Flowlog__FlowMessage *m =
+	    org__lfedge__eve__flowlog__flow_message__unpack(NULL, len, data);
+	size_t i;
+
+	if (!m)
+		return 0;
+	for (i = 0; i < m->n_flows; i++) {
+		const Org__Lfedge__Eve__Flowlog__FlowRecord *r = m->flows[i];
+		bool acc = r->action == ORG__LFEDGE__EVE__FLOWLOG__ACLACTION__ActionAccept;
+
+		printf("flow: %s %s:%d -> %s:%d proto %d ace %d (%s) tx %lld/%lld rx %lld/%lld\n",
+		       acc ? "accept" : "drop", r->flow->src, r->flow->srcport, r->flow->dest,
+		       r->flow->destport, r->flow->protocol, r->aclid, r->aclname, (long long)r->txpkts,
+		       (long long)r->txbytes, (long long)r->rxpkts, (long long)r->rxbytes);
+		if (m->scope && !strcmp(m->scope->uuid, FW_APP) && r->flow->destport == 8000 &&
+		    r->flow->protocol == 6) {
+			st->accepted |=
+			    acc && !strcmp(r->flow->dest, fw_env("FW_X")) && r->aclid == 1 && r->rxbytes > 0;
+			st->dropped |= !acc && !strcmp(r->flow->dest, fw_env("FW_Y")) && r->aclid == 0;
+		}
+	}
+	for (i = 0; i < m->n_dnsreqs; i++) {
+		printf("dns: %s -> %s\n", m->dnsreqs[i]->hostname,
+		       m->dnsreqs[i]->n_addrs ? m->dnsreqs[i]->addrs[0] : "-");
+		st->dns |= !strcmp(m->dnsreqs[i]->hostname, "www.allowed.test") && m->dnsreqs[i]->n_addrs;
+	}
+	org__lfedge__eve__flowlog__flow_message__free_unpacked(m, NULL);
+	return 0;
+}
+
+/* The flow log has the accepted connection to X (ACE 1) and the dropped
+ * one to Y (the default drop), with dns also the lookup. */
+static bool fw_flows_seen(struct runtime *rt, bool dns, int timeout_s)
+{
+	struct fw_flows st = {0};
+	double end = now_s() + timeout_s;
+
+	while (now_s() < end) {
+		runtime_flowlog_flush(rt, "d00000f1-0000-4000-8000-0000000000f1", fw_flow_cb, &st);
+		if (st.accepted && st.dropped && (!dns || st.dns))
+			return true;
+		usleep(500000);
+	}
+	fprintf(stderr, "flow log: accepted to X %d, dropped to Y %d, dns %d\n", st.accepted, st.dropped,
+		st.dns);
+	return false;
+}
+
+/* Resolve name through the network instance's DNS server from the app;
+ * true when the answer holds want. */
+static bool fw_resolve(const char *name, const char *want, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+	char cmd[256], out[2048];
+
+	snprintf(cmd, sizeof(cmd), "busybox nslookup -type=a %s 10.250.31.1", name);
+	while (now_s() < end) {
+		fw_in_app(cmd, out, sizeof(out));
+		if (strstr(out, want))
+			return true;
+		usleep(500000);
+	}
+	fprintf(stderr, "nslookup %s: %s\n", name, out);
+	return false;
+}
+
+/* host:allowed.test: nothing answers until the app resolves a name under
+ * it through the network instance; then the address it got (X) answers,
+ * and Y (which another name resolves to) still does not. */
+static int fw_host_phase(struct runtime *rt)
+{
+	runtime_apply(rt, fw_cfg(FW_HOST));
+	if (!fw_expect(false, false, 30))
+		return -fail("host ACL, before any lookup: X and Y must not answer");
+	printf("OK allow host:allowed.test: nothing reachable before resolving\n");
+	if (!fw_resolve("other.test", fw_env("FW_Y"), 20) ||
+	    !fw_resolve("www.allowed.test", fw_env("FW_X"), 20))
+		return -fail("the network instance's DNS server did not answer");
+	if (!fw_expect(true, false, 10))
+		return -fail("after resolving www.allowed.test: X must answer, Y (other.test) must not");
+	printf("OK after resolving www.allowed.test through the instance's DNS: X reachable, Y not\n");
+	if (!fw_flows_seen(rt, true, 30))
+		return -fail("flow log lacks the DNS request or the flows");
+	printf("OK flow log: the DNS request with its answer\n");
+	return 0;
+}
+
+/* firewall-start: the app boots with "allow ip X" (DHCP and DNS still
+ * work), reaches X and not Y; with allow-all both; with a limit on X its
+ * download is capped; back to "allow ip X", then READY (the script kills
+ * us with -9). */
+static int sc_firewall_start(void)
+{
+	struct runtime *rt = rt_start();
+	double open_bps, lim_bps, cap;
+
+	runtime_apply(rt, fw_cfg(FW_ALLOW_X));
+	if (!wait_state(FW_APP, ST(RUNNING), 90) || !wait_line("lease of 10.250.31.", 0, 60) ||
+	    !wait_line("firewall: adapter 0", 0, 10))
+		return fail("app with ACLs did not run and get a DHCP lease");
+	if (!fw_table())
+		return fail("no nft table for the app");
+	if (!fw_expect(true, false, 30))
+		return fail("allow ip X: X must answer, Y must not");
+	printf("OK allow ip:X reaches X and not Y (DHCP worked under the ACL)\n");
+	if (!fw_flows_seen(rt, false, 30))
+		return fail("flow log lacks the accepted (X) or the dropped (Y) connection");
+	printf("OK flow log: accepted to X by ACE 1, dropped to Y by the default rule\n");
+
+	runtime_apply(rt, fw_cfg(FW_ALLOW_ALL));
+	if (!fw_expect(true, true, 30))
+		return fail("allow-all: both must answer");
+	printf("OK explicit allow-all reaches X and Y\n");
+	open_bps = fw_speed();
+
+	runtime_apply(rt, fw_cfg(FW_LIMIT_X));
+	if (!fw_expect(true, false, 30))
+		return fail("limit on X: X must answer (slowly), Y must not");
+	lim_bps = fw_speed();
+	/* The limit counts packets; a full-size frame carries at most 1514
+	 * bytes: the cap in bytes/s, with room (3x) for bursts and timing. */
+	cap = atof(fw_env("FW_LIMIT_PPS")) * 1514.0;
+	printf("MEASURED unlimited %.0f B/s, limit %s packets/s (%.0f B/s at full frames): %.0f B/s\n",
+	       open_bps, fw_env("FW_LIMIT_PPS"), cap, lim_bps);
+	if (lim_bps <= 0 || lim_bps > 3 * cap)
+		return fail("limited download %.0f B/s is not under 3x the limit (%.0f B/s)", lim_bps, cap);
+	printf("OK limit caps the transfer rate\n");
+
+	if (fw_host_phase(rt) < 0)
+		return 1;
+	runtime_apply(rt, fw_cfg(FW_ALLOW_X));
+	if (!fw_expect(true, false, 30))
+		return fail("back to allow ip X");
+	printf("READY\n");
+	fflush(stdout);
+	for (;;)
+		pause(); /* killed with -9 by the script */
+}
+
+/* firewall-check: after kill -9 and with the rules checked by the script,
+ * a new runtime on the same state adopts the app and keeps the rules
+ * (the script compares `nft list` before and after); removing the app
+ * removes its table. */
+static int sc_firewall_check(void)
+{
+	struct runtime *rt = rt_start();
+	int rc = 1;
+
+	runtime_apply(rt, fw_cfg(FW_ALLOW_X));
+	if (!wait_state(FW_APP, ST(RUNNING), 60)) {
+		fail("app not adopted after the restart");
+		goto out;
+	}
+	if (!fw_expect(true, false, 20)) {
+		fail("after the restart: X must answer, Y must not");
+		goto out;
+	}
+	printf("OK after the restart: X yes, Y no\n");
+	if (getenv("FW_DUMP_BEFORE")) {
+		char cmd[1024];
+
+		snprintf(cmd, sizeof(cmd), "nft -s -t list table bridge eve-fw-%s | diff -u %s - >&2", FW_APP,
+			 getenv("FW_DUMP_BEFORE"));
+		if (system(cmd) != 0) {
+			fail("rules differ after the restart");
+			goto out;
+		}
+		printf("OK nft rules identical after the restart\n");
+	}
+	runtime_apply(rt, cfg_new());
+	if (!wait_dom("lxc:///system", FW_APP, true, false, 60)) {
+		fail("app not removed");
+		goto out;
+	}
+	for (int i = 0; i < 50 && fw_table(); i++)
+		usleep(200000);
+	if (fw_table()) {
+		fail("app removed but its nft table remains");
+		goto out;
+	}
+	printf("OK table removed with the app\n");
+	rc = 0;
+out:
+	runtime_free(rt);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {{"state", 1, 0, 's'}, {"images", 1, 0, 'i'}, {"port", 1, 0, 'p'},
@@ -1744,6 +2094,10 @@ int main(int argc, char **argv)
 		rc = sc_portmap();
 	else if (strcmp(sc, "crash") == 0)
 		rc = sc_crash();
+	else if (strcmp(sc, "firewall-start") == 0)
+		rc = sc_firewall_start();
+	else if (strcmp(sc, "firewall-check") == 0)
+		rc = sc_firewall_check();
 	else if (strcmp(sc, "resume") == 0)
 		rc = sc_resume(srv);
 	else if (strcmp(sc, "props") == 0)

@@ -40,6 +40,16 @@ cleanup() {
 		iptables -w -F "$ch" 2>/dev/null
 		iptables -w -X "$ch" 2>/dev/null
 	done
+	# Firewall tables and DNS servers (rt_firewall.c, rt_dns.c) the runtime
+	# left when the scenario failed half-way.
+	for t in $(nft list tables 2>/dev/null | grep -o "eve-fw-a000000$idx-[0-9a-f-]*" || true); do
+		nft delete table bridge "$t" 2>/dev/null
+	done
+	for f in "$work"/state/dns/*.pid; do
+		[ -e "$f" ] || continue
+		p=$(cat "$f")
+		grep -q dnsmasq "/proc/$p/cmdline" 2>/dev/null && { kill "$p"; sleep 1; kill -9 "$p" 2>/dev/null; }
+	done
 	if [ "$scenario" = portmap ]; then
 		ip link del evepm7h 2>/dev/null
 		ip netns del evepm7 2>/dev/null
