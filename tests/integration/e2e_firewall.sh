@@ -110,7 +110,7 @@ ectl image upload busybox "$IMAGES/busybox-oci.tar" --format oci >/dev/null || f
 ectl network create lan --device "$SERIAL" --type local --subnet 10.250.41.0/24 >/dev/null || fail "network create"
 ectl app deploy fwapp --image busybox --device "$SERIAL" --memory 64M --network lan --allow "ip:$X" \
 	-e DHCP=1 -e GREETING=fw >/dev/null || fail "deploy"
-acl=$(ectl_json device config get "$SERIAL" | jq -r '.apps[0].interfaces[0].acls[0].matches[0] | .type + " " + .value')
+acl=$(ectl_json device config dump "$SERIAL" | jq -r '.apps[0].interfaces[0].acls[0].matches[0] | .type + " " + .value')
 [ "$acl" = "ip $X" ] || fail "the device config's ACE is '$acl', want 'ip $X'"
 wait_app_state fwapp RUNNING 180
 INST=$(app_instance fwapp)

@@ -25,7 +25,7 @@ start_controller
 expect 0 login --server "$SERVER" --ca "$CA" --token "$TOKEN"
 mkcert dev1
 expect 0 device add edge-1 --cert "$WORK/dev1.pem" --serial SN1
-reboots() { "$EVECTL" -o json device config get edge-1 | "$JSONQ" .reboot.counter 2>/dev/null || echo 0; }
+reboots() { "$EVECTL" -o json device config dump edge-1 | "$JSONQ" .reboot.counter 2>/dev/null || echo 0; }
 r0=$(reboots)
 
 T -f /dev/null new-session -d -s ux -x 160 -y 40 "env HOME=$HOME bash --norc --noprofile" || fail "tmux new-session"
