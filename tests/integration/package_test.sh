@@ -99,7 +99,8 @@ for f in /usr/bin/eve-controller /usr/sbin/eve-agent /usr/sbin/eve-slot-boot /us
 	/lib/systemd/system/eve-controller.service /lib/systemd/system/eve-agent.service \
 	/usr/share/man/man8/eve-controller.8.gz /usr/share/man/man8/eve-agent.8.gz \
 	/usr/share/man/man8/eve-slot-boot.8.gz /usr/share/man/man1/evectl.1.gz \
-	/usr/share/bash-completion/completions/evectl /usr/share/eve/mkcerts.sh; do
+	/usr/share/bash-completion/completions/evectl /usr/share/zsh/vendor-completions/_evectl \
+	/usr/share/eve/mkcerts.sh; do
 	[ -e "$f" ] || fail "installed file missing: $f"
 done
 getent passwd eve-controller >/dev/null || fail "no eve-controller system user"
@@ -118,7 +119,22 @@ fi
 for b in /usr/bin/eve-controller /usr/sbin/eve-agent /usr/bin/evectl; do
 	man -w "$(basename "$b")" >/dev/null 2>&1 || fail "no man page for $b"
 done
-log "  ok: files, user, $CTL_DIR, /etc settings, units enabled and verified, man pages"
+# zsh finds the packaged completion by itself (vendor-completions is in its
+# default fpath): type "evectl devi<TAB>upd<TAB>" in a real zsh under tmux.
+if command -v zsh >/dev/null && command -v tmux >/dev/null; then
+	mkdir -p "$W/zdot"
+	printf 'autoload -U compinit && compinit -u -D\nPS1="> "\n' >"$W/zdot/.zshrc"
+	tmux new-session -d -s "pkgzsh$$" -x 120 -y 10 "ZDOTDIR=$W/zdot zsh -i" || fail "tmux"
+	sleep 2
+	tmux send-keys -t "pkgzsh$$" 'evectl devi' Tab
+	sleep 1
+	tmux send-keys -t "pkgzsh$$" 'upd' Tab
+	sleep 1
+	screen=$(tmux capture-pane -t "pkgzsh$$" -p)
+	tmux kill-session -t "pkgzsh$$"
+	grep -q 'evectl device update-os' <<<"$screen" || fail "zsh did not complete 'evectl devi<TAB>upd<TAB>': $screen"
+fi
+log "  ok: files, user, $CTL_DIR, /etc settings, units enabled and verified, man pages, zsh completion"
 
 # Run as the units do (ExecStart, User=), on a loopback port of the test.
 sed -i "s/^listen=.*/listen=127.0.0.1:$PKG_PORT/" /etc/eve-controller/controller.conf
