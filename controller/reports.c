@@ -143,8 +143,8 @@ static void app_state_update(struct db *d, const char *dev, const Org__Lfedge__E
 	char *ipt = json_dumps(ips, JSON_COMPACT);
 	json_decref(ips);
 	sqlite3_stmt *st =
-	    db_stmt(d, "UPDATE app_instances SET state = ?3, error = ?4, ips = ?5, updated = ?6"
-		       " WHERE id = ?1 AND device_id = ?2");
+	    db_stmt(d, "UPDATE app_instances SET state = ?3, error = ?4, ips = ?5, updated = ?6,"
+		       " run_version = ?7 WHERE id = ?1 AND device_id = ?2");
 	if (st && ipt) {
 		sqlite3_bind_text(st, 1, a->appid, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
@@ -153,6 +153,7 @@ static void app_state_update(struct db *d, const char *dev, const Org__Lfedge__E
 			sqlite3_bind_text(st, 4, a->apperr[0]->description, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 5, ipt, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
+		sqlite3_bind_text(st, 7, a->appversion ? a->appversion : "", -1, SQLITE_STATIC);
 		db_step_done(st);
 	}
 	free(ipt);

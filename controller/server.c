@@ -23,6 +23,7 @@
 #include "http.h"
 #include "replay.h"
 #include "reports.h"
+#include "rollouts.h"
 
 #define PEM_CAP (64u << 10)
 #define FLUSH_EVERY_S 5
@@ -31,7 +32,7 @@
 static const struct http_route *const route_tables[] = {
     device_api_routes,   admin_onboard_routes, admin_report_routes,
     admin_device_routes, admin_image_routes,   admin_network_routes,
-    admin_app_routes,    admin_misc_routes,    NULL,
+    admin_app_routes,    admin_misc_routes,    admin_rollout_routes, NULL,
 };
 
 static void log_failure(const char *method, const char *url, unsigned status)
@@ -190,6 +191,7 @@ static void housekeeping(struct ctl *c, sigset_t *set)
 		}
 		time_t now = time(NULL);
 		follow_tick(c->follow);
+		rollouts_tick(c);
 		if (now - last_flush >= FLUSH_EVERY_S) {
 			devices_flush_seen(c);
 			last_flush = now;

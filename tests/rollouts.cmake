@@ -1,0 +1,11 @@
+# Phased rollouts (controller/rollouts*.c, evectl rollout): real controller,
+# real agents (each its own state dir) running containers under libvirt LXC.
+# Ports 19800-19899.
+if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime)
+  set(ROLLOUT_ENV
+    "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR}")
+  # slow: 3 agents, containers restarted phase by phase (~2-3 min)
+  add_test(NAME rollouts_apps COMMAND bash ${EVE_TEST_DIR}/integration/rollouts_apps.sh)
+  set_tests_properties(rollouts_apps PROPERTIES LABELS "integration;rollouts;slow" TIMEOUT 600
+    SKIP_RETURN_CODE 77 ENVIRONMENT "${ROLLOUT_ENV};E2E_PORT=19800")
+endif()
