@@ -222,7 +222,8 @@ static int apply_os(struct db *d, const struct ro *o, const char *dev)
 	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
 	if ((r = db_step_done(st)) < 0)
 		return r;
-	st = db_stmt(d, "UPDATE devices SET baseos_image = ?2, baseos_activate = 1, os_failed = ''"
+	st = db_stmt(d, "UPDATE devices SET baseos_image = ?2, baseos_activate = 1, os_failed = '',"
+			" os_failed_reason = ''"
 			" WHERE id = ?1");
 	if (!st)
 		return -EIO;
@@ -324,14 +325,14 @@ static int start_phase(struct db *d, struct ro *o, int64_t now, struct ro_idlist
 struct verdict {
 	const char *state; /* NULL: still updating */
 	int64_t ok_since;
-	char why[300];
+	char why[400];
 };
 
 /* Health of one updating device (a row of gate_rows). */
 static void judge(const struct ro *o, sqlite3_stmt *st, int64_t seen, int64_t now, struct verdict *v)
 {
 	/* columns: device_id, ok_since, state/os_version, error/os_failed,
-	 * run_version, has_instance */
+	 * run_version/os_failed_reason, has_instance */
 	const char *state = db_col_text(st, 2), *err = db_col_text(st, 3);
 	bool online = seen > 0 && now - seen <= o->online_s, good;
 	char want[32];
@@ -341,10 +342,10 @@ static void judge(const struct ro *o, sqlite3_stmt *st, int64_t seen, int64_t no
 	v->why[0] = 0;
 	snprintf(want, sizeof(want), "%lld", (long long)o->version);
 	if (o->os) {
-		if (*err) {
+		if (!strcmp(err, o->os_version)) {
 			v->state = "failed";
-			snprintf(v->why, sizeof(v->why), "base OS update failed, device fell back: %.250s",
-				 err);
+			snprintf(v->why, sizeof(v->why), "base OS %.64s failed, the device fell back: %.200s",
+				 err, db_col_text(st, 4));
 			return;
 		}
 		good = !strcmp(state, o->os_version);
@@ -388,6 +389,7 @@ static void judge(const struct ro *o, sqlite3_stmt *st, int64_t seen, int64_t no
 
 struct gate_item {
 	char dev[UUID_STR_LEN];
+	char name[64];
 	struct verdict v;
 	int64_t old_ok;
 };
@@ -396,16 +398,18 @@ static int gate_rows(struct ctl *c, struct db *d, const struct ro *o, int64_t no
 		     size_t *n)
 {
 	sqlite3_stmt *st =
-	    o->os ? db_stmt(d, "SELECT rd.device_id, rd.ok_since, dv.os_version, dv.os_failed, '', 1,"
-			       " coalesce(dv.last_seen, 0) FROM rollout_devices rd JOIN devices dv ON"
-			       " dv.id = rd.device_id WHERE rd.rollout_id = ?1 AND rd.phase = ?2"
-			       " AND rd.state = 'updating'")
-		  : db_stmt(d, "SELECT rd.device_id, rd.ok_since, coalesce(i.state, ''),"
-			       " coalesce(i.error, ''), coalesce(i.run_version, ''), i.id IS NOT NULL,"
-			       " coalesce(dv.last_seen, 0) FROM rollout_devices rd JOIN devices dv ON"
-			       " dv.id = rd.device_id LEFT JOIN app_instances i ON i.app_id = ?3 AND"
-			       " i.device_id = rd.device_id WHERE rd.rollout_id = ?1 AND rd.phase = ?2"
-			       " AND rd.state = 'updating'");
+	    o->os
+		? db_stmt(d, "SELECT rd.device_id, rd.ok_since, dv.os_version, dv.os_failed,"
+			     " dv.os_failed_reason, 1,"
+			     " coalesce(dv.last_seen, 0), dv.name FROM rollout_devices rd JOIN devices dv ON"
+			     " dv.id = rd.device_id WHERE rd.rollout_id = ?1 AND rd.phase = ?2"
+			     " AND rd.state = 'updating'")
+		: db_stmt(d, "SELECT rd.device_id, rd.ok_since, coalesce(i.state, ''),"
+			     " coalesce(i.error, ''), coalesce(i.run_version, ''), i.id IS NOT NULL,"
+			     " coalesce(dv.last_seen, 0), dv.name FROM rollout_devices rd JOIN devices dv ON"
+			     " dv.id = rd.device_id LEFT JOIN app_instances i ON i.app_id = ?3 AND"
+			     " i.device_id = rd.device_id WHERE rd.rollout_id = ?1 AND rd.phase = ?2"
+			     " AND rd.state = 'updating'");
 	struct gate_item *a = NULL;
 	size_t cnt = 0, cap = 0;
 	int r = 0;
@@ -429,6 +433,7 @@ static int gate_rows(struct ctl *c, struct db *d, const struct ro *o, int64_t no
 		}
 		struct gate_item *g = &a[cnt++];
 		snprintf(g->dev, sizeof(g->dev), "%s", db_col_text(st, 0));
+		snprintf(g->name, sizeof(g->name), "%s", db_col_text(st, 7));
 		int64_t seen = devcache_last_seen(c->cache, g->dev);
 		if (seen < sqlite3_column_int64(st, 6))
 			seen = sqlite3_column_int64(st, 6);
@@ -462,7 +467,7 @@ static int gate_phase(struct ctl *c, struct db *d, struct ro *o, int64_t now, ch
 			r = ro_event(d, o->id, g->dev, "%s%s%s", g->v.state, g->v.why[0] ? ": " : "",
 				     g->v.why);
 		if (r == 0 && g->v.state && strcmp(g->v.state, "failed") == 0 && !first_fail[0])
-			snprintf(first_fail, ff_len, "%s: %s", g->dev, g->v.why);
+			snprintf(first_fail, ff_len, "%s: %s", g->name, g->v.why);
 	}
 	free(a);
 	return r;
@@ -544,7 +549,7 @@ static int halt(struct db *d, struct ro *o, int64_t failed, const char *first, s
 	char why[512];
 	int r;
 
-	snprintf(why, sizeof(why), "failure budget exceeded: %lld failed, at most %lld allowed (%.400s)",
+	snprintf(why, sizeof(why), "failure budget exceeded: %lld failed, at most %lld allowed (%.380s)",
 		 (long long)failed, (long long)o->max_failures, first);
 	r = ro_event(d, o->id, NULL, "halted: %s", why);
 	if (r == 0)
@@ -560,7 +565,7 @@ static int halt(struct db *d, struct ro *o, int64_t failed, const char *first, s
 /* One rollout's step in the caller's transaction. */
 static int step(struct ctl *c, struct db *d, struct ro *o, int64_t now, struct ro_idlist *touched)
 {
-	char first[400] = "";
+	char first[512] = "";
 	int r;
 
 	if (!o->os && !o->app_id[0]) {

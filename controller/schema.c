@@ -64,13 +64,14 @@ static const char m_hardening_ci[] =
  * revision other than its app's (pin_*, NULL: follow the app); run_version
  * is the app version the device last reported running (ZInfoApp.appVersion);
  * os_failed the base OS version a device last reported failed or fallen
- * back from. */
+ * back from (swList userStatus FALLBACK/FAILED), os_failed_reason why. */
 static const char m_rollouts[] =
     "ALTER TABLE app_instances ADD COLUMN pin_spec TEXT;"
     "ALTER TABLE app_instances ADD COLUMN pin_image_id TEXT;"
     "ALTER TABLE app_instances ADD COLUMN pin_version INTEGER;"
     "ALTER TABLE app_instances ADD COLUMN run_version TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE devices ADD COLUMN os_failed TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE devices ADD COLUMN os_failed_reason TEXT NOT NULL DEFAULT '';"
     "CREATE TABLE rollouts(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
     " app_id TEXT REFERENCES apps(id) ON DELETE SET NULL, spec TEXT, image_id TEXT NOT NULL,"
     " version INTEGER NOT NULL DEFAULT 0, phases TEXT NOT NULL, nphases INTEGER NOT NULL,"

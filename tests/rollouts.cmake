@@ -9,3 +9,12 @@ if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime)
   set_tests_properties(rollouts_apps PROPERTIES LABELS "integration;rollouts;slow" TIMEOUT 600
     SKIP_RETURN_CODE 77 ENVIRONMENT "${ROLLOUT_ENV};E2E_PORT=19800")
 endif()
+
+# Base OS rollout (~20 s): 3 real agents in dir slots under eve-slot-boot; the new
+# image crashes on one device, which falls back; the rollout halts.
+if(WITH_CONTROLLER AND WITH_CLI AND TARGET eve-agent AND TARGET eve-slot-boot)
+  add_test(NAME rollouts_os COMMAND bash ${EVE_TEST_DIR}/integration/rollouts_os.sh)
+  set_tests_properties(rollouts_os PROPERTIES LABELS "integration;rollouts" TIMEOUT 300
+    SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVECTL=$<TARGET_FILE:evectl>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_SLOT_BOOT=$<TARGET_FILE:eve-slot-boot>")
+endif()

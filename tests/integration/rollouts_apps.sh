@@ -55,6 +55,7 @@ ro_field_is good '.devices_count.healthy' 3 || fail "not every device healthy"
 [ "$(ectl_json app get web | jq -r '[.instances[] | select(.pinned or .version != 2)] | length')" = 0 ] ||
 	fail "instances still pinned after the rollout"
 wait_app_state web RUNNING 60
+wait_for 60 "the v2 image's console line in web's logs" app_log_ge web "EVE-TEST-OCI: v2 up" 3
 pass "3 phases passed across a controller restart; web = busybox-v2 v2 everywhere"
 
 step "rollout of the crashing image: halts after phase 1, ro-1 rolled back, the rest untouched"
