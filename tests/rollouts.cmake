@@ -18,3 +18,10 @@ if(WITH_CONTROLLER AND WITH_CLI AND TARGET eve-agent AND TARGET eve-slot-boot)
     SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVECTL=$<TARGET_FILE:evectl>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_SLOT_BOOT=$<TARGET_FILE:eve-slot-boot>")
 endif()
+
+# The API and evectl rollout without agents (devices offline): fast.
+if(WITH_CONTROLLER AND WITH_CLI AND TARGET cli_jsonq)
+  add_test(NAME rollouts_cli COMMAND bash ${EVE_TEST_DIR}/integration/rollouts_cli.sh)
+  set_tests_properties(rollouts_cli PROPERTIES LABELS "integration;rollouts" TIMEOUT 180 SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVECTL=$<TARGET_FILE:evectl>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_SRC=${CMAKE_SOURCE_DIR};JSONQ=$<TARGET_FILE:cli_jsonq>;CLI_PORT=19802")
+endif()
