@@ -377,8 +377,14 @@ out:
 static bool parse_app(struct http_req *r, struct db *d, json_t *b, const char *app, struct req *q)
 {
 	json_t *upd = json_object_get(b, "update"), *body = NULL, *old = NULL;
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, name, spec, activate, version, image_id FROM apps"
-				      " WHERE id = ?1 OR name = ?1 LIMIT 1");
+	/* The new revision's number is above every one the app's instances
+	 * were ever configured with (an aborted rollout's pins stay), so a
+	 * device never reports two revisions under one number. */
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT a.id, a.name, a.spec, a.activate, max(a.version,"
+		       " coalesce((SELECT max(pin_version) FROM app_instances WHERE app_id = a.id), 0),"
+		       " coalesce((SELECT max(version) FROM rollouts WHERE app_id = a.id), 0)),"
+		       " a.image_id FROM apps a WHERE a.id = ?1 OR a.name = ?1 LIMIT 1");
 	char name[RO_NAME_MAX + 1] = "", old_image[UUID_STR_LEN] = "";
 	bool ok = false;
 

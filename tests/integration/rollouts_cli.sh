@@ -131,6 +131,13 @@ want aborted "$(json .state)" "a1 state"
 want pending "$(devstate a1 edge-2)" "aborted rollout left edge-2"
 want true "$(inst edge-1 pinned)" "edge-1 keeps a1's revision"
 expect 3 rollout abort a1
+# the next revision is numbered above the aborted one still pinned on edge-1
+ro a1
+v1=$(json .version)
+expect 0 -o json rollout create a2 --app web -e V=5 --timeout 1s --offline skipped
+[ "$(json .version)" -gt "$v1" ] || fail "rollout a2 reuses revision $(json .version) (a1 had $v1)"
+expect 0 rollout get a2 -w
+want false "$(inst edge-1 pinned)" "edge-1 follows the app after a2"
 expect 0 -o wide rollout list
 grep -q "^a1 " "$OUT" || fail "rollout list"
 echo "PASS"
