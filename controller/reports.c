@@ -173,7 +173,8 @@ static void os_failed_update(struct db *d, const char *dev, const Org__Lfedge__E
 			why = sw->swerr && sw->swerr->description ? sw->swerr->description : "";
 		}
 	}
-	sqlite3_stmt *st = db_stmt(d, "UPDATE devices SET os_failed = ?2, os_failed_reason = ?3 WHERE id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(d, "UPDATE devices SET os_failed = ?2, os_failed_reason = ?3 WHERE id = ?1");
 	if (!st)
 		return;
 	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);

@@ -35,7 +35,7 @@ struct phase_shared {
 	unsigned log_entries;
 	double compress; /* fleet/fanout time compression */
 	bool fanout_only_config;
-	bool report_apps; /* rollout: report the configured app RUNNING */
+	bool report_apps;           /* rollout: report the configured app RUNNING */
 	_Atomic uint64_t fanout_t0; /* ns; 0 until the admin change is made */
 	_Atomic uint64_t fanout_done;
 	_Atomic uint64_t rows;    /* ingest: rows accepted */
