@@ -587,6 +587,27 @@ static int step(struct ctl *c, struct db *d, struct ro *o, int64_t now, struct r
 	return phase_done(d, o, now);
 }
 
+int ro_touch_configs(struct db *d, const struct ro_idlist *l)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < l->n; i++) {
+		sqlite3_stmt *st =
+		    db_stmt(d, "UPDATE devices SET config_version = config_version + 1 WHERE id = ?1");
+		if (!st)
+			return -EIO;
+		sqlite3_bind_text(st, 1, l->ids[i], -1, SQLITE_STATIC);
+		r = db_step_done(st);
+	}
+	return r;
+}
+
+void ro_drop_configs(struct ctl *c, const struct ro_idlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		devcache_invalidate(c->cache, l->ids[i]);
+}
+
 static void step_one(struct ctl *c, struct db *d, const char *id)
 {
 	struct ro_idlist touched = {0};
@@ -598,14 +619,15 @@ static void step_one(struct ctl *c, struct db *d, const char *id)
 	if (r == 0 && !strcmp(o.state, "running"))
 		r = step(c, d, &o, (int64_t)time(NULL), &touched);
 	if (r == 0)
+		r = ro_touch_configs(d, &touched);
+	if (r == 0)
 		r = db_commit(d);
 	if (r < 0) {
 		db_rollback(d);
 		touched.n = 0;
 	}
-	/* After the commit, so no request rebuilds a config from before it. */
-	for (size_t i = 0; i < touched.n; i++)
-		ctl_device_changed(c, d, touched.ids[i]);
+	/* After the commit, so no request caches a config from before it. */
+	ro_drop_configs(c, &touched);
 	free(touched.ids);
 }
 

@@ -850,6 +850,8 @@ static void action(struct http_req *r, enum act a)
 	if (e == 0)
 		e = act_apply(d, &o, a, &touched, &refuse);
 	if (e == 0 && !refuse)
+		e = ro_touch_configs(d, &touched);
+	if (e == 0 && !refuse)
 		e = db_commit(d);
 	if (e < 0 || refuse)
 		db_rollback(d);
@@ -858,8 +860,7 @@ static void action(struct http_req *r, enum act a)
 	else if (refuse)
 		http_reply_error(r, 409, "%s (state %s)", refuse, o.state);
 	else {
-		for (size_t i = 0; i < touched.n; i++)
-			ctl_device_changed(r->ctl, d, touched.ids[i]);
+		ro_drop_configs(r->ctl, &touched);
 		http_reply_json(r, 200, rollout_json(d, o.id, false));
 	}
 	db_put(r->ctl->db, d);

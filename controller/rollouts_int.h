@@ -8,6 +8,8 @@
 #include "db.h"
 #include "uuidgen.h"
 
+struct ctl;
+
 #define RO_MAX_DEVICES 200000
 #define RO_NAME_MAX 128
 
@@ -42,5 +44,10 @@ int ro_event(struct db *d, const char *rid, const char *dev, const char *fmt, ..
 /* Revert the changed devices of phase (all phases when < 0); their ids
  * are added to touched (configs to bump after the commit). */
 int ro_rollback_devs(struct db *d, struct ro *o, int64_t phase, struct ro_idlist *touched);
+/* A device's config changed (as ctl_device_changed, in two halves): bump
+ * the config versions of l in the caller's transaction; after the commit,
+ * drop their cached configs. */
+int ro_touch_configs(struct db *d, const struct ro_idlist *l);
+void ro_drop_configs(struct ctl *c, const struct ro_idlist *l);
 
 #endif
