@@ -195,7 +195,8 @@ static void device_info_update(struct db *d, const char *dev, const Org__Lfedge_
 		sqlite3_bind_text(st, 2, ver, -1, SQLITE_STATIC);
 		db_step_done(st);
 	}
-	os_failed_update(d, dev, di);
+	if (di->n_swlist > 0)
+		os_failed_update(d, dev, di);
 }
 
 static int info_insert(struct db *d, const char *dev, int64_t t, const char *type, const char *obj,
