@@ -204,6 +204,33 @@ static const struct cmd_opt device_io_set_opts[] = {
     {NULL},
 };
 
+static const struct cmd_opt rollout_create_opts[] = {
+    {"app", 0, OPT_STR, "APP", "roll out a new revision of this app (to the devices it runs on)"},
+    {"os", 0, OPT_STR, "IMAGE", "roll out this base OS image"},
+    {"image", 0, OPT_STR, "IMAGE", "--app: the new image"},
+    {"env", 'e', OPT_LIST, "KEY=VALUE", "--app: the new environment (replaces the app's)"},
+    {"cpus", 0, OPT_INT, "N", "--app: new virtual CPU count"},
+    {"memory", 0, OPT_SIZE, "SIZE", "--app: new memory size"},
+    {"selector", 0, OPT_LIST, "KEY=VALUE", "only devices with these labels"},
+    {"device", 0, OPT_LIST, "DEVICE", "only these devices"},
+    {"phases", 0, OPT_STR, "LIST", "cumulative counts or percentages, e.g. 1,10%,50%,100% (default 100%)"},
+    {"phase-devices", 0, OPT_LIST, "D1,D2", "an explicit phase: these devices (repeat for each phase)"},
+    {"health", 0, OPT_DUR, "DURATION", "healthy this long to pass the gate (default 60s)"},
+    {"timeout", 0, OPT_DUR, "DURATION", "phase timeout for devices not healthy (default 10m)"},
+    {"online", 0, OPT_DUR, "DURATION", "a device seen within this is online (default 3m)"},
+    {"offline", 0, OPT_CHOICE, "failed|skipped", "a device offline at the timeout counts as (default failed)",
+     false, "failed|skipped"},
+    {"pause", 0, OPT_STR, "DURATION|manual", "wait between phases, or 'manual' approval (rollout resume)"},
+    {"max-failures", 0, OPT_STR, "N|N%", "failure budget: halt when more devices fail (default 0)"},
+    {"no-rollback", 0, OPT_BOOL, NULL, "on halt, leave the failed phase as it is (default: roll it back)"},
+    {NULL},
+};
+
+static const struct cmd_opt rollout_get_opts[] = {
+    {"watch", 'w', OPT_BOOL, NULL, "print each decision until the rollout ends (exit 0 done, 3 halted)"},
+    {NULL},
+};
+
 #define NOARGS NULL, 0, 0
 #define ONE(x) x, 1, 1
 
@@ -340,6 +367,24 @@ const struct cmd cmdtab_commands[] = {
      "generation (after a restart, purge, start, stop or change); one in ERROR for it ends the wait at "
      "once (exit 3, with the device's error). Exits 5 when the timeout passes first.",
      cmd_app_wait},
+
+    {"rollout create", ONE("NAME"), rollout_create_opts,
+     "Roll out an app revision or a base OS image phase by phase",
+     "Each phase starts when the previous one passed its health gate (every updated instance RUNNING "
+     "the new revision, or the new base OS committed, and the device online, for --health). More "
+     "failed devices than --max-failures halts the rollout and rolls the failed phase back.",
+     cmd_rollout_create},
+    {"rollout list", NOARGS, NULL, "List rollouts", NULL, cmd_rollout_list},
+    {"rollout get", ONE("NAME"), rollout_get_opts, "Show a rollout: phases, devices and decisions", NULL,
+     cmd_rollout_get},
+    {"rollout pause", ONE("NAME"), NULL, "Stop a rollout where it is", NULL, cmd_rollout_action},
+    {"rollout resume", ONE("NAME"), NULL, "Continue a paused rollout (or approve its next phase)", NULL,
+     cmd_rollout_action},
+    {"rollout abort", ONE("NAME"), NULL, "End a rollout; updated devices keep the new version", NULL,
+     cmd_rollout_action},
+    {"rollout rollback", ONE("NAME"), NULL, "End a rollout and revert every device it updated", NULL,
+     cmd_rollout_action},
+    {"rollout delete", ONE("NAME"), NULL, "Delete a finished rollout's record", NULL, cmd_rollout_delete},
 
     {"completion", ONE("bash|zsh"), NULL, "Print a bash or zsh completion script",
      "Use: source <(evectl completion bash), or in zsh: source <(evectl completion zsh). Device, app, "

@@ -60,6 +60,12 @@ int cmd_app_delete(struct cmd_args *a);
 int cmd_app_logs(struct cmd_args *a);
 int cmd_app_flows(struct cmd_args *a); /* cmd_flows.c */
 int cmd_app_wait(struct cmd_args *a);
+/* cmd_rollout.c */
+int cmd_rollout_create(struct cmd_args *a);
+int cmd_rollout_list(struct cmd_args *a);
+int cmd_rollout_get(struct cmd_args *a);
+int cmd_rollout_action(struct cmd_args *a); /* pause|resume|abort|rollback */
+int cmd_rollout_delete(struct cmd_args *a);
 /* cmd_apply.c */
 int cmd_apply(struct cmd_args *a);
 int cmd_delete_file(struct cmd_args *a);

@@ -6,9 +6,11 @@
 #ifndef CTL_APPGEN_H
 #define CTL_APPGEN_H
 
-/* SQL expression over the aliases A (apps) and I (app_instances). */
+/* SQL expression over the aliases A (apps) and I (app_instances). Its
+ * first number is the revision the instance runs: the app's, or the one a
+ * rollout pinned it to (rollouts.h). */
 #define APPGEN_SQL(A, I)                                                                                     \
-	"(" A ".version || '.' || " I ".restart_counter || '.' || " I ".purge_counter || '.' || " A          \
-	".activate)"
+	"(coalesce(" I ".pin_version, " A ".version) || '.' || " I ".restart_counter || '.' || " I             \
+	".purge_counter || '.' || " A ".activate)"
 
 #endif

@@ -276,6 +276,20 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 	return s->spec != NULL;
 }
 
+int apps_spec_build(struct http_req *r, struct db *d, json_t *body, const char *name, json_t **spec,
+		    char image_id[UUID_STR_LEN])
+{
+	struct app_spec s = {0};
+
+	if (!spec_parse(r, d, body, name, &s)) {
+		json_decref(s.spec);
+		return -EINVAL;
+	}
+	*spec = s.spec;
+	snprintf(image_id, UUID_STR_LEN, "%s", s.image_id);
+	return 0;
+}
+
 /* --- instances --- */
 
 static bool selector_matches(json_t *sel, const char *labels_json)
@@ -472,8 +486,10 @@ void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *
 #define INST_COLS                                                                                            \
 	"i.id, i.device_id, d.name, i.state, i.error, i.ips, i.restart_counter, i.purge_counter, "           \
 	"i.updated, a.name,"                                                                                 \
-	" a.id, " APPGEN_SQL("a", "i") ", i.reported_version"
-#define INST_NCOLS 13 /* columns of INST_COLS: what a query adds after them starts here */
+	" a.id, " APPGEN_SQL("a", "i") ", i.reported_version,"                                               \
+	" coalesce(i.pin_version, a.version), i.pin_version IS NOT NULL,"                                   \
+	" json_extract(coalesce(i.pin_spec, a.spec), '$.image')"
+#define INST_NCOLS 16 /* columns of INST_COLS: what a query adds after them starts here */
 
 static json_t *instance_row(sqlite3_stmt *st)
 {
@@ -492,6 +508,11 @@ static json_t *instance_row(sqlite3_stmt *st)
 	 * appVersion of the device's last report (state describes that one) */
 	json_object_set_new(j, "generation", json_string(db_col_text(st, 11)));
 	json_object_set_new(j, "reported_generation", json_string(db_col_text(st, 12)));
+	/* The revision this instance is configured with: the app's, or the
+	 * one a rollout pinned it to (rollouts.h). */
+	json_object_set_new(j, "version", json_integer(sqlite3_column_int64(st, 13)));
+	json_object_set_new(j, "pinned", json_boolean(sqlite3_column_int(st, 14)));
+	json_object_set_new(j, "image", json_string(db_col_text(st, 15)));
 	return j;
 }
 
@@ -862,6 +883,8 @@ static void h_put(struct http_req *r)
 		http_reply_error(r, 400, "name: an app cannot be renamed");
 		goto out;
 	}
+	if (apps_rollout_active(r, d, id))
+		goto out;
 	if (!spec_parse(r, d, b, name, &s))
 		goto out;
 	bool same = false;
@@ -879,6 +902,24 @@ out:
 	free(touched.ids);
 	json_decref(s.spec);
 	json_decref(b);
+}
+
+bool apps_rollout_active(struct http_req *r, struct db *d, const char *app_id)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT name FROM rollouts WHERE app_id = ?1 AND"
+				      " state IN ('running', 'paused') LIMIT 1");
+	bool active = false;
+
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		active = true;
+		http_reply_error(r, 409, "app has the active rollout %s: abort or finish it first",
+				 db_col_text(st, 0));
+	}
+	sqlite3_reset(st);
+	return active;
 }
 
 static void h_get(struct http_req *r)
@@ -948,6 +989,10 @@ static void h_delete(struct http_req *r)
 	struct idlist touched = {0};
 	struct db *d = db_get(r->ctl->db);
 	int e = app_resolve(d, r->params[0], id);
+	if (e == 0 && apps_rollout_active(r, d, id)) {
+		db_put(r->ctl->db, d);
+		return;
+	}
 	if (e == 0)
 		e = app_devices(d, id, &touched);
 	sqlite3_stmt *st = e == 0 ? db_stmt(d, "DELETE FROM apps WHERE id = ?1") : NULL;

@@ -6,8 +6,11 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "uuidgen.h"
+
 struct ctl;
 struct db;
+struct http_req;
 
 /* Create/remove the instances of selector apps so they match uuid's
  * current labels. *changed tells whether anything moved. */
@@ -16,5 +19,14 @@ int apps_sync_device(struct ctl *c, struct db *d, const char *uuid, bool *change
 json_t *apps_instances_of_device(struct db *d, const char *uuid);
 /* Counts for the device object. */
 void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *running);
+
+/* Validate an app body as POST/PUT /apps do (name: the app's name) into a
+ * normalized spec (caller owns *spec) and its image id. Replies to r and
+ * returns -EINVAL on a refused body. */
+int apps_spec_build(struct http_req *r, struct db *d, json_t *body, const char *name, json_t **spec,
+		    char image_id[UUID_STR_LEN]);
+/* True (and replies 409 to r) when app_id has a running or paused
+ * rollout: its spec is then changed by the rollout only. */
+bool apps_rollout_active(struct http_req *r, struct db *d, const char *app_id);
 
 #endif

@@ -579,7 +579,8 @@ static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
 static void add_app(struct build *b, sqlite3_stmt *st)
 {
 	/* columns: i.id, i.volume_id, i.restart_counter, i.purge_counter,
-	 * a.name, a.spec, a.image_id, a.activate, a.version, generation */
+ * a.name, spec, image_id, a.activate, version (an instance pinned by a
+	 * rollout runs its pinned revision, rollouts.h), generation */
 	json_t *spec = json_loads(db_col_text(st, 5), 0, NULL);
 	AppInstanceConfig *ac = arena_alloc(&b->a, sizeof(*ac));
 	Org__Lfedge__Eve__Config__VmConfig *vm = arena_alloc(&b->a, sizeof(*vm));
@@ -637,12 +638,11 @@ out:
 
 static void add_apps(struct build *b)
 {
-	sqlite3_stmt *st =
-	    db_stmt(b->db, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name, a.spec,"
-			   " a.image_id, a.activate, a.version, " APPGEN_SQL(
-			       "a", "i") " FROM app_instances i"
-					 " JOIN apps a ON a.id = i.app_id"
-					 " WHERE i.device_id = ?1 ORDER BY i.id");
+	sqlite3_stmt *st = db_stmt(
+	    b->db, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name,"
+		   " coalesce(i.pin_spec, a.spec), coalesce(i.pin_image_id, a.image_id), a.activate,"
+		   " coalesce(i.pin_version, a.version), " APPGEN_SQL("a", "i") " FROM app_instances i"
+		   " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY i.id");
 	if (!st)
 		return;
 	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);

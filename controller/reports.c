@@ -164,6 +164,30 @@ static void app_state_update(struct db *d, const char *dev, const Org__Lfedge__E
 	free(ipt);
 }
 
+/* The base OS version the device reports it fell back from (or failed
+ * to install), with the reason: what a base OS rollout gates on. */
+static void os_failed_update(struct db *d, const char *dev, const Org__Lfedge__Eve__Info__ZInfoDevice *di)
+{
+	const char *ver = "", *why = "";
+	for (size_t i = 0; i < di->n_swlist; i++) {
+		const Org__Lfedge__Eve__Info__ZInfoDevSW *sw = di->swlist[i];
+		if ((sw->userstatus == ORG__LFEDGE__EVE__INFO__BASE_OS_STATUS__FALLBACK ||
+		     sw->userstatus == ORG__LFEDGE__EVE__INFO__BASE_OS_STATUS__FAILED) &&
+		    sw->shortversion && *sw->shortversion) {
+			ver = sw->shortversion;
+			why = sw->swerr && sw->swerr->description ? sw->swerr->description : "";
+		}
+	}
+	sqlite3_stmt *st =
+	    db_stmt(d, "UPDATE devices SET os_failed = ?2, os_failed_reason = ?3 WHERE id = ?1");
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ver, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, why, -1, SQLITE_STATIC);
+	db_step_done(st);
+}
+
 static void device_info_update(struct db *d, const char *dev, const Org__Lfedge__Eve__Info__ZInfoDevice *di)
 {
 	const char *ver = NULL;
@@ -171,11 +195,13 @@ static void device_info_update(struct db *d, const char *dev, const Org__Lfedge_
 		if (di->swlist[i]->activated && di->swlist[i]->shortversion && *di->swlist[i]->shortversion)
 			ver = di->swlist[i]->shortversion;
 	sqlite3_stmt *st = ver ? db_stmt(d, "UPDATE devices SET os_version = ?2 WHERE id = ?1") : NULL;
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ver, -1, SQLITE_STATIC);
-	db_step_done(st);
+	if (st) {
+		sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, ver, -1, SQLITE_STATIC);
+		db_step_done(st);
+	}
+	if (di->n_swlist > 0)
+		os_failed_update(d, dev, di);
 }
 
 static int info_insert(struct db *d, const char *dev, int64_t t, const char *type, const char *obj,

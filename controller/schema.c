@@ -96,6 +96,37 @@ static const char m_registry[] =
 static const char m_firewall[] = "ALTER TABLE flowlog ADD COLUMN app_id TEXT;"
 				 "CREATE INDEX flowlog_app ON flowlog(app_id, id);";
 
+/* Phased rollouts (rollouts.c). An app instance may be pinned to a spec
+ * revision other than its app's (pin_*, NULL: follow the app; what the
+ * device runs is its reported generation, app_instances.reported_version);
+ * os_failed the base OS version a device last reported failed or fallen
+ * back from (swList userStatus FALLBACK/FAILED), os_failed_reason why. */
+static const char m_rollouts[] =
+    "ALTER TABLE app_instances ADD COLUMN pin_spec TEXT;"
+    "ALTER TABLE app_instances ADD COLUMN pin_image_id TEXT;"
+    "ALTER TABLE app_instances ADD COLUMN pin_version INTEGER;"
+    "ALTER TABLE devices ADD COLUMN os_failed TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE devices ADD COLUMN os_failed_reason TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE rollouts(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+    " app_id TEXT REFERENCES apps(id) ON DELETE SET NULL, spec TEXT, image_id TEXT NOT NULL,"
+    " version INTEGER NOT NULL DEFAULT 0, phases TEXT NOT NULL, nphases INTEGER NOT NULL,"
+    " health_s INTEGER NOT NULL, online_s INTEGER NOT NULL, timeout_s INTEGER NOT NULL,"
+    " offline TEXT NOT NULL, pause_s INTEGER NOT NULL, max_failures INTEGER NOT NULL,"
+    " max_failures_spec TEXT NOT NULL, auto_rollback INTEGER NOT NULL, state TEXT NOT NULL,"
+    " phase INTEGER NOT NULL DEFAULT 0, phase_started INTEGER NOT NULL DEFAULT 0,"
+    " next_at INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL DEFAULT '', created INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL);"
+    "CREATE TABLE rollout_devices(rollout_id TEXT NOT NULL REFERENCES rollouts(id) ON DELETE CASCADE,"
+    " device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE, phase INTEGER NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'pending', ok_since INTEGER NOT NULL DEFAULT 0,"
+    " started INTEGER NOT NULL DEFAULT 0, prev_spec TEXT, prev_image_id TEXT, prev_version INTEGER,"
+    " prev_baseos TEXT, reason TEXT NOT NULL DEFAULT '', updated INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY(rollout_id, device_id));"
+    "CREATE INDEX rollout_devices_phase ON rollout_devices(rollout_id, phase, state);"
+    "CREATE TABLE rollout_events(id INTEGER PRIMARY KEY, rollout_id TEXT NOT NULL REFERENCES rollouts(id)"
+    " ON DELETE CASCADE, time INTEGER NOT NULL, device_id TEXT, msg TEXT NOT NULL);"
+    "CREATE INDEX rollout_events_rollout ON rollout_events(rollout_id, id);";
+
 const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux, m_observability,
-					     m_interop, m_registry, m_firewall};
+					     m_interop, m_registry, m_firewall, m_rollouts};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

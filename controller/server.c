@@ -32,6 +32,7 @@
 #include "registry.h"
 #include "reports.h"
 #include "scrapeauth.h"
+#include "rollouts.h"
 
 #define PEM_CAP (64u << 10)
 #define LISTEN_FD_ENV "EVE_LISTEN_FD"
@@ -41,7 +42,7 @@
 static const struct http_route *const route_tables[] = {
     device_api_routes,    admin_onboard_routes, admin_report_routes,   admin_flow_routes,
     admin_device_routes,  admin_image_routes,   admin_network_routes,  admin_app_routes,
-    admin_misc_routes,    admin_deviceio_routes, ops_routes,
+    admin_misc_routes,    admin_deviceio_routes, admin_rollout_routes, ops_routes,
     registry_routes, /* OCI distribution API /v2/ (registry.c) */
     NULL,
 };
@@ -309,6 +310,7 @@ static int housekeeping(struct ctl *c, sigset_t *set)
 			return SIGHUP;
 		}
 		follow_tick(c->follow);
+		rollouts_tick(c);
 		if (now - last_flush >= FLUSH_EVERY_S) {
 			devices_flush_seen(c);
 			last_flush = now;

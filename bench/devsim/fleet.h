@@ -20,6 +20,8 @@ struct simdev {
 	char config_hash[CONFIGHASH_LEN]; /* last hash the controller sent */
 	struct eve_signer signer;         /* device key; signer.cert_pem owned */
 	/* scenario scratch */
+	char app_inst[UUID_STR_LEN]; /* rollout: the app instance configured */
+	char app_ver[24];            /* and its version (reported back) */
 	int state;
 	uint64_t t_mark_ns;
 	uint64_t seq;

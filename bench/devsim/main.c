@@ -47,8 +47,9 @@ static const struct opt_desc opt_table[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: eve-devsim [options] [SCENARIO[,SCENARIO...]|all]\n"
-		   "scenarios: poll fleet storm fanout ingest (every run first onboards the fleet)\n");
+	fprintf(f,
+		"usage: eve-devsim [options] [SCENARIO[,SCENARIO...]|all]\n"
+		"scenarios: poll fleet storm fanout ingest rollout (every run first onboards the fleet)\n");
 	for (size_t i = 0; i < N_OPTS; i++)
 		fprintf(f, "  --%-15s %s\n", opt_table[i].name, opt_table[i].help);
 }

@@ -195,3 +195,46 @@ int msgs_parse_config(const uint8_t *in, size_t len, char hash[CONFIGHASH_LEN])
 	protobuf_c_message_free_unpacked(&m->base, NULL);
 	return r;
 }
+
+int msgs_parse_config_app(const uint8_t *in, size_t len, char hash[CONFIGHASH_LEN], char inst[UUID_STR_LEN],
+			  char ver[24])
+{
+	Org__Lfedge__Eve__Config__ConfigResponse *m = NULL;
+	int r = msgs_open(in, len, &org__lfedge__eve__config__config_response__descriptor,
+			  (ProtobufCMessage **)&m);
+	const Org__Lfedge__Eve__Config__UUIDandVersion *uv = NULL;
+
+	if (r < 0)
+		return r;
+	if (!m->confighash || strlen(m->confighash) >= CONFIGHASH_LEN) {
+		r = -EVE_EPROTO;
+		goto out;
+	}
+	strcpy(hash, m->confighash);
+	if (m->config && m->config->n_apps > 0)
+		uv = m->config->apps[0]->uuidandversion;
+	snprintf(inst, UUID_STR_LEN, "%s", uv && uv->uuid ? uv->uuid : "");
+	snprintf(ver, 24, "%s", uv && uv->version ? uv->version : "");
+out:
+	protobuf_c_message_free_unpacked(&m->base, NULL);
+	return r;
+}
+
+int msgs_app_info(const struct simdev *d, uint8_t **out, size_t *len)
+{
+	Org__Lfedge__Eve__Info__ZInfoMsg m = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INIT;
+	Org__Lfedge__Eve__Info__ZInfoApp ai = ORG__LFEDGE__EVE__INFO__ZINFO_APP__INIT;
+	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+
+	msgs_now(&ts);
+	ai.appid = (char *)d->app_inst;
+	ai.appversion = (char *)d->app_ver;
+	ai.appname = "devsim-app";
+	ai.state = ORG__LFEDGE__EVE__INFO__ZSW_STATE__RUNNING;
+	m.ztype = ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiApp;
+	m.devid = (char *)d->uuid;
+	m.info_content_case = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO;
+	m.ainfo = &ai;
+	m.attimestamp = &ts;
+	return msgs_seal(&d->signer, &m.base, false, out, len);
+}

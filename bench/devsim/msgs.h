@@ -33,5 +33,10 @@ int msgs_newlogs(const struct simdev *d, unsigned n, uint8_t **out, size_t *len)
 int msgs_parse_uuid(const uint8_t *in, size_t len, char uuid[UUID_STR_LEN]);
 /* From a sealed ConfigResponse, its configHash. */
 int msgs_parse_config(const uint8_t *in, size_t len, char hash[CONFIGHASH_LEN]);
+/* Same, and the first app instance's uuid and version ("" when none). */
+int msgs_parse_config_app(const uint8_t *in, size_t len, char hash[CONFIGHASH_LEN], char inst[UUID_STR_LEN],
+			  char ver[24]);
+/* POST /id/<uuid>/info: ZInfoApp for d->app_inst at d->app_ver, RUNNING. */
+int msgs_app_info(const struct simdev *d, uint8_t **out, size_t *len);
 
 #endif

@@ -111,12 +111,24 @@ static int poll_next(void *ctx, struct drv_req *req, uint64_t *wait_ns)
 
 static void config_answer(struct worker *w, struct drv_req *req, long status, const struct buf *resp)
 {
-	char hash[CONFIGHASH_LEN];
+	char hash[CONFIGHASH_LEN], inst[UUID_STR_LEN], ver[24];
 	struct simdev *d = req->dev;
 	uint64_t t0;
 
-	if (status != 200 || msgs_parse_config(resp->data, resp->len, hash) < 0)
+	if (status != 200)
 		return;
+	if (w->sh->report_apps) {
+		if (msgs_parse_config_app(resp->data, resp->len, hash, inst, ver) < 0)
+			return;
+		if (inst[0] && (strcmp(inst, d->app_inst) || strcmp(ver, d->app_ver))) {
+			/* the "agent" runs it at once: report it RUNNING now */
+			strcpy(d->app_inst, inst);
+			strcpy(d->app_ver, ver);
+			worker_timer_push(w, stats_now_ns(), (uint32_t)(d - w->devs), K_APPINFO);
+		}
+	} else if (msgs_parse_config(resp->data, resp->len, hash) < 0) {
+		return;
+	}
 	if (strcmp(hash, d->config_hash) == 0)
 		return;
 	strcpy(d->config_hash, hash);
@@ -226,8 +238,8 @@ static int fleet_next(void *ctx, struct drv_req *req, uint64_t *wait_ns)
 	}
 	worker_timer_pop(w);
 	next_due = t.due_ns + (uint64_t)(fleet_interval_ns(w, t.kind) * (0.9 + 0.2 * worker_rand(w)));
-	if (worker_timer_push(w, next_due, t.dev, t.kind) < 0)
-		return -ENOMEM;
+	if (t.kind != K_APPINFO && worker_timer_push(w, next_due, t.dev, t.kind) < 0)
+		return -ENOMEM; /* app info: once per change */
 	stats_add(&w->st[K_DELAY], (now - t.due_ns) / 1000u, true);
 	r = phase_emit(w, &w->devs[t.dev], t.kind, req);
 	req->t_due_ns = t.due_ns;
@@ -241,6 +253,10 @@ static void fleet_done(void *ctx, struct drv_req *req, long status, const struct
 	worker_account(w, req, status, resp, err);
 	if (req->kind == K_CONFIG)
 		config_answer(w, req, status, resp);
+	if (req->kind == K_APPINFO && status / 100 != 2) {
+		req->dev->app_ver[0] = 0; /* report again: the next poll gets the config again */
+		req->dev->config_hash[0] = 0;
+	}
 	phase_settle(w, req);
 }
 

@@ -358,6 +358,191 @@ static int scen_fanout(struct run *rn)
 	return r < 0 ? r : fc.err;
 }
 
+/* ---- rollout: an app to every device, then a phased rollout of a new
+ * image; devices report the configured app RUNNING as soon as they fetch
+ * it (an agent that starts containers instantly) ---- */
+
+struct rollout_ctx {
+	struct run *rn;
+	char app[64], name[64];
+	double warmup_s, limit_s;
+	int err;
+};
+
+/* CPU seconds of the controller's main thread (its housekeeping loop, where
+ * rollouts_tick runs); -1 when unknown. */
+static double main_thread_cpu_s(pid_t pid)
+{
+	char path[96], line[1024], *p;
+	unsigned long long ut, st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)pid);
+	if (!(f = fopen(path, "re")))
+		return -1;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	if (!p || !(p = strrchr(line, ')')) ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The rollout object (without devices) from GET /rollouts. */
+static json_t *rollout_fetch(struct run *rn, const char *name)
+{
+	struct buf resp;
+	long status = 0;
+	json_t *list, *it, *out = NULL;
+	size_t i;
+
+	buf_init(&resp, 1u << 20);
+	if (admin_call(rn->admin, "GET", "/rollouts", NULL, &status, &resp) == 0 && status == 200 &&
+	    (list = json_loadb((const char *)resp.data, resp.len, 0, NULL))) {
+		json_array_foreach(json_object_get(list, "items"), i,
+				   it) if (!strcmp(json_string_value(json_object_get(it, "name")) ?: "",
+						   name)) out = json_incref(it);
+		json_decref(list);
+	}
+	buf_free(&resp);
+	return out;
+}
+
+struct phase_mark {
+	double t, cpu, main_cpu;
+	long long healthy;
+};
+
+static void rollout_mark(struct run *rn, uint64_t t0, long long healthy, struct phase_mark *m)
+{
+	struct procsnap p;
+
+	m->t = (double)(stats_now_ns() - t0) / 1e9;
+	m->cpu = procsnap_read(rn->pid, &p) == 0 ? p.cpu_s : -1;
+	m->main_cpu = main_thread_cpu_s(rn->pid);
+	m->healthy = healthy;
+}
+
+/* Poll the rollout; mark each phase change and the end. */
+static int rollout_watch(struct rollout_ctx *rc, uint64_t t0, struct phase_mark *marks, int *nmarks)
+{
+	uint64_t until = t0 + (uint64_t)(rc->limit_s * 1e9);
+	long long phase = 1;
+
+	rollout_mark(rc->rn, t0, 0, &marks[(*nmarks)++]);
+	while (stats_now_ns() < until) {
+		json_t *ro = rollout_fetch(rc->rn, rc->name);
+		char st[16];
+		long long ph = json_integer_value(json_object_get(ro, "phase"));
+		long long healthy =
+		    json_integer_value(json_object_get(json_object_get(ro, "devices_count"), "healthy"));
+		bool end;
+
+		snprintf(st, sizeof(st), "%s", json_string_value(json_object_get(ro, "state")) ?: "");
+		end = !strcmp(st, "done") || !strcmp(st, "halted");
+
+		if (ro && (ph != phase || end) && *nmarks < 16) {
+			rollout_mark(rc->rn, t0, healthy, &marks[(*nmarks)++]);
+			phase = ph;
+		}
+		json_decref(ro);
+		if (end) {
+			printf("  => rollout %s: %s\n", rc->name, st);
+			return strcmp(st, "done") ? -EVE_EHTTP : 0;
+		}
+		usleep(200000);
+	}
+	printf("  => rollout %s: NOT DONE within %.0f s\n", rc->name, rc->limit_s);
+	return -ETIMEDOUT;
+}
+
+static int rollout_during(struct phase_shared *sh, void *p)
+{
+	struct rollout_ctx *rc = p;
+	struct phase_mark marks[16];
+	int n = 0, r;
+	long status = 0;
+	uint64_t t0;
+
+	usleep((useconds_t)(rc->warmup_s * 1e6));
+	t0 = stats_now_ns();
+	r = admin_json(rc->rn, "POST", "/rollouts",
+		       json_pack("{s:s, s:s, s:{s:s}, s:[s,s,s,s], s:i, s:i, s:i}", "name", rc->name, "app",
+				 rc->app, "update", "image", "devsim-rollout-v2", "phases", "1%", "10%",
+				 "50%", "100%", "health", 1, "timeout", 600, "online", 600),
+		       &status);
+	if (r < 0 || status != 201) {
+		fprintf(stderr, "devsim: POST /rollouts failed (HTTP %ld)\n", status);
+		rc->err = r < 0 ? r : -EVE_EHTTP;
+		atomic_store(&sh->stop, 1);
+		return 0;
+	}
+	printf("  admin POST /rollouts took %.3f s\n", (double)(stats_now_ns() - t0) / 1e9);
+	rc->err = rollout_watch(rc, t0, marks, &n);
+	for (int i = 1; i < n; i++)
+		printf(
+		    "  phase %d: %lld devices healthy by %.1f s after the start, took %.1f s; controller CPU "
+		    "%.2f s, of which its housekeeping thread (rollout step, last_seen flush) %.2f s\n",
+		    i, marks[i].healthy, marks[i].t, marks[i].t - marks[i - 1].t,
+		    marks[i].cpu - marks[i - 1].cpu, marks[i].main_cpu - marks[i - 1].main_cpu);
+	atomic_store(&sh->stop, 1);
+	return 0;
+}
+
+static int scen_rollout(struct run *rn)
+{
+	struct rollout_ctx rc = {.rn = rn};
+	struct stats st[K_COUNT];
+	struct phase_shared sh;
+	double el = 0, interval = EVE_CONFIG_INTERVAL_S / rn->o->compress;
+	char path[128];
+	long status;
+	size_t n = count_onboarded(&rn->fleet);
+	int r;
+
+	printf("== rollout: %zu devices polling config every %.2f s (60 s / %.0f), one app on all, then a "
+	       "rollout of a new image in phases 1%%,10%%,50%%,100%% (health gate 1 s)\n",
+	       n, interval, rn->o->compress);
+	if ((r = fanout_label_all(rn)) < 0)
+		return r;
+	for (int v = 1; v <= 2; v++) {
+		char img[64];
+		snprintf(img, sizeof(img), "devsim-rollout-v%d", v);
+		r = admin_json(
+		    rn, "POST", "/images",
+		    json_pack("{s:s,s:s,s:s,s:s,s:i}", "name", img, "url",
+			      "https://127.0.0.1:1/devsim-rollout.img", "sha256",
+			      v == 1 ? "1111111111111111111111111111111111111111111111111111111111111111"
+				     : "2222222222222222222222222222222222222222222222222222222222222222",
+			      "format", "oci", "size", 1024),
+		    &status);
+		if (r < 0)
+			return r;
+	}
+	snprintf(rc.app, sizeof(rc.app), "devsim-rollout-%ld", (long)time(NULL));
+	snprintf(rc.name, sizeof(rc.name), "devsim-rollout-%ld", (long)time(NULL));
+	r = admin_json(rn, "POST", "/apps",
+		       json_pack("{s:s,s:s,s:{s:s},s:i}", "name", rc.app, "image", "devsim-rollout-v1",
+				 "selector", "devsim", "fanout", "memory_mb", 64),
+		       &status);
+	if (r < 0 || status != 201)
+		return r < 0 ? r : -EVE_EHTTP;
+	rc.warmup_s = interval * 2.5;
+	rc.limit_s = interval * 20 + 120;
+	shared_init(rn, &sh, &rn->fleet);
+	sh.fanout_only_config = true;
+	sh.report_apps = true;
+	sh.during = rollout_during;
+	sh.during_ctx = &rc;
+	r = run_measured(rn, &phase_fleet, &sh, rc.warmup_s + rc.limit_s + 5, st, &el);
+	snprintf(path, sizeof(path), "/rollouts/%s", rc.name);
+	admin_json(rn, "DELETE", path, NULL, &status);
+	snprintf(path, sizeof(path), "/apps/%s", rc.app);
+	admin_json(rn, "DELETE", path, NULL, &status);
+	free_kinds(st);
+	return r < 0 ? r : rc.err;
+}
+
 /* ---- ingest ---- */
 
 /* Used bytes of the controller's database (0 when unknown). */
@@ -509,7 +694,7 @@ struct scen_entry {
 
 static const struct scen_entry scenarios[] = {
     {"poll", scen_poll},     {"fleet", scen_fleet},   {"storm", scen_storm},
-    {"fanout", scen_fanout}, {"ingest", scen_ingest},
+    {"fanout", scen_fanout}, {"ingest", scen_ingest}, {"rollout", scen_rollout},
 };
 
 static int run_list(struct run *rn, const char *names)

@@ -23,6 +23,7 @@ static const struct kind_desc kinds[K_COUNT] = {
     [K_INFO] = {"info", "/id/%s/info", {200, 201, 202, 204}},
     [K_METRICS] = {"metrics", "/id/%s/metrics", {200, 201, 202, 204}},
     [K_LOGS] = {"newlogs", "/id/%s/newlogs", {200, 201, 202, 204}},
+    [K_APPINFO] = {"app-info", "/id/%s/info", {200, 201, 202, 204}},
     [K_DELAY] = {"sched-delay", NULL, {0}},
     [K_FANOUT] = {"fanout-lag", NULL, {0}},
 };
@@ -54,6 +55,9 @@ int worker_build(struct worker *w, struct simdev *d, int kind, struct drv_req *r
 		break;
 	case K_METRICS:
 		r = msgs_metrics(d, &req->body, &req->len);
+		break;
+	case K_APPINFO:
+		r = msgs_app_info(d, &req->body, &req->len);
 		break;
 	case K_LOGS:
 		r = msgs_newlogs(d, w->sh->log_entries, &req->body, &req->len);

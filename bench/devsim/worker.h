@@ -14,7 +14,7 @@
 #include "fleet.h"
 #include "stats.h"
 
-enum kind { K_REGISTER, K_UUID, K_CONFIG, K_INFO, K_METRICS, K_LOGS, K_DELAY, K_FANOUT, K_COUNT };
+enum kind { K_REGISTER, K_UUID, K_CONFIG, K_INFO, K_METRICS, K_LOGS, K_APPINFO, K_DELAY, K_FANOUT, K_COUNT };
 
 /* Name of a kind for reports. */
 const char *kind_name(int kind);
@@ -35,6 +35,7 @@ struct phase_shared {
 	unsigned log_entries;
 	double compress; /* fleet/fanout time compression */
 	bool fanout_only_config;
+	bool report_apps;           /* rollout: report the configured app RUNNING */
 	_Atomic uint64_t fanout_t0; /* ns; 0 until the admin change is made */
 	_Atomic uint64_t fanout_done;
 	_Atomic uint64_t rows;    /* ingest: rows accepted */

@@ -1,0 +1,53 @@
+/* Shared by rollouts.c (the step) and rollouts_admin.c (the API). */
+#ifndef CTL_ROLLOUTS_INT_H
+#define CTL_ROLLOUTS_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "uuidgen.h"
+
+struct ctl;
+
+#define RO_MAX_DEVICES 200000
+#define RO_NAME_MAX 128
+
+/* A rollout row (progress fields as stored). */
+struct ro {
+	char id[UUID_STR_LEN];
+	char name[RO_NAME_MAX + 1];
+	bool os; /* base OS, else app */
+	char app_id[UUID_STR_LEN];
+	char image_id[UUID_STR_LEN];
+	char os_version[129]; /* the base OS image's version */
+	int64_t version;      /* the app revision it deploys */
+	int64_t nphases, health_s, online_s, timeout_s, pause_s, max_failures;
+	bool offline_skips, auto_rollback;
+	char state[16]; /* running paused halted aborted done rolled-back */
+	int64_t phase;  /* 0-based current phase */
+	int64_t phase_started, next_at;
+};
+
+struct ro_idlist {
+	char (*ids)[UUID_STR_LEN];
+	size_t n, cap;
+};
+
+int ro_idlist_add(struct ro_idlist *l, const char *id);
+/* Load by id or name; -ENOENT. */
+int ro_load(struct db *d, const char *ref, struct ro *o);
+int ro_set_state(struct db *d, struct ro *o, const char *state, const char *reason);
+/* Record a decision (dev may be NULL). */
+int ro_event(struct db *d, const char *rid, const char *dev, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Revert the changed devices of phase (all phases when < 0); their ids
+ * are added to touched (configs to bump after the commit). */
+int ro_rollback_devs(struct db *d, struct ro *o, int64_t phase, struct ro_idlist *touched);
+/* A device's config changed (as ctl_device_changed, in two halves): bump
+ * the config versions of l in the caller's transaction; after the commit,
+ * drop their cached configs. */
+int ro_touch_configs(struct db *d, const struct ro_idlist *l);
+void ro_drop_configs(struct ctl *c, const struct ro_idlist *l);
+
+#endif
