@@ -32,8 +32,6 @@ json_t *admin_json_col(const char *text);
 /* String member or NULL; sets *bad when present but not a string. */
 const char *admin_str(json_t *o, const char *key, bool *bad);
 
-/* images.c: serve datastore blob hex (Range, HEAD) as the reply of r. */
-void images_serve_blob(struct http_req *r, const char *hex);
 
 /* Route tables of each resource. */
 extern const struct http_route admin_onboard_routes[];

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "blobserve.h"
 #include "image_oci.h"
 #include "crypto.h"
 #include "ctl.h"
@@ -28,16 +29,6 @@
 #define URL_MAX 2048
 
 static const char *const formats[] = {"raw", "qcow2", "iso", "oci", "baseos"};
-
-static bool sha_ok(const char *s)
-{
-	if (!s || strlen(s) != 64)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return false;
-	return true;
-}
 
 #define IMAGE_COLS "id, name, format, sha256, size, url, version, state, created, reg_user"
 
@@ -99,7 +90,7 @@ static const char *registry_check(const char *url, const char *sha, const char *
 		       "http(s)";
 	if (strlen(url) > URL_MAX || !slash || slash == rest || !slash[1] || strpbrk(url, " \"'\\"))
 		return "url: docker://host[:port]/repository[:tag] or oci://...";
-	if (sha && *sha && !sha_ok(sha))
+	if (sha && *sha && !blobserve_hex_ok(sha))
 		return "sha256: 64 lower-case hex characters (the manifest digest), or empty to follow the "
 		       "tag";
 	if ((user && strlen(user) > 256) || (pass && strlen(pass) > 4096) || (!user && pass && *pass))
@@ -132,7 +123,7 @@ static const char *image_check(json_t *b, const char **name, const char **url, c
 		return registry_check(*url, *sha, *fmt, *user, *pass, *ca);
 	if (*user || *pass || *ca)
 		return "username, password, ca: only for docker:// or oci:// images";
-	if (!sha_ok(*sha))
+	if (!blobserve_hex_ok(*sha))
 		return "sha256: 64 lower-case hex characters";
 	bool fmt_ok = false;
 	for (size_t i = 0; *fmt && i < sizeof(formats) / sizeof(formats[0]); i++)
@@ -206,12 +197,6 @@ static void h_get(struct http_req *r)
 		http_reply_json(r, 200, obj);
 }
 
-static int blob_path(struct ctl *c, const char *hex, char out[PATH_MAX])
-{
-	int n = snprintf(out, PATH_MAX, "%s/" CTL_DATASTORE_DIR "/sha256/%s", c->dir, hex);
-	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
-}
-
 static void h_delete(struct http_req *r)
 {
 	struct db *d = db_get(r->ctl->db);
@@ -255,7 +240,7 @@ static void h_delete(struct http_req *r)
 		sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
 		char p[PATH_MAX];
 		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0 &&
-		    blob_path(r->ctl, sha, p) == 0)
+		    blobserve_path(r->ctl, sha, p) == 0)
 			unlink(p);
 		sqlite3_reset(st);
 	}
@@ -375,7 +360,7 @@ static int up_commit(struct http_req *r, struct upload *u)
 	snprintf(dir, sizeof(dir), "%s/" CTL_DATASTORE_DIR "/sha256", r->ctl->dir);
 	int e = fileio_mkdirs(dir, 0700);
 	if (e == 0)
-		e = blob_path(r->ctl, u->sha, final);
+		e = blobserve_path(r->ctl, u->sha, final);
 	if (e == 0 && fsync(u->fd) < 0)
 		e = -errno;
 	if (e == 0 && rename(u->tmp, final) < 0)
@@ -444,90 +429,9 @@ static const struct http_stream_ops upload_ops = {up_begin, up_data, up_cleanup}
 
 /* --- GET /datastore/sha256/<hex> --- */
 
-/* Parse "bytes=a-b", "bytes=a-", "bytes=-n" against size. 0 ok, -EINVAL
- * unsatisfiable/garbage. */
-static int range_parse(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
-{
-	if (strncmp(h, "bytes=", 6) || strchr(h, ','))
-		return -EINVAL;
-	const char *p = h + 6;
-	char *end;
-	if (*p == '-') {
-		unsigned long long n = strtoull(p + 1, &end, 10);
-		if (*end || n == 0 || size == 0)
-			return -EINVAL;
-		*from = n >= size ? 0 : size - n;
-		*to = size - 1;
-		return 0;
-	}
-	unsigned long long a = strtoull(p, &end, 10);
-	if (end == p || *end != '-' || a >= size)
-		return -EINVAL;
-	p = end + 1;
-	unsigned long long b = size - 1;
-	if (*p) {
-		b = strtoull(p, &end, 10);
-		if (*end || b < a)
-			return -EINVAL;
-		if (b >= size)
-			b = size - 1;
-	}
-	*from = a;
-	*to = b;
-	return 0;
-}
-
 static void h_blob(struct http_req *r)
 {
-	images_serve_blob(r, r->params[0]);
-}
-
-void images_serve_blob(struct http_req *r, const char *hex)
-{
-	char p[PATH_MAX];
-	if (!sha_ok(hex) || blob_path(r->ctl, hex, p) < 0) {
-		http_reply_error(r, 404, "no such blob");
-		return;
-	}
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) < 0) {
-		if (fd >= 0)
-			close(fd);
-		http_reply_error(r, 404, "no such blob");
-		return;
-	}
-	uint64_t size = (uint64_t)sb.st_size, from = 0, to = size ? size - 1 : 0;
-	const char *range = http_header(r, MHD_HTTP_HEADER_RANGE);
-	unsigned status = 200;
-	if (range) {
-		if (range_parse(range, size, &from, &to) < 0) {
-			close(fd);
-			char cr[64];
-			snprintf(cr, sizeof(cr), "bytes */%" PRIu64, size);
-			http_reply_error(r, 416, "range not satisfiable");
-			MHD_add_response_header(r->resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
-			return;
-		}
-		status = 206;
-	}
-	uint64_t len = size ? to - from + 1 : 0;
-	struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd, from);
-	if (!resp) {
-		close(fd);
-		http_reply_error(r, 500, "cannot serve the blob");
-		return;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-	if (status == 206) {
-		char cr[96];
-		snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, from, to, size);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
-	}
-	http_reply_resp(r, status, resp);
-	if (!strcmp(r->method, "GET"))
-		ctlmetrics_datastore_bytes(r->ctl->metrics, len);
+	blobserve_reply(r, r->params[0]);
 }
 
 #define I ADMIN_PREFIX "/images"

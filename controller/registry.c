@@ -26,6 +26,8 @@
 #include "fileio.h"
 #include "hexstr.h"
 #include "registry.h"
+
+#include "blobserve.h"
 #include "tokens.h"
 
 #define REG_MANIFEST_CAP (4u << 20)
@@ -254,7 +256,7 @@ static void h_blob_get(struct http_req *r)
 		reg_error(r, 404, "BLOB_UNKNOWN", "blob unknown to registry");
 		return;
 	}
-	images_serve_blob(r, hex);
+	blobserve_reply(r, hex);
 	add_hdr(r, "Docker-Content-Digest", r->params[1]);
 }
 
