@@ -1,0 +1,166 @@
+/* libFuzzer harness: the OCI layer unpacker (oci_apply_layer), in a
+ * scratch directory, aborting when anything outside the rootfs changed.
+ *
+ * Layout (on /dev/shm when it is writable):
+ *   <scratch>/outside/{secret,dir/file}   must never change
+ *   <scratch>/vol/rootfs/                 rebuilt before every input with
+ *       etc/passwd, dir/, up -> ../../outside, abs -> <scratch>/outside
+ *       (symlinks out of the tree that no entry may write through)
+ *   <scratch>/layer                       the input, as a layer file
+ * Before and after each input the whole scratch tree outside rootfs/ is
+ * described (names, types, sizes, modes, owners, link counts, inode,
+ * mtime/ctime, symlink targets) and the two descriptions must be equal.
+ * Layers are applied with a 16 MiB budget, so bombs end as -EVE_ETOOBIG. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "oci_unpack.h"
+
+#define FUZZ_CHECK(cond, msg)                                                                                \
+	do {                                                                                                 \
+		if (!(cond)) {                                                                               \
+			fprintf(stderr, "fuzz invariant failed: %s\n", msg);                                 \
+			abort();                                                                             \
+		}                                                                                            \
+	} while (0)
+
+#define BUDGET (16u << 20)
+
+static char scratch[64], rootfs[128], layer[128];
+static struct buf *snap; /* nftw callbacks take no context */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+static void rm_rf(const char *path)
+{
+	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void cleanup(void)
+{
+	if (scratch[0])
+		rm_rf(scratch);
+}
+
+static void put(const char *rel, const char *data)
+{
+	char p[256];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", scratch, rel);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	FUZZ_CHECK(fd >= 0 && write(fd, data, strlen(data)) == (ssize_t)strlen(data), "write fixture file");
+	close(fd);
+}
+
+static void sub(const char *rel, char *out, size_t len)
+{
+	snprintf(out, len, "%s/%s", scratch, rel);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	char p[256];
+
+	snprintf(scratch, sizeof(scratch), "%s/evefuzz-oci-XXXXXX", base);
+	FUZZ_CHECK(mkdtemp(scratch), "mkdtemp");
+	atexit(cleanup);
+	sub("outside", p, sizeof(p));
+	FUZZ_CHECK(mkdir(p, 0755) == 0, "mkdir outside");
+	sub("outside/dir", p, sizeof(p));
+	FUZZ_CHECK(mkdir(p, 0755) == 0, "mkdir outside/dir");
+	sub("vol", p, sizeof(p));
+	FUZZ_CHECK(mkdir(p, 0755) == 0, "mkdir vol");
+	put("outside/secret", "secret");
+	put("outside/dir/file", "file");
+	sub("vol/rootfs", rootfs, sizeof(rootfs));
+	sub("layer", layer, sizeof(layer));
+	return 0;
+}
+
+static void make_rootfs(void)
+{
+	char p[256], target[128];
+
+	rm_rf(rootfs);
+	FUZZ_CHECK(mkdir(rootfs, 0755) == 0, "mkdir rootfs");
+	sub("vol/rootfs/etc", p, sizeof(p));
+	FUZZ_CHECK(mkdir(p, 0755) == 0, "mkdir etc");
+	sub("vol/rootfs/dir", p, sizeof(p));
+	FUZZ_CHECK(mkdir(p, 0755) == 0, "mkdir dir");
+	put("vol/rootfs/etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+	sub("vol/rootfs/up", p, sizeof(p));
+	FUZZ_CHECK(symlink("../../outside", p) == 0, "symlink up");
+	sub("vol/rootfs/abs", p, sizeof(p));
+	sub("outside", target, sizeof(target));
+	FUZZ_CHECK(symlink(target, p) == 0, "symlink abs");
+}
+
+static int describe(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	char link[256] = "";
+
+	if (strncmp(path, rootfs, strlen(rootfs)) == 0 &&
+	    (path[strlen(rootfs)] == '\0' || path[strlen(rootfs)] == '/'))
+		return 0; /* inside the rootfs: anything goes */
+	if (!strcmp(path, layer))
+		return 0;
+	if (S_ISLNK(st->st_mode) && readlink(path, link, sizeof(link) - 1) < 0)
+		link[0] = '\0';
+	buf_printf(snap, "%s %o %u:%u n%lu i%lu s%lld m%lld.%09ld c%lld.%09ld ->%s\n", path, st->st_mode,
+		   st->st_uid, st->st_gid, (unsigned long)st->st_nlink, (unsigned long)st->st_ino,
+		   (long long)st->st_size, (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+		   (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec, link);
+	return 0;
+}
+
+static void snapshot(struct buf *b)
+{
+	buf_init(b, 1u << 20);
+	snap = b;
+	FUZZ_CHECK(nftw(scratch, describe, 16, FTW_PHYS) == 0, "walk scratch");
+	snap = NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct buf before, after;
+	uint64_t budget = BUDGET;
+	char err[512] = "";
+	int fd;
+
+	make_rootfs();
+	fd = open(layer, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	FUZZ_CHECK(fd >= 0 && write(fd, data, size) == (ssize_t)size, "write layer");
+	close(fd);
+	snapshot(&before);
+	(void)oci_apply_layer(layer, rootfs, &budget, err, sizeof(err));
+	snapshot(&after);
+	if (before.len != after.len || memcmp(before.data, after.data, before.len) != 0) {
+		fprintf(stderr, "outside the rootfs changed (%s)\n--- before\n%s--- after\n%s", err,
+			before.data ? (char *)before.data : "", after.data ? (char *)after.data : "");
+		abort();
+	}
+	FUZZ_CHECK(budget <= BUDGET, "budget");
+	buf_free(&before);
+	buf_free(&after);
+	return 0;
+}
