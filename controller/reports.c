@@ -29,6 +29,16 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Device time (seconds, nanos) in ms; the receive time when it is out of
+ * range (before 1970, after 9999, bad nanos), which would overflow. */
+#define TS_MAX_S 253402300799LL
+static int64_t ts_ms_or_now(int64_t s, int64_t nanos)
+{
+	if (s < 0 || s > TS_MAX_S || nanos < 0 || nanos >= 1000000000)
+		return now_ms();
+	return s * 1000 + nanos / 1000000;
+}
+
 static int64_t ts_or_now(const Google__Protobuf__Timestamp *t)
 {
 	return t && t->seconds > 0 ? t->seconds : (int64_t)time(NULL);
@@ -273,7 +283,7 @@ int reports_store_logbundle(struct ctl *c, const char *uuid, const uint8_t *msg,
 	for (size_t i = 0; r == 0 && i < b->n_log; i++) {
 		const Org__Lfedge__Eve__Logs__LogEntry *e = b->log[i];
 		struct log_row l = {.t_ms = e->timestamp
-						? e->timestamp->seconds * 1000 + e->timestamp->nanos / 1000000
+						? ts_ms_or_now(e->timestamp->seconds, e->timestamp->nanos)
 						: now_ms(),
 				    .source = e->source,
 				    .severity = e->severity,
@@ -289,11 +299,11 @@ int reports_store_logbundle(struct ctl *c, const char *uuid, const uint8_t *msg,
 static int64_t json_ts_ms(json_t *t)
 {
 	if (json_is_object(t))
-		return json_integer_value(json_object_get(t, "seconds")) * 1000 +
-		       json_integer_value(json_object_get(t, "nanos")) / 1000000;
+		return ts_ms_or_now(json_integer_value(json_object_get(t, "seconds")),
+				    json_integer_value(json_object_get(t, "nanos")));
 	int64_t s;
 	if (json_is_string(t) && admin_time_parse(json_string_value(t), &s) == 0)
-		return s * 1000;
+		return ts_ms_or_now(s, 0);
 	return now_ms();
 }
 
