@@ -4,10 +4,13 @@
 # The fuzzing itself is the FUZZ=ON build (tests/fuzz/CMakeLists.txt).
 set(_fz ${EVE_TEST_DIR}/fuzz)
 function(eve_fuzz_replay name)
-  add_executable(${name}_replay ${_fz}/replay_main.c ${ARGN})
+  add_executable(${name}_replay ${_fz}/replay_main.c ${_fz}/fuzz_util.c ${ARGN})
   target_include_directories(${name}_replay PRIVATE ${_fz})
   target_link_libraries(${name}_replay PRIVATE ${_fz_libs} evecommon eve_warnings)
   add_test(NAME ${name}_replay COMMAND ${name}_replay ${_fz}/corpus/${name})
+  set(_tmp ${CMAKE_CURRENT_BINARY_DIR}/${name}_replay.d)
+  file(MAKE_DIRECTORY ${_tmp})
+  set_tests_properties(${name}_replay PROPERTIES ENVIRONMENT EVE_FUZZ_TMP=${_tmp})
   set_tests_properties(${name}_replay PROPERTIES LABELS "unit;fuzz-replay" TIMEOUT 120)
 endfunction()
 

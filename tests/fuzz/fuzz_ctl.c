@@ -17,11 +17,11 @@
 #include "onboard.h"
 
 static struct fuzz_ctl fixture;
-static char scratch[64];
+static char scratch[256];
 
 static void scratch_remove(void)
 {
-	char cmd[128];
+	char cmd[300];
 
 	if (scratch[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
@@ -74,8 +74,8 @@ static int add_parties(struct fuzz_ctl *f)
 
 static int fixture_init(struct fuzz_ctl *f)
 {
-	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	char path[128];
+	const char *base = fuzz_tmp_base();
+	char path[300];
 	int r;
 
 	snprintf(scratch, sizeof(scratch), "%s/evefuzz-ctl-XXXXXX", base);

@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "envelope.h"
+#include "fuzz_util.h"
 #include "http.h"
 #include "uuidgen.h"
 
@@ -29,14 +30,5 @@ struct fuzz_ctl *fuzz_ctl_get(void);
  * HTTP layer gives. */
 unsigned fuzz_ctl_call(struct fuzz_ctl *f, const char *method, const char *pattern, const uint8_t *body,
 		       size_t len);
-
-/* Abort with msg when cond is false (harness invariants). */
-#define FUZZ_CHECK(cond, msg)                                                                                \
-	do {                                                                                                 \
-		if (!(cond)) {                                                                               \
-			fprintf(stderr, "fuzz invariant failed: %s (%s:%d)\n", msg, __FILE__, __LINE__);     \
-			abort();                                                                             \
-		}                                                                                            \
-	} while (0)
 
 #endif

@@ -13,15 +13,8 @@
 
 #include "crypto.h"
 #include "envelope.h"
+#include "fuzz_util.h"
 #include "err.h"
-
-#define FUZZ_CHECK(cond, msg)                                                                                \
-	do {                                                                                                 \
-		if (!(cond)) {                                                                               \
-			fprintf(stderr, "fuzz invariant failed: %s\n", msg);                                 \
-			abort();                                                                             \
-		}                                                                                            \
-	} while (0)
 
 static struct eve_signer signer;
 static EVP_PKEY *pub;

@@ -1,7 +1,7 @@
 /* libFuzzer harness: the OCI layer unpacker (oci_apply_layer), in a
  * scratch directory, aborting when anything outside the rootfs changed.
  *
- * Layout (on /dev/shm when it is writable):
+ * Layout (below fuzz_tmp_base(): $EVE_FUZZ_TMP, /dev/shm or /tmp):
  *   <scratch>/outside/{secret,dir/file}   must never change
  *   <scratch>/vol/rootfs/                 rebuilt before every input with
  *       etc/passwd, dir/, up -> ../../outside, abs -> <scratch>/outside
@@ -21,19 +21,12 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "fuzz_util.h"
 #include "oci_unpack.h"
-
-#define FUZZ_CHECK(cond, msg)                                                                                \
-	do {                                                                                                 \
-		if (!(cond)) {                                                                               \
-			fprintf(stderr, "fuzz invariant failed: %s\n", msg);                                 \
-			abort();                                                                             \
-		}                                                                                            \
-	} while (0)
 
 #define BUDGET (16u << 20)
 
-static char scratch[64], rootfs[128], layer[128];
+static char scratch[256], rootfs[300], layer[300];
 static struct buf *snap; /* nftw callbacks take no context */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -61,7 +54,7 @@ static void cleanup(void)
 
 static void put(const char *rel, const char *data)
 {
-	char p[256];
+	char p[400];
 	int fd;
 
 	snprintf(p, sizeof(p), "%s/%s", scratch, rel);
@@ -77,8 +70,8 @@ static void sub(const char *rel, char *out, size_t len)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	char p[256];
+	const char *base = fuzz_tmp_base();
+	char p[400];
 
 	snprintf(scratch, sizeof(scratch), "%s/evefuzz-oci-XXXXXX", base);
 	FUZZ_CHECK(mkdtemp(scratch), "mkdtemp");
@@ -98,7 +91,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void make_rootfs(void)
 {
-	char p[256], target[128];
+	char p[400], target[300];
 
 	rm_rf(rootfs);
 	FUZZ_CHECK(mkdir(rootfs, 0755) == 0, "mkdir rootfs");

@@ -16,16 +16,9 @@
 #include "info/info.pb-c.h"
 #include "logs/log.pb-c.h"
 #include "metrics/metrics.pb-c.h"
+#include "fuzz_util.h"
 #include "pbjson.h"
 #include "register/register.pb-c.h"
-
-#define FUZZ_CHECK(cond, msg)                                                                                \
-	do {                                                                                                 \
-		if (!(cond)) {                                                                               \
-			fprintf(stderr, "fuzz invariant failed: %s\n", msg);                                 \
-			abort();                                                                             \
-		}                                                                                            \
-	} while (0)
 
 static const ProtobufCMessageDescriptor *const descs[] = {
     &org__lfedge__eve__config__edge_dev_config__descriptor,
