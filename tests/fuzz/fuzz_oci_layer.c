@@ -10,7 +10,17 @@
  * Before and after each input the whole scratch tree outside rootfs/ is
  * described (names, types, sizes, modes, owners, link counts, inode,
  * mtime/ctime, symlink targets) and the two descriptions must be equal.
- * Layers are applied with a 16 MiB budget, so bombs end as -EVE_ETOOBIG. */
+ * Layers are applied with a 16 MiB budget, so bombs end as -EVE_ETOOBIG.
+ *
+ * Input: byte 0 even: the rest is the layer file itself (tar, any
+ * compression: libarchive's parsing is fuzzed). Odd: the rest is a list of
+ * entries the harness writes as a valid tar, so the fuzzer spends its time
+ * on names, link targets and whiteouts rather than on tar checksums:
+ *   [type][name length][name][target length][target][data length][data]...
+ * type % 6: 0 file, 1 directory, 2 symlink, 3 hard link, 4 hard link with
+ * data, 5 fifo. */
+#include <archive.h>
+#include <archive_entry.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdint.h>
@@ -133,6 +143,61 @@ static void snapshot(struct buf *b)
 	snap = NULL;
 }
 
+/* One length-prefixed field of the structured input; NULL past the end. */
+static const uint8_t *field(const uint8_t **p, const uint8_t *end, char *out)
+{
+	size_t n;
+
+	if (*p >= end)
+		return NULL;
+	n = **p;
+	if ((size_t)(end - *p - 1) < n)
+		return NULL;
+	memcpy(out, *p + 1, n);
+	out[n] = '\0';
+	*p += 1 + n;
+	return *p;
+}
+
+static void add_entry(struct archive *a, int type, const char *name, const char *target, const char *data)
+{
+	static const mode_t types[] = {AE_IFREG, AE_IFDIR, AE_IFLNK, AE_IFREG, AE_IFREG, AE_IFIFO};
+	struct archive_entry *e = archive_entry_new();
+	size_t len = strlen(data);
+
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, types[type]);
+	archive_entry_set_perm(e, type == 1 ? 0755 : 0644);
+	if (type == 2)
+		archive_entry_set_symlink(e, target);
+	if (type == 3 || type == 4)
+		archive_entry_set_hardlink(e, target);
+	if (type == 0 || type == 4)
+		archive_entry_set_size(e, (la_int64_t)len);
+	if (archive_write_header(a, e) == ARCHIVE_OK && (type == 0 || type == 4))
+		archive_write_data(a, data, len);
+	archive_entry_free(e);
+}
+
+/* Write the structured entries of [p, end) as a tar to the layer file. */
+static void write_structured(const uint8_t *p, const uint8_t *end)
+{
+	struct archive *a = archive_write_new();
+	char name[256], target[256], data[256];
+
+	archive_write_set_format_pax_restricted(a);
+	FUZZ_CHECK(archive_write_open_filename(a, layer) == ARCHIVE_OK, "open layer for writing");
+	while (p < end) {
+		int type = *p++ % 6;
+
+		if (!field(&p, end, name) || !field(&p, end, target) || !field(&p, end, data))
+			break;
+		add_entry(a, type, name, target, data);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct buf before, after;
@@ -140,10 +205,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512] = "";
 	int fd;
 
+	if (size < 1)
+		return 0;
 	make_rootfs();
-	fd = open(layer, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	FUZZ_CHECK(fd >= 0 && write(fd, data, size) == (ssize_t)size, "write layer");
-	close(fd);
+	if (data[0] & 1) {
+		write_structured(data + 1, data + size);
+	} else {
+		fd = open(layer, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		FUZZ_CHECK(fd >= 0 && write(fd, data + 1, size - 1) == (ssize_t)(size - 1), "write layer");
+		close(fd);
+	}
 	snapshot(&before);
 	(void)oci_apply_layer(layer, rootfs, &budget, err, sizeof(err));
 	snapshot(&after);

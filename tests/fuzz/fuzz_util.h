@@ -5,9 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Directory for scratch files: $EVE_FUZZ_TMP (ctest and scripts/fuzz set
- * it to the harness's work directory, so a crashed run leaves nothing
- * elsewhere), else /dev/shm when writable, else /tmp. Static string. */
+/* Directory for scratch files: $EVE_FUZZ_TMP (the replay tests set it to
+ * their build directory), else /dev/shm when writable (tmpfs: the OCI and
+ * SQLite harnesses run ~10x faster there than on disk), else /tmp.
+ * A run that crashes leaves its evefuzz-* directory behind. */
 const char *fuzz_tmp_base(void);
 
 /* Abort with msg when cond is false (harness invariants). */

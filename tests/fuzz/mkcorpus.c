@@ -253,6 +253,7 @@ static void layer(const char *name, const struct ent *e, size_t n, bool gz)
 	struct archive *a = archive_write_new();
 	char path[512];
 	size_t i;
+	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/fuzz_oci_layer", root);
 	mkdir(path, 0755);
@@ -260,7 +261,10 @@ static void layer(const char *name, const struct ent *e, size_t n, bool gz)
 	archive_write_set_format_pax_restricted(a);
 	if (gz)
 		archive_write_add_filter_gzip(a);
-	if (archive_write_open_filename(a, path) != ARCHIVE_OK)
+	f = fopen(path, "wb");
+	if (!f || fputc(0, f) == EOF) /* byte 0 = 0: a raw layer file follows */
+		die(path);
+	if (archive_write_open_FILE(a, f) != ARCHIVE_OK)
 		die(path);
 	for (i = 0; i < n; i++) {
 		struct archive_entry *x = archive_entry_new();
@@ -287,9 +291,40 @@ static void layer(const char *name, const struct ent *e, size_t n, bool gz)
 	}
 	archive_write_close(a);
 	archive_write_free(a);
+	if (fclose(f))
+		die(path);
 }
 
 #define N(x) (sizeof(x) / sizeof(x[0]))
+
+/* The same entries in the harness's structured form (byte 0 = 1). */
+static void structured(const char *name, const struct ent *e, size_t n)
+{
+	struct buf b;
+	uint8_t one = 1;
+	size_t i;
+
+	buf_init(&b, 1 << 16);
+	for (i = 0; i < n; i++) {
+		const char *fields[3] = {e[i].path,
+					 e[i].type == 'f' ? ""
+					 : e[i].data      ? e[i].data
+							  : "",
+					 e[i].type == 'f' ? e[i].data : ""};
+		uint8_t t = e[i].type == 'f' ? 0 : e[i].type == 'd' ? 1 : e[i].type == 'l' ? 2 : 3;
+		size_t k;
+
+		buf_append(&b, &t, 1);
+		for (k = 0; k < 3; k++) {
+			uint8_t len = (uint8_t)strlen(fields[k]);
+
+			buf_append(&b, &len, 1);
+			buf_append(&b, fields[k], len);
+		}
+	}
+	seed("fuzz_oci_layer", name, &one, 1, b.data, b.len);
+	buf_free(&b);
+}
 
 static void oci_seeds(void)
 {
@@ -307,6 +342,10 @@ static void oci_seeds(void)
 	const struct ent links[] = {
 	    {"l", 'l', "/"}, {"l/etc/x", 'f', "x"}, {"m", 'l', ".."}, {"m/x", 'f', "x"}};
 
+	structured("s-base", base, N(base));
+	structured("s-whiteouts", wh, N(wh));
+	structured("s-escapes", esc, N(esc));
+	structured("s-links", links, N(links));
 	layer("base.tar", base, N(base), false);
 	layer("base.tar.gz", base, N(base), true);
 	layer("whiteouts.tar", wh, N(wh), false);
