@@ -558,7 +558,7 @@ static int plan_oci(const char *stage, json_t *index, struct oci_plan *p, char *
 	int r = -EINVAL;
 
 	if (!man)
-		return err[0] ? -EVE_EHASH : -EINVAL;
+		return strstr(err, "digest mismatch") ? -EVE_EHASH : -EINVAL;
 	digest = json_string_value(json_object_get(json_object_get(man, "config"), "digest"));
 	if (digest_name(digest, p->config, sizeof(p->config)) < 0)
 		goto out;

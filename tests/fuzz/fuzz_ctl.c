@@ -84,6 +84,11 @@ static int fixture_init(struct fuzz_ctl *f)
 	atexit(scratch_remove);
 	snprintf(f->c.dir, sizeof(f->c.dir), "%s", scratch);
 	conf_defaults(&f->c.conf);
+	/* Small retention: trimming stays cheap over millions of inputs. */
+	f->c.conf.logs_max = 1000;
+	f->c.conf.info_max = 100;
+	f->c.conf.metrics_max = 100;
+	f->c.conf.flowlog_max = 100;
 	snprintf(path, sizeof(path), "%s/%s", scratch, CTL_DB_FILE);
 	r = db_pool_open(path, 1, &f->c.db);
 	if (r == 0)

@@ -121,11 +121,10 @@ static int describe(const char *path, const struct stat *st, int flag, struct FT
 {
 	char link[256] = "";
 
-	if (strncmp(path, rootfs, strlen(rootfs)) == 0 &&
-	    (path[strlen(rootfs)] == '\0' || path[strlen(rootfs)] == '/'))
-		return 0; /* inside the rootfs: anything goes */
+	if (!strcmp(path, rootfs))
+		return FTW_SKIP_SUBTREE; /* inside the rootfs: anything goes */
 	if (!strcmp(path, layer))
-		return 0;
+		return FTW_CONTINUE;
 	if (S_ISLNK(st->st_mode) && readlink(path, link, sizeof(link) - 1) < 0)
 		link[0] = '\0';
 	buf_printf(snap, "%s %o %u:%u n%lu i%lu s%lld m%lld.%09ld c%lld.%09ld ->%s\n", path, st->st_mode,
@@ -139,7 +138,7 @@ static void snapshot(struct buf *b)
 {
 	buf_init(b, 1u << 20);
 	snap = b;
-	FUZZ_CHECK(nftw(scratch, describe, 16, FTW_PHYS) == 0, "walk scratch");
+	FUZZ_CHECK(nftw(scratch, describe, 16, FTW_PHYS | FTW_ACTIONRETVAL) == 0, "walk scratch");
 	snap = NULL;
 }
 
