@@ -758,6 +758,25 @@ out:
 #define BAD_VOL2 "b0000003-0000-4000-8000-0000000000a3"
 #define BAD_CT3 "c0000003-0000-4000-8000-0000000000b3"
 #define BAD_VOL3 "b0000003-0000-4000-8000-0000000000b3"
+#define BAD_CT4 "c0000003-0000-4000-8000-0000000000c3"
+#define BAD_VOL4 "b0000003-0000-4000-8000-0000000000c3"
+#define BAD_CT5 "c0000003-0000-4000-8000-0000000000d3"
+#define BAD_VOL5 "b0000003-0000-4000-8000-0000000000d3"
+
+/* A config whose container volume has no size, with the unpack cap config
+ * item set to value. */
+static Cfg *cap_item_cfg(const char *ct, const char *vol, const char *value)
+{
+	Cfg *c = oci_cfg(BAD_APP, ct, vol);
+	Org__Lfedge__Eve__Config__ConfigItem *it = A(sizeof(*it));
+
+	org__lfedge__eve__config__config_item__init(it);
+	it->key = "runtime.oci.unpack.max.bytes";
+	it->value = (char *)value;
+	PUSH(c->configitems, c->n_configitems, it);
+	c->volumes[0]->maxsizebytes = 0;
+	return c;
+}
 
 /* Issue #12 defect 7 at the runtime: a layer whose bytes do not match the
  * manifest digest, and an image that unpacks past the volume's size, both
@@ -789,6 +808,16 @@ static int badimage_steps(struct runtime *rt)
 	if (access(rootfs, F_OK) == 0 || seen(BAD_APP, ST(RUNNING)))
 		return fail("a partial rootfs was left or the app ran after the unpack cap");
 	printf("OK unpack over the volume size -> ERROR, nothing left\n");
+
+	/* No volume size: the config item's cap applies; a bad value is an
+	 * ERROR, not silently the default. */
+	runtime_apply(rt, cap_item_cfg(BAD_CT4, BAD_VOL4, "65536"));
+	if (!wait_state(BAD_VOL4, ST(ERROR), 90) || !wait_err(BAD_VOL4, "cap", 10))
+		return fail("runtime.oci.unpack.max.bytes=65536 did not cap the unpack");
+	runtime_apply(rt, cap_item_cfg(BAD_CT5, BAD_VOL5, "lots"));
+	if (!wait_state(BAD_VOL5, ST(ERROR), 90) || !wait_err(BAD_VOL5, "not a positive byte count", 10))
+		return fail("a bad runtime.oci.unpack.max.bytes did not give a volume ERROR");
+	printf("OK runtime.oci.unpack.max.bytes caps size-less volumes; a bad value -> ERROR\n");
 	return 0;
 }
 
