@@ -52,8 +52,12 @@ static unsigned call_sealed(struct fuzz_ctl *f, size_t which, bool gz, const uin
 	}
 	FUZZ_CHECK(envelope_seal(s, p, n, which == 0, &env, &elen) == 0, "envelope_seal");
 	st = fuzz_ctl_call(f, reqs[which].method, reqs[which].pattern, env, elen);
-	/* A body sealed by a key the controller knows always passes auth. */
+	/* A body sealed by a key the controller knows always passes auth, and
+	 * whatever it holds is the device's error (4xx), never the server's. */
 	FUZZ_CHECK(st != 401 || which == 0, "sealed request refused as unauthenticated");
+	if (st >= 500)
+		fprintf(stderr, "%s: status %u\n", reqs[which].pattern, st);
+	FUZZ_CHECK(st < 500, "sealed request answered with a server error");
 	free(env);
 	buf_free(&z);
 	return st;
