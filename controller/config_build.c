@@ -603,7 +603,12 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	vol->origin = origin;
 	vol->generationcount = purge;
 	json_int_t disk_mb = json_integer_value(json_object_get(spec, "disk_mb"));
-	vol->maxsizebytes = disk_mb > 0 ? (int64_t)disk_mb << 20 : (int64_t)ct->maxsizebytes;
+	/* A container's rootfs unpacks to more than its (compressed) image:
+	 * without disk_mb no size is sent and the device's unpack cap applies. */
+	vol->maxsizebytes = disk_mb > 0 ? (int64_t)disk_mb << 20
+			    : ct->iformat == ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER
+				? 0
+				: (int64_t)ct->maxsizebytes;
 	vol->displayname = arena_str(&b->a, db_col_text(st, 4));
 	PUSH(&b->a, b->cfg->volumes, b->cfg->n_volumes, vol);
 

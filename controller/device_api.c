@@ -181,6 +181,19 @@ int device_api_build_certs(struct ctl *c)
 	return r;
 }
 
+/* A certificate whose public key cannot be used is no device certificate. */
+static int usable_cert(X509 **cert)
+{
+	EVP_PKEY *pub = X509_get_pubkey(*cert);
+	if (pub) {
+		EVP_PKEY_free(pub);
+		return 0;
+	}
+	X509_free(*cert);
+	*cert = NULL;
+	return -EINVAL;
+}
+
 /* pemCert is the base64 of the PEM text (what EVE and the reference
  * controller use); unless strict, the PEM text itself is accepted too. */
 static int register_device_cert(const ProtobufCBinaryData *pc, bool strict, X509 **out)
@@ -188,14 +201,14 @@ static int register_device_cert(const ProtobufCBinaryData *pc, bool strict, X509
 	if (pc->len == 0 || pc->len > PEM_MAX)
 		return -EINVAL;
 	if (!strict && crypto_cert_from_pem((const char *)pc->data, pc->len, out) == 0)
-		return 0;
+		return usable_cert(out);
 	uint8_t *dec = NULL;
 	size_t dlen;
 	int r = b64_decode((const char *)pc->data, pc->len, &dec, &dlen);
 	if (r == 0)
 		r = crypto_cert_from_pem((const char *)dec, dlen, out);
 	free(dec);
-	return r < 0 ? -EINVAL : 0;
+	return r < 0 ? -EINVAL : usable_cert(out);
 }
 
 /* Decide and apply a registration inside one write transaction. */
@@ -403,6 +416,13 @@ static void report(struct http_req *r, const ProtobufCMessageDescriptor *desc, s
 		goto out;
 	if (desc) {
 		ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, env.payload_len, env.payload);
+		/* An empty report carries nothing to store (and used to fail the
+		 * NOT NULL data column with a 500). */
+		if (env.payload_len == 0) {
+			protobuf_c_message_free_unpacked(m, NULL);
+			http_reply_error(r, 400, "empty %s", desc->short_name);
+			goto out;
+		}
 		if (!m) {
 			http_reply_error(r, 400, "malformed %s", desc->short_name);
 			goto leave;

@@ -12,6 +12,7 @@
 #include <archive_entry.h>
 #include <jansson.h>
 
+#include "blobstore.h"
 #include "err.h"
 #include "fileio.h"
 #include "oci_unpack.h"
@@ -19,6 +20,9 @@
 #define OCI_JSON_MAX (4u << 20) /* index/manifest/config JSON cap */
 #define OCI_MAX_LAYERS 128
 #define OCI_MAX_DEPTH 64 /* path components */
+#define OCI_ENTRY_COST 512u /* bytes charged per entry (a tar header's worth) */
+#define WH_PREFIX ".wh."
+#define WH_OPAQUE ".wh..wh..opq"
 
 /* ---- paths ---------------------------------------------------------- */
 
@@ -105,16 +109,62 @@ static int rm_rf_at(int pfd, const char *name, int depth)
 	return unlinkat(pfd, name, AT_REMOVEDIR) == 0 ? 0 : -errno;
 }
 
-/* Handle a whiteout entry rel (normalised) whose basename starts ".wh.". */
-static int apply_whiteout(int rootfd, char *rel)
+/* What an entry is as far as whiteouts go. */
+enum wh_kind {
+	WH_NONE,   /* an ordinary entry */
+	WH_FILE,   /* .wh.<name>: delete <name> from lower layers */
+	WH_OPQ,    /* .wh..wh..opq: the directory is opaque */
+	WH_REFUSE, /* a whiteout name that could only be an attack */
+};
+
+/* Classify the raw archive name of an entry. A component starting ".wh."
+ * must be the last one, with nothing after it (no "/"), and name a real
+ * entry: ".wh.", ".wh..", ".wh..." and ".wh..wh.<x>" (other than the
+ * opaque marker) are refused. */
+static enum wh_kind whiteout_kind(const char *name)
+{
+	const char *p = name, *s;
+	size_t n;
+
+	while (*p) {
+		while (*p == '/')
+			p++;
+		s = p;
+		while (*p && *p != '/')
+			p++;
+		n = (size_t)(p - s);
+		if (n < 4 || strncmp(s, WH_PREFIX, 4) != 0)
+			continue;
+		if (*p == '/')
+			return WH_REFUSE; /* a ".wh." directory, or a trailing slash */
+		if (n == sizeof(WH_OPAQUE) - 1 && strncmp(s, WH_OPAQUE, n) == 0)
+			return WH_OPQ;
+		s += 4;
+		n -= 4;
+		if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.') ||
+		    (n >= 4 && strncmp(s, WH_PREFIX, 4) == 0))
+			return WH_REFUSE;
+		return WH_FILE;
+	}
+	return WH_NONE;
+}
+
+/* Apply a whiteout entry rel (normalised, classified by whiteout_kind),
+ * inside the rootfs only: the walk to its directory follows no symlink and
+ * the deletion does not follow one either. */
+static int apply_whiteout(int rootfd, char *rel, enum wh_kind kind)
 {
 	const char *leaf;
 	int pfd, r = 0;
 
 	pfd = open_parent(rootfd, rel, &leaf);
+	/* No such directory below the rootfs (missing, or a symlink that is
+	 * not followed): nothing to delete. */
+	if (pfd == -ENOENT || pfd == -ENOTDIR || pfd == -ELOOP)
+		return 0;
 	if (pfd < 0)
-		return pfd == -ENOENT ? 0 : pfd;
-	if (strcmp(leaf, ".wh..wh..opq") == 0) {
+		return pfd;
+	if (kind == WH_OPQ) {
 		/* The parent itself is opaque: drop what lower layers put there. */
 		DIR *d = fdopendir(dup(pfd));
 		struct dirent *de;
@@ -125,7 +175,7 @@ static int apply_whiteout(int rootfd, char *rel)
 					rm_rf_at(dirfd(d), de->d_name, 0);
 			closedir(d);
 		}
-	} else if (leaf[4]) {
+	} else {
 		r = rm_rf_at(pfd, leaf + 4, 0);
 	}
 	close(pfd);
@@ -196,14 +246,6 @@ static int place_entry(struct archive_entry *e, const char *root, int rootfd, ch
 	return 0;
 }
 
-static bool is_whiteout(const char *rel)
-{
-	const char *b = strrchr(rel, '/');
-
-	b = b ? b + 1 : rel;
-	return strncmp(b, ".wh.", 4) == 0;
-}
-
 static int copy_data(struct archive *a, struct archive *w)
 {
 	const void *buf;
@@ -217,17 +259,49 @@ static int copy_data(struct archive *a, struct archive *w)
 	return st == ARCHIVE_EOF ? ARCHIVE_OK : st;
 }
 
-static int apply_entries(struct archive *a, struct archive *w, const char *root, int rootfd, char *err,
-			 size_t errlen)
+/* Charge an entry to the unpack budget before anything of it is written:
+ * a header's worth plus the size it declares (libarchive writes no more). */
+static int charge_entry(struct archive_entry *e, uint64_t *budget, char *err, size_t errlen)
+{
+	uint64_t cost = OCI_ENTRY_COST;
+
+	if (!budget)
+		return 0;
+	if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0)
+		cost += (uint64_t)archive_entry_size(e);
+	if (cost > *budget) {
+		snprintf(err, errlen, "image unpacks to more than its cap (at %s): refused",
+			 archive_entry_pathname(e));
+		return -EVE_ETOOBIG;
+	}
+	*budget -= cost;
+	return 0;
+}
+
+static int apply_entries(struct archive *a, struct archive *w, const char *root, int rootfd, uint64_t *budget,
+			 char *err, size_t errlen)
 {
 	struct archive_entry *e;
 	char rel[PATH_MAX];
+	enum wh_kind wh;
 	int st, r;
 
 	while ((st = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		r = charge_entry(e, budget, err, errlen);
+		if (r < 0)
+			return r;
+		wh = whiteout_kind(archive_entry_pathname(e));
+		if (wh == WH_REFUSE) {
+			snprintf(err, errlen, "layer entry %s: not a valid whiteout name", archive_entry_pathname(e));
+			return -EPERM;
+		}
 		r = norm_path(archive_entry_pathname(e), rel, sizeof(rel));
-		if (r == 0 && rel[0] && is_whiteout(rel)) {
-			apply_whiteout(rootfd, rel);
+		if (r == 0 && rel[0] && wh != WH_NONE) {
+			r = apply_whiteout(rootfd, rel, wh);
+			if (r < 0) {
+				snprintf(err, errlen, "whiteout %s: %s", rel, eve_strerror(r));
+				return r;
+			}
 			continue;
 		}
 		r = place_entry(e, root, rootfd, rel, sizeof(rel));
@@ -252,7 +326,7 @@ static int apply_entries(struct archive *a, struct archive *w, const char *root,
 	return 0;
 }
 
-int oci_apply_layer(const char *layer, const char *rootfs, char *err, size_t errlen)
+int oci_apply_layer(const char *layer, const char *rootfs, uint64_t *budget, char *err, size_t errlen)
 {
 	struct archive *a = NULL, *w = NULL;
 	char root[PATH_MAX];
@@ -280,7 +354,7 @@ int oci_apply_layer(const char *layer, const char *rootfs, char *err, size_t err
 		r = -EIO;
 		goto out;
 	}
-	r = apply_entries(a, w, root, rootfd, err, errlen);
+	r = apply_entries(a, w, root, rootfd, budget, err, errlen);
 	if (archive_write_close(w) != ARCHIVE_OK && r == 0) {
 		snprintf(err, errlen, "layer finish: %s", archive_error_string(w));
 		r = -EIO;
@@ -317,7 +391,7 @@ static void flat_name(const char *path, char *out, size_t outlen)
 	out[i] = '\0';
 }
 
-static int stage_file(struct archive *a, int dirfd, const char *name)
+static int stage_file(struct archive *a, int dirfd, const char *name, uint64_t *budget)
 {
 	char buf[1 << 16];
 	la_ssize_t n;
@@ -326,6 +400,11 @@ static int stage_file(struct archive *a, int dirfd, const char *name)
 	if (fd < 0)
 		return -errno;
 	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
+		if ((uint64_t)n > *budget) {
+			close(fd);
+			return -EVE_ETOOBIG;
+		}
+		*budget -= (uint64_t)n;
 		if (write(fd, buf, (size_t)n) != n) {
 			close(fd);
 			return -EIO;
@@ -336,7 +415,7 @@ static int stage_file(struct archive *a, int dirfd, const char *name)
 }
 
 /* Copy every regular file of the image tarball into stage/ (flat names). */
-static int stage_image(const char *image, const char *stage, char *err, size_t errlen)
+static int stage_image(const char *image, const char *stage, uint64_t *budget, char *err, size_t errlen)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
@@ -359,7 +438,11 @@ static int stage_image(const char *image, const char *stage, char *err, size_t e
 		flat_name(archive_entry_pathname(e), name, sizeof(name));
 		if (!name[0])
 			continue;
-		r = stage_file(a, dfd, name);
+		r = stage_file(a, dfd, name, budget);
+		if (r == -EVE_ETOOBIG) {
+			snprintf(err, errlen, "image files are larger than the unpack cap: refused");
+			goto out;
+		}
 		if (r < 0) {
 			snprintf(err, errlen, "staging %s: %s", name, eve_strerror(r));
 			goto out;
@@ -402,11 +485,34 @@ static int digest_name(const char *digest, char *out, size_t outlen)
 	return 0;
 }
 
+/* The SHA-256 of staged file name must be hex (what names it says). */
+static int verify_staged(const char *stage, const char *name, const char *hex, const char *what, char *err,
+			 size_t errlen)
+{
+	char path[PATH_MAX], got[BLOBSTORE_HEX_LEN];
+	int r;
+
+	if (snprintf(path, sizeof(path), "%s/%s", stage, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	r = blobstore_hash_file(path, got);
+	if (r < 0) {
+		snprintf(err, errlen, "%s %s: %s", what, name, r == -ENOENT ? "not in the image" : eve_strerror(r));
+		return r;
+	}
+	if (strcmp(got, hex) != 0) {
+		snprintf(err, errlen, "%s digest mismatch: %s has sha256:%s, the manifest says sha256:%s", what,
+			 name, got, hex);
+		return -EVE_EHASH;
+	}
+	return 0;
+}
+
 /* Which manifest of an index to use: linux/amd64 if platforms are given,
  * else the first. Nested indexes are followed once. */
-static json_t *pick_manifest(const char *stage, json_t *index, int depth)
+static json_t *pick_manifest(const char *stage, json_t *index, int depth, char *err, size_t errlen)
 {
 	json_t *ms = json_object_get(index, "manifests"), *m, *pick = NULL;
+	const char *digest;
 	char name[NAME_MAX];
 	size_t i;
 
@@ -420,11 +526,13 @@ static json_t *pick_manifest(const char *stage, json_t *index, int depth)
 		if (!pick || (arch && strcmp(arch, "amd64") == 0))
 			pick = m;
 	}
-	if (digest_name(json_string_value(json_object_get(pick, "digest")), name, sizeof(name)) < 0)
+	digest = json_string_value(json_object_get(pick, "digest"));
+	if (digest_name(digest, name, sizeof(name)) < 0 ||
+	    verify_staged(stage, name, digest + 7, "manifest", err, errlen) < 0)
 		return NULL;
 	m = load_json(stage, name);
 	if (m && json_object_get(m, "manifests")) {
-		json_t *inner = pick_manifest(stage, m, depth + 1);
+		json_t *inner = pick_manifest(stage, m, depth + 1, err, errlen);
 
 		json_decref(m);
 		return inner;
@@ -432,31 +540,38 @@ static json_t *pick_manifest(const char *stage, json_t *index, int depth)
 	return m;
 }
 
-/* From the staged image: config file name and layer file names. */
+/* From the staged image: config file name and layer file names, each with
+ * the SHA-256 its manifest gives it ("" when the format gives none). */
 struct oci_plan {
 	char config[NAME_MAX];
+	char config_hex[BLOBSTORE_HEX_LEN];
 	char layers[OCI_MAX_LAYERS][NAME_MAX];
+	char layer_hex[OCI_MAX_LAYERS][BLOBSTORE_HEX_LEN];
 	size_t n;
 };
 
-static int plan_oci(const char *stage, json_t *index, struct oci_plan *p)
+static int plan_oci(const char *stage, json_t *index, struct oci_plan *p, char *err, size_t errlen)
 {
-	json_t *man = pick_manifest(stage, index, 0), *ls, *l;
+	json_t *man = pick_manifest(stage, index, 0, err, errlen), *ls, *l;
+	const char *digest;
 	size_t i;
 	int r = -EINVAL;
 
 	if (!man)
-		return -EINVAL;
-	if (digest_name(json_string_value(json_object_get(json_object_get(man, "config"), "digest")),
-			p->config, sizeof(p->config)) < 0)
+		return strstr(err, "digest mismatch") ? -EVE_EHASH : -EINVAL;
+	digest = json_string_value(json_object_get(json_object_get(man, "config"), "digest"));
+	if (digest_name(digest, p->config, sizeof(p->config)) < 0)
 		goto out;
+	snprintf(p->config_hex, sizeof(p->config_hex), "%s", digest + 7);
 	ls = json_object_get(man, "layers");
 	if (!json_is_array(ls) || json_array_size(ls) > OCI_MAX_LAYERS)
 		goto out;
 	json_array_foreach(ls, i, l)
 	{
-		if (digest_name(json_string_value(json_object_get(l, "digest")), p->layers[i], NAME_MAX) < 0)
+		digest = json_string_value(json_object_get(l, "digest"));
+		if (digest_name(digest, p->layers[i], NAME_MAX) < 0)
 			goto out;
+		snprintf(p->layer_hex[i], BLOBSTORE_HEX_LEN, "%s", digest + 7);
 	}
 	p->n = json_array_size(ls);
 	r = 0;
@@ -465,7 +580,43 @@ out:
 	return r;
 }
 
-static int plan_docker(json_t *manifest, struct oci_plan *p)
+/* docker save: the config is "<hex>.json" or "blobs/sha256/<hex>" (its own
+ * digest); layer i is uncompressed and hashes to rootfs.diff_ids[i]. */
+static int docker_digests(const char *stage, struct oci_plan *p, char *err, size_t errlen)
+{
+	json_t *cfg = load_json(stage, p->config), *ids;
+	char name[NAME_MAX];
+	size_t i;
+	int r = -EINVAL;
+
+	if (strlen(p->config) == 64 + 5 && strcmp(p->config + 64, ".json") == 0)
+		snprintf(p->config_hex, sizeof(p->config_hex), "%.64s", p->config);
+	else if (strncmp(p->config, "blobs_sha256_", 13) == 0)
+		snprintf(p->config_hex, sizeof(p->config_hex), "%s", p->config + 13);
+	if (!blobstore_valid_hex(p->config_hex))
+		p->config_hex[0] = '\0';
+	ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+	if (!json_is_array(ids) || json_array_size(ids) != p->n) {
+		snprintf(err, errlen, "image config %s: rootfs.diff_ids does not list the digests of its %zu layers",
+			 p->config, p->n);
+		goto out;
+	}
+	for (i = 0; i < p->n; i++) {
+		const char *d = json_string_value(json_array_get(ids, i));
+
+		if (digest_name(d, name, sizeof(name)) < 0) {
+			snprintf(err, errlen, "image config %s: diff_ids[%zu] is not a sha256 digest", p->config, i);
+			goto out;
+		}
+		snprintf(p->layer_hex[i], BLOBSTORE_HEX_LEN, "%s", d + 7);
+	}
+	r = 0;
+out:
+	json_decref(cfg);
+	return r;
+}
+
+static int plan_docker(const char *stage, json_t *manifest, struct oci_plan *p, char *err, size_t errlen)
 {
 	json_t *m = json_array_get(manifest, 0), *ls, *l;
 	size_t i;
@@ -483,7 +634,7 @@ static int plan_docker(json_t *manifest, struct oci_plan *p)
 			return -EINVAL;
 	}
 	p->n = json_array_size(ls);
-	return 0;
+	return docker_digests(stage, p, err, errlen);
 }
 
 static int make_plan(const char *stage, struct oci_plan *p, char *err, size_t errlen)
@@ -491,15 +642,30 @@ static int make_plan(const char *stage, struct oci_plan *p, char *err, size_t er
 	json_t *j = load_json(stage, "index.json");
 	int r;
 
+	err[0] = '\0';
 	if (j) {
-		r = plan_oci(stage, j, p);
+		r = plan_oci(stage, j, p, err, errlen);
 	} else {
 		j = load_json(stage, "manifest.json");
-		r = j ? plan_docker(j, p) : -EINVAL;
+		r = j ? plan_docker(stage, j, p, err, errlen) : -EINVAL;
 	}
 	json_decref(j);
-	if (r < 0)
+	if (r < 0 && !err[0])
 		snprintf(err, errlen, "not an OCI layout or docker-save image (index.json/manifest.json)");
+	return r;
+}
+
+/* Check the config and every layer against their digests before any layer
+ * is applied. */
+static int verify_plan(const char *stage, const struct oci_plan *p, char *err, size_t errlen)
+{
+	size_t i;
+	int r = 0;
+
+	if (p->config_hex[0])
+		r = verify_staged(stage, p->config, p->config_hex, "image config", err, errlen);
+	for (i = 0; r == 0 && i < p->n; i++)
+		r = verify_staged(stage, p->layers[i], p->layer_hex[i], "layer", err, errlen);
 	return r;
 }
 
@@ -538,10 +704,12 @@ static int copy_config(const char *stage, const char *name, const char *out)
 	return r;
 }
 
-int oci_unpack(const char *image, const char *rootfs, const char *config_out, char *err, size_t errlen)
+int oci_unpack(const char *image, const char *rootfs, const char *config_out, uint64_t max_bytes, char *err,
+	       size_t errlen)
 {
 	struct oci_plan *p = calloc(1, sizeof(*p));
 	char *stage = NULL, lpath[PATH_MAX];
+	uint64_t stage_budget = max_bytes ? max_bytes : OCI_UNPACK_DEFAULT_MAX, budget = stage_budget;
 	size_t i;
 	int r;
 
@@ -557,12 +725,14 @@ int oci_unpack(const char *image, const char *rootfs, const char *config_out, ch
 		snprintf(err, errlen, "mkdir: %s", eve_strerror(r));
 		goto out;
 	}
-	r = stage_image(image, stage, err, errlen);
+	r = stage_image(image, stage, &stage_budget, err, errlen);
 	if (r == 0)
 		r = make_plan(stage, p, err, errlen);
+	if (r == 0)
+		r = verify_plan(stage, p, err, errlen);
 	for (i = 0; r == 0 && i < p->n; i++) {
 		snprintf(lpath, sizeof(lpath), "%s/%s", stage, p->layers[i]);
-		r = oci_apply_layer(lpath, rootfs, err, errlen);
+		r = oci_apply_layer(lpath, rootfs, &budget, err, errlen);
 	}
 	if (r == 0) {
 		r = copy_config(stage, p->config, config_out);
@@ -570,6 +740,11 @@ int oci_unpack(const char *image, const char *rootfs, const char *config_out, ch
 			snprintf(err, errlen, "image config %s: %s", p->config, eve_strerror(r));
 	}
 out:
+	if (r < 0) {
+		/* Nothing half-unpacked stays behind. */
+		rm_tree(rootfs);
+		unlink(config_out);
+	}
 	rm_tree(stage);
 	free(stage);
 	free(p);

@@ -930,8 +930,9 @@ void registry_image_clear(struct registry_image *img)
 }
 
 int registry_unpack(struct blobstore *bs, const char *manifest_hex, const char *rootfs,
-		    const char *config_out, char *err, size_t errlen)
+		    const char *config_out, uint64_t max_bytes, char *err, size_t errlen)
 {
+	uint64_t budget = max_bytes;
 	struct registry_image img = {0};
 	char *path = NULL;
 	uint8_t *data = NULL;
@@ -951,7 +952,7 @@ int registry_unpack(struct blobstore *bs, const char *manifest_hex, const char *
 		if (rc == 0 && !blobstore_has(bs, img.layers[i]))
 			rc = -ENOENT;
 		if (rc == 0)
-			rc = oci_apply_layer(path, rootfs, err, errlen);
+			rc = oci_apply_layer(path, rootfs, &budget, err, errlen);
 		else
 			snprintf(err, errlen, "layer sha256:%s: %s", img.layers[i], eve_strerror(rc));
 	}

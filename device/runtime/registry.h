@@ -74,9 +74,10 @@ int registry_image_load(struct blobstore *bs, const char *manifest_hex, struct r
 void registry_image_clear(struct registry_image *img);
 
 /* Root filesystem from a pulled image: layers applied in order onto rootfs
- * (created), the image config copied to config_out. */
+ * (created), at most max_bytes unpacked (oci_unpack.h), the image config
+ * copied to config_out. */
 int registry_unpack(struct blobstore *bs, const char *manifest_hex, const char *rootfs,
-		    const char *config_out, char *err, size_t errlen);
+		    const char *config_out, uint64_t max_bytes, char *err, size_t errlen);
 
 /* Bytes transferred by every registry_pull of this process, and HTTP
  * requests made (tests). */

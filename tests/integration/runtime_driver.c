@@ -24,10 +24,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
 #include "b64.h"
+#include "blobstore.h"
 #include "buf.h"
 #include "crypto.h"
 #include "hexstr.h"
@@ -689,6 +692,140 @@ out:
 #define BAD_CT "c0000003-0000-4000-8000-000000000003"
 #define BAD_VOL "b0000003-0000-4000-8000-000000000003"
 
+/* Wait until uuid's latest error text contains needle. */
+static bool wait_err(const char *uuid, const char *needle, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+
+	while (now_s() < end) {
+		bool ok;
+
+		pthread_mutex_lock(&mu);
+		ok = obs_get(uuid) && strstr(obs_get(uuid)->last_err, needle) != NULL;
+		pthread_mutex_unlock(&mu);
+		if (ok)
+			return true;
+		usleep(200000);
+	}
+	pthread_mutex_lock(&mu);
+	fprintf(stderr, "%s: last error: %s\n", uuid, obs_get(uuid) ? obs_get(uuid)->last_err : "-");
+	pthread_mutex_unlock(&mu);
+	return false;
+}
+
+/* images/busybox-oci-badlayer.tar: busybox-oci.tar with one byte of its
+ * gzip layer blob changed (the blob keeps its name, so its bytes no longer
+ * match the manifest's digest), and its .sha256. */
+static int make_badlayer_image(void)
+{
+	char in[2048], out[2048], tmp[2100], hex[BLOBSTORE_HEX_LEN];
+	struct archive *a = archive_read_new(), *w = archive_write_new();
+	struct archive_entry *e;
+	int r = -1;
+	FILE *f;
+
+	snprintf(in, sizeof(in), "%s/busybox-oci.tar", opt.images);
+	snprintf(out, sizeof(out), "%s/busybox-oci-badlayer.tar", opt.images);
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", out, (int)getpid());
+	archive_read_support_format_tar(a);
+	archive_write_set_format_pax_restricted(w);
+	if (archive_read_open_filename(a, in, 1 << 16) != ARCHIVE_OK ||
+	    archive_write_open_filename(w, tmp) != ARCHIVE_OK)
+		goto out;
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		size_t n = archive_entry_size(e) > 0 ? (size_t)archive_entry_size(e) : 0;
+		uint8_t *d = malloc(n + 1);
+
+		if (!d || archive_read_data(a, d, n) != (la_ssize_t)n) {
+			free(d);
+			goto out;
+		}
+		if (n > 1024 && d[0] == 0x1f && d[1] == 0x8b)
+			d[n / 2] ^= 0x01; /* the gzip layer */
+		archive_write_header(w, e);
+		archive_write_data(w, d, n);
+		free(d);
+	}
+	if (archive_write_close(w) != ARCHIVE_OK || blobstore_hash_file(tmp, hex) < 0 || rename(tmp, out) < 0)
+		goto out;
+	snprintf(tmp, sizeof(tmp), "%s.sha256", out);
+	f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%s\n", hex) < 0 || fclose(f) != 0)
+		goto out;
+	r = 0;
+out:
+	archive_read_free(a);
+	archive_write_free(w);
+	return r;
+}
+
+#define BAD_CT2 "c0000003-0000-4000-8000-0000000000a3"
+#define BAD_VOL2 "b0000003-0000-4000-8000-0000000000a3"
+#define BAD_CT3 "c0000003-0000-4000-8000-0000000000b3"
+#define BAD_VOL3 "b0000003-0000-4000-8000-0000000000b3"
+#define BAD_CT4 "c0000003-0000-4000-8000-0000000000c3"
+#define BAD_VOL4 "b0000003-0000-4000-8000-0000000000c3"
+#define BAD_CT5 "c0000003-0000-4000-8000-0000000000d3"
+#define BAD_VOL5 "b0000003-0000-4000-8000-0000000000d3"
+
+/* A config whose container volume has no size, with the unpack cap config
+ * item set to value. */
+static Cfg *cap_item_cfg(const char *ct, const char *vol, const char *value)
+{
+	Cfg *c = oci_cfg(BAD_APP, ct, vol);
+	Org__Lfedge__Eve__Config__ConfigItem *it = A(sizeof(*it));
+
+	org__lfedge__eve__config__config_item__init(it);
+	it->key = "runtime.oci.unpack.max.bytes";
+	it->value = (char *)value;
+	PUSH(c->configitems, c->n_configitems, it);
+	c->volumes[0]->maxsizebytes = 0;
+	return c;
+}
+
+/* Issue #12 defect 7 at the runtime: a layer whose bytes do not match the
+ * manifest digest, and an image that unpacks past the volume's size, both
+ * give a volume (and app) ERROR naming the cause; nothing runs. */
+static int badimage_steps(struct runtime *rt)
+{
+	Cfg *c = oci_cfg(BAD_APP, BAD_CT2, BAD_VOL2);
+	char rootfs[2048];
+
+	if (make_badlayer_image() < 0)
+		return fail("cannot make busybox-oci-badlayer.tar");
+	c->contentinfo[0]->url = "busybox-oci-badlayer.tar";
+	c->contentinfo[0]->sha256 = read_sha("busybox-oci-badlayer.tar");
+	runtime_apply(rt, c);
+	if (!wait_state(BAD_VOL2, ST(ERROR), 90) || !wait_err(BAD_VOL2, "layer digest mismatch", 10) ||
+	    !wait_state(BAD_APP, ST(ERROR), 30))
+		return fail("a layer not matching its manifest digest did not give a volume ERROR");
+	snprintf(rootfs, sizeof(rootfs), "%s/volumes/%s/rootfs", opt.state, BAD_VOL2);
+	if (access(rootfs, F_OK) == 0 || seen(BAD_APP, ST(RUNNING)) || dom_id("lxc:///system", BAD_APP) != -2)
+		return fail("a rootfs was left or the app ran after a layer digest mismatch");
+	printf("OK layer digest mismatch -> ERROR, nothing unpacked or run\n");
+
+	c = oci_cfg(BAD_APP, BAD_CT3, BAD_VOL3);
+	c->volumes[0]->maxsizebytes = 64 << 10; /* the busybox layer inflates to ~2 MB */
+	runtime_apply(rt, c);
+	if (!wait_state(BAD_VOL3, ST(ERROR), 90) || !wait_err(BAD_VOL3, "cap", 10))
+		return fail("an image larger than its volume did not give a volume ERROR");
+	snprintf(rootfs, sizeof(rootfs), "%s/volumes/%s/rootfs", opt.state, BAD_VOL3);
+	if (access(rootfs, F_OK) == 0 || seen(BAD_APP, ST(RUNNING)))
+		return fail("a partial rootfs was left or the app ran after the unpack cap");
+	printf("OK unpack over the volume size -> ERROR, nothing left\n");
+
+	/* No volume size: the config item's cap applies; a bad value is an
+	 * ERROR, not silently the default. */
+	runtime_apply(rt, cap_item_cfg(BAD_CT4, BAD_VOL4, "65536"));
+	if (!wait_state(BAD_VOL4, ST(ERROR), 90) || !wait_err(BAD_VOL4, "cap", 10))
+		return fail("runtime.oci.unpack.max.bytes=65536 did not cap the unpack");
+	runtime_apply(rt, cap_item_cfg(BAD_CT5, BAD_VOL5, "lots"));
+	if (!wait_state(BAD_VOL5, ST(ERROR), 90) || !wait_err(BAD_VOL5, "not a positive byte count", 10))
+		return fail("a bad runtime.oci.unpack.max.bytes did not give a volume ERROR");
+	printf("OK runtime.oci.unpack.max.bytes caps size-less volumes; a bad value -> ERROR\n");
+	return 0;
+}
+
 static int sc_badsha(void)
 {
 	Cfg *c = oci_cfg(BAD_APP, BAD_CT, BAD_VOL);
@@ -747,7 +884,7 @@ static int sc_badsha(void)
 		goto out;
 	}
 	printf("OK download over maxSizeBytes -> ERROR\n");
-	rc = 0;
+	rc = badimage_steps(rt);
 out:
 	runtime_free(rt);
 	return rc;
@@ -1536,7 +1673,8 @@ static int requests_in(struct tsrv *srv, double secs)
 	return requests(srv) - before;
 }
 
-static bool wait_err(const char *uuid, const char *needle, bool want, int timeout_s)
+/* Wait until uuid's error text contains needle (want) or does not (!want). */
+static bool wait_err_is(const char *uuid, const char *needle, bool want, int timeout_s)
 {
 	double end = now_s() + timeout_s;
 	bool ok = false;
@@ -1593,11 +1731,11 @@ static int sc_props(struct tsrv *srv)
 
 	/* A 64 TiB volume does not fit: refused; an app of 4 TiB of memory
 	 * neither. */
-	if (!wait_err(PR_BIG_VOL, "not enough disk", true, 60)) {
+	if (!wait_err_is(PR_BIG_VOL, "not enough disk", true, 60)) {
 		fail("64 TiB volume not refused for disk space");
 		goto out;
 	}
-	if (!wait_err(PR_APP, "not enough memory", true, 120)) {
+	if (!wait_err_is(PR_APP, "not enough memory", true, 120)) {
 		fail("4 TiB app not refused for memory");
 		goto out;
 	}
@@ -1623,7 +1761,7 @@ static int sc_props(struct tsrv *srv)
 			goto out;
 		}
 		runtime_apply(rt, props_cfg(boot, 4));
-		if (!wait_err(PR_APP, "retrying in 1 s", true, 10)) {
+		if (!wait_err_is(PR_APP, "retrying in 1 s", true, 10)) {
 			fail("timer.boot.retry=1: the wait did not drop to 1 s");
 			goto out;
 		}
@@ -1635,7 +1773,7 @@ static int sc_props(struct tsrv *srv)
 		fail("storage.apps.ignore.disk.check=true: volume not created");
 		goto out;
 	}
-	if (!wait_err(PR_APP, "not enough memory", false, 30)) {
+	if (!wait_err_is(PR_APP, "not enough memory", false, 30)) {
 		fail("memory.apps.ignore.check=true: still refused for memory");
 		goto out;
 	}

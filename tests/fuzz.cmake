@@ -1,0 +1,28 @@
+# Fuzz harnesses in the normal and sanitizer builds: each is linked with a
+# replay main (tests/fuzz/replay_main.c) and runs its checked-in corpus
+# once, so seeds and past crash inputs are regression tests everywhere.
+# The fuzzing itself is the FUZZ=ON build (tests/fuzz/CMakeLists.txt).
+set(_fz ${EVE_TEST_DIR}/fuzz)
+function(eve_fuzz_replay name)
+  add_executable(${name}_replay ${_fz}/replay_main.c ${_fz}/fuzz_util.c ${ARGN})
+  target_include_directories(${name}_replay PRIVATE ${_fz})
+  target_link_libraries(${name}_replay PRIVATE ${_fz_libs} evecommon eve_warnings)
+  add_test(NAME ${name}_replay COMMAND ${name}_replay ${_fz}/corpus/${name})
+  set(_tmp ${CMAKE_CURRENT_BINARY_DIR}/${name}_replay.d)
+  file(MAKE_DIRECTORY ${_tmp})
+  set_tests_properties(${name}_replay PROPERTIES ENVIRONMENT EVE_FUZZ_TMP=${_tmp})
+  set_tests_properties(${name}_replay PROPERTIES LABELS "unit;fuzz-replay" TIMEOUT 120)
+endfunction()
+
+set(_fz_libs "")
+eve_fuzz_replay(fuzz_envelope ${_fz}/fuzz_envelope.c)
+eve_fuzz_replay(fuzz_pbjson ${_fz}/fuzz_pbjson.c)
+if(WITH_CONTROLLER)
+  set(_fz_libs evecontroller)
+  eve_fuzz_replay(fuzz_devapi ${_fz}/fuzz_devapi.c ${_fz}/fuzz_ctl.c)
+  eve_fuzz_replay(fuzz_newlogs ${_fz}/fuzz_newlogs.c ${_fz}/fuzz_ctl.c)
+endif()
+if(WITH_DEVICE AND TARGET everuntime)
+  set(_fz_libs everuntime)
+  eve_fuzz_replay(fuzz_oci_layer ${_fz}/fuzz_oci_layer.c)
+endif()
