@@ -1,5 +1,5 @@
 /* Log listings and follow streams shared by `device logs` and `app logs`.
- * Lines print oldest first (listings and follow alike), each with the
+ * Lines print oldest first (listings, -o json and follow alike), each with the
  * device's name, the app's name and the source. --limit N with -f prints
  * the last N lines, then follows from exactly after them. */
 #include <stdio.h>
@@ -118,10 +118,6 @@ static void print_listing(struct cmd_args *a, struct log_ctx *c, json_t *resp)
 	size_t n = json_array_size(items), i;
 	json_t **v;
 
-	if (c->mode == OUT_JSON && !cmdtab_flag(a, "follow")) {
-		out_json(stdout, resp); /* the API's JSON as it came (newest first) */
-		return;
-	}
 	if (c->mode == OUT_QUIET) {
 		out_table(stdout, NULL, items, OUT_QUIET, "msg");
 		return;
@@ -131,8 +127,20 @@ static void print_listing(struct cmd_args *a, struct log_ctx *c, json_t *resp)
 		v[i] = json_array_get(items, i);
 	if (v)
 		qsort(v, n, sizeof(*v), log_cmp);
-	for (i = 0; v && i < n; i++)
-		log_print(c, v[i]);
+	if (c->mode == OUT_JSON && !cmdtab_flag(a, "follow")) {
+		/* the API's JSON, its items in the same (oldest first) order */
+		json_t *sorted = json_array();
+		for (i = 0; v && sorted && i < n; i++)
+			json_array_append(sorted, v[i]);
+		if (sorted && (!n || v))
+			json_object_set_new(resp, "items", sorted);
+		else
+			json_decref(sorted);
+		out_json(stdout, resp);
+	} else {
+		for (i = 0; v && i < n; i++)
+			log_print(c, v[i]);
+	}
 	free(v);
 }
 

@@ -123,6 +123,9 @@ grep -q '{' "$OUT" && fail "device metrics table prints raw JSON"
 expect 0 device logs ux-1 --limit 20
 grep -q "^[0-9T:-]*Z ux-1 - eve-agent INFO: " "$OUT" || fail "log lines show device, app and source"
 cut -c1-20 "$OUT" | sort -c || fail "device logs are not oldest first"
+"$EVECTL" -o json device logs ux-1 --limit 20 |
+	jq -e '[.items[].time_ms] as $t | ($t | length) > 1 and $t == ($t | sort)' >/dev/null ||
+	fail "device logs -o json are not oldest first"
 expect 0 device logs ux-1 --limit 5 --source nosuchsource
 [ -s "$OUT" ] && fail "--source filters lines"
 "$EVECTL" device logs ux-1 -f --limit 3 >"$WORK/follow.out" 2>"$WORK/follow.err" &
