@@ -862,27 +862,19 @@ out:
 	free(w);
 }
 
+static bool fw_known(struct runtime *rt, const char *uuid)
+{
+	return fw_find(rt, uuid) != NULL;
+}
+
 /* Files (so tables) of apps that left the config, also while the agent
  * was down. */
 static void fw_strays(struct runtime *rt)
 {
-	char dirpath[4096], uuid[RT_ID_MAX];
-	struct dirent *de;
-	DIR *dir;
+	char dirpath[4096];
 
 	fw_path(rt, NULL, dirpath, sizeof(dirpath));
-	dir = opendir(dirpath);
-	while (dir && (de = readdir(dir))) {
-		size_t len = strlen(de->d_name);
-
-		if (len < 5 || len - 4 >= sizeof(uuid) || strcmp(de->d_name + len - 4, ".nft") != 0)
-			continue;
-		snprintf(uuid, sizeof(uuid), "%.*s", (int)(len - 4), de->d_name);
-		if (uuidgen_valid(uuid) && !fw_find(rt, uuid))
-			fw_remove(rt, uuid);
-	}
-	if (dir)
-		closedir(dir);
+	rt_sweep_nft(rt, dirpath, fw_known, fw_remove);
 }
 
 void rt_firewall_sync(struct runtime *rt)

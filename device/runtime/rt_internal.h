@@ -6,10 +6,13 @@
 #ifndef EVE_RT_INTERNAL_H
 #define EVE_RT_INTERNAL_H
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <libvirt/libvirt.h>
 
 #include "blobstore.h"
@@ -17,6 +20,7 @@
 #include "rt_props.h"
 #include "registry.h"
 #include "runtime.h"
+#include "uuidgen.h"
 
 #define RT_ID_MAX 64
 #define RT_ERR_MAX 512
@@ -260,5 +264,29 @@ void rt_report_ct(struct runtime *rt, struct rt_ct *c);
 void rt_report_vol(struct runtime *rt, struct rt_vol *v);
 void rt_report_app(struct runtime *rt, struct rt_app *a);
 void rt_report_ni(struct runtime *rt, struct rt_ni *n);
+
+/* Files DIR/<uuid>.nft of apps that are gone (also while the agent was
+ * down): remove(rt, uuid) for each uuid known(rt, uuid) denies. The
+ * firewall and the port maps keep one such file per app. */
+static inline void rt_sweep_nft(struct runtime *rt, const char *dirpath,
+				bool (*known)(struct runtime *rt, const char *uuid),
+				void (*remove)(struct runtime *rt, const char *uuid))
+{
+	char uuid[RT_ID_MAX];
+	struct dirent *de;
+	DIR *dir = opendir(dirpath);
+
+	while (dir && (de = readdir(dir))) {
+		size_t len = strlen(de->d_name);
+
+		if (len < 5 || len - 4 >= sizeof(uuid) || strcmp(de->d_name + len - 4, ".nft") != 0)
+			continue;
+		snprintf(uuid, sizeof(uuid), "%.*s", (int)(len - 4), de->d_name);
+		if (uuidgen_valid(uuid) && !known(rt, uuid))
+			remove(rt, uuid);
+	}
+	if (dir)
+		closedir(dir);
+}
 
 #endif

@@ -462,23 +462,10 @@ static bool app_known(struct runtime *rt, const char *uuid)
 /* Files of apps that left the config (also while the agent was down). */
 static void pm_strays(struct runtime *rt)
 {
-	char dirpath[4096], uuid[RT_ID_MAX];
-	struct dirent *de;
-	DIR *dir;
+	char dirpath[4096];
 
 	pm_path(rt, NULL, dirpath, sizeof(dirpath));
-	dir = opendir(dirpath);
-	while (dir && (de = readdir(dir))) {
-		size_t len = strlen(de->d_name);
-
-		if (len < 5 || len - 4 >= sizeof(uuid) || strcmp(de->d_name + len - 4, ".nft") != 0)
-			continue;
-		snprintf(uuid, sizeof(uuid), "%.*s", (int)(len - 4), de->d_name);
-		if (uuidgen_valid(uuid) && !app_known(rt, uuid))
-			pm_remove(rt, uuid);
-	}
-	if (dir)
-		closedir(dir);
+	rt_sweep_nft(rt, dirpath, app_known, pm_remove);
 }
 
 void rt_portmap_sync(struct runtime *rt)
