@@ -48,8 +48,13 @@ static int probe_download(const char *url, const char *ca_path, const char *dir)
 	(void)unlink(dest);
 	r = fileio_read(ca_path, 1 << 20, (uint8_t **)&ca, &calen);
 	if (r == 0) {
-		struct download_opts o = {.url = url, .dest = dest, .max_size = 1 << 20, .ca_pem = ca,
-					  .ca_pem_len = calen, .connect_secs = 20, .https_only = true};
+		struct download_opts o = {.url = url,
+					  .dest = dest,
+					  .max_size = 1 << 20,
+					  .ca_pem = ca,
+					  .ca_pem_len = calen,
+					  .connect_secs = 20,
+					  .https_only = true};
 		r = download_file(&o, err, sizeof(err));
 	}
 	if (r == 0)
