@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "fileio.h"
+#include "monotime.h"
 #include "rt_dns.h"
 #include "rt_firewall.h"
 #include "rt_flowlog.h"
@@ -28,10 +29,7 @@
 
 uint64_t rt_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return monotime_ms();
 }
 
 void rt_seterr(char *dst, const char *fmt, ...)
