@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "curlerr.h"
 #include "err.h"
 
 struct api {
@@ -218,16 +219,15 @@ static int req_perform(struct api *a, struct sink *s)
 	if (s->cb_ret)
 		return s->cb_ret;
 	if (rc != CURLE_OK) {
-		bool tls = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
-			   rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM ||
-			   rc == CURLE_SSL_ISSUER_ERROR;
+		int r = curlerr_errno(rc);
 
 		snprintf(a->errmsg, sizeof(a->errmsg), "cannot reach %s: %s%s", a->base,
 			 a->curlerr[0] ? a->curlerr : curl_easy_strerror(rc),
-			 tls ? " (TLS: trust the controller's root-certificate.pem with --ca FILE, or save it"
-			       " once with 'evectl login --ca FILE')"
+			 r == -EVE_EBADCERT
+			     ? " (TLS: trust the controller's root-certificate.pem with --ca FILE, or"
+			       " save it once with 'evectl login --ca FILE')"
 			     : "");
-		return -ECOMM;
+		return r;
 	}
 	if (status_ok(a->status))
 		return 0;

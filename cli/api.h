@@ -2,7 +2,8 @@
  * Errors are negative errno values, mapped once here:
  *   -ENOENT        the server said 404
  *   -EVE_EHTTP     any other non-2xx (the server's "error" text in errmsg)
- *   -ECOMM         cannot reach the server, TLS or transport failure
+ *   (curlerr.h)    cannot reach the server, TLS or transport failure:
+ *                  curlerr_unreachable(r) is true
  *   -EVE_ETOOBIG   the response is over its cap
  *   -EPROTO        the response is not the JSON the API promises
  * api_errmsg() returns a one-line explanation of the last failure. */

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "evectl.h"
 #include "manifest.h"
+#include "monotime.h"
 
 #define MIB (1024 * 1024)
 #define WAIT_POLL_S 1
@@ -408,19 +409,11 @@ static void wait_why(const json_t *app, const char *state, char *buf, size_t n)
 	}
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int cmd_app_wait(struct cmd_args *a)
 {
 	const char *state = cmdtab_str(a, "state");
 	const struct cmd_val *tmo = cmdtab_val(a, "timeout");
-	double deadline = now_s() + (double)(tmo->set ? tmo->num : 120);
+	double deadline = monotime_s() + (double)(tmo->set ? tmo->num : 120);
 	const json_t *failed = NULL;
 	json_t *app = NULL;
 	char why[512];
@@ -448,7 +441,7 @@ int cmd_app_wait(struct cmd_args *a)
 				       err && *err ? err : "(the device gave no reason)");
 			break;
 		}
-		if (now_s() + WAIT_POLL_S > deadline) {
+		if (monotime_s() + WAIT_POLL_S > deadline) {
 			wait_why(app, state, why, sizeof(why));
 			code = ev_fail(EXIT_TIMEOUT, "app/%s: not %s after %s%s", a->pos[0], state,
 				       tmo->set ? tmo->str : "120s", why);

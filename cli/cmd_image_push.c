@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "curlerr.h"
 #include "err.h"
 #include "evectl.h"
 #include "fileio.h"
@@ -149,7 +150,8 @@ static void rm_tree(const char *dir)
 static int v2_fail(struct push *p, int r, const char *what)
 {
 	progress_end(&p->bar);
-	return ev_fail(r == -ECOMM ? EXIT_UNREACHABLE : EXIT_REJECTED, "%s: %s", what, api_errmsg(p->api));
+	return ev_fail(curlerr_unreachable(r) ? EXIT_UNREACHABLE : EXIT_REJECTED, "%s: %s", what,
+		       api_errmsg(p->api));
 }
 
 /* Send file path as blob hex unless the registry has it. */

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "curlerr.h"
 #include "eve_version.h"
 #include "err.h"
 #include "fileio.h"
@@ -45,11 +46,11 @@ int ev_api_error(struct cmd_args *a, int err)
 	struct evectl *ev = a->ctx;
 	const char *msg = ev->api ? api_errmsg(ev->api) : eve_strerror(err);
 
+	if (curlerr_unreachable(err))
+		return ev_fail(EXIT_UNREACHABLE, "%s", msg);
 	switch (err) {
 	case -ENOENT:
 		return ev_fail(EXIT_NOTFOUND, "not found: %s", msg);
-	case -ECOMM:
-		return ev_fail(EXIT_UNREACHABLE, "%s", msg);
 	case -ENOMEM:
 		return ev_fail(EXIT_REJECTED, "out of memory");
 	default:

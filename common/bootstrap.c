@@ -9,14 +9,15 @@
 #include "auth/auth.pb-c.h"
 #include "config/devconfig.pb-c.h"
 #include "crypto.h"
+#include "pbpack.h"
 
 int bootstrap_seal(const struct eve_signer *s, const uint8_t *cfg, size_t len, uint8_t **out, size_t *out_len)
 {
 	Org__Lfedge__Eve__Config__BootstrapConfig bc = ORG__LFEDGE__EVE__CONFIG__BOOTSTRAP_CONFIG__INIT;
 	Org__Lfedge__Eve__Certs__ZCert z = ORG__LFEDGE__EVE__CERTS__ZCERT__INIT, *zp = &z;
 	Org__Lfedge__Eve__Auth__AuthContainer *ac = NULL;
-	uint8_t *env = NULL, *buf = NULL, hash[CRYPTO_SHA256_LEN];
-	size_t env_len = 0, n;
+	uint8_t *env = NULL, hash[CRYPTO_SHA256_LEN];
+	size_t env_len = 0;
 	int r;
 
 	if (!s->cert_pem)
@@ -37,15 +38,7 @@ int bootstrap_seal(const struct eve_signer *s, const uint8_t *cfg, size_t len, u
 	bc.signed_config = ac;
 	bc.n_controller_certs = 1;
 	bc.controller_certs = &zp;
-	n = org__lfedge__eve__config__bootstrap_config__get_packed_size(&bc);
-	buf = malloc(n ? n : 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
-	}
-	org__lfedge__eve__config__bootstrap_config__pack(&bc, buf);
-	*out = buf;
-	*out_len = n;
+	r = pbpack(&bc.base, 0, out, out_len);
 out:
 	if (ac)
 		org__lfedge__eve__auth__auth_container__free_unpacked(ac, NULL);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "curlerr.h"
 #include "devapi.h"
 #include "err.h"
 
@@ -23,42 +24,6 @@ struct devapi {
 	int write_err;    /* why the write callback refused data */
 	char errbuf[CURL_ERROR_SIZE];
 };
-
-static const struct {
-	CURLcode code;
-	int err;
-} devapi_errmap[] = {
-    {CURLE_COULDNT_CONNECT, -ECONNREFUSED},
-    {CURLE_OPERATION_TIMEDOUT, -ETIMEDOUT},
-    {CURLE_COULDNT_RESOLVE_HOST, -EHOSTUNREACH},
-    {CURLE_COULDNT_RESOLVE_PROXY, -EHOSTUNREACH},
-    {CURLE_INTERFACE_FAILED, -ENODEV},
-    {CURLE_OUT_OF_MEMORY, -ENOMEM},
-    {CURLE_SEND_ERROR, -ECONNRESET},
-    {CURLE_RECV_ERROR, -ECONNRESET},
-    {CURLE_GOT_NOTHING, -ECONNRESET},
-    {CURLE_PARTIAL_FILE, -ECONNRESET},
-    {CURLE_UNSUPPORTED_PROTOCOL, -EPROTONOSUPPORT},
-    {CURLE_URL_MALFORMAT, -EINVAL},
-    {CURLE_FILESIZE_EXCEEDED, -EVE_ETOOBIG},
-    {CURLE_SSL_CONNECT_ERROR, -EVE_EBADCERT},
-    {CURLE_PEER_FAILED_VERIFICATION, -EVE_EBADCERT},
-    {CURLE_SSL_CACERT_BADFILE, -EVE_EBADCERT},
-    {CURLE_SSL_CERTPROBLEM, -EVE_EBADCERT},
-    {CURLE_SSL_ISSUER_ERROR, -EVE_EBADCERT},
-    {CURLE_SSL_PINNEDPUBKEYNOTMATCH, -EVE_EBADCERT},
-    {CURLE_SSL_INVALIDCERTSTATUS, -EVE_EBADCERT},
-    {CURLE_SSL_CIPHER, -EVE_EBADCERT},
-    {CURLE_USE_SSL_FAILED, -EVE_EBADCERT},
-};
-
-static int devapi_map(CURLcode code)
-{
-	for (size_t i = 0; i < sizeof(devapi_errmap) / sizeof(devapi_errmap[0]); i++)
-		if (devapi_errmap[i].code == code)
-			return devapi_errmap[i].err;
-	return -EIO;
-}
 
 static size_t devapi_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -239,7 +204,7 @@ int devapi_call(struct devapi *c, const char *method, const char *path, const ui
 	if (rc == CURLE_WRITE_ERROR && c->write_err < 0)
 		return c->write_err;
 	if (rc != CURLE_OK)
-		return devapi_map(rc);
+		return curlerr_errno(rc);
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &code);
 	if (status)
 		*status = code;

@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "envelope.h"
 #include "err.h"
+#include "pbpack.h"
 
 #define ENV_ALGO_16 ORG__LFEDGE__EVE__COMMON__HASH_ALGORITHM__HASH_ALGORITHM_SHA256_16BYTES
 #define ENV_ALGO_32 ORG__LFEDGE__EVE__COMMON__HASH_ALGORITHM__HASH_ALGORITHM_SHA256_32BYTES
@@ -59,8 +60,6 @@ int envelope_seal(const struct eve_signer *s, const uint8_t *payload, size_t len
 	Org__Lfedge__Eve__Auth__AuthBody body = ORG__LFEDGE__EVE__AUTH__AUTH_BODY__INIT;
 	uint8_t digest[CRYPTO_SHA256_LEN], sig[CRYPTO_SIG_LEN];
 	char *cert_b64 = NULL;
-	uint8_t *packed = NULL;
-	size_t n;
 	int r;
 
 	if (!s || !s->sign || (len && !payload))
@@ -90,21 +89,7 @@ int envelope_seal(const struct eve_signer *s, const uint8_t *payload, size_t len
 		ac.sendercert.data = (uint8_t *)cert_b64;
 		ac.sendercert.len = strlen(cert_b64);
 	}
-	n = org__lfedge__eve__auth__auth_container__get_packed_size(&ac);
-	if (n > ENVELOPE_MAX) {
-		r = -EVE_ETOOBIG;
-		goto out;
-	}
-	packed = malloc(n ? n : 1);
-	if (!packed) {
-		r = -ENOMEM;
-		goto out;
-	}
-	org__lfedge__eve__auth__auth_container__pack(&ac, packed);
-	*out = packed;
-	*out_len = n;
-	r = 0;
-out:
+	r = pbpack(&ac.base, ENVELOPE_MAX, out, out_len);
 	free(cert_b64);
 	return r;
 }

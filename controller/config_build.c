@@ -23,6 +23,7 @@
 #include "fileio.h"
 #include "hexstr.h"
 #include "pbjson.h"
+#include "pbpack.h"
 
 typedef Org__Lfedge__Eve__Config__EdgeDevConfig EdgeDevConfig;
 typedef Org__Lfedge__Eve__Config__AppInstanceConfig AppInstanceConfig;
@@ -579,7 +580,7 @@ static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
 static void add_app(struct build *b, sqlite3_stmt *st)
 {
 	/* columns: i.id, i.volume_id, i.restart_counter, i.purge_counter,
- * a.name, spec, image_id, a.activate, version (an instance pinned by a
+	 * a.name, spec, image_id, a.activate, version (an instance pinned by a
 	 * rollout runs its pinned revision, rollouts.h), generation */
 	json_t *spec = json_loads(db_col_text(st, 5), 0, NULL);
 	AppInstanceConfig *ac = arena_alloc(&b->a, sizeof(*ac));
@@ -646,8 +647,9 @@ static void add_apps(struct build *b)
 	sqlite3_stmt *st = db_stmt(
 	    b->db, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name,"
 		   " coalesce(i.pin_spec, a.spec), coalesce(i.pin_image_id, a.image_id), a.activate,"
-		   " coalesce(i.pin_version, a.version), " APPGEN_SQL("a", "i") " FROM app_instances i"
-		   " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY i.id");
+		   " coalesce(i.pin_version, a.version), " APPGEN_SQL(
+		       "a", "i") " FROM app_instances i"
+				 " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY i.id");
 	if (!st)
 		return;
 	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
@@ -938,13 +940,10 @@ int config_build_envelope(struct ctl *c, struct db *d, const char *uuid, uint8_t
 	Org__Lfedge__Eve__Config__ConfigResponse resp = ORG__LFEDGE__EVE__CONFIG__CONFIG_RESPONSE__INIT;
 	resp.config = b.cfg;
 	resp.confighash = hash;
-	size_t n = org__lfedge__eve__config__config_response__get_packed_size(&resp);
-	packed = malloc(n ? n : 1);
-	if (!packed) {
-		r = -ENOMEM;
+	size_t n;
+	r = pbpack(&resp.base, 0, &packed, &n);
+	if (r < 0)
 		goto out;
-	}
-	org__lfedge__eve__config__config_response__pack(&resp, packed);
 	r = envelope_seal(&c->signer, packed, n, false, env, len);
 out:
 	free(packed);
@@ -960,13 +959,9 @@ int config_build_bootstrap(struct ctl *c, struct db *d, const char *uuid, uint8_
 	int r = build_config(&b);
 	if (r < 0)
 		goto out;
-	n = org__lfedge__eve__config__edge_dev_config__get_packed_size(b.cfg);
-	packed = malloc(n ? n : 1);
-	if (!packed) {
-		r = -ENOMEM;
+	r = pbpack(&b.cfg->base, 0, &packed, &n);
+	if (r < 0)
 		goto out;
-	}
-	org__lfedge__eve__config__edge_dev_config__pack(b.cfg, packed);
 	r = bootstrap_seal(&c->signer, packed, n, out, len);
 out:
 	free(packed);

@@ -57,6 +57,6 @@ struct ctl {
 
 /* A device's config changed: bump its version and drop the cached
  * config. db may be NULL (one is borrowed). */
-void ctl_device_changed(struct ctl *c, struct db *db, const char *uuid);
+void ctl_device_changed(struct ctl *c, struct db *db, const char *uuid); /* devcache.c */
 
 #endif

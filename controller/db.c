@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "monotime.h"
 #include "prom.h"
 #include "schema.h"
 
@@ -99,10 +100,10 @@ struct prom_hist *db_write_latency(void)
 int db_step_done(sqlite3_stmt *st)
 {
 	bool timed = !sqlite3_stmt_readonly(st) && sqlite3_get_autocommit(sqlite3_db_handle(st));
-	uint64_t t0 = timed ? prom_now_us() : 0;
+	uint64_t t0 = timed ? monotime_us() : 0;
 	int rc = sqlite3_step(st);
 	if (timed)
-		prom_hist_observe(&write_latency, prom_now_us() - t0);
+		prom_hist_observe(&write_latency, monotime_us() - t0);
 	int r = rc == SQLITE_DONE ? 0 : db_err(rc);
 	if (rc != SQLITE_DONE && r == 0)
 		r = -EIO;
@@ -112,7 +113,7 @@ int db_step_done(sqlite3_stmt *st)
 
 int db_begin(struct db *d)
 {
-	d->begin_us = prom_now_us();
+	d->begin_us = monotime_us();
 	return db_exec(d, "BEGIN IMMEDIATE");
 }
 
@@ -120,7 +121,7 @@ int db_commit(struct db *d)
 {
 	int r = db_exec(d, "COMMIT");
 	if (r == 0)
-		prom_hist_observe(&write_latency, prom_now_us() - d->begin_us);
+		prom_hist_observe(&write_latency, monotime_us() - d->begin_us);
 	return r;
 }
 

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctl.h"
+#include "db.h"
+
 #define NSHARDS 64
 
 struct entry {
@@ -510,4 +513,19 @@ size_t devcache_count(struct devcache *c)
 		pthread_rwlock_unlock(&c->by_key[i].lk);
 	}
 	return n;
+}
+
+/* Declared in ctl.h: every module that changes what a device's config is
+ * built from calls it, so it sits beside the cache it invalidates. */
+void ctl_device_changed(struct ctl *c, struct db *db, const char *uuid)
+{
+	struct db *d = db ? db : db_get(c->db);
+	sqlite3_stmt *st = db_stmt(d, "UPDATE devices SET config_version = config_version + 1 WHERE id = ?1");
+	if (st) {
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		db_step_done(st);
+	}
+	if (!db)
+		db_put(c->db, d);
+	devcache_invalidate(c->cache, uuid);
 }

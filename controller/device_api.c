@@ -22,6 +22,7 @@
 #include "logs/log.pb-c.h"
 #include "metrics/metrics.pb-c.h"
 #include "onboard.h"
+#include "pbpack.h"
 #include "register/register.pb-c.h"
 #include "replay.h"
 #include "reports.h"
@@ -171,12 +172,12 @@ int device_api_build_certs(struct ctl *c)
 		add_cert(&zs[zc.n_certs++], c->next_signing_pem,
 			 ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_SIGNING, h[2]);
 	zc.certs = zp;
-	size_t n = org__lfedge__eve__certs__zcontroller_cert__get_packed_size(&zc);
-	uint8_t *buf = malloc(n);
-	if (!buf)
-		return -ENOMEM;
-	org__lfedge__eve__certs__zcontroller_cert__pack(&zc, buf);
-	int r = envelope_seal(&c->signer, buf, n, false, &c->certs_env, &c->certs_len);
+	uint8_t *buf;
+	size_t n;
+	int r = pbpack(&zc.base, 0, &buf, &n);
+	if (r < 0)
+		return r;
+	r = envelope_seal(&c->signer, buf, n, false, &c->certs_env, &c->certs_len);
 	free(buf);
 	return r;
 }

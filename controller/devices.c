@@ -24,19 +24,6 @@
 #define DEFAULT_INTERVAL 60
 #define NAME_MAX_LEN 128
 
-void ctl_device_changed(struct ctl *c, struct db *db, const char *uuid)
-{
-	struct db *d = db ? db : db_get(c->db);
-	sqlite3_stmt *st = db_stmt(d, "UPDATE devices SET config_version = config_version + 1 WHERE id = ?1");
-	if (st) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		db_step_done(st);
-	}
-	if (!db)
-		db_put(c->db, d);
-	devcache_invalidate(c->cache, uuid);
-}
-
 int devices_create(struct ctl *c, struct db *d, const struct device_new *n, char uuid_out[UUID_STR_LEN])
 {
 	uint8_t h[CRYPTO_SHA256_LEN];

@@ -14,7 +14,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "http.h"
-#include "reports.h"
+#include "logjson.h"
 #include "uuidgen.h"
 
 #define FOLLOW_BATCH 200
@@ -115,7 +115,7 @@ static void follow_fetch(struct follower *f)
 		sqlite3_bind_int(st, 4, FOLLOW_BATCH);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			f->last_id = sqlite3_column_int64(st, 0);
-			json_t *j = reports_log_json(st);
+			json_t *j = logjson_row(st);
 			char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 			if (s)
 				buf_printf(&f->out, "%s\n", s);

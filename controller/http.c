@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "ctlmetrics.h"
 #include "err.h"
+#include "monotime.h"
 #include "prom.h"
 #include "scrapeauth.h"
 #include "tokens.h"
@@ -193,7 +194,7 @@ static enum MHD_Result http_queue(struct http_req *r)
 			return MHD_NO;
 	}
 	if (r->ctl->metrics)
-		ctlmetrics_request(r->ctl->metrics, r->route_idx, r->status, prom_now_us() - r->t0_us);
+		ctlmetrics_request(r->ctl->metrics, r->route_idx, r->status, monotime_us() - r->t0_us);
 	if (r->status >= 400 && r->ctl->log_failure)
 		r->ctl->log_failure(r);
 	enum MHD_Result ret = MHD_queue_response(r->conn, r->status, r->resp);
@@ -347,7 +348,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		atomic_fetch_add(&s->in_flight, 1);
 		r->url = url;
 		r->method = method;
-		r->t0_us = prom_now_us();
+		r->t0_us = monotime_us();
 		r->route_idx = SIZE_MAX; /* unmatched */
 		tls_first_request(s, conn);
 		*con_cls = r;
@@ -457,12 +458,12 @@ int http_start(struct ctl *ctl, const char *listen, int listen_fd, const char *k
 	};
 	/* The logger first: it also gets the messages of the options below. */
 	s->d = MHD_start_daemon(
-	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, ctl, MHD_OPTION_ARRAY,
-	    where, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
-	    MHD_OPTION_HTTPS_PRIORITIES, ctl->conf.tls_priorities, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
+	    flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, ctl,
+	    MHD_OPTION_ARRAY, where, MHD_OPTION_HTTPS_MEM_KEY, key_pem, MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+	    MHD_OPTION_HTTPS_PRIORITIES, ctl->conf.tls_priorities, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)4096, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_END);
 	if (!s->d) {
 		free(s);
 		return -EADDRINUSE;

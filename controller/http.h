@@ -62,7 +62,7 @@ struct http_req {
 	void *done_ctx;
 	/* observability: set by http.c and the handlers, read by the logger */
 	size_t route_idx;          /* ctlmetrics route index */
-	uint64_t t0_us;            /* prom_now_us() when routed */
+	uint64_t t0_us;            /* monotime_us() when routed */
 	int64_t token_id;          /* admin token that authorised it, or 0 */
 	char device[UUID_STR_LEN]; /* device that signed it, or "" */
 };

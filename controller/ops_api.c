@@ -17,6 +17,7 @@
 #include "db.h"
 #include "devcache.h"
 #include "fleetexp.h"
+#include "monotime.h"
 #include "prom.h"
 
 #define EXPO_CAP (512u << 20)
@@ -227,7 +228,7 @@ static int write_info(struct ctl *c, struct buf *b)
 
 int ops_metrics_write(struct ctl *c, struct buf *out)
 {
-	uint64_t t0 = prom_now_us();
+	uint64_t t0 = monotime_us();
 	int r = ctlmetrics_write(c->metrics, out);
 	struct db *d = db_get(c->db);
 	if (r == 0)
@@ -239,7 +240,7 @@ int ops_metrics_write(struct ctl *c, struct buf *out)
 		r = write_process(c, out);
 	if (r == 0)
 		r = write_info(c, out);
-	ctlmetrics_scrape(c->metrics, prom_now_us() - t0);
+	ctlmetrics_scrape(c->metrics, monotime_us() - t0);
 	return r;
 }
 

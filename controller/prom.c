@@ -23,13 +23,6 @@ void prom_hist_observe(struct prom_hist *h, uint64_t us)
 	prom_inc(&h->sum_us, us);
 }
 
-uint64_t prom_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 int prom_header(struct buf *b, const char *name, enum prom_type t, const char *help)
 {
 	static const char *const types[] = {"counter", "gauge", "histogram"};

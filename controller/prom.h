@@ -22,8 +22,6 @@ struct prom_hist {
 
 /* Record one observation of us microseconds. */
 void prom_hist_observe(struct prom_hist *h, uint64_t us);
-/* Microseconds since an earlier prom_now_us(). */
-uint64_t prom_now_us(void);
 
 static inline void prom_inc(_Atomic uint64_t *c, uint64_t n)
 {

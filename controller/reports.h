@@ -27,8 +27,6 @@ int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, cons
 int reports_store_flowlog(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
 /* A ZHardwareHealth report, kept like info (type "hardwarehealth"). */
 int reports_store_hardwarehealth(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
-/* One log row as JSON; columns id, time(ms), source, severity, msg, app_id. */
-json_t *reports_log_json(sqlite3_stmt *st);
 /* Apply retention (age and count) to every device. */
 void reports_retention(struct ctl *c);
 

@@ -10,6 +10,7 @@
 #include "follow.h"
 #include "hardwarehealth/hardware_health.pb-c.h"
 #include "info/info.pb-c.h"
+#include "logjson.h"
 #include "metrics/metrics.pb-c.h"
 #include "pbjson.h"
 #include "reports.h"
@@ -139,19 +140,6 @@ static void h_metrics(struct http_req *r)
 	http_reply_json(r, 200, page_result(items, last, p.limit));
 }
 
-/* Columns: id, time(ms), source, severity, msg, app_id */
-json_t *reports_log_json(sqlite3_stmt *st)
-{
-	int64_t ms = sqlite3_column_int64(st, 1);
-	json_t *j = json_pack("{s:I, s:o, s:I, s:s, s:s, s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-			      "time", admin_time_json(ms / 1000), "time_ms", (json_int_t)ms, "source",
-			      db_col_text(st, 2), "severity", db_col_text(st, 3), "msg", db_col_text(st, 4));
-	json_object_set_new(j, "app",
-			    sqlite3_column_type(st, 5) == SQLITE_NULL ? json_null()
-								      : json_string(db_col_text(st, 5)));
-	return j;
-}
-
 /* Logs of a device (dev) or of an app's instances (app id). */
 static void logs_list(struct http_req *r, const char *dev, const char *app)
 {
@@ -197,7 +185,7 @@ static void logs_list(struct http_req *r, const char *dev, const char *app)
 			sqlite3_bind_null(st, 5);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			last = sqlite3_column_int64(st, 0);
-			json_array_append_new(items, reports_log_json(st));
+			json_array_append_new(items, logjson_row(st));
 		}
 		sqlite3_reset(st);
 	}

@@ -11,6 +11,7 @@
 #include "checkpoint.h"
 #include "crypto.h"
 #include "err.h"
+#include "pbpack.h"
 
 #define MAX_INTERMEDIATES 4
 #define MAX_SIGNING 4
@@ -295,13 +296,9 @@ int ctlclient_verify_bootstrap(struct ctlclient *cc, const uint8_t *raw, size_t 
 	r = certs_pick(cc, &zc, &set);
 	if (r < 0)
 		goto out;
-	ac_len = org__lfedge__eve__auth__auth_container__get_packed_size(bc->signed_config);
-	ac = malloc(ac_len ? ac_len : 1);
-	if (!ac) {
-		r = -ENOMEM;
+	r = pbpack(&bc->signed_config->base, 0, &ac, &ac_len);
+	if (r < 0)
 		goto out;
-	}
-	org__lfedge__eve__auth__auth_container__pack(bc->signed_config, ac);
 	r = envelope_parse(ac, ac_len, &env);
 	by = r == 0 ? set_find(&set, &env) : NULL;
 	if (r == 0 && !by)

@@ -18,6 +18,7 @@
 #include "fileio.h"
 #include "gzip.h"
 #include "logs/log.pb-c.h"
+#include "monotime.h"
 #include "pbjson.h"
 #include "uuidgen.h"
 
@@ -126,14 +127,6 @@ static char *entry_json(struct logship *ls, const char *severity, const char *so
 
 static int write_batch(struct logship *ls, struct batch *b);
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 int logship_add(struct logship *ls, const char *app_uuid, const char *severity, const char *source,
 		const char *content)
 {
@@ -148,7 +141,7 @@ int logship_add(struct logship *ls, const char *app_uuid, const char *severity, 
 	line = b ? entry_json(ls, severity, source, content) : NULL;
 	if (line) {
 		if (b->lines.len == 0)
-			b->first_ms = mono_ms();
+			b->first_ms = monotime_ms();
 		r = buf_printf(&b->lines, "%s\n", line);
 		if (r == 0 && b->lines.len >= LOGSHIP_BATCH_MAX)
 			r = write_batch(ls, b);
@@ -203,7 +196,7 @@ out:
 
 int logship_rotate_aged(struct logship *ls, uint64_t max_age_ms)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = monotime_ms();
 	int r = 0;
 
 	pthread_mutex_lock(&ls->lock);

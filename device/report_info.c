@@ -19,6 +19,7 @@
 #include "crypto.h"
 #include "fileio.h"
 #include "info/info.pb-c.h"
+#include "pbpack.h"
 
 #define MAX_IFS 16
 #define MAX_ADDRS 8
@@ -143,13 +144,12 @@ static int64_t boot_time(void)
 
 static int digest_of(const Org__Lfedge__Eve__Info__ZInfoDevice *di, uint8_t digest[32])
 {
-	size_t n = org__lfedge__eve__info__zinfo_device__get_packed_size(di);
-	uint8_t *p = malloc(n ? n : 1);
-	int r;
+	uint8_t *p;
+	size_t n;
+	int r = pbpack(&di->base, 0, &p, &n);
 
-	if (!p)
-		return -ENOMEM;
-	org__lfedge__eve__info__zinfo_device__pack(di, p);
+	if (r < 0)
+		return r;
 	r = crypto_sha256(p, n, digest);
 	free(p);
 	return r;
@@ -220,7 +220,7 @@ int report_info_device(const struct report_device *d, uint8_t **out, size_t *len
 	static struct netif ifs[MAX_IFS]; /* large; single caller (the agent loop) */
 	struct utsname u;
 	size_t n_ifs;
-	uint8_t *p;
+	int r;
 
 	fill_sys(&di, d, &u, &boot);
 	fill_attest(&di, d, &ai, &ai_err, &ai_time);
@@ -273,13 +273,7 @@ int report_info_device(const struct report_device *d, uint8_t **out, size_t *len
 		free(cep);
 		return -ENOMEM;
 	}
-	*len = org__lfedge__eve__info__zinfo_msg__get_packed_size(&msg);
-	p = malloc(*len ? *len : 1);
-	if (p)
-		org__lfedge__eve__info__zinfo_msg__pack(&msg, p);
+	r = pbpack(&msg.base, 0, out, len);
 	free(cep);
-	if (!p)
-		return -ENOMEM;
-	*out = p;
-	return 0;
+	return r;
 }

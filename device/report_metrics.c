@@ -11,6 +11,8 @@
 #include <sys/statvfs.h>
 #include <sys/sysinfo.h>
 
+#include "pbpack.h"
+
 #define MAX_NETS 16
 
 struct netstat {
@@ -109,7 +111,6 @@ int report_metrics_device(const char *dev_uuid, const char *state_dir, const str
 	struct netstat ns[MAX_NETS];
 	struct statvfs vfs;
 	size_t n_net;
-	uint8_t *p;
 	int r = 0;
 
 	fill_memory(&mem, &dmem);
@@ -139,15 +140,8 @@ int report_metrics_device(const char *dev_uuid, const char *state_dir, const str
 	m.dm = &dm;
 	if (h && h->fill && h->fill(h->ctx, &m) < 0)
 		m.n_am = 0; /* app metrics are best effort */
-	*len = org__lfedge__eve__metrics__zmetric_msg__get_packed_size(&m);
-	p = malloc(*len ? *len : 1);
-	if (!p)
-		r = -ENOMEM;
-	else
-		org__lfedge__eve__metrics__zmetric_msg__pack(&m, p);
+	r = pbpack(&m.base, 0, out, len);
 	if (h && h->release)
 		h->release(h->ctx, &m);
-	if (r == 0)
-		*out = p;
 	return r;
 }

@@ -11,6 +11,7 @@
 
 #include "agentlog.h"
 #include "err.h"
+#include "pbpack.h"
 #include "report_metrics.h"
 
 /* ---- reports ---------------------------------------------------------- */
@@ -229,11 +230,8 @@ void reporter_on_info(void *ctx, const Org__Lfedge__Eve__Info__ZInfoMsg *msg)
 	 * reports by devId. */
 	m.devid = a->uuid;
 	snprintf(key, sizeof(key), "%s-%s", prefix, obj);
-	len = protobuf_c_message_get_packed_size(&m.base);
-	data = malloc(len ? len : 1);
-	if (!data)
+	if (pbpack(&m.base, 0, &data, &len) < 0)
 		return;
-	protobuf_c_message_pack(&m.base, data);
 	if (infoqueue_put(a->iq, key, data, len) < 0)
 		alog(ALOG_WARN, "info queue: %s not queued", key);
 	free(data);

@@ -24,3 +24,13 @@ if(WITH_DEVICE AND WITH_CONTROLLER AND TARGET eve-agent AND TARGET eve-controlle
   set_tests_properties(hardening_rollback PROPERTIES LABELS integration TIMEOUT 240 SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_TEST_DIR=${EVE_TEST_DIR}")
 endif()
+# The device's HTTPS clients (device API, runtime downloader, base-OS
+# fetcher) refuse a TLS 1.1 server. Ports 19012-19013.
+if(WITH_DEVICE AND TARGET everuntime AND TARGET eveupdate)
+  add_executable(tls_floor_probe ${EVE_TEST_DIR}/unit/tls_floor_probe.c)
+  target_link_libraries(tls_floor_probe PRIVATE everuntime eveupdate evecommon eve_warnings)
+  add_test(NAME hardening_tls_clients
+    COMMAND bash ${EVE_TEST_DIR}/integration/tls_floor.sh $<TARGET_FILE:tls_floor_probe>
+      ${CMAKE_CURRENT_BINARY_DIR}/tls_floor.d 19012)
+  set_tests_properties(hardening_tls_clients PROPERTIES LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)
+endif()

@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include "admin.h"
+#include "curlerr.h"
 #include "err.h"
 #include "fileio.h"
 
@@ -116,7 +117,7 @@ int admin_call(struct admin *a, const char *method, const char *path, const char
 	if (rc != CURLE_OK) {
 		fprintf(stderr, "devsim: admin %s %s: %s\n", method, path,
 			a->errbuf[0] ? a->errbuf : curl_easy_strerror(rc));
-		return rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
+		return curlerr_errno(rc);
 	}
 	curl_easy_getinfo(a->easy, CURLINFO_RESPONSE_CODE, status);
 	return 0;

@@ -7,6 +7,7 @@
 
 #include "driver.h"
 #include "err.h"
+#include "monotime.h"
 #include "stats.h"
 
 #define DRV_RESP_CAP (16u << 20)
@@ -141,7 +142,7 @@ static int drv_start(struct driver *d, struct drv_slot *s)
 	}
 	buf_reset(&s->resp);
 	s->errbuf[0] = '\0';
-	s->req.t_start_ns = stats_now_ns();
+	s->req.t_start_ns = monotime_ns();
 	if (curl_multi_add_handle(d->multi, e) != CURLM_OK)
 		return -ENOMEM;
 	s->busy = true;
@@ -227,7 +228,7 @@ int driver_run(struct driver *d, uint64_t deadline_ns)
 
 	d->stop = false;
 	for (;;) {
-		uint64_t now = stats_now_ns();
+		uint64_t now = monotime_ns();
 		long wait_ms;
 
 		if (d->stop || now >= deadline_ns)

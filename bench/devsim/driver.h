@@ -46,7 +46,7 @@ struct driver;
 
 int driver_new(const struct driver_opts *o, const struct driver_ops *ops, void *ctx, struct driver **out);
 void driver_free(struct driver *d);
-/* Run until deadline_ns (stats_now_ns clock), until every slot retired, or
+/* Run until deadline_ns (monotime_ns clock), until every slot retired, or
  * until driver_stop. In-flight requests at the deadline are abandoned (not
  * counted). Returns 0 or a negative error. */
 int driver_run(struct driver *d, uint64_t deadline_ns);

@@ -15,6 +15,7 @@
 #include "info/info.pb-c.h"
 #include "metrics/metrics.pb-c.h"
 #include "msgs.h"
+#include "pbpack.h"
 #include "register/register.pb-c.h"
 
 #define MSGS_MAX_LOG_ENTRIES 1000
@@ -23,13 +24,12 @@
 static int msgs_seal(const struct eve_signer *s, const ProtobufCMessage *m, bool with_cert, uint8_t **out,
 		     size_t *len)
 {
-	size_t n = protobuf_c_message_get_packed_size(m);
-	uint8_t *p = malloc(n ? n : 1);
-	int r;
+	uint8_t *p;
+	size_t n;
+	int r = pbpack(m, 0, &p, &n);
 
-	if (!p)
-		return -ENOMEM;
-	protobuf_c_message_pack(m, p);
+	if (r < 0)
+		return r;
 	r = envelope_seal(s, p, n, with_cert, out, len);
 	free(p);
 	return r;

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "monotime.h"
 #include "msgs.h"
 #include "phases.h"
 
@@ -124,7 +125,7 @@ static void config_answer(struct worker *w, struct drv_req *req, long status, co
 			/* the "agent" runs it at once: report it RUNNING now */
 			strcpy(d->app_inst, inst);
 			strcpy(d->app_ver, ver);
-			worker_timer_push(w, stats_now_ns(), (uint32_t)(d - w->devs), K_APPINFO);
+			worker_timer_push(w, monotime_ns(), (uint32_t)(d - w->devs), K_APPINFO);
 		}
 	} else if (msgs_parse_config(resp->data, resp->len, hash) < 0) {
 		return;
@@ -137,7 +138,7 @@ static void config_answer(struct worker *w, struct drv_req *req, long status, co
 	if (!w->sh->fanout_only_config || !t0 || d->state == 1)
 		return;
 	d->state = 1; /* reached by the fan-out */
-	stats_add(&w->st[K_FANOUT], (stats_now_ns() - t0) / 1000u, true);
+	stats_add(&w->st[K_FANOUT], (monotime_ns() - t0) / 1000u, true);
 	if (atomic_fetch_add(&w->sh->fanout_done, 1) + 1 >= w->sh->fleet->n)
 		atomic_store(&w->sh->stop, 1);
 }
@@ -202,7 +203,7 @@ static int fleet_init(struct worker *w)
 {
 	static const int fleet_kinds[] = {K_CONFIG, K_METRICS, K_INFO};
 	size_t nk = w->sh->fanout_only_config ? 1 : 3;
-	uint64_t now = stats_now_ns();
+	uint64_t now = monotime_ns();
 
 	for (size_t i = 0; i < w->n; i++) {
 		w->devs[i].state = 0;
@@ -222,7 +223,7 @@ static int fleet_init(struct worker *w)
 static int fleet_next(void *ctx, struct drv_req *req, uint64_t *wait_ns)
 {
 	struct worker *w = ctx;
-	uint64_t now = stats_now_ns(), next_due;
+	uint64_t now = monotime_ns(), next_due;
 	struct timer t;
 	int r;
 

@@ -11,6 +11,7 @@
 #include "dbsize.h"
 #include "err.h"
 #include "fileio.h"
+#include "monotime.h"
 #include "phases.h"
 #include "scenario.h"
 
@@ -171,7 +172,7 @@ static int scen_storm(struct run *rn)
 {
 	char prefix[64];
 	struct fleet storm;
-	uint64_t t0 = stats_now_ns();
+	uint64_t t0 = monotime_ns();
 	int r;
 
 	snprintf(prefix, sizeof(prefix), "storm-%ld-%d", (long)time(NULL), (int)getpid());
@@ -181,7 +182,7 @@ static int scen_storm(struct run *rn)
 		return r;
 	}
 	printf("(storm: %zu fresh keys and certificates made in %.2f s, not counted)\n", storm.n,
-	       (double)(stats_now_ns() - t0) / 1e9);
+	       (double)(monotime_ns() - t0) / 1e9);
 	r = scen_onboard(rn, &storm, K_UUID, "storm (register + uuid, new devices at once)");
 	fleet_free(&storm);
 	return r;
@@ -249,7 +250,7 @@ static int fanout_label_all(struct run *rn)
 {
 	char path[128];
 	long status;
-	uint64_t t0 = stats_now_ns();
+	uint64_t t0 = monotime_ns();
 	size_t bad = 0;
 
 	for (size_t i = 0; i < rn->fleet.n; i++) {
@@ -264,7 +265,7 @@ static int fanout_label_all(struct run *rn)
 			bad++;
 	}
 	printf("  setup: labelled %zu devices in %.2f s (%zu failed)\n", rn->fleet.n,
-	       (double)(stats_now_ns() - t0) / 1e9, bad);
+	       (double)(monotime_ns() - t0) / 1e9, bad);
 	return bad ? -EVE_EHTTP : 0;
 }
 
@@ -284,14 +285,14 @@ static int fanout_during(struct phase_shared *sh, void *p)
 	int r;
 
 	usleep((useconds_t)(fc->warmup_s * 1e6));
-	t0 = stats_now_ns();
+	t0 = monotime_ns();
 	atomic_store(&sh->fanout_t0, t0);
 	r = admin_json(fc->rn, "POST", "/apps",
 		       json_pack("{s:s,s:s,s:{s:s},s:i,s:i,s:b}", "name", fc->app, "image",
 				 "devsim-fanout-img", "selector", "devsim", "fanout", "cpus", 1, "memory_mb",
 				 64, "activate", 1),
 		       &status);
-	fc->admin_s = (double)(stats_now_ns() - t0) / 1e9;
+	fc->admin_s = (double)(monotime_ns() - t0) / 1e9;
 	if (r < 0 || status / 100 != 2) {
 		fprintf(stderr, "devsim: fan-out POST /api/v1/apps failed: %s (HTTP %ld)\n",
 			r < 0 ? eve_strerror(r) : "refused", status);
@@ -300,7 +301,7 @@ static int fanout_during(struct phase_shared *sh, void *p)
 		return 0;
 	}
 	until = t0 + (uint64_t)(fc->limit_s * 1e9);
-	while (!atomic_load(&sh->stop) && stats_now_ns() < until)
+	while (!atomic_load(&sh->stop) && monotime_ns() < until)
 		usleep(20000);
 	atomic_store(&sh->stop, 1);
 	return 0;
@@ -417,7 +418,7 @@ static void rollout_mark(struct run *rn, uint64_t t0, long long healthy, struct 
 {
 	struct procsnap p;
 
-	m->t = (double)(stats_now_ns() - t0) / 1e9;
+	m->t = (double)(monotime_ns() - t0) / 1e9;
 	m->cpu = procsnap_read(rn->pid, &p) == 0 ? p.cpu_s : -1;
 	m->main_cpu = main_thread_cpu_s(rn->pid);
 	m->healthy = healthy;
@@ -430,7 +431,7 @@ static int rollout_watch(struct rollout_ctx *rc, uint64_t t0, struct phase_mark 
 	long long phase = 1;
 
 	rollout_mark(rc->rn, t0, 0, &marks[(*nmarks)++]);
-	while (stats_now_ns() < until) {
+	while (monotime_ns() < until) {
 		json_t *ro = rollout_fetch(rc->rn, rc->name);
 		char st[16];
 		long long ph = json_integer_value(json_object_get(ro, "phase"));
@@ -465,7 +466,7 @@ static int rollout_during(struct phase_shared *sh, void *p)
 	uint64_t t0;
 
 	usleep((useconds_t)(rc->warmup_s * 1e6));
-	t0 = stats_now_ns();
+	t0 = monotime_ns();
 	r = admin_json(rc->rn, "POST", "/rollouts",
 		       json_pack("{s:s, s:s, s:{s:s}, s:[s,s,s,s], s:i, s:i, s:i}", "name", rc->name, "app",
 				 rc->app, "update", "image", "devsim-rollout-v2", "phases", "1%", "10%",
@@ -477,7 +478,7 @@ static int rollout_during(struct phase_shared *sh, void *p)
 		atomic_store(&sh->stop, 1);
 		return 0;
 	}
-	printf("  admin POST /rollouts took %.3f s\n", (double)(stats_now_ns() - t0) / 1e9);
+	printf("  admin POST /rollouts took %.3f s\n", (double)(monotime_ns() - t0) / 1e9);
 	rc->err = rollout_watch(rc, t0, marks, &n);
 	for (int i = 1; i < n; i++)
 		printf(
@@ -738,14 +739,14 @@ int scenario_run_all(const char *names, const struct devsim_opts *o)
 	if ((r = crypto_floor_measure(&rn.floor, o->crypto_s)) < 0)
 		return r;
 	run_print_header(&rn);
-	t0 = stats_now_ns();
+	t0 = monotime_ns();
 	r = fleet_load(&rn.fleet, o->cache_dir, o->first, o->devices, o->serial_prefix, rn.onboard_dir);
 	if (r < 0) {
 		fprintf(stderr, "devsim: device keys: %s\n", eve_strerror(r));
 		return r;
 	}
 	printf("(fleet: %zu device keys loaded/made in %.2f s, cache %s)\n", rn.fleet.n,
-	       (double)(stats_now_ns() - t0) / 1e9, o->cache_dir);
+	       (double)(monotime_ns() - t0) / 1e9, o->cache_dir);
 	r = admin_new(rn.admin_url, rn.ca, o->connect_to, rn.token, &rn.admin);
 	if (r == 0 && (r = run_accept_onboard_cert(&rn)) < 0)
 		fprintf(stderr, "devsim: POST /api/v1/onboard failed: %s\n", eve_strerror(r));

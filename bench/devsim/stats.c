@@ -13,17 +13,10 @@
 #include <openssl/rand.h>
 
 #include "crypto.h"
+#include "monotime.h"
 #include "stats.h"
 
 #define STATS_MAX_SAMPLES (64u << 20)
-
-uint64_t stats_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 void stats_init(struct stats *s)
 {
@@ -272,7 +265,7 @@ int procsnap_pid_from_file(const char *path, pid_t *out)
 static int crypto_floor_loop(EVP_PKEY *key, bool sign, double seconds, double *us)
 {
 	uint8_t digest[32], sig[64];
-	uint64_t t0 = stats_now_ns(), budget = (uint64_t)(seconds * 1e9), best = UINT64_MAX;
+	uint64_t t0 = monotime_ns(), budget = (uint64_t)(seconds * 1e9), best = UINT64_MAX;
 	int r;
 
 	RAND_bytes(digest, sizeof(digest));
@@ -280,7 +273,7 @@ static int crypto_floor_loop(EVP_PKEY *key, bool sign, double seconds, double *u
 	if (r < 0)
 		return r;
 	do {
-		uint64_t t = stats_now_ns();
+		uint64_t t = monotime_ns();
 
 		for (int i = 0; i < 64; i++) {
 			r = sign ? crypto_ecdsa_sign(key, digest, sig)
@@ -288,10 +281,10 @@ static int crypto_floor_loop(EVP_PKEY *key, bool sign, double seconds, double *u
 			if (r < 0)
 				return r;
 		}
-		t = stats_now_ns() - t;
+		t = monotime_ns() - t;
 		if (t < best)
 			best = t;
-	} while (stats_now_ns() - t0 < budget);
+	} while (monotime_ns() - t0 < budget);
 	*us = (double)best / 1000.0 / 64.0;
 	return 0;
 }

@@ -10,9 +10,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Monotonic clock in nanoseconds. */
-uint64_t stats_now_ns(void);
-
 /* Latency samples (µs) and error counts of one kind of request. */
 struct stats {
 	uint32_t *lat_us; /* owned */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "monotime.h"
 #include "msgs.h"
 #include "worker.h"
 
@@ -73,7 +74,7 @@ bool worker_account(struct worker *w, const struct drv_req *req, long status, co
 		    const char *err)
 {
 	struct stats *s = &w->st[req->kind];
-	uint64_t lat = (stats_now_ns() - req->t_start_ns) / 1000u;
+	uint64_t lat = (monotime_ns() - req->t_start_ns) / 1000u;
 	bool ok = false;
 
 	for (size_t i = 0; i < 4 && kinds[req->kind].ok[i]; i++)
@@ -254,7 +255,7 @@ int worker_run_phase(const struct phase *ph, struct phase_shared *sh, unsigned t
 		r = worker_setup(&ws[i], ph, sh, i, threads);
 	if (r < 0)
 		goto out;
-	t0 = stats_now_ns();
+	t0 = monotime_ns();
 	for (unsigned i = 0; i < threads; i++) {
 		ta[i].w = &ws[i];
 		ta[i].deadline = t0 + (uint64_t)(seconds * 1e9);
@@ -270,7 +271,7 @@ int worker_run_phase(const struct phase *ph, struct phase_shared *sh, unsigned t
 	for (unsigned i = 0; i < threads; i++)
 		if (ta[i].started)
 			pthread_join(ta[i].th, NULL);
-	*elapsed_s = (double)(stats_now_ns() - t0) / 1e9;
+	*elapsed_s = (double)(monotime_ns() - t0) / 1e9;
 	for (unsigned i = 0; i < threads; i++) {
 		if (r == 0 && ws[i].err < 0)
 			r = ws[i].err;

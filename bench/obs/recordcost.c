@@ -10,6 +10,7 @@
 
 #include "ctlmetrics.h"
 #include "http.h"
+#include "monotime.h"
 
 static void h_nop(struct http_req *r)
 {
@@ -30,29 +31,22 @@ static void *run(void *arg)
 {
 	struct job *j = arg;
 	for (long i = 0; i < j->n; i++) {
-		uint64_t t0 = prom_now_us();
-		ctlmetrics_request(j->m, 0, 304, prom_now_us() - t0);
+		uint64_t t0 = monotime_us();
+		ctlmetrics_request(j->m, 0, 304, monotime_us() - t0);
 	}
 	return NULL;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static double measure(struct ctlmetrics *m, long n, int threads)
 {
 	pthread_t t[64];
 	struct job j = {m, n};
-	double t0 = now_s();
+	double t0 = monotime_s();
 	for (int i = 0; i < threads; i++)
 		pthread_create(&t[i], NULL, run, &j);
 	for (int i = 0; i < threads; i++)
 		pthread_join(t[i], NULL);
-	return (now_s() - t0) * 1e9 / (double)n; /* wall ns per request per thread */
+	return (monotime_s() - t0) * 1e9 / (double)n; /* wall ns per request per thread */
 }
 
 int main(int argc, char **argv)

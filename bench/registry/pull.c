@@ -13,15 +13,8 @@
 
 #include "blobstore.h"
 #include "fileio.h"
+#include "monotime.h"
 #include "registry.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -63,9 +56,9 @@ int main(int argc, char **argv)
 		if (!mkdtemp(dir) || blobstore_open(dir, &bs) < 0)
 			return 1;
 		o.bs = bs;
-		t0 = now_s();
+		t0 = monotime_s();
 		r = registry_pull(&o, &img, err, sizeof(err));
-		secs[i] = now_s() - t0;
+		secs[i] = monotime_s() - t0;
 		bytes = img.fetched;
 		registry_image_clear(&img);
 		blobstore_free(bs);

@@ -12,6 +12,7 @@
 
 #include "err.h"
 #include "flowlog/flowlog.pb-c.h"
+#include "pbpack.h"
 #include "rt_firewall.h"
 #include "rt_flowlog.h"
 #include "rt_internal.h"
@@ -690,12 +691,8 @@ static void nic_pack(struct rt_flowlog *fl, struct fl_nic *n)
 		m.dnsreqs = n->dns;
 		m.n_dnsreqs = n->ndns;
 		m.devid = "";
-		len = protobuf_c_message_get_packed_size(&m.base);
-		data = malloc(len ? len : 1);
-		if (data) {
-			protobuf_c_message_pack(&m.base, data);
+		if (pbpack(&m.base, 0, &data, &len) == 0)
 			queue_push(fl, data, len);
-		}
 	}
 	for (i = 0; i < n->nrecs; i++)
 		protobuf_c_message_free_unpacked(&n->recs[i]->base, NULL);
@@ -778,18 +775,16 @@ static int with_devid(const struct fl_msg *m, const char *dev_uuid, uint8_t **da
 	Org__Lfedge__Eve__Flowlog__FlowMessage *msg =
 	    org__lfedge__eve__flowlog__flow_message__unpack(NULL, m->len, m->data);
 	char *old;
+	int r;
 
 	if (!msg)
 		return -EINVAL;
 	old = msg->devid;
 	msg->devid = (char *)dev_uuid;
-	*len = protobuf_c_message_get_packed_size(&msg->base);
-	*data = malloc(*len ? *len : 1);
-	if (*data)
-		protobuf_c_message_pack(&msg->base, *data);
+	r = pbpack(&msg->base, 0, data, len);
 	msg->devid = old;
 	org__lfedge__eve__flowlog__flow_message__free_unpacked(msg, NULL);
-	return *data ? 0 : -ENOMEM;
+	return r;
 }
 
 int runtime_flowlog_flush(struct runtime *rt, const char *dev_uuid, runtime_flowlog_fn fn, void *ctx)

@@ -13,6 +13,8 @@
 
 #include "err.h"
 #include "fileio.h"
+#include "monotime.h"
+#include "pbpack.h"
 #include "rt_dns.h"
 #include "rt_firewall.h"
 #include "rt_flowlog.h"
@@ -28,10 +30,7 @@
 
 uint64_t rt_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return monotime_ms();
 }
 
 void rt_seterr(char *dst, const char *fmt, ...)
@@ -88,16 +87,12 @@ int rt_conn(struct runtime *rt, enum rt_hv hv, virConnectPtr *out, char *err, si
 
 static rt_config *config_copy(const rt_config *cfg)
 {
-	size_t len = org__lfedge__eve__config__edge_dev_config__get_packed_size(cfg);
 	uint8_t *buf;
 	rt_config *copy;
+	size_t len;
 
-	if (len > RT_CFG_MAX)
+	if (pbpack(&cfg->base, RT_CFG_MAX, &buf, &len) < 0)
 		return NULL;
-	buf = malloc(len ? len : 1);
-	if (!buf)
-		return NULL;
-	org__lfedge__eve__config__edge_dev_config__pack(cfg, buf);
 	copy = org__lfedge__eve__config__edge_dev_config__unpack(NULL, len, buf);
 	free(buf);
 	return copy;

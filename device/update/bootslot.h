@@ -43,6 +43,10 @@ struct bootslot_ops {
 	/* Reboot into the boot loader's choice. Returns only on error, or in
 	 * the dir backend when not supervised (-ENOTSUP). */
 	int (*reboot)(struct bootslot *b);
+	/* reboot ends this process for the eve-slot-boot supervisor, which
+	 * boots the chosen slot: under a supervisor ($EVE_SLOT_BOOT set) it is
+	 * the only right reboot, whatever reboot hook the caller has. */
+	bool supervised_reboot;
 };
 
 extern const struct bootslot_ops bootslot_gpt_ops;

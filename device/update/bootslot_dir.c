@@ -505,4 +505,5 @@ const struct bootslot_ops bootslot_dir_ops = {
     .booted = dir_booted,
     .take_note = dir_take_note,
     .reboot = dir_reboot,
+    .supervised_reboot = true,
 };

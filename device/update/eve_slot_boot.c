@@ -21,6 +21,7 @@
 
 #include "bootslot_dir.h"
 #include "err.h"
+#include "monotime.h"
 #include "update.h"
 
 #define POLL_MS 200
@@ -109,18 +110,11 @@ static pid_t start_agent(const struct opts *o, int slot)
 	_exit(127);
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Wait for the agent; the watchdog kills an image that stays unconfirmed
  * too long (a hang the agent's own window timer cannot catch). */
 static int supervise(const struct opts *o, int slot, pid_t pid, bool *watchdog_fired)
 {
-	double start = mono_now();
+	double start = monotime_s();
 	int st = 0;
 	bool forwarded = false;
 
@@ -136,7 +130,7 @@ static int supervise(const struct opts *o, int slot, pid_t pid, bool *watchdog_f
 			forwarded = true;
 		}
 		bool good = true;
-		if (o->watchdog_s && !*watchdog_fired && mono_now() - start >= o->watchdog_s &&
+		if (o->watchdog_s && !*watchdog_fired && monotime_s() - start >= o->watchdog_s &&
 		    bootslot_dir_is_good(o->dir, slot, &good) == 0 && !good) {
 			fprintf(stderr, "eve-slot-boot: watchdog: %s unconfirmed after %u s, killing it\n",
 				bootslot_label(slot), o->watchdog_s);

@@ -264,7 +264,7 @@ static int set_attrs(struct update *u, int slot, struct bootslot_attr a, int oth
  * might reboot the host. */
 static int do_reboot(struct update *u)
 {
-	if (u->ops == &bootslot_dir_ops && getenv("EVE_SLOT_BOOT"))
+	if (u->ops->supervised_reboot && getenv("EVE_SLOT_BOOT"))
 		return u->ops->reboot(u->b);
 	if (u->o.reboot)
 		return u->o.reboot(u->o.ctx);

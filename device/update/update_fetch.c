@@ -1,101 +1,35 @@
-/* libcurl download straight to a file with a size cap, then a streaming
- * SHA-256 of the result. */
-#include <curl/curl.h>
+/* A base-OS image to a file through the device's one downloader
+ * (common/download.c), then a streaming SHA-256 of the result. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 
+#include "download.h"
 #include "err.h"
 #include "update_fetch.h"
 
-struct sink {
-	int fd;
-	uint64_t got, max;
-	int err;
-};
-
-static size_t on_data(char *p, size_t sz, size_t n, void *ud)
-{
-	struct sink *s = ud;
-	size_t len = sz * n, put = 0;
-
-	if (s->got + len > s->max) {
-		s->err = -EVE_ETOOBIG;
-		return 0;
-	}
-	while (put < len) {
-		ssize_t w = write(s->fd, p + put, len - put);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			s->err = -errno;
-			return 0;
-		}
-		put += (size_t)w;
-	}
-	s->got += len;
-	return len;
-}
-
-static int curl_err(CURLcode c)
-{
-	switch (c) {
-	case CURLE_COULDNT_CONNECT:
-		return -ECONNREFUSED;
-	case CURLE_OPERATION_TIMEDOUT:
-		return -ETIMEDOUT;
-	case CURLE_HTTP_RETURNED_ERROR:
-		return -EVE_EHTTP;
-	case CURLE_FILE_COULDNT_READ_FILE:
-		return -ENOENT;
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-		return -EVE_EBADCERT;
-	default:
-		return -EIO;
-	}
-}
-
 int update_fetch(const char *url, const char *path, uint64_t max, const char *ca_path)
 {
-	struct sink s = {.fd = -1, .max = max};
-	CURL *c = curl_easy_init();
+	struct download_opts o = {
+	    .url = url,
+	    .dest = path,
+	    .max_size = max,
+	    .ca_path = ca_path,
+	    .stall_secs = 60,
+	    .connect_secs = 30,
+	    .allow_file = true,
+	};
+	char err[256];
 	int r;
 
-	if (!c)
-		return -ENOMEM;
-	s.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (s.fd < 0) {
-		r = -errno;
-		goto out;
-	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	if (ca_path)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca_path);
-	CURLcode cc = curl_easy_perform(c);
-	r = cc == CURLE_OK ? 0 : (s.err ? s.err : curl_err(cc));
-	if (r == 0 && fsync(s.fd) < 0)
-		r = -errno;
-out:
-	if (s.fd >= 0)
-		close(s.fd);
+	/* Always a whole new image: never resume a partial of another URL. */
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	r = download_file(&o, err, sizeof(err));
 	if (r < 0)
-		unlink(path);
-	curl_easy_cleanup(c);
+		(void)unlink(path);
 	return r;
 }
 

@@ -1,4 +1,4 @@
-/* The update's own small downloader (libcurl) and file hashing. */
+/* Fetching a base-OS image (through common/download.c) and hashing it. */
 #ifndef EVE_UPDATE_FETCH_H
 #define EVE_UPDATE_FETCH_H
 

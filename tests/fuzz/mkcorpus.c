@@ -22,6 +22,7 @@
 #include "logs/log.pb-c.h"
 #include "metrics/metrics.pb-c.h"
 #include "pbjson.h"
+#include "pbpack.h"
 #include "register/register.pb-c.h"
 
 static const char *root;
@@ -59,9 +60,8 @@ static size_t packed(const ProtobufCMessageDescriptor *d, const char *json, uint
 		fprintf(stderr, "%s: %s\n", d->short_name, err);
 		die("seed JSON");
 	}
-	n = protobuf_c_message_get_packed_size(m);
-	*out = malloc(n + 1);
-	protobuf_c_message_pack(m, *out);
+	if (pbpack(m, 0, out, &n) < 0)
+		die("pack");
 	protobuf_c_message_free_unpacked(m, NULL);
 	json_decref(j);
 	return n;

@@ -11,11 +11,13 @@
 #include "envelope.h"
 #include "fileio.h"
 #include "pbjson.h"
+#include "pbpack.h"
 
 static int build(const char *json, uint8_t **out, size_t *len)
 {
 	ProtobufCMessage *cfg = NULL;
 	char err[256] = "";
+	int r;
 	json_t *j = json_loads(json, 0, NULL);
 
 	if (!j || pbjson_to_message(&org__lfedge__eve__config__edge_dev_config__descriptor, j, &cfg, err,
@@ -25,12 +27,9 @@ static int build(const char *json, uint8_t **out, size_t *len)
 		return -1;
 	}
 	json_decref(j);
-	*len = protobuf_c_message_get_packed_size(cfg);
-	*out = malloc(*len ? *len : 1);
-	if (*out)
-		protobuf_c_message_pack(cfg, *out);
+	r = pbpack(cfg, 0, out, len);
 	protobuf_c_message_free_unpacked(cfg, NULL);
-	return *out ? 0 : -1;
+	return r < 0 ? -1 : 0;
 }
 
 int main(int argc, char **argv)

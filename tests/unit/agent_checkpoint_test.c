@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "test_tmpdir.h"
 
 #define BLOB (256 * 1024)
 
@@ -83,15 +84,12 @@ int main(void)
 	    cmocka_unit_test(test_roundtrip),
 	    cmocka_unit_test(test_kill9),
 	};
-	char cmd[96];
 	int r;
 
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/agent_checkpoint.XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (test_tmpdir_make(tmpdir, sizeof(tmpdir), "agent_checkpoint") < 0)
 		return 1;
 	r = cmocka_run_group_tests(tests, NULL, NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
+	if (test_tmpdir_remove(tmpdir) < 0)
 		r = r ? r : 1;
 	return r;
 }

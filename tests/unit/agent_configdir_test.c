@@ -12,6 +12,7 @@
 
 #include "configdir.h"
 #include "crypto.h"
+#include "test_tmpdir.h"
 
 static char dir[64];
 
@@ -117,15 +118,12 @@ int main(void)
 	    cmocka_unit_test(test_valid),
 	    cmocka_unit_test(test_errors),
 	};
-	char cmd[96];
 	int r;
 
-	snprintf(dir, sizeof(dir), "/tmp/agent_configdir.XXXXXX");
-	if (!mkdtemp(dir))
+	if (test_tmpdir_make(dir, sizeof(dir), "agent_configdir") < 0)
 		return 1;
 	r = cmocka_run_group_tests(tests, NULL, NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
+	if (test_tmpdir_remove(dir) < 0)
 		r = r ? r : 1;
 	return r;
 }

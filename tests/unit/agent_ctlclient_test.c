@@ -19,6 +19,7 @@
 #include "ctlclient.h"
 #include "envelope.h"
 #include "err.h"
+#include "test_tmpdir.h"
 
 static char dir[64];
 static char root_path[128];
@@ -84,8 +85,7 @@ static void write_certs(X509 *cert, EVP_PKEY *key)
 
 static int setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/agent_ctlclient.XXXXXX");
-	if (!mkdtemp(dir))
+	if (test_tmpdir_make(dir, sizeof(dir), "agent_ctlclient") < 0)
 		return -1;
 	snprintf(root_path, sizeof(root_path), "%s/root.pem", dir);
 	if (crypto_ec_generate(&root_key) || crypto_ec_generate(&sig_key) || crypto_ec_generate(&rogue_key))
@@ -100,16 +100,13 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[96];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	X509_free(root);
 	X509_free(sig_cert);
 	X509_free(rogue_cert);
 	EVP_PKEY_free(root_key);
 	EVP_PKEY_free(sig_key);
 	EVP_PKEY_free(rogue_key);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_tmpdir_remove(dir) == 0 ? 0 : -1;
 }
 
 static void seal(EVP_PKEY *key, X509 *cert, const uint8_t *hash_override, bool with_cert, uint8_t **env,

@@ -16,6 +16,7 @@
 #include "crypto.h"
 #include "identity.h"
 #include "keystore.h"
+#include "test_tmpdir.h"
 
 #define SWTPM_PORT 18290
 
@@ -172,15 +173,12 @@ int main(void)
 	    cmocka_unit_test(test_tpm),
 	    cmocka_unit_test(test_tpm_absent),
 	};
-	char cmd[96];
 	int r;
 
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/agent_keystore.XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (test_tmpdir_make(tmpdir, sizeof(tmpdir), "agent_keystore") < 0)
 		return 1;
 	r = cmocka_run_group_tests(tests, NULL, NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
+	if (test_tmpdir_remove(tmpdir) < 0)
 		r = r ? r : 1;
 	return r;
 }

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "netmgr.h"
+#include "test_tmpdir.h"
 
 static char dir[64];
 
@@ -187,15 +188,12 @@ int main(void)
 	    cmocka_unit_test(test_bad_file_ignored),      cmocka_unit_test(test_unwritable),
 	    cmocka_unit_test(test_propose_and_rollback),
 	};
-	char cmd[96];
 	int r;
 
-	snprintf(dir, sizeof(dir), "/tmp/agent_netmgr.XXXXXX");
-	if (!mkdtemp(dir))
+	if (test_tmpdir_make(dir, sizeof(dir), "agent_netmgr") < 0)
 		return 1;
 	r = cmocka_run_group_tests(tests, NULL, NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
+	if (test_tmpdir_remove(dir) < 0)
 		r = r ? r : 1;
 	return r;
 }

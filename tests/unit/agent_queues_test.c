@@ -15,6 +15,7 @@
 #include "infoqueue.h"
 #include "logship.h"
 #include "netmgr.h"
+#include "test_tmpdir.h"
 
 static char dir[64];
 
@@ -159,15 +160,12 @@ int main(void)
 	    cmocka_unit_test(test_logship_quota),
 	    cmocka_unit_test(test_netmgr_rollback),
 	};
-	char cmd[96];
 	int r;
 
-	snprintf(dir, sizeof(dir), "/tmp/agent_queues.XXXXXX");
-	if (!mkdtemp(dir))
+	if (test_tmpdir_make(dir, sizeof(dir), "agent_queues") < 0)
 		return 1;
 	r = cmocka_run_group_tests(tests, NULL, NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
+	if (test_tmpdir_remove(dir) < 0)
 		r = r ? r : 1;
 	return r;
 }

@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "devapi.h"
 #include "err.h"
+#include "test_tmpdir.h"
 
 #define PORT_GOOD 18001
 #define PORT_UNTRUSTED 18002
@@ -212,8 +213,7 @@ static int setup(void **state)
 	signal(SIGPIPE, SIG_IGN);
 	if (!w || !mk)
 		return -1;
-	strcpy(w->dir, "/tmp/eve-devapi-XXXXXX");
-	if (!mkdtemp(w->dir))
+	if (test_tmpdir_make(w->dir, sizeof(w->dir), "eve-devapi") < 0)
 		return -1;
 	snprintf(w->ca_good, sizeof(w->ca_good), "%s/good/root-certificate.pem", w->dir);
 	snprintf(w->ca_other, sizeof(w->ca_other), "%s/other/root-certificate.pem", w->dir);
@@ -238,7 +238,6 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct world *w = *state;
-	char cmd[128];
 
 	if (!w)
 		return -1; /* setup failed before anything started */
@@ -246,8 +245,7 @@ static int teardown(void **state)
 	tserver_stop(&w->untrusted);
 	tserver_stop(&w->named);
 	close(w->silent_fd);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", w->dir);
-	if (system(cmd) != 0)
+	if (test_tmpdir_remove(w->dir) < 0)
 		return -1;
 	free(w);
 	return 0;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "monotime.h"
 #include "netmgr.h"
 
 static struct netmgr *two_ports(void)
@@ -80,14 +81,6 @@ static void test_better(void **state)
 	netmgr_free(nm);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Any PEM roots: the TLS handshake never gets as far as using them. */
 #define ROOTS "/etc/ssl/certs/ca-certificates.crt"
 
@@ -96,13 +89,13 @@ static double silent_call(struct netmgr *nm)
 {
 	struct buf resp;
 	long status = 0;
-	double t0 = now_s();
+	double t0 = monotime_s();
 
 	buf_init(&resp, 4096);
 	assert_non_null(netmgr_api(nm));
 	assert_true(devapi_call(netmgr_api(nm), "GET", "/certs", NULL, 0, &status, &resp) < 0);
 	buf_free(&resp);
-	return now_s() - t0;
+	return monotime_s() - t0;
 }
 
 /* timer.send.timeout: a server that accepts but never answers (the kernel

@@ -10,6 +10,7 @@
 
 #include "blobstore.h"
 #include "err.h"
+#include "test_tmpdir.h"
 
 /* sha256("hello\n") */
 #define HELLO "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
@@ -18,16 +19,12 @@ static char root[64];
 
 static int setup(void **st)
 {
-	snprintf(root, sizeof(root), "/tmp/rt-bs-XXXXXX");
-	return mkdtemp(root) ? 0 : -1;
+	return test_tmpdir_make(root, sizeof(root), "rt-bs") == 0 ? 0 : -1;
 }
 
 static int teardown(void **st)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_tmpdir_remove(root) == 0 ? 0 : -1;
 }
 
 static void put(const char *path, const char *s)

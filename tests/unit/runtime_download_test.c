@@ -15,6 +15,7 @@
 #include "download.h"
 #include "err.h"
 #include "runtime_https.h"
+#include "test_tmpdir.h"
 
 #define PORT 18450
 #define SIZE (300 * 1024)
@@ -27,8 +28,7 @@ static int setup(void **st)
 	FILE *f;
 	size_t i;
 
-	snprintf(dir, sizeof(dir), "/tmp/rt-dl-XXXXXX");
-	if (!mkdtemp(dir))
+	if (test_tmpdir_make(dir, sizeof(dir), "rt-dl") < 0)
 		return -1;
 	snprintf(src, sizeof(src), "%s/blob", dir);
 	snprintf(dst, sizeof(dst), "%s/out.partial", dir);
@@ -44,11 +44,8 @@ static int setup(void **st)
 
 static int teardown(void **st)
 {
-	char cmd[128];
-
 	tsrv_stop(srv);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_tmpdir_remove(dir) == 0 ? 0 : -1;
 }
 
 static long fsize(const char *p)

@@ -18,13 +18,13 @@
 #include "err.h"
 #include "hexstr.h"
 #include "oci_unpack.h"
+#include "test_tmpdir.h"
 
 static char dir[64], rootfs[128];
 
 static int setup(void **st)
 {
-	snprintf(dir, sizeof(dir), "/tmp/rt-oci-XXXXXX");
-	if (!mkdtemp(dir))
+	if (test_tmpdir_make(dir, sizeof(dir), "rt-oci") < 0)
 		return -1;
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", dir);
 	return mkdir(rootfs, 0755);
@@ -32,10 +32,7 @@ static int setup(void **st)
 
 static int teardown(void **st)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_tmpdir_remove(dir) == 0 ? 0 : -1;
 }
 
 struct ent {

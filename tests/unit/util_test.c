@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "fileio.h"
 #include "gzip.h"
 #include "hexstr.h"
+#include "test_tmpdir.h"
 #include "uuidgen.h"
 
 /* ---- err ---- */
@@ -91,19 +93,15 @@ static void test_buf_grow_steal(void **state)
 
 static char *tmpdir_make(void)
 {
-	char tmpl[] = "/tmp/eve-util-XXXXXX";
-	char *d = mkdtemp(tmpl);
+	char d[PATH_MAX];
 
-	assert_non_null(d);
+	assert_int_equal(test_tmpdir_make(d, sizeof(d), "eve-util"), 0);
 	return strdup(d);
 }
 
 static void rm_rf(const char *dir)
 {
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(test_tmpdir_remove(dir), 0);
 }
 
 static int count_entries(const char *dir)

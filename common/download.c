@@ -2,10 +2,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <curl/curl.h>
 
+#include "curlerr.h"
 #include "download.h"
 #include "err.h"
 
@@ -101,7 +103,10 @@ static void set_opts(CURL *c, struct dl *d, struct curl_slist *hdrs)
 	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, o->https_only ? "https" : "http,https");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
+			 o->https_only   ? "https"
+			 : o->allow_file ? "http,https,file"
+					 : "http,https");
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, o->https_only ? "https" : "http,https");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_secs ? o->connect_secs : 20L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -124,34 +129,31 @@ static void set_opts(CURL *c, struct dl *d, struct curl_slist *hdrs)
 		    .data = (void *)o->ca_pem, .len = o->ca_pem_len, .flags = CURL_BLOB_COPY};
 
 		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);
+	} else if (o->ca_path) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_path);
 	}
 }
 
-/* Map a libcurl failure to our codes and a message. */
+static bool is_file_url(CURL *c)
+{
+	const char *scheme = NULL;
+
+	return curl_easy_getinfo(c, CURLINFO_SCHEME, &scheme) == CURLE_OK && scheme &&
+	       strcasecmp(scheme, "file") == 0;
+}
+
+/* A libcurl failure as our code (curlerr.h) and a message. */
 static int curl_fail(CURLcode cc, const struct dl *d, const char *ebuf, char *err, size_t errlen)
 {
-	if (d->err) {
-		snprintf(err, errlen, "%s",
-			 d->err == -EVE_ETOOBIG ? "download exceeds maxSizeBytes" : eve_strerror(d->err));
-		return d->err;
-	}
-	snprintf(err, errlen, "%s", ebuf[0] ? ebuf : curl_easy_strerror(cc));
-	switch (cc) {
-	case CURLE_ABORTED_BY_CALLBACK:
-		return -ECANCELED;
-	case CURLE_FILESIZE_EXCEEDED:
+	int r = d->err ? d->err : curlerr_errno(cc);
+
+	if (r == -EVE_ETOOBIG)
 		snprintf(err, errlen, "download exceeds maxSizeBytes");
-		return -EVE_ETOOBIG;
-	case CURLE_OPERATION_TIMEDOUT:
-		return -ETIMEDOUT;
-	case CURLE_COULDNT_CONNECT:
-		return -ECONNREFUSED;
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CONNECT_ERROR:
-		return -EVE_EBADCERT;
-	default:
-		return -EIO;
-	}
+	else if (d->err)
+		snprintf(err, errlen, "%s", eve_strerror(d->err));
+	else
+		snprintf(err, errlen, "%s", ebuf[0] ? ebuf : curl_easy_strerror(cc));
+	return r;
 }
 
 int download_file(const struct download_opts *o, char *err, size_t errlen)
@@ -210,6 +212,8 @@ int download_file(const struct download_opts *o, char *err, size_t errlen)
 	}
 	if (d.status == 416 && d.have > 0)
 		goto out;
+	if (o->allow_file && is_file_url(c))
+		d.status = 200; /* no status line: curl found and read the file */
 	if (d.status != 200 && d.status != 206) {
 		snprintf(err, errlen, "HTTP status %ld from %s", d.status, o->url);
 		r = -EVE_EHTTP;
