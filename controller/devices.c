@@ -287,8 +287,9 @@ static json_t *latest_device_info(struct db *d, const char *uuid);
 static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, const char *running);
 
 /* A page (?limit) also carries each device's "os_update" (as GET
- * /devices/{device}): the fleet view shows the update state. */
-static void page_os_update(struct db *d, json_t *items)
+ * /devices/{device}) and "attestation" (the state of the attestation_info
+ * of its latest ZInfoDevice, or null): the fleet view shows both. */
+static void page_extras(struct db *d, json_t *items)
 {
 	size_t i;
 	json_t *row;
@@ -300,6 +301,8 @@ static void page_os_update(struct db *d, json_t *items)
 		    row, "os_update",
 		    os_update_json(d, uuid, info,
 				   json_string_value(json_object_get(row, "os_version")) ?: ""));
+		json_t *att = json_object_get(json_object_get(info, "attestation_info"), "state");
+		json_object_set_new(row, "attestation", json_is_string(att) ? json_copy(att) : json_null());
 		json_decref(info);
 	}
 }
@@ -366,7 +369,7 @@ static void h_list(struct http_req *r)
 	if (st)
 		sqlite3_reset(st);
 	if (limit >= 0)
-		page_os_update(d, items);
+		page_extras(d, items);
 	db_put(r->ctl->db, d);
 	free(pat);
 	size_t n = json_array_size(items);

@@ -368,7 +368,7 @@ function pageFleet(m) {
     { h: 'Update', f: (d) => (d.os_update && d.os_update.state) || '-', cls: 'hide-narrow' },
     { h: 'Apps', f: (d) => `${d.apps_running}/${d.apps_total}` },
     { h: 'Labels', f: (d) => labelsEl(d.labels), cls: 'hide-narrow' },
-    { h: 'Attestation', f: (d) => d.attestation || '-', cls: 'hide-narrow' },
+    { h: 'Attestation', f: (d) => (d.attestation || '-').replace('ATTESTATION_STATE_', ''), cls: 'hide-narrow' },
   ];
   return {
     update: async () => {
@@ -420,7 +420,7 @@ function pageDevice(m, [id]) {
       info.replaceChildren(kv([['Name', d.name], ['ID', d.id], ['Serial', d.serial], ['State', stateEl(d.state)],
         ['Last seen', ago(d.last_seen)], ['OS version', d.os_version], ['OS update', [os.state, os.requested_version, os.error].filter(Boolean).join(' ') || '-'],
         ['Config version', String(d.config_version)], ['Labels', el('span', {}, labelsEl(d.labels))],
-        ['Attestation', d.attestation]]));
+        ['Attestation', ((d.info || {}).attestation_info || {}).state || '-']]));
       const di = (d.info && (d.info.dinfo || d.info)) || {};
       ncpu = num(di.ncpu) || 1;
       const parts = (di.swList || []).map((p) => `${p.partitionLabel || '?'}: ${p.shortVersion || '-'} ${p.status || ''} ${p.activated ? '(active)' : ''}`);
@@ -555,10 +555,82 @@ function pageApp(m, [name]) {
 
 /* ------------------------------------------------------------ images */
 
-/* SHA-256 of a file (SubtleCrypto; the page is on HTTPS). */
-async function sha256Hex(file) {
-  const h = await crypto.subtle.digest('SHA-256', await file.arrayBuffer());
-  return [...new Uint8Array(h)].map((b) => b.toString(16).padStart(2, '0')).join('');
+/* SHA-256, incremental (FIPS 180-4): the upload hashes a file slice by
+ * slice instead of holding it in memory. */
+const SHA_K = new Uint32Array([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2]);
+const rotr = (x, n) => (x >>> n) | (x << (32 - n));
+
+class Sha256 {
+  constructor() {
+    this.h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+    this.buf = new Uint8Array(64);
+    this.n = 0;
+    this.len = 0;
+    this.w = new Uint32Array(64);
+  }
+
+  block(p, o) {
+    const w = this.w, H = this.h;
+    for (let t = 0; t < 16; t++) w[t] = (p[o + 4 * t] << 24) | (p[o + 4 * t + 1] << 16) | (p[o + 4 * t + 2] << 8) | p[o + 4 * t + 3];
+    for (let t = 16; t < 64; t++) {
+      const a = w[t - 15], b = w[t - 2];
+      w[t] = w[t - 16] + (rotr(a, 7) ^ rotr(a, 18) ^ (a >>> 3)) + w[t - 7] + (rotr(b, 17) ^ rotr(b, 19) ^ (b >>> 10));
+    }
+    let [a, b, c, d, e, f, g, h] = H;
+    for (let t = 0; t < 64; t++) {
+      const t1 = (h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + SHA_K[t] + w[t]) | 0;
+      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    }
+    H[0] += a; H[1] += b; H[2] += c; H[3] += d; H[4] += e; H[5] += f; H[6] += g; H[7] += h;
+  }
+
+  update(data) {
+    let i = 0;
+    this.len += data.length;
+    if (this.n) {
+      i = Math.min(64 - this.n, data.length);
+      this.buf.set(data.subarray(0, i), this.n);
+      this.n += i;
+      if (this.n < 64) return;
+      this.block(this.buf, 0);
+      this.n = 0;
+    }
+    for (; i + 64 <= data.length; i += 64) this.block(data, i);
+    this.buf.set(data.subarray(i), 0);
+    this.n = data.length - i;
+  }
+
+  hex() {
+    const bits = this.len * 8, b = this.buf;
+    b[this.n++] = 0x80;
+    if (this.n > 56) { b.fill(0, this.n); this.block(b, 0); this.n = 0; }
+    b.fill(0, this.n, 56);
+    const hi = Math.floor(bits / 0x100000000), lo = bits >>> 0;
+    for (let i = 0; i < 4; i++) { b[56 + i] = (hi >>> (24 - 8 * i)) & 255; b[60 + i] = (lo >>> (24 - 8 * i)) & 255; }
+    this.block(b, 0);
+    return [...this.h].map((x) => x.toString(16).padStart(8, '0')).join('');
+  }
+}
+
+/* SHA-256 of a file, read in 4 MiB slices (the progress bar shows it). */
+async function sha256File(file, prog, label) {
+  const s = new Sha256(), CH = 4 << 20;
+  prog.max = Math.max(file.size, 1);
+  for (let off = 0; off < file.size; off += CH) {
+    s.update(new Uint8Array(await file.slice(off, off + CH).arrayBuffer()));
+    prog.value = Math.min(off + CH, file.size);
+    label.textContent = `hashing ${Math.floor(prog.value * 100 / prog.max)} %`;
+  }
+  return s.hex();
 }
 
 function upload(name, file, prog, label) {
@@ -601,13 +673,14 @@ function pageImages(m) {
       const d = formData(f);
       const file = $('upload-file').files[0];
       act(async () => {
-        plabel.textContent = 'hashing…';
-        const sha = await sha256Hex(file);
+        const sha = await sha256File(file, prog, plabel);
+        prog.value = 0;
         const spec = { name: d.name, format: d.format, sha256: sha, size: file.size };
         if (d.version) spec.version = d.version;
         await api('POST', '/images', spec);
         await upload(d.name, file, prog, plabel);
         plabel.textContent += ' done';
+        f.reset();
       }, `image ${d.name} uploaded`);
     });
     m.append(el('h2', { id: 'upload-h', text: 'Upload an image' }), f);

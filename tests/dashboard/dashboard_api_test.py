@@ -114,7 +114,7 @@ def main(st):
         n, j = names(q)
         pages += 1
         assert j["total"] == 7, j
-        assert all("os_update" in d for d in j["items"]), "a page carries os_update"
+        assert all("os_update" in d and "attestation" in d for d in j["items"]), "a page carries os_update, attestation"
         seen += n
         after = j["next"]
         if not after:

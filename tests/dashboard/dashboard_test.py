@@ -98,7 +98,33 @@ def main(st):
             lambda: any("busybox" in r.text and "ready" in r.text for r in st.finds("#images-list tbody tr")))
     code, img = st.api("GET", "/images/busybox")
     assert code == 200 and img["state"] == "ready" and img["size"] == size, img
+
+    # a bigger one: the bar moves through intermediate values while it uploads
+    big = os.path.join(st.work, "big.img")
+    with open(big, "wb") as f:
+        f.write(os.urandom(48 << 20))
+    d.execute_script("""
+        window.__prog2 = [];
+        const p = document.getElementById('upload-progress'), l = document.getElementById('upload-label');
+        new MutationObserver(() => window.__prog2.push([p.value, p.max, l.textContent]))
+            .observe(p, {attributes: true});""")
+    st.find("#upload-file").send_keys(big)
+    st.find("#upload-name").send_keys("big")
+    Select(st.find("#upload-format")).select_by_value("raw")
+    st.find("#upload-submit").click()
+    st.wait(120, "the big upload done", lambda: "image big uploaded" in st.status_text())
+    prog = d.execute_script("return window.__prog2")
+    uploading = [p for p in prog if " of " in p[2]]
+    assert any(0 < p[0] < p[1] for p in uploading), f"no intermediate upload progress: {prog}"
+    assert uploading[-1][0] == uploading[-1][1] == 48 << 20, prog
+    assert any(p[2].startswith("hashing") for p in prog), "hashing progress not shown"
+    code, img = st.api("GET", "/images/big")
+    assert code == 200 and img["state"] == "ready", img
+    st.wait(10, "big listed", lambda: st.finds("#images-list button[aria-label='delete big']"))
     st.shot("03-images")
+    st.find("#images-list button[aria-label='delete big']").click()
+    d.switch_to.alert.accept()
+    st.wait(20, "big deleted", lambda: st.api("GET", "/images/big")[0] == 404 and "image big deleted" in st.status_text())
 
     st.log("apps: deploy a container app through the form")
     d.get(st.url("#/apps"))
