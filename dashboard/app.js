@@ -251,12 +251,12 @@ function route() {
 
 /* Follow an NDJSON log stream (…/logs?follow=1): the last lines first, then
  * live lines as the controller stores them. */
-function followLogs(box, path) {
+function followLogs(box, path, appName) {
   const ctl = new AbortController();
   S.streams.push(ctl);
   const add = (it) => {
     const atEnd = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
-    const src = [it.app, it.source].filter(Boolean).join(' ');
+    const src = [appName ? appName(it.app) : '', it.source].filter(Boolean).join(' ');
     box.append(el('div', { class: 'line', text: `${it.time} ${src} ${it.severity || ''}: ${it.msg}` }));
     while (box.childNodes.length > 1000) box.firstChild.remove();
     if (atEnd) box.scrollTop = box.scrollHeight;
@@ -406,12 +406,13 @@ function pageDevice(m, [id]) {
   m.append(head, actions, info, el('h2', { text: 'Hardware and partitions' }), hw,
     el('h2', { text: 'Metrics' }), charts, el('h2', { text: 'Apps' }), apps, el('h2', { text: 'Logs (live)' }), logs);
   let ncpu = 1;
+  const appNames = {}; /* instance / app id -> app name, for the log lines */
   if (canChange()) {
     actions.append(btn('Reboot', () => {
       if (confirm('Reboot this device? Its apps stop until it is back.')) act(() => api('POST', `/devices/${enc(id)}/reboot`), 'reboot requested');
     }, 'danger'));
   }
-  followLogs(logs, `/devices/${enc(id)}/logs`);
+  followLogs(logs, `/devices/${enc(id)}/logs`, (a) => (a ? appNames[a] || a : ''));
   return {
     update: async () => {
       const d = await api('GET', `/devices/${enc(id)}`);
@@ -421,6 +422,7 @@ function pageDevice(m, [id]) {
         ['Last seen', ago(d.last_seen)], ['OS version', d.os_version], ['OS update', [os.state, os.requested_version, os.error].filter(Boolean).join(' ') || '-'],
         ['Config version', String(d.config_version)], ['Labels', el('span', {}, labelsEl(d.labels))],
         ['Attestation', ((d.info || {}).attestation_info || {}).state || '-']]));
+      for (const a of d.apps || []) appNames[a.id] = appNames[a.app_id] = a.app;
       const di = (d.info && (d.info.dinfo || d.info)) || {};
       ncpu = num(di.ncpu) || 1;
       const parts = (di.swList || []).map((p) => `${p.partitionLabel || '?'}: ${p.shortVersion || '-'} ${p.status || ''} ${p.activated ? '(active)' : ''}`);
@@ -533,11 +535,11 @@ function pageApp(m, [name]) {
   const logs = el('div', { class: 'logs', id: 'app-logs', tabindex: 0, role: 'log', 'aria-label': 'Console and logs, live' });
   m.append(head, el('div', { id: 'app-actions' }, appActions(name)), info, el('h2', { text: 'Instances' }), inst,
     el('h2', { text: 'Console and logs (live)' }), logs);
-  followLogs(logs, `/apps/${enc(name)}/logs`);
+  followLogs(logs, `/apps/${enc(name)}/logs`, () => '');
   return {
     update: async () => {
       const a = await api('GET', `/apps/${enc(name)}`);
-      info.replaceChildren(kv([['Image', a.image], ['Target', a.device || labelsEl(a.selector)], ['Activate', String(a.activate)],
+      info.replaceChildren(kv([['Image', a.image], ['Target', a.device ? ((a.instances || [])[0] || {}).device_name || a.device : el('span', {}, labelsEl(a.selector))], ['Activate', String(a.activate)],
         ['CPUs', String(a.cpus)], ['Memory', `${a.memory_mb} MiB`], ['Networks', (a.networks || []).join(', ')],
         ['Ports', (a.ports || []).map((p) => `${p.host}:${p.app}`).join(', ')],
         ['Environment', Object.entries(a.env || {}).map(([k, v]) => `${k}=${v}`).join(' ')], ['Version', String(a.version)]]));

@@ -60,6 +60,18 @@ def main(st):
     st.wait(10, "the refusal", lambda: "missing or unknown token (HTTP 401)" in st.status_text())
     st.login_token(st.token)
     assert "(admin)" in st.text("#who"), st.text("#who")
+    # the keyboard reaches the skip link first, then the menu
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.common.action_chains import ActionChains
+    d.get("about:blank")
+    d.get(st.url("#/fleet"))  # a fresh document (the session stays in sessionStorage)
+    st.wait(10, "fleet page", lambda: st.finds("#fleet-q"))
+    ActionChains(d).send_keys(Keys.TAB).perform()
+    ae = d.switch_to.active_element
+    assert ae.get_attribute("class") == "skip", f"first Tab stop: {ae.get_attribute('outerHTML')}"
+    ActionChains(d).send_keys(Keys.TAB).perform()
+    ae = d.switch_to.active_element
+    assert ae.get_attribute("href").endswith("#/fleet"), f"second Tab stop: {ae.get_attribute('outerHTML')}"
     assert not st.find("#nav-audit").is_displayed(), "audit shown without an audit API"
 
     st.log("fleet: the device comes online without a reload")

@@ -98,6 +98,26 @@ class Stack:
         else:
             shutil.rmtree(self.work, ignore_errors=True)
 
+    def finish(self):
+        """Stop the controller and agent with SIGTERM: both exit 0 and
+        print no sanitizer report (ASan/UBSan builds)."""
+        for p, log in ((getattr(self, "agent", None), getattr(self, "agent_log", "")),
+                       (getattr(self, "ctl", None), os.path.join(self.ctl_dir, "serve.log"))):
+            if p is None or p.poll() is not None and p.returncode == 0:
+                continue
+            p.send_signal(signal.SIGTERM)
+            try:
+                rc = p.wait(60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                raise AssertionError(f"{p.args[0]} ignored SIGTERM for 60 s")
+            text = open(log, errors="replace").read() if log and os.path.exists(log) else ""
+            for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                if bad in text:
+                    raise AssertionError(f"sanitizer report in {log}:\n{text[text.index(bad) - 200:][:3000]}")
+            if rc != 0:
+                raise AssertionError(f"{os.path.basename(p.args[0])} exited {rc} on SIGTERM")
+
     def remove_domains(self):
         """The domains of this test's agent: eve-<uuid> per app dir."""
         apps = os.path.join(self.agent_state or "/nonexistent", "apps")
@@ -155,6 +175,8 @@ class Stack:
         return f"https://localhost:{self.port}/{frag}"
 
     def shot(self, name):
+        bad = self.unlabelled()
+        assert not bad, f"{name}: controls without a label: {bad}"
         p = os.path.join(self.out, f"{name}.png")
         self.driver.save_screenshot(p)
         self.log(f"  screenshot {p}")
@@ -187,6 +209,15 @@ class Stack:
         from selenium.webdriver.common.by import By
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
+    def unlabelled(self):
+        """Form controls and buttons of the page without an accessible name."""
+        return self.driver.execute_script("""
+            return [...document.querySelectorAll('input, select, textarea, button, a[href]')]
+              .filter(e => e.offsetParent !== null || e.type === 'file')
+              .filter(e => !((e.labels && e.labels.length) || e.getAttribute('aria-label') ||
+                             e.textContent.trim()))
+              .map(e => e.outerHTML.slice(0, 120));""")
+
     def status_text(self):
         s = self.find("#status")
         return "" if s.get_attribute("hidden") is not None else s.text
@@ -207,6 +238,10 @@ def run(main):
     rc = 0
     try:
         main(st)
+        if st.driver:
+            st.driver.quit()
+            st.driver = None
+        st.finish()
         st.log("PASS")
     except SystemExit:
         raise

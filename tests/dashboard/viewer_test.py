@@ -7,7 +7,7 @@ viewer's token is 403 and changes nothing.
 
 NOT registered in ctest until the roles branch is merged: it needs
 POST /api/v1/tokens {"name", "role": "viewer"} -> {"token"} and
-GET /api/v1/whoami; POST /api/v1/users {"user", "password", "role"} and
+GET /api/v1/whoami; POST /api/v1/users {"name", "password", "role"} and
 POST /api/v1/login are used when present. Registration: docs/dashboard.md.
 
 Environment: EVE_CONTROLLER DASH_PORT [DASH_OUT]."""
@@ -97,7 +97,7 @@ def main(st):
     assert a["activate"] is True, a
 
     # a viewer user, when the controller has users: the password form
-    code, u = st.api("POST", "/users", {"user": "vera", "password": PASSWORD, "role": "viewer"})
+    code, u = st.api("POST", "/users", {"name": "vera", "password": PASSWORD, "role": "viewer"})
     if code == 201:
         st.driver.find_element("id", "logout").click()
         st.wait(10, "login form", lambda: st.finds("#login-user"))
