@@ -10,6 +10,7 @@ const S = {
   token: sessionStorage.getItem('eve.token') || '',
   user: sessionStorage.getItem('eve.user') || '',
   role: sessionStorage.getItem('eve.role') || '',
+  session: sessionStorage.getItem('eve.session') === '1', /* a login session (POST /logout ends it) */
   timer: null,     /* the current page's poll */
   streams: [],     /* AbortControllers of open follow streams */
   fleet: { q: '', state: '', label: '', cursors: [''] },
@@ -137,8 +138,9 @@ function btn(text, fn, cls, label) {
 /* ------------------------------------------------------------ session */
 
 function logout(msg) {
-  if (S.token && S.role !== 'token-only') fetch(`${API}/logout`, { method: 'POST', headers: { Authorization: `Bearer ${S.token}` } }).catch(() => {});
+  if (S.token && S.session) fetch(`${API}/logout`, { method: 'POST', headers: { Authorization: `Bearer ${S.token}` } }).catch(() => {});
   S.token = S.user = S.role = '';
+  S.session = false;
   sessionStorage.clear();
   stopLive();
   showLogin();
@@ -187,6 +189,8 @@ function showLogin() {
       if (!resp.ok) throw await apiErr(resp);
       const j = await resp.json();
       S.token = j.token; S.user = j.user || f.user; S.role = j.role || '';
+      S.session = true;
+      sessionStorage.setItem('eve.session', '1');
       await identify();
       start();
     } catch (e) { fail(e); }
@@ -227,7 +231,11 @@ function stopLive() {
 }
 
 function refresh() {
-  if (current && current.update) current.update().catch(fail);
+  if (!current || !current.update) return;
+  current.update().catch((e) => {
+    fail(e);
+    if (e.status === 403 || e.status === 404) clearInterval(S.timer); /* polling will not help */
+  });
 }
 
 function route() {

@@ -3,7 +3,8 @@
 signed in with a viewer token (and, when the controller has users, with a
 viewer's user name and password), the pages show no deploy, upload, create,
 delete, start/stop or reboot control; a POST forged from the page with the
-viewer's token is 403 and changes nothing.
+viewer's token is 403 and changes nothing. An admin then sees the Audit
+menu entry and its records.
 
 NOT registered in ctest until the roles branch is merged: it needs
 POST /api/v1/tokens {"name", "role": "viewer"} -> {"token"} and
@@ -42,12 +43,16 @@ def check_no_controls(st, dev_id):
             ("#/fleet", "#fleet-list", []),
             (f"#/device/{dev_id}", "main dl", []),
             ("#/apps", "#apps-list", ["#deploy-form", "#deploy"]),
-            ("#/app/v-app", "#app-actions", []),
+            ("#/app/v-app", "main dl", []),
             ("#/images", "#images-list", ["#upload-form"]),
             ("#/networks", "#networks-list", ["#network-form"]),
             ("#/rollouts", "#rollouts-list", [])):
         d.get(st.url(frag))
-        st.wait(20, f"{frag} loaded", lambda: st.finds(list_id) and st.text(list_id) != "")
+        # loaded, or refused for this role with the API's message
+        st.wait(20, f"{frag} loaded", lambda: (st.finds(list_id) and st.text(list_id) != "")
+                or "(HTTP 403)" in st.status_text())
+        if frag.startswith("#/app/"):
+            assert not st.finds("#app-actions button"), "viewer sees app actions"
         for css in absent:
             assert not st.finds(css), f"{frag}: viewer sees {css}"
         # no button but sign out (pagers only page)
@@ -99,7 +104,7 @@ def main(st):
     # a viewer user, when the controller has users: the password form
     code, u = st.api("POST", "/users", {"name": "vera", "password": PASSWORD, "role": "viewer"})
     if code == 201:
-        st.driver.find_element("id", "logout").click()
+        st.find("#logout").click()
         st.wait(10, "login form", lambda: st.finds("#login-user"))
         st.find("#login-user").send_keys("vera")
         st.find("#login-pass").send_keys(PASSWORD)
@@ -108,6 +113,15 @@ def main(st):
         check_no_controls(st, dev["id"])
     else:
         st.log(f"POST /users answered {code}: password login not checked")
+
+    # the admin sees the Audit entry (GET /audit answers 200) and its page
+    st.find("#logout").click()
+    st.wait(10, "login form", lambda: st.finds("#login-tok"))
+    st.login_token(st.token)
+    st.wait(10, "the audit menu entry", lambda: st.find("#nav-audit").is_displayed())
+    st.find("#nav-audit").click()
+    st.wait(20, "audit records", lambda: len(st.finds("#audit-list tbody tr")) > 0)
+    st.shot("admin-audit")
 
 
 if __name__ == "__main__":
