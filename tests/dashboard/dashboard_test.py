@@ -199,6 +199,18 @@ def main(st):
         st.wait(10, f"{page} list loaded", lambda: st.text(f"#{page}-list") != "")
         st.shot(f"09-{page}")
 
+    st.log("networks: a refused create shows the API's message")
+    d.get(st.url("#/networks"))
+    st.wait(10, "network form", lambda: st.finds("#network-form"))
+    body = {"name": "n-bad", "device": SERIAL, "type": "local", "subnet": "10.1.0.0/99"}
+    code, err = st.api("POST", "/networks", body)
+    assert code == 400, (code, err)
+    for k in ("name", "device", "subnet"):
+        st.find(f"#network-form [name={k}]").send_keys(body[k])
+    st.find("#network-form button[type=submit]").click()
+    st.wait(10, "the refusal", lambda: st.status_text() == f"{err['error']} (HTTP 400)")
+    assert st.api("GET", "/networks")[1]["items"] == [], "a refused network was created"
+
     st.log("phone width")
     d.set_window_size(390, 844)
     d.get(st.url("#/fleet"))
