@@ -249,17 +249,120 @@ static bool labels_match(const char *labels_json, const char *sel)
 	return ok;
 }
 
+/* ?q=: a case-insensitive substring of the name, serial, id or a label
+ * key/value (LIKE with its wildcards escaped). */
+static char *like_pattern(const char *q)
+{
+	size_t n = strlen(q);
+	char *p = malloc(2 * n + 3), *o = p;
+	if (!p)
+		return NULL;
+	*o++ = '%';
+	for (const char *c = q; *c; c++) {
+		if (*c == '%' || *c == '_' || *c == '\\')
+			*o++ = '\\';
+		*o++ = *c;
+	}
+	*o++ = '%';
+	*o = 0;
+	return p;
+}
+
+#define DEVICE_Q_MAX 128
+
+static json_t *latest_device_info(struct db *d, const char *uuid);
+static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, const char *running);
+
+/* A page (?limit) also carries each device's "os_update" (as GET
+ * /devices/{device}) and "attestation" (the state of the attestation_info
+ * of its latest ZInfoDevice, or null): the fleet view shows both. */
+static void page_extras(struct db *d, json_t *items)
+{
+	size_t i;
+	json_t *row;
+	json_array_foreach(items, i, row)
+	{
+		const char *uuid = json_string_value(json_object_get(row, "id"));
+		json_t *info = latest_device_info(d, uuid);
+		json_object_set_new(
+		    row, "os_update",
+		    os_update_json(d, uuid, info,
+				   json_string_value(json_object_get(row, "os_version")) ?: ""));
+		json_t *att = json_object_get(json_object_get(info, "attestation_info"), "state");
+		json_object_set_new(row, "attestation", json_is_string(att) ? json_copy(att) : json_null());
+		json_decref(info);
+	}
+}
+
+/* GET /devices: ?label=k=v, ?q=text, ?state=online|offline|never filter;
+ * ?limit=N (max 1000) pages by name, ?after=<name of the last device of
+ * the previous page>; "next" is that name when there may be more, and
+ * "total" counts every device matching the filters (all of them when no
+ * limit is given). */
 static void h_list(struct http_req *r)
 {
-	const char *label = http_arg(r, "label");
+	const char *label = http_arg(r, "label"), *q = http_arg(r, "q"), *state = http_arg(r, "state");
+	const char *after = http_arg(r, "after"), *lim = http_arg(r, "limit");
+	long long limit = -1;
+	if (lim) {
+		char *end;
+		limit = strtoll(lim, &end, 10);
+		if (*end || limit < 1 || limit > 1000) {
+			http_reply_error(r, 400, "limit: 1-1000");
+			return;
+		}
+	}
+	if (state && strcmp(state, "online") && strcmp(state, "offline") && strcmp(state, "never")) {
+		http_reply_error(r, 400, "state: online, offline or never");
+		return;
+	}
+	if (q && strlen(q) > DEVICE_Q_MAX) {
+		http_reply_error(r, 400, "q: at most %d characters", DEVICE_Q_MAX);
+		return;
+	}
+	char *pat = q && *q ? like_pattern(q) : NULL;
+	if (q && *q && !pat) {
+		http_reply_error(r, 500, "out of memory");
+		return;
+	}
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT " DEVICE_COLS " FROM devices ORDER BY name");
-	json_t *items = json_array();
-	while (st && sqlite3_step(st) == SQLITE_ROW)
-		if (labels_match(db_col_text(st, 3), label))
-			json_array_append_new(items, device_row(r->ctl, d, st));
+	sqlite3_stmt *st = db_stmt(d, "SELECT " DEVICE_COLS " FROM devices WHERE (?1 IS NULL OR name LIKE ?1"
+				      " ESCAPE '\\' OR serial LIKE ?1 ESCAPE '\\' OR id LIKE ?1 ESCAPE '\\'"
+				      " OR labels LIKE ?1 ESCAPE '\\') ORDER BY name");
+	json_t *items = json_array(), *next = json_null();
+	json_int_t total = 0, past_cursor = 0;
+	if (st && pat)
+		sqlite3_bind_text(st, 1, pat, -1, SQLITE_STATIC);
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		if (!labels_match(db_col_text(st, 3), label))
+			continue;
+		bool listed = !after || strcmp(db_col_text(st, 1), after) > 0;
+		bool room = limit < 0 || (long long)json_array_size(items) < limit;
+		json_t *row = NULL;
+		/* Rows off this page are only built when the state filter needs it. */
+		if (state || (listed && room)) {
+			row = device_row(r->ctl, d, st);
+			if (state && strcmp(json_string_value(json_object_get(row, "state")), state)) {
+				json_decref(row);
+				continue;
+			}
+		}
+		total++;
+		past_cursor += listed;
+		if (listed && room && row)
+			json_array_append(items, row);
+		json_decref(row);
+	}
+	if (st)
+		sqlite3_reset(st);
+	if (limit >= 0)
+		page_extras(d, items);
 	db_put(r->ctl->db, d);
-	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
+	free(pat);
+	size_t n = json_array_size(items);
+	if (n && past_cursor > (json_int_t)n)
+		next = json_copy(json_object_get(json_array_get(items, n - 1), "name"));
+	http_reply_json(r, 200, json_pack("{s:o, s:o, s:I}", "items", items, "next", next, "total", total));
 }
 
 static int device_json(struct ctl *c, struct db *d, const char *uuid, json_t **out)

@@ -20,6 +20,7 @@
 #include "datastore_tmp.h"
 #include "ctllog.h"
 #include "ctlmetrics.h"
+#include "dashboard.h"
 #include "device_api.h"
 #include "devices.h"
 #include "err.h"
@@ -44,6 +45,7 @@ static const struct http_route *const route_tables[] = {
     admin_device_routes,  admin_image_routes,   admin_network_routes,  admin_app_routes,
     admin_misc_routes,    admin_deviceio_routes, admin_rollout_routes, ops_routes,
     registry_routes, /* OCI distribution API /v2/ (registry.c) */
+    dashboard_routes, /* the web dashboard at / and /ui/ (dashboard.c) */
     NULL,
 };
 
