@@ -42,5 +42,7 @@ extern const struct http_route admin_app_routes[];
 extern const struct http_route admin_report_routes[];
 extern const struct http_route admin_misc_routes[];
 extern const struct http_route admin_flow_routes[]; /* flows_admin.c */
+/* login, logout, whoami, tokens, users, projects, audit (access_api.c) */
+extern const struct http_route admin_access_routes[];
 
 #endif
