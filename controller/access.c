@@ -80,6 +80,11 @@ int access_authorize(struct http_req *r)
 				 r->route->pattern);
 		return 403;
 	}
+	if (rule->self && r->who.role != AUTHZ_ADMIN &&
+	    (r->nparams < 1 || strcmp(r->who.user, r->params[0]))) {
+		http_reply_error(r, 403, "only an admin or the user itself may do this");
+		return 403;
+	}
 	if (rule->obj != AUTHZ_OBJ_NONE && r->nparams > 0 && !authz_all_projects(&r->who) &&
 	    object_granted(r, rule->obj, r->params[0]) == 0) {
 		/* the same answer as for an object that does not exist */

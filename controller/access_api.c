@@ -72,7 +72,8 @@ static bool grants_exist(struct db *d, const char *g)
 {
 	if (!strcmp(g, "*"))
 		return true;
-	sqlite3_stmt *st = db_stmt(d, "SELECT count(*) FROM projects WHERE instr(?1, ',' || name || ',') > 0");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT count(*) FROM projects WHERE instr(?1, ',' || name || ',') > 0");
 	if (!st)
 		return false;
 	sqlite3_bind_text(st, 1, g, -1, SQLITE_STATIC);
@@ -88,9 +89,10 @@ static bool grants_exist(struct db *d, const char *g)
 
 static void h_whoami(struct http_req *r)
 {
-	json_t *j = json_pack("{s:o, s:s, s:s, s:o}", "user", r->who.user[0] ? json_string(r->who.user) : json_null(),
-			      "token", r->who.token, "role", authz_role_name(r->who.role), "projects",
-			      grants_json(authz_all_projects(&r->who) ? "*" : r->who.projects));
+	json_t *j =
+	    json_pack("{s:o, s:s, s:s, s:o}", "user", r->who.user[0] ? json_string(r->who.user) : json_null(),
+		      "token", r->who.token, "role", authz_role_name(r->who.role), "projects",
+		      grants_json(authz_all_projects(&r->who) ? "*" : r->who.projects));
 	http_reply_json(r, 200, j);
 }
 
@@ -166,7 +168,8 @@ out:
 static void h_logout(struct http_req *r)
 {
 	if (!r->who.user[0]) {
-		http_reply_error(r, 400, "not a login session (an API token ends with `evectl token revoke`)");
+		http_reply_error(r, 400,
+				 "not a login session (an API token ends with `evectl token revoke`)");
 		return;
 	}
 	struct db *d = db_get(r->ctl->db);
@@ -200,11 +203,13 @@ static int expiry_parse(json_t *b, int64_t *out)
 	if (e && !json_is_null(e) && in && !json_is_null(in))
 		return -EINVAL;
 	if (in && !json_is_null(in)) {
-		if (!json_is_integer(in) || json_integer_value(in) < 1 || json_integer_value(in) > 10LL * 366 * 86400)
+		if (!json_is_integer(in) || json_integer_value(in) < 1 ||
+		    json_integer_value(in) > 10LL * 366 * 86400)
 			return -EINVAL;
 		*out = (int64_t)time(NULL) + json_integer_value(in);
 	} else if (e && !json_is_null(e)) {
-		if (!json_is_string(e) || admin_time_parse(json_string_value(e), out) < 0 || *out <= time(NULL))
+		if (!json_is_string(e) || admin_time_parse(json_string_value(e), out) < 0 ||
+		    *out <= time(NULL))
 			return -EINVAL;
 	}
 	return 0;
@@ -225,11 +230,13 @@ static void h_tokens_create(struct http_req *r)
 		goto out;
 	}
 	if (grants_parse(json_object_get(b, "projects"), role, grants) < 0) {
-		http_reply_error(r, 400, "projects: a list of project names (an admin token has every project)");
+		http_reply_error(r, 400,
+				 "projects: a list of project names (an admin token has every project)");
 		goto out;
 	}
 	if (expiry_parse(b, &expires) < 0) {
-		http_reply_error(r, 400, "expires: a future RFC 3339 time, or expires_in: seconds (not both)");
+		http_reply_error(r, 400,
+				 "expires: a future RFC 3339 time, or expires_in: seconds (not both)");
 		goto out;
 	}
 	struct db *d = db_get(r->ctl->db);
@@ -244,9 +251,9 @@ static void h_tokens_create(struct http_req *r)
 		admin_reply_err(r, e, "token");
 	else
 		http_reply_json(r, 201,
-				json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)id, "name", name,
-					  "token", tok, "role", authz_role_name(role), "projects", grants_json(grants),
-					  "expires", admin_time_json(expires)));
+				json_pack("{s:I, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)id, "name",
+					  name, "token", tok, "role", authz_role_name(role), "projects",
+					  grants_json(grants), "expires", admin_time_json(expires)));
 	OPENSSL_cleanse(tok, sizeof(tok));
 out:
 	json_decref(b);
@@ -258,8 +265,9 @@ static void h_tokens_delete(struct http_req *r)
 	int e = tokens_revoke(d, r->params[0]);
 	db_put(r->ctl->db, d);
 	if (e == -EBUSY)
-		http_reply_error(r, 409, "this is the last admin token and there is no admin user: create another "
-					 "admin first");
+		http_reply_error(r, 409,
+				 "this is the last admin token and there is no admin user: create another "
+				 "admin first");
 	else if (e == -EEXIST)
 		http_reply_error(r, 409, "several tokens have that name: revoke by id");
 	else if (e < 0)
@@ -293,11 +301,13 @@ static void h_users_create(struct http_req *r)
 		   *role_s = admin_str(b, "role", &bad);
 	enum authz_role role = authz_role_parse(role_s);
 	if (bad || !name || !users_name_ok(name) || !pw || role == AUTHZ_ROLE_NONE) {
-		http_reply_error(r, 400, "need name ([A-Za-z0-9._@-], 1-64), password, role (admin, operator, viewer)");
+		http_reply_error(
+		    r, 400, "need name ([A-Za-z0-9._@-], 1-64), password, role (admin, operator, viewer)");
 		goto out;
 	}
 	if (strlen(pw) < USERS_PASSWORD_MIN || strlen(pw) > USERS_PASSWORD_MAX) {
-		http_reply_error(r, 400, "password: %d to %d characters", USERS_PASSWORD_MIN, USERS_PASSWORD_MAX);
+		http_reply_error(r, 400, "password: %d to %d characters", USERS_PASSWORD_MIN,
+				 USERS_PASSWORD_MAX);
 		goto out;
 	}
 	if (grants_parse(json_object_get(b, "projects"), role, grants) < 0) {
@@ -312,8 +322,9 @@ static void h_users_create(struct http_req *r)
 	else if (e < 0)
 		admin_reply_err(r, e, "user");
 	else
-		http_reply_json(r, 201, json_pack("{s:s, s:s, s:o}", "name", name, "role", authz_role_name(role),
-						  "projects", grants_json(grants)));
+		http_reply_json(r, 201,
+				json_pack("{s:s, s:s, s:o}", "name", name, "role", authz_role_name(role),
+					  "projects", grants_json(grants)));
 out:
 	json_decref(b);
 }
@@ -343,7 +354,8 @@ static void h_users_passwd(struct http_req *r)
 	bool bad = false;
 	const char *pw = admin_str(b, "password", &bad);
 	if (bad || !pw || strlen(pw) < USERS_PASSWORD_MIN || strlen(pw) > USERS_PASSWORD_MAX) {
-		http_reply_error(r, 400, "password: %d to %d characters", USERS_PASSWORD_MIN, USERS_PASSWORD_MAX);
+		http_reply_error(r, 400, "password: %d to %d characters", USERS_PASSWORD_MIN,
+				 USERS_PASSWORD_MAX);
 		json_decref(b);
 		return;
 	}
@@ -362,18 +374,19 @@ static void h_users_passwd(struct http_req *r)
 static void h_projects_list(struct http_req *r)
 {
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(
-	    d, "SELECT p.name, p.created, (SELECT count(*) FROM devices WHERE project = p.name),"
-	       " (SELECT count(*) FROM apps WHERE project = p.name) FROM projects p"
-	       " WHERE ?1 = '*' OR instr(?1, ',' || p.name || ',') > 0 ORDER BY p.name");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT p.name, p.created, (SELECT count(*) FROM devices WHERE project = p.name),"
+		       " (SELECT count(*) FROM apps WHERE project = p.name) FROM projects p"
+		       " WHERE ?1 = '*' OR instr(?1, ',' || p.name || ',') > 0 ORDER BY p.name");
 	json_t *items = json_array();
 	if (st) {
 		sqlite3_bind_text(st, 1, access_grants(r), -1, SQLITE_STATIC);
 		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(items, json_pack("{s:s, s:o, s:I, s:I}", "name", db_col_text(st, 0),
-							       "created", admin_time_json(sqlite3_column_int64(st, 1)),
-							       "devices", (json_int_t)sqlite3_column_int64(st, 2), "apps",
-							       (json_int_t)sqlite3_column_int64(st, 3)));
+			json_array_append_new(
+			    items, json_pack("{s:s, s:o, s:I, s:I}", "name", db_col_text(st, 0), "created",
+					     admin_time_json(sqlite3_column_int64(st, 1)), "devices",
+					     (json_int_t)sqlite3_column_int64(st, 2), "apps",
+					     (json_int_t)sqlite3_column_int64(st, 3)));
 		sqlite3_reset(st);
 	}
 	db_put(r->ctl->db, d);
@@ -447,7 +460,8 @@ static void h_projects_delete(struct http_req *r)
 static void h_audit(struct http_req *r)
 {
 	struct audit_query q = {.after = -1};
-	const char *since = http_arg(r, "since"), *after = http_arg(r, "after"), *follow = http_arg(r, "follow");
+	const char *since = http_arg(r, "since"), *after = http_arg(r, "after"),
+		   *follow = http_arg(r, "follow");
 	char *end;
 	if (admin_page(r, &q.limit, &q.before) < 0 || (since && admin_time_parse(since, &q.since) < 0)) {
 		http_reply_error(r, 400, "bad limit, before or since");
@@ -480,8 +494,9 @@ static void h_audit(struct http_req *r)
 	if (e < 0)
 		admin_reply_err(r, e, "audit");
 	else
-		http_reply_json(r, 200,
-				json_pack("{s:o, s:o}", "items", items, "next", next ? json_integer(next) : json_null()));
+		http_reply_json(
+		    r, 200,
+		    json_pack("{s:o, s:o}", "items", items, "next", next ? json_integer(next) : json_null()));
 }
 
 const struct http_route admin_access_routes[] = {

@@ -44,10 +44,14 @@ int audit_record(struct db *d, const char *who, const char *action, const char *
 int audit_list(struct db *d, const struct audit_query *q, json_t **items, int64_t *next)
 {
 	sqlite3_stmt *st =
-	    q->after >= 0 ? db_stmt(d, "SELECT id, time, who, action, object, summary, status, client FROM audit"
-				  " WHERE id > ?1 AND time >= ?2 AND (?3 IS NULL OR who = ?3) ORDER BY id LIMIT ?4")
-		     : db_stmt(d, "SELECT id, time, who, action, object, summary, status, client FROM audit"
-				  " WHERE id < ?1 AND time >= ?2 AND (?3 IS NULL OR who = ?3) ORDER BY id DESC LIMIT ?4");
+	    q->after >= 0
+		? db_stmt(d,
+			  "SELECT id, time, who, action, object, summary, status, client FROM audit"
+			  " WHERE id > ?1 AND time >= ?2 AND (?3 IS NULL OR who = ?3) ORDER BY id LIMIT ?4")
+		: db_stmt(
+		      d,
+		      "SELECT id, time, who, action, object, summary, status, client FROM audit"
+		      " WHERE id < ?1 AND time >= ?2 AND (?3 IS NULL OR who = ?3) ORDER BY id DESC LIMIT ?4");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, q->after >= 0 ? q->after : q->before);
@@ -62,9 +66,10 @@ int audit_list(struct db *d, const struct audit_query *q, json_t **items, int64_
 		n++;
 		json_array_append_new(
 		    a, json_pack("{s:I, s:o, s:s, s:s, s:s, s:s, s:i, s:s}", "id", (json_int_t)last, "time",
-				 admin_time_json(sqlite3_column_int64(st, 1)), "who", db_col_text(st, 2), "action",
-				 db_col_text(st, 3), "object", db_col_text(st, 4), "summary", db_col_text(st, 5),
-				 "status", sqlite3_column_int(st, 6), "client", db_col_text(st, 7)));
+				 admin_time_json(sqlite3_column_int64(st, 1)), "who", db_col_text(st, 2),
+				 "action", db_col_text(st, 3), "object", db_col_text(st, 4), "summary",
+				 db_col_text(st, 5), "status", sqlite3_column_int(st, 6), "client",
+				 db_col_text(st, 7)));
 	}
 	sqlite3_reset(st);
 	*next = n == q->limit ? last : 0;

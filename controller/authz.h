@@ -29,6 +29,7 @@ struct authz_rule {
 	enum authz_perm perm;
 	enum authz_obj obj;
 	bool all_projects; /* spans projects (rollouts, onboarding): needs a grant of "*" */
+	bool self;         /* the first '*' is a user name: only that user (or an admin) */
 };
 
 #define AUTHZ_PROJECTS_LEN 512
@@ -38,8 +39,8 @@ struct authz_rule {
 struct authz_who {
 	int64_t token_id; /* tokens.id */
 	enum authz_role role;
-	char user[AUTHZ_NAME_LEN];            /* login user, "" for an API token */
-	char token[AUTHZ_NAME_LEN];           /* the token's name */
+	char user[AUTHZ_NAME_LEN];         /* login user, "" for an API token */
+	char token[AUTHZ_NAME_LEN];        /* the token's name */
 	char projects[AUTHZ_PROJECTS_LEN]; /* "*" or ",a,b," */
 };
 

@@ -197,13 +197,13 @@ static void h_create(struct http_req *r)
 		e = net_json(d, id, &obj);
 	}
 	db_put(r->ctl->db, d);
-	json_decref(b);
 	if (e == -ENOENT)
 		http_reply_error(r, 404, "no such device %s", dev);
 	else if (e < 0)
 		admin_reply_err(r, e, "network (name on this device)");
 	else
 		http_reply_json(r, 201, obj);
+	json_decref(b); /* dev points into it */
 }
 
 static void h_get(struct http_req *r)

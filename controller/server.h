@@ -16,4 +16,9 @@ struct serve_opts {
  * start-up failure (already reported on stderr). */
 int server_run(const struct serve_opts *o);
 
+struct http_route;
+/* Every route table the server serves (NULL-terminated), e.g. for the
+ * authorization test that walks every admin route. */
+const struct http_route *const *server_route_tables(void);
+
 #endif

@@ -43,9 +43,10 @@ int tokens_authenticate(struct ctl *c, const char *token, struct authz_who *who)
 		return -EACCES;
 	int64_t now = (int64_t)time(NULL), last = 0;
 	struct db *d = db_get(c->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT t.id, t.name, t.role, t.projects, t.expires, t.last_used,"
-				      " coalesce(u.name, '') FROM tokens t LEFT JOIN users u ON u.id = t.user_id"
-				      " WHERE t.hash = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT t.id, t.name, t.role, t.projects, t.expires, t.last_used,"
+		       " coalesce(u.name, '') FROM tokens t LEFT JOIN users u ON u.id = t.user_id"
+		       " WHERE t.hash = ?1");
 	int r = -EACCES;
 	if (st) {
 		sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
@@ -86,8 +87,9 @@ int tokens_create_ex(struct db *d, const struct tokens_new *n, char out[TOKEN_LE
 	int r = crypto_sha256(out, TOKEN_LEN, h);
 	if (r < 0)
 		return r;
-	sqlite3_stmt *st = db_stmt(d, "INSERT INTO tokens(name, hash, created, role, projects, expires, user_id)"
-				      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+	sqlite3_stmt *st =
+	    db_stmt(d, "INSERT INTO tokens(name, hash, created, role, projects, expires, user_id)"
+		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, n->name, -1, SQLITE_STATIC);
@@ -133,19 +135,20 @@ static json_t *projects_json(const char *p)
 
 int tokens_list(struct db *d, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, name, role, projects, created, expires, last_used FROM tokens"
-				      " WHERE user_id IS NULL ORDER BY id");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, name, role, projects, created, expires, last_used FROM tokens"
+		       " WHERE user_id IS NULL ORDER BY id");
 	if (!st)
 		return -EIO;
 	json_t *a = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(
-		    a, json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-				 "name", db_col_text(st, 1), "role", db_col_text(st, 2), "projects",
-				 projects_json(db_col_text(st, 3)), "created",
-				 admin_time_json(sqlite3_column_int64(st, 4)), "expires",
-				 admin_time_json(sqlite3_column_int64(st, 5)), "last_used",
-				 admin_time_json(sqlite3_column_int64(st, 6))));
+		json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:o}", "id",
+						   (json_int_t)sqlite3_column_int64(st, 0), "name",
+						   db_col_text(st, 1), "role", db_col_text(st, 2), "projects",
+						   projects_json(db_col_text(st, 3)), "created",
+						   admin_time_json(sqlite3_column_int64(st, 4)), "expires",
+						   admin_time_json(sqlite3_column_int64(st, 5)), "last_used",
+						   admin_time_json(sqlite3_column_int64(st, 6))));
 	sqlite3_reset(st);
 	*out = a;
 	return 0;
@@ -153,9 +156,10 @@ int tokens_list(struct db *d, json_t **out)
 
 int64_t tokens_admins_left(struct db *d, int64_t skip_token, int64_t skip_user)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT (SELECT count(*) FROM tokens WHERE user_id IS NULL AND role = 'admin'"
-				      " AND (expires = 0 OR expires > ?3) AND id != ?1) +"
-				      " (SELECT count(*) FROM users WHERE role = 'admin' AND id != ?2)");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT (SELECT count(*) FROM tokens WHERE user_id IS NULL AND role = 'admin'"
+		       " AND (expires = 0 OR expires > ?3) AND id != ?1) +"
+		       " (SELECT count(*) FROM users WHERE role = 'admin' AND id != ?2)");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, skip_token);

@@ -40,8 +40,8 @@ static int pw_ok(const char *pw)
 
 static int kdf(const char *pw, const uint8_t salt[SALT_LEN], uint8_t out[HASH_LEN])
 {
-	return EVP_PBE_scrypt(pw, strlen(pw), salt, SALT_LEN, SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_MAXMEM, out,
-			      HASH_LEN) == 1
+	return EVP_PBE_scrypt(pw, strlen(pw), salt, SALT_LEN, SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_MAXMEM,
+			      out, HASH_LEN) == 1
 		   ? 0
 		   : -EIO;
 }
