@@ -90,10 +90,10 @@ static bool name_ok(const char *n)
 /* A typo in a field name must not silently deploy defaults. Replies on error. */
 static bool spec_keys_known(struct http_req *r, json_t *b)
 {
-	static const char *const k[] = {"name",      "image",    "device",  "selector", "cpus", "memory_mb",
-					"disk_mb",   "networks", "ports",   "env",      "vnc",  "activate",
-					"user_data", "kernel",   "ramdisk", "cmdline",  "acls", "vmmode",
-					"project"};
+	static const char *const k[] = {"name",      "image",    "device",    "selector", "cpus",
+					"memory_mb", "disk_mb",  "networks",  "ports",    "env",
+					"vnc",       "activate", "user_data", "kernel",   "ramdisk",
+					"cmdline",   "acls",     "vmmode",    "project"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -496,8 +496,8 @@ void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *
 	"i.id, i.device_id, d.name, i.state, i.error, i.ips, i.restart_counter, i.purge_counter, "           \
 	"i.updated, a.name,"                                                                                 \
 	" a.id, " APPGEN_SQL("a", "i") ", i.reported_version,"                                               \
-	" coalesce(i.pin_version, a.version), i.pin_version IS NOT NULL,"                                   \
-	" json_extract(coalesce(i.pin_spec, a.spec), '$.image')"
+				       " coalesce(i.pin_version, a.version), i.pin_version IS NOT NULL,"     \
+				       " json_extract(coalesce(i.pin_spec, a.spec), '$.image')"
 #define INST_NCOLS 16 /* columns of INST_COLS: what a query adds after them starts here */
 
 static json_t *instance_row(sqlite3_stmt *st)
@@ -738,8 +738,11 @@ static void h_list(struct http_req *r)
 	}
 	sqlite3_stmt *st =
 	    dev ? db_stmt(d, "SELECT " APP_COLS " FROM apps WHERE id IN"
-			     " (SELECT app_id FROM app_instances WHERE device_id = ?1) AND (?9 = '*' OR instr(?9, ',' || project || ',') > 0) ORDER BY name")
-		: db_stmt(d, "SELECT " APP_COLS " FROM apps WHERE (?9 = '*' OR instr(?9, ',' || project || ',') > 0) ORDER BY name");
+			     " (SELECT app_id FROM app_instances WHERE device_id = ?1) AND (?9 = '*' OR "
+			     "instr(?9, ',' || project || ',') > 0) ORDER BY name")
+		: db_stmt(
+		      d, "SELECT " APP_COLS
+			 " FROM apps WHERE (?9 = '*' OR instr(?9, ',' || project || ',') > 0) ORDER BY name");
 	json_t *items = json_array();
 	if (st)
 		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
@@ -931,7 +934,8 @@ static void h_put(struct http_req *r)
 		goto out;
 	}
 	if (bproj && strcmp(bproj, project)) {
-		http_reply_error(r, 400, "project: an app cannot move to another project (it is in %s)", project);
+		http_reply_error(r, 400, "project: an app cannot move to another project (it is in %s)",
+				 project);
 		goto out;
 	}
 	if (apps_rollout_active(r, d, id))

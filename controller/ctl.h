@@ -45,12 +45,12 @@ struct ctl {
 	void (*audit)(struct http_req *r);
 	/* Called with libmicrohttpd's own error messages (TLS, sockets). */
 	void (*log_http)(const char *msg);
-	struct ctlmetrics *metrics; /* request counters (ctlmetrics.h) */
-	struct scrapeauth *scrape;  /* who may read /metrics */
+	struct ctlmetrics *metrics;   /* request counters (ctlmetrics.h) */
+	struct scrapeauth *scrape;    /* who may read /metrics */
 	struct ratelimit *login_user; /* failed logins per user name */
 	struct ratelimit *login_addr; /* failed logins per client address */
-	int64_t cert_not_after;     /* earliest expiry of server/signing certs */
-	int64_t cert_not_before;    /* latest start of their validity */
+	int64_t cert_not_after;       /* earliest expiry of server/signing certs */
+	int64_t cert_not_before;      /* latest start of their validity */
 };
 
 /* Paths under ctl->dir. */

@@ -220,7 +220,8 @@ static void device_config_hash(struct ctl *c, struct db *d, const char *uuid, ch
 }
 
 #define DEVICE_COLS                                                                                          \
-	"id, name, serial, labels, config_version, config_items, os_version, coalesce(last_seen, 0), project"
+	"id, name, serial, labels, config_version, config_items, os_version, coalesce(last_seen, 0), "       \
+	"project"
 
 static json_t *device_row(struct ctl *c, struct db *d, sqlite3_stmt *st)
 {
@@ -268,7 +269,9 @@ static void h_list(struct http_req *r)
 {
 	const char *label = http_arg(r, "label");
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT " DEVICE_COLS " FROM devices WHERE (?9 = '*' OR instr(?9, ',' || project || ',') > 0) ORDER BY name");
+	sqlite3_stmt *st = db_stmt(
+	    d, "SELECT " DEVICE_COLS
+	       " FROM devices WHERE (?9 = '*' OR instr(?9, ',' || project || ',') > 0) ORDER BY name");
 	json_t *items = json_array();
 	if (st)
 		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);

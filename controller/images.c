@@ -71,7 +71,9 @@ static int image_json(struct db *d, const char *ref, json_t **out)
 static void h_list(struct http_req *r)
 {
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT " IMAGE_COLS " FROM images WHERE (?9 = '*' OR instr(?9, ',' || project || ',') > 0) ORDER BY name");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT " IMAGE_COLS
+		       " FROM images WHERE (?9 = '*' OR instr(?9, ',' || project || ',') > 0) ORDER BY name");
 	json_t *items = json_array();
 	if (st)
 		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
@@ -168,9 +170,9 @@ static void h_create(struct http_req *r)
 		return;
 	}
 	int e = uuidgen_v4(id);
-	sqlite3_stmt *st =
-	    db_stmt(d, "INSERT INTO images(id, name, format, sha256, size, url, version, state, created,"
-		       " reg_user, reg_secret, reg_ca, project) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+	sqlite3_stmt *st = db_stmt(
+	    d, "INSERT INTO images(id, name, format, sha256, size, url, version, state, created,"
+	       " reg_user, reg_secret, reg_ca, project) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
 	if (e == 0 && !st)
 		e = -EIO;
 	if (e == 0) {

@@ -98,8 +98,10 @@ static void h_list(struct http_req *r)
 		return;
 	}
 	sqlite3_stmt *st =
-	    dev ? db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE device_id = ?1 AND (?9 = '*' OR instr(?9, ',' || project || ',') > 0) ORDER BY name")
-		: db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE (?9 = '*' OR instr(?9, ',' || project || ',') > 0) ORDER BY device_id, name");
+	    dev ? db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE device_id = ?1 AND (?9 = '*' OR "
+						"instr(?9, ',' || project || ',') > 0) ORDER BY name")
+		: db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE (?9 = '*' OR instr(?9, ',' || project "
+						"|| ',') > 0) ORDER BY device_id, name");
 	if (st)
 		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
 	if (st && dev)
@@ -178,9 +180,10 @@ static void h_create(struct http_req *r)
 		e = uuidgen_v4(id);
 	/* a network instance belongs to its device's project */
 	sqlite3_stmt *st =
-	    e == 0 ? db_stmt(d, "INSERT INTO networks(id, name, device_id, type, subnet, port, created, project)"
-				" VALUES(?1,?2,?3,?4,?5,?6,?7,?8)")
-		   : NULL;
+	    e == 0
+		? db_stmt(d, "INSERT INTO networks(id, name, device_id, type, subnet, port, created, project)"
+			     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)")
+		: NULL;
 	if (st) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);

@@ -151,6 +151,7 @@ static const char m_roles[] =
     " status INTEGER NOT NULL, client TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX audit_time ON audit(time);";
 
-const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux, m_observability,
-					     m_interop, m_registry, m_firewall, m_rollouts, m_roles};
+const char *const schema_migrations[] = {m1,        m_hardening_ci, m_operator_ux, m_observability,
+					 m_interop, m_registry,     m_firewall,    m_rollouts,
+					 m_roles};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

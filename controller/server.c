@@ -44,11 +44,20 @@
 #define RETENTION_EVERY_S 60
 
 static const struct http_route *const route_tables[] = {
-    device_api_routes,    admin_onboard_routes, admin_report_routes,   admin_flow_routes,
-    admin_device_routes,  admin_image_routes,   admin_network_routes,  admin_app_routes,
-    admin_misc_routes,    admin_deviceio_routes, admin_rollout_routes, ops_routes,
+    device_api_routes,
+    admin_onboard_routes,
+    admin_report_routes,
+    admin_flow_routes,
+    admin_device_routes,
+    admin_image_routes,
+    admin_network_routes,
+    admin_app_routes,
+    admin_misc_routes,
+    admin_deviceio_routes,
+    admin_rollout_routes,
+    ops_routes,
     admin_access_routes, /* login, tokens, users, projects, audit (access_api.c) */
-    registry_routes, /* OCI distribution API /v2/ (registry.c) */
+    registry_routes,     /* OCI distribution API /v2/ (registry.c) */
     NULL,
 };
 
@@ -120,8 +129,7 @@ static int load_signer(struct ctl *c)
 	/* A rotation under way: /certs serves the next certificate too. */
 	X509 *next = NULL;
 	char np[PATH_MAX];
-	if (r == 0 && dir_file(c, CTL_CERTS_DIR "/signing-next.cert.pem", np) == 0 &&
-	    access(np, F_OK) == 0) {
+	if (r == 0 && dir_file(c, CTL_CERTS_DIR "/signing-next.cert.pem", np) == 0 && access(np, F_OK) == 0) {
 		r = crypto_cert_load_pem(np, &next);
 		if (r == 0)
 			r = crypto_cert_to_pem(next, &c->next_signing_pem, &len);
@@ -154,11 +162,11 @@ static void clean_uploads(struct ctl *c)
 	snprintf(nb, sizeof(nb), "%zu", n);
 	snprintf(bb, sizeof(bb), "%llu", (unsigned long long)bytes);
 	if (r < 0)
-		ctllog(CTLLOG_ERROR, "cleaning unfinished uploads failed", "dir", CTL_DATASTORE_DIR "/tmp", "error",
-		       eve_strerror(r), NULL);
+		ctllog(CTLLOG_ERROR, "cleaning unfinished uploads failed", "dir", CTL_DATASTORE_DIR "/tmp",
+		       "error", eve_strerror(r), NULL);
 	else if (n)
-		ctllog(CTLLOG_INFO, "removed unfinished uploads", "dir", CTL_DATASTORE_DIR "/tmp", "files", nb,
-		       "bytes", bb, NULL);
+		ctllog(CTLLOG_INFO, "removed unfinished uploads", "dir", CTL_DATASTORE_DIR "/tmp", "files",
+		       nb, "bytes", bb, NULL);
 }
 
 /* log.*, metrics.*: the logger, the request counters, the scrape access. */

@@ -8,8 +8,8 @@
 
 struct serve_opts {
 	const char *dir;
-	const char *listen;  /* overrides controller.conf when set */
-	char *const *argv;   /* the command line, for a graceful reload (SIGHUP) */
+	const char *listen; /* overrides controller.conf when set */
+	char *const *argv;  /* the command line, for a graceful reload (SIGHUP) */
 };
 
 /* Runs in the foreground; 0 after a clean stop, negative errno on a
