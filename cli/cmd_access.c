@@ -303,6 +303,8 @@ int cmd_audit(struct cmd_args *a)
 			 u ? u : "");
 		code = ev_request(a, "GET", q, NULL, &resp);
 		json_t *items = json_object_get(resp, "items");
+		if (code == EXIT_OK && !json_array_size(items))
+			sleep(1); /* the server did not wait (busy): poll gently */
 		if (code == EXIT_OK && json_array_size(items)) {
 			last = (long long)json_integer_value(
 			    json_object_get(json_array_get(items, json_array_size(items) - 1), "id"));

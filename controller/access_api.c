@@ -1,5 +1,6 @@
 /* /api/v1 login, logout, whoami, tokens, users, projects and audit. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 
 #define SESSION_S (12 * 3600)
 #define FOLLOW_WAIT_S 20
+
+static atomic_int audit_followers;
 
 /* ",a,b," / "*" -> ["a","b"] / ["*"] */
 static json_t *grants_json(const char *p)
@@ -477,6 +480,12 @@ static void h_audit(struct http_req *r)
 		return;
 	}
 	q.who = http_arg(r, "user");
+	/* each waiting follower holds a worker thread: at most half of them
+	 * wait; the others get an immediate (maybe empty) answer */
+	if (fol && atomic_fetch_add(&audit_followers, 1) >= r->ctl->conf.threads / 2) {
+		atomic_fetch_sub(&audit_followers, 1);
+		fol = false;
+	}
 	json_t *items = NULL;
 	int64_t next = 0;
 	int e = 0;
@@ -491,6 +500,8 @@ static void h_audit(struct http_req *r)
 			break;
 		usleep(250 * 1000);
 	}
+	if (fol)
+		atomic_fetch_sub(&audit_followers, 1);
 	if (e < 0)
 		admin_reply_err(r, e, "audit");
 	else

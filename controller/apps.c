@@ -778,6 +778,22 @@ static int app_insert(struct db *d, const char *name, struct app_spec *s, const 
 	return r;
 }
 
+/* An app uses images granted to its caller. Replies on refusal. */
+static bool image_granted(struct http_req *r, struct db *d, const struct app_spec *s, const char *image)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM images WHERE id = ?1");
+	bool ok = true;
+	if (!st)
+		return true;
+	sqlite3_bind_text(st, 1, s->image_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ok = authz_project_granted(&r->who, db_col_text(st, 0));
+	sqlite3_reset(st);
+	if (!ok)
+		http_reply_error(r, 404, "no such image %s", image ? image : "");
+	return ok;
+}
+
 /* An app runs only on devices of its own project. Replies on refusal. */
 static bool target_in_project(struct http_req *r, struct db *d, json_t *spec, const char *project)
 {
@@ -819,6 +835,7 @@ static void h_create(struct http_req *r)
 		goto out;
 	}
 	if (!access_create_project(r, d, pj, project) || !spec_parse(r, d, b, bad ? NULL : name, &s) ||
+	    !image_granted(r, d, &s, admin_str(b, "image", &pbad)) ||
 	    !target_in_project(r, d, s.spec, project))
 		goto out;
 	char id[UUID_STR_LEN];
@@ -940,7 +957,8 @@ static void h_put(struct http_req *r)
 	}
 	if (apps_rollout_active(r, d, id))
 		goto out;
-	if (!spec_parse(r, d, b, name, &s) || !target_in_project(r, d, s.spec, project))
+	if (!spec_parse(r, d, b, name, &s) || !image_granted(r, d, &s, admin_str(b, "image", &bad)) ||
+	    !target_in_project(r, d, s.spec, project))
 		goto out;
 	bool same = false;
 	const char *restarted = NULL;

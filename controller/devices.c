@@ -782,9 +782,11 @@ static void h_baseos(struct http_req *r)
 	char uuid[UUID_STR_LEN], image_id[UUID_STR_LEN] = "";
 	struct db *d = db_get(r->ctl->db);
 	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format = 'baseos'");
+	    db_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format = 'baseos'"
+		       " AND (?9 = '*' OR instr(?9, ',' || project || ',') > 0)");
 	if (st) {
 		sqlite3_bind_text(st, 1, image, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			snprintf(image_id, sizeof(image_id), "%s", db_col_text(st, 0));
 		sqlite3_reset(st);

@@ -99,9 +99,9 @@ static void h_list(struct http_req *r)
 	}
 	sqlite3_stmt *st =
 	    dev ? db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE device_id = ?1 AND (?9 = '*' OR "
-						"instr(?9, ',' || project || ',') > 0) ORDER BY name")
+			     "instr(?9, ',' || project || ',') > 0) ORDER BY name")
 		: db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE (?9 = '*' OR instr(?9, ',' || project "
-						"|| ',') > 0) ORDER BY device_id, name");
+			     "|| ',') > 0) ORDER BY device_id, name");
 	if (st)
 		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
 	if (st && dev)
@@ -176,6 +176,13 @@ static void h_create(struct http_req *r)
 	int e = admin_device_resolve(d, dev, devid);
 	if (e == 0)
 		e = device_project(r, d, devid, project);
+	const char *pj = e == 0 ? admin_str(b, "project", &bad) : NULL;
+	if (pj && strcmp(pj, project)) {
+		db_put(r->ctl->db, d);
+		http_reply_error(r, 400, "project: a network belongs to its device's project (%s)", project);
+		json_decref(b);
+		return;
+	}
 	if (e == 0)
 		e = uuidgen_v4(id);
 	/* a network instance belongs to its device's project */

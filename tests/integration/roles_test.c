@@ -438,6 +438,22 @@ int main(int argc, char **argv)
 	must0(404, "POST", "/api/v1/apps", "{\"name\":\"app-x\",\"image\":\"img-a\",\"device\":\"dev-b\"}",
 	      op_a);
 
+	/* nor B's image */
+	must0(404, "POST", "/api/v1/apps", "{\"name\":\"app-y\",\"image\":\"img-b\",\"device\":\"dev-a\"}",
+	      op_a);
+	/* a network is in its device's project */
+	must0(400, "POST", "/api/v1/networks",
+	      "{\"name\":\"net-y\",\"device\":\"dev-b\",\"type\":\"local\",\"subnet\":\"10.8.0.0/24\","
+	      "\"project\":\"site-a\"}",
+	      op_b);
+	/* status counts what is granted */
+	j = must(200, "GET", "/api/v1/status", NULL, op_a);
+	CHECK(json_integer_value(json_object_get(j, "devices")) == 1, "op-a status counts 1 device");
+	json_decref(j);
+	j = must(200, "GET", "/api/v1/status", NULL, g_admin);
+	CHECK(json_integer_value(json_object_get(j, "devices")) == 2, "admin status counts 2 devices");
+	json_decref(j);
+
 	/* listings, get by id, logs, metrics, info of B: invisible to A's operator */
 	CHECK(lists("/api/v1/devices", op_a, "dev-a") && !lists("/api/v1/devices", op_a, "dev-b"),
 	      "devices of A");
