@@ -131,19 +131,23 @@ static void h_login(struct http_req *r)
 		http_reply_error(r, 429, "too many login attempts; retry in %s s", ra);
 		if (r->resp)
 			MHD_add_response_header(r->resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
-		login_refuse(r, 429, user, client, "rate limited");
+		/* not recorded: the audit must not grow at an attacker's pace */
 		goto out;
 	}
-	struct authz_who who;
-	int64_t uid = 0;
+	struct users_rec rec;
 	struct db *d = db_get(r->ctl->db);
-	int e = users_verify(d, user, pw, &uid, &who);
+	int e = users_lookup(d, user, &rec);
+	db_put(r->ctl->db, d);
+	if (e == 0)
+		e = users_check(&rec, pw); /* slow: no connection held */
+	const struct authz_who who = rec.who;
+	d = db_get(r->ctl->db);
 	if (e == 0) {
 		struct tokens_new n = {.name = "session",
 				       .role = who.role,
 				       .projects = who.projects,
 				       .expires = now + SESSION_S,
-				       .user_id = uid};
+				       .user_id = rec.id};
 		e = tokens_create_ex(d, &n, tok, NULL);
 		if (e == 0)
 			(void)audit_record_client(d, user, "login", "", "session opened", 200, client);

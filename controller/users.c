@@ -190,30 +190,35 @@ int users_list(struct db *d, json_t **out)
 	return 0;
 }
 
-int users_verify(struct db *d, const char *name, const char *password, int64_t *id, struct authz_who *who)
+int users_lookup(struct db *d, const char *name, struct users_rec *rec)
 {
-	uint8_t salt[SALT_LEN] = {0}, want[HASH_LEN] = {0}, got[HASH_LEN];
-	bool found = false;
-	memset(who, 0, sizeof(*who));
+	memset(rec, 0, sizeof(*rec));
 	sqlite3_stmt *st = db_stmt(d, "SELECT id, hash, salt, role, projects FROM users WHERE name = ?1");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 1) == HASH_LEN &&
 	    sqlite3_column_bytes(st, 2) == SALT_LEN) {
-		found = true;
-		*id = sqlite3_column_int64(st, 0);
-		memcpy(want, sqlite3_column_blob(st, 1), HASH_LEN);
-		memcpy(salt, sqlite3_column_blob(st, 2), SALT_LEN);
-		who->role = authz_role_parse(db_col_text(st, 3));
-		snprintf(who->projects, sizeof(who->projects), "%s", db_col_text(st, 4));
-		snprintf(who->user, sizeof(who->user), "%s", name);
+		rec->found = true;
+		rec->id = sqlite3_column_int64(st, 0);
+		memcpy(rec->hash, sqlite3_column_blob(st, 1), HASH_LEN);
+		memcpy(rec->salt, sqlite3_column_blob(st, 2), SALT_LEN);
+		rec->who.role = authz_role_parse(db_col_text(st, 3));
+		snprintf(rec->who.projects, sizeof(rec->who.projects), "%s", db_col_text(st, 4));
+		snprintf(rec->who.user, sizeof(rec->who.user), "%s", name);
 	}
 	sqlite3_reset(st);
+	return 0;
+}
+
+int users_check(struct users_rec *rec, const char *password)
+{
+	uint8_t got[HASH_LEN];
 	/* the same work for an unknown user */
-	int r = kdf(strlen(password) <= USERS_PASSWORD_MAX ? password : "", salt, got);
-	bool ok = r == 0 && found && CRYPTO_memcmp(got, want, HASH_LEN) == 0 && who->role != AUTHZ_ROLE_NONE;
+	int r = kdf(strlen(password) <= USERS_PASSWORD_MAX ? password : "", rec->salt, got);
+	bool ok = r == 0 && rec->found && CRYPTO_memcmp(got, rec->hash, HASH_LEN) == 0 &&
+		  rec->who.role != AUTHZ_ROLE_NONE;
 	OPENSSL_cleanse(got, sizeof(got));
-	OPENSSL_cleanse(want, sizeof(want));
+	OPENSSL_cleanse(rec->hash, sizeof(rec->hash));
 	return ok ? 0 : -EACCES;
 }

@@ -5,6 +5,7 @@
 #define CTL_USERS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "authz.h"
@@ -26,8 +27,17 @@ int users_passwd(struct db *d, const char *name, const char *password);
 int users_delete(struct db *d, const char *name);
 /* Every user as a new JSON array (never the hash). */
 int users_list(struct db *d, json_t **out);
-/* Check a password (in constant work whether the user exists or not):
- * 0 and the user's row, or -EACCES. who gets user, role and projects. */
-int users_verify(struct db *d, const char *name, const char *password, int64_t *id, struct authz_who *who);
+/* A user's stored hash, looked up by users_lookup (an unknown user gets a
+ * record that never matches, so both cost the same work to check). */
+struct users_rec {
+	bool found;
+	int64_t id;
+	uint8_t salt[16], hash[32];
+	struct authz_who who; /* user, role, projects */
+};
+int users_lookup(struct db *d, const char *name, struct users_rec *rec);
+/* Check password against rec (slow: scrypt; hold no database connection
+ * meanwhile). 0 when it matches, else -EACCES. Clears rec's hash. */
+int users_check(struct users_rec *rec, const char *password);
 
 #endif
