@@ -55,15 +55,16 @@ static int net_resolve(struct http_req *r, struct db *d, char id[UUID_STR_LEN], 
 	char devid[UUID_STR_LEN] = "";
 	if (devref && admin_device_resolve(d, devref, devid) < 0)
 		return -ENOENT;
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, device_id FROM networks WHERE id = ?1 OR (name = ?1 AND device_id = ?2)"
-		       " LIMIT 1");
+	sqlite3_stmt *st = db_stmt(
+	    d, "SELECT id, device_id, project FROM networks WHERE id = ?1 OR (name = ?1 AND device_id = ?2)"
+	       " LIMIT 1");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, devid, -1, SQLITE_STATIC);
 	int e = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	/* a network of a project not granted does not exist for r */
+	if (sqlite3_step(st) == SQLITE_ROW && authz_project_granted(&r->who, db_col_text(st, 2))) {
 		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
 		snprintf(dev, UUID_STR_LEN, "%s", db_col_text(st, 1));
 		e = 0;

@@ -477,6 +477,14 @@ int main(int argc, char **argv)
 		must0(200, "GET", path, NULL, op_b);
 	}
 	must0(404, "GET", "/api/v1/apps/app-b/logs", NULL, op_a);
+	/* the same network name in A does not open B's */
+	must0(201, "POST", "/api/v1/networks",
+	      "{\"name\":\"net-b\",\"device\":\"dev-a\",\"type\":\"local\",\"subnet\":\"10.7.0.0/24\"}",
+	      op_a);
+	must0(404, "GET", "/api/v1/networks/net-b?device=dev-b", NULL, op_a);
+	must0(404, "DELETE", "/api/v1/networks/net-b?device=dev-b", NULL, op_a);
+	must0(200, "GET", "/api/v1/networks/net-b?device=dev-b", NULL, op_b);
+	must0(204, "DELETE", "/api/v1/networks/net-b?device=dev-a", NULL, op_a);
 	must0(404, "DELETE", "/api/v1/apps/app-b", NULL, op_a);
 	must0(404, "PATCH", "/api/v1/devices/dev-b", "{\"labels\":{}}", op_a);
 
