@@ -62,6 +62,7 @@ static const struct out_col app_cols[] = {
     {"MEMORY_MB", "memory_mb", NULL, true},
     {"NETWORKS", "networks", NULL, true},
     {"AGE", "created", out_fmt_age, true},
+    {"PROJECT", "project", NULL, true},
     {NULL},
 };
 

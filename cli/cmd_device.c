@@ -34,6 +34,7 @@ static const struct out_col device_cols[] = {
     {"SERIAL", "serial", NULL, true},
     {"LABELS", "labels", NULL, true},
     {"CONFIG", "config_version", NULL, true},
+    {"PROJECT", "project", NULL, true},
     {NULL},
 };
 

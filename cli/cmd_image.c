@@ -27,6 +27,7 @@ static const struct out_col image_cols[] = {
     {"SHA256", "sha256", NULL, true},
     {"VERSION", "version", NULL, true},
     {"URL", "url", NULL, true},
+    {"PROJECT", "project", NULL, true},
     {NULL},
 };
 

@@ -51,6 +51,8 @@ expect 0 "${C[@]}" device list
 grep -q dev1 "$OUT" || fail "operator lists dev1"
 grep -q dev2 "$OUT" && fail "operator lists dev2 of site-b"
 expect 2 "${C[@]}" device get dev2
+expect 0 "${A[@]}" -o wide device list
+grep -q "dev2 .*site-b" "$OUT" || fail "-o wide shows the project"
 expect 3 "${C[@]}" token list
 expect 3 "${C[@]}" user list
 # the viewer reads everything, changes nothing
