@@ -63,6 +63,7 @@ static const struct out_col app_cols[] = {
     {"MEMORY_MB", "memory_mb", NULL, true},
     {"NETWORKS", "networks", NULL, true},
     {"AGE", "created", out_fmt_age, true},
+    {"PROJECT", "project", NULL, true},
     {NULL},
 };
 
@@ -211,6 +212,8 @@ static int deploy_spec(const struct cmd_args *a, json_t **out)
 		return ev_fail(EXIT_USAGE, "out of memory");
 	if (dev)
 		json_object_set_new(spec, "device", json_string(dev));
+	if (cmdtab_str(a, "project"))
+		json_object_set_new(spec, "project", json_string(cmdtab_str(a, "project")));
 	if ((cmdtab_str(a, "ramdisk") || cmdtab_str(a, "cmdline")) && !cmdtab_str(a, "kernel")) {
 		json_decref(spec);
 		return ev_usage("app deploy: --ramdisk and --cmdline need --kernel");

@@ -34,6 +34,7 @@ static const struct out_col device_cols[] = {
     {"SERIAL", "serial", NULL, true},
     {"LABELS", "labels", NULL, true},
     {"CONFIG", "config_version", NULL, true},
+    {"PROJECT", "project", NULL, true},
     {NULL},
 };
 
@@ -94,6 +95,8 @@ int cmd_device_add(struct cmd_args *a)
 		goto out;
 	body = json_pack("{s:s, s:s%, s:s, s:O}", "name", a->pos[0], "cert", (const char *)pem, len, "serial",
 			 cmdtab_str(a, "serial"), "labels", labels);
+	if (cmdtab_str(a, "project"))
+		json_object_set_new(body, "project", json_string(cmdtab_str(a, "project")));
 	code = ev_request(a, "POST", "/devices", body, &resp);
 	if (code == EXIT_OK)
 		ev_print_object(a, device_cols, resp, "id");
@@ -451,7 +454,8 @@ static int device_by_serial(struct cmd_args *a, const char *serial, char **id)
 	}
 	json_decref(all);
 	if (hits != 1)
-		return ev_fail(hits ? EXIT_REJECTED : EXIT_NOTFOUND, "%s device has serial %s (evectl device add %s)",
+		return ev_fail(hits ? EXIT_REJECTED : EXIT_NOTFOUND,
+			       "%s device has serial %s (evectl device add %s)",
 			       hits ? "more than one" : "no", serial, "NAME --cert FILE --serial SERIAL");
 	return *id ? EXIT_OK : ev_fail(EXIT_REJECTED, "out of memory");
 }
@@ -488,8 +492,9 @@ int cmd_device_bootstrap_config(struct cmd_args *a)
 		code = ev_fail(EXIT_REJECTED, "%s: %s", file, eve_strerror(r));
 		goto out;
 	}
-	ev_done(a, NULL, "%s: bootstrap config for %s (%zu bytes): put it in the device's config directory as "
-			 "bootstrap-config.pb, or on a filesystem labelled EVE-CONFIG",
+	ev_done(a, NULL,
+		"%s: bootstrap config for %s (%zu bytes): put it in the device's config directory as "
+		"bootstrap-config.pb, or on a filesystem labelled EVE-CONFIG",
 		file, serial ? serial : a->pos[0], len);
 out:
 	free(data);

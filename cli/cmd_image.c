@@ -27,6 +27,7 @@ static const struct out_col image_cols[] = {
     {"SHA256", "sha256", NULL, true},
     {"VERSION", "version", NULL, true},
     {"URL", "url", NULL, true},
+    {"PROJECT", "project", NULL, true},
     {NULL},
 };
 
@@ -94,6 +95,8 @@ int cmd_image_add(struct cmd_args *a)
 		lower[i] = (char)tolower((unsigned char)sha[i]);
 	body = json_pack("{s:s, s:s, s:s, s:s}", "name", a->pos[0], "url", url, "sha256", lower, "format",
 			 fmt ? fmt : "oci");
+	if (cmdtab_str(a, "project"))
+		json_object_set_new(body, "project", json_string(cmdtab_str(a, "project")));
 	code = registry_opts(a, url, body);
 	if (code) {
 		json_decref(body);
@@ -187,6 +190,8 @@ static int upload_register(struct cmd_args *a, const char *file, const char *hex
 			 guess_format(cmdtab_str(a, "format"), file), "size", (json_int_t)size);
 	if (cmdtab_str(a, "version"))
 		json_object_set_new(body, "version", json_string(cmdtab_str(a, "version")));
+	if (cmdtab_str(a, "project"))
+		json_object_set_new(body, "project", json_string(cmdtab_str(a, "project")));
 	code = ev_request(a, "POST", "/images", body, NULL);
 	*created = code == EXIT_OK;
 out:

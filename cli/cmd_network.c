@@ -23,6 +23,7 @@ static const struct out_col network_cols[] = {
     {"DEVICE", "device"},
     {"ID", "id", NULL, true},
     {"INFO", "info", fmt_info_state, true},
+    {"PROJECT", "project", NULL, true},
     {NULL},
 };
 

@@ -37,6 +37,8 @@ static const struct cmd_opt device_add_opts[] = {
     {"cert", 0, OPT_STR, "FILE", "the device certificate (PEM)", true},
     {"serial", 0, OPT_STR, "SERIAL", "the device serial number", true},
     {"label", 'l', OPT_LIST, "KEY=VALUE", "a label"},
+    {"project", 0, OPT_STR, "PROJECT",
+     "the project it belongs to (default: the only one granted, else default)"},
     {NULL},
 };
 
@@ -93,6 +95,8 @@ static const struct cmd_opt image_add_opts[] = {
     {"username", 0, OPT_STR, "USER", "registry user name (docker:// and oci:// images)"},
     {"password-file", 0, OPT_STR, "FILE", "file holding the registry password (first line)"},
     {"registry-ca", 0, OPT_STR, "PEM", "registry TLS roots (PEM file), else the device's system store"},
+    {"project", 0, OPT_STR, "PROJECT",
+     "the project it belongs to (default: the only one granted, else default)"},
     {NULL},
 };
 
@@ -105,6 +109,8 @@ static const struct cmd_opt image_upload_opts[] = {
     {"format", 0, OPT_CHOICE, "FORMAT", "image format (default: from the extension, else raw)", false,
      "qcow2|raw|iso|oci|baseos"},
     {"version", 0, OPT_STR, "VERSION", "version string (base OS images)"},
+    {"project", 0, OPT_STR, "PROJECT",
+     "the project it belongs to (default: the only one granted, else default)"},
     {NULL},
 };
 
@@ -165,6 +171,8 @@ static const struct cmd_opt deploy_opts[] = {
     {"kernel", 0, OPT_STR, "PATH", "VM: boot this kernel file of the image directly"},
     {"ramdisk", 0, OPT_STR, "PATH", "VM: with --kernel, this initrd file of the image"},
     {"cmdline", 0, OPT_STR, "ARGS", "VM: with --kernel, the kernel command line"},
+    {"project", 0, OPT_STR, "PROJECT",
+     "the project it belongs to (default: the only one granted, else default)"},
     {NULL},
 };
 
@@ -228,6 +236,31 @@ static const struct cmd_opt rollout_create_opts[] = {
 
 static const struct cmd_opt rollout_get_opts[] = {
     {"watch", 'w', OPT_BOOL, NULL, "print each decision until the rollout ends (exit 0 done, 3 halted)"},
+    {NULL},
+};
+
+/* who may do what: tokens, users, projects, audit (cmd_access.c) */
+static const struct cmd_opt token_create_opts[] = {
+    {"name", 0, OPT_STR, "NAME", "what the token is for (shown by token list and in the audit)", true},
+    {"role", 0, OPT_CHOICE, "ROLE",
+     "admin: everything; operator: change the projects granted; viewer: read them", true,
+     "admin|operator|viewer"},
+    {"project", 0, OPT_LIST, "PROJECT", "a project it may use ('*' for all; not for admin)"},
+    {"expires", 0, OPT_DUR, "DURATION", "expires after this long (30d, 12h; default: never)"},
+    {NULL},
+};
+
+static const struct cmd_opt user_create_opts[] = {
+    {"role", 0, OPT_CHOICE, "ROLE", "admin, operator or viewer", true, "admin|operator|viewer"},
+    {"project", 0, OPT_LIST, "PROJECT", "a project the user may use ('*' for all; not for admin)"},
+    {NULL},
+};
+
+static const struct cmd_opt audit_opts[] = {
+    {"since", 0, OPT_DUR, "DURATION", "only events of the last DURATION (1h, 7d)"},
+    {"user", 0, OPT_STR, "WHO", "only events of this user (or token:NAME for an API token)"},
+    {"limit", 0, OPT_INT, "N", "at most N events (default 100)"},
+    {"follow", 'f', OPT_BOOL, NULL, "then print new events as they happen"},
     {NULL},
 };
 
@@ -385,6 +418,30 @@ const struct cmd cmdtab_commands[] = {
     {"rollout rollback", ONE("NAME"), NULL, "End a rollout and revert every device it updated", NULL,
      cmd_rollout_action},
     {"rollout delete", ONE("NAME"), NULL, "Delete a finished rollout's record", NULL, cmd_rollout_delete},
+
+    {"whoami", NOARGS, NULL, "Show the user or token in use, its role and projects", NULL, cmd_whoami},
+    {"token create", NOARGS, token_create_opts, "Create an API token (its text is shown once)",
+     "Tokens are stored hashed: only now can the token be copied. Example: evectl token create --role "
+     "operator --project site-a --expires 30d --name ci.",
+     cmd_token_create},
+    {"token list", NOARGS, NULL, "List API tokens: role, projects, expiry, last use (never the tokens)", NULL,
+     cmd_token_list},
+    {"token revoke", ONE("ID|NAME"), NULL, "Revoke an API token (401 from its next request on)",
+     "The last admin token is refused while no admin user exists.", cmd_token_revoke},
+    {"user create", ONE("NAME"), user_create_opts, "Create a user (the password is read from the terminal)",
+     "Without a terminal the password is the first line of standard input. Users log in to the dashboard "
+     "(POST /api/v1/login) for a 12 h session.",
+     cmd_user_create},
+    {"user list", NOARGS, NULL, "List users", NULL, cmd_user_list},
+    {"user delete", ONE("NAME"), NULL, "Delete a user and end its sessions", NULL, cmd_user_delete},
+    {"user passwd", ONE("NAME"), NULL, "Change a user's password (ends its sessions)", NULL, cmd_user_passwd},
+    {"project create", ONE("NAME"), NULL, "Create a project (a-z 0-9 - _ .)", NULL, cmd_project_create},
+    {"project list", NOARGS, NULL, "List the projects granted, with their device and app counts", NULL,
+     cmd_project_list},
+    {"project delete", ONE("NAME"), NULL, "Delete an empty project", NULL, cmd_project_delete},
+    {"audit", NOARGS, audit_opts, "Show who changed what, when, and the result",
+     "Every state-changing admin request and every login is recorded (kept 90 days). Oldest first.",
+     cmd_audit},
 
     {"completion", ONE("bash|zsh"), NULL, "Print a bash or zsh completion script",
      "Use: source <(evectl completion bash), or in zsh: source <(evectl completion zsh). Device, app, "

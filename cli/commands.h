@@ -69,6 +69,19 @@ int cmd_rollout_delete(struct cmd_args *a);
 /* cmd_apply.c */
 int cmd_apply(struct cmd_args *a);
 int cmd_delete_file(struct cmd_args *a);
+/* cmd_access.c */
+int cmd_whoami(struct cmd_args *a);
+int cmd_token_create(struct cmd_args *a);
+int cmd_token_list(struct cmd_args *a);
+int cmd_token_revoke(struct cmd_args *a);
+int cmd_user_create(struct cmd_args *a);
+int cmd_user_list(struct cmd_args *a);
+int cmd_user_delete(struct cmd_args *a);
+int cmd_user_passwd(struct cmd_args *a);
+int cmd_project_create(struct cmd_args *a);
+int cmd_project_list(struct cmd_args *a);
+int cmd_project_delete(struct cmd_args *a);
+int cmd_audit(struct cmd_args *a);
 /* logs.c: print a (possibly followed) log listing under base ("/devices/x"). */
 int logs_run(struct cmd_args *a, const char *base);
 

@@ -32,7 +32,6 @@ json_t *admin_json_col(const char *text);
 /* String member or NULL; sets *bad when present but not a string. */
 const char *admin_str(json_t *o, const char *key, bool *bad);
 
-
 /* Route tables of each resource. */
 extern const struct http_route admin_onboard_routes[];
 extern const struct http_route admin_device_routes[];
@@ -42,5 +41,7 @@ extern const struct http_route admin_app_routes[];
 extern const struct http_route admin_report_routes[];
 extern const struct http_route admin_misc_routes[];
 extern const struct http_route admin_flow_routes[]; /* flows_admin.c */
+/* login, logout, whoami, tokens, users, projects, audit (access_api.c) */
+extern const struct http_route admin_access_routes[];
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "access.h"
 #include "admin.h"
 #include "appgen.h"
 #include "app_acl.h"
@@ -89,9 +90,10 @@ static bool name_ok(const char *n)
 /* A typo in a field name must not silently deploy defaults. Replies on error. */
 static bool spec_keys_known(struct http_req *r, json_t *b)
 {
-	static const char *const k[] = {"name",      "image",    "device",  "selector", "cpus", "memory_mb",
-					"disk_mb",   "networks", "ports",   "env",      "vnc",  "activate",
-					"user_data", "kernel",   "ramdisk", "cmdline",  "acls", "vmmode"};
+	static const char *const k[] = {"name",      "image",    "device",    "selector", "cpus",
+					"memory_mb", "disk_mb",  "networks",  "ports",    "env",
+					"vnc",       "activate", "user_data", "kernel",   "ramdisk",
+					"cmdline",   "acls",     "vmmode",    "project"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -396,7 +398,11 @@ static int app_sync_targets(struct db *d, const char *app_id, json_t *spec, stru
 	if (dev) {
 		r = idlist_add(&want, dev);
 	} else {
-		sqlite3_stmt *st = db_stmt(d, "SELECT id, labels FROM devices");
+		/* a selector matches the devices of the app's project only */
+		sqlite3_stmt *st = db_stmt(d, "SELECT id, labels FROM devices WHERE project ="
+					      " (SELECT project FROM apps WHERE id = ?1)");
+		if (st)
+			sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
 		while (r == 0 && st && sqlite3_step(st) == SQLITE_ROW)
 			if (selector_matches(sel, db_col_text(st, 1)))
 				r = idlist_add(&want, db_col_text(st, 0));
@@ -442,7 +448,10 @@ int apps_sync_device(struct ctl *c, struct db *d, const char *uuid, bool *change
 		return -ENOENT;
 	struct idlist add = {0}, del = {0};
 	int r = 0;
-	st = db_stmt(d, "SELECT id, spec FROM apps WHERE json_extract(spec, '$.selector') IS NOT NULL");
+	st = db_stmt(d, "SELECT id, spec FROM apps WHERE json_extract(spec, '$.selector') IS NOT NULL"
+			" AND project = (SELECT project FROM devices WHERE id = ?1)");
+	if (st)
+		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 	while (r == 0 && st && sqlite3_step(st) == SQLITE_ROW) {
 		json_t *spec = json_loads(db_col_text(st, 1), 0, NULL);
 		bool match = selector_matches(json_object_get(spec, "selector"), labels);
@@ -487,8 +496,8 @@ void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *
 	"i.id, i.device_id, d.name, i.state, i.error, i.ips, i.restart_counter, i.purge_counter, "           \
 	"i.updated, a.name,"                                                                                 \
 	" a.id, " APPGEN_SQL("a", "i") ", i.reported_version,"                                               \
-	" coalesce(i.pin_version, a.version), i.pin_version IS NOT NULL,"                                   \
-	" json_extract(coalesce(i.pin_spec, a.spec), '$.image')"
+				       " coalesce(i.pin_version, a.version), i.pin_version IS NOT NULL,"     \
+				       " json_extract(coalesce(i.pin_spec, a.spec), '$.image')"
 #define INST_NCOLS 16 /* columns of INST_COLS: what a query adds after them starts here */
 
 static json_t *instance_row(sqlite3_stmt *st)
@@ -590,7 +599,7 @@ static json_t *app_instances(struct db *d, const char *app_id)
 	return a;
 }
 
-#define APP_COLS "id, name, spec, activate, created, version"
+#define APP_COLS "id, name, spec, activate, created, version, project"
 
 static json_t *app_row(struct db *d, sqlite3_stmt *st)
 {
@@ -600,6 +609,7 @@ static json_t *app_row(struct db *d, sqlite3_stmt *st)
 	json_object_set_new(j, "activate", json_boolean(sqlite3_column_int(st, 3)));
 	json_object_set_new(j, "created", admin_time_json(sqlite3_column_int64(st, 4)));
 	json_object_set_new(j, "version", json_integer(sqlite3_column_int64(st, 5)));
+	json_object_set_new(j, "project", json_string(db_col_text(st, 6)));
 	char id[UUID_STR_LEN];
 	snprintf(id, sizeof(id), "%s", db_col_text(st, 0));
 	json_object_set_new(j, "instances", app_instances(d, id));
@@ -728,9 +738,14 @@ static void h_list(struct http_req *r)
 	}
 	sqlite3_stmt *st =
 	    dev ? db_stmt(d, "SELECT " APP_COLS " FROM apps WHERE id IN"
-			     " (SELECT app_id FROM app_instances WHERE device_id = ?1) ORDER BY name")
-		: db_stmt(d, "SELECT " APP_COLS " FROM apps ORDER BY name");
+			     " (SELECT app_id FROM app_instances WHERE device_id = ?1) AND (?9 = '*' OR "
+			     "instr(?9, ',' || project || ',') > 0) ORDER BY name")
+		: db_stmt(
+		      d, "SELECT " APP_COLS
+			 " FROM apps WHERE (?9 = '*' OR instr(?9, ',' || project || ',') > 0) ORDER BY name");
 	json_t *items = json_array();
+	if (st)
+		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
 	if (st && dev)
 		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 	while (st && sqlite3_step(st) == SQLITE_ROW)
@@ -739,12 +754,13 @@ static void h_list(struct http_req *r)
 	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
 }
 
-static int app_insert(struct db *d, const char *name, struct app_spec *s, char id[UUID_STR_LEN])
+static int app_insert(struct db *d, const char *name, struct app_spec *s, const char *project,
+		      char id[UUID_STR_LEN])
 {
 	char *text = json_dumps(s->spec, JSON_COMPACT | JSON_SORT_KEYS);
 	int r = text ? uuidgen_v4(id) : -ENOMEM;
-	sqlite3_stmt *st = r == 0 ? db_stmt(d, "INSERT INTO apps(id, name, spec, image_id, activate, created)"
-					       " VALUES(?1,?2,?3,?4,?5,?6)")
+	sqlite3_stmt *st = r == 0 ? db_stmt(d, "INSERT INTO apps(id, name, spec, image_id, activate, created,"
+					       " project) VALUES(?1,?2,?3,?4,?5,?6,?7)")
 				  : NULL;
 	if (r == 0 && !st)
 		r = -EIO;
@@ -755,10 +771,50 @@ static int app_insert(struct db *d, const char *name, struct app_spec *s, char i
 		sqlite3_bind_text(st, 4, s->image_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 5, s->activate);
 		sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
+		sqlite3_bind_text(st, 7, project, -1, SQLITE_STATIC);
 		r = db_step_done(st);
 	}
 	free(text);
 	return r;
+}
+
+/* An app uses images granted to its caller. Replies on refusal. */
+static bool image_granted(struct http_req *r, struct db *d, const struct app_spec *s, const char *image)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM images WHERE id = ?1");
+	bool ok = true;
+	if (!st)
+		return true;
+	sqlite3_bind_text(st, 1, s->image_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ok = authz_project_granted(&r->who, db_col_text(st, 0));
+	sqlite3_reset(st);
+	if (!ok)
+		http_reply_error(r, 404, "no such image %s", image ? image : "");
+	return ok;
+}
+
+/* An app runs only on devices of its own project. Replies on refusal. */
+static bool target_in_project(struct http_req *r, struct db *d, json_t *spec, const char *project)
+{
+	const char *dev = json_string_value(json_object_get(spec, "device"));
+	sqlite3_stmt *st = dev ? db_stmt(d, "SELECT project FROM devices WHERE id = ?1") : NULL;
+	char have[64] = "";
+	if (!st)
+		return true;
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(have, sizeof(have), "%s", db_col_text(st, 0));
+	sqlite3_reset(st);
+	if (!authz_project_granted(&r->who, have)) {
+		http_reply_error(r, 404, "no such device %s", dev);
+		return false;
+	}
+	if (strcmp(have, project)) {
+		http_reply_error(r, 400, "device %s is in project %s, the app in %s", dev, have, project);
+		return false;
+	}
+	return true;
 }
 
 static void h_create(struct http_req *r)
@@ -770,13 +826,22 @@ static void h_create(struct http_req *r)
 		return;
 	bool bad = false;
 	const char *name = admin_str(b, "name", &bad);
+	bool pbad = false;
+	const char *pj = admin_str(b, "project", &pbad);
+	char project[64];
 	struct db *d = db_get(r->ctl->db);
-	if (!spec_parse(r, d, b, bad ? NULL : name, &s))
+	if (pbad) {
+		http_reply_error(r, 400, "project: string");
+		goto out;
+	}
+	if (!access_create_project(r, d, pj, project) || !spec_parse(r, d, b, bad ? NULL : name, &s) ||
+	    !image_granted(r, d, &s, admin_str(b, "image", &pbad)) ||
+	    !target_in_project(r, d, s.spec, project))
 		goto out;
 	char id[UUID_STR_LEN];
 	int e = db_begin(d);
 	if (e == 0)
-		e = app_insert(d, name, &s, id);
+		e = app_insert(d, name, &s, project, id);
 	if (e == 0)
 		e = app_sync_targets(d, id, s.spec, &touched);
 	char taken[256] = "";
@@ -869,23 +934,31 @@ static void h_put(struct http_req *r)
 		admin_reply_err(r, e, "app");
 		goto out;
 	}
-	sqlite3_stmt *st = db_stmt(d, "SELECT name FROM apps WHERE id = ?1");
-	char name[APP_NAME_MAX + 1] = "";
+	sqlite3_stmt *st = db_stmt(d, "SELECT name, project FROM apps WHERE id = ?1");
+	char name[APP_NAME_MAX + 1] = "", project[64] = "";
 	if (st) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
+		if (sqlite3_step(st) == SQLITE_ROW) {
 			snprintf(name, sizeof(name), "%s", db_col_text(st, 0));
+			snprintf(project, sizeof(project), "%s", db_col_text(st, 1));
+		}
 		sqlite3_reset(st);
 	}
 	bool bad = false;
-	const char *bname = admin_str(b, "name", &bad);
+	const char *bname = admin_str(b, "name", &bad), *bproj = admin_str(b, "project", &bad);
 	if (bname && strcmp(bname, name)) {
 		http_reply_error(r, 400, "name: an app cannot be renamed");
 		goto out;
 	}
+	if (bproj && strcmp(bproj, project)) {
+		http_reply_error(r, 400, "project: an app cannot move to another project (it is in %s)",
+				 project);
+		goto out;
+	}
 	if (apps_rollout_active(r, d, id))
 		goto out;
-	if (!spec_parse(r, d, b, name, &s))
+	if (!spec_parse(r, d, b, name, &s) || !image_granted(r, d, &s, admin_str(b, "image", &bad)) ||
+	    !target_in_project(r, d, s.spec, project))
 		goto out;
 	bool same = false;
 	const char *restarted = NULL;

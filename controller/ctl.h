@@ -16,6 +16,7 @@ struct follow_hub;
 struct replay;
 struct ctlmetrics;
 struct scrapeauth;
+struct ratelimit;
 struct http_req;
 
 struct ctl {
@@ -37,12 +38,19 @@ struct ctl {
 	void (*log_device)(const char *uuid, const char *msg);
 	/* Called for every reply with a 4xx or 5xx status (the program logs it). */
 	void (*log_failure)(struct http_req *r);
+	/* Admin routes: authenticate and authorize r before its body is read;
+	 * 0 to go on, else a reply is set (access.c). NULL refuses them all. */
+	int (*authorize)(struct http_req *r);
+	/* Called with the reply of every state-changing admin request (audit). */
+	void (*audit)(struct http_req *r);
 	/* Called with libmicrohttpd's own error messages (TLS, sockets). */
 	void (*log_http)(const char *msg);
-	struct ctlmetrics *metrics; /* request counters (ctlmetrics.h) */
-	struct scrapeauth *scrape;  /* who may read /metrics */
-	int64_t cert_not_after;     /* earliest expiry of server/signing certs */
-	int64_t cert_not_before;    /* latest start of their validity */
+	struct ctlmetrics *metrics;   /* request counters (ctlmetrics.h) */
+	struct scrapeauth *scrape;    /* who may read /metrics */
+	struct ratelimit *login_user; /* failed logins per user name */
+	struct ratelimit *login_addr; /* failed logins per client address */
+	int64_t cert_not_after;       /* earliest expiry of server/signing certs */
+	int64_t cert_not_before;      /* latest start of their validity */
 };
 
 /* Paths under ctl->dir. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "access.h"
 #include "admin.h"
 #include "apps.h"
 #include "config_build.h"
@@ -206,7 +207,8 @@ static void device_config_hash(struct ctl *c, struct db *d, const char *uuid, ch
 }
 
 #define DEVICE_COLS                                                                                          \
-	"id, name, serial, labels, config_version, config_items, os_version, coalesce(last_seen, 0)"
+	"id, name, serial, labels, config_version, config_items, os_version, coalesce(last_seen, 0), "       \
+	"project"
 
 static json_t *device_row(struct ctl *c, struct db *d, sqlite3_stmt *st)
 {
@@ -223,6 +225,7 @@ static json_t *device_row(struct ctl *c, struct db *d, sqlite3_stmt *st)
 			      admin_time_json(seen), "labels", admin_json_col(db_col_text(st, 3)),
 			      "config_version", (json_int_t)sqlite3_column_int64(st, 4));
 	json_object_set_new(j, "os_version", json_string(db_col_text(st, 6)));
+	json_object_set_new(j, "project", json_string(db_col_text(st, 8)));
 	/* The helpers below use other statements; st stays positioned. */
 	apps_count_device(d, uuid, &total, &running);
 	json_object_set_new(j, "apps_total", json_integer(total));
@@ -326,13 +329,16 @@ static void h_list(struct http_req *r)
 		return;
 	}
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT " DEVICE_COLS " FROM devices WHERE (?1 IS NULL OR name LIKE ?1"
+	sqlite3_stmt *st = db_stmt(d, "SELECT " DEVICE_COLS " FROM devices WHERE"
+				      " (?9 = '*' OR instr(?9, ',' || project || ',') > 0) AND (?1 IS NULL OR name LIKE ?1"
 				      " ESCAPE '\\' OR serial LIKE ?1 ESCAPE '\\' OR id LIKE ?1 ESCAPE '\\'"
 				      " OR labels LIKE ?1 ESCAPE '\\') ORDER BY name");
 	json_t *items = json_array(), *next = json_null();
 	json_int_t total = 0, past_cursor = 0;
 	if (st && pat)
 		sqlite3_bind_text(st, 1, pat, -1, SQLITE_STATIC);
+	if (st)
+		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
 	while (st && sqlite3_step(st) == SQLITE_ROW) {
 		if (!labels_match(db_col_text(st, 3), label))
 			continue;
@@ -490,6 +496,16 @@ static bool name_valid(const char *n)
 	return true;
 }
 
+static int project_set(struct db *d, const char *uuid, const char *project)
+{
+	sqlite3_stmt *st = db_stmt(d, "UPDATE devices SET project = ?2 WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, project, -1, SQLITE_STATIC);
+	return db_step_done(st);
+}
+
 static void h_create(struct http_req *r)
 {
 	json_t *b = admin_body(r), *obj = NULL;
@@ -499,7 +515,8 @@ static void h_create(struct http_req *r)
 		return;
 	bool bad = false;
 	const char *name = admin_str(b, "name", &bad), *pem = admin_str(b, "cert", &bad),
-		   *serial = admin_str(b, "serial", &bad);
+		   *serial = admin_str(b, "serial", &bad), *pj = admin_str(b, "project", &bad);
+	char project[64];
 	json_t *l = json_object_get(b, "labels");
 	if (bad || !pem || (name && !name_valid(name)) || (l && !labels_valid(l))) {
 		http_reply_error(r, 400, "need cert (PEM); name, serial: strings; labels: object of strings");
@@ -513,11 +530,17 @@ static void h_create(struct http_req *r)
 	struct device_new n = {.name = name, .serial = serial ? serial : "", .cert = cert, .labels = labels};
 	char uuid[UUID_STR_LEN];
 	struct db *d = db_get(r->ctl->db);
+	if (!access_create_project(r, d, pj, project)) {
+		db_put(r->ctl->db, d);
+		goto out;
+	}
 	int e = db_begin(d);
 	if (e == 0 && serial && *serial && devices_serial_taken(d, serial))
 		e = -EEXIST;
 	if (e == 0)
 		e = devices_create(r->ctl, d, &n, uuid);
+	if (e == 0)
+		e = project_set(d, uuid, project);
 	/* Adding a device again is what lets a deleted certificate back in. */
 	uint8_t h[CRYPTO_SHA256_LEN];
 	if (e == 0)
@@ -848,9 +871,11 @@ static void h_baseos(struct http_req *r)
 	char uuid[UUID_STR_LEN], image_id[UUID_STR_LEN] = "";
 	struct db *d = db_get(r->ctl->db);
 	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format = 'baseos'");
+	    db_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format = 'baseos'"
+		       " AND (?9 = '*' OR instr(?9, ',' || project || ',') > 0)");
 	if (st) {
 		sqlite3_bind_text(st, 1, image, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			snprintf(image_id, sizeof(image_id), "%s", db_col_text(st, 0));
 		sqlite3_reset(st);

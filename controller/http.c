@@ -17,7 +17,6 @@
 #include "monotime.h"
 #include "prom.h"
 #include "scrapeauth.h"
-#include "tokens.h"
 
 #define HTTP_URL_MAX 2048
 
@@ -197,18 +196,13 @@ static enum MHD_Result http_queue(struct http_req *r)
 		ctlmetrics_request(r->ctl->metrics, r->route_idx, r->status, monotime_us() - r->t0_us);
 	if (r->status >= 400 && r->ctl->log_failure)
 		r->ctl->log_failure(r);
+	if (r->ctl->audit && r->route && r->route->auth == HTTP_AUTH_ADMIN && r->who.token_id &&
+	    strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
+		r->ctl->audit(r);
 	enum MHD_Result ret = MHD_queue_response(r->conn, r->status, r->resp);
 	MHD_destroy_response(r->resp);
 	r->resp = NULL;
 	return ret;
-}
-
-static bool admin_authorized(struct http_req *r)
-{
-	const char *h = http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-	if (!h || strncasecmp(h, "Bearer ", 7))
-		return false;
-	return tokens_check_id(r->ctl, h + 7, &r->token_id) == 0;
 }
 
 static const struct sockaddr *client_sockaddr(struct http_req *r)
@@ -255,9 +249,13 @@ static bool http_begin(struct http_server *s, struct http_req *r)
 		http_reply_error(r, mismatch ? 405 : 404, mismatch ? "method not allowed" : "not found");
 		return true;
 	}
-	if (r->route->auth == HTTP_AUTH_ADMIN && !admin_authorized(r)) {
-		http_reply_error(r, 401, "missing or unknown token");
-		return true;
+	if (r->route->auth == HTTP_AUTH_ADMIN) {
+		if (!r->ctl->authorize) {
+			http_reply_error(r, 401, "missing or unknown token");
+			return true;
+		}
+		if (r->ctl->authorize(r))
+			return true; /* it replied */
 	}
 	if (r->route->auth == HTTP_AUTH_SCRAPE && !scrape_authorized(r)) {
 		http_reply_error(r, 401,

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "authz.h"
 #include "buf.h"
 #include "uuidgen.h"
 
@@ -64,6 +65,7 @@ struct http_req {
 	size_t route_idx;          /* ctlmetrics route index */
 	uint64_t t0_us;            /* monotime_us() when routed */
 	int64_t token_id;          /* admin token that authorised it, or 0 */
+	struct authz_who who;      /* who called an admin route (set by ctl->authorize) */
 	char device[UUID_STR_LEN]; /* device that signed it, or "" */
 };
 

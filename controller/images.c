@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "admin.h"
 #include "blobserve.h"
 #include "image_oci.h"
@@ -30,7 +31,7 @@
 
 static const char *const formats[] = {"raw", "qcow2", "iso", "oci", "baseos"};
 
-#define IMAGE_COLS "id, name, format, sha256, size, url, version, state, created, reg_user"
+#define IMAGE_COLS "id, name, format, sha256, size, url, version, state, created, reg_user, project"
 
 static json_t *image_row(sqlite3_stmt *st)
 {
@@ -39,6 +40,7 @@ static json_t *image_row(sqlite3_stmt *st)
 			      db_col_text(st, 3), "size", (json_int_t)sqlite3_column_int64(st, 4), "url",
 			      db_col_text(st, 5), "version", db_col_text(st, 6), "state", db_col_text(st, 7),
 			      "created", admin_time_json(sqlite3_column_int64(st, 8)));
+	json_object_set_new(j, "project", json_string(db_col_text(st, 10)));
 	/* Registry credentials: the user name is shown, never the password. */
 	if (j && db_col_text(st, 9)[0])
 		json_object_set_new(j, "username", json_string(db_col_text(st, 9)));
@@ -69,8 +71,12 @@ static int image_json(struct db *d, const char *ref, json_t **out)
 static void h_list(struct http_req *r)
 {
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT " IMAGE_COLS " FROM images ORDER BY name");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT " IMAGE_COLS
+		       " FROM images WHERE (?9 = '*' OR instr(?9, ',' || project || ',') > 0) ORDER BY name");
 	json_t *items = json_array();
+	if (st)
+		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
 	while (st && sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(items, image_row(st));
 	db_put(r->ctl->db, d);
@@ -152,12 +158,21 @@ static void h_create(struct http_req *r)
 		json_decref(b);
 		return;
 	}
-	char id[UUID_STR_LEN];
+	char id[UUID_STR_LEN], project[64];
+	bool pbad = false;
+	const char *pj = admin_str(b, "project", &pbad);
 	struct db *d = db_get(r->ctl->db);
+	if (pbad || !access_create_project(r, d, pj, project)) {
+		if (pbad)
+			http_reply_error(r, 400, "project: string");
+		db_put(r->ctl->db, d);
+		json_decref(b);
+		return;
+	}
 	int e = uuidgen_v4(id);
-	sqlite3_stmt *st =
-	    db_stmt(d, "INSERT INTO images(id, name, format, sha256, size, url, version, state, created,"
-		       " reg_user, reg_secret, reg_ca) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
+	sqlite3_stmt *st = db_stmt(
+	    d, "INSERT INTO images(id, name, format, sha256, size, url, version, state, created,"
+	       " reg_user, reg_secret, reg_ca, project) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
 	if (e == 0 && !st)
 		e = -EIO;
 	if (e == 0) {
@@ -173,6 +188,7 @@ static void h_create(struct http_req *r)
 		sqlite3_bind_text(st, 10, user ? user : "", -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 11, pass ? pass : "", -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 12, ca ? ca : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 13, project, -1, SQLITE_STATIC);
 		e = db_step_done(st);
 	}
 	if (e == 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "access.h"
 #include "admin.h"
 #include "ctl.h"
 #include "db.h"
@@ -14,7 +15,7 @@
 
 #define NET_NAME_MAX 64
 
-#define NET_COLS "id, name, device_id, type, subnet, port"
+#define NET_COLS "id, name, device_id, type, subnet, port, project"
 
 static json_t *latest_info(struct db *d, const char *dev, const char *id)
 {
@@ -42,6 +43,7 @@ static json_t *net_row(struct db *d, sqlite3_stmt *st)
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", db_col_text(st, 0), "name",
 			      db_col_text(st, 1), "device", db_col_text(st, 2), "type", db_col_text(st, 3),
 			      "subnet", db_col_text(st, 4), "port", db_col_text(st, 5));
+	json_object_set_new(j, "project", json_string(db_col_text(st, 6)));
 	json_object_set_new(j, "info", latest_info(d, db_col_text(st, 2), db_col_text(st, 0)));
 	return j;
 }
@@ -53,15 +55,16 @@ static int net_resolve(struct http_req *r, struct db *d, char id[UUID_STR_LEN], 
 	char devid[UUID_STR_LEN] = "";
 	if (devref && admin_device_resolve(d, devref, devid) < 0)
 		return -ENOENT;
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, device_id FROM networks WHERE id = ?1 OR (name = ?1 AND device_id = ?2)"
-		       " LIMIT 1");
+	sqlite3_stmt *st = db_stmt(
+	    d, "SELECT id, device_id, project FROM networks WHERE id = ?1 OR (name = ?1 AND device_id = ?2)"
+	       " LIMIT 1");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, devid, -1, SQLITE_STATIC);
 	int e = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	/* a network of a project not granted does not exist for r */
+	if (sqlite3_step(st) == SQLITE_ROW && authz_project_granted(&r->who, db_col_text(st, 2))) {
 		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
 		snprintf(dev, UUID_STR_LEN, "%s", db_col_text(st, 1));
 		e = 0;
@@ -96,8 +99,12 @@ static void h_list(struct http_req *r)
 		return;
 	}
 	sqlite3_stmt *st =
-	    dev ? db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE device_id = ?1 ORDER BY name")
-		: db_stmt(d, "SELECT " NET_COLS " FROM networks ORDER BY device_id, name");
+	    dev ? db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE device_id = ?1 AND (?9 = '*' OR "
+			     "instr(?9, ',' || project || ',') > 0) ORDER BY name")
+		: db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE (?9 = '*' OR instr(?9, ',' || project "
+			     "|| ',') > 0) ORDER BY device_id, name");
+	if (st)
+		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
 	if (st && dev)
 		sqlite3_bind_text(st, 1, devid, -1, SQLITE_STATIC);
 	json_t *items = json_array();
@@ -119,6 +126,22 @@ static bool cidr_ok(const char *s)
 	long bits = strtol(slash + 1, &end, 10);
 	struct in_addr a;
 	return !*end && bits >= 8 && bits <= 30 && inet_pton(AF_INET, ip, &a) == 1;
+}
+
+/* The project of device uuid; -ENOENT when it is not granted to r. */
+static int device_project(struct http_req *r, struct db *d, const char *uuid, char out[64])
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM devices WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	int e = -ENOENT;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(out, 64, "%s", db_col_text(st, 0));
+		e = authz_project_granted(&r->who, out) ? 0 : -ENOENT;
+	}
+	sqlite3_reset(st);
+	return e;
 }
 
 static void h_create(struct http_req *r)
@@ -150,13 +173,25 @@ static void h_create(struct http_req *r)
 	}
 	char devid[UUID_STR_LEN], id[UUID_STR_LEN];
 	struct db *d = db_get(r->ctl->db);
+	char project[64] = "";
 	int e = admin_device_resolve(d, dev, devid);
 	if (e == 0)
+		e = device_project(r, d, devid, project);
+	const char *pj = e == 0 ? admin_str(b, "project", &bad) : NULL;
+	if (pj && strcmp(pj, project)) {
+		db_put(r->ctl->db, d);
+		http_reply_error(r, 400, "project: a network belongs to its device's project (%s)", project);
+		json_decref(b);
+		return;
+	}
+	if (e == 0)
 		e = uuidgen_v4(id);
+	/* a network instance belongs to its device's project */
 	sqlite3_stmt *st =
-	    e == 0 ? db_stmt(d, "INSERT INTO networks(id, name, device_id, type, subnet, port, created)"
-				" VALUES(?1,?2,?3,?4,?5,?6,?7)")
-		   : NULL;
+	    e == 0
+		? db_stmt(d, "INSERT INTO networks(id, name, device_id, type, subnet, port, created, project)"
+			     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)")
+		: NULL;
 	if (st) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -165,6 +200,7 @@ static void h_create(struct http_req *r)
 		sqlite3_bind_text(st, 5, subnet ? subnet : "", -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 6, port ? port : "", -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
+		sqlite3_bind_text(st, 8, project, -1, SQLITE_STATIC);
 		e = db_step_done(st);
 	}
 	if (e == 0) {
@@ -172,13 +208,13 @@ static void h_create(struct http_req *r)
 		e = net_json(d, id, &obj);
 	}
 	db_put(r->ctl->db, d);
-	json_decref(b);
 	if (e == -ENOENT)
 		http_reply_error(r, 404, "no such device %s", dev);
 	else if (e < 0)
 		admin_reply_err(r, e, "network (name on this device)");
 	else
 		http_reply_json(r, 201, obj);
+	json_decref(b); /* dev points into it */
 }
 
 static void h_get(struct http_req *r)

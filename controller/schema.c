@@ -127,6 +127,31 @@ static const char m_rollouts[] =
     " ON DELETE CASCADE, time INTEGER NOT NULL, device_id TEXT, msg TEXT NOT NULL);"
     "CREATE INDEX rollout_events_rollout ON rollout_events(rollout_id, id);";
 
-const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux, m_observability,
-					     m_interop, m_registry, m_firewall, m_rollouts};
+/* Users, roles, projects, tokens and the audit trail (authz.c, tokens.c,
+ * users.c, audit.c). Every token has a role (admin, operator, viewer),
+ * the projects it may use (",a,b," or "*" for all), an expiry (0: never),
+ * the time it was last used and, for a login session, its user. Devices,
+ * apps, networks and images belong to one project ('default'). */
+static const char m_roles[] =
+    "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, hash BLOB NOT NULL,"
+    " salt BLOB NOT NULL, role TEXT NOT NULL, projects TEXT NOT NULL, created INTEGER NOT NULL);"
+    "ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';"
+    "ALTER TABLE tokens ADD COLUMN projects TEXT NOT NULL DEFAULT '*';"
+    "ALTER TABLE tokens ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE tokens ADD COLUMN last_used INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE tokens ADD COLUMN user_id INTEGER REFERENCES users(id) ON DELETE CASCADE;"
+    "CREATE TABLE projects(name TEXT PRIMARY KEY, created INTEGER NOT NULL);"
+    "INSERT INTO projects(name, created) VALUES('default', strftime('%s', 'now'));"
+    "ALTER TABLE devices ADD COLUMN project TEXT NOT NULL DEFAULT 'default';"
+    "ALTER TABLE apps ADD COLUMN project TEXT NOT NULL DEFAULT 'default';"
+    "ALTER TABLE networks ADD COLUMN project TEXT NOT NULL DEFAULT 'default';"
+    "ALTER TABLE images ADD COLUMN project TEXT NOT NULL DEFAULT 'default';"
+    "CREATE TABLE audit(id INTEGER PRIMARY KEY, time INTEGER NOT NULL, who TEXT NOT NULL,"
+    " action TEXT NOT NULL, object TEXT NOT NULL DEFAULT '', summary TEXT NOT NULL DEFAULT '',"
+    " status INTEGER NOT NULL, client TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX audit_time ON audit(time);";
+
+const char *const schema_migrations[] = {m1,        m_hardening_ci, m_operator_ux, m_observability,
+					 m_interop, m_registry,     m_firewall,    m_rollouts,
+					 m_roles};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

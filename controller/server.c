@@ -12,7 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "admin.h"
+#include "audit.h"
 #include "certs.h"
 #include "conf.h"
 #include "crypto.h"
@@ -30,9 +32,11 @@
 #include "http.h"
 #include "replay.h"
 #include "ops_api.h"
+#include "ratelimit.h"
 #include "registry.h"
 #include "reports.h"
 #include "scrapeauth.h"
+#include "tokens.h"
 #include "rollouts.h"
 
 #define PEM_CAP (64u << 10)
@@ -41,13 +45,28 @@
 #define RETENTION_EVERY_S 60
 
 static const struct http_route *const route_tables[] = {
-    device_api_routes,    admin_onboard_routes, admin_report_routes,   admin_flow_routes,
-    admin_device_routes,  admin_image_routes,   admin_network_routes,  admin_app_routes,
-    admin_misc_routes,    admin_deviceio_routes, admin_rollout_routes, ops_routes,
-    registry_routes, /* OCI distribution API /v2/ (registry.c) */
-    dashboard_routes, /* the web dashboard at / and /ui/ (dashboard.c) */
+    device_api_routes,
+    admin_onboard_routes,
+    admin_report_routes,
+    admin_flow_routes,
+    admin_device_routes,
+    admin_image_routes,
+    admin_network_routes,
+    admin_app_routes,
+    admin_misc_routes,
+    admin_deviceio_routes,
+    admin_rollout_routes,
+    ops_routes,
+    admin_access_routes, /* login, tokens, users, projects, audit (access_api.c) */
+    registry_routes,     /* OCI distribution API /v2/ (registry.c) */
+    dashboard_routes,    /* the web dashboard at / and /ui/ (dashboard.c) */
     NULL,
 };
+
+const struct http_route *const *server_route_tables(void)
+{
+	return route_tables;
+}
 
 /* One line per failed request: what, who, from where. No secrets: the
  * token is named by its row id, the device by its UUID. */
@@ -61,6 +80,15 @@ static void log_failure(struct http_req *r)
 	ctllog(r->status >= 500 ? CTLLOG_ERROR : CTLLOG_WARN, "request failed", "method", r->method, "route",
 	       r->route ? r->route->pattern : "", "path", path, "status", status, "client", client, "device",
 	       r->device[0] ? r->device : NULL, "token_id", r->token_id ? token : NULL, NULL);
+}
+
+/* Old audit rows and expired sessions go. */
+static void access_retention(struct ctl *c, time_t now)
+{
+	struct db *d = db_get(c->db);
+	(void)audit_prune(d, (int64_t)now, AUDIT_RETENTION_DAYS);
+	(void)tokens_prune(d, (int64_t)now);
+	db_put(c->db, d);
 }
 
 static void log_http(const char *msg)
@@ -103,8 +131,7 @@ static int load_signer(struct ctl *c)
 	/* A rotation under way: /certs serves the next certificate too. */
 	X509 *next = NULL;
 	char np[PATH_MAX];
-	if (r == 0 && dir_file(c, CTL_CERTS_DIR "/signing-next.cert.pem", np) == 0 &&
-	    access(np, F_OK) == 0) {
+	if (r == 0 && dir_file(c, CTL_CERTS_DIR "/signing-next.cert.pem", np) == 0 && access(np, F_OK) == 0) {
 		r = crypto_cert_load_pem(np, &next);
 		if (r == 0)
 			r = crypto_cert_to_pem(next, &c->next_signing_pem, &len);
@@ -137,11 +164,11 @@ static void clean_uploads(struct ctl *c)
 	snprintf(nb, sizeof(nb), "%zu", n);
 	snprintf(bb, sizeof(bb), "%llu", (unsigned long long)bytes);
 	if (r < 0)
-		ctllog(CTLLOG_ERROR, "cleaning unfinished uploads failed", "dir", CTL_DATASTORE_DIR "/tmp", "error",
-		       eve_strerror(r), NULL);
+		ctllog(CTLLOG_ERROR, "cleaning unfinished uploads failed", "dir", CTL_DATASTORE_DIR "/tmp",
+		       "error", eve_strerror(r), NULL);
 	else if (n)
-		ctllog(CTLLOG_INFO, "removed unfinished uploads", "dir", CTL_DATASTORE_DIR "/tmp", "files", nb,
-		       "bytes", bb, NULL);
+		ctllog(CTLLOG_INFO, "removed unfinished uploads", "dir", CTL_DATASTORE_DIR "/tmp", "files",
+		       nb, "bytes", bb, NULL);
 }
 
 /* log.*, metrics.*: the logger, the request counters, the scrape access. */
@@ -226,6 +253,8 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 		return r;
 	set_urls(c);
 	c->log_failure = log_failure;
+	c->authorize = access_authorize;
+	c->audit = access_audit;
 	c->log_device = log_device;
 	c->log_http = log_http;
 	c->started = time(NULL);
@@ -244,6 +273,10 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 		ctllog(CTLLOG_ERROR, "start-up failed", "error", eve_strerror(r < 0 ? r : -ENOMEM), NULL);
 		return r < 0 ? r : -ENOMEM;
 	}
+	/* login guessing: 5 failures a minute per user, 20 per client address */
+	if ((r = ratelimit_new(5, 60, 4096, &c->login_user)) < 0 ||
+	    (r = ratelimit_new(20, 60, 4096, &c->login_addr)) < 0)
+		return r;
 	clean_uploads(c);
 	return 0;
 }
@@ -258,6 +291,8 @@ static void ctl_close(struct ctl *c)
 	replay_free(c->replay);
 	ctlmetrics_free(c->metrics);
 	scrapeauth_free(c->scrape);
+	ratelimit_free(c->login_user);
+	ratelimit_free(c->login_addr);
 	envelope_signer_clear(&c->signer);
 	free(c->ecdh_pem);
 	free(c->next_signing_pem);
@@ -319,6 +354,7 @@ static int housekeeping(struct ctl *c, sigset_t *set)
 		}
 		if (now - last_ret >= RETENTION_EVERY_S) {
 			reports_retention(c);
+			access_retention(c, now);
 			last_ret = now;
 		}
 	}

@@ -8,12 +8,17 @@
 
 struct serve_opts {
 	const char *dir;
-	const char *listen;  /* overrides controller.conf when set */
-	char *const *argv;   /* the command line, for a graceful reload (SIGHUP) */
+	const char *listen; /* overrides controller.conf when set */
+	char *const *argv;  /* the command line, for a graceful reload (SIGHUP) */
 };
 
 /* Runs in the foreground; 0 after a clean stop, negative errno on a
  * start-up failure (already reported on stderr). */
 int server_run(const struct serve_opts *o);
+
+struct http_route;
+/* Every route table the server serves (NULL-terminated), e.g. for the
+ * authorization test that walks every admin route. */
+const struct http_route *const *server_route_tables(void);
 
 #endif

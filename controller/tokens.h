@@ -1,20 +1,54 @@
-/* Admin bearer tokens, stored as SHA-256 hashes. */
+/* Bearer tokens of the admin API, stored as SHA-256 hashes: API tokens
+ * (a name, a role, project grants, an expiry) and login sessions (the
+ * same, tied to a user). The text of a token is shown once, at creation. */
 #ifndef CTL_TOKENS_H
 #define CTL_TOKENS_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "authz.h"
 
 struct ctl;
 struct db;
 
 #define TOKEN_LEN 44 /* "eve_" + 40 hex chars */
 
-/* 0 when token is known, -EACCES otherwise. */
+/* What a new token may do. projects: normalised (authz_projects_norm);
+ * expires: Unix seconds, 0 = never; user_id: 0 for an API token, else the
+ * user whose login session this is. */
+struct tokens_new {
+	const char *name;
+	enum authz_role role;
+	const char *projects;
+	int64_t expires;
+	int64_t user_id;
+};
+
+/* Look token up: fills who (role, projects, names) and records the time
+ * of use. -EACCES when unknown, -EKEYEXPIRED when past its expiry. */
+int tokens_authenticate(struct ctl *c, const char *token, struct authz_who *who);
+/* 0 when token is known, unexpired and may change things (operator or
+ * admin; used by the registry's push), -EACCES otherwise. */
 int tokens_check(struct ctl *c, const char *token);
-/* The same, also giving the token's row id (for logs) in *id on success. */
-int tokens_check_id(struct ctl *c, const char *token, int64_t *id);
-/* Create a token named name; writes its text (TOKEN_LEN+1 bytes) to out. */
+/* Create a token; writes its text (TOKEN_LEN+1 bytes) to out and its row
+ * id to *id (may be NULL). */
+int tokens_create_ex(struct db *d, const struct tokens_new *n, char out[TOKEN_LEN + 1], int64_t *id);
+/* An admin token for every project that never expires (eve-controller init). */
 int tokens_create(struct db *d, const char *name, char out[TOKEN_LEN + 1]);
+/* The API tokens (not sessions) as a new JSON array; never their secrets. */
+int tokens_list(struct db *d, json_t **out);
+/* Revoke the API token whose id or (unique) name is ref. -ENOENT; -EBUSY
+ * when it is the last way in as an admin (no other admin token or user);
+ * -EEXIST when the name is ambiguous. */
+int tokens_revoke(struct db *d, const char *ref);
+/* Revoke one token by row id (a logout). */
+int tokens_revoke_id(struct db *d, int64_t id);
+/* Admin API tokens and admin users that are left, not counting the token
+ * row skip_token nor the user row skip_user (0: none). */
+int64_t tokens_admins_left(struct db *d, int64_t skip_token, int64_t skip_user);
+/* Remove expired tokens and sessions. */
+int tokens_prune(struct db *d, int64_t now);
 
 #endif

@@ -20,7 +20,10 @@ if(WITH_CONTROLLER)
       SKIP_RETURN_CODE 77 ENVIRONMENT
       "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_SRC=${CMAKE_SOURCE_DIR};DASH_PORT=21301;DASH_OUT=${CMAKE_BINARY_DIR}/tests/dashboard-screenshots;DASH_IMAGES=${CMAKE_BINARY_DIR}/tests/dashboard-images")
   endif()
-  # tests/dashboard/viewer_test.py (a viewer sees no deploy controls; its
-  # forged POST is 403) needs users and roles (issue 19): register it here
-  # once that is merged (docs/dashboard.md, Tests).
+  # A viewer (token and user/password login) sees no deploy controls; its
+  # forged POST and its API calls are 403 and change nothing (issue 19).
+  add_test(NAME dashboard_viewer COMMAND ${DASH_PYTHON} ${EVE_TEST_DIR}/dashboard/viewer_test.py)
+  set_tests_properties(dashboard_viewer PROPERTIES LABELS "integration;dashboard" TIMEOUT 120
+    SKIP_RETURN_CODE 77 ENVIRONMENT
+    "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;DASH_PORT=21302;DASH_OUT=${CMAKE_BINARY_DIR}/tests/dashboard-screenshots")
 endif()

@@ -1,0 +1,224 @@
+/* Users with scrypt-hashed passwords. */
+#include "users.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+#include "db.h"
+#include "tokens.h"
+
+#define SCRYPT_N (1u << 15)
+#define SCRYPT_R 8u
+#define SCRYPT_P 1u
+#define SCRYPT_MAXMEM (64u << 20)
+#define SALT_LEN 16
+#define HASH_LEN 32
+
+bool users_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      strchr("._@-", *p)))
+			return false;
+	return true;
+}
+
+static int pw_ok(const char *pw)
+{
+	size_t n = strlen(pw);
+	return n >= USERS_PASSWORD_MIN && n <= USERS_PASSWORD_MAX ? 0 : -EINVAL;
+}
+
+static int kdf(const char *pw, const uint8_t salt[SALT_LEN], uint8_t out[HASH_LEN])
+{
+	return EVP_PBE_scrypt(pw, strlen(pw), salt, SALT_LEN, SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_MAXMEM,
+			      out, HASH_LEN) == 1
+		   ? 0
+		   : -EIO;
+}
+
+static int hash_new(const char *pw, uint8_t salt[SALT_LEN], uint8_t h[HASH_LEN])
+{
+	if (RAND_bytes(salt, SALT_LEN) != 1)
+		return -EIO;
+	return kdf(pw, salt, h);
+}
+
+int users_create(struct db *d, const char *name, const char *password, enum authz_role role,
+		 const char *projects)
+{
+	uint8_t salt[SALT_LEN], h[HASH_LEN];
+	if (!users_name_ok(name) || pw_ok(password) < 0 || role == AUTHZ_ROLE_NONE)
+		return -EINVAL;
+	int r = hash_new(password, salt, h);
+	sqlite3_stmt *st = r == 0 ? db_stmt(d, "INSERT INTO users(name, hash, salt, role, projects, created)"
+					       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
+				  : NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 2, h, HASH_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, salt, SALT_LEN, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, authz_role_name(role), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, role == AUTHZ_ADMIN ? "*" : projects, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
+		r = db_step_done(st);
+	} else if (r == 0) {
+		r = -EIO;
+	}
+	OPENSSL_cleanse(h, sizeof(h));
+	return r;
+}
+
+static int end_sessions(struct db *d, int64_t uid)
+{
+	sqlite3_stmt *st = db_stmt(d, "DELETE FROM tokens WHERE user_id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, uid);
+	return db_step_done(st);
+}
+
+static int user_id(struct db *d, const char *name, int64_t *id, bool *admin)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, role FROM users WHERE name = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int r = -ENOENT;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*admin = !strcmp(db_col_text(st, 1), "admin");
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int users_passwd(struct db *d, const char *name, const char *password)
+{
+	uint8_t salt[SALT_LEN], h[HASH_LEN];
+	int64_t id = 0;
+	bool admin;
+	if (pw_ok(password) < 0)
+		return -EINVAL;
+	int r = hash_new(password, salt, h);
+	if (r == 0)
+		r = db_begin(d);
+	else
+		return r;
+	if (r == 0)
+		r = user_id(d, name, &id, &admin);
+	sqlite3_stmt *st = r == 0 ? db_stmt(d, "UPDATE users SET hash = ?2, salt = ?3 WHERE id = ?1") : NULL;
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_blob(st, 2, h, HASH_LEN, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, salt, SALT_LEN, SQLITE_STATIC);
+		r = db_step_done(st);
+	} else if (r == 0) {
+		r = -EIO;
+	}
+	if (r == 0)
+		r = end_sessions(d, id);
+	if (r == 0)
+		r = db_commit(d);
+	if (r < 0)
+		db_rollback(d);
+	OPENSSL_cleanse(h, sizeof(h));
+	return r;
+}
+
+int users_delete(struct db *d, const char *name)
+{
+	int64_t id = 0;
+	bool admin = false;
+	int r = db_begin(d);
+	if (r == 0)
+		r = user_id(d, name, &id, &admin);
+	if (r == 0 && admin) {
+		int64_t left = tokens_admins_left(d, 0, id);
+		r = left < 0 ? (int)left : left == 0 ? -EBUSY : 0;
+	}
+	if (r == 0)
+		r = end_sessions(d, id);
+	sqlite3_stmt *st = r == 0 ? db_stmt(d, "DELETE FROM users WHERE id = ?1") : NULL;
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+		r = db_step_done(st);
+	} else if (r == 0) {
+		r = -EIO;
+	}
+	if (r == 0)
+		r = db_commit(d);
+	if (r < 0)
+		db_rollback(d);
+	return r;
+}
+
+int users_list(struct db *d, json_t **out)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT name, role, projects, created FROM users ORDER BY name");
+	if (!st)
+		return -EIO;
+	json_t *a = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *pr = json_array();
+		const char *p = db_col_text(st, 2);
+		if (!strcmp(p, "*"))
+			json_array_append_new(pr, json_string("*"));
+		for (const char *c = p; *c == ',' && c[1];) {
+			const char *e = strchr(c + 1, ',');
+			if (!e)
+				break;
+			json_array_append_new(pr, json_stringn(c + 1, (size_t)(e - c - 1)));
+			c = e;
+		}
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o}", "name", db_col_text(st, 0), "role",
+						   db_col_text(st, 1), "projects", pr, "created",
+						   admin_time_json(sqlite3_column_int64(st, 3))));
+	}
+	sqlite3_reset(st);
+	*out = a;
+	return 0;
+}
+
+int users_lookup(struct db *d, const char *name, struct users_rec *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, hash, salt, role, projects FROM users WHERE name = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 1) == HASH_LEN &&
+	    sqlite3_column_bytes(st, 2) == SALT_LEN) {
+		rec->found = true;
+		rec->id = sqlite3_column_int64(st, 0);
+		memcpy(rec->hash, sqlite3_column_blob(st, 1), HASH_LEN);
+		memcpy(rec->salt, sqlite3_column_blob(st, 2), SALT_LEN);
+		rec->who.role = authz_role_parse(db_col_text(st, 3));
+		snprintf(rec->who.projects, sizeof(rec->who.projects), "%s", db_col_text(st, 4));
+		snprintf(rec->who.user, sizeof(rec->who.user), "%s", name);
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+int users_check(struct users_rec *rec, const char *password)
+{
+	uint8_t got[HASH_LEN];
+	/* the same work for an unknown user */
+	int r = kdf(strlen(password) <= USERS_PASSWORD_MAX ? password : "", rec->salt, got);
+	bool ok = r == 0 && rec->found && CRYPTO_memcmp(got, rec->hash, HASH_LEN) == 0 &&
+		  rec->who.role != AUTHZ_ROLE_NONE;
+	OPENSSL_cleanse(got, sizeof(got));
+	OPENSSL_cleanse(rec->hash, sizeof(rec->hash));
+	return ok ? 0 : -EACCES;
+}
