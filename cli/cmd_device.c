@@ -349,7 +349,9 @@ static void print_set_items(const json_t *items, const json_t *set)
 	}
 }
 
-int cmd_device_config_set(struct cmd_args *a)
+/* PUT fmt (with the device or project name of a->pos[0]) the KEY=VALUE
+ * and KEY- arguments from a->pos[1]. */
+static int config_items_set(struct cmd_args *a, const char *fmt)
 {
 	json_t *items = json_object(), *resp = NULL;
 	char *path = NULL;
@@ -372,7 +374,7 @@ int cmd_device_config_set(struct cmd_args *a)
 		}
 	}
 	if (code == EXIT_OK) {
-		path = ev_path("/devices/%s/config-items", a->pos[0]);
+		path = ev_path(fmt, a->pos[0]);
 		code = ev_request(a, "PUT", path, items, &resp);
 	}
 	if (code == EXIT_OK) {
@@ -392,6 +394,35 @@ int cmd_device_config_set(struct cmd_args *a)
 	return code;
 }
 
+int cmd_device_config_set(struct cmd_args *a)
+{
+	return config_items_set(a, "/devices/%s/config-items");
+}
+
+int cmd_project_config_set(struct cmd_args *a)
+{
+	return config_items_set(a, "/projects/%s/config-items");
+}
+
+/* A project's properties: "KEY=VALUE (default D, RANGE)" lines. */
+int cmd_project_config_get(struct cmd_args *a)
+{
+	char *path = ev_path("/projects/%s/config-items", a->pos[0]);
+	json_t *resp = NULL, *items;
+	int code = ev_request(a, "GET", path, NULL, &resp);
+
+	free(path);
+	if (code == EXIT_OK) {
+		items = json_object_get(resp, "items");
+		if (ev_mode(a) == OUT_JSON)
+			out_json(stdout, resp);
+		else if (ev_mode(a) != OUT_QUIET)
+			print_set_items(items, items);
+	}
+	json_decref(resp);
+	return code;
+}
+
 /* The properties of a device and their state (GET /devices/X/properties). */
 int cmd_device_config_get(struct cmd_args *a)
 {
@@ -403,6 +434,7 @@ int cmd_device_config_get(struct cmd_args *a)
 	    {"RANGE", "range"},
 	    {"ERROR", "error"},
 	    {"CONFIGURED", "configured", NULL, true},
+	    {"SOURCE", "source", NULL, true},
 	    {"EVE-AGENT", "agent", NULL, true},
 	    {"HELP", "help", NULL, true},
 	    {NULL},

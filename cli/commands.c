@@ -439,6 +439,13 @@ const struct cmd cmdtab_commands[] = {
     {"project list", NOARGS, NULL, "List the projects granted, with their device and app counts", NULL,
      cmd_project_list},
     {"project delete", ONE("NAME"), NULL, "Delete an empty project", NULL, cmd_project_delete},
+    {"project config set", "PROJECT KEY=VALUE|KEY-...", 2, -1, NULL,
+     "Set (KEY=VALUE) or remove (KEY-) configuration items of every device of a project",
+     "A device's own item (device config set) wins over its project's; device config get shows where each "
+     "value comes from (SOURCE). Values are checked as for device config set.",
+     cmd_project_config_set},
+    {"project config get", ONE("PROJECT"), NULL, "Show a project's configuration items", NULL,
+     cmd_project_config_get},
     {"audit", NOARGS, audit_opts, "Show who changed what, when, and the result",
      "Every state-changing admin request and every login is recorded (kept 90 days). Oldest first.",
      cmd_audit},

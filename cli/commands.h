@@ -28,6 +28,8 @@ int cmd_device_rename(struct cmd_args *a);
 int cmd_device_label(struct cmd_args *a);
 int cmd_device_reboot(struct cmd_args *a);
 int cmd_device_config_set(struct cmd_args *a);
+int cmd_project_config_set(struct cmd_args *a);
+int cmd_project_config_get(struct cmd_args *a);
 int cmd_device_config_get(struct cmd_args *a);
 int cmd_device_config_dump(struct cmd_args *a);
 int cmd_device_bootstrap_config(struct cmd_args *a);

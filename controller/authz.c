@@ -16,6 +16,7 @@
 #define NET AUTHZ_OBJ_NETWORK
 #define IMG AUTHZ_OBJ_IMAGE
 #define NO AUTHZ_OBJ_NONE
+#define PRJ AUTHZ_OBJ_PROJECT
 
 /* One row per admin route (method, pattern exactly as in its table). */
 const struct authz_rule authz_rules[] = {
@@ -26,6 +27,8 @@ const struct authz_rule authz_rules[] = {
     {"GET", P "/projects", RD, NO, false, false},
     {"POST", P "/projects", AD, NO, false, false},
     {"DELETE", P "/projects/*", AD, NO, false, false},
+    {"GET", P "/projects/*/config-items", RD, PRJ, false, false},
+    {"PUT", P "/projects/*/config-items", WR, PRJ, false, false},
     {"GET", P "/tokens", AD, NO, false, false},
     {"POST", P "/tokens", AD, NO, false, false},
     {"DELETE", P "/tokens/*", AD, NO, false, false},

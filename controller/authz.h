@@ -21,7 +21,14 @@ enum authz_perm { AUTHZ_READ = AUTHZ_VIEWER, AUTHZ_WRITE = AUTHZ_OPERATOR, AUTHZ
 
 /* The kind of object the route's first '*' names, whose project must be
  * granted (otherwise the object is "not found"). */
-enum authz_obj { AUTHZ_OBJ_NONE, AUTHZ_OBJ_DEVICE, AUTHZ_OBJ_APP, AUTHZ_OBJ_NETWORK, AUTHZ_OBJ_IMAGE };
+enum authz_obj {
+	AUTHZ_OBJ_NONE,
+	AUTHZ_OBJ_DEVICE,
+	AUTHZ_OBJ_APP,
+	AUTHZ_OBJ_NETWORK,
+	AUTHZ_OBJ_IMAGE,
+	AUTHZ_OBJ_PROJECT
+};
 
 struct authz_rule {
 	const char *method;

@@ -313,14 +313,18 @@ static int cmp_strp(const void *x, const void *y)
 	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-/* Config items, sorted by key (the device row holds them as JSON). */
-static void add_config_items(struct build *b, const char *items_json)
+/* Config items, sorted by key: the project's, under the device's own
+ * (both rows hold them as JSON). */
+static void add_config_items(struct build *b, const char *project_json, const char *items_json)
 {
-	json_t *o = json_loads(items_json, 0, NULL);
-	if (!json_is_object(o)) {
+	json_t *o = json_loads(project_json, 0, NULL), *dev = json_loads(items_json, 0, NULL);
+	if (!json_is_object(o) || !json_is_object(dev)) {
 		json_decref(o);
+		json_decref(dev);
 		return;
 	}
+	json_object_update(o, dev);
+	json_decref(dev);
 	size_t n = json_object_size(o), k = 0;
 	const char **keys = n ? calloc(n, sizeof(char *)) : NULL;
 	const char *key;
@@ -883,7 +887,8 @@ static void add_certs_hash(struct build *b)
 static int build_config(struct build *b)
 {
 	sqlite3_stmt *st = db_stmt(b->db, "SELECT config_version, reboot_counter, config_items, baseos_image,"
-					  " baseos_activate, baseos_retry FROM devices WHERE id = ?1");
+					  " baseos_activate, baseos_retry, (SELECT config_items FROM projects"
+					  " WHERE name = devices.project) FROM devices WHERE id = ?1");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
@@ -904,13 +909,15 @@ static int build_config(struct build *b)
 	reboot->desiredstate = 1;
 	b->cfg->reboot = reboot;
 	char *items = arena_str(&b->a, db_col_text(st, 2));
+	char *project_items =
+	    sqlite3_column_type(st, 6) == SQLITE_NULL ? "{}" : arena_str(&b->a, db_col_text(st, 6));
 	char *baseos =
 	    sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : arena_str(&b->a, db_col_text(st, 3));
 	int activate = sqlite3_column_int(st, 4);
 	long long retry = sqlite3_column_int64(st, 5);
 	sqlite3_reset(st);
 
-	add_config_items(b, items);
+	add_config_items(b, project_items, items);
 	add_networks(b);
 	add_device_io(b); /* interoperability */
 	add_certs_hash(b);

@@ -329,10 +329,11 @@ static void h_list(struct http_req *r)
 		return;
 	}
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT " DEVICE_COLS " FROM devices WHERE"
-				      " (?9 = '*' OR instr(?9, ',' || project || ',') > 0) AND (?1 IS NULL OR name LIKE ?1"
-				      " ESCAPE '\\' OR serial LIKE ?1 ESCAPE '\\' OR id LIKE ?1 ESCAPE '\\'"
-				      " OR labels LIKE ?1 ESCAPE '\\') ORDER BY name");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT " DEVICE_COLS " FROM devices WHERE"
+		       " (?9 = '*' OR instr(?9, ',' || project || ',') > 0) AND (?1 IS NULL OR name LIKE ?1"
+		       " ESCAPE '\\' OR serial LIKE ?1 ESCAPE '\\' OR id LIKE ?1 ESCAPE '\\'"
+		       " OR labels LIKE ?1 ESCAPE '\\') ORDER BY name");
 	json_t *items = json_array(), *next = json_null();
 	json_int_t total = 0, past_cursor = 0;
 	if (st && pat)
@@ -744,35 +745,6 @@ static void h_reboot(struct http_req *r)
 		http_reply_json(r, 202, json_pack("{s:s}", "id", uuid));
 }
 
-/* Merge items into the stored object; null removes; values must be
- * strings (numbers and booleans are converted). */
-static int items_merge(json_t *stored, json_t *patch)
-{
-	const char *k;
-	json_t *v;
-	json_object_foreach(patch, k, v)
-	{
-		if (strlen(k) == 0 || strlen(k) > 256)
-			return -EINVAL;
-		if (json_is_null(v)) {
-			json_object_del(stored, k);
-		} else if (json_is_string(v)) {
-			if (json_string_length(v) > 4096)
-				return -EINVAL;
-			json_object_set(stored, k, v);
-		} else if (json_is_integer(v)) {
-			char s[32];
-			snprintf(s, sizeof(s), "%lld", (long long)json_integer_value(v));
-			json_object_set_new(stored, k, json_string(s));
-		} else if (json_is_boolean(v)) {
-			json_object_set_new(stored, k, json_string(json_is_true(v) ? "true" : "false"));
-		} else {
-			return -EINVAL;
-		}
-	}
-	return json_object_size(stored) > 4096 ? -EINVAL : 0;
-}
-
 static void h_config_items(struct http_req *r)
 {
 	json_t *b = admin_body(r), *items = NULL, *warnings = NULL;
@@ -797,7 +769,7 @@ static void h_config_items(struct http_req *r)
 		sqlite3_reset(st);
 	}
 	if (e == 0)
-		e = items ? items_merge(items, b) : -EIO;
+		e = items ? properties_merge(items, b) : -EIO;
 	char *text = e == 0 ? json_dumps(items, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (e == 0 && (st = db_stmt(d, "UPDATE devices SET config_items = ?2 WHERE id = ?1"))) {
 		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);

@@ -176,35 +176,212 @@ static json_t *property_rows(const json_t *items, const item_status *s)
 	return out;
 }
 
+/* A device's configured items, the project's under the device's own
+ * (*from: a new object {name: "device"|"project"}). NULL when the device
+ * row is missing or unreadable. */
+static json_t *effective_items(struct db *d, const char *uuid, json_t **from)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT d.config_items, coalesce(p.config_items, '{}') FROM devices d"
+				      " LEFT JOIN projects p ON p.name = d.project WHERE d.id = ?1");
+	json_t *dev = NULL, *items = NULL, *v;
+	const char *k;
+
+	*from = NULL;
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		items = admin_json_col(db_col_text(st, 1));
+		dev = admin_json_col(db_col_text(st, 0));
+	}
+	sqlite3_reset(st);
+	if (!items || !dev || !(*from = json_object())) {
+		json_decref(items);
+		json_decref(dev);
+		return NULL;
+	}
+	json_object_foreach(items, k, v) json_object_set_new(*from, k, json_string("project"));
+	json_object_foreach(dev, k, v) json_object_set_new(*from, k, json_string("device"));
+	json_object_update(items, dev);
+	json_decref(dev);
+	return items;
+}
+
 void properties_h_get(struct http_req *r)
 {
 	char uuid[UUID_STR_LEN];
 	struct db *d = db_get(r->ctl->db);
 	ProtobufCMessage *owner = NULL;
 	const item_status *s = NULL;
-	json_t *items = NULL;
-	sqlite3_stmt *st;
+	json_t *items = NULL, *from = NULL;
 	int e = admin_device_resolve(d, r->params[0], uuid);
 
-	st = e == 0 ? db_stmt(d, "SELECT config_items FROM devices WHERE id = ?1") : NULL;
-	if (e == 0 && !st)
-		e = -EIO;
-	if (st) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		items = sqlite3_step(st) == SQLITE_ROW ? admin_json_col(db_col_text(st, 0)) : NULL;
-		sqlite3_reset(st);
+	if (e == 0) {
+		items = effective_items(d, uuid, &from);
 		s = device_status(d, uuid, &owner);
 	}
 	db_put(r->ctl->db, d);
 	if (e < 0 || !items) {
 		admin_reply_err(r, e < 0 ? e : -EIO, "device");
 	} else {
-		json_t *rows = property_rows(items, s);
+		json_t *rows = property_rows(items, s), *row;
+		size_t i;
 
+		/* Where each configured value comes from (a device's own item
+		 * wins over its project's). */
+		json_array_foreach(rows, i, row)
+		{
+			json_t *src = json_object_get(from, json_string_value(json_object_get(row, "name")));
+
+			json_object_set(row, "source", src ? src : json_null());
+		}
 		http_reply_json(
 		    r, 200, json_pack("{s:s, s:b, s:o}", "id", uuid, "reported", s != NULL, "items", rows));
 	}
 	if (owner)
 		protobuf_c_message_free_unpacked(owner, NULL);
 	json_decref(items);
+	json_decref(from);
 }
+
+int properties_merge(json_t *stored, const json_t *patch)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)patch, k, v)
+	{
+		if (strlen(k) == 0 || strlen(k) > CONFIGPROP_NAME_MAX)
+			return -EINVAL;
+		if (json_is_null(v)) {
+			json_object_del(stored, k);
+		} else if (json_is_string(v)) {
+			if (json_string_length(v) > CONFIGPROP_VALUE_MAX)
+				return -EINVAL;
+			json_object_set(stored, k, v);
+		} else if (json_is_integer(v)) {
+			char num[32];
+
+			snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+			json_object_set_new(stored, k, json_string(num));
+		} else if (json_is_boolean(v)) {
+			json_object_set_new(stored, k, json_string(json_is_true(v) ? "true" : "false"));
+		} else {
+			return -EINVAL;
+		}
+	}
+	return json_object_size(stored) > 4096 ? -EINVAL : 0;
+}
+
+/* ---- project-level properties: /projects/{project}/config-items ---- */
+
+static json_t *project_items(struct db *d, const char *project)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT config_items FROM projects WHERE name = ?1");
+	json_t *items = NULL;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		items = admin_json_col(db_col_text(st, 0));
+	sqlite3_reset(st);
+	return items;
+}
+
+static void h_project_items_get(struct http_req *r)
+{
+	struct db *d = db_get(r->ctl->db);
+	json_t *items = project_items(d, r->params[0]);
+
+	db_put(r->ctl->db, d);
+	if (!items)
+		admin_reply_err(r, -ENOENT, "project");
+	else
+		http_reply_json(r, 200, json_pack("{s:s, s:o}", "project", r->params[0], "items", items));
+}
+
+static int project_items_store(struct db *d, const char *project, const json_t *items)
+{
+	char *text = json_dumps(items, JSON_COMPACT | JSON_SORT_KEYS);
+	sqlite3_stmt *st = text ? db_stmt(d, "UPDATE projects SET config_items = ?2 WHERE name = ?1") : NULL;
+	int e = text ? -EIO : -ENOMEM;
+
+	if (st) {
+		sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+		e = db_step_done(st);
+	}
+	free(text);
+	return e;
+}
+
+/* After the project's items are committed: every device of it gets a new
+ * config (as after any other change a device's config is built from). */
+static void project_devices_changed(struct ctl *c, struct db *d, const char *project)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM devices WHERE project = ?1");
+	json_t *ids = json_array(), *v;
+	size_t i;
+
+	if (st) {
+		sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			json_array_append_new(ids, json_string(db_col_text(st, 0)));
+		sqlite3_reset(st);
+	}
+	json_array_foreach(ids, i, v) ctl_device_changed(c, d, json_string_value(v));
+	json_decref(ids);
+}
+
+static void h_project_items_put(struct http_req *r)
+{
+	json_t *b = admin_body(r), *items = NULL, *warnings = NULL;
+	const char *force = http_arg(r, "force");
+	char why[384];
+	struct db *d;
+	int e;
+
+	if (!b)
+		return;
+	/* As PUT /devices/X/config-items: values EVE would refuse are
+	 * refused (?force=1 stores them), unknown names get a warning. */
+	if (!(force && !strcmp(force, "1")) && properties_check_patch(b, why, sizeof(why), &warnings) < 0) {
+		http_reply_error(r, 400, "%s", why);
+		json_decref(b);
+		return;
+	}
+	d = db_get(r->ctl->db);
+	e = db_begin(d);
+	if (e == 0) {
+		items = project_items(d, r->params[0]);
+		e = items ? properties_merge(items, b) : -ENOENT;
+		if (e == 0)
+			e = project_items_store(d, r->params[0], items);
+		if (e == 0)
+			e = db_commit(d);
+		else
+			db_rollback(d);
+	}
+	if (e == 0)
+		project_devices_changed(r->ctl, d, r->params[0]);
+	db_put(r->ctl->db, d);
+	json_decref(b);
+	if (e < 0) {
+		json_decref(items);
+		json_decref(warnings);
+		admin_reply_err(r, e,
+				e == -EINVAL ? "config item (values are strings, null removes)" : "project");
+		return;
+	}
+	http_reply_json(
+	    r, 200,
+	    json_pack("{s:s, s:o, s:o*}", "project", r->params[0], "items", items, "warnings", warnings));
+}
+
+const struct http_route admin_property_routes[] = {
+    {"GET", ADMIN_PREFIX "/projects/*/config-items", h_project_items_get, 0, HTTP_AUTH_ADMIN, NULL},
+    {"PUT", ADMIN_PREFIX "/projects/*/config-items", h_project_items_put, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN,
+     NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
+};

@@ -2,7 +2,7 @@
  * PUT /devices/X/config-items against the shared table
  * (common/configprops.h), and GET /devices/X/properties, which shows every
  * property with its state on the device (from the configItemStatus of the
- * device's latest ZInfoDevice). */
+ * device's latest ZInfoDevice); project-level properties. */
 #ifndef CTL_PROPERTIES_H
 #define CTL_PROPERTIES_H
 
@@ -21,5 +21,14 @@ int properties_check_patch(const json_t *patch, char *err, size_t err_len, json_
  * device sent a status, "items": [{name, state, value, configured, default,
  * type, range, error, eve, agent, help}]}. */
 void properties_h_get(struct http_req *r);
+
+/* Merge a config-items patch into stored: null removes; values are
+ * strings (numbers and booleans are converted). 0, or -EINVAL for a bad
+ * name, value or size. */
+int properties_merge(json_t *stored, const json_t *patch);
+
+/* GET/PUT /projects/{project}/config-items: a project's properties, under
+ * every device of it (a device's own item wins). */
+extern const struct http_route admin_property_routes[];
 
 #endif

@@ -151,7 +151,11 @@ static const char m_roles[] =
     " status INTEGER NOT NULL, client TEXT NOT NULL DEFAULT '');"
     "CREATE INDEX audit_time ON audit(time);";
 
+/* Project-level runtime configuration properties (properties.c): under
+ * every device of the project; a device's own item wins. */
+static const char m_projprops[] = "ALTER TABLE projects ADD COLUMN config_items TEXT NOT NULL DEFAULT '{}';";
+
 const char *const schema_migrations[] = {m1,        m_hardening_ci, m_operator_ux, m_observability,
 					 m_interop, m_registry,     m_firewall,    m_rollouts,
-					 m_roles};
+					 m_roles,   m_projprops};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

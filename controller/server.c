@@ -32,6 +32,7 @@
 #include "http.h"
 #include "replay.h"
 #include "ops_api.h"
+#include "properties.h"
 #include "ratelimit.h"
 #include "registry.h"
 #include "reports.h"
@@ -57,9 +58,10 @@ static const struct http_route *const route_tables[] = {
     admin_deviceio_routes,
     admin_rollout_routes,
     ops_routes,
-    admin_access_routes, /* login, tokens, users, projects, audit (access_api.c) */
-    registry_routes,     /* OCI distribution API /v2/ (registry.c) */
-    dashboard_routes,    /* the web dashboard at / and /ui/ (dashboard.c) */
+    admin_access_routes,   /* login, tokens, users, projects, audit (access_api.c) */
+    admin_property_routes, /* project-level properties (properties.c) */
+    registry_routes,       /* OCI distribution API /v2/ (registry.c) */
+    dashboard_routes,      /* the web dashboard at / and /ui/ (dashboard.c) */
     NULL,
 };
 

@@ -6,7 +6,8 @@
 # log lines and their times, the size of the agent's log spool); a value
 # of the wrong range is refused by evectl, and when forced through the
 # admin API the device rejects it and reports why; a property the agent
-# does not implement shows as unsupported in `evectl device config get`.
+# does not implement shows as unsupported in `evectl device config get`;
+# a project's properties reach its device under the device's own.
 . "$(dirname "$0")/agent_lib.sh"
 
 if [ -z "${EVECTL:-}" ] || [ ! -x "${EVECTL:-}" ]; then
@@ -136,6 +137,26 @@ wait_for 30 "rejection in the agent log" log_has p1 "bad config item value.*time
 
 # --- properties the app runtime applies are reported by the agent.
 set_props app.allow.vnc=true timer.download.retry=30
+
+# --- project-level properties (the device is in project "default"): they
+# reach every device of the project, under the device's own items.
+"$EVECTL" project config set default timer.boot.retry=0 >/dev/null 2>"$W/e.err"
+[ $? = 3 ] || fail "evectl accepted a project's timer.boot.retry=0 (want exit 3)"
+"$EVECTL" project config set default timer.boot.retry=120 >/dev/null || fail "project config set"
+"$EVECTL" project config get default | grep -q "^timer.boot.retry=120 (default 600" ||
+	fail "project config get: $("$EVECTL" project config get default)"
+wait_for 30 "the project's timer.boot.retry applied" prop_is timer.boot.retry configured 120
+wait_for 30 "the project's timer.boot.retry applied by the device" prop_is timer.boot.retry state applied
+prop_is timer.boot.retry source project || fail "source: $(prop timer.boot.retry source), want project"
+set_props timer.boot.retry=90
+prop_is timer.boot.retry source device || fail "source: $(prop timer.boot.retry source), want device"
+"$EVECTL" device config set "$U" timer.boot.retry- >/dev/null || fail "device config remove"
+wait_for 30 "back to the project's value" prop_is timer.boot.retry configured 120
+wait_for 30 "the project's value applied again" prop_is timer.boot.retry state applied
+"$EVECTL" project config set default timer.boot.retry- >/dev/null || fail "project config remove"
+ctl_api "$CTL" PUT "/projects/default/config-items" '{"timer.metric.interval": "x"}' >/dev/null &&
+	fail "admin API accepted a project's timer.metric.interval=x"
+[ "${CTL_STATUS:-}" = 400 ] || fail "admin API (project): HTTP ${CTL_STATUS:-none}, want 400"
 
 # --- a property the agent does not implement, and a name EVE does not define.
 "$EVECTL" device config set "$U" "debug.enable.ssh=ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA test" >/dev/null ||

@@ -241,7 +241,7 @@ static bool lists(const char *path, const char *token, const char *name)
 /* ---- the route x role table ---- */
 
 struct objs {
-	const char *dev, *app, *net, *img; /* objects of project B */
+	const char *dev, *app, *net, *img, *proj; /* objects of project B, B */
 };
 
 /* path for route pattern: each '*' becomes the object the rule names
@@ -266,6 +266,8 @@ static void fill(const struct http_route *rt, const struct authz_rule *rule, con
 				v = o->net;
 			else if (rule->obj == AUTHZ_OBJ_IMAGE)
 				v = o->img;
+			else if (rule->obj == AUTHZ_OBJ_PROJECT)
+				v = o->proj;
 		}
 		k += (size_t)snprintf(out + k, n - k, "%s", v);
 		star++;
@@ -489,7 +491,7 @@ int main(int argc, char **argv)
 	must0(404, "PATCH", "/api/v1/devices/dev-b", "{\"labels\":{}}", op_a);
 
 	/* every admin route x role */
-	struct objs b = {.dev = dev_b, .app = "app-b", .net = net_b, .img = img_b};
+	struct objs b = {.dev = dev_b, .app = "app-b", .net = net_b, .img = img_b, .proj = "site-b"};
 	route_table(&b, viewer, op_a);
 
 	/* expired and revoked tokens: 401 at once */
