@@ -217,6 +217,14 @@ static int deploy_spec(const struct cmd_args *a, json_t **out)
 	for (const char *const *k = (const char *const[]){"kernel", "ramdisk", "cmdline", NULL}; *k; k++)
 		if (cmdtab_str(a, *k))
 			json_object_set_new(spec, *k, json_string(cmdtab_str(a, *k)));
+	/* any-app: without --cpus, the pin set says how many vCPUs */
+	if (cmdtab_str(a, "boot"))
+		json_object_set_new(spec, "boot", json_string(cmdtab_str(a, "boot")));
+	if (cmdtab_str(a, "cpus-pinned")) {
+		json_object_set_new(spec, "cpus_pinned", json_string(cmdtab_str(a, "cpus-pinned")));
+		if (!cpus->set)
+			json_object_del(spec, "cpus");
+	}
 	code = size_mib(a, "memory", 1, spec, "memory_mb");
 	if (code == EXIT_OK)
 		code = size_mib(a, "disk", 0, spec, "disk_mb");

@@ -165,6 +165,9 @@ static const struct cmd_opt deploy_opts[] = {
     {"kernel", 0, OPT_STR, "PATH", "VM: boot this kernel file of the image directly"},
     {"ramdisk", 0, OPT_STR, "PATH", "VM: with --kernel, this initrd file of the image"},
     {"cmdline", 0, OPT_STR, "ARGS", "VM: with --kernel, the kernel command line"},
+    /* any-app */
+    {"boot", 0, OPT_STR, "bios|uefi", "VM: firmware that boots the disk image (default: BIOS)"},
+    {"cpus-pinned", 0, OPT_STR, "CPUS", "VM: pin one vCPU to each of these host CPUs, e.g. 0,1"},
     {NULL},
 };
 

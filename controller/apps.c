@@ -10,6 +10,7 @@
 #include "admin.h"
 #include "appgen.h"
 #include "app_acl.h"
+#include "app_vm.h"
 #include "ctl.h"
 #include "db.h"
 #include "info/info.pb-c.h"
@@ -89,9 +90,11 @@ static bool name_ok(const char *n)
 /* A typo in a field name must not silently deploy defaults. Replies on error. */
 static bool spec_keys_known(struct http_req *r, json_t *b)
 {
-	static const char *const k[] = {"name",      "image",    "device",  "selector", "cpus", "memory_mb",
-					"disk_mb",   "networks", "ports",   "env",      "vnc",  "activate",
-					"user_data", "kernel",   "ramdisk", "cmdline",  "acls", "vmmode"};
+	static const char *const k[] = {"name", "image", "device", "selector", "cpus", "memory_mb", "disk_mb",
+					"networks", "ports", "env", "vnc", "activate", "user_data", "kernel",
+					"ramdisk", "cmdline", "acls", "vmmode",
+					/* any-app (app_vm.h) */
+					"boot", "cpus_pinned"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -179,6 +182,69 @@ static bool selector_networks_exist(struct http_req *r, struct db *d, json_t *ne
 	return ok;
 }
 
+/* CPUs the device last reported (ZInfoDevice.ncpu); 0 when unknown. */
+static unsigned device_ncpu(struct db *d, const char *dev_uuid)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'device'"
+				      " ORDER BY time DESC LIMIT 1");
+	unsigned n = 0;
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, dev_uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
+		    NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
+		if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO &&
+		    m->dinfo)
+			n = m->dinfo->ncpu;
+		if (m)
+			org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
+/* any-app: boot (bios|uefi, VM images only) and cpus_pinned (a CPU list with
+ * one CPU per vCPU, within the device's CPUs when it reported them). On
+ * success *cpus is the vCPU count (the pin set's size when cpus was not
+ * given). Replies on error. */
+static bool spec_vm_ok(struct http_req *r, struct db *d, json_t *b, const char *format, const char *dev_uuid,
+		       json_int_t *cpus)
+{
+	json_t *boot = json_object_get(b, "boot"), *pin = json_object_get(b, "cpus_pinned");
+	unsigned count = 0, highest = 0, ncpu;
+	if (boot && (!json_is_string(boot) || app_vm_boot_mode(json_string_value(boot)) < 0)) {
+		http_reply_error(r, 400, "boot: bios or uefi");
+		return false;
+	}
+	if (boot && !strcmp(format, "oci")) {
+		http_reply_error(r, 400, "boot: containers have no firmware; boot is for VM images");
+		return false;
+	}
+	if (!pin)
+		return true;
+	if (!json_is_string(pin) || app_vm_cpuset_parse(json_string_value(pin), &count, &highest) < 0) {
+		http_reply_error(r, 400, "cpus_pinned: a CPU list like 0,1 or 0-3 (distinct CPUs below %d)",
+				 APP_VM_MAX_CPUS);
+		return false;
+	}
+	if (!json_object_get(b, "cpus"))
+		*cpus = count;
+	if ((json_int_t)count != *cpus) {
+		http_reply_error(r, 400,
+				 "cpus_pinned names %u CPUs but cpus is %lld: one vCPU per pinned CPU", count,
+				 (long long)*cpus);
+		return false;
+	}
+	ncpu = dev_uuid && *dev_uuid ? device_ncpu(d, dev_uuid) : 0;
+	if (ncpu && highest >= ncpu) {
+		http_reply_error(r, 400, "cpus_pinned: CPU %u does not exist: the device has %u CPUs (0-%u)",
+				 highest, ncpu, ncpu - 1);
+		return false;
+	}
+	return true;
+}
+
 /* Validate body into s (device resolved to its uuid). Replies on error. */
 static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *name, struct app_spec *s)
 {
@@ -253,6 +319,7 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		return false;
 	}
 	if (!spec_vmmode_ok(r, json_object_get(b, "vmmode"), format) ||
+	    !spec_vm_ok(r, d, b, format, dev_uuid, &cpus) ||
 	    (device && !spec_networks_exist(r, d, nets, dev_uuid, device)) ||
 	    (sel && !selector_networks_exist(r, d, nets, sel)))
 		return false;
@@ -269,6 +336,11 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		json_object_set(s->spec, "acls", json_object_get(b, "acls"));
 	if (s->spec && json_object_get(b, "vmmode"))
 		json_object_set(s->spec, "vmmode", json_object_get(b, "vmmode"));
+	for (size_t i = 0; s->spec && i < 2; i++) {
+		const char *k = i ? "cpus_pinned" : "boot";
+		if (json_is_string(json_object_get(b, k)) && *json_string_value(json_object_get(b, k)))
+			json_object_set(s->spec, k, json_object_get(b, k));
+	}
 	if (device)
 		json_object_set_new(s->spec, "device", json_string(dev_uuid));
 	else
@@ -487,8 +559,8 @@ void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *
 	"i.id, i.device_id, d.name, i.state, i.error, i.ips, i.restart_counter, i.purge_counter, "           \
 	"i.updated, a.name,"                                                                                 \
 	" a.id, " APPGEN_SQL("a", "i") ", i.reported_version,"                                               \
-	" coalesce(i.pin_version, a.version), i.pin_version IS NOT NULL,"                                   \
-	" json_extract(coalesce(i.pin_spec, a.spec), '$.image')"
+				       " coalesce(i.pin_version, a.version), i.pin_version IS NOT NULL,"     \
+				       " json_extract(coalesce(i.pin_spec, a.spec), '$.image')"
 #define INST_NCOLS 16 /* columns of INST_COLS: what a query adds after them starts here */
 
 static json_t *instance_row(sqlite3_stmt *st)

@@ -15,6 +15,7 @@
 #include "config/devconfig.pb-c.h"
 #include "crypto.h"
 #include "appgen.h"
+#include "app_vm.h"
 #include "ctl.h"
 #include "db.h"
 #include "deviceio.h"
@@ -401,27 +402,18 @@ static void add_networks(struct build *b)
 	sqlite3_reset(st);
 }
 
-/* userData: base64 of "K=V" lines (sorted by key) followed by user_data. */
-static char *app_user_data(struct build *b, json_t *spec)
+/* userData: base64 of what app_vm_user_data makes of env and user_data
+ * (containers: "K=V" lines then user_data; VMs: user_data untouched, env in
+ * a cloud-init part of its own). */
+static char *app_user_data(struct build *b, json_t *spec, bool vm)
 {
 	struct buf u;
-	buf_init(&u, 1u << 20);
-	json_t *env = json_object_get(spec, "env");
-	size_t n = json_object_size(env), k = 0;
-	const char **keys = n ? calloc(n, sizeof(char *)) : NULL;
-	const char *key;
-	json_t *v;
-	json_object_foreach(env, key, v) if (keys && k < n) keys[k++] = key;
-	if (k)
-		qsort(keys, k, sizeof(char *), cmp_strp);
-	for (size_t i = 0; i < k; i++)
-		buf_printf(&u, "%s=%s\n", keys[i], json_string_value(json_object_get(env, keys[i])) ?: "");
-	free(keys);
-	const char *ud = json_string_value(json_object_get(spec, "user_data"));
-	if (ud)
-		buf_append(&u, ud, strlen(ud));
 	char *out = (char *)protobuf_c_empty_string;
-	if (u.len) {
+
+	buf_init(&u, 1u << 20);
+	if (app_vm_user_data(json_object_get(spec, "env"),
+			     json_string_value(json_object_get(spec, "user_data")), vm, &u) == 0 &&
+	    u.len) {
 		char *e = b64_encode(u.data, u.len);
 		if (e) {
 			out = arena_str(&b->a, e);
@@ -430,6 +422,21 @@ static char *app_user_data(struct build *b, json_t *spec)
 	}
 	buf_free(&u);
 	return out;
+}
+
+/* any-app: boot mode and CPU pinning of a VM (VmConfig.boot_mode, cpus,
+ * pin_cpu); the admin API validated them (apps.c). */
+static void app_vm_resources(Org__Lfedge__Eve__Config__VmConfig *vm, struct arena *a, json_t *spec)
+{
+	const char *pin = json_string_value(json_object_get(spec, "cpus_pinned"));
+	int mode = app_vm_boot_mode(json_string_value(json_object_get(spec, "boot")));
+
+	vm->boot_mode = mode > 0 ? (Org__Lfedge__Eve__Config__VmBootMode)mode
+				 : ORG__LFEDGE__EVE__CONFIG__VM_BOOT_MODE__VM_BOOT_MODE_UNSPECIFIED;
+	if (pin && *pin) {
+		vm->cpus = arena_str(a, pin);
+		vm->pin_cpu = true;
+	}
 }
 
 static Org__Lfedge__Eve__Config__InstanceOpsCmd *ops(struct arena *a, long long counter)
@@ -579,7 +586,7 @@ static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
 static void add_app(struct build *b, sqlite3_stmt *st)
 {
 	/* columns: i.id, i.volume_id, i.restart_counter, i.purge_counter,
- * a.name, spec, image_id, a.activate, version (an instance pinned by a
+	 * a.name, spec, image_id, a.activate, version (an instance pinned by a
 	 * rollout runs its pinned revision, rollouts.h), generation */
 	json_t *spec = json_loads(db_col_text(st, 5), 0, NULL);
 	AppInstanceConfig *ac = arena_alloc(&b->a, sizeof(*ac));
@@ -623,6 +630,7 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	vm->kernel = arena_str(&b->a, json_string_value(json_object_get(spec, "kernel")) ?: "");
 	vm->ramdisk = arena_str(&b->a, json_string_value(json_object_get(spec, "ramdisk")) ?: "");
 	vm->extraargs = arena_str(&b->a, json_string_value(json_object_get(spec, "cmdline")) ?: "");
+	app_vm_resources(vm, &b->a, spec);
 
 	ac->uuidandversion = uv_str(&b->a, db_col_text(st, 0), db_col_text(st, 9));
 	ac->displayname = arena_str(&b->a, db_col_text(st, 4));
@@ -630,7 +638,7 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	ac->activate = sqlite3_column_int(st, 7) != 0;
 	ac->restart = ops(&b->a, sqlite3_column_int64(st, 2));
 	ac->purge = ops(&b->a, purge);
-	ac->userdata = app_user_data(b, spec);
+	ac->userdata = app_user_data(b, spec, ct->iformat != ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER);
 	ac->remoteconsole = vm->enable_vnc;
 	ref->uuid = vol->uuid;
 	ref->generationcount = purge;
@@ -646,8 +654,9 @@ static void add_apps(struct build *b)
 	sqlite3_stmt *st = db_stmt(
 	    b->db, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name,"
 		   " coalesce(i.pin_spec, a.spec), coalesce(i.pin_image_id, a.image_id), a.activate,"
-		   " coalesce(i.pin_version, a.version), " APPGEN_SQL("a", "i") " FROM app_instances i"
-		   " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY i.id");
+		   " coalesce(i.pin_version, a.version), " APPGEN_SQL(
+		       "a", "i") " FROM app_instances i"
+				 " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY i.id");
 	if (!st)
 		return;
 	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);

@@ -65,6 +65,57 @@ void hv_xml_common(struct buf *b, const struct hv_spec *s)
 		      "  <on_crash>destroy</on_crash>\n");
 }
 
+/* The CPUs of a list "0-2,5" in order into cpus[max]; count or -EINVAL. */
+static int cpu_list(const char *s, unsigned *cpus, size_t max)
+{
+	size_t n = 0;
+	char *end;
+
+	while (s && *s) {
+		unsigned long lo = strtoul(s, &end, 10), hi = lo, c;
+
+		if (end == s || lo > 4095)
+			return -EINVAL;
+		s = end;
+		if (*s == '-') {
+			hi = strtoul(s + 1, &end, 10);
+			if (end == s + 1 || hi < lo || hi > 4095)
+				return -EINVAL;
+			s = end;
+		}
+		for (c = lo; c <= hi; c++) {
+			if (n == max)
+				return -EINVAL;
+			cpus[n++] = (unsigned)c;
+		}
+		if (*s == ',')
+			s++;
+		else if (*s)
+			return -EINVAL;
+	}
+	return (int)n;
+}
+
+int hv_xml_cputune(struct buf *b, const struct hv_spec *s, char *err, size_t errlen)
+{
+	unsigned cpus[256], i, vcpus = s->vcpus ? s->vcpus : 1;
+	int n;
+
+	if (!s->pin_vcpus)
+		return 0;
+	n = cpu_list(s->cpuset, cpus, sizeof(cpus) / sizeof(cpus[0]));
+	if (n < (int)vcpus) {
+		snprintf(err, errlen, "CPU pinning: '%s' must name at least one CPU per vCPU (%u)",
+			 s->cpuset ? s->cpuset : "", vcpus);
+		return -EINVAL;
+	}
+	buf_printf(b, "  <cputune>\n");
+	for (i = 0; i < vcpus; i++)
+		buf_printf(b, "    <vcpupin vcpu='%u' cpuset='%u'/>\n", i, cpus[i]);
+	buf_printf(b, "  </cputune>\n");
+	return 0;
+}
+
 void hv_xml_disk(struct buf *b, const struct hv_disk *d, bool cdrom, const char *dev, const char *bus)
 {
 	buf_printf(b, "    <disk type='file' device='%s'>\n      <driver name='qemu' type='%s'/>\n",
@@ -229,7 +280,9 @@ int hv_remove(virConnectPtr c, const char *name)
 	if (r < 0)
 		return r;
 	r = hv_destroy(d);
-	if (r == 0 && virDomainIsPersistent(d) == 1 && virDomainUndefine(d) < 0)
+	/* A UEFI app's NVRAM is the app's file: libvirt leaves it in place. */
+	if (r == 0 && virDomainIsPersistent(d) == 1 &&
+	    virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM) < 0)
 		r = lv_fail(NULL, 0, "undefine");
 	virDomainFree(d);
 	return r;

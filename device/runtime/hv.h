@@ -40,6 +40,10 @@ struct hv_spec {
 	uint64_t memory_kib;
 	uint64_t maxmem_kib; /* 0 = memory_kib */
 	const char *cpuset;  /* pinning mask "0-1,3", may be NULL */
+	bool pin_vcpus;      /* cpuset: vCPU i runs on its i-th CPU only (<cputune>) */
+	/* UEFI firmware (qemu): code, NVRAM template and the app's own NVRAM
+	 * copy; NULL code = the hypervisor's default (BIOS) */
+	const char *uefi_code, *uefi_vars, *nvram;
 	bool vnc;
 	int vnc_display;         /* <0: auto port */
 	bool vnc_all;            /* listen on all addresses (app.allow.vnc), else 127.0.0.1 */
@@ -82,6 +86,10 @@ bool hv_is_healthy(virDomainPtr d);
 void hv_xml_text(struct buf *b, const char *s);             /* escaped text */
 void hv_xml_common(struct buf *b, const struct hv_spec *s); /* name..vcpu */
 void hv_xml_nics(struct buf *b, const struct hv_spec *s, const char *model);
+/* <cputune> with one <vcpupin> per vCPU when s->pin_vcpus (vCPU i on the
+ * i-th CPU of s->cpuset). -EINVAL (err says why) when the set has fewer
+ * CPUs than s->vcpus or does not parse. */
+int hv_xml_cputune(struct buf *b, const struct hv_spec *s, char *err, size_t errlen);
 /* One file-backed <disk>: a CD-ROM when cdrom, target dev/bus as given. */
 void hv_xml_disk(struct buf *b, const struct hv_disk *d, bool cdrom, const char *dev, const char *bus);
 
