@@ -10,6 +10,7 @@
 #include "admin.h"
 #include "appgen.h"
 #include "app_acl.h"
+#include "app_io.h"
 #include "app_vm.h"
 #include "ctl.h"
 #include "db.h"
@@ -94,7 +95,7 @@ static bool spec_keys_known(struct http_req *r, json_t *b)
 					"networks", "ports", "env", "vnc", "activate", "user_data", "kernel",
 					"ramdisk", "cmdline", "acls", "vmmode",
 					/* any-app (app_vm.h) */
-					"boot", "cpus_pinned"};
+					"boot", "cpus_pinned", "io"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -245,6 +246,26 @@ static bool spec_vm_ok(struct http_req *r, struct db *d, json_t *b, const char *
 	return true;
 }
 
+/* any-app: "io" names adapters of the device (app_io.h); adapters are per
+ * device, so a selector deployment cannot carry them. Replies on error. */
+static bool spec_io_ok(struct http_req *r, struct db *d, json_t *b, const char *name, const char *dev_uuid)
+{
+	json_t *io = json_object_get(b, "io");
+	char err[256];
+	int code;
+	if (!io || (json_is_array(io) && json_array_size(io) == 0))
+		return true;
+	if (!*dev_uuid) {
+		http_reply_error(r, 400,
+				 "io: adapters belong to one device: deploy with device, not selector");
+		return false;
+	}
+	code = app_io_check(d, dev_uuid, name, io, err, sizeof(err));
+	if (code)
+		http_reply_error(r, code, "%s", err);
+	return code == 0;
+}
+
 /* Validate body into s (device resolved to its uuid). Replies on error. */
 static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *name, struct app_spec *s)
 {
@@ -319,7 +340,7 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		return false;
 	}
 	if (!spec_vmmode_ok(r, json_object_get(b, "vmmode"), format) ||
-	    !spec_vm_ok(r, d, b, format, dev_uuid, &cpus) ||
+	    !spec_vm_ok(r, d, b, format, dev_uuid, &cpus) || !spec_io_ok(r, d, b, name, dev_uuid) ||
 	    (device && !spec_networks_exist(r, d, nets, dev_uuid, device)) ||
 	    (sel && !selector_networks_exist(r, d, nets, sel)))
 		return false;
@@ -336,6 +357,8 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		json_object_set(s->spec, "acls", json_object_get(b, "acls"));
 	if (s->spec && json_object_get(b, "vmmode"))
 		json_object_set(s->spec, "vmmode", json_object_get(b, "vmmode"));
+	if (s->spec && json_array_size(json_object_get(b, "io")))
+		json_object_set(s->spec, "io", json_object_get(b, "io"));
 	for (size_t i = 0; s->spec && i < 2; i++) {
 		const char *k = i ? "cpus_pinned" : "boot";
 		if (json_is_string(json_object_get(b, k)) && *json_string_value(json_object_get(b, k)))

@@ -15,6 +15,7 @@
 #include "config/devconfig.pb-c.h"
 #include "crypto.h"
 #include "appgen.h"
+#include "app_io.h"
 #include "app_vm.h"
 #include "ctl.h"
 #include "db.h"
@@ -582,6 +583,28 @@ static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
 	}
 }
 
+/* any-app: the I/O adapters assigned to the app (spec "io", checked by
+ * app_io.c), by logical label with their PhyIoType. */
+static void app_adapters(struct build *b, AppInstanceConfig *ac, json_t *spec)
+{
+	json_t *v;
+	size_t i;
+	json_array_foreach(json_object_get(spec, "io"), i, v)
+	{
+		Org__Lfedge__Eve__Config__Adapter *ad = arena_alloc(&b->a, sizeof(*ad));
+		int t = json_is_string(v) ? app_io_type(b->db, b->uuid, json_string_value(v)) : -ENOENT;
+		if (!ad)
+			return;
+		org__lfedge__eve__config__adapter__init(ad);
+		/* an adapter removed from the model since: the device refuses
+		 * the unknown name (never silently dropped here) */
+		ad->type = t >= 0 ? (Org__Lfedge__Eve__Common__PhyIoType)t
+				  : ORG__LFEDGE__EVE__COMMON__PHY_IO_TYPE__PhyIoOther;
+		ad->name = arena_str(&b->a, json_string_value(v) ?: "");
+		PUSH(&b->a, ac->adapters, ac->n_adapters, ad);
+	}
+}
+
 /* One app instance: its AppInstanceConfig, Volume and ContentTree. */
 static void add_app(struct build *b, sqlite3_stmt *st)
 {
@@ -644,6 +667,7 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	ref->generationcount = purge;
 	PUSH(&b->a, ac->volumereflist, ac->n_volumereflist, ref);
 	app_interfaces(b, ac, spec);
+	app_adapters(b, ac, spec);
 	PUSH(&b->a, b->cfg->apps, b->cfg->n_apps, ac);
 out:
 	json_decref(spec);

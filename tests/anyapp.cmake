@@ -11,3 +11,10 @@ if(WITH_DEVICE AND TARGET everuntime)
       ${CMAKE_BINARY_DIR}/anyapp-tests/xml)
   set_tests_properties(anyapp_xml PROPERTIES LABELS "integration;runtime" TIMEOUT 60 SKIP_RETURN_CODE 77)
 endif()
+if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime)
+  # boots three guests under TCG: slow, not in the sanitizer pass
+  add_test(NAME anyapp_e2e COMMAND bash ${EVE_TEST_DIR}/integration/anyapp_e2e.sh)
+  set_tests_properties(anyapp_e2e PROPERTIES LABELS "integration;e2e;slow" TIMEOUT 420
+    SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_PORT=21500")
+endif()

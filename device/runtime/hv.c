@@ -116,6 +116,37 @@ int hv_xml_cputune(struct buf *b, const struct hv_spec *s, char *err, size_t err
 	return 0;
 }
 
+void hv_xml_hostdevs(struct buf *b, const struct hv_spec *s)
+{
+	unsigned com = 1;
+	size_t i;
+
+	for (i = 0; i < s->n_hostdevs; i++) {
+		const struct hv_hostdev *h = &s->hostdevs[i];
+
+		switch (h->kind) {
+		case HV_HOSTDEV_PCI:
+			buf_printf(b,
+				   "    <hostdev mode='subsystem' type='pci' managed='yes'>\n      <source>\n"
+				   "        <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>\n"
+				   "      </source>\n    </hostdev>\n",
+				   h->domain, h->bus, h->slot, h->function);
+			break;
+		case HV_HOSTDEV_USB:
+			buf_printf(b,
+				   "    <hostdev mode='subsystem' type='usb' managed='yes'>\n      <source>\n"
+				   "        <address bus='%u' device='%u'/>\n      </source>\n    </hostdev>\n",
+				   h->bus, h->slot);
+			break;
+		case HV_HOSTDEV_SERIAL:
+			buf_printf(b, "    <serial type='dev'>\n      <source path='");
+			hv_xml_text(b, h->path);
+			buf_printf(b, "'/>\n      <target port='%u'/>\n    </serial>\n", com++);
+			break;
+		}
+	}
+}
+
 void hv_xml_disk(struct buf *b, const struct hv_disk *d, bool cdrom, const char *dev, const char *bus)
 {
 	buf_printf(b, "    <disk type='file' device='%s'>\n      <driver name='qemu' type='%s'/>\n",

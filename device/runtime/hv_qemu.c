@@ -109,6 +109,7 @@ static int qemu_xml(const struct hv_spec *s, struct buf *b, char *err, size_t er
 	} else {
 		buf_printf(b, "    <serial type='pty'><target port='0'/></serial>\n");
 	}
+	hv_xml_hostdevs(b, s);
 	if (s->vnc) {
 		const char *listen = s->vnc_all ? "0.0.0.0" : "127.0.0.1";
 

@@ -67,6 +67,10 @@ static int xen_xml(const struct hv_spec *s, struct buf *b, char *err, size_t err
 		return -EINVAL;
 	}
 	buf_printf(b, "<domain type='xen'>\n");
+	if (s->n_hostdevs) {
+		snprintf(err, errlen, "I/O adapters are assigned to QEMU VMs only, not with Xen");
+		return -EINVAL;
+	}
 	hv_xml_common(b, s);
 	if (hv_xml_cputune(b, s, err, errlen) < 0)
 		return -EINVAL;

@@ -21,6 +21,7 @@
 #include "oci_unpack.h"
 #include "rt_firewall.h"
 #include "rt_internal.h"
+#include "rt_io.h"
 #include "uuidgen.h"
 #include "volume.h"
 
@@ -157,6 +158,7 @@ struct spec_store {
 	struct hv_nic nics[HV_SPEC_MAX_DEVS];
 	char macs[HV_SPEC_MAX_DEVS][18];
 	char kernel[4096], initrd[4096], console[4096], cidata[4096], nvram[4096];
+	struct hv_hostdev hostdevs[RT_IO_MAX];
 	struct oci_config oci;
 	char **argv, **env;
 	const char *rootfs;
@@ -520,6 +522,11 @@ static int spec_build(struct runtime *rt, struct rt_app *a, struct spec_store *s
 	r = spec_nics(rt, a, ss);
 	if (r < 0)
 		return r;
+	r = rt_io_resolve(rt->cfg, a->cfg, "/sys", ss->hostdevs, RT_IO_MAX, &ss->s.n_hostdevs, a->err,
+			  sizeof(a->err));
+	if (r < 0)
+		return r;
+	ss->s.hostdevs = ss->hostdevs;
 	a->hv = rootfs ? &hv_lxc_ops : rt_vm_ops(rt);
 	return rootfs ? spec_container(rt, a, ss, rootfs) : spec_vm(rt, a, ss, first);
 }

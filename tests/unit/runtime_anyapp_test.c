@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hv.h"
+#include "rt_io.h"
 
 static void save(const char *name, const struct buf *b)
 {
@@ -139,13 +140,132 @@ static void test_unikernel(void **st)
 	free(x);
 }
 
+static void test_hostdevs(void **st)
+{
+	static const struct hv_hostdev h[] = {
+	    {.kind = HV_HOSTDEV_PCI, .domain = 0, .bus = 2, .slot = 0x1f, .function = 3},
+	    {.kind = HV_HOSTDEV_USB, .bus = 1, .slot = 4},
+	    {.kind = HV_HOSTDEV_SERIAL, .path = "/dev/ttyS1"},
+	    {.kind = HV_HOSTDEV_SERIAL, .path = "/dev/ttyUSB0"},
+	};
+	struct hv_spec s = base();
+	char *x;
+
+	s.hostdevs = h;
+	s.n_hostdevs = 4;
+	x = xml(&hv_qemu_ops, &s, "hostdevs.xml", 0);
+	assert_non_null(strstr(
+	    x, "type='pci' managed='yes'>\n      <source>\n        <address domain='0x0000' bus='0x02' "
+	       "slot='0x1f' function='0x3'/>"));
+	assert_non_null(
+	    strstr(x, "type='usb' managed='yes'>\n      <source>\n        <address bus='1' device='4'/>"));
+	/* COM adapters after the console (port 0) */
+	assert_non_null(strstr(x, "<source path='/dev/ttyS1'/>\n      <target port='1'/>"));
+	assert_non_null(strstr(x, "<source path='/dev/ttyUSB0'/>\n      <target port='2'/>"));
+	free(x);
+	/* not silently dropped where they cannot go */
+	x = xml(&hv_xen_ops, &s, NULL, -EINVAL);
+	assert_non_null(strstr(x, "QEMU VMs only"));
+	free(x);
+}
+
+/* ---- adapters named by an app, resolved through deviceIoList + sysfs ---- */
+
+typedef Org__Lfedge__Eve__Config__PhysicalIO PhysicalIO;
+typedef Org__Lfedge__Eve__Config__PhysicalIO__PhyaddrsEntry PhyAddr;
+
+static void put(const char *dir, const char *rel, const char *text)
+{
+	char path[512], cmd[1200];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s/%s')\"", dir, rel);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_io_resolve(void **st)
+{
+	char sysfs[] = "/tmp/anyapp-sysfs.XXXXXX", err[256], cmd[600];
+	PhyAddr pa[3] = {ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__PHYADDRS_ENTRY__INIT,
+			 ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__PHYADDRS_ENTRY__INIT,
+			 ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__PHYADDRS_ENTRY__INIT};
+	PhyAddr *pa_pci[] = {&pa[0]}, *pa_usb[] = {&pa[1]}, *pa_com[] = {&pa[2]};
+	PhysicalIO io[3] = {ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__INIT,
+			    ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__INIT,
+			    ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__INIT};
+	PhysicalIO *iol[] = {&io[0], &io[1], &io[2]};
+	Org__Lfedge__Eve__Config__EdgeDevConfig cfg = ORG__LFEDGE__EVE__CONFIG__EDGE_DEV_CONFIG__INIT;
+	Org__Lfedge__Eve__Config__Adapter ad[3] = {ORG__LFEDGE__EVE__CONFIG__ADAPTER__INIT,
+						   ORG__LFEDGE__EVE__CONFIG__ADAPTER__INIT,
+						   ORG__LFEDGE__EVE__CONFIG__ADAPTER__INIT};
+	Org__Lfedge__Eve__Config__Adapter *adl[] = {&ad[0], &ad[1], &ad[2]};
+	Org__Lfedge__Eve__Config__AppInstanceConfig ac = ORG__LFEDGE__EVE__CONFIG__APP_INSTANCE_CONFIG__INIT;
+	struct hv_hostdev h[RT_IO_MAX];
+	size_t n = 0;
+
+	assert_non_null(mkdtemp(sysfs));
+	put(sysfs, "bus/pci/devices/0000:02:00.0/class", "0x030000\n");
+	put(sysfs, "bus/usb/devices/1-2.3/busnum", "1\n");
+	put(sysfs, "bus/usb/devices/1-2.3/devnum", "7\n");
+	pa[0].key = "pcilong", pa[0].value = "0000:02:00.0";
+	pa[1].key = "usbaddr", pa[1].value = "1:2.3";
+	pa[2].key = "serial", pa[2].value = "/dev/null"; /* any read-write device node */
+	io[0].ptype = ORG__LFEDGE__EVE__COMMON__PHY_IO_TYPE__PhyIoHDMI, io[0].logicallabel = "gpu0";
+	io[0].phyaddrs = pa_pci, io[0].n_phyaddrs = 1;
+	io[1].ptype = ORG__LFEDGE__EVE__COMMON__PHY_IO_TYPE__PhyIoUSB, io[1].logicallabel = "usb-cam";
+	io[1].phylabel = "USB1", io[1].phyaddrs = pa_usb, io[1].n_phyaddrs = 1;
+	io[2].ptype = ORG__LFEDGE__EVE__COMMON__PHY_IO_TYPE__PhyIoCOM, io[2].logicallabel = "com1";
+	io[2].phyaddrs = pa_com, io[2].n_phyaddrs = 1;
+	cfg.deviceiolist = iol, cfg.n_deviceiolist = 3;
+	ad[0].name = "gpu0", ad[1].name = "USB1", ad[2].name = "com1"; /* USB1: by physical label */
+	ac.adapters = adl, ac.n_adapters = 3;
+
+	assert_int_equal(rt_io_resolve(&cfg, &ac, sysfs, h, RT_IO_MAX, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(h[0].kind, HV_HOSTDEV_PCI);
+	assert_int_equal(h[0].bus, 2);
+	assert_int_equal(h[1].kind, HV_HOSTDEV_USB);
+	assert_int_equal(h[1].bus, 1);
+	assert_int_equal(h[1].slot, 7); /* the device number, from the port path */
+	assert_int_equal(h[2].kind, HV_HOSTDEV_SERIAL);
+	assert_string_equal(h[2].path, "/dev/null");
+
+	/* refusals, each with its reason */
+	ad[0].name = "nope";
+	assert_int_equal(rt_io_resolve(&cfg, &ac, sysfs, h, RT_IO_MAX, &n, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "adapter nope is not in the device's I/O model"));
+	ad[0].name = "gpu0";
+	pa[0].value = "0000:03:00.0";
+	assert_int_equal(rt_io_resolve(&cfg, &ac, sysfs, h, RT_IO_MAX, &n, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "PCI device 0000:03:00.0 is not present"));
+	pa[0].value = "0000:02:00.0";
+	pa[1].value = "1:4";
+	assert_int_equal(rt_io_resolve(&cfg, &ac, sysfs, h, RT_IO_MAX, &n, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "USB device at 1:4 is not plugged in"));
+	pa[1].value = "1:2.3";
+	pa[2].value = "/dev/anyapp-absent-tty";
+	assert_int_equal(rt_io_resolve(&cfg, &ac, sysfs, h, RT_IO_MAX, &n, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "is not present"));
+	pa[2].value = "/dev/null";
+	io[0].n_phyaddrs = 0;
+	assert_int_equal(rt_io_resolve(&cfg, &ac, sysfs, h, RT_IO_MAX, &n, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no PCI, USB or serial address"));
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sysfs);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
-	    cmocka_unit_test(test_bios_default),
-	    cmocka_unit_test(test_uefi),
-	    cmocka_unit_test(test_pinning),
-	    cmocka_unit_test(test_unikernel),
+	    cmocka_unit_test(test_bios_default), cmocka_unit_test(test_uefi),
+	    cmocka_unit_test(test_pinning),      cmocka_unit_test(test_unikernel),
+	    cmocka_unit_test(test_hostdevs),     cmocka_unit_test(test_io_resolve),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }
