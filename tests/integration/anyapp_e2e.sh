@@ -66,7 +66,18 @@ wait_for 60 "the device's hardware info (ncpu)" ncpu_known
 NCPU=$(ectl -o json device get "$SERIAL" | jq -r '.info.ncpu')
 [ "$NCPU" = "$(nproc)" ] || fail "device reports ncpu $NCPU, the host has $(nproc)"
 PIN=$((NCPU - 1)) # the last CPU: not what an unpinned vCPU would show alone
-pass "ncpu $NCPU; pinning to CPU $PIN"
+# Its I/O adapters from sysfs: every serial port with a UART is there.
+adapters=$(ectl -o json device get "$SERIAL" | jq -c '[.info.assignableAdapters[]? | {name, members}]')
+ncom=0
+for t in /sys/class/tty/ttyS*; do
+	[ -r "$t/type" ] && [ "$(cat "$t/type")" -gt 0 ] 2>/dev/null || continue
+	n=${t##*/ttyS}
+	ncom=$((ncom + 1))
+	printf '%s' "$adapters" | jq -e --arg name "COM$((n + 1))" --arg dev "/dev/ttyS$n" \
+		'any(.[]; .name == $name and .members == [$dev])' >/dev/null ||
+		fail "ttyS$n (a UART) not among the device's adapters: $adapters"
+done
+pass "ncpu $NCPU; pinning to CPU $PIN; adapters reported: $adapters ($ncom UARTs in sysfs)"
 
 step "uploads; refusals: a pin set past the device's CPUs, an unknown boot mode"
 ectl image upload anyapp-bios "$IMAGES/bios.qcow2" --format qcow2 >/dev/null || fail "upload bios.qcow2"
@@ -84,7 +95,7 @@ ectl app get bad >/dev/null 2>&1 && fail "a refused app exists"
 pass "refused with reasons"
 
 step "a COM adapter (a pty pair on the host) in the device's I/O model"
-python3 "$EVE_SRC/tests/integration/anyapp_pty.py" "$COM" "$W/pty.result" 200 &
+python3 "$EVE_SRC/tests/integration/anyapp_pty.py" "$COM" "$W/pty.result" 400 &
 PTY_PID=$!
 AGENT_PIDS="$AGENT_PIDS $PTY_PID" # stopped by e2e_lib's cleanup
 wait_for 10 "pty link $COM" test -L "$COM"

@@ -7,6 +7,8 @@ model names), then until TIMEOUT seconds: writes "ping-anyapp" lines on the
 master and reads what comes back. The guest answers each line it reads on
 its second serial port with "echo:<line>": when "echo:ping-anyapp" arrives
 the bytes crossed host -> guest -> host and RESULT gets "ok"; else "timeout".
+Either way the pty stays (the adapter stays present for the app's restarts)
+until TIMEOUT or until the test stops it.
 """
 import os
 import sys
@@ -39,9 +41,16 @@ try:
             if b"echo:ping-anyapp" in got:
                 status = "ok"
                 break
-finally:
     with open(result + ".tmp", "w") as f:
         f.write(status + "\n")
     os.rename(result + ".tmp", result)
+    while time.time() < end:  # keep the adapter present, drain the guest
+        r, _, _ = select.select([master], [], [], 1.0)
+        if r:
+            try:
+                os.read(master, 4096)
+            except OSError:
+                time.sleep(0.2)
+finally:
     os.unlink(link)
 sys.exit(0 if status == "ok" else 1)
