@@ -85,6 +85,9 @@ int app_io_check(struct db *d, const char *dev_uuid, const char *app, json_t *io
 			snprintf(err, errlen,
 				 "io: adapter %.64s is not assignable to an app (it has no assigngrp)", name);
 			code = 400;
+		} else if (p->usage == 4) { /* PhyIoUsageDisabled */
+			snprintf(err, errlen, "io: adapter %.64s is disabled in the device's model", name);
+			code = 400;
 		} else if (group_held(d, dev_uuid, app, ports, n, p->assigngrp, holder, sizeof(holder))) {
 			snprintf(err, errlen, "io: adapter %.64s (group %.32s) is assigned to app %.64s",
 				 name, p->assigngrp, holder);

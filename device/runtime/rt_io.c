@@ -2,6 +2,7 @@
 #include "rt_io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,4 +159,44 @@ int rt_io_resolve(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg,
 		(*n)++;
 	}
 	return 0;
+}
+
+/* A sysfs attribute is written in place (no temp file + rename there). */
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		r = -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -EIO;
+	return r;
+}
+
+int rt_io_usb_policy(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, const char *sysfs)
+{
+	int failed = 0;
+	size_t i;
+
+	for (i = 0; cfg && i < cfg->n_deviceiolist; i++) {
+		const PhysicalIO *io = cfg->deviceiolist[i];
+		const char *usb = phyaddr(io, "usbaddr"), *colon = usb ? strchr(usb, ':') : NULL;
+		const char *want = io->usage == ORG__LFEDGE__EVE__COMMON__PHY_IO_MEMBER_USAGE__PhyIoUsageDisabled ? "0" : "1";
+		char path[512];
+		unsigned cur;
+
+		if (!colon || colon == usb || strspn(usb, "0123456789:.") != strlen(usb) || strlen(usb) > 40)
+			continue;
+		snprintf(path, sizeof(path), "%s/bus/usb/devices/%.*s-%s/authorized", sysfs, (int)(colon - usb), usb,
+			 colon + 1);
+		if (sysfs_uint(path, &cur) < 0)
+			continue; /* not plugged in */
+		if ((cur != 0) == (want[0] == '1'))
+			continue;
+		if (sysfs_write(path, want) < 0)
+			failed++;
+	}
+	return failed;
 }

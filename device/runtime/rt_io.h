@@ -21,4 +21,11 @@ int rt_io_resolve(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg,
 		  const Org__Lfedge__Eve__Config__AppInstanceConfig *ac, const char *sysfs,
 		  struct hv_hostdev *out, size_t max, size_t *n, char *err, size_t errlen);
 
+/* Block the USB devices the model marks disabled (PhysicalIO usage
+ * PhyIoUsageDisabled with a usbaddr): authorized=0 in sysfs, so the host
+ * does not bind them; every other USB device of the model is authorized=1.
+ * Ports that are not plugged in are skipped. Returns the number of ports
+ * whose setting could not be written (0 = all as configured). */
+int rt_io_usb_policy(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, const char *sysfs);
+
 #endif

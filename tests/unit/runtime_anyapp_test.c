@@ -260,12 +260,54 @@ static void test_io_resolve(void **st)
 	assert_int_equal(system(cmd), 0);
 }
 
+static void test_usb_policy(void **st)
+{
+	char sysfs[] = "/tmp/anyapp-usb.XXXXXX", cmd[600], path[600];
+	PhyAddr pa[2] = {ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__PHYADDRS_ENTRY__INIT,
+			 ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__PHYADDRS_ENTRY__INIT};
+	PhyAddr *p0[] = {&pa[0]}, *p1[] = {&pa[1]};
+	PhysicalIO io[2] = {ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__INIT, ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__INIT};
+	PhysicalIO *iol[] = {&io[0], &io[1]};
+	Org__Lfedge__Eve__Config__EdgeDevConfig cfg = ORG__LFEDGE__EVE__CONFIG__EDGE_DEV_CONFIG__INIT;
+	FILE *f;
+	char v[8];
+
+	assert_non_null(mkdtemp(sysfs));
+	put(sysfs, "bus/usb/devices/1-2/authorized", "1\n");
+	put(sysfs, "bus/usb/devices/1-3.1/authorized", "0\n");
+	pa[0].key = "usbaddr", pa[0].value = "1:2";
+	pa[1].key = "usbaddr", pa[1].value = "1:3.1";
+	io[0].usage = ORG__LFEDGE__EVE__COMMON__PHY_IO_MEMBER_USAGE__PhyIoUsageDisabled;
+	io[0].phyaddrs = p0, io[0].n_phyaddrs = 1;
+	io[1].usage = ORG__LFEDGE__EVE__COMMON__PHY_IO_MEMBER_USAGE__PhyIoUsageDedicated;
+	io[1].phyaddrs = p1, io[1].n_phyaddrs = 1;
+	cfg.deviceiolist = iol, cfg.n_deviceiolist = 2;
+
+	assert_int_equal(rt_io_usb_policy(&cfg, sysfs), 0);
+	snprintf(path, sizeof(path), "%s/bus/usb/devices/1-2/authorized", sysfs);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(v, sizeof(v), f));
+	fclose(f);
+	assert_int_equal(v[0], '0'); /* disabled: blocked */
+	snprintf(path, sizeof(path), "%s/bus/usb/devices/1-3.1/authorized", sysfs);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(v, sizeof(v), f));
+	fclose(f);
+	assert_int_equal(v[0], '1'); /* for an app: authorized again */
+	pa[1].value = "2:9"; /* not plugged in: skipped, not a failure */
+	assert_int_equal(rt_io_usb_policy(&cfg, sysfs), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sysfs);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
 	    cmocka_unit_test(test_bios_default), cmocka_unit_test(test_uefi),
 	    cmocka_unit_test(test_pinning),      cmocka_unit_test(test_unikernel),
-	    cmocka_unit_test(test_hostdevs),     cmocka_unit_test(test_io_resolve),
+	    cmocka_unit_test(test_hostdevs),     cmocka_unit_test(test_io_resolve), cmocka_unit_test(test_usb_policy),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }
