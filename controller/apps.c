@@ -890,8 +890,11 @@ out:
  * EVE restarts an app whose environment or port maps change), or NULL. */
 static const char *needs_restart(const char *old_text, json_t *spec)
 {
-	static const char *const keys[] = {"env", "ports", "user_data"};
-	static const char *const why[] = {"env changed", "ports changed", "user_data changed"};
+	static const char *const keys[] = {"env", "ports", "user_data",
+					   /* any-app: the domain is redefined at start */
+					   "boot", "cpus_pinned", "io"};
+	static const char *const why[] = {"env changed",  "ports changed",       "user_data changed",
+					  "boot changed", "cpus_pinned changed", "io changed"};
 	json_t *old = json_loads(old_text, 0, NULL);
 	const char *res = NULL;
 
