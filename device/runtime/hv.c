@@ -311,8 +311,10 @@ int hv_remove(virConnectPtr c, const char *name)
 	if (r < 0)
 		return r;
 	r = hv_destroy(d);
-	/* A UEFI app's NVRAM is the app's file: libvirt leaves it in place. */
-	if (r == 0 && virDomainIsPersistent(d) == 1 &&
+	/* A UEFI app's NVRAM is the app's file: libvirt refuses a plain
+	 * undefine then, and leaves it in place with KEEP_NVRAM (a flag not
+	 * every driver takes, so only as the second try). */
+	if (r == 0 && virDomainIsPersistent(d) == 1 && virDomainUndefine(d) < 0 &&
 	    virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM) < 0)
 		r = lv_fail(NULL, 0, "undefine");
 	virDomainFree(d);
