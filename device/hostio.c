@@ -85,7 +85,8 @@ static long read_dec(const char *path)
 	return v;
 }
 
-static void add(struct hostio_adapter *out, size_t max, size_t *n, int ptype, const char *name, const char *member)
+static void add(struct hostio_adapter *out, size_t max, size_t *n, int ptype, const char *name,
+		const char *member)
 {
 	if (*n >= max)
 		return;
@@ -166,7 +167,8 @@ static void scan_serial(const char *sysfs, const char *devdir, struct hostio_ada
 	snprintf(dir, sizeof(dir), "%s/class/tty", sysfs);
 	v = list_dir(dir, &k);
 	for (i = 0; i < k; i++) {
-		bool uart = !strncmp(v[i], "ttyS", 4), usb = !strncmp(v[i], "ttyUSB", 6) || !strncmp(v[i], "ttyACM", 6);
+		bool uart = !strncmp(v[i], "ttyS", 4),
+		     usb = !strncmp(v[i], "ttyUSB", 6) || !strncmp(v[i], "ttyACM", 6);
 
 		if (!uart && !usb)
 			continue;

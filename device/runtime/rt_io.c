@@ -183,14 +183,16 @@ int rt_io_usb_policy(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, const c
 	for (i = 0; cfg && i < cfg->n_deviceiolist; i++) {
 		const PhysicalIO *io = cfg->deviceiolist[i];
 		const char *usb = phyaddr(io, "usbaddr"), *colon = usb ? strchr(usb, ':') : NULL;
-		const char *want = io->usage == ORG__LFEDGE__EVE__COMMON__PHY_IO_MEMBER_USAGE__PhyIoUsageDisabled ? "0" : "1";
+		const char *want =
+		    io->usage == ORG__LFEDGE__EVE__COMMON__PHY_IO_MEMBER_USAGE__PhyIoUsageDisabled ? "0"
+												   : "1";
 		char path[512];
 		unsigned cur;
 
 		if (!colon || colon == usb || strspn(usb, "0123456789:.") != strlen(usb) || strlen(usb) > 40)
 			continue;
-		snprintf(path, sizeof(path), "%s/bus/usb/devices/%.*s-%s/authorized", sysfs, (int)(colon - usb), usb,
-			 colon + 1);
+		snprintf(path, sizeof(path), "%s/bus/usb/devices/%.*s-%s/authorized", sysfs,
+			 (int)(colon - usb), usb, colon + 1);
 		if (sysfs_uint(path, &cur) < 0)
 			continue; /* not plugged in */
 		if ((cur != 0) == (want[0] == '1'))

@@ -266,7 +266,8 @@ static void test_usb_policy(void **st)
 	PhyAddr pa[2] = {ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__PHYADDRS_ENTRY__INIT,
 			 ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__PHYADDRS_ENTRY__INIT};
 	PhyAddr *p0[] = {&pa[0]}, *p1[] = {&pa[1]};
-	PhysicalIO io[2] = {ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__INIT, ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__INIT};
+	PhysicalIO io[2] = {ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__INIT,
+			    ORG__LFEDGE__EVE__CONFIG__PHYSICAL_IO__INIT};
 	PhysicalIO *iol[] = {&io[0], &io[1]};
 	Org__Lfedge__Eve__Config__EdgeDevConfig cfg = ORG__LFEDGE__EVE__CONFIG__EDGE_DEV_CONFIG__INIT;
 	FILE *f;
@@ -296,7 +297,7 @@ static void test_usb_policy(void **st)
 	assert_non_null(fgets(v, sizeof(v), f));
 	fclose(f);
 	assert_int_equal(v[0], '1'); /* for an app: authorized again */
-	pa[1].value = "2:9"; /* not plugged in: skipped, not a failure */
+	pa[1].value = "2:9";         /* not plugged in: skipped, not a failure */
 	assert_int_equal(rt_io_usb_policy(&cfg, sysfs), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sysfs);
 	assert_int_equal(system(cmd), 0);
@@ -307,7 +308,8 @@ int main(void)
 	const struct CMUnitTest t[] = {
 	    cmocka_unit_test(test_bios_default), cmocka_unit_test(test_uefi),
 	    cmocka_unit_test(test_pinning),      cmocka_unit_test(test_unikernel),
-	    cmocka_unit_test(test_hostdevs),     cmocka_unit_test(test_io_resolve), cmocka_unit_test(test_usb_policy),
+	    cmocka_unit_test(test_hostdevs),     cmocka_unit_test(test_io_resolve),
+	    cmocka_unit_test(test_usb_policy),
 	};
 	return cmocka_run_group_tests(t, NULL, NULL);
 }
