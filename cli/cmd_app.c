@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "fileio.h"
 #include "evectl.h"
 #include "manifest.h"
 #include "monotime.h"
@@ -221,6 +222,34 @@ static int deploy_spec(const struct cmd_args *a, json_t **out)
 	for (const char *const *k = (const char *const[]){"kernel", "ramdisk", "cmdline", NULL}; *k; k++)
 		if (cmdtab_str(a, *k))
 			json_object_set_new(spec, *k, json_string(cmdtab_str(a, *k)));
+	/* any-app: without --cpus, the pin set says how many vCPUs */
+	if (cmdtab_str(a, "user-data")) {
+		uint8_t *ud = NULL;
+		size_t len = 0;
+		json_t *v = NULL;
+		if (fileio_read(cmdtab_str(a, "user-data"), 64u << 10, &ud, &len) == 0 &&
+		    !(len && memchr(ud, 0, len)))
+			v = json_stringn(ud ? (char *)ud : "", len); /* NULL unless UTF-8 */
+		free(ud);
+		if (!v) {
+			json_decref(spec);
+			return ev_usage("--user-data: a readable UTF-8 text file of at most 64 KiB");
+		}
+		json_object_set_new(spec, "user_data", v);
+	}
+	if (cmdtab_str(a, "boot"))
+		json_object_set_new(spec, "boot", json_string(cmdtab_str(a, "boot")));
+	if (cmdtab_val(a, "io")->nlist) {
+		json_t *io = json_array();
+		for (size_t i = 0; i < cmdtab_val(a, "io")->nlist; i++)
+			json_array_append_new(io, json_string(cmdtab_val(a, "io")->list[i]));
+		json_object_set_new(spec, "io", io);
+	}
+	if (cmdtab_str(a, "cpus-pinned")) {
+		json_object_set_new(spec, "cpus_pinned", json_string(cmdtab_str(a, "cpus-pinned")));
+		if (!cpus->set)
+			json_object_del(spec, "cpus");
+	}
 	code = size_mib(a, "memory", 1, spec, "memory_mb");
 	if (code == EXIT_OK)
 		code = size_mib(a, "disk", 0, spec, "disk_mb");

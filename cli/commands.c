@@ -173,6 +173,12 @@ static const struct cmd_opt deploy_opts[] = {
     {"cmdline", 0, OPT_STR, "ARGS", "VM: with --kernel, the kernel command line"},
     {"project", 0, OPT_STR, "PROJECT",
      "the project it belongs to (default: the only one granted, else default)"},
+    /* any-app */
+    {"boot", 0, OPT_STR, "bios|uefi", "VM: firmware that boots the disk image (default: BIOS)"},
+    {"cpus-pinned", 0, OPT_STR, "CPUS", "VM: pin one vCPU to each of these host CPUs, e.g. 0,1"},
+    {"user-data", 0, OPT_STR, "FILE", "VM: cloud-init user data from FILE (at most 64 KiB)"},
+    {"io", 0, OPT_LIST, "ADAPTER",
+     "assign this I/O adapter of the device (evectl device io list) to the app"},
     {NULL},
 };
 

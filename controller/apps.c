@@ -11,6 +11,8 @@
 #include "admin.h"
 #include "appgen.h"
 #include "app_acl.h"
+#include "app_io.h"
+#include "app_vm.h"
 #include "ctl.h"
 #include "db.h"
 #include "info/info.pb-c.h"
@@ -90,10 +92,11 @@ static bool name_ok(const char *n)
 /* A typo in a field name must not silently deploy defaults. Replies on error. */
 static bool spec_keys_known(struct http_req *r, json_t *b)
 {
-	static const char *const k[] = {"name",      "image",    "device",    "selector", "cpus",
-					"memory_mb", "disk_mb",  "networks",  "ports",    "env",
-					"vnc",       "activate", "user_data", "kernel",   "ramdisk",
-					"cmdline",   "acls",     "vmmode",    "project"};
+	static const char *const k[] = {"name", "image", "device", "selector", "cpus", "memory_mb", "disk_mb",
+					"networks", "ports", "env", "vnc", "activate", "user_data", "kernel",
+					"ramdisk", "cmdline", "acls", "vmmode", "project",
+					/* any-app (app_vm.h) */
+					"boot", "cpus_pinned", "io"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -181,6 +184,89 @@ static bool selector_networks_exist(struct http_req *r, struct db *d, json_t *ne
 	return ok;
 }
 
+/* CPUs the device last reported (ZInfoDevice.ncpu); 0 when unknown. */
+static unsigned device_ncpu(struct db *d, const char *dev_uuid)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'device'"
+				      " ORDER BY time DESC LIMIT 1");
+	unsigned n = 0;
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, dev_uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
+		    NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
+		if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO &&
+		    m->dinfo)
+			n = m->dinfo->ncpu;
+		if (m)
+			org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
+/* any-app: boot (bios|uefi, VM images only) and cpus_pinned (a CPU list with
+ * one CPU per vCPU, within the device's CPUs when it reported them). On
+ * success *cpus is the vCPU count (the pin set's size when cpus was not
+ * given). Replies on error. */
+static bool spec_vm_ok(struct http_req *r, struct db *d, json_t *b, const char *format, const char *dev_uuid,
+		       json_int_t *cpus)
+{
+	json_t *boot = json_object_get(b, "boot"), *pin = json_object_get(b, "cpus_pinned");
+	unsigned count = 0, highest = 0, ncpu;
+	if (boot && (!json_is_string(boot) || app_vm_boot_mode(json_string_value(boot)) < 0)) {
+		http_reply_error(r, 400, "boot: bios or uefi");
+		return false;
+	}
+	if (boot && !strcmp(format, "oci")) {
+		http_reply_error(r, 400, "boot: containers have no firmware; boot is for VM images");
+		return false;
+	}
+	if (!pin)
+		return true;
+	if (!json_is_string(pin) || app_vm_cpuset_parse(json_string_value(pin), &count, &highest) < 0) {
+		http_reply_error(r, 400, "cpus_pinned: a CPU list like 0,1 or 0-3 (distinct CPUs below %d)",
+				 APP_VM_MAX_CPUS);
+		return false;
+	}
+	if (!json_object_get(b, "cpus"))
+		*cpus = count;
+	if ((json_int_t)count != *cpus) {
+		http_reply_error(r, 400,
+				 "cpus_pinned names %u CPUs but cpus is %lld: one vCPU per pinned CPU", count,
+				 (long long)*cpus);
+		return false;
+	}
+	ncpu = dev_uuid && *dev_uuid ? device_ncpu(d, dev_uuid) : 0;
+	if (ncpu && highest >= ncpu) {
+		http_reply_error(r, 400, "cpus_pinned: CPU %u does not exist: the device has %u CPUs (0-%u)",
+				 highest, ncpu, ncpu - 1);
+		return false;
+	}
+	return true;
+}
+
+/* any-app: "io" names adapters of the device (app_io.h); adapters are per
+ * device, so a selector deployment cannot carry them. Replies on error. */
+static bool spec_io_ok(struct http_req *r, struct db *d, json_t *b, const char *name, const char *dev_uuid)
+{
+	json_t *io = json_object_get(b, "io");
+	char err[256];
+	int code;
+	if (!io || (json_is_array(io) && json_array_size(io) == 0))
+		return true;
+	if (!*dev_uuid) {
+		http_reply_error(r, 400,
+				 "io: adapters belong to one device: deploy with device, not selector");
+		return false;
+	}
+	code = app_io_check(d, dev_uuid, name, io, err, sizeof(err));
+	if (code)
+		http_reply_error(r, code, "%s", err);
+	return code == 0;
+}
+
 /* Validate body into s (device resolved to its uuid). Replies on error. */
 static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *name, struct app_spec *s)
 {
@@ -255,6 +341,7 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		return false;
 	}
 	if (!spec_vmmode_ok(r, json_object_get(b, "vmmode"), format) ||
+	    !spec_vm_ok(r, d, b, format, dev_uuid, &cpus) || !spec_io_ok(r, d, b, name, dev_uuid) ||
 	    (device && !spec_networks_exist(r, d, nets, dev_uuid, device)) ||
 	    (sel && !selector_networks_exist(r, d, nets, sel)))
 		return false;
@@ -271,6 +358,13 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		json_object_set(s->spec, "acls", json_object_get(b, "acls"));
 	if (s->spec && json_object_get(b, "vmmode"))
 		json_object_set(s->spec, "vmmode", json_object_get(b, "vmmode"));
+	if (s->spec && json_array_size(json_object_get(b, "io")))
+		json_object_set(s->spec, "io", json_object_get(b, "io"));
+	for (size_t i = 0; s->spec && i < 2; i++) {
+		const char *k = i ? "cpus_pinned" : "boot";
+		if (json_is_string(json_object_get(b, k)) && *json_string_value(json_object_get(b, k)))
+			json_object_set(s->spec, k, json_object_get(b, k));
+	}
 	if (device)
 		json_object_set_new(s->spec, "device", json_string(dev_uuid));
 	else
@@ -860,8 +954,11 @@ out:
  * EVE restarts an app whose environment or port maps change), or NULL. */
 static const char *needs_restart(const char *old_text, json_t *spec)
 {
-	static const char *const keys[] = {"env", "ports", "user_data"};
-	static const char *const why[] = {"env changed", "ports changed", "user_data changed"};
+	static const char *const keys[] = {"env", "ports", "user_data",
+					   /* any-app: the domain is redefined at start */
+					   "boot", "cpus_pinned", "io"};
+	static const char *const why[] = {"env changed",  "ports changed",       "user_data changed",
+					  "boot changed", "cpus_pinned changed", "io changed"};
 	json_t *old = json_loads(old_text, 0, NULL);
 	const char *res = NULL;
 

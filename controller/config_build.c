@@ -15,6 +15,8 @@
 #include "config/devconfig.pb-c.h"
 #include "crypto.h"
 #include "appgen.h"
+#include "app_io.h"
+#include "app_vm.h"
 #include "ctl.h"
 #include "db.h"
 #include "deviceio.h"
@@ -406,27 +408,18 @@ static void add_networks(struct build *b)
 	sqlite3_reset(st);
 }
 
-/* userData: base64 of "K=V" lines (sorted by key) followed by user_data. */
-static char *app_user_data(struct build *b, json_t *spec)
+/* userData: base64 of what app_vm_user_data makes of env and user_data
+ * (containers: "K=V" lines then user_data; VMs: user_data untouched, env in
+ * a cloud-init part of its own). */
+static char *app_user_data(struct build *b, json_t *spec, bool vm)
 {
 	struct buf u;
-	buf_init(&u, 1u << 20);
-	json_t *env = json_object_get(spec, "env");
-	size_t n = json_object_size(env), k = 0;
-	const char **keys = n ? calloc(n, sizeof(char *)) : NULL;
-	const char *key;
-	json_t *v;
-	json_object_foreach(env, key, v) if (keys && k < n) keys[k++] = key;
-	if (k)
-		qsort(keys, k, sizeof(char *), cmp_strp);
-	for (size_t i = 0; i < k; i++)
-		buf_printf(&u, "%s=%s\n", keys[i], json_string_value(json_object_get(env, keys[i])) ?: "");
-	free(keys);
-	const char *ud = json_string_value(json_object_get(spec, "user_data"));
-	if (ud)
-		buf_append(&u, ud, strlen(ud));
 	char *out = (char *)protobuf_c_empty_string;
-	if (u.len) {
+
+	buf_init(&u, 1u << 20);
+	if (app_vm_user_data(json_object_get(spec, "env"),
+			     json_string_value(json_object_get(spec, "user_data")), vm, &u) == 0 &&
+	    u.len) {
 		char *e = b64_encode(u.data, u.len);
 		if (e) {
 			out = arena_str(&b->a, e);
@@ -435,6 +428,21 @@ static char *app_user_data(struct build *b, json_t *spec)
 	}
 	buf_free(&u);
 	return out;
+}
+
+/* any-app: boot mode and CPU pinning of a VM (VmConfig.boot_mode, cpus,
+ * pin_cpu); the admin API validated them (apps.c). */
+static void app_vm_resources(Org__Lfedge__Eve__Config__VmConfig *vm, struct arena *a, json_t *spec)
+{
+	const char *pin = json_string_value(json_object_get(spec, "cpus_pinned"));
+	int mode = app_vm_boot_mode(json_string_value(json_object_get(spec, "boot")));
+
+	vm->boot_mode = mode > 0 ? (Org__Lfedge__Eve__Config__VmBootMode)mode
+				 : ORG__LFEDGE__EVE__CONFIG__VM_BOOT_MODE__VM_BOOT_MODE_UNSPECIFIED;
+	if (pin && *pin) {
+		vm->cpus = arena_str(a, pin);
+		vm->pin_cpu = true;
+	}
 }
 
 static Org__Lfedge__Eve__Config__InstanceOpsCmd *ops(struct arena *a, long long counter)
@@ -580,6 +588,28 @@ static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
 	}
 }
 
+/* any-app: the I/O adapters assigned to the app (spec "io", checked by
+ * app_io.c), by logical label with their PhyIoType. */
+static void app_adapters(struct build *b, AppInstanceConfig *ac, json_t *spec)
+{
+	json_t *v;
+	size_t i;
+	json_array_foreach(json_object_get(spec, "io"), i, v)
+	{
+		Org__Lfedge__Eve__Config__Adapter *ad = arena_alloc(&b->a, sizeof(*ad));
+		int t = json_is_string(v) ? app_io_type(b->db, b->uuid, json_string_value(v)) : -ENOENT;
+		if (!ad)
+			return;
+		org__lfedge__eve__config__adapter__init(ad);
+		/* an adapter removed from the model since: the device refuses
+		 * the unknown name (never silently dropped here) */
+		ad->type = t >= 0 ? (Org__Lfedge__Eve__Common__PhyIoType)t
+				  : ORG__LFEDGE__EVE__COMMON__PHY_IO_TYPE__PhyIoOther;
+		ad->name = arena_str(&b->a, json_string_value(v) ?: "");
+		PUSH(&b->a, ac->adapters, ac->n_adapters, ad);
+	}
+}
+
 /* One app instance: its AppInstanceConfig, Volume and ContentTree. */
 static void add_app(struct build *b, sqlite3_stmt *st)
 {
@@ -628,6 +658,7 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	vm->kernel = arena_str(&b->a, json_string_value(json_object_get(spec, "kernel")) ?: "");
 	vm->ramdisk = arena_str(&b->a, json_string_value(json_object_get(spec, "ramdisk")) ?: "");
 	vm->extraargs = arena_str(&b->a, json_string_value(json_object_get(spec, "cmdline")) ?: "");
+	app_vm_resources(vm, &b->a, spec);
 
 	ac->uuidandversion = uv_str(&b->a, db_col_text(st, 0), db_col_text(st, 9));
 	ac->displayname = arena_str(&b->a, db_col_text(st, 4));
@@ -635,12 +666,13 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	ac->activate = sqlite3_column_int(st, 7) != 0;
 	ac->restart = ops(&b->a, sqlite3_column_int64(st, 2));
 	ac->purge = ops(&b->a, purge);
-	ac->userdata = app_user_data(b, spec);
+	ac->userdata = app_user_data(b, spec, ct->iformat != ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER);
 	ac->remoteconsole = vm->enable_vnc;
 	ref->uuid = vol->uuid;
 	ref->generationcount = purge;
 	PUSH(&b->a, ac->volumereflist, ac->n_volumereflist, ref);
 	app_interfaces(b, ac, spec);
+	app_adapters(b, ac, spec);
 	PUSH(&b->a, b->cfg->apps, b->cfg->n_apps, ac);
 out:
 	json_decref(spec);

@@ -1,5 +1,6 @@
 /* Device info collection. Best effort: a missing /proc or /sys file leaves
  * its field empty rather than failing the report. */
+#include "hostio.h"
 #include "report_info.h"
 
 #include <errno.h>
@@ -204,6 +205,31 @@ static void fill_attest(Org__Lfedge__Eve__Info__ZInfoDevice *di, const struct re
 	di->attestation_info = ai;
 }
 
+/* any-app: the host's I/O adapters (hostio.c) as ZioBundles; the arrays
+ * are the caller's (static: single caller). */
+static void fill_adapters(Org__Lfedge__Eve__Info__ZInfoDevice *di)
+{
+	static struct hostio_adapter hio[HOSTIO_MAX];
+	static Org__Lfedge__Eve__Info__ZioBundle zb[HOSTIO_MAX];
+	static Org__Lfedge__Eve__Info__ZioBundle *zbp[HOSTIO_MAX];
+	static char *members[HOSTIO_MAX];
+	size_t n = 0;
+
+	if (hostio_scan("/sys", "/dev", hio, HOSTIO_MAX, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		org__lfedge__eve__info__zio_bundle__init(&zb[i]);
+		zb[i].type = (Org__Lfedge__Eve__Common__PhyIoType)hio[i].ptype;
+		zb[i].name = hio[i].name;
+		members[i] = hio[i].member;
+		zb[i].members = &members[i];
+		zb[i].n_members = 1;
+		zbp[i] = &zb[i];
+	}
+	di->assignableadapters = zbp;
+	di->n_assignableadapters = n;
+}
+
 int report_info_device(const struct report_device *d, uint8_t **out, size_t *len, uint8_t digest[32])
 {
 	Org__Lfedge__Eve__Info__ZInfoMsg msg = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INIT;
@@ -224,6 +250,7 @@ int report_info_device(const struct report_device *d, uint8_t **out, size_t *len
 
 	fill_sys(&di, d, &u, &boot);
 	fill_attest(&di, d, &ai, &ai_err, &ai_time);
+	fill_adapters(&di);
 	mi.serialnumber = (char *)(d->serial ? d->serial : "");
 	di.minfo = &mi;
 	/* The properties' status, plus the refused config version if any. */

@@ -65,6 +65,88 @@ void hv_xml_common(struct buf *b, const struct hv_spec *s)
 		      "  <on_crash>destroy</on_crash>\n");
 }
 
+/* The CPUs of a list "0-2,5" in order into cpus[max]; count or -EINVAL. */
+static int cpu_list(const char *s, unsigned *cpus, size_t max)
+{
+	size_t n = 0;
+	char *end;
+
+	while (s && *s) {
+		unsigned long lo = strtoul(s, &end, 10), hi = lo, c;
+
+		if (end == s || lo > 4095)
+			return -EINVAL;
+		s = end;
+		if (*s == '-') {
+			hi = strtoul(s + 1, &end, 10);
+			if (end == s + 1 || hi < lo || hi > 4095)
+				return -EINVAL;
+			s = end;
+		}
+		for (c = lo; c <= hi; c++) {
+			if (n == max)
+				return -EINVAL;
+			cpus[n++] = (unsigned)c;
+		}
+		if (*s == ',')
+			s++;
+		else if (*s)
+			return -EINVAL;
+	}
+	return (int)n;
+}
+
+int hv_xml_cputune(struct buf *b, const struct hv_spec *s, char *err, size_t errlen)
+{
+	unsigned cpus[256], i, vcpus = s->vcpus ? s->vcpus : 1;
+	int n;
+
+	if (!s->pin_vcpus)
+		return 0;
+	n = cpu_list(s->cpuset, cpus, sizeof(cpus) / sizeof(cpus[0]));
+	if (n < (int)vcpus) {
+		snprintf(err, errlen, "CPU pinning: '%s' must name at least one CPU per vCPU (%u)",
+			 s->cpuset ? s->cpuset : "", vcpus);
+		return -EINVAL;
+	}
+	buf_printf(b, "  <cputune>\n");
+	for (i = 0; i < vcpus; i++)
+		buf_printf(b, "    <vcpupin vcpu='%u' cpuset='%u'/>\n", i, cpus[i]);
+	buf_printf(b, "  </cputune>\n");
+	return 0;
+}
+
+void hv_xml_hostdevs(struct buf *b, const struct hv_spec *s)
+{
+	unsigned com = 1;
+	size_t i;
+
+	for (i = 0; i < s->n_hostdevs; i++) {
+		const struct hv_hostdev *h = &s->hostdevs[i];
+
+		switch (h->kind) {
+		case HV_HOSTDEV_PCI:
+			buf_printf(b,
+				   "    <hostdev mode='subsystem' type='pci' managed='yes'>\n      <source>\n"
+				   "        <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>\n"
+				   "      </source>\n    </hostdev>\n",
+				   h->domain, h->bus, h->slot, h->function);
+			break;
+		case HV_HOSTDEV_USB:
+			buf_printf(b,
+				   "    <hostdev mode='subsystem' type='usb' managed='yes'>\n      <source>\n"
+				   "        <address bus='%u' device='%u'/>\n      </source>\n    </hostdev>\n",
+				   h->bus, h->slot);
+			break;
+		case HV_HOSTDEV_SERIAL:
+			buf_printf(b, "    <serial type='dev'>\n      <source path='");
+			hv_xml_text(b, h->path);
+			buf_printf(b, "'/>\n      <target port='%u'/>\n    </serial>\n", com++);
+			break;
+		}
+	}
+}
+
 void hv_xml_disk(struct buf *b, const struct hv_disk *d, bool cdrom, const char *dev, const char *bus)
 {
 	buf_printf(b, "    <disk type='file' device='%s'>\n      <driver name='qemu' type='%s'/>\n",
@@ -229,7 +311,11 @@ int hv_remove(virConnectPtr c, const char *name)
 	if (r < 0)
 		return r;
 	r = hv_destroy(d);
-	if (r == 0 && virDomainIsPersistent(d) == 1 && virDomainUndefine(d) < 0)
+	/* A UEFI app's NVRAM is the app's file: libvirt refuses a plain
+	 * undefine then, and leaves it in place with KEEP_NVRAM (a flag not
+	 * every driver takes, so only as the second try). */
+	if (r == 0 && virDomainIsPersistent(d) == 1 && virDomainUndefine(d) < 0 &&
+	    virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_KEEP_NVRAM) < 0)
 		r = lv_fail(NULL, 0, "undefine");
 	virDomainFree(d);
 	return r;

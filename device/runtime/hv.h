@@ -32,6 +32,14 @@ struct hv_nic {
 	const char *mac;     /* "52:54:00:..", or NULL for libvirt's choice */
 };
 
+/* any-app: a host device assigned to a VM (I/O adapter). */
+enum hv_hostdev_kind { HV_HOSTDEV_PCI, HV_HOSTDEV_USB, HV_HOSTDEV_SERIAL };
+struct hv_hostdev {
+	enum hv_hostdev_kind kind;
+	unsigned domain, bus, slot, function; /* PCI; USB: bus + device (slot) */
+	const char *path;                     /* serial: the host tty, e.g. /dev/ttyS1 */
+};
+
 struct hv_spec {
 	const char *name;  /* domain name, "eve-<uuid>" */
 	const char *uuid;  /* domain UUID = app UUID */
@@ -40,6 +48,10 @@ struct hv_spec {
 	uint64_t memory_kib;
 	uint64_t maxmem_kib; /* 0 = memory_kib */
 	const char *cpuset;  /* pinning mask "0-1,3", may be NULL */
+	bool pin_vcpus;      /* cpuset: vCPU i runs on its i-th CPU only (<cputune>) */
+	/* UEFI firmware (qemu): code, NVRAM template and the app's own NVRAM
+	 * copy; NULL code = the hypervisor's default (BIOS) */
+	const char *uefi_code, *uefi_vars, *nvram;
 	bool vnc;
 	int vnc_display;         /* <0: auto port */
 	bool vnc_all;            /* listen on all addresses (app.allow.vnc), else 127.0.0.1 */
@@ -51,6 +63,8 @@ struct hv_spec {
 	size_t n_disks;
 	const struct hv_nic *nics;
 	size_t n_nics;
+	const struct hv_hostdev *hostdevs; /* any-app: assigned adapters */
+	size_t n_hostdevs;
 	/* containers */
 	const char *rootfs;
 	char *const *argv; /* NULL-terminated, argv[0] = init */
@@ -82,6 +96,13 @@ bool hv_is_healthy(virDomainPtr d);
 void hv_xml_text(struct buf *b, const char *s);             /* escaped text */
 void hv_xml_common(struct buf *b, const struct hv_spec *s); /* name..vcpu */
 void hv_xml_nics(struct buf *b, const struct hv_spec *s, const char *model);
+/* <cputune> with one <vcpupin> per vCPU when s->pin_vcpus (vCPU i on the
+ * i-th CPU of s->cpuset). -EINVAL (err says why) when the set has fewer
+ * CPUs than s->vcpus or does not parse. */
+int hv_xml_cputune(struct buf *b, const struct hv_spec *s, char *err, size_t errlen);
+/* <hostdev>s (PCI, USB) and <serial type='dev'> ports (COM adapters, guest
+ * ports 1, 2, ... after the console on port 0) of s->hostdevs. */
+void hv_xml_hostdevs(struct buf *b, const struct hv_spec *s);
 /* One file-backed <disk>: a CD-ROM when cdrom, target dev/bus as given. */
 void hv_xml_disk(struct buf *b, const struct hv_disk *d, bool cdrom, const char *dev, const char *bus);
 

@@ -51,6 +51,10 @@ static int lxc_xml(const struct hv_spec *s, struct buf *b, char *err, size_t err
 		return -EINVAL;
 	}
 	buf_printf(b, "<domain type='lxc'>\n");
+	if (s->n_hostdevs) {
+		snprintf(err, errlen, "I/O adapters are assigned to QEMU VMs only, not with LXC");
+		return -EINVAL;
+	}
 	hv_xml_common(b, s);
 	buf_printf(b, "  <os>\n    <type arch='x86_64'>exe</type>\n    <init>");
 	hv_xml_text(b, s->argv[0]);

@@ -39,6 +39,16 @@ bool hv_kvm_usable(void)
 static void qemu_os(struct buf *b, const struct hv_spec *s)
 {
 	buf_printf(b, "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n");
+	if (s->uefi_code) {
+		/* UEFI (OVMF): read-only code, the app's own copy of the vars */
+		buf_printf(b, "    <loader readonly='yes' type='pflash'>");
+		hv_xml_text(b, s->uefi_code);
+		buf_printf(b, "</loader>\n    <nvram template='");
+		hv_xml_text(b, s->uefi_vars);
+		buf_printf(b, "'>");
+		hv_xml_text(b, s->nvram);
+		buf_printf(b, "</nvram>\n");
+	}
 	if (s->kernel) {
 		buf_printf(b, "    <kernel>");
 		hv_xml_text(b, s->kernel);
@@ -80,8 +90,14 @@ static int qemu_xml(const struct hv_spec *s, struct buf *b, char *err, size_t er
 		snprintf(err, errlen, "VM app has neither a disk nor a kernel to boot");
 		return -EINVAL;
 	}
+	if (s->uefi_code && (!s->uefi_vars || !s->nvram)) {
+		snprintf(err, errlen, "UEFI boot needs a vars template and the app's NVRAM path");
+		return -EINVAL;
+	}
 	buf_printf(b, "<domain type='%s'>\n", hv_kvm_usable() ? "kvm" : "qemu");
 	hv_xml_common(b, s);
+	if (hv_xml_cputune(b, s, err, errlen) < 0)
+		return -EINVAL;
 	qemu_os(b, s);
 	buf_printf(b, "  <devices>\n");
 	qemu_disks(b, s);
@@ -93,6 +109,7 @@ static int qemu_xml(const struct hv_spec *s, struct buf *b, char *err, size_t er
 	} else {
 		buf_printf(b, "    <serial type='pty'><target port='0'/></serial>\n");
 	}
+	hv_xml_hostdevs(b, s);
 	if (s->vnc) {
 		const char *listen = s->vnc_all ? "0.0.0.0" : "127.0.0.1";
 

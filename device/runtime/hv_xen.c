@@ -58,12 +58,22 @@ static void xen_disks(struct buf *b, const struct hv_spec *s)
 
 static int xen_xml(const struct hv_spec *s, struct buf *b, char *err, size_t errlen)
 {
+	if (s->uefi_code) {
+		snprintf(err, errlen, "UEFI boot is not supported by the Xen backend here (BIOS or a kernel)");
+		return -EINVAL;
+	}
 	if (!s->kernel && s->n_disks == 0) {
 		snprintf(err, errlen, "Xen app has neither a disk nor a kernel to boot");
 		return -EINVAL;
 	}
 	buf_printf(b, "<domain type='xen'>\n");
+	if (s->n_hostdevs) {
+		snprintf(err, errlen, "I/O adapters are assigned to QEMU VMs only, not with Xen");
+		return -EINVAL;
+	}
 	hv_xml_common(b, s);
+	if (hv_xml_cputune(b, s, err, errlen) < 0)
+		return -EINVAL;
 	xen_os(b, s);
 	buf_printf(b, "  <devices>\n");
 	xen_disks(b, s);

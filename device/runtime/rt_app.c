@@ -21,6 +21,7 @@
 #include "oci_unpack.h"
 #include "rt_firewall.h"
 #include "rt_internal.h"
+#include "rt_io.h"
 #include "uuidgen.h"
 #include "volume.h"
 
@@ -156,7 +157,8 @@ struct spec_store {
 	struct hv_disk disks[HV_SPEC_MAX_DEVS];
 	struct hv_nic nics[HV_SPEC_MAX_DEVS];
 	char macs[HV_SPEC_MAX_DEVS][18];
-	char kernel[4096], initrd[4096], console[4096], cidata[4096];
+	char kernel[4096], initrd[4096], console[4096], cidata[4096], nvram[4096];
+	struct hv_hostdev hostdevs[RT_IO_MAX];
 	struct oci_config oci;
 	char **argv, **env;
 	const char *rootfs;
@@ -342,8 +344,11 @@ static int spec_cidata(struct runtime *rt, struct rt_app *a, struct spec_store *
 		rt_seterr(a->err, "userData is not base64");
 		return -EINVAL;
 	}
-	if (asprintf(&meta, "instance-id: %s\nlocal-hostname: %s\n", a->uuid,
-		     a->name && a->name[0] ? a->name : a->uuid) < 0) {
+	/* A new instance-id per purge: cloud-init runs its per-instance
+	 * modules again on the fresh disk. */
+	if (asprintf(&meta, "instance-id: %s-%u\nlocal-hostname: %s\n", a->uuid,
+		     a->cfg->purge ? a->cfg->purge->counter : 0, a->name && a->name[0] ? a->name : a->uuid) <
+	    0) {
 		free(ud);
 		return -ENOMEM;
 	}
@@ -363,6 +368,71 @@ static int spec_cidata(struct runtime *rt, struct rt_app *a, struct spec_store *
 	return 0;
 }
 
+/* any-app: VmConfig.kernel "/" names the image itself as the kernel: a
+ * unikernel (a multiboot or Linux-boot-protocol kernel with no OS around
+ * it) booted directly, its image not attached as a disk. */
+static bool spec_is_unikernel(const Org__Lfedge__Eve__Config__VmConfig *vm)
+{
+	return vm && vm->kernel && !strcmp(vm->kernel, "/");
+}
+
+#define OVMF_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
+#define OVMF_VARS "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+/* any-app: VmConfig.boot_mode UEFI boots through OVMF with the app's own
+ * NVRAM (kept in the app's directory, across restarts); LEGACY and
+ * unspecified keep the hypervisor's BIOS (SeaBIOS). */
+static int spec_firmware(struct runtime *rt, struct rt_app *a, struct spec_store *ss)
+{
+	const Org__Lfedge__Eve__Config__VmConfig *vm = a->cfg->fixedresources;
+
+	if (!vm || vm->boot_mode != ORG__LFEDGE__EVE__CONFIG__VM_BOOT_MODE__VM_BOOT_MODE_UEFI)
+		return 0;
+	if (access(OVMF_CODE, R_OK) != 0 || access(OVMF_VARS, R_OK) != 0) {
+		rt_seterr(a->err, "UEFI boot needs OVMF (%s, %s: Debian package ovmf)", OVMF_CODE, OVMF_VARS);
+		return -ENOENT;
+	}
+	app_path(rt, a, "nvram.fd", ss->nvram, sizeof(ss->nvram));
+	ss->s.uefi_code = OVMF_CODE;
+	ss->s.uefi_vars = OVMF_VARS;
+	ss->s.nvram = ss->nvram;
+	return 0;
+}
+
+/* any-app: VmConfig.pin_cpu pins vCPU i to the i-th CPU of VmConfig.cpus;
+ * a CPU this device lacks is refused (the controller checks it too when
+ * it knows the device's CPUs). */
+static int spec_pinning(struct rt_app *a, struct spec_store *ss)
+{
+	const Org__Lfedge__Eve__Config__VmConfig *vm = a->cfg->fixedresources;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *p;
+
+	if (!vm || !vm->pin_cpu)
+		return 0;
+	if (!vm->cpus || !vm->cpus[0]) {
+		rt_seterr(a->err, "VmConfig.pin_cpu without VmConfig.cpus: nothing to pin to");
+		return -EINVAL;
+	}
+	for (p = vm->cpus; *p;) {
+		char *end;
+		long c = strtol(p, &end, 10);
+
+		if (end == p) {
+			p++;
+			continue;
+		}
+		if (ncpu > 0 && c >= ncpu) {
+			rt_seterr(a->err, "CPU pinning %s: CPU %ld does not exist on this device (%ld CPUs)",
+				  vm->cpus, c, ncpu);
+			return -EINVAL;
+		}
+		p = end;
+	}
+	ss->s.pin_vcpus = true;
+	return 0;
+}
+
 static int spec_vm(struct runtime *rt, struct rt_app *a, struct spec_store *ss, const struct rt_vol *first)
 {
 	const Org__Lfedge__Eve__Config__VmConfig *vm = a->cfg->fixedresources;
@@ -374,8 +444,20 @@ static int spec_vm(struct runtime *rt, struct rt_app *a, struct spec_store *ss, 
 	app_path(rt, a, "console.log", ss->console, sizeof(ss->console));
 	ss->s.console_log = ss->console;
 	ss->s.hvm = !vm || vm->virtualizationmode != ORG__LFEDGE__EVE__CONFIG__VM_MODE__PV;
+	r = spec_firmware(rt, a, ss);
+	if (r < 0)
+		return r;
 	if (!vm || !vm->kernel || !vm->kernel[0])
 		return 0;
+	if (spec_is_unikernel(vm)) {
+		if (!first || !first->image) {
+			rt_seterr(a->err, "VmConfig.kernel /: the app has no image that is the kernel");
+			return -EINVAL;
+		}
+		ss->s.kernel = first->image; /* read-only blob: QEMU loads it */
+		ss->s.cmdline = vm->extraargs && vm->extraargs[0] ? vm->extraargs : "console=ttyS0";
+		return 0;
+	}
 	if (!first || !first->image) {
 		rt_seterr(a->err, "VmConfig.kernel %s: the app has no image to take it from", vm->kernel);
 		return -EINVAL;
@@ -411,6 +493,9 @@ static int spec_build(struct runtime *rt, struct rt_app *a, struct spec_store *s
 	ss->s.memory_kib = vm && vm->memory ? vm->memory : APP_DEFAULT_MEM_KIB;
 	ss->s.maxmem_kib = vm ? vm->maxmem : 0;
 	ss->s.cpuset = vm && vm->cpus && vm->cpus[0] ? vm->cpus : NULL;
+	r = spec_pinning(a, ss);
+	if (r < 0)
+		return r;
 	ss->s.vnc = vm && vm->enable_vnc;
 	ss->s.vnc_display = vm && vm->vncdisplay ? (int)vm->vncdisplay : -1;
 	ss->s.vnc_all = rt->props.allow_vnc;
@@ -425,6 +510,8 @@ static int spec_build(struct runtime *rt, struct rt_app *a, struct spec_store *s
 			rootfs = rootfs ? rootfs : v;
 			continue;
 		}
+		if (v == first && spec_is_unikernel(vm))
+			continue; /* the kernel itself, not a disk */
 		ss->disks[ss->s.n_disks].path = v->path;
 		ss->disks[ss->s.n_disks].format = v->fmt;
 		ss->disks[ss->s.n_disks].cdrom = v->kind == RT_VOL_CDROM;
@@ -435,6 +522,11 @@ static int spec_build(struct runtime *rt, struct rt_app *a, struct spec_store *s
 	r = spec_nics(rt, a, ss);
 	if (r < 0)
 		return r;
+	r = rt_io_resolve(rt->cfg, a->cfg, "/sys", ss->hostdevs, RT_IO_MAX, &ss->s.n_hostdevs, a->err,
+			  sizeof(a->err));
+	if (r < 0)
+		return r;
+	ss->s.hostdevs = ss->hostdevs;
 	a->hv = rootfs ? &hv_lxc_ops : rt_vm_ops(rt);
 	return rootfs ? spec_container(rt, a, ss, rootfs) : spec_vm(rt, a, ss, first);
 }

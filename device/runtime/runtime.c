@@ -19,6 +19,7 @@
 #include "rt_firewall.h"
 #include "rt_flowlog.h"
 #include "rt_internal.h"
+#include "rt_io.h"
 #include "rt_portmap.h"
 
 #define ST(x) ORG__LFEDGE__EVE__INFO__ZSW_STATE__##x
@@ -198,6 +199,7 @@ static void pass(struct runtime *rt, bool new_cfg)
 	rt_portmap_sync(rt); /* after the apps: their states and leases are fresh */
 	rt_flowlog_sync(rt);
 	if (new_cfg || !rt->first_pass_done) {
+		rt_io_usb_policy(rt->cfg, "/sys"); /* any-app: disabled USB ports blocked */
 		rt_app_remove_strays(rt);
 		gc_blobs(rt);
 		rt->first_pass_done = true;

@@ -128,6 +128,7 @@ static const ProtobufCMessageDescriptor *const PT_ALL_MSGS[] = {
     &org__lfedge__eve__info__zinfo_config_item_status__config_items_entry__descriptor,
     &org__lfedge__eve__info__zinfo_config_item_status__unknown_config_items_entry__descriptor,
     &org__lfedge__eve__info__zinfo_device__descriptor,
+    &org__lfedge__eve__info__zio_bundle__descriptor, /* any-app */
     &org__lfedge__eve__info__attestation_info__descriptor,
     &org__lfedge__eve__info__system_adapter_info__descriptor,
     &org__lfedge__eve__info__device_port_status__descriptor,
