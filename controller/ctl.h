@@ -43,6 +43,7 @@ struct ctl {
 	struct scrapeauth *scrape;  /* who may read /metrics */
 	int64_t cert_not_after;     /* earliest expiry of server/signing certs */
 	int64_t cert_not_before;    /* latest start of their validity */
+	int attest_overrides;       /* devices with their own attestation policy (atomic; attest.c) */
 };
 
 /* Paths under ctl->dir. */

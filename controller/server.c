@@ -28,6 +28,7 @@
 #include "deviceio.h"
 #include "http.h"
 #include "replay.h"
+#include "attest.h"
 #include "ops_api.h"
 #include "registry.h"
 #include "reports.h"
@@ -44,6 +45,7 @@ static const struct http_route *const route_tables[] = {
     admin_device_routes,  admin_image_routes,   admin_network_routes,  admin_app_routes,
     admin_misc_routes,    admin_deviceio_routes, admin_rollout_routes, ops_routes,
     registry_routes, /* OCI distribution API /v2/ (registry.c) */
+    admin_attest_routes, /* /api/v1/devices/{d}/attest (attest_admin.c) */
     NULL,
 };
 
@@ -230,6 +232,11 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 	if ((r = dir_file(c, CTL_DB_FILE, p)) < 0 ||
 	    (r = db_pool_open(p, (int)c->conf.db_conns, &c->db)) < 0) {
 		ctllog(CTLLOG_ERROR, "cannot open the database", "path", p, "error", eve_strerror(r), NULL);
+		return r;
+	}
+	if ((r = attest_setup(c)) < 0) {
+		ctllog(CTLLOG_ERROR, "bad controller.conf value", "key", "attestation", "value", c->conf.attestation,
+		       "expected", "off, report or enforce", NULL);
 		return r;
 	}
 	if ((r = load_signer(c)) < 0 || (r = device_api_build_certs(c)) < 0 || (r = load_validity(c)) < 0) {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "agentlog.h"
+#include "attest.h"
 #include "checkpoint.h"
 #include "crypto.h"
 #include "err.h"
@@ -399,6 +400,8 @@ static int agent_start(struct agent *a)
 	if (r == 0)
 		r = open_keystore(a);
 	if (r == 0)
+		attest_measure(a); /* before any contact: a tampered agent or config shows in the quote */
+	if (r == 0)
 		r = make_device_signer(a);
 	if (r == 0)
 		r = make_onboard_signer(a);
@@ -412,6 +415,7 @@ static int agent_start(struct agent *a)
 	agent_counters_save(a);
 	a->have_uuid = identity_uuid_load(a->o->state_dir, a->uuid) == 0;
 	a->need_uuid = true;
+	a->attest_due = true;
 	if (a->have_uuid)
 		logship_set_meta(a->ls, a->uuid, AGENT_VERSION);
 	alog(ALOG_INFO, "eve-agent %s starting: serial %s, controller %s, %s", AGENT_VERSION, a->serial,
@@ -454,6 +458,10 @@ static void run_timers(struct agent *a, uint64_t now)
 		onboard_step(a);
 	if (!a->have_uuid)
 		return;
+	if (a->attest_due && now >= a->next_attest) {
+		a->last_attest = now;
+		attest_step(a);
+	}
 	if (now >= a->next_config) {
 		config_poll_run(a);
 		a->next_config = now_ms() + config_poll_delay(a);
