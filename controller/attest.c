@@ -163,22 +163,70 @@ static int store_ak(struct db *d, const char *uuid, const ProtobufCBinaryData *p
 	return db_step_done(st);
 }
 
-static int do_cert(struct db *d, const char *uuid, EVP_PKEY *devpub, const Org__Lfedge__Eve__Attest__ZAttestReq *q)
+/* The device's ECDH certificate (config secrets are encrypted to it):
+ * issued by the device key. */
+static int store_ecdh(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *devpub,
+		      const Org__Lfedge__Eve__Certs__ZCert *z)
 {
-	const Org__Lfedge__Eve__Certs__ZCert *ak = NULL;
+	sqlite3_stmt *st;
+	X509 *x = NULL;
 	int r;
 
-	if (q->n_certs == 0)
-		return set_state(d, uuid, "not-supported", "the device has no TPM");
-	for (size_t i = 0; i < q->n_certs; i++)
+	if (!z->cert.len || z->cert.len > AK_PEM_MAX)
+		return -EVE_EPROTO;
+	r = crypto_cert_from_pem((const char *)z->cert.data, z->cert.len, &x);
+	if (r == 0 && (X509_verify(x, devpub) != 1 || EVP_PKEY_get_base_id(X509_get0_pubkey(x)) != EVP_PKEY_EC))
+		r = -EVE_EBADCERT;
+	X509_free(x);
+	if (r < 0)
+		return r;
+	st = db_stmt(d, "UPDATE attest SET ecdh_pem = ?2 WHERE device_id = ?1 AND ecdh_pem IS NOT ?2");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, (const char *)z->cert.data, (int)z->cert.len, SQLITE_TRANSIENT);
+	r = db_step_done(st);
+	/* a new certificate: secrets in the config are encrypted to it now */
+	if (r == 0 && sqlite3_changes(db_handle(d)) > 0)
+		ctl_device_changed(c, d, uuid);
+	return r;
+}
+
+static int do_cert(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *devpub, const Org__Lfedge__Eve__Attest__ZAttestReq *q)
+{
+	const Org__Lfedge__Eve__Certs__ZCert *ak = NULL;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < q->n_certs; i++) {
 		if (q->certs[i]->type == ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_DEVICE_RESTRICTED_SIGNING)
 			ak = q->certs[i];
-	if (!ak)
-		return 0; /* other certificates (ECDH, EK): not used here */
+		else if (q->certs[i]->type == ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_DEVICE_ECDH_EXCHANGE)
+			r = store_ecdh(c, d, uuid, devpub, q->certs[i]);
+	}
+	if (r < 0)
+		return r;
+	if (!ak) /* no attestation key: no TPM */
+		return set_state(d, uuid, "not-supported", "the device has no TPM");
 	r = check_ak_cert(ak, devpub);
 	if (r < 0)
 		return r;
 	return store_ak(d, uuid, &ak->cert);
+}
+
+int attest_device_ecdh_pem(struct db *d, const char *uuid, char **pem)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT ecdh_pem FROM attest WHERE device_id = ?1 AND ecdh_pem IS NOT NULL");
+	int r = -ENOENT;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*pem = strdup(db_col_text(st, 0));
+		r = *pem ? 0 : -ENOMEM;
+	}
+	sqlite3_reset(st);
+	return r;
 }
 
 /* ---- ATTEST_REQ_NONCE ---------------------------------------------------- */
@@ -437,7 +485,7 @@ static int dispatch(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *dev
 	switch (q->reqtype) {
 	case ORG__LFEDGE__EVE__ATTEST__ZATTEST_REQ_TYPE__ATTEST_REQ_CERT:
 		resp->resptype = ORG__LFEDGE__EVE__ATTEST__ZATTEST_RESP_TYPE__ATTEST_RESP_CERT;
-		return do_cert(d, uuid, devpub, q);
+		return do_cert(c, d, uuid, devpub, q);
 	case ORG__LFEDGE__EVE__ATTEST__ZATTEST_REQ_TYPE__ATTEST_REQ_NONCE:
 		resp->resptype = ORG__LFEDGE__EVE__ATTEST__ZATTEST_RESP_TYPE__ATTEST_RESP_NONCE;
 		nr->nonce.data = nonce;

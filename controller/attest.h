@@ -47,6 +47,10 @@ enum attest_gate attest_config_gate(struct ctl *c, const char *uuid, const uint8
  * freeze on, when the device's attestation is ok. */
 void attest_config_served(struct ctl *c, const char *uuid, const uint8_t *env, size_t len, const char *hash);
 
+/* The device's ECDH certificate (PEM, caller frees) as it sent it with
+ * ATTEST_REQ_CERT; -ENOENT when it sent none. */
+int attest_device_ecdh_pem(struct db *d, const char *uuid, char **pem);
+
 /* Admin API: GET/POST /api/v1/devices/{d}/attest (attest_admin.c). */
 extern const struct http_route admin_attest_routes[];
 

@@ -29,6 +29,8 @@
 #include "http.h"
 #include "replay.h"
 #include "attest.h"
+#include "secrets.h"
+#include <openssl/crypto.h>
 #include "ops_api.h"
 #include "registry.h"
 #include "reports.h"
@@ -100,6 +102,12 @@ static int load_signer(struct ctl *c)
 		r = envelope_signer_from_key(&c->signer, key, cert, true);
 	if (r == 0)
 		r = crypto_cert_to_pem(ecdh, &c->ecdh_pem, &len);
+	/* The ECDH key encrypts config secrets to devices (attest.c). */
+	char ekp[PATH_MAX];
+	if (r == 0 && !c->ecdh_key && dir_file(c, CTL_CERTS_DIR "/ecdh.key.pem", ekp) == 0)
+		r = crypto_key_load_pem(ekp, &c->ecdh_key);
+	if (r == 0)
+		r = secrets_setup(c);
 	/* A rotation under way: /certs serves the next certificate too. */
 	X509 *next = NULL;
 	char np[PATH_MAX];
@@ -265,6 +273,9 @@ static void ctl_close(struct ctl *c)
 	scrapeauth_free(c->scrape);
 	envelope_signer_clear(&c->signer);
 	free(c->ecdh_pem);
+	EVP_PKEY_free(c->ecdh_key);
+	c->ecdh_key = NULL;
+	OPENSSL_cleanse(c->secrets_key, sizeof(c->secrets_key));
 	free(c->next_signing_pem);
 	free(c->certs_env);
 }

@@ -26,6 +26,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "fileio.h"
+#include "secrets.h"
 
 #define MEASURE_FILE_MAX (256u << 20)
 #define MEASURE_DIR_MAX 4096
@@ -203,23 +204,48 @@ done:
 	return r;
 }
 
+/* The ECDH certificate as a ZCert (config secrets are encrypted to it). */
+static int ecdh_zcert(struct agent *a, Org__Lfedge__Eve__Certs__ZCert *z, char **pem, uint8_t hash[32])
+{
+	size_t len = 0;
+	int r = secrets_ecdh_cert(a, pem, &len);
+
+	if (r < 0)
+		return r;
+	crypto_sha256(*pem, len, hash);
+	z->hashalgo = ORG__LFEDGE__EVE__COMMON__HASH_ALGORITHM__HASH_ALGORITHM_SHA256_16BYTES;
+	z->certhash = (ProtobufCBinaryData){16, hash};
+	z->type = ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_DEVICE_ECDH_EXCHANGE;
+	z->cert = (ProtobufCBinaryData){len, (uint8_t *)*pem};
+	return 0;
+}
+
 static int send_cert(struct agent *a)
 {
 	Org__Lfedge__Eve__Attest__ZAttestReq req = ORG__LFEDGE__EVE__ATTEST__ZATTEST_REQ__INIT;
-	Org__Lfedge__Eve__Certs__ZCert z = ORG__LFEDGE__EVE__CERTS__ZCERT__INIT, *zp = &z;
+	Org__Lfedge__Eve__Certs__ZCert z = ORG__LFEDGE__EVE__CERTS__ZCERT__INIT;
+	Org__Lfedge__Eve__Certs__ZCert ze = ORG__LFEDGE__EVE__CERTS__ZCERT__INIT, *zp[2] = {&ze, &z};
 	Org__Lfedge__Eve__Certs__ZCertAttr attr = ORG__LFEDGE__EVE__CERTS__ZCERT_ATTR__INIT;
 	Org__Lfedge__Eve__Certs__ZCertMetaData md = ORG__LFEDGE__EVE__CERTS__ZCERT_META_DATA__INIT, *mdp = &md;
 	Org__Lfedge__Eve__Attest__ZAttestResponse *resp = NULL;
 	EVP_PKEY *ak = NULL;
-	uint8_t *tpub = NULL, hash[32];
+	uint8_t *tpub = NULL, hash[32], ehash[32];
 	size_t tpub_len = 0, pem_len = 0;
-	char *pem = NULL;
-	int r = attest_tpm_ak(&a->ks, a->o->state_dir, &ak, &tpub, &tpub_len);
+	char *pem = NULL, *epem = NULL;
+	int r = ecdh_zcert(a, &ze, &epem, ehash);
 
+	if (r < 0) {
+		snprintf(a->attest_err, sizeof(a->attest_err), "ECDH certificate: %s", eve_strerror(r));
+		return r;
+	}
+	req.certs = zp;
+	req.n_certs = 1;
+	r = attest_tpm_ak(&a->ks, a->o->state_dir, &ak, &tpub, &tpub_len);
 	if (r == -ENOTSUP) {
-		/* no TPM: an empty certificate list says "not supported" */
+		/* no TPM: no attestation key says "not supported" */
 		r = simple_req(a, ORG__LFEDGE__EVE__ATTEST__ZATTEST_REQ_TYPE__ATTEST_REQ_CERT, &req, &resp);
 		org__lfedge__eve__attest__zattest_response__free_unpacked(resp, NULL);
+		free(epem);
 		return r < 0 ? r : -ENOTSUP;
 	}
 	if (r == 0)
@@ -239,12 +265,12 @@ static int send_cert(struct agent *a)
 	md.meta_data = (ProtobufCBinaryData){tpub_len, tpub};
 	z.n_meta_data_items = 1;
 	z.meta_data_items = &mdp;
-	req.n_certs = 1;
-	req.certs = &zp;
+	req.n_certs = 2;
 	r = simple_req(a, ORG__LFEDGE__EVE__ATTEST__ZATTEST_REQ_TYPE__ATTEST_REQ_CERT, &req, &resp);
 	org__lfedge__eve__attest__zattest_response__free_unpacked(resp, NULL);
 out:
 	free(pem);
+	free(epem);
 	free(tpub);
 	EVP_PKEY_free(ak);
 	return r;

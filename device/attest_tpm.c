@@ -36,6 +36,25 @@ static const TPM2B_PUBLIC ak_template = {
 	},
 };
 
+/* The device's ECDH key (config secrets): an unrestricted decryption key
+ * for TPM2_ECDH_ZGen. */
+static const TPM2B_PUBLIC ecdh_template = {
+    .publicArea =
+	{
+	    .type = TPM2_ALG_ECC,
+	    .nameAlg = TPM2_ALG_SHA256,
+	    .objectAttributes = TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_DECRYPT | TPMA_OBJECT_FIXEDTPM |
+				TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_NODA,
+	    .parameters.eccDetail =
+		{
+		    .symmetric.algorithm = TPM2_ALG_NULL,
+		    .scheme = {.scheme = TPM2_ALG_ECDH, .details.ecdh.hashAlg = TPM2_ALG_SHA256},
+		    .curveID = TPM2_ECC_NIST_P256,
+		    .kdf.scheme = TPM2_ALG_NULL,
+		},
+	},
+};
+
 struct ak {
 	TPM2B_PUBLIC pub;
 	TPM2B_PRIVATE priv;
@@ -67,9 +86,9 @@ static int primary(ESYS_CONTEXT *e, ESYS_TR *out)
 	return rc_err(rc);
 }
 
-static int ak_path(const char *state_dir, char out[PATH_MAX])
+static int ak_path(const char *state_dir, const char *file, char out[PATH_MAX])
 {
-	if (snprintf(out, PATH_MAX, "%s/attest.tpmkey", state_dir) >= PATH_MAX)
+	if (snprintf(out, PATH_MAX, "%s/%s", state_dir, file) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	return 0;
 }
@@ -100,7 +119,7 @@ static int ak_save_blob(const char *path, const struct ak *k)
 	return fileio_write_atomic(path, data, off, 0600);
 }
 
-static int ak_create(ESYS_CONTEXT *e, struct ak *k)
+static int ak_create(ESYS_CONTEXT *e, const TPM2B_PUBLIC *tmpl, struct ak *k)
 {
 	TPM2B_SENSITIVE_CREATE sens = {0};
 	TPM2B_DATA outside = {0};
@@ -115,7 +134,7 @@ static int ak_create(ESYS_CONTEXT *e, struct ak *k)
 
 	if (r < 0)
 		return r;
-	r = rc_err(Esys_Create(e, p, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &ak_template, &outside,
+	r = rc_err(Esys_Create(e, p, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, tmpl, &outside,
 			       &pcrs, &opriv, &opub, &cdata, &chash, &ticket));
 	if (r == 0) {
 		k->priv = *opriv;
@@ -132,6 +151,8 @@ static int ak_create(ESYS_CONTEXT *e, struct ak *k)
 
 struct ak_arg {
 	const char *state_dir;
+	const char *file;            /* NULL: attest.tpmkey */
+	const TPM2B_PUBLIC *tmpl;    /* NULL: the AK's */
 	struct ak k;
 };
 
@@ -139,14 +160,14 @@ static int ak_get_cb(void *esys, void *arg)
 {
 	struct ak_arg *a = arg;
 	char path[PATH_MAX];
-	int r = ak_path(a->state_dir, path);
+	int r = ak_path(a->state_dir, a->file ? a->file : "attest.tpmkey", path);
 
 	if (r < 0)
 		return r;
 	r = ak_load_blob(path, &a->k);
 	if (r != -ENOENT)
 		return r;
-	r = ak_create(esys, &a->k);
+	r = ak_create(esys, a->tmpl ? a->tmpl : &ak_template, &a->k);
 	return r < 0 ? r : ak_save_blob(path, &a->k);
 }
 
@@ -362,4 +383,61 @@ static int reset_cb(void *esys, void *arg)
 int attest_tpm_reset_count(struct keystore *ks, uint32_t *out)
 {
 	return keystore_with_tpm(ks, reset_cb, out);
+}
+
+/* ---- the ECDH key (config secrets) ------------------------------------- */
+
+int attest_tpm_ecdh_pub(struct keystore *ks, const char *state_dir, EVP_PKEY **pub)
+{
+	struct ak_arg a = {.state_dir = state_dir, .file = "ecdh.tpmkey", .tmpl = &ecdh_template};
+	int r = keystore_with_tpm(ks, ak_get_cb, &a);
+
+	return r < 0 ? r : ak_pubkey(&a.k.pub, pub);
+}
+
+struct zgen_arg {
+	const char *state_dir;
+	const uint8_t *px, *py;
+	uint8_t *zx, *zy;
+};
+
+static int zgen_cb(void *esys, void *arg)
+{
+	struct zgen_arg *z = arg;
+	struct ak_arg k = {.state_dir = z->state_dir, .file = "ecdh.tpmkey", .tmpl = &ecdh_template};
+	TPM2B_ECC_POINT in = {0}, *out = NULL;
+	ESYS_TR p = ESYS_TR_NONE, key = ESYS_TR_NONE;
+	int r = ak_get_cb(esys, &k);
+
+	in.point.x.size = in.point.y.size = 32;
+	memcpy(in.point.x.buffer, z->px, 32);
+	memcpy(in.point.y.buffer, z->py, 32);
+	if (r == 0)
+		r = primary(esys, &p);
+	if (r == 0)
+		r = rc_err(Esys_Load(esys, p, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &k.k.priv, &k.k.pub, &key));
+	if (r == 0)
+		r = rc_err(Esys_ECDH_ZGen(esys, key, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &in, &out));
+	if (r == 0 && (out->point.x.size > 32 || out->point.y.size > 32))
+		r = -EVE_EPROTO;
+	if (r == 0) {
+		memset(z->zx, 0, 32);
+		memset(z->zy, 0, 32);
+		memcpy(z->zx + 32 - out->point.x.size, out->point.x.buffer, out->point.x.size);
+		memcpy(z->zy + 32 - out->point.y.size, out->point.y.buffer, out->point.y.size);
+	}
+	Esys_Free(out);
+	if (key != ESYS_TR_NONE)
+		Esys_FlushContext(esys, key);
+	if (p != ESYS_TR_NONE)
+		Esys_FlushContext(esys, p);
+	return r;
+}
+
+int attest_tpm_ecdh_zgen(struct keystore *ks, const char *state_dir, const uint8_t px[32], const uint8_t py[32],
+			 uint8_t zx[32], uint8_t zy[32])
+{
+	struct zgen_arg z = {state_dir, px, py, zx, zy};
+
+	return keystore_with_tpm(ks, zgen_cb, &z);
 }

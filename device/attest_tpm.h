@@ -43,4 +43,11 @@ int attest_tpm_extend(struct keystore *ks, unsigned idx, const uint8_t digest[32
 /* The TPM's resetCount (changes with every TPM reset: a reboot). */
 int attest_tpm_reset_count(struct keystore *ks, uint32_t *out);
 
+/* The device's ECDH key in the TPM (<state>/ecdh.tpmkey; made on first
+ * use): its public key (caller frees), and the shared point with a peer
+ * point (TPM2_ECDH_ZGen; x, y big-endian 32 bytes each). */
+int attest_tpm_ecdh_pub(struct keystore *ks, const char *state_dir, EVP_PKEY **pub);
+int attest_tpm_ecdh_zgen(struct keystore *ks, const char *state_dir, const uint8_t px[32], const uint8_t py[32],
+			 uint8_t zx[32], uint8_t zy[32]);
+
 #endif

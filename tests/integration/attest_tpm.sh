@@ -48,6 +48,27 @@ evectl device attest show "$U" | grep -q "ok" || fail "evectl device attest show
 [ "$(ctl_api "$CTL" GET "/devices/$U/attest" | jq '[.pcrs[] | select(.index == 15 and .value != ("0" * 64))] | length')" = 1 ] ||
 	fail "PCR 15 not measured"
 
+# Encrypted secrets: an app's user_data travels as a CipherBlock and is
+# stored sealed; its plaintext (and its base64) is nowhere on disk or in logs.
+MARK="eve-secret-$RANDOM$RANDOM-marker"
+MARK64=$(printf '%s' "$MARK" | base64 -w0)
+ctl_api "$CTL" POST /images "{\"name\":\"img1\",\"format\":\"qcow2\",\"url\":\"https://127.0.0.1:$((P + 9))/x.qcow2\",
+	\"sha256\":\"$(printf 'a%.0s' $(seq 64))\",\"size\":1024}" >/dev/null || fail "POST /images: $CTL_STATUS"
+ctl_api "$CTL" POST /apps "$(jq -n --arg u "$MARK" --arg d "$U" '{name:"vm1",image:"img1",device:$d,memory_mb:64,user_data:$u}')" \
+	>/dev/null || fail "POST /apps: $CTL_STATUS"
+wait_for 60 "user data opened by the agent" log_has t1 "app vm1: encrypted user data opened in memory"
+CFG=$(ctl_api "$CTL" GET "/devices/$U/config") || fail "GET config"
+echo "$CFG" | jq -e '[.. | objects | select(has("cipherData"))] | length >= 1' >/dev/null || fail "no cipherData in the config"
+echo "$CFG" | jq -e '[.. | objects | select(has("cipherContexts"))] | length >= 1' >/dev/null || fail "no cipherContexts"
+[ "$(ctl_api "$CTL" GET /apps/vm1 | jq -r .user_data)" = "(secret: set)" ] || fail "user_data printed back"
+evectl app get vm1 -o json | grep -q "$MARK" && fail "evectl prints the secret"
+for f in "$CTL"/controller.db* "$CTL"/serve.log "$W"/t1.log*; do
+	grep -aq -e "$MARK" -e "$MARK64" "$f" && fail "secret found in $f"
+done
+grep -raq -e "$MARK" -e "$MARK64" "$W/t1.state" && fail "secret found in the agent's state"
+grep -q . "$CTL/secrets.key" 2>/dev/null || [ -s "$CTL/secrets.key" ] || fail "no secrets.key"
+[ "$(stat -c %a "$CTL/secrets.key")" = 600 ] || fail "secrets.key not 0600"
+
 # 3. replay: the helper quotes once (accepted) and sends the same quote
 #    again in a fresh envelope: its nonce is spent.
 agent_stop t1
