@@ -1,5 +1,6 @@
-# Remote attestation (docs/security.md): controller verifier + agent with a
-# real swtpm. Ports 21000-21099.
+# Remote attestation and config secrets (docs/security.md): controller
+# verifier + agent with a real swtpm. Ports 21000-21099.
+eve_unit_test(cipher_test ${EVE_TEST_DIR}/unit/cipher_test.c evecommon)
 if(WITH_DEVICE AND TARGET eve-agent AND TARGET eve-controller AND TARGET evectl)
   add_executable(attest_replay ${EVE_TEST_DIR}/integration/attest_replay.c)
   target_link_libraries(attest_replay PRIVATE eveagent eve_warnings)
