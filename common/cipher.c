@@ -108,8 +108,8 @@ int cipher_seal(const uint8_t key[CIPHER_KEY_LEN], const uint8_t iv_key[32], con
 	return r;
 }
 
-int cipher_open(const uint8_t key[CIPHER_KEY_LEN], const uint8_t *iv, size_t iv_len, const uint8_t *ct, size_t len,
-		const uint8_t *sha, size_t sha_len, uint8_t **pt)
+int cipher_open(const uint8_t key[CIPHER_KEY_LEN], const uint8_t *iv, size_t iv_len, const uint8_t *ct,
+		size_t len, const uint8_t *sha, size_t sha_len, uint8_t **pt)
 {
 	uint8_t h[32], *p;
 	int r;

@@ -33,7 +33,7 @@ int cipher_seal(const uint8_t key[CIPHER_KEY_LEN], const uint8_t iv_key[32], con
 /* Open ct and check SHA-256(plaintext) == sha: -EVE_EBADSIG when it does
  * not (wrong key, corrupted block). *pt (caller frees, OPENSSL_clear_free
  * advisable) has len bytes. */
-int cipher_open(const uint8_t key[CIPHER_KEY_LEN], const uint8_t *iv, size_t iv_len, const uint8_t *ct, size_t len,
-		const uint8_t *sha, size_t sha_len, uint8_t **pt);
+int cipher_open(const uint8_t key[CIPHER_KEY_LEN], const uint8_t *iv, size_t iv_len, const uint8_t *ct,
+		size_t len, const uint8_t *sha, size_t sha_len, uint8_t **pt);
 
 #endif

@@ -152,8 +152,9 @@ static int check_ak_cert(const Org__Lfedge__Eve__Certs__ZCert *z, EVP_PKEY *devp
 
 static int store_ak(struct db *d, const char *uuid, const ProtobufCBinaryData *pem)
 {
-	sqlite3_stmt *st = db_stmt(d, "UPDATE attest SET ak_pem = ?2, state = CASE WHEN state = 'not-supported'"
-				      " THEN 'unknown' ELSE state END, updated = ?3 WHERE device_id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(d, "UPDATE attest SET ak_pem = ?2, state = CASE WHEN state = 'not-supported'"
+		       " THEN 'unknown' ELSE state END, updated = ?3 WHERE device_id = ?1");
 
 	if (!st)
 		return -EIO;
@@ -175,7 +176,8 @@ static int store_ecdh(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *d
 	if (!z->cert.len || z->cert.len > AK_PEM_MAX)
 		return -EVE_EPROTO;
 	r = crypto_cert_from_pem((const char *)z->cert.data, z->cert.len, &x);
-	if (r == 0 && (X509_verify(x, devpub) != 1 || EVP_PKEY_get_base_id(X509_get0_pubkey(x)) != EVP_PKEY_EC))
+	if (r == 0 &&
+	    (X509_verify(x, devpub) != 1 || EVP_PKEY_get_base_id(X509_get0_pubkey(x)) != EVP_PKEY_EC))
 		r = -EVE_EBADCERT;
 	X509_free(x);
 	if (r < 0)
@@ -192,15 +194,18 @@ static int store_ecdh(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *d
 	return r;
 }
 
-static int do_cert(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *devpub, const Org__Lfedge__Eve__Attest__ZAttestReq *q)
+static int do_cert(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *devpub,
+		   const Org__Lfedge__Eve__Attest__ZAttestReq *q)
 {
 	const Org__Lfedge__Eve__Certs__ZCert *ak = NULL;
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < q->n_certs; i++) {
-		if (q->certs[i]->type == ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_DEVICE_RESTRICTED_SIGNING)
+		if (q->certs[i]->type ==
+		    ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_DEVICE_RESTRICTED_SIGNING)
 			ak = q->certs[i];
-		else if (q->certs[i]->type == ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_DEVICE_ECDH_EXCHANGE)
+		else if (q->certs[i]->type ==
+			 ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_DEVICE_ECDH_EXCHANGE)
 			r = store_ecdh(c, d, uuid, devpub, q->certs[i]);
 	}
 	if (r < 0)
@@ -215,7 +220,8 @@ static int do_cert(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *devp
 
 int attest_device_ecdh_pem(struct db *d, const char *uuid, char **pem)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT ecdh_pem FROM attest WHERE device_id = ?1 AND ecdh_pem IS NOT NULL");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT ecdh_pem FROM attest WHERE device_id = ?1 AND ecdh_pem IS NOT NULL");
 	int r = -ENOENT;
 
 	if (!st)
@@ -259,7 +265,8 @@ struct row {
 /* Read the row and consume its nonce (single use, whatever comes next). */
 static int row_take(struct db *d, const char *uuid, struct row *w)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT ak_pem, nonce, nonce_time, baseline FROM attest WHERE device_id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT ak_pem, nonce, nonce_time, baseline FROM attest WHERE device_id = ?1");
 	int r = 0;
 
 	memset(w, 0, sizeof(*w));
@@ -325,8 +332,9 @@ static bool selection_is_ours(const TPML_PCR_SELECTION *s)
 {
 	const TPMS_PCR_SELECTION *p = &s->pcrSelections[0];
 
-	return s->count == 1 && p->hash == TPM2_ALG_SHA256 && p->sizeofSelect >= 2 && p->pcrSelect[0] == 0xff &&
-	       p->pcrSelect[1] == 0xff && (p->sizeofSelect < 3 || p->pcrSelect[2] == 0);
+	return s->count == 1 && p->hash == TPM2_ALG_SHA256 && p->sizeofSelect >= 2 &&
+	       p->pcrSelect[0] == 0xff && p->pcrSelect[1] == 0xff &&
+	       (p->sizeofSelect < 3 || p->pcrSelect[2] == 0);
 }
 
 /* Verify the quote; why says what failed. Returns a ZAttestResponseCode. */
@@ -344,26 +352,31 @@ static int verify_quote(const struct row *w, const Org__Lfedge__Eve__Attest__ZAt
 		snprintf(why, why_len, "no attestation key certificate");
 		return ORG__LFEDGE__EVE__ATTEST__ZATTEST_RESPONSE_CODE__Z_ATTEST_RESPONSE_CODE_NO_CERT_FOUND;
 	}
-	if (Tss2_MU_TPMS_ATTEST_Unmarshal(q->attestdata.data, q->attestdata.len, &off, &att) != TSS2_RC_SUCCESS ||
-	    off != q->attestdata.len || att.magic != TPM2_GENERATED_VALUE || att.type != TPM2_ST_ATTEST_QUOTE) {
+	if (Tss2_MU_TPMS_ATTEST_Unmarshal(q->attestdata.data, q->attestdata.len, &off, &att) !=
+		TSS2_RC_SUCCESS ||
+	    off != q->attestdata.len || att.magic != TPM2_GENERATED_VALUE ||
+	    att.type != TPM2_ST_ATTEST_QUOTE) {
 		snprintf(why, why_len, "attestData is no TPM quote");
 		goto out;
 	}
-	if (sig_raw(&q->signature, sig) < 0 || crypto_sha256(q->attestdata.data, q->attestdata.len, digest) < 0 ||
+	if (sig_raw(&q->signature, sig) < 0 ||
+	    crypto_sha256(q->attestdata.data, q->attestdata.len, digest) < 0 ||
 	    crypto_ecdsa_verify(X509_get0_pubkey(ak), digest, sig, sizeof(sig)) < 0) {
 		snprintf(why, why_len, "quote signature does not verify with the attestation key");
 		goto out;
 	}
 	if (!w->has_nonce || att.extraData.size != ATTEST_NONCE_LEN ||
 	    memcmp(att.extraData.buffer, w->nonce, ATTEST_NONCE_LEN)) {
-		snprintf(why, why_len, "the quote is not over the current nonce (a replay, or an expired nonce)");
+		snprintf(why, why_len,
+			 "the quote is not over the current nonce (a replay, or an expired nonce)");
 		code = ORG__LFEDGE__EVE__ATTEST__ZATTEST_RESPONSE_CODE__Z_ATTEST_RESPONSE_CODE_NONCE_MISMATCH;
 		goto out;
 	}
 	if (!selection_is_ours(&att.attested.quote.pcrSelect) || reported_pcrs(q, pcrs) < 0 ||
 	    crypto_sha256(pcrs, ATTEST_NPCR * 32, digest) < 0 || att.attested.quote.pcrDigest.size != 32 ||
 	    memcmp(att.attested.quote.pcrDigest.buffer, digest, 32)) {
-		snprintf(why, why_len, "the PCR values sent do not match the quoted digest (SHA-256 PCRs 0-15)");
+		snprintf(why, why_len,
+			 "the PCR values sent do not match the quoted digest (SHA-256 PCRs 0-15)");
 		goto out;
 	}
 	code = ORG__LFEDGE__EVE__ATTEST__ZATTEST_RESPONSE_CODE__Z_ATTEST_RESPONSE_CODE_SUCCESS;
@@ -384,7 +397,8 @@ static void diff_pcrs(const uint8_t a[ATTEST_NPCR][32], const uint8_t b[ATTEST_N
 		off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%d", k++ ? ", " : "", i);
 	}
 	if (k)
-		snprintf(out, n, "PCR%s %s differ%s from the baseline", k > 1 ? "s" : "", list, k > 1 ? "" : "s");
+		snprintf(out, n, "PCR%s %s differ%s from the baseline", k > 1 ? "s" : "", list,
+			 k > 1 ? "" : "s");
 	else
 		out[0] = '\0';
 }
@@ -429,7 +443,8 @@ static int device_policy(struct ctl *c, struct db *d, const char *uuid, bool *al
 }
 
 /* Verify, compare with the baseline, store; fills the quote response. */
-static int do_quote(struct ctl *c, struct db *d, const char *uuid, const Org__Lfedge__Eve__Attest__ZAttestQuote *q,
+static int do_quote(struct ctl *c, struct db *d, const char *uuid,
+		    const Org__Lfedge__Eve__Attest__ZAttestQuote *q,
 		    Org__Lfedge__Eve__Attest__ZAttestQuoteResp *qr, uint8_t token[TOKEN_LEN])
 {
 	struct row w;
@@ -440,7 +455,8 @@ static int do_quote(struct ctl *c, struct db *d, const char *uuid, const Org__Lf
 
 	if (r < 0)
 		goto out;
-	qr->response = (Org__Lfedge__Eve__Attest__ZAttestResponseCode)verify_quote(&w, q, pcrs, why, sizeof(why));
+	qr->response =
+	    (Org__Lfedge__Eve__Attest__ZAttestResponseCode)verify_quote(&w, q, pcrs, why, sizeof(why));
 	if (qr->response != ORG__LFEDGE__EVE__ATTEST__ZATTEST_RESPONSE_CODE__Z_ATTEST_RESPONSE_CODE_SUCCESS) {
 		snprintf(msg, sizeof(msg), "quote refused: %s", why);
 		r = set_state(d, uuid, "failed", msg);
@@ -456,7 +472,8 @@ static int do_quote(struct ctl *c, struct db *d, const char *uuid, const Org__Lf
 			c->log_device(uuid, why);
 		/* report / off: the state says it; only enforce withholds the token */
 		if (device_policy(c, d, uuid, &allow) == ATTEST_ENFORCE) {
-			qr->response = ORG__LFEDGE__EVE__ATTEST__ZATTEST_RESPONSE_CODE__Z_ATTEST_RESPONSE_CODE_QUOTE_FAILED;
+			qr->response =
+			    ORG__LFEDGE__EVE__ATTEST__ZATTEST_RESPONSE_CODE__Z_ATTEST_RESPONSE_CODE_QUOTE_FAILED;
 			goto out;
 		}
 	}
@@ -478,9 +495,11 @@ out:
 /* ---- dispatch ------------------------------------------------------------ */
 
 static int dispatch(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *devpub,
-		    const Org__Lfedge__Eve__Attest__ZAttestReq *q, Org__Lfedge__Eve__Attest__ZAttestResponse *resp,
-		    Org__Lfedge__Eve__Attest__ZAttestNonceResp *nr, Org__Lfedge__Eve__Attest__ZAttestQuoteResp *qr,
-		    uint8_t nonce[ATTEST_NONCE_LEN], uint8_t token[TOKEN_LEN])
+		    const Org__Lfedge__Eve__Attest__ZAttestReq *q,
+		    Org__Lfedge__Eve__Attest__ZAttestResponse *resp,
+		    Org__Lfedge__Eve__Attest__ZAttestNonceResp *nr,
+		    Org__Lfedge__Eve__Attest__ZAttestQuoteResp *qr, uint8_t nonce[ATTEST_NONCE_LEN],
+		    uint8_t token[TOKEN_LEN])
 {
 	switch (q->reqtype) {
 	case ORG__LFEDGE__EVE__ATTEST__ZATTEST_REQ_TYPE__ATTEST_REQ_CERT:
@@ -506,7 +525,8 @@ static int dispatch(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *dev
 int attest_handle(struct ctl *c, const char *uuid, EVP_PKEY *devpub, const uint8_t *req, size_t len,
 		  uint8_t **out, size_t *out_len)
 {
-	Org__Lfedge__Eve__Attest__ZAttestReq *q = org__lfedge__eve__attest__zattest_req__unpack(NULL, len, req);
+	Org__Lfedge__Eve__Attest__ZAttestReq *q =
+	    org__lfedge__eve__attest__zattest_req__unpack(NULL, len, req);
 	Org__Lfedge__Eve__Attest__ZAttestResponse resp = ORG__LFEDGE__EVE__ATTEST__ZATTEST_RESPONSE__INIT;
 	Org__Lfedge__Eve__Attest__ZAttestNonceResp nr = ORG__LFEDGE__EVE__ATTEST__ZATTEST_NONCE_RESP__INIT;
 	Org__Lfedge__Eve__Attest__ZAttestQuoteResp qr = ORG__LFEDGE__EVE__ATTEST__ZATTEST_QUOTE_RESP__INIT;
@@ -567,8 +587,8 @@ static enum attest_gate frozen_or_refuse(sqlite3_stmt *st, uint8_t **frozen, siz
 
 /* The row's verdict for an existing row (st stepped onto it). */
 static enum attest_gate gate_row(sqlite3_stmt *st, int global, bool need_token, const uint8_t *token,
-				 size_t token_len, uint8_t **frozen, size_t *frozen_len, char **frozen_hash, char *why,
-				 size_t why_len)
+				 size_t token_len, uint8_t **frozen, size_t *frozen_len, char **frozen_hash,
+				 char *why, size_t why_len)
 {
 	int p = attest_policy_parse(db_col_text(st, 1));
 	const char *state = db_col_text(st, 0);
@@ -607,7 +627,8 @@ enum attest_gate attest_config_gate(struct ctl *c, const char *uuid, const uint8
 	sqlite3_stmt *st;
 	struct db *d;
 
-	if (global != ATTEST_ENFORCE && !need_token && __atomic_load_n(&c->attest_overrides, __ATOMIC_RELAXED) == 0)
+	if (global != ATTEST_ENFORCE && !need_token &&
+	    __atomic_load_n(&c->attest_overrides, __ATOMIC_RELAXED) == 0)
 		return ATTEST_GATE_PASS; /* the hot path: nothing enforces */
 	snprintf(why, why_len, "attestation state unavailable");
 	d = db_get(c->db);
@@ -617,11 +638,13 @@ enum attest_gate attest_config_gate(struct ctl *c, const char *uuid, const uint8
 		goto out;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		g = gate_row(st, global, need_token, token, token_len, frozen, frozen_len, frozen_hash, why, why_len);
+		g = gate_row(st, global, need_token, token, token_len, frozen, frozen_len, frozen_hash, why,
+			     why_len);
 	} else {
 		g = global == ATTEST_ENFORCE || need_token ? ATTEST_GATE_REFUSE : ATTEST_GATE_PASS;
-		snprintf(why, why_len, "%s", need_token ? "integrity token required: attest first"
-							 : "attestation required (enforce): attest first");
+		snprintf(why, why_len, "%s",
+			 need_token ? "integrity token required: attest first"
+				    : "attestation required (enforce): attest first");
 	}
 	sqlite3_reset(st);
 out:

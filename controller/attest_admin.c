@@ -25,16 +25,18 @@ static json_t *pcr_list(sqlite3_stmt *st, int last_col, int base_col)
 			hexstr_encode(last + i * 32, 32, lh);
 		if (has_base)
 			hexstr_encode(base + i * 32, 32, bh);
-		json_array_append_new(a, json_pack("{s:i,s:s,s:s,s:b}", "index", i, "value", lh, "baseline", bh,
-						   "differs", has_last && has_base && strcmp(lh, bh) != 0));
+		json_array_append_new(a,
+				      json_pack("{s:i,s:s,s:s,s:b}", "index", i, "value", lh, "baseline", bh,
+						"differs", has_last && has_base && strcmp(lh, bh) != 0));
 	}
 	return a;
 }
 
 static json_t *show(struct ctl *c, struct db *d, const char *uuid)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT state, detail, policy, allow_no_tpm, ak_pem IS NOT NULL, last_pcrs,"
-				      " baseline, quoted, updated, good_hash FROM attest WHERE device_id = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT state, detail, policy, allow_no_tpm, ak_pem IS NOT NULL, last_pcrs,"
+		       " baseline, quoted, updated, good_hash FROM attest WHERE device_id = ?1");
 	int global = attest_policy_parse(c->conf.attestation);
 	json_t *j;
 
@@ -43,20 +45,21 @@ static json_t *show(struct ctl *c, struct db *d, const char *uuid)
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		sqlite3_reset(st);
-		return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:[]}", "device", uuid, "state", "unknown", "detail",
-				 "the device has not attested", "policy", attest_policy_name(global),
-				 "policy_override", "", "allow_no_tpm", 0, "has_attestation_key", 0, "frozen", 0,
-				 "pcrs");
+		return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:[]}", "device", uuid, "state", "unknown",
+				 "detail", "the device has not attested", "policy",
+				 attest_policy_name(global), "policy_override", "", "allow_no_tpm", 0,
+				 "has_attestation_key", 0, "frozen", 0, "pcrs");
 	}
 	const char *state = db_col_text(st, 0), *ovr = db_col_text(st, 2);
 	int p = attest_policy_parse(ovr);
 	int eff = p >= 0 ? p : global;
-	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:o,s:o,s:o}", "device", uuid, "state", state, "detail",
-		      db_col_text(st, 1), "policy", attest_policy_name(eff), "policy_override", ovr, "allow_no_tpm",
-		      sqlite3_column_int(st, 3), "has_attestation_key", sqlite3_column_int(st, 4), "frozen",
-		      eff == ATTEST_ENFORCE && !strcmp(state, "failed") && sqlite3_column_type(st, 9) == SQLITE_TEXT,
-		      "quoted", admin_time_json(sqlite3_column_int64(st, 7)), "updated",
-		      admin_time_json(sqlite3_column_int64(st, 8)), "pcrs", pcr_list(st, 5, 6));
+	j = json_pack(
+	    "{s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:o,s:o,s:o}", "device", uuid, "state", state, "detail",
+	    db_col_text(st, 1), "policy", attest_policy_name(eff), "policy_override", ovr, "allow_no_tpm",
+	    sqlite3_column_int(st, 3), "has_attestation_key", sqlite3_column_int(st, 4), "frozen",
+	    eff == ATTEST_ENFORCE && !strcmp(state, "failed") && sqlite3_column_type(st, 9) == SQLITE_TEXT,
+	    "quoted", admin_time_json(sqlite3_column_int64(st, 7)), "updated",
+	    admin_time_json(sqlite3_column_int64(st, 8)), "pcrs", pcr_list(st, 5, 6));
 	sqlite3_reset(st);
 	return j;
 }
@@ -98,19 +101,24 @@ static int action(struct db *d, const char *uuid, const char *what, char *err, s
 	int e;
 
 	if (!strcmp(what, "accept")) {
-		e = run(d, "UPDATE attest SET baseline = last_pcrs, state = 'ok', detail = 'baseline accepted by an"
-			   " admin', updated = strftime('%s') WHERE device_id = ?1 AND last_pcrs IS NOT NULL",
-			uuid, NULL, 0);
+		e = run(
+		    d,
+		    "UPDATE attest SET baseline = last_pcrs, state = 'ok', detail = 'baseline accepted by an"
+		    " admin', updated = strftime('%s') WHERE device_id = ?1 AND last_pcrs IS NOT NULL",
+		    uuid, NULL, 0);
 		if (e == 0 && sqlite3_changes(db_handle(d)) == 0) {
-			snprintf(err, errlen, "no verified quote to accept: the device has not attested with a TPM");
+			snprintf(err, errlen,
+				 "no verified quote to accept: the device has not attested with a TPM");
 			return -EEXIST;
 		}
 		return e;
 	}
 	if (!strcmp(what, "reset"))
-		return run(d, "UPDATE attest SET baseline = NULL, state = 'unknown', detail = 'reset by an admin',"
-			      " token_hash = NULL, updated = strftime('%s') WHERE device_id = ?1",
-			   uuid, NULL, 0);
+		return run(
+		    d,
+		    "UPDATE attest SET baseline = NULL, state = 'unknown', detail = 'reset by an admin',"
+		    " token_hash = NULL, updated = strftime('%s') WHERE device_id = ?1",
+		    uuid, NULL, 0);
 	snprintf(err, errlen, "action: accept or reset");
 	return -EINVAL;
 }
@@ -130,12 +138,15 @@ static int apply(struct ctl *c, struct db *d, const char *uuid, json_t *body, ch
 			return -EINVAL;
 		}
 	}
-	if ((act && !json_is_string(act)) || (pol && !json_is_string(pol)) || (allow && !json_is_boolean(allow)) ||
-	    (pol && strcmp(json_string_value(pol), "default") && attest_policy_parse(json_string_value(pol)) < 0)) {
+	if ((act && !json_is_string(act)) || (pol && !json_is_string(pol)) ||
+	    (allow && !json_is_boolean(allow)) ||
+	    (pol && strcmp(json_string_value(pol), "default") &&
+	     attest_policy_parse(json_string_value(pol)) < 0)) {
 		snprintf(err, errlen, "policy: off, report, enforce or default; allow_no_tpm: true or false");
 		return -EINVAL;
 	}
-	e = run(d, "INSERT OR IGNORE INTO attest(device_id, updated) VALUES(?1, strftime('%s'))", uuid, NULL, 0);
+	e = run(d, "INSERT OR IGNORE INTO attest(device_id, updated) VALUES(?1, strftime('%s'))", uuid, NULL,
+		0);
 	if (e == 0 && pol)
 		e = run(d, "UPDATE attest SET policy = ?2 WHERE device_id = ?1", uuid,
 			strcmp(json_string_value(pol), "default") ? json_string_value(pol) : "", 0);

@@ -361,13 +361,14 @@ static void config_fanout_done(struct ctl *c, const char *uuid)
 /* The attestation policy's say (attest.h): true to go on with the current
  * config; false when it answered (403, or the frozen config). */
 static bool config_attest_gate(struct http_req *r, const struct devcache_view *v,
-			const Org__Lfedge__Eve__Config__ConfigRequest *req)
+			       const Org__Lfedge__Eve__Config__ConfigRequest *req)
 {
 	uint8_t *frozen = NULL;
 	size_t flen = 0;
 	char *fhash = NULL, why[300] = "";
-	enum attest_gate g = attest_config_gate(r->ctl, v->uuid, req->integrity_token.data, req->integrity_token.len,
-						&frozen, &flen, &fhash, why, sizeof(why));
+	enum attest_gate g =
+	    attest_config_gate(r->ctl, v->uuid, req->integrity_token.data, req->integrity_token.len, &frozen,
+			       &flen, &fhash, why, sizeof(why));
 	if (g == ATTEST_GATE_PASS)
 		return true;
 	if (g == ATTEST_GATE_REFUSE) {

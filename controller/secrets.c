@@ -57,8 +57,8 @@ bool secrets_is_sealed(const char *text)
 	return text && !strncmp(text, SECRETS_PREFIX, strlen(SECRETS_PREFIX));
 }
 
-static int gcm(bool enc, struct ctl *c, const uint8_t nonce[NONCE], const uint8_t *in, size_t len, uint8_t *out,
-	       uint8_t tag[TAG])
+static int gcm(bool enc, struct ctl *c, const uint8_t nonce[NONCE], const uint8_t *in, size_t len,
+	       uint8_t *out, uint8_t tag[TAG])
 {
 	EVP_CIPHER_CTX *x = EVP_CIPHER_CTX_new();
 	int n = 0, m = 0, ok;
@@ -87,7 +87,8 @@ int secrets_seal(struct ctl *c, const char *text, char **out)
 	buf = malloc(NONCE + len + TAG);
 	if (!buf)
 		return -ENOMEM;
-	r = HMAC(EVP_sha256(), c->secrets_nonce_key, 32, (const uint8_t *)text, len, mac, &ml) ? 0 : -EVE_ECRYPTO;
+	r = HMAC(EVP_sha256(), c->secrets_nonce_key, 32, (const uint8_t *)text, len, mac, &ml) ? 0
+											       : -EVE_ECRYPTO;
 	if (r == 0) {
 		memcpy(buf, mac, NONCE);
 		r = gcm(true, c, buf, (const uint8_t *)text, len, buf + NONCE, buf + NONCE + len);

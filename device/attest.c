@@ -80,7 +80,8 @@ static int dir_digest(const char *dir, uint8_t out[32])
 			continue;
 		if (file_digest(path, h) < 0)
 			continue; /* a directory or an unreadable entry: its name only */
-		if (EVP_DigestUpdate(md, names[i], strlen(names[i]) + 1) != 1 || EVP_DigestUpdate(md, h, 32) != 1)
+		if (EVP_DigestUpdate(md, names[i], strlen(names[i]) + 1) != 1 ||
+		    EVP_DigestUpdate(md, h, 32) != 1)
 			r = -EVE_ECRYPTO;
 	}
 	if (r == 0 && EVP_DigestFinal_ex(md, out, NULL) != 1)
@@ -113,7 +114,8 @@ void attest_measure(struct agent *a)
 	snprintf(text, sizeof(text), "%" PRIu32 "\n", rc);
 	if (fileio_read(path, 64, &old, &olen) == 0 && olen == strlen(text) && !memcmp(old, text, olen)) {
 		free(old);
-		alog(ALOG_INFO, "measure: agent and config already in PCR %d for this boot", ATTEST_TPM_AGENT_PCR);
+		alog(ALOG_INFO, "measure: agent and config already in PCR %d for this boot",
+		     ATTEST_TPM_AGENT_PCR);
 		return;
 	}
 	free(old);
@@ -151,7 +153,8 @@ static int attest_post(struct agent *a, Org__Lfedge__Eve__Attest__ZAttestReq *re
 	snprintf(path, sizeof(path), "/id/%s/attest", a->uuid);
 	r = onboard_ensure_certs(a);
 	if (r == 0)
-		r = agent_post(a, &a->dev_signer, false, path, body, len, true, status, &resp, &rlen, NULL, NULL);
+		r = agent_post(a, &a->dev_signer, false, path, body, len, true, status, &resp, &rlen, NULL,
+			       NULL);
 	if (r == 0 && *status != 200)
 		r = -EVE_EPROTO;
 	if (r == 0) {
@@ -164,7 +167,8 @@ static int attest_post(struct agent *a, Org__Lfedge__Eve__Attest__ZAttestReq *re
 }
 
 static int simple_req(struct agent *a, Org__Lfedge__Eve__Attest__ZAttestReqType type,
-		      Org__Lfedge__Eve__Attest__ZAttestReq *req, Org__Lfedge__Eve__Attest__ZAttestResponse **out)
+		      Org__Lfedge__Eve__Attest__ZAttestReq *req,
+		      Org__Lfedge__Eve__Attest__ZAttestResponse **out)
 {
 	long status = 0;
 	int r;
@@ -226,7 +230,8 @@ static int send_cert(struct agent *a)
 	Org__Lfedge__Eve__Certs__ZCert z = ORG__LFEDGE__EVE__CERTS__ZCERT__INIT;
 	Org__Lfedge__Eve__Certs__ZCert ze = ORG__LFEDGE__EVE__CERTS__ZCERT__INIT, *zp[2] = {&ze, &z};
 	Org__Lfedge__Eve__Certs__ZCertAttr attr = ORG__LFEDGE__EVE__CERTS__ZCERT_ATTR__INIT;
-	Org__Lfedge__Eve__Certs__ZCertMetaData md = ORG__LFEDGE__EVE__CERTS__ZCERT_META_DATA__INIT, *mdp = &md;
+	Org__Lfedge__Eve__Certs__ZCertMetaData md = ORG__LFEDGE__EVE__CERTS__ZCERT_META_DATA__INIT,
+					       *mdp = &md;
 	Org__Lfedge__Eve__Attest__ZAttestResponse *resp = NULL;
 	EVP_PKEY *ak = NULL;
 	uint8_t *tpub = NULL, hash[32], ehash[32];

@@ -151,8 +151,8 @@ static int ak_create(ESYS_CONTEXT *e, const TPM2B_PUBLIC *tmpl, struct ak *k)
 
 struct ak_arg {
 	const char *state_dir;
-	const char *file;            /* NULL: attest.tpmkey */
-	const TPM2B_PUBLIC *tmpl;    /* NULL: the AK's */
+	const char *file;         /* NULL: attest.tpmkey */
+	const TPM2B_PUBLIC *tmpl; /* NULL: the AK's */
 	struct ak k;
 };
 
@@ -183,7 +183,8 @@ static int ak_pubkey(const TPM2B_PUBLIC *p, EVP_PKEY **out)
 	return crypto_pubkey_from_point(pt, sizeof(pt), out);
 }
 
-int attest_tpm_ak(struct keystore *ks, const char *state_dir, EVP_PKEY **pub, uint8_t **tpub, size_t *tpub_len)
+int attest_tpm_ak(struct keystore *ks, const char *state_dir, EVP_PKEY **pub, uint8_t **tpub,
+		  size_t *tpub_len)
 {
 	struct ak_arg a = {.state_dir = state_dir};
 	uint8_t buf[sizeof(TPMT_PUBLIC) + 16];
@@ -291,8 +292,8 @@ static int quote_loaded(ESYS_CONTEXT *e, ESYS_TR key, struct quote_arg *a)
 	sel_init(&sel);
 	r = pcrs_read(e, a->q->pcr);
 	if (r == 0)
-		r = rc_err(Esys_Quote(e, key, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qd, &scheme, &sel,
-				      &att, &sig));
+		r = rc_err(Esys_Quote(e, key, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qd, &scheme,
+				      &sel, &att, &sig));
 	if (r == 0)
 		r = quote_store(a->q, att, sig);
 	Esys_Free(att);
@@ -310,8 +311,8 @@ static int quote_cb(void *esys, void *arg)
 	if (r == 0)
 		r = primary(esys, &p);
 	if (r == 0)
-		r = rc_err(Esys_Load(esys, p, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &ak.k.priv, &ak.k.pub,
-				     &key));
+		r = rc_err(Esys_Load(esys, p, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &ak.k.priv,
+				     &ak.k.pub, &key));
 	if (r == 0)
 		r = quote_loaded(esys, key, a);
 	if (key != ESYS_TR_NONE)
@@ -357,7 +358,8 @@ static int extend_cb(void *esys, void *arg)
 
 	v.digests[0].hashAlg = TPM2_ALG_SHA256;
 	memcpy(v.digests[0].digest.sha256, a->digest, 32);
-	return rc_err(Esys_PCR_Extend(esys, ESYS_TR_PCR0 + a->idx, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &v));
+	return rc_err(
+	    Esys_PCR_Extend(esys, ESYS_TR_PCR0 + a->idx, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &v));
 }
 
 int attest_tpm_extend(struct keystore *ks, unsigned idx, const uint8_t digest[32])
@@ -415,9 +417,11 @@ static int zgen_cb(void *esys, void *arg)
 	if (r == 0)
 		r = primary(esys, &p);
 	if (r == 0)
-		r = rc_err(Esys_Load(esys, p, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &k.k.priv, &k.k.pub, &key));
+		r = rc_err(Esys_Load(esys, p, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &k.k.priv,
+				     &k.k.pub, &key));
 	if (r == 0)
-		r = rc_err(Esys_ECDH_ZGen(esys, key, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &in, &out));
+		r = rc_err(
+		    Esys_ECDH_ZGen(esys, key, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &in, &out));
 	if (r == 0 && (out->point.x.size > 32 || out->point.y.size > 32))
 		r = -EVE_EPROTO;
 	if (r == 0) {
@@ -434,8 +438,8 @@ static int zgen_cb(void *esys, void *arg)
 	return r;
 }
 
-int attest_tpm_ecdh_zgen(struct keystore *ks, const char *state_dir, const uint8_t px[32], const uint8_t py[32],
-			 uint8_t zx[32], uint8_t zy[32])
+int attest_tpm_ecdh_zgen(struct keystore *ks, const char *state_dir, const uint8_t px[32],
+			 const uint8_t py[32], uint8_t zx[32], uint8_t zy[32])
 {
 	struct zgen_arg z = {state_dir, px, py, zx, zy};
 

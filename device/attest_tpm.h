@@ -32,7 +32,8 @@ struct attest_tpm_quote {
 /* Load <state>/attest.tpmkey or create the AK. On success *pub is the AK public key
  * (caller EVP_PKEY_free's) and *tpub, *tpub_len its TPMT_PUBLIC, TPM
  * marshalling (caller free's). */
-int attest_tpm_ak(struct keystore *ks, const char *state_dir, EVP_PKEY **pub, uint8_t **tpub, size_t *tpub_len);
+int attest_tpm_ak(struct keystore *ks, const char *state_dir, EVP_PKEY **pub, uint8_t **tpub,
+		  size_t *tpub_len);
 /* Quote PCRs 0..15 (SHA-256) with the AK over nonce. q filled on success;
  * release with attest_tpm_quote_clear. */
 int attest_tpm_quote(struct keystore *ks, const char *state_dir, const uint8_t *nonce, size_t nonce_len,
@@ -47,7 +48,7 @@ int attest_tpm_reset_count(struct keystore *ks, uint32_t *out);
  * use): its public key (caller frees), and the shared point with a peer
  * point (TPM2_ECDH_ZGen; x, y big-endian 32 bytes each). */
 int attest_tpm_ecdh_pub(struct keystore *ks, const char *state_dir, EVP_PKEY **pub);
-int attest_tpm_ecdh_zgen(struct keystore *ks, const char *state_dir, const uint8_t px[32], const uint8_t py[32],
-			 uint8_t zx[32], uint8_t zy[32]);
+int attest_tpm_ecdh_zgen(struct keystore *ks, const char *state_dir, const uint8_t px[32],
+			 const uint8_t py[32], uint8_t zx[32], uint8_t zy[32]);
 
 #endif

@@ -48,8 +48,8 @@ int secrets_ecdh_cert(struct agent *a, char **pem, size_t *len)
 	if (r < 0)
 		return r;
 	agent_state_path(a, "ecdh.cert.pem", path);
-	if (crypto_cert_load_pem(path, &x) == 0 &&
-	    (EVP_PKEY_eq(X509_get0_pubkey(x), pub) != 1 || X509_verify(x, X509_get0_pubkey(a->devcert)) != 1)) {
+	if (crypto_cert_load_pem(path, &x) == 0 && (EVP_PKEY_eq(X509_get0_pubkey(x), pub) != 1 ||
+						    X509_verify(x, X509_get0_pubkey(a->devcert)) != 1)) {
 		X509_free(x);
 		x = NULL;
 	}
@@ -73,8 +73,8 @@ static int shared_key(struct agent *a, X509 *ctl, uint8_t key[CIPHER_KEY_LEN])
 	EVP_PKEY *priv = NULL;
 	int r;
 
-	if (EVP_PKEY_get_octet_string_param(X509_get0_pubkey(ctl), OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &len) !=
-		1 ||
+	if (EVP_PKEY_get_octet_string_param(X509_get0_pubkey(ctl), OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt),
+					    &len) != 1 ||
 	    len != 65 || pt[0] != 0x04)
 		return -EVE_EBADCERT;
 	r = attest_tpm_ecdh_zgen(&a->ks, a->o->state_dir, pt + 1, pt + 33, zx, zy);
@@ -94,7 +94,8 @@ static int shared_key(struct agent *a, X509 *ctl, uint8_t key[CIPHER_KEY_LEN])
 static bool hash_matches(const ProtobufCBinaryData *h, int scheme, const char *pem, size_t len)
 {
 	uint8_t d[32];
-	size_t n = scheme == ORG__LFEDGE__EVE__COMMON__HASH_ALGORITHM__HASH_ALGORITHM_SHA256_16BYTES ? 16 : 32;
+	size_t n =
+	    scheme == ORG__LFEDGE__EVE__COMMON__HASH_ALGORITHM__HASH_ALGORITHM_SHA256_16BYTES ? 16 : 32;
 
 	return h->len == n && crypto_sha256(pem, len, d) == 0 && !memcmp(d, h->data, n);
 }
@@ -120,18 +121,20 @@ static int check_context(struct opener *o, const char *id)
 		snprintf(o->why, sizeof(o->why), "cipher context %.40s not in the config", id);
 	else if (c->keyexchangescheme != ORG__LFEDGE__EVE__COMMON__KEY_EXCHANGE_SCHEME__KEA_ECDH ||
 		 c->encryptionscheme != ORG__LFEDGE__EVE__COMMON__ENCRYPTION_SCHEME__SA_AES_256_CFB)
-		snprintf(o->why, sizeof(o->why), "cipher context %.40s: only KEA_ECDH with SA_AES_256_CFB", id);
+		snprintf(o->why, sizeof(o->why), "cipher context %.40s: only KEA_ECDH with SA_AES_256_CFB",
+			 id);
 	else if (!hash_matches(&c->devicecerthash, c->hashscheme, o->dev_pem, o->dev_len))
 		snprintf(o->why, sizeof(o->why), "encrypted to another device certificate (not ours)");
 	else if (!o->ctl_pem || !hash_matches(&c->controllercerthash, c->hashscheme, o->ctl_pem, o->ctl_len))
-		snprintf(o->why, sizeof(o->why), "the controller's ECDH certificate it names is not the one we hold");
+		snprintf(o->why, sizeof(o->why),
+			 "the controller's ECDH certificate it names is not the one we hold");
 	else
 		return 0;
 	return -EVE_EBADCERT;
 }
 
 static Org__Lfedge__Eve__Common__EncryptionBlock *open_block(struct opener *o,
-							      const Org__Lfedge__Eve__Common__CipherBlock *b)
+							     const Org__Lfedge__Eve__Common__CipherBlock *b)
 {
 	Org__Lfedge__Eve__Common__EncryptionBlock *eb = NULL;
 	uint8_t *pt = NULL;
@@ -141,16 +144,18 @@ static Org__Lfedge__Eve__Common__EncryptionBlock *open_block(struct opener *o,
 		r = shared_key(o->a, ctlclient_ecdh_cert(o->a->cc), o->key);
 		o->have_key = r == 0;
 		if (r < 0)
-			snprintf(o->why, sizeof(o->why), "ECDH with the controller's certificate: %s", eve_strerror(r));
+			snprintf(o->why, sizeof(o->why), "ECDH with the controller's certificate: %s",
+				 eve_strerror(r));
 	}
 	if (r == 0) {
-		r = cipher_open(o->key, b->initialvalue.data, b->initialvalue.len, b->cipherdata.data, b->cipherdata.len,
-				b->cleartextsha256.data, b->cleartextsha256.len, &pt);
+		r = cipher_open(o->key, b->initialvalue.data, b->initialvalue.len, b->cipherdata.data,
+				b->cipherdata.len, b->cleartextsha256.data, b->cleartextsha256.len, &pt);
 		if (r < 0)
 			snprintf(o->why, sizeof(o->why), "%s",
-				 r == -EVE_EBADSIG ? "clearTextSha256 does not match the decrypted data (wrong key or "
-						     "corrupted block)"
-						   : eve_strerror(r));
+				 r == -EVE_EBADSIG
+				     ? "clearTextSha256 does not match the decrypted data (wrong key or "
+				       "corrupted block)"
+				     : eve_strerror(r));
 	}
 	if (r == 0) {
 		eb = org__lfedge__eve__common__encryption_block__unpack(NULL, b->cipherdata.len, pt);
@@ -187,14 +192,17 @@ static int open_apps(struct opener *o, Org__Lfedge__Eve__Config__EdgeDevConfig *
 			continue;
 		eb = open_block(o, app->cipherdata);
 		if (!eb) {
-			alog(ALOG_ERR, "config: app %s: its encrypted user data cannot be opened: %s; started without it",
+			alog(ALOG_ERR,
+			     "config: app %s: its encrypted user data cannot be opened: %s; started without "
+			     "it",
 			     app->displayname ? app->displayname : "?", o->why);
 			take_str(&app->userdata, "");
 			bad++;
 			continue;
 		}
 		take_str(&app->userdata, eb->protecteduserdata);
-		alog(ALOG_INFO, "config: app %s: encrypted user data opened in memory (clearTextSha256 verified)",
+		alog(ALOG_INFO,
+		     "config: app %s: encrypted user data opened in memory (clearTextSha256 verified)",
 		     app->displayname ? app->displayname : "?");
 		org__lfedge__eve__common__encryption_block__free_unpacked(eb, NULL);
 	}

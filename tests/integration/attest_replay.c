@@ -22,7 +22,8 @@ struct ctx {
 	char path[128];
 };
 
-static Org__Lfedge__Eve__Attest__ZAttestResponse *post(struct ctx *c, Org__Lfedge__Eve__Attest__ZAttestReq *req)
+static Org__Lfedge__Eve__Attest__ZAttestResponse *post(struct ctx *c,
+						       Org__Lfedge__Eve__Attest__ZAttestReq *req)
 {
 	uint8_t body[8192], *resp = NULL;
 	size_t len = org__lfedge__eve__attest__zattest_req__get_packed_size(req), rlen = 0;
@@ -32,7 +33,8 @@ static Org__Lfedge__Eve__Attest__ZAttestResponse *post(struct ctx *c, Org__Lfedg
 	if (len > sizeof(body))
 		return NULL;
 	org__lfedge__eve__attest__zattest_req__pack(req, body);
-	int r = ctlclient_post(c->cc, &c->signer, false, c->path, body, len, true, &status, &resp, &rlen, NULL, NULL);
+	int r = ctlclient_post(c->cc, &c->signer, false, c->path, body, len, true, &status, &resp, &rlen,
+			       NULL, NULL);
 	if (r == 0 && status == 200)
 		out = org__lfedge__eve__attest__zattest_response__unpack(NULL, rlen, resp);
 	else
@@ -127,8 +129,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ko = (struct keystore_opts){.state_dir = argv[2], .tcti = argv[3]};
-	if (configdir_load(argv[1], &cd, err, sizeof(err)) < 0 || keystore_open(&keystore_tpm_ops, &ko, &ks) < 0 ||
-	    setup(&c, &cd, &ks, &cert, &api, argv[2]) < 0) {
+	if (configdir_load(argv[1], &cd, err, sizeof(err)) < 0 ||
+	    keystore_open(&keystore_tpm_ops, &ko, &ks) < 0 || setup(&c, &cd, &ks, &cert, &api, argv[2]) < 0) {
 		fprintf(stderr, "setup failed %s\n", err);
 		goto out;
 	}
