@@ -442,10 +442,41 @@ static int device_policy(struct ctl *c, struct db *d, const char *uuid, bool *al
 	return p < 0 ? ATTEST_ENFORCE : p;
 }
 
+/* The escrowed vault key handed back with a good quote. */
+struct release {
+	Org__Lfedge__Eve__Attest__AttestVolumeKey k, *kp;
+	uint8_t *blob;
+};
+
+static void release_key(struct db *d, const char *uuid, Org__Lfedge__Eve__Attest__ZAttestQuoteResp *qr,
+			struct release *rel)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT vault_key FROM attest WHERE device_id = ?1 AND vault_key IS NOT NULL");
+	int n;
+
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && (n = sqlite3_column_bytes(st, 0)) > 0 &&
+	    (rel->blob = malloc((size_t)n))) {
+		memcpy(rel->blob, sqlite3_column_blob(st, 0), (size_t)n);
+		org__lfedge__eve__attest__attest_volume_key__init(&rel->k);
+		rel->k.key_type =
+		    ORG__LFEDGE__EVE__ATTEST__ATTEST_VOLUME_KEY_TYPE__ATTEST_VOLUME_KEY_TYPE_VSK;
+		rel->k.key = (ProtobufCBinaryData){(size_t)n, rel->blob};
+		rel->kp = &rel->k;
+		qr->n_keys = 1;
+		qr->keys = &rel->kp;
+	}
+	sqlite3_reset(st);
+}
+
 /* Verify, compare with the baseline, store; fills the quote response. */
 static int do_quote(struct ctl *c, struct db *d, const char *uuid,
 		    const Org__Lfedge__Eve__Attest__ZAttestQuote *q,
-		    Org__Lfedge__Eve__Attest__ZAttestQuoteResp *qr, uint8_t token[TOKEN_LEN])
+		    Org__Lfedge__Eve__Attest__ZAttestQuoteResp *qr, uint8_t token[TOKEN_LEN],
+		    struct release *rel)
 {
 	struct row w;
 	uint8_t pcrs[ATTEST_NPCR][32], th[32];
@@ -481,15 +512,56 @@ static int do_quote(struct ctl *c, struct db *d, const char *uuid,
 		r = -EVE_ECRYPTO;
 		goto out;
 	}
-	if (!why[0])
+	if (!why[0]) {
 		r = store_quote(d, uuid, pcrs, !w.has_baseline, "ok", "", th);
-	else
+		release_key(d, uuid, qr, rel); /* only to a device whose PCRs match */
+	} else
 		r = store_quote(d, uuid, pcrs, false, "failed", why, th);
 	qr->integrity_token.data = token;
 	qr->integrity_token.len = TOKEN_LEN;
 out:
 	free(w.ak_pem);
 	return r;
+}
+
+static bool token_ok(sqlite3_stmt *st, int col, const uint8_t *token, size_t len);
+
+/* ---- Z_ATTEST_REQ_TYPE_STORE_KEYS ------------------------------------------ */
+
+/* Keep the device's vault key (as the device encrypted it) when the
+ * request carries the current integrity token of a device in state ok. */
+static int do_store_keys(struct db *d, const char *uuid,
+			 const Org__Lfedge__Eve__Attest__AttestStorageKeys *sk,
+			 Org__Lfedge__Eve__Attest__AttestStorageKeysResp *skr)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT token_hash FROM attest WHERE device_id = ?1 AND state = 'ok'");
+	const ProtobufCBinaryData *key = NULL;
+	bool ok = false;
+
+	skr->response =
+	    ORG__LFEDGE__EVE__ATTEST__ATTEST_STORAGE_KEYS_RESPONSE_CODE__ATTEST_STORAGE_KEYS_RESPONSE_CODE_ITOKEN_MISMATCH;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ok = token_ok(st, 0, sk->integrity_token.data, sk->integrity_token.len);
+	sqlite3_reset(st);
+	for (size_t i = 0; i < sk->n_keys; i++)
+		if (sk->keys[i]->key_type ==
+		    ORG__LFEDGE__EVE__ATTEST__ATTEST_VOLUME_KEY_TYPE__ATTEST_VOLUME_KEY_TYPE_VSK)
+			key = &sk->keys[i]->key;
+	if (!ok)
+		return 0;
+	if (!key || !key->len || key->len > 1024)
+		return -EVE_EPROTO;
+	st = db_stmt(d, "UPDATE attest SET vault_key = ?2 WHERE device_id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, key->data, (int)key->len, SQLITE_STATIC);
+	skr->response =
+	    ORG__LFEDGE__EVE__ATTEST__ATTEST_STORAGE_KEYS_RESPONSE_CODE__ATTEST_STORAGE_KEYS_RESPONSE_CODE_SUCCESS;
+	return db_step_done(st);
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
@@ -499,9 +571,16 @@ static int dispatch(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *dev
 		    Org__Lfedge__Eve__Attest__ZAttestResponse *resp,
 		    Org__Lfedge__Eve__Attest__ZAttestNonceResp *nr,
 		    Org__Lfedge__Eve__Attest__ZAttestQuoteResp *qr, uint8_t nonce[ATTEST_NONCE_LEN],
-		    uint8_t token[TOKEN_LEN])
+		    uint8_t token[TOKEN_LEN], struct release *rel,
+		    Org__Lfedge__Eve__Attest__AttestStorageKeysResp *skr)
 {
 	switch (q->reqtype) {
+	case ORG__LFEDGE__EVE__ATTEST__ZATTEST_REQ_TYPE__Z_ATTEST_REQ_TYPE_STORE_KEYS:
+		resp->resptype = ORG__LFEDGE__EVE__ATTEST__ZATTEST_RESP_TYPE__Z_ATTEST_RESP_TYPE_STORE_KEYS;
+		resp->storage_keys_resp = skr;
+		if (!q->storage_keys)
+			return -EVE_EPROTO;
+		return do_store_keys(d, uuid, q->storage_keys, skr);
 	case ORG__LFEDGE__EVE__ATTEST__ZATTEST_REQ_TYPE__ATTEST_REQ_CERT:
 		resp->resptype = ORG__LFEDGE__EVE__ATTEST__ZATTEST_RESP_TYPE__ATTEST_RESP_CERT;
 		return do_cert(c, d, uuid, devpub, q);
@@ -516,7 +595,7 @@ static int dispatch(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *dev
 		resp->quoteresp = qr;
 		if (!q->quote)
 			return -EVE_EPROTO;
-		return do_quote(c, d, uuid, q->quote, qr, token);
+		return do_quote(c, d, uuid, q->quote, qr, token, rel);
 	default:
 		return -EVE_EPROTO;
 	}
@@ -530,7 +609,10 @@ int attest_handle(struct ctl *c, const char *uuid, EVP_PKEY *devpub, const uint8
 	Org__Lfedge__Eve__Attest__ZAttestResponse resp = ORG__LFEDGE__EVE__ATTEST__ZATTEST_RESPONSE__INIT;
 	Org__Lfedge__Eve__Attest__ZAttestNonceResp nr = ORG__LFEDGE__EVE__ATTEST__ZATTEST_NONCE_RESP__INIT;
 	Org__Lfedge__Eve__Attest__ZAttestQuoteResp qr = ORG__LFEDGE__EVE__ATTEST__ZATTEST_QUOTE_RESP__INIT;
+	Org__Lfedge__Eve__Attest__AttestStorageKeysResp skr =
+	    ORG__LFEDGE__EVE__ATTEST__ATTEST_STORAGE_KEYS_RESP__INIT;
 	uint8_t nonce[ATTEST_NONCE_LEN], token[TOKEN_LEN];
+	struct release rel = {.blob = NULL};
 	struct db *d;
 	int r;
 
@@ -539,7 +621,7 @@ int attest_handle(struct ctl *c, const char *uuid, EVP_PKEY *devpub, const uint8
 	d = db_get(c->db);
 	r = row_ensure(d, uuid);
 	if (r == 0)
-		r = dispatch(c, d, uuid, devpub, q, &resp, &nr, &qr, nonce, token);
+		r = dispatch(c, d, uuid, devpub, q, &resp, &nr, &qr, nonce, token, &rel, &skr);
 	db_put(c->db, d);
 	if (r == 0) {
 		*out_len = org__lfedge__eve__attest__zattest_response__get_packed_size(&resp);
@@ -550,6 +632,7 @@ int attest_handle(struct ctl *c, const char *uuid, EVP_PKEY *devpub, const uint8
 			r = -ENOMEM;
 	}
 	OPENSSL_cleanse(token, sizeof(token));
+	free(rel.blob);
 	org__lfedge__eve__attest__zattest_req__free_unpacked(q, NULL);
 	return r;
 }

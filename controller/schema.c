@@ -133,7 +133,8 @@ static const char m_attest[] =
     " state TEXT NOT NULL DEFAULT 'unknown', detail TEXT NOT NULL DEFAULT '', ak_pem TEXT,"
     " nonce BLOB, nonce_time INTEGER, baseline BLOB, last_pcrs BLOB, token_hash BLOB,"
     " policy TEXT NOT NULL DEFAULT '', allow_no_tpm INTEGER NOT NULL DEFAULT 0,"
-    " good_config BLOB, good_hash TEXT, quoted INTEGER, updated INTEGER NOT NULL DEFAULT 0, ecdh_pem TEXT);";
+    " good_config BLOB, good_hash TEXT, quoted INTEGER, updated INTEGER NOT NULL DEFAULT 0, ecdh_pem TEXT,"
+    " vault_key BLOB);";
 
 const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux, m_observability,
 					     m_interop, m_registry, m_firewall, m_rollouts, m_attest};

@@ -7,6 +7,8 @@
  * until the nearest one. */
 #include "agent_int.h"
 
+#include <openssl/crypto.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -21,6 +23,7 @@
 
 #include "agentlog.h"
 #include "attest.h"
+#include "vault.h"
 #include "checkpoint.h"
 #include "crypto.h"
 #include "err.h"
@@ -402,6 +405,8 @@ static int agent_start(struct agent *a)
 	if (r == 0)
 		attest_measure(a); /* before any contact: a tampered agent or config shows in the quote */
 	if (r == 0)
+		vault_open(a); /* sealed to the PCRs just measured */
+	if (r == 0)
 		r = make_device_signer(a);
 	if (r == 0)
 		r = make_onboard_signer(a);
@@ -443,6 +448,7 @@ static void agent_stop(struct agent *a)
 	free(a->dev_signer.cert_pem);
 	X509_free(a->devcert);
 	keystore_close(&a->ks);
+	OPENSSL_cleanse(a->vault_key, sizeof(a->vault_key));
 	configdir_free(&a->cd);
 }
 

@@ -105,6 +105,10 @@ struct agent {
 	int attest_state;     /* ZInfoDevice AttestationState */
 	char attest_err[256]; /* why the last exchange failed, "" */
 	bool attest_notsup_said; /* "no TPM" logged once */
+	/* The vault key (vault.c): unsealed, or locked until released. */
+#define VAULT_KEY_LEN 32
+	uint8_t vault_key[VAULT_KEY_LEN];
+	bool vault_have, vault_locked, vault_escrow_done;
 };
 
 static inline uint64_t now_ms(void)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "agentlog.h"
@@ -27,6 +28,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "secrets.h"
+#include "vault.h"
 
 #define MEASURE_FILE_MAX (256u << 20)
 #define MEASURE_DIR_MAX 4096
@@ -331,7 +333,42 @@ static int take_quote_resp(struct agent *a, const Org__Lfedge__Eve__Attest__ZAtt
 	}
 	memcpy(a->itoken, q->integrity_token.data, q->integrity_token.len);
 	a->itoken_len = q->integrity_token.len;
+	vault_release(a, q);
 	return 0;
+}
+
+/* Escrow the vault key (once per run) with the new integrity token. */
+static void escrow(struct agent *a)
+{
+	Org__Lfedge__Eve__Attest__ZAttestReq req = ORG__LFEDGE__EVE__ATTEST__ZATTEST_REQ__INIT;
+	Org__Lfedge__Eve__Attest__AttestStorageKeys sk = ORG__LFEDGE__EVE__ATTEST__ATTEST_STORAGE_KEYS__INIT;
+	Org__Lfedge__Eve__Attest__AttestVolumeKey k = ORG__LFEDGE__EVE__ATTEST__ATTEST_VOLUME_KEY__INIT,
+						  *kp = &k;
+	Org__Lfedge__Eve__Attest__ZAttestResponse *resp = NULL;
+	uint8_t *buf = NULL;
+	int r = vault_escrow_key(a, &k, &buf);
+
+	if (r == -EALREADY)
+		return;
+	if (r == 0) {
+		sk.integrity_token = (ProtobufCBinaryData){a->itoken_len, a->itoken};
+		sk.n_keys = 1;
+		sk.keys = &kp;
+		req.storage_keys = &sk;
+		r = simple_req(a, ORG__LFEDGE__EVE__ATTEST__ZATTEST_REQ_TYPE__Z_ATTEST_REQ_TYPE_STORE_KEYS,
+			       &req, &resp);
+	}
+	if (r == 0 && resp->storage_keys_resp &&
+	    resp->storage_keys_resp->response ==
+		ORG__LFEDGE__EVE__ATTEST__ATTEST_STORAGE_KEYS_RESPONSE_CODE__ATTEST_STORAGE_KEYS_RESPONSE_CODE_SUCCESS)
+		vault_escrowed(a);
+	else
+		alog(
+		    ALOG_WARN,
+		    "vault: escrow to the controller refused or failed (%s); retried at the next attestation",
+		    r < 0 ? eve_strerror(r) : "not stored");
+	org__lfedge__eve__attest__zattest_response__free_unpacked(resp, NULL);
+	OPENSSL_clear_free(buf, k.key.len ? k.key.len : 1);
 }
 
 static int send_quote(struct agent *a, const uint8_t *nonce, size_t nonce_len)
@@ -377,6 +414,8 @@ static int exchange(struct agent *a)
 		r = get_nonce(a, nonce, &nlen);
 	if (r == 0)
 		r = send_quote(a, nonce, nlen);
+	if (r == 0)
+		escrow(a);
 	return r;
 }
 

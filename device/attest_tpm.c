@@ -7,7 +7,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_mu.h>
 
@@ -444,4 +446,149 @@ int attest_tpm_ecdh_zgen(struct keystore *ks, const char *state_dir, const uint8
 	struct zgen_arg z = {state_dir, px, py, zx, zy};
 
 	return keystore_with_tpm(ks, zgen_cb, &z);
+}
+
+/* ---- the sealed vault key ---------------------------------------------- */
+
+/* The PolicyPCR digest over SHA-256 PCRs 0..15 as they are now. */
+static int pcr_policy(ESYS_CONTEXT *e, ESYS_TR *session, bool trial)
+{
+	TPMT_SYM_DEF sym = {.algorithm = TPM2_ALG_NULL};
+	TPM2B_DIGEST none = {0};
+	TPML_PCR_SELECTION sel;
+	int r;
+
+	sel_init(&sel);
+	r = rc_err(Esys_StartAuthSession(e, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+					 ESYS_TR_NONE, NULL, trial ? TPM2_SE_TRIAL : TPM2_SE_POLICY, &sym,
+					 TPM2_ALG_SHA256, session));
+	if (r == 0)
+		r = rc_err(
+		    Esys_PolicyPCR(e, *session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &none, &sel));
+	return r;
+}
+
+struct seal_arg {
+	const char *state_dir;
+	const uint8_t *data;
+	size_t len;
+	uint8_t *out;
+	size_t *out_len;
+};
+
+static int seal_create(ESYS_CONTEXT *e, const TPM2B_DIGEST *policy, struct seal_arg *s, struct ak *k)
+{
+	TPM2B_SENSITIVE_CREATE sens = {0};
+	TPM2B_PUBLIC tmpl = {0};
+	TPM2B_DATA outside = {0};
+	TPML_PCR_SELECTION pcrs = {0};
+	TPM2B_PRIVATE *opriv = NULL;
+	TPM2B_PUBLIC *opub = NULL;
+	TPM2B_CREATION_DATA *cdata = NULL;
+	TPM2B_DIGEST *chash = NULL;
+	TPMT_TK_CREATION *ticket = NULL;
+	ESYS_TR p = ESYS_TR_NONE;
+	int r;
+
+	tmpl.publicArea.type = TPM2_ALG_KEYEDHASH;
+	tmpl.publicArea.nameAlg = TPM2_ALG_SHA256;
+	tmpl.publicArea.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_NODA;
+	tmpl.publicArea.parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL;
+	tmpl.publicArea.authPolicy = *policy;
+	sens.sensitive.data.size = (UINT16)s->len;
+	memcpy(sens.sensitive.data.buffer, s->data, s->len);
+	r = primary(e, &p);
+	if (r == 0)
+		r = rc_err(Esys_Create(e, p, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl,
+				       &outside, &pcrs, &opriv, &opub, &cdata, &chash, &ticket));
+	if (r == 0) {
+		k->priv = *opriv;
+		k->pub = *opub;
+	}
+	if (p != ESYS_TR_NONE)
+		Esys_FlushContext(e, p);
+	OPENSSL_cleanse(&sens, sizeof(sens));
+	Esys_Free(opriv);
+	Esys_Free(opub);
+	Esys_Free(cdata);
+	Esys_Free(chash);
+	Esys_Free(ticket);
+	return r;
+}
+
+static int seal_cb(void *esys, void *arg)
+{
+	struct seal_arg *s = arg;
+	ESYS_TR session = ESYS_TR_NONE;
+	TPM2B_DIGEST *policy = NULL;
+	struct ak k = {0};
+	char path[PATH_MAX];
+	int r = ak_path(s->state_dir, "vault.tpmkey", path);
+
+	if (r == 0)
+		r = pcr_policy(esys, &session, true);
+	if (r == 0)
+		r = rc_err(
+		    Esys_PolicyGetDigest(esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &policy));
+	if (session != ESYS_TR_NONE)
+		Esys_FlushContext(esys, session);
+	if (r == 0)
+		r = seal_create(esys, policy, s, &k);
+	Esys_Free(policy);
+	return r == 0 ? ak_save_blob(path, &k) : r;
+}
+
+int attest_tpm_seal(struct keystore *ks, const char *state_dir, const uint8_t *data, size_t len)
+{
+	struct seal_arg s = {state_dir, data, len, NULL, NULL};
+
+	if (!len || len > 128)
+		return -EINVAL;
+	return keystore_with_tpm(ks, seal_cb, &s);
+}
+
+static int unseal_cb(void *esys, void *arg)
+{
+	struct seal_arg *s = arg;
+	struct ak k = {0};
+	char path[PATH_MAX];
+	ESYS_TR p = ESYS_TR_NONE, item = ESYS_TR_NONE, session = ESYS_TR_NONE;
+	TPM2B_SENSITIVE_DATA *out = NULL;
+	int r = ak_path(s->state_dir, "vault.tpmkey", path);
+
+	if (r == 0)
+		r = ak_load_blob(path, &k);
+	if (r == 0)
+		r = primary(esys, &p);
+	if (r == 0)
+		r = rc_err(
+		    Esys_Load(esys, p, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &k.priv, &k.pub, &item));
+	if (r == 0)
+		r = pcr_policy(esys, &session, false);
+	if (r == 0 && Esys_Unseal(esys, item, session, ESYS_TR_NONE, ESYS_TR_NONE, &out) != TSS2_RC_SUCCESS)
+		r = -EACCES; /* the PCRs are not those the key was sealed to */
+	if (r == 0 && out->size > 128)
+		r = -EVE_EPROTO;
+	if (r == 0) {
+		memcpy(s->out, out->buffer, out->size);
+		*s->out_len = out->size;
+	}
+	if (out) {
+		OPENSSL_cleanse(out, sizeof(*out));
+		Esys_Free(out);
+	}
+	if (session != ESYS_TR_NONE)
+		Esys_FlushContext(esys, session);
+	if (item != ESYS_TR_NONE)
+		Esys_FlushContext(esys, item);
+	if (p != ESYS_TR_NONE)
+		Esys_FlushContext(esys, p);
+	return r;
+}
+
+int attest_tpm_unseal(struct keystore *ks, const char *state_dir, uint8_t out[128], size_t *len)
+{
+	struct seal_arg s = {state_dir, NULL, 0, out, len};
+
+	return keystore_with_tpm(ks, unseal_cb, &s);
 }

@@ -50,5 +50,11 @@ int attest_tpm_reset_count(struct keystore *ks, uint32_t *out);
 int attest_tpm_ecdh_pub(struct keystore *ks, const char *state_dir, EVP_PKEY **pub);
 int attest_tpm_ecdh_zgen(struct keystore *ks, const char *state_dir, const uint8_t px[32],
 			 const uint8_t py[32], uint8_t zx[32], uint8_t zy[32]);
+/* Seal data (at most 128 bytes) in the TPM to SHA-256 PCRs 0..15 as they
+ * are now (<state>/vault.tpmkey: a keyedhash object whose only
+ * authorisation is that PolicyPCR), and unseal it: -EACCES when the PCRs
+ * differ from the sealed ones, -ENOENT when nothing is sealed. */
+int attest_tpm_seal(struct keystore *ks, const char *state_dir, const uint8_t *data, size_t len);
+int attest_tpm_unseal(struct keystore *ks, const char *state_dir, uint8_t out[128], size_t *len);
 
 #endif

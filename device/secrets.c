@@ -257,3 +257,10 @@ int secrets_open_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig
 	free(o.ctl_pem);
 	return bad;
 }
+
+int secrets_shared_key(struct agent *a, uint8_t key[CIPHER_KEY_LEN])
+{
+	X509 *ctl = ctlclient_ecdh_cert(a->cc);
+
+	return ctl ? shared_key(a, ctl, key) : -ENOENT;
+}

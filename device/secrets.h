@@ -21,5 +21,8 @@ int secrets_ecdh_cert(struct agent *a, char **pem, size_t *len);
  * mismatch) leaves the field empty and is logged with the reason. Returns
  * the number of such blocks. */
 int secrets_open_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg);
+/* The AES-256 key shared with the controller's ECDH certificate (as for
+ * CipherBlocks): -ENOENT without that certificate. */
+int secrets_shared_key(struct agent *a, uint8_t key[32]);
 
 #endif

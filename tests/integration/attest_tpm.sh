@@ -47,6 +47,11 @@ wait_for 60 "config item applied" log_has t1 "timer.metric.interval = 41 s"
 evectl device attest show "$U" | grep -q "ok" || fail "evectl device attest show"
 [ "$(ctl_api "$CTL" GET "/devices/$U/attest" | jq '[.pcrs[] | select(.index == 15 and .value != ("0" * 64))] | length')" = 1 ] ||
 	fail "PCR 15 not measured"
+# the vault key: sealed in the TPM, escrowed after the good quote
+log_has t1 "vault: new key sealed in the TPM to PCRs 0-15" || fail "no sealed vault key"
+wait_for 30 "vault key escrowed" log_has t1 "vault: key escrowed to the controller"
+[ "$(ctl_api "$CTL" GET "/devices/$U/attest" | jq -r .vault_key_escrowed)" = true ] || fail "escrow not shown"
+[ -s "$W/t1.state/vault.tpmkey" ] || fail "no sealed blob"
 
 # Encrypted secrets: an app's user_data travels as a CipherBlock and is
 # stored sealed; its plaintext (and its base64) is nowhere on disk or in logs.
@@ -84,6 +89,8 @@ grep -q "the quote is not over the current nonce" "$CTL/serve.log" || fail "cont
 TPM2TOOLS_TCTI="$TCTI" tpm2_pcrextend 15:sha256=$(printf '%064d' 1) || fail "tpm2_pcrextend"
 agent_start t1 --tpm "$TCTI"
 wait_for 60 "quote refused" log_has t1 "attest: attestation: quote refused"
+log_has t1 "vault: the sealed key does not open \(PCRs changed\)" || fail "vault opened with changed PCRs"
+log_has t1 "vault: key released" && fail "vault key released to a failed device"
 wait_for 30 "attestation failed" state_is "$U" failed
 ctl_api "$CTL" GET "/devices/$U/attest" | jq -r .detail | grep -q "PCR 15 differs" || fail "PCR 15 not named"
 [ "$(ctl_api "$CTL" GET "/devices/$U/attest" | jq -r .frozen)" = true ] || fail "not shown as frozen"
@@ -92,6 +99,12 @@ sleep 8
 log_has t1 "timer.metric.interval = 43 s" && fail "a failed device got a config change under enforce"
 evectl device attest accept "$U" >/dev/null || fail "evectl device attest accept"
 wait_for 30 "attestation ok again" state_is "$U" ok
+wait_for 60 "vault key released after accept" log_has t1 "vault: key released by the controller after attestation"
+# resealed to the new PCRs: the next start opens it from the TPM alone
+agent_stop t1
+agent_start t1 --tpm "$TCTI"
+wait_for 30 "vault reopened" log_has t1 "vault: key unsealed"
+log_has t1 "vault: new key" && fail "a new vault key instead of the resealed one"
 wait_for 60 "config flows again" log_has t1 "timer.metric.interval = 43 s"
 
 # 4. no TPM: not-supported, refused under enforce unless allowed by name
