@@ -177,6 +177,8 @@ static int simple_req(struct agent *a, Org__Lfedge__Eve__Attest__ZAttestReqType 
 
 	req->reqtype = type;
 	r = attest_post(a, req, out, &status);
+	if (r < 0 && status == 404)
+		return -ENOSYS; /* a controller without /attest */
 	if (r < 0)
 		snprintf(a->attest_err, sizeof(a->attest_err), "attest request %d: %s (HTTP %ld)", (int)type,
 			 eve_strerror(r), status);
@@ -436,6 +438,14 @@ void attest_step(struct agent *a)
 		if (!a->attest_notsup_said)
 			alog(ALOG_WARN, "attest: no TPM: told the controller attestation is not supported");
 		a->attest_notsup_said = true;
+		return;
+	}
+	if (r == -ENOSYS) {
+		/* nothing to attest to: again only when config is refused (403) */
+		snprintf(a->attest_err, sizeof(a->attest_err), "the controller does not serve /attest (404)");
+		alog(ALOG_WARN,
+		     "attest: the controller does not serve /attest (404): not attesting unless it "
+		     "refuses config");
 		return;
 	}
 	if (r < 0) {
