@@ -301,6 +301,23 @@ const struct cmd cmdtab_commands[] = {
      "On a terminal it asks for confirmation first (and says so when the device is the machine you are "
      "on); --yes skips the question.",
      cmd_device_reboot},
+    /* remote attestation (cmd_attest.c) */
+    {"device attest show", ONE("DEVICE"), NULL, "Show a device's attestation state and PCRs",
+     "STATE is unknown (not attested yet), ok, failed (DETAIL names the PCRs that differ from the baseline, "
+     "or why the quote was refused) or not-supported (no TPM). Under the enforce policy a failed device's "
+     "config is frozen at what it had.",
+     cmd_device_attest_show},
+    {"device attest accept", ONE("DEVICE"), NULL, "Accept the device's last verified PCRs as its baseline",
+     "After a legitimate change (an update): the device is ok again and gets its config at its next "
+     "attestation.",
+     cmd_device_attest_accept},
+    {"device attest reset", ONE("DEVICE"), NULL, "Forget the baseline: the next good quote sets it", NULL,
+     cmd_device_attest_reset},
+    {"device attest policy", "DEVICE off|report|enforce|default", 2, 2, NULL,
+     "Set the device's attestation policy (default: controller.conf's attestation)", NULL,
+     cmd_device_attest_policy},
+    {"device attest allow-no-tpm", "DEVICE on|off", 2, 2, NULL,
+     "Let a device without a TPM get config under the enforce policy", NULL, cmd_device_attest_allow_no_tpm},
     {"device config set", "DEVICE KEY=VALUE|KEY-...", 2, -1, NULL,
      "Set (KEY=VALUE) or remove (KEY-) configuration items",
      "e.g. timer.config.interval=10. A value of the wrong type or out of range for a property EVE defines "

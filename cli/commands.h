@@ -27,6 +27,12 @@ int cmd_device_delete(struct cmd_args *a);
 int cmd_device_rename(struct cmd_args *a);
 int cmd_device_label(struct cmd_args *a);
 int cmd_device_reboot(struct cmd_args *a);
+/* cmd_attest.c */
+int cmd_device_attest_show(struct cmd_args *a);
+int cmd_device_attest_accept(struct cmd_args *a);
+int cmd_device_attest_reset(struct cmd_args *a);
+int cmd_device_attest_policy(struct cmd_args *a);
+int cmd_device_attest_allow_no_tpm(struct cmd_args *a);
 int cmd_device_config_set(struct cmd_args *a);
 int cmd_project_config_set(struct cmd_args *a);
 int cmd_project_config_get(struct cmd_args *a);

@@ -9,6 +9,7 @@
 
 #include "access.h"
 #include "admin.h"
+#include "secrets.h"
 #include "appgen.h"
 #include "app_acl.h"
 #include "app_io.h"
@@ -304,6 +305,8 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		err = "vnc, activate: booleans";
 	else if (ud && strlen(ud) > 64 * 1024)
 		err = "user_data: at most 64 KiB";
+	else if (ud && !strcmp(ud, "(secret: set)"))
+		err = "user_data: give the value itself (the API never prints a secret back)";
 	else if (json_array_size(ports) && !json_array_size(nets))
 		err = "ports: a port map needs a network (--network): it maps to the app's address on its "
 		      "first network";
@@ -346,11 +349,19 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 	    (sel && !selector_networks_exist(r, d, nets, sel)))
 		return false;
 	s->activate = act ? json_is_true(act) : true;
+	/* user_data is a secret: stored sealed (secrets.h), sent to the
+	 * device as a CipherBlock, never printed back */
+	char *sealed = NULL;
+	if (ud && *ud && secrets_seal(r->ctl, ud, &sealed) < 0) {
+		http_reply_error(r, 500, "user_data: cannot seal it");
+		return false;
+	}
 	s->spec = json_pack(
 	    "{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:b, s:s}", "image", image, "cpus", cpus, "memory_mb", mem,
 	    "disk_mb", disk, "networks", nets ? json_incref(nets) : json_array(), "ports",
 	    ports ? json_incref(ports) : json_array(), "env", env ? json_incref(env) : json_object(), "vnc",
-	    json_is_true(vnc), "user_data", ud ? ud : "");
+	    json_is_true(vnc), "user_data", sealed ? sealed : "");
+	free(sealed);
 	for (size_t i = 0; s->spec && i < 3; i++)
 		if (boot_val[i] && *boot_val[i])
 			json_object_set_new(s->spec, boot[i], json_string(boot_val[i]));
@@ -698,6 +709,10 @@ static json_t *app_instances(struct db *d, const char *app_id)
 static json_t *app_row(struct db *d, sqlite3_stmt *st)
 {
 	json_t *j = admin_json_col(db_col_text(st, 2));
+	/* a secret: whether it is set, never its value */
+	const char *ud = json_string_value(json_object_get(j, "user_data"));
+	if (ud)
+		json_object_set_new(j, "user_data", json_string(*ud ? "(secret: set)" : ""));
 	json_object_set_new(j, "id", json_string(db_col_text(st, 0)));
 	json_object_set_new(j, "name", json_string(db_col_text(st, 1)));
 	json_object_set_new(j, "activate", json_boolean(sqlite3_column_int(st, 3)));

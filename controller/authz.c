@@ -61,6 +61,10 @@ const struct authz_rule authz_rules[] = {
     {"GET", P "/devices/*/info", RD, DEV, false, false},
     {"GET", P "/devices/*/metrics", RD, DEV, false, false},
     {"GET", P "/devices/*/logs", RD, DEV, false, false},
+    /* attestation: reading is a device read; accepting a baseline, the
+     * policy and allowing a device without a TPM weaken zero trust: admin */
+    {"GET", P "/devices/*/attest", RD, DEV, false, false},
+    {"POST", P "/devices/*/attest", AD, DEV, false, false},
     /* images */
     {"GET", P "/images", RD, NO, false, false},
     {"POST", P "/images", WR, NO, false, false},

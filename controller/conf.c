@@ -72,6 +72,10 @@ static const struct conf_key conf_keys[] = {
 	 "register: accept ZRegisterMsg.pemCert only as base64 of the PEM (EVE's form)"),
     BOOL("config.require_integrity_token", require_itoken, "false",
 	 "config: answer 403 to a ConfigRequest without an integrity token"),
+    /* remote attestation (docs/security.md) */
+    STR("attestation", attestation, "report",
+	"remote attestation policy: off | report (record the state) | enforce (freeze the config of a "
+	"device that fails; refuse config without a current integrity token)"),
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))

@@ -9,9 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+
+#include "attest.h"
 #include "b64.h"
 #include "bootstrap.h"
 #include "buf.h"
+#include "cipher.h"
 #include "config/devconfig.pb-c.h"
 #include "crypto.h"
 #include "appgen.h"
@@ -21,6 +26,7 @@
 #include "db.h"
 #include "deviceio.h"
 #include "hexstr.h"
+#include "secrets.h"
 #include "envelope.h"
 #include "fileio.h"
 #include "hexstr.h"
@@ -118,6 +124,10 @@ struct build {
 	struct arena a;
 	EdgeDevConfig *cfg;
 	const char *uuid;
+	/* secrets to the device (device_cipher): the ECDH-derived AES key */
+	bool dk_tried, dk_ok;
+	uint8_t dk_key[CIPHER_KEY_LEN];
+	char dk_ctx[37];
 };
 
 static Org__Lfedge__Eve__Config__UUIDandVersion *uv_str(struct arena *a, const char *id, const char *version)
@@ -202,6 +212,89 @@ static void content_url(struct build *b, ContentTree *ct, const char *url)
 	PUSH(&b->a, ct->ds_ids_list, ct->n_ds_ids_list, ct->dsid);
 }
 
+/* ---- secrets to the device: EVE's CipherContext / CipherBlock ---------- */
+
+static ProtobufCBinaryData arena_bytes(struct arena *a, const uint8_t *p, size_t n)
+{
+	ProtobufCBinaryData d = {0, NULL};
+	uint8_t *m = arena_alloc(a, n ? n : 1);
+	if (m) {
+		memcpy(m, p, n);
+		d.data = m;
+		d.len = n;
+	}
+	return d;
+}
+
+/* The key shared with the device (ECDH of the controller's ECDH key and the
+ * device's ECDH certificate, sent with ATTEST_REQ_CERT), and its context
+ * in cfg->cipherContexts. False when the device sent no ECDH certificate. */
+static bool device_cipher(struct build *b)
+{
+	char *pem = NULL;
+	X509 *x = NULL;
+	uint8_t px[32], py[32], dh[32], ch[32];
+	char key[200];
+	Org__Lfedge__Eve__Common__CipherContext *cc;
+
+	if (b->dk_tried)
+		return b->dk_ok;
+	b->dk_tried = true;
+	if (!b->ctl->ecdh_key || !b->ctl->ecdh_pem || attest_device_ecdh_pem(b->db, b->uuid, &pem) < 0)
+		return false;
+	if (crypto_cert_from_pem(pem, strlen(pem), &x) < 0 ||
+	    cipher_ecdh_point(b->ctl->ecdh_key, X509_get0_pubkey(x), px, py) < 0 ||
+	    cipher_key_from_point(px, py, b->dk_key) < 0)
+		goto out;
+	crypto_sha256(pem, strlen(pem), dh);
+	crypto_sha256(b->ctl->ecdh_pem, strlen(b->ctl->ecdh_pem), ch);
+	snprintf(key, sizeof(key), "cipher|%02x%02x%02x%02x%02x%02x%02x%02x|%02x%02x%02x%02x%02x%02x%02x%02x", dh[0],
+		 dh[1], dh[2], dh[3], dh[4], dh[5], dh[6], dh[7], ch[0], ch[1], ch[2], ch[3], ch[4], ch[5], ch[6], ch[7]);
+	config_uuid_from(key, strlen(key), b->dk_ctx);
+	cc = arena_alloc(&b->a, sizeof(*cc));
+	if (!cc)
+		goto out;
+	org__lfedge__eve__common__cipher_context__init(cc);
+	cc->contextid = arena_str(&b->a, b->dk_ctx);
+	cc->hashscheme = ORG__LFEDGE__EVE__COMMON__HASH_ALGORITHM__HASH_ALGORITHM_SHA256_16BYTES;
+	cc->keyexchangescheme = ORG__LFEDGE__EVE__COMMON__KEY_EXCHANGE_SCHEME__KEA_ECDH;
+	cc->encryptionscheme = ORG__LFEDGE__EVE__COMMON__ENCRYPTION_SCHEME__SA_AES_256_CFB;
+	cc->devicecerthash = arena_bytes(&b->a, dh, 16);
+	cc->controllercerthash = arena_bytes(&b->a, ch, 16);
+	PUSH(&b->a, b->cfg->ciphercontexts, b->cfg->n_ciphercontexts, cc);
+	b->dk_ok = true;
+out:
+	OPENSSL_cleanse(px, sizeof(px));
+	OPENSSL_cleanse(py, sizeof(py));
+	X509_free(x);
+	free(pem);
+	return b->dk_ok;
+}
+
+/* eb sealed to the device; NULL when it cannot be (no ECDH certificate). */
+static Org__Lfedge__Eve__Common__CipherBlock *seal_block(struct build *b,
+							  const Org__Lfedge__Eve__Common__EncryptionBlock *eb)
+{
+	size_t len = org__lfedge__eve__common__encryption_block__get_packed_size(eb);
+	uint8_t *pt = device_cipher(b) ? malloc(len ? len : 1) : NULL, *ct = NULL, iv[CIPHER_IV_LEN], sha[32];
+	Org__Lfedge__Eve__Common__CipherBlock *cb = NULL;
+
+	if (!pt)
+		return NULL;
+	org__lfedge__eve__common__encryption_block__pack(eb, pt);
+	if (cipher_seal(b->dk_key, b->ctl->secrets_nonce_key, pt, len, iv, &ct, sha) == 0 &&
+	    (cb = arena_alloc(&b->a, sizeof(*cb))) != NULL) {
+		org__lfedge__eve__common__cipher_block__init(cb);
+		cb->ciphercontextid = arena_str(&b->a, b->dk_ctx);
+		cb->initialvalue = arena_bytes(&b->a, iv, sizeof(iv));
+		cb->cipherdata = arena_bytes(&b->a, ct, len);
+		cb->cleartextsha256 = arena_bytes(&b->a, sha, sizeof(sha));
+	}
+	OPENSSL_clear_free(pt, len ? len : 1);
+	free(ct);
+	return cb;
+}
+
 /* A DsContainerRegistry datastore (added on first use): fqdn is
  * docker://host[:port]; credentials go in apiKey/password (EVE's fields);
  * with_root, the controller's root certificate is its dsCertPEM. */
@@ -227,6 +320,15 @@ static const char *registry_datastore(struct build *b, const char *fqdn, const c
 	ds->dpath = arena_str(&b->a, "");
 	ds->apikey = arena_str(&b->a, user);
 	ds->password = arena_str(&b->a, pass);
+	if (*user || *pass) {
+		/* credentials travel encrypted when the device can decrypt them */
+		Org__Lfedge__Eve__Common__EncryptionBlock eb = ORG__LFEDGE__EVE__COMMON__ENCRYPTION_BLOCK__INIT;
+		eb.dsapikey = ds->apikey;
+		eb.dspassword = ds->password;
+		ds->cipherdata = seal_block(b, &eb);
+		if (ds->cipherdata)
+			ds->apikey = ds->password = (char *)protobuf_c_empty_string;
+	}
 	uint8_t *pem = NULL;
 	size_t len = 0;
 	snprintf(path, sizeof(path), "%s/" CTL_CERTS_DIR "/root-certificate.pem", b->ctl->dir);
@@ -410,22 +512,27 @@ static void add_networks(struct build *b)
 
 /* userData: base64 of what app_vm_user_data makes of env and user_data
  * (containers: "K=V" lines then user_data; VMs: user_data untouched, env in
- * a cloud-init part of its own). */
-static char *app_user_data(struct build *b, json_t *spec, bool vm)
+ * a cloud-init part of its own). user_data is stored sealed (secrets.c):
+ * *secret says it was set, and the caller then sends the whole userData as
+ * a CipherBlock. */
+static char *app_user_data(struct build *b, json_t *spec, bool vm, bool *secret)
 {
+	const char *sealed = json_string_value(json_object_get(spec, "user_data"));
+	char *out = (char *)protobuf_c_empty_string, *ud = NULL;
 	struct buf u;
-	char *out = (char *)protobuf_c_empty_string;
 
+	*secret = sealed && *sealed && secrets_open(b->ctl, sealed, &ud) == 0;
 	buf_init(&u, 1u << 20);
-	if (app_vm_user_data(json_object_get(spec, "env"),
-			     json_string_value(json_object_get(spec, "user_data")), vm, &u) == 0 &&
-	    u.len) {
+	if (app_vm_user_data(json_object_get(spec, "env"), ud, vm, &u) == 0 && u.len) {
 		char *e = b64_encode(u.data, u.len);
 		if (e) {
 			out = arena_str(&b->a, e);
-			free(e);
+			OPENSSL_clear_free(e, strlen(e) + 1);
 		}
 	}
+	if (ud)
+		OPENSSL_clear_free(ud, strlen(ud) + 1);
+	OPENSSL_cleanse(u.data, u.len);
 	buf_free(&u);
 	return out;
 }
@@ -666,7 +773,20 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	ac->activate = sqlite3_column_int(st, 7) != 0;
 	ac->restart = ops(&b->a, sqlite3_column_int64(st, 2));
 	ac->purge = ops(&b->a, purge);
-	ac->userdata = app_user_data(b, spec, ct->iformat != ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER);
+	bool secret = false;
+	ac->userdata = app_user_data(b, spec, ct->iformat != ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER, &secret);
+	if (secret) {
+		/* user_data is a secret: the whole userData travels as a
+		 * CipherBlock (protectedUserData), as EVE's controller sends it */
+		Org__Lfedge__Eve__Common__EncryptionBlock eb = ORG__LFEDGE__EVE__COMMON__ENCRYPTION_BLOCK__INIT;
+		eb.protecteduserdata = ac->userdata;
+		ac->cipherdata = seal_block(b, &eb);
+		if (ac->cipherdata)
+			ac->userdata = (char *)protobuf_c_empty_string;
+		else if (b->ctl->log_device)
+			b->ctl->log_device(b->uuid, "app user_data sent unencrypted: the device sent no ECDH "
+						    "certificate (ATTEST_REQ_CERT) to encrypt it to");
+	}
 	ac->remoteconsole = vm->enable_vnc;
 	ref->uuid = vol->uuid;
 	ref->generationcount = purge;

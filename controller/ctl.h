@@ -11,6 +11,7 @@
 #include "db.h"
 #include "devcache.h"
 #include "envelope.h"
+#include <openssl/evp.h>
 
 struct follow_hub;
 struct replay;
@@ -51,6 +52,10 @@ struct ctl {
 	struct ratelimit *login_addr; /* failed logins per client address */
 	int64_t cert_not_after;       /* earliest expiry of server/signing certs */
 	int64_t cert_not_before;      /* latest start of their validity */
+	int attest_overrides;         /* devices with their own attestation policy (atomic; attest.c) */
+	EVP_PKEY *ecdh_key;           /* certs/ecdh.key.pem: encrypts CipherBlocks to devices */
+	uint8_t secrets_key[32];      /* secrets.key: secrets at rest (secrets.c) */
+	uint8_t secrets_nonce_key[32];
 };
 
 /* Paths under ctl->dir. */

@@ -28,6 +28,7 @@
 #include "reports.h"
 #include "revoked.h"
 #include "b64.h"
+#include "attest.h"
 
 #define PROTO_CT "application/x-proto-binary"
 #define CAP_SMALL (64u << 10)
@@ -358,6 +359,34 @@ static void config_fanout_done(struct ctl *c, const char *uuid)
 	ctlmetrics_fanout(c->metrics, now > changed ? (uint64_t)(now - changed) : 0);
 }
 
+/* The attestation policy's say (attest.h): true to go on with the current
+ * config; false when it answered (403, or the frozen config). */
+static bool config_attest_gate(struct http_req *r, const struct devcache_view *v,
+			       const Org__Lfedge__Eve__Config__ConfigRequest *req)
+{
+	uint8_t *frozen = NULL;
+	size_t flen = 0;
+	char *fhash = NULL, why[300] = "";
+	enum attest_gate g =
+	    attest_config_gate(r->ctl, v->uuid, req->integrity_token.data, req->integrity_token.len, &frozen,
+			       &flen, &fhash, why, sizeof(why));
+	if (g == ATTEST_GATE_PASS)
+		return true;
+	if (g == ATTEST_GATE_REFUSE) {
+		http_reply_error(r, 403, "%s", why);
+	} else if (req->confighash && !strcmp(req->confighash, fhash)) {
+		http_reply_empty(r, 304);
+	} else {
+		http_reply_take(r, 200, frozen, flen, PROTO_CT);
+		frozen = NULL;
+	}
+	if (r->ctl->log_device && g == ATTEST_GATE_FROZEN)
+		r->ctl->log_device(v->uuid, why);
+	free(frozen);
+	free(fhash);
+	return false;
+}
+
 static void h_config(struct http_req *r)
 {
 	struct envelope env = {0};
@@ -373,12 +402,11 @@ static void h_config(struct http_req *r)
 		http_reply_error(r, 400, "malformed ConfigRequest");
 		goto out;
 	}
-	/* A controller that requires attestation refuses config without the
-	 * integrity token of the last attestation (APIv2: 403). */
-	if (r->ctl->conf.require_itoken && req->integrity_token.len == 0) {
-		http_reply_error(r, 403, "integrity token required: attest first");
+	/* A controller that requires attestation (config.require_integrity_token,
+	 * or the enforce policy) refuses config without the integrity token of
+	 * the last good attestation (APIv2: 403). */
+	if (!config_attest_gate(r, &v, req))
 		goto out;
-	}
 	/* Hot path: the cached hash answers without touching SQLite. */
 	if (v.cfg_hash[0] && !strcmp(req->confighash, v.cfg_hash)) {
 		http_reply_empty(r, 304);
@@ -394,12 +422,34 @@ static void h_config(struct http_req *r)
 		http_reply_empty(r, 304);
 		devcache_take_changed(r->ctl->cache, v.uuid); /* the change left it as it was */
 	} else {
+		attest_config_served(r->ctl, v.uuid, cfg, len, hash);
 		http_reply_take(r, 200, cfg, len, PROTO_CT);
 		config_fanout_done(r->ctl, v.uuid);
 	}
 out:
 	if (req)
 		org__lfedge__eve__config__config_request__free_unpacked(req, NULL);
+	auth_clear(&env, &v);
+}
+
+/* EVE's /attest: ZAttestReq in, ZAttestResponse out (signed). */
+static void h_attest(struct http_req *r)
+{
+	struct envelope env = {0};
+	struct devcache_view v;
+	uint8_t *out = NULL;
+	size_t olen = 0;
+	if (!dev_auth(r, &env, &v))
+		goto out;
+	int e = attest_handle(r->ctl, v.uuid, v.pub, env.payload, env.payload_len, &out, &olen);
+	if (e == -EVE_EPROTO || e == -EVE_EBADCERT || e == -EINVAL)
+		http_reply_error(r, 400, "attest: %s", eve_strerror(e));
+	else if (e < 0)
+		http_reply_error(r, 500, "attest: %s", eve_strerror(e));
+	else
+		reply_sealed(r, 200, out, olen);
+out:
+	free(out);
 	auth_clear(&env, &v);
 }
 
@@ -520,6 +570,7 @@ const struct http_route device_api_routes[] = {
     {"POST", P "/id/*/newlogs", h_newlogs, 0, HTTP_AUTH_NONE, NULL},
     {"POST", P "/id/*/apps/instanceid/*/newlogs", h_app_newlogs, 0, HTTP_AUTH_NONE, NULL},
     {"POST", P "/id/*/flowlog", h_flowlog, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/id/*/attest", h_attest, CAP_SMALL, HTTP_AUTH_NONE, NULL},
     /* interoperability: EVE's hardware health report */
     {"POST", P "/id/*/hardwarehealth", h_hardwarehealth, CAP_REPORT, HTTP_AUTH_NONE, NULL},
     /* EVE's paths without /id/{uuid} (URLPathString with no device UUID
@@ -531,6 +582,7 @@ const struct http_route device_api_routes[] = {
     {"POST", P "/logs", h_logs, 0, HTTP_AUTH_NONE, NULL},
     {"POST", P "/newlogs", h_newlogs, 0, HTTP_AUTH_NONE, NULL},
     {"POST", P "/flowlog", h_flowlog, CAP_REPORT, HTTP_AUTH_NONE, NULL},
+    {"POST", P "/attest", h_attest, CAP_SMALL, HTTP_AUTH_NONE, NULL},
     {"POST", P "/hardwarehealth", h_hardwarehealth, CAP_REPORT, HTTP_AUTH_NONE, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -155,7 +155,16 @@ static const char m_roles[] =
  * every device of the project; a device's own item wins. */
 static const char m_projprops[] = "ALTER TABLE projects ADD COLUMN config_items TEXT NOT NULL DEFAULT '{}';";
 
+/* Remote attestation (attest.c): one row per device that attested. */
+static const char m_attest[] =
+    "CREATE TABLE attest(device_id TEXT PRIMARY KEY REFERENCES devices(id) ON DELETE CASCADE,"
+    " state TEXT NOT NULL DEFAULT 'unknown', detail TEXT NOT NULL DEFAULT '', ak_pem TEXT,"
+    " nonce BLOB, nonce_time INTEGER, baseline BLOB, last_pcrs BLOB, token_hash BLOB,"
+    " policy TEXT NOT NULL DEFAULT '', allow_no_tpm INTEGER NOT NULL DEFAULT 0,"
+    " good_config BLOB, good_hash TEXT, quoted INTEGER, updated INTEGER NOT NULL DEFAULT 0, ecdh_pem TEXT,"
+    " vault_key BLOB);";
+
 const char *const schema_migrations[] = {m1,        m_hardening_ci, m_operator_ux, m_observability,
 					 m_interop, m_registry,     m_firewall,    m_rollouts,
-					 m_roles,   m_projprops};
+					 m_roles,   m_projprops, m_attest};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

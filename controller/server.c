@@ -31,6 +31,9 @@
 #include "deviceio.h"
 #include "http.h"
 #include "replay.h"
+#include "attest.h"
+#include "secrets.h"
+#include <openssl/crypto.h>
 #include "ops_api.h"
 #include "properties.h"
 #include "ratelimit.h"
@@ -62,6 +65,7 @@ static const struct http_route *const route_tables[] = {
     admin_property_routes, /* project-level properties (properties.c) */
     registry_routes,       /* OCI distribution API /v2/ (registry.c) */
     dashboard_routes,      /* the web dashboard at / and /ui/ (dashboard.c) */
+    admin_attest_routes,   /* /api/v1/devices/{d}/attest (attest_admin.c) */
     NULL,
 };
 
@@ -130,6 +134,12 @@ static int load_signer(struct ctl *c)
 		r = envelope_signer_from_key(&c->signer, key, cert, true);
 	if (r == 0)
 		r = crypto_cert_to_pem(ecdh, &c->ecdh_pem, &len);
+	/* The ECDH key encrypts config secrets to devices (attest.c). */
+	char ekp[PATH_MAX];
+	if (r == 0 && !c->ecdh_key && dir_file(c, CTL_CERTS_DIR "/ecdh.key.pem", ekp) == 0)
+		r = crypto_key_load_pem(ekp, &c->ecdh_key);
+	if (r == 0)
+		r = secrets_setup(c);
 	/* A rotation under way: /certs serves the next certificate too. */
 	X509 *next = NULL;
 	char np[PATH_MAX];
@@ -265,6 +275,11 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 		ctllog(CTLLOG_ERROR, "cannot open the database", "path", p, "error", eve_strerror(r), NULL);
 		return r;
 	}
+	if ((r = attest_setup(c)) < 0) {
+		ctllog(CTLLOG_ERROR, "bad controller.conf value", "key", "attestation", "value", c->conf.attestation,
+		       "expected", "off, report or enforce", NULL);
+		return r;
+	}
 	if ((r = load_signer(c)) < 0 || (r = device_api_build_certs(c)) < 0 || (r = load_validity(c)) < 0) {
 		ctllog(CTLLOG_ERROR, "cannot load the certificates", "error", eve_strerror(r), NULL);
 		return r;
@@ -297,6 +312,9 @@ static void ctl_close(struct ctl *c)
 	ratelimit_free(c->login_addr);
 	envelope_signer_clear(&c->signer);
 	free(c->ecdh_pem);
+	EVP_PKEY_free(c->ecdh_key);
+	c->ecdh_key = NULL;
+	OPENSSL_cleanse(c->secrets_key, sizeof(c->secrets_key));
 	free(c->next_signing_pem);
 	free(c->certs_env);
 }

@@ -7,6 +7,8 @@
  * until the nearest one. */
 #include "agent_int.h"
 
+#include <openssl/crypto.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -20,6 +22,8 @@
 #include <unistd.h>
 
 #include "agentlog.h"
+#include "attest.h"
+#include "vault.h"
 #include "checkpoint.h"
 #include "crypto.h"
 #include "err.h"
@@ -399,6 +403,10 @@ static int agent_start(struct agent *a)
 	if (r == 0)
 		r = open_keystore(a);
 	if (r == 0)
+		attest_measure(a); /* before any contact: a tampered agent or config shows in the quote */
+	if (r == 0)
+		vault_open(a); /* sealed to the PCRs just measured */
+	if (r == 0)
 		r = make_device_signer(a);
 	if (r == 0)
 		r = make_onboard_signer(a);
@@ -412,6 +420,7 @@ static int agent_start(struct agent *a)
 	agent_counters_save(a);
 	a->have_uuid = identity_uuid_load(a->o->state_dir, a->uuid) == 0;
 	a->need_uuid = true;
+	a->attest_due = true;
 	if (a->have_uuid)
 		logship_set_meta(a->ls, a->uuid, AGENT_VERSION);
 	alog(ALOG_INFO, "eve-agent %s starting: serial %s, controller %s, %s", AGENT_VERSION, a->serial,
@@ -439,6 +448,7 @@ static void agent_stop(struct agent *a)
 	free(a->dev_signer.cert_pem);
 	X509_free(a->devcert);
 	keystore_close(&a->ks);
+	OPENSSL_cleanse(a->vault_key, sizeof(a->vault_key));
 	configdir_free(&a->cd);
 }
 
@@ -454,6 +464,10 @@ static void run_timers(struct agent *a, uint64_t now)
 		onboard_step(a);
 	if (!a->have_uuid)
 		return;
+	if (a->attest_due && now >= a->next_attest) {
+		a->last_attest = now;
+		attest_step(a);
+	}
 	if (now >= a->next_config) {
 		config_poll_run(a);
 		a->next_config = now_ms() + config_poll_delay(a);

@@ -96,6 +96,19 @@ struct agent {
 	uint8_t info_digest[32]; /* of the device info last queued */
 	uint64_t next_onboard, next_config, next_info, next_metrics, next_flush, next_info_check;
 	uint64_t next_media;
+	/* Remote attestation (attest.c): the integrity token of the last good
+	 * quote goes into every ConfigRequest. */
+	uint8_t itoken[64];
+	size_t itoken_len;
+	bool attest_due; /* run the exchange at next_attest */
+	uint64_t next_attest, last_attest;
+	int attest_state;     /* ZInfoDevice AttestationState */
+	char attest_err[256]; /* why the last exchange failed, "" */
+	bool attest_notsup_said; /* "no TPM" logged once */
+	/* The vault key (vault.c): unsealed, or locked until released. */
+#define VAULT_KEY_LEN 32
+	uint8_t vault_key[VAULT_KEY_LEN];
+	bool vault_have, vault_locked, vault_escrow_done;
 };
 
 static inline uint64_t now_ms(void)

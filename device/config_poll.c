@@ -11,6 +11,8 @@
 #include <strings.h>
 
 #include "agentlog.h"
+#include "attest.h"
+#include "secrets.h"
 #include "checkpoint.h"
 #include "err.h"
 #include "fileio.h"
@@ -228,6 +230,7 @@ static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig
 	apply_devops(a, cfg);
 	apply_network(a, cfg);
 	apply_certs_hash(a, cfg);
+	secrets_open_config(a, cfg); /* in memory only: the checkpoint keeps them encrypted */
 	r = appruntime_apply(a->rt, cfg);
 	if (r < 0 && r != -ENOTSUP)
 		alog(ALOG_ERR, "runtime: %s", eve_strerror(r));
@@ -395,8 +398,9 @@ static void config_log_once(struct agent *a, int r, long status)
 		alog(ALOG_ERR, "config: response refused (%s), keeping the current config", eve_strerror(r));
 	else if (status == 403)
 		alog(ALOG_ERR, "config: 403 from the controller: it requires remote attestation (an "
-			       "integrity token in ConfigRequest), which this agent does not perform yet, or it "
-			       "refuses this device; keeping the current config, retrying with backoff");
+			       "integrity token in ConfigRequest)%s%s, or it refuses this device; keeping the "
+			       "current config, attesting again and retrying with backoff",
+		     a->attest_err[0] ? ": " : "", a->attest_err);
 	else if (status != 200 && status != 304)
 		alog(ALOG_WARN, "config: HTTP %ld, keeping the current config", status);
 }
@@ -481,6 +485,7 @@ void config_poll_run(struct agent *a)
 	int r;
 
 	req.confighash = a->config_hash;
+	req.integrity_token = (ProtobufCBinaryData){a->itoken_len, a->itoken};
 	/* The trusted certificates changed since the checkpoint was signed:
 	 * take the whole config again, signed by the current certificate. */
 	if (ctlclient_certs_generation(a->cc) != a->ckpt_certs_gen)
@@ -506,6 +511,13 @@ void config_poll_run(struct agent *a)
 	if (r == 0 && (status == 200 || status == 304))
 		baseos_controller_reached(a->bo, time(NULL));
 	itoken_track(a, r, status);
+	if (r == 0 && status == 403 && !a->attest_due) {
+		/* attest again: at once unless an exchange just ran */
+		uint64_t gap = a->set.config_interval_s * 1000ull, now = now_ms();
+		a->attest_due = true;
+		a->next_attest = a->last_attest && now - a->last_attest < gap ? a->last_attest + gap : now;
+		a->next_config = a->next_attest;
+	}
 	config_log_once(a, r, status);
 	free(payload);
 	free(raw);

@@ -22,6 +22,7 @@ struct signing_set {
 	X509 *cert[MAX_SIGNING];
 	uint8_t hash[MAX_SIGNING][CRYPTO_SHA256_LEN];
 	size_t n;
+	X509 *ecdh; /* CERT_TYPE_CONTROLLER_ECDH_EXCHANGE chained to the root, or NULL */
 };
 
 struct ctlclient {
@@ -38,6 +39,8 @@ static void set_clear(struct signing_set *s)
 	for (size_t i = 0; i < s->n; i++)
 		X509_free(s->cert[i]);
 	s->n = 0;
+	X509_free(s->ecdh);
+	s->ecdh = NULL;
 }
 
 /* The certificate of s that hash names (envelope rules), or NULL. */
@@ -93,6 +96,11 @@ bool ctlclient_has_certs(const struct ctlclient *cc)
 	return cc->set.n > 0;
 }
 
+X509 *ctlclient_ecdh_cert(const struct ctlclient *cc)
+{
+	return cc->set.ecdh;
+}
+
 unsigned ctlclient_certs_generation(const struct ctlclient *cc)
 {
 	return cc->generation;
@@ -112,6 +120,11 @@ static int certs_pick(struct ctlclient *cc, const Org__Lfedge__Eve__Certs__ZCont
 		const Org__Lfedge__Eve__Certs__ZCert *c = zc->certs[i];
 		X509 *x = NULL;
 
+		if (c->type == ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_ECDH_EXCHANGE && !s.ecdh) {
+			if (crypto_cert_from_pem((const char *)c->cert.data, c->cert.len, &s.ecdh) < 0)
+				s.ecdh = NULL; /* unusable: config secrets cannot be opened */
+			continue;
+		}
 		if (c->type != ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_SIGNING &&
 		    c->type != ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_INTERMEDIATE)
 			continue;
@@ -136,8 +149,13 @@ static int certs_pick(struct ctlclient *cc, const Org__Lfedge__Eve__Certs__ZCont
 	for (size_t i = 0; i < s.n; i++)
 		if ((r = crypto_chain_verify(s.cert[i], inter, n_inter, cc->root)) < 0)
 			goto out;
+	if (s.ecdh && crypto_chain_verify(s.ecdh, inter, n_inter, cc->root) < 0) {
+		X509_free(s.ecdh);
+		s.ecdh = NULL;
+	}
 	*out = s;
 	s.n = 0;
+	s.ecdh = NULL;
 	r = 0;
 out:
 	set_clear(&s);
@@ -190,6 +208,7 @@ static int certs_accept(struct ctlclient *cc, const uint8_t *body, size_t len)
 	set_clear(&cc->set);
 	cc->set = s;
 	s.n = 0;
+	s.ecdh = NULL;
 out:
 	set_clear(&s);
 	if (zc)

@@ -30,6 +30,10 @@ int ctlclient_load_certs(struct ctlclient *cc);
 /* GET /certs, verify the chain to the root, checkpoint on success. */
 int ctlclient_fetch_certs(struct ctlclient *cc);
 bool ctlclient_has_certs(const struct ctlclient *cc);
+/* The controller's ECDH certificate from /certs (chained to the root;
+ * config secrets are encrypted with its key), or NULL. Borrowed: valid
+ * until the certs change. */
+X509 *ctlclient_ecdh_cert(const struct ctlclient *cc);
 /* Bumped each time the accepted set of signing certificates changes (a
  * rotation): what was signed before may no longer verify after it. */
 unsigned ctlclient_certs_generation(const struct ctlclient *cc);

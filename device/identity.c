@@ -37,9 +37,9 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
 	return ok ? 0 : -EVE_ECRYPTO;
 }
 
-/* Subject = issuer = CN=cn, random serial, validity from an hour ago,
- * the store's public key and its key identifiers. */
-static int tbs_fill(X509 *x, EVP_PKEY *pub, const char *cn, int days)
+/* Subject CN=cn, issuer = subject (issuer NULL) or issuer's subject,
+ * random serial, validity from an hour ago, pub and its key identifiers. */
+static int tbs_fill(X509 *x, EVP_PKEY *pub, const char *cn, int days, X509 *issuer)
 {
 	X509_NAME *name = X509_get_subject_name(x);
 	unsigned char serial[16];
@@ -56,10 +56,11 @@ static int tbs_fill(X509 *x, EVP_PKEY *pub, const char *cn, int days)
 	if (!sn || X509_set_version(x, 2) != 1 || X509_set_serialNumber(x, sn) != 1 ||
 	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) !=
 		1 ||
-	    X509_set_issuer_name(x, name) != 1 || !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
+	    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) != 1 ||
+	    !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
 	    !X509_time_adj_ex(X509_getm_notAfter(x), days, 0, NULL) || X509_set_pubkey(x, pub) != 1)
 		goto out;
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	X509V3_set_ctx(&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
 	r = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE");
 	if (r == 0)
 		r = add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature");
@@ -75,7 +76,7 @@ out:
 
 /* The certificate signed once with a throwaway key, so OpenSSL writes the
  * algorithm identifiers and encodes the TBS. */
-static int tbs_template(EVP_PKEY *pub, const char *cn, int days, X509 **out)
+static int tbs_template(EVP_PKEY *pub, const char *cn, int days, X509 *issuer, X509 **out)
 {
 	EVP_PKEY *tmp = NULL;
 	X509 *x = X509_new();
@@ -85,7 +86,7 @@ static int tbs_template(EVP_PKEY *pub, const char *cn, int days, X509 **out)
 		return r;
 	r = crypto_ec_generate(&tmp);
 	if (r == 0)
-		r = tbs_fill(x, pub, cn, days);
+		r = tbs_fill(x, pub, cn, days, issuer);
 	if (r == 0 && !X509_sign(x, tmp, EVP_sha256()))
 		r = -EVE_ECRYPTO;
 	if (r < 0)
@@ -195,7 +196,7 @@ int identity_cert_build(struct keystore *ks, const char *cn, int days, X509 **ou
 	r = keystore_pubkey(ks, &pub);
 	if (r < 0)
 		return r;
-	r = tbs_template(pub, cn, days, &tmpl);
+	r = tbs_template(pub, cn, days, NULL, &tmpl);
 	if (r == 0)
 		r = sign_tbs(ks, tmpl, &x);
 	if (r == 0 && X509_verify(x, pub) != 1)
@@ -208,6 +209,26 @@ out:
 	X509_free(x);
 	X509_free(tmpl);
 	EVP_PKEY_free(pub);
+	return r;
+}
+
+int identity_cert_issue(struct keystore *ks, X509 *issuer, EVP_PKEY *subject, const char *cn, int days,
+			X509 **out)
+{
+	X509 *tmpl = NULL, *x = NULL;
+	int r = tbs_template(subject, cn, days, issuer, &tmpl);
+
+	if (r == 0)
+		r = sign_tbs(ks, tmpl, &x);
+	if (r == 0 && X509_verify(x, X509_get0_pubkey(issuer)) != 1)
+		r = -EVE_EBADSIG;
+	if (r < 0)
+		goto out;
+	*out = x;
+	x = NULL;
+out:
+	X509_free(x);
+	X509_free(tmpl);
 	return r;
 }
 

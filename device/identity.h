@@ -20,6 +20,10 @@
 int identity_cert_load_or_create(struct keystore *ks, const char *state_dir, X509 **out);
 /* Build a self-signed certificate for the key store's key, CN=cn. */
 int identity_cert_build(struct keystore *ks, const char *cn, int days, X509 **out);
+/* A certificate for subject (CN=cn) issued by issuer, whose key is the key
+ * store's: e.g. the attestation key certified by the device key. */
+int identity_cert_issue(struct keystore *ks, X509 *issuer, EVP_PKEY *subject, const char *cn, int days,
+			X509 **out);
 /* The machine serial: override if non-NULL, else DMI product serial, else
  * the machine-id, else "unknown". */
 void identity_serial(const char *override, char out[IDENTITY_SERIAL_MAX]);

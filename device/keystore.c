@@ -39,6 +39,13 @@ int keystore_sign_cb(void *ctx, const uint8_t digest[32], uint8_t sig[64])
 	return keystore_sign(ctx, digest, sig);
 }
 
+int keystore_with_tpm(struct keystore *ks, int (*fn)(void *esys, void *arg), void *arg)
+{
+	if (!ks->ops || !ks->ops->with_tpm)
+		return -ENOTSUP;
+	return ks->ops->with_tpm(ks->ctx, fn, arg);
+}
+
 void keystore_close(struct keystore *ks)
 {
 	if (!ks || !ks->ops)

@@ -23,6 +23,9 @@ struct keystore_ops {
 	/* ECDSA over a SHA-256 digest, raw r||s. */
 	int (*sign)(void *ctx, const uint8_t digest[32], uint8_t sig[64]);
 	void (*close)(void *ctx);
+	/* Optional (NULL: the backend has no TPM): run fn with the backend's
+	 * ESYS_CONTEXT (as void *) under its lock; returns fn's result. */
+	int (*with_tpm)(void *ctx, int (*fn)(void *esys, void *arg), void *arg);
 };
 
 extern const struct keystore_ops keystore_file_ops;
@@ -39,6 +42,9 @@ int keystore_pubkey(struct keystore *ks, EVP_PKEY **out);
 int keystore_sign(struct keystore *ks, const uint8_t digest[32], uint8_t sig[64]);
 /* Adapter with the eve_signer sign signature (ctx is a struct keystore *). */
 int keystore_sign_cb(void *ctx, const uint8_t digest[32], uint8_t sig[64]);
+/* Run fn with the store's TPM (ESYS_CONTEXT *) under its lock: fn's result,
+ * or -ENOTSUP when the store has no TPM (attestation, PCRs). */
+int keystore_with_tpm(struct keystore *ks, int (*fn)(void *esys, void *arg), void *arg);
 /* Safe on a zeroed or closed keystore. */
 void keystore_close(struct keystore *ks);
 

@@ -10,6 +10,7 @@
  * loads the primary and the child, signs and flushes both: no transient
  * handle outlives a call, and a killed agent leaks no TPM object slots. */
 #include "keystore.h"
+#include "keystore_tpm.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -38,7 +39,7 @@ struct ks_tpm {
 	pthread_mutex_t lock; /* one TPM command stream */
 };
 
-static const TPM2B_PUBLIC primary_template = {
+const TPM2B_PUBLIC keystore_tpm_primary_template = {
     .publicArea =
 	{
 	    .type = TPM2_ALG_ECC,
@@ -91,7 +92,7 @@ static int create_primary(struct ks_tpm *t, ESYS_TR *out)
 
 	rc =
 	    Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens,
-			       &primary_template, &outside, &pcrs, out, &opub, &cdata, &chash, &ticket);
+			       &keystore_tpm_primary_template, &outside, &pcrs, out, &opub, &cdata, &chash, &ticket);
 	Esys_Free(opub);
 	Esys_Free(cdata);
 	Esys_Free(chash);
@@ -336,10 +337,26 @@ static int ks_tpm_sign(void *ctx, const uint8_t digest[32], uint8_t sig[64])
 	return r;
 }
 
+/* The attestation module's access to the same TPM connection (one command
+ * stream: swtpm and /dev/tpm0 serve one client at a time). */
+static int ks_tpm_with(void *ctx, int (*fn)(void *esys, void *arg), void *arg)
+{
+	struct ks_tpm *t = ctx;
+	int r;
+
+	pthread_mutex_lock(&t->lock);
+	if (!t->esys && tpm_connect(t, t->tcti_conf) < 0)
+		tpm_disconnect(t);
+	r = t->esys ? fn(t->esys, arg) : -ENODEV;
+	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
 const struct keystore_ops keystore_tpm_ops = {
     .name = "tpm",
     .open = ks_tpm_open,
     .pubkey = ks_tpm_pubkey,
     .sign = ks_tpm_sign,
     .close = ks_tpm_close,
+    .with_tpm = ks_tpm_with,
 };

@@ -111,11 +111,15 @@ void reporter_device_info(struct agent *a, bool force)
 	d.sw[0].activated = 1;
 	baseos_fill_info(a->bo, &d);
 	no_updater_status(a, &d.sw[0]);
+	d.attest_state = a->attest_state;
 	if (a->itoken_refused) {
 		d.attest_state = ORG__LFEDGE__EVE__INFO__ATTESTATION_STATE__ATTESTATION_STATE_RESTART_WAIT;
-		snprintf(d.attest_err, sizeof(d.attest_err), "%s",
-			 "config refused with 403: the controller requires remote attestation (an "
-			 "integrity token), which this agent does not perform yet");
+		int n = snprintf(d.attest_err, sizeof(d.attest_err), "%s",
+				 "config refused with 403: the controller requires remote attestation (an "
+				 "integrity token)");
+		if (a->attest_err[0] && n > 0 && (size_t)n + 3 < sizeof(d.attest_err))
+			snprintf(d.attest_err + n, sizeof(d.attest_err) - (size_t)n, ": %.*s",
+				 (int)(sizeof(d.attest_err) - (size_t)n - 3), a->attest_err);
 		d.attest_err_time = a->itoken_since;
 	}
 	r = report_info_device(&d, &data, &len, digest);

@@ -1,0 +1,202 @@
+/* Admin API of remote attestation: GET / POST /api/v1/devices/{d}/attest
+ * (docs/admin-api.md). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "admin.h"
+#include "attest.h"
+#include "ctl.h"
+#include "db.h"
+#include "err.h"
+#include "hexstr.h"
+
+static json_t *pcr_list(sqlite3_stmt *st, int last_col, int base_col)
+{
+	json_t *a = json_array();
+	bool has_last = sqlite3_column_bytes(st, last_col) == ATTEST_NPCR * 32;
+	bool has_base = sqlite3_column_bytes(st, base_col) == ATTEST_NPCR * 32;
+	const uint8_t *last = sqlite3_column_blob(st, last_col), *base = sqlite3_column_blob(st, base_col);
+
+	for (int i = 0; a && (has_last || has_base) && i < ATTEST_NPCR; i++) {
+		char lh[65] = "", bh[65] = "";
+		if (has_last)
+			hexstr_encode(last + i * 32, 32, lh);
+		if (has_base)
+			hexstr_encode(base + i * 32, 32, bh);
+		json_array_append_new(a,
+				      json_pack("{s:i,s:s,s:s,s:b}", "index", i, "value", lh, "baseline", bh,
+						"differs", has_last && has_base && strcmp(lh, bh) != 0));
+	}
+	return a;
+}
+
+static json_t *show(struct ctl *c, struct db *d, const char *uuid)
+{
+	sqlite3_stmt *st = db_stmt(
+	    d,
+	    "SELECT state, detail, policy, allow_no_tpm, ak_pem IS NOT NULL, last_pcrs,"
+	    " baseline, quoted, updated, good_hash, vault_key IS NOT NULL FROM attest WHERE device_id = ?1");
+	int global = attest_policy_parse(c->conf.attestation);
+	json_t *j;
+
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:[]}", "device", uuid, "state", "unknown",
+				 "detail", "the device has not attested", "policy",
+				 attest_policy_name(global), "policy_override", "", "allow_no_tpm", 0,
+				 "has_attestation_key", 0, "frozen", 0, "pcrs");
+	}
+	const char *state = db_col_text(st, 0), *ovr = db_col_text(st, 2);
+	int p = attest_policy_parse(ovr);
+	int eff = p >= 0 ? p : global;
+	j = json_pack(
+	    "{s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:o,s:o,s:o}", "device", uuid, "state", state, "detail",
+	    db_col_text(st, 1), "policy", attest_policy_name(eff), "policy_override", ovr, "allow_no_tpm",
+	    sqlite3_column_int(st, 3), "has_attestation_key", sqlite3_column_int(st, 4), "frozen",
+	    eff == ATTEST_ENFORCE && !strcmp(state, "failed") && sqlite3_column_type(st, 9) == SQLITE_TEXT,
+	    "quoted", admin_time_json(sqlite3_column_int64(st, 7)), "updated",
+	    admin_time_json(sqlite3_column_int64(st, 8)), "pcrs", pcr_list(st, 5, 6));
+	if (j)
+		json_object_set_new(j, "vault_key_escrowed", json_boolean(sqlite3_column_int(st, 10)));
+	sqlite3_reset(st);
+	return j;
+}
+
+static void h_get(struct http_req *r)
+{
+	char uuid[UUID_STR_LEN];
+	struct db *d = db_get(r->ctl->db);
+	int e = admin_device_resolve(d, r->params[0], uuid);
+	json_t *j = e == 0 ? show(r->ctl, d, uuid) : NULL;
+
+	db_put(r->ctl->db, d);
+	if (e < 0)
+		admin_reply_err(r, e, "device");
+	else if (!j)
+		admin_reply_err(r, -EIO, "attestation");
+	else
+		http_reply_json(r, 200, j);
+}
+
+static int run(struct db *d, const char *sql, const char *uuid, const char *text, int num)
+{
+	sqlite3_stmt *st = db_stmt(d, sql);
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) >= 3)
+		sqlite3_bind_int(st, 3, num);
+	return db_step_done(st);
+}
+
+/* accept: the last verified quote's PCRs become the baseline (state ok);
+ * reset: forget the baseline and the token (the next quote sets it). */
+static int action(struct db *d, const char *uuid, const char *what, char *err, size_t errlen)
+{
+	int e;
+
+	if (!strcmp(what, "accept")) {
+		e = run(
+		    d,
+		    "UPDATE attest SET baseline = last_pcrs, state = 'ok', detail = 'baseline accepted by an"
+		    " admin', updated = strftime('%s') WHERE device_id = ?1 AND last_pcrs IS NOT NULL",
+		    uuid, NULL, 0);
+		if (e == 0 && sqlite3_changes(db_handle(d)) == 0) {
+			snprintf(err, errlen,
+				 "no verified quote to accept: the device has not attested with a TPM");
+			return -EEXIST;
+		}
+		return e;
+	}
+	if (!strcmp(what, "reset"))
+		return run(
+		    d,
+		    "UPDATE attest SET baseline = NULL, state = 'unknown', detail = 'reset by an admin',"
+		    " token_hash = NULL, updated = strftime('%s') WHERE device_id = ?1",
+		    uuid, NULL, 0);
+	snprintf(err, errlen, "action: accept or reset");
+	return -EINVAL;
+}
+
+static int apply(struct ctl *c, struct db *d, const char *uuid, json_t *body, char *err, size_t errlen)
+{
+	json_t *act = json_object_get(body, "action"), *pol = json_object_get(body, "policy"),
+	       *allow = json_object_get(body, "allow_no_tpm");
+	const char *k;
+	json_t *v;
+	int e = 0;
+
+	json_object_foreach(body, k, v)
+	{
+		if (strcmp(k, "action") && strcmp(k, "policy") && strcmp(k, "allow_no_tpm")) {
+			snprintf(err, errlen, "unknown key %.64s (action, policy, allow_no_tpm)", k);
+			return -EINVAL;
+		}
+	}
+	if ((act && !json_is_string(act)) || (pol && !json_is_string(pol)) ||
+	    (allow && !json_is_boolean(allow)) ||
+	    (pol && strcmp(json_string_value(pol), "default") &&
+	     attest_policy_parse(json_string_value(pol)) < 0)) {
+		snprintf(err, errlen, "policy: off, report, enforce or default; allow_no_tpm: true or false");
+		return -EINVAL;
+	}
+	e = run(d, "INSERT OR IGNORE INTO attest(device_id, updated) VALUES(?1, strftime('%s'))", uuid, NULL,
+		0);
+	if (e == 0 && pol)
+		e = run(d, "UPDATE attest SET policy = ?2 WHERE device_id = ?1", uuid,
+			strcmp(json_string_value(pol), "default") ? json_string_value(pol) : "", 0);
+	if (e == 0 && allow)
+		e = run(d, "UPDATE attest SET allow_no_tpm = ?3 WHERE device_id = ?1", uuid, NULL,
+			json_is_true(allow));
+	if (e == 0 && act)
+		e = action(d, uuid, json_string_value(act), err, errlen);
+	attest_overrides_recount(c, d);
+	return e;
+}
+
+static void h_post(struct http_req *r)
+{
+	char uuid[UUID_STR_LEN], err[160] = "";
+	json_t *body = admin_body(r), *j = NULL;
+	struct db *d;
+	int e;
+
+	if (!body)
+		return;
+	d = db_get(r->ctl->db);
+	e = admin_device_resolve(d, r->params[0], uuid);
+	if (e == 0 && db_begin(d) == 0) {
+		e = apply(r->ctl, d, uuid, body, err, sizeof(err));
+		if (e == 0)
+			e = db_commit(d);
+		else
+			db_rollback(d);
+	}
+	if (e == 0)
+		j = show(r->ctl, d, uuid);
+	db_put(r->ctl->db, d);
+	json_decref(body);
+	if (err[0])
+		http_reply_error(r, e == -EEXIST ? 409 : 400, "%s", err);
+	else if (e < 0)
+		admin_reply_err(r, e, "device");
+	else if (!j)
+		admin_reply_err(r, -EIO, "attestation");
+	else
+		http_reply_json(r, 200, j);
+}
+
+#define D ADMIN_PREFIX "/devices"
+const struct http_route admin_attest_routes[] = {
+    {"GET", D "/*/attest", h_get, 0, HTTP_AUTH_ADMIN, NULL},
+    {"POST", D "/*/attest", h_post, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
+};
