@@ -190,6 +190,32 @@ static int deploy_allow(const struct cmd_args *a, json_t *spec)
 	return EXIT_OK;
 }
 
+/* --volume NAME[:/MOUNT] -> spec "volumes": [{name, mount}]. */
+static int deploy_volumes(const struct cmd_args *a, json_t *spec)
+{
+	const struct cmd_val *v = cmdtab_val(a, "volume");
+	json_t *vols;
+	size_t i;
+
+	if (!v->nlist)
+		return EXIT_OK;
+	vols = json_array();
+	json_object_set_new(spec, "volumes", vols);
+	for (i = 0; i < v->nlist; i++) {
+		const char *colon = strchr(v->list[i], ':');
+		size_t n = colon ? (size_t)(colon - v->list[i]) : strlen(v->list[i]);
+		json_t *e;
+
+		if (n == 0 || n > 64 || (colon && colon[1] != '/'))
+			return ev_usage("--volume: '%s' is not NAME or NAME:/MOUNT", v->list[i]);
+		e = json_pack("{s:s%}", "name", v->list[i], n);
+		if (e && colon)
+			json_object_set_new(e, "mount", json_string(colon + 1));
+		json_array_append_new(vols, e);
+	}
+	return EXIT_OK;
+}
+
 /* The full spec from the deploy options (same defaults as manifests). */
 static int deploy_spec(const struct cmd_args *a, json_t **out)
 {
@@ -224,6 +250,8 @@ static int deploy_spec(const struct cmd_args *a, json_t **out)
 		code = deploy_lists(a, spec);
 	if (code == EXIT_OK)
 		code = deploy_allow(a, spec);
+	if (code == EXIT_OK)
+		code = deploy_volumes(a, spec);
 	if (code) {
 		json_decref(spec);
 		return code;
@@ -312,7 +340,8 @@ int cmd_app_action(struct cmd_args *a)
 
 int cmd_app_delete(struct cmd_args *a)
 {
-	char *path = ev_path("/apps/%s", a->pos[0]);
+	char *path = ev_path(cmdtab_flag(a, "with-volumes") ? "/apps/%s?with_volumes=true" : "/apps/%s",
+			     a->pos[0]);
 	int code = ev_request(a, "DELETE", path, NULL, NULL);
 
 	free(path);

@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "info/info.pb-c.h"
+#include "volumes.h"
 
 #define APP_NAME_MAX 128
 #define MAX_TARGETS 100000
@@ -91,7 +92,8 @@ static bool spec_keys_known(struct http_req *r, json_t *b)
 {
 	static const char *const k[] = {"name",      "image",    "device",  "selector", "cpus", "memory_mb",
 					"disk_mb",   "networks", "ports",   "env",      "vnc",  "activate",
-					"user_data", "kernel",   "ramdisk", "cmdline",  "acls", "vmmode"};
+					"user_data", "kernel",   "ramdisk", "cmdline",  "acls", "vmmode",
+					"volumes"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -252,9 +254,11 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		http_reply_error(r, 404, "no such app image %s", image);
 		return false;
 	}
+	json_t *vols = NULL;
 	if (!spec_vmmode_ok(r, json_object_get(b, "vmmode"), format) ||
 	    (device && !spec_networks_exist(r, d, nets, dev_uuid, device)) ||
-	    (sel && !selector_networks_exist(r, d, nets, sel)))
+	    (sel && !selector_networks_exist(r, d, nets, sel)) ||
+	    !volumes_spec_check(r, d, json_object_get(b, "volumes"), name, dev_uuid, format, &vols))
 		return false;
 	s->activate = act ? json_is_true(act) : true;
 	s->spec = json_pack(
@@ -269,6 +273,10 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		json_object_set(s->spec, "acls", json_object_get(b, "acls"));
 	if (s->spec && json_object_get(b, "vmmode"))
 		json_object_set(s->spec, "vmmode", json_object_get(b, "vmmode"));
+	if (vols && s->spec)
+		json_object_set_new(s->spec, "volumes", vols);
+	else
+		json_decref(vols);
 	if (device)
 		json_object_set_new(s->spec, "device", json_string(dev_uuid));
 	else
@@ -983,6 +991,25 @@ static void h_purge(struct http_req *r)
 	app_action(r, "UPDATE app_instances SET purge_counter = purge_counter + 1 WHERE app_id = ?1");
 }
 
+/* The data volumes an app's spec names (its "--with-volumes" delete); a
+ * data volume otherwise outlives its app. */
+static int app_delete_volumes(struct db *d, const char *id)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT spec FROM apps WHERE id = ?1");
+	char *spec = NULL;
+	int e = -EIO;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		spec = strdup(db_col_text(st, 0));
+	sqlite3_reset(st);
+	if (spec)
+		e = volumes_delete_of_spec(d, spec);
+	free(spec);
+	return e;
+}
+
 static void h_delete(struct http_req *r)
 {
 	char id[UUID_STR_LEN];
@@ -995,6 +1022,9 @@ static void h_delete(struct http_req *r)
 	}
 	if (e == 0)
 		e = app_devices(d, id, &touched);
+	const char *wv = http_arg(r, "with_volumes");
+	if (e == 0 && wv && (!strcmp(wv, "1") || !strcmp(wv, "true")))
+		e = app_delete_volumes(d, id);
 	sqlite3_stmt *st = e == 0 ? db_stmt(d, "DELETE FROM apps WHERE id = ?1") : NULL;
 	if (e == 0 && !st)
 		e = -EIO;

@@ -575,6 +575,67 @@ static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
 	}
 }
 
+/* --- volumes (volumes.c): data volumes of the device ------------------
+ * Every volume of the device is sent, used or not, so its data outlives
+ * the app that used it; an app refers to its volumes by VolumeRef (with
+ * the container mount point). */
+static void add_volumes(struct build *b)
+{
+	sqlite3_stmt *st = db_stmt(b->db, "SELECT id, name, kind, size_bytes, image_id, generation FROM volumes"
+					  " WHERE device_id = ?1 ORDER BY id");
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && b->cfg->n_volumes < MAX_ITEMS) {
+		Volume *vol = arena_alloc(&b->a, sizeof(*vol));
+		Org__Lfedge__Eve__Config__VolumeContentOrigin *origin = arena_alloc(&b->a, sizeof(*origin));
+		ContentTree *ct = NULL;
+		if (!vol || !origin)
+			break;
+		org__lfedge__eve__config__volume__init(vol);
+		org__lfedge__eve__config__volume_content_origin__init(origin);
+		origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_BLANK;
+		if (!strcmp(db_col_text(st, 2), "image") && (ct = content_tree(b, db_col_text(st, 4)))) {
+			origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD;
+			origin->downloadcontenttreeid = ct->uuid;
+		} else if (strcmp(db_col_text(st, 2), "blank")) {
+			continue; /* its image is gone: nothing to build it from */
+		}
+		vol->uuid = arena_str(&b->a, db_col_text(st, 0));
+		vol->displayname = arena_str(&b->a, db_col_text(st, 1));
+		vol->maxsizebytes = sqlite3_column_int64(st, 3);
+		vol->generationcount = sqlite3_column_int64(st, 5);
+		vol->origin = origin;
+		PUSH(&b->a, b->cfg->volumes, b->cfg->n_volumes, vol);
+	}
+	sqlite3_reset(st);
+}
+
+/* The VolumeRefs of an app's data volumes (spec "volumes"), in order. */
+static void app_volume_refs(struct build *b, AppInstanceConfig *ac, json_t *spec)
+{
+	sqlite3_stmt *st = db_stmt(b->db, "SELECT id, generation FROM volumes WHERE device_id = ?1 AND name = ?2");
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(spec, "volumes"), i, v)
+	{
+		Org__Lfedge__Eve__Config__VolumeRef *ref = arena_alloc(&b->a, sizeof(*ref));
+		const char *mount = json_string_value(json_object_get(v, "mount"));
+		if (!st || !ref)
+			return;
+		org__lfedge__eve__config__volume_ref__init(ref);
+		sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, json_string_value(json_object_get(v, "name")), -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			ref->uuid = arena_str(&b->a, db_col_text(st, 0));
+			ref->generationcount = sqlite3_column_int64(st, 1);
+			ref->mount_dir = arena_str(&b->a, mount ? mount : "");
+			PUSH(&b->a, ac->volumereflist, ac->n_volumereflist, ref);
+		}
+		sqlite3_reset(st);
+	}
+}
+
 /* One app instance: its AppInstanceConfig, Volume and ContentTree. */
 static void add_app(struct build *b, sqlite3_stmt *st)
 {
@@ -635,6 +696,7 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	ref->uuid = vol->uuid;
 	ref->generationcount = purge;
 	PUSH(&b->a, ac->volumereflist, ac->n_volumereflist, ref);
+	app_volume_refs(b, ac, spec);
 	app_interfaces(b, ac, spec);
 	PUSH(&b->a, b->cfg->apps, b->cfg->n_apps, ac);
 out:
@@ -913,6 +975,7 @@ static int build_config(struct build *b)
 	add_device_io(b); /* interoperability */
 	add_certs_hash(b);
 	add_apps(b);
+	add_volumes(b);
 	if (baseos && *baseos)
 		add_baseos(b, baseos, activate, retry);
 	EdgeDevConfig *c = b->cfg;

@@ -127,6 +127,15 @@ static const char m_rollouts[] =
     " ON DELETE CASCADE, time INTEGER NOT NULL, device_id TEXT, msg TEXT NOT NULL);"
     "CREATE INDEX rollout_events_rollout ON rollout_events(rollout_id, id);";
 
+/* Volumes (volumes.c): data disks of a device that outlive their apps.
+ * kind 'blank' (size_bytes) or 'image' (made from image_id); a new
+ * generation makes the device rebuild it (EVE purge). */
+static const char m_volumes[] =
+    "CREATE TABLE volumes(id TEXT PRIMARY KEY, name TEXT NOT NULL, device_id TEXT NOT NULL"
+    " REFERENCES devices(id) ON DELETE CASCADE, kind TEXT NOT NULL, size_bytes INTEGER NOT NULL,"
+    " image_id TEXT REFERENCES images(id), generation INTEGER NOT NULL DEFAULT 0,"
+    " created INTEGER NOT NULL, UNIQUE(device_id, name));";
+
 const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux, m_observability,
-					     m_interop, m_registry, m_firewall, m_rollouts};
+					     m_interop, m_registry, m_firewall, m_rollouts, m_volumes};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -33,6 +33,7 @@
 #include "reports.h"
 #include "scrapeauth.h"
 #include "rollouts.h"
+#include "volumes.h"
 
 #define PEM_CAP (64u << 10)
 #define LISTEN_FD_ENV "EVE_LISTEN_FD"
@@ -44,6 +45,7 @@ static const struct http_route *const route_tables[] = {
     admin_device_routes,  admin_image_routes,   admin_network_routes,  admin_app_routes,
     admin_misc_routes,    admin_deviceio_routes, admin_rollout_routes, ops_routes,
     registry_routes, /* OCI distribution API /v2/ (registry.c) */
+    admin_volume_routes, /* volumes.c */
     NULL,
 };
 

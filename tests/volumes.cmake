@@ -1,0 +1,6 @@
+# Volumes (issue 17): controller objects, CLI, and the device's volumes.
+if(WITH_CLI AND WITH_CONTROLLER)
+  add_test(NAME volumes_cli COMMAND bash ${EVE_TEST_DIR}/integration/volumes_cli.sh)
+  set_tests_properties(volumes_cli PROPERTIES LABELS integration TIMEOUT 180
+    ENVIRONMENT "EVECTL=$<TARGET_FILE:evectl>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_SRC=${CMAKE_SOURCE_DIR};JSONQ=$<TARGET_FILE:cli_jsonq>;CLI_PORT=21100;CLI_BUILD=${CMAKE_BINARY_DIR}")
+endif()
