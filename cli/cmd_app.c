@@ -340,8 +340,8 @@ int cmd_app_action(struct cmd_args *a)
 
 int cmd_app_delete(struct cmd_args *a)
 {
-	char *path = ev_path(cmdtab_flag(a, "with-volumes") ? "/apps/%s?with_volumes=true" : "/apps/%s",
-			     a->pos[0]);
+	char *path =
+	    ev_path(cmdtab_flag(a, "with-volumes") ? "/apps/%s?with_volumes=true" : "/apps/%s", a->pos[0]);
 	int code = ev_request(a, "DELETE", path, NULL, NULL);
 
 	free(path);

@@ -581,8 +581,9 @@ static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
  * the container mount point). */
 static void add_volumes(struct build *b)
 {
-	sqlite3_stmt *st = db_stmt(b->db, "SELECT id, name, kind, size_bytes, image_id, generation FROM volumes"
-					  " WHERE device_id = ?1 ORDER BY id");
+	sqlite3_stmt *st =
+	    db_stmt(b->db, "SELECT id, name, kind, size_bytes, image_id, generation FROM volumes"
+			   " WHERE device_id = ?1 ORDER BY id");
 	if (!st)
 		return;
 	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
@@ -614,7 +615,8 @@ static void add_volumes(struct build *b)
 /* The VolumeRefs of an app's data volumes (spec "volumes"), in order. */
 static void app_volume_refs(struct build *b, AppInstanceConfig *ac, json_t *spec)
 {
-	sqlite3_stmt *st = db_stmt(b->db, "SELECT id, generation FROM volumes WHERE device_id = ?1 AND name = ?2");
+	sqlite3_stmt *st =
+	    db_stmt(b->db, "SELECT id, generation FROM volumes WHERE device_id = ?1 AND name = ?2");
 	size_t i;
 	json_t *v;
 	json_array_foreach(json_object_get(spec, "volumes"), i, v)
