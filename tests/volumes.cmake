@@ -4,3 +4,10 @@ if(WITH_CLI AND WITH_CONTROLLER)
   set_tests_properties(volumes_cli PROPERTIES LABELS integration TIMEOUT 180
     ENVIRONMENT "EVECTL=$<TARGET_FILE:evectl>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_SRC=${CMAKE_SOURCE_DIR};JSONQ=$<TARGET_FILE:cli_jsonq>;CLI_PORT=21100;CLI_BUILD=${CMAKE_BINARY_DIR}")
 endif()
+if(WITH_DEVICE AND TARGET runtime_driver)
+  add_test(NAME volumes_runtime_oci
+    COMMAND ${EVE_TEST_DIR}/integration/volumes_runtime.sh volume 21101 $<TARGET_FILE:runtime_driver>
+      ${CMAKE_BINARY_DIR})
+  set_tests_properties(volumes_runtime_oci PROPERTIES LABELS "integration;runtime" TIMEOUT 240
+    SKIP_RETURN_CODE 77)
+endif()

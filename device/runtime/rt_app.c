@@ -155,6 +155,7 @@ struct spec_store {
 	struct hv_spec s;
 	struct hv_disk disks[HV_SPEC_MAX_DEVS];
 	struct hv_nic nics[HV_SPEC_MAX_DEVS];
+	struct hv_mount mounts[HV_SPEC_MAX_DEVS];
 	char macs[HV_SPEC_MAX_DEVS][18];
 	char kernel[4096], initrd[4096], console[4096], cidata[4096];
 	struct oci_config oci;
@@ -414,15 +415,25 @@ static int spec_build(struct runtime *rt, struct rt_app *a, struct spec_store *s
 	ss->s.vnc = vm && vm->enable_vnc;
 	ss->s.vnc_display = vm && vm->vncdisplay ? (int)vm->vncdisplay : -1;
 	ss->s.vnc_all = rt->props.allow_vnc;
-	for (i = 0; i < a->cfg->n_volumereflist && ss->s.n_disks < HV_SPEC_MAX_DEVS; i++) {
-		const struct rt_vol *v = rt_volume_find(rt, a->cfg->volumereflist[i]->uuid);
+	for (i = 0; i < a->cfg->n_volumereflist && ss->s.n_disks < HV_SPEC_MAX_DEVS &&
+		    ss->s.n_mounts < HV_SPEC_MAX_DEVS;
+	     i++) {
+		struct rt_vol *v = rt_volume_find(rt, a->cfg->volumereflist[i]->uuid);
 
 		if (!v || !v->ready)
 			return -EAGAIN;
 		if (!first)
 			first = v;
-		if (v->kind == RT_VOL_ROOTFS) {
-			rootfs = rootfs ? rootfs : v;
+		if (v->kind == RT_VOL_ROOTFS && !rootfs) {
+			rootfs = v;
+			continue;
+		}
+		if (v->kind == RT_VOL_ROOTFS || v->kind == RT_VOL_FS) { /* a container's data volume */
+			r = rt_volume_mount(v, a->cfg->volumereflist[i], &ss->mounts[ss->s.n_mounts], a->err,
+					    sizeof(a->err));
+			if (r < 0)
+				return r;
+			ss->s.n_mounts++;
 			continue;
 		}
 		ss->disks[ss->s.n_disks].path = v->path;
@@ -432,6 +443,10 @@ static int spec_build(struct runtime *rt, struct rt_app *a, struct spec_store *s
 		ss->s.n_disks++;
 	}
 	ss->s.disks = ss->disks;
+	ss->s.mounts = ss->mounts;
+	r = rt_volume_spec_check(rootfs != NULL, ss->s.n_disks, ss->s.n_mounts, a->err, sizeof(a->err));
+	if (r < 0)
+		return r;
 	r = spec_nics(rt, a, ss);
 	if (r < 0)
 		return r;
@@ -517,6 +532,7 @@ static int app_start(struct runtime *rt, struct rt_app *a)
 	if (r < 0)
 		goto out;
 	a->we_started = true;
+	a->vol_sig = rt_volume_sig(rt, a->cfg);
 	a->boot_time = (uint64_t)time(NULL);
 	a->running_since = rt_now_ms();
 	a->state = ST(BOOTING);
@@ -596,7 +612,6 @@ static void app_commands(struct runtime *rt, struct rt_app *a)
 {
 	uint32_t rc = a->cfg->restart ? a->cfg->restart->counter : 0;
 	uint32_t pc = a->cfg->purge ? a->cfg->purge->counter : 0;
-	size_t i;
 
 	if (pc > a->purge_done) {
 		a->purge_done = pc;
@@ -605,8 +620,11 @@ static void app_commands(struct runtime *rt, struct rt_app *a)
 		a->state = ST(PURGING);
 		rt_report_app(rt, a);
 		app_stop_now(rt, a);
-		for (i = 0; i < a->cfg->n_volumereflist; i++) {
-			struct rt_vol *v = rt_volume_find(rt, a->cfg->volumereflist[i]->uuid);
+		/* Purge rebuilds the app's image volume (its first); the other
+		 * volumes only when their generationCount changes
+		 * (rt_volume_sync), so data volumes keep their data. */
+		if (a->cfg->n_volumereflist) {
+			struct rt_vol *v = rt_volume_find(rt, a->cfg->volumereflist[0]->uuid);
 
 			if (v)
 				rt_volume_purge(rt, v);
@@ -645,6 +663,15 @@ static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 		hv_destroy(d);
 		return;
 	}
+	if (d && hv_is_active(d) && a->we_started && a->vol_sig != rt_volume_sig(rt, a->cfg)) {
+		/* A volume was rebuilt under it (new image, purge): restart
+		 * on the new volumes; its data volumes stay as they are. */
+		a->state = ST(RESTARTING);
+		rt_report_app(rt, a);
+		app_stop_now(rt, a);
+		a->next_start = 0;
+		return;
+	}
 	if (d && hv_is_active(d)) {
 		if (a->state != ST(RUNNING)) {
 			bool adopted = !a->we_started;
@@ -653,6 +680,7 @@ static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 			a->err[0] = '\0';
 			if (adopted) {
 				/* A domain from before a restart of the agent. */
+				a->vol_sig = rt_volume_sig(rt, a->cfg);
 				a->we_started = true;
 				a->running_since = rt_now_ms();
 				if (!a->boot_time)
