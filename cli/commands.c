@@ -183,6 +183,11 @@ static const struct cmd_opt app_delete_opts[] = {
     {NULL},
 };
 
+static const struct cmd_opt app_rollback_opts[] = {
+    {"to", 0, OPT_INT, "N", "this revision (default: the one before the current)"},
+    {NULL},
+};
+
 static const struct cmd_opt bootstrap_opts[] = {
     {"serial", 0, OPT_STR, "SERIAL", "the device registered with this serial (instead of DEVICE)"},
     {"out", 'o', OPT_STR, "FILE", "where to write bootstrap-config.pb", true},
@@ -384,6 +389,12 @@ const struct cmd cmdtab_commands[] = {
     {"app delete", ONE("NAME"), app_delete_opts, "Delete an app",
      "Its data volumes stay on the device (attach them to another app) unless --with-volumes.",
      cmd_app_delete},
+    {"app history", ONE("NAME"), NULL, "Show an app's revisions and why each was made", NULL,
+     cmd_app_history},
+    {"app rollback", ONE("NAME"), app_rollback_opts, "Return an app to an earlier revision",
+     "The earlier revision (image and spec) becomes the app's next one (reason: rollback to vN). Its "
+     "devices restart it on that image; its data volumes keep their data.",
+     cmd_app_rollback},
     {"app logs", ONE("NAME"), logs_opts, "Show (or follow) an app's console and logs", NULL, cmd_app_logs},
     {"app flows", ONE("NAME"), flows_opts, "Show (or follow) an app's flow logs",
      "Connections accepted or dropped by the app's firewall rules, with the rule (ACE) that decided, and "

@@ -46,6 +46,10 @@ int cmd_image_push(struct cmd_args *a);
 int cmd_image_list(struct cmd_args *a);
 int cmd_image_get(struct cmd_args *a);
 int cmd_image_delete(struct cmd_args *a);
+/* cmd_app_history.c */
+int cmd_app_history(struct cmd_args *a);
+int cmd_app_rollback(struct cmd_args *a);
+
 /* cmd_volume.c */
 int cmd_volume_create(struct cmd_args *a);
 int cmd_volume_list(struct cmd_args *a);

@@ -46,6 +46,7 @@ static const struct http_route *const route_tables[] = {
     admin_misc_routes,    admin_deviceio_routes, admin_rollout_routes, ops_routes,
     registry_routes, /* OCI distribution API /v2/ (registry.c) */
     admin_volume_routes, /* volumes.c */
+    admin_app_history_routes, /* app_history.c */
     NULL,
 };
 

@@ -29,5 +29,7 @@ bool volumes_spec_check(struct http_req *r, struct db *d, json_t *vols, const ch
 int volumes_delete_of_spec(struct db *d, const char *spec_text);
 
 extern const struct http_route admin_volume_routes[];
+/* app_history.c: /apps/{app}/history and /apps/{app}/rollback */
+extern const struct http_route admin_app_history_routes[];
 
 #endif

@@ -104,6 +104,37 @@ assert wa[0][2] != wb[0][2], ("image volume not from the new image", wa, wb)
 print("ok")
 PY
 
+# ---- revision history and rollback
+expect 0 -o json app history web
+want 2 "$(json .version)" "current version after the image change"
+want 2 "$(json .revisions[0].version)" "newest revision first"
+want web-v2 "$(json .revisions[0].image)" "revision 2 image"
+want update "$(json .revisions[0].reason)" "revision 2 reason"
+want web-v1 "$(json .revisions[1].image)" "revision 1 image"
+want create "$(json .revisions[1].reason)" "revision 1 reason"
+expect 3 app rollback web --to 2
+expect 3 app rollback web --to 7
+expect 0 app rollback web
+grep -q "rolled back to v1 (now v3)" "$OUT" || fail "rollback output: $(cat "$OUT")"
+expect 0 -o json app get web
+want web-v1 "$(json .image)" "image after the rollback"
+want /data "$(json .volumes[0].mount)" "volumes after the rollback"
+expect 0 -o json app history web
+want "rollback to v1" "$(json .revisions[0].reason)" "rollback reason"
+expect 0 app history web
+grep -q "rollback to v1" "$OUT" || fail "history table: $(cat "$OUT")"
+"$EVECTL" device config dump edge-1 >"$WORK/cfg4.json" || fail "config dump"
+python3 - "$WORK/cfg1.json" "$WORK/cfg4.json" "$volid" <<'PY' || fail "rollback config"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+def refs(c):
+    app = [x for x in c["apps"] if x["displayname"] == "web"][0]
+    vols = {v["uuid"]: v for v in c["volumes"]}
+    return [(r["uuid"], vols[r["uuid"]]["origin"].get("downloadContentTreeID")) for r in app["volumeRefList"]]
+assert refs(a) == refs(b), ("after the rollback the app is not back on v1's image and volumes", refs(a), refs(b))
+print("ok")
+PY
+
 # ---- deleting
 expect 3 volume delete data --device edge-1
 grep -q "in use by app web" "$ERR" || fail "delete in use: no reason"
