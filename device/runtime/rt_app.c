@@ -586,6 +586,13 @@ static void app_stop_now(struct runtime *rt, struct rt_app *a)
 	a->we_started = false;
 }
 
+void rt_app_stop(struct runtime *rt, const char *uuid)
+{
+	for (size_t i = 0; i < rt->n_apps; i++)
+		if (strcmp(rt->apps[i]->uuid, uuid) == 0 && rt->apps[i]->cfg)
+			app_stop_now(rt, rt->apps[i]);
+}
+
 /* activate=false: ACPI/SIGTERM first, power off after the grace time. */
 static void app_halt(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 {

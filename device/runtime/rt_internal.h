@@ -273,6 +273,16 @@ void rt_volume_metrics_release(Org__Lfedge__Eve__Metrics__ZMetricMsg *m);
 /* A value that changes when any volume app refers to is rebuilt (a new
  * image, a purge): a running app is restarted on its new volumes. */
 uint64_t rt_volume_sig(struct runtime *rt, const rt_app_cfg *app);
+/* rt_volume_snap.c: before an app's image volume moves from old_ct to
+ * new_ct, stop the app, snapshot its data volumes (snap-<old_ct>) and
+ * restore those that have a snapshot of new_ct (a return to an earlier
+ * image). */
+void rt_volume_image_change(struct runtime *rt, const struct rt_vol *img, const char *old_ct,
+			    const char *new_ct);
+/* Complete a restore of v that a crash interrupted. 0 / negative errno. */
+int rt_volume_restore_pending(struct rt_vol *v);
+/* rt_app.c: stop the domain of app uuid now (no-op when not running). */
+void rt_app_stop(struct runtime *rt, const char *uuid);
 /* rt_volume_usage.c: measure each volume's bytes on disk (rate-limited)
  * and publish them for metrics. Worker thread. */
 void rt_volume_usage(struct runtime *rt);

@@ -86,8 +86,10 @@ void rt_volume_purge(struct runtime *rt, struct rt_vol *v)
 
 static int write_ready(const char *dir, const struct rt_vol *v)
 {
-	char path[4096], body[128];
-	int n = snprintf(body, sizeof(body), "kind=%d gen=%lld\n", (int)v->kind, (long long)v->gen);
+	char path[4096], body[256];
+	/* the content tree too: a volume a crash left built from the
+	 * previous image is not taken for the new one */
+	int n = snprintf(body, sizeof(body), "kind=%d gen=%lld ct=%s\n", (int)v->kind, (long long)v->gen, v->ct);
 
 	snprintf(path, sizeof(path), "%s/ready", dir);
 	return fileio_write_atomic(path, body, (size_t)n, 0644);
@@ -95,16 +97,18 @@ static int write_ready(const char *dir, const struct rt_vol *v)
 
 static bool has_ready(const char *dir, const struct rt_vol *v)
 {
-	char path[4096], want[128];
+	char path[4096], want[256], legacy[128];
 	uint8_t *data = NULL;
 	size_t len = 0;
 	bool ok;
 
 	snprintf(path, sizeof(path), "%s/ready", dir);
-	snprintf(want, sizeof(want), "kind=%d gen=%lld\n", (int)v->kind, (long long)v->gen);
+	snprintf(want, sizeof(want), "kind=%d gen=%lld ct=%s\n", (int)v->kind, (long long)v->gen, v->ct);
+	/* markers written before they named the content tree */
+	snprintf(legacy, sizeof(legacy), "kind=%d gen=%lld\n", (int)v->kind, (long long)v->gen);
 	if (fileio_read(path, 256, &data, &len) < 0)
 		return false;
-	ok = strcmp((char *)data, want) == 0;
+	ok = strcmp((char *)data, want) == 0 || strcmp((char *)data, legacy) == 0;
 	free(data);
 	return ok;
 }
@@ -278,6 +282,12 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 		return;
 	}
 	if (has_ready(dir, v)) {
+		if (rt_volume_restore_pending(v) < 0) { /* a restore a crash cut short */
+			v->state = ST(ERROR);
+			v->next_try = rt_now_ms() + VOL_RETRY_MS;
+			free(dir);
+			return;
+		}
 		v->ready = true;
 		v->build = ++vol_builds;
 		v->state = ST(CREATED_VOLUME);
@@ -333,6 +343,8 @@ static struct rt_vol *vol_track(struct runtime *rt, const rt_vol_cfg *vc)
 		rt->vols[rt->n_vols++] = v;
 	}
 	if (v->gen != vc->generationcount || strcmp(v->ct, ct ? ct : "") != 0) {
+		if (v->ct[0] && ct && ct[0] && strcmp(v->ct, ct) != 0)
+			rt_volume_image_change(rt, v, v->ct, ct); /* snapshots (rt_volume_snap.c) */
 		rt_volume_purge(rt, v); /* purge: rebuild from the image */
 		v->gen = vc->generationcount;
 	}

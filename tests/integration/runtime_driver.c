@@ -1603,8 +1603,9 @@ static int unreachable_round(void)
 /* No '&', '<' or '>' in it: libvirt writes an initenv value back into
  * the domain XML unescaped. */
 static const char volt_env[] =
-    "SCRIPT=echo VOLTEST: image $IMAGE_VERSION; if [ -f /data/keep ]; then echo VOLTEST: kept $(cat "
-    "/data/keep); else echo v$IMAGE_VERSION | dd of=/data/keep; sync; echo VOLTEST: wrote; fi; dd "
+    "SCRIPT=echo VOLTEST: image $IMAGE_VERSION; echo v$IMAGE_VERSION | dd of=/data/log oflag=append "
+    "conv=notrunc; echo VOLTEST: log $(cat /data/log) end; if [ -f /data/keep ]; then echo VOLTEST: kept "
+    "$(cat /data/keep); else echo v$IMAGE_VERSION | dd of=/data/keep; sync; echo VOLTEST: wrote; fi; dd "
     "if=/dev/zero of=/data/big bs=1M count=100; echo VOLTEST: dd rc=$? mib=$(du -m /data/big "
     "| cut -f1); rm -f /data/big; sync\n";
 
@@ -1672,7 +1673,7 @@ static bool volt_metric(struct runtime *rt, int timeout_s)
 
 static int sc_volume(void)
 {
-	Cfg *c1 = volt_cfg(1, true), *c2 = volt_cfg(2, true), *kept = volt_cfg(2, false), *empty = cfg_new();
+	Cfg *c1 = volt_cfg(1, true), *c2 = volt_cfg(2, true), *kept, *empty = cfg_new();
 	struct runtime *rt = rt_start();
 	char fsimg[2048];
 	int mark, rc = 1;
@@ -1702,7 +1703,22 @@ static int sc_volume(void)
 		goto out;
 	}
 	printf("OK image changed (v1 -> v2), the data volume kept the file\n");
+	if (!wait_line("VOLTEST: log v1 v2 end", mark, 30)) {
+		fail("v2 did not append to the data volume's log");
+		goto out;
+	}
+	/* Back to image v1 (a rollback): the data volume is restored from
+	 * its snapshot taken before the update (v2's line is gone). */
+	mark = lines_now();
+	runtime_apply(rt, c1);
+	if (!wait_line("VOLTEST: image 1", mark, 120) || !wait_line("VOLTEST: log ", mark, 30) ||
+	    !wait_line("VOLTEST: log v1 v1 end", mark, 5)) {
+		fail("returning to image v1 did not restore the data of the snapshot taken before the update");
+		goto out;
+	}
+	printf("OK back to image v1: the data volume matches its snapshot\n");
 
+	kept = volt_cfg(1, false);
 	runtime_apply(rt, kept);
 	if (!wait_dom("lxc:///system", VOLT_APP, true, false, 60)) {
 		fail("removed container still exists");
