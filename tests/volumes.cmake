@@ -11,3 +11,11 @@ if(WITH_DEVICE AND TARGET runtime_driver)
   set_tests_properties(volumes_runtime_oci PROPERTIES LABELS "integration;runtime" TIMEOUT 240
     SKIP_RETURN_CODE 77)
 endif()
+if(WITH_DEVICE AND TARGET runtime_driver)
+  add_test(NAME volumes_runtime_kill
+    COMMAND ${EVE_TEST_DIR}/integration/volumes_runtime.sh kill 21102 $<TARGET_FILE:runtime_driver>
+      ${CMAKE_BINARY_DIR})
+  # three runs of a container app killed and restarted: normal pass only
+  set_tests_properties(volumes_runtime_kill PROPERTIES LABELS "integration;runtime;slow" TIMEOUT 600
+    SKIP_RETURN_CODE 77)
+endif()

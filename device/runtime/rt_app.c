@@ -588,9 +588,25 @@ static void app_stop_now(struct runtime *rt, struct rt_app *a)
 
 void rt_app_stop(struct runtime *rt, const char *uuid)
 {
+	static const struct hv_ops *const all[] = {&hv_qemu_ops, &hv_lxc_ops};
+	char dom[RT_ID_MAX + 8];
+	virConnectPtr c;
+	virDomainPtr d;
+
 	for (size_t i = 0; i < rt->n_apps; i++)
-		if (strcmp(rt->apps[i]->uuid, uuid) == 0 && rt->apps[i]->cfg)
+		if (strcmp(rt->apps[i]->uuid, uuid) == 0) {
 			app_stop_now(rt, rt->apps[i]);
+			return;
+		}
+	/* Not known yet (the runtime just started): a domain left running
+	 * from before. */
+	snprintf(dom, sizeof(dom), "eve-%s", uuid);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (rt_conn(rt, rt_hv_of(all[i]), &c, NULL, 0) < 0 || hv_lookup(c, dom, &d) < 0)
+			continue;
+		hv_destroy(d);
+		virDomainFree(d);
+	}
 }
 
 /* activate=false: ACPI/SIGTERM first, power off after the grace time. */

@@ -279,8 +279,9 @@ uint64_t rt_volume_sig(struct runtime *rt, const rt_app_cfg *app);
  * image). */
 void rt_volume_image_change(struct runtime *rt, const struct rt_vol *img, const char *old_ct,
 			    const char *new_ct);
-/* Complete a restore of v that a crash interrupted. 0 / negative errno. */
-int rt_volume_restore_pending(struct rt_vol *v);
+/* The content tree the image volume uuid on disk was built from (its ready
+ * marker) into ct; -ENOENT when none. */
+int rt_volume_built_from(const struct runtime *rt, const char *uuid, char *ct, size_t n);
 /* rt_app.c: stop the domain of app uuid now (no-op when not running). */
 void rt_app_stop(struct runtime *rt, const char *uuid);
 /* rt_volume_usage.c: measure each volume's bytes on disk (rate-limited)

@@ -282,12 +282,6 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 		return;
 	}
 	if (has_ready(dir, v)) {
-		if (rt_volume_restore_pending(v) < 0) { /* a restore a crash cut short */
-			v->state = ST(ERROR);
-			v->next_try = rt_now_ms() + VOL_RETRY_MS;
-			free(dir);
-			return;
-		}
 		v->ready = true;
 		v->build = ++vol_builds;
 		v->state = ST(CREATED_VOLUME);
@@ -318,6 +312,19 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 	free(dir);
 }
 
+/* A volume found on disk built from another image than the config's: the
+ * runtime stopped (kill -9) during the change of its app's image. Run the
+ * change of its app's data volumes again (rt_volume_snap.c; idempotent);
+ * the image volume itself is rebuilt, as its ready marker does not match. */
+static void vol_resume_change(struct runtime *rt, struct rt_vol *v)
+{
+	char built[RT_ID_MAX];
+
+	if (v->ct[0] && rt_volume_built_from(rt, v->uuid, built, sizeof(built)) == 0 &&
+	    strcmp(built, v->ct) != 0)
+		rt_volume_image_change(rt, v, built, v->ct);
+}
+
 static struct rt_vol *vol_track(struct runtime *rt, const rt_vol_cfg *vc)
 {
 	struct rt_vol *v = rt_volume_find(rt, vc->uuid), **n;
@@ -341,6 +348,7 @@ static struct rt_vol *vol_track(struct runtime *rt, const rt_vol_cfg *vc)
 		v->gen = vc->generationcount;
 		v->state = ST(INITIAL);
 		rt->vols[rt->n_vols++] = v;
+		vol_resume_change(rt, v);
 	}
 	if (v->gen != vc->generationcount || strcmp(v->ct, ct ? ct : "") != 0) {
 		if (v->ct[0] && ct && ct[0] && strcmp(v->ct, ct) != 0)

@@ -1743,6 +1743,85 @@ out:
 	return rc;
 }
 
+/* kill -9 during the snapshot/restore of an image change (the wrapper sets
+ * EVE_VOLUME_CRASH_AT): volume-kill-run goes v1 -> v2 -> v1 and is killed
+ * on the way; volume-kill-check applies the config last applied (as the
+ * agent's checkpoint would) and wants that image with the data that goes
+ * with it: v2 with "v1 v2", or v1 with its snapshot ("v1") + its own line. */
+static void volt_applied(int version)
+{
+	char path[2048], body[8];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/volt-applied", opt.state);
+	f = fopen(path, "w");
+	if (f) {
+		snprintf(body, sizeof(body), "%d\n", version);
+		fputs(body, f);
+		fflush(f);
+		fsync(fileno(f));
+		fclose(f);
+	}
+}
+
+static int sc_volume_kill_run(void)
+{
+	Cfg *c1 = volt_cfg(1, true), *c2 = volt_cfg(2, true);
+	struct runtime *rt = rt_start();
+	int mark;
+
+	volt_applied(1);
+	runtime_apply(rt, c1);
+	if (!wait_line("VOLTEST: log v1 end", 0, 90))
+		return fail("v1 did not run");
+	mark = lines_now();
+	volt_applied(2);
+	runtime_apply(rt, c2);
+	if (!wait_line("VOLTEST: log v1 v2 end", mark, 120))
+		return fail("v2 did not run");
+	mark = lines_now();
+	volt_applied(1);
+	runtime_apply(rt, c1);
+	wait_line("VOLTEST: log v1 v1 end", mark, 120);
+	return fail("the crash point was not reached");
+}
+
+static int sc_volume_kill_check(void)
+{
+	char path[2048], want_log[64], want_img[64];
+	int version = 0;
+	FILE *f;
+	struct runtime *rt;
+	Cfg *c;
+
+	snprintf(path, sizeof(path), "%s/volt-applied", opt.state);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%d", &version) != 1) {
+		if (f)
+			fclose(f);
+		return fail("no record of the config applied before the kill");
+	}
+	fclose(f);
+	c = volt_cfg(version, true);
+	rt = rt_start();
+	snprintf(want_img, sizeof(want_img), "VOLTEST: image %d", version);
+	snprintf(want_log, sizeof(want_log), "VOLTEST: log %s end", version == 2 ? "v1 v2" : "v1 v1");
+	runtime_apply(rt, c);
+	if (!wait_line(want_img, 0, 120) || !wait_line("VOLTEST: log ", 0, 30) || !wait_state(VOLT_APP, ST(RUNNING), 30)) {
+		runtime_free(rt);
+		return fail("after the kill the app did not run on image v%d", version);
+	}
+	if (!wait_line(want_log, 0, 5)) {
+		runtime_free(rt);
+		return fail("after the kill the data does not match image v%d (want '%s')", version, want_log);
+	}
+	printf("OK after kill -9: image v%d with its data (%s)\n", version, want_log);
+	runtime_apply(rt, cfg_new());
+	wait_dom("lxc:///system", VOLT_APP, true, false, 60);
+	runtime_free(rt);
+	return 0;
+}
+
 static int sc_crash(void)
 {
 	Cfg *c = oci_cfg(CRASH_APP, "c0000008-0000-4000-8000-000000000008",
@@ -2389,6 +2468,10 @@ int main(int argc, char **argv)
 		rc = sc_crash();
 	else if (strcmp(sc, "volume") == 0)
 		rc = sc_volume();
+	else if (strcmp(sc, "volume-kill-run") == 0)
+		rc = sc_volume_kill_run();
+	else if (strcmp(sc, "volume-kill-check") == 0)
+		rc = sc_volume_kill_check();
 	else if (strcmp(sc, "firewall-start") == 0)
 		rc = sc_firewall_start();
 	else if (strcmp(sc, "firewall-check") == 0)

@@ -39,5 +39,25 @@ mkdir -p "$images" "$work/state"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
 	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
 	-keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1 || { echo "FAIL: openssl"; exit 1; }
-timeout 200 "$driver" --state "$work/state" --images "$images" --port "$port" --cert "$work/cert.pem" \
-	--key "$work/key.pem" "$scenario"
+args=(--state "$work/state" --images "$images" --port "$port" --cert "$work/cert.pem" --key "$work/key.pem")
+if [ "$scenario" != kill ]; then
+	timeout 200 "$driver" "${args[@]}" "$scenario"
+	exit $?
+fi
+
+# kill -9 of the runtime at each step of a data volume's snapshot/restore
+# (EVE_VOLUME_CRASH_AT), then a fresh runtime on the same state: the app
+# runs the image last applied with the data that goes with it.
+for point in snapshotted restoring restored; do
+	echo "== killed at '$point'"
+	rm -rf "$work/state"
+	mkdir -p "$work/state"
+	EVE_VOLUME_CRASH_AT=$point timeout 300 "$driver" "${args[@]}" volume-kill-run >"$work/run.log" 2>&1
+	rc=$?
+	grep -E "VOLTEST|FAIL" "$work/run.log"
+	[ "$rc" = 137 ] || { echo "FAIL: runtime not killed at '$point' (exit $rc)"; exit 1; }
+	ls "$work"/state/volumes/*/crashed-"$point" >/dev/null 2>&1 ||
+		{ echo "FAIL: crash point '$point' not reached"; exit 1; }
+	timeout 200 "$driver" "${args[@]}" volume-kill-check || exit 1
+done
+echo PASS
