@@ -51,6 +51,20 @@ static void fmt_instances(const json_t *o, const char *key, char *buf, size_t n)
 	snprintf(buf, n, "%zu/%zu", running, json_array_size(inst));
 }
 
+/* "ROLLED_BACK v2->v1" after an automatic rollback, else "-". */
+static void fmt_rollback(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *r = json_object_get(o, key);
+
+	if (!json_is_object(r)) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	snprintf(buf, n, "%s v%lld->v%lld", json_string_value(json_object_get(r, "state")) ?: "?",
+		 (long long)json_integer_value(json_object_get(r, "from")),
+		 (long long)json_integer_value(json_object_get(r, "to")));
+}
+
 static const struct out_col app_cols[] = {
     {"NAME", "name"},
     {"IMAGE", "image"},
@@ -62,6 +76,7 @@ static const struct out_col app_cols[] = {
     {"MEMORY_MB", "memory_mb", NULL, true},
     {"NETWORKS", "networks", NULL, true},
     {"AGE", "created", out_fmt_age, true},
+    {"ROLLBACK", "rollback", fmt_rollback, true},
     {NULL},
 };
 
@@ -252,6 +267,9 @@ static int deploy_spec(const struct cmd_args *a, json_t **out)
 		code = deploy_allow(a, spec);
 	if (code == EXIT_OK)
 		code = deploy_volumes(a, spec);
+	if (code == EXIT_OK && cmdtab_val(a, "rollback-after")->set)
+		json_object_set_new(spec, "rollback_after_s",
+				    json_integer((json_int_t)cmdtab_val(a, "rollback-after")->num));
 	if (code) {
 		json_decref(spec);
 		return code;

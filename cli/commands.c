@@ -155,6 +155,8 @@ static const struct cmd_opt deploy_opts[] = {
     {"cpus", 0, OPT_INT, "N", "virtual CPUs (default 1)"},
     {"memory", 0, OPT_SIZE, "SIZE", "memory, e.g. 512M (default 256M)"},
     {"disk", 0, OPT_SIZE, "SIZE", "size of the image volume (root disk / container layer), e.g. 2G"},
+    {"rollback-after", 0, OPT_DUR, "DURATION",
+     "roll an update back by itself when it is not RUNNING on every device within DURATION"},
     {"volume", 'v', OPT_LIST, "VOL[:/MOUNT]",
      "attach this data volume (evectl volume create); containers mount it at MOUNT"},
     {"network", 0, OPT_LIST, "NET", "attach to this network instance"},

@@ -1,11 +1,16 @@
 /* An app's revision history and rollback: /api/v1/apps/{app}/history and
  * /api/v1/apps/{app}/rollback. The revisions are recorded by triggers on
  * apps (schema m_volumes); a rollback makes the chosen earlier revision
- * the app's next one, with the reason "rollback to vN". */
+ * the app's next one, with the reason "rollback to vN". An app with
+ * rollback_after_s is rolled back automatically when an update does not
+ * reach RUNNING on every instance in that time (app_history_tick): the
+ * failed revision's outcome says why, the new one's reason is
+ * "auto-rollback to vN", and the app object shows state ROLLED_BACK. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "admin.h"
 #include "apps.h"
@@ -32,7 +37,7 @@ static int app_id_of(struct db *d, const char *ref, char id[UUID_STR_LEN], int64
 static json_t *revisions(struct db *d, const char *id)
 {
 	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT r.version, i.name, r.created, r.reason, r.spec FROM app_revisions r"
+	    db_stmt(d, "SELECT r.version, i.name, r.created, r.reason, r.spec, r.outcome FROM app_revisions r"
 		       " LEFT JOIN images i ON i.id = r.image_id WHERE r.app_id = ?1"
 		       " ORDER BY r.version DESC LIMIT 100");
 	json_t *a = json_array();
@@ -40,11 +45,12 @@ static json_t *revisions(struct db *d, const char *id)
 		return a;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(
-		    a, json_pack("{s:I, s:s, s:o, s:s, s:o}", "version",
-				 (json_int_t)sqlite3_column_int64(st, 0), "image", db_col_text(st, 1),
-				 "created", admin_time_json(sqlite3_column_int64(st, 2)), "reason",
-				 db_col_text(st, 3), "spec", admin_json_col(db_col_text(st, 4))));
+		json_array_append_new(a, json_pack("{s:I, s:s, s:o, s:s, s:s, s:o}", "version",
+						   (json_int_t)sqlite3_column_int64(st, 0), "image",
+						   db_col_text(st, 1), "created",
+						   admin_time_json(sqlite3_column_int64(st, 2)), "reason",
+						   db_col_text(st, 3), "outcome", db_col_text(st, 5), "spec",
+						   admin_json_col(db_col_text(st, 4))));
 	sqlite3_reset(st);
 	return a;
 }
@@ -119,7 +125,8 @@ static bool volumes_still_ok(struct http_req *r, struct db *d, const char *id, c
 	return ok;
 }
 
-static int apply(struct db *d, const char *id, const char *spec, const char *image_id, int64_t to)
+static int apply(struct db *d, const char *id, const char *spec, const char *image_id, int64_t to,
+		 bool automatic)
 {
 	char reason[64];
 	sqlite3_stmt *st = db_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, version = version + 1"
@@ -131,7 +138,7 @@ static int apply(struct db *d, const char *id, const char *spec, const char *ima
 	sqlite3_bind_text(st, 2, spec, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, image_id, -1, SQLITE_STATIC);
 	e = db_step_done(st);
-	snprintf(reason, sizeof(reason), "rollback to v%lld", (long long)to);
+	snprintf(reason, sizeof(reason), "%srollback to v%lld", automatic ? "auto-" : "", (long long)to);
 	st = e == 0 ? db_stmt(d, "UPDATE app_revisions SET reason = ?2 WHERE app_id = ?1 AND version ="
 				 " (SELECT version FROM apps WHERE id = ?1)")
 		    : NULL;
@@ -197,7 +204,7 @@ static void h_rollback(struct http_req *r)
 	if (e == 0)
 		e = db_begin(d);
 	if (e == 0)
-		e = apply(d, id, spec, image_id, got);
+		e = apply(d, id, spec, image_id, got, false);
 	if (e == 0)
 		e = db_commit(d);
 	else
@@ -214,6 +221,123 @@ out:
 	db_put(r->ctl->db, d);
 	free(spec);
 	json_decref(b);
+}
+
+json_t *app_history_status(struct db *d, const char *app_id)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT r.reason, r.created, f.version, f.outcome FROM apps a"
+				      " JOIN app_revisions r ON r.app_id = a.id AND r.version = a.version"
+				      " JOIN app_revisions f ON f.app_id = a.id AND f.version = a.version - 1"
+				      " WHERE a.id = ?1 AND r.reason LIKE 'auto-rollback to v%'");
+	json_t *j = NULL;
+	if (!st)
+		return json_null();
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		j = json_pack("{s:s, s:I, s:I, s:s, s:o}", "state", "ROLLED_BACK", "from",
+			      (json_int_t)sqlite3_column_int64(st, 2), "to",
+			      (json_int_t)atoll(db_col_text(st, 0) + strlen("auto-rollback to v")), "reason",
+			      db_col_text(st, 3), "time", admin_time_json(sqlite3_column_int64(st, 1)));
+	sqlite3_reset(st);
+	return j ? j : json_null();
+}
+
+/* --- automatic rollback --------------------------------------------- */
+
+#define TICK_MAX_APPS 16
+
+struct watched {
+	char id[UUID_STR_LEN];
+	int64_t version, after_s;
+};
+
+/* Why the app's current revision failed ("" when every instance runs it):
+ * the first instance not RUNNING that revision. */
+static void failing_instance(struct db *d, const struct watched *w, char *why, size_t n)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT dv.name, i.state, coalesce(i.error, '') FROM app_instances i"
+				      " JOIN devices dv ON dv.id = i.device_id WHERE i.app_id = ?1"
+				      " AND i.pin_version IS NULL AND NOT (i.state = 'RUNNING' AND"
+				      " i.reported_version LIKE ?2 || '.%') ORDER BY dv.name LIMIT 1");
+	why[0] = '\0';
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, w->version);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(why, n, "v%lld did not reach RUNNING within %llds (on %s: %s%s%.200s)",
+			 (long long)w->version, (long long)w->after_s, db_col_text(st, 0), db_col_text(st, 1),
+			 db_col_text(st, 2)[0] ? ": " : "", db_col_text(st, 2));
+	sqlite3_reset(st);
+}
+
+static void set_outcome(struct db *d, const struct watched *w, const char *outcome)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "UPDATE app_revisions SET outcome = ?3 WHERE app_id = ?1 AND version = ?2");
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, w->version);
+	sqlite3_bind_text(st, 3, outcome, -1, SQLITE_STATIC);
+	db_step_done(st);
+}
+
+static void auto_rollback(struct ctl *c, struct db *d, const struct watched *w)
+{
+	char why[512], outcome[600], image_id[UUID_STR_LEN];
+	char *spec = NULL;
+	int64_t got = 0;
+	int e;
+
+	failing_instance(d, w, why, sizeof(why));
+	if (!why[0]) {
+		set_outcome(d, w, "running");
+		return;
+	}
+	if (pick(d, w->id, w->version, 0, &got, &spec, image_id) < 0) {
+		set_outcome(d, w, "failed (no earlier revision)");
+		return;
+	}
+	snprintf(outcome, sizeof(outcome), "rolled back: %s", why);
+	e = db_begin(d);
+	if (e == 0) {
+		set_outcome(d, w, outcome);
+		e = apply(d, w->id, spec, image_id, got, true);
+	}
+	if (e == 0)
+		e = db_commit(d);
+	else
+		db_rollback(d);
+	if (e == 0)
+		touch_devices(c, d, w->id);
+	free(spec);
+}
+
+void app_history_tick(struct ctl *c)
+{
+	struct watched w[TICK_MAX_APPS];
+	size_t n = 0;
+	struct db *d = db_get(c->db);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT a.id, a.version, json_extract(a.spec, '$.rollback_after_s')"
+		       " FROM apps a JOIN app_revisions r ON r.app_id = a.id AND r.version = a.version"
+		       " WHERE r.reason = 'update' AND r.outcome = ''"
+		       " AND json_extract(a.spec, '$.rollback_after_s') > 0"
+		       " AND ?1 - r.created >= json_extract(a.spec, '$.rollback_after_s') LIMIT 16");
+	if (st) {
+		sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
+		while (n < TICK_MAX_APPS && sqlite3_step(st) == SQLITE_ROW) {
+			snprintf(w[n].id, sizeof(w[n].id), "%s", db_col_text(st, 0));
+			w[n].version = sqlite3_column_int64(st, 1);
+			w[n].after_s = sqlite3_column_int64(st, 2);
+			n++;
+		}
+		sqlite3_reset(st);
+	}
+	for (size_t i = 0; i < n; i++)
+		auto_rollback(c, d, &w[i]);
+	db_put(c->db, d);
 }
 
 #define H ADMIN_PREFIX "/apps"

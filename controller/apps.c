@@ -93,7 +93,7 @@ static bool spec_keys_known(struct http_req *r, json_t *b)
 	static const char *const k[] = {"name",      "image",    "device",  "selector", "cpus", "memory_mb",
 					"disk_mb",   "networks", "ports",   "env",      "vnc",  "activate",
 					"user_data", "kernel",   "ramdisk", "cmdline",  "acls", "vmmode",
-					"volumes"};
+					"volumes", "rollback_after_s"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -273,6 +273,14 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		json_object_set(s->spec, "acls", json_object_get(b, "acls"));
 	if (s->spec && json_object_get(b, "vmmode"))
 		json_object_set(s->spec, "vmmode", json_object_get(b, "vmmode"));
+	json_t *rb = json_object_get(b, "rollback_after_s");
+	if (rb && (!json_is_integer(rb) || json_integer_value(rb) < 0 || json_integer_value(rb) > 86400)) {
+		http_reply_error(r, 400, "rollback_after_s: seconds 0..86400 (0 = no automatic rollback)");
+		json_decref(vols);
+		return false;
+	}
+	if (rb && json_integer_value(rb) > 0 && s->spec)
+		json_object_set(s->spec, "rollback_after_s", rb);
 	if (vols && s->spec)
 		json_object_set_new(s->spec, "volumes", vols);
 	else
@@ -611,6 +619,7 @@ static json_t *app_row(struct db *d, sqlite3_stmt *st)
 	char id[UUID_STR_LEN];
 	snprintf(id, sizeof(id), "%s", db_col_text(st, 0));
 	json_object_set_new(j, "instances", app_instances(d, id));
+	json_object_set_new(j, "rollback", app_history_status(d, id));
 	return j;
 }
 

@@ -139,14 +139,14 @@ static const char m_volumes[] =
      * version; reason says why (create, update, rollback to vN) */
     "CREATE TABLE app_revisions(app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,"
     " version INTEGER NOT NULL, spec TEXT NOT NULL, image_id TEXT NOT NULL, created INTEGER NOT NULL,"
-    " reason TEXT NOT NULL, PRIMARY KEY(app_id, version));"
-    "INSERT INTO app_revisions SELECT id, version, spec, image_id, created, 'create' FROM apps;"
+    " reason TEXT NOT NULL, outcome TEXT NOT NULL DEFAULT '', PRIMARY KEY(app_id, version));"
+    "INSERT INTO app_revisions SELECT id, version, spec, image_id, created, 'create', '' FROM apps;"
     "CREATE TRIGGER app_revision_create AFTER INSERT ON apps BEGIN"
     " INSERT OR REPLACE INTO app_revisions VALUES(NEW.id, NEW.version, NEW.spec, NEW.image_id,"
-    " strftime('%s','now'), 'create'); END;"
+    " strftime('%s','now'), 'create', ''); END;"
     "CREATE TRIGGER app_revision_update AFTER UPDATE OF version ON apps BEGIN"
     " INSERT OR REPLACE INTO app_revisions VALUES(NEW.id, NEW.version, NEW.spec, NEW.image_id,"
-    " strftime('%s','now'), 'update'); END;";
+    " strftime('%s','now'), 'update', ''); END;";
 
 const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux, m_observability,
 					     m_interop, m_registry, m_firewall, m_rollouts, m_volumes};

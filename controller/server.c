@@ -314,6 +314,7 @@ static int housekeeping(struct ctl *c, sigset_t *set)
 		}
 		follow_tick(c->follow);
 		rollouts_tick(c);
+		app_history_tick(c); /* automatic app rollbacks (app_history.c) */
 		if (now - last_flush >= FLUSH_EVERY_S) {
 			devices_flush_seen(c);
 			last_flush = now;

@@ -30,6 +30,14 @@ int volumes_delete_of_spec(struct db *d, const char *spec_text);
 
 extern const struct http_route admin_volume_routes[];
 /* app_history.c: /apps/{app}/history and /apps/{app}/rollback */
+/* The app's last automatic rollback {"state": "ROLLED_BACK", "from", "to",
+ * "reason", "time"} while its current revision is that rollback, else JSON
+ * null. Caller owns it. */
+json_t *app_history_status(struct db *d, const char *app_id);
+/* Roll back every app whose newest revision (an update with
+ * rollback_after_s) has an instance not RUNNING that revision after that
+ * many seconds. Called once a second by the server loop. */
+void app_history_tick(struct ctl *c);
 extern const struct http_route admin_app_history_routes[];
 
 #endif

@@ -135,6 +135,37 @@ assert refs(a) == refs(b), ("after the rollback the app is not back on v1's imag
 print("ok")
 PY
 
+# ---- automatic rollback: an update not RUNNING within rollback_after_s
+# (edge-1 never reports here, so v2 never runs)
+expect 1 app deploy auto --image web-v1 --device edge-2 --rollback-after 0
+expect 0 app deploy auto --image web-v1 --device edge-2 --rollback-after 2s
+curl -sf --cacert "$CA" -H "Authorization: Bearer $TOKEN" -X PUT -H 'Content-Type: application/json' \
+	-d '{"image":"web-v2","device":"edge-2","rollback_after_s":2}' \
+	"$SERVER/api/v1/apps/auto" >/dev/null || fail "PUT auto with image web-v2"
+for _ in $(seq 1 50); do
+	"$EVECTL" -o json app get auto >"$OUT" 2>"$ERR" || fail "app get auto"
+	[ "$(json .rollback.state 2>/dev/null)" = ROLLED_BACK ] && break
+	sleep 0.2
+done
+want ROLLED_BACK "$(json .rollback.state)" "state after an update that did not run"
+want web-v1 "$(json .image)" "image after the automatic rollback"
+want 2 "$(json .rollback.from)" "rolled back from"
+want 1 "$(json .rollback.to)" "rolled back to"
+expect 0 -o json app history auto
+want "auto-rollback to v1" "$(json .revisions[0].reason)" "reason of the rollback revision"
+case "$(json .revisions[1].outcome)" in
+"rolled back: v2 did not reach RUNNING within 2s (on edge-2: UNKNOWN)") ;;
+*) fail "outcome of the failed revision: $(json .revisions[1].outcome)" ;;
+esac
+expect 0 app history auto
+grep -q "auto-rollback to v1" "$OUT" || fail "history table lacks the automatic rollback"
+expect 0 -o wide app list
+grep -q "ROLLED_BACK v2->v1" "$OUT" || fail "app list -o wide lacks the rollback state"
+# the app that has no rollback_after_s was left alone
+expect 0 -o json app history web
+want 3 "$(json .version)" "web untouched by the watchdog"
+expect 0 app delete auto
+
 # ---- deleting
 expect 3 volume delete data --device edge-1
 grep -q "in use by app web" "$ERR" || fail "delete in use: no reason"
