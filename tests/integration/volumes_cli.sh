@@ -182,4 +182,9 @@ expect 0 volume delete data --device edge-1
 expect 2 volume get data --device edge-1
 "$EVECTL" device config dump edge-1 >"$WORK/cfg3.json" || fail "config dump"
 grep -q "$volid" "$WORK/cfg3.json" && fail "deleted volume still sent"
+# a sanitizer build reports at exit (ASan pass)
+ctl_stop "$CTL_DIR"
+if grep -E "AddressSanitizer|LeakSanitizer|runtime error:" "$CTL_DIR/serve.log"; then
+	fail "sanitizer report in the controller's log"
+fi
 echo PASS
