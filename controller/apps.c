@@ -90,10 +90,10 @@ static bool name_ok(const char *n)
 /* A typo in a field name must not silently deploy defaults. Replies on error. */
 static bool spec_keys_known(struct http_req *r, json_t *b)
 {
-	static const char *const k[] = {"name",      "image",    "device",  "selector", "cpus", "memory_mb",
-					"disk_mb",   "networks", "ports",   "env",      "vnc",  "activate",
-					"user_data", "kernel",   "ramdisk", "cmdline",  "acls", "vmmode",
-					"volumes", "rollback_after_s"};
+	static const char *const k[] = {"name",      "image",    "device",    "selector", "cpus",
+					"memory_mb", "disk_mb",  "networks",  "ports",    "env",
+					"vnc",       "activate", "user_data", "kernel",   "ramdisk",
+					"cmdline",   "acls",     "vmmode",    "volumes",  "rollback_after_s"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
