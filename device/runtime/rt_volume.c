@@ -130,6 +130,15 @@ static bool vol_for_container(const struct runtime *rt, const struct rt_vol *v)
 	return false;
 }
 
+/* A blank volume built as a filesystem stays one while no app uses it (a
+ * data volume outliving its container app, across restarts). */
+static bool vol_has_fs(const char *dir)
+{
+	char p[4096];
+
+	return (size_t)snprintf(p, sizeof(p), "%s/fs.img", dir) < sizeof(p) && access(p, F_OK) == 0;
+}
+
 /* Decide kind, path and format from the origin; NULL ct for blank. */
 static int vol_plan(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c, const char *dir)
 {
@@ -148,7 +157,7 @@ static int vol_plan(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c,
 		v->path = strdup(v->image);
 		return v->path ? 0 : -ENOMEM;
 	}
-	if (!c && vol_for_container(rt, v)) {
+	if (!c && (vol_for_container(rt, v) || vol_has_fs(dir))) {
 		v->kind = RT_VOL_FS;
 		v->fmt = "raw";
 		return asprintf(&v->path, "%s/fs.img", dir) < 0 ? -ENOMEM : 0;

@@ -1730,6 +1730,30 @@ static int sc_volume(void)
 		goto out;
 	}
 	printf("OK the data volume outlives its app\n");
+	{
+		/* ... and a restart of the runtime while no app uses it: the
+		 * same file, not rebuilt (a rebuild renames a new one in) */
+		struct stat st1, st2;
+		char qcow[2048];
+
+		if (stat(fsimg, &st1) != 0)
+			st1.st_ino = 0;
+		runtime_free(rt);
+		rt = rt_start();
+		forget_seen(VOLT_DATA);
+		runtime_apply(rt, kept);
+		if (!wait_state(VOLT_DATA, ST(CREATED_VOLUME), 30)) {
+			fail("the unused data volume is not ready after a restart");
+			goto out;
+		}
+		sleep(2);
+		snprintf(qcow, sizeof(qcow), "%s/volumes/%s/disk.qcow2", opt.state, VOLT_DATA);
+		if (stat(fsimg, &st2) != 0 || st2.st_ino != st1.st_ino || access(qcow, F_OK) == 0) {
+			fail("the unused data volume was rebuilt after a restart of the runtime");
+			goto out;
+		}
+		printf("OK the unused data volume survives a restart of the runtime\n");
+	}
 	runtime_apply(rt, empty);
 	for (int i = 0; i < 100 && access(fsimg, F_OK) == 0; i++)
 		usleep(100000);
