@@ -132,3 +132,18 @@ int cmd_volume_delete(struct cmd_args *a)
 		ev_done(a, NULL, "volume/%s deleted", a->pos[0]);
 	return code;
 }
+
+int cmd_volume_purge(struct cmd_args *a)
+{
+	const char *dev = cmdtab_str(a, "device");
+	char *path = dev ? ev_path("/volumes/%s/purge?device=%s", a->pos[0], dev)
+			 : ev_path("/volumes/%s/purge", a->pos[0]);
+	json_t *resp = NULL;
+	int code = ev_request(a, "POST", path, NULL, &resp);
+
+	free(path);
+	if (code == EXIT_OK)
+		ev_done(a, resp, "volume/%s: purge requested", a->pos[0]);
+	json_decref(resp);
+	return code;
+}

@@ -365,6 +365,9 @@ const struct cmd cmdtab_commands[] = {
     {"volume list", NOARGS, device_filter_opts, "List volumes, with the bytes each uses", NULL,
      cmd_volume_list},
     {"volume get", ONE("NAME|ID"), device_filter_opts, "Show a volume", NULL, cmd_volume_get},
+    {"volume purge", ONE("NAME|ID"), device_filter_opts, "Rebuild a volume empty (or from its image)",
+     "Bumps its generation (EVE generationCount): the device recreates it; its data is lost.",
+     cmd_volume_purge},
     {"volume delete", ONE("NAME|ID"), device_filter_opts, "Delete a volume and its data",
      "Refused (exit 3) while an app uses it.", cmd_volume_delete},
 

@@ -55,6 +55,7 @@ int cmd_volume_create(struct cmd_args *a);
 int cmd_volume_list(struct cmd_args *a);
 int cmd_volume_get(struct cmd_args *a);
 int cmd_volume_delete(struct cmd_args *a);
+int cmd_volume_purge(struct cmd_args *a);
 
 /* cmd_network.c */
 int cmd_network_create(struct cmd_args *a);

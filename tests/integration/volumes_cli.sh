@@ -166,6 +166,20 @@ expect 0 -o json app history web
 want 3 "$(json .version)" "web untouched by the watchdog"
 expect 0 app delete auto
 
+# ---- purge of a data volume: a new generation, sent to the device
+expect 0 volume purge data --device edge-1
+expect 0 -o json volume get data --device edge-1
+want 1 "$(json .generation)" "generation after a purge"
+"$EVECTL" device config dump edge-1 >"$WORK/cfg5.json" || fail "config dump"
+python3 - "$WORK/cfg5.json" "$volid" <<'PY' || fail "purged volume's generationCount"
+import json, sys
+c = json.load(open(sys.argv[1]))
+v = [x for x in c["volumes"] if x["uuid"] == sys.argv[2]][0]
+assert int(v["generationCount"]) == 1, v
+ref = [r for a in c["apps"] for r in a["volumeRefList"] if r["uuid"] == sys.argv[2]][0]
+assert int(ref["generationCount"]) == 1, ref
+PY
+
 # ---- deleting
 expect 3 volume delete data --device edge-1
 grep -q "in use by app web" "$ERR" || fail "delete in use: no reason"
