@@ -53,6 +53,20 @@ static void fmt_instances(const json_t *o, const char *key, char *buf, size_t n)
 	snprintf(buf, n, "%zu/%zu", running, json_array_size(inst));
 }
 
+/* "ROLLED_BACK v2->v1" after an automatic rollback, else "-". */
+static void fmt_rollback(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *r = json_object_get(o, key);
+
+	if (!json_is_object(r)) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	snprintf(buf, n, "%s v%lld->v%lld", json_string_value(json_object_get(r, "state")) ?: "?",
+		 (long long)json_integer_value(json_object_get(r, "from")),
+		 (long long)json_integer_value(json_object_get(r, "to")));
+}
+
 static const struct out_col app_cols[] = {
     {"NAME", "name"},
     {"IMAGE", "image"},
@@ -65,6 +79,7 @@ static const struct out_col app_cols[] = {
     {"NETWORKS", "networks", NULL, true},
     {"AGE", "created", out_fmt_age, true},
     {"PROJECT", "project", NULL, true},
+    {"ROLLBACK", "rollback", fmt_rollback, true},
     {NULL},
 };
 
@@ -193,6 +208,32 @@ static int deploy_allow(const struct cmd_args *a, json_t *spec)
 	return EXIT_OK;
 }
 
+/* --volume NAME[:/MOUNT] -> spec "volumes": [{name, mount}]. */
+static int deploy_volumes(const struct cmd_args *a, json_t *spec)
+{
+	const struct cmd_val *v = cmdtab_val(a, "volume");
+	json_t *vols;
+	size_t i;
+
+	if (!v->nlist)
+		return EXIT_OK;
+	vols = json_array();
+	json_object_set_new(spec, "volumes", vols);
+	for (i = 0; i < v->nlist; i++) {
+		const char *colon = strchr(v->list[i], ':');
+		size_t n = colon ? (size_t)(colon - v->list[i]) : strlen(v->list[i]);
+		json_t *e;
+
+		if (n == 0 || n > 64 || (colon && colon[1] != '/'))
+			return ev_usage("--volume: '%s' is not NAME or NAME:/MOUNT", v->list[i]);
+		e = json_pack("{s:s%}", "name", v->list[i], n);
+		if (e && colon)
+			json_object_set_new(e, "mount", json_string(colon + 1));
+		json_array_append_new(vols, e);
+	}
+	return EXIT_OK;
+}
+
 /* The full spec from the deploy options (same defaults as manifests). */
 static int deploy_spec(const struct cmd_args *a, json_t **out)
 {
@@ -257,6 +298,11 @@ static int deploy_spec(const struct cmd_args *a, json_t **out)
 		code = deploy_lists(a, spec);
 	if (code == EXIT_OK)
 		code = deploy_allow(a, spec);
+	if (code == EXIT_OK)
+		code = deploy_volumes(a, spec);
+	if (code == EXIT_OK && cmdtab_val(a, "rollback-after")->set)
+		json_object_set_new(spec, "rollback_after_s",
+				    json_integer((json_int_t)cmdtab_val(a, "rollback-after")->num));
 	if (code) {
 		json_decref(spec);
 		return code;
@@ -345,7 +391,8 @@ int cmd_app_action(struct cmd_args *a)
 
 int cmd_app_delete(struct cmd_args *a)
 {
-	char *path = ev_path("/apps/%s", a->pos[0]);
+	char *path =
+	    ev_path(cmdtab_flag(a, "with-volumes") ? "/apps/%s?with_volumes=true" : "/apps/%s", a->pos[0]);
 	int code = ev_request(a, "DELETE", path, NULL, NULL);
 
 	free(path);

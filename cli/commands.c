@@ -160,7 +160,11 @@ static const struct cmd_opt deploy_opts[] = {
     {"selector", 0, OPT_LIST, "KEY=VALUE", "run on every device with these labels, now and later"},
     {"cpus", 0, OPT_INT, "N", "virtual CPUs (default 1)"},
     {"memory", 0, OPT_SIZE, "SIZE", "memory, e.g. 512M (default 256M)"},
-    {"disk", 0, OPT_SIZE, "SIZE", "extra disk, e.g. 2G (default none)"},
+    {"disk", 0, OPT_SIZE, "SIZE", "size of the image volume (root disk / container layer), e.g. 2G"},
+    {"rollback-after", 0, OPT_DUR, "DURATION",
+     "roll an update back by itself when it is not RUNNING on every device within DURATION"},
+    {"volume", 'v', OPT_LIST, "VOL[:/MOUNT]",
+     "attach this data volume (evectl volume create); containers mount it at MOUNT"},
     {"network", 0, OPT_LIST, "NET", "attach to this network instance"},
     {"publish", 'p', OPT_LIST, "HOST:APP", "forward device port HOST to app port APP (needs --network)"},
     {"allow", 0, OPT_LIST, "TYPE:VALUE",
@@ -179,6 +183,24 @@ static const struct cmd_opt deploy_opts[] = {
     {"user-data", 0, OPT_STR, "FILE", "VM: cloud-init user data from FILE (at most 64 KiB)"},
     {"io", 0, OPT_LIST, "ADAPTER",
      "assign this I/O adapter of the device (evectl device io list) to the app"},
+    {NULL},
+};
+
+/* volumes (cmd_volume.c) */
+static const struct cmd_opt volume_create_opts[] = {
+    {"device", 0, OPT_STR, "DEVICE", "device (name or id) the volume lives on", true},
+    {"size", 0, OPT_SIZE, "SIZE", "maximum size, e.g. 64M, 1G (required unless --image)"},
+    {"image", 0, OPT_STR, "IMAGE", "make the volume from this app image (default: blank)"},
+    {NULL},
+};
+
+static const struct cmd_opt app_delete_opts[] = {
+    {"with-volumes", 0, OPT_BOOL, NULL, "also delete the data volumes the app uses (default: keep them)"},
+    {NULL},
+};
+
+static const struct cmd_opt app_rollback_opts[] = {
+    {"to", 0, OPT_INT, "N", "this revision (default: the one before the current)"},
     {NULL},
 };
 
@@ -392,6 +414,19 @@ const struct cmd cmdtab_commands[] = {
      "Delete a network instance (a name needs --device)",
      "Refused (exit 3) while an app on that device attaches to it, unless --force.", cmd_network_delete},
 
+    {"volume create", ONE("NAME"), volume_create_opts, "Create a data volume on a device",
+     "Blank (--size) or made from an app image (--image). Apps attach it with app deploy --volume; it "
+     "outlives them.",
+     cmd_volume_create},
+    {"volume list", NOARGS, device_filter_opts, "List volumes, with the bytes each uses", NULL,
+     cmd_volume_list},
+    {"volume get", ONE("NAME|ID"), device_filter_opts, "Show a volume", NULL, cmd_volume_get},
+    {"volume purge", ONE("NAME|ID"), device_filter_opts, "Rebuild a volume empty (or from its image)",
+     "Bumps its generation (EVE generationCount): the device recreates it; its data is lost.",
+     cmd_volume_purge},
+    {"volume delete", ONE("NAME|ID"), device_filter_opts, "Delete a volume and its data",
+     "Refused (exit 3) while an app uses it.", cmd_volume_delete},
+
     {"apply", NOARGS, file_opts, "Create or update the app an edge-container manifest describes",
      "Idempotent: applying the same file twice changes nothing (prints 'unchanged'). A change of env, "
      "ports or user_data restarts the app's instances so it takes effect (the output says so). Unknown "
@@ -412,7 +447,15 @@ const struct cmd cmdtab_commands[] = {
     {"app stop", ONE("NAME"), NULL, "Stop (deactivate) an app", NULL, cmd_app_action},
     {"app restart", ONE("NAME"), NULL, "Restart an app's instances", NULL, cmd_app_action},
     {"app purge", ONE("NAME"), NULL, "Restart an app's instances from fresh disks", NULL, cmd_app_action},
-    {"app delete", ONE("NAME"), NULL, "Delete an app", NULL, cmd_app_delete},
+    {"app delete", ONE("NAME"), app_delete_opts, "Delete an app",
+     "Its data volumes stay on the device (attach them to another app) unless --with-volumes.",
+     cmd_app_delete},
+    {"app history", ONE("NAME"), NULL, "Show an app's revisions and why each was made", NULL,
+     cmd_app_history},
+    {"app rollback", ONE("NAME"), app_rollback_opts, "Return an app to an earlier revision",
+     "The earlier revision (image and spec) becomes the app's next one (reason: rollback to vN). Its "
+     "devices restart it on that image; its data volumes keep their data.",
+     cmd_app_rollback},
     {"app logs", ONE("NAME"), logs_opts, "Show (or follow) an app's console and logs", NULL, cmd_app_logs},
     {"app flows", ONE("NAME"), flows_opts, "Show (or follow) an app's flow logs",
      "Connections accepted or dropped by the app's firewall rules, with the rule (ACE) that decided, and "

@@ -54,6 +54,17 @@ int cmd_image_push(struct cmd_args *a);
 int cmd_image_list(struct cmd_args *a);
 int cmd_image_get(struct cmd_args *a);
 int cmd_image_delete(struct cmd_args *a);
+/* cmd_app_history.c */
+int cmd_app_history(struct cmd_args *a);
+int cmd_app_rollback(struct cmd_args *a);
+
+/* cmd_volume.c */
+int cmd_volume_create(struct cmd_args *a);
+int cmd_volume_list(struct cmd_args *a);
+int cmd_volume_get(struct cmd_args *a);
+int cmd_volume_delete(struct cmd_args *a);
+int cmd_volume_purge(struct cmd_args *a);
+
 /* cmd_network.c */
 int cmd_network_create(struct cmd_args *a);
 int cmd_network_list(struct cmd_args *a);

@@ -30,6 +30,9 @@ static int object_granted(struct http_req *r, enum authz_obj kind, const char *r
 	    [AUTHZ_OBJ_NETWORK] = "SELECT project FROM networks WHERE id = ?1 OR name = ?1",
 	    [AUTHZ_OBJ_IMAGE] = "SELECT project FROM images WHERE id = ?1 OR name = ?1",
 	    [AUTHZ_OBJ_PROJECT] = "SELECT name FROM projects WHERE name = ?1",
+	    /* a volume is in its device's project */
+	    [AUTHZ_OBJ_VOLUME] = "SELECT d.project FROM volumes v JOIN devices d ON d.id = v.device_id"
+				 " WHERE v.id = ?1 OR v.name = ?1",
 	};
 	struct db *d = db_get(r->ctl->db);
 	sqlite3_stmt *st = db_stmt(d, sql[kind]);

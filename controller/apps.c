@@ -17,6 +17,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "info/info.pb-c.h"
+#include "volumes.h"
 
 #define APP_NAME_MAX 128
 #define MAX_TARGETS 100000
@@ -97,7 +98,9 @@ static bool spec_keys_known(struct http_req *r, json_t *b)
 					"networks", "ports", "env", "vnc", "activate", "user_data", "kernel",
 					"ramdisk", "cmdline", "acls", "vmmode", "project",
 					/* any-app (app_vm.h) */
-					"boot", "cpus_pinned", "io"};
+					"boot", "cpus_pinned", "io",
+					/* volumes (volumes.c, app_history.c) */
+					"volumes", "rollback_after_s"};
 	const char *key;
 	json_t *v;
 	json_object_foreach(b, key, v)
@@ -343,10 +346,12 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		http_reply_error(r, 404, "no such app image %s", image);
 		return false;
 	}
+	json_t *vols = NULL;
 	if (!spec_vmmode_ok(r, json_object_get(b, "vmmode"), format) ||
 	    !spec_vm_ok(r, d, b, format, dev_uuid, &cpus) || !spec_io_ok(r, d, b, name, dev_uuid) ||
 	    (device && !spec_networks_exist(r, d, nets, dev_uuid, device)) ||
-	    (sel && !selector_networks_exist(r, d, nets, sel)))
+	    (sel && !selector_networks_exist(r, d, nets, sel)) ||
+	    !volumes_spec_check(r, d, json_object_get(b, "volumes"), name, dev_uuid, format, &vols))
 		return false;
 	s->activate = act ? json_is_true(act) : true;
 	/* user_data is a secret: stored sealed (secrets.h), sent to the
@@ -376,6 +381,18 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 		if (json_is_string(json_object_get(b, k)) && *json_string_value(json_object_get(b, k)))
 			json_object_set(s->spec, k, json_object_get(b, k));
 	}
+	json_t *rb = json_object_get(b, "rollback_after_s");
+	if (rb && (!json_is_integer(rb) || json_integer_value(rb) < 0 || json_integer_value(rb) > 86400)) {
+		http_reply_error(r, 400, "rollback_after_s: seconds 0..86400 (0 = no automatic rollback)");
+		json_decref(vols);
+		return false;
+	}
+	if (rb && json_integer_value(rb) > 0 && s->spec)
+		json_object_set(s->spec, "rollback_after_s", rb);
+	if (vols && s->spec)
+		json_object_set_new(s->spec, "volumes", vols);
+	else
+		json_decref(vols);
 	if (device)
 		json_object_set_new(s->spec, "device", json_string(dev_uuid));
 	else
@@ -722,6 +739,7 @@ static json_t *app_row(struct db *d, sqlite3_stmt *st)
 	char id[UUID_STR_LEN];
 	snprintf(id, sizeof(id), "%s", db_col_text(st, 0));
 	json_object_set_new(j, "instances", app_instances(d, id));
+	json_object_set_new(j, "rollback", app_history_status(d, id));
 	return j;
 }
 
@@ -1168,6 +1186,25 @@ static void h_purge(struct http_req *r)
 	app_action(r, "UPDATE app_instances SET purge_counter = purge_counter + 1 WHERE app_id = ?1");
 }
 
+/* The data volumes an app's spec names (its "--with-volumes" delete); a
+ * data volume otherwise outlives its app. */
+static int app_delete_volumes(struct db *d, const char *id)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT spec FROM apps WHERE id = ?1");
+	char *spec = NULL;
+	int e = -EIO;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		spec = strdup(db_col_text(st, 0));
+	sqlite3_reset(st);
+	if (spec)
+		e = volumes_delete_of_spec(d, spec);
+	free(spec);
+	return e;
+}
+
 static void h_delete(struct http_req *r)
 {
 	char id[UUID_STR_LEN];
@@ -1180,6 +1217,9 @@ static void h_delete(struct http_req *r)
 	}
 	if (e == 0)
 		e = app_devices(d, id, &touched);
+	const char *wv = http_arg(r, "with_volumes");
+	if (e == 0 && wv && (!strcmp(wv, "1") || !strcmp(wv, "true")))
+		e = app_delete_volumes(d, id);
 	sqlite3_stmt *st = e == 0 ? db_stmt(d, "DELETE FROM apps WHERE id = ?1") : NULL;
 	if (e == 0 && !st)
 		e = -EIO;

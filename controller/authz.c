@@ -17,6 +17,7 @@
 #define IMG AUTHZ_OBJ_IMAGE
 #define NO AUTHZ_OBJ_NONE
 #define PRJ AUTHZ_OBJ_PROJECT
+#define VOL AUTHZ_OBJ_VOLUME
 
 /* One row per admin route (method, pattern exactly as in its table). */
 const struct authz_rule authz_rules[] = {
@@ -61,6 +62,15 @@ const struct authz_rule authz_rules[] = {
     {"GET", P "/devices/*/info", RD, DEV, false, false},
     {"GET", P "/devices/*/metrics", RD, DEV, false, false},
     {"GET", P "/devices/*/logs", RD, DEV, false, false},
+    /* volumes (volumes.c; a volume is in its device's project) and app
+     * revisions (app_history.c) */
+    {"GET", P "/volumes", RD, NO, false, false},
+    {"POST", P "/volumes", WR, NO, false, false},
+    {"GET", P "/volumes/*", RD, VOL, false, false},
+    {"DELETE", P "/volumes/*", WR, VOL, false, false},
+    {"POST", P "/volumes/*/purge", WR, VOL, false, false},
+    {"GET", P "/apps/*/history", RD, APP, false, false},
+    {"POST", P "/apps/*/rollback", WR, APP, false, false},
     /* attestation: reading is a device read; accepting a baseline, the
      * policy and allowing a device without a TPM weaken zero trust: admin */
     {"GET", P "/devices/*/attest", RD, DEV, false, false},

@@ -27,7 +27,8 @@ enum authz_obj {
 	AUTHZ_OBJ_APP,
 	AUTHZ_OBJ_NETWORK,
 	AUTHZ_OBJ_IMAGE,
-	AUTHZ_OBJ_PROJECT
+	AUTHZ_OBJ_PROJECT,
+	AUTHZ_OBJ_VOLUME
 };
 
 struct authz_rule {

@@ -248,8 +248,9 @@ static bool device_cipher(struct build *b)
 		goto out;
 	crypto_sha256(pem, strlen(pem), dh);
 	crypto_sha256(b->ctl->ecdh_pem, strlen(b->ctl->ecdh_pem), ch);
-	snprintf(key, sizeof(key), "cipher|%02x%02x%02x%02x%02x%02x%02x%02x|%02x%02x%02x%02x%02x%02x%02x%02x", dh[0],
-		 dh[1], dh[2], dh[3], dh[4], dh[5], dh[6], dh[7], ch[0], ch[1], ch[2], ch[3], ch[4], ch[5], ch[6], ch[7]);
+	snprintf(key, sizeof(key), "cipher|%02x%02x%02x%02x%02x%02x%02x%02x|%02x%02x%02x%02x%02x%02x%02x%02x",
+		 dh[0], dh[1], dh[2], dh[3], dh[4], dh[5], dh[6], dh[7], ch[0], ch[1], ch[2], ch[3], ch[4],
+		 ch[5], ch[6], ch[7]);
 	config_uuid_from(key, strlen(key), b->dk_ctx);
 	cc = arena_alloc(&b->a, sizeof(*cc));
 	if (!cc)
@@ -273,7 +274,7 @@ out:
 
 /* eb sealed to the device; NULL when it cannot be (no ECDH certificate). */
 static Org__Lfedge__Eve__Common__CipherBlock *seal_block(struct build *b,
-							  const Org__Lfedge__Eve__Common__EncryptionBlock *eb)
+							 const Org__Lfedge__Eve__Common__EncryptionBlock *eb)
 {
 	size_t len = org__lfedge__eve__common__encryption_block__get_packed_size(eb);
 	uint8_t *pt = device_cipher(b) ? malloc(len ? len : 1) : NULL, *ct = NULL, iv[CIPHER_IV_LEN], sha[32];
@@ -322,7 +323,8 @@ static const char *registry_datastore(struct build *b, const char *fqdn, const c
 	ds->password = arena_str(&b->a, pass);
 	if (*user || *pass) {
 		/* credentials travel encrypted when the device can decrypt them */
-		Org__Lfedge__Eve__Common__EncryptionBlock eb = ORG__LFEDGE__EVE__COMMON__ENCRYPTION_BLOCK__INIT;
+		Org__Lfedge__Eve__Common__EncryptionBlock eb =
+		    ORG__LFEDGE__EVE__COMMON__ENCRYPTION_BLOCK__INIT;
 		eb.dsapikey = ds->apikey;
 		eb.dspassword = ds->password;
 		ds->cipherdata = seal_block(b, &eb);
@@ -717,6 +719,69 @@ static void app_adapters(struct build *b, AppInstanceConfig *ac, json_t *spec)
 	}
 }
 
+/* --- volumes (volumes.c): data volumes of the device ------------------
+ * Every volume of the device is sent, used or not, so its data outlives
+ * the app that used it; an app refers to its volumes by VolumeRef (with
+ * the container mount point). */
+static void add_volumes(struct build *b)
+{
+	sqlite3_stmt *st =
+	    db_stmt(b->db, "SELECT id, name, kind, size_bytes, image_id, generation FROM volumes"
+			   " WHERE device_id = ?1 ORDER BY id");
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && b->cfg->n_volumes < MAX_ITEMS) {
+		Volume *vol = arena_alloc(&b->a, sizeof(*vol));
+		Org__Lfedge__Eve__Config__VolumeContentOrigin *origin = arena_alloc(&b->a, sizeof(*origin));
+		ContentTree *ct = NULL;
+		if (!vol || !origin)
+			break;
+		org__lfedge__eve__config__volume__init(vol);
+		org__lfedge__eve__config__volume_content_origin__init(origin);
+		origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_BLANK;
+		if (!strcmp(db_col_text(st, 2), "image") && (ct = content_tree(b, db_col_text(st, 4)))) {
+			origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD;
+			origin->downloadcontenttreeid = ct->uuid;
+		} else if (strcmp(db_col_text(st, 2), "blank")) {
+			continue; /* its image is gone: nothing to build it from */
+		}
+		vol->uuid = arena_str(&b->a, db_col_text(st, 0));
+		vol->displayname = arena_str(&b->a, db_col_text(st, 1));
+		vol->maxsizebytes = sqlite3_column_int64(st, 3);
+		vol->generationcount = sqlite3_column_int64(st, 5);
+		vol->origin = origin;
+		PUSH(&b->a, b->cfg->volumes, b->cfg->n_volumes, vol);
+	}
+	sqlite3_reset(st);
+}
+
+/* The VolumeRefs of an app's data volumes (spec "volumes"), in order. */
+static void app_volume_refs(struct build *b, AppInstanceConfig *ac, json_t *spec)
+{
+	sqlite3_stmt *st =
+	    db_stmt(b->db, "SELECT id, generation FROM volumes WHERE device_id = ?1 AND name = ?2");
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(spec, "volumes"), i, v)
+	{
+		Org__Lfedge__Eve__Config__VolumeRef *ref = arena_alloc(&b->a, sizeof(*ref));
+		const char *mount = json_string_value(json_object_get(v, "mount"));
+		if (!st || !ref)
+			return;
+		org__lfedge__eve__config__volume_ref__init(ref);
+		sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, json_string_value(json_object_get(v, "name")), -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			ref->uuid = arena_str(&b->a, db_col_text(st, 0));
+			ref->generationcount = sqlite3_column_int64(st, 1);
+			ref->mount_dir = arena_str(&b->a, mount ? mount : "");
+			PUSH(&b->a, ac->volumereflist, ac->n_volumereflist, ref);
+		}
+		sqlite3_reset(st);
+	}
+}
+
 /* One app instance: its AppInstanceConfig, Volume and ContentTree. */
 static void add_app(struct build *b, sqlite3_stmt *st)
 {
@@ -774,11 +839,13 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	ac->restart = ops(&b->a, sqlite3_column_int64(st, 2));
 	ac->purge = ops(&b->a, purge);
 	bool secret = false;
-	ac->userdata = app_user_data(b, spec, ct->iformat != ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER, &secret);
+	ac->userdata =
+	    app_user_data(b, spec, ct->iformat != ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER, &secret);
 	if (secret) {
 		/* user_data is a secret: the whole userData travels as a
 		 * CipherBlock (protectedUserData), as EVE's controller sends it */
-		Org__Lfedge__Eve__Common__EncryptionBlock eb = ORG__LFEDGE__EVE__COMMON__ENCRYPTION_BLOCK__INIT;
+		Org__Lfedge__Eve__Common__EncryptionBlock eb =
+		    ORG__LFEDGE__EVE__COMMON__ENCRYPTION_BLOCK__INIT;
 		eb.protecteduserdata = ac->userdata;
 		ac->cipherdata = seal_block(b, &eb);
 		if (ac->cipherdata)
@@ -791,6 +858,7 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	ref->uuid = vol->uuid;
 	ref->generationcount = purge;
 	PUSH(&b->a, ac->volumereflist, ac->n_volumereflist, ref);
+	app_volume_refs(b, ac, spec);
 	app_interfaces(b, ac, spec);
 	app_adapters(b, ac, spec);
 	PUSH(&b->a, b->cfg->apps, b->cfg->n_apps, ac);
@@ -1074,6 +1142,7 @@ static int build_config(struct build *b)
 	add_device_io(b); /* interoperability */
 	add_certs_hash(b);
 	add_apps(b);
+	add_volumes(b);
 	if (baseos && *baseos)
 		add_baseos(b, baseos, activate, retry);
 	EdgeDevConfig *c = b->cfg;

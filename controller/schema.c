@@ -164,7 +164,28 @@ static const char m_attest[] =
     " good_config BLOB, good_hash TEXT, quoted INTEGER, updated INTEGER NOT NULL DEFAULT 0, ecdh_pem TEXT,"
     " vault_key BLOB);";
 
+/* Volumes (volumes.c): data disks of a device that outlive their apps.
+ * kind 'blank' (size_bytes) or 'image' (made from image_id); a new
+ * generation makes the device rebuild it (EVE purge). */
+static const char m_volumes[] =
+    "CREATE TABLE volumes(id TEXT PRIMARY KEY, name TEXT NOT NULL, device_id TEXT NOT NULL"
+    " REFERENCES devices(id) ON DELETE CASCADE, kind TEXT NOT NULL, size_bytes INTEGER NOT NULL,"
+    " image_id TEXT REFERENCES images(id), generation INTEGER NOT NULL DEFAULT 0,"
+    " created INTEGER NOT NULL, UNIQUE(device_id, name));"
+    /* every revision of an app (app_history.c): triggers record each
+     * version; reason says why (create, update, rollback to vN) */
+    "CREATE TABLE app_revisions(app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,"
+    " version INTEGER NOT NULL, spec TEXT NOT NULL, image_id TEXT NOT NULL, created INTEGER NOT NULL,"
+    " reason TEXT NOT NULL, outcome TEXT NOT NULL DEFAULT '', PRIMARY KEY(app_id, version));"
+    "INSERT INTO app_revisions SELECT id, version, spec, image_id, created, 'create', '' FROM apps;"
+    "CREATE TRIGGER app_revision_create AFTER INSERT ON apps BEGIN"
+    " INSERT OR REPLACE INTO app_revisions VALUES(NEW.id, NEW.version, NEW.spec, NEW.image_id,"
+    " strftime('%s','now'), 'create', ''); END;"
+    "CREATE TRIGGER app_revision_update AFTER UPDATE OF version ON apps BEGIN"
+    " INSERT OR REPLACE INTO app_revisions VALUES(NEW.id, NEW.version, NEW.spec, NEW.image_id,"
+    " strftime('%s','now'), 'update', ''); END;";
+
 const char *const schema_migrations[] = {m1,        m_hardening_ci, m_operator_ux, m_observability,
 					 m_interop, m_registry,     m_firewall,    m_rollouts,
-					 m_roles,   m_projprops, m_attest};
+					 m_roles,   m_projprops,    m_attest,      m_volumes};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

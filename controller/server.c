@@ -42,6 +42,7 @@
 #include "scrapeauth.h"
 #include "tokens.h"
 #include "rollouts.h"
+#include "volumes.h"
 
 #define PEM_CAP (64u << 10)
 #define LISTEN_FD_ENV "EVE_LISTEN_FD"
@@ -61,11 +62,13 @@ static const struct http_route *const route_tables[] = {
     admin_deviceio_routes,
     admin_rollout_routes,
     ops_routes,
-    admin_access_routes,   /* login, tokens, users, projects, audit (access_api.c) */
-    admin_property_routes, /* project-level properties (properties.c) */
-    registry_routes,       /* OCI distribution API /v2/ (registry.c) */
-    dashboard_routes,      /* the web dashboard at / and /ui/ (dashboard.c) */
-    admin_attest_routes,   /* /api/v1/devices/{d}/attest (attest_admin.c) */
+    admin_access_routes,      /* login, tokens, users, projects, audit (access_api.c) */
+    admin_property_routes,    /* project-level properties (properties.c) */
+    registry_routes,          /* OCI distribution API /v2/ (registry.c) */
+    dashboard_routes,         /* the web dashboard at / and /ui/ (dashboard.c) */
+    admin_attest_routes,      /* /api/v1/devices/{d}/attest (attest_admin.c) */
+    admin_volume_routes,      /* volumes.c */
+    admin_app_history_routes, /* app_history.c */
     NULL,
 };
 
@@ -276,8 +279,8 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 		return r;
 	}
 	if ((r = attest_setup(c)) < 0) {
-		ctllog(CTLLOG_ERROR, "bad controller.conf value", "key", "attestation", "value", c->conf.attestation,
-		       "expected", "off, report or enforce", NULL);
+		ctllog(CTLLOG_ERROR, "bad controller.conf value", "key", "attestation", "value",
+		       c->conf.attestation, "expected", "off, report or enforce", NULL);
 		return r;
 	}
 	if ((r = load_signer(c)) < 0 || (r = device_api_build_certs(c)) < 0 || (r = load_validity(c)) < 0) {
@@ -368,6 +371,7 @@ static int housekeeping(struct ctl *c, sigset_t *set)
 		}
 		follow_tick(c->follow);
 		rollouts_tick(c);
+		app_history_tick(c); /* automatic app rollbacks (app_history.c) */
 		if (now - last_flush >= FLUSH_EVERY_S) {
 			devices_flush_seen(c);
 			last_flush = now;

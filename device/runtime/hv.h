@@ -26,6 +26,15 @@ struct hv_disk {
 	bool readonly;
 };
 
+/* A container's data volume: source (a directory, or with loop a raw
+ * filesystem image that libvirt loop-mounts) at target inside it. */
+struct hv_mount {
+	const char *source;
+	const char *target;
+	bool loop;
+	bool readonly;
+};
+
 struct hv_nic {
 	const char *network; /* libvirt network name (local NI), or NULL */
 	const char *bridge;  /* host bridge (switch NI) when network is NULL */
@@ -70,6 +79,8 @@ struct hv_spec {
 	char *const *argv; /* NULL-terminated, argv[0] = init */
 	char *const *env;  /* NULL-terminated "K=V" */
 	const char *workdir;
+	const struct hv_mount *mounts; /* data volumes (volumes.md) */
+	size_t n_mounts;
 };
 
 struct hv_ops {

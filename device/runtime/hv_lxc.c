@@ -42,6 +42,25 @@ static void lxc_env(struct buf *b, char *const *env)
 	}
 }
 
+/* Data volumes: a filesystem image loop-mounted (its size caps what the
+ * app can write), or a directory bind-mounted. */
+static void lxc_mounts(struct buf *b, const struct hv_spec *s)
+{
+	for (size_t i = 0; i < s->n_mounts; i++) {
+		const struct hv_mount *m = &s->mounts[i];
+
+		if (m->loop)
+			buf_printf(b, "    <filesystem type='file' accessmode='passthrough'>\n"
+				      "      <driver type='loop' format='raw'/>\n      <source file='");
+		else
+			buf_printf(b, "    <filesystem type='mount' accessmode='passthrough'>\n      <source dir='");
+		hv_xml_text(b, m->source);
+		buf_printf(b, "'/>\n      <target dir='");
+		hv_xml_text(b, m->target);
+		buf_printf(b, "'/>\n%s    </filesystem>\n", m->readonly ? "      <readonly/>\n" : "");
+	}
+}
+
 static int lxc_xml(const struct hv_spec *s, struct buf *b, char *err, size_t errlen)
 {
 	size_t i;
@@ -78,6 +97,7 @@ static int lxc_xml(const struct hv_spec *s, struct buf *b, char *err, size_t err
 	buf_printf(b, "  <devices>\n    <filesystem type='mount'>\n      <source dir='");
 	hv_xml_text(b, s->rootfs);
 	buf_printf(b, "'/>\n      <target dir='/'/>\n    </filesystem>\n");
+	lxc_mounts(b, s);
 	hv_xml_nics(b, s, NULL);
 	buf_printf(b, "    <console type='pty'/>\n  </devices>\n</domain>\n");
 	return 0;

@@ -156,6 +156,7 @@ struct spec_store {
 	struct hv_spec s;
 	struct hv_disk disks[HV_SPEC_MAX_DEVS];
 	struct hv_nic nics[HV_SPEC_MAX_DEVS];
+	struct hv_mount mounts[HV_SPEC_MAX_DEVS];
 	char macs[HV_SPEC_MAX_DEVS][18];
 	char kernel[4096], initrd[4096], console[4096], cidata[4096], nvram[4096];
 	struct hv_hostdev hostdevs[RT_IO_MAX];
@@ -499,15 +500,25 @@ static int spec_build(struct runtime *rt, struct rt_app *a, struct spec_store *s
 	ss->s.vnc = vm && vm->enable_vnc;
 	ss->s.vnc_display = vm && vm->vncdisplay ? (int)vm->vncdisplay : -1;
 	ss->s.vnc_all = rt->props.allow_vnc;
-	for (i = 0; i < a->cfg->n_volumereflist && ss->s.n_disks < HV_SPEC_MAX_DEVS; i++) {
-		const struct rt_vol *v = rt_volume_find(rt, a->cfg->volumereflist[i]->uuid);
+	for (i = 0; i < a->cfg->n_volumereflist && ss->s.n_disks < HV_SPEC_MAX_DEVS &&
+		    ss->s.n_mounts < HV_SPEC_MAX_DEVS;
+	     i++) {
+		struct rt_vol *v = rt_volume_find(rt, a->cfg->volumereflist[i]->uuid);
 
 		if (!v || !v->ready)
 			return -EAGAIN;
 		if (!first)
 			first = v;
-		if (v->kind == RT_VOL_ROOTFS) {
-			rootfs = rootfs ? rootfs : v;
+		if (v->kind == RT_VOL_ROOTFS && !rootfs) {
+			rootfs = v;
+			continue;
+		}
+		if (v->kind == RT_VOL_ROOTFS || v->kind == RT_VOL_FS) { /* a container's data volume */
+			r = rt_volume_mount(v, a->cfg->volumereflist[i], &ss->mounts[ss->s.n_mounts], a->err,
+					    sizeof(a->err));
+			if (r < 0)
+				return r;
+			ss->s.n_mounts++;
 			continue;
 		}
 		if (v == first && spec_is_unikernel(vm))
@@ -519,6 +530,10 @@ static int spec_build(struct runtime *rt, struct rt_app *a, struct spec_store *s
 		ss->s.n_disks++;
 	}
 	ss->s.disks = ss->disks;
+	ss->s.mounts = ss->mounts;
+	r = rt_volume_spec_check(rootfs != NULL, ss->s.n_disks, ss->s.n_mounts, a->err, sizeof(a->err));
+	if (r < 0)
+		return r;
 	r = spec_nics(rt, a, ss);
 	if (r < 0)
 		return r;
@@ -609,6 +624,7 @@ static int app_start(struct runtime *rt, struct rt_app *a)
 	if (r < 0)
 		goto out;
 	a->we_started = true;
+	a->vol_sig = rt_volume_sig(rt, a->cfg);
 	a->boot_time = (uint64_t)time(NULL);
 	a->running_since = rt_now_ms();
 	a->state = ST(BOOTING);
@@ -662,6 +678,29 @@ static void app_stop_now(struct runtime *rt, struct rt_app *a)
 	a->we_started = false;
 }
 
+void rt_app_stop(struct runtime *rt, const char *uuid)
+{
+	static const struct hv_ops *const all[] = {&hv_qemu_ops, &hv_lxc_ops};
+	char dom[RT_ID_MAX + 8];
+	virConnectPtr c;
+	virDomainPtr d;
+
+	for (size_t i = 0; i < rt->n_apps; i++)
+		if (strcmp(rt->apps[i]->uuid, uuid) == 0) {
+			app_stop_now(rt, rt->apps[i]);
+			return;
+		}
+	/* Not known yet (the runtime just started): a domain left running
+	 * from before. */
+	snprintf(dom, sizeof(dom), "eve-%s", uuid);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (rt_conn(rt, rt_hv_of(all[i]), &c, NULL, 0) < 0 || hv_lookup(c, dom, &d) < 0)
+			continue;
+		hv_destroy(d);
+		virDomainFree(d);
+	}
+}
+
 /* activate=false: ACPI/SIGTERM first, power off after the grace time. */
 static void app_halt(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 {
@@ -688,7 +727,6 @@ static void app_commands(struct runtime *rt, struct rt_app *a)
 {
 	uint32_t rc = a->cfg->restart ? a->cfg->restart->counter : 0;
 	uint32_t pc = a->cfg->purge ? a->cfg->purge->counter : 0;
-	size_t i;
 
 	if (pc > a->purge_done) {
 		a->purge_done = pc;
@@ -697,8 +735,11 @@ static void app_commands(struct runtime *rt, struct rt_app *a)
 		a->state = ST(PURGING);
 		rt_report_app(rt, a);
 		app_stop_now(rt, a);
-		for (i = 0; i < a->cfg->n_volumereflist; i++) {
-			struct rt_vol *v = rt_volume_find(rt, a->cfg->volumereflist[i]->uuid);
+		/* Purge rebuilds the app's image volume (its first); the other
+		 * volumes only when their generationCount changes
+		 * (rt_volume_sync), so data volumes keep their data. */
+		if (a->cfg->n_volumereflist) {
+			struct rt_vol *v = rt_volume_find(rt, a->cfg->volumereflist[0]->uuid);
 
 			if (v)
 				rt_volume_purge(rt, v);
@@ -737,6 +778,15 @@ static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 		hv_destroy(d);
 		return;
 	}
+	if (d && hv_is_active(d) && a->we_started && a->vol_sig != rt_volume_sig(rt, a->cfg)) {
+		/* A volume was rebuilt under it (new image, purge): restart
+		 * on the new volumes; its data volumes stay as they are. */
+		a->state = ST(RESTARTING);
+		rt_report_app(rt, a);
+		app_stop_now(rt, a);
+		a->next_start = 0;
+		return;
+	}
 	if (d && hv_is_active(d)) {
 		if (a->state != ST(RUNNING)) {
 			bool adopted = !a->we_started;
@@ -745,6 +795,7 @@ static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 			a->err[0] = '\0';
 			if (adopted) {
 				/* A domain from before a restart of the agent. */
+				a->vol_sig = rt_volume_sig(rt, a->cfg);
 				a->we_started = true;
 				a->running_since = rt_now_ms();
 				if (!a->boot_time)

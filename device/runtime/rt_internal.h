@@ -89,7 +89,9 @@ struct rt_ct {
 	bool mark;
 };
 
-enum rt_vol_kind { RT_VOL_DISK, RT_VOL_CDROM, RT_VOL_ROOTFS };
+/* RT_VOL_FS: a raw file holding an ext4 filesystem of the volume's size,
+ * a container's blank data volume (loop-mounted at its mount point). */
+enum rt_vol_kind { RT_VOL_DISK, RT_VOL_CDROM, RT_VOL_ROOTFS, RT_VOL_FS };
 
 struct rt_vol {
 	char uuid[RT_ID_MAX];
@@ -108,6 +110,11 @@ struct rt_vol {
 	uint64_t next_try;
 	struct rt_rep rep;
 	bool mark;
+	uint64_t used;     /* bytes the volume takes on disk (measured) */
+	uint64_t used_rep; /* used as last reported in ZInfoVolume */
+	uint64_t used_at;  /* when used was measured (ms) */
+	uint64_t build;    /* changes each time the volume is (re)built */
+	char link[64];     /* short symlink to path for libvirt's loop (or "") */
 };
 
 struct rt_app {
@@ -121,6 +128,7 @@ struct rt_app {
 	char err[RT_ERR_MAX];
 	bool want_run;
 	bool we_started;        /* the domain was started by this runtime */
+	uint64_t vol_sig;       /* rt_volume_sig when it was started */
 	uint64_t halting_since; /* ms, 0 = not halting */
 	uint64_t boot_time;     /* unix seconds */
 	uint32_t restart_done, purge_done;
@@ -174,6 +182,13 @@ struct rt_metric_dom {
 	enum rt_hv hv;
 };
 
+/* One volume's size for ZMetricVolume (rt_volume_metrics). */
+struct rt_metric_vol {
+	char uuid[RT_ID_MAX];
+	char name[128];
+	uint64_t used, max;
+};
+
 struct runtime {
 	char *state_dir, *apps_dir, *vols_dir;
 	char *dns_resolv; /* upstream DNS servers of network instances (rt_dns.c) */
@@ -212,6 +227,8 @@ struct runtime {
 
 	/* metrics: a snapshot the worker publishes, read under mmu */
 	pthread_mutex_t mmu;
+	struct rt_metric_vol *mvols; /* rt_volume.c publishes, under mmu */
+	size_t n_mvols;
 	struct rt_metric_dom *mdoms;
 	size_t n_mdoms;
 	virConnectPtr mconns[RT_HV_N];
@@ -240,6 +257,39 @@ void rt_content_free(struct rt_ct *c);
 
 /* rt_volume.c */
 void rt_volume_sync(struct runtime *rt);
+/* A container's data volume v as a mount at ref's mount_dir into *m
+ * (pointers into v and ref). -EINVAL (reason in err) without an absolute
+ * mount point. A filesystem image whose path is too long for the loop
+ * device's name (libvirt copies it into 64 bytes) is given through a short
+ * symlink under RT_VOL_LINK_DIR. */
+int rt_volume_mount(struct rt_vol *v, const Org__Lfedge__Eve__Config__VolumeRef *ref,
+		    struct hv_mount *m, char *err, size_t errlen);
+/* A container mounts filesystems, a VM attaches disks: -EINVAL (reason in
+ * err) for a disk volume on a container or a filesystem volume on a VM. */
+/* Fill m->vm (ZMetricVolume per volume) from the published snapshot;
+ * rt_volume_metrics_release frees it. Caller's thread. */
+int rt_volume_metrics(struct runtime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m);
+void rt_volume_metrics_release(Org__Lfedge__Eve__Metrics__ZMetricMsg *m);
+/* A value that changes when any volume app refers to is rebuilt (a new
+ * image, a purge): a running app is restarted on its new volumes. */
+uint64_t rt_volume_sig(struct runtime *rt, const rt_app_cfg *app);
+/* rt_volume_snap.c: before an app's image volume moves from old_ct to
+ * new_ct, stop the app, snapshot its data volumes (snap-<old_ct>) and
+ * restore those that have a snapshot of new_ct (a return to an earlier
+ * image). */
+void rt_volume_image_change(struct runtime *rt, const struct rt_vol *img, const char *old_ct,
+			    const char *new_ct);
+/* The content tree the image volume uuid on disk was built from (its ready
+ * marker) into ct; -ENOENT when none. */
+int rt_volume_built_from(const struct runtime *rt, const char *uuid, char *ct, size_t n);
+/* rt_app.c: stop the domain of app uuid now (no-op when not running). */
+void rt_app_stop(struct runtime *rt, const char *uuid);
+/* rt_volume_usage.c: measure each volume's bytes on disk (rate-limited)
+ * and publish them for metrics. Worker thread. */
+void rt_volume_usage(struct runtime *rt);
+/* Free the published snapshot (runtime teardown). */
+void rt_volume_metrics_free(struct runtime *rt);
+int rt_volume_spec_check(bool container, size_t n_disks, size_t n_mounts, char *err, size_t errlen);
 struct rt_vol *rt_volume_find(struct runtime *rt, const char *uuid);
 void rt_volume_purge(struct runtime *rt, struct rt_vol *v);
 void rt_volume_free(struct rt_vol *v);

@@ -116,7 +116,7 @@ int runtime_metrics(struct runtime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m
 		return -ENOMEM;
 	m->am = arr;
 	m->n_am = n;
-	return 0;
+	return rt_volume_metrics(rt, m);
 }
 
 void runtime_metrics_release(struct runtime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m)
@@ -129,4 +129,5 @@ void runtime_metrics_release(struct runtime *rt, Org__Lfedge__Eve__Metrics__ZMet
 	free(m->am);
 	m->am = NULL;
 	m->n_am = 0;
+	rt_volume_metrics_release(m);
 }

@@ -89,12 +89,20 @@ void rt_report_vol(struct runtime *rt, struct rt_vol *v)
 	Org__Lfedge__Eve__Info__VolumeResources res;
 	struct report_ctx r;
 
-	if (!rt->report || !changed(&v->rep, v->state, 0, v->state == ST(ERROR) ? v->err : ""))
+	bool state_changed;
+
+	if (!rt->report)
 		return;
+	/* also when the bytes used moved by 1 MiB or more */
+	state_changed = changed(&v->rep, v->state, 0, v->state == ST(ERROR) ? v->err : "");
+	if (!state_changed && (v->used > v->used_rep ? v->used - v->used_rep : v->used_rep - v->used) < (1u << 20))
+		return;
+	v->used_rep = v->used;
 	report_init(&r, ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiVolume, v->err);
 	org__lfedge__eve__info__zinfo_volume__init(&vi);
 	org__lfedge__eve__info__volume_resources__init(&res);
 	res.maxsizebytes = v->maxsize;
+	res.cursizebytes = v->used;
 	vi.uuid = v->uuid;
 	vi.displayname = v->name ? v->name : "";
 	vi.state = (Org__Lfedge__Eve__Info__ZSwState)v->state;

@@ -23,6 +23,21 @@
 /* Config item: unpack cap (bytes) of container volumes without a size. */
 #define RT_UNPACK_MAX_KEY "runtime.oci.unpack.max.bytes"
 
+/* Builds of volumes so far (worker thread only): rt_vol.build. */
+static uint64_t vol_builds;
+
+uint64_t rt_volume_sig(struct runtime *rt, const rt_app_cfg *app)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < app->n_volumereflist; i++) {
+		const struct rt_vol *v = rt_volume_find(rt, app->volumereflist[i]->uuid);
+
+		h = (h ^ (v && v->ready ? v->build : 0)) * 1099511628211ull;
+	}
+	return h;
+}
+
 struct rt_vol *rt_volume_find(struct runtime *rt, const char *uuid)
 {
 	size_t i;
@@ -56,6 +71,10 @@ void rt_volume_purge(struct runtime *rt, struct rt_vol *v)
 {
 	char *d = vol_dir(rt, v);
 
+	if (v->link[0])
+		unlink(v->link);
+	v->link[0] = '\0';
+
 	if (d)
 		volume_remove_dir(d);
 	free(d);
@@ -67,8 +86,10 @@ void rt_volume_purge(struct runtime *rt, struct rt_vol *v)
 
 static int write_ready(const char *dir, const struct rt_vol *v)
 {
-	char path[4096], body[128];
-	int n = snprintf(body, sizeof(body), "kind=%d gen=%lld\n", (int)v->kind, (long long)v->gen);
+	char path[4096], body[256];
+	/* the content tree too: a volume a crash left built from the
+	 * previous image is not taken for the new one */
+	int n = snprintf(body, sizeof(body), "kind=%d gen=%lld ct=%s\n", (int)v->kind, (long long)v->gen, v->ct);
 
 	snprintf(path, sizeof(path), "%s/ready", dir);
 	return fileio_write_atomic(path, body, (size_t)n, 0644);
@@ -76,18 +97,46 @@ static int write_ready(const char *dir, const struct rt_vol *v)
 
 static bool has_ready(const char *dir, const struct rt_vol *v)
 {
-	char path[4096], want[128];
+	char path[4096], want[256], legacy[128];
 	uint8_t *data = NULL;
 	size_t len = 0;
 	bool ok;
 
 	snprintf(path, sizeof(path), "%s/ready", dir);
-	snprintf(want, sizeof(want), "kind=%d gen=%lld\n", (int)v->kind, (long long)v->gen);
+	snprintf(want, sizeof(want), "kind=%d gen=%lld ct=%s\n", (int)v->kind, (long long)v->gen, v->ct);
+	/* markers written before they named the content tree */
+	snprintf(legacy, sizeof(legacy), "kind=%d gen=%lld\n", (int)v->kind, (long long)v->gen);
 	if (fileio_read(path, 256, &data, &len) < 0)
 		return false;
-	ok = strcmp((char *)data, want) == 0;
+	ok = strcmp((char *)data, want) == 0 || strcmp((char *)data, legacy) == 0;
 	free(data);
 	return ok;
+}
+
+/* Whether a container app (VmConfig NOHYPER) refers to the volume: its
+ * blank volume is then a filesystem to mount, not a disk. */
+static bool vol_for_container(const struct runtime *rt, const struct rt_vol *v)
+{
+	for (size_t i = 0; rt->cfg && i < rt->cfg->n_apps; i++) {
+		const rt_app_cfg *a = rt->cfg->apps[i];
+
+		if (!a->fixedresources ||
+		    a->fixedresources->virtualizationmode != ORG__LFEDGE__EVE__CONFIG__VM_MODE__NOHYPER)
+			continue;
+		for (size_t j = 0; j < a->n_volumereflist; j++)
+			if (a->volumereflist[j]->uuid && strcmp(a->volumereflist[j]->uuid, v->uuid) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* A blank volume built as a filesystem stays one while no app uses it (a
+ * data volume outliving its container app, across restarts). */
+static bool vol_has_fs(const char *dir)
+{
+	char p[4096];
+
+	return (size_t)snprintf(p, sizeof(p), "%s/fs.img", dir) < sizeof(p) && access(p, F_OK) == 0;
 }
 
 /* Decide kind, path and format from the origin; NULL ct for blank. */
@@ -108,9 +157,25 @@ static int vol_plan(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c,
 		v->path = strdup(v->image);
 		return v->path ? 0 : -ENOMEM;
 	}
+	if (!c && (vol_for_container(rt, v) || vol_has_fs(dir))) {
+		v->kind = RT_VOL_FS;
+		v->fmt = "raw";
+		return asprintf(&v->path, "%s/fs.img", dir) < 0 ? -ENOMEM : 0;
+	}
 	v->kind = RT_VOL_DISK;
 	v->fmt = "qcow2";
 	return asprintf(&v->path, "%s/disk.qcow2", dir) < 0 ? -ENOMEM : 0;
+}
+
+/* An image volume is at least its image's virtual size; a larger
+ * maxsizebytes (the app's storage) grows it. 0 = the image's size. */
+static uint64_t vol_overlay_size(const struct rt_vol *v)
+{
+	uint64_t base = 0;
+
+	if (!v->maxsize || volume_image_vsize(v->image, &base) < 0)
+		return 0;
+	return v->maxsize > base ? v->maxsize : 0;
 }
 
 /* How many bytes a container volume may unpack to: its storage size when
@@ -168,8 +233,10 @@ static int vol_build(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c
 	case RT_VOL_DISK:
 		if (!c)
 			return volume_blank(v->path, v->maxsize, v->err, sizeof(v->err));
-		return volume_overlay(v->image, c->format == FMT(RAW) ? "raw" : "qcow2", v->path, 0, v->err,
-				      sizeof(v->err));
+		return volume_overlay(v->image, c->format == FMT(RAW) ? "raw" : "qcow2", v->path,
+				      vol_overlay_size(v), v->err, sizeof(v->err));
+	case RT_VOL_FS:
+		return volume_fs_create(v->path, v->maxsize, v->err, sizeof(v->err));
 	}
 	return -EINVAL;
 }
@@ -225,6 +292,7 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 	}
 	if (has_ready(dir, v)) {
 		v->ready = true;
+		v->build = ++vol_builds;
 		v->state = ST(CREATED_VOLUME);
 		v->err[0] = '\0';
 		free(dir);
@@ -242,6 +310,7 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 		r = write_ready(dir, v);
 	if (r == 0) {
 		v->ready = true;
+		v->build = ++vol_builds;
 		v->state = ST(CREATED_VOLUME);
 	} else {
 		if (!v->err[0])
@@ -250,6 +319,19 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 		v->next_try = rt_now_ms() + VOL_RETRY_MS;
 	}
 	free(dir);
+}
+
+/* A volume found on disk built from another image than the config's: the
+ * runtime stopped (kill -9) during the change of its app's image. Run the
+ * change of its app's data volumes again (rt_volume_snap.c; idempotent);
+ * the image volume itself is rebuilt, as its ready marker does not match. */
+static void vol_resume_change(struct runtime *rt, struct rt_vol *v)
+{
+	char built[RT_ID_MAX];
+
+	if (v->ct[0] && rt_volume_built_from(rt, v->uuid, built, sizeof(built)) == 0 &&
+	    strcmp(built, v->ct) != 0)
+		rt_volume_image_change(rt, v, built, v->ct);
 }
 
 static struct rt_vol *vol_track(struct runtime *rt, const rt_vol_cfg *vc)
@@ -275,8 +357,11 @@ static struct rt_vol *vol_track(struct runtime *rt, const rt_vol_cfg *vc)
 		v->gen = vc->generationcount;
 		v->state = ST(INITIAL);
 		rt->vols[rt->n_vols++] = v;
+		vol_resume_change(rt, v);
 	}
 	if (v->gen != vc->generationcount || strcmp(v->ct, ct ? ct : "") != 0) {
+		if (v->ct[0] && ct && ct[0] && strcmp(v->ct, ct) != 0)
+			rt_volume_image_change(rt, v, v->ct, ct); /* snapshots (rt_volume_snap.c) */
 		rt_volume_purge(rt, v); /* purge: rebuild from the image */
 		v->gen = vc->generationcount;
 	}
@@ -332,8 +417,77 @@ void rt_volume_sync(struct runtime *rt)
 	}
 	rt->n_vols = j;
 	vol_gc_dirs(rt);
+	rt_volume_usage(rt);
 	for (i = 0; i < rt->n_vols; i++) {
 		vol_step(rt, rt->vols[i]);
 		rt_report_vol(rt, rt->vols[i]);
 	}
+}
+
+/* Where the short links of rt_volume_mount live. */
+#define RT_VOL_LINK_DIR "/run/eve-vol"
+/* libvirt copies a loop backing file's name into LO_NAME_SIZE (64) bytes. */
+#define LOOP_NAME_MAX 63
+
+/* v->link = RT_VOL_LINK_DIR/<hash of path>-<uuid hex>.img -> v->path. */
+static int vol_short_link(struct rt_vol *v, char *err, size_t errlen)
+{
+	char tmp[96], hex[33];
+	uint32_t h = 2166136261u;
+	size_t k = 0;
+	int r = 0;
+
+	for (const char *p = v->path; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (const char *p = v->uuid; *p && k < 32; p++)
+		if (*p != '-')
+			hex[k++] = *p;
+	hex[k] = '\0';
+	snprintf(v->link, sizeof(v->link), "%s/%08x-%s.img", RT_VOL_LINK_DIR, h, hex);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", v->link);
+	if (fileio_mkdirs(RT_VOL_LINK_DIR, 0700) < 0 || (unlink(tmp), symlink(v->path, tmp) < 0) ||
+	    rename(tmp, v->link) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "volume %s: link %s: %s", v->uuid, v->link, strerror(errno));
+		v->link[0] = '\0';
+	}
+	return r;
+}
+
+int rt_volume_mount(struct rt_vol *v, const Org__Lfedge__Eve__Config__VolumeRef *ref, struct hv_mount *m,
+		    char *err, size_t errlen)
+{
+	const char *dir = ref->mount_dir;
+
+	if (!dir || dir[0] != '/' || !dir[1] || strstr(dir, "..") || strlen(dir) > 255) {
+		snprintf(err, errlen, "volume %s: a container's volume needs an absolute mount point (got '%s')",
+			 v->uuid, dir ? dir : "");
+		return -EINVAL;
+	}
+	m->source = v->path;
+	if (v->kind == RT_VOL_FS && strlen(v->path) > LOOP_NAME_MAX) {
+		int r = vol_short_link(v, err, errlen);
+
+		if (r < 0)
+			return r;
+		m->source = v->link;
+	}
+	m->target = dir;
+	m->loop = v->kind == RT_VOL_FS;
+	m->readonly = v->readonly;
+	return 0;
+}
+
+int rt_volume_spec_check(bool container, size_t n_disks, size_t n_mounts, char *err, size_t errlen)
+{
+	if (container && n_disks) {
+		snprintf(err, errlen, "a container app mounts filesystem volumes; a disk image volume cannot be "
+				      "mounted");
+		return -EINVAL;
+	}
+	if (!container && n_mounts) {
+		snprintf(err, errlen, "a VM app attaches disks; a container image volume cannot be attached");
+		return -EINVAL;
+	}
+	return 0;
 }

@@ -297,6 +297,7 @@ void runtime_free(struct runtime *rt)
 	for (i = 0; i < rt->n_mdoms; i++)
 		free(rt->mdoms[i].name);
 	free(rt->mdoms);
+	rt_volume_metrics_free(rt);
 	free(rt->cts);
 	free(rt->vols);
 	free(rt->apps);

@@ -76,6 +76,66 @@ int volume_overlay(const char *base, const char *base_fmt, const char *path, uin
 	return volume_run(argv, err, errlen);
 }
 
+int volume_image_vsize(const char *path, uint64_t *size)
+{
+	unsigned char h[32];
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	uint64_t v = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -errno;
+	}
+	n = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	if (n == (ssize_t)sizeof(h) && memcmp(h, "QFI\xfb", 4) == 0) {
+		for (int i = 24; i < 32; i++)
+			v = v << 8 | h[i];
+		*size = v;
+		return 0;
+	}
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int volume_fs_create(const char *path, uint64_t size, char *err, size_t errlen)
+{
+	char tmp[4096];
+	char *argv[] = {"mkfs.ext4", "-q", "-F", "-m", "0", "-E", "root_owner=0:0", tmp, NULL};
+	int fd, r;
+
+	if (size < (1u << 20)) {
+		snprintf(err, errlen, "a filesystem volume needs maxsizebytes of at least 1 MiB");
+		return -EINVAL;
+	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "creating %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	close(fd);
+	r = volume_run(argv, err, errlen);
+	if (r < 0 && access("/usr/sbin/mkfs.ext4", X_OK) == 0) { /* not in PATH */
+		argv[0] = "/usr/sbin/mkfs.ext4";
+		r = volume_run(argv, err, errlen);
+	}
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
 int volume_blank(const char *path, uint64_t size, char *err, size_t errlen)
 {
 	char sz[32];

@@ -13,6 +13,13 @@
  * virtual size `size` bytes (0 = the base's size). */
 int volume_overlay(const char *base, const char *base_fmt, const char *path, uint64_t size, char *err,
 		   size_t errlen);
+/* Virtual size in bytes of a disk image: a qcow2 file's header size field,
+ * else (raw) the file's size. 0 / negative errno. */
+int volume_image_vsize(const char *path, uint64_t *size);
+/* Create a raw file of size bytes holding an empty ext4 filesystem (a
+ * container's data volume: loop-mounted, so writes past size fail with
+ * ENOSPC inside the app). Atomic: built as path.tmp, then renamed. */
+int volume_fs_create(const char *path, uint64_t size, char *err, size_t errlen);
 /* Create an empty qcow2 disk of size bytes. */
 int volume_blank(const char *path, uint64_t size, char *err, size_t errlen);
 /* Copy the file `member` (e.g. "/boot/vmlinuz") out of an image readable by

@@ -241,7 +241,7 @@ static bool lists(const char *path, const char *token, const char *name)
 /* ---- the route x role table ---- */
 
 struct objs {
-	const char *dev, *app, *net, *img, *proj; /* objects of project B, B */
+	const char *dev, *app, *net, *img, *proj, *vol; /* objects of project B, B */
 };
 
 /* path for route pattern: each '*' becomes the object the rule names
@@ -268,6 +268,8 @@ static void fill(const struct http_route *rt, const struct authz_rule *rule, con
 				v = o->img;
 			else if (rule->obj == AUTHZ_OBJ_PROJECT)
 				v = o->proj;
+			else if (rule->obj == AUTHZ_OBJ_VOLUME)
+				v = o->vol;
 		}
 		k += (size_t)snprintf(out + k, n - k, "%s", v);
 		star++;
@@ -404,6 +406,13 @@ int main(int argc, char **argv)
 	free(body);
 	char *dev_b = jstr(j, "id");
 	json_decref(j);
+	/* a volume is in its device's project */
+	must0(404, "POST", "/api/v1/volumes",
+	      "{\"name\":\"vol-b\",\"device\":\"dev-b\",\"size_bytes\":67108864}", op_a);
+	must0(201, "POST", "/api/v1/volumes",
+	      "{\"name\":\"vol-b\",\"device\":\"dev-b\",\"size_bytes\":67108864}", op_b);
+	CHECK(!lists("/api/v1/volumes", op_a, "vol-b") && lists("/api/v1/volumes", op_b, "vol-b"),
+	      "volumes listed by project");
 	static const char img[] =
 	    "{\"name\":\"%s\",\"format\":\"oci\",\"url\":\"https://example.invalid/x.tar\","
 	    "\"sha256\":\"%064d\"%s}";
@@ -491,7 +500,8 @@ int main(int argc, char **argv)
 	must0(404, "PATCH", "/api/v1/devices/dev-b", "{\"labels\":{}}", op_a);
 
 	/* every admin route x role */
-	struct objs b = {.dev = dev_b, .app = "app-b", .net = net_b, .img = img_b, .proj = "site-b"};
+	struct objs b = {
+	    .dev = dev_b, .app = "app-b", .net = net_b, .img = img_b, .proj = "site-b", .vol = "vol-b"};
 	route_table(&b, viewer, op_a);
 
 	/* expired and revoked tokens: 401 at once */

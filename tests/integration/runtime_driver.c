@@ -1588,6 +1588,264 @@ static int unreachable_round(void)
 	return 0;
 }
 
+/* ---- volumes (issue 17): a container's data volume ------------------
+ * A blank 64 MiB volume mounted at /data of a container: a 100 MiB write
+ * fails inside the app (ENOSPC), a file it wrote survives a change of the
+ * app's image (a new content tree for its image volume), the volume's size
+ * is in the metrics, and the volume outlives the app. */
+#define VOLT_APP "a0000017-0000-4000-8000-0000000000a1"
+#define VOLT_CT1 "c0000017-0000-4000-8000-0000000000c1"
+#define VOLT_CT2 "c0000017-0000-4000-8000-0000000000c2"
+#define VOLT_IMG "b0000017-0000-4000-8000-0000000000b1"
+#define VOLT_DATA "b0000017-0000-4000-8000-0000000000d1"
+#define VOLT_DS "d0000017-0000-4000-8000-0000000000d5"
+
+/* No '&', '<' or '>' in it: libvirt writes an initenv value back into
+ * the domain XML unescaped. */
+static const char volt_env[] =
+    "SCRIPT=echo VOLTEST: image $IMAGE_VERSION; echo v$IMAGE_VERSION | dd of=/data/log oflag=append "
+    "conv=notrunc; echo VOLTEST: log $(cat /data/log) end; if [ -f /data/keep ]; then echo VOLTEST: kept "
+    "$(cat /data/keep); else echo v$IMAGE_VERSION | dd of=/data/keep; sync; echo VOLTEST: wrote; fi; dd "
+    "if=/dev/zero of=/data/big bs=1M count=100; echo VOLTEST: dd rc=$? mib=$(du -m /data/big "
+    "| cut -f1); rm -f /data/big; sync\n";
+
+static Cfg *volt_cfg(int version, bool with_app)
+{
+	Cfg *c = cfg_new();
+	const char *ct = version == 1 ? VOLT_CT1 : VOLT_CT2;
+	const char *file = version == 1 ? "vol-oci-v1.tar" : "vol-oci-v2.tar";
+	Org__Lfedge__Eve__Config__AppInstanceConfig *a;
+
+	add_ds(c, VOLT_DS, true);
+	add_ct(c, ct, VOLT_DS, file, FMT(CONTAINER), read_sha(file));
+	add_vol(c, VOLT_IMG, ct);
+	add_blank_vol(c, VOLT_DATA, 64 << 20);
+	if (!with_app)
+		return c;
+	a = add_app(c, VOLT_APP, VOLT_IMG);
+	add_volref(a, VOLT_DATA);
+	a->volumereflist[1]->mount_dir = "/data";
+	a->fixedresources->virtualizationmode = ORG__LFEDGE__EVE__CONFIG__VM_MODE__NOHYPER;
+	a->userdata = b64_encode((const uint8_t *)volt_env, strlen(volt_env));
+	arena = realloc(arena, (arena_n + 1) * sizeof(*arena));
+	arena[arena_n++] = a->userdata;
+	return c;
+}
+
+/* The 100 MiB dd of the script failed, having written less than 64 MiB. */
+static bool volt_capped(int from)
+{
+	int mib = -1;
+
+	if (!wait_line("VOLTEST: dd rc=", from, 60))
+		return false;
+	pthread_mutex_lock(&mu);
+	for (int i = from; i < n_lines; i++) {
+		const char *p = strstr(lines[i], "VOLTEST: dd rc=");
+
+		if (p && strncmp(p, "VOLTEST: dd rc=0", 16) != 0 && strstr(p, "mib="))
+			mib = atoi(strstr(p, "mib=") + 4);
+	}
+	pthread_mutex_unlock(&mu);
+	return mib >= 0 && mib <= 64;
+}
+
+/* The data volume's ZMetricVolume: 64 MiB total, some bytes used. */
+static bool volt_metric(struct runtime *rt, int timeout_s)
+{
+	double end = now_s() + timeout_s;
+
+	while (now_s() < end) {
+		Org__Lfedge__Eve__Metrics__ZMetricMsg m = ORG__LFEDGE__EVE__METRICS__ZMETRIC_MSG__INIT;
+		bool ok = false;
+
+		if (runtime_metrics(rt, &m) == 0)
+			for (size_t i = 0; i < m.n_vm; i++)
+				ok |= strcmp(m.vm[i]->uuid, VOLT_DATA) == 0 && m.vm[i]->totalbytes == 64u << 20 &&
+				      m.vm[i]->usedbytes > 0;
+		runtime_metrics_release(rt, &m);
+		if (ok)
+			return true;
+		usleep(500000);
+	}
+	return false;
+}
+
+static int sc_volume(void)
+{
+	Cfg *c1 = volt_cfg(1, true), *c2 = volt_cfg(2, true), *kept, *empty = cfg_new();
+	struct runtime *rt = rt_start();
+	char fsimg[2048];
+	int mark, rc = 1;
+
+	runtime_apply(rt, c1);
+	if (!wait_state(VOLT_APP, ST(RUNNING), 90) || !wait_line("VOLTEST: image 1", 0, 60) ||
+	    !wait_line("VOLTEST: wrote", 0, 30)) {
+		fail("container with a data volume did not run and write to it");
+		goto out;
+	}
+	if (!volt_capped(0)) {
+		fail("a 100 MiB write into the 64 MiB volume did not fail inside the app");
+		goto out;
+	}
+	printf("OK container wrote into its 64 MiB volume; a 100 MiB write failed inside it\n");
+	if (!volt_metric(rt, 30)) {
+		fail("no ZMetricVolume of the data volume with its size and used bytes");
+		goto out;
+	}
+	printf("OK volume metrics: total 64 MiB, used > 0\n");
+
+	mark = lines_now();
+	runtime_apply(rt, c2);
+	if (!wait_line("VOLTEST: image 2", mark, 120) || !wait_line("VOLTEST: kept v1", mark, 30) ||
+	    count_lines("VOLTEST: wrote", mark) != 0) {
+		fail("after the image change the app did not find the file of its data volume");
+		goto out;
+	}
+	printf("OK image changed (v1 -> v2), the data volume kept the file\n");
+	if (!wait_line("VOLTEST: log v1 v2 end", mark, 30)) {
+		fail("v2 did not append to the data volume's log");
+		goto out;
+	}
+	/* Back to image v1 (a rollback): the data volume is restored from
+	 * its snapshot taken before the update (v2's line is gone). */
+	mark = lines_now();
+	runtime_apply(rt, c1);
+	if (!wait_line("VOLTEST: image 1", mark, 120) || !wait_line("VOLTEST: log ", mark, 30) ||
+	    !wait_line("VOLTEST: log v1 v1 end", mark, 5)) {
+		fail("returning to image v1 did not restore the data of the snapshot taken before the update");
+		goto out;
+	}
+	printf("OK back to image v1: the data volume matches its snapshot\n");
+
+	kept = volt_cfg(1, false);
+	runtime_apply(rt, kept);
+	if (!wait_dom("lxc:///system", VOLT_APP, true, false, 60)) {
+		fail("removed container still exists");
+		goto out;
+	}
+	snprintf(fsimg, sizeof(fsimg), "%s/volumes/%s/fs.img", opt.state, VOLT_DATA);
+	if (access(fsimg, F_OK) != 0) {
+		fail("the data volume did not outlive its app (%s)", fsimg);
+		goto out;
+	}
+	printf("OK the data volume outlives its app\n");
+	{
+		/* ... and a restart of the runtime while no app uses it: the
+		 * same file, not rebuilt (a rebuild renames a new one in) */
+		struct stat st1, st2;
+		char qcow[2048];
+
+		if (stat(fsimg, &st1) != 0)
+			st1.st_ino = 0;
+		runtime_free(rt);
+		rt = rt_start();
+		forget_seen(VOLT_DATA);
+		runtime_apply(rt, kept);
+		if (!wait_state(VOLT_DATA, ST(CREATED_VOLUME), 30)) {
+			fail("the unused data volume is not ready after a restart");
+			goto out;
+		}
+		sleep(2);
+		snprintf(qcow, sizeof(qcow), "%s/volumes/%s/disk.qcow2", opt.state, VOLT_DATA);
+		if (stat(fsimg, &st2) != 0 || st2.st_ino != st1.st_ino || access(qcow, F_OK) == 0) {
+			fail("the unused data volume was rebuilt after a restart of the runtime");
+			goto out;
+		}
+		printf("OK the unused data volume survives a restart of the runtime\n");
+	}
+	runtime_apply(rt, empty);
+	for (int i = 0; i < 100 && access(fsimg, F_OK) == 0; i++)
+		usleep(100000);
+	if (access(fsimg, F_OK) == 0) {
+		fail("a volume gone from the config was not deleted");
+		goto out;
+	}
+	rc = 0;
+out:
+	runtime_free(rt);
+	return rc;
+}
+
+/* kill -9 during the snapshot/restore of an image change (the wrapper sets
+ * EVE_VOLUME_CRASH_AT): volume-kill-run goes v1 -> v2 -> v1 and is killed
+ * on the way; volume-kill-check applies the config last applied (as the
+ * agent's checkpoint would) and wants that image with the data that goes
+ * with it: v2 with "v1 v2", or v1 with its snapshot ("v1") + its own line. */
+static void volt_applied(int version)
+{
+	char path[2048], body[8];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/volt-applied", opt.state);
+	f = fopen(path, "w");
+	if (f) {
+		snprintf(body, sizeof(body), "%d\n", version);
+		fputs(body, f);
+		fflush(f);
+		fsync(fileno(f));
+		fclose(f);
+	}
+}
+
+static int sc_volume_kill_run(void)
+{
+	Cfg *c1 = volt_cfg(1, true), *c2 = volt_cfg(2, true);
+	struct runtime *rt = rt_start();
+	int mark;
+
+	volt_applied(1);
+	runtime_apply(rt, c1);
+	if (!wait_line("VOLTEST: log v1 end", 0, 90))
+		return fail("v1 did not run");
+	mark = lines_now();
+	volt_applied(2);
+	runtime_apply(rt, c2);
+	if (!wait_line("VOLTEST: log v1 v2 end", mark, 120))
+		return fail("v2 did not run");
+	mark = lines_now();
+	volt_applied(1);
+	runtime_apply(rt, c1);
+	wait_line("VOLTEST: log v1 v1 end", mark, 120);
+	return fail("the crash point was not reached");
+}
+
+static int sc_volume_kill_check(void)
+{
+	char path[2048], want_log[64], want_img[64];
+	int version = 0;
+	FILE *f;
+	struct runtime *rt;
+	Cfg *c;
+
+	snprintf(path, sizeof(path), "%s/volt-applied", opt.state);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%d", &version) != 1) {
+		if (f)
+			fclose(f);
+		return fail("no record of the config applied before the kill");
+	}
+	fclose(f);
+	c = volt_cfg(version, true);
+	rt = rt_start();
+	snprintf(want_img, sizeof(want_img), "VOLTEST: image %d", version);
+	snprintf(want_log, sizeof(want_log), "VOLTEST: log %s end", version == 2 ? "v1 v2" : "v1 v1");
+	runtime_apply(rt, c);
+	if (!wait_line(want_img, 0, 120) || !wait_line("VOLTEST: log ", 0, 30) || !wait_state(VOLT_APP, ST(RUNNING), 30)) {
+		runtime_free(rt);
+		return fail("after the kill the app did not run on image v%d", version);
+	}
+	if (!wait_line(want_log, 0, 5)) {
+		runtime_free(rt);
+		return fail("after the kill the data does not match image v%d (want '%s')", version, want_log);
+	}
+	printf("OK after kill -9: image v%d with its data (%s)\n", version, want_log);
+	runtime_apply(rt, cfg_new());
+	wait_dom("lxc:///system", VOLT_APP, true, false, 60);
+	runtime_free(rt);
+	return 0;
+}
+
 static int sc_crash(void)
 {
 	Cfg *c = oci_cfg(CRASH_APP, "c0000008-0000-4000-8000-000000000008",
@@ -2232,6 +2490,12 @@ int main(int argc, char **argv)
 		rc = sc_portmap();
 	else if (strcmp(sc, "crash") == 0)
 		rc = sc_crash();
+	else if (strcmp(sc, "volume") == 0)
+		rc = sc_volume();
+	else if (strcmp(sc, "volume-kill-run") == 0)
+		rc = sc_volume_kill_run();
+	else if (strcmp(sc, "volume-kill-check") == 0)
+		rc = sc_volume_kill_check();
 	else if (strcmp(sc, "firewall-start") == 0)
 		rc = sc_firewall_start();
 	else if (strcmp(sc, "firewall-check") == 0)

@@ -1,0 +1,476 @@
+/* Volumes per device: /api/v1/volumes, and the checks of an app spec's
+ * "volumes" list. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "access.h"
+#include "admin.h"
+#include "authz.h"
+#include "ctl.h"
+#include "db.h"
+#include "info/info.pb-c.h"
+#include "pbjson.h"
+#include "volumes.h"
+
+#define VOL_COLS "v.id, v.name, v.device_id, v.kind, v.size_bytes, v.image_id, v.generation, v.created"
+/* Smallest and largest size a volume may ask for: 1 MiB .. 16 TiB. */
+#define VOL_SIZE_MIN (1LL << 20)
+#define VOL_SIZE_MAX (1LL << 44)
+
+/* The latest ZInfoVolume the device reported for id, as JSON (or null). */
+static json_t *latest_info(struct db *d, const char *dev, const char *id)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'volume'"
+				      " AND object = ?2");
+	json_t *j = NULL;
+	if (!st)
+		return json_null();
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
+		    NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
+		if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_VINFO)
+			j = pbjson_from_message(&m->vinfo->base);
+		if (m)
+			org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
+	}
+	sqlite3_reset(st);
+	return j ? j : json_null();
+}
+
+/* Name of the app on dev whose spec uses volume `name` (other than
+ * `except`), into user ("" when none). */
+static void vol_user(struct db *d, const char *dev, const char *name, const char *except, char *user,
+		     size_t n)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT a.name FROM apps a, json_each(a.spec, '$.volumes') v"
+				      " WHERE json_extract(a.spec, '$.device') = ?1"
+				      " AND json_extract(v.value, '$.name') = ?2 AND a.name != ?3"
+				      " ORDER BY a.name LIMIT 1");
+	user[0] = 0;
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, except ? except : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(user, n, "%s", db_col_text(st, 0));
+	sqlite3_reset(st);
+}
+
+static json_t *vol_row(struct db *d, sqlite3_stmt *st)
+{
+	char user[128];
+	const char *image = (const char *)sqlite3_column_text(st, 8);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "id", db_col_text(st, 0), "name",
+			      db_col_text(st, 1), "device", db_col_text(st, 2), "kind", db_col_text(st, 3),
+			      "size_bytes", (json_int_t)sqlite3_column_int64(st, 4), "generation",
+			      (json_int_t)sqlite3_column_int64(st, 6));
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "image", image ? json_string(image) : json_null());
+	json_object_set_new(j, "created", admin_time_json(sqlite3_column_int64(st, 7)));
+	vol_user(d, db_col_text(st, 2), db_col_text(st, 1), NULL, user, sizeof(user));
+	json_object_set_new(j, "used_by", user[0] ? json_string(user) : json_null());
+	json_object_set_new(j, "info", latest_info(d, db_col_text(st, 2), db_col_text(st, 0)));
+	return j;
+}
+
+#define VOL_SELECT "SELECT " VOL_COLS ", i.name FROM volumes v LEFT JOIN images i ON i.id = v.image_id"
+
+/* {id}: uuid, or name (with ?device=D when several devices have it). */
+static int vol_resolve(struct http_req *r, struct db *d, char id[UUID_STR_LEN], char dev[UUID_STR_LEN])
+{
+	const char *devref = http_arg(r, "device");
+	char devid[UUID_STR_LEN] = "";
+	if (devref && admin_device_resolve(d, devref, devid) < 0)
+		return -ENOENT;
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, device_id FROM volumes WHERE id = ?1 OR (name = ?1 AND"
+				      " (?2 = '' OR device_id = ?2)) LIMIT 2");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, devid, -1, SQLITE_STATIC);
+	int e = -ENOENT;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		snprintf(dev, UUID_STR_LEN, "%s", db_col_text(st, 1));
+		e = sqlite3_step(st) == SQLITE_ROW ? -EEXIST : 0; /* ambiguous name */
+	}
+	sqlite3_reset(st);
+	return e;
+}
+
+static int vol_json(struct db *d, const char *id, json_t **out)
+{
+	sqlite3_stmt *st = db_stmt(d, VOL_SELECT " WHERE v.id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int e = -ENOENT;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = vol_row(d, st);
+		e = *out ? 0 : -ENOMEM;
+	}
+	sqlite3_reset(st);
+	return e;
+}
+
+static void resolve_failed(struct http_req *r, int e)
+{
+	if (e == -EEXIST)
+		http_reply_error(r, 409, "several devices have a volume of that name: add ?device=");
+	else
+		admin_reply_err(r, e, "volume");
+}
+
+static void h_list(struct http_req *r)
+{
+	const char *dev = http_arg(r, "device");
+	char devid[UUID_STR_LEN] = "";
+	struct db *d = db_get(r->ctl->db);
+	if (dev && admin_device_resolve(d, dev, devid) < 0) {
+		db_put(r->ctl->db, d);
+		http_reply_error(r, 404, "no such device %s", dev);
+		return;
+	}
+	sqlite3_stmt *st =
+	    db_stmt(d, VOL_SELECT " WHERE (?1 = '' OR v.device_id = ?1) AND (?9 = '*' OR instr(?9, ',' ||"
+				  " (SELECT project FROM devices WHERE id = v.device_id) || ',') > 0)"
+				  " ORDER BY v.device_id, v.name");
+	if (st) {
+		sqlite3_bind_text(st, 1, devid, -1, SQLITE_STATIC);
+		/* a volume is in its device's project */
+		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
+	}
+	json_t *items = json_array();
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(items, vol_row(d, st));
+	if (st)
+		sqlite3_reset(st);
+	db_put(r->ctl->db, d);
+	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
+}
+
+static bool name_ok(const char *n)
+{
+	if (!n || !*n || strlen(n) > VOLUME_NAME_MAX)
+		return false;
+	for (const char *p = n; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_' || *p == '.'))
+			return false;
+	return true;
+}
+
+/* The body of a create: replies 400 and returns NULL-reason on error. */
+static const char *create_check(json_t *b, const char **name, const char **dev, const char **image,
+				json_int_t *size)
+{
+	bool bad = false;
+	json_t *sz = json_object_get(b, "size_bytes");
+	const char *key;
+	json_t *v;
+	json_object_foreach(b, key, v)
+	{
+		if (strcmp(key, "name") && strcmp(key, "device") && strcmp(key, "size_bytes") &&
+		    strcmp(key, "image"))
+			return "unknown field (known: name, device, size_bytes, image)";
+	}
+	*name = admin_str(b, "name", &bad);
+	*dev = admin_str(b, "device", &bad);
+	*image = admin_str(b, "image", &bad);
+	*size = sz ? json_integer_value(sz) : 0;
+	if (bad || !name_ok(*name))
+		return "name: required, 1-64 of [A-Za-z0-9._-]";
+	if (!*dev)
+		return "device: required (a volume lives on one device)";
+	if (sz && (!json_is_integer(sz) || *size < VOL_SIZE_MIN || *size > VOL_SIZE_MAX))
+		return "size_bytes: an integer from 1 MiB to 16 TiB";
+	if (!sz && !*image)
+		return "size_bytes: required for a blank volume (or give image)";
+	return NULL;
+}
+
+static int vol_insert(struct db *d, const char *id, const char *name, const char *dev, const char *image_id,
+		      json_int_t size)
+{
+	sqlite3_stmt *st = db_stmt(d, "INSERT INTO volumes(id, name, device_id, kind, size_bytes, image_id,"
+				      " generation, created) VALUES(?1,?2,?3,?4,?5,?6,0,?7)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, image_id[0] ? "image" : "blank", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (int64_t)size);
+	if (image_id[0])
+		sqlite3_bind_text(st, 6, image_id, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
+	return db_step_done(st);
+}
+
+/* An app image (not a base OS) by name or id; -ENOENT. */
+static int image_resolve(struct db *d, const char *ref, char id[UUID_STR_LEN], int64_t *size)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, size FROM images WHERE (name = ?1 OR id = ?1) AND format != 'baseos'");
+	int e = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		*size = sqlite3_column_int64(st, 1);
+		e = 0;
+	}
+	sqlite3_reset(st);
+	return e;
+}
+
+/* A volume is in its device's project: may the caller use that device? */
+static bool device_granted(struct http_req *r, struct db *d, const char *devid)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM devices WHERE id = ?1");
+	bool ok = false;
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, devid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ok = authz_project_granted(&r->who, db_col_text(st, 0));
+	sqlite3_reset(st);
+	return ok;
+}
+
+static void h_create(struct http_req *r)
+{
+	json_t *b = admin_body(r), *obj = NULL;
+	const char *name, *dev, *image, *err;
+	json_int_t size;
+	if (!b)
+		return;
+	err = create_check(b, &name, &dev, &image, &size);
+	if (err) {
+		http_reply_error(r, 400, "%s", err);
+		json_decref(b);
+		return;
+	}
+	char devid[UUID_STR_LEN], id[UUID_STR_LEN], image_id[UUID_STR_LEN] = "";
+	int64_t isize = 0;
+	struct db *d = db_get(r->ctl->db);
+	int e = admin_device_resolve(d, dev, devid);
+	if (e == -ENOENT || (e == 0 && !device_granted(r, d, devid))) {
+		http_reply_error(r, 404, "no such device %s", dev);
+		goto out;
+	}
+	if (e == 0 && image && image_resolve(d, image, image_id, &isize) < 0) {
+		http_reply_error(r, 404, "no such app image %s", image);
+		goto out;
+	}
+	if (e == 0 && image && size && size < isize) {
+		http_reply_error(r, 400, "size_bytes %lld: smaller than image %s (%lld bytes)",
+				 (long long)size, image, (long long)isize);
+		goto out;
+	}
+	if (e == 0)
+		e = uuidgen_v4(id);
+	if (e == 0)
+		e = vol_insert(d, id, name, devid, image_id, size);
+	if (e == 0) {
+		ctl_device_changed(r->ctl, d, devid);
+		e = vol_json(d, id, &obj);
+	}
+	if (e < 0)
+		admin_reply_err(r, e, "volume (name on this device)");
+	else
+		http_reply_json(r, 201, obj);
+out:
+	db_put(r->ctl->db, d);
+	json_decref(b);
+}
+
+static void h_get(struct http_req *r)
+{
+	char id[UUID_STR_LEN], dev[UUID_STR_LEN];
+	json_t *obj = NULL;
+	struct db *d = db_get(r->ctl->db);
+	int e = vol_resolve(r, d, id, dev);
+	if (e == 0)
+		e = vol_json(d, id, &obj);
+	db_put(r->ctl->db, d);
+	if (e < 0)
+		resolve_failed(r, e);
+	else
+		http_reply_json(r, 200, obj);
+}
+
+/* Run sql (?1 = volume id) on the volume named by the URL unless an app
+ * uses it (409), then tell its device. */
+static void vol_write(struct http_req *r, const char *sql, bool refuse_used, int ok_status)
+{
+	char id[UUID_STR_LEN], dev[UUID_STR_LEN], user[128] = "";
+	struct db *d = db_get(r->ctl->db);
+	int e = vol_resolve(r, d, id, dev);
+	sqlite3_stmt *st = NULL;
+	if (e == 0 && refuse_used) {
+		sqlite3_stmt *n = db_stmt(d, "SELECT name FROM volumes WHERE id = ?1");
+		if (n) {
+			sqlite3_bind_text(n, 1, id, -1, SQLITE_STATIC);
+			if (sqlite3_step(n) == SQLITE_ROW)
+				vol_user(d, dev, db_col_text(n, 0), NULL, user, sizeof(user));
+			sqlite3_reset(n);
+		}
+	}
+	if (user[0]) {
+		db_put(r->ctl->db, d);
+		http_reply_error(
+		    r, 409, "volume in use by app %s (delete the app or remove the volume from it)", user);
+		return;
+	}
+	if (e == 0 && !(st = db_stmt(d, sql)))
+		e = -EIO;
+	if (e == 0) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		e = db_step_done(st);
+	}
+	if (e == 0)
+		ctl_device_changed(r->ctl, d, dev);
+	db_put(r->ctl->db, d);
+	if (e < 0)
+		resolve_failed(r, e);
+	else if (ok_status == 204)
+		http_reply_empty(r, 204);
+	else
+		http_reply_json(r, ok_status, json_pack("{s:s}", "id", id));
+}
+
+static void h_delete(struct http_req *r)
+{
+	vol_write(r, "DELETE FROM volumes WHERE id = ?1", true, 204);
+}
+
+/* EVE purge: a new generation makes the device rebuild the volume empty
+ * (or from its image). */
+static void h_purge(struct http_req *r)
+{
+	vol_write(r, "UPDATE volumes SET generation = generation + 1 WHERE id = ?1", false, 202);
+}
+
+/* --- app specs -------------------------------------------------------- */
+
+static bool mount_ok(const char *m)
+{
+	size_t n = m ? strlen(m) : 0;
+	if (n < 2 || n > VOLUME_MOUNT_MAX || m[0] != '/' || strstr(m, "/../") || strstr(m, "//") ||
+	    (n >= 3 && !strcmp(m + n - 3, "/..")) || m[n - 1] == '/')
+		return false;
+	for (const char *p = m; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == '\'' || *p == '"' || *p == '<' || *p == '>' ||
+		    *p == '&')
+			return false;
+	return true;
+}
+
+/* One entry of the list: {"name": N, "mount": M}. Returns the reason or NULL. */
+static const char *entry_check(json_t *e, bool container, const char **name, const char **mount)
+{
+	bool bad = false;
+	if (!json_is_object(e))
+		return "volumes: a list of {name, mount}";
+	*name = admin_str(e, "name", &bad);
+	*mount = admin_str(e, "mount", &bad);
+	if (bad || !name_ok(*name) ||
+	    json_object_size(e) != (size_t)(1 + (json_object_get(e, "mount") != NULL)))
+		return "volumes: a list of {name, mount}";
+	if (container && !mount_ok(*mount))
+		return "volumes: a container app needs an absolute mount point for each volume (e.g. /data)";
+	if (!container && *mount)
+		return "volumes: a VM app gets each volume as a disk; a mount point is for containers";
+	return NULL;
+}
+
+static bool vol_exists(struct db *d, const char *dev, const char *name)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM volumes WHERE device_id = ?1 AND name = ?2");
+	bool ok = false;
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	ok = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return ok;
+}
+
+bool volumes_spec_check(struct http_req *r, struct db *d, json_t *vols, const char *app_name,
+			const char *dev_uuid, const char *format, json_t **out)
+{
+	bool container = !strcmp(format, "oci");
+	size_t i, j;
+	json_t *e;
+	*out = NULL;
+	if (!vols || (json_is_array(vols) && json_array_size(vols) == 0))
+		return true;
+	if (!json_is_array(vols) || json_array_size(vols) > VOLUMES_PER_APP) {
+		http_reply_error(r, 400, "volumes: a list of at most %d {name, mount}", VOLUMES_PER_APP);
+		return false;
+	}
+	if (!dev_uuid[0]) {
+		http_reply_error(r, 400,
+				 "volumes: an app with volumes targets one device (--device), "
+				 "not a selector");
+		return false;
+	}
+	json_array_foreach(vols, i, e)
+	{
+		const char *name, *mount, *err = entry_check(e, container, &name, &mount);
+		char user[128];
+		for (j = 0; !err && j < i; j++)
+			if (!strcmp(name,
+				    json_string_value(json_object_get(json_array_get(vols, j), "name"))))
+				err = "volumes: a volume is listed twice";
+		if (err) {
+			http_reply_error(r, 400, "%s", err);
+			return false;
+		}
+		if (!vol_exists(d, dev_uuid, name)) {
+			http_reply_error(r, 404, "no volume %s on the app's device (evectl volume create)",
+					 name);
+			return false;
+		}
+		vol_user(d, dev_uuid, name, app_name, user, sizeof(user));
+		if (user[0]) {
+			http_reply_error(r, 409, "volume %s is in use by app %s", name, user);
+			return false;
+		}
+	}
+	*out = json_deep_copy(vols);
+	return *out != NULL;
+}
+
+int volumes_delete_of_spec(struct db *d, const char *spec_text)
+{
+	sqlite3_stmt *st = db_stmt(d, "DELETE FROM volumes WHERE device_id = json_extract(?1, '$.device')"
+				      " AND name IN (SELECT json_extract(value, '$.name') FROM"
+				      " json_each(?1, '$.volumes'))");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, spec_text, -1, SQLITE_STATIC);
+	return db_step_done(st);
+}
+
+#define V ADMIN_PREFIX "/volumes"
+const struct http_route admin_volume_routes[] = {
+    {"GET", V, h_list, 0, HTTP_AUTH_ADMIN, NULL},
+    {"POST", V, h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"GET", V "/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
+    {"DELETE", V "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
+    {"POST", V "/*/purge", h_purge, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
+};

@@ -1,0 +1,43 @@
+/* Volumes as controller objects (/api/v1/volumes): data disks of a device
+ * that outlive the apps using them. A volume belongs to one device and has
+ * a name unique on it; an app's spec refers to volumes by name
+ * ("volumes": [{"name": N, "mount": "/data"}]) and the device builds them
+ * from EVE Volume messages (config_build.c). */
+#ifndef CTL_VOLUMES_H
+#define CTL_VOLUMES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "db.h"
+#include "http.h"
+
+#define VOLUME_NAME_MAX 64
+#define VOLUME_MOUNT_MAX 255
+#define VOLUMES_PER_APP 8
+
+/* Check an app spec's "volumes" (may be NULL) for app `app_name` on device
+ * dev_uuid ("" when the app targets a selector) of image format `format`:
+ * a well-formed list, each volume on that device and used by no other app,
+ * mount points absolute (containers) or absent (VMs). Replies 400/404/409
+ * and returns false on error. On success *out is the normalized list
+ * (caller owns it), NULL when there are no volumes. */
+bool volumes_spec_check(struct http_req *r, struct db *d, json_t *vols, const char *app_name,
+			const char *dev_uuid, const char *format, json_t **out);
+/* Delete the volumes an app's spec text names on device dev (the app's
+ * "--with-volumes" delete). 0 / negative errno. */
+int volumes_delete_of_spec(struct db *d, const char *spec_text);
+
+extern const struct http_route admin_volume_routes[];
+/* app_history.c: /apps/{app}/history and /apps/{app}/rollback */
+/* The app's last automatic rollback {"state": "ROLLED_BACK", "from", "to",
+ * "reason", "time"} while its current revision is that rollback, else JSON
+ * null. Caller owns it. */
+json_t *app_history_status(struct db *d, const char *app_id);
+/* Roll back every app whose newest revision (an update with
+ * rollback_after_s) has an instance not RUNNING that revision after that
+ * many seconds. Called once a second by the server loop. */
+void app_history_tick(struct ctl *c);
+extern const struct http_route admin_app_history_routes[];
+
+#endif

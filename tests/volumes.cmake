@@ -1,0 +1,21 @@
+# Volumes (issue 17): controller objects, CLI, and the device's volumes.
+if(WITH_CLI AND WITH_CONTROLLER)
+  add_test(NAME volumes_cli COMMAND bash ${EVE_TEST_DIR}/integration/volumes_cli.sh)
+  set_tests_properties(volumes_cli PROPERTIES LABELS integration TIMEOUT 180
+    ENVIRONMENT "EVECTL=$<TARGET_FILE:evectl>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_SRC=${CMAKE_SOURCE_DIR};JSONQ=$<TARGET_FILE:cli_jsonq>;CLI_PORT=21100;CLI_BUILD=${CMAKE_BINARY_DIR}")
+endif()
+if(WITH_DEVICE AND TARGET runtime_driver)
+  add_test(NAME volumes_runtime_oci
+    COMMAND ${EVE_TEST_DIR}/integration/volumes_runtime.sh volume 21101 $<TARGET_FILE:runtime_driver>
+      ${CMAKE_BINARY_DIR})
+  set_tests_properties(volumes_runtime_oci PROPERTIES LABELS "integration;runtime" TIMEOUT 240
+    SKIP_RETURN_CODE 77)
+endif()
+if(WITH_DEVICE AND TARGET runtime_driver)
+  add_test(NAME volumes_runtime_kill
+    COMMAND ${EVE_TEST_DIR}/integration/volumes_runtime.sh kill 21102 $<TARGET_FILE:runtime_driver>
+      ${CMAKE_BINARY_DIR})
+  # three runs of a container app killed and restarted: normal pass only
+  set_tests_properties(volumes_runtime_kill PROPERTIES LABELS "integration;runtime;slow" TIMEOUT 600
+    SKIP_RETURN_CODE 77)
+endif()
