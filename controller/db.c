@@ -26,7 +26,7 @@ struct db {
 	sqlite3 *h;
 	struct db_pool *pool;
 	bool busy;
-	bool writer;	    /* holds pool->wmu (between BEGIN and COMMIT/ROLLBACK) */
+	bool writer;        /* holds pool->wmu (between BEGIN and COMMIT/ROLLBACK) */
 	uint64_t begin_us;  /* when the open write transaction began */
 	uint64_t commit_no; /* number of this connection's last commit (pool->committed) */
 	struct stmt_slot slots[STMT_SLOTS];
