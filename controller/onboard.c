@@ -146,15 +146,19 @@ static int cert_from_pem_cached(const char *pem, X509 **out)
 
 int onboard_find(struct db *d, const uint8_t *hash, size_t hlen, X509 **cert, char **serials, char id[65])
 {
-	char hex[65], pattern[70];
+	char hex[65], above[66];
 	if (hlen != 16 && hlen != 32)
 		return -ENOENT;
 	hexstr_encode(hash, hlen, hex);
-	snprintf(pattern, sizeof(pattern), "%s%%", hex);
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, pem, serials FROM onboard WHERE id LIKE ?1 LIMIT 1");
+	/* ids are lower-case hex: those starting with hex sort in [hex, hex"g").
+	 * (A LIKE with a bound pattern is re-prepared on every new value.) */
+	snprintf(above, sizeof(above), "%sg", hex);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, pem, serials FROM onboard WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, pattern, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, above, -1, SQLITE_STATIC);
 	int r = -ENOENT;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		r = cert_from_pem_cached(db_col_text(st, 1), cert);

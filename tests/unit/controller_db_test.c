@@ -150,12 +150,18 @@ static void test_onboard_two_certs(void **state)
 			i = 0; /* the same one twice in a row (served parsed) */
 		X509 *got = NULL;
 		char *serials = NULL, gid[65];
-		assert_int_equal(onboard_find(d, h[i], 32, &got, &serials, gid), 0);
+		/* senderCertHash may be the first 16 bytes of the hash */
+		size_t hl = round == 3 ? 16 : 32;
+		assert_int_equal(onboard_find(d, h[i], hl, &got, &serials, gid), 0);
 		assert_string_equal(gid, id[i]);
 		assert_int_equal(X509_cmp(got, c[i]), 0);
 		X509_free(got);
 		free(serials);
 	}
+	uint8_t unknown[32] = {0};
+	X509 *none = NULL;
+	char *ns = NULL, nid[65];
+	assert_int_equal(onboard_find(d, unknown, 32, &none, &ns, nid), -ENOENT);
 	db_put(p, d);
 	for (int i = 0; i < 2; i++)
 		X509_free(c[i]);
