@@ -179,14 +179,14 @@ void db_rollback(struct db *d)
 		writer_release(d);
 }
 
-/* fsync the file at path; a missing WAL means it was checkpointed (SQLite
+/* fdatasync the file at path (its data and size); a missing WAL means it was checkpointed (SQLite
  * syncs the database before it resets the WAL): sync the database then. */
 static int sync_path(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int r = fsync(fd) < 0 ? -errno : 0;
+	int r = fdatasync(fd) < 0 ? -errno : 0;
 	close(fd);
 	return r;
 }
