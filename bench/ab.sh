@@ -64,7 +64,7 @@ summary() { # NAME
 					if ($i ~ /us\/request/) us = $(i - 1) + 0
 					if ($i == "P-256") ver = $(i - 1) + 0
 				}
-				printf "%s %-8s us/req %.1f verifies/req %.2f\n", n, blk, us, ver
+				printf "%s %-8s us/req %.1f verifies/req %.2f (load before the run %s)\n", n, blk, us, ver, load
 			}
 		' "$f"
 	done
