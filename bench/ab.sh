@@ -55,7 +55,7 @@ done
 summary() { # NAME
 	for f in "$out/$1"-*.txt; do
 		awk -v n="$(basename "$f" .txt)" '
-			/^### / { load = $5 " " $6 " " $7 }
+			/^### / { load = $5 " " $6 " " $7; sub(/:$/, "", load) }
 			/registrations\/s/ { print n, blk, "registrations/s", $2 }
 			/ req in / { print n, blk, $1, $8 " req/s", "p50", $11, "p99", $17 }
 			/^== / { blk = $2 }
