@@ -2,10 +2,13 @@
 #include "db.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "monotime.h"
@@ -21,8 +24,11 @@ struct stmt_slot {
 
 struct db {
 	sqlite3 *h;
+	struct db_pool *pool;
 	bool busy;
-	uint64_t begin_us; /* when the open write transaction began */
+	bool writer;        /* holds pool->wmu (between BEGIN and COMMIT/ROLLBACK) */
+	uint64_t begin_us;  /* when the open write transaction began */
+	uint64_t commit_no; /* number of this connection's last commit (pool->committed) */
 	struct stmt_slot slots[STMT_SLOTS];
 };
 
@@ -31,7 +37,21 @@ struct db_pool {
 	pthread_cond_t cv;
 	int n;
 	struct db *conns;
+	/* One write transaction at a time in this process: writers queue on a
+	 * mutex (woken as soon as the writer commits) instead of polling
+	 * SQLite's lock in the busy handler's 1-100 ms sleeps. */
+	pthread_mutex_t wmu;
+	/* Group commit: commits are numbered; db_sync makes every commit up
+	 * to a number durable with one fsync of the WAL shared by all waiters. */
+	pthread_mutex_t smu;
+	pthread_cond_t scv;
+	uint64_t committed, synced;
+	bool syncing;
+	char *path;
 };
+
+/* Wait as long as SQLite's busy timeout would have (then -EBUSY, as before). */
+#define WRITER_WAIT_S 10
 
 int db_err(int rc)
 {
@@ -111,23 +131,99 @@ int db_step_done(sqlite3_stmt *st)
 	return r;
 }
 
+static void writer_release(struct db *d)
+{
+	if (d->writer) {
+		d->writer = false;
+		pthread_mutex_unlock(&d->pool->wmu);
+	}
+}
+
 int db_begin(struct db *d)
 {
+	bool took = !d->writer;
 	d->begin_us = monotime_us();
-	return db_exec(d, "BEGIN IMMEDIATE");
+	if (took) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += WRITER_WAIT_S;
+		if (pthread_mutex_timedlock(&d->pool->wmu, &until) != 0)
+			return -EBUSY;
+		d->writer = true;
+	}
+	int r = db_exec(d, "BEGIN IMMEDIATE");
+	if (r < 0 && took)
+		writer_release(d);
+	return r;
 }
 
 int db_commit(struct db *d)
 {
 	int r = db_exec(d, "COMMIT");
-	if (r == 0)
+	if (r == 0) {
 		prom_hist_observe(&write_latency, monotime_us() - d->begin_us);
+		pthread_mutex_lock(&d->pool->smu);
+		d->commit_no = ++d->pool->committed;
+		pthread_mutex_unlock(&d->pool->smu);
+	}
+	/* A failed COMMIT may leave the transaction open: the caller rolls back. */
+	if (sqlite3_get_autocommit(d->h))
+		writer_release(d);
 	return r;
 }
 
 void db_rollback(struct db *d)
 {
 	sqlite3_exec(d->h, "ROLLBACK", NULL, NULL, NULL);
+	if (sqlite3_get_autocommit(d->h))
+		writer_release(d);
+}
+
+/* fdatasync the file at path (its data and size); a missing WAL means it was checkpointed (SQLite
+ * syncs the database before it resets the WAL): sync the database then. */
+static int sync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = fdatasync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+static int sync_files(const char *db_path)
+{
+	char wal[4096];
+	if ((size_t)snprintf(wal, sizeof(wal), "%s-wal", db_path) >= sizeof(wal))
+		return -ENAMETOOLONG;
+	int r = sync_path(wal);
+	return r == -ENOENT ? sync_path(db_path) : r;
+}
+
+int db_sync(struct db *d)
+{
+	struct db_pool *p = d->pool;
+	int r = 0;
+	pthread_mutex_lock(&p->smu);
+	while (r == 0 && p->synced < d->commit_no) {
+		if (p->syncing) {
+			pthread_cond_wait(&p->scv, &p->smu);
+			continue;
+		}
+		/* Lead one fsync for every commit made so far; later commits
+		 * wait for the next round. */
+		uint64_t upto = p->committed;
+		p->syncing = true;
+		pthread_mutex_unlock(&p->smu);
+		r = sync_files(p->path);
+		pthread_mutex_lock(&p->smu);
+		p->syncing = false;
+		if (r == 0 && upto > p->synced)
+			p->synced = upto;
+		pthread_cond_broadcast(&p->scv);
+	}
+	pthread_mutex_unlock(&p->smu);
+	return r;
 }
 
 const char *db_col_text(sqlite3_stmt *st, int i)
@@ -216,10 +312,15 @@ int db_pool_open(const char *path, int n, struct db_pool **out)
 		return -ENOMEM;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
+	pthread_mutex_init(&p->wmu, NULL);
+	pthread_mutex_init(&p->smu, NULL);
+	pthread_cond_init(&p->scv, NULL);
+	p->path = strdup(path);
 	p->conns = calloc((size_t)n, sizeof(struct db));
-	int r = p->conns ? 0 : -ENOMEM;
+	int r = p->conns && p->path ? 0 : -ENOMEM;
 	for (int i = 0; i < n && r == 0; i++) {
 		p->n = i + 1;
+		p->conns[i].pool = p;
 		r = db_conn_open(&p->conns[i], path);
 		if (r == 0 && i == 0)
 			r = db_migrate(&p->conns[0]);
@@ -239,8 +340,12 @@ void db_pool_close(struct db_pool *p)
 	for (int i = 0; p->conns && i < p->n; i++)
 		db_conn_close(&p->conns[i]);
 	free(p->conns);
+	free(p->path);
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->wmu);
+	pthread_mutex_destroy(&p->smu);
+	pthread_cond_destroy(&p->scv);
 	free(p);
 }
 
@@ -267,6 +372,9 @@ void db_put(struct db_pool *p, struct db *d)
 	for (size_t i = 0; i < STMT_SLOTS; i++)
 		if (d->slots[i].st && sqlite3_stmt_busy(d->slots[i].st))
 			sqlite3_reset(d->slots[i].st);
+	/* A write transaction left open would hold every other writer. */
+	if (d->writer)
+		db_rollback(d);
 	pthread_mutex_lock(&p->mu);
 	d->busy = false;
 	pthread_cond_signal(&p->cv);

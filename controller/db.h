@@ -25,10 +25,15 @@ sqlite3 *db_handle(struct db *d);
 /* The cached statement for sql (must be a string literal: cached by
  * address), reset and with bindings cleared. NULL on a prepare error. */
 sqlite3_stmt *db_stmt(struct db *d, const char *sql);
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Write transactions of one pool
+ * take turns on an in-process lock (at most 10 s wait, then -EBUSY). */
 int db_begin(struct db *d);
 int db_commit(struct db *d);
 void db_rollback(struct db *d);
+/* Group commit: make this connection's last COMMIT durable (fsync of the
+ * WAL, shared by every thread waiting at the same time) before it is
+ * acknowledged. synchronous=NORMAL alone leaves it in the page cache. */
+int db_sync(struct db *d);
 /* Run a one-shot statement with no result rows. */
 int db_exec(struct db *d, const char *sql);
 /* Convert an sqlite result code to a negative errno. */

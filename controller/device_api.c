@@ -213,7 +213,8 @@ static int register_device_cert(const ProtobufCBinaryData *pc, bool strict, X509
 	return r < 0 ? -EINVAL : usable_cert(out);
 }
 
-/* Decide and apply a registration inside one write transaction. */
+/* Decide and apply a registration inside one write transaction, durable
+ * (group commit: db_sync) before it is acknowledged. */
 static unsigned register_apply(struct ctl *c, struct db *d, X509 *cert, const char *serial,
 			       const char *onboard_id)
 {
@@ -245,6 +246,8 @@ static unsigned register_apply(struct ctl *c, struct db *d, X509 *cert, const ch
 			devcache_remove(c->cache, uuid);
 		if (status < 300)
 			status = 500;
+	} else if (db_sync(d) < 0) {
+		status = 500; /* committed, not known durable: the device retries */
 	}
 	return status;
 }

@@ -2,6 +2,7 @@
 #include "onboard.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,21 +106,62 @@ bool onboard_serial_allowed(const char *serials_json, const char *serial)
 	return ok;
 }
 
+/* The onboarding certificate parsed last, keyed by its PEM text: a fleet
+ * registers under one onboarding certificate, and parsing one costs more
+ * than a P-256 verify (OpenSSL 3.0 builds a decoder context for its key).
+ * Shared read-only; each caller gets its own reference. */
+static struct {
+	pthread_mutex_t mu;
+	char *pem;
+	X509 *cert;
+} ob_parsed = {PTHREAD_MUTEX_INITIALIZER, NULL, NULL};
+
+static int cert_from_pem_cached(const char *pem, X509 **out)
+{
+	int r = -ENOENT;
+	pthread_mutex_lock(&ob_parsed.mu);
+	if (ob_parsed.pem && strcmp(ob_parsed.pem, pem) == 0 && X509_up_ref(ob_parsed.cert) == 1) {
+		*out = ob_parsed.cert;
+		r = 0;
+	}
+	pthread_mutex_unlock(&ob_parsed.mu);
+	if (r == 0)
+		return 0;
+	r = crypto_cert_from_pem(pem, strlen(pem), out);
+	char *copy = r == 0 ? strdup(pem) : NULL;
+	if (!copy || X509_up_ref(*out) != 1) {
+		free(copy);
+		return r;
+	}
+	pthread_mutex_lock(&ob_parsed.mu);
+	char *old_pem = ob_parsed.pem;
+	X509 *old = ob_parsed.cert;
+	ob_parsed.pem = copy;
+	ob_parsed.cert = *out;
+	pthread_mutex_unlock(&ob_parsed.mu);
+	free(old_pem);
+	X509_free(old);
+	return 0;
+}
+
 int onboard_find(struct db *d, const uint8_t *hash, size_t hlen, X509 **cert, char **serials, char id[65])
 {
-	char hex[65], pattern[70];
+	char hex[65], above[66];
 	if (hlen != 16 && hlen != 32)
 		return -ENOENT;
 	hexstr_encode(hash, hlen, hex);
-	snprintf(pattern, sizeof(pattern), "%s%%", hex);
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, pem, serials FROM onboard WHERE id LIKE ?1 LIMIT 1");
+	/* ids are lower-case hex: those starting with hex sort in [hex, hex"g").
+	 * (A LIKE with a bound pattern is re-prepared on every new value.) */
+	snprintf(above, sizeof(above), "%sg", hex);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, pem, serials FROM onboard WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, pattern, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, above, -1, SQLITE_STATIC);
 	int r = -ENOENT;
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *pem = db_col_text(st, 1);
-		r = crypto_cert_from_pem(pem, strlen(pem), cert);
+		r = cert_from_pem_cached(db_col_text(st, 1), cert);
 		if (r == 0) {
 			*serials = strdup(db_col_text(st, 2));
 			snprintf(id, 65, "%s", db_col_text(st, 0));
