@@ -23,6 +23,7 @@
 #include "fileio.h"
 #include "hexstr.h"
 #include "pbjson.h"
+#include "console.h"
 
 typedef Org__Lfedge__Eve__Config__EdgeDevConfig EdgeDevConfig;
 typedef Org__Lfedge__Eve__Config__AppInstanceConfig AppInstanceConfig;
@@ -878,6 +879,31 @@ static void add_certs_hash(struct build *b)
 	buf_free(&pems);
 }
 
+/* Edge-view (remote consoles, console.c): while the device has a live
+ * console session, its token and the app policy. */
+static void add_edgeview(struct build *b)
+{
+	char *tok = NULL;
+	uint32_t gen = 0;
+	if (console_device_token(b->ctl, b->uuid, &tok, &gen) < 0)
+		return;
+	Org__Lfedge__Eve__Config__EdgeViewConfig *ev = arena_alloc(&b->a, sizeof(*ev));
+	Org__Lfedge__Eve__Config__AppDebugAccessPolicy *ap = arena_alloc(&b->a, sizeof(*ap));
+	Org__Lfedge__Eve__Config__DevDebugAccessPolicy *dp = arena_alloc(&b->a, sizeof(*dp));
+	if (ev && ap && dp) {
+		org__lfedge__eve__config__edge_view_config__init(ev);
+		org__lfedge__eve__config__app_debug_access_policy__init(ap);
+		org__lfedge__eve__config__dev_debug_access_policy__init(dp);
+		ev->token = arena_str(&b->a, tok);
+		ap->allow_app = true; /* sessions are per app; none on the device itself */
+		ev->app_policy = ap;
+		ev->dev_policy = dp;
+		ev->generation_id = gen;
+		b->cfg->edgeview = ev;
+	}
+	free(tok);
+}
+
 static int build_config(struct build *b)
 {
 	sqlite3_stmt *st = db_stmt(b->db, "SELECT config_version, reboot_counter, config_items, baseos_image,"
@@ -913,6 +939,7 @@ static int build_config(struct build *b)
 	add_device_io(b); /* interoperability */
 	add_certs_hash(b);
 	add_apps(b);
+	add_edgeview(b);
 	if (baseos && *baseos)
 		add_baseos(b, baseos, activate, retry);
 	EdgeDevConfig *c = b->cfg;

@@ -17,6 +17,8 @@ struct replay;
 struct ctlmetrics;
 struct scrapeauth;
 struct http_req;
+struct console_hub;
+struct console_record;
 
 struct ctl {
 	char dir[PATH_MAX];
@@ -43,6 +45,10 @@ struct ctl {
 	struct scrapeauth *scrape;  /* who may read /metrics */
 	int64_t cert_not_after;     /* earliest expiry of server/signing certs */
 	int64_t cert_not_before;    /* latest start of their validity */
+	/* Remote consoles (console.c): sessions and the edge-view dispatcher. */
+	struct console_hub *console;
+	/* Called once per console session when it ends (the program records it). */
+	void (*log_console)(const struct console_record *rec);
 };
 
 /* Paths under ctl->dir. */

@@ -33,6 +33,7 @@
 #include "reports.h"
 #include "scrapeauth.h"
 #include "rollouts.h"
+#include "console.h"
 
 #define PEM_CAP (64u << 10)
 #define LISTEN_FD_ENV "EVE_LISTEN_FD"
@@ -44,6 +45,7 @@ static const struct http_route *const route_tables[] = {
     admin_device_routes,  admin_image_routes,   admin_network_routes,  admin_app_routes,
     admin_misc_routes,    admin_deviceio_routes, admin_rollout_routes, ops_routes,
     registry_routes, /* OCI distribution API /v2/ (registry.c) */
+    console_routes,  /* remote consoles, edge-view dispatcher (console.c) */
     NULL,
 };
 
@@ -64,6 +66,24 @@ static void log_failure(struct http_req *r)
 static void log_http(const char *msg)
 {
 	ctllog(CTLLOG_WARN, "http server", "error", msg, NULL);
+}
+
+/* The one place a console session is recorded (who, which app, start,
+ * end): the controller log; the audit log hooks in here. */
+static void log_console(const struct console_record *rec)
+{
+	char start[32], end[32], port[16], tok[24], chans[16], bin[24], bout[24];
+	admin_time_str(rec->start, start);
+	admin_time_str(rec->end, end);
+	snprintf(port, sizeof(port), "%d", rec->port);
+	snprintf(tok, sizeof(tok), "%lld", rec->token_id);
+	snprintf(chans, sizeof(chans), "%u", rec->channels);
+	snprintf(bin, sizeof(bin), "%llu", (unsigned long long)rec->bytes_in);
+	snprintf(bout, sizeof(bout), "%llu", (unsigned long long)rec->bytes_out);
+	ctllog(CTLLOG_INFO, "console session", "session", rec->id, "who", rec->who, "token_id", tok, "app",
+	       rec->app, "instance", rec->instance, "device", rec->device, "kind", rec->kind, "port",
+	       rec->port ? port : NULL, "start", start, "end", end, "reason", rec->reason, "channels", chans,
+	       "bytes_in", bin, "bytes_out", bout, NULL);
 }
 
 static void log_device(const char *uuid, const char *msg)
@@ -226,6 +246,7 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 	c->log_failure = log_failure;
 	c->log_device = log_device;
 	c->log_http = log_http;
+	c->log_console = log_console;
 	c->started = time(NULL);
 	if ((r = dir_file(c, CTL_DB_FILE, p)) < 0 ||
 	    (r = db_pool_open(p, (int)c->conf.db_conns, &c->db)) < 0) {
@@ -238,7 +259,7 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 	}
 	if ((r = devcache_new(&c->cache)) < 0 || (r = devices_load_cache(c)) < 0 ||
 	    (r = follow_hub_new((int)c->conf.max_followers, &c->follow)) < 0 ||
-	    (c->replay = replay_new()) == NULL) {
+	    (r = console_hub_new(c, &c->console)) < 0 || (c->replay = replay_new()) == NULL) {
 		ctllog(CTLLOG_ERROR, "start-up failed", "error", eve_strerror(r < 0 ? r : -ENOMEM), NULL);
 		return r < 0 ? r : -ENOMEM;
 	}
@@ -253,6 +274,7 @@ static void ctl_close(struct ctl *c)
 	db_pool_close(c->db);
 	devcache_free(c->cache);
 	follow_hub_free(c->follow);
+	console_hub_free(c->console);
 	replay_free(c->replay);
 	ctlmetrics_free(c->metrics);
 	scrapeauth_free(c->scrape);
@@ -311,6 +333,7 @@ static int housekeeping(struct ctl *c, sigset_t *set)
 		}
 		follow_tick(c->follow);
 		rollouts_tick(c);
+		console_tick(c);
 		if (now - last_flush >= FLUSH_EVERY_S) {
 			devices_flush_seen(c);
 			last_flush = now;
@@ -349,6 +372,7 @@ static void reload(struct ctl *c, struct http_server *srv, char *const *argv)
 	int fd = http_quiesce(srv);
 
 	follow_hub_stop(c->follow);
+	console_hub_stop(c->console);
 	for (int i = 0; i < 500 && http_in_flight(srv) > 0; i++)
 		usleep(20 * 1000);
 	http_stop(srv);
@@ -406,6 +430,7 @@ int server_run(const struct serve_opts *o)
 			return -EIO;
 		}
 		follow_hub_stop(c.follow);
+		console_hub_stop(c.console);
 		http_stop(srv);
 		unlink(pid_path);
 	}
