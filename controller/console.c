@@ -3,6 +3,8 @@
 #include "console.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -10,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 
 #include "admin.h"
 #include "configprops.h"
@@ -44,11 +48,13 @@ struct cs_session {
 	char reason[48];
 	unsigned channels, open;
 	uint64_t bytes_in, bytes_out;
+	bool recorded;
 };
 
 /* One upgraded connection: its socket and libmicrohttpd's handle. */
 struct cs_end {
-	int fd;
+	int fd;  /* our end of libmicrohttpd's socketpair */
+	int raw; /* the client's TCP socket (libmicrohttpd's; only looked at) */
 	struct MHD_UpgradeResponseHandle *urh;
 };
 
@@ -89,12 +95,40 @@ struct console_hub {
 
 /* ---- helpers ---------------------------------------------------------- */
 
+/* libmicrohttpd does not tell an upgraded TLS connection's application
+ * that the client went away (it only stops reading): ask the kernel. */
+static bool peer_gone(const struct cs_end *e)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	if (e->raw < 0)
+		return false;
+	if (getsockopt(e->raw, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return true;
+	return ti.tcpi_state != TCP_ESTABLISHED;
+}
+
+/* Close an upgraded connection. libmicrohttpd may not close the client's
+ * connection when told to (it waits for traffic that never comes), so
+ * once what we wrote has left (bounded wait) the TCP connection is shut
+ * down first; then libmicrohttpd is told to close and clean up. */
 static void end_close(struct cs_end *e)
 {
+	if (e->urh && e->raw >= 0) {
+		for (int i = 0; i < 30; i++) {
+			int q1 = 0, q2 = 0;
+			if ((ioctl(e->fd, SIOCOUTQ, &q1) < 0 || q1 == 0) && (ioctl(e->raw, SIOCOUTQ, &q2) < 0 || q2 == 0))
+				break;
+			usleep(10 * 1000);
+		}
+		usleep(20 * 1000); /* libmicrohttpd's own buffer */
+		shutdown(e->raw, SHUT_RDWR);
+	}
 	if (e->urh)
 		MHD_upgrade_action(e->urh, MHD_UPGRADE_ACTION_CLOSE);
 	e->urh = NULL;
 	e->fd = -1;
+	e->raw = -1;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -190,13 +224,23 @@ static bool grant_gc(struct console_hub *h, const char *dev, int64_t now)
 
 /* End s (h->mu held); the caller then calls ctl_device_changed for
  * *changed_dev when it is set. */
+/* Record an ended session once its last channel closed (with its byte
+ * counts). h->mu held. */
+static void session_maybe_record(struct console_hub *h, struct cs_session *s)
+{
+	if (s->ended && !s->open && !s->recorded) {
+		s->recorded = true;
+		session_record(h, s);
+	}
+}
+
 static void session_end(struct console_hub *h, struct cs_session *s, const char *reason, char *changed_dev)
 {
 	if (!session_live(s))
 		return;
 	s->ended = time(NULL);
 	snprintf(s->reason, sizeof(s->reason), "%s", reason);
-	session_record(h, s);
+	session_maybe_record(h, s);
 	pthread_cond_broadcast(&h->cv);
 	if (grant_gc(h, s->device, s->ended) && changed_dev)
 		snprintf(changed_dev, UUID_STR_LEN, "%s", s->device);
@@ -340,7 +384,7 @@ static int grant_ensure(struct console_hub *h, const char *dev, int64_t exp, boo
 		if (!g)
 			return -ENOSPC;
 		memset(g, 0, sizeof(*g));
-		g->ctl.fd = -1;
+		g->ctl.fd = g->ctl.raw = -1;
 		snprintf(g->device, sizeof(g->device), "%s", dev);
 	}
 	struct evjwt_claims cl = {.exp = exp, .iat = time(NULL)};
@@ -405,7 +449,7 @@ static bool wait_until(struct console_hub *h, struct cs_chan *c, bool (*pred)(st
 		       int64_t deadline)
 {
 	while (!pred(h, c)) {
-		if (chan_should_stop(h, c) || time(NULL) >= deadline)
+		if (chan_should_stop(h, c) || peer_gone(&c->op) || time(NULL) >= deadline)
 			return false;
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -485,8 +529,14 @@ static const char *bridge(struct console_hub *h, struct cs_chan *c, uint64_t *in
 		if (stop)
 			return "session ended";
 		struct pollfd p[2] = {{.fd = c->op.fd, .events = POLLIN}, {.fd = c->dev.fd, .events = POLLIN}};
-		if (poll(p, 2, 500) < 0 && errno != EINTR)
+		int n = poll(p, 2, 500);
+		if (n < 0 && errno != EINTR)
 			return "poll failed";
+		/* Only when idle: what a side sent before leaving is copied first. */
+		if (n == 0 && peer_gone(&c->op))
+			return "operator left";
+		if (n == 0 && peer_gone(&c->dev))
+			return "device left";
 		if (p[0].revents) {
 			ssize_t k = copy_once(c->op.fd, c->dev.fd);
 			if (k == 0 || k == -1)
@@ -547,11 +597,22 @@ static void *chan_run(void *arg)
 	s->bytes_in += in;
 	s->bytes_out += out;
 	s->open--;
+	struct cs_grant *g = grant_find(h, c->device);
+	if (g && g->ctl.fd >= 0) { /* the device closes its side too */
+		char line[32];
+		int n = snprintf(line, sizeof(line), "CLOSE %u\n", c->id);
+		(void)write_all(g->ctl.fd, line, (size_t)n);
+	}
 	if (s->kind == CS_CONSOLE)
 		session_end(h, s, why, changed);
-	end_close(&c->op);
-	end_close(&c->dev);
+	session_maybe_record(h, s);
+	struct cs_end op = c->op, dev = c->dev;
+	c->op.urh = c->dev.urh = NULL;
 	c->used = false;
+	pthread_mutex_unlock(&h->mu);
+	end_close(&op);
+	end_close(&dev);
+	pthread_mutex_lock(&h->mu);
 	h->threads--;
 	pthread_cond_broadcast(&h->cv);
 	pthread_mutex_unlock(&h->mu);
@@ -574,7 +635,7 @@ static void *ctl_run(void *arg)
 		pthread_mutex_lock(&h->mu);
 		bool current = !h->stopping && g->used && g->ctl_gen == cid;
 		pthread_mutex_unlock(&h->mu);
-		if (!current)
+		if (!current || peer_gone(&mine))
 			break;
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
 		if (poll(&pf, 1, 500) > 0) {
@@ -586,10 +647,12 @@ static void *ctl_run(void *arg)
 	}
 	pthread_mutex_lock(&h->mu);
 	if (g->ctl.urh == mine.urh) {
-		g->ctl.fd = -1;
+		g->ctl.fd = g->ctl.raw = -1;
 		g->ctl.urh = NULL;
 	}
+	pthread_mutex_unlock(&h->mu);
 	end_close(&mine);
+	pthread_mutex_lock(&h->mu);
 	h->threads--;
 	pthread_cond_broadcast(&h->cv);
 	pthread_mutex_unlock(&h->mu);
@@ -628,8 +691,8 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, co
 {
 	struct up_ctx *u = cls;
 	struct console_hub *h = u->h;
-	struct cs_end e = {.fd = sock, .urh = urh};
-	(void)conn;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct cs_end e = {.fd = sock, .raw = ci ? (int)ci->connect_fd : -1, .urh = urh};
 	(void)req_cls;
 	(void)extra_in;
 	(void)extra_in_size; /* clients wait for the 101 before sending */
@@ -650,8 +713,10 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, co
 			if (g->used && g->ctl_gen == u->id) {
 				g->ctl = e;
 				keep = spawn(h, ctl_run, ta) == 0;
-				if (!keep)
-					g->ctl.fd = -1, g->ctl.urh = NULL;
+				if (!keep) {
+					g->ctl.fd = g->ctl.raw = -1;
+					g->ctl.urh = NULL;
+				}
 			}
 		} else {
 			struct cs_chan *c = &h->ch[u->idx];
@@ -968,7 +1033,7 @@ static void h_connect(struct http_req *r)
 		c->used = true;
 		c->id = h->next_chan++;
 		c->sess = (int)(s - h->s);
-		c->op.fd = c->dev.fd = -1;
+		c->op.fd = c->dev.fd = c->op.raw = c->dev.raw = -1;
 		snprintf(c->device, sizeof(c->device), "%s", s->device);
 		s->open++;
 		s->channels++;

@@ -2,6 +2,7 @@
 #include "edgeview.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -20,6 +21,7 @@
 
 #define EV_RETRY_S 3
 #define EV_URL_MAX 400
+#define EV_MAX_CHANNELS 64
 
 struct edgeview {
 	struct appruntime *rt;
@@ -33,6 +35,7 @@ struct edgeview {
 	struct evjwt_claims cl; /* its claims */
 	unsigned gen;         /* bumped when the token changes */
 	unsigned channels;    /* channel threads running */
+	struct chan_job *jobs[EV_MAX_CHANNELS]; /* their jobs (to stop them) */
 	char last_err[256];   /* last control tunnel error (logged once) */
 };
 
@@ -44,7 +47,16 @@ struct chan_job {
 	char kind[16];
 	char instance[64];
 	int port;
+	volatile bool stop; /* the dispatcher closed it, or the grant went away */
 };
+
+/* Stop channel id (0: every channel). ev->mu held. */
+static void stop_channels(struct edgeview *ev, unsigned id)
+{
+	for (size_t i = 0; i < EV_MAX_CHANNELS; i++)
+		if (ev->jobs[i] && (!id || ev->jobs[i]->id == id))
+			ev->jobs[i]->stop = true;
+}
 
 static void url_of(const struct evjwt_claims *cl, const char *path, char *out, size_t cap)
 {
@@ -130,9 +142,13 @@ static void *chan_run(void *arg)
 	alog(ALOG_INFO, "edgeview: channel %u open: %s of app %s", j->id, j->kind, j->instance);
 	int r = evtunnel_send(t, "OK\n", 3);
 	if (r == 0)
-		r = evtunnel_bridge(t, fd, fd, j->cl.exp, NULL, NULL, &ev->stop, &in, &out);
+		r = evtunnel_bridge(t, fd, fd, j->cl.exp, NULL, NULL, &j->stop, &in, &out);
 	alog(ALOG_INFO, "edgeview: channel %u closed (%s; %llu bytes in, %llu out)", j->id,
-	     r == 1 ? "dispatcher left" : r == -ETIMEDOUT ? "token expired" : r == 0 ? "app side closed" : "error",
+	     r == 1 ? "dispatcher left"
+	     : r == -ETIMEDOUT ? "token expired"
+	     : j->stop ? "closed by the dispatcher"
+	     : r == 0 ? "app side closed"
+		      : "error",
 	     (unsigned long long)in, (unsigned long long)out);
 	close(fd);
 	if (console)
@@ -140,17 +156,27 @@ static void *chan_run(void *arg)
 out:
 	evtunnel_close(t);
 	OPENSSL_cleanse(j->token, sizeof(j->token));
-	free(j);
 	pthread_mutex_lock(&ev->mu);
+	for (size_t i = 0; i < EV_MAX_CHANNELS; i++)
+		if (ev->jobs[i] == j)
+			ev->jobs[i] = NULL;
 	ev->channels--;
 	pthread_cond_broadcast(&ev->cv);
 	pthread_mutex_unlock(&ev->mu);
+	free(j);
 	return NULL;
 }
 
 /* "OPEN <id> <kind> <instance> <port>" from the dispatcher. */
 static void on_line(struct edgeview *ev, const char *token, const struct evjwt_claims *cl, const char *line)
 {
+	unsigned id;
+	if (sscanf(line, "CLOSE %u", &id) == 1) {
+		pthread_mutex_lock(&ev->mu);
+		stop_channels(ev, id ? id : UINT32_MAX);
+		pthread_mutex_unlock(&ev->mu);
+		return;
+	}
 	struct chan_job *j = calloc(1, sizeof(*j));
 	if (!j)
 		return;
@@ -167,10 +193,21 @@ static void on_line(struct edgeview *ev, const char *token, const struct evjwt_c
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	pthread_mutex_lock(&ev->mu);
-	ev->channels++;
-	if (pthread_create(&t, &at, chan_run, j)) {
-		ev->channels--;
+	size_t slot = EV_MAX_CHANNELS;
+	for (size_t i = 0; i < EV_MAX_CHANNELS && slot == EV_MAX_CHANNELS; i++)
+		if (!ev->jobs[i])
+			slot = i;
+	if (slot == EV_MAX_CHANNELS) {
+		alog(ALOG_WARN, "edgeview: too many channels, refusing channel %u", j->id);
 		free(j);
+	} else {
+		ev->jobs[slot] = j;
+		ev->channels++;
+		if (pthread_create(&t, &at, chan_run, j)) {
+			ev->jobs[slot] = NULL;
+			ev->channels--;
+			free(j);
+		}
 	}
 	pthread_mutex_unlock(&ev->mu);
 	pthread_attr_destroy(&at);
@@ -297,6 +334,8 @@ void edgeview_apply(struct edgeview *ev, const Org__Lfedge__Eve__Config__EdgeVie
 		clear_token(ev);
 		if (tok && !why && (ev->token = strdup(tok)) != NULL)
 			ev->cl = cl;
+		if (!ev->token)
+			stop_channels(ev, 0); /* no grant, no tunnel */
 		ev->gen++;
 		pthread_cond_broadcast(&ev->cv);
 	}
@@ -309,6 +348,7 @@ void edgeview_free(struct edgeview *ev)
 		return;
 	pthread_mutex_lock(&ev->mu);
 	ev->stop = true;
+	stop_channels(ev, 0);
 	pthread_cond_broadcast(&ev->cv);
 	pthread_mutex_unlock(&ev->mu);
 	if (ev->started)

@@ -16,17 +16,34 @@ IMAGES=$E2E_BUILD/runtime-images
 PTY="python3 $EVE_SRC/tests/integration/console_pty.py"
 FWD_PID=""
 HOLD_PID=""
-trap 'for p in $FWD_PID $HOLD_PID; do kill -9 "$p" 2>/dev/null; done; cleanup' EXIT
+SUBNET=10.250.214
+# This test's libvirt networks (a killed agent leaves them): by subnet.
+remove_test_nets() {
+	local n
+	for n in $(virsh -q -c qemu:///system net-list --all --name 2>/dev/null | grep '^eve-ni-'); do
+		virsh -q -c qemu:///system net-dumpxml "$n" 2>/dev/null | grep -q "address='$SUBNET\." || continue
+		virsh -q -c qemu:///system net-destroy "$n" >/dev/null 2>&1
+		virsh -q -c qemu:///system net-undefine "$n" >/dev/null 2>&1
+	done
+}
+trap 'for p in $FWD_PID $HOLD_PID; do kill -9 "$p" 2>/dev/null; done; cleanup; remove_test_nets' EXIT
 
 need() { test_skip "$1"; }
 api() { ctl_api "$CTL" "$@"; }
 session_state() { api GET "/console-sessions/$1" | jq -r .state; }
+# every channel the agent opened, it closed
+chans_balanced() {
+	[ "$(grep -c 'edgeview: channel .* open' "$W/agent-dev.log")" = "$(grep -c 'edgeview: channel .* closed' "$W/agent-dev.log")" ]
+}
 session_state_is() { [ "$(session_state "$1")" = "$2" ]; }
 
 step "controller, libvirtd, test image"
 ctl_init "$CTL" "$E2E_PORT" || fail "eve-controller init"
 ctl_start "$CTL" || fail "eve-controller serve"
+EVECTL_TOKEN=$(ctl_token "$CTL")
+export EVECTL_TOKEN
 libvirtd_start || need "libvirtd cannot start here: $LIBVIRTD_ERROR"
+remove_test_nets
 mkdir -p "$IMAGES"
 (
 	flock 9
@@ -40,8 +57,11 @@ agent_dirs dev
 agent_start dev "$SERIAL"
 wait_for 60 "device $SERIAL online" device_field_is "$SERIAL" .state online
 ectl device config set "$SERIAL" timer.config.interval=2 >/dev/null || fail "config set"
+agent_stop dev # the agent polls at start: a restart picks the interval up at once
+agent_start dev "$SERIAL"
+wait_for 60 "agent applied timer.config.interval" grep -q "timer.config.interval = 2 s" "$W/agent-dev.log"
 ectl image upload busybox "$IMAGES/busybox-oci.tar" --format oci >/dev/null || fail "image upload"
-ectl network create cslan --device "$SERIAL" --type local --subnet 10.250.214.0/24 >/dev/null ||
+ectl network create cslan --device "$SERIAL" --type local --subnet $SUBNET.0/24 >/dev/null ||
 	fail "network create"
 ectl app deploy cs1 --image busybox --device "$SERIAL" --memory 64M --network cslan \
 	-e DHCP=1 -e HTTPD_PORT=8080 -e GREETING=cs1 -e CONSOLE_SHELL=1 >/dev/null || fail "deploy"
@@ -110,6 +130,7 @@ HOLD_PID=""
 wait_for 20 "session $SID ended" session_state_is "$SID" ended
 wait_for 20 "the agent closing the channel" sh -c "[ \$(grep -c 'edgeview: channel .* closed' '$W/agent-dev.log') -gt $n_closed ]"
 $PTY type "$EVECTL" cs1 >"$W/pty2.out" 2>&1 || { cat "$W/pty2.out"; fail "a new console after the kill"; }
+wait_for 20 "the agent closing every channel" chans_balanced
 pass "ended ($(api GET "/console-sessions/$SID" | jq -r .end_reason)); the console is free again"
 
 step "agent killed mid-session: evectl's console ends by itself"
