@@ -18,8 +18,8 @@
 #include "evectl.h"
 #include "evtunnel.h"
 
-#define ESCAPE_CHAR 0x1d      /* ^] as in virsh console */
-#define FIRST_LINE_MS 180000  /* the device may need a config poll or two */
+#define ESCAPE_CHAR 0x1d     /* ^] as in virsh console */
+#define FIRST_LINE_MS 180000 /* the device may need a config poll or two */
 
 static volatile sig_atomic_t got_signal;
 static volatile bool stop_all;
@@ -104,7 +104,8 @@ static struct evtunnel *channel_open(struct api *api, const struct session *s, b
 	r = evtunnel_readline(t, line, sizeof(line), FIRST_LINE_MS);
 	if (r < 0 || strcmp(line, "OK")) {
 		fprintf(stderr, "evectl: %s\n",
-			r < 0 ? "no answer from the device through the controller" : line + (strncmp(line, "ERR ", 4) ? 0 : 4));
+			r < 0 ? "no answer from the device through the controller"
+			      : line + (strncmp(line, "ERR ", 4) ? 0 : 4));
 		evtunnel_close(t);
 		return NULL;
 	}
@@ -155,7 +156,8 @@ int cmd_app_console(struct cmd_args *a)
 	evtunnel_close(t);
 	session_close(a, &s);
 	if (r == 1) {
-		fprintf(stderr, "\nevectl: the console session ended (closed by the device or the controller)\n");
+		fprintf(stderr,
+			"\nevectl: the console session ended (closed by the device or the controller)\n");
 		return EXIT_REJECTED;
 	}
 	fprintf(stderr, "\nDisconnected from the console of %s.\n", a->pos[0]);
@@ -262,7 +264,8 @@ static int forward(struct cmd_args *a, const char *kind, int port, const char *l
 		return code;
 	int lfd = listen_on(listen_spec, shown, sizeof(shown));
 	if (lfd < 0)
-		return ev_usage("cannot listen on '%s': %s", listen_spec, lfd == -EINVAL ? "not [ADDR:]PORT" : strerror(-lfd));
+		return ev_usage("cannot listen on '%s': %s", listen_spec,
+				lfd == -EINVAL ? "not [ADDR:]PORT" : strerror(-lfd));
 	if ((code = session_create(a, kind, port, &f.s)) != EXIT_OK) {
 		close(lfd);
 		return code;
@@ -270,8 +273,8 @@ static int forward(struct cmd_args *a, const char *kind, int port, const char *l
 	pthread_mutex_init(&f.mu, NULL);
 	pthread_cond_init(&f.cv, NULL);
 	catch_signals();
-	fprintf(stderr, "Forwarding %s -> %s of app %s (session %s); Ctrl-C to stop\n", shown, what, a->pos[0],
-		f.s.id);
+	fprintf(stderr, "Forwarding %s -> %s of app %s (session %s); Ctrl-C to stop\n", shown, what,
+		a->pos[0], f.s.id);
 	for (;;) {
 		pthread_mutex_lock(&f.mu);
 		bool ended = f.ended;
@@ -310,7 +313,8 @@ int cmd_app_port_forward(struct cmd_args *a)
 	char local[96], what[32];
 	char *end;
 	long port = colon ? strtol(colon + 1, &end, 10) : 0;
-	if (!colon || *end || port < 1 || port > 65535 || (size_t)(colon - spec) >= sizeof(local) || colon == spec)
+	if (!colon || *end || port < 1 || port > 65535 || (size_t)(colon - spec) >= sizeof(local) ||
+	    colon == spec)
 		return ev_usage("'%s' is not [ADDR:]LOCALPORT:APPPORT", spec);
 	memcpy(local, spec, (size_t)(colon - spec));
 	local[colon - spec] = 0;

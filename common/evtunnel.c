@@ -233,10 +233,10 @@ static int send_request(struct evtunnel *t, const char *url, const char *const *
 	    curl_url_get(u, CURLUPART_PATH, &path, 0))
 		goto out;
 	curl_url_get(u, CURLUPART_QUERY, &query, 0);
-	int n = snprintf(req, sizeof(req),
-			 "GET %s%s%s HTTP/1.1\r\nHost: %s:%s\r\nConnection: Upgrade\r\nUpgrade: " EVTUNNEL_PROTO
-			 "\r\n",
-			 path, query ? "?" : "", query ? query : "", host, port);
+	int n = snprintf(
+	    req, sizeof(req),
+	    "GET %s%s%s HTTP/1.1\r\nHost: %s:%s\r\nConnection: Upgrade\r\nUpgrade: " EVTUNNEL_PROTO "\r\n",
+	    path, query ? "?" : "", query ? query : "", host, port);
 	for (size_t i = 0; headers && headers[i] && n > 0 && (size_t)n < sizeof(req); i++)
 		n += snprintf(req + n, sizeof(req) - (size_t)n, "%s\r\n", headers[i]);
 	if (n < 0 || (size_t)n + 3 > sizeof(req)) {

@@ -23,12 +23,12 @@
 #include "evtunnel.h"
 #include "uuidgen.h"
 
-#define CS_MAX_SESSIONS 256   /* live + recently ended, kept for GET */
-#define CS_MAX_CHANNELS 256   /* operator connections at once */
-#define CS_TTL_DEFAULT 600    /* seconds */
+#define CS_MAX_SESSIONS 256 /* live + recently ended, kept for GET */
+#define CS_MAX_CHANNELS 256 /* operator connections at once */
+#define CS_TTL_DEFAULT 600  /* seconds */
 #define CS_TTL_MAX 3600
-#define CS_WAIT_DEVICE_S 120  /* operator waits this long for the device's tunnel */
-#define CS_WAIT_CHAN_S 30     /* and this long for the device's channel */
+#define CS_WAIT_DEVICE_S 120 /* operator waits this long for the device's tunnel */
+#define CS_WAIT_CHAN_S 30    /* and this long for the device's channel */
 #define CS_BUF 16384
 
 enum cs_kind { CS_CONSOLE, CS_VNC, CS_PORT };
@@ -89,7 +89,7 @@ struct console_hub {
 	struct cs_grant g[CS_MAX_SESSIONS];
 	uint32_t next_chan;
 	unsigned next_ctl; /* control tunnel ids */
-	unsigned threads; /* bridge and control threads still running */
+	unsigned threads;  /* bridge and control threads still running */
 	bool stopping;
 };
 
@@ -117,7 +117,8 @@ static void end_close(struct cs_end *e)
 	if (e->urh && e->raw >= 0) {
 		for (int i = 0; i < 30; i++) {
 			int q1 = 0, q2 = 0;
-			if ((ioctl(e->fd, SIOCOUTQ, &q1) < 0 || q1 == 0) && (ioctl(e->raw, SIOCOUTQ, &q2) < 0 || q2 == 0))
+			if ((ioctl(e->fd, SIOCOUTQ, &q1) < 0 || q1 == 0) &&
+			    (ioctl(e->raw, SIOCOUTQ, &q2) < 0 || q2 == 0))
 				break;
 			usleep(10 * 1000);
 		}
@@ -264,7 +265,8 @@ int console_hub_new(struct ctl *c, struct console_hub **out)
 	h->next_chan = 1;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
-	if (c->signer.cert_pem && crypto_cert_from_pem(c->signer.cert_pem, strlen(c->signer.cert_pem), &cert) == 0)
+	if (c->signer.cert_pem &&
+	    crypto_cert_from_pem(c->signer.cert_pem, strlen(c->signer.cert_pem), &cert) == 0)
 		h->pub = X509_get_pubkey(cert);
 	X509_free(cert);
 	if (!h->pub) {
@@ -433,8 +435,8 @@ static struct cs_grant *grant_by_token(struct console_hub *h, struct http_req *r
 
 struct thread_arg {
 	struct console_hub *h;
-	size_t idx;    /* channel index, or grant index */
-	unsigned cid;  /* control connection id */
+	size_t idx;   /* channel index, or grant index */
+	unsigned cid; /* control connection id */
 	struct cs_end end;
 };
 
@@ -445,8 +447,8 @@ static bool chan_should_stop(struct console_hub *h, struct cs_chan *c)
 }
 
 /* Wait (h->mu held) until pred or the deadline; false on timeout/stop. */
-static bool wait_until(struct console_hub *h, struct cs_chan *c, bool (*pred)(struct console_hub *, struct cs_chan *),
-		       int64_t deadline)
+static bool wait_until(struct console_hub *h, struct cs_chan *c,
+		       bool (*pred)(struct console_hub *, struct cs_chan *), int64_t deadline)
 {
 	while (!pred(h, c)) {
 		if (chan_should_stop(h, c) || peer_gone(&c->op) || time(NULL) >= deadline)
@@ -528,7 +530,8 @@ static const char *bridge(struct console_hub *h, struct cs_chan *c, uint64_t *in
 		pthread_mutex_unlock(&h->mu);
 		if (stop)
 			return "session ended";
-		struct pollfd p[2] = {{.fd = c->op.fd, .events = POLLIN}, {.fd = c->dev.fd, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = c->op.fd, .events = POLLIN},
+				      {.fd = c->dev.fd, .events = POLLIN}};
 		int n = poll(p, 2, 500);
 		if (n < 0 && errno != EINTR)
 			return "poll failed";
@@ -751,7 +754,8 @@ static bool wants_upgrade(struct http_req *r)
 	return false;
 }
 
-static void reply_upgrade(struct http_req *r, struct console_hub *h, enum up_kind kind, size_t idx, uint32_t id)
+static void reply_upgrade(struct http_req *r, struct console_hub *h, enum up_kind kind, size_t idx,
+			  uint32_t id)
 {
 	struct up_ctx *u = calloc(1, sizeof(*u));
 	struct MHD_Response *resp = u ? MHD_create_response_for_upgrade(on_upgrade, u) : NULL;
@@ -771,10 +775,10 @@ static json_t *session_json(const struct cs_session *s)
 {
 	char url[160];
 	snprintf(url, sizeof(url), ADMIN_PREFIX "/console-sessions/%s/connect", s->id);
-	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s}", "id", s->id, "app", s->app, "instance",
-			      s->instance, "device", s->device, "kind", kind_names[s->kind], "who", s->who,
-			      "created", admin_time_json(s->created), "expires", admin_time_json(s->expires),
-			      "connect", url);
+	json_t *j =
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s}", "id", s->id, "app", s->app, "instance",
+		      s->instance, "device", s->device, "kind", kind_names[s->kind], "who", s->who, "created",
+		      admin_time_json(s->created), "expires", admin_time_json(s->expires), "connect", url);
 	if (!j)
 		return NULL;
 	if (s->kind == CS_PORT)
@@ -799,10 +803,11 @@ struct target {
  * the caller must choose). */
 static int find_target(struct db *d, const char *app, const char *ref, struct target *t)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT a.id, a.name, i.id, i.device_id, dv.name, dv.config_items FROM apps a"
-				      " LEFT JOIN app_instances i ON i.app_id = a.id"
-				      " LEFT JOIN devices dv ON dv.id = i.device_id"
-				      " WHERE a.id = ?1 OR a.name = ?1 ORDER BY i.id");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT a.id, a.name, i.id, i.device_id, dv.name, dv.config_items FROM apps a"
+		       " LEFT JOIN app_instances i ON i.app_id = a.id"
+		       " LEFT JOIN devices dv ON dv.id = i.device_id"
+		       " WHERE a.id = ?1 OR a.name = ?1 ORDER BY i.id");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
@@ -906,8 +911,10 @@ static void target_error(struct http_req *r, int e, const char *app, const char 
 		http_reply_error(r, 404, inst ? "app %s has no instance %s" : "app %s runs on no device", app,
 				 inst ? inst : "");
 	else if (e == -EMLINK)
-		http_reply_error(r, 409, "app %s runs on several devices: name one with \"instance\" (an "
-				 "instance id or a device)", app);
+		http_reply_error(r, 409,
+				 "app %s runs on several devices: name one with \"instance\" (an "
+				 "instance id or a device)",
+				 app);
 	else
 		admin_reply_err(r, e, "app");
 }
@@ -932,7 +939,8 @@ static void h_create(struct http_req *r)
 		goto out;
 	}
 	if (t.opted_out) {
-		http_reply_error(r, 403, "device %s opted out of remote consoles (config item edgeview.allow=false)",
+		http_reply_error(r, 403,
+				 "device %s opted out of remote consoles (config item edgeview.allow=false)",
 				 t.device);
 		goto out;
 	}

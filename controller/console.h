@@ -28,16 +28,16 @@ struct console_hub;
 /* What the controller records of each session when it ends. */
 struct console_record {
 	const char *id;
-	const char *who;       /* admin token name */
-	long long token_id;    /* admin token row id */
-	const char *app;       /* app name */
-	const char *instance;  /* app instance UUID */
-	const char *device;    /* device UUID */
-	const char *kind;      /* "console", "vnc", "port" */
-	int port;              /* app port (kind port) */
-	int64_t start, end;    /* Unix seconds */
-	const char *reason;    /* why it ended: "operator left", "expired", ... */
-	unsigned channels;     /* operator connections carried */
+	const char *who;              /* admin token name */
+	long long token_id;           /* admin token row id */
+	const char *app;              /* app name */
+	const char *instance;         /* app instance UUID */
+	const char *device;           /* device UUID */
+	const char *kind;             /* "console", "vnc", "port" */
+	int port;                     /* app port (kind port) */
+	int64_t start, end;           /* Unix seconds */
+	const char *reason;           /* why it ended: "operator left", "expired", ... */
+	unsigned channels;            /* operator connections carried */
 	uint64_t bytes_in, bytes_out; /* operator -> device, device -> operator */
 };
 

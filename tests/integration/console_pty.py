@@ -5,6 +5,10 @@ usage: console_pty.py MODE EVECTL APP [ARGS...]
   MODE type     wait for "Connected", type a shell command whose output is
                 computed (echo CONSOLE-$((6*7))-OK), read "CONSOLE-42-OK",
                 then leave with ^] and expect exit 0.
+  MODE bench    connect, then N=200 keystrokes one at a time, each timed
+                until the console's echo of it comes back; prints the
+                median, p95 and max round trip in ms; also types a command
+                given in $CONSOLE_BENCH_CMD first (e.g. to make a big file).
   MODE hold     connect, print "ATTACHED" on stdout, then keep the console
                 until evectl exits by itself; print its exit code and the
                 last of its output (the test kills a side meanwhile).
@@ -38,6 +42,36 @@ def read_until(fd, pid, want, timeout, buf):
     return False
 
 
+def bench(fd, pid, buf):
+    cmd = os.environ.get("CONSOLE_BENCH_CMD")
+    if cmd:
+        os.write(fd, cmd.encode() + b"; echo BENCH-$((2*3))-READY\r")
+        if not read_until(fd, pid, "BENCH-6-READY", 120, buf):
+            sys.stderr.write("bench command did not finish\n")
+            return 1
+    times = []
+    for i in range(200):
+        ch = b"abcdefghij"[i % 10:i % 10 + 1]
+        t0 = time.perf_counter()
+        os.write(fd, ch)
+        got = bytearray()
+        if not read_until(fd, pid, ch.decode(), 10, got):
+            sys.stderr.write("no echo of keystroke %d\n" % i)
+            return 1
+        times.append((time.perf_counter() - t0) * 1000)
+        if i % 20 == 19:
+            os.write(fd, b"\x15")  # ^U: kill the line
+            time.sleep(0.05)
+            while select.select([fd], [], [], 0.05)[0]:
+                os.read(fd, 4096)
+    times.sort()
+    print("keystroke round trip over %d: median %.2f ms, p95 %.2f ms, max %.2f ms" %
+          (len(times), times[len(times) // 2], times[int(len(times) * 0.95)], times[-1]), flush=True)
+    os.write(fd, b"\x15\x1d")
+    os.waitpid(pid, 0)
+    return 0
+
+
 def main():
     mode, evectl, app = sys.argv[1], sys.argv[2], sys.argv[3]
     argv = [evectl, "app", "console", app] + sys.argv[4:]
@@ -67,6 +101,8 @@ def main():
             return 1
         print("typed and read back CONSOLE-42-OK; ^] left (exit 0)")
         return 0
+    if mode == "bench":
+        return bench(fd, pid, buf)
     print("ATTACHED evectl pid %d" % pid, flush=True)
     read_until(fd, pid, "\x00never", 240, buf)
     _, status = os.waitpid(pid, 0)
