@@ -31,12 +31,12 @@ struct edgeview {
 	pthread_cond_t cv;
 	volatile bool stop;
 	bool started;
-	char *token;          /* current valid token, or NULL */
-	struct evjwt_claims cl; /* its claims */
-	unsigned gen;         /* bumped when the token changes */
-	unsigned channels;    /* channel threads running */
+	char *token;                            /* current valid token, or NULL */
+	struct evjwt_claims cl;                 /* its claims */
+	unsigned gen;                           /* bumped when the token changes */
+	unsigned channels;                      /* channel threads running */
 	struct chan_job *jobs[EV_MAX_CHANNELS]; /* their jobs (to stop them) */
-	char last_err[256];   /* last control tunnel error (logged once) */
+	char last_err[256];                     /* last control tunnel error (logged once) */
 };
 
 struct chan_job {
@@ -136,7 +136,8 @@ static void *chan_run(void *arg)
 	if (fd < 0) {
 		snprintf(line, sizeof(line), "ERR %.400s\n", err);
 		evtunnel_send(t, line, strlen(line));
-		alog(ALOG_WARN, "edgeview: channel %u (%s of %s) refused: %s", j->id, j->kind, j->instance, err);
+		alog(ALOG_WARN, "edgeview: channel %u (%s of %s) refused: %s", j->id, j->kind, j->instance,
+		     err);
 		goto out;
 	}
 	alog(ALOG_INFO, "edgeview: channel %u open: %s of app %s", j->id, j->kind, j->instance);
@@ -144,11 +145,11 @@ static void *chan_run(void *arg)
 	if (r == 0)
 		r = evtunnel_bridge(t, fd, fd, j->cl.exp, NULL, NULL, &j->stop, &in, &out);
 	alog(ALOG_INFO, "edgeview: channel %u closed (%s; %llu bytes in, %llu out)", j->id,
-	     r == 1 ? "dispatcher left"
+	     r == 1            ? "dispatcher left"
 	     : r == -ETIMEDOUT ? "token expired"
-	     : j->stop ? "closed by the dispatcher"
-	     : r == 0 ? "app side closed"
-		      : "error",
+	     : j->stop         ? "closed by the dispatcher"
+	     : r == 0          ? "app side closed"
+			       : "error",
 	     (unsigned long long)in, (unsigned long long)out);
 	close(fd);
 	if (console)

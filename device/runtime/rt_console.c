@@ -102,8 +102,9 @@ int runtime_console_open(struct runtime *rt, const char *uuid, int *fd, char *er
 		return r;
 	}
 	if (hv != RT_HV_LXC) {
-		snprintf(err, errlen, "the serial console of a VM app goes to its log (evectl app logs); "
-				      "interactive consoles are for container apps");
+		snprintf(err, errlen,
+			 "the serial console of a VM app goes to its log (evectl app logs); "
+			 "interactive consoles are for container apps");
 		return -ENOTSUP;
 	}
 	if ((r = open_domain(rt, hv, dom, &c, &d, err, errlen)) < 0)
@@ -145,8 +146,8 @@ static int vnc_port(virDomainPtr d, int *port)
 	return r;
 }
 
-int runtime_app_endpoint(struct runtime *rt, const char *uuid, bool vnc, int port, char host[64], int *out_port,
-			 char *err, size_t errlen)
+int runtime_app_endpoint(struct runtime *rt, const char *uuid, bool vnc, int port, char host[64],
+			 int *out_port, char *err, size_t errlen)
 {
 	char dom[RT_ID_MAX + 8], ip[64];
 	enum rt_hv hv;
