@@ -696,6 +696,11 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, co
 	struct console_hub *h = u->h;
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	struct cs_end e = {.fd = sock, .raw = ci ? (int)ci->connect_fd : -1, .urh = urh};
+	int one = 1;
+	/* Interactive bytes: no Nagle delay (libmicrohttpd corks by default). */
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CORK_OFF);
+	if (e.raw >= 0)
+		setsockopt(e.raw, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	(void)req_cls;
 	(void)extra_in;
 	(void)extra_in_size; /* clients wait for the 101 before sending */

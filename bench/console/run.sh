@@ -5,7 +5,7 @@
 #   * keystroke round trip of `evectl app console` (pty -> evectl -> TLS ->
 #     dispatcher -> TLS -> agent -> container console pty and back), 200
 #     keystrokes, median / p95 / max;
-#   * `evectl app port-forward` throughput: a 64 MiB file from the app's
+#   * `evectl app port-forward` throughput: an 8 MiB file (CONSOLE_BENCH_MB) from the app's
 #     busybox httpd through the controller, and directly for reference.
 # usage: bench/console/run.sh [BUILD_DIR]   (as root; figures on stdout)
 set -eu

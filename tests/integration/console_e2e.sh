@@ -102,16 +102,18 @@ pass "4 fetches through one session; Ctrl-C ended it"
 
 if [ "${CONSOLE_BENCH:-0}" = 1 ]; then
 	step "bench: console keystroke round trip, port-forward throughput (bench/console/run.sh)"
-	CONSOLE_BENCH_CMD="dd if=/dev/zero of=/tmp/www/big bs=1M count=64 2>/dev/null" \
+	MB=${CONSOLE_BENCH_MB:-8}
+	CONSOLE_BENCH_CMD="dd if=/dev/zero of=/tmp/www/big bs=1M count=$MB 2>/dev/null" \
 		$PTY bench "$EVECTL" cs1 | tee -a "$W/bench.txt" || fail "console bench"
 	"$EVECTL" app port-forward cs1 127.0.0.1:21481:8080 >"$W/fwd2.log" 2>&1 &
 	FWD_PID=$!
 	wait_for 30 "port-forward listening" grep -q "Forwarding 127.0.0.1:21481" "$W/fwd2.log"
 	APPIP=$(ectl -o json app get cs1 | jq -r '.instances[0].ips[0] // empty')
 	for i in 1 2 3; do
-		tf=$(curl -sS -o /dev/null -m 120 -w '%{speed_download}' http://127.0.0.1:21481/big) || fail "bench fetch"
+		tf=$(curl -sS -o /dev/null -m 120 -w '%{speed_download}' http://127.0.0.1:21481/big 2>"$W/bench-curl.err") ||
+			fail "bench fetch: $(cat "$W/bench-curl.err")"
 		td=$(curl -sS -o /dev/null -m 120 -w '%{speed_download}' "http://$APPIP:8080/big" 2>/dev/null || echo 0)
-		echo "port-forward 64 MiB run $i: $(awk -v b="$tf" 'BEGIN{printf "%.1f", b/1048576}') MiB/s through the controller, $(awk -v b="$td" 'BEGIN{printf "%.1f", b/1048576}') MiB/s direct to $APPIP" | tee -a "$W/bench.txt"
+		echo "port-forward $MB MiB run $i: $(awk -v b="$tf" 'BEGIN{printf "%.1f", b/1048576}') MiB/s through the controller, $(awk -v b="$td" 'BEGIN{printf "%.1f", b/1048576}') MiB/s direct to $APPIP" | tee -a "$W/bench.txt"
 	done
 	kill -INT "$FWD_PID"
 	wait "$FWD_PID"
