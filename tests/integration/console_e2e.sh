@@ -172,4 +172,12 @@ ectl device config set "$SERIAL" edgeview.allow=false >/dev/null 2>&1 || fail "c
 api POST "/apps/cs1/console-sessions" '{"kind":"console"}' >"$W/optout.json" && fail "session created on an opted-out device"
 [ "$CTL_STATUS" = 403 ] && grep -q "opted out" "$W/optout.json" || fail "opt-out: HTTP $CTL_STATUS $(cat "$W/optout.json")"
 pass "403: $(jq -r .error "$W/optout.json")"
+
+step "clean stops: agent and controller exit 0 with no sanitizer report"
+agent_stop dev
+ctl_stop "$CTL"
+if grep -lE "Sanitizer|runtime error" "$CTL/serve.log" "$W"/agent-*.log; then
+	fail "sanitizer report (above files)"
+fi
+pass "stopped cleanly"
 log "PASS"
