@@ -2,9 +2,9 @@
 # Remote console bench (docs/performance.md "Remote consoles"): the real
 # eve-controller, eve-agent (LXC container app on libvirtd) and evectl on
 # loopback, through tests/integration/console_e2e.sh with CONSOLE_BENCH=1:
-#   * keystroke round trip of `evectl app console` (pty -> evectl -> TLS ->
-#     dispatcher -> TLS -> agent -> container console pty and back), 200
-#     keystrokes, median / p95 / max;
+#   * command round trip of `evectl app console` (pty -> evectl -> TLS ->
+#     dispatcher -> TLS -> agent -> container console pty and back), 100
+#     commands, median / p95 / max;
 #   * `evectl app port-forward` throughput: an 8 MiB file (CONSOLE_BENCH_MB) from the app's
 #     busybox httpd through the controller, and directly for reference.
 # usage: bench/console/run.sh [BUILD_DIR]   (as root; figures on stdout)

@@ -5,8 +5,8 @@ usage: console_pty.py MODE EVECTL APP [ARGS...]
   MODE type     wait for "Connected", type a shell command whose output is
                 computed (echo CONSOLE-$((6*7))-OK), read "CONSOLE-42-OK",
                 then leave with ^] and expect exit 0.
-  MODE bench    connect, then N=200 keystrokes one at a time, each timed
-                until the console's echo of it comes back; prints the
+  MODE bench    connect, then 100 commands one at a time (echo R$((i+1000))),
+                each timed until the shell's computed output comes back; the
                 median, p95 and max round trip in ms; also types a command
                 given in $CONSOLE_BENCH_CMD first (e.g. to make a big file).
   MODE hold     connect, print "ATTACHED" on stdout, then keep the console
@@ -49,25 +49,28 @@ def bench(fd, pid, buf):
         if not read_until(fd, pid, "BENCH-6-READY", 120, buf):
             sys.stderr.write("bench command did not finish\n")
             return 1
+    def drain(secs):
+        end = time.time() + secs
+        while time.time() < end:
+            if select.select([fd], [], [], 0.05)[0]:
+                os.read(fd, 4096)
+    drain(0.5)
     times = []
-    for i in range(200):
-        ch = b"abcdefghij"[i % 10:i % 10 + 1]
+    for i in range(100):
+        # the output is computed by the shell: it cannot be a local echo
+        want = "R%d" % (i + 1000)
         t0 = time.perf_counter()
-        os.write(fd, ch)
+        os.write(fd, b"echo R$((%d+1000))\r" % i)
         got = bytearray()
-        if not read_until(fd, pid, ch.decode(), 10, got):
-            sys.stderr.write("no echo of keystroke %d\n" % i)
+        if not read_until(fd, pid, want + "\r\n", 10, got):
+            sys.stderr.write("no output for command %d\n" % i)
             return 1
         times.append((time.perf_counter() - t0) * 1000)
-        if i % 20 == 19:
-            os.write(fd, b"\x15")  # ^U: kill the line
-            time.sleep(0.05)
-            while select.select([fd], [], [], 0.05)[0]:
-                os.read(fd, 4096)
+        drain(0.02)
     times.sort()
-    print("keystroke round trip over %d: median %.2f ms, p95 %.2f ms, max %.2f ms" %
+    print("command round trip (echo typed, output read) over %d: median %.2f ms, p95 %.2f ms, max %.2f ms" %
           (len(times), times[len(times) // 2], times[int(len(times) * 0.95)], times[-1]), flush=True)
-    os.write(fd, b"\x15\x1d")
+    os.write(fd, b"\x1d")
     os.waitpid(pid, 0)
     return 0
 
