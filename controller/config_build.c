@@ -23,7 +23,6 @@
 #include "fileio.h"
 #include "hexstr.h"
 #include "pbjson.h"
-#include "console.h"
 
 typedef Org__Lfedge__Eve__Config__EdgeDevConfig EdgeDevConfig;
 typedef Org__Lfedge__Eve__Config__AppInstanceConfig AppInstanceConfig;
@@ -885,7 +884,7 @@ static void add_edgeview(struct build *b)
 {
 	char *tok = NULL;
 	uint32_t gen = 0;
-	if (console_device_token(b->ctl, b->uuid, &tok, &gen) < 0)
+	if (!b->ctl->edgeview_token || b->ctl->edgeview_token(b->ctl, b->uuid, &tok, &gen) < 0)
 		return;
 	Org__Lfedge__Eve__Config__EdgeViewConfig *ev = arena_alloc(&b->a, sizeof(*ev));
 	Org__Lfedge__Eve__Config__AppDebugAccessPolicy *ap = arena_alloc(&b->a, sizeof(*ap));

@@ -49,6 +49,10 @@ struct ctl {
 	struct console_hub *console;
 	/* Called once per console session when it ends (the program records it). */
 	void (*log_console)(const struct console_record *rec);
+	/* The device's edge-view token while it has a console session
+	 * (console_device_token; set by the program, so that config_build.c
+	 * does not call into console.c, which calls back into devices). */
+	int (*edgeview_token)(struct ctl *c, const char *uuid, char **token, uint32_t *generation);
 };
 
 /* Paths under ctl->dir. */

@@ -247,6 +247,7 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 	c->log_device = log_device;
 	c->log_http = log_http;
 	c->log_console = log_console;
+	c->edgeview_token = console_device_token;
 	c->started = time(NULL);
 	if ((r = dir_file(c, CTL_DB_FILE, p)) < 0 ||
 	    (r = db_pool_open(p, (int)c->conf.db_conns, &c->db)) < 0) {
