@@ -1,6 +1,7 @@
 /* Admin API client: one curl easy handle, bounded response buffers, one
  * place that turns curl and HTTP failures into error codes. */
 #include "api.h"
+#include "evtunnel.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -461,5 +462,18 @@ out:
 	free(url);
 	curl_slist_free_all(h);
 	buf_free(&s.body);
+	return r;
+}
+
+int api_tunnel(struct api *a, const char *path, struct evtunnel **out, char *err, size_t errlen)
+{
+	size_t n = strlen(a->base) + strlen(path) + 1;
+	char *url = malloc(n);
+	if (!url)
+		return -ENOMEM;
+	snprintf(url, n, "%s%s", a->base, path);
+	const char *hdrs[] = {a->auth, "User-Agent: evectl/0.1", NULL};
+	int r = evtunnel_open(url, a->ca, a->auth ? hdrs : hdrs + 1, out, err, errlen);
+	free(url);
 	return r;
 }

@@ -63,6 +63,12 @@ struct api_v2 {
 };
 int api_v2(struct api *a, struct api_v2 *q);
 
+/* Open an edge-view tunnel (common/evtunnel.h) on path below /api/v1
+ * with this api's server, CA and token: *out on success; else a negative
+ * errno (evtunnel_open's) with the reason in err. */
+struct evtunnel;
+int api_tunnel(struct api *a, const char *path, struct evtunnel **out, char *err, size_t errlen);
+
 /* HTTP status of the last response (0 if none). */
 long api_status(const struct api *a);
 /* One line describing the last failure (never NULL). */

@@ -292,6 +292,20 @@ static const struct cmd_opt audit_opts[] = {
     {NULL},
 };
 
+/* Remote sessions (cmd_console.c). */
+static const struct cmd_opt console_opts[] = {
+    {"instance", 0, OPT_STR, "ID", "the instance (id, or its device) when the app runs on several devices"},
+    {"ttl", 0, OPT_DUR, "DURATION", "the session ends by itself after this (default 10m, at most 1h)"},
+    {NULL},
+};
+
+static const struct cmd_opt vnc_opts[] = {
+    {"listen", 0, OPT_STR, "ADDR:PORT", "local address for VNC viewers, e.g. 127.0.0.1:5901", true},
+    {"instance", 0, OPT_STR, "ID", "the instance (id, or its device) when the app runs on several devices"},
+    {"ttl", 0, OPT_DUR, "DURATION", "the session ends by itself after this (default 10m, at most 1h)"},
+    {NULL},
+};
+
 #define NOARGS NULL, 0, 0
 #define ONE(x) x, 1, 1
 
@@ -456,6 +470,19 @@ const struct cmd cmdtab_commands[] = {
      "The earlier revision (image and spec) becomes the app's next one (reason: rollback to vN). Its "
      "devices restart it on that image; its data volumes keep their data.",
      cmd_app_rollback},
+    {"app console", ONE("NAME"), console_opts, "Attach to an app's serial console through the controller",
+     "Raw terminal; ^] leaves. The device opens the tunnel to the controller (nothing listens on the "
+     "device); the session is recorded and ends when you leave or at --ttl.",
+     cmd_app_console},
+    {"app vnc", ONE("NAME"), vnc_opts, "Forward a VM app's VNC display to a local port",
+     "Each VNC viewer connection to --listen becomes a channel through the controller; Ctrl-C ends the "
+     "session.",
+     cmd_app_vnc},
+    {"app port-forward", "NAME [ADDR:]LOCALPORT:APPPORT", 2, 2, console_opts,
+     "Forward a local TCP port to a TCP port of the app",
+     "Connections to LOCALPORT (on 127.0.0.1 unless ADDR) reach APPPORT on the app's address on its "
+     "device, through the controller; Ctrl-C ends the session.",
+     cmd_app_port_forward},
     {"app logs", ONE("NAME"), logs_opts, "Show (or follow) an app's console and logs", NULL, cmd_app_logs},
     {"app flows", ONE("NAME"), flows_opts, "Show (or follow) an app's flow logs",
      "Connections accepted or dropped by the app's firewall rules, with the rule (ACE) that decided, and "

@@ -76,6 +76,10 @@ int cmd_app_list(struct cmd_args *a);
 int cmd_app_get(struct cmd_args *a);
 int cmd_app_action(struct cmd_args *a); /* start|stop|restart|purge */
 int cmd_app_delete(struct cmd_args *a);
+/* cmd_console.c: remote sessions through the controller */
+int cmd_app_console(struct cmd_args *a);
+int cmd_app_vnc(struct cmd_args *a);
+int cmd_app_port_forward(struct cmd_args *a);
 int cmd_app_logs(struct cmd_args *a);
 int cmd_app_flows(struct cmd_args *a); /* cmd_flows.c */
 int cmd_app_wait(struct cmd_args *a);

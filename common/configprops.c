@@ -49,6 +49,9 @@ static const struct configprop props[] = {
     BOOL("debug.enable.vga", "true", false, "VGA console on the device"),
     LEVEL("debug.kernel.loglevel", "info", false, "kernel log level"),
     LEVEL("debug.syslog.loglevel", "info", false, "syslog level"),
+    /* eve-agent extension (docs/console.md): per-device opt-out of remote consoles */
+    {"edgeview.allow", CONFIGPROP_BOOL, 0, 0, "true", true, false, 0,
+     "remote consoles, VNC and port forwarding of apps through the controller"},
     TRI("maintenance.mode", "none", false, "do not run applications"),
     BOOL("memory.apps.ignore.check", "false", true, "start apps even without enough memory"),
     INT("memory.vmm.limit.MiB", 0, 0, 1024u * 1024 * 1024, false, 0, "memory overhead per VMM"),

@@ -71,6 +71,14 @@ const struct authz_rule authz_rules[] = {
     {"POST", P "/volumes/*/purge", WR, VOL, false, false},
     {"GET", P "/apps/*/history", RD, APP, false, false},
     {"POST", P "/apps/*/rollback", WR, APP, false, false},
+    /* remote consoles (console.c): opening one changes the app (an
+     * operator's); a session is seen only by those granted its project
+     * (the handlers check it) */
+    {"POST", P "/apps/*/console-sessions", WR, APP, false, false},
+    {"GET", P "/console-sessions", RD, NO, false, false},
+    {"GET", P "/console-sessions/*", RD, NO, false, false},
+    {"DELETE", P "/console-sessions/*", WR, NO, false, false},
+    {"GET", P "/console-sessions/*/connect", WR, NO, false, false},
     /* attestation: reading is a device read; accepting a baseline, the
      * policy and allowing a device without a TPM weaken zero trust: admin */
     {"GET", P "/devices/*/attest", RD, DEV, false, false},

@@ -1104,6 +1104,31 @@ static void add_certs_hash(struct build *b)
 	buf_free(&pems);
 }
 
+/* Edge-view (remote consoles, console.c): while the device has a live
+ * console session, its token and the app policy. */
+static void add_edgeview(struct build *b)
+{
+	char *tok = NULL;
+	uint32_t gen = 0;
+	if (!b->ctl->edgeview_token || b->ctl->edgeview_token(b->ctl, b->uuid, &tok, &gen) < 0)
+		return;
+	Org__Lfedge__Eve__Config__EdgeViewConfig *ev = arena_alloc(&b->a, sizeof(*ev));
+	Org__Lfedge__Eve__Config__AppDebugAccessPolicy *ap = arena_alloc(&b->a, sizeof(*ap));
+	Org__Lfedge__Eve__Config__DevDebugAccessPolicy *dp = arena_alloc(&b->a, sizeof(*dp));
+	if (ev && ap && dp) {
+		org__lfedge__eve__config__edge_view_config__init(ev);
+		org__lfedge__eve__config__app_debug_access_policy__init(ap);
+		org__lfedge__eve__config__dev_debug_access_policy__init(dp);
+		ev->token = arena_str(&b->a, tok);
+		ap->allow_app = true; /* sessions are per app; none on the device itself */
+		ev->app_policy = ap;
+		ev->dev_policy = dp;
+		ev->generation_id = gen;
+		b->cfg->edgeview = ev;
+	}
+	free(tok);
+}
+
 static int build_config(struct build *b)
 {
 	sqlite3_stmt *st = db_stmt(b->db, "SELECT config_version, reboot_counter, config_items, baseos_image,"
@@ -1143,6 +1168,7 @@ static int build_config(struct build *b)
 	add_certs_hash(b);
 	add_apps(b);
 	add_volumes(b);
+	add_edgeview(b);
 	if (baseos && *baseos)
 		add_baseos(b, baseos, activate, retry);
 	EdgeDevConfig *c = b->cfg;

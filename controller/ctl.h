@@ -19,6 +19,8 @@ struct ctlmetrics;
 struct scrapeauth;
 struct ratelimit;
 struct http_req;
+struct console_hub;
+struct console_record;
 
 struct ctl {
 	char dir[PATH_MAX];
@@ -56,6 +58,15 @@ struct ctl {
 	EVP_PKEY *ecdh_key;           /* certs/ecdh.key.pem: encrypts CipherBlocks to devices */
 	uint8_t secrets_key[32];      /* secrets.key: secrets at rest (secrets.c) */
 	uint8_t secrets_nonce_key[32];
+	/* Remote consoles (console.c): sessions and the edge-view dispatcher. */
+	struct console_hub *console;
+	/* Called once per console session when it ends (the program records
+	 * it in its log and the audit trail). */
+	void (*log_console)(struct ctl *c, const struct console_record *rec);
+	/* The device's edge-view token while it has a console session
+	 * (console_device_token; set by the program, so that config_build.c
+	 * does not call into console.c, which calls back into devices). */
+	int (*edgeview_token)(struct ctl *c, const char *uuid, char **token, uint32_t *generation);
 };
 
 /* Paths under ctl->dir. */

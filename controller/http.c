@@ -446,6 +446,7 @@ int http_start(struct ctl *ctl, const char *listen, int listen_fd, const char *k
 	/* ITC: quiesce (a graceful reload hands the listening socket on). */
 	unsigned flags = MHD_USE_TLS | MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 			 MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	flags |= MHD_ALLOW_UPGRADE; /* edge-view tunnels (console.c) */
 	if (s->addr.v4.sin_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* An inherited socket is already bound and listening: no SOCK_ADDR. */

@@ -43,6 +43,7 @@
 #include "tokens.h"
 #include "rollouts.h"
 #include "volumes.h"
+#include "console.h"
 
 #define PEM_CAP (64u << 10)
 #define LISTEN_FD_ENV "EVE_LISTEN_FD"
@@ -69,6 +70,7 @@ static const struct http_route *const route_tables[] = {
     admin_attest_routes,      /* /api/v1/devices/{d}/attest (attest_admin.c) */
     admin_volume_routes,      /* volumes.c */
     admin_app_history_routes, /* app_history.c */
+    console_routes,           /* remote consoles, edge-view dispatcher (console.c) */
     NULL,
 };
 
@@ -103,6 +105,33 @@ static void access_retention(struct ctl *c, time_t now)
 static void log_http(const char *msg)
 {
 	ctllog(CTLLOG_WARN, "http server", "error", msg, NULL);
+}
+
+/* The one place a console session is recorded (who, which app, start,
+ * end): the controller log; the audit log hooks in here. */
+static void log_console(struct ctl *c, const struct console_record *rec)
+{
+	char start[32], end[32], port[16], tok[24], chans[16], bin[24], bout[24], object[192], summary[512];
+	admin_time_str(rec->start, start);
+	admin_time_str(rec->end, end);
+	snprintf(port, sizeof(port), "%d", rec->port);
+	snprintf(tok, sizeof(tok), "%lld", rec->token_id);
+	snprintf(chans, sizeof(chans), "%u", rec->channels);
+	snprintf(bin, sizeof(bin), "%llu", (unsigned long long)rec->bytes_in);
+	snprintf(bout, sizeof(bout), "%llu", (unsigned long long)rec->bytes_out);
+	ctllog(CTLLOG_INFO, "console session", "session", rec->id, "who", rec->who, "token_id", tok, "app",
+	       rec->app, "instance", rec->instance, "device", rec->device, "kind", rec->kind, "port",
+	       rec->port ? port : NULL, "start", start, "end", end, "reason", rec->reason, "channels", chans,
+	       "bytes_in", bin, "bytes_out", bout, NULL);
+	/* The audit trail holds each session with its start and end (the
+	 * POST that created it is audited as any change). */
+	snprintf(object, sizeof(object), "app/%s", rec->app);
+	snprintf(summary, sizeof(summary), "%s%s%s session %s on device %s instance %s from %s to %s: %s",
+		 rec->kind, rec->port ? " port " : "", rec->port ? port : "", rec->id, rec->device,
+		 rec->instance, start, end, rec->reason);
+	struct db *d = db_get(c->db);
+	(void)audit_record(d, rec->who, "console session", object, summary, 200);
+	db_put(c->db, d);
 }
 
 static void log_device(const char *uuid, const char *msg)
@@ -272,6 +301,8 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 	c->audit = access_audit;
 	c->log_device = log_device;
 	c->log_http = log_http;
+	c->log_console = log_console;
+	c->edgeview_token = console_device_token;
 	c->started = time(NULL);
 	if ((r = dir_file(c, CTL_DB_FILE, p)) < 0 ||
 	    (r = db_pool_open(p, (int)c->conf.db_conns, &c->db)) < 0) {
@@ -289,7 +320,7 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 	}
 	if ((r = devcache_new(&c->cache)) < 0 || (r = devices_load_cache(c)) < 0 ||
 	    (r = follow_hub_new((int)c->conf.max_followers, &c->follow)) < 0 ||
-	    (c->replay = replay_new()) == NULL) {
+	    (r = console_hub_new(c, &c->console)) < 0 || (c->replay = replay_new()) == NULL) {
 		ctllog(CTLLOG_ERROR, "start-up failed", "error", eve_strerror(r < 0 ? r : -ENOMEM), NULL);
 		return r < 0 ? r : -ENOMEM;
 	}
@@ -308,6 +339,7 @@ static void ctl_close(struct ctl *c)
 	db_pool_close(c->db);
 	devcache_free(c->cache);
 	follow_hub_free(c->follow);
+	console_hub_free(c->console);
 	replay_free(c->replay);
 	ctlmetrics_free(c->metrics);
 	scrapeauth_free(c->scrape);
@@ -372,6 +404,7 @@ static int housekeeping(struct ctl *c, sigset_t *set)
 		follow_tick(c->follow);
 		rollouts_tick(c);
 		app_history_tick(c); /* automatic app rollbacks (app_history.c) */
+		console_tick(c);
 		if (now - last_flush >= FLUSH_EVERY_S) {
 			devices_flush_seen(c);
 			last_flush = now;
@@ -411,6 +444,7 @@ static void reload(struct ctl *c, struct http_server *srv, char *const *argv)
 	int fd = http_quiesce(srv);
 
 	follow_hub_stop(c->follow);
+	console_hub_stop(c->console);
 	for (int i = 0; i < 500 && http_in_flight(srv) > 0; i++)
 		usleep(20 * 1000);
 	http_stop(srv);
@@ -468,6 +502,7 @@ int server_run(const struct serve_opts *o)
 			return -EIO;
 		}
 		follow_hub_stop(c.follow);
+		console_hub_stop(c.console);
 		http_stop(srv);
 		unlink(pid_path);
 	}

@@ -6,6 +6,7 @@
  * a deadline on the monotonic clock; the loop sleeps in poll() on stop_fd
  * until the nearest one. */
 #include "agent_int.h"
+#include "edgeview.h"
 
 #include <openssl/crypto.h>
 
@@ -250,6 +251,8 @@ static void open_optional(struct agent *a)
 		a->rt = NULL;
 	if (a->rt)
 		log_hypervisors(a);
+	if (edgeview_new(a->rt, a->cd.root_ca_path, &a->ev) < 0)
+		alog(ALOG_ERR, "edgeview: cannot start: remote consoles are off");
 	if (!a->o->update_backend) {
 		snprintf(a->bo_why, sizeof(a->bo_why), "started without --update (no A/B updater)");
 		return;
@@ -434,6 +437,8 @@ static int agent_start(struct agent *a)
 static void agent_stop(struct agent *a)
 {
 	alog_set_ship(NULL);
+	edgeview_free(a->ev); /* before the runtime its channels use */
+	a->ev = NULL;
 	appruntime_free(a->rt); /* first: its thread calls into iq / ls */
 	if (a->ls)
 		logship_rotate(a->ls);

@@ -54,6 +54,7 @@ struct agent {
 	struct infoqueue *iq;
 	struct logship *ls;
 	struct appruntime *rt;
+	struct edgeview *ev; /* remote consoles (edgeview.c), may be NULL */
 	struct baseos *bo;
 	char bo_why[128]; /* without an updater: why this agent cannot update */
 	struct media *media; /* removable media with configuration (may be NULL) */

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef EVE_HAVE_RUNTIME
 #include "runtime.h"
@@ -41,6 +42,24 @@ void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics
 int appruntime_flowlog_flush(struct appruntime *rt, const char *dev_uuid, appruntime_flowlog_fn fn, void *ctx)
 {
 	return rt ? runtime_flowlog_flush((struct runtime *)rt, dev_uuid, fn, ctx) : 0;
+}
+
+int appruntime_console_open(struct appruntime *rt, const char *uuid, int *fd, char *err, size_t errlen)
+{
+	return rt ? runtime_console_open((struct runtime *)rt, uuid, fd, err, errlen) : -ENOTSUP;
+}
+
+void appruntime_console_release(struct appruntime *rt, const char *uuid)
+{
+	if (rt)
+		runtime_console_release((struct runtime *)rt, uuid);
+}
+
+int appruntime_app_endpoint(struct appruntime *rt, const char *uuid, bool vnc, int port, char host[64],
+			    int *out_port, char *err, size_t errlen)
+{
+	return rt ? runtime_app_endpoint((struct runtime *)rt, uuid, vnc, port, host, out_port, err, errlen)
+		  : -ENOTSUP;
 }
 
 const char *const *appruntime_hypervisors(struct appruntime *rt)
@@ -86,6 +105,23 @@ void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics
 int appruntime_flowlog_flush(struct appruntime *rt, const char *dev_uuid, appruntime_flowlog_fn fn, void *ctx)
 {
 	return 0;
+}
+
+int appruntime_console_open(struct appruntime *rt, const char *uuid, int *fd, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "this agent runs no apps");
+	return -ENOTSUP;
+}
+
+void appruntime_console_release(struct appruntime *rt, const char *uuid)
+{
+}
+
+int appruntime_app_endpoint(struct appruntime *rt, const char *uuid, bool vnc, int port, char host[64],
+			    int *out_port, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "this agent runs no apps");
+	return -ENOTSUP;
 }
 
 const char *const *appruntime_hypervisors(struct appruntime *rt)

@@ -30,6 +30,12 @@ void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics
  * number sent, fn's error, or 0 without the runtime. */
 typedef int (*appruntime_flowlog_fn)(void *ctx, const uint8_t *data, size_t len);
 int appruntime_flowlog_flush(struct appruntime *rt, const char *dev_uuid, appruntime_flowlog_fn fn, void *ctx);
+/* Remote consoles (runtime.h: runtime_console_open, runtime_app_endpoint);
+ * -ENOTSUP without the runtime. */
+int appruntime_console_open(struct appruntime *rt, const char *uuid, int *fd, char *err, size_t errlen);
+void appruntime_console_release(struct appruntime *rt, const char *uuid);
+int appruntime_app_endpoint(struct appruntime *rt, const char *uuid, bool vnc, int port, char host[64],
+			    int *out_port, char *err, size_t errlen);
 /* NULL-terminated; an empty list without the runtime. */
 const char *const *appruntime_hypervisors(struct appruntime *rt);
 void appruntime_free(struct appruntime *rt);

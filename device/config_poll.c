@@ -2,6 +2,7 @@
  * the signed response; the checkpoint (or .bak, or bootstrap config) at
  * start; config items, device ops and network settings of a config. */
 #include "agent_int.h"
+#include "edgeview.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -234,6 +235,7 @@ static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig
 	r = appruntime_apply(a->rt, cfg);
 	if (r < 0 && r != -ENOTSUP)
 		alog(ALOG_ERR, "runtime: %s", eve_strerror(r));
+	edgeview_apply(a->ev, cfg->edgeview, a->set.edgeview_allow != 0, a->have_uuid ? a->uuid : "");
 	baseos_set_test_window(a->bo, a->set.update_window_s);
 	r = baseos_apply(a->bo, cfg);
 	if (r < 0)

@@ -32,6 +32,7 @@ static const struct setting_def {
     {"network.fallback.any.eth", offsetof(struct settings, fallback_any), false},
     {"debug.default.loglevel", offsetof(struct settings, log_level), false},
     {"debug.default.remote.loglevel", offsetof(struct settings, remote_log_level), false},
+    {"edgeview.allow", offsetof(struct settings, edgeview_allow), false},
     {"timer.download.retry", offsetof(struct settings, download_retry_s), true},
     {"timer.boot.retry", offsetof(struct settings, boot_retry_s), true},
     {"storage.dom0.disk.minusage.percent", offsetof(struct settings, dom0_min_pct), true},

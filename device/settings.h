@@ -25,6 +25,7 @@ struct settings {
 	int fallback_any;           /* network.fallback.any.eth: 1 enabled, 0 disabled, -1 none */
 	int log_level;              /* debug.default.loglevel (agentlog level) */
 	int remote_log_level;       /* debug.default.remote.loglevel */
+	int edgeview_allow;         /* edgeview.allow: remote consoles (device/edgeview.c) */
 	/* Applied by the app runtime (device/runtime/rt_props.c), which reads
 	 * them from the config with the same parsers; here for the report. */
 	uint32_t download_retry_s; /* timer.download.retry */

@@ -147,7 +147,8 @@ void rt_app_consoles(struct runtime *rt)
 	size_t i;
 
 	for (i = 0; i < rt->n_apps; i++)
-		con_read(rt, rt->apps[i]);
+		if (!rt_console_held(rt, rt->apps[i]->uuid))
+			con_read(rt, rt->apps[i]);
 }
 
 /* ---- domain spec --------------------------------------------------- */

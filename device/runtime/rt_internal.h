@@ -174,12 +174,14 @@ struct rt_ni {
 
 /* The libvirt drivers the runtime uses, one connection each. */
 enum rt_hv { RT_HV_QEMU, RT_HV_LXC, RT_HV_XEN, RT_HV_N };
+#define RT_CONSOLE_HELD_MAX 16
 
 struct rt_metric_dom {
 	char uuid[RT_ID_MAX];
 	char dom[RT_ID_MAX + 8];
 	char *name;
 	enum rt_hv hv;
+	char ip[64]; /* address leased to its first adapter, "" when none */
 };
 
 /* One volume's size for ZMetricVolume (rt_volume_metrics). */
@@ -232,6 +234,9 @@ struct runtime {
 	struct rt_metric_dom *mdoms;
 	size_t n_mdoms;
 	virConnectPtr mconns[RT_HV_N];
+	/* rt_console.c: apps whose console a remote session holds (under mmu);
+	 * the console reader leaves them alone meanwhile */
+	char held[RT_CONSOLE_HELD_MAX][RT_ID_MAX];
 
 	const char *hvs[5];
 };
@@ -244,6 +249,10 @@ int rt_conn(struct runtime *rt, enum rt_hv hv, virConnectPtr *out, char *err, si
 enum rt_hv rt_hv_of(const struct hv_ops *ops);
 /* The backend for VMs on this node: xen where Xen runs, else qemu. */
 const struct hv_ops *rt_vm_ops(const struct runtime *rt);
+
+/* rt_console.c: true while a remote console session holds app uuid's
+ * console (takes mmu). */
+bool rt_console_held(struct runtime *rt, const char *uuid);
 
 /* rt_props.c: take the properties of rt->cfg; a shorter retry takes
  * effect on waits already scheduled, a check turned off or relaxed retries

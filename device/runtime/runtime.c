@@ -160,6 +160,14 @@ static void publish_metrics(struct runtime *rt)
 		snprintf(m[n].dom, sizeof(m[n].dom), "%s", a->dom);
 		m[n].name = strdup(a->name ? a->name : "");
 		m[n].hv = rt_hv_of(a->hv);
+		if (a->cfg && a->cfg->n_interfaces) {
+			char mac[18];
+			const char *ip;
+
+			rt_app_mac(a->uuid, 0, a->cfg->interfaces[0]->macaddress, mac);
+			ip = rt_netinst_ip(rt, mac);
+			snprintf(m[n].ip, sizeof(m[n].ip), "%s", ip ? ip : "");
+		}
 		n++;
 	}
 	pthread_mutex_lock(&rt->mmu);

@@ -12,6 +12,7 @@
 #define EVE_RUNTIME_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include "config/devconfig.pb-c.h"
 #include "info/info.pb-c.h"
@@ -52,6 +53,20 @@ typedef int (*runtime_flowlog_fn)(void *ctx, const uint8_t *data, size_t len);
 int runtime_flowlog_flush(struct runtime *rt, const char *dev_uuid, runtime_flowlog_fn fn, void *ctx);
 /* Hypervisors this node can run ("kvm", "qemu", "lxc", "xen"), for device info. */
 const char *const *runtime_hypervisors(struct runtime *rt);
+/* Remote consoles (any thread). The interactive console of app uuid: a
+ * read/write descriptor on its console pty in *fd (caller closes it, then
+ * calls runtime_console_release); the runtime stops copying that console
+ * into the app's log meanwhile. -ENOENT when the app does not run here,
+ * -ENOTSUP when its console is not interactive (a VM's serial console
+ * goes to a log file), -EBUSY when already held; err says why. */
+int runtime_console_open(struct runtime *rt, const char *uuid, int *fd, char *err, size_t errlen);
+void runtime_console_release(struct runtime *rt, const char *uuid);
+/* Where to reach app uuid: its VNC display (vnc) or its TCP port on its
+ * first adapter's leased address. host and *out_port on success;
+ * -ENOENT (not running), -ENOTSUP (no VNC / no address), err says why. */
+int runtime_app_endpoint(struct runtime *rt, const char *uuid, bool vnc, int port, char host[64], int *out_port,
+			 char *err, size_t errlen);
+
 /* Stop the worker; domains keep running (they are adopted at next start). */
 void runtime_free(struct runtime *rt);
 

@@ -8,13 +8,15 @@
 # a DHCP lease on eth0 (udhcpc prints "lease of A.B.C.D obtained") and
 # configures it (address + default route, /bin/dhcp.sh). With HTTPD_PORT set,
 # it then serves /tmp/www/index.html ("EVE-TEST-OCI: served by $GREETING")
-# with busybox httpd on that port (the port-map test).
+# with busybox httpd on that port (the port-map test). With CONSOLE_SHELL
+# set, it then runs an interactive shell on its console (the remote
+# console test) instead of the alive loop.
 # usage: build-oci-image.sh OUTDIR  -> OUTDIR/busybox-oci.tar (+ .sha256)
 set -eu
 out=$1
 mkdir -p "$out"
 # Bump when the image changes: a cached image of another recipe is rebuilt.
-recipe=2
+recipe=3
 [ -s "$out/busybox-oci.tar" ] && [ -s "$out/busybox-oci.tar.sha256" ] &&
 	[ "$(cat "$out/busybox-oci.tar.recipe" 2>/dev/null)" = "$recipe" ] && exit 0
 
@@ -50,7 +52,7 @@ mv "$work/layer.tar.gz" "$work/oci/blobs/sha256/$layer"
 cat >"$work/config.json" <<JSON
 {"architecture":"amd64","os":"linux",
  "config":{"Entrypoint":["/bin/sh","-c"],
-  "Cmd":["echo EVE-TEST-OCI: hello \$GREETING; [ -n \"\$DHCP\" ] && ip link set eth0 up && udhcpc -i eth0 -n -q -t 10 -s /bin/dhcp.sh 2>&1; [ -n \"\$HTTPD_PORT\" ] && mkdir -p /tmp/www && echo EVE-TEST-OCI: served by \$GREETING >/tmp/www/index.html && busybox httpd -p \$HTTPD_PORT -h /tmp/www && echo EVE-TEST-OCI: httpd on \$HTTPD_PORT; n=0; while :; do sleep 2; n=\$((n+1)); echo EVE-TEST-OCI: alive \$n; done"],
+  "Cmd":["echo EVE-TEST-OCI: hello \$GREETING; [ -n \"\$DHCP\" ] && ip link set eth0 up && udhcpc -i eth0 -n -q -t 10 -s /bin/dhcp.sh 2>&1; [ -n \"\$HTTPD_PORT\" ] && mkdir -p /tmp/www && echo EVE-TEST-OCI: served by \$GREETING >/tmp/www/index.html && busybox httpd -p \$HTTPD_PORT -h /tmp/www && echo EVE-TEST-OCI: httpd on \$HTTPD_PORT; [ -n \"\$CONSOLE_SHELL\" ] && echo EVE-TEST-OCI: shell on the console && exec /bin/sh -i; n=0; while :; do sleep 2; n=\$((n+1)); echo EVE-TEST-OCI: alive \$n; done"],
   "Env":["PATH=/bin","GREETING=world"],"WorkingDir":"/"},
  "rootfs":{"type":"layers","diff_ids":["sha256:$diffid"]}}
 JSON

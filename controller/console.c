@@ -1,0 +1,1132 @@
+/* Remote consoles: sessions, device grants and the dispatcher that bridges
+ * upgraded connections (console.h, docs/console.md). */
+#include "console.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
+#include "access.h"
+#include "admin.h"
+#include "authz.h"
+#include "configprops.h"
+#include "crypto.h"
+#include "ctl.h"
+#include "evjwt.h"
+#include "evtunnel.h"
+#include "uuidgen.h"
+
+#define CS_MAX_SESSIONS 256 /* live + recently ended, kept for GET */
+#define CS_MAX_CHANNELS 256 /* operator connections at once */
+#define CS_TTL_DEFAULT 600  /* seconds */
+#define CS_TTL_MAX 3600
+#define CS_WAIT_DEVICE_S 120 /* operator waits this long for the device's tunnel */
+#define CS_WAIT_CHAN_S 30    /* and this long for the device's channel */
+#define CS_BUF 16384
+
+enum cs_kind { CS_CONSOLE, CS_VNC, CS_PORT };
+static const char *const kind_names[] = {"console", "vnc", "port"};
+
+struct cs_session {
+	bool used;
+	char id[UUID_STR_LEN];
+	char app[128];
+	char instance[UUID_STR_LEN];
+	char device[UUID_STR_LEN];
+	char project[64]; /* the app's (and its device's): who may see the session */
+	char who[128];
+	long long token_id;
+	enum cs_kind kind;
+	int port;
+	int64_t created, expires, ended;
+	char reason[48];
+	unsigned channels, open;
+	uint64_t bytes_in, bytes_out;
+	bool recorded;
+};
+
+/* One upgraded connection: its socket and libmicrohttpd's handle. */
+struct cs_end {
+	int fd;  /* our end of libmicrohttpd's socketpair */
+	int raw; /* the client's TCP socket (libmicrohttpd's; only looked at) */
+	struct MHD_UpgradeResponseHandle *urh;
+};
+
+struct cs_chan {
+	bool used;
+	uint32_t id;
+	int sess; /* index into sessions */
+	char device[UUID_STR_LEN];
+	struct cs_end op, dev;
+	bool dev_ready;
+	bool finished;
+};
+
+/* A device's edge-view grant and its control tunnel. */
+struct cs_grant {
+	bool used;
+	char device[UUID_STR_LEN];
+	char *token;
+	int64_t exp;
+	uint32_t generation;
+	struct cs_end ctl; /* fd -1 while the device is not connected */
+	unsigned ctl_gen;  /* id of the current control tunnel (0: none) */
+};
+
+struct console_hub {
+	struct ctl *ctl;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	EVP_PKEY *pub; /* the signing certificate's key (token checks) */
+	struct cs_session s[CS_MAX_SESSIONS];
+	struct cs_chan ch[CS_MAX_CHANNELS];
+	struct cs_grant g[CS_MAX_SESSIONS];
+	uint32_t next_chan;
+	unsigned next_ctl; /* control tunnel ids */
+	unsigned threads;  /* bridge and control threads still running */
+	bool stopping;
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* libmicrohttpd does not tell an upgraded TLS connection's application
+ * that the client went away (it only stops reading): ask the kernel. */
+static bool peer_gone(const struct cs_end *e)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	if (e->raw < 0)
+		return false;
+	if (getsockopt(e->raw, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return true;
+	return ti.tcpi_state != TCP_ESTABLISHED;
+}
+
+/* Close an upgraded connection. libmicrohttpd may not close the client's
+ * connection when told to (it waits for traffic that never comes), so
+ * once what we wrote has left (bounded wait) the TCP connection is shut
+ * down first; then libmicrohttpd is told to close and clean up. */
+static void end_close(struct cs_end *e)
+{
+	if (e->urh && e->raw >= 0) {
+		for (int i = 0; i < 30; i++) {
+			int q1 = 0, q2 = 0;
+			if ((ioctl(e->fd, SIOCOUTQ, &q1) < 0 || q1 == 0) &&
+			    (ioctl(e->raw, SIOCOUTQ, &q2) < 0 || q2 == 0))
+				break;
+			usleep(10 * 1000);
+		}
+		usleep(20 * 1000); /* libmicrohttpd's own buffer */
+		shutdown(e->raw, SHUT_RDWR);
+	}
+	if (e->urh)
+		MHD_upgrade_action(e->urh, MHD_UPGRADE_ACTION_CLOSE);
+	e->urh = NULL;
+	e->fd = -1;
+	e->raw = -1;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && errno == EAGAIN) {
+			struct pollfd pf = {.fd = fd, .events = POLLOUT};
+			if (poll(&pf, 1, 5000) <= 0)
+				return -EPIPE;
+			continue;
+		}
+		if (k <= 0)
+			return -EPIPE;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static void say(int fd, const char *fmt, const char *arg)
+{
+	char line[EVTUNNEL_LINE_MAX];
+	int n = snprintf(line, sizeof(line), fmt, arg);
+	if (n > 0)
+		(void)write_all(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static struct cs_grant *grant_find(struct console_hub *h, const char *dev)
+{
+	for (size_t i = 0; i < CS_MAX_SESSIONS; i++)
+		if (h->g[i].used && !strcmp(h->g[i].device, dev))
+			return &h->g[i];
+	return NULL;
+}
+
+static struct cs_session *session_find(struct console_hub *h, const char *id)
+{
+	for (size_t i = 0; i < CS_MAX_SESSIONS; i++)
+		if (h->s[i].used && !strcmp(h->s[i].id, id))
+			return &h->s[i];
+	return NULL;
+}
+
+static bool session_live(const struct cs_session *s)
+{
+	return s->used && !s->ended;
+}
+
+/* The one place a session is recorded (the program logs it; the audit log
+ * takes it from there). Called with h->mu held. */
+static void session_record(struct console_hub *h, const struct cs_session *s)
+{
+	struct console_record rec = {
+	    .id = s->id,
+	    .who = s->who,
+	    .token_id = s->token_id,
+	    .app = s->app,
+	    .instance = s->instance,
+	    .device = s->device,
+	    .kind = kind_names[s->kind],
+	    .port = s->port,
+	    .start = s->created,
+	    .end = s->ended,
+	    .reason = s->reason,
+	    .channels = s->channels,
+	    .bytes_in = s->bytes_in,
+	    .bytes_out = s->bytes_out,
+	};
+	if (h->ctl->log_console)
+		h->ctl->log_console(h->ctl, &rec);
+}
+
+/* Drop the device's grant when it has no live session left; true when the
+ * device's config changed. h->mu held. */
+static bool grant_gc(struct console_hub *h, const char *dev, int64_t now)
+{
+	struct cs_grant *g = grant_find(h, dev);
+	if (!g)
+		return false;
+	for (size_t i = 0; i < CS_MAX_SESSIONS; i++)
+		if (session_live(&h->s[i]) && !strcmp(h->s[i].device, dev) && g->exp > now)
+			return false;
+	free(g->token);
+	g->token = NULL;
+	g->used = false;
+	g->ctl_gen = 0; /* its control thread closes the tunnel */
+	pthread_cond_broadcast(&h->cv);
+	return true;
+}
+
+/* End s (h->mu held); the caller then calls ctl_device_changed for
+ * *changed_dev when it is set. */
+/* Record an ended session once its last channel closed (with its byte
+ * counts). h->mu held. */
+static void session_maybe_record(struct console_hub *h, struct cs_session *s)
+{
+	if (s->ended && !s->open && !s->recorded) {
+		s->recorded = true;
+		session_record(h, s);
+	}
+}
+
+static void session_end(struct console_hub *h, struct cs_session *s, const char *reason, char *changed_dev)
+{
+	if (!session_live(s))
+		return;
+	s->ended = time(NULL);
+	snprintf(s->reason, sizeof(s->reason), "%s", reason);
+	session_maybe_record(h, s);
+	pthread_cond_broadcast(&h->cv);
+	if (grant_gc(h, s->device, s->ended) && changed_dev)
+		snprintf(changed_dev, UUID_STR_LEN, "%s", s->device);
+}
+
+static void device_changed(struct console_hub *h, const char *dev)
+{
+	if (dev[0])
+		ctl_device_changed(h->ctl, NULL, dev);
+}
+
+/* ---- hub -------------------------------------------------------------- */
+
+int console_hub_new(struct ctl *c, struct console_hub **out)
+{
+	struct console_hub *h = calloc(1, sizeof(*h));
+	X509 *cert = NULL;
+	if (!h)
+		return -ENOMEM;
+	h->ctl = c;
+	h->next_chan = 1;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	if (c->signer.cert_pem &&
+	    crypto_cert_from_pem(c->signer.cert_pem, strlen(c->signer.cert_pem), &cert) == 0)
+		h->pub = X509_get_pubkey(cert);
+	X509_free(cert);
+	if (!h->pub) {
+		console_hub_free(h);
+		return -EINVAL;
+	}
+	*out = h;
+	return 0;
+}
+
+void console_hub_stop(struct console_hub *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->stopping = true;
+	for (size_t i = 0; i < CS_MAX_SESSIONS; i++)
+		session_end(h, &h->s[i], "controller stopped", NULL);
+	pthread_cond_broadcast(&h->cv);
+	/* Threads notice within their poll interval and close their ends. */
+	for (int i = 0; i < 100 && h->threads; i++) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+	}
+	/* Channels whose device side never came: close what is left. */
+	for (size_t i = 0; i < CS_MAX_CHANNELS; i++) {
+		if (h->ch[i].used && h->ch[i].dev.urh && !h->ch[i].dev_ready)
+			end_close(&h->ch[i].dev);
+	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+void console_hub_free(struct console_hub *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < CS_MAX_SESSIONS; i++)
+		free(h->g[i].token);
+	EVP_PKEY_free(h->pub);
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	free(h);
+}
+
+void console_tick(struct ctl *c)
+{
+	struct console_hub *h = c->console;
+	char changed[CS_MAX_SESSIONS][UUID_STR_LEN];
+	size_t n = 0;
+	if (!h)
+		return;
+	int64_t now = time(NULL);
+	pthread_mutex_lock(&h->mu);
+	for (size_t i = 0; i < CS_MAX_SESSIONS; i++) {
+		changed[n][0] = 0;
+		if (session_live(&h->s[i]) && h->s[i].expires <= now) {
+			session_end(h, &h->s[i], "expired", changed[n]);
+			if (changed[n][0])
+				n++;
+		}
+	}
+	for (size_t i = 0; i < CS_MAX_SESSIONS && n < CS_MAX_SESSIONS; i++) {
+		if (h->g[i].used && h->g[i].exp <= now) {
+			snprintf(changed[n], UUID_STR_LEN, "%s", h->g[i].device);
+			if (grant_gc(h, changed[n], now))
+				n++;
+		}
+	}
+	pthread_mutex_unlock(&h->mu);
+	for (size_t i = 0; i < n; i++)
+		device_changed(h, changed[i]);
+}
+
+int console_device_token(struct ctl *c, const char *uuid, char **token, uint32_t *generation)
+{
+	struct console_hub *h = c->console;
+	int r = -ENOENT;
+	if (!h)
+		return r;
+	pthread_mutex_lock(&h->mu);
+	struct cs_grant *g = grant_find(h, uuid);
+	if (g && g->exp > time(NULL)) {
+		*token = strdup(g->token);
+		*generation = g->generation;
+		r = *token ? 0 : -ENOMEM;
+	}
+	pthread_mutex_unlock(&h->mu);
+	return r;
+}
+
+/* ---- grants ----------------------------------------------------------- */
+
+static int sign_cb(void *ctx, const uint8_t digest[32], uint8_t sig[64])
+{
+	const struct eve_signer *s = ctx;
+	return s->sign(s->ctx, digest, sig);
+}
+
+/* Make sure dev's grant lasts until exp (a new token when it must grow).
+ * h->mu held. True when the config changed. */
+static int grant_ensure(struct console_hub *h, const char *dev, int64_t exp, bool *changed)
+{
+	struct cs_grant *g = grant_find(h, dev);
+	*changed = false;
+	if (g && g->exp >= exp)
+		return 0;
+	if (!g) {
+		for (size_t i = 0; i < CS_MAX_SESSIONS && !g; i++)
+			if (!h->g[i].used)
+				g = &h->g[i];
+		if (!g)
+			return -ENOSPC;
+		memset(g, 0, sizeof(*g));
+		g->ctl.fd = g->ctl.raw = -1;
+		snprintf(g->device, sizeof(g->device), "%s", dev);
+	}
+	struct evjwt_claims cl = {.exp = exp, .iat = time(NULL)};
+	snprintf(cl.dep, sizeof(cl.dep), "%s", h->ctl->fqdn);
+	snprintf(cl.sub, sizeof(cl.sub), "%s", dev);
+	uuidgen_v4(cl.key);
+	char *tok = NULL;
+	int r = evjwt_sign(&cl, sign_cb, &h->ctl->signer, &tok);
+	if (r < 0) {
+		if (!g->token)
+			g->used = false;
+		return r;
+	}
+	free(g->token);
+	g->token = tok;
+	g->exp = exp;
+	g->generation++;
+	g->used = true;
+	*changed = true;
+	return 0;
+}
+
+/* The device named by a bearer token on a device request; its grant
+ * must be live and hold exactly this token. h->mu held. */
+static struct cs_grant *grant_by_token(struct console_hub *h, struct http_req *r, const char **why)
+{
+	const char *a = http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+	struct evjwt_claims cl;
+	*why = "missing edge-view token";
+	if (!a || strncasecmp(a, "Bearer ", 7))
+		return NULL;
+	*why = "bad edge-view token";
+	if (evjwt_verify(a + 7, h->pub, &cl) < 0)
+		return NULL;
+	*why = "edge-view token expired";
+	if (cl.exp <= time(NULL))
+		return NULL;
+	struct cs_grant *g = grant_find(h, cl.sub);
+	*why = "edge-view token no longer granted";
+	if (!g || !g->token || strcmp(g->token, a + 7))
+		return NULL;
+	return g;
+}
+
+/* ---- bridging ---------------------------------------------------------- */
+
+struct thread_arg {
+	struct console_hub *h;
+	size_t idx;   /* channel index, or grant index */
+	unsigned cid; /* control connection id */
+	struct cs_end end;
+};
+
+static bool chan_should_stop(struct console_hub *h, struct cs_chan *c)
+{
+	struct cs_session *s = &h->s[c->sess];
+	return h->stopping || !session_live(s) || s->expires <= time(NULL);
+}
+
+/* Wait (h->mu held) until pred or the deadline; false on timeout/stop. */
+static bool wait_until(struct console_hub *h, struct cs_chan *c,
+		       bool (*pred)(struct console_hub *, struct cs_chan *), int64_t deadline)
+{
+	while (!pred(h, c)) {
+		if (chan_should_stop(h, c) || peer_gone(&c->op) || time(NULL) >= deadline)
+			return false;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&h->cv, &h->mu, &ts);
+	}
+	return true;
+}
+
+static bool device_connected(struct console_hub *h, struct cs_chan *c)
+{
+	struct cs_grant *g = grant_find(h, c->device);
+	return g && g->ctl.fd >= 0;
+}
+
+static bool device_chan_ready(struct console_hub *h, struct cs_chan *c)
+{
+	(void)h;
+	return c->dev_ready;
+}
+
+/* Ask the device for channel c on its control tunnel. h->mu held. */
+static int request_channel(struct console_hub *h, struct cs_chan *c)
+{
+	struct cs_grant *g = grant_find(h, c->device);
+	struct cs_session *s = &h->s[c->sess];
+	char line[EVTUNNEL_LINE_MAX];
+	int n = snprintf(line, sizeof(line), "OPEN %u %s %s %d\n", c->id, kind_names[s->kind], s->instance,
+			 s->port);
+	if (!g || g->ctl.fd < 0 || n <= 0 || (size_t)n >= sizeof(line))
+		return -ENOTCONN;
+	return write_all(g->ctl.fd, line, (size_t)n);
+}
+
+/* The device's first line on its channel ("OK" or "ERR why"). */
+static int read_line(int fd, char *line, size_t cap, int timeout_ms)
+{
+	size_t n = 0;
+	while (n + 1 < cap) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		if (poll(&pf, 1, timeout_ms) <= 0)
+			return -ETIMEDOUT;
+		ssize_t k = read(fd, line + n, 1);
+		if (k < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (k <= 0)
+			return -EPIPE;
+		if (line[n] == '\n') {
+			line[n] = 0;
+			return 0;
+		}
+		n++;
+	}
+	return -E2BIG;
+}
+
+/* Copy a -> b once: bytes moved, 0 at end, -1 on error. */
+static ssize_t copy_once(int a, int b)
+{
+	char buf[CS_BUF];
+	ssize_t k = read(a, buf, sizeof(buf));
+	if (k < 0)
+		return errno == EAGAIN || errno == EINTR ? -2 : -1;
+	if (k == 0)
+		return 0;
+	return write_all(b, buf, (size_t)k) < 0 ? -1 : k;
+}
+
+/* Copy both ways until one side leaves or the session ends; returns the
+ * reason. */
+static const char *bridge(struct console_hub *h, struct cs_chan *c, uint64_t *in, uint64_t *out)
+{
+	for (;;) {
+		pthread_mutex_lock(&h->mu);
+		bool stop = chan_should_stop(h, c);
+		pthread_mutex_unlock(&h->mu);
+		if (stop)
+			return "session ended";
+		struct pollfd p[2] = {{.fd = c->op.fd, .events = POLLIN},
+				      {.fd = c->dev.fd, .events = POLLIN}};
+		int n = poll(p, 2, 500);
+		if (n < 0 && errno != EINTR)
+			return "poll failed";
+		/* Only when idle: what a side sent before leaving is copied first. */
+		if (n == 0 && peer_gone(&c->op))
+			return "operator left";
+		if (n == 0 && peer_gone(&c->dev))
+			return "device left";
+		if (p[0].revents) {
+			ssize_t k = copy_once(c->op.fd, c->dev.fd);
+			if (k == 0 || k == -1)
+				return "operator left";
+			if (k > 0)
+				*in += (uint64_t)k;
+		}
+		if (p[1].revents) {
+			ssize_t k = copy_once(c->dev.fd, c->op.fd);
+			if (k == 0 || k == -1)
+				return "device left";
+			if (k > 0)
+				*out += (uint64_t)k;
+		}
+	}
+}
+
+/* Set up the channel with the device; NULL when bridged, else why not.
+ * Writes the device's answer line to the operator. */
+static const char *chan_connect(struct console_hub *h, struct cs_chan *c)
+{
+	char line[EVTUNNEL_LINE_MAX];
+	pthread_mutex_lock(&h->mu);
+	bool ok = wait_until(h, c, device_connected, time(NULL) + CS_WAIT_DEVICE_S);
+	const char *why = ok ? NULL : "the device did not connect its edge-view tunnel";
+	if (ok && request_channel(h, c) < 0)
+		why = "the device's tunnel is gone";
+	if (!why && !wait_until(h, c, device_chan_ready, time(NULL) + CS_WAIT_CHAN_S))
+		why = "the device did not open the channel";
+	pthread_mutex_unlock(&h->mu);
+	if (why)
+		return why;
+	if (read_line(c->dev.fd, line, sizeof(line), CS_WAIT_CHAN_S * 1000) < 0)
+		return "the device did not answer on the channel";
+	if (strncmp(line, "OK", 2)) {
+		say(c->op.fd, "%s\n", line[0] ? line : "ERR device refused");
+		return "device refused";
+	}
+	say(c->op.fd, "OK\n", NULL);
+	return NULL;
+}
+
+static void *chan_run(void *arg)
+{
+	struct thread_arg *ta = arg;
+	struct console_hub *h = ta->h;
+	struct cs_chan *c = &h->ch[ta->idx];
+	uint64_t in = 0, out = 0;
+	char changed[UUID_STR_LEN] = "";
+	free(ta);
+	const char *why = chan_connect(h, c);
+	if (why && strcmp(why, "device refused"))
+		say(c->op.fd, "ERR %s\n", why);
+	if (!why)
+		why = bridge(h, c, &in, &out);
+	pthread_mutex_lock(&h->mu);
+	struct cs_session *s = &h->s[c->sess];
+	s->bytes_in += in;
+	s->bytes_out += out;
+	s->open--;
+	struct cs_grant *g = grant_find(h, c->device);
+	if (g && g->ctl.fd >= 0) { /* the device closes its side too */
+		char line[32];
+		int n = snprintf(line, sizeof(line), "CLOSE %u\n", c->id);
+		(void)write_all(g->ctl.fd, line, (size_t)n);
+	}
+	if (s->kind == CS_CONSOLE)
+		session_end(h, s, why, changed);
+	session_maybe_record(h, s);
+	struct cs_end op = c->op, dev = c->dev;
+	c->op.urh = c->dev.urh = NULL;
+	c->used = false;
+	pthread_mutex_unlock(&h->mu);
+	end_close(&op);
+	end_close(&dev);
+	pthread_mutex_lock(&h->mu);
+	h->threads--;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	device_changed(h, changed);
+	return NULL;
+}
+
+/* The device's control tunnel: read (and ignore) what it sends, and close
+ * it when it ends or when its grant goes away or is replaced. */
+static void *ctl_run(void *arg)
+{
+	struct thread_arg *ta = arg;
+	struct console_hub *h = ta->h;
+	struct cs_grant *g = &h->g[ta->idx];
+	unsigned cid = ta->cid;
+	struct cs_end mine = ta->end;
+	int fd = mine.fd;
+	free(ta);
+	for (;;) {
+		pthread_mutex_lock(&h->mu);
+		bool current = !h->stopping && g->used && g->ctl_gen == cid;
+		pthread_mutex_unlock(&h->mu);
+		if (!current || peer_gone(&mine))
+			break;
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		if (poll(&pf, 1, 500) > 0) {
+			char buf[512];
+			ssize_t k = read(fd, buf, sizeof(buf));
+			if (k == 0 || (k < 0 && errno != EAGAIN && errno != EINTR))
+				break;
+		}
+	}
+	pthread_mutex_lock(&h->mu);
+	if (g->ctl.urh == mine.urh) {
+		g->ctl.fd = g->ctl.raw = -1;
+		g->ctl.urh = NULL;
+	}
+	pthread_mutex_unlock(&h->mu);
+	end_close(&mine);
+	pthread_mutex_lock(&h->mu);
+	h->threads--;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+static int spawn(struct console_hub *h, void *(*fn)(void *), struct thread_arg *ta)
+{
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	h->threads++;
+	int r = pthread_create(&t, &at, fn, ta);
+	pthread_attr_destroy(&at);
+	if (r) {
+		h->threads--;
+		return -r;
+	}
+	return 0;
+}
+
+/* ---- upgrades ----------------------------------------------------------- */
+
+enum up_kind { UP_OPERATOR, UP_DEVICE_CTL, UP_DEVICE_CHAN };
+
+struct up_ctx {
+	struct console_hub *h;
+	enum up_kind kind;
+	size_t idx;  /* channel (operator, device chan) or grant (ctl) */
+	uint32_t id; /* channel id, or control tunnel id */
+};
+
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
+		       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct up_ctx *u = cls;
+	struct console_hub *h = u->h;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct cs_end e = {.fd = sock, .raw = ci ? (int)ci->connect_fd : -1, .urh = urh};
+	int one = 1;
+	/* Interactive bytes: no Nagle delay (libmicrohttpd corks by default). */
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CORK_OFF);
+	if (e.raw >= 0)
+		setsockopt(e.raw, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)req_cls;
+	(void)extra_in;
+	(void)extra_in_size; /* clients wait for the 101 before sending */
+	pthread_mutex_lock(&h->mu);
+	struct thread_arg *ta = calloc(1, sizeof(*ta));
+	bool keep = false;
+	if (ta && !h->stopping) {
+		ta->h = h;
+		ta->idx = u->idx;
+		ta->cid = u->id;
+		ta->end = e;
+		if (u->kind == UP_OPERATOR) {
+			struct cs_chan *c = &h->ch[u->idx];
+			c->op = e;
+			keep = c->used && c->id == u->id && spawn(h, chan_run, ta) == 0;
+		} else if (u->kind == UP_DEVICE_CTL) {
+			struct cs_grant *g = &h->g[u->idx];
+			if (g->used && g->ctl_gen == u->id) {
+				g->ctl = e;
+				keep = spawn(h, ctl_run, ta) == 0;
+				if (!keep) {
+					g->ctl.fd = g->ctl.raw = -1;
+					g->ctl.urh = NULL;
+				}
+			}
+		} else {
+			struct cs_chan *c = &h->ch[u->idx];
+			if (c->used && c->id == u->id && !c->dev_ready) {
+				c->dev = e;
+				c->dev_ready = true;
+				pthread_cond_broadcast(&h->cv);
+				free(ta);
+				ta = NULL;
+				keep = true;
+			}
+		}
+	}
+	if (!keep) {
+		free(ta);
+		if (u->kind == UP_OPERATOR && h->ch[u->idx].id == u->id) {
+			h->ch[u->idx].used = false;
+			h->s[h->ch[u->idx].sess].open--;
+		}
+		end_close(&e);
+	}
+	pthread_mutex_unlock(&h->mu);
+	free(u);
+}
+
+static bool wants_upgrade(struct http_req *r)
+{
+	const char *up = http_header(r, MHD_HTTP_HEADER_UPGRADE);
+	if (up && strcasestr(up, EVTUNNEL_PROTO))
+		return true;
+	http_reply_error(r, 426, "this endpoint needs \"Upgrade: " EVTUNNEL_PROTO "\" (docs/console.md)");
+	return false;
+}
+
+static void reply_upgrade(struct http_req *r, struct console_hub *h, enum up_kind kind, size_t idx,
+			  uint32_t id)
+{
+	struct up_ctx *u = calloc(1, sizeof(*u));
+	struct MHD_Response *resp = u ? MHD_create_response_for_upgrade(on_upgrade, u) : NULL;
+	if (!resp) {
+		free(u);
+		http_reply_error(r, 500, "cannot upgrade");
+		return;
+	}
+	*u = (struct up_ctx){.h = h, .kind = kind, .idx = idx, .id = id};
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, EVTUNNEL_PROTO);
+	http_reply_resp(r, 101, resp);
+}
+
+/* ---- admin API ----------------------------------------------------------- */
+
+static json_t *session_json(const struct cs_session *s)
+{
+	char url[160];
+	snprintf(url, sizeof(url), ADMIN_PREFIX "/console-sessions/%s/connect", s->id);
+	json_t *j =
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:s}", "id", s->id, "app", s->app, "instance",
+		      s->instance, "device", s->device, "kind", kind_names[s->kind], "who", s->who, "created",
+		      admin_time_json(s->created), "expires", admin_time_json(s->expires), "connect", url);
+	if (!j)
+		return NULL;
+	if (s->kind == CS_PORT)
+		json_object_set_new(j, "port", json_integer(s->port));
+	json_object_set_new(j, "state", json_string(s->ended ? "ended" : s->open ? "connected" : "waiting"));
+	json_object_set_new(j, "ended", admin_time_json(s->ended));
+	if (s->ended)
+		json_object_set_new(j, "end_reason", json_string(s->reason));
+	json_object_set_new(j, "channels", json_integer(s->channels));
+	json_object_set_new(j, "bytes_in", json_integer((json_int_t)s->bytes_in));
+	json_object_set_new(j, "bytes_out", json_integer((json_int_t)s->bytes_out));
+	return j;
+}
+
+struct target {
+	char app_id[UUID_STR_LEN], app[128], instance[UUID_STR_LEN], device[UUID_STR_LEN];
+	bool opted_out;
+};
+
+/* The app's instance named by ref (instance id, device name or id), or
+ * its only one. -ENOENT (no app), -ENXIO (no instance), -EMLINK (several:
+ * the caller must choose). */
+static int find_target(struct db *d, const char *app, const char *ref, struct target *t)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT a.id, a.name, i.id, i.device_id, dv.name, dv.config_items FROM apps a"
+		       " LEFT JOIN app_instances i ON i.app_id = a.id"
+		       " LEFT JOIN devices dv ON dv.id = i.device_id"
+		       " WHERE a.id = ?1 OR a.name = ?1 ORDER BY i.id");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
+	int r = -ENOENT, n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (r == -ENOENT)
+			r = -ENXIO;
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+			continue;
+		const char *iid = db_col_text(st, 2), *dev = db_col_text(st, 3), *dname = db_col_text(st, 4);
+		if (ref && strcmp(ref, iid) && strcmp(ref, dev) && strcmp(ref, dname))
+			continue;
+		if (n++)
+			continue;
+		snprintf(t->app_id, sizeof(t->app_id), "%s", db_col_text(st, 0));
+		snprintf(t->app, sizeof(t->app), "%s", db_col_text(st, 1));
+		snprintf(t->instance, sizeof(t->instance), "%s", iid);
+		snprintf(t->device, sizeof(t->device), "%s", dev);
+		json_t *items = json_loads(db_col_text(st, 5), 0, NULL);
+		const char *allow = json_string_value(json_object_get(items, "edgeview.allow"));
+		bool on = true;
+		t->opted_out = allow && configprop_parse_bool(allow, &on) == 0 && !on;
+		json_decref(items);
+	}
+	sqlite3_reset(st);
+	if (n == 1)
+		r = 0;
+	else if (n > 1)
+		r = -EMLINK;
+	return r;
+}
+
+/* The project of device uuid ("" when unknown: visible to admins only). */
+static void device_project(struct db *d, const char *uuid, char *out, size_t cap)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM devices WHERE id = ?1");
+	snprintf(out, cap, "%s", "");
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out, cap, "%s", db_col_text(st, 0));
+	sqlite3_reset(st);
+}
+
+/* A session of a project the caller is granted (others are not there). */
+static struct cs_session *session_visible(struct console_hub *h, struct http_req *r, const char *id)
+{
+	struct cs_session *s = session_find(h, id);
+	return s && authz_project_granted(&r->who, s->project) ? s : NULL;
+}
+
+struct create_req {
+	enum cs_kind kind;
+	int port;
+	int64_t ttl;
+	const char *instance;
+};
+
+static int parse_create(struct http_req *r, json_t *b, struct create_req *q)
+{
+	bool bad = false;
+	const char *kind = admin_str(b, "kind", &bad);
+	q->instance = admin_str(b, "instance", &bad);
+	json_t *port = json_object_get(b, "port"), *ttl = json_object_get(b, "ttl");
+	q->kind = CS_CONSOLE;
+	for (int k = 0; kind && k < 3; k++)
+		if (!strcmp(kind, kind_names[k]))
+			q->kind = (enum cs_kind)k;
+	if (bad || (kind && strcmp(kind, kind_names[q->kind]))) {
+		http_reply_error(r, 400, "kind: one of console, vnc, port");
+		return -EINVAL;
+	}
+	q->port = port ? (int)json_integer_value(port) : 0;
+	if (q->kind == CS_PORT && (!json_is_integer(port) || q->port < 1 || q->port > 65535)) {
+		http_reply_error(r, 400, "port: the app's TCP port (1..65535) is required for kind port");
+		return -EINVAL;
+	}
+	if (q->kind != CS_PORT && port) {
+		http_reply_error(r, 400, "port: only for kind port");
+		return -EINVAL;
+	}
+	q->ttl = ttl ? json_integer_value(ttl) : CS_TTL_DEFAULT;
+	if (ttl && (!json_is_integer(ttl) || q->ttl < 1 || q->ttl > CS_TTL_MAX)) {
+		http_reply_error(r, 400, "ttl: seconds, 1..%d", CS_TTL_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct cs_session *session_slot(struct console_hub *h)
+{
+	struct cs_session *old = NULL;
+	for (size_t i = 0; i < CS_MAX_SESSIONS; i++) {
+		if (!h->s[i].used)
+			return &h->s[i];
+		/* reuse the session that ended first, if no channel holds it */
+		if (h->s[i].ended && !h->s[i].open && (!old || h->s[i].ended < old->ended))
+			old = &h->s[i];
+	}
+	return old;
+}
+
+static void target_error(struct http_req *r, int e, const char *app, const char *inst)
+{
+	if (e == -ENOENT)
+		http_reply_error(r, 404, "no app %s", app);
+	else if (e == -ENXIO)
+		http_reply_error(r, 404, inst ? "app %s has no instance %s" : "app %s runs on no device", app,
+				 inst ? inst : "");
+	else if (e == -EMLINK)
+		http_reply_error(r, 409,
+				 "app %s runs on several devices: name one with \"instance\" (an "
+				 "instance id or a device)",
+				 app);
+	else
+		admin_reply_err(r, e, "app");
+}
+
+static void h_create(struct http_req *r)
+{
+	struct console_hub *h = r->ctl->console;
+	struct create_req q;
+	struct target t;
+	char who[128];
+	json_t *b = admin_body(r);
+	if (!b)
+		return;
+	if (parse_create(r, b, &q) < 0)
+		goto out;
+	struct db *d = db_get(r->ctl->db);
+	char project[64] = "";
+	int e = find_target(d, r->params[0], q.instance, &t);
+	if (e == 0)
+		device_project(d, t.device, project, sizeof(project));
+	db_put(r->ctl->db, d);
+	access_who(r, who, sizeof(who));
+	if (e < 0) {
+		target_error(r, e, r->params[0], q.instance);
+		goto out;
+	}
+	if (t.opted_out) {
+		http_reply_error(r, 403,
+				 "device %s opted out of remote consoles (config item edgeview.allow=false)",
+				 t.device);
+		goto out;
+	}
+	bool changed = false;
+	pthread_mutex_lock(&h->mu);
+	struct cs_session *s = session_slot(h);
+	int64_t now = time(NULL);
+	e = s ? grant_ensure(h, t.device, now + q.ttl, &changed) : -ENOSPC;
+	if (e == 0) {
+		memset(s, 0, sizeof(*s));
+		s->used = true;
+		uuidgen_v4(s->id);
+		snprintf(s->app, sizeof(s->app), "%s", t.app);
+		snprintf(s->instance, sizeof(s->instance), "%s", t.instance);
+		snprintf(s->device, sizeof(s->device), "%s", t.device);
+		snprintf(s->who, sizeof(s->who), "%s", who);
+		snprintf(s->project, sizeof(s->project), "%s", project);
+		s->token_id = (long long)r->token_id;
+		s->kind = q.kind;
+		s->port = q.port;
+		s->created = now;
+		s->expires = now + q.ttl;
+		http_reply_json(r, 201, session_json(s));
+	}
+	pthread_mutex_unlock(&h->mu);
+	if (e == -ENOSPC)
+		http_reply_error(r, 503, "too many console sessions; try again later");
+	else if (e < 0)
+		admin_reply_err(r, e, "console session");
+	if (changed)
+		ctl_device_changed(r->ctl, NULL, t.device);
+out:
+	json_decref(b);
+}
+
+static void h_list(struct http_req *r)
+{
+	struct console_hub *h = r->ctl->console;
+	json_t *items = json_array();
+	pthread_mutex_lock(&h->mu);
+	for (size_t i = 0; i < CS_MAX_SESSIONS; i++)
+		if (h->s[i].used && authz_project_granted(&r->who, h->s[i].project))
+			json_array_append_new(items, session_json(&h->s[i]));
+	pthread_mutex_unlock(&h->mu);
+	http_reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+static void h_get(struct http_req *r)
+{
+	struct console_hub *h = r->ctl->console;
+	pthread_mutex_lock(&h->mu);
+	struct cs_session *s = session_visible(h, r, r->params[0]);
+	if (s)
+		http_reply_json(r, 200, session_json(s));
+	else
+		http_reply_error(r, 404, "no console session %s", r->params[0]);
+	pthread_mutex_unlock(&h->mu);
+}
+
+static void h_delete(struct http_req *r)
+{
+	struct console_hub *h = r->ctl->console;
+	char changed[UUID_STR_LEN] = "";
+	pthread_mutex_lock(&h->mu);
+	struct cs_session *s = session_visible(h, r, r->params[0]);
+	if (s) {
+		session_end(h, s, "closed by the operator", changed);
+		http_reply_json(r, 200, session_json(s));
+	} else {
+		http_reply_error(r, 404, "no console session %s", r->params[0]);
+	}
+	pthread_mutex_unlock(&h->mu);
+	device_changed(h, changed);
+}
+
+static void h_connect(struct http_req *r)
+{
+	struct console_hub *h = r->ctl->console;
+	if (!wants_upgrade(r))
+		return;
+	pthread_mutex_lock(&h->mu);
+	struct cs_session *s = session_visible(h, r, r->params[0]);
+	size_t ci = CS_MAX_CHANNELS;
+	for (size_t i = 0; i < CS_MAX_CHANNELS && ci == CS_MAX_CHANNELS; i++)
+		if (!h->ch[i].used)
+			ci = i;
+	if (!s)
+		http_reply_error(r, 404, "no console session %s", r->params[0]);
+	else if (s->ended || s->expires <= time(NULL))
+		http_reply_error(r, 410, "console session %s has ended (%s)", s->id,
+				 s->ended ? s->reason : "expired");
+	else if (s->kind == CS_CONSOLE && s->open)
+		http_reply_error(r, 409, "the console of %s is already attached by another session", s->app);
+	else if (ci == CS_MAX_CHANNELS)
+		http_reply_error(r, 503, "too many console connections; try again later");
+	else {
+		struct cs_chan *c = &h->ch[ci];
+		memset(c, 0, sizeof(*c));
+		c->used = true;
+		c->id = h->next_chan++;
+		c->sess = (int)(s - h->s);
+		c->op.fd = c->dev.fd = c->op.raw = c->dev.raw = -1;
+		snprintf(c->device, sizeof(c->device), "%s", s->device);
+		s->open++;
+		s->channels++;
+		reply_upgrade(r, h, UP_OPERATOR, ci, c->id);
+		if (r->status != 101) {
+			c->used = false;
+			s->open--;
+		}
+	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* ---- device side --------------------------------------------------------- */
+
+static void h_device_ctl(struct http_req *r)
+{
+	struct console_hub *h = r->ctl->console;
+	const char *why;
+	if (!wants_upgrade(r))
+		return;
+	pthread_mutex_lock(&h->mu);
+	struct cs_grant *g = grant_by_token(h, r, &why);
+	if (!g) {
+		http_reply_error(r, 401, "%s", why);
+	} else {
+		snprintf(r->device, sizeof(r->device), "%s", g->device);
+		g->ctl_gen = ++h->next_ctl ? h->next_ctl : ++h->next_ctl; /* never 0 */
+		reply_upgrade(r, h, UP_DEVICE_CTL, (size_t)(g - h->g), g->ctl_gen);
+	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+static void h_device_chan(struct http_req *r)
+{
+	struct console_hub *h = r->ctl->console;
+	const char *why;
+	char *end;
+	unsigned long id = strtoul(r->params[0], &end, 10);
+	if (!wants_upgrade(r))
+		return;
+	pthread_mutex_lock(&h->mu);
+	struct cs_grant *g = grant_by_token(h, r, &why);
+	size_t ci = CS_MAX_CHANNELS;
+	for (size_t i = 0; g && !*end && i < CS_MAX_CHANNELS; i++)
+		if (h->ch[i].used && h->ch[i].id == id && !strcmp(h->ch[i].device, g->device) &&
+		    !h->ch[i].dev_ready)
+			ci = i;
+	if (!g)
+		http_reply_error(r, 401, "%s", why);
+	else if (ci == CS_MAX_CHANNELS)
+		http_reply_error(r, 404, "no channel %s waiting for this device", r->params[0]);
+	else {
+		snprintf(r->device, sizeof(r->device), "%s", g->device);
+		reply_upgrade(r, h, UP_DEVICE_CHAN, ci, h->ch[ci].id);
+	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+const struct http_route console_routes[] = {
+    {"POST", ADMIN_PREFIX "/apps/*/console-sessions", h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"GET", ADMIN_PREFIX "/console-sessions", h_list, 0, HTTP_AUTH_ADMIN, NULL},
+    {"GET", ADMIN_PREFIX "/console-sessions/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
+    {"DELETE", ADMIN_PREFIX "/console-sessions/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
+    {"GET", ADMIN_PREFIX "/console-sessions/*/connect", h_connect, 0, HTTP_AUTH_ADMIN, NULL},
+    {"GET", "/edgeview/v1/device", h_device_ctl, 0, HTTP_AUTH_NONE, NULL},
+    {"GET", "/edgeview/v1/device/chan/*", h_device_chan, 0, HTTP_AUTH_NONE, NULL},
+    {NULL, NULL, NULL, 0, HTTP_AUTH_NONE, NULL},
+};
