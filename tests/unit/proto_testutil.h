@@ -22,6 +22,7 @@
 #include "config/devcommon.pb-c.h"
 #include "config/devconfig.pb-c.h"
 #include "config/devmodel.pb-c.h"
+#include "config/edgeview.pb-c.h"
 #include "evecommon/netcmn.pb-c.h"
 #include "config/fw.pb-c.h"
 #include "config/netconfig.pb-c.h"
@@ -98,6 +99,11 @@ static const ProtobufCMessageDescriptor *const PT_ALL_MSGS[] = {
     &org__lfedge__eve__config__volume_content_origin__descriptor,
     &org__lfedge__eve__config__volume__descriptor,
     &org__lfedge__eve__config__vm_config__descriptor,
+    /* remote console (edgeview.proto) */
+    &org__lfedge__eve__config__edge_view_config__descriptor,
+    &org__lfedge__eve__config__dev_debug_access_policy__descriptor,
+    &org__lfedge__eve__config__app_debug_access_policy__descriptor,
+    &org__lfedge__eve__config__external_end_point_policy__descriptor,
     &org__lfedge__eve__common__cipher_context__descriptor,
     &org__lfedge__eve__common__cipher_block__descriptor,
     &org__lfedge__eve__common__encryption_block__descriptor,
