@@ -483,12 +483,15 @@ function deployForm(images) {
     field('Disk (MiB, 0 = image size)', el('input', { name: 'disk_mb', type: 'number', min: 0, value: 0 })),
     field('Networks (comma separated)', el('input', { name: 'networks', id: 'deploy-networks' })),
     field('Ports (host:app, …)', el('input', { name: 'ports', id: 'deploy-ports', placeholder: '8080:80' })),
+    field('Volumes (name:/mount, …; VM disks: name)', el('input', { name: 'volumes', id: 'deploy-volumes', placeholder: 'data:/data' })),
     field('Environment (KEY=VALUE per line)', el('textarea', { name: 'env', id: 'deploy-env', rows: 3 }), 'wide'),
     el('details', { class: 'wide' }, el('summary', { text: 'VM options' }),
       field('Kernel (path in the image)', el('input', { name: 'kernel' })),
       field('Ramdisk', el('input', { name: 'ramdisk' })),
       field('Kernel command line', el('input', { name: 'cmdline' })),
       field('VNC console', el('input', { name: 'vnc', type: 'checkbox' })),
+      field('Firmware (bios or uefi)', el('input', { name: 'boot', id: 'deploy-boot', pattern: 'bios|uefi' })),
+      field('Pin vCPUs to host CPUs (e.g. 0,1)', el('input', { name: 'cpus_pinned', id: 'deploy-cpus-pinned' })),
       field('Cloud-init user data', el('textarea', { name: 'user_data', rows: 3 }))),
     el('div', { class: 'actions' }, el('button', { type: 'submit', id: 'deploy-submit', text: 'Deploy' })));
   f.addEventListener('submit', (ev) => {
@@ -501,8 +504,14 @@ function deployForm(images) {
       if (d.selector) spec.selector = parseLines(d.selector, '=', 'selector');
       if (d.networks) spec.networks = d.networks.split(',').map((s) => s.trim()).filter(Boolean);
       if (d.ports) spec.ports = Object.entries(parseLines(d.ports, ':', 'ports')).map(([h, a]) => ({ host: Number(h), app: Number(a) }));
+      if (d.volumes) {
+        spec.volumes = d.volumes.split(',').map((s) => s.trim()).filter(Boolean).map((v) => {
+          const i = v.indexOf(':');
+          return i < 0 ? { name: v } : { name: v.slice(0, i).trim(), mount: v.slice(i + 1).trim() };
+        });
+      }
       if (d.env) spec.env = parseLines(d.env.replace(/,/g, '\n'), '=', 'env');
-      for (const k of ['kernel', 'ramdisk', 'cmdline', 'user_data']) if (d[k]) spec[k] = d[k];
+      for (const k of ['kernel', 'ramdisk', 'cmdline', 'user_data', 'boot', 'cpus_pinned']) if (d[k]) spec[k] = d[k];
       if (d.vnc) spec.vnc = true;
       await api('POST', '/apps', spec);
       f.reset();
