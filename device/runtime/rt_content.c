@@ -84,6 +84,8 @@ static void *ct_pull_job(void *arg)
 	    .progress = on_pull_progress,
 	    .ctx = c,
 	    .cancel = &c->cancel,
+	    .sig_check = c->job_sig.pol != COSIGN_POLICY_OFF ? imgsig_check : NULL,
+	    .sig_ctx = &c->job_sig,
 	};
 
 	atomic_store(&c->job_phase, ST(DOWNLOAD_STARTED));
@@ -368,6 +370,14 @@ static void ct_configure(struct runtime *rt, struct rt_ct *c, const rt_ct_cfg *t
 		c->state = ST(ERROR);
 		return;
 	}
+	if (rt->props.sig_policy == COSIGN_POLICY_REQUIRE) {
+		rt_seterr(c->err,
+			  "content tree %s refused (images.signatures=require): publisher signatures of HTTP(S) "
+			  "images (SignatureInfo) are not verified by this agent; only OCI registry images are",
+			  c->uuid);
+		c->state = ST(ERROR);
+		return;
+	}
 	if (!ds || !(c->url = make_url(ds, t->url ? t->url : ""))) {
 		rt_seterr(c->err, "content tree %s: no usable datastore (need an http(s) fqdn)", c->uuid);
 		c->state = ST(ERROR);
@@ -414,6 +424,9 @@ static void ct_start_job(struct runtime *rt, struct rt_ct *c)
 	if (!c->job_url || (!c->oci && blobstore_partial_path(rt->bs, c->sha, &c->job_partial) < 0))
 		return;
 	c->job_bs = rt->bs;
+	memset(&c->job_sig, 0, sizeof(c->job_sig));
+	c->job_sig.trust_dir = rt->trust_dir;
+	c->job_sig.pol = (enum cosign_policy)rt->props.sig_policy;
 	c->job_err[0] = '\0';
 	c->job_rc = 0;
 	atomic_store(&c->job_done, 0);
@@ -470,6 +483,25 @@ static void ct_pulled(struct rt_ct *c)
 	c->pulled = true;
 }
 
+/* What the pull's signature check said, for the report. */
+static void ct_sig_verdict(struct rt_ct *c)
+{
+	const struct imgsig_job *j = &c->job_sig;
+
+	c->sig[0] = '\0';
+	c->sig_sev = 0;
+	if (!c->oci || j->pol == COSIGN_POLICY_OFF || c->job_rc != 0 || !j->msg[0])
+		return;
+	if (j->verified) {
+		snprintf(c->sig, sizeof(c->sig), "signature verified: %.400s", j->msg);
+		c->sig_sev = ORG__LFEDGE__EVE__INFO__SEVERITY__SEVERITY_NOTICE;
+	} else {
+		snprintf(c->sig, sizeof(c->sig), "signature not verified (images.signatures=warn, used anyway): %.400s",
+			 j->msg);
+		c->sig_sev = ORG__LFEDGE__EVE__INFO__SEVERITY__SEVERITY_WARNING;
+	}
+}
+
 static void ct_poll_job(struct runtime *rt, struct rt_ct *c)
 {
 	uint64_t delay;
@@ -491,6 +523,7 @@ static void ct_poll_job(struct runtime *rt, struct rt_ct *c)
 	}
 	pthread_join(c->th, NULL);
 	c->job = RT_JOB_NONE;
+	ct_sig_verdict(c);
 	if (c->job_rc == 0 && c->oci) {
 		ct_pulled(c);
 		if (!c->pin[0] && strcmp(c->latched, c->sha) != 0) {

@@ -17,6 +17,7 @@
 
 #include "blobstore.h"
 #include "hv.h"
+#include "imgsig.h"
 #include "rt_props.h"
 #include "registry.h"
 #include "runtime.h"
@@ -85,6 +86,11 @@ struct rt_ct {
 	uint64_t next_try;
 	unsigned fails;
 	int seen_phase; /* last phase turned into a state */
+	/* publisher signature (imgsig.c): the job's verdict, and what is
+	 * reported with the content tree ("" when the policy is off) */
+	struct imgsig_job job_sig;
+	char sig[IMGSIG_MSG_MAX];
+	int sig_sev; /* ErrorInfo severity of sig: NOTICE verified, WARNING not */
 	struct rt_rep rep;
 	bool mark;
 };
@@ -180,6 +186,8 @@ struct runtime {
 	char *uris[RT_HV_N];
 	bool has_xen; /* the node runs Xen: VMs go to the libxl driver */
 	char *ca_pem; /* opts->ca_path contents */
+	char *trust_dir; /* publisher keys (imgsig.c), NULL: none */
+	int sig_floor;   /* local floor of images.signatures */
 	size_t ca_len;
 	runtime_report_fn report;
 	runtime_log_fn log;
