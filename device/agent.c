@@ -369,7 +369,7 @@ static void local_settings(struct agent *a)
 	size_t n_bad = 0;
 
 	settings_defaults(&a->base);
-	a->base.img_sig_floor = a->cd.image_sig_floor;
+	a->base.img_sig_floor = a->base.img_sig_policy = a->cd.image_sig_floor;
 	settings_apply_text(&a->base, a->cd.config_items, &n_bad, bad, sizeof(bad));
 	if (n_bad)
 		alog(ALOG_WARN, "%s/config-items: %zu bad value(s), first %s: default kept", a->cd.dir, n_bad,

@@ -4,3 +4,12 @@
 if(WITH_DEVICE AND TARGET everuntime)
   eve_unit_test(cosign_test ${EVE_TEST_DIR}/unit/cosign_test.c everuntime)
 endif()
+
+# The whole stack (controller, real agent, LXC apps, docker-registry, skopeo,
+# openssl): slow like registry_e2e, not in the sanitizer pass.
+if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime)
+  add_test(NAME signed_e2e COMMAND bash ${EVE_TEST_DIR}/integration/signed_e2e.sh)
+  set_tests_properties(signed_e2e PROPERTIES LABELS "integration;e2e;registry;slow" TIMEOUT 400
+    SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_PORT=21710")
+endif()

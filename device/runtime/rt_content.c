@@ -490,6 +490,7 @@ static void ct_sig_verdict(struct rt_ct *c)
 
 	c->sig[0] = '\0';
 	c->sig_sev = 0;
+	c->judged_pol = (int)j->pol;
 	if (!c->oci || j->pol == COSIGN_POLICY_OFF || c->job_rc != 0 || !j->msg[0])
 		return;
 	if (j->verified) {
@@ -539,6 +540,7 @@ static void ct_poll_job(struct runtime *rt, struct rt_ct *c)
 		return;
 	}
 	c->fails++;
+	c->pulled = false; /* (a re-pull under a new policy can fail) */
 	delay = CT_RETRY_MIN_MS << (c->fails < 16 ? c->fails - 1 : 15);
 	/* timer.download.retry caps the doubling wait */
 	if (delay > rt->props.download_retry_ms)
@@ -556,7 +558,8 @@ static void ct_step(struct runtime *rt, struct rt_ct *c)
 		ct_poll_job(rt, c);
 		return;
 	}
-	if (c->oci && c->pulled)
+	/* a pulled image is judged again when images.signatures changes */
+	if (c->oci && c->pulled && c->judged_pol == rt->props.sig_policy)
 		return;
 	if (!c->oci && blobstore_has(rt->bs, c->sha)) {
 		if (c->state != ST(LOADED)) {

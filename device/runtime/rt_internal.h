@@ -90,7 +90,8 @@ struct rt_ct {
 	 * reported with the content tree ("" when the policy is off) */
 	struct imgsig_job job_sig;
 	char sig[IMGSIG_MSG_MAX];
-	int sig_sev; /* ErrorInfo severity of sig: NOTICE verified, WARNING not */
+	int sig_sev;    /* ErrorInfo severity of sig: NOTICE verified, WARNING not */
+	int judged_pol; /* the policy the last pull was judged under */
 	struct rt_rep rep;
 	bool mark;
 };

@@ -137,14 +137,8 @@ void rt_props_update(struct runtime *rt, uint64_t now)
 		if (relaxed && a->state == ORG__LFEDGE__EVE__INFO__ZSW_STATE__ERROR)
 			a->next_start = now;
 	}
-	for (size_t i = 0; rt->props.sig_policy != old_sig && i < rt->n_cts; i++) {
-		struct rt_ct *c = rt->cts[i]; /* judged again under the new policy */
-
-		if (c->oci && c->pulled) {
-			c->pulled = false;
-			c->next_try = now;
-		}
-	}
+	for (size_t i = 0; rt->props.sig_policy != old_sig && i < rt->n_cts; i++)
+		rt->cts[i]->next_try = now; /* judged again under the new policy (rt_content.c) */
 	for (size_t i = 0; relaxed && i < rt->n_vols; i++)
 		if (rt->vols[i]->state == ORG__LFEDGE__EVE__INFO__ZSW_STATE__ERROR)
 			rt->vols[i]->next_try = now;
