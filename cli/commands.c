@@ -101,6 +101,12 @@ static const struct cmd_opt image_push_opts[] = {
     {NULL},
 };
 
+static const struct cmd_opt image_sign_opts[] = {
+    {"key", 0, OPT_STR, "FILE", "publisher's ECDSA P-256 private key (PEM)", true},
+    {"identity", 0, OPT_STR, "REF", "docker-reference named in the signature (default: the repository)"},
+    {NULL},
+};
+
 static const struct cmd_opt image_upload_opts[] = {
     {"format", 0, OPT_CHOICE, "FORMAT", "image format (default: from the extension, else raw)", false,
      "qcow2|raw|iso|oci|baseos"},
@@ -322,6 +328,13 @@ const struct cmd cmdtab_commands[] = {
      "which devices pull as a container-registry datastore. A progress bar is drawn on stderr when it "
      "is a terminal.",
      cmd_image_push},
+    {"image sign", ONE("NAME"), image_sign_opts, "Sign an image of the controller's registry (cosign format)",
+     "Signs the manifest digest the image's tag names with the publisher key --key (ECDSA P-256, PEM), "
+     "in Sigstore/cosign's key-based format: a simple-signing payload and its signature stored as "
+     "sha256-<digest>.sig in the image's repository of the controller's registry (replacing an earlier "
+     "signature of that digest). Devices whose image-trust/ holds the public key verify it before they "
+     "use the image (config property images.signatures; docs/security.md).",
+     cmd_image_sign},
     {"image list", NOARGS, NULL, "List images", NULL, cmd_image_list},
     {"image get", ONE("NAME"), NULL, "Show an image", NULL, cmd_image_get},
     {"image delete", ONE("NAME"), NULL, "Delete an image (refused while an app uses it)", NULL,

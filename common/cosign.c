@@ -359,3 +359,109 @@ int cosign_sign(EVP_PKEY *key, const void *payload, size_t len, char **sig_b64)
 	free(der);
 	return r;
 }
+
+/* ---- detached signatures (SignatureInfo) ----------------------------------- */
+
+/* Certificates among the *.pem of dir (public keys are skipped). */
+static size_t load_roots(const char *dir, X509 **roots, size_t max)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	while (d && n < max && (e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		char path[4096];
+		X509 *x = NULL;
+
+		if (e->d_name[0] == '.' || l < 5 || strcmp(e->d_name + l - 4, ".pem") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (crypto_cert_load_pem(path, &x) == 0)
+			roots[n++] = x;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void cert_cn(X509 *x, char *who, size_t wholen)
+{
+	char cn[256] = "";
+
+	X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn));
+	snprintf(who, wholen, "%s", cn[0] ? cn : "(no CN)");
+}
+
+/* Signer certificate path: chain, then its key. */
+static int verify_by_cert(const char *trust_dir, const uint8_t digest[32], const uint8_t *sig, size_t siglen,
+			  const char *signer_pem, size_t signer_len, const char *inter_pem, size_t inter_len,
+			  char *who, size_t wholen, char *err, size_t errlen)
+{
+	X509 *leaf = NULL, *inter = NULL, *roots[COSIGN_MAX_KEYS];
+	size_t n = load_roots(trust_dir, roots, COSIGN_MAX_KEYS), i;
+	EVP_PKEY *pub = NULL;
+	int r = -EVE_EBADCERT;
+
+	if (crypto_cert_from_pem(signer_pem, signer_len, &leaf) < 0 ||
+	    (inter_len && crypto_cert_from_pem(inter_pem, inter_len, &inter) < 0)) {
+		SETERR("signer or intermediate certificate is not PEM");
+		r = -EINVAL;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (crypto_chain_verify(leaf, inter ? &inter : NULL, inter ? 1 : 0, roots[i]) == 0)
+			break;
+	if (i == n) {
+		SETERR("signer certificate does not chain to a publisher root of the device");
+		goto out;
+	}
+	pub = X509_get_pubkey(leaf);
+	r = pub ? crypto_ecdsa_verify(pub, digest, sig, siglen) : -EVE_EBADCERT;
+	if (r < 0)
+		SETERR("signature does not verify with the signer certificate");
+	else
+		cert_cn(leaf, who, wholen);
+out:
+	EVP_PKEY_free(pub);
+	X509_free(leaf);
+	X509_free(inter);
+	for (i = 0; i < n; i++)
+		X509_free(roots[i]);
+	return r;
+}
+
+int cosign_detached_verify(const char *trust_dir, const uint8_t digest[32], const uint8_t *sig, size_t siglen,
+			   const char *signer_pem, size_t signer_len, const char *inter_pem, size_t inter_len,
+			   char *who, size_t wholen, char *err, size_t errlen)
+{
+	struct cosign_keyring kr;
+	char why[256] = "";
+	int r;
+
+	if (!sig || siglen < 8 || siglen > 80 || sig[0] != 0x30) {
+		SETERR("signature is not an ECDSA (DER) signature");
+		return -EINVAL;
+	}
+	if (signer_pem && signer_len)
+		return verify_by_cert(trust_dir, digest, sig, siglen, signer_pem, signer_len, inter_pem,
+				      inter_len, who, wholen, err, errlen);
+	r = cosign_keyring_load_dir(trust_dir, &kr, why, sizeof(why));
+	if (r < 0) {
+		SETERR("trust store: %s", why);
+		return r;
+	}
+	r = -EVE_EBADSIG;
+	for (size_t i = 0; i < kr.n; i++) {
+		if (crypto_ecdsa_verify(kr.keys[i], digest, sig, siglen) == 0) {
+			snprintf(who, wholen, "%s (key %s)", kr.names[i], kr.fpr[i]);
+			r = 0;
+			break;
+		}
+	}
+	if (r < 0)
+		SETERR("%s", kr.n ? "not signed by a trusted publisher key"
+				  : "no trusted publisher key on the device");
+	cosign_keyring_free(&kr);
+	return r;
+}

@@ -85,6 +85,18 @@ void cosign_keyring_free(struct cosign_keyring *kr);
 int cosign_verify(const struct cosign_keyring *kr, const void *payload, size_t len, const char *sig_b64,
 		  size_t *who);
 
+/* A detached signature of an image digest (EVE's SignatureInfo on a
+ * content tree: VM and base OS images over HTTP(S)): sig is an ECDSA
+ * (ASN.1 DER) signature over the image's SHA-256 digest itself. With a
+ * signer certificate (PEM, signer_len > 0) the certificate must chain,
+ * through the optional intermediate, to a certificate of trust_dir and its
+ * key must verify sig; without one, a key of trust_dir must. who gets the
+ * signer (certificate CN or key name). 0, -EVE_EBADCERT (chain),
+ * -EVE_EBADSIG, -EINVAL (malformed), reason in err. */
+int cosign_detached_verify(const char *trust_dir, const uint8_t digest[32], const uint8_t *sig, size_t siglen,
+			   const char *signer_pem, size_t signer_len, const char *inter_pem, size_t inter_len,
+			   char *who, size_t wholen, char *err, size_t errlen);
+
 /* Sign payload with key: base64 DER signature (malloc'd) in *sig_b64. */
 int cosign_sign(EVP_PKEY *key, const void *payload, size_t len, char **sig_b64);
 

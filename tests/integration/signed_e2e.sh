@@ -128,6 +128,29 @@ curl -fsS --cacert "$W/reg.pem" -X PUT -H 'Content-Type: application/vnd.oci.ima
 	fail "signature manifest for otherdig"
 pass "test/signed (acme), test/unsigned, test/otherdig (signature of ${D_SIGNED:0:12}), test/untrusted (rogue key)"
 
+step "evectl image push + evectl image sign (the controller's registry); openssl verifies it"
+ectl image push cimg "$W/base" --tag v1 >"$W/push.out" 2>&1 || { cat "$W/push.out"; fail "evectl image push"; }
+D_CIMG=$(ectl_json image get cimg | jq -r .sha256)
+ectl image sign cimg --key "$W/rogue.key" --identity nothing >/dev/null 2>&1 || fail "evectl image sign (rogue)"
+ectl image sign cimg --key "$W/acme.key" >"$W/sign.out" 2>&1 || { cat "$W/sign.out"; fail "evectl image sign"; }
+ectl image sign cimg --key "$W/reg.pem" >/dev/null 2>&1 && fail "a certificate accepted as a signing key"
+ectl image sign nosuch --key "$W/acme.key" >/dev/null 2>&1 && fail "signing a missing image succeeded"
+img=$(ectl_json image get cimg)
+[ "$(jq -r .sha256 <<<"$img")" = "$D_CIMG" ] && [ "$(jq -r .url <<<"$img")" = /v2/cimg:v1 ] ||
+	fail "the signature moved image cimg: $img"
+mkdir -p "$W/ctlcerts" && cp "$CTL/certs/root-certificate.pem" "$W/ctlcerts/ca.crt"
+curl -fsS --cacert "$CTL/certs/root-certificate.pem" -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+	"https://localhost:$E2E_PORT/v2/cimg/manifests/sha256-$D_CIMG.sig" >"$W/csig.json" || fail "no signature manifest"
+pd=$(jq -r '.layers[0].digest' "$W/csig.json")
+jq -r '.layers[0].annotations["dev.cosignproject.cosign/signature"]' "$W/csig.json" | base64 -d >"$W/csig.der"
+curl -fsSL --cacert "$CTL/certs/root-certificate.pem" "https://localhost:$E2E_PORT/v2/cimg/blobs/$pd" >"$W/cpayload" ||
+	fail "no payload blob"
+[ "$(jq -r '.critical.image["docker-manifest-digest"]' "$W/cpayload")" = "sha256:$D_CIMG" ] || fail "payload: $(cat "$W/cpayload")"
+openssl ec -in "$W/acme.key" -pubout -out "$W/acme.pub" 2>/dev/null
+openssl dgst -sha256 -verify "$W/acme.pub" -signature "$W/csig.der" "$W/cpayload" >/dev/null ||
+	fail "openssl does not verify the evectl signature"
+pass "cimg sha256:${D_CIMG:0:12} signed by evectl; openssl verifies the cosign payload"
+
 step "agent with the publisher key and local policy require in its config dir"
 ectl onboard add --cert "$CTL/device-config/onboard.cert.pem" --serial "$SERIAL" >/dev/null || fail "onboard add"
 agent_dirs dev
@@ -142,7 +165,12 @@ for r in signed unsigned otherdig untrusted; do
 		fail "evectl image add $r"
 	ectl app deploy "s$r" --image "i$r" --device "$SERIAL" --memory 64M >/dev/null || fail "deploy $r"
 done
+ectl app deploy scimg --image cimg --device "$SERIAL" --memory 64M >/dev/null || fail "deploy cimg"
 wait_app_state ssigned RUNNING 180
+wait_app_state scimg RUNNING 180
+[ "$(sig_of scimg | jq -r .verified)" = true ] || fail "scimg signature: $(sig_of scimg)"
+ectl device get "$SERIAL" | grep -q "signed by acme" || fail "evectl device get shows no signer: $(ectl device get "$SERIAL")"
+pass "scimg (evectl image sign) RUNNING: $(sig_of scimg)"
 sig=$(sig_of ssigned)
 [ "$(jq -r '(.verified | tostring) + " " + (.detail | test("signed by acme") | tostring)' <<<"$sig")" = "true true" ] ||
 	fail "ssigned signature: $sig"
