@@ -230,6 +230,7 @@ static void open_optional(struct agent *a)
 				 .target = a->o->update_target,
 				 .state_dir = a->o->state_dir,
 				 .ca_path = a->cd.root_ca_path,
+				 .trust_dir = a->cd.image_trust_dir,
 				 .version = version,
 				 .ctx = a};
 	struct appruntime_trust trust = {.dir = a->cd.image_trust_dir, .floor = a->cd.image_sig_floor};

@@ -13,3 +13,8 @@ if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime)
     SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_PORT=21710")
 endif()
+
+# Signed base OS images: refused before any byte reaches the other slot.
+if(WITH_DEVICE AND TARGET eveupdate)
+  eve_unit_test(update_sig_test ${EVE_TEST_DIR}/unit/update_sig_test.c eveupdate)
+endif()
