@@ -39,7 +39,7 @@ static const struct out_col device_cols[] = {
 
 static const struct out_col device_app_cols[] = {
     /* instances carry "app" (name) in the controller; "name" as a fallback */
-    {"APP", "app"},     {"STATE", "state"}, {"IPS", "ips"}, {"SIGNATURE", "download", app_fmt_signature},
+    {"APP", "app"}, {"STATE", "state"}, {"IPS", "ips"}, {"SIGNATURE", "download", app_fmt_signature},
     {"ERROR", "error"}, {"INSTANCE", "id"}, {NULL},
 };
 
@@ -452,8 +452,7 @@ static int device_by_serial(struct cmd_args *a, const char *serial, char **id)
 	}
 	json_decref(all);
 	if (hits != 1)
-		return ev_fail(hits ? EXIT_REJECTED : EXIT_NOTFOUND,
-			       "%s device has serial %s (evectl device add %s)",
+		return ev_fail(hits ? EXIT_REJECTED : EXIT_NOTFOUND, "%s device has serial %s (evectl device add %s)",
 			       hits ? "more than one" : "no", serial, "NAME --cert FILE --serial SERIAL");
 	return *id ? EXIT_OK : ev_fail(EXIT_REJECTED, "out of memory");
 }
@@ -490,9 +489,8 @@ int cmd_device_bootstrap_config(struct cmd_args *a)
 		code = ev_fail(EXIT_REJECTED, "%s: %s", file, eve_strerror(r));
 		goto out;
 	}
-	ev_done(a, NULL,
-		"%s: bootstrap config for %s (%zu bytes): put it in the device's config directory as "
-		"bootstrap-config.pb, or on a filesystem labelled EVE-CONFIG",
+	ev_done(a, NULL, "%s: bootstrap config for %s (%zu bytes): put it in the device's config directory as "
+			 "bootstrap-config.pb, or on a filesystem labelled EVE-CONFIG",
 		file, serial ? serial : a->pos[0], len);
 out:
 	free(data);

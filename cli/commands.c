@@ -93,6 +93,11 @@ static const struct cmd_opt image_add_opts[] = {
     {"username", 0, OPT_STR, "USER", "registry user name (docker:// and oci:// images)"},
     {"password-file", 0, OPT_STR, "FILE", "file holding the registry password (first line)"},
     {"registry-ca", 0, OPT_STR, "PEM", "registry TLS roots (PEM file), else the device's system store"},
+    /* publisher signature of an http(s) image (EVE's SignatureInfo) */
+    {"signature", 0, OPT_STR, "FILE",
+     "detached signature: ECDSA (DER) over the image's sha256, e.g. `openssl dgst -sha256 -sign KEY IMAGE`"},
+    {"signer-cert-url", 0, OPT_STR, "URL", "where devices fetch the signer's certificate (with --signature)"},
+    {"inter-cert-url", 0, OPT_STR, "URL", "where devices fetch an intermediate certificate (with --signature)"},
     {NULL},
 };
 
@@ -111,6 +116,10 @@ static const struct cmd_opt image_upload_opts[] = {
     {"format", 0, OPT_CHOICE, "FORMAT", "image format (default: from the extension, else raw)", false,
      "qcow2|raw|iso|oci|baseos"},
     {"version", 0, OPT_STR, "VERSION", "version string (base OS images)"},
+    {"signature", 0, OPT_STR, "FILE",
+     "detached signature: ECDSA (DER) over the image's sha256, e.g. `openssl dgst -sha256 -sign KEY IMAGE`"},
+    {"signer-cert-url", 0, OPT_STR, "URL", "where devices fetch the signer's certificate (with --signature)"},
+    {"inter-cert-url", 0, OPT_STR, "URL", "where devices fetch an intermediate certificate (with --signature)"},
     {NULL},
 };
 

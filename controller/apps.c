@@ -487,8 +487,8 @@ void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *
 	"i.id, i.device_id, d.name, i.state, i.error, i.ips, i.restart_counter, i.purge_counter, "           \
 	"i.updated, a.name,"                                                                                 \
 	" a.id, " APPGEN_SQL("a", "i") ", i.reported_version,"                                               \
-				       " coalesce(i.pin_version, a.version), i.pin_version IS NOT NULL,"     \
-				       " json_extract(coalesce(i.pin_spec, a.spec), '$.image')"
+	" coalesce(i.pin_version, a.version), i.pin_version IS NOT NULL,"                                   \
+	" json_extract(coalesce(i.pin_spec, a.spec), '$.image')"
 #define INST_NCOLS 16 /* columns of INST_COLS: what a query adds after them starts here */
 
 static json_t *instance_row(sqlite3_stmt *st)

@@ -127,6 +127,14 @@ static const char m_rollouts[] =
     " ON DELETE CASCADE, time INTEGER NOT NULL, device_id TEXT, msg TEXT NOT NULL);"
     "CREATE INDEX rollout_events_rollout ON rollout_events(rollout_id, id);";
 
-const char *const schema_migrations[] = {m1, m_hardening_ci, m_operator_ux, m_observability,
-					     m_interop, m_registry, m_firewall, m_rollouts};
+/* Publisher signatures of HTTP(S) images (EVE's SignatureInfo): the
+ * signature (base64 DER ECDSA over the image's sha256) and the URLs of the
+ * signer's and an intermediate certificate. */
+static const char m_signed[] = "ALTER TABLE images ADD COLUMN sig TEXT NOT NULL DEFAULT '';"
+			       "ALTER TABLE images ADD COLUMN sig_signer_url TEXT NOT NULL DEFAULT '';"
+			       "ALTER TABLE images ADD COLUMN sig_inter_url TEXT NOT NULL DEFAULT '';";
+
+const char *const schema_migrations[] = {m1,        m_hardening_ci, m_operator_ux, m_observability,
+					 m_interop, m_registry,     m_firewall,    m_rollouts,
+					 m_signed};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -18,3 +18,11 @@ endif()
 if(WITH_DEVICE AND TARGET eveupdate)
   eve_unit_test(update_sig_test ${EVE_TEST_DIR}/unit/update_sig_test.c eveupdate)
 endif()
+
+# A signed base OS update through the controller with the real agent in dir
+# slots under eve-slot-boot (like update_e2e).
+if(WITH_DEVICE AND WITH_CONTROLLER AND WITH_CLI AND TARGET eveupdate AND TARGET eve-agent)
+  add_test(NAME signed_baseos COMMAND bash ${EVE_TEST_DIR}/integration/signed_baseos.sh)
+  set_tests_properties(signed_baseos PROPERTIES LABELS "integration;slow" TIMEOUT 300 SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_SLOT_BOOT=$<TARGET_FILE:eve-slot-boot>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVECTL=$<TARGET_FILE:evectl>")
+endif()
