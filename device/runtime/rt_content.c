@@ -23,6 +23,17 @@ static void on_progress(void *ctx, uint64_t have, uint64_t total)
 		atomic_store(&c->job_pct, (unsigned)(have * 100 / total));
 }
 
+/* The publisher signature (SignatureInfo) of a verified HTTP(S) blob. */
+static int ct_job_sig(struct rt_ct *c)
+{
+	if (c->job_sig.pol == COSIGN_POLICY_OFF)
+		return 0;
+	if (!c->job_sigtmp)
+		return -ENOMEM;
+	return imgsig_check_blob(&c->job_sig, c->sha, &c->detached, c->ca, c->ca_len, c->job_sigtmp, c->job_err,
+				 sizeof(c->job_err));
+}
+
 static void *ct_job(void *arg)
 {
 	struct rt_ct *c = arg;
@@ -41,6 +52,11 @@ static void *ct_job(void *arg)
 	int r;
 
 	atomic_store(&c->job_phase, ST(DOWNLOAD_STARTED));
+	if (blobstore_has(c->job_bs, c->sha)) { /* here already: only its signature is judged */
+		c->job_rc = ct_job_sig(c);
+		atomic_store(&c->job_done, 1);
+		return NULL;
+	}
 	r = download_file(&o, c->job_err, sizeof(c->job_err));
 	if (r == -EVE_ETOOBIG)
 		unlink(c->job_partial);
@@ -54,6 +70,8 @@ static void *ct_job(void *arg)
 		else if (r < 0)
 			snprintf(c->job_err, sizeof(c->job_err), "storing blob: %s", eve_strerror(r));
 	}
+	if (r == 0)
+		r = ct_job_sig(c);
 	c->job_rc = r;
 	atomic_store(&c->job_done, 1);
 	return NULL;
@@ -248,6 +266,8 @@ void rt_content_free(struct rt_ct *c)
 		return;
 	ct_job_stop(c);
 	ct_oci_clear(c);
+	imgsig_detached_clear(&c->detached);
+	free(c->job_sigtmp);
 	free(c->url);
 	free(c->name);
 	free(c->ca);
@@ -332,6 +352,36 @@ static void ct_configure_oci(struct runtime *rt, struct rt_ct *c, const rt_ct_cf
 	c->err[0] = '\0';
 }
 
+/* A certificate URL of the SignatureInfo: absolute, or joined like the image's. */
+static char *cert_url(const Org__Lfedge__Eve__Config__DatastoreConfig *ds, const char *u)
+{
+	if (!u || !*u)
+		return strdup("");
+	return strstr(u, "://") ? strdup(u) : make_url(ds, u);
+}
+
+/* The content tree's SignatureInfo, for the job (HTTP(S) images). */
+static void ct_detached(struct runtime *rt, struct rt_ct *c, const rt_ct_cfg *t,
+			const Org__Lfedge__Eve__Config__DatastoreConfig *ds)
+{
+	const Org__Lfedge__Eve__Config__SignatureInfo *si = t->siginfo;
+
+	imgsig_detached_clear(&c->detached);
+	free(c->job_sigtmp);
+	c->job_sigtmp = NULL;
+	if (asprintf(&c->job_sigtmp, "%s/sigtmp-%s", rt->state_dir, c->uuid) < 0)
+		c->job_sigtmp = NULL;
+	if (!si || !si->signature.len || si->signature.len > 256)
+		return;
+	c->detached.sig = malloc(si->signature.len);
+	if (c->detached.sig) {
+		memcpy(c->detached.sig, si->signature.data, si->signature.len);
+		c->detached.sig_len = si->signature.len;
+	}
+	c->detached.signer_url = cert_url(ds, si->signercerturl);
+	c->detached.inter_url = cert_url(ds, si->intercertsurl);
+}
+
 /* (Re)build a tracked content tree from its config; ERROR on bad input. */
 static void ct_configure(struct runtime *rt, struct rt_ct *c, const rt_ct_cfg *t)
 {
@@ -370,20 +420,13 @@ static void ct_configure(struct runtime *rt, struct rt_ct *c, const rt_ct_cfg *t
 		c->state = ST(ERROR);
 		return;
 	}
-	if (rt->props.sig_policy == COSIGN_POLICY_REQUIRE) {
-		rt_seterr(c->err,
-			  "content tree %s refused (images.signatures=require): publisher signatures of HTTP(S) "
-			  "images (SignatureInfo) are not verified by this agent; only OCI registry images are",
-			  c->uuid);
-		c->state = ST(ERROR);
-		return;
-	}
 	if (!ds || !(c->url = make_url(ds, t->url ? t->url : ""))) {
 		rt_seterr(c->err, "content tree %s: no usable datastore (need an http(s) fqdn)", c->uuid);
 		c->state = ST(ERROR);
 		return;
 	}
 	make_ca(rt, ds, c);
+	ct_detached(rt, c, t, ds);
 	c->state = ST(INITIAL);
 	c->err[0] = '\0';
 }
@@ -491,7 +534,8 @@ static void ct_sig_verdict(struct rt_ct *c)
 	c->sig[0] = '\0';
 	c->sig_sev = 0;
 	c->judged_pol = (int)j->pol;
-	if (!c->oci || j->pol == COSIGN_POLICY_OFF || c->job_rc != 0 || !j->msg[0])
+	c->sig_refused = c->job_rc == -EVE_EBADSIG;
+	if (j->pol == COSIGN_POLICY_OFF || c->job_rc != 0 || !j->msg[0])
 		return;
 	if (j->verified) {
 		snprintf(c->sig, sizeof(c->sig), "signature verified: %.400s", j->msg);
@@ -561,7 +605,11 @@ static void ct_step(struct runtime *rt, struct rt_ct *c)
 	/* a pulled image is judged again when images.signatures changes */
 	if (c->oci && c->pulled && c->judged_pol == rt->props.sig_policy)
 		return;
-	if (!c->oci && blobstore_has(rt->bs, c->sha)) {
+	/* (a blob here already is judged again when images.signatures changes
+	 * or its signature was refused) */
+	if (!c->oci && blobstore_has(rt->bs, c->sha) &&
+	    (rt->props.sig_policy == COSIGN_POLICY_OFF ||
+	     (c->judged_pol == rt->props.sig_policy && !c->sig_refused))) {
 		if (c->state != ST(LOADED)) {
 			c->seen_phase = ST(VERIFIED); /* already here: just LOADED */
 			ct_loaded(rt, c);

@@ -89,9 +89,12 @@ struct rt_ct {
 	/* publisher signature (imgsig.c): the job's verdict, and what is
 	 * reported with the content tree ("" when the policy is off) */
 	struct imgsig_job job_sig;
+	struct imgsig_detached detached; /* HTTP(S) images: the config's SignatureInfo */
+	char *job_sigtmp;                /* scratch prefix for its certificates */
 	char sig[IMGSIG_MSG_MAX];
 	int sig_sev;    /* ErrorInfo severity of sig: NOTICE verified, WARNING not */
-	int judged_pol; /* the policy the last pull was judged under */
+	int judged_pol;   /* the policy the last pull was judged under */
+	bool sig_refused; /* and it refused the image */
 	struct rt_rep rep;
 	bool mark;
 };

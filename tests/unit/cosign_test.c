@@ -17,6 +17,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "fileio.h"
+#include "hexstr.h"
 #include "imgsig.h"
 
 #define DIG "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -181,13 +182,71 @@ static void test_sign_verify(void **state)
 	EVP_PKEY_free(untrusted);
 }
 
+/* HTTP(S) images: SignatureInfo without a signer certificate, verified by
+ * a key of the trust store (no download involved). */
+static void test_detached_blob(void **state)
+{
+	char dir[] = "/tmp/eve-cosign-blob-XXXXXX", path[256], err[512];
+	uint8_t digest[32], raw[CRYPTO_SIG_LEN], *der = NULL;
+	size_t dl = 0;
+	EVP_PKEY *k = NULL, *rogue = NULL;
+	struct imgsig_detached d = {0};
+	struct imgsig_job j = {0};
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(crypto_ec_generate(&k), 0);
+	assert_int_equal(crypto_ec_generate(&rogue), 0);
+	snprintf(path, sizeof(path), "%s/release.pem", dir);
+	write_pub(path, k);
+	assert_int_equal(crypto_sha256("vm disk", 7, digest), 0);
+	j.trust_dir = dir;
+	j.pol = COSIGN_POLICY_REQUIRE;
+	/* unsigned: refused under require, used under warn */
+	assert_int_equal(imgsig_check_blob(&j, DIG, &d, NULL, 0, "/tmp/x", err, sizeof(err)), -EVE_EBADSIG);
+	assert_non_null(strstr(err, "unsigned"));
+	j.pol = COSIGN_POLICY_WARN;
+	assert_int_equal(imgsig_check_blob(&j, DIG, &d, NULL, 0, "/tmp/x", err, sizeof(err)), 0);
+	assert_int_equal(j.warn, 1);
+	/* signed by the release key over the digest */
+	assert_int_equal(crypto_ecdsa_sign(k, digest, raw), 0);
+	assert_int_equal(crypto_sig_raw_to_der(raw, &der, &dl), 0);
+	d.sig = der;
+	d.sig_len = dl;
+	j.pol = COSIGN_POLICY_REQUIRE;
+	{
+		char hex[65];
+
+		hexstr_encode(digest, 32, hex);
+		assert_int_equal(imgsig_check_blob(&j, hex, &d, NULL, 0, "/tmp/x", err, sizeof(err)), 0);
+		assert_int_equal(j.verified, 1);
+		assert_non_null(strstr(j.msg, "signed by release"));
+		/* the same signature for another image */
+		assert_int_equal(imgsig_check_blob(&j, DIG, &d, NULL, 0, "/tmp/x", err, sizeof(err)),
+				 -EVE_EBADSIG);
+		free(der);
+		/* an untrusted key */
+		assert_int_equal(crypto_ecdsa_sign(rogue, digest, raw), 0);
+		assert_int_equal(crypto_sig_raw_to_der(raw, &der, &dl), 0);
+		d.sig = der;
+		d.sig_len = dl;
+		assert_int_equal(imgsig_check_blob(&j, hex, &d, NULL, 0, "/tmp/x", err, sizeof(err)),
+				 -EVE_EBADSIG);
+		assert_non_null(strstr(err, "not signed by a trusted publisher key"));
+	}
+	imgsig_detached_clear(&d);
+	unlink(path);
+	rmdir(dir);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(rogue);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_policy),
-	    cmocka_unit_test(test_payload),
-	    cmocka_unit_test(test_manifest),
-	    cmocka_unit_test(test_sign_verify),
+	    cmocka_unit_test(test_policy),        cmocka_unit_test(test_payload),
+	    cmocka_unit_test(test_manifest),      cmocka_unit_test(test_sign_verify),
+	    cmocka_unit_test(test_detached_blob),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
