@@ -70,6 +70,7 @@ digest_of() { skopeo inspect --cert-dir "$W/regcerts" --format '{{.Digest}}' "do
 
 sig_of() { ectl_json app get "$1" | jq -c '.instances[0].download.signature // empty'; }
 err_of() { ectl_json app get "$1" | jq -r '.instances[0].error // ""'; }
+err_has() { grep -q "$2" <<<"$(err_of "$1")"; }
 prop_of() { ectl_json device config get "$SERIAL" | jq -c '.items[] | select(.name == "images.signatures")'; }
 # sig_unverified APP: the app's image reported as used without a verified signature
 sig_unverified() { [ "$(sig_of "$1" | jq -r '.verified')" = false ]; }
@@ -179,6 +180,8 @@ pass "ssigned RUNNING: $sig"
 for r in unsigned:unsigned otherdig:"another image" untrusted:"not made by a trusted publisher key"; do
 	a=s${r%%:*}
 	wait_for 120 "$a in ERROR" app_state_is "$a" ERROR
+	# (the state and its reason may come in two reports)
+	wait_for 60 "$a's reason" err_has "$a" "images.signatures=require"
 	e=$(err_of "$a")
 	grep -q "images.signatures=require" <<<"$e" && grep -q "${r#*:}" <<<"$e" || fail "$a error: $e"
 	virsh -c lxc:///system list --name 2>/dev/null | grep -q "$(ectl_json app get "$a" | jq -r '.instances[0].id')" &&
