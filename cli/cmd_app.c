@@ -98,10 +98,32 @@ static void fmt_pull(const json_t *o, const char *key, char *buf, size_t n)
 	snprintf(buf, n, "%lld%% %s", (long long)json_integer_value(json_object_get(d, "progress")), size);
 }
 
+/* The image's publisher signature as the device judged it: "signed by
+ * NAME (key FPR)", "UNVERIFIED: why" (run under images.signatures=warn),
+ * "-" when the device does not check signatures. */
+void app_fmt_signature(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *s = json_object_get(json_object_get(o, key), "signature");
+	const char *d = json_string_value(json_object_get(s, "detail"));
+	const char *p;
+
+	if (!d) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	p = strstr(d, ": ");
+	p = p ? p + 2 : d;
+	if (json_is_true(json_object_get(s, "verified")))
+		snprintf(buf, n, "%s", p);
+	else
+		snprintf(buf, n, "UNVERIFIED: %s", p);
+}
+
 static const struct out_col instance_cols[] = {
     {"DEVICE", "device_name"},
     {"STATE", "state"},
     {"PULL", "download", fmt_pull},
+    {"SIGNATURE", "download", app_fmt_signature},
     {"IPS", "ips"},
     {"ERROR", "error"},
     {"UPDATED", "updated", out_fmt_age},

@@ -40,7 +40,8 @@ static const struct out_col device_cols[] = {
 
 static const struct out_col device_app_cols[] = {
     /* instances carry "app" (name) in the controller; "name" as a fallback */
-    {"APP", "app"}, {"STATE", "state"}, {"IPS", "ips"}, {"ERROR", "error"}, {"INSTANCE", "id"}, {NULL},
+    {"APP", "app"}, {"STATE", "state"}, {"IPS", "ips"}, {"SIGNATURE", "download", app_fmt_signature},
+    {"ERROR", "error"}, {"INSTANCE", "id"}, {NULL},
 };
 
 /* The error of a base OS partition is an ErrorInfo object: show its text. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "b64.h"
 #include "commands.h"
 #include "err.h"
 #include "evectl.h"
@@ -73,6 +74,36 @@ static int registry_opts(struct cmd_args *a, const char *url, json_t *body)
 	return 0;
 }
 
+/* --signature FILE (+ certificate URLs) into body: EVE's SignatureInfo. */
+static int signature_opts(struct cmd_args *a, json_t *body)
+{
+	const char *file = cmdtab_str(a, "signature"), *signer = cmdtab_str(a, "signer-cert-url"),
+		   *inter = cmdtab_str(a, "inter-cert-url");
+	uint8_t *der = NULL;
+	size_t len = 0;
+	char *b64;
+	int r;
+
+	if (!file)
+		return (signer || inter) ? ev_usage("--signer-cert-url / --inter-cert-url need --signature")
+					 : 0;
+	r = fileio_read(file, 4096, &der, &len);
+	if (r < 0)
+		return ev_usage("--signature %s: %s", file,
+				r == -EVE_ETOOBIG ? "file too large" : strerror(-r));
+	b64 = b64_encode(der, len);
+	free(der);
+	if (!b64)
+		return ev_fail(EXIT_USAGE, "out of memory");
+	json_object_set_new(body, "signature", json_string(b64));
+	free(b64);
+	if (signer)
+		json_object_set_new(body, "signer_cert_url", json_string(signer));
+	if (inter)
+		json_object_set_new(body, "inter_cert_url", json_string(inter));
+	return 0;
+}
+
 int cmd_image_add(struct cmd_args *a)
 {
 	const char *sha = cmdtab_str(a, "sha256"), *url = cmdtab_str(a, "url"),
@@ -98,6 +129,8 @@ int cmd_image_add(struct cmd_args *a)
 	if (cmdtab_str(a, "project"))
 		json_object_set_new(body, "project", json_string(cmdtab_str(a, "project")));
 	code = registry_opts(a, url, body);
+	if (!code)
+		code = signature_opts(a, body);
 	if (code) {
 		json_decref(body);
 		return code;
@@ -192,7 +225,9 @@ static int upload_register(struct cmd_args *a, const char *file, const char *hex
 		json_object_set_new(body, "version", json_string(cmdtab_str(a, "version")));
 	if (cmdtab_str(a, "project"))
 		json_object_set_new(body, "project", json_string(cmdtab_str(a, "project")));
-	code = ev_request(a, "POST", "/images", body, NULL);
+	code = signature_opts(a, body);
+	if (!code)
+		code = ev_request(a, "POST", "/images", body, NULL);
 	*created = code == EXIT_OK;
 out:
 	free(path);

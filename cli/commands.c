@@ -97,11 +97,22 @@ static const struct cmd_opt image_add_opts[] = {
     {"registry-ca", 0, OPT_STR, "PEM", "registry TLS roots (PEM file), else the device's system store"},
     {"project", 0, OPT_STR, "PROJECT",
      "the project it belongs to (default: the only one granted, else default)"},
+    /* publisher signature of an http(s) image (EVE's SignatureInfo) */
+    {"signature", 0, OPT_STR, "FILE",
+     "detached signature: ECDSA (DER) over the image's sha256, e.g. `openssl dgst -sha256 -sign KEY IMAGE`"},
+    {"signer-cert-url", 0, OPT_STR, "URL", "where devices fetch the signer's certificate (with --signature)"},
+    {"inter-cert-url", 0, OPT_STR, "URL", "where devices fetch an intermediate certificate (with --signature)"},
     {NULL},
 };
 
 static const struct cmd_opt image_push_opts[] = {
     {"tag", 0, OPT_STR, "TAG", "tag to push (default latest)"},
+    {NULL},
+};
+
+static const struct cmd_opt image_sign_opts[] = {
+    {"key", 0, OPT_STR, "FILE", "publisher's ECDSA P-256 private key (PEM)", true},
+    {"identity", 0, OPT_STR, "REF", "docker-reference named in the signature (default: the repository)"},
     {NULL},
 };
 
@@ -111,6 +122,10 @@ static const struct cmd_opt image_upload_opts[] = {
     {"version", 0, OPT_STR, "VERSION", "version string (base OS images)"},
     {"project", 0, OPT_STR, "PROJECT",
      "the project it belongs to (default: the only one granted, else default)"},
+    {"signature", 0, OPT_STR, "FILE",
+     "detached signature: ECDSA (DER) over the image's sha256, e.g. `openssl dgst -sha256 -sign KEY IMAGE`"},
+    {"signer-cert-url", 0, OPT_STR, "URL", "where devices fetch the signer's certificate (with --signature)"},
+    {"inter-cert-url", 0, OPT_STR, "URL", "where devices fetch an intermediate certificate (with --signature)"},
     {NULL},
 };
 
@@ -414,6 +429,13 @@ const struct cmd cmdtab_commands[] = {
      "which devices pull as a container-registry datastore. A progress bar is drawn on stderr when it "
      "is a terminal.",
      cmd_image_push},
+    {"image sign", ONE("NAME"), image_sign_opts, "Sign an image of the controller's registry (cosign format)",
+     "Signs the manifest digest the image's tag names with the publisher key --key (ECDSA P-256, PEM), "
+     "in Sigstore/cosign's key-based format: a simple-signing payload and its signature stored as "
+     "sha256-<digest>.sig in the image's repository of the controller's registry (replacing an earlier "
+     "signature of that digest). Devices whose image-trust/ holds the public key verify it before they "
+     "use the image (config property images.signatures; docs/security.md).",
+     cmd_image_sign},
     {"image list", NOARGS, NULL, "List images", NULL, cmd_image_list},
     {"image get", ONE("NAME"), NULL, "Show an image", NULL, cmd_image_get},
     {"image delete", ONE("NAME"), NULL, "Delete an image (refused while an app uses it)", NULL,

@@ -3,6 +3,8 @@
 #ifndef EVECTL_COMMANDS_H
 #define EVECTL_COMMANDS_H
 
+#include <jansson.h>
+
 #include "cmdtab.h"
 
 /* cmd_config.c */
@@ -51,6 +53,7 @@ int cmd_device_io_delete(struct cmd_args *a);
 int cmd_image_add(struct cmd_args *a);
 int cmd_image_upload(struct cmd_args *a);
 int cmd_image_push(struct cmd_args *a);
+int cmd_image_sign(struct cmd_args *a); /* cmd_image_sign.c */
 int cmd_image_list(struct cmd_args *a);
 int cmd_image_get(struct cmd_args *a);
 int cmd_image_delete(struct cmd_args *a);
@@ -83,6 +86,9 @@ int cmd_app_port_forward(struct cmd_args *a);
 int cmd_app_logs(struct cmd_args *a);
 int cmd_app_flows(struct cmd_args *a); /* cmd_flows.c */
 int cmd_app_wait(struct cmd_args *a);
+/* The SIGNATURE column of an app instance (its "download" object): the
+ * publisher signature as the device judged it (also `device get`). */
+void app_fmt_signature(const json_t *o, const char *key, char *buf, size_t n);
 /* cmd_rollout.c */
 int cmd_rollout_create(struct cmd_args *a);
 int cmd_rollout_list(struct cmd_args *a);

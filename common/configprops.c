@@ -13,28 +13,35 @@
 
 #define INT(n, d, lo, hi, ag, emin, h)                                                                       \
 	{                                                                                                    \
-		n, CONFIGPROP_INT, lo, hi, #d, ag, true, emin, h                                             \
+		n, CONFIGPROP_INT, lo, hi, #d, ag, true, emin, h, NULL                                       \
 	}
 #define XINT(n, d, lo, hi, h)                                                                                \
 	{                                                                                                    \
-		n, CONFIGPROP_INT, lo, hi, #d, true, false, 0, h                                             \
+		n, CONFIGPROP_INT, lo, hi, #d, true, false, 0, h, NULL                                       \
 	}
 #define BOOL(n, d, ag, h)                                                                                    \
 	{                                                                                                    \
-		n, CONFIGPROP_BOOL, 0, 0, d, ag, true, 0, h                                                  \
+		n, CONFIGPROP_BOOL, 0, 0, d, ag, true, 0, h, NULL                                            \
 	}
 #define TRI(n, d, ag, h)                                                                                     \
 	{                                                                                                    \
-		n, CONFIGPROP_TRISTATE, 0, 0, d, ag, true, 0, h                                              \
+		n, CONFIGPROP_TRISTATE, 0, 0, d, ag, true, 0, h, NULL                                        \
 	}
 #define LEVEL(n, d, ag, h)                                                                                   \
 	{                                                                                                    \
-		n, CONFIGPROP_LOGLEVEL, 0, 0, d, ag, true, 0, h                                              \
+		n, CONFIGPROP_LOGLEVEL, 0, 0, d, ag, true, 0, h, NULL                                        \
 	}
 #define STR(n, d, ag, h)                                                                                     \
 	{                                                                                                    \
-		n, CONFIGPROP_STRING, 0, 0, d, ag, true, 0, h                                                \
+		n, CONFIGPROP_STRING, 0, 0, d, ag, true, 0, h, NULL                                          \
 	}
+
+#define ENUM(n, d, ch, h)                                                                                    \
+	{                                                                                                    \
+		n, CONFIGPROP_ENUM, 0, 0, d, true, false, 0, h, ch                                           \
+	}
+
+static const char *const sig_policies[] = {"off", "warn", "require", NULL};
 
 /* Sorted by name (configprop_find searches it). agent = true only where
  * device/settings.c has the code that applies the property. */
@@ -51,7 +58,9 @@ static const struct configprop props[] = {
     LEVEL("debug.syslog.loglevel", "info", false, "syslog level"),
     /* eve-agent extension (docs/console.md): per-device opt-out of remote consoles */
     {"edgeview.allow", CONFIGPROP_BOOL, 0, 0, "true", true, false, 0,
-     "remote consoles, VNC and port forwarding of apps through the controller"},
+     "remote consoles, VNC and port forwarding of apps through the controller", NULL},
+    ENUM("images.signatures", "off", sig_policies,
+	 "publisher signatures of images and base OS: off|warn|require (a device's local policy is a floor)"),
     TRI("maintenance.mode", "none", false, "do not run applications"),
     BOOL("memory.apps.ignore.check", "false", true, "start apps even without enough memory"),
     INT("memory.vmm.limit.MiB", 0, 0, 1024u * 1024 * 1024, false, 0, "memory overhead per VMM"),
@@ -185,9 +194,19 @@ int configprop_parse_loglevel(const char *text, int *out)
 	return -EINVAL;
 }
 
+int configprop_parse_enum(const struct configprop *p, const char *text, int *out)
+{
+	int i = p && p->choices ? word(text, p->choices) : -1;
+
+	if (i < 0)
+		return -EINVAL;
+	*out = i;
+	return 0;
+}
+
 const char *configprop_type_name(enum configprop_type t)
 {
-	static const char *const n[] = {"int", "bool", "tristate", "loglevel", "string"};
+	static const char *const n[] = {"int", "bool", "tristate", "loglevel", "string", "enum"};
 
 	return (unsigned)t < sizeof(n) / sizeof(n[0]) ? n[t] : "?";
 }
@@ -207,6 +226,14 @@ void configprop_domain(const struct configprop *p, char *buf, size_t len)
 	case CONFIGPROP_LOGLEVEL:
 		snprintf(buf, len, "none|error|warning|info|debug|trace|all");
 		break;
+	case CONFIGPROP_ENUM: {
+		size_t o = 0;
+
+		buf[0] = '\0';
+		for (size_t i = 0; p->choices && p->choices[i] && o < len; i++)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? "|" : "", p->choices[i]);
+		break;
+	}
 	default:
 		snprintf(buf, len, "text");
 		break;
@@ -233,6 +260,8 @@ int configprop_check(const struct configprop *p, const char *value, char *err, s
 		r = configprop_parse_tristate(value, &i);
 	else if (p->type == CONFIGPROP_LOGLEVEL)
 		r = configprop_parse_loglevel(value, &i);
+	else if (p->type == CONFIGPROP_ENUM)
+		r = configprop_parse_enum(p, value, &i);
 	else
 		r = 0;
 	if (r < 0 && err) {

@@ -19,6 +19,7 @@ enum configprop_type {
 	CONFIGPROP_TRISTATE, /* enabled/disabled/none (also enable/on, disable/off) */
 	CONFIGPROP_LOGLEVEL, /* none, panic, fatal, error, warning, warn, info, debug, trace, all */
 	CONFIGPROP_STRING,   /* any text up to CONFIGPROP_VALUE_MAX bytes */
+	CONFIGPROP_ENUM,     /* one word of the entry's choices (eve-agent extensions) */
 };
 
 #define CONFIGPROP_NAME_MAX 256   /* longest key a controller accepts */
@@ -33,6 +34,7 @@ struct configprop {
 	bool eve;          /* EVE defines it (false: an eve-agent extension) */
 	uint32_t eve_min;  /* EVE's minimum when ours is lower (0: same) */
 	const char *help;
+	const char *const *choices; /* CONFIGPROP_ENUM: the words, weakest first, NULL-terminated */
 };
 
 /* The table, in a stable order. */
@@ -54,7 +56,10 @@ int configprop_parse_tristate(const char *text, int *out);
  * (debug/trace/all): the agent's four levels. */
 int configprop_parse_loglevel(const char *text, int *out);
 
-/* "int", "bool", "tristate", "loglevel", "string". */
+/* *out: index of text in p's choices (CONFIGPROP_ENUM). */
+int configprop_parse_enum(const struct configprop *p, const char *text, int *out);
+
+/* "int", "bool", "tristate", "loglevel", "string", "enum". */
 const char *configprop_type_name(enum configprop_type t);
 /* What values p takes, for people: "1..3600", "true|false", ... */
 void configprop_domain(const struct configprop *p, char *buf, size_t len);

@@ -647,22 +647,51 @@ static json_t *instance_row(sqlite3_stmt *st)
 	return j;
 }
 
+static json_t *instance_download(struct db *d, const char *dev, const char *image_id);
+
 json_t *apps_instances_of_device(struct db *d, const char *uuid)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT " INST_COLS " FROM app_instances i JOIN devices d ON d.id = i.device_id"
-		       " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY a.name");
+	sqlite3_stmt *st = db_stmt(
+	    d, "SELECT " INST_COLS ", a.image_id FROM app_instances i JOIN devices d ON d.id = i.device_id"
+	       " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY a.name");
 	json_t *a = json_array();
 	if (!st)
 		return a;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a, instance_row(st));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *j = instance_row(st), *dl;
+		char img[UUID_STR_LEN];
+
+		snprintf(img, sizeof(img), "%s", db_col_text(st, INST_NCOLS));
+		json_array_append_new(a, j);
+		/* the image's pull and publisher signature (a nested statement) */
+		dl = instance_download(d, uuid, img);
+		if (dl)
+			json_object_set_new(j, "download", dl);
+	}
 	sqlite3_reset(st);
 	return a;
 }
 
 /* --- app objects --- */
+
+/* The publisher signature the device reported with a loaded image (an
+ * ErrorInfo of severity NOTICE: verified, WARNING: not verified but used
+ * under images.signatures=warn): {"verified": bool, "detail": text}. */
+static void download_signature(json_t *j, const Org__Lfedge__Eve__Info__ZInfoContentTree *ci)
+{
+	const Org__Lfedge__Eve__Info__ErrorInfo *e = ci->err;
+
+	if (!e || !e->description || !e->description[0] ||
+	    ci->state == ORG__LFEDGE__EVE__INFO__ZSW_STATE__ERROR ||
+	    (e->severity != ORG__LFEDGE__EVE__INFO__SEVERITY__SEVERITY_NOTICE &&
+	     e->severity != ORG__LFEDGE__EVE__INFO__SEVERITY__SEVERITY_WARNING))
+		return;
+	json_object_set_new(j, "signature",
+			    json_pack("{s:b, s:s}", "verified",
+				      e->severity == ORG__LFEDGE__EVE__INFO__SEVERITY__SEVERITY_NOTICE,
+				      "detail", e->description));
+}
 
 /* The latest ZInfoContentTree the device sent for the app's image (its
  * content tree has the image's id): state, percent and bytes of the pull. */
@@ -687,6 +716,8 @@ static json_t *instance_download(struct db *d, const char *dev, const char *imag
 			    (json_int_t)(m->cinfo->resources ? m->cinfo->resources->cursizebytes : 0));
 			if (j && m->cinfo->sha256 && m->cinfo->sha256[0])
 				json_object_set_new(j, "sha256", json_string(m->cinfo->sha256));
+			if (j)
+				download_signature(j, m->cinfo);
 		}
 		if (m)
 			org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);

@@ -385,6 +385,30 @@ static bool content_registry(struct build *b, ContentTree *ct, const char *url, 
 	return true;
 }
 
+/* The image's publisher signature (EVE's SignatureInfo), when it has one. */
+static void content_signature(struct build *b, ContentTree *ct, const char *sig, const char *signer,
+			      const char *inter)
+{
+	Org__Lfedge__Eve__Config__SignatureInfo *si;
+	uint8_t *der = NULL;
+	size_t dl = 0;
+
+	if (!sig || !*sig || b64_decode(sig, strlen(sig), &der, &dl) < 0)
+		return;
+	si = arena_alloc(&b->a, sizeof(*si));
+	uint8_t *copy = arena_alloc(&b->a, dl ? dl : 1);
+	if (si && copy) {
+		org__lfedge__eve__config__signature_info__init(si);
+		memcpy(copy, der, dl);
+		si->signature.data = copy;
+		si->signature.len = dl;
+		si->signercerturl = arena_str(&b->a, signer ? signer : "");
+		si->intercertsurl = arena_str(&b->a, inter ? inter : "");
+		ct->siginfo = si;
+	}
+	free(der);
+}
+
 /* ContentTree for image id (added once); NULL if the image is gone. */
 static ContentTree *content_tree(struct build *b, const char *image_id)
 {
@@ -392,8 +416,9 @@ static ContentTree *content_tree(struct build *b, const char *image_id)
 		if (!strcmp(b->cfg->contentinfo[i]->uuid, image_id))
 			return b->cfg->contentinfo[i];
 	sqlite3_stmt *st = db_stmt(
-	    b->db, "SELECT id, name, format, sha256, size, url, reg_user, reg_secret, reg_ca FROM images"
-		   " WHERE id = ?1");
+	    b->db,
+	    "SELECT id, name, format, sha256, size, url, reg_user, reg_secret, reg_ca, sig, sig_signer_url,"
+	    " sig_inter_url FROM images WHERE id = ?1");
 	if (!st)
 		return NULL;
 	sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
@@ -408,6 +433,7 @@ static ContentTree *content_tree(struct build *b, const char *image_id)
 		if (!content_registry(b, ct, db_col_text(st, 5), db_col_text(st, 6), db_col_text(st, 7),
 				      db_col_text(st, 8)))
 			content_url(b, ct, db_col_text(st, 5));
+		content_signature(b, ct, db_col_text(st, 9), db_col_text(st, 10), db_col_text(st, 11));
 		PUSH(&b->a, b->cfg->contentinfo, b->cfg->n_contentinfo, ct);
 	}
 	sqlite3_reset(st);

@@ -15,6 +15,7 @@
 
 #include "access.h"
 #include "admin.h"
+#include "b64.h"
 #include "blobserve.h"
 #include "image_oci.h"
 #include "crypto.h"
@@ -31,7 +32,9 @@
 
 static const char *const formats[] = {"raw", "qcow2", "iso", "oci", "baseos"};
 
-#define IMAGE_COLS "id, name, format, sha256, size, url, version, state, created, reg_user, project"
+#define IMAGE_COLS                                                                                           \
+	"id, name, format, sha256, size, url, version, state, created, reg_user, project, sig, sig_signer_url, " \
+	"sig_inter_url"
 
 static json_t *image_row(sqlite3_stmt *st)
 {
@@ -44,6 +47,12 @@ static json_t *image_row(sqlite3_stmt *st)
 	/* Registry credentials: the user name is shown, never the password. */
 	if (j && db_col_text(st, 9)[0])
 		json_object_set_new(j, "username", json_string(db_col_text(st, 9)));
+	/* The publisher signature devices check (EVE's SignatureInfo). */
+	if (j && db_col_text(st, 11)[0])
+		json_object_set_new(j, "signature",
+				    json_pack("{s:s, s:s, s:s}", "signature", db_col_text(st, 11),
+					      "signer_cert_url", db_col_text(st, 12), "inter_cert_url",
+					      db_col_text(st, 13)));
 	return j;
 }
 
@@ -145,6 +154,56 @@ static const char *image_check(json_t *b, const char **name, const char **url, c
 	return NULL;
 }
 
+/* "signature" (base64 of a DER ECDSA signature over the image's sha256),
+ * "signer_cert_url", "inter_cert_url": EVE's SignatureInfo of an http(s)
+ * image. NULL when fine (or absent). */
+static const char *sig_check(json_t *b, const char *url, const char **sig, const char **signer,
+			     const char **inter)
+{
+	bool bad = false;
+	uint8_t *der = NULL;
+	size_t dl = 0;
+
+	*sig = admin_str(b, "signature", &bad);
+	*signer = admin_str(b, "signer_cert_url", &bad);
+	*inter = admin_str(b, "inter_cert_url", &bad);
+	if (bad)
+		return "signature, signer_cert_url, inter_cert_url: strings";
+	if (!*sig && (*signer || *inter))
+		return "signer_cert_url, inter_cert_url: only with a signature";
+	if (!*sig)
+		return NULL;
+	if (registry_url(url))
+		return "signature: registry images are signed in the registry (evectl image sign, cosign)";
+	if (strlen(*sig) > 200 || b64_decode(*sig, strlen(*sig), &der, &dl) < 0 || dl < 8 || dl > 80 ||
+	    der[0] != 0x30) {
+		free(der);
+		return "signature: base64 of an ECDSA (DER) signature over the image's sha256";
+	}
+	free(der);
+	for (const char *const *u = (const char *const[]){*signer, *inter, NULL}; *u; u++)
+		if (**u &&
+		    (strlen(*u) > URL_MAX || (strncmp(*u, "https://", 8) && strncmp(*u, "http://", 7))))
+			return "signer_cert_url, inter_cert_url: http(s) URLs";
+	return NULL;
+}
+
+static int sig_store(struct db *d, const char *id, const char *sig, const char *signer, const char *inter)
+{
+	sqlite3_stmt *st;
+
+	if (!sig)
+		return 0;
+	st = db_stmt(d, "UPDATE images SET sig = ?2, sig_signer_url = ?3, sig_inter_url = ?4 WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, sig, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, signer ? signer : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, inter ? inter : "", -1, SQLITE_STATIC);
+	return db_step_done(st);
+}
+
 static void h_create(struct http_req *r)
 {
 	json_t *b = admin_body(r), *obj = NULL;
@@ -152,7 +211,10 @@ static void h_create(struct http_req *r)
 		return;
 	const char *name, *url, *sha, *fmt, *version, *user, *pass, *ca;
 	json_int_t size;
+	const char *sig, *signer, *inter;
 	const char *err = image_check(b, &name, &url, &sha, &fmt, &version, &size, &user, &pass, &ca);
+	if (!err)
+		err = sig_check(b, url, &sig, &signer, &inter);
 	if (err) {
 		http_reply_error(r, 400, "%s", err);
 		json_decref(b);
@@ -191,6 +253,8 @@ static void h_create(struct http_req *r)
 		sqlite3_bind_text(st, 13, project, -1, SQLITE_STATIC);
 		e = db_step_done(st);
 	}
+	if (e == 0)
+		e = sig_store(d, id, sig, signer, inter);
 	if (e == 0)
 		e = image_json(d, id, &obj);
 	db_put(r->ctl->db, d);

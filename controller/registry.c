@@ -559,10 +559,25 @@ static int image_upsert(struct db *d, const char *name, const char *tag, const c
 	return db_step_done(st);
 }
 
+/* Tags of cosign's artifacts stored next to an image (signatures,
+ * attestations, SBOMs: sha256-<hex>.sig|.att|.sbom): kept as tags of the
+ * repository, but they do not make the image NAME point at them. */
+static bool artifact_tag(const char *ref)
+{
+	static const char *const ext[] = {".sig", ".att", ".sbom"};
+
+	if (strncmp(ref, "sha256-", 7) != 0 || strspn(ref + 7, "0123456789abcdef") != 64)
+		return false;
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (strcmp(ref + 71, ext[i]) == 0)
+			return true;
+	return false;
+}
+
 static int manifest_record(struct http_req *r, const char *hex, const char *mt, uint64_t size)
 {
 	const char *name = r->params[0], *ref = r->params[1];
-	bool tag = strncmp(ref, "sha256:", 7) != 0;
+	bool tag = strncmp(ref, "sha256:", 7) != 0, image = tag && !artifact_tag(ref);
 	struct db *d = db_get(r->ctl->db);
 	sqlite3_stmt *st;
 	int e = db_begin(d);
@@ -589,14 +604,14 @@ static int manifest_record(struct http_req *r, const char *hex, const char *mt, 
 		sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
 		e = db_step_done(st);
 	}
-	if (e == 0 && tag)
+	if (e == 0 && image)
 		e = image_upsert(d, name, ref, hex, size);
 	if (e == 0)
 		e = db_commit(d);
 	else
 		db_rollback(d);
 	db_put(r->ctl->db, d);
-	if (e == 0 && tag)
+	if (e == 0 && image)
 		devcache_invalidate(r->ctl->cache, NULL);
 	return e;
 }

@@ -185,7 +185,14 @@ static const char m_volumes[] =
     " INSERT OR REPLACE INTO app_revisions VALUES(NEW.id, NEW.version, NEW.spec, NEW.image_id,"
     " strftime('%s','now'), 'update', ''); END;";
 
+/* Publisher signatures of HTTP(S) images (EVE's SignatureInfo): the
+ * signature (base64 DER ECDSA over the image's sha256) and the URLs of the
+ * signer's and an intermediate certificate. */
+static const char m_signed[] = "ALTER TABLE images ADD COLUMN sig TEXT NOT NULL DEFAULT '';"
+			       "ALTER TABLE images ADD COLUMN sig_signer_url TEXT NOT NULL DEFAULT '';"
+			       "ALTER TABLE images ADD COLUMN sig_inter_url TEXT NOT NULL DEFAULT '';";
+
 const char *const schema_migrations[] = {m1,        m_hardening_ci, m_operator_ux, m_observability,
 					 m_interop, m_registry,     m_firewall,    m_rollouts,
-					 m_roles,   m_projprops,    m_attest,      m_volumes};
+					 m_roles,   m_projprops,    m_attest,      m_volumes, m_signed};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -235,13 +235,15 @@ static void open_optional(struct agent *a)
 				 .target = a->o->update_target,
 				 .state_dir = a->o->state_dir,
 				 .ca_path = a->cd.root_ca_path,
+				 .trust_dir = a->cd.image_trust_dir,
 				 .version = version,
 				 .ctx = a};
+	struct appruntime_trust trust = {.dir = a->cd.image_trust_dir, .floor = a->cd.image_sig_floor};
 	int r;
 
 	image_version(version, sizeof(version));
 
-	r = appruntime_new(a->o->state_dir, a->o->libvirt_uri, a->cd.root_ca_path, reporter_on_info,
+	r = appruntime_new(a->o->state_dir, a->o->libvirt_uri, a->cd.root_ca_path, &trust, reporter_on_info,
 			   reporter_on_app_log, a, &a->rt);
 	if (r == -ENOTSUP)
 		alog(ALOG_WARN, "built without the app runtime: apps are not run");
@@ -375,6 +377,7 @@ static void local_settings(struct agent *a)
 	size_t n_bad = 0;
 
 	settings_defaults(&a->base);
+	a->base.img_sig_floor = a->base.img_sig_policy = a->cd.image_sig_floor;
 	settings_apply_text(&a->base, a->cd.config_items, &n_bad, bad, sizeof(bad));
 	if (n_bad)
 		alog(ALOG_WARN, "%s/config-items: %zu bad value(s), first %s: default kept", a->cd.dir, n_bad,

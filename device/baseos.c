@@ -70,6 +70,7 @@ int baseos_open(const struct baseos_opts *o, struct baseos **out)
 	    .target = o->target,
 	    .running_version = o->version,
 	    .ca_path = o->ca_path,
+	    .trust_dir = o->trust_dir,
 	    .reboot = o->reboot,
 	    .ctx = o->ctx,
 	};
@@ -102,11 +103,54 @@ int baseos_boot_check(struct baseos *b, time_t now)
 	return b ? update_boot_check(b->u, now) : 0;
 }
 
+/* rel as a URL: absolute as is, else joined to the tree's datastore. */
+static int join_url(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, const Org__Lfedge__Eve__Config__ContentTree *ct,
+		    const char *rel, char *out, size_t outlen)
+{
+	const Org__Lfedge__Eve__Config__DatastoreConfig *ds;
+	const char *dpath;
+	int n;
+
+	if (strstr(rel, "://"))
+		n = snprintf(out, outlen, "%s", rel);
+	else if (!(ds = find_ds(cfg, ct)) || !ds->fqdn)
+		return -ENOENT;
+	else {
+		dpath = ds->dpath ? ds->dpath : "";
+		while (*dpath == '/')
+			dpath++;
+		while (*rel == '/')
+			rel++;
+		n = snprintf(out, outlen, "%s%s%s/%s", ds->fqdn, *dpath ? "/" : "", dpath, rel);
+	}
+	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
+}
+
+/* The content tree's SignatureInfo into req (URLs joined like the image's). */
+static int sig_info(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, const char *ct_uuid,
+		    struct update_baseos *req, char *signer, char *inter, size_t len)
+{
+	const Org__Lfedge__Eve__Config__ContentTree *ct = find_ct(cfg, ct_uuid);
+	const Org__Lfedge__Eve__Config__SignatureInfo *si = ct ? ct->siginfo : NULL;
+	int r = 0;
+
+	if (!si)
+		return 0;
+	req->signature = si->signature.data;
+	req->signature_len = si->signature.len;
+	if (si->signercerturl && *si->signercerturl && (r = join_url(cfg, ct, si->signercerturl, signer, len)) == 0)
+		req->signer_cert_url = signer;
+	if (r == 0 && si->intercertsurl && *si->intercertsurl &&
+	    (r = join_url(cfg, ct, si->intercertsurl, inter, len)) == 0)
+		req->inter_cert_url = inter;
+	return r;
+}
+
 int baseos_apply(struct baseos *b, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
 {
 	const Org__Lfedge__Eve__Config__BaseOS *bo = cfg->baseos;
 	struct update_baseos req = {0};
-	char url[2048];
+	char url[2048], signer[2048], inter[2048];
 	int r;
 
 	if (!b || !bo || !bo->base_os_version || !*bo->base_os_version || !bo->content_tree_uuid)
@@ -116,9 +160,23 @@ int baseos_apply(struct baseos *b, const Org__Lfedge__Eve__Config__EdgeDevConfig
 		return r;
 	req.version = bo->base_os_version;
 	req.url = url;
+	r = sig_info(cfg, bo->content_tree_uuid, &req, signer, inter, sizeof(signer));
+	if (r < 0)
+		return r;
 	req.activate = bo->activate;
 	req.retry_update = bo->retry_update ? bo->retry_update->counter : 0;
 	return update_apply_baseos(b->u, &req);
+}
+
+void baseos_set_sig_policy(struct baseos *b, int policy)
+{
+	if (b)
+		update_set_sig_policy(b->u, policy);
+}
+
+const char *baseos_sig_note(struct baseos *b)
+{
+	return b ? update_sig_note(b->u) : "";
 }
 
 void baseos_set_test_window(struct baseos *b, unsigned seconds)
@@ -175,6 +233,15 @@ int baseos_boot_check(struct baseos *b, time_t now)
 int baseos_apply(struct baseos *b, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
 {
 	return 0;
+}
+
+void baseos_set_sig_policy(struct baseos *b, int policy)
+{
+}
+
+const char *baseos_sig_note(struct baseos *b)
+{
+	return "";
 }
 
 void baseos_set_test_window(struct baseos *b, unsigned seconds)

@@ -19,7 +19,8 @@ struct baseos_opts {
 	const char *target;
 	const char *state_dir; /* updater state lives in <state>/update */
 	const char *ca_path;
-	const char *version; /* running agent / image version */
+	const char *trust_dir; /* publisher roots / keys for signed base OS images */
+	const char *version;   /* running agent / image version */
 	int (*reboot)(void *ctx);
 	void *ctx;
 };
@@ -33,6 +34,10 @@ int baseos_boot_check(struct baseos *b, time_t now);
 int baseos_apply(struct baseos *b, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg);
 /* Length of the test window of a new image (timer.test.baseimage.update). */
 void baseos_set_test_window(struct baseos *b, unsigned seconds);
+/* images.signatures (enum cosign_policy) for base OS images. */
+void baseos_set_sig_policy(struct baseos *b, int policy);
+/* The last base OS image's signature verdict ("" when none). */
+const char *baseos_sig_note(struct baseos *b);
 int baseos_controller_reached(struct baseos *b, time_t now);
 int baseos_tick(struct baseos *b, time_t now);
 /* Fill d->sw / d->n_sw from the slots (leaves them untouched when b is NULL). */

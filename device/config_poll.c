@@ -237,9 +237,13 @@ static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig
 		alog(ALOG_ERR, "runtime: %s", eve_strerror(r));
 	edgeview_apply(a->ev, cfg->edgeview, a->set.edgeview_allow != 0, a->have_uuid ? a->uuid : "");
 	baseos_set_test_window(a->bo, a->set.update_window_s);
+	baseos_set_sig_policy(a->bo, a->set.img_sig_policy);
 	r = baseos_apply(a->bo, cfg);
 	if (r < 0)
-		alog(ALOG_ERR, "base OS update: %s", eve_strerror(r));
+		alog(ALOG_ERR, "base OS update: %s%s%s", eve_strerror(r), *baseos_sig_note(a->bo) ? ": " : "",
+		     baseos_sig_note(a->bo));
+	else if (*baseos_sig_note(a->bo))
+		alog(ALOG_INFO, "base OS image: %s", baseos_sig_note(a->bo));
 	snprintf(a->config_hash, sizeof(a->config_hash), "%s", hash ? hash : "");
 	config_poll_set(a, cfg, owner);
 	a->info_dirty = true;

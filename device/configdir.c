@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <openssl/x509.h>
 
+#include "cosign.h"
 #include "crypto.h"
 #include "err.h"
 #include "fileio.h"
@@ -232,6 +233,32 @@ static int load_optional(struct configdir *cd, char *err, size_t errlen)
 	return 0;
 }
 
+/* image-trust/policy: the local floor of images.signatures. */
+static int load_image_trust(struct configdir *cd, char *err, size_t errlen)
+{
+	char *path = NULL, *text = NULL;
+	enum cosign_policy pol = COSIGN_POLICY_OFF;
+	int r = 0;
+
+	cd->image_trust_dir = path_join(cd->dir, "image-trust");
+	path = cd->image_trust_dir ? path_join(cd->image_trust_dir, "policy") : NULL;
+	if (!path)
+		return -ENOMEM;
+	if (exists(path)) {
+		r = read_text(path, &text);
+		if (r == 0) {
+			text[strcspn(text, " \t\r\n")] = '\0';
+			if (cosign_policy_parse(text + strspn(text, " \t"), &pol) < 0)
+				r = fail(err, errlen, -EINVAL, "%s: expected off, warn or require", path);
+		} else
+			r = fail(err, errlen, r, "%s: %s", path, eve_strerror(r));
+	}
+	cd->image_sig_floor = (int)pol;
+	free(text);
+	free(path);
+	return r;
+}
+
 int configdir_load(const char *dir, struct configdir *cd, char *err, size_t errlen)
 {
 	struct stat st;
@@ -252,6 +279,8 @@ int configdir_load(const char *dir, struct configdir *cd, char *err, size_t errl
 		r = load_ports(cd, err, errlen);
 	if (r == 0)
 		r = load_optional(cd, err, errlen);
+	if (r == 0)
+		r = load_image_trust(cd, err, errlen);
 	if (r < 0)
 		configdir_free(cd);
 	return r;
@@ -271,5 +300,6 @@ void configdir_free(struct configdir *cd)
 		free(cd->ports[i]);
 	free(cd->proxy);
 	free(cd->config_items);
+	free(cd->image_trust_dir);
 	memset(cd, 0, sizeof(*cd));
 }

@@ -8,6 +8,11 @@
  *   proxy                 HTTP(S) proxy URL for the controller
  *   config-items          local defaults for config items, "key=value" lines
  *                         (the controller's items override them)
+ *   image-trust/          publishers trusted to sign images and base OS
+ *                         updates: *.pem (P-256 public keys or
+ *                         certificates) and `policy`, one word
+ *                         off|warn|require: the floor of images.signatures
+ *                         that a controller cannot relax
  * Every error message names the offending file. */
 #ifndef EVE_CONFIGDIR_H
 #define EVE_CONFIGDIR_H
@@ -28,6 +33,8 @@ struct configdir {
 	size_t n_ports;
 	char *proxy;        /* NULL when absent */
 	char *config_items; /* text of config-items, NULL when absent */
+	char *image_trust_dir; /* <dir>/image-trust (may not exist) */
+	int image_sig_floor;   /* enum cosign_policy from image-trust/policy, 0 (off) when absent */
 };
 
 /* Read and validate dir into cd (freed with configdir_free). On error, err

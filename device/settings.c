@@ -39,6 +39,7 @@ static const struct setting_def {
     {"app.allow.vnc", offsetof(struct settings, allow_vnc), true},
     {"memory.apps.ignore.check", offsetof(struct settings, ignore_mem_check), true},
     {"storage.apps.ignore.disk.check", offsetof(struct settings, ignore_disk_check), true},
+    {"images.signatures", offsetof(struct settings, img_sig_policy), true},
 };
 
 #define N_DEFS (sizeof(defs) / sizeof(defs[0]))
@@ -74,6 +75,10 @@ static int store(struct settings *s, const struct setting_def *d, const char *te
 		*(uint32_t *)field = u;
 		return 0;
 	}
+	if (p->type == CONFIGPROP_ENUM && configprop_parse_enum(p, text, &lv) == 0) {
+		*(int *)field = lv;
+		return 0;
+	}
 	if (p->type == CONFIGPROP_LOGLEVEL && configprop_parse_loglevel(text, &lv) == 0) {
 		*(int *)field = lv; /* 0..3 = enum alog_level */
 		return 0;
@@ -92,6 +97,8 @@ static void format(const struct settings *s, const struct setting_def *d, char *
 	else if (p && p->type == CONFIGPROP_TRISTATE)
 		snprintf(buf, len, "%s",
 			 *(const int *)field > 0 ? "enabled" : *(const int *)field == 0 ? "disabled" : "none");
+	else if (p && p->type == CONFIGPROP_ENUM)
+		snprintf(buf, len, "%s", p->choices[*(const int *)field]);
 	else if (p && p->type == CONFIGPROP_BOOL)
 		snprintf(buf, len, "%s", *(const int *)field ? "true" : "false");
 	else
@@ -126,6 +133,16 @@ static void apply_items(struct settings *s, Org__Lfedge__Eve__Config__ConfigItem
 	}
 }
 
+/* The floor for images.signatures: a weaker value is refused (counted bad). */
+static void keep_floor(struct settings *s, size_t *bad, char *bad_key, size_t bad_len)
+{
+	if (s->img_sig_policy >= s->img_sig_floor)
+		return;
+	s->img_sig_policy = s->img_sig_floor;
+	if ((*bad)++ == 0 && bad_key)
+		snprintf(bad_key, bad_len, "images.signatures");
+}
+
 void settings_from_items(struct settings *s, const struct settings *base,
 			 Org__Lfedge__Eve__Config__ConfigItem *const *items, size_t n, size_t *n_bad,
 			 char *bad_key, size_t bad_len)
@@ -137,6 +154,7 @@ void settings_from_items(struct settings *s, const struct settings *base,
 	else
 		settings_defaults(s);
 	apply_items(s, items, n, &bad, bad_key, bad_len);
+	keep_floor(s, &bad, bad_key, bad_len);
 	if (n_bad)
 		*n_bad = bad;
 }
@@ -163,6 +181,7 @@ void settings_apply_text(struct settings *s, const char *text, size_t *n_bad, ch
 			apply_items(s, &p, 1, &bad, bad_key, bad_len);
 	}
 	free(copy);
+	keep_floor(s, &bad, bad_key, bad_len);
 	if (n_bad)
 		*n_bad = bad;
 }
@@ -223,6 +242,7 @@ static int add_known(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const st
 	const char *given = item_value(items, n, d->key);
 	char value[64], why[192], err[320] = "";
 	known_entry *e = malloc(sizeof(*e));
+	int lv;
 
 	if (!e)
 		return -ENOMEM;
@@ -230,6 +250,12 @@ static int add_known(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const st
 	format(s, d, value, sizeof(value));
 	if (given && p && configprop_check(p, given, why, sizeof(why)) < 0)
 		snprintf(err, sizeof(err), "%s: using %s", why, value);
+	else if (given && p && p->type == CONFIGPROP_ENUM && d->off == offsetof(struct settings, img_sig_policy) &&
+		 configprop_parse_enum(p, given, &lv) == 0 && lv < s->img_sig_floor)
+		snprintf(err, sizeof(err),
+			 "refused: the device's local policy (config dir image-trust/policy) is %s and a "
+			 "controller cannot relax it: using %s",
+			 value, value);
 	e->key = strdup(d->key);
 	e->value = new_item(value, err);
 	st->configitems[st->n_configitems++] = e;

@@ -34,6 +34,11 @@ struct settings {
 	int allow_vnc;             /* app.allow.vnc */
 	int ignore_mem_check;      /* memory.apps.ignore.check */
 	int ignore_disk_check;     /* storage.apps.ignore.disk.check */
+	int img_sig_policy;        /* images.signatures: enum cosign_policy */
+	/* Not a config item: the device's local floor for images.signatures
+	 * (config dir image-trust/policy); a controller value below it is
+	 * refused and reported. */
+	int img_sig_floor;
 };
 
 void settings_defaults(struct settings *s);

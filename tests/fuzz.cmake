@@ -26,3 +26,7 @@ if(WITH_DEVICE AND TARGET everuntime)
   set(_fz_libs everuntime)
   eve_fuzz_replay(fuzz_oci_layer ${_fz}/fuzz_oci_layer.c)
 endif()
+
+# cosign signature manifests and payloads (issue #31)
+set(_fz_libs "")
+eve_fuzz_replay(fuzz_cosign ${_fz}/fuzz_cosign.c)

@@ -12,6 +12,7 @@
 
 #include "b64.h"
 #include "buf.h"
+#include "cosign.h"
 #include "crypto.h"
 #include "download.h"
 #include "err.h"
@@ -238,6 +239,7 @@ struct sess {
 	size_t errlen;
 	char arch[16], variant[8];
 	const char *os;
+	char top[BLOBSTORE_HEX_LEN]; /* digest the reference resolved to first */
 };
 
 struct resp {
@@ -655,6 +657,8 @@ static int resolve(struct sess *s, struct registry_image *img, json_t **man)
 	int depth, rc;
 
 	rc = fetch_manifest(s, what, dig, hex, &j);
+	if (rc == 0)
+		memcpy(s->top, hex, BLOBSTORE_HEX_LEN);
 	for (depth = 0; rc == 0 && is_index(j); depth++) {
 		if (depth >= REG_DEPTH_MAX) {
 			snprintf(s->err, s->errlen, "image %s: image indexes nested too deep", s->ref.repo);
@@ -844,6 +848,103 @@ static int fetch_blobs(struct sess *s, struct registry_image *img, const uint64_
 	return 0;
 }
 
+/* ---- publisher signatures (cosign) ----------------------------------------- */
+
+/* GET url into r (at most cap bytes); 0 with r->status set. */
+static int get_small(struct sess *s, const char *url, const char *accept, size_t cap, struct resp *r)
+{
+	char keep[256];
+	int rc;
+
+	snprintf(keep, sizeof(keep), "%s", s->err); /* a 404 here is not the pull's error */
+	rc = http_get(s, url, accept, false, cap, r);
+	if (rc == 0)
+		snprintf(s->err, s->errlen, "%s", keep);
+	return rc;
+}
+
+/* One payload blob by digest, checked against it. */
+static int sig_payload(struct sess *s, const struct cosign_sig *cs, struct registry_sigs *out)
+{
+	char url[2048], got[BLOBSTORE_HEX_LEN];
+	struct resp r = {0};
+	int rc;
+
+	snprintf(url, sizeof(url), "%s/v2/%s/blobs/sha256:%s", s->base, s->ref.repo, cs->payload_hex);
+	rc = get_small(s, url, "*/*", COSIGN_PAYLOAD_MAX, &r);
+	if (rc == 0 && r.status == 200) {
+		sha_hex(r.body.data, r.body.len, got);
+		if (strcmp(got, cs->payload_hex) == 0 && (out->sig_b64[out->n] = strdup(cs->sig_b64))) {
+			out->payload[out->n] = (uint8_t *)r.body.data;
+			out->payload_len[out->n++] = r.body.len;
+			r.body.data = NULL;
+		}
+	}
+	buf_free(&r.body);
+	return rc;
+}
+
+static int sigs_fetch(struct sess *s, struct registry_sigs *out)
+{
+	char url[2048], why[200] = "";
+	struct resp r = {0};
+	struct cosign_manifest m;
+	int rc;
+
+	snprintf(out->digest, sizeof(out->digest), "%s", s->top);
+	snprintf(url, sizeof(url), "%s/v2/%s/manifests/sha256-%s.sig", s->base, s->ref.repo, s->top);
+	rc = get_small(s, url, MT_OCI_MANIFEST ", " MT_DOCKER_MANIFEST, COSIGN_MANIFEST_MAX, &r);
+	if (rc < 0) { /* the policy decides what an unreachable signature means */
+		snprintf(out->why, sizeof(out->why), "signature not fetched: %.200s", s->err);
+		s->err[0] = '\0';
+		rc = 0;
+		goto out;
+	}
+	if (r.status != 200) {
+		snprintf(out->why, sizeof(out->why), "no signature in %.80s/%.100s (sha256-%.12s...sig: HTTP %ld)",
+			 s->ref.host, s->ref.repo, s->top, r.status);
+		goto out;
+	}
+	out->found = true;
+	if (cosign_manifest_parse(r.body.data, r.body.len, &m, why, sizeof(why)) < 0) {
+		snprintf(out->why, sizeof(out->why), "%s", why);
+		goto out;
+	}
+	for (size_t i = 0; i < m.n; i++)
+		sig_payload(s, &m.sigs[i], out); /* a payload not fetched is one signature less */
+	if (rc == 0 && out->n == 0)
+		snprintf(out->why, sizeof(out->why), "signature payloads missing or not matching their digests");
+	cosign_manifest_free(&m);
+out:
+	buf_free(&r.body);
+	return rc;
+}
+
+static void sigs_clear(struct registry_sigs *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		free(g->payload[i]);
+		free(g->sig_b64[i]);
+	}
+	memset(g, 0, sizeof(*g));
+}
+
+/* Fetch the signatures and let the caller judge them. */
+static int sigs_check(struct sess *s)
+{
+	struct registry_sigs *g = calloc(1, sizeof(*g));
+	int rc;
+
+	if (!g)
+		return -ENOMEM;
+	rc = sigs_fetch(s, g);
+	if (rc == 0)
+		rc = s->o->sig_check(s->o->sig_ctx, g, s->err, s->errlen);
+	sigs_clear(g);
+	free(g);
+	return rc;
+}
+
 static int sess_init(struct sess *s, const struct registry_pull_opts *o, char *err, size_t errlen)
 {
 	memset(s, 0, sizeof(*s));
@@ -887,6 +988,8 @@ int registry_pull(const struct registry_pull_opts *o, struct registry_image *out
 			 s->ref.repo);
 		rc = -EVE_EPROTO;
 	}
+	if (rc == 0 && o->sig_check)
+		rc = sigs_check(s);
 	if (rc == 0)
 		rc = fetch_blobs(s, &img, sizes);
 	if (rc == 0) {

@@ -37,6 +37,25 @@ int registry_ref_parse(const char *s, struct registry_ref *out);
 /* The platform this device runs (uname: amd64, arm64, arm/v7...). */
 void registry_platform(char arch[16], char variant[8]);
 
+/* The cosign signature artifact of an image (sha256-<digest>.sig in the
+ * image's repository), as fetched: the payloads are verified against the
+ * digests the signature manifest names; nothing is trusted yet. */
+#define REGISTRY_SIGS_MAX 8
+struct registry_sigs {
+	char digest[BLOBSTORE_HEX_LEN]; /* the image digest the tag names (index or manifest) */
+	bool found;                     /* the registry has the .sig artifact */
+	char why[256];                  /* when !found or n == 0: why (404, malformed...) */
+	size_t n;
+	uint8_t *payload[REGISTRY_SIGS_MAX];
+	size_t payload_len[REGISTRY_SIGS_MAX];
+	char *sig_b64[REGISTRY_SIGS_MAX];
+};
+
+/* Called by registry_pull once the reference is resolved and before any
+ * blob is fetched: a negative return stops the pull with that code and
+ * err (the message of the pull). */
+typedef int (*registry_sig_check_fn)(void *ctx, const struct registry_sigs *sigs, char *err, size_t errlen);
+
 struct registry_pull_opts {
 	const char *ref;  /* reference, as parsed by registry_ref_parse */
 	const char *pin;  /* manifest (or index) digest hex the config pins, or NULL */
@@ -51,6 +70,10 @@ struct registry_pull_opts {
 	void (*progress)(void *ctx, uint64_t have, uint64_t total);
 	void *ctx;
 	atomic_int *cancel; /* may be NULL */
+	/* publisher signatures: when set, the .sig artifact is fetched and
+	 * handed to sig_check (sig_ctx) before the blobs */
+	registry_sig_check_fn sig_check;
+	void *sig_ctx;
 };
 
 /* What an image is made of: digests (lower-case hex) of its blobs. */

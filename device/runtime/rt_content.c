@@ -23,6 +23,17 @@ static void on_progress(void *ctx, uint64_t have, uint64_t total)
 		atomic_store(&c->job_pct, (unsigned)(have * 100 / total));
 }
 
+/* The publisher signature (SignatureInfo) of a verified HTTP(S) blob. */
+static int ct_job_sig(struct rt_ct *c)
+{
+	if (c->job_sig.pol == COSIGN_POLICY_OFF)
+		return 0;
+	if (!c->job_sigtmp)
+		return -ENOMEM;
+	return imgsig_check_blob(&c->job_sig, c->sha, &c->detached, c->ca, c->ca_len, c->job_sigtmp, c->job_err,
+				 sizeof(c->job_err));
+}
+
 static void *ct_job(void *arg)
 {
 	struct rt_ct *c = arg;
@@ -41,6 +52,11 @@ static void *ct_job(void *arg)
 	int r;
 
 	atomic_store(&c->job_phase, ST(DOWNLOAD_STARTED));
+	if (blobstore_has(c->job_bs, c->sha)) { /* here already: only its signature is judged */
+		c->job_rc = ct_job_sig(c);
+		atomic_store(&c->job_done, 1);
+		return NULL;
+	}
 	r = download_file(&o, c->job_err, sizeof(c->job_err));
 	if (r == -EVE_ETOOBIG)
 		unlink(c->job_partial);
@@ -54,6 +70,8 @@ static void *ct_job(void *arg)
 		else if (r < 0)
 			snprintf(c->job_err, sizeof(c->job_err), "storing blob: %s", eve_strerror(r));
 	}
+	if (r == 0)
+		r = ct_job_sig(c);
 	c->job_rc = r;
 	atomic_store(&c->job_done, 1);
 	return NULL;
@@ -84,6 +102,8 @@ static void *ct_pull_job(void *arg)
 	    .progress = on_pull_progress,
 	    .ctx = c,
 	    .cancel = &c->cancel,
+	    .sig_check = c->job_sig.pol != COSIGN_POLICY_OFF ? imgsig_check : NULL,
+	    .sig_ctx = &c->job_sig,
 	};
 
 	atomic_store(&c->job_phase, ST(DOWNLOAD_STARTED));
@@ -246,6 +266,8 @@ void rt_content_free(struct rt_ct *c)
 		return;
 	ct_job_stop(c);
 	ct_oci_clear(c);
+	imgsig_detached_clear(&c->detached);
+	free(c->job_sigtmp);
 	free(c->url);
 	free(c->name);
 	free(c->ca);
@@ -330,6 +352,36 @@ static void ct_configure_oci(struct runtime *rt, struct rt_ct *c, const rt_ct_cf
 	c->err[0] = '\0';
 }
 
+/* A certificate URL of the SignatureInfo: absolute, or joined like the image's. */
+static char *cert_url(const Org__Lfedge__Eve__Config__DatastoreConfig *ds, const char *u)
+{
+	if (!u || !*u)
+		return strdup("");
+	return strstr(u, "://") ? strdup(u) : make_url(ds, u);
+}
+
+/* The content tree's SignatureInfo, for the job (HTTP(S) images). */
+static void ct_detached(struct runtime *rt, struct rt_ct *c, const rt_ct_cfg *t,
+			const Org__Lfedge__Eve__Config__DatastoreConfig *ds)
+{
+	const Org__Lfedge__Eve__Config__SignatureInfo *si = t->siginfo;
+
+	imgsig_detached_clear(&c->detached);
+	free(c->job_sigtmp);
+	c->job_sigtmp = NULL;
+	if (asprintf(&c->job_sigtmp, "%s/sigtmp-%s", rt->state_dir, c->uuid) < 0)
+		c->job_sigtmp = NULL;
+	if (!si || !si->signature.len || si->signature.len > 256)
+		return;
+	c->detached.sig = malloc(si->signature.len);
+	if (c->detached.sig) {
+		memcpy(c->detached.sig, si->signature.data, si->signature.len);
+		c->detached.sig_len = si->signature.len;
+	}
+	c->detached.signer_url = cert_url(ds, si->signercerturl);
+	c->detached.inter_url = cert_url(ds, si->intercertsurl);
+}
+
 /* (Re)build a tracked content tree from its config; ERROR on bad input. */
 static void ct_configure(struct runtime *rt, struct rt_ct *c, const rt_ct_cfg *t)
 {
@@ -374,6 +426,7 @@ static void ct_configure(struct runtime *rt, struct rt_ct *c, const rt_ct_cfg *t
 		return;
 	}
 	make_ca(rt, ds, c);
+	ct_detached(rt, c, t, ds);
 	c->state = ST(INITIAL);
 	c->err[0] = '\0';
 }
@@ -414,6 +467,9 @@ static void ct_start_job(struct runtime *rt, struct rt_ct *c)
 	if (!c->job_url || (!c->oci && blobstore_partial_path(rt->bs, c->sha, &c->job_partial) < 0))
 		return;
 	c->job_bs = rt->bs;
+	memset(&c->job_sig, 0, sizeof(c->job_sig));
+	c->job_sig.trust_dir = rt->trust_dir;
+	c->job_sig.pol = (enum cosign_policy)rt->props.sig_policy;
 	c->job_err[0] = '\0';
 	c->job_rc = 0;
 	atomic_store(&c->job_done, 0);
@@ -470,6 +526,27 @@ static void ct_pulled(struct rt_ct *c)
 	c->pulled = true;
 }
 
+/* What the pull's signature check said, for the report. */
+static void ct_sig_verdict(struct rt_ct *c)
+{
+	const struct imgsig_job *j = &c->job_sig;
+
+	c->sig[0] = '\0';
+	c->sig_sev = 0;
+	c->judged_pol = (int)j->pol;
+	c->sig_refused = c->job_rc == -EVE_EBADSIG;
+	if (j->pol == COSIGN_POLICY_OFF || c->job_rc != 0 || !j->msg[0])
+		return;
+	if (j->verified) {
+		snprintf(c->sig, sizeof(c->sig), "signature verified: %.400s", j->msg);
+		c->sig_sev = ORG__LFEDGE__EVE__INFO__SEVERITY__SEVERITY_NOTICE;
+	} else {
+		snprintf(c->sig, sizeof(c->sig), "signature not verified (images.signatures=warn, used anyway): %.400s",
+			 j->msg);
+		c->sig_sev = ORG__LFEDGE__EVE__INFO__SEVERITY__SEVERITY_WARNING;
+	}
+}
+
 static void ct_poll_job(struct runtime *rt, struct rt_ct *c)
 {
 	uint64_t delay;
@@ -491,6 +568,7 @@ static void ct_poll_job(struct runtime *rt, struct rt_ct *c)
 	}
 	pthread_join(c->th, NULL);
 	c->job = RT_JOB_NONE;
+	ct_sig_verdict(c);
 	if (c->job_rc == 0 && c->oci) {
 		ct_pulled(c);
 		if (!c->pin[0] && strcmp(c->latched, c->sha) != 0) {
@@ -506,6 +584,7 @@ static void ct_poll_job(struct runtime *rt, struct rt_ct *c)
 		return;
 	}
 	c->fails++;
+	c->pulled = false; /* (a re-pull under a new policy can fail) */
 	delay = CT_RETRY_MIN_MS << (c->fails < 16 ? c->fails - 1 : 15);
 	/* timer.download.retry caps the doubling wait */
 	if (delay > rt->props.download_retry_ms)
@@ -523,9 +602,14 @@ static void ct_step(struct runtime *rt, struct rt_ct *c)
 		ct_poll_job(rt, c);
 		return;
 	}
-	if (c->oci && c->pulled)
+	/* a pulled image is judged again when images.signatures changes */
+	if (c->oci && c->pulled && c->judged_pol == rt->props.sig_policy)
 		return;
-	if (!c->oci && blobstore_has(rt->bs, c->sha)) {
+	/* (a blob here already is judged again when images.signatures changes
+	 * or its signature was refused) */
+	if (!c->oci && blobstore_has(rt->bs, c->sha) &&
+	    (rt->props.sig_policy == COSIGN_POLICY_OFF ||
+	     (c->judged_pol == rt->props.sig_policy && !c->sig_refused))) {
 		if (c->state != ST(LOADED)) {
 			c->seen_phase = ST(VERIFIED); /* already here: just LOADED */
 			ct_loaded(rt, c);

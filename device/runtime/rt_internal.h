@@ -17,6 +17,7 @@
 
 #include "blobstore.h"
 #include "hv.h"
+#include "imgsig.h"
 #include "rt_props.h"
 #include "registry.h"
 #include "runtime.h"
@@ -85,6 +86,15 @@ struct rt_ct {
 	uint64_t next_try;
 	unsigned fails;
 	int seen_phase; /* last phase turned into a state */
+	/* publisher signature (imgsig.c): the job's verdict, and what is
+	 * reported with the content tree ("" when the policy is off) */
+	struct imgsig_job job_sig;
+	struct imgsig_detached detached; /* HTTP(S) images: the config's SignatureInfo */
+	char *job_sigtmp;                /* scratch prefix for its certificates */
+	char sig[IMGSIG_MSG_MAX];
+	int sig_sev;    /* ErrorInfo severity of sig: NOTICE verified, WARNING not */
+	int judged_pol;   /* the policy the last pull was judged under */
+	bool sig_refused; /* and it refused the image */
 	struct rt_rep rep;
 	bool mark;
 };
@@ -197,6 +207,8 @@ struct runtime {
 	char *uris[RT_HV_N];
 	bool has_xen; /* the node runs Xen: VMs go to the libxl driver */
 	char *ca_pem; /* opts->ca_path contents */
+	char *trust_dir; /* publisher keys (imgsig.c), NULL: none */
+	int sig_floor;   /* local floor of images.signatures */
 	size_t ca_len;
 	runtime_report_fn report;
 	runtime_log_fn log;

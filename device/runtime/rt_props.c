@@ -50,6 +50,9 @@ void rt_props_load(struct rt_props *p, const Org__Lfedge__Eve__Config__EdgeDevCo
 	p->ignore_mem_check = bool_of(cfg, "memory.apps.ignore.check");
 	p->ignore_disk_check = bool_of(cfg, "storage.apps.ignore.disk.check");
 	p->dom0_min_pct = int_of(cfg, "storage.dom0.disk.minusage.percent");
+	p->sig_policy = 0;
+	configprop_parse_enum(configprop_find("images.signatures"), value_of(cfg, "images.signatures"),
+			      &p->sig_policy);
 }
 
 /* MemAvailable of a meminfo file in KiB; -errno. */
@@ -115,8 +118,11 @@ void rt_props_update(struct runtime *rt, uint64_t now)
 {
 	struct rt_props old = rt->props;
 	bool relaxed;
+	int old_sig = old.sig_policy < rt->sig_floor ? rt->sig_floor : old.sig_policy;
 
 	rt_props_load(&rt->props, rt->cfg);
+	if (rt->props.sig_policy < rt->sig_floor) /* a controller cannot relax the device's policy */
+		rt->props.sig_policy = rt->sig_floor;
 	relaxed = (rt->props.ignore_mem_check && !old.ignore_mem_check) ||
 		  (rt->props.ignore_disk_check && !old.ignore_disk_check) ||
 		  rt->props.dom0_min_pct < old.dom0_min_pct;
@@ -131,6 +137,8 @@ void rt_props_update(struct runtime *rt, uint64_t now)
 		if (relaxed && a->state == ORG__LFEDGE__EVE__INFO__ZSW_STATE__ERROR)
 			a->next_start = now;
 	}
+	for (size_t i = 0; rt->props.sig_policy != old_sig && i < rt->n_cts; i++)
+		rt->cts[i]->next_try = now; /* judged again under the new policy (rt_content.c) */
 	for (size_t i = 0; relaxed && i < rt->n_vols; i++)
 		if (rt->vols[i]->state == ORG__LFEDGE__EVE__INFO__ZSW_STATE__ERROR)
 			rt->vols[i]->next_try = now;

@@ -62,10 +62,11 @@ void rt_report_ct(struct runtime *rt, struct rt_ct *c)
 	Org__Lfedge__Eve__Info__ContentResources res;
 	struct report_ctx r;
 	unsigned pct = pct_step(c->pct);
+	const char *err = c->state == ST(ERROR) ? c->err : c->sig;
 
-	if (!rt->report || !changed(&c->rep, c->state, pct, c->state == ST(ERROR) ? c->err : ""))
+	if (!rt->report || !changed(&c->rep, c->state, pct, err))
 		return;
-	report_init(&r, ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiContentTree, c->err);
+	report_init(&r, ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiContentTree, err);
 	org__lfedge__eve__info__zinfo_content_tree__init(&ci);
 	org__lfedge__eve__info__content_resources__init(&res);
 	ci.uuid = c->uuid;
@@ -78,6 +79,10 @@ void rt_report_ct(struct runtime *rt, struct rt_ct *c)
 	ci.resources = &res;
 	if (c->state == ST(ERROR))
 		ci.err = &r.err;
+	else if (c->sig[0]) { /* the publisher signature: NOTICE verified, WARNING not */
+		r.err.severity = (Org__Lfedge__Eve__Info__Severity)c->sig_sev;
+		ci.err = &r.err;
+	}
 	r.msg.info_content_case = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_CINFO;
 	r.msg.cinfo = &ci;
 	rt->report(rt->ctx, &r.msg);

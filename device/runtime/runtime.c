@@ -327,6 +327,7 @@ void runtime_free(struct runtime *rt)
 	free(rt->apps_dir);
 	free(rt->vols_dir);
 	free(rt->ca_pem);
+	free(rt->trust_dir);
 	pthread_mutex_destroy(&rt->mu);
 	pthread_mutex_destroy(&rt->mmu);
 	pthread_cond_destroy(&rt->cv);
@@ -369,6 +370,9 @@ int runtime_new(const struct runtime_opts *o, runtime_report_fn report, runtime_
 	if (r == 0 && (dup_or(&rt->uris[RT_HV_QEMU], o->libvirt_uri, hv_qemu_ops.default_uri) < 0 ||
 		       dup_or(&rt->uris[RT_HV_LXC], o->lxc_uri, hv_lxc_ops.default_uri) < 0 ||
 		       dup_or(&rt->uris[RT_HV_XEN], NULL, hv_xen_ops.default_uri) < 0))
+		r = -ENOMEM;
+	rt->sig_floor = o->sig_floor;
+	if (r == 0 && o->trust_dir && !(rt->trust_dir = strdup(o->trust_dir)))
 		r = -ENOMEM;
 	if (r == 0 && o->ca_path) {
 		uint8_t *pem = NULL;

@@ -28,6 +28,9 @@ struct runtime_opts {
 				  * controller's root-certificate.pem), may be NULL */
 	const char *dns_resolv;  /* resolv.conf naming the upstream servers of the
 				  * network instances' DNS; NULL: /etc/resolv.conf */
+	const char *trust_dir;   /* publisher keys (*.pem) for image signatures
+				  * (config dir image-trust/), may be NULL */
+	int sig_floor;           /* local floor of images.signatures (enum cosign_policy) */
 };
 
 /* Called from the runtime's thread; msg is only valid during the call. */

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "bootslot.h"
+#include "cosign.h"
 #include "err.h"
 #include "fileio.h"
 #include "hexstr.h"
@@ -63,6 +64,9 @@ struct update {
 	char *state_path;
 	char *ca_path;
 	struct update_opts o; /* callbacks and numbers; strings above */
+	char *trust_dir;      /* o.trust_dir's copy */
+	int sig_policy;       /* enum cosign_policy */
+	char sig_note[UPDATE_REASON_MAX]; /* the last image's signature verdict */
 	struct ustate st;
 	int cur;
 	time_t win_start;
@@ -300,6 +304,7 @@ void update_close(struct update *u)
 	free(u->state_dir);
 	free(u->state_path);
 	free(u->ca_path);
+	free(u->trust_dir);
 	free(u);
 }
 
@@ -317,11 +322,12 @@ int update_open(const struct update_opts *o, struct update **out)
 		goto out;
 	}
 	if (asprintf(&u->state_path, "%s/update.state", o->state_dir) < 0 ||
-	    !(u->state_dir = strdup(o->state_dir)) || (o->ca_path && !(u->ca_path = strdup(o->ca_path)))) {
+	    !(u->state_dir = strdup(o->state_dir)) || (o->ca_path && !(u->ca_path = strdup(o->ca_path))) ||
+	    (o->trust_dir && !(u->trust_dir = strdup(o->trust_dir)))) {
 		u->state_path = NULL;
 		goto out;
 	}
-	u->o.backend = u->o.target = u->o.state_dir = u->o.current = u->o.ca_path = NULL;
+	u->o.backend = u->o.target = u->o.state_dir = u->o.current = u->o.ca_path = u->o.trust_dir = NULL;
 	if (!u->o.test_window_s)
 		u->o.test_window_s = UPDATE_DEFAULT_TEST_WINDOW_S;
 	if (!u->o.max_image_bytes)
@@ -490,6 +496,88 @@ static int fetch_verified(struct update *u, const struct update_baseos *req, con
 	return r;
 }
 
+/* A refused signature: like a failed write, not retried until
+ * retry_update grows (the image would be downloaded again for nothing). */
+static int fail_sig(struct update *u, int err, const char *why)
+{
+	snprintf(u->st.failed_version, sizeof(u->st.failed_version), "%s", u->st.version);
+	u->st.failed_retry = u->st.retry;
+	snprintf(u->st.err, sizeof(u->st.err), "signature (images.signatures=require): %.200s", why);
+	u->st.status = UPDATE_ST_FAILED;
+	u->st.phase = PH_NONE;
+	state_save(u);
+	return err;
+}
+
+/* A certificate named by the signature info, into *pem (NULL url: none). */
+static int fetch_cert(struct update *u, const char *url, const char *name, char **pem, size_t *len)
+{
+	char path[4096];
+	uint8_t *data = NULL;
+	int r;
+
+	*pem = NULL;
+	*len = 0;
+	if (!url || !*url)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", u->state_dir, name);
+	r = update_fetch(url, path, 64 * 1024, u->ca_path);
+	if (r == 0)
+		r = fileio_read(path, 64 * 1024, &data, len);
+	unlink(path);
+	if (r == 0)
+		*pem = (char *)data;
+	return r;
+}
+
+/* The publisher signature of the downloaded image (digest = its sha256):
+ * 0 to go on (verified, or allowed by the policy), else refused. */
+static int check_signature(struct update *u, const struct update_baseos *req, const uint8_t digest[32])
+{
+	char *signer = NULL, *inter = NULL, who[128] = "", why[256] = "";
+	size_t sl = 0, il = 0;
+	int r;
+
+	u->sig_note[0] = '\0';
+	if (u->sig_policy == COSIGN_POLICY_OFF)
+		return 0;
+	if (!req->signature || !req->signature_len) {
+		snprintf(why, sizeof(why), "unsigned base OS image");
+		r = -EVE_EBADSIG;
+	} else if ((r = fetch_cert(u, req->signer_cert_url, "signer.pem", &signer, &sl)) < 0 ||
+		   (r = fetch_cert(u, req->inter_cert_url, "inter.pem", &inter, &il)) < 0) {
+		snprintf(why, sizeof(why), "signer certificate not fetched: %s", eve_strerror(r));
+	} else {
+		r = cosign_detached_verify(u->trust_dir ? u->trust_dir : "/nonexistent", digest, req->signature,
+					   req->signature_len, signer, sl, inter, il, who, sizeof(who), why,
+					   sizeof(why));
+	}
+	free(signer);
+	free(inter);
+	if (r == 0) {
+		snprintf(u->sig_note, sizeof(u->sig_note), "signed by %.100s", who);
+		return 0;
+	}
+	if (u->sig_policy == COSIGN_POLICY_WARN) {
+		snprintf(u->sig_note, sizeof(u->sig_note), "signature not verified (images.signatures=warn): %.150s",
+			 why);
+		return 0;
+	}
+	snprintf(u->sig_note, sizeof(u->sig_note), "refused: %.200s", why);
+	return fail_sig(u, r < 0 ? r : -EVE_EBADSIG, why);
+}
+
+const char *update_sig_note(const struct update *u)
+{
+	return u ? u->sig_note : "";
+}
+
+void update_set_sig_policy(struct update *u, int policy)
+{
+	if (u)
+		u->sig_policy = policy;
+}
+
 /* Whether req asks for something to do at all. */
 static bool wanted(struct update *u, const struct update_baseos *req)
 {
@@ -539,9 +627,11 @@ static int install(struct update *u, const struct update_baseos *req, const char
 int update_apply_baseos(struct update *u, const struct update_baseos *req)
 {
 	char path[4096];
+	uint8_t digest[32];
 	int r;
 
-	if (!version_ok(req->version) || !req->sha256 || strlen(req->sha256) != 64 || !req->url)
+	if (!version_ok(req->version) || !req->sha256 || strlen(req->sha256) != 64 || !req->url ||
+	    hexstr_decode(req->sha256, digest, sizeof(digest)) < 0)
 		return -EINVAL;
 	if (!wanted(u, req))
 		return 0;
@@ -557,6 +647,10 @@ int update_apply_baseos(struct update *u, const struct update_baseos *req)
 	crashpoint(u, "downloading");
 	if ((r = fetch_verified(u, req, path)) < 0)
 		return fail(u, r, "download");
+	if ((r = check_signature(u, req, digest)) < 0) {
+		unlink(path); /* refused before any byte reaches the other slot */
+		return r;
+	}
 	u->st.status = UPDATE_ST_DOWNLOAD_DONE;
 	if (!req->activate)
 		return state_save(u);

@@ -68,6 +68,7 @@ struct update_opts {
 	unsigned test_window_s;      /* 0: UPDATE_DEFAULT_TEST_WINDOW_S */
 	uint64_t max_image_bytes;    /* 0: 4 GiB */
 	const char *ca_path;         /* optional CA file for https downloads */
+	const char *trust_dir;       /* publisher roots / keys (*.pem) for image signatures */
 	update_download_fn download;
 	update_health_fn health;
 	update_reboot_fn reboot;
@@ -81,6 +82,13 @@ struct update_baseos {
 	const char *sha256;    /* 64 hex characters, required */
 	uint32_t retry_update; /* retry counter: bump to retry a failed version */
 	bool activate;         /* false: download only (DOWNLOAD_DONE) */
+	/* EVE's SignatureInfo: an ECDSA (DER) signature over the image's
+	 * SHA-256 digest, and where the signer's (and an intermediate)
+	 * certificate are (URLs; NULL/"" when none: a key of trust_dir must
+	 * verify it) */
+	const uint8_t *signature;
+	size_t signature_len;
+	const char *signer_cert_url, *inter_cert_url;
 };
 
 /* One partition/slot as shown in device info (ZInfoDevSW). */
@@ -92,6 +100,15 @@ struct update_slot_info {
 	char version[UPDATE_VERSION_MAX]; /* shortVersion, "" when unknown */
 	char err[UPDATE_REASON_MAX];      /* errInfo description, "" if none */
 };
+
+/* images.signatures for base OS images (enum cosign_policy: 0 off, 1
+ * warn, 2 require): checked after the download and before any byte is
+ * written to the other slot; a refused image is FAILED with the reason and
+ * not retried until retry_update grows. */
+void update_set_sig_policy(struct update *u, int policy);
+/* The last base OS image's signature verdict ("signed by ...", "signature
+ * not verified ...", "refused: ..."; "" when not checked). Owned by u. */
+const char *update_sig_note(const struct update *u);
 
 /* Open the backend and load the persistent state. *out owned by the caller,
  * freed with update_close. */
