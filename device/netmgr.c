@@ -830,7 +830,7 @@ size_t netmgr_diag(struct netmgr *nm, int timeout_s, char *out, size_t size)
 			p.managed = managed(nm, port->name);
 			p.up = st->up;
 			p.addrs = st->addrs;
-			p.gw = st->have.gw;
+			p.gw = port->mode == PORTCFG_STATIC ? port->want.gw : st->have.gw;
 			p.dns = netmgr_port_dns(nm, i, &p.n_dns);
 			if (port->proxy[0])
 				p.proxy = port->proxy;

@@ -159,6 +159,19 @@ wait_for 30 "e1 reported in use" port_in_use e1
 [ "$(port_field e1 'IPAddrs[0]' | cut -d. -f1-3)" = 10.61.1 ] || fail "e1's address not reported"
 [ "$(port_field e3 'err.description')" != null ] || fail "e3's failure not reported"
 
+# evectl device get shows the ports (EVECTL from tests/connectivity.cmake)
+if [ -n "${EVECTL:-}" ]; then
+	ip netns exec "$NSC" env EVECTL_SERVER="https://127.0.0.1:$CTL_PORT" EVECTL_TOKEN="$(ctl_token "$CTL")" \
+		EVECTL_CA="$CTL/certs/root-certificate.pem" HOME="$W" "$EVECTL" device get "$U" >"$W/get.out" 2>&1 ||
+		fail "evectl device get: $(cat "$W/get.out")"
+	cat "$W/get.out"
+	grep -Eq "^e1 +eth0 +0 +dhcp +10\.61\.1\.[0-9]+ +yes +yes +20[0-9-]+T" "$W/get.out" || fail "evectl device get: no e1 row"
+	grep -Eq "^e3 +eth2 +5 +static .*FAILED at DNS: ctl.test" "$W/get.out" ||
+		fail "evectl device get: e3's failure not shown"
+else
+	test_not_run "EVECTL not set: evectl device get not checked"
+fi
+
 # ---- 2. failover and return by cost ----------------------------------------
 n=$(reached_via a e2)
 ip -n "$NSR" link set r1 down
