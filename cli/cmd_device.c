@@ -152,9 +152,9 @@ static void fmt_port_time(const json_t *o, const char *key, char *buf, size_t n)
 {
 	const json_t *t = json_object_get(o, key);
 	const json_t *sec = json_object_get(t, "seconds");
-	time_t v = json_is_integer(sec) ? (time_t)json_integer_value(sec)
-		   : json_is_string(sec)  ? (time_t)strtoll(json_string_value(sec), NULL, 10)
-					  : 0;
+	time_t v = json_is_integer(sec)  ? (time_t)json_integer_value(sec)
+		   : json_is_string(sec) ? (time_t)strtoll(json_string_value(sec), NULL, 10)
+					 : 0;
 	struct tm tm;
 
 	if (!v || !gmtime_r(&v, &tm))

@@ -145,7 +145,8 @@ static int read_status(int fd, SSL *ssl)
 static int proxy_connect(int fd, const char *host, unsigned port)
 {
 	char req[600];
-	int n = snprintf(req, sizeof(req), "CONNECT %s:%u HTTP/1.1\r\nHost: %s:%u\r\n\r\n", host, port, host, port);
+	int n = snprintf(req, sizeof(req), "CONNECT %s:%u HTTP/1.1\r\nHost: %s:%u\r\n\r\n", host, port, host,
+			 port);
 
 	if (n < 0 || (size_t)n >= sizeof(req) || write(fd, req, (size_t)n) != n)
 		return -EIO;
@@ -164,7 +165,8 @@ static enum conndiag_step tls_check(SSL *ssl, const char *host, char *out, size_
 
 		v = SSL_get_verify_result(ssl);
 		if (v != X509_V_OK)
-			put(out, size, "FAILED at TLS: certificate of %s: %s\n", host, X509_verify_cert_error_string(v));
+			put(out, size, "FAILED at TLS: certificate of %s: %s\n", host,
+			    X509_verify_cert_error_string(v));
 		else
 			put(out, size, "FAILED at TLS: handshake with %s: %s\n", host,
 			    e ? ERR_reason_error_string(e) : "connection closed");
@@ -269,8 +271,8 @@ static int first_hop(const struct conndiag_port *p, const char *host, unsigned p
 	}
 	fd = tcp_connect(p->ifname, addr, port, timeout_s);
 	if (fd < 0) {
-		put(out, size, "FAILED at TCP: connect to %s:%u%s%s: %s\n", addr, port, *p->proxy ? " (proxy)" : "",
-		    "", strerror(-fd));
+		put(out, size, "FAILED at TCP: connect to %s:%u%s%s: %s\n", addr, port,
+		    *p->proxy ? " (proxy)" : "", "", strerror(-fd));
 		return -CONNDIAG_TCP;
 	}
 	return fd;
@@ -305,12 +307,12 @@ enum conndiag_step conndiag_port(const char *server, const char *ca_path, const 
 	fd = *p->proxy ? first_hop(p, phost, pport, timeout_s, out, size)
 		       : first_hop(p, host, port, timeout_s, out, size);
 	if (fd < 0)
-		return (enum conndiag_step)-fd;
+		return (enum conndiag_step) - fd;
 	if (*p->proxy) {
 		code = proxy_connect(fd, host, port);
 		if (code != 200) {
-			put(out, size, "FAILED at proxy: CONNECT %s:%u via %s:%u: %s%d\n", host, port, phost, pport,
-			    code ? "HTTP " : "no answer ", code);
+			put(out, size, "FAILED at proxy: CONNECT %s:%u via %s:%u: %s%d\n", host, port, phost,
+			    pport, code ? "HTTP " : "no answer ", code);
 			close(fd);
 			return CONNDIAG_PROXY;
 		}

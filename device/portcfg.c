@@ -123,7 +123,8 @@ static size_t if_addrs(const char *ifname, struct in_addr *a, unsigned *prefix)
 		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || strcmp(i->ifa_name, ifname))
 			continue;
 		a[n] = ((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr;
-		m = i->ifa_netmask ? ntohl(((struct sockaddr_in *)(void *)i->ifa_netmask)->sin_addr.s_addr) : 0;
+		m = i->ifa_netmask ? ntohl(((struct sockaddr_in *)(void *)i->ifa_netmask)->sin_addr.s_addr)
+				   : 0;
 		prefix[n] = (unsigned)__builtin_popcount(m);
 		n++;
 	}
@@ -208,15 +209,16 @@ int portcfg_apply(const char *ifname, const struct portcfg_addr *a, uint32_t met
 
 /* The lease script: udhcpc calls it with the event and the lease in its
  * environment; it only writes the lease (atomically) for the agent. */
-static const char dhcp_script[] = "#!/bin/sh\n"
-				  "f=\"$EVE_LEASE_FILE\"\n"
-				  "case \"$1\" in\n"
-				  "bound|renew)\n"
-				  "  printf 'ip=%s\\nmask=%s\\nrouter=%s\\ndns=%s\\n' \"$ip\" \"$mask\" \"$router\" "
-				  "\"$dns\" >\"$f.tmp\" && mv -f \"$f.tmp\" \"$f\" ;;\n"
-				  "deconfig|leasefail|nak) rm -f \"$f\" ;;\n"
-				  "esac\n"
-				  "exit 0\n";
+static const char dhcp_script[] =
+    "#!/bin/sh\n"
+    "f=\"$EVE_LEASE_FILE\"\n"
+    "case \"$1\" in\n"
+    "bound|renew)\n"
+    "  printf 'ip=%s\\nmask=%s\\nrouter=%s\\ndns=%s\\n' \"$ip\" \"$mask\" \"$router\" "
+    "\"$dns\" >\"$f.tmp\" && mv -f \"$f.tmp\" \"$f\" ;;\n"
+    "deconfig|leasefail|nak) rm -f \"$f\" ;;\n"
+    "esac\n"
+    "exit 0\n";
 
 static void dhcp_exec(const char *ifname, const char *lease_path, const char *script_path)
 {
@@ -279,7 +281,8 @@ static void lease_line(const char *k, const char *v, unsigned *mask, struct port
 		out->gw[0] = '\0';
 	else if (!strcmp(k, "dns")) {
 		snprintf(tmp, sizeof(tmp), "%s", v);
-		for (t = strtok_r(tmp, " ", &save); t && out->n_dns < PORTCFG_DNS_MAX; t = strtok_r(NULL, " ", &save))
+		for (t = strtok_r(tmp, " ", &save); t && out->n_dns < PORTCFG_DNS_MAX;
+		     t = strtok_r(NULL, " ", &save))
 			snprintf(out->dns[out->n_dns++], PORTCFG_IP_MAX, "%s", t);
 	}
 }
@@ -340,7 +343,8 @@ int portcfg_status(const char *ifname, char *buf, size_t size, bool *up)
 		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
 			continue;
 		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, ip, sizeof(ip));
-		m = i->ifa_netmask ? ntohl(((struct sockaddr_in *)(void *)i->ifa_netmask)->sin_addr.s_addr) : 0;
+		m = i->ifa_netmask ? ntohl(((struct sockaddr_in *)(void *)i->ifa_netmask)->sin_addr.s_addr)
+				   : 0;
 		w = snprintf(buf + len, size - len, "%s%s/%d", len ? "," : "", ip, __builtin_popcount(m));
 		if (w < 0 || (size_t)w >= size - len)
 			break;

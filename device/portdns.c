@@ -45,8 +45,7 @@ static int first_a(const unsigned char *ans, int len, char *out, size_t size)
 	return -ENOENT;
 }
 
-int portdns_resolve(const char *host, const char (*servers)[PORTCFG_IP_MAX], size_t n, char *out,
-		    size_t size)
+int portdns_resolve(const char *host, const char (*servers)[PORTCFG_IP_MAX], size_t n, char *out, size_t size)
 {
 	struct __res_state st;
 	unsigned char ans[ANSWER_MAX];
