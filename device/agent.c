@@ -151,14 +151,17 @@ void agent_reached(struct agent *a, bool reached)
 	bool trial = netmgr_on_trial(a->nm);
 	int r;
 
-	if (reached != a->online || (reached && strcmp(port, a->last_ok_port)))
+	/* the load moving between ports of one cost is no change of connectivity */
+	bool moved = reached && strcmp(port, a->last_ok_port) && !netmgr_same_cost(a->nm, port, a->last_ok_port);
+
+	if (reached != a->online || moved)
 		a->diag_due = true; /* connectivity changed: print the diagnosis */
 	a->online = reached;
 	if (reached && strcmp(port, a->last_ok_port)) {
 		const char *any = netmgr_on_any_route(a->nm) ? " via any route (network.fallback.any.eth)" : "";
 
-		alog(ALOG_INFO, "network: controller reached%s%s", *port ? " via management port " : "",
-		     *port ? port : any);
+		alog(moved || !a->last_ok_port[0] ? ALOG_INFO : ALOG_DEBUG, "network: controller reached%s%s",
+		     *port ? " via management port " : "", *port ? port : any);
 		snprintf(a->last_ok_port, sizeof(a->last_ok_port), "%s", port);
 	}
 	r = netmgr_report(a->nm, reached, now_ms());

@@ -276,6 +276,7 @@ static void apply_certs_hash(struct agent *a, const Org__Lfedge__Eve__Config__Ed
 	if (!h || !*h || strlen(h) >= sizeof(a->certs_cfghash) || !strcmp(h, a->certs_cfghash))
 		return;
 	if (a->certs_cfghash[0]) {
+		ctlclient_set_api(a->cc, netmgr_api(a->nm)); /* apply_network may have changed it */
 		r = ctlclient_fetch_certs(a->cc);
 		alog(r == 0 ? ALOG_INFO : ALOG_WARN, "config: controller certificates changed: /certs %s",
 		     r == 0 ? "fetched again" : eve_strerror(r));
@@ -494,6 +495,7 @@ static void note_controller_certs(struct agent *a)
 
 	if (!h || !*h || !strcmp(h, a->certs_confighash))
 		return;
+	ctlclient_set_api(a->cc, netmgr_api(a->nm)); /* applying the config may have changed it */
 	r = ctlclient_fetch_certs(a->cc);
 	if (r < 0) {
 		alog(ALOG_WARN, "controller certificates changed, fetching them: %s (retried)", eve_strerror(r));

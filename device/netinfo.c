@@ -132,6 +132,18 @@ static void fill_dpc(struct dpc_msg *d, const struct netmgr_setting *s, const st
 	d->m.n_ports = s->n_ports;
 }
 
+/* Only ports from a config (bootstrap or controller) are reported: the
+ * config dir's `ports` + `proxy` have no DevicePort form the controller
+ * could send back unchanged (it has no proxy status), and the controller
+ * learns ports from this report. */
+static bool from_config(const struct netmgr_setting *s)
+{
+	for (size_t i = 0; i < s->n_ports; i++)
+		if (s->ports[i].mode != PORTCFG_ASIS || s->ports[i].label[0])
+			return true;
+	return false;
+}
+
 int netinfo_build(const struct netmgr *nm, struct netinfo **out)
 {
 	struct netinfo *ni = calloc(1, sizeof(*ni));
@@ -141,6 +153,10 @@ int netinfo_build(const struct netmgr *nm, struct netinfo **out)
 
 	if (!ni)
 		return -ENOMEM;
+	if (!from_config(netmgr_setting(nm)) && !rej) {
+		free(ni);
+		return -ENOENT;
+	}
 	org__lfedge__eve__info__system_adapter_info__init(&ni->m);
 	fill_dpc(&ni->dpc[0], netmgr_setting(nm), nm, true);
 	netmgr_dpc_times(nm, &ok, &fail, &err);

@@ -10,7 +10,8 @@
 
 struct netinfo;
 
-/* Build from nm's state now; *out freed with netinfo_free. */
+/* Build from nm's state now; *out freed with netinfo_free. -ENOENT when
+ * there is nothing to report (only the config dir's ports in use). */
 int netinfo_build(const struct netmgr *nm, struct netinfo **out);
 /* The message (owned by ni, valid until netinfo_free). */
 const Org__Lfedge__Eve__Info__SystemAdapterInfo *netinfo_msg(const struct netinfo *ni);

@@ -275,6 +275,15 @@ const char *netmgr_port(const struct netmgr *nm)
 	return nm->cur.n_ports && !nm->any ? nm->cur.ports[port_at(nm, nm->port_idx)].name : "";
 }
 
+static size_t port_index(const struct netmgr *nm, const char *name);
+
+bool netmgr_same_cost(const struct netmgr *nm, const char *a, const char *b)
+{
+	size_t i = port_index(nm, a), j = port_index(nm, b);
+
+	return i < nm->cur.n_ports && j < nm->cur.n_ports && nm->cur.ports[i].cost == nm->cur.ports[j].cost;
+}
+
 size_t netmgr_port_index(const struct netmgr *nm)
 {
 	return nm->cur.n_ports && !nm->any ? port_at(nm, nm->port_idx) : nm->cur.n_ports;

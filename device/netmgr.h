@@ -130,6 +130,8 @@ const struct netmgr_setting *netmgr_setting(const struct netmgr *nm);
 const struct netmgr_port_state *netmgr_port_state(const struct netmgr *nm, size_t i);
 /* The rolled-back setting, NULL when none. */
 const struct netmgr_setting *netmgr_rejected(const struct netmgr *nm);
+/* Whether ports a and b of the current setting have the same cost. */
+bool netmgr_same_cost(const struct netmgr *nm, const char *a, const char *b);
 /* Index in the current setting of the port in use (n_ports when none). */
 size_t netmgr_port_index(const struct netmgr *nm);
 /* DPC-level times and last error of the current setting. */

@@ -234,6 +234,7 @@ static void dhcp_exec(const char *ifname, const char *lease_path, const char *sc
 		dup2(fd, 1);
 		dup2(fd, 2);
 	}
+	close_range(3, ~0U, 0); /* none of the agent's files or sockets */
 	setenv("EVE_LEASE_FILE", lease_path, 1);
 	/* -f foreground, -t/-T/-A: 5 discovers 2 s apart, then retry after 5 s */
 	execlp("udhcpc", "udhcpc", "-f", "-i", ifname, "-s", script_path, "-t", "5", "-T", "2", "-A", "5",
