@@ -734,7 +734,8 @@ static void apply_port(struct netmgr *nm, size_t i)
 	}
 	if (p->mode != PORTCFG_DHCP)
 		return;
-	portcfg_flush(p->name);
+	/* addresses stay until the lease replaces them (an agent restart does
+	 * not cut a port that works) */
 	portcfg_link_up(p->name);
 	snprintf(script, sizeof(script), "%s/dhcp", nm->state_dir);
 	fileio_mkdirs(script, 0700);

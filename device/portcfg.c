@@ -283,8 +283,12 @@ static void lease_line(const char *k, const char *v, unsigned *mask, struct port
 	else if (!strcmp(k, "dns")) {
 		snprintf(tmp, sizeof(tmp), "%s", v);
 		for (t = strtok_r(tmp, " ", &save); t && out->n_dns < PORTCFG_DNS_MAX;
-		     t = strtok_r(NULL, " ", &save))
-			snprintf(out->dns[out->n_dns++], PORTCFG_IP_MAX, "%s", t);
+		     t = strtok_r(NULL, " ", &save)) {
+			struct in_addr a;
+
+			if (inet_pton(AF_INET, t, &a) == 1) /* only addresses from the lease */
+				snprintf(out->dns[out->n_dns++], PORTCFG_IP_MAX, "%s", t);
+		}
 	}
 }
 
