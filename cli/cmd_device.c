@@ -202,8 +202,6 @@ static const struct out_col device_port_cols[] = {
     {"ADDRESSING", "dhcpType", fmt_port_mode},
     {"ADDRESS", "IPAddrs"},
     {"UP", "up", fmt_port_bool},
-    {"IN_USE", "inUse", fmt_port_bool},
-    {"LAST_SUCCESS", "lastSucceeded", fmt_port_time},
     {"LAST_FAILURE", "err", fmt_port_failure},
     {NULL},
 };
@@ -214,9 +212,12 @@ static void print_ports(const json_t *info)
 	const json_t *st = json_object_get(json_object_get(info, "systemAdapter"), "status");
 	const json_t *cur = json_array_get(st, 0), *rej = json_array_get(st, 1);
 	const char *err;
+	char ok[32];
 
 	if (!json_array_size(json_object_get(cur, "ports")))
 		return;
+	fmt_port_time(cur, "lastSucceeded", ok, sizeof(ok));
+	printf("PORTS_LAST_SUCCESS  %s\n", ok);
 	putchar('\n');
 	out_table(stdout, device_port_cols, json_object_get(cur, "ports"), OUT_TABLE, "ifname");
 	if (!rej)

@@ -16,7 +16,7 @@
 struct port_msg {
 	Org__Lfedge__Eve__Info__DevicePort m;
 	Org__Lfedge__Eve__Info__ErrorInfo err;
-	Google__Protobuf__Timestamp err_time, ok_time;
+	Google__Protobuf__Timestamp err_time;
 	char addrs[128];
 	char subnet[INET_ADDRSTRLEN + 4];
 	char *addrp[MAX_ADDRS];
@@ -87,10 +87,6 @@ static void fill_state(struct port_msg *pm, const struct netmgr_port_state *st)
 		pm->dnsp[i] = (char *)st->have.dns[i];
 	pm->m.dnsservers = pm->dnsp;
 	pm->m.n_dnsservers = st->have.n_dns;
-	if (st->last_ok) {
-		pm->ok_time.seconds = st->last_ok;
-		pm->m.lastsucceeded = &pm->ok_time;
-	}
 	if (*why) {
 		org__lfedge__eve__info__error_info__init(&pm->err);
 		pm->err.description = (char *)why;
@@ -112,7 +108,6 @@ static void fill_dpc(struct dpc_msg *d, const struct netmgr_setting *s, const st
 		const struct netmgr_port *p = &s->ports[i];
 
 		org__lfedge__eve__info__device_port__init(&pm->m);
-		google__protobuf__timestamp__init(&pm->ok_time);
 		google__protobuf__timestamp__init(&pm->err_time);
 		pm->m.ifname = (char *)p->name;
 		pm->m.name = (char *)(p->label[0] ? p->label : p->name);
@@ -122,10 +117,8 @@ static void fill_dpc(struct dpc_msg *d, const struct netmgr_setting *s, const st
 		pm->m.dhcptype = dhcp_type(p->mode);
 		if (p->mode == PORTCFG_STATIC && subnet_of(p->want.addr, pm->subnet, sizeof(pm->subnet)))
 			pm->m.subnet = pm->subnet;
-		if (current) {
+		if (current)
 			fill_state(pm, netmgr_port_state(nm, i));
-			pm->m.inuse = i == netmgr_port_index(nm);
-		}
 		d->portp[i] = &pm->m;
 	}
 	d->m.ports = d->portp;
