@@ -149,6 +149,87 @@ static void print_os_update(const json_t *u)
 		printf("OS_UPDATE_NOTE  %s\n", sub);
 }
 
+/* --- management ports (ZInfoDevice.systemAdapter) --- */
+
+/* A google.protobuf.Timestamp ({"seconds": N}) as a UTC time. */
+static void fmt_port_time(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *t = json_object_get(o, key);
+	const json_t *sec = json_object_get(t, "seconds");
+	time_t v = json_is_integer(sec)  ? (time_t)json_integer_value(sec)
+		   : json_is_string(sec) ? (time_t)strtoll(json_string_value(sec), NULL, 10)
+					 : 0;
+	struct tm tm;
+
+	if (!v || !gmtime_r(&v, &tm))
+		snprintf(buf, n, "-");
+	else
+		strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void fmt_port_mode(const json_t *o, const char *key, char *buf, size_t n)
+{
+	json_int_t v = json_integer_value(json_object_get(o, key));
+
+	snprintf(buf, n, "%s", v == 1 ? "static" : v == 4 ? "dhcp" : "host");
+}
+
+/* proto3 leaves out zero numbers and false: show them. */
+static void fmt_port_num(const json_t *o, const char *key, char *buf, size_t n)
+{
+	snprintf(buf, n, "%lld", (long long)json_integer_value(json_object_get(o, key)));
+}
+
+static void fmt_port_bool(const json_t *o, const char *key, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", json_is_true(json_object_get(o, key)) ? "yes" : "no");
+}
+
+static void fmt_port_failure(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *e = json_object_get(o, key);
+	const char *d = json_string_value(json_object_get(e, "description"));
+	char when[32];
+
+	if (!d || !*d) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	fmt_port_time(e, "timestamp", when, sizeof(when));
+	snprintf(buf, n, "%s: %s", when, d);
+}
+
+static const struct out_col device_port_cols[] = {
+    {"PORT", "ifname"},
+    {"LABEL", "name"},
+    {"COST", "cost", fmt_port_num},
+    {"ADDRESSING", "dhcpType", fmt_port_mode},
+    {"ADDRESS", "IPAddrs"},
+    {"UP", "up", fmt_port_bool},
+    {"LAST_FAILURE", "err", fmt_port_failure},
+    {NULL},
+};
+
+/* The ports of the current port configuration, and the rolled-back one. */
+static void print_ports(const json_t *info)
+{
+	const json_t *st = json_object_get(json_object_get(info, "systemAdapter"), "status");
+	const json_t *cur = json_array_get(st, 0), *rej = json_array_get(st, 1);
+	const char *err;
+	char ok[32];
+
+	if (!json_array_size(json_object_get(cur, "ports")))
+		return;
+	fmt_port_time(cur, "lastSucceeded", ok, sizeof(ok));
+	printf("PORTS_LAST_SUCCESS  %s\n", ok);
+	putchar('\n');
+	out_table(stdout, device_port_cols, json_object_get(cur, "ports"), OUT_TABLE, "ifname");
+	if (!rej)
+		return;
+	err = json_string_value(json_object_get(rej, "lastError"));
+	printf("PORTS_ROLLED_BACK  %s\n", err ? err : "-");
+}
+
 int cmd_device_get(struct cmd_args *a)
 {
 	char *path = ev_path("/devices/%s", a->pos[0]);
@@ -166,6 +247,8 @@ int cmd_device_get(struct cmd_args *a)
 			putchar('\n');
 			out_table(stdout, device_sw_cols, sw, OUT_TABLE, "partitionLabel");
 		}
+		if (ev_mode(a) != OUT_JSON && ev_mode(a) != OUT_QUIET)
+			print_ports(json_object_get(dev, "info"));
 		if (ev_mode(a) != OUT_JSON && ev_mode(a) != OUT_QUIET && json_array_size(apps)) {
 			putchar('\n');
 			out_table(stdout, device_app_cols, apps, OUT_TABLE, "id");

@@ -20,6 +20,7 @@ struct devapi {
 	CURL *h;
 	char *base; /* https://host:port/api/v2/edgedevice */
 	struct curl_slist *post_hdrs;
+	struct curl_slist *resolve; /* CURLOPT_RESOLVE entry (per-port DNS) */
 	struct buf *resp; /* current call's response sink */
 	int write_err;    /* why the write callback refused data */
 	char errbuf[CURL_ERROR_SIZE];
@@ -102,6 +103,10 @@ static int devapi_setup(struct devapi *c, const struct devapi_opts *o)
 		bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_INTERFACE, o->interface);
 	/* "" rather than unset: never pick up a proxy from the environment. */
 	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_PROXY, o->proxy ? o->proxy : "");
+	if (o->resolve) {
+		c->resolve = curl_slist_append(NULL, o->resolve);
+		bad |= !c->resolve || CURLE_OK != curl_easy_setopt(h, CURLOPT_RESOLVE, c->resolve);
+	}
 	return bad ? -EINVAL : 0;
 }
 
@@ -143,6 +148,7 @@ void devapi_free(struct devapi *c)
 	if (c->h)
 		curl_easy_cleanup(c->h);
 	curl_slist_free_all(c->post_hdrs);
+	curl_slist_free_all(c->resolve);
 	free(c->base);
 	free(c);
 }

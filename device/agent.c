@@ -32,6 +32,7 @@
 #include "media.h"
 
 #define AGENT_PORT_FILE "mgmtport" /* state file: the management port that worked last */
+#define AGENT_NETSETTING_FILE "netsetting" /* state file: working and rolled-back network setting */
 
 int agent_state_path(const struct agent *a, const char *name, char out[PATH_MAX])
 {
@@ -155,12 +156,17 @@ void agent_reached(struct agent *a, bool reached)
 	bool trial = netmgr_on_trial(a->nm);
 	int r;
 
+	/* the load moving between ports of one cost is no change of connectivity */
+	bool moved = reached && strcmp(port, a->last_ok_port) && !netmgr_same_cost(a->nm, port, a->last_ok_port);
+
+	if (reached != a->online || moved)
+		a->diag_due = true; /* connectivity changed: print the diagnosis */
 	a->online = reached;
 	if (reached && strcmp(port, a->last_ok_port)) {
 		const char *any = netmgr_on_any_route(a->nm) ? " via any route (network.fallback.any.eth)" : "";
 
-		alog(ALOG_INFO, "network: controller reached%s%s", *port ? " via management port " : "",
-		     *port ? port : any);
+		alog(moved || !a->last_ok_port[0] ? ALOG_INFO : ALOG_DEBUG, "network: controller reached%s%s",
+		     *port ? " via management port " : "", *port ? port : any);
 		snprintf(a->last_ok_port, sizeof(a->last_ok_port), "%s", port);
 	}
 	r = netmgr_report(a->nm, reached, now_ms());
@@ -343,6 +349,40 @@ static void remembered_port(struct agent *a)
 		alog(ALOG_WARN, "%s: %s: ignored", path, eve_strerror(r));
 }
 
+/* The network setting that worked last and the one rolled back (both
+ * survive restarts); the interfaces the agent may configure. */
+static void remembered_setting(struct agent *a)
+{
+	char path[PATH_MAX];
+	int r;
+
+	r = netmgr_manage(a->nm, (const char *const *)a->cd.managed, a->cd.n_managed, a->o->state_dir);
+	if (r < 0)
+		alog(ALOG_WARN, "network: %s", eve_strerror(r));
+	agent_state_path(a, AGENT_NETSETTING_FILE, path);
+	r = netmgr_persist_setting(a->nm, path);
+	if (r > 0)
+		alog(ALOG_INFO, "network: starting with the setting that worked last (%zu port(s))%s",
+		     netmgr_setting(a->nm)->n_ports,
+		     netmgr_rejected(a->nm) ? "; a rolled-back setting is remembered" : "");
+	else if (r < 0)
+		alog(ALOG_WARN, "%s: %s: ignored", path, eve_strerror(r));
+}
+
+/* The diagnosis of every management port, line by line in the log (and on
+ * the console: the log goes to stderr unless daemonized). */
+static void print_diag(struct agent *a, const char *why)
+{
+	static char text[8192];
+	char *save = NULL;
+	size_t ok = netmgr_diag(a->nm, 3, text, sizeof(text));
+
+	alog(ok ? ALOG_INFO : ALOG_WARN, "diag (%s): %zu of %zu port(s) reach the controller %s", why, ok,
+	     netmgr_setting(a->nm)->n_ports ? netmgr_setting(a->nm)->n_ports : 1, a->cd.server);
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		alog(ok ? ALOG_INFO : ALOG_WARN, "diag: %s", l);
+}
+
 static int open_controller(struct agent *a)
 {
 	struct netmgr_setting s = {0};
@@ -350,7 +390,11 @@ static int open_controller(struct agent *a)
 	int r;
 
 	for (size_t i = 0; i < a->cd.n_ports && i < NETMGR_MAX_PORTS; i++)
-		snprintf(s.ports[s.n_ports++], NETMGR_NAME_MAX, "%s", a->cd.ports[i]);
+	{
+		/* the config dir's ports are an order of preference */
+		s.ports[s.n_ports].cost = (uint32_t)i;
+		snprintf(s.ports[s.n_ports++].name, NETMGR_NAME_MAX, "%s", a->cd.ports[i]);
+	}
 	if (a->cd.proxy)
 		snprintf(s.proxy, sizeof(s.proxy), "%s", a->cd.proxy);
 	r = ctlclient_new(a->o->state_dir, a->cd.root_ca_path, &a->cc);
@@ -362,6 +406,7 @@ static int open_controller(struct agent *a)
 	}
 	settings_net_props(&a->set, &np); /* the config dir's; configs change them later */
 	netmgr_set_props(a->nm, &np, now_ms());
+	remembered_setting(a);
 	remembered_port(a);
 	r = ctlclient_load_certs(a->cc);
 	if (r < 0 && r != -ENOENT)
@@ -526,11 +571,20 @@ static void loop(struct agent *a, int stop_fd)
 		uint64_t now = now_ms(), dl;
 		int timeout;
 
-		if (netmgr_tick(a->nm, now))
+		if (netmgr_tick(a->nm, now)) {
 			alog(ALOG_WARN,
 			     "network: new setting did not reach the controller in %" PRIu32
 			     " s: rolled back to the last working one",
 			     a->set.netrollback_s);
+			a->info_dirty = true;
+		}
+		if (netmgr_poll(a->nm))
+			a->info_dirty = true;
+		if (a->diag_due || !a->diag_done) {
+			print_diag(a, a->diag_done ? "connectivity changed" : "start");
+			a->diag_due = false;
+			a->diag_done = true;
+		}
 		baseos_tick(a->bo, time(NULL));
 		run_timers(a, now);
 		dl = next_deadline(a);
@@ -562,4 +616,49 @@ int agent_run(const struct agent_opts *o, int stop_fd)
 	}
 	agent_stop(&a);
 	return r;
+}
+
+int agent_diag(const struct agent_opts *o)
+{
+	struct configdir cd;
+	struct netmgr_setting s = {0};
+	struct netmgr *nm = NULL;
+	static char text[16384];
+	char err[512] = "", path[PATH_MAX];
+	size_t ok;
+	int r;
+
+	r = configdir_load(o->config_dir, &cd, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "eve-agent diag: %s\n", err[0] ? err : eve_strerror(r));
+		return 2;
+	}
+	for (size_t i = 0; i < cd.n_ports && i < NETMGR_MAX_PORTS; i++)
+	{
+		s.ports[s.n_ports].cost = (uint32_t)i;
+		snprintf(s.ports[s.n_ports++].name, NETMGR_NAME_MAX, "%s", cd.ports[i]);
+	}
+	if (cd.proxy)
+		snprintf(s.proxy, sizeof(s.proxy), "%s", cd.proxy);
+	r = netmgr_new(cd.server, cd.root_ca_path, &s, &nm);
+	if (r == 0)
+		r = netmgr_manage(nm, (const char *const *)cd.managed, cd.n_managed, o->state_dir);
+	if (r < 0) {
+		fprintf(stderr, "eve-agent diag: %s\n", eve_strerror(r));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/" AGENT_NETSETTING_FILE, o->state_dir);
+	if (netmgr_persist_setting(nm, path) < 0)
+		fprintf(stderr, "eve-agent diag: %s: unreadable, using the config dir's ports\n", path);
+	if (netmgr_show_trial(nm))
+		printf("(a new network setting is on trial: diagnosing it)\n");
+	netmgr_observe(nm);
+	ok = netmgr_diag(nm, 5, text, sizeof(text));
+	printf("controller %s: %zu of %zu port(s) reach it\n%s", cd.server, ok,
+	       s.n_ports || netmgr_setting(nm)->n_ports ? netmgr_setting(nm)->n_ports : 1, text);
+	r = ok ? 0 : 1;
+out:
+	netmgr_free(nm);
+	configdir_free(&cd);
+	return r < 0 ? 2 : r;
 }

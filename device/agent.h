@@ -24,4 +24,10 @@ struct agent_opts {
  * stop, negative errno when start-up failed (already logged). */
 int agent_run(const struct agent_opts *o, int stop_fd);
 
+/* `eve-agent diag`: print the connectivity diagnosis of every management
+ * port (the running agent's setting and leases, read from the state dir;
+ * nothing is configured) on stdout. Exit status: 0 when some port reaches
+ * the controller, 1 when none does, 2 on bad config. */
+int agent_diag(const struct agent_opts *o);
+
 #endif

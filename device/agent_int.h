@@ -83,6 +83,8 @@ struct agent {
 	char certs_confighash[80]; /* controllercert_confighash last seen */
 	bool online;
 	char last_ok_port[NETMGR_NAME_MAX + 1]; /* "" before any success / no ports */
+	bool diag_due;  /* connectivity changed: diagnosis to print */
+	bool diag_done; /* the start's diagnosis was printed */
 	bool info_dirty;
 	int last_config_err; /* to log state changes once */
 	bool logs_unsaved;   /* log files cannot be written (full disk): logged once */

@@ -165,11 +165,73 @@ static bool proxy_from(const Org__Lfedge__Eve__Common__ProxyConfig *p, char *out
 	return false;
 }
 
-/* Management system adapters and the first proxy make the network setting. */
+static const Org__Lfedge__Eve__Config__NetworkConfig *
+sysadapter_network(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, const char *id)
+{
+	for (size_t i = 0; id && *id && i < cfg->n_networks; i++)
+		if (cfg->networks[i]->id && !strcmp(cfg->networks[i]->id, id))
+			return cfg->networks[i];
+	return NULL;
+}
+
+/* Static addressing: the adapter's addr with the prefix of the network's
+ * subnet, its gateway and DNS servers. false when it is not usable. */
+static bool static_from(const Org__Lfedge__Eve__Config__SystemAdapter *sa,
+			const Org__Lfedge__Eve__Common__Ipspec *ip, struct portcfg_addr *out)
+{
+	const char *slash = ip->subnet ? strchr(ip->subnet, '/') : NULL;
+
+	size_t la = sa->addr ? strlen(sa->addr) : 0, ls = slash ? strlen(slash) : 0;
+
+	if (!la || !slash || la + ls >= sizeof(out->addr))
+		return false;
+	memcpy(out->addr, sa->addr, la);
+	memcpy(out->addr + la, slash, ls + 1);
+	if (ip->gateway && strlen(ip->gateway) < sizeof(out->gw))
+		memcpy(out->gw, ip->gateway, strlen(ip->gateway) + 1);
+	for (size_t i = 0; i < ip->n_dns && out->n_dns < PORTCFG_DNS_MAX; i++)
+		if (strlen(ip->dns[i]) < PORTCFG_IP_MAX)
+			memcpy(out->dns[out->n_dns++], ip->dns[i], strlen(ip->dns[i]) + 1);
+	return true;
+}
+
+/* One management port from its system adapter and network config. */
+static bool port_from(struct agent *a, const Org__Lfedge__Eve__Config__SystemAdapter *sa,
+		      const Org__Lfedge__Eve__Config__NetworkConfig *net, const char *ifname,
+		      struct netmgr_port *p)
+{
+	const Org__Lfedge__Eve__Common__Ipspec *ip = net ? net->ip : NULL;
+
+	snprintf(p->name, sizeof(p->name), "%s", ifname);
+	snprintf(p->label, sizeof(p->label), "%s", sa->name ? sa->name : "");
+	p->cost = sa->cost;
+	if (ip && ip->dhcp == ORG__LFEDGE__EVE__COMMON__DHCPTYPE__Static) {
+		p->mode = PORTCFG_STATIC;
+		if (!static_from(sa, ip, &p->want)) {
+			alog(ALOG_WARN, "network: port %s: static config without a usable address/subnet: refused",
+			     ifname);
+			return false;
+		}
+	} else if (ip && ip->dhcp == ORG__LFEDGE__EVE__COMMON__DHCPTYPE__Client) {
+		p->mode = PORTCFG_DHCP;
+	}
+	if (net && net->entproxy) {
+		proxy_from(net->entproxy, p->proxy, sizeof(p->proxy));
+		if (net->entproxy->pacfile && *net->entproxy->pacfile)
+			alog(ALOG_WARN, "network: port %s: proxy PAC files are not supported: %s", ifname,
+			     p->proxy[0] ? "using the explicit proxy" : "going direct");
+	}
+	(void)a;
+	return true;
+}
+
+/* Management system adapters (with their network's addressing and proxy)
+ * make the network setting; a proxy without adapters applies to all. */
 static void apply_network(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
 {
 	struct netmgr_setting s = {0};
 	bool any = false;
+	int r;
 
 	for (size_t i = 0; i < cfg->n_systemadapterlist && s.n_ports < NETMGR_MAX_PORTS; i++) {
 		const Org__Lfedge__Eve__Config__SystemAdapter *sa = cfg->systemadapterlist[i];
@@ -180,18 +242,23 @@ static void apply_network(struct agent *a, const Org__Lfedge__Eve__Config__EdgeD
 		/* EVE: a system adapter is a management port when uplink is set */
 		if (!sa->uplink || !name || strlen(name) >= NETMGR_NAME_MAX)
 			continue;
-		snprintf(s.ports[s.n_ports++], NETMGR_NAME_MAX, "%s", name);
+		if (port_from(a, sa, sysadapter_network(cfg, sa->networkuuid), name, &s.ports[s.n_ports]))
+			s.n_ports++;
 		any = true;
 	}
-	for (size_t i = 0; i < cfg->n_networks; i++) {
+	for (size_t i = 0; !s.n_ports && i < cfg->n_networks; i++) {
 		if (proxy_from(cfg->networks[i]->entproxy, s.proxy, sizeof(s.proxy))) {
 			any = true;
 			break;
 		}
 	}
-	if (any && netmgr_propose(a->nm, &s, now_ms(), a->set.netrollback_s * 1000ull) > 0)
+	r = any ? netmgr_propose(a->nm, &s, now_ms(), a->set.netrollback_s * 1000ull) : 0;
+	if (r == 1)
 		alog(ALOG_INFO, "network: trying %zu management port(s)%s%s for %" PRIu32 " s", s.n_ports,
 		     s.proxy[0] ? " via proxy " : "", s.proxy, a->set.netrollback_s);
+	else if (r == 2)
+		alog(ALOG_WARN, "network: the controller's network setting was rolled back before: not retried "
+				"until it sends another one");
 }
 
 void config_poll_set(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, ProtobufCMessage *owner)
@@ -212,6 +279,7 @@ static void apply_certs_hash(struct agent *a, const Org__Lfedge__Eve__Config__Ed
 	if (!h || !*h || strlen(h) >= sizeof(a->certs_cfghash) || !strcmp(h, a->certs_cfghash))
 		return;
 	if (a->certs_cfghash[0]) {
+		ctlclient_set_api(a->cc, netmgr_api(a->nm)); /* apply_network may have changed it */
 		r = ctlclient_fetch_certs(a->cc);
 		alog(r == 0 ? ALOG_INFO : ALOG_WARN, "config: controller certificates changed: /certs %s",
 		     r == 0 ? "fetched again" : eve_strerror(r));
@@ -437,6 +505,7 @@ static void note_controller_certs(struct agent *a)
 
 	if (!h || !*h || !strcmp(h, a->certs_confighash))
 		return;
+	ctlclient_set_api(a->cc, netmgr_api(a->nm)); /* applying the config may have changed it */
 	r = ctlclient_fetch_certs(a->cc);
 	if (r < 0) {
 		alog(ALOG_WARN, "controller certificates changed, fetching them: %s (retried)", eve_strerror(r));

@@ -163,9 +163,11 @@ out:
 	return r;
 }
 
-static int load_ports(struct configdir *cd, char *err, size_t errlen)
+/* A file of interface names (blank separated) into names[]. */
+static int load_names(struct configdir *cd, const char *file, char **names, size_t *n, char *err,
+		      size_t errlen)
 {
-	char *path = path_join(cd->dir, "ports"), *text = NULL, *save = NULL;
+	char *path = path_join(cd->dir, file), *text = NULL, *save = NULL;
 	int r;
 
 	if (!path)
@@ -180,13 +182,13 @@ static int load_ports(struct configdir *cd, char *err, size_t errlen)
 		goto out;
 	}
 	for (char *tok = strtok_r(text, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
-		if (cd->n_ports == CONFIGDIR_MAX_PORTS || strlen(tok) >= 16) {
+		if (*n == CONFIGDIR_MAX_PORTS || strlen(tok) >= 16) {
 			r = fail(err, errlen, -EINVAL, "%s: too many ports or name too long ('%.16s')", path,
 				 tok);
 			goto out;
 		}
-		cd->ports[cd->n_ports] = strdup(tok);
-		if (!cd->ports[cd->n_ports++]) {
+		names[*n] = strdup(tok);
+		if (!names[(*n)++]) {
 			r = -ENOMEM;
 			goto out;
 		}
@@ -276,7 +278,9 @@ int configdir_load(const char *dir, struct configdir *cd, char *err, size_t errl
 	if (r == 0)
 		r = load_onboard(cd, err, errlen);
 	if (r == 0)
-		r = load_ports(cd, err, errlen);
+		r = load_names(cd, "ports", cd->ports, &cd->n_ports, err, errlen);
+	if (r == 0)
+		r = load_names(cd, "managed-ports", cd->managed, &cd->n_managed, err, errlen);
 	if (r == 0)
 		r = load_optional(cd, err, errlen);
 	if (r == 0)
@@ -298,6 +302,8 @@ void configdir_free(struct configdir *cd)
 	free(cd->bootstrap_path);
 	for (size_t i = 0; i < cd->n_ports; i++)
 		free(cd->ports[i]);
+	for (size_t i = 0; i < cd->n_managed; i++)
+		free(cd->managed[i]);
 	free(cd->proxy);
 	free(cd->config_items);
 	free(cd->image_trust_dir);

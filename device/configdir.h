@@ -5,6 +5,10 @@
  *   onboard.cert.pem, onboard.key.pem   onboarding identity (both or none)
  *   bootstrap-config.pb   signed EdgeDevConfig used before first contact
  *   ports                 management interfaces to try, one per line
+ *   managed-ports         interfaces the agent may configure (addresses,
+ *                         routes, DHCP client) from the controller's port
+ *                         config, one per line, or "*" for any; absent:
+ *                         none (the host's addressing is used as is)
  *   proxy                 HTTP(S) proxy URL for the controller
  *   config-items          local defaults for config items, "key=value" lines
  *                         (the controller's items override them)
@@ -31,6 +35,8 @@ struct configdir {
 	char *bootstrap_path; /* NULL when absent */
 	char *ports[CONFIGDIR_MAX_PORTS];
 	size_t n_ports;
+	char *managed[CONFIGDIR_MAX_PORTS]; /* managed-ports */
+	size_t n_managed;
 	char *proxy;        /* NULL when absent */
 	char *config_items; /* text of config-items, NULL when absent */
 	char *image_trust_dir; /* <dir>/image-trust (may not exist) */

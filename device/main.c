@@ -3,6 +3,7 @@
  *   eve-agent --config DIR --state DIR [--serial S] [--tpm TCTI]
  *             [--libvirt URI] [--update dir|gpt:TARGET] [--record-devops FILE]
  *             [--daemon] [-v] [--log-format kv|json]
+ *   eve-agent diag --config DIR --state DIR
  *
  * Runs in the foreground with logs on stderr (or as a daemon logging to
  * <state>/eve-agent.log); SIGTERM / SIGINT stop it cleanly. */
@@ -61,6 +62,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: eve-agent --config DIR --state DIR [--serial S] [--tpm TCTI] [--libvirt URI]\n"
 		   "                 [--update dir:SLOTS|gpt:DISK] [--record-devops FILE] [--daemon] [-v]\n"
 		   "                 [--log-format kv|json]\n"
+		   "       eve-agent diag --config DIR --state DIR   (connectivity diagnosis, per port)\n"
 		   "       eve-agent --version\n");
 }
 
@@ -164,6 +166,12 @@ int main(int argc, char **argv)
 	int daemonize = 0, stop_fd, r;
 	sigset_t mask;
 
+	if (argc > 1 && !strcmp(argv[1], "diag")) {
+		/* eve-agent diag --config DIR --state DIR: the connectivity
+		 * diagnosis of every management port, now */
+		r = parse_args(argc - 1, argv + 1, &o, &daemonize);
+		return r ? r : agent_diag(&o);
+	}
 	r = parse_args(argc, argv, &o, &daemonize);
 	if (r)
 		return r;

@@ -2,6 +2,7 @@
 #include "netmgr.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,12 @@
 
 #include "err.h"
 #include "fileio.h"
+#include "conndiag.h"
+#include "portdns.h"
 
 #define PORT_FILE_MAX 64
+#define SETTING_MAGIC "EVENET01"
+#define MANAGE_MAX 16
 
 struct netmgr {
 	char *server;
@@ -29,12 +34,53 @@ struct netmgr {
 	bool any;             /* network.fallback.any.eth in use: no interface binding */
 	size_t fails;         /* failed requests in a row */
 	uint64_t next_better; /* when to try the first port again (timer.port.testbetterinterval) */
+	/* managed ports */
+	char manage[MANAGE_MAX][NETMGR_NAME_MAX];
+	size_t n_manage;
+	char *state_dir;               /* NULL: nothing is configured */
+	char *setting_path;            /* NULL: settings live in memory only */
+	struct netmgr_port_state st[NETMGR_MAX_PORTS];
+	pid_t dhcp_pid[NETMGR_MAX_PORTS];
+	bool applied;                  /* cur is on the interfaces */
+	size_t order[NETMGR_MAX_PORTS]; /* port indexes by cost */
+	time_t dpc_ok, dpc_fail;
+	char dpc_err[NETMGR_ERR_MAX];
+	char resolve[600];             /* CURLOPT_RESOLVE entry of the api */
+	bool rejected_noted;           /* netmgr_propose said 2 for it already */
+	struct netmgr_setting trying_saved; /* from the file: a setting on trial then */
+	bool have_trying_saved;
 };
 
 static void api_drop(struct netmgr *nm)
 {
 	devapi_free(nm->api);
 	nm->api = NULL;
+}
+
+/* Index in cur.ports of the port at order position pos. */
+static size_t port_at(const struct netmgr *nm, size_t pos)
+{
+	return nm->order[pos % nm->cur.n_ports];
+}
+
+/* order[]: the ports by cost, stable (EVE: lowest cost first). */
+static void sort_order(struct netmgr *nm)
+{
+	size_t n = 0;
+
+	for (uint32_t c = 0; n < nm->cur.n_ports; c++) {
+		uint32_t next = UINT32_MAX;
+
+		for (size_t i = 0; i < nm->cur.n_ports; i++) {
+			if (nm->cur.ports[i].cost == c)
+				nm->order[n++] = i;
+			else if (nm->cur.ports[i].cost > c && nm->cur.ports[i].cost < next)
+				next = nm->cur.ports[i].cost;
+		}
+		if (next == UINT32_MAX)
+			break;
+		c = next - 1;
+	}
 }
 
 int netmgr_new(const char *server, const char *ca_path, const struct netmgr_setting *initial,
@@ -53,8 +99,17 @@ int netmgr_new(const char *server, const char *ca_path, const struct netmgr_sett
 	if (initial)
 		nm->cur = *initial;
 	nm->fallback = nm->cur;
+	sort_order(nm);
 	*out = nm;
 	return 0;
+}
+
+static void dhcp_stop_all(struct netmgr *nm)
+{
+	for (size_t i = 0; i < NETMGR_MAX_PORTS; i++) {
+		portcfg_dhcp_stop(nm->dhcp_pid[i]);
+		nm->dhcp_pid[i] = 0;
+	}
 }
 
 void netmgr_free(struct netmgr *nm)
@@ -62,20 +117,24 @@ void netmgr_free(struct netmgr *nm)
 	if (!nm)
 		return;
 	api_drop(nm);
+	dhcp_stop_all(nm);
 	free(nm->server);
 	free(nm->ca_path);
 	free(nm->port_path);
+	free(nm->state_dir);
+	free(nm->setting_path);
 	free(nm);
 }
 
 /* Start the current setting at the port that last worked, when it has it;
- * else at its first port. Returns true for the former. */
+ * else at its cheapest port. Returns true for the former. */
 static bool start_at_good_port(struct netmgr *nm)
 {
+	sort_order(nm);
 	nm->port_idx = 0;
-	for (size_t i = 0; nm->good_port[0] && i < nm->cur.n_ports; i++) {
-		if (strcmp(nm->cur.ports[i], nm->good_port) == 0) {
-			nm->port_idx = i;
+	for (size_t pos = 0; nm->good_port[0] && pos < nm->cur.n_ports; pos++) {
+		if (strcmp(nm->cur.ports[port_at(nm, pos)].name, nm->good_port) == 0) {
+			nm->port_idx = pos;
 			return true;
 		}
 	}
@@ -123,16 +182,88 @@ int netmgr_persist(struct netmgr *nm, const char *path)
 	return r;
 }
 
+static bool managed(const struct netmgr *nm, const char *ifname)
+{
+	if (!nm->state_dir)
+		return false;
+	for (size_t i = 0; i < nm->n_manage; i++)
+		if (!strcmp(nm->manage[i], "*") || !strcmp(nm->manage[i], ifname))
+			return true;
+	return false;
+}
+
+const char (*netmgr_port_dns(const struct netmgr *nm, size_t i, size_t *n))[PORTCFG_IP_MAX]
+{
+	const struct netmgr_port *p = &nm->cur.ports[i];
+
+	*n = 0;
+	if (i >= nm->cur.n_ports || !managed(nm, p->name))
+		return NULL;
+	if (p->mode == PORTCFG_STATIC) {
+		*n = p->want.n_dns;
+		return p->want.dns;
+	}
+	*n = nm->st[i].have.n_dns;
+	return nm->st[i].have.dns;
+}
+
+/* "host:port" of the server into a CURLOPT_RESOLVE entry through the
+ * port's DNS servers; "" when the system resolver is to be used. -ENOENT
+ * when the port's servers do not resolve it (the port is not used: its
+ * own network has no way to the controller). */
+static int port_resolve(struct netmgr *nm, size_t i)
+{
+	char host[512], addr[64];
+	const char *colon = strrchr(nm->server, ':');
+	const char (*dns)[PORTCFG_IP_MAX];
+	size_t n;
+	int r;
+
+	nm->resolve[0] = '\0';
+	dns = netmgr_port_dns(nm, i, &n);
+	if (!n || !colon || (size_t)(colon - nm->server) >= sizeof(host))
+		return 0;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - nm->server), nm->server);
+	r = portdns_resolve(host, dns, n, addr, sizeof(addr));
+	if (r < 0) {
+		snprintf(nm->st[i].err, sizeof(nm->st[i].err), "DNS: %.100s: %s", host,
+			 r == -ENOENT ? "no such name" : "no answer from the port's DNS servers");
+		return -ENOENT;
+	}
+	snprintf(nm->resolve, sizeof(nm->resolve), "%s:%s", nm->server, addr);
+	return 0;
+}
+
+/* Managed ports whose link is down are passed over at once. */
+static bool port_usable(const struct netmgr *nm, size_t i)
+{
+	return !managed(nm, nm->cur.ports[i].name) || (nm->st[i].up && nm->st[i].addrs[0] && !nm->st[i].cfg_err[0]);
+}
+
+static bool ensure_applied(struct netmgr *nm);
+
 struct devapi *netmgr_api(struct netmgr *nm)
 {
 	struct devapi_opts o = {
 	    .server = nm->server, .ca_path = nm->ca_path, .timeout_s = nm->props.send_timeout_s};
+	const struct netmgr_port *p = NULL;
 
 	if (nm->api)
 		return nm->api;
-	if (nm->cur.n_ports && !nm->any)
-		o.interface = nm->cur.ports[nm->port_idx % nm->cur.n_ports];
-	if (nm->cur.proxy[0])
+	ensure_applied(nm); /* a request never goes out under a setting not yet applied */
+	if (nm->cur.n_ports && !nm->any) {
+		for (size_t k = 0; k < nm->cur.n_ports && !port_usable(nm, port_at(nm, nm->port_idx)); k++)
+			nm->port_idx = (nm->port_idx + 1) % nm->cur.n_ports;
+		p = &nm->cur.ports[port_at(nm, nm->port_idx)];
+		o.interface = p->name;
+		if (port_resolve(nm, port_at(nm, nm->port_idx)) < 0)
+			return NULL; /* the request fails at once: next port */
+		if (nm->resolve[0])
+			o.resolve = nm->resolve;
+	}
+	if (p && p->proxy[0])
+		o.proxy = p->proxy;
+	else if (nm->cur.proxy[0])
 		o.proxy = nm->cur.proxy;
 	if (devapi_new(&o, &nm->api) < 0)
 		nm->api = NULL;
@@ -141,7 +272,21 @@ struct devapi *netmgr_api(struct netmgr *nm)
 
 const char *netmgr_port(const struct netmgr *nm)
 {
-	return nm->cur.n_ports && !nm->any ? nm->cur.ports[nm->port_idx % nm->cur.n_ports] : "";
+	return nm->cur.n_ports && !nm->any ? nm->cur.ports[port_at(nm, nm->port_idx)].name : "";
+}
+
+static size_t port_index(const struct netmgr *nm, const char *name);
+
+bool netmgr_same_cost(const struct netmgr *nm, const char *a, const char *b)
+{
+	size_t i = port_index(nm, a), j = port_index(nm, b);
+
+	return i < nm->cur.n_ports && j < nm->cur.n_ports && nm->cur.ports[i].cost == nm->cur.ports[j].cost;
+}
+
+size_t netmgr_port_index(const struct netmgr *nm)
+{
+	return nm->cur.n_ports && !nm->any ? port_at(nm, nm->port_idx) : nm->cur.n_ports;
 }
 
 bool netmgr_on_any_route(const struct netmgr *nm)
@@ -165,15 +310,33 @@ void netmgr_set_props(struct netmgr *nm, const struct netmgr_props *p, uint64_t 
 		api_drop(nm);
 }
 
-/* Remember a port that just worked; written only when it changed, so a
+/* Index of the port named name in the current setting (n_ports: none). */
+static size_t port_index(const struct netmgr *nm, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nm->cur.n_ports; i++)
+		if (!strcmp(nm->cur.ports[i].name, name))
+			break;
+	return i;
+}
+
+/* Remember a port that just worked; written only when it changed (and not
+ * while the load moves between equal-cost ports that all work), so a
  * steady device does not rewrite its state on every request. */
 static int keep_good_port(struct netmgr *nm)
 {
 	const char *port = netmgr_port(nm);
 	char line[NETMGR_NAME_MAX + 1];
+	size_t g, i;
 	int n;
 
 	if (!*port || strcmp(port, nm->good_port) == 0)
+		return 0;
+	g = port_index(nm, nm->good_port);
+	i = port_index(nm, port);
+	if (g < nm->cur.n_ports && i < nm->cur.n_ports && nm->cur.ports[g].cost == nm->cur.ports[i].cost &&
+	    !nm->st[g].last_fail)
 		return 0;
 	snprintf(nm->good_port, sizeof(nm->good_port), "%s", port);
 	if (!nm->port_path)
@@ -182,13 +345,73 @@ static int keep_good_port(struct netmgr *nm)
 	return fileio_write_atomic(nm->port_path, line, (size_t)n, 0600);
 }
 
+static int save_setting(struct netmgr *nm);
+
+/* Load spreading (EVE): after a success the next request goes out on the
+ * next port of the same cost that has not failed. */
+static void spread_load(struct netmgr *nm)
+{
+	size_t cur = port_at(nm, nm->port_idx);
+
+	for (size_t k = 1; k < nm->cur.n_ports; k++) {
+		size_t pos = (nm->port_idx + k) % nm->cur.n_ports, i = port_at(nm, pos);
+
+		if (nm->cur.ports[i].cost != nm->cur.ports[cur].cost || nm->st[i].last_fail || !port_usable(nm, i))
+			continue;
+		nm->port_idx = pos;
+		api_drop(nm);
+		return;
+	}
+}
+
+static void port_result(struct netmgr *nm, bool reached)
+{
+	size_t i = netmgr_port_index(nm);
+	time_t now = time(NULL);
+
+	if (reached) {
+		if (!nm->dpc_ok || nm->dpc_err[0] || now - nm->dpc_ok >= 300)
+			nm->dpc_ok = now;
+		nm->dpc_err[0] = '\0';
+	} else {
+		nm->dpc_fail = now;
+	}
+	if (i >= nm->cur.n_ports)
+		return;
+	if (reached) {
+		/* refreshed every 5 min while it keeps working, so that the
+		 * device info does not change with every request */
+		if (!nm->st[i].last_ok || nm->st[i].last_fail || now - nm->st[i].last_ok >= 300)
+			nm->st[i].last_ok = now;
+		nm->st[i].last_fail = 0;
+		nm->st[i].err[0] = '\0';
+	} else {
+		nm->st[i].last_fail = now;
+		if (nm->api && *devapi_errmsg(nm->api))
+			snprintf(nm->st[i].err, sizeof(nm->st[i].err), "%s", devapi_errmsg(nm->api));
+		else if (!nm->st[i].err[0])
+			snprintf(nm->st[i].err, sizeof(nm->st[i].err), "controller not reached");
+		snprintf(nm->dpc_err, sizeof(nm->dpc_err), "%s: %s", nm->cur.ports[i].name, nm->st[i].err);
+	}
+}
+
 int netmgr_report(struct netmgr *nm, bool reached, uint64_t now_ms)
 {
+	(void)now_ms;
+	port_result(nm, reached);
 	if (reached) {
+		bool was_trial = nm->trial;
+		int r;
+
 		nm->trial = false;
 		nm->fallback = nm->cur;
 		nm->fails = 0;
-		return keep_good_port(nm);
+		r = keep_good_port(nm);
+		if (was_trial && nm->setting_path)
+			save_setting(nm);
+		if (nm->cur.n_ports > 1 && !nm->any)
+			spread_load(nm);
+		return r;
 	}
 	nm->fails++;
 	/* Every port failed once: any route (network.fallback.any.eth); that
@@ -208,29 +431,79 @@ int netmgr_report(struct netmgr *nm, bool reached, uint64_t now_ms)
 	return 0;
 }
 
-static bool setting_eq(const struct netmgr_setting *a, const struct netmgr_setting *b)
+void netmgr_set_error(struct netmgr *nm, const char *why)
 {
-	if (a->n_ports != b->n_ports || strcmp(a->proxy, b->proxy))
+	size_t i = netmgr_port_index(nm);
+
+	snprintf(nm->dpc_err, sizeof(nm->dpc_err), "%s", why ? why : "");
+	if (i < nm->cur.n_ports && why && *why)
+		snprintf(nm->st[i].err, sizeof(nm->st[i].err), "%s", why);
+}
+
+static bool addr_eq(const struct portcfg_addr *a, const struct portcfg_addr *b)
+{
+	if (strcmp(a->addr, b->addr) || strcmp(a->gw, b->gw) || a->n_dns != b->n_dns)
 		return false;
-	for (size_t i = 0; i < a->n_ports; i++)
-		if (strcmp(a->ports[i], b->ports[i]))
+	for (size_t i = 0; i < a->n_dns; i++)
+		if (strcmp(a->dns[i], b->dns[i]))
 			return false;
 	return true;
 }
 
-int netmgr_propose(struct netmgr *nm, const struct netmgr_setting *s, uint64_t now_ms, uint64_t trial_ms)
+static bool port_eq(const struct netmgr_port *a, const struct netmgr_port *b)
 {
-	if (setting_eq(s, &nm->cur) || (nm->have_rejected && setting_eq(s, &nm->rejected)))
-		return 0;
-	if (!nm->trial)
-		nm->fallback = nm->cur;
-	nm->cur = *s;
+	return !strcmp(a->name, b->name) && !strcmp(a->label, b->label) && a->cost == b->cost &&
+	       a->mode == b->mode && !strcmp(a->proxy, b->proxy) &&
+	       (a->mode != PORTCFG_STATIC || addr_eq(&a->want, &b->want));
+}
+
+/* Equal settings: the same ports (in any order: costs order them). */
+static bool setting_eq(const struct netmgr_setting *a, const struct netmgr_setting *b)
+{
+	if (a->n_ports != b->n_ports || strcmp(a->proxy, b->proxy))
+		return false;
+	for (size_t i = 0; i < a->n_ports; i++) {
+		size_t j;
+
+		for (j = 0; j < b->n_ports; j++)
+			if (port_eq(&a->ports[i], &b->ports[j]))
+				break;
+		if (j == b->n_ports)
+			return false;
+	}
+	return true;
+}
+
+/* A new current setting: its ports are configured again, state restarts. */
+static void cur_changed(struct netmgr *nm)
+{
+	memset(nm->st, 0, sizeof(nm->st));
+	nm->applied = false;
 	start_at_good_port(nm);
 	nm->any = false;
 	nm->fails = 0;
+	api_drop(nm);
+}
+
+
+int netmgr_propose(struct netmgr *nm, const struct netmgr_setting *s, uint64_t now_ms, uint64_t trial_ms)
+{
+	if (setting_eq(s, &nm->cur))
+		return 0;
+	if (nm->have_rejected && setting_eq(s, &nm->rejected)) {
+		if (nm->rejected_noted)
+			return 0;
+		nm->rejected_noted = true;
+		return 2;
+	}
+	if (!nm->trial)
+		nm->fallback = nm->cur;
+	nm->cur = *s;
+	cur_changed(nm);
 	nm->trial = true;
 	nm->trial_end = now_ms + trial_ms;
-	api_drop(nm);
+	if (nm->setting_path)
+		save_setting(nm);
 	return 1;
 }
 
@@ -249,6 +522,8 @@ static void retest_better(struct netmgr *nm, uint64_t now_ms)
 	nm->next_better = now_ms + nm->props.better_ms;
 	if (nm->trial || !nm->cur.n_ports || (!nm->any && nm->port_idx == 0))
 		return;
+	if (nm->cur.ports[port_at(nm, 0)].cost == nm->cur.ports[port_at(nm, nm->port_idx)].cost && !nm->any)
+		return; /* already on a cheapest port */
 	nm->any = false;
 	nm->fails = 0;
 	nm->port_idx = 0;
@@ -262,11 +537,351 @@ bool netmgr_tick(struct netmgr *nm, uint64_t now_ms)
 		return false;
 	nm->rejected = nm->cur;
 	nm->have_rejected = true;
+	nm->rejected_noted = true; /* its proposal now is no news */
 	nm->cur = nm->fallback;
-	start_at_good_port(nm);
-	nm->any = false;
-	nm->fails = 0;
+	cur_changed(nm);
 	nm->trial = false;
-	api_drop(nm);
+	if (nm->setting_path)
+		save_setting(nm);
 	return true;
+}
+
+const struct netmgr_setting *netmgr_setting(const struct netmgr *nm)
+{
+	return &nm->cur;
+}
+
+const struct netmgr_port_state *netmgr_port_state(const struct netmgr *nm, size_t i)
+{
+	return i < nm->cur.n_ports ? &nm->st[i] : NULL;
+}
+
+const struct netmgr_setting *netmgr_rejected(const struct netmgr *nm)
+{
+	return nm->have_rejected ? &nm->rejected : NULL;
+}
+
+void netmgr_dpc_times(const struct netmgr *nm, time_t *ok, time_t *fail, const char **err)
+{
+	*ok = nm->dpc_ok;
+	*fail = nm->dpc_fail;
+	*err = nm->dpc_err;
+}
+
+/* ---- persisted settings ------------------------------------------------ */
+
+/* The file: magic, have_rejected (u32), the working setting, the rolled
+ * back one, as this build lays out struct netmgr_setting (device-local
+ * state; a file of another size or with any unterminated string is
+ * refused). */
+struct setting_file {
+	char magic[8];
+	uint32_t have_rejected;
+	uint32_t trying; /* the current setting is on trial: `trial` holds it (for diag) */
+	struct netmgr_setting working;
+	struct netmgr_setting rejected;
+	struct netmgr_setting trial;
+};
+
+static bool str_ok(const char *s, size_t size)
+{
+	return memchr(s, '\0', size) != NULL;
+}
+
+static bool port_ok(const struct netmgr_port *p)
+{
+	if (!str_ok(p->name, sizeof(p->name)) || !str_ok(p->label, sizeof(p->label)) ||
+	    !str_ok(p->proxy, sizeof(p->proxy)) || !str_ok(p->want.addr, sizeof(p->want.addr)) ||
+	    !str_ok(p->want.gw, sizeof(p->want.gw)) || p->want.n_dns > PORTCFG_DNS_MAX ||
+	    (p->mode != PORTCFG_ASIS && p->mode != PORTCFG_DHCP && p->mode != PORTCFG_STATIC))
+		return false;
+	for (size_t i = 0; i < PORTCFG_DNS_MAX; i++)
+		if (!str_ok(p->want.dns[i], sizeof(p->want.dns[i])))
+			return false;
+	return port_name_valid(p->name, strlen(p->name));
+}
+
+static bool setting_ok(const struct netmgr_setting *s)
+{
+	if (s->n_ports > NETMGR_MAX_PORTS || !str_ok(s->proxy, sizeof(s->proxy)))
+		return false;
+	for (size_t i = 0; i < s->n_ports; i++)
+		if (!port_ok(&s->ports[i]))
+			return false;
+	return true;
+}
+
+static int save_setting(struct netmgr *nm)
+{
+	struct setting_file *f = calloc(1, sizeof(*f));
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	memcpy(f->magic, SETTING_MAGIC, sizeof(f->magic));
+	f->have_rejected = nm->have_rejected;
+	f->working = nm->trial ? nm->fallback : nm->cur;
+	if (nm->have_rejected)
+		f->rejected = nm->rejected;
+	f->trying = nm->trial;
+	if (nm->trial)
+		f->trial = nm->cur;
+	r = fileio_write_atomic(nm->setting_path, f, sizeof(*f), 0600);
+	free(f);
+	return r;
+}
+
+int netmgr_persist_setting(struct netmgr *nm, const char *path)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	struct setting_file *f;
+	int r;
+
+	free(nm->setting_path);
+	nm->setting_path = strdup(path);
+	if (!nm->setting_path)
+		return -ENOMEM;
+	r = fileio_read(path, sizeof(*f), &data, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	f = (struct setting_file *)data;
+	if (len != sizeof(*f) || memcmp(f->magic, SETTING_MAGIC, sizeof(f->magic)) || !setting_ok(&f->working) ||
+	    (f->have_rejected && !setting_ok(&f->rejected)) || (f->trying && !setting_ok(&f->trial))) {
+		free(data);
+		return -EVE_EPROTO;
+	}
+	nm->cur = f->working;
+	nm->fallback = f->working;
+	nm->have_rejected = f->have_rejected != 0;
+	if (nm->have_rejected)
+		nm->rejected = f->rejected;
+	nm->trial = false;
+	if (f->trying)
+		nm->trying_saved = f->trial;
+	nm->have_trying_saved = f->trying != 0;
+	cur_changed(nm);
+	free(data);
+	return 1;
+}
+
+bool netmgr_show_trial(struct netmgr *nm)
+{
+	if (!nm->have_trying_saved)
+		return false;
+	nm->cur = nm->trying_saved;
+	cur_changed(nm);
+	return true;
+}
+
+/* ---- applying the setting to the interfaces ---------------------------- */
+
+int netmgr_manage(struct netmgr *nm, const char *const *allowed, size_t n, const char *state_dir)
+{
+	nm->n_manage = 0;
+	for (size_t i = 0; i < n && nm->n_manage < MANAGE_MAX; i++)
+		if (strlen(allowed[i]) < NETMGR_NAME_MAX)
+			snprintf(nm->manage[nm->n_manage++], NETMGR_NAME_MAX, "%s", allowed[i]);
+	free(nm->state_dir);
+	nm->state_dir = strdup(state_dir);
+	nm->applied = false;
+	return nm->state_dir ? 0 : -ENOMEM;
+}
+
+static void lease_path(const struct netmgr *nm, const char *ifname, char *out, size_t size)
+{
+	snprintf(out, size, "%s/dhcp/%s.lease", nm->state_dir, ifname);
+}
+
+/* Route metric: by cost, then by position (distinct per port). */
+static uint32_t port_metric(const struct netmgr *nm, size_t i)
+{
+	return 100 + nm->cur.ports[i].cost * 16 + (uint32_t)i;
+}
+
+static void apply_addr(struct netmgr *nm, size_t i, const struct portcfg_addr *a)
+{
+	const char *step = "";
+	int r = portcfg_apply(nm->cur.ports[i].name, a, port_metric(nm, i), &step);
+
+	if (r < 0)
+		snprintf(nm->st[i].cfg_err, sizeof(nm->st[i].cfg_err), "%s: %s", step, strerror(-r));
+	else
+		nm->st[i].cfg_err[0] = '\0';
+	nm->st[i].have = *a;
+}
+
+/* Put port i of the current setting on its interface. */
+static void apply_port(struct netmgr *nm, size_t i)
+{
+	const struct netmgr_port *p = &nm->cur.ports[i];
+	char lease[PATH_MAX], script[PATH_MAX];
+	pid_t pid;
+
+	nm->st[i].cfg_err[0] = '\0';
+	if (!managed(nm, p->name)) {
+		static const char msg[] = "not configured: not in the config dir's managed-ports";
+
+		if (p->mode != PORTCFG_ASIS)
+			memcpy(nm->st[i].cfg_err, msg, sizeof(msg));
+		return;
+	}
+	if (p->mode == PORTCFG_STATIC) {
+		apply_addr(nm, i, &p->want);
+		return;
+	}
+	if (p->mode != PORTCFG_DHCP)
+		return;
+	/* addresses stay until the lease replaces them (an agent restart does
+	 * not cut a port that works) */
+	portcfg_link_up(p->name);
+	snprintf(script, sizeof(script), "%s/dhcp", nm->state_dir);
+	fileio_mkdirs(script, 0700);
+	snprintf(script, sizeof(script), "%s/dhcp/udhcpc.script", nm->state_dir);
+	lease_path(nm, p->name, lease, sizeof(lease));
+	pid = portcfg_dhcp_start(p->name, lease, script);
+	if (pid < 0)
+		snprintf(nm->st[i].cfg_err, sizeof(nm->st[i].cfg_err), "DHCP client: %s", strerror((int)-pid));
+	else
+		nm->dhcp_pid[i] = pid;
+}
+
+/* A DHCP port's lease changed: apply it (only note it when !apply). */
+static bool follow_lease(struct netmgr *nm, size_t i, bool apply)
+{
+	char path[PATH_MAX];
+	struct portcfg_addr l;
+
+	lease_path(nm, nm->cur.ports[i].name, path, sizeof(path));
+	if (portcfg_lease_read(path, &l) < 0) {
+		bool had = nm->st[i].have.addr[0];
+
+		memset(&nm->st[i].have, 0, sizeof(nm->st[i].have));
+		return had;
+	}
+	if (addr_eq(&l, &nm->st[i].have))
+		return false;
+	if (apply) {
+		apply_addr(nm, i, &l);
+		api_drop(nm);
+	} else {
+		nm->st[i].have = l;
+	}
+	return true;
+}
+
+/* Leases and link states of the ports (apply: put new leases on). */
+static bool observe(struct netmgr *nm, bool apply)
+{
+	bool changed = false;
+
+	for (size_t i = 0; i < nm->cur.n_ports; i++) {
+		struct netmgr_port_state *st = &nm->st[i];
+		bool up = st->up;
+		char addrs[sizeof(st->addrs)];
+
+		if (nm->cur.ports[i].mode == PORTCFG_DHCP && managed(nm, nm->cur.ports[i].name) &&
+		    (!apply || nm->dhcp_pid[i] > 0))
+			changed |= follow_lease(nm, i, apply);
+		portcfg_status(nm->cur.ports[i].name, addrs, sizeof(addrs), &st->up);
+		if (up != st->up || strcmp(addrs, st->addrs)) {
+			snprintf(st->addrs, sizeof(st->addrs), "%s", addrs);
+			changed = true;
+		}
+	}
+	return changed;
+}
+
+void netmgr_observe(struct netmgr *nm)
+{
+	observe(nm, false);
+}
+
+static const char *mode_name(enum portcfg_mode m)
+{
+	return m == PORTCFG_DHCP ? "dhcp" : m == PORTCFG_STATIC ? "static" : "host";
+}
+
+/* A port the diagnosis found failing: its reason (the text after
+ * "controller HOST:PORT: ") becomes the port's last failure. */
+static void diag_failure(struct netmgr *nm, size_t i, const char *text)
+{
+	const char *l = strstr(text, "\n  controller "), *why;
+	size_t n;
+
+	if (!l || !(why = strstr(l + 14, ": ")))
+		return;
+	why += 2;
+	n = strcspn(why, "\n");
+	snprintf(nm->st[i].err, sizeof(nm->st[i].err), "%.*s", (int)(n < NETMGR_ERR_MAX ? n : NETMGR_ERR_MAX - 1),
+		 why);
+	nm->st[i].last_fail = time(NULL);
+}
+
+size_t netmgr_diag(struct netmgr *nm, int timeout_s, char *out, size_t size)
+{
+	size_t ok = 0, start;
+
+	if (size)
+		out[0] = '\0';
+	for (size_t i = 0; i < nm->cur.n_ports || (i == 0 && !nm->cur.n_ports); i++) {
+		const struct netmgr_port *port = nm->cur.n_ports ? &nm->cur.ports[i] : NULL;
+		const struct netmgr_port_state *st = &nm->st[i];
+		struct conndiag_port p = {.ifname = "", .label = "", .mode = "host", .addrs = "", .gw = "",
+					  .proxy = nm->cur.proxy};
+
+		if (port) {
+			p.ifname = port->name;
+			p.label = port->label;
+			p.cost = port->cost;
+			p.mode = mode_name(port->mode);
+			p.managed = managed(nm, port->name);
+			p.up = st->up;
+			p.addrs = st->addrs;
+			p.gw = port->mode == PORTCFG_STATIC ? port->want.gw : st->have.gw;
+			p.dns = netmgr_port_dns(nm, i, &p.n_dns);
+			if (port->proxy[0])
+				p.proxy = port->proxy;
+			if (st->cfg_err[0]) {
+				size_t len = strnlen(out, size);
+				snprintf(out + len, size - len, "port %s: configuration failed: %s\n", port->name,
+					 st->cfg_err);
+			}
+		}
+		start = strnlen(out, size);
+		if (conndiag_port(nm->server, nm->ca_path, &p, timeout_s, out, size) == CONNDIAG_OK) {
+			ok++;
+			if (port && !nm->st[i].last_fail && !nm->st[i].last_ok)
+				nm->st[i].last_ok = time(NULL);
+		} else if (port) {
+			diag_failure(nm, i, out + start);
+		}
+	}
+	return ok;
+}
+
+/* Put the current setting on the interfaces if it is not yet: true when
+ * it did. */
+static bool ensure_applied(struct netmgr *nm)
+{
+	bool did = false;
+
+	if (!nm->applied && nm->state_dir) {
+		dhcp_stop_all(nm);
+		for (size_t i = 0; i < nm->cur.n_ports; i++)
+			apply_port(nm, i);
+		observe(nm, true);
+		did = true;
+	}
+	nm->applied = true;
+	return did;
+}
+
+bool netmgr_poll(struct netmgr *nm)
+{
+	bool changed = ensure_applied(nm);
+
+	return observe(nm, true) || changed;
 }

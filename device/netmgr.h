@@ -12,16 +12,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <time.h>
+
 #include "devapi.h"
+#include "portcfg.h"
 
 #define NETMGR_MAX_PORTS 8
 #define NETMGR_NAME_MAX 16
+#define NETMGR_LABEL_MAX 64
 #define NETMGR_PROXY_MAX 256
+#define NETMGR_ERR_MAX 192
+
+/* One management port of a setting (EVE's NetworkPortConfig, IPv4). */
+struct netmgr_port {
+	char name[NETMGR_NAME_MAX];   /* interface name */
+	char label[NETMGR_LABEL_MAX]; /* logical label ("" = name) */
+	uint32_t cost;                /* 0 = preferred (free); equal costs share the load */
+	enum portcfg_mode mode;       /* PORTCFG_ASIS: the host's addressing */
+	struct portcfg_addr want;     /* PORTCFG_STATIC: address/gateway/DNS */
+	char proxy[NETMGR_PROXY_MAX]; /* "" = the setting's proxy */
+};
 
 struct netmgr_setting {
-	char ports[NETMGR_MAX_PORTS][NETMGR_NAME_MAX]; /* none = any route */
+	struct netmgr_port ports[NETMGR_MAX_PORTS]; /* none = any route */
 	size_t n_ports;
 	char proxy[NETMGR_PROXY_MAX]; /* "" = direct */
+};
+
+/* What the device knows about one port of the current setting. */
+struct netmgr_port_state {
+	bool up;                    /* link up with carrier */
+	char addrs[128];            /* "a.b.c.d/nn,..." as the host has them */
+	struct portcfg_addr have;   /* applied static config or DHCP lease */
+	time_t last_ok, last_fail;  /* wall clock; 0 = never */
+	char err[NETMGR_ERR_MAX];   /* reason of the last failure */
+	char cfg_err[NETMGR_ERR_MAX]; /* why the port could not be configured ("" ok) */
 };
 
 /* Runtime configuration properties of connectivity (config items). */
@@ -55,8 +80,10 @@ struct devapi *netmgr_api(struct netmgr *nm);
  * used and remembered in memory; the next port change writes again). */
 int netmgr_report(struct netmgr *nm, bool reached, uint64_t now_ms);
 /* Offer a setting from the controller's config. A setting equal to the
- * current one, or one already rolled back, is ignored (returns 0); a new
- * one is tried for up to trial_ms and returns 1. */
+ * current one is ignored (returns 0); one already rolled back (also before
+ * a restart: netmgr_persist_setting) is ignored too and returns 2 the first
+ * time it is offered in this run; a new one is tried for up to trial_ms
+ * and returns 1. */
 int netmgr_propose(struct netmgr *nm, const struct netmgr_setting *s, uint64_t now_ms, uint64_t trial_ms);
 /* Roll back a setting whose trial ran out; returns true when it did. */
 bool netmgr_tick(struct netmgr *nm, uint64_t now_ms);
@@ -71,5 +98,48 @@ const char *netmgr_port(const struct netmgr *nm);
 void netmgr_set_props(struct netmgr *nm, const struct netmgr_props *p, uint64_t now_ms);
 /* Whether requests go through any route because no port reached. */
 bool netmgr_on_any_route(const struct netmgr *nm);
+
+/* ---- managed ports (device/portcfg) ---- */
+
+/* Let nm configure the interfaces named in allowed (copied; "*" = every
+ * port of a setting) and keep DHCP leases and the setting state in
+ * state_dir (copied). Without this call no interface is touched. */
+int netmgr_manage(struct netmgr *nm, const char *const *allowed, size_t n, const char *state_dir);
+/* Persist the working and the rolled-back setting in path (atomic, 0600):
+ * loads them now (the working one becomes current; a proposal equal to the
+ * rolled-back one is ignored, also after a restart, until the controller
+ * sends another). 1 when a working setting was loaded, 0 none, negative
+ * errno for an unreadable/invalid file (ignored, replaced on next change). */
+int netmgr_persist_setting(struct netmgr *nm, const char *path);
+/* Apply the current setting to the managed interfaces when it changed,
+ * follow DHCP leases and link states. Call about once a second. Returns
+ * true when something a diagnosis would show changed. */
+bool netmgr_poll(struct netmgr *nm);
+/* After netmgr_persist_setting: make the setting that the running agent
+ * has on trial (saved in the file) the current one, for diagnosis. false
+ * when none is on trial. */
+bool netmgr_show_trial(struct netmgr *nm);
+/* Fill the per-port state (links, addresses, DHCP leases) without
+ * configuring anything (for `eve-agent diag`). */
+void netmgr_observe(struct netmgr *nm);
+/* Diagnose every port of the current setting (conndiag.h) into out;
+ * returns how many reach the controller. Blocks up to a few timeouts. */
+size_t netmgr_diag(struct netmgr *nm, int timeout_s, char *out, size_t size);
+/* The current setting and its per-port state (owned by nm). */
+const struct netmgr_setting *netmgr_setting(const struct netmgr *nm);
+const struct netmgr_port_state *netmgr_port_state(const struct netmgr *nm, size_t i);
+/* The rolled-back setting, NULL when none. */
+const struct netmgr_setting *netmgr_rejected(const struct netmgr *nm);
+/* Whether ports a and b of the current setting have the same cost. */
+bool netmgr_same_cost(const struct netmgr *nm, const char *a, const char *b);
+/* Index in the current setting of the port in use (n_ports when none). */
+size_t netmgr_port_index(const struct netmgr *nm);
+/* DPC-level times and last error of the current setting. */
+void netmgr_dpc_times(const struct netmgr *nm, time_t *ok, time_t *fail, const char **err);
+/* Record why the last request failed (text from devapi; copied). */
+void netmgr_set_error(struct netmgr *nm, const char *why);
+/* The DNS servers a port resolves with (its static config or lease);
+ * *n = 0: the system resolver. */
+const char (*netmgr_port_dns(const struct netmgr *nm, size_t i, size_t *n))[PORTCFG_IP_MAX];
 
 #endif

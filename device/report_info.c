@@ -290,6 +290,7 @@ int report_info_device(const struct report_device *d, uint8_t **out, size_t *len
 		netp[i] = &ifs[i].m;
 	di.network = netp;
 	di.n_network = n_ifs;
+	di.systemadapter = (Org__Lfedge__Eve__Info__SystemAdapterInfo *)d->system_adapter;
 	msg.ztype = ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiDevice;
 	msg.devid = (char *)(d->dev_uuid ? d->dev_uuid : "");
 	msg.info_content_case = ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO;

@@ -42,6 +42,8 @@ struct report_device {
 	int64_t attest_err_time;
 	struct report_sw sw[REPORT_MAX_SW];
 	size_t n_sw;
+	/* The port configurations (netinfo.h); may be NULL. */
+	const Org__Lfedge__Eve__Info__SystemAdapterInfo *system_adapter;
 	/* The config items as applied (settings_status); may be NULL. */
 	const Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *config_items;
 };

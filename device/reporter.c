@@ -11,6 +11,7 @@
 
 #include "agentlog.h"
 #include "err.h"
+#include "netinfo.h"
 #include "pbpack.h"
 #include "report_metrics.h"
 
@@ -95,10 +96,13 @@ void reporter_device_info(struct agent *a, bool force)
 	    .config_version = a->rollback_version,
 	};
 	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *items = NULL;
+	struct netinfo *ni = NULL;
 	uint8_t *data = NULL, digest[32];
 	size_t len = 0;
 	int r;
 
+	if (a->nm && netinfo_build(a->nm, &ni) == 0)
+		d.system_adapter = netinfo_msg(ni);
 	r = settings_status(&a->set, a->cfg ? a->cfg->configitems : NULL, a->cfg ? a->cfg->n_configitems : 0,
 			    a->rt != NULL, &items);
 	if (r < 0)
@@ -134,6 +138,7 @@ void reporter_device_info(struct agent *a, bool force)
 	if (r < 0)
 		alog(ALOG_WARN, "device info: %s", eve_strerror(r));
 out:
+	netinfo_free(ni);
 	settings_status_free(items);
 	free(data);
 }

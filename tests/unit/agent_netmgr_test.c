@@ -21,7 +21,7 @@
 
 static char dir[64];
 
-static const struct netmgr_setting two = {.n_ports = 2, .ports = {"nosuch0", "lo"}};
+static const struct netmgr_setting two = {.n_ports = 2, .ports = {{.name = "nosuch0"}, {.name = "lo", .cost = 1}}};
 
 static void port_file(char *path, size_t len, const char *name)
 {
@@ -153,7 +153,7 @@ static void test_unwritable(void **state)
 /* Proposed settings and rollbacks start at the remembered port too. */
 static void test_propose_and_rollback(void **state)
 {
-	struct netmgr_setting b = {.n_ports = 2, .ports = {"eth9", "lo"}};
+	struct netmgr_setting b = {.n_ports = 2, .ports = {{.name = "eth9"}, {.name = "lo", .cost = 1}}};
 	struct netmgr *nm = NULL;
 	char path[128];
 
@@ -171,7 +171,7 @@ static void test_propose_and_rollback(void **state)
 	assert_false(netmgr_on_trial(nm));
 	assert_string_equal(netmgr_port(nm), "lo"); /* ... at the port that worked */
 	/* A new setting that reaches the controller ends its trial. */
-	strcpy(b.ports[0], "eth8");
+	strcpy(b.ports[0].name, "eth8");
 	assert_int_equal(netmgr_propose(nm, &b, 2000, 1000), 1);
 	assert_string_equal(netmgr_port(nm), "lo");
 	assert_int_equal(netmgr_report(nm, true, 2100), 0);

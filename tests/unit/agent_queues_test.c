@@ -130,7 +130,7 @@ static void test_logship_quota(void **state)
 
 static void test_netmgr_rollback(void **state)
 {
-	struct netmgr_setting a = {.n_ports = 1, .ports = {"eth0"}}, b = {.n_ports = 1, .ports = {"eth9"}};
+	struct netmgr_setting a = {.n_ports = 1, .ports = {{.name = "eth0"}}}, b = {.n_ports = 1, .ports = {{.name = "eth9"}}};
 	struct netmgr *nm = NULL;
 
 	assert_int_equal(netmgr_new("127.0.0.1:1", "/nonexistent", &a, &nm), 0);
@@ -144,7 +144,7 @@ static void test_netmgr_rollback(void **state)
 	assert_string_equal(netmgr_port(nm), "eth0");
 	assert_int_equal(netmgr_propose(nm, &b, 2000, 1000), 0); /* rejected one is not retried */
 	/* A setting that works is kept. */
-	strcpy(b.ports[0], "eth1");
+	strcpy(b.ports[0].name, "eth1");
 	assert_int_equal(netmgr_propose(nm, &b, 3000, 1000), 1);
 	netmgr_report(nm, true, 3100);
 	assert_false(netmgr_tick(nm, 9000));

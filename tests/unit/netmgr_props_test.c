@@ -21,7 +21,7 @@
 
 static struct netmgr *two_ports(void)
 {
-	struct netmgr_setting two = {.ports = {"nosuch0", "nosuch1"}, .n_ports = 2};
+	struct netmgr_setting two = {.ports = {{.name = "nosuch0"}, {.name = "nosuch1", .cost = 1}}, .n_ports = 2};
 	struct netmgr *nm = NULL;
 
 	assert_int_equal(netmgr_new("127.0.0.1:1", "/nonexistent", &two, &nm), 0);

@@ -1,0 +1,159 @@
+/* Connectivity manager (issue 29): ports ordered by cost with load spread
+ * over equal costs, a rolled-back setting remembered across a restart
+ * (netmgr_persist_setting), a bad settings file refused, the lease file
+ * parser and the per-port DNS resolver's literal and error paths. No
+ * interface is configured here (netmgr_manage is not called). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "fileio.h"
+#include "netmgr.h"
+#include "portcfg.h"
+#include "portdns.h"
+
+static char dir[64];
+
+static void path_of(char *out, size_t size, const char *name)
+{
+	snprintf(out, size, "%s/%s", dir, name);
+}
+
+static struct netmgr_setting three(void)
+{
+	struct netmgr_setting s = {.n_ports = 3};
+
+	snprintf(s.ports[0].name, NETMGR_NAME_MAX, "wwan9");
+	s.ports[0].cost = 7;
+	snprintf(s.ports[1].name, NETMGR_NAME_MAX, "eth8");
+	snprintf(s.ports[2].name, NETMGR_NAME_MAX, "eth9");
+	return s;
+}
+
+/* Cheapest first; successes alternate over the two cost-0 ports; a port
+ * that failed is left out of the rotation; the costly one last. */
+static void test_cost_and_spread(void **state)
+{
+	struct netmgr_setting s = three();
+	struct netmgr *nm = NULL;
+
+	(void)state;
+	assert_int_equal(netmgr_new("127.0.0.1:1", "/nonexistent", &s, &nm), 0);
+	assert_string_equal(netmgr_port(nm), "eth8");
+	assert_int_equal(netmgr_report(nm, true, 0), 0);
+	assert_string_equal(netmgr_port(nm), "eth9");
+	assert_int_equal(netmgr_report(nm, true, 0), 0);
+	assert_string_equal(netmgr_port(nm), "eth8");
+	assert_int_equal(netmgr_report(nm, false, 0), 0); /* eth8 fails */
+	assert_string_equal(netmgr_port(nm), "eth9");
+	assert_int_equal(netmgr_report(nm, true, 0), 0);
+	assert_string_equal(netmgr_port(nm), "eth9"); /* eth8 out of the rotation */
+	assert_int_equal(netmgr_report(nm, false, 0), 0);
+	assert_string_equal(netmgr_port(nm), "wwan9");
+	assert_int_equal(netmgr_port_index(nm), 0);
+	assert_non_null(netmgr_port_state(nm, 1)->err[0] ? "x" : NULL);
+	netmgr_free(nm);
+}
+
+/* A setting rolled back is not tried again after a restart; another one is. */
+static void test_rejected_survives_restart(void **state)
+{
+	struct netmgr_setting good = three(), bad = three(), other = {.n_ports = 1};
+	struct netmgr *nm = NULL;
+	char path[128];
+
+	(void)state;
+	path_of(path, sizeof(path), "netsetting");
+	bad.ports[2].mode = PORTCFG_STATIC;
+	snprintf(bad.ports[2].want.addr, PORTCFG_IP_MAX, "10.9.9.9/24");
+	assert_int_equal(netmgr_new("127.0.0.1:1", "/nonexistent", &good, &nm), 0);
+	assert_int_equal(netmgr_persist_setting(nm, path), 0);
+	assert_int_equal(netmgr_propose(nm, &bad, 0, 1000), 1);
+	assert_true(netmgr_tick(nm, 1000));
+	assert_non_null(netmgr_rejected(nm));
+	netmgr_free(nm);
+
+	/* restart, from another initial setting: the working one is loaded */
+	snprintf(other.ports[0].name, NETMGR_NAME_MAX, "lo");
+	assert_int_equal(netmgr_new("127.0.0.1:1", "/nonexistent", &other, &nm), 0);
+	assert_int_equal(netmgr_persist_setting(nm, path), 1);
+	assert_int_equal(netmgr_setting(nm)->n_ports, 3);
+	assert_int_equal(netmgr_propose(nm, &bad, 0, 1000), 2); /* noted once */
+	assert_int_equal(netmgr_propose(nm, &bad, 0, 1000), 0);
+	assert_false(netmgr_on_trial(nm));
+	bad.ports[2].want.addr[1] = '1'; /* 11.9.9.9/24: a new one */
+	assert_int_equal(netmgr_propose(nm, &bad, 0, 1000), 1);
+	netmgr_free(nm);
+}
+
+static void test_bad_setting_file(void **state)
+{
+	struct netmgr_setting s = three();
+	struct netmgr *nm = NULL;
+	char path[128];
+
+	(void)state;
+	path_of(path, sizeof(path), "garbage");
+	assert_int_equal(fileio_write_atomic(path, "EVENET01garbage", 15, 0600), 0);
+	assert_int_equal(netmgr_new("127.0.0.1:1", "/nonexistent", &s, &nm), 0);
+	assert_int_equal(netmgr_persist_setting(nm, path), -EVE_EPROTO);
+	assert_string_equal(netmgr_port(nm), "eth8");
+	netmgr_free(nm);
+}
+
+static void test_lease(void **state)
+{
+	struct portcfg_addr a;
+	char path[128];
+	const char *l = "ip=10.1.2.3\nmask=24\nrouter=10.1.2.1 10.1.2.254\ndns=10.1.2.1 10.1.2.2\n";
+
+	(void)state;
+	path_of(path, sizeof(path), "lease");
+	assert_int_equal(portcfg_lease_read(path, &a), -ENOENT);
+	assert_int_equal(fileio_write_atomic(path, l, strlen(l), 0600), 0);
+	assert_int_equal(portcfg_lease_read(path, &a), 0);
+	assert_string_equal(a.addr, "10.1.2.3/24");
+	assert_string_equal(a.gw, "10.1.2.1");
+	assert_int_equal(a.n_dns, 2);
+	assert_string_equal(a.dns[1], "10.1.2.2");
+	assert_int_equal(fileio_write_atomic(path, "ip=x\nmask=99\n", 13, 0600), 0);
+	assert_int_equal(portcfg_lease_read(path, &a), -EVE_EPROTO);
+}
+
+static void test_dns_literal(void **state)
+{
+	char out[64];
+	const char servers[1][PORTCFG_IP_MAX] = {"127.0.0.1"};
+
+	(void)state;
+	assert_int_equal(portdns_resolve("10.0.0.7", servers, 1, out, sizeof(out)), 0);
+	assert_string_equal(out, "10.0.0.7");
+	assert_int_equal(portdns_resolve("", servers, 1, out, sizeof(out)), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_cost_and_spread),  cmocka_unit_test(test_rejected_survives_restart),
+	    cmocka_unit_test(test_bad_setting_file), cmocka_unit_test(test_lease),
+	    cmocka_unit_test(test_dns_literal),
+	};
+	char cmd[96];
+	int r;
+
+	snprintf(dir, sizeof(dir), "/tmp/conn_netmgr.XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		r = r ? r : 1;
+	return r;
+}
