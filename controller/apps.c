@@ -9,6 +9,7 @@
 
 #include "access.h"
 #include "admin.h"
+#include "infolatest.h"
 #include "secrets.h"
 #include "appgen.h"
 #include "app_acl.h"
@@ -191,22 +192,12 @@ static bool selector_networks_exist(struct http_req *r, struct db *d, json_t *ne
 /* CPUs the device last reported (ZInfoDevice.ncpu); 0 when unknown. */
 static unsigned device_ncpu(struct db *d, const char *dev_uuid)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'device'"
-				      " ORDER BY time DESC LIMIT 1");
+	Org__Lfedge__Eve__Info__ZInfoMsg *m = infolatest_get(d, dev_uuid, "device", NULL);
 	unsigned n = 0;
-	if (!st)
-		return 0;
-	sqlite3_bind_text(st, 1, dev_uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
-		    NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
-		if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO &&
-		    m->dinfo)
-			n = m->dinfo->ncpu;
-		if (m)
-			org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
-	}
-	sqlite3_reset(st);
+	if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO && m->dinfo)
+		n = m->dinfo->ncpu;
+	if (m)
+		org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
 	return n;
 }
 

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "hexstr.h"
 #include "info/info.pb-c.h"
+#include "infolatest.h"
 #include "pbjson.h"
 #include "properties.h"
 #include "replay.h"
@@ -390,23 +391,7 @@ static int device_json(struct ctl *c, struct db *d, const char *uuid, json_t **o
 /* Latest ZInfoDevice of uuid as JSON, or null. */
 static json_t *latest_device_info(struct db *d, const char *uuid)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'device'"
-				      " ORDER BY time DESC LIMIT 1");
-	json_t *j = NULL;
-	if (st) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
-			    NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
-			if (m &&
-			    m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO)
-				j = pbjson_from_message(&m->dinfo->base);
-			if (m)
-				org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
-		}
-		sqlite3_reset(st);
-	}
-	return j ? j : json_null();
+	return infolatest_content_json(d, uuid, "device", NULL);
 }
 
 /* Requested vs running base OS, and the update's state and error as the

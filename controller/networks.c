@@ -11,32 +11,12 @@
 #include "ctl.h"
 #include "db.h"
 #include "info/info.pb-c.h"
+#include "infolatest.h"
 #include "pbjson.h"
 
 #define NET_NAME_MAX 64
 
 #define NET_COLS "id, name, device_id, type, subnet, port, project"
-
-static json_t *latest_info(struct db *d, const char *dev, const char *id)
-{
-	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'network'"
-				      " AND object = ?2");
-	json_t *j = NULL;
-	if (!st)
-		return json_null();
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
-		    NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
-		if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_NIINFO)
-			j = pbjson_from_message(&m->niinfo->base);
-		if (m)
-			org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
-	}
-	sqlite3_reset(st);
-	return j ? j : json_null();
-}
 
 static json_t *net_row(struct db *d, sqlite3_stmt *st)
 {
@@ -44,7 +24,8 @@ static json_t *net_row(struct db *d, sqlite3_stmt *st)
 			      db_col_text(st, 1), "device", db_col_text(st, 2), "type", db_col_text(st, 3),
 			      "subnet", db_col_text(st, 4), "port", db_col_text(st, 5));
 	json_object_set_new(j, "project", json_string(db_col_text(st, 6)));
-	json_object_set_new(j, "info", latest_info(d, db_col_text(st, 2), db_col_text(st, 0)));
+	json_object_set_new(j, "info",
+			    infolatest_content_json(d, db_col_text(st, 2), "network", db_col_text(st, 0)));
 	return j;
 }
 

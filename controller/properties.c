@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "info/info.pb-c.h"
+#include "infolatest.h"
 
 typedef Org__Lfedge__Eve__Info__ZInfoConfigItemStatus item_status;
 
@@ -56,22 +57,10 @@ int properties_check_patch(const json_t *patch, char *err, size_t err_len, json_
  * is what to free. */
 static const item_status *device_status(struct db *d, const char *uuid, ProtobufCMessage **owner)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'device'"
-				      " ORDER BY time DESC LIMIT 1");
-	Org__Lfedge__Eve__Info__ZInfoMsg *m = NULL;
+	Org__Lfedge__Eve__Info__ZInfoMsg *m = infolatest_get(d, uuid, "device", NULL);
 
-	*owner = NULL;
-	if (!st)
-		return NULL;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		m = org__lfedge__eve__info__zinfo_msg__unpack(NULL, (size_t)sqlite3_column_bytes(st, 0),
-							      sqlite3_column_blob(st, 0));
-	sqlite3_reset(st);
-	if (!m)
-		return NULL;
-	*owner = &m->base;
-	if (m->info_content_case != ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO || !m->dinfo)
+	*owner = m ? &m->base : NULL;
+	if (!m || m->info_content_case != ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_DINFO || !m->dinfo)
 		return NULL;
 	return m->dinfo->configitemstatus;
 }

@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "info/info.pb-c.h"
+#include "infolatest.h"
 #include "pbjson.h"
 #include "volumes.h"
 
@@ -19,28 +20,6 @@
 /* Smallest and largest size a volume may ask for: 1 MiB .. 16 TiB. */
 #define VOL_SIZE_MIN (1LL << 20)
 #define VOL_SIZE_MAX (1LL << 44)
-
-/* The latest ZInfoVolume the device reported for id, as JSON (or null). */
-static json_t *latest_info(struct db *d, const char *dev, const char *id)
-{
-	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'volume'"
-				      " AND object = ?2");
-	json_t *j = NULL;
-	if (!st)
-		return json_null();
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
-		    NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
-		if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_VINFO)
-			j = pbjson_from_message(&m->vinfo->base);
-		if (m)
-			org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
-	}
-	sqlite3_reset(st);
-	return j ? j : json_null();
-}
 
 /* Name of the app on dev whose spec uses volume `name` (other than
  * `except`), into user ("" when none). */
@@ -76,7 +55,8 @@ static json_t *vol_row(struct db *d, sqlite3_stmt *st)
 	json_object_set_new(j, "created", admin_time_json(sqlite3_column_int64(st, 7)));
 	vol_user(d, db_col_text(st, 2), db_col_text(st, 1), NULL, user, sizeof(user));
 	json_object_set_new(j, "used_by", user[0] ? json_string(user) : json_null());
-	json_object_set_new(j, "info", latest_info(d, db_col_text(st, 2), db_col_text(st, 0)));
+	json_object_set_new(j, "info",
+			    infolatest_content_json(d, db_col_text(st, 2), "volume", db_col_text(st, 0)));
 	return j;
 }
 

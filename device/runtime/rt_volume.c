@@ -113,21 +113,27 @@ static bool has_ready(const char *dir, const struct rt_vol *v)
 	return ok;
 }
 
-/* Whether a container app (VmConfig NOHYPER) refers to the volume: its
- * blank volume is then a filesystem to mount, not a disk. */
-static bool vol_for_container(const struct runtime *rt, const struct rt_vol *v)
+/* The first app of the config that refers to the volume, or NULL. */
+static const rt_app_cfg *vol_user(const struct runtime *rt, const struct rt_vol *v)
 {
 	for (size_t i = 0; rt->cfg && i < rt->cfg->n_apps; i++) {
 		const rt_app_cfg *a = rt->cfg->apps[i];
 
-		if (!a->fixedresources ||
-		    a->fixedresources->virtualizationmode != ORG__LFEDGE__EVE__CONFIG__VM_MODE__NOHYPER)
-			continue;
 		for (size_t j = 0; j < a->n_volumereflist; j++)
 			if (a->volumereflist[j]->uuid && strcmp(a->volumereflist[j]->uuid, v->uuid) == 0)
-				return true;
+				return a;
 	}
-	return false;
+	return NULL;
+}
+
+/* Whether a container app (VmConfig NOHYPER) refers to the volume: its
+ * blank volume is then a filesystem to mount, not a disk. */
+static bool vol_for_container(const struct runtime *rt, const struct rt_vol *v)
+{
+	const rt_app_cfg *a = vol_user(rt, v);
+
+	return a && a->fixedresources &&
+	       a->fixedresources->virtualizationmode == ORG__LFEDGE__EVE__CONFIG__VM_MODE__NOHYPER;
 }
 
 /* A blank volume built as a filesystem stays one while no app uses it (a
@@ -295,6 +301,13 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 		v->build = ++vol_builds;
 		v->state = ST(CREATED_VOLUME);
 		v->err[0] = '\0';
+		free(dir);
+		return;
+	}
+	/* A blank volume no app uses yet is not built: whether it becomes a
+	 * disk (a VM's) or a filesystem (a container's) follows its first app. */
+	if (!c && !vol_user(rt, v)) {
+		v->state = ST(INITIAL);
 		free(dir);
 		return;
 	}

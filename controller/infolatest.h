@@ -1,0 +1,25 @@
+/* The latest info record a device reported, by type and object: the
+ * info_latest table that reports.c keeps, read by the admin views
+ * (networks, volumes, ...). */
+#ifndef CTL_INFOLATEST_H
+#define CTL_INFOLATEST_H
+
+#include <jansson.h>
+
+#include "info/info.pb-c.h"
+
+struct db;
+
+/* The latest ZInfoMsg of device dev with this type ("device", "network",
+ * "volume", ...) and object id (NULL: any object of the type). NULL when
+ * none or unreadable; the caller frees it with
+ * org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL). */
+Org__Lfedge__Eve__Info__ZInfoMsg *infolatest_get(struct db *d, const char *dev, const char *type,
+						 const char *object);
+
+/* The same, as the JSON of the message's info content (ZInfoVolume,
+ * ZInfoNetworkInstance, ...); json_null() when there is none. New
+ * reference. */
+json_t *infolatest_content_json(struct db *d, const char *dev, const char *type, const char *object);
+
+#endif
