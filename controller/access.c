@@ -34,6 +34,7 @@ static int object_granted(struct http_req *r, enum authz_obj kind, const char *r
 	    [AUTHZ_OBJ_VOLUME] = "SELECT d.project FROM volumes v JOIN devices d ON d.id = v.device_id"
 				 " WHERE v.id = ?1 OR v.name = ?1",
 	};
+	_Static_assert(sizeof(sql) / sizeof(sql[0]) == AUTHZ_OBJ_VOLUME + 1, "a query per kind of object");
 	struct db *d = db_get(r->ctl->db);
 	sqlite3_stmt *st = db_stmt(d, sql[kind]);
 	int res = -ENOENT;
@@ -54,7 +55,13 @@ static int object_granted(struct http_req *r, enum authz_obj kind, const char *r
 	return res;
 }
 
-static const char *const obj_names[] = {"", "device", "app", "network", "image"};
+static const char *const obj_names[] = {
+    [AUTHZ_OBJ_NONE] = "",           [AUTHZ_OBJ_DEVICE] = "device", [AUTHZ_OBJ_APP] = "app",
+    [AUTHZ_OBJ_NETWORK] = "network", [AUTHZ_OBJ_IMAGE] = "image",   [AUTHZ_OBJ_PROJECT] = "project",
+    [AUTHZ_OBJ_VOLUME] = "volume",
+};
+/* a new kind of object needs its name (and its query in object_granted) */
+_Static_assert(sizeof(obj_names) / sizeof(obj_names[0]) == AUTHZ_OBJ_VOLUME + 1, "obj_names");
 
 int access_authorize(struct http_req *r)
 {

@@ -6,10 +6,11 @@ if(WITH_DEVICE)
   eve_unit_test(netmgr_props_test ${EVE_TEST_DIR}/unit/netmgr_props_test.c eveagent)
 endif()
 
-# Integration: real controller, real agent, evectl (ports 19600-19609).
+# Integration: real controller, real agent, evectl (ports 19600-19609); about
+# two minutes of timers, so normal pass only (label slow).
 if(WITH_DEVICE AND WITH_CLI AND TARGET eve-agent AND TARGET eve-controller AND TARGET evectl)
   add_test(NAME properties_agent COMMAND bash ${EVE_TEST_DIR}/integration/properties_agent.sh)
-  set_tests_properties(properties_agent PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77
+  set_tests_properties(properties_agent PROPERTIES LABELS "integration;slow" TIMEOUT 300 SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVECTL=$<TARGET_FILE:evectl>")
 endif()
 

@@ -184,7 +184,7 @@ seed=$W/dev.state/apps/$VB/cidata.iso
 [ -s "$seed" ] || fail "no cidata.iso for vb"
 grep -aq "instance-id: $VB-0" "$seed" || fail "meta-data instance-id $VB-0 missing"
 grep -aq "echo anyapp-user-data" "$seed" || fail "user-data missing in the seed"
-grep -aq "^Content-Type: multipart/mixed" "$seed" || fail "the seed's user-data is not the multipart"
+grep -aq "Content-Type: multipart/mixed" "$seed" || fail "the seed's user-data is not the multipart"
 grep -aq "^GREETING=" "$seed" && fail "env lines in the seed's user-data"
 ectl app purge vb >/dev/null || fail "evectl app purge vb"
 wait_for 120 "instance-id $VB-1 after the purge" grep -aq "instance-id: $VB-1" "$seed"
