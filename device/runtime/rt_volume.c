@@ -304,21 +304,25 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 		free(dir);
 		return;
 	}
+	/* storage.apps.ignore.disk.check, storage.dom0.disk.minusage.percent */
+	v->err[0] = '\0';
+	r = rt_props_disk_check(&rt->props, rt->vols_dir, vol_need(rt, v), vols_used(rt, v), v->err,
+				sizeof(v->err));
 	/* A blank volume no app uses yet is not built: whether it becomes a
 	 * disk (a VM's) or a filesystem (a container's) follows its first app. */
-	if (!c && !vol_user(rt, v)) {
-		v->state = ST(INITIAL);
+	if (r == 0 && !c && !vol_user(rt, v)) {
+		if (v->state != ST(INITIAL)) {
+			v->state = ST(INITIAL);
+			rt_report_vol(rt, v);
+		}
 		free(dir);
 		return;
 	}
-	v->state = ST(CREATING_VOLUME);
-	v->err[0] = '\0';
-	rt_report_vol(rt, v);
-	/* storage.apps.ignore.disk.check, storage.dom0.disk.minusage.percent */
-	r = rt_props_disk_check(&rt->props, rt->vols_dir, vol_need(rt, v), vols_used(rt, v), v->err,
-				sizeof(v->err));
-	if (r == 0)
+	if (r == 0) {
+		v->state = ST(CREATING_VOLUME);
+		rt_report_vol(rt, v);
 		r = vol_build(rt, v, c, dir);
+	}
 	if (r == 0)
 		r = write_ready(dir, v);
 	if (r == 0) {
