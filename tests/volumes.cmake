@@ -8,8 +8,10 @@ if(WITH_DEVICE AND TARGET runtime_driver)
   add_test(NAME volumes_runtime_oci
     COMMAND ${EVE_TEST_DIR}/integration/volumes_runtime.sh volume 21101 $<TARGET_FILE:runtime_driver>
       ${CMAKE_BINARY_DIR})
+  # both scenarios run the same app (eve-a0000017-*) and remove its domains
+  # on exit: never side by side
   set_tests_properties(volumes_runtime_oci PROPERTIES LABELS "integration;runtime" TIMEOUT 240
-    SKIP_RETURN_CODE 77)
+    SKIP_RETURN_CODE 77 RESOURCE_LOCK volumes_app)
 endif()
 if(WITH_DEVICE AND TARGET runtime_driver)
   add_test(NAME volumes_runtime_kill
@@ -17,5 +19,5 @@ if(WITH_DEVICE AND TARGET runtime_driver)
       ${CMAKE_BINARY_DIR})
   # three runs of a container app killed and restarted: normal pass only
   set_tests_properties(volumes_runtime_kill PROPERTIES LABELS "integration;runtime;slow" TIMEOUT 600
-    SKIP_RETURN_CODE 77)
+    SKIP_RETURN_CODE 77 RESOURCE_LOCK volumes_app)
 endif()
