@@ -21,3 +21,11 @@ endif()
 if(WITH_DEVICE)
   eve_unit_test(agent_hostio_test ${EVE_TEST_DIR}/unit/agent_hostio_test.c eveagent)
 endif()
+if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime)
+  # a Debian guest with the real cloud-init, built with mmdebstrap and booted
+  # under TCG: slow, not in the sanitizer pass
+  add_test(NAME anyapp_cloudinit COMMAND bash ${EVE_TEST_DIR}/integration/anyapp_cloudinit.sh)
+  set_tests_properties(anyapp_cloudinit PROPERTIES LABELS "integration;e2e;slow" TIMEOUT 900
+    SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_PORT=22950")
+endif()
