@@ -230,6 +230,36 @@ static void print_ports(const json_t *info)
 	printf("PORTS_ROLLED_BACK  %s\n", err ? err : "-");
 }
 
+/* misc entry key of a HardwareInventory (a map: {key, value} objects). */
+static const char *hw_misc(const json_t *inv, const char *key)
+{
+	const json_t *m = json_object_get(inv, "misc"), *e;
+	size_t i;
+
+	json_array_foreach(m, i, e)
+		if (!strcmp(json_string_value(json_object_get(e, "key")) ?: "", key))
+			return json_string_value(json_object_get(e, "value"));
+	return NULL;
+}
+
+/* One line from the hardware inventory (ZInfoHardware): CPUs with their
+ * topology, memory, and the devices on each bus. */
+static void print_hardware(const json_t *hw)
+{
+	const json_t *inv = json_object_get(hw, "inventory");
+	const json_t *cpus = json_object_get(json_object_get(inv, "cpu_info"), "cpus");
+	const char *model = json_string_value(json_object_get(json_array_get(cpus, 0), "model"));
+
+	if (!json_array_size(cpus))
+		return;
+	printf("\nHARDWARE  %zu CPUs: %s sockets, %s cores%s%s; %lld MiB RAM; PCI %zu, USB %zu, serial %zu\n",
+	       json_array_size(cpus), hw_misc(inv, "cpu.sockets") ?: "?", hw_misc(inv, "cpu.cores") ?: "?",
+	       model && *model ? "; " : "", model && *model ? model : "",
+	       (long long)(json_integer_value(json_object_get(inv, "total_memory_bytes")) >> 20),
+	       json_array_size(json_object_get(inv, "pci_devices")), json_array_size(json_object_get(inv, "usb_devices")),
+	       json_array_size(json_object_get(inv, "serial_devices")));
+}
+
 int cmd_device_get(struct cmd_args *a)
 {
 	char *path = ev_path("/devices/%s", a->pos[0]);
@@ -247,8 +277,10 @@ int cmd_device_get(struct cmd_args *a)
 			putchar('\n');
 			out_table(stdout, device_sw_cols, sw, OUT_TABLE, "partitionLabel");
 		}
-		if (ev_mode(a) != OUT_JSON && ev_mode(a) != OUT_QUIET)
+		if (ev_mode(a) != OUT_JSON && ev_mode(a) != OUT_QUIET) {
 			print_ports(json_object_get(dev, "info"));
+			print_hardware(json_object_get(dev, "hardware"));
+		}
 		if (ev_mode(a) != OUT_JSON && ev_mode(a) != OUT_QUIET && json_array_size(apps)) {
 			putchar('\n');
 			out_table(stdout, device_app_cols, apps, OUT_TABLE, "id");

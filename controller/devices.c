@@ -450,6 +450,7 @@ static void h_get(struct http_req *r)
 		    j, "os_update",
 		    os_update_json(d, uuid, info, json_string_value(json_object_get(j, "os_version")) ?: ""));
 		json_object_set_new(j, "info", info);
+		json_object_set_new(j, "hardware", infolatest_content_json(d, uuid, "hardware", NULL));
 		json_object_set_new(j, "apps", apps_instances_of_device(d, uuid));
 	}
 	db_put(r->ctl->db, d);

@@ -110,6 +110,7 @@ static const char *info_type(const Org__Lfedge__Eve__Info__ZInfoMsg *m, const Pr
 	    {ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_CINFO, "content"},
 	    {ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_BINFO, "blobs"},
 	    {ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AMDINFO, "appmeta"},
+	    {ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_HWINFO, "hardware"},
 	};
 	*sub = (const ProtobufCMessage *)m->dinfo; /* union: any member */
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)

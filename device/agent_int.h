@@ -97,6 +97,7 @@ struct agent {
 	struct backoff config_bo;
 	char certs_cfghash[CONFIG_HASH_MAX]; /* last controllercert_confighash */
 	uint8_t info_digest[32]; /* of the device info last queued */
+	uint8_t hw_digest[32];   /* of the hardware inventory last queued */
 	uint64_t next_onboard, next_config, next_info, next_metrics, next_flush, next_info_check;
 	uint64_t next_media;
 	/* Remote attestation (attest.c): the integrity token of the last good

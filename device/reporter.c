@@ -11,6 +11,7 @@
 
 #include "agentlog.h"
 #include "err.h"
+#include "hwinv.h"
 #include "netinfo.h"
 #include "pbpack.h"
 #include "report_metrics.h"
@@ -81,6 +82,30 @@ static int send_logs(void *ctx, const char *app, const uint8_t *gz, size_t len)
 	return status >= 200 && status < 300 ? 0 : -EVE_EHTTP;
 }
 
+/* Queue the hardware inventory (ZInfoHardware) when forced or changed. */
+static void hardware_info(struct agent *a, const struct report_device *d, bool force)
+{
+	struct hwinv_src src = {.sysfs = "/sys", .procfs = "/proc", .devdir = "/dev", .release = AGENT_VERSION};
+	uint8_t *data = NULL, digest[32];
+	size_t len = 0;
+	int r;
+
+	for (size_t i = 0; i < d->n_sw; i++)
+		if (!strcmp(d->sw[i].state, "active"))
+			src.partition = d->sw[i].label;
+	r = hwinv_info(&src, a->uuid, &data, &len, digest);
+	if (r == 0 && !force && !memcmp(digest, a->hw_digest, sizeof(digest)))
+		goto out;
+	if (r == 0)
+		r = infoqueue_put(a->iq, "hardware", data, len);
+	if (r == 0)
+		memcpy(a->hw_digest, digest, sizeof(digest));
+	if (r < 0)
+		alog(ALOG_WARN, "hardware info: %s", eve_strerror(r));
+out:
+	free(data);
+}
+
 /* Queue device info when forced (start, config, interval) or changed. */
 void reporter_device_info(struct agent *a, bool force)
 {
@@ -126,6 +151,7 @@ void reporter_device_info(struct agent *a, bool force)
 				 (int)(sizeof(d.attest_err) - (size_t)n - 3), a->attest_err);
 		d.attest_err_time = a->itoken_since;
 	}
+	hardware_info(a, &d, force);
 	r = report_info_device(&d, &data, &len, digest);
 	if (r == 0 && !force && !memcmp(digest, a->info_digest, sizeof(digest)))
 		goto out;

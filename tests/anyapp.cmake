@@ -29,3 +29,6 @@ if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime)
     SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_PORT=22950")
 endif()
+if(WITH_DEVICE)
+  eve_unit_test(agent_hwinv_test ${EVE_TEST_DIR}/unit/agent_hwinv_test.c eveagent)
+endif()

@@ -65,6 +65,20 @@ ncpu_known() { [ "$(ectl -o json device get "$SERIAL" | jq -r '.info.ncpu // 0')
 wait_for 60 "the device's hardware info (ncpu)" ncpu_known
 NCPU=$(ectl -o json device get "$SERIAL" | jq -r '.info.ncpu')
 [ "$NCPU" = "$(nproc)" ] || fail "device reports ncpu $NCPU, the host has $(nproc)"
+# Its hardware inventory (ZInfoHardware): every CPU with its place in the
+# topology, as this machine's sysfs has it.
+hw_known() { [ "$(ectl -o json device get "$SERIAL" | jq '.hardware.inventory.cpu_info.cpus // [] | length')" -gt 0 ] 2>/dev/null; }
+wait_for 60 "the device's hardware inventory (ZInfoHardware)" hw_known
+HW=$(ectl -o json device get "$SERIAL" | jq -c .hardware.inventory)
+hw_misc() { jq -r --arg k "$1" '.misc[] | select(.key == $k) | .value' <<<"$HW"; }
+NALL=$(nproc --all)
+SOCKETS=$(cat /sys/devices/system/cpu/cpu[0-9]*/topology/physical_package_id | sort -u | wc -l)
+CORES=$(for c in /sys/devices/system/cpu/cpu[0-9]*/topology; do echo "$(cat "$c/physical_package_id"):$(cat "$c/core_id")"; done | sort -u | wc -l)
+[ "$(jq '.cpu_info.cpus | length' <<<"$HW")" = "$NALL" ] || fail "hardware: $(jq '.cpu_info.cpus | length' <<<"$HW") CPUs, the host has $NALL"
+[ "$(hw_misc cpu.sockets)" = "$SOCKETS" ] && [ "$(hw_misc cpu.cores)" = "$CORES" ] ||
+	fail "hardware: sockets '$(hw_misc cpu.sockets)' cores '$(hw_misc cpu.cores)', sysfs has $SOCKETS and $CORES"
+ectl device get "$SERIAL" | grep -q "^HARDWARE  $NALL CPUs: $SOCKETS sockets, $CORES cores" ||
+	fail "evectl device get: $(ectl device get "$SERIAL" | grep HARDWARE)"
 PIN=$((NCPU - 1)) # the last CPU: not what an unpinned vCPU would show alone
 # Its I/O adapters from sysfs: every serial port with a UART is there.
 adapters=$(ectl -o json device get "$SERIAL" | jq -c '[.info.assignableAdapters[]? | {name, members}]')
@@ -77,7 +91,7 @@ for t in /sys/class/tty/ttyS*; do
 		'any(.[]; .name == $name and .members == [$dev])' >/dev/null ||
 		fail "ttyS$n (a UART) not among the device's adapters: $adapters"
 done
-pass "ncpu $NCPU; pinning to CPU $PIN; adapters reported: $adapters ($ncom UARTs in sysfs)"
+pass "ncpu $NCPU; $NALL CPUs in $SOCKETS sockets, $CORES cores; pinning to CPU $PIN; adapters reported: $adapters ($ncom UARTs in sysfs)"
 
 step "uploads; refusals: a pin set past the device's CPUs, an unknown boot mode"
 ectl image upload anyapp-bios "$IMAGES/bios.qcow2" --format qcow2 >/dev/null || fail "upload bios.qcow2"
