@@ -405,8 +405,9 @@ static void scan_net(struct hw *h)
 		sysfs_str(path, word, sizeof(word));
 		d->mac_address = hw_str(h, word);
 		hw_path(path, sizeof(path), dir, "%s/wireless", v[i], "");
-		d->type = access(path, F_OK) == 0 ? ORG__LFEDGE__EVE__INFO__NETWORK_DEVICE_TYPE__NETWORK_DEVICE_TYPE_WIFI
-						  : ORG__LFEDGE__EVE__INFO__NETWORK_DEVICE_TYPE__NETWORK_DEVICE_TYPE_ETHERNET;
+		d->type = access(path, F_OK) == 0
+			      ? ORG__LFEDGE__EVE__INFO__NETWORK_DEVICE_TYPE__NETWORK_DEVICE_TYPE_WIFI
+			      : ORG__LFEDGE__EVE__INFO__NETWORK_DEVICE_TYPE__NETWORK_DEVICE_TYPE_ETHERNET;
 		hw_path(path, sizeof(path), dir, "%s/speed", v[i], "");
 		long sp = sysfs_dec(path);
 		d->speed_mbps = sp > 0 && sp < UINT32_MAX ? (uint32_t)sp : 0;

@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 struct hwinv_src {
-	const char *sysfs;  /* "/sys" */
-	const char *procfs; /* "/proc" */
-	const char *devdir; /* "/dev" */
+	const char *sysfs;     /* "/sys" */
+	const char *procfs;    /* "/proc" */
+	const char *devdir;    /* "/dev" */
 	const char *release;   /* ZInfoHardware.eve_release: the agent's version */
 	const char *partition; /* running partition ("IMGA"), may be NULL */
 };

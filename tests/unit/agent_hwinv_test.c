@@ -93,10 +93,11 @@ static void make_tree(void)
 		put(rel, c < 4 ? "0\n" : "1\n");
 		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d/topology/core_id", c);
 		put(rel, (c / 2) % 2 ? "1\n" : "0\n");
-		off += (size_t)snprintf(cpuinfo + off, sizeof(cpuinfo) - off,
-					"processor\t: %d\nvendor_id\t: GenuineTest\nmodel name\t: Test CPU %d00\n"
-					"cpu MHz\t\t: 2400.000\n\n",
-					c, c);
+		off += (size_t)snprintf(
+		    cpuinfo + off, sizeof(cpuinfo) - off,
+		    "processor\t: %d\nvendor_id\t: GenuineTest\nmodel name\t: Test CPU %d00\n"
+		    "cpu MHz\t\t: 2400.000\n\n",
+		    c, c);
 	}
 	put("sys/devices/system/cpu/cpu3/cpufreq/base_frequency", "3000000\n"); /* kHz */
 	put("sys/devices/system/cpu/online", "0-7\n");
@@ -149,7 +150,8 @@ static void test_made_up_tree(void **st)
 	snprintf(sys, sizeof(sys), "%s/sys", root);
 	snprintf(proc, sizeof(proc), "%s/proc", root);
 	snprintf(dev, sizeof(dev), "%s/dev", root);
-	struct hwinv_src s = {.sysfs = sys, .procfs = proc, .devdir = dev, .release = "1.2.3", .partition = "IMGB"};
+	struct hwinv_src s = {
+	    .sysfs = sys, .procfs = proc, .devdir = dev, .release = "1.2.3", .partition = "IMGB"};
 	Org__Lfedge__Eve__Info__ZInfoMsg *m = inventory(&s, d1);
 	const Org__Lfedge__Eve__Info__ZInfoHardware *h = m->hwinfo;
 	const Org__Lfedge__Eve__Info__HardwareInventory *inv = h->inventory;
