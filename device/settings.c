@@ -40,6 +40,7 @@ static const struct setting_def {
     {"memory.apps.ignore.check", offsetof(struct settings, ignore_mem_check), true},
     {"storage.apps.ignore.disk.check", offsetof(struct settings, ignore_disk_check), true},
     {"images.signatures", offsetof(struct settings, img_sig_policy), true},
+    {"runtime.oci.unpack.max.bytes", offsetof(struct settings, unpack_max_bytes), true},
 };
 
 #define N_DEFS (sizeof(defs) / sizeof(defs[0]))
@@ -58,11 +59,16 @@ static int store(struct settings *s, const struct setting_def *d, const char *te
 	const struct configprop *p = configprop_find(d->key);
 	char *field = (char *)s + d->off;
 	uint32_t u;
+	uint64_t u64;
 	int lv;
 	bool b;
 
 	if (!p)
 		return -EINVAL;
+	if (p->type == CONFIGPROP_U64 && configprop_parse_u64(p, text, &u64) == 0) {
+		*(uint64_t *)field = u64;
+		return 0;
+	}
 	if (p->type == CONFIGPROP_TRISTATE && configprop_parse_tristate(text, &lv) == 0) {
 		*(int *)field = lv;
 		return 0;
@@ -101,6 +107,8 @@ static void format(const struct settings *s, const struct setting_def *d, char *
 		snprintf(buf, len, "%s", p->choices[*(const int *)field]);
 	else if (p && p->type == CONFIGPROP_BOOL)
 		snprintf(buf, len, "%s", *(const int *)field ? "true" : "false");
+	else if (p && p->type == CONFIGPROP_U64)
+		snprintf(buf, len, "%llu", (unsigned long long)*(const uint64_t *)field);
 	else
 		snprintf(buf, len, "%lu", (unsigned long)*(const uint32_t *)field);
 	for (char *c = buf; *c; c++)

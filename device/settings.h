@@ -35,6 +35,7 @@ struct settings {
 	int ignore_mem_check;      /* memory.apps.ignore.check */
 	int ignore_disk_check;     /* storage.apps.ignore.disk.check */
 	int img_sig_policy;        /* images.signatures: enum cosign_policy */
+	uint64_t unpack_max_bytes; /* runtime.oci.unpack.max.bytes */
 	/* Not a config item: the device's local floor for images.signatures
 	 * (config dir image-trust/policy); a controller value below it is
 	 * refused and reported. */

@@ -50,6 +50,9 @@ void rt_props_load(struct rt_props *p, const Org__Lfedge__Eve__Config__EdgeDevCo
 	p->ignore_mem_check = bool_of(cfg, "memory.apps.ignore.check");
 	p->ignore_disk_check = bool_of(cfg, "storage.apps.ignore.disk.check");
 	p->dom0_min_pct = int_of(cfg, "storage.dom0.disk.minusage.percent");
+	p->unpack_max = 0;
+	configprop_parse_u64(configprop_find("runtime.oci.unpack.max.bytes"),
+			     value_of(cfg, "runtime.oci.unpack.max.bytes"), &p->unpack_max);
 	p->sig_policy = 0;
 	configprop_parse_enum(configprop_find("images.signatures"), value_of(cfg, "images.signatures"),
 			      &p->sig_policy);
