@@ -128,7 +128,7 @@ void rt_props_update(struct runtime *rt, uint64_t now)
 		rt->props.sig_policy = rt->sig_floor;
 	relaxed = (rt->props.ignore_mem_check && !old.ignore_mem_check) ||
 		  (rt->props.ignore_disk_check && !old.ignore_disk_check) ||
-		  rt->props.dom0_min_pct < old.dom0_min_pct;
+		  rt->props.dom0_min_pct < old.dom0_min_pct || rt->props.unpack_max > old.unpack_max;
 	for (size_t i = 0; i < rt->n_cts; i++)
 		if (rt->cts[i]->next_try > now + rt->props.download_retry_ms)
 			rt->cts[i]->next_try = now + rt->props.download_retry_ms;
