@@ -33,6 +33,7 @@ command -v busybox >/dev/null || need "busybox not installed (busybox-static)"
 
 SRV_PID=""
 props_cleanup() {
+	[ -n "${CPID:-}" ] && kill -CONT "$CPID" 2>/dev/null
 	[ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null
 	agent_cleanup
 }
@@ -54,6 +55,8 @@ mkdir -p "$HOME"
 mkdir -p "$W/r1.state/volumes"
 cat >"$W/agent-ns" <<EOF
 #!/bin/sh
+# without -v (agent_start adds it), which would pin the log level to debug
+for a; do shift; [ "\$a" = -v ] || set -- "\$@" "\$a"; done
 exec unshare -m --propagation private sh -c 'mount -t tmpfs -o size=128m props3 "\$0" &&
 	{ [ ! -d /run/libvirt ] || mount -t tmpfs -o size=1m props3run /run/libvirt; } && exec "\$@"' "$W/r1.state/volumes" "$EVE_AGENT" "\$@"
 EOF
@@ -141,4 +144,144 @@ wait_for 60 "the image unpacked once the cap is gone" ct_rootfs
 ct_uncapped() { ! app_err_has ct "unpack cap"; }
 wait_for 30 "the controller sees the cap error gone" ct_uncapped
 "$EVECTL" app delete ct >/dev/null || fail "app delete ct"
-echo "OK runtime.oci.unpack.max.bytes"
+echo "$SECONDS s: OK runtime.oci.unpack.max.bytes"
+
+# ---- memory.apps.ignore.check and timer.boot.retry -----------------------------
+head -c 200000 /dev/urandom >"$W/disk.img"
+"$EVECTL" image upload disk "$W/disk.img" --format raw >/dev/null || fail "image upload disk"
+"$EVECTL" app deploy big --image disk --device "$D" --memory 1T >/dev/null || fail "app deploy big"
+wait_for 60 "the 1 TiB app refused for memory" app_err_has big "not enough memory"
+# Refused again and again, each wait twice the last (from 1 s) up to
+# timer.boot.retry (600 s by default): the wait is in the error text.
+retry_wait() { app_field big error | sed -n 's/.*retrying in \([0-9]*\) s.*/\1/p'; }
+waits_grew() { [ "$(retry_wait)" -ge 4 ] 2>/dev/null; }
+wait_for 60 "the refused app's retry wait grows to 4 s" waits_grew
+set_props timer.boot.retry=1
+waits_one() { [ "$(retry_wait)" = 1 ]; }
+wait_for 30 "timer.boot.retry=1: the refused app retries every second" waits_one
+app_state_is big RUNNING && fail "the 1 TiB app runs with the memory check on"
+set_props memory.apps.ignore.check=true
+wait_for 30 "memory.apps.ignore.check=true: the 1 TiB app runs" app_state_is big RUNNING
+"$EVECTL" app delete big >/dev/null || fail "app delete big"
+unset_props memory.apps.ignore.check timer.boot.retry
+echo "$SECONDS s: OK memory.apps.ignore.check, timer.boot.retry"
+
+# ---- storage.apps.ignore.disk.check, storage.dom0.disk.minusage.percent ---------
+# The volumes' filesystem is 128 MiB; a blank volume declares its size.
+"$EVECTL" volume create huge --device "$D" --size 8T >/dev/null || fail "volume create huge"
+wait_for 60 "the 8 TiB volume refused for disk" vol_err_has huge "not enough disk"
+set_props storage.apps.ignore.disk.check=true
+wait_for 30 "storage.apps.ignore.disk.check=true: the 8 TiB volume goes ahead" vol_ok huge
+"$EVECTL" volume delete huge >/dev/null || fail "volume delete huge"
+unset_props storage.apps.ignore.disk.check
+# 40 MiB fits the apps' share at 20 % kept (~102 MiB); at 80 % (~25 MiB) a
+# second one does not; back at 20 % it does (~62 MiB left).
+"$EVECTL" volume create v40a --device "$D" --size 40M >/dev/null || fail "volume create v40a"
+wait_for 30 "v40a created at 20 %" vol_ok v40a
+set_props storage.dom0.disk.minusage.percent=80
+"$EVECTL" volume create v40b --device "$D" --size 40M >/dev/null || fail "volume create v40b"
+wait_for 60 "v40b refused at 80 %" vol_err_has v40b "80% kept by storage.dom0.disk.minusage.percent"
+unset_props storage.dom0.disk.minusage.percent
+wait_for 30 "v40b goes ahead at 20 %" vol_ok v40b
+"$EVECTL" volume delete v40a >/dev/null && "$EVECTL" volume delete v40b >/dev/null || fail "volume delete"
+echo "$SECONDS s: OK storage.apps.ignore.disk.check, storage.dom0.disk.minusage.percent"
+
+# ---- timer.download.retry: attempts at an image server that answers 404 -----------
+cat >"$W/srv.py" <<'PY'
+import http.server, sys, time
+log = open(sys.argv[2], "a", buffering=1)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        log.write("%d\n" % int(time.time() * 1000))
+        self.send_error(404)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+: >"$W/srv.log"
+python3 "$W/srv.py" 22101 "$W/srv.log" &
+SRV_PID=$!
+sleep 0.5
+kill -0 "$SRV_PID" 2>/dev/null || fail "image server did not start (port 22101 in use?)"
+gaps() { awk 'NR > 1 { print $1 - p } { p = $1 }'; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : -1) }'; }
+reqs_after() { [ "$(awk -v t="$1" '$1 > t' "$W/srv.log" | wc -l)" -ge "$2" ]; }
+set_props timer.download.retry=4
+"$EVECTL" image add gone --url http://127.0.0.1:22101/gone.img --format raw \
+	--sha256 "$(printf gone | sha256sum | cut -d' ' -f1)" >/dev/null || fail "image add gone"
+"$EVECTL" app deploy dl --image gone --device "$D" --memory 64M >/dev/null || fail "app deploy dl"
+wait_for 60 "3 download attempts at timer.download.retry=4" reqs_after 0 3
+slow=$(gaps <"$W/srv.log" | sort -n | tail -n1)
+set_props timer.download.retry=1
+t=$(date +%s%3N)
+wait_for 30 "4 download attempts at timer.download.retry=1" reqs_after "$t" 4
+fast=$(awk -v t="$t" '$1 > t' "$W/srv.log" | gaps | median)
+# (the wait, then the worker's next look: about 0.6 s more)
+[ "$slow" -ge 3600 ] || fail "timer.download.retry=4: longest gap $slow ms"
+[ "$fast" -le 3000 ] || fail "timer.download.retry=1: median gap $fast ms"
+echo "download attempts: longest gap $slow ms at 4 s, median $fast ms at 1 s"
+"$EVECTL" app delete dl >/dev/null || fail "app delete dl"
+echo "$SECONDS s: OK timer.download.retry"
+
+# ---- timer.send.timeout: a controller that stops answering (SIGSTOP) -----------
+CPID=$(cat "$CTL/serve.pid")
+unreachable() { grep -c "config: controller unreachable" "$W/r1.log"; }
+set_props timer.send.timeout=30
+n=$(unreachable)
+kill -STOP "$CPID"
+sleep 8
+kill -CONT "$CPID"
+[ "$(unreachable)" = "$n" ] || fail "timer.send.timeout=30: a request gave up within 8 s"
+set_props timer.send.timeout=2
+n=$(unreachable)
+t=$SECONDS
+kill -STOP "$CPID"
+gave_up() { [ "$(unreachable)" -gt "$n" ]; }
+wait_for 20 "timer.send.timeout=2: the agent gives up on the stopped controller" gave_up
+kill -CONT "$CPID"
+echo "gave up after $((SECONDS - t)) s with timer.send.timeout=2; not within 8 s at 30"
+unset_props timer.send.timeout
+echo "$SECONDS s: OK timer.send.timeout"
+
+# ---- newlog.gzipfiles.ondisk.maxmegabytes: the log spool's size ----------------
+# 14 files of ~1 MB, oldest names first; not gzip, so the controller refuses
+# them and they stay (under newlog.persist.quota.mb's 64 MB default).
+for i in 10 11 12 13 14 15 16 17 18 19 20 21 22 23; do
+	head -c $((1024 * 1024 - 4096)) /dev/urandom >"$W/r1.state/newlogs/00000000000000000${i}000000-dev.gz"
+done
+spool() { find "$W/r1.state/newlogs" -type f -name '*.gz' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
+spool_le() { [ "$(spool)" -le $(($1 * 1024 * 1024)) ]; }
+sleep 2
+[ "$(spool)" -gt $((12 * 1024 * 1024)) ] || fail "spool not filled: $(spool) bytes"
+set_props newlog.gzipfiles.ondisk.maxmegabytes=10
+wait_for 10 "spool within 10 MB" spool_le 10
+[ -e "$W/r1.state/newlogs/0000000000000000023000000-dev.gz" ] || fail "the newest file was dropped"
+echo "$SECONDS s: OK newlog.gzipfiles.ondisk.maxmegabytes"
+
+# ---- debug.default.loglevel: what the agent writes to its own log ---------------
+level_lines() { awk -v t="$1" -v l="level=$2" 'index($0, l) && substr($1, 4) > t' "$W/r1.log" | wc -l; }
+now_ts() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
+t=$(now_ts)
+sleep 3
+[ "$(level_lines "$t" debug)" = 0 ] || fail "debug lines at the default level info"
+set_props debug.default.loglevel=debug
+t=$(now_ts)
+debug_lines() { [ "$(level_lines "$t" debug)" -ge 2 ]; }
+wait_for 20 "debug lines at debug.default.loglevel=debug" debug_lines
+set_props debug.default.loglevel=error
+t=$(now_ts)
+# an info line's occasion: a config change ("config: applied", info)
+set_props timer.metric.interval=30
+sleep 2
+for l in debug info warning; do
+	[ "$(level_lines "$t" $l)" = 0 ] || fail "$l lines with debug.default.loglevel=error: $(level_lines "$t" $l)"
+done
+set_props debug.default.loglevel=info
+t=$(now_ts)
+set_props timer.metric.interval=31
+info_lines() { [ "$(level_lines "$t" info)" -ge 1 ]; }
+wait_for 20 "info lines again at info" info_lines
+echo "$SECONDS s: OK debug.default.loglevel"
+
+agent_running r1 || fail "agent died"
+echo "PASS"
