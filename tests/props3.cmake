@@ -6,6 +6,6 @@
 if(WITH_DEVICE AND WITH_CLI AND TARGET eve-agent AND TARGET eve-controller AND TARGET evectl)
   add_test(NAME properties_device COMMAND bash ${EVE_TEST_DIR}/integration/properties_device.sh)
   # About a minute of timers and retries: normal pass only (label slow).
-  set_tests_properties(properties_device PROPERTIES LABELS "integration;slow" TIMEOUT 300 SKIP_RETURN_CODE 77
+  set_tests_properties(properties_device PROPERTIES LABELS "integration;slow" TIMEOUT 300 SKIP_RETURN_CODE 77 COST 60
     ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVECTL=$<TARGET_FILE:evectl>")
 endif()
