@@ -9,3 +9,8 @@ if(WITH_DEVICE AND WITH_CLI AND TARGET eve-agent AND TARGET eve-controller AND T
   set_tests_properties(properties_device PROPERTIES LABELS "integration;slow" TIMEOUT 300 SKIP_RETURN_CODE 77 COST 60
     ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVECTL=$<TARGET_FILE:evectl>")
 endif()
+
+# docs/config-properties.md has a row for every property of the table.
+eve_unit_test(configprops_doc_test ${EVE_TEST_DIR}/unit/configprops_doc_test.c)
+target_compile_definitions(configprops_doc_test PRIVATE
+  EVE_CONFIGPROPS_DOC="${CMAKE_SOURCE_DIR}/docs/config-properties.md")
