@@ -334,3 +334,30 @@ void settings_status_free(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st)
 	if (st)
 		protobuf_c_message_free_unpacked(&st->base, NULL);
 }
+
+int settings_status_pin(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const char *key, const char *value,
+			const char *why)
+{
+	for (size_t i = 0; st && i < st->n_configitems; i++) {
+		Org__Lfedge__Eve__Info__ZInfoConfigItem *it = st->configitems[i]->value;
+		char *v, *e;
+
+		if (strcmp(st->configitems[i]->key, key) != 0 || !it)
+			continue;
+		if (!strcmp(it->value, value))
+			return 0;
+		v = strdup(value);
+		e = strdup(why);
+		if (!v || !e) {
+			free(v);
+			free(e);
+			return -ENOMEM;
+		}
+		free(it->value);
+		free(it->error);
+		it->value = v;
+		it->error = e;
+		return 0;
+	}
+	return -ENOENT;
+}

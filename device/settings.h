@@ -67,5 +67,10 @@ size_t settings_log_quota_bytes(const struct settings *s);
 int settings_status(const struct settings *s, Org__Lfedge__Eve__Config__ConfigItem *const *items, size_t n,
 		    bool runtime, Org__Lfedge__Eve__Info__ZInfoConfigItemStatus **out);
 void settings_status_free(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st);
+/* A local override of a property (e.g. -v pins the log level to debug):
+ * key's entry in st reports value, with why as its error when value is not
+ * what the settings say. 0, -ENOENT (no such entry), -ENOMEM. */
+int settings_status_pin(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const char *key, const char *value,
+			const char *why);
 
 #endif

@@ -1,4 +1,5 @@
 /* Config items table: defaults, valid values, bad values keep defaults. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -139,6 +140,15 @@ static void test_status(void **state)
 	assert_int_equal(settings_status(&s, p, 7, true, &st), 0);
 	assert_string_equal(known(st, "runtime.oci.unpack.max.bytes")->value, "8589934592000");
 	assert_string_equal(known(st, "runtime.oci.unpack.max.bytes")->error, "");
+	settings_status_free(st);
+	/* A local override (-v) replaces what the entry says, with the reason. */
+	assert_int_equal(settings_status(&s, p, 7, true, &st), 0);
+	assert_int_equal(settings_status_pin(st, "debug.default.loglevel", "info", "pinned"), 0);
+	assert_string_equal(known(st, "debug.default.loglevel")->error, ""); /* already info */
+	assert_int_equal(settings_status_pin(st, "debug.default.loglevel", "debug", "pinned"), 0);
+	assert_string_equal(known(st, "debug.default.loglevel")->value, "debug");
+	assert_string_equal(known(st, "debug.default.loglevel")->error, "pinned");
+	assert_int_equal(settings_status_pin(st, "no.such", "x", "y"), -ENOENT);
 	settings_status_free(st);
 	/* Without the app runtime, the runtime's properties are not supported. */
 	assert_int_equal(settings_status(&s, p, 7, false, &st), 0);
