@@ -88,7 +88,7 @@ static const struct configprop props[] = {
     INT("timer.defer.content.delete", 0, 0, DAY, false, 0, "keep deleted content for reuse, s"),
     XINT("timer.deviceinfo.interval", 600, 1, DAY, "device info report interval, s (eve-agent's own)"),
     INT("timer.download.retry", 600, 1, U32, true, 60, "longest wait before a failed download is retried, s"),
-    INT("timer.download.stalled", 600, 20, U32, false, 0, "cancel a stalled download after, s"),
+    INT("timer.download.stalled", 600, 1, U32, true, 20, "cancel a stalled download after, s"),
     INT("timer.gc.vdisk", 3600, 60, U32, false, 0, "collect unused app disks after, s"),
     INT("timer.location.app.interval", 20, 5, HOUR, false, 0, "location to apps interval, s"),
     INT("timer.location.cloud.interval", 3600, 300, U32, false, 0, "location to controller interval, s"),

@@ -16,7 +16,13 @@
 #     at 20 % is refused at 80 % (the volumes' filesystem is a 128 MiB
 #     tmpfs in the agent's own mount namespace);
 #   timer.download.retry: the spacing of download attempts seen by an HTTP
-#     server drops to ~1 s once set.
+#     server drops to ~1 s once set;
+#   timer.download.stalled: a download that stops sending is cancelled
+#     after 2 s and tried again; at the default it is left waiting;
+#   timer.send.timeout: a stopped controller is given up on after 2 s, not
+#     within 5 s at 30 s;
+#   newlog.gzipfiles.ondisk.maxmegabytes: the log spool is trimmed to it;
+#   debug.default.loglevel: what the agent writes to its own log.
 # Ports 22100 (controller), 22101 (image server).
 . "$(dirname "$0")/agent_lib.sh"
 
@@ -153,11 +159,20 @@ import http.server, sys, time
 log = open(sys.argv[2], "a", buffering=1)
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        log.write("%d\n" % int(time.time() * 1000))
-        self.send_error(404)
+        log.write("%d %s\n" % (int(time.time() * 1000), self.path))
+        if self.path != "/stall.img":
+            self.send_error(404)
+            return
+        # a download that stalls: the headers of a large body, then nothing
+        self.send_response(200)
+        self.send_header("Content-Length", "1000000")
+        self.end_headers()
+        self.wfile.flush()
+        time.sleep(60)
     def log_message(self, *a):
         pass
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+http.server.ThreadingHTTPServer.daemon_threads = True
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 : >"$W/srv.log"
 python3 "$W/srv.py" 22101 "$W/srv.log" &
@@ -166,7 +181,9 @@ sleep 0.5
 kill -0 "$SRV_PID" 2>/dev/null || fail "image server did not start (port 22101 in use?)"
 gaps() { awk 'NR > 1 { print $1 - p } { p = $1 }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : -1) }'; }
-reqs_after() { [ "$(awk -v t="$1" '$1 > t' "$W/srv.log" | wc -l)" -ge "$2" ]; }
+# req_times PATH: the times (ms) of the server's requests for PATH
+req_times() { awk -v p="$1" '$2 == p { print $1 }' "$W/srv.log"; }
+reqs_after() { [ "$(req_times "${3:-/gone.img}" | awk -v t="$1" '$1 > t' | wc -l)" -ge "$2" ]; }
 set_props timer.download.retry=4
 "$EVECTL" image add gone --url http://127.0.0.1:22101/gone.img --format raw \
 	--sha256 "$(printf gone | sha256sum | cut -d' ' -f1)" >/dev/null || fail "image add gone"
@@ -214,11 +231,11 @@ echo "$SECONDS s: OK storage.apps.ignore.disk.check, storage.dom0.disk.minusage.
 
 # ---- timer.download.retry: from 4 s to 1 s -----------------------------------
 wait_for 60 "4 download attempts at timer.download.retry=4" reqs_after 0 4
-slow=$(gaps <"$W/srv.log" | sort -n | tail -n1)
+slow=$(req_times /gone.img | gaps | sort -n | tail -n1)
 set_props timer.download.retry=1
 t=$(date +%s%3N)
 wait_for 30 "4 download attempts at timer.download.retry=1" reqs_after "$t" 4
-fast=$(awk -v t="$t" '$1 > t' "$W/srv.log" | gaps | median)
+fast=$(req_times /gone.img | awk -v t="$t" '$1 > t' | gaps | median)
 # (the wait, then the worker's next look: about 0.6 s more)
 [ "$slow" -ge 3600 ] || fail "timer.download.retry=4: longest gap $slow ms"
 [ "$fast" -le 3000 ] || fail "timer.download.retry=1: median gap $fast ms"
@@ -226,15 +243,38 @@ echo "download attempts: longest gap $slow ms at 4 s, median $fast ms at 1 s"
 "$EVECTL" app delete dl >/dev/null || fail "app delete dl"
 echo "$SECONDS s: OK timer.download.retry"
 
+# ---- timer.download.stalled: a download that stops sending is cancelled --------
+# (retried after timer.download.retry, 1 s here); the value applies from
+# the next attempt.
+set_props timer.download.stalled=2
+"$EVECTL" image add slow --url http://127.0.0.1:22101/stall.img --format raw \
+	--sha256 "$(printf slow | sha256sum | cut -d' ' -f1)" >/dev/null || fail "image add slow"
+"$EVECTL" app deploy st --image slow --device "$D" --memory 64M >/dev/null || fail "app deploy st"
+wait_for 60 "2 stalled downloads cancelled and retried at timer.download.stalled=2" reqs_after 0 2 /stall.img
+wait_for 30 "the stall reported" app_err_has st "too slow. Less than 1 bytes/sec transferred the last 2 seconds"
+st=$(req_times /stall.img | gaps | median)
+[ "$st" -le 6000 ] || fail "timer.download.stalled=2: attempts $st ms apart"
+unset_props timer.download.stalled
+# The attempt that starts now (at most one stall away) waits for 600 s.
+t=$(date +%s%3N)
+wait_for 20 "an attempt under the default" reqs_after "$t" 1 /stall.img
+t=$(req_times /stall.img | tail -n1)
+sleep 7
+n=$(req_times /stall.img | awk -v t="$t" '$1 > t' | wc -l)
+[ "$n" = 0 ] || fail "timer.download.stalled=600: $n attempts within 7 s of the last"
+echo "stalled downloads: retried every $st ms at 2 s; none for 7 s at the default"
+"$EVECTL" app delete st >/dev/null || fail "app delete st"
+echo "$SECONDS s: OK timer.download.stalled"
+
 # ---- timer.send.timeout: a controller that stops answering (SIGSTOP) -----------
 CPID=$(cat "$CTL/serve.pid")
 unreachable() { grep -c "config: controller unreachable" "$W/r1.log"; }
 set_props timer.send.timeout=30
 n=$(unreachable)
 kill -STOP "$CPID"
-sleep 6
+sleep 5
 kill -CONT "$CPID"
-[ "$(unreachable)" = "$n" ] || fail "timer.send.timeout=30: a request gave up within 6 s"
+[ "$(unreachable)" = "$n" ] || fail "timer.send.timeout=30: a request gave up within 5 s"
 set_props timer.send.timeout=2
 n=$(unreachable)
 t=$SECONDS
@@ -242,7 +282,7 @@ kill -STOP "$CPID"
 gave_up() { [ "$(unreachable)" -gt "$n" ]; }
 wait_for 20 "timer.send.timeout=2: the agent gives up on the stopped controller" gave_up
 kill -CONT "$CPID"
-echo "gave up after $((SECONDS - t)) s with timer.send.timeout=2; not within 6 s at 30"
+echo "gave up after $((SECONDS - t)) s with timer.send.timeout=2; not within 5 s at 30"
 unset_props timer.send.timeout
 echo "$SECONDS s: OK timer.send.timeout"
 

@@ -51,6 +51,7 @@ static void test_load(void **state)
 	assert_false(pr.ignore_mem_check);
 	assert_int_equal(pr.dom0_min_pct, 50);
 	assert_true(pr.unpack_max == OCI_UNPACK_DEFAULT_MAX);
+	assert_int_equal(pr.stalled_s, 600); /* timer.download.stalled: not set */
 }
 
 /* runtime.oci.unpack.max.bytes: the table's default is the unpacker's; a
