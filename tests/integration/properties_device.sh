@@ -325,4 +325,10 @@ wait_for 20 "info lines again at info" info_lines
 echo "$SECONDS s: OK debug.default.loglevel"
 
 agent_running r1 || fail "agent died"
+# Both stop cleanly, without a sanitizer report (ASan/UBSan builds).
+agent_stop r1
+controller_stop
+if grep -E -A30 "AddressSanitizer|LeakSanitizer|runtime error:" "$W/r1.log" "$CTL/serve.log" >&2; then
+	fail "sanitizer report"
+fi
 echo "PASS"
