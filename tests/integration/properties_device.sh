@@ -22,7 +22,10 @@
 #   timer.send.timeout: a stopped controller is given up on after 2 s, not
 #     within 5 s at 30 s;
 #   newlog.gzipfiles.ondisk.maxmegabytes: the log spool is trimmed to it;
-#   debug.default.loglevel: what the agent writes to its own log.
+#   debug.default.loglevel: what the agent writes to its own log;
+#   timer.port.testbetterinterval: an agent on any route (its only port
+#     does not exist) tries the port again every 2 s once set, never at
+#     the default during the test.
 # Ports 22100 (controller), 22101 (image server).
 . "$(dirname "$0")/agent_lib.sh"
 
@@ -76,6 +79,13 @@ EVE_AGENT=$REAL_AGENT
 wait_for 60 "agent onboarded" log_has r1 "onboarded: device UUID"
 U=$(agent_uuid r1)
 D=serial-r1
+# A second agent whose only management port does not exist: it reaches
+# the controller through any route (network.fallback.any.eth, config dir);
+# timer.port.testbetterinterval is measured on it at the end.
+agent_confdir p2
+printf 'nosuch0\n' >"$W/p2.conf/ports"
+printf 'timer.config.interval=1\nnetwork.fallback.any.eth=enabled\n' >"$W/p2.conf/config-items"
+agent_start p2 --libvirt test:///default
 
 prop() {
 	"$EVECTL" -o json device config get "$U" 2>/dev/null |
@@ -324,11 +334,23 @@ info_lines() { [ "$(level_lines "$t" info)" -ge 1 ]; }
 wait_for 20 "info lines again at info" info_lines
 echo "$SECONDS s: OK debug.default.loglevel"
 
+# ---- timer.port.testbetterinterval: p2 (on any route) tries its port again ------
+wait_for 60 "p2 onboarded through any route" log_has p2 "onboarded: device UUID"
+U2=$(agent_uuid p2)
+retests() { grep -c "no management port reached the controller: trying any route" "$W/p2.log"; }
+n=$(retests)
+[ "$n" -le 1 ] || fail "p2 tried its port again $n times at the default (600 s)"
+"$EVECTL" device config set "$U2" timer.port.testbetterinterval=2 >/dev/null || fail "set p2's testbetterinterval"
+more_retests() { [ "$(retests)" -ge $((n + 3)) ]; }
+wait_for 30 "p2 tries its port again every 2 s" more_retests
+echo "$SECONDS s: OK timer.port.testbetterinterval ($n retest(s) at 600 s since start, $(retests) after 2 s)"
+agent_stop p2
+
 agent_running r1 || fail "agent died"
 # Both stop cleanly, without a sanitizer report (ASan/UBSan builds).
 agent_stop r1
 controller_stop
-if grep -E -A30 "AddressSanitizer|LeakSanitizer|runtime error:" "$W/r1.log" "$CTL/serve.log" >&2; then
+if grep -E -A30 "AddressSanitizer|LeakSanitizer|runtime error:" "$W/r1.log" "$W/p2.log" "$CTL/serve.log" >&2; then
 	fail "sanitizer report"
 fi
 echo "PASS"
