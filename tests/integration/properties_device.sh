@@ -125,9 +125,16 @@ grep -q "runtime.oci.unpack.max.bytes: '0' is out of range 1..184467440737095516
 grep -q "'16G' is not a valid unsigned integer" "$W/e.err" || fail "message: $(cat "$W/e.err")"
 "$EVECTL" device config set "$U" runtime.oci.unpack.max.bytes=18446744073709551616 >/dev/null 2>"$W/e.err"
 [ $? = 3 ] || fail "evectl accepted 2^64"
-ctl_api "$CTL" PUT "/devices/$U/config-items" '{"runtime.oci.unpack.max.bytes": "-1"}' >/dev/null &&
+"$EVECTL" project config set default runtime.oci.unpack.max.bytes=lots >/dev/null 2>"$W/e.err"
+[ $? = 3 ] || fail "evectl accepted a project's runtime.oci.unpack.max.bytes=lots"
+ctl_api "$CTL" PUT "/projects/default/config-items" '{"runtime.oci.unpack.max.bytes": "0"}' >/dev/null &&
+	fail "admin API accepted a project's runtime.oci.unpack.max.bytes=0"
+[ "${CTL_STATUS:-}" = 400 ] || fail "admin API (project): HTTP ${CTL_STATUS:-none}, want 400"
+ctl_api "$CTL" PUT "/devices/$U/config-items" '{"runtime.oci.unpack.max.bytes": "-1"}' >"$W/api.out" &&
 	fail "admin API accepted runtime.oci.unpack.max.bytes=-1"
 [ "${CTL_STATUS:-}" = 400 ] || fail "admin API: HTTP ${CTL_STATUS:-none}, want 400"
+grep -q "runtime.oci.unpack.max.bytes: '-1' is not a valid unsigned integer (1..18446744073709551615)" "$W/api.out" ||
+	fail "admin API message: $(cat "$W/api.out")"
 prop_is runtime.oci.unpack.max.bytes configured null || fail "a refused value reached the controller"
 prop_is runtime.oci.unpack.max.bytes type uint64 || fail "type: $(prop runtime.oci.unpack.max.bytes type)"
 wait_for 30 "the device reports the default" prop_is runtime.oci.unpack.max.bytes value 17179869184
