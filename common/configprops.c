@@ -150,7 +150,8 @@ int configprop_parse_u64(const struct configprop *p, const char *text, uint64_t 
 	unsigned long long v;
 	char *end;
 
-	if (!text || *text < '0' || *text > '9' || strlen(text) > 20 || strspn(text, "0123456789") != strlen(text))
+	if (!text || *text < '0' || *text > '9' || strlen(text) > 20 ||
+	    strspn(text, "0123456789") != strlen(text))
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(text, &end, 10);
@@ -302,8 +303,7 @@ int configprop_check(const struct configprop *p, const char *value, char *err, s
 		else
 			snprintf(err, err_len, "'%.64s%s' is not a valid %s (%s)", value,
 				 strlen(value) > 64 ? "..." : "",
-				 num ? "unsigned integer" : configprop_type_name(p->type),
-				 dom);
+				 num ? "unsigned integer" : configprop_type_name(p->type), dom);
 	}
 	return r;
 }
