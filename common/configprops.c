@@ -36,6 +36,12 @@
 		n, CONFIGPROP_STRING, 0, 0, d, ag, true, 0, h, NULL                                          \
 	}
 
+/* eve-agent extension: a uint64 (byte count) */
+#define XU64(n, d, lo, hi, h)                                                                                \
+	{                                                                                                    \
+		n, CONFIGPROP_U64, lo, hi, d, true, false, 0, h, NULL                                        \
+	}
+
 #define ENUM(n, d, ch, h)                                                                                    \
 	{                                                                                                    \
 		n, CONFIGPROP_ENUM, 0, 0, d, true, false, 0, h, ch                                           \
@@ -71,6 +77,9 @@ static const struct configprop props[] = {
 	"MB of unsent log files kept on the device"),
     XINT("newlog.persist.quota.mb", 64, 1, 65536, "MB of unsent log files kept (eve-agent's own quota)"),
     BOOL("process.cloud-init.multipart", "false", false, "split cloud-init multi-part for VMs"),
+    /* 16 GiB: device/runtime/oci_unpack.h OCI_UNPACK_DEFAULT_MAX (configprops_test checks) */
+    XU64("runtime.oci.unpack.max.bytes", "17179869184", 1, UINT64_MAX,
+	 "bytes a container image may unpack to in a volume without a size"),
     BOOL("storage.apps.ignore.disk.check", "false", true, "create app volumes even without enough disk"),
     INT("storage.dom0.disk.minusage.percent", 20, 20, 80, true, 0, "percent of the disk apps may not use"),
     INT("timer.appcontainer.stats.interval", 300, 1, U32, false, 0, "app container stats interval, s"),
@@ -79,7 +88,7 @@ static const struct configprop props[] = {
     INT("timer.defer.content.delete", 0, 0, DAY, false, 0, "keep deleted content for reuse, s"),
     XINT("timer.deviceinfo.interval", 600, 1, DAY, "device info report interval, s (eve-agent's own)"),
     INT("timer.download.retry", 600, 1, U32, true, 60, "longest wait before a failed download is retried, s"),
-    INT("timer.download.stalled", 600, 20, U32, false, 0, "cancel a stalled download after, s"),
+    INT("timer.download.stalled", 600, 1, U32, true, 20, "cancel a stalled download after, s"),
     INT("timer.gc.vdisk", 3600, 60, U32, false, 0, "collect unused app disks after, s"),
     INT("timer.location.app.interval", 20, 5, HOUR, false, 0, "location to apps interval, s"),
     INT("timer.location.cloud.interval", 3600, 300, U32, false, 0, "location to controller interval, s"),
@@ -133,6 +142,22 @@ int configprop_parse_int(const struct configprop *p, const char *text, uint32_t 
 	if (errno || *end || v > U32 || v < p->min || v > p->max)
 		return -EINVAL;
 	*out = (uint32_t)v;
+	return 0;
+}
+
+int configprop_parse_u64(const struct configprop *p, const char *text, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!text || *text < '0' || *text > '9' || strlen(text) > 20 ||
+	    strspn(text, "0123456789") != strlen(text))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno || *end || v < p->min || v > p->max)
+		return -EINVAL;
+	*out = (uint64_t)v;
 	return 0;
 }
 
@@ -206,7 +231,7 @@ int configprop_parse_enum(const struct configprop *p, const char *text, int *out
 
 const char *configprop_type_name(enum configprop_type t)
 {
-	static const char *const n[] = {"int", "bool", "tristate", "loglevel", "string", "enum"};
+	static const char *const n[] = {"int", "bool", "tristate", "loglevel", "string", "enum", "uint64"};
 
 	return (unsigned)t < sizeof(n) / sizeof(n[0]) ? n[t] : "?";
 }
@@ -215,7 +240,8 @@ void configprop_domain(const struct configprop *p, char *buf, size_t len)
 {
 	switch (p->type) {
 	case CONFIGPROP_INT:
-		snprintf(buf, len, "%lu..%lu", (unsigned long)p->min, (unsigned long)p->max);
+	case CONFIGPROP_U64:
+		snprintf(buf, len, "%llu..%llu", (unsigned long long)p->min, (unsigned long long)p->max);
 		break;
 	case CONFIGPROP_BOOL:
 		snprintf(buf, len, "true|false");
@@ -244,8 +270,10 @@ int configprop_check(const struct configprop *p, const char *value, char *err, s
 {
 	char dom[64];
 	uint32_t u;
+	uint64_t u64;
 	bool b;
 	int i, r = -EINVAL;
+	bool num = p->type == CONFIGPROP_INT || p->type == CONFIGPROP_U64;
 
 	if (!value || strlen(value) > CONFIGPROP_VALUE_MAX) {
 		if (err)
@@ -262,19 +290,20 @@ int configprop_check(const struct configprop *p, const char *value, char *err, s
 		r = configprop_parse_loglevel(value, &i);
 	else if (p->type == CONFIGPROP_ENUM)
 		r = configprop_parse_enum(p, value, &i);
+	else if (p->type == CONFIGPROP_U64)
+		r = configprop_parse_u64(p, value, &u64);
 	else
 		r = 0;
 	if (r < 0 && err) {
 		configprop_domain(p, dom, sizeof(dom));
-		if (p->type == CONFIGPROP_INT && value[0] >= '0' && value[0] <= '9' && strlen(value) <= 10 &&
+		if (num && value[0] >= '0' && value[0] <= '9' &&
+		    strlen(value) <= (p->type == CONFIGPROP_INT ? 10u : 20u) &&
 		    strspn(value, "0123456789") == strlen(value))
 			snprintf(err, err_len, "'%s' is out of range %s", value, dom);
 		else
 			snprintf(err, err_len, "'%.64s%s' is not a valid %s (%s)", value,
 				 strlen(value) > 64 ? "..." : "",
-				 p->type == CONFIGPROP_INT ? "unsigned integer"
-							   : configprop_type_name(p->type),
-				 dom);
+				 num ? "unsigned integer" : configprop_type_name(p->type), dom);
 	}
 	return r;
 }

@@ -20,6 +20,7 @@ enum configprop_type {
 	CONFIGPROP_LOGLEVEL, /* none, panic, fatal, error, warning, warn, info, debug, trace, all */
 	CONFIGPROP_STRING,   /* any text up to CONFIGPROP_VALUE_MAX bytes */
 	CONFIGPROP_ENUM,     /* one word of the entry's choices (eve-agent extensions) */
+	CONFIGPROP_U64,      /* decimal uint64 within [min, max] (byte counts) */
 };
 
 #define CONFIGPROP_NAME_MAX 256   /* longest key a controller accepts */
@@ -28,7 +29,7 @@ enum configprop_type {
 struct configprop {
 	const char *name;
 	enum configprop_type type;
-	uint32_t min, max; /* CONFIGPROP_INT only */
+	uint64_t min, max; /* CONFIGPROP_INT (within uint32) and CONFIGPROP_U64 only */
 	const char *def;   /* default, as EVE writes it */
 	bool agent;        /* eve-agent applies it (else: reported "not supported") */
 	bool eve;          /* EVE defines it (false: an eve-agent extension) */
@@ -49,6 +50,8 @@ int configprop_check(const struct configprop *p, const char *value, char *err, s
 
 /* Parsers (0, or -EINVAL when text is not of the type / out of range). */
 int configprop_parse_int(const struct configprop *p, const char *text, uint32_t *out);
+/* CONFIGPROP_U64: decimal digits only, at most 20, within [min, max]. */
+int configprop_parse_u64(const struct configprop *p, const char *text, uint64_t *out);
 int configprop_parse_bool(const char *text, bool *out);
 /* *out: 1 enabled, 0 disabled, -1 none. */
 int configprop_parse_tristate(const char *text, int *out);
@@ -59,7 +62,7 @@ int configprop_parse_loglevel(const char *text, int *out);
 /* *out: index of text in p's choices (CONFIGPROP_ENUM). */
 int configprop_parse_enum(const struct configprop *p, const char *text, int *out);
 
-/* "int", "bool", "tristate", "loglevel", "string", "enum". */
+/* "int", "bool", "tristate", "loglevel", "string", "enum", "uint64". */
 const char *configprop_type_name(enum configprop_type t);
 /* What values p takes, for people: "1..3600", "true|false", ... */
 void configprop_domain(const struct configprop *p, char *buf, size_t len);

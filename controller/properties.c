@@ -86,6 +86,7 @@ static const Org__Lfedge__Eve__Info__ZInfoConfigItem *unknown_of(const item_stat
 static bool same_value(const struct configprop *p, const char *a, const char *b)
 {
 	uint32_t x, y;
+	uint64_t x64, y64;
 	int i, j;
 	bool c, d;
 
@@ -94,6 +95,9 @@ static bool same_value(const struct configprop *p, const char *a, const char *b)
 	switch (p->type) {
 	case CONFIGPROP_INT:
 		return configprop_parse_int(p, a, &x) == 0 && configprop_parse_int(p, b, &y) == 0 && x == y;
+	case CONFIGPROP_U64:
+		return configprop_parse_u64(p, a, &x64) == 0 && configprop_parse_u64(p, b, &y64) == 0 &&
+		       x64 == y64;
 	case CONFIGPROP_LOGLEVEL:
 		return configprop_parse_loglevel(a, &i) == 0 && configprop_parse_loglevel(b, &j) == 0 &&
 		       i == j;

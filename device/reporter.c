@@ -132,6 +132,11 @@ void reporter_device_info(struct agent *a, bool force)
 			    a->rt != NULL, &items);
 	if (r < 0)
 		alog(ALOG_WARN, "device info: config item status: %s", eve_strerror(r));
+	/* -v pins the agent's own log level (agent.c): say so, not the setting */
+	if (items && a->o->verbose &&
+	    settings_status_pin(items, "debug.default.loglevel", "debug",
+				"eve-agent runs with -v (verbose): debug is in force") == -ENOMEM)
+		alog(ALOG_WARN, "device info: config item status: %s", eve_strerror(-ENOMEM));
 	d.config_items = items;
 	/* Without the updater: one active partition running this version. */
 	snprintf(d.sw[0].label, sizeof(d.sw[0].label), "IMGA");

@@ -35,11 +35,13 @@ static const struct setting_def {
     {"edgeview.allow", offsetof(struct settings, edgeview_allow), false},
     {"timer.download.retry", offsetof(struct settings, download_retry_s), true},
     {"timer.boot.retry", offsetof(struct settings, boot_retry_s), true},
+    {"timer.download.stalled", offsetof(struct settings, stalled_s), true},
     {"storage.dom0.disk.minusage.percent", offsetof(struct settings, dom0_min_pct), true},
     {"app.allow.vnc", offsetof(struct settings, allow_vnc), true},
     {"memory.apps.ignore.check", offsetof(struct settings, ignore_mem_check), true},
     {"storage.apps.ignore.disk.check", offsetof(struct settings, ignore_disk_check), true},
     {"images.signatures", offsetof(struct settings, img_sig_policy), true},
+    {"runtime.oci.unpack.max.bytes", offsetof(struct settings, unpack_max_bytes), true},
 };
 
 #define N_DEFS (sizeof(defs) / sizeof(defs[0]))
@@ -58,11 +60,16 @@ static int store(struct settings *s, const struct setting_def *d, const char *te
 	const struct configprop *p = configprop_find(d->key);
 	char *field = (char *)s + d->off;
 	uint32_t u;
+	uint64_t u64;
 	int lv;
 	bool b;
 
 	if (!p)
 		return -EINVAL;
+	if (p->type == CONFIGPROP_U64 && configprop_parse_u64(p, text, &u64) == 0) {
+		*(uint64_t *)field = u64;
+		return 0;
+	}
 	if (p->type == CONFIGPROP_TRISTATE && configprop_parse_tristate(text, &lv) == 0) {
 		*(int *)field = lv;
 		return 0;
@@ -101,6 +108,8 @@ static void format(const struct settings *s, const struct setting_def *d, char *
 		snprintf(buf, len, "%s", p->choices[*(const int *)field]);
 	else if (p && p->type == CONFIGPROP_BOOL)
 		snprintf(buf, len, "%s", *(const int *)field ? "true" : "false");
+	else if (p && p->type == CONFIGPROP_U64)
+		snprintf(buf, len, "%llu", (unsigned long long)*(const uint64_t *)field);
 	else
 		snprintf(buf, len, "%lu", (unsigned long)*(const uint32_t *)field);
 	for (char *c = buf; *c; c++)
@@ -325,4 +334,31 @@ void settings_status_free(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st)
 {
 	if (st)
 		protobuf_c_message_free_unpacked(&st->base, NULL);
+}
+
+int settings_status_pin(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const char *key, const char *value,
+			const char *why)
+{
+	for (size_t i = 0; st && i < st->n_configitems; i++) {
+		Org__Lfedge__Eve__Info__ZInfoConfigItem *it = st->configitems[i]->value;
+		char *v, *e;
+
+		if (strcmp(st->configitems[i]->key, key) != 0 || !it)
+			continue;
+		if (!strcmp(it->value, value))
+			return 0;
+		v = strdup(value);
+		e = strdup(why);
+		if (!v || !e) {
+			free(v);
+			free(e);
+			return -ENOMEM;
+		}
+		free(it->value);
+		free(it->error);
+		it->value = v;
+		it->error = e;
+		return 0;
+	}
+	return -ENOENT;
 }

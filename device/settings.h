@@ -30,11 +30,13 @@ struct settings {
 	 * them from the config with the same parsers; here for the report. */
 	uint32_t download_retry_s; /* timer.download.retry */
 	uint32_t boot_retry_s;     /* timer.boot.retry */
+	uint32_t stalled_s;        /* timer.download.stalled */
 	uint32_t dom0_min_pct;     /* storage.dom0.disk.minusage.percent */
 	int allow_vnc;             /* app.allow.vnc */
 	int ignore_mem_check;      /* memory.apps.ignore.check */
 	int ignore_disk_check;     /* storage.apps.ignore.disk.check */
 	int img_sig_policy;        /* images.signatures: enum cosign_policy */
+	uint64_t unpack_max_bytes; /* runtime.oci.unpack.max.bytes */
 	/* Not a config item: the device's local floor for images.signatures
 	 * (config dir image-trust/policy); a controller value below it is
 	 * refused and reported. */
@@ -66,5 +68,10 @@ size_t settings_log_quota_bytes(const struct settings *s);
 int settings_status(const struct settings *s, Org__Lfedge__Eve__Config__ConfigItem *const *items, size_t n,
 		    bool runtime, Org__Lfedge__Eve__Info__ZInfoConfigItemStatus **out);
 void settings_status_free(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st);
+/* A local override of a property (e.g. -v pins the log level to debug):
+ * key's entry in st reports value, with why as its error when value is not
+ * what the settings say. 0, -ENOENT (no such entry), -ENOMEM. */
+int settings_status_pin(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const char *key, const char *value,
+			const char *why);
 
 #endif

@@ -300,7 +300,7 @@ static void curl_common(CURL *c, const struct sess *s)
 	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, s->ref.plain_http ? "http,https" : "https");
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 20L);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, s->o->stall_secs > 0 ? s->o->stall_secs : 30L);
 	if (s->o->ca_pem && s->o->ca_len) {
 		struct curl_blob b = {
 		    .data = (void *)s->o->ca_pem, .len = s->o->ca_len, .flags = CURL_BLOB_COPY};
@@ -756,7 +756,7 @@ static int download_blob(struct sess *s, const char *hex, uint64_t size, const c
 	    .max_size = size,
 	    .ca_pem = s->o->ca_pem,
 	    .ca_pem_len = s->o->ca_len,
-	    .stall_secs = 30,
+	    .stall_secs = s->o->stall_secs > 0 ? s->o->stall_secs : 30,
 	    .progress = on_progress,
 	    .ctx = p,
 	    .cancel = s->o->cancel,

@@ -65,6 +65,7 @@ struct registry_pull_opts {
 	size_t ca_len;
 	const char *arch, *variant, *os; /* NULL = this device's platform */
 	uint64_t max_size;               /* cap on the sum of the blobs, 0 = none */
+	long stall_secs;                 /* abort a request without a byte for this long; 0 = 30 */
 	struct blobstore *bs;
 	/* bytes of the image present so far and its total size */
 	void (*progress)(void *ctx, uint64_t have, uint64_t total);

@@ -44,7 +44,7 @@ static void *ct_job(void *arg)
 	    .max_size = c->max,
 	    .ca_pem = c->ca,
 	    .ca_pem_len = c->ca_len,
-	    .stall_secs = 30,
+	    .stall_secs = c->job_stall_s,
 	    .progress = on_progress,
 	    .ctx = c,
 	    .cancel = &c->cancel,
@@ -98,6 +98,7 @@ static void *ct_pull_job(void *arg)
 	    .ca_pem = c->ca,
 	    .ca_len = c->ca_len,
 	    .max_size = c->max,
+	    .stall_secs = c->job_stall_s,
 	    .bs = c->job_bs,
 	    .progress = on_pull_progress,
 	    .ctx = c,
@@ -467,6 +468,7 @@ static void ct_start_job(struct runtime *rt, struct rt_ct *c)
 	if (!c->job_url || (!c->oci && blobstore_partial_path(rt->bs, c->sha, &c->job_partial) < 0))
 		return;
 	c->job_bs = rt->bs;
+	c->job_stall_s = rt->props.stalled_s ? (long)rt->props.stalled_s : 600;
 	memset(&c->job_sig, 0, sizeof(c->job_sig));
 	c->job_sig.trust_dir = rt->trust_dir;
 	c->job_sig.pol = (enum cosign_policy)rt->props.sig_policy;

@@ -82,6 +82,7 @@ struct rt_ct {
 	int job_rc;
 	char job_err[RT_ERR_MAX];
 	char *job_partial, *job_url;
+	long job_stall_s; /* timer.download.stalled when the job started */
 	struct blobstore *job_bs;
 	uint64_t next_try;
 	unsigned fails;

@@ -46,10 +46,14 @@ void rt_props_load(struct rt_props *p, const Org__Lfedge__Eve__Config__EdgeDevCo
 {
 	p->download_retry_ms = (uint64_t)int_of(cfg, "timer.download.retry") * 1000;
 	p->boot_retry_ms = (uint64_t)int_of(cfg, "timer.boot.retry") * 1000;
+	p->stalled_s = int_of(cfg, "timer.download.stalled");
 	p->allow_vnc = bool_of(cfg, "app.allow.vnc");
 	p->ignore_mem_check = bool_of(cfg, "memory.apps.ignore.check");
 	p->ignore_disk_check = bool_of(cfg, "storage.apps.ignore.disk.check");
 	p->dom0_min_pct = int_of(cfg, "storage.dom0.disk.minusage.percent");
+	p->unpack_max = 0;
+	configprop_parse_u64(configprop_find("runtime.oci.unpack.max.bytes"),
+			     value_of(cfg, "runtime.oci.unpack.max.bytes"), &p->unpack_max);
 	p->sig_policy = 0;
 	configprop_parse_enum(configprop_find("images.signatures"), value_of(cfg, "images.signatures"),
 			      &p->sig_policy);
@@ -125,7 +129,7 @@ void rt_props_update(struct runtime *rt, uint64_t now)
 		rt->props.sig_policy = rt->sig_floor;
 	relaxed = (rt->props.ignore_mem_check && !old.ignore_mem_check) ||
 		  (rt->props.ignore_disk_check && !old.ignore_disk_check) ||
-		  rt->props.dom0_min_pct < old.dom0_min_pct;
+		  rt->props.dom0_min_pct < old.dom0_min_pct || rt->props.unpack_max > old.unpack_max;
 	for (size_t i = 0; i < rt->n_cts; i++)
 		if (rt->cts[i]->next_try > now + rt->props.download_retry_ms)
 			rt->cts[i]->next_try = now + rt->props.download_retry_ms;

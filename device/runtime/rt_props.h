@@ -19,6 +19,8 @@ struct rt_props {
 	bool ignore_disk_check; /* storage.apps.ignore.disk.check */
 	uint32_t dom0_min_pct;  /* storage.dom0.disk.minusage.percent: share of the disk apps may not use */
 	int sig_policy;         /* images.signatures (enum cosign_policy), before the local floor */
+	uint64_t unpack_max;    /* runtime.oci.unpack.max.bytes: unpack cap of a volume without a size */
+	uint32_t stalled_s;     /* timer.download.stalled: cancel a download without a byte for this long */
 };
 
 /* The defaults, then every valid item of cfg (invalid ones keep the

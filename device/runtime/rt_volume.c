@@ -20,8 +20,6 @@
 #define ST(x) ORG__LFEDGE__EVE__INFO__ZSW_STATE__##x
 #define FMT(x) ORG__LFEDGE__EVE__CONFIG__FORMAT__##x
 #define VOL_RETRY_MS 10000
-/* Config item: unpack cap (bytes) of container volumes without a size. */
-#define RT_UNPACK_MAX_KEY "runtime.oci.unpack.max.bytes"
 
 /* Builds of volumes so far (worker thread only): rt_vol.build. */
 static uint64_t vol_builds;
@@ -185,32 +183,13 @@ static uint64_t vol_overlay_size(const struct rt_vol *v)
 }
 
 /* How many bytes a container volume may unpack to: its storage size when
- * the config gives one, else the config item RT_UNPACK_MAX_KEY, else
- * OCI_UNPACK_DEFAULT_MAX. -EINVAL (reason in v->err) on a bad item. */
-static int vol_unpack_cap(const struct runtime *rt, struct rt_vol *v, uint64_t *cap)
+ * the config gives one, else the property runtime.oci.unpack.max.bytes
+ * (rt_props: a bad value keeps the default, the agent reports it). */
+static uint64_t vol_unpack_cap(const struct runtime *rt, const struct rt_vol *v)
 {
-	size_t i;
-
-	*cap = v->maxsize ? v->maxsize : OCI_UNPACK_DEFAULT_MAX;
 	if (v->maxsize)
-		return 0;
-	for (i = 0; rt->cfg && i < rt->cfg->n_configitems; i++) {
-		const Org__Lfedge__Eve__Config__ConfigItem *it = rt->cfg->configitems[i];
-		unsigned long long n;
-		char *end;
-
-		if (!it->key || strcmp(it->key, RT_UNPACK_MAX_KEY) != 0)
-			continue;
-		errno = 0;
-		n = strtoull(it->value ? it->value : "", &end, 10);
-		if (errno || end == it->value || *end || n == 0) {
-			rt_seterr(v->err, "config item %s=%s: not a positive byte count", RT_UNPACK_MAX_KEY,
-				  it->value ? it->value : "");
-			return -EINVAL;
-		}
-		*cap = n;
-	}
-	return 0;
+		return v->maxsize;
+	return rt->props.unpack_max ? rt->props.unpack_max : OCI_UNPACK_DEFAULT_MAX;
 }
 
 static int vol_build(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c, const char *dir)
@@ -228,9 +207,7 @@ static int vol_build(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c
 	case RT_VOL_ROOTFS:
 		snprintf(cfgpath, sizeof(cfgpath), "%s/image-config.json", dir);
 		volume_remove_dir(v->path);
-		r = vol_unpack_cap(rt, v, &cap);
-		if (r < 0)
-			return r;
+		cap = vol_unpack_cap(rt, v);
 		if (c && c->oci) /* pulled from a registry: layers in the blob store */
 			return registry_unpack(rt->bs, c->sha, v->path, cfgpath, cap, v->err, sizeof(v->err));
 		return oci_unpack(v->image, v->path, cfgpath, cap, v->err, sizeof(v->err));

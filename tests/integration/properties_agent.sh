@@ -169,6 +169,14 @@ wait_for 30 "made.up.name unknown" prop_is made.up.name state unknown
 	fail "table lacks the default of an unset property"
 "$EVECTL" device config get "$U" | grep -E "^newlog.gzipfiles.ondisk.maxmegabytes +default +2048 +2048 " >/dev/null ||
 	fail "table lacks the reported value of an unset property"
+# This agent runs with -v, which pins its own log level to debug: the
+# device says so instead of claiming the configured level.
+"$EVECTL" device config set "$U" debug.default.loglevel=warning >/dev/null || fail "set debug.default.loglevel"
+wait_for 30 "debug.default.loglevel shown overridden by -v" prop_is debug.default.loglevel state rejected
+prop debug.default.loglevel error | grep -q "runs with -v (verbose): debug is in force" ||
+	fail "reason: $(prop debug.default.loglevel error)"
+prop_is debug.default.loglevel value debug || fail "value: $(prop debug.default.loglevel value)"
+"$EVECTL" device config set "$U" debug.default.loglevel- >/dev/null || fail "unset debug.default.loglevel"
 
 # --- remote log level: once it is warning, no info/debug line of the agent
 # made after the change is uploaded; a warning still is.

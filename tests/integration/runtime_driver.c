@@ -765,8 +765,6 @@ out:
 #define BAD_VOL3 "b0000003-0000-4000-8000-0000000000b3"
 #define BAD_CT4 "c0000003-0000-4000-8000-0000000000c3"
 #define BAD_VOL4 "b0000003-0000-4000-8000-0000000000c3"
-#define BAD_CT5 "c0000003-0000-4000-8000-0000000000d3"
-#define BAD_VOL5 "b0000003-0000-4000-8000-0000000000d3"
 
 /* A config whose container volume has no size, with the unpack cap config
  * item set to value. */
@@ -814,15 +812,13 @@ static int badimage_steps(struct runtime *rt)
 		return fail("a partial rootfs was left or the app ran after the unpack cap");
 	printf("OK unpack over the volume size -> ERROR, nothing left\n");
 
-	/* No volume size: the config item's cap applies; a bad value is an
-	 * ERROR, not silently the default. */
+	/* No volume size: the property's cap applies. (A bad value keeps the
+	 * default and is reported rejected by the agent, like every property:
+	 * runtime_props_test, agent_settings_test, properties_runtime.) */
 	runtime_apply(rt, cap_item_cfg(BAD_CT4, BAD_VOL4, "65536"));
 	if (!wait_state(BAD_VOL4, ST(ERROR), 90) || !wait_err(BAD_VOL4, "cap", 10))
 		return fail("runtime.oci.unpack.max.bytes=65536 did not cap the unpack");
-	runtime_apply(rt, cap_item_cfg(BAD_CT5, BAD_VOL5, "lots"));
-	if (!wait_state(BAD_VOL5, ST(ERROR), 90) || !wait_err(BAD_VOL5, "not a positive byte count", 10))
-		return fail("a bad runtime.oci.unpack.max.bytes did not give a volume ERROR");
-	printf("OK runtime.oci.unpack.max.bytes caps size-less volumes; a bad value -> ERROR\n");
+	printf("OK runtime.oci.unpack.max.bytes caps size-less volumes\n");
 	return 0;
 }
 

@@ -74,11 +74,43 @@ static void test_check(void **state)
 			 0);
 }
 
+/* A uint64 property: digits only, up to 2^64-1, at least its minimum. */
+static void test_u64(void **state)
+{
+	const struct configprop *p = configprop_find("runtime.oci.unpack.max.bytes");
+	char err[256], dom[64];
+	uint64_t u = 0;
+
+	(void)state;
+	assert_non_null(p);
+	assert_string_equal(configprop_type_name(p->type), "uint64");
+	configprop_domain(p, dom, sizeof(dom));
+	assert_string_equal(dom, "1..18446744073709551615");
+	assert_int_equal(configprop_check(p, "65536", NULL, 0), 0);
+	assert_int_equal(configprop_check(p, "18446744073709551615", NULL, 0), 0);
+	assert_int_equal(configprop_parse_u64(p, "18446744073709551615", &u), 0);
+	assert_true(u == UINT64_MAX);
+	assert_int_equal(configprop_parse_u64(p, "4294967296", &u), 0);
+	assert_true(u == 4294967296ull);
+	assert_int_equal(configprop_check(p, "0", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "'0' is out of range 1..18446744073709551615");
+	assert_int_equal(configprop_check(p, "18446744073709551616", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "'18446744073709551616' is out of range 1..18446744073709551615");
+	assert_int_equal(configprop_check(p, "lots", err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "'lots' is not a valid unsigned integer (1..18446744073709551615)");
+	assert_int_equal(configprop_check(p, "-1", NULL, 0), -EINVAL);
+	assert_int_equal(configprop_check(p, "16G", NULL, 0), -EINVAL);
+	assert_int_equal(configprop_check(p, " 5", NULL, 0), -EINVAL);
+	assert_int_equal(configprop_check(p, "123456789012345678901", NULL, 0), -EINVAL);
+	assert_int_equal(configprop_check(p, "", NULL, 0), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_u64),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
+#include "configprops.h"
 #include "hv.h"
+#include "oci_unpack.h"
 #include "rt_props.h"
 
 static void test_load(void **state)
@@ -48,6 +50,40 @@ static void test_load(void **state)
 	assert_true(pr.allow_vnc);
 	assert_false(pr.ignore_mem_check);
 	assert_int_equal(pr.dom0_min_pct, 50);
+	assert_true(pr.unpack_max == OCI_UNPACK_DEFAULT_MAX);
+	assert_int_equal(pr.stalled_s, 600); /* timer.download.stalled: not set */
+}
+
+/* runtime.oci.unpack.max.bytes: the table's default is the unpacker's; a
+ * valid value (also above 2^32) is the cap, a bad one keeps the default. */
+static void test_unpack_max(void **state)
+{
+	Org__Lfedge__Eve__Config__EdgeDevConfig cfg = ORG__LFEDGE__EVE__CONFIG__EDGE_DEV_CONFIG__INIT;
+	Org__Lfedge__Eve__Config__ConfigItem it = ORG__LFEDGE__EVE__CONFIG__CONFIG_ITEM__INIT, *p = &it;
+	const struct configprop *cp = configprop_find("runtime.oci.unpack.max.bytes");
+	struct rt_props pr;
+	uint64_t def = 0;
+
+	(void)state;
+	assert_non_null(cp);
+	assert_int_equal(cp->type, CONFIGPROP_U64);
+	assert_int_equal(configprop_parse_u64(cp, cp->def, &def), 0);
+	assert_true(def == OCI_UNPACK_DEFAULT_MAX);
+	cfg.configitems = &p;
+	cfg.n_configitems = 1;
+	it.key = "runtime.oci.unpack.max.bytes";
+	it.value = "65536";
+	rt_props_load(&pr, &cfg);
+	assert_true(pr.unpack_max == 65536);
+	it.value = "35184372088832"; /* 32 TiB */
+	rt_props_load(&pr, &cfg);
+	assert_true(pr.unpack_max == 35184372088832ull);
+	it.value = "lots";
+	rt_props_load(&pr, &cfg);
+	assert_true(pr.unpack_max == OCI_UNPACK_DEFAULT_MAX);
+	it.value = "0";
+	rt_props_load(&pr, &cfg);
+	assert_true(pr.unpack_max == OCI_UNPACK_DEFAULT_MAX);
 }
 
 static void test_checks(void **state)
@@ -108,6 +144,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_load),
 	    cmocka_unit_test(test_checks),
+	    cmocka_unit_test(test_unpack_max),
 	    cmocka_unit_test(test_vnc),
 	};
 
