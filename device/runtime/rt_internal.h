@@ -253,7 +253,7 @@ struct runtime {
 	const char *hvs[5];
 };
 
-/* runtime.c */
+/* rt_util.c (a leaf) */
 uint64_t rt_now_ms(void);
 void rt_seterr(char *dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Connection for a driver (kept open, reconnected when it died). */
@@ -261,6 +261,8 @@ int rt_conn(struct runtime *rt, enum rt_hv hv, virConnectPtr *out, char *err, si
 enum rt_hv rt_hv_of(const struct hv_ops *ops);
 /* The backend for VMs on this node: xen where Xen runs, else qemu. */
 const struct hv_ops *rt_vm_ops(const struct runtime *rt);
+/* The MAC the runtime gives adapter idx of app uuid (unless configured). */
+void rt_app_mac(const char *uuid, size_t idx, const char *configured, char out[18]);
 
 /* rt_console.c: true while a remote console session holds app uuid's
  * console (takes mmu). */
@@ -326,8 +328,6 @@ void rt_netinst_sync(struct runtime *rt);
 struct rt_ni *rt_netinst_find(struct runtime *rt, const char *uuid);
 /* IP leased to mac on any network instance, NULL if none. */
 const char *rt_netinst_ip(struct runtime *rt, const char *mac);
-/* The MAC the runtime gives adapter idx of app uuid (unless configured). */
-void rt_app_mac(const char *uuid, size_t idx, const char *configured, char out[18]);
 void rt_netinst_free(struct rt_ni *n);
 
 /* rt_report.c: report an object when its state, progress or error changed. */
