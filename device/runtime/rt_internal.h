@@ -264,6 +264,12 @@ const struct hv_ops *rt_vm_ops(const struct runtime *rt);
 /* The MAC the runtime gives adapter idx of app uuid (unless configured). */
 void rt_app_mac(const char *uuid, size_t idx, const char *configured, char out[18]);
 
+/* rt_state.c (a leaf): lookups in struct runtime; NULL when not found. */
+struct rt_ni *rt_netinst_find(struct runtime *rt, const char *uuid);
+struct rt_vol *rt_volume_find(struct runtime *rt, const char *uuid);
+/* IP leased to mac on any network instance, NULL if none. */
+const char *rt_netinst_ip(struct runtime *rt, const char *mac);
+
 /* rt_console.c: true while a remote console session holds app uuid's
  * console (takes mmu). */
 bool rt_console_held(struct runtime *rt, const char *uuid);
@@ -313,7 +319,6 @@ void rt_volume_usage(struct runtime *rt);
 /* Free the published snapshot (runtime teardown). */
 void rt_volume_metrics_free(struct runtime *rt);
 int rt_volume_spec_check(bool container, size_t n_disks, size_t n_mounts, char *err, size_t errlen);
-struct rt_vol *rt_volume_find(struct runtime *rt, const char *uuid);
 void rt_volume_purge(struct runtime *rt, struct rt_vol *v);
 void rt_volume_free(struct rt_vol *v);
 
@@ -325,9 +330,6 @@ void rt_app_remove_strays(struct runtime *rt);
 
 /* rt_netinst.c */
 void rt_netinst_sync(struct runtime *rt);
-struct rt_ni *rt_netinst_find(struct runtime *rt, const char *uuid);
-/* IP leased to mac on any network instance, NULL if none. */
-const char *rt_netinst_ip(struct runtime *rt, const char *mac);
 void rt_netinst_free(struct rt_ni *n);
 
 /* rt_report.c: report an object when its state, progress or error changed. */
