@@ -251,6 +251,9 @@ struct runtime {
 	char held[RT_CONSOLE_HELD_MAX][RT_ID_MAX];
 
 	const char *hvs[5];
+	/* rt_app_stop (set by runtime_new): how a file below rt_app.c
+	 * (rt_volume_snap.c) stops an app without calling up into it */
+	void (*app_stop)(struct runtime *rt, const char *uuid);
 };
 
 /* rt_util.c (a leaf) */

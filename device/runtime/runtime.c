@@ -311,6 +311,7 @@ int runtime_new(const struct runtime_opts *o, runtime_report_fn report, runtime_
 	rt->report = report;
 	rt->log = log;
 	rt->ctx = ctx;
+	rt->app_stop = rt_app_stop;
 	r = runtime_dirs(rt, o);
 	if (r == 0 && (dup_or(&rt->uris[RT_HV_QEMU], o->libvirt_uri, hv_qemu_ops.default_uri) < 0 ||
 		       dup_or(&rt->uris[RT_HV_LXC], o->lxc_uri, hv_lxc_ops.default_uri) < 0 ||
