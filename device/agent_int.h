@@ -122,7 +122,9 @@ static inline uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* agent.c */
+/* link.c: state files and the device-API link (below every other file
+ * of the agent: it calls none of them). */
+#define AGENT_PORT_FILE "mgmtport" /* state file: the management port that worked last */
 int agent_state_path(const struct agent *a, const char *name, char out[PATH_MAX]);
 int agent_counters_save(struct agent *a);
 /* POST payload sealed by signer to path; *status = 0 when no HTTP answer
