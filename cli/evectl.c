@@ -41,6 +41,7 @@ int evectl_main(int argc, char **argv)
 	char err[512];
 	int code;
 
+	cmdtab_use(cmdtab_commands, cmdtab_globals);
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("evectl %s\n", EVE_VERSION);
 		return EXIT_OK;
