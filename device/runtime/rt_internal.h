@@ -183,7 +183,7 @@ struct rt_ni {
 };
 
 /* The libvirt drivers the runtime uses, one connection each. */
-enum rt_hv { RT_HV_QEMU, RT_HV_LXC, RT_HV_XEN, RT_HV_N };
+enum rt_hv { RT_HV_QEMU = HV_DRIVER_QEMU, RT_HV_LXC = HV_DRIVER_LXC, RT_HV_XEN = HV_DRIVER_XEN, RT_HV_N = HV_DRIVER_N };
 #define RT_CONSOLE_HELD_MAX 16
 
 struct rt_metric_dom {
@@ -191,6 +191,7 @@ struct rt_metric_dom {
 	char dom[RT_ID_MAX + 8];
 	char *name;
 	enum rt_hv hv;
+	const char *disk_type; /* its backend's hv_ops.disk_type (static) */
 	char ip[64]; /* address leased to its first adapter, "" when none */
 };
 

@@ -28,7 +28,7 @@ void rt_seterr(char *dst, const char *fmt, ...)
 
 enum rt_hv rt_hv_of(const struct hv_ops *ops)
 {
-	return ops == &hv_lxc_ops ? RT_HV_LXC : ops == &hv_xen_ops ? RT_HV_XEN : RT_HV_QEMU;
+	return (enum rt_hv)ops->driver;
 }
 
 const struct hv_ops *rt_vm_ops(const struct runtime *rt)

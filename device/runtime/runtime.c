@@ -105,6 +105,7 @@ static void publish_metrics(struct runtime *rt)
 		snprintf(m[n].dom, sizeof(m[n].dom), "%s", a->dom);
 		m[n].name = strdup(a->name ? a->name : "");
 		m[n].hv = rt_hv_of(a->hv);
+		m[n].disk_type = a->hv->disk_type;
 		if (a->cfg && a->cfg->n_interfaces) {
 			char mac[18];
 			const char *ip;
