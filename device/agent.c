@@ -122,7 +122,7 @@ static int devops_reboot_seam(void *ctx)
 	struct agent *a = ctx;
 
 	alog(ALOG_WARN, "base OS update asks for a reboot");
-	return a->devops->execute(a->o->devops_record, DEVOPS_REBOOT, "base OS update");
+	return devops_execute(&a->devops, DEVOPS_REBOOT, "base OS update");
 }
 
 static void log_hypervisors(struct agent *a)
@@ -371,7 +371,7 @@ static int agent_start(struct agent *a)
 	int r;
 
 	settings_defaults(&a->set);
-	a->devops = a->o->devops_record ? &devops_record : &devops_real;
+	devops_init(&a->devops, a->o->devops_record);
 	r = configdir_load(a->o->config_dir, &a->cd, err, sizeof(err));
 	if (r < 0) {
 		alog(ALOG_ERR, "config: %s", err[0] ? err : eve_strerror(r));

@@ -58,7 +58,7 @@ struct agent {
 	struct baseos *bo;
 	char bo_why[128]; /* without an updater: why this agent cannot update */
 	struct media *media; /* removable media with configuration (may be NULL) */
-	const struct devops_ops *devops;
+	struct devops devops; /* reboot / shutdown backend */
 	struct settings base; /* defaults + the config dir's config-items */
 	struct settings set;
 	char config_hash[CONFIG_HASH_MAX];

@@ -109,7 +109,7 @@ static void apply_devops(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDe
 		alog(ALOG_WARN, "device op: %s requested by the controller (counter %" PRIu32 ")",
 		     devops_op_name(op), op == DEVOPS_REBOOT ? rb : sd);
 		logship_rotate(a->ls);
-		r = a->devops->execute(a->o->devops_record, op, "controller request");
+		r = devops_execute(&a->devops, op, "controller request");
 		if (r < 0)
 			alog(ALOG_ERR, "device op %s: %s", devops_op_name(op), eve_strerror(r));
 	}
