@@ -127,11 +127,9 @@ static inline uint64_t now_ms(void)
 #define AGENT_PORT_FILE "mgmtport" /* state file: the management port that worked last */
 int agent_state_path(const struct agent *a, const char *name, char out[PATH_MAX]);
 int agent_counters_save(struct agent *a);
-/* POST payload sealed by signer to path; *status = 0 when no HTTP answer
- * arrived. Reports reachability to netmgr. See ctlclient_post. */
-int agent_post(struct agent *a, const struct eve_signer *signer, bool with_cert, const char *path,
-	       const uint8_t *payload, size_t len, bool want_resp, long *status, uint8_t **resp,
-	       size_t *resp_len, uint8_t **raw, size_t *raw_len);
+/* ctlclient_post over the current management port (x as there: the
+ * caller frees x->resp and x->raw); reports reachability to netmgr. */
+int agent_post(struct agent *a, struct ctlclient_xchg *x);
 
 /* Record whether the controller answered through the current network
  * setting (moves to the next management port when it did not). */

@@ -31,17 +31,14 @@ int agent_counters_save(struct agent *a)
 }
 
 /* POST a device-signed payload; reports reachability to netmgr. */
-int agent_post(struct agent *a, const struct eve_signer *signer, bool with_cert, const char *path,
-	       const uint8_t *payload, size_t len, bool want_resp, long *status, uint8_t **resp,
-	       size_t *resp_len, uint8_t **raw, size_t *raw_len)
+int agent_post(struct agent *a, struct ctlclient_xchg *x)
 {
 	int r;
 
-	*status = 0;
+	x->status = 0;
 	ctlclient_set_api(a->cc, netmgr_api(a->nm));
-	r = ctlclient_post(a->cc, signer, with_cert, path, payload, len, want_resp, status, resp, resp_len,
-			   raw, raw_len);
-	agent_reached(a, *status != 0);
+	r = ctlclient_post(a->cc, x);
+	agent_reached(a, x->status != 0);
 	return r;
 }
 
