@@ -8,6 +8,17 @@
 
 #include "units.h"
 
+/* The program's table, handed over by cmdtab_use (cmdtab.c does not link
+ * to commands.c: the command files call cmdtab_str & co. without a cycle). */
+static const struct cmd *tab_commands;
+static const struct cmd_opt *tab_globals;
+
+void cmdtab_use(const struct cmd *commands, const struct cmd_opt *globals)
+{
+	tab_commands = commands;
+	tab_globals = globals;
+}
+
 static size_t opts_count(const struct cmd_opt *o)
 {
 	size_t n = 0;
@@ -31,7 +42,7 @@ static const struct cmd *cmd_find(const char *words)
 {
 	const struct cmd *c;
 
-	for (c = cmdtab_commands; c->name; c++) {
+	for (c = tab_commands; c->name; c++) {
 		if (strcmp(c->name, words) == 0)
 			return c;
 	}
@@ -42,7 +53,7 @@ static bool group_exists(const char *words)
 {
 	const struct cmd *c;
 
-	for (c = cmdtab_commands; c->name; c++) {
+	for (c = tab_commands; c->name; c++) {
 		if (name_has_prefix(c->name, words))
 			return true;
 	}
@@ -142,10 +153,10 @@ static int opt_lookup(const struct cmd_args *a, const char *lng, size_t lnglen, 
 		*v = &m->vals[i];
 		return 0;
 	}
-	i = opt_index(cmdtab_globals, lng, lnglen, shrt);
+	i = opt_index(tab_globals, lng, lnglen, shrt);
 	if (i < 0)
 		return -ENOENT;
-	*o = &cmdtab_globals[i];
+	*o = &tab_globals[i];
 	*v = &m->gvals[i];
 	return 0;
 }
@@ -345,7 +356,7 @@ void cmdtab_help_cmd(FILE *f, const struct cmd *c)
 	if (c->details)
 		fprintf(f, "\n%s\n", c->details);
 	help_opts(f, "Options", c->opts);
-	help_opts(f, "Global options", cmdtab_globals);
+	help_opts(f, "Global options", tab_globals);
 }
 
 void cmdtab_help_group(FILE *f, const char *group)
@@ -358,14 +369,14 @@ void cmdtab_help_group(FILE *f, const char *group)
 	if (!*g)
 		fprintf(f, "evectl drives an EVE controller through its admin REST API.\n\n");
 	fprintf(f, "Commands:\n");
-	for (c = cmdtab_commands; c->name; c++) {
+	for (c = tab_commands; c->name; c++) {
 		if (c->hidden || !name_has_prefix(c->name, g))
 			continue;
 		snprintf(left, sizeof(left), "%s%s%s", c->name, c->usage ? " " : "",
 			 c->usage ? c->usage : "");
 		fprintf(f, "  %-40s %s\n", left, c->help);
 	}
-	help_opts(f, "Global options", cmdtab_globals);
+	help_opts(f, "Global options", tab_globals);
 	fprintf(
 	    f, "\nRun 'evectl COMMAND --help' for a command's options.\n"
 	       "Exit codes: 0 ok, 1 usage, 2 not found, 3 rejected by the server (or 'app wait' saw ERROR),\n"
@@ -381,7 +392,7 @@ void cmdtab_next_words(const char *prefix, char *out, size_t n)
 	size_t plen = strlen(prefix), used = 0;
 
 	out[0] = 0;
-	for (c = cmdtab_commands; c->name; c++) {
+	for (c = tab_commands; c->name; c++) {
 		const char *rest, *sp;
 		char w[64];
 		int wl;
@@ -419,7 +430,7 @@ static void completion_value_opts(FILE *f)
 	size_t i;
 
 	fprintf(f, "--server|--token|--ca|--context|-o|--output");
-	for (c = cmdtab_commands; c->name; c++) {
+	for (c = tab_commands; c->name; c++) {
 		for (i = 0; c->opts && c->opts[i].lng; i++) {
 			if (c->opts[i].type == OPT_BOOL)
 				continue;
@@ -437,7 +448,7 @@ static void completion_groups(FILE *f)
 
 	cmdtab_next_words("", words, sizeof(words));
 	fprintf(f, "\t\"\") cands=\"%s\" ;;\n", words);
-	for (c = cmdtab_commands; c->name; c++) {
+	for (c = tab_commands; c->name; c++) {
 		const char *sp;
 
 		if (c->hidden)
@@ -508,12 +519,12 @@ void cmdtab_completion_bash(FILE *f)
 		   "\tdone\n"
 		   "\tcase \"$words\" in\n");
 	completion_groups(f);
-	for (c = cmdtab_commands; c->name; c++) {
+	for (c = tab_commands; c->name; c++) {
 		if (c->hidden)
 			continue;
 		fprintf(f, "\t\"%s\"|\"%s \"*) cands=\"", c->name, c->name);
 		completion_opts(f, c->opts);
-		completion_opts(f, cmdtab_globals);
+		completion_opts(f, tab_globals);
 		fprintf(f, "\"");
 		if (pos_kind(c))
 			fprintf(f, "; [ \"$words\" = \"%s\" ] && kind=%s", c->name, pos_kind(c));
@@ -592,9 +603,9 @@ void cmdtab_man(FILE *f)
 	      "prints only ids (names for images).\n"
 	      ".SH GLOBAL OPTIONS\n",
 	      f);
-	man_opts(f, cmdtab_globals);
+	man_opts(f, tab_globals);
 	fputs(".SH COMMANDS\n", f);
-	for (c = cmdtab_commands; c->name; c++) {
+	for (c = tab_commands; c->name; c++) {
 		if (c->hidden)
 			continue;
 		fputs(".SS \"", f);

@@ -70,6 +70,11 @@ struct cmd_args {
 extern const struct cmd cmdtab_commands[]; /* ends with a row whose name is NULL */
 extern const struct cmd_opt cmdtab_globals[];
 
+/* Use these tables (the two above, normally) in every cmdtab_ call that
+ * follows: the program calls it first. Not thread-safe; the tables are
+ * borrowed and must outlive their use. */
+void cmdtab_use(const struct cmd *commands, const struct cmd_opt *globals);
+
 /* Parse argv[1..argc) into a. Returns 0, or -EINVAL with a one-line message
  * in err. a->cmd is NULL when the words only name a group ("device"); then
  * a->group holds them. Strings point into argv; a owns nothing to free

@@ -16,6 +16,7 @@
 #include "apps.h"
 #include "ctl.h"
 #include "db.h"
+#include "rollouts.h"
 #include "volumes.h"
 
 static int app_id_of(struct db *d, const char *ref, char id[UUID_STR_LEN], int64_t *version)

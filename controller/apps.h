@@ -25,8 +25,5 @@ void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *
  * returns -EINVAL on a refused body. */
 int apps_spec_build(struct http_req *r, struct db *d, json_t *body, const char *name, json_t **spec,
 		    char image_id[UUID_STR_LEN]);
-/* True (and replies 409 to r) when app_id has a running or paused
- * rollout: its spec is then changed by the rollout only. */
-bool apps_rollout_active(struct http_req *r, struct db *d, const char *app_id);
 
 #endif

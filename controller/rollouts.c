@@ -650,3 +650,21 @@ void rollouts_tick(struct ctl *c)
 	db_put(c->db, d);
 	free(ids.ids);
 }
+
+bool apps_rollout_active(struct http_req *r, struct db *d, const char *app_id)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT name FROM rollouts WHERE app_id = ?1 AND"
+				      " state IN ('running', 'paused') LIMIT 1");
+	bool active = false;
+
+	if (!st)
+		return false;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		active = true;
+		http_reply_error(r, 409, "app has the active rollout %s: abort or finish it first",
+				 db_col_text(st, 0));
+	}
+	sqlite3_reset(st);
+	return active;
+}

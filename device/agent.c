@@ -31,15 +31,7 @@
 #include "fileio.h"
 #include "media.h"
 
-#define AGENT_PORT_FILE "mgmtport" /* state file: the management port that worked last */
 #define AGENT_NETSETTING_FILE "netsetting" /* state file: working and rolled-back network setting */
-
-int agent_state_path(const struct agent *a, const char *name, char out[PATH_MAX])
-{
-	if (snprintf(out, PATH_MAX, "%s/%s", a->o->state_dir, name) >= PATH_MAX)
-		return -ENAMETOOLONG;
-	return 0;
-}
 
 /* ---- identity ---------------------------------------------------------- */
 
@@ -123,65 +115,6 @@ static void counters_load(struct agent *a)
 	free(d);
 }
 
-int agent_counters_save(struct agent *a)
-{
-	char path[PATH_MAX], text[128];
-
-	agent_state_path(a, "counters", path);
-	snprintf(text, sizeof(text), "reboot=%u shutdown=%u restart=%u\n", a->reboot_counter,
-		 a->shutdown_counter, a->restart_counter);
-	return fileio_write_atomic(path, text, strlen(text), 0600);
-}
-
-/* ---- controller exchanges ---------------------------------------------- */
-
-/* POST a device-signed payload; reports reachability to netmgr. */
-int agent_post(struct agent *a, const struct eve_signer *signer, bool with_cert, const char *path,
-	       const uint8_t *payload, size_t len, bool want_resp, long *status, uint8_t **resp,
-	       size_t *resp_len, uint8_t **raw, size_t *raw_len)
-{
-	int r;
-
-	*status = 0;
-	ctlclient_set_api(a->cc, netmgr_api(a->nm));
-	r = ctlclient_post(a->cc, signer, with_cert, path, payload, len, want_resp, status, resp, resp_len,
-			   raw, raw_len);
-	agent_reached(a, *status != 0);
-	return r;
-}
-
-void agent_reached(struct agent *a, bool reached)
-{
-	const char *port = netmgr_port(a->nm);
-	bool trial = netmgr_on_trial(a->nm);
-	int r;
-
-	/* the load moving between ports of one cost is no change of connectivity */
-	bool moved = reached && strcmp(port, a->last_ok_port) && !netmgr_same_cost(a->nm, port, a->last_ok_port);
-
-	if (reached != a->online || moved)
-		a->diag_due = true; /* connectivity changed: print the diagnosis */
-	a->online = reached;
-	if (reached && strcmp(port, a->last_ok_port)) {
-		const char *any = netmgr_on_any_route(a->nm) ? " via any route (network.fallback.any.eth)" : "";
-
-		alog(moved || !a->last_ok_port[0] ? ALOG_INFO : ALOG_DEBUG, "network: controller reached%s%s",
-		     *port ? " via management port " : "", *port ? port : any);
-		snprintf(a->last_ok_port, sizeof(a->last_ok_port), "%s", port);
-	}
-	r = netmgr_report(a->nm, reached, now_ms());
-	if (r < 0)
-		alog(ALOG_WARN, "%s/" AGENT_PORT_FILE ": %s: working management port not saved",
-		     a->o->state_dir, eve_strerror(r));
-	if (reached && trial)
-		alog(ALOG_INFO, "network: the new setting reached the controller: kept");
-	if (!reached && netmgr_on_any_route(a->nm) && *port)
-		alog(ALOG_WARN, "network: no management port reached the controller: trying any route "
-				"(network.fallback.any.eth)");
-	else if (!reached && strcmp(port, netmgr_port(a->nm)))
-		alog(ALOG_DEBUG, "network: next management port %s", netmgr_port(a->nm));
-}
-
 /* ---- start-up / shutdown ---------------------------------------------- */
 
 static int devops_reboot_seam(void *ctx)
@@ -189,7 +122,7 @@ static int devops_reboot_seam(void *ctx)
 	struct agent *a = ctx;
 
 	alog(ALOG_WARN, "base OS update asks for a reboot");
-	return a->devops->execute(a->o->devops_record, DEVOPS_REBOOT, "base OS update");
+	return devops_execute(&a->devops, DEVOPS_REBOOT, "base OS update");
 }
 
 static void log_hypervisors(struct agent *a)
@@ -438,7 +371,7 @@ static int agent_start(struct agent *a)
 	int r;
 
 	settings_defaults(&a->set);
-	a->devops = a->o->devops_record ? &devops_record : &devops_real;
+	devops_init(&a->devops, a->o->devops_record);
 	r = configdir_load(a->o->config_dir, &a->cd, err, sizeof(err));
 	if (r < 0) {
 		alog(ALOG_ERR, "config: %s", err[0] ? err : eve_strerror(r));

@@ -58,7 +58,7 @@ struct agent {
 	struct baseos *bo;
 	char bo_why[128]; /* without an updater: why this agent cannot update */
 	struct media *media; /* removable media with configuration (may be NULL) */
-	const struct devops_ops *devops;
+	struct devops devops; /* reboot / shutdown backend */
 	struct settings base; /* defaults + the config dir's config-items */
 	struct settings set;
 	char config_hash[CONFIG_HASH_MAX];
@@ -123,14 +123,14 @@ static inline uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* agent.c */
+/* link.c: state files and the device-API link (below every other file
+ * of the agent: it calls none of them). */
+#define AGENT_PORT_FILE "mgmtport" /* state file: the management port that worked last */
 int agent_state_path(const struct agent *a, const char *name, char out[PATH_MAX]);
 int agent_counters_save(struct agent *a);
-/* POST payload sealed by signer to path; *status = 0 when no HTTP answer
- * arrived. Reports reachability to netmgr. See ctlclient_post. */
-int agent_post(struct agent *a, const struct eve_signer *signer, bool with_cert, const char *path,
-	       const uint8_t *payload, size_t len, bool want_resp, long *status, uint8_t **resp,
-	       size_t *resp_len, uint8_t **raw, size_t *raw_len);
+/* ctlclient_post over the current management port (x as there: the
+ * caller frees x->resp and x->raw); reports reachability to netmgr. */
+int agent_post(struct agent *a, struct ctlclient_xchg *x);
 
 /* Record whether the controller answered through the current network
  * setting (moves to the next management port when it did not). */

@@ -1,13 +1,11 @@
-/* The runtime seam: forwards to device/runtime when it is linked
- * (EVE_HAVE_RUNTIME, set by device/CMakeLists.txt when the everuntime
- * target exists). */
+/* The runtime seam: forwards to device/runtime. device/CMakeLists.txt
+ * builds it when the everuntime target exists, else appruntime_stub.c. */
 #include "appruntime.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 
-#ifdef EVE_HAVE_RUNTIME
 #include "runtime.h"
 
 bool appruntime_available(void)
@@ -79,66 +77,3 @@ void appruntime_free(struct appruntime *rt)
 	if (rt)
 		runtime_free((struct runtime *)rt);
 }
-
-#else
-
-bool appruntime_available(void)
-{
-	return false;
-}
-
-int appruntime_new(const char *state_dir, const char *libvirt_uri, const char *ca_path,
-		   const struct appruntime_trust *trust, appruntime_report_fn report, appruntime_log_fn log,
-		   void *ctx, struct appruntime **out)
-{
-	return -ENOTSUP;
-}
-
-int appruntime_apply(struct appruntime *rt, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
-{
-	return -ENOTSUP;
-}
-
-int appruntime_metrics(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m)
-{
-	return -ENOTSUP;
-}
-
-void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m)
-{
-}
-
-int appruntime_flowlog_flush(struct appruntime *rt, const char *dev_uuid, appruntime_flowlog_fn fn, void *ctx)
-{
-	return 0;
-}
-
-int appruntime_console_open(struct appruntime *rt, const char *uuid, int *fd, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "this agent runs no apps");
-	return -ENOTSUP;
-}
-
-void appruntime_console_release(struct appruntime *rt, const char *uuid)
-{
-}
-
-int appruntime_app_endpoint(struct appruntime *rt, const char *uuid, bool vnc, int port, char host[64],
-			    int *out_port, char *err, size_t errlen)
-{
-	snprintf(err, errlen, "this agent runs no apps");
-	return -ENOTSUP;
-}
-
-const char *const *appruntime_hypervisors(struct appruntime *rt)
-{
-	static const char *const none[] = {NULL};
-
-	return none;
-}
-
-void appruntime_free(struct appruntime *rt)
-{
-}
-
-#endif

@@ -154,9 +154,15 @@ static int attest_post(struct agent *a, Org__Lfedge__Eve__Attest__ZAttestReq *re
 	org__lfedge__eve__attest__zattest_req__pack(req, body);
 	snprintf(path, sizeof(path), "/id/%s/attest", a->uuid);
 	r = onboard_ensure_certs(a);
-	if (r == 0)
-		r = agent_post(a, &a->dev_signer, false, path, body, len, true, status, &resp, &rlen, NULL,
-			       NULL);
+	if (r == 0) {
+		struct ctlclient_xchg x = {.signer = &a->dev_signer, .path = path, .payload = body, .len = len,
+					   .want_resp = true};
+
+		r = agent_post(a, &x);
+		*status = x.status;
+		resp = x.resp;
+		rlen = x.resp_len;
+	}
 	if (r == 0 && *status != 200)
 		r = -EVE_EPROTO;
 	if (r == 0) {

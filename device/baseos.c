@@ -1,5 +1,5 @@
-/* A/B update seam (EVE_HAVE_UPDATE is set by device/CMakeLists.txt when
- * the eveupdate target exists). */
+/* A/B update seam: forwards to device/update. device/CMakeLists.txt
+ * builds it when the eveupdate target exists, else baseos_stub.c. */
 #include "baseos.h"
 
 #include <errno.h>
@@ -55,7 +55,6 @@ int baseos_content_url(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, const
 	return n < 0 || (size_t)n >= outlen ? -ENAMETOOLONG : 0;
 }
 
-#ifdef EVE_HAVE_UPDATE
 #include "update.h"
 
 struct baseos {
@@ -213,53 +212,3 @@ void baseos_fill_info(struct baseos *b, struct report_device *d)
 	}
 	d->n_sw = 2;
 }
-
-#else
-
-int baseos_open(const struct baseos_opts *o, struct baseos **out)
-{
-	return -ENOTSUP;
-}
-
-void baseos_close(struct baseos *b)
-{
-}
-
-int baseos_boot_check(struct baseos *b, time_t now)
-{
-	return 0;
-}
-
-int baseos_apply(struct baseos *b, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
-{
-	return 0;
-}
-
-void baseos_set_sig_policy(struct baseos *b, int policy)
-{
-}
-
-const char *baseos_sig_note(struct baseos *b)
-{
-	return "";
-}
-
-void baseos_set_test_window(struct baseos *b, unsigned seconds)
-{
-}
-
-int baseos_controller_reached(struct baseos *b, time_t now)
-{
-	return 0;
-}
-
-int baseos_tick(struct baseos *b, time_t now)
-{
-	return 0;
-}
-
-void baseos_fill_info(struct baseos *b, struct report_device *d)
-{
-}
-
-#endif

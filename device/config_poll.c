@@ -109,7 +109,7 @@ static void apply_devops(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDe
 		alog(ALOG_WARN, "device op: %s requested by the controller (counter %" PRIu32 ")",
 		     devops_op_name(op), op == DEVOPS_REBOOT ? rb : sd);
 		logship_rotate(a->ls);
-		r = a->devops->execute(a->o->devops_record, op, "controller request");
+		r = devops_execute(&a->devops, op, "controller request");
 		if (r < 0)
 			alog(ALOG_ERR, "device op %s: %s", devops_op_name(op), eve_strerror(r));
 	}
@@ -568,9 +568,17 @@ void config_poll_run(struct agent *a)
 	len = org__lfedge__eve__config__config_request__pack(&req, body);
 	snprintf(path, sizeof(path), "/id/%s/config", a->uuid);
 	r = onboard_ensure_certs(a);
-	if (r == 0)
-		r = agent_post(a, &a->dev_signer, false, path, body, len, true, &status, &payload, &plen,
-			       &raw, &raw_len);
+	if (r == 0) {
+		struct ctlclient_xchg x = {.signer = &a->dev_signer, .path = path, .payload = body, .len = len,
+					   .want_resp = true, .want_raw = true};
+
+		r = agent_post(a, &x);
+		status = x.status;
+		payload = x.resp;
+		plen = x.resp_len;
+		raw = x.raw;
+		raw_len = x.raw_len;
+	}
 	if (r == 0 && status == 200) {
 		r = apply_response(a, payload, plen, "controller");
 		if (r == 0)

@@ -360,32 +360,31 @@ static int verify_resp(struct ctlclient *cc, const uint8_t *raw, size_t raw_len,
 	return r;
 }
 
-int ctlclient_post(struct ctlclient *cc, const struct eve_signer *signer, bool with_cert, const char *path,
-		   const uint8_t *payload, size_t len, bool want_resp, long *status, uint8_t **resp,
-		   size_t *resp_len, uint8_t **raw, size_t *raw_len)
+int ctlclient_post(struct ctlclient *cc, struct ctlclient_xchg *x)
 {
 	uint8_t *sealed = NULL, *body = NULL;
 	size_t sealed_len = 0, body_len = 0;
 	int r;
 
+	x->status = 0;
 	if (!cc->api)
 		return -ENETUNREACH;
-	r = envelope_seal(signer, payload, len, with_cert, &sealed, &sealed_len);
+	r = envelope_seal(x->signer, x->payload, x->len, x->with_cert, &sealed, &sealed_len);
 	if (r < 0)
 		return r;
 	buf_reset(&cc->resp);
-	r = devapi_call(cc->api, "POST", path, sealed, sealed_len, status, &cc->resp);
-	if (r < 0 || !want_resp || *status != 200)
+	r = devapi_call(cc->api, "POST", x->path, sealed, sealed_len, &x->status, &cc->resp);
+	if (r < 0 || !x->want_resp || x->status != 200)
 		goto out;
 	body = buf_steal(&cc->resp, &body_len);
 	if (!body) {
 		r = -EVE_EPROTO;
 		goto out;
 	}
-	r = verify_resp(cc, body, body_len, resp, resp_len);
-	if (r == 0 && raw) {
-		*raw = body;
-		*raw_len = body_len;
+	r = verify_resp(cc, body, body_len, &x->resp, &x->resp_len);
+	if (r == 0 && x->want_raw) {
+		x->raw = body;
+		x->raw_len = body_len;
 		body = NULL;
 	}
 out:

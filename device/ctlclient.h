@@ -38,15 +38,32 @@ X509 *ctlclient_ecdh_cert(const struct ctlclient *cc);
  * rotation): what was signed before may no longer verify after it. */
 unsigned ctlclient_certs_generation(const struct ctlclient *cc);
 
-/* Seal payload with signer, POST it to path, and return the HTTP status.
- * When want_resp and the status is 200, the response must be an envelope
- * signed by the controller (on a senderCertHash miss /certs is fetched
- * again once): its payload goes to *resp (caller frees). The raw signed
- * response body goes to *raw when raw is non-NULL (caller frees).
- * with_cert puts the signer's certificate in the envelope (register). */
-int ctlclient_post(struct ctlclient *cc, const struct eve_signer *signer, bool with_cert, const char *path,
-		   const uint8_t *payload, size_t len, bool want_resp, long *status, uint8_t **resp,
-		   size_t *resp_len, uint8_t **raw, size_t *raw_len);
+/* One signed exchange with the controller: what to send, what came back.
+ * Zero-initialise, fill the "in" fields, call ctlclient_post (or
+ * agent_post); the caller frees resp and raw. */
+struct ctlclient_xchg {
+	/* in */
+	const struct eve_signer *signer; /* seals the payload */
+	bool with_cert;                  /* the signer's certificate in the envelope (register) */
+	const char *path;                /* "/id/<uuid>/config" ... */
+	const uint8_t *payload;
+	size_t len;
+	bool want_resp; /* a 200 must carry an envelope signed by the controller */
+	bool want_raw;  /* keep that signed response body too (a checkpoint) */
+	/* out */
+	long status;       /* HTTP status; 0 when no HTTP answer arrived */
+	uint8_t *resp;     /* want_resp and 200: the verified payload */
+	size_t resp_len;
+	uint8_t *raw;      /* want_raw and 200: the signed response body */
+	size_t raw_len;
+};
+
+/* Seal x->payload with x->signer, POST it to x->path, and set x->status.
+ * When x->want_resp and the status is 200, the response must be an
+ * envelope signed by the controller (on a senderCertHash miss /certs is
+ * fetched again once): its payload goes to x->resp. Returns 0 or a negative
+ * errno (then x->resp and x->raw stay NULL). */
+int ctlclient_post(struct ctlclient *cc, struct ctlclient_xchg *x);
 
 /* Verify a stored signed response (a checkpoint) with the trusted certs. */
 int ctlclient_verify(struct ctlclient *cc, const uint8_t *raw, size_t len, uint8_t **payload, size_t *plen);

@@ -40,3 +40,14 @@ static int record_execute(const char *arg, enum devops_op op, const char *reason
 
 const struct devops_ops devops_real = {.name = "real", .execute = real_execute};
 const struct devops_ops devops_record = {.name = "record", .execute = record_execute};
+
+void devops_init(struct devops *d, const char *record_path)
+{
+	d->ops = record_path ? &devops_record : &devops_real;
+	d->arg = record_path;
+}
+
+int devops_execute(const struct devops *d, enum devops_op op, const char *reason)
+{
+	return d->ops->execute(d->arg, op, reason);
+}

@@ -18,6 +18,17 @@ extern const struct devops_ops devops_real;
 /* arg: path of the file requests are appended to ("reboot <reason>\n"). */
 extern const struct devops_ops devops_record;
 
+/* A backend with its argument: what the agent holds and calls. */
+struct devops {
+	const struct devops_ops *ops;
+	const char *arg; /* the backend's argument (borrowed), NULL for none */
+};
+
+/* The record backend on path when path is set, else the real one. */
+void devops_init(struct devops *d, const char *record_path);
+/* Ask the backend for op; 0 or a negative errno. */
+int devops_execute(const struct devops *d, enum devops_op op, const char *reason);
+
 const char *devops_op_name(enum devops_op op);
 
 #endif

@@ -33,6 +33,7 @@ static int do_register(struct agent *a)
 {
 	Org__Lfedge__Eve__Register__ZRegisterMsg m = ORG__LFEDGE__EVE__REGISTER__ZREGISTER_MSG__INIT;
 	uint8_t body[8192];
+	struct ctlclient_xchg x = {.signer = &a->onb_signer, .with_cert = true, .path = "/register", .payload = body};
 	size_t len;
 	long status;
 	int r;
@@ -52,8 +53,9 @@ static int do_register(struct agent *a)
 	}
 	org__lfedge__eve__register__zregister_msg__pack(&m, body);
 	free(pem_b64);
-	r = agent_post(a, &a->onb_signer, true, "/register", body, len, false, &status, NULL, NULL, NULL,
-		       NULL);
+	x.len = len;
+	r = agent_post(a, &x);
+	status = x.status;
 	if (r < 0)
 		return r;
 	if (status == 200 || status == 201) {
@@ -81,13 +83,17 @@ static int do_uuid(struct agent *a)
 	Org__Lfedge__Eve__Uuid__UuidRequest req = ORG__LFEDGE__EVE__UUID__UUID_REQUEST__INIT;
 	Org__Lfedge__Eve__Uuid__UuidResponse *resp = NULL;
 	uint8_t body[16], *payload = NULL;
+	struct ctlclient_xchg x = {.signer = &a->dev_signer, .path = "/uuid", .payload = body, .want_resp = true};
 	size_t len, plen = 0;
 	long status;
 	int r;
 
 	len = org__lfedge__eve__uuid__uuid_request__pack(&req, body);
-	r = agent_post(a, &a->dev_signer, false, "/uuid", body, len, true, &status, &payload, &plen, NULL,
-		       NULL);
+	x.len = len;
+	r = agent_post(a, &x);
+	status = x.status;
+	payload = x.resp;
+	plen = x.resp_len;
 	if (r < 0)
 		return r;
 	if (status != 200) {

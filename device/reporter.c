@@ -20,10 +20,12 @@
 
 static int send_path(struct agent *a, const char *path, const uint8_t *data, size_t len)
 {
+	struct ctlclient_xchg x = {.signer = &a->dev_signer, .path = path, .payload = data, .len = len};
 	long status = 0;
 	int r;
 
-	r = agent_post(a, &a->dev_signer, false, path, data, len, false, &status, NULL, NULL, NULL, NULL);
+	r = agent_post(a, &x);
+	status = x.status;
 	if (r < 0)
 		return r;
 	return status >= 200 && status < 300 ? 0 : -EVE_EHTTP;
@@ -60,7 +62,7 @@ static int send_logs(void *ctx, const char *app, const uint8_t *gz, size_t len)
 {
 	struct agent *a = ctx;
 	char path[192];
-
+	struct ctlclient_xchg x = {.signer = &a->dev_signer, .path = path, .payload = gz, .len = len};
 	long status = 0;
 	int r;
 
@@ -69,7 +71,8 @@ static int send_logs(void *ctx, const char *app, const uint8_t *gz, size_t len)
 		return send_path(a, path, gz, len);
 	}
 	snprintf(path, sizeof(path), "/id/%s/apps/instanceid/%s/newlogs", a->uuid, app);
-	r = agent_post(a, &a->dev_signer, false, path, gz, len, false, &status, NULL, NULL, NULL, NULL);
+	r = agent_post(a, &x);
+	status = x.status;
 	if (r < 0)
 		return r;
 	/* The controller takes logs only of app instances deployed to this

@@ -83,8 +83,14 @@ struct hv_spec {
 	size_t n_mounts;
 };
 
+/* The libvirt driver of a backend: the runtime keeps one connection per
+ * driver (enum rt_hv in rt_internal.h takes these values). */
+enum hv_driver { HV_DRIVER_QEMU, HV_DRIVER_LXC, HV_DRIVER_XEN, HV_DRIVER_N };
+
 struct hv_ops {
 	const char *name;        /* "qemu", "lxc", "xen" */
+	enum hv_driver driver;   /* its libvirt driver */
+	const char *disk_type;   /* an app's disk in metrics (ZMetricDisk.disktype) */
 	const char *default_uri; /* qemu:///system ... */
 	bool console_is_pty;     /* console read from a pty (else console_log) */
 	/* Append the domain XML for s to out. -EINVAL when s lacks what this

@@ -105,6 +105,8 @@ static int lxc_xml(const struct hv_spec *s, struct buf *b, char *err, size_t err
 
 const struct hv_ops hv_lxc_ops = {
     .name = "lxc",
+    .driver = HV_DRIVER_LXC,
+    .disk_type = "rootfs",
     .default_uri = "lxc:///system",
     .console_is_pty = true,
     .domain_xml = lxc_xml,

@@ -129,6 +129,8 @@ static int qemu_xml(const struct hv_spec *s, struct buf *b, char *err, size_t er
 
 const struct hv_ops hv_qemu_ops = {
     .name = "qemu",
+    .driver = HV_DRIVER_QEMU,
+    .disk_type = "qcow2",
     .default_uri = "qemu:///system",
     .console_is_pty = false,
     .domain_xml = qemu_xml,

@@ -95,6 +95,8 @@ static int xen_xml(const struct hv_spec *s, struct buf *b, char *err, size_t err
 
 const struct hv_ops hv_xen_ops = {
     .name = "xen",
+    .driver = HV_DRIVER_XEN,
+    .disk_type = "qcow2",
     .default_uri = "xen:///system",
     .console_is_pty = true,
     .domain_xml = xen_xml,

@@ -185,21 +185,6 @@ static int extract_member(const char *image, const char *member, const char *out
 	return volume_extract(image, member, out, err, errlen);
 }
 
-void rt_app_mac(const char *uuid, size_t idx, const char *configured, char out[18])
-{
-	uint8_t h[32];
-	char in[128];
-
-	if (configured && configured[0]) {
-		snprintf(out, 18, "%s", configured);
-		return;
-	}
-	/* Stable across restarts, so DHCP leases and adoption keep matching. */
-	snprintf(in, sizeof(in), "%s/%zu", uuid, idx);
-	crypto_sha256(in, strlen(in), h);
-	snprintf(out, 18, "52:54:00:%02x:%02x:%02x", h[0], h[1], h[2]);
-}
-
 static int spec_nics(struct runtime *rt, struct rt_app *a, struct spec_store *ss)
 {
 	size_t i;

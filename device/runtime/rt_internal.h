@@ -184,7 +184,7 @@ struct rt_ni {
 };
 
 /* The libvirt drivers the runtime uses, one connection each. */
-enum rt_hv { RT_HV_QEMU, RT_HV_LXC, RT_HV_XEN, RT_HV_N };
+enum rt_hv { RT_HV_QEMU = HV_DRIVER_QEMU, RT_HV_LXC = HV_DRIVER_LXC, RT_HV_XEN = HV_DRIVER_XEN, RT_HV_N = HV_DRIVER_N };
 #define RT_CONSOLE_HELD_MAX 16
 
 struct rt_metric_dom {
@@ -192,6 +192,7 @@ struct rt_metric_dom {
 	char dom[RT_ID_MAX + 8];
 	char *name;
 	enum rt_hv hv;
+	const char *disk_type; /* its backend's hv_ops.disk_type (static) */
 	char ip[64]; /* address leased to its first adapter, "" when none */
 };
 
@@ -252,9 +253,12 @@ struct runtime {
 	char held[RT_CONSOLE_HELD_MAX][RT_ID_MAX];
 
 	const char *hvs[5];
+	/* rt_app_stop (set by runtime_new): how a file below rt_app.c
+	 * (rt_volume_snap.c) stops an app without calling up into it */
+	void (*app_stop)(struct runtime *rt, const char *uuid);
 };
 
-/* runtime.c */
+/* rt_util.c (a leaf) */
 uint64_t rt_now_ms(void);
 void rt_seterr(char *dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Connection for a driver (kept open, reconnected when it died). */
@@ -262,6 +266,14 @@ int rt_conn(struct runtime *rt, enum rt_hv hv, virConnectPtr *out, char *err, si
 enum rt_hv rt_hv_of(const struct hv_ops *ops);
 /* The backend for VMs on this node: xen where Xen runs, else qemu. */
 const struct hv_ops *rt_vm_ops(const struct runtime *rt);
+/* The MAC the runtime gives adapter idx of app uuid (unless configured). */
+void rt_app_mac(const char *uuid, size_t idx, const char *configured, char out[18]);
+
+/* rt_state.c (a leaf): lookups in struct runtime; NULL when not found. */
+struct rt_ni *rt_netinst_find(struct runtime *rt, const char *uuid);
+struct rt_vol *rt_volume_find(struct runtime *rt, const char *uuid);
+/* IP leased to mac on any network instance, NULL if none. */
+const char *rt_netinst_ip(struct runtime *rt, const char *mac);
 
 /* rt_console.c: true while a remote console session holds app uuid's
  * console (takes mmu). */
@@ -312,7 +324,6 @@ void rt_volume_usage(struct runtime *rt);
 /* Free the published snapshot (runtime teardown). */
 void rt_volume_metrics_free(struct runtime *rt);
 int rt_volume_spec_check(bool container, size_t n_disks, size_t n_mounts, char *err, size_t errlen);
-struct rt_vol *rt_volume_find(struct runtime *rt, const char *uuid);
 void rt_volume_purge(struct runtime *rt, struct rt_vol *v);
 void rt_volume_free(struct rt_vol *v);
 
@@ -324,11 +335,6 @@ void rt_app_remove_strays(struct runtime *rt);
 
 /* rt_netinst.c */
 void rt_netinst_sync(struct runtime *rt);
-struct rt_ni *rt_netinst_find(struct runtime *rt, const char *uuid);
-/* IP leased to mac on any network instance, NULL if none. */
-const char *rt_netinst_ip(struct runtime *rt, const char *mac);
-/* The MAC the runtime gives adapter idx of app uuid (unless configured). */
-void rt_app_mac(const char *uuid, size_t idx, const char *configured, char out[18]);
 void rt_netinst_free(struct rt_ni *n);
 
 /* rt_report.c: report an object when its state, progress or error changed. */

@@ -61,7 +61,7 @@ static void fill(struct am_block *b, const struct rt_metric_dom *m, const struct
 	b->am.network = b->nets;
 	b->am.n_network = 1;
 	b->disk.disk = "all";
-	b->disk.disktype = m->hv == RT_HV_LXC ? "rootfs" : "qcow2";
+	b->disk.disktype = (char *)m->disk_type; /* static, never freed */
 	/* Bytes moved, as MiB (the message has no I/O counters of its own). */
 	b->disk.used = (st->rd_bytes + st->wr_bytes) >> 20;
 	b->disks[0] = &b->disk;

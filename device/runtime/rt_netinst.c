@@ -22,16 +22,6 @@
 #define NS(x) ORG__LFEDGE__EVE__INFO__ZNETWORK_INSTANCE_STATE__ZNETINST_STATE_##x
 #define NT(x) ORG__LFEDGE__EVE__CONFIG__ZNETWORK_INST_TYPE__##x
 
-struct rt_ni *rt_netinst_find(struct runtime *rt, const char *uuid)
-{
-	size_t i;
-
-	for (i = 0; uuid && i < rt->n_nis; i++)
-		if (strcmp(rt->nis[i]->uuid, uuid) == 0)
-			return rt->nis[i];
-	return NULL;
-}
-
 void rt_netinst_free(struct rt_ni *n)
 {
 	if (!n)
@@ -219,17 +209,6 @@ static void ni_apply(struct runtime *rt, struct rt_ni *n, const rt_ni_cfg *nc)
 	n->err[0] = '\0';
 out:
 	buf_free(&b);
-}
-
-const char *rt_netinst_ip(struct runtime *rt, const char *mac)
-{
-	size_t i, j;
-
-	for (i = 0; i < rt->n_nis; i++)
-		for (j = 0; j < rt->nis[i]->n_leases; j++)
-			if (strcasecmp(rt->nis[i]->leases[j].mac, mac) == 0)
-				return rt->nis[i]->leases[j].ip;
-	return NULL;
 }
 
 /* "eve" + 10 hex of SHA-256(uuid): fits IFNAMSIZ and differs for UUIDs

@@ -36,16 +36,6 @@ uint64_t rt_volume_sig(struct runtime *rt, const rt_app_cfg *app)
 	return h;
 }
 
-struct rt_vol *rt_volume_find(struct runtime *rt, const char *uuid)
-{
-	size_t i;
-
-	for (i = 0; uuid && i < rt->n_vols; i++)
-		if (strcmp(rt->vols[i]->uuid, uuid) == 0)
-			return rt->vols[i];
-	return NULL;
-}
-
 void rt_volume_free(struct rt_vol *v)
 {
 	if (!v)

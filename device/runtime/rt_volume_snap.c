@@ -217,7 +217,7 @@ void rt_volume_image_change(struct runtime *rt, const struct rt_vol *img, const 
 		    strcmp(a->volumereflist[0]->uuid, img->uuid) != 0 || !a->uuidandversion ||
 		    !a->uuidandversion->uuid)
 			continue;
-		rt_app_stop(rt, a->uuidandversion->uuid);
+		rt->app_stop(rt, a->uuidandversion->uuid);
 		sync();
 		for (size_t j = 1; j < a->n_volumereflist; j++) {
 			struct rt_vol *v = rt_volume_find(rt, a->volumereflist[j]->uuid);

@@ -29,61 +29,6 @@
 #define RT_RECONNECT_MS 2000
 #define RT_CFG_MAX (8u << 20)
 
-uint64_t rt_now_ms(void)
-{
-	return monotime_ms();
-}
-
-void rt_seterr(char *dst, const char *fmt, ...)
-{
-	char tmp[RT_ERR_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	memcpy(dst, tmp, sizeof(tmp));
-}
-
-enum rt_hv rt_hv_of(const struct hv_ops *ops)
-{
-	return ops == &hv_lxc_ops ? RT_HV_LXC : ops == &hv_xen_ops ? RT_HV_XEN : RT_HV_QEMU;
-}
-
-const struct hv_ops *rt_vm_ops(const struct runtime *rt)
-{
-	return rt->has_xen ? &hv_xen_ops : &hv_qemu_ops;
-}
-
-int rt_conn(struct runtime *rt, enum rt_hv hv, virConnectPtr *out, char *err, size_t errlen)
-{
-	virConnectPtr *slot = &rt->conns[hv];
-	char e[RT_ERR_MAX];
-	int r;
-
-	if (hv == RT_HV_XEN && !rt->has_xen) {
-		if (err)
-			snprintf(err, errlen, "this node does not run Xen");
-		return -ENOTSUP;
-	}
-	if (*slot && virConnectIsAlive(*slot) == 1) {
-		*out = *slot;
-		return 0;
-	}
-	if (*slot) {
-		virConnectClose(*slot);
-		*slot = NULL;
-	}
-	r = hv_connect(rt->uris[hv], slot, e, sizeof(e));
-	if (r < 0) {
-		if (err)
-			snprintf(err, errlen, "%s", e);
-		return r;
-	}
-	*out = *slot;
-	return 0;
-}
-
 /* ---- config copies -------------------------------------------------- */
 
 static rt_config *config_copy(const rt_config *cfg)
@@ -160,6 +105,7 @@ static void publish_metrics(struct runtime *rt)
 		snprintf(m[n].dom, sizeof(m[n].dom), "%s", a->dom);
 		m[n].name = strdup(a->name ? a->name : "");
 		m[n].hv = rt_hv_of(a->hv);
+		m[n].disk_type = a->hv->disk_type;
 		if (a->cfg && a->cfg->n_interfaces) {
 			char mac[18];
 			const char *ip;
@@ -366,6 +312,7 @@ int runtime_new(const struct runtime_opts *o, runtime_report_fn report, runtime_
 	rt->report = report;
 	rt->log = log;
 	rt->ctx = ctx;
+	rt->app_stop = rt_app_stop;
 	r = runtime_dirs(rt, o);
 	if (r == 0 && (dup_or(&rt->uris[RT_HV_QEMU], o->libvirt_uri, hv_qemu_ops.default_uri) < 0 ||
 		       dup_or(&rt->uris[RT_HV_LXC], o->lxc_uri, hv_lxc_ops.default_uri) < 0 ||

@@ -33,8 +33,13 @@ static Org__Lfedge__Eve__Attest__ZAttestResponse *post(struct ctx *c,
 	if (len > sizeof(body))
 		return NULL;
 	org__lfedge__eve__attest__zattest_req__pack(req, body);
-	int r = ctlclient_post(c->cc, &c->signer, false, c->path, body, len, true, &status, &resp, &rlen,
-			       NULL, NULL);
+	struct ctlclient_xchg x = {
+	    .signer = &c->signer, .path = c->path, .payload = body, .len = len, .want_resp = true};
+	int r = ctlclient_post(c->cc, &x);
+
+	status = x.status;
+	resp = x.resp;
+	rlen = x.resp_len;
 	if (r == 0 && status == 200)
 		out = org__lfedge__eve__attest__zattest_response__unpack(NULL, rlen, resp);
 	else

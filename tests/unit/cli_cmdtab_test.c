@@ -187,5 +187,6 @@ int main(void)
 	    cmocka_unit_test(test_options),
 	    cmocka_unit_test(test_generated),
 	};
+	cmdtab_use(cmdtab_commands, cmdtab_globals);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
