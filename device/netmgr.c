@@ -956,6 +956,12 @@ static bool observe(struct netmgr *nm, bool apply)
 		    (!apply || nm->dhcp_pid[i] > 0))
 			changed |= follow_lease(nm, i, apply);
 		portcfg_status(nm->cur.ports[i].name, addrs, sizeof(addrs), &st->up);
+		if (st->up && !up && st->last_fail) {
+			/* its link came (back) up: a new chance (EVE verifies again on
+			 * a change of a port's link); its failure is history */
+			st->last_fail = 0;
+			st->err[0] = '\0';
+		}
 		if (up != st->up || strcmp(addrs, st->addrs)) {
 			snprintf(st->addrs, sizeof(st->addrs), "%s", addrs);
 			changed = true;
