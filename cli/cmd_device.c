@@ -233,15 +233,17 @@ static json_t *ports_in_use(const json_t *ports)
 
 	if (!out)
 		return NULL;
-	json_array_foreach(out, i, p) {
-		json_int_t c = json_integer_value(json_object_get(p, "cost"));
+	for (i = 0; i < json_array_size(out); i++) {
+		json_int_t c = json_integer_value(json_object_get(json_array_get(out, i), "cost"));
 
-		if (port_works(p) && (best < 0 || c < best))
+		if (port_works(json_array_get(out, i)) && (best < 0 || c < best))
 			best = c;
 	}
-	json_array_foreach(out, i, p) {
-		bool in_use = port_works(p) && json_integer_value(json_object_get(p, "cost")) == best;
+	for (i = 0; i < json_array_size(out); i++) {
+		bool in_use;
 
+		p = json_array_get(out, i);
+		in_use = port_works(p) && json_integer_value(json_object_get(p, "cost")) == best;
 		json_object_set_new(p, "inUse", json_boolean(in_use));
 	}
 	return out;
@@ -264,7 +266,8 @@ static void print_ports(const json_t *info)
 	printf("PORTS_LAST_SUCCESS  %s\n", ok);
 	putchar('\n');
 	ports = ports_in_use(json_object_get(cur, "ports"));
-	out_table(stdout, device_port_cols, ports ? ports : json_object_get(cur, "ports"), OUT_TABLE, "ifname");
+	out_table(stdout, device_port_cols, ports ? ports : json_object_get(cur, "ports"), OUT_TABLE,
+		  "ifname");
 	json_decref(ports);
 	if (!rej)
 		return;

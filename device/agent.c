@@ -397,9 +397,12 @@ static void port_test(struct agent *a)
 
 	snprintf(before, sizeof(before), "%s", netmgr_port(a->nm));
 	ok = netmgr_port_test(a->nm, now_ms(), text, sizeof(text));
+	/* a port that answers is routine (debug); a failure is news */
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		alog(ok ? ALOG_INFO : ALOG_WARN, "network: %s (timer.port.timeout %" PRIu32 " s)", l,
-		     a->set.port_timeout_s);
+		alog(strstr(l, ": FAILED") ? ALOG_WARN : ALOG_DEBUG, "network: %s (timer.port.timeout %" PRIu32 " s)",
+		     l, a->set.port_timeout_s);
+	if (!ok)
+		alog(ALOG_WARN, "network: port test: no port of the current setting reached the controller");
 	if (strcmp(before, netmgr_port(a->nm))) {
 		alog(ALOG_INFO, "network: port test: management port %s now in use (was %s)",
 		     *netmgr_port(a->nm) ? netmgr_port(a->nm) : "(any route)", *before ? before : "(any route)");
