@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -629,12 +630,17 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void outf(char *out, size_t size, const char *fmt, const char *name, double s, const char *what)
+/* Append a formatted line to out (bounded). */
+__attribute__((format(printf, 3, 4))) static void outf(char *out, size_t size, const char *fmt, ...)
 {
 	size_t len = strnlen(out, size);
+	va_list ap;
 
-	if (len + 1 < size)
-		snprintf(out + len, size - len, fmt, name, s, what);
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out + len, size - len, fmt, ap);
+	va_end(ap);
 }
 
 /* GET /ping through port i (n_ports: any route): 1 answered, 0 not. */
@@ -689,7 +695,12 @@ static int port_test(struct netmgr *nm, char *out, size_t size)
 		size_t i = port_at(nm, pos);
 		bool switch_port;
 
-		if (!port_usable(nm, i) || !test_one(nm, i, out, size))
+		if (!port_usable(nm, i)) {
+			outf(out, size, "port test %s: skipped: %s\n", nm->cur.ports[i].name,
+			     nm->st[i].cfg_err[0] ? nm->st[i].cfg_err : "link down or no address");
+			continue;
+		}
+		if (!test_one(nm, i, out, size))
 			continue;
 		/* the cheapest answering port: used when it is cheaper than the
 		 * port in use or that one failed (equal costs keep sharing) */
