@@ -370,6 +370,13 @@ static int keep_good_port(struct netmgr *nm)
 
 static int save_setting(struct netmgr *nm);
 
+/* A port left out of the load's rotation: it failed (and its link has not
+ * come back up since). Its failure stays reported until it works. */
+static bool port_failed(const struct netmgr *nm, size_t i)
+{
+	return nm->st[i].last_fail && !nm->st[i].rejoined;
+}
+
 /* Load spreading (EVE): after a success the next request goes out on the
  * next port of the same cost that has not failed. */
 static void spread_load(struct netmgr *nm)
@@ -379,7 +386,7 @@ static void spread_load(struct netmgr *nm)
 	for (size_t k = 1; k < nm->cur.n_ports; k++) {
 		size_t pos = (nm->port_idx + k) % nm->cur.n_ports, i = port_at(nm, pos);
 
-		if (nm->cur.ports[i].cost != nm->cur.ports[cur].cost || nm->st[i].last_fail || !port_usable(nm, i))
+		if (nm->cur.ports[i].cost != nm->cur.ports[cur].cost || port_failed(nm, i) || !port_usable(nm, i))
 			continue;
 		nm->port_idx = pos;
 		api_drop(nm);
@@ -408,9 +415,11 @@ static void port_result_at(struct netmgr *nm, size_t i, bool reached, const char
 		if (!nm->st[i].last_ok || nm->st[i].last_fail || now - nm->st[i].last_ok >= 300)
 			nm->st[i].last_ok = now;
 		nm->st[i].last_fail = 0;
+		nm->st[i].rejoined = false;
 		nm->st[i].err[0] = '\0';
 	} else {
 		nm->st[i].last_fail = now;
+		nm->st[i].rejoined = false;
 		if (why && *why)
 			snprintf(nm->st[i].err, sizeof(nm->st[i].err), "%s", why);
 		else if (!nm->st[i].err[0])
@@ -705,7 +714,7 @@ static int port_test(struct netmgr *nm, char *out, size_t size)
 		/* the cheapest answering port: used when it is cheaper than the
 		 * port in use or that one failed (equal costs keep sharing) */
 		switch_port = cur >= n || nm->cur.ports[i].cost < nm->cur.ports[cur].cost ||
-			      (i != cur && nm->st[cur].last_fail && nm->st[cur].err[0]);
+			      (i != cur && port_failed(nm, cur));
 		if (switch_port && i != cur) {
 			nm->any = false;
 			nm->port_idx = pos;
@@ -716,7 +725,7 @@ static int port_test(struct netmgr *nm, char *out, size_t size)
 		return 1;
 	}
 	/* none answered: the port in use failed too; requests move on */
-	if (cur < n && nm->st[cur].last_fail && n > 1 && !nm->any) {
+	if (cur < n && port_failed(nm, cur) && n > 1 && !nm->any) {
 		nm->port_idx = (nm->port_idx + 1) % n;
 		api_drop(nm);
 	}
@@ -977,12 +986,9 @@ static bool observe(struct netmgr *nm, bool apply)
 		    (!apply || nm->dhcp_pid[i] > 0))
 			changed |= follow_lease(nm, i, apply);
 		portcfg_status(nm->cur.ports[i].name, addrs, sizeof(addrs), &st->up);
-		if (st->up && !up && st->last_fail) {
-			/* its link came (back) up: a new chance (EVE verifies again on
-			 * a change of a port's link); its failure is history */
-			st->last_fail = 0;
-			st->err[0] = '\0';
-		}
+		if (st->up && !up && st->last_fail)
+			st->rejoined = true; /* its link came (back) up: a new chance (EVE
+						verifies again on a change of a port's link) */
 		if (up != st->up || strcmp(addrs, st->addrs)) {
 			snprintf(st->addrs, sizeof(st->addrs), "%s", addrs);
 			changed = true;
@@ -1015,6 +1021,7 @@ static void diag_failure(struct netmgr *nm, size_t i, const char *text)
 	snprintf(nm->st[i].err, sizeof(nm->st[i].err), "%.*s", (int)(n < NETMGR_ERR_MAX ? n : NETMGR_ERR_MAX - 1),
 		 why);
 	nm->st[i].last_fail = time(NULL);
+	nm->st[i].rejoined = false;
 }
 
 size_t netmgr_diag(struct netmgr *nm, int timeout_s, char *out, size_t size)

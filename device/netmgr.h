@@ -45,6 +45,7 @@ struct netmgr_port_state {
 	char addrs[128];            /* "a.b.c.d/nn,..." as the host has them */
 	struct portcfg_addr have;   /* applied static config or DHCP lease */
 	time_t last_ok, last_fail;  /* wall clock; 0 = never */
+	bool rejoined;              /* its link came back up after last_fail: in the rotation again */
 	char err[NETMGR_ERR_MAX];   /* reason of the last failure */
 	char cfg_err[NETMGR_ERR_MAX]; /* why the port could not be configured ("" ok) */
 };
