@@ -695,8 +695,10 @@ static int port_test(struct netmgr *nm, char *out, size_t size)
 	if (!n) {
 		int ok = test_one(nm, 0, out, size);
 
-		if (ok)
+		if (ok) {
 			port_result_at(nm, 0, true, NULL);
+			reached_ok(nm);
+		}
 		return ok;
 	}
 	cur = nm->any ? n : port_at(nm, nm->port_idx);
