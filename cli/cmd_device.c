@@ -206,15 +206,57 @@ static const struct out_col device_port_cols[] = {
     {"ADDRESSING", "dhcpType", fmt_port_mode},
     {"ADDRESS", "IPAddrs"},
     {"UP", "up", fmt_port_bool},
+    {"IN_USE", "inUse", fmt_port_bool},
     {"LAST_FAILURE", "err", fmt_port_failure},
     {NULL},
 };
 
+/* A port EVE would send over: up, without a failure. */
+static bool port_works(const json_t *p)
+{
+	const json_t *err = json_object_get(p, "err");
+	const char *d = json_string_value(json_object_get(err, "description"));
+
+	return json_is_true(json_object_get(p, "up")) && (!d || !*d);
+}
+
+/* The ports with "inUse" added: EVE marks no port as the one in use; its
+ * rule is that requests go over the cheapest working ports of the current
+ * port config (status[currentIndex]), equal costs sharing the load. The
+ * agent reports a failure (err) on every port it left, so the rule shows
+ * the port(s) it uses. New reference. */
+static json_t *ports_in_use(const json_t *ports)
+{
+	json_t *out = json_deep_copy(ports), *p;
+	json_int_t best = -1;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < json_array_size(out); i++) {
+		json_int_t c = json_integer_value(json_object_get(json_array_get(out, i), "cost"));
+
+		if (port_works(json_array_get(out, i)) && (best < 0 || c < best))
+			best = c;
+	}
+	for (i = 0; i < json_array_size(out); i++) {
+		bool in_use;
+
+		p = json_array_get(out, i);
+		in_use = port_works(p) && json_integer_value(json_object_get(p, "cost")) == best;
+		json_object_set_new(p, "inUse", json_boolean(in_use));
+	}
+	return out;
+}
+
 /* The ports of the current port configuration, and the rolled-back one. */
 static void print_ports(const json_t *info)
 {
-	const json_t *st = json_object_get(json_object_get(info, "systemAdapter"), "status");
-	const json_t *cur = json_array_get(st, 0), *rej = json_array_get(st, 1);
+	const json_t *sa = json_object_get(info, "systemAdapter");
+	const json_t *st = json_object_get(sa, "status");
+	size_t ci = (size_t)json_integer_value(json_object_get(sa, "currentIndex"));
+	const json_t *cur = json_array_get(st, ci), *rej = ci == 0 ? json_array_get(st, 1) : NULL;
+	json_t *ports;
 	const char *err;
 	char ok[32];
 
@@ -223,7 +265,10 @@ static void print_ports(const json_t *info)
 	fmt_port_time(cur, "lastSucceeded", ok, sizeof(ok));
 	printf("PORTS_LAST_SUCCESS  %s\n", ok);
 	putchar('\n');
-	out_table(stdout, device_port_cols, json_object_get(cur, "ports"), OUT_TABLE, "ifname");
+	ports = ports_in_use(json_object_get(cur, "ports"));
+	out_table(stdout, device_port_cols, ports ? ports : json_object_get(cur, "ports"), OUT_TABLE,
+		  "ifname");
+	json_decref(ports);
 	if (!rej)
 		return;
 	err = json_string_value(json_object_get(rej, "lastError"));

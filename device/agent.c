@@ -316,6 +316,34 @@ static void print_diag(struct agent *a, const char *why)
 		alog(ok ? ALOG_INFO : ALOG_WARN, "diag: %s", l);
 }
 
+/* timer.port.testinterval: test the ports of the current setting (each
+ * bounded by timer.port.timeout); a change of the port in use is logged. */
+static void port_test(struct agent *a)
+{
+	static char text[2048];
+	char before[NETMGR_NAME_MAX], *save = NULL;
+	bool trial = netmgr_on_trial(a->nm);
+	int ok;
+
+	snprintf(before, sizeof(before), "%s", netmgr_port(a->nm));
+	ok = netmgr_port_test(a->nm, now_ms(), text, sizeof(text));
+	/* a port that answers is routine (debug); a failure is news */
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		alog(strstr(l, ": FAILED") ? ALOG_WARN : ALOG_DEBUG, "network: %s (timer.port.timeout %" PRIu32 " s)",
+		     l, a->set.port_timeout_s);
+	if (!ok)
+		alog(ALOG_WARN, "network: port test: no port of the current setting reached the controller");
+	if (strcmp(before, netmgr_port(a->nm))) {
+		alog(ALOG_INFO, "network: port test: management port %s now in use (was %s)",
+		     *netmgr_port(a->nm) ? netmgr_port(a->nm) : "(any route)", *before ? before : "(any route)");
+		a->info_dirty = true;
+	}
+	if (trial && !netmgr_on_trial(a->nm)) {
+		alog(ALOG_INFO, "network: the new setting reached the controller: kept (port test)");
+		a->info_dirty = true;
+	}
+}
+
 static int open_controller(struct agent *a)
 {
 	struct netmgr_setting s = {0};
@@ -504,13 +532,26 @@ static void loop(struct agent *a, int stop_fd)
 		uint64_t now = now_ms(), dl;
 		int timeout;
 
-		if (netmgr_tick(a->nm, now)) {
+		switch (netmgr_tick(a->nm, now)) {
+		case NETMGR_TICK_ROLLED_BACK:
 			alog(ALOG_WARN,
 			     "network: new setting did not reach the controller in %" PRIu32
 			     " s: rolled back to the last working one",
 			     a->set.netrollback_s);
 			a->info_dirty = true;
+			break;
+		case NETMGR_TICK_RETRY:
+			alog(ALOG_INFO,
+			     "network: retrying the rolled-back setting (%zu port(s)) for %" PRIu32
+			     " s (timer.port.testbetterinterval %" PRIu32 " s)",
+			     netmgr_setting(a->nm)->n_ports, a->set.netrollback_s, a->set.port_better_s);
+			a->info_dirty = true;
+			break;
+		case NETMGR_TICK_NONE:
+			break;
 		}
+		if (netmgr_test_due(a->nm, now))
+			port_test(a);
 		if (netmgr_poll(a->nm))
 			a->info_dirty = true;
 		if (a->diag_due || !a->diag_done) {

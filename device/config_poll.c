@@ -24,14 +24,17 @@
 static void apply_changed(struct agent *a, const struct settings *old)
 {
 	if (old->send_timeout_s != a->set.send_timeout_s || old->port_better_s != a->set.port_better_s ||
-	    old->fallback_any != a->set.fallback_any) {
+	    old->fallback_any != a->set.fallback_any || old->port_test_s != a->set.port_test_s ||
+	    old->port_timeout_s != a->set.port_timeout_s || old->netrollback_s != a->set.netrollback_s) {
 		struct netmgr_props np;
 
 		settings_net_props(&a->set, &np);
 		alog(ALOG_INFO,
-		     "config: network: request timeout %" PRIu32 " s, first port retried every %" PRIu32
-		     " s, fallback to any route %s",
-		     a->set.send_timeout_s, a->set.port_better_s, np.fallback_any ? "enabled" : "disabled");
+		     "config: network: request timeout %" PRIu32 " s, first port (and a rolled-back setting) "
+		     "retried every %" PRIu32 " s, fallback to any route %s, port test every %" PRIu32
+		     " s with timeout %" PRIu32 " s",
+		     a->set.send_timeout_s, a->set.port_better_s, np.fallback_any ? "enabled" : "disabled",
+		     a->set.port_test_s, a->set.port_timeout_s);
 		netmgr_set_props(a->nm, &np, now_ms());
 	}
 	if (settings_log_quota_bytes(old) != settings_log_quota_bytes(&a->set) && a->ls) {

@@ -51,8 +51,11 @@ void agent_reached(struct agent *a, bool reached)
 	/* the load moving between ports of one cost is no change of connectivity */
 	bool moved = reached && strcmp(port, a->last_ok_port) && !netmgr_same_cost(a->nm, port, a->last_ok_port);
 
-	if (reached != a->online || moved)
+	if (reached != a->online || moved) {
 		a->diag_due = true; /* connectivity changed: print the diagnosis */
+		alog(ALOG_DEBUG, "network: controller %s via %s", reached ? "reached" : "NOT reached",
+		     *port ? port : "any route");
+	}
 	a->online = reached;
 	if (reached && strcmp(port, a->last_ok_port)) {
 		const char *any = netmgr_on_any_route(a->nm) ? " via any route (network.fallback.any.eth)" : "";

@@ -167,8 +167,9 @@ int netinfo_build(const struct netmgr *nm, struct netinfo **out)
 	if (rej) {
 		fill_dpc(&ni->dpc[1], rej, nm, false);
 		ni->dpc[1].m.lasterror = (char *)"rolled back: did not reach the controller within "
-						 "timer.port.testduration; not retried until the controller "
-						 "sends another setting";
+						 "timer.port.testduration; retried every "
+						 "timer.port.testbetterinterval while the agent runs, after a "
+						 "restart only when the controller sends another setting";
 		ni->dpcp[1] = &ni->dpc[1].m;
 		ni->m.n_status = 2;
 	}

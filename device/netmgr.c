@@ -4,9 +4,11 @@
 #include <ctype.h>
 #include <limits.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 #include "fileio.h"
@@ -49,6 +51,9 @@ struct netmgr {
 	bool rejected_noted;           /* netmgr_propose said 2 for it already */
 	struct netmgr_setting trying_saved; /* from the file: a setting on trial then */
 	bool have_trying_saved;
+	bool rejected_here;   /* `rejected` was rolled back in this run: retried */
+	uint64_t next_retry;  /* when to put it on trial again (timer.port.testbetterinterval) */
+	uint64_t next_test;   /* when to run the port test (timer.port.testinterval) */
 };
 
 static void api_drop(struct netmgr *nm)
@@ -242,22 +247,20 @@ static bool port_usable(const struct netmgr *nm, size_t i)
 
 static bool ensure_applied(struct netmgr *nm);
 
-struct devapi *netmgr_api(struct netmgr *nm)
+/* A connection through port i of the current setting (i >= n_ports: any
+ * route) with the given request timeout. -ENOENT when the port's DNS
+ * servers do not resolve the controller (st[i].err says so). */
+static int api_for(struct netmgr *nm, size_t i, long timeout_s, struct devapi **out)
 {
-	struct devapi_opts o = {
-	    .server = nm->server, .ca_path = nm->ca_path, .timeout_s = nm->props.send_timeout_s};
+	struct devapi_opts o = {.server = nm->server, .ca_path = nm->ca_path, .timeout_s = timeout_s};
 	const struct netmgr_port *p = NULL;
 
-	if (nm->api)
-		return nm->api;
-	ensure_applied(nm); /* a request never goes out under a setting not yet applied */
-	if (nm->cur.n_ports && !nm->any) {
-		for (size_t k = 0; k < nm->cur.n_ports && !port_usable(nm, port_at(nm, nm->port_idx)); k++)
-			nm->port_idx = (nm->port_idx + 1) % nm->cur.n_ports;
-		p = &nm->cur.ports[port_at(nm, nm->port_idx)];
+	*out = NULL;
+	if (i < nm->cur.n_ports) {
+		p = &nm->cur.ports[i];
 		o.interface = p->name;
-		if (port_resolve(nm, port_at(nm, nm->port_idx)) < 0)
-			return NULL; /* the request fails at once: next port */
+		if (port_resolve(nm, i) < 0)
+			return -ENOENT;
 		if (nm->resolve[0])
 			o.resolve = nm->resolve;
 	}
@@ -265,7 +268,23 @@ struct devapi *netmgr_api(struct netmgr *nm)
 		o.proxy = p->proxy;
 	else if (nm->cur.proxy[0])
 		o.proxy = nm->cur.proxy;
-	if (devapi_new(&o, &nm->api) < 0)
+	return devapi_new(&o, out);
+}
+
+struct devapi *netmgr_api(struct netmgr *nm)
+{
+	size_t i = nm->cur.n_ports;
+
+	if (nm->api)
+		return nm->api;
+	ensure_applied(nm); /* a request never goes out under a setting not yet applied */
+	if (nm->cur.n_ports && !nm->any) {
+		for (size_t k = 0; k < nm->cur.n_ports && !port_usable(nm, port_at(nm, nm->port_idx)); k++)
+			nm->port_idx = (nm->port_idx + 1) % nm->cur.n_ports;
+		i = port_at(nm, nm->port_idx);
+	}
+	/* -ENOENT: the request fails at once: next port */
+	if (api_for(nm, i, nm->props.send_timeout_s, &nm->api) < 0)
 		nm->api = NULL;
 	return nm->api;
 }
@@ -298,8 +317,12 @@ void netmgr_set_props(struct netmgr *nm, const struct netmgr_props *p, uint64_t 
 {
 	bool rebuild = p->send_timeout_s != nm->props.send_timeout_s || (nm->any && !p->fallback_any);
 
-	if (p->better_ms != nm->props.better_ms)
+	if (p->better_ms != nm->props.better_ms) {
 		nm->next_better = p->better_ms ? now_ms + p->better_ms : 0;
+		nm->next_retry = nm->next_better;
+	}
+	if (p->test_ms != nm->props.test_ms)
+		nm->next_test = p->test_ms ? now_ms + p->test_ms : 0;
 	if (nm->any && !p->fallback_any) {
 		nm->any = false;
 		nm->fails = 0;
@@ -347,6 +370,13 @@ static int keep_good_port(struct netmgr *nm)
 
 static int save_setting(struct netmgr *nm);
 
+/* A port left out of the load's rotation: it failed (and its link has not
+ * come back up since). Its failure stays reported until it works. */
+static bool port_failed(const struct netmgr *nm, size_t i)
+{
+	return nm->st[i].last_fail && !nm->st[i].rejoined;
+}
+
 /* Load spreading (EVE): after a success the next request goes out on the
  * next port of the same cost that has not failed. */
 static void spread_load(struct netmgr *nm)
@@ -356,7 +386,7 @@ static void spread_load(struct netmgr *nm)
 	for (size_t k = 1; k < nm->cur.n_ports; k++) {
 		size_t pos = (nm->port_idx + k) % nm->cur.n_ports, i = port_at(nm, pos);
 
-		if (nm->cur.ports[i].cost != nm->cur.ports[cur].cost || nm->st[i].last_fail || !port_usable(nm, i))
+		if (nm->cur.ports[i].cost != nm->cur.ports[cur].cost || port_failed(nm, i) || !port_usable(nm, i))
 			continue;
 		nm->port_idx = pos;
 		api_drop(nm);
@@ -364,9 +394,10 @@ static void spread_load(struct netmgr *nm)
 	}
 }
 
-static void port_result(struct netmgr *nm, bool reached)
+/* Outcome of a request through port i (n_ports: any route); why: curl's
+ * text of a failure (NULL: keep the port's reason, or a generic one). */
+static void port_result_at(struct netmgr *nm, size_t i, bool reached, const char *why)
 {
-	size_t i = netmgr_port_index(nm);
 	time_t now = time(NULL);
 
 	if (reached) {
@@ -384,15 +415,44 @@ static void port_result(struct netmgr *nm, bool reached)
 		if (!nm->st[i].last_ok || nm->st[i].last_fail || now - nm->st[i].last_ok >= 300)
 			nm->st[i].last_ok = now;
 		nm->st[i].last_fail = 0;
+		nm->st[i].rejoined = false;
 		nm->st[i].err[0] = '\0';
 	} else {
 		nm->st[i].last_fail = now;
-		if (nm->api && *devapi_errmsg(nm->api))
-			snprintf(nm->st[i].err, sizeof(nm->st[i].err), "%s", devapi_errmsg(nm->api));
+		nm->st[i].rejoined = false;
+		if (why && *why)
+			snprintf(nm->st[i].err, sizeof(nm->st[i].err), "%s", why);
 		else if (!nm->st[i].err[0])
 			snprintf(nm->st[i].err, sizeof(nm->st[i].err), "controller not reached");
 		snprintf(nm->dpc_err, sizeof(nm->dpc_err), "%s: %s", nm->cur.ports[i].name, nm->st[i].err);
 	}
+}
+
+static void port_result(struct netmgr *nm, bool reached)
+{
+	port_result_at(nm, netmgr_port_index(nm), reached, nm->api ? devapi_errmsg(nm->api) : NULL);
+}
+
+static bool setting_eq(const struct netmgr_setting *a, const struct netmgr_setting *b);
+
+/* The current setting reached the controller: a trial ends (a retried
+ * setting is no longer the rolled-back one), its port is remembered. */
+static int reached_ok(struct netmgr *nm)
+{
+	bool was_trial = nm->trial;
+	int r;
+
+	nm->trial = false;
+	nm->fallback = nm->cur;
+	nm->fails = 0;
+	if (was_trial && nm->have_rejected && setting_eq(&nm->cur, &nm->rejected)) {
+		nm->have_rejected = false;
+		nm->rejected_here = false;
+	}
+	r = keep_good_port(nm);
+	if (was_trial && nm->setting_path)
+		save_setting(nm);
+	return r;
 }
 
 int netmgr_report(struct netmgr *nm, bool reached, uint64_t now_ms)
@@ -400,15 +460,8 @@ int netmgr_report(struct netmgr *nm, bool reached, uint64_t now_ms)
 	(void)now_ms;
 	port_result(nm, reached);
 	if (reached) {
-		bool was_trial = nm->trial;
-		int r;
+		int r = reached_ok(nm);
 
-		nm->trial = false;
-		nm->fallback = nm->cur;
-		nm->fails = 0;
-		r = keep_good_port(nm);
-		if (was_trial && nm->setting_path)
-			save_setting(nm);
 		if (nm->cur.n_ports > 1 && !nm->any)
 			spread_load(nm);
 		return r;
@@ -530,20 +583,169 @@ static void retest_better(struct netmgr *nm, uint64_t now_ms)
 	api_drop(nm);
 }
 
-bool netmgr_tick(struct netmgr *nm, uint64_t now_ms)
+/* EVE's testBetterTimer at the DPC level: the setting rolled back in this
+ * run (the controller's newest) is tried again for timer.port.testduration
+ * (each failure rolls it back again). One loaded from the file (rolled back
+ * before a restart) is not: it waits for the controller's next setting. */
+static bool retry_rejected(struct netmgr *nm, uint64_t now_ms)
+{
+	if (!nm->props.better_ms || !nm->have_rejected || !nm->rejected_here || nm->trial ||
+	    !nm->next_retry || now_ms < nm->next_retry)
+		return false;
+	nm->next_retry = now_ms + nm->props.better_ms;
+	nm->fallback = nm->cur;
+	nm->cur = nm->rejected;
+	cur_changed(nm);
+	nm->trial = true;
+	nm->trial_end = now_ms + (nm->props.trial_ms ? nm->props.trial_ms : 30000);
+	if (nm->setting_path)
+		save_setting(nm);
+	return true;
+}
+
+enum netmgr_tick_result netmgr_tick(struct netmgr *nm, uint64_t now_ms)
 {
 	retest_better(nm, now_ms);
+	if (retry_rejected(nm, now_ms))
+		return NETMGR_TICK_RETRY;
 	if (!nm->trial || now_ms < nm->trial_end)
-		return false;
+		return NETMGR_TICK_NONE;
 	nm->rejected = nm->cur;
 	nm->have_rejected = true;
+	nm->rejected_here = true;
 	nm->rejected_noted = true; /* its proposal now is no news */
+	if (nm->props.better_ms)
+		nm->next_retry = now_ms + nm->props.better_ms;
 	nm->cur = nm->fallback;
 	cur_changed(nm);
 	nm->trial = false;
 	if (nm->setting_path)
 		save_setting(nm);
-	return true;
+	return NETMGR_TICK_ROLLED_BACK;
+}
+
+/* ---- the port test (timer.port.testinterval, timer.port.timeout) ------- */
+
+bool netmgr_test_due(const struct netmgr *nm, uint64_t now_ms)
+{
+	return nm->props.test_ms && nm->next_test && now_ms >= nm->next_test;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Append a formatted line to out (bounded). */
+__attribute__((format(printf, 3, 4))) static void outf(char *out, size_t size, const char *fmt, ...)
+{
+	size_t len = strnlen(out, size);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+/* GET /ping through port i (n_ports: any route): 1 answered, 0 not. */
+static int test_one(struct netmgr *nm, size_t i, char *out, size_t size)
+{
+	const char *name = i < nm->cur.n_ports ? nm->cur.ports[i].name : "(any route)";
+	struct devapi *api = NULL;
+	struct buf resp;
+	uint64_t t0 = mono_ms();
+	long status = 0;
+	int r;
+
+	buf_init(&resp, 4096);
+	r = api_for(nm, i, nm->props.test_timeout_s, &api);
+	if (r == 0)
+		r = devapi_call(api, "GET", "/ping", NULL, 0, &status, &resp);
+	if (r == 0) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "HTTP %ld", status);
+		outf(out, size, "port test %s: reached in %.1f s (%s)\n", name, (double)(mono_ms() - t0) / 1000,
+		     what);
+	} else {
+		const char *why = api && *devapi_errmsg(api) ? devapi_errmsg(api)
+				  : i < nm->cur.n_ports && r == -ENOENT ? nm->st[i].err
+									: eve_strerror(r);
+		char copy[NETMGR_ERR_MAX];
+
+		snprintf(copy, sizeof(copy), "%s", why);
+		outf(out, size, "port test %s: FAILED after %.1f s: %s\n", name, (double)(mono_ms() - t0) / 1000,
+		     copy);
+		port_result_at(nm, i, false, copy);
+	}
+	buf_free(&resp);
+	devapi_free(api);
+	return r == 0;
+}
+
+static int port_test(struct netmgr *nm, char *out, size_t size)
+{
+	size_t cur, n = nm->cur.n_ports;
+
+	if (!n) {
+		int ok = test_one(nm, 0, out, size);
+
+		if (ok) {
+			port_result_at(nm, 0, true, NULL);
+			reached_ok(nm);
+		}
+		return ok;
+	}
+	cur = nm->any ? n : port_at(nm, nm->port_idx);
+	for (size_t pos = 0; pos < n; pos++) {
+		size_t i = port_at(nm, pos);
+		bool switch_port;
+
+		if (!port_usable(nm, i)) {
+			outf(out, size, "port test %s: skipped: %s\n", nm->cur.ports[i].name,
+			     nm->st[i].cfg_err[0] ? nm->st[i].cfg_err : "link down or no address");
+			continue;
+		}
+		if (!test_one(nm, i, out, size))
+			continue;
+		/* the cheapest answering port: used when it is cheaper than the
+		 * port in use or that one failed (equal costs keep sharing) */
+		switch_port = cur >= n || nm->cur.ports[i].cost < nm->cur.ports[cur].cost ||
+			      (i != cur && port_failed(nm, cur));
+		if (switch_port && i != cur) {
+			nm->any = false;
+			nm->port_idx = pos;
+			api_drop(nm);
+		}
+		port_result_at(nm, i, true, NULL);
+		reached_ok(nm);
+		return 1;
+	}
+	/* none answered: the port in use failed too; requests move on */
+	if (cur < n && port_failed(nm, cur) && n > 1 && !nm->any) {
+		nm->port_idx = (nm->port_idx + 1) % n;
+		api_drop(nm);
+	}
+	return 0;
+}
+
+int netmgr_port_test(struct netmgr *nm, uint64_t now_ms, char *out, size_t size)
+{
+	uint64_t t0 = mono_ms();
+	int ok;
+
+	if (size)
+		out[0] = '\0';
+	ensure_applied(nm);
+	ok = port_test(nm, out, size);
+	/* the interval runs from the end of the test (EVE restarts its timer) */
+	nm->next_test = nm->props.test_ms ? now_ms + (mono_ms() - t0) + nm->props.test_ms : 0;
+	return ok;
 }
 
 const struct netmgr_setting *netmgr_setting(const struct netmgr *nm)
@@ -786,6 +988,9 @@ static bool observe(struct netmgr *nm, bool apply)
 		    (!apply || nm->dhcp_pid[i] > 0))
 			changed |= follow_lease(nm, i, apply);
 		portcfg_status(nm->cur.ports[i].name, addrs, sizeof(addrs), &st->up);
+		if (st->up && !up && st->last_fail)
+			st->rejoined = true; /* its link came (back) up: a new chance (EVE
+						verifies again on a change of a port's link) */
 		if (up != st->up || strcmp(addrs, st->addrs)) {
 			snprintf(st->addrs, sizeof(st->addrs), "%s", addrs);
 			changed = true;
@@ -818,6 +1023,7 @@ static void diag_failure(struct netmgr *nm, size_t i, const char *text)
 	snprintf(nm->st[i].err, sizeof(nm->st[i].err), "%.*s", (int)(n < NETMGR_ERR_MAX ? n : NETMGR_ERR_MAX - 1),
 		 why);
 	nm->st[i].last_fail = time(NULL);
+	nm->st[i].rejoined = false;
 }
 
 size_t netmgr_diag(struct netmgr *nm, int timeout_s, char *out, size_t size)

@@ -45,6 +45,7 @@ struct netmgr_port_state {
 	char addrs[128];            /* "a.b.c.d/nn,..." as the host has them */
 	struct portcfg_addr have;   /* applied static config or DHCP lease */
 	time_t last_ok, last_fail;  /* wall clock; 0 = never */
+	bool rejoined;              /* its link came back up after last_fail: in the rotation again */
 	char err[NETMGR_ERR_MAX];   /* reason of the last failure */
 	char cfg_err[NETMGR_ERR_MAX]; /* why the port could not be configured ("" ok) */
 };
@@ -52,8 +53,12 @@ struct netmgr_port_state {
 /* Runtime configuration properties of connectivity (config items). */
 struct netmgr_props {
 	uint32_t send_timeout_s; /* timer.send.timeout: whole request; 0 = devapi's default */
-	uint64_t better_ms;      /* timer.port.testbetterinterval: retry the first port after; 0 = never */
+	uint64_t better_ms;      /* timer.port.testbetterinterval: retry the first port, and a
+				    setting rolled back in this run, after; 0 = never */
 	bool fallback_any;       /* network.fallback.any.eth: no port reaches: try any route */
+	uint64_t test_ms;        /* timer.port.testinterval: port test every; 0 = never */
+	uint32_t test_timeout_s; /* timer.port.timeout: each port test request; 0 = devapi's default */
+	uint64_t trial_ms;       /* timer.port.testduration: trial of a retried setting */
 };
 
 struct netmgr;
@@ -85,8 +90,25 @@ int netmgr_report(struct netmgr *nm, bool reached, uint64_t now_ms);
  * time it is offered in this run; a new one is tried for up to trial_ms
  * and returns 1. */
 int netmgr_propose(struct netmgr *nm, const struct netmgr_setting *s, uint64_t now_ms, uint64_t trial_ms);
-/* Roll back a setting whose trial ran out; returns true when it did. */
-bool netmgr_tick(struct netmgr *nm, uint64_t now_ms);
+enum netmgr_tick_result {
+	NETMGR_TICK_NONE = 0,
+	NETMGR_TICK_ROLLED_BACK = 1, /* a setting's trial ran out: the last working one is back */
+	NETMGR_TICK_RETRY = 2,       /* the setting rolled back in this run is on trial again */
+};
+/* Roll back a setting whose trial ran out; every timer.port.testbetterinterval
+ * put a setting rolled back in this run (not one loaded from the file: it
+ * waits for the controller) on trial again (EVE retries its newest DPC). */
+enum netmgr_tick_result netmgr_tick(struct netmgr *nm, uint64_t now_ms);
+/* Whether the periodic port test (timer.port.testinterval) is due. */
+bool netmgr_test_due(const struct netmgr *nm, uint64_t now_ms);
+/* The port test (EVE's connectivity test of the current port config): GET
+ * /ping on each usable port of the current setting in cost order, each
+ * bounded by timer.port.timeout, until one answers. Failures are recorded
+ * per port (and move the setting off a failing port); a cheaper port that
+ * answers becomes the port in use. One line per port tried goes to out
+ * ("" when nothing was tested). Returns the number of ports that answered
+ * (0 or 1). Blocks up to timeout x ports. */
+int netmgr_port_test(struct netmgr *nm, uint64_t now_ms, char *out, size_t size);
 /* Whether the current setting is a new one still on trial. */
 bool netmgr_on_trial(const struct netmgr *nm);
 /* The current setting's port in use ("" when none, or when the fallback

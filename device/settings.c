@@ -29,6 +29,8 @@ static const struct setting_def {
     {"newlog.gzipfiles.ondisk.maxmegabytes", offsetof(struct settings, log_files_mb), false},
     {"timer.send.timeout", offsetof(struct settings, send_timeout_s), false},
     {"timer.port.testbetterinterval", offsetof(struct settings, port_better_s), false},
+    {"timer.port.testinterval", offsetof(struct settings, port_test_s), false},
+    {"timer.port.timeout", offsetof(struct settings, port_timeout_s), false},
     {"network.fallback.any.eth", offsetof(struct settings, fallback_any), false},
     {"debug.default.loglevel", offsetof(struct settings, log_level), false},
     {"debug.default.remote.loglevel", offsetof(struct settings, remote_log_level), false},
@@ -200,6 +202,9 @@ void settings_net_props(const struct settings *s, struct netmgr_props *out)
 	out->send_timeout_s = s->send_timeout_s;
 	out->better_ms = (uint64_t)s->port_better_s * 1000;
 	out->fallback_any = s->fallback_any > 0;
+	out->test_ms = (uint64_t)s->port_test_s * 1000;
+	out->test_timeout_s = s->port_timeout_s;
+	out->trial_ms = (uint64_t)s->netrollback_s * 1000;
 }
 
 size_t settings_log_quota_bytes(const struct settings *s)

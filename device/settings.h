@@ -22,6 +22,8 @@ struct settings {
 	uint32_t log_files_mb;      /* newlog.gzipfiles.ondisk.maxmegabytes (EVE's name) */
 	uint32_t send_timeout_s;    /* timer.send.timeout */
 	uint32_t port_better_s;     /* timer.port.testbetterinterval */
+	uint32_t port_test_s;       /* timer.port.testinterval: port test every (0: never) */
+	uint32_t port_timeout_s;    /* timer.port.timeout: each port test request */
 	int fallback_any;           /* network.fallback.any.eth: 1 enabled, 0 disabled, -1 none */
 	int log_level;              /* debug.default.loglevel (agentlog level) */
 	int remote_log_level;       /* debug.default.remote.loglevel */

@@ -166,7 +166,7 @@ evectl_get() {
 	ip netns exec "$NSC" env EVECTL_SERVER="https://127.0.0.1:$CTL_PORT" EVECTL_TOKEN="$(ctl_token "$CTL")" \
 		EVECTL_CA="$CTL/certs/root-certificate.pem" HOME="$W" "$EVECTL" device get "$U" >"$W/get.out" 2>&1 ||
 		fail "evectl device get: $(cat "$W/get.out")"
-	grep -Eq "^e1 +eth0 +0 +dhcp +10\.61\.1\.[0-9]+ +yes +- *$" "$W/get.out" &&
+	grep -Eq "^e1 +eth0 +0 +dhcp +10\.61\.1\.[0-9]+ +yes +yes +- *$" "$W/get.out" &&
 		grep -Eq "^e3 +eth2 +5 +static .*FAILED at DNS: ctl.test" "$W/get.out"
 }
 if [ -n "${EVECTL:-}" ]; then

@@ -8,8 +8,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,12 +143,128 @@ static void test_dns_literal(void **state)
 	assert_int_equal(portdns_resolve("", servers, 1, out, sizeof(out)), -EINVAL);
 }
 
+/* timer.port.testbetterinterval at the setting level: a setting rolled back
+ * in this run goes on trial again every interval (each trial of
+ * timer.port.testduration); one that then reaches the controller is kept and
+ * no longer the rolled-back one. One loaded from the file after a restart
+ * is never retried by the timer. */
+static void test_rejected_retried_in_run(void **state)
+{
+	struct netmgr_setting good = three(), bad = three();
+	struct netmgr_props p = {.better_ms = 500, .trial_ms = 1000};
+	struct netmgr *nm = NULL;
+	char path[128];
+
+	(void)state;
+	path_of(path, sizeof(path), "netsetting.retry");
+	bad.ports[2].mode = PORTCFG_STATIC;
+	snprintf(bad.ports[2].want.addr, PORTCFG_IP_MAX, "10.9.9.9/24");
+	assert_int_equal(netmgr_new("127.0.0.1:1", "/nonexistent", &good, &nm), 0);
+	assert_int_equal(netmgr_persist_setting(nm, path), 0);
+	netmgr_set_props(nm, &p, 0);
+	assert_int_equal(netmgr_propose(nm, &bad, 0, 1000), 1);
+	assert_int_equal(netmgr_tick(nm, 999), NETMGR_TICK_NONE);
+	assert_int_equal(netmgr_tick(nm, 1000), NETMGR_TICK_ROLLED_BACK);
+	assert_false(netmgr_on_trial(nm));
+	assert_int_equal(netmgr_tick(nm, 1499), NETMGR_TICK_NONE);
+	assert_int_equal(netmgr_tick(nm, 1500), NETMGR_TICK_RETRY); /* on trial again */
+	assert_true(netmgr_on_trial(nm));
+	assert_string_equal(netmgr_setting(nm)->ports[2].want.addr, "10.9.9.9/24");
+	assert_int_equal(netmgr_propose(nm, &bad, 1600, 1000), 0); /* the controller's resend: no news */
+	assert_int_equal(netmgr_tick(nm, 2500), NETMGR_TICK_ROLLED_BACK);
+	assert_string_equal(netmgr_setting(nm)->ports[2].want.addr, "");
+	assert_int_equal(netmgr_tick(nm, 3000), NETMGR_TICK_RETRY);
+	assert_int_equal(netmgr_report(nm, true, 3100), 0); /* conditions changed: it reaches */
+	assert_false(netmgr_on_trial(nm));
+	assert_null(netmgr_rejected(nm));
+	assert_int_equal(netmgr_tick(nm, 10000), NETMGR_TICK_NONE);
+	assert_string_equal(netmgr_setting(nm)->ports[2].want.addr, "10.9.9.9/24");
+	netmgr_free(nm);
+
+	/* rolled back, then a restart: the timer leaves it alone */
+	assert_int_equal(netmgr_new("127.0.0.1:1", "/nonexistent", &good, &nm), 0);
+	assert_int_equal(netmgr_persist_setting(nm, path), 1);
+	netmgr_set_props(nm, &p, 0);
+	bad.ports[2].want.addr[1] = '2'; /* 12.9.9.9/24 */
+	assert_int_equal(netmgr_propose(nm, &bad, 0, 1000), 1);
+	assert_int_equal(netmgr_tick(nm, 1000), NETMGR_TICK_ROLLED_BACK);
+	netmgr_free(nm);
+	assert_int_equal(netmgr_new("127.0.0.1:1", "/nonexistent", &good, &nm), 0);
+	assert_int_equal(netmgr_persist_setting(nm, path), 1);
+	netmgr_set_props(nm, &p, 0);
+	assert_non_null(netmgr_rejected(nm));
+	for (uint64_t t = 0; t <= 5000; t += 250)
+		assert_int_equal(netmgr_tick(nm, t), NETMGR_TICK_NONE);
+	assert_false(netmgr_on_trial(nm));
+	netmgr_free(nm);
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Any PEM roots: the TLS handshake never gets as far as using them. */
+#define ROOTS "/etc/ssl/certs/ca-certificates.crt"
+
+/* timer.port.testinterval and timer.port.timeout: the test is due every
+ * interval (never with 0); each test request against a server that accepts
+ * but never answers fails after the port timeout, not the send timeout, and
+ * says so. */
+static void test_port_test_timers(void **state)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct netmgr_props p = {.send_timeout_s = 30, .test_ms = 1000, .test_timeout_s = 1};
+	struct netmgr *nm = NULL;
+	char server[64], out[512];
+	double t;
+
+	(void)state;
+	if (access(ROOTS, R_OK) != 0)
+		skip();
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(server, sizeof(server), "127.0.0.1:%d", ntohs(sa.sin_port));
+	assert_int_equal(netmgr_new(server, ROOTS, NULL, &nm), 0);
+	assert_false(netmgr_test_due(nm, 100000)); /* no interval yet */
+	netmgr_set_props(nm, &p, 0);
+	assert_false(netmgr_test_due(nm, 999));
+	assert_true(netmgr_test_due(nm, 1000));
+	t = mono_s();
+	assert_int_equal(netmgr_port_test(nm, 1000, out, sizeof(out)), 0);
+	t = mono_s() - t;
+	assert_true(t >= 0.9 && t < 5);
+	assert_non_null(strstr(out, "port test (any route): FAILED after 1."));
+	/* the next one is due an interval after the end of this one */
+	assert_false(netmgr_test_due(nm, 2000 + (uint64_t)(t * 1000) - 200));
+	assert_true(netmgr_test_due(nm, 2000 + (uint64_t)(t * 1000) + 200));
+	p.test_timeout_s = 2;
+	netmgr_set_props(nm, &p, 2000);
+	t = mono_s();
+	assert_int_equal(netmgr_port_test(nm, 2000, out, sizeof(out)), 0);
+	assert_true(mono_s() - t >= 1.9);
+	assert_non_null(strstr(out, "FAILED after 2."));
+	p.test_ms = 0; /* off */
+	netmgr_set_props(nm, &p, 3000);
+	assert_false(netmgr_test_due(nm, 1000000));
+	netmgr_free(nm);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cost_and_spread),  cmocka_unit_test(test_rejected_survives_restart),
 	    cmocka_unit_test(test_bad_setting_file), cmocka_unit_test(test_lease),
-	    cmocka_unit_test(test_dns_literal),
+	    cmocka_unit_test(test_dns_literal),      cmocka_unit_test(test_rejected_retried_in_run),
+	    cmocka_unit_test(test_port_test_timers),
 	};
 	char cmd[96];
 	int r;
