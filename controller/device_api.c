@@ -23,6 +23,7 @@
 #include "metrics/metrics.pb-c.h"
 #include "onboard.h"
 #include "pbpack.h"
+#include "p256.h"
 #include "register/register.pb-c.h"
 #include "replay.h"
 #include "reports.h"
@@ -95,7 +96,7 @@ static bool dev_auth(struct http_req *r, struct envelope *env, struct devcache_v
 			http_reply_error(r, 401, "unknown sender certificate");
 		return false;
 	}
-	if (envelope_verify(env, v->pub) < 0) {
+	if (envelope_verify_point(env, v->pub) < 0) {
 		http_reply_error(r, 401, "signature does not verify");
 		return false;
 	}
@@ -111,8 +112,7 @@ static bool dev_auth(struct http_req *r, struct envelope *env, struct devcache_v
 static void auth_clear(struct envelope *env, struct devcache_view *v)
 {
 	envelope_clear(env);
-	EVP_PKEY_free(v->pub);
-	v->pub = NULL;
+	(void)v;
 }
 
 /* Reply with payload sealed by the controller signing key. */
@@ -183,46 +183,39 @@ int device_api_build_certs(struct ctl *c)
 	return r;
 }
 
-/* A certificate whose public key cannot be used is no device certificate. */
-static int usable_cert(X509 **cert)
-{
-	EVP_PKEY *pub = X509_get_pubkey(*cert);
-	if (pub) {
-		EVP_PKEY_free(pub);
-		return 0;
-	}
-	X509_free(*cert);
-	*cert = NULL;
-	return -EINVAL;
-}
-
 /* pemCert is the base64 of the PEM text (what EVE and the reference
- * controller use); unless strict, the PEM text itself is accepted too. */
-static int register_device_cert(const ProtobufCBinaryData *pc, bool strict, X509 **out)
+ * controller use); unless strict, the PEM text itself is accepted too.
+ * Read without an OpenSSL X509 (p256.h: its decoder set-up costs more
+ * than a verify); the key must be P-256, the only kind a device signs
+ * with. *der is malloc'd and backs out. */
+static int register_device_cert(const ProtobufCBinaryData *pc, bool strict, uint8_t **der,
+				struct p256_cert *out)
 {
+	size_t dlen;
+	*der = NULL;
 	if (pc->len == 0 || pc->len > PEM_MAX)
 		return -EINVAL;
-	if (!strict && crypto_cert_from_pem((const char *)pc->data, pc->len, out) == 0)
-		return usable_cert(out);
+	if (!strict && p256_pem_to_der((const char *)pc->data, pc->len, der, &dlen) == 0)
+		return p256_cert_parse(*der, dlen, out) < 0 ? -EINVAL : 0;
 	uint8_t *dec = NULL;
-	size_t dlen;
-	int r = b64_decode((const char *)pc->data, pc->len, &dec, &dlen);
+	size_t declen;
+	int r = b64_decode((const char *)pc->data, pc->len, &dec, &declen);
 	if (r == 0)
-		r = crypto_cert_from_pem((const char *)dec, dlen, out);
+		r = p256_pem_to_der((const char *)dec, declen, der, &dlen);
 	free(dec);
-	return r < 0 ? -EINVAL : usable_cert(out);
+	if (r == 0)
+		r = p256_cert_parse(*der, dlen, out);
+	return r < 0 ? -EINVAL : 0;
 }
 
 /* Decide and apply a registration inside one write transaction, durable
  * (group commit: db_sync) before it is acknowledged. */
-static unsigned register_apply(struct ctl *c, struct db *d, X509 *cert, const char *serial,
-			       const char *onboard_id)
+static unsigned register_apply(struct ctl *c, struct db *d, const struct p256_cert *cert,
+			       const char *serial, const char *onboard_id)
 {
-	uint8_t h[CRYPTO_SHA256_LEN];
+	const uint8_t *h = cert->hash;
 	char uuid[UUID_STR_LEN];
 	int registered = 0;
-	if (crypto_cert_hash_der(cert, h) < 0)
-		return 400;
 	if (db_begin(d) < 0)
 		return 503;
 	unsigned status;
@@ -230,7 +223,7 @@ static unsigned register_apply(struct ctl *c, struct db *d, X509 *cert, const ch
 		status = 200;
 		if (!registered && devices_set_registered(d, uuid) < 0)
 			status = 500;
-	} else if (revoked_find(d, h, sizeof(h)) != 0) {
+	} else if (revoked_find(d, h, sizeof(cert->hash)) != 0) {
 		status = 403; /* deleted by an admin (or the check failed) */
 	} else if (*serial && devices_serial_taken(d, serial)) {
 		status = 409;
@@ -255,8 +248,10 @@ static unsigned register_apply(struct ctl *c, struct db *d, X509 *cert, const ch
 static void h_register(struct http_req *r)
 {
 	struct envelope env = {0};
-	X509 *ob = NULL, *dev = NULL;
+	X509 *ob = NULL;
 	EVP_PKEY *pub = NULL;
+	uint8_t *dev_der = NULL;
+	struct p256_cert dev;
 	char *serials = NULL, ob_id[65];
 	Org__Lfedge__Eve__Register__ZRegisterMsg *msg = NULL;
 	struct db *d = NULL;
@@ -284,10 +279,11 @@ static void h_register(struct http_req *r)
 		goto out;
 	}
 	if (strlen(msg->serial) > 256 ||
-	    register_device_cert(&msg->pemcert, r->ctl->conf.strict_pem, &dev) < 0) {
+	    register_device_cert(&msg->pemcert, r->ctl->conf.strict_pem, &dev_der, &dev) < 0) {
 		http_reply_error(r, 400,
-				 r->ctl->conf.strict_pem ? "pemCert: not the base64 of a PEM certificate"
-							 : "pemCert: not a PEM certificate");
+				 r->ctl->conf.strict_pem
+				     ? "pemCert: not the base64 of a PEM certificate with a P-256 key"
+				     : "pemCert: not a PEM certificate with a P-256 key");
 		goto out;
 	}
 	char sender[80];
@@ -295,7 +291,7 @@ static void h_register(struct http_req *r)
 	snprintf(sender, sizeof(sender), "onboard:%s", ob_id);
 	if (!replay_enter(r, &env, sender, rid))
 		goto out;
-	unsigned st = register_apply(r->ctl, d, dev, msg->serial, ob_id);
+	unsigned st = register_apply(r->ctl, d, &dev, msg->serial, ob_id);
 	if (st >= 300)
 		http_reply_error(r, st, "%s",
 				 st == 409   ? "serial already registered by another device"
@@ -310,7 +306,7 @@ out:
 	db_put(r->ctl->db, d);
 	EVP_PKEY_free(pub);
 	X509_free(ob);
-	X509_free(dev);
+	free(dev_der);
 	free(serials);
 	envelope_clear(&env);
 }
@@ -444,7 +440,11 @@ static void h_attest(struct http_req *r)
 	size_t olen = 0;
 	if (!dev_auth(r, &env, &v))
 		goto out;
-	int e = attest_handle(r->ctl, v.uuid, v.pub, env.payload, env.payload_len, &out, &olen);
+	EVP_PKEY *pub = NULL; /* attestation checks certificates against it */
+	int e = crypto_pubkey_from_point(v.pub, sizeof(v.pub), &pub);
+	if (e == 0)
+		e = attest_handle(r->ctl, v.uuid, pub, env.payload, env.payload_len, &out, &olen);
+	EVP_PKEY_free(pub);
 	if (e == -EVE_EPROTO || e == -EVE_EBADCERT || e == -EINVAL)
 		http_reply_error(r, 400, "attest: %s", eve_strerror(e));
 	else if (e < 0)
