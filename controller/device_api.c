@@ -9,6 +9,7 @@
 
 #include "certs/certs.pb-c.h"
 #include "config/devconfig.pb-c.h"
+#include "commitq.h"
 #include "config_build.h"
 #include "crypto.h"
 #include "ctl.h"
@@ -208,31 +209,32 @@ static int register_device_cert(const ProtobufCBinaryData *pc, bool strict, uint
 	return r < 0 ? -EINVAL : 0;
 }
 
-/* Decide and apply a registration inside one write transaction, durable
- * (group commit: db_sync) before it is acknowledged. */
+/* Decide a registration inside an open write transaction; uuid is the
+ * device's (new or found) when the status is < 300. */
+static unsigned register_decide(struct ctl *c, struct db *d, const struct p256_cert *cert, const char *serial,
+				const char *onboard_id, char uuid[UUID_STR_LEN])
+{
+	int registered = 0;
+	if (devices_find_by_cert(d, cert->hash, uuid, &registered) == 0)
+		return !registered && devices_set_registered(d, uuid) < 0 ? 500 : 200;
+	if (revoked_find(d, cert->hash, sizeof(cert->hash)) != 0)
+		return 403; /* deleted by an admin (or the check failed) */
+	if (*serial && devices_serial_taken(d, serial))
+		return 409;
+	struct device_new n = {.serial = serial, .cert = cert, .onboard_id = onboard_id, .registered = true};
+	int e = devices_create(c, d, &n, uuid);
+	return e == 0 ? 201 : e == -EEXIST ? 409 : 500;
+}
+
+/* Decide and apply a registration in a transaction of its own, durable
+ * (db_sync) before it is acknowledged: the path when no commit queue runs. */
 static unsigned register_apply(struct ctl *c, struct db *d, const struct p256_cert *cert,
 			       const char *serial, const char *onboard_id)
 {
-	const uint8_t *h = cert->hash;
 	char uuid[UUID_STR_LEN];
-	int registered = 0;
 	if (db_begin(d) < 0)
 		return 503;
-	unsigned status;
-	if (devices_find_by_cert(d, h, uuid, &registered) == 0) {
-		status = 200;
-		if (!registered && devices_set_registered(d, uuid) < 0)
-			status = 500;
-	} else if (revoked_find(d, h, sizeof(cert->hash)) != 0) {
-		status = 403; /* deleted by an admin (or the check failed) */
-	} else if (*serial && devices_serial_taken(d, serial)) {
-		status = 409;
-	} else {
-		struct device_new n = {
-		    .serial = serial, .cert = cert, .onboard_id = onboard_id, .registered = true};
-		int e = devices_create(c, d, &n, uuid);
-		status = e == 0 ? 201 : e == -EEXIST ? 409 : 500;
-	}
+	unsigned status = register_decide(c, d, cert, serial, onboard_id, uuid);
 	if (status >= 300 || db_commit(d) < 0) {
 		db_rollback(d);
 		if (status == 201)
@@ -243,6 +245,85 @@ static unsigned register_apply(struct ctl *c, struct db *d, const struct p256_ce
 		status = 500; /* committed, not known durable: the device retries */
 	}
 	return status;
+}
+
+static void register_reply(struct http_req *r, unsigned st)
+{
+	if (st >= 300)
+		http_reply_error(r, st, "%s",
+				 st == 409   ? "serial already registered by another device"
+				 : st == 403 ? "device deleted by an admin (add it again to allow it)"
+					     : "registration failed");
+	else
+		reply_ok_empty(r, st);
+}
+
+/* A registration waiting in the commit queue (commitq.h): many share one
+ * transaction and one fsync; answered once durable. */
+struct reg_item {
+	struct commitq_item q; /* first: the queue hands this back */
+	struct ctl *c;
+	uint8_t *der; /* backs cert */
+	struct p256_cert cert;
+	char *serial;
+	char onboard_id[65];
+	char sender[80];
+	uint8_t rid[REPLAY_ID_LEN];
+	unsigned status;
+	char uuid[UUID_STR_LEN];
+};
+
+static int reg_apply(struct commitq_item *q, struct db *d)
+{
+	struct reg_item *it = (struct reg_item *)q;
+	it->status = register_decide(it->c, d, &it->cert, it->serial, it->onboard_id, it->uuid);
+	return it->status >= 300 ? -EINVAL : 0;
+}
+
+static void reg_done(struct commitq_item *q, enum commitq_outcome o)
+{
+	struct reg_item *it = (struct reg_item *)q;
+	unsigned st = it->status;
+	if (st < 300 && o == COMMITQ_ROLLED_BACK) {
+		if (st == 201)
+			devcache_remove(it->c->cache, it->uuid);
+		st = 500;
+	} else if (st < 300 && o == COMMITQ_NOT_DURABLE) {
+		st = 500; /* committed, not known durable: the device retries */
+	}
+	register_reply(q->r, st);
+	replay_leave(q->r, it->sender, it->rid);
+	free(it->der);
+	free(it->serial);
+	free(it);
+}
+
+/* Hand the registration to the commit queue; false when it does not run
+ * (then nothing was taken: the caller registers inline). */
+static bool register_queue(struct http_req *r, uint8_t **der, const struct p256_cert *cert, const char *serial,
+			   const char *ob_id, const char *sender, const uint8_t rid[REPLAY_ID_LEN])
+{
+	struct reg_item *it = calloc(1, sizeof(*it));
+	if (!it || !(it->serial = strdup(serial))) {
+		free(it);
+		return false;
+	}
+	it->q.r = r;
+	it->q.apply = reg_apply;
+	it->q.done = reg_done;
+	it->c = r->ctl;
+	it->der = *der;
+	it->cert = *cert;
+	snprintf(it->onboard_id, sizeof(it->onboard_id), "%s", ob_id);
+	snprintf(it->sender, sizeof(it->sender), "%s", sender);
+	memcpy(it->rid, rid, REPLAY_ID_LEN);
+	if (commitq_submit(r->ctl->commitq, &it->q) < 0) {
+		free(it->serial);
+		free(it);
+		return false;
+	}
+	*der = NULL; /* the item owns it now (and may be answered already) */
+	return true;
 }
 
 static void h_register(struct http_req *r)
@@ -291,14 +372,9 @@ static void h_register(struct http_req *r)
 	snprintf(sender, sizeof(sender), "onboard:%s", ob_id);
 	if (!replay_enter(r, &env, sender, rid))
 		goto out;
-	unsigned st = register_apply(r->ctl, d, &dev, msg->serial, ob_id);
-	if (st >= 300)
-		http_reply_error(r, st, "%s",
-				 st == 409   ? "serial already registered by another device"
-				 : st == 403 ? "device deleted by an admin (add it again to allow it)"
-					     : "registration failed");
-	else
-		reply_ok_empty(r, st);
+	if (r->ctl->commitq && register_queue(r, &dev_der, &dev, msg->serial, ob_id, sender, rid))
+		goto out; /* answered by reg_done once durable */
+	register_reply(r, register_apply(r->ctl, d, &dev, msg->serial, ob_id));
 	replay_leave(r, sender, rid);
 out:
 	if (msg)
