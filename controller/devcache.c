@@ -306,6 +306,7 @@ int devcache_lookup(struct devcache *c, const uint8_t *hash, size_t len, struct 
 		memcpy(v->uuid, e->uuid, sizeof(v->uuid));
 		memcpy(v->pub, e->pub, P256_POINT_LEN);
 		memcpy(v->cfg_hash, e->cfg_hash, sizeof(v->cfg_hash));
+		v->cfg_env_held = e->cfg_env != NULL;
 		v->gen = e->gen;
 		r = 0;
 	}
@@ -327,6 +328,20 @@ void devcache_touch(struct devcache *c, const uint8_t *hash, size_t len, int64_t
 	struct entry *e = find_key(c, hash, &s);
 	if (e)
 		atomic_store(&e->last_seen, now);
+	pthread_rwlock_unlock(&s->lk);
+}
+
+void devcache_drop_config_env(struct devcache *c, const uint8_t *hash, size_t len, uint64_t gen)
+{
+	if (len < DEVCACHE_KEY_LEN)
+		return;
+	struct shard *s = lock_key_shard(c, hash, true);
+	struct entry *e = find_key(c, hash, &s);
+	if (e && e->gen == gen && e->cfg_env) {
+		free(e->cfg_env);
+		e->cfg_env = NULL;
+		e->cfg_len = 0;
+	}
 	pthread_rwlock_unlock(&s->lk);
 }
 

@@ -25,6 +25,7 @@ struct devcache_view {
 	uint8_t pub[P256_POINT_LEN];   /* the device's public point */
 	char cfg_hash[CONFIGHASH_LEN]; /* "" when no config is cached */
 	uint64_t gen;                  /* config generation (for _put_config) */
+	bool cfg_env_held;             /* the signed config itself is cached too */
 };
 
 int devcache_new(struct devcache **out);
@@ -55,6 +56,10 @@ int devcache_get_config(struct devcache *c, const char *uuid, uint8_t **env, siz
  * Takes ownership of env. */
 void devcache_put_config(struct devcache *c, const char *uuid, uint64_t gen, uint8_t *env, size_t len,
 			 const char *hash);
+/* The device (by senderCertHash) has the config of generation gen: free
+ * its signed copy and keep only the hash, which answers its 304 polls (a
+ * device whose hash differs gets it rebuilt). Memory per device. */
+void devcache_drop_config_env(struct devcache *c, const uint8_t *hash, size_t len, uint64_t gen);
 /* Drop the cached config of one device, or of all (uuid NULL). */
 void devcache_invalidate(struct devcache *c, const char *uuid);
 /* When the config of uuid was first invalidated since a device last

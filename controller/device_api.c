@@ -485,6 +485,8 @@ static void h_config(struct http_req *r)
 	/* Hot path: the cached hash answers without touching SQLite. */
 	if (v.cfg_hash[0] && !strcmp(req->confighash, v.cfg_hash)) {
 		http_reply_empty(r, 304);
+		if (v.cfg_env_held) /* it has this config: keep only the hash */
+			devcache_drop_config_env(r->ctl->cache, env.cert_hash, env.cert_hash_len, v.gen);
 		goto out;
 	}
 	int e = config_get(r->ctl, &v, &cfg, &len, hash);

@@ -103,6 +103,17 @@ static void test_config_generations(void **state)
 	assert_int_equal(devcache_get_config(c, u, &env, &len, hash, &gen), 0);
 	assert_string_equal(hash, "h2");
 	free(env);
+	/* Once the device has it, only the hash stays (a stale gen changes nothing). */
+	assert_int_equal(devcache_lookup(c, h, 32, &v), 0);
+	assert_true(v.cfg_env_held);
+	devcache_drop_config_env(c, h, 32, v.gen + 1);
+	assert_int_equal(devcache_get_config(c, u, &env, &len, hash, &gen), 0);
+	free(env);
+	devcache_drop_config_env(c, h, 16, v.gen);
+	assert_int_equal(devcache_get_config(c, u, &env, &len, hash, &gen), -ENOENT);
+	assert_int_equal(devcache_lookup(c, h, 32, &v), 0);
+	assert_false(v.cfg_env_held);
+	assert_string_equal(v.cfg_hash, "h2");
 	devcache_invalidate(c, NULL);
 	assert_int_equal(devcache_get_config(c, u, &env, &len, hash, &gen), -ENOENT);
 	devcache_touch(c, h, 32, 1234);
