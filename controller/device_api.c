@@ -228,8 +228,8 @@ static unsigned register_decide(struct ctl *c, struct db *d, const struct p256_c
 
 /* Decide and apply a registration in a transaction of its own, durable
  * (db_sync) before it is acknowledged: the path when no commit queue runs. */
-static unsigned register_apply(struct ctl *c, struct db *d, const struct p256_cert *cert,
-			       const char *serial, const char *onboard_id)
+static unsigned register_apply(struct ctl *c, struct db *d, const struct p256_cert *cert, const char *serial,
+			       const char *onboard_id)
 {
 	char uuid[UUID_STR_LEN];
 	if (db_begin(d) < 0)
@@ -300,8 +300,9 @@ static void reg_done(struct commitq_item *q, enum commitq_outcome o)
 
 /* Hand the registration to the commit queue; false when it does not run
  * (then nothing was taken: the caller registers inline). */
-static bool register_queue(struct http_req *r, uint8_t **der, const struct p256_cert *cert, const char *serial,
-			   const char *ob_id, const char *sender, const uint8_t rid[REPLAY_ID_LEN])
+static bool register_queue(struct http_req *r, uint8_t **der, const struct p256_cert *cert,
+			   const char *serial, const char *ob_id, const char *sender,
+			   const uint8_t rid[REPLAY_ID_LEN])
 {
 	struct reg_item *it = calloc(1, sizeof(*it));
 	if (!it || !(it->serial = strdup(serial))) {

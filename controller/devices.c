@@ -506,8 +506,8 @@ static void h_create(struct http_req *r)
 		goto out;
 	}
 	/* Parsed by OpenSSL too: an admin's certificate is checked fully. */
-	if (crypto_cert_from_pem(pem, strlen(pem), &cert) < 0 || crypto_cert_to_der(cert, &der, &der_len) < 0 ||
-	    p256_cert_parse(der, der_len, &pc) < 0) {
+	if (crypto_cert_from_pem(pem, strlen(pem), &cert) < 0 ||
+	    crypto_cert_to_der(cert, &der, &der_len) < 0 || p256_cert_parse(der, der_len, &pc) < 0) {
 		http_reply_error(r, 400, "cert: not a PEM certificate with a P-256 key");
 		goto out;
 	}

@@ -13,11 +13,11 @@ struct ctl;
 struct db;
 
 struct device_new {
-	const char *name;       /* NULL: serial, else the uuid */
-	const char *serial;     /* may be "" */
+	const char *name;             /* NULL: serial, else the uuid */
+	const char *serial;           /* may be "" */
 	const struct p256_cert *cert; /* the device certificate */
-	const char *onboard_id; /* NULL for pre-registered devices */
-	const char *labels;     /* JSON object text, NULL = {} */
+	const char *onboard_id;       /* NULL for pre-registered devices */
+	const char *labels;           /* JSON object text, NULL = {} */
 	bool registered;
 };
 
