@@ -9,6 +9,13 @@
 # usage: register_batch.sh EVE-CONTROLLER EVE-DEVSIM PORT
 set -u
 ctl_bin=$1 devsim_bin=$2 port=$3
+for tool in curl jq; do
+	if ! command -v "$tool" >/dev/null; then
+		[ "${CI:-}" = true ] && { echo "register_batch: $tool missing (CI has every package)" >&2; exit 1; }
+		echo "register_batch: $tool missing, skipped"
+		exit 77
+	fi
+done
 work=$(mktemp -d /tmp/register-batch.XXXXXX)
 ctl_pid=
 
