@@ -283,7 +283,7 @@ static int reg_apply(struct commitq_item *q, struct db *d)
 static void reg_done(struct commitq_item *q, enum commitq_outcome o)
 {
 	struct reg_item *it = (struct reg_item *)q;
-	unsigned st = it->status;
+	unsigned st = it->status ? it->status : 503; /* 0: never applied (no write lock) */
 	if (st < 300 && o == COMMITQ_ROLLED_BACK) {
 		if (st == 201)
 			devcache_remove(it->c->cache, it->uuid);
