@@ -9,6 +9,7 @@
 #include "envelope.h"
 #include "err.h"
 #include "pbpack.h"
+#include "p256.h"
 
 #define ENV_ALGO_16 ORG__LFEDGE__EVE__COMMON__HASH_ALGORITHM__HASH_ALGORITHM_SHA256_16BYTES
 #define ENV_ALGO_32 ORG__LFEDGE__EVE__COMMON__HASH_ALGORITHM__HASH_ALGORITHM_SHA256_32BYTES
@@ -185,6 +186,17 @@ int envelope_verify(const struct envelope *env, EVP_PKEY *pub)
 	if (crypto_sha256(env->payload ? env->payload : (const uint8_t *)"", env->payload_len, digest) < 0)
 		return -EVE_EBADSIG;
 	return crypto_ecdsa_verify(pub, digest, env->sig, env->sig_len) == 0 ? 0 : -EVE_EBADSIG;
+}
+
+int envelope_verify_point(const struct envelope *env, const uint8_t pt[P256_POINT_LEN])
+{
+	uint8_t digest[CRYPTO_SHA256_LEN];
+
+	if (!env || !env->container || !env->sig || !pt)
+		return -EVE_EBADSIG;
+	if (crypto_sha256(env->payload ? env->payload : (const uint8_t *)"", env->payload_len, digest) < 0)
+		return -EVE_EBADSIG;
+	return p256_verify(pt, digest, env->sig, env->sig_len) == 0 ? 0 : -EVE_EBADSIG;
 }
 
 void envelope_clear(struct envelope *env)

@@ -62,6 +62,8 @@ bool envelope_cert_hash_matches(const struct envelope *env, const uint8_t hash[3
 /* Verify the signature (raw r||s or DER) over SHA-256 of the payload with
  * pub: 0 or -EVE_EBADSIG. */
 int envelope_verify(const struct envelope *env, EVP_PKEY *pub);
+/* The same with a bare P-256 public point (p256.h). */
+int envelope_verify_point(const struct envelope *env, const uint8_t pt[65]);
 void envelope_clear(struct envelope *env);
 
 #endif

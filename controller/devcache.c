@@ -18,7 +18,7 @@ struct entry {
 	struct entry *next;
 	uint8_t key[DEVCACHE_KEY_LEN];
 	char uuid[UUID_STR_LEN];
-	EVP_PKEY *pub;
+	uint8_t pub[P256_POINT_LEN];
 	_Atomic int64_t last_seen;
 	int64_t flushed_seen;
 	uint64_t gen;
@@ -92,7 +92,6 @@ int devcache_new(struct devcache **out)
 
 static void entry_free(struct entry *e)
 {
-	EVP_PKEY_free(e->pub);
 	free(e->cfg_env);
 	free(e);
 }
@@ -254,8 +253,8 @@ void devcache_remove(struct devcache *c, const char *uuid)
 	key_remove(c, key);
 }
 
-int devcache_add(struct devcache *c, const uint8_t cert_hash[32], const char *uuid, EVP_PKEY *pub,
-		 int64_t last_seen)
+int devcache_add(struct devcache *c, const uint8_t cert_hash[32], const char *uuid,
+		 const uint8_t pub[P256_POINT_LEN], int64_t last_seen)
 {
 	struct entry *e = calloc(1, sizeof(*e));
 	struct uentry *u = calloc(1, sizeof(*u));
@@ -268,8 +267,7 @@ int devcache_add(struct devcache *c, const uint8_t cert_hash[32], const char *uu
 	key_remove(c, cert_hash);
 	memcpy(e->key, cert_hash, DEVCACHE_KEY_LEN);
 	strcpy(e->uuid, uuid);
-	EVP_PKEY_up_ref(pub);
-	e->pub = pub;
+	memcpy(e->pub, pub, P256_POINT_LEN);
 	atomic_init(&e->last_seen, last_seen);
 	e->flushed_seen = last_seen;
 	e->gen = atomic_fetch_add(&c->gen_counter, 1);
@@ -306,9 +304,9 @@ int devcache_lookup(struct devcache *c, const uint8_t *hash, size_t len, struct 
 	int r = -ENOENT;
 	if (e) {
 		memcpy(v->uuid, e->uuid, sizeof(v->uuid));
-		EVP_PKEY_up_ref(e->pub);
-		v->pub = e->pub;
+		memcpy(v->pub, e->pub, P256_POINT_LEN);
 		memcpy(v->cfg_hash, e->cfg_hash, sizeof(v->cfg_hash));
+		v->cfg_env_held = e->cfg_env != NULL;
 		v->gen = e->gen;
 		r = 0;
 	}
@@ -330,6 +328,20 @@ void devcache_touch(struct devcache *c, const uint8_t *hash, size_t len, int64_t
 	struct entry *e = find_key(c, hash, &s);
 	if (e)
 		atomic_store(&e->last_seen, now);
+	pthread_rwlock_unlock(&s->lk);
+}
+
+void devcache_drop_config_env(struct devcache *c, const uint8_t *hash, size_t len, uint64_t gen)
+{
+	if (len < DEVCACHE_KEY_LEN)
+		return;
+	struct shard *s = lock_key_shard(c, hash, true);
+	struct entry *e = find_key(c, hash, &s);
+	if (e && e->gen == gen && e->cfg_env) {
+		free(e->cfg_env);
+		e->cfg_env = NULL;
+		e->cfg_len = 0;
+	}
 	pthread_rwlock_unlock(&s->lk);
 }
 

@@ -11,9 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <openssl/evp.h>
-
 #include "confighash.h"
+#include "p256.h"
 #include "uuidgen.h"
 
 #define DEVCACHE_KEY_LEN 16
@@ -23,18 +22,20 @@ struct devcache;
 /* What a request handler gets for a device: copies, safe after unlock. */
 struct devcache_view {
 	char uuid[UUID_STR_LEN];
-	EVP_PKEY *pub;                 /* a reference the caller frees */
+	uint8_t pub[P256_POINT_LEN];   /* the device's public point */
 	char cfg_hash[CONFIGHASH_LEN]; /* "" when no config is cached */
 	uint64_t gen;                  /* config generation (for _put_config) */
+	bool cfg_env_held;             /* the signed config itself is cached too */
 };
 
 int devcache_new(struct devcache **out);
 void devcache_free(struct devcache *c);
 
-/* Add or replace a device. cert_hash is the full 32-byte SHA-256. Takes a
- * reference on pub. */
-int devcache_add(struct devcache *c, const uint8_t cert_hash[32], const char *uuid, EVP_PKEY *pub,
-		 int64_t last_seen);
+/* Add or replace a device. cert_hash is the full 32-byte SHA-256; pub its
+ * public point (kept as 65 bytes, not as an OpenSSL key: ~2 KB less per
+ * device). */
+int devcache_add(struct devcache *c, const uint8_t cert_hash[32], const char *uuid,
+		 const uint8_t pub[P256_POINT_LEN], int64_t last_seen);
 void devcache_remove(struct devcache *c, const char *uuid);
 /* Find by senderCertHash (16 or 32 bytes). -ENOENT when unknown. */
 int devcache_lookup(struct devcache *c, const uint8_t *hash, size_t len, struct devcache_view *v);
@@ -55,6 +56,10 @@ int devcache_get_config(struct devcache *c, const char *uuid, uint8_t **env, siz
  * Takes ownership of env. */
 void devcache_put_config(struct devcache *c, const char *uuid, uint64_t gen, uint8_t *env, size_t len,
 			 const char *hash);
+/* The device (by senderCertHash) has the config of generation gen: free
+ * its signed copy and keep only the hash, which answers its 304 polls (a
+ * device whose hash differs gets it rebuilt). Memory per device. */
+void devcache_drop_config_env(struct devcache *c, const uint8_t *hash, size_t len, uint64_t gen);
 /* Drop the cached config of one device, or of all (uuid NULL). */
 void devcache_invalidate(struct devcache *c, const char *uuid);
 /* When the config of uuid was first invalidated since a device last

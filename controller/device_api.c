@@ -9,6 +9,7 @@
 
 #include "certs/certs.pb-c.h"
 #include "config/devconfig.pb-c.h"
+#include "commitq.h"
 #include "config_build.h"
 #include "crypto.h"
 #include "ctl.h"
@@ -23,6 +24,7 @@
 #include "metrics/metrics.pb-c.h"
 #include "onboard.h"
 #include "pbpack.h"
+#include "p256.h"
 #include "register/register.pb-c.h"
 #include "replay.h"
 #include "reports.h"
@@ -95,7 +97,7 @@ static bool dev_auth(struct http_req *r, struct envelope *env, struct devcache_v
 			http_reply_error(r, 401, "unknown sender certificate");
 		return false;
 	}
-	if (envelope_verify(env, v->pub) < 0) {
+	if (envelope_verify_point(env, v->pub) < 0) {
 		http_reply_error(r, 401, "signature does not verify");
 		return false;
 	}
@@ -111,8 +113,7 @@ static bool dev_auth(struct http_req *r, struct envelope *env, struct devcache_v
 static void auth_clear(struct envelope *env, struct devcache_view *v)
 {
 	envelope_clear(env);
-	EVP_PKEY_free(v->pub);
-	v->pub = NULL;
+	(void)v;
 }
 
 /* Reply with payload sealed by the controller signing key. */
@@ -183,63 +184,57 @@ int device_api_build_certs(struct ctl *c)
 	return r;
 }
 
-/* A certificate whose public key cannot be used is no device certificate. */
-static int usable_cert(X509 **cert)
-{
-	EVP_PKEY *pub = X509_get_pubkey(*cert);
-	if (pub) {
-		EVP_PKEY_free(pub);
-		return 0;
-	}
-	X509_free(*cert);
-	*cert = NULL;
-	return -EINVAL;
-}
-
 /* pemCert is the base64 of the PEM text (what EVE and the reference
- * controller use); unless strict, the PEM text itself is accepted too. */
-static int register_device_cert(const ProtobufCBinaryData *pc, bool strict, X509 **out)
+ * controller use); unless strict, the PEM text itself is accepted too.
+ * Read without an OpenSSL X509 (p256.h: its decoder set-up costs more
+ * than a verify); the key must be P-256, the only kind a device signs
+ * with. *der is malloc'd and backs out. */
+static int register_device_cert(const ProtobufCBinaryData *pc, bool strict, uint8_t **der,
+				struct p256_cert *out)
 {
+	size_t dlen;
+	*der = NULL;
 	if (pc->len == 0 || pc->len > PEM_MAX)
 		return -EINVAL;
-	if (!strict && crypto_cert_from_pem((const char *)pc->data, pc->len, out) == 0)
-		return usable_cert(out);
+	if (!strict && p256_pem_to_der((const char *)pc->data, pc->len, der, &dlen) == 0)
+		return p256_cert_parse(*der, dlen, out) < 0 ? -EINVAL : 0;
 	uint8_t *dec = NULL;
-	size_t dlen;
-	int r = b64_decode((const char *)pc->data, pc->len, &dec, &dlen);
+	size_t declen;
+	int r = b64_decode((const char *)pc->data, pc->len, &dec, &declen);
 	if (r == 0)
-		r = crypto_cert_from_pem((const char *)dec, dlen, out);
+		r = p256_pem_to_der((const char *)dec, declen, der, &dlen);
 	free(dec);
-	return r < 0 ? -EINVAL : usable_cert(out);
+	if (r == 0)
+		r = p256_cert_parse(*der, dlen, out);
+	return r < 0 ? -EINVAL : 0;
 }
 
-/* Decide and apply a registration inside one write transaction, durable
- * (group commit: db_sync) before it is acknowledged. */
-static unsigned register_apply(struct ctl *c, struct db *d, X509 *cert, const char *serial,
+/* Decide a registration inside an open write transaction; uuid is the
+ * device's (new or found) when the status is < 300. */
+static unsigned register_decide(struct ctl *c, struct db *d, const struct p256_cert *cert, const char *serial,
+				const char *onboard_id, char uuid[UUID_STR_LEN])
+{
+	int registered = 0;
+	if (devices_find_by_cert(d, cert->hash, uuid, &registered) == 0)
+		return !registered && devices_set_registered(d, uuid) < 0 ? 500 : 200;
+	if (revoked_find(d, cert->hash, sizeof(cert->hash)) != 0)
+		return 403; /* deleted by an admin (or the check failed) */
+	if (*serial && devices_serial_taken(d, serial))
+		return 409;
+	struct device_new n = {.serial = serial, .cert = cert, .onboard_id = onboard_id, .registered = true};
+	int e = devices_create(c, d, &n, uuid);
+	return e == 0 ? 201 : e == -EEXIST ? 409 : 500;
+}
+
+/* Decide and apply a registration in a transaction of its own, durable
+ * (db_sync) before it is acknowledged: the path when no commit queue runs. */
+static unsigned register_apply(struct ctl *c, struct db *d, const struct p256_cert *cert, const char *serial,
 			       const char *onboard_id)
 {
-	uint8_t h[CRYPTO_SHA256_LEN];
 	char uuid[UUID_STR_LEN];
-	int registered = 0;
-	if (crypto_cert_hash_der(cert, h) < 0)
-		return 400;
 	if (db_begin(d) < 0)
 		return 503;
-	unsigned status;
-	if (devices_find_by_cert(d, h, uuid, &registered) == 0) {
-		status = 200;
-		if (!registered && devices_set_registered(d, uuid) < 0)
-			status = 500;
-	} else if (revoked_find(d, h, sizeof(h)) != 0) {
-		status = 403; /* deleted by an admin (or the check failed) */
-	} else if (*serial && devices_serial_taken(d, serial)) {
-		status = 409;
-	} else {
-		struct device_new n = {
-		    .serial = serial, .cert = cert, .onboard_id = onboard_id, .registered = true};
-		int e = devices_create(c, d, &n, uuid);
-		status = e == 0 ? 201 : e == -EEXIST ? 409 : 500;
-	}
+	unsigned status = register_decide(c, d, cert, serial, onboard_id, uuid);
 	if (status >= 300 || db_commit(d) < 0) {
 		db_rollback(d);
 		if (status == 201)
@@ -252,11 +247,93 @@ static unsigned register_apply(struct ctl *c, struct db *d, X509 *cert, const ch
 	return status;
 }
 
+static void register_reply(struct http_req *r, unsigned st)
+{
+	if (st >= 300)
+		http_reply_error(r, st, "%s",
+				 st == 409   ? "serial already registered by another device"
+				 : st == 403 ? "device deleted by an admin (add it again to allow it)"
+					     : "registration failed");
+	else
+		reply_ok_empty(r, st);
+}
+
+/* A registration waiting in the commit queue (commitq.h): many share one
+ * transaction and one fsync; answered once durable. */
+struct reg_item {
+	struct commitq_item q; /* first: the queue hands this back */
+	struct ctl *c;
+	uint8_t *der; /* backs cert */
+	struct p256_cert cert;
+	char *serial;
+	char onboard_id[65];
+	char sender[80];
+	uint8_t rid[REPLAY_ID_LEN];
+	unsigned status;
+	char uuid[UUID_STR_LEN];
+};
+
+static int reg_apply(struct commitq_item *q, struct db *d)
+{
+	struct reg_item *it = (struct reg_item *)q;
+	it->status = register_decide(it->c, d, &it->cert, it->serial, it->onboard_id, it->uuid);
+	return it->status >= 300 ? -EINVAL : 0;
+}
+
+static void reg_done(struct commitq_item *q, enum commitq_outcome o)
+{
+	struct reg_item *it = (struct reg_item *)q;
+	unsigned st = it->status ? it->status : 503; /* 0: never applied (no write lock) */
+	if (st < 300 && o == COMMITQ_ROLLED_BACK) {
+		if (st == 201)
+			devcache_remove(it->c->cache, it->uuid);
+		st = 500;
+	} else if (st < 300 && o == COMMITQ_NOT_DURABLE) {
+		st = 500; /* committed, not known durable: the device retries */
+	}
+	register_reply(q->r, st);
+	replay_leave(q->r, it->sender, it->rid);
+	free(it->der);
+	free(it->serial);
+	free(it);
+}
+
+/* Hand the registration to the commit queue; false when it does not run
+ * (then nothing was taken: the caller registers inline). */
+static bool register_queue(struct http_req *r, uint8_t **der, const struct p256_cert *cert,
+			   const char *serial, const char *ob_id, const char *sender,
+			   const uint8_t rid[REPLAY_ID_LEN])
+{
+	struct reg_item *it = calloc(1, sizeof(*it));
+	if (!it || !(it->serial = strdup(serial))) {
+		free(it);
+		return false;
+	}
+	it->q.r = r;
+	it->q.apply = reg_apply;
+	it->q.done = reg_done;
+	it->c = r->ctl;
+	it->der = *der;
+	it->cert = *cert;
+	snprintf(it->onboard_id, sizeof(it->onboard_id), "%s", ob_id);
+	snprintf(it->sender, sizeof(it->sender), "%s", sender);
+	memcpy(it->rid, rid, REPLAY_ID_LEN);
+	if (commitq_submit(r->ctl->commitq, &it->q) < 0) {
+		free(it->serial);
+		free(it);
+		return false;
+	}
+	*der = NULL; /* the item owns it now (and may be answered already) */
+	return true;
+}
+
 static void h_register(struct http_req *r)
 {
 	struct envelope env = {0};
-	X509 *ob = NULL, *dev = NULL;
+	X509 *ob = NULL;
 	EVP_PKEY *pub = NULL;
+	uint8_t *dev_der = NULL;
+	struct p256_cert dev;
 	char *serials = NULL, ob_id[65];
 	Org__Lfedge__Eve__Register__ZRegisterMsg *msg = NULL;
 	struct db *d = NULL;
@@ -284,10 +361,11 @@ static void h_register(struct http_req *r)
 		goto out;
 	}
 	if (strlen(msg->serial) > 256 ||
-	    register_device_cert(&msg->pemcert, r->ctl->conf.strict_pem, &dev) < 0) {
+	    register_device_cert(&msg->pemcert, r->ctl->conf.strict_pem, &dev_der, &dev) < 0) {
 		http_reply_error(r, 400,
-				 r->ctl->conf.strict_pem ? "pemCert: not the base64 of a PEM certificate"
-							 : "pemCert: not a PEM certificate");
+				 r->ctl->conf.strict_pem
+				     ? "pemCert: not the base64 of a PEM certificate with a P-256 key"
+				     : "pemCert: not a PEM certificate with a P-256 key");
 		goto out;
 	}
 	char sender[80];
@@ -295,14 +373,9 @@ static void h_register(struct http_req *r)
 	snprintf(sender, sizeof(sender), "onboard:%s", ob_id);
 	if (!replay_enter(r, &env, sender, rid))
 		goto out;
-	unsigned st = register_apply(r->ctl, d, dev, msg->serial, ob_id);
-	if (st >= 300)
-		http_reply_error(r, st, "%s",
-				 st == 409   ? "serial already registered by another device"
-				 : st == 403 ? "device deleted by an admin (add it again to allow it)"
-					     : "registration failed");
-	else
-		reply_ok_empty(r, st);
+	if (r->ctl->commitq && register_queue(r, &dev_der, &dev, msg->serial, ob_id, sender, rid))
+		goto out; /* answered by reg_done once durable */
+	register_reply(r, register_apply(r->ctl, d, &dev, msg->serial, ob_id));
 	replay_leave(r, sender, rid);
 out:
 	if (msg)
@@ -310,7 +383,7 @@ out:
 	db_put(r->ctl->db, d);
 	EVP_PKEY_free(pub);
 	X509_free(ob);
-	X509_free(dev);
+	free(dev_der);
 	free(serials);
 	envelope_clear(&env);
 }
@@ -413,6 +486,8 @@ static void h_config(struct http_req *r)
 	/* Hot path: the cached hash answers without touching SQLite. */
 	if (v.cfg_hash[0] && !strcmp(req->confighash, v.cfg_hash)) {
 		http_reply_empty(r, 304);
+		if (v.cfg_env_held) /* it has this config: keep only the hash */
+			devcache_drop_config_env(r->ctl->cache, env.cert_hash, env.cert_hash_len, v.gen);
 		goto out;
 	}
 	int e = config_get(r->ctl, &v, &cfg, &len, hash);
@@ -444,7 +519,11 @@ static void h_attest(struct http_req *r)
 	size_t olen = 0;
 	if (!dev_auth(r, &env, &v))
 		goto out;
-	int e = attest_handle(r->ctl, v.uuid, v.pub, env.payload, env.payload_len, &out, &olen);
+	EVP_PKEY *pub = NULL; /* attestation checks certificates against it */
+	int e = crypto_pubkey_from_point(v.pub, sizeof(v.pub), &pub);
+	if (e == 0)
+		e = attest_handle(r->ctl, v.uuid, pub, env.payload, env.payload_len, &out, &olen);
+	EVP_PKEY_free(pub);
 	if (e == -EVE_EPROTO || e == -EVE_EBADCERT || e == -EINVAL)
 		http_reply_error(r, 400, "attest: %s", eve_strerror(e));
 	else if (e < 0)

@@ -19,6 +19,7 @@
 #include "info/info.pb-c.h"
 #include "infolatest.h"
 #include "pbjson.h"
+#include "p256.h"
 #include "properties.h"
 #include "replay.h"
 #include "revoked.h"
@@ -28,16 +29,10 @@
 
 int devices_create(struct ctl *c, struct db *d, const struct device_new *n, char uuid_out[UUID_STR_LEN])
 {
-	uint8_t h[CRYPTO_SHA256_LEN];
+	const uint8_t *h = n->cert->hash;
 	char uuid[UUID_STR_LEN];
 	char *pem = NULL;
-	size_t pem_len;
-	EVP_PKEY *pub = X509_get_pubkey(n->cert);
-	int r = pub ? 0 : -EVE_EBADCERT;
-	if (r == 0)
-		r = crypto_cert_hash_der(n->cert, h);
-	if (r == 0)
-		r = crypto_cert_to_pem(n->cert, &pem, &pem_len);
+	int r = p256_der_to_pem(n->cert->der, n->cert->der_len, &pem);
 	if (r == 0)
 		r = uuidgen_v4(uuid);
 	sqlite3_stmt *st =
@@ -52,7 +47,7 @@ int devices_create(struct ctl *c, struct db *d, const struct device_new *n, char
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, n->serial ? n->serial : "", -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, h, sizeof(h), SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, h, CRYPTO_SHA256_LEN, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, pem, -1, SQLITE_STATIC);
 	if (n->onboard_id)
 		sqlite3_bind_text(st, 6, n->onboard_id, -1, SQLITE_STATIC);
@@ -71,11 +66,10 @@ int devices_create(struct ctl *c, struct db *d, const struct device_new *n, char
 	if (r == 0)
 		r = apps_sync_device(c, d, uuid, &changed);
 	if (r == 0)
-		r = devcache_add(c->cache, h, uuid, pub, 0);
+		r = devcache_add(c->cache, h, uuid, n->cert->point, 0);
 	if (r == 0)
 		memcpy(uuid_out, uuid, UUID_STR_LEN);
 out:
-	EVP_PKEY_free(pub);
 	free(pem);
 	return r;
 }
@@ -124,15 +118,15 @@ int devices_load_cache(struct ctl *c)
 	int r = st ? 0 : -EIO;
 	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		const char *pem = db_col_text(st, 2);
-		X509 *cert = NULL;
-		if (sqlite3_column_bytes(st, 1) != 32 || crypto_cert_from_pem(pem, strlen(pem), &cert) < 0)
+		uint8_t *der = NULL;
+		size_t len;
+		struct p256_cert pc;
+		if (sqlite3_column_bytes(st, 1) != 32 || p256_pem_to_der(pem, strlen(pem), &der, &len) < 0)
 			continue; /* unreadable row: leave it out, do not stop */
-		EVP_PKEY *pub = X509_get_pubkey(cert);
-		if (pub)
-			r = devcache_add(c->cache, sqlite3_column_blob(st, 1), db_col_text(st, 0), pub,
+		if (p256_cert_parse(der, len, &pc) == 0)
+			r = devcache_add(c->cache, sqlite3_column_blob(st, 1), db_col_text(st, 0), pc.point,
 					 sqlite3_column_int64(st, 3));
-		EVP_PKEY_free(pub);
-		X509_free(cert);
+		free(der);
 	}
 	db_put(c->db, d);
 	return r;
@@ -497,6 +491,9 @@ static void h_create(struct http_req *r)
 {
 	json_t *b = admin_body(r), *obj = NULL;
 	X509 *cert = NULL;
+	uint8_t *der = NULL;
+	size_t der_len;
+	struct p256_cert pc;
 	char *labels = NULL;
 	if (!b)
 		return;
@@ -509,12 +506,14 @@ static void h_create(struct http_req *r)
 		http_reply_error(r, 400, "need cert (PEM); name, serial: strings; labels: object of strings");
 		goto out;
 	}
-	if (crypto_cert_from_pem(pem, strlen(pem), &cert) < 0) {
-		http_reply_error(r, 400, "cert: not a PEM certificate");
+	/* Parsed by OpenSSL too: an admin's certificate is checked fully. */
+	if (crypto_cert_from_pem(pem, strlen(pem), &cert) < 0 ||
+	    crypto_cert_to_der(cert, &der, &der_len) < 0 || p256_cert_parse(der, der_len, &pc) < 0) {
+		http_reply_error(r, 400, "cert: not a PEM certificate with a P-256 key");
 		goto out;
 	}
 	labels = l ? json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	struct device_new n = {.name = name, .serial = serial ? serial : "", .cert = cert, .labels = labels};
+	struct device_new n = {.name = name, .serial = serial ? serial : "", .cert = &pc, .labels = labels};
 	char uuid[UUID_STR_LEN];
 	struct db *d = db_get(r->ctl->db);
 	if (!access_create_project(r, d, pj, project)) {
@@ -529,9 +528,8 @@ static void h_create(struct http_req *r)
 	if (e == 0)
 		e = project_set(d, uuid, project);
 	/* Adding a device again is what lets a deleted certificate back in. */
-	uint8_t h[CRYPTO_SHA256_LEN];
 	if (e == 0)
-		e = crypto_cert_hash_der(cert, h) < 0 ? -EINVAL : revoked_clear(d, h);
+		e = revoked_clear(d, pc.hash);
 	if (e == 0)
 		e = db_commit(d);
 	if (e < 0) {
@@ -546,6 +544,7 @@ static void h_create(struct http_req *r)
 		http_reply_json(r, 201, obj);
 out:
 	free(labels);
+	free(der);
 	X509_free(cert);
 	json_decref(b);
 }

@@ -3,21 +3,21 @@
 #ifndef CTL_DEVICES_H
 #define CTL_DEVICES_H
 
-#include <openssl/x509.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "p256.h"
 #include "uuidgen.h"
 
 struct ctl;
 struct db;
 
 struct device_new {
-	const char *name;       /* NULL: serial, else the uuid */
-	const char *serial;     /* may be "" */
-	X509 *cert;             /* the device certificate */
-	const char *onboard_id; /* NULL for pre-registered devices */
-	const char *labels;     /* JSON object text, NULL = {} */
+	const char *name;             /* NULL: serial, else the uuid */
+	const char *serial;           /* may be "" */
+	const struct p256_cert *cert; /* the device certificate */
+	const char *onboard_id;       /* NULL for pre-registered devices */
+	const char *labels;           /* JSON object text, NULL = {} */
 	bool registered;
 };
 

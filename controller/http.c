@@ -174,6 +174,17 @@ void http_reply_empty(struct http_req *r, unsigned status)
 	http_reply_resp(r, status, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
 }
 
+void http_suspend(struct http_req *r)
+{
+	r->suspended = true;
+	MHD_suspend_connection(r->conn);
+}
+
+void http_resume(struct http_req *r)
+{
+	MHD_resume_connection(r->conn);
+}
+
 const char *http_arg(struct http_req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
@@ -354,6 +365,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return http_queue(r);
 		return MHD_YES;
 	}
+	if (r->suspended) { /* resumed: the reply is set */
+		r->suspended = false;
+		return http_queue(r);
+	}
 	if (*upload_data_size) {
 		http_body(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
@@ -365,6 +380,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		http_reply_error(r, (unsigned)r->early_status, "request refused");
 	else
 		r->route->fn(r);
+	if (r->suspended)
+		return MHD_YES;
 	return http_queue(r);
 }
 

@@ -67,6 +67,7 @@ struct http_req {
 	int64_t token_id;          /* admin token that authorised it, or 0 */
 	struct authz_who who;      /* who called an admin route (set by ctl->authorize) */
 	char device[UUID_STR_LEN]; /* device that signed it, or "" */
+	bool suspended;            /* answered later by another thread (http_suspend) */
 };
 
 struct http_server;
@@ -94,6 +95,11 @@ void http_reply_json(struct http_req *r, unsigned status, json_t *j);
 void http_reply_error(struct http_req *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void http_reply_empty(struct http_req *r, unsigned status);
+/* From a handler: answer later. The handler returns without a reply; the
+ * thread that finishes the work sets the reply (http_reply*) and calls
+ * http_resume once, after which r belongs to libmicrohttpd again. */
+void http_suspend(struct http_req *r);
+void http_resume(struct http_req *r);
 void http_reply_resp(struct http_req *r, unsigned status, struct MHD_Response *resp);
 
 /* Query argument or NULL. */

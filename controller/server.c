@@ -43,6 +43,7 @@
 #include "tokens.h"
 #include "rollouts.h"
 #include "volumes.h"
+#include "commitq.h"
 #include "console.h"
 
 #define PEM_CAP (64u << 10)
@@ -320,7 +321,8 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 	}
 	if ((r = devcache_new(&c->cache)) < 0 || (r = devices_load_cache(c)) < 0 ||
 	    (r = follow_hub_new((int)c->conf.max_followers, &c->follow)) < 0 ||
-	    (r = console_hub_new(c, &c->console)) < 0 || (c->replay = replay_new()) == NULL) {
+	    (r = console_hub_new(c, &c->console)) < 0 || (c->replay = replay_new()) == NULL ||
+	    (r = commitq_new(c->db, &c->commitq)) < 0) {
 		ctllog(CTLLOG_ERROR, "start-up failed", "error", eve_strerror(r < 0 ? r : -ENOMEM), NULL);
 		return r < 0 ? r : -ENOMEM;
 	}
@@ -336,6 +338,7 @@ static void ctl_close(struct ctl *c)
 {
 	if (c->cache && c->db)
 		devices_flush_seen(c);
+	commitq_free(c->commitq);
 	db_pool_close(c->db);
 	devcache_free(c->cache);
 	follow_hub_free(c->follow);
@@ -447,6 +450,7 @@ static void reload(struct ctl *c, struct http_server *srv, char *const *argv)
 	console_hub_stop(c->console);
 	for (int i = 0; i < 500 && http_in_flight(srv) > 0; i++)
 		usleep(20 * 1000);
+	commitq_stop(c->commitq); /* answers what is queued; later ones register inline */
 	http_stop(srv);
 	ctl_close(c);
 	if (fd < 0 || !argv) {
@@ -503,6 +507,7 @@ int server_run(const struct serve_opts *o)
 		}
 		follow_hub_stop(c.follow);
 		console_hub_stop(c.console);
+		commitq_stop(c.commitq);
 		http_stop(srv);
 		unlink(pid_path);
 	}

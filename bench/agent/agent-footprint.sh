@@ -128,7 +128,7 @@ bytes_per_hour() {
 
 # Measure a window; print one line of figures. $1 = label
 measure() {
-	local label=$1 hz t0 t1 c0 c1 x0 x1 rss hwm anon file pss threads kib
+	local label=$1 hz t0 t1 c0 c1 x0 x1 rss hwm anon file pss uss threads kib
 	hz=$(getconf CLK_TCK)
 	sleep "$settle"
 	t0=$(date +%s.%N); c0=$(cpu_ticks "$agent_pid"); x0=$(ctx_switches "$agent_pid")
@@ -137,14 +137,17 @@ measure() {
 	rss=$(status_kb "$agent_pid" VmRSS); hwm=$(status_kb "$agent_pid" VmHWM)
 	anon=$(status_kb "$agent_pid" RssAnon); file=$(status_kb "$agent_pid" RssFile)
 	pss=$(awk '$1 == "Pss:" { print $2 }' "/proc/$agent_pid/smaps_rollup" 2>/dev/null)
+	# USS: pages only this process maps (what stopping it would free)
+	uss=$(awk '$1 ~ /^Private_(Clean|Dirty|Hugetlb):$/ { s += $2 } END { print s + 0 }' \
+		"/proc/$agent_pid/smaps_rollup" 2>/dev/null)
 	threads=$(status_kb "$agent_pid" Threads)
 	kib=$(bytes_per_hour)
 	awk -v l="$label" -v dc="$((c1 - c0))" -v hz="$hz" -v dx="$((x1 - x0))" \
 		-v rss="$rss" -v hwm="$hwm" -v t0="$t0" -v t1="$t1" -v kib="$kib" \
-		-v anon="$anon" -v file="$file" -v th="$threads" -v pss="${pss:-0}" 'BEGIN {
+		-v anon="$anon" -v file="$file" -v th="$threads" -v pss="${pss:-0}" -v uss="${uss:-0}" 'BEGIN {
 		el = t1 - t0
-		printf "%s over %.0f s: RSS %.2f MiB (anon %.2f, file-backed %.2f; PSS %.2f; peak %.2f MiB), %d threads, CPU %.3f%% of one core, %.1f wake-ups/s; %s KiB/h written to controller sockets (next %.0f s, under strace)\n",
-			l, el, rss / 1024, anon / 1024, file / 1024, pss / 1024, hwm / 1024, th, 100 * dc / hz / el, dx / el, kib, el }'
+		printf "%s over %.0f s: USS %.2f MiB, PSS %.2f MiB, RSS %.2f MiB (anon %.2f, file-backed %.2f; peak %.2f MiB), %d threads, CPU %.3f%% of one core, %.1f wake-ups/s; %s KiB/h written to controller sockets (next %.0f s, under strace)\n",
+			l, el, uss / 1024, pss / 1024, rss / 1024, anon / 1024, file / 1024, hwm / 1024, th, 100 * dc / hz / el, dx / el, kib, el }'
 }
 
 measure "idle agent (onboarded, no apps)"

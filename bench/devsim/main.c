@@ -34,11 +34,12 @@ static const struct opt_desc opt_table[] = {
     {"devices", OPT_UINT, O(devices), "simulated devices (default 10000)"},
     {"first", OPT_UINT, O(first), "index of the first device key (default 0)"},
     {"connections", OPT_UINT, O(connections), "keep-alive connections in total (default 64)"},
-    {"threads", OPT_UINT, O(threads), "load-generator threads (default 1)"},
+    {"threads", OPT_UINT, O(threads),
+     "load-generator threads, each with its own share of the connections and devices (default 1, max 64)"},
     {"log-entries", OPT_UINT, O(log_entries), "entries per log bundle (default 10)"},
     {"duration", OPT_DOUBLE, O(duration_s), "seconds per timed scenario (default 20)"},
     {"compress", OPT_DOUBLE, O(compress), "time compression of fleet/fanout (default 10)"},
-    {"crypto-seconds", OPT_DOUBLE, O(crypto_s), "time spent measuring sign/verify (default 0.5)"},
+    {"crypto-seconds", OPT_DOUBLE, O(crypto_s), "wall time measuring sign and verify, each (default 2)"},
     {"timeout", OPT_DOUBLE, O(timeout_s), "per-request timeout, s (default 30)"},
     {"logs-per-day", OPT_DOUBLE, O(logs_per_day), "log rows a device sends a day (default 8640)"},
 };
@@ -88,7 +89,7 @@ static void opts_defaults(struct devsim_opts *o)
 	o->log_entries = 10;
 	o->duration_s = 20;
 	o->compress = 10;
-	o->crypto_s = 0.5;
+	o->crypto_s = 2;
 	o->timeout_s = 30;
 	o->logs_per_day = 8640;
 }
@@ -117,6 +118,11 @@ int main(int argc, char **argv)
 	if ((!o.ctl_dir && (!o.onboard_dir || !o.server)) || o.devices == 0 || o.connections == 0 ||
 	    o.threads == 0 || o.log_entries == 0 || o.log_entries > 1000 || o.compress <= 0) {
 		usage(stderr);
+		return 2;
+	}
+	if (o.threads > 64 || o.threads > o.connections) {
+		fprintf(stderr, "eve-devsim: --threads must be 1-64 and at most --connections (each thread "
+				"drives its own connections)\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -678,11 +678,15 @@ static void run_print_header(struct run *rn)
 
 	printf("eve-devsim: controller https://%s (pid %d), %u devices, %u connections, %u threads\n",
 	       rn->server, (int)rn->pid, rn->o->devices, rn->o->connections, rn->o->threads);
-	printf("crypto floor (OpenSSL, in-process, fastest of 64-op rounds): ECDSA P-256 sign %.1f us, "
-	       "verify %.1f us "
-	       "(%.0f verify/s per core)\n",
+	printf("crypto floor (OpenSSL, in-process, thread CPU time, median of 64-op rounds): ECDSA P-256 "
+	       "sign %.1f us, verify %.1f us (%.0f verify/s per core)\n",
 	       rn->floor.sign_us, rn->floor.verify_us,
 	       rn->floor.verify_us > 0 ? 1e6 / rn->floor.verify_us : 0);
+	printf(
+	    "crypto floor spread: verify min %.1f / p90 %.1f / max %.1f us over %u rounds; sign min %.1f / "
+	    "p90 %.1f / max %.1f us over %u rounds\n",
+	    rn->floor.verify.min, rn->floor.verify.p90, rn->floor.verify.max, rn->floor.verify.rounds,
+	    rn->floor.sign.min, rn->floor.sign.p90, rn->floor.sign.max, rn->floor.sign.rounds);
 	if (procsnap_read(rn->pid, &p) == 0)
 		printf("controller at start: RSS %.1f MB, peak %.1f MB, %ld threads\n", p.rss_kb / 1024.0,
 		       p.hwm_kb / 1024.0, p.threads);

@@ -260,33 +260,55 @@ int procsnap_pid_from_file(const char *path, pid_t *out)
 	return 0;
 }
 
-/* Time one operation in rounds of 64 for about `seconds`; µs per op of the
- * fastest round, so other load on a shared machine inflates it least. */
-static int crypto_floor_loop(EVP_PKEY *key, bool sign, double seconds, double *us)
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+#define FLOOR_ROUNDS_MAX 8192
+#define FLOOR_ROUND_OPS 64
+
+/* Time one operation in rounds of 64 for about `seconds` of wall time (at
+ * least 8 rounds), each round on the thread's CPU-time clock. */
+static int crypto_floor_loop(EVP_PKEY *key, bool sign, double seconds, struct crypto_op_stats *st)
 {
 	uint8_t digest[32], sig[64];
-	uint64_t t0 = monotime_ns(), budget = (uint64_t)(seconds * 1e9), best = UINT64_MAX;
+	uint64_t t0 = monotime_ns(), budget = (uint64_t)(seconds * 1e9);
+	uint64_t *ns = malloc(FLOOR_ROUNDS_MAX * sizeof(*ns));
+	unsigned n = 0;
 	int r;
 
+	if (!ns)
+		return -ENOMEM;
 	RAND_bytes(digest, sizeof(digest));
 	r = crypto_ecdsa_sign(key, digest, sig);
-	if (r < 0)
-		return r;
-	do {
-		uint64_t t = monotime_ns();
+	while (r == 0 && n < FLOOR_ROUNDS_MAX && (n < 8 || monotime_ns() - t0 < budget)) {
+		uint64_t t = thread_cpu_ns();
 
-		for (int i = 0; i < 64; i++) {
+		for (int i = 0; i < FLOOR_ROUND_OPS && r == 0; i++)
 			r = sign ? crypto_ecdsa_sign(key, digest, sig)
 				 : crypto_ecdsa_verify(key, digest, sig, sizeof(sig));
-			if (r < 0)
-				return r;
-		}
-		t = monotime_ns() - t;
-		if (t < best)
-			best = t;
-	} while (monotime_ns() - t0 < budget);
-	*us = (double)best / 1000.0 / 64.0;
-	return 0;
+		ns[n++] = thread_cpu_ns() - t;
+	}
+	if (r == 0) {
+		qsort(ns, n, sizeof(*ns), cmp_u64);
+		double k = 1000.0 * FLOOR_ROUND_OPS;
+		st->rounds = n;
+		st->min = (double)ns[0] / k;
+		st->median = (double)ns[n / 2] / k;
+		st->p90 = (double)ns[n * 9 / 10] / k;
+		st->max = (double)ns[n - 1] / k;
+	}
+	free(ns);
+	return r;
 }
 
 int crypto_floor_measure(struct crypto_floor *out, double seconds_each)
@@ -296,9 +318,11 @@ int crypto_floor_measure(struct crypto_floor *out, double seconds_each)
 
 	if (r < 0)
 		return r;
-	r = crypto_floor_loop(key, true, seconds_each, &out->sign_us);
+	r = crypto_floor_loop(key, true, seconds_each, &out->sign);
 	if (r == 0)
-		r = crypto_floor_loop(key, false, seconds_each, &out->verify_us);
+		r = crypto_floor_loop(key, false, seconds_each, &out->verify);
+	out->sign_us = out->sign.median;
+	out->verify_us = out->verify.median;
 	EVP_PKEY_free(key);
 	return r;
 }

@@ -56,8 +56,16 @@ int procsnap_pid_from_file(const char *path, pid_t *out);
 
 /* The machine's own cost of one ECDSA P-256 sign and verify over a SHA-256
  * digest, measured in-process with OpenSSL (µs per operation). */
+/* µs per operation timed on this thread's CPU-time clock (preemption by
+ * other load does not count), rounds of 64 operations: the median is the
+ * figure used; min, p90 and max show the spread. */
+struct crypto_op_stats {
+	double median, min, p90, max;
+	unsigned rounds;
+};
 struct crypto_floor {
-	double sign_us, verify_us;
+	double sign_us, verify_us; /* the medians */
+	struct crypto_op_stats sign, verify;
 };
 int crypto_floor_measure(struct crypto_floor *out, double seconds_each);
 

@@ -55,6 +55,9 @@ static int add_parties(struct fuzz_ctl *f)
 	struct db *d = db_get(f->c.db);
 	struct device_new n = {.serial = "fuzz-serial", .registered = true};
 	X509 *dev = NULL;
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	struct p256_cert pc;
 	json_t *obj = NULL;
 	int r = make_signer(&f->onboard, "fuzz-onboard", false, NULL);
 
@@ -63,12 +66,17 @@ static int add_parties(struct fuzz_ctl *f)
 	json_decref(obj);
 	if (r == 0)
 		r = make_signer(&f->dev, "fuzz-device", false, &dev);
-	n.cert = dev;
+	if (r == 0)
+		r = crypto_cert_to_der(dev, &der, &der_len);
+	if (r == 0)
+		r = p256_cert_parse(der, der_len, &pc);
+	n.cert = &pc;
 	if (r == 0)
 		r = devices_create(&f->c, d, &n, f->uuid);
 	if (r == 0)
 		r = db_exec(d, "PRAGMA synchronous=OFF");
 	X509_free(dev);
+	free(der);
 	db_put(f->c.db, d);
 	return r;
 }

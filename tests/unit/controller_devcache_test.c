@@ -13,10 +13,14 @@
 
 #include "crypto.h"
 #include "devcache.h"
+#include "p256.h"
 
-static void make_key(EVP_PKEY **k)
+static void make_key(uint8_t k[P256_POINT_LEN])
 {
-	assert_int_equal(crypto_ec_generate(k), 0);
+	EVP_PKEY *key = NULL;
+	assert_int_equal(crypto_ec_generate(&key), 0);
+	assert_int_equal(p256_point_of_pkey(key, k), 0);
+	EVP_PKEY_free(key);
 }
 
 static void hash_of(int i, uint8_t h[32])
@@ -34,11 +38,11 @@ static void uuid_of(int i, char u[UUID_STR_LEN])
 static void test_lookup(void **state)
 {
 	struct devcache *c;
-	EVP_PKEY *k;
+	uint8_t k[P256_POINT_LEN];
 	uint8_t h[32];
 	char u[UUID_STR_LEN];
 	struct devcache_view v;
-	make_key(&k);
+	make_key(k);
 	assert_int_equal(devcache_new(&c), 0);
 	for (int i = 0; i < 5000; i++) {
 		hash_of(i, h);
@@ -51,9 +55,7 @@ static void test_lookup(void **state)
 		uuid_of(i, u);
 		assert_int_equal(devcache_lookup(c, h, 32, &v), 0);
 		assert_string_equal(v.uuid, u);
-		EVP_PKEY_free(v.pub);
 		assert_int_equal(devcache_lookup(c, h, 16, &v), 0); /* SHA256_16BYTES */
-		EVP_PKEY_free(v.pub);
 		assert_true(devcache_has_uuid(c, u));
 	}
 	hash_of(99999, h);
@@ -66,19 +68,18 @@ static void test_lookup(void **state)
 	assert_false(devcache_has_uuid(c, u));
 	assert_int_equal(devcache_count(c), 4999);
 	devcache_free(c);
-	EVP_PKEY_free(k);
 }
 
 static void test_config_generations(void **state)
 {
 	struct devcache *c;
-	EVP_PKEY *k;
+	uint8_t k[P256_POINT_LEN];
 	uint8_t h[32], *env = NULL;
 	size_t len;
 	uint64_t gen;
 	char u[UUID_STR_LEN], hash[CONFIGHASH_LEN];
 	struct devcache_view v;
-	make_key(&k);
+	make_key(k);
 	assert_int_equal(devcache_new(&c), 0);
 	hash_of(1, h);
 	uuid_of(1, u);
@@ -93,7 +94,6 @@ static void test_config_generations(void **state)
 	free(env);
 	assert_int_equal(devcache_lookup(c, h, 32, &v), 0);
 	assert_string_equal(v.cfg_hash, "h1");
-	EVP_PKEY_free(v.pub);
 	/* An invalidation makes a build started earlier unstorable. */
 	devcache_invalidate(c, u);
 	assert_int_equal(devcache_get_config(c, u, &env, &len, hash, &gen), -ENOENT);
@@ -103,18 +103,28 @@ static void test_config_generations(void **state)
 	assert_int_equal(devcache_get_config(c, u, &env, &len, hash, &gen), 0);
 	assert_string_equal(hash, "h2");
 	free(env);
+	/* Once the device has it, only the hash stays (a stale gen changes nothing). */
+	assert_int_equal(devcache_lookup(c, h, 32, &v), 0);
+	assert_true(v.cfg_env_held);
+	devcache_drop_config_env(c, h, 32, v.gen + 1);
+	assert_int_equal(devcache_get_config(c, u, &env, &len, hash, &gen), 0);
+	free(env);
+	devcache_drop_config_env(c, h, 16, v.gen);
+	assert_int_equal(devcache_get_config(c, u, &env, &len, hash, &gen), -ENOENT);
+	assert_int_equal(devcache_lookup(c, h, 32, &v), 0);
+	assert_false(v.cfg_env_held);
+	assert_string_equal(v.cfg_hash, "h2");
 	devcache_invalidate(c, NULL);
 	assert_int_equal(devcache_get_config(c, u, &env, &len, hash, &gen), -ENOENT);
 	devcache_touch(c, h, 32, 1234);
 	assert_int_equal(devcache_last_seen(c, u), 1234);
 	devcache_free(c);
-	EVP_PKEY_free(k);
 }
 
 /* Readers poll while writers invalidate, store configs, add and remove. */
 struct stress {
 	struct devcache *c;
-	EVP_PKEY *k;
+	const uint8_t *k;
 	int id;
 };
 
@@ -126,7 +136,6 @@ static void *stress_reader(void *arg)
 	for (int n = 0; n < 20000; n++) {
 		hash_of(n % 64, h);
 		if (devcache_lookup(s->c, h, 32, &v) == 0) {
-			EVP_PKEY_free(v.pub);
 			devcache_touch(s->c, h, 16, n);
 		}
 	}
@@ -166,10 +175,10 @@ static void *stress_writer(void *arg)
 static void test_concurrency(void **state)
 {
 	struct devcache *c;
-	EVP_PKEY *k;
+	uint8_t k[P256_POINT_LEN];
 	uint8_t h[32];
 	char u[UUID_STR_LEN];
-	make_key(&k);
+	make_key(k);
 	assert_int_equal(devcache_new(&c), 0);
 	for (int i = 0; i < 64; i++) {
 		hash_of(i, h);
@@ -187,7 +196,6 @@ static void test_concurrency(void **state)
 		pthread_join(t[i], NULL);
 	assert_int_equal(devcache_count(c), 64);
 	devcache_free(c);
-	EVP_PKEY_free(k);
 }
 
 int main(void)

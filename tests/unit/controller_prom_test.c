@@ -18,6 +18,7 @@
 #include "crypto.h"
 #include "ctlmetrics.h"
 #include "devcache.h"
+#include "p256.h"
 #include "fileio.h"
 #include "http.h"
 #include "prom.h"
@@ -186,8 +187,10 @@ static void test_fanout_pending(void **state)
 	uint8_t h[32] = {1, 2, 3};
 	const char *u = "11111111-2222-3333-4444-555555555555";
 	assert_int_equal(devcache_new(&c), 0);
+	uint8_t pt[P256_POINT_LEN];
 	assert_int_equal(crypto_ec_generate(&k), 0);
-	assert_int_equal(devcache_add(c, h, u, k, 0), 0);
+	assert_int_equal(p256_point_of_pkey(k, pt), 0);
+	assert_int_equal(devcache_add(c, h, u, pt, 0), 0);
 	assert_int_equal(devcache_take_changed(c, u), 0);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
