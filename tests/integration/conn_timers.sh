@@ -180,11 +180,21 @@ inr nft flush chain inet c29t drop1 || fail "nft flush"
 ip -n "$NSR" link set r1 down
 wait_for 60 "the controller learned eth1" bash -c "ip netns exec $NSC curl -s --cacert $CTL/certs/root-certificate.pem -H 'Authorization: Bearer $(ctl_token "$CTL")' https://127.0.0.1:$CTL_PORT/api/v1/devices/$U/io | jq -e '.items[] | select(.logicallabel == \"eth1\")' >/dev/null"
 backs=$(log_count a "rolled back to the last working one")
+# timer.port.testduration from the controller (6 s in the config dir): the
+# trial of the bad setting lasts 5 s
+duration_applied() {
+	ctl_api "$CTL" GET "/devices/$U/properties" | jq -e '.items[] |
+		select(.name == "timer.port.testduration" and .value == "5" and .state == "applied")' >/dev/null
+}
+items '{"timer.port.testduration": "5"}'
+wait_for 30 "timer.port.testduration=5 applied by the device" duration_applied
 ctl_api "$CTL" PUT "/devices/$U/io/eth1" '{"ip": "10.62.7.10/24", "gateway": "10.62.7.1"}' >/dev/null ||
 	fail "PUT io eth1: $CTL_STATUS"
 wait_for 60 "bad setting tried" log_has a "network: trying 2 management port"
 wait_for 30 "bad address on e2" has_addr e2 10.62.7.10/24
 wait_for 60 "rolled back" log_count_gt a "rolled back to the last working one" "$backs"
+log_has a "did not reach the controller in 5 s: rolled back" ||
+	fail "the trial did not last timer.port.testduration (5 s): $(grep 'rolled back to' "$W/a.log" | tail -n 1)"
 wait_for 30 "e2's address back" has_addr e2 10.62.2.10/24
 sleep 6
 log_has a "retrying the rolled-back setting" && fail "retried with timer.port.testbetterinterval=0"
