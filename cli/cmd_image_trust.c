@@ -59,7 +59,8 @@ int cmd_image_trust_remove(struct cmd_args *a)
 
 	free(path);
 	if (code == EXIT_OK)
-		ev_done(a, NULL, "image-trust-key/%s removed: devices stop trusting it with their next config",
+		ev_done(a, NULL,
+			"image-trust-key/%s removed: devices stop trusting it with their next config",
 			a->pos[0]);
 	return code;
 }

@@ -117,7 +117,8 @@ static const struct cmd_opt image_sign_opts[] = {
 };
 
 static const struct cmd_opt image_trust_add_opts[] = {
-    {"key", 0, OPT_STR, "FILE", "publisher's public key (PEM, ECDSA P-256) or a certificate holding it", true},
+    {"key", 0, OPT_STR, "FILE", "publisher's public key (PEM, ECDSA P-256) or a certificate holding it",
+     true},
     {NULL},
 };
 

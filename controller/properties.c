@@ -1,6 +1,7 @@
 /* Property states: what the operator configured, what the device reported,
  * and the table's default, merged per property. */
 #include "properties.h"
+#include "trustkeys.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -165,6 +166,22 @@ static json_t *property_rows(const json_t *items, const item_status *s)
 	return out;
 }
 
+/* The publisher keys every device's config carries (trustkeys.c), as the
+ * config items images.trust.key.NAME, from "image-trust-keys". */
+static void trust_key_items(struct db *d, json_t *items, json_t *from)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT name, spki FROM image_trust_keys ORDER BY name");
+	char key[64];
+
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(key, sizeof(key), TRUSTKEYS_ITEM_PREFIX "%.40s", db_col_text(st, 0));
+		json_object_set_new(items, key, json_string(db_col_text(st, 1)));
+		json_object_set_new(from, key, json_string("image-trust-keys"));
+	}
+	if (st)
+		sqlite3_reset(st);
+}
+
 /* A device's configured items, the project's under the device's own
  * (*from: a new object {name: "device"|"project"}). NULL when the device
  * row is missing or unreadable. */
@@ -193,6 +210,7 @@ static json_t *effective_items(struct db *d, const char *uuid, json_t **from)
 	json_object_foreach(dev, k, v) json_object_set_new(*from, k, json_string("device"));
 	json_object_update(items, dev);
 	json_decref(dev);
+	trust_key_items(d, items, *from);
 	return items;
 }
 

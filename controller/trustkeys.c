@@ -39,7 +39,8 @@ static json_t *key_json(sqlite3_stmt *st)
 
 static int get_one(struct db *d, const char *name, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT name, fpr, spki, created FROM image_trust_keys WHERE name = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT name, fpr, spki, created FROM image_trust_keys WHERE name = ?1");
 	int rc;
 
 	if (!st)
@@ -103,7 +104,8 @@ static void h_create(struct http_req *r)
 		goto out;
 	}
 	d = db_get(r->ctl->db);
-	st = db_stmt(d, "INSERT INTO image_trust_keys(name, fpr, spki, created) VALUES(?1, ?2, ?3, strftime('%s'))");
+	st = db_stmt(
+	    d, "INSERT INTO image_trust_keys(name, fpr, spki, created) VALUES(?1, ?2, ?3, strftime('%s'))");
 	e = st ? 0 : -EIO;
 	if (e == 0) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);

@@ -22,9 +22,9 @@ static bool name_ok(const char *name)
 {
 	size_t n = strlen(name);
 
-	return n > 0 && n <= TRUSTKEYS_NAME_MAX && strspn(name,
-							  "abcdefghijklmnopqrstuvwxyz"
-							  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+	return n > 0 && n <= TRUSTKEYS_NAME_MAX &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
 int trustkeys_check(const char *key, const char *value, bool deny, char *why, size_t len)
@@ -35,9 +35,10 @@ int trustkeys_check(const char *key, const char *value, bool deny, char *why, si
 	if (!trustkeys_is_item(key))
 		return -EINVAL;
 	if (deny) {
-		snprintf(why, len,
-			 "refused: the device's local policy (config dir image-trust/controller-keys) takes no "
-			 "publisher keys from the controller");
+		snprintf(
+		    why, len,
+		    "refused: the device's local policy (config dir image-trust/controller-keys) takes no "
+		    "publisher keys from the controller");
 		return -EPERM;
 	}
 	if (!name_ok(key + strlen(TRUSTKEYS_PREFIX))) {
@@ -63,7 +64,8 @@ static int write_key(const char *dir, const char *name, const char *value)
 
 	if (r == 0)
 		r = cosign_key_to_pem(k, &pem, &len);
-	if (r == 0 && snprintf(path, sizeof(path), "%s/" FILE_PREFIX "%s.pem", dir, name) >= (int)sizeof(path))
+	if (r == 0 &&
+	    snprintf(path, sizeof(path), "%s/" FILE_PREFIX "%s.pem", dir, name) >= (int)sizeof(path))
 		r = -ENAMETOOLONG;
 	if (r == 0)
 		r = fileio_write_atomic(path, pem, len, 0644);
@@ -110,8 +112,8 @@ int trustkeys_sync(const char *dir, Org__Lfedge__Eve__Config__ConfigItem *const 
 		return -errno;
 	while ((e = readdir(d)) != NULL)
 		if (stale(e->d_name, items, n, deny) &&
-		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path) && unlink(path) < 0 &&
-		    errno != ENOENT)
+		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path) &&
+		    unlink(path) < 0 && errno != ENOENT)
 			r = -errno;
 	closedir(d);
 	if (r == 0 && snprintf(path, sizeof(path), "%s/.", dir) < (int)sizeof(path))
