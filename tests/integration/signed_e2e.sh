@@ -15,7 +15,8 @@
 # refused and reported (evectl device config get). Phase 2: the local
 # policy removed (agent restarted), the controller sets warn: the three
 # run, each with its warning. Phase 3: apps already running follow the
-# policy and the trust store (see there).
+# policy and the trust store (see there). Phase 4: signed VM disks over
+# HTTPS from the controller's datastore (see there).
 . "$(dirname "$0")/e2e_lib.sh"
 
 SERIAL=signed-e2e-1
@@ -275,4 +276,38 @@ step "a key removed from the device's own image-trust/ (no agent restart)"
 rm -f "$W/dev.config/image-trust/acme.pem"
 wait_for 120 "ssigned stopped" app_stopped ssigned "trusted publisher key"
 pass "ssigned stopped: $(err_of ssigned)"
+
+# Phase 4: VM disks over HTTPS from the controller's datastore, with EVE's
+# SignatureInfo (evectl image upload --signature: ECDSA over the image's
+# sha256, openssl dgst -sha256 -sign), checked against a publisher key the
+# controller distributes: the signed disk runs as a VM; the same signature
+# on another disk, and a disk without one, are refused under require.
+step "signed VM disks (raw) from the controller's datastore"
+openssl ecparam -name prime256v1 -genkey -noout -out "$W/vendor.key" 2>/dev/null || fail "openssl key"
+openssl ec -in "$W/vendor.key" -pubout -out "$W/vendor.pub" 2>/dev/null || fail "openssl pub"
+ectl image trust add vendor --key "$W/vendor.pub" >/dev/null || fail "image trust add vendor"
+for v in signed tampered unsigned; do
+	{ echo "signed-e2e VM disk $v"; head -c 1048576 /dev/zero; } >"$W/vm-$v.raw"
+done
+openssl dgst -sha256 -sign "$W/vendor.key" -out "$W/vm.sig" "$W/vm-signed.raw" || fail "openssl sign"
+ectl image upload vmsigned "$W/vm-signed.raw" --format raw --signature "$W/vm.sig" >/dev/null || fail "upload vmsigned"
+ectl image upload vmtampered "$W/vm-tampered.raw" --format raw --signature "$W/vm.sig" >/dev/null ||
+	fail "upload vmtampered"
+ectl image upload vmunsigned "$W/vm-unsigned.raw" --format raw >/dev/null || fail "upload vmunsigned"
+for v in signed tampered unsigned; do
+	ectl app deploy "v$v" --image "vm$v" --device "$SERIAL" --memory 64M >/dev/null || fail "deploy v$v"
+done
+wait_app_state vsigned RUNNING 180
+domain_running "$(app_dom vsigned)" || fail "vsigned has no running domain"
+sig=$(sig_of vsigned)
+[ "$(jq -r '(.verified | tostring) + " " + (.detail | test("signed by ctl.vendor") | tostring)' <<<"$sig")" = "true true" ] ||
+	fail "vsigned signature: $sig"
+ectl app get vsigned | grep -q "signed by ctl.vendor" || fail "evectl app get vsigned shows no signer"
+pass "vsigned (raw VM over HTTPS) RUNNING: $(jq -r .detail <<<"$sig")"
+wait_for 120 "vtampered refused" app_stopped vtampered "not signed by a trusted publisher key"
+wait_for 120 "vunsigned refused" app_stopped vunsigned "unsigned"
+for v in vtampered vunsigned; do
+	domain_uri "$(app_dom "$v")" >/dev/null && fail "$v has a domain"
+	pass "$v refused: $(err_of "$v")"
+done
 log "PASS"
