@@ -771,7 +771,8 @@ static void h_config_items(struct http_req *r)
 	 * anyway, to see a device reject them); unknown names get a warning. */
 	const char *force = http_arg(r, "force");
 	char why[384];
-	if (!(force && !strcmp(force, "1")) && properties_check_patch(b, why, sizeof(why), &warnings) < 0) {
+	if (properties_reserved(b, why, sizeof(why)) < 0 ||
+	    (!(force && !strcmp(force, "1")) && properties_check_patch(b, why, sizeof(why), &warnings) < 0)) {
 		http_reply_error(r, 400, "%s", why);
 		json_decref(b);
 		return;

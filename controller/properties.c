@@ -17,6 +17,24 @@
 
 typedef Org__Lfedge__Eve__Info__ZInfoConfigItemStatus item_status;
 
+int properties_reserved(const json_t *patch, char *err, size_t err_len)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)patch, k, v)
+	{
+		if (strncmp(k, TRUSTKEYS_ITEM_PREFIX, strlen(TRUSTKEYS_ITEM_PREFIX)) == 0) {
+			snprintf(err, err_len,
+				 "%s: publisher keys are not device or project items: an admin adds them for "
+				 "every device with evectl image trust add (POST /api/v1/image-trust-keys)",
+				 k);
+			return -EPERM;
+		}
+	}
+	return 0;
+}
+
 int properties_check_patch(const json_t *patch, char *err, size_t err_len, json_t **warnings)
 {
 	const char *k;
@@ -353,7 +371,8 @@ static void h_project_items_put(struct http_req *r)
 		return;
 	/* As PUT /devices/X/config-items: values EVE would refuse are
 	 * refused (?force=1 stores them), unknown names get a warning. */
-	if (!(force && !strcmp(force, "1")) && properties_check_patch(b, why, sizeof(why), &warnings) < 0) {
+	if (properties_reserved(b, why, sizeof(why)) < 0 ||
+	    (!(force && !strcmp(force, "1")) && properties_check_patch(b, why, sizeof(why), &warnings) < 0)) {
 		http_reply_error(r, 400, "%s", why);
 		json_decref(b);
 		return;

@@ -256,6 +256,10 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | opens
 ectl image trust add rogue --key "$W/rsa.pub" >/dev/null 2>&1 && fail "an RSA key accepted as a publisher key"
 ectl image trust add 'bad name' --key "$W/rogue.pub" >/dev/null 2>&1 && fail "a bad key name accepted"
 ectl image trust add rogue --key "$W/acme.key" >/dev/null 2>&1 && fail "a private key accepted as a publisher key"
+# (a key is the fleet's, set by an admin: never a device's config item)
+ectl device config set "$SERIAL" "images.trust.key.rogue=$(sed '1d;$d' "$W/rogue.pub" | tr -d '\n')" >"$W/set.out" 2>&1 &&
+	fail "a publisher key accepted as a device config item"
+grep -q "evectl image trust add" "$W/set.out" || fail "refusal of images.trust.key as an item: $(cat "$W/set.out")"
 ectl image trust add rogue --key "$W/rogue.pub" >"$W/trust.out" 2>&1 || { cat "$W/trust.out"; fail "image trust add"; }
 ectl image trust list | grep -q "images.trust.key.rogue" || fail "image trust list: $(ectl image trust list)"
 wait_app_state suntrusted RUNNING 180

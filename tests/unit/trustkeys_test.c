@@ -19,6 +19,8 @@
 #include <openssl/x509.h>
 
 #include "b64.h"
+#include "configdir.h"
+#include "crypto.h"
 #include "cosign.h"
 #include "err.h"
 #include "fileio.h"
@@ -240,6 +242,44 @@ static void test_status(void **state)
 	free(good);
 }
 
+/* image-trust/controller-keys in the config dir: allow (default) | deny */
+static void test_configdir(void **state)
+{
+	char cfg[128], path[192], err[512] = "";
+	struct configdir cd;
+	EVP_PKEY *k = NULL;
+	X509 *x = NULL;
+
+	(void)state;
+	snprintf(cfg, sizeof(cfg), "%s/config", tmp);
+	snprintf(path, sizeof(path), "%s/image-trust", cfg);
+	assert_int_equal(fileio_mkdirs(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/server", cfg);
+	assert_int_equal(fileio_write_atomic(path, "127.0.0.1:18200\n", 16, 0600), 0);
+	assert_int_equal(crypto_ec_generate(&k), 0);
+	assert_int_equal(crypto_cert_selfsigned(k, "root", 10, &x), 0);
+	snprintf(path, sizeof(path), "%s/root-certificate.pem", cfg);
+	assert_int_equal(crypto_cert_save_pem(path, x), 0);
+	EVP_PKEY_free(k);
+	X509_free(x);
+
+	assert_int_equal(configdir_load(cfg, &cd, err, sizeof(err)), 0);
+	assert_false(cd.image_trust_ctl_deny);
+	configdir_free(&cd);
+	snprintf(path, sizeof(path), "%s/image-trust/controller-keys", cfg);
+	assert_int_equal(fileio_write_atomic(path, " deny\n", 6, 0600), 0);
+	assert_int_equal(configdir_load(cfg, &cd, err, sizeof(err)), 0);
+	assert_true(cd.image_trust_ctl_deny);
+	configdir_free(&cd);
+	assert_int_equal(fileio_write_atomic(path, "allow", 5, 0600), 0);
+	assert_int_equal(configdir_load(cfg, &cd, err, sizeof(err)), 0);
+	assert_false(cd.image_trust_ctl_deny);
+	configdir_free(&cd);
+	assert_int_equal(fileio_write_atomic(path, "maybe", 5, 0600), 0);
+	assert_true(configdir_load(cfg, &cd, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "controller-keys"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +287,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sync_and_ring, setup, teardown),
 	    cmocka_unit_test(test_pem_b64),
 	    cmocka_unit_test(test_status),
+	    cmocka_unit_test_setup_teardown(test_configdir, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
