@@ -194,7 +194,12 @@ static void test_pem_b64(void **state)
 	assert_int_equal(cosign_key_from_b64(out, &back, f2), 0);
 	assert_string_equal(f1, f2);
 	assert_int_equal(strlen(f1), 16);
-	assert_int_equal(cosign_key_pem_to_b64("junk", 4, &out, f1) == -EINVAL, 1);
+	{
+		char *none = (char *)"x";
+
+		assert_int_equal(cosign_key_pem_to_b64("junk", 4, &none, f1), -EINVAL);
+		assert_null(none);
+	}
 	EVP_PKEY_free(back);
 	EVP_PKEY_free(k);
 	free(pem);
