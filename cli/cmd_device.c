@@ -44,12 +44,35 @@ static const struct out_col device_app_cols[] = {
     {"ERROR", "error"}, {"INSTANCE", "id"}, {NULL},
 };
 
+/* A partition's swErr of severity NOTICE / WARNING is the publisher
+ * signature of its image (verified / not), not an error. */
+static bool sw_is_signature(const json_t *e)
+{
+	const char *s = json_string_value(json_object_get(e, "severity"));
+
+	return s && (!strcmp(s, "SEVERITY_NOTICE") || !strcmp(s, "SEVERITY_WARNING"));
+}
+
 /* The error of a base OS partition is an ErrorInfo object: show its text. */
 static void fmt_sw_error(const json_t *o, const char *key, char *buf, size_t n)
 {
-	const char *d = json_string_value(json_object_get(json_object_get(o, key), "description"));
+	const json_t *e = json_object_get(o, key);
+	const char *d = json_string_value(json_object_get(e, "description"));
 
-	snprintf(buf, n, "%s", d && *d ? d : "-");
+	snprintf(buf, n, "%s", d && *d && !sw_is_signature(e) ? d : "-");
+}
+
+/* ... and its signature: the signer, or UNVERIFIED and why. */
+static void fmt_sw_signature(const json_t *o, const char *key, char *buf, size_t n)
+{
+	const json_t *e = json_object_get(o, key);
+	const char *d = json_string_value(json_object_get(e, "description"));
+	const char *s = json_string_value(json_object_get(e, "severity"));
+
+	if (!d || !*d || !sw_is_signature(e))
+		snprintf(buf, n, "-");
+	else
+		snprintf(buf, n, "%s%s", strcmp(s, "SEVERITY_NOTICE") ? "UNVERIFIED: " : "", d);
 }
 
 /* The A/B partitions from the latest device info (ZInfoDevSW). */
@@ -59,6 +82,7 @@ static const struct out_col device_sw_cols[] = {
     {"VERSION", "shortVersion"},
     {"ACTIVE", "activated"},
     {"UPDATE", "userStatus"},
+    {"SIGNATURE", "swErr", fmt_sw_signature},
     {"ERROR", "swErr", fmt_sw_error},
     {NULL},
 };
@@ -135,6 +159,7 @@ static void print_os_update(const json_t *u)
 	const char *st = json_string_value(json_object_get(u, "state"));
 	const char *err = json_string_value(json_object_get(u, "error"));
 	const char *sub = json_string_value(json_object_get(u, "substatus"));
+	const json_t *sig;
 
 	if (!u)
 		return;
@@ -147,6 +172,11 @@ static void print_os_update(const json_t *u)
 		printf("OS_UPDATE_ERROR  %s\n", err);
 	if (sub)
 		printf("OS_UPDATE_NOTE  %s\n", sub);
+	sig = json_object_get(u, "signature");
+	if (json_string_value(json_object_get(sig, "detail")))
+		printf("OS_SIGNATURE  %s%s\n",
+		       json_is_true(json_object_get(sig, "verified")) ? "" : "UNVERIFIED: ",
+		       json_string_value(json_object_get(sig, "detail")));
 }
 
 /* --- management ports (ZInfoDevice.systemAdapter) --- */

@@ -116,6 +116,12 @@ static const struct cmd_opt image_sign_opts[] = {
     {NULL},
 };
 
+static const struct cmd_opt image_trust_add_opts[] = {
+    {"key", 0, OPT_STR, "FILE", "publisher's public key (PEM, ECDSA P-256) or a certificate holding it",
+     true},
+    {NULL},
+};
+
 static const struct cmd_opt image_upload_opts[] = {
     {"format", 0, OPT_CHOICE, "FORMAT", "image format (default: from the extension, else raw)", false,
      "qcow2|raw|iso|oci|baseos"},
@@ -436,6 +442,20 @@ const struct cmd cmdtab_commands[] = {
      "signature of that digest). Devices whose image-trust/ holds the public key verify it before they "
      "use the image (config property images.signatures; docs/security.md).",
      cmd_image_sign},
+    /* publisher keys every device trusts besides its own (issue #31) */
+    {"image trust add", ONE("NAME"), image_trust_add_opts, "Make every device trust a publisher key",
+     "Adds the public key --key to the publisher keys every device trusts for image and base OS "
+     "signatures. Devices receive it in their signed config (config item images.trust.key.NAME) and "
+     "sign-check with it besides the keys of their config dir's image-trust/; a device whose "
+     "image-trust/controller-keys says deny refuses it and reports why (evectl device config get). "
+     "The controller cannot lower a device's local images.signatures policy (docs/security.md).",
+     cmd_image_trust_add},
+    {"image trust list", NOARGS, NULL, "List the publisher keys every device trusts", NULL,
+     cmd_image_trust_list},
+    {"image trust remove", ONE("NAME"), NULL, "Stop trusting a publisher key on every device",
+     "Removes the key from every device's config: images it signed are judged again, and under "
+     "images.signatures=require their apps stop (ERROR, with the reason).",
+     cmd_image_trust_remove},
     {"image list", NOARGS, NULL, "List images", NULL, cmd_image_list},
     {"image get", ONE("NAME"), NULL, "Show an image", NULL, cmd_image_get},
     {"image delete", ONE("NAME"), NULL, "Delete an image (refused while an app uses it)", NULL,

@@ -54,6 +54,10 @@ int cmd_image_add(struct cmd_args *a);
 int cmd_image_upload(struct cmd_args *a);
 int cmd_image_push(struct cmd_args *a);
 int cmd_image_sign(struct cmd_args *a); /* cmd_image_sign.c */
+/* cmd_image_trust.c */
+int cmd_image_trust_add(struct cmd_args *a);
+int cmd_image_trust_list(struct cmd_args *a);
+int cmd_image_trust_remove(struct cmd_args *a);
 int cmd_image_list(struct cmd_args *a);
 int cmd_image_get(struct cmd_args *a);
 int cmd_image_delete(struct cmd_args *a);

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,12 +272,94 @@ out:
 	return r;
 }
 
+/* The keyring fingerprint of a P-256 key. */
+static int key_fpr(EVP_PKEY *k, char fpr[17])
+{
+	struct cosign_keyring one;
+	int r;
+
+	memset(&one, 0, sizeof(one));
+	r = cosign_keyring_add(&one, k, "");
+	if (r == 0 && fpr)
+		memcpy(fpr, one.fpr[0], 17);
+	cosign_keyring_free(&one);
+	return r;
+}
+
+int cosign_key_from_b64(const char *b64, EVP_PKEY **out, char fpr[17])
+{
+	uint8_t *der = NULL;
+	const unsigned char *p;
+	size_t len = 0, n = b64 ? strlen(b64) : 0;
+	EVP_PKEY *k = NULL;
+	int r = -EINVAL;
+
+	*out = NULL;
+	if (n == 0 || n > COSIGN_KEY_B64_MAX || b64_decode(b64, n, &der, &len) < 0 || len > LONG_MAX)
+		goto out;
+	p = der;
+	k = d2i_PUBKEY(NULL, &p, (long)len);
+	if (!k || p != der + len)
+		goto out;
+	r = key_fpr(k, fpr);
+	if (r == 0) {
+		*out = k;
+		k = NULL;
+	}
+out:
+	EVP_PKEY_free(k);
+	free(der);
+	return r < 0 ? -EINVAL : 0;
+}
+
+int cosign_key_pem_to_b64(const void *pem, size_t len, char **b64, char fpr[17])
+{
+	EVP_PKEY *k = len && len <= 64 * 1024 ? pem_key(pem, len) : NULL;
+	unsigned char *der = NULL;
+	int dl, r = -EINVAL;
+
+	*b64 = NULL;
+	if (!k || key_fpr(k, fpr) < 0)
+		goto out;
+	dl = i2d_PUBKEY(k, &der);
+	if (dl <= 0)
+		goto out;
+	*b64 = b64_encode(der, (size_t)dl);
+	r = *b64 ? 0 : -ENOMEM;
+out:
+	OPENSSL_free(der);
+	EVP_PKEY_free(k);
+	return r;
+}
+
+int cosign_key_to_pem(EVP_PKEY *key, char **pem, size_t *len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data;
+	long n;
+	int r = -EVE_ECRYPTO;
+
+	*pem = NULL;
+	if (b && PEM_write_bio_PUBKEY(b, key) == 1 && (n = BIO_get_mem_data(b, &data)) > 0) {
+		*pem = malloc((size_t)n + 1);
+		r = *pem ? 0 : -ENOMEM;
+		if (*pem) {
+			memcpy(*pem, data, (size_t)n);
+			(*pem)[n] = '\0';
+			*len = (size_t)n;
+		}
+	}
+	BIO_free(b);
+	return r;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int cosign_keyring_load_dir(const char *dir, struct cosign_keyring *kr, char *err, size_t errlen)
+/* The keys of one directory, added to kr. */
+static int load_one_dir(const char *dir, struct cosign_keyring *kr, char *err, size_t errlen)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -284,7 +367,6 @@ int cosign_keyring_load_dir(const char *dir, struct cosign_keyring *kr, char *er
 	size_t n = 0;
 	int r = 0;
 
-	memset(kr, 0, sizeof(*kr));
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((e = readdir(d)) != NULL && r == 0) {
@@ -305,6 +387,50 @@ int cosign_keyring_load_dir(const char *dir, struct cosign_keyring *kr, char *er
 		r = load_one(kr, dir, files[i], err, errlen);
 	for (size_t i = 0; i < n; i++)
 		free(files[i]);
+	return r;
+}
+
+/* Call fn for each directory of a ':'-separated list (empty parts skipped). */
+static int each_dir(const char *dirs, int (*fn)(const char *dir, void *ctx), void *ctx)
+{
+	char dir[4096];
+	int r = 0;
+
+	while (dirs && *dirs && r == 0) {
+		size_t l = strcspn(dirs, ":");
+
+		if (l && l < sizeof(dir)) {
+			memcpy(dir, dirs, l);
+			dir[l] = '\0';
+			r = fn(dir, ctx);
+		} else if (l) {
+			r = -ENAMETOOLONG;
+		}
+		dirs += l + (dirs[l] == ':');
+	}
+	return r;
+}
+
+struct load_ctx {
+	struct cosign_keyring *kr;
+	char *err;
+	size_t errlen;
+};
+
+static int load_dir_cb(const char *dir, void *ctx)
+{
+	struct load_ctx *c = ctx;
+
+	return load_one_dir(dir, c->kr, c->err, c->errlen);
+}
+
+int cosign_keyring_load_dir(const char *dir, struct cosign_keyring *kr, char *err, size_t errlen)
+{
+	struct load_ctx c = {kr, err, errlen};
+	int r;
+
+	memset(kr, 0, sizeof(*kr));
+	r = each_dir(dir, load_dir_cb, &c);
 	if (r < 0)
 		cosign_keyring_free(kr);
 	return r;
@@ -362,12 +488,19 @@ int cosign_sign(EVP_PKEY *key, const void *payload, size_t len, char **sig_b64)
 
 /* ---- detached signatures (SignatureInfo) ----------------------------------- */
 
+struct roots_ctx {
+	X509 **roots;
+	size_t n, max;
+};
+
 /* Certificates among the *.pem of dir (public keys are skipped). */
-static size_t load_roots(const char *dir, X509 **roots, size_t max)
+static int load_roots_dir(const char *dir, void *ctx)
 {
+	struct roots_ctx *rc = ctx;
+	X509 **roots = rc->roots;
+	size_t max = rc->max, n = rc->n;
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	size_t n = 0;
 
 	while (d && n < max && (e = readdir(d)) != NULL) {
 		size_t l = strlen(e->d_name);
@@ -382,7 +515,17 @@ static size_t load_roots(const char *dir, X509 **roots, size_t max)
 	}
 	if (d)
 		closedir(d);
-	return n;
+	rc->n = n;
+	return 0;
+}
+
+/* Certificates of every directory of dirs (see cosign_keyring_load_dir). */
+static size_t load_roots(const char *dirs, X509 **roots, size_t max)
+{
+	struct roots_ctx rc = {roots, 0, max};
+
+	each_dir(dirs, load_roots_dir, &rc);
+	return rc.n;
 }
 
 static void cert_cn(X509 *x, char *who, size_t wholen)

@@ -71,13 +71,29 @@ struct cosign_keyring {
 };
 
 /* Load every *.pem of dir (a PUBLIC KEY or a CERTIFICATE whose key is
- * used; P-256 keys only). A missing dir gives an empty ring (0). A file that
+ * used; P-256 keys only). dir may list several directories separated by
+ * ':' (the device's own image-trust/ first, then the keys its signed config
+ * added): every "trust_dir" of this header and of its callers takes such a
+ * list. A missing dir gives an empty ring (0). A file that
  * cannot be used fails the load: -EINVAL with the file named in err.
  * Free with cosign_keyring_free (accepts a zeroed ring). */
 int cosign_keyring_load_dir(const char *dir, struct cosign_keyring *kr, char *err, size_t errlen);
 /* Add one key (the ring takes a reference of its own). */
 int cosign_keyring_add(struct cosign_keyring *kr, EVP_PKEY *key, const char *name);
 void cosign_keyring_free(struct cosign_keyring *kr);
+
+/* Publisher keys carried as text (config items images.trust.key.NAME):
+ * base64 of the DER SubjectPublicKeyInfo of a P-256 key, at most
+ * COSIGN_KEY_B64_MAX characters. */
+#define COSIGN_KEY_B64_MAX 512
+/* Parse such text: *out (EVP_PKEY_free) and its fingerprint as in a
+ * keyring (fpr may be NULL). -EINVAL when it is not such a key. */
+int cosign_key_from_b64(const char *b64, EVP_PKEY **out, char fpr[17]);
+/* The key of PEM text (a PUBLIC KEY, or a CERTIFICATE's key; P-256 only)
+ * as that text (*b64 malloc'd) and its fingerprint. -EINVAL otherwise. */
+int cosign_key_pem_to_b64(const void *pem, size_t len, char **b64, char fpr[17]);
+/* The PEM (PUBLIC KEY) of key, malloc'd NUL-terminated in *pem. */
+int cosign_key_to_pem(EVP_PKEY *key, char **pem, size_t *len);
 
 /* Verify sig_b64 (base64 DER ECDSA) over payload with the ring's keys: 0
  * and *who = index of the key that verifies; -EVE_EBADSIG when none does,

@@ -115,6 +115,12 @@ const struct authz_rule authz_rules[] = {
     {"POST", P "/rollouts/*/resume", WR, NO, true, false},
     {"POST", P "/rollouts/*/abort", WR, NO, true, false},
     {"POST", P "/rollouts/*/rollback", WR, NO, true, false},
+    /* publisher keys every device trusts (trustkeys.c): fleet-wide; adding
+     * one widens what devices run: admin */
+    {"GET", P "/image-trust-keys", RD, NO, true, false},
+    {"POST", P "/image-trust-keys", AD, NO, true, false},
+    {"GET", P "/image-trust-keys/*", RD, NO, true, false},
+    {"DELETE", P "/image-trust-keys/*", AD, NO, true, false},
     {NULL, NULL, 0, NO, false, false},
 };
 

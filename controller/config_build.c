@@ -32,6 +32,7 @@
 #include "hexstr.h"
 #include "pbjson.h"
 #include "pbpack.h"
+#include "trustkeys.h"
 
 typedef Org__Lfedge__Eve__Config__EdgeDevConfig EdgeDevConfig;
 typedef Org__Lfedge__Eve__Config__AppInstanceConfig AppInstanceConfig;
@@ -475,6 +476,28 @@ static void add_config_items(struct build *b, const char *project_json, const ch
 	}
 	free(keys);
 	json_decref(o);
+}
+
+/* The publisher keys every device trusts besides its own (trustkeys.c),
+ * as config items images.trust.key.NAME (the device's trustkeys.h). */
+static void add_trust_keys(struct build *b)
+{
+	sqlite3_stmt *st = db_stmt(b->db, "SELECT name, spki FROM image_trust_keys ORDER BY name");
+	char key[64];
+
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		ConfigItem *ci = arena_alloc(&b->a, sizeof(*ci));
+
+		if (!ci)
+			break;
+		org__lfedge__eve__config__config_item__init(ci);
+		snprintf(key, sizeof(key), TRUSTKEYS_ITEM_PREFIX "%.40s", db_col_text(st, 0));
+		ci->key = arena_str(&b->a, key);
+		ci->value = arena_str(&b->a, db_col_text(st, 1));
+		PUSH(&b->a, b->cfg->configitems, b->cfg->n_configitems, ci);
+	}
+	if (st)
+		sqlite3_reset(st);
 }
 
 /* Gateway = first host address of an IPv4 CIDR ("" when not IPv4). */
@@ -1189,6 +1212,7 @@ static int build_config(struct build *b)
 	sqlite3_reset(st);
 
 	add_config_items(b, project_items, items);
+	add_trust_keys(b);
 	add_networks(b);
 	add_device_io(b); /* interoperability */
 	add_certs_hash(b);

@@ -388,13 +388,31 @@ static json_t *latest_device_info(struct db *d, const char *uuid)
 	return infolatest_content_json(d, uuid, "device", NULL);
 }
 
+/* A partition's swErr that is no error but the publisher signature of its
+ * image (severity NOTICE: verified, WARNING: used unverified under
+ * images.signatures=warn; docs/device-api.md): 1 / 2, else 0. */
+static int sw_signature(const json_t *sw)
+{
+	const json_t *e = json_object_get(sw, "swErr"), *sev = json_object_get(e, "severity");
+	const char *s = json_string_value(sev);
+
+	if (!json_string_value(json_object_get(e, "description")))
+		return 0;
+	if ((s && !strcmp(s, "SEVERITY_NOTICE")) || json_integer_value(sev) == 1)
+		return 1;
+	if ((s && !strcmp(s, "SEVERITY_WARNING")) || json_integer_value(sev) == 2)
+		return 2;
+	return 0;
+}
+
 /* Requested vs running base OS, and the update's state and error as the
  * device reports them (ZInfoDevSW: the partition with an error or being
  * updated, else the active one). */
 static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, const char *running)
 {
-	json_t *o = json_pack("{s:s, s:n, s:n, s:n, s:n, s:n}", "running_version", running, "requested_image",
-			      "requested_version", "state", "error", "substatus");
+	json_t *o =
+	    json_pack("{s:s, s:n, s:n, s:n, s:n, s:n, s:n}", "running_version", running, "requested_image",
+		      "requested_version", "state", "error", "substatus", "signature");
 	sqlite3_stmt *st = db_stmt(d, "SELECT i.name, i.version FROM devices d JOIN images i ON"
 				      " i.id = d.baseos_image OR i.name = d.baseos_image WHERE d.id = ?1");
 	if (!o)
@@ -412,7 +430,8 @@ static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, cons
 	json_array_foreach(json_object_get(info, "swList"), i, sw)
 	{
 		const char *us = json_string_value(json_object_get(sw, "userStatus"));
-		bool err = json_object_get(json_object_get(sw, "swErr"), "description") != NULL;
+		bool err =
+		    json_object_get(json_object_get(sw, "swErr"), "description") != NULL && !sw_signature(sw);
 		bool busy = us && strcmp(us, "NONE") && strcmp(us, "UPDATED");
 		if (err || busy || (!pick && json_is_true(json_object_get(sw, "activated"))))
 			pick = err || busy || !pick ? sw : pick;
@@ -423,9 +442,22 @@ static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, cons
 		json_t *us = json_object_get(pick, "userStatus");
 		json_object_set_new(o, "state", us ? json_incref(us) : json_string("NONE"));
 		json_object_set(o, "error",
-				json_object_get(json_object_get(pick, "swErr"), "description")
-				    ?: json_null());
+				!sw_signature(pick)
+				    ? json_object_get(json_object_get(pick, "swErr"), "description")
+					  ?: json_null()
+				    : json_null());
 		json_object_set(o, "substatus", json_object_get(pick, "subStatusStr") ?: json_null());
+	}
+	/* who signed the running base OS (its active partition) */
+	json_array_foreach(json_object_get(info, "swList"), i, sw)
+	{
+		int sig = sw_signature(sw);
+
+		if (sig && json_is_true(json_object_get(sw, "activated")))
+			json_object_set_new(
+			    o, "signature",
+			    json_pack("{s:b, s:O}", "verified", sig == 1, "detail",
+				      json_object_get(json_object_get(sw, "swErr"), "description")));
 	}
 	return o;
 }
@@ -739,7 +771,8 @@ static void h_config_items(struct http_req *r)
 	 * anyway, to see a device reject them); unknown names get a warning. */
 	const char *force = http_arg(r, "force");
 	char why[384];
-	if (!(force && !strcmp(force, "1")) && properties_check_patch(b, why, sizeof(why), &warnings) < 0) {
+	if (properties_reserved(b, why, sizeof(why)) < 0 ||
+	    (!(force && !strcmp(force, "1")) && properties_check_patch(b, why, sizeof(why), &warnings) < 0)) {
 		http_reply_error(r, 400, "%s", why);
 		json_decref(b);
 		return;

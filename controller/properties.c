@@ -1,6 +1,7 @@
 /* Property states: what the operator configured, what the device reported,
  * and the table's default, merged per property. */
 #include "properties.h"
+#include "trustkeys.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +16,24 @@
 #include "infolatest.h"
 
 typedef Org__Lfedge__Eve__Info__ZInfoConfigItemStatus item_status;
+
+int properties_reserved(const json_t *patch, char *err, size_t err_len)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)patch, k, v)
+	{
+		if (strncmp(k, TRUSTKEYS_ITEM_PREFIX, strlen(TRUSTKEYS_ITEM_PREFIX)) == 0) {
+			snprintf(err, err_len,
+				 "%s: publisher keys are not device or project items: an admin adds them for "
+				 "every device with evectl image trust add (POST /api/v1/image-trust-keys)",
+				 k);
+			return -EPERM;
+		}
+	}
+	return 0;
+}
 
 int properties_check_patch(const json_t *patch, char *err, size_t err_len, json_t **warnings)
 {
@@ -169,6 +188,22 @@ static json_t *property_rows(const json_t *items, const item_status *s)
 	return out;
 }
 
+/* The publisher keys every device's config carries (trustkeys.c), as the
+ * config items images.trust.key.NAME, from "image-trust-keys". */
+static void trust_key_items(struct db *d, json_t *items, json_t *from)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT name, spki FROM image_trust_keys ORDER BY name");
+	char key[64];
+
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(key, sizeof(key), TRUSTKEYS_ITEM_PREFIX "%.40s", db_col_text(st, 0));
+		json_object_set_new(items, key, json_string(db_col_text(st, 1)));
+		json_object_set_new(from, key, json_string("image-trust-keys"));
+	}
+	if (st)
+		sqlite3_reset(st);
+}
+
 /* A device's configured items, the project's under the device's own
  * (*from: a new object {name: "device"|"project"}). NULL when the device
  * row is missing or unreadable. */
@@ -197,6 +232,7 @@ static json_t *effective_items(struct db *d, const char *uuid, json_t **from)
 	json_object_foreach(dev, k, v) json_object_set_new(*from, k, json_string("device"));
 	json_object_update(items, dev);
 	json_decref(dev);
+	trust_key_items(d, items, *from);
 	return items;
 }
 
@@ -339,7 +375,8 @@ static void h_project_items_put(struct http_req *r)
 		return;
 	/* As PUT /devices/X/config-items: values EVE would refuse are
 	 * refused (?force=1 stores them), unknown names get a warning. */
-	if (!(force && !strcmp(force, "1")) && properties_check_patch(b, why, sizeof(why), &warnings) < 0) {
+	if (properties_reserved(b, why, sizeof(why)) < 0 ||
+	    (!(force && !strcmp(force, "1")) && properties_check_patch(b, why, sizeof(why), &warnings) < 0)) {
 		http_reply_error(r, 400, "%s", why);
 		json_decref(b);
 		return;

@@ -16,6 +16,10 @@
  * range). Names the table does not know pass; *warnings (a new array, or
  * NULL when there is nothing to say) lists them. */
 int properties_check_patch(const json_t *patch, char *err, size_t err_len, json_t **warnings);
+/* -EPERM (why in err) when patch sets a name no device or project item may
+ * have, ?force=1 or not: images.trust.key.* (publisher keys are set for the
+ * whole fleet by an admin: /image-trust-keys, trustkeys.c). */
+int properties_reserved(const json_t *patch, char *err, size_t err_len);
 
 /* GET /devices/X/properties (route in devices.c): {"id", "reported": the
  * device sent a status, "items": [{name, state, value, configured, default,

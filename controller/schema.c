@@ -192,7 +192,12 @@ static const char m_signed[] = "ALTER TABLE images ADD COLUMN sig TEXT NOT NULL 
 			       "ALTER TABLE images ADD COLUMN sig_signer_url TEXT NOT NULL DEFAULT '';"
 			       "ALTER TABLE images ADD COLUMN sig_inter_url TEXT NOT NULL DEFAULT '';";
 
+/* Publisher keys every device trusts besides its own image-trust/
+ * (trustkeys.c): base64 DER SubjectPublicKeyInfo of a P-256 key. */
+static const char m_signed3[] = "CREATE TABLE image_trust_keys(name TEXT PRIMARY KEY, fpr TEXT NOT NULL,"
+				" spki TEXT NOT NULL, created INTEGER NOT NULL);";
+
 const char *const schema_migrations[] = {m1,        m_hardening_ci, m_operator_ux, m_observability,
 					 m_interop, m_registry,     m_firewall,    m_rollouts,
-					 m_roles,   m_projprops,    m_attest,      m_volumes, m_signed};
+					 m_roles,   m_projprops,    m_attest,      m_volumes, m_signed, m_signed3};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -41,6 +41,7 @@
 #include "reports.h"
 #include "scrapeauth.h"
 #include "tokens.h"
+#include "trustkeys.h"
 #include "rollouts.h"
 #include "volumes.h"
 #include "commitq.h"
@@ -72,6 +73,7 @@ static const struct http_route *const route_tables[] = {
     admin_volume_routes,      /* volumes.c */
     admin_app_history_routes, /* app_history.c */
     console_routes,           /* remote consoles, edge-view dispatcher (console.c) */
+    admin_trustkey_routes,    /* publisher keys for every device (trustkeys.c) */
     NULL,
 };
 

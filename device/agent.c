@@ -174,10 +174,10 @@ static void open_optional(struct agent *a)
 				 .target = a->o->update_target,
 				 .state_dir = a->o->state_dir,
 				 .ca_path = a->cd.root_ca_path,
-				 .trust_dir = a->cd.image_trust_dir,
+				 .trust_dir = a->trust_path,
 				 .version = version,
 				 .ctx = a};
-	struct appruntime_trust trust = {.dir = a->cd.image_trust_dir, .floor = a->cd.image_sig_floor};
+	struct appruntime_trust trust = {.dir = a->trust_path, .floor = a->cd.image_sig_floor};
 	int r;
 
 	image_version(version, sizeof(version));
@@ -384,6 +384,7 @@ static void local_settings(struct agent *a)
 
 	settings_defaults(&a->base);
 	a->base.img_sig_floor = a->base.img_sig_policy = a->cd.image_sig_floor;
+	a->base.trust_ctl_deny = a->cd.image_trust_ctl_deny;
 	settings_apply_text(&a->base, a->cd.config_items, &n_bad, bad, sizeof(bad));
 	if (n_bad)
 		alog(ALOG_WARN, "%s/config-items: %zu bad value(s), first %s: default kept", a->cd.dir, n_bad,
@@ -411,6 +412,14 @@ static int agent_start(struct agent *a)
 		alog(ALOG_ERR, "%s: %s", a->o->state_dir, eve_strerror(r));
 		return r;
 	}
+	a->trust_ctl_keys = -1;
+	if (asprintf(&a->trust_ctl_dir, "%s/image-trust-ctl", a->o->state_dir) < 0)
+		a->trust_ctl_dir = NULL;
+	else if (asprintf(&a->trust_path, "%s:%s", a->cd.image_trust_dir ? a->cd.image_trust_dir : "",
+			  a->trust_ctl_dir) < 0)
+		a->trust_path = NULL;
+	if (!a->trust_path)
+		return -ENOMEM;
 	r = open_reporting(a);
 	if (r == 0)
 		r = open_keystore(a);
@@ -453,6 +462,8 @@ static void agent_stop(struct agent *a)
 		logship_rotate(a->ls);
 	baseos_close(a->bo);
 	media_free(a->media);
+	free(a->trust_path);
+	free(a->trust_ctl_dir);
 	config_poll_set(a, NULL, NULL);
 	netmgr_free(a->nm);
 	ctlclient_free(a->cc);

@@ -59,6 +59,9 @@ struct agent {
 	char bo_why[128]; /* without an updater: why this agent cannot update */
 	struct media *media; /* removable media with configuration (may be NULL) */
 	struct devops devops; /* reboot / shutdown backend */
+	char *trust_ctl_dir;  /* publisher keys from the signed config (trustkeys.h) */
+	char *trust_path;     /* "<config dir>/image-trust:<trust_ctl_dir>" (cosign.h) */
+	int trust_ctl_keys;   /* keys kept from the last config, -1 before */
 	struct settings base; /* defaults + the config dir's config-items */
 	struct settings set;
 	char config_hash[CONFIG_HASH_MAX];

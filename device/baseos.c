@@ -207,6 +207,7 @@ void baseos_fill_info(struct baseos *b, struct report_device *d)
 		snprintf(s->state, sizeof(s->state), "%.15s", update_part_state_name(si[i].state));
 		snprintf(s->version, sizeof(s->version), "%.127s", si[i].version);
 		snprintf(s->err, sizeof(s->err), "%.255s", si[i].err);
+		snprintf(s->signature, sizeof(s->signature), "%.255s", si[i].signature);
 		s->status = (int)si[i].status;
 		s->activated = si[i].activated;
 	}

@@ -17,6 +17,7 @@
 #include "checkpoint.h"
 #include "err.h"
 #include "fileio.h"
+#include "trustkeys.h"
 
 /* ---- config application ------------------------------------------------ */
 
@@ -292,6 +293,21 @@ static void apply_certs_hash(struct agent *a, const Org__Lfedge__Eve__Config__Ed
 	snprintf(a->certs_cfghash, sizeof(a->certs_cfghash), "%s", h);
 }
 
+/* Publisher keys the signed config adds (trustkeys.h), before the
+ * runtime and the updater judge images with them. */
+static void apply_trust_keys(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
+{
+	int n = trustkeys_sync(a->trust_ctl_dir, cfg->configitems, cfg->n_configitems, a->set.trust_ctl_deny);
+
+	if (n < 0)
+		alog(ALOG_ERR, "config: publisher keys from the controller: %s: %s", a->trust_ctl_dir,
+		     eve_strerror(n));
+	else if (n != a->trust_ctl_keys)
+		alog(ALOG_INFO, "config: %d publisher key(s) from the controller trusted%s", n,
+		     a->set.trust_ctl_deny ? " (image-trust/controller-keys: deny)" : "");
+	a->trust_ctl_keys = n;
+}
+
 /* Apply an accepted config (takes owner). */
 static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg,
 			ProtobufCMessage *owner, const char *hash, const char *source)
@@ -302,6 +318,7 @@ static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig
 	apply_devops(a, cfg);
 	apply_network(a, cfg);
 	apply_certs_hash(a, cfg);
+	apply_trust_keys(a, cfg);
 	secrets_open_config(a, cfg); /* in memory only: the checkpoint keeps them encrypted */
 	r = appruntime_apply(a->rt, cfg);
 	if (r < 0 && r != -ENOTSUP)

@@ -258,6 +258,23 @@ static int load_image_trust(struct configdir *cd, char *err, size_t errlen)
 	cd->image_sig_floor = (int)pol;
 	free(text);
 	free(path);
+	text = NULL;
+	path = r == 0 ? path_join(cd->image_trust_dir, "controller-keys") : NULL;
+	if (path && exists(path)) {
+		r = read_text(path, &text);
+		if (r == 0) {
+			char *w = text + strspn(text, " \t");
+
+			w[strcspn(w, " \t\r\n")] = '\0';
+			if (!strcmp(w, "deny") || !strcmp(w, "allow"))
+				cd->image_trust_ctl_deny = !strcmp(w, "deny");
+			else
+				r = fail(err, errlen, -EINVAL, "%s: expected allow or deny", path);
+		} else
+			r = fail(err, errlen, r, "%s: %s", path, eve_strerror(r));
+	}
+	free(text);
+	free(path);
 	return r;
 }
 

@@ -16,7 +16,11 @@
  *                         updates: *.pem (P-256 public keys or
  *                         certificates) and `policy`, one word
  *                         off|warn|require: the floor of images.signatures
- *                         that a controller cannot relax
+ *                         that a controller cannot relax; and
+ *                         `controller-keys`, one word allow|deny: whether
+ *                         the signed config may add publisher keys
+ *                         (config items images.trust.key.NAME, see
+ *                         trustkeys.h); absent: allow
  * Every error message names the offending file. */
 #ifndef EVE_CONFIGDIR_H
 #define EVE_CONFIGDIR_H
@@ -41,6 +45,7 @@ struct configdir {
 	char *config_items; /* text of config-items, NULL when absent */
 	char *image_trust_dir; /* <dir>/image-trust (may not exist) */
 	int image_sig_floor;   /* enum cosign_policy from image-trust/policy, 0 (off) when absent */
+	bool image_trust_ctl_deny; /* image-trust/controller-keys says deny */
 };
 
 /* Read and validate dir into cd (freed with configdir_free). On error, err

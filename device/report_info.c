@@ -123,6 +123,13 @@ static void fill_sw(const struct report_device *d, Org__Lfedge__Eve__Info__ZInfo
 			org__lfedge__eve__info__error_info__init(&errs[i]);
 			errs[i].description = (char *)s->err;
 			sw[i].swerr = &errs[i];
+		} else if (s->signature[0]) { /* who signed the image (no field of its own) */
+			org__lfedge__eve__info__error_info__init(&errs[i]);
+			errs[i].description = (char *)s->signature;
+			errs[i].severity = strncmp(s->signature, "signed by ", 10) == 0
+					       ? ORG__LFEDGE__EVE__INFO__SEVERITY__SEVERITY_NOTICE
+					       : ORG__LFEDGE__EVE__INFO__SEVERITY__SEVERITY_WARNING;
+			sw[i].swerr = &errs[i];
 		}
 	}
 }

@@ -19,6 +19,10 @@ struct report_sw {
 	char version[128];
 	char err[256];
 	char substatus[160]; /* ZInfoDevSW.subStatusStr, e.g. why it cannot update */
+	/* the publisher signature of the partition's image (update.h): sent,
+	 * when err is "", as swErr of severity NOTICE (verified) or WARNING
+	 * (not verified, used under images.signatures=warn) */
+	char signature[256];
 	int status; /* BaseOsStatus value */
 	int activated;
 };

@@ -12,6 +12,7 @@
 #include "agentlog.h"
 #include "configprops.h"
 #include "netmgr.h"
+#include "trustkeys.h"
 
 /* Every property with .agent = true in the shared table has a row here
  * (tests/unit/agent_settings_test.c checks it). */
@@ -276,6 +277,24 @@ static int add_known(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const st
 	return e->key && e->value ? 0 : -ENOMEM;
 }
 
+/* A publisher key of the signed config (images.trust.key.NAME): taken, or
+ * why not. */
+static int add_trust_key(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const struct settings *s,
+			 const Org__Lfedge__Eve__Config__ConfigItem *it)
+{
+	known_entry *e = malloc(sizeof(*e));
+	char why[256];
+
+	if (!e)
+		return -ENOMEM;
+	org__lfedge__eve__info__zinfo_config_item_status__config_items_entry__init(e);
+	trustkeys_check(it->key, it->value, s->trust_ctl_deny, why, sizeof(why));
+	e->key = strdup(it->key);
+	e->value = new_item(it->value, why);
+	st->configitems[st->n_configitems++] = e;
+	return e->key && e->value ? 0 : -ENOMEM;
+}
+
 static bool seen_unknown(const Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const char *key)
 {
 	for (size_t i = 0; i < st->n_unknownconfigitems; i++)
@@ -314,7 +333,7 @@ int settings_status(const struct settings *s, Org__Lfedge__Eve__Config__ConfigIt
 	if (!st)
 		return -ENOMEM;
 	org__lfedge__eve__info__zinfo_config_item_status__init(st);
-	st->configitems = calloc(N_DEFS, sizeof(*st->configitems));
+	st->configitems = calloc(N_DEFS + n, sizeof(*st->configitems));
 	st->unknownconfigitems = n ? calloc(n, sizeof(*st->unknownconfigitems)) : NULL;
 	if (!st->configitems || (n && !st->unknownconfigitems))
 		r = -ENOMEM;
@@ -324,7 +343,9 @@ int settings_status(const struct settings *s, Org__Lfedge__Eve__Config__ConfigIt
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		const struct setting_def *d = def_of(items[i]->key);
 
-		if (items[i]->key && *items[i]->key && (!d || (d->runtime && !runtime)))
+		if (trustkeys_is_item(items[i]->key))
+			r = add_trust_key(st, s, items[i]);
+		else if (items[i]->key && *items[i]->key && (!d || (d->runtime && !runtime)))
 			r = add_unknown(st, items[i]->key, items[i]->value, d != NULL);
 	}
 	if (r < 0) {

@@ -43,6 +43,9 @@ struct settings {
 	 * (config dir image-trust/policy); a controller value below it is
 	 * refused and reported. */
 	int img_sig_floor;
+	/* Not a config item either: image-trust/controller-keys says deny, so
+	 * items images.trust.key.* are refused (trustkeys.h). */
+	bool trust_ctl_deny;
 };
 
 void settings_defaults(struct settings *s);
@@ -64,7 +67,9 @@ size_t settings_log_quota_bytes(const struct settings *s);
 /* What the device reports in ZInfoDevice.configItemStatus: configItems has
  * every property the agent honours with its value in s (and, when the
  * controller's item for it was refused, why); unknownConfigItems every
- * item of items the agent does not apply, with the reason. The app
+ * item of items the agent does not apply, with the reason. Publisher keys
+ * (images.trust.key.*, trustkeys.h) are among configItems, with why one is
+ * refused. The app
  * runtime's properties count as honoured only when runtime is true (the
  * agent runs apps). *out is freed with settings_status_free. */
 int settings_status(const struct settings *s, Org__Lfedge__Eve__Config__ConfigItem *const *items, size_t n,

@@ -9,7 +9,7 @@ endif()
 # openssl): slow like registry_e2e, not in the sanitizer pass.
 if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime)
   add_test(NAME signed_e2e COMMAND bash ${EVE_TEST_DIR}/integration/signed_e2e.sh)
-  set_tests_properties(signed_e2e PROPERTIES LABELS "integration;e2e;registry;slow" TIMEOUT 400
+  set_tests_properties(signed_e2e PROPERTIES LABELS "integration;e2e;registry;slow" TIMEOUT 600
     SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_PORT=21710")
 endif()
@@ -25,4 +25,10 @@ if(WITH_DEVICE AND WITH_CONTROLLER AND WITH_CLI AND TARGET eveupdate AND TARGET 
   add_test(NAME signed_baseos COMMAND bash ${EVE_TEST_DIR}/integration/signed_baseos.sh)
   set_tests_properties(signed_baseos PROPERTIES LABELS "integration;slow" TIMEOUT 300 SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_SLOT_BOOT=$<TARGET_FILE:eve-slot-boot>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVECTL=$<TARGET_FILE:evectl>")
+endif()
+
+# Publisher keys from the signed config (device/trustkeys.c), their report,
+# and trust stores of several directories.
+if(WITH_DEVICE AND TARGET eveagent)
+  eve_unit_test(trustkeys_test ${EVE_TEST_DIR}/unit/trustkeys_test.c eveagent)
 endif()

@@ -156,3 +156,25 @@ int imgsig_check_blob(struct imgsig_job *j, const char *sha_hex, const struct im
 	snprintf(err, errlen, "image sha256:%s refused (images.signatures=require): %s", sha_hex, j->msg);
 	return -EVE_EBADSIG;
 }
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (h ^ 0xff) * 1099511628211ull;
+}
+
+uint64_t imgsig_trust_digest(const char *trust_dir)
+{
+	struct cosign_keyring ring;
+	char why[256] = "";
+	uint64_t h = 1469598103934665603ull;
+	int r = cosign_keyring_load_dir(trust_dir ? trust_dir : "/nonexistent", &ring, why, sizeof(why));
+
+	if (r < 0)
+		return fnv(fnv(h, "unusable"), why);
+	for (size_t i = 0; i < ring.n; i++)
+		h = fnv(fnv(h, ring.names[i]), ring.fpr[i]);
+	cosign_keyring_free(&ring);
+	return h;
+}

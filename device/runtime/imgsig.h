@@ -49,4 +49,9 @@ int imgsig_check_blob(struct imgsig_job *j, const char *sha_hex, const struct im
  * -EVE_EBADSIG / -EVE_EHASH / -ENOENT with why in msg. */
 int imgsig_judge(const struct cosign_keyring *ring, const struct registry_sigs *sigs, char *msg, size_t len);
 
+/* A digest of the trust store at trust_dir (its keys' names and
+ * fingerprints, or why it cannot be loaded): it changes when a publisher
+ * key is added or removed, so the images it judged are judged again. */
+uint64_t imgsig_trust_digest(const char *trust_dir);
+
 #endif

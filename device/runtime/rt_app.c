@@ -753,6 +753,41 @@ static void app_commands(struct runtime *rt, struct rt_app *a)
 	}
 }
 
+/* The image of one of the app's volumes whose publisher signature the
+ * device refuses now (images.signatures=require), or NULL. */
+static const struct rt_ct *refused_image(struct runtime *rt, const struct rt_app *a)
+{
+	for (size_t i = 0; i < a->cfg->n_volumereflist; i++) {
+		const struct rt_vol *v = rt_volume_find(rt, a->cfg->volumereflist[i]->uuid);
+		const struct rt_ct *c = v && v->ct[0] ? rt_content_find(rt, v->ct) : NULL;
+
+		if (c && c->sig_refused)
+			return c;
+	}
+	return NULL;
+}
+
+/* What the operator configured is what the device does: an app whose image
+ * is refused (the policy tightened, or its publisher key left the trust
+ * store) does not run, and says why. true when it is held so. */
+static bool app_hold_refused(struct runtime *rt, struct rt_app *a, virDomainPtr d)
+{
+	const struct rt_ct *c = refused_image(rt, a);
+	bool was_running = d && hv_is_active(d);
+
+	if (!c)
+		return false;
+	if (was_running) {
+		con_read(rt, a);
+		app_stop_now(rt, a);
+	}
+	a->we_started = false;
+	if (was_running || a->state != ST(ERROR) || !strstr(a->err, "refused"))
+		rt_seterr(a->err, "%s: %s", was_running ? "stopped" : "not started", c->err);
+	a->state = ST(ERROR);
+	return true;
+}
+
 static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 {
 	uint64_t wait;
@@ -764,6 +799,8 @@ static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 		hv_destroy(d);
 		return;
 	}
+	if (app_hold_refused(rt, a, d))
+		return;
 	if (d && hv_is_active(d) && a->we_started && a->vol_sig != rt_volume_sig(rt, a->cfg)) {
 		/* A volume was rebuilt under it (new image, purge): restart
 		 * on the new volumes; its data volumes stay as they are. */

@@ -472,6 +472,7 @@ static void ct_start_job(struct runtime *rt, struct rt_ct *c)
 	memset(&c->job_sig, 0, sizeof(c->job_sig));
 	c->job_sig.trust_dir = rt->trust_dir;
 	c->job_sig.pol = (enum cosign_policy)rt->props.sig_policy;
+	c->job_trust = rt->trust_digest;
 	c->job_err[0] = '\0';
 	c->job_rc = 0;
 	atomic_store(&c->job_done, 0);
@@ -536,7 +537,11 @@ static void ct_sig_verdict(struct rt_ct *c)
 	c->sig[0] = '\0';
 	c->sig_sev = 0;
 	c->judged_pol = (int)j->pol;
-	c->sig_refused = c->job_rc == -EVE_EBADSIG;
+	c->judged_trust = c->job_trust;
+	/* (a pull that failed otherwise keeps the last verdict: an image
+	 * refused stays refused until a check passes) */
+	if (c->job_rc == 0 || c->job_rc == -EVE_EBADSIG)
+		c->sig_refused = c->job_rc == -EVE_EBADSIG;
 	if (j->pol == COSIGN_POLICY_OFF || c->job_rc != 0 || !j->msg[0])
 		return;
 	if (j->verified) {
@@ -604,14 +609,18 @@ static void ct_step(struct runtime *rt, struct rt_ct *c)
 		ct_poll_job(rt, c);
 		return;
 	}
-	/* a pulled image is judged again when images.signatures changes */
-	if (c->oci && c->pulled && c->judged_pol == rt->props.sig_policy)
+	/* a pulled image is judged again when images.signatures or the
+	 * trust store changes */
+	if (c->oci && c->pulled && c->judged_pol == rt->props.sig_policy &&
+	    (rt->props.sig_policy == COSIGN_POLICY_OFF || c->judged_trust == rt->trust_digest))
 		return;
-	/* (a blob here already is judged again when images.signatures changes
-	 * or its signature was refused) */
+	/* (a blob here already is judged again when images.signatures or the
+	 * trust store changes, or its signature was refused) */
 	if (!c->oci && blobstore_has(rt->bs, c->sha) &&
 	    (rt->props.sig_policy == COSIGN_POLICY_OFF ||
-	     (c->judged_pol == rt->props.sig_policy && !c->sig_refused))) {
+	     (c->judged_pol == rt->props.sig_policy && c->judged_trust == rt->trust_digest && !c->sig_refused))) {
+		if (rt->props.sig_policy == COSIGN_POLICY_OFF)
+			c->sig_refused = false;
 		if (c->state != ST(LOADED)) {
 			c->seen_phase = ST(VERIFIED); /* already here: just LOADED */
 			ct_loaded(rt, c);

@@ -95,6 +95,8 @@ struct rt_ct {
 	char sig[IMGSIG_MSG_MAX];
 	int sig_sev;    /* ErrorInfo severity of sig: NOTICE verified, WARNING not */
 	int judged_pol;   /* the policy the last pull was judged under */
+	uint64_t judged_trust; /* and the trust store (imgsig_trust_digest) */
+	uint64_t job_trust;    /* the trust store when the job started */
 	bool sig_refused; /* and it refused the image */
 	struct rt_rep rep;
 	bool mark;
@@ -211,6 +213,8 @@ struct runtime {
 	char *ca_pem; /* opts->ca_path contents */
 	char *trust_dir; /* publisher keys (imgsig.c), NULL: none */
 	int sig_floor;   /* local floor of images.signatures */
+	uint64_t trust_digest;    /* imgsig_trust_digest(trust_dir), checked every pass */
+	uint64_t trust_checked;   /* rt_now_ms() of that check */
 	size_t ca_len;
 	runtime_report_fn report;
 	runtime_log_fn log;

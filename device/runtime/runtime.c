@@ -142,8 +142,28 @@ static bool busy(const struct runtime *rt)
 	return false;
 }
 
+/* A publisher key added or removed (config dir image-trust/, or the
+ * controller's keys): every image is judged again under the new store
+ * (rt_content.c), and an app whose image it now refuses stops (rt_app.c). */
+static void check_trust(struct runtime *rt, bool new_cfg)
+{
+	uint64_t now = rt_now_ms(), d;
+
+	if (rt->props.sig_policy == COSIGN_POLICY_OFF ||
+	    (!new_cfg && rt->trust_checked && now - rt->trust_checked < RT_IDLE_PASS_MS))
+		return;
+	rt->trust_checked = now;
+	d = imgsig_trust_digest(rt->trust_dir);
+	if (d == rt->trust_digest)
+		return;
+	rt->trust_digest = d;
+	for (size_t i = 0; i < rt->n_cts; i++)
+		rt->cts[i]->next_try = now;
+}
+
 static void pass(struct runtime *rt, bool new_cfg)
 {
+	check_trust(rt, new_cfg);
 	rt_content_sync(rt);
 	rt_netinst_sync(rt);
 	rt_firewall_sync(rt); /* before the apps: none starts without its rules */

@@ -55,6 +55,9 @@ struct ustate {
 	char failed_version[UPDATE_VERSION_MAX];
 	unsigned failed_retry;
 	char ver[BOOTSLOT_N][UPDATE_VERSION_MAX];
+	/* the publisher signature verdict of the image written to each slot
+	 * ("signed by ...", "signature not verified ...", "" when unchecked) */
+	char sig[BOOTSLOT_N][UPDATE_REASON_MAX];
 };
 
 struct update {
@@ -103,6 +106,8 @@ static const struct field fields[] = {
     FU("failed_retry", failed_retry),
     FS("ver_A", ver[0]),
     FS("ver_B", ver[1]),
+    FS("sig_A", sig[0]),
+    FS("sig_B", sig[1]),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -406,6 +411,7 @@ static int boot_on_other(struct update *u, const struct bootslot_attr *t)
 		u->st.phase = PH_NONE;
 		u->st.status = UPDATE_ST_NONE;
 		u->st.ver[u->st.target][0] = '\0';
+		u->st.sig[u->st.target][0] = '\0';
 		int r = set_attrs(u, u->st.target, ATTR_UNUSED, -1, ATTR_UNUSED);
 		return r < 0 ? r : state_save(u);
 	}
@@ -602,6 +608,7 @@ static int install(struct update *u, const struct update_baseos *req, const char
 	u->st.phase = PH_WRITING;
 	u->st.target = t;
 	u->st.ver[t][0] = '\0';
+	u->st.sig[t][0] = '\0';
 	u->st.reason[0] = '\0';
 	u->st.status = UPDATE_ST_UPDATING;
 	if ((r = state_save(u)) < 0)
@@ -613,6 +620,7 @@ static int install(struct update *u, const struct update_baseos *req, const char
 		return fail(u, r, "write image");
 	crashpoint(u, "written");
 	clean_copy(u->st.ver[t], UPDATE_VERSION_MAX, req->version);
+	clean_copy(u->st.sig[t], UPDATE_REASON_MAX, u->sig_note);
 	if ((r = set_attrs(u, t, ATTR_UPDATING, u->cur, ATTR_ACTIVE)) < 0)
 		return fail(u, r, "arm slot");
 	crashpoint(u, "armed");
@@ -738,6 +746,7 @@ int update_get_info(struct update *u, struct update_slot_info out[2])
 		s->state = part_state(u, i, &attr[i]);
 		s->activated = i == u->cur && attr[i].successful;
 		snprintf(s->version, sizeof(s->version), "%s", u->st.ver[i]);
+		snprintf(s->signature, sizeof(s->signature), "%s", u->st.sig[i]);
 		if (i == u->st.target) {
 			s->status = (enum update_status)u->st.status;
 			snprintf(s->err, sizeof(s->err), "%s", u->st.err);

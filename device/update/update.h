@@ -99,6 +99,10 @@ struct update_slot_info {
 	enum update_status status;        /* BaseOsStatus for this slot's version */
 	char version[UPDATE_VERSION_MAX]; /* shortVersion, "" when unknown */
 	char err[UPDATE_REASON_MAX];      /* errInfo description, "" if none */
+	/* the publisher signature of the image written here: "signed by ..."
+	 * (verified), "signature not verified ..." (used under warn), "" when
+	 * not checked (policy off, or the image the device came with) */
+	char signature[UPDATE_REASON_MAX];
 };
 
 /* images.signatures for base OS images (enum cosign_policy: 0 off, 1

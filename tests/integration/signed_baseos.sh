@@ -7,7 +7,8 @@
 # the other slot (slot B is never created, the device reports FAILED with
 # the reason, the agent never reboots); the same image signed with the
 # release key (openssl dgst -sha256 -sign, evectl image upload --signature)
-# is installed and committed.
+# is installed and committed, and the device reports who signed it
+# (ZInfoDevSW.swErr, severity NOTICE), shown by evectl device get.
 # Env: EVE_AGENT, EVE_CONTROLLER, EVECTL, EVE_TEST_DIR, EVE_SLOT_BOOT. Ports 21720.
 . "$(dirname "$0")/agent_lib.sh"
 BOOT=${EVE_SLOT_BOOT:?}
@@ -127,4 +128,15 @@ ectl image upload eve-2.0 "$IMG/v2.tgz" --format baseos --version 2.0 --signatur
 ectl device update-os "$U" --image eve-2.0 --retry >/dev/null || fail "evectl device update-os --retry (good)"
 wait_for 120 "2.0 committed on IMGB" sw IMGB \
 	'.partitionState == "active" and .activated == true and .shortVersion == "2.0" and .userStatus == "UPDATED"'
+
+echo "== the running base OS's signer in device info and evectl device get"
+# ZInfoDevSW.swErr of severity NOTICE: the image's publisher signature
+wait_for 60 "IMGB reports its signer" sw IMGB \
+	'.swErr.severity == "SEVERITY_NOTICE" and (.swErr.description | test("^signed by release \\(key [0-9a-f]{16}\\)"))'
+dev=$(ectl device get "$U") || fail "evectl device get"
+grep -q "^OS_SIGNATURE  signed by release" <<<"$dev" || fail "evectl device get shows no OS signer: $dev"
+grep -q "^OS_UPDATE_ERROR" <<<"$dev" && fail "the signer shown as an error: $dev"
+[ "$(ctl_api "$CTL" GET "/devices/$U" | jq -r '.os_update.signature.verified')" = true ] ||
+	fail "os_update.signature: $(ctl_api "$CTL" GET "/devices/$U" | jq -c .os_update)"
+echo "ok: $(grep '^OS_SIGNATURE' <<<"$dev")"
 echo PASS

@@ -14,7 +14,9 @@
 # ERROR with the reason; the controller setting images.signatures=off is
 # refused and reported (evectl device config get). Phase 2: the local
 # policy removed (agent restarted), the controller sets warn: the three
-# run, each with its warning.
+# run, each with its warning. Phase 3: apps already running follow the
+# policy and the trust store (see there). Phase 4: signed VM disks over
+# HTTPS from the controller's datastore (see there).
 . "$(dirname "$0")/e2e_lib.sh"
 
 SERIAL=signed-e2e-1
@@ -222,4 +224,95 @@ for r in unsigned otherdig untrusted; do
 	pass "s$r RUNNING with: $(jq -r .detail <<<"$sig")"
 done
 ectl app get suntrusted | grep -q "UNVERIFIED" || fail "evectl app get suntrusted shows no warning"
+
+# Phase 3: what the operator configures is what the device does, also for
+# apps already running: the policy tightened to require stops the three
+# (ERROR, with the reason); a publisher key the controller adds (evectl
+# image trust add) lets suntrusted run again under require, and taking it
+# away stops it again; a key removed from the device's own image-trust/
+# stops the apps it signed, without a restart of the agent.
+app_dom() { echo "eve-$(ectl_json app get "$1" | jq -r '.instances[0].id')"; }
+# app_stopped APP WHY: ERROR, the reason says it was refused, no domain runs
+app_stopped() {
+	app_state_is "$1" ERROR && err_has "$1" "images.signatures=require" && err_has "$1" "$2" &&
+		! domain_running "$(app_dom "$1")"
+}
+step "running apps when the controller tightens the policy to require"
+for r in unsigned otherdig untrusted; do
+	domain_running "$(app_dom "s$r")" || fail "s$r has no running domain before the change"
+done
+ectl device config set "$SERIAL" images.signatures=require >/dev/null || fail "config set require"
+for r in unsigned:unsigned otherdig:"another image" untrusted:"not made by a trusted publisher key"; do
+	a=s${r%%:*}
+	wait_for 120 "$a stopped with the reason" app_stopped "$a" "${r#*:}"
+	pass "$a stopped: $(err_of "$a")"
+done
+app_state_is ssigned RUNNING && domain_running "$(app_dom ssigned)" || fail "ssigned stopped under require"
+
+step "a publisher key from the controller (evectl image trust add)"
+openssl ec -in "$W/rogue.key" -pubout -out "$W/rogue.pub" 2>/dev/null || fail "openssl pub"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 2>/dev/null | openssl pkey -pubout -out "$W/rsa.pub" 2>/dev/null ||
+	fail "openssl rsa"
+ectl image trust add rogue --key "$W/rsa.pub" >/dev/null 2>&1 && fail "an RSA key accepted as a publisher key"
+ectl image trust add 'bad name' --key "$W/rogue.pub" >/dev/null 2>&1 && fail "a bad key name accepted"
+ectl image trust add rogue --key "$W/acme.key" >/dev/null 2>&1 && fail "a private key accepted as a publisher key"
+# (a key is the fleet's, set by an admin: never a device's config item)
+ectl device config set "$SERIAL" "images.trust.key.rogue=$(sed '1d;$d' "$W/rogue.pub" | tr -d '\n')" >"$W/set.out" 2>&1 &&
+	fail "a publisher key accepted as a device config item"
+grep -q "evectl image trust add" "$W/set.out" || fail "refusal of images.trust.key as an item: $(cat "$W/set.out")"
+ectl image trust add rogue --key "$W/rogue.pub" >"$W/trust.out" 2>&1 || { cat "$W/trust.out"; fail "image trust add"; }
+ectl image trust list | grep -q "images.trust.key.rogue" || fail "image trust list: $(ectl image trust list)"
+wait_app_state suntrusted RUNNING 180
+verified_by_ctl() { sig_of suntrusted | jq -e '.verified == true and (.detail | test("signed by ctl.rogue"))' >/dev/null; }
+wait_for 60 "suntrusted verified by the controller's key" verified_by_ctl
+item_ok() {
+	ectl_json device config get "$SERIAL" |
+		jq -e '.items[] | select(.name == "images.trust.key.rogue") | select(.state == "applied" and .source == "image-trust-keys")' >/dev/null
+}
+wait_for 60 "images.trust.key.rogue reported taken" item_ok
+app_state_is sunsigned ERROR || fail "sunsigned runs after a key was added: $(app_state sunsigned)"
+pass "suntrusted RUNNING: $(sig_of suntrusted | jq -r .detail)"
+ectl image trust remove rogue >/dev/null || fail "image trust remove"
+wait_for 120 "suntrusted stopped again" app_stopped suntrusted "not made by a trusted publisher key"
+pass "rogue removed: suntrusted $(err_of suntrusted)"
+
+step "a key removed from the device's own image-trust/ (no agent restart)"
+rm -f "$W/dev.config/image-trust/acme.pem"
+wait_for 120 "ssigned stopped" app_stopped ssigned "trusted publisher key"
+pass "ssigned stopped: $(err_of ssigned)"
+
+# Phase 4: VM disks over HTTPS from the controller's datastore, with EVE's
+# SignatureInfo (evectl image upload --signature: ECDSA over the image's
+# sha256, openssl dgst -sha256 -sign), checked against a publisher key the
+# controller distributes: the signed disk runs as a VM; the same signature
+# on another disk, and a disk without one, are refused under require.
+step "signed VM disks (raw) from the controller's datastore"
+openssl ecparam -name prime256v1 -genkey -noout -out "$W/vendor.key" 2>/dev/null || fail "openssl key"
+openssl ec -in "$W/vendor.key" -pubout -out "$W/vendor.pub" 2>/dev/null || fail "openssl pub"
+ectl image trust add vendor --key "$W/vendor.pub" >/dev/null || fail "image trust add vendor"
+for v in signed tampered unsigned; do
+	{ echo "signed-e2e VM disk $v"; head -c 1048576 /dev/zero; } >"$W/vm-$v.raw"
+done
+openssl dgst -sha256 -sign "$W/vendor.key" -out "$W/vm.sig" "$W/vm-signed.raw" || fail "openssl sign"
+ectl image upload vmsigned "$W/vm-signed.raw" --format raw --signature "$W/vm.sig" >/dev/null || fail "upload vmsigned"
+ectl image upload vmtampered "$W/vm-tampered.raw" --format raw --signature "$W/vm.sig" >/dev/null ||
+	fail "upload vmtampered"
+ectl image upload vmunsigned "$W/vm-unsigned.raw" --format raw >/dev/null || fail "upload vmunsigned"
+for v in signed tampered unsigned; do
+	ectl app deploy "v$v" --image "vm$v" --device "$SERIAL" --memory 64M >/dev/null || fail "deploy v$v"
+done
+wait_app_state vsigned RUNNING 180
+domain_running "$(app_dom vsigned)" || fail "vsigned has no running domain"
+sig=$(sig_of vsigned)
+[ "$(jq -r '(.verified | tostring) + " " + (.detail | test("signed by ctl.vendor") | tostring)' <<<"$sig")" = "true true" ] ||
+	fail "vsigned signature: $sig"
+ectl app get vsigned | grep -q "signed by ctl.vendor" || fail "evectl app get vsigned shows no signer"
+pass "vsigned (raw VM over HTTPS) RUNNING: $(jq -r .detail <<<"$sig")"
+wait_for 120 "vtampered refused" app_stopped vtampered "not signed by a trusted publisher key"
+wait_for 120 "vunsigned refused" app_stopped vunsigned "unsigned"
+for v in vtampered vunsigned; do
+	domain_uri "$(app_dom "$v")" >/dev/null && fail "$v has a domain"
+	pass "$v refused: $(err_of "$v")"
+done
+agent_stop dev # a clean stop exits 0: no sanitizer report from the phases above
 log "PASS"

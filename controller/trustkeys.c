@@ -1,0 +1,160 @@
+/* Admin API of the publisher keys every device trusts besides its own
+ * (table image_trust_keys): GET / POST /api/v1/image-trust-keys,
+ * GET / DELETE /api/v1/image-trust-keys/{name}. config_build.c puts each
+ * key into every device's config as images.trust.key.NAME. */
+#include "trustkeys.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "admin.h"
+#include "cosign.h"
+#include "ctl.h"
+#include "db.h"
+#include "devcache.h"
+
+#define NAME_MAX_LEN 32
+
+static bool name_ok(const char *n)
+{
+	size_t l = n ? strlen(n) : 0;
+
+	return l > 0 && l <= NAME_MAX_LEN &&
+	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == l;
+}
+
+/* A row (name, fpr, spki, created) as JSON, with the config item that
+ * carries it to devices. */
+static json_t *key_json(sqlite3_stmt *st)
+{
+	char item[64];
+
+	snprintf(item, sizeof(item), TRUSTKEYS_ITEM_PREFIX "%.40s", db_col_text(st, 0));
+	return json_pack("{s:s, s:s, s:s, s:o, s:s}", "name", db_col_text(st, 0), "fingerprint",
+			 db_col_text(st, 1), "key", db_col_text(st, 2), "created",
+			 admin_time_json(sqlite3_column_int64(st, 3)), "config_item", item);
+}
+
+static int get_one(struct db *d, const char *name, json_t **out)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT name, fpr, spki, created FROM image_trust_keys WHERE name = ?1");
+	int rc;
+
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = key_json(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? (*out ? 0 : -ENOMEM) : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
+static void h_list(struct http_req *r)
+{
+	struct db *d = db_get(r->ctl->db);
+	sqlite3_stmt *st = db_stmt(d, "SELECT name, fpr, spki, created FROM image_trust_keys ORDER BY name");
+	json_t *items = json_array();
+
+	while (st && sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(items, key_json(st));
+	if (st)
+		sqlite3_reset(st);
+	db_put(r->ctl->db, d);
+	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
+}
+
+static void h_get(struct http_req *r)
+{
+	json_t *obj = NULL;
+	struct db *d = db_get(r->ctl->db);
+	int e = get_one(d, r->params[0], &obj);
+
+	db_put(r->ctl->db, d);
+	if (e < 0)
+		admin_reply_err(r, e, "publisher key");
+	else
+		http_reply_json(r, 200, obj);
+}
+
+/* {"name": N, "key": PEM (a P-256 PUBLIC KEY or a certificate's key)} */
+static void h_create(struct http_req *r)
+{
+	json_t *b = admin_body(r), *obj = NULL;
+	bool bad = false;
+	const char *name, *pem;
+	char fpr[17] = "", *spki = NULL;
+	struct db *d;
+	sqlite3_stmt *st;
+	int e;
+
+	if (!b)
+		return;
+	name = admin_str(b, "name", &bad);
+	pem = admin_str(b, "key", &bad);
+	if (bad || !name_ok(name)) {
+		http_reply_error(r, 400, "name: 1 to %d of A-Z a-z 0-9 _ -", NAME_MAX_LEN);
+		goto out;
+	}
+	if (!pem || cosign_key_pem_to_b64(pem, strlen(pem), &spki, fpr) < 0) {
+		http_reply_error(r, 400, "key: a PEM public key (or certificate) of ECDSA P-256 required");
+		goto out;
+	}
+	d = db_get(r->ctl->db);
+	st = db_stmt(
+	    d, "INSERT INTO image_trust_keys(name, fpr, spki, created) VALUES(?1, ?2, ?3, strftime('%s'))");
+	e = st ? 0 : -EIO;
+	if (e == 0) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, fpr, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, spki, -1, SQLITE_STATIC);
+		e = db_step_done(st);
+	}
+	if (e == 0)
+		e = get_one(d, name, &obj);
+	db_put(r->ctl->db, d);
+	if (e == 0)
+		devcache_invalidate(r->ctl->cache, NULL); /* every device's config names it */
+	if (e == -EEXIST)
+		http_reply_error(r, 409, "publisher key %s exists: remove it first", name);
+	else if (e < 0)
+		admin_reply_err(r, e, "publisher key");
+	else
+		http_reply_json(r, 201, obj);
+out:
+	free(spki);
+	json_decref(b);
+}
+
+static void h_delete(struct http_req *r)
+{
+	struct db *d = db_get(r->ctl->db);
+	sqlite3_stmt *st = db_stmt(d, "DELETE FROM image_trust_keys WHERE name = ?1");
+	int e = st ? 0 : -EIO;
+
+	if (e == 0) {
+		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
+		e = db_step_done(st);
+	}
+	if (e == 0 && sqlite3_changes(db_handle(d)) == 0)
+		e = -ENOENT;
+	db_put(r->ctl->db, d);
+	if (e == 0)
+		devcache_invalidate(r->ctl->cache, NULL);
+	if (e < 0)
+		admin_reply_err(r, e, "publisher key");
+	else
+		http_reply_empty(r, 204);
+}
+
+#define K ADMIN_PREFIX "/image-trust-keys"
+const struct http_route admin_trustkey_routes[] = {
+    {"GET", K, h_list, 0, HTTP_AUTH_ADMIN, NULL},
+    {"POST", K, h_create, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
+    {"GET", K "/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
+    {"DELETE", K "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
+};

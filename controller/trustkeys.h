@@ -1,0 +1,14 @@
+/* Publisher keys that the controller adds to every device's trust store
+ * (issue #31): the admin API /api/v1/image-trust-keys and the config items
+ * images.trust.key.NAME that carry them in each device's signed config
+ * (docs/security.md, "Who is trusted to publish images"). */
+#ifndef CTL_TRUSTKEYS_H
+#define CTL_TRUSTKEYS_H
+
+#include "http.h"
+
+#define TRUSTKEYS_ITEM_PREFIX "images.trust.key."
+
+extern const struct http_route admin_trustkey_routes[];
+
+#endif
