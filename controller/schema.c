@@ -192,7 +192,12 @@ static const char m_signed[] = "ALTER TABLE images ADD COLUMN sig TEXT NOT NULL 
 			       "ALTER TABLE images ADD COLUMN sig_signer_url TEXT NOT NULL DEFAULT '';"
 			       "ALTER TABLE images ADD COLUMN sig_inter_url TEXT NOT NULL DEFAULT '';";
 
+/* Attestation event logs (attest_evlog.c): the measurement log of the last
+ * verified quote as JSON and the result of its replay. */
+static const char m_vault3[] = "ALTER TABLE attest ADD COLUMN event_log TEXT;"
+			       "ALTER TABLE attest ADD COLUMN event_log_check TEXT NOT NULL DEFAULT '';";
+
 const char *const schema_migrations[] = {m1,        m_hardening_ci, m_operator_ux, m_observability,
 					 m_interop, m_registry,     m_firewall,    m_rollouts,
-					 m_roles,   m_projprops,    m_attest,      m_volumes, m_signed};
+					 m_roles,   m_projprops,    m_attest,      m_volumes, m_signed, m_vault3};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -290,14 +290,16 @@ static int data_policy(const struct paths *p, const uint8_t id[FSCRYPT_KEY_IDENT
 	if (ioctl(fd, FS_IOC_GET_ENCRYPTION_POLICY_EX, &g) == 0) {
 		if (g.policy.version != FSCRYPT_POLICY_V2 ||
 		    memcmp(g.policy.v2.master_key_identifier, id, FSCRYPT_KEY_IDENTIFIER_SIZE) != 0) {
-			snprintf(err, errlen, "%s is encrypted under another key than the vault key", p->data);
+			snprintf(err, errlen, "%s is encrypted under another key than the vault key",
+				 p->data);
 			r = -EKEYREJECTED;
 		}
 	} else if (errno == ENODATA) {
 		memcpy(pol.master_key_identifier, id, FSCRYPT_KEY_IDENTIFIER_SIZE);
 		if (ioctl(fd, FS_IOC_SET_ENCRYPTION_POLICY, &pol) < 0) {
 			r = -errno;
-			snprintf(err, errlen, "setting the encryption policy of %s: %s", p->data, strerror(errno));
+			snprintf(err, errlen, "setting the encryption policy of %s: %s", p->data,
+				 strerror(errno));
 		}
 	} else {
 		r = -errno;
@@ -341,7 +343,8 @@ static int bind_dirs(const struct paths *p, char *err, size_t errlen)
 			return -ENOTEMPTY;
 		}
 		if (mount(p->src[i], p->dst[i], NULL, MS_BIND, NULL) < 0) {
-			snprintf(err, errlen, "bind-mounting %s on %s: %s", p->src[i], p->dst[i], strerror(errno));
+			snprintf(err, errlen, "bind-mounting %s on %s: %s", p->src[i], p->dst[i],
+				 strerror(errno));
 			return -errno;
 		}
 	}
@@ -362,15 +365,17 @@ int vault_fs_open(const char *state_dir, uint64_t size, const uint8_t key[VAULT_
 		if (access(p->img, F_OK) < 0)
 			r = make_image(p, size < VAULT_FS_MIN_SIZE ? VAULT_FS_MIN_SIZE : size, err, errlen);
 		if (r == 0 && attached(p->img, dev, sizeof(dev)))
-			r = mount_dev(p, dev, err, errlen); /* still mounted elsewhere: the same file system */
+			r = mount_dev(p, dev, err,
+				      errlen); /* still mounted elsewhere: the same file system */
 		else if (r == 0)
 			r = loop_mount(p, err, errlen);
 	}
 	if (r == 0) {
 		r = add_key(p, key, id);
 		if (r < 0)
-			snprintf(err, errlen, "adding the vault key to %s: %s (does the kernel have fscrypt?)",
-				 p->mnt, strerror(-r));
+			snprintf(err, errlen,
+				 "adding the vault key to %s: %s (does the kernel have fscrypt?)", p->mnt,
+				 strerror(-r));
 	}
 	if (r == 0)
 		r = data_policy(p, id, err, errlen);
@@ -479,7 +484,7 @@ pid_t vault_fs_socket_pid(const char *path)
 	if (fd < 0)
 		return -errno;
 	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-			    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0
+		    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0
 		? -errno
 		: (int)cr.pid;
 	close(fd);

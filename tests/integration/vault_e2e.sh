@@ -108,6 +108,12 @@ wait_for 90 "device online" device_field_is "$SERIAL" .state online
 DEV=$(device_field "$SERIAL" .id)
 wait_for 60 "quote accepted" grep -q "attest: quote accepted" "$W/agent-dev.log"
 wait_for 30 "volume store open" grep -q "vault: volume store .* open" "$W/agent-dev.log"
+# short config polls (attestation retries follow them too); a restart
+# picks the items up at once
+ectl device config set "$SERIAL" timer.config.interval=2 >/dev/null || fail "evectl device config set"
+agent_stop dev
+vagent_start
+wait_for 60 "timer.config.interval applied" grep -q "timer.config.interval = 2 s" "$W/agent-dev.log"
 mountpoint -q "$ST/vault" || fail "$ST/vault is not mounted"
 [ "$(stat -c %d "$ST/volumes")" = "$(stat -c %d "$ST/vault")" ] || fail "$ST/volumes is not in the vault"
 [ -s "$ST/vault.img" ] || fail "no vault.img"
