@@ -117,7 +117,12 @@ wait_for 60 "timer.config.interval applied" grep -q "timer.config.interval = 2 s
 mountpoint -q "$ST/vault" || fail "$ST/vault is not mounted"
 [ "$(stat -c %d "$ST/volumes")" = "$(stat -c %d "$ST/vault")" ] || fail "$ST/volumes is not in the vault"
 [ -s "$ST/vault.img" ] || fail "no vault.img"
-pass "vault.img mounted, volumes/ and apps/ in it"
+# the measurement log, replayed by the controller against the quoted PCR 15
+wait_for 30 "event log replayed" sh -c "'$EVECTL' -o json device attest show '$DEV' | jq -e '.event_log_check | test(\"replays to the quoted PCR 15\")'"
+ectl -o json device attest show "$DEV" | jq -e '[.event_log[] | select(.pcr == 15)] | length == 2' >/dev/null ||
+	fail "the event log does not hold the two PCR 15 measurements"
+ectl device attest show "$DEV" | grep -q "eve-agent-binary" || fail "evectl device attest show prints no event log"
+pass "vault.img mounted, volumes/ and apps/ in it; event log replayed"
 
 # ------------------------------------------------------------------ 1. marker
 step "a container app writes a random marker into its volume"
@@ -169,6 +174,8 @@ app_state_is vt ERROR || fail "vt is $(app_state vt), want ERROR"
 	fail "a domain runs with the vault locked"
 mountpoint -q "$ST/vault" && fail "the vault is mounted without a key"
 grep -q "vault: key released" "$W/agent-dev.log" && fail "the key was released to a failed device"
+ectl -o json device attest show "$DEV" | jq -e '.event_log_check | test("PCR 15 does not replay")' >/dev/null ||
+	fail "an extend outside the log not shown: $(ectl -o json device attest show "$DEV" | jq -r .event_log_check)"
 ectl device attest accept "$DEV" >/dev/null || fail "evectl device attest accept"
 wait_for 60 "key released" grep -q "vault: key released by the controller" "$W/agent-dev.log"
 wait_app_state vt RUNNING 180
