@@ -240,6 +240,8 @@ static int open_datastores(struct opener *o, Org__Lfedge__Eve__Config__EdgeDevCo
 		}
 		take_str(&ds->apikey, eb->dsapikey);
 		take_str(&ds->password, eb->dspassword);
+		alog(ALOG_INFO, "config: datastore %s: encrypted credentials opened in memory",
+		     ds->id ? ds->id : "?");
 		org__lfedge__eve__common__encryption_block__free_unpacked(eb, NULL);
 	}
 	return bad;

@@ -137,8 +137,17 @@ printf 'A=%s\nB=%s\nSCRIPT=%s\n' "$A" "$B" "$SCRIPT" >"$W/ud"
 ectl app deploy vt --image voloci --device "$SERIAL" --memory 64M --user-data "$W/ud" >/dev/null ||
 	fail "deploy vt"
 rm -f "$W/ud"
+# registry credentials: a password marker that must never be on disk in clear
+PW="vault-pw-$RANDOM$RANDOM"
+printf '%s' "$PW" >"$W/pw"
+ectl image add regimg --url "docker://127.0.0.1:$((E2E_PORT + 5))/vault/none:1" --format oci \
+	--username vaultuser --password-file "$W/pw" >/dev/null || fail "image add (registry with credentials)"
+rm -f "$W/pw"
+ectl app deploy rc --image regimg --device "$SERIAL" --memory 64M >/dev/null || fail "deploy rc"
 wait_app_state vt RUNNING 180
 wait_for 60 "the app wrote its marker" app_log_ge vt "VAULTTEST: wrote" 1
+wait_for 60 "registry credentials opened" grep -q "datastore .*: encrypted credentials opened in memory" \
+	"$W/agent-dev.log"
 grep -q "app vt: encrypted user data opened in memory" "$W/agent-dev.log" || fail "user data not encrypted"
 grep -rlq "$MARK" "$ST/volumes" || fail "the marker is not in the volume (through the vault's mount)"
 sync
@@ -147,8 +156,10 @@ grep -aq "$MARK" "$ST/vault.img" && fail "the marker is in clear in the raw vaul
 grep -raq -e "$MARK" -e "$A" --exclude=vault.img --exclude-dir=vault --exclude-dir=volumes --exclude-dir=apps "$ST" &&
 	fail "the marker or the user data is in clear in the agent's state outside the vault"
 for f in "$CTL"/controller.db* "$CTL"/serve.log "$W"/agent-dev.log; do
-	grep -aq -e "$MARK" -e "$A" "$f" && fail "marker or user data in clear in $f"
+	grep -aq -e "$MARK" -e "$A" -e "$PW" "$f" && fail "marker, user data or registry password in clear in $f"
 done
+grep -raq "$PW" "$ST" && fail "the registry password is in clear in the agent's state (vault included)"
+ectl app delete rc >/dev/null || fail "app delete rc"
 pass "marker in the volume, not in vault.img, the state outside the vault, the controller or the logs"
 
 # ------------------------------------------------------------------ 2. reboot
