@@ -8,3 +8,10 @@ if(WITH_DEVICE AND WITH_CLI AND TARGET eve-agent AND TARGET eve-controller AND T
     SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_PORT=22400")
 endif()
+if(WITH_CONTROLLER AND TARGET evecontroller)
+  eve_unit_test(attest_evlog_test ${EVE_TEST_DIR}/unit/attest_evlog_test.c evecontroller)
+endif()
+if(WITH_DEVICE AND TARGET eveagent)
+  eve_unit_test(vault_fs_test ${EVE_TEST_DIR}/unit/vault_fs_test.c eveagent)
+  # loop devices and mounts of its own (unique temp dirs): safe beside others
+endif()
