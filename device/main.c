@@ -2,7 +2,7 @@
  *
  *   eve-agent --config DIR --state DIR [--serial S] [--tpm TCTI]
  *             [--libvirt URI] [--update dir|gpt:TARGET] [--record-devops FILE]
- *             [--daemon] [-v] [--log-format kv|json]
+ *             [--daemon] [-v] [--log-format kv|json] [--vault SIZE]
  *   eve-agent diag --config DIR --state DIR
  *
  * Runs in the foreground with logs on stderr (or as a daemon logging to
