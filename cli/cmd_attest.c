@@ -39,11 +39,7 @@ static const struct out_col pcr_cols[] = {
 
 /* The measurement log of the last quote (attest_evlog.c on the controller). */
 static const struct out_col evlog_cols[] = {
-    {"#", "index"},
-    {"PCR", "pcr"},
-    {"SHA256", "sha256", fmt_short},
-    {"EVENT", "event"},
-    {NULL},
+    {"#", "index"}, {"PCR", "pcr"}, {"SHA256", "sha256", fmt_short}, {"EVENT", "event"}, {NULL},
 };
 
 static void print_attest(struct cmd_args *a, const json_t *j)

@@ -35,10 +35,9 @@ static json_t *pcr_list(sqlite3_stmt *st, int last_col, int base_col)
 static json_t *show(struct ctl *c, struct db *d, const char *uuid)
 {
 	sqlite3_stmt *st = db_stmt(
-	    d,
-	    "SELECT state, detail, policy, allow_no_tpm, ak_pem IS NOT NULL, last_pcrs,"
-	    " baseline, quoted, updated, good_hash, vault_key IS NOT NULL, event_log, event_log_check"
-	    " FROM attest WHERE device_id = ?1");
+	    d, "SELECT state, detail, policy, allow_no_tpm, ak_pem IS NOT NULL, last_pcrs,"
+	       " baseline, quoted, updated, good_hash, vault_key IS NOT NULL, event_log, event_log_check"
+	       " FROM attest WHERE device_id = ?1");
 	int global = attest_policy_parse(c->conf.attestation);
 	json_t *j;
 
