@@ -7,15 +7,14 @@
 #  1. the app writes a random marker into its volume: it is there through
 #     the vault's mount, and absent from the raw vault image, from the rest
 #     of the agent's state and from the controller's database and logs
-#  2. a "reboot" (domain gone, agent stopped, every vault mount removed):
-#     the agent unseals the key from the TPM again and the app reads its
-#     marker back
+#  2. a "reboot" (domain gone, agent stopped, every vault mount removed)
+#     with the device's ECDH key replaced: the checkpointed CipherBlock does
+#     not open, the app reports ERROR with the reason; the agent unseals
+#     the vault key from the TPM again, and once the controller encrypts to
+#     the new certificate the app runs and reads its marker back
 #  3. a changed boot (PCR 15 extended) under enforce: the key is not
 #     released, the app does not start and reports why; `evectl device
 #     attest accept` releases it and the app reads its marker again
-#  4. a CipherBlock the agent cannot open (its ECDH key was replaced): the
-#     app reports ERROR with the reason, then recovers when the controller
-#     encrypts to the new certificate
 # Ports 22400-22409 (tests/vault.cmake).
 . "$(dirname "$0")/e2e_lib.sh"
 
@@ -163,14 +162,25 @@ ectl app delete rc >/dev/null || fail "app delete rc"
 pass "marker in the volume, not in vault.img, the state outside the vault, the controller or the logs"
 
 # ------------------------------------------------------------------ 2. reboot
-step "reboot: the agent unseals the key from the TPM again; the app reads its marker"
+step "reboot with a new ECDH key: the block does not open (ERROR with why); key unsealed from the TPM; marker read"
 reboot_device
+# the device's ECDH key replaced: the checkpointed config's CipherBlock is
+# for the old certificate until the controller encrypts to the new one
+rm -f "$ST/ecdh.tpmkey" "$ST/ecdh.cert.pem" "$ST/ecdh.key.pem"
 vagent_start
 wait_for 60 "key unsealed again" agent_log_ge "vault: key unsealed" 2
 wait_for 30 "volume store open again" agent_log_ge "vault: volume store .* open" 2
+wait_for 60 "the agent refused the block" grep -q "app vt: its encrypted user data cannot be opened" "$W/agent-dev.log"
+INST=$(app_instance vt)
+reported() {
+	ectl -o json device info "$SERIAL" --type app --limit 1000 2>/dev/null | jq -e --arg id "$INST" \
+		'[.items[] | select(((.object == $id) or (.info.ainfo.AppID == $id)) and .info.ainfo.state == "ERROR") |
+		 tostring | select(test("CipherBlock\\) cannot be opened"))] | length > 0'
+}
+wait_for 60 "ERROR with the reason reported to the controller" reported
 wait_app_state vt RUNNING 180
 wait_for 60 "the app read its marker back" app_log_ge vt "VAULTTEST: read ok" 1
-pass "marker read back after the restart"
+pass "ERROR with the reason reported, RUNNING once the controller encrypts to the new certificate; marker read back"
 
 # ------------------------------------------------------------------ 3. locked
 step "a changed boot under enforce: no key, the app does not start and says why"
@@ -193,19 +203,4 @@ wait_app_state vt RUNNING 180
 wait_for 60 "the app read its marker again" app_log_ge vt "VAULTTEST: read ok" 2
 pass "held with the reason while locked; released after accept; marker read"
 
-# ------------------------------------------------------------------ 4. cipher
-step "a CipherBlock the agent cannot open: the app reports why"
-reboot_device
-rm -f "$ST/ecdh.tpmkey" "$ST/ecdh.cert.pem" "$ST/ecdh.key.pem"
-vagent_start
-wait_for 60 "the agent refused the block" grep -q "app vt: its encrypted user data cannot be opened" "$W/agent-dev.log"
-INST=$(app_instance vt)
-reported() {
-	ectl -o json device info "$SERIAL" --type app --limit 1000 2>/dev/null | jq -e --arg id "$INST" \
-		'[.items[] | select(((.object == $id) or (.info.ainfo.AppID == $id)) and .info.ainfo.state == "ERROR") |
-		 tostring | select(test("CipherBlock\\) cannot be opened"))] | length > 0'
-}
-wait_for 60 "ERROR with the reason reported to the controller" reported
-wait_app_state vt RUNNING 180
-pass "ERROR reported with the reason; RUNNING again once the controller encrypts to the new certificate"
 echo PASS
