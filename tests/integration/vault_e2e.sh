@@ -159,7 +159,7 @@ for f in "$CTL"/controller.db* "$CTL"/serve.log "$W"/agent-dev.log; do
 done
 grep -raq "$PW" "$ST" && fail "the registry password is in clear in the agent's state (vault included)"
 ectl app delete rc >/dev/null || fail "app delete rc"
-pass "marker in the volume, not in vault.img, the state outside the vault, the controller or the logs"
+pass "marker in the volume, not in vault.img nor outside the vault; no user data or registry password in clear on disk or in logs"
 
 # ------------------------------------------------------------------ 2. reboot
 step "reboot with a new ECDH key: the block does not open (ERROR with why); key unsealed from the TPM; marker read"
