@@ -22,8 +22,9 @@
 #define VAULT_LIBVIRT_SOCK "/run/libvirt/libvirt-sock"
 
 /* With --vault: open the encrypted volume store with the vault key, or say
- * why not (every app is then held with that text). */
-static void store_open(struct agent *a)
+ * why not (every app is then held with that text; nokey: why there is no
+ * key when it is not locked). */
+static void store_open(struct agent *a, const char *nokey)
 {
 	char err[256] = "";
 	uint64_t size = 0;
@@ -37,7 +38,7 @@ static void store_open(struct agent *a)
 			 a->vault_locked ? "the volume vault is locked: its key is sealed to other PCR values (a "
 					   "changed boot) and the controller has not released the escrowed key "
 					   "(attestation not ok)"
-					 : "the volume vault has no key: no TPM to seal one (eve-agent --vault)");
+					 : nokey);
 		alog(ALOG_WARN, "vault: apps held: %s", a->vault_store_err);
 		return;
 	}
@@ -83,7 +84,7 @@ void vault_open(struct agent *a)
 
 	if (r == -ENOTSUP) {
 		alog(ALOG_WARN, "vault: no TPM: no sealed vault key");
-		store_open(a);
+		store_open(a, "the volume vault has no key: no TPM to seal one (eve-agent --vault)");
 		return;
 	}
 	if (r == -ENOENT) {
@@ -108,7 +109,8 @@ void vault_open(struct agent *a)
 		     eve_strerror(r < 0 ? r : -EVE_EPROTO), r, len);
 	}
 	OPENSSL_cleanse(key, sizeof(key));
-	store_open(a);
+	store_open(a, "the volume vault has no key: the sealed vault key cannot be read from the TPM (see the "
+		      "agent's log)");
 }
 
 /* AttestVolumeKeyData.encrypted_key: IV (16) || AES-256-CFB of the key
@@ -201,6 +203,6 @@ void vault_release(struct agent *a, const Org__Lfedge__Eve__Attest__ZAttestQuote
 	a->vault_escrow_done = true; /* the controller holds it */
 	alog(ALOG_INFO,
 	     "vault: key released by the controller after attestation, sealed again to the current PCRs");
-	store_open(a);
+	store_open(a, "");
 	vault_push_refusals(a); /* the apps held for the vault may start */
 }
