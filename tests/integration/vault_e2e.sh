@@ -54,8 +54,9 @@ vault_unmount() {
 	[ "$ns" = 0 ]
 }
 vault_cleanup() {
-	remove_test_domains
+	# the agents first: one left running would start the app again
 	for p in $AGENT_PIDS; do kill -9 "$p" 2>/dev/null; done
+	remove_test_domains
 	AGENT_PIDS=
 	vault_unmount
 	[ -n "$SWTPM_PID" ] && kill "$SWTPM_PID" 2>/dev/null
