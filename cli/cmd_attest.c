@@ -18,6 +18,7 @@ static const struct out_col attest_cols[] = {
     {"ATTESTATION KEY", "has_attestation_key"},
     {"CONFIG FROZEN", "frozen"},
     {"QUOTED", "quoted"},
+    {"EVENT LOG", "event_log_check"},
     {NULL},
 };
 
@@ -36,14 +37,23 @@ static const struct out_col pcr_cols[] = {
     {NULL},
 };
 
+/* The measurement log of the last quote (attest_evlog.c on the controller). */
+static const struct out_col evlog_cols[] = {
+    {"#", "index"}, {"PCR", "pcr"}, {"SHA256", "sha256", fmt_short}, {"EVENT", "event"}, {NULL},
+};
+
 static void print_attest(struct cmd_args *a, const json_t *j)
 {
-	json_t *pcrs = json_object_get(j, "pcrs");
+	json_t *pcrs = json_object_get(j, "pcrs"), *ev = json_object_get(j, "event_log");
 
 	ev_print_object(a, attest_cols, j, "device");
 	if (ev_mode(a) != OUT_JSON && ev_mode(a) != OUT_QUIET && json_array_size(pcrs)) {
 		putchar('\n');
 		out_table(stdout, pcr_cols, pcrs, ev_mode(a), "index");
+	}
+	if (ev_mode(a) != OUT_JSON && ev_mode(a) != OUT_QUIET && json_array_size(ev)) {
+		putchar('\n');
+		out_table(stdout, evlog_cols, ev, ev_mode(a), "index");
 	}
 }
 

@@ -13,6 +13,7 @@
  * good quote, or accepted by an admin). Success: a fresh integrity token
  * (its SHA-256 is stored). */
 #include "attest.h"
+#include "attest_evlog.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -495,6 +496,9 @@ static int do_quote(struct ctl *c, struct db *d, const char *uuid,
 			c->log_device(uuid, msg);
 		goto out;
 	}
+	r = attest_evlog_store(d, uuid, q, pcrs); /* shown by attest show; judged by the PCRs */
+	if (r < 0)
+		goto out;
 	if (w.has_baseline)
 		diff_pcrs(w.baseline, pcrs, why, sizeof(why));
 	if (why[0]) {

@@ -35,9 +35,9 @@ static json_t *pcr_list(sqlite3_stmt *st, int last_col, int base_col)
 static json_t *show(struct ctl *c, struct db *d, const char *uuid)
 {
 	sqlite3_stmt *st = db_stmt(
-	    d,
-	    "SELECT state, detail, policy, allow_no_tpm, ak_pem IS NOT NULL, last_pcrs,"
-	    " baseline, quoted, updated, good_hash, vault_key IS NOT NULL FROM attest WHERE device_id = ?1");
+	    d, "SELECT state, detail, policy, allow_no_tpm, ak_pem IS NOT NULL, last_pcrs,"
+	       " baseline, quoted, updated, good_hash, vault_key IS NOT NULL, event_log, event_log_check"
+	       " FROM attest WHERE device_id = ?1");
 	int global = attest_policy_parse(c->conf.attestation);
 	json_t *j;
 
@@ -61,8 +61,14 @@ static json_t *show(struct ctl *c, struct db *d, const char *uuid)
 	    eff == ATTEST_ENFORCE && !strcmp(state, "failed") && sqlite3_column_type(st, 9) == SQLITE_TEXT,
 	    "quoted", admin_time_json(sqlite3_column_int64(st, 7)), "updated",
 	    admin_time_json(sqlite3_column_int64(st, 8)), "pcrs", pcr_list(st, 5, 6));
-	if (j)
+	if (j) {
+		const char *ev = db_col_text(st, 11);
+		json_t *evj = ev[0] ? json_loads(ev, 0, NULL) : NULL;
+
 		json_object_set_new(j, "vault_key_escrowed", json_boolean(sqlite3_column_int(st, 10)));
+		json_object_set_new(j, "event_log", evj ? evj : json_array());
+		json_object_set_new(j, "event_log_check", json_string(db_col_text(st, 12)));
+	}
 	sqlite3_reset(st);
 	return j;
 }

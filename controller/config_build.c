@@ -376,8 +376,13 @@ static bool content_registry(struct build *b, ContentTree *ct, const char *url, 
 		const char *host = strstr(url, "://") + 3, *slash = strchr(host, '/');
 		if (!slash)
 			return false;
+		char *clear = NULL; /* the password is stored sealed (images.c) */
 		snprintf(fqdn, sizeof(fqdn), "%.*s", (int)(slash - url), url);
-		ct->dsid = (char *)registry_datastore(b, fqdn, user, pass, ca, false);
+		if (*pass && secrets_open(b->ctl, pass, &clear) < 0)
+			clear = NULL;
+		ct->dsid = (char *)registry_datastore(b, fqdn, user, clear ? clear : "", ca, false);
+		if (clear)
+			OPENSSL_clear_free(clear, strlen(clear) + 1);
 		ct->url = arena_str(&b->a, slash + 1);
 	} else {
 		return false;

@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "ctlmetrics.h"
 #include "db.h"
+#include "secrets.h"
 #include "err.h"
 #include "fileio.h"
 #include "hexstr.h"
@@ -231,7 +232,11 @@ static void h_create(struct http_req *r)
 		json_decref(b);
 		return;
 	}
-	int e = uuidgen_v4(id);
+	char *sealed = NULL;
+	/* the registry password is stored sealed (secrets.c), like user_data */
+	int e = pass && *pass ? secrets_seal(r->ctl, pass, &sealed) : 0;
+	if (e == 0)
+		e = uuidgen_v4(id);
 	sqlite3_stmt *st = db_stmt(
 	    d, "INSERT INTO images(id, name, format, sha256, size, url, version, state, created,"
 	       " reg_user, reg_secret, reg_ca, project) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
@@ -248,11 +253,12 @@ static void h_create(struct http_req *r)
 		sqlite3_bind_text(st, 8, url ? "ready" : "pending", -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 9, (int64_t)time(NULL));
 		sqlite3_bind_text(st, 10, user ? user : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 11, pass ? pass : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 11, sealed ? sealed : "", -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 12, ca ? ca : "", -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 13, project, -1, SQLITE_STATIC);
 		e = db_step_done(st);
 	}
+	free(sealed);
 	if (e == 0)
 		e = sig_store(d, id, sig, signer, inter);
 	if (e == 0)

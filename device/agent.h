@@ -17,6 +17,8 @@ struct agent_opts {
 	const char *devops_record;  /* NULL: really reboot; else record requests in this file */
 	const char *update_backend; /* "dir" / "gpt"; NULL: no A/B update */
 	const char *update_target;
+	const char *vault;   /* size of the encrypted volume store (vault_fs.h), e.g. "1G";
+			      * NULL: app volumes are not kept in a vault */
 	int verbose; /* 0 info, 1+ debug on stderr */
 };
 

@@ -116,6 +116,18 @@ struct agent {
 #define VAULT_KEY_LEN 32
 	uint8_t vault_key[VAULT_KEY_LEN];
 	bool vault_have, vault_locked, vault_escrow_done;
+	/* The encrypted volume store (--vault, vault_fs.h): open, or why not
+	 * (then the runtime holds every app with that text). */
+	bool vault_store_open;
+	char vault_store_err[300];
+	/* Apps of the current config the runtime must not start (their
+	 * encrypted user data cannot be opened: secrets.c), and why. */
+#define AGENT_REFUSE_MAX 64
+	struct {
+		char uuid[40];
+		char why[256];
+	} app_refused[AGENT_REFUSE_MAX];
+	size_t n_app_refused;
 };
 
 static inline uint64_t now_ms(void)

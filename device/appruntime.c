@@ -36,6 +36,12 @@ int appruntime_metrics(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetric
 	return rt ? runtime_metrics((struct runtime *)rt, m) : -ENOTSUP;
 }
 
+int appruntime_refuse(struct appruntime *rt, const char *all, size_t n, const char *const uuids[],
+		      const char *const reasons[])
+{
+	return rt ? runtime_refuse((struct runtime *)rt, all, n, uuids, reasons) : 0;
+}
+
 void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m)
 {
 	if (rt)

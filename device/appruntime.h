@@ -43,6 +43,10 @@ int appruntime_console_open(struct appruntime *rt, const char *uuid, int *fd, ch
 void appruntime_console_release(struct appruntime *rt, const char *uuid);
 int appruntime_app_endpoint(struct appruntime *rt, const char *uuid, bool vnc, int port, char host[64],
 			    int *out_port, char *err, size_t errlen);
+/* Apps not to start and why (runtime.h: runtime_refuse); 0 without the
+ * runtime. */
+int appruntime_refuse(struct appruntime *rt, const char *all, size_t n, const char *const uuids[],
+		      const char *const reasons[]);
 /* NULL-terminated; an empty list without the runtime. */
 const char *const *appruntime_hypervisors(struct appruntime *rt);
 void appruntime_free(struct appruntime *rt);

@@ -24,6 +24,17 @@ int appruntime_apply(struct appruntime *rt, const Org__Lfedge__Eve__Config__Edge
 	return -ENOTSUP;
 }
 
+int appruntime_refuse(struct appruntime *rt, const char *all, size_t n, const char *const uuids[],
+		      const char *const reasons[])
+{
+	(void)rt;
+	(void)all;
+	(void)n;
+	(void)uuids;
+	(void)reasons;
+	return 0;
+}
+
 int appruntime_metrics(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m)
 {
 	return -ENOTSUP;

@@ -15,9 +15,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -96,6 +98,108 @@ static int dir_digest(const char *dir, uint8_t out[32])
 	return r;
 }
 
+/* ---- the measurement log ---------------------------------------------------
+ * <state>/measurements.log: one line per extend the agent made since the
+ * TPM's last reset, in order: "PCR sha256:HEX EVENT DETAIL" (docs/security.md).
+ * Sent with every quote as ZAttestQuote.event_log; the controller replays
+ * it against the quoted PCR values. */
+#define MEASURE_LOG "measurements.log"
+#define MEASURE_LOG_MAX (16u << 10)
+#define MEASURE_LOG_ENTRIES 32
+#define EV_IPL 0x0000000Du /* TCG PC Client event type of code measurements */
+
+static void hex32(const uint8_t h[32], char out[65])
+{
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+static int measure_log_write(struct agent *a, const uint8_t bin[32], const uint8_t cfg[32])
+{
+	char path[PATH_MAX], exe[PATH_MAX], hb[65], hc[65], *text = NULL;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int len, r;
+
+	exe[n > 0 ? n : 0] = '\0';
+	hex32(bin, hb);
+	hex32(cfg, hc);
+	len = asprintf(&text, "%d sha256:%s eve-agent-binary %.1024s\n%d sha256:%s config-directory %.1024s\n",
+		       ATTEST_TPM_AGENT_PCR, hb, exe, ATTEST_TPM_AGENT_PCR, hc, a->o->config_dir);
+	if (len < 0)
+		return -ENOMEM;
+	agent_state_path(a, MEASURE_LOG, path);
+	r = fileio_write_atomic(path, text, (size_t)len, 0600);
+	free(text);
+	return r;
+}
+
+struct measure_log {
+	Org__Lfedge__Eve__Attest__TpmEventLogEntry e[MEASURE_LOG_ENTRIES], *ep[MEASURE_LOG_ENTRIES];
+	Org__Lfedge__Eve__Attest__TpmEventDigest d[MEASURE_LOG_ENTRIES];
+	uint8_t h[MEASURE_LOG_ENTRIES][32];
+	char *text; /* the file, cut into the entries' strings */
+	size_t n;
+};
+
+static bool parse_hex32(const char *s, uint8_t out[32])
+{
+	for (int i = 0; i < 32; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return false;
+		out[i] = (uint8_t)v;
+	}
+	return s[64] == ' ';
+}
+
+/* One line "PCR sha256:HEX EVENT DETAIL" into entry l->n. */
+static void measure_log_line(struct measure_log *l, char *line)
+{
+	Org__Lfedge__Eve__Attest__TpmEventLogEntry *e = &l->e[l->n];
+	char *end = NULL, *ev;
+	unsigned long pcr = strtoul(line, &end, 10);
+
+	if (end == line || pcr >= ATTEST_TPM_NPCR || strncmp(end, " sha256:", 8) != 0 ||
+	    strlen(end + 8) < 65 || !parse_hex32(end + 8, l->h[l->n]))
+		return;
+	ev = end + 8 + 65;
+	org__lfedge__eve__attest__tpm_event_log_entry__init(e);
+	org__lfedge__eve__attest__tpm_event_digest__init(&l->d[l->n]);
+	l->d[l->n].hash_algo = ORG__LFEDGE__EVE__ATTEST__TPM_HASH_ALGO__TPM_HASH_ALGO_SHA256;
+	l->d[l->n].digest = (ProtobufCBinaryData){32, l->h[l->n]};
+	e->index = (uint32_t)l->n;
+	e->pcr_index = (uint32_t)pcr;
+	e->event_type = EV_IPL;
+	e->digest = &l->d[l->n];
+	e->event_data_string = ev;
+	l->ep[l->n] = e;
+	l->n++;
+}
+
+/* The log as entries (l->text owns the strings): empty when there is none. */
+static void measure_log_read(struct agent *a, struct measure_log *l)
+{
+	char path[PATH_MAX], *save = NULL, *line;
+	uint8_t *data = NULL;
+	size_t len = 0;
+
+	l->n = 0;
+	l->text = NULL;
+	agent_state_path(a, MEASURE_LOG, path);
+	if (fileio_read(path, MEASURE_LOG_MAX, &data, &len) < 0)
+		return;
+	l->text = realloc(data, len + 1);
+	if (!l->text) {
+		free(data);
+		return;
+	}
+	l->text[len] = '\0';
+	for (line = strtok_r(l->text, "\n", &save); line && l->n < MEASURE_LOG_ENTRIES;
+	     line = strtok_r(NULL, "\n", &save))
+		measure_log_line(l, line);
+}
+
 /* Once per TPM reset (boot): the TPM's resetCount is remembered in the
  * state directory, so an agent restart does not extend again. */
 void attest_measure(struct agent *a)
@@ -128,6 +232,8 @@ void attest_measure(struct agent *a)
 		r = attest_tpm_extend(&a->ks, ATTEST_TPM_AGENT_PCR, h_bin);
 	if (r == 0)
 		r = attest_tpm_extend(&a->ks, ATTEST_TPM_AGENT_PCR, h_cfg);
+	if (r == 0)
+		r = measure_log_write(a, h_bin, h_cfg);
 	if (r == 0)
 		r = fileio_write_atomic(path, text, strlen(text), 0600);
 	if (r < 0)
@@ -386,6 +492,7 @@ static int send_quote(struct agent *a, const uint8_t *nonce, size_t nonce_len)
 	Org__Lfedge__Eve__Attest__TpmPCRValue pv[ATTEST_TPM_NPCR], *pvp[ATTEST_TPM_NPCR];
 	Org__Lfedge__Eve__Attest__ZAttestResponse *resp = NULL;
 	struct attest_tpm_quote q;
+	struct measure_log ml;
 	int r = attest_tpm_quote(&a->ks, a->o->state_dir, nonce, nonce_len, &q);
 
 	if (r < 0) {
@@ -403,8 +510,12 @@ static int send_quote(struct agent *a, const uint8_t *nonce, size_t nonce_len)
 	zq.signature = (ProtobufCBinaryData){q.sig_len, q.sig};
 	zq.n_pcr_values = ATTEST_TPM_NPCR;
 	zq.pcr_values = pvp;
+	measure_log_read(a, &ml);
+	zq.n_event_log = ml.n;
+	zq.event_log = ml.n ? ml.ep : NULL;
 	req.quote = &zq;
 	r = simple_req(a, ORG__LFEDGE__EVE__ATTEST__ZATTEST_REQ_TYPE__ATTEST_REQ_QUOTE, &req, &resp);
+	free(ml.text);
 	if (r == 0)
 		r = take_quote_resp(a, resp);
 	org__lfedge__eve__attest__zattest_response__free_unpacked(resp, NULL);

@@ -14,6 +14,7 @@
 #include "agentlog.h"
 #include "attest.h"
 #include "secrets.h"
+#include "vault.h"
 #include "checkpoint.h"
 #include "err.h"
 #include "fileio.h"
@@ -320,6 +321,7 @@ static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig
 	apply_certs_hash(a, cfg);
 	apply_trust_keys(a, cfg);
 	secrets_open_config(a, cfg); /* in memory only: the checkpoint keeps them encrypted */
+	vault_push_refusals(a);      /* before the config: a refused app never starts */
 	r = appruntime_apply(a->rt, cfg);
 	if (r < 0 && r != -ENOTSUP)
 		alog(ALOG_ERR, "runtime: %s", eve_strerror(r));

@@ -2,7 +2,7 @@
  *
  *   eve-agent --config DIR --state DIR [--serial S] [--tpm TCTI]
  *             [--libvirt URI] [--update dir|gpt:TARGET] [--record-devops FILE]
- *             [--daemon] [-v] [--log-format kv|json]
+ *             [--daemon] [-v] [--log-format kv|json] [--vault SIZE]
  *   eve-agent diag --config DIR --state DIR
  *
  * Runs in the foreground with logs on stderr (or as a daemon logging to
@@ -36,6 +36,7 @@ static const struct str_opt {
     {"tpm", offsetof(struct agent_opts, tcti)},
     {"libvirt", offsetof(struct agent_opts, libvirt_uri)},
     {"record-devops", offsetof(struct agent_opts, devops_record)},
+    {"vault", offsetof(struct agent_opts, vault)},
 };
 
 #define N_STR_OPTS (sizeof(str_opts) / sizeof(str_opts[0]))
@@ -48,6 +49,7 @@ static const struct option long_opts[] = {
     {"tpm", required_argument, NULL, OPT_STR0 + 3},
     {"libvirt", required_argument, NULL, OPT_STR0 + 4},
     {"record-devops", required_argument, NULL, OPT_STR0 + 5},
+    {"vault", required_argument, NULL, OPT_STR0 + 6},
     {"update", required_argument, NULL, OPT_UPDATE},
     {"log-format", required_argument, NULL, OPT_LOGFMT},
     {"daemon", no_argument, NULL, 'd'},
@@ -61,7 +63,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: eve-agent --config DIR --state DIR [--serial S] [--tpm TCTI] [--libvirt URI]\n"
 		   "                 [--update dir:SLOTS|gpt:DISK] [--record-devops FILE] [--daemon] [-v]\n"
-		   "                 [--log-format kv|json]\n"
+		   "                 [--log-format kv|json] [--vault SIZE]\n"
 		   "       eve-agent diag --config DIR --state DIR   (connectivity diagnosis, per port)\n"
 		   "       eve-agent --version\n");
 }

@@ -181,6 +181,20 @@ static void take_str(char **field, const char *v)
 	*field = c;
 }
 
+/* The runtime reports the app in ERROR with this text instead of starting
+ * it without its user data (vault_push_refusals). */
+static void refuse_app(struct agent *a, const Org__Lfedge__Eve__Config__AppInstanceConfig *app, const char *why)
+{
+	size_t n = a->n_app_refused;
+
+	if (n >= AGENT_REFUSE_MAX || !app->uuidandversion || !app->uuidandversion->uuid)
+		return;
+	snprintf(a->app_refused[n].uuid, sizeof(a->app_refused[n].uuid), "%s", app->uuidandversion->uuid);
+	snprintf(a->app_refused[n].why, sizeof(a->app_refused[n].why),
+		 "its encrypted user data (CipherBlock) cannot be opened: %s", why);
+	a->n_app_refused = n + 1;
+}
+
 static int open_apps(struct opener *o, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
 {
 	int bad = 0;
@@ -192,11 +206,10 @@ static int open_apps(struct opener *o, Org__Lfedge__Eve__Config__EdgeDevConfig *
 			continue;
 		eb = open_block(o, app->cipherdata);
 		if (!eb) {
-			alog(ALOG_ERR,
-			     "config: app %s: its encrypted user data cannot be opened: %s; started without "
-			     "it",
+			alog(ALOG_ERR, "config: app %s: its encrypted user data cannot be opened: %s; not started",
 			     app->displayname ? app->displayname : "?", o->why);
 			take_str(&app->userdata, "");
+			refuse_app(o->a, app, o->why);
 			bad++;
 			continue;
 		}
@@ -227,6 +240,8 @@ static int open_datastores(struct opener *o, Org__Lfedge__Eve__Config__EdgeDevCo
 		}
 		take_str(&ds->apikey, eb->dsapikey);
 		take_str(&ds->password, eb->dspassword);
+		alog(ALOG_INFO, "config: datastore %s: encrypted credentials opened in memory",
+		     ds->id ? ds->id : "?");
 		org__lfedge__eve__common__encryption_block__free_unpacked(eb, NULL);
 	}
 	return bad;
@@ -239,6 +254,7 @@ int secrets_open_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig
 	bool any = false;
 	int bad;
 
+	a->n_app_refused = 0;
 	for (size_t i = 0; i < cfg->n_apps && !any; i++)
 		any = cfg->apps[i]->cipherdata != NULL;
 	for (size_t i = 0; i < cfg->n_datastores && !any; i++)

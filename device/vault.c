@@ -9,11 +9,72 @@
 #include <openssl/rand.h>
 
 #include "agentlog.h"
+#include "appruntime.h"
 #include "attest_tpm.h"
 #include "cipher.h"
 #include "crypto.h"
 #include "err.h"
 #include "secrets.h"
+#include "vault_fs.h"
+
+/* The hypervisor daemon's socket: the vault's mounts are made in its mount
+ * namespace too when it runs in another one (vault_fs_share). */
+#define VAULT_LIBVIRT_SOCK "/run/libvirt/libvirt-sock"
+
+/* With --vault: open the encrypted volume store with the vault key, or say
+ * why not (every app is then held with that text; nokey: why there is no
+ * key when it is not locked). */
+static void store_open(struct agent *a, const char *nokey)
+{
+	char err[256] = "";
+	uint64_t size = 0;
+	pid_t pid;
+	int r;
+
+	if (!a->o->vault || a->vault_store_open)
+		return;
+	if (!a->vault_have) {
+		snprintf(a->vault_store_err, sizeof(a->vault_store_err), "%s",
+			 a->vault_locked ? "the volume vault is locked: its key is sealed to other PCR values (a "
+					   "changed boot) and the controller has not released the escrowed key "
+					   "(attestation not ok)"
+					 : nokey);
+		alog(ALOG_WARN, "vault: apps held: %s", a->vault_store_err);
+		return;
+	}
+	r = vault_fs_parse_size(a->o->vault, &size);
+	if (r < 0)
+		snprintf(err, sizeof(err), "--vault %.40s: not a size (e.g. 1G)", a->o->vault);
+	else
+		r = vault_fs_open(a->o->state_dir, size, a->vault_key, err, sizeof(err));
+	if (r < 0) {
+		snprintf(a->vault_store_err, sizeof(a->vault_store_err), "the volume vault cannot be opened: %s", err);
+		alog(ALOG_ERR, "vault: apps held: %s", a->vault_store_err);
+		return;
+	}
+	pid = vault_fs_socket_pid(VAULT_LIBVIRT_SOCK);
+	if (pid > 0 && vault_fs_share(a->o->state_dir, pid, err, sizeof(err)) < 0)
+		alog(ALOG_WARN, "vault: libvirtd (pid %d) may not see the volume vault: %s", (int)pid, err);
+	a->vault_store_open = true;
+	a->vault_store_err[0] = '\0';
+	alog(ALOG_INFO,
+	     "vault: volume store %s/vault.img open (fscrypt, key derived from the sealed vault key): app "
+	     "volumes and app dirs are encrypted at rest",
+	     a->o->state_dir);
+}
+
+void vault_push_refusals(struct agent *a)
+{
+	const char *uuids[AGENT_REFUSE_MAX], *why[AGENT_REFUSE_MAX];
+	size_t i;
+
+	for (i = 0; i < a->n_app_refused; i++) {
+		uuids[i] = a->app_refused[i].uuid;
+		why[i] = a->app_refused[i].why;
+	}
+	appruntime_refuse(a->rt, a->o->vault && !a->vault_store_open ? a->vault_store_err : NULL,
+			  a->n_app_refused, uuids, why);
+}
 
 void vault_open(struct agent *a)
 {
@@ -23,6 +84,7 @@ void vault_open(struct agent *a)
 
 	if (r == -ENOTSUP) {
 		alog(ALOG_WARN, "vault: no TPM: no sealed vault key");
+		store_open(a, "the volume vault has no key: no TPM to seal one (eve-agent --vault)");
 		return;
 	}
 	if (r == -ENOENT) {
@@ -47,6 +109,8 @@ void vault_open(struct agent *a)
 		     eve_strerror(r < 0 ? r : -EVE_EPROTO), r, len);
 	}
 	OPENSSL_cleanse(key, sizeof(key));
+	store_open(a, "the volume vault has no key: the sealed vault key cannot be read from the TPM (see the "
+		      "agent's log)");
 }
 
 /* AttestVolumeKeyData.encrypted_key: IV (16) || AES-256-CFB of the key
@@ -139,4 +203,6 @@ void vault_release(struct agent *a, const Org__Lfedge__Eve__Attest__ZAttestQuote
 	a->vault_escrow_done = true; /* the controller holds it */
 	alog(ALOG_INFO,
 	     "vault: key released by the controller after attestation, sealed again to the current PCRs");
+	store_open(a, "");
+	vault_push_refusals(a); /* the apps held for the vault may start */
 }

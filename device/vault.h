@@ -16,7 +16,8 @@
 struct agent;
 
 /* At start, after the measurements: unseal, or make and seal a new key, or
- * stay locked (the PCRs differ) until the controller releases the key. */
+ * stay locked (the PCRs differ) until the controller releases the key; with
+ * --vault, then open the encrypted volume store (vault_fs.h) with it. */
 void vault_open(struct agent *a);
 /* The key to escrow, packed into *k (its key field points into *buf, which
  * the caller frees): 0, or -EALREADY when escrowed in this run or there is
@@ -26,5 +27,10 @@ int vault_escrow_key(struct agent *a, Org__Lfedge__Eve__Attest__AttestVolumeKey 
 void vault_escrowed(struct agent *a);
 /* A good quote's answer: when locked, open and reseal the released key. */
 void vault_release(struct agent *a, const Org__Lfedge__Eve__Attest__ZAttestQuoteResp *q);
+
+/* Tell the runtime which apps not to start: all of them while the volume
+ * vault (--vault) is not open, else those whose encrypted user data did not
+ * open (a->app_refused). */
+void vault_push_refusals(struct agent *a);
 
 #endif

@@ -998,7 +998,14 @@ void rt_app_sync(struct runtime *rt)
 	}
 	rt->n_apps = j;
 	for (i = 0; i < rt->n_apps; i++) {
-		app_step(rt, rt->apps[i]);
+		const char *why = rt_refuse_why(rt, rt->apps[i]->uuid);
+
+		if (why && !rt->apps[i]->we_started) {
+			rt->apps[i]->state = ST(ERROR);
+			rt_seterr(rt->apps[i]->err, "%s", why);
+		} else {
+			app_step(rt, rt->apps[i]);
+		}
 		rt_report_app(rt, rt->apps[i]);
 	}
 }

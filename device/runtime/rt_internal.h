@@ -260,7 +260,20 @@ struct runtime {
 	/* rt_app_stop (set by runtime_new): how a file below rt_app.c
 	 * (rt_volume_snap.c) stops an app without calling up into it */
 	void (*app_stop)(struct runtime *rt, const char *uuid);
+	/* rt_refuse.c: apps not to start (runtime_refuse); pending under mu,
+	 * ref the worker's copy */
+	struct rt_refusals *ref_pending, *ref;
+	bool ref_changed;
 };
+
+/* rt_refuse.c (worker thread; take under rt->mu) */
+/* Take the pending set: true when it changed. */
+bool rt_refuse_take(struct runtime *rt);
+/* Why every app is held (the volume vault is locked), or NULL. */
+const char *rt_refuse_all(const struct runtime *rt);
+/* Why app uuid must not start, or NULL. */
+const char *rt_refuse_why(const struct runtime *rt, const char *uuid);
+void rt_refuse_free(struct runtime *rt);
 
 /* rt_util.c (a leaf) */
 uint64_t rt_now_ms(void);

@@ -168,13 +168,15 @@ static void pass(struct runtime *rt, bool new_cfg)
 	rt_netinst_sync(rt);
 	rt_firewall_sync(rt); /* before the apps: none starts without its rules */
 	rt_dns_sync(rt);      /* after the rules: it fills their host sets */
-	rt_volume_sync(rt);
+	if (!rt_refuse_all(rt)) /* a locked vault: its volumes are not there */
+		rt_volume_sync(rt);
 	rt_app_sync(rt);
 	rt_portmap_sync(rt); /* after the apps: their states and leases are fresh */
 	rt_flowlog_sync(rt);
 	if (new_cfg || !rt->first_pass_done) {
 		rt_io_usb_policy(rt->cfg, "/sys"); /* any-app: disabled USB ports blocked */
-		rt_app_remove_strays(rt);
+		if (!rt_refuse_all(rt))
+			rt_app_remove_strays(rt);
 		gc_blobs(rt);
 		rt->first_pass_done = true;
 	} else if (rt->gc_due) {
@@ -193,6 +195,7 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&rt->mu);
 	while (!rt->stop) {
 		rt_config *fresh = rt->pending, *old = NULL;
+		bool refused = rt_refuse_take(rt);
 
 		rt->pending = NULL;
 		pthread_mutex_unlock(&rt->mu);
@@ -201,7 +204,7 @@ static void *worker(void *arg)
 			rt->cfg = fresh;
 			rt_props_update(rt, rt_now_ms());
 		}
-		if (rt->cfg && (fresh || rt_now_ms() >= next_pass)) {
+		if (rt->cfg && (fresh || refused || rt_now_ms() >= next_pass)) {
 			pass(rt, fresh != NULL);
 			next_pass = rt_now_ms() + (busy(rt) ? RT_BUSY_PASS_MS : RT_IDLE_PASS_MS);
 		}
@@ -272,6 +275,7 @@ void runtime_free(struct runtime *rt)
 		free(rt->mdoms[i].name);
 	free(rt->mdoms);
 	rt_volume_metrics_free(rt);
+	rt_refuse_free(rt);
 	free(rt->cts);
 	free(rt->vols);
 	free(rt->apps);

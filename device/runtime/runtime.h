@@ -70,6 +70,15 @@ void runtime_console_release(struct runtime *rt, const char *uuid);
 int runtime_app_endpoint(struct runtime *rt, const char *uuid, bool vnc, int port, char host[64], int *out_port,
 			 char *err, size_t errlen);
 
+/* Apps not to start, and why (each reports ERROR with that text; an app
+ * already running is left as it is): with all != NULL every app, and no
+ * volume is made or removed (the volume vault is locked); else the n apps
+ * uuids[] with reasons[] (e.g. their encrypted user data cannot be
+ * opened). Replaces the previous set; all = NULL, n = 0 clears it. Copies
+ * its arguments; any thread. */
+int runtime_refuse(struct runtime *rt, const char *all, size_t n, const char *const uuids[],
+		   const char *const reasons[]);
+
 /* Stop the worker; domains keep running (they are adopted at next start). */
 void runtime_free(struct runtime *rt);
 
