@@ -885,6 +885,7 @@ static void app_step(struct runtime *rt, struct rt_app *a)
 	} else {
 		app_halt(rt, a, d);
 	}
+	rt_rollback_watch(rt, a); /* an update on trial, or rolled back (rt_rollback.c) */
 	if (d)
 		virDomainFree(d);
 }

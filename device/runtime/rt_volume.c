@@ -84,7 +84,7 @@ void rt_volume_purge(struct runtime *rt, struct rt_vol *v)
 	v->err[0] = '\0';
 }
 
-static int write_ready(const char *dir, const struct rt_vol *v)
+int rt_volume_write_ready(const char *dir, const struct rt_vol *v)
 {
 	char path[4096], body[256];
 	/* the content tree too: a volume a crash left built from the
@@ -278,6 +278,10 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 
 	if (v->ready)
 		return;
+	if (v->rolled) { /* back on the image from before a failed update */
+		rt_rollback_restore(rt, v);
+		return;
+	}
 	if (v->ct[0] && !c) {
 		rt_seterr(v->err, "volume %s: content tree %s is not in the config", v->uuid, v->ct);
 		v->state = ST(ERROR);
@@ -324,7 +328,7 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 		r = vol_build(rt, v, c, dir);
 	}
 	if (r == 0)
-		r = write_ready(dir, v);
+		r = rt_volume_write_ready(dir, v);
 	if (r == 0) {
 		v->ready = true;
 		v->build = ++vol_builds;
@@ -353,6 +357,7 @@ static void vol_resume_change(struct runtime *rt, struct rt_vol *v)
 
 static struct rt_vol *vol_track(struct runtime *rt, const rt_vol_cfg *vc)
 {
+	char want[RT_ID_MAX];
 	struct rt_vol *v = rt_volume_find(rt, vc->uuid), **n;
 	const char *ct = vc->origin && vc->origin->type ==
 					   ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD
@@ -374,15 +379,22 @@ static struct rt_vol *vol_track(struct runtime *rt, const rt_vol_cfg *vc)
 		v->gen = vc->generationcount;
 		v->state = ST(INITIAL);
 		rt->vols[rt->n_vols++] = v;
+		rt_rollback_ct(rt, v, ct ? ct : ""); /* reads its rollback state */
 		vol_resume_change(rt, v);
 	}
-	if (v->gen != vc->generationcount || strcmp(v->ct, ct ? ct : "") != 0) {
-		if (v->ct[0] && ct && ct[0] && strcmp(v->ct, ct) != 0)
+	/* an update rolled back on the device stays so (rt_rollback.c) */
+	snprintf(want, sizeof(want), "%s", rt_rollback_ct(rt, v, ct ? ct : ""));
+	ct = want;
+	if (v->gen != vc->generationcount || strcmp(v->ct, ct) != 0) {
+		if (v->ct[0] && ct[0] && strcmp(v->ct, ct) != 0) {
 			rt_volume_image_change(rt, v, v->ct, ct); /* snapshots (rt_volume_snap.c) */
+			rt_rollback_begin(rt, v, v->ct);          /* the update on trial */
+		}
 		rt_volume_purge(rt, v); /* purge: rebuild from the image */
 		v->gen = vc->generationcount;
 	}
-	snprintf(v->ct, sizeof(v->ct), "%s", ct ? ct : "");
+	if (v->ct != ct)
+		snprintf(v->ct, sizeof(v->ct), "%s", ct);
 	v->maxsize = vc->maxsizebytes > 0 ? (uint64_t)vc->maxsizebytes : 0;
 	v->readonly = vc->readonly;
 	free(v->name);
@@ -430,10 +442,12 @@ void rt_volume_sync(struct runtime *rt)
 			continue;
 		}
 		rt_volume_purge(rt, rt->vols[i]);
+		rt_rollback_forget(rt, rt->vols[i]);
 		rt_volume_free(rt->vols[i]);
 	}
 	rt->n_vols = j;
 	vol_gc_dirs(rt);
+	rt_rollback_gc(rt);
 	rt_volume_usage(rt);
 	for (i = 0; i < rt->n_vols; i++) {
 		vol_step(rt, rt->vols[i]);
