@@ -21,3 +21,12 @@ if(WITH_DEVICE AND TARGET runtime_driver)
   set_tests_properties(volumes_runtime_kill PROPERTIES LABELS "integration;runtime;slow" TIMEOUT 600
     SKIP_RETURN_CODE 77 RESOURCE_LOCK volumes_app)
 endif()
+# The device rolls a crashing app update back by itself; the controller
+# takes its decision as the app's next revision (eve-controller + eve-agent
+# + evectl + libvirt LXC; ~90 s: slow).
+if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime)
+  add_test(NAME volumes_autoroll COMMAND bash ${EVE_TEST_DIR}/integration/volumes_autoroll.sh)
+  set_tests_properties(volumes_autoroll PROPERTIES LABELS "integration;e2e;slow" TIMEOUT 400
+    SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_PORT=22300")
+endif()
