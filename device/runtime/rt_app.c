@@ -321,7 +321,9 @@ static int spec_container(struct runtime *rt, struct rt_app *a, struct spec_stor
 			  HV_SPEC_MAX_STRINGS_BYTES);
 		return -EVE_ETOOBIG;
 	}
-	ss->s.rootfs = v->path;
+	r = rt_volume_root((struct rt_vol *)v, &ss->s.rootfs, &ss->s.rootfs_loop, a->err, sizeof(a->err));
+	if (r < 0)
+		return r;
 	ss->s.argv = ss->argv;
 	ss->s.env = ss->env;
 	ss->s.workdir = ss->oci.workdir;

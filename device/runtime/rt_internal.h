@@ -324,6 +324,9 @@ void rt_app_stop(struct runtime *rt, const char *uuid);
 void rt_volume_usage(struct runtime *rt);
 /* Free the published snapshot (runtime teardown). */
 void rt_volume_metrics_free(struct runtime *rt);
+/* A container's root volume as libvirt mounts it: the directory, or its
+ * filesystem image (*loop; through a short link when its path is long). */
+int rt_volume_root(struct rt_vol *v, const char **src, bool *loop, char *err, size_t errlen);
 int rt_volume_spec_check(bool container, size_t n_disks, size_t n_mounts, char *err, size_t errlen);
 struct rt_vol *rt_volume_find(struct runtime *rt, const char *uuid);
 void rt_volume_purge(struct runtime *rt, struct rt_vol *v);

@@ -35,7 +35,7 @@
 #define RB_MAX_FAILS 3
 #define RB_FILE_MAX 4096
 
-static const char *const kept_files[] = {"rootfs", "image-config.json", "disk.qcow2"};
+static const char *const kept_files[] = {"rootfs", "root.img", "image-config.json", "disk.qcow2"};
 #define N_KEPT (sizeof(kept_files) / sizeof(kept_files[0]))
 
 static int rb_dir(const struct runtime *rt, const char *uuid, char *out, size_t n)
@@ -240,12 +240,8 @@ static int rb_put_back(struct runtime *rt, struct rt_vol *v, char *err, size_t e
 	free(v->path);
 	free(v->image);
 	v->path = v->image = NULL;
-	if (asprintf(&v->path, "%s/%s", vd, v->kind == RT_VOL_DISK ? "disk.qcow2" : "rootfs") < 0)
-		v->path = NULL;
 	if (blob[0] && blobstore_path(rt->bs, blob, &v->image) < 0)
 		v->image = NULL;
-	if (!v->path)
-		return -ENOMEM;
 	r = fileio_mkdirs(vd, 0755);
 	if (r < 0)
 		return r;
@@ -265,6 +261,13 @@ static int rb_put_back(struct runtime *rt, struct rt_vol *v, char *err, size_t e
 			snprintf(err, errlen, "rollback: putting back %.300s: %s", to, strerror(errno));
 			return -errno;
 		}
+	}
+	/* a disk, a root directory, or a root filesystem image */
+	snprintf(to, sizeof(to), "%s/rootfs", vd);
+	if (asprintf(&v->path, "%s/%s", vd,
+		     v->kind == RT_VOL_DISK ? "disk.qcow2" : access(to, F_OK) == 0 ? "rootfs" : "root.img") < 0) {
+		v->path = NULL;
+		return -ENOMEM;
 	}
 	have = access(v->path, F_OK) == 0;
 	if (!have) {

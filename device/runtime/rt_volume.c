@@ -145,6 +145,23 @@ static bool vol_has_fs(const char *dir)
 	return (size_t)snprintf(p, sizeof(p), "%s/fs.img", dir) < sizeof(p) && access(p, F_OK) == 0;
 }
 
+/* A container's root of a given size (the app's storage) is an ext4 image
+ * loop-mounted as / (its size caps what the app writes, at run time);
+ * without a size, the unpacked directory. A directory built before root
+ * images existed stays one until the volume is rebuilt. */
+#define ROOT_IMG "root.img"
+static bool vol_root_img(const struct rt_vol *v, const char *dir)
+{
+	char img[4096], tree[4096], ready[4096];
+
+	if (!v->maxsize)
+		return false;
+	snprintf(img, sizeof(img), "%s/" ROOT_IMG, dir);
+	snprintf(tree, sizeof(tree), "%s/rootfs", dir);
+	snprintf(ready, sizeof(ready), "%s/ready", dir);
+	return !(access(ready, F_OK) == 0 && access(tree, F_OK) == 0 && access(img, F_OK) != 0);
+}
+
 /* Decide kind, path and format from the origin; NULL ct for blank. */
 static int vol_plan(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c, const char *dir)
 {
@@ -155,7 +172,8 @@ static int vol_plan(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c,
 		return -ENOMEM;
 	if (c && c->format == FMT(CONTAINER)) {
 		v->kind = RT_VOL_ROOTFS;
-		return asprintf(&v->path, "%s/rootfs", dir) < 0 ? -ENOMEM : 0;
+		return asprintf(&v->path, "%s/%s", dir, vol_root_img(v, dir) ? ROOT_IMG : "rootfs") < 0 ? -ENOMEM
+													 : 0;
 	}
 	if (c && c->format == FMT(ISO)) {
 		v->kind = RT_VOL_CDROM;
@@ -215,7 +233,7 @@ static int vol_unpack_cap(const struct runtime *rt, struct rt_vol *v, uint64_t *
 
 static int vol_build(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c, const char *dir)
 {
-	char cfgpath[4096];
+	char cfgpath[4096], tree[4096];
 	uint64_t cap;
 	int r;
 
@@ -227,13 +245,22 @@ static int vol_build(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c
 	switch (v->kind) {
 	case RT_VOL_ROOTFS:
 		snprintf(cfgpath, sizeof(cfgpath), "%s/image-config.json", dir);
+		snprintf(tree, sizeof(tree), "%s/rootfs", dir);
 		volume_remove_dir(v->path);
+		volume_remove_dir(tree);
 		r = vol_unpack_cap(rt, v, &cap);
 		if (r < 0)
 			return r;
 		if (c && c->oci) /* pulled from a registry: layers in the blob store */
-			return registry_unpack(rt->bs, c->sha, v->path, cfgpath, cap, v->err, sizeof(v->err));
-		return oci_unpack(v->image, v->path, cfgpath, cap, v->err, sizeof(v->err));
+			r = registry_unpack(rt->bs, c->sha, tree, cfgpath, cap, v->err, sizeof(v->err));
+		else
+			r = oci_unpack(v->image, tree, cfgpath, cap, v->err, sizeof(v->err));
+		if (r < 0 || strcmp(v->path, tree) == 0)
+			return r;
+		/* the root image of the app's size, filled from the tree */
+		r = volume_fs_create_from(v->path, v->maxsize, tree, v->err, sizeof(v->err));
+		volume_remove_dir(tree);
+		return r;
 	case RT_VOL_CDROM:
 		return 0;
 	case RT_VOL_DISK:
@@ -506,6 +533,22 @@ int rt_volume_mount(struct rt_vol *v, const Org__Lfedge__Eve__Config__VolumeRef 
 	m->target = dir;
 	m->loop = v->kind == RT_VOL_FS;
 	m->readonly = v->readonly;
+	return 0;
+}
+
+int rt_volume_root(struct rt_vol *v, const char **src, bool *loop, char *err, size_t errlen)
+{
+	size_t n = strlen(v->path);
+
+	*src = v->path;
+	*loop = n > strlen(ROOT_IMG) && strcmp(v->path + n - strlen(ROOT_IMG), ROOT_IMG) == 0;
+	if (*loop && n > LOOP_NAME_MAX) {
+		int r = vol_short_link(v, err, errlen);
+
+		if (r < 0)
+			return r;
+		*src = v->link;
+	}
 	return 0;
 }
 

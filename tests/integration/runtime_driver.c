@@ -1607,7 +1607,8 @@ static const char volt_env[] =
     "conv=notrunc; echo VOLTEST: log $(cat /data/log) end; if [ -f /data/keep ]; then echo VOLTEST: kept "
     "$(cat /data/keep); else echo v$IMAGE_VERSION | dd of=/data/keep; sync; echo VOLTEST: wrote; fi; dd "
     "if=/dev/zero of=/data/big bs=1M count=100; echo VOLTEST: dd rc=$? mib=$(du -m /data/big "
-    "| cut -f1); rm -f /data/big; sync\n";
+    "| cut -f1); rm -f /data/big; sync; dd if=/dev/zero of=/big bs=1M count=100; echo VOLTEST: rootdd rc=$? "
+    "mib=$(du -m /big | cut -f1); rm -f /big\n";
 
 static Cfg *volt_cfg(int version, bool with_app)
 {
@@ -1619,6 +1620,7 @@ static Cfg *volt_cfg(int version, bool with_app)
 	add_ds(c, VOLT_DS, true);
 	add_ct(c, ct, VOLT_DS, file, FMT(CONTAINER), read_sha(file));
 	add_vol(c, VOLT_IMG, ct);
+	c->volumes[c->n_volumes - 1]->maxsizebytes = 48 << 20; /* the app's storage: its root's size */
 	add_blank_vol(c, VOLT_DATA, 64 << 20);
 	if (!with_app)
 		return c;
@@ -1632,22 +1634,27 @@ static Cfg *volt_cfg(int version, bool with_app)
 	return c;
 }
 
-/* The 100 MiB dd of the script failed, having written less than 64 MiB. */
-static bool volt_capped(int from)
+/* The 100 MiB dd of the script (tag "dd": into the 64 MiB data volume;
+ * "rootdd": into the container's own 48 MiB root) failed, having written
+ * at most max MiB. */
+static bool volt_capped(int from, const char *tag, int max)
 {
+	char needle[64], ok_rc[64];
 	int mib = -1;
 
-	if (!wait_line("VOLTEST: dd rc=", from, 60))
+	snprintf(needle, sizeof(needle), "VOLTEST: %s rc=", tag);
+	snprintf(ok_rc, sizeof(ok_rc), "VOLTEST: %s rc=0 ", tag);
+	if (!wait_line(needle, from, 60))
 		return false;
 	pthread_mutex_lock(&mu);
 	for (int i = from; i < n_lines; i++) {
-		const char *p = strstr(lines[i], "VOLTEST: dd rc=");
+		const char *p = strstr(lines[i], needle);
 
-		if (p && strncmp(p, "VOLTEST: dd rc=0", 16) != 0 && strstr(p, "mib="))
+		if (p && strncmp(p, ok_rc, strlen(ok_rc)) != 0 && strstr(p, "mib="))
 			mib = atoi(strstr(p, "mib=") + 4);
 	}
 	pthread_mutex_unlock(&mu);
-	return mib >= 0 && mib <= 64;
+	return mib >= 0 && mib <= max;
 }
 
 /* The data volume's ZMetricVolume: 64 MiB total, some bytes used. */
@@ -1714,11 +1721,23 @@ static int sc_volume(void)
 		fail("container with a data volume did not run and write to it");
 		goto out;
 	}
-	if (!volt_capped(0)) {
+	if (!volt_capped(0, "dd", 64)) {
 		fail("a 100 MiB write into the 64 MiB volume did not fail inside the app");
 		goto out;
 	}
 	printf("OK container wrote into its 64 MiB volume; a 100 MiB write failed inside it\n");
+	{
+		/* its own root: an ext4 image of its 48 MiB storage size */
+		char img[2048];
+		struct stat st;
+
+		snprintf(img, sizeof(img), "%s/volumes/%s/root.img", opt.state, VOLT_IMG);
+		if (!volt_capped(0, "rootdd", 48) || stat(img, &st) != 0 || st.st_size != 48 << 20) {
+			fail("a 100 MiB write into the container's own 48 MiB root did not fail inside it");
+			goto out;
+		}
+		printf("OK a 100 MiB write into the container's own root (48 MiB image) failed inside it\n");
+	}
 	if (!volt_metric(rt, 30)) {
 		fail("no ZMetricVolume of the data volume with its size and used bytes");
 		goto out;
