@@ -30,3 +30,12 @@ if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime)
     SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_PORT=22300")
 endif()
+# A VM's 64 MiB data disk refuses a 100 MiB write inside the guest (boots
+# a guest under TCG: slow).
+if(WITH_DEVICE AND TARGET runtime_driver)
+  add_test(NAME volumes_runtime_vm
+    COMMAND ${EVE_TEST_DIR}/integration/volumes_runtime.sh volume-vm 22301 $<TARGET_FILE:runtime_driver>
+      ${CMAKE_BINARY_DIR} $<TARGET_FILE:runtime_mkiso>)
+  set_tests_properties(volumes_runtime_vm PROPERTIES LABELS "integration;runtime;slow" TIMEOUT 300
+    SKIP_RETURN_CODE 77)
+endif()

@@ -1897,6 +1897,77 @@ static int sc_volume_kill_check(void)
 	return 0;
 }
 
+/* ---- a VM's data disk (issue 17) ---------------------------------------
+ * A VM app with a blank 64 MiB data volume: the guest (vm-vol.iso: the
+ * Debian cloud kernel with its virtio block modules) sees a 64 MiB
+ * /dev/vda and its 100 MiB write stops at the end of the disk. */
+#define VMV_APP "a0001717-0000-4000-8000-0000000000f1"
+#define VMV_CT "c0001717-0000-4000-8000-0000000000f1"
+#define VMV_VOL "b0001717-0000-4000-8000-0000000000f1"
+#define VMV_DATA "b0001717-0000-4000-8000-0000000000f2"
+#define VMV_DS "d0001717-0000-4000-8000-0000000000f1"
+
+/* The number after key in the last console line holding key, or -1. */
+static long last_num(const char *key)
+{
+	long v = -1;
+
+	pthread_mutex_lock(&mu);
+	for (int i = 0; i < n_lines; i++) {
+		const char *p = strstr(lines[i], key);
+
+		if (p)
+			v = strtol(p + strlen(key), NULL, 10);
+	}
+	pthread_mutex_unlock(&mu);
+	return v;
+}
+
+static int sc_volume_vm(void)
+{
+	Cfg *c = cfg_new(), *empty = cfg_new();
+	Org__Lfedge__Eve__Config__AppInstanceConfig *a;
+	struct runtime *rt;
+	long sectors, rc, out;
+	int r = 1;
+
+	add_ds(c, VMV_DS, true);
+	add_ct(c, VMV_CT, VMV_DS, "vm-vol.iso", FMT(ISO), read_sha("vm-vol.iso"));
+	add_vol(c, VMV_VOL, VMV_CT);
+	add_blank_vol(c, VMV_DATA, 64 << 20);
+	a = add_app(c, VMV_APP, VMV_VOL);
+	add_volref(a, VMV_DATA);
+	a->fixedresources->kernel = "/boot/vmlinuz";
+	a->fixedresources->ramdisk = "/boot/initrd.img";
+	a->fixedresources->extraargs = "console=ttyS0 panic=-1 quiet";
+	rt = rt_start();
+	runtime_apply(rt, c);
+	if (!wait_state(VMV_APP, ST(RUNNING), 120) || !wait_line("EVE-TEST-VMVOL: done", 0, 180)) {
+		fail("the VM with a 64 MiB data disk did not boot and write to it");
+		goto out;
+	}
+	sectors = last_num("EVE-TEST-VMVOL: vda sectors=");
+	rc = last_num("EVE-TEST-VMVOL: dd rc=");
+	out = last_num(" out=");
+	if (sectors != (64 << 20) / 512 || rc == 0 || out < 0 || out > 64) {
+		fail("want a 64 MiB disk (131072 sectors) refusing a 100 MiB write in the guest; got sectors=%ld "
+		     "dd rc=%ld, %ld MiB written",
+		     sectors, rc, out);
+		goto out;
+	}
+	printf("OK the guest sees a 64 MiB data disk; its 100 MiB write stopped after %ld MiB (dd rc=%ld)\n", out,
+	       rc);
+	runtime_apply(rt, empty);
+	if (!wait_dom("qemu:///system", VMV_APP, true, false, 60)) {
+		fail("removed VM still exists");
+		goto out;
+	}
+	r = 0;
+out:
+	runtime_free(rt);
+	return r;
+}
+
 static int sc_crash(void)
 {
 	Cfg *c = oci_cfg(CRASH_APP, "c0000008-0000-4000-8000-000000000008",
@@ -2545,6 +2616,8 @@ int main(int argc, char **argv)
 		rc = sc_crash();
 	else if (strcmp(sc, "volume") == 0)
 		rc = sc_volume();
+	else if (strcmp(sc, "volume-vm") == 0)
+		rc = sc_volume_vm();
 	else if (strcmp(sc, "volume-kill-run") == 0)
 		rc = sc_volume_kill_run();
 	else if (strcmp(sc, "volume-kill-check") == 0)
