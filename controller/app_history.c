@@ -5,7 +5,10 @@
  * rollback_after_s is rolled back automatically when an update does not
  * reach RUNNING on every instance in that time (app_history_tick): the
  * failed revision's outcome says why, the new one's reason is
- * "auto-rollback to vN", and the app object shows state ROLLED_BACK. */
+ * "auto-rollback to vN", and the app object shows state ROLLED_BACK. A
+ * device that rolled an update back by itself (timer.app.update.rollback)
+ * reports it in the app's error; the controller takes that decision as the
+ * app's next revision at once (device_rollbacks), so the two never fight. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

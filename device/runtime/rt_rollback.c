@@ -152,10 +152,11 @@ void rt_rollback_begin(struct runtime *rt, struct rt_vol *img, const char *old_c
 		if (access(from, F_OK) == 0 && rename(from, to) == 0)
 			any = true;
 	}
-	n = snprintf(body, sizeof(body), "ct %s\nver %s\nblob %s\nkind %d\nfmt %s\n", old_ct, ver, blob_of(img),
-		     (int)img->kind, img->fmt ? img->fmt : "");
+	n = snprintf(body, sizeof(body), "ct %s\nver %s\nblob %s\nkind %d\nfmt %s\n", old_ct, ver,
+		     blob_of(img), (int)img->kind, img->fmt ? img->fmt : "");
 	snprintf(to, sizeof(to), "%s/trial", d);
-	if (!any || n < 0 || (size_t)n >= sizeof(body) || fileio_write_atomic(to, body, (size_t)n, 0600) < 0) {
+	if (!any || n < 0 || (size_t)n >= sizeof(body) ||
+	    fileio_write_atomic(to, body, (size_t)n, 0600) < 0) {
 		rb_drop(rt, img->uuid);
 		return;
 	}
@@ -265,7 +266,9 @@ static int rb_put_back(struct runtime *rt, struct rt_vol *v, char *err, size_t e
 	/* a disk, a root directory, or a root filesystem image */
 	snprintf(to, sizeof(to), "%s/rootfs", vd);
 	if (asprintf(&v->path, "%s/%s", vd,
-		     v->kind == RT_VOL_DISK ? "disk.qcow2" : access(to, F_OK) == 0 ? "rootfs" : "root.img") < 0) {
+		     v->kind == RT_VOL_DISK  ? "disk.qcow2"
+		     : access(to, F_OK) == 0 ? "rootfs"
+					     : "root.img") < 0) {
 		v->path = NULL;
 		return -ENOMEM;
 	}
@@ -318,9 +321,11 @@ static void rb_do(struct runtime *rt, struct rt_app *a, struct rt_vol *v, const 
 	if (!trial_ct[0])
 		return;
 	snprintf(failed, sizeof(failed), "%s", v->ct);
-	snprintf(v->rolled_why, sizeof(v->rolled_why), "rolled back on the device to version %s: %s", ver, why);
+	snprintf(v->rolled_why, sizeof(v->rolled_why), "rolled back on the device to version %s: %s", ver,
+		 why);
 	one_line(v->rolled_why);
-	n = snprintf(body, sizeof(body), "ct %s\nver %s\nfailed_ct %s\nfailed_ver %s\nblob %s\nkind %s\nfmt %s\nwhy %s\n",
+	n = snprintf(body, sizeof(body),
+		     "ct %s\nver %s\nfailed_ct %s\nfailed_ver %s\nblob %s\nkind %s\nfmt %s\nwhy %s\n",
 		     trial_ct, ver, failed, a->version ? a->version : "", blob, kind, fmt, v->rolled_why);
 	snprintf(path, sizeof(path), "%s/rolled", d);
 	if (n < 0 || (size_t)n >= sizeof(body) || fileio_write_atomic(path, body, (size_t)n, 0600) < 0)
@@ -344,8 +349,8 @@ static void rb_do(struct runtime *rt, struct rt_app *a, struct rt_vol *v, const 
 
 void rt_rollback_watch(struct runtime *rt, struct rt_app *a)
 {
-	struct rt_vol *v = a->cfg && a->cfg->n_volumereflist ? rt_volume_find(rt, a->cfg->volumereflist[0]->uuid)
-							      : NULL;
+	struct rt_vol *v =
+	    a->cfg && a->cfg->n_volumereflist ? rt_volume_find(rt, a->cfg->volumereflist[0]->uuid) : NULL;
 	const ProtobufCEnumValue *sv;
 	char why[RT_ERR_MAX];
 
@@ -365,8 +370,9 @@ void rt_rollback_watch(struct runtime *rt, struct rt_app *a)
 	v->trial_seen = a->state;
 	if (v->trial_fails >= RB_MAX_FAILS) {
 		rt_seterr(why, "version %s failed %u times within %llu s of the update (%s)",
-			 a->version ? a->version : "", v->trial_fails,
-			 (unsigned long long)(rt->props.app_rollback_ms / 1000), a->err[0] ? a->err : "no error text");
+			  a->version ? a->version : "", v->trial_fails,
+			  (unsigned long long)(rt->props.app_rollback_ms / 1000),
+			  a->err[0] ? a->err : "no error text");
 		rb_do(rt, a, v, why);
 		return;
 	}
@@ -379,8 +385,8 @@ void rt_rollback_watch(struct runtime *rt, struct rt_app *a)
 	}
 	sv = protobuf_c_enum_descriptor_get_value(&org__lfedge__eve__info__zsw_state__descriptor, a->state);
 	rt_seterr(why, "version %s did not reach RUNNING within %llu s of the update (%s%s%s)",
-		 a->version ? a->version : "", (unsigned long long)(rt->props.app_rollback_ms / 1000),
-		 sv ? sv->name : "?", a->err[0] ? ": " : "", a->err);
+		  a->version ? a->version : "", (unsigned long long)(rt->props.app_rollback_ms / 1000),
+		  sv ? sv->name : "?", a->err[0] ? ": " : "", a->err);
 	rb_do(rt, a, v, why);
 }
 

@@ -1950,13 +1950,13 @@ static int sc_volume_vm(void)
 	rc = last_num("EVE-TEST-VMVOL: dd rc=");
 	out = last_num(" out=");
 	if (sectors != (64 << 20) / 512 || rc == 0 || out < 0 || out > 64) {
-		fail("want a 64 MiB disk (131072 sectors) refusing a 100 MiB write in the guest; got sectors=%ld "
-		     "dd rc=%ld, %ld MiB written",
+		fail("want a 64 MiB disk (131072 sectors) refusing a 100 MiB write in the guest; got "
+		     "sectors=%ld dd rc=%ld, %ld MiB written",
 		     sectors, rc, out);
 		goto out;
 	}
-	printf("OK the guest sees a 64 MiB data disk; its 100 MiB write stopped after %ld MiB (dd rc=%ld)\n", out,
-	       rc);
+	printf("OK the guest sees a 64 MiB data disk; its 100 MiB write stopped after %ld MiB (dd rc=%ld)\n",
+	       out, rc);
 	runtime_apply(rt, empty);
 	if (!wait_dom("qemu:///system", VMV_APP, true, false, 60)) {
 		fail("removed VM still exists");

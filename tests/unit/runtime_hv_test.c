@@ -44,9 +44,10 @@ static void test_lxc(void **st)
 	s.rootfs_loop = true;
 	buf_init(&b, HV_XML_MAX);
 	assert_int_equal(hv_lxc_ops.domain_xml(&s, &b, err, sizeof(err)), 0);
-	assert_non_null(strstr((char *)b.data, "<filesystem type='file' accessmode='passthrough'>\n"
-					       "      <driver type='loop' format='raw'/>\n"
-					       "      <source file='/v/root.img'/>\n      <target dir='/'/>"));
+	assert_non_null(strstr((char *)b.data,
+			       "<filesystem type='file' accessmode='passthrough'>\n"
+			       "      <driver type='loop' format='raw'/>\n"
+			       "      <source file='/v/root.img'/>\n      <target dir='/'/>"));
 	buf_free(&b);
 	s.rootfs_loop = false;
 
