@@ -246,18 +246,35 @@ static int rb_put_back(struct runtime *rt, struct rt_vol *v, char *err, size_t e
 	r = fileio_mkdirs(vd, 0755);
 	if (r < 0)
 		return r;
+	for (size_t i = 0; i < N_KEPT && !have; i++) {
+		snprintf(from, sizeof(from), "%s/prev-%s", d, kept_files[i]);
+		have = access(from, F_OK) == 0;
+	}
+	if (have) {
+		/* the failed update's volume goes, its ready marker first (a
+		 * crash from here on finds the volume not ready) */
+		bool root_kept;
+
+		snprintf(to, sizeof(to), "%s/ready", vd);
+		unlink(to);
+		snprintf(from, sizeof(from), "%s/prev-rootfs", d);
+		root_kept = access(from, F_OK) == 0;
+		snprintf(from, sizeof(from), "%s/prev-root.img", d);
+		root_kept = root_kept || access(from, F_OK) == 0;
+		for (size_t i = 0; i < N_KEPT; i++) {
+			snprintf(to, sizeof(to), "%s/%s", vd, kept_files[i]);
+			snprintf(from, sizeof(from), "%s/prev-%s", d, kept_files[i]);
+			/* its root in either form while the old root is still kept
+			 * (not after a crash that already moved it back) */
+			if (access(from, F_OK) == 0 || (i < 2 && root_kept))
+				volume_remove_dir(to);
+		}
+	}
 	for (size_t i = 0; i < N_KEPT; i++) {
 		snprintf(from, sizeof(from), "%s/prev-%s", d, kept_files[i]);
 		snprintf(to, sizeof(to), "%s/%s", vd, kept_files[i]);
 		if (access(from, F_OK) != 0)
 			continue;
-		if (i == 0) { /* the failed update's ready marker first */
-			char ready[4200];
-
-			snprintf(ready, sizeof(ready), "%s/ready", vd);
-			unlink(ready);
-		}
-		volume_remove_dir(to);
 		if (rename(from, to) < 0) {
 			snprintf(err, errlen, "rollback: putting back %.300s: %s", to, strerror(errno));
 			return -errno;

@@ -50,7 +50,7 @@ ectl volume create data --device "$SERIAL" --size 64M >/dev/null || fail "volume
 VOL=$(ectl_json volume get data | jq -r .id)
 # shellcheck disable=SC2016 # $IMAGE_VERSION is the container's
 SCRIPT='echo v$IMAGE_VERSION | dd of=/data/log oflag=append conv=notrunc; sync'
-ectl app deploy web --image volv1 --device "$SERIAL" --memory 64M --volume data:/data -e "SCRIPT=$SCRIPT" \
+ectl app deploy web --image volv1 --device "$SERIAL" --memory 64M --disk 48M --volume data:/data -e "SCRIPT=$SCRIPT" \
 	>/dev/null || fail "deploy web"
 APP=$(app_instance web)
 wait_app_state web RUNNING 120
@@ -66,13 +66,16 @@ data_log() {
 data_log_is() { [ "$(data_log)" = "$1" ]; }
 data_log_has() { data_log | grep -q -- "$1"; }
 wait_for 60 "v1 in /data/log" data_log_is v1
-pass "web RUNNING on v1, /data/log = '$(data_log)'"
+root_img=$(find "$W/dev.state" -path "*/volumes/*/root.img" | head -n1)
+[ -n "$root_img" ] && [ "$(stat -c %s "$root_img")" = $((48 << 20)) ] ||
+	fail "web's root is not a 48 MiB filesystem image (--disk 48M)"
+pass "web RUNNING on v1 (root: 48 MiB image), /data/log = '$(data_log)'"
 
 step "update web to an image that crashes; the controller goes away"
 # only the image changes (the device rolls back the image and the data;
 # the rest of the app's config is the controller's)
 body=$(jq -nc --arg dev "$SERIAL" --arg script "$SCRIPT" \
-	'{image: "volcrash", device: $dev, memory_mb: 64, env: {SCRIPT: $script},
+	'{image: "volcrash", device: $dev, memory_mb: 64, disk_mb: 48, env: {SCRIPT: $script},
 	  volumes: [{name: "data", mount: "/data"}]}')
 ctl_api "$CTL" PUT /apps/web "$body" >/dev/null || fail "PUT web with image volcrash ($CTL_STATUS)"
 wait_for 90 "the crashing update running on the device (crash in /data/log)" data_log_has crash
