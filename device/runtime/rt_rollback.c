@@ -113,9 +113,9 @@ static const char *blob_of(const struct rt_vol *v)
 	return slash ? slash + 1 : "";
 }
 
-static void rb_drop(struct runtime *rt, const char *uuid)
+/* Remove what was kept for volume uuid (v: its volume, or NULL). */
+static void rb_drop(const struct runtime *rt, const char *uuid, struct rt_vol *v)
 {
-	struct rt_vol *v = rt_volume_find(rt, uuid);
 	char d[4096];
 
 	if (v)
@@ -134,7 +134,7 @@ void rt_rollback_begin(struct runtime *rt, struct rt_vol *img, const char *old_c
 
 	img->trial_until = 0;
 	img->rolled = false;
-	rb_drop(rt, img->uuid);
+	rb_drop(rt, img->uuid, img);
 	if (!rt->props.app_rollback_ms || !a || !img->ready ||
 	    (img->kind != RT_VOL_ROOTFS && img->kind != RT_VOL_DISK))
 		return;
@@ -157,7 +157,7 @@ void rt_rollback_begin(struct runtime *rt, struct rt_vol *img, const char *old_c
 	snprintf(to, sizeof(to), "%s/trial", d);
 	if (!any || n < 0 || (size_t)n >= sizeof(body) ||
 	    fileio_write_atomic(to, body, (size_t)n, 0600) < 0) {
-		rb_drop(rt, img->uuid);
+		rb_drop(rt, img->uuid, img);
 		return;
 	}
 	snprintf(img->kept_blob, sizeof(img->kept_blob), "%s", blob_of(img));
@@ -213,7 +213,7 @@ const char *rt_rollback_ct(struct runtime *rt, struct rt_vol *v, const char *cfg
 	/* a new generation from the controller */
 	v->rolled = false;
 	v->rolled_why[0] = '\0';
-	rb_drop(rt, v->uuid);
+	rb_drop(rt, v->uuid, v);
 	return cfg_ct;
 }
 
@@ -397,7 +397,7 @@ void rt_rollback_watch(struct runtime *rt, struct rt_app *a)
 		return;
 	if (a->state == ST(RUNNING)) { /* the update runs: nothing to keep */
 		v->trial_until = 0;
-		rb_drop(rt, v->uuid);
+		rb_drop(rt, v->uuid, v);
 		return;
 	}
 	sv = protobuf_c_enum_descriptor_get_value(&org__lfedge__eve__info__zsw_state__descriptor, a->state);
@@ -409,7 +409,7 @@ void rt_rollback_watch(struct runtime *rt, struct rt_app *a)
 
 void rt_rollback_forget(struct runtime *rt, const struct rt_vol *v)
 {
-	rb_drop(rt, v->uuid);
+	rb_drop(rt, v->uuid, NULL);
 }
 
 void rt_rollback_gc(struct runtime *rt)
@@ -422,6 +422,6 @@ void rt_rollback_gc(struct runtime *rt)
 		return;
 	while ((de = readdir(dir)))
 		if (de->d_name[0] != '.' && !rt_volume_find(rt, de->d_name))
-			rb_drop(rt, de->d_name);
+			rb_drop(rt, de->d_name, NULL);
 	closedir(dir);
 }
