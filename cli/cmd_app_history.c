@@ -7,7 +7,8 @@
 #include "evectl.h"
 
 static const struct out_col revision_cols[] = {
-    {"VERSION", "version"}, {"IMAGE", "image"}, {"CREATED", "created"}, {"REASON", "reason"}, {NULL},
+    {"VERSION", "version"}, {"IMAGE", "image"},     {"CREATED", "created"},
+    {"REASON", "reason"},   {"OUTCOME", "outcome"}, {NULL},
 };
 
 int cmd_app_history(struct cmd_args *a)

@@ -82,6 +82,10 @@ static const struct configprop props[] = {
 	 "bytes a container image may unpack to in a volume without a size"),
     BOOL("storage.apps.ignore.disk.check", "false", true, "create app volumes even without enough disk"),
     INT("storage.dom0.disk.minusage.percent", 20, 20, 80, true, 0, "percent of the disk apps may not use"),
+    /* eve-agent extension (docs/volumes.md): an app update that does not
+     * run within this time is rolled back on the device; 0 = off */
+    XINT("timer.app.update.rollback", 0, 0, DAY,
+	 "roll an app update back on the device when it does not run within, s (0 = off)"),
     INT("timer.appcontainer.stats.interval", 300, 1, U32, false, 0, "app container stats interval, s"),
     INT("timer.boot.retry", 600, 1, U32, true, 10, "longest wait before a failed app is restarted, s"),
     INT("timer.config.interval", 60, 1, HOUR, true, 5, "config poll interval, s"),

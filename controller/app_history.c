@@ -5,7 +5,10 @@
  * rollback_after_s is rolled back automatically when an update does not
  * reach RUNNING on every instance in that time (app_history_tick): the
  * failed revision's outcome says why, the new one's reason is
- * "auto-rollback to vN", and the app object shows state ROLLED_BACK. */
+ * "auto-rollback to vN", and the app object shows state ROLLED_BACK. A
+ * device that rolled an update back by itself (timer.app.update.rollback)
+ * reports it in the app's error; the controller takes that decision as the
+ * app's next revision at once (device_rollbacks), so the two never fight. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +249,8 @@ json_t *app_history_status(struct db *d, const char *app_id)
 /* --- automatic rollback --------------------------------------------- */
 
 #define TICK_MAX_APPS 16
+/* How a device's app report starts when it rolled an update back. */
+#define DEVICE_ROLLBACK_PREFIX "rolled back on the device"
 
 struct watched {
 	char id[UUID_STR_LEN];
@@ -284,23 +289,31 @@ static void set_outcome(struct db *d, const struct watched *w, const char *outco
 	db_step_done(st);
 }
 
-static void auto_rollback(struct ctl *c, struct db *d, const struct watched *w)
+/* Roll the app back to revision to (0 = the one before the current); by
+ * the device when device_why (its report) is given, else because the
+ * current revision did not run in time. */
+static void auto_rollback(struct ctl *c, struct db *d, const struct watched *w, int64_t to,
+			  const char *device_why)
 {
 	char why[512], outcome[600], image_id[UUID_STR_LEN];
 	char *spec = NULL;
 	int64_t got = 0;
 	int e;
 
-	failing_instance(d, w, why, sizeof(why));
+	if (device_why)
+		snprintf(why, sizeof(why), "%s", device_why);
+	else
+		failing_instance(d, w, why, sizeof(why));
 	if (!why[0]) {
 		set_outcome(d, w, "running");
 		return;
 	}
-	if (pick(d, w->id, w->version, 0, &got, &spec, image_id) < 0) {
+	if (pick(d, w->id, w->version, to > 0 && to < w->version ? to : 0, &got, &spec, image_id) < 0) {
 		set_outcome(d, w, "failed (no earlier revision)");
 		return;
 	}
-	snprintf(outcome, sizeof(outcome), "rolled back: %s", why);
+	snprintf(outcome, sizeof(outcome), "%s: %s", device_why ? "rolled back by the device" : "rolled back",
+		 why);
 	e = db_begin(d);
 	if (e == 0) {
 		set_outcome(d, w, outcome);
@@ -315,9 +328,42 @@ static void auto_rollback(struct ctl *c, struct db *d, const struct watched *w)
 	free(spec);
 }
 
+/* Apps whose current revision (an update) a device reports it rolled back
+ * by itself (timer.app.update.rollback, device/runtime/rt_rollback.c):
+ * the controller makes the device's decision the app's next revision at
+ * once, whatever rollback_after_s says, so the two never disagree. */
+static size_t device_rollbacks(struct db *d, struct watched *w, int64_t *to, char (*why)[400], size_t max)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT a.id, a.version, i.reported_version, dv.name, i.error FROM apps a"
+		       " JOIN app_revisions r ON r.app_id = a.id AND r.version = a.version"
+		       " JOIN app_instances i ON i.app_id = a.id JOIN devices dv ON dv.id = i.device_id"
+		       " WHERE r.reason = 'update' AND r.outcome = '' AND i.pin_version IS NULL"
+		       " AND i.error LIKE '" DEVICE_ROLLBACK_PREFIX "%'"
+		       " AND i.reported_version NOT LIKE a.version || '.%' ORDER BY a.id, dv.name LIMIT 16");
+	size_t n = 0;
+
+	if (!st)
+		return 0;
+	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+		if (n && strcmp(w[n - 1].id, db_col_text(st, 0)) == 0)
+			continue; /* one per app */
+		snprintf(w[n].id, sizeof(w[n].id), "%s", db_col_text(st, 0));
+		w[n].version = sqlite3_column_int64(st, 1);
+		w[n].after_s = 0;
+		to[n] = atoll(db_col_text(st, 2));
+		snprintf(why[n], sizeof(why[n]), "on %s: %.300s", db_col_text(st, 3), db_col_text(st, 4));
+		n++;
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
 void app_history_tick(struct ctl *c)
 {
 	struct watched w[TICK_MAX_APPS];
+	int64_t to[TICK_MAX_APPS];
+	char why[TICK_MAX_APPS][400];
 	size_t n = 0;
 	struct db *d = db_get(c->db);
 	sqlite3_stmt *st =
@@ -337,7 +383,10 @@ void app_history_tick(struct ctl *c)
 		sqlite3_reset(st);
 	}
 	for (size_t i = 0; i < n; i++)
-		auto_rollback(c, d, &w[i]);
+		auto_rollback(c, d, &w[i], 0, NULL);
+	n = device_rollbacks(d, w, to, why, TICK_MAX_APPS);
+	for (size_t i = 0; i < n; i++)
+		auto_rollback(c, d, &w[i], to[i], why[i]);
 	db_put(c->db, d);
 }
 

@@ -39,6 +39,7 @@ static const struct setting_def {
     {"timer.download.retry", offsetof(struct settings, download_retry_s), true},
     {"timer.boot.retry", offsetof(struct settings, boot_retry_s), true},
     {"timer.download.stalled", offsetof(struct settings, stalled_s), true},
+    {"timer.app.update.rollback", offsetof(struct settings, app_rollback_s), true},
     {"storage.dom0.disk.minusage.percent", offsetof(struct settings, dom0_min_pct), true},
     {"app.allow.vnc", offsetof(struct settings, allow_vnc), true},
     {"memory.apps.ignore.check", offsetof(struct settings, ignore_mem_check), true},

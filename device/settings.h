@@ -33,6 +33,7 @@ struct settings {
 	uint32_t download_retry_s; /* timer.download.retry */
 	uint32_t boot_retry_s;     /* timer.boot.retry */
 	uint32_t stalled_s;        /* timer.download.stalled */
+	uint32_t app_rollback_s;   /* timer.app.update.rollback */
 	uint32_t dom0_min_pct;     /* storage.dom0.disk.minusage.percent */
 	int allow_vnc;             /* app.allow.vnc */
 	int ignore_mem_check;      /* memory.apps.ignore.check */

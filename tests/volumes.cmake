@@ -21,3 +21,21 @@ if(WITH_DEVICE AND TARGET runtime_driver)
   set_tests_properties(volumes_runtime_kill PROPERTIES LABELS "integration;runtime;slow" TIMEOUT 600
     SKIP_RETURN_CODE 77 RESOURCE_LOCK volumes_app)
 endif()
+# The device rolls a crashing app update back by itself; the controller
+# takes its decision as the app's next revision (eve-controller + eve-agent
+# + evectl + libvirt LXC; ~90 s: slow).
+if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime)
+  add_test(NAME volumes_autoroll COMMAND bash ${EVE_TEST_DIR}/integration/volumes_autoroll.sh)
+  set_tests_properties(volumes_autoroll PROPERTIES LABELS "integration;e2e;slow" TIMEOUT 400
+    SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_PORT=22300")
+endif()
+# A VM's 64 MiB data disk refuses a 100 MiB write inside the guest (boots
+# a guest under TCG: slow).
+if(WITH_DEVICE AND TARGET runtime_driver)
+  add_test(NAME volumes_runtime_vm
+    COMMAND ${EVE_TEST_DIR}/integration/volumes_runtime.sh volume-vm 22301 $<TARGET_FILE:runtime_driver>
+      ${CMAKE_BINARY_DIR} $<TARGET_FILE:runtime_mkiso>)
+  set_tests_properties(volumes_runtime_vm PROPERTIES LABELS "integration;runtime;slow" TIMEOUT 300
+    SKIP_RETURN_CODE 77)
+endif()

@@ -76,6 +76,7 @@ struct hv_spec {
 	size_t n_hostdevs;
 	/* containers */
 	const char *rootfs;
+	bool rootfs_loop;  /* rootfs is a filesystem image of the app's storage size (loop-mounted) */
 	char *const *argv; /* NULL-terminated, argv[0] = init */
 	char *const *env;  /* NULL-terminated "K=V" */
 	const char *workdir;

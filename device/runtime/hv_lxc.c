@@ -94,7 +94,12 @@ static int lxc_xml(const struct hv_spec *s, struct buf *b, char *err, size_t err
 	 * namespace: give it a private one with only loopback. */
 	if (s->n_nics == 0)
 		buf_printf(b, "  <features><privnet/></features>\n");
-	buf_printf(b, "  <devices>\n    <filesystem type='mount'>\n      <source dir='");
+	if (s->rootfs_loop) { /* its size caps what the app writes to / */
+		buf_printf(b, "  <devices>\n    <filesystem type='file' accessmode='passthrough'>\n"
+			      "      <driver type='loop' format='raw'/>\n      <source file='");
+	} else {
+		buf_printf(b, "  <devices>\n    <filesystem type='mount'>\n      <source dir='");
+	}
 	hv_xml_text(b, s->rootfs);
 	buf_printf(b, "'/>\n      <target dir='/'/>\n    </filesystem>\n");
 	lxc_mounts(b, s);

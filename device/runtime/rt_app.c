@@ -306,7 +306,9 @@ static int spec_container(struct runtime *rt, struct rt_app *a, struct spec_stor
 			  HV_SPEC_MAX_STRINGS_BYTES);
 		return -EVE_ETOOBIG;
 	}
-	ss->s.rootfs = v->path;
+	r = rt_volume_root((struct rt_vol *)v, &ss->s.rootfs, &ss->s.rootfs_loop, a->err, sizeof(a->err));
+	if (r < 0)
+		return r;
 	ss->s.argv = ss->argv;
 	ss->s.env = ss->env;
 	ss->s.workdir = ss->oci.workdir;
@@ -907,6 +909,7 @@ static void app_step(struct runtime *rt, struct rt_app *a)
 	} else {
 		app_halt(rt, a, d);
 	}
+	rt_rollback_watch(rt, a); /* an update on trial, or rolled back (rt_rollback.c) */
 	if (d)
 		virDomainFree(d);
 }

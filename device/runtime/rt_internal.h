@@ -128,6 +128,17 @@ struct rt_vol {
 	uint64_t used_at;  /* when used was measured (ms) */
 	uint64_t build;    /* changes each time the volume is (re)built */
 	char link[64];     /* short symlink to path for libvirt's loop (or "") */
+	/* rt_rollback.c: an update of its app on trial, or rolled back */
+	bool rb_loaded;                   /* its rollback state read from disk */
+	uint64_t trial_until;             /* ms: the update's trial ends (0 = none) */
+	unsigned trial_fails;             /* the app's failures seen in the trial */
+	int trial_seen;                   /* the app's state at the last look */
+	bool rolled;                      /* runs the image from before a failed update */
+	char rolled_ver[64];              /* the app version that ran that image */
+	char failed_ct[RT_ID_MAX];        /* the update's content tree ... */
+	char failed_ver[64];              /* ... and app version, not run again */
+	char rolled_why[RT_ERR_MAX];      /* why, as reported */
+	char kept_blob[BLOBSTORE_HEX_LEN]; /* the old image's blob, kept ("" = none) */
 };
 
 struct rt_app {
@@ -158,6 +169,9 @@ struct rt_app {
 	size_t line_len;
 	struct rt_rep rep;
 	bool mark;
+	/* rt_rollback.c: the update was rolled back on the device */
+	const char *rolled_ver; /* the version that runs (NULL = a->version) */
+	char rolled_why[RT_ERR_MAX];
 };
 
 struct rt_ni {
@@ -340,8 +354,32 @@ void rt_app_stop(struct runtime *rt, const char *uuid);
 void rt_volume_usage(struct runtime *rt);
 /* Free the published snapshot (runtime teardown). */
 void rt_volume_metrics_free(struct runtime *rt);
+/* A container's root volume as libvirt mounts it: the directory, or its
+ * filesystem image (*loop; through a short link when its path is long). */
+int rt_volume_root(struct rt_vol *v, const char **src, bool *loop, char *err, size_t errlen);
 int rt_volume_spec_check(bool container, size_t n_disks, size_t n_mounts, char *err, size_t errlen);
 void rt_volume_purge(struct runtime *rt, struct rt_vol *v);
+/* The volume's ready marker (atomic), naming v->ct. */
+int rt_volume_write_ready(const char *dir, const struct rt_vol *v);
+
+/* rt_rollback.c: the device's own rollback of an app update
+ * (timer.app.update.rollback). Worker thread only. */
+/* The image volume img moves from old_ct to new_ct by config: keep its
+ * built image aside and start the update's trial (when the timer is on). */
+void rt_rollback_begin(struct runtime *rt, struct rt_vol *img, const char *old_ct);
+/* The content tree the volume is to have: the one it was rolled back to
+ * while the config still names the failed update, else cfg_ct (a new
+ * generation from the controller ends the rollback). */
+const char *rt_rollback_ct(struct runtime *rt, struct rt_vol *v, const char *cfg_ct);
+/* A rolled-back volume not ready: finish putting its image back. */
+void rt_rollback_restore(struct runtime *rt, struct rt_vol *v);
+/* Watch the app's update on trial; roll it back when it fails. */
+void rt_rollback_watch(struct runtime *rt, struct rt_app *a);
+/* The volume left the config: drop what was kept for it. */
+void rt_rollback_forget(struct runtime *rt, const struct rt_vol *v);
+/* Remove kept images of volumes no longer in the config. */
+void rt_rollback_gc(struct runtime *rt);
+
 void rt_volume_free(struct rt_vol *v);
 
 /* rt_app.c */

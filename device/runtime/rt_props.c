@@ -47,6 +47,7 @@ void rt_props_load(struct rt_props *p, const Org__Lfedge__Eve__Config__EdgeDevCo
 	p->download_retry_ms = (uint64_t)int_of(cfg, "timer.download.retry") * 1000;
 	p->boot_retry_ms = (uint64_t)int_of(cfg, "timer.boot.retry") * 1000;
 	p->stalled_s = int_of(cfg, "timer.download.stalled");
+	p->app_rollback_ms = (uint64_t)int_of(cfg, "timer.app.update.rollback") * 1000;
 	p->allow_vnc = bool_of(cfg, "app.allow.vnc");
 	p->ignore_mem_check = bool_of(cfg, "memory.apps.ignore.check");
 	p->ignore_disk_check = bool_of(cfg, "storage.apps.ignore.disk.check");

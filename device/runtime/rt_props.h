@@ -14,6 +14,7 @@ struct rt_props {
 	uint64_t
 	    download_retry_ms;  /* timer.download.retry: longest wait before a failed download is retried */
 	uint64_t boot_retry_ms; /* timer.boot.retry: longest wait before a failed/crashed app is restarted */
+	uint64_t app_rollback_ms; /* timer.app.update.rollback: trial of an app update, 0 = off */
 	bool allow_vnc;         /* app.allow.vnc: VNC listens on all addresses (else 127.0.0.1) */
 	bool ignore_mem_check;  /* memory.apps.ignore.check */
 	bool ignore_disk_check; /* storage.apps.ignore.disk.check */

@@ -168,16 +168,20 @@ void rt_report_app(struct runtime *rt, struct rt_app *a)
 
 	/* A new config version is reported even when the state stays the
 	 * same: the controller learns the device acted on that generation. */
+	/* An update the device rolled back (rt_rollback.c): the version that
+	 * runs, and why as the app's error whatever its state. */
+	const char *ver = a->rolled_ver ? a->rolled_ver : a->version;
+	const char *err = a->state == ST(ERROR) ? a->err : a->rolled_why;
 	unsigned sig = a->net_sig;
-	for (const char *p = a->version; p && *p; p++)
+	for (const char *p = ver; p && *p; p++)
 		sig = sig * 31u + (unsigned char)*p;
-	if (!rt->report || !changed(&a->rep, a->state, sig, a->state == ST(ERROR) ? a->err : ""))
+	if (!rt->report || !changed(&a->rep, a->state, sig, err))
 		return;
-	report_init(&r, ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiApp, a->err);
+	report_init(&r, ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiApp, err);
 	org__lfedge__eve__info__zinfo_app__init(&ai);
 	google__protobuf__timestamp__init(&boot);
 	ai.appid = a->uuid;
-	ai.appversion = a->version ? a->version : "";
+	ai.appversion = (char *)(ver ? ver : "");
 	ai.appname = a->name ? a->name : "";
 	ai.state = (Org__Lfedge__Eve__Info__ZSwState)a->state;
 	if (a->boot_time && (a->state == ST(RUNNING) || a->state == ST(BOOTING))) {
@@ -191,7 +195,7 @@ void rt_report_app(struct runtime *rt, struct rt_app *a)
 	app_networks(rt, a, &nets);
 	ai.network = nets.ptrs;
 	ai.n_network = nets.n;
-	if (a->state == ST(ERROR)) {
+	if (err[0]) {
 		ai.apperr = r.errs;
 		ai.n_apperr = 1;
 	}

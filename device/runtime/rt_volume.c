@@ -72,17 +72,6 @@ void rt_volume_purge(struct runtime *rt, struct rt_vol *v)
 	v->err[0] = '\0';
 }
 
-static int write_ready(const char *dir, const struct rt_vol *v)
-{
-	char path[4096], body[256];
-	/* the content tree too: a volume a crash left built from the
-	 * previous image is not taken for the new one */
-	int n = snprintf(body, sizeof(body), "kind=%d gen=%lld ct=%s\n", (int)v->kind, (long long)v->gen, v->ct);
-
-	snprintf(path, sizeof(path), "%s/ready", dir);
-	return fileio_write_atomic(path, body, (size_t)n, 0644);
-}
-
 static bool has_ready(const char *dir, const struct rt_vol *v)
 {
 	char path[4096], want[256], legacy[128];
@@ -133,6 +122,23 @@ static bool vol_has_fs(const char *dir)
 	return (size_t)snprintf(p, sizeof(p), "%s/fs.img", dir) < sizeof(p) && access(p, F_OK) == 0;
 }
 
+/* A container's root of a given size (the app's storage) is an ext4 image
+ * loop-mounted as / (its size caps what the app writes, at run time);
+ * without a size, the unpacked directory. A directory built before root
+ * images existed stays one until the volume is rebuilt. */
+#define ROOT_IMG "root.img"
+static bool vol_root_img(const struct rt_vol *v, const char *dir)
+{
+	char img[4096], tree[4096], ready[4096];
+
+	if (!v->maxsize)
+		return false;
+	snprintf(img, sizeof(img), "%s/" ROOT_IMG, dir);
+	snprintf(tree, sizeof(tree), "%s/rootfs", dir);
+	snprintf(ready, sizeof(ready), "%s/ready", dir);
+	return !(access(ready, F_OK) == 0 && access(tree, F_OK) == 0 && access(img, F_OK) != 0);
+}
+
 /* Decide kind, path and format from the origin; NULL ct for blank. */
 static int vol_plan(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c, const char *dir)
 {
@@ -143,7 +149,8 @@ static int vol_plan(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c,
 		return -ENOMEM;
 	if (c && c->format == FMT(CONTAINER)) {
 		v->kind = RT_VOL_ROOTFS;
-		return asprintf(&v->path, "%s/rootfs", dir) < 0 ? -ENOMEM : 0;
+		return asprintf(&v->path, "%s/%s", dir, vol_root_img(v, dir) ? ROOT_IMG : "rootfs") < 0 ? -ENOMEM
+													 : 0;
 	}
 	if (c && c->format == FMT(ISO)) {
 		v->kind = RT_VOL_CDROM;
@@ -184,7 +191,7 @@ static uint64_t vol_unpack_cap(const struct runtime *rt, const struct rt_vol *v)
 
 static int vol_build(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c, const char *dir)
 {
-	char cfgpath[4096];
+	char cfgpath[4096], tree[4096];
 	uint64_t cap;
 	int r;
 
@@ -196,11 +203,20 @@ static int vol_build(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c
 	switch (v->kind) {
 	case RT_VOL_ROOTFS:
 		snprintf(cfgpath, sizeof(cfgpath), "%s/image-config.json", dir);
+		snprintf(tree, sizeof(tree), "%s/rootfs", dir);
 		volume_remove_dir(v->path);
+		volume_remove_dir(tree);
 		cap = vol_unpack_cap(rt, v);
 		if (c && c->oci) /* pulled from a registry: layers in the blob store */
-			return registry_unpack(rt->bs, c->sha, v->path, cfgpath, cap, v->err, sizeof(v->err));
-		return oci_unpack(v->image, v->path, cfgpath, cap, v->err, sizeof(v->err));
+			r = registry_unpack(rt->bs, c->sha, tree, cfgpath, cap, v->err, sizeof(v->err));
+		else
+			r = oci_unpack(v->image, tree, cfgpath, cap, v->err, sizeof(v->err));
+		if (r < 0 || strcmp(v->path, tree) == 0)
+			return r;
+		/* the root image of the app's size, filled from the tree */
+		r = volume_fs_create_from(v->path, v->maxsize, tree, v->err, sizeof(v->err));
+		volume_remove_dir(tree);
+		return r;
 	case RT_VOL_CDROM:
 		return 0;
 	case RT_VOL_DISK:
@@ -245,6 +261,10 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 
 	if (v->ready)
 		return;
+	if (v->rolled) { /* back on the image from before a failed update */
+		rt_rollback_restore(rt, v);
+		return;
+	}
 	if (v->ct[0] && !c) {
 		rt_seterr(v->err, "volume %s: content tree %s is not in the config", v->uuid, v->ct);
 		v->state = ST(ERROR);
@@ -291,7 +311,7 @@ static void vol_step(struct runtime *rt, struct rt_vol *v)
 		r = vol_build(rt, v, c, dir);
 	}
 	if (r == 0)
-		r = write_ready(dir, v);
+		r = rt_volume_write_ready(dir, v);
 	if (r == 0) {
 		v->ready = true;
 		v->build = ++vol_builds;
@@ -320,6 +340,7 @@ static void vol_resume_change(struct runtime *rt, struct rt_vol *v)
 
 static struct rt_vol *vol_track(struct runtime *rt, const rt_vol_cfg *vc)
 {
+	char want[RT_ID_MAX];
 	struct rt_vol *v = rt_volume_find(rt, vc->uuid), **n;
 	const char *ct = vc->origin && vc->origin->type ==
 					   ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD
@@ -341,15 +362,22 @@ static struct rt_vol *vol_track(struct runtime *rt, const rt_vol_cfg *vc)
 		v->gen = vc->generationcount;
 		v->state = ST(INITIAL);
 		rt->vols[rt->n_vols++] = v;
+		rt_rollback_ct(rt, v, ct ? ct : ""); /* reads its rollback state */
 		vol_resume_change(rt, v);
 	}
-	if (v->gen != vc->generationcount || strcmp(v->ct, ct ? ct : "") != 0) {
-		if (v->ct[0] && ct && ct[0] && strcmp(v->ct, ct) != 0)
+	/* an update rolled back on the device stays so (rt_rollback.c) */
+	snprintf(want, sizeof(want), "%s", rt_rollback_ct(rt, v, ct ? ct : ""));
+	ct = want;
+	if (v->gen != vc->generationcount || strcmp(v->ct, ct) != 0) {
+		if (v->ct[0] && ct[0] && strcmp(v->ct, ct) != 0) {
 			rt_volume_image_change(rt, v, v->ct, ct); /* snapshots (rt_volume_snap.c) */
+			rt_rollback_begin(rt, v, v->ct);          /* the update on trial */
+		}
 		rt_volume_purge(rt, v); /* purge: rebuild from the image */
 		v->gen = vc->generationcount;
 	}
-	snprintf(v->ct, sizeof(v->ct), "%s", ct ? ct : "");
+	if (v->ct != ct)
+		snprintf(v->ct, sizeof(v->ct), "%s", ct);
 	v->maxsize = vc->maxsizebytes > 0 ? (uint64_t)vc->maxsizebytes : 0;
 	v->readonly = vc->readonly;
 	free(v->name);
@@ -397,10 +425,12 @@ void rt_volume_sync(struct runtime *rt)
 			continue;
 		}
 		rt_volume_purge(rt, rt->vols[i]);
+		rt_rollback_forget(rt, rt->vols[i]);
 		rt_volume_free(rt->vols[i]);
 	}
 	rt->n_vols = j;
 	vol_gc_dirs(rt);
+	rt_rollback_gc(rt);
 	rt_volume_usage(rt);
 	for (i = 0; i < rt->n_vols; i++) {
 		vol_step(rt, rt->vols[i]);
@@ -459,6 +489,22 @@ int rt_volume_mount(struct rt_vol *v, const Org__Lfedge__Eve__Config__VolumeRef 
 	m->target = dir;
 	m->loop = v->kind == RT_VOL_FS;
 	m->readonly = v->readonly;
+	return 0;
+}
+
+int rt_volume_root(struct rt_vol *v, const char **src, bool *loop, char *err, size_t errlen)
+{
+	size_t n = strlen(v->path);
+
+	*src = v->path;
+	*loop = n > strlen(ROOT_IMG) && strcmp(v->path + n - strlen(ROOT_IMG), ROOT_IMG) == 0;
+	if (*loop && n > LOOP_NAME_MAX) {
+		int r = vol_short_link(v, err, errlen);
+
+		if (r < 0)
+			return r;
+		*src = v->link;
+	}
 	return 0;
 }
 

@@ -55,7 +55,7 @@ static void config_free(rt_config *cfg)
 static void gc_blobs(struct runtime *rt)
 {
 	const char **keep;
-	size_t i, j, n = 0, cap = rt->n_cts + rt->n_vols + 1;
+	size_t i, j, n = 0, cap = rt->n_cts + 2 * rt->n_vols + 1;
 
 	for (i = 0; i < rt->n_cts; i++)
 		cap += rt->cts[i]->n_comps;
@@ -84,6 +84,9 @@ static void gc_blobs(struct runtime *rt)
 
 		if (slash)
 			keep[n++] = slash + 1;
+		/* the image from before an update on trial (rt_rollback.c) */
+		if (rt->vols[i]->kept_blob[0])
+			keep[n++] = rt->vols[i]->kept_blob;
 	}
 	blobstore_gc(rt->bs, keep, n);
 	free(keep);

@@ -104,8 +104,13 @@ int volume_image_vsize(const char *path, uint64_t *size)
 
 int volume_fs_create(const char *path, uint64_t size, char *err, size_t errlen)
 {
+	return volume_fs_create_from(path, size, NULL, err, errlen);
+}
+
+int volume_fs_create_from(const char *path, uint64_t size, const char *src, char *err, size_t errlen)
+{
 	char tmp[4096];
-	char *argv[] = {"mkfs.ext4", "-q", "-F", "-m", "0", "-E", "root_owner=0:0", tmp, NULL};
+	char *argv[] = {"mkfs.ext4", "-q", "-F", "-m", "0", "-E", "root_owner=0:0", tmp, NULL, NULL, NULL};
 	int fd, r;
 
 	if (size < (1u << 20)) {
@@ -124,6 +129,10 @@ int volume_fs_create(const char *path, uint64_t size, char *err, size_t errlen)
 		return r;
 	}
 	close(fd);
+	if (src) { /* filled from the directory src (no mount needed) */
+		argv[8] = "-d";
+		argv[9] = (char *)src;
+	}
 	r = volume_run(argv, err, errlen);
 	if (r < 0 && access("/usr/sbin/mkfs.ext4", X_OK) == 0) { /* not in PATH */
 		argv[0] = "/usr/sbin/mkfs.ext4";

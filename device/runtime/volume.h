@@ -20,6 +20,10 @@ int volume_image_vsize(const char *path, uint64_t *size);
  * container's data volume: loop-mounted, so writes past size fail with
  * ENOSPC inside the app). Atomic: built as path.tmp, then renamed. */
 int volume_fs_create(const char *path, uint64_t size, char *err, size_t errlen);
+/* The same, filled with the files of the directory src (mkfs.ext4 -d):
+ * a container's root filesystem of its storage size. -ENOSPC-like errors
+ * of mkfs (the files do not fit) come back with its message in err. */
+int volume_fs_create_from(const char *path, uint64_t size, const char *src, char *err, size_t errlen);
 /* Create an empty qcow2 disk of size bytes. */
 int volume_blank(const char *path, uint64_t size, char *err, size_t errlen);
 /* Copy the file `member` (e.g. "/boot/vmlinuz") out of an image readable by

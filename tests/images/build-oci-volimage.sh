@@ -2,13 +2,14 @@
 # Build the busybox OCI images of the volume tests (cached): OUT/vol-oci-vN.tar
 # for N = 1 and 2. Both run $SCRIPT (from the app's environment, userData)
 # with IMAGE_VERSION=N in their Env, so the two differ only in their config
-# (two content trees: an "image change" of one app).
+# (two content trees: an "image change" of one app). OUT/vol-oci-vcrash.tar
+# is an update that crashes: it appends "crash" to /data/log and exits.
 # usage: build-oci-volimage.sh OUTDIR
 set -eu
 out=$1
 mkdir -p "$out"
-recipe=1
-[ -s "$out/vol-oci-v2.tar" ] && [ "$(cat "$out/vol-oci.recipe" 2>/dev/null)" = "$recipe" ] && exit 0
+recipe=2
+[ -s "$out/vol-oci-vcrash.tar" ] && [ "$(cat "$out/vol-oci.recipe" 2>/dev/null)" = "$recipe" ] && exit 0
 
 work=$(mktemp -d "$out/.volbuild.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -27,13 +28,15 @@ gzip -n -1 "$work/layer.tar"
 layer=$(sha "$work/layer.tar.gz")
 lsize=$(size "$work/layer.tar.gz")
 
-for v in 1 2; do
+for v in 1 2 crash; do
+	cmd='eval \"$SCRIPT\"; while :; do sleep 5; done'
+	[ "$v" = crash ] && cmd='echo crash | dd of=/data/log oflag=append conv=notrunc; sync; echo VOLTEST: crashing; exit 3'
 	d=$work/oci$v
 	mkdir -p "$d/blobs/sha256"
 	cp "$work/layer.tar.gz" "$d/blobs/sha256/$layer"
 	cat >"$work/config.json" <<JSON
 {"architecture":"amd64","os":"linux",
- "config":{"Entrypoint":["/bin/sh","-c"],"Cmd":["eval \"\$SCRIPT\"; while :; do sleep 5; done"],
+ "config":{"Entrypoint":["/bin/sh","-c"],"Cmd":["$cmd"],
   "Env":["PATH=/bin","IMAGE_VERSION=$v"],"WorkingDir":"/"},
  "rootfs":{"type":"layers","diff_ids":["sha256:$diffid"]}}
 JSON

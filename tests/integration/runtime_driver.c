@@ -1603,7 +1603,8 @@ static const char volt_env[] =
     "conv=notrunc; echo VOLTEST: log $(cat /data/log) end; if [ -f /data/keep ]; then echo VOLTEST: kept "
     "$(cat /data/keep); else echo v$IMAGE_VERSION | dd of=/data/keep; sync; echo VOLTEST: wrote; fi; dd "
     "if=/dev/zero of=/data/big bs=1M count=100; echo VOLTEST: dd rc=$? mib=$(du -m /data/big "
-    "| cut -f1); rm -f /data/big; sync\n";
+    "| cut -f1); rm -f /data/big; sync; dd if=/dev/zero of=/big bs=1M count=100; echo VOLTEST: rootdd rc=$? "
+    "mib=$(du -m /big | cut -f1); rm -f /big\n";
 
 static Cfg *volt_cfg(int version, bool with_app)
 {
@@ -1615,6 +1616,7 @@ static Cfg *volt_cfg(int version, bool with_app)
 	add_ds(c, VOLT_DS, true);
 	add_ct(c, ct, VOLT_DS, file, FMT(CONTAINER), read_sha(file));
 	add_vol(c, VOLT_IMG, ct);
+	c->volumes[c->n_volumes - 1]->maxsizebytes = 48 << 20; /* the app's storage: its root's size */
 	add_blank_vol(c, VOLT_DATA, 64 << 20);
 	if (!with_app)
 		return c;
@@ -1628,22 +1630,27 @@ static Cfg *volt_cfg(int version, bool with_app)
 	return c;
 }
 
-/* The 100 MiB dd of the script failed, having written less than 64 MiB. */
-static bool volt_capped(int from)
+/* The 100 MiB dd of the script (tag "dd": into the 64 MiB data volume;
+ * "rootdd": into the container's own 48 MiB root) failed, having written
+ * at most max MiB. */
+static bool volt_capped(int from, const char *tag, int max)
 {
+	char needle[64], ok_rc[64];
 	int mib = -1;
 
-	if (!wait_line("VOLTEST: dd rc=", from, 60))
+	snprintf(needle, sizeof(needle), "VOLTEST: %s rc=", tag);
+	snprintf(ok_rc, sizeof(ok_rc), "VOLTEST: %s rc=0 ", tag);
+	if (!wait_line(needle, from, 60))
 		return false;
 	pthread_mutex_lock(&mu);
 	for (int i = from; i < n_lines; i++) {
-		const char *p = strstr(lines[i], "VOLTEST: dd rc=");
+		const char *p = strstr(lines[i], needle);
 
-		if (p && strncmp(p, "VOLTEST: dd rc=0", 16) != 0 && strstr(p, "mib="))
+		if (p && strncmp(p, ok_rc, strlen(ok_rc)) != 0 && strstr(p, "mib="))
 			mib = atoi(strstr(p, "mib=") + 4);
 	}
 	pthread_mutex_unlock(&mu);
-	return mib >= 0 && mib <= 64;
+	return mib >= 0 && mib <= max;
 }
 
 /* The data volume's ZMetricVolume: 64 MiB total, some bytes used. */
@@ -1710,11 +1717,23 @@ static int sc_volume(void)
 		fail("container with a data volume did not run and write to it");
 		goto out;
 	}
-	if (!volt_capped(0)) {
+	if (!volt_capped(0, "dd", 64)) {
 		fail("a 100 MiB write into the 64 MiB volume did not fail inside the app");
 		goto out;
 	}
 	printf("OK container wrote into its 64 MiB volume; a 100 MiB write failed inside it\n");
+	{
+		/* its own root: an ext4 image of its 48 MiB storage size */
+		char img[2048];
+		struct stat st;
+
+		snprintf(img, sizeof(img), "%s/volumes/%s/root.img", opt.state, VOLT_IMG);
+		if (!volt_capped(0, "rootdd", 48) || stat(img, &st) != 0 || st.st_size != 48 << 20) {
+			fail("a 100 MiB write into the container's own 48 MiB root did not fail inside it");
+			goto out;
+		}
+		printf("OK a 100 MiB write into the container's own root (48 MiB image) failed inside it\n");
+	}
 	if (!volt_metric(rt, 30)) {
 		fail("no ZMetricVolume of the data volume with its size and used bytes");
 		goto out;
@@ -1872,6 +1891,77 @@ static int sc_volume_kill_check(void)
 	wait_dom("lxc:///system", VOLT_APP, true, false, 60);
 	runtime_free(rt);
 	return 0;
+}
+
+/* ---- a VM's data disk (issue 17) ---------------------------------------
+ * A VM app with a blank 64 MiB data volume: the guest (vm-vol.iso: the
+ * Debian cloud kernel with its virtio block modules) sees a 64 MiB
+ * /dev/vda and its 100 MiB write stops at the end of the disk. */
+#define VMV_APP "a0001717-0000-4000-8000-0000000000f1"
+#define VMV_CT "c0001717-0000-4000-8000-0000000000f1"
+#define VMV_VOL "b0001717-0000-4000-8000-0000000000f1"
+#define VMV_DATA "b0001717-0000-4000-8000-0000000000f2"
+#define VMV_DS "d0001717-0000-4000-8000-0000000000f1"
+
+/* The number after key in the last console line holding key, or -1. */
+static long last_num(const char *key)
+{
+	long v = -1;
+
+	pthread_mutex_lock(&mu);
+	for (int i = 0; i < n_lines; i++) {
+		const char *p = strstr(lines[i], key);
+
+		if (p)
+			v = strtol(p + strlen(key), NULL, 10);
+	}
+	pthread_mutex_unlock(&mu);
+	return v;
+}
+
+static int sc_volume_vm(void)
+{
+	Cfg *c = cfg_new(), *empty = cfg_new();
+	Org__Lfedge__Eve__Config__AppInstanceConfig *a;
+	struct runtime *rt;
+	long sectors, rc, out;
+	int r = 1;
+
+	add_ds(c, VMV_DS, true);
+	add_ct(c, VMV_CT, VMV_DS, "vm-vol.iso", FMT(ISO), read_sha("vm-vol.iso"));
+	add_vol(c, VMV_VOL, VMV_CT);
+	add_blank_vol(c, VMV_DATA, 64 << 20);
+	a = add_app(c, VMV_APP, VMV_VOL);
+	add_volref(a, VMV_DATA);
+	a->fixedresources->kernel = "/boot/vmlinuz";
+	a->fixedresources->ramdisk = "/boot/initrd.img";
+	a->fixedresources->extraargs = "console=ttyS0 panic=-1 quiet";
+	rt = rt_start();
+	runtime_apply(rt, c);
+	if (!wait_state(VMV_APP, ST(RUNNING), 120) || !wait_line("EVE-TEST-VMVOL: done", 0, 180)) {
+		fail("the VM with a 64 MiB data disk did not boot and write to it");
+		goto out;
+	}
+	sectors = last_num("EVE-TEST-VMVOL: vda sectors=");
+	rc = last_num("EVE-TEST-VMVOL: dd rc=");
+	out = last_num(" out=");
+	if (sectors != (64 << 20) / 512 || rc == 0 || out < 0 || out > 64) {
+		fail("want a 64 MiB disk (131072 sectors) refusing a 100 MiB write in the guest; got "
+		     "sectors=%ld dd rc=%ld, %ld MiB written",
+		     sectors, rc, out);
+		goto out;
+	}
+	printf("OK the guest sees a 64 MiB data disk; its 100 MiB write stopped after %ld MiB (dd rc=%ld)\n",
+	       out, rc);
+	runtime_apply(rt, empty);
+	if (!wait_dom("qemu:///system", VMV_APP, true, false, 60)) {
+		fail("removed VM still exists");
+		goto out;
+	}
+	r = 0;
+out:
+	runtime_free(rt);
+	return r;
 }
 
 static int sc_crash(void)
@@ -2522,6 +2612,8 @@ int main(int argc, char **argv)
 		rc = sc_crash();
 	else if (strcmp(sc, "volume") == 0)
 		rc = sc_volume();
+	else if (strcmp(sc, "volume-vm") == 0)
+		rc = sc_volume_vm();
 	else if (strcmp(sc, "volume-kill-run") == 0)
 		rc = sc_volume_kill_run();
 	else if (strcmp(sc, "volume-kill-check") == 0)

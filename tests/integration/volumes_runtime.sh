@@ -1,14 +1,18 @@
 #!/bin/bash
 # Volumes on the device (issue 17) against a real libvirt LXC:
-#   volumes_runtime.sh SCENARIO PORT DRIVER BUILDDIR
+#   volumes_runtime.sh SCENARIO PORT DRIVER BUILDDIR [MKISO]
 # Builds the volume test images (cached), makes a throwaway TLS cert for the
 # driver's HTTPS file server and runs runtime_driver SCENARIO; removes the
-# scenario's domains (eve-a0000017-*) on every exit path.
+# scenario's domains (eve-a0000017-*; volume-vm: eve-a0001717-*) on every
+# exit path. volume-vm boots a VM (vm-vol.iso, built with MKISO).
 set -u
 scenario=$1
 port=$2
 driver=$3
 build=$4
+mkiso=${5:-}
+prefix=eve-a0000017-
+[ "$scenario" = volume-vm ] && prefix=eve-a0001717-
 here=$(cd "$(dirname "$0")" && pwd)
 images=$build/runtime-images
 work=$build/runtime-tests/volumes-$scenario
@@ -18,7 +22,7 @@ work=$build/runtime-tests/volumes-$scenario
 
 cleanup() {
 	for uri in qemu:///system lxc:///system; do
-		for d in $(virsh -q -c $uri list --all --name 2>/dev/null | grep "^eve-a0000017-" || true); do
+		for d in $(virsh -q -c $uri list --all --name 2>/dev/null | grep "^$prefix" || true); do
 			virsh -q -c $uri destroy "$d" >/dev/null 2>&1
 			virsh -q -c $uri undefine "$d" >/dev/null 2>&1
 		done
@@ -34,8 +38,14 @@ rm -rf "$work"
 mkdir -p "$images" "$work/state"
 (
 	flock 9
-	"$here/../images/build-oci-volimage.sh" "$images"
-) 9>"$images/.lock" || { echo "FAIL: building test images"; exit 1; }
+	"$here/../images/build-oci-volimage.sh" "$images" &&
+		if [ "$scenario" = volume-vm ]; then "$here/../images/build-vm-volimage.sh" "$images" "$mkiso"; fi
+) 9>"$images/.lock" || {
+	# the VM image needs the Debian kernel package (apt-get download)
+	[ "$scenario" = volume-vm ] && test_skip "cannot build the VM test image (Debian cloud kernel package)"
+	echo "FAIL: building test images"
+	exit 1
+}
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=localhost \
 	-addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
 	-keyout "$work/key.pem" -out "$work/cert.pem" >/dev/null 2>&1 || { echo "FAIL: openssl"; exit 1; }

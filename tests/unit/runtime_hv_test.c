@@ -36,7 +36,20 @@ static void test_lxc(void **st)
 	assert_non_null(strstr((char *)b.data, "<initenv name='OK_1'>v</initenv>"));
 	assert_null(strstr((char *)b.data, "bad-name"));
 	assert_non_null(strstr((char *)b.data, "<privnet/>"));
+	assert_non_null(strstr((char *)b.data, "<source dir='/r'/>\n      <target dir='/'/>"));
 	buf_free(&b);
+
+	/* a root of the app's storage size: its filesystem image, loop-mounted */
+	s.rootfs = "/v/root.img";
+	s.rootfs_loop = true;
+	buf_init(&b, HV_XML_MAX);
+	assert_int_equal(hv_lxc_ops.domain_xml(&s, &b, err, sizeof(err)), 0);
+	assert_non_null(strstr((char *)b.data,
+			       "<filesystem type='file' accessmode='passthrough'>\n"
+			       "      <driver type='loop' format='raw'/>\n"
+			       "      <source file='/v/root.img'/>\n      <target dir='/'/>"));
+	buf_free(&b);
+	s.rootfs_loop = false;
 
 	s.argv = NULL;
 	buf_init(&b, HV_XML_MAX);
