@@ -21,7 +21,9 @@
 #include "configprops.h"
 #include "crypto.h"
 #include "ctl.h"
+#include "devcache.h"
 #include "evjwt.h"
+#include "evproof.h"
 #include "evtunnel.h"
 #include "uuidgen.h"
 
@@ -32,6 +34,8 @@
 #define CS_WAIT_DEVICE_S 120 /* operator waits this long for the device's tunnel */
 #define CS_WAIT_CHAN_S 30    /* and this long for the device's channel */
 #define CS_BUF 16384
+#define CS_PROOF_SKEW 300 /* seconds a device proof's clock may differ from ours */
+#define CS_PROOF_SEEN 64  /* proof nonces remembered per grant (replays refused) */
 
 enum cs_kind { CS_CONSOLE, CS_VNC, CS_PORT };
 static const char *const kind_names[] = {"console", "vnc", "port"};
@@ -80,6 +84,8 @@ struct cs_grant {
 	uint32_t generation;
 	struct cs_end ctl; /* fd -1 while the device is not connected */
 	unsigned ctl_gen;  /* id of the current control tunnel (0: none) */
+	char seen[CS_PROOF_SEEN][EVPROOF_NONCE_HEX + 1]; /* proof nonces used */
+	unsigned n_seen;
 };
 
 struct console_hub {
@@ -412,6 +418,46 @@ static int grant_ensure(struct console_hub *h, const char *dev, int64_t exp, boo
 	return 0;
 }
 
+/* The request carries a fresh proof (evproof.h) signed by the key of the
+ * certificate registered for the token's device: a token copied to
+ * another device, or replayed without that key, is refused. h->mu held. */
+static bool device_proven(struct console_hub *h, struct http_req *r, struct cs_grant *g,
+			  const struct evjwt_claims *cl, const char **why)
+{
+	struct evproof p;
+	struct devcache_view v = {0};
+	bool ok = false;
+	*why = "missing device proof (" EVPROOF_HEADER ")";
+	const char *hv = http_header(r, EVPROOF_HEADER);
+	if (!hv)
+		return false;
+	*why = "malformed device proof";
+	if (evproof_parse(hv, &p) < 0)
+		return false;
+	*why = "device proof: unknown device certificate";
+	if (devcache_lookup(h->ctl->cache, p.cert_hash, sizeof(p.cert_hash), &v) < 0)
+		return false;
+	*why = "edge-view token was issued to another device";
+	if (strcmp(v.uuid, cl->sub))
+		goto out;
+	*why = "device proof: clock too far from the controller's";
+	int64_t now = time(NULL);
+	if (p.ts < now - CS_PROOF_SKEW || p.ts > now + CS_PROOF_SKEW)
+		goto out;
+	*why = "device proof: signature does not verify";
+	if (evproof_verify(&p, v.pub, r->url, cl->key) < 0)
+		goto out;
+	*why = "device proof replayed";
+	for (size_t i = 0; i < CS_PROOF_SEEN; i++)
+		if (!strcmp(g->seen[i], p.nonce))
+			goto out;
+	snprintf(g->seen[g->n_seen++ % CS_PROOF_SEEN], sizeof(g->seen[0]), "%s", p.nonce);
+	ok = true;
+out:
+	EVP_PKEY_free(v.pub);
+	return ok;
+}
+
 /* The device named by a bearer token on a device request; its grant
  * must be live and hold exactly this token. h->mu held. */
 static struct cs_grant *grant_by_token(struct console_hub *h, struct http_req *r, const char **why)
@@ -431,7 +477,7 @@ static struct cs_grant *grant_by_token(struct console_hub *h, struct http_req *r
 	*why = "edge-view token no longer granted";
 	if (!g || !g->token || strcmp(g->token, a + 7))
 		return NULL;
-	return g;
+	return device_proven(h, r, g, &cl, why) ? g : NULL;
 }
 
 /* ---- bridging ---------------------------------------------------------- */

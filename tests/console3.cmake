@@ -1,0 +1,10 @@
+# Remote consoles, part 3 (docs/console.md): the device proof on edge-view
+# tunnels; ports 22600-22699.
+if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI)
+  add_executable(console_devproof ${EVE_TEST_DIR}/integration/console_devproof.c)
+  target_link_libraries(console_devproof PRIVATE evecommon eve_warnings)
+  add_test(NAME console_devproof COMMAND bash ${EVE_TEST_DIR}/integration/console_devproof.sh)
+  set_tests_properties(console_devproof PROPERTIES LABELS "integration;console" TIMEOUT 180
+    SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_PORT=22600;EVE_DEVPROOF=$<TARGET_FILE:console_devproof>")
+endif()
