@@ -82,8 +82,8 @@ struct cs_grant {
 	char *token;
 	int64_t exp;
 	uint32_t generation;
-	struct cs_end ctl; /* fd -1 while the device is not connected */
-	unsigned ctl_gen;  /* id of the current control tunnel (0: none) */
+	struct cs_end ctl;                               /* fd -1 while the device is not connected */
+	unsigned ctl_gen;                                /* id of the current control tunnel (0: none) */
 	char seen[CS_PROOF_SEEN][EVPROOF_NONCE_HEX + 1]; /* proof nonces used */
 	unsigned n_seen;
 };
