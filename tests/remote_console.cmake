@@ -8,3 +8,9 @@ if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI)
     SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_PORT=22600;EVE_DEVPROOF=$<TARGET_FILE:console_devproof>")
 endif()
+
+# WebSocket framing of the browser console (common/wsframe.c): unit test and
+# the fuzz harness's corpus replay (eve_fuzz_replay: tests/fuzz.cmake).
+eve_unit_test(common_wsframe_test ${EVE_TEST_DIR}/unit/common_wsframe_test.c evecommon)
+set(_fz_libs "")
+eve_fuzz_replay(fuzz_wsframe ${EVE_TEST_DIR}/fuzz/fuzz_wsframe.c)
