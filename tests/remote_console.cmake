@@ -14,3 +14,17 @@ endif()
 eve_unit_test(common_wsframe_test ${EVE_TEST_DIR}/unit/common_wsframe_test.c evecommon)
 set(_fz_libs "")
 eve_fuzz_replay(fuzz_wsframe ${EVE_TEST_DIR}/fuzz/fuzz_wsframe.c)
+
+# The dashboard's console in chromium (xterm.js over the controller's
+# WebSocket) against a real agent running a container on libvirt LXC:
+# slow (boots a container), not in the sanitizer pass.
+if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime)
+  find_program(CONSOLE_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
+  if(NOT CONSOLE_PYTHON)
+    set(CONSOLE_PYTHON python3)
+  endif()
+  add_test(NAME console_browser COMMAND ${CONSOLE_PYTHON} ${EVE_TEST_DIR}/dashboard/console_browser_test.py)
+  set_tests_properties(console_browser PROPERTIES LABELS "integration;console;dashboard;slow" TIMEOUT 300
+    SKIP_RETURN_CODE 77 ENVIRONMENT
+    "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};DASH_PORT=22601;DASH_OUT=${CMAKE_BINARY_DIR}/tests/dashboard-screenshots;DASH_IMAGES=${CMAKE_BINARY_DIR}/runtime-images")
+endif()
