@@ -26,6 +26,7 @@
 #include "evproof.h"
 #include "hexstr.h"
 #include "evtunnel.h"
+#include "tlsfwd.h"
 #include "uuidgen.h"
 #include "wsframe.h"
 
@@ -68,9 +69,10 @@ struct cs_session {
 
 /* One upgraded connection: its socket and libmicrohttpd's handle. */
 struct cs_end {
-	int fd;  /* our end of libmicrohttpd's socketpair */
-	int raw; /* the client's TCP socket (libmicrohttpd's; only looked at) */
-	struct MHD_UpgradeResponseHandle *urh;
+	int fd;                                /* our end of libmicrohttpd's socketpair */
+	int raw;                               /* the client's TCP socket (libmicrohttpd's; only looked at) */
+	struct MHD_UpgradeResponseHandle *urh; /* libmicrohttpd's upgrade, or */
+	struct tlsfwd *fw;                     /* our forwarder (tlsfwd.h) */
 };
 
 struct cs_chan {
@@ -143,7 +145,7 @@ static bool peer_gone(const struct cs_end *e)
  * down first; then libmicrohttpd is told to close and clean up. */
 static void end_close(struct cs_end *e)
 {
-	if (e->urh && e->raw >= 0) {
+	if ((e->urh || e->fw) && e->raw >= 0) {
 		for (int i = 0; i < 30; i++) {
 			int q1 = 0, q2 = 0;
 			if ((ioctl(e->fd, SIOCOUTQ, &q1) < 0 || q1 == 0) &&
@@ -152,11 +154,14 @@ static void end_close(struct cs_end *e)
 			usleep(10 * 1000);
 		}
 		usleep(20 * 1000); /* libmicrohttpd's own buffer */
-		shutdown(e->raw, SHUT_RDWR);
+		if (e->urh)
+			shutdown(e->raw, SHUT_RDWR);
 	}
 	if (e->urh)
 		MHD_upgrade_action(e->urh, MHD_UPGRADE_ACTION_CLOSE);
+	tlsfwd_close(e->fw); /* sends what is left, closes, hands it back */
 	e->urh = NULL;
+	e->fw = NULL;
 	e->fd = -1;
 	e->raw = -1;
 }
@@ -365,7 +370,7 @@ void console_hub_stop(struct console_hub *h)
 	}
 	/* Channels whose device side never came: close what is left. */
 	for (size_t i = 0; i < CS_MAX_CHANNELS; i++) {
-		if (h->ch[i].used && h->ch[i].dev.urh && !h->ch[i].dev_ready)
+		if (h->ch[i].used && (h->ch[i].dev.urh || h->ch[i].dev.fw) && !h->ch[i].dev_ready)
 			end_close(&h->ch[i].dev);
 	}
 	pthread_mutex_unlock(&h->mu);
@@ -765,6 +770,7 @@ static void *chan_run(void *arg)
 	session_maybe_record(h, s);
 	struct cs_end op = c->op, dev = c->dev;
 	c->op.urh = c->dev.urh = NULL;
+	c->op.fw = c->dev.fw = NULL;
 	c->used = false;
 	pthread_mutex_unlock(&h->mu);
 	end_close(&op);
@@ -803,9 +809,10 @@ static void *ctl_run(void *arg)
 		}
 	}
 	pthread_mutex_lock(&h->mu);
-	if (g->ctl.urh == mine.urh) {
+	if (g->ctl.fd == mine.fd) {
 		g->ctl.fd = g->ctl.raw = -1;
 		g->ctl.urh = NULL;
+		g->ctl.fw = NULL;
 	}
 	pthread_mutex_unlock(&h->mu);
 	end_close(&mine);
@@ -843,22 +850,13 @@ struct up_ctx {
 	uint32_t id; /* channel id, or control tunnel id */
 };
 
-static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
-		       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+/* An upgraded connection e for u: give it to its channel or grant and
+ * start its thread, or close it. h->mu held; frees u. */
+static void attach_end(struct console_hub *h, struct up_ctx *u, struct cs_end e)
 {
-	struct up_ctx *u = cls;
-	struct console_hub *h = u->h;
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	struct cs_end e = {.fd = sock, .raw = ci ? (int)ci->connect_fd : -1, .urh = urh};
 	int one = 1;
-	/* Interactive bytes: no Nagle delay (libmicrohttpd corks by default). */
-	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CORK_OFF);
-	if (e.raw >= 0)
+	if (e.raw >= 0) /* interactive bytes: no Nagle delay */
 		setsockopt(e.raw, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	(void)req_cls;
-	(void)extra_in;
-	(void)extra_in_size; /* clients wait for the 101 before sending */
-	pthread_mutex_lock(&h->mu);
 	struct thread_arg *ta = calloc(1, sizeof(*ta));
 	bool keep = false;
 	if (ta && !h->stopping) {
@@ -878,6 +876,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, co
 				if (!keep) {
 					g->ctl.fd = g->ctl.raw = -1;
 					g->ctl.urh = NULL;
+					g->ctl.fw = NULL;
 				}
 			}
 		} else {
@@ -900,8 +899,53 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, co
 		}
 		end_close(&e);
 	}
-	pthread_mutex_unlock(&h->mu);
 	free(u);
+}
+
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
+		       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct up_ctx *u = cls;
+	struct console_hub *h = u->h;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct cs_end e = {.fd = sock, .raw = ci ? (int)ci->connect_fd : -1, .urh = urh};
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CORK_OFF); /* libmicrohttpd corks by default */
+	(void)req_cls;
+	(void)extra_in;
+	(void)extra_in_size; /* clients wait for the 101 before sending */
+	pthread_mutex_lock(&h->mu);
+	attach_end(h, u, e);
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* Take the connection over (tlsfwd.h): suspend it, answer the 101 on its
+ * TLS session ourselves and attach our forwarder's socket. h->mu held.
+ * Returns false (nothing done) when the connection is not TLS. */
+static bool reply_direct(struct http_req *r, struct console_hub *h, struct up_ctx *u, const char *ws_accept,
+			 const char *ws_proto)
+{
+	char head[512];
+	int n = snprintf(
+	    head, sizeof(head),
+	    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: %s\r\n%s%s%s%s%s\r\n",
+	    ws_accept ? "websocket" : EVTUNNEL_PROTO, ws_accept ? "Sec-WebSocket-Accept: " : "",
+	    ws_accept ? ws_accept : "", ws_accept ? "\r\n" : "",
+	    ws_proto ? "Sec-WebSocket-Protocol: binary\r\n" : "", "");
+	struct cs_end e = {.fd = -1, .raw = -1};
+	if (n <= 0 || (size_t)n >= sizeof(head) ||
+	    !MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION))
+		return false;
+	MHD_suspend_connection(r->conn);
+	r->detached = true;
+	r->status = 101;
+	if (tlsfwd_start(r->conn, head, (size_t)n, &e.fd, &e.raw, &e.fw) < 0) {
+		MHD_resume_connection(r->conn); /* closed by http.c */
+		r->status = 500;                /* the caller releases the channel */
+		free(u);
+		return true;
+	}
+	attach_end(h, u, e);
+	return true;
 }
 
 static bool wants_upgrade(struct http_req *r)
@@ -926,6 +970,10 @@ static void reply_upgrade_ws(struct http_req *r, struct console_hub *h, enum up_
 		return;
 	}
 	*u = (struct up_ctx){.h = h, .kind = kind, .idx = idx, .id = id};
+	if (!getenv("EVE_CONSOLE_MHD_UPGRADE") && reply_direct(r, h, u, ws_accept, ws_proto)) {
+		MHD_destroy_response(resp); /* not used: u belongs to the channel now */
+		return;
+	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, ws_accept ? "websocket" : EVTUNNEL_PROTO);
 	if (ws_accept)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SEC_WEBSOCKET_ACCEPT, ws_accept);

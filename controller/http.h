@@ -67,6 +67,10 @@ struct http_req {
 	int64_t token_id;          /* admin token that authorised it, or 0 */
 	struct authz_who who;      /* who called an admin route (set by ctl->authorize) */
 	char device[UUID_STR_LEN]; /* device that signed it, or "" */
+	/* The handler suspended the connection and took it over (status is
+	 * what it answered itself): nothing is queued; when it resumes the
+	 * connection, libmicrohttpd closes it (console.c, tlsfwd.h). */
+	bool detached;
 };
 
 struct http_server;
