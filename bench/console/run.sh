@@ -23,7 +23,7 @@ one() { # label, then env assignments
 	env "$@" EVE_CONTROLLER="$build/controller/eve-controller" EVE_AGENT="$build/device/eve-agent" \
 		EVECTL="$build/cli/evectl" EVE_SRC="$src" E2E_BUILD="$build" E2E_PORT=21450 CONSOLE_BENCH=1 \
 		CONSOLE_BENCH_OUT="$out" bash "$src/tests/integration/console_e2e.sh" >"$out.log" 2>&1 ||
-		{ tail -30 "$out.log"; exit 1; }
+		{ grep -E "FAIL|^\[e2e" "$out.log" | tail -8; tail -5 "$out.log"; exit 1; }
 	cat "$out"
 	rm -f "$out" "$out.log"
 }
