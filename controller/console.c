@@ -101,7 +101,9 @@ struct cs_grant {
 	bool used;
 	char device[UUID_STR_LEN];
 	char *token;
-	int64_t exp;
+	char *prev_token; /* the one it replaced (still valid until its exp: the
+			   * device uses it until its next config poll) */
+	int64_t exp, prev_exp;
 	uint32_t generation;
 	struct cs_end ctl;                               /* fd -1 while the device is not connected */
 	unsigned ctl_gen;                                /* id of the current control tunnel (0: none) */
@@ -287,7 +289,8 @@ static bool grant_gc(struct console_hub *h, const char *dev, int64_t now)
 		if (session_live(&h->s[i]) && !strcmp(h->s[i].device, dev) && g->exp > now)
 			return false;
 	free(g->token);
-	g->token = NULL;
+	free(g->prev_token);
+	g->token = g->prev_token = NULL;
 	g->used = false;
 	g->ctl_gen = 0; /* its control thread closes the tunnel */
 	pthread_cond_broadcast(&h->cv);
@@ -380,8 +383,10 @@ void console_hub_free(struct console_hub *h)
 {
 	if (!h)
 		return;
-	for (size_t i = 0; i < CS_MAX_SESSIONS; i++)
+	for (size_t i = 0; i < CS_MAX_SESSIONS; i++) {
 		free(h->g[i].token);
+		free(h->g[i].prev_token);
+	}
 	EVP_PKEY_free(h->pub);
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->cv);
@@ -471,7 +476,9 @@ static int grant_ensure(struct console_hub *h, const char *dev, int64_t exp, boo
 			g->used = false;
 		return r;
 	}
-	free(g->token);
+	free(g->prev_token);
+	g->prev_token = g->token; /* NULL for a new grant */
+	g->prev_exp = g->exp;
 	g->token = tok;
 	g->exp = exp;
 	g->generation++;
@@ -537,7 +544,9 @@ static struct cs_grant *grant_by_token(struct console_hub *h, struct http_req *r
 		return NULL;
 	struct cs_grant *g = grant_find(h, cl.sub);
 	*why = "edge-view token no longer granted";
-	if (!g || !g->token || strcmp(g->token, a + 7))
+	bool current = g && g->token && !strcmp(g->token, a + 7);
+	bool previous = g && g->prev_token && !strcmp(g->prev_token, a + 7) && g->prev_exp > time(NULL);
+	if (!current && !previous)
 		return NULL;
 	return device_proven(h, r, g, &cl, why) ? g : NULL;
 }

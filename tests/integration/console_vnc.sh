@@ -5,7 +5,8 @@
 # VNC server sends, through the controller's dispatcher; then `evectl app
 # console` on a pty types a command into the VM's serial console (a shell
 # in the guest) and reads its output, while the console still goes to the
-# app's log. Boots a VM guest: label slow.
+# app's log; the dashboard's VNC page (noVNC in chromium) connects to the
+# VM's display. Boots a VM guest: label slow.
 . "$(dirname "$0")/e2e_lib.sh"
 
 SERIAL=console-vnc-1
@@ -67,6 +68,14 @@ kill -INT "$VNC_PID"
 wait "$VNC_PID" || fail "evectl app vnc exit $? on SIGINT"
 VNC_PID=""
 pass "server greeting: $got"
+step "the dashboard's VNC page: noVNC in chromium connects to the VM's display"
+/usr/bin/python3 "$EVE_SRC/tests/dashboard/console_vnc_browser.py" "$E2E_PORT" "$EVECTL_TOKEN" vv1 \
+	"$E2E_BUILD/tests/dashboard-screenshots" >"$W/vnc-browser.log" 2>&1
+rc=$?
+[ "$rc" = 77 ] && [ "${CI:-}" != true ] && log "  skipped: $(tail -1 "$W/vnc-browser.log")"
+[ "$rc" = 0 ] || [ "$rc" = 77 ] || { cat "$W/vnc-browser.log"; fail "noVNC in the browser"; }
+[ "$rc" = 77 ] || pass "$(grep -E 'VNC connected' "$W/vnc-browser.log" | tail -1)"
+
 step "evectl app console of the VM: type into its serial console (a shell), read the output"
 wait_for 120 "the guest's shell on its console" app_log_ge vv1 "EVE-TEST-VM: shell on the console" 1
 python3 "$EVE_SRC/tests/integration/console_pty.py" type "$EVECTL" vv1 >"$W/vmcon.out" 2>&1 ||
