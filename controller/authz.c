@@ -79,6 +79,8 @@ const struct authz_rule authz_rules[] = {
     {"GET", P "/console-sessions/*", RD, NO, false, false},
     {"DELETE", P "/console-sessions/*", WR, NO, false, false},
     {"GET", P "/console-sessions/*/connect", WR, NO, false, false},
+    /* a browser's one-time WebSocket ticket: the same right as connect */
+    {"POST", P "/console-sessions/*/ticket", WR, NO, false, false},
     /* attestation: reading is a device read; accepting a baseline, the
      * policy and allowing a device without a TPM weaken zero trust: admin */
     {"GET", P "/devices/*/attest", RD, DEV, false, false},

@@ -21,9 +21,17 @@
 #include "configprops.h"
 #include "crypto.h"
 #include "ctl.h"
+#include "devcache.h"
 #include "evjwt.h"
+#include "evproof.h"
+#include "hexstr.h"
 #include "evtunnel.h"
+#include "tlsfwd.h"
 #include "uuidgen.h"
+#include "wsframe.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #define CS_MAX_SESSIONS 256 /* live + recently ended, kept for GET */
 #define CS_MAX_CHANNELS 256 /* operator connections at once */
@@ -32,6 +40,11 @@
 #define CS_WAIT_DEVICE_S 120 /* operator waits this long for the device's tunnel */
 #define CS_WAIT_CHAN_S 30    /* and this long for the device's channel */
 #define CS_BUF 16384
+#define CS_PROOF_SKEW 300 /* seconds a device proof's clock may differ from ours */
+#define CS_PROOF_SEEN 64  /* proof nonces remembered per grant (replays refused) */
+#define CS_TICKETS 64     /* browser (WebSocket) tickets outstanding */
+#define CS_TICKET_TTL 30  /* seconds a ticket may wait for its WebSocket */
+#define CS_TICKET_HEX 64
 
 enum cs_kind { CS_CONSOLE, CS_VNC, CS_PORT };
 static const char *const kind_names[] = {"console", "vnc", "port"};
@@ -56,9 +69,10 @@ struct cs_session {
 
 /* One upgraded connection: its socket and libmicrohttpd's handle. */
 struct cs_end {
-	int fd;  /* our end of libmicrohttpd's socketpair */
-	int raw; /* the client's TCP socket (libmicrohttpd's; only looked at) */
-	struct MHD_UpgradeResponseHandle *urh;
+	int fd;                                /* our end of libmicrohttpd's socketpair */
+	int raw;                               /* the client's TCP socket (libmicrohttpd's; only looked at) */
+	struct MHD_UpgradeResponseHandle *urh; /* libmicrohttpd's upgrade, or */
+	struct tlsfwd *fw;                     /* our forwarder (tlsfwd.h) */
 };
 
 struct cs_chan {
@@ -69,6 +83,17 @@ struct cs_chan {
 	struct cs_end op, dev;
 	bool dev_ready;
 	bool finished;
+	bool ws;                  /* the operator is a browser: WebSocket frames */
+	struct wsframe_parser wp; /* its frames (bridge thread only) */
+	bool ws_closed;           /* our close frame was sent */
+};
+
+/* A one-time ticket for a browser's WebSocket: browsers cannot send an
+ * Authorization header on a WebSocket, so an authorized POST issues one. */
+struct cs_ticket {
+	char t[CS_TICKET_HEX + 1]; /* "" when free */
+	char sess[UUID_STR_LEN];
+	int64_t exp;
 };
 
 /* A device's edge-view grant and its control tunnel. */
@@ -76,10 +101,14 @@ struct cs_grant {
 	bool used;
 	char device[UUID_STR_LEN];
 	char *token;
-	int64_t exp;
+	char *prev_token; /* the one it replaced (still valid until its exp: the
+			   * device uses it until its next config poll) */
+	int64_t exp, prev_exp;
 	uint32_t generation;
-	struct cs_end ctl; /* fd -1 while the device is not connected */
-	unsigned ctl_gen;  /* id of the current control tunnel (0: none) */
+	struct cs_end ctl;                               /* fd -1 while the device is not connected */
+	unsigned ctl_gen;                                /* id of the current control tunnel (0: none) */
+	char seen[CS_PROOF_SEEN][EVPROOF_NONCE_HEX + 1]; /* proof nonces used */
+	unsigned n_seen;
 };
 
 struct console_hub {
@@ -90,6 +119,7 @@ struct console_hub {
 	struct cs_session s[CS_MAX_SESSIONS];
 	struct cs_chan ch[CS_MAX_CHANNELS];
 	struct cs_grant g[CS_MAX_SESSIONS];
+	struct cs_ticket tk[CS_TICKETS];
 	uint32_t next_chan;
 	unsigned next_ctl; /* control tunnel ids */
 	unsigned threads;  /* bridge and control threads still running */
@@ -117,7 +147,7 @@ static bool peer_gone(const struct cs_end *e)
  * down first; then libmicrohttpd is told to close and clean up. */
 static void end_close(struct cs_end *e)
 {
-	if (e->urh && e->raw >= 0) {
+	if ((e->urh || e->fw) && e->raw >= 0) {
 		for (int i = 0; i < 30; i++) {
 			int q1 = 0, q2 = 0;
 			if ((ioctl(e->fd, SIOCOUTQ, &q1) < 0 || q1 == 0) &&
@@ -126,11 +156,14 @@ static void end_close(struct cs_end *e)
 			usleep(10 * 1000);
 		}
 		usleep(20 * 1000); /* libmicrohttpd's own buffer */
-		shutdown(e->raw, SHUT_RDWR);
+		if (e->urh)
+			shutdown(e->raw, SHUT_RDWR);
 	}
 	if (e->urh)
 		MHD_upgrade_action(e->urh, MHD_UPGRADE_ACTION_CLOSE);
+	tlsfwd_close(e->fw); /* sends what is left, closes, hands it back */
 	e->urh = NULL;
+	e->fw = NULL;
 	e->fd = -1;
 	e->raw = -1;
 }
@@ -161,6 +194,43 @@ static void say(int fd, const char *fmt, const char *arg)
 	int n = snprintf(line, sizeof(line), fmt, arg);
 	if (n > 0)
 		(void)write_all(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+/* A frame to a browser (header and payload in one write). */
+static int ws_send(int fd, enum wsframe_op op, const void *p, size_t n)
+{
+	uint8_t buf[10 + CS_BUF];
+	if (n > CS_BUF)
+		return -E2BIG;
+	size_t h = wsframe_header(op, n, buf);
+	memcpy(buf + h, p, n);
+	return write_all(fd, (const char *)buf, h + n);
+}
+
+/* Our close frame to a browser, once (payload: a 2-byte code, or none). */
+static void ws_close(struct cs_chan *c, const void *code, size_t n)
+{
+	if (c->ws_closed)
+		return;
+	c->ws_closed = true;
+	(void)ws_send(c->op.fd, WSFRAME_CLOSE, code, n);
+}
+
+/* A status line to the operator ("OK", "ERR why"): a line on a raw
+ * channel, a text frame to a browser. */
+static void op_status(struct cs_chan *c, const char *fmt, const char *arg)
+{
+	char line[EVTUNNEL_LINE_MAX];
+	int n = snprintf(line, sizeof(line), fmt, arg);
+	if (n <= 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = (int)sizeof(line) - 1;
+	if (!c->ws) {
+		say(c->op.fd, "%s\n", line);
+		return;
+	}
+	(void)ws_send(c->op.fd, WSFRAME_TEXT, line, (size_t)n);
 }
 
 static struct cs_grant *grant_find(struct console_hub *h, const char *dev)
@@ -219,7 +289,8 @@ static bool grant_gc(struct console_hub *h, const char *dev, int64_t now)
 		if (session_live(&h->s[i]) && !strcmp(h->s[i].device, dev) && g->exp > now)
 			return false;
 	free(g->token);
-	g->token = NULL;
+	free(g->prev_token);
+	g->token = g->prev_token = NULL;
 	g->used = false;
 	g->ctl_gen = 0; /* its control thread closes the tunnel */
 	pthread_cond_broadcast(&h->cv);
@@ -302,7 +373,7 @@ void console_hub_stop(struct console_hub *h)
 	}
 	/* Channels whose device side never came: close what is left. */
 	for (size_t i = 0; i < CS_MAX_CHANNELS; i++) {
-		if (h->ch[i].used && h->ch[i].dev.urh && !h->ch[i].dev_ready)
+		if (h->ch[i].used && (h->ch[i].dev.urh || h->ch[i].dev.fw) && !h->ch[i].dev_ready)
 			end_close(&h->ch[i].dev);
 	}
 	pthread_mutex_unlock(&h->mu);
@@ -312,8 +383,10 @@ void console_hub_free(struct console_hub *h)
 {
 	if (!h)
 		return;
-	for (size_t i = 0; i < CS_MAX_SESSIONS; i++)
+	for (size_t i = 0; i < CS_MAX_SESSIONS; i++) {
 		free(h->g[i].token);
+		free(h->g[i].prev_token);
+	}
 	EVP_PKEY_free(h->pub);
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->cv);
@@ -403,13 +476,54 @@ static int grant_ensure(struct console_hub *h, const char *dev, int64_t exp, boo
 			g->used = false;
 		return r;
 	}
-	free(g->token);
+	free(g->prev_token);
+	g->prev_token = g->token; /* NULL for a new grant */
+	g->prev_exp = g->exp;
 	g->token = tok;
 	g->exp = exp;
 	g->generation++;
 	g->used = true;
 	*changed = true;
 	return 0;
+}
+
+/* The request carries a fresh proof (evproof.h) signed by the key of the
+ * certificate registered for the token's device: a token copied to
+ * another device, or replayed without that key, is refused. h->mu held. */
+static bool device_proven(struct console_hub *h, struct http_req *r, struct cs_grant *g,
+			  const struct evjwt_claims *cl, const char **why)
+{
+	struct evproof p;
+	struct devcache_view v = {0};
+	bool ok = false;
+	*why = "missing device proof (" EVPROOF_HEADER ")";
+	const char *hv = http_header(r, EVPROOF_HEADER);
+	if (!hv)
+		return false;
+	*why = "malformed device proof";
+	if (evproof_parse(hv, &p) < 0)
+		return false;
+	*why = "device proof: unknown device certificate";
+	if (devcache_lookup(h->ctl->cache, p.cert_hash, sizeof(p.cert_hash), &v) < 0)
+		return false;
+	*why = "edge-view token was issued to another device";
+	if (strcmp(v.uuid, cl->sub))
+		goto out;
+	*why = "device proof: clock too far from the controller's";
+	int64_t now = time(NULL);
+	if (p.ts < now - CS_PROOF_SKEW || p.ts > now + CS_PROOF_SKEW)
+		goto out;
+	*why = "device proof: signature does not verify";
+	if (evproof_verify(&p, v.pub, r->url, cl->key) < 0)
+		goto out;
+	*why = "device proof replayed";
+	for (size_t i = 0; i < CS_PROOF_SEEN; i++)
+		if (!strcmp(g->seen[i], p.nonce))
+			goto out;
+	snprintf(g->seen[g->n_seen++ % CS_PROOF_SEEN], sizeof(g->seen[0]), "%s", p.nonce);
+	ok = true;
+out:
+	return ok;
 }
 
 /* The device named by a bearer token on a device request; its grant
@@ -429,9 +543,11 @@ static struct cs_grant *grant_by_token(struct console_hub *h, struct http_req *r
 		return NULL;
 	struct cs_grant *g = grant_find(h, cl.sub);
 	*why = "edge-view token no longer granted";
-	if (!g || !g->token || strcmp(g->token, a + 7))
+	bool current = g && g->token && !strcmp(g->token, a + 7);
+	bool previous = g && g->prev_token && !strcmp(g->prev_token, a + 7) && g->prev_exp > time(NULL);
+	if (!current && !previous)
 		return NULL;
-	return g;
+	return device_proven(h, r, g, &cl, why) ? g : NULL;
 }
 
 /* ---- bridging ---------------------------------------------------------- */
@@ -523,6 +639,52 @@ static ssize_t copy_once(int a, int b)
 	return write_all(b, buf, (size_t)k) < 0 ? -1 : k;
 }
 
+/* Browser -> device: unframe; answer pings and the close. Bytes moved,
+ * 0 when the browser closed, -1 on error, -2 nothing yet. */
+static ssize_t ws_from_op(struct cs_chan *c)
+{
+	uint8_t in[CS_BUF], out[CS_BUF];
+	ssize_t k = read(c->op.fd, in, sizeof(in));
+	size_t off = 0, moved = 0;
+	if (k < 0)
+		return errno == EAGAIN || errno == EINTR ? -2 : -1;
+	if (k == 0)
+		return 0;
+	while (off < (size_t)k) {
+		struct wsframe_event ev;
+		size_t used = 0, olen = 0;
+		int r = wsframe_feed(&c->wp, in + off, (size_t)k - off, &used, out, &olen, &ev);
+		off += used;
+		if (olen && write_all(c->dev.fd, (const char *)out, olen) < 0)
+			return -1;
+		moved += olen;
+		if (r < 0) {
+			ws_close(c, "\x03\xea", 2); /* 1002 protocol error */
+			return -1;
+		}
+		if (r == 1 && ev.op == WSFRAME_PING &&
+		    ws_send(c->op.fd, WSFRAME_PONG, ev.payload, ev.len) < 0)
+			return -1;
+		if (r == 1 && ev.op == WSFRAME_CLOSE) {
+			ws_close(c, ev.payload, ev.len >= 2 ? 2 : 0);
+			return 0;
+		}
+	}
+	return moved ? (ssize_t)moved : -2;
+}
+
+/* Device -> browser: one binary frame per read. */
+static ssize_t ws_to_op(struct cs_chan *c)
+{
+	char buf[CS_BUF];
+	ssize_t k = read(c->dev.fd, buf, sizeof(buf));
+	if (k < 0)
+		return errno == EAGAIN || errno == EINTR ? -2 : -1;
+	if (k == 0)
+		return 0;
+	return ws_send(c->op.fd, WSFRAME_BINARY, buf, (size_t)k) < 0 ? -1 : k;
+}
+
 /* Copy both ways until one side leaves or the session ends; returns the
  * reason. */
 static const char *bridge(struct console_hub *h, struct cs_chan *c, uint64_t *in, uint64_t *out)
@@ -544,14 +706,14 @@ static const char *bridge(struct console_hub *h, struct cs_chan *c, uint64_t *in
 		if (n == 0 && peer_gone(&c->dev))
 			return "device left";
 		if (p[0].revents) {
-			ssize_t k = copy_once(c->op.fd, c->dev.fd);
+			ssize_t k = c->ws ? ws_from_op(c) : copy_once(c->op.fd, c->dev.fd);
 			if (k == 0 || k == -1)
 				return "operator left";
 			if (k > 0)
 				*in += (uint64_t)k;
 		}
 		if (p[1].revents) {
-			ssize_t k = copy_once(c->dev.fd, c->op.fd);
+			ssize_t k = c->ws ? ws_to_op(c) : copy_once(c->dev.fd, c->op.fd);
 			if (k == 0 || k == -1)
 				return "device left";
 			if (k > 0)
@@ -578,10 +740,10 @@ static const char *chan_connect(struct console_hub *h, struct cs_chan *c)
 	if (read_line(c->dev.fd, line, sizeof(line), CS_WAIT_CHAN_S * 1000) < 0)
 		return "the device did not answer on the channel";
 	if (strncmp(line, "OK", 2)) {
-		say(c->op.fd, "%s\n", line[0] ? line : "ERR device refused");
+		op_status(c, "%s", line[0] ? line : "ERR device refused");
 		return "device refused";
 	}
-	say(c->op.fd, "OK\n", NULL);
+	op_status(c, "OK", NULL);
 	return NULL;
 }
 
@@ -595,9 +757,11 @@ static void *chan_run(void *arg)
 	free(ta);
 	const char *why = chan_connect(h, c);
 	if (why && strcmp(why, "device refused"))
-		say(c->op.fd, "ERR %s\n", why);
+		op_status(c, "ERR %s", why);
 	if (!why)
 		why = bridge(h, c, &in, &out);
+	if (c->ws) /* 1000: normal closure, whoever left */
+		ws_close(c, "\x03\xe8", 2);
 	pthread_mutex_lock(&h->mu);
 	struct cs_session *s = &h->s[c->sess];
 	s->bytes_in += in;
@@ -614,6 +778,7 @@ static void *chan_run(void *arg)
 	session_maybe_record(h, s);
 	struct cs_end op = c->op, dev = c->dev;
 	c->op.urh = c->dev.urh = NULL;
+	c->op.fw = c->dev.fw = NULL;
 	c->used = false;
 	pthread_mutex_unlock(&h->mu);
 	end_close(&op);
@@ -652,9 +817,10 @@ static void *ctl_run(void *arg)
 		}
 	}
 	pthread_mutex_lock(&h->mu);
-	if (g->ctl.urh == mine.urh) {
+	if (g->ctl.fd == mine.fd) {
 		g->ctl.fd = g->ctl.raw = -1;
 		g->ctl.urh = NULL;
+		g->ctl.fw = NULL;
 	}
 	pthread_mutex_unlock(&h->mu);
 	end_close(&mine);
@@ -692,22 +858,13 @@ struct up_ctx {
 	uint32_t id; /* channel id, or control tunnel id */
 };
 
-static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
-		       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+/* An upgraded connection e for u: give it to its channel or grant and
+ * start its thread, or close it. h->mu held; frees u. */
+static void attach_end(struct console_hub *h, struct up_ctx *u, struct cs_end e)
 {
-	struct up_ctx *u = cls;
-	struct console_hub *h = u->h;
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	struct cs_end e = {.fd = sock, .raw = ci ? (int)ci->connect_fd : -1, .urh = urh};
 	int one = 1;
-	/* Interactive bytes: no Nagle delay (libmicrohttpd corks by default). */
-	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CORK_OFF);
-	if (e.raw >= 0)
+	if (e.raw >= 0) /* interactive bytes: no Nagle delay */
 		setsockopt(e.raw, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	(void)req_cls;
-	(void)extra_in;
-	(void)extra_in_size; /* clients wait for the 101 before sending */
-	pthread_mutex_lock(&h->mu);
 	struct thread_arg *ta = calloc(1, sizeof(*ta));
 	bool keep = false;
 	if (ta && !h->stopping) {
@@ -727,6 +884,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, co
 				if (!keep) {
 					g->ctl.fd = g->ctl.raw = -1;
 					g->ctl.urh = NULL;
+					g->ctl.fw = NULL;
 				}
 			}
 		} else {
@@ -749,8 +907,53 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, co
 		}
 		end_close(&e);
 	}
-	pthread_mutex_unlock(&h->mu);
 	free(u);
+}
+
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
+		       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct up_ctx *u = cls;
+	struct console_hub *h = u->h;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct cs_end e = {.fd = sock, .raw = ci ? (int)ci->connect_fd : -1, .urh = urh};
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CORK_OFF); /* libmicrohttpd corks by default */
+	(void)req_cls;
+	(void)extra_in;
+	(void)extra_in_size; /* clients wait for the 101 before sending */
+	pthread_mutex_lock(&h->mu);
+	attach_end(h, u, e);
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* Take the connection over (tlsfwd.h): suspend it, answer the 101 on its
+ * TLS session ourselves and attach our forwarder's socket. h->mu held.
+ * Returns false (nothing done) when the connection is not TLS. */
+static bool reply_direct(struct http_req *r, struct console_hub *h, struct up_ctx *u, const char *ws_accept,
+			 const char *ws_proto)
+{
+	char head[512];
+	int n = snprintf(
+	    head, sizeof(head),
+	    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: %s\r\n%s%s%s%s%s\r\n",
+	    ws_accept ? "websocket" : EVTUNNEL_PROTO, ws_accept ? "Sec-WebSocket-Accept: " : "",
+	    ws_accept ? ws_accept : "", ws_accept ? "\r\n" : "",
+	    ws_proto ? "Sec-WebSocket-Protocol: binary\r\n" : "", "");
+	struct cs_end e = {.fd = -1, .raw = -1};
+	if (n <= 0 || (size_t)n >= sizeof(head) ||
+	    !MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION))
+		return false;
+	MHD_suspend_connection(r->conn);
+	r->detached = true;
+	r->status = 101;
+	if (tlsfwd_start(r->conn, head, (size_t)n, &e.fd, &e.raw, &e.fw) < 0) {
+		MHD_resume_connection(r->conn); /* closed by http.c */
+		r->status = 500;                /* the caller releases the channel */
+		free(u);
+		return true;
+	}
+	attach_end(h, u, e);
+	return true;
 }
 
 static bool wants_upgrade(struct http_req *r)
@@ -762,8 +965,10 @@ static bool wants_upgrade(struct http_req *r)
 	return false;
 }
 
-static void reply_upgrade(struct http_req *r, struct console_hub *h, enum up_kind kind, size_t idx,
-			  uint32_t id)
+/* 101 for an edge-view tunnel, or for a browser's WebSocket when
+ * ws_accept is set (ws_proto: the subprotocol to confirm, may be NULL). */
+static void reply_upgrade_ws(struct http_req *r, struct console_hub *h, enum up_kind kind, size_t idx,
+			     uint32_t id, const char *ws_accept, const char *ws_proto)
 {
 	struct up_ctx *u = calloc(1, sizeof(*u));
 	struct MHD_Response *resp = u ? MHD_create_response_for_upgrade(on_upgrade, u) : NULL;
@@ -773,8 +978,22 @@ static void reply_upgrade(struct http_req *r, struct console_hub *h, enum up_kin
 		return;
 	}
 	*u = (struct up_ctx){.h = h, .kind = kind, .idx = idx, .id = id};
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, EVTUNNEL_PROTO);
+	if (!getenv("EVE_CONSOLE_MHD_UPGRADE") && reply_direct(r, h, u, ws_accept, ws_proto)) {
+		MHD_destroy_response(resp); /* not used: u belongs to the channel now */
+		return;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, ws_accept ? "websocket" : EVTUNNEL_PROTO);
+	if (ws_accept)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SEC_WEBSOCKET_ACCEPT, ws_accept);
+	if (ws_proto)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_SEC_WEBSOCKET_PROTOCOL, ws_proto);
 	http_reply_resp(r, 101, resp);
+}
+
+static void reply_upgrade(struct http_req *r, struct console_hub *h, enum up_kind kind, size_t idx,
+			  uint32_t id)
+{
+	reply_upgrade_ws(r, h, kind, idx, id, NULL, NULL);
 }
 
 /* ---- admin API ----------------------------------------------------------- */
@@ -1035,6 +1254,46 @@ static void h_delete(struct http_req *r)
 	device_changed(h, changed);
 }
 
+/* Attach an operator connection to s (h->mu held): a new channel and the
+ * 101, or an error reply. */
+static void chan_attach(struct http_req *r, struct console_hub *h, struct cs_session *s,
+			const char *ws_accept, const char *ws_proto)
+{
+	size_t ci = CS_MAX_CHANNELS;
+	for (size_t i = 0; i < CS_MAX_CHANNELS && ci == CS_MAX_CHANNELS; i++)
+		if (!h->ch[i].used)
+			ci = i;
+	if (s->ended || s->expires <= time(NULL)) {
+		http_reply_error(r, 410, "console session %s has ended (%s)", s->id,
+				 s->ended ? s->reason : "expired");
+		return;
+	}
+	if (s->kind == CS_CONSOLE && s->open) {
+		http_reply_error(r, 409, "the console of %s is already attached by another session", s->app);
+		return;
+	}
+	if (ci == CS_MAX_CHANNELS) {
+		http_reply_error(r, 503, "too many console connections; try again later");
+		return;
+	}
+	struct cs_chan *c = &h->ch[ci];
+	memset(c, 0, sizeof(*c));
+	c->used = true;
+	c->id = h->next_chan++;
+	c->sess = (int)(s - h->s);
+	c->op.fd = c->dev.fd = c->op.raw = c->dev.raw = -1;
+	c->ws = ws_accept != NULL;
+	wsframe_parser_init(&c->wp);
+	snprintf(c->device, sizeof(c->device), "%s", s->device);
+	s->open++;
+	s->channels++;
+	reply_upgrade_ws(r, h, UP_OPERATOR, ci, c->id, ws_accept, ws_proto);
+	if (r->status != 101) {
+		c->used = false;
+		s->open--;
+	}
+}
+
 static void h_connect(struct http_req *r)
 {
 	struct console_hub *h = r->ctl->console;
@@ -1042,35 +1301,88 @@ static void h_connect(struct http_req *r)
 		return;
 	pthread_mutex_lock(&h->mu);
 	struct cs_session *s = session_visible(h, r, r->params[0]);
-	size_t ci = CS_MAX_CHANNELS;
-	for (size_t i = 0; i < CS_MAX_CHANNELS && ci == CS_MAX_CHANNELS; i++)
-		if (!h->ch[i].used)
-			ci = i;
 	if (!s)
 		http_reply_error(r, 404, "no console session %s", r->params[0]);
-	else if (s->ended || s->expires <= time(NULL))
+	else
+		chan_attach(r, h, s, NULL, NULL);
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* ---- browsers (WebSocket) ------------------------------------------------ */
+
+static void h_ticket(struct http_req *r)
+{
+	struct console_hub *h = r->ctl->console;
+	uint8_t rnd[CS_TICKET_HEX / 2];
+	int64_t now = time(NULL);
+	pthread_mutex_lock(&h->mu);
+	struct cs_session *s = session_visible(h, r, r->params[0]);
+	struct cs_ticket *t = NULL;
+	for (size_t i = 0; i < CS_TICKETS && !t; i++)
+		if (!h->tk[i].t[0] || h->tk[i].exp <= now)
+			t = &h->tk[i];
+	if (!s)
+		http_reply_error(r, 404, "no console session %s", r->params[0]);
+	else if (s->ended || s->expires <= now)
 		http_reply_error(r, 410, "console session %s has ended (%s)", s->id,
 				 s->ended ? s->reason : "expired");
-	else if (s->kind == CS_CONSOLE && s->open)
-		http_reply_error(r, 409, "the console of %s is already attached by another session", s->app);
-	else if (ci == CS_MAX_CHANNELS)
-		http_reply_error(r, 503, "too many console connections; try again later");
+	else if (!t || RAND_bytes(rnd, sizeof(rnd)) != 1)
+		http_reply_error(r, 503, "too many console tickets; try again later");
 	else {
-		struct cs_chan *c = &h->ch[ci];
-		memset(c, 0, sizeof(*c));
-		c->used = true;
-		c->id = h->next_chan++;
-		c->sess = (int)(s - h->s);
-		c->op.fd = c->dev.fd = c->op.raw = c->dev.raw = -1;
-		snprintf(c->device, sizeof(c->device), "%s", s->device);
-		s->open++;
-		s->channels++;
-		reply_upgrade(r, h, UP_OPERATOR, ci, c->id);
-		if (r->status != 101) {
-			c->used = false;
-			s->open--;
-		}
+		char url[128];
+		hexstr_encode(rnd, sizeof(rnd), t->t);
+		snprintf(t->sess, sizeof(t->sess), "%s", s->id);
+		t->exp = now + CS_TICKET_TTL;
+		snprintf(url, sizeof(url), "/edgeview/v1/ws/%s", t->t);
+		http_reply_json(r, 201,
+				json_pack("{s:s,s:s,s:o}", "ticket", t->t, "url", url, "expires",
+					  admin_time_json(t->exp)));
 	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* The ticket's session, the ticket used up (h->mu held). */
+static struct cs_session *ticket_take(struct console_hub *h, const char *ticket)
+{
+	int64_t now = time(NULL);
+	if (strlen(ticket) != CS_TICKET_HEX)
+		return NULL;
+	for (size_t i = 0; i < CS_TICKETS; i++) {
+		struct cs_ticket *t = &h->tk[i];
+		if (!t->t[0] || CRYPTO_memcmp(t->t, ticket, CS_TICKET_HEX))
+			continue;
+		struct cs_session *s = t->exp > now ? session_find(h, t->sess) : NULL;
+		memset(t, 0, sizeof(*t));
+		return s;
+	}
+	return NULL;
+}
+
+static void h_ws(struct http_req *r)
+{
+	struct console_hub *h = r->ctl->console;
+	const char *up = http_header(r, MHD_HTTP_HEADER_UPGRADE);
+	const char *ver = http_header(r, MHD_HTTP_HEADER_SEC_WEBSOCKET_VERSION);
+	const char *proto = http_header(r, MHD_HTTP_HEADER_SEC_WEBSOCKET_PROTOCOL);
+	char accept[WSFRAME_ACCEPT_LEN];
+	if (!up || !strcasestr(up, "websocket")) {
+		http_reply_error(r, 426, "this endpoint needs a WebSocket (\"Upgrade: websocket\")");
+		return;
+	}
+	if (!ver || strcmp(ver, "13")) {
+		http_reply_error(r, 426, "WebSocket version 13 only");
+		return;
+	}
+	if (wsframe_accept(http_header(r, MHD_HTTP_HEADER_SEC_WEBSOCKET_KEY), accept) < 0) {
+		http_reply_error(r, 400, "bad Sec-WebSocket-Key");
+		return;
+	}
+	pthread_mutex_lock(&h->mu);
+	struct cs_session *s = ticket_take(h, r->params[0]);
+	if (!s)
+		http_reply_error(r, 401, "unknown, used or expired console ticket");
+	else
+		chan_attach(r, h, s, accept, proto && strstr(proto, "binary") ? "binary" : NULL);
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -1126,6 +1438,8 @@ const struct http_route console_routes[] = {
     {"GET", ADMIN_PREFIX "/console-sessions/*", h_get, 0, HTTP_AUTH_ADMIN, NULL},
     {"DELETE", ADMIN_PREFIX "/console-sessions/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
     {"GET", ADMIN_PREFIX "/console-sessions/*/connect", h_connect, 0, HTTP_AUTH_ADMIN, NULL},
+    {"POST", ADMIN_PREFIX "/console-sessions/*/ticket", h_ticket, 0, HTTP_AUTH_ADMIN, NULL},
+    {"GET", "/edgeview/v1/ws/*", h_ws, 0, HTTP_AUTH_NONE, NULL},
     {"GET", "/edgeview/v1/device", h_device_ctl, 0, HTTP_AUTH_NONE, NULL},
     {"GET", "/edgeview/v1/device/chan/*", h_device_chan, 0, HTTP_AUTH_NONE, NULL},
     {NULL, NULL, NULL, 0, HTTP_AUTH_NONE, NULL},

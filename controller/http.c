@@ -365,6 +365,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return http_queue(r);
 		return MHD_YES;
 	}
+	if (r->detached)
+		return MHD_NO; /* resumed by its new owner: close it */
 	if (r->suspended) { /* resumed: the reply is set */
 		r->suspended = false;
 		return http_queue(r);
@@ -380,6 +382,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		http_reply_error(r, (unsigned)r->early_status, "request refused");
 	else
 		r->route->fn(r);
+	if (r->detached) { /* taken over (suspended): count it, queue nothing */
+		if (r->ctl->metrics)
+			ctlmetrics_request(r->ctl->metrics, r->route_idx, r->status,
+					   monotime_us() - r->t0_us);
+		return MHD_YES;
+	}
 	if (r->suspended)
 		return MHD_YES;
 	return http_queue(r);

@@ -68,6 +68,10 @@ struct http_req {
 	struct authz_who who;      /* who called an admin route (set by ctl->authorize) */
 	char device[UUID_STR_LEN]; /* device that signed it, or "" */
 	bool suspended;            /* answered later by another thread (http_suspend) */
+	/* The handler suspended the connection and took it over (status is
+	 * what it answered itself): nothing is queued; when it resumes the
+	 * connection, libmicrohttpd closes it (console.c, tlsfwd.h). */
+	bool detached;
 };
 
 struct http_server;

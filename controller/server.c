@@ -23,6 +23,7 @@
 #include "ctllog.h"
 #include "ctlmetrics.h"
 #include "dashboard.h"
+#include "dashboard_vendor.h"
 #include "device_api.h"
 #include "devices.h"
 #include "err.h"
@@ -74,6 +75,7 @@ static const struct http_route *const route_tables[] = {
     admin_app_history_routes, /* app_history.c */
     console_routes,           /* remote consoles, edge-view dispatcher (console.c) */
     admin_trustkey_routes,    /* publisher keys for every device (trustkeys.c) */
+    dashboard_vendor_routes,  /* xterm.js and noVNC from Debian packages (dashboard_vendor.c) */
     NULL,
 };
 

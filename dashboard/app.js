@@ -244,11 +244,11 @@ function route() {
   say('');
   const parts = location.hash.replace(/^#\//, '').split('/').map(decodeURIComponent);
   const pages = { fleet: pageFleet, device: pageDevice, apps: pageApps, app: pageApp, images: pageImages,
-    networks: pageNetworks, rollouts: pageRollouts, audit: pageAudit };
+    networks: pageNetworks, rollouts: pageRollouts, audit: pageAudit, console: pageConsole, vnc: pageVnc };
   const fn = pages[parts[0]] || pageFleet;
   for (const a of document.querySelectorAll('#nav a')) {
     const on = a.dataset.page === parts[0] || (parts[0] === 'device' && a.dataset.page === 'fleet') ||
-      (parts[0] === 'app' && a.dataset.page === 'apps');
+      (['app', 'console', 'vnc'].includes(parts[0]) && a.dataset.page === 'apps');
     if (on) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   main().replaceChildren();
@@ -550,7 +550,10 @@ function pageApp(m, [name]) {
   const info = el('section', { 'aria-label': 'App' });
   const inst = el('section', { 'aria-label': 'Instances' });
   const logs = el('div', { class: 'logs', id: 'app-logs', tabindex: 0, role: 'log', 'aria-label': 'Console and logs, live' });
-  m.append(head, el('div', { id: 'app-actions' }, appActions(name)), info, el('h2', { text: 'Instances' }), inst,
+  const remote = canChange() ? el('p', { class: 'actions' },
+    el('a', { href: `#/console/${enc(name)}`, id: 'open-console', text: 'Open the serial console' }), ' ',
+    el('a', { href: `#/vnc/${enc(name)}`, id: 'open-vnc', text: 'Open the VNC display' })) : '';
+  m.append(head, el('div', { id: 'app-actions' }, appActions(name)), remote, info, el('h2', { text: 'Instances' }), inst,
     el('h2', { text: 'Console and logs (live)' }), logs);
   followLogs(logs, `/apps/${enc(name)}/logs`, () => '');
   return {
@@ -570,6 +573,92 @@ function pageApp(m, [name]) {
       ], a.instances || [], 'No instance yet.'));
     },
   };
+}
+
+/* ------------------------------------------------------------ remote consoles */
+
+/* A console session of kind on app, and a WebSocket to it: the session
+ * (POST .../console-sessions), a one-time ticket (browsers cannot send a
+ * token on a WebSocket), then wss://<this origin>/edgeview/v1/ws/<ticket>.
+ * The first text frame is "OK" (the device's side is up) or "ERR why";
+ * then binary frames both ways (docs/console.md). Leaving the page ends
+ * the session. */
+async function openRemote(app, kind, status) {
+  status.textContent = `Opening a ${kind} session…`;
+  const sess = await api('POST', `/apps/${enc(app)}/console-sessions`, { kind });
+  const end = () => api('DELETE', `/console-sessions/${enc(sess.id)}`).catch(() => {});
+  const tk = await api('POST', `/console-sessions/${enc(sess.id)}/ticket`);
+  const ws = new WebSocket(`wss://${location.host}${tk.url}`, ['binary']);
+  ws.binaryType = 'arraybuffer';
+  S.streams.push({ abort: () => { ws.close(); end(); } });
+  status.textContent = `Session ${sess.id}: waiting for the device…`;
+  return { ws, sess, end };
+}
+
+/* Load a classic script (the xterm.js bundle) once. */
+function loadScript(src) {
+  return new Promise((ok, ko) => {
+    if (document.querySelector(`script[src="${src}"]`) && window.Terminal) return ok();
+    const s = el('script', { src });
+    s.addEventListener('load', () => ok());
+    s.addEventListener('error', () => ko(new Error(`${src}: not served (install node-xterm and libjs-xterm)`)));
+    document.head.append(s);
+  });
+}
+
+function pageConsole(m, [name]) {
+  const status = el('p', { id: 'console-status', role: 'status', 'aria-live': 'polite' });
+  const box = el('div', { id: 'terminal', class: 'terminal', 'aria-label': `Serial console of ${name}` });
+  m.append(el('h1', { text: `Console of ${name}` }),
+    el('p', {}, el('a', { href: `#/app/${enc(name)}`, text: `Back to app ${name}` }),
+      ' (leaving this page ends the session)'), status, box);
+  if (!document.querySelector('link[href="/ui/vendor/xterm/xterm.css"]'))
+    document.head.append(el('link', { rel: 'stylesheet', href: '/ui/vendor/xterm/xterm.css' }));
+  (async () => {
+    await loadScript('/ui/vendor/xterm/xterm.js');
+    const term = new window.Terminal({ cols: 100, rows: 30, cursorBlink: true });
+    term.open(box);
+    window.eveTranscript = '';
+    const { ws, sess } = await openRemote(name, 'console', status);
+    const dec = new TextDecoder(), encd = new TextEncoder();
+    ws.addEventListener('message', (e) => {
+      if (typeof e.data === 'string') {
+        status.textContent = e.data === 'OK' ? `Connected (session ${sess.id}): type into the console.` : e.data;
+        if (e.data === 'OK') term.focus();
+        return;
+      }
+      const t = dec.decode(new Uint8Array(e.data), { stream: true });
+      term.write(t);
+      window.eveTranscript = (window.eveTranscript + t).slice(-65536); /* what the console printed */
+    });
+    ws.addEventListener('close', () => { status.textContent = `Session ${sess.id} ended.`; });
+    term.on('data', (d) => { if (ws.readyState === WebSocket.OPEN) ws.send(encd.encode(d)); });
+    window.eveTerm = term; /* for the browser test and the curious */
+  })().catch(fail);
+  return null;
+}
+
+function pageVnc(m, [name]) {
+  const status = el('p', { id: 'vnc-status', role: 'status', 'aria-live': 'polite' });
+  const screen = el('div', { id: 'vnc-screen', class: 'vnc', 'aria-label': `VNC display of ${name}` });
+  m.append(el('h1', { text: `VNC display of ${name}` }),
+    el('p', {}, el('a', { href: `#/app/${enc(name)}`, text: `Back to app ${name}` }),
+      ' (leaving this page ends the session)'), status, screen);
+  (async () => {
+    /* noVNC takes the WebSocket once the device's side is up */
+    const { default: RFB } = await import('/ui/vendor/novnc/core/rfb.js');
+    const { ws, sess } = await openRemote(name, 'vnc', status);
+    ws.addEventListener('message', (e) => {
+      if (typeof e.data !== 'string') return;
+      if (e.data !== 'OK') { status.textContent = e.data; return; }
+      status.textContent = `Connected (session ${sess.id}).`;
+      const rfb = new RFB(screen, ws);
+      rfb.scaleViewport = true;
+      rfb.addEventListener('connect', () => { status.textContent = `VNC connected (session ${sess.id}).`; screen.dataset.connected = '1'; });
+      rfb.addEventListener('disconnect', () => { status.textContent = `Session ${sess.id} ended.`; });
+    }, { once: true });
+  })().catch(fail);
+  return null;
 }
 
 /* ------------------------------------------------------------ images */

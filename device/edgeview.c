@@ -17,6 +17,7 @@
 
 #include "agentlog.h"
 #include "evjwt.h"
+#include "evproof.h"
 #include "evtunnel.h"
 
 #define EV_RETRY_S 3
@@ -26,6 +27,7 @@
 struct edgeview {
 	struct appruntime *rt;
 	char *ca_path;
+	const struct eve_signer *signer; /* device key (proofs) */
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -66,12 +68,19 @@ static void url_of(const struct evjwt_claims *cl, const char *path, char *out, s
 static struct evtunnel *tunnel_open(struct edgeview *ev, const char *token, const struct evjwt_claims *cl,
 				    const char *path, char *err, size_t errlen)
 {
-	char url[EV_URL_MAX], auth[EVJWT_MAX + 32];
+	char url[EV_URL_MAX], auth[EVJWT_MAX + 32], proof[EVPROOF_MAX + 32], pv[EVPROOF_MAX];
 	struct evtunnel *t = NULL;
 	url_of(cl, path, url, sizeof(url));
+	int r = evproof_make(ev->signer->sign, ev->signer->ctx, ev->signer->cert_hash, path, cl->key, time(NULL),
+			     pv, sizeof(pv));
+	if (r < 0) {
+		snprintf(err, errlen, "cannot sign the device proof: %s", strerror(-r));
+		return NULL;
+	}
+	snprintf(proof, sizeof(proof), EVPROOF_HEADER ": %s", pv);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-	const char *hdrs[] = {auth, "User-Agent: eve-agent edgeview", NULL};
-	int r = evtunnel_open(url, ev->ca_path, hdrs, &t, err, errlen);
+	const char *hdrs[] = {auth, proof, "User-Agent: eve-agent edgeview", NULL};
+	r = evtunnel_open(url, ev->ca_path, hdrs, &t, err, errlen);
 	OPENSSL_cleanse(auth, sizeof(auth));
 	return r < 0 ? NULL : t;
 }
@@ -282,12 +291,14 @@ static void *main_run(void *arg)
 	return NULL;
 }
 
-int edgeview_new(struct appruntime *rt, const char *ca_path, struct edgeview **out)
+int edgeview_new(struct appruntime *rt, const char *ca_path, const struct eve_signer *signer,
+		 struct edgeview **out)
 {
-	struct edgeview *ev = calloc(1, sizeof(*ev));
+	struct edgeview *ev = signer && signer->sign ? calloc(1, sizeof(*ev)) : NULL;
 	if (!ev)
-		return -ENOMEM;
+		return signer && signer->sign ? -ENOMEM : -EINVAL;
 	ev->rt = rt;
+	ev->signer = signer;
 	ev->ca_path = ca_path ? strdup(ca_path) : NULL;
 	pthread_mutex_init(&ev->mu, NULL);
 	pthread_cond_init(&ev->cv, NULL);

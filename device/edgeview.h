@@ -11,13 +11,18 @@
 #include <stdbool.h>
 
 #include "appruntime.h"
+#include "envelope.h"
 #include "config/edgeview.pb-c.h"
 
 struct edgeview;
 
 /* rt is borrowed (may be NULL: every channel is refused); ca_path is the
- * trust anchor of the dispatcher's TLS (copied). */
-int edgeview_new(struct appruntime *rt, const char *ca_path, struct edgeview **out);
+ * trust anchor of the dispatcher's TLS (copied); signer (borrowed, must
+ * outlive ev) is the device key: every tunnel request carries its proof
+ * (evproof.h), which the dispatcher checks against the registered device
+ * certificate. */
+int edgeview_new(struct appruntime *rt, const char *ca_path, const struct eve_signer *signer,
+		 struct edgeview **out);
 /* A config was applied: cfg may be NULL (no edge-view); allowed is the
  * device's edgeview.allow. dev_uuid: this device. */
 void edgeview_apply(struct edgeview *ev, const Org__Lfedge__Eve__Config__EdgeViewConfig *cfg, bool allowed,

@@ -1,6 +1,6 @@
 /* QEMU backend: a TCG (type='qemu') or KVM (type='kvm') domain with virtio
  * disks, a CD-ROM for ISO images, direct kernel boot when the image carries
- * a kernel, the serial console to a log file, and optional VNC. */
+ * a kernel, the serial console on a pty logged to a file, and optional VNC. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,7 +103,8 @@ static int qemu_xml(const struct hv_spec *s, struct buf *b, char *err, size_t er
 	qemu_disks(b, s);
 	hv_xml_nics(b, s, "virtio");
 	if (s->console_log) {
-		buf_printf(b, "    <serial type='file'>\n      <source path='");
+		/* A pty (for remote consoles) whose output libvirt also logs. */
+		buf_printf(b, "    <serial type='pty'>\n      <log file='");
 		hv_xml_text(b, s->console_log);
 		buf_printf(b, "' append='on'/>\n      <target port='0'/>\n    </serial>\n");
 	} else {

@@ -1,5 +1,5 @@
 /* Remote consoles, the runtime's part: hand a session the console pty of
- * a container (holding the log reader off it meanwhile) and find where an
+ * a container or a VM (holding the log reader off it meanwhile) and find where an
  * app's VNC display or TCP port is reached. Called from the agent's
  * edge-view threads, never from the worker: everything goes through the
  * published snapshot (mmu) and a libvirt connection of the caller's own. */
@@ -101,16 +101,10 @@ int runtime_console_open(struct runtime *rt, const char *uuid, int *fd, char *er
 		snprintf(err, errlen, "app instance %s is not running on this device", uuid);
 		return r;
 	}
-	if (hv != RT_HV_LXC) {
-		snprintf(err, errlen,
-			 "the serial console of a VM app goes to its log (evectl app logs); "
-			 "interactive consoles are for container apps");
-		return -ENOTSUP;
-	}
 	if ((r = open_domain(rt, hv, dom, &c, &d, err, errlen)) < 0)
 		return r;
 	if ((r = hv_console_pty(d, &pty)) < 0) {
-		snprintf(err, errlen, "the app has no console pty");
+		snprintf(err, errlen, "the app has no console pty (a VM started before consoles were ptys: restart it)");
 		goto out;
 	}
 	if ((r = hold(rt, uuid)) < 0) {
@@ -118,6 +112,13 @@ int runtime_console_open(struct runtime *rt, const char *uuid, int *fd, char *er
 		goto out;
 	}
 	*fd = open(pty, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	/* Raw: the bytes go to and from the guest unchanged (a VM's pty is
+	 * fresh from QEMU, in cooked mode with echo). */
+	struct termios t;
+	if (*fd >= 0 && tcgetattr(*fd, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(*fd, TCSANOW, &t);
+	}
 	if (*fd < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot open the console: %s", strerror(errno));

@@ -11,13 +11,19 @@
 # while the image is still one self-contained content tree downloaded,
 # verified and attached (as a CD-ROM) like any other.
 #
-# usage: build-vm-image.sh OUTDIR MKISO   -> OUTDIR/vm.iso (+ vm.iso.sha256)
-# The init prints "EVE-TEST-VM: booted" then "EVE-TEST-VM: alive N" every 2 s.
+# usage: build-vm-image.sh OUTDIR MKISO [shell]
+#   -> OUTDIR/vm.iso (+ vm.iso.sha256); with "shell": OUTDIR/vm-shell.iso
+# The init prints "EVE-TEST-VM: booted" then "EVE-TEST-VM: alive N" every 2 s;
+# the shell variant prints "EVE-TEST-VM: shell on the console" instead and
+# runs a shell on the serial console (for remote console tests).
 set -eu
 out=$1
 mkiso=$2
+variant=${3:-}
+name=vm
+[ "$variant" = shell ] && name=vm-shell
 mkdir -p "$out"
-[ -s "$out/vm.iso" ] && [ -s "$out/vm.iso.sha256" ] && exit 0
+[ -s "$out/$name.iso" ] && [ -s "$out/$name.iso.sha256" ] && exit 0
 
 work=$(mktemp -d "$out/.vmbuild.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -51,6 +57,14 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 echo "EVE-TEST-VM: booted"
+INIT
+if [ "$variant" = shell ]; then
+	cat >>"$root/init" <<'INIT'
+echo "EVE-TEST-VM: shell on the console"
+while :; do sh; done
+INIT
+else
+	cat >>"$root/init" <<'INIT'
 n=0
 while :; do
 	sleep 2
@@ -58,6 +72,7 @@ while :; do
 	echo "EVE-TEST-VM: alive $n"
 done
 INIT
+fi
 chmod 755 "$root/init"
 (cd "$root" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1 >"$work/initrd.img")
 
@@ -65,7 +80,7 @@ chmod 755 "$root/init"
 mkdir -p "$work/iso/boot"
 cp "$kernel" "$work/iso/boot/vmlinuz"
 cp "$work/initrd.img" "$work/iso/boot/initrd.img"
-"$mkiso" "$work/iso" "$work/vm.iso"
-sha256sum "$work/vm.iso" | cut -d' ' -f1 >"$work/vm.iso.sha256"
-mv "$work/vm.iso" "$out/vm.iso"
-mv "$work/vm.iso.sha256" "$out/vm.iso.sha256"
+"$mkiso" "$work/iso" "$work/$name.iso"
+sha256sum "$work/$name.iso" | cut -d' ' -f1 >"$work/$name.iso.sha256"
+mv "$work/$name.iso" "$out/$name.iso"
+mv "$work/$name.iso.sha256" "$out/$name.iso.sha256"

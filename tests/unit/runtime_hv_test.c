@@ -75,7 +75,7 @@ static void test_qemu(void **st)
 	assert_int_equal(hv_qemu_ops.domain_xml(&s, &b, err, sizeof(err)), 0);
 	assert_non_null(strstr((char *)b.data, "<target dev='vda' bus='virtio'/>"));
 	assert_non_null(strstr((char *)b.data, "device='cdrom'"));
-	assert_non_null(strstr((char *)b.data, "<serial type='file'>"));
+	assert_non_null(strstr((char *)b.data, "<serial type='pty'>\n      <log file='"));
 	assert_null(strstr((char *)b.data, "<graphics"));
 	buf_free(&b);
 
