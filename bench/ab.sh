@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Side-by-side (A/B) runs of one eve-devsim scenario against two controller
 # binaries on the same machine in the same minutes: each gets a fresh
 # directory and port, rounds alternate the order (A B, B A, ...), and every

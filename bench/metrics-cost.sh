@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # What observability costs (issue 21; figures in docs/performance.md).
 #   1. eve-obsbench: ns to record one request's metrics (1 and 2 threads).
 #   2. poll before/after: eve-devsim's 304 poll against the controller of

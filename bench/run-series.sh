@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The series of devsim runs behind docs/performance.md: a fresh controller on
 # 127.0.0.1:PORT in a temporary directory, then poll at 100 / 1,000 / 10,000
 # devices, fleet, storm, fanout and ingest at the sizes the doc reports.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Make the certificates an EVE-style controller and its devices need, with the
 # openssl CLI, into one directory:
 #   root-certificate.pem root.key.pem      root CA (EC P-256), the only root

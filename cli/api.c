@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Admin API client: one curl easy handle, bounded response buffers, one
  * place that turns curl and HTTP failures into error codes. */
 #include "api.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* HTTPS client of the controller's admin REST API (/api/v1), on libcurl.
  * Errors are negative errno values, mapped once here:
  *   -ENOENT        the server said 404

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* whoami, token, user, project and audit: who may do what on the
  * controller (admin API /tokens, /users, /projects, /audit). */
 #include <errno.h>

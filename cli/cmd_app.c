@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* app deploy|list|get|start|stop|restart|purge|delete|logs|wait. */
 #include <errno.h>
 #include <stdlib.h>

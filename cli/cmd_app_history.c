@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* app history|rollback: an app's revisions and returning to one. */
 #include <stdio.h>
 #include <stdlib.h>

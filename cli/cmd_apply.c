@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* apply -f / delete -f: an edge-container manifest <-> one app. Applying is
  * idempotent: the app is created if missing, replaced (PUT) only when its
  * spec differs, and left alone otherwise. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* device attest show|accept|reset|policy|allow-no-tpm: remote attestation
  * state and its admin decisions (/api/v1/devices/{d}/attest). */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* login, context, completion, __man, status. */
 #include <errno.h>
 #include <limits.h>

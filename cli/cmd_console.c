@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* evectl app console | vnc | port-forward: remote sessions through the
  * controller's edge-view dispatcher (docs/console.md). */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* device add|list|get|delete|rename|label|reboot|config|update-os|info|
  * metrics|logs. */
 #include <errno.h>
@@ -40,7 +41,7 @@ static const struct out_col device_cols[] = {
 
 static const struct out_col device_app_cols[] = {
     /* instances carry "app" (name) in the controller; "name" as a fallback */
-    {"APP", "app"}, {"STATE", "state"}, {"IPS", "ips"}, {"SIGNATURE", "download", app_fmt_signature},
+    {"APP", "app"},     {"STATE", "state"}, {"IPS", "ips"}, {"SIGNATURE", "download", app_fmt_signature},
     {"ERROR", "error"}, {"INSTANCE", "id"}, {NULL},
 };
 
@@ -77,14 +78,10 @@ static void fmt_sw_signature(const json_t *o, const char *key, char *buf, size_t
 
 /* The A/B partitions from the latest device info (ZInfoDevSW). */
 static const struct out_col device_sw_cols[] = {
-    {"PARTITION", "partitionLabel"},
-    {"STATE", "partitionState"},
-    {"VERSION", "shortVersion"},
-    {"ACTIVE", "activated"},
-    {"UPDATE", "userStatus"},
-    {"SIGNATURE", "swErr", fmt_sw_signature},
-    {"ERROR", "swErr", fmt_sw_error},
-    {NULL},
+    {"PARTITION", "partitionLabel"},  {"STATE", "partitionState"},
+    {"VERSION", "shortVersion"},      {"ACTIVE", "activated"},
+    {"UPDATE", "userStatus"},         {"SIGNATURE", "swErr", fmt_sw_signature},
+    {"ERROR", "swErr", fmt_sw_error}, {NULL},
 };
 
 /* --label k=v options (repeatable) into a JSON object; NULL if none given. */
@@ -311,9 +308,8 @@ static const char *hw_misc(const json_t *inv, const char *key)
 	const json_t *m = json_object_get(inv, "misc"), *e;
 	size_t i;
 
-	json_array_foreach(m, i, e)
-		if (!strcmp(json_string_value(json_object_get(e, "key")) ?: "", key))
-			return json_string_value(json_object_get(e, "value"));
+	json_array_foreach(m, i, e) if (!strcmp(json_string_value(json_object_get(e, "key")) ?: "",
+						key)) return json_string_value(json_object_get(e, "value"));
 	return NULL;
 }
 
@@ -331,7 +327,8 @@ static void print_hardware(const json_t *hw)
 	       json_array_size(cpus), hw_misc(inv, "cpu.sockets") ?: "?", hw_misc(inv, "cpu.cores") ?: "?",
 	       model && *model ? "; " : "", model && *model ? model : "",
 	       (long long)(json_integer_value(json_object_get(inv, "total_memory_bytes")) >> 20),
-	       json_array_size(json_object_get(inv, "pci_devices")), json_array_size(json_object_get(inv, "usb_devices")),
+	       json_array_size(json_object_get(inv, "pci_devices")),
+	       json_array_size(json_object_get(inv, "usb_devices")),
 	       json_array_size(json_object_get(inv, "serial_devices")));
 }
 

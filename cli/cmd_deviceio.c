@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* device io list|set|delete: the controller's hardware model of a device
  * (ports and I/O adapters, how each network port is used and addressed),
  * sent to the device as deviceIoList + systemAdapterList. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* app flows: an app's flow logs, as its devices report them (EVE
  * FlowMessage): connections accepted or dropped with the firewall rule
  * (ACE) that decided, and DNS requests. -f polls for new reports. */

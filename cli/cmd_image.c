@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* image add|upload|list|get|delete. Uploads hash the file locally first,
  * register that sha256, then stream the bytes; the controller re-hashes and
  * refuses a mismatch. */

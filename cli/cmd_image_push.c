@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* image push NAME FILE|DIR: an OCI image layout (directory or tar) or a
  * `docker save` tarball goes to the controller's registry (/v2/NAME) as
  * blobs (HEAD first: blobs the controller has are not sent again; then

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* image sign NAME --key FILE: a publisher signature, in Sigstore/cosign's
  * key-based format, of an image in the controller's registry. The image's
  * manifest digest (what its tag names) goes into a simple-signing payload,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* image trust add|list|remove: the publisher keys every device trusts
  * besides the keys of its own config dir (controller/trustkeys.c). */
 #include <errno.h>

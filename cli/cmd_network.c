@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* network create|list|get|delete: network instances on one device. */
 #include <arpa/inet.h>
 #include <stdio.h>

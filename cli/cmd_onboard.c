@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* onboard add|list|remove: onboarding certificates and their serials. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* rollout create|list|get [-w]|pause|resume|abort|rollback|delete. */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* top [DEVICE]: CPU %, memory, disk and network of devices and their apps,
  * from the two newest metrics records each device sent (rates are the
  * difference between them). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* volume create|list|get|delete: data volumes on one device. */
 #include <stdio.h>
 #include <stdlib.h>

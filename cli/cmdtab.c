@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Table-driven parser, help, bash completion and man page. */
 #include "cmdtab.h"
 

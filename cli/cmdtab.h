@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Command tables: every evectl command is one row {name, positional usage,
  * options, help, handler}. The same rows drive the argument parser, the
  * generated --help at every level, `evectl completion bash` and the man

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The command table: every command, its arguments and options. The parser,
  * --help, `completion bash` and `__man` all read it. */
 #include "commands.h"
@@ -101,7 +102,8 @@ static const struct cmd_opt image_add_opts[] = {
     {"signature", 0, OPT_STR, "FILE",
      "detached signature: ECDSA (DER) over the image's sha256, e.g. `openssl dgst -sha256 -sign KEY IMAGE`"},
     {"signer-cert-url", 0, OPT_STR, "URL", "where devices fetch the signer's certificate (with --signature)"},
-    {"inter-cert-url", 0, OPT_STR, "URL", "where devices fetch an intermediate certificate (with --signature)"},
+    {"inter-cert-url", 0, OPT_STR, "URL",
+     "where devices fetch an intermediate certificate (with --signature)"},
     {NULL},
 };
 
@@ -131,7 +133,8 @@ static const struct cmd_opt image_upload_opts[] = {
     {"signature", 0, OPT_STR, "FILE",
      "detached signature: ECDSA (DER) over the image's sha256, e.g. `openssl dgst -sha256 -sign KEY IMAGE`"},
     {"signer-cert-url", 0, OPT_STR, "URL", "where devices fetch the signer's certificate (with --signature)"},
-    {"inter-cert-url", 0, OPT_STR, "URL", "where devices fetch an intermediate certificate (with --signature)"},
+    {"inter-cert-url", 0, OPT_STR, "URL",
+     "where devices fetch an intermediate certificate (with --signature)"},
     {NULL},
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Command handlers, one file per noun; the table that binds them to names
  * and options is in commands.c. Each returns an enum exit_code. */
 #ifndef EVECTL_COMMANDS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* evectl's configuration: named contexts {server, ca, token} in a JSON file
  * ($XDG_CONFIG_HOME/evectl/config, default ~/.config/evectl/config), mode
  * 0600 because it holds tokens, written atomically. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The helpers every evectl command handler uses (declared in evectl.h):
  * error lines and exit codes, the output mode, the connection to the admin
  * API, requests, lists, printing. Below the command files: it calls none

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* evectl: dispatch (parse, help, run the command's handler). The helpers
  * the handlers use (connection, requests, errors, output) are in ev.c. */
 #include "evectl.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* evectl's program state and the helpers every command handler uses. A
  * handler returns an exit code; the helpers print the one stderr line. */
 #ifndef EVECTL_H

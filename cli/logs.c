@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Log listings and follow streams shared by `device logs` and `app logs`.
  * Lines print oldest first (listings, -o json and follow alike), each with the
  * device's name, the app's name and the source. --limit N with -f prints

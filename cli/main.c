@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* evectl entry point. */
 #include <curl/curl.h>
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Manifest -> app spec mapping. Every check names the field it refused. */
 #include "manifest.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Edge-container manifests (the EVE "VMManifest" JSON) -> admin API app
  * specs. The manifest names one image (images[0].imagename), network
  * instances (interfaces[].name, whose acIs[].matches[] must be of type host

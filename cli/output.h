@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Printing API objects: human tables (default), wide tables, ids only, or
  * the API's JSON unchanged. Columns are tables of {header, key, formatter}. */
 #ifndef EVECTL_OUTPUT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Upload progress bar. */
 #include "progress.h"
 

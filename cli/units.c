@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Command-line units: sizes, durations, times. */
 #include "units.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Sizes, durations and times as typed on the command line. Everything is
  * validated here, before anything is sent to the controller. */
 #ifndef EVECTL_UNITS_H

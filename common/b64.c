@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Standard base64 with padding (RFC 4648 section 4). */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Standard base64 (RFC 4648, with padding). */
 #ifndef EVE_B64_H
 #define EVE_B64_H

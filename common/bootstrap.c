@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* BootstrapConfig sealing (the verifying side is the device's, which
  * checks the certificates against its root: device/ctlclient.c). */
 #include "bootstrap.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Bounded growable byte buffer. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Bounded growable byte buffer: everything read from the network or a file
  * goes through one, so no input can grow memory past its cap. */
 #ifndef EVE_BUF_H

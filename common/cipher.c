@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* EVE CipherBlock crypto (cipher.h). */
 #include "cipher.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* EVE's encrypted config fields (CipherContext / CipherBlock,
  * evecommon/acipherinfo.proto): KEA_ECDH key exchange between the
  * controller's ECDH certificate and the device's ECDH certificate, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Config hash: SHA-256 over protobuf-c's packing of a message.
  * protobuf-c packs fields in field-number order, repeated fields in array
  * order, and unknown fields last, so the same message always gives the same

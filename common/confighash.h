@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The config hash a device sends back in ConfigRequest: SHA-256 (hex) of the
  * deterministic protobuf-c packing of the message, so the same message
  * always gives the same hash. */

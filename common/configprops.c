@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The config property table and its value checks. */
 #include "configprops.h"
 

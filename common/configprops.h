@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* EVE's runtime configuration properties (config items): one table of
  * {name, type, range, default, honoured by eve-agent} shared by the agent
  * (which applies them), the controller (which validates what an operator

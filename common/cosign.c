@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* cosign key-based signatures: the signature manifest, the simple-signing
  * payload, ECDSA P-256 verification against a trust store. */
 #include "cosign.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Publisher signatures of images in the format of Sigstore/cosign's
  * key-based signatures: a "simple signing" JSON payload naming the image's
  * manifest digest, signed with ECDSA P-256 over SHA-256 (ASN.1 DER,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* EC P-256 keys, X.509 certificates, ECDSA and SHA-256 through the
  * OpenSSL 3 EVP API. OpenSSL errors become our codes here, once. */
 #include <openssl/bn.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* EC P-256 keys, X.509 certificates and digests, OpenSSL 3 EVP API only.
  * Returned OpenSSL objects are owned by the caller (EVP_PKEY_free,
  * X509_free); strings and byte arrays are freed with free(). */

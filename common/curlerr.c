@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libcurl result codes -> project error codes (see curlerr.h). */
 #include <errno.h>
 

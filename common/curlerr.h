@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* One mapping from libcurl results to the project's negative error codes,
  * shared by every HTTP client (device API, downloads, evectl, benchmarks),
  * so that "the controller is unreachable" or "its certificate is wrong"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* HTTPS client for the EVE device API: one libcurl easy handle, kept alive,
  * trusting only the configured root. curl errors become our codes here. */
 #include <curl/curl.h>
@@ -21,8 +22,8 @@ struct devapi {
 	char *base; /* https://host:port/api/v2/edgedevice */
 	struct curl_slist *post_hdrs;
 	struct curl_slist *resolve; /* CURLOPT_RESOLVE entry (per-port DNS) */
-	struct buf *resp; /* current call's response sink */
-	int write_err;    /* why the write callback refused data */
+	struct buf *resp;           /* current call's response sink */
+	int write_err;              /* why the write callback refused data */
 	char errbuf[CURL_ERROR_SIZE];
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* HTTPS client for the EVE device API (/api/v2/edgedevice/...), one libcurl
  * easy handle kept alive between calls. Used by the agent, the tests and the
  * benchmarks; it moves bytes only: sealing and verifying envelopes is the

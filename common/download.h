@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Resumable HTTP(S) download of one file with libcurl: continues a partial
  * file with a Range request, caps the size, times out when the transfer
  * stalls, and reports progress. One call = one attempt; the caller retries

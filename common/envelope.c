@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* AuthContainer: the signed envelope of the EVE API v2. */
 #include <openssl/crypto.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* AuthContainer, the signed envelope around every EVE API v2 body.
  * The signature is ECDSA P-256 over SHA-256(payload), sent raw r||s;
  * senderCertHash is SHA-256 of the sender certificate: of its DER for device

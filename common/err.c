@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Messages for our error codes: errno values go through strerror's table,
  * EVE_* codes through ours. */
 #include <string.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Error codes shared by every module: 0 on success, a negative errno value on
  * failure. Modules convert library errors (OpenSSL, curl, sqlite, libvirt,
  * TSS2) into these once, at their edge. */

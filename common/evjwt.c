@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* ES256 JWTs for edge-view (evjwt.h). */
 #include "evjwt.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Edge-view tokens: compact JWS (RFC 7515) JSON Web Tokens (RFC 7519)
  * signed with ES256 (ECDSA P-256 + SHA-256, raw r||s signature), as the
  * controller puts them in EdgeViewConfig.token. Claims follow EVE's

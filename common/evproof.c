@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Edge-view device proof (evproof.h). */
 #include "evproof.h"
 

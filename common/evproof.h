@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Edge-view device proof: the device proves, on every tunnel request, that
  * it holds the private key of the device certificate the controller
  * registered for the token's device. The value of the request header

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Edge-view tunnels over libcurl CONNECT_ONLY (evtunnel.h). */
 #include "evtunnel.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Edge-view tunnels, the client side: an HTTPS request upgraded to a raw
  * byte stream ("Upgrade: eve-edgeview", 101 Switching Protocols) on a
  * libcurl CONNECT_ONLY connection (TLS verified against a CA file), and a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Crash-safe file writes: temp file in the same directory, fsync, rename,
  * fsync of the directory. */
 #include <fcntl.h>

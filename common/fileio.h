@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Files that must never be half-written: every state file is written to a
  * temporary in the same directory, fsync'd, renamed, and the directory
  * fsync'd. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* gzip (RFC 1952) in memory, for EVE's newlog files: batches of JSON lines
  * with their metadata in the gzip header comment. */
 #ifndef EVE_GZIP_H

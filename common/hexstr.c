@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Lower-case hex of binary digests. */
 #include "err.h"
 #include "hexstr.h"

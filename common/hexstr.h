@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Lower-case hex encoding of binary digests. */
 #ifndef EVE_HEXSTR_H
 #define EVE_HEXSTR_H

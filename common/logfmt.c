@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Log line formatting (key=value or JSON). */
 #include "logfmt.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* One log event as one line: key=value (logfmt) or JSON, with an RFC 3339
  * UTC timestamp, a level, the program and a message, then any key/value
  * fields. Formats only (the programs write the lines: library code does

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* CLOCK_MONOTONIC readings (see monotime.h): the one copy of the clock
  * code for the controller, the agent, evectl, the benchmarks and the tests. */
 #include <time.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The monotonic clock (CLOCK_MONOTONIC) in the units callers measure
  * with: intervals, timeouts and rates, never wall-clock times. */
 #ifndef EVE_MONOTIME_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* P-256 public points: DER certificate key extraction, ECDSA verify through
  * the EC_KEY layer (deprecated in OpenSSL 3 but supported through 3.x; it
  * skips the provider look-ups the EVP layer does per call). */

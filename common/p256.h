@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* ECDSA P-256 with a bare public point: a device's key kept as its 65-byte
  * uncompressed SEC1 point (0x04||X||Y) instead of an OpenSSL 3 EVP_PKEY
  * (about 2.1 KB each), verified through libcrypto's EC_KEY/ECDSA layer

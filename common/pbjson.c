@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* JSON <-> protobuf driven by protobuf-c descriptors.
  *
  * Shape: a message is a JSON object keyed by .proto field names; repeated

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* JSON <-> protobuf for any message, driven by protobuf-c descriptors.
  * Field names are the .proto names; enums are their value names (numbers are
  * accepted on input); bytes are base64; 64-bit integers are JSON integers;

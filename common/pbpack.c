@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* protobuf-c message -> malloc'd bytes (see pbpack.h). */
 #include <errno.h>
 #include <stdlib.h>

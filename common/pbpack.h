@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Packing a protobuf-c message into a buffer of its own. */
 #ifndef EVE_PBPACK_H
 #define EVE_PBPACK_H

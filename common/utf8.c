@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* UTF-8 sequence validation. */
 #include "utf8.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* UTF-8 validation of untrusted text, one sequence at a time. */
 #ifndef EVE_UTF8_H
 #define EVE_UTF8_H

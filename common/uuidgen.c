@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Version 4 UUIDs from the OpenSSL CSPRNG. */
 #include <openssl/rand.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Random (version 4) UUIDs in their 36-character text form. */
 #ifndef EVE_UUIDGEN_H
 #define EVE_UUIDGEN_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* WebSocket framing, the server's side (wsframe.h). */
 #include "wsframe.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* WebSocket framing (RFC 6455), the server's side: the opening handshake's
  * accept key, a streaming parser of the frames a client sends (masked,
  * possibly fragmented, interleaved with control frames) and the header of

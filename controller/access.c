@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Authentication, authorization and the audit hook of the admin API. */
 #include "access.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The admin API's gate: authenticate the bearer token (API token or login
  * session), authorize the request by the one rule table (authz.h),
  * including the project of the object a route names, and record every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* /api/v1 login, logout, whoami, tokens, users, projects and audit. */
 #include <errno.h>
 #include <stdatomic.h>

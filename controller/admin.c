@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Shared admin API helpers. */
 #include "admin.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Helpers shared by the admin REST API modules (`/api/v1`, JSON). */
 #ifndef CTL_ADMIN_H
 #define CTL_ADMIN_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Checks of apps' ACLs (see app_acl.h). */
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* An app's ACLs as the admin API takes them (spec "acls") and checks them
  * before they reach a device:
  *

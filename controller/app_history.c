@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* An app's revision history and rollback: /api/v1/apps/{app}/history and
  * /api/v1/apps/{app}/rollback. The revisions are recorded by triggers on
  * apps (schema m_volumes); a rollback makes the chosen earlier revision

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* I/O adapters assigned to apps (app_io.h). */
 #include "app_io.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* I/O adapters assigned to apps (EVE's AppInstanceConfig.adapters): an
  * app spec's "io" names adapters of its device's hardware model
  * (deviceio.h) by logical label. An adapter is assignable when it has an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* VM apps: userData composition, boot mode, CPU pin sets (app_vm.h). */
 #include "app_vm.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* What the controller decides about VM apps (any-app issue): the userData a
  * VM or a container receives, the boot mode and the CPU pin set. Pure
  * functions over their arguments: no database, no logging. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* An app instance's generation: the UUIDandVersion.version string the
  * controller puts in its AppInstanceConfig and the device echoes back in
  * ZInfoApp.appVersion. It changes with every spec change (apps.version), a
@@ -10,7 +11,7 @@
  * first number is the revision the instance runs: the app's, or the one a
  * rollout pinned it to (rollouts.h). */
 #define APPGEN_SQL(A, I)                                                                                     \
-	"(coalesce(" I ".pin_version, " A ".version) || '.' || " I ".restart_counter || '.' || " I             \
+	"(coalesce(" I ".pin_version, " A ".version) || '.' || " I ".restart_counter || '.' || " I           \
 	".purge_counter || '.' || " A ".activate)"
 
 #endif

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Apps: spec validation, instances per target device, /api/v1/apps. */
 #include "apps.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Apps (edge containers / VMs): one deployment per name, one instance per
  * target device; store and /api/v1/apps. */
 #ifndef CTL_APPS_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Remote attestation: the controller's verifier (attest.h).
  *
  * ATTEST_REQ_CERT: the attestation key's certificate must be issued by the

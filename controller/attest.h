@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Remote attestation, the controller's side (EVE's /attest exchange):
  * attestation-key certificates, single-use nonces, TPM2 quote verification
  * against a per-device PCR baseline, integrity tokens, and the config gate

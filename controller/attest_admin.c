@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Admin API of remote attestation: GET / POST /api/v1/devices/{d}/attest
  * (docs/admin-api.md). */
 #include <errno.h>

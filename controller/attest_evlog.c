@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Event log replay (attest_evlog.h). */
 #include "attest_evlog.h"
 

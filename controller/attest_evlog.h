@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The measurement event log a device sends with its quote
  * (ZAttestQuote.event_log, TpmEventLogEntry): replayed against the quoted
  * PCR values, and kept with the device's attestation row for `evectl

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Audit rows in SQLite. */
 #include "audit.h"
 

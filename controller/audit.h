@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The audit trail: one row per state-changing admin request (who, when,
  * what, the result), kept in SQLite for audit_retention days.
  *

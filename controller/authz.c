@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The authorization rules of every admin route, and project grants. */
 #include "authz.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Who may do what on the admin API: roles, permissions, the one table of
  * authorization rules (method + route pattern -> permission, and which
  * path parameter names an object that belongs to a project), and project

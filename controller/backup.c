@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* `eve-controller backup|restore`: a consistent copy of a controller
  * directory taken while it serves (the database through SQLite's online
  * backup API, every other file copied), and its restore into a new
@@ -34,8 +35,12 @@
  * database (copied through SQLite), its WAL, the pid file, half uploads. */
 static int skipped(const char *rel)
 {
-	static const char *const names[] = {CTL_DB_FILE,	  CTL_DB_FILE "-wal", CTL_DB_FILE "-shm",
-					    CTL_DB_FILE "-journal", CTL_PID_FILE,       CTL_DATASTORE_DIR "/tmp",
+	static const char *const names[] = {CTL_DB_FILE,
+					    CTL_DB_FILE "-wal",
+					    CTL_DB_FILE "-shm",
+					    CTL_DB_FILE "-journal",
+					    CTL_PID_FILE,
+					    CTL_DATASTORE_DIR "/tmp",
 					    MANIFEST};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(rel, names[i]))
@@ -188,8 +193,8 @@ static int db_check(const char *path, int *version, char *err, size_t errlen)
 	}
 	*version = db_schema_version(db);
 	if (*version > schema_migrations_n) {
-		snprintf(err, errlen, "%s: schema version %d is newer than this controller's (%d)", path, *version,
-			 schema_migrations_n);
+		snprintf(err, errlen, "%s: schema version %d is newer than this controller's (%d)", path,
+			 *version, schema_migrations_n);
 		r = -EPROTO;
 		goto out;
 	}
@@ -332,7 +337,8 @@ static int verify_manifest(const char *backup, char *err, size_t errlen)
 	size_t len = 0;
 	int r, files = 0;
 
-	if ((r = path2(path, backup, MANIFEST)) < 0 || (r = fileio_read(path, MANIFEST_CAP, &data, &len)) < 0) {
+	if ((r = path2(path, backup, MANIFEST)) < 0 ||
+	    (r = fileio_read(path, MANIFEST_CAP, &data, &len)) < 0) {
 		snprintf(err, errlen, "%s: not a controller backup (no %s)", backup, MANIFEST);
 		return r;
 	}
@@ -352,14 +358,16 @@ static int verify_manifest(const char *backup, char *err, size_t errlen)
 		if (!strncmp(line, "schema ", 7))
 			continue;
 		const char *rel = line + 66;
-		if (strlen(line) < 67 || line[64] != ' ' || line[65] != ' ' || *rel == '/' || strstr(rel, "..")) {
+		if (strlen(line) < 67 || line[64] != ' ' || line[65] != ' ' || *rel == '/' ||
+		    strstr(rel, "..")) {
 			snprintf(err, errlen, "%s: bad manifest line '%.80s'", backup, line);
 			r = -EINVAL;
 			goto out;
 		}
 		if ((r = path2(path, backup, rel)) < 0 || (r = hash_file(path, hex)) < 0 ||
 		    strncmp(hex, line, 64)) {
-			snprintf(err, errlen, "%s: %s %s", backup, rel, r < 0 ? strerror(-r) : "does not match its hash");
+			snprintf(err, errlen, "%s: %s %s", backup, rel,
+				 r < 0 ? strerror(-r) : "does not match its hash");
 			r = r < 0 ? r : -EBADMSG;
 			goto out;
 		}
@@ -390,7 +398,8 @@ int restore_run(const char *backup, const char *dir, char *err, size_t errlen)
 		if (d)
 			closedir(d);
 		if (!empty) {
-			snprintf(err, errlen, "%s exists and is not empty: restore into a new directory", dir);
+			snprintf(err, errlen, "%s exists and is not empty: restore into a new directory",
+				 dir);
 			return -EEXIST;
 		}
 	}

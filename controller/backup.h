@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Backup and restore of a controller directory (`eve-controller backup`,
  * `eve-controller restore`). */
 #ifndef CTL_BACKUP_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Blobs of the controller's own datastore (DIR/datastore/sha256/<hex>):
  * their paths, and serving one with Range and HEAD, for /datastore
  * (images.c) and the registry's /v2/ blobs (registry.c). */

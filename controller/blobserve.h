@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The controller's datastore blobs: DIR/datastore/sha256/<hex>. */
 #ifndef CTL_BLOBSERVE_H
 #define CTL_BLOBSERVE_H

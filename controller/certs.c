@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* `eve-controller certs`: the controller's certificates over the years.
  * Everything here works on the files of DIR/certs (a running controller
  * picks the result up on SIGHUP, a graceful reload: server.c). */
@@ -72,8 +73,8 @@ long long certs_next_switch(const char *dir)
 
 void certs_status(const char *dir, FILE *out)
 {
-	static const char *const names[] = {"root-certificate.pem", "server.cert.pem", "signing.cert.pem",
-					    "signing-next.cert.pem", "ecdh.cert.pem", "onboard.cert.pem"};
+	static const char *const names[] = {"root-certificate.pem",  "server.cert.pem", "signing.cert.pem",
+					    "signing-next.cert.pem", "ecdh.cert.pem",   "onboard.cert.pem"};
 	char p[PATH_MAX], cn[128];
 
 	fprintf(out, "%-24s %-28s %-26s %s\n", "CERTIFICATE", "SUBJECT", "EXPIRES", "LEFT");
@@ -88,8 +89,8 @@ void certs_status(const char *dir, FILE *out)
 		if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm))
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 		long long left = seconds_left(x);
-		fprintf(out, "%-24s %-28.28s %-26s %s%lld days\n", names[i], cn, when, left < 0 ? "EXPIRED " : "",
-			(left < 0 ? -left : left) / 86400);
+		fprintf(out, "%-24s %-28.28s %-26s %s%lld days\n", names[i], cn, when,
+			left < 0 ? "EXPIRED " : "", (left < 0 ? -left : left) / 86400);
 		X509_free(x);
 	}
 	long long at = certs_next_switch(dir);
@@ -99,8 +100,9 @@ void certs_status(const char *dir, FILE *out)
 		char when[40];
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-		fprintf(out, "signing rotation: the next signing certificate is served by /certs now and signs"
-			     " from %s\n",
+		fprintf(out,
+			"signing rotation: the next signing certificate is served by /certs now and signs"
+			" from %s\n",
 			when);
 	}
 }
@@ -184,7 +186,8 @@ int certs_rotate_signing(const char *dir, long overlap_s, int days, char *err, s
 	int r;
 
 	if (certs_next_switch(dir) > 0) {
-		snprintf(err, errlen, "a signing rotation is already under way (eve-controller certs status)");
+		snprintf(err, errlen,
+			 "a signing rotation is already under way (eve-controller certs status)");
 		return -EBUSY;
 	}
 	r = load_pair(dir, "root.key.pem", "root-certificate.pem", &root_key, &root);
@@ -225,8 +228,9 @@ int certs_promote_signing(const char *dir, time_t now)
 
 	if (when <= 0 || when > (long long)now)
 		return 0;
-	if ((r = cpath(nk, dir, "signing-next.key.pem")) < 0 || (r = cpath(nc, dir, "signing-next.cert.pem")) < 0 ||
-	    (r = cpath(k, dir, "signing.key.pem")) < 0 || (r = cpath(c, dir, "signing.cert.pem")) < 0 ||
+	if ((r = cpath(nk, dir, "signing-next.key.pem")) < 0 ||
+	    (r = cpath(nc, dir, "signing-next.cert.pem")) < 0 || (r = cpath(k, dir, "signing.key.pem")) < 0 ||
+	    (r = cpath(c, dir, "signing.cert.pem")) < 0 ||
 	    (r = cpath(prev, dir, "signing-prev.cert.pem")) < 0 || (r = cpath(at, dir, NEXT_AT)) < 0)
 		return r;
 	/* Idempotent: the next files go last, so a cut anywhere redoes it. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The controller's certificates over the years (`eve-controller certs`):
  * expiry, renewal of the TLS server certificate, rotation of the signing
  * certificate with an overlap. All work on DIR/certs; a running

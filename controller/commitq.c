@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* One committer thread, a FIFO of suspended requests. */
 #include "commitq.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Group commit for requests that must be durable before they are answered
  * (POST /register): the handler suspends its connection and queues an
  * item; one thread applies every queued item in one write transaction

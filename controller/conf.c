@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* controller.conf parser and writer driven by one table. */
 #include "conf.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* controller.conf: key=value lines, one table of known keys with defaults.
  * Unknown keys and out-of-range values are errors so typos do not pass. */
 #ifndef CTL_CONF_H

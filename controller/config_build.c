@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* EdgeDevConfig assembly. All message memory comes from one arena freed at
  * the end, so the tree needs no per-field ownership bookkeeping. */
 #include "config_build.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Assembles the EdgeDevConfig a device receives from the database tables,
  * deterministically (every list sorted by id), so the same state always
  * gives the same config hash. */

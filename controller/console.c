@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Remote consoles: sessions, device grants and the dispatcher that bridges
  * upgraded connections (console.h, docs/console.md). */
 #include "console.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Remote consoles (edge-view): operator sessions on an app's serial
  * console, VNC display or a TCP port, carried by a tunnel the device opens
  * to this controller's dispatcher (docs/console.md).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The running controller: everything a request handler may need. */
 #ifndef CTL_CTL_H
 #define CTL_CTL_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Controller log lines on stderr. */
 #include "ctllog.h"
 

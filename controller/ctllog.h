@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The controller program's log: one line per event on stderr, key=value
  * or JSON (log.format), with a UTC timestamp and a level (log.level).
  * Only the program (server.c, init.c, main.c) logs; modules return errors.

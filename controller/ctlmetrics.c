@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Request, TLS, fan-out and datastore metrics of the controller. */
 #include "ctlmetrics.h"
 

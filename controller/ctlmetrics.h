@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The controller's own metrics, recorded on the request path: requests by
  * route and status with latency histograms, TLS connections, config
  * fan-out lag, datastore bytes. Recording is relaxed atomics on arrays

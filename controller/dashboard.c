@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* GET / and /ui/<file>: the dashboard's static files with a strict
  * Content-Security-Policy (no inline script or style, connections only to
  * this origin), ETag revalidation and long caching of versioned assets. */

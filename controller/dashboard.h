@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The web dashboard: its static files (built into the binary from
  * dashboard/ by dashboard/embed.cmake) served at `/` and `/ui/...` on the
  * controller's HTTPS port. The pages use only the admin REST API. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Browser libraries from Debian packages (dashboard_vendor.h). */
 #include "dashboard_vendor.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The dashboard's third-party browser libraries, served from the Debian
  * packages that ship them (never copied into this repository): xterm.js
  * at /ui/vendor/xterm/ (xterm.js: node-xterm's CommonJS modules from

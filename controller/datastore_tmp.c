@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Start-up cleaning of datastore/tmp. */
 #include "datastore_tmp.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The datastore's temporary directory (datastore/tmp): uploads are written
  * there as upload-XXXXXX while hashed, then renamed into place. */
 #ifndef CTL_DATASTORE_TMP_H

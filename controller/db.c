@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* SQLite connection pool, statement cache and migrations. */
 #include "db.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* SQLite store: a small pool of connections (WAL mode), each with its own
  * cache of prepared statements keyed by the SQL text's address, so every
  * statement is prepared once per connection and reused. Numbered schema

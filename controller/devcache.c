@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Sharded hash tables of devices: by cert hash (owns the entries) and by
  * UUID (maps to the cert hash). Lock order: never hold two shard locks. */
 #include "devcache.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* In-memory index of registered devices for the hot path (every signed
  * device request): lookup by senderCertHash (first 16 bytes of the SHA-256
  * of the device certificate's DER) and by UUID, O(1), in 64 independently

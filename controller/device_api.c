@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* EVE device API v2 handlers. */
 #include "device_api.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* EVE device API v2 (`/api/v2/edgedevice`): every body is an AuthContainer;
  * requests are authenticated by the envelope signature of a registered
  * device certificate; responses are signed with the controller's signing

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Device hardware model (table device_io): learned from info, edited by
  * the admin, read by config_build.c. */
 #include "deviceio.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The controller's model of each device's hardware: its ports and I/O
  * adapters (EVE's PhysicalIO) and how each network port is used and
  * addressed (EVE's SystemAdapter + NetworkConfig). Learned from the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Device store and /api/v1/devices. */
 #include "devices.h"
 

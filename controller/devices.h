@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Devices: the store (SQLite rows + the in-memory devcache) and the admin
  * API under /api/v1/devices. */
 #ifndef CTL_DEVICES_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Fleet telemetry exposition: one family buffer per metric name (the
  * format wants each family contiguous), filled device by device. */
 #include "fleetexp.h"

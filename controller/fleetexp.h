@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* /metrics/fleet: the latest telemetry of every device (CPU, memory, disk,
  * network per interface) and app instance (state, CPU, memory), as
  * Prometheus series labelled only by device name, app name and project

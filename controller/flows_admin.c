@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Admin read of apps' flow logs (FlowMessage reports, stored by
  * reports.c under the app instance they are about):
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Log following with MHD suspend/resume: a follower's connection is
  * suspended from its content reader when there is nothing to send and
  * resumed by follow_notify (new logs) or follow_tick (keep-alive). */

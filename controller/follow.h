@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* follow=1 log streams: chunked responses whose connections are suspended
  * while there is nothing new and resumed when logs arrive (or on a timer,
  * to send keep-alive blank lines and notice hang-ups). */

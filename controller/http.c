@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libmicrohttpd glue: request lifecycle, routing, body caps. */
 #include "http.h"
 
@@ -367,7 +368,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (r->detached)
 		return MHD_NO; /* resumed by its new owner: close it */
-	if (r->suspended) { /* resumed: the reply is set */
+	if (r->suspended) {    /* resumed: the reply is set */
 		r->suspended = false;
 		return http_queue(r);
 	}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The HTTPS front end (libmicrohttpd + GnuTLS): a route table, bounded
  * request bodies, bearer-token checks, and reply helpers. A handler runs
  * once the whole body has arrived (or, for streaming routes, the body is

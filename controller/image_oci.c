@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A bounded walk over tar headers (through zlib, which reads plain files
  * as they are): stops at the first index.json or manifest.json. */
 #include "image_oci.h"

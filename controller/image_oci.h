@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Checking that an uploaded file is an OCI image a device can run: a tar
  * (plain or gzip) holding an OCI image layout (index.json) or a
  * docker-save image (manifest.json) at its top. */

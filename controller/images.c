@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Images: registry rows, uploads into the controller's own datastore
  * (streamed to disk while hashed), and GET /datastore/sha256/<hex> with
  * Range support. */
@@ -34,7 +35,8 @@
 static const char *const formats[] = {"raw", "qcow2", "iso", "oci", "baseos"};
 
 #define IMAGE_COLS                                                                                           \
-	"id, name, format, sha256, size, url, version, state, created, reg_user, project, sig, sig_signer_url, " \
+	"id, name, format, sha256, size, url, version, state, created, reg_user, project, sig, "             \
+	"sig_signer_url, "                                                                                   \
 	"sig_inter_url"
 
 static json_t *image_row(sqlite3_stmt *st)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Reading info_latest (see infolatest.h). */
 #include "infolatest.h"
 

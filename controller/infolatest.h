@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The latest info record a device reported, by type and object: the
  * info_latest table that reports.c keeps, read by the admin views
  * (networks, volumes, ...). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Controller directory creation: certificates (certs/mkcerts.sh), database,
  * config file, first admin token and the device-config/ bundle. */
 #include "init.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* `eve-controller init`: lay out a controller directory. */
 #ifndef CTL_INIT_H
 #define CTL_INIT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A stored log line as the admin API shows it (see logjson.h). */
 #include "admin.h"
 #include "db.h"

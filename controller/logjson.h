@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The admin API's JSON form of a stored log line, shared by the log
  * listings (reports_admin.c) and the follow=1 streams (follow.c). */
 #ifndef CTL_LOGJSON_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* eve-controller: command-line front end (init, serve, backup, restore, certs). */
 #include <getopt.h>
 #include <signal.h>
@@ -15,11 +16,11 @@
 
 struct cmd_args {
 	const char *dir, *host, *listen;
-	const char *path;    /* backup / restore: the backup directory */
-	const char *action;  /* certs: status | renew | rotate-signing */
-	int days;            /* certs: validity of what is issued */
-	long overlap_s;      /* certs rotate-signing */
-	char *const *argv;   /* serve: for a graceful reload (re-exec) */
+	const char *path;   /* backup / restore: the backup directory */
+	const char *action; /* certs: status | renew | rotate-signing */
+	int days;           /* certs: validity of what is issued */
+	long overlap_s;     /* certs rotate-signing */
+	char *const *argv;  /* serve: for a graceful reload (re-exec) */
 	int force;
 };
 
@@ -99,7 +100,8 @@ static int cmd_certs(const struct cmd_args *a)
 	else if (!strcmp(a->action, "rotate-signing"))
 		r = certs_rotate_signing(a->dir, a->overlap_s, a->days, err, sizeof(err));
 	else {
-		fprintf(stderr, "eve-controller: certs: unknown action '%s' (status, renew, rotate-signing)\n",
+		fprintf(stderr,
+			"eve-controller: certs: unknown action '%s' (status, renew, rotate-signing)\n",
 			a->action);
 		return 2;
 	}
@@ -135,9 +137,9 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"dir", required_argument, NULL, 'd'},    {"host", required_argument, NULL, 'H'},
-	    {"listen", required_argument, NULL, 'l'}, {"force", no_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},         {"days", required_argument, NULL, 'D'},
+	    {"dir", required_argument, NULL, 'd'},     {"host", required_argument, NULL, 'H'},
+	    {"listen", required_argument, NULL, 'l'},  {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},          {"days", required_argument, NULL, 'D'},
 	    {"overlap", required_argument, NULL, 'O'}, {NULL, 0, NULL, 0},
 	};
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* /api/v1/status (tokens: access_api.c). */
 #include <stdio.h>
 #include <time.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Network instances per device: /api/v1/networks. */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Onboarding certificates: store and `/api/v1/onboard`. */
 #include "onboard.h"
 

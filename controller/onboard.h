@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Onboarding certificates and the serials each may register. */
 #ifndef CTL_ONBOARD_H
 #define CTL_ONBOARD_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* /healthz, /readyz, /metrics, /metrics/fleet. */
 #include "ops_api.h"
 

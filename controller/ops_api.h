@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Operations endpoints: GET /healthz (alive), GET /readyz (database takes
  * writes, certificates in their validity period, free disk space above
  * health.min_free_mb), both unauthenticated; GET /metrics (the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Prometheus counters, histograms and the text exposition writer. */
 #include "prom.h"
 

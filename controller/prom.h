@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Prometheus primitives: lock-free counters and fixed-bucket latency
  * histograms (relaxed atomics, no allocation: safe on the hot path), and a
  * writer for the text exposition format (version 0.0.4) into a bounded

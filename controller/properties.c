@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Property states: what the operator configured, what the device reported,
  * and the table's default, merged per property. */
 #include "properties.h"

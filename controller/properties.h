@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Runtime configuration properties on the controller side: the checks of
  * PUT /devices/X/config-items against the shared table
  * (common/configprops.h), and GET /devices/X/properties, which shows every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A small table of keys, each with the times of its last failures. */
 #include "ratelimit.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Counting failures per key (a user name, a client address) in a sliding
  * window, to slow down password guessing. Thread-safe; bounded memory
  * (the oldest key is forgotten when the table is full). */

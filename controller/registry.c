@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The OCI distribution API under /v2/ (see registry.h): blobs live in the
  * controller's datastore (datastore/sha256/<hex>, the same files
  * /datastore serves), uploads in datastore/tmp/reg-<uuid> until their

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The OCI distribution API (/v2/): pull for anyone who can reach
  * /datastore (content is addressed by digest, as there), push for admins
  * (an admin token as Bearer, as the password of Basic, or through the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Replay guard: a ring of accepted request ids per sender. */
 #include "replay.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Replay guard: the public device API has no nonce, so a captured signed
  * request could be sent again. The controller remembers, per sender, the
  * last REPLAY_PER_SENDER requests it accepted (by signature) with their

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Device reports: storage, retention and the admin read API. */
 #include "reports.h"
 

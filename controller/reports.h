@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Device reports: info (latest per object + history), metrics, logs and flow
  * logs, stored with retention; and the admin API that reads them. */
 #ifndef CTL_REPORTS_H

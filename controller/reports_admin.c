@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Admin reads of device reports: info, metrics, logs (with follow). */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Certificates of deleted devices (table deleted_certs). */
 #include "revoked.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Certificates of deleted devices. Deleting a device records its
  * certificate: the device API then refuses it (403), /register included,
  * until an admin adds the device again (POST /devices with that certificate),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Phased rollouts: the store, the housekeeping step (rollouts_tick) and
  * the decisions it records. The admin API is in rollouts_admin.c. */
 #include "rollouts.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Phased rollouts: a new app revision (spec/image) or base OS image
  * deployed to a set of devices phase by phase, each phase gated on the
  * health of its devices, halted (and optionally rolled back) when more

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* /api/v1/rollouts: create (validate, pick the devices, assign phases),
  * list, get (progress, devices, decisions), pause, resume, abort,
  * rollback, delete. The step that moves a rollout is in rollouts.c. */

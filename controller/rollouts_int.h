@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Shared by rollouts.c (the step) and rollouts_admin.c (the API). */
 #ifndef CTL_ROLLOUTS_INT_H
 #define CTL_ROLLOUTS_INT_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The controller's SQLite schema, as migrations. Times are Unix seconds
  * (logs: milliseconds). */
 #include "schema.h"
@@ -202,7 +203,7 @@ static const char m_signed3[] = "CREATE TABLE image_trust_keys(name TEXT PRIMARY
 static const char m_vault3[] = "ALTER TABLE attest ADD COLUMN event_log TEXT;"
 			       "ALTER TABLE attest ADD COLUMN event_log_check TEXT NOT NULL DEFAULT '';";
 
-const char *const schema_migrations[] = {m1,        m_hardening_ci, m_operator_ux, m_observability,
-					 m_interop, m_registry,     m_firewall,    m_rollouts,
-					 m_roles,   m_projprops,    m_attest,      m_volumes, m_signed, m_signed3, m_vault3};
+const char *const schema_migrations[] = {
+    m1,      m_hardening_ci, m_operator_ux, m_observability, m_interop, m_registry, m_firewall, m_rollouts,
+    m_roles, m_projprops,    m_attest,      m_volumes,       m_signed,  m_signed3,  m_vault3};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Numbered schema migrations: entry i takes user_version i to i+1. Append
  * only; never edit a released migration. */
 #ifndef CTL_SCHEMA_H

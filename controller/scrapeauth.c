@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Scrape authorisation: CIDR allow-list and a hashed bearer token. */
 #include "scrapeauth.h"
 

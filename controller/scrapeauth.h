@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Who may read /metrics and /metrics/fleet: a dedicated read-only bearer
  * token (its file under the controller directory, metrics.token_file) or
  * a client address inside one of the allow-listed networks

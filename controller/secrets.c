@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Secrets at rest (secrets.h). */
 #include "secrets.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Secrets at rest in the controller's store: values an admin gives that
  * must never be printed back or stored in clear (an app's cloud-init
  * user_data). Sealed with AES-256-GCM under the key in <dir>/secrets.key

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* `serve`: load the directory, start HTTPS, run housekeeping until a
  * signal, then stop cleanly (in-flight requests finish, DB closed). */
 #include "server.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* `eve-controller serve`: load a controller directory and run until
  * SIGTERM/SIGINT. SIGHUP reloads gracefully: the listening socket is kept
  * (connections wait in its backlog), requests in flight finish, and the

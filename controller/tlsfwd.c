@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* TLS forwarding of a taken-over connection (tlsfwd.h). */
 #include "tlsfwd.h"
 

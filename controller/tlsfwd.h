@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* TLS forwarding of a taken-over connection: libmicrohttpd 0.9.75 forwards
  * an upgraded TLS connection through buffers of 4 bytes (its
  * build_header_response gives the whole connection memory pool to the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Tokens are random, shown once, and kept only as SHA-256 hashes. */
 #include "tokens.h"
 

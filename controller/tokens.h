@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Bearer tokens of the admin API, stored as SHA-256 hashes: API tokens
  * (a name, a role, project grants, an expiry) and login sessions (the
  * same, tied to a user). The text of a token is shown once, at creation. */

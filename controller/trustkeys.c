@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Admin API of the publisher keys every device trusts besides its own
  * (table image_trust_keys): GET / POST /api/v1/image-trust-keys,
  * GET / DELETE /api/v1/image-trust-keys/{name}. config_build.c puts each

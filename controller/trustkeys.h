@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Publisher keys that the controller adds to every device's trust store
  * (issue #31): the admin API /api/v1/image-trust-keys and the config items
  * images.trust.key.NAME that carry them in each device's signed config

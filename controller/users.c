@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Users with scrypt-hashed passwords. */
 #include "users.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Users of the dashboard and the CLI: a name, a role, project grants and
  * a password kept as an scrypt hash (OpenSSL EVP_PBE_scrypt, N=2^15, r=8,
  * p=1: 32 MiB per try) with a random salt. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Volumes per device: /api/v1/volumes, and the checks of an app spec's
  * "volumes" list. */
 #include <errno.h>

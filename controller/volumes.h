@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Volumes as controller objects (/api/v1/volumes): data disks of a device
  * that outlive the apps using them. A volume belongs to one device and has
  * a name unique on it; an app's spec refers to volumes by name

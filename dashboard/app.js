@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* EVE controller dashboard: a client of the admin REST API (/api/v1, the
  * same API evectl uses), nothing else. No framework; the DOM is built with
  * textContent only (API data is never parsed as HTML). */

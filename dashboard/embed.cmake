@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Turns the dashboard's files into C arrays (cmake -P, run at build time by
 # controller/CMakeLists.txt): OUT=<file.c> SRC=<dashboard dir>.
 # Each asset gets its SHA-256 (the ETag); index.html refers to app.js and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The agent's main loop and start-up.
  *
  * One thread runs everything that talks to the controller: onboarding, the
@@ -330,13 +331,14 @@ static void port_test(struct agent *a)
 	ok = netmgr_port_test(a->nm, now_ms(), text, sizeof(text));
 	/* a port that answers is routine (debug); a failure is news */
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		alog(strstr(l, ": FAILED") ? ALOG_WARN : ALOG_DEBUG, "network: %s (timer.port.timeout %" PRIu32 " s)",
-		     l, a->set.port_timeout_s);
+		alog(strstr(l, ": FAILED") ? ALOG_WARN : ALOG_DEBUG,
+		     "network: %s (timer.port.timeout %" PRIu32 " s)", l, a->set.port_timeout_s);
 	if (!ok)
 		alog(ALOG_WARN, "network: port test: no port of the current setting reached the controller");
 	if (strcmp(before, netmgr_port(a->nm))) {
 		alog(ALOG_INFO, "network: port test: management port %s now in use (was %s)",
-		     *netmgr_port(a->nm) ? netmgr_port(a->nm) : "(any route)", *before ? before : "(any route)");
+		     *netmgr_port(a->nm) ? netmgr_port(a->nm) : "(any route)",
+		     *before ? before : "(any route)");
 		a->info_dirty = true;
 	}
 	if (trial && !netmgr_on_trial(a->nm)) {
@@ -351,8 +353,7 @@ static int open_controller(struct agent *a)
 	struct netmgr_props np;
 	int r;
 
-	for (size_t i = 0; i < a->cd.n_ports && i < NETMGR_MAX_PORTS; i++)
-	{
+	for (size_t i = 0; i < a->cd.n_ports && i < NETMGR_MAX_PORTS; i++) {
 		/* the config dir's ports are an order of preference */
 		s.ports[s.n_ports].cost = (uint32_t)i;
 		snprintf(s.ports[s.n_ports++].name, NETMGR_NAME_MAX, "%s", a->cd.ports[i]);
@@ -619,8 +620,7 @@ int agent_diag(const struct agent_opts *o)
 		fprintf(stderr, "eve-agent diag: %s\n", err[0] ? err : eve_strerror(r));
 		return 2;
 	}
-	for (size_t i = 0; i < cd.n_ports && i < NETMGR_MAX_PORTS; i++)
-	{
+	for (size_t i = 0; i < cd.n_ports && i < NETMGR_MAX_PORTS; i++) {
 		s.ports[s.n_ports].cost = (uint32_t)i;
 		snprintf(s.ports[s.n_ports++].name, NETMGR_NAME_MAX, "%s", cd.ports[i]);
 	}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The agent's control plane: identity, onboarding, the config loop with
  * its checkpoint, connectivity, and reporting (info, metrics, logs). */
 #ifndef EVE_AGENT_H
@@ -17,9 +18,9 @@ struct agent_opts {
 	const char *devops_record;  /* NULL: really reboot; else record requests in this file */
 	const char *update_backend; /* "dir" / "gpt"; NULL: no A/B update */
 	const char *update_target;
-	const char *vault;   /* size of the encrypted volume store (vault_fs.h), e.g. "1G";
-			      * NULL: app volumes are not kept in a vault */
-	int verbose; /* 0 info, 1+ debug on stderr */
+	const char *vault; /* size of the encrypted volume store (vault_fs.h), e.g. "1G";
+			    * NULL: app volumes are not kept in a vault */
+	int verbose;       /* 0 info, 1+ debug on stderr */
 };
 
 /* Run until stop_fd becomes readable (a signalfd or pipe). 0 on a clean

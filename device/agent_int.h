@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Private to the agent's control plane (agent.c, onboard.c, config_poll.c,
  * reporter.c): the one agent state they share. Only the main loop thread
  * touches it, except where a field says otherwise. */
@@ -56,8 +57,8 @@ struct agent {
 	struct appruntime *rt;
 	struct edgeview *ev; /* remote consoles (edgeview.c), may be NULL */
 	struct baseos *bo;
-	char bo_why[128]; /* without an updater: why this agent cannot update */
-	struct media *media; /* removable media with configuration (may be NULL) */
+	char bo_why[128];     /* without an updater: why this agent cannot update */
+	struct media *media;  /* removable media with configuration (may be NULL) */
 	struct devops devops; /* reboot / shutdown backend */
 	char *trust_ctl_dir;  /* publisher keys from the signed config (trustkeys.h) */
 	char *trust_path;     /* "<config dir>/image-trust:<trust_ctl_dir>" (cosign.h) */
@@ -71,8 +72,8 @@ struct agent {
 	char cfg_id[40];
 	uint64_t cfg_version;
 	bool cfg_version_known;
-	char rollback_err[200]; /* why the last controller config was refused, "" */
-	char rollback_version[24]; /* its version */
+	char rollback_err[200];                       /* why the last controller config was refused, "" */
+	char rollback_version[24];                    /* its version */
 	Org__Lfedge__Eve__Config__EdgeDevConfig *cfg; /* owned: from a ConfigResponse or EdgeDevConfig */
 	ProtobufCMessage *cfg_owner;                  /* what to free for cfg */
 	uint32_t reboot_counter, shutdown_counter;
@@ -86,8 +87,8 @@ struct agent {
 	char certs_confighash[80]; /* controllercert_confighash last seen */
 	bool online;
 	char last_ok_port[NETMGR_NAME_MAX + 1]; /* "" before any success / no ports */
-	bool diag_due;  /* connectivity changed: diagnosis to print */
-	bool diag_done; /* the start's diagnosis was printed */
+	bool diag_due;                          /* connectivity changed: diagnosis to print */
+	bool diag_done;                         /* the start's diagnosis was printed */
 	bool info_dirty;
 	int last_config_err; /* to log state changes once */
 	bool logs_unsaved;   /* log files cannot be written (full disk): logged once */
@@ -99,8 +100,8 @@ struct agent {
 	int64_t itoken_since; /* wall clock of the first 403 of this spell */
 	struct backoff config_bo;
 	char certs_cfghash[CONFIG_HASH_MAX]; /* last controllercert_confighash */
-	uint8_t info_digest[32]; /* of the device info last queued */
-	uint8_t hw_digest[32];   /* of the hardware inventory last queued */
+	uint8_t info_digest[32];             /* of the device info last queued */
+	uint8_t hw_digest[32];               /* of the hardware inventory last queued */
 	uint64_t next_onboard, next_config, next_info, next_metrics, next_flush, next_info_check;
 	uint64_t next_media;
 	/* Remote attestation (attest.c): the integrity token of the last good
@@ -109,10 +110,10 @@ struct agent {
 	size_t itoken_len;
 	bool attest_due; /* run the exchange at next_attest */
 	uint64_t next_attest, last_attest;
-	int attest_state;     /* ZInfoDevice AttestationState */
-	char attest_err[256]; /* why the last exchange failed, "" */
+	int attest_state;        /* ZInfoDevice AttestationState */
+	char attest_err[256];    /* why the last exchange failed, "" */
 	bool attest_notsup_said; /* "no TPM" logged once */
-	/* The vault key (vault.c): unsealed, or locked until released. */
+				 /* The vault key (vault.c): unsealed, or locked until released. */
 #define VAULT_KEY_LEN 32
 	uint8_t vault_key[VAULT_KEY_LEN];
 	bool vault_have, vault_locked, vault_escrow_done;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Agent logging. */
 #include "agentlog.h"
 
@@ -71,8 +72,8 @@ void alog(enum alog_level level, const char *fmt, ...)
 	va_end(ap);
 	pthread_mutex_lock(&lock);
 	if (level <= local_level) {
-		size_t n = logfmt_line(out, sizeof(out), style, NULL, (unsigned)level < 4 ? lv[level] : "info",
-				       "eve-agent", line, NULL);
+		size_t n = logfmt_line(out, sizeof(out), style, NULL,
+				       (unsigned)level < 4 ? lv[level] : "info", "eve-agent", line, NULL);
 		fwrite(out, 1, n, stderr);
 	}
 	if (ship && level <= remote_level)

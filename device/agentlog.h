@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The agent program's own logging: one line per event (key=value or JSON,
  * common/logfmt.h, chosen with --log-format), lines go to stderr (foreground) or
  * syslog-less stderr redirected by the service manager, and, above the

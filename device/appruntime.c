@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The runtime seam: forwards to device/runtime. device/CMakeLists.txt
  * builds it when the everuntime target exists, else appruntime_stub.c. */
 #include "appruntime.h"

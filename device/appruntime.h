@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Seam between the control plane and the app runtime (device/runtime,
  * library everuntime): when the tree is built without it, these calls are
  * no-ops that report "no runtime" so the control plane still builds and
@@ -36,7 +37,8 @@ void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics
 /* Flow logs (packed FlowMessage, devId set) to fn until it fails: the
  * number sent, fn's error, or 0 without the runtime. */
 typedef int (*appruntime_flowlog_fn)(void *ctx, const uint8_t *data, size_t len);
-int appruntime_flowlog_flush(struct appruntime *rt, const char *dev_uuid, appruntime_flowlog_fn fn, void *ctx);
+int appruntime_flowlog_flush(struct appruntime *rt, const char *dev_uuid, appruntime_flowlog_fn fn,
+			     void *ctx);
 /* Remote consoles (runtime.h: runtime_console_open, runtime_app_endpoint);
  * -ENOTSUP without the runtime. */
 int appruntime_console_open(struct appruntime *rt, const char *uuid, int *fd, char *err, size_t errlen);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The runtime seam without a runtime: device/CMakeLists.txt builds this
  * file instead of appruntime.c when the everuntime target does not exist
  * (-DWITH_AGENT_RUNTIME=OFF). Every call answers "no apps here". */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Remote attestation with the controller (EVE's /attest exchange) and the
  * agent's own measurements.
  *
@@ -123,8 +124,9 @@ static int measure_log_write(struct agent *a, const uint8_t bin[32], const uint8
 	exe[n > 0 ? n : 0] = '\0';
 	hex32(bin, hb);
 	hex32(cfg, hc);
-	len = asprintf(&text, "%d sha256:%s eve-agent-binary %.1024s\n%d sha256:%s config-directory %.1024s\n",
-		       ATTEST_TPM_AGENT_PCR, hb, exe, ATTEST_TPM_AGENT_PCR, hc, a->o->config_dir);
+	len =
+	    asprintf(&text, "%d sha256:%s eve-agent-binary %.1024s\n%d sha256:%s config-directory %.1024s\n",
+		     ATTEST_TPM_AGENT_PCR, hb, exe, ATTEST_TPM_AGENT_PCR, hc, a->o->config_dir);
 	if (len < 0)
 		return -ENOMEM;
 	agent_state_path(a, MEASURE_LOG, path);
@@ -261,8 +263,8 @@ static int attest_post(struct agent *a, Org__Lfedge__Eve__Attest__ZAttestReq *re
 	snprintf(path, sizeof(path), "/id/%s/attest", a->uuid);
 	r = onboard_ensure_certs(a);
 	if (r == 0) {
-		struct ctlclient_xchg x = {.signer = &a->dev_signer, .path = path, .payload = body, .len = len,
-					   .want_resp = true};
+		struct ctlclient_xchg x = {
+		    .signer = &a->dev_signer, .path = path, .payload = body, .len = len, .want_resp = true};
 
 		r = agent_post(a, &x);
 		*status = x.status;

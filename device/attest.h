@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Remote attestation: the agent's side of EVE's /attest exchange and its
  * own measurements (attest.c; the TPM work is in attest_tpm.c). Main loop
  * thread only. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* TPM 2.0 attestation key, quotes and PCRs (tpm2-tss ESAPI). Every call
  * loads what it needs and flushes it before returning: no resource manager
  * (see keystore_tpm.c). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The TPM side of remote attestation: the attestation key (AK), PCR reads,
  * quotes and extends, through the key store's TPM connection
  * (keystore_with_tpm; -ENOTSUP when the device key is not in a TPM).

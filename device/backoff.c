@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Backoff and jitter arithmetic. */
 #include "backoff.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Retry timing: exponential backoff with jitter, and the randomised config
  * tick. Pure functions over a caller-provided random source so tests can
  * check the bounds. */

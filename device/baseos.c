@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A/B update seam: forwards to device/update. device/CMakeLists.txt
  * builds it when the eveupdate target exists, else baseos_stub.c. */
 #include "baseos.h"
@@ -103,8 +104,9 @@ int baseos_boot_check(struct baseos *b, time_t now)
 }
 
 /* rel as a URL: absolute as is, else joined to the tree's datastore. */
-static int join_url(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, const Org__Lfedge__Eve__Config__ContentTree *ct,
-		    const char *rel, char *out, size_t outlen)
+static int join_url(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg,
+		    const Org__Lfedge__Eve__Config__ContentTree *ct, const char *rel, char *out,
+		    size_t outlen)
 {
 	const Org__Lfedge__Eve__Config__DatastoreConfig *ds;
 	const char *dpath;
@@ -137,7 +139,8 @@ static int sig_info(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, const ch
 		return 0;
 	req->signature = si->signature.data;
 	req->signature_len = si->signature.len;
-	if (si->signercerturl && *si->signercerturl && (r = join_url(cfg, ct, si->signercerturl, signer, len)) == 0)
+	if (si->signercerturl && *si->signercerturl &&
+	    (r = join_url(cfg, ct, si->signercerturl, signer, len)) == 0)
 		req->signer_cert_url = signer;
 	if (r == 0 && si->intercertsurl && *si->intercertsurl &&
 	    (r = join_url(cfg, ct, si->intercertsurl, inter, len)) == 0)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Seam between the control plane and the A/B updater (device/update,
  * library eveupdate): hands it the config's baseos, calls its start-of-day
  * and periodic hooks, and exposes its slots for device info. Without the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The A/B update seam without the updater: device/CMakeLists.txt builds
  * this file instead of baseos.c when the eveupdate target does not exist
  * (-DWITH_AGENT_UPDATE=OFF). No base OS updates; nothing to report. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Checkpointed signed config: <state>/checkpoint/lastconfig is the last
  * accepted (verified and applied) signed ConfigResponse envelope, exactly as
  * received; lastconfig.bak is the last one that ran stably. Writes are

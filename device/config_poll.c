@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The config loop: poll with the current hash, verify and apply, checkpoint
  * the signed response; the checkpoint (or .bak, or bootstrap config) at
  * start; config items, device ops and network settings of a config. */
@@ -136,8 +137,8 @@ sysadapter_phyio(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, const char 
 static const char *sysadapter_ifname(const Org__Lfedge__Eve__Config__PhysicalIO *io, const char *label)
 {
 	for (size_t i = 0; io && i < io->n_phyaddrs; i++)
-		if (io->phyaddrs[i]->key && !strcasecmp(io->phyaddrs[i]->key, "ifname") && io->phyaddrs[i]->value &&
-		    *io->phyaddrs[i]->value)
+		if (io->phyaddrs[i]->key && !strcasecmp(io->phyaddrs[i]->key, "ifname") &&
+		    io->phyaddrs[i]->value && *io->phyaddrs[i]->value)
 			return io->phyaddrs[i]->value;
 	return label;
 }
@@ -213,7 +214,8 @@ static bool port_from(struct agent *a, const Org__Lfedge__Eve__Config__SystemAda
 	if (ip && ip->dhcp == ORG__LFEDGE__EVE__COMMON__DHCPTYPE__Static) {
 		p->mode = PORTCFG_STATIC;
 		if (!static_from(sa, ip, &p->want)) {
-			alog(ALOG_WARN, "network: port %s: static config without a usable address/subnet: refused",
+			alog(ALOG_WARN,
+			     "network: port %s: static config without a usable address/subnet: refused",
 			     ifname);
 			return false;
 		}
@@ -262,8 +264,9 @@ static void apply_network(struct agent *a, const Org__Lfedge__Eve__Config__EdgeD
 		alog(ALOG_INFO, "network: trying %zu management port(s)%s%s for %" PRIu32 " s", s.n_ports,
 		     s.proxy[0] ? " via proxy " : "", s.proxy, a->set.netrollback_s);
 	else if (r == 2)
-		alog(ALOG_WARN, "network: the controller's network setting was rolled back before: not retried "
-				"until it sends another one");
+		alog(ALOG_WARN,
+		     "network: the controller's network setting was rolled back before: not retried "
+		     "until it sends another one");
 }
 
 void config_poll_set(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, ProtobufCMessage *owner)
@@ -363,8 +366,7 @@ static int check_version(struct agent *a, const Org__Lfedge__Eve__Config__EdgeDe
 	const char *id = cfg->id && cfg->id->uuid ? cfg->id->uuid : "";
 	uint64_t v;
 
-	if (!a->cfg_version_known || strcmp(id, a->cfg_id) || !config_version(cfg, &v) ||
-	    v >= a->cfg_version)
+	if (!a->cfg_version_known || strcmp(id, a->cfg_id) || !config_version(cfg, &v) || v >= a->cfg_version)
 		return 0;
 	snprintf(a->rollback_version, sizeof(a->rollback_version), "%" PRIu64, v);
 	snprintf(a->rollback_err, sizeof(a->rollback_err),
@@ -493,9 +495,10 @@ static void config_log_once(struct agent *a, int r, long status)
 	else if (r < 0)
 		alog(ALOG_ERR, "config: response refused (%s), keeping the current config", eve_strerror(r));
 	else if (status == 403)
-		alog(ALOG_ERR, "config: 403 from the controller: it requires remote attestation (an "
-			       "integrity token in ConfigRequest)%s%s, or it refuses this device; keeping the "
-			       "current config, attesting again and retrying with backoff",
+		alog(ALOG_ERR,
+		     "config: 403 from the controller: it requires remote attestation (an "
+		     "integrity token in ConfigRequest)%s%s, or it refuses this device; keeping the "
+		     "current config, attesting again and retrying with backoff",
 		     a->attest_err[0] ? ": " : "", a->attest_err);
 	else if (status != 200 && status != 304)
 		alog(ALOG_WARN, "config: HTTP %ld, keeping the current config", status);
@@ -530,7 +533,8 @@ static void note_controller_certs(struct agent *a)
 	ctlclient_set_api(a->cc, netmgr_api(a->nm)); /* applying the config may have changed it */
 	r = ctlclient_fetch_certs(a->cc);
 	if (r < 0) {
-		alog(ALOG_WARN, "controller certificates changed, fetching them: %s (retried)", eve_strerror(r));
+		alog(ALOG_WARN, "controller certificates changed, fetching them: %s (retried)",
+		     eve_strerror(r));
 		return;
 	}
 	alog(ALOG_INFO, "controller certificates changed: fetched and verified");
@@ -591,8 +595,12 @@ void config_poll_run(struct agent *a)
 	snprintf(path, sizeof(path), "/id/%s/config", a->uuid);
 	r = onboard_ensure_certs(a);
 	if (r == 0) {
-		struct ctlclient_xchg x = {.signer = &a->dev_signer, .path = path, .payload = body, .len = len,
-					   .want_resp = true, .want_raw = true};
+		struct ctlclient_xchg x = {.signer = &a->dev_signer,
+					   .path = path,
+					   .payload = body,
+					   .len = len,
+					   .want_resp = true,
+					   .want_raw = true};
 
 		r = agent_post(a, &x);
 		status = x.status;

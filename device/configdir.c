@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Configuration directory reader: every file is small, read with a cap, and
  * checked for what the agent will rely on. */
 #include "configdir.h"

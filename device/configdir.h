@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The configuration directory (EVE's /config): what a device is shipped
  * with. Files:
  *   server                host:port of the controller (required)
@@ -41,10 +42,10 @@ struct configdir {
 	size_t n_ports;
 	char *managed[CONFIGDIR_MAX_PORTS]; /* managed-ports */
 	size_t n_managed;
-	char *proxy;        /* NULL when absent */
-	char *config_items; /* text of config-items, NULL when absent */
-	char *image_trust_dir; /* <dir>/image-trust (may not exist) */
-	int image_sig_floor;   /* enum cosign_policy from image-trust/policy, 0 (off) when absent */
+	char *proxy;               /* NULL when absent */
+	char *config_items;        /* text of config-items, NULL when absent */
+	char *image_trust_dir;     /* <dir>/image-trust (may not exist) */
+	int image_sig_floor;       /* enum cosign_policy from image-trust/policy, 0 (off) when absent */
 	bool image_trust_ctl_deny; /* image-trust/controller-keys says deny */
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Step-by-step connectivity diagnosis of a management port. */
 #include "conndiag.h"
 

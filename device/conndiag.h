@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Connectivity diagnosis of one management port, step by step as a request
  * to the controller goes: link, address, DNS, TCP, proxy CONNECT, TLS (with
  * the certificate problem), HTTP status of /api/v2/edgedevice/ping. Used

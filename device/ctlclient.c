@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Controller client: certificate trust and signed exchanges. */
 #include "ctlclient.h"
 
@@ -120,7 +121,8 @@ static int certs_pick(struct ctlclient *cc, const Org__Lfedge__Eve__Certs__ZCont
 		const Org__Lfedge__Eve__Certs__ZCert *c = zc->certs[i];
 		X509 *x = NULL;
 
-		if (c->type == ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_ECDH_EXCHANGE && !s.ecdh) {
+		if (c->type == ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_ECDH_EXCHANGE &&
+		    !s.ecdh) {
 			if (crypto_cert_from_pem((const char *)c->cert.data, c->cert.len, &s.ecdh) < 0)
 				s.ecdh = NULL; /* unusable: config secrets cannot be opened */
 			continue;
@@ -137,7 +139,8 @@ static int certs_pick(struct ctlclient *cc, const Org__Lfedge__Eve__Certs__ZCont
 			if (r < 0)
 				goto out;
 			r = -EVE_EBADCERT;
-		} else if (c->type == ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_INTERMEDIATE &&
+		} else if (c->type ==
+			       ORG__LFEDGE__EVE__CERTS__ZCERT_TYPE__CERT_TYPE_CONTROLLER_INTERMEDIATE &&
 			   n_inter < MAX_INTERMEDIATES) {
 			inter[n_inter++] = x;
 		} else {

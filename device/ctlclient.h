@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The agent's view of its controller: the trusted controller certificates
  * (fetched from /certs, chain-verified against root-certificate.pem and
  * checkpointed) and signed request/response exchanges over a devapi
@@ -51,10 +52,10 @@ struct ctlclient_xchg {
 	bool want_resp; /* a 200 must carry an envelope signed by the controller */
 	bool want_raw;  /* keep that signed response body too (a checkpoint) */
 	/* out */
-	long status;       /* HTTP status; 0 when no HTTP answer arrived */
-	uint8_t *resp;     /* want_resp and 200: the verified payload */
+	long status;   /* HTTP status; 0 when no HTTP answer arrived */
+	uint8_t *resp; /* want_resp and 200: the verified payload */
 	size_t resp_len;
-	uint8_t *raw;      /* want_raw and 200: the signed response body */
+	uint8_t *raw; /* want_raw and 200: the signed response body */
 	size_t raw_len;
 };
 

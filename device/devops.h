@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Device operations the controller may ask for (reboot, shutdown), behind a
  * seam: the real backend calls reboot(2); the record backend (tests, or a
  * supervisor that reboots for us) appends the request to a file. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Edge-view tunnels of the device (edgeview.h). */
 #include "edgeview.h"
 
@@ -71,8 +72,8 @@ static struct evtunnel *tunnel_open(struct edgeview *ev, const char *token, cons
 	char url[EV_URL_MAX], auth[EVJWT_MAX + 32], proof[EVPROOF_MAX + 32], pv[EVPROOF_MAX];
 	struct evtunnel *t = NULL;
 	url_of(cl, path, url, sizeof(url));
-	int r = evproof_make(ev->signer->sign, ev->signer->ctx, ev->signer->cert_hash, path, cl->key, time(NULL),
-			     pv, sizeof(pv));
+	int r = evproof_make(ev->signer->sign, ev->signer->ctx, ev->signer->cert_hash, path, cl->key,
+			     time(NULL), pv, sizeof(pv));
 	if (r < 0) {
 		snprintf(err, errlen, "cannot sign the device proof: %s", strerror(-r));
 		return NULL;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Edge-view on the device: while the config carries an EdgeViewConfig with
  * a valid token for this device (and edgeview.allow is not false), keep an
  * outbound control tunnel to the dispatcher the token names; for each

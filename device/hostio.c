@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The device's I/O adapters from sysfs (hostio.h). */
 #include "hostio.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The device's I/O adapters as the host reports them (any-app): PCI GPUs,
  * USB and storage controllers, USB devices and serial ports, read from
  * sysfs, for ZInfoDevice.assignableAdapters (EVE's ZioBundle). Library

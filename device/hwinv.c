@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The device's hardware inventory from procfs and sysfs (hwinv.h). */
 #include "hwinv.h"
 

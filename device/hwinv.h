@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The device's hardware inventory (EVE's ZInfoHardware, sent as a ZInfoMsg
  * of ztype ZiHardware): every logical CPU with its model, vendor,
  * frequency and place in the topology (socket, core), PCI functions, USB

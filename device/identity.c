@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Device identity.
  *
  * The certificate is built generically over any key store: OpenSSL cannot

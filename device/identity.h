@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The device identity: the self-signed device certificate over the key
  * store's key (20 years, as EVE's seeds ask), the serial number and the UUID
  * the controller assigned. All live in the state directory. */

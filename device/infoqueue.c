@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Info queue on disk. */
 #include "infoqueue.h"
 

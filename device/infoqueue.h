@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Persistent latest-state queue for info reports: one file per object
  * (<state>/infoqueue/<key>), overwritten atomically by each new state of
  * that object, so a report made while offline survives restarts and only

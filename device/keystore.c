@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Key store dispatch: a thin wrapper so callers hold one struct. */
 #include "keystore.h"
 

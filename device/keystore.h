@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The device key store: an EC P-256 signing key behind a function table so
  * the TPM backend can sign without the private key ever leaving the TPM.
  * Backends: "file" (PEM, 0600, in the state dir) and "tpm" (tpm2-tss ESAPI,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* File key store: the device key as PEM (0600) in <state>/device.key.pem. */
 #include "keystore.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* TPM 2.0 key store (tpm2-tss ESAPI + tctildr).
  *
  * Key hierarchy: an ECC P-256 storage primary under the owner hierarchy
@@ -90,9 +91,9 @@ static int create_primary(struct ks_tpm *t, ESYS_TR *out)
 	TPMT_TK_CREATION *ticket = NULL;
 	TSS2_RC rc;
 
-	rc =
-	    Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sens,
-			       &keystore_tpm_primary_template, &outside, &pcrs, out, &opub, &cdata, &chash, &ticket);
+	rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+				&sens, &keystore_tpm_primary_template, &outside, &pcrs, out, &opub, &cdata,
+				&chash, &ticket);
 	Esys_Free(opub);
 	Esys_Free(cdata);
 	Esys_Free(chash);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* What the TPM key store shares with other users of the same TPM (the
  * attestation key lives under the same storage primary). */
 #ifndef EVE_KEYSTORE_TPM_H

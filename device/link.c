@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The agent's link to the controller: paths of its state files, its
  * persistent counters, and every POST to the device API, which also tells
  * netmgr whether the controller was reached. Below onboard.c, config_poll.c,
@@ -49,7 +50,8 @@ void agent_reached(struct agent *a, bool reached)
 	int r;
 
 	/* the load moving between ports of one cost is no change of connectivity */
-	bool moved = reached && strcmp(port, a->last_ok_port) && !netmgr_same_cost(a->nm, port, a->last_ok_port);
+	bool moved =
+	    reached && strcmp(port, a->last_ok_port) && !netmgr_same_cost(a->nm, port, a->last_ok_port);
 
 	if (reached != a->online || moved) {
 		a->diag_due = true; /* connectivity changed: print the diagnosis */
@@ -58,7 +60,8 @@ void agent_reached(struct agent *a, bool reached)
 	}
 	a->online = reached;
 	if (reached && strcmp(port, a->last_ok_port)) {
-		const char *any = netmgr_on_any_route(a->nm) ? " via any route (network.fallback.any.eth)" : "";
+		const char *any =
+		    netmgr_on_any_route(a->nm) ? " via any route (network.fallback.any.eth)" : "";
 
 		alog(moved || !a->last_ok_port[0] ? ALOG_INFO : ALOG_DEBUG, "network: controller reached%s%s",
 		     *port ? " via management port " : "", *port ? port : any);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Log shipping (EVE's newlog): log lines become LogEntry JSON lines,
  * batched per source (the device, or one app instance) into gzip files in
  * <state>/newlogs/ under a size quota (oldest files dropped first), and

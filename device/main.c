@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* eve-agent: the device agent.
  *
  *   eve-agent --config DIR --state DIR [--serial S] [--tpm TCTI]
@@ -97,7 +98,8 @@ static int parse_args(int argc, char **argv, struct agent_opts *o, int *daemoniz
 		} else if (c == OPT_LOGFMT) {
 			int st = logfmt_style_parse(optarg);
 			if (st < 0) {
-				fprintf(stderr, "eve-agent: --log-format wants kv or json, got '%s'\n", optarg);
+				fprintf(stderr, "eve-agent: --log-format wants kv or json, got '%s'\n",
+					optarg);
 				return 2;
 			}
 			alog_set_format(st);

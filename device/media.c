@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Removable media carrying configuration for the device (seed: "at
  * install time with a json file in /config/, or USB stick"): a filesystem
  * labelled MEDIA_LABEL. There is no udev to announce it, so the block

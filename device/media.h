@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Removable media with configuration for the device: a filesystem labelled
  * MEDIA_LABEL holding MEDIA_FILE (EVE's BootstrapConfig, signed by the
  * controller: `evectl device bootstrap-config`). docs/agent.md. */

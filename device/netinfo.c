@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* ZInfoDevice.systemAdapter from the connectivity manager's state. */
 #include "netinfo.h"
 
@@ -166,10 +167,11 @@ int netinfo_build(const struct netmgr *nm, struct netinfo **out)
 	ni->m.n_status = 1;
 	if (rej) {
 		fill_dpc(&ni->dpc[1], rej, nm, false);
-		ni->dpc[1].m.lasterror = (char *)"rolled back: did not reach the controller within "
-						 "timer.port.testduration; retried every "
-						 "timer.port.testbetterinterval while the agent runs, after a "
-						 "restart only when the controller sends another setting";
+		ni->dpc[1].m.lasterror =
+		    (char *)"rolled back: did not reach the controller within "
+			    "timer.port.testduration; retried every "
+			    "timer.port.testbetterinterval while the agent runs, after a "
+			    "restart only when the controller sends another setting";
 		ni->dpcp[1] = &ni->dpc[1].m;
 		ni->m.n_status = 2;
 	}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The device's port configurations as EVE reports them (ZInfoDevice
  * systemAdapter): the current setting with each port's addressing, link,
  * last success and last failure with its reason, and the rolled-back

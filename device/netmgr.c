@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Management port selection and network-setting rollback. */
 #include "netmgr.h"
 
@@ -39,21 +40,21 @@ struct netmgr {
 	/* managed ports */
 	char manage[MANAGE_MAX][NETMGR_NAME_MAX];
 	size_t n_manage;
-	char *state_dir;               /* NULL: nothing is configured */
-	char *setting_path;            /* NULL: settings live in memory only */
+	char *state_dir;    /* NULL: nothing is configured */
+	char *setting_path; /* NULL: settings live in memory only */
 	struct netmgr_port_state st[NETMGR_MAX_PORTS];
 	pid_t dhcp_pid[NETMGR_MAX_PORTS];
-	bool applied;                  /* cur is on the interfaces */
+	bool applied;                   /* cur is on the interfaces */
 	size_t order[NETMGR_MAX_PORTS]; /* port indexes by cost */
 	time_t dpc_ok, dpc_fail;
 	char dpc_err[NETMGR_ERR_MAX];
-	char resolve[600];             /* CURLOPT_RESOLVE entry of the api */
-	bool rejected_noted;           /* netmgr_propose said 2 for it already */
+	char resolve[600];                  /* CURLOPT_RESOLVE entry of the api */
+	bool rejected_noted;                /* netmgr_propose said 2 for it already */
 	struct netmgr_setting trying_saved; /* from the file: a setting on trial then */
 	bool have_trying_saved;
-	bool rejected_here;   /* `rejected` was rolled back in this run: retried */
-	uint64_t next_retry;  /* when to put it on trial again (timer.port.testbetterinterval) */
-	uint64_t next_test;   /* when to run the port test (timer.port.testinterval) */
+	bool rejected_here;  /* `rejected` was rolled back in this run: retried */
+	uint64_t next_retry; /* when to put it on trial again (timer.port.testbetterinterval) */
+	uint64_t next_test;  /* when to run the port test (timer.port.testinterval) */
 };
 
 static void api_drop(struct netmgr *nm)
@@ -220,7 +221,7 @@ static int port_resolve(struct netmgr *nm, size_t i)
 {
 	char host[512], addr[64];
 	const char *colon = strrchr(nm->server, ':');
-	const char (*dns)[PORTCFG_IP_MAX];
+	const char(*dns)[PORTCFG_IP_MAX];
 	size_t n;
 	int r;
 
@@ -242,7 +243,8 @@ static int port_resolve(struct netmgr *nm, size_t i)
 /* Managed ports whose link is down are passed over at once. */
 static bool port_usable(const struct netmgr *nm, size_t i)
 {
-	return !managed(nm, nm->cur.ports[i].name) || (nm->st[i].up && nm->st[i].addrs[0] && !nm->st[i].cfg_err[0]);
+	return !managed(nm, nm->cur.ports[i].name) ||
+	       (nm->st[i].up && nm->st[i].addrs[0] && !nm->st[i].cfg_err[0]);
 }
 
 static bool ensure_applied(struct netmgr *nm);
@@ -386,7 +388,8 @@ static void spread_load(struct netmgr *nm)
 	for (size_t k = 1; k < nm->cur.n_ports; k++) {
 		size_t pos = (nm->port_idx + k) % nm->cur.n_ports, i = port_at(nm, pos);
 
-		if (nm->cur.ports[i].cost != nm->cur.ports[cur].cost || port_failed(nm, i) || !port_usable(nm, i))
+		if (nm->cur.ports[i].cost != nm->cur.ports[cur].cost || port_failed(nm, i) ||
+		    !port_usable(nm, i))
 			continue;
 		nm->port_idx = pos;
 		api_drop(nm);
@@ -538,7 +541,6 @@ static void cur_changed(struct netmgr *nm)
 	api_drop(nm);
 }
 
-
 int netmgr_propose(struct netmgr *nm, const struct netmgr_setting *s, uint64_t now_ms, uint64_t trial_ms)
 {
 	if (setting_eq(s, &nm->cur))
@@ -670,17 +672,17 @@ static int test_one(struct netmgr *nm, size_t i, char *out, size_t size)
 		char what[32];
 
 		snprintf(what, sizeof(what), "HTTP %ld", status);
-		outf(out, size, "port test %s: reached in %.1f s (%s)\n", name, (double)(mono_ms() - t0) / 1000,
-		     what);
+		outf(out, size, "port test %s: reached in %.1f s (%s)\n", name,
+		     (double)(mono_ms() - t0) / 1000, what);
 	} else {
-		const char *why = api && *devapi_errmsg(api) ? devapi_errmsg(api)
+		const char *why = api && *devapi_errmsg(api)            ? devapi_errmsg(api)
 				  : i < nm->cur.n_ports && r == -ENOENT ? nm->st[i].err
 									: eve_strerror(r);
 		char copy[NETMGR_ERR_MAX];
 
 		snprintf(copy, sizeof(copy), "%s", why);
-		outf(out, size, "port test %s: FAILED after %.1f s: %s\n", name, (double)(mono_ms() - t0) / 1000,
-		     copy);
+		outf(out, size, "port test %s: FAILED after %.1f s: %s\n", name,
+		     (double)(mono_ms() - t0) / 1000, copy);
 		port_result_at(nm, i, false, copy);
 	}
 	buf_free(&resp);
@@ -850,8 +852,9 @@ int netmgr_persist_setting(struct netmgr *nm, const char *path)
 	if (r < 0)
 		return r;
 	f = (struct setting_file *)data;
-	if (len != sizeof(*f) || memcmp(f->magic, SETTING_MAGIC, sizeof(f->magic)) || !setting_ok(&f->working) ||
-	    (f->have_rejected && !setting_ok(&f->rejected)) || (f->trying && !setting_ok(&f->trial))) {
+	if (len != sizeof(*f) || memcmp(f->magic, SETTING_MAGIC, sizeof(f->magic)) ||
+	    !setting_ok(&f->working) || (f->have_rejected && !setting_ok(&f->rejected)) ||
+	    (f->trying && !setting_ok(&f->trial))) {
 		free(data);
 		return -EVE_EPROTO;
 	}
@@ -945,7 +948,8 @@ static void apply_port(struct netmgr *nm, size_t i)
 	lease_path(nm, p->name, lease, sizeof(lease));
 	pid = portcfg_dhcp_start(p->name, lease, script);
 	if (pid < 0)
-		snprintf(nm->st[i].cfg_err, sizeof(nm->st[i].cfg_err), "DHCP client: %s", strerror((int)-pid));
+		snprintf(nm->st[i].cfg_err, sizeof(nm->st[i].cfg_err), "DHCP client: %s",
+			 strerror((int)-pid));
 	else
 		nm->dhcp_pid[i] = pid;
 }
@@ -1020,8 +1024,8 @@ static void diag_failure(struct netmgr *nm, size_t i, const char *text)
 		return;
 	why += 2;
 	n = strcspn(why, "\n");
-	snprintf(nm->st[i].err, sizeof(nm->st[i].err), "%.*s", (int)(n < NETMGR_ERR_MAX ? n : NETMGR_ERR_MAX - 1),
-		 why);
+	snprintf(nm->st[i].err, sizeof(nm->st[i].err), "%.*s",
+		 (int)(n < NETMGR_ERR_MAX ? n : NETMGR_ERR_MAX - 1), why);
 	nm->st[i].last_fail = time(NULL);
 	nm->st[i].rejoined = false;
 }
@@ -1035,8 +1039,8 @@ size_t netmgr_diag(struct netmgr *nm, int timeout_s, char *out, size_t size)
 	for (size_t i = 0; i < nm->cur.n_ports || (i == 0 && !nm->cur.n_ports); i++) {
 		const struct netmgr_port *port = nm->cur.n_ports ? &nm->cur.ports[i] : NULL;
 		const struct netmgr_port_state *st = &nm->st[i];
-		struct conndiag_port p = {.ifname = "", .label = "", .mode = "host", .addrs = "", .gw = "",
-					  .proxy = nm->cur.proxy};
+		struct conndiag_port p = {
+		    .ifname = "", .label = "", .mode = "host", .addrs = "", .gw = "", .proxy = nm->cur.proxy};
 
 		if (port) {
 			p.ifname = port->name;
@@ -1052,8 +1056,8 @@ size_t netmgr_diag(struct netmgr *nm, int timeout_s, char *out, size_t size)
 				p.proxy = port->proxy;
 			if (st->cfg_err[0]) {
 				size_t len = strnlen(out, size);
-				snprintf(out + len, size - len, "port %s: configuration failed: %s\n", port->name,
-					 st->cfg_err);
+				snprintf(out + len, size - len, "port %s: configuration failed: %s\n",
+					 port->name, st->cfg_err);
 			}
 		}
 		start = strnlen(out, size);

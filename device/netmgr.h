@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Management connectivity: which port (interface) and proxy the agent uses
  * to reach its controller. The ports and proxy come from the config dir
  * and may be replaced by the controller's config (uplink system adapters,
@@ -41,12 +42,12 @@ struct netmgr_setting {
 
 /* What the device knows about one port of the current setting. */
 struct netmgr_port_state {
-	bool up;                    /* link up with carrier */
-	char addrs[128];            /* "a.b.c.d/nn,..." as the host has them */
-	struct portcfg_addr have;   /* applied static config or DHCP lease */
-	time_t last_ok, last_fail;  /* wall clock; 0 = never */
-	bool rejoined;              /* its link came back up after last_fail: in the rotation again */
-	char err[NETMGR_ERR_MAX];   /* reason of the last failure */
+	bool up;                      /* link up with carrier */
+	char addrs[128];              /* "a.b.c.d/nn,..." as the host has them */
+	struct portcfg_addr have;     /* applied static config or DHCP lease */
+	time_t last_ok, last_fail;    /* wall clock; 0 = never */
+	bool rejoined;                /* its link came back up after last_fail: in the rotation again */
+	char err[NETMGR_ERR_MAX];     /* reason of the last failure */
 	char cfg_err[NETMGR_ERR_MAX]; /* why the port could not be configured ("" ok) */
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Onboarding: controller certificates, registration with the onboarding
  * certificate and the UUID lookup, retried with exponential backoff. */
 #include "agent_int.h"
@@ -33,7 +34,8 @@ static int do_register(struct agent *a)
 {
 	Org__Lfedge__Eve__Register__ZRegisterMsg m = ORG__LFEDGE__EVE__REGISTER__ZREGISTER_MSG__INIT;
 	uint8_t body[8192];
-	struct ctlclient_xchg x = {.signer = &a->onb_signer, .with_cert = true, .path = "/register", .payload = body};
+	struct ctlclient_xchg x = {
+	    .signer = &a->onb_signer, .with_cert = true, .path = "/register", .payload = body};
 	size_t len;
 	long status;
 	int r;
@@ -83,7 +85,8 @@ static int do_uuid(struct agent *a)
 	Org__Lfedge__Eve__Uuid__UuidRequest req = ORG__LFEDGE__EVE__UUID__UUID_REQUEST__INIT;
 	Org__Lfedge__Eve__Uuid__UuidResponse *resp = NULL;
 	uint8_t body[16], *payload = NULL;
-	struct ctlclient_xchg x = {.signer = &a->dev_signer, .path = "/uuid", .payload = body, .want_resp = true};
+	struct ctlclient_xchg x = {
+	    .signer = &a->dev_signer, .path = "/uuid", .payload = body, .want_resp = true};
 	size_t len, plen = 0;
 	long status;
 	int r;

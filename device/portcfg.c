@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Management port addressing through rtnetlink (libmnl) and udhcpc. */
 #include "portcfg.h"
 

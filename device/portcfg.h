@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Management port addressing: puts a port's IPv4 configuration on the host
  * interface (netlink through libmnl: link up, address, default route with a
  * metric from the port's cost) and runs one DHCP client per DHCP port

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Per-port IPv4 name lookup (glibc res_nquery with the port's servers). */
 #include "portdns.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Name lookup through a port's own DNS servers (the ones of its static
  * config or its DHCP lease), so each management port resolves the
  * controller the way its network does. libcurl here has no c-ares

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Device info collection. Best effort: a missing /proc or /sys file leaves
  * its field empty rather than failing the report. */
 #include "hostio.h"
@@ -261,7 +262,8 @@ int report_info_device(const struct report_device *d, uint8_t **out, size_t *len
 	mi.serialnumber = (char *)(d->serial ? d->serial : "");
 	di.minfo = &mi;
 	/* The properties' status, plus the refused config version if any. */
-	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus cis = ORG__LFEDGE__EVE__INFO__ZINFO_CONFIG_ITEM_STATUS__INIT;
+	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus cis =
+	    ORG__LFEDGE__EVE__INFO__ZINFO_CONFIG_ITEM_STATUS__INIT;
 	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus__ConfigItemsEntry ce =
 	    ORG__LFEDGE__EVE__INFO__ZINFO_CONFIG_ITEM_STATUS__CONFIG_ITEMS_ENTRY__INIT;
 	Org__Lfedge__Eve__Info__ZInfoConfigItemStatus__ConfigItemsEntry **cep = NULL;

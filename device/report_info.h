@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Device info (ZInfoDevice) gathered from uname, sysinfo, statvfs,
  * getifaddrs and /sys: architecture, CPUs, memory, storage, hostname, boot
  * time, software partitions and network interfaces with addresses. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Device metrics (ZMetricMsg) from /proc and /sys: memory, CPU time,
  * network counters per interface, disk space of the state directory. App
  * metrics come from the runtime through a callback. Best effort. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Reports: device info (on start, change, interval) and runtime object
  * info through the persistent info queue; metrics; newlog uploads. The
  * runtime callbacks run on the runtime thread and only enqueue. */
@@ -40,7 +41,6 @@ static int send_info(void *ctx, const char *key, const uint8_t *data, size_t len
 	return send_path(a, path, data, len);
 }
 
-
 /* Without an updater the device says so (ZInfoDevSW.subStatusStr), and a
  * requested base OS of another version is reported FAILED with the reason
  * instead of being silently ignored. */
@@ -78,7 +78,8 @@ static int send_logs(void *ctx, const char *app, const uint8_t *gz, size_t len)
 	/* The controller takes logs only of app instances deployed to this
 	 * device: an app removed meanwhile is refused for good (403). */
 	if (status == 403) {
-		alog(ALOG_WARN, "logs of app instance %s dropped: the controller refuses them (403: not deployed here)",
+		alog(ALOG_WARN,
+		     "logs of app instance %s dropped: the controller refuses them (403: not deployed here)",
 		     app);
 		return 0;
 	}
@@ -88,7 +89,8 @@ static int send_logs(void *ctx, const char *app, const uint8_t *gz, size_t len)
 /* Queue the hardware inventory (ZInfoHardware) when forced or changed. */
 static void hardware_info(struct agent *a, const struct report_device *d, bool force)
 {
-	struct hwinv_src src = {.sysfs = "/sys", .procfs = "/proc", .devdir = "/dev", .release = AGENT_VERSION};
+	struct hwinv_src src = {
+	    .sysfs = "/sys", .procfs = "/proc", .devdir = "/dev", .release = AGENT_VERSION};
 	uint8_t *data = NULL, digest[32];
 	size_t len = 0;
 	int r;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Config secrets on the device (secrets.h). */
 #include "agent_int.h"
 #include "secrets.h"
@@ -183,7 +184,8 @@ static void take_str(char **field, const char *v)
 
 /* The runtime reports the app in ERROR with this text instead of starting
  * it without its user data (vault_push_refusals). */
-static void refuse_app(struct agent *a, const Org__Lfedge__Eve__Config__AppInstanceConfig *app, const char *why)
+static void refuse_app(struct agent *a, const Org__Lfedge__Eve__Config__AppInstanceConfig *app,
+		       const char *why)
 {
 	size_t n = a->n_app_refused;
 
@@ -206,7 +208,8 @@ static int open_apps(struct opener *o, Org__Lfedge__Eve__Config__EdgeDevConfig *
 			continue;
 		eb = open_block(o, app->cipherdata);
 		if (!eb) {
-			alog(ALOG_ERR, "config: app %s: its encrypted user data cannot be opened: %s; not started",
+			alog(ALOG_ERR,
+			     "config: app %s: its encrypted user data cannot be opened: %s; not started",
 			     app->displayname ? app->displayname : "?", o->why);
 			take_str(&app->userdata, "");
 			refuse_app(o->a, app, o->why);

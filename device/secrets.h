@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Config secrets on the device (EVE's CipherContext / CipherBlock, see
  * common/cipher.h): the device's ECDH key (in the TPM when the device key
  * is: <state>/ecdh.tpmkey; else a file key <state>/ecdh.key.pem, 0600),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Config items: the properties the agent honours, each mapped to a field
  * of struct settings; names, types, ranges and defaults come from the
  * shared table (common/configprops.c). */
@@ -107,7 +108,9 @@ static void format(const struct settings *s, const struct setting_def *d, char *
 		snprintf(buf, len, "%s", alog_level_name((enum alog_level) * (const int *)field));
 	else if (p && p->type == CONFIGPROP_TRISTATE)
 		snprintf(buf, len, "%s",
-			 *(const int *)field > 0 ? "enabled" : *(const int *)field == 0 ? "disabled" : "none");
+			 *(const int *)field > 0    ? "enabled"
+			 : *(const int *)field == 0 ? "disabled"
+						    : "none");
 	else if (p && p->type == CONFIGPROP_ENUM)
 		snprintf(buf, len, "%s", p->choices[*(const int *)field]);
 	else if (p && p->type == CONFIGPROP_BOOL)
@@ -252,7 +255,8 @@ static const char *item_value(Org__Lfedge__Eve__Config__ConfigItem *const *items
 }
 
 static int add_known(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const struct settings *s,
-		     const struct setting_def *d, Org__Lfedge__Eve__Config__ConfigItem *const *items, size_t n)
+		     const struct setting_def *d, Org__Lfedge__Eve__Config__ConfigItem *const *items,
+		     size_t n)
 {
 	const struct configprop *p = configprop_find(d->key);
 	const char *given = item_value(items, n, d->key);
@@ -266,7 +270,8 @@ static int add_known(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const st
 	format(s, d, value, sizeof(value));
 	if (given && p && configprop_check(p, given, why, sizeof(why)) < 0)
 		snprintf(err, sizeof(err), "%s: using %s", why, value);
-	else if (given && p && p->type == CONFIGPROP_ENUM && d->off == offsetof(struct settings, img_sig_policy) &&
+	else if (given && p && p->type == CONFIGPROP_ENUM &&
+		 d->off == offsetof(struct settings, img_sig_policy) &&
 		 configprop_parse_enum(p, given, &lv) == 0 && lv < s->img_sig_floor)
 		snprintf(err, sizeof(err),
 			 "refused: the device's local policy (config dir image-trust/policy) is %s and a "
@@ -309,7 +314,7 @@ static int add_unknown(Org__Lfedge__Eve__Info__ZInfoConfigItemStatus *st, const 
 {
 	const struct configprop *p = configprop_find(key);
 	unknown_entry *e;
-	const char *why = !p			? "not a property EVE defines"
+	const char *why = !p            ? "not a property EVE defines"
 			  : runtime_off ? "not supported: eve-agent runs without its app runtime"
 					: "not supported by eve-agent";
 

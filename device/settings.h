@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Agent settings driven by the controller's config items (EVE's runtime
  * configuration properties, common/configprops.h), applied without
  * restart. Each property the agent honours maps to one field here; every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Bounded readers for sysfs/procfs files (sysfsread.h). */
 #include "sysfsread.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Small readers for sysfs/procfs files: sorted directory listings and one
  * number or word per file. Every read is bounded; a missing or unreadable
  * file reads as -1 / "". Library code: no logging. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Publisher keys from the signed config (config items images.trust.key.*). */
 #include "trustkeys.h"
 

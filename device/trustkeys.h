@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Publisher keys that the device's signed config adds to its trust store
  * (issue #31). EVE's API has no field for them, so they travel as config
  * items:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The sealed vault key (vault.h). */
 #include "agent_int.h"
 #include "vault.h"
@@ -35,10 +36,11 @@ static void store_open(struct agent *a, const char *nokey)
 		return;
 	if (!a->vault_have) {
 		snprintf(a->vault_store_err, sizeof(a->vault_store_err), "%s",
-			 a->vault_locked ? "the volume vault is locked: its key is sealed to other PCR values (a "
-					   "changed boot) and the controller has not released the escrowed key "
-					   "(attestation not ok)"
-					 : nokey);
+			 a->vault_locked
+			     ? "the volume vault is locked: its key is sealed to other PCR values (a "
+			       "changed boot) and the controller has not released the escrowed key "
+			       "(attestation not ok)"
+			     : nokey);
 		alog(ALOG_WARN, "vault: apps held: %s", a->vault_store_err);
 		return;
 	}
@@ -48,7 +50,8 @@ static void store_open(struct agent *a, const char *nokey)
 	else
 		r = vault_fs_open(a->o->state_dir, size, a->vault_key, err, sizeof(err));
 	if (r < 0) {
-		snprintf(a->vault_store_err, sizeof(a->vault_store_err), "the volume vault cannot be opened: %s", err);
+		snprintf(a->vault_store_err, sizeof(a->vault_store_err),
+			 "the volume vault cannot be opened: %s", err);
 		alog(ALOG_ERR, "vault: apps held: %s", a->vault_store_err);
 		return;
 	}
@@ -109,8 +112,9 @@ void vault_open(struct agent *a)
 		     eve_strerror(r < 0 ? r : -EVE_EPROTO), r, len);
 	}
 	OPENSSL_cleanse(key, sizeof(key));
-	store_open(a, "the volume vault has no key: the sealed vault key cannot be read from the TPM (see the "
-		      "agent's log)");
+	store_open(a,
+		   "the volume vault has no key: the sealed vault key cannot be read from the TPM (see the "
+		   "agent's log)");
 }
 
 /* AttestVolumeKeyData.encrypted_key: IV (16) || AES-256-CFB of the key

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The vault key: 32 random bytes sealed in the TPM to SHA-256 PCRs 0..15
  * (<state>/vault.tpmkey), escrowed to the controller after a good
  * attestation (EVE's AttestVolumeKey, Z_ATTEST_REQ_TYPE_STORE_KEYS) and

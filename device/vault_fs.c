@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The encrypted volume store (vault_fs.h). */
 #include "vault_fs.h"
 

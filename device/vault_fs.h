@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The encrypted volume store ("the vault" on disk): an ext4 file system
  * made with the `encrypt` feature in <state>/vault.img, loop-mounted at
  * <state>/vault, whose directory data/ carries an fscrypt v2 policy

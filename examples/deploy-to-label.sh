@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Deploy an edge container to every device carrying a label, then wait until
 # all of its instances run. Usage:
 #   deploy-to-label.sh APP IMAGE KEY=VALUE [TIMEOUT]

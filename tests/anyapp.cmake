@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Any app (issue 28): VM user data and pinning in the controller, boot modes,
 # unikernels and CPU pinning on the device (real libvirt, TCG). Ports 21500-21599.
 if(WITH_CONTROLLER)

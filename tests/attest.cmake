@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Remote attestation and config secrets (docs/security.md): controller
 # verifier + agent with a real swtpm. Ports 21000-21099.
 eve_unit_test(cipher_test ${EVE_TEST_DIR}/unit/cipher_test.c evecommon)

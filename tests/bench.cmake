@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Benchmarks (issue 9): only a smoke test. eve-devsim runs a tiny scenario
 # against a real controller and must exit 0 with its figures printed; nothing
 # here asserts on speed. Ports 18700-18799.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # evectl: unit tests of its modules, integration tests against a real
 # controller (when it is built too).
 if(WITH_CLI)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Tests of the common library's core modules and of certs/ (helper "core").
 # Ports 18000-18049 belong to these tests.
 eve_unit_test(common_util_test ${EVE_TEST_DIR}/unit/util_test.c)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Device connectivity (issue 29): management ports configured by the agent
 # (netlink, udhcpc), failover by cost, rollback persisted, diagnostics.
 # Ports: 21600-21699, 22500-22599.

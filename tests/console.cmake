@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Remote consoles (docs/console.md): edge-view tokens, and the whole path
 # evectl -> controller dispatcher -> eve-agent -> app, on ports 21400-21499.
 eve_unit_test(common_evjwt_test ${EVE_TEST_DIR}/unit/common_evjwt_test.c evecommon)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # eve-controller tests: unit tests of its modules and integration tests that
 # start a real controller over TLS on 127.0.0.1 (ports 18100-18199).
 if(WITH_CONTROLLER)

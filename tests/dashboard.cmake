@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The web dashboard (issue 20). Ports 21300-21399. The tests run with
 # Debian's python3 (/usr/bin/python3: python3-selenium is a Debian package)
 # and chromium + chromium-driver (scripts/install-deps: DASHBOARD_PKGS);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Day-2 operations (docs/operations.md): backup and restore, certificates,
 # bootstrap configuration. Ports 19960-19979.
 if(WITH_CONTROLLER AND TARGET eve-controller AND TARGET eve-devsim)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Device agent (eve-agent) tests: unit tests per module and integration
 # tests against a real controller, real TLS and a real swtpm.
 # Ports: 18200-18299; agent_proxy: 18900-18949; agent_fulldisk: 18950-18999.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end: the quickstart's story with the real programs, each its own
 # process over real TLS on 127.0.0.1 (ports 18600-18699): eve-controller +
 # eve-agent (with the runtime, on the machine's libvirtd) + evectl.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Fuzz harnesses in the normal and sanitizer builds: each is linked with a
 # replay main (tests/fuzz/replay_main.c) and runs its checked-in corpus
 # once, so seeds and past crash inputs are regression tests everywhere.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Hardening (issue 12): the controller's TLS settings (and evectl's), start-up
 # cleaning of unfinished uploads, the agent's anti-rollback.
 # Ports: hardening_tls 19010-19011, hardening_uploads 19002, hardening_rollback

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Interoperability with the public EVE API (issue 13): wire conformance of
 # proto/ with the public eve-api facts, and device API behaviour that other
 # EVE controllers and devices rely on.

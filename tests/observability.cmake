@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Observability (issue 21): /metrics, /metrics/fleet, health endpoints and
 # log lines. Unit tests per module; obs_prometheus runs a real controller,
 # a real agent and Debian's prometheus on 127.0.0.1 (ports 19500-19599).

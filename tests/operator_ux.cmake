@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Operator experience (issue 18): evectl against a real controller, and
 # against a real eve-agent whose apps run on libvirt's built-in test driver
 # (test:///default: no daemon). Ports 19700-19799.

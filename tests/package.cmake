@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The Debian packages built, linted, installed, used and purged
 # (tests/integration/package_test.sh). Port 19950. Long (builds the tree
 # again with dpkg-buildpackage): normal pass only.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Runtime configuration properties (issue #32): the shared table, and an
 # agent + controller + evectl test of each honoured property.
 # Ports 19600-19699 belong to these tests.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Runtime configuration properties (issue #32, session 3): every property
 # the agent honours changes what a real running eve-agent does against a
 # real eve-controller (properties the properties_agent test does not cover:

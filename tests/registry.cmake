@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # OCI registries (issue #16): the device's pull client against Debian's
 # docker-registry, images pushed with skopeo. Ports 19400-19499.
 if(WITH_DEVICE AND TARGET everuntime)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Remote consoles, part 3 (docs/console.md): the device proof on edge-view
 # tunnels; ports 22600-22699.
 if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI)

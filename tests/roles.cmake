@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Users, roles, projects, tokens and the audit trail (issue 19): a real
 # controller over TLS; every admin route x role. Ports 21200-21299.
 if(WITH_CONTROLLER)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Phased rollouts (controller/rollouts*.c, evectl rollout): real controller,
 # real agents (each its own state dir) running containers under libvirt LXC.
 # Ports 19800-19899.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Runtime (device/runtime): unit tests and real-libvirt integration tests.
 if(WITH_DEVICE AND TARGET everuntime)
   eve_unit_test(runtime_blobstore_test ${EVE_TEST_DIR}/unit/runtime_blobstore_test.c everuntime)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Publisher signatures of images (issue #31): the cosign format, the trust
 # store, the runtime's verdicts, pulls from docker-registry under each
 # policy. Ports 21700-21799.

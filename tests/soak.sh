@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Stability soak: run ctest N times in a build tree while busy loops load
 # every core, and count the runs that passed and failed.
 #   tests/soak.sh [-b BUILD-DIR] [-j JOBS] [-n LOAD-PROCS] N [CTEST-ARGS...]
@@ -10,7 +11,7 @@
 # BUILD-DIR/soak/run-K.log. The load processes are ended by PID on exit.
 set -u
 
-usage() { sed -n '2,10s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '3,11s/^# \{0,1\}//p' "$0"; }
 
 BUILD=build
 JOBS=2

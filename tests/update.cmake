@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # A/B self-update (device/update): unit tests of the library (gpt backend on
 # a disk image: needs sgdisk, Debian package gdisk), integration tests of the
 # dir backend under eve-slot-boot with a fake agent, and an end-to-end test

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # The sealed volume vault (issue 15, docs/security.md "Sealed vault"):
 # controller + agent with a real swtpm and --vault + a container app on
 # libvirt LXC. Ports 22400-22499.

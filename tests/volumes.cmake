@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Volumes (issue 17): controller objects, CLI, and the device's volumes.
 if(WITH_CLI AND WITH_CONTROLLER)
   add_test(NAME volumes_cli COMMAND bash ${EVE_TEST_DIR}/integration/volumes_cli.sh)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # eve-agent footprint benchmark (issue 9): start a real controller and an
 # onboarded agent, then over a fixed window print the agent's RSS, CPU %,
 # wake-ups/s and bytes sent to the controller per hour; optionally deploy N

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Remote console bench (docs/performance.md "Remote consoles"): the real
 # eve-controller, eve-agent (LXC container app on libvirtd) and evectl on
 # loopback, through tests/integration/console_e2e.sh with CONSOLE_BENCH=1:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Dashboard bench (issue 20; prints figures, asserts nothing): page weight
 (bytes of every asset the page loads) and time to first render in Debian's
 chromium (headless) against a real eve-controller holding N simulated

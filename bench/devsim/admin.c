@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Admin API client for scenario setup. */
 #include <stdio.h>
 #include <stdlib.h>

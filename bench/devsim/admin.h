@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Blocking client for the controller's admin REST API (/api/v1), used by the
  * simulator to set up scenarios: accept the onboarding certificate, label
  * devices, deploy an app. One keep-alive connection; not thread-safe. */

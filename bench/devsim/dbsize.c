@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Logical size of the controller's database. */
 #include <errno.h>
 #include <stddef.h>

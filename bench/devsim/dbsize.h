@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* How much of the controller's SQLite database is in use, read through a
  * read-only connection of our own: (page_count - freelist_count) x page_size
  * as a reader sees it, so pages still in the WAL count and the WAL's own

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libcurl multi load engine: slots of keep-alive connections in one thread. */
 #include <stdio.h>
 #include <stdlib.h>

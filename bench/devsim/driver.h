@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A small HTTP load engine over libcurl multi: `nslots` requests in flight at
  * once on keep-alive TLS connections (one connection per slot, reused), all
  * driven by one thread. The scenario feeds it through two callbacks: `next`

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Device identities for the simulator, cached on disk. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The simulated devices: one P-256 key and self-signed certificate each,
  * cached in a directory (dev-NNNNNN.pem, key then certificate, mode 0600) so
  * reruns skip key generation, plus what each learns from the controller

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* eve-devsim: many simulated EVE devices against one running controller.
  * Prints figures; asserts nothing about speed. See bench/README.md. */
 #include <curl/curl.h>

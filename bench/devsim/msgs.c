@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Device API bodies for the simulator. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The device API bodies a simulated device sends, sealed in a signed
  * AuthContainer exactly as the agent seals them, and the few answers it reads.
  * Every *out is malloc'd and owned by the caller. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Driver callbacks of the scenarios. */
 #include <string.h>
 

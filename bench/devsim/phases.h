@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The request patterns of the scenarios, as driver callbacks:
  * - onboard: each device register -> uuid -> first config (state machine);
  * - poll: closed loop of config polls with the current hash (304 path);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* eve-devsim scenarios: setup through the admin API, phases, figures. */
 #include <jansson.h>
 #include <stdio.h>

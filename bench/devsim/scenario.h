@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The benchmark scenarios of eve-devsim (issue 9): onboard, poll, fleet,
  * storm, fanout, ingest. Each runs its devices on `threads` threads, each
  * thread one libcurl multi driver with connections/threads keep-alive

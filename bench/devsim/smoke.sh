@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Smoke test for eve-devsim (ctest bench_devsim_smoke): start a real
 # controller on 127.0.0.1:PORT in a temporary directory, run a tiny scenario
 # (20 devices, 2 s of polling) and check that devsim exits 0 having printed its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Latency percentiles, /proc readings and the ECDSA floor. */
 #include <dirent.h>
 #include <errno.h>

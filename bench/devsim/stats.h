@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Figures a benchmark prints: latency samples and their percentiles, the
  * controller's CPU and memory read from /proc, the machine's own ECDSA P-256
  * cost, and a monotonic clock. Single-threaded per struct stats; merge the

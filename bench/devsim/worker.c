@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Per-thread workers: request kinds, queues, timers, threads. */
 #include <pthread.h>
 #include <stdio.h>

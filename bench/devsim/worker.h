@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The per-thread machinery the scenarios share: a slice of the fleet, one
  * driver, the request kinds (what each device API call is and how to build
  * it), a ready queue for state-machine phases, a timer heap for open-loop

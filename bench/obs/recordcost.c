@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* eve-obsbench: what recording one request's metrics costs on the hot
  * path (two clock reads, one counter and one histogram update, as
  * controller/http.c does per request), on 1 and on N threads hitting the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* bench_registry_pull: time registry_pull (the agent's OCI pull client)
  * of one image into a fresh blob store, N times, and print MB/s.
  *

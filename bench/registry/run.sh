@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Pull throughput of a ~200 MB container image with the agent's pull client
 # (bench_registry_pull: registry_pull into an empty blob store, digests
 # verified) from the controller's registry (/v2/, HTTPS) and from Debian's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Content-addressed blob store (see blobstore.h). */
 #include <dirent.h>
 #include <fcntl.h>

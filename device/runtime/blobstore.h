@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Content-addressed blob store: verified downloads live at
  * <root>/blobs/sha256/<hex>, written through a temp file + rename, so a blob
  * that exists is complete and its name is its SHA-256. Partial downloads

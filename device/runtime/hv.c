@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libvirt calls shared by the hypervisor backends (see hv.h). */
 #include <pthread.h>
 #include <stdio.h>
@@ -126,17 +127,19 @@ void hv_xml_hostdevs(struct buf *b, const struct hv_spec *s)
 
 		switch (h->kind) {
 		case HV_HOSTDEV_PCI:
-			buf_printf(b,
-				   "    <hostdev mode='subsystem' type='pci' managed='yes'>\n      <source>\n"
-				   "        <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>\n"
-				   "      </source>\n    </hostdev>\n",
-				   h->domain, h->bus, h->slot, h->function);
+			buf_printf(
+			    b,
+			    "    <hostdev mode='subsystem' type='pci' managed='yes'>\n      <source>\n"
+			    "        <address domain='0x%04x' bus='0x%02x' slot='0x%02x' function='0x%x'/>\n"
+			    "      </source>\n    </hostdev>\n",
+			    h->domain, h->bus, h->slot, h->function);
 			break;
 		case HV_HOSTDEV_USB:
-			buf_printf(b,
-				   "    <hostdev mode='subsystem' type='usb' managed='yes'>\n      <source>\n"
-				   "        <address bus='%u' device='%u'/>\n      </source>\n    </hostdev>\n",
-				   h->bus, h->slot);
+			buf_printf(
+			    b,
+			    "    <hostdev mode='subsystem' type='usb' managed='yes'>\n      <source>\n"
+			    "        <address bus='%u' device='%u'/>\n      </source>\n    </hostdev>\n",
+			    h->bus, h->slot);
 			break;
 		case HV_HOSTDEV_SERIAL:
 			buf_printf(b, "    <serial type='dev'>\n      <source path='");

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Hypervisor seam: one const struct hv_ops per libvirt driver (qemu, lxc,
  * xen) turns a neutral description of an app (struct hv_spec) into domain
  * XML; the libvirt calls shared by all of them (define, start, stop,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libvirt LXC backend for OCI containers: the unpacked rootfs mounted as /,
  * init = the image's entrypoint + cmd, the image's and the app's
  * environment, and the console on a pty the runtime reads. */
@@ -53,7 +54,8 @@ static void lxc_mounts(struct buf *b, const struct hv_spec *s)
 			buf_printf(b, "    <filesystem type='file' accessmode='passthrough'>\n"
 				      "      <driver type='loop' format='raw'/>\n      <source file='");
 		else
-			buf_printf(b, "    <filesystem type='mount' accessmode='passthrough'>\n      <source dir='");
+			buf_printf(
+			    b, "    <filesystem type='mount' accessmode='passthrough'>\n      <source dir='");
 		hv_xml_text(b, m->source);
 		buf_printf(b, "'/>\n      <target dir='");
 		hv_xml_text(b, m->target);

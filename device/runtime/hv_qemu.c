@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* QEMU backend: a TCG (type='qemu') or KVM (type='kvm') domain with virtio
  * disks, a CD-ROM for ISO images, direct kernel boot when the image carries
  * a kernel, the serial console on a pty logged to a file, and optional VNC. */

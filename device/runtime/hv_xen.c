@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Xen backend (libvirt's libxl driver): HVM guests boot from their disks
  * through hvmloader (or a direct kernel), PV guests boot a kernel/initrd
  * (or pygrub when the image carries none). Generated and validated here;
@@ -59,7 +60,8 @@ static void xen_disks(struct buf *b, const struct hv_spec *s)
 static int xen_xml(const struct hv_spec *s, struct buf *b, char *err, size_t errlen)
 {
 	if (s->uefi_code) {
-		snprintf(err, errlen, "UEFI boot is not supported by the Xen backend here (BIOS or a kernel)");
+		snprintf(err, errlen,
+			 "UEFI boot is not supported by the Xen backend here (BIOS or a kernel)");
 		return -EINVAL;
 	}
 	if (!s->kernel && s->n_disks == 0) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Publisher signatures of container images (cosign key-based format, see
  * common/cosign.h): judges the signature artifact a registry pull fetched
  * against the device's trust store and the images.signatures policy.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* OCI / docker-save image unpacking (see oci_unpack.h). */
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,7 +20,7 @@
 
 #define OCI_JSON_MAX (4u << 20) /* index/manifest/config JSON cap */
 #define OCI_MAX_LAYERS 128
-#define OCI_MAX_DEPTH 64 /* path components */
+#define OCI_MAX_DEPTH 64    /* path components */
 #define OCI_ENTRY_COST 512u /* bytes charged per entry (a tar header's worth) */
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
@@ -292,7 +293,8 @@ static int apply_entries(struct archive *a, struct archive *w, const char *root,
 			return r;
 		wh = whiteout_kind(archive_entry_pathname(e));
 		if (wh == WH_REFUSE) {
-			snprintf(err, errlen, "layer entry %s: not a valid whiteout name", archive_entry_pathname(e));
+			snprintf(err, errlen, "layer entry %s: not a valid whiteout name",
+				 archive_entry_pathname(e));
 			return -EPERM;
 		}
 		r = norm_path(archive_entry_pathname(e), rel, sizeof(rel));
@@ -496,12 +498,13 @@ static int verify_staged(const char *stage, const char *name, const char *hex, c
 		return -ENAMETOOLONG;
 	r = blobstore_hash_file(path, got);
 	if (r < 0) {
-		snprintf(err, errlen, "%s %s: %s", what, name, r == -ENOENT ? "not in the image" : eve_strerror(r));
+		snprintf(err, errlen, "%s %s: %s", what, name,
+			 r == -ENOENT ? "not in the image" : eve_strerror(r));
 		return r;
 	}
 	if (strcmp(got, hex) != 0) {
-		snprintf(err, errlen, "%s digest mismatch: %s has sha256:%s, the manifest says sha256:%s", what,
-			 name, got, hex);
+		snprintf(err, errlen, "%s digest mismatch: %s has sha256:%s, the manifest says sha256:%s",
+			 what, name, got, hex);
 		return -EVE_EHASH;
 	}
 	return 0;
@@ -597,7 +600,8 @@ static int docker_digests(const char *stage, struct oci_plan *p, char *err, size
 		p->config_hex[0] = '\0';
 	ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
 	if (!json_is_array(ids) || json_array_size(ids) != p->n) {
-		snprintf(err, errlen, "image config %s: rootfs.diff_ids does not list the digests of its %zu layers",
+		snprintf(err, errlen,
+			 "image config %s: rootfs.diff_ids does not list the digests of its %zu layers",
 			 p->config, p->n);
 		goto out;
 	}
@@ -605,7 +609,8 @@ static int docker_digests(const char *stage, struct oci_plan *p, char *err, size
 		const char *d = json_string_value(json_array_get(ids, i));
 
 		if (digest_name(d, name, sizeof(name)) < 0) {
-			snprintf(err, errlen, "image config %s: diff_ids[%zu] is not a sha256 digest", p->config, i);
+			snprintf(err, errlen, "image config %s: diff_ids[%zu] is not a sha256 digest",
+				 p->config, i);
 			goto out;
 		}
 		snprintf(p->layer_hex[i], BLOBSTORE_HEX_LEN, "%s", d + 7);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Unpack an OCI container image (an OCI image layout tarball or a `docker
  * save` tarball) into a root filesystem with libarchive: layers applied in
  * order, whiteouts (.wh.<name>, .wh..wh..opq) honoured, and no entry may

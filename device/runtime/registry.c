@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* OCI distribution pull (see registry.h). */
 #include <ctype.h>
 #include <pthread.h>
@@ -901,8 +902,9 @@ static int sigs_fetch(struct sess *s, struct registry_sigs *out)
 		goto out;
 	}
 	if (r.status != 200) {
-		snprintf(out->why, sizeof(out->why), "no signature in %.80s/%.100s (sha256-%.12s...sig: HTTP %ld)",
-			 s->ref.host, s->ref.repo, s->top, r.status);
+		snprintf(out->why, sizeof(out->why),
+			 "no signature in %.80s/%.100s (sha256-%.12s...sig: HTTP %ld)", s->ref.host,
+			 s->ref.repo, s->top, r.status);
 		goto out;
 	}
 	out->found = true;
@@ -913,7 +915,8 @@ static int sigs_fetch(struct sess *s, struct registry_sigs *out)
 	for (size_t i = 0; i < m.n; i++)
 		sig_payload(s, &m.sigs[i], out); /* a payload not fetched is one signature less */
 	if (rc == 0 && out->n == 0)
-		snprintf(out->why, sizeof(out->why), "signature payloads missing or not matching their digests");
+		snprintf(out->why, sizeof(out->why),
+			 "signature payloads missing or not matching their digests");
 	cosign_manifest_free(&m);
 out:
 	buf_free(&r.body);

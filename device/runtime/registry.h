@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* OCI distribution pull (the client side of the registry API /v2/): a
  * reference's tag is resolved to a manifest digest, an image index to the
  * manifest of this device's platform, and the config and layers are fetched

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Apps: each AppInstanceConfig becomes one libvirt domain "eve-<uuid>"
  * (qemu for VMs, lxc for OCI containers). The worker converges each app to
  * its config every pass: start when activate and its volumes are ready,
@@ -336,8 +337,8 @@ static int spec_cidata(struct runtime *rt, struct rt_app *a, struct spec_store *
 	/* A new instance-id per purge: cloud-init runs its per-instance
 	 * modules again on the fresh disk. */
 	if (asprintf(&meta, "instance-id: %s-%u\nlocal-hostname: %s\n", a->uuid,
-		     a->cfg->purge ? a->cfg->purge->counter : 0, a->name && a->name[0] ? a->name : a->uuid) <
-	    0) {
+		     a->cfg->purge ? a->cfg->purge->counter : 0,
+		     a->name && a->name[0] ? a->name : a->uuid) < 0) {
 		free(ud);
 		return -ENOMEM;
 	}

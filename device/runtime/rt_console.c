@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Remote consoles, the runtime's part: hand a session the console pty of
  * a container or a VM (holding the log reader off it meanwhile) and find where an
  * app's VNC display or TCP port is reached. Called from the agent's
@@ -104,7 +105,8 @@ int runtime_console_open(struct runtime *rt, const char *uuid, int *fd, char *er
 	if ((r = open_domain(rt, hv, dom, &c, &d, err, errlen)) < 0)
 		return r;
 	if ((r = hv_console_pty(d, &pty)) < 0) {
-		snprintf(err, errlen, "the app has no console pty (a VM started before consoles were ptys: restart it)");
+		snprintf(err, errlen,
+			 "the app has no console pty (a VM started before consoles were ptys: restart it)");
 		goto out;
 	}
 	if ((r = hold(rt, uuid)) < 0) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Content trees: one download thread per missing blob (download, then
  * SHA-256 verification into the blob store); retries with backoff; the
  * worker turns job phases into ZSwState reports. */
@@ -30,8 +31,8 @@ static int ct_job_sig(struct rt_ct *c)
 		return 0;
 	if (!c->job_sigtmp)
 		return -ENOMEM;
-	return imgsig_check_blob(&c->job_sig, c->sha, &c->detached, c->ca, c->ca_len, c->job_sigtmp, c->job_err,
-				 sizeof(c->job_err));
+	return imgsig_check_blob(&c->job_sig, c->sha, &c->detached, c->ca, c->ca_len, c->job_sigtmp,
+				 c->job_err, sizeof(c->job_err));
 }
 
 static void *ct_job(void *arg)
@@ -92,7 +93,9 @@ static void *ct_pull_job(void *arg)
 	struct rt_ct *c = arg;
 	struct registry_pull_opts o = {
 	    .ref = c->job_url,
-	    .pin = c->pin[0] ? c->pin : c->latched[0] ? c->latched : NULL,
+	    .pin = c->pin[0]       ? c->pin
+		   : c->latched[0] ? c->latched
+				   : NULL,
 	    .user = c->user,
 	    .password = c->pass,
 	    .ca_pem = c->ca,
@@ -334,7 +337,9 @@ static void ct_configure_oci(struct runtime *rt, struct rt_ct *c, const rt_ct_cf
 		snprintf(c->pin, sizeof(c->pin), "%s", c->sha);
 	c->ref = make_ref(ds, t->url ? t->url : "");
 	if (!c->ref || registry_ref_parse(c->ref, &ref) < 0) {
-		rt_seterr(c->err, "content tree %s: \"%s\" is not an image reference (datastore fqdn docker://host, URL repo:tag)",
+		rt_seterr(c->err,
+			  "content tree %s: \"%s\" is not an image reference (datastore fqdn docker://host, "
+			  "URL repo:tag)",
 			  c->uuid, c->ref ? c->ref : "");
 		free(c->ref);
 		c->ref = NULL;
@@ -548,8 +553,8 @@ static void ct_sig_verdict(struct rt_ct *c)
 		snprintf(c->sig, sizeof(c->sig), "signature verified: %.400s", j->msg);
 		c->sig_sev = ORG__LFEDGE__EVE__INFO__SEVERITY__SEVERITY_NOTICE;
 	} else {
-		snprintf(c->sig, sizeof(c->sig), "signature not verified (images.signatures=warn, used anyway): %.400s",
-			 j->msg);
+		snprintf(c->sig, sizeof(c->sig),
+			 "signature not verified (images.signatures=warn, used anyway): %.400s", j->msg);
 		c->sig_sev = ORG__LFEDGE__EVE__INFO__SEVERITY__SEVERITY_WARNING;
 	}
 }
@@ -618,7 +623,8 @@ static void ct_step(struct runtime *rt, struct rt_ct *c)
 	 * trust store changes, or its signature was refused) */
 	if (!c->oci && blobstore_has(rt->bs, c->sha) &&
 	    (rt->props.sig_policy == COSIGN_POLICY_OFF ||
-	     (c->judged_pol == rt->props.sig_policy && c->judged_trust == rt->trust_digest && !c->sig_refused))) {
+	     (c->judged_pol == rt->props.sig_policy && c->judged_trust == rt->trust_digest &&
+	      !c->sig_refused))) {
 		if (rt->props.sig_policy == COSIGN_POLICY_OFF)
 			c->sig_refused = false;
 		if (c->state != ST(LOADED)) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* DNS servers of local network instances (see rt_dns.h). */
 #include <arpa/inet.h>
 #include <dirent.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The DNS server of each local network instance: a dnsmasq of our own
  * (libvirt's network dnsmasq only does DHCP, and announces this server),
  * listening on the instance's gateway address, forwarding to the upstream

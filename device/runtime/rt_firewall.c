@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The distributed firewall (see rt_firewall.h and docs/firewall.md).
  *
  * The table of an app, per adapter k (MAC m, network instance address gw):
@@ -323,21 +324,23 @@ static int ace_rules(struct buf *b, const struct rt_fw_ace *a, bool out, const c
 		if (r == 0 && a->burst)
 			r = buf_printf(b, " burst %u packets", a->burst);
 		r = r ? r
-		      : buf_printf(b, " counter meta mark set 0x%08x goto %s comment \"ace %d limit\"\n", mark, drop,
-				   a->id);
+		      : buf_printf(b, " counter meta mark set 0x%08x goto %s comment \"ace %d limit\"\n",
+				   mark, drop, a->id);
 		/* The kernel counts a GRO/GSO aggregate (up to 64 KiB) as one
 		 * packet: the same rate also caps bytes, at full-size frames. */
 		r = r ? r : ace_match(b, a, out);
 		r = r ? r
 		      : buf_printf(b,
-				   " limit rate over %llu bytes/%s burst %llu bytes counter meta mark set 0x%08x goto %s "
+				   " limit rate over %llu bytes/%s burst %llu bytes counter meta mark set "
+				   "0x%08x goto %s "
 				   "comment \"ace %d limit bytes\"\n",
-				   (unsigned long long)a->rate * FW_FRAME, a->unit, limit_burst_bytes(a), mark, drop,
-				   a->id);
+				   (unsigned long long)a->rate * FW_FRAME, a->unit, limit_burst_bytes(a),
+				   mark, drop, a->id);
 	}
 	r = r ? r : ace_match(b, a, out);
 	if (r == 0 && a->action == RT_FW_DROP)
-		return buf_printf(b, " counter meta mark set 0x%08x goto %s comment \"ace %d\"\n", mark, drop, a->id);
+		return buf_printf(b, " counter meta mark set 0x%08x goto %s comment \"ace %d\"\n", mark, drop,
+				  a->id);
 	return r ? r : buf_printf(b, " counter accept comment \"ace %d\"\n", a->id);
 }
 
@@ -366,10 +369,11 @@ static int drop_chain(struct buf *b, size_t k, bool out)
 {
 	const char *dir = out ? "out" : "in";
 
-	return buf_printf(b,
-			  "\tchain drop_%s_%zu {\n\t\tmeta l4proto { tcp, udp, sctp } update @drop_%s_%zu { meta mark "
-			  ". ip %s . meta l4proto . th dport counter }\n\t\tdrop\n\t}\n",
-			  dir, k, dir, k, out ? "daddr" : "saddr");
+	return buf_printf(
+	    b,
+	    "\tchain drop_%s_%zu {\n\t\tmeta l4proto { tcp, udp, sctp } update @drop_%s_%zu { meta mark "
+	    ". ip %s . meta l4proto . th dport counter }\n\t\tdrop\n\t}\n",
+	    dir, k, dir, k, out ? "daddr" : "saddr");
 }
 
 static int chain(struct buf *b, const struct rt_fw_nic *nic, size_t k, bool out)
@@ -382,7 +386,9 @@ static int chain(struct buf *b, const struct rt_fw_nic *nic, size_t k, bool out)
 	r = r ? r : essentials(b, nic->gw, out);
 	for (i = 0; r == 0 && i < nic->n_aces; i++)
 		r = ace_rules(b, &nic->aces[i], out, drop);
-	r = r ? r : buf_printf(b, "\t\tcounter meta mark set 0x00000000 goto %s comment \"default\"\n\t}\n", drop);
+	r = r ? r
+	      : buf_printf(b, "\t\tcounter meta mark set 0x00000000 goto %s comment \"default\"\n\t}\n",
+			   drop);
 	return r ? r : drop_chain(b, k, out);
 }
 
@@ -697,7 +703,8 @@ static int fw_wanted(struct runtime *rt, const rt_app_cfg *ac, const char *uuid,
 
 			/* As EVE: names are resolved by a local instance's DNS. */
 			if (r == 0 && w->aces[w->n][n].host[0] && ni->type != NT(ZnetInstLocal)) {
-				snprintf(why, sizeof(why), "host matches need a local network instance (its DNS)");
+				snprintf(why, sizeof(why),
+					 "host matches need a local network instance (its DNS)");
 				r = -EINVAL;
 			}
 			if (r == 0)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The distributed firewall: the ACLs (ACEs) of each app's network adapters,
  * enforced with nftables as EVE defines them (see docs/firewall.md):
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Flow logs (see rt_flowlog.h). */
 #include <arpa/inet.h>
 #include <jansson.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Flow logs of apps (EVE's FlowMessage, org.lfedge.eve.flowlog): every
  * RT_FLOWLOG_PERIOD_MS the runtime thread collects, per app adapter on a
  * local network instance,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Private state of the runtime, shared by runtime.c (worker thread,
  * reconcile loop) and its parts: rt_content.c (downloads), rt_volume.c
  * (volumes), rt_app.c (apps on libvirt), rt_netinst.c (network instances),
@@ -93,11 +94,11 @@ struct rt_ct {
 	struct imgsig_detached detached; /* HTTP(S) images: the config's SignatureInfo */
 	char *job_sigtmp;                /* scratch prefix for its certificates */
 	char sig[IMGSIG_MSG_MAX];
-	int sig_sev;    /* ErrorInfo severity of sig: NOTICE verified, WARNING not */
-	int judged_pol;   /* the policy the last pull was judged under */
+	int sig_sev;           /* ErrorInfo severity of sig: NOTICE verified, WARNING not */
+	int judged_pol;        /* the policy the last pull was judged under */
 	uint64_t judged_trust; /* and the trust store (imgsig_trust_digest) */
 	uint64_t job_trust;    /* the trust store when the job started */
-	bool sig_refused; /* and it refused the image */
+	bool sig_refused;      /* and it refused the image */
 	struct rt_rep rep;
 	bool mark;
 };
@@ -129,15 +130,15 @@ struct rt_vol {
 	uint64_t build;    /* changes each time the volume is (re)built */
 	char link[64];     /* short symlink to path for libvirt's loop (or "") */
 	/* rt_rollback.c: an update of its app on trial, or rolled back */
-	bool rb_loaded;                   /* its rollback state read from disk */
-	uint64_t trial_until;             /* ms: the update's trial ends (0 = none) */
-	unsigned trial_fails;             /* the app's failures seen in the trial */
-	int trial_seen;                   /* the app's state at the last look */
-	bool rolled;                      /* runs the image from before a failed update */
-	char rolled_ver[64];              /* the app version that ran that image */
-	char failed_ct[RT_ID_MAX];        /* the update's content tree ... */
-	char failed_ver[64];              /* ... and app version, not run again */
-	char rolled_why[RT_ERR_MAX];      /* why, as reported */
+	bool rb_loaded;                    /* its rollback state read from disk */
+	uint64_t trial_until;              /* ms: the update's trial ends (0 = none) */
+	unsigned trial_fails;              /* the app's failures seen in the trial */
+	int trial_seen;                    /* the app's state at the last look */
+	bool rolled;                       /* runs the image from before a failed update */
+	char rolled_ver[64];               /* the app version that ran that image */
+	char failed_ct[RT_ID_MAX];         /* the update's content tree ... */
+	char failed_ver[64];               /* ... and app version, not run again */
+	char rolled_why[RT_ERR_MAX];       /* why, as reported */
 	char kept_blob[BLOBSTORE_HEX_LEN]; /* the old image's blob, kept ("" = none) */
 };
 
@@ -192,15 +193,20 @@ struct rt_ni {
 		char ip[46];
 	} leases[RT_MAX_LEASES];
 	size_t n_leases;
-	unsigned lease_sig; /* changes when the leases change: re-report */
-	uint64_t dns_retry; /* rt_dns.c: ms of the next try after a failure */
+	unsigned lease_sig;   /* changes when the leases change: re-report */
+	uint64_t dns_retry;   /* rt_dns.c: ms of the next try after a failure */
 	uint64_t dns_log_off; /* rt_flowlog.c: bytes of the DNS log read */
 	struct rt_rep rep;
 	bool mark;
 };
 
 /* The libvirt drivers the runtime uses, one connection each. */
-enum rt_hv { RT_HV_QEMU = HV_DRIVER_QEMU, RT_HV_LXC = HV_DRIVER_LXC, RT_HV_XEN = HV_DRIVER_XEN, RT_HV_N = HV_DRIVER_N };
+enum rt_hv {
+	RT_HV_QEMU = HV_DRIVER_QEMU,
+	RT_HV_LXC = HV_DRIVER_LXC,
+	RT_HV_XEN = HV_DRIVER_XEN,
+	RT_HV_N = HV_DRIVER_N
+};
 #define RT_CONSOLE_HELD_MAX 16
 
 struct rt_metric_dom {
@@ -209,7 +215,7 @@ struct rt_metric_dom {
 	char *name;
 	enum rt_hv hv;
 	const char *disk_type; /* its backend's hv_ops.disk_type (static) */
-	char ip[64]; /* address leased to its first adapter, "" when none */
+	char ip[64];           /* address leased to its first adapter, "" when none */
 };
 
 /* One volume's size for ZMetricVolume (rt_volume_metrics). */
@@ -223,12 +229,12 @@ struct runtime {
 	char *state_dir, *apps_dir, *vols_dir;
 	char *dns_resolv; /* upstream DNS servers of network instances (rt_dns.c) */
 	char *uris[RT_HV_N];
-	bool has_xen; /* the node runs Xen: VMs go to the libxl driver */
-	char *ca_pem; /* opts->ca_path contents */
-	char *trust_dir; /* publisher keys (imgsig.c), NULL: none */
-	int sig_floor;   /* local floor of images.signatures */
-	uint64_t trust_digest;    /* imgsig_trust_digest(trust_dir), checked every pass */
-	uint64_t trust_checked;   /* rt_now_ms() of that check */
+	bool has_xen;           /* the node runs Xen: VMs go to the libxl driver */
+	char *ca_pem;           /* opts->ca_path contents */
+	char *trust_dir;        /* publisher keys (imgsig.c), NULL: none */
+	int sig_floor;          /* local floor of images.signatures */
+	uint64_t trust_digest;  /* imgsig_trust_digest(trust_dir), checked every pass */
+	uint64_t trust_checked; /* rt_now_ms() of that check */
 	size_t ca_len;
 	runtime_report_fn report;
 	runtime_log_fn log;
@@ -252,12 +258,12 @@ struct runtime {
 	size_t n_apps;
 	struct rt_ni **nis;
 	size_t n_nis;
-	struct rt_fw_app **fws; /* rt_firewall.c: per-app rule state */
+	struct rt_fw_app **fws;     /* rt_firewall.c: per-app rule state */
 	struct rt_flowlog *flowlog; /* rt_flowlog.c (its queue has its own lock) */
 	size_t n_fws;
 	bool first_pass_done;
 	struct rt_props props; /* config properties of rt->cfg (rt_props.c) */
-	bool gc_due; /* blob GC postponed until registry pulls finish */
+	bool gc_due;           /* blob GC postponed until registry pulls finish */
 
 	/* metrics: a snapshot the worker publishes, read under mmu */
 	pthread_mutex_t mmu;
@@ -327,8 +333,8 @@ void rt_volume_sync(struct runtime *rt);
  * mount point. A filesystem image whose path is too long for the loop
  * device's name (libvirt copies it into 64 bytes) is given through a short
  * symlink under RT_VOL_LINK_DIR. */
-int rt_volume_mount(struct rt_vol *v, const Org__Lfedge__Eve__Config__VolumeRef *ref,
-		    struct hv_mount *m, char *err, size_t errlen);
+int rt_volume_mount(struct rt_vol *v, const Org__Lfedge__Eve__Config__VolumeRef *ref, struct hv_mount *m,
+		    char *err, size_t errlen);
 /* A container mounts filesystems, a VM attaches disks: -EINVAL (reason in
  * err) for a disk volume on a container or a filesystem volume on a VM. */
 /* Fill m->vm (ZMetricVolume per volume) from the published snapshot;

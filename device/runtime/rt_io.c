@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* I/O adapters of the device (rt_io.h). */
 #include "rt_io.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* I/O adapters of the device (any-app): what an app's AppInstanceConfig
  * adapters name, resolved through the config's deviceIoList (PhysicalIO
  * phyaddrs) to host devices a VM is given (hv_hostdev). Library code:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* runtime_metrics: one AppMetric per running app from libvirt counters.
  * Runs on the caller's thread with its own libvirt connections, reading
  * the list of running domains the worker publishes. Each AppMetric and

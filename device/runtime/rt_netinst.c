@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Network instances as libvirt networks "eve-ni-<uuid>": `local` is a NAT
  * bridge with dnsmasq DHCP on the configured subnet, `switch` a bridge
  * without addresses (apps on it share one L2 segment; an uplink port named
@@ -75,8 +76,9 @@ static int ni_xml(struct rt_ni *n, const rt_ni_cfg *nc, struct buf *b)
 	char gw[16], mask[16], lo[16], hi[16];
 
 	buf_printf(b, "<network%s>\n  <name>%s</name>\n  <uuid>%s</uuid>\n",
-		   nc->insttype == NT(ZnetInstSwitch) ? ""
-						       : " xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'",
+		   nc->insttype == NT(ZnetInstSwitch)
+		       ? ""
+		       : " xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'",
 		   n->net, n->uuid);
 	buf_printf(b, "  <bridge name='%s' stp='off' delay='0'/>\n", n->bridge);
 	if (nc->insttype == NT(ZnetInstSwitch)) {
@@ -94,9 +96,10 @@ static int ni_xml(struct rt_ni *n, const rt_ni_cfg *nc, struct buf *b)
 	/* DNS is rt_dns.c's own server on the gateway address (it fills the
 	 * firewall's host sets); libvirt's dnsmasq only does DHCP and
 	 * announces that server. */
-	buf_printf(b, "  <dns enable='no'/>\n  <dnsmasq:options>\n"
-		      "    <dnsmasq:option value='dhcp-option=option:dns-server,%s'/>\n"
-		      "  </dnsmasq:options>\n</network>\n",
+	buf_printf(b,
+		   "  <dns enable='no'/>\n  <dnsmasq:options>\n"
+		   "    <dnsmasq:option value='dhcp-option=option:dns-server,%s'/>\n"
+		   "  </dnsmasq:options>\n</network>\n",
 		   gw);
 	return 0;
 }

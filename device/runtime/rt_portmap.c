@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Port maps of apps on local network instances (see rt_portmap.h).
  *
  * Why each rule of an app's nft table is there:

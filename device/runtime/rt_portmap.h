@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Port maps (host port -> app port) of apps on local (NAT) network
  * instances. EVE carries them as ACEs on the app's network adapter: matches
  * {protocol: tcp|udp, lport: <host port>} and an action {portmap, appPort}.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Runtime configuration properties of the app runtime. */
 #include "rt_props.h"
 

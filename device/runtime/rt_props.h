@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The runtime configuration properties the app runtime applies (names,
  * types, ranges and defaults from common/configprops.c), read from each
  * config the runtime is given. Worker thread only. */
@@ -15,13 +16,13 @@ struct rt_props {
 	    download_retry_ms;  /* timer.download.retry: longest wait before a failed download is retried */
 	uint64_t boot_retry_ms; /* timer.boot.retry: longest wait before a failed/crashed app is restarted */
 	uint64_t app_rollback_ms; /* timer.app.update.rollback: trial of an app update, 0 = off */
-	bool allow_vnc;         /* app.allow.vnc: VNC listens on all addresses (else 127.0.0.1) */
-	bool ignore_mem_check;  /* memory.apps.ignore.check */
-	bool ignore_disk_check; /* storage.apps.ignore.disk.check */
-	uint32_t dom0_min_pct;  /* storage.dom0.disk.minusage.percent: share of the disk apps may not use */
-	int sig_policy;         /* images.signatures (enum cosign_policy), before the local floor */
-	uint64_t unpack_max;    /* runtime.oci.unpack.max.bytes: unpack cap of a volume without a size */
-	uint32_t stalled_s;     /* timer.download.stalled: cancel a download without a byte for this long */
+	bool allow_vnc;           /* app.allow.vnc: VNC listens on all addresses (else 127.0.0.1) */
+	bool ignore_mem_check;    /* memory.apps.ignore.check */
+	bool ignore_disk_check;   /* storage.apps.ignore.disk.check */
+	uint32_t dom0_min_pct;    /* storage.dom0.disk.minusage.percent: share of the disk apps may not use */
+	int sig_policy;           /* images.signatures (enum cosign_policy), before the local floor */
+	uint64_t unpack_max;      /* runtime.oci.unpack.max.bytes: unpack cap of a volume without a size */
+	uint32_t stalled_s;       /* timer.download.stalled: cancel a download without a byte for this long */
 };
 
 /* The defaults, then every valid item of cfg (invalid ones keep the

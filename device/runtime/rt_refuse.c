@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Apps the control plane refuses to start (runtime_refuse in runtime.h):
  * the set is handed over under rt->mu and taken by the worker before a
  * pass, like a config. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* ZInfoMsg reports: one message per object whose state, progress or error
  * changed since it was last reported. Messages are built on the stack and
  * only live during the callback. */
@@ -100,7 +101,8 @@ void rt_report_vol(struct runtime *rt, struct rt_vol *v)
 		return;
 	/* also when the bytes used moved by 1 MiB or more */
 	state_changed = changed(&v->rep, v->state, 0, v->state == ST(ERROR) ? v->err : "");
-	if (!state_changed && (v->used > v->used_rep ? v->used - v->used_rep : v->used_rep - v->used) < (1u << 20))
+	if (!state_changed &&
+	    (v->used > v->used_rep ? v->used - v->used_rep : v->used_rep - v->used) < (1u << 20))
 		return;
 	v->used_rep = v->used;
 	report_init(&r, ORG__LFEDGE__EVE__INFO__ZINFO_TYPES__ZiVolume, v->err);

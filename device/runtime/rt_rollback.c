@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The device's own rollback of an app update (timer.app.update.rollback).
  *
  * When the config moves an app's image volume from content tree A to B and

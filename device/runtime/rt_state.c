@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Lookups in the runtime's state (struct runtime) that several rt_*.c
  * files need: a network instance or a volume by UUID, the IP leased to a
  * MAC; the "built" marker of a volume. A leaf: it calls no other rt_*.c
@@ -47,7 +48,8 @@ int rt_volume_write_ready(const char *dir, const struct rt_vol *v)
 	char path[4096], body[256];
 	/* the content tree too: a volume a crash left built from the
 	 * previous image is not taken for the new one */
-	int n = snprintf(body, sizeof(body), "kind=%d gen=%lld ct=%s\n", (int)v->kind, (long long)v->gen, v->ct);
+	int n =
+	    snprintf(body, sizeof(body), "kind=%d gen=%lld ct=%s\n", (int)v->kind, (long long)v->gen, v->ct);
 
 	snprintf(path, sizeof(path), "%s/ready", dir);
 	return fileio_write_atomic(path, body, (size_t)n, 0644);

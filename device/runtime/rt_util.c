@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Runtime helpers every part of the runtime uses: the clock, error text,
  * the backend of an app and the libvirt connection to its driver, the MAC
  * of an app's adapter. A leaf: it calls no other rt_*.c file. */

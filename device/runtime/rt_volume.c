@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Volumes: built from loaded content trees (qcow2 overlay on a disk image,
  * the ISO blob itself as a read-only CD-ROM, an unpacked OCI rootfs) or
  * blank; purged (rebuilt) when their generation count changes; deleted when
@@ -149,8 +150,9 @@ static int vol_plan(struct runtime *rt, struct rt_vol *v, const struct rt_ct *c,
 		return -ENOMEM;
 	if (c && c->format == FMT(CONTAINER)) {
 		v->kind = RT_VOL_ROOTFS;
-		return asprintf(&v->path, "%s/%s", dir, vol_root_img(v, dir) ? ROOT_IMG : "rootfs") < 0 ? -ENOMEM
-													 : 0;
+		return asprintf(&v->path, "%s/%s", dir, vol_root_img(v, dir) ? ROOT_IMG : "rootfs") < 0
+			   ? -ENOMEM
+			   : 0;
 	}
 	if (c && c->format == FMT(ISO)) {
 		v->kind = RT_VOL_CDROM;
@@ -474,8 +476,9 @@ int rt_volume_mount(struct rt_vol *v, const Org__Lfedge__Eve__Config__VolumeRef 
 	const char *dir = ref->mount_dir;
 
 	if (!dir || dir[0] != '/' || !dir[1] || strstr(dir, "..") || strlen(dir) > 255) {
-		snprintf(err, errlen, "volume %s: a container's volume needs an absolute mount point (got '%s')",
-			 v->uuid, dir ? dir : "");
+		snprintf(err, errlen,
+			 "volume %s: a container's volume needs an absolute mount point (got '%s')", v->uuid,
+			 dir ? dir : "");
 		return -EINVAL;
 	}
 	m->source = v->path;
@@ -511,8 +514,9 @@ int rt_volume_root(struct rt_vol *v, const char **src, bool *loop, char *err, si
 int rt_volume_spec_check(bool container, size_t n_disks, size_t n_mounts, char *err, size_t errlen)
 {
 	if (container && n_disks) {
-		snprintf(err, errlen, "a container app mounts filesystem volumes; a disk image volume cannot be "
-				      "mounted");
+		snprintf(err, errlen,
+			 "a container app mounts filesystem volumes; a disk image volume cannot be "
+			 "mounted");
 		return -EINVAL;
 	}
 	if (!container && n_mounts) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Snapshots of an app's data volumes around a change of its image.
  *
  * When an app's image volume moves from content tree A to B, the runtime

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Volume usage: the bytes each volume takes on the device's disk, measured
  * by the worker (a disk or filesystem image file: its allocated blocks; an
  * unpacked rootfs: the blocks of its tree) and reported in ZInfoVolume

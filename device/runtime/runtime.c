@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The runtime's worker thread (see runtime.h): takes the latest config
  * handed to runtime_apply and converges to it in passes: content trees
  * (downloads), network instances, volumes, apps; then removes what is no
@@ -169,8 +170,8 @@ static void pass(struct runtime *rt, bool new_cfg)
 	check_trust(rt, new_cfg);
 	rt_content_sync(rt);
 	rt_netinst_sync(rt);
-	rt_firewall_sync(rt); /* before the apps: none starts without its rules */
-	rt_dns_sync(rt);      /* after the rules: it fills their host sets */
+	rt_firewall_sync(rt);   /* before the apps: none starts without its rules */
+	rt_dns_sync(rt);        /* after the rules: it fills their host sets */
 	if (!rt_refuse_all(rt)) /* a locked vault: its volumes are not there */
 		rt_volume_sync(rt);
 	rt_app_sync(rt);

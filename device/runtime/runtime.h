@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The agent's runtime: makes the apps, content trees, volumes and network
  * instances of an EdgeDevConfig real on libvirt, in its own worker thread,
  * and reports each object's state as it changes.
@@ -67,8 +68,8 @@ void runtime_console_release(struct runtime *rt, const char *uuid);
 /* Where to reach app uuid: its VNC display (vnc) or its TCP port on its
  * first adapter's leased address. host and *out_port on success;
  * -ENOENT (not running), -ENOTSUP (no VNC / no address), err says why. */
-int runtime_app_endpoint(struct runtime *rt, const char *uuid, bool vnc, int port, char host[64], int *out_port,
-			 char *err, size_t errlen);
+int runtime_app_endpoint(struct runtime *rt, const char *uuid, bool vnc, int port, char host[64],
+			 int *out_port, char *err, size_t errlen);
 
 /* Apps not to start, and why (each reports ERROR with that text; an app
  * already running is left as it is): with all != NULL every app, and no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Volume files via qemu-img (see volume.h). */
 #include <fcntl.h>
 #include <ftw.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Volumes: the per-app disks and root filesystems made from content trees.
  * Layout: <root>/volumes/<uuid>/ holding disk.qcow2 (a qcow2 overlay on the
  * image blob, or a blank disk), or rootfs/ + image-config.json (an unpacked

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The backend table and a boot loader step through a backend's ops (the
  * attribute logic the backends share is in bootslot_attr.c). */
 #include <string.h>

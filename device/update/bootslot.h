@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Boot slot seam: two slots (0 = A/IMGA, 1 = B/IMGB) carrying EVE's grub
  * "gptprio" boot attributes, and a way to write a new image into a slot.
  * Backends: bootslot_gpt.c (a GPT disk or disk image with partitions

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The gptprio attribute logic and slot names shared by both backends and
  * the updater (no backend is reached from here: see bootslot.c). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* dir backend: two slot directories and a text state file standing in for
  * the GPT attributes; a "reboot" asks the eve-slot-boot supervisor to run
  * the boot decision again (or re-execs the chosen slot's agent directly when

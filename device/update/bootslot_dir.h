@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* dir backend internals shared with the eve-slot-boot launcher: a slots
  * directory holds A/ and B/ (each a complete agent build with an executable
  * `eve-agent` at its top) and slots.state, the gptprio attributes in text

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* gpt backend: a disk or disk image file with GPT partitions named IMGA and
  * IMGB. The boot order lives in the gptprio bits of each entry's attribute
  * field, exactly where EVE's grub (gptprio.next) reads them; we edit both the

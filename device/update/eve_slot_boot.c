@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* eve-slot-boot: the dir backend's boot loader and supervisor. It plays the
  * part of grub + the hardware watchdog for an agent installed in slot
  * directories: pick the slot as gptprio does (try-once for a new image),

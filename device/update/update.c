@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The self-update flow over the boot slot seam. The persistent record
  * (state_dir/update.state) says which step an update reached; together with
  * the slot attributes it lets every boot work out what happened, whatever
@@ -66,9 +67,9 @@ struct update {
 	char *state_dir;
 	char *state_path;
 	char *ca_path;
-	struct update_opts o; /* callbacks and numbers; strings above */
-	char *trust_dir;      /* o.trust_dir's copy */
-	int sig_policy;       /* enum cosign_policy */
+	struct update_opts o;             /* callbacks and numbers; strings above */
+	char *trust_dir;                  /* o.trust_dir's copy */
+	int sig_policy;                   /* enum cosign_policy */
 	char sig_note[UPDATE_REASON_MAX]; /* the last image's signature verdict */
 	struct ustate st;
 	int cur;
@@ -554,9 +555,9 @@ static int check_signature(struct update *u, const struct update_baseos *req, co
 		   (r = fetch_cert(u, req->inter_cert_url, "inter.pem", &inter, &il)) < 0) {
 		snprintf(why, sizeof(why), "signer certificate not fetched: %s", eve_strerror(r));
 	} else {
-		r = cosign_detached_verify(u->trust_dir ? u->trust_dir : "/nonexistent", digest, req->signature,
-					   req->signature_len, signer, sl, inter, il, who, sizeof(who), why,
-					   sizeof(why));
+		r = cosign_detached_verify(u->trust_dir ? u->trust_dir : "/nonexistent", digest,
+					   req->signature, req->signature_len, signer, sl, inter, il, who,
+					   sizeof(who), why, sizeof(why));
 	}
 	free(signer);
 	free(inter);
@@ -565,8 +566,8 @@ static int check_signature(struct update *u, const struct update_baseos *req, co
 		return 0;
 	}
 	if (u->sig_policy == COSIGN_POLICY_WARN) {
-		snprintf(u->sig_note, sizeof(u->sig_note), "signature not verified (images.signatures=warn): %.150s",
-			 why);
+		snprintf(u->sig_note, sizeof(u->sig_note),
+			 "signature not verified (images.signatures=warn): %.150s", why);
 		return 0;
 	}
 	snprintf(u->sig_note, sizeof(u->sig_note), "refused: %.200s", why);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A/B base image self-update, agent side: download + verify a new base image,
  * write it to the inactive boot slot, switch the boot order "try once",
  * reboot, run the new image in a test window, then commit it or fall back to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A base-OS image to a file through the device's one downloader
  * (common/download.c), then a streaming SHA-256 of the result. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Fetching a base-OS image (through common/download.c) and hashing it. */
 #ifndef EVE_UPDATE_FETCH_H
 #define EVE_UPDATE_FETCH_H

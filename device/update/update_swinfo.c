@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* ZInfoDevSW from update_get_info; BaseOS config to update_baseos. */
 #include <errno.h>
 #include <stdlib.h>

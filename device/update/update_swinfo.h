@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Glue between the update library and the EVE API messages: device info
  * (ZInfoDevSW per partition) and the controller's BaseOS config. */
 #ifndef EVE_UPDATE_SWINFO_H

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Make the zsh completion function file _evectl from evectl's bash
 # completion (the command table's), run through zsh's bashcompinit: zsh
 # autoloads the file as the function _evectl, so the bash function is

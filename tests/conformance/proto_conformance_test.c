@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Wire conformance of proto/ with the public EVE API.
  *
  * tests/conformance/eve-api.facts is a table of facts about the public

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The dashboard's remote console (docs/console.md) in a real browser:
 Debian's chromium headless (selenium) against a real eve-controller and a
 real eve-agent running a busybox container with a shell on its console

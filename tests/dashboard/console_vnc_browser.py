@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The dashboard's VNC page against a running controller (used by
 tests/integration/console_vnc.sh, which starts the controller, the agent
 and a VM app with VNC): chromium headless signs in with the token, opens

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The dashboard's server side against a real eve-controller (no browser):
 GET / and /ui/* with their Content-Type, a strict Content-Security-Policy,
 ETag revalidation (304) and caching; no inline script in the page; every

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The web dashboard (issue 20) in a real browser: Debian's chromium,
 headless, driven by selenium, against a real eve-controller and a real
 eve-agent running a busybox OCI container on the machine's libvirt (LXC).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared by the dashboard tests (tests/dashboard/*_test.py): a real
 eve-controller (and eve-agent) in a temporary directory, Debian's chromium
 headless driven by selenium, screenshots into the test's output directory.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A viewer in the dashboard (issue 20 with users and roles, issue 19):
 signed in with a viewer token (and, when the controller has users, with a
 viewer's user name and password), the pages show no deploy, upload, create,

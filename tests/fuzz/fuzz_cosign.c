@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness: cosign signatures (common/cosign.c), the decoders a
  * registry feeds with untrusted bytes.
  *

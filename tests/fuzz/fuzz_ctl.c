@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The controller fixture of the fuzz harnesses (see fuzz_ctl.h). */
 #include "fuzz_ctl.h"
 

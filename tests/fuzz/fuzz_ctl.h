@@ -1,9 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A controller for fuzz harnesses: a real struct ctl (SQLite database with
  * the schema, device cache, signing key) in a scratch directory, with one
  * onboarding certificate (serials "*") and one registered device, so inputs
  * can be sealed by a key the controller trusts and reach the decoding that
  * follows authentication. Retention counts are small (1000 log lines, 100
- * rows of the rest) so trimming stays cheap over millions of inputs. No HTTP server: handlers are called directly. */
+ * rows of the rest) so trimming stays cheap over millions of inputs. No HTTP server: handlers are called
+ * directly. */
 #ifndef EVE_FUZZ_CTL_H
 #define EVE_FUZZ_CTL_H
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness: every device-API v2 request type as the controller
  * handles it (envelope parse, sender lookup, signature check, protobuf
  * decode, validation, storage in SQLite), by calling the route handlers of

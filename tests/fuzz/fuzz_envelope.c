@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness: AuthContainer parse and verify (common/envelope.c).
  *
  * Input: byte 0 picks the mode, the rest is the data.

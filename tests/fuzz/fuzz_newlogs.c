@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness: newlogs as the controller stores them (gzip inflate
  * bounded by cap.logs, then one JSON LogEntry per line into SQLite), by
  * calling reports_store_newlogs on a real controller fixture.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness: the OCI layer unpacker (oci_apply_layer), in a
  * scratch directory, aborting when anything outside the rootfs changed.
  *

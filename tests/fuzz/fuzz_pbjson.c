@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness: pbjson (common/pbjson.c), JSON <-> protobuf.
  *
  * Input: byte 0 picks the message type (low bits) and the direction:

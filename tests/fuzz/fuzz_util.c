@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Helpers shared by the fuzz harnesses (see fuzz_util.h). */
 #include "fuzz_util.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Helpers shared by the fuzz harnesses. */
 #ifndef EVE_FUZZ_UTIL_H
 #define EVE_FUZZ_UTIL_H

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* libFuzzer harness: the WebSocket frame parser (common/wsframe.c), which
  * reads what a browser sends to the console dispatcher.
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Writes the seed corpus of every harness (corpus/<harness>/<name>) from
  * real messages: the ones the agent sends (made from JSON through pbjson,
  * then packed), sealed envelopes, newlogs batches, and OCI layers made with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Runs a libFuzzer harness without libFuzzer: every file given (or in a
  * directory given) is passed once to LLVMFuzzerTestOneInput. The normal and
  * sanitizer builds use it to replay the checked-in corpus (seeds and the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Build the any-app test images (cached in OUTDIR; one builder at a time is
 # the caller's flock):
 #   bios.qcow2    MBR disk, one FAT partition with SYSLINUX (Debian

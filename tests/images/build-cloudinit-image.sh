@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Build the cloud-init test guest (cached in OUTDIR; one builder at a time is
 # the caller's flock):
 #   cloudinit.qcow2  MBR disk: partition 1 is FAT with SYSLINUX, a Debian

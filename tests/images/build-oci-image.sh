@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Build the busybox OCI test image (cached): an OCI image layout tarball
 # (oci-layout, index.json, blobs/sha256/...) with one gzip layer holding a
 # busybox-static rootfs, and a config whose Entrypoint/Cmd print a known line

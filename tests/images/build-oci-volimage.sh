@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Build the busybox OCI images of the volume tests (cached): OUT/vol-oci-vN.tar
 # for N = 1 and 2. Both run $SCRIPT (from the app's environment, userData)
 # with IMAGE_VERSION=N in their Env, so the two differ only in their config

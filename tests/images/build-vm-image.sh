@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Build the tiny test VM image (cached): a Debian cloud kernel and a busybox
 # initramfs whose init prints a known line on the serial console and stays
 # up, packed as an ISO 9660 image holding /boot/vmlinuz and /boot/initrd.img.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Build the VM image of the volume tests (cached): OUT/vm-vol.iso, an ISO
 # holding /boot/vmlinuz and /boot/initrd.img as build-vm-image.sh makes
 # them, plus the kernel's virtio block modules in the initramfs (the Debian

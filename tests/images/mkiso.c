@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* mkiso DIR OUT.iso: pack a directory tree into an ISO 9660 image (Rock
  * Ridge) with libarchive, so the test images need no xorriso/genisoimage. */
 #include <archive.h>

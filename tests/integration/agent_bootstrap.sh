@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bootstrap-config.pb: used before the controller was ever reached when it
 # is signed by a certificate chaining to the root; refused otherwise; the
 # controller's config replaces it once onboarded.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # eve-agent with its state dir on a small tmpfs that the test fills up: the
 # agent keeps running and polling, reports the full disk, never leaves a
 # state file truncated or half-written, keeps a config change made while

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A controller impostor that has the TLS server key but not the signing key:
 # (a) the genuine signing certificate with a wrong key, (b) its own signing
 # certificate from another CA. The agent refuses both configs, keeps its

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # kill -9 at arbitrary points (key creation, certificate, registration,
 # first config, checkpoint writes): every restart resumes from the state
 # dir, the device keeps one identity and ends up in sync with the controller.

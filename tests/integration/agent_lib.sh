@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Helpers for the eve-agent integration tests (sourced). Each test gets a
 # work dir, a real controller (tests/lib/controller.sh), and agents started
 # from config dirs made from the controller's device-config bundle. All

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Test helper: write a bootstrap-config.pb, i.e. EVE's BootstrapConfig: an
  * EdgeDevConfig from JSON in an AuthContainer signed by the given key, with
  * the certificate beside it (common/bootstrap.c, as the controller does).

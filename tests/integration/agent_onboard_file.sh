@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # eve-agent with the file key store against a real controller: onboarding,
 # config items reaching the agent, the 304 path, info/metrics/logs through
 # the admin API, a reboot command, restart on the checkpoint while the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # eve-agent with its key in a (software) TPM: onboarding, signed exchanges
 # and a restart that reuses the TPM key blob. No private key on disk.
 . "$(dirname "$0")/agent_lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # eve-agent behind an HTTP proxy (a real tinyproxy started here):
 #  1. the config dir's `proxy`: onboarding and the config loop go through it
 #     (tinyproxy logs CONNECT to the controller's port, the device comes

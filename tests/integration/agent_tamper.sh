@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Refusals: a corrupted or foreign-signed checkpoint is not applied (the
 # .bak is), a config dir with a bad file is refused naming the file.
 . "$(dirname "$0")/agent_lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Cloud-init inside a guest (issue 28), end to end: eve-controller +
 # eve-agent + evectl over real TLS on 127.0.0.1, QEMU (TCG) under the
 # machine's libvirtd. The guest is a Debian rootfs with Debian's cloud-init

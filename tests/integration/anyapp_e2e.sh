@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2015 # "[ a ] && [ b ] || fail" is meant
 # (OVMF + GRUB need more than 128 MiB to load the kernel and initramfs: vu has 256.)
 # Any app end to end (issue 28): eve-controller + eve-agent + evectl over

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A pty pair standing in for a COM port (tests/integration/anyapp_e2e.sh).
 
 usage: anyapp_pty.py LINK RESULT TIMEOUT

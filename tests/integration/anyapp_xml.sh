@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # any-app domain XML (UEFI + NVRAM, vCPU pinning, unikernel, Xen pinning)
 # validated against libvirt's own schema with virt-xml-validate.
 #   anyapp_xml.sh UNIT_TEST OUTDIR

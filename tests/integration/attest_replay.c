@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* attest_replay CONFDIR STATEDIR TCTI: with an agent's identity (its TPM
  * key, stopped agent), get a nonce, quote over it (accepted), then send the
  * same quote again in a fresh signed envelope, and once more after a new

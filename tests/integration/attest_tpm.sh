@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Remote attestation end to end: a real controller under the `enforce`
 # policy (and config.require_integrity_token), eve-agents with their keys in
 # a real swtpm and one without a TPM.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # "check && ok || fail" is safe here: ok and fail always succeed.
 # shellcheck disable=SC2015
 # certs/mkcerts.sh: the chain verifies, SANs are there, keys are 0600,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # evectl image upload (multi-MB, sha256 confirmed by the controller, no
 # progress bar off a terminal), app commands, apply/delete -f idempotence.
 . "$(dirname "$0")/cli_lib.bash"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # evectl onboard, device, network and image commands against a real
 # controller: every success path, -o json parsed back, 404 -> 2.
 . "$(dirname "$0")/cli_lib.bash"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Test helper: parse stdin as JSON with Jansson (exit 1 if it is not JSON)
  * and print what an optional path selects: ".key", "[N]", ending in
  * "|length" for a size. Strings print raw, the rest as compact JSON.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # evectl login/contexts, precedence of flags/environment/config, and the
 # failure exit codes: usage 1, server down 4, TLS failure 4, bad token 3.
 . "$(dirname "$0")/cli_lib.bash"

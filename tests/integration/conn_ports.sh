@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Device connectivity (issue 29) with real components in network namespaces:
 # the agent in its own netns with three veth ports to a router netns
 # (dnsmasq: DHCP + DNS; tinyproxy), the controller in a third netns.

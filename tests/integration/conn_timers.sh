@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Device connectivity (issue 29), part 2, with real components in network
 # namespaces: the agent in its own netns with two static veth ports of equal
 # cost to a router netns (nftables counters per port), the controller in a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Test client for the dispatcher's device authentication (evproof.h):
  * opens a device tunnel with a token and, optionally, a proof signed by a
  * given key and certificate, and prints what the dispatcher answered.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2015 # "[ a ] && [ b ] || fail" is meant
 # The dispatcher authenticates the device, not only its token
 # (docs/console.md, common/evproof.h): eve-controller + two eve-agents

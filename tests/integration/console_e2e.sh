@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2015 # "[ a ] && [ b ] || fail" is meant
 # Remote consoles end to end (docs/console.md): eve-controller + eve-agent
 # (runtime on the machine's libvirtd, an LXC container app) + evectl over

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Drive `evectl app console` on a pseudo-terminal, as a person would.
 
 usage: console_pty.py MODE EVECTL APP [ARGS...]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Remote VNC and VM serial console end to end (docs/console.md): a VM app
 # with VNC on the real agent and libvirtd (QEMU TCG), `evectl app vnc
 # --listen`, and a client on that port reads the RFB handshake the VM's

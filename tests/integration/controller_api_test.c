@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Integration test of eve-controller over real TLS and a real SQLite file:
  * a device built on the common library (devapi + envelope + crypto)
  * registers, polls config, reports; the admin API is driven with libcurl;

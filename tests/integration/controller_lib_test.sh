@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # tests/lib/controller.sh end to end: init, start, admin API, restart
 # keeps state, init refuses an existing directory, stop.
 # usage: controller_lib_test.sh WORKDIR PORT   (EVE_CONTROLLER set by ctest)

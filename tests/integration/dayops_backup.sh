@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2015 # "a && b || fail" is meant
 # eve-controller backup / restore with a real controller under load:
 # eve-devsim devices post metrics and logs while `eve-controller backup`

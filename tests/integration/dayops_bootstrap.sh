@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Out-of-band configuration (docs/agent.md "Bootstrap config and removable
 # media"): `evectl device bootstrap-config` writes the signed BootstrapConfig
 # of a pre-registered device; a fresh agent that cannot reach its controller

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # eve-controller certs status | renew | rotate-signing with real agents
 # polling throughout: the TLS certificate is renewed and the controller
 # reloads gracefully (same process, same listening socket, no refused

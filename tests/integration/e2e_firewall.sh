@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2015 # "[ a ] && [ b ] || fail" is meant
 # End-to-end firewall: eve-controller + eve-agent + evectl, a busybox
 # container under libvirt LXC on a local network, two HTTP servers in

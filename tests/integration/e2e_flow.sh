@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2015 # "[ a ] && [ b ] || fail" is meant
 # End-to-end: eve-controller + eve-agent + evectl as separate processes over
 # real TLS on 127.0.0.1, apps on the machine's libvirtd (tests/lib/libvirtd.sh).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Helpers for the end-to-end tests (sourced; not a test itself).
 # Environment (tests/e2e.cmake): EVE_CONTROLLER EVE_AGENT EVECTL EVE_SRC

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2015 # "[ a ] && [ b ] || fail" is meant
 # scripts/quickstart itself, against this build (no apt-get, no build), in a
 # temporary RUN_DIR on 127.0.0.1:$E2E_PORT: the first run ends with the app

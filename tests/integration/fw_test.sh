@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Distributed firewall against real components: nftables, libvirt LXC, a
 # busybox container on a local network instance, and two HTTP servers in
 # network namespaces (targets X and Y, reached through the host's routing).

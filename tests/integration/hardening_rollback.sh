@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Anti-rollback (issue 12, defect 6c): eve-agent refuses a config whose
 # EdgeDevConfig.id.version is older than the one it has applied and
 # checkpointed, keeps running the newer config, says so in its device info

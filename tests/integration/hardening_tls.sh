@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The controller's TLS (issue 12, defect 3): with the default tls.priorities
 # of controller.conf, TLS 1.0 and 1.1 and a CBC-SHA1 suite on TLS 1.2 are
 # refused; TLS 1.2 with an ECDHE+AEAD suite and TLS 1.3 are accepted; a

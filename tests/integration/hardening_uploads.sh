@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Unfinished uploads (issue 12, defect 5): an image upload cut by kill -9 of
 # the controller leaves datastore/tmp/upload-*; the next start removes it
 # (and says so in its log), and the image stays pending, never ready.

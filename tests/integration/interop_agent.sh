@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # eve-agent against a controller that behaves like other EVE controllers
 # (issue 13), the real eve-controller with its interoperability switches:
 #  1. register.strict_pem: only the base64 of the PEM is accepted as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Interoperability of eve-controller with EVE devices (issue 13), over real
  * TLS against the real controller:
  *  - register.strict_pem: ZRegisterMsg.pemCert only as base64 of the PEM

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Observability end to end: a real eve-controller and a real eve-agent (apps
 # on libvirt's in-process test driver, test:///default), scraped by Debian's
 # prometheus with a config generated from examples/prometheus/prometheus.yml

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2015 # "a && b || fail" is meant
 # The Debian packages, the way an operator uses them: scripts/build-debs
 # (dpkg-buildpackage + lintian, errors fail), `apt-get install ./eve-*.deb`,

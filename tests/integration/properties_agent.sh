@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runtime configuration properties (issue #32) with a real eve-agent, a
 # real eve-controller and evectl: each property the agent honours changes
 # its behaviour on a running device within one config interval, measured

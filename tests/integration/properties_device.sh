@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runtime configuration properties of the app runtime (issue #32) on a real
 # running eve-agent (its apps on libvirt's in-process test driver,
 # test:///default) against a real eve-controller, driven with evectl: each

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Registrations through the commit queue (controller/commitq.c): a real
 # controller on 127.0.0.1:PORT, eve-devsim onboards 300 devices at once on
 # 24 connections and 4 threads (so registrations share transactions), every

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The controller's OCI distribution API (/v2/) with curl, request by request:
 # the Bearer challenge and token endpoint, monolithic and chunked blob
 # uploads, digest checks, manifests (unknown blobs refused; by tag and by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Drives the runtime against real OCI registries (started and filled by
  * tests/integration/registry_pull.sh):
  *

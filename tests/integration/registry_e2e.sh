@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2015
 # End-to-end with OCI registries: eve-controller + eve-agent + evectl, a
 # Debian docker-registry (HTTPS, htpasswd basic auth) as the external

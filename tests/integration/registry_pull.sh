@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Device pull from real OCI registries (Debian's docker-registry, the CNCF
 # distribution registry), images pushed with skopeo:
 #   registry_pull.sh DRIVER BUILDDIR PORTBASE

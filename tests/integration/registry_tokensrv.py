@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """A token server for docker-registry's token auth (the Bearer challenge
 flow), for tests only; Python standard library + the openssl command.
 

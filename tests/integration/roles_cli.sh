@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # evectl whoami, token, user, project and audit against a real controller
 # (issue 19): a scoped operator token made with the CLI works in its
 # project only, token list never prints secrets, revoke is immediate, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Users, roles, projects, tokens and the audit trail against a real
  * eve-controller over TLS (issue 19):
  *  - every admin route of the server's route tables has an authorization

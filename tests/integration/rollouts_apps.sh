@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Phased app rollouts with real agents (3, own state dirs) running the
 # busybox OCI image under libvirt LXC:
 #   a good rollout (new image) passes every phase, the controller restarted

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # evectl rollout and /api/v1/rollouts against a real controller, without
 # agents (devices never come online): validation, phase assignment, the
 # offline setting (skipped: the rollout passes; failed: budget, halt and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Helpers for the rollout tests (sourced after e2e_lib.sh): image variants
 # of the busybox OCI test image, agents with short intervals, rollout

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A phased base OS rollout with 3 real agents, each installed in its own
 # dir slots under eve-slot-boot (as in update_e2e.sh). The new image (2.0)
 # crashes at start on one device only (EVE_TEST_OS_CRASH in that device's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Drives the runtime directly (no controller): builds EdgeDevConfig
  * messages in code, serves the test images over HTTPS from a thread, and
  * checks reports, console lines and libvirt's view. One scenario per run:
@@ -1664,8 +1665,8 @@ static bool volt_metric(struct runtime *rt, int timeout_s)
 
 		if (runtime_metrics(rt, &m) == 0)
 			for (size_t i = 0; i < m.n_vm; i++)
-				ok |= strcmp(m.vm[i]->uuid, VOLT_DATA) == 0 && m.vm[i]->totalbytes == 64u << 20 &&
-				      m.vm[i]->usedbytes > 0;
+				ok |= strcmp(m.vm[i]->uuid, VOLT_DATA) == 0 &&
+				      m.vm[i]->totalbytes == 64u << 20 && m.vm[i]->usedbytes > 0;
 		runtime_metrics_release(rt, &m);
 		if (ok)
 			return true;
@@ -1760,7 +1761,8 @@ static int sc_volume(void)
 	if (!wait_line("VOLTEST: image 1", mark, 120) ||
 	    !((wait_line("VOLTEST: log ", mark, 30) && wait_line("VOLTEST: log v1 v1 end", mark, 5)) ||
 	      volt_file_is("log", "v1 v1", 10))) {
-		fail("returning to image v1 did not restore the data of the snapshot taken before the update");
+		fail(
+		    "returning to image v1 did not restore the data of the snapshot taken before the update");
 		goto out;
 	}
 	printf("OK back to image v1: the data volume matches its snapshot\n");
@@ -1878,13 +1880,15 @@ static int sc_volume_kill_check(void)
 	snprintf(want_img, sizeof(want_img), "VOLTEST: image %d", version);
 	snprintf(want_log, sizeof(want_log), "VOLTEST: log %s end", version == 2 ? "v1 v2" : "v1 v1");
 	runtime_apply(rt, c);
-	if (!wait_line(want_img, 0, 120) || !wait_line("VOLTEST: log ", 0, 30) || !wait_state(VOLT_APP, ST(RUNNING), 30)) {
+	if (!wait_line(want_img, 0, 120) || !wait_line("VOLTEST: log ", 0, 30) ||
+	    !wait_state(VOLT_APP, ST(RUNNING), 30)) {
 		runtime_free(rt);
 		return fail("after the kill the app did not run on image v%d", version);
 	}
 	if (!wait_line(want_log, 0, 5)) {
 		runtime_free(rt);
-		return fail("after the kill the data does not match image v%d (want '%s')", version, want_log);
+		return fail("after the kill the data does not match image v%d (want '%s')", version,
+			    want_log);
 	}
 	printf("OK after kill -9: image v%d with its data (%s)\n", version, want_log);
 	runtime_apply(rt, cfg_new());
@@ -2147,7 +2151,8 @@ static int sc_props(struct tsrv *srv)
 	runtime_apply(rt, props_cfg(relaxed, 6));
 	/* No app uses the volume: once it is no longer refused it waits for
 	 * its first app (which decides disk or filesystem), not an error. */
-	if (!wait_state(PR_BIG_VOL, ST(INITIAL), 30) || !wait_err_is(PR_BIG_VOL, "not enough disk", false, 30)) {
+	if (!wait_state(PR_BIG_VOL, ST(INITIAL), 30) ||
+	    !wait_err_is(PR_BIG_VOL, "not enough disk", false, 30)) {
 		fail("storage.apps.ignore.disk.check=true: volume still refused");
 		goto out;
 	}
@@ -2155,7 +2160,8 @@ static int sc_props(struct tsrv *srv)
 		fail("memory.apps.ignore.check=true: still refused for memory");
 		goto out;
 	}
-	printf("OK with the checks off: volume no longer refused (waits for its app), app no longer refused for memory\n");
+	printf("OK with the checks off: volume no longer refused (waits for its app), app no longer refused "
+	       "for memory\n");
 	rc = 0;
 out:
 	runtime_apply(rt, cfg_new());

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Test file server (see runtime_https.h). One connection at a time. */
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A tiny HTTP/HTTPS file server for the runtime tests (a thread): GET with
  * "Range: bytes=N-" support, and a fault mode that cuts the first response
  * after a number of bytes, to test resumed downloads. */

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Runtime integration tests against a real libvirt (qemu TCG + LXC).
 #   runtime_test.sh SCENARIO PORT DRIVER MKISO BUILDDIR
 # Starts (or reuses) the machine's libvirtd via tests/lib/libvirtd.sh, builds

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Domain XML of every backend (Xen HVM, Xen PV with a kernel and with
 # pygrub, QEMU, LXC) validated against libvirt's schema: Xen cannot boot
 # here, so libvirt's own grammar (virt-xml-validate) is the judge.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Signed base OS updates (issue #31), end to end: a real controller and the
 # real eve-agent in dir slots under eve-slot-boot (as update_e2e). The
 # device's config dir holds the publisher's release key (image-trust/) and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2015
 # Publisher signatures of images (issue #31), end to end: eve-controller +
 # eve-agent (LXC apps on libvirt) + evectl, Debian's docker-registry (HTTPS)

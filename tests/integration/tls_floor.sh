@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The device's HTTPS clients refuse anything below TLS 1.2 (issue 12,
 # defect 3): the device API client, the runtime's downloader and the base-OS
 # fetcher, driven by tls_floor_probe, answer a TLS 1.2 `openssl s_server`

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Dir backend end to end under eve-slot-boot: a good update commits; a new
 # image that crashes at start, one that never reaches the controller and
 # one that hangs all fall back with a reason, and a failed version is not

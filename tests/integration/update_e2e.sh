@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # End to end: a real controller and the real eve-agent installed in dir
 # slots under eve-slot-boot. Base images (tarballs of the agent) are
 # uploaded to the controller and served from its datastore over HTTPS.

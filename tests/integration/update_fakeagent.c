@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A stand-in eve-agent for the dir backend tests: it runs from a slot
  * directory under eve-slot-boot and drives the update library the way the
  * real agent does, with a "controller" made of files:

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # kill -9 at every step of the update flow (the library's crash points, hit
 # once each via EVE_UPDATE_CRASH_AT), plus a power cut (kill -9 of the whole
 # device) at each step: the device always boots a working image, reaches

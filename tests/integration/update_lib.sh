@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared helpers for the dir-backend update tests: slot images made of the
 # fake agent, an eve-slot-boot "device" in its own process group, and a
 # file-based "controller" (see update_fakeagent.c). Sourced, with

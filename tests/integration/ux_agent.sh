@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue 18 against a real controller and a real eve-agent whose apps run on
 # libvirt's built-in test driver (test:///default, no daemon): app wait
 # after restart / purge waits for the new generation and fails fast on

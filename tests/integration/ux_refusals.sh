@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue 18, against a real controller: nothing accepted is dropped
 # silently. Each refusal's exit code and error text; onboard --append /
 # --remove; network and device delete while in use (409 unless --force);

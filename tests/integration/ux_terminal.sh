@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Issue 18, in a real terminal (tmux): `device reboot` asks for
 # confirmation on a TTY (no answer -> nothing is sent; 'y' -> requested;
 # --yes never asks) and `image upload` draws its progress bar.

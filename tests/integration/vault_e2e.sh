@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2015 # "[ a ] && [ b ] || fail" is meant
 # The sealed volume vault end to end (issue 15, docs/security.md "Sealed
 # vault"): eve-controller under attestation=enforce, eve-agent with its keys

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck disable=SC2015 # "[ a ] && [ b ] || fail" is meant
 # The device rolls an app update back by itself (issue 17), end to end:
 # eve-controller + eve-agent (runtime on the machine's libvirt LXC) + evectl.

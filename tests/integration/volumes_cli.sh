@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Volumes as controller objects (issue 17): evectl volume create|list|get|
 # delete, sizes, apps referring to volumes (mount points for containers),
 # what the device is sent (EVE Volume + volumeRefs), 409 for a volume in

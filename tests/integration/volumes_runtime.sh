@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Volumes on the device (issue 17) against a real libvirt LXC:
 #   volumes_runtime.sh SCENARIO PORT DRIVER BUILDDIR [MKISO]
 # Builds the volume test images (cached), makes a throwaway TLS cert for the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourceable helpers to run a real eve-controller in tests.
 #   EVE_CONTROLLER  path of the eve-controller binary (or pass the build dir
 #                   as EVE_BUILD_DIR / first found on PATH)

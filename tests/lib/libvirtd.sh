@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Sourceable helpers that run the machine's libvirt daemons by hand (there is
 # no systemd here). See /work/shared/RUNTIME.md:
 #  - virtlogd -d, then libvirtd -d with a pid file;

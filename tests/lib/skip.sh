@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # test_skip REASON...: this test cannot run on this machine.
 # On a developer's machine it prints "SKIP: REASON" and exits 77 (ctest:

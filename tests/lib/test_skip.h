@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Skips in cmocka tests: a skip is a skip on a developer's machine (the
  * reason printed, exit 77 so ctest reports it as skipped) and a failure
  * when CI=true (CI's machine has every package: scripts/install-deps).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A scratch directory for a unit test: made under $TMPDIR (else /tmp) with
  * a recognisable name, and removed with everything in it without a shell
  * (no quoting of paths, no `system("rm -rf ...")`). Header-only.

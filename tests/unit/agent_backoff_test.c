@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Backoff bounds: 1 s .. 10 min with jitter, and the [0.3, 1.0] tick. */
 #include <stdarg.h>
 #include <stddef.h>

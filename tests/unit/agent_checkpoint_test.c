@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Checkpoint atomicity: a writer killed with SIGKILL at random points never
  * leaves a half-written lastconfig; promote copies to .bak. */
 #include <stdarg.h>

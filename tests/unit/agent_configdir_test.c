@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Config directory validation: each bad or missing file gives an error that
  * names it. */
 #include <stdarg.h>

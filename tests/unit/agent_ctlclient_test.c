@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Controller trust: certs chain to the root, responses are accepted only
  * when signed by the trusted signing certificate; wrong keys, foreign
  * certificates, truncation and garbage are refused. */
@@ -188,7 +189,8 @@ static void test_refuses_foreign_certs(void **state)
 }
 
 /* bootstrap_seal, optionally with another certificate hash named. */
-static void seal_bootstrap(EVP_PKEY *key, X509 *cert, const uint8_t *hash_override, uint8_t **out, size_t *len)
+static void seal_bootstrap(EVP_PKEY *key, X509 *cert, const uint8_t *hash_override, uint8_t **out,
+			   size_t *len)
 {
 	struct eve_signer s = {0};
 

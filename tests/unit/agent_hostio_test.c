@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The device's I/O adapters from sysfs (device/hostio.c), on a made-up
  * sysfs tree: GPUs, USB and storage controllers, USB devices (no hubs, no
  * interfaces), serial ports with a UART and USB serial adapters. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The device's hardware inventory (device/hwinv.c): on a made-up procfs
  * and sysfs tree (two sockets, two cores each, two threads per core; a PCI
  * GPU and a USB device behind its controller; a UART; a disk, a removable

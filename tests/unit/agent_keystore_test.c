@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Key store backends: file and TPM (a real swtpm started by the test), and
  * the device certificate built through each. */
 #include <stdarg.h>

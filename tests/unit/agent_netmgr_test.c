@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Management port memory: the port that last reached the controller is
  * persisted in the state dir (atomically, only when it changes) and a new
  * netmgr (an agent restart) starts with it; a bad file is refused and
@@ -21,7 +22,8 @@
 
 static char dir[64];
 
-static const struct netmgr_setting two = {.n_ports = 2, .ports = {{.name = "nosuch0"}, {.name = "lo", .cost = 1}}};
+static const struct netmgr_setting two = {.n_ports = 2,
+					  .ports = {{.name = "nosuch0"}, {.name = "lo", .cost = 1}}};
 
 static void port_file(char *path, size_t len, const char *name)
 {

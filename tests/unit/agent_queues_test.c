@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Info queue (latest state per object, survives restarts, delivered when
  * online), log shipper (gzip JSON lines, quota, delete only after 2xx) and
  * the network setting rollback rule. */
@@ -130,7 +131,8 @@ static void test_logship_quota(void **state)
 
 static void test_netmgr_rollback(void **state)
 {
-	struct netmgr_setting a = {.n_ports = 1, .ports = {{.name = "eth0"}}}, b = {.n_ports = 1, .ports = {{.name = "eth9"}}};
+	struct netmgr_setting a = {.n_ports = 1, .ports = {{.name = "eth0"}}},
+			      b = {.n_ports = 1, .ports = {{.name = "eth9"}}};
 	struct netmgr *nm = NULL;
 
 	assert_int_equal(netmgr_new("127.0.0.1:1", "/nonexistent", &a, &nm), 0);

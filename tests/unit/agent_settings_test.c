@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Config items table: defaults, valid values, bad values keep defaults. */
 #include <errno.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* controller/attest_evlog.c: replaying a device's measurement log against
  * the quoted PCR values. */
 #include <setjmp.h>

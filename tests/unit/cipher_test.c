@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* common/cipher.c: EVE's CipherBlock scheme (ECDH point, key from the
  * point, AES-256-CFB, clearTextSha256). */
 #include <setjmp.h>

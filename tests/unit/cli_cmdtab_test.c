@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* evectl's table-driven parser, help, completion and man page, against the
  * real command table. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Edge-container manifest -> app spec mapping. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* evectl tables, config file and progress bar. */
 #include <setjmp.h>
 #include <stdarg.h>

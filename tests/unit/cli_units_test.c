@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* evectl sizes, durations and times. */
 #include <setjmp.h>
 #include <stdarg.h>

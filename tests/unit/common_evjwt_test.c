@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* evjwt: ES256 edge-view tokens sign, verify, parse; tampering, another
 #include <stdio.h>
  * key and malformed input are refused. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* wsframe: RFC 6455's examples (accept key, masked "Hello"), fragments with
  * a ping between them, byte-at-a-time input, 16- and 64-bit lengths, and
  * every protocol violation the parser must refuse. */

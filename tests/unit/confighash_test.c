@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Config hash: stable for equal messages, different when any field
  * changes, and the SHA-256 of the packed bytes. */
 #include <setjmp.h>

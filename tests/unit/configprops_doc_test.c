@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* docs/config-properties.md lists every property of the shared table
  * (common/configprops.c) with its type, range, default and whether
  * eve-agent honours it: one row per property, exactly as this test prints

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The shared config property table: sorted (found by name), every default
  * passes its own check, checks refuse bad types and ranges with a reason. */
 #include <errno.h>

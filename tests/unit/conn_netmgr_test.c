@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Connectivity manager (issue 29): ports ordered by cost with load spread
  * over equal costs, a rolled-back setting remembered across a restart
  * (netmgr_persist_setting), a bad settings file refused, the lease file

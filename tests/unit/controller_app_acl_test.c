@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Apps' ACLs as the admin API takes them (controller/app_acl.c): what is
  * accepted, and that each refusal says why. */
 #include <stdarg.h>

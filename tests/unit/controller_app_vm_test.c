@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* VM apps in the controller (controller/app_vm.c): a VM's cloud-init user
  * data never gets env lines in front of it, containers keep EVE's "K=V"
  * lines, boot modes and CPU pin sets are parsed strictly. */

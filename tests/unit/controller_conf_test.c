@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* controller.conf: defaults, parsing, refusals, round trip. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* db: write transactions take turns on the pool's writer lock (a
  * connection given back with its transaction open frees it), group commit
  * (db_sync) from many threads; onboard_find with two onboarding

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* devcache: lookups by cert hash (16/32 bytes) and uuid, config caching
  * with generations, removal, growth. */
 #include <errno.h>

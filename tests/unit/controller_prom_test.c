@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* controller/prom, ctlmetrics, scrapeauth: exposition text, histogram
  * buckets, route indexes, CIDR and token checks. */
 #include <arpa/inet.h>

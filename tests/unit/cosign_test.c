@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Unit tests for common/cosign (publisher signatures of images) and the
  * runtime's verdicts (device/runtime/imgsig.c). */
 #include <stdarg.h>

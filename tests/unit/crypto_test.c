@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Unit tests for common/crypto: keys, certificates, chains, ECDSA. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* common/devapi against a small in-process TLS server (OpenSSL, one thread
  * per port) with certificates made by certs/mkcerts.sh: trust only the given
  * root, keep the connection alive, map failures to our codes.

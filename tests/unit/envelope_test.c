@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Unit tests for common/envelope: AuthContainer seal/parse/verify and the
  * ways a container can be wrong. */
 #include <stdarg.h>

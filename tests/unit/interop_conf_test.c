@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* controller.conf: the interoperability switches (boolean keys). */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* common/logfmt: key=value quoting, JSON validity, truncation. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Connectivity properties in netmgr: network.fallback.any.eth (any route
  * once every port failed, the ports again when that fails or the property
  * goes), timer.port.testbetterinterval (the first port is tried again). */
@@ -21,7 +22,8 @@
 
 static struct netmgr *two_ports(void)
 {
-	struct netmgr_setting two = {.ports = {{.name = "nosuch0"}, {.name = "nosuch1", .cost = 1}}, .n_ports = 2};
+	struct netmgr_setting two = {.ports = {{.name = "nosuch0"}, {.name = "nosuch1", .cost = 1}},
+				     .n_ports = 2};
 	struct netmgr *nm = NULL;
 
 	assert_int_equal(netmgr_new("127.0.0.1:1", "/nonexistent", &two, &nm), 0);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* common/p256: certificate keys read from DER without OpenSSL's decoder,
  * verify with a bare point, PEM <-> DER; malformed input is refused. */
 #include <setjmp.h>

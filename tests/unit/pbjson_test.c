@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* JSON <-> protobuf: every message survives message -> JSON text -> message
  * with identical packed bytes; the JSON shape is the documented one; bad
  * input is refused with an error naming the field. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The EVE API protos: every message round-trips, bad bytes never crash the
  * decoder, and hand-built wire bytes (written from the public field numbers)
  * decode to the expected fields, so a wrong number or type fails here. */

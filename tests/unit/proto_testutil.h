@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Test helpers shared by the proto, pbjson and confighash unit tests: the
  * list of every message type we carry, and a filler that sets every field
  * of any message to a non-zero value through its descriptor.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Units of issue 19: project grants, role parsing, the login rate limit,
  * and the authorization table against every admin route the server has. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* any-app domain XML (device/runtime/hv_qemu.c, hv.c): UEFI firmware with
  * the app's NVRAM, vCPU pinning through <cputune>, a unikernel booted as a
  * kernel with no disk, and the refusals. With ANYAPP_XML_OUT=DIR set, the

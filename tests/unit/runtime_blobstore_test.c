@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* blobstore: verified commit, hash mismatch deletes, GC keeps named blobs. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* download: whole file, resume from a partial file with a Range request,
  * size cap, HTTP errors, TLS with the wrong root, stall timeout, cancel.
  * Uses the test file server of the integration tests on 127.0.0.1. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Firewall rules: ACE parsing (untrusted config: bad ACEs are refused with
  * a reason) and the nft script (checked by `nft -c` when nft is there).
  * The rules' effect is tested by the runtime_firewall integration test. */

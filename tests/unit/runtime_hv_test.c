@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Domain XML generation: escaping, backend choices, refusals. */
 #include <stdarg.h>
 #include <stddef.h>

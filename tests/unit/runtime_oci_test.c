@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* oci_unpack: layers in order, whiteouts, and entries that try to escape
  * the rootfs (.., absolute paths, writes through symlinks, hard links out). */
 #include <stdarg.h>
@@ -204,7 +205,7 @@ static bool file_is(const char *path, const char *data)
  * the rootfs changes. */
 static void test_whiteout_escape(void **st)
 {
-	static const char *const bad[] = {".wh...", ".wh..", ".wh.", "sub/.wh...", "sub/.wh..",
+	static const char *const bad[] = {".wh...",      ".wh..",  ".wh.",      "sub/.wh...", "sub/.wh..",
 					  "sub/.wh.x/y", ".wh.x/", ".wh..wh.x", "../.wh.x"};
 	const struct ent base[] = {{"sub/", 'd', NULL}, {"sub/keep", 'f', "k"}};
 	char p[128], sentinel[128], err[256];

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Port maps: ACEs -> maps (untrusted config: bad ports and protocols are
  * skipped), and the nft script (refuses bad addresses and names). The rules
  * themselves are exercised by the runtime_portmap integration test. */

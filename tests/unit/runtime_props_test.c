@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The app runtime's config properties: read from the config items with the
  * shared table's parsers (bad values keep the default), the memory and
  * disk checks for new apps, and app.allow.vnc in the domain XML. */

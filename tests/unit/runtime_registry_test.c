@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* registry: image references as EVE builds them (fqdn + "/" + URL). */
 #include <stdarg.h>
 #include <stddef.h>

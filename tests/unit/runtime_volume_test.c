@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* volume: qemu-img overlay and blank disks, member extraction from an
  * image, recursive removal. Skips the qemu-img parts when it is missing. */
 #include <stdarg.h>

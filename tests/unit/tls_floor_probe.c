@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Drives the three HTTPS clients of the device (the device API client of
  * common/devapi.c, the runtime's downloader and the base-OS fetcher) against
  * one server and prints, per client, "ok" or "refused <rc> <reason>". Exit

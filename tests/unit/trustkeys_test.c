@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Unit tests for publisher keys from the signed config (device/trustkeys.c),
  * their report in configItemStatus (device/settings.c) and trust stores of
  * several directories (common/cosign.c). */

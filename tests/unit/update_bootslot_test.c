@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* gptprio attribute bits and the boot loader's choice. */
 #include <errno.h>
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The update flow in one process: the reboot seam counts reboots and the
  * test plays the boot loader (bootslot_boot) between "boots". Dir backend
  * with tarballs made by tar(1); gpt backend on a disk image made by

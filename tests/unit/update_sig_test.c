@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Signed base OS images (issue #31): the A/B updater checks the image's
  * detached signature (EVE's SignatureInfo: ECDSA over the image's SHA-256,
  * signer certificate chaining to a publisher root of the device's

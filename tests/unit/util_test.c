@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Unit tests for the small common modules: err, buf, fileio, b64, uuidgen,
  * hexstr. */
 #include <stdarg.h>

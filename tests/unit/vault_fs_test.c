@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* device/vault_fs.c: sizes, and (as root, with loop devices, mkfs.ext4
  * and a kernel with ext4 encryption) the encrypted store itself: made,
  * written, unmounted (a reboot), reopened with its key, refused with

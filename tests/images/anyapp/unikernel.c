@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A unikernel in one file: a multiboot (v1) ELF32 kernel with no OS around
  * it. QEMU's direct kernel boot loads it; it prints one line on COM1 and
  * halts (the domain stays running). Built by tests/images/build-anyapp-images.sh
