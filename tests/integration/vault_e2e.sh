@@ -191,16 +191,16 @@ reboot_device
 # for the old certificate until the controller encrypts to the new one
 rm -f "$ST/ecdh.tpmkey" "$ST/ecdh.cert.pem" "$ST/ecdh.key.pem"
 vagent_start
-wait_for 60 "key unsealed again" agent_log_ge "vault: key unsealed" 2
+wait_for 120 "key unsealed again" agent_log_ge "vault: key unsealed" 2
 wait_for 30 "volume store open again" agent_log_ge "vault: volume store .* open" 2
-wait_for 60 "the agent refused the block" grep -q "app vt: its encrypted user data cannot be opened" "$W/agent-dev.log"
+wait_for 120 "the agent refused the block" grep -q "app vt: its encrypted user data cannot be opened" "$W/agent-dev.log"
 INST=$(app_instance vt)
 reported() {
 	ectl -o json device info "$SERIAL" --type app --limit 1000 2>/dev/null | jq -e --arg id "$INST" \
 		'[.items[] | select(((.object == $id) or (.info.ainfo.AppID == $id)) and .info.ainfo.state == "ERROR") |
 		 tostring | select(test("CipherBlock\\) cannot be opened"))] | length > 0'
 }
-wait_for 60 "ERROR with the reason reported to the controller" reported
+wait_for 150 "ERROR with the reason reported to the controller" reported
 wait_app_state vt RUNNING 180
 wait_read_ok 2
 pass "ERROR with the reason reported, RUNNING once the controller encrypts to the new certificate; marker read back"
