@@ -343,6 +343,9 @@ int evtunnel_bridge(struct evtunnel *t, int in_fd, int out_fd, int64_t deadline,
 		    void *ctx, volatile bool *stop, uint64_t *bytes_in, uint64_t *bytes_out)
 {
 	uint64_t bin = 0, bout = 0;
+	/* A line read before (evtunnel_readline) can leave bytes in the TLS
+	 * layer's buffer that poll() on the socket never signals: read first. */
+	bool drain = true;
 	int r;
 	for (;;) {
 		if (stop && *stop) {
@@ -354,13 +357,15 @@ int evtunnel_bridge(struct evtunnel *t, int in_fd, int out_fd, int64_t deadline,
 			break;
 		}
 		struct pollfd p[2] = {{.fd = t->fd, .events = POLLIN}, {.fd = in_fd, .events = POLLIN}};
-		int ms = t->pend_off < t->pend_len ? 0 : 500;
+		int ms = drain || t->pend_off < t->pend_len ? 0 : 500;
 		if (poll(p, 2, ms) < 0 && errno != EINTR) {
 			r = -errno;
 			break;
 		}
-		if ((p[0].revents || t->pend_off < t->pend_len) && (r = pump_in(t, out_fd, &bin)) != 0)
+		if ((p[0].revents || drain || t->pend_off < t->pend_len) &&
+		    (r = pump_in(t, out_fd, &bin)) != 0)
 			break; /* 1: tunnel ended; <0: local write failed */
+		drain = false;
 		if (p[1].revents && (r = pump_out(t, in_fd, filter, ctx, &bout)) != 0) {
 			r = r == 2 ? 0 : r;
 			break;

@@ -104,9 +104,17 @@ set_props() {
 unset_props() {
 	local k
 	"$EVECTL" device config set "$U" "${@/%/-}" >/dev/null 2>"$W/set.err" || fail "unset $*: $(cat "$W/set.err")"
+	# The controller says "default" as soon as nothing is configured; the
+	# device runs its old value until it applies the new config, and
+	# reports the value it runs: wait for that one.
 	for k in "$@"; do
 		wait_for 30 "$k back to its default" prop_is "$k" state default
+		wait_for 30 "$k back to its default on the device" prop_runs_default "$k"
 	done
+}
+prop_runs_default() {
+	"$EVECTL" -o json device config get "$U" 2>/dev/null |
+		jq -e --arg n "$1" '.items[] | select(.name == $n) | select(.value == .default)' >/dev/null
 }
 # app_err NAME / app_state NAME: the instance's error and state at the controller.
 app_field() { "$EVECTL" -o json app get "$1" 2>/dev/null | jq -r ".instances[0].$2 // \"\""; }
@@ -272,10 +280,14 @@ wait_for 60 "2 stalled downloads cancelled and retried at timer.download.stalled
 wait_for 30 "the stall reported" app_err_has st "too slow. Less than 1 bytes/sec transferred the last 2 seconds"
 st=$(req_times /stall.img | gaps | median)
 [ "$st" -le 6000 ] || fail "timer.download.stalled=2: attempts $st ms apart"
-unset_props timer.download.stalled
-# The attempt that starts now (at most one stall away) waits for 600 s.
 t=$(date +%s%3N)
-wait_for 20 "an attempt under the default" reqs_after "$t" 1 /stall.img
+unset_props timer.download.stalled
+# The device runs the default now. An attempt it started before (2 s)
+# stalls out and is retried within about 3 s: that retry, and every
+# attempt after it, waits for 600 s. So after 6 s the last attempt is
+# one under the default, and none may follow it.
+wait_for 20 "an attempt since the change" reqs_after "$t" 1 /stall.img
+sleep 6
 t=$(req_times /stall.img | tail -n1)
 sleep 7
 n=$(req_times /stall.img | awk -v t="$t" '$1 > t' | wc -l)
