@@ -156,5 +156,5 @@ swtpm_start() {
 		--tpmstate dir="$W/swtpm.$port" --flags not-need-init,startup-clear \
 		>"$W/swtpm.$port.out" 2>&1 &
 	SWTPM_PIDS="$SWTPM_PIDS $!"
-	wait_for 10 "swtpm listening on $port" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null
+	wait_for 60 "swtpm listening on $port" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null
 }

@@ -47,7 +47,7 @@ proxy_start() {
 	EOF
 	tinyproxy -d -c "$W/tinyproxy.conf" >>"$W/tinyproxy.out" 2>&1 &
 	PROXY_PID=$!
-	wait_for 10 "tinyproxy listening on $PROXY_PORT" bash -c "exec 3<>/dev/tcp/127.0.0.1/$PROXY_PORT" 2>/dev/null
+	wait_for 60 "tinyproxy listening on $PROXY_PORT" bash -c "exec 3<>/dev/tcp/127.0.0.1/$PROXY_PORT" 2>/dev/null
 	sleep 0.3
 	kill -0 "$PROXY_PID" 2>/dev/null || fail "tinyproxy exited (port $PROXY_PORT in use?): $(tail -n 3 "$W/tinyproxy.out")"
 }

@@ -113,7 +113,7 @@ step "a COM adapter (a pty pair on the host) in the device's I/O model"
 python3 "$EVE_SRC/tests/integration/anyapp_pty.py" "$COM" "$W/pty.result" 400 &
 PTY_PID=$!
 AGENT_PIDS="$AGENT_PIDS $PTY_PID" # stopped by e2e_lib's cleanup
-wait_for 10 "pty link $COM" test -L "$COM"
+wait_for 60 "pty link $COM" test -L "$COM"
 ectl device io set "$SERIAL" com1 --type com --usage app --assigngrp com1 --serial-port "$COM" --create \
 	>/dev/null || fail "evectl device io set com1"
 ectl device io set "$SERIAL" gpu0 --type hdmi --usage app --assigngrp gpu0 --pci 0000:7f:1f.7 --create \

@@ -75,7 +75,7 @@ step "evectl app console on a pty: type a command, read its output, ^] leaves"
 $PTY type "$EVECTL" cs1 >"$W/pty1.out" 2>&1 || { cat "$W/pty1.out"; fail "console session"; }
 cat "$W/pty1.out"
 grep -q "edgeview: channel 1 open: console of app $INST" "$W/agent-dev.log" || fail "the agent did not log the console channel"
-wait_for 10 "the controller recording the session" grep -q 'console session.*app=cs1.*kind=console' "$CTL/serve.log"
+wait_for 60 "the controller recording the session" grep -q 'console session.*app=cs1.*kind=console' "$CTL/serve.log"
 grep 'console session' "$CTL/serve.log" | tail -1 | grep -q "reason=" || fail "no end reason recorded"
 pass "console round trip; recorded: $(grep 'console session' "$CTL/serve.log" | tail -1 | cut -c1-160)"
 
@@ -98,7 +98,7 @@ SID=$(grep -o 'session [0-9a-f-]*' "$W/fwd.log" | head -1 | cut -d' ' -f2)
 kill -INT "$FWD_PID"
 wait "$FWD_PID" || fail "port-forward exit code $? on SIGINT"
 FWD_PID=""
-wait_for 10 "session $SID ended" session_state_is "$SID" ended
+wait_for 60 "session $SID ended" session_state_is "$SID" ended
 pass "4 fetches through one session; Ctrl-C ended it"
 
 if [ "${CONSOLE_BENCH:-0}" = 1 ]; then
@@ -137,7 +137,7 @@ st=$(curl -s -o "$W/exp-op.json" -w '%{http_code}' --cacert "$EVECTL_CA" -H "Aut
 st=$(curl -s -o "$W/exp-dev.json" -w '%{http_code}' --cacert "$EVECTL_CA" -H "Authorization: Bearer $TOKEN" \
 	-H "Connection: Upgrade" -H "Upgrade: eve-edgeview" "$EVECTL_SERVER/edgeview/v1/device")
 [ "$st" = 401 ] && grep -q expired "$W/exp-dev.json" || fail "device tunnel with the expired token: HTTP $st ($(cat "$W/exp-dev.json"))"
-wait_for 10 "the expired session recorded" grep -q "session=$XID.*reason=expired" "$CTL/serve.log"
+wait_for 60 "the expired session recorded" grep -q "session=$XID.*reason=expired" "$CTL/serve.log"
 wait_for 20 "the token gone from the device's config" sh -c "EVECTL_TOKEN=$(ctl_token "$CTL") $EVECTL -o json device config dump $SERIAL | jq -e '.edgeview == null' >/dev/null"
 pass "410 for the operator, 401 'token expired' for the device, recorded, token withdrawn"
 

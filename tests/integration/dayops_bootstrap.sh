@@ -52,7 +52,7 @@ ev device bootstrap-config --serial nosuch -o "$W/none.pb" >/dev/null 2>&1 && fa
 [ -e "$W/none.pb" ] && fail "a refused bootstrap-config wrote a file"
 agent_start d1
 wait_for 30 "bootstrap applied" log_has d1 "applied - from bootstrap-config.pb"
-wait_for 10 "its config items" log_has d1 "timer.metric.interval = 7 s"
+wait_for 60 "its config items" log_has d1 "timer.metric.interval = 7 s"
 log_has d1 "onboarded: device UUID" && fail "the device reached a controller it cannot reach"
 
 echo "== an EVE-CONFIG medium inserted while the agent runs"
@@ -63,8 +63,8 @@ mkfs.ext4 -q -F -L EVE-CONFIG -d "$W/media" "$W/media.img" 4M || fail "mkfs.ext4
 loop=$(losetup -f --show "$W/media.img") || skip_or_fail "no loop device available"
 LOOPS="$LOOPS $loop"
 wait_for 30 "medium seen" log_has d1 "removable media $loop \\(ext4\\) labelled EVE-CONFIG: applying"
-wait_for 10 "medium applied" log_has d1 "applied - from removable media $loop"
-wait_for 10 "its config items" log_has d1 "timer.metric.interval = 9 s"
+wait_for 60 "medium applied" log_has d1 "applied - from removable media $loop"
+wait_for 60 "its config items" log_has d1 "timer.metric.interval = 9 s"
 grep -q " $W/d1.state/media " /proc/mounts && fail "the medium is still mounted"
 losetup -d "$loop" && LOOPS=${LOOPS/ $loop/}
 

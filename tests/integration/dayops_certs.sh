@@ -50,7 +50,7 @@ echo "== rotate the signing certificate with a 6 s overlap"
 old_sig=$(sha256sum <"$CTL/certs/signing.cert.pem")
 "$EVE_CONTROLLER" certs rotate-signing --dir "$CTL" --overlap 6 >"$W/rotate.out" || fail "rotate: $(cat "$W/rotate.out")"
 "$EVE_CONTROLLER" certs rotate-signing --dir "$CTL" >/dev/null 2>&1 && fail "a second rotation during the first accepted"
-wait_for 10 "next certificate served by /certs" sh -c "curl -s --cacert '$CTL/certs/root-certificate.pem' \
+wait_for 60 "next certificate served by /certs" sh -c "curl -s --cacert '$CTL/certs/root-certificate.pem' \
 	'$(ctl_url "$CTL")/api/v2/edgedevice/certs' | grep -ac 'BEGIN CERTIFICATE' | grep -qx 3"
 "$EVE_CONTROLLER" certs status --dir "$CTL" | grep -q "signing rotation" || fail "status does not show the rotation"
 wait_for 30 "the switch" sh -c "[ ! -e '$CTL/certs/signing-next.cert.pem' ] && [ -e '$CTL/certs/signing-prev.cert.pem' ]"

@@ -243,6 +243,6 @@ controller_start
 wait_for 30 "device online again" prop_is newlog.persist.quota.mb state applied
 [ "$(spool)" -gt $((1024 * 1024)) ] || fail "spool drained (the test of the next quota proves nothing)"
 set_props newlog.persist.quota.mb=1
-wait_for 10 "spool within 1 MB" spool_le 1
+wait_for 60 "spool within 1 MB" spool_le 1
 agent_running p1 || fail "agent died"
 echo "PASS"

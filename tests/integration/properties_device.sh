@@ -327,7 +327,7 @@ spool_le() { [ "$(spool)" -le $(($1 * 1024 * 1024)) ]; }
 sleep 2
 [ "$(spool)" -gt $((12 * 1024 * 1024)) ] || fail "spool not filled: $(spool) bytes"
 set_props newlog.gzipfiles.ondisk.maxmegabytes=10
-wait_for 10 "spool within 10 MB" spool_le 10
+wait_for 60 "spool within 10 MB" spool_le 10
 [ -e "$W/r1.state/newlogs/0000000000000000023000000-dev.gz" ] || fail "the newest file was dropped"
 echo "$SECONDS s: OK newlog.gzipfiles.ondisk.maxmegabytes"
 

@@ -116,7 +116,7 @@ mkdir -p "$IMAGES" "$W/swtpm"
 swtpm socket --tpm2 --server type=tcp,port="$TPMPORT" --ctrl type=tcp,port=$((TPMPORT + 1)) \
 	--tpmstate dir="$W/swtpm" --flags not-need-init,startup-clear >"$W/swtpm.out" 2>&1 &
 SWTPM_PID=$!
-wait_for 10 "swtpm on $TPMPORT" bash -c "exec 3<>/dev/tcp/127.0.0.1/$TPMPORT"
+wait_for 60 "swtpm on $TPMPORT" bash -c "exec 3<>/dev/tcp/127.0.0.1/$TPMPORT"
 ectl onboard add --cert "$CTL/device-config/onboard.cert.pem" --serial "$SERIAL" >/dev/null ||
 	fail "evectl onboard add"
 pass "controller, libvirtd, swtpm :$TPMPORT"
