@@ -22,6 +22,7 @@
 #include "crypto.h"
 #include "appgen.h"
 #include "app_io.h"
+#include "app_spec.h"
 #include "app_vm.h"
 #include "ctl.h"
 #include "db.h"
@@ -572,15 +573,15 @@ static void add_networks(struct build *b)
  * a cloud-init part of its own). user_data is stored sealed (secrets.c):
  * *secret says it was set, and the caller then sends the whole userData as
  * a CipherBlock. */
-static char *app_user_data(struct build *b, json_t *spec, bool vm, bool *secret)
+static char *app_user_data(struct build *b, const struct app_spec *spec, bool vm, bool *secret)
 {
-	const char *sealed = json_string_value(json_object_get(spec, "user_data"));
+	const char *sealed = spec->user_data;
 	char *out = (char *)protobuf_c_empty_string, *ud = NULL;
 	struct buf u;
 
 	*secret = sealed && *sealed && secrets_open(b->ctl, sealed, &ud) == 0;
 	buf_init(&u, 1u << 20);
-	if (app_vm_user_data(json_object_get(spec, "env"), ud, vm, &u) == 0 && u.len) {
+	if (app_vm_user_data(spec->env, ud, vm, &u) == 0 && u.len) {
 		char *e = b64_encode(u.data, u.len);
 		if (e) {
 			out = arena_str(&b->a, e);
@@ -596,10 +597,11 @@ static char *app_user_data(struct build *b, json_t *spec, bool vm, bool *secret)
 
 /* any-app: boot mode and CPU pinning of a VM (VmConfig.boot_mode, cpus,
  * pin_cpu); the admin API validated them (apps.c). */
-static void app_vm_resources(Org__Lfedge__Eve__Config__VmConfig *vm, struct arena *a, json_t *spec)
+static void app_vm_resources(Org__Lfedge__Eve__Config__VmConfig *vm, struct arena *a,
+			     const struct app_spec *spec)
 {
-	const char *pin = json_string_value(json_object_get(spec, "cpus_pinned"));
-	int mode = app_vm_boot_mode(json_string_value(json_object_get(spec, "boot")));
+	const char *pin = spec->cpus_pinned;
+	int mode = app_vm_boot_mode(spec->boot);
 
 	vm->boot_mode = mode > 0 ? (Org__Lfedge__Eve__Config__VmBootMode)mode
 				 : ORG__LFEDGE__EVE__CONFIG__VM_BOOT_MODE__VM_BOOT_MODE_UNSPECIFIED;
@@ -647,16 +649,14 @@ static Org__Lfedge__Eve__Config__ACEMatch *ace_match(struct arena *a, const char
 /* Port maps travel as EVE does them: an ACE matching protocol + host port
  * (lport) whose action maps to the app's port. They go on the first adapter,
  * the one on the app's (NAT) network. */
-static void app_portmaps(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *na, json_t *spec)
+static void app_portmaps(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *na,
+			 const struct app_spec *spec)
 {
-	size_t i;
-	json_t *p;
-	json_array_foreach(json_object_get(spec, "ports"), i, p)
-	{
+	int64_t host, app;
+	for (size_t i = 0; app_spec_port(spec, i, &host, &app); i++) {
 		Org__Lfedge__Eve__Config__ACE *ace = arena_alloc(&b->a, sizeof(*ace));
 		Org__Lfedge__Eve__Config__ACEAction *act = arena_alloc(&b->a, sizeof(*act));
-		char *lport =
-		    arena_fmt(&b->a, "%lld", (long long)json_integer_value(json_object_get(p, "host")));
+		char *lport = arena_fmt(&b->a, "%lld", (long long)host);
 		Org__Lfedge__Eve__Config__ACEMatch *proto = ace_match(&b->a, "protocol", "tcp");
 		Org__Lfedge__Eve__Config__ACEMatch *port = ace_match(&b->a, "lport", lport ? lport : "0");
 		if (!ace || !act || !proto || !port)
@@ -664,7 +664,7 @@ static void app_portmaps(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapt
 		org__lfedge__eve__config__ace__init(ace);
 		org__lfedge__eve__config__aceaction__init(act);
 		act->portmap = true;
-		act->appport = (uint32_t)json_integer_value(json_object_get(p, "app"));
+		act->appport = (uint32_t)app;
 		ace->id = (int32_t)i + 1;
 		PUSH(&b->a, ace->matches, ace->n_matches, proto);
 		PUSH(&b->a, ace->matches, ace->n_matches, port);
@@ -695,13 +695,13 @@ static void acl_action(struct build *b, Org__Lfedge__Eve__Config__ACE *ace, json
 /* The app's ACLs for this network, one ACE per entry; without any, one
  * allow-all ACE (ip 0.0.0.0/0) as EVE controllers send: a device allows
  * an adapter only what its ACEs allow. */
-static void app_acls(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *na, json_t *spec,
-		     const char *network)
+static void app_acls(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *na,
+		     const struct app_spec *spec, const char *network)
 {
 	size_t i, j, n = 0;
 	json_t *acl, *m;
 	Org__Lfedge__Eve__Config__ACE *ace;
-	json_array_foreach(json_object_get(spec, "acls"), i, acl)
+	json_array_foreach(spec->acls, i, acl)
 	{
 		if (strcmp(json_string_value(json_object_get(acl, "network")) ?: "", network))
 			continue;
@@ -731,13 +731,12 @@ static void app_acls(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *
 	PUSH(&b->a, na->acls, na->n_acls, ace);
 }
 
-static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
+static void app_interfaces(struct build *b, AppInstanceConfig *ac, const struct app_spec *spec)
 {
-	size_t i;
-	json_t *v;
-	json_array_foreach(json_object_get(spec, "networks"), i, v)
-	{
-		const char *nid = json_is_string(v) ? network_id(b, json_string_value(v)) : NULL;
+	size_t n = json_array_size(spec->networks);
+	for (size_t i = 0; i < n; i++) {
+		const char *net = app_spec_network(spec, i);
+		const char *nid = net ? network_id(b, net) : NULL;
 		Org__Lfedge__Eve__Config__NetworkAdapter *na = nid ? arena_alloc(&b->a, sizeof(*na)) : NULL;
 		if (!na)
 			continue;
@@ -747,21 +746,20 @@ static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
 		na->interface_order = (uint32_t)ac->n_interfaces + 1;
 		if (ac->n_interfaces == 0)
 			app_portmaps(b, na, spec);
-		app_acls(b, na, spec, json_string_value(v));
+		app_acls(b, na, spec, net);
 		PUSH(&b->a, ac->interfaces, ac->n_interfaces, na);
 	}
 }
 
 /* any-app: the I/O adapters assigned to the app (spec "io", checked by
  * app_io.c), by logical label with their PhyIoType. */
-static void app_adapters(struct build *b, AppInstanceConfig *ac, json_t *spec)
+static void app_adapters(struct build *b, AppInstanceConfig *ac, const struct app_spec *spec)
 {
-	json_t *v;
-	size_t i;
-	json_array_foreach(json_object_get(spec, "io"), i, v)
-	{
+	size_t n = json_array_size(spec->io);
+	for (size_t i = 0; i < n; i++) {
+		const char *label = app_spec_io(spec, i);
 		Org__Lfedge__Eve__Config__Adapter *ad = arena_alloc(&b->a, sizeof(*ad));
-		int t = json_is_string(v) ? app_io_type(b->db, b->uuid, json_string_value(v)) : -ENOENT;
+		int t = label ? app_io_type(b->db, b->uuid, label) : -ENOENT;
 		if (!ad)
 			return;
 		org__lfedge__eve__config__adapter__init(ad);
@@ -769,7 +767,7 @@ static void app_adapters(struct build *b, AppInstanceConfig *ac, json_t *spec)
 		 * the unknown name (never silently dropped here) */
 		ad->type = t >= 0 ? (Org__Lfedge__Eve__Common__PhyIoType)t
 				  : ORG__LFEDGE__EVE__COMMON__PHY_IO_TYPE__PhyIoOther;
-		ad->name = arena_str(&b->a, json_string_value(v) ?: "");
+		ad->name = arena_str(&b->a, label ? label : "");
 		PUSH(&b->a, ac->adapters, ac->n_adapters, ad);
 	}
 }
@@ -812,25 +810,22 @@ static void add_volumes(struct build *b)
 }
 
 /* The VolumeRefs of an app's data volumes (spec "volumes"), in order. */
-static void app_volume_refs(struct build *b, AppInstanceConfig *ac, json_t *spec)
+static void app_volume_refs(struct build *b, AppInstanceConfig *ac, const struct app_spec *spec)
 {
 	sqlite3_stmt *st =
 	    db_stmt(b->db, "SELECT id, generation FROM volumes WHERE device_id = ?1 AND name = ?2");
-	size_t i;
-	json_t *v;
-	json_array_foreach(json_object_get(spec, "volumes"), i, v)
-	{
+	const char *name, *mount;
+	for (size_t i = 0; app_spec_volume(spec, i, &name, &mount); i++) {
 		Org__Lfedge__Eve__Config__VolumeRef *ref = arena_alloc(&b->a, sizeof(*ref));
-		const char *mount = json_string_value(json_object_get(v, "mount"));
 		if (!st || !ref)
 			return;
 		org__lfedge__eve__config__volume_ref__init(ref);
 		sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, json_string_value(json_object_get(v, "name")), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			ref->uuid = arena_str(&b->a, db_col_text(st, 0));
 			ref->generationcount = sqlite3_column_int64(st, 1);
-			ref->mount_dir = arena_str(&b->a, mount ? mount : "");
+			ref->mount_dir = arena_str(&b->a, mount);
 			PUSH(&b->a, ac->volumereflist, ac->n_volumereflist, ref);
 		}
 		sqlite3_reset(st);
@@ -843,14 +838,15 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	/* columns: i.id, i.volume_id, i.restart_counter, i.purge_counter,
 	 * a.name, spec, image_id, a.activate, version (an instance pinned by a
 	 * rollout runs its pinned revision, rollouts.h), generation */
-	json_t *spec = json_loads(db_col_text(st, 5), 0, NULL);
+	struct app_spec spec = {0};
+	int e = app_spec_load(db_col_text(st, 5), &spec);
 	AppInstanceConfig *ac = arena_alloc(&b->a, sizeof(*ac));
 	Org__Lfedge__Eve__Config__VmConfig *vm = arena_alloc(&b->a, sizeof(*vm));
 	Volume *vol = arena_alloc(&b->a, sizeof(*vol));
 	Org__Lfedge__Eve__Config__VolumeContentOrigin *origin = arena_alloc(&b->a, sizeof(*origin));
 	Org__Lfedge__Eve__Config__VolumeRef *ref = arena_alloc(&b->a, sizeof(*ref));
 	ContentTree *ct = content_tree(b, db_col_text(st, 6));
-	if (!spec || !ac || !vm || !vol || !origin || !ref || !ct)
+	if (e < 0 || !ac || !vm || !vol || !origin || !ref || !ct)
 		goto out;
 	long long purge = sqlite3_column_int64(st, 3);
 	org__lfedge__eve__config__app_instance_config__init(ac);
@@ -864,7 +860,7 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	vol->uuid = arena_str(&b->a, db_col_text(st, 1));
 	vol->origin = origin;
 	vol->generationcount = purge;
-	json_int_t disk_mb = json_integer_value(json_object_get(spec, "disk_mb"));
+	int64_t disk_mb = spec.disk_mb;
 	/* A container's rootfs unpacks to more than its (compressed) image:
 	 * without disk_mb no size is sent and the device's unpack cap applies. */
 	vol->maxsizebytes = disk_mb > 0 ? (int64_t)disk_mb << 20
@@ -874,18 +870,17 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	vol->displayname = arena_str(&b->a, db_col_text(st, 4));
 	PUSH(&b->a, b->cfg->volumes, b->cfg->n_volumes, vol);
 
-	json_int_t cpus = json_integer_value(json_object_get(spec, "cpus"));
-	json_int_t mem = json_integer_value(json_object_get(spec, "memory_mb"));
+	int64_t cpus = spec.cpus, mem = spec.memory_mb;
 	vm->vcpus = vm->maxcpus = (uint32_t)(cpus > 0 ? cpus : 1);
 	vm->memory = vm->maxmem = (uint32_t)((mem > 0 ? mem : 256) * 1024);
 	vm->virtualizationmode = ct->iformat == ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER
 				     ? ORG__LFEDGE__EVE__CONFIG__VM_MODE__NOHYPER
 				     : ORG__LFEDGE__EVE__CONFIG__VM_MODE__HVM;
-	vm->enable_vnc = json_is_true(json_object_get(spec, "vnc"));
-	vm->kernel = arena_str(&b->a, json_string_value(json_object_get(spec, "kernel")) ?: "");
-	vm->ramdisk = arena_str(&b->a, json_string_value(json_object_get(spec, "ramdisk")) ?: "");
-	vm->extraargs = arena_str(&b->a, json_string_value(json_object_get(spec, "cmdline")) ?: "");
-	app_vm_resources(vm, &b->a, spec);
+	vm->enable_vnc = spec.vnc;
+	vm->kernel = arena_str(&b->a, spec.kernel ? spec.kernel : "");
+	vm->ramdisk = arena_str(&b->a, spec.ramdisk ? spec.ramdisk : "");
+	vm->extraargs = arena_str(&b->a, spec.cmdline ? spec.cmdline : "");
+	app_vm_resources(vm, &b->a, &spec);
 
 	ac->uuidandversion = uv_str(&b->a, db_col_text(st, 0), db_col_text(st, 9));
 	ac->displayname = arena_str(&b->a, db_col_text(st, 4));
@@ -895,7 +890,7 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	ac->purge = ops(&b->a, purge);
 	bool secret = false;
 	ac->userdata =
-	    app_user_data(b, spec, ct->iformat != ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER, &secret);
+	    app_user_data(b, &spec, ct->iformat != ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER, &secret);
 	if (secret) {
 		/* user_data is a secret: the whole userData travels as a
 		 * CipherBlock (protectedUserData), as EVE's controller sends it */
@@ -913,12 +908,12 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	ref->uuid = vol->uuid;
 	ref->generationcount = purge;
 	PUSH(&b->a, ac->volumereflist, ac->n_volumereflist, ref);
-	app_volume_refs(b, ac, spec);
-	app_interfaces(b, ac, spec);
-	app_adapters(b, ac, spec);
+	app_volume_refs(b, ac, &spec);
+	app_interfaces(b, ac, &spec);
+	app_adapters(b, ac, &spec);
 	PUSH(&b->a, b->cfg->apps, b->cfg->n_apps, ac);
 out:
-	json_decref(spec);
+	app_spec_free(&spec);
 }
 
 static void add_apps(struct build *b)

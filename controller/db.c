@@ -31,6 +31,7 @@ struct db {
 	uint64_t begin_us;  /* when the open write transaction began */
 	uint64_t commit_no; /* number of this connection's last commit (pool->committed) */
 	struct stmt_slot slots[STMT_SLOTS];
+	char err[256]; /* what the last failed prepare said (db_last_error) */
 };
 
 struct db_pool {
@@ -49,6 +50,7 @@ struct db_pool {
 	uint64_t committed, synced;
 	bool syncing;
 	char *path;
+	void (*on_error)(const char *msg, const char *detail); /* db_pool_on_error */
 };
 
 /* Wait as long as SQLite's busy timeout would have (then -EBUSY, as before). */
@@ -77,6 +79,16 @@ int db_err(int rc)
 	}
 }
 
+void db_pool_on_error(struct db_pool *p, void (*fn)(const char *msg, const char *detail))
+{
+	p->on_error = fn;
+}
+
+const char *db_last_error(struct db *d)
+{
+	return d->err;
+}
+
 sqlite3 *db_handle(struct db *d)
 {
 	return d->h;
@@ -100,8 +112,9 @@ sqlite3_stmt *db_stmt(struct db *d, const char *sql)
 		if (s->sql)
 			continue;
 		if (sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL) != SQLITE_OK) {
-			fprintf(stderr, "eve-controller: prepare failed: %s: %s\n", sqlite3_errmsg(d->h),
-				sql);
+			snprintf(d->err, sizeof(d->err), "%s", sqlite3_errmsg(d->h));
+			if (d->pool->on_error)
+				d->pool->on_error(d->err, sql);
 			return NULL;
 		}
 		s->sql = sql;
@@ -270,7 +283,7 @@ static int db_conn_open(struct db *d, const char *path)
 
 /* Apply every migration newer than PRAGMA user_version, each in one
  * transaction that also bumps user_version. */
-static int db_migrate(struct db *d)
+static int db_migrate(struct db *d, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	int version = 0;
@@ -280,10 +293,10 @@ static int db_migrate(struct db *d)
 	sqlite3_finalize(st);
 	if (version > schema_migrations_n) {
 		/* Written by a newer controller: its tables mean things we do not know. */
-		fprintf(stderr,
-			"eve-controller: database schema version %d is newer than this controller's (%d):"
-			" refusing to run (upgrade eve-controller, or restore a backup taken before)\n",
-			version, schema_migrations_n);
+		snprintf(err, errlen,
+			 "database schema version %d is newer than this controller's (%d):"
+			 " refusing to run (upgrade eve-controller, or restore a backup taken before)",
+			 version, schema_migrations_n);
 		return -EPROTO;
 	}
 	for (int i = version; i < schema_migrations_n; i++) {
@@ -297,8 +310,7 @@ static int db_migrate(struct db *d)
 		if (r == 0)
 			r = db_commit(d);
 		if (r < 0) {
-			fprintf(stderr, "eve-controller: migration %d failed: %s\n", i + 1,
-				sqlite3_errmsg(d->h));
+			snprintf(err, errlen, "migration %d failed: %s", i + 1, sqlite3_errmsg(d->h));
 			db_rollback(d);
 			return r;
 		}
@@ -306,8 +318,14 @@ static int db_migrate(struct db *d)
 	return 0;
 }
 
-int db_pool_open(const char *path, int n, struct db_pool **out)
+int db_pool_open(const char *path, int n, struct db_pool **out, char *err, size_t errlen)
 {
+	char scratch[1];
+	if (!err || !errlen) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
+	err[0] = 0;
 	struct db_pool *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -324,8 +342,12 @@ int db_pool_open(const char *path, int n, struct db_pool **out)
 		p->conns[i].pool = p;
 		r = db_conn_open(&p->conns[i], path);
 		if (r == 0 && i == 0)
-			r = db_migrate(&p->conns[0]);
+			r = db_migrate(&p->conns[0], err, errlen);
 	}
+	if (r < 0 && !err[0])
+		snprintf(err, errlen, "%s",
+			 p->n > 0 && p->conns[p->n - 1].h ? sqlite3_errmsg(p->conns[p->n - 1].h)
+							  : "out of memory");
 	if (r < 0) {
 		db_pool_close(p);
 		return r;

@@ -9,6 +9,7 @@
 
 #include "access.h"
 #include "admin.h"
+#include "app_spec.h"
 #include "ctl.h"
 #include "db.h"
 #include "info/info.pb-c.h"
@@ -218,10 +219,11 @@ static void h_get(struct http_req *r)
  * "a, b" in users (empty when none). */
 static void net_users(struct db *d, const char *id, const char *dev, char *users, size_t n)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT a.name FROM apps a JOIN app_instances i ON i.app_id = a.id"
-				      " WHERE i.device_id = ?2 AND EXISTS (SELECT 1 FROM"
-				      " json_each(a.spec, '$.networks') WHERE value = (SELECT name FROM"
-				      " networks WHERE id = ?1)) ORDER BY a.name");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT a.name FROM apps a JOIN app_instances i ON i.app_id = a.id"
+		       " WHERE i.device_id = ?2 AND EXISTS (SELECT 1 FROM"
+		       " json_each(a.spec, '$." APP_SPEC_NETWORKS "') WHERE value = (SELECT name FROM"
+		       " networks WHERE id = ?1)) ORDER BY a.name");
 	size_t used = 0;
 	users[0] = 0;
 	if (!st)

@@ -9,6 +9,7 @@
 
 #include "access.h"
 #include "admin.h"
+#include "app_spec.h"
 #include "authz.h"
 #include "ctl.h"
 #include "db.h"
@@ -27,10 +28,11 @@
 static void vol_user(struct db *d, const char *dev, const char *name, const char *except, char *user,
 		     size_t n)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT a.name FROM apps a, json_each(a.spec, '$.volumes') v"
-				      " WHERE json_extract(a.spec, '$.device') = ?1"
-				      " AND json_extract(v.value, '$.name') = ?2 AND a.name != ?3"
-				      " ORDER BY a.name LIMIT 1");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT a.name FROM apps a, json_each(a.spec, '$." APP_SPEC_VOLUMES "') v"
+		       " WHERE json_extract(a.spec, '$." APP_SPEC_DEVICE "') = ?1"
+		       " AND json_extract(v.value, '$." APP_SPEC_VOLUME_NAME "') = ?2 AND a.name != ?3"
+		       " ORDER BY a.name LIMIT 1");
 	user[0] = 0;
 	if (!st)
 		return;
@@ -364,10 +366,10 @@ static const char *entry_check(json_t *e, bool container, const char **name, con
 	bool bad = false;
 	if (!json_is_object(e))
 		return "volumes: a list of {name, mount}";
-	*name = admin_str(e, "name", &bad);
-	*mount = admin_str(e, "mount", &bad);
+	*name = admin_str(e, APP_SPEC_VOLUME_NAME, &bad);
+	*mount = admin_str(e, APP_SPEC_VOLUME_MOUNT, &bad);
 	if (bad || !name_ok(*name) ||
-	    json_object_size(e) != (size_t)(1 + (json_object_get(e, "mount") != NULL)))
+	    json_object_size(e) != (size_t)(1 + (json_object_get(e, APP_SPEC_VOLUME_MOUNT) != NULL)))
 		return "volumes: a list of {name, mount}";
 	if (container && !mount_ok(*mount))
 		return "volumes: a container app needs an absolute mount point for each volume (e.g. /data)";
@@ -413,8 +415,8 @@ bool volumes_spec_check(struct http_req *r, struct db *d, json_t *vols, const ch
 		const char *name, *mount, *err = entry_check(e, container, &name, &mount);
 		char user[128];
 		for (j = 0; !err && j < i; j++)
-			if (!strcmp(name,
-				    json_string_value(json_object_get(json_array_get(vols, j), "name"))))
+			if (!strcmp(name, json_string_value(json_object_get(json_array_get(vols, j),
+									    APP_SPEC_VOLUME_NAME))))
 				err = "volumes: a volume is listed twice";
 		if (err) {
 			http_reply_error(r, 400, "%s", err);
@@ -437,9 +439,10 @@ bool volumes_spec_check(struct http_req *r, struct db *d, json_t *vols, const ch
 
 int volumes_delete_of_spec(struct db *d, const char *spec_text)
 {
-	sqlite3_stmt *st = db_stmt(d, "DELETE FROM volumes WHERE device_id = json_extract(?1, '$.device')"
-				      " AND name IN (SELECT json_extract(value, '$.name') FROM"
-				      " json_each(?1, '$.volumes'))");
+	sqlite3_stmt *st =
+	    db_stmt(d, "DELETE FROM volumes WHERE device_id = json_extract(?1, '$." APP_SPEC_DEVICE "')"
+		       " AND name IN (SELECT json_extract(value, '$." APP_SPEC_VOLUME_NAME "') FROM"
+		       " json_each(?1, '$." APP_SPEC_VOLUMES "'))");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, spec_text, -1, SQLITE_STATIC);
