@@ -11,6 +11,7 @@
 #include "access.h"
 #include "admin.h"
 #include "infolatest.h"
+#include "networks.h"
 #include "secrets.h"
 #include "appgen.h"
 #include "app_io.h"
@@ -51,19 +52,15 @@ static bool spec_vmmode_ok(struct http_req *r, const struct app_spec *s, const c
 static bool spec_networks_exist(struct http_req *r, struct db *d, json_t *nets, const char *dev_uuid,
 				const char *device)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM networks WHERE device_id = ?1 AND name = ?2");
+	char id[UUID_STR_LEN];
 	json_t *v;
 	size_t i;
 	json_array_foreach(nets, i, v)
 	{
-		bool found = false;
-		if (!st)
-			break;
-		sqlite3_bind_text(st, 1, dev_uuid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, json_string_value(v), -1, SQLITE_STATIC);
-		found = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_reset(st);
-		if (!found) {
+		int e = networks_id(d, dev_uuid, json_string_value(v), id);
+		if (e == -EIO)
+			break; /* as before: a store error does not refuse the app here */
+		if (e < 0) {
 			http_reply_error(r, 404,
 					 "no network %s on device %s (evectl network create %s --device %s)",
 					 json_string_value(v), device, json_string_value(v), device);
@@ -1078,3 +1075,38 @@ const struct http_route admin_app_routes[] = {
     {"POST", A "/*/purge", h_purge, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
+
+/* --- instances, for the device config (apps.h) ------------------------- */
+
+int apps_each_instance_of_device(struct db *d, const char *uuid,
+				 int (*fn)(void *ctx, const struct apps_instance_row *i), void *ctx)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name,"
+		       " coalesce(i.pin_spec, a.spec), coalesce(i.pin_image_id, a.image_id), a.activate,"
+		       " coalesce(i.pin_version, a.version), " APPGEN_SQL(
+			   "a", "i") " FROM app_instances i"
+				     " JOIN apps a ON a.id = i.app_id WHERE "
+				     "i.device_id = ?1 ORDER BY i.id");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	while (r >= 0 && sqlite3_step(st) == SQLITE_ROW) {
+		struct apps_instance_row i = {
+		    .id = db_col_text(st, 0),
+		    .volume_id = db_col_text(st, 1),
+		    .restart_counter = sqlite3_column_int64(st, 2),
+		    .purge_counter = sqlite3_column_int64(st, 3),
+		    .name = db_col_text(st, 4),
+		    .spec = db_col_text(st, 5),
+		    .image_id = db_col_text(st, 6),
+		    .activate = sqlite3_column_int(st, 7) != 0,
+		    .version = sqlite3_column_int64(st, 8),
+		    .generation = db_col_text(st, 9),
+		};
+		r = fn(ctx, &i);
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
+}

@@ -20,7 +20,7 @@
 #include "cipher.h"
 #include "config/devconfig.pb-c.h"
 #include "crypto.h"
-#include "appgen.h"
+#include "apps.h"
 #include "app_io.h"
 #include "app_spec.h"
 #include "app_vm.h"
@@ -28,6 +28,8 @@
 #include "db.h"
 #include "deviceio.h"
 #include "hexstr.h"
+#include "images.h"
+#include "networks.h"
 #include "secrets.h"
 #include "envelope.h"
 #include "fileio.h"
@@ -35,6 +37,7 @@
 #include "pbjson.h"
 #include "pbpack.h"
 #include "trustkeys.h"
+#include "volumes.h"
 
 typedef Org__Lfedge__Eve__Config__EdgeDevConfig EdgeDevConfig;
 typedef Org__Lfedge__Eve__Config__AppInstanceConfig AppInstanceConfig;
@@ -417,35 +420,41 @@ static void content_signature(struct build *b, ContentTree *ct, const char *sig,
 	free(der);
 }
 
+struct content_ctx {
+	struct build *b;
+	ContentTree *ct;
+};
+
+/* The ContentTree of one images row (images.h). */
+static int content_tree_row(void *ctx, const struct images_row *img)
+{
+	struct content_ctx *cc = ctx;
+	struct build *b = cc->b;
+	ContentTree *ct = arena_alloc(&b->a, sizeof(*ct));
+	if (!ct)
+		return -ENOMEM;
+	org__lfedge__eve__config__content_tree__init(ct);
+	ct->uuid = arena_str(&b->a, img->id);
+	ct->displayname = arena_str(&b->a, img->name);
+	ct->iformat = image_format(img->format);
+	ct->sha256 = arena_str(&b->a, img->sha256);
+	ct->maxsizebytes = (uint64_t)img->size;
+	if (!content_registry(b, ct, img->url, img->reg_user, img->reg_secret, img->reg_ca))
+		content_url(b, ct, img->url);
+	content_signature(b, ct, img->sig, img->sig_signer_url, img->sig_inter_url);
+	PUSH(&b->a, b->cfg->contentinfo, b->cfg->n_contentinfo, ct);
+	cc->ct = ct;
+	return 0;
+}
+
 /* ContentTree for image id (added once); NULL if the image is gone. */
 static ContentTree *content_tree(struct build *b, const char *image_id)
 {
 	for (size_t i = 0; i < b->cfg->n_contentinfo; i++)
 		if (!strcmp(b->cfg->contentinfo[i]->uuid, image_id))
 			return b->cfg->contentinfo[i];
-	sqlite3_stmt *st = db_stmt(
-	    b->db,
-	    "SELECT id, name, format, sha256, size, url, reg_user, reg_secret, reg_ca, sig, sig_signer_url,"
-	    " sig_inter_url FROM images WHERE id = ?1");
-	if (!st)
-		return NULL;
-	sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
-	ContentTree *ct = NULL;
-	if (sqlite3_step(st) == SQLITE_ROW && (ct = arena_alloc(&b->a, sizeof(*ct)))) {
-		org__lfedge__eve__config__content_tree__init(ct);
-		ct->uuid = arena_str(&b->a, db_col_text(st, 0));
-		ct->displayname = arena_str(&b->a, db_col_text(st, 1));
-		ct->iformat = image_format(db_col_text(st, 2));
-		ct->sha256 = arena_str(&b->a, db_col_text(st, 3));
-		ct->maxsizebytes = (uint64_t)sqlite3_column_int64(st, 4);
-		if (!content_registry(b, ct, db_col_text(st, 5), db_col_text(st, 6), db_col_text(st, 7),
-				      db_col_text(st, 8)))
-			content_url(b, ct, db_col_text(st, 5));
-		content_signature(b, ct, db_col_text(st, 9), db_col_text(st, 10), db_col_text(st, 11));
-		PUSH(&b->a, b->cfg->contentinfo, b->cfg->n_contentinfo, ct);
-	}
-	sqlite3_reset(st);
-	return ct;
+	struct content_ctx cc = {b, NULL};
+	return images_get(b->db, image_id, content_tree_row, &cc) == 0 ? cc.ct : NULL;
 }
 
 static int cmp_strp(const void *x, const void *y)
@@ -487,24 +496,27 @@ static void add_config_items(struct build *b, const char *project_json, const ch
 
 /* The publisher keys every device trusts besides its own (trustkeys.c),
  * as config items images.trust.key.NAME (the device's trustkeys.h). */
-static void add_trust_keys(struct build *b)
+static int trust_key_item(void *ctx, const char *name, const char *spki)
 {
-	sqlite3_stmt *st = db_stmt(b->db, "SELECT name, spki FROM image_trust_keys ORDER BY name");
+	struct build *b = ctx;
+	ConfigItem *ci = arena_alloc(&b->a, sizeof(*ci));
 	char key[64];
 
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		ConfigItem *ci = arena_alloc(&b->a, sizeof(*ci));
+	if (!ci)
+		return -ENOMEM;
+	org__lfedge__eve__config__config_item__init(ci);
+	snprintf(key, sizeof(key), TRUSTKEYS_ITEM_PREFIX "%.40s", name);
+	ci->key = arena_str(&b->a, key);
+	ci->value = arena_str(&b->a, spki);
+	PUSH(&b->a, b->cfg->configitems, b->cfg->n_configitems, ci);
+	return 0;
+}
 
-		if (!ci)
-			break;
-		org__lfedge__eve__config__config_item__init(ci);
-		snprintf(key, sizeof(key), TRUSTKEYS_ITEM_PREFIX "%.40s", db_col_text(st, 0));
-		ci->key = arena_str(&b->a, key);
-		ci->value = arena_str(&b->a, db_col_text(st, 1));
-		PUSH(&b->a, b->cfg->configitems, b->cfg->n_configitems, ci);
-	}
-	if (st)
-		sqlite3_reset(st);
+static void add_trust_keys(struct build *b)
+{
+	/* (void): a failed read leaves the keys out; the arena's error or a
+	 * store error fails the whole build elsewhere */
+	(void)trustkeys_each(b->db, trust_key_item, b);
 }
 
 /* Gateway = first host address of an IPv4 CIDR ("" when not IPv4). */
@@ -526,46 +538,43 @@ static void subnet_gateway(const char *cidr, char out[INET_ADDRSTRLEN])
 	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
 }
 
+static int add_network(void *ctx, const struct networks_row *n)
+{
+	struct build *b = ctx;
+	NetworkInstanceConfig *ni = arena_alloc(&b->a, sizeof(*ni));
+	Org__Lfedge__Eve__Common__Ipspec *ip = arena_alloc(&b->a, sizeof(*ip));
+	Org__Lfedge__Eve__Config__Adapter *port = arena_alloc(&b->a, sizeof(*port));
+	if (!ni || !ip || !port)
+		return -ENOMEM;
+	org__lfedge__eve__config__network_instance_config__init(ni);
+	org__lfedge__eve__common__ipspec__init(ip);
+	org__lfedge__eve__config__adapter__init(port);
+	ni->uuidandversion = uv(&b->a, n->id, 1);
+	ni->displayname = arena_str(&b->a, n->name);
+	bool sw = !strcmp(n->type, "switch");
+	ni->insttype = sw ? ORG__LFEDGE__EVE__CONFIG__ZNETWORK_INST_TYPE__ZnetInstSwitch
+			  : ORG__LFEDGE__EVE__CONFIG__ZNETWORK_INST_TYPE__ZnetInstLocal;
+	ni->activate = 1;
+	if (*n->port) {
+		port->name = arena_str(&b->a, n->port);
+		ni->port = port;
+	}
+	if (!sw && *n->subnet) {
+		char gw[INET_ADDRSTRLEN];
+		subnet_gateway(n->subnet, gw);
+		ni->iptype = ORG__LFEDGE__EVE__CONFIG__ADDRESS_TYPE__IPV4;
+		ip->subnet = arena_str(&b->a, n->subnet);
+		ip->gateway = arena_str(&b->a, gw);
+		ni->ip = ip;
+	}
+	PUSH(&b->a, b->cfg->networkinstances, b->cfg->n_networkinstances, ni);
+	return 0;
+}
+
 static void add_networks(struct build *b)
 {
-	sqlite3_stmt *st =
-	    db_stmt(b->db, "SELECT id, name, type, subnet, port FROM networks WHERE device_id = ?1"
-			   " ORDER BY id");
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		NetworkInstanceConfig *ni = arena_alloc(&b->a, sizeof(*ni));
-		Org__Lfedge__Eve__Common__Ipspec *ip = arena_alloc(&b->a, sizeof(*ip));
-		Org__Lfedge__Eve__Config__Adapter *port = arena_alloc(&b->a, sizeof(*port));
-		if (!ni || !ip || !port)
-			break;
-		org__lfedge__eve__config__network_instance_config__init(ni);
-		org__lfedge__eve__common__ipspec__init(ip);
-		org__lfedge__eve__config__adapter__init(port);
-		ni->uuidandversion = uv(&b->a, db_col_text(st, 0), 1);
-		ni->displayname = arena_str(&b->a, db_col_text(st, 1));
-		bool sw = !strcmp(db_col_text(st, 2), "switch");
-		ni->insttype = sw ? ORG__LFEDGE__EVE__CONFIG__ZNETWORK_INST_TYPE__ZnetInstSwitch
-				  : ORG__LFEDGE__EVE__CONFIG__ZNETWORK_INST_TYPE__ZnetInstLocal;
-		ni->activate = 1;
-		const char *portname = db_col_text(st, 4);
-		if (*portname) {
-			port->name = arena_str(&b->a, portname);
-			ni->port = port;
-		}
-		const char *subnet = db_col_text(st, 3);
-		if (!sw && *subnet) {
-			char gw[INET_ADDRSTRLEN];
-			subnet_gateway(subnet, gw);
-			ni->iptype = ORG__LFEDGE__EVE__CONFIG__ADDRESS_TYPE__IPV4;
-			ip->subnet = arena_str(&b->a, subnet);
-			ip->gateway = arena_str(&b->a, gw);
-			ni->ip = ip;
-		}
-		PUSH(&b->a, b->cfg->networkinstances, b->cfg->n_networkinstances, ni);
-	}
-	sqlite3_reset(st);
+	/* (void): as before, what was read before a failure stays */
+	(void)networks_each_of_device(b->db, b->uuid, add_network, b);
 }
 
 /* userData: base64 of what app_vm_user_data makes of env and user_data
@@ -623,16 +632,8 @@ static Org__Lfedge__Eve__Config__InstanceOpsCmd *ops(struct arena *a, long long 
 
 static const char *network_id(struct build *b, const char *name)
 {
-	sqlite3_stmt *st = db_stmt(b->db, "SELECT id FROM networks WHERE device_id = ?1 AND name = ?2");
-	const char *id = NULL;
-	if (!st)
-		return NULL;
-	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = arena_str(&b->a, db_col_text(st, 0));
-	sqlite3_reset(st);
-	return id;
+	char id[UUID_STR_LEN];
+	return networks_id(b->db, b->uuid, name, id) == 0 ? arena_str(&b->a, id) : NULL;
 }
 
 static Org__Lfedge__Eve__Config__ACEMatch *ace_match(struct arena *a, const char *type, const char *value)
@@ -776,79 +777,77 @@ static void app_adapters(struct build *b, AppInstanceConfig *ac, const struct ap
  * Every volume of the device is sent, used or not, so its data outlives
  * the app that used it; an app refers to its volumes by VolumeRef (with
  * the container mount point). */
+static int add_volume(void *ctx, const struct volumes_row *v)
+{
+	struct build *b = ctx;
+	if (b->cfg->n_volumes >= MAX_ITEMS)
+		return -E2BIG;
+	Volume *vol = arena_alloc(&b->a, sizeof(*vol));
+	Org__Lfedge__Eve__Config__VolumeContentOrigin *origin = arena_alloc(&b->a, sizeof(*origin));
+	ContentTree *ct = NULL;
+	if (!vol || !origin)
+		return -ENOMEM;
+	org__lfedge__eve__config__volume__init(vol);
+	org__lfedge__eve__config__volume_content_origin__init(origin);
+	origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_BLANK;
+	if (!strcmp(v->kind, "image") && (ct = content_tree(b, v->image_id))) {
+		origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD;
+		origin->downloadcontenttreeid = ct->uuid;
+	} else if (strcmp(v->kind, "blank")) {
+		return 0; /* its image is gone: nothing to build it from */
+	}
+	vol->uuid = arena_str(&b->a, v->id);
+	vol->displayname = arena_str(&b->a, v->name);
+	vol->maxsizebytes = v->size_bytes;
+	vol->generationcount = v->generation;
+	vol->origin = origin;
+	PUSH(&b->a, b->cfg->volumes, b->cfg->n_volumes, vol);
+	return 0;
+}
+
 static void add_volumes(struct build *b)
 {
-	sqlite3_stmt *st =
-	    db_stmt(b->db, "SELECT id, name, kind, size_bytes, image_id, generation FROM volumes"
-			   " WHERE device_id = ?1 ORDER BY id");
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW && b->cfg->n_volumes < MAX_ITEMS) {
-		Volume *vol = arena_alloc(&b->a, sizeof(*vol));
-		Org__Lfedge__Eve__Config__VolumeContentOrigin *origin = arena_alloc(&b->a, sizeof(*origin));
-		ContentTree *ct = NULL;
-		if (!vol || !origin)
-			break;
-		org__lfedge__eve__config__volume__init(vol);
-		org__lfedge__eve__config__volume_content_origin__init(origin);
-		origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_BLANK;
-		if (!strcmp(db_col_text(st, 2), "image") && (ct = content_tree(b, db_col_text(st, 4)))) {
-			origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD;
-			origin->downloadcontenttreeid = ct->uuid;
-		} else if (strcmp(db_col_text(st, 2), "blank")) {
-			continue; /* its image is gone: nothing to build it from */
-		}
-		vol->uuid = arena_str(&b->a, db_col_text(st, 0));
-		vol->displayname = arena_str(&b->a, db_col_text(st, 1));
-		vol->maxsizebytes = sqlite3_column_int64(st, 3);
-		vol->generationcount = sqlite3_column_int64(st, 5);
-		vol->origin = origin;
-		PUSH(&b->a, b->cfg->volumes, b->cfg->n_volumes, vol);
-	}
-	sqlite3_reset(st);
+	/* (void): as before, what was read before a failure stays */
+	(void)volumes_each_of_device(b->db, b->uuid, add_volume, b);
 }
 
 /* The VolumeRefs of an app's data volumes (spec "volumes"), in order. */
 static void app_volume_refs(struct build *b, AppInstanceConfig *ac, const struct app_spec *spec)
 {
-	sqlite3_stmt *st =
-	    db_stmt(b->db, "SELECT id, generation FROM volumes WHERE device_id = ?1 AND name = ?2");
 	const char *name, *mount;
+	char id[UUID_STR_LEN];
+	int64_t generation;
 	for (size_t i = 0; app_spec_volume(spec, i, &name, &mount); i++) {
 		Org__Lfedge__Eve__Config__VolumeRef *ref = arena_alloc(&b->a, sizeof(*ref));
-		if (!st || !ref)
+		if (!ref)
 			return;
 		org__lfedge__eve__config__volume_ref__init(ref);
-		sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			ref->uuid = arena_str(&b->a, db_col_text(st, 0));
-			ref->generationcount = sqlite3_column_int64(st, 1);
+		if (volumes_ref(b->db, b->uuid, name, id, &generation) == 0) {
+			ref->uuid = arena_str(&b->a, id);
+			ref->generationcount = generation;
 			ref->mount_dir = arena_str(&b->a, mount);
 			PUSH(&b->a, ac->volumereflist, ac->n_volumereflist, ref);
 		}
-		sqlite3_reset(st);
 	}
 }
 
 /* One app instance: its AppInstanceConfig, Volume and ContentTree. */
-static void add_app(struct build *b, sqlite3_stmt *st)
+static int add_app(void *ctx, const struct apps_instance_row *row)
 {
-	/* columns: i.id, i.volume_id, i.restart_counter, i.purge_counter,
-	 * a.name, spec, image_id, a.activate, version (an instance pinned by a
-	 * rollout runs its pinned revision, rollouts.h), generation */
+	struct build *b = ctx;
+	if (b->cfg->n_apps >= MAX_ITEMS)
+		return -E2BIG;
 	struct app_spec spec = {0};
-	int e = app_spec_load(db_col_text(st, 5), &spec);
+	int e = app_spec_load(row->spec, &spec);
 	AppInstanceConfig *ac = arena_alloc(&b->a, sizeof(*ac));
 	Org__Lfedge__Eve__Config__VmConfig *vm = arena_alloc(&b->a, sizeof(*vm));
 	Volume *vol = arena_alloc(&b->a, sizeof(*vol));
 	Org__Lfedge__Eve__Config__VolumeContentOrigin *origin = arena_alloc(&b->a, sizeof(*origin));
 	Org__Lfedge__Eve__Config__VolumeRef *ref = arena_alloc(&b->a, sizeof(*ref));
-	ContentTree *ct = content_tree(b, db_col_text(st, 6));
+	ContentTree *ct = content_tree(b, row->image_id);
 	if (e < 0 || !ac || !vm || !vol || !origin || !ref || !ct)
 		goto out;
-	long long purge = sqlite3_column_int64(st, 3);
+	long long purge = row->purge_counter;
 	org__lfedge__eve__config__app_instance_config__init(ac);
 	org__lfedge__eve__config__vm_config__init(vm);
 	org__lfedge__eve__config__volume__init(vol);
@@ -857,7 +856,7 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 
 	origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD;
 	origin->downloadcontenttreeid = ct->uuid;
-	vol->uuid = arena_str(&b->a, db_col_text(st, 1));
+	vol->uuid = arena_str(&b->a, row->volume_id);
 	vol->origin = origin;
 	vol->generationcount = purge;
 	int64_t disk_mb = spec.disk_mb;
@@ -867,7 +866,7 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 			    : ct->iformat == ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER
 				? 0
 				: (int64_t)ct->maxsizebytes;
-	vol->displayname = arena_str(&b->a, db_col_text(st, 4));
+	vol->displayname = arena_str(&b->a, row->name);
 	PUSH(&b->a, b->cfg->volumes, b->cfg->n_volumes, vol);
 
 	int64_t cpus = spec.cpus, mem = spec.memory_mb;
@@ -882,11 +881,11 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	vm->extraargs = arena_str(&b->a, spec.cmdline ? spec.cmdline : "");
 	app_vm_resources(vm, &b->a, &spec);
 
-	ac->uuidandversion = uv_str(&b->a, db_col_text(st, 0), db_col_text(st, 9));
-	ac->displayname = arena_str(&b->a, db_col_text(st, 4));
+	ac->uuidandversion = uv_str(&b->a, row->id, row->generation);
+	ac->displayname = arena_str(&b->a, row->name);
 	ac->fixedresources = vm;
-	ac->activate = sqlite3_column_int(st, 7) != 0;
-	ac->restart = ops(&b->a, sqlite3_column_int64(st, 2));
+	ac->activate = row->activate;
+	ac->restart = ops(&b->a, row->restart_counter);
 	ac->purge = ops(&b->a, purge);
 	bool secret = false;
 	ac->userdata =
@@ -914,22 +913,25 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	PUSH(&b->a, b->cfg->apps, b->cfg->n_apps, ac);
 out:
 	app_spec_free(&spec);
+	return 0;
 }
 
 static void add_apps(struct build *b)
 {
-	sqlite3_stmt *st = db_stmt(
-	    b->db, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name,"
-		   " coalesce(i.pin_spec, a.spec), coalesce(i.pin_image_id, a.image_id), a.activate,"
-		   " coalesce(i.pin_version, a.version), " APPGEN_SQL(
-		       "a", "i") " FROM app_instances i"
-				 " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY i.id");
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW && b->cfg->n_apps < MAX_ITEMS)
-		add_app(b, st);
-	sqlite3_reset(st);
+	/* (void): as before, what was read before a failure stays */
+	(void)apps_each_instance_of_device(b->db, b->uuid, add_app, b);
+}
+
+struct baseos_ctx {
+	struct build *b;
+	Org__Lfedge__Eve__Config__BaseOS *bo;
+};
+
+static int baseos_version(void *ctx, const struct images_row *img)
+{
+	struct baseos_ctx *c = ctx;
+	c->bo->base_os_version = arena_str(&c->b->a, img->version);
+	return 0;
 }
 
 static void add_baseos(struct build *b, const char *image_id, int activate, long long retry)
@@ -945,13 +947,9 @@ static void add_baseos(struct build *b, const char *image_id, int activate, long
 	bo->content_tree_uuid = ct->uuid;
 	bo->retry_update = rc;
 	bo->activate = activate != 0;
-	sqlite3_stmt *st = db_stmt(b->db, "SELECT version FROM images WHERE id = ?1");
-	if (st) {
-		sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			bo->base_os_version = arena_str(&b->a, db_col_text(st, 0));
-		sqlite3_reset(st);
-	}
+	/* (void): content_tree read the same row; without it, no version */
+	struct baseos_ctx vc = {b, bo};
+	(void)images_get(b->db, image_id, baseos_version, &vc);
 	b->cfg->baseos = bo;
 }
 

@@ -27,6 +27,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "hexstr.h"
+#include "images.h"
 #include "registry.h"
 
 #define IMG_NAME_MAX 128
@@ -533,3 +534,36 @@ const struct http_route admin_image_routes[] = {
     {"HEAD", "/datastore/sha256/*", h_blob, 4096, HTTP_AUTH_NONE, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
+
+/* --- the images table, for the device config (images.h) --------------- */
+
+int images_get(struct db *d, const char *id, int (*fn)(void *ctx, const struct images_row *img), void *ctx)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, name, format, sha256, size, url, reg_user, reg_secret, reg_ca,"
+		       " sig, sig_signer_url, sig_inter_url, version FROM images WHERE id = ?1");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		struct images_row img = {
+		    .id = db_col_text(st, 0),
+		    .name = db_col_text(st, 1),
+		    .format = db_col_text(st, 2),
+		    .sha256 = db_col_text(st, 3),
+		    .size = sqlite3_column_int64(st, 4),
+		    .url = db_col_text(st, 5),
+		    .reg_user = db_col_text(st, 6),
+		    .reg_secret = db_col_text(st, 7),
+		    .reg_ca = db_col_text(st, 8),
+		    .sig = db_col_text(st, 9),
+		    .sig_signer_url = db_col_text(st, 10),
+		    .sig_inter_url = db_col_text(st, 11),
+		    .version = db_col_text(st, 12),
+		};
+		r = fn(ctx, &img);
+	}
+	sqlite3_reset(st);
+	return r;
+}

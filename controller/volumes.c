@@ -458,3 +458,42 @@ const struct http_route admin_volume_routes[] = {
     {"POST", V "/*/purge", h_purge, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
+
+/* --- the volumes table, for the device config (volumes.h) -------------- */
+
+int volumes_each_of_device(struct db *d, const char *uuid, int (*fn)(void *ctx, const struct volumes_row *v),
+			   void *ctx)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, name, kind, size_bytes, image_id, generation FROM volumes"
+				      " WHERE device_id = ?1 ORDER BY id");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	while (r >= 0 && sqlite3_step(st) == SQLITE_ROW) {
+		struct volumes_row v = {db_col_text(st, 0),          db_col_text(st, 1),
+					db_col_text(st, 2),          db_col_text(st, 4),
+					sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 5)};
+		r = fn(ctx, &v);
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
+}
+
+int volumes_ref(struct db *d, const char *uuid, const char *name, char id[UUID_STR_LEN], int64_t *generation)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, generation FROM volumes WHERE device_id = ?1 AND name = ?2");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		*generation = sqlite3_column_int64(st, 1);
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}
