@@ -2,6 +2,7 @@
 /* SQLite connection pool, statement cache and migrations. */
 #include "db.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -101,6 +102,7 @@ int db_exec(struct db *d, const char *sql)
 
 sqlite3_stmt *db_stmt(struct db *d, const char *sql)
 {
+	assert(d && sql);
 	size_t h = ((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull;
 	for (size_t i = 0; i < STMT_SLOTS; i++) {
 		struct stmt_slot *s = &d->slots[(h + i) & (STMT_SLOTS - 1)];
@@ -133,6 +135,7 @@ struct prom_hist *db_write_latency(void)
 
 int db_step_done(sqlite3_stmt *st)
 {
+	assert(st);
 	bool timed = !sqlite3_stmt_readonly(st) && sqlite3_get_autocommit(sqlite3_db_handle(st));
 	uint64_t t0 = timed ? monotime_us() : 0;
 	int rc = sqlite3_step(st);
@@ -320,6 +323,7 @@ static int db_migrate(struct db *d, char *err, size_t errlen)
 
 int db_pool_open(const char *path, int n, struct db_pool **out, char *err, size_t errlen)
 {
+	assert(path && n > 0 && out);
 	char scratch[1];
 	if (!err || !errlen) {
 		err = scratch;
@@ -374,6 +378,7 @@ void db_pool_close(struct db_pool *p)
 
 struct db *db_get(struct db_pool *p)
 {
+	assert(p);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		for (int i = 0; i < p->n; i++) {
