@@ -27,6 +27,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "deviceio.h"
+#include "devices_store.h"
 #include "hexstr.h"
 #include "images.h"
 #include "networks.h"
@@ -1177,38 +1178,47 @@ static void add_edgeview(struct build *b)
 	free(tok);
 }
 
+struct device_ctx {
+	struct build *b;
+	Org__Lfedge__Eve__Config__DeviceOpsCmd *reboot;
+	char *items, *project_items, *baseos;
+	int activate;
+	long long retry;
+};
+
+/* The device's own row (devices_store.h): config id, reboot counter,
+ * config items and base OS. */
+static int device_row(void *ctx, const struct devices_config_row *row)
+{
+	struct device_ctx *dc = ctx;
+	struct build *b = dc->b;
+	b->cfg = arena_alloc(&b->a, sizeof(*b->cfg));
+	dc->reboot = arena_alloc(&b->a, sizeof(*dc->reboot));
+	if (!b->cfg || !dc->reboot)
+		return -ENOMEM;
+	org__lfedge__eve__config__edge_dev_config__init(b->cfg);
+	org__lfedge__eve__config__device_ops_cmd__init(dc->reboot);
+	b->cfg->id = uv(&b->a, b->uuid, row->config_version);
+	dc->reboot->counter = (uint32_t)row->reboot_counter;
+	dc->reboot->desiredstate = 1;
+	b->cfg->reboot = dc->reboot;
+	dc->items = arena_str(&b->a, row->config_items);
+	dc->project_items = arena_str(&b->a, row->project_items);
+	dc->baseos = row->baseos_image ? arena_str(&b->a, row->baseos_image) : NULL;
+	dc->activate = row->baseos_activate;
+	dc->retry = row->baseos_retry;
+	return 0;
+}
+
 static int build_config(struct build *b)
 {
-	sqlite3_stmt *st = db_stmt(b->db, "SELECT config_version, reboot_counter, config_items, baseos_image,"
-					  " baseos_activate, baseos_retry, (SELECT config_items FROM projects"
-					  " WHERE name = devices.project) FROM devices WHERE id = ?1");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	b->cfg = arena_alloc(&b->a, sizeof(*b->cfg));
-	Org__Lfedge__Eve__Config__DeviceOpsCmd *reboot = arena_alloc(&b->a, sizeof(*reboot));
-	if (!b->cfg || !reboot) {
-		sqlite3_reset(st);
-		return -ENOMEM;
-	}
-	org__lfedge__eve__config__edge_dev_config__init(b->cfg);
-	org__lfedge__eve__config__device_ops_cmd__init(reboot);
-	b->cfg->id = uv(&b->a, b->uuid, sqlite3_column_int64(st, 0));
-	reboot->counter = (uint32_t)sqlite3_column_int64(st, 1);
-	reboot->desiredstate = 1;
-	b->cfg->reboot = reboot;
-	char *items = arena_str(&b->a, db_col_text(st, 2));
-	char *project_items =
-	    sqlite3_column_type(st, 6) == SQLITE_NULL ? "{}" : arena_str(&b->a, db_col_text(st, 6));
-	char *baseos =
-	    sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : arena_str(&b->a, db_col_text(st, 3));
-	int activate = sqlite3_column_int(st, 4);
-	long long retry = sqlite3_column_int64(st, 5);
-	sqlite3_reset(st);
+	struct device_ctx dc = {.b = b};
+	int r = devices_store_config_row(b->db, b->uuid, device_row, &dc);
+	if (r < 0)
+		return r;
+	char *items = dc.items, *project_items = dc.project_items, *baseos = dc.baseos;
+	int activate = dc.activate;
+	long long retry = dc.retry;
 
 	add_config_items(b, project_items, items);
 	add_trust_keys(b);
