@@ -10,6 +10,7 @@
 
 #include "access.h"
 #include "admin.h"
+#include "images.h"
 #include "infolatest.h"
 #include "networks.h"
 #include "secrets.h"
@@ -158,17 +159,8 @@ static bool spec_io_ok(struct http_req *r, struct db *d, json_t *io, const char 
 /* The app image (name or id) s names: its id and format. Replies 404. */
 static bool spec_image(struct http_req *r, struct db *d, struct app_body *s, char *format, size_t formatlen)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, format FROM images WHERE (name = ?1 OR id = ?1) AND format != 'baseos'");
-	s->image_id[0] = 0;
-	if (st) {
-		sqlite3_bind_text(st, 1, s->spec.image, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			snprintf(s->image_id, sizeof(s->image_id), "%s", db_col_text(st, 0));
-			snprintf(format, formatlen, "%s", db_col_text(st, 1));
-		}
-		sqlite3_reset(st);
-	}
+	if (images_app_image(d, s->spec.image, s->image_id, format, formatlen, NULL) < 0)
+		s->image_id[0] = 0;
 	if (!s->image_id[0])
 		http_reply_error(r, 404, "no such app image %s", s->spec.image);
 	return s->image_id[0] != 0;
@@ -521,32 +513,21 @@ static void download_signature(json_t *j, const Org__Lfedge__Eve__Info__ZInfoCon
  * content tree has the image's id): state, percent and bytes of the pull. */
 static json_t *instance_download(struct db *d, const char *dev, const char *image_id)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'content'"
-				      " AND object = ?2");
+	Org__Lfedge__Eve__Info__ZInfoMsg *m = infolatest_get(d, dev, "content", image_id);
 	json_t *j = NULL;
-	if (!st)
-		return NULL;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, image_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
-		    NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
-		if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_CINFO) {
-			const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-			    &org__lfedge__eve__info__zsw_state__descriptor, (int)m->cinfo->state);
-			j = json_pack(
-			    "{s:s, s:i, s:I}", "state", v ? v->name : "UNKNOWN", "progress",
-			    (int)m->cinfo->progresspercentage, "bytes",
-			    (json_int_t)(m->cinfo->resources ? m->cinfo->resources->cursizebytes : 0));
-			if (j && m->cinfo->sha256 && m->cinfo->sha256[0])
-				json_object_set_new(j, "sha256", json_string(m->cinfo->sha256));
-			if (j)
-				download_signature(j, m->cinfo);
-		}
-		if (m)
-			org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
+	if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_CINFO) {
+		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+		    &org__lfedge__eve__info__zsw_state__descriptor, (int)m->cinfo->state);
+		j = json_pack("{s:s, s:i, s:I}", "state", v ? v->name : "UNKNOWN", "progress",
+			      (int)m->cinfo->progresspercentage, "bytes",
+			      (json_int_t)(m->cinfo->resources ? m->cinfo->resources->cursizebytes : 0));
+		if (j && m->cinfo->sha256 && m->cinfo->sha256[0])
+			json_object_set_new(j, "sha256", json_string(m->cinfo->sha256));
+		if (j)
+			download_signature(j, m->cinfo);
 	}
-	sqlite3_reset(st);
+	if (m)
+		org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
 	return j;
 }
 

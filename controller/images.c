@@ -569,3 +569,24 @@ int images_get(struct db *d, const char *id, int (*fn)(void *ctx, const struct i
 	sqlite3_reset(st);
 	return r;
 }
+
+int images_app_image(struct db *d, const char *ref, char id[UUID_STR_LEN], char *format, size_t formatlen,
+		     int64_t *size)
+{
+	sqlite3_stmt *st = db_stmt(
+	    d, "SELECT id, format, size FROM images WHERE (name = ?1 OR id = ?1) AND format != 'baseos'");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		if (format)
+			snprintf(format, formatlen, "%s", db_col_text(st, 1));
+		if (size)
+			*size = sqlite3_column_int64(st, 2);
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}

@@ -4,9 +4,11 @@
 #ifndef CTL_IMAGES_H
 #define CTL_IMAGES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db.h"
+#include "uuidgen.h"
 
 /* One image as the device config needs it; strings are valid during the
  * callback only. */
@@ -28,5 +30,10 @@ struct images_row {
 
 /* Call fn with image id. fn's return, -ENOENT, -EIO. */
 int images_get(struct db *d, const char *id, int (*fn)(void *ctx, const struct images_row *img), void *ctx);
+
+/* An app image (any format but baseos) by name or id: its id, format
+ * (formatlen bytes; may be NULL) and size (may be NULL). 0, -ENOENT, -EIO. */
+int images_app_image(struct db *d, const char *ref, char id[UUID_STR_LEN], char *format, size_t formatlen,
+		     int64_t *size);
 
 #endif

@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "info/info.pb-c.h"
+#include "images.h"
 #include "infolatest.h"
 #include "pbjson.h"
 #include "volumes.h"
@@ -202,19 +203,7 @@ static int vol_insert(struct db *d, const char *id, const char *name, const char
 /* An app image (not a base OS) by name or id; -ENOENT. */
 static int image_resolve(struct db *d, const char *ref, char id[UUID_STR_LEN], int64_t *size)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, size FROM images WHERE (name = ?1 OR id = ?1) AND format != 'baseos'");
-	int e = -ENOENT;
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
-		*size = sqlite3_column_int64(st, 1);
-		e = 0;
-	}
-	sqlite3_reset(st);
-	return e;
+	return images_app_image(d, ref, id, NULL, 0, size);
 }
 
 /* A volume is in its device's project: may the caller use that device? */
