@@ -4,6 +4,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdio.h>
 
 int devices_store_config_row(struct db *d, const char *uuid,
 			     int (*fn)(void *ctx, const struct devices_config_row *row), void *ctx)
@@ -42,4 +43,20 @@ int devices_store_bump_config(struct db *d, const char *uuid)
 		return -EIO;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 	return db_step_done(st);
+}
+
+int devices_store_resolve(struct db *d, const char *ref, char uuid[UUID_STR_LEN])
+{
+	assert(d && uuid);
+	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM devices WHERE id = ?1 OR name = ?1 LIMIT 1");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(uuid, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
 }

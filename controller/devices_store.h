@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "uuidgen.h"
 
 /* What a device's EdgeDevConfig is built from; strings are valid during
  * the callback only. */
@@ -26,6 +27,8 @@ struct devices_config_row {
 /* Call fn with device uuid's row. fn's return, -ENOENT, -EIO. */
 int devices_store_config_row(struct db *d, const char *uuid,
 			     int (*fn)(void *ctx, const struct devices_config_row *row), void *ctx);
+/* The id of the device whose id or name is ref. 0, -ENOENT, -EIO. */
+int devices_store_resolve(struct db *d, const char *ref, char uuid[UUID_STR_LEN]);
 /* Number a new config of device uuid (config_version + 1). 0 / negative
  * errno. */
 int devices_store_bump_config(struct db *d, const char *uuid);
