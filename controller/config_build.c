@@ -20,6 +20,7 @@
 #include "cipher.h"
 #include "config/devconfig.pb-c.h"
 #include "crypto.h"
+#include "app_acl.h"
 #include "apps.h"
 #include "app_io.h"
 #include "app_spec.h"
@@ -677,20 +678,18 @@ static void app_portmaps(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapt
 
 /* The action of an ACL entry (app_acl.h: validated when stored); none =
  * allow. */
-static void acl_action(struct build *b, Org__Lfedge__Eve__Config__ACE *ace, json_t *acl)
+static void acl_action(struct build *b, Org__Lfedge__Eve__Config__ACE *ace, const struct app_acl_entry *e)
 {
-	json_t *a = json_array_get(json_object_get(acl, "actions"), 0);
 	Org__Lfedge__Eve__Config__ACEAction *act;
 
-	if (!a || !(act = arena_alloc(&b->a, sizeof(*act))))
+	if (!e->action || !(act = arena_alloc(&b->a, sizeof(*act))))
 		return;
 	org__lfedge__eve__config__aceaction__init(act);
-	act->drop = json_is_true(json_object_get(a, "drop"));
-	act->limit = json_is_true(json_object_get(a, "limit"));
-	act->limitrate = (uint32_t)json_integer_value(json_object_get(a, "limitrate"));
-	act->limitburst = (uint32_t)json_integer_value(json_object_get(a, "limitburst"));
-	act->limitunit =
-	    act->limit ? arena_str(&b->a, json_string_value(json_object_get(a, "limitunit")) ?: "s") : NULL;
+	act->drop = e->drop;
+	act->limit = e->limit;
+	act->limitrate = e->limitrate;
+	act->limitburst = e->limitburst;
+	act->limitunit = act->limit ? arena_str(&b->a, e->limitunit) : NULL;
 	PUSH(&b->a, ace->actions, ace->n_actions, act);
 }
 
@@ -700,26 +699,23 @@ static void acl_action(struct build *b, Org__Lfedge__Eve__Config__ACE *ace, json
 static void app_acls(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *na,
 		     const struct app_spec *spec, const char *network)
 {
-	size_t i, j, n = 0;
-	json_t *acl, *m;
+	size_t n = 0;
+	struct app_acl_entry e;
 	Org__Lfedge__Eve__Config__ACE *ace;
-	json_array_foreach(spec->acls, i, acl)
-	{
-		if (strcmp(json_string_value(json_object_get(acl, "network")) ?: "", network))
+	for (size_t i = 0; app_acl_entry(spec->acls, i, &e); i++) {
+		if (strcmp(e.network, network))
 			continue;
 		if (!(ace = arena_alloc(&b->a, sizeof(*ace))))
 			return;
 		org__lfedge__eve__config__ace__init(ace);
 		ace->id = (int32_t)(na->n_acls + 1);
-		json_array_foreach(json_object_get(acl, "matches"), j, m)
-		{
+		for (size_t j = 0; j < e.n_matches; j++) {
 			Org__Lfedge__Eve__Config__ACEMatch *am =
-			    ace_match(&b->a, json_string_value(json_object_get(m, "type")) ?: "",
-				      json_string_value(json_object_get(m, "value")) ?: "");
+			    ace_match(&b->a, e.matches[j].type, e.matches[j].value);
 			if (am)
 				PUSH(&b->a, ace->matches, ace->n_matches, am);
 		}
-		acl_action(b, ace, acl);
+		acl_action(b, ace, &e);
 		PUSH(&b->a, na->acls, na->n_acls, ace);
 		n++;
 	}

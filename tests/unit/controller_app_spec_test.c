@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app_acl.h"
 #include "app_spec.h"
 
 /* Parse body (JSON text) for app "web"; the result and the reason. */
@@ -175,13 +176,44 @@ static void test_restart_reason(void **st)
 	}
 }
 
+/* What the config builder reads of an ACL entry (app_acl_entry). */
+static void test_acl_entry(void **st)
+{
+	json_t *acls =
+	    json_loads("[{\"network\": \"lan\", \"matches\": [{\"type\": \"protocol\", \"value\": \"tcp\"},"
+		       " {\"type\": \"lport\", \"value\": \"80\"}], \"actions\": [{\"limit\": true,"
+		       " \"limitrate\": 10, \"limitburst\": 5}]}, {\"network\": \"wan\", \"matches\":"
+		       " [{\"type\": \"host\", \"value\": \"example.org\"}]}]",
+		       0, NULL);
+	struct app_acl_entry e;
+
+	(void)st;
+	assert_non_null(acls);
+	assert_true(app_acl_entry(acls, 0, &e));
+	assert_string_equal(e.network, "lan");
+	assert_int_equal(e.n_matches, 2);
+	assert_string_equal(e.matches[1].type, "lport");
+	assert_string_equal(e.matches[1].value, "80");
+	assert_true(e.action);
+	assert_true(e.limit);
+	assert_false(e.drop);
+	assert_int_equal(e.limitrate, 10);
+	assert_int_equal(e.limitburst, 5);
+	assert_string_equal(e.limitunit, "s");
+	assert_true(app_acl_entry(acls, 1, &e));
+	assert_string_equal(e.network, "wan");
+	assert_false(e.action);
+	assert_false(app_acl_entry(acls, 2, &e));
+	assert_false(app_acl_entry(NULL, 0, &e));
+	json_decref(acls);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_stored_form),
-	    cmocka_unit_test(test_vm_members),
-	    cmocka_unit_test(test_refused),
-	    cmocka_unit_test(test_restart_reason),
+	    cmocka_unit_test(test_stored_form), cmocka_unit_test(test_vm_members),
+	    cmocka_unit_test(test_refused),     cmocka_unit_test(test_restart_reason),
+	    cmocka_unit_test(test_acl_entry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
