@@ -1091,3 +1091,17 @@ int apps_each_instance_of_device(struct db *d, const char *uuid,
 	sqlite3_reset(st);
 	return r < 0 ? r : 0;
 }
+
+int64_t apps_count(struct db *d, const char *grants)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT count(*) FROM apps WHERE ?1 = '*' OR instr(?1, ',' || project || ',') > 0");
+	int64_t n = 0;
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, grants, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}

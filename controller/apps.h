@@ -42,6 +42,9 @@ struct apps_instance_row {
 int apps_each_instance_of_device(struct db *d, const char *uuid,
 				 int (*fn)(void *ctx, const struct apps_instance_row *i), void *ctx);
 
+/* Apps in the projects granted (",a,b," or "*"); 0 on a store error. */
+int64_t apps_count(struct db *d, const char *grants);
+
 /* Validate an app body as POST/PUT /apps do (name: the app's name) into a
  * normalized spec (caller owns *spec) and its image id. Replies to r and
  * returns -EINVAL on a refused body. */

@@ -60,3 +60,17 @@ int devices_store_resolve(struct db *d, const char *ref, char uuid[UUID_STR_LEN]
 	sqlite3_reset(st);
 	return r;
 }
+
+int64_t devices_store_count(struct db *d, const char *grants)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT count(*) FROM devices WHERE ?1 = '*' OR"
+				      " instr(?1, ',' || project || ',') > 0");
+	int64_t n = 0;
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, grants, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}

@@ -29,6 +29,8 @@ int devices_store_config_row(struct db *d, const char *uuid,
 			     int (*fn)(void *ctx, const struct devices_config_row *row), void *ctx);
 /* The id of the device whose id or name is ref. 0, -ENOENT, -EIO. */
 int devices_store_resolve(struct db *d, const char *ref, char uuid[UUID_STR_LEN]);
+/* Devices in the projects granted (",a,b," or "*"); 0 on a store error. */
+int64_t devices_store_count(struct db *d, const char *grants);
 /* Number a new config of device uuid (config_version + 1). 0 / negative
  * errno. */
 int devices_store_bump_config(struct db *d, const char *uuid);
