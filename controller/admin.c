@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "devices_store.h"
 
 json_t *admin_body(struct http_req *r)
 {
@@ -113,17 +114,7 @@ void admin_reply_err(struct http_req *r, int err, const char *what)
 
 int admin_device_resolve(struct db *d, const char *ref, char uuid[UUID_STR_LEN])
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM devices WHERE id = ?1 OR name = ?1 LIMIT 1");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	int r = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(uuid, UUID_STR_LEN, "%s", db_col_text(st, 0));
-		r = 0;
-	}
-	sqlite3_reset(st);
-	return r;
+	return devices_store_resolve(d, ref, uuid);
 }
 
 json_t *admin_json_col(const char *text)

@@ -191,3 +191,30 @@ bool app_acl_valid(const json_t *acls, const json_t *nets, char *err, size_t err
 	}
 	return true;
 }
+
+bool app_acl_entry(const json_t *acls, size_t i, struct app_acl_entry *e)
+{
+	const json_t *ace = json_array_get(acls, i), *m, *a;
+	size_t j;
+
+	if (!ace)
+		return false;
+	memset(e, 0, sizeof(*e));
+	e->network = json_string_value(json_object_get(ace, "network")) ?: "";
+	json_array_foreach(json_object_get(ace, "matches"), j, m)
+	{
+		if (e->n_matches == APP_ACL_MATCHES_MAX)
+			break;
+		e->matches[e->n_matches].type = json_string_value(json_object_get(m, "type")) ?: "";
+		e->matches[e->n_matches].value = json_string_value(json_object_get(m, "value")) ?: "";
+		e->n_matches++;
+	}
+	a = json_array_get(json_object_get(ace, "actions"), 0);
+	e->action = a != NULL;
+	e->drop = json_is_true(json_object_get(a, "drop"));
+	e->limit = json_is_true(json_object_get(a, "limit"));
+	e->limitrate = (uint32_t)json_integer_value(json_object_get(a, "limitrate"));
+	e->limitburst = (uint32_t)json_integer_value(json_object_get(a, "limitburst"));
+	e->limitunit = json_string_value(json_object_get(a, "limitunit")) ?: "s";
+	return true;
+}

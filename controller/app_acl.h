@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #define APP_ACL_MAX 64        /* entries per app */
@@ -24,5 +25,22 @@
 /* True when acls is valid; otherwise false with the reason in err. The
  * networks an entry names must be among nets (array of strings). */
 bool app_acl_valid(const json_t *acls, const json_t *nets, char *err, size_t errlen);
+
+/* Entry i of valid acls, read for the device config. Strings point into
+ * acls. */
+struct app_acl_entry {
+	const char *network;
+	size_t n_matches;
+	struct {
+		const char *type, *value;
+	} matches[APP_ACL_MATCHES_MAX];
+	bool action; /* false: allow */
+	bool drop;
+	bool limit;
+	uint32_t limitrate, limitburst;
+	const char *limitunit; /* "s" when not given */
+};
+/* Fill *e from entry i; false past the end. */
+bool app_acl_entry(const json_t *acls, size_t i, struct app_acl_entry *e);
 
 #endif

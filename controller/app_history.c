@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "app_spec.h"
 #include "apps.h"
 #include "ctl.h"
 #include "db.h"
@@ -104,8 +105,10 @@ static int pick(struct db *d, const char *id, int64_t current, int64_t to, int64
 static bool volumes_still_ok(struct http_req *r, struct db *d, const char *id, const char *spec_text,
 			     const char *image_id)
 {
-	json_t *spec = json_loads(spec_text, 0, NULL), *vols = json_object_get(spec, "volumes"), *norm = NULL;
-	const char *dev = json_string_value(json_object_get(spec, "device"));
+	struct app_spec spec = {0};
+	json_t *norm = NULL;
+	(void)app_spec_load(spec_text, &spec); /* unreadable: no volumes to check */
+	const char *dev = spec.device;
 	sqlite3_stmt *st = db_stmt(d, "SELECT a.name, i.format FROM apps a, images i WHERE a.id = ?1 AND"
 				      " i.id = ?2");
 	char name[128] = "", format[16] = "";
@@ -122,11 +125,11 @@ static bool volumes_still_ok(struct http_req *r, struct db *d, const char *id, c
 	if (!format[0]) {
 		http_reply_error(r, 409, "the revision's image no longer exists");
 		ok = false;
-	} else if (json_array_size(vols)) {
-		ok = volumes_spec_check(r, d, vols, name, dev ? dev : "", format, &norm);
+	} else if (json_array_size(spec.volumes)) {
+		ok = volumes_spec_check(r, d, spec.volumes, name, dev ? dev : "", format, &norm);
 	}
 	json_decref(norm);
-	json_decref(spec);
+	app_spec_free(&spec);
 	return ok;
 }
 
@@ -278,16 +281,17 @@ static void failing_instance(struct db *d, const struct watched *w, char *why, s
 	sqlite3_reset(st);
 }
 
-static void set_outcome(struct db *d, const struct watched *w, const char *outcome)
+/* Record how the watch of w's revision ended. 0 / negative errno. */
+static int set_outcome(struct db *d, const struct watched *w, const char *outcome)
 {
 	sqlite3_stmt *st =
 	    db_stmt(d, "UPDATE app_revisions SET outcome = ?3 WHERE app_id = ?1 AND version = ?2");
 	if (!st)
-		return;
+		return -EIO;
 	sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, w->version);
 	sqlite3_bind_text(st, 3, outcome, -1, SQLITE_STATIC);
-	db_step_done(st);
+	return db_step_done(st);
 }
 
 /* Roll the app back to revision to (0 = the one before the current); by
@@ -305,21 +309,23 @@ static void auto_rollback(struct ctl *c, struct db *d, const struct watched *w, 
 		snprintf(why, sizeof(why), "%s", device_why);
 	else
 		failing_instance(d, w, why, sizeof(why));
+	/* (void): a failed write leaves the outcome empty, so the next tick
+	 * watches the revision again and retries it */
 	if (!why[0]) {
-		set_outcome(d, w, "running");
+		(void)set_outcome(d, w, "running");
 		return;
 	}
 	if (pick(d, w->id, w->version, to > 0 && to < w->version ? to : 0, &got, &spec, image_id) < 0) {
-		set_outcome(d, w, "failed (no earlier revision)");
+		(void)set_outcome(d, w, "failed (no earlier revision)");
 		return;
 	}
 	snprintf(outcome, sizeof(outcome), "%s: %s", device_why ? "rolled back by the device" : "rolled back",
 		 why);
 	e = db_begin(d);
-	if (e == 0) {
-		set_outcome(d, w, outcome);
+	if (e == 0)
+		e = set_outcome(d, w, outcome);
+	if (e == 0)
 		e = apply(d, w->id, spec, image_id, got, true);
-	}
 	if (e == 0)
 		e = db_commit(d);
 	else
@@ -367,12 +373,12 @@ void app_history_tick(struct ctl *c)
 	char why[TICK_MAX_APPS][400];
 	size_t n = 0;
 	struct db *d = db_get(c->db);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT a.id, a.version, json_extract(a.spec, '$.rollback_after_s')"
-		       " FROM apps a JOIN app_revisions r ON r.app_id = a.id AND r.version = a.version"
-		       " WHERE r.reason = 'update' AND r.outcome = ''"
-		       " AND json_extract(a.spec, '$.rollback_after_s') > 0"
-		       " AND ?1 - r.created >= json_extract(a.spec, '$.rollback_after_s') LIMIT 16");
+	sqlite3_stmt *st = db_stmt(
+	    d, "SELECT a.id, a.version, json_extract(a.spec, '$." APP_SPEC_ROLLBACK_AFTER_S "')"
+	       " FROM apps a JOIN app_revisions r ON r.app_id = a.id AND r.version = a.version"
+	       " WHERE r.reason = 'update' AND r.outcome = ''"
+	       " AND json_extract(a.spec, '$." APP_SPEC_ROLLBACK_AFTER_S "') > 0"
+	       " AND ?1 - r.created >= json_extract(a.spec, '$." APP_SPEC_ROLLBACK_AFTER_S "') LIMIT 16");
 	if (st) {
 		sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
 		while (n < TICK_MAX_APPS && sqlite3_step(st) == SQLITE_ROW) {

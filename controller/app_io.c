@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app_spec.h"
 #include "deviceio.h"
 
 static const struct deviceio_port *find(const struct deviceio_port *ports, size_t n, const char *label)
@@ -33,20 +34,20 @@ static bool group_held(struct db *d, const char *dev_uuid, const char *app, cons
 	sqlite3_bind_text(st, 1, dev_uuid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, app, -1, SQLITE_STATIC);
 	while (!held && sqlite3_step(st) == SQLITE_ROW) {
-		json_t *spec = json_loads(db_col_text(st, 1), 0, NULL), *v;
-		size_t i;
+		struct app_spec spec = {0};
+		const char *label;
 
-		json_array_foreach(json_object_get(spec, "io"), i, v)
-		{
-			const struct deviceio_port *p =
-			    json_is_string(v) ? find(ports, n, json_string_value(v)) : NULL;
+		(void)app_spec_load(db_col_text(st, 1), &spec); /* unreadable: holds no adapter */
+		for (size_t i = 0; i < json_array_size(spec.io); i++) {
+			label = app_spec_io(&spec, i);
+			const struct deviceio_port *p = label ? find(ports, n, label) : NULL;
 
 			if (p && !strcmp(p->assigngrp, grp)) {
 				held = true;
 				snprintf(holder, holderlen, "%s", db_col_text(st, 0));
 			}
 		}
-		json_decref(spec);
+		app_spec_free(&spec);
 	}
 	sqlite3_reset(st);
 	return held;

@@ -10,11 +10,13 @@
 
 #include "access.h"
 #include "admin.h"
+#include "images.h"
 #include "infolatest.h"
+#include "networks.h"
 #include "secrets.h"
 #include "appgen.h"
-#include "app_acl.h"
 #include "app_io.h"
+#include "app_spec.h"
 #include "app_vm.h"
 #include "ctl.h"
 #include "db.h"
@@ -22,113 +24,27 @@
 #include "info/info.pb-c.h"
 #include "volumes.h"
 
-#define APP_NAME_MAX 128
 #define MAX_TARGETS 100000
 
 /* --- spec --- */
 
-struct app_spec {
-	json_t *spec; /* normalized, without name/activate */
+#define APP_NAME_MAX APP_SPEC_NAME_MAX
+
+/* A checked admin body: the spec to store and the image it runs. */
+struct app_body {
+	struct app_spec spec;
 	char image_id[UUID_STR_LEN];
-	bool activate;
 };
-
-static bool str_array(json_t *a, size_t max)
-{
-	size_t i;
-	json_t *v;
-	if (!json_is_array(a) || json_array_size(a) > max)
-		return false;
-	json_array_foreach(a, i, v) if (!json_is_string(v) || json_string_length(v) == 0) return false;
-	return true;
-}
-
-static bool str_object(json_t *o, size_t max)
-{
-	const char *k;
-	json_t *v;
-	if (!json_is_object(o) || json_object_size(o) > max)
-		return false;
-	json_object_foreach(o, k, v) if (!json_is_string(v) || !*k || strchr(k, '=') ||
-					 strchr(k, '\n')) return false;
-	return true;
-}
-
-static bool ports_valid(json_t *a)
-{
-	size_t i;
-	json_t *v;
-	if (!json_is_array(a) || json_array_size(a) > 256)
-		return false;
-	json_array_foreach(a, i, v)
-	{
-		json_t *h = json_object_get(v, "host"), *p = json_object_get(v, "app");
-		if (!json_is_integer(h) || !json_is_integer(p) || json_integer_value(h) < 1 ||
-		    json_integer_value(h) > 65535 || json_integer_value(p) < 1 ||
-		    json_integer_value(p) > 65535)
-			return false;
-	}
-	return true;
-}
-
-static int int_field(json_t *b, const char *k, json_int_t def, json_int_t lo, json_int_t hi, json_int_t *out)
-{
-	json_t *v = json_object_get(b, k);
-	if (!v || json_is_null(v)) {
-		*out = def;
-		return 0;
-	}
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return -EINVAL;
-	*out = json_integer_value(v);
-	return 0;
-}
-
-static bool name_ok(const char *n)
-{
-	if (!n || !*n || strlen(n) > APP_NAME_MAX)
-		return false;
-	for (const char *p = n; *p; p++)
-		if (*p == '/' || *p == '?' || *p == '#' || (unsigned char)*p < 0x20)
-			return false;
-	return true;
-}
-
-/* A typo in a field name must not silently deploy defaults. Replies on error. */
-static bool spec_keys_known(struct http_req *r, json_t *b)
-{
-	static const char *const k[] = {"name", "image", "device", "selector", "cpus", "memory_mb", "disk_mb",
-					"networks", "ports", "env", "vnc", "activate", "user_data", "kernel",
-					"ramdisk", "cmdline", "acls", "vmmode", "project",
-					/* any-app (app_vm.h) */
-					"boot", "cpus_pinned", "io",
-					/* volumes (volumes.c, app_history.c) */
-					"volumes", "rollback_after_s"};
-	const char *key;
-	json_t *v;
-	json_object_foreach(b, key, v)
-	{
-		bool known = false;
-		for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
-			known |= !strcmp(k[i], key);
-		if (!known) {
-			http_reply_error(r, 400, "unknown field %s", key);
-			return false;
-		}
-	}
-	return true;
-}
 
 /* vmmode is honoured, not dropped: it must be the mode the device will run
  * the image in (VmConfig.virtualizationMode: containers NOHYPER, VM images
  * HVM). Replies on error. */
-static bool spec_vmmode_ok(struct http_req *r, json_t *v, const char *format)
+static bool spec_vmmode_ok(struct http_req *r, const struct app_spec *s, const char *format)
 {
 	const char *want = !strcmp(format, "oci") ? "HV_NOHYPER" : "HV_HVM";
-	if (!v || (json_is_string(v) && !strcmp(json_string_value(v), want)))
+	if (!s->vmmode_given || (s->vmmode && !strcmp(s->vmmode, want)))
 		return true;
-	http_reply_error(r, 400, "vmmode %s: a %s image runs as %s here", json_string_value(v) ?: "?", format,
-			 want);
+	http_reply_error(r, 400, "vmmode %s: a %s image runs as %s here", s->vmmode ?: "?", format, want);
 	return false;
 }
 
@@ -137,19 +53,15 @@ static bool spec_vmmode_ok(struct http_req *r, json_t *v, const char *format)
 static bool spec_networks_exist(struct http_req *r, struct db *d, json_t *nets, const char *dev_uuid,
 				const char *device)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM networks WHERE device_id = ?1 AND name = ?2");
+	char id[UUID_STR_LEN];
 	json_t *v;
 	size_t i;
 	json_array_foreach(nets, i, v)
 	{
-		bool found = false;
-		if (!st)
-			break;
-		sqlite3_bind_text(st, 1, dev_uuid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, json_string_value(v), -1, SQLITE_STATIC);
-		found = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_reset(st);
-		if (!found) {
+		int e = networks_id(d, dev_uuid, json_string_value(v), id);
+		if (e == -EIO)
+			break; /* as before: a store error does not refuse the app here */
+		if (e < 0) {
 			http_reply_error(r, 404,
 					 "no network %s on device %s (evectl network create %s --device %s)",
 					 json_string_value(v), device, json_string_value(v), device);
@@ -203,38 +115,19 @@ static unsigned device_ncpu(struct db *d, const char *dev_uuid)
 	return n;
 }
 
-/* any-app: boot (bios|uefi, VM images only) and cpus_pinned (a CPU list with
- * one CPU per vCPU, within the device's CPUs when it reported them). On
- * success *cpus is the vCPU count (the pin set's size when cpus was not
- * given). Replies on error. */
-static bool spec_vm_ok(struct http_req *r, struct db *d, json_t *b, const char *format, const char *dev_uuid,
-		       json_int_t *cpus)
+/* any-app: boot is for VM images, and a pinned CPU must exist on the
+ * device when it reported its CPUs (the rest app_spec checked). Replies
+ * on error. */
+static bool spec_vm_ok(struct http_req *r, struct db *d, const struct app_spec *s, const char *format,
+		       const char *dev_uuid)
 {
-	json_t *boot = json_object_get(b, "boot"), *pin = json_object_get(b, "cpus_pinned");
 	unsigned count = 0, highest = 0, ncpu;
-	if (boot && (!json_is_string(boot) || app_vm_boot_mode(json_string_value(boot)) < 0)) {
-		http_reply_error(r, 400, "boot: bios or uefi");
-		return false;
-	}
-	if (boot && !strcmp(format, "oci")) {
+	if (s->boot && !strcmp(format, "oci")) {
 		http_reply_error(r, 400, "boot: containers have no firmware; boot is for VM images");
 		return false;
 	}
-	if (!pin)
+	if (!s->cpus_pinned || app_vm_cpuset_parse(s->cpus_pinned, &count, &highest) < 0)
 		return true;
-	if (!json_is_string(pin) || app_vm_cpuset_parse(json_string_value(pin), &count, &highest) < 0) {
-		http_reply_error(r, 400, "cpus_pinned: a CPU list like 0,1 or 0-3 (distinct CPUs below %d)",
-				 APP_VM_MAX_CPUS);
-		return false;
-	}
-	if (!json_object_get(b, "cpus"))
-		*cpus = count;
-	if ((json_int_t)count != *cpus) {
-		http_reply_error(r, 400,
-				 "cpus_pinned names %u CPUs but cpus is %lld: one vCPU per pinned CPU", count,
-				 (long long)*cpus);
-		return false;
-	}
 	ncpu = dev_uuid && *dev_uuid ? device_ncpu(d, dev_uuid) : 0;
 	if (ncpu && highest >= ncpu) {
 		http_reply_error(r, 400, "cpus_pinned: CPU %u does not exist: the device has %u CPUs (0-%u)",
@@ -246,9 +139,8 @@ static bool spec_vm_ok(struct http_req *r, struct db *d, json_t *b, const char *
 
 /* any-app: "io" names adapters of the device (app_io.h); adapters are per
  * device, so a selector deployment cannot carry them. Replies on error. */
-static bool spec_io_ok(struct http_req *r, struct db *d, json_t *b, const char *name, const char *dev_uuid)
+static bool spec_io_ok(struct http_req *r, struct db *d, json_t *io, const char *name, const char *dev_uuid)
 {
-	json_t *io = json_object_get(b, "io");
 	char err[256];
 	int code;
 	if (!io || (json_is_array(io) && json_array_size(io) == 0))
@@ -264,147 +156,75 @@ static bool spec_io_ok(struct http_req *r, struct db *d, json_t *b, const char *
 	return code == 0;
 }
 
-/* Validate body into s (device resolved to its uuid). Replies on error. */
-static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *name, struct app_spec *s)
+/* The app image (name or id) s names: its id and format. Replies 404. */
+static bool spec_image(struct http_req *r, struct db *d, struct app_body *s, char *format, size_t formatlen)
 {
-	if (!spec_keys_known(r, b))
-		return false;
-	bool bad = false;
-	const char *image = admin_str(b, "image", &bad), *device = admin_str(b, "device", &bad),
-		   *ud = admin_str(b, "user_data", &bad);
-	/* Direct kernel boot: paths of the kernel and initrd inside the app's
-	 * image (VmConfig.kernel/ramdisk/extraargs). */
-	const char *boot[] = {"kernel", "ramdisk", "cmdline"};
-	const char *boot_val[3];
-	for (size_t i = 0; i < 3; i++)
-		boot_val[i] = admin_str(b, boot[i], &bad);
-	json_t *sel = json_object_get(b, "selector"), *nets = json_object_get(b, "networks"),
-	       *ports = json_object_get(b, "ports"), *env = json_object_get(b, "env"),
-	       *vnc = json_object_get(b, "vnc"), *act = json_object_get(b, "activate");
-	json_int_t cpus, mem, disk;
-	char acl_err[256];
-	const char *err = NULL;
-	if (!name_ok(name))
-		err = "name: required, no '/'";
-	else if (bad || !image)
-		err = "image: required image name";
-	else if (!device == !sel || (sel && (!str_object(sel, 64) || json_object_size(sel) == 0)))
-		err = "exactly one of device (name or id) or selector (object of strings)";
-	else if (int_field(b, "cpus", 1, 1, 256, &cpus) ||
-		 int_field(b, "memory_mb", 256, 16, 1 << 22, &mem) ||
-		 int_field(b, "disk_mb", 0, 0, 1 << 24, &disk))
-		err = "cpus, memory_mb, disk_mb: integers in range";
-	else if ((nets && !str_array(nets, 16)) || (ports && !ports_valid(ports)) ||
-		 (env && !str_object(env, 1024)))
-		err = "networks: array of names; ports: [{host, app}]; env: object of strings";
-	else if ((vnc && !json_is_boolean(vnc)) || (act && !json_is_boolean(act)))
-		err = "vnc, activate: booleans";
-	else if (ud && strlen(ud) > 64 * 1024)
-		err = "user_data: at most 64 KiB";
-	else if (ud && !strcmp(ud, "(secret: set)"))
-		err = "user_data: give the value itself (the API never prints a secret back)";
-	else if (json_array_size(ports) && !json_array_size(nets))
-		err = "ports: a port map needs a network (--network): it maps to the app's address on its "
-		      "first network";
-	else if (json_object_get(b, "acls") &&
-		 !app_acl_valid(json_object_get(b, "acls"), nets, acl_err, sizeof(acl_err)))
-		err = acl_err;
-	else if ((boot_val[0] && strlen(boot_val[0]) > 255) || (boot_val[1] && strlen(boot_val[1]) > 255) ||
-		 (boot_val[2] && strlen(boot_val[2]) > 1024) || (boot_val[1] && !boot_val[0]))
-		err = "kernel, ramdisk: paths in the image (at most 255 bytes; ramdisk needs kernel); "
-		      "cmdline: at "
-		      "most 1 KiB";
-	if (err) {
-		http_reply_error(r, 400, "%s", err);
-		return false;
-	}
-	char dev_uuid[UUID_STR_LEN] = "";
-	if (device && admin_device_resolve(d, device, dev_uuid) < 0) {
-		http_reply_error(r, 404, "no such device %s", device);
-		return false;
-	}
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, format FROM images WHERE (name = ?1 OR id = ?1) AND format != 'baseos'");
-	char format[16] = "";
-	s->image_id[0] = 0;
-	if (st) {
-		sqlite3_bind_text(st, 1, image, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			snprintf(s->image_id, sizeof(s->image_id), "%s", db_col_text(st, 0));
-			snprintf(format, sizeof(format), "%s", db_col_text(st, 1));
-		}
-		sqlite3_reset(st);
-	}
-	if (!s->image_id[0]) {
-		http_reply_error(r, 404, "no such app image %s", image);
-		return false;
-	}
-	json_t *vols = NULL;
-	if (!spec_vmmode_ok(r, json_object_get(b, "vmmode"), format) ||
-	    !spec_vm_ok(r, d, b, format, dev_uuid, &cpus) || !spec_io_ok(r, d, b, name, dev_uuid) ||
-	    (device && !spec_networks_exist(r, d, nets, dev_uuid, device)) ||
-	    (sel && !selector_networks_exist(r, d, nets, sel)) ||
-	    !volumes_spec_check(r, d, json_object_get(b, "volumes"), name, dev_uuid, format, &vols))
-		return false;
-	s->activate = act ? json_is_true(act) : true;
-	/* user_data is a secret: stored sealed (secrets.h), sent to the
-	 * device as a CipherBlock, never printed back */
+	if (images_app_image(d, s->spec.image, s->image_id, format, formatlen, NULL) < 0)
+		s->image_id[0] = 0;
+	if (!s->image_id[0])
+		http_reply_error(r, 404, "no such app image %s", s->spec.image);
+	return s->image_id[0] != 0;
+}
+
+/* user_data is a secret: stored sealed (secrets.h), sent to the device as
+ * a CipherBlock, never printed back. Replies on error. */
+static bool spec_seal(struct http_req *r, struct app_spec *s)
+{
 	char *sealed = NULL;
-	if (ud && *ud && secrets_seal(r->ctl, ud, &sealed) < 0) {
+	if (s->user_data && *s->user_data && secrets_seal(r->ctl, s->user_data, &sealed) < 0) {
 		http_reply_error(r, 500, "user_data: cannot seal it");
 		return false;
 	}
-	s->spec = json_pack(
-	    "{s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:b, s:s}", "image", image, "cpus", cpus, "memory_mb", mem,
-	    "disk_mb", disk, "networks", nets ? json_incref(nets) : json_array(), "ports",
-	    ports ? json_incref(ports) : json_array(), "env", env ? json_incref(env) : json_object(), "vnc",
-	    json_is_true(vnc), "user_data", sealed ? sealed : "");
+	int e = app_spec_set_str(&s->user_data, sealed ? sealed : "");
 	free(sealed);
-	for (size_t i = 0; s->spec && i < 3; i++)
-		if (boot_val[i] && *boot_val[i])
-			json_object_set_new(s->spec, boot[i], json_string(boot_val[i]));
-	if (s->spec && json_array_size(json_object_get(b, "acls")))
-		json_object_set(s->spec, "acls", json_object_get(b, "acls"));
-	if (s->spec && json_object_get(b, "vmmode"))
-		json_object_set(s->spec, "vmmode", json_object_get(b, "vmmode"));
-	if (s->spec && json_array_size(json_object_get(b, "io")))
-		json_object_set(s->spec, "io", json_object_get(b, "io"));
-	for (size_t i = 0; s->spec && i < 2; i++) {
-		const char *k = i ? "cpus_pinned" : "boot";
-		if (json_is_string(json_object_get(b, k)) && *json_string_value(json_object_get(b, k)))
-			json_object_set(s->spec, k, json_object_get(b, k));
-	}
-	json_t *rb = json_object_get(b, "rollback_after_s");
-	if (rb && (!json_is_integer(rb) || json_integer_value(rb) < 0 || json_integer_value(rb) > 86400)) {
-		http_reply_error(r, 400, "rollback_after_s: seconds 0..86400 (0 = no automatic rollback)");
-		json_decref(vols);
+	if (e < 0)
+		http_reply_error(r, 500, "out of memory");
+	return e == 0;
+}
+
+/* Validate body into s (device resolved to its uuid). Replies on error. */
+static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *name, struct app_body *s)
+{
+	struct app_spec *sp = &s->spec;
+	char err[256], dev_uuid[UUID_STR_LEN] = "", format[16] = "";
+	json_t *vols = NULL;
+
+	if (app_spec_from_body(b, name, sp, err, sizeof(err)) < 0) {
+		http_reply_error(r, 400, "%s", err);
 		return false;
 	}
-	if (rb && json_integer_value(rb) > 0 && s->spec)
-		json_object_set(s->spec, "rollback_after_s", rb);
-	if (vols && s->spec)
-		json_object_set_new(s->spec, "volumes", vols);
-	else
-		json_decref(vols);
-	if (device)
-		json_object_set_new(s->spec, "device", json_string(dev_uuid));
-	else
-		json_object_set(s->spec, "selector", sel);
-	return s->spec != NULL;
+	if (sp->device && admin_device_resolve(d, sp->device, dev_uuid) < 0) {
+		http_reply_error(r, 404, "no such device %s", sp->device);
+		return false;
+	}
+	if (!spec_image(r, d, s, format, sizeof(format)) || !spec_vmmode_ok(r, sp, format) ||
+	    !spec_vm_ok(r, d, sp, format, dev_uuid) || !spec_io_ok(r, d, sp->io, name, dev_uuid) ||
+	    (sp->device && !spec_networks_exist(r, d, sp->networks, dev_uuid, sp->device)) ||
+	    (sp->selector && !selector_networks_exist(r, d, sp->networks, sp->selector)) ||
+	    !volumes_spec_check(r, d, sp->volumes, name, dev_uuid, format, &vols) || !spec_seal(r, sp))
+		return false;
+	json_decref(sp->volumes);
+	sp->volumes = vols;
+	if (sp->device && app_spec_set_str(&sp->device, dev_uuid) < 0) {
+		http_reply_error(r, 500, "out of memory");
+		return false;
+	}
+	return true;
 }
 
 int apps_spec_build(struct http_req *r, struct db *d, json_t *body, const char *name, json_t **spec,
 		    char image_id[UUID_STR_LEN])
 {
-	struct app_spec s = {0};
+	struct app_body s = {0};
+	bool ok = spec_parse(r, d, body, name, &s);
 
-	if (!spec_parse(r, d, body, name, &s)) {
-		json_decref(s.spec);
-		return -EINVAL;
-	}
-	*spec = s.spec;
-	snprintf(image_id, UUID_STR_LEN, "%s", s.image_id);
-	return 0;
+	*spec = ok ? app_spec_json(&s.spec) : NULL;
+	if (ok && !*spec)
+		http_reply_error(r, 500, "out of memory");
+	if (*spec)
+		snprintf(image_id, UUID_STR_LEN, "%s", s.image_id);
+	app_spec_free(&s.spec);
+	return *spec ? 0 : -EINVAL;
 }
 
 /* --- instances --- */
@@ -504,11 +324,12 @@ static int app_devices(struct db *d, const char *app_id, struct idlist *l)
 
 /* Make the instances of app_id match its spec's target. Devices whose
  * instance set changed are added to touched. */
-static int app_sync_targets(struct db *d, const char *app_id, json_t *spec, struct idlist *touched)
+static int app_sync_targets(struct db *d, const char *app_id, const struct app_spec *spec,
+			    struct idlist *touched)
 {
 	struct idlist want = {0}, have = {0};
-	const char *dev = json_string_value(json_object_get(spec, "device"));
-	json_t *sel = json_object_get(spec, "selector");
+	const char *dev = spec->device;
+	json_t *sel = spec->selector;
 	int r = 0;
 	if (dev) {
 		r = idlist_add(&want, dev);
@@ -563,19 +384,21 @@ int apps_sync_device(struct ctl *c, struct db *d, const char *uuid, bool *change
 		return -ENOENT;
 	struct idlist add = {0}, del = {0};
 	int r = 0;
-	st = db_stmt(d, "SELECT id, spec FROM apps WHERE json_extract(spec, '$.selector') IS NOT NULL"
+	st = db_stmt(d, "SELECT id, spec FROM apps WHERE json_extract(spec, '$." APP_SPEC_SELECTOR
+			"') IS NOT NULL"
 			" AND project = (SELECT project FROM devices WHERE id = ?1)");
 	if (st)
 		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 	while (r == 0 && st && sqlite3_step(st) == SQLITE_ROW) {
-		json_t *spec = json_loads(db_col_text(st, 1), 0, NULL);
-		bool match = selector_matches(json_object_get(spec, "selector"), labels);
+		struct app_spec spec = {0};
+		(void)app_spec_load(db_col_text(st, 1), &spec); /* unreadable: matches nothing */
+		bool match = selector_matches(spec.selector, labels);
 		bool has = has_instance(d, db_col_text(st, 0), uuid);
 		if (match && !has)
 			r = idlist_add(&add, db_col_text(st, 0));
 		else if (!match && has)
 			r = idlist_add(&del, db_col_text(st, 0));
-		json_decref(spec);
+		app_spec_free(&spec);
 	}
 	if (st)
 		sqlite3_reset(st);
@@ -612,7 +435,7 @@ void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *
 	"i.updated, a.name,"                                                                                 \
 	" a.id, " APPGEN_SQL("a", "i") ", i.reported_version,"                                               \
 				       " coalesce(i.pin_version, a.version), i.pin_version IS NOT NULL,"     \
-				       " json_extract(coalesce(i.pin_spec, a.spec), '$.image')"
+				       " json_extract(coalesce(i.pin_spec, a.spec), '$." APP_SPEC_IMAGE "')"
 #define INST_NCOLS 16 /* columns of INST_COLS: what a query adds after them starts here */
 
 static json_t *instance_row(sqlite3_stmt *st)
@@ -690,32 +513,21 @@ static void download_signature(json_t *j, const Org__Lfedge__Eve__Info__ZInfoCon
  * content tree has the image's id): state, percent and bytes of the pull. */
 static json_t *instance_download(struct db *d, const char *dev, const char *image_id)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'content'"
-				      " AND object = ?2");
+	Org__Lfedge__Eve__Info__ZInfoMsg *m = infolatest_get(d, dev, "content", image_id);
 	json_t *j = NULL;
-	if (!st)
-		return NULL;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, image_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
-		    NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
-		if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_CINFO) {
-			const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
-			    &org__lfedge__eve__info__zsw_state__descriptor, (int)m->cinfo->state);
-			j = json_pack(
-			    "{s:s, s:i, s:I}", "state", v ? v->name : "UNKNOWN", "progress",
-			    (int)m->cinfo->progresspercentage, "bytes",
-			    (json_int_t)(m->cinfo->resources ? m->cinfo->resources->cursizebytes : 0));
-			if (j && m->cinfo->sha256 && m->cinfo->sha256[0])
-				json_object_set_new(j, "sha256", json_string(m->cinfo->sha256));
-			if (j)
-				download_signature(j, m->cinfo);
-		}
-		if (m)
-			org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
+	if (m && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_CINFO) {
+		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+		    &org__lfedge__eve__info__zsw_state__descriptor, (int)m->cinfo->state);
+		j = json_pack("{s:s, s:i, s:I}", "state", v ? v->name : "UNKNOWN", "progress",
+			      (int)m->cinfo->progresspercentage, "bytes",
+			      (json_int_t)(m->cinfo->resources ? m->cinfo->resources->cursizebytes : 0));
+		if (j && m->cinfo->sha256 && m->cinfo->sha256[0])
+			json_object_set_new(j, "sha256", json_string(m->cinfo->sha256));
+		if (j)
+			download_signature(j, m->cinfo);
 	}
-	sqlite3_reset(st);
+	if (m)
+		org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
 	return j;
 }
 
@@ -751,9 +563,9 @@ static json_t *app_row(struct db *d, sqlite3_stmt *st)
 {
 	json_t *j = admin_json_col(db_col_text(st, 2));
 	/* a secret: whether it is set, never its value */
-	const char *ud = json_string_value(json_object_get(j, "user_data"));
+	const char *ud = json_string_value(json_object_get(j, APP_SPEC_USER_DATA));
 	if (ud)
-		json_object_set_new(j, "user_data", json_string(*ud ? "(secret: set)" : ""));
+		json_object_set_new(j, APP_SPEC_USER_DATA, json_string(*ud ? APP_SPEC_SECRET_SET : ""));
 	json_object_set_new(j, "id", json_string(db_col_text(st, 0)));
 	json_object_set_new(j, "name", json_string(db_col_text(st, 1)));
 	json_object_set_new(j, "activate", json_boolean(sqlite3_column_int(st, 3)));
@@ -801,10 +613,10 @@ static int app_json(struct db *d, const char *id, json_t **out)
 /* A host port is the device's: refuse an app whose port maps take a host
  * port another app already maps on a device both run on (-EADDRINUSE, the
  * reason in msg) rather than silently moving it. */
-static int ports_taken(struct db *d, const char *app_id, json_t *spec, char *msg, size_t msglen)
+static int ports_taken(struct db *d, const char *app_id, const struct app_spec *spec, char *msg,
+		       size_t msglen)
 {
-	json_t *ports = json_object_get(spec, "ports");
-	if (!json_array_size(ports))
+	if (!json_array_size(spec->ports))
 		return 0;
 	sqlite3_stmt *st =
 	    db_stmt(d, "SELECT a.name, a.spec, dv.name FROM app_instances i JOIN apps a ON a.id = i.app_id"
@@ -815,22 +627,20 @@ static int ports_taken(struct db *d, const char *app_id, json_t *spec, char *msg
 	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
 	int r = 0;
 	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		json_t *other = json_loads(db_col_text(st, 1), 0, NULL), *p, *q;
-		size_t i, j;
-		json_array_foreach(ports, i, p)
-		{
-			json_array_foreach(json_object_get(other, "ports"), j, q)
-			{
-				json_int_t h = json_integer_value(json_object_get(p, "host"));
-				if (r == 0 && h == json_integer_value(json_object_get(q, "host"))) {
-					snprintf(msg, msglen,
-						 "host port %lld is already mapped on device %s by app %s",
-						 (long long)h, db_col_text(st, 2), db_col_text(st, 0));
-					r = -EADDRINUSE;
-				}
+		struct app_spec other = {0};
+		int64_t h, oh, unused;
+		(void)app_spec_load(db_col_text(st, 1), &other); /* unreadable: maps no port */
+		for (size_t i = 0; r == 0 && app_spec_port(spec, i, &h, &unused); i++) {
+			for (size_t j = 0; r == 0 && app_spec_port(&other, j, &oh, &unused); j++) {
+				if (h != oh)
+					continue;
+				snprintf(msg, msglen,
+					 "host port %lld is already mapped on device %s by app %s",
+					 (long long)h, db_col_text(st, 2), db_col_text(st, 0));
+				r = -EADDRINUSE;
 			}
 		}
-		json_decref(other);
+		app_spec_free(&other);
 	}
 	sqlite3_reset(st);
 	return r;
@@ -905,10 +715,10 @@ static void h_list(struct http_req *r)
 	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
 }
 
-static int app_insert(struct db *d, const char *name, struct app_spec *s, const char *project,
+static int app_insert(struct db *d, const char *name, const struct app_body *s, const char *project,
 		      char id[UUID_STR_LEN])
 {
-	char *text = json_dumps(s->spec, JSON_COMPACT | JSON_SORT_KEYS);
+	char *text = app_spec_dump(&s->spec);
 	int r = text ? uuidgen_v4(id) : -ENOMEM;
 	sqlite3_stmt *st = r == 0 ? db_stmt(d, "INSERT INTO apps(id, name, spec, image_id, activate, created,"
 					       " project) VALUES(?1,?2,?3,?4,?5,?6,?7)")
@@ -920,7 +730,7 @@ static int app_insert(struct db *d, const char *name, struct app_spec *s, const 
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, s->image_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 5, s->activate);
+		sqlite3_bind_int(st, 5, s->spec.activate);
 		sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
 		sqlite3_bind_text(st, 7, project, -1, SQLITE_STATIC);
 		r = db_step_done(st);
@@ -930,7 +740,7 @@ static int app_insert(struct db *d, const char *name, struct app_spec *s, const 
 }
 
 /* An app uses images granted to its caller. Replies on refusal. */
-static bool image_granted(struct http_req *r, struct db *d, const struct app_spec *s, const char *image)
+static bool image_granted(struct http_req *r, struct db *d, const struct app_body *s, const char *image)
 {
 	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM images WHERE id = ?1");
 	bool ok = true;
@@ -946,9 +756,10 @@ static bool image_granted(struct http_req *r, struct db *d, const struct app_spe
 }
 
 /* An app runs only on devices of its own project. Replies on refusal. */
-static bool target_in_project(struct http_req *r, struct db *d, json_t *spec, const char *project)
+static bool target_in_project(struct http_req *r, struct db *d, const struct app_spec *spec,
+			      const char *project)
 {
-	const char *dev = json_string_value(json_object_get(spec, "device"));
+	const char *dev = spec->device;
 	sqlite3_stmt *st = dev ? db_stmt(d, "SELECT project FROM devices WHERE id = ?1") : NULL;
 	char have[64] = "";
 	if (!st)
@@ -971,14 +782,14 @@ static bool target_in_project(struct http_req *r, struct db *d, json_t *spec, co
 static void h_create(struct http_req *r)
 {
 	json_t *b = admin_body(r);
-	struct app_spec s = {0};
+	struct app_body s = {0};
 	struct idlist touched = {0};
 	if (!b)
 		return;
 	bool bad = false;
-	const char *name = admin_str(b, "name", &bad);
+	const char *name = admin_str(b, APP_SPEC_NAME, &bad);
 	bool pbad = false;
-	const char *pj = admin_str(b, "project", &pbad);
+	const char *pj = admin_str(b, APP_SPEC_PROJECT, &pbad);
 	char project[64];
 	struct db *d = db_get(r->ctl->db);
 	if (pbad) {
@@ -986,45 +797,34 @@ static void h_create(struct http_req *r)
 		goto out;
 	}
 	if (!access_create_project(r, d, pj, project) || !spec_parse(r, d, b, bad ? NULL : name, &s) ||
-	    !image_granted(r, d, &s, admin_str(b, "image", &pbad)) ||
-	    !target_in_project(r, d, s.spec, project))
+	    !image_granted(r, d, &s, s.spec.image) || !target_in_project(r, d, &s.spec, project))
 		goto out;
 	char id[UUID_STR_LEN];
 	int e = db_begin(d);
 	if (e == 0)
 		e = app_insert(d, name, &s, project, id);
 	if (e == 0)
-		e = app_sync_targets(d, id, s.spec, &touched);
+		e = app_sync_targets(d, id, &s.spec, &touched);
 	char taken[256] = "";
 	if (e == 0)
-		e = ports_taken(d, id, s.spec, taken, sizeof(taken));
+		e = ports_taken(d, id, &s.spec, taken, sizeof(taken));
 	if (!ports_refused(r, d, e, taken))
 		app_write_done(r, d, e, id, &touched, 201, NULL);
 out:
 	db_put(r->ctl->db, d);
 	free(touched.ids);
-	json_decref(s.spec);
+	app_spec_free(&s.spec);
 	json_decref(b);
 }
 
 /* What of a spec change needs the instance restarted to take effect (as
  * EVE restarts an app whose environment or port maps change), or NULL. */
-static const char *needs_restart(const char *old_text, json_t *spec)
+static const char *needs_restart(const char *old_text, const struct app_spec *spec)
 {
-	static const char *const keys[] = {"env", "ports", "user_data",
-					   /* any-app: the domain is redefined at start */
-					   "boot", "cpus_pinned", "io"};
-	static const char *const why[] = {"env changed",  "ports changed",       "user_data changed",
-					  "boot changed", "cpus_pinned changed", "io changed"};
-	json_t *old = json_loads(old_text, 0, NULL);
-	const char *res = NULL;
+	struct app_spec old = {0};
+	const char *res = app_spec_load(old_text, &old) == 0 ? app_spec_restart_reason(&old, spec) : NULL;
 
-	for (size_t i = 0; old && !res && i < sizeof(keys) / sizeof(keys[0]); i++) {
-		json_t *a = json_object_get(old, keys[i]), *b = json_object_get(spec, keys[i]);
-		if (!json_equal(a, b) && (a || b))
-			res = why[i];
-	}
-	json_decref(old);
+	app_spec_free(&old);
 	return res;
 }
 
@@ -1038,10 +838,10 @@ static int app_restart_all(struct db *d, const char *id)
 	return db_step_done(st);
 }
 
-static int app_replace(struct db *d, const char *id, struct app_spec *s, struct idlist *touched, bool *same,
-		       const char **restarted)
+static int app_replace(struct db *d, const char *id, const struct app_body *s, struct idlist *touched,
+		       bool *same, const char **restarted)
 {
-	char *text = json_dumps(s->spec, JSON_COMPACT | JSON_SORT_KEYS);
+	char *text = app_spec_dump(&s->spec);
 	sqlite3_stmt *st = db_stmt(d, "SELECT spec, activate FROM apps WHERE id = ?1");
 	if (!text || !st) {
 		free(text);
@@ -1050,8 +850,8 @@ static int app_replace(struct db *d, const char *id, struct app_spec *s, struct 
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	*same = false;
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		*same = !strcmp(db_col_text(st, 0), text) && sqlite3_column_int(st, 1) == s->activate;
-		*restarted = *same ? NULL : needs_restart(db_col_text(st, 0), s->spec);
+		*same = !strcmp(db_col_text(st, 0), text) && sqlite3_column_int(st, 1) == s->spec.activate;
+		*restarted = *same ? NULL : needs_restart(db_col_text(st, 0), &s->spec);
 	}
 	sqlite3_reset(st);
 	int r = 0;
@@ -1063,12 +863,12 @@ static int app_replace(struct db *d, const char *id, struct app_spec *s, struct 
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, s->image_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, s->activate);
+		sqlite3_bind_int(st, 4, s->spec.activate);
 		r = db_step_done(st);
 		if (r == 0)
 			r = app_devices(d, id, touched); /* old targets */
 		if (r == 0)
-			r = app_sync_targets(d, id, s->spec, touched);
+			r = app_sync_targets(d, id, &s->spec, touched);
 	}
 	free(text);
 	return r;
@@ -1077,7 +877,7 @@ static int app_replace(struct db *d, const char *id, struct app_spec *s, struct 
 static void h_put(struct http_req *r)
 {
 	json_t *b = admin_body(r);
-	struct app_spec s = {0};
+	struct app_body s = {0};
 	struct idlist touched = {0};
 	if (!b)
 		return;
@@ -1099,7 +899,7 @@ static void h_put(struct http_req *r)
 		sqlite3_reset(st);
 	}
 	bool bad = false;
-	const char *bname = admin_str(b, "name", &bad), *bproj = admin_str(b, "project", &bad);
+	const char *bname = admin_str(b, APP_SPEC_NAME, &bad), *bproj = admin_str(b, APP_SPEC_PROJECT, &bad);
 	if (bname && strcmp(bname, name)) {
 		http_reply_error(r, 400, "name: an app cannot be renamed");
 		goto out;
@@ -1111,8 +911,8 @@ static void h_put(struct http_req *r)
 	}
 	if (apps_rollout_active(r, d, id))
 		goto out;
-	if (!spec_parse(r, d, b, name, &s) || !image_granted(r, d, &s, admin_str(b, "image", &bad)) ||
-	    !target_in_project(r, d, s.spec, project))
+	if (!spec_parse(r, d, b, name, &s) || !image_granted(r, d, &s, s.spec.image) ||
+	    !target_in_project(r, d, &s.spec, project))
 		goto out;
 	bool same = false;
 	const char *restarted = NULL;
@@ -1121,13 +921,13 @@ static void h_put(struct http_req *r)
 		e = app_replace(d, id, &s, &touched, &same, &restarted);
 	char taken[256] = "";
 	if (e == 0 && !same)
-		e = ports_taken(d, id, s.spec, taken, sizeof(taken));
+		e = ports_taken(d, id, &s.spec, taken, sizeof(taken));
 	if (!ports_refused(r, d, e, taken))
 		app_write_done(r, d, e, id, &touched, 200, restarted);
 out:
 	db_put(r->ctl->db, d);
 	free(touched.ids);
-	json_decref(s.spec);
+	app_spec_free(&s.spec);
 	json_decref(b);
 }
 
@@ -1256,3 +1056,52 @@ const struct http_route admin_app_routes[] = {
     {"POST", A "/*/purge", h_purge, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
+
+/* --- instances, for the device config (apps.h) ------------------------- */
+
+int apps_each_instance_of_device(struct db *d, const char *uuid,
+				 int (*fn)(void *ctx, const struct apps_instance_row *i), void *ctx)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name,"
+		       " coalesce(i.pin_spec, a.spec), coalesce(i.pin_image_id, a.image_id), a.activate,"
+		       " coalesce(i.pin_version, a.version), " APPGEN_SQL(
+			   "a", "i") " FROM app_instances i"
+				     " JOIN apps a ON a.id = i.app_id WHERE "
+				     "i.device_id = ?1 ORDER BY i.id");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	while (r >= 0 && sqlite3_step(st) == SQLITE_ROW) {
+		struct apps_instance_row i = {
+		    .id = db_col_text(st, 0),
+		    .volume_id = db_col_text(st, 1),
+		    .restart_counter = sqlite3_column_int64(st, 2),
+		    .purge_counter = sqlite3_column_int64(st, 3),
+		    .name = db_col_text(st, 4),
+		    .spec = db_col_text(st, 5),
+		    .image_id = db_col_text(st, 6),
+		    .activate = sqlite3_column_int(st, 7) != 0,
+		    .version = sqlite3_column_int64(st, 8),
+		    .generation = db_col_text(st, 9),
+		};
+		r = fn(ctx, &i);
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
+}
+
+int64_t apps_count(struct db *d, const char *grants)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT count(*) FROM apps WHERE ?1 = '*' OR instr(?1, ',' || project || ',') > 0");
+	int64_t n = 0;
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, grants, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}

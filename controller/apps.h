@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "uuidgen.h"
 
@@ -20,6 +21,29 @@ int apps_sync_device(struct ctl *c, struct db *d, const char *uuid, bool *change
 json_t *apps_instances_of_device(struct db *d, const char *uuid);
 /* Counts for the device object. */
 void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *running);
+
+/* One app instance as the device config needs it; strings are valid
+ * during the callback only. An instance a rollout pinned (rollouts.h)
+ * carries its pinned revision's spec, image and version. */
+struct apps_instance_row {
+	const char *id;
+	const char *volume_id;
+	int64_t restart_counter;
+	int64_t purge_counter;
+	const char *name; /* the app's */
+	const char *spec; /* app_spec.h, stored form */
+	const char *image_id;
+	bool activate;
+	int64_t version;
+	const char *generation; /* appgen.h */
+};
+/* Call fn for each app instance on device uuid, ordered by instance id;
+ * a negative return of fn stops the walk and is returned. 0 or -EIO. */
+int apps_each_instance_of_device(struct db *d, const char *uuid,
+				 int (*fn)(void *ctx, const struct apps_instance_row *i), void *ctx);
+
+/* Apps in the projects granted (",a,b," or "*"); 0 on a store error. */
+int64_t apps_count(struct db *d, const char *grants);
 
 /* Validate an app body as POST/PUT /apps do (name: the app's name) into a
  * normalized spec (caller owns *spec) and its image id. Replies to r and

@@ -26,8 +26,8 @@ static int apply_one(struct commitq_item *it, struct db *d)
 	if (db_exec(d, "SAVEPOINT commitq") < 0)
 		return -EIO;
 	int r = it->apply(it, d);
-	if (r < 0)
-		db_exec(d, "ROLLBACK TO commitq");
+	if (r < 0) /* (void): RELEASE below ends the savepoint, r has the error */
+		(void)db_exec(d, "ROLLBACK TO commitq");
 	if (db_exec(d, "RELEASE commitq") < 0 && r == 0)
 		r = -EIO;
 	return r;

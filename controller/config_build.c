@@ -20,13 +20,18 @@
 #include "cipher.h"
 #include "config/devconfig.pb-c.h"
 #include "crypto.h"
-#include "appgen.h"
+#include "app_acl.h"
+#include "apps.h"
 #include "app_io.h"
+#include "app_spec.h"
 #include "app_vm.h"
 #include "ctl.h"
 #include "db.h"
 #include "deviceio.h"
+#include "devices_store.h"
 #include "hexstr.h"
+#include "images.h"
+#include "networks.h"
 #include "secrets.h"
 #include "envelope.h"
 #include "fileio.h"
@@ -34,6 +39,7 @@
 #include "pbjson.h"
 #include "pbpack.h"
 #include "trustkeys.h"
+#include "volumes.h"
 
 typedef Org__Lfedge__Eve__Config__EdgeDevConfig EdgeDevConfig;
 typedef Org__Lfedge__Eve__Config__AppInstanceConfig AppInstanceConfig;
@@ -416,35 +422,41 @@ static void content_signature(struct build *b, ContentTree *ct, const char *sig,
 	free(der);
 }
 
+struct content_ctx {
+	struct build *b;
+	ContentTree *ct;
+};
+
+/* The ContentTree of one images row (images.h). */
+static int content_tree_row(void *ctx, const struct images_row *img)
+{
+	struct content_ctx *cc = ctx;
+	struct build *b = cc->b;
+	ContentTree *ct = arena_alloc(&b->a, sizeof(*ct));
+	if (!ct)
+		return -ENOMEM;
+	org__lfedge__eve__config__content_tree__init(ct);
+	ct->uuid = arena_str(&b->a, img->id);
+	ct->displayname = arena_str(&b->a, img->name);
+	ct->iformat = image_format(img->format);
+	ct->sha256 = arena_str(&b->a, img->sha256);
+	ct->maxsizebytes = (uint64_t)img->size;
+	if (!content_registry(b, ct, img->url, img->reg_user, img->reg_secret, img->reg_ca))
+		content_url(b, ct, img->url);
+	content_signature(b, ct, img->sig, img->sig_signer_url, img->sig_inter_url);
+	PUSH(&b->a, b->cfg->contentinfo, b->cfg->n_contentinfo, ct);
+	cc->ct = ct;
+	return 0;
+}
+
 /* ContentTree for image id (added once); NULL if the image is gone. */
 static ContentTree *content_tree(struct build *b, const char *image_id)
 {
 	for (size_t i = 0; i < b->cfg->n_contentinfo; i++)
 		if (!strcmp(b->cfg->contentinfo[i]->uuid, image_id))
 			return b->cfg->contentinfo[i];
-	sqlite3_stmt *st = db_stmt(
-	    b->db,
-	    "SELECT id, name, format, sha256, size, url, reg_user, reg_secret, reg_ca, sig, sig_signer_url,"
-	    " sig_inter_url FROM images WHERE id = ?1");
-	if (!st)
-		return NULL;
-	sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
-	ContentTree *ct = NULL;
-	if (sqlite3_step(st) == SQLITE_ROW && (ct = arena_alloc(&b->a, sizeof(*ct)))) {
-		org__lfedge__eve__config__content_tree__init(ct);
-		ct->uuid = arena_str(&b->a, db_col_text(st, 0));
-		ct->displayname = arena_str(&b->a, db_col_text(st, 1));
-		ct->iformat = image_format(db_col_text(st, 2));
-		ct->sha256 = arena_str(&b->a, db_col_text(st, 3));
-		ct->maxsizebytes = (uint64_t)sqlite3_column_int64(st, 4);
-		if (!content_registry(b, ct, db_col_text(st, 5), db_col_text(st, 6), db_col_text(st, 7),
-				      db_col_text(st, 8)))
-			content_url(b, ct, db_col_text(st, 5));
-		content_signature(b, ct, db_col_text(st, 9), db_col_text(st, 10), db_col_text(st, 11));
-		PUSH(&b->a, b->cfg->contentinfo, b->cfg->n_contentinfo, ct);
-	}
-	sqlite3_reset(st);
-	return ct;
+	struct content_ctx cc = {b, NULL};
+	return images_get(b->db, image_id, content_tree_row, &cc) == 0 ? cc.ct : NULL;
 }
 
 static int cmp_strp(const void *x, const void *y)
@@ -486,24 +498,27 @@ static void add_config_items(struct build *b, const char *project_json, const ch
 
 /* The publisher keys every device trusts besides its own (trustkeys.c),
  * as config items images.trust.key.NAME (the device's trustkeys.h). */
-static void add_trust_keys(struct build *b)
+static int trust_key_item(void *ctx, const char *name, const char *spki)
 {
-	sqlite3_stmt *st = db_stmt(b->db, "SELECT name, spki FROM image_trust_keys ORDER BY name");
+	struct build *b = ctx;
+	ConfigItem *ci = arena_alloc(&b->a, sizeof(*ci));
 	char key[64];
 
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		ConfigItem *ci = arena_alloc(&b->a, sizeof(*ci));
+	if (!ci)
+		return -ENOMEM;
+	org__lfedge__eve__config__config_item__init(ci);
+	snprintf(key, sizeof(key), TRUSTKEYS_ITEM_PREFIX "%.40s", name);
+	ci->key = arena_str(&b->a, key);
+	ci->value = arena_str(&b->a, spki);
+	PUSH(&b->a, b->cfg->configitems, b->cfg->n_configitems, ci);
+	return 0;
+}
 
-		if (!ci)
-			break;
-		org__lfedge__eve__config__config_item__init(ci);
-		snprintf(key, sizeof(key), TRUSTKEYS_ITEM_PREFIX "%.40s", db_col_text(st, 0));
-		ci->key = arena_str(&b->a, key);
-		ci->value = arena_str(&b->a, db_col_text(st, 1));
-		PUSH(&b->a, b->cfg->configitems, b->cfg->n_configitems, ci);
-	}
-	if (st)
-		sqlite3_reset(st);
+static void add_trust_keys(struct build *b)
+{
+	/* (void): a failed read leaves the keys out; the arena's error or a
+	 * store error fails the whole build elsewhere */
+	(void)trustkeys_each(b->db, trust_key_item, b);
 }
 
 /* Gateway = first host address of an IPv4 CIDR ("" when not IPv4). */
@@ -525,46 +540,43 @@ static void subnet_gateway(const char *cidr, char out[INET_ADDRSTRLEN])
 	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
 }
 
+static int add_network(void *ctx, const struct networks_row *n)
+{
+	struct build *b = ctx;
+	NetworkInstanceConfig *ni = arena_alloc(&b->a, sizeof(*ni));
+	Org__Lfedge__Eve__Common__Ipspec *ip = arena_alloc(&b->a, sizeof(*ip));
+	Org__Lfedge__Eve__Config__Adapter *port = arena_alloc(&b->a, sizeof(*port));
+	if (!ni || !ip || !port)
+		return -ENOMEM;
+	org__lfedge__eve__config__network_instance_config__init(ni);
+	org__lfedge__eve__common__ipspec__init(ip);
+	org__lfedge__eve__config__adapter__init(port);
+	ni->uuidandversion = uv(&b->a, n->id, 1);
+	ni->displayname = arena_str(&b->a, n->name);
+	bool sw = !strcmp(n->type, "switch");
+	ni->insttype = sw ? ORG__LFEDGE__EVE__CONFIG__ZNETWORK_INST_TYPE__ZnetInstSwitch
+			  : ORG__LFEDGE__EVE__CONFIG__ZNETWORK_INST_TYPE__ZnetInstLocal;
+	ni->activate = 1;
+	if (*n->port) {
+		port->name = arena_str(&b->a, n->port);
+		ni->port = port;
+	}
+	if (!sw && *n->subnet) {
+		char gw[INET_ADDRSTRLEN];
+		subnet_gateway(n->subnet, gw);
+		ni->iptype = ORG__LFEDGE__EVE__CONFIG__ADDRESS_TYPE__IPV4;
+		ip->subnet = arena_str(&b->a, n->subnet);
+		ip->gateway = arena_str(&b->a, gw);
+		ni->ip = ip;
+	}
+	PUSH(&b->a, b->cfg->networkinstances, b->cfg->n_networkinstances, ni);
+	return 0;
+}
+
 static void add_networks(struct build *b)
 {
-	sqlite3_stmt *st =
-	    db_stmt(b->db, "SELECT id, name, type, subnet, port FROM networks WHERE device_id = ?1"
-			   " ORDER BY id");
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		NetworkInstanceConfig *ni = arena_alloc(&b->a, sizeof(*ni));
-		Org__Lfedge__Eve__Common__Ipspec *ip = arena_alloc(&b->a, sizeof(*ip));
-		Org__Lfedge__Eve__Config__Adapter *port = arena_alloc(&b->a, sizeof(*port));
-		if (!ni || !ip || !port)
-			break;
-		org__lfedge__eve__config__network_instance_config__init(ni);
-		org__lfedge__eve__common__ipspec__init(ip);
-		org__lfedge__eve__config__adapter__init(port);
-		ni->uuidandversion = uv(&b->a, db_col_text(st, 0), 1);
-		ni->displayname = arena_str(&b->a, db_col_text(st, 1));
-		bool sw = !strcmp(db_col_text(st, 2), "switch");
-		ni->insttype = sw ? ORG__LFEDGE__EVE__CONFIG__ZNETWORK_INST_TYPE__ZnetInstSwitch
-				  : ORG__LFEDGE__EVE__CONFIG__ZNETWORK_INST_TYPE__ZnetInstLocal;
-		ni->activate = 1;
-		const char *portname = db_col_text(st, 4);
-		if (*portname) {
-			port->name = arena_str(&b->a, portname);
-			ni->port = port;
-		}
-		const char *subnet = db_col_text(st, 3);
-		if (!sw && *subnet) {
-			char gw[INET_ADDRSTRLEN];
-			subnet_gateway(subnet, gw);
-			ni->iptype = ORG__LFEDGE__EVE__CONFIG__ADDRESS_TYPE__IPV4;
-			ip->subnet = arena_str(&b->a, subnet);
-			ip->gateway = arena_str(&b->a, gw);
-			ni->ip = ip;
-		}
-		PUSH(&b->a, b->cfg->networkinstances, b->cfg->n_networkinstances, ni);
-	}
-	sqlite3_reset(st);
+	/* (void): as before, what was read before a failure stays */
+	(void)networks_each_of_device(b->db, b->uuid, add_network, b);
 }
 
 /* userData: base64 of what app_vm_user_data makes of env and user_data
@@ -572,15 +584,15 @@ static void add_networks(struct build *b)
  * a cloud-init part of its own). user_data is stored sealed (secrets.c):
  * *secret says it was set, and the caller then sends the whole userData as
  * a CipherBlock. */
-static char *app_user_data(struct build *b, json_t *spec, bool vm, bool *secret)
+static char *app_user_data(struct build *b, const struct app_spec *spec, bool vm, bool *secret)
 {
-	const char *sealed = json_string_value(json_object_get(spec, "user_data"));
+	const char *sealed = spec->user_data;
 	char *out = (char *)protobuf_c_empty_string, *ud = NULL;
 	struct buf u;
 
 	*secret = sealed && *sealed && secrets_open(b->ctl, sealed, &ud) == 0;
 	buf_init(&u, 1u << 20);
-	if (app_vm_user_data(json_object_get(spec, "env"), ud, vm, &u) == 0 && u.len) {
+	if (app_vm_user_data(spec->env, ud, vm, &u) == 0 && u.len) {
 		char *e = b64_encode(u.data, u.len);
 		if (e) {
 			out = arena_str(&b->a, e);
@@ -596,10 +608,11 @@ static char *app_user_data(struct build *b, json_t *spec, bool vm, bool *secret)
 
 /* any-app: boot mode and CPU pinning of a VM (VmConfig.boot_mode, cpus,
  * pin_cpu); the admin API validated them (apps.c). */
-static void app_vm_resources(Org__Lfedge__Eve__Config__VmConfig *vm, struct arena *a, json_t *spec)
+static void app_vm_resources(Org__Lfedge__Eve__Config__VmConfig *vm, struct arena *a,
+			     const struct app_spec *spec)
 {
-	const char *pin = json_string_value(json_object_get(spec, "cpus_pinned"));
-	int mode = app_vm_boot_mode(json_string_value(json_object_get(spec, "boot")));
+	const char *pin = spec->cpus_pinned;
+	int mode = app_vm_boot_mode(spec->boot);
 
 	vm->boot_mode = mode > 0 ? (Org__Lfedge__Eve__Config__VmBootMode)mode
 				 : ORG__LFEDGE__EVE__CONFIG__VM_BOOT_MODE__VM_BOOT_MODE_UNSPECIFIED;
@@ -621,16 +634,8 @@ static Org__Lfedge__Eve__Config__InstanceOpsCmd *ops(struct arena *a, long long 
 
 static const char *network_id(struct build *b, const char *name)
 {
-	sqlite3_stmt *st = db_stmt(b->db, "SELECT id FROM networks WHERE device_id = ?1 AND name = ?2");
-	const char *id = NULL;
-	if (!st)
-		return NULL;
-	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = arena_str(&b->a, db_col_text(st, 0));
-	sqlite3_reset(st);
-	return id;
+	char id[UUID_STR_LEN];
+	return networks_id(b->db, b->uuid, name, id) == 0 ? arena_str(&b->a, id) : NULL;
 }
 
 static Org__Lfedge__Eve__Config__ACEMatch *ace_match(struct arena *a, const char *type, const char *value)
@@ -647,16 +652,14 @@ static Org__Lfedge__Eve__Config__ACEMatch *ace_match(struct arena *a, const char
 /* Port maps travel as EVE does them: an ACE matching protocol + host port
  * (lport) whose action maps to the app's port. They go on the first adapter,
  * the one on the app's (NAT) network. */
-static void app_portmaps(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *na, json_t *spec)
+static void app_portmaps(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *na,
+			 const struct app_spec *spec)
 {
-	size_t i;
-	json_t *p;
-	json_array_foreach(json_object_get(spec, "ports"), i, p)
-	{
+	int64_t host, app;
+	for (size_t i = 0; app_spec_port(spec, i, &host, &app); i++) {
 		Org__Lfedge__Eve__Config__ACE *ace = arena_alloc(&b->a, sizeof(*ace));
 		Org__Lfedge__Eve__Config__ACEAction *act = arena_alloc(&b->a, sizeof(*act));
-		char *lport =
-		    arena_fmt(&b->a, "%lld", (long long)json_integer_value(json_object_get(p, "host")));
+		char *lport = arena_fmt(&b->a, "%lld", (long long)host);
 		Org__Lfedge__Eve__Config__ACEMatch *proto = ace_match(&b->a, "protocol", "tcp");
 		Org__Lfedge__Eve__Config__ACEMatch *port = ace_match(&b->a, "lport", lport ? lport : "0");
 		if (!ace || !act || !proto || !port)
@@ -664,7 +667,7 @@ static void app_portmaps(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapt
 		org__lfedge__eve__config__ace__init(ace);
 		org__lfedge__eve__config__aceaction__init(act);
 		act->portmap = true;
-		act->appport = (uint32_t)json_integer_value(json_object_get(p, "app"));
+		act->appport = (uint32_t)app;
 		ace->id = (int32_t)i + 1;
 		PUSH(&b->a, ace->matches, ace->n_matches, proto);
 		PUSH(&b->a, ace->matches, ace->n_matches, port);
@@ -675,49 +678,44 @@ static void app_portmaps(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapt
 
 /* The action of an ACL entry (app_acl.h: validated when stored); none =
  * allow. */
-static void acl_action(struct build *b, Org__Lfedge__Eve__Config__ACE *ace, json_t *acl)
+static void acl_action(struct build *b, Org__Lfedge__Eve__Config__ACE *ace, const struct app_acl_entry *e)
 {
-	json_t *a = json_array_get(json_object_get(acl, "actions"), 0);
 	Org__Lfedge__Eve__Config__ACEAction *act;
 
-	if (!a || !(act = arena_alloc(&b->a, sizeof(*act))))
+	if (!e->action || !(act = arena_alloc(&b->a, sizeof(*act))))
 		return;
 	org__lfedge__eve__config__aceaction__init(act);
-	act->drop = json_is_true(json_object_get(a, "drop"));
-	act->limit = json_is_true(json_object_get(a, "limit"));
-	act->limitrate = (uint32_t)json_integer_value(json_object_get(a, "limitrate"));
-	act->limitburst = (uint32_t)json_integer_value(json_object_get(a, "limitburst"));
-	act->limitunit =
-	    act->limit ? arena_str(&b->a, json_string_value(json_object_get(a, "limitunit")) ?: "s") : NULL;
+	act->drop = e->drop;
+	act->limit = e->limit;
+	act->limitrate = e->limitrate;
+	act->limitburst = e->limitburst;
+	act->limitunit = act->limit ? arena_str(&b->a, e->limitunit) : NULL;
 	PUSH(&b->a, ace->actions, ace->n_actions, act);
 }
 
 /* The app's ACLs for this network, one ACE per entry; without any, one
  * allow-all ACE (ip 0.0.0.0/0) as EVE controllers send: a device allows
  * an adapter only what its ACEs allow. */
-static void app_acls(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *na, json_t *spec,
-		     const char *network)
+static void app_acls(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *na,
+		     const struct app_spec *spec, const char *network)
 {
-	size_t i, j, n = 0;
-	json_t *acl, *m;
+	size_t n = 0;
+	struct app_acl_entry e;
 	Org__Lfedge__Eve__Config__ACE *ace;
-	json_array_foreach(json_object_get(spec, "acls"), i, acl)
-	{
-		if (strcmp(json_string_value(json_object_get(acl, "network")) ?: "", network))
+	for (size_t i = 0; app_acl_entry(spec->acls, i, &e); i++) {
+		if (strcmp(e.network, network))
 			continue;
 		if (!(ace = arena_alloc(&b->a, sizeof(*ace))))
 			return;
 		org__lfedge__eve__config__ace__init(ace);
 		ace->id = (int32_t)(na->n_acls + 1);
-		json_array_foreach(json_object_get(acl, "matches"), j, m)
-		{
+		for (size_t j = 0; j < e.n_matches; j++) {
 			Org__Lfedge__Eve__Config__ACEMatch *am =
-			    ace_match(&b->a, json_string_value(json_object_get(m, "type")) ?: "",
-				      json_string_value(json_object_get(m, "value")) ?: "");
+			    ace_match(&b->a, e.matches[j].type, e.matches[j].value);
 			if (am)
 				PUSH(&b->a, ace->matches, ace->n_matches, am);
 		}
-		acl_action(b, ace, acl);
+		acl_action(b, ace, &e);
 		PUSH(&b->a, na->acls, na->n_acls, ace);
 		n++;
 	}
@@ -731,13 +729,12 @@ static void app_acls(struct build *b, Org__Lfedge__Eve__Config__NetworkAdapter *
 	PUSH(&b->a, na->acls, na->n_acls, ace);
 }
 
-static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
+static void app_interfaces(struct build *b, AppInstanceConfig *ac, const struct app_spec *spec)
 {
-	size_t i;
-	json_t *v;
-	json_array_foreach(json_object_get(spec, "networks"), i, v)
-	{
-		const char *nid = json_is_string(v) ? network_id(b, json_string_value(v)) : NULL;
+	size_t n = json_array_size(spec->networks);
+	for (size_t i = 0; i < n; i++) {
+		const char *net = app_spec_network(spec, i);
+		const char *nid = net ? network_id(b, net) : NULL;
 		Org__Lfedge__Eve__Config__NetworkAdapter *na = nid ? arena_alloc(&b->a, sizeof(*na)) : NULL;
 		if (!na)
 			continue;
@@ -747,21 +744,20 @@ static void app_interfaces(struct build *b, AppInstanceConfig *ac, json_t *spec)
 		na->interface_order = (uint32_t)ac->n_interfaces + 1;
 		if (ac->n_interfaces == 0)
 			app_portmaps(b, na, spec);
-		app_acls(b, na, spec, json_string_value(v));
+		app_acls(b, na, spec, net);
 		PUSH(&b->a, ac->interfaces, ac->n_interfaces, na);
 	}
 }
 
 /* any-app: the I/O adapters assigned to the app (spec "io", checked by
  * app_io.c), by logical label with their PhyIoType. */
-static void app_adapters(struct build *b, AppInstanceConfig *ac, json_t *spec)
+static void app_adapters(struct build *b, AppInstanceConfig *ac, const struct app_spec *spec)
 {
-	json_t *v;
-	size_t i;
-	json_array_foreach(json_object_get(spec, "io"), i, v)
-	{
+	size_t n = json_array_size(spec->io);
+	for (size_t i = 0; i < n; i++) {
+		const char *label = app_spec_io(spec, i);
 		Org__Lfedge__Eve__Config__Adapter *ad = arena_alloc(&b->a, sizeof(*ad));
-		int t = json_is_string(v) ? app_io_type(b->db, b->uuid, json_string_value(v)) : -ENOENT;
+		int t = label ? app_io_type(b->db, b->uuid, label) : -ENOENT;
 		if (!ad)
 			return;
 		org__lfedge__eve__config__adapter__init(ad);
@@ -769,7 +765,7 @@ static void app_adapters(struct build *b, AppInstanceConfig *ac, json_t *spec)
 		 * the unknown name (never silently dropped here) */
 		ad->type = t >= 0 ? (Org__Lfedge__Eve__Common__PhyIoType)t
 				  : ORG__LFEDGE__EVE__COMMON__PHY_IO_TYPE__PhyIoOther;
-		ad->name = arena_str(&b->a, json_string_value(v) ?: "");
+		ad->name = arena_str(&b->a, label ? label : "");
 		PUSH(&b->a, ac->adapters, ac->n_adapters, ad);
 	}
 }
@@ -778,81 +774,77 @@ static void app_adapters(struct build *b, AppInstanceConfig *ac, json_t *spec)
  * Every volume of the device is sent, used or not, so its data outlives
  * the app that used it; an app refers to its volumes by VolumeRef (with
  * the container mount point). */
+static int add_volume(void *ctx, const struct volumes_row *v)
+{
+	struct build *b = ctx;
+	if (b->cfg->n_volumes >= MAX_ITEMS)
+		return -E2BIG;
+	Volume *vol = arena_alloc(&b->a, sizeof(*vol));
+	Org__Lfedge__Eve__Config__VolumeContentOrigin *origin = arena_alloc(&b->a, sizeof(*origin));
+	ContentTree *ct = NULL;
+	if (!vol || !origin)
+		return -ENOMEM;
+	org__lfedge__eve__config__volume__init(vol);
+	org__lfedge__eve__config__volume_content_origin__init(origin);
+	origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_BLANK;
+	if (!strcmp(v->kind, "image") && (ct = content_tree(b, v->image_id))) {
+		origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD;
+		origin->downloadcontenttreeid = ct->uuid;
+	} else if (strcmp(v->kind, "blank")) {
+		return 0; /* its image is gone: nothing to build it from */
+	}
+	vol->uuid = arena_str(&b->a, v->id);
+	vol->displayname = arena_str(&b->a, v->name);
+	vol->maxsizebytes = v->size_bytes;
+	vol->generationcount = v->generation;
+	vol->origin = origin;
+	PUSH(&b->a, b->cfg->volumes, b->cfg->n_volumes, vol);
+	return 0;
+}
+
 static void add_volumes(struct build *b)
 {
-	sqlite3_stmt *st =
-	    db_stmt(b->db, "SELECT id, name, kind, size_bytes, image_id, generation FROM volumes"
-			   " WHERE device_id = ?1 ORDER BY id");
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW && b->cfg->n_volumes < MAX_ITEMS) {
-		Volume *vol = arena_alloc(&b->a, sizeof(*vol));
-		Org__Lfedge__Eve__Config__VolumeContentOrigin *origin = arena_alloc(&b->a, sizeof(*origin));
-		ContentTree *ct = NULL;
-		if (!vol || !origin)
-			break;
-		org__lfedge__eve__config__volume__init(vol);
-		org__lfedge__eve__config__volume_content_origin__init(origin);
-		origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_BLANK;
-		if (!strcmp(db_col_text(st, 2), "image") && (ct = content_tree(b, db_col_text(st, 4)))) {
-			origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD;
-			origin->downloadcontenttreeid = ct->uuid;
-		} else if (strcmp(db_col_text(st, 2), "blank")) {
-			continue; /* its image is gone: nothing to build it from */
-		}
-		vol->uuid = arena_str(&b->a, db_col_text(st, 0));
-		vol->displayname = arena_str(&b->a, db_col_text(st, 1));
-		vol->maxsizebytes = sqlite3_column_int64(st, 3);
-		vol->generationcount = sqlite3_column_int64(st, 5);
-		vol->origin = origin;
-		PUSH(&b->a, b->cfg->volumes, b->cfg->n_volumes, vol);
-	}
-	sqlite3_reset(st);
+	/* (void): as before, what was read before a failure stays */
+	(void)volumes_each_of_device(b->db, b->uuid, add_volume, b);
 }
 
 /* The VolumeRefs of an app's data volumes (spec "volumes"), in order. */
-static void app_volume_refs(struct build *b, AppInstanceConfig *ac, json_t *spec)
+static void app_volume_refs(struct build *b, AppInstanceConfig *ac, const struct app_spec *spec)
 {
-	sqlite3_stmt *st =
-	    db_stmt(b->db, "SELECT id, generation FROM volumes WHERE device_id = ?1 AND name = ?2");
-	size_t i;
-	json_t *v;
-	json_array_foreach(json_object_get(spec, "volumes"), i, v)
-	{
+	const char *name, *mount;
+	char id[UUID_STR_LEN];
+	int64_t generation;
+	for (size_t i = 0; app_spec_volume(spec, i, &name, &mount); i++) {
 		Org__Lfedge__Eve__Config__VolumeRef *ref = arena_alloc(&b->a, sizeof(*ref));
-		const char *mount = json_string_value(json_object_get(v, "mount"));
-		if (!st || !ref)
+		if (!ref)
 			return;
 		org__lfedge__eve__config__volume_ref__init(ref);
-		sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, json_string_value(json_object_get(v, "name")), -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			ref->uuid = arena_str(&b->a, db_col_text(st, 0));
-			ref->generationcount = sqlite3_column_int64(st, 1);
-			ref->mount_dir = arena_str(&b->a, mount ? mount : "");
+		if (volumes_ref(b->db, b->uuid, name, id, &generation) == 0) {
+			ref->uuid = arena_str(&b->a, id);
+			ref->generationcount = generation;
+			ref->mount_dir = arena_str(&b->a, mount);
 			PUSH(&b->a, ac->volumereflist, ac->n_volumereflist, ref);
 		}
-		sqlite3_reset(st);
 	}
 }
 
 /* One app instance: its AppInstanceConfig, Volume and ContentTree. */
-static void add_app(struct build *b, sqlite3_stmt *st)
+static int add_app(void *ctx, const struct apps_instance_row *row)
 {
-	/* columns: i.id, i.volume_id, i.restart_counter, i.purge_counter,
-	 * a.name, spec, image_id, a.activate, version (an instance pinned by a
-	 * rollout runs its pinned revision, rollouts.h), generation */
-	json_t *spec = json_loads(db_col_text(st, 5), 0, NULL);
+	struct build *b = ctx;
+	if (b->cfg->n_apps >= MAX_ITEMS)
+		return -E2BIG;
+	struct app_spec spec = {0};
+	int e = app_spec_load(row->spec, &spec);
 	AppInstanceConfig *ac = arena_alloc(&b->a, sizeof(*ac));
 	Org__Lfedge__Eve__Config__VmConfig *vm = arena_alloc(&b->a, sizeof(*vm));
 	Volume *vol = arena_alloc(&b->a, sizeof(*vol));
 	Org__Lfedge__Eve__Config__VolumeContentOrigin *origin = arena_alloc(&b->a, sizeof(*origin));
 	Org__Lfedge__Eve__Config__VolumeRef *ref = arena_alloc(&b->a, sizeof(*ref));
-	ContentTree *ct = content_tree(b, db_col_text(st, 6));
-	if (!spec || !ac || !vm || !vol || !origin || !ref || !ct)
+	ContentTree *ct = content_tree(b, row->image_id);
+	if (e < 0 || !ac || !vm || !vol || !origin || !ref || !ct)
 		goto out;
-	long long purge = sqlite3_column_int64(st, 3);
+	long long purge = row->purge_counter;
 	org__lfedge__eve__config__app_instance_config__init(ac);
 	org__lfedge__eve__config__vm_config__init(vm);
 	org__lfedge__eve__config__volume__init(vol);
@@ -861,41 +853,40 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 
 	origin->type = ORG__LFEDGE__EVE__CONFIG__VOLUME_CONTENT_ORIGIN_TYPE__VCOT_DOWNLOAD;
 	origin->downloadcontenttreeid = ct->uuid;
-	vol->uuid = arena_str(&b->a, db_col_text(st, 1));
+	vol->uuid = arena_str(&b->a, row->volume_id);
 	vol->origin = origin;
 	vol->generationcount = purge;
-	json_int_t disk_mb = json_integer_value(json_object_get(spec, "disk_mb"));
+	int64_t disk_mb = spec.disk_mb;
 	/* A container's rootfs unpacks to more than its (compressed) image:
 	 * without disk_mb no size is sent and the device's unpack cap applies. */
 	vol->maxsizebytes = disk_mb > 0 ? (int64_t)disk_mb << 20
 			    : ct->iformat == ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER
 				? 0
 				: (int64_t)ct->maxsizebytes;
-	vol->displayname = arena_str(&b->a, db_col_text(st, 4));
+	vol->displayname = arena_str(&b->a, row->name);
 	PUSH(&b->a, b->cfg->volumes, b->cfg->n_volumes, vol);
 
-	json_int_t cpus = json_integer_value(json_object_get(spec, "cpus"));
-	json_int_t mem = json_integer_value(json_object_get(spec, "memory_mb"));
+	int64_t cpus = spec.cpus, mem = spec.memory_mb;
 	vm->vcpus = vm->maxcpus = (uint32_t)(cpus > 0 ? cpus : 1);
 	vm->memory = vm->maxmem = (uint32_t)((mem > 0 ? mem : 256) * 1024);
 	vm->virtualizationmode = ct->iformat == ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER
 				     ? ORG__LFEDGE__EVE__CONFIG__VM_MODE__NOHYPER
 				     : ORG__LFEDGE__EVE__CONFIG__VM_MODE__HVM;
-	vm->enable_vnc = json_is_true(json_object_get(spec, "vnc"));
-	vm->kernel = arena_str(&b->a, json_string_value(json_object_get(spec, "kernel")) ?: "");
-	vm->ramdisk = arena_str(&b->a, json_string_value(json_object_get(spec, "ramdisk")) ?: "");
-	vm->extraargs = arena_str(&b->a, json_string_value(json_object_get(spec, "cmdline")) ?: "");
-	app_vm_resources(vm, &b->a, spec);
+	vm->enable_vnc = spec.vnc;
+	vm->kernel = arena_str(&b->a, spec.kernel ? spec.kernel : "");
+	vm->ramdisk = arena_str(&b->a, spec.ramdisk ? spec.ramdisk : "");
+	vm->extraargs = arena_str(&b->a, spec.cmdline ? spec.cmdline : "");
+	app_vm_resources(vm, &b->a, &spec);
 
-	ac->uuidandversion = uv_str(&b->a, db_col_text(st, 0), db_col_text(st, 9));
-	ac->displayname = arena_str(&b->a, db_col_text(st, 4));
+	ac->uuidandversion = uv_str(&b->a, row->id, row->generation);
+	ac->displayname = arena_str(&b->a, row->name);
 	ac->fixedresources = vm;
-	ac->activate = sqlite3_column_int(st, 7) != 0;
-	ac->restart = ops(&b->a, sqlite3_column_int64(st, 2));
+	ac->activate = row->activate;
+	ac->restart = ops(&b->a, row->restart_counter);
 	ac->purge = ops(&b->a, purge);
 	bool secret = false;
 	ac->userdata =
-	    app_user_data(b, spec, ct->iformat != ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER, &secret);
+	    app_user_data(b, &spec, ct->iformat != ORG__LFEDGE__EVE__CONFIG__FORMAT__CONTAINER, &secret);
 	if (secret) {
 		/* user_data is a secret: the whole userData travels as a
 		 * CipherBlock (protectedUserData), as EVE's controller sends it */
@@ -913,28 +904,31 @@ static void add_app(struct build *b, sqlite3_stmt *st)
 	ref->uuid = vol->uuid;
 	ref->generationcount = purge;
 	PUSH(&b->a, ac->volumereflist, ac->n_volumereflist, ref);
-	app_volume_refs(b, ac, spec);
-	app_interfaces(b, ac, spec);
-	app_adapters(b, ac, spec);
+	app_volume_refs(b, ac, &spec);
+	app_interfaces(b, ac, &spec);
+	app_adapters(b, ac, &spec);
 	PUSH(&b->a, b->cfg->apps, b->cfg->n_apps, ac);
 out:
-	json_decref(spec);
+	app_spec_free(&spec);
+	return 0;
 }
 
 static void add_apps(struct build *b)
 {
-	sqlite3_stmt *st = db_stmt(
-	    b->db, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name,"
-		   " coalesce(i.pin_spec, a.spec), coalesce(i.pin_image_id, a.image_id), a.activate,"
-		   " coalesce(i.pin_version, a.version), " APPGEN_SQL(
-		       "a", "i") " FROM app_instances i"
-				 " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY i.id");
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW && b->cfg->n_apps < MAX_ITEMS)
-		add_app(b, st);
-	sqlite3_reset(st);
+	/* (void): as before, what was read before a failure stays */
+	(void)apps_each_instance_of_device(b->db, b->uuid, add_app, b);
+}
+
+struct baseos_ctx {
+	struct build *b;
+	Org__Lfedge__Eve__Config__BaseOS *bo;
+};
+
+static int baseos_version(void *ctx, const struct images_row *img)
+{
+	struct baseos_ctx *c = ctx;
+	c->bo->base_os_version = arena_str(&c->b->a, img->version);
+	return 0;
 }
 
 static void add_baseos(struct build *b, const char *image_id, int activate, long long retry)
@@ -950,13 +944,9 @@ static void add_baseos(struct build *b, const char *image_id, int activate, long
 	bo->content_tree_uuid = ct->uuid;
 	bo->retry_update = rc;
 	bo->activate = activate != 0;
-	sqlite3_stmt *st = db_stmt(b->db, "SELECT version FROM images WHERE id = ?1");
-	if (st) {
-		sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			bo->base_os_version = arena_str(&b->a, db_col_text(st, 0));
-		sqlite3_reset(st);
-	}
+	/* (void): content_tree read the same row; without it, no version */
+	struct baseos_ctx vc = {b, bo};
+	(void)images_get(b->db, image_id, baseos_version, &vc);
 	b->cfg->baseos = bo;
 }
 
@@ -1184,38 +1174,47 @@ static void add_edgeview(struct build *b)
 	free(tok);
 }
 
+struct device_ctx {
+	struct build *b;
+	Org__Lfedge__Eve__Config__DeviceOpsCmd *reboot;
+	char *items, *project_items, *baseos;
+	int activate;
+	long long retry;
+};
+
+/* The device's own row (devices_store.h): config id, reboot counter,
+ * config items and base OS. */
+static int device_row(void *ctx, const struct devices_config_row *row)
+{
+	struct device_ctx *dc = ctx;
+	struct build *b = dc->b;
+	b->cfg = arena_alloc(&b->a, sizeof(*b->cfg));
+	dc->reboot = arena_alloc(&b->a, sizeof(*dc->reboot));
+	if (!b->cfg || !dc->reboot)
+		return -ENOMEM;
+	org__lfedge__eve__config__edge_dev_config__init(b->cfg);
+	org__lfedge__eve__config__device_ops_cmd__init(dc->reboot);
+	b->cfg->id = uv(&b->a, b->uuid, row->config_version);
+	dc->reboot->counter = (uint32_t)row->reboot_counter;
+	dc->reboot->desiredstate = 1;
+	b->cfg->reboot = dc->reboot;
+	dc->items = arena_str(&b->a, row->config_items);
+	dc->project_items = arena_str(&b->a, row->project_items);
+	dc->baseos = row->baseos_image ? arena_str(&b->a, row->baseos_image) : NULL;
+	dc->activate = row->baseos_activate;
+	dc->retry = row->baseos_retry;
+	return 0;
+}
+
 static int build_config(struct build *b)
 {
-	sqlite3_stmt *st = db_stmt(b->db, "SELECT config_version, reboot_counter, config_items, baseos_image,"
-					  " baseos_activate, baseos_retry, (SELECT config_items FROM projects"
-					  " WHERE name = devices.project) FROM devices WHERE id = ?1");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, b->uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return -ENOENT;
-	}
-	b->cfg = arena_alloc(&b->a, sizeof(*b->cfg));
-	Org__Lfedge__Eve__Config__DeviceOpsCmd *reboot = arena_alloc(&b->a, sizeof(*reboot));
-	if (!b->cfg || !reboot) {
-		sqlite3_reset(st);
-		return -ENOMEM;
-	}
-	org__lfedge__eve__config__edge_dev_config__init(b->cfg);
-	org__lfedge__eve__config__device_ops_cmd__init(reboot);
-	b->cfg->id = uv(&b->a, b->uuid, sqlite3_column_int64(st, 0));
-	reboot->counter = (uint32_t)sqlite3_column_int64(st, 1);
-	reboot->desiredstate = 1;
-	b->cfg->reboot = reboot;
-	char *items = arena_str(&b->a, db_col_text(st, 2));
-	char *project_items =
-	    sqlite3_column_type(st, 6) == SQLITE_NULL ? "{}" : arena_str(&b->a, db_col_text(st, 6));
-	char *baseos =
-	    sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : arena_str(&b->a, db_col_text(st, 3));
-	int activate = sqlite3_column_int(st, 4);
-	long long retry = sqlite3_column_int64(st, 5);
-	sqlite3_reset(st);
+	struct device_ctx dc = {.b = b};
+	int r = devices_store_config_row(b->db, b->uuid, device_row, &dc);
+	if (r < 0)
+		return r;
+	char *items = dc.items, *project_items = dc.project_items, *baseos = dc.baseos;
+	int activate = dc.activate;
+	long long retry = dc.retry;
 
 	add_config_items(b, project_items, items);
 	add_trust_keys(b);

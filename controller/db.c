@@ -2,6 +2,7 @@
 /* SQLite connection pool, statement cache and migrations. */
 #include "db.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -31,6 +32,7 @@ struct db {
 	uint64_t begin_us;  /* when the open write transaction began */
 	uint64_t commit_no; /* number of this connection's last commit (pool->committed) */
 	struct stmt_slot slots[STMT_SLOTS];
+	char err[256]; /* what the last failed prepare said (db_last_error) */
 };
 
 struct db_pool {
@@ -49,6 +51,7 @@ struct db_pool {
 	uint64_t committed, synced;
 	bool syncing;
 	char *path;
+	void (*on_error)(const char *msg, const char *detail); /* db_pool_on_error */
 };
 
 /* Wait as long as SQLite's busy timeout would have (then -EBUSY, as before). */
@@ -77,6 +80,16 @@ int db_err(int rc)
 	}
 }
 
+void db_pool_on_error(struct db_pool *p, void (*fn)(const char *msg, const char *detail))
+{
+	p->on_error = fn;
+}
+
+const char *db_last_error(struct db *d)
+{
+	return d->err;
+}
+
 sqlite3 *db_handle(struct db *d)
 {
 	return d->h;
@@ -89,6 +102,7 @@ int db_exec(struct db *d, const char *sql)
 
 sqlite3_stmt *db_stmt(struct db *d, const char *sql)
 {
+	assert(d && sql);
 	size_t h = ((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull;
 	for (size_t i = 0; i < STMT_SLOTS; i++) {
 		struct stmt_slot *s = &d->slots[(h + i) & (STMT_SLOTS - 1)];
@@ -100,8 +114,9 @@ sqlite3_stmt *db_stmt(struct db *d, const char *sql)
 		if (s->sql)
 			continue;
 		if (sqlite3_prepare_v3(d->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL) != SQLITE_OK) {
-			fprintf(stderr, "eve-controller: prepare failed: %s: %s\n", sqlite3_errmsg(d->h),
-				sql);
+			snprintf(d->err, sizeof(d->err), "%s", sqlite3_errmsg(d->h));
+			if (d->pool->on_error)
+				d->pool->on_error(d->err, sql);
 			return NULL;
 		}
 		s->sql = sql;
@@ -120,6 +135,7 @@ struct prom_hist *db_write_latency(void)
 
 int db_step_done(sqlite3_stmt *st)
 {
+	assert(st);
 	bool timed = !sqlite3_stmt_readonly(st) && sqlite3_get_autocommit(sqlite3_db_handle(st));
 	uint64_t t0 = timed ? monotime_us() : 0;
 	int rc = sqlite3_step(st);
@@ -270,7 +286,7 @@ static int db_conn_open(struct db *d, const char *path)
 
 /* Apply every migration newer than PRAGMA user_version, each in one
  * transaction that also bumps user_version. */
-static int db_migrate(struct db *d)
+static int db_migrate(struct db *d, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	int version = 0;
@@ -280,10 +296,10 @@ static int db_migrate(struct db *d)
 	sqlite3_finalize(st);
 	if (version > schema_migrations_n) {
 		/* Written by a newer controller: its tables mean things we do not know. */
-		fprintf(stderr,
-			"eve-controller: database schema version %d is newer than this controller's (%d):"
-			" refusing to run (upgrade eve-controller, or restore a backup taken before)\n",
-			version, schema_migrations_n);
+		snprintf(err, errlen,
+			 "database schema version %d is newer than this controller's (%d):"
+			 " refusing to run (upgrade eve-controller, or restore a backup taken before)",
+			 version, schema_migrations_n);
 		return -EPROTO;
 	}
 	for (int i = version; i < schema_migrations_n; i++) {
@@ -297,8 +313,7 @@ static int db_migrate(struct db *d)
 		if (r == 0)
 			r = db_commit(d);
 		if (r < 0) {
-			fprintf(stderr, "eve-controller: migration %d failed: %s\n", i + 1,
-				sqlite3_errmsg(d->h));
+			snprintf(err, errlen, "migration %d failed: %s", i + 1, sqlite3_errmsg(d->h));
 			db_rollback(d);
 			return r;
 		}
@@ -306,8 +321,15 @@ static int db_migrate(struct db *d)
 	return 0;
 }
 
-int db_pool_open(const char *path, int n, struct db_pool **out)
+int db_pool_open(const char *path, int n, struct db_pool **out, char *err, size_t errlen)
 {
+	assert(path && n > 0 && out);
+	char scratch[1];
+	if (!err || !errlen) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
+	err[0] = 0;
 	struct db_pool *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -324,8 +346,12 @@ int db_pool_open(const char *path, int n, struct db_pool **out)
 		p->conns[i].pool = p;
 		r = db_conn_open(&p->conns[i], path);
 		if (r == 0 && i == 0)
-			r = db_migrate(&p->conns[0]);
+			r = db_migrate(&p->conns[0], err, errlen);
 	}
+	if (r < 0 && !err[0])
+		snprintf(err, errlen, "%s",
+			 p->n > 0 && p->conns[p->n - 1].h ? sqlite3_errmsg(p->conns[p->n - 1].h)
+							  : "out of memory");
 	if (r < 0) {
 		db_pool_close(p);
 		return r;
@@ -352,6 +378,7 @@ void db_pool_close(struct db_pool *p)
 
 struct db *db_get(struct db_pool *p)
 {
+	assert(p);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		for (int i = 0; i < p->n; i++) {

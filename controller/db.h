@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct prom_hist;
@@ -15,8 +16,13 @@ struct prom_hist;
 struct db_pool;
 struct db; /* one connection; use from one thread at a time */
 
-/* Open (creating) path with n connections; applies migrations. */
-int db_pool_open(const char *path, int n, struct db_pool **out);
+/* Open (creating) path with n connections; applies migrations. On error
+ * returns a negative errno with the reason in err (errlen bytes; err may
+ * be NULL). */
+int db_pool_open(const char *path, int n, struct db_pool **out, char *err, size_t errlen);
+/* Have fn told of every statement that fails to prepare (msg: SQLite's
+ * reason, detail: the SQL text); the module itself never logs. */
+void db_pool_on_error(struct db_pool *p, void (*fn)(const char *msg, const char *detail));
 void db_pool_close(struct db_pool *p);
 /* Borrow a connection (blocks while all are busy); give it back with put. */
 struct db *db_get(struct db_pool *p);
@@ -26,6 +32,8 @@ sqlite3 *db_handle(struct db *d);
 /* The cached statement for sql (must be a string literal: cached by
  * address), reset and with bindings cleared. NULL on a prepare error. */
 sqlite3_stmt *db_stmt(struct db *d, const char *sql);
+/* Why the last db_stmt on d returned NULL ("" when none did); owned by d. */
+const char *db_last_error(struct db *d);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Write transactions of one pool
  * take turns on an in-process lock (at most 10 s wait, then -EBUSY). */
 int db_begin(struct db *d);

@@ -12,6 +12,7 @@
 
 #include "ctl.h"
 #include "db.h"
+#include "devices_store.h"
 
 #define NSHARDS 64
 
@@ -533,11 +534,11 @@ size_t devcache_count(struct devcache *c)
 void ctl_device_changed(struct ctl *c, struct db *db, const char *uuid)
 {
 	struct db *d = db ? db : db_get(c->db);
-	sqlite3_stmt *st = db_stmt(d, "UPDATE devices SET config_version = config_version + 1 WHERE id = ?1");
-	if (st) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		db_step_done(st);
-	}
+	/* (void): the number only labels the config (EdgeDevConfig.id); the
+	 * config itself is rebuilt from the tables once the cache entry below
+	 * is gone (its hash follows its content), and a caller's failing
+	 * transaction reports its own error */
+	(void)devices_store_bump_config(d, uuid);
 	if (!db)
 		db_put(c->db, d);
 	devcache_invalidate(c->cache, uuid);

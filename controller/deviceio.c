@@ -2,6 +2,7 @@
 /* Device hardware model (table device_io): learned from info, edited by
  * the admin, read by config_build.c. */
 #include "deviceio.h"
+#include "infolatest.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -406,37 +407,27 @@ static json_t *port_json(const struct deviceio_port *p)
 /* Ports the device reports (latest device info) that the model lacks. */
 static json_t *reported_json(struct db *d, const char *uuid, const struct deviceio_port *ports, size_t n)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = 'device'");
+	Org__Lfedge__Eve__Info__ZInfoMsg *m = infolatest_get(d, uuid, "device", NULL);
 	json_t *arr = json_array();
 
-	if (!st)
-		return arr;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		Org__Lfedge__Eve__Info__ZInfoMsg *m = org__lfedge__eve__info__zinfo_msg__unpack(
-		    NULL, (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_blob(st, 0));
-		for (size_t i = 0; m && m->dinfo && i < m->dinfo->n_network; i++) {
-			const Org__Lfedge__Eve__Info__ZInfoNetwork *net = m->dinfo->network[i];
-			bool known = false;
-			json_t *ips = json_array();
+	for (size_t i = 0; m && m->dinfo && i < m->dinfo->n_network; i++) {
+		const Org__Lfedge__Eve__Info__ZInfoNetwork *net = m->dinfo->network[i];
+		bool known = false;
+		json_t *ips = json_array();
 
-			for (size_t k = 0; k < n && !known; k++)
-				known = !strcmp(ports[k].ifname, net->devname);
-			for (size_t k = 0; k < net->n_ipaddrs; k++)
-				json_array_append_new(ips, json_string(net->ipaddrs[k]));
-			if (known) {
-				json_decref(ips);
-				continue;
-			}
-			json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b}", "ifname", net->devname,
-							     "mac", net->macaddr, "ips", ips, "uplink",
-							     (int)net->uplink));
+		for (size_t k = 0; k < n && !known; k++)
+			known = !strcmp(ports[k].ifname, net->devname);
+		for (size_t k = 0; k < net->n_ipaddrs; k++)
+			json_array_append_new(ips, json_string(net->ipaddrs[k]));
+		if (known) {
+			json_decref(ips);
+			continue;
 		}
-		if (m)
-			org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b}", "ifname", net->devname, "mac",
+						     net->macaddr, "ips", ips, "uplink", (int)net->uplink));
 	}
-	sqlite3_reset(st);
+	if (m)
+		org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
 	return arr;
 }
 

@@ -10,6 +10,7 @@
 
 #include "access.h"
 #include "admin.h"
+#include "app_spec.h"
 #include "apps.h"
 #include "config_build.h"
 #include "crypto.h"
@@ -156,7 +157,9 @@ static void flush_one(void *ctx, const char *uuid, int64_t t)
 	if (st) {
 		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, t);
-		db_step_done(st);
+		/* (void): last_seen is advisory; a lost write is overwritten by
+		 * the device's next contact */
+		(void)db_step_done(st);
 	}
 	if (++f->n % SEEN_BATCH == 0) {
 		if (db_commit(f->d) < 0)
@@ -673,7 +676,7 @@ static int device_delete_rows(struct db *d, const char *uuid, bool force)
 	int e = db_begin(d);
 	sqlite3_stmt *st;
 	if (e == 0 && force) {
-		st = db_stmt(d, "DELETE FROM apps WHERE json_extract(spec, '$.device') = ?1");
+		st = db_stmt(d, "DELETE FROM apps WHERE json_extract(spec, '$." APP_SPEC_DEVICE "') = ?1");
 		e = st ? 0 : -EIO;
 		if (st) {
 			sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);

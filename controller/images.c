@@ -27,6 +27,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "hexstr.h"
+#include "images.h"
 #include "registry.h"
 
 #define IMG_NAME_MAX 128
@@ -329,7 +330,7 @@ static void h_delete(struct http_req *r)
 		char p[PATH_MAX];
 		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0 &&
 		    blobserve_path(r->ctl, sha, p) == 0)
-			unlink(p);
+			(void)unlink(p); /* the row is gone; an orphan blob is only space */
 		sqlite3_reset(st);
 	}
 	db_put(r->ctl->db, d);
@@ -359,7 +360,7 @@ static void up_cleanup(struct http_req *r)
 		return;
 	if (u->fd >= 0) {
 		close(u->fd);
-		unlink(u->tmp);
+		(void)unlink(u->tmp); /* an abandoned upload's temp file */
 	}
 	EVP_MD_CTX_free(u->md);
 	free(u);
@@ -457,7 +458,9 @@ static int up_commit(struct http_req *r, struct upload *u)
 		return e;
 	close(u->fd);
 	u->fd = -1;
-	fileio_sync_dir(final);
+	/* (void): the blob itself was synced before the rename; a failed
+	 * directory sync is no reason to refuse the upload */
+	(void)fileio_sync_dir(final);
 	snprintf(url, sizeof(url), "/datastore/sha256/%s", u->sha);
 	struct db *d = db_get(r->ctl->db);
 	sqlite3_stmt *st = db_stmt(d, "UPDATE images SET state = 'ready', url = ?2, size = ?3 WHERE id = ?1");
@@ -533,3 +536,57 @@ const struct http_route admin_image_routes[] = {
     {"HEAD", "/datastore/sha256/*", h_blob, 4096, HTTP_AUTH_NONE, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
+
+/* --- the images table, for the device config (images.h) --------------- */
+
+int images_get(struct db *d, const char *id, int (*fn)(void *ctx, const struct images_row *img), void *ctx)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, name, format, sha256, size, url, reg_user, reg_secret, reg_ca,"
+		       " sig, sig_signer_url, sig_inter_url, version FROM images WHERE id = ?1");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		struct images_row img = {
+		    .id = db_col_text(st, 0),
+		    .name = db_col_text(st, 1),
+		    .format = db_col_text(st, 2),
+		    .sha256 = db_col_text(st, 3),
+		    .size = sqlite3_column_int64(st, 4),
+		    .url = db_col_text(st, 5),
+		    .reg_user = db_col_text(st, 6),
+		    .reg_secret = db_col_text(st, 7),
+		    .reg_ca = db_col_text(st, 8),
+		    .sig = db_col_text(st, 9),
+		    .sig_signer_url = db_col_text(st, 10),
+		    .sig_inter_url = db_col_text(st, 11),
+		    .version = db_col_text(st, 12),
+		};
+		r = fn(ctx, &img);
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int images_app_image(struct db *d, const char *ref, char id[UUID_STR_LEN], char *format, size_t formatlen,
+		     int64_t *size)
+{
+	sqlite3_stmt *st = db_stmt(
+	    d, "SELECT id, format, size FROM images WHERE (name = ?1 OR id = ?1) AND format != 'baseos'");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		if (format)
+			snprintf(format, formatlen, "%s", db_col_text(st, 1));
+		if (size)
+			*size = sqlite3_column_int64(st, 2);
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}

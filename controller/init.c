@@ -138,7 +138,7 @@ static int write_device_config(const char *dir, const char *host, const char *li
 
 static int init_db(const char *dir, char token[TOKEN_LEN + 1])
 {
-	char path[PATH_MAX], pem_path[PATH_MAX];
+	char path[PATH_MAX], pem_path[PATH_MAX], err[256] = "";
 	struct db_pool *pool = NULL;
 	uint8_t *pem = NULL;
 	size_t len;
@@ -146,9 +146,12 @@ static int init_db(const char *dir, char token[TOKEN_LEN + 1])
 	if (r == 0)
 		r = path_join(pem_path, sizeof(pem_path), dir, CTL_CERTS_DIR "/onboard.cert.pem");
 	if (r == 0)
-		r = db_pool_open(path, 1, &pool);
-	if (r < 0)
+		r = db_pool_open(path, 1, &pool, err, sizeof(err));
+	if (r < 0) {
+		ctllog(CTLLOG_ERROR, "cannot open the database", "path", path, "detail", err[0] ? err : NULL,
+		       NULL);
 		goto out;
+	}
 	struct db *d = db_get(pool);
 	r = tokens_create(d, "admin", token);
 	if (r == 0)

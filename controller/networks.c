@@ -9,10 +9,12 @@
 
 #include "access.h"
 #include "admin.h"
+#include "app_spec.h"
 #include "ctl.h"
 #include "db.h"
 #include "info/info.pb-c.h"
 #include "infolatest.h"
+#include "networks.h"
 #include "pbjson.h"
 
 #define NET_NAME_MAX 64
@@ -218,10 +220,11 @@ static void h_get(struct http_req *r)
  * "a, b" in users (empty when none). */
 static void net_users(struct db *d, const char *id, const char *dev, char *users, size_t n)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT a.name FROM apps a JOIN app_instances i ON i.app_id = a.id"
-				      " WHERE i.device_id = ?2 AND EXISTS (SELECT 1 FROM"
-				      " json_each(a.spec, '$.networks') WHERE value = (SELECT name FROM"
-				      " networks WHERE id = ?1)) ORDER BY a.name");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT a.name FROM apps a JOIN app_instances i ON i.app_id = a.id"
+		       " WHERE i.device_id = ?2 AND EXISTS (SELECT 1 FROM"
+		       " json_each(a.spec, '$." APP_SPEC_NETWORKS "') WHERE value = (SELECT name FROM"
+		       " networks WHERE id = ?1)) ORDER BY a.name");
 	size_t used = 0;
 	users[0] = 0;
 	if (!st)
@@ -279,3 +282,39 @@ const struct http_route admin_network_routes[] = {
     {"DELETE", N "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
+
+/* --- the networks table, for the device config (networks.h) ----------- */
+
+int networks_each_of_device(struct db *d, const char *uuid,
+			    int (*fn)(void *ctx, const struct networks_row *n), void *ctx)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, name, type, subnet, port FROM networks WHERE device_id = ?1"
+				      " ORDER BY id");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	while (r >= 0 && sqlite3_step(st) == SQLITE_ROW) {
+		struct networks_row n = {db_col_text(st, 0), db_col_text(st, 1), db_col_text(st, 2),
+					 db_col_text(st, 3), db_col_text(st, 4)};
+		r = fn(ctx, &n);
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
+}
+
+int networks_id(struct db *d, const char *uuid, const char *name, char id[UUID_STR_LEN])
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM networks WHERE device_id = ?1 AND name = ?2");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}

@@ -191,18 +191,26 @@ static json_t *property_rows(const json_t *items, const item_status *s)
 
 /* The publisher keys every device's config carries (trustkeys.c), as the
  * config items images.trust.key.NAME, from "image-trust-keys". */
-static void trust_key_items(struct db *d, json_t *items, json_t *from)
+struct trust_ctx {
+	json_t *items, *from;
+};
+
+static int trust_key_item(void *ctx, const char *name, const char *spki)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT name, spki FROM image_trust_keys ORDER BY name");
+	struct trust_ctx *t = ctx;
 	char key[64];
 
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(key, sizeof(key), TRUSTKEYS_ITEM_PREFIX "%.40s", db_col_text(st, 0));
-		json_object_set_new(items, key, json_string(db_col_text(st, 1)));
-		json_object_set_new(from, key, json_string("image-trust-keys"));
-	}
-	if (st)
-		sqlite3_reset(st);
+	snprintf(key, sizeof(key), TRUSTKEYS_ITEM_PREFIX "%.40s", name);
+	json_object_set_new(t->items, key, json_string(spki));
+	json_object_set_new(t->from, key, json_string("image-trust-keys"));
+	return 0;
+}
+
+static void trust_key_items(struct db *d, json_t *items, json_t *from)
+{
+	struct trust_ctx t = {items, from};
+	/* (void): as before, a store error leaves the keys out of the view */
+	(void)trustkeys_each(d, trust_key_item, &t);
 }
 
 /* A device's configured items, the project's under the device's own

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "devices_store.h"
 #include "rollouts_int.h"
 
 int ro_event(struct db *d, const char *rid, const char *dev, const char *fmt, ...)
@@ -596,12 +597,7 @@ int ro_touch_configs(struct db *d, const struct ro_idlist *l)
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < l->n; i++) {
-		sqlite3_stmt *st =
-		    db_stmt(d, "UPDATE devices SET config_version = config_version + 1 WHERE id = ?1");
-		if (!st)
-			return -EIO;
-		sqlite3_bind_text(st, 1, l->ids[i], -1, SQLITE_STATIC);
-		r = db_step_done(st);
+		r = devices_store_bump_config(d, l->ids[i]);
 	}
 	return r;
 }

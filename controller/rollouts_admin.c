@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "app_spec.h"
 #include "apps.h"
 #include "ctl.h"
 #include "rollouts.h"
@@ -389,9 +390,9 @@ static bool parse_app(struct http_req *r, struct db *d, json_t *b, const char *a
 	char name[RO_NAME_MAX + 1] = "", old_image[UUID_STR_LEN] = "";
 	bool ok = false;
 
-	if (!json_is_object(upd) || json_object_size(upd) == 0 || json_object_get(upd, "name") ||
-	    json_object_get(upd, "device") || json_object_get(upd, "selector") ||
-	    json_object_get(upd, "activate")) {
+	if (!json_is_object(upd) || json_object_size(upd) == 0 || json_object_get(upd, APP_SPEC_NAME) ||
+	    json_object_get(upd, APP_SPEC_DEVICE) || json_object_get(upd, APP_SPEC_SELECTOR) ||
+	    json_object_get(upd, APP_SPEC_ACTIVATE)) {
 		http_reply_error(r, 400,
 				 "update: object of app fields to change (not name, device, selector, "
 				 "activate)");
@@ -406,7 +407,7 @@ static bool parse_app(struct http_req *r, struct db *d, json_t *b, const char *a
 		old = json_loads(db_col_text(st, 2), 0, NULL);
 		body = json_loads(db_col_text(st, 2), 0, NULL);
 		if (body)
-			json_object_set_new(body, "activate", json_boolean(sqlite3_column_int(st, 3)));
+			json_object_set_new(body, APP_SPEC_ACTIVATE, json_boolean(sqlite3_column_int(st, 3)));
 		q->version = sqlite3_column_int64(st, 4) + 1;
 		snprintf(old_image, sizeof(old_image), "%s", db_col_text(st, 5));
 	}

@@ -99,6 +99,13 @@ static void log_failure(struct http_req *r)
 	       r->device[0] ? r->device : NULL, "token_id", r->token_id ? token : NULL, NULL);
 }
 
+/* A statement the store could not prepare (db.h): a bug or a damaged
+ * database; the request that needed it fails. */
+static void log_db_error(const char *msg, const char *sql)
+{
+	ctllog(CTLLOG_ERROR, "statement prepare failed", "error", msg, "sql", sql, NULL);
+}
+
 /* Old audit rows and expired sessions go. */
 static void access_retention(struct ctl *c, time_t now)
 {
@@ -310,11 +317,14 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 	c->log_console = log_console;
 	c->edgeview_token = console_device_token;
 	c->started = time(NULL);
+	char dberr[256] = "";
 	if ((r = dir_file(c, CTL_DB_FILE, p)) < 0 ||
-	    (r = db_pool_open(p, (int)c->conf.db_conns, &c->db)) < 0) {
-		ctllog(CTLLOG_ERROR, "cannot open the database", "path", p, "error", eve_strerror(r), NULL);
+	    (r = db_pool_open(p, (int)c->conf.db_conns, &c->db, dberr, sizeof(dberr))) < 0) {
+		ctllog(CTLLOG_ERROR, "cannot open the database", "path", p, "error", eve_strerror(r),
+		       "detail", dberr[0] ? dberr : NULL, NULL);
 		return r;
 	}
+	db_pool_on_error(c->db, log_db_error);
 	if ((r = attest_setup(c)) < 0) {
 		ctllog(CTLLOG_ERROR, "bad controller.conf value", "key", "attestation", "value",
 		       c->conf.attestation, "expected", "off, report or enforce", NULL);

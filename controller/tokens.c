@@ -232,3 +232,12 @@ int tokens_prune(struct db *d, int64_t now)
 	sqlite3_bind_int64(st, 1, now);
 	return db_step_done(st);
 }
+
+int tokens_revoke_user(struct db *d, int64_t uid)
+{
+	sqlite3_stmt *st = db_stmt(d, "DELETE FROM tokens WHERE user_id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, uid);
+	return db_step_done(st);
+}

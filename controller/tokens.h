@@ -46,6 +46,8 @@ int tokens_list(struct db *d, json_t **out);
 int tokens_revoke(struct db *d, const char *ref);
 /* Revoke one token by row id (a logout). */
 int tokens_revoke_id(struct db *d, int64_t id);
+/* Revoke every token (session) of user row uid. 0 / negative errno. */
+int tokens_revoke_user(struct db *d, int64_t uid);
 /* Admin API tokens and admin users that are left, not counting the token
  * row skip_token nor the user row skip_user (0: none). */
 int64_t tokens_admins_left(struct db *d, int64_t skip_token, int64_t skip_user);

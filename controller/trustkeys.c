@@ -159,3 +159,15 @@ const struct http_route admin_trustkey_routes[] = {
     {"DELETE", K "/*", h_delete, 0, HTTP_AUTH_ADMIN, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
+
+int trustkeys_each(struct db *d, int (*fn)(void *ctx, const char *name, const char *spki), void *ctx)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT name, spki FROM image_trust_keys ORDER BY name");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	while (r >= 0 && sqlite3_step(st) == SQLITE_ROW)
+		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1));
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
+}

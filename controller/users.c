@@ -81,11 +81,7 @@ int users_create(struct db *d, const char *name, const char *password, enum auth
 
 static int end_sessions(struct db *d, int64_t uid)
 {
-	sqlite3_stmt *st = db_stmt(d, "DELETE FROM tokens WHERE user_id = ?1");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_int64(st, 1, uid);
-	return db_step_done(st);
+	return tokens_revoke_user(d, uid);
 }
 
 static int user_id(struct db *d, const char *name, int64_t *id, bool *admin)

@@ -9,10 +9,12 @@
 
 #include "access.h"
 #include "admin.h"
+#include "app_spec.h"
 #include "authz.h"
 #include "ctl.h"
 #include "db.h"
 #include "info/info.pb-c.h"
+#include "images.h"
 #include "infolatest.h"
 #include "pbjson.h"
 #include "volumes.h"
@@ -27,10 +29,11 @@
 static void vol_user(struct db *d, const char *dev, const char *name, const char *except, char *user,
 		     size_t n)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT a.name FROM apps a, json_each(a.spec, '$.volumes') v"
-				      " WHERE json_extract(a.spec, '$.device') = ?1"
-				      " AND json_extract(v.value, '$.name') = ?2 AND a.name != ?3"
-				      " ORDER BY a.name LIMIT 1");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT a.name FROM apps a, json_each(a.spec, '$." APP_SPEC_VOLUMES "') v"
+		       " WHERE json_extract(a.spec, '$." APP_SPEC_DEVICE "') = ?1"
+		       " AND json_extract(v.value, '$." APP_SPEC_VOLUME_NAME "') = ?2 AND a.name != ?3"
+		       " ORDER BY a.name LIMIT 1");
 	user[0] = 0;
 	if (!st)
 		return;
@@ -200,19 +203,7 @@ static int vol_insert(struct db *d, const char *id, const char *name, const char
 /* An app image (not a base OS) by name or id; -ENOENT. */
 static int image_resolve(struct db *d, const char *ref, char id[UUID_STR_LEN], int64_t *size)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, size FROM images WHERE (name = ?1 OR id = ?1) AND format != 'baseos'");
-	int e = -ENOENT;
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
-		*size = sqlite3_column_int64(st, 1);
-		e = 0;
-	}
-	sqlite3_reset(st);
-	return e;
+	return images_app_image(d, ref, id, NULL, 0, size);
 }
 
 /* A volume is in its device's project: may the caller use that device? */
@@ -364,10 +355,10 @@ static const char *entry_check(json_t *e, bool container, const char **name, con
 	bool bad = false;
 	if (!json_is_object(e))
 		return "volumes: a list of {name, mount}";
-	*name = admin_str(e, "name", &bad);
-	*mount = admin_str(e, "mount", &bad);
+	*name = admin_str(e, APP_SPEC_VOLUME_NAME, &bad);
+	*mount = admin_str(e, APP_SPEC_VOLUME_MOUNT, &bad);
 	if (bad || !name_ok(*name) ||
-	    json_object_size(e) != (size_t)(1 + (json_object_get(e, "mount") != NULL)))
+	    json_object_size(e) != (size_t)(1 + (json_object_get(e, APP_SPEC_VOLUME_MOUNT) != NULL)))
 		return "volumes: a list of {name, mount}";
 	if (container && !mount_ok(*mount))
 		return "volumes: a container app needs an absolute mount point for each volume (e.g. /data)";
@@ -413,8 +404,8 @@ bool volumes_spec_check(struct http_req *r, struct db *d, json_t *vols, const ch
 		const char *name, *mount, *err = entry_check(e, container, &name, &mount);
 		char user[128];
 		for (j = 0; !err && j < i; j++)
-			if (!strcmp(name,
-				    json_string_value(json_object_get(json_array_get(vols, j), "name"))))
+			if (!strcmp(name, json_string_value(json_object_get(json_array_get(vols, j),
+									    APP_SPEC_VOLUME_NAME))))
 				err = "volumes: a volume is listed twice";
 		if (err) {
 			http_reply_error(r, 400, "%s", err);
@@ -437,9 +428,10 @@ bool volumes_spec_check(struct http_req *r, struct db *d, json_t *vols, const ch
 
 int volumes_delete_of_spec(struct db *d, const char *spec_text)
 {
-	sqlite3_stmt *st = db_stmt(d, "DELETE FROM volumes WHERE device_id = json_extract(?1, '$.device')"
-				      " AND name IN (SELECT json_extract(value, '$.name') FROM"
-				      " json_each(?1, '$.volumes'))");
+	sqlite3_stmt *st =
+	    db_stmt(d, "DELETE FROM volumes WHERE device_id = json_extract(?1, '$." APP_SPEC_DEVICE "')"
+		       " AND name IN (SELECT json_extract(value, '$." APP_SPEC_VOLUME_NAME "') FROM"
+		       " json_each(?1, '$." APP_SPEC_VOLUMES "'))");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, spec_text, -1, SQLITE_STATIC);
@@ -455,3 +447,42 @@ const struct http_route admin_volume_routes[] = {
     {"POST", V "/*/purge", h_purge, ADMIN_JSON_CAP, HTTP_AUTH_ADMIN, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };
+
+/* --- the volumes table, for the device config (volumes.h) -------------- */
+
+int volumes_each_of_device(struct db *d, const char *uuid, int (*fn)(void *ctx, const struct volumes_row *v),
+			   void *ctx)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, name, kind, size_bytes, image_id, generation FROM volumes"
+				      " WHERE device_id = ?1 ORDER BY id");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	while (r >= 0 && sqlite3_step(st) == SQLITE_ROW) {
+		struct volumes_row v = {db_col_text(st, 0),          db_col_text(st, 1),
+					db_col_text(st, 2),          db_col_text(st, 4),
+					sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 5)};
+		r = fn(ctx, &v);
+	}
+	sqlite3_reset(st);
+	return r < 0 ? r : 0;
+}
+
+int volumes_ref(struct db *d, const char *uuid, const char *name, char id[UUID_STR_LEN], int64_t *generation)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, generation FROM volumes WHERE device_id = ?1 AND name = ?2");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		*generation = sqlite3_column_int64(st, 1);
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}

@@ -9,9 +9,11 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "db.h"
 #include "http.h"
+#include "uuidgen.h"
 
 #define VOLUME_NAME_MAX 64
 #define VOLUME_MOUNT_MAX 255
@@ -28,6 +30,23 @@ bool volumes_spec_check(struct http_req *r, struct db *d, json_t *vols, const ch
 /* Delete the volumes an app's spec text names on device dev (the app's
  * "--with-volumes" delete). 0 / negative errno. */
 int volumes_delete_of_spec(struct db *d, const char *spec_text);
+
+/* One volume as the device config needs it; strings are valid during the
+ * callback only. */
+struct volumes_row {
+	const char *id;
+	const char *name;
+	const char *kind;     /* "blank" or "image" */
+	const char *image_id; /* kind image: the image it is built from */
+	int64_t size_bytes;
+	int64_t generation; /* bumped by a purge */
+};
+/* Call fn for each volume of device uuid, ordered by id; a negative
+ * return of fn stops the walk and is returned. 0 or -EIO. */
+int volumes_each_of_device(struct db *d, const char *uuid, int (*fn)(void *ctx, const struct volumes_row *v),
+			   void *ctx);
+/* Id and generation of volume `name` on device uuid. 0, -ENOENT, -EIO. */
+int volumes_ref(struct db *d, const char *uuid, const char *name, char id[UUID_STR_LEN], int64_t *generation);
 
 extern const struct http_route admin_volume_routes[];
 /* app_history.c: /apps/{app}/history and /apps/{app}/rollback */

@@ -100,7 +100,7 @@ static int fixture_init(struct fuzz_ctl *f)
 	f->c.conf.metrics_max = 100;
 	f->c.conf.flowlog_max = 100;
 	snprintf(path, sizeof(path), "%s/%s", scratch, CTL_DB_FILE);
-	r = db_pool_open(path, 1, &f->c.db);
+	r = db_pool_open(path, 1, &f->c.db, NULL, 0);
 	if (r == 0)
 		r = make_signer(&f->c.signer, "fuzz-controller", true, NULL);
 	if (r == 0) {

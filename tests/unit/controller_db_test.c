@@ -68,7 +68,7 @@ static void test_group_commit(void **state)
 	(void)state;
 	struct db_pool *p;
 	pthread_t th[THREADS];
-	assert_int_equal(db_pool_open(path, THREADS, &p), 0);
+	assert_int_equal(db_pool_open(path, THREADS, &p, NULL, 0), 0);
 	struct db *d = db_get(p);
 	assert_int_equal(db_exec(d, "CREATE TABLE t(v INTEGER)"), 0);
 	db_put(p, d);
@@ -91,7 +91,7 @@ static void test_put_releases_writer(void **state)
 {
 	(void)state;
 	struct db_pool *p;
-	assert_int_equal(db_pool_open(path, 2, &p), 0);
+	assert_int_equal(db_pool_open(path, 2, &p, NULL, 0), 0);
 	struct db *a = db_get(p);
 	assert_int_equal(db_exec(a, "CREATE TABLE IF NOT EXISTS u(v INTEGER)"), 0);
 	assert_int_equal(db_begin(a), 0);
@@ -139,7 +139,7 @@ static void test_onboard_two_certs(void **state)
 	X509 *c[2];
 	char id[2][65];
 	uint8_t h[2][32];
-	assert_int_equal(db_pool_open(path, 1, &p), 0);
+	assert_int_equal(db_pool_open(path, 1, &p, NULL, 0), 0);
 	struct db *d = db_get(p);
 	for (int i = 0; i < 2; i++) {
 		add_onboard(d, &c[i], id[i]);

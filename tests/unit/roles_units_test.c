@@ -119,7 +119,7 @@ static void test_audit(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/a.db", dir);
 	struct db_pool *p = NULL;
-	assert_int_equal(db_pool_open(path, 1, &p), 0);
+	assert_int_equal(db_pool_open(path, 1, &p, NULL, 0), 0);
 	struct db *d = db_get(p);
 	char big[2000];
 	memset(big, 'x', sizeof(big) - 1);

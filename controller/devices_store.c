@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The devices table for the config builder and the config change path. */
+#include "devices_store.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+
+int devices_store_config_row(struct db *d, const char *uuid,
+			     int (*fn)(void *ctx, const struct devices_config_row *row), void *ctx)
+{
+	assert(d && uuid && fn);
+	/* projects.config_items is read by the devices' join (access_api.c
+	 * owns the projects table; properties.c writes its config items) */
+	sqlite3_stmt *st = db_stmt(d, "SELECT config_version, reboot_counter, config_items, baseos_image,"
+				      " baseos_activate, baseos_retry, (SELECT config_items FROM projects"
+				      " WHERE name = devices.project) FROM devices WHERE id = ?1");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		struct devices_config_row row = {
+		    .config_version = sqlite3_column_int64(st, 0),
+		    .reboot_counter = sqlite3_column_int64(st, 1),
+		    .config_items = db_col_text(st, 2),
+		    .project_items = sqlite3_column_type(st, 6) == SQLITE_NULL ? "{}" : db_col_text(st, 6),
+		    .baseos_image = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : db_col_text(st, 3),
+		    .baseos_activate = sqlite3_column_int(st, 4) != 0,
+		    .baseos_retry = sqlite3_column_int64(st, 5),
+		};
+		r = fn(ctx, &row);
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int devices_store_bump_config(struct db *d, const char *uuid)
+{
+	assert(d && uuid);
+	sqlite3_stmt *st = db_stmt(d, "UPDATE devices SET config_version = config_version + 1 WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	return db_step_done(st);
+}
+
+int devices_store_resolve(struct db *d, const char *ref, char uuid[UUID_STR_LEN])
+{
+	assert(d && uuid);
+	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM devices WHERE id = ?1 OR name = ?1 LIMIT 1");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(uuid, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int64_t devices_store_count(struct db *d, const char *grants)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT count(*) FROM devices WHERE ?1 = '*' OR"
+				      " instr(?1, ',' || project || ',') > 0");
+	int64_t n = 0;
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, grants, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}

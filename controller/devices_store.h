@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The devices table's rows as the config builder and the config change
+ * path need them: the store half of the devices module (devices.c holds
+ * /api/v1/devices and calls config_build.c, which reads through here, so
+ * this file sits below both). */
+#ifndef CTL_DEVICES_STORE_H
+#define CTL_DEVICES_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "uuidgen.h"
+
+/* What a device's EdgeDevConfig is built from; strings are valid during
+ * the callback only. */
+struct devices_config_row {
+	int64_t config_version;    /* EdgeDevConfig.id.version */
+	int64_t reboot_counter;    /* DeviceOpsCmd.counter */
+	const char *config_items;  /* JSON object of the device's config items */
+	const char *project_items; /* JSON object of its project's config items ("{}" none) */
+	const char *baseos_image;  /* image id, NULL: none */
+	bool baseos_activate;
+	int64_t baseos_retry;
+};
+
+/* Call fn with device uuid's row. fn's return, -ENOENT, -EIO. */
+int devices_store_config_row(struct db *d, const char *uuid,
+			     int (*fn)(void *ctx, const struct devices_config_row *row), void *ctx);
+/* The id of the device whose id or name is ref. 0, -ENOENT, -EIO. */
+int devices_store_resolve(struct db *d, const char *ref, char uuid[UUID_STR_LEN]);
+/* Devices in the projects granted (",a,b," or "*"); 0 on a store error. */
+int64_t devices_store_count(struct db *d, const char *grants);
+/* Number a new config of device uuid (config_version + 1). 0 / negative
+ * errno. */
+int devices_store_bump_config(struct db *d, const char *uuid);
+
+#endif

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Images (app images and base OS images): the images table and
+ * /api/v1/images (its route table is declared in admin.h). */
+#ifndef CTL_IMAGES_H
+#define CTL_IMAGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "uuidgen.h"
+
+/* One image as the device config needs it; strings are valid during the
+ * callback only. */
+struct images_row {
+	const char *id;
+	const char *name;
+	const char *format; /* "oci", "qcow2", "raw", "baseos", ... */
+	const char *sha256;
+	int64_t size;
+	const char *url;
+	const char *reg_user;   /* registry credentials ("" none) */
+	const char *reg_secret; /* sealed (secrets.h) */
+	const char *reg_ca;
+	const char *sig; /* publisher signature ("" none) and its chain */
+	const char *sig_signer_url;
+	const char *sig_inter_url;
+	const char *version;
+};
+
+/* Call fn with image id. fn's return, -ENOENT, -EIO. */
+int images_get(struct db *d, const char *id, int (*fn)(void *ctx, const struct images_row *img), void *ctx);
+
+/* An app image (any format but baseos) by name or id: its id, format
+ * (formatlen bytes; may be NULL) and size (may be NULL). 0, -ENOENT, -EIO. */
+int images_app_image(struct db *d, const char *ref, char id[UUID_STR_LEN], char *format, size_t formatlen,
+		     int64_t *size);
+
+#endif
