@@ -29,8 +29,10 @@
 SERIAL=vault-ci-serial-1
 IMAGES=$E2E_BUILD/anyapp-images
 TPMPORT=$((E2E_PORT + 2))
+# shellcheck disable=SC2034 # read by vault_lib.sh's vagent_start
 VAULT_SIZE=1G # the guest's disk (~220 MiB) is a volume: in the vault
 STRACE_PID=
+LOOPS=
 . "$(dirname "$0")/vault_lib.sh"
 vault_need
 need strace "strace"
@@ -38,6 +40,7 @@ need strace "strace"
 vci_cleanup() {
 	[ -n "$STRACE_PID" ] && kill "$STRACE_PID" 2>/dev/null
 	mountpoint -q "$W/locked" 2>/dev/null && umount "$W/locked"
+	[ -n "$LOOPS" ] && losetup -d "$LOOPS" 2>/dev/null
 	vault_cleanup
 }
 trap vci_cleanup EXIT
@@ -110,17 +113,16 @@ step "deploy the guest with encrypted user data; cloud-init runs it"
 # lower-case letters only: the guest prints them upper-cased
 MARK=vaultci$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr 0-9 g-p)
 TAG=vault-ud-tag-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
-UMARK=$(printf '%s' "$MARK" | tr a-z A-Z)
-cat >"$W/user-data" <<UD
-#cloud-config
-# $TAG
-runcmd:
- - [ sh, -c, "mkdir -p /var/lib/eve-ci && echo $MARK | tr a-z A-Z > /var/lib/eve-ci/vaultmark" ]
-UD
+UMARK=$(printf '%s' "$MARK" | tr '[:lower:]' '[:upper:]')
+# the user data goes to evectl through a pipe: never in a file here
+# (printf, not a here-document: bash may spool those in TMPDIR)
+user_data() {
+	printf '%s\n' "#cloud-config" "# $TAG" "runcmd:" \
+		" - [ sh, -c, \"mkdir -p /var/lib/eve-ci && echo $MARK | tr a-z A-Z > /var/lib/eve-ci/vaultmark\" ]"
+}
 ectl image upload vaultci "$IMAGES/cloudinit.qcow2" --format qcow2 >/dev/null || fail "upload cloudinit.qcow2"
-ectl app deploy vci --image vaultci --device "$SERIAL" --memory 512M --user-data "$W/user-data" >/dev/null ||
+ectl app deploy vci --image vaultci --device "$SERIAL" --memory 512M --user-data <(user_data) >/dev/null ||
 	fail "deploy vci"
-rm -f "$W/user-data"
 wait_app_state vci RUNNING 240
 wait_for 60 "user data opened in memory" grep -q "app vci: encrypted user data opened in memory" "$W/agent-dev.log"
 wait_for 400 "cloud-init's final stage on the console" app_log_ge vci "CIGUEST: cloud-init modules --mode=final done" 1
@@ -132,7 +134,7 @@ pass "RUNNING; cloud-init ran the user data's runcmd"
 step "the user data is in the seed inside the vault and nowhere else"
 DOM=$(test_domains | head -n1)
 [ -n "$DOM" ] || fail "no domain"
-SEED=$(ls "$ST"/apps/*/cidata.iso 2>/dev/null | head -n1)
+SEED=$(find "$ST/apps/" -mindepth 2 -maxdepth 2 -name cidata.iso | head -n1)
 [ -n "$SEED" ] || fail "no cidata.iso in $ST/apps"
 [ "$(stat -c %d "$SEED")" = "$(stat -c %d "$ST/vault")" ] || fail "$SEED is not in the vault"
 leaks "$SEED" >/dev/null || fail "control: the seed in the vault does not hold the user data"
@@ -177,13 +179,20 @@ agent_stop dev
 vault_unmount || fail "the vault is still mounted"
 [ -z "$(ls -A "$ST/apps" 2>/dev/null)" ] || fail "$ST/apps holds files with the vault unmounted"
 leaks "$ST/vault.img" >/dev/null && fail "the user data is in clear in the raw vault image after unmount"
+# a loop device of our own: a mount namespace made while the vault was
+# mounted in libvirtd's (another test's domain) may still hold the old one,
+# with the key; a new block device is a new file system instance, keyless
 mkdir -p "$W/locked"
-mount -o ro,noload,loop "$ST/vault.img" "$W/locked" || fail "mounting vault.img read-only"
+LOOP=$(losetup -r -f --show "$ST/vault.img") || fail "losetup -r vault.img"
+LOOPS="$LOOP"
+mount -o ro,noload "$LOOP" "$W/locked" 2>"$W/locked.err" || fail "mounting vault.img read-only: $(cat "$W/locked.err")"
 [ -d "$W/locked/data" ] || fail "control: no data/ in vault.img"
-ls "$W/locked/data" | grep -qx apps && fail "the vault's file names are in clear without the key"
+find "$W/locked/data" -maxdepth 1 -name apps | grep -q . && fail "the vault's file names are in clear without the key"
 [ -z "$(find "$W/locked" -name cidata.iso)" ] || fail "cidata.iso is named in clear without the key"
 out=$(find "$W/locked" -type f -print0 | xargs -0 -r grep -laF -e "$MARK" -e "$TAG" 2>/dev/null)
 [ -z "$out" ] || fail "the user data is readable without the key: $out"
 umount "$W/locked"
+losetup -d "$LOOP"
+LOOPS=
 pass "no seed in $ST/apps; vault.img without the key: names and contents encrypted"
 log PASS
