@@ -25,6 +25,7 @@
 #include "agentlog.h"
 #include "fileio.h"
 #include "logfmt.h"
+#include "vault_fs.h"
 
 /* String options: each sets one field of struct agent_opts. */
 static const struct str_opt {
@@ -164,6 +165,32 @@ static int go_daemon(const char *state_dir)
 	return 0;
 }
 
+/* With --vault, temporary files go into the encrypted store (vault_fs.h:
+ * libarchive spools a cloud-init seed's user data in TMPDIR while it makes
+ * the ISO). Set before any thread starts; an absolute path, as children
+ * (qemu-img) inherit it. */
+static int vault_tmpdir(const struct agent_opts *o)
+{
+	char cwd[PATH_MAX], state[PATH_MAX], tmp[PATH_MAX];
+	int n;
+
+	if (!o->vault)
+		return 0;
+	if (o->state_dir[0] == '/')
+		n = snprintf(state, sizeof(state), "%s", o->state_dir);
+	else if (getcwd(cwd, sizeof(cwd)))
+		n = snprintf(state, sizeof(state), "%s/%s", cwd, o->state_dir);
+	else
+		n = -1;
+	if (n < 0 || (size_t)n >= sizeof(state) || vault_fs_tmp_dir(state, tmp, sizeof(tmp)) < 0 ||
+	    setenv("TMPDIR", tmp, 1) < 0) {
+		fprintf(stderr, "eve-agent: --state %s: no room for the vault's temporary directory\n",
+			o->state_dir);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct agent_opts o = {0};
@@ -182,6 +209,8 @@ int main(int argc, char **argv)
 	/* The TSS libraries log to stderr by default; we report their errors. */
 	setenv("TSS2_LOG", "all+none", 0);
 	if (daemonize && (absolute_paths(&o) < 0 || go_daemon(o.state_dir) < 0))
+		return 1;
+	if (vault_tmpdir(&o) < 0)
 		return 1;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);

@@ -352,6 +352,26 @@ static int bind_dirs(const struct paths *p, char *err, size_t errlen)
 	return 0;
 }
 
+int vault_fs_tmp_dir(const char *state_dir, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/vault/data/tmp", state_dir);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* data/tmp: the agent's TMPDIR (vault_fs_tmp_dir), inside the policy. */
+static int make_tmp(const struct paths *p, char *err, size_t errlen)
+{
+	char tmp[4200];
+
+	snprintf(tmp, sizeof(tmp), "%s/tmp", p->data);
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir %s: %s", tmp, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int vault_fs_open(const char *state_dir, uint64_t size, const uint8_t key[VAULT_FS_KEY_LEN], char *err,
 		  size_t errlen)
 {
@@ -380,6 +400,8 @@ int vault_fs_open(const char *state_dir, uint64_t size, const uint8_t key[VAULT_
 	}
 	if (r == 0)
 		r = data_policy(p, id, err, errlen);
+	if (r == 0)
+		r = make_tmp(p, err, errlen);
 	if (r == 0)
 		r = bind_dirs(p, err, errlen);
 	if (r < 0 && !err[0])

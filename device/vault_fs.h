@@ -33,6 +33,13 @@ int vault_fs_share(const char *state_dir, pid_t pid, char *err, size_t errlen);
 /* The pid of the process serving the unix socket at path (SO_PEERCRED), or
  * a negative errno. */
 pid_t vault_fs_socket_pid(const char *path);
+/* The directory for the agent's temporary files while the store is open:
+ * <state>/vault/data/tmp (encrypted like the rest of data/), into buf.
+ * With --vault the agent makes it its TMPDIR at start, so what libraries
+ * spool there (libarchive's ISO writer keeps a cloud-init seed's user data
+ * in an O_TMPFILE in TMPDIR) is never in clear on the disk; while the store
+ * is locked it does not exist and such writes fail. 0 or -ENAMETOOLONG. */
+int vault_fs_tmp_dir(const char *state_dir, char *buf, size_t len);
 /* Parse a size such as "512M", "2G" or plain bytes: 0 or -EINVAL. */
 int vault_fs_parse_size(const char *s, uint64_t *out);
 

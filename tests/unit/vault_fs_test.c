@@ -2,7 +2,8 @@
 /* device/vault_fs.c: sizes, and (as root, with loop devices, mkfs.ext4
  * and a kernel with ext4 encryption) the encrypted store itself: made,
  * written, unmounted (a reboot), reopened with its key, refused with
- * another; the plaintext never in the raw image. */
+ * another; the plaintext never in the raw image; the agent's TMPDIR
+ * (vault_fs_tmp_dir) inside the encryption policy, absent while locked. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -16,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <linux/fscrypt.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -73,6 +76,32 @@ static bool file_has(const char *path, const char *needle)
 	return found;
 }
 
+/* The TMPDIR inside the open store: encrypted under the store's policy; a
+ * temporary file written there (as libarchive's ISO writer does) is not in
+ * the raw image. */
+static void tmp_in_vault(const char *dir, const char *mark)
+{
+	struct fscrypt_get_policy_ex_arg g;
+	char t[512], small[8];
+	int fd;
+
+	assert_int_equal(vault_fs_tmp_dir(dir, small, sizeof(small)), -ENAMETOOLONG);
+	assert_int_equal(vault_fs_tmp_dir(dir, t, sizeof(t)), 0);
+	assert_true(strncmp(t, dir, strlen(dir)) == 0 && !strcmp(t + strlen(dir), "/vault/data/tmp"));
+	fd = open(t, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	memset(&g, 0, sizeof(g));
+	g.policy_size = sizeof(g.policy);
+	assert_int_equal(ioctl(fd, FS_IOC_GET_ENCRYPTION_POLICY_EX, &g), 0);
+	assert_int_equal(g.policy.version, FSCRYPT_POLICY_V2);
+	close(fd);
+	fd = open(t, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, mark, strlen(mark)), (ssize_t)strlen(mark));
+	assert_int_equal(fsync(fd), 0);
+	close(fd);
+}
+
 static void store(void **state)
 {
 	char dir[] = "/var/tmp/vault_fs_test.XXXXXX", p[512], err[300], mark[64];
@@ -94,10 +123,13 @@ static void store(void **state)
 	assert_int_equal(vault_fs_open(dir, 0, key, err, sizeof(err)), 0);
 	snprintf(p, sizeof(p), "%s/volumes/data", dir);
 	assert_int_equal(fileio_write_atomic(p, mark, strlen(mark), 0600), 0);
+	tmp_in_vault(dir, mark);
 	sync();
 	unmount_all(dir);
 	snprintf(p, sizeof(p), "%s/volumes/data", dir);
 	assert_int_not_equal(access(p, F_OK), 0); /* only inside the vault */
+	assert_int_equal(vault_fs_tmp_dir(dir, p, sizeof(p)), 0);
+	assert_int_not_equal(access(p, F_OK), 0); /* locked: no TMPDIR */
 	snprintf(p, sizeof(p), "%s/vault.img", dir);
 	assert_true(file_has(p, "lost+found")); /* the raw image is readable ... */
 	assert_false(file_has(p, mark));        /* ... but not the data */
