@@ -1234,7 +1234,6 @@ static int diag_pac(struct netmgr *nm, size_t i, struct conndiag_port *p, char *
 
 	if (!pac_script(nm, i))
 		return 0;
-	nm->pac[i].done = false; /* diagnose the script as it is now */
 	r = netmgr_pac_choice(nm, i, what, sizeof(what));
 	if (r < 0) {
 		outf(out, size, "port %s: proxy auto-config\n  controller %s: FAILED at proxy: %s\n",
