@@ -10,3 +10,6 @@ if(WITH_DEVICE AND TARGET eve-agent AND TARGET eve-controller) # agent_mkbootstr
   set_tests_properties(conn_pac PROPERTIES LABELS "integration;slow" TIMEOUT 400 SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_MKBOOTSTRAP=$<TARGET_FILE:agent_mkbootstrap>")
 endif()
+# the fuzz harness's corpus replay (eve_fuzz_replay: tests/fuzz.cmake)
+set(_fz_libs "")
+eve_fuzz_replay(fuzz_pacresult ${EVE_TEST_DIR}/fuzz/fuzz_pacresult.c)
