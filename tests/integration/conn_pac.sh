@@ -183,4 +183,7 @@ kill -0 "$(cat "$W/c.pid")" || fail "C: the agent died"
 n=$(grep -c "config: unchanged" "$W/c.log")
 wait_for 60 "C: the agent keeps polling" bash -c "[ \$(grep -c 'config: unchanged' '$W/c.log') -gt $n ]"
 agent_stop c
+# (ASan builds) no sanitizer report from any agent, the forked PAC children included
+grep -l "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" "$W"/[abc].log &&
+	fail "a sanitizer report in an agent's log"
 echo "PASS"

@@ -243,6 +243,7 @@ static void test_netmgr_entries(void **state)
 {
 	struct netmgr_setting *s = calloc(1, sizeof(*s));
 	struct netmgr *nm = NULL;
+	struct netmgr_props props = {.pac = {.timeout_ms = 30000}}; /* a loaded machine */
 	char what[256];
 
 	(void)state;
@@ -255,6 +256,7 @@ static void test_netmgr_entries(void **state)
 	    " if (host === 'ctl.test' && url === 'https://ctl.test:1/') return 'PROXY 127.0.0.1:9; DIRECT';"
 	    " return 'SOCKS 127.0.0.1:7'; }");
 	assert_int_equal(netmgr_new("ctl.test:1", "/nonexistent", s, &nm), 0);
+	netmgr_set_props(nm, &props, 0);
 	assert_int_equal(netmgr_pac_choice(nm, 0, what, sizeof(what)), 0);
 	assert_string_equal(what, "PROXY 127.0.0.1:9");
 	assert_non_null(netmgr_api(nm));
@@ -272,6 +274,7 @@ static void test_netmgr_entries(void **state)
 	/* a broken script: the port's error names it */
 	snprintf(s->ports[0].pac, sizeof(s->ports[0].pac), "%s", "function FindProxyForURL( {");
 	assert_int_equal(netmgr_new("ctl.test:1", "/nonexistent", s, &nm), 0);
+	netmgr_set_props(nm, &props, 0);
 	assert_null(netmgr_api(nm));
 	assert_non_null(strstr(netmgr_port_state(nm, 0)->err, "PAC: script error"));
 	netmgr_free(nm);
