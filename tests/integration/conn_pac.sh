@@ -90,6 +90,8 @@ ConnectPort $CTL_PORT
 EOF
 ip netns exec "$NSR" tinyproxy -d -c "$W/tinyproxy.conf" >"$W/tinyproxy.out" 2>&1 &
 PROXY_PID=$!
+wait_for 60 "tinyproxy listening" ip netns exec "$NSR" bash -c "exec 3<>/dev/tcp/10.64.1.1/$PROXY_PORT" 2>/dev/null
+kill -0 "$PROXY_PID" 2>/dev/null || fail "tinyproxy exited: $(tail -n 3 "$W/tinyproxy.out")"
 proxy_connects() { grep -Ec "CONNECT $CTL_IP:$CTL_PORT HTTP" "$W/tinyproxy.log" 2>/dev/null; }
 proxy_connects_gt() { [ "$(proxy_connects)" -gt "$1" ]; }
 
