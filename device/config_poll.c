@@ -171,6 +171,25 @@ static bool proxy_from(const Org__Lfedge__Eve__Common__ProxyConfig *p, char *out
 	return false;
 }
 
+/* ProxyConfig.pacfile (base64, EVE) into out; false (logged) when it is
+ * not base64 or too long: the port is refused, not used without it. */
+static bool pac_from(const Org__Lfedge__Eve__Common__ProxyConfig *p, const char *what, char *out, size_t size)
+{
+	int r;
+
+	out[0] = '\0';
+	if (!p || !p->pacfile || !*p->pacfile)
+		return true;
+	r = pac_decode(p->pacfile, out, size);
+	if (r < 0) {
+		out[0] = '\0';
+		alog(ALOG_WARN, "network: %s: proxy PAC file refused: %s", what,
+		     r == -E2BIG ? "longer than the agent's limit" : "not base64 text");
+		return false;
+	}
+	return true;
+}
+
 static const Org__Lfedge__Eve__Config__NetworkConfig *
 sysadapter_network(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, const char *id)
 {
@@ -224,9 +243,10 @@ static bool port_from(struct agent *a, const Org__Lfedge__Eve__Config__SystemAda
 	}
 	if (net && net->entproxy) {
 		proxy_from(net->entproxy, p->proxy, sizeof(p->proxy));
-		if (net->entproxy->pacfile && *net->entproxy->pacfile)
-			alog(ALOG_WARN, "network: port %s: proxy PAC files are not supported: %s", ifname,
-			     p->proxy[0] ? "using the explicit proxy" : "going direct");
+		if (!pac_from(net->entproxy, ifname, p->pac, sizeof(p->pac)))
+			return false;
+		if (p->pac[0])
+			p->proxy[0] = '\0'; /* EVE: the PAC file wins over the proxy list */
 	}
 	(void)a;
 	return true;
@@ -254,7 +274,14 @@ static void apply_network(struct agent *a, const Org__Lfedge__Eve__Config__EdgeD
 		any = true;
 	}
 	for (size_t i = 0; !s.n_ports && i < cfg->n_networks; i++) {
-		if (proxy_from(cfg->networks[i]->entproxy, s.proxy, sizeof(s.proxy))) {
+		const Org__Lfedge__Eve__Common__ProxyConfig *ep = cfg->networks[i]->entproxy;
+		bool pac = ep && ep->pacfile && *ep->pacfile;
+
+		if (pac && !pac_from(ep, "network", s.pac, sizeof(s.pac)))
+			return;
+		if (proxy_from(ep, s.proxy, sizeof(s.proxy)) || pac) {
+			if (pac)
+				s.proxy[0] = '\0';
 			any = true;
 			break;
 		}

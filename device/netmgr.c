@@ -14,11 +14,23 @@
 #include "err.h"
 #include "fileio.h"
 #include "conndiag.h"
+#include "pacresult.h"
 #include "portdns.h"
 
 #define PORT_FILE_MAX 64
-#define SETTING_MAGIC "EVENET01"
+#define SETTING_MAGIC "EVENET02" /* 02: PAC scripts */
 #define MANAGE_MAX 16
+#define PAC_RETRY_MS 60000 /* a failed PAC evaluation is tried again after */
+
+/* What a port's PAC script chose for the controller's URL. */
+struct pac_state {
+	bool done;   /* evaluated (entries or err valid) */
+	int err;     /* 0, or the evaluation's negative errno */
+	uint64_t at; /* when (monotonic ms) */
+	size_t n, k; /* entries, the one in use */
+	struct pacresult_entry e[PACRESULT_MAX];
+	char why[PAC_ERR_MAX + 64]; /* the failure, for the port's err */
+};
 
 struct netmgr {
 	char *server;
@@ -55,6 +67,8 @@ struct netmgr {
 	bool rejected_here;  /* `rejected` was rolled back in this run: retried */
 	uint64_t next_retry; /* when to put it on trial again (timer.port.testbetterinterval) */
 	uint64_t next_test;  /* when to run the port test (timer.port.testinterval) */
+	struct pac_state pac[NETMGR_MAX_PORTS + 1]; /* per port; [n_ports]: any route */
+	char pac_proxy[NETMGR_PROXY_MAX];           /* proxy URL of the entry in use */
 };
 
 static void api_drop(struct netmgr *nm)
@@ -249,6 +263,164 @@ static bool port_usable(const struct netmgr *nm, size_t i)
 
 static bool ensure_applied(struct netmgr *nm);
 
+/* ---- proxy auto-config --------------------------------------------------- */
+
+static uint64_t mono_ms(void);
+
+/* The PAC script that chooses the proxy of port i (n_ports: any route):
+ * the port's own, else the setting's when the port has no explicit proxy;
+ * NULL when none. */
+static const char *pac_script(const struct netmgr *nm, size_t i)
+{
+	const struct netmgr_port *p = i < nm->cur.n_ports ? &nm->cur.ports[i] : NULL;
+
+	if (p && p->pac[0])
+		return p->pac;
+	if (p && p->proxy[0])
+		return NULL;
+	return nm->cur.pac[0] ? nm->cur.pac : NULL;
+}
+
+/* The server's host name (no port, no brackets) into host. */
+static void server_host(const struct netmgr *nm, char *host, size_t size)
+{
+	const char *s = nm->server, *colon = strrchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	snprintf(host, size, "%.*s", (int)(n < size ? n : size - 1), s);
+}
+
+/* Evaluate port i's PAC script for url into result (raw text). */
+static int pac_eval(struct netmgr *nm, size_t i, const char *url, char *result, size_t size, char *why,
+		    size_t whysize)
+{
+	const char *script = pac_script(nm, i);
+	char host[256], myip[64] = "";
+	struct pac_env env = {0};
+
+	if (!script)
+		return -ENOENT;
+	if (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0) {
+		const char *h = strstr(url, "://") + 3;
+		size_t n = strcspn(h, "/?#");
+		const char *colon = memchr(h, ':', n);
+
+		if (h[0] == '[') {
+			const char *close = memchr(h, ']', n);
+
+			n = close ? (size_t)(close - h) - 1 : 0;
+			h++;
+		} else if (colon) {
+			n = (size_t)(colon - h);
+		}
+		snprintf(host, sizeof(host), "%.*s", (int)(n < sizeof(host) ? n : sizeof(host) - 1), h);
+	} else {
+		server_host(nm, host, sizeof(host));
+	}
+	if (i < nm->cur.n_ports) {
+		snprintf(myip, sizeof(myip), "%.*s", (int)strcspn(nm->st[i].addrs, ","), nm->st[i].addrs);
+		env.dns = netmgr_port_dns(nm, i, &env.n_dns);
+	}
+	env.my_ip = myip;
+	return pac_find_proxy(script, strlen(script), url, host, &env, &nm->props.pac, result, size, why,
+			      whysize);
+}
+
+/* Evaluate port i's PAC for the controller's URL (once per setting and
+ * address; a failure again after PAC_RETRY_MS) and put the entry in use in
+ * nm->pac_proxy. 0, or a negative errno with the port's err set. */
+static int pac_pick(struct netmgr *nm, size_t i)
+{
+	struct pac_state *ps = &nm->pac[i];
+	char url[600], result[PACRESULT_TEXT_MAX + 1], why[PAC_ERR_MAX];
+	int r;
+
+	nm->pac_proxy[0] = '\0';
+	if (!ps->done || (ps->err && mono_ms() - ps->at >= PAC_RETRY_MS)) {
+		memset(ps, 0, sizeof(*ps));
+		snprintf(url, sizeof(url), "https://%s/", nm->server);
+		r = pac_eval(nm, i, url, result, sizeof(result), why, sizeof(why));
+		if (r == 0) {
+			r = pacresult_parse(result, strlen(result), ps->e, PACRESULT_MAX);
+			if (r < 0)
+				snprintf(why, sizeof(why), "result not understood: \"%.100s\"", result);
+			else
+				ps->n = (size_t)r;
+		}
+		ps->err = r < 0 ? r : 0;
+		ps->done = true;
+		ps->at = mono_ms();
+		if (r < 0)
+			snprintf(ps->why, sizeof(ps->why), "PAC: %s", why);
+	}
+	if (ps->err) {
+		if (i < nm->cur.n_ports) {
+			size_t n = strnlen(ps->why, sizeof(nm->st[i].err) - 1);
+
+			memcpy(nm->st[i].err, ps->why, n);
+			nm->st[i].err[n] = '\0';
+		}
+		return ps->err;
+	}
+	return pacresult_url(&ps->e[ps->k], nm->pac_proxy, sizeof(nm->pac_proxy));
+}
+
+/* After a failure through port i: the next entry of its PAC result, if
+ * any (true); else back to the first entry, evaluated again next time. */
+static bool pac_next(struct netmgr *nm, size_t i)
+{
+	struct pac_state *ps = &nm->pac[i];
+
+	if (!pac_script(nm, i) || !ps->done || ps->err)
+		return false;
+	if (ps->k + 1 < ps->n) {
+		ps->k++;
+		return true;
+	}
+	ps->done = false;
+	return false;
+}
+
+int netmgr_pac_choice(struct netmgr *nm, size_t i, char *buf, size_t size)
+{
+	int r;
+
+	if (i > nm->cur.n_ports || !pac_script(nm, i))
+		return -ENOENT;
+	r = pac_pick(nm, i);
+	if (r < 0 && size) {
+		size_t n = strnlen(nm->pac[i].why, size - 1);
+
+		memmove(buf, nm->pac[i].why, n);
+		buf[n] = '\0';
+	} else if (r == 0)
+		pacresult_text(&nm->pac[i].e[nm->pac[i].k], buf, size);
+	return r;
+}
+
+int netmgr_pac_proxy_for(struct netmgr *nm, size_t i, const char *url, char *buf, size_t size)
+{
+	char result[PACRESULT_TEXT_MAX + 1], why[PAC_ERR_MAX];
+	struct pacresult_entry e[PACRESULT_MAX];
+	int r;
+
+	if (i > nm->cur.n_ports)
+		return -ENOENT;
+	r = pac_eval(nm, i, url, result, sizeof(result), why, sizeof(why));
+	if (r == 0 && (r = pacresult_parse(result, strlen(result), e, PACRESULT_MAX)) < 0)
+		snprintf(why, sizeof(why), "result not understood: \"%.100s\"", result);
+	if (r < 0) {
+		if (r != -ENOENT)
+			snprintf(buf, size, "PAC: %s", why);
+		return r;
+	}
+	return pacresult_url(&e[0], buf, size);
+}
+
 /* A connection through port i of the current setting (i >= n_ports: any
  * route) with the given request timeout. -ENOENT when the port's DNS
  * servers do not resolve the controller (st[i].err says so). */
@@ -266,10 +438,16 @@ static int api_for(struct netmgr *nm, size_t i, long timeout_s, struct devapi **
 		if (nm->resolve[0])
 			o.resolve = nm->resolve;
 	}
-	if (p && p->proxy[0])
+	if (pac_script(nm, i)) {
+		if (pac_pick(nm, i) < 0)
+			return -ENOENT; /* the port's err says why */
+		if (nm->pac_proxy[0])
+			o.proxy = nm->pac_proxy;
+	} else if (p && p->proxy[0]) {
 		o.proxy = p->proxy;
-	else if (nm->cur.proxy[0])
+	} else if (nm->cur.proxy[0]) {
 		o.proxy = nm->cur.proxy;
+	}
 	return devapi_new(&o, out);
 }
 
@@ -469,6 +647,10 @@ int netmgr_report(struct netmgr *nm, bool reached, uint64_t now_ms)
 			spread_load(nm);
 		return r;
 	}
+	if (pac_next(nm, netmgr_port_index(nm))) {
+		api_drop(nm); /* the next entry of the port's PAC result */
+		return 0;
+	}
 	nm->fails++;
 	/* Every port failed once: any route (network.fallback.any.eth); that
 	 * failing too: the ports again. */
@@ -509,14 +691,14 @@ static bool addr_eq(const struct portcfg_addr *a, const struct portcfg_addr *b)
 static bool port_eq(const struct netmgr_port *a, const struct netmgr_port *b)
 {
 	return !strcmp(a->name, b->name) && !strcmp(a->label, b->label) && a->cost == b->cost &&
-	       a->mode == b->mode && !strcmp(a->proxy, b->proxy) &&
+	       a->mode == b->mode && !strcmp(a->proxy, b->proxy) && !strcmp(a->pac, b->pac) &&
 	       (a->mode != PORTCFG_STATIC || addr_eq(&a->want, &b->want));
 }
 
 /* Equal settings: the same ports (in any order: costs order them). */
 static bool setting_eq(const struct netmgr_setting *a, const struct netmgr_setting *b)
 {
-	if (a->n_ports != b->n_ports || strcmp(a->proxy, b->proxy))
+	if (a->n_ports != b->n_ports || strcmp(a->proxy, b->proxy) || strcmp(a->pac, b->pac))
 		return false;
 	for (size_t i = 0; i < a->n_ports; i++) {
 		size_t j;
@@ -534,6 +716,7 @@ static bool setting_eq(const struct netmgr_setting *a, const struct netmgr_setti
 static void cur_changed(struct netmgr *nm)
 {
 	memset(nm->st, 0, sizeof(nm->st));
+	memset(nm->pac, 0, sizeof(nm->pac));
 	nm->applied = false;
 	start_at_good_port(nm);
 	nm->any = false;
@@ -665,9 +848,18 @@ static int test_one(struct netmgr *nm, size_t i, char *out, size_t size)
 	int r;
 
 	buf_init(&resp, 4096);
-	r = api_for(nm, i, nm->props.test_timeout_s, &api);
-	if (r == 0)
-		r = devapi_call(api, "GET", "/ping", NULL, 0, &status, &resp);
+	/* each entry of a PAC result in turn */
+	for (;;) {
+		r = api_for(nm, i, nm->props.test_timeout_s, &api);
+		if (r == 0)
+			r = devapi_call(api, "GET", "/ping", NULL, 0, &status, &resp);
+		if (r == 0 || !pac_next(nm, i))
+			break;
+		devapi_free(api);
+		api = NULL;
+		buf_free(&resp);
+		buf_init(&resp, 4096);
+	}
 	if (r == 0) {
 		char what[32];
 
@@ -795,8 +987,9 @@ static bool str_ok(const char *s, size_t size)
 static bool port_ok(const struct netmgr_port *p)
 {
 	if (!str_ok(p->name, sizeof(p->name)) || !str_ok(p->label, sizeof(p->label)) ||
-	    !str_ok(p->proxy, sizeof(p->proxy)) || !str_ok(p->want.addr, sizeof(p->want.addr)) ||
-	    !str_ok(p->want.gw, sizeof(p->want.gw)) || p->want.n_dns > PORTCFG_DNS_MAX ||
+	    !str_ok(p->proxy, sizeof(p->proxy)) || !str_ok(p->pac, sizeof(p->pac)) ||
+	    !str_ok(p->want.addr, sizeof(p->want.addr)) || !str_ok(p->want.gw, sizeof(p->want.gw)) ||
+	    p->want.n_dns > PORTCFG_DNS_MAX ||
 	    (p->mode != PORTCFG_ASIS && p->mode != PORTCFG_DHCP && p->mode != PORTCFG_STATIC))
 		return false;
 	for (size_t i = 0; i < PORTCFG_DNS_MAX; i++)
@@ -807,7 +1000,8 @@ static bool port_ok(const struct netmgr_port *p)
 
 static bool setting_ok(const struct netmgr_setting *s)
 {
-	if (s->n_ports > NETMGR_MAX_PORTS || !str_ok(s->proxy, sizeof(s->proxy)))
+	if (s->n_ports > NETMGR_MAX_PORTS || !str_ok(s->proxy, sizeof(s->proxy)) ||
+	    !str_ok(s->pac, sizeof(s->pac)))
 		return false;
 	for (size_t i = 0; i < s->n_ports; i++)
 		if (!port_ok(&s->ports[i]))
@@ -969,6 +1163,7 @@ static bool follow_lease(struct netmgr *nm, size_t i, bool apply)
 	}
 	if (addr_eq(&l, &nm->st[i].have))
 		return false;
+	nm->pac[i].done = false; /* myIpAddress() and DNS changed */
 	if (apply) {
 		apply_addr(nm, i, &l);
 		api_drop(nm);
@@ -1030,6 +1225,27 @@ static void diag_failure(struct netmgr *nm, size_t i, const char *text)
 	nm->st[i].rejoined = false;
 }
 
+/* A port with a PAC script: its choice becomes p->proxy (a line says
+ * what it chose); a failure is the port's result (negative errno). */
+static int diag_pac(struct netmgr *nm, size_t i, struct conndiag_port *p, char *out, size_t size)
+{
+	char what[PAC_ERR_MAX + 64];
+	int r;
+
+	if (!pac_script(nm, i))
+		return 0;
+	r = netmgr_pac_choice(nm, i, what, sizeof(what));
+	if (r < 0) {
+		outf(out, size, "port %s: proxy auto-config\n  controller %s: FAILED at proxy: %s\n",
+		     *p->ifname ? p->ifname : "(any route)", nm->server, what);
+		return r;
+	}
+	outf(out, size, "port %s: proxy auto-config chose %s\n", *p->ifname ? p->ifname : "(any route)",
+	     what);
+	p->proxy = nm->pac_proxy;
+	return 0;
+}
+
 size_t netmgr_diag(struct netmgr *nm, int timeout_s, char *out, size_t size)
 {
 	size_t ok = 0, start;
@@ -1061,7 +1277,10 @@ size_t netmgr_diag(struct netmgr *nm, int timeout_s, char *out, size_t size)
 			}
 		}
 		start = strnlen(out, size);
-		if (conndiag_port(nm->server, nm->ca_path, &p, timeout_s, out, size) == CONNDIAG_OK) {
+		if (diag_pac(nm, port ? i : nm->cur.n_ports, &p, out, size) < 0) {
+			if (port)
+				diag_failure(nm, i, out + start);
+		} else if (conndiag_port(nm->server, nm->ca_path, &p, timeout_s, out, size) == CONNDIAG_OK) {
 			ok++;
 			if (port && !nm->st[i].last_fail && !nm->st[i].last_ok)
 				nm->st[i].last_ok = time(NULL);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "devapi.h"
+#include "pac.h"
 #include "portcfg.h"
 
 #define NETMGR_MAX_PORTS 8
@@ -32,12 +33,14 @@ struct netmgr_port {
 	enum portcfg_mode mode;       /* PORTCFG_ASIS: the host's addressing */
 	struct portcfg_addr want;     /* PORTCFG_STATIC: address/gateway/DNS */
 	char proxy[NETMGR_PROXY_MAX]; /* "" = the setting's proxy */
+	char pac[PAC_SCRIPT_MAX];     /* PAC script ("" none): chooses the proxy; wins over proxy */
 };
 
 struct netmgr_setting {
 	struct netmgr_port ports[NETMGR_MAX_PORTS]; /* none = any route */
 	size_t n_ports;
 	char proxy[NETMGR_PROXY_MAX]; /* "" = direct */
+	char pac[PAC_SCRIPT_MAX];     /* PAC script for ports without their own proxy/PAC */
 };
 
 /* What the device knows about one port of the current setting. */
@@ -60,6 +63,7 @@ struct netmgr_props {
 	uint64_t test_ms;        /* timer.port.testinterval: port test every; 0 = never */
 	uint32_t test_timeout_s; /* timer.port.timeout: each port test request; 0 = devapi's default */
 	uint64_t trial_ms;       /* timer.port.testduration: trial of a retried setting */
+	struct pac_limits pac;   /* limits of a PAC evaluation (0s: pac.h's defaults) */
 };
 
 struct netmgr;
@@ -161,6 +165,15 @@ size_t netmgr_port_index(const struct netmgr *nm);
 void netmgr_dpc_times(const struct netmgr *nm, time_t *ok, time_t *fail, const char **err);
 /* Record why the last request failed (text from devapi; copied). */
 void netmgr_set_error(struct netmgr *nm, const char *why);
+/* What the PAC script of port i (n_ports: any route) chose for the
+ * controller's URL: the entry in use as PAC text ("PROXY h:p", "DIRECT")
+ * into buf; 0, -ENOENT when the port has no PAC, or the negative errno of
+ * the evaluation with its reason in buf. Evaluates when not yet done. */
+int netmgr_pac_choice(struct netmgr *nm, size_t i, char *buf, size_t size);
+/* The proxy the PAC script of port i (n_ports: any route) chooses for url
+ * (e.g. a download), first entry: its URL ("" = DIRECT) into buf; 0,
+ * -ENOENT (no PAC), or the evaluation's negative errno (reason in buf). */
+int netmgr_pac_proxy_for(struct netmgr *nm, size_t i, const char *url, char *buf, size_t size);
 /* The DNS servers a port resolves with (its static config or lease);
  * *n = 0: the system resolver. */
 const char (*netmgr_port_dns(const struct netmgr *nm, size_t i, size_t *n))[PORTCFG_IP_MAX];
