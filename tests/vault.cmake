@@ -7,9 +7,9 @@ if(WITH_DEVICE AND WITH_CLI AND TARGET eve-agent AND TARGET eve-controller AND T
   # boots a container four times (~1-2 min): normal pass only. Its
   # "reboots" need every mount of its vault gone: a domain another test
   # starts meanwhile copies libvirtd's mounts into its own namespace and
-  # keeps them (vault_cloudinit's QEMU would): not beside vault_cloudinit
+  # keeps them (any QEMU or LXC test's domain would): runs alone
   set_tests_properties(vault_e2e PROPERTIES LABELS "integration;e2e;slow" TIMEOUT 420
-    SKIP_RETURN_CODE 77 RESOURCE_LOCK vault_reboot
+    SKIP_RETURN_CODE 77 RESOURCE_LOCK vault_reboot RUN_SERIAL TRUE
     ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_PORT=22400")
 endif()
 if(WITH_CONTROLLER AND TARGET evecontroller)
