@@ -9,9 +9,11 @@
  * once a device's (or app instance's) small chunks add up to
  * LOGSTORE_SEAL_LINES lines or LOGSTORE_SEAL_BYTES raw bytes, they are
  * merged into one sealed chunk in the same transaction. Count retention
- * deletes whole chunks (a device keeps at least max lines and at most max
- * plus about two chunks); age retention deletes chunks wholly past the
- * cutoff and readers hide the lines of a straddling chunk that are older.
+ * deletes whole chunks, the one whose newest line is the oldest first,
+ * while at least max lines remain (so a device keeps between max and max
+ * plus about two chunks; checked when a chunk is sealed); age retention
+ * deletes chunks wholly past the cutoff and readers hide the older lines
+ * of a chunk straddling it.
  *
  * Functions take a struct db the caller holds (inside its transaction for
  * the writes); none logs. */
