@@ -70,14 +70,14 @@ int logchunk_enc_add(struct logchunk_enc *e, const struct logline *l)
 	return 0;
 }
 
-int logchunk_compress(const uint8_t *raw, size_t len, struct buf *out)
+int logchunk_compress(const uint8_t *raw, size_t len, int level, struct buf *out)
 {
 	uLongf zlen = compressBound((uLong)len);
 	uint8_t *z = malloc(zlen);
 	int r = -ENOMEM;
 	if (!z)
 		goto out;
-	r = compress2(z, &zlen, raw, (uLong)len, 6) == Z_OK ? 0 : -ENOMEM;
+	r = compress2(z, &zlen, raw, (uLong)len, level) == Z_OK ? 0 : -ENOMEM;
 	if (r == 0)
 		r = buf_append(out, z, zlen);
 out:

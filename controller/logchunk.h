@@ -45,8 +45,8 @@ int logchunk_enc_add(struct logchunk_enc *e, const struct logline *l);
 void logchunk_enc_reset(struct logchunk_enc *e);
 void logchunk_enc_free(struct logchunk_enc *e);
 
-/* Append the zlib form of raw to out (bounded by out's cap). */
-int logchunk_compress(const uint8_t *raw, size_t len, struct buf *out);
+/* Append the zlib form of raw at level (1-9) to out (bounded by its cap). */
+int logchunk_compress(const uint8_t *raw, size_t len, int level, struct buf *out);
 /* Stored (enc, data) back to its raw form of exactly raw_len bytes
  * (<= LOGCHUNK_RAW_MAX) in out (emptied first): -EVE_EPROTO when the data
  * does not inflate to exactly that, -EVE_ETOOBIG past the cap. */

@@ -5,10 +5,11 @@
  * it spans, so queries pick chunks by index and filter lines after
  * decompression.
  *
- * Each upload is appended as one small chunk (or several when large);
- * once a device's (or app instance's) small chunks add up to
- * LOGSTORE_SEAL_LINES lines or LOGSTORE_SEAL_BYTES raw bytes, they are
- * merged into one sealed chunk in the same transaction. Count retention
+ * Each upload is appended as one small chunk (or several when large),
+ * compressed fast; once a device's (or app instance's) small chunks add up
+ * to LOGSTORE_SEAL_LINES lines, LOGSTORE_SEAL_BYTES raw bytes or
+ * LOGSTORE_SEAL_CHUNKS rows, they are merged into one sealed chunk,
+ * compressed hard, in the same transaction. Count retention
  * deletes whole chunks, the one whose newest line is the oldest first,
  * while at least max lines remain (so a device keeps between max and max
  * plus about two chunks; checked when a chunk is sealed); age retention
@@ -28,8 +29,9 @@
 
 struct db;
 
-#define LOGSTORE_SEAL_LINES 256
-#define LOGSTORE_SEAL_BYTES (32u << 10)
+#define LOGSTORE_SEAL_LINES 1024
+#define LOGSTORE_SEAL_BYTES (128u << 10)
+#define LOGSTORE_SEAL_CHUNKS 64 /* unsealed chunks of one device or instance */
 
 /* The lines of one upload, all of device dev (and app instance app, or
  * NULL for the device's own logs). */

@@ -76,7 +76,7 @@ static void test_codec_roundtrip(void **state)
 	struct buf z, raw;
 	buf_init(&z, 1 << 20);
 	buf_init(&raw, LOGCHUNK_RAW_MAX);
-	assert_int_equal(logchunk_compress(e.raw.data, e.raw.len, &z), 0);
+	assert_int_equal(logchunk_compress(e.raw.data, e.raw.len, 6, &z), 0);
 	for (int enc = 0; enc < 2; enc++) {
 		const struct buf *src = enc == LOGCHUNK_ZLIB ? &z : &e.raw;
 		assert_int_equal(logchunk_load(enc, src->data, src->len, (int64_t)e.raw.len, &raw), 0);
@@ -189,7 +189,7 @@ struct mline {
 	bool gone;
 };
 
-#define NLINES 3000
+#define NLINES 12000
 static struct mline model[NLINES];
 static size_t nmodel;
 
@@ -365,10 +365,10 @@ static void test_store_queries(void **state)
 	srand(7);
 	nmodel = 0;
 	memset(model, 0, sizeof(model));
-	for (int b = 0; nmodel < NLINES - 800; b++) {
+	for (int b = 0; nmodel < NLINES - 3000; b++) {
 		int g = rand() % 5;
 		/* now and then a large upload: stored in sealed pieces at once */
-		size_t n = b % 50 == 49 ? 700 : 1 + (size_t)(rand() % 30);
+		size_t n = b % 50 == 49 ? 2500 : 1 + (size_t)(rand() % 30);
 		store_batch(p, groups[g][0], groups[g][1], n, t0 + b * 1000, 1000000);
 		if (b % 40 == 0)
 			random_queries(p, 5, t0);
@@ -377,6 +377,11 @@ static void test_store_queries(void **state)
 	assert_true(db_int(p, "SELECT count(*) FROM log_chunks") < (int64_t)nmodel / 20);
 	assert_true(db_int(p, "SELECT coalesce(sum(n), 0) FROM log_chunks WHERE enc = 1") >
 		    (int64_t)nmodel * 8 / 10);
+	/* uploads were merged: sealed chunks other than the pieces of large uploads */
+	assert_true(db_int(p, "SELECT coalesce(sum(n), 0) FROM log_chunks WHERE sealed = 1") >
+		    (int64_t)nmodel / 2);
+	assert_true(db_int(p, "SELECT count(*) FROM log_chunks WHERE sealed = 1 AND n > 30 AND n != 2500") >
+		    5);
 	assert_int_equal(db_int(p, "SELECT count(*) FROM logs"), (int64_t)nmodel);
 	random_queries(p, 300, t0);
 
@@ -457,7 +462,7 @@ static void test_retention(void **state)
 	 * its old lines hidden from readers */
 	nmodel = 0;
 	memset(model, 0, sizeof(model));
-	store_batch(p, D2, NULL, 600, now - 3 * day, 1000000); /* sealed, old */
+	store_batch(p, D2, NULL, 600, now - 3 * day, 1000000); /* old */
 	d = db_get(p);
 	struct logstore_batch b;
 	assert_int_equal(db_begin(d), 0);
