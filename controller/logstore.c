@@ -292,7 +292,8 @@ static int hit_cmp_asc(const void *x, const void *y)
 /* Keep the first limit hits in the query's order. */
 static void hits_prune(struct hits *h, size_t limit)
 {
-	qsort(h->v, h->n, sizeof(*h->v), h->asc ? hit_cmp_asc : hit_cmp_desc);
+	if (h->n > 1)
+		qsort(h->v, h->n, sizeof(*h->v), h->asc ? hit_cmp_asc : hit_cmp_desc);
 	for (size_t i = limit; i < h->n; i++)
 		json_decref(h->v[i].j);
 	if (h->n > limit)
