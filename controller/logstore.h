@@ -29,9 +29,9 @@
 
 struct db;
 
-#define LOGSTORE_SEAL_LINES 1024
-#define LOGSTORE_SEAL_BYTES (128u << 10)
-#define LOGSTORE_SEAL_CHUNKS 64 /* unsealed chunks of one device or instance */
+#define LOGSTORE_SEAL_LINES 2048
+#define LOGSTORE_SEAL_BYTES (256u << 10)
+#define LOGSTORE_SEAL_CHUNKS 128 /* unsealed chunks of one device or instance */
 
 /* The lines of one upload, all of device dev (and app instance app, or
  * NULL for the device's own logs). */
