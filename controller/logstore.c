@@ -12,7 +12,7 @@
 #include "err.h"
 
 #define TRIM_BATCH 64    /* chunks deleted per count check */
-#define Z_LEVEL_OPEN 1   /* an upload's chunk: short-lived, cheap */
+#define Z_LEVEL_OPEN 6   /* an upload's chunk (level 1 saves little on a few KB) */
 #define Z_LEVEL_SEALED 9 /* kept for days: ~4% smaller than level 6 */
 
 static void bind_app(sqlite3_stmt *st, int i, const char *app)
