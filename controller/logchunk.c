@@ -110,7 +110,7 @@ int logchunk_load(int enc, const uint8_t *data, size_t len, int64_t raw_len, str
 void logchunk_iter_init(struct logchunk_iter *it, const uint8_t *raw, size_t len, int64_t first_id)
 {
 	it->p = raw;
-	it->end = raw + len;
+	it->end = raw ? raw + len : raw; /* an empty buffer may have no memory */
 	it->prev_id = first_id;
 	it->prev_t = 0;
 	it->n = 0;
