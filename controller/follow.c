@@ -15,7 +15,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "http.h"
-#include "logjson.h"
+#include "logstore.h"
 #include "uuidgen.h"
 
 #define FOLLOW_BATCH 200
@@ -101,31 +101,27 @@ void follow_tick(struct follow_hub *h)
 /* Append the next batch of new log lines to f->out. */
 static void follow_fetch(struct follower *f)
 {
+	struct logstore_query q = {.dev = f->dev[0] ? f->dev : NULL,
+				   .app = f->dev[0] ? NULL : f->app,
+				   .ascending = true,
+				   .after = f->last_id,
+				   .since_ms = logstore_since(f->since_ms, f->ctl->conf.logs_days),
+				   .limit = FOLLOW_BATCH};
+	json_t *items = json_array();
 	struct db *d = db_get(f->ctl->db);
-	sqlite3_stmt *st =
-	    f->dev[0]
-		? db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE device_id = ?1"
-			     " AND id > ?2 AND time >= ?3 ORDER BY id LIMIT ?4")
-		: db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs"
-			     " WHERE (app_id, device_id) IN (SELECT id, device_id FROM app_instances"
-			     " WHERE app_id = ?1) AND id > ?2 AND time >= ?3 ORDER BY id LIMIT ?4");
-	if (st) {
-		sqlite3_bind_text(st, 1, f->dev[0] ? f->dev : f->app, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, f->last_id);
-		sqlite3_bind_int64(st, 3, f->since_ms);
-		sqlite3_bind_int(st, 4, FOLLOW_BATCH);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			f->last_id = sqlite3_column_int64(st, 0);
-			json_t *j = logjson_row(st);
-			char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-			if (s)
-				buf_printf(&f->out, "%s\n", s);
-			free(s);
-			json_decref(j);
-		}
-		sqlite3_reset(st);
-	}
+	if (items)
+		logstore_scan(d, &q, items, &f->last_id);
 	db_put(f->ctl->db, d);
+	size_t i;
+	json_t *j;
+	json_array_foreach(items, i, j)
+	{
+		char *s = json_dumps(j, JSON_COMPACT);
+		if (s)
+			buf_printf(&f->out, "%s\n", s);
+		free(s);
+	}
+	json_decref(items);
 }
 
 static ssize_t follow_read(void *cls, uint64_t pos, char *out, size_t max)
@@ -178,12 +174,7 @@ static void follow_free(void *cls)
 static int64_t newest_id(struct ctl *c)
 {
 	struct db *d = db_get(c->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT coalesce(max(id), 0) FROM logs");
-	int64_t id = 0;
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	if (st)
-		sqlite3_reset(st);
+	int64_t id = logstore_newest_id(d);
 	db_put(c->db, d);
 	return id;
 }

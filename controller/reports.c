@@ -20,6 +20,7 @@
 #include "flowlog/flowlog.pb-c.h"
 #include "info/info.pb-c.h"
 #include "logs/log.pb-c.h"
+#include "logstore.h"
 #include "metrics/metrics.pb-c.h"
 #include "pbjson.h"
 #include "uuidgen.h"
@@ -361,34 +362,24 @@ int reports_store_flowlog(struct ctl *c, const char *uuid, const uint8_t *msg, s
 
 /* --- logs --- */
 
-struct log_row {
-	int64_t t_ms;
-	const char *source, *severity, *msg;
-};
-
-static int log_insert(struct db *d, const char *dev, const char *app, const struct log_row *l)
+/* One line into the batch, fields cut as they always were (FIELD_MAX,
+ * LOG_LINE_MAX; a missing field is empty). */
+static int log_add(struct logstore_batch *b, int64_t t_ms, const char *source, const char *severity,
+		   const char *msg)
 {
-	sqlite3_stmt *st = db_stmt(d, "INSERT INTO logs(device_id, app_id, time, source, severity, msg)"
-				      " VALUES(?1,?2,?3,?4,?5,?6)");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	if (app)
-		sqlite3_bind_text(st, 2, app, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, l->t_ms);
-	sqlite3_bind_text(st, 4, l->source ? l->source : "",
-			  (int)strnlen(l->source ? l->source : "", FIELD_MAX), SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, l->severity ? l->severity : "",
-			  (int)strnlen(l->severity ? l->severity : "", FIELD_MAX), SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, l->msg ? l->msg : "", (int)strnlen(l->msg ? l->msg : "", LOG_LINE_MAX),
-			  SQLITE_STATIC);
-	return db_step_done(st);
+	source = source ? source : "";
+	severity = severity ? severity : "";
+	msg = msg ? msg : "";
+	return logstore_batch_add(b, t_ms, source, strnlen(source, FIELD_MAX), severity,
+				  strnlen(severity, FIELD_MAX), msg, strnlen(msg, LOG_LINE_MAX));
 }
 
-static int logs_finish(struct ctl *c, struct db *d, const char *uuid, int r)
+/* End the batch (count retention included), commit, wake followers. */
+static int logs_finish(struct ctl *c, struct db *d, struct logstore_batch *b, int r)
 {
 	if (r == 0)
-		trim_count(d, TRIM("logs"), uuid, c->conf.logs_max);
+		r = logstore_batch_end(b, c->conf.logs_max);
+	logstore_batch_free(b);
 	if (r == 0)
 		r = db_commit(d);
 	if (r < 0)
@@ -405,19 +396,17 @@ int reports_store_logbundle(struct ctl *c, const char *uuid, const uint8_t *msg,
 	if (!b)
 		return -EVE_EPROTO;
 	struct dev_times dt = {.c = c, .uuid = uuid};
+	struct logstore_batch lb;
 	struct db *d = db_get(c->db);
 	int r = db_begin(d);
+	logstore_batch_init(&lb, d, uuid, NULL);
 	for (size_t i = 0; r == 0 && i < b->n_log; i++) {
 		const Org__Lfedge__Eve__Logs__LogEntry *e = b->log[i];
-		struct log_row l = {.t_ms = e->timestamp
-						? dev_time_ms(&dt, e->timestamp->seconds, e->timestamp->nanos)
-						: now_ms(),
-				    .source = e->source,
-				    .severity = e->severity,
-				    .msg = e->content};
-		r = log_insert(d, uuid, NULL, &l);
+		int64_t t =
+		    e->timestamp ? dev_time_ms(&dt, e->timestamp->seconds, e->timestamp->nanos) : now_ms();
+		r = log_add(&lb, t, e->source, e->severity, e->content);
 	}
-	r = logs_finish(c, d, uuid, r);
+	r = logs_finish(c, d, &lb, r);
 	if (r == 0)
 		dev_times_note(&dt, "logs");
 	org__lfedge__eve__logs__log_bundle__free_unpacked(b, NULL);
@@ -442,9 +431,8 @@ static int64_t json_ts_ms(struct dev_times *dt, json_t *t)
 	return now_ms();
 }
 
-static int newlogs_lines(struct dev_times *dt, struct db *d, const char *app, char *text, size_t len)
+static int newlogs_lines(struct dev_times *dt, struct logstore_batch *b, char *text, size_t len)
 {
-	const char *uuid = dt->uuid;
 	int r = 0;
 	for (char *p = text, *end = text + len; r == 0 && p < end;) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -455,11 +443,10 @@ static int newlogs_lines(struct dev_times *dt, struct db *d, const char *app, ch
 				json_decref(j);
 				return -EVE_EPROTO;
 			}
-			struct log_row l = {.t_ms = json_ts_ms(dt, json_object_get(j, "timestamp")),
-					    .source = json_string_value(json_object_get(j, "source")),
-					    .severity = json_string_value(json_object_get(j, "severity")),
-					    .msg = json_string_value(json_object_get(j, "content"))};
-			r = log_insert(d, uuid, app, &l);
+			r = log_add(b, json_ts_ms(dt, json_object_get(j, "timestamp")),
+				    json_string_value(json_object_get(j, "source")),
+				    json_string_value(json_object_get(j, "severity")),
+				    json_string_value(json_object_get(j, "content")));
 			json_decref(j);
 		}
 		p += n + 1;
@@ -490,14 +477,16 @@ int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, cons
 		return r;
 	}
 	struct dev_times dt = {.c = c, .uuid = uuid};
+	struct logstore_batch lb;
 	struct db *d = db_get(c->db);
 	r = db_begin(d);
+	logstore_batch_init(&lb, d, uuid, app);
 	if (r == 0 && app)
 		r = app_instance_owned(d, uuid, app);
 	if (r == 0 && out.len)
-		r = newlogs_lines(&dt, d, app, (char *)out.data, out.len);
+		r = newlogs_lines(&dt, &lb, (char *)out.data, out.len);
 	buf_free(&out);
-	r = logs_finish(c, d, uuid, r);
+	r = logs_finish(c, d, &lb, r);
 	if (r == 0)
 		dev_times_note(&dt, "newlogs");
 	return r;
@@ -512,11 +501,7 @@ void reports_retention(struct ctl *c)
 		sqlite3_bind_int64(st, 1, now - c->conf.metrics_days * 86400);
 		db_step_done(st);
 	}
-	st = db_stmt(d, "DELETE FROM logs WHERE time < ?1");
-	if (st) {
-		sqlite3_bind_int64(st, 1, (now - c->conf.logs_days * 86400) * 1000);
-		db_step_done(st);
-	}
+	logstore_expire(d, logstore_cutoff(c->conf.logs_days));
 	st = db_stmt(d, "DELETE FROM flowlog WHERE time < ?1");
 	if (st) {
 		sqlite3_bind_int64(st, 1, now - c->conf.logs_days * 86400);

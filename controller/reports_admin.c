@@ -11,7 +11,7 @@
 #include "follow.h"
 #include "hardwarehealth/hardware_health.pb-c.h"
 #include "info/info.pb-c.h"
-#include "logjson.h"
+#include "logstore.h"
 #include "metrics/metrics.pb-c.h"
 #include "pbjson.h"
 #include "reports.h"
@@ -160,37 +160,22 @@ static void logs_list(struct http_req *r, const char *dev, const char *app)
 		follow_start(r, dev, app, a, p.since * 1000);
 		return;
 	}
-	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st =
-	    dev ? db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs WHERE device_id = ?1"
-			     " AND id < ?2 AND time >= ?3 AND (?5 IS NULL OR source = ?5) ORDER BY id DESC"
-			     " LIMIT ?4")
-		: db_stmt(d, "SELECT id, time, source, severity, msg, app_id FROM logs"
-			     " WHERE (app_id, device_id) IN (SELECT id, device_id FROM app_instances"
-			     " WHERE app_id = ?1) AND id < ?2 AND time >= ?3"
-			     " AND (?5 IS NULL OR source = ?5) ORDER BY id DESC LIMIT ?4");
+	struct logstore_query q = {.dev = dev,
+				   .app = app,
+				   .before = p.before,
+				   .since_ms = logstore_since(p.since * 1000, r->ctl->conf.logs_days),
+				   .source = source,
+				   .limit = p.limit};
 	json_t *items = json_array();
 	int64_t last = 0;
-	if (st) {
-		sqlite3_bind_text(st, 1, dev ? dev : app, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, p.before);
-		sqlite3_bind_int64(st, 3, p.since * 1000);
-		sqlite3_bind_int64(st, 4, p.limit);
-		if (source)
-			sqlite3_bind_text(st, 5, source, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 5);
-		if (source)
-			sqlite3_bind_text(st, 5, source, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 5);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			last = sqlite3_column_int64(st, 0);
-			json_array_append_new(items, logjson_row(st));
-		}
-		sqlite3_reset(st);
-	}
+	struct db *d = db_get(r->ctl->db);
+	int e = logstore_scan(d, &q, items, &last);
 	db_put(r->ctl->db, d);
+	if (e < 0) {
+		json_decref(items);
+		http_reply_error(r, 500, "reading the logs failed");
+		return;
+	}
 	http_reply_json(r, 200, page_result(items, last, p.limit));
 }
 

@@ -203,7 +203,32 @@ static const char m_signed3[] = "CREATE TABLE image_trust_keys(name TEXT PRIMARY
 static const char m_vault3[] = "ALTER TABLE attest ADD COLUMN event_log TEXT;"
 			       "ALTER TABLE attest ADD COLUMN event_log_check TEXT NOT NULL DEFAULT '';";
 
+/* Logs in compressed chunks (logstore.c, logchunk.c): one row holds many
+ * lines of a device (or app instance), each line keeping its id. Existing
+ * lines move over one per chunk, uncompressed (the codec's raw record form
+ * built in SQL), and stay so until retention deletes them. The view logs
+ * keeps `SELECT count(*) FROM logs` counting lines. */
+static const char m_logs4[] =
+    "CREATE TABLE log_chunks(id INTEGER PRIMARY KEY, device_id TEXT NOT NULL REFERENCES devices(id)"
+    " ON DELETE CASCADE, app_id TEXT, first_id INTEGER NOT NULL, n INTEGER NOT NULL,"
+    " t_min INTEGER NOT NULL, t_max INTEGER NOT NULL, sealed INTEGER NOT NULL, enc INTEGER NOT NULL,"
+    " raw_len INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE INDEX log_chunks_device ON log_chunks(device_id, id);"
+    "CREATE INDEX log_chunks_app ON log_chunks(app_id, id);"
+    "CREATE INDEX log_chunks_open ON log_chunks(device_id, app_id) WHERE sealed = 0;"
+    "INSERT INTO log_chunks(id, device_id, app_id, first_id, n, t_min, t_max, sealed, enc, raw_len, data)"
+    " SELECT id, device_id, app_id, id, 1, time, time, 1, 0, length(rec), rec FROM (SELECT id, device_id,"
+    " app_id, time, CAST(printf('0 %d %d %d %d', time, length(CAST(source AS BLOB)),"
+    " length(CAST(severity AS BLOB)), length(CAST(msg AS BLOB))) || char(10) || source || severity"
+    " || msg AS BLOB) AS rec FROM logs);"
+    "DROP TABLE logs;"
+    /* one row per stored line (their text is compressed: read it through
+     * the admin API), for ad-hoc counts as before */
+    "CREATE VIEW logs(chunk_id, device_id, app_id, k) AS WITH RECURSIVE x(chunk_id, device_id, app_id, k)"
+    " AS (SELECT id, device_id, app_id, 1 FROM log_chunks UNION ALL SELECT x.chunk_id, x.device_id, x.app_id,"
+    " x.k + 1 FROM x JOIN log_chunks c ON c.id = x.chunk_id WHERE x.k < c.n) SELECT * FROM x;";
+
 const char *const schema_migrations[] = {
     m1,      m_hardening_ci, m_operator_ux, m_observability, m_interop, m_registry, m_firewall, m_rollouts,
-    m_roles, m_projprops,    m_attest,      m_volumes,       m_signed,  m_signed3,  m_vault3};
+    m_roles, m_projprops,    m_attest,      m_volumes,       m_signed,  m_signed3,  m_vault3,   m_logs4};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

@@ -28,6 +28,12 @@ if(WITH_DEVICE AND TARGET everuntime)
   eve_fuzz_replay(fuzz_oci_layer ${_fz}/fuzz_oci_layer.c)
 endif()
 
+# stored log chunks read back (issue #30, compressed logs)
+if(WITH_CONTROLLER)
+  set(_fz_libs evecontroller)
+  eve_fuzz_replay(fuzz_logchunk ${_fz}/fuzz_logchunk.c)
+endif()
+
 # cosign signature manifests and payloads (issue #31)
 set(_fz_libs "")
 eve_fuzz_replay(fuzz_cosign ${_fz}/fuzz_cosign.c)

@@ -43,6 +43,8 @@ static const struct opt_desc opt_table[] = {
     {"crypto-seconds", OPT_DOUBLE, O(crypto_s), "wall time measuring sign and verify, each (default 2)"},
     {"timeout", OPT_DOUBLE, O(timeout_s), "per-request timeout, s (default 30)"},
     {"logs-per-day", OPT_DOUBLE, O(logs_per_day), "log rows a device sends a day (default 8640)"},
+    {"log-text", OPT_STR, O(log_text),
+     "newlogs content: devsim (one short repeated sentence, default) or eve (EVE agents' JSON lines)"},
 };
 
 #define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
@@ -93,6 +95,7 @@ static void opts_defaults(struct devsim_opts *o)
 	o->crypto_s = 2;
 	o->timeout_s = 30;
 	o->logs_per_day = 8640;
+	o->log_text = "devsim";
 }
 
 int main(int argc, char **argv)
@@ -119,6 +122,10 @@ int main(int argc, char **argv)
 	if ((!o.ctl_dir && (!o.onboard_dir || !o.server)) || o.devices == 0 || o.connections == 0 ||
 	    o.threads == 0 || o.log_entries == 0 || o.log_entries > 1000 || o.compress <= 0) {
 		usage(stderr);
+		return 2;
+	}
+	if (strcmp(o.log_text, "devsim") && strcmp(o.log_text, "eve")) {
+		fprintf(stderr, "eve-devsim: --log-text must be devsim or eve\n");
 		return 2;
 	}
 	if (o.threads > 64 || o.threads > o.connections) {

@@ -120,7 +120,72 @@ int msgs_metrics(const struct simdev *d, uint8_t **out, size_t *len)
 	return msgs_seal(&d->signer, &m.base, false, out, len);
 }
 
-int msgs_newlogs(const struct simdev *d, unsigned n, uint8_t **out, size_t *len)
+/* One LogEntry as EVE's pillar agents write them: the content is the
+ * agent's logrus JSON (file, func, level, msg, pid, source, time). The
+ * variety (agents, messages, ids, addresses, counters, nanosecond times)
+ * is what makes real logs compress less than a repeated sentence. */
+static int eve_line(struct buf *b, const struct simdev *d, uint64_t seq, const struct timespec *now)
+{
+	static const char *const agents[] = {"zedagent",  "nim",        "zedmanager", "domainmgr",
+					     "volumemgr", "downloader", "zedrouter",  "baseosmgr",
+					     "tpmmgr",    "newlogd",    "wwan",       "watcher"};
+	static const char *const states[] = {"RUNNING", "INSTALLED", "BOOTING", "HALTED", "DOWNLOADING"};
+	unsigned seed = (unsigned)(d->idx * 2654435761u) ^ (unsigned)(seq * 40503u);
+	const char *ag = agents[rand_r(&seed) % 12];
+	char msg[256], tm[40];
+	unsigned a = (unsigned)rand_r(&seed), c = (unsigned)rand_r(&seed), k = (unsigned)rand_r(&seed) % 8;
+	switch (k) {
+	case 0:
+		snprintf(msg, sizeof(msg),
+			 "handleAppInstanceStatusImpl(%08x-%04x-4%03x-8%03x-%08x%04x) state %s", a,
+			 c & 0xffff, a % 4096, c % 4096, a ^ c, a % 65536, states[c % 5]);
+		break;
+	case 1:
+		snprintf(msg, sizeof(msg), "publishMetrics: took %u ms, %u bytes, %u apps", a % 900,
+			 c % 60000, a % 7);
+		break;
+	case 2:
+		snprintf(msg, sizeof(msg), "getLatestConfig: config fetched from %s, status %u, took %u ms",
+			 "zedcloud.local.zededa.net", c % 2 ? 200 : 304, a % 2000);
+		break;
+	case 3:
+		snprintf(msg, sizeof(msg),
+			 "DPC verify: interface eth%u up, IPv4 192.168.%u.%u, gateway 192.168.%u.1", a % 2,
+			 c % 256, a % 254 + 1, c % 256);
+		break;
+	case 4:
+		snprintf(msg, sizeof(msg), "Volume %08x-%04x progress %u%% (%u of %u bytes)", a, c & 0xffff,
+			 c % 101, a % 100000000, 100000000u);
+		break;
+	case 5:
+		snprintf(msg, sizeof(msg), "DHCPACK(bn-%u) 10.1.%u.%u 02:16:3e:%02x:%02x:%02x", a % 4,
+			 c % 256, a % 254 + 1, a & 255, c & 255, (a >> 8) & 255);
+		break;
+	case 6:
+		snprintf(msg, sizeof(msg), "flowlog: app %08x: %u flows, %u dropped, %u dns requests", a,
+			 c % 500, a % 20, c % 100);
+		break;
+	default:
+		snprintf(msg, sizeof(msg), "watchdog: touched /run/%s.touch after %u.%03u s", ag, a % 30,
+			 c % 1000);
+	}
+	struct tm t;
+	gmtime_r(&now->tv_sec, &t);
+	strftime(tm, sizeof(tm), "%Y-%m-%dT%H:%M:%S", &t);
+	return buf_printf(
+	    b,
+	    "{\"severity\":\"%s\",\"source\":\"%s\",\"iid\":\"%u\",\"content\":\"{\\\"file\\\":"
+	    "\\\"/pillar/cmd/%s/%s.go:%u\\\",\\\"func\\\":\\\"github.com/lf-edge/eve/pkg/pillar/cmd/"
+	    "%s.handle%u\\\","
+	    "\\\"level\\\":\\\"%s\\\",\\\"msg\\\":\\\"%s\\\",\\\"pid\\\":%u,\\\"source\\\":\\\"%s\\\","
+	    "\\\"time\\\":\\\"%s.%09ldZ\\\"}\",\"msgid\":%llu,\"timestamp\":{\"seconds\":%lld,\"nanos\":%ld}}"
+	    "\n",
+	    k == 5 ? "warning" : "info", ag, 1000 + d->idx % 3000, ag, ag, a % 3000, ag, k,
+	    k == 5 ? "warning" : "info", msg, 1000 + d->idx % 3000, ag, tm, now->tv_nsec,
+	    (unsigned long long)seq, (long long)now->tv_sec, now->tv_nsec);
+}
+
+int msgs_newlogs(const struct simdev *d, unsigned n, bool eve, uint8_t **out, size_t *len)
 {
 	struct buf lines, gz;
 	struct timespec now;
@@ -129,10 +194,12 @@ int msgs_newlogs(const struct simdev *d, unsigned n, uint8_t **out, size_t *len)
 
 	if (n == 0 || n > MSGS_MAX_LOG_ENTRIES)
 		return -EINVAL;
-	buf_init(&lines, n * 512u);
-	buf_init(&gz, n * 512u + 1024);
+	buf_init(&lines, n * 1024u);
+	buf_init(&gz, n * 1024u + 1024);
 	clock_gettime(CLOCK_REALTIME, &now);
-	for (unsigned i = 0; i < n && r == 0; i++)
+	for (unsigned i = 0; i < n && r == 0 && eve; i++)
+		r = eve_line(&lines, d, d->seq * n + i, &now);
+	for (unsigned i = 0; i < n && r == 0 && !eve; i++)
 		r = buf_printf(
 		    &lines,
 		    "{\"severity\":\"INFO\",\"source\":\"devsim\",\"iid\":\"1\",\"content\":\"devsim %s: "

@@ -5,6 +5,7 @@
 #ifndef DEVSIM_MSGS_H
 #define DEVSIM_MSGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,8 +27,10 @@ int msgs_info(const struct simdev *d, uint8_t **out, size_t *len);
 /* POST /id/<uuid>/metrics: a ZMetricMsg with device CPU/memory figures. */
 int msgs_metrics(const struct simdev *d, uint8_t **out, size_t *len);
 /* POST /id/<uuid>/newlogs, as the agent uploads logs (EVE newlog): a gzip
- * of n LogEntry JSON lines with the metadata JSON in the gzip comment. */
-int msgs_newlogs(const struct simdev *d, unsigned n, uint8_t **out, size_t *len);
+ * of n LogEntry JSON lines with the metadata JSON in the gzip comment.
+ * eve: the lines look like EVE's agents' (logrus JSON in the content,
+ * varied sources, ids, addresses, counters); else one short sentence. */
+int msgs_newlogs(const struct simdev *d, unsigned n, bool eve, uint8_t **out, size_t *len);
 
 /* From a sealed UuidResponse, the device's UUID (not verified: the
  * simulator trusts the TLS connection to spare load-generator CPU). */

@@ -116,6 +116,7 @@ static void shared_init(struct run *rn, struct phase_shared *sh, struct fleet *f
 	sh->fleet = f;
 	sh->dopts = &rn->dopts;
 	sh->log_entries = rn->o->log_entries;
+	sh->log_eve = !strcmp(rn->o->log_text, "eve");
 	sh->compress = rn->o->compress;
 	sh->onboard_last = K_CONFIG;
 }
@@ -602,8 +603,8 @@ static int scen_ingest(struct run *rn)
 	double m_row = 0, l_row = 0, per_day;
 	int r;
 
-	printf("== ingest: %zu devices, %u connections, newlogs uploads of %u lines\n",
-	       count_onboarded(&rn->fleet), rn->dopts.nslots, rn->o->log_entries);
+	printf("== ingest: %zu devices, %u connections, newlogs uploads of %u lines (%s text)\n",
+	       count_onboarded(&rn->fleet), rn->dopts.nslots, rn->o->log_entries, rn->o->log_text);
 	if ((r = ingest_part(rn, 1, rn->o->duration_s / 2, &m_row)) < 0)
 		return r;
 	if ((r = ingest_part(rn, 2, rn->o->duration_s / 2, &l_row)) < 0)

@@ -22,7 +22,8 @@ struct devsim_opts {
 	pid_t pid; /* controller pid; 0 = DIR/controller.pid */
 	unsigned devices, connections, threads, log_entries, first;
 	double duration_s, compress, crypto_s, timeout_s;
-	double logs_per_day; /* log rows a device sends per day (ingest) */
+	double logs_per_day;  /* log rows a device sends per day (ingest) */
+	const char *log_text; /* "devsim" or "eve" (msgs_newlogs) */
 };
 
 /* Load the fleet and onboard it, then run the comma-separated scenarios in

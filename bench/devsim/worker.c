@@ -62,7 +62,7 @@ int worker_build(struct worker *w, struct simdev *d, int kind, struct drv_req *r
 		r = msgs_app_info(d, &req->body, &req->len);
 		break;
 	case K_LOGS:
-		r = msgs_newlogs(d, w->sh->log_entries, &req->body, &req->len);
+		r = msgs_newlogs(d, w->sh->log_entries, w->sh->log_eve, &req->body, &req->len);
 		break;
 	default:
 		r = -EINVAL;

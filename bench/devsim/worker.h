@@ -34,6 +34,7 @@ struct phase_shared {
 	struct fleet *fleet;
 	const struct driver_opts *dopts;
 	unsigned log_entries;
+	bool log_eve;    /* newlogs lines as EVE's agents write them */
 	double compress; /* fleet/fanout time compression */
 	bool fanout_only_config;
 	bool report_apps;           /* rollout: report the configured app RUNNING */
