@@ -210,7 +210,7 @@ static struct db_pool *open_db(const char *name)
 	char path[400];
 	struct db_pool *p = NULL;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_int_equal(db_pool_open(path, 1, &p), 0);
+	assert_int_equal(db_pool_open(path, 1, &p, NULL, 0), 0);
 	struct db *d = db_get(p);
 	assert_int_equal(db_exec(d, PARENTS), 0);
 	db_put(p, d);
@@ -517,7 +517,7 @@ static void test_migration(void **state)
 	sqlite3_close(h);
 
 	struct db_pool *p = NULL;
-	assert_int_equal(db_pool_open(path, 1, &p), 0);
+	assert_int_equal(db_pool_open(path, 1, &p, NULL, 0), 0);
 	assert_int_equal(db_int(p, "SELECT count(*) FROM logs"), 3);
 	nmodel = 3;
 	memset(model, 0, sizeof(model));
