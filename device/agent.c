@@ -34,7 +34,7 @@
 #include "media.h"
 
 /* How often the idle loop returns freed heap pages to the system. */
-#define AGENT_TRIM_MS 10000
+#define AGENT_TRIM_MS 2000
 #define AGENT_NETSETTING_FILE "netsetting" /* state file: working and rolled-back network setting */
 
 /* ---- identity ---------------------------------------------------------- */
