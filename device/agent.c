@@ -584,7 +584,9 @@ static void loop(struct agent *a, int stop_fd)
 		 * buffers freed (glibc keeps them otherwise: ~1-2 MiB of the
 		 * idle agent's private memory); cheap on a heap this size. */
 		if (now >= next_trim) {
+#ifdef __GLIBC__
 			malloc_trim(0);
+#endif
 			next_trim = now + AGENT_TRIM_MS;
 		}
 		timeout = dl <= now ? 0 : (int)(dl - now > 1000 ? 1000 : dl - now);

@@ -180,6 +180,7 @@ int main(int argc, char **argv)
 	r = parse_args(argc, argv, &o, &daemonize);
 	if (r)
 		return r;
+#ifdef __GLIBC__
 	/* One malloc arena for every thread: the agent's threads allocate
 	 * little and rarely at the same time, and each extra arena kept its
 	 * own ~1.3 MiB of freed pages (USS: docs/performance.md, "Agent:
@@ -189,6 +190,7 @@ int main(int argc, char **argv)
 	 * every later one stays on the heap. */
 	mallopt(M_ARENA_MAX, 1);
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	/* The TSS libraries log to stderr by default; we report their errors. */
 	setenv("TSS2_LOG", "all+none", 0);
 	if (daemonize && (absolute_paths(&o) < 0 || go_daemon(o.state_dir) < 0))
