@@ -64,6 +64,59 @@ static int range_parse(const char *h, uint64_t size, uint64_t *from, uint64_t *t
 	return 0;
 }
 
+/* The body is read in blocks of this size (four full TLS records of 16 KiB
+ * each). MHD's own fd response reads 4 KiB at a time, and over TLS (no
+ * sendfile) every block became a 4 KiB record and syscalls of its own:
+ * docs/performance.md, "Data path (a)". Memory: one block per reply in
+ * flight. */
+#define BLOB_BLOCK (64 * 1024)
+
+struct blob_body {
+	int fd;
+	uint64_t from;
+};
+
+static ssize_t blob_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct blob_body *b = cls;
+	ssize_t n;
+
+	do
+		n = pread(b->fd, buf, max, (off_t)(b->from + pos));
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		return n;
+	/* the file shrank under us: end the reply short rather than hang */
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void blob_free(void *cls)
+{
+	struct blob_body *b = cls;
+
+	close(b->fd);
+	free(b);
+}
+
+/* A response of len bytes of fd from offset from; takes fd (closed on
+ * failure too). NULL on failure. */
+static struct MHD_Response *blob_response(int fd, uint64_t from, uint64_t len)
+{
+	struct blob_body *b = malloc(sizeof(*b));
+	struct MHD_Response *resp = NULL;
+
+	if (!b) {
+		close(fd);
+		return NULL;
+	}
+	b->fd = fd;
+	b->from = from;
+	resp = MHD_create_response_from_callback(len, BLOB_BLOCK, blob_read, b, blob_free);
+	if (!resp)
+		blob_free(b);
+	return resp;
+}
+
 void blobserve_reply(struct http_req *r, const char *hex)
 {
 	char p[PATH_MAX];
@@ -94,9 +147,8 @@ void blobserve_reply(struct http_req *r, const char *hex)
 		status = 206;
 	}
 	uint64_t len = size ? to - from + 1 : 0;
-	struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd, from);
+	struct MHD_Response *resp = blob_response(fd, from, len);
 	if (!resp) {
-		close(fd);
 		http_reply_error(r, 500, "cannot serve the blob");
 		return;
 	}

@@ -629,6 +629,7 @@ void config_poll_run(struct agent *a)
 					   .want_resp = true,
 					   .want_raw = true};
 
+		alog(ALOG_DEBUG, "config: requesting (hash %s)", req.confighash[0] ? req.confighash : "-");
 		r = agent_post(a, &x);
 		status = x.status;
 		payload = x.resp;

@@ -260,10 +260,34 @@ static const char *info_object(const Org__Lfedge__Eve__Info__ZInfoMsg *m, const 
 	}
 }
 
+/* The state an app, volume or content tree report carries, by name
+ * (ZSwState); NULL for other reports. */
+static const char *info_state(const Org__Lfedge__Eve__Info__ZInfoMsg *m)
+{
+	const ProtobufCEnumValue *v;
+	int st;
+
+	switch (m->info_content_case) {
+	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO:
+		st = m->ainfo->state;
+		break;
+	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_VINFO:
+		st = m->vinfo->state;
+		break;
+	case ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_CINFO:
+		st = m->cinfo->state;
+		break;
+	default:
+		return NULL;
+	}
+	v = protobuf_c_enum_descriptor_get_value(&org__lfedge__eve__info__zsw_state__descriptor, st);
+	return v ? v->name : "?";
+}
+
 void reporter_on_info(void *ctx, const Org__Lfedge__Eve__Info__ZInfoMsg *msg)
 {
 	struct agent *a = ctx;
-	const char *prefix = NULL, *obj = info_object(msg, &prefix);
+	const char *prefix = NULL, *obj = info_object(msg, &prefix), *st;
 	Org__Lfedge__Eve__Info__ZInfoMsg m = *msg; /* shallow: only devId changes */
 	char key[INFOQUEUE_KEY_MAX];
 	uint8_t *data;
@@ -271,6 +295,10 @@ void reporter_on_info(void *ctx, const Org__Lfedge__Eve__Info__ZInfoMsg *msg)
 
 	if (!obj || !uuidgen_valid(obj))
 		return;
+	/* With -v: when each object reached each state, to the millisecond
+	 * (bench/agent/deploy-latency.sh splits a deploy with these). */
+	if ((st = info_state(msg)))
+		alog(ALOG_DEBUG, "runtime: %s %s %s", prefix, obj, st);
 	/* The runtime does not know who it runs on; real controllers file
 	 * reports by devId. */
 	m.devid = a->uuid;
