@@ -622,7 +622,7 @@ void config_poll_run(struct agent *a)
 			a->promoted = true;
 	}
 	if (r == 0 && (status == 200 || status == 304))
-		baseos_controller_reached(a->bo, time(NULL));
+		baseos_controller_reached(a->bo, now_mono_s());
 	itoken_track(a, r, status);
 	if (r == 0 && status == 403 && !a->attest_due) {
 		/* attest again: at once unless an exchange just ran */
