@@ -11,3 +11,12 @@ if(WITH_DEVICE AND TARGET eve-agent AND TARGET eve-controller AND TARGET eve-slo
   set_tests_properties(update_window PROPERTIES LABELS "integration;slow" TIMEOUT 300 SKIP_RETURN_CODE 77 COST 50
     ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_SLOT_BOOT=$<TARGET_FILE:eve-slot-boot>")
 endif()
+
+# app.allow.vnc: a VM app's VNC server reached over a veth pair from a
+# network namespace (boots a guest: slow, not in the sanitizer pass).
+if(WITH_CONTROLLER AND WITH_DEVICE AND WITH_CLI AND TARGET everuntime AND TARGET console_mkiso)
+  add_test(NAME properties_vnc COMMAND bash ${EVE_TEST_DIR}/integration/properties_vnc.sh)
+  set_tests_properties(properties_vnc PROPERTIES LABELS "integration;slow" TIMEOUT 400
+    SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_AGENT=$<TARGET_FILE:eve-agent>;EVECTL=$<TARGET_FILE:evectl>;EVE_SRC=${CMAKE_SOURCE_DIR};E2E_BUILD=${CMAKE_BINARY_DIR};E2E_MKISO=$<TARGET_FILE:console_mkiso>;E2E_PORT=23210")
+endif()
