@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # timer.test.baseimage.update on a running device: the real controller and
 # the real eve-agent in dir slots under eve-slot-boot (like update_e2e).
-# The controller sets the base-OS test window to 10 s, then sends a new
-# base-OS image whose agent starts but cannot reach the controller (its
-# config dir names a closed port). The new image's own agent ends the test
+# The controller sets the base-OS test window to 10 s and sends 2.0, an
+# image that crashes at start (the device falls back to 1.0), then 3.0, an
+# image whose agent starts but cannot reach the controller (its config dir
+# names a closed port). The new image's own agent ends the test
 # window: the device must be back on the old slot within the window plus
 # slack (not before the window), report the failed update with its reason
 # to the controller, and stay there (no further boots).
@@ -41,9 +42,10 @@ win_cleanup() {
 }
 trap win_cleanup EXIT
 
-# mk_image NAME VERSION good|unreachable: a base image tarball with the real
-# agent inside. "unreachable": the image's agent runs with a copy of its
-# config dir whose server is a closed port on loopback.
+# mk_image NAME VERSION good|crash|unreachable: a base image tarball with
+# the real agent inside. "unreachable": the image's agent runs with a copy
+# of its config dir whose server is a closed port on loopback; "crash": it
+# exits with status 3 at start.
 mk_image() {
 	local d=$IMG/$1.d
 	mkdir -p "$d"
@@ -62,6 +64,8 @@ for ((i = 0; i + 1 < ${#a[@]}; i++)); do
 done
 exec "$(dirname "$0")/eve-agent.bin" "${a[@]}"
 SH
+	elif [ "$3" = crash ]; then
+		printf '#!/bin/sh\necho "bad image: crashing at start" >&2\nexit 3\n' >"$d/eve-agent"
 	else
 		printf '#!/bin/sh\nexec "$(dirname "$0")/eve-agent.bin" "$@"\n' >"$d/eve-agent"
 	fi
@@ -108,7 +112,8 @@ has_started_after() { [ -n "$(started_after "$1")" ]; }
 
 controller_up 23200
 mk_image v1 1.0 good
-mk_image v2 2.0 unreachable
+mk_image v2 2.0 crash
+mk_image v3 3.0 unreachable
 mkdir -p "$SLOTS/A"
 tar -C "$SLOTS/A" -xzf "$IMG/v1.tgz"
 agent_confdir dev
@@ -127,11 +132,23 @@ prop_applied() {
 }
 wait_for 60 "the device applied timer.test.baseimage.update=$WINDOW" prop_applied timer.test.baseimage.update
 
-echo "== 2.0 cannot reach the controller: its agent ends the $WINDOW s window, back on 1.0"
+# A first failed update: the device remembers 2.0 failed. (The device used
+# to checkpoint the config that asked for the next update only after the
+# update's reboot, i.e. never: back on 1.0 after 3.0 failed, it started
+# from the checkpoint naming 2.0, installed 2.0 again, fell back, fetched
+# 3.0, ... a boot loop.)
+echo "== 2.0 crashes at start: back on 1.0"
 upload eve-2.0 2.0 v2
-ctl_api "$CTL" POST "/devices/$U/baseos" '{"image": "eve-2.0", "activate": true}' >/dev/null || fail "POST baseos"
+ctl_api "$CTL" POST "/devices/$U/baseos" '{"image": "eve-2.0", "activate": true}' >/dev/null || fail "POST baseos 2.0"
+wait_for 120 "2.0 fell back" sw IMGB \
+	'.shortVersion == "2.0" and .userStatus == "FALLBACK" and (.swErr.description | test("exited with status 3"))'
+wait_for 60 "IMGA 1.0 active" sw IMGA '.partitionState == "active" and .activated == true and .shortVersion == "1.0"'
+
+echo "== 3.0 cannot reach the controller: its agent ends the $WINDOW s window, back on 1.0"
+upload eve-3.0 3.0 v3
 n0=$(nboots)
-wait_for 120 "IMGB booted" bash -c "grep -q 'booting IMGB' '$W/dev.log'"
+ctl_api "$CTL" POST "/devices/$U/baseos" '{"image": "eve-3.0", "activate": true}' >/dev/null || fail "POST baseos 3.0"
+wait_for 120 "IMGB booted" bash -c "[ \$(grep -c 'eve-slot-boot: booting' '$W/dev.log') -ge $((n0 + 1)) ]"
 wait_for $((WINDOW + 120)) "a boot after IMGB's" bash -c "[ \$(grep -c 'eve-slot-boot: booting' '$W/dev.log') -ge $((n0 + 2)) ]"
 grep 'eve-slot-boot: booting' "$W/dev.log" | sed -n "$((n0 + 1)),$((n0 + 2))p" | tr '\n' ' ' | grep -q 'IMGB.*IMGA' ||
 	fail "not IMGB then IMGA: $(grep 'eve-slot-boot: booting' "$W/dev.log" | tail -2 | tr '\n' ' ')"
@@ -144,8 +161,8 @@ echo "the agent on IMGB started at $tb, on IMGA again at $ta: the test window ra
 awk -v t="$took" -v w=$WINDOW 'BEGIN { exit !(t >= w) }' || fail "fell back after $took s, before the $WINDOW s window"
 awk -v t="$took" -v w=$WINDOW 'BEGIN { exit !(t <= w + 30) }' || fail "fell back after $took s, window $WINDOW s"
 grep -q "watchdog" "$W/dev.log" && fail "the loader's watchdog ended IMGB, not the agent"
-wait_for 120 "the controller shows IMGB 2.0 FALLBACK with the reason" sw IMGB \
-	'.shortVersion == "2.0" and .userStatus == "FALLBACK" and (.swErr.description | test("did not reach the controller within the '$WINDOW' s test window"))'
+wait_for 120 "the controller shows IMGB 3.0 FALLBACK with the reason" sw IMGB \
+	'.shortVersion == "3.0" and .userStatus == "FALLBACK" and (.swErr.description | test("did not reach the controller within the '$WINDOW' s test window"))'
 wait_for 60 "IMGA 1.0 active again" sw IMGA '.partitionState == "active" and .activated == true and .shortVersion == "1.0"'
 
 echo "== the device stays on 1.0"
@@ -153,7 +170,7 @@ n0=$(nboots)
 c0=$(fetches)
 t0=$SECONDS
 # Eight more config fetches (the agent on 1.0 gets the config that names
-# 2.0 each time) and longer than a whole window: a retried update or a
+# 3.0 each time) and longer than a whole window: a retried update or a
 # boot loop would show as a boot.
 wait_for 90 "eight more config fetches" bash -c "[ \$(grep -c 'config: ' '$W/dev.log') -ge $((c0 + 8)) ]"
 while [ $((SECONDS - t0)) -lt $((WINDOW + 10)) ]; do sleep 1; done
