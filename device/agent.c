@@ -209,7 +209,7 @@ static void open_optional(struct agent *a)
 		bo.reboot = devops_reboot_seam;
 	r = baseos_open(&bo, &a->bo);
 	if (r == 0)
-		r = baseos_boot_check(a->bo, time(NULL));
+		r = baseos_boot_check(a->bo, now_mono_s());
 	if (r < 0) {
 		alog(ALOG_ERR, "base OS updater (%s:%s): %s", a->o->update_backend, a->o->update_target,
 		     eve_strerror(r));
@@ -576,7 +576,7 @@ static void loop(struct agent *a, int stop_fd)
 			a->diag_due = false;
 			a->diag_done = true;
 		}
-		baseos_tick(a->bo, time(NULL));
+		baseos_tick(a->bo, now_mono_s());
 		run_timers(a, now);
 		dl = next_deadline(a);
 		now = now_ms();

@@ -139,6 +139,13 @@ static inline uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The base OS updater's clock: monotonic seconds (a wall clock step must
+ * not cut or stretch a test window). */
+static inline time_t now_mono_s(void)
+{
+	return (time_t)(now_ms() / 1000);
+}
+
 /* link.c: state files and the device-API link (below every other file
  * of the agent: it calls none of them). */
 #define AGENT_PORT_FILE "mgmtport" /* state file: the management port that worked last */

@@ -339,7 +339,27 @@ static void apply_trust_keys(struct agent *a, const Org__Lfedge__Eve__Config__Ed
 	a->trust_ctl_keys = n;
 }
 
-/* Apply an accepted config (takes owner). */
+/* The base OS of the config in force (a->cfg). Called after the rest of
+ * the config is applied and, for a config from the controller, after it is
+ * checkpointed: installing an update reboots at once, and the image that
+ * comes back (the old one after a fallback) must start from the config
+ * that asked for the update, not an older checkpoint naming another
+ * version (which it would install again: a fallback loop). */
+static void apply_baseos(struct agent *a)
+{
+	int r;
+
+	if (!a->cfg)
+		return;
+	r = baseos_apply(a->bo, a->cfg);
+	if (r < 0)
+		alog(ALOG_ERR, "base OS update: %s%s%s", eve_strerror(r), *baseos_sig_note(a->bo) ? ": " : "",
+		     baseos_sig_note(a->bo));
+	else if (*baseos_sig_note(a->bo))
+		alog(ALOG_INFO, "base OS image: %s", baseos_sig_note(a->bo));
+}
+
+/* Apply an accepted config (takes owner); its base OS is apply_baseos's. */
 static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg,
 			ProtobufCMessage *owner, const char *hash, const char *source)
 {
@@ -358,12 +378,6 @@ static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig
 	edgeview_apply(a->ev, cfg->edgeview, a->set.edgeview_allow != 0, a->have_uuid ? a->uuid : "");
 	baseos_set_test_window(a->bo, a->set.update_window_s);
 	baseos_set_sig_policy(a->bo, a->set.img_sig_policy);
-	r = baseos_apply(a->bo, cfg);
-	if (r < 0)
-		alog(ALOG_ERR, "base OS update: %s%s%s", eve_strerror(r), *baseos_sig_note(a->bo) ? ": " : "",
-		     baseos_sig_note(a->bo));
-	else if (*baseos_sig_note(a->bo))
-		alog(ALOG_INFO, "base OS image: %s", baseos_sig_note(a->bo));
 	snprintf(a->config_hash, sizeof(a->config_hash), "%s", hash ? hash : "");
 	config_poll_set(a, cfg, owner);
 	a->info_dirty = true;
@@ -452,6 +466,7 @@ static int apply_slot(struct agent *a, enum checkpoint_slot slot, const char *na
 	if (r == 0)
 		r = apply_response(a, payload, plen, name);
 	if (r == 0) {
+		apply_baseos(a);
 		a->ckpt_certs_gen = ctlclient_certs_generation(a->cc);
 		if (a->cfg && a->cfg->controllercert_confighash)
 			snprintf(a->certs_confighash, sizeof(a->certs_confighash), "%s",
@@ -479,6 +494,8 @@ int config_poll_apply_bootstrap(struct agent *a, const char *path, const char *s
 	if (r == 0) {
 		cfg = org__lfedge__eve__config__edge_dev_config__unpack(NULL, plen, payload);
 		r = cfg ? apply_config(a, cfg, &cfg->base, "", source) : -EVE_EPROTO;
+		if (r == 0)
+			apply_baseos(a);
 	}
 	if (r < 0)
 		alog(ALOG_ERR, "%s: %s: not applied", path, eve_strerror(r));
@@ -643,6 +660,8 @@ void config_poll_run(struct agent *a)
 			save_checkpoint(a, raw, raw_len);
 		if (r == 0)
 			note_controller_certs(a);
+		if (r == 0)
+			apply_baseos(a);
 	} else if (r == 0 && status == 304) {
 		alog(ALOG_DEBUG, "config: unchanged (304)");
 		/* Ran a full interval and the controller still agrees: stable. */
@@ -650,7 +669,7 @@ void config_poll_run(struct agent *a)
 			a->promoted = true;
 	}
 	if (r == 0 && (status == 200 || status == 304))
-		baseos_controller_reached(a->bo, time(NULL));
+		baseos_controller_reached(a->bo, now_mono_s());
 	itoken_track(a, r, status);
 	if (r == 0 && status == 403 && !a->attest_due) {
 		/* attest again: at once unless an exchange just ran */

@@ -697,7 +697,10 @@ int update_tick(struct update *u, time_t now)
 {
 	char why[UPDATE_REASON_MAX];
 
-	if (u->st.phase != PH_TESTING || now - u->win_start < (time_t)u->o.test_window_s)
+	/* Clocks in whole seconds: a window that started late in its second
+	 * ends once more than test_window_s seconds have passed, never before
+	 * the full window (>= would end it up to 1 s early). */
+	if (u->st.phase != PH_TESTING || now - u->win_start <= (time_t)u->o.test_window_s)
 		return 0;
 	snprintf(why, sizeof(why), "%s %s did not reach the controller within the %u s test window",
 		 bootslot_label(u->cur), u->st.version, u->o.test_window_s);

@@ -141,8 +141,10 @@ int update_apply_baseos(struct update *u, const struct update_baseos *req);
 int update_controller_reached(struct update *u, time_t now);
 
 /* Call periodically (e.g. each loop turn): when the test window ran out
- * without a commit, records the reason, switches back to the old slot and
- * reboots through the seam. */
+ * (more than test_window_s seconds since update_boot_check's now, on the
+ * same clock: callers pass a monotonic clock, so a wall clock step neither
+ * cuts nor stretches it) without a commit, records the reason, switches
+ * back to the old slot and reboots through the seam. */
 int update_tick(struct update *u, time_t now);
 
 /* Give up the test window now (e.g. own health check failed): like an
