@@ -359,6 +359,33 @@ static void apply_baseos(struct agent *a)
 		alog(ALOG_INFO, "base OS image: %s", baseos_sig_note(a->bo));
 }
 
+/* Open the config's secrets (in memory only: the checkpoint keeps them
+ * encrypted) and hand the apps to the runtime. The runtime may run a pass
+ * between any two calls: the apps refused under the old config and under
+ * the new one are refused together first, so that no app starts without
+ * its user data under either config; then the new config; then the new
+ * refusals alone. */
+static int apply_apps(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
+{
+	const char *uuids[AGENT_REFUSE_MAX], *why[AGENT_REFUSE_MAX];
+	char(*old)[2][256] = calloc(AGENT_REFUSE_MAX, sizeof(*old));
+	size_t i, n = old ? a->n_app_refused : 0;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		snprintf(old[i][0], sizeof(old[i][0]), "%s", a->app_refused[i].uuid);
+		snprintf(old[i][1], sizeof(old[i][1]), "%s", a->app_refused[i].why);
+		uuids[i] = old[i][0];
+		why[i] = old[i][1];
+	}
+	secrets_open_config(a, cfg);
+	vault_push_refusals_with(a, n, uuids, why);
+	r = appruntime_apply(a->rt, cfg);
+	vault_push_refusals(a);
+	free(old);
+	return r;
+}
+
 /* Apply an accepted config (takes owner); its base OS is apply_baseos's. */
 static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg,
 			ProtobufCMessage *owner, const char *hash, const char *source)
@@ -370,9 +397,7 @@ static int apply_config(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig
 	apply_network(a, cfg);
 	apply_certs_hash(a, cfg);
 	apply_trust_keys(a, cfg);
-	secrets_open_config(a, cfg); /* in memory only: the checkpoint keeps them encrypted */
-	vault_push_refusals(a);      /* before the config: a refused app never starts */
-	r = appruntime_apply(a->rt, cfg);
+	r = apply_apps(a, cfg);
 	if (r < 0 && r != -ENOTSUP)
 		alog(ALOG_ERR, "runtime: %s", eve_strerror(r));
 	edgeview_apply(a->ev, cfg->edgeview, a->set.edgeview_allow != 0, a->have_uuid ? a->uuid : "");

@@ -3,6 +3,7 @@
 #include "agent_int.h"
 #include "vault.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,15 +69,26 @@ static void store_open(struct agent *a, const char *nokey)
 
 void vault_push_refusals(struct agent *a)
 {
-	const char *uuids[AGENT_REFUSE_MAX], *why[AGENT_REFUSE_MAX];
-	size_t i;
+	vault_push_refusals_with(a, 0, NULL, NULL);
+}
 
-	for (i = 0; i < a->n_app_refused; i++) {
-		uuids[i] = a->app_refused[i].uuid;
-		why[i] = a->app_refused[i].why;
+void vault_push_refusals_with(struct agent *a, size_t n_more, const char *const more_uuids[],
+			      const char *const more_why[])
+{
+	const char *uuids[AGENT_REFUSE_MAX * 2], *why[AGENT_REFUSE_MAX * 2];
+	size_t i, n = 0;
+
+	assert(n_more <= AGENT_REFUSE_MAX);
+	for (i = 0; i < a->n_app_refused; i++, n++) {
+		uuids[n] = a->app_refused[i].uuid;
+		why[n] = a->app_refused[i].why;
 	}
-	appruntime_refuse(a->rt, a->o->vault && !a->vault_store_open ? a->vault_store_err : NULL,
-			  a->n_app_refused, uuids, why);
+	for (i = 0; i < n_more; i++, n++) {
+		uuids[n] = more_uuids[i];
+		why[n] = more_why[i];
+	}
+	appruntime_refuse(a->rt, a->o->vault && !a->vault_store_open ? a->vault_store_err : NULL, n, uuids,
+			  why);
 }
 
 void vault_open(struct agent *a)
