@@ -124,7 +124,7 @@ struct agent {
 	/* Apps of the current config the runtime must not start (their
 	 * encrypted user data cannot be opened: secrets.c), and why. */
 #define AGENT_REFUSE_MAX 64
-	struct {
+	struct agent_refusal {
 		char uuid[40];
 		char why[256];
 	} app_refused[AGENT_REFUSE_MAX];

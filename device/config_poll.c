@@ -367,22 +367,15 @@ static void apply_baseos(struct agent *a)
  * refusals alone. */
 static int apply_apps(struct agent *a, Org__Lfedge__Eve__Config__EdgeDevConfig *cfg)
 {
-	const char *uuids[AGENT_REFUSE_MAX], *why[AGENT_REFUSE_MAX];
-	char(*old)[2][256] = calloc(AGENT_REFUSE_MAX, sizeof(*old));
-	size_t i, n = old ? a->n_app_refused : 0;
+	struct agent_refusal old[AGENT_REFUSE_MAX];
+	size_t n = a->n_app_refused;
 	int r;
 
-	for (i = 0; i < n; i++) {
-		snprintf(old[i][0], sizeof(old[i][0]), "%s", a->app_refused[i].uuid);
-		snprintf(old[i][1], sizeof(old[i][1]), "%s", a->app_refused[i].why);
-		uuids[i] = old[i][0];
-		why[i] = old[i][1];
-	}
+	memcpy(old, a->app_refused, n * sizeof(old[0]));
 	secrets_open_config(a, cfg);
-	vault_push_refusals_with(a, n, uuids, why);
+	vault_push_refusals_with(a, old, n);
 	r = appruntime_apply(a->rt, cfg);
 	vault_push_refusals(a);
-	free(old);
 	return r;
 }
 

@@ -69,11 +69,10 @@ static void store_open(struct agent *a, const char *nokey)
 
 void vault_push_refusals(struct agent *a)
 {
-	vault_push_refusals_with(a, 0, NULL, NULL);
+	vault_push_refusals_with(a, NULL, 0);
 }
 
-void vault_push_refusals_with(struct agent *a, size_t n_more, const char *const more_uuids[],
-			      const char *const more_why[])
+void vault_push_refusals_with(struct agent *a, const struct agent_refusal *more, size_t n_more)
 {
 	const char *uuids[AGENT_REFUSE_MAX * 2], *why[AGENT_REFUSE_MAX * 2];
 	size_t i, n = 0;
@@ -84,8 +83,8 @@ void vault_push_refusals_with(struct agent *a, size_t n_more, const char *const 
 		why[n] = a->app_refused[i].why;
 	}
 	for (i = 0; i < n_more; i++, n++) {
-		uuids[n] = more_uuids[i];
-		why[n] = more_why[i];
+		uuids[n] = more[i].uuid;
+		why[n] = more[i].why;
 	}
 	appruntime_refuse(a->rt, a->o->vault && !a->vault_store_open ? a->vault_store_err : NULL, n, uuids,
 			  why);

@@ -33,9 +33,7 @@ void vault_release(struct agent *a, const Org__Lfedge__Eve__Attest__ZAttestQuote
  * vault (--vault) is not open, else those whose encrypted user data did not
  * open (a->app_refused). */
 void vault_push_refusals(struct agent *a);
-/* The same, plus n_more other apps (at most AGENT_REFUSE_MAX; the strings
- * are copied). */
-void vault_push_refusals_with(struct agent *a, size_t n_more, const char *const more_uuids[],
-			      const char *const more_why[]);
+/* The same, plus n_more other apps (at most AGENT_REFUSE_MAX). */
+void vault_push_refusals_with(struct agent *a, const struct agent_refusal *more, size_t n_more);
 
 #endif
