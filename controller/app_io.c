@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app_spec.h"
+#include "apps_store.h"
 #include "deviceio.h"
 
 static const struct deviceio_port *find(const struct deviceio_port *ports, size_t n, const char *label)
@@ -19,38 +20,43 @@ static const struct deviceio_port *find(const struct deviceio_port *ports, size_
 	return NULL;
 }
 
+struct held {
+	const struct deviceio_port *ports;
+	size_t n;
+	const char *grp;
+	char *holder;
+	size_t holderlen;
+};
+
+/* 1 when app's spec holds an adapter of group h->grp (its name in holder). */
+static int holds(void *ctx, const char *app, const char *spec_text)
+{
+	struct held *h = ctx;
+	struct app_spec spec = {0};
+	const char *label;
+	int held = 0;
+
+	(void)app_spec_load(spec_text, &spec); /* unreadable: holds no adapter */
+	for (size_t i = 0; i < json_array_size(spec.io); i++) {
+		label = app_spec_io(&spec, i);
+		const struct deviceio_port *p = label ? find(h->ports, h->n, label) : NULL;
+
+		if (p && !strcmp(p->assigngrp, h->grp)) {
+			held = 1;
+			snprintf(h->holder, h->holderlen, "%s", app);
+		}
+	}
+	app_spec_free(&spec);
+	return held;
+}
+
 /* The app (other than `app`) on the device whose io holds an adapter of
  * group grp; its name in holder. */
 static bool group_held(struct db *d, const char *dev_uuid, const char *app, const struct deviceio_port *ports,
 		       size_t n, const char *grp, char *holder, size_t holderlen)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT a.name, coalesce(i.pin_spec, a.spec) FROM app_instances i"
-		       " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 AND a.name != ?2");
-	bool held = false;
-
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, dev_uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, app, -1, SQLITE_STATIC);
-	while (!held && sqlite3_step(st) == SQLITE_ROW) {
-		struct app_spec spec = {0};
-		const char *label;
-
-		(void)app_spec_load(db_col_text(st, 1), &spec); /* unreadable: holds no adapter */
-		for (size_t i = 0; i < json_array_size(spec.io); i++) {
-			label = app_spec_io(&spec, i);
-			const struct deviceio_port *p = label ? find(ports, n, label) : NULL;
-
-			if (p && !strcmp(p->assigngrp, grp)) {
-				held = true;
-				snprintf(holder, holderlen, "%s", db_col_text(st, 0));
-			}
-		}
-		app_spec_free(&spec);
-	}
-	sqlite3_reset(st);
-	return held;
+	struct held h = {.ports = ports, .n = n, .grp = grp, .holder = holder, .holderlen = holderlen};
+	return apps_store_each_spec_on_device(d, dev_uuid, app, holds, &h) == 1;
 }
 
 int app_io_check(struct db *d, const char *dev_uuid, const char *app, json_t *io, char *err, size_t errlen)

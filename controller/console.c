@@ -21,8 +21,10 @@
 #include "authz.h"
 #include "configprops.h"
 #include "crypto.h"
+#include "apps_store.h"
 #include "ctl.h"
 #include "devcache.h"
+#include "devices_store.h"
 #include "evjwt.h"
 #include "evproof.h"
 #include "hexstr.h"
@@ -1026,59 +1028,88 @@ struct target {
 	bool opted_out;
 };
 
+/* An instance of the app being searched, with its device's row. */
+struct cand {
+	char id[UUID_STR_LEN], device[UUID_STR_LEN], device_name[129]; /* devices.c: names of 1..128 bytes */
+	bool opted_out;
+};
+
+struct cands {
+	struct cand *v;
+	size_t n;
+	json_t *devices; /* their ids, for one read of the device rows */
+};
+
+static int cand_add(void *ctx, const char *iid, const char *dev)
+{
+	struct cands *c = ctx;
+	void *p = realloc(c->v, (c->n + 1) * sizeof(*c->v));
+	if (!p)
+		return -ENOMEM;
+	c->v = p;
+	struct cand *x = &c->v[c->n++];
+	memset(x, 0, sizeof(*x));
+	snprintf(x->id, sizeof(x->id), "%s", iid);
+	snprintf(x->device, sizeof(x->device), "%s", dev);
+	return json_array_append_new(c->devices, json_string(dev)) == 0 ? 0 : -ENOMEM;
+}
+
+static int cand_device(void *ctx, const struct devices_store_row *row)
+{
+	struct cands *c = ctx;
+	json_t *items = json_loads(row->config_items, 0, NULL);
+	const char *allow = json_string_value(json_object_get(items, "edgeview.allow"));
+	bool on = true, off = allow && configprop_parse_bool(allow, &on) == 0 && !on;
+	json_decref(items);
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->v[i].device, row->id)) {
+			snprintf(c->v[i].device_name, sizeof(c->v[i].device_name), "%s", row->name);
+			c->v[i].opted_out = off;
+		}
+	return 0;
+}
+
+/* The instances of app app_id (by id) with their devices' names and
+ * opt-outs: two reads, whatever the number of instances. */
+static int cands_read(struct db *d, const char *app_id, struct cands *c)
+{
+	char *ids = NULL;
+	int r = apps_store_each_instance(d, app_id, cand_add, c);
+	if (r == 0 && c->n) {
+		ids = json_dumps(c->devices, JSON_COMPACT);
+		r = ids ? devices_store_each_of(d, ids, cand_device, c) : -ENOMEM;
+	}
+	free(ids);
+	return r;
+}
+
 /* The app's instance named by ref (instance id, device name or id), or
  * its only one. -ENOENT (no app), -ENXIO (no instance), -EMLINK (several:
  * the caller must choose). */
 static int find_target(struct db *d, const char *app, const char *ref, struct target *t)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT a.id, a.name, i.id, i.device_id, dv.name, dv.config_items FROM apps a"
-		       " LEFT JOIN app_instances i ON i.app_id = a.id"
-		       " LEFT JOIN devices dv ON dv.id = i.device_id"
-		       " WHERE a.id = ?1 OR a.name = ?1 ORDER BY i.id");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
-	int r = -ENOENT, n = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (r == -ENOENT)
-			r = -ENXIO;
-		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
-			continue;
-		const char *iid = db_col_text(st, 2), *dev = db_col_text(st, 3), *dname = db_col_text(st, 4);
-		if (ref && strcmp(ref, iid) && strcmp(ref, dev) && strcmp(ref, dname))
+	struct apps_store_app a;
+	struct cands c = {.devices = json_array()};
+	int r = apps_store_find(d, app, &a), n = 0;
+	if (r == 0)
+		r = c.devices ? cands_read(d, a.id, &c) : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < c.n; i++) {
+		const struct cand *x = &c.v[i];
+		if (ref && strcmp(ref, x->id) && strcmp(ref, x->device) && strcmp(ref, x->device_name))
 			continue;
 		if (n++)
 			continue;
-		snprintf(t->app_id, sizeof(t->app_id), "%s", db_col_text(st, 0));
-		snprintf(t->app, sizeof(t->app), "%s", db_col_text(st, 1));
-		snprintf(t->instance, sizeof(t->instance), "%s", iid);
-		snprintf(t->device, sizeof(t->device), "%s", dev);
-		json_t *items = json_loads(db_col_text(st, 5), 0, NULL);
-		const char *allow = json_string_value(json_object_get(items, "edgeview.allow"));
-		bool on = true;
-		t->opted_out = allow && configprop_parse_bool(allow, &on) == 0 && !on;
-		json_decref(items);
+		snprintf(t->app_id, sizeof(t->app_id), "%s", a.id);
+		snprintf(t->app, sizeof(t->app), "%.*s", (int)sizeof(t->app) - 1, a.name);
+		snprintf(t->instance, sizeof(t->instance), "%s", x->id);
+		snprintf(t->device, sizeof(t->device), "%s", x->device);
+		t->opted_out = x->opted_out;
 	}
-	sqlite3_reset(st);
-	if (n == 1)
-		r = 0;
-	else if (n > 1)
-		r = -EMLINK;
-	return r;
-}
-
-/* The project of device uuid ("" when unknown: visible to admins only). */
-static void device_project(struct db *d, const char *uuid, char *out, size_t cap)
-{
-	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM devices WHERE id = ?1");
-	snprintf(out, cap, "%s", "");
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(out, cap, "%s", db_col_text(st, 0));
-	sqlite3_reset(st);
+	free(c.v);
+	json_decref(c.devices);
+	if (r < 0)
+		return r;
+	return n == 1 ? 0 : n > 1 ? -EMLINK : -ENXIO;
 }
 
 /* A session of a project the caller is granted (others are not there). */
@@ -1170,7 +1201,7 @@ static void h_create(struct http_req *r)
 	char project[64] = "";
 	int e = find_target(d, r->params[0], q.instance, &t);
 	if (e == 0)
-		device_project(d, t.device, project, sizeof(project));
+		devices_store_project(d, t.device, project, sizeof(project));
 	db_put(r->ctl->db, d);
 	access_who(r, who, sizeof(who));
 	if (e < 0) {

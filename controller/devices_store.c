@@ -74,3 +74,103 @@ int64_t devices_store_count(struct db *d, const char *grants)
 	sqlite3_reset(st);
 	return n;
 }
+
+/* --- arch5b: reads and writes for reports, ops, fleet export, console --- */
+
+int devices_store_set_os_version(struct db *d, const char *uuid, const char *version)
+{
+	assert(d && uuid && version);
+	sqlite3_stmt *st = db_stmt(d, "UPDATE devices SET os_version = ?2 WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+	return db_step_done(st);
+}
+
+int devices_store_set_os_failed(struct db *d, const char *uuid, const char *version, const char *why)
+{
+	assert(d && uuid && version && why);
+	sqlite3_stmt *st =
+	    db_stmt(d, "UPDATE devices SET os_failed = ?2, os_failed_reason = ?3 WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, why, -1, SQLITE_STATIC);
+	return db_step_done(st);
+}
+
+int devices_store_count_by_os_version(struct db *d, int (*fn)(void *ctx, const char *label, int64_t n),
+				      void *ctx)
+{
+	assert(d && fn);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT os_version, count(*) FROM devices GROUP BY os_version ORDER BY count(*) DESC");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+		r = fn(ctx, db_col_text(st, 0), sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	return r;
+}
+
+/* Rows of "SELECT id, name, labels, config_items, coalesce(last_seen, 0)" to fn. */
+static int each_row(sqlite3_stmt *st, int (*fn)(void *ctx, const struct devices_store_row *row), void *ctx)
+{
+	int r = 0;
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		struct devices_store_row row = {
+		    .id = db_col_text(st, 0),
+		    .name = db_col_text(st, 1),
+		    .labels = db_col_text(st, 2),
+		    .config_items = db_col_text(st, 3),
+		    .last_seen = sqlite3_column_int64(st, 4),
+		};
+		r = fn(ctx, &row);
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int devices_store_each(struct db *d, int64_t max, int (*fn)(void *ctx, const struct devices_store_row *row),
+		       void *ctx)
+{
+	assert(d && fn);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, name, labels, config_items, coalesce(last_seen, 0) FROM devices"
+		       " ORDER BY name LIMIT ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, max);
+	return each_row(st, fn, ctx);
+}
+
+int devices_store_each_of(struct db *d, const char *ids,
+			  int (*fn)(void *ctx, const struct devices_store_row *row), void *ctx)
+{
+	assert(d && ids && fn);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, name, labels, config_items, coalesce(last_seen, 0) FROM devices"
+		       " WHERE id IN (SELECT value FROM json_each(?1))");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+	return each_row(st, fn, ctx);
+}
+
+void devices_store_project(struct db *d, const char *uuid, char *out, size_t cap)
+{
+	assert(d && uuid && out);
+	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM devices WHERE id = ?1");
+	snprintf(out, cap, "%s", "");
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out, cap, "%s", db_col_text(st, 0));
+	sqlite3_reset(st);
+}
+
+/* --- end arch5b --- */

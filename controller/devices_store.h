@@ -7,6 +7,7 @@
 #define CTL_DEVICES_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -34,5 +35,39 @@ int64_t devices_store_count(struct db *d, const char *grants);
 /* Number a new config of device uuid (config_version + 1). 0 / negative
  * errno. */
 int devices_store_bump_config(struct db *d, const char *uuid);
+
+/* --- arch5b: reads and writes for reports, ops, fleet export, console --- */
+
+/* Record the base OS version device uuid runs (ZInfoDevSW activated). */
+int devices_store_set_os_version(struct db *d, const char *uuid, const char *version);
+/* Record the version it fell back from or failed to install ("" none)
+ * and why: what a base OS rollout gates on. 0 / negative errno. */
+int devices_store_set_os_failed(struct db *d, const char *uuid, const char *version, const char *why);
+/* Call fn(ctx, label, n) for each reported base OS version with its
+ * number of devices, most first; a non-zero return of fn stops the walk
+ * and is returned. 0 / -EIO. */
+int devices_store_count_by_os_version(struct db *d, int (*fn)(void *ctx, const char *label, int64_t n),
+				      void *ctx);
+
+/* A device as lists show it; strings are valid during the callback only. */
+struct devices_store_row {
+	const char *id;
+	const char *name;
+	const char *labels;       /* JSON object text */
+	const char *config_items; /* JSON object text */
+	int64_t last_seen;        /* stored (flushed) value, 0: never */
+};
+/* Call fn for the first max devices by name; a non-zero return of fn
+ * stops the walk and is returned. 0 / -EIO. */
+int devices_store_each(struct db *d, int64_t max, int (*fn)(void *ctx, const struct devices_store_row *row),
+		       void *ctx);
+/* Call fn for each device whose id is in ids (JSON array text of ids),
+ * in no particular order (one query for the whole set). 0 / -EIO. */
+int devices_store_each_of(struct db *d, const char *ids,
+			  int (*fn)(void *ctx, const struct devices_store_row *row), void *ctx);
+/* The project of device uuid into out ("" when unknown). */
+void devices_store_project(struct db *d, const char *uuid, char *out, size_t cap);
+
+/* --- end arch5b --- */
 
 #endif

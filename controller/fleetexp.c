@@ -10,11 +10,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "apps_store.h"
 #include "ctl.h"
 #include "db.h"
 #include "devcache.h"
+#include "devices_store.h"
 #include "metrics/metrics.pb-c.h"
 #include "prom.h"
+#include "reports.h"
 
 #define FAMILY_CAP (256u << 20)
 #define LABEL_MAX 128
@@ -158,15 +161,9 @@ static void put_device_metric(struct fleet *f, const Org__Lfedge__Eve__Metrics__
 /* The controller's name of an app instance (or the reported one). */
 static void app_name(struct fleet *f, const char *instance, const char *reported, char out[LABEL_MAX])
 {
-	sqlite3_stmt *st = db_stmt(f->d, "SELECT a.name FROM app_instances i JOIN apps a ON a.id = i.app_id"
-					 " WHERE i.id = ?1");
 	label_copy(out, reported);
-	if (!st || !instance)
-		return;
-	sqlite3_bind_text(st, 1, instance, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		label_copy(out, db_col_text(st, 0));
-	sqlite3_reset(st);
+	if (instance)
+		(void)apps_store_instance_app_name(f->d, instance, out, LABEL_MAX); /* else: as reported */
 }
 
 static void put_app_metric(struct fleet *f, const Org__Lfedge__Eve__Metrics__AppMetric *am)
@@ -192,50 +189,33 @@ static void put_app_metric(struct fleet *f, const Org__Lfedge__Eve__Metrics__App
 	}
 }
 
-static void put_latest_metrics(struct fleet *f, const char *uuid)
+static int put_metrics(void *ctx, const struct reports_row *row)
 {
-	sqlite3_stmt *st =
-	    db_stmt(f->d, "SELECT time, data FROM metrics WHERE device_id = ?1 ORDER BY id DESC LIMIT 1");
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	Org__Lfedge__Eve__Metrics__ZMetricMsg *m = NULL;
-	int64_t t = 0;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		t = sqlite3_column_int64(st, 0);
-		m = org__lfedge__eve__metrics__zmetric_msg__unpack(NULL, (size_t)sqlite3_column_bytes(st, 1),
-								   sqlite3_column_blob(st, 1));
-	}
-	sqlite3_reset(st);
+	struct fleet *f = ctx;
+	Org__Lfedge__Eve__Metrics__ZMetricMsg *m =
+	    org__lfedge__eve__metrics__zmetric_msg__unpack(NULL, row->len, row->data);
 	if (!m)
-		return;
-	put_dev(f, F_MTIME, (double)t);
+		return 0;
+	put_dev(f, F_MTIME, (double)row->time);
 	if (m->metric_content_case == ORG__LFEDGE__EVE__METRICS__ZMETRIC_MSG__METRIC_CONTENT_DM && m->dm)
 		put_device_metric(f, m->dm);
 	for (size_t i = 0; i < m->n_am && i < 256; i++)
 		put_app_metric(f, m->am[i]);
 	org__lfedge__eve__metrics__zmetric_msg__free_unpacked(m, NULL);
+	return 0;
 }
 
-static void put_app_states(struct fleet *f, const char *uuid)
+static int put_app_state(void *ctx, const char *name, const char *st)
 {
-	sqlite3_stmt *st =
-	    db_stmt(f->d, "SELECT a.name, i.state FROM app_instances i JOIN apps a ON a.id = i.app_id"
-			  " WHERE i.device_id = ?1 ORDER BY a.name");
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	while (f->r == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		char app[LABEL_MAX], state[LABEL_MAX];
-		label_copy(app, db_col_text(st, 0));
-		label_copy(state, db_col_text(st, 1));
-		const char *l[] = {"device", f->device, "project", f->project, "app",
-				   app,      "state",   state,     NULL};
-		put(f, F_APP_STATE, l, 1);
-		const char *l2[] = {"device", f->device, "project", f->project, "app", app, NULL};
-		put(f, F_APP_RUNNING, l2, strcmp(state, "RUNNING") == 0);
-	}
-	sqlite3_reset(st);
+	struct fleet *f = ctx;
+	char app[LABEL_MAX], state[LABEL_MAX];
+	label_copy(app, name);
+	label_copy(state, st);
+	const char *l[] = {"device", f->device, "project", f->project, "app", app, "state", state, NULL};
+	put(f, F_APP_STATE, l, 1);
+	const char *l2[] = {"device", f->device, "project", f->project, "app", app, NULL};
+	put(f, F_APP_RUNNING, l2, strcmp(state, "RUNNING") == 0);
+	return f->r;
 }
 
 static void project_of(const char *labels_json, char out[LABEL_MAX])
@@ -245,20 +225,22 @@ static void project_of(const char *labels_json, char out[LABEL_MAX])
 	json_decref(o);
 }
 
-static void put_device(struct fleet *f, sqlite3_stmt *st)
+static int put_device(void *ctx, const struct devices_store_row *row)
 {
-	char uuid[UUID_STR_LEN];
-	snprintf(uuid, sizeof(uuid), "%s", db_col_text(st, 0));
-	label_copy(f->device, db_col_text(st, 1));
-	project_of(db_col_text(st, 2), f->project);
-	int64_t seen = devcache_last_seen(f->c->cache, uuid);
-	if (seen < sqlite3_column_int64(st, 3))
-		seen = sqlite3_column_int64(st, 3);
+	struct fleet *f = ctx;
+	label_copy(f->device, row->name);
+	project_of(row->labels, f->project);
+	int64_t seen = devcache_last_seen(f->c->cache, row->id);
+	if (seen < row->last_seen)
+		seen = row->last_seen;
 	put_dev(f, F_ONLINE, seen > 0 && f->now - seen <= f->c->conf.offline_after);
 	if (seen > 0)
 		put_dev(f, F_SEEN, (double)seen);
-	put_latest_metrics(f, uuid);
-	put_app_states(f, uuid);
+	/* the latest metrics record; (void): a store error leaves this device's
+	 * samples out, as before */
+	(void)reports_each_metrics(f->d, row->id, INT64_MAX, 0, 1, put_metrics, f);
+	(void)apps_store_each_state_on_device(f->d, row->id, put_app_state, f);
+	return f->r;
 }
 
 int fleetexp_write(struct ctl *c, struct buf *out)
@@ -267,15 +249,9 @@ int fleetexp_write(struct ctl *c, struct buf *out)
 	for (int i = 0; i < F_N; i++)
 		buf_init(&f.fam[i], FAMILY_CAP);
 	f.d = db_get(c->db);
-	sqlite3_stmt *st = db_stmt(f.d, "SELECT id, name, labels, coalesce(last_seen, 0) FROM devices"
-					" ORDER BY name LIMIT ?1");
-	f.r = st ? 0 : -EIO;
-	if (st) {
-		sqlite3_bind_int64(st, 1, c->conf.fleet_max_devices);
-		while (f.r == 0 && sqlite3_step(st) == SQLITE_ROW)
-			put_device(&f, st);
-		sqlite3_reset(st);
-	}
+	int e = devices_store_each(f.d, c->conf.fleet_max_devices, put_device, &f);
+	if (f.r == 0)
+		f.r = e;
 	db_put(c->db, f.d);
 	for (int i = 0; i < F_N && f.r == 0; i++) {
 		if (!f.fam[i].len)

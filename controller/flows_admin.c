@@ -13,9 +13,11 @@
 #include <string.h>
 
 #include "admin.h"
+#include "apps_store.h"
 #include "ctl.h"
 #include "db.h"
 #include "flowlog/flowlog.pb-c.h"
+#include "reports.h"
 
 #define FLOWS_MAX_REPORTS 200
 
@@ -53,20 +55,37 @@ static json_t *dns_json(int64_t id, const char *inst, const Org__Lfedge__Eve__Fl
 }
 
 /* Append the records of one stored report to items. */
-static void report_items(json_t *items, sqlite3_stmt *st)
+static void report_items(json_t *items, const struct reports_row *row)
 {
-	Org__Lfedge__Eve__Flowlog__FlowMessage *m = org__lfedge__eve__flowlog__flow_message__unpack(
-	    NULL, (size_t)sqlite3_column_bytes(st, 2), sqlite3_column_blob(st, 2));
-	int64_t id = sqlite3_column_int64(st, 0);
-	const char *inst = db_col_text(st, 1);
-
+	Org__Lfedge__Eve__Flowlog__FlowMessage *m =
+	    org__lfedge__eve__flowlog__flow_message__unpack(NULL, row->len, row->data);
 	if (!m)
 		return;
 	for (size_t i = 0; i < m->n_flows; i++)
-		json_array_append_new(items, flow_json(id, inst, m->flows[i]));
+		json_array_append_new(items, flow_json(row->id, row->instance, m->flows[i]));
 	for (size_t i = 0; i < m->n_dnsreqs; i++)
-		json_array_append_new(items, dns_json(id, inst, m->dnsreqs[i]));
+		json_array_append_new(items, dns_json(row->id, row->instance, m->dnsreqs[i]));
 	org__lfedge__eve__flowlog__flow_message__free_unpacked(m, NULL);
+}
+
+struct page {
+	bool newest_first;
+	json_t *reports;
+	int64_t last;
+};
+
+static int page_add(void *ctx, const struct reports_row *row)
+{
+	struct page *p = ctx;
+	json_t *one = json_array();
+	report_items(one, row);
+	if (p->newest_first)
+		json_array_insert_new(p->reports, 0, one);
+	else
+		json_array_append_new(p->reports, one);
+	if (row->id > p->last)
+		p->last = row->id;
+	return 0;
 }
 
 static bool num_arg(struct http_req *r, const char *k, int64_t def, int64_t lo, int64_t hi, int64_t *out)
@@ -90,51 +109,24 @@ static void h_app_flows(struct http_req *r)
 		return;
 	}
 	struct db *d = db_get(r->ctl->db);
-	char app[UUID_STR_LEN] = "";
-	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM apps WHERE id = ?1 OR name = ?1 LIMIT 1");
-	if (st) {
-		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			snprintf(app, sizeof(app), "%s", db_col_text(st, 0));
-		sqlite3_reset(st);
-	}
-	if (!app[0]) {
+	struct apps_store_app app;
+	char *instances = NULL;
+	if (apps_store_find(d, r->params[0], &app) < 0) {
 		db_put(r->ctl->db, d);
 		admin_reply_err(r, -ENOENT, "app");
 		return;
 	}
 	/* Newest first without `after` (then reversed), oldest first with it. */
-	st = after < 0
-		 ? db_stmt(d, "SELECT id, app_id, data FROM flowlog WHERE app_id IN"
-			      " (SELECT id FROM app_instances WHERE app_id = ?1) ORDER BY id DESC LIMIT ?3")
-		 : db_stmt(
-		       d,
-		       "SELECT id, app_id, data FROM flowlog WHERE app_id IN"
-		       " (SELECT id FROM app_instances WHERE app_id = ?1) AND id > ?2 ORDER BY id LIMIT ?3");
-	json_t *reports = json_array(), *items = json_array(), *rep;
-	int64_t last = after < 0 ? 0 : after;
-	if (st) {
-		sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, after);
-		sqlite3_bind_int64(st, 3, limit);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			json_t *one = json_array();
-			int64_t id = sqlite3_column_int64(st, 0);
-			report_items(one, st);
-			if (after < 0)
-				json_array_insert_new(reports, 0, one);
-			else
-				json_array_append_new(reports, one);
-			if (id > last)
-				last = id;
-		}
-		sqlite3_reset(st);
-	}
+	struct page p = {.newest_first = after < 0, .reports = json_array(), .last = after < 0 ? 0 : after};
+	json_t *items = json_array(), *rep;
+	if (apps_store_instances_json(d, app.id, &instances) == 0)
+		(void)reports_each_flow_of(d, instances, after, limit, page_add, &p); /* as far as read */
 	db_put(r->ctl->db, d);
+	free(instances);
 	size_t i;
-	json_array_foreach(reports, i, rep) json_array_extend(items, rep);
-	json_decref(reports);
-	http_reply_json(r, 200, json_pack("{s:o, s:I}", "items", items, "last", (json_int_t)last));
+	json_array_foreach(p.reports, i, rep) json_array_extend(items, rep);
+	json_decref(p.reports);
+	http_reply_json(r, 200, json_pack("{s:o, s:I}", "items", items, "last", (json_int_t)p.last));
 }
 
 const struct http_route admin_flow_routes[] = {

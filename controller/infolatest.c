@@ -2,6 +2,8 @@
 /* Reading info_latest (see infolatest.h). */
 #include "infolatest.h"
 
+#include <errno.h>
+
 #include "db.h"
 #include "pbjson.h"
 
@@ -43,4 +45,20 @@ json_t *infolatest_content_json(struct db *d, const char *dev, const char *type,
 	if (m)
 		org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
 	return j ? j : json_null();
+}
+
+int infolatest_put(struct db *d, const char *dev, const char *type, const char *object, int64_t t,
+		   const uint8_t *msg, size_t len)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "INSERT OR REPLACE INTO info_latest(device_id, type, object, time, data)"
+		       " VALUES(?1,?2,?3,?4,?5)");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, object, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, t);
+	sqlite3_bind_blob(st, 5, msg, (int)len, SQLITE_STATIC);
+	return db_step_done(st);
 }

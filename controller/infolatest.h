@@ -6,6 +6,8 @@
 #define CTL_INFOLATEST_H
 
 #include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "info/info.pb-c.h"
 
@@ -22,5 +24,11 @@ Org__Lfedge__Eve__Info__ZInfoMsg *infolatest_get(struct db *d, const char *dev, 
  * ZInfoNetworkInstance, ...); json_null() when there is none. New
  * reference. */
 json_t *infolatest_content_json(struct db *d, const char *dev, const char *type, const char *object);
+
+/* Keep msg (len bytes, a packed ZInfoMsg or ZHardwareHealth) as the latest
+ * record of device dev for type and object, received at time t. 0 /
+ * negative errno. */
+int infolatest_put(struct db *d, const char *dev, const char *type, const char *object, int64_t t,
+		   const uint8_t *msg, size_t len);
 
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "apps_store.h"
 #include "db.h"
 #include "err.h"
 
@@ -373,15 +374,16 @@ static int chunk_scan(const struct logstore_query *q, sqlite3_stmt *st, struct b
 }
 
 static const char *const list_sql[2][2] = {
-    /* [app][ascending]; ?1 device or app id, ?2 id bound, ?3 since */
+    /* [app][ascending]; ?1 device id or the app's instances (apps_store_instances_json),
+     * ?2 id bound, ?3 since */
     {"SELECT id, first_id FROM log_chunks WHERE device_id = ?1 AND first_id < ?2 AND t_max >= ?3"
      " ORDER BY id DESC",
      "SELECT id, first_id FROM log_chunks WHERE device_id = ?1 AND id > ?2 AND t_max >= ?3"
      " ORDER BY first_id"},
-    {"SELECT id, first_id FROM log_chunks WHERE (app_id, device_id) IN (SELECT id, device_id FROM"
-     " app_instances WHERE app_id = ?1) AND first_id < ?2 AND t_max >= ?3 ORDER BY id DESC",
-     "SELECT id, first_id FROM log_chunks WHERE (app_id, device_id) IN (SELECT id, device_id FROM"
-     " app_instances WHERE app_id = ?1) AND id > ?2 AND t_max >= ?3 ORDER BY first_id"},
+    {"SELECT id, first_id FROM log_chunks WHERE (app_id, device_id) IN (SELECT json_extract(value, '$[0]'),"
+     " json_extract(value, '$[1]') FROM json_each(?1)) AND first_id < ?2 AND t_max >= ?3 ORDER BY id DESC",
+     "SELECT id, first_id FROM log_chunks WHERE (app_id, device_id) IN (SELECT json_extract(value, '$[0]'),"
+     " json_extract(value, '$[1]') FROM json_each(?1)) AND id > ?2 AND t_max >= ?3 ORDER BY first_id"},
 };
 
 /* Read the chunk with this id and add its wanted lines. */
@@ -400,10 +402,15 @@ static int chunk_read(struct db *d, const struct logstore_query *q, int64_t id, 
 
 static int scan_chunks(struct db *d, const struct logstore_query *q, struct hits *h)
 {
-	sqlite3_stmt *st = db_stmt(d, list_sql[q->app != NULL][q->ascending]);
-	if (!st)
+	char *instances = NULL;
+	if (q->app && apps_store_instances_json(d, q->app, &instances) < 0)
 		return -EIO;
-	sqlite3_bind_text(st, 1, q->app ? q->app : q->dev, -1, SQLITE_STATIC);
+	sqlite3_stmt *st = db_stmt(d, list_sql[q->app != NULL][q->ascending]);
+	if (!st) {
+		free(instances);
+		return -EIO;
+	}
+	sqlite3_bind_text(st, 1, q->app ? instances : q->dev, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, q->ascending ? q->after : q->before);
 	sqlite3_bind_int64(st, 3, q->since_ms);
 	struct buf raw;
@@ -421,6 +428,7 @@ static int scan_chunks(struct db *d, const struct logstore_query *q, struct hits
 	}
 	sqlite3_reset(st);
 	buf_free(&raw);
+	free(instances);
 	return r;
 }
 

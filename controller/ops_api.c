@@ -13,10 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apps_store.h"
 #include "ctl.h"
 #include "ctlmetrics.h"
 #include "db.h"
 #include "devcache.h"
+#include "devices_store.h"
 #include "fleetexp.h"
 #include "monotime.h"
 #include "prom.h"
@@ -103,19 +105,29 @@ static int gauge(struct buf *b, const char *name, const char *help, double v)
 	return r ? r : prom_sample(b, name, NULL, v);
 }
 
-/* One gauge family from "SELECT label, count" rows. */
-static int grouped(struct buf *b, struct db *d, const char *sql, const char *name, const char *label,
-		   const char *help)
+struct group {
+	struct buf *b;
+	const char *name, *label;
+	int n;
+};
+
+static int group_sample(void *ctx, const char *label, int64_t n)
 {
-	sqlite3_stmt *st = db_stmt(d, sql);
-	int r = st ? prom_header(b, name, PROM_GAUGE, help) : -EIO;
-	for (int n = 0; r == 0 && n < GROUPS_MAX && sqlite3_step(st) == SQLITE_ROW; n++) {
-		const char *l[] = {label, db_col_text(st, 0), NULL};
-		r = prom_sample(b, name, l, (double)sqlite3_column_int64(st, 1));
-	}
-	if (st)
-		sqlite3_reset(st);
-	return r;
+	struct group *g = ctx;
+	const char *l[] = {g->label, label, NULL};
+	return g->n++ < GROUPS_MAX ? prom_sample(g->b, g->name, l, (double)n) : 1;
+}
+
+/* One gauge family from the (label, count) pairs each gives, most first. */
+static int grouped(struct buf *b, struct db *d,
+		   int (*each)(struct db *d, int (*fn)(void *ctx, const char *label, int64_t n), void *ctx),
+		   const char *name, const char *label, const char *help)
+{
+	struct group g = {.b = b, .name = name, .label = label};
+	int r = prom_header(b, name, PROM_GAUGE, help);
+	if (r == 0)
+		r = each(d, group_sample, &g);
+	return r == 1 ? 0 : r;
 }
 
 static int write_devices(struct ctl *c, struct db *d, struct buf *b)
@@ -136,15 +148,11 @@ static int write_devices(struct ctl *c, struct db *d, struct buf *b)
 		r = gauge(b, "eve_controller_devices_registered", "Devices registered (or pre-registered).",
 			  (double)(s.online + s.offline + s.never));
 	if (r == 0)
-		r = grouped(
-		    b, d,
-		    "SELECT os_version, count(*) FROM devices GROUP BY os_version ORDER BY count(*) DESC",
-		    "eve_controller_devices_by_os_version", "os_version",
-		    "Devices by the EVE version they last reported.");
+		r = grouped(b, d, devices_store_count_by_os_version, "eve_controller_devices_by_os_version",
+			    "os_version", "Devices by the EVE version they last reported.");
 	if (r == 0)
-		r = grouped(
-		    b, d, "SELECT state, count(*) FROM app_instances GROUP BY state ORDER BY count(*) DESC",
-		    "eve_controller_app_instances", "state", "App instances by their last reported state.");
+		r = grouped(b, d, apps_store_count_by_state, "eve_controller_app_instances", "state",
+			    "App instances by their last reported state.");
 	return r;
 }
 

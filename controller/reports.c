@@ -9,13 +9,16 @@
 #include <time.h>
 
 #include "admin.h"
+#include "apps_store.h"
 #include "buf.h"
 #include "ctl.h"
 #include "db.h"
 #include "deviceio.h"
+#include "devices_store.h"
 #include "err.h"
 #include "follow.h"
 #include "gzip.h"
+#include "infolatest.h"
 #include "hardwarehealth/hardware_health.pb-c.h"
 #include "flowlog/flowlog.pb-c.h"
 #include "info/info.pb-c.h"
@@ -149,21 +152,20 @@ static void app_state_update(struct db *d, const char *dev, const Org__Lfedge__E
 			json_array_append_new(ips, json_string(a->network[i]->ipaddrs[k]));
 	char *ipt = json_dumps(ips, JSON_COMPACT);
 	json_decref(ips);
-	sqlite3_stmt *st =
-	    db_stmt(d, "UPDATE app_instances SET state = ?3, error = ?4, ips = ?5, updated = ?6,"
-		       " reported_version = ?7 WHERE id = ?1 AND device_id = ?2");
-	if (st && ipt) {
-		sqlite3_bind_text(st, 1, a->appid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, ev ? ev->name : "UNKNOWN", -1, SQLITE_STATIC);
-		if (a->n_apperr && a->apperr[0]->description && *a->apperr[0]->description)
-			sqlite3_bind_text(st, 4, a->apperr[0]->description, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, ipt, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
-		sqlite3_bind_text(st, 7, a->appversion ? a->appversion : "",
-				  (int)strnlen(a->appversion ? a->appversion : "", 64), SQLITE_STATIC);
-		db_step_done(st);
-	}
+	const char *ver = a->appversion ? a->appversion : "";
+	struct apps_store_report rep = {
+	    .state = ev ? ev->name : "UNKNOWN",
+	    .error = a->n_apperr && a->apperr[0]->description && *a->apperr[0]->description
+			 ? a->apperr[0]->description
+			 : NULL,
+	    .ips = ipt,
+	    .updated = (int64_t)time(NULL),
+	    .version = ver,
+	    .version_len = (int)strnlen(ver, 64),
+	};
+	if (ipt && a->appid)
+		(void)apps_store_instance_report(d, dev, a->appid,
+						 &rep); /* a lost state: the next report has it */
 	free(ipt);
 }
 
@@ -181,14 +183,7 @@ static void os_failed_update(struct db *d, const char *dev, const Org__Lfedge__E
 			why = sw->swerr && sw->swerr->description ? sw->swerr->description : "";
 		}
 	}
-	sqlite3_stmt *st =
-	    db_stmt(d, "UPDATE devices SET os_failed = ?2, os_failed_reason = ?3 WHERE id = ?1");
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ver, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, why, -1, SQLITE_STATIC);
-	db_step_done(st);
+	(void)devices_store_set_os_failed(d, dev, ver, why); /* a lost write: the next info has it */
 }
 
 static void device_info_update(struct db *d, const char *dev, const Org__Lfedge__Eve__Info__ZInfoDevice *di)
@@ -197,12 +192,8 @@ static void device_info_update(struct db *d, const char *dev, const Org__Lfedge_
 	for (size_t i = 0; i < di->n_swlist; i++)
 		if (di->swlist[i]->activated && di->swlist[i]->shortversion && *di->swlist[i]->shortversion)
 			ver = di->swlist[i]->shortversion;
-	sqlite3_stmt *st = ver ? db_stmt(d, "UPDATE devices SET os_version = ?2 WHERE id = ?1") : NULL;
-	if (st) {
-		sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, ver, -1, SQLITE_STATIC);
-		db_step_done(st);
-	}
+	if (ver)
+		(void)devices_store_set_os_version(d, dev, ver); /* a lost write: the next info has it */
 	if (di->n_swlist > 0)
 		os_failed_update(d, dev, di);
 }
@@ -220,17 +211,8 @@ static int info_insert(struct db *d, const char *dev, int64_t t, const char *typ
 	sqlite3_bind_text(st, 4, obj, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 5, msg, (int)len, SQLITE_STATIC);
 	int r = db_step_done(st);
-	st = r == 0 ? db_stmt(d, "INSERT OR REPLACE INTO info_latest(device_id, type, object, time, data)"
-				 " VALUES(?1,?2,?3,?4,?5)")
-		    : NULL;
-	if (st) {
-		sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, obj, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, t);
-		sqlite3_bind_blob(st, 5, msg, (int)len, SQLITE_STATIC);
-		r = db_step_done(st);
-	}
+	if (r == 0)
+		r = infolatest_put(d, dev, type, obj, t, msg, len);
 	return r;
 }
 
@@ -344,14 +326,18 @@ int reports_store_flowlog(struct ctl *c, const char *uuid, const uint8_t *msg, s
 		snprintf(app, sizeof(app), "%s", m->scope->uuid);
 	org__lfedge__eve__flowlog__flow_message__free_unpacked(m, NULL);
 	struct db *d = db_get(c->db);
-	sqlite3_stmt *st = db_stmt(d, "INSERT INTO flowlog(device_id, time, data, app_id) VALUES(?1,?2,?3,"
-				      " (SELECT id FROM app_instances WHERE id = ?4 AND device_id = ?1))");
+	/* kept under the instance only when it is one of this device's */
+	int own = app[0] ? apps_store_instance_on_device(d, app, uuid) : -EPERM;
+	sqlite3_stmt *st = own == -EIO ? NULL
+				       : db_stmt(d, "INSERT INTO flowlog(device_id, time, data, app_id)"
+						    " VALUES(?1,?2,?3,?4)");
 	int r = st ? 0 : -EIO;
 	if (st) {
 		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
 		sqlite3_bind_blob(st, 3, msg, (int)len, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, app, -1, SQLITE_STATIC);
+		if (own == 0)
+			sqlite3_bind_text(st, 4, app, -1, SQLITE_STATIC);
 		r = db_step_done(st);
 	}
 	if (r == 0)
@@ -454,19 +440,6 @@ static int newlogs_lines(struct dev_times *dt, struct logstore_batch *b, char *t
 	return r;
 }
 
-/* 0 when app instance app is deployed to device dev, else -EPERM. */
-static int app_instance_owned(struct db *d, const char *dev, const char *app)
-{
-	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM app_instances WHERE id = ?1 AND device_id = ?2");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -EPERM : -EIO;
-}
-
 int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, const uint8_t *gz, size_t len)
 {
 	struct buf out;
@@ -482,7 +455,7 @@ int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, cons
 	r = db_begin(d);
 	logstore_batch_init(&lb, d, uuid, app);
 	if (r == 0 && app)
-		r = app_instance_owned(d, uuid, app);
+		r = apps_store_instance_on_device(d, app, uuid);
 	if (r == 0 && out.len)
 		r = newlogs_lines(&dt, &lb, (char *)out.data, out.len);
 	buf_free(&out);
@@ -512,3 +485,78 @@ void reports_retention(struct ctl *c)
 	db_exec(d, "PRAGMA wal_checkpoint(TRUNCATE)");
 	db_put(c->db, d);
 }
+
+/* --- arch5b: reads of the stored reports (admin views, fleet export) --- */
+
+/* Rows of "SELECT id, time, data, type, object, instance" to fn. */
+static int each_row(sqlite3_stmt *st, int (*fn)(void *ctx, const struct reports_row *row), void *ctx)
+{
+	int r = 0;
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		struct reports_row row = {
+		    .id = sqlite3_column_int64(st, 0),
+		    .time = sqlite3_column_int64(st, 1),
+		    .data = sqlite3_column_blob(st, 2),
+		    .len = (size_t)sqlite3_column_bytes(st, 2),
+		    .type = db_col_text(st, 3),
+		    .object = db_col_text(st, 4),
+		    .instance = db_col_text(st, 5),
+		};
+		r = fn(ctx, &row);
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int reports_each_info(struct db *d, const char *dev, int64_t before, int64_t since, const char *type,
+		      int64_t limit, int (*fn)(void *ctx, const struct reports_row *row), void *ctx)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, time, data, type, object, '' FROM info WHERE device_id = ?1"
+				      " AND id < ?2 AND time >= ?3 AND (?4 IS NULL OR type = ?4)"
+				      " ORDER BY id DESC LIMIT ?5");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int64(st, 3, since);
+	if (type)
+		sqlite3_bind_text(st, 4, type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, limit);
+	return each_row(st, fn, ctx);
+}
+
+int reports_each_metrics(struct db *d, const char *dev, int64_t before, int64_t since, int64_t limit,
+			 int (*fn)(void *ctx, const struct reports_row *row), void *ctx)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, time, data, '', '', '' FROM metrics WHERE device_id = ?1"
+				      " AND id < ?2 AND time >= ?3 ORDER BY id DESC LIMIT ?4");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int64(st, 3, since);
+	sqlite3_bind_int64(st, 4, limit);
+	return each_row(st, fn, ctx);
+}
+
+int reports_each_flow_of(struct db *d, const char *instances, int64_t after, int64_t limit,
+			 int (*fn)(void *ctx, const struct reports_row *row), void *ctx)
+{
+	/* newest first without `after`, oldest first with it */
+	sqlite3_stmt *st =
+	    after < 0
+		? db_stmt(
+		      d, "SELECT id, time, data, '', '', app_id FROM flowlog WHERE app_id IN"
+			 " (SELECT json_extract(value, '$[0]') FROM json_each(?1)) ORDER BY id DESC LIMIT ?3")
+		: db_stmt(d, "SELECT id, time, data, '', '', app_id FROM flowlog WHERE app_id IN"
+			     " (SELECT json_extract(value, '$[0]') FROM json_each(?1)) AND id > ?2 ORDER BY "
+			     "id LIMIT ?3");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, instances, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int64(st, 3, limit);
+	return each_row(st, fn, ctx);
+}
+
+/* --- end arch5b --- */

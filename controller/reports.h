@@ -31,4 +31,33 @@ int reports_store_hardwarehealth(struct ctl *c, const char *uuid, const uint8_t 
 /* Apply retention (age and count) to every device. */
 void reports_retention(struct ctl *c);
 
+/* --- arch5b: reads of the stored reports (admin views, fleet export) --- */
+
+/* One stored report; strings and data are valid during the callback only. */
+struct reports_row {
+	int64_t id;
+	int64_t time;         /* unix seconds */
+	const char *type;     /* info: "device", "app", ..., REPORTS_HWHEALTH */
+	const char *object;   /* info: the object's id */
+	const char *instance; /* flow logs: the app instance ("" none) */
+	const void *data;     /* the packed message */
+	size_t len;
+};
+/* Info records of device dev, newest first: id below before, time at or
+ * after since, of type (NULL: any), at most limit. A non-zero return of fn
+ * stops the walk and is returned. 0 / -EIO (also for each below). */
+int reports_each_info(struct db *d, const char *dev, int64_t before, int64_t since, const char *type,
+		      int64_t limit, int (*fn)(void *ctx, const struct reports_row *row), void *ctx);
+/* Metrics records of device dev, the same way. */
+int reports_each_metrics(struct db *d, const char *dev, int64_t before, int64_t since, int64_t limit,
+			 int (*fn)(void *ctx, const struct reports_row *row), void *ctx);
+/* Flow log reports kept under the instances (JSON text [[instance id,
+ * device id], ...]: apps_store_instances_json): the newest limit ones,
+ * newest first, when after < 0; else those with an id above after, oldest
+ * first. */
+int reports_each_flow_of(struct db *d, const char *instances, int64_t after, int64_t limit,
+			 int (*fn)(void *ctx, const struct reports_row *row), void *ctx);
+
+/* --- end arch5b --- */
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "admin.h"
+#include "apps_store.h"
 #include "ctl.h"
 #include "db.h"
 #include "follow.h"
@@ -43,10 +44,9 @@ static json_t *page_result(json_t *items, int64_t last_id, int64_t limit)
 	return json_pack("{s:o, s:o}", "items", items, "next", next);
 }
 
-static json_t *unpack_json(const ProtobufCMessageDescriptor *desc, sqlite3_stmt *st, int col)
+static json_t *unpack_json(const ProtobufCMessageDescriptor *desc, const struct reports_row *row)
 {
-	ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, (size_t)sqlite3_column_bytes(st, col),
-							sqlite3_column_blob(st, col));
+	ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, row->len, row->data);
 	json_t *j = m ? pbjson_from_message(m) : NULL;
 	if (m)
 		protobuf_c_message_free_unpacked(m, NULL);
@@ -61,6 +61,22 @@ static const ProtobufCMessageDescriptor *info_descriptor(const char *type)
 	return &org__lfedge__eve__info__zinfo_msg__descriptor;
 }
 
+struct rows {
+	json_t *items;
+	int64_t last;
+};
+
+static int info_item(void *ctx, const struct reports_row *row)
+{
+	struct rows *x = ctx;
+	x->last = row->id;
+	json_array_append_new(x->items,
+			      json_pack("{s:I, s:o, s:s, s:s, s:o}", "id", (json_int_t)row->id, "time",
+					admin_time_json(row->time), "type", row->type, "object", row->object,
+					"info", unpack_json(info_descriptor(row->type), row)));
+	return 0;
+}
+
 static void h_info(struct http_req *r)
 {
 	struct page p;
@@ -69,38 +85,29 @@ static void h_info(struct http_req *r)
 		return;
 	const char *type = http_arg(r, "type");
 	struct db *d = db_get(r->ctl->db);
+	struct rows x = {.items = json_array()};
 	int e = admin_device_resolve(d, r->params[0], dev);
-	sqlite3_stmt *st =
-	    e == 0 ? db_stmt(d, "SELECT id, time, type, object, data FROM info WHERE device_id = ?1"
-				" AND id < ?2 AND time >= ?3 AND (?4 IS NULL OR type = ?4)"
-				" ORDER BY id DESC LIMIT ?5")
-		   : NULL;
-	json_t *items = json_array();
-	int64_t last = 0;
-	if (st) {
-		sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, p.before);
-		sqlite3_bind_int64(st, 3, p.since);
-		if (type)
-			sqlite3_bind_text(st, 4, type, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, p.limit);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			last = sqlite3_column_int64(st, 0);
-			json_array_append_new(
-			    items, json_pack("{s:I, s:o, s:s, s:s, s:o}", "id", (json_int_t)last, "time",
-					     admin_time_json(sqlite3_column_int64(st, 1)), "type",
-					     db_col_text(st, 2), "object", db_col_text(st, 3), "info",
-					     unpack_json(info_descriptor(db_col_text(st, 2)), st, 4)));
-		}
-		sqlite3_reset(st);
-	}
+	if (e == 0)
+		(void)reports_each_info(d, dev, p.before, p.since, type, p.limit, info_item,
+					&x); /* as far as read */
 	db_put(r->ctl->db, d);
 	if (e < 0) {
-		json_decref(items);
+		json_decref(x.items);
 		admin_reply_err(r, e, "device");
 		return;
 	}
-	http_reply_json(r, 200, page_result(items, last, p.limit));
+	http_reply_json(r, 200, page_result(x.items, x.last, p.limit));
+}
+
+static int metrics_item(void *ctx, const struct reports_row *row)
+{
+	struct rows *x = ctx;
+	x->last = row->id;
+	json_array_append_new(
+	    x->items,
+	    json_pack("{s:I, s:o, s:o}", "id", (json_int_t)row->id, "time", admin_time_json(row->time),
+		      "metrics", unpack_json(&org__lfedge__eve__metrics__zmetric_msg__descriptor, row)));
+	return 0;
 }
 
 static void h_metrics(struct http_req *r)
@@ -110,35 +117,18 @@ static void h_metrics(struct http_req *r)
 	if (!page_args(r, &p))
 		return;
 	struct db *d = db_get(r->ctl->db);
+	struct rows x = {.items = json_array()};
 	int e = admin_device_resolve(d, r->params[0], dev);
-	sqlite3_stmt *st =
-	    e == 0 ? db_stmt(d, "SELECT id, time, data FROM metrics WHERE device_id = ?1 AND id < ?2"
-				" AND time >= ?3 ORDER BY id DESC LIMIT ?4")
-		   : NULL;
-	json_t *items = json_array();
-	int64_t last = 0;
-	if (st) {
-		sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, p.before);
-		sqlite3_bind_int64(st, 3, p.since);
-		sqlite3_bind_int64(st, 4, p.limit);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			last = sqlite3_column_int64(st, 0);
-			json_array_append_new(
-			    items, json_pack("{s:I, s:o, s:o}", "id", (json_int_t)last, "time",
-					     admin_time_json(sqlite3_column_int64(st, 1)), "metrics",
-					     unpack_json(&org__lfedge__eve__metrics__zmetric_msg__descriptor,
-							 st, 2)));
-		}
-		sqlite3_reset(st);
-	}
+	if (e == 0)
+		(void)reports_each_metrics(d, dev, p.before, p.since, p.limit, metrics_item,
+					   &x); /* as far as read */
 	db_put(r->ctl->db, d);
 	if (e < 0) {
-		json_decref(items);
+		json_decref(x.items);
 		admin_reply_err(r, e, "device");
 		return;
 	}
-	http_reply_json(r, 200, page_result(items, last, p.limit));
+	http_reply_json(r, 200, page_result(x.items, x.last, p.limit));
 }
 
 /* Logs of a device (dev) or of an app's instances (app id). */
@@ -193,20 +183,14 @@ static void h_device_logs(struct http_req *r)
 
 static void h_app_logs(struct http_req *r)
 {
-	char id[UUID_STR_LEN] = "";
+	struct apps_store_app app;
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM apps WHERE id = ?1 OR name = ?1 LIMIT 1");
-	if (st) {
-		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			snprintf(id, sizeof(id), "%s", db_col_text(st, 0));
-		sqlite3_reset(st);
-	}
+	int e = apps_store_find(d, r->params[0], &app);
 	db_put(r->ctl->db, d);
-	if (!id[0])
+	if (e < 0)
 		admin_reply_err(r, -ENOENT, "app");
 	else
-		logs_list(r, NULL, id);
+		logs_list(r, NULL, app.id);
 }
 
 const struct http_route admin_report_routes[] = {

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The apps and app_instances rows for the modules below apps.c. */
+#include "apps_store.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- arch5b: reads and writes for reports, admin views, housekeeping --- */
+
+int apps_store_find(struct db *d, const char *ref, struct apps_store_app *a)
+{
+	assert(d && ref && a);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, name, version FROM apps WHERE id = ?1 OR name = ?1 LIMIT 1");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(a->id, sizeof(a->id), "%s", db_col_text(st, 0));
+		snprintf(a->name, sizeof(a->name), "%s", db_col_text(st, 1));
+		a->version = sqlite3_column_int64(st, 2);
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int apps_store_instance_on_device(struct db *d, const char *iid, const char *dev)
+{
+	assert(d && iid && dev);
+	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM app_instances WHERE id = ?1 AND device_id = ?2");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -EPERM : -EIO;
+}
+
+int apps_store_instance_report(struct db *d, const char *dev, const char *iid,
+			       const struct apps_store_report *rep)
+{
+	assert(d && dev && rep && rep->state && rep->ips && rep->version);
+	sqlite3_stmt *st =
+	    db_stmt(d, "UPDATE app_instances SET state = ?3, error = ?4, ips = ?5, updated = ?6,"
+		       " reported_version = ?7 WHERE id = ?1 AND device_id = ?2");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, rep->state, -1, SQLITE_STATIC);
+	if (rep->error)
+		sqlite3_bind_text(st, 4, rep->error, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, rep->ips, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, rep->updated);
+	sqlite3_bind_text(st, 7, rep->version, rep->version_len, SQLITE_STATIC);
+	return db_step_done(st);
+}
+
+int apps_store_instances_json(struct db *d, const char *app_id, char **out)
+{
+	assert(d && app_id && out);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT json_group_array(json_array(id, device_id)) FROM"
+		       " (SELECT id, device_id FROM app_instances WHERE app_id = ?1 ORDER BY id)");
+	int r = -EIO;
+	*out = NULL;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = strdup(db_col_text(st, 0));
+		r = *out ? 0 : -ENOMEM;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int apps_store_count_by_state(struct db *d, int (*fn)(void *ctx, const char *label, int64_t n), void *ctx)
+{
+	assert(d && fn);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT state, count(*) FROM app_instances GROUP BY state ORDER BY count(*) DESC");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+		r = fn(ctx, db_col_text(st, 0), sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	return r;
+}
+
+int apps_store_instance_app_name(struct db *d, const char *iid, char *out, size_t cap)
+{
+	assert(d && iid && out);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT a.name FROM app_instances i JOIN apps a ON a.id = i.app_id WHERE i.id = ?1");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(out, cap, "%s", db_col_text(st, 0));
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int apps_store_each_state_on_device(struct db *d, const char *dev,
+				    int (*fn)(void *ctx, const char *app, const char *state), void *ctx)
+{
+	assert(d && dev && fn);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT a.name, i.state FROM app_instances i JOIN apps a ON a.id = i.app_id"
+		       " WHERE i.device_id = ?1 ORDER BY a.name");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1));
+	sqlite3_reset(st);
+	return r;
+}
+
+int apps_store_each_spec_on_device(struct db *d, const char *dev, const char *except,
+				   int (*fn)(void *ctx, const char *app, const char *spec), void *ctx)
+{
+	assert(d && dev && except && fn);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT a.name, coalesce(i.pin_spec, a.spec) FROM app_instances i"
+		       " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 AND a.name != ?2");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, except, -1, SQLITE_STATIC);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1));
+	sqlite3_reset(st);
+	return r;
+}
+
+int apps_store_each_instance(struct db *d, const char *app_id,
+			     int (*fn)(void *ctx, const char *iid, const char *dev), void *ctx)
+{
+	assert(d && app_id && fn);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, device_id FROM app_instances WHERE app_id = ?1 ORDER BY id");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1));
+	sqlite3_reset(st);
+	return r;
+}
+
+/* --- end arch5b --- */
