@@ -3,7 +3,9 @@
  * session), authorize the request by the one rule table (authz.h),
  * including the project of the object a route names, and record every
  * state-changing request in the audit trail. Installed as the ctl hooks
- * authorize and audit (server.c). */
+ * authorize and audit (server.c). access_authorize is in access_gate.c:
+ * it resolves objects through their owners (apps_store.h, networks.h,
+ * ...), which call the handlers' helpers here. */
 #ifndef CTL_ACCESS_H
 #define CTL_ACCESS_H
 

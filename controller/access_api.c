@@ -9,11 +9,16 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "apps.h"
 #include "admin.h"
 #include "audit.h"
 #include "authz.h"
 #include "ctl.h"
 #include "db.h"
+#include "devices_store.h"
+#include "images.h"
+#include "networks.h"
+#include "projects.h"
 #include "ratelimit.h"
 #include "tokens.h"
 #include "users.h"
@@ -76,14 +81,7 @@ static bool grants_exist(struct db *d, const char *g)
 {
 	if (!strcmp(g, "*"))
 		return true;
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT count(*) FROM projects WHERE instr(?1, ',' || name || ',') > 0");
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, g, -1, SQLITE_STATIC);
-	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_reset(st);
-	int64_t want = 0;
+	int64_t n = projects_count_granted(d, g), want = 0;
 	for (const char *c = g + 1; *c; c++)
 		want += *c == ',';
 	return n == want;
@@ -267,10 +265,25 @@ out:
 	json_decref(b);
 }
 
+/* tokens_revoke, counting the admin users in the same transaction */
+static int token_revoke(struct db *d, const char *ref)
+{
+	int e = db_begin(d);
+	if (e < 0)
+		return e;
+	int64_t users = users_admin_count(d, 0);
+	e = users < 0 ? (int)users : tokens_revoke(d, ref, users);
+	if (e == 0)
+		e = db_commit(d);
+	if (e < 0)
+		db_rollback(d);
+	return e;
+}
+
 static void h_tokens_delete(struct http_req *r)
 {
 	struct db *d = db_get(r->ctl->db);
-	int e = tokens_revoke(d, r->params[0]);
+	int e = token_revoke(d, r->params[0]);
 	db_put(r->ctl->db, d);
 	if (e == -EBUSY)
 		http_reply_error(r, 409,
@@ -379,26 +392,31 @@ static void h_users_passwd(struct http_req *r)
 
 /* ---- projects ---- */
 
+struct projects_ctx {
+	struct db *d;
+	json_t *items;
+};
+
+/* One row of the list, with the counts of its devices and apps (owned by
+ * devices_store.h and apps.h; a grant of the one project counts them). */
+static int project_row(void *ctx, const char *name, int64_t created)
+{
+	struct projects_ctx *p = ctx;
+	char one[AUTHZ_PROJECTS_LEN];
+	snprintf(one, sizeof(one), ",%s,", name);
+	return json_array_append_new(p->items, json_pack("{s:s, s:o, s:I, s:I}", "name", name, "created",
+							 admin_time_json(created), "devices",
+							 (json_int_t)devices_store_count(p->d, one), "apps",
+							 (json_int_t)apps_count(p->d, one)));
+}
+
 static void h_projects_list(struct http_req *r)
 {
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT p.name, p.created, (SELECT count(*) FROM devices WHERE project = p.name),"
-		       " (SELECT count(*) FROM apps WHERE project = p.name) FROM projects p"
-		       " WHERE ?1 = '*' OR instr(?1, ',' || p.name || ',') > 0 ORDER BY p.name");
-	json_t *items = json_array();
-	if (st) {
-		sqlite3_bind_text(st, 1, access_grants(r), -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(
-			    items, json_pack("{s:s, s:o, s:I, s:I}", "name", db_col_text(st, 0), "created",
-					     admin_time_json(sqlite3_column_int64(st, 1)), "devices",
-					     (json_int_t)sqlite3_column_int64(st, 2), "apps",
-					     (json_int_t)sqlite3_column_int64(st, 3)));
-		sqlite3_reset(st);
-	}
+	struct projects_ctx p = {d, json_array()};
+	(void)projects_each(d, access_grants(r), project_row, &p); /* as before: an error lists fewer */
 	db_put(r->ctl->db, d);
-	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
+	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", p.items, "next"));
 }
 
 static void h_projects_create(struct http_req *r)
@@ -414,19 +432,28 @@ static void h_projects_create(struct http_req *r)
 		return;
 	}
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "INSERT INTO projects(name, created) VALUES(?1, ?2)");
-	int e = -EIO;
-	if (st) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
-		e = db_step_done(st);
-	}
+	int e = projects_create(d, name, (int64_t)time(NULL));
 	db_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "project");
 	else
 		http_reply_json(r, 201, json_pack("{s:s}", "name", name));
 	json_decref(b);
+}
+
+/* 0 when no device, app, network or image is in project name; -EBUSY. */
+static int project_empty(struct db *d, const char *name)
+{
+	char one[AUTHZ_PROJECTS_LEN];
+	if (!authz_project_name_ok(name))
+		return 0; /* no object is in it: no such project */
+	snprintf(one, sizeof(one), ",%s,", name);
+	int64_t n[] = {devices_store_count(d, one), apps_count(d, one), networks_count(d, one),
+		       images_count(d, one)};
+	for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++)
+		if (n[i] != 0)
+			return n[i] < 0 ? (int)n[i] : -EBUSY;
+	return 0;
 }
 
 static void h_projects_delete(struct http_req *r)
@@ -437,23 +464,9 @@ static void h_projects_delete(struct http_req *r)
 		return;
 	}
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT (SELECT count(*) FROM devices WHERE project = ?1) +"
-				      " (SELECT count(*) FROM apps WHERE project = ?1) +"
-				      " (SELECT count(*) FROM networks WHERE project = ?1) +"
-				      " (SELECT count(*) FROM images WHERE project = ?1)");
-	int e = -EIO;
-	if (st) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		e = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0 ? -EBUSY : 0;
-		sqlite3_reset(st);
-	}
-	st = e == 0 ? db_stmt(d, "DELETE FROM projects WHERE name = ?1") : NULL;
-	if (st) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		e = db_step_done(st);
-		if (e == 0 && sqlite3_changes(db_handle(d)) == 0)
-			e = -ENOENT;
-	}
+	int e = project_empty(d, name);
+	if (e == 0)
+		e = projects_delete(d, name);
 	db_put(r->ctl->db, d);
 	if (e == -EBUSY)
 		http_reply_error(r, 409, "project %s still holds devices, apps, networks or images", name);

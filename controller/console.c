@@ -1198,10 +1198,10 @@ static void h_create(struct http_req *r)
 	if (parse_create(r, b, &q) < 0)
 		goto out;
 	struct db *d = db_get(r->ctl->db);
-	char project[64] = "";
+	char project[DEVICES_PROJECT_LEN] = "";
 	int e = find_target(d, r->params[0], q.instance, &t);
 	if (e == 0)
-		devices_store_project(d, t.device, project, sizeof(project));
+		(void)devices_store_project(d, t.device, project); /* else "": admins only */
 	db_put(r->ctl->db, d);
 	access_who(r, who, sizeof(who));
 	if (e < 0) {

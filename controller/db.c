@@ -249,6 +249,36 @@ const char *db_col_text(sqlite3_stmt *st, int i)
 	return t ? (const char *)t : "";
 }
 
+int db_each_text(struct db *d, const char *sql, const char *arg, int (*fn)(void *ctx, const char *v),
+		 void *ctx)
+{
+	sqlite3_stmt *st = db_stmt(d, sql);
+	int r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+		r = fn(ctx, db_col_text(st, 0));
+	sqlite3_reset(st);
+	return r;
+}
+
+int64_t db_int64(struct db *d, const char *sql, const char *arg)
+{
+	sqlite3_stmt *st = db_stmt(d, sql);
+	int64_t n = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		n = -EIO;
+	sqlite3_reset(st);
+	return n;
+}
+
 int64_t db_count(struct db *d, const char *table)
 {
 	char sql[128];

@@ -59,4 +59,13 @@ struct prom_hist *db_write_latency(void);
 /* Text column as a C string ("" for NULL). */
 const char *db_col_text(sqlite3_stmt *st, int i);
 
+/* For the owner modules' one-parameter queries (each passes its own SQL,
+ * which must take the text arg as ?1):
+ * db_each_text calls fn(ctx, first column) for each row; a nonzero return
+ * of fn stops the walk and is returned; 0 or -EIO. db_int64 returns the
+ * first column of the first row (0 when none), or -EIO. */
+int db_each_text(struct db *d, const char *sql, const char *arg, int (*fn)(void *ctx, const char *v),
+		 void *ctx);
+int64_t db_int64(struct db *d, const char *sql, const char *arg);
+
 #endif

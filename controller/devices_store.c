@@ -5,26 +5,33 @@
 #include <assert.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "projects.h"
 
 int devices_store_config_row(struct db *d, const char *uuid,
 			     int (*fn)(void *ctx, const struct devices_config_row *row), void *ctx)
 {
 	assert(d && uuid && fn);
-	/* projects.config_items is read by the devices' join (access_api.c
-	 * owns the projects table; properties.c writes its config items) */
 	sqlite3_stmt *st = db_stmt(d, "SELECT config_version, reboot_counter, config_items, baseos_image,"
-				      " baseos_activate, baseos_retry, (SELECT config_items FROM projects"
-				      " WHERE name = devices.project) FROM devices WHERE id = ?1");
+				      " baseos_activate, baseos_retry, project FROM devices WHERE id = ?1");
+	char *project_items = NULL;
 	int r = -ENOENT;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
+		/* the project's items (projects.h; none when it is gone) */
+		r = projects_config_items(d, db_col_text(st, 6), &project_items);
+		if (r == -ENOENT)
+			r = 0;
+	}
+	if (r == 0) {
 		struct devices_config_row row = {
 		    .config_version = sqlite3_column_int64(st, 0),
 		    .reboot_counter = sqlite3_column_int64(st, 1),
 		    .config_items = db_col_text(st, 2),
-		    .project_items = sqlite3_column_type(st, 6) == SQLITE_NULL ? "{}" : db_col_text(st, 6),
+		    .project_items = project_items ? project_items : "{}",
 		    .baseos_image = sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : db_col_text(st, 3),
 		    .baseos_activate = sqlite3_column_int(st, 4) != 0,
 		    .baseos_retry = sqlite3_column_int64(st, 5),
@@ -32,6 +39,7 @@ int devices_store_config_row(struct db *d, const char *uuid,
 		r = fn(ctx, &row);
 	}
 	sqlite3_reset(st);
+	free(project_items);
 	return r;
 }
 
@@ -73,6 +81,43 @@ int64_t devices_store_count(struct db *d, const char *grants)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return n;
+}
+
+/* ---- for other modules (the access checks, projects, volumes, apps) ---- */
+
+int devices_store_project(struct db *d, const char *uuid, char project[DEVICES_PROJECT_LEN])
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM devices WHERE id = ?1");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(project, DEVICES_PROJECT_LEN, "%s", db_col_text(st, 0));
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int devices_store_each_project_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *project),
+				  void *ctx)
+{
+	return db_each_text(d, "SELECT project FROM devices WHERE id = ?1 OR name = ?1", ref, fn, ctx);
+}
+
+int devices_store_each_in_project(struct db *d, const char *project,
+				  int (*fn)(void *ctx, const char *uuid, const char *labels), void *ctx)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, labels FROM devices WHERE project = ?1");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1));
+	sqlite3_reset(st);
+	return r;
 }
 
 /* --- arch5b: reads and writes for reports, ops, fleet export, console --- */
@@ -158,19 +203,6 @@ int devices_store_each_of(struct db *d, const char *ids,
 		return -EIO;
 	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
 	return each_row(st, fn, ctx);
-}
-
-void devices_store_project(struct db *d, const char *uuid, char *out, size_t cap)
-{
-	assert(d && uuid && out);
-	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM devices WHERE id = ?1");
-	snprintf(out, cap, "%s", "");
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(out, cap, "%s", db_col_text(st, 0));
-	sqlite3_reset(st);
 }
 
 /* --- end arch5b --- */

@@ -36,6 +36,21 @@ int64_t devices_store_count(struct db *d, const char *grants);
  * errno. */
 int devices_store_bump_config(struct db *d, const char *uuid);
 
+/* ---- for other modules (the access checks, projects, volumes, apps) ---- */
+
+#define DEVICES_PROJECT_LEN 64
+/* The project of device uuid. 0, -ENOENT, -EIO. */
+int devices_store_project(struct db *d, const char *uuid, char project[DEVICES_PROJECT_LEN]);
+/* Call fn(ctx, project) for each device whose id or name is ref; a nonzero
+ * return of fn stops the walk and is returned. 0 or -EIO. */
+int devices_store_each_project_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *project),
+				  void *ctx);
+/* Call fn(ctx, uuid, labels) for each device of a project (labels: its
+ * JSON object); a nonzero return of fn stops the walk and is returned.
+ * The strings are valid during the call only. 0 or -EIO. */
+int devices_store_each_in_project(struct db *d, const char *project,
+				  int (*fn)(void *ctx, const char *uuid, const char *labels), void *ctx);
+
 /* --- arch5b: reads and writes for reports, ops, fleet export, console --- */
 
 /* Record the base OS version device uuid runs (ZInfoDevSW activated). */
@@ -65,8 +80,6 @@ int devices_store_each(struct db *d, int64_t max, int (*fn)(void *ctx, const str
  * in no particular order (one query for the whole set). 0 / -EIO. */
 int devices_store_each_of(struct db *d, const char *ids,
 			  int (*fn)(void *ctx, const struct devices_store_row *row), void *ctx);
-/* The project of device uuid into out ("" when unknown). */
-void devices_store_project(struct db *d, const char *uuid, char *out, size_t cap);
 
 /* --- end arch5b --- */
 

@@ -590,3 +590,17 @@ int images_app_image(struct db *d, const char *ref, char id[UUID_STR_LEN], char 
 	sqlite3_reset(st);
 	return r;
 }
+
+/* ---- for other modules (the access checks, projects) ---- */
+
+int images_each_project_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *project),
+			   void *ctx)
+{
+	return db_each_text(d, "SELECT project FROM images WHERE id = ?1 OR name = ?1", ref, fn, ctx);
+}
+
+int64_t images_count(struct db *d, const char *grants)
+{
+	return db_int64(
+	    d, "SELECT count(*) FROM images WHERE ?1 = '*' OR instr(?1, ',' || project || ',') > 0", grants);
+}

@@ -36,4 +36,13 @@ int images_get(struct db *d, const char *id, int (*fn)(void *ctx, const struct i
 int images_app_image(struct db *d, const char *ref, char id[UUID_STR_LEN], char *format, size_t formatlen,
 		     int64_t *size);
 
+/* ---- for other modules (the access checks, projects, apps) ---- */
+
+/* Call fn(ctx, project) for each image whose id or name is ref; a nonzero
+ * return of fn stops the walk and is returned. 0 or -EIO. */
+int images_each_project_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *project),
+			   void *ctx);
+/* Images in the projects granted (",a,b," or "*"); -EIO. */
+int64_t images_count(struct db *d, const char *grants);
+
 #endif

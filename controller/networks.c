@@ -10,8 +10,10 @@
 #include "access.h"
 #include "admin.h"
 #include "app_spec.h"
+#include "apps_store.h"
 #include "ctl.h"
 #include "db.h"
+#include "devices_store.h"
 #include "info/info.pb-c.h"
 #include "infolatest.h"
 #include "networks.h"
@@ -115,17 +117,8 @@ static bool cidr_ok(const char *s)
 /* The project of device uuid; -ENOENT when it is not granted to r. */
 static int device_project(struct http_req *r, struct db *d, const char *uuid, char out[64])
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM devices WHERE id = ?1");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	int e = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(out, 64, "%s", db_col_text(st, 0));
-		e = authz_project_granted(&r->who, out) ? 0 : -ENOENT;
-	}
-	sqlite3_reset(st);
-	return e;
+	int e = devices_store_project(d, uuid, out);
+	return e == 0 && !authz_project_granted(&r->who, out) ? -ENOENT : e;
 }
 
 static void h_create(struct http_req *r)
@@ -216,28 +209,40 @@ static void h_get(struct http_req *r)
 		http_reply_json(r, 200, obj);
 }
 
+struct users_buf {
+	char *s;
+	size_t n, used;
+};
+
+static int add_user(void *ctx, const char *name)
+{
+	struct users_buf *u = ctx;
+	if (u->used + 1 >= u->n)
+		return 1;
+	int w = snprintf(u->s + u->used, u->n - u->used, "%s%s", u->used ? ", " : "", name);
+	if (w < 0 || (size_t)w >= u->n - u->used)
+		return 1;
+	u->used += (size_t)w;
+	return 0;
+}
+
 /* The apps with an instance on the network's device that attach to it, as
  * "a, b" in users (empty when none). */
 static void net_users(struct db *d, const char *id, const char *dev, char *users, size_t n)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT a.name FROM apps a JOIN app_instances i ON i.app_id = a.id"
-		       " WHERE i.device_id = ?2 AND EXISTS (SELECT 1 FROM"
-		       " json_each(a.spec, '$." APP_SPEC_NETWORKS "') WHERE value = (SELECT name FROM"
-		       " networks WHERE id = ?1)) ORDER BY a.name");
-	size_t used = 0;
+	struct users_buf u = {users, n, 0};
+	sqlite3_stmt *st = db_stmt(d, "SELECT name FROM networks WHERE id = ?1");
+	char name[NET_NAME_MAX + 1] = "";
 	users[0] = 0;
 	if (!st)
 		return;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW && used + 1 < n) {
-		int w = snprintf(users + used, n - used, "%s%s", used ? ", " : "", db_col_text(st, 0));
-		if (w < 0 || (size_t)w >= n - used)
-			break;
-		used += (size_t)w;
-	}
+	bool found = sqlite3_step(st) == SQLITE_ROW;
+	if (found)
+		snprintf(name, sizeof(name), "%s", db_col_text(st, 0));
 	sqlite3_reset(st);
+	if (found)
+		(void)apps_store_each_on_network(d, dev, name, add_user, &u);
 }
 
 static bool arg_true(struct http_req *r, const char *name)
@@ -317,4 +322,19 @@ int networks_id(struct db *d, const char *uuid, const char *name, char id[UUID_S
 	}
 	sqlite3_reset(st);
 	return r;
+}
+
+/* ---- for other modules (the access checks, projects) ---- */
+
+int networks_each_project_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *project),
+			     void *ctx)
+{
+	return db_each_text(d, "SELECT project FROM networks WHERE id = ?1 OR name = ?1", ref, fn, ctx);
+}
+
+int64_t networks_count(struct db *d, const char *grants)
+{
+	return db_int64(
+	    d, "SELECT count(*) FROM networks WHERE ?1 = '*' OR instr(?1, ',' || project || ',') > 0",
+	    grants);
 }

@@ -13,8 +13,10 @@
 #include "configprops.h"
 #include "ctl.h"
 #include "db.h"
+#include "devices_store.h"
 #include "info/info.pb-c.h"
 #include "infolatest.h"
+#include "projects.h"
 
 typedef Org__Lfedge__Eve__Info__ZInfoConfigItemStatus item_status;
 
@@ -213,34 +215,39 @@ static void trust_key_items(struct db *d, json_t *items, json_t *from)
 	(void)trustkeys_each(d, trust_key_item, &t);
 }
 
+struct items_ctx {
+	json_t *dev, *project;
+};
+
+static int items_row(void *ctx, const struct devices_config_row *row)
+{
+	struct items_ctx *c = ctx;
+	c->project = admin_json_col(row->project_items);
+	c->dev = admin_json_col(row->config_items);
+	return 0;
+}
+
 /* A device's configured items, the project's under the device's own
  * (*from: a new object {name: "device"|"project"}). NULL when the device
  * row is missing or unreadable. */
 static json_t *effective_items(struct db *d, const char *uuid, json_t **from)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT d.config_items, coalesce(p.config_items, '{}') FROM devices d"
-				      " LEFT JOIN projects p ON p.name = d.project WHERE d.id = ?1");
-	json_t *dev = NULL, *items = NULL, *v;
+	struct items_ctx c = {0};
+	json_t *items, *v;
 	const char *k;
 
 	*from = NULL;
-	if (!st)
-		return NULL;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		items = admin_json_col(db_col_text(st, 1));
-		dev = admin_json_col(db_col_text(st, 0));
-	}
-	sqlite3_reset(st);
-	if (!items || !dev || !(*from = json_object())) {
+	(void)devices_store_config_row(d, uuid, items_row, &c);
+	items = c.project;
+	if (!items || !c.dev || !(*from = json_object())) {
 		json_decref(items);
-		json_decref(dev);
+		json_decref(c.dev);
 		return NULL;
 	}
 	json_object_foreach(items, k, v) json_object_set_new(*from, k, json_string("project"));
-	json_object_foreach(dev, k, v) json_object_set_new(*from, k, json_string("device"));
-	json_object_update(items, dev);
-	json_decref(dev);
+	json_object_foreach(c.dev, k, v) json_object_set_new(*from, k, json_string("device"));
+	json_object_update(items, c.dev);
+	json_decref(c.dev);
 	trust_key_items(d, items, *from);
 	return items;
 }
@@ -315,15 +322,10 @@ int properties_merge(json_t *stored, const json_t *patch)
 
 static json_t *project_items(struct db *d, const char *project)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT config_items FROM projects WHERE name = ?1");
-	json_t *items = NULL;
+	char *text = NULL;
+	json_t *items = projects_config_items(d, project, &text) == 0 ? admin_json_col(text) : NULL;
 
-	if (!st)
-		return NULL;
-	sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		items = admin_json_col(db_col_text(st, 0));
-	sqlite3_reset(st);
+	free(text);
 	return items;
 }
 
@@ -342,32 +344,28 @@ static void h_project_items_get(struct http_req *r)
 static int project_items_store(struct db *d, const char *project, const json_t *items)
 {
 	char *text = json_dumps(items, JSON_COMPACT | JSON_SORT_KEYS);
-	sqlite3_stmt *st = text ? db_stmt(d, "UPDATE projects SET config_items = ?2 WHERE name = ?1") : NULL;
-	int e = text ? -EIO : -ENOMEM;
+	int e = text ? projects_set_config_items(d, project, text) : -ENOMEM;
 
-	if (st) {
-		sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-		e = db_step_done(st);
-	}
 	free(text);
 	return e;
+}
+
+static int collect_id(void *ctx, const char *uuid, const char *labels)
+{
+	(void)labels;
+	return json_array_append_new(ctx, json_string(uuid)) < 0 ? -ENOMEM : 0;
 }
 
 /* After the project's items are committed: every device of it gets a new
  * config (as after any other change a device's config is built from). */
 static void project_devices_changed(struct ctl *c, struct db *d, const char *project)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM devices WHERE project = ?1");
 	json_t *ids = json_array(), *v;
 	size_t i;
 
-	if (st) {
-		sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(ids, json_string(db_col_text(st, 0)));
-		sqlite3_reset(st);
-	}
+	/* collected first: ctl_device_changed writes */
+	if (ids)
+		(void)devices_store_each_in_project(d, project, collect_id, ids);
 	json_array_foreach(ids, i, v) ctl_device_changed(c, d, json_string_value(v));
 	json_decref(ids);
 }

@@ -34,7 +34,7 @@ static void touch(struct db *d, int64_t id, int64_t now)
 	(void)db_step_done(st);
 }
 
-int tokens_authenticate(struct ctl *c, const char *token, struct authz_who *who)
+int tokens_authenticate(struct ctl *c, const char *token, struct authz_who *who, int64_t *user_id)
 {
 	size_t n = strlen(token);
 	if (n == 0 || n > 256)
@@ -44,10 +44,8 @@ int tokens_authenticate(struct ctl *c, const char *token, struct authz_who *who)
 		return -EACCES;
 	int64_t now = (int64_t)time(NULL), last = 0;
 	struct db *d = db_get(c->db);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT t.id, t.name, t.role, t.projects, t.expires, t.last_used,"
-		       " coalesce(u.name, '') FROM tokens t LEFT JOIN users u ON u.id = t.user_id"
-		       " WHERE t.hash = ?1");
+	sqlite3_stmt *st = db_stmt(d, "SELECT t.id, t.name, t.role, t.projects, t.expires, t.last_used,"
+				      " coalesce(t.user_id, 0) FROM tokens t WHERE t.hash = ?1");
 	int r = -EACCES;
 	if (st) {
 		sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
@@ -58,7 +56,8 @@ int tokens_authenticate(struct ctl *c, const char *token, struct authz_who *who)
 			copy_col(who->token, sizeof(who->token), st, 1);
 			who->role = authz_role_parse(db_col_text(st, 2));
 			copy_col(who->projects, sizeof(who->projects), st, 3);
-			copy_col(who->user, sizeof(who->user), st, 6);
+			if (user_id)
+				*user_id = sqlite3_column_int64(st, 6);
 			last = sqlite3_column_int64(st, 5);
 			r = exp && exp <= now ? -EKEYEXPIRED : who->role == AUTHZ_ROLE_NONE ? -EACCES : 0;
 		}
@@ -73,7 +72,7 @@ int tokens_authenticate(struct ctl *c, const char *token, struct authz_who *who)
 int tokens_check(struct ctl *c, const char *token)
 {
 	struct authz_who who;
-	int r = tokens_authenticate(c, token, &who);
+	int r = tokens_authenticate(c, token, &who, NULL);
 	return r == 0 && authz_allows(&who, AUTHZ_WRITE) ? 0 : -EACCES;
 }
 
@@ -155,17 +154,14 @@ int tokens_list(struct db *d, json_t **out)
 	return 0;
 }
 
-int64_t tokens_admins_left(struct db *d, int64_t skip_token, int64_t skip_user)
+int64_t tokens_admin_count(struct db *d, int64_t skip_token)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT (SELECT count(*) FROM tokens WHERE user_id IS NULL AND role = 'admin'"
-		       " AND (expires = 0 OR expires > ?3) AND id != ?1) +"
-		       " (SELECT count(*) FROM users WHERE role = 'admin' AND id != ?2)");
+	sqlite3_stmt *st = db_stmt(d, "SELECT count(*) FROM tokens WHERE user_id IS NULL AND role = 'admin'"
+				      " AND (expires = 0 OR expires > ?2) AND id != ?1");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, skip_token);
-	sqlite3_bind_int64(st, 2, skip_user);
-	sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
+	sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
 	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -EIO;
 	sqlite3_reset(st);
 	return n;
@@ -203,23 +199,17 @@ int tokens_revoke_id(struct db *d, int64_t id)
 	return r == 0 && sqlite3_changes(db_handle(d)) == 0 ? -ENOENT : r;
 }
 
-int tokens_revoke(struct db *d, const char *ref)
+int tokens_revoke(struct db *d, const char *ref, int64_t admin_users)
 {
 	int64_t id = 0;
 	bool admin = false;
-	int r = db_begin(d);
-	if (r == 0)
-		r = token_find(d, ref, &id, &admin);
+	int r = token_find(d, ref, &id, &admin);
 	if (r == 0 && admin) {
-		int64_t left = tokens_admins_left(d, id, 0);
-		r = left < 0 ? (int)left : left == 0 ? -EBUSY : 0;
+		int64_t left = tokens_admin_count(d, id);
+		r = left < 0 ? (int)left : left + admin_users == 0 ? -EBUSY : 0;
 	}
 	if (r == 0)
 		r = tokens_revoke_id(d, id);
-	if (r == 0)
-		r = db_commit(d);
-	if (r < 0)
-		db_rollback(d);
 	return r;
 }
 

@@ -27,9 +27,11 @@ struct tokens_new {
 	int64_t user_id;
 };
 
-/* Look token up: fills who (role, projects, names) and records the time
- * of use. -EACCES when unknown, -EKEYEXPIRED when past its expiry. */
-int tokens_authenticate(struct ctl *c, const char *token, struct authz_who *who);
+/* Look token up: fills who (role, projects, the token's name; not the
+ * user's: who->user is "") and *user_id (may be NULL: the user row of a
+ * login session, 0 for an API token; users.h names it), and records the
+ * time of use. -EACCES when unknown, -EKEYEXPIRED when past its expiry. */
+int tokens_authenticate(struct ctl *c, const char *token, struct authz_who *who, int64_t *user_id);
 /* 0 when token is known, unexpired and may change things (operator or
  * admin; used by the registry's push), -EACCES otherwise. */
 int tokens_check(struct ctl *c, const char *token);
@@ -40,17 +42,19 @@ int tokens_create_ex(struct db *d, const struct tokens_new *n, char out[TOKEN_LE
 int tokens_create(struct db *d, const char *name, char out[TOKEN_LEN + 1]);
 /* The API tokens (not sessions) as a new JSON array; never their secrets. */
 int tokens_list(struct db *d, json_t **out);
-/* Revoke the API token whose id or (unique) name is ref. -ENOENT; -EBUSY
- * when it is the last way in as an admin (no other admin token or user);
- * -EEXIST when the name is ambiguous. */
-int tokens_revoke(struct db *d, const char *ref);
+/* Revoke the API token whose id or (unique) name is ref, in the caller's
+ * transaction; admin_users: how many admin users there are (users.h, read
+ * in the same transaction). -ENOENT; -EBUSY when it is the last way in as
+ * an admin (no other admin token or user); -EEXIST when the name is
+ * ambiguous. */
+int tokens_revoke(struct db *d, const char *ref, int64_t admin_users);
 /* Revoke one token by row id (a logout). */
 int tokens_revoke_id(struct db *d, int64_t id);
 /* Revoke every token (session) of user row uid. 0 / negative errno. */
 int tokens_revoke_user(struct db *d, int64_t uid);
-/* Admin API tokens and admin users that are left, not counting the token
- * row skip_token nor the user row skip_user (0: none). */
-int64_t tokens_admins_left(struct db *d, int64_t skip_token, int64_t skip_user);
+/* Unexpired admin API tokens, not counting the token row skip_token (0:
+ * none); -EIO. (The admin users are counted by users.h.) */
+int64_t tokens_admin_count(struct db *d, int64_t skip_token);
 /* Remove expired tokens and sessions. */
 int tokens_prune(struct db *d, int64_t now);
 

@@ -141,8 +141,8 @@ int users_delete(struct db *d, const char *name)
 	if (r == 0)
 		r = user_id(d, name, &id, &admin);
 	if (r == 0 && admin) {
-		int64_t left = tokens_admins_left(d, 0, id);
-		r = left < 0 ? (int)left : left == 0 ? -EBUSY : 0;
+		int64_t tok = tokens_admin_count(d, 0), usr = users_admin_count(d, id);
+		r = tok < 0 ? (int)tok : usr < 0 ? (int)usr : tok + usr == 0 ? -EBUSY : 0;
 	}
 	if (r == 0)
 		r = end_sessions(d, id);
@@ -218,4 +218,30 @@ int users_check(struct users_rec *rec, const char *password)
 	OPENSSL_cleanse(got, sizeof(got));
 	OPENSSL_cleanse(rec->hash, sizeof(rec->hash));
 	return ok ? 0 : -EACCES;
+}
+
+int64_t users_admin_count(struct db *d, int64_t skip_user)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT count(*) FROM users WHERE role = 'admin' AND id != ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, skip_user);
+	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -EIO;
+	sqlite3_reset(st);
+	return n;
+}
+
+int users_name_of(struct db *d, int64_t id, char *name, size_t n)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT name FROM users WHERE id = ?1");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(name, n, "%s", db_col_text(st, 0));
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
 }

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "authz.h"
@@ -40,5 +41,9 @@ int users_lookup(struct db *d, const char *name, struct users_rec *rec);
 /* Check password against rec (slow: scrypt; hold no database connection
  * meanwhile). 0 when it matches, else -EACCES. Clears rec's hash. */
 int users_check(struct users_rec *rec, const char *password);
+/* Admin users, not counting the user row skip_user (0: none); -EIO. */
+int64_t users_admin_count(struct db *d, int64_t skip_user);
+/* The name of user row id into name (n bytes). 0, -ENOENT, -EIO. */
+int users_name_of(struct db *d, int64_t id, char *name, size_t n);
 
 #endif

@@ -486,3 +486,11 @@ int volumes_ref(struct db *d, const char *uuid, const char *name, char id[UUID_S
 	sqlite3_reset(st);
 	return r;
 }
+
+/* ---- for other modules (the access checks) ---- */
+
+int volumes_each_device_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *device_id),
+			   void *ctx)
+{
+	return db_each_text(d, "SELECT device_id FROM volumes WHERE id = ?1 OR name = ?1", ref, fn, ctx);
+}

@@ -60,4 +60,11 @@ json_t *app_history_status(struct db *d, const char *app_id);
 void app_history_tick(struct ctl *c);
 extern const struct http_route admin_app_history_routes[];
 
+/* ---- for other modules (the access checks) ---- */
+
+/* Call fn(ctx, device id) for each volume whose id or name is ref; a
+ * nonzero return of fn stops the walk and is returned. 0 or -EIO. */
+int volumes_each_device_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *device_id),
+			   void *ctx);
+
 #endif
