@@ -15,49 +15,81 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/types.h>
 
 #include "admin.h"
 #include "app_spec.h"
 #include "apps.h"
+#include "apps_store.h"
 #include "ctl.h"
 #include "db.h"
+#include "devices_store.h"
+#include "images.h"
 #include "rollouts.h"
 #include "volumes.h"
 
 static int app_id_of(struct db *d, const char *ref, char id[UUID_STR_LEN], int64_t *version)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, version FROM apps WHERE id = ?1 OR name = ?1 LIMIT 1");
-	int e = -ENOENT;
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
-		*version = sqlite3_column_int64(st, 1);
-		e = 0;
+	struct apps_store_app a;
+	int e = apps_store_find(d, ref, &a);
+	if (e == 0) {
+		snprintf(id, UUID_STR_LEN, "%s", a.id);
+		*version = a.version;
 	}
-	sqlite3_reset(st);
 	return e;
 }
+
+struct image_name {
+	char id[UUID_STR_LEN];
+	char *name; /* NULL: no such image (any more) */
+};
+
+static int copy_name(void *ctx, const struct images_row *img)
+{
+	char **name = ctx;
+	*name = strdup(img->name);
+	return *name ? 0 : -ENOMEM;
+}
+
+/* The name of image id ("" when it is gone), looked up once per distinct
+ * image in names (at most cap entries; *n used). */
+static const char *image_name(struct db *d, const char *id, struct image_name *names, size_t *n, size_t cap)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(names[i].id, id))
+			return names[i].name ? names[i].name : "";
+	if (*n == cap)
+		return "";
+	struct image_name *x = &names[(*n)++];
+	snprintf(x->id, sizeof(x->id), "%s", id);
+	x->name = NULL;
+	(void)images_get(d, id, copy_name, &x->name); /* gone: "" as the old LEFT JOIN gave */
+	return x->name ? x->name : "";
+}
+
+#define REVISIONS_MAX 100
 
 static json_t *revisions(struct db *d, const char *id)
 {
 	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT r.version, i.name, r.created, r.reason, r.spec, r.outcome FROM app_revisions r"
-		       " LEFT JOIN images i ON i.id = r.image_id WHERE r.app_id = ?1"
-		       " ORDER BY r.version DESC LIMIT 100");
+	    db_stmt(d, "SELECT r.version, r.image_id, r.created, r.reason, r.spec, r.outcome"
+		       " FROM app_revisions r WHERE r.app_id = ?1 ORDER BY r.version DESC LIMIT 100");
+	struct image_name names[REVISIONS_MAX];
+	size_t n = 0;
 	json_t *a = json_array();
 	if (!st)
 		return a;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a, json_pack("{s:I, s:s, s:o, s:s, s:s, s:o}", "version",
-						   (json_int_t)sqlite3_column_int64(st, 0), "image",
-						   db_col_text(st, 1), "created",
-						   admin_time_json(sqlite3_column_int64(st, 2)), "reason",
-						   db_col_text(st, 3), "outcome", db_col_text(st, 5), "spec",
-						   admin_json_col(db_col_text(st, 4))));
+		json_array_append_new(
+		    a, json_pack("{s:I, s:s, s:o, s:s, s:s, s:o}", "version",
+				 (json_int_t)sqlite3_column_int64(st, 0), "image",
+				 image_name(d, db_col_text(st, 1), names, &n, REVISIONS_MAX), "created",
+				 admin_time_json(sqlite3_column_int64(st, 2)), "reason", db_col_text(st, 3),
+				 "outcome", db_col_text(st, 5), "spec", admin_json_col(db_col_text(st, 4))));
 	sqlite3_reset(st);
+	for (size_t i = 0; i < n; i++)
+		free(names[i].name);
 	return a;
 }
 
@@ -101,6 +133,12 @@ static int pick(struct db *d, const char *id, int64_t current, int64_t to, int64
 	return e;
 }
 
+static int copy_format(void *ctx, const struct images_row *img)
+{
+	snprintf(ctx, 16, "%s", img->format);
+	return 0;
+}
+
 /* The old revision's volumes must still be there and free (replies). */
 static bool volumes_still_ok(struct http_req *r, struct db *d, const char *id, const char *spec_text,
 			     const char *image_id)
@@ -109,19 +147,13 @@ static bool volumes_still_ok(struct http_req *r, struct db *d, const char *id, c
 	json_t *norm = NULL;
 	(void)app_spec_load(spec_text, &spec); /* unreadable: no volumes to check */
 	const char *dev = spec.device;
-	sqlite3_stmt *st = db_stmt(d, "SELECT a.name, i.format FROM apps a, images i WHERE a.id = ?1 AND"
-				      " i.id = ?2");
+	struct apps_store_app app;
 	char name[128] = "", format[16] = "";
 	bool ok = true;
-	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, image_id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			snprintf(name, sizeof(name), "%s", db_col_text(st, 0));
-			snprintf(format, sizeof(format), "%s", db_col_text(st, 1));
-		}
-		sqlite3_reset(st);
-	}
+	if (apps_store_find(d, id, &app) == 0 && images_get(d, image_id, copy_format, format) == 0)
+		snprintf(name, sizeof(name), "%.*s", (int)sizeof(name) - 1, app.name);
+	else
+		format[0] = '\0';
 	if (!format[0]) {
 		http_reply_error(r, 409, "the revision's image no longer exists");
 		ok = false;
@@ -137,46 +169,49 @@ static int apply(struct db *d, const char *id, const char *spec, const char *ima
 		 bool automatic)
 {
 	char reason[64];
-	sqlite3_stmt *st = db_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, version = version + 1"
-				      " WHERE id = ?1");
-	int e;
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, spec, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, image_id, -1, SQLITE_STATIC);
-	e = db_step_done(st);
+	int64_t version = 0;
+	int e = apps_store_set_revision(d, id, spec, image_id, &version);
+	sqlite3_stmt *st = e == 0 ? db_stmt(d, "UPDATE app_revisions SET reason = ?2 WHERE app_id = ?1 AND"
+					       " version = ?3")
+				  : NULL;
 	snprintf(reason, sizeof(reason), "%srollback to v%lld", automatic ? "auto-" : "", (long long)to);
-	st = e == 0 ? db_stmt(d, "UPDATE app_revisions SET reason = ?2 WHERE app_id = ?1 AND version ="
-				 " (SELECT version FROM apps WHERE id = ?1)")
-		    : NULL;
 	if (st) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, version);
 		e = db_step_done(st);
+	} else if (e == 0) {
+		e = -EIO;
 	}
 	return e;
 }
 
+#define TOUCH_MAX 4096
+
+struct devlist {
+	char (*v)[UUID_STR_LEN];
+	size_t n;
+};
+
+static int devlist_add(void *ctx, const char *iid, const char *dev)
+{
+	struct devlist *l = ctx;
+	(void)iid;
+	void *p = l->n < TOUCH_MAX ? realloc(l->v, (l->n + 1) * UUID_STR_LEN) : NULL;
+	if (!p)
+		return 1; /* as many as fit */
+	l->v = p;
+	snprintf(l->v[l->n++], UUID_STR_LEN, "%s", dev);
+	return 0;
+}
+
 static void touch_devices(struct ctl *c, struct db *d, const char *id)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT device_id FROM app_instances WHERE app_id = ?1");
-	char(*devs)[UUID_STR_LEN] = NULL;
-	size_t n = 0;
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW && n < 4096) {
-		void *p = realloc(devs, (n + 1) * UUID_STR_LEN);
-		if (!p)
-			break;
-		devs = p;
-		snprintf(devs[n++], UUID_STR_LEN, "%s", db_col_text(st, 0));
-	}
-	sqlite3_reset(st);
-	for (size_t i = 0; i < n; i++)
-		ctl_device_changed(c, d, devs[i]);
-	free(devs);
+	struct devlist l = {0};
+	(void)apps_store_each_instance(d, id, devlist_add, &l); /* the devices read */
+	for (size_t i = 0; i < l.n; i++)
+		ctl_device_changed(c, d, l.v[i]);
+	free(l.v);
 }
 
 static void h_rollback(struct http_req *r)
@@ -231,16 +266,17 @@ out:
 	json_decref(b);
 }
 
-json_t *app_history_status(struct db *d, const char *app_id)
+json_t *app_history_status(struct db *d, const char *app_id, int64_t version)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT r.reason, r.created, f.version, f.outcome FROM apps a"
-				      " JOIN app_revisions r ON r.app_id = a.id AND r.version = a.version"
-				      " JOIN app_revisions f ON f.app_id = a.id AND f.version = a.version - 1"
-				      " WHERE a.id = ?1 AND r.reason LIKE 'auto-rollback to v%'");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT r.reason, r.created, f.version, f.outcome FROM app_revisions r"
+		       " JOIN app_revisions f ON f.app_id = r.app_id AND f.version = r.version - 1"
+		       " WHERE r.app_id = ?1 AND r.version = ?2 AND r.reason LIKE 'auto-rollback to v%'");
 	json_t *j = NULL;
 	if (!st)
 		return json_null();
 	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, version);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		j = json_pack("{s:s, s:I, s:I, s:s, s:o}", "state", "ROLLED_BACK", "from",
 			      (json_int_t)sqlite3_column_int64(st, 2), "to",
@@ -261,24 +297,83 @@ struct watched {
 	int64_t version, after_s;
 };
 
+/* Candidate rows about devices, of which the one on the device first by
+ * name counts (as the admin views order them). */
+struct bydev {
+	char dev[UUID_STR_LEN];
+	char name[129]; /* devices.c: names of 1..128 bytes */
+	char text[400];
+	int64_t to; /* device rollbacks: the version the device went back to */
+};
+
+struct bydevs {
+	struct bydev *v;
+	size_t n;
+};
+
+static struct bydev *bydev_add(struct bydevs *l, const char *dev)
+{
+	void *p = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+	if (!p)
+		return NULL;
+	l->v = p;
+	struct bydev *x = &l->v[l->n++];
+	memset(x, 0, sizeof(*x));
+	snprintf(x->dev, sizeof(x->dev), "%s", dev);
+	return x;
+}
+
+static int bydev_name(void *ctx, const struct devices_store_row *row)
+{
+	struct bydevs *l = ctx;
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].dev, row->id))
+			snprintf(l->v[i].name, sizeof(l->v[i].name), "%s", row->name);
+	return 0;
+}
+
+/* Fill in the devices' names (one read for the set); the index of the
+ * first by name, or -1 when l is empty or the names cannot be read. */
+static ssize_t bydev_first(struct db *d, struct bydevs *l)
+{
+	json_t *ids = json_array();
+	char *text = NULL;
+	ssize_t best = -1;
+	for (size_t i = 0; ids && i < l->n; i++)
+		json_array_append_new(ids, json_string(l->v[i].dev));
+	text = ids && l->n ? json_dumps(ids, JSON_COMPACT) : NULL;
+	if (text && devices_store_each_of(d, text, bydev_name, l) == 0)
+		for (size_t i = 0; i < l->n; i++)
+			if (best < 0 || strcmp(l->v[i].name, l->v[best].name) < 0)
+				best = (ssize_t)i;
+	free(text);
+	json_decref(ids);
+	return best;
+}
+
+static int not_running(void *ctx, const char *dev, const char *state, const char *error)
+{
+	struct bydev *x = bydev_add(ctx, dev);
+	if (!x)
+		return -ENOMEM;
+	snprintf(x->text, sizeof(x->text), "%s%s%.200s", state, error[0] ? ": " : "", error);
+	return 0;
+}
+
 /* Why the app's current revision failed ("" when every instance runs it):
- * the first instance not RUNNING that revision. */
+ * the first instance (by device name) not RUNNING that revision. */
 static void failing_instance(struct db *d, const struct watched *w, char *why, size_t n)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT dv.name, i.state, coalesce(i.error, '') FROM app_instances i"
-				      " JOIN devices dv ON dv.id = i.device_id WHERE i.app_id = ?1"
-				      " AND i.pin_version IS NULL AND NOT (i.state = 'RUNNING' AND"
-				      " i.reported_version LIKE ?2 || '.%') ORDER BY dv.name LIMIT 1");
+	struct bydevs l = {0};
+	ssize_t i = -1;
 	why[0] = '\0';
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, w->version);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(why, n, "v%lld did not reach RUNNING within %llds (on %s: %s%s%.200s)",
-			 (long long)w->version, (long long)w->after_s, db_col_text(st, 0), db_col_text(st, 1),
-			 db_col_text(st, 2)[0] ? ": " : "", db_col_text(st, 2));
-	sqlite3_reset(st);
+	if (apps_store_each_not_running(d, w->id, w->version, not_running, &l) == 0)
+		i = bydev_first(d, &l);
+	/* a long reason is cut to fit, as the admin view shows it */
+	if (i >= 0 && snprintf(why, n, "v%lld did not reach RUNNING within %llds (on %s: %s)",
+			       (long long)w->version, (long long)w->after_s, l.v[i].name, l.v[i].text) < 0)
+		why[0] = '\0';
+	free(l.v);
 }
 
 /* Record how the watch of w's revision ended. 0 / negative errno. */
@@ -339,31 +434,72 @@ static void auto_rollback(struct ctl *c, struct db *d, const struct watched *w, 
  * by itself (timer.app.update.rollback, device/runtime/rt_rollback.c):
  * the controller makes the device's decision the app's next revision at
  * once, whatever rollback_after_s says, so the two never disagree. */
+struct found {
+	struct watched *w;
+	int64_t *to;
+	char (*why)[400];
+	size_t n, max;
+};
+
+/* The app of the rows in l rolled back by the device first by name. */
+static void found_app(struct db *d, struct found *f, const char *id, int64_t version, struct bydevs *l)
+{
+	ssize_t i = f->n < f->max ? bydev_first(d, l) : -1;
+	if (i >= 0) {
+		snprintf(f->w[f->n].id, sizeof(f->w[f->n].id), "%s", id);
+		f->w[f->n].version = version;
+		f->w[f->n].after_s = 0;
+		f->to[f->n] = l->v[i].to;
+		if (snprintf(f->why[f->n], sizeof(f->why[f->n]), "on %s: %s", l->v[i].name, l->v[i].text) < 0)
+			f->why[f->n][0] = '\0'; /* else cut to fit, as before */
+		f->n++;
+	}
+	l->n = 0;
+}
+
+/* Apps whose current revision (an update) a device reports it rolled back
+ * by itself (timer.app.update.rollback, device/runtime/rt_rollback.c):
+ * the controller makes the device's decision the app's next revision at
+ * once, whatever rollback_after_s says, so the two never disagree. The
+ * instances come from the apps' store in one read, their revisions from
+ * here in one more. */
 static size_t device_rollbacks(struct db *d, struct watched *w, int64_t *to, char (*why)[400], size_t max)
 {
+	char *cand = NULL;
 	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT a.id, a.version, i.reported_version, dv.name, i.error FROM apps a"
-		       " JOIN app_revisions r ON r.app_id = a.id AND r.version = a.version"
-		       " JOIN app_instances i ON i.app_id = a.id JOIN devices dv ON dv.id = i.device_id"
-		       " WHERE r.reason = 'update' AND r.outcome = '' AND i.pin_version IS NULL"
-		       " AND i.error LIKE '" DEVICE_ROLLBACK_PREFIX "%'"
-		       " AND i.reported_version NOT LIKE a.version || '.%' ORDER BY a.id, dv.name LIMIT 16");
-	size_t n = 0;
+	    apps_store_device_errors_json(d, DEVICE_ROLLBACK_PREFIX, &cand) == 0
+		? db_stmt(d, "SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'),"
+			     " json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'),"
+			     " json_extract(j.value, '$[4]') FROM json_each(?1) j JOIN app_revisions r"
+			     " ON r.app_id = json_extract(j.value, '$[0]')"
+			     " AND r.version = json_extract(j.value, '$[1]')"
+			     " WHERE r.reason = 'update' AND r.outcome = '' ORDER BY j.key")
+		: NULL;
+	struct found f = {.w = w, .to = to, .why = why, .max = max};
+	struct bydevs l = {0};
+	char app[UUID_STR_LEN] = "";
+	int64_t version = 0;
 
-	if (!st)
-		return 0;
-	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
-		if (n && strcmp(w[n - 1].id, db_col_text(st, 0)) == 0)
-			continue; /* one per app */
-		snprintf(w[n].id, sizeof(w[n].id), "%s", db_col_text(st, 0));
-		w[n].version = sqlite3_column_int64(st, 1);
-		w[n].after_s = 0;
-		to[n] = atoll(db_col_text(st, 2));
-		snprintf(why[n], sizeof(why[n]), "on %s: %.300s", db_col_text(st, 3), db_col_text(st, 4));
-		n++;
+	if (st) {
+		sqlite3_bind_text(st, 1, cand, -1, SQLITE_STATIC);
+		while (f.n < max && sqlite3_step(st) == SQLITE_ROW) {
+			if (strcmp(app, db_col_text(st, 0))) {
+				found_app(d, &f, app, version, &l);
+				snprintf(app, sizeof(app), "%s", db_col_text(st, 0));
+				version = sqlite3_column_int64(st, 1);
+			}
+			struct bydev *x = bydev_add(&l, db_col_text(st, 3));
+			if (!x)
+				break;
+			x->to = atoll(db_col_text(st, 2));
+			snprintf(x->text, sizeof(x->text), "%.300s", db_col_text(st, 4));
+		}
+		found_app(d, &f, app, version, &l);
+		sqlite3_reset(st);
 	}
-	sqlite3_reset(st);
-	return n;
+	free(l.v);
+	free(cand);
+	return f.n;
 }
 
 void app_history_tick(struct ctl *c)
@@ -373,14 +509,20 @@ void app_history_tick(struct ctl *c)
 	char why[TICK_MAX_APPS][400];
 	size_t n = 0;
 	struct db *d = db_get(c->db);
-	sqlite3_stmt *st = db_stmt(
-	    d, "SELECT a.id, a.version, json_extract(a.spec, '$." APP_SPEC_ROLLBACK_AFTER_S "')"
-	       " FROM apps a JOIN app_revisions r ON r.app_id = a.id AND r.version = a.version"
-	       " WHERE r.reason = 'update' AND r.outcome = ''"
-	       " AND json_extract(a.spec, '$." APP_SPEC_ROLLBACK_AFTER_S "') > 0"
-	       " AND ?1 - r.created >= json_extract(a.spec, '$." APP_SPEC_ROLLBACK_AFTER_S "') LIMIT 16");
+	char *apps = NULL;
+	/* the apps with rollback_after_s whose current revision is an update
+	 * still watched and older than that */
+	sqlite3_stmt *st = apps_store_auto_rollback_json(d, &apps) == 0
+			       ? db_stmt(d, "SELECT r.app_id, r.version, json_extract(j.value, '$[2]')"
+					    " FROM json_each(?2) j JOIN app_revisions r"
+					    " ON r.app_id = json_extract(j.value, '$[0]')"
+					    " AND r.version = json_extract(j.value, '$[1]')"
+					    " WHERE r.reason = 'update' AND r.outcome = ''"
+					    " AND ?1 - r.created >= json_extract(j.value, '$[2]') LIMIT 16")
+			       : NULL;
 	if (st) {
 		sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
+		sqlite3_bind_text(st, 2, apps, -1, SQLITE_STATIC);
 		while (n < TICK_MAX_APPS && sqlite3_step(st) == SQLITE_ROW) {
 			snprintf(w[n].id, sizeof(w[n].id), "%s", db_col_text(st, 0));
 			w[n].version = sqlite3_column_int64(st, 1);
@@ -389,6 +531,7 @@ void app_history_tick(struct ctl *c)
 		}
 		sqlite3_reset(st);
 	}
+	free(apps);
 	for (size_t i = 0; i < n; i++)
 		auto_rollback(c, d, &w[i], 0, NULL);
 	n = device_rollbacks(d, w, to, why, TICK_MAX_APPS);

@@ -575,7 +575,7 @@ static json_t *app_row(struct db *d, sqlite3_stmt *st)
 	char id[UUID_STR_LEN];
 	snprintf(id, sizeof(id), "%s", db_col_text(st, 0));
 	json_object_set_new(j, "instances", app_instances(d, id));
-	json_object_set_new(j, "rollback", app_history_status(d, id));
+	json_object_set_new(j, "rollback", app_history_status(d, id, sqlite3_column_int64(st, 5)));
 	return j;
 }
 

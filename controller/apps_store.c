@@ -80,6 +80,19 @@ int apps_store_delete_aimed_at(struct db *d, const char *uuid)
 
 /* --- arch5b: reads and writes for reports, admin views, housekeeping --- */
 
+/* The one text column of the one row st gives, copied into *out. */
+static int json_text(sqlite3_stmt *st, char **out)
+{
+	int r = -EIO;
+	*out = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*out = strdup(db_col_text(st, 0));
+		r = *out ? 0 : -ENOMEM;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
 int apps_store_find(struct db *d, const char *ref, struct apps_store_app *a)
 {
 	assert(d && ref && a);
@@ -138,17 +151,11 @@ int apps_store_instances_json(struct db *d, const char *app_id, char **out)
 	sqlite3_stmt *st =
 	    db_stmt(d, "SELECT json_group_array(json_array(id, device_id)) FROM"
 		       " (SELECT id, device_id FROM app_instances WHERE app_id = ?1 ORDER BY id)");
-	int r = -EIO;
 	*out = NULL;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*out = strdup(db_col_text(st, 0));
-		r = *out ? 0 : -ENOMEM;
-	}
-	sqlite3_reset(st);
-	return r;
+	return json_text(st, out);
 }
 
 int apps_store_count_by_state(struct db *d, int (*fn)(void *ctx, const char *label, int64_t n), void *ctx)
@@ -229,6 +236,79 @@ int apps_store_each_instance(struct db *d, const char *app_id,
 	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
 	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
 		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1));
+	sqlite3_reset(st);
+	return r;
+}
+
+/* For app_history.c (revisions and automatic rollback): */
+
+int apps_store_set_revision(struct db *d, const char *id, const char *spec, const char *image_id,
+			    int64_t *version)
+{
+	assert(d && id && spec && image_id && version);
+	sqlite3_stmt *st =
+	    db_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, version = version + 1 WHERE id = ?1");
+	int r;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, spec, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, image_id, -1, SQLITE_STATIC);
+	if ((r = db_step_done(st)) < 0)
+		return r;
+	st = db_stmt(d, "SELECT version FROM apps WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	r = sqlite3_step(st) == SQLITE_ROW ? 0 : -ENOENT;
+	*version = r == 0 ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return r;
+}
+
+int apps_store_auto_rollback_json(struct db *d, char **out)
+{
+	assert(d && out);
+	sqlite3_stmt *st = db_stmt(
+	    d,
+	    "SELECT json_group_array(json_array(id, version, json_extract(spec, '$." APP_SPEC_ROLLBACK_AFTER_S
+	    "'))) FROM apps WHERE json_extract(spec, '$." APP_SPEC_ROLLBACK_AFTER_S "') > 0");
+	*out = NULL;
+	return st ? json_text(st, out) : -EIO;
+}
+
+int apps_store_device_errors_json(struct db *d, const char *prefix, char **out)
+{
+	assert(d && prefix && out);
+	sqlite3_stmt *st = db_stmt(
+	    d, "SELECT json_group_array(json_array(app_id, version, reported_version, device_id, error))"
+	       " FROM (SELECT a.id AS app_id, a.version, i.reported_version, i.device_id, i.error"
+	       " FROM app_instances i JOIN apps a ON a.id = i.app_id WHERE i.pin_version IS NULL"
+	       " AND i.error LIKE ?1 || '%' AND i.reported_version NOT LIKE a.version || '.%'"
+	       " ORDER BY a.id)");
+	*out = NULL;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+	return json_text(st, out);
+}
+
+int apps_store_each_not_running(struct db *d, const char *id, int64_t version,
+				int (*fn)(void *ctx, const char *dev, const char *state, const char *error),
+				void *ctx)
+{
+	assert(d && id && fn);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT device_id, state, coalesce(error, '') FROM app_instances"
+		       " WHERE app_id = ?1 AND pin_version IS NULL AND NOT (state = 'RUNNING' AND"
+		       " reported_version LIKE ?2 || '.%')");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, version);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1), db_col_text(st, 2));
 	sqlite3_reset(st);
 	return r;
 }

@@ -98,6 +98,30 @@ int apps_store_each_spec_on_device(struct db *d, const char *dev, const char *ex
 int apps_store_each_instance(struct db *d, const char *app_id,
 			     int (*fn)(void *ctx, const char *iid, const char *dev), void *ctx);
 
+/* For app_history.c (revisions and automatic rollback): */
+
+/* Make spec and image_id app id's next revision (version + 1; the
+ * schema's trigger records it in app_revisions); its number in *version.
+ * 0 / negative errno. */
+int apps_store_set_revision(struct db *d, const char *id, const char *spec, const char *image_id,
+			    int64_t *version);
+/* The apps with rollback_after_s set, as JSON text [[id, version,
+ * rollback_after_s], ...] for a batched read of their current revisions.
+ * Caller frees *out. 0, -ENOMEM, -EIO. */
+int apps_store_auto_rollback_json(struct db *d, char **out);
+/* The instances (not pinned by a rollout) whose device reports an error
+ * starting with prefix and a generation other than their app's current
+ * version, as JSON text [[app id, app version, reported version, device
+ * id, error], ...] by app id. Caller frees *out. 0, -ENOMEM, -EIO. */
+int apps_store_device_errors_json(struct db *d, const char *prefix, char **out);
+/* Call fn(ctx, device id, state, error ("" none)) for each instance of
+ * app id (not pinned by a rollout) that does not run version: not RUNNING,
+ * or RUNNING another generation. A non-zero return of fn stops the walk
+ * and is returned. 0 / -EIO. */
+int apps_store_each_not_running(struct db *d, const char *id, int64_t version,
+				int (*fn)(void *ctx, const char *dev, const char *state, const char *error),
+				void *ctx);
+
 /* --- end arch5b --- */
 
 #endif

@@ -53,7 +53,7 @@ extern const struct http_route admin_volume_routes[];
 /* The app's last automatic rollback {"state": "ROLLED_BACK", "from", "to",
  * "reason", "time"} while its current revision is that rollback, else JSON
  * null. Caller owns it. */
-json_t *app_history_status(struct db *d, const char *app_id);
+json_t *app_history_status(struct db *d, const char *app_id, int64_t version);
 /* Roll back every app whose newest revision (an update with
  * rollback_after_s) has an instance not RUNNING that revision after that
  * many seconds. Called once a second by the server loop. */
