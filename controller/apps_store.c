@@ -313,4 +313,126 @@ int apps_store_each_not_running(struct db *d, const char *id, int64_t version,
 	return r;
 }
 
+/* For rollouts.c (an app rollout pins instances to its revision): */
+
+int apps_store_pin_of(struct db *d, const char *app_id, const char *dev,
+		      int (*fn)(void *ctx, const struct apps_store_pin *pin), void *ctx)
+{
+	assert(d && app_id && dev && fn);
+	sqlite3_stmt *st = db_stmt(d, "SELECT pin_spec, pin_image_id, pin_version FROM app_instances"
+				      " WHERE app_id = ?1 AND device_id = ?2");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		struct apps_store_pin pin = {
+		    .spec = (const char *)sqlite3_column_text(st, 0),
+		    .image_id = (const char *)sqlite3_column_text(st, 1),
+		    .has_version = sqlite3_column_type(st, 2) != SQLITE_NULL,
+		    .version = sqlite3_column_int64(st, 2),
+		};
+		r = fn(ctx, &pin);
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+int apps_store_set_pin(struct db *d, const char *app_id, const char *dev, const struct apps_store_pin *to,
+		       const int64_t *if_version)
+{
+	assert(d && app_id && dev && to);
+	sqlite3_stmt *st =
+	    db_stmt(d, "UPDATE app_instances AS i SET"
+		       " purge_counter = i.purge_counter + (coalesce(i.pin_image_id, a.image_id) IS NOT"
+		       "  coalesce(?3, a.image_id)),"
+		       " restart_counter = i.restart_counter + (coalesce(i.pin_image_id, a.image_id) IS"
+		       "  coalesce(?3, a.image_id)),"
+		       " pin_spec = ?4, pin_image_id = ?3, pin_version = ?5"
+		       " FROM apps AS a WHERE i.app_id = ?1 AND i.device_id = ?2 AND a.id = ?1"
+		       " AND (?6 = 0 OR i.pin_version IS ?7)");
+	int r;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
+	if (to->image_id)
+		sqlite3_bind_text(st, 3, to->image_id, -1, SQLITE_STATIC);
+	if (to->spec)
+		sqlite3_bind_text(st, 4, to->spec, -1, SQLITE_STATIC);
+	if (to->has_version)
+		sqlite3_bind_int64(st, 5, to->version);
+	sqlite3_bind_int(st, 6, if_version != NULL);
+	if (if_version)
+		sqlite3_bind_int64(st, 7, *if_version);
+	if ((r = db_step_done(st)) < 0)
+		return r;
+	return sqlite3_changes(db_handle(d)) > 0 ? 0 : -ENOENT;
+}
+
+int apps_store_pin_current_except(struct db *d, const char *app_id, const char *devs)
+{
+	assert(d && app_id && devs);
+	sqlite3_stmt *st = db_stmt(
+	    d,
+	    "UPDATE app_instances SET pin_spec = a.spec, pin_image_id = a.image_id, pin_version = a.version"
+	    " FROM apps AS a WHERE a.id = ?1 AND app_instances.app_id = ?1"
+	    " AND app_instances.pin_version IS NULL AND app_instances.device_id NOT IN"
+	    " (SELECT value FROM json_each(?2))");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, devs, -1, SQLITE_STATIC);
+	return db_step_done(st);
+}
+
+int apps_store_promote(struct db *d, const char *app_id, const char *spec, const char *image_id,
+		       int64_t version)
+{
+	assert(d && app_id && spec && image_id);
+	sqlite3_stmt *st = db_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, version = ?4 WHERE id = ?1");
+	int r;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, spec, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, image_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, version);
+	if ((r = db_step_done(st)) < 0)
+		return r;
+	st = db_stmt(d, "UPDATE app_instances SET pin_spec = NULL, pin_image_id = NULL, pin_version = NULL"
+			" WHERE app_id = ?1 AND pin_version = ?2");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, version);
+	return db_step_done(st);
+}
+
+int apps_store_each_state_on(struct db *d, const char *app_id, const char *devs,
+			     int (*fn)(void *ctx, const struct apps_store_state *s), void *ctx)
+{
+	assert(d && app_id && devs && fn);
+	sqlite3_stmt *st = db_stmt(d, "SELECT device_id, state, coalesce(error, ''), reported_version"
+				      " FROM app_instances WHERE app_id = ?1 AND device_id IN"
+				      " (SELECT value FROM json_each(?2))");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, devs, -1, SQLITE_STATIC);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		struct apps_store_state x = {
+		    .dev = db_col_text(st, 0),
+		    .state = db_col_text(st, 1),
+		    .error = db_col_text(st, 2),
+		    .version = db_col_text(st, 3),
+		};
+		r = fn(ctx, &x);
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
 /* --- end arch5b --- */

@@ -7,6 +7,7 @@
 #ifndef CTL_APPS_STORE_H
 #define CTL_APPS_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -121,6 +122,47 @@ int apps_store_device_errors_json(struct db *d, const char *prefix, char **out);
 int apps_store_each_not_running(struct db *d, const char *id, int64_t version,
 				int (*fn)(void *ctx, const char *dev, const char *state, const char *error),
 				void *ctx);
+
+/* For rollouts.c (an app rollout pins instances to its revision): */
+
+/* What an instance is pinned to; all NULL / !has_version: not pinned (it
+ * runs its app's revision). Strings valid during a callback only. */
+struct apps_store_pin {
+	const char *spec; /* app_spec.h stored form */
+	const char *image_id;
+	bool has_version;
+	int64_t version;
+};
+/* Call fn with the pin of app app_id's instance on device dev. fn's
+ * return, -ENOENT (no such instance), -EIO. */
+int apps_store_pin_of(struct db *d, const char *app_id, const char *dev,
+		      int (*fn)(void *ctx, const struct apps_store_pin *pin), void *ctx);
+/* Pin that instance to *to (unpinned: back to the app's revision), when
+ * if_version is NULL or its pin's version is *if_version: a change of the
+ * image it runs is a purge (volumes rebuilt), else a restart. 0, -ENOENT
+ * (nothing changed), -EIO. */
+int apps_store_set_pin(struct db *d, const char *app_id, const char *dev, const struct apps_store_pin *to,
+		       const int64_t *if_version);
+/* Pin every unpinned instance of app_id, except those on the devices in
+ * devs (JSON array text of ids), to the app's current revision. */
+int apps_store_pin_current_except(struct db *d, const char *app_id, const char *devs);
+/* Make spec, image_id and version app_id's revision (a finished rollout),
+ * then unpin the instances pinned to that version. 0 / negative errno. */
+int apps_store_promote(struct db *d, const char *app_id, const char *spec, const char *image_id,
+		       int64_t version);
+
+/* An instance's state as its device reports it. */
+struct apps_store_state {
+	const char *dev;
+	const char *state;
+	const char *error;   /* "" none */
+	const char *version; /* reported generation (appgen.h), "" none */
+};
+/* Call fn for app_id's instance on each device of devs (JSON array text
+ * of ids) that has one, in one read. A non-zero return of fn stops the
+ * walk and is returned. 0 / -EIO. */
+int apps_store_each_state_on(struct db *d, const char *app_id, const char *devs,
+			     int (*fn)(void *ctx, const struct apps_store_state *s), void *ctx);
 
 /* --- end arch5b --- */
 

@@ -161,7 +161,11 @@ int devices_store_count_by_os_version(struct db *d, int (*fn)(void *ctx, const c
 	return r;
 }
 
-/* Rows of "SELECT id, name, labels, config_items, coalesce(last_seen, 0)" to fn. */
+#define ROW_COLS                                                                                             \
+	"id, name, labels, config_items, coalesce(last_seen, 0), coalesce(os_version, ''),"                  \
+	" coalesce(os_failed, ''), coalesce(os_failed_reason, '')"
+
+/* Rows of "SELECT " ROW_COLS to fn. */
 static int each_row(sqlite3_stmt *st, int (*fn)(void *ctx, const struct devices_store_row *row), void *ctx)
 {
 	int r = 0;
@@ -172,6 +176,9 @@ static int each_row(sqlite3_stmt *st, int (*fn)(void *ctx, const struct devices_
 		    .labels = db_col_text(st, 2),
 		    .config_items = db_col_text(st, 3),
 		    .last_seen = sqlite3_column_int64(st, 4),
+		    .os_version = db_col_text(st, 5),
+		    .os_failed = db_col_text(st, 6),
+		    .os_failed_reason = db_col_text(st, 7),
 		};
 		r = fn(ctx, &row);
 	}
@@ -183,9 +190,8 @@ int devices_store_each(struct db *d, int64_t max, int (*fn)(void *ctx, const str
 		       void *ctx)
 {
 	assert(d && fn);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, name, labels, config_items, coalesce(last_seen, 0) FROM devices"
-		       " ORDER BY name LIMIT ?1");
+	sqlite3_stmt *st = db_stmt(d, "SELECT " ROW_COLS " FROM devices"
+				      " ORDER BY name LIMIT ?1");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, max);
@@ -196,13 +202,57 @@ int devices_store_each_of(struct db *d, const char *ids,
 			  int (*fn)(void *ctx, const struct devices_store_row *row), void *ctx)
 {
 	assert(d && ids && fn);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, name, labels, config_items, coalesce(last_seen, 0) FROM devices"
-		       " WHERE id IN (SELECT value FROM json_each(?1))");
+	sqlite3_stmt *st = db_stmt(d, "SELECT " ROW_COLS " FROM devices"
+				      " WHERE id IN (SELECT value FROM json_each(?1))");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
 	return each_row(st, fn, ctx);
+}
+
+int devices_store_set_baseos(struct db *d, const char *uuid, const char *image_id)
+{
+	assert(d && uuid && image_id);
+	sqlite3_stmt *st =
+	    db_stmt(d, "UPDATE devices SET baseos_image = ?2, baseos_activate = 1, os_failed = '',"
+		       " os_failed_reason = '' WHERE id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, image_id, -1, SQLITE_STATIC);
+	return db_step_done(st);
+}
+
+int devices_store_revert_baseos(struct db *d, const char *uuid, const char *prev, const char *cur)
+{
+	assert(d && uuid);
+	sqlite3_stmt *st = db_stmt(d, "UPDATE devices SET baseos_image = ?2, baseos_activate = ?2 IS NOT NULL"
+				      " WHERE id = ?1 AND baseos_image IS ?3");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (prev)
+		sqlite3_bind_text(st, 2, prev, -1, SQLITE_STATIC);
+	if (cur)
+		sqlite3_bind_text(st, 3, cur, -1, SQLITE_STATIC);
+	return db_step_done(st);
+}
+
+int devices_store_baseos(struct db *d, const char *uuid, char out[UUID_STR_LEN], bool *none)
+{
+	assert(d && uuid && out && none);
+	sqlite3_stmt *st = db_stmt(d, "SELECT baseos_image FROM devices WHERE id = ?1");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*none = sqlite3_column_type(st, 0) == SQLITE_NULL;
+		snprintf(out, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
 }
 
 /* --- end arch5b --- */

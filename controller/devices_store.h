@@ -71,11 +71,23 @@ struct devices_store_row {
 	const char *labels;       /* JSON object text */
 	const char *config_items; /* JSON object text */
 	int64_t last_seen;        /* stored (flushed) value, 0: never */
+	const char *os_version;   /* the base OS it reports running */
+	const char *os_failed;    /* the version it fell back from ("" none) */
+	const char *os_failed_reason;
 };
 /* Call fn for the first max devices by name; a non-zero return of fn
  * stops the walk and is returned. 0 / -EIO. */
 int devices_store_each(struct db *d, int64_t max, int (*fn)(void *ctx, const struct devices_store_row *row),
 		       void *ctx);
+/* Point device uuid at base OS image_id and have it activated (a
+ * rollout's step; its failure from before is forgotten). 0 / -errno. */
+int devices_store_set_baseos(struct db *d, const char *uuid, const char *image_id);
+/* Point device uuid back at base OS image prev (NULL: none, not
+ * activated) when it is still at image cur. 0 / negative errno. */
+int devices_store_revert_baseos(struct db *d, const char *uuid, const char *prev, const char *cur);
+/* The base OS image device uuid is at into out (UUID_STR_LEN bytes);
+ * *none when it has none. 0, -ENOENT, -EIO. */
+int devices_store_baseos(struct db *d, const char *uuid, char out[UUID_STR_LEN], bool *none);
 /* Call fn for each device whose id is in ids (JSON array text of ids),
  * in no particular order (one query for the whole set). 0 / -EIO. */
 int devices_store_each_of(struct db *d, const char *ids,

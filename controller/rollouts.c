@@ -4,14 +4,17 @@
 #include "rollouts.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "apps_store.h"
 #include "ctl.h"
 #include "devices_store.h"
+#include "images.h"
 #include "rollouts_int.h"
 
 int ro_event(struct db *d, const char *rid, const char *dev, const char *fmt, ...)
@@ -34,13 +37,18 @@ int ro_event(struct db *d, const char *rid, const char *dev, const char *fmt, ..
 	return db_step_done(st);
 }
 
+static int copy_version(void *ctx, const struct images_row *img)
+{
+	snprintf(ctx, sizeof(((struct ro *)0)->os_version), "%s", img->version);
+	return 0;
+}
+
 int ro_load(struct db *d, const char *ref, struct ro *o)
 {
 	sqlite3_stmt *st = db_stmt(
 	    d, "SELECT r.id, r.name, r.kind, coalesce(r.app_id, ''), r.image_id, r.version, r.nphases,"
 	       " r.health_s, r.online_s, r.timeout_s, r.offline, r.pause_s, r.max_failures,"
-	       " r.auto_rollback, r.state, r.phase, r.phase_started, r.next_at,"
-	       " coalesce((SELECT version FROM images WHERE id = r.image_id), '')"
+	       " r.auto_rollback, r.state, r.phase, r.phase_started, r.next_at"
 	       " FROM rollouts r WHERE r.id = ?1 OR r.name = ?1 LIMIT 1");
 	int r = -ENOENT;
 
@@ -67,10 +75,12 @@ int ro_load(struct db *d, const char *ref, struct ro *o)
 		o->phase = sqlite3_column_int64(st, 15);
 		o->phase_started = sqlite3_column_int64(st, 16);
 		o->next_at = sqlite3_column_int64(st, 17);
-		snprintf(o->os_version, sizeof(o->os_version), "%s", db_col_text(st, 18));
 		r = 0;
 	}
 	sqlite3_reset(st);
+	/* the image's version ("" when it is gone) */
+	if (r == 0 && images_get(d, o->image_id, copy_version, o->os_version) == -EIO)
+		r = -EIO;
 	return r;
 }
 
@@ -172,66 +182,86 @@ static int64_t count_state(struct db *d, const struct ro *o, int64_t phase, cons
 
 /* --- changing one device --- */
 
+/* The rollout's app spec (caller frees); NULL when unreadable. */
+static char *ro_spec(struct db *d, const struct ro *o)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT spec FROM rollouts WHERE id = ?1");
+	char *spec = NULL;
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		spec = strdup(db_col_text(st, 0));
+	sqlite3_reset(st);
+	return spec;
+}
+
+struct prev_pin {
+	const struct ro *o;
+	const char *dev;
+	struct db *d;
+};
+
+/* Remember the pin dev's instance had (all NULL: none, or no instance). */
+static int save_prev_pin(void *ctx, const struct apps_store_pin *pin)
+{
+	struct prev_pin *x = ctx;
+	sqlite3_stmt *st = db_stmt(x->d, "UPDATE rollout_devices SET prev_spec = ?3, prev_image_id = ?4,"
+					 " prev_version = ?5 WHERE rollout_id = ?1 AND device_id = ?2");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, x->o->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, x->dev, -1, SQLITE_STATIC);
+	if (pin->spec)
+		sqlite3_bind_text(st, 3, pin->spec, -1, SQLITE_STATIC);
+	if (pin->image_id)
+		sqlite3_bind_text(st, 4, pin->image_id, -1, SQLITE_STATIC);
+	if (pin->has_version)
+		sqlite3_bind_int64(st, 5, pin->version);
+	return db_step_done(st);
+}
+
 /* Pin dev's instance of the app to the rollout's revision (remembering
  * what it was pinned to): a new image is a purge (volumes rebuilt from
  * it), another spec a restart. -ENOENT: no instance there. */
 static int apply_app(struct db *d, const struct ro *o, const char *dev)
 {
-	sqlite3_stmt *st = db_stmt(d, "UPDATE rollout_devices SET (prev_spec, prev_image_id, prev_version) ="
-				      " (SELECT pin_spec, pin_image_id, pin_version FROM app_instances"
-				      "  WHERE app_id = ?3 AND device_id = ?2)"
-				      " WHERE rollout_id = ?1 AND device_id = ?2");
-	int r;
+	struct prev_pin x = {.o = o, .dev = dev, .d = d};
+	static const struct apps_store_pin none = {0};
+	int r = apps_store_pin_of(d, o->app_id, dev, save_prev_pin, &x);
+	char *spec = NULL;
 
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, o->app_id, -1, SQLITE_STATIC);
-	if ((r = db_step_done(st)) < 0)
+	if (r == -ENOENT)
+		r = save_prev_pin(&x, &none);
+	if (r < 0)
 		return r;
-	st = db_stmt(
-	    d, "UPDATE app_instances SET"
-	       " purge_counter = purge_counter + (coalesce(pin_image_id, (SELECT image_id FROM apps"
-	       "  WHERE id = ?1)) IS NOT ?3),"
-	       " restart_counter = restart_counter + (coalesce(pin_image_id, (SELECT image_id FROM apps"
-	       "  WHERE id = ?1)) IS ?3),"
-	       " pin_spec = (SELECT spec FROM rollouts WHERE id = ?4), pin_image_id = ?3, pin_version = ?5"
-	       " WHERE app_id = ?1 AND device_id = ?2");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, o->app_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, o->image_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, o->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, o->version);
-	if ((r = db_step_done(st)) < 0)
-		return r;
-	return sqlite3_changes(db_handle(d)) > 0 ? 0 : -ENOENT;
+	spec = ro_spec(d, o);
+	struct apps_store_pin to = {
+	    .spec = spec, .image_id = o->image_id, .has_version = true, .version = o->version};
+	r = apps_store_set_pin(d, o->app_id, dev, &to, NULL);
+	free(spec);
+	return r;
 }
 
 /* Point dev at the rollout's base OS image (remembering the previous). */
 static int apply_os(struct db *d, const struct ro *o, const char *dev)
 {
-	sqlite3_stmt *st = db_stmt(d, "UPDATE rollout_devices SET prev_baseos ="
-				      " (SELECT baseos_image FROM devices WHERE id = ?2)"
-				      " WHERE rollout_id = ?1 AND device_id = ?2");
-	int r;
+	char prev[UUID_STR_LEN] = "";
+	bool none = true;
+	int r = devices_store_baseos(d, dev, prev, &none);
+	sqlite3_stmt *st = r == -EIO ? NULL
+				     : db_stmt(d, "UPDATE rollout_devices SET prev_baseos = ?3"
+						  " WHERE rollout_id = ?1 AND device_id = ?2");
 
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
+	if (r == 0 && !none)
+		sqlite3_bind_text(st, 3, prev, -1, SQLITE_STATIC);
 	if ((r = db_step_done(st)) < 0)
 		return r;
-	st = db_stmt(d, "UPDATE devices SET baseos_image = ?2, baseos_activate = 1, os_failed = '',"
-			" os_failed_reason = ''"
-			" WHERE id = ?1");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->image_id, -1, SQLITE_STATIC);
-	return db_step_done(st);
+	return devices_store_set_baseos(d, dev, o->image_id);
 }
 
 /* Back to what dev had before this rollout changed it: the previous pin
@@ -239,36 +269,33 @@ static int apply_os(struct db *d, const struct ro *o, const char *dev)
  * previous base OS image. */
 static int revert_one(struct db *d, const struct ro *o, const char *dev)
 {
-	sqlite3_stmt *st =
-	    o->os
-		? db_stmt(d, "UPDATE devices SET baseos_image = rd.prev_baseos,"
-			     " baseos_activate = rd.prev_baseos IS NOT NULL"
-			     " FROM rollout_devices AS rd WHERE rd.rollout_id = ?1 AND rd.device_id = ?2"
-			     " AND devices.id = ?2 AND devices.baseos_image IS ?3")
-		: db_stmt(
-		      d, "UPDATE app_instances AS i SET"
-			 " purge_counter = i.purge_counter +"
-			 "  (coalesce(i.pin_image_id, a.image_id) IS NOT coalesce(rd.prev_image_id, "
-			 "a.image_id)),"
-			 " restart_counter = i.restart_counter +"
-			 "  (coalesce(i.pin_image_id, a.image_id) IS coalesce(rd.prev_image_id, a.image_id)),"
-			 " pin_spec = rd.prev_spec, pin_image_id = rd.prev_image_id,"
-			 " pin_version = rd.prev_version"
-			 " FROM rollout_devices AS rd, apps AS a WHERE rd.rollout_id = ?1"
-			 " AND rd.device_id = ?2 AND i.device_id = ?2 AND i.app_id = a.id AND a.id = ?4"
-			 " AND i.pin_version IS ?5");
+	sqlite3_stmt *st = db_stmt(d, "SELECT prev_baseos, prev_spec, prev_image_id, prev_version"
+				      " FROM rollout_devices WHERE rollout_id = ?1 AND device_id = ?2");
+	int r = 0;
 
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
-	if (o->os) {
-		sqlite3_bind_text(st, 3, o->image_id, -1, SQLITE_STATIC);
-	} else {
-		sqlite3_bind_text(st, 4, o->app_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, o->version);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		if (o->os) {
+			r = devices_store_revert_baseos(d, dev, (const char *)sqlite3_column_text(st, 0),
+							o->image_id);
+		} else {
+			struct apps_store_pin prev = {
+			    .spec = (const char *)sqlite3_column_text(st, 1),
+			    .image_id = (const char *)sqlite3_column_text(st, 2),
+			    .has_version = sqlite3_column_type(st, 3) != SQLITE_NULL,
+			    .version = sqlite3_column_int64(st, 3),
+			};
+			/* only if still pinned by this rollout */
+			r = apps_store_set_pin(d, o->app_id, dev, &prev, &o->version);
+			if (r == -ENOENT)
+				r = 0;
+		}
 	}
-	return db_step_done(st);
+	sqlite3_reset(st);
+	return r;
 }
 
 int ro_rollback_devs(struct db *d, struct ro *o, int64_t phase, struct ro_idlist *touched)
@@ -330,33 +357,48 @@ struct verdict {
 	char why[400];
 };
 
-/* Health of one updating device (a row of gate_rows). */
-static void judge(const struct ro *o, sqlite3_stmt *st, int64_t seen, int64_t now, struct verdict *v)
+/* What the gate reads of one updating device: its row in the rollout,
+ * its device row and (app rollouts) its instance. The strings are owned. */
+struct gate_item {
+	char dev[UUID_STR_LEN];
+	char name[64];
+	size_t seq;        /* its place in the rollout's rows */
+	int64_t old_ok;    /* rollout_devices.ok_since */
+	int64_t seen;      /* the device's stored last_seen */
+	bool found;        /* the device row is there */
+	bool has_instance; /* app rollouts: the app's instance is there */
+	char *state;       /* os_version, or the instance's state */
+	char *err;         /* os_failed, or the instance's error */
+	char *detail;      /* os_failed_reason, or the reported generation */
+	struct verdict v;
+};
+
+/* Health of one updating device (an item of gate_rows). */
+static void judge(const struct ro *o, const struct gate_item *g, int64_t seen, int64_t now, struct verdict *v)
 {
-	/* columns: device_id, ok_since, state/os_version, error/os_failed,
-	 * reported generation/os_failed_reason, has_instance */
-	const char *state = db_col_text(st, 2), *err = db_col_text(st, 3);
+	const char *state = g->state ? g->state : "", *err = g->err ? g->err : "";
+	const char *detail = g->detail ? g->detail : "";
 	bool online = seen > 0 && now - seen <= o->online_s, good;
 	char want[32];
 
 	v->state = NULL;
-	v->ok_since = sqlite3_column_int64(st, 1);
+	v->ok_since = g->old_ok;
 	v->why[0] = 0;
 	snprintf(want, sizeof(want), "%lld", (long long)o->version);
 	if (o->os) {
 		if (!strcmp(err, o->os_version)) {
 			v->state = "failed";
 			snprintf(v->why, sizeof(v->why), "base OS %.64s failed, the device fell back: %.200s",
-				 err, db_col_text(st, 4));
+				 err, detail);
 			return;
 		}
 		good = !strcmp(state, o->os_version);
 	} else {
 		/* the reported generation (appgen.h) starts with the revision */
-		const char *rv = db_col_text(st, 4);
+		const char *rv = detail;
 		size_t wl = strlen(want);
 		bool cur = !strncmp(rv, want, wl) && (rv[wl] == '\0' || rv[wl] == '.');
-		if (!sqlite3_column_int(st, 5)) {
+		if (!g->has_instance) {
 			v->state = "skipped";
 			snprintf(v->why, sizeof(v->why), "the app instance was removed from the device");
 			return;
@@ -388,82 +430,187 @@ static void judge(const struct ro *o, sqlite3_stmt *st, int64_t seen, int64_t no
 		v->state = "failed";
 		snprintf(v->why, sizeof(v->why), "not healthy within the phase timeout (%llds): %s %s%s%s",
 			 (long long)o->timeout_s, o->os ? "running OS" : "state", *state ? state : "-",
-			 o->os ? "" : ", version ", o->os ? "" : db_col_text(st, 4));
+			 o->os ? "" : ", version ", o->os ? "" : detail);
 	}
 }
 
-struct gate_item {
-	char dev[UUID_STR_LEN];
-	char name[64];
-	struct verdict v;
-	int64_t old_ok;
+struct gate {
+	struct gate_item *v;
+	size_t n;
 };
 
-static int gate_rows(struct ctl *c, struct db *d, const struct ro *o, int64_t now, struct gate_item **out,
-		     size_t *n)
+static int item_cmp(const void *a, const void *b)
 {
-	sqlite3_stmt *st =
-	    o->os
-		? db_stmt(d, "SELECT rd.device_id, rd.ok_since, dv.os_version, dv.os_failed,"
-			     " dv.os_failed_reason, 1,"
-			     " coalesce(dv.last_seen, 0), dv.name FROM rollout_devices rd JOIN devices dv ON"
-			     " dv.id = rd.device_id WHERE rd.rollout_id = ?1 AND rd.phase = ?2"
-			     " AND rd.state = 'updating'")
-		: db_stmt(d, "SELECT rd.device_id, rd.ok_since, coalesce(i.state, ''),"
-			     " coalesce(i.error, ''), coalesce(i.reported_version, ''), i.id IS NOT NULL,"
-			     " coalesce(dv.last_seen, 0), dv.name FROM rollout_devices rd JOIN devices dv ON"
-			     " dv.id = rd.device_id LEFT JOIN app_instances i ON i.app_id = ?3 AND"
-			     " i.device_id = rd.device_id WHERE rd.rollout_id = ?1 AND rd.phase = ?2"
-			     " AND rd.state = 'updating'");
-	struct gate_item *a = NULL;
-	size_t cnt = 0, cap = 0;
+	return strcmp(((const struct gate_item *)a)->dev, ((const struct gate_item *)b)->dev);
+}
+
+static int seq_cmp(const void *a, const void *b)
+{
+	size_t x = ((const struct gate_item *)a)->seq, y = ((const struct gate_item *)b)->seq;
+	return x < y ? -1 : x > y;
+}
+
+static struct gate_item *item_of(struct gate *g, const char *dev)
+{
+	struct gate_item key;
+	snprintf(key.dev, sizeof(key.dev), "%s", dev);
+	return bsearch(&key, g->v, g->n, sizeof(*g->v), item_cmp);
+}
+
+static int strset(char **to, const char *s)
+{
+	free(*to);
+	*to = strdup(s);
+	return *to ? 0 : -ENOMEM;
+}
+
+struct gate_ctx {
+	struct gate g;
+	bool os;
+};
+
+static int gate_os(void *ctx, const struct devices_store_row *row)
+{
+	struct gate_ctx *x = ctx;
+	struct gate_item *i = item_of(&x->g, row->id);
 	int r = 0;
+	if (!i)
+		return 0;
+	i->found = true;
+	i->seen = row->last_seen;
+	snprintf(i->name, sizeof(i->name), "%s", row->name);
+	if (x->os) {
+		i->has_instance = true;
+		r = strset(&i->state, row->os_version);
+		if (r == 0)
+			r = strset(&i->err, row->os_failed);
+		if (r == 0)
+			r = strset(&i->detail, row->os_failed_reason);
+	}
+	return r;
+}
+
+static int gate_instance(void *ctx, const struct apps_store_state *s)
+{
+	struct gate_item *i = item_of(&((struct gate_ctx *)ctx)->g, s->dev);
+	int r = 0;
+	if (!i)
+		return 0;
+	i->has_instance = true;
+	r = strset(&i->state, s->state);
+	if (r == 0)
+		r = strset(&i->err, s->error);
+	if (r == 0)
+		r = strset(&i->detail, s->version);
+	return r;
+}
+
+static void gate_free(struct gate *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		free(g->v[i].state);
+		free(g->v[i].err);
+		free(g->v[i].detail);
+	}
+	free(g->v);
+	g->v = NULL;
+	g->n = 0;
+}
+
+/* The rollout's updating devices of the current phase, as JSON text of
+ * their ids into *ids and items into x (sorted by device id). */
+static int gate_list(struct db *d, const struct ro *o, struct gate_ctx *x, char **ids)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT device_id, ok_since FROM rollout_devices WHERE rollout_id = ?1"
+				      " AND phase = ?2 AND state = 'updating'");
+	json_t *a = json_array();
+	size_t cap = 0;
+	int r = a ? 0 : -ENOMEM;
 
 	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, o->phase);
-	if (!o->os)
-		sqlite3_bind_text(st, 3, o->app_id, -1, SQLITE_STATIC);
+		r = -EIO;
+	if (r == 0) {
+		sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, o->phase);
+	}
 	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		if (cnt == cap) {
+		if (x->g.n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
-			void *p = nc <= RO_MAX_DEVICES ? realloc(a, nc * sizeof(*a)) : NULL;
+			void *p = nc <= RO_MAX_DEVICES ? realloc(x->g.v, nc * sizeof(*x->g.v)) : NULL;
 			if (!p) {
 				r = -ENOMEM;
 				break;
 			}
-			a = p;
+			x->g.v = p;
 			cap = nc;
 		}
-		struct gate_item *g = &a[cnt++];
+		struct gate_item *g = &x->g.v[x->g.n++];
+		memset(g, 0, sizeof(*g));
+		g->seq = x->g.n - 1;
 		snprintf(g->dev, sizeof(g->dev), "%s", db_col_text(st, 0));
-		snprintf(g->name, sizeof(g->name), "%s", db_col_text(st, 7));
-		int64_t seen = devcache_last_seen(c->cache, g->dev);
-		if (seen < sqlite3_column_int64(st, 6))
-			seen = sqlite3_column_int64(st, 6);
 		g->old_ok = sqlite3_column_int64(st, 1);
-		judge(o, st, seen, now, &g->v);
+		if (json_array_append_new(a, json_string(g->dev)) < 0)
+			r = -ENOMEM;
 	}
-	sqlite3_reset(st);
+	if (st)
+		sqlite3_reset(st);
+	if (r == 0 && x->g.n)
+		qsort(x->g.v, x->g.n, sizeof(*x->g.v), item_cmp);
+	if (r == 0 && !(*ids = json_dumps(a, JSON_COMPACT)))
+		r = -ENOMEM;
+	json_decref(a);
+	return r;
+}
+
+/* The updating devices of the current phase with their verdicts: the
+ * rollout's rows, then their devices' rows and (app rollouts) instances
+ * in one batched read each, merged here. */
+static int gate_rows(struct ctl *c, struct db *d, const struct ro *o, int64_t now, struct gate *out)
+{
+	struct gate_ctx x = {.os = o->os};
+	char *ids = NULL;
+	int r = gate_list(d, o, &x, &ids);
+	size_t k = 0;
+
+	if (r == 0 && x.g.n)
+		r = devices_store_each_of(d, ids, gate_os, &x);
+	if (r == 0 && x.g.n && !o->os)
+		r = apps_store_each_state_on(d, o->app_id, ids, gate_instance, &x);
+	free(ids);
+	/* devices gone (a join would not have them) are left out */
+	for (size_t i = 0; r == 0 && i < x.g.n; i++) {
+		struct gate_item *g = &x.g.v[i];
+		if (!g->found) {
+			free(g->state);
+			free(g->err);
+			free(g->detail);
+			continue;
+		}
+		int64_t seen = devcache_last_seen(c->cache, g->dev);
+		if (seen < g->seen)
+			seen = g->seen;
+		judge(o, g, seen, now, &g->v);
+		x.g.v[k++] = *g;
+	}
 	if (r < 0) {
-		free(a);
+		gate_free(&x.g);
 		return r;
 	}
-	*out = a;
-	*n = cnt;
+	x.g.n = k;
+	if (k)
+		qsort(x.g.v, k, sizeof(*x.g.v), seq_cmp); /* back in the rollout's order */
+	*out = x.g;
 	return 0;
 }
 
 /* Gate the updating devices of the current phase; record each verdict. */
 static int gate_phase(struct ctl *c, struct db *d, struct ro *o, int64_t now, char *first_fail, size_t ff_len)
 {
-	struct gate_item *a = NULL;
-	size_t n = 0;
-	int r = gate_rows(c, d, o, now, &a, &n);
+	struct gate a = {0};
+	int r = gate_rows(c, d, o, now, &a);
 
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		struct gate_item *g = &a[i];
+	for (size_t i = 0; r == 0 && i < a.n; i++) {
+		struct gate_item *g = &a.v[i];
 		if (!g->v.state && g->v.ok_since == g->old_ok)
 			continue;
 		r = dev_set(d, o->id, g->dev, g->v.state ? g->v.state : "updating", g->v.ok_since,
@@ -474,7 +621,7 @@ static int gate_phase(struct ctl *c, struct db *d, struct ro *o, int64_t now, ch
 		if (r == 0 && g->v.state && strcmp(g->v.state, "failed") == 0 && !first_fail[0])
 			snprintf(first_fail, ff_len, "%s: %s", g->name, g->v.why);
 	}
-	free(a);
+	gate_free(&a);
 	return r;
 }
 
@@ -482,38 +629,27 @@ static int gate_phase(struct ctl *c, struct db *d, struct ro *o, int64_t now, ch
  * instances of the app (not in the rollout) keep what they ran. */
 static int finish_app(struct db *d, const struct ro *o)
 {
-	sqlite3_stmt *st = db_stmt(
-	    d,
-	    "UPDATE app_instances SET pin_spec = a.spec, pin_image_id = a.image_id, pin_version = a.version"
-	    " FROM apps AS a WHERE a.id = ?1 AND app_instances.app_id = ?1"
-	    " AND app_instances.pin_version IS NULL AND app_instances.device_id NOT IN"
-	    " (SELECT device_id FROM rollout_devices WHERE rollout_id = ?2"
-	    "  AND state IN ('healthy', 'failed', 'updating'))");
-	int r;
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT json_group_array(device_id) FROM rollout_devices"
+		       " WHERE rollout_id = ?1 AND state IN ('healthy', 'failed', 'updating')");
+	char *devs = NULL, *spec = NULL;
+	int r = -EIO;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, o->app_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
-	if ((r = db_step_done(st)) < 0)
-		return r;
-	st = db_stmt(d, "UPDATE apps SET spec = (SELECT spec FROM rollouts WHERE id = ?2), image_id = ?3,"
-			" version = ?4 WHERE id = ?1");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, o->app_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, o->image_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, o->version);
-	if ((r = db_step_done(st)) < 0)
-		return r;
-	st = db_stmt(d, "UPDATE app_instances SET pin_spec = NULL, pin_image_id = NULL, pin_version = NULL"
-			" WHERE app_id = ?1 AND pin_version = ?2");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, o->app_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, o->version);
-	return db_step_done(st);
+	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		r = (devs = strdup(db_col_text(st, 0))) ? 0 : -ENOMEM;
+	sqlite3_reset(st);
+	if (r == 0)
+		r = apps_store_pin_current_except(d, o->app_id, devs);
+	if (r == 0)
+		r = (spec = ro_spec(d, o)) ? 0 : -EIO;
+	if (r == 0)
+		r = apps_store_promote(d, o->app_id, spec, o->image_id, o->version);
+	free(devs);
+	free(spec);
+	return r;
 }
 
 /* The current phase has no updating device left: next phase, or done. */
