@@ -435,4 +435,33 @@ int apps_store_each_state_on(struct db *d, const char *app_id, const char *devs,
 	return r;
 }
 
+/* For rollouts_admin.c (a new app rollout starts from the app's row): */
+
+int apps_store_spec_of(struct db *d, const char *ref,
+		       int (*fn)(void *ctx, const struct apps_store_spec_row *a), void *ctx)
+{
+	assert(d && ref && fn);
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT a.id, a.name, a.spec, a.activate, max(a.version,"
+		       " coalesce((SELECT max(pin_version) FROM app_instances WHERE app_id = a.id), 0)),"
+		       " a.image_id FROM apps a WHERE a.id = ?1 OR a.name = ?1 LIMIT 1");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		struct apps_store_spec_row a = {
+		    .id = db_col_text(st, 0),
+		    .name = db_col_text(st, 1),
+		    .spec = db_col_text(st, 2),
+		    .activate = sqlite3_column_int(st, 3) != 0,
+		    .version = sqlite3_column_int64(st, 4),
+		    .image_id = db_col_text(st, 5),
+		};
+		r = fn(ctx, &a);
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
 /* --- end arch5b --- */

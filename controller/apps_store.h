@@ -164,6 +164,18 @@ struct apps_store_state {
 int apps_store_each_state_on(struct db *d, const char *app_id, const char *devs,
 			     int (*fn)(void *ctx, const struct apps_store_state *s), void *ctx);
 
+/* For rollouts_admin.c (a new app rollout starts from the app's row): */
+
+struct apps_store_spec_row {
+	const char *id, *name, *spec, *image_id;
+	bool activate;
+	int64_t version; /* above the app's and every pin of its instances */
+};
+/* Call fn with the row of the app whose id or name is ref. fn's return,
+ * -ENOENT, -EIO. */
+int apps_store_spec_of(struct db *d, const char *ref,
+		       int (*fn)(void *ctx, const struct apps_store_spec_row *a), void *ctx);
+
 /* --- end arch5b --- */
 
 #endif

@@ -203,7 +203,7 @@ int devices_store_each_of(struct db *d, const char *ids,
 {
 	assert(d && ids && fn);
 	sqlite3_stmt *st = db_stmt(d, "SELECT " ROW_COLS " FROM devices"
-				      " WHERE id IN (SELECT value FROM json_each(?1))");
+				      " WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY name");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);

@@ -89,7 +89,8 @@ int devices_store_revert_baseos(struct db *d, const char *uuid, const char *prev
  * *none when it has none. 0, -ENOENT, -EIO. */
 int devices_store_baseos(struct db *d, const char *uuid, char out[UUID_STR_LEN], bool *none);
 /* Call fn for each device whose id is in ids (JSON array text of ids),
- * in no particular order (one query for the whole set). 0 / -EIO. */
+ * by name (one query for the whole set). A non-zero return of fn stops
+ * the walk and is returned. 0 / -EIO. */
 int devices_store_each_of(struct db *d, const char *ids,
 			  int (*fn)(void *ctx, const struct devices_store_row *row), void *ctx);
 

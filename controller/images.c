@@ -604,3 +604,24 @@ int64_t images_count(struct db *d, const char *grants)
 	return db_int64(
 	    d, "SELECT count(*) FROM images WHERE ?1 = '*' OR instr(?1, ',' || project || ',') > 0", grants);
 }
+
+/* --- arch5b: for rollouts_admin.c --- */
+
+int images_baseos(struct db *d, const char *ref, char id[UUID_STR_LEN], bool *versioned)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, version FROM images WHERE (name = ?1 OR id = ?1)"
+				      " AND format = 'baseos'");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		*versioned = *db_col_text(st, 1) != 0;
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
+/* --- end arch5b --- */

@@ -5,6 +5,7 @@
 #define CTL_IMAGES_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -44,5 +45,11 @@ int images_each_project_of(struct db *d, const char *ref, int (*fn)(void *ctx, c
 			   void *ctx);
 /* Images in the projects granted (",a,b," or "*"); -EIO. */
 int64_t images_count(struct db *d, const char *grants);
+
+/* --- arch5b: for rollouts_admin.c --- */
+/* The base OS image whose id or name is ref: its id, and whether it has a
+ * version to check devices against. 0, -ENOENT, -EIO. */
+int images_baseos(struct db *d, const char *ref, char id[UUID_STR_LEN], bool *versioned);
+/* --- end arch5b --- */
 
 #endif

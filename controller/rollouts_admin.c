@@ -12,7 +12,10 @@
 #include "admin.h"
 #include "app_spec.h"
 #include "apps.h"
+#include "apps_store.h"
 #include "ctl.h"
+#include "devices_store.h"
+#include "images.h"
 #include "rollouts.h"
 #include "rollouts_int.h"
 
@@ -183,26 +186,42 @@ static bool parse_settings(struct http_req *r, json_t *b, struct req *q)
 	return true;
 }
 
-/* The candidate devices: those with an instance of the app, or every
- * device (base OS), filtered by selector / device list. */
+struct cand_ctx {
+	json_t *sel;
+	struct targets *out;
+};
+
+static int cand_add(void *ctx, const struct devices_store_row *row)
+{
+	struct cand_ctx *x = ctx;
+	return !x->sel || labels_match(x->sel, row->labels) ? targets_add(x->out, row->id) : 0;
+}
+
+static int instance_dev(void *ctx, const char *iid, const char *dev)
+{
+	(void)iid;
+	return json_array_append_new(ctx, json_string(dev)) == 0 ? 0 : -ENOMEM;
+}
+
+/* The candidate devices by name: those with an instance of the app, or
+ * every device (base OS), filtered by selector / device list. */
 static int candidates(struct db *d, const struct req *q, json_t *sel, struct targets *out)
 {
-	sqlite3_stmt *st =
-	    q->os
-		? db_stmt(d, "SELECT id, labels FROM devices ORDER BY name")
-		: db_stmt(
-		      d, "SELECT dv.id, dv.labels FROM app_instances i JOIN devices dv ON dv.id = i.device_id"
-			 " WHERE i.app_id = ?1 ORDER BY dv.name");
-	int r = 0;
+	struct cand_ctx x = {.sel = sel, .out = out};
+	json_t *devs = NULL;
+	char *ids = NULL;
+	int r;
 
-	if (!st)
-		return -EIO;
-	if (!q->os)
-		sqlite3_bind_text(st, 1, q->app_id, -1, SQLITE_STATIC);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		if (!sel || labels_match(sel, db_col_text(st, 1)))
-			r = targets_add(out, db_col_text(st, 0));
-	sqlite3_reset(st);
+	if (q->os)
+		return devices_store_each(d, INT64_MAX, cand_add, &x);
+	devs = json_array();
+	r = devs ? apps_store_each_instance(d, q->app_id, instance_dev, devs) : -ENOMEM;
+	if (r == 0)
+		r = (ids = json_dumps(devs, JSON_COMPACT)) ? 0 : -ENOMEM;
+	if (r == 0)
+		r = devices_store_each_of(d, ids, cand_add, &x);
+	free(ids);
+	json_decref(devs);
 	return r;
 }
 
@@ -375,6 +394,40 @@ out:
 	return ok;
 }
 
+struct app_base {
+	struct req *q;
+	char *name, *old_image;
+	json_t *old, *body;
+};
+
+static int app_base(void *ctx, const struct apps_store_spec_row *a)
+{
+	struct app_base *x = ctx;
+	snprintf(x->q->app_id, sizeof(x->q->app_id), "%s", a->id);
+	snprintf(x->name, RO_NAME_MAX + 1, "%s", a->name);
+	x->old = json_loads(a->spec, 0, NULL);
+	x->body = json_loads(a->spec, 0, NULL);
+	if (x->body)
+		json_object_set_new(x->body, APP_SPEC_ACTIVATE, json_boolean(a->activate));
+	x->q->version = a->version + 1;
+	snprintf(x->old_image, UUID_STR_LEN, "%s", a->image_id);
+	return 0;
+}
+
+/* The new revision's number is above every one the app's instances were
+ * ever configured with (apps_store_spec_of) and every rollout of it. */
+static int max_version(struct db *d, struct req *q)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT coalesce(max(version), 0) FROM rollouts WHERE app_id = ?1");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, q->app_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) + 1 > q->version)
+		q->version = sqlite3_column_int64(st, 0) + 1;
+	sqlite3_reset(st);
+	return 0;
+}
+
 /* App rollout: the new spec is the app's with the update applied. */
 static bool parse_app(struct http_req *r, struct db *d, json_t *b, const char *app, struct req *q)
 {
@@ -382,11 +435,6 @@ static bool parse_app(struct http_req *r, struct db *d, json_t *b, const char *a
 	/* The new revision's number is above every one the app's instances
 	 * were ever configured with (an aborted rollout's pins stay), so a
 	 * device never reports two revisions under one number. */
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT a.id, a.name, a.spec, a.activate, max(a.version,"
-		       " coalesce((SELECT max(pin_version) FROM app_instances WHERE app_id = a.id), 0),"
-		       " coalesce((SELECT max(version) FROM rollouts WHERE app_id = a.id), 0)),"
-		       " a.image_id FROM apps a WHERE a.id = ?1 OR a.name = ?1 LIMIT 1");
 	char name[RO_NAME_MAX + 1] = "", old_image[UUID_STR_LEN] = "";
 	bool ok = false;
 
@@ -398,20 +446,12 @@ static bool parse_app(struct http_req *r, struct db *d, json_t *b, const char *a
 				 "activate)");
 		return false;
 	}
-	if (!st)
+	struct app_base x = {.q = q, .name = name, .old_image = old_image};
+	int e = apps_store_spec_of(d, app, app_base, &x);
+	old = x.old;
+	body = x.body;
+	if (e == -EIO || (e == 0 && max_version(d, q) < 0))
 		goto store;
-	sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(q->app_id, sizeof(q->app_id), "%s", db_col_text(st, 0));
-		snprintf(name, sizeof(name), "%s", db_col_text(st, 1));
-		old = json_loads(db_col_text(st, 2), 0, NULL);
-		body = json_loads(db_col_text(st, 2), 0, NULL);
-		if (body)
-			json_object_set_new(body, APP_SPEC_ACTIVATE, json_boolean(sqlite3_column_int(st, 3)));
-		q->version = sqlite3_column_int64(st, 4) + 1;
-		snprintf(old_image, sizeof(old_image), "%s", db_col_text(st, 5));
-	}
-	sqlite3_reset(st);
 	if (!q->app_id[0]) {
 		http_reply_error(r, 404, "no such app %s", app);
 		goto out;
@@ -436,26 +476,16 @@ out:
 
 static bool parse_os(struct http_req *r, struct db *d, const char *image, struct req *q)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, version FROM images WHERE (name = ?1 OR id = ?1)"
-				      " AND format = 'baseos'");
-	bool ok = false;
+	bool versioned = false;
+	int e = images_baseos(d, image, q->image_id, &versioned);
 
-	if (!st) {
+	if (e == -EIO)
 		http_reply_error(r, 500, "store error");
-		return false;
-	}
-	sqlite3_bind_text(st, 1, image, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(q->image_id, sizeof(q->image_id), "%s", db_col_text(st, 0));
-		ok = *db_col_text(st, 1) != 0;
-		if (!ok)
-			http_reply_error(r, 400, "base OS image %s has no version to check devices against",
-					 image);
-	} else {
+	else if (e < 0)
 		http_reply_error(r, 404, "no such baseos image %s", image);
-	}
-	sqlite3_reset(st);
-	return ok;
+	else if (!versioned)
+		http_reply_error(r, 400, "base OS image %s has no version to check devices against", image);
+	return e == 0 && versioned;
 }
 
 static int insert_rollout(struct db *d, struct req *q, char id[UUID_STR_LEN])
@@ -646,77 +676,160 @@ static json_t *counts_json(struct db *d, const char *id, int64_t phase)
 	return j;
 }
 
+/* Device names by id, read for a set of ids at once (devices_store.h). */
+struct names {
+	json_t *ids;   /* the ids asked for */
+	json_t *names; /* id -> name of those found */
+};
+
+static int name_of(void *ctx, const struct devices_store_row *row)
+{
+	return json_object_set_new(((struct names *)ctx)->names, row->id, json_string(row->name)) == 0
+		   ? 0
+		   : -ENOMEM;
+}
+
+/* Read the names of n->ids into n->names. */
+static void names_read(struct db *d, struct names *n)
+{
+	char *ids = n->ids && json_array_size(n->ids) ? json_dumps(n->ids, JSON_COMPACT) : NULL;
+	if (ids && n->names)
+		(void)devices_store_each_of(d, ids, name_of, n); /* unread: shown without */
+	free(ids);
+}
+
+static int by_phase_name(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	json_int_t px = json_integer_value(json_object_get(x, "phase")),
+		   py = json_integer_value(json_object_get(y, "phase"));
+	if (px != py)
+		return px < py ? -1 : 1;
+	return strcmp(json_string_value(json_object_get(x, "name")),
+		      json_string_value(json_object_get(y, "name")));
+}
+
+/* The rollout's devices by phase and name: its rows, then their names in
+ * one read (devices gone are left out, as a join would). */
 static json_t *devices_json(struct db *d, const char *id)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT rd.device_id, dv.name, rd.phase, rd.state, rd.reason, rd.updated"
-		       " FROM rollout_devices rd JOIN devices dv ON dv.id = rd.device_id"
-		       " WHERE rd.rollout_id = ?1 ORDER BY rd.phase, dv.name");
-	json_t *a = json_array();
+	sqlite3_stmt *st = db_stmt(d, "SELECT device_id, phase, state, reason, updated FROM rollout_devices"
+				      " WHERE rollout_id = ?1");
+	struct names n = {.ids = json_array(), .names = json_object()};
+	json_t *rows = json_array(), *a = json_array(), *v;
+	size_t i;
 
-	if (!st)
-		return a;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", "id", db_col_text(st, 0),
-						   "name", db_col_text(st, 1), "phase",
-						   (json_int_t)sqlite3_column_int64(st, 2) + 1, "state",
-						   db_col_text(st, 3), "reason", db_col_text(st, 4),
-						   "updated", admin_time_json(sqlite3_column_int64(st, 5))));
-	sqlite3_reset(st);
+	if (st && rows) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			json_array_append_new(n.ids, json_string(db_col_text(st, 0)));
+			json_array_append_new(
+			    rows, json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", "id", db_col_text(st, 0),
+					    "name", "", "phase", (json_int_t)sqlite3_column_int64(st, 1) + 1,
+					    "state", db_col_text(st, 2), "reason", db_col_text(st, 3),
+					    "updated", admin_time_json(sqlite3_column_int64(st, 4))));
+		}
+		sqlite3_reset(st);
+	}
+	names_read(d, &n);
+	size_t cnt = 0, k = json_array_size(rows);
+	json_t **sorted = k ? calloc(k, sizeof(*sorted)) : NULL;
+	json_array_foreach(rows, i, v)
+	{
+		json_t *name = json_object_get(n.names, json_string_value(json_object_get(v, "id")));
+		if (!name || !sorted)
+			continue;
+		json_object_set(v, "name", name);
+		sorted[cnt++] = v;
+	}
+	if (cnt)
+		qsort(sorted, cnt, sizeof(*sorted), by_phase_name);
+	for (i = 0; i < cnt; i++)
+		json_array_append(a, sorted[i]);
+	free(sorted);
+	json_decref(rows);
+	json_decref(n.ids);
+	json_decref(n.names);
 	return a;
 }
 
+/* The last 200 events, oldest first, devices by name (or id when gone). */
 static json_t *events_json(struct db *d, const char *id)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT e.id, e.time, coalesce(dv.name, e.device_id, ''), e.msg"
-				      " FROM rollout_events e LEFT JOIN devices dv ON dv.id = e.device_id"
-				      " WHERE e.rollout_id = ?1 ORDER BY e.id DESC LIMIT 200");
-	json_t *a = json_array();
+	sqlite3_stmt *st = db_stmt(d, "SELECT id, time, coalesce(device_id, ''), msg FROM rollout_events"
+				      " WHERE rollout_id = ?1 ORDER BY id DESC LIMIT 200");
+	struct names n = {.ids = json_array(), .names = json_object()};
+	json_t *a = json_array(), *v;
+	size_t i;
 
 	if (!st)
-		return a;
+		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (*db_col_text(st, 2))
+			json_array_append_new(n.ids, json_string(db_col_text(st, 2)));
 		json_array_insert_new(a, 0,
 				      json_pack("{s:I, s:o, s:s, s:s}", "id",
 						(json_int_t)sqlite3_column_int64(st, 0), "time",
 						admin_time_json(sqlite3_column_int64(st, 1)), "device",
 						db_col_text(st, 2), "msg", db_col_text(st, 3)));
+	}
 	sqlite3_reset(st);
+	names_read(d, &n);
+	json_array_foreach(a, i, v)
+	{
+		json_t *name = json_object_get(n.names, json_string_value(json_object_get(v, "device")));
+		if (name)
+			json_object_set(v, "device", name);
+	}
+out:
+	json_decref(n.ids);
+	json_decref(n.names);
 	return a;
 }
 
 #define RO_COLS                                                                                              \
-	"r.id, r.name, r.kind, coalesce(a.name, ''), coalesce(im.name, r.image_id), r.version, r.phases,"    \
+	"r.id, r.name, r.kind, coalesce(r.app_id, ''), r.image_id, r.version, r.phases,"                     \
 	" r.nphases, r.health_s, r.online_s, r.timeout_s, r.offline, r.pause_s, r.max_failures,"             \
 	" r.max_failures_spec, r.auto_rollback, r.state, r.phase, r.reason, r.created, r.updated, "          \
 	"r.next_at,"                                                                                         \
 	" r.phase_started"
-#define RO_FROM                                                                                              \
-	" FROM rollouts r LEFT JOIN apps a ON a.id = r.app_id LEFT JOIN images im ON im.id = r.image_id"
+#define RO_FROM " FROM rollouts r"
 
-static json_t *row_json(sqlite3_stmt *st)
+static int image_name(void *ctx, const struct images_row *img)
 {
+	json_t **name = ctx;
+	*name = json_string(img->name);
+	return 0;
+}
+
+static json_t *row_json(struct db *d, sqlite3_stmt *st)
+{
+	/* the image by name (its id when gone), the app by name ("" gone) */
+	json_t *image = NULL;
+	struct apps_store_app app;
+	if (images_get(d, db_col_text(st, 4), image_name, &image) < 0 || !image)
+		image = json_string(db_col_text(st, 4));
+	if (apps_store_find(d, db_col_text(st, 3), &app) < 0)
+		app.name[0] = '\0';
 	int64_t pause = sqlite3_column_int64(st, 12);
 	json_t *j = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:I, s:s, s:o, s:s, s:I, s:b, s:s, s:I,"
+	    "{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:s, s:o, s:s, s:I, s:b, s:s, s:I,"
 	    " s:s, s:o, s:o}",
-	    "id", db_col_text(st, 0), "name", db_col_text(st, 1), "kind", db_col_text(st, 2), "image",
-	    db_col_text(st, 4), "phases", admin_json_col(db_col_text(st, 6)), "nphases",
-	    (json_int_t)sqlite3_column_int64(st, 7), "health", (json_int_t)sqlite3_column_int64(st, 8),
-	    "online", (json_int_t)sqlite3_column_int64(st, 9), "timeout",
-	    (json_int_t)sqlite3_column_int64(st, 10), "offline", db_col_text(st, 11), "pause",
-	    pause < 0 ? json_string("manual") : json_integer(pause), "max_failures", db_col_text(st, 14),
-	    "max_failures_count", (json_int_t)sqlite3_column_int64(st, 13), "rollback",
-	    sqlite3_column_int(st, 15) != 0, "state", db_col_text(st, 16), "phase",
-	    (json_int_t)sqlite3_column_int64(st, 17) + 1, "reason", db_col_text(st, 18), "created",
-	    admin_time_json(sqlite3_column_int64(st, 19)), "updated",
+	    "id", db_col_text(st, 0), "name", db_col_text(st, 1), "kind", db_col_text(st, 2), "image", image,
+	    "phases", admin_json_col(db_col_text(st, 6)), "nphases", (json_int_t)sqlite3_column_int64(st, 7),
+	    "health", (json_int_t)sqlite3_column_int64(st, 8), "online",
+	    (json_int_t)sqlite3_column_int64(st, 9), "timeout", (json_int_t)sqlite3_column_int64(st, 10),
+	    "offline", db_col_text(st, 11), "pause", pause < 0 ? json_string("manual") : json_integer(pause),
+	    "max_failures", db_col_text(st, 14), "max_failures_count",
+	    (json_int_t)sqlite3_column_int64(st, 13), "rollback", sqlite3_column_int(st, 15) != 0, "state",
+	    db_col_text(st, 16), "phase", (json_int_t)sqlite3_column_int64(st, 17) + 1, "reason",
+	    db_col_text(st, 18), "created", admin_time_json(sqlite3_column_int64(st, 19)), "updated",
 	    admin_time_json(sqlite3_column_int64(st, 20)));
 	if (!j)
 		return json_object();
 	if (!strcmp(db_col_text(st, 2), "app")) {
-		json_object_set_new(j, "app", json_string(db_col_text(st, 3)));
+		json_object_set_new(j, "app", json_string(app.name));
 		json_object_set_new(j, "version", json_integer(sqlite3_column_int64(st, 5)));
 	}
 	json_object_set_new(j, "phase_started", admin_time_json(sqlite3_column_int64(st, 22)));
@@ -734,7 +847,7 @@ static json_t *rollout_json(struct db *d, const char *id, bool full)
 		return json_object();
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		j = row_json(st);
+		j = row_json(d, st);
 		nph = sqlite3_column_int64(st, 7);
 	}
 	sqlite3_reset(st);
