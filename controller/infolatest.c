@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Reading info_latest (see infolatest.h). */
+/* The info_latest table (see infolatest.h). */
 #include "infolatest.h"
 
 #include <errno.h>

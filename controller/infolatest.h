@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The latest info record a device reported, by type and object: the
- * info_latest table that reports.c keeps, read by the admin views
- * (networks, volumes, ...). */
+ * info_latest table, written as reports.c stores info, read by the admin
+ * views (networks, volumes, ...). */
 #ifndef CTL_INFOLATEST_H
 #define CTL_INFOLATEST_H
 
