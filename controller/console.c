@@ -18,10 +18,10 @@
 
 #include "access.h"
 #include "admin.h"
+#include "apps_store.h"
 #include "authz.h"
 #include "configprops.h"
 #include "crypto.h"
-#include "apps_store.h"
 #include "ctl.h"
 #include "devcache.h"
 #include "devices_store.h"

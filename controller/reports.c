@@ -163,9 +163,9 @@ static void app_state_update(struct db *d, const char *dev, const Org__Lfedge__E
 	    .version = ver,
 	    .version_len = (int)strnlen(ver, 64),
 	};
+	/* (void): a lost state is in the device's next report */
 	if (ipt && a->appid)
-		(void)apps_store_instance_report(d, dev, a->appid,
-						 &rep); /* a lost state: the next report has it */
+		(void)apps_store_instance_report(d, dev, a->appid, &rep);
 	free(ipt);
 }
 
