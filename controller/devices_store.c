@@ -119,3 +119,8 @@ int devices_store_each_in_project(struct db *d, const char *project,
 	sqlite3_reset(st);
 	return r;
 }
+
+int64_t devices_store_count_baseos(struct db *d, const char *image_id)
+{
+	return db_int64(d, "SELECT count(*) FROM devices WHERE baseos_image = ?1", image_id);
+}

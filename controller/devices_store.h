@@ -49,5 +49,7 @@ int devices_store_each_project_of(struct db *d, const char *ref, int (*fn)(void 
  * The strings are valid during the call only. 0 or -EIO. */
 int devices_store_each_in_project(struct db *d, const char *project,
 				  int (*fn)(void *ctx, const char *uuid, const char *labels), void *ctx);
+/* Devices whose base OS is image image_id; -EIO. */
+int64_t devices_store_count_baseos(struct db *d, const char *image_id);
 
 #endif
