@@ -74,8 +74,6 @@ static bool spec_networks_exist(struct http_req *r, struct db *d, json_t *nets, 
 
 static bool selector_matches(json_t *sel, const char *labels_json);
 
-/* The same for every device a selector matches today (a device labelled
- * later is not checked here). */
 struct matched {
 	json_t *sel;
 	struct {
@@ -102,6 +100,8 @@ static int add_matched(void *ctx, const char *uuid, const char *name, const char
 	return 0;
 }
 
+/* The same for every device a selector matches today (a device labelled
+ * later is not checked here). */
 static bool selector_networks_exist(struct http_req *r, struct db *d, json_t *nets, json_t *sel)
 {
 	struct matched t = {sel, NULL, 0};
@@ -336,17 +336,7 @@ static int app_devices(struct db *d, const char *app_id, struct idlist *l)
 /* The project of app app_id. 0, -ENOENT, -EIO. */
 static int app_project(struct db *d, const char *app_id, char project[DEVICES_PROJECT_LEN])
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM apps WHERE id = ?1");
-	int r = -ENOENT;
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(project, DEVICES_PROJECT_LEN, "%s", db_col_text(st, 0));
-		r = 0;
-	}
-	sqlite3_reset(st);
-	return r;
+	return db_text(d, "SELECT project FROM apps WHERE id = ?1", app_id, project, DEVICES_PROJECT_LEN);
 }
 
 struct wanted {

@@ -422,15 +422,10 @@ static int sw_signature(const json_t *sw)
  * (images are few, devices many). */
 static void requested_image(struct db *d, const char *uuid, json_t *o, json_t *seen)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT baseos_image FROM devices WHERE id = ?1");
-	char ref[512] = "";
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		snprintf(ref, sizeof(ref), "%s", db_col_text(st, 0));
-	sqlite3_reset(st);
-	if (!ref[0])
+	char ref[512];
+	/* (a NULL column reads as "": none) */
+	if (db_text(d, "SELECT baseos_image FROM devices WHERE id = ?1", uuid, ref, sizeof(ref)) < 0 ||
+	    !ref[0])
 		return;
 	json_t *img = json_incref(json_object_get(seen, ref));
 	if (!img) {
@@ -673,30 +668,12 @@ static void h_patch(struct http_req *r)
 		http_reply_json(r, 200, obj);
 }
 
-struct names_buf {
-	char *s;
-	size_t n, used;
-	int count;
-};
-
-static int add_name(void *ctx, const char *name)
-{
-	struct names_buf *b = ctx;
-	int w = b->used + 1 < b->n
-		    ? snprintf(b->s + b->used, b->n - b->used, "%s%s", b->count ? ", " : "", name)
-		    : 0;
-	if (w > 0 && (size_t)w < b->n - b->used)
-		b->used += (size_t)w;
-	b->count++;
-	return 0;
-}
-
 /* "a, b" (at most n bytes): the apps with an instance on the device. */
 static int device_apps(struct db *d, const char *uuid, char *names, size_t n)
 {
-	struct names_buf b = {names, n, 0, 0};
+	struct admin_names b = {names, n, 0, 0};
 	names[0] = 0;
-	(void)apps_store_each_on_device(d, uuid, add_name, &b);
+	(void)apps_store_each_on_device(d, uuid, admin_names_add, &b);
 	return b.count;
 }
 

@@ -88,17 +88,7 @@ int64_t devices_store_count(struct db *d, const char *grants)
 
 int devices_store_project(struct db *d, const char *uuid, char project[DEVICES_PROJECT_LEN])
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM devices WHERE id = ?1");
-	int r = -ENOENT;
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(project, DEVICES_PROJECT_LEN, "%s", db_col_text(st, 0));
-		r = 0;
-	}
-	sqlite3_reset(st);
-	return r;
+	return db_text(d, "SELECT project FROM devices WHERE id = ?1", uuid, project, DEVICES_PROJECT_LEN);
 }
 
 int devices_store_each_project_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *project),
