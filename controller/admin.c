@@ -123,6 +123,18 @@ json_t *admin_json_col(const char *text)
 	return j ? j : json_object();
 }
 
+int admin_names_add(void *ctx, const char *name)
+{
+	struct admin_names *b = ctx;
+	int w = b->used + 1 < b->n
+		    ? snprintf(b->s + b->used, b->n - b->used, "%s%s", b->count ? ", " : "", name)
+		    : 0;
+	if (w > 0 && (size_t)w < b->n - b->used)
+		b->used += (size_t)w;
+	b->count++;
+	return 0;
+}
+
 const char *admin_str(json_t *o, const char *key, bool *bad)
 {
 	json_t *v = json_object_get(o, key);

@@ -32,6 +32,15 @@ int admin_device_resolve(struct db *d, const char *ref, char uuid[UUID_STR_LEN])
 json_t *admin_json_col(const char *text);
 /* String member or NULL; sets *bad when present but not a string. */
 const char *admin_str(json_t *o, const char *key, bool *bad);
+/* "a, b" into s (n bytes, set s[0] = 0 first) from an owner's walk of
+ * names (admin_names_add as its fn); a name that does not fit is cut;
+ * count: how many were walked, listed or not. */
+struct admin_names {
+	char *s;
+	size_t n, used;
+	int count;
+};
+int admin_names_add(void *ctx, const char *name);
 
 /* Route tables of each resource. */
 extern const struct http_route admin_onboard_routes[];

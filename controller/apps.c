@@ -20,6 +20,7 @@
 #include "app_vm.h"
 #include "ctl.h"
 #include "db.h"
+#include "devices_store.h"
 #include "rollouts.h"
 #include "info/info.pb-c.h"
 #include "volumes.h"
@@ -73,33 +74,43 @@ static bool spec_networks_exist(struct http_req *r, struct db *d, json_t *nets, 
 
 static bool selector_matches(json_t *sel, const char *labels_json);
 
+struct matched {
+	json_t *sel;
+	struct {
+		char id[UUID_STR_LEN];
+		char name[256];
+	} * m;
+	size_t n;
+};
+
+static int add_matched(void *ctx, const char *uuid, const char *name, const char *labels)
+{
+	struct matched *t = ctx;
+	if (t->n >= MAX_TARGETS)
+		return 1;
+	if (!selector_matches(t->sel, labels))
+		return 0;
+	void *p = realloc(t->m, (t->n + 1) * sizeof(*t->m));
+	if (!p)
+		return 1;
+	t->m = p;
+	snprintf(t->m[t->n].id, sizeof(t->m[t->n].id), "%s", uuid);
+	snprintf(t->m[t->n].name, sizeof(t->m[t->n].name), "%s", name);
+	t->n++;
+	return 0;
+}
+
 /* The same for every device a selector matches today (a device labelled
  * later is not checked here). */
 static bool selector_networks_exist(struct http_req *r, struct db *d, json_t *nets, json_t *sel)
 {
-	sqlite3_stmt *st = json_array_size(nets) ? db_stmt(d, "SELECT id, name, labels FROM devices") : NULL;
-	struct {
-		char id[UUID_STR_LEN];
-		char name[256];
-	} *m = NULL;
-	size_t n = 0, i;
+	struct matched t = {sel, NULL, 0};
 	bool ok = true;
-	while (st && sqlite3_step(st) == SQLITE_ROW && n < MAX_TARGETS) {
-		if (!selector_matches(sel, db_col_text(st, 2)))
-			continue;
-		void *p = realloc(m, (n + 1) * sizeof(*m));
-		if (!p)
-			break;
-		m = p;
-		snprintf(m[n].id, sizeof(m[n].id), "%s", db_col_text(st, 0));
-		snprintf(m[n].name, sizeof(m[n].name), "%s", db_col_text(st, 1));
-		n++;
-	}
-	if (st)
-		sqlite3_reset(st);
-	for (i = 0; ok && i < n; i++)
-		ok = spec_networks_exist(r, d, nets, m[i].id, m[i].name);
-	free(m);
+	if (json_array_size(nets))
+		(void)devices_store_each_in_project(d, NULL, add_matched, &t);
+	for (size_t i = 0; ok && i < t.n; i++)
+		ok = spec_networks_exist(r, d, nets, t.m[i].id, t.m[i].name);
+	free(t.m);
 	return ok;
 }
 
@@ -322,6 +333,24 @@ static int app_devices(struct db *d, const char *app_id, struct idlist *l)
 	return r;
 }
 
+/* The project of app app_id. 0, -ENOENT, -EIO. */
+static int app_project(struct db *d, const char *app_id, char project[DEVICES_PROJECT_LEN])
+{
+	return db_text(d, "SELECT project FROM apps WHERE id = ?1", app_id, project, DEVICES_PROJECT_LEN);
+}
+
+struct wanted {
+	json_t *sel;
+	struct idlist *ids;
+};
+
+static int add_wanted(void *ctx, const char *uuid, const char *name, const char *labels)
+{
+	struct wanted *w = ctx;
+	(void)name;
+	return selector_matches(w->sel, labels) ? idlist_add(w->ids, uuid) : 0;
+}
+
 /* Make the instances of app_id match its spec's target. Devices whose
  * instance set changed are added to touched. */
 static int app_sync_targets(struct db *d, const char *app_id, const struct app_spec *spec,
@@ -335,15 +364,12 @@ static int app_sync_targets(struct db *d, const char *app_id, const struct app_s
 		r = idlist_add(&want, dev);
 	} else {
 		/* a selector matches the devices of the app's project only */
-		sqlite3_stmt *st = db_stmt(d, "SELECT id, labels FROM devices WHERE project ="
-					      " (SELECT project FROM apps WHERE id = ?1)");
-		if (st)
-			sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-		while (r == 0 && st && sqlite3_step(st) == SQLITE_ROW)
-			if (selector_matches(sel, db_col_text(st, 1)))
-				r = idlist_add(&want, db_col_text(st, 0));
-		if (st)
-			sqlite3_reset(st);
+		struct wanted w = {sel, &want};
+		char project[DEVICES_PROJECT_LEN];
+		if (app_project(d, app_id, project) == 0) {
+			r = devices_store_each_in_project(d, project, add_wanted, &w);
+			r = r == -EIO ? 0 : r; /* as before: a store error here matches none */
+		}
 	}
 	if (r == 0)
 		r = app_devices(d, app_id, &have);
@@ -372,23 +398,20 @@ static int app_sync_targets(struct db *d, const char *app_id, const struct app_s
 int apps_sync_device(struct ctl *c, struct db *d, const char *uuid, bool *changed)
 {
 	*changed = false;
-	char *labels = NULL;
-	sqlite3_stmt *st = db_stmt(d, "SELECT labels FROM devices WHERE id = ?1");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		labels = strdup(db_col_text(st, 0));
-	sqlite3_reset(st);
-	if (!labels)
-		return -ENOENT;
+	char *labels = NULL, project[DEVICES_PROJECT_LEN] = "";
+	int r = devices_store_labels(d, uuid, &labels);
+	if (r == -ENOMEM)
+		r = -ENOENT; /* as before */
+	if (r == 0 && devices_store_project(d, uuid, project) < 0)
+		project[0] = 0; /* matches no app */
+	if (r < 0)
+		return r;
 	struct idlist add = {0}, del = {0};
-	int r = 0;
-	st = db_stmt(d, "SELECT id, spec FROM apps WHERE json_extract(spec, '$." APP_SPEC_SELECTOR
-			"') IS NOT NULL"
-			" AND project = (SELECT project FROM devices WHERE id = ?1)");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, spec FROM apps WHERE json_extract(spec, '$." APP_SPEC_SELECTOR
+		       "') IS NOT NULL AND project = ?1");
 	if (st)
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
 	while (r == 0 && st && sqlite3_step(st) == SQLITE_ROW) {
 		struct app_spec spec = {0};
 		(void)app_spec_load(db_col_text(st, 1), &spec); /* unreadable: matches nothing */
@@ -431,18 +454,20 @@ void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *
 }
 
 #define INST_COLS                                                                                            \
-	"i.id, i.device_id, d.name, i.state, i.error, i.ips, i.restart_counter, i.purge_counter, "           \
+	"i.id, i.device_id, NULL, i.state, i.error, i.ips, i.restart_counter, i.purge_counter, "             \
 	"i.updated, a.name,"                                                                                 \
 	" a.id, " APPGEN_SQL("a", "i") ", i.reported_version,"                                               \
 				       " coalesce(i.pin_version, a.version), i.pin_version IS NOT NULL,"     \
 				       " json_extract(coalesce(i.pin_spec, a.spec), '$." APP_SPEC_IMAGE "')"
 #define INST_NCOLS 16 /* columns of INST_COLS: what a query adds after them starts here */
 
-static json_t *instance_row(sqlite3_stmt *st)
+/* An instance's row (INST_COLS) on device device_name (column 2 is a
+ * placeholder: the name is the devices table's, devices_store.h). */
+static json_t *instance_row(sqlite3_stmt *st, const char *device_name)
 {
 	json_t *ips = json_loads(db_col_text(st, 5), 0, NULL);
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:s, s:s}", "id", db_col_text(st, 0),
-			      "device", db_col_text(st, 1), "device_name", db_col_text(st, 2), "state",
+			      "device", db_col_text(st, 1), "device_name", device_name, "state",
 			      db_col_text(st, 3), "ips", ips ? ips : json_array(), "restart_counter",
 			      (json_int_t)sqlite3_column_int64(st, 6), "purge_counter",
 			      (json_int_t)sqlite3_column_int64(st, 7), "updated",
@@ -467,15 +492,16 @@ static json_t *instance_download(struct db *d, const char *dev, const char *imag
 
 json_t *apps_instances_of_device(struct db *d, const char *uuid)
 {
-	sqlite3_stmt *st = db_stmt(
-	    d, "SELECT " INST_COLS ", a.image_id FROM app_instances i JOIN devices d ON d.id = i.device_id"
-	       " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY a.name");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT " INST_COLS ", a.image_id FROM app_instances i"
+		       " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY a.name");
 	json_t *a = json_array();
-	if (!st)
-		return a;
+	char *name = NULL;
+	if (!st || devices_store_name(d, uuid, &name) < 0)
+		return a; /* no device: no instances (as the join had it) */
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *j = instance_row(st), *dl;
+		json_t *j = instance_row(st, name), *dl;
 		char img[UUID_STR_LEN];
 
 		snprintf(img, sizeof(img), "%s", db_col_text(st, INST_NCOLS));
@@ -486,6 +512,7 @@ json_t *apps_instances_of_device(struct db *d, const char *uuid)
 			json_object_set_new(j, "download", dl);
 	}
 	sqlite3_reset(st);
+	free(name);
 	return a;
 }
 
@@ -531,29 +558,75 @@ static json_t *instance_download(struct db *d, const char *dev, const char *imag
 	return j;
 }
 
+static int add_device_name(void *ctx, const char *uuid, const char *name)
+{
+	return json_object_set_new(ctx, uuid, json_string(name)) < 0 ? -ENOMEM : 0;
+}
+
+struct inst_ref {
+	json_t *row;
+	const char *device, *device_name, *image_id;
+};
+
+static int by_device_name(const void *a, const void *b)
+{
+	return strcmp(((const struct inst_ref *)a)->device_name, ((const struct inst_ref *)b)->device_name);
+}
+
+/* The app's instances, ordered by device name: the rows, then the names
+ * of their devices in one read (devices_store_names), merged here. */
 static json_t *app_instances(struct db *d, const char *app_id)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT " INST_COLS
-				      ", a.image_id FROM app_instances i JOIN devices d ON d.id = i.device_id"
-				      " JOIN apps a ON a.id = i.app_id WHERE i.app_id = ?1 ORDER BY d.name");
-	json_t *a = json_array();
-	if (!st)
-		return a;
+	sqlite3_stmt *st = db_stmt(d, "SELECT " INST_COLS ", a.image_id FROM app_instances i"
+				      " JOIN apps a ON a.id = i.app_id WHERE i.app_id = ?1");
+	json_t *a = json_array(), *rows = json_array(), *image_ids = json_array(), *ids = json_array();
+	json_t *names = json_object();
+	struct inst_ref *order = NULL;
+	size_t n = 0, i;
+	if (!st || !a || !rows || !image_ids || !ids || !names)
+		goto out;
 	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_t *j = instance_row(st);
-		char dev[UUID_STR_LEN], img[UUID_STR_LEN];
-		snprintf(dev, sizeof(dev), "%s", db_col_text(st, 1));
-		snprintf(img, sizeof(img), "%s", db_col_text(st, INST_NCOLS));
+		json_t *j = instance_row(st, "");
+		if (!j)
+			continue;
 		json_object_del(j, "app");
 		json_object_del(j, "app_id");
-		json_array_append_new(a, j);
-		/* (a nested statement: the row's columns were copied above) */
-		json_t *dl = instance_download(d, dev, img);
-		if (dl)
-			json_object_set_new(j, "download", dl);
+		json_array_append_new(rows, j);
+		json_array_append_new(image_ids, json_string(db_col_text(st, INST_NCOLS)));
+		json_array_append_new(ids, json_string(db_col_text(st, 1)));
 	}
 	sqlite3_reset(st);
+	char *ids_text = json_dumps(ids, JSON_COMPACT);
+	if (ids_text)
+		(void)devices_store_names(d, ids_text, add_device_name, names);
+	free(ids_text);
+	order = calloc(json_array_size(rows) + 1, sizeof(*order));
+	for (i = 0; order && i < json_array_size(rows); i++) {
+		json_t *j = json_array_get(rows, i);
+		const char *dev = json_string_value(json_object_get(j, "device"));
+		json_t *name = json_object_get(names, dev ? dev : "");
+		if (!name)
+			continue; /* a device gone since: no row (as the join had it) */
+		json_object_set(j, "device_name", name);
+		order[n++] = (struct inst_ref){j, dev, json_string_value(name),
+					       json_string_value(json_array_get(image_ids, i))};
+	}
+	if (n > 1)
+		qsort(order, n, sizeof(*order), by_device_name);
+	for (i = 0; i < n; i++) {
+		json_t *dl =
+		    instance_download(d, order[i].device, order[i].image_id ? order[i].image_id : "");
+		if (dl)
+			json_object_set_new(order[i].row, "download", dl);
+		json_array_append(a, order[i].row);
+	}
+out:
+	free(order);
+	json_decref(rows);
+	json_decref(image_ids);
+	json_decref(ids);
+	json_decref(names);
 	return a;
 }
 
@@ -618,10 +691,10 @@ static int ports_taken(struct db *d, const char *app_id, const struct app_spec *
 {
 	if (!json_array_size(spec->ports))
 		return 0;
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT a.name, a.spec, dv.name FROM app_instances i JOIN apps a ON a.id = i.app_id"
-		       " JOIN devices dv ON dv.id = i.device_id WHERE i.app_id != ?1 AND i.device_id IN"
-		       " (SELECT device_id FROM app_instances WHERE app_id = ?1)");
+	sqlite3_stmt *st = db_stmt(
+	    d, "SELECT a.name, a.spec, i.device_id FROM app_instances i JOIN apps a ON a.id = i.app_id"
+	       " WHERE i.app_id != ?1 AND i.device_id IN"
+	       " (SELECT device_id FROM app_instances WHERE app_id = ?1)");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
@@ -634,9 +707,15 @@ static int ports_taken(struct db *d, const char *app_id, const struct app_spec *
 			for (size_t j = 0; r == 0 && app_spec_port(&other, j, &oh, &unused); j++) {
 				if (h != oh)
 					continue;
+				/* the device's name (devices_store.h); a device
+				 * gone since maps nothing (as the join had it) */
+				char *dev = NULL;
+				if (devices_store_name(d, db_col_text(st, 2), &dev) < 0)
+					continue;
 				snprintf(msg, msglen,
 					 "host port %lld is already mapped on device %s by app %s",
-					 (long long)h, db_col_text(st, 2), db_col_text(st, 0));
+					 (long long)h, dev, db_col_text(st, 0));
+				free(dev);
 				r = -EADDRINUSE;
 			}
 		}
@@ -739,20 +818,26 @@ static int app_insert(struct db *d, const char *name, const struct app_body *s, 
 	return r;
 }
 
+struct image_grant {
+	struct http_req *r;
+	bool ok;
+};
+
+static int image_project(void *ctx, const char *project)
+{
+	struct image_grant *g = ctx;
+	g->ok = authz_project_granted(&g->r->who, project);
+	return 1; /* the first row, as before */
+}
+
 /* An app uses images granted to its caller. Replies on refusal. */
 static bool image_granted(struct http_req *r, struct db *d, const struct app_body *s, const char *image)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM images WHERE id = ?1");
-	bool ok = true;
-	if (!st)
-		return true;
-	sqlite3_bind_text(st, 1, s->image_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		ok = authz_project_granted(&r->who, db_col_text(st, 0));
-	sqlite3_reset(st);
-	if (!ok)
+	struct image_grant g = {r, true}; /* no image row, or a store error: not refused here */
+	(void)images_each_project_of(d, s->image_id, image_project, &g);
+	if (!g.ok)
 		http_reply_error(r, 404, "no such image %s", image ? image : "");
-	return ok;
+	return g.ok;
 }
 
 /* An app runs only on devices of its own project. Replies on refusal. */
@@ -760,14 +845,10 @@ static bool target_in_project(struct http_req *r, struct db *d, const struct app
 			      const char *project)
 {
 	const char *dev = spec->device;
-	sqlite3_stmt *st = dev ? db_stmt(d, "SELECT project FROM devices WHERE id = ?1") : NULL;
-	char have[64] = "";
-	if (!st)
+	char have[DEVICES_PROJECT_LEN] = "";
+	int e = dev ? devices_store_project(d, dev, have) : -EIO;
+	if (e == -EIO)
 		return true;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(have, sizeof(have), "%s", db_col_text(st, 0));
-	sqlite3_reset(st);
 	if (!authz_project_granted(&r->who, have)) {
 		http_reply_error(r, 404, "no such device %s", dev);
 		return false;

@@ -279,6 +279,24 @@ int64_t db_int64(struct db *d, const char *sql, const char *arg)
 	return n;
 }
 
+int db_text(struct db *d, const char *sql, const char *arg, char *out, size_t n)
+{
+	sqlite3_stmt *st = db_stmt(d, sql);
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		snprintf(out, n, "%s", db_col_text(st, 0));
+		r = 0;
+	} else if (rc != SQLITE_DONE) {
+		r = -EIO;
+	}
+	sqlite3_reset(st);
+	return r;
+}
+
 int64_t db_count(struct db *d, const char *table)
 {
 	char sql[128];

@@ -67,5 +67,8 @@ const char *db_col_text(sqlite3_stmt *st, int i);
 int db_each_text(struct db *d, const char *sql, const char *arg, int (*fn)(void *ctx, const char *v),
 		 void *ctx);
 int64_t db_int64(struct db *d, const char *sql, const char *arg);
+/* The first column of the first row as text into out (n bytes): 0,
+ * -ENOENT (no row), -EIO. */
+int db_text(struct db *d, const char *sql, const char *arg, char *out, size_t n);
 
 #endif

@@ -12,12 +12,14 @@
 #include "admin.h"
 #include "app_spec.h"
 #include "apps.h"
+#include "apps_store.h"
 #include "config_build.h"
 #include "crypto.h"
 #include "ctl.h"
 #include "db.h"
 #include "err.h"
 #include "hexstr.h"
+#include "images.h"
 #include "info/info.pb-c.h"
 #include "infolatest.h"
 #include "pbjson.h"
@@ -273,7 +275,8 @@ static char *like_pattern(const char *q)
 #define DEVICE_Q_MAX 128
 
 static json_t *latest_device_info(struct db *d, const char *uuid);
-static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, const char *running);
+static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, const char *running,
+			      json_t *seen);
 
 /* A page (?limit) also carries each device's "os_update" (as GET
  * /devices/{device}) and "attestation" (the state of the attestation_info
@@ -281,19 +284,20 @@ static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, cons
 static void page_extras(struct db *d, json_t *items)
 {
 	size_t i;
-	json_t *row;
+	json_t *row, *seen = json_object();
 	json_array_foreach(items, i, row)
 	{
 		const char *uuid = json_string_value(json_object_get(row, "id"));
 		json_t *info = latest_device_info(d, uuid);
 		json_object_set_new(
 		    row, "os_update",
-		    os_update_json(d, uuid, info,
-				   json_string_value(json_object_get(row, "os_version")) ?: ""));
+		    os_update_json(d, uuid, info, json_string_value(json_object_get(row, "os_version")) ?: "",
+				   seen));
 		json_t *att = json_object_get(json_object_get(info, "attestation_info"), "state");
 		json_object_set_new(row, "attestation", json_is_string(att) ? json_copy(att) : json_null());
 		json_decref(info);
 	}
+	json_decref(seen);
 }
 
 /* GET /devices: ?label=k=v, ?q=text, ?state=online|offline|never filter;
@@ -412,23 +416,41 @@ static int sw_signature(const json_t *sw)
 /* Requested vs running base OS, and the update's state and error as the
  * device reports them (ZInfoDevSW: the partition with an error or being
  * updated, else the active one). */
-static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, const char *running)
+/* The base OS image asked of device uuid (its id or name in the row) into
+ * o's requested_image and requested_version. seen (may be NULL): the
+ * images looked up already, {ref: [name, version]}, for a page of devices
+ * (images are few, devices many). */
+static void requested_image(struct db *d, const char *uuid, json_t *o, json_t *seen)
+{
+	char ref[512];
+	/* (a NULL column reads as "": none) */
+	if (db_text(d, "SELECT baseos_image FROM devices WHERE id = ?1", uuid, ref, sizeof(ref)) < 0 ||
+	    !ref[0])
+		return;
+	json_t *img = json_incref(json_object_get(seen, ref));
+	if (!img) {
+		char name[512], version[512];
+		img = images_name_version(d, ref, name, sizeof(name), version, sizeof(version)) == 0
+			  ? json_pack("[s, s]", name, version)
+			  : json_null();
+		if (seen && img)
+			json_object_set(seen, ref, img);
+	}
+	if (json_is_array(img)) {
+		json_object_set(o, "requested_image", json_array_get(img, 0));
+		json_object_set(o, "requested_version", json_array_get(img, 1));
+	}
+	json_decref(img);
+}
+
+static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, const char *running, json_t *seen)
 {
 	json_t *o =
 	    json_pack("{s:s, s:n, s:n, s:n, s:n, s:n, s:n}", "running_version", running, "requested_image",
 		      "requested_version", "state", "error", "substatus", "signature");
-	sqlite3_stmt *st = db_stmt(d, "SELECT i.name, i.version FROM devices d JOIN images i ON"
-				      " i.id = d.baseos_image OR i.name = d.baseos_image WHERE d.id = ?1");
 	if (!o)
 		return NULL;
-	if (st) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			json_object_set_new(o, "requested_image", json_string(db_col_text(st, 0)));
-			json_object_set_new(o, "requested_version", json_string(db_col_text(st, 1)));
-		}
-		sqlite3_reset(st);
-	}
+	requested_image(d, uuid, o, seen);
 	json_t *sw, *pick = NULL;
 	size_t i;
 	json_array_foreach(json_object_get(info, "swList"), i, sw)
@@ -476,9 +498,10 @@ static void h_get(struct http_req *r)
 		e = device_json(r->ctl, d, uuid, &j);
 	if (e == 0) {
 		json_t *info = latest_device_info(d, uuid);
-		json_object_set_new(
-		    j, "os_update",
-		    os_update_json(d, uuid, info, json_string_value(json_object_get(j, "os_version")) ?: ""));
+		json_object_set_new(j, "os_update",
+				    os_update_json(d, uuid, info,
+						   json_string_value(json_object_get(j, "os_version")) ?: "",
+						   NULL));
 		json_object_set_new(j, "info", info);
 		json_object_set_new(j, "hardware", infolatest_content_json(d, uuid, "hardware", NULL));
 		json_object_set_new(j, "apps", apps_instances_of_device(d, uuid));
@@ -648,24 +671,25 @@ static void h_patch(struct http_req *r)
 /* "a, b" (at most n bytes): the apps with an instance on the device. */
 static int device_apps(struct db *d, const char *uuid, char *names, size_t n)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT a.name FROM apps a JOIN app_instances i ON i.app_id = a.id"
-				      " WHERE i.device_id = ?1 ORDER BY a.name");
-	size_t used = 0;
-	int count = 0;
+	struct admin_names b = {names, n, 0, 0};
 	names[0] = 0;
+	(void)apps_store_each_on_device(d, uuid, admin_names_add, &b);
+	return b.count;
+}
+
+/* Record the device's certificate as deleted (revoked.h). -ENOENT. */
+static int device_revoke(struct db *d, const char *uuid)
+{
+	sqlite3_stmt *st = db_stmt(d, "SELECT cert_hash, serial FROM devices WHERE id = ?1");
+	int e = -ENOENT;
 	if (!st)
-		return 0;
+		return -EIO;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int w = used + 1 < n
-			    ? snprintf(names + used, n - used, "%s%s", count ? ", " : "", db_col_text(st, 0))
-			    : 0;
-		if (w > 0 && (size_t)w < n - used)
-			used += (size_t)w;
-		count++;
-	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		e = revoked_add(d, uuid, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
+				db_col_text(st, 1));
 	sqlite3_reset(st);
-	return count;
+	return e;
 }
 
 /* The device and, with force, the apps that target it by name (an app
@@ -675,16 +699,10 @@ static int device_delete_rows(struct db *d, const char *uuid, bool force)
 {
 	int e = db_begin(d);
 	sqlite3_stmt *st;
-	if (e == 0 && force) {
-		st = db_stmt(d, "DELETE FROM apps WHERE json_extract(spec, '$." APP_SPEC_DEVICE "') = ?1");
-		e = st ? 0 : -EIO;
-		if (st) {
-			sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-			e = db_step_done(st);
-		}
-	}
+	if (e == 0 && force)
+		e = apps_store_delete_aimed_at(d, uuid);
 	if (e == 0)
-		e = revoked_add_device(d, uuid);
+		e = device_revoke(d, uuid);
 	st = e == 0 ? db_stmt(d, "DELETE FROM devices WHERE id = ?1") : NULL;
 	if (e == 0 && !st)
 		e = -EIO;
@@ -864,16 +882,7 @@ static void h_baseos(struct http_req *r)
 	}
 	char uuid[UUID_STR_LEN], image_id[UUID_STR_LEN] = "";
 	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format = 'baseos'"
-		       " AND (?9 = '*' OR instr(?9, ',' || project || ',') > 0)");
-	if (st) {
-		sqlite3_bind_text(st, 1, image, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			snprintf(image_id, sizeof(image_id), "%s", db_col_text(st, 0));
-		sqlite3_reset(st);
-	}
+	(void)images_baseos_id(d, image, access_grants(r), image_id);
 	db_put(r->ctl->db, d);
 	int e = image_id[0] ? 0 : -ENOENT;
 	if (e < 0) {

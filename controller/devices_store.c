@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "projects.h"
 
@@ -87,17 +88,7 @@ int64_t devices_store_count(struct db *d, const char *grants)
 
 int devices_store_project(struct db *d, const char *uuid, char project[DEVICES_PROJECT_LEN])
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM devices WHERE id = ?1");
-	int r = -ENOENT;
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(project, DEVICES_PROJECT_LEN, "%s", db_col_text(st, 0));
-		r = 0;
-	}
-	sqlite3_reset(st);
-	return r;
+	return db_text(d, "SELECT project FROM devices WHERE id = ?1", uuid, project, DEVICES_PROJECT_LEN);
 }
 
 int devices_store_each_project_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *project),
@@ -107,17 +98,65 @@ int devices_store_each_project_of(struct db *d, const char *ref, int (*fn)(void 
 }
 
 int devices_store_each_in_project(struct db *d, const char *project,
-				  int (*fn)(void *ctx, const char *uuid, const char *labels), void *ctx)
+				  int (*fn)(void *ctx, const char *uuid, const char *name,
+					    const char *labels),
+				  void *ctx)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, labels FROM devices WHERE project = ?1");
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, name, labels FROM devices WHERE ?1 IS NULL OR project = ?1");
 	int r = 0;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
 	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
+		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1), db_col_text(st, 2));
+	sqlite3_reset(st);
+	return r;
+}
+
+/* One text column of device uuid's row, copied. 0, -ENOENT, -ENOMEM, -EIO. */
+static int device_text(struct db *d, const char *sql, const char *uuid, char **out)
+{
+	sqlite3_stmt *st = db_stmt(d, sql);
+	int r = -ENOENT;
+	*out = NULL;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		r = (*out = strdup(db_col_text(st, 0))) ? 0 : -ENOMEM;
+	sqlite3_reset(st);
+	return r;
+}
+
+int devices_store_labels(struct db *d, const char *uuid, char **labels)
+{
+	return device_text(d, "SELECT labels FROM devices WHERE id = ?1", uuid, labels);
+}
+
+int devices_store_name(struct db *d, const char *uuid, char **name)
+{
+	return device_text(d, "SELECT name FROM devices WHERE id = ?1", uuid, name);
+}
+
+int devices_store_names(struct db *d, const char *ids_json,
+			int (*fn)(void *ctx, const char *uuid, const char *name), void *ctx)
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id, name FROM devices WHERE id IN (SELECT value FROM json_each(?1))");
+	int r = 0;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ids_json, -1, SQLITE_STATIC);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
 		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1));
 	sqlite3_reset(st);
 	return r;
+}
+
+int64_t devices_store_count_baseos(struct db *d, const char *image_id)
+{
+	return db_int64(d, "SELECT count(*) FROM devices WHERE baseos_image = ?1", image_id);
 }
 
 /* --- arch5b: reads and writes for reports, ops, fleet export, console --- */

@@ -45,11 +45,25 @@ int devices_store_project(struct db *d, const char *uuid, char project[DEVICES_P
  * return of fn stops the walk and is returned. 0 or -EIO. */
 int devices_store_each_project_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *project),
 				  void *ctx);
-/* Call fn(ctx, uuid, labels) for each device of a project (labels: its
- * JSON object); a nonzero return of fn stops the walk and is returned.
- * The strings are valid during the call only. 0 or -EIO. */
+/* Call fn(ctx, uuid, name, labels) for each device of a project (NULL:
+ * every device; labels: its JSON object); a nonzero return of fn stops
+ * the walk and is returned. The strings are valid during the call only.
+ * 0 or -EIO. */
 int devices_store_each_in_project(struct db *d, const char *project,
-				  int (*fn)(void *ctx, const char *uuid, const char *labels), void *ctx);
+				  int (*fn)(void *ctx, const char *uuid, const char *name,
+					    const char *labels),
+				  void *ctx);
+/* Device uuid's labels (a JSON object) and name, copied into *labels /
+ * *name (the caller frees them). 0, -ENOENT, -ENOMEM, -EIO. */
+int devices_store_labels(struct db *d, const char *uuid, char **labels);
+int devices_store_name(struct db *d, const char *uuid, char **name);
+/* Call fn(ctx, uuid, name) for each device whose id is in ids_json (a JSON
+ * array of ids), in one read: a list's names without a query per row. A
+ * nonzero return of fn stops the walk and is returned. 0 or -EIO. */
+int devices_store_names(struct db *d, const char *ids_json,
+			int (*fn)(void *ctx, const char *uuid, const char *name), void *ctx);
+/* Devices whose base OS is image image_id; -EIO. */
+int64_t devices_store_count_baseos(struct db *d, const char *image_id);
 
 /* --- arch5b: reads and writes for reports, ops, fleet export, console --- */
 

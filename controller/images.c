@@ -28,6 +28,8 @@
 #include "fileio.h"
 #include "hexstr.h"
 #include "images.h"
+#include "apps_store.h"
+#include "devices_store.h"
 #include "registry.h"
 
 #define IMG_NAME_MAX 128
@@ -302,15 +304,10 @@ static void h_delete(struct http_req *r)
 		sqlite3_reset(st);
 	}
 	int e = id[0] ? 0 : -ENOENT;
-	st = e == 0 ? db_stmt(d, "SELECT (SELECT count(*) FROM apps WHERE image_id = ?1) +"
-				 " (SELECT count(*) FROM devices WHERE baseos_image = ?1)")
-		    : NULL;
-	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
-			e = -EBUSY;
-		sqlite3_reset(st);
-	}
+	/* in use by an app or as a device's base OS (as before, a store error
+	 * here does not refuse) */
+	if (e == 0 && (apps_store_count_using_image(d, id) > 0 || devices_store_count_baseos(d, id) > 0))
+		e = -EBUSY;
 	st = e == 0 ? db_stmt(d, "DELETE FROM images WHERE id = ?1") : NULL;
 	if (st) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -605,23 +602,36 @@ int64_t images_count(struct db *d, const char *grants)
 	    d, "SELECT count(*) FROM images WHERE ?1 = '*' OR instr(?1, ',' || project || ',') > 0", grants);
 }
 
-/* --- arch5b: for rollouts_admin.c --- */
-
-int images_baseos(struct db *d, const char *ref, char id[UUID_STR_LEN], bool *versioned)
+int images_name_version(struct db *d, const char *ref, char *name, size_t nn, char *version, size_t vn)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, version FROM images WHERE (name = ?1 OR id = ?1)"
-				      " AND format = 'baseos'");
+	sqlite3_stmt *st = db_stmt(d, "SELECT name, version FROM images WHERE id = ?1 OR name = ?1");
 	int r = -ENOENT;
 	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
-		*versioned = *db_col_text(st, 1) != 0;
+		snprintf(name, nn, "%s", db_col_text(st, 0));
+		snprintf(version, vn, "%s", db_col_text(st, 1));
 		r = 0;
 	}
 	sqlite3_reset(st);
 	return r;
 }
 
-/* --- end arch5b --- */
+int images_baseos_id(struct db *d, const char *ref, const char *grants, char id[UUID_STR_LEN])
+{
+	sqlite3_stmt *st =
+	    db_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format = 'baseos'"
+		       " AND (?9 = '*' OR instr(?9, ',' || project || ',') > 0)");
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, grants, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+		r = 0;
+	}
+	sqlite3_reset(st);
+	return r;
+}

@@ -5,7 +5,6 @@
 #define CTL_IMAGES_H
 
 #include <stddef.h>
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -45,11 +44,11 @@ int images_each_project_of(struct db *d, const char *ref, int (*fn)(void *ctx, c
 			   void *ctx);
 /* Images in the projects granted (",a,b," or "*"); -EIO. */
 int64_t images_count(struct db *d, const char *grants);
-
-/* --- arch5b: for rollouts_admin.c --- */
-/* The base OS image whose id or name is ref: its id, and whether it has a
- * version to check devices against. 0, -ENOENT, -EIO. */
-int images_baseos(struct db *d, const char *ref, char id[UUID_STR_LEN], bool *versioned);
-/* --- end arch5b --- */
+/* The name and version (nn, vn bytes) of the image whose id or name is
+ * ref. 0, -ENOENT, -EIO. */
+int images_name_version(struct db *d, const char *ref, char *name, size_t nn, char *version, size_t vn);
+/* The id of the base OS image whose name or id is ref, in the projects
+ * granted (",a,b," or "*"). 0, -ENOENT, -EIO. */
+int images_baseos_id(struct db *d, const char *ref, const char *grants, char id[UUID_STR_LEN]);
 
 #endif

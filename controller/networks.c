@@ -209,40 +209,15 @@ static void h_get(struct http_req *r)
 		http_reply_json(r, 200, obj);
 }
 
-struct users_buf {
-	char *s;
-	size_t n, used;
-};
-
-static int add_user(void *ctx, const char *name)
-{
-	struct users_buf *u = ctx;
-	if (u->used + 1 >= u->n)
-		return 1;
-	int w = snprintf(u->s + u->used, u->n - u->used, "%s%s", u->used ? ", " : "", name);
-	if (w < 0 || (size_t)w >= u->n - u->used)
-		return 1;
-	u->used += (size_t)w;
-	return 0;
-}
-
 /* The apps with an instance on the network's device that attach to it, as
  * "a, b" in users (empty when none). */
 static void net_users(struct db *d, const char *id, const char *dev, char *users, size_t n)
 {
-	struct users_buf u = {users, n, 0};
-	sqlite3_stmt *st = db_stmt(d, "SELECT name FROM networks WHERE id = ?1");
-	char name[NET_NAME_MAX + 1] = "";
+	struct admin_names u = {users, n, 0, 0};
+	char name[NET_NAME_MAX + 1];
 	users[0] = 0;
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	bool found = sqlite3_step(st) == SQLITE_ROW;
-	if (found)
-		snprintf(name, sizeof(name), "%s", db_col_text(st, 0));
-	sqlite3_reset(st);
-	if (found)
-		(void)apps_store_each_on_network(d, dev, name, add_user, &u);
+	if (db_text(d, "SELECT name FROM networks WHERE id = ?1", id, name, sizeof(name)) == 0)
+		(void)apps_store_each_on_network(d, dev, name, admin_names_add, &u);
 }
 
 static bool arg_true(struct http_req *r, const char *name)

@@ -350,8 +350,9 @@ static int project_items_store(struct db *d, const char *project, const json_t *
 	return e;
 }
 
-static int collect_id(void *ctx, const char *uuid, const char *labels)
+static int collect_id(void *ctx, const char *uuid, const char *name, const char *labels)
 {
+	(void)name;
 	(void)labels;
 	return json_array_append_new(ctx, json_string(uuid)) < 0 ? -ENOMEM : 0;
 }

@@ -26,14 +26,15 @@
 #include "err.h"
 #include "fileio.h"
 #include "hexstr.h"
+#include "images_store.h"
 #include "registry.h"
 
 #include "blobserve.h"
 #include "tokens.h"
 
 #define REG_MANIFEST_CAP (4u << 20)
-#define REG_NAME_MAX 128
-#define REG_TAG_MAX 128
+#define REG_NAME_MAX IMAGES_REPO_MAX
+#define REG_TAG_MAX IMAGES_REPO_MAX
 
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -525,41 +526,6 @@ static const char *media_type(struct http_req *r, json_t *m)
 	return NULL;
 }
 
-/* The image row named after the repository follows its latest pushed tag. */
-static int image_upsert(struct db *d, const char *name, const char *tag, const char *hex, uint64_t size)
-{
-	char url[REG_NAME_MAX + REG_TAG_MAX + 8], id[UUID_STR_LEN];
-	sqlite3_stmt *st = db_stmt(d, "SELECT url FROM images WHERE name = ?1");
-	int e = 0;
-
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && strncmp(db_col_text(st, 0), "/v2/", 4) != 0)
-		e = -EEXIST;
-	sqlite3_reset(st);
-	if (e < 0)
-		return e;
-	snprintf(url, sizeof(url), "/v2/%s:%s", name, tag);
-	e = uuidgen_v4(id);
-	st =
-	    e == 0
-		? db_stmt(
-		      d, "INSERT INTO images(id, name, format, sha256, size, url, version, state, created)"
-			 " VALUES(?1, ?2, 'oci', ?3, ?4, ?5, '', 'ready', ?6)"
-			 " ON CONFLICT(name) DO UPDATE SET sha256 = ?3, size = ?4, url = ?5, state = 'ready'")
-		: NULL;
-	if (!st)
-		return e < 0 ? e : -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, hex, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (int64_t)size);
-	sqlite3_bind_text(st, 5, url, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
-	return db_step_done(st);
-}
-
 /* Tags of cosign's artifacts stored next to an image (signatures,
  * attestations, SBOMs: sha256-<hex>.sig|.att|.sbom): kept as tags of the
  * repository, but they do not make the image NAME point at them. */
@@ -606,7 +572,7 @@ static int manifest_record(struct http_req *r, const char *hex, const char *mt, 
 		e = db_step_done(st);
 	}
 	if (e == 0 && image)
-		e = image_upsert(d, name, ref, hex, size);
+		e = images_store_registry_upsert(d, name, ref, hex, size);
 	if (e == 0)
 		e = db_commit(d);
 	else

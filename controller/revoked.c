@@ -8,19 +8,18 @@
 
 #include "db.h"
 
-int revoked_add_device(struct db *d, const char *uuid)
+int revoked_add(struct db *d, const char *uuid, const uint8_t *cert_hash, size_t hash_len, const char *serial)
 {
 	sqlite3_stmt *st =
 	    db_stmt(d, "INSERT OR REPLACE INTO deleted_certs(cert_hash, device_id, serial, deleted)"
-		       " SELECT cert_hash, id, serial, ?2 FROM devices WHERE id = ?1");
+		       " VALUES(?1, ?2, ?3, ?4)");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
-	int r = db_step_done(st);
-	if (r == 0 && sqlite3_changes(sqlite3_db_handle(st)) == 0)
-		r = -ENOENT;
-	return r;
+	sqlite3_bind_blob(st, 1, cert_hash, (int)hash_len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, uuid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+	return db_step_done(st);
 }
 
 int revoked_find(struct db *d, const uint8_t *hash, size_t hash_len)

@@ -11,9 +11,11 @@
 
 struct db;
 
-/* Record the certificate of device uuid (call before deleting its row,
- * in the same transaction). 0, -ENOENT (no such device) or -EIO. */
-int revoked_add_device(struct db *d, const char *uuid);
+/* Record the certificate of device uuid (its hash, hash_len bytes as the
+ * devices row holds it, and serial; devices.c calls this before deleting
+ * the row, in the same transaction). 0 or -EIO. */
+int revoked_add(struct db *d, const char *uuid, const uint8_t *cert_hash, size_t hash_len,
+		const char *serial);
 
 /* 1 when the certificate with this hash (32 bytes, or the 16-byte prefix
  * of SHA256_16BYTES senders) belongs to a deleted device, 0 when not,

@@ -476,16 +476,18 @@ out:
 
 static bool parse_os(struct http_req *r, struct db *d, const char *image, struct req *q)
 {
-	bool versioned = false;
-	int e = images_baseos(d, image, q->image_id, &versioned);
+	char name[2], version[2] = ""; /* only whether it has one */
+	int e = images_baseos_id(d, image, "*", q->image_id);
 
+	if (e == 0)
+		e = images_name_version(d, q->image_id, name, sizeof(name), version, sizeof(version));
 	if (e == -EIO)
 		http_reply_error(r, 500, "store error");
 	else if (e < 0)
 		http_reply_error(r, 404, "no such baseos image %s", image);
-	else if (!versioned)
+	else if (!version[0])
 		http_reply_error(r, 400, "base OS image %s has no version to check devices against", image);
-	return e == 0 && versioned;
+	return e == 0 && version[0];
 }
 
 static int insert_rollout(struct db *d, struct req *q, char id[UUID_STR_LEN])

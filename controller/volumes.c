@@ -10,9 +10,11 @@
 #include "access.h"
 #include "admin.h"
 #include "app_spec.h"
+#include "apps_store.h"
 #include "authz.h"
 #include "ctl.h"
 #include "db.h"
+#include "devices_store.h"
 #include "info/info.pb-c.h"
 #include "images.h"
 #include "infolatest.h"
@@ -29,33 +31,38 @@
 static void vol_user(struct db *d, const char *dev, const char *name, const char *except, char *user,
 		     size_t n)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT a.name FROM apps a, json_each(a.spec, '$." APP_SPEC_VOLUMES "') v"
-		       " WHERE json_extract(a.spec, '$." APP_SPEC_DEVICE "') = ?1"
-		       " AND json_extract(v.value, '$." APP_SPEC_VOLUME_NAME "') = ?2 AND a.name != ?3"
-		       " ORDER BY a.name LIMIT 1");
-	user[0] = 0;
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, except ? except : "", -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(user, n, "%s", db_col_text(st, 0));
-	sqlite3_reset(st);
+	(void)apps_store_user_of_volume(d, dev, name, except, user, n);
 }
 
-static json_t *vol_row(struct db *d, sqlite3_stmt *st)
+/* The name of image id (JSON null: none, or gone); seen (may be NULL):
+ * the names looked up already, for a list (images are few, volumes
+ * many). */
+static json_t *image_name(struct db *d, const char *id, json_t *seen)
+{
+	char name[512], version[512];
+	json_t *j = id ? json_object_get(seen, id) : json_null();
+	if (j)
+		return json_incref(j);
+	j = images_name_version(d, id, name, sizeof(name), version, sizeof(version)) == 0 ? json_string(name)
+											  : json_null();
+	if (seen)
+		json_object_set(seen, id, j);
+	return j;
+}
+
+static json_t *vol_row(struct db *d, sqlite3_stmt *st, json_t *seen)
 {
 	char user[128];
-	const char *image = (const char *)sqlite3_column_text(st, 8);
+	json_t *image = image_name(d, (const char *)sqlite3_column_text(st, 5), seen);
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "id", db_col_text(st, 0), "name",
 			      db_col_text(st, 1), "device", db_col_text(st, 2), "kind", db_col_text(st, 3),
 			      "size_bytes", (json_int_t)sqlite3_column_int64(st, 4), "generation",
 			      (json_int_t)sqlite3_column_int64(st, 6));
-	if (!j)
+	if (!j) {
+		json_decref(image);
 		return NULL;
-	json_object_set_new(j, "image", image ? json_string(image) : json_null());
+	}
+	json_object_set_new(j, "image", image);
 	json_object_set_new(j, "created", admin_time_json(sqlite3_column_int64(st, 7)));
 	vol_user(d, db_col_text(st, 2), db_col_text(st, 1), NULL, user, sizeof(user));
 	json_object_set_new(j, "used_by", user[0] ? json_string(user) : json_null());
@@ -64,7 +71,7 @@ static json_t *vol_row(struct db *d, sqlite3_stmt *st)
 	return j;
 }
 
-#define VOL_SELECT "SELECT " VOL_COLS ", i.name FROM volumes v LEFT JOIN images i ON i.id = v.image_id"
+#define VOL_SELECT "SELECT " VOL_COLS " FROM volumes v"
 
 /* {id}: uuid, or name (with ?device=D when several devices have it). */
 static int vol_resolve(struct http_req *r, struct db *d, char id[UUID_STR_LEN], char dev[UUID_STR_LEN])
@@ -97,7 +104,7 @@ static int vol_json(struct db *d, const char *id, json_t **out)
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	int e = -ENOENT;
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		*out = vol_row(d, st);
+		*out = vol_row(d, st, NULL);
 		e = *out ? 0 : -ENOMEM;
 	}
 	sqlite3_reset(st);
@@ -112,6 +119,30 @@ static void resolve_failed(struct http_req *r, int e)
 		admin_reply_err(r, e, "volume");
 }
 
+static int add_device(void *ctx, const char *uuid, const char *name, const char *labels)
+{
+	(void)name;
+	(void)labels;
+	return json_object_set_new(ctx, uuid, json_true()) < 0 ? -ENOMEM : 0;
+}
+
+/* The devices of the projects granted, {uuid: true}; NULL for every
+ * project ("*"). Read per project (devices_store.h), not per volume. On a
+ * store error, fewer (as before: the list shows what it could read). */
+static json_t *granted_devices(struct db *d, const char *grants)
+{
+	if (!strcmp(grants, "*"))
+		return NULL;
+	json_t *set = json_object();
+	char project[DEVICES_PROJECT_LEN];
+	for (const char *p = grants + (*grants == ','), *c; set && (c = strchr(p, ',')); p = c + 1)
+		if (c > p && (size_t)(c - p) < sizeof(project)) {
+			snprintf(project, sizeof(project), "%.*s", (int)(c - p), p);
+			(void)devices_store_each_in_project(d, project, add_device, set);
+		}
+	return set;
+}
+
 static void h_list(struct http_req *r)
 {
 	const char *dev = http_arg(r, "device");
@@ -122,20 +153,20 @@ static void h_list(struct http_req *r)
 		http_reply_error(r, 404, "no such device %s", dev);
 		return;
 	}
+	/* a volume is in its device's project */
+	json_t *granted = granted_devices(d, access_grants(r)), *seen = json_object();
 	sqlite3_stmt *st =
-	    db_stmt(d, VOL_SELECT " WHERE (?1 = '' OR v.device_id = ?1) AND (?9 = '*' OR instr(?9, ',' ||"
-				  " (SELECT project FROM devices WHERE id = v.device_id) || ',') > 0)"
-				  " ORDER BY v.device_id, v.name");
-	if (st) {
+	    db_stmt(d, VOL_SELECT " WHERE (?1 = '' OR v.device_id = ?1) ORDER BY v.device_id, v.name");
+	if (st)
 		sqlite3_bind_text(st, 1, devid, -1, SQLITE_STATIC);
-		/* a volume is in its device's project */
-		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
-	}
 	json_t *items = json_array();
 	while (st && sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(items, vol_row(d, st));
+		if (!granted || json_object_get(granted, db_col_text(st, 2)))
+			json_array_append_new(items, vol_row(d, st, seen));
 	if (st)
 		sqlite3_reset(st);
+	json_decref(granted);
+	json_decref(seen);
 	db_put(r->ctl->db, d);
 	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
 }
@@ -209,15 +240,8 @@ static int image_resolve(struct db *d, const char *ref, char id[UUID_STR_LEN], i
 /* A volume is in its device's project: may the caller use that device? */
 static bool device_granted(struct http_req *r, struct db *d, const char *devid)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT project FROM devices WHERE id = ?1");
-	bool ok = false;
-	if (!st)
-		return false;
-	sqlite3_bind_text(st, 1, devid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		ok = authz_project_granted(&r->who, db_col_text(st, 0));
-	sqlite3_reset(st);
-	return ok;
+	char project[DEVICES_PROJECT_LEN];
+	return devices_store_project(d, devid, project) == 0 && authz_project_granted(&r->who, project);
 }
 
 static void h_create(struct http_req *r)
