@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The store's PostgreSQL back end (store.h) over libpq: one session per
+ * connection, each statement prepared once per session (PQprepare) and run
+ * with PQexecPrepared (parameters in text format, blobs as binary bytea;
+ * results in text format, bytea decoded), its rows read one per step.
+ * Reached only through its ops table. */
+#ifndef CTL_STORE_PG_H
+#define CTL_STORE_PG_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+/* Longest SQL text the back end takes, and most parameters of one statement. */
+#define STORE_PG_SQL_MAX (64 * 1024)
+#define STORE_PG_PARAMS_MAX 1024
+
+extern const struct store_backend_ops store_pg_ops;
+
+/* Rewrite SQLite placeholders in sql to PostgreSQL's: `?` becomes `$n`
+ * (n counting up from the largest number so far, as SQLite numbers them)
+ * and `?NNN` becomes `$NNN`; quoted literals ('...', E'...', $tag$...$tag$),
+ * quoted identifiers ("...") and comments are copied unchanged. out gets
+ * the result (outlen bytes, NUL-terminated); *nparams the largest number.
+ * 0, -EFBIG when sql or out is too long or a number over
+ * STORE_PG_PARAMS_MAX, -EINVAL for an unterminated quote or comment, or
+ * a `$n`/`$name` outside quotes (numbering styles must not mix). Pure:
+ * for tests and fuzzing. */
+int store_pg_placeholders(const char *sql, char *out, size_t outlen, int *nparams);
+
+#endif
