@@ -340,6 +340,92 @@ static void test_placeholders_engine(void **state)
 	store_put(f->p, c);
 }
 
+/* Rows of a one-column query, as "a,b,c" (NULL as "-"), into out. */
+static void rows_of(struct store_stmt *st, char *out, size_t len)
+{
+	size_t o = 0;
+	out[0] = 0;
+	int r;
+	while ((r = store_step(st)) == STORE_ROW) {
+		const char *t = store_col_text(st, 0);
+		o += (size_t)snprintf(out + o, len - o, "%s%s", o ? "," : "", t ? t : "-");
+		assert_true(o < len);
+	}
+	assert_int_equal(r, STORE_DONE);
+	store_reset(st);
+}
+
+/* The portable forms docs/store-dialect.md proposes, run on both engines:
+ * each replaces a construct PostgreSQL refuses or reads differently. */
+static void test_portable_forms(void **state)
+{
+	struct fixture *f = *state;
+	struct store *c = store_get(f->p);
+	char got[256];
+	/* instr(): PostgreSQL gets a compatibility function in its schema. */
+	if (f->pg)
+		assert_int_equal(store_exec(c, "CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer"
+					       " LANGUAGE sql IMMUTABLE AS 'SELECT strpos($1, $2)'"),
+				 0);
+	/* INSERT OR IGNORE -> ON CONFLICT DO NOTHING */
+	struct store_stmt *st = store_stmt(c, "INSERT INTO c(k, v) VALUES(?, ?) ON CONFLICT DO NOTHING");
+	const char *keys[] = {"a", "b", "a", "c"};
+	for (int i = 0; i < 4; i++) {
+		store_bind_text(st, 1, keys[i]);
+		store_bind_int64(st, 2, i);
+		assert_int_equal(store_step_done(st), 0);
+	}
+	/* INSERT OR REPLACE -> ON CONFLICT(key) DO UPDATE SET ... = excluded.... */
+	st = store_stmt(c, "INSERT INTO c(k, v) VALUES(?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v");
+	store_bind_text(st, 1, "b");
+	store_bind_int64(st, 2, 20);
+	assert_int_equal(store_step_done(st), 0);
+	st = store_stmt(c, "SELECT v FROM c ORDER BY k");
+	rows_of(st, got, sizeof(got));
+	assert_string_equal(got, "0,20,3");
+	/* x IS ? -> x IS NOT DISTINCT FROM ? (SQLite >= 3.39) */
+	insert(c, "n1", 1);
+	struct store_stmt *ins = store_stmt(c, "INSERT INTO t(name, note) VALUES(?, NULL)");
+	store_bind_text(ins, 1, "nonote");
+	assert_int_equal(store_step_done(ins), 0);
+	st = store_stmt(c, "SELECT name FROM t WHERE note IS NOT DISTINCT FROM ? ORDER BY name");
+	store_bind_null(st, 1);
+	rows_of(st, got, sizeof(got));
+	assert_string_equal(got, "n1,nonote");
+	/* (? IS NULL OR x = ?) -> CAST(? AS TEXT) IS NULL: PostgreSQL cannot type a bare ? IS NULL */
+	st = store_stmt(c, "SELECT name FROM t WHERE (CAST(?1 AS TEXT) IS NULL OR name = ?1) ORDER BY name");
+	store_bind_text(st, 1, "n1");
+	rows_of(st, got, sizeof(got));
+	assert_string_equal(got, "n1");
+	store_bind_null(st, 1);
+	rows_of(st, got, sizeof(got));
+	assert_string_equal(got, "n1,nonote");
+	/* n + (x IS NOT NULL) -> n + CASE WHEN x IS NOT NULL THEN 1 ELSE 0 END */
+	st = store_stmt(c, "UPDATE t SET n = coalesce(n, 0) + CASE WHEN note IS NULL THEN 1 ELSE 0 END");
+	assert_int_equal(store_step_done(st), 0);
+	/* NULL order: spelled out (SQLite puts them first, PostgreSQL last) */
+	st = store_stmt(c, "SELECT note FROM t ORDER BY note NULLS FIRST, name");
+	rows_of(st, got, sizeof(got));
+	assert_string_equal(got, "-,-");
+	/* LIMIT -1 OFFSET ? -> LIMIT ? OFFSET ? with a large bound */
+	st = store_stmt(c, "SELECT k FROM c ORDER BY k LIMIT ? OFFSET ?");
+	store_bind_int64(st, 1, INT64_MAX);
+	store_bind_int64(st, 2, 1);
+	rows_of(st, got, sizeof(got));
+	assert_string_equal(got, "b,c");
+	/* instr() through the compatibility function */
+	st = store_stmt(c, "SELECT k FROM c WHERE instr(?1, ',' || k || ',') > 0 ORDER BY k");
+	store_bind_text(st, 1, ",a,c,");
+	rows_of(st, got, sizeof(got));
+	assert_string_equal(got, "a,c");
+	/* LIKE is case-blind in SQLite only: compare lower() on both */
+	st = store_stmt(c, "SELECT name FROM t WHERE lower(name) LIKE lower(?) ESCAPE '\\' ORDER BY name");
+	store_bind_text(st, 1, "N%");
+	rows_of(st, got, sizeof(got));
+	assert_string_equal(got, "n1,nonote");
+	store_put(f->p, c);
+}
+
 struct worker {
 	struct store_pool *p;
 	int id, failures;
@@ -492,7 +578,7 @@ static void test_placeholders(void **state)
 	    cmocka_unit_test_setup(test_constraint, each), cmocka_unit_test_setup(test_transactions, each),  \
 	    cmocka_unit_test_setup(test_stmt_cache, each),                                                   \
 	    cmocka_unit_test_setup(test_placeholders_engine, each),                                          \
-	    cmocka_unit_test_setup(test_concurrent, each)
+	    cmocka_unit_test_setup(test_portable_forms, each), cmocka_unit_test_setup(test_concurrent, each)
 
 int main(void)
 {
