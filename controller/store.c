@@ -340,6 +340,23 @@ int store_step_done(struct store_stmt *st)
 	return r;
 }
 
+int store_step_try(struct store_stmt *st)
+{
+	struct store *c = st->conn;
+	if (!c->ops->error_aborts_transaction || !c->ops->in_transaction(c->h))
+		return store_step_done(st);
+	int r = store_exec(c, "SAVEPOINT store_try");
+	if (r < 0)
+		return r;
+	r = store_step_done(st);
+	/* On failure the error of the statement is the answer; a failing
+	 * ROLLBACK TO leaves the transaction aborted and COMMIT reports it. */
+	if (r < 0)
+		(void)c->ops->exec(c->h, "ROLLBACK TO SAVEPOINT store_try");
+	int rr = c->ops->exec(c->h, "RELEASE SAVEPOINT store_try");
+	return r < 0 ? r : rr;
+}
+
 void store_reset(struct store_stmt *st)
 {
 	st->conn->ops->reset(st->h);

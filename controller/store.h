@@ -65,6 +65,10 @@ struct store_backend_ops {
 	bool single_writer;
 	/* The statement that opens a write transaction. */
 	const char *begin_sql;
+	/* A failed statement aborts the open transaction (PostgreSQL): every
+	 * later statement fails until ROLLBACK. store_step_try() keeps the
+	 * transaction alive with a savepoint then. */
+	bool error_aborts_transaction;
 
 	/* target: the URL without the part the pool consumed ("sqlite:"). */
 	int (*conn_open)(const char *target, void **conn, char *err, size_t errlen);
@@ -152,6 +156,12 @@ int store_param_count(struct store_stmt *st);
 int store_step(struct store_stmt *st);
 /* Step expecting no row, then reset: 0, -EEXIST on a constraint, -errno. */
 int store_step_done(struct store_stmt *st);
+/* store_step_done for a statement whose failure the caller handles and
+ * then goes on in the same transaction (an -EEXIST that picks another
+ * name): where a failed statement aborts the transaction
+ * (error_aborts_transaction), it runs under a savepoint that is rolled
+ * back on failure, so the transaction goes on as in SQLite. */
+int store_step_try(struct store_stmt *st);
 /* Back to before the first step; bindings are kept. */
 void store_reset(struct store_stmt *st);
 

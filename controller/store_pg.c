@@ -736,6 +736,7 @@ const struct store_backend_ops store_pg_ops = {
     .dialect = "postgresql",
     .single_writer = false,
     .begin_sql = "BEGIN",
+    .error_aborts_transaction = true,
     .conn_open = pg_conn_open,
     .conn_close = pg_conn_close,
     .conn_check = pg_conn_check,

@@ -267,11 +267,21 @@ static void test_transactions(void **state)
 	store_reset(st);
 	store_rollback(a);
 
+	/* store_step_try: the transaction survives the constraint on both. */
+	assert_int_equal(store_begin(a), 0);
+	st = store_stmt(a, "INSERT INTO t(name, n) VALUES(?, ?)");
+	assert_int_equal(store_bind_text(st, 1, "last"), 0);
+	assert_int_equal(store_step_try(st), -EEXIST);
+	assert_int_equal(store_bind_text(st, 1, "last-2"), 0);
+	assert_int_equal(store_step_try(st), 0);
+	assert_int_equal(store_commit(a), 0);
+	assert_int_equal(count_rows(a), 4);
+
 	/* A transaction left open at store_put is rolled back. */
 	assert_int_equal(store_begin(a), 0);
 	insert(a, "abandoned", 9);
 	store_put(f->p, a);
-	assert_int_equal(count_rows(b), 3);
+	assert_int_equal(count_rows(b), 4);
 	store_put(f->p, b);
 }
 
