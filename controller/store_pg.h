@@ -17,6 +17,14 @@
 
 extern const struct store_backend_ops store_pg_ops;
 
+/* SQL that creates, in the current schema, the SQLite functions the
+ * controller's SQL calls and PostgreSQL lacks, with SQLite's meaning for
+ * the uses it has (docs/store-dialect.md): instr(), json_extract() (a text
+ * result: compare numbers through CAST(... AS BIGINT)) and json_each()
+ * (its `value` column, text). For store_exec(); idempotent. The
+ * PostgreSQL schema's first migration runs it. */
+extern const char store_pg_compat_sql[];
+
 /* Rewrite SQLite placeholders in sql to PostgreSQL's: `?` becomes `$n`
  * (n counting up from the largest number so far, as SQLite numbers them)
  * and `?NNN` becomes `$NNN`; quoted literals ('...', E'...', $tag$...$tag$),

@@ -372,11 +372,9 @@ static void test_portable_forms(void **state)
 	struct fixture *f = *state;
 	struct store *c = store_get(f->p);
 	char got[256];
-	/* instr(): PostgreSQL gets a compatibility function in its schema. */
+	/* instr(), json_extract(), json_each(): PostgreSQL gets SQLite's. */
 	if (f->pg)
-		assert_int_equal(store_exec(c, "CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer"
-					       " LANGUAGE sql IMMUTABLE AS 'SELECT strpos($1, $2)'"),
-				 0);
+		assert_int_equal(store_exec(c, store_pg_compat_sql), 0);
 	/* INSERT OR IGNORE -> ON CONFLICT DO NOTHING */
 	struct store_stmt *st = store_stmt(c, "INSERT INTO c(k, v) VALUES(?, ?) ON CONFLICT DO NOTHING");
 	const char *keys[] = {"a", "b", "a", "c"};
@@ -428,6 +426,20 @@ static void test_portable_forms(void **state)
 	store_bind_text(st, 1, ",a,c,");
 	rows_of(st, got, sizeof(got));
 	assert_string_equal(got, "a,c");
+	/* json_each() and json_extract() as volumes.c uses them */
+	ins = store_stmt(c, "INSERT INTO t(name, note) VALUES(?, ?)");
+	store_bind_text(ins, 1, "app");
+	store_bind_text(ins, 2,
+			"{\"device\":\"d1\",\"n\":5,\"volumes\":[{\"name\":\"v1\"},{\"name\":\"v2\"}]}");
+	assert_int_equal(store_step_done(ins), 0);
+	st = store_stmt(
+	    c,
+	    "SELECT json_extract(v.value, '$.name') FROM t, json_each(t.note, '$.volumes') v"
+	    " WHERE json_extract(t.note, '$.device') = ? AND CAST(json_extract(t.note, '$.n') AS BIGINT) > 4"
+	    " ORDER BY 1");
+	store_bind_text(st, 1, "d1");
+	rows_of(st, got, sizeof(got));
+	assert_string_equal(got, "v1,v2");
 	/* LIKE is case-blind in SQLite only: compare lower() on both */
 	st = store_stmt(c, "SELECT name FROM t WHERE lower(name) LIKE lower(?) ESCAPE '\\' ORDER BY name");
 	store_bind_text(st, 1, "N%");
