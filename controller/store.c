@@ -290,11 +290,21 @@ int store_bind_text(struct store_stmt *st, int i, const char *text)
 	return bound(st, st->conn->ops->bind_text(st->h, i, text, -1, false));
 }
 
-int store_bind_text_n(struct store_stmt *st, int i, const char *text, size_t n)
+static int bind_text_n(struct store_stmt *st, int i, const char *text, size_t n, bool copy)
 {
 	if (n > INT32_MAX)
 		return bound(st, -EFBIG);
-	return bound(st, st->conn->ops->bind_text(st->h, i, text, (int)n, false));
+	return bound(st, st->conn->ops->bind_text(st->h, i, text, (int)n, copy));
+}
+
+int store_bind_text_n(struct store_stmt *st, int i, const char *text, size_t n)
+{
+	return bind_text_n(st, i, text, n, false);
+}
+
+int store_bind_text_n_copy(struct store_stmt *st, int i, const char *text, size_t n)
+{
+	return bind_text_n(st, i, text, n, true);
 }
 
 int store_bind_text_copy(struct store_stmt *st, int i, const char *text)

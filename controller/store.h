@@ -145,6 +145,7 @@ struct store *store_stmt_conn(struct store_stmt *st);
 int store_bind_text(struct store_stmt *st, int i, const char *text);
 int store_bind_text_n(struct store_stmt *st, int i, const char *text, size_t n);
 int store_bind_text_copy(struct store_stmt *st, int i, const char *text);
+int store_bind_text_n_copy(struct store_stmt *st, int i, const char *text, size_t n);
 int store_bind_int64(struct store_stmt *st, int i, int64_t v);
 int store_bind_blob(struct store_stmt *st, int i, const void *p, size_t n);
 int store_bind_null(struct store_stmt *st, int i);
