@@ -505,3 +505,56 @@ int store_sync(struct store *c)
 	pthread_mutex_unlock(&p->smu);
 	return r;
 }
+
+/* One migration step under the lock: 1 when the schema is current. */
+static int migrate_step(struct store *c, const char *const *steps, int n, char *err, size_t errlen)
+{
+	int v = 0;
+	int r = store_begin(c);
+	if (r == 0 && c->ops->migrate_lock)
+		r = c->ops->migrate_lock(c->h);
+	if (r == 0)
+		r = c->ops->version_get(c->h, &v);
+	if (r < 0) {
+		snprintf(err, errlen, "reading the schema version: %s", c->ops->errmsg(c->h));
+		store_rollback(c);
+		return r;
+	}
+	if (v > n) {
+		/* Written by a newer controller: its tables mean things we do not know. */
+		snprintf(err, errlen,
+			 "database schema version %d is newer than this controller's (%d):"
+			 " refusing to run (upgrade eve-controller, or restore a backup taken before)",
+			 v, n);
+		store_rollback(c);
+		return -EPROTO;
+	}
+	if (v == n) {
+		store_rollback(c); /* nothing was written */
+		return 1;
+	}
+	r = store_exec(c, steps[v]);
+	if (r == 0)
+		r = c->ops->version_set(c->h, v + 1);
+	if (r == 0)
+		r = store_commit(c);
+	if (r < 0) {
+		snprintf(err, errlen, "migration %d failed: %s", v + 1, c->ops->errmsg(c->h));
+		store_rollback(c);
+	}
+	return r;
+}
+
+int store_migrate(struct store *c, const char *const *steps, int n, char *err, size_t errlen)
+{
+	char scratch[1];
+	if (!err || !errlen) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
+	err[0] = 0;
+	int r;
+	while ((r = migrate_step(c, steps, n, err, errlen)) == 0)
+		;
+	return r < 0 ? r : 0;
+}

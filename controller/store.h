@@ -85,6 +85,16 @@ struct store_backend_ops {
 	const char *(*errmsg)(void *conn);
 	/* Make conn's committed transactions durable (NULL: COMMIT already is). */
 	int (*sync)(void *conn);
+	/* The schema version (SQLite: PRAGMA user_version; PostgreSQL: a
+	 * one-row table store_schema_version, created when missing), read and
+	 * set inside the migration's transaction. */
+	int (*version_get)(void *conn, int *version);
+	int (*version_set)(void *conn, int version);
+	/* Inside a migration's transaction: wait until no other process
+	 * migrates (PostgreSQL: a transaction-scoped advisory lock, so that
+	 * replicas starting together apply each step once). NULL: the write
+	 * transaction already excludes the others (SQLite). */
+	int (*migrate_lock)(void *conn);
 
 	int (*prepare)(void *conn, const char *sql, void **stmt);
 	void (*finalize)(void *stmt);
@@ -195,6 +205,13 @@ void store_rollback(struct store *c);
  * fsync of the WAL shared by every thread waiting at the same time;
  * PostgreSQL: COMMIT already is). */
 int store_sync(struct store *c);
+/* Bring the schema to version n by applying steps[v..n-1] (SQL texts for
+ * store_exec) after the stored version v, each in its own transaction that
+ * also records its number; safe when several processes migrate one
+ * database at once. 0; -EPROTO when the stored version is newer than n
+ * (written by a newer controller); else the failing step's -errno. err
+ * (errlen bytes) says why. */
+int store_migrate(struct store *c, const char *const *steps, int n, char *err, size_t errlen);
 /* Run SQL with no result rows (several statements separated by ';' are
  * allowed; no placeholders). */
 int store_exec(struct store *c, const char *sql);

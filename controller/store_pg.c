@@ -400,6 +400,41 @@ static const char *pg_errmsg(void *conn)
 	return ((struct pg_conn *)conn)->err;
 }
 
+/* The advisory lock key of migrations: any constant the controller uses
+ * for nothing else ("eve-mig" in ASCII; PostgreSQL 15 has no hex literals). */
+#define MIGRATE_LOCK_KEY "28559149573695847"
+
+static int pg_migrate_lock(void *conn)
+{
+	return pg_exec(conn, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")");
+}
+
+static int pg_version_get(void *conn, int *version)
+{
+	struct pg_conn *c = conn;
+	/* Under the migration lock: replicas cannot race to create it. */
+	int r = pg_exec(c, "CREATE TABLE IF NOT EXISTS store_schema_version(version BIGINT NOT NULL);"
+			   "INSERT INTO store_schema_version SELECT 0 WHERE NOT EXISTS"
+			   " (SELECT 1 FROM store_schema_version)");
+	if (r < 0)
+		return r;
+	PGresult *res = PQexec(c->h, "SELECT version FROM store_schema_version");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return pg_done(c, res);
+	r = PQntuples(res) == 1 ? 0 : -EIO;
+	if (r == 0)
+		*version = (int)parse_int64(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return r;
+}
+
+static int pg_version_set(void *conn, int version)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "UPDATE store_schema_version SET version = %d", version);
+	return pg_exec(conn, sql);
+}
+
 /* ---- statements ---- */
 
 static void free_decoded(struct pg_stmt *s)
@@ -756,6 +791,9 @@ const struct store_backend_ops store_pg_ops = {
     .last_insert_id = pg_last_insert_id,
     .errmsg = pg_errmsg,
     .sync = NULL,
+    .version_get = pg_version_get,
+    .version_set = pg_version_set,
+    .migrate_lock = pg_migrate_lock,
     .prepare = pg_prepare,
     .finalize = pg_finalize,
     .param_count = pg_param_count,

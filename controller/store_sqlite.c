@@ -124,6 +124,23 @@ static int sl_sync(void *conn)
 	return r == -ENOENT ? sync_path(c->path) : r;
 }
 
+static int sl_version_get(void *conn, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(((struct sl_conn *)conn)->h, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : sl_err(rc) ? sl_err(rc) : -EIO;
+}
+
+static int sl_version_set(void *conn, int version)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", version);
+	return sl_exec(conn, sql);
+}
+
 static int sl_prepare(void *conn, const char *sql, void **stmt)
 {
 	sqlite3_stmt *st = NULL;
@@ -247,6 +264,8 @@ const struct store_backend_ops store_sqlite_ops = {
     .last_insert_id = sl_last_insert_id,
     .errmsg = sl_errmsg,
     .sync = sl_sync,
+    .version_get = sl_version_get,
+    .version_set = sl_version_set,
     .prepare = sl_prepare,
     .finalize = sl_finalize,
     .param_count = sl_param_count,

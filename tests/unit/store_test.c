@@ -22,10 +22,13 @@
 #include "test_skip.h"
 #include "test_tmpdir.h"
 
+/* A pool per test (opened by each(), closed by after()): a failing test
+ * that leaves a connection borrowed cannot block the next one. */
 struct fixture {
 	struct store_pool *p;
 	bool pg;
 	char dir[PATH_MAX];
+	char url[PATH_MAX + 32];
 };
 
 static struct fixture sqlite_fx, pg_fx;
@@ -55,27 +58,17 @@ static int fresh_tables(struct fixture *f)
 
 static int setup_sqlite(void **state)
 {
-	char url[PATH_MAX + 32], err[256];
 	if (test_tmpdir_make(sqlite_fx.dir, sizeof(sqlite_fx.dir), "store_test") < 0)
 		return -1;
-	snprintf(url, sizeof(url), "sqlite:%s/store.db", sqlite_fx.dir);
-	if (store_pool_open(url, 2, &sqlite_fx.p, err, sizeof(err)) < 0) {
-		print_error("open %s: %s\n", url, err);
-		return -1;
-	}
+	snprintf(sqlite_fx.url, sizeof(sqlite_fx.url), "sqlite:%s/store.db", sqlite_fx.dir);
 	*state = &sqlite_fx;
 	return 0;
 }
 
 static int setup_pg(void **state)
 {
-	char err[256];
-	const char *url = getenv("EVE_TEST_PG_URL");
 	pg_fx.pg = true;
-	if (store_pool_open(url, 2, &pg_fx.p, err, sizeof(err)) < 0) {
-		print_error("open %s: %s\n", url, err);
-		return -1;
-	}
+	snprintf(pg_fx.url, sizeof(pg_fx.url), "%s", getenv("EVE_TEST_PG_URL"));
 	*state = &pg_fx;
 	return 0;
 }
@@ -83,15 +76,29 @@ static int setup_pg(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	store_pool_close(f->p);
 	if (f->dir[0])
 		test_tmpdir_remove(f->dir);
 	return 0;
 }
 
+/* Before each test: a pool of 2 and fresh tables. */
 static int each(void **state)
 {
-	return fresh_tables(*state);
+	struct fixture *f = *state;
+	char err[256];
+	if (store_pool_open(f->url, 2, &f->p, err, sizeof(err)) < 0) {
+		print_error("open %s: %s\n", f->url, err);
+		return -1;
+	}
+	return fresh_tables(f);
+}
+
+static int after(void **state)
+{
+	struct fixture *f = *state;
+	store_pool_close(f->p);
+	f->p = NULL;
+	return 0;
 }
 
 /* INSERT ... RETURNING id: the portable way to learn a new row's id. */
@@ -448,6 +455,67 @@ static void test_portable_forms(void **state)
 	store_put(f->p, c);
 }
 
+static const char *const steps[] = {
+    "CREATE TABLE mig_a(x TEXT); CREATE TABLE mig_log(step BIGINT NOT NULL)",
+    "INSERT INTO mig_log VALUES(2); ALTER TABLE mig_a ADD COLUMN y TEXT",
+    "INSERT INTO mig_log VALUES(3); INSERT INTO mig_a(x, y) VALUES('a', 'b')",
+};
+
+struct migrator {
+	struct store_pool *p;
+	int r;
+};
+
+static void *migrate_thread(void *arg)
+{
+	struct migrator *m = arg;
+	char err[256];
+	struct store *c = store_get(m->p);
+	m->r = c ? store_migrate(c, steps, 3, err, sizeof(err)) : -ECONNRESET;
+	store_put(m->p, c);
+	return NULL;
+}
+
+/* Numbered migrations: applied once each, also by two migrating at once;
+ * a newer stored version is refused; a failing step leaves the version. */
+static void test_migrate(void **state)
+{
+	struct fixture *f = *state;
+	struct store *c = store_get(f->p);
+	char err[256];
+	assert_int_equal(store_exec(c, f->pg ? "DROP TABLE IF EXISTS mig_a, mig_log, store_schema_version"
+					     : "DROP TABLE IF EXISTS mig_a; DROP TABLE IF EXISTS mig_log;"
+					       " PRAGMA user_version=0"),
+			 0);
+	assert_int_equal(store_migrate(c, steps, 1, err, sizeof(err)), 0);
+	store_put(f->p, c);
+	/* Steps 2 and 3 from two connections at once. */
+	struct migrator m[2] = {{f->p, 1}, {f->p, 1}};
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, migrate_thread, &m[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(m[0].r, 0);
+	assert_int_equal(m[1].r, 0);
+	c = store_get(f->p);
+	char got[64];
+	rows_of(store_stmt(c, "SELECT step FROM mig_log ORDER BY step"), got, sizeof(got));
+	assert_string_equal(got, "2,3");
+	assert_int_equal(store_migrate(c, steps, 3, err, sizeof(err)), 0); /* current: nothing */
+	/* A controller that knows only 2 steps refuses the database. */
+	assert_int_equal(store_migrate(c, steps, 2, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "newer"));
+	/* A failing step 4: rolled back with its version bump. */
+	const char *const bad[] = {steps[0], steps[1], steps[2], "INSERT INTO mig_log VALUES(4); SELEKT"};
+	assert_true(store_migrate(c, bad, 4, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "migration 4 failed"));
+	rows_of(store_stmt(c, "SELECT step FROM mig_log ORDER BY step"), got, sizeof(got));
+	assert_string_equal(got, "2,3");
+	assert_int_equal(store_migrate(c, steps, 3, err, sizeof(err)), 0);
+	store_put(f->p, c);
+}
+
 struct worker {
 	struct store_pool *p;
 	int id, failures;
@@ -594,13 +662,11 @@ static void test_placeholders(void **state)
 	assert_int_equal(store_pg_placeholders("? = ?", tiny, sizeof(tiny), &n), -EFBIG);
 }
 
+#define T(fn) cmocka_unit_test_setup_teardown(fn, each, after)
 /* The body both back ends run. */
 #define BACKEND_TESTS                                                                                        \
-	cmocka_unit_test(test_dialect), cmocka_unit_test_setup(test_roundtrip, each),                        \
-	    cmocka_unit_test_setup(test_constraint, each), cmocka_unit_test_setup(test_transactions, each),  \
-	    cmocka_unit_test_setup(test_stmt_cache, each),                                                   \
-	    cmocka_unit_test_setup(test_placeholders_engine, each),                                          \
-	    cmocka_unit_test_setup(test_portable_forms, each), cmocka_unit_test_setup(test_concurrent, each)
+	T(test_dialect), T(test_roundtrip), T(test_constraint), T(test_transactions), T(test_stmt_cache),    \
+	    T(test_placeholders_engine), T(test_portable_forms), T(test_concurrent), T(test_migrate)
 
 int main(void)
 {
@@ -609,7 +675,7 @@ int main(void)
 	    cmocka_unit_test(test_open_errors),
 	};
 	const struct CMUnitTest sqlite[] = {BACKEND_TESTS};
-	const struct CMUnitTest pg[] = {BACKEND_TESTS, cmocka_unit_test_setup(test_pg_reconnect, each)};
+	const struct CMUnitTest pg[] = {BACKEND_TESTS, T(test_pg_reconnect)};
 	int failed = cmocka_run_group_tests_name("store_pure", pure, NULL, NULL);
 	failed += cmocka_run_group_tests_name("store_sqlite", sqlite, setup_sqlite, teardown);
 	const char *url = getenv("EVE_TEST_PG_URL");
