@@ -150,8 +150,10 @@ struct store *store_stmt_conn(struct store_stmt *st);
 
 /* Bind parameter i (1-based). Unless named _copy, the bytes are not copied:
  * they must stay valid until the statement is reset (SQLITE_STATIC).
- * store_bind_text binds up to the NUL; _n binds n bytes. 0 or -errno
- * (-ERANGE for a bad index). */
+ * store_bind_text binds up to the NUL; _n binds n bytes. A NULL text or
+ * p binds SQL NULL, a non-NULL p with n == 0 an empty blob (SQLite's
+ * rules). 0 or -errno (-ERANGE for a bad index; -EINVAL for text holding
+ * a NUL on PostgreSQL). */
 int store_bind_text(struct store_stmt *st, int i, const char *text);
 int store_bind_text_n(struct store_stmt *st, int i, const char *text, size_t n);
 int store_bind_text_copy(struct store_stmt *st, int i, const char *text);

@@ -473,8 +473,8 @@ static void pg_finalize(void *stmt)
 	if (!s)
 		return;
 	pg_reset(s);
-	if (s->owned)
-		pg_clear_bindings(s);
+	for (int i = 0; s->owned && i < s->nparams; i++)
+		free(s->owned[i]);
 	/* The server's copy lives until the session ends (it is named, and
 	 * this happens only at close or after a reconnect). */
 	free(s->vals);
@@ -551,6 +551,8 @@ static int pg_bind_text(void *stmt, int i, const char *text, int n, bool copy)
 	struct pg_stmt *s = param(stmt, i);
 	if (!s)
 		return -ERANGE;
+	if (!text)
+		return 0; /* NULL, as SQLite binds a NULL pointer */
 	size_t len = n < 0 ? strnlen(text, PG_PARAM_MAX + 1) : (size_t)n;
 	if (len > PG_PARAM_MAX)
 		return -EFBIG;
@@ -585,6 +587,8 @@ static int pg_bind_blob(void *stmt, int i, const void *p, size_t n, bool copy)
 	struct pg_stmt *s = param(stmt, i);
 	if (!s)
 		return -ERANGE;
+	if (!p)
+		return 0; /* NULL, as SQLite binds a NULL pointer */
 	if (n > PG_PARAM_MAX)
 		return -EFBIG;
 	if (copy && n) {

@@ -178,8 +178,8 @@ static int sl_bind_int64(void *stmt, int i, int64_t v)
 
 static int sl_bind_blob(void *stmt, int i, const void *p, size_t n, bool copy)
 {
-	/* A zero-length blob, not NULL, even when p is NULL. */
-	return sl_err(sqlite3_bind_blob64(stmt, i, n ? p : "", n, copy ? SQLITE_TRANSIENT : SQLITE_STATIC));
+	/* p NULL binds NULL; p with n == 0 an empty blob (SQLite's rules). */
+	return sl_err(sqlite3_bind_blob64(stmt, i, p, n, copy ? SQLITE_TRANSIENT : SQLITE_STATIC));
 }
 
 static int sl_bind_null(void *stmt, int i)

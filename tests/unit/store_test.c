@@ -172,9 +172,9 @@ static void test_roundtrip(void **state)
 
 	st = store_stmt(c, ins);
 	assert_int_equal(store_bind_text(st, 1, "nulls"), 0);
-	assert_int_equal(store_bind_null(st, 2), 0);
-	assert_int_equal(store_bind_null(st, 3), 0);
-	/* parameter 4 left unbound: NULL, as in SQLite */
+	assert_int_equal(store_bind_text(st, 2, NULL), 0); /* a NULL pointer: NULL */
+	assert_int_equal(store_bind_blob(st, 3, NULL, 0), 0);
+	assert_int_equal(store_bind_null(st, 4), 0);
 	assert_int_equal(store_step_done(st), 0);
 	assert_int_equal(store_bind_int64(st, 5, 1), -ERANGE);
 
