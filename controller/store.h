@@ -165,7 +165,8 @@ int store_bind_null(struct store_stmt *st, int i);
 int store_param_count(struct store_stmt *st);
 
 /* Run or advance the statement: STORE_ROW (a row is readable), STORE_DONE,
- * or -errno (-EEXIST on a constraint). */
+ * or -errno (-EEXIST on a constraint). A step after STORE_DONE runs the
+ * statement again (as sqlite3_step). */
 int store_step(struct store_stmt *st);
 /* Step expecting no row, then reset: 0, -EEXIST on a constraint, -errno. */
 int store_step_done(struct store_stmt *st);

@@ -652,6 +652,8 @@ static int run(struct pg_stmt *s)
 static int pg_step(void *stmt)
 {
 	struct pg_stmt *s = stmt;
+	if (s->ran && s->row >= s->nrows)
+		pg_reset(s); /* a step after DONE runs it again, as SQLite's does */
 	if (!s->ran) {
 		s->ran = true;
 		int r = run(s);

@@ -324,6 +324,9 @@ static void test_stmt_cache(void **state)
 	while (store_step(st) == STORE_ROW)
 		rows++;
 	assert_int_equal(rows, 2);
+	/* A step after DONE runs the statement again (SQLite's auto-reset). */
+	assert_int_equal(store_step(st), STORE_ROW);
+	assert_int_equal(store_col_int(st, 0), 3);
 	/* A copy of the text is another key: a statement of its own. */
 	char *dup = strdup(sel);
 	assert_ptr_not_equal(store_stmt(c, dup), st);
