@@ -53,7 +53,8 @@ enum store_type {
  *                the connection reconnects when next borrowed
  *   -ETIMEDOUT   the server cancelled the statement (statement_timeout)
  *   -EIO         anything else, a wrong SQL text included (as db_err)
- *   -EFBIG       a result or parameter is over the module's bounds */
+ *   -EFBIG       a parameter or SQL text is over the bounds (SQLITE_TOOBIG;
+ *                STORE_PG_SQL_MAX, 256 MiB per PostgreSQL parameter) */
 
 /* What a caller needs to know about a back end, and how the pool reaches
  * it. Handles are the back end's own (void *: each back end defines them).
