@@ -303,9 +303,11 @@ static void pg_conn_close(void *conn)
 static int pg_conn_open(const char *target, void **out, char *err, size_t errlen)
 {
 	/* Bounded waits unless the URL says otherwise (it comes last and
-	 * overrides): connecting, and a server that stops answering. */
-	const char *keys[] = {"connect_timeout", "keepalives_idle", "tcp_user_timeout", "dbname", NULL};
-	const char *vals[] = {"10", "30", "30000", target, NULL};
+	 * overrides): connecting, a server that stops answering, a statement
+	 * (a lock another replica holds), a transaction left idle. */
+	const char *keys[] = {"connect_timeout", "keepalives_idle", "tcp_user_timeout",
+			      "options",         "dbname",          NULL};
+	const char *vals[] = {"10", "30", "30000", STORE_PG_OPTIONS, target, NULL};
 	struct pg_conn *c = calloc(1, sizeof(*c));
 	int r = -ENOMEM;
 	if (!c)
@@ -404,9 +406,11 @@ static const char *pg_errmsg(void *conn)
  * for nothing else ("eve-mig" in ASCII; PostgreSQL 15 has no hex literals). */
 #define MIGRATE_LOCK_KEY "28559149573695847"
 
+/* A migration may rewrite a large table: no statement timeout for it. */
 static int pg_migrate_lock(void *conn)
 {
-	return pg_exec(conn, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")");
+	return pg_exec(conn, "SET LOCAL statement_timeout = 0;"
+			     " SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")");
 }
 
 static int pg_version_get(void *conn, int *version)

@@ -15,6 +15,11 @@
 #define STORE_PG_SQL_MAX (64 * 1024)
 #define STORE_PG_PARAMS_MAX 1024
 
+/* Session settings unless the URL has `options`: a statement may run 60 s
+ * (then -ETIMEDOUT), a transaction may sit idle 60 s (then the server ends
+ * the session: -ECONNRESET). Migrations run without the statement limit. */
+#define STORE_PG_OPTIONS "-c statement_timeout=60000 -c idle_in_transaction_session_timeout=60000"
+
 extern const struct store_backend_ops store_pg_ops;
 
 /* SQL that creates, in the current schema, the SQLite functions the

@@ -598,6 +598,15 @@ static void test_pg_reconnect(void **state)
 	assert_non_null(y);
 	assert_int_equal(count_rows(x), 0);
 	assert_int_equal(count_rows(y), 0);
+	/* The default statement_timeout applies; a cancelled statement is
+	 * -ETIMEDOUT (the limit lowered so that the test does not wait). */
+	st = store_stmt(x, "SHOW statement_timeout");
+	assert_int_equal(store_step(st), STORE_ROW);
+	assert_string_equal(store_col_text(st, 0), "1min");
+	store_reset(st);
+	assert_int_equal(store_exec(x, "SET statement_timeout = 50"), 0);
+	assert_int_equal(store_exec(x, "SELECT pg_sleep(30)"), -ETIMEDOUT);
+	assert_int_equal(store_exec(x, "SET statement_timeout = 60000"), 0);
 	store_put(f->p, x);
 	store_put(f->p, y);
 }
