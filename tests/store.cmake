@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: Apache-2.0
+# The controller's engine-neutral store (controller/store.h): one test body
+# against SQLite and a real PostgreSQL 15 that the script starts on
+# 127.0.0.1 (tests/lib/pg.sh), and HAProxy's helper (tests/lib/haproxy.sh)
+# in front of two loopback backends. Ports 24600-24699.
+if(WITH_CONTROLLER)
+  add_executable(store_test ${EVE_TEST_DIR}/unit/store_test.c)
+  target_link_libraries(store_test PRIVATE evecontroller PkgConfig::CMOCKA eve_warnings)
+  target_include_directories(store_test PRIVATE ${EVE_TEST_DIR}/lib)
+  add_test(NAME store_test
+    COMMAND bash ${EVE_TEST_DIR}/integration/store_test.sh $<TARGET_FILE:store_test> 24610)
+  set_tests_properties(store_test PROPERTIES LABELS "unit;integration" TIMEOUT 180 SKIP_RETURN_CODE 77)
+endif()
+
+add_test(NAME haproxy_smoke COMMAND bash ${EVE_TEST_DIR}/integration/haproxy_smoke.sh 24620)
+set_tests_properties(haproxy_smoke PROPERTIES LABELS integration TIMEOUT 120 SKIP_RETURN_CODE 77)
