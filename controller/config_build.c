@@ -1069,6 +1069,18 @@ static Org__Lfedge__Eve__Common__ProxyConfig *io_proxy(struct build *b, const st
 	return pc;
 }
 
+/* The port's PAC script (base64 as stored and sent). */
+static Org__Lfedge__Eve__Common__ProxyConfig *io_pacfile(struct build *b, const struct deviceio_port *p)
+{
+	Org__Lfedge__Eve__Common__ProxyConfig *pc = arena_alloc(&b->a, sizeof(*pc));
+
+	if (!pc)
+		return NULL;
+	org__lfedge__eve__common__proxy_config__init(pc);
+	pc->pacfile = arena_str(&b->a, p->pacfile);
+	return pc;
+}
+
 static NetworkConfig *io_network(struct build *b, const struct deviceio_port *p, SystemAdapter *sa)
 {
 	NetworkConfig *n = arena_alloc(&b->a, sizeof(*n));
@@ -1096,6 +1108,8 @@ static NetworkConfig *io_network(struct build *b, const struct deviceio_port *p,
 	n->ip = ip;
 	if (p->proxy[0])
 		n->entproxy = io_proxy(b, p);
+	else if (p->pacfile[0])
+		n->entproxy = io_pacfile(b, p);
 	sa->networkuuid = n->id;
 	return n;
 }

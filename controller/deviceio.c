@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "b64.h"
 #include "ctl.h"
 #include "evecommon/devmodelcommon.pb-c.h"
 #include "evecommon/netcmn.pb-c.h"
@@ -101,7 +102,7 @@ int deviceio_is_endpoint(const struct deviceio_port *p)
 
 #define COLS                                                                                                 \
 	"phylabel, logicallabel, ifname, pcilong, usbaddr, serial, assigngrp, ptype, usage, cost, dhcp, ip," \
-	" gateway, dns, proxy, no_proxy, source"
+	" gateway, dns, proxy, no_proxy, source, pacfile"
 
 static void row_read(sqlite3_stmt *st, struct deviceio_port *p)
 {
@@ -123,6 +124,7 @@ static void row_read(sqlite3_stmt *st, struct deviceio_port *p)
 	snprintf(p->proxy, sizeof(p->proxy), "%s", db_col_text(st, 14));
 	snprintf(p->no_proxy, sizeof(p->no_proxy), "%s", db_col_text(st, 15));
 	snprintf(p->source, sizeof(p->source), "%s", db_col_text(st, 16));
+	snprintf(p->pacfile, sizeof(p->pacfile), "%s", db_col_text(st, 17));
 }
 
 int deviceio_list(struct db *d, const char *uuid, struct deviceio_port **out, size_t *n)
@@ -161,13 +163,14 @@ static int row_write(struct db *d, const char *uuid, const struct deviceio_port 
 {
 	sqlite3_stmt *st = db_stmt(d, replace ? "INSERT OR REPLACE INTO device_io(device_id, " COLS
 						", updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-						"?13,?14,?15,?16,?17,?18,?19)"
+						"?13,?14,?15,?16,?17,?18,?19,?20)"
 					      : "INSERT OR IGNORE INTO device_io(device_id, " COLS
 						", updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-						"?13,?14,?15,?16,?17,?18,?19)");
+						"?13,?14,?15,?16,?17,?18,?19,?20)");
 	const char *txt[] = {uuid,       p->phylabel, p->logicallabel, p->ifname,
 			     p->pcilong, p->usbaddr,  p->serial,       p->assigngrp};
-	const char *txt2[] = {p->dhcp, p->ip, p->gateway, p->dns, p->proxy, p->no_proxy, p->source};
+	const char *txt2[] = {p->dhcp,  p->ip,       p->gateway, p->dns,
+			      p->proxy, p->no_proxy, p->source,  p->pacfile};
 
 	if (!st)
 		return -EIO;
@@ -176,9 +179,9 @@ static int row_write(struct db *d, const char *uuid, const struct deviceio_port 
 	sqlite3_bind_int(st, 9, p->ptype);
 	sqlite3_bind_int(st, 10, p->usage);
 	sqlite3_bind_int64(st, 11, p->cost);
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 8; i++)
 		sqlite3_bind_text(st, 12 + i, txt2[i], -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 19, (int64_t)time(NULL));
+	sqlite3_bind_int64(st, 20, (int64_t)time(NULL));
 	return db_step_done(st);
 }
 
@@ -395,13 +398,13 @@ static json_t *port_json(const struct deviceio_port *p)
 	for (char *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save))
 		json_array_append_new(dns, json_string(t));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:o, s:s, s:s, "
-			 "s:s}",
+			 "s:s, s:s}",
 			 "phylabel", p->phylabel, "logicallabel", p->logicallabel, "type",
 			 ptype_name(p->ptype), "ifname", p->ifname, "pcilong", p->pcilong, "usbaddr",
 			 p->usbaddr, "serial", p->serial, "assigngrp", p->assigngrp, "usage",
 			 usage_name(p->usage), "cost", (int)p->cost, "dhcp", p->dhcp, "ip", p->ip, "gateway",
-			 p->gateway, "dns", dns, "proxy", p->proxy, "no_proxy", p->no_proxy, "source",
-			 p->source);
+			 p->gateway, "dns", dns, "proxy", p->proxy, "no_proxy", p->no_proxy, "pacfile",
+			 p->pacfile, "source", p->source);
 }
 
 /* Ports the device reports (latest device info) that the model lacks. */
@@ -523,6 +526,21 @@ static bool noproxy_ok(const char *s)
 	return true;
 }
 
+/* A PAC script as EVE sends it: base64 of 1..DEVICEIO_PAC_MAX bytes of
+ * text (no NUL byte: the agent refuses it). */
+static bool pacfile_ok(const char *s)
+{
+	uint8_t *bin = NULL;
+	size_t n = 0;
+	bool ok =
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == strlen(s) &&
+	    b64_decode(s, strlen(s), &bin, &n) == 0 && n > 0 && n <= DEVICEIO_PAC_MAX &&
+	    !memchr(bin, '\0', n);
+
+	free(bin);
+	return ok;
+}
+
 static const char *take_dns(json_t *b, struct deviceio_port *p)
 {
 	json_t *v = json_object_get(b, "dns"), *e;
@@ -577,9 +595,9 @@ static const char *take_enums(json_t *b, struct deviceio_port *p)
 /* msg (caller's, at least 128 bytes) holds composed error texts. */
 static const char *port_apply(json_t *b, struct deviceio_port *p, char msg[128])
 {
-	static const char *const keys[] = {"logicallabel", "type",      "ifname", "pcilong", "usbaddr",
-					   "serial",       "assigngrp", "usage",  "cost",    "dhcp",
-					   "ip",           "gateway",   "dns",    "proxy",   "no_proxy"};
+	static const char *const keys[] = {
+	    "logicallabel", "type", "ifname", "pcilong", "usbaddr", "serial", "assigngrp", "usage",
+	    "cost",         "dhcp", "ip",     "gateway", "dns",     "proxy",  "no_proxy",  "pacfile"};
 	static const struct {
 		const char *key;
 		size_t off, size;
@@ -596,6 +614,7 @@ static const char *port_apply(json_t *b, struct deviceio_port *p, char msg[128])
 	    S("gateway", gateway, ip_ok),
 	    S("proxy", proxy, proxy_ok),
 	    S("no_proxy", no_proxy, noproxy_ok),
+	    S("pacfile", pacfile, pacfile_ok),
 #undef S
 	};
 	const char *key, *err;
@@ -637,9 +656,11 @@ static const char *port_check(const struct deviceio_port *p)
 		return "usage: mgmt only for network ports";
 	if (deviceio_is_mgmt(p) && !strcmp(p->dhcp, "none"))
 		return "dhcp: a management port needs client or static (EVE refuses none)";
-	if (!deviceio_is_endpoint(p) && (strcmp(p->dhcp, "client") || p->ip[0] || p->gateway[0] ||
-					 p->dns[0] || p->proxy[0] || p->no_proxy[0] || p->cost))
-		return "dhcp, ip, gateway, dns, proxy, no_proxy, cost: only for ports of usage mgmt, "
+	if (!deviceio_is_endpoint(p) &&
+	    (strcmp(p->dhcp, "client") || p->ip[0] || p->gateway[0] || p->dns[0] || p->proxy[0] ||
+	     p->no_proxy[0] || p->pacfile[0] || p->cost))
+		return "dhcp, ip, gateway, dns, proxy, no_proxy, pacfile, cost: only for ports of usage "
+		       "mgmt, "
 		       "mgmt-only or shared";
 	if (!strcmp(p->dhcp, "static") && !p->ip[0])
 		return "ip: required (address/prefix) with dhcp static";
@@ -647,6 +668,8 @@ static const char *port_check(const struct deviceio_port *p)
 		return "ip, gateway: only with dhcp static";
 	if (p->no_proxy[0] && !p->proxy[0])
 		return "no_proxy: only with proxy";
+	if (p->pacfile[0] && p->proxy[0])
+		return "pacfile, proxy: one or the other (EVE lets the PAC file win over the proxy)";
 	return NULL;
 }
 

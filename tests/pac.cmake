@@ -4,6 +4,8 @@
 # tinyproxy in network namespaces. Ports: 23400-23499.
 if(WITH_DEVICE)
   eve_unit_test(pac_test ${EVE_TEST_DIR}/unit/pac_test.c eveagent)
+  # the downloads' routes (ports, proxies, PAC per URL): device/dlroute.c
+  eve_unit_test(dlroute_test ${EVE_TEST_DIR}/unit/dlroute_test.c eveagent)
 endif()
 if(WITH_DEVICE AND TARGET eve-agent AND TARGET eve-controller) # agent_mkbootstrap: tests/device.cmake
   add_test(NAME conn_pac COMMAND bash ${EVE_TEST_DIR}/integration/conn_pac.sh)
