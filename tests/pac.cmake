@@ -11,6 +11,14 @@ if(WITH_DEVICE AND TARGET eve-agent AND TARGET eve-controller) # agent_mkbootstr
   add_test(NAME conn_pac COMMAND bash ${EVE_TEST_DIR}/integration/conn_pac.sh)
   set_tests_properties(conn_pac PROPERTIES LABELS "integration;slow" TIMEOUT 400 SKIP_RETURN_CODE 77
     ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_MKBOOTSTRAP=$<TARGET_FILE:agent_mkbootstrap>")
+  # downloads through the port's proxy (explicit, PAC); the controller's
+  # proxy and PAC settings, rolled back when they cut the device off.
+  # Ports 24100-24102.
+  if(TARGET evectl)
+    add_test(NAME conn_dlproxy COMMAND bash ${EVE_TEST_DIR}/integration/conn_dlproxy.sh)
+    set_tests_properties(conn_dlproxy PROPERTIES LABELS "integration;slow" TIMEOUT 900 SKIP_RETURN_CODE 77
+      ENVIRONMENT "EVE_AGENT=$<TARGET_FILE:eve-agent>;EVE_CONTROLLER=$<TARGET_FILE:eve-controller>;EVE_TEST_DIR=${EVE_TEST_DIR};EVE_MKBOOTSTRAP=$<TARGET_FILE:agent_mkbootstrap>;EVECTL=$<TARGET_FILE:evectl>")
+  endif()
 endif()
 # the fuzz harness's corpus replay (eve_fuzz_replay: tests/fuzz.cmake)
 set(_fz_libs "")
