@@ -241,7 +241,8 @@ static int port_resolve(struct netmgr *nm, size_t i)
 
 	nm->resolve[0] = '\0';
 	dns = netmgr_port_dns(nm, i, &n);
-	if (!n || !colon || (size_t)(colon - nm->server) >= sizeof(host))
+	/* an IPv6 literal ("[fd00::2]:8443") needs no lookup */
+	if (!n || !colon || nm->server[0] == '[' || (size_t)(colon - nm->server) >= sizeof(host))
 		return 0;
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - nm->server), nm->server);
 	r = portdns_resolve(host, dns, n, addr, sizeof(addr));
