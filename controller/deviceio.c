@@ -15,6 +15,7 @@
 
 #include "admin.h"
 #include "b64.h"
+#include "ipnet.h"
 #include "ctl.h"
 #include "evecommon/devmodelcommon.pb-c.h"
 #include "evecommon/netcmn.pb-c.h"
@@ -240,22 +241,6 @@ static bool ip_ok(const char *s)
 	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
-/* IPv4 address/prefix. */
-static bool cidr4_ok(const char *s)
-{
-	char a[48];
-	const char *slash = strchr(s, '/');
-	char *end;
-	long bits;
-	struct in_addr in;
-
-	if (!slash || (size_t)(slash - s) >= sizeof(a))
-		return false;
-	snprintf(a, sizeof(a), "%.*s", (int)(slash - s), s);
-	bits = strtol(slash + 1, &end, 10);
-	return *end == '\0' && end != slash + 1 && bits >= 1 && bits <= 32 && inet_pton(AF_INET, a, &in) == 1;
-}
-
 static bool lbl32(const char *s)
 {
 	return label_ok(s, 32);
@@ -294,13 +279,12 @@ static int learn_port(struct db *d, const char *uuid, struct deviceio_port *p)
 static void learn_static(const Org__Lfedge__Eve__Info__DevicePort *dp, struct deviceio_port *p)
 {
 	const char *slash = dp->subnet ? strchr(dp->subnet, '/') : NULL;
-	struct in_addr in;
-
 	for (size_t i = 0; slash && i < dp->n_ipaddrs; i++) {
-		if (inet_pton(AF_INET, dp->ipaddrs[i], &in) != 1)
+		/* the address of the subnet's family (IPv4 or IPv6) */
+		if (!ip_ok(dp->ipaddrs[i]) || !strchr(dp->ipaddrs[i], ':') != !strchr(dp->subnet, ':'))
 			continue;
 		snprintf(p->ip, sizeof(p->ip), "%s%s", dp->ipaddrs[i], slash);
-		if (!cidr4_ok(p->ip)) {
+		if (!ipnet_cidr_ok(p->ip)) {
 			p->ip[0] = '\0';
 			continue;
 		}
@@ -610,7 +594,7 @@ static const char *port_apply(json_t *b, struct deviceio_port *p, char msg[128])
 	    S("usbaddr", usbaddr, usb_ok),
 	    S("serial", serial, serial_ok),
 	    S("assigngrp", assigngrp, lbl32),
-	    S("ip", ip, cidr4_ok),
+	    S("ip", ip, ipnet_cidr_ok),
 	    S("gateway", gateway, ip_ok),
 	    S("proxy", proxy, proxy_ok),
 	    S("no_proxy", no_proxy, noproxy_ok),
@@ -666,6 +650,8 @@ static const char *port_check(const struct deviceio_port *p)
 		return "ip: required (address/prefix) with dhcp static";
 	if (strcmp(p->dhcp, "static") && (p->ip[0] || p->gateway[0]))
 		return "ip, gateway: only with dhcp static";
+	if (p->ip[0] && p->gateway[0] && !strchr(p->ip, ':') != !strchr(p->gateway, ':'))
+		return "gateway: of the address's family (IPv4 or IPv6)";
 	if (p->no_proxy[0] && !p->proxy[0])
 		return "no_proxy: only with proxy";
 	if (p->pacfile[0] && p->proxy[0])

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ZInfoDevice.systemAdapter from the connectivity manager's state. */
 #include "netinfo.h"
+#include "ipnet.h"
 
 #include "evecommon/netcmn.pb-c.h"
 
@@ -19,7 +20,7 @@ struct port_msg {
 	Org__Lfedge__Eve__Info__ErrorInfo err;
 	Google__Protobuf__Timestamp err_time;
 	char addrs[128];
-	char subnet[INET_ADDRSTRLEN + 4];
+	char subnet[INET6_ADDRSTRLEN + 4];
 	char *addrp[MAX_ADDRS];
 	char *dnsp[PORTCFG_DNS_MAX];
 	char *gwp[1];
@@ -43,25 +44,6 @@ static uint32_t dhcp_type(enum portcfg_mode m)
 	return m == PORTCFG_STATIC ? ORG__LFEDGE__EVE__COMMON__DHCPTYPE__Static
 	       : m == PORTCFG_DHCP ? ORG__LFEDGE__EVE__COMMON__DHCPTYPE__Client
 				   : ORG__LFEDGE__EVE__COMMON__DHCPTYPE__DHCPNoop;
-}
-
-/* "a.b.c.d/nn" -> its network "n.n.n.0/nn". */
-static bool subnet_of(const char *cidr, char *out, size_t size)
-{
-	char ip[INET_ADDRSTRLEN];
-	const char *slash = strchr(cidr, '/');
-	struct in_addr a;
-	int bits = slash ? atoi(slash + 1) : 0;
-
-	if (!slash || (size_t)(slash - cidr) >= sizeof(ip) || bits < 1 || bits > 32)
-		return false;
-	snprintf(ip, sizeof(ip), "%.*s", (int)(slash - cidr), cidr);
-	if (inet_pton(AF_INET, ip, &a) != 1)
-		return false;
-	a.s_addr = htonl(ntohl(a.s_addr) & (bits == 32 ? 0xffffffffu : ~((1u << (32 - bits)) - 1)));
-	inet_ntop(AF_INET, &a, ip, sizeof(ip));
-	snprintf(out, size, "%s/%d", ip, bits);
-	return true;
 }
 
 static void fill_state(struct port_msg *pm, const struct netmgr_port_state *st)
@@ -116,7 +98,8 @@ static void fill_dpc(struct dpc_msg *d, const struct netmgr_setting *s, const st
 		pm->m.free = p->cost == 0;
 		pm->m.cost = p->cost;
 		pm->m.dhcptype = dhcp_type(p->mode);
-		if (p->mode == PORTCFG_STATIC && subnet_of(p->want.addr, pm->subnet, sizeof(pm->subnet)))
+		if (p->mode == PORTCFG_STATIC &&
+		    ipnet_network(p->want.addr, pm->subnet, sizeof(pm->subnet)) == 0)
 			pm->m.subnet = pm->subnet;
 		if (current)
 			fill_state(pm, netmgr_port_state(nm, i));

@@ -23,6 +23,7 @@
 #include "gzip.h"
 #include "hexstr.h"
 #include "hostport.h"
+#include "ipnet.h"
 #include "test_tmpdir.h"
 #include "uuidgen.h"
 
@@ -354,6 +355,37 @@ static void test_hostport(void **state)
 	assert_string_equal(out, "[fd00::2]:8443");
 }
 
+/* address/prefix strings, IPv4 and IPv6 */
+static void test_ipnet(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_true(ipnet_cidr_ok("10.1.2.3/24"));
+	assert_true(ipnet_cidr_ok("fd66:1::10/64"));
+	assert_true(ipnet_cidr_ok("::1/128"));
+	assert_false(ipnet_cidr_ok("10.1.2.3"));
+	assert_false(ipnet_cidr_ok("10.1.2.3/33"));
+	assert_false(ipnet_cidr_ok("10.1.2.3/0"));
+	assert_false(ipnet_cidr_ok("10.1.2.3/+8"));
+	assert_false(ipnet_cidr_ok("10.1.2.3/ 8"));
+	assert_false(ipnet_cidr_ok("fd66::1/129"));
+	assert_false(ipnet_cidr_ok("fd66::g/64"));
+	assert_false(ipnet_cidr_ok("/24"));
+	assert_int_equal(ipnet_network("10.1.2.3/24", out, sizeof(out)), 0);
+	assert_string_equal(out, "10.1.2.0/24");
+	assert_int_equal(ipnet_network("10.1.2.3/32", out, sizeof(out)), 0);
+	assert_string_equal(out, "10.1.2.3/32");
+	assert_int_equal(ipnet_network("10.1.255.3/20", out, sizeof(out)), 0);
+	assert_string_equal(out, "10.1.240.0/20");
+	assert_int_equal(ipnet_network("fd66:1::10/64", out, sizeof(out)), 0);
+	assert_string_equal(out, "fd66:1::/64");
+	assert_int_equal(ipnet_network("fd66:1:2:3:4:5:6:7/52", out, sizeof(out)), 0);
+	assert_string_equal(out, "fd66:1:2::/52");
+	assert_int_equal(ipnet_network("nope/8", out, sizeof(out)), -EINVAL);
+	assert_int_equal(ipnet_network("fd66:1::10/64", out, 8), -ENAMETOOLONG);
+}
+
 static void test_uuid(void **state)
 {
 	char a[UUID_STR_LEN], b[UUID_STR_LEN];
@@ -449,6 +481,7 @@ int main(void)
 	    cmocka_unit_test(test_b64_roundtrip_binary),
 	    cmocka_unit_test(test_b64_whitespace_and_bad),
 	    cmocka_unit_test(test_hostport),
+	    cmocka_unit_test(test_ipnet),
 	    cmocka_unit_test(test_uuid),
 	    cmocka_unit_test(test_hexstr),
 	    cmocka_unit_test(test_gzip),
