@@ -208,7 +208,7 @@ bool download_route_failed(int curlcode)
 	}
 }
 
-/* How a route reads in an error text: "e1 via http://p:3128", "DIRECT". */
+/* How a route reads in an error text: "e1 http://p:3128", "e2 DIRECT". */
 static void route_name(const struct download_route *r, char *buf, size_t size)
 {
 	snprintf(buf, size, "%.15s%s%.255s", r->interface, r->interface[0] ? " " : "",

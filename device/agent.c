@@ -213,7 +213,7 @@ static void open_optional(struct agent *a)
 	if (a->rt)
 		log_hypervisors(a);
 	vault_push_refusals(a); /* a locked volume vault holds every app */
-	if (edgeview_new(a->rt, a->cd.root_ca_path, &a->dev_signer, &a->ev) < 0)
+	if (edgeview_new(a->rt, a->cd.root_ca_path, &a->dev_signer, dlroute_router(a->dl), &a->ev) < 0)
 		alog(ALOG_ERR, "edgeview: cannot start: remote consoles are off");
 	if (!a->o->update_backend) {
 		snprintf(a->bo_why, sizeof(a->bo_why), "started without --update (no A/B updater)");

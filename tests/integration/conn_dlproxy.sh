@@ -35,8 +35,6 @@ command -v python3 >/dev/null 2>&1 || test_skip "python3 not installed"
 ip netns add "c29dprobe$$" 2>/dev/null || test_skip "cannot create network namespaces"
 ip netns del "c29dprobe$$"
 
-REAL_CTL=${EVE_CONTROLLER:?}
-REAL_AGENT=${EVE_AGENT:?}
 NSA=c29da$$
 NSR=c29dr$$
 NSC=c29dc$$
@@ -46,32 +44,13 @@ PROXY_PORT=24102
 CTL_IP=10.66.9.2
 PROXY=10.66.1.1:$PROXY_PORT
 . "$(dirname "$0")/agent_lib.sh"
-
-PROXY_PID=""
-IMG_PID=""
-conn_cleanup() {
-	[ -n "$PROXY_PID" ] && kill -TERM "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null
-	[ -n "$IMG_PID" ] && kill -TERM "$IMG_PID" 2>/dev/null && wait "$IMG_PID" 2>/dev/null
-	agent_cleanup
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSR" 2>/dev/null
-	ip netns del "$NSC" 2>/dev/null
-}
-trap conn_cleanup EXIT
-
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NSC" "$REAL_CTL" >"$W/ctl.sh"
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NSA" "$REAL_AGENT" >"$W/agent.sh"
-chmod +x "$W/ctl.sh" "$W/agent.sh"
-EVE_CONTROLLER=$W/ctl.sh
-EVE_AGENT=$W/agent.sh
-curl() { ip netns exec "$NSC" curl "$@"; }
+. "$(dirname "$0")/conn_lib.sh"
 ev() { # evectl against the controller (in its netns)
 	ip netns exec "$NSC" env EVECTL_SERVER="https://127.0.0.1:$CTL_PORT" EVECTL_TOKEN="$(ctl_token "$CTL")" \
 		EVECTL_CA="$CTL/certs/root-certificate.pem" HOME="$W" "$EVECTL" "$@"
 }
 
 # ---- topology -------------------------------------------------------------
-for n in "$NSA" "$NSR" "$NSC"; do ip netns add "$n" || fail "netns add $n"; ip -n "$n" link set lo up; done
 ip -n "$NSA" link add e1 type veth peer name r1 netns "$NSR" || fail "veth e1"
 ip -n "$NSR" addr add 10.66.1.1/24 dev r1
 ip -n "$NSR" link set r1 up
@@ -109,6 +88,7 @@ ConnectPort $CTL_PORT
 EOF
 ip netns exec "$NSR" tinyproxy -d -c "$W/tinyproxy.conf" >"$W/tinyproxy.out" 2>&1 &
 PROXY_PID=$!
+CONN_PIDS="$CONN_PIDS $PROXY_PID"
 wait_for 60 "tinyproxy listening" ip netns exec "$NSR" bash -c "exec 3<>/dev/tcp/10.66.1.1/$PROXY_PORT" 2>/dev/null
 kill -0 "$PROXY_PID" 2>/dev/null || fail "tinyproxy exited: $(tail -n 3 "$W/tinyproxy.out")"
 proxy_connects() { grep -Ec "CONNECT $CTL_IP:$CTL_PORT HTTP" "$W/tinyproxy.log" 2>/dev/null; }
@@ -118,7 +98,7 @@ proxy_got() { grep -Eq "GET http://$CTL_IP:$IMG_PORT/$1 HTTP" "$W/tinyproxy.log"
 mkdir -p "$W/img"
 ip netns exec "$NSC" python3 -m http.server "$IMG_PORT" --bind "$CTL_IP" --directory "$W/img" \
 	>"$W/img.log" 2>&1 &
-IMG_PID=$!
+CONN_PIDS="$CONN_PIDS $!"
 wait_for 60 "image server listening" ip netns exec "$NSC" bash -c "exec 3<>/dev/tcp/$CTL_IP/$IMG_PORT" 2>/dev/null
 
 # ---- controller -----------------------------------------------------------
@@ -132,14 +112,8 @@ ctl_api "$CTL" POST /onboard "$(jq -n --rawfile c "$CTL/device-config/onboard.ce
 agent_confdir d
 echo e1 >"$W/d.conf/managed-ports"
 printf 'timer.port.testduration=20\ntimer.send.timeout=8\ntimer.download.retry=2\n' >>"$W/d.conf/config-items"
-"$EVE_MKBOOTSTRAP" "$CTL/certs/signing.key.pem" "$CTL/certs/signing.cert.pem" "{
- \"deviceIoList\": [{\"ptype\": \"PhyIoNetEth\", \"phylabel\": \"eth0\", \"logicallabel\": \"eth0\",
-   \"phyaddrs\": [{\"key\": \"ifname\", \"value\": \"e1\"}], \"usage\": \"PhyIoUsageMgmtAndApps\"}],
- \"systemAdapterList\": [{\"name\": \"eth0\", \"uplink\": true, \"lowerLayerName\": \"eth0\",
-   \"networkUUID\": \"n1\", \"cost\": 0, \"addr\": \"10.66.1.10\"}],
- \"networks\": [{\"id\": \"n1\", \"type\": \"V4\", \"ip\": {\"dhcp\": \"Static\", \"subnet\": \"10.66.1.0/24\",
-   \"gateway\": \"10.66.1.1\"}, \"entProxy\": {\"proxies\": [{\"proto\": \"PROXY_HTTPS\",
-   \"server\": \"10.66.1.1\", \"port\": $PROXY_PORT}]}}]}" "$W/d.conf/bootstrap-config.pb" || fail "mkbootstrap"
+conn_bootstrap1 "$W/d.conf/bootstrap-config.pb" 10.66.1.10 10.66.1.0/24 10.66.1.1 V4 \
+	"{\"proxies\": [{\"proto\": \"PROXY_HTTPS\", \"server\": \"10.66.1.1\", \"port\": $PROXY_PORT}]}"
 agent_start d --libvirt test:///default
 wait_for 90 "A: onboarded" log_has d "onboarded: device UUID"
 U=$(agent_uuid d)

@@ -17,36 +17,18 @@
 ip netns add "c29sprobe$$" 2>/dev/null || test_skip "cannot create network namespaces"
 ip netns del "c29sprobe$$"
 
-REAL_CTL=${EVE_CONTROLLER:?}
-REAL_AGENT=${EVE_AGENT:?}
 NSA=c29sa$$
 NSR=c29sr$$
 NSC=c29sc$$
 CTL_PORT=24110
 CTL_IP=fd66:9::2
 . "$(dirname "$0")/agent_lib.sh"
-
-conn_cleanup() {
-	agent_cleanup
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSR" 2>/dev/null
-	ip netns del "$NSC" 2>/dev/null
-}
-trap conn_cleanup EXIT
-
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NSC" "$REAL_CTL" >"$W/ctl.sh"
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NSA" "$REAL_AGENT" >"$W/agent.sh"
-chmod +x "$W/ctl.sh" "$W/agent.sh"
-EVE_CONTROLLER=$W/ctl.sh
-EVE_AGENT=$W/agent.sh
-curl() { ip netns exec "$NSC" curl "$@"; }
+. "$(dirname "$0")/conn_lib.sh"
 # the controller listens on [::] (IPv6 only): the tests' own requests go to
 # its IPv6 address (in its certificate) from its netns
 ctl_url() { echo "https://[$CTL_IP]:$(ctl_port "$1")"; }
-ina() { ip netns exec "$NSA" "$@"; }
 
 # ---- topology (IPv6 only between the agent and the controller) -------------
-for n in "$NSA" "$NSR" "$NSC"; do ip netns add "$n" || fail "netns add $n"; ip -n "$n" link set lo up; done
 ip -n "$NSA" link add e1 type veth peer name r1 netns "$NSR" || fail "veth e1"
 ip -n "$NSR" addr add fd66:1::1/64 dev r1 nodad
 ip -n "$NSR" link set r1 up
@@ -71,13 +53,7 @@ ctl_api "$CTL" POST /onboard "$(jq -n --rawfile c "$CTL/device-config/onboard.ce
 agent_confdir a
 echo e1 >"$W/a.conf/managed-ports"
 printf 'timer.port.testduration=20\ntimer.send.timeout=8\n' >>"$W/a.conf/config-items"
-"$EVE_MKBOOTSTRAP" "$CTL/certs/signing.key.pem" "$CTL/certs/signing.cert.pem" "{
- \"deviceIoList\": [{\"ptype\": \"PhyIoNetEth\", \"phylabel\": \"eth0\", \"logicallabel\": \"eth0\",
-   \"phyaddrs\": [{\"key\": \"ifname\", \"value\": \"e1\"}], \"usage\": \"PhyIoUsageMgmtAndApps\"}],
- \"systemAdapterList\": [{\"name\": \"eth0\", \"uplink\": true, \"lowerLayerName\": \"eth0\",
-   \"networkUUID\": \"n1\", \"cost\": 0, \"addr\": \"fd66:1::10\"}],
- \"networks\": [{\"id\": \"n1\", \"type\": \"V6\", \"ip\": {\"dhcp\": \"Static\", \"subnet\": \"fd66:1::/64\",
-   \"gateway\": \"fd66:1::1\"}}]}" "$W/a.conf/bootstrap-config.pb" || fail "mkbootstrap"
+conn_bootstrap1 "$W/a.conf/bootstrap-config.pb" fd66:1::10 fd66:1::/64 fd66:1::1 V6
 agent_start a
 wait_for 90 "onboarded over IPv6" log_has a "onboarded: device UUID"
 U=$(agent_uuid a)
