@@ -294,8 +294,38 @@ static void learn_static(const Org__Lfedge__Eve__Info__DevicePort *dp, struct de
 	}
 }
 
+static bool proxy_ok(const char *s);
+static bool noproxy_ok(const char *s);
+static bool pacfile_ok(const char *s);
+
+/* The port's proxy as the device runs it (DevicePort.proxy): its PAC file,
+ * else its first proxy server with the exceptions, each only when the
+ * admin API would take it (a bootstrap config's proxy is kept, not
+ * replaced by a setting without it). */
+static void learn_proxy(const Org__Lfedge__Eve__Info__ProxyStatus *ps, struct deviceio_port *p)
+{
+	const Org__Lfedge__Eve__Info__ProxyEntry *e = ps && ps->n_proxies ? ps->proxies[0] : NULL;
+
+	if (!ps)
+		return;
+	if (ps->pacfile && *ps->pacfile) {
+		if (strlen(ps->pacfile) < sizeof(p->pacfile) && pacfile_ok(ps->pacfile))
+			snprintf(p->pacfile, sizeof(p->pacfile), "%s", ps->pacfile);
+		return;
+	}
+	if (!e || !e->server || strlen(e->server) > 200)
+		return;
+	snprintf(p->proxy, sizeof(p->proxy), "http://%s:%u", e->server, e->port);
+	if (!proxy_ok(p->proxy)) {
+		p->proxy[0] = '\0';
+		return;
+	}
+	if (ps->exceptions && strlen(ps->exceptions) < sizeof(p->no_proxy) && noproxy_ok(ps->exceptions))
+		snprintf(p->no_proxy, sizeof(p->no_proxy), "%s", ps->exceptions);
+}
+
 /* A management port from EVE's port status (DevicePort), with its DHCP
- * mode, static address, DNS and cost as the device runs them. */
+ * mode, static address, DNS, proxy and cost as the device runs them. */
 static void learn_from_status(const Org__Lfedge__Eve__Info__DevicePort *dp, struct deviceio_port *p)
 {
 	size_t len = 0;
@@ -322,6 +352,7 @@ static void learn_from_status(const Org__Lfedge__Eve__Info__DevicePort *dp, stru
 		}
 		len += (size_t)w;
 	}
+	learn_proxy(dp->proxy, p);
 }
 
 static const Org__Lfedge__Eve__Info__DevicePortStatus *

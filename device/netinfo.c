@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ZInfoDevice.systemAdapter from the connectivity manager's state. */
 #include "netinfo.h"
+#include "b64.h"
 #include "ipnet.h"
 
 #include "evecommon/netcmn.pb-c.h"
@@ -24,6 +25,11 @@ struct port_msg {
 	char *addrp[MAX_ADDRS];
 	char *dnsp[PORTCFG_DNS_MAX];
 	char *gwp[1];
+	Org__Lfedge__Eve__Info__ProxyStatus proxy;
+	Org__Lfedge__Eve__Info__ProxyEntry entry;
+	Org__Lfedge__Eve__Info__ProxyEntry *entryp[1];
+	char server[256];
+	char *pac_b64; /* owned */
 };
 
 struct dpc_msg {
@@ -44,6 +50,43 @@ static uint32_t dhcp_type(enum portcfg_mode m)
 	return m == PORTCFG_STATIC ? ORG__LFEDGE__EVE__COMMON__DHCPTYPE__Static
 	       : m == PORTCFG_DHCP ? ORG__LFEDGE__EVE__COMMON__DHCPTYPE__Client
 				   : ORG__LFEDGE__EVE__COMMON__DHCPTYPE__DHCPNoop;
+}
+
+/* The port's proxy as it runs it (EVE's DevicePort.proxy): its PAC file
+ * (base64, as the config sends it), else its explicit proxy (or the
+ * setting's) with the exceptions; the controller learns it from here. */
+static void fill_proxy(struct port_msg *pm, const struct netmgr_setting *s, const struct netmgr_port *p)
+{
+	const char *pac = p->pac[0] ? p->pac : p->proxy[0] ? "" : s->pac;
+	const char *url = p->proxy[0] ? p->proxy : s->proxy,
+		   *exc = p->proxy[0] ? p->exceptions : s->exceptions;
+	const char *h = strstr(url, "://"), *colon;
+	long port;
+
+	org__lfedge__eve__info__proxy_status__init(&pm->proxy);
+	if (*pac) {
+		pm->pac_b64 = b64_encode((const uint8_t *)pac, strlen(pac));
+		if (!pm->pac_b64)
+			return;
+		pm->proxy.pacfile = pm->pac_b64;
+		pm->m.proxy = &pm->proxy;
+		return;
+	}
+	h = h ? h + 3 : url;
+	colon = strrchr(h, ':');
+	if (!*url || !colon || (size_t)(colon - h) >= sizeof(pm->server) ||
+	    (port = strtol(colon + 1, NULL, 10)) < 1 || port > 65535)
+		return;
+	snprintf(pm->server, sizeof(pm->server), "%.*s", (int)(colon - h), h);
+	org__lfedge__eve__info__proxy_entry__init(&pm->entry);
+	pm->entry.type = ORG__LFEDGE__EVE__COMMON__PROXY_PROTO__PROXY_HTTPS;
+	pm->entry.server = pm->server;
+	pm->entry.port = (uint32_t)port;
+	pm->entryp[0] = &pm->entry;
+	pm->proxy.proxies = pm->entryp;
+	pm->proxy.n_proxies = 1;
+	pm->proxy.exceptions = (char *)exc;
+	pm->m.proxy = &pm->proxy;
 }
 
 static void fill_state(struct port_msg *pm, const struct netmgr_port_state *st)
@@ -101,6 +144,7 @@ static void fill_dpc(struct dpc_msg *d, const struct netmgr_setting *s, const st
 		if (p->mode == PORTCFG_STATIC &&
 		    ipnet_network(p->want.addr, pm->subnet, sizeof(pm->subnet)) == 0)
 			pm->m.subnet = pm->subnet;
+		fill_proxy(pm, s, p);
 		if (current)
 			fill_state(pm, netmgr_port_state(nm, i));
 		d->portp[i] = &pm->m;
@@ -171,5 +215,8 @@ const Org__Lfedge__Eve__Info__SystemAdapterInfo *netinfo_msg(const struct netinf
 
 void netinfo_free(struct netinfo *ni)
 {
+	for (size_t d = 0; ni && d < N_DPC; d++)
+		for (size_t i = 0; i < NETMGR_MAX_PORTS; i++)
+			free(ni->dpc[d].ports[i].pac_b64);
 	free(ni);
 }
