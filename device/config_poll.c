@@ -267,9 +267,9 @@ static bool port_from(struct agent *a, const Org__Lfedge__Eve__Config__SystemAda
 		if (!pac_from(net->entproxy, ifname, p->pac, sizeof(p->pac)) ||
 		    !exceptions_from(net->entproxy, ifname, p->exceptions, sizeof(p->exceptions)))
 			return false;
+		/* EVE: the PAC file wins over the proxy list */
 		if (p->pac[0])
-			p->proxy[0] = p->exceptions[0] =
-			    '\0'; /* EVE: the PAC file wins over the proxy list */
+			p->proxy[0] = p->exceptions[0] = '\0';
 	}
 	(void)a;
 	return true;

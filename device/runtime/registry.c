@@ -311,7 +311,8 @@ static void curl_common(CURL *c, const struct sess *s)
 }
 
 /* One GET (or HEAD) into memory through route rt. 0 with r->status set,
- * or a transport error (*next: none of the route's fault was an answer). */
+ * or a transport error (*next: it failed before an answer: the next
+ * route may do better). */
 static int http_route(struct sess *s, const struct download_route *rt, const char *url, const char *accept,
 		      bool head, bool basic, size_t cap, struct resp *r, bool *next)
 {
