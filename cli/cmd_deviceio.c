@@ -2,11 +2,24 @@
 /* device io list|set|delete: the controller's hardware model of a device
  * (ports and I/O adapters, how each network port is used and addressed),
  * sent to the device as deviceIoList + systemAdapterList. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "b64.h"
 #include "commands.h"
 #include "evectl.h"
+#include "fileio.h"
+
+#define IO_PAC_MAX 16384 /* the agent's limit of a PAC script */
+
+/* PAC cell: whether the port has a PAC script (the base64 text is long). */
+static void fmt_pac(const json_t *obj, const char *key, char *buf, size_t n)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	snprintf(buf, n, "%s", s && *s ? "yes" : "-");
+}
 
 static const struct out_col io_cols[] = {
     {"PORT", "phylabel"},
@@ -21,6 +34,8 @@ static const struct out_col io_cols[] = {
     {"GATEWAY", "gateway", NULL, true},
     {"DNS", "dns", NULL, true},
     {"PROXY", "proxy", NULL, true},
+    {"NO_PROXY", "no_proxy", NULL, true},
+    {"PAC", "pacfile", fmt_pac, true},
     {"ASSIGNGRP", "assigngrp", NULL, true},
     {"PCI", "pcilong", NULL, true},
     {"USB", "usbaddr", NULL, true},
@@ -61,6 +76,25 @@ static const struct {
     {"serial-port", "serial"},
 };
 
+/* --pac FILE: the script as EVE sends it (base64); "" clears. NULL when
+ * the file is unreadable, empty, too long or holds a NUL byte. */
+static json_t *pac_value(const char *file)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char *b64 = NULL;
+	json_t *v = NULL;
+
+	if (!*file)
+		return json_string("");
+	if (fileio_read(file, IO_PAC_MAX, &data, &len) == 0 && len && !memchr(data, '\0', len) &&
+	    (b64 = b64_encode(data, len)))
+		v = json_string(b64);
+	free(b64);
+	free(data);
+	return v;
+}
+
 static json_t *io_body(struct cmd_args *a)
 {
 	json_t *b = json_object();
@@ -70,6 +104,15 @@ static json_t *io_body(struct cmd_args *a)
 		const char *s = cmdtab_str(a, IO_STR_OPTS[i].opt);
 		if (s)
 			json_object_set_new(b, IO_STR_OPTS[i].key, json_string(s));
+	}
+	if (cmdtab_str(a, "pac")) {
+		json_t *pac = pac_value(cmdtab_str(a, "pac"));
+
+		if (!pac) {
+			json_decref(b);
+			return NULL;
+		}
+		json_object_set_new(b, "pacfile", pac);
 	}
 	v = cmdtab_val(a, "cost");
 	if (v && v->set)
@@ -91,7 +134,9 @@ int cmd_device_io_set(struct cmd_args *a)
 	json_t *body = io_body(a), *resp = NULL;
 	int code;
 
-	if (json_object_size(body) == 0 && !cmdtab_flag(a, "create"))
+	if (!body)
+		code = ev_usage("--pac: a readable text file of 1 to %d bytes", IO_PAC_MAX);
+	else if (json_object_size(body) == 0 && !cmdtab_flag(a, "create"))
 		code = ev_usage("nothing to set: give at least one option (or --create)");
 	else
 		code = ev_request(a, "PUT", path, body, &resp);

@@ -104,6 +104,8 @@ static int devapi_setup(struct devapi *c, const struct devapi_opts *o)
 		bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_INTERFACE, o->interface);
 	/* "" rather than unset: never pick up a proxy from the environment. */
 	bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_PROXY, o->proxy ? o->proxy : "");
+	if (o->proxy && o->noproxy && *o->noproxy)
+		bad |= CURLE_OK != curl_easy_setopt(h, CURLOPT_NOPROXY, o->noproxy);
 	if (o->resolve) {
 		c->resolve = curl_slist_append(NULL, o->resolve);
 		bad |= !c->resolve || CURLE_OK != curl_easy_setopt(h, CURLOPT_RESOLVE, c->resolve);

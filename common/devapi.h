@@ -17,6 +17,7 @@ struct devapi_opts {
 	const char *ca_path;   /* root-certificate.pem: the only trusted root */
 	const char *interface; /* optional CURLOPT_INTERFACE (management port) */
 	const char *proxy;     /* optional HTTP(S) proxy URL */
+	const char *noproxy;   /* optional CURLOPT_NOPROXY: hosts reached without the proxy */
 	const char *resolve;   /* optional CURLOPT_RESOLVE "host:port:addr" (resolved by the caller) */
 	long timeout_s;        /* whole-request timeout; 0 = 60 s */
 };

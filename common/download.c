@@ -157,18 +157,131 @@ static int curl_fail(CURLcode cc, const struct dl *d, const char *ebuf, char *er
 	return r;
 }
 
-int download_file(const struct download_opts *o, char *err, size_t errlen)
+int download_routes(const struct download_router *router, const char *url, struct download_route *out,
+		    size_t max, char *err, size_t errlen)
+{
+	int n;
+
+	if (!router || !router->routes) {
+		memset(out, 0, sizeof(*out));
+		return 1;
+	}
+	err[0] = '\0';
+	n = router->routes(router->ctx, url, out, max, err, errlen);
+	if (n == 0) {
+		snprintf(err, errlen, "no management port can reach %s", url);
+		n = -ENETUNREACH;
+	}
+	return n;
+}
+
+void download_route_apply(void *curl, const struct download_route *r)
+{
+	CURL *c = curl;
+
+	if (r->interface[0])
+		curl_easy_setopt(c, CURLOPT_INTERFACE, r->interface);
+	/* "" rather than unset: never pick up a proxy from the environment. */
+	curl_easy_setopt(c, CURLOPT_PROXY, r->proxy);
+	if (r->proxy[0] && r->noproxy[0])
+		curl_easy_setopt(c, CURLOPT_NOPROXY, r->noproxy);
+}
+
+bool download_route_failed(int curlcode)
+{
+	switch ((CURLcode)curlcode) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_INTERFACE_FAILED:
+	case CURLE_PROXY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* How a route reads in an error text: "e1 http://p:3128", "e2 DIRECT". */
+static void route_name(const struct download_route *r, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.15s%s%.255s", r->interface, r->interface[0] ? " " : "",
+		 r->proxy[0] ? r->proxy : "DIRECT");
+}
+
+/* One attempt through route rt. *next = the route failed before an HTTP
+ * answer (the caller may try the next one). */
+static int attempt(const struct download_opts *o, struct dl *d, const struct download_route *rt,
+		   struct curl_slist *hdrs, bool *next, char *err, size_t errlen)
 {
 	char ebuf[CURL_ERROR_SIZE] = "";
-	struct dl d = {.o = o, .fd = -1};
-	struct curl_slist *hdrs = NULL, *t;
 	struct stat st;
 	CURLcode cc;
-	CURL *c = NULL;
-	size_t i;
+	CURL *c;
 	int r = 0;
 
+	*next = false;
+	d->status = 0;
+	d->discard = 0;
+	d->err = 0;
+	if (fstat(d->fd, &st) == 0)
+		d->have = (uint64_t)st.st_size;
+	c = curl_easy_init();
+	if (!c)
+		return -ENOMEM;
+	set_opts(c, d, hdrs);
+	if (o->router)
+		download_route_apply(c, rt);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	cc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &d->status);
+	if (o->status)
+		*o->status = d->status;
+	if (cc != CURLE_OK) {
+		/* 416 to a Range request at the end: the file is already whole. */
+		if (d->status == 416 && d->have > 0)
+			goto out;
+		r = curl_fail(cc, d, ebuf, err, errlen);
+		*next = !d->err && download_route_failed(cc);
+		goto out;
+	}
+	if (d->status == 416 && d->have > 0)
+		goto out;
+	if (o->allow_file && is_file_url(c))
+		d->status = 200; /* no status line: curl found and read the file */
+	if (d->status != 200 && d->status != 206) {
+		snprintf(err, errlen, "HTTP status %ld from %s", d->status, o->url);
+		r = -EVE_EHTTP;
+		goto out;
+	}
+	if (d->err)
+		r = curl_fail(CURLE_WRITE_ERROR, d, ebuf, err, errlen);
+out:
+	curl_easy_cleanup(c);
+	return r;
+}
+
+int download_file(const struct download_opts *o, char *err, size_t errlen)
+{
+	struct download_route routes[DOWNLOAD_ROUTES_MAX];
+	struct dl d = {.o = o, .fd = -1};
+	struct curl_slist *hdrs = NULL, *t;
+	char one[512], name[300];
+	size_t i, len = 0;
+	struct stat st;
+	bool next = true;
+	int r = 0, n;
+
 	err[0] = '\0';
+	n = download_routes(o->router, o->url, routes, DOWNLOAD_ROUTES_MAX, err, errlen);
+	if (n < 0)
+		return n;
 	d.fd = open(o->dest, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (d.fd < 0) {
 		r = -errno;
@@ -185,11 +298,6 @@ int download_file(const struct download_opts *o, char *err, size_t errlen)
 		}
 		d.have = 0;
 	}
-	c = curl_easy_init();
-	if (!c) {
-		r = -ENOMEM;
-		goto out;
-	}
 	for (i = 0; o->headers && o->headers[i]; i++) {
 		t = curl_slist_append(hdrs, o->headers[i]);
 		if (!t) {
@@ -198,32 +306,25 @@ int download_file(const struct download_opts *o, char *err, size_t errlen)
 		}
 		hdrs = t;
 	}
-	set_opts(c, &d, hdrs);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &d.status);
-	if (o->status)
-		*o->status = d.status;
-	if (cc != CURLE_OK) {
-		/* 416 to a Range request at the end: the file is already whole. */
-		if (d.status == 416 && d.have > 0)
-			goto out;
-		r = curl_fail(cc, &d, ebuf, err, errlen);
-		goto out;
+	/* Each route in turn while they fail before an HTTP answer; the error
+	 * names every route tried. */
+	for (i = 0; i < (size_t)n && next; i++) {
+		one[0] = '\0';
+		r = attempt(o, &d, &routes[i], hdrs, &next, one, sizeof(one));
+		if (r == 0 || !o->router || n == 1) {
+			snprintf(err, errlen, "%s", one);
+			continue;
+		}
+		route_name(&routes[i], name, sizeof(name));
+		if (len < errlen) {
+			int w =
+			    snprintf(err + len, errlen - len, "%s%.280s: %.500s", len ? "; " : "", name, one);
+			len += w > 0 ? (size_t)w : 0;
+		}
 	}
-	if (d.status == 416 && d.have > 0)
+	if (r < 0)
 		goto out;
-	if (o->allow_file && is_file_url(c))
-		d.status = 200; /* no status line: curl found and read the file */
-	if (d.status != 200 && d.status != 206) {
-		snprintf(err, errlen, "HTTP status %ld from %s", d.status, o->url);
-		r = -EVE_EHTTP;
-		goto out;
-	}
-	if (d.err) {
-		r = curl_fail(CURLE_WRITE_ERROR, &d, ebuf, err, errlen);
-		goto out;
-	}
+	err[0] = '\0';
 	if (fsync(d.fd) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "fsync: %s", strerror(errno));
@@ -231,7 +332,6 @@ int download_file(const struct download_opts *o, char *err, size_t errlen)
 	if (o->progress)
 		o->progress(o->ctx, d.have, d.have);
 out:
-	curl_easy_cleanup(c);
 	curl_slist_free_all(hdrs);
 	close(d.fd);
 	return r;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Edge-view tunnels over libcurl CONNECT_ONLY (evtunnel.h). */
 #include "evtunnel.h"
+#include "download.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -195,9 +196,12 @@ static int status_errno(long st)
 	}
 }
 
-static int connect_only(struct evtunnel *t, const char *url, const char *ca_path, char *err, size_t errlen)
+static int connect_only(struct evtunnel *t, const char *url, const char *ca_path,
+			const struct download_route *route, char *err, size_t errlen)
 {
 	char ebuf[CURL_ERROR_SIZE] = "";
+	if (route)
+		download_route_apply(t->h, route);
 	curl_easy_setopt(t->h, CURLOPT_URL, url);
 	curl_easy_setopt(t->h, CURLOPT_CONNECT_ONLY, 1L);
 	curl_easy_setopt(t->h, CURLOPT_NOSIGNAL, 1L);
@@ -258,14 +262,31 @@ out:
 int evtunnel_open(const char *url, const char *ca_path, const char *const *headers, struct evtunnel **out,
 		  char *err, size_t errlen)
 {
+	return evtunnel_open_routed(url, ca_path, headers, NULL, out, err, errlen);
+}
+
+int evtunnel_open_routed(const char *url, const char *ca_path, const char *const *headers,
+			 const struct download_router *router, struct evtunnel **out, char *err,
+			 size_t errlen)
+{
+	struct download_route routes[DOWNLOAD_ROUTES_MAX];
 	struct evtunnel *t = calloc(1, sizeof(*t));
 	char head[HDR_MAX];
-	int r = -ENOMEM;
+	int r = -ENOMEM, n;
 	err[0] = 0;
 	if (!t || !(t->h = curl_easy_init()))
 		goto out;
 	t->fd = -1;
-	if ((r = connect_only(t, url, ca_path, err, errlen)) < 0)
+	n = r = download_routes(router, url, routes, DOWNLOAD_ROUTES_MAX, err, errlen);
+	/* each route in turn until one connects (a fresh handle each time) */
+	for (int i = 0; i < n; i++) {
+		if (i)
+			curl_easy_reset(t->h);
+		r = connect_only(t, url, ca_path, router ? &routes[i] : NULL, err, errlen);
+		if (r == 0)
+			break;
+	}
+	if (r < 0)
 		goto out;
 	if ((r = send_request(t, url, headers)) < 0 || (r = read_head(t, head, sizeof(head))) < 0) {
 		snprintf(err, errlen, "no upgrade response: %s", strerror(-r));

@@ -26,6 +26,13 @@ struct evtunnel;
  * the server's error text in err. */
 int evtunnel_open(const char *url, const char *ca_path, const char *const *headers, struct evtunnel **out,
 		  char *err, size_t errlen);
+/* The same through the routes router gives for url (download.h: the
+ * device's management ports and proxies), tried in order until one
+ * connects; NULL router: the default route, no proxy. */
+struct download_router;
+int evtunnel_open_routed(const char *url, const char *ca_path, const char *const *headers,
+			 const struct download_router *router, struct evtunnel **out, char *err,
+			 size_t errlen);
 /* Send all n bytes (waits while the socket is full). */
 int evtunnel_send(struct evtunnel *t, const void *p, size_t n);
 /* Read up to n bytes: > 0 bytes, 0 end of stream, -EAGAIN none yet. */

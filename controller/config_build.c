@@ -30,6 +30,7 @@
 #include "deviceio.h"
 #include "devices_store.h"
 #include "hexstr.h"
+#include "ipnet.h"
 #include "images.h"
 #include "networks.h"
 #include "secrets.h"
@@ -1016,23 +1017,15 @@ static PhysicalIO *io_physical(struct build *b, const struct deviceio_port *p)
 	return io;
 }
 
-/* "10.1.2.3/24" -> addr "10.1.2.3", subnet "10.1.2.0/24". */
+/* "10.1.2.3/24" -> addr "10.1.2.3", subnet "10.1.2.0/24" (IPv6 alike). */
 static void io_static(struct build *b, const char *cidr, char **addr, Org__Lfedge__Eve__Common__Ipspec *ip)
 {
-	char a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN + 4];
-	const char *slash = strchr(cidr, '/');
-	struct in_addr in;
-	int bits = slash ? atoi(slash + 1) : 0;
+	char net[INET6_ADDRSTRLEN + 4], a[INET6_ADDRSTRLEN];
 
-	if (!slash || (size_t)(slash - cidr) >= sizeof(a) || bits < 1 || bits > 32)
+	if (ipnet_network(cidr, net, sizeof(net)) < 0)
 		return;
-	snprintf(a, sizeof(a), "%.*s", (int)(slash - cidr), cidr);
-	if (inet_pton(AF_INET, a, &in) != 1)
-		return;
+	snprintf(a, sizeof(a), "%.*s", (int)strcspn(cidr, "/"), cidr);
 	*addr = arena_str(&b->a, a);
-	in.s_addr = htonl(ntohl(in.s_addr) & (bits == 32 ? 0xffffffffu : ~((1u << (32 - bits)) - 1)));
-	inet_ntop(AF_INET, &in, a, sizeof(a));
-	snprintf(net, sizeof(net), "%s/%d", a, bits);
 	ip->subnet = arena_str(&b->a, net);
 }
 
@@ -1069,6 +1062,18 @@ static Org__Lfedge__Eve__Common__ProxyConfig *io_proxy(struct build *b, const st
 	return pc;
 }
 
+/* The port's PAC script (base64 as stored and sent). */
+static Org__Lfedge__Eve__Common__ProxyConfig *io_pacfile(struct build *b, const struct deviceio_port *p)
+{
+	Org__Lfedge__Eve__Common__ProxyConfig *pc = arena_alloc(&b->a, sizeof(*pc));
+
+	if (!pc)
+		return NULL;
+	org__lfedge__eve__common__proxy_config__init(pc);
+	pc->pacfile = arena_str(&b->a, p->pacfile);
+	return pc;
+}
+
 static NetworkConfig *io_network(struct build *b, const struct deviceio_port *p, SystemAdapter *sa)
 {
 	NetworkConfig *n = arena_alloc(&b->a, sizeof(*n));
@@ -1082,7 +1087,8 @@ static NetworkConfig *io_network(struct build *b, const struct deviceio_port *p,
 	snprintf(seed, sizeof(seed), "deviceio:%s:%s", b->uuid, p->phylabel);
 	config_uuid_from(seed, strlen(seed), id);
 	n->id = arena_str(&b->a, id);
-	n->type = ORG__LFEDGE__EVE__COMMON__NETWORK_TYPE__V4;
+	n->type = strchr(p->ip, ':') ? ORG__LFEDGE__EVE__COMMON__NETWORK_TYPE__V6
+				     : ORG__LFEDGE__EVE__COMMON__NETWORK_TYPE__V4;
 	ip->dhcp = !strcmp(p->dhcp, "static") ? ORG__LFEDGE__EVE__COMMON__DHCPTYPE__Static
 		   : !strcmp(p->dhcp, "none") ? ORG__LFEDGE__EVE__COMMON__DHCPTYPE__DHCPNone
 					      : ORG__LFEDGE__EVE__COMMON__DHCPTYPE__Client;
@@ -1096,6 +1102,8 @@ static NetworkConfig *io_network(struct build *b, const struct deviceio_port *p,
 	n->ip = ip;
 	if (p->proxy[0])
 		n->entproxy = io_proxy(b, p);
+	else if (p->pacfile[0])
+		n->entproxy = io_pacfile(b, p);
 	sa->networkuuid = n->id;
 	return n;
 }

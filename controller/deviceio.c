@@ -14,6 +14,8 @@
 #include <time.h>
 
 #include "admin.h"
+#include "b64.h"
+#include "ipnet.h"
 #include "ctl.h"
 #include "evecommon/devmodelcommon.pb-c.h"
 #include "evecommon/netcmn.pb-c.h"
@@ -101,7 +103,7 @@ int deviceio_is_endpoint(const struct deviceio_port *p)
 
 #define COLS                                                                                                 \
 	"phylabel, logicallabel, ifname, pcilong, usbaddr, serial, assigngrp, ptype, usage, cost, dhcp, ip," \
-	" gateway, dns, proxy, no_proxy, source"
+	" gateway, dns, proxy, no_proxy, source, pacfile"
 
 static void row_read(sqlite3_stmt *st, struct deviceio_port *p)
 {
@@ -123,6 +125,7 @@ static void row_read(sqlite3_stmt *st, struct deviceio_port *p)
 	snprintf(p->proxy, sizeof(p->proxy), "%s", db_col_text(st, 14));
 	snprintf(p->no_proxy, sizeof(p->no_proxy), "%s", db_col_text(st, 15));
 	snprintf(p->source, sizeof(p->source), "%s", db_col_text(st, 16));
+	snprintf(p->pacfile, sizeof(p->pacfile), "%s", db_col_text(st, 17));
 }
 
 int deviceio_list(struct db *d, const char *uuid, struct deviceio_port **out, size_t *n)
@@ -161,13 +164,14 @@ static int row_write(struct db *d, const char *uuid, const struct deviceio_port 
 {
 	sqlite3_stmt *st = db_stmt(d, replace ? "INSERT OR REPLACE INTO device_io(device_id, " COLS
 						", updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-						"?13,?14,?15,?16,?17,?18,?19)"
+						"?13,?14,?15,?16,?17,?18,?19,?20)"
 					      : "INSERT OR IGNORE INTO device_io(device_id, " COLS
 						", updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-						"?13,?14,?15,?16,?17,?18,?19)");
+						"?13,?14,?15,?16,?17,?18,?19,?20)");
 	const char *txt[] = {uuid,       p->phylabel, p->logicallabel, p->ifname,
 			     p->pcilong, p->usbaddr,  p->serial,       p->assigngrp};
-	const char *txt2[] = {p->dhcp, p->ip, p->gateway, p->dns, p->proxy, p->no_proxy, p->source};
+	const char *txt2[] = {p->dhcp,  p->ip,       p->gateway, p->dns,
+			      p->proxy, p->no_proxy, p->source,  p->pacfile};
 
 	if (!st)
 		return -EIO;
@@ -176,9 +180,9 @@ static int row_write(struct db *d, const char *uuid, const struct deviceio_port 
 	sqlite3_bind_int(st, 9, p->ptype);
 	sqlite3_bind_int(st, 10, p->usage);
 	sqlite3_bind_int64(st, 11, p->cost);
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 8; i++)
 		sqlite3_bind_text(st, 12 + i, txt2[i], -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 19, (int64_t)time(NULL));
+	sqlite3_bind_int64(st, 20, (int64_t)time(NULL));
 	return db_step_done(st);
 }
 
@@ -237,22 +241,6 @@ static bool ip_ok(const char *s)
 	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
-/* IPv4 address/prefix. */
-static bool cidr4_ok(const char *s)
-{
-	char a[48];
-	const char *slash = strchr(s, '/');
-	char *end;
-	long bits;
-	struct in_addr in;
-
-	if (!slash || (size_t)(slash - s) >= sizeof(a))
-		return false;
-	snprintf(a, sizeof(a), "%.*s", (int)(slash - s), s);
-	bits = strtol(slash + 1, &end, 10);
-	return *end == '\0' && end != slash + 1 && bits >= 1 && bits <= 32 && inet_pton(AF_INET, a, &in) == 1;
-}
-
 static bool lbl32(const char *s)
 {
 	return label_ok(s, 32);
@@ -291,13 +279,12 @@ static int learn_port(struct db *d, const char *uuid, struct deviceio_port *p)
 static void learn_static(const Org__Lfedge__Eve__Info__DevicePort *dp, struct deviceio_port *p)
 {
 	const char *slash = dp->subnet ? strchr(dp->subnet, '/') : NULL;
-	struct in_addr in;
-
 	for (size_t i = 0; slash && i < dp->n_ipaddrs; i++) {
-		if (inet_pton(AF_INET, dp->ipaddrs[i], &in) != 1)
+		/* the address of the subnet's family (IPv4 or IPv6) */
+		if (!ip_ok(dp->ipaddrs[i]) || !strchr(dp->ipaddrs[i], ':') != !strchr(dp->subnet, ':'))
 			continue;
 		snprintf(p->ip, sizeof(p->ip), "%s%s", dp->ipaddrs[i], slash);
-		if (!cidr4_ok(p->ip)) {
+		if (!ipnet_cidr_ok(p->ip)) {
 			p->ip[0] = '\0';
 			continue;
 		}
@@ -307,8 +294,38 @@ static void learn_static(const Org__Lfedge__Eve__Info__DevicePort *dp, struct de
 	}
 }
 
+static bool proxy_ok(const char *s);
+static bool noproxy_ok(const char *s);
+static bool pacfile_ok(const char *s);
+
+/* The port's proxy as the device runs it (DevicePort.proxy): its PAC file,
+ * else its first proxy server with the exceptions, each only when the
+ * admin API would take it (a bootstrap config's proxy is kept, not
+ * replaced by a setting without it). */
+static void learn_proxy(const Org__Lfedge__Eve__Info__ProxyStatus *ps, struct deviceio_port *p)
+{
+	const Org__Lfedge__Eve__Info__ProxyEntry *e = ps && ps->n_proxies ? ps->proxies[0] : NULL;
+
+	if (!ps)
+		return;
+	if (ps->pacfile && *ps->pacfile) {
+		if (strlen(ps->pacfile) < sizeof(p->pacfile) && pacfile_ok(ps->pacfile))
+			snprintf(p->pacfile, sizeof(p->pacfile), "%s", ps->pacfile);
+		return;
+	}
+	if (!e || !e->server || strlen(e->server) > 200)
+		return;
+	snprintf(p->proxy, sizeof(p->proxy), "http://%s:%u", e->server, e->port);
+	if (!proxy_ok(p->proxy)) {
+		p->proxy[0] = '\0';
+		return;
+	}
+	if (ps->exceptions && strlen(ps->exceptions) < sizeof(p->no_proxy) && noproxy_ok(ps->exceptions))
+		snprintf(p->no_proxy, sizeof(p->no_proxy), "%s", ps->exceptions);
+}
+
 /* A management port from EVE's port status (DevicePort), with its DHCP
- * mode, static address, DNS and cost as the device runs them. */
+ * mode, static address, DNS, proxy and cost as the device runs them. */
 static void learn_from_status(const Org__Lfedge__Eve__Info__DevicePort *dp, struct deviceio_port *p)
 {
 	size_t len = 0;
@@ -335,6 +352,7 @@ static void learn_from_status(const Org__Lfedge__Eve__Info__DevicePort *dp, stru
 		}
 		len += (size_t)w;
 	}
+	learn_proxy(dp->proxy, p);
 }
 
 static const Org__Lfedge__Eve__Info__DevicePortStatus *
@@ -395,13 +413,13 @@ static json_t *port_json(const struct deviceio_port *p)
 	for (char *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save))
 		json_array_append_new(dns, json_string(t));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:o, s:s, s:s, "
-			 "s:s}",
+			 "s:s, s:s}",
 			 "phylabel", p->phylabel, "logicallabel", p->logicallabel, "type",
 			 ptype_name(p->ptype), "ifname", p->ifname, "pcilong", p->pcilong, "usbaddr",
 			 p->usbaddr, "serial", p->serial, "assigngrp", p->assigngrp, "usage",
 			 usage_name(p->usage), "cost", (int)p->cost, "dhcp", p->dhcp, "ip", p->ip, "gateway",
-			 p->gateway, "dns", dns, "proxy", p->proxy, "no_proxy", p->no_proxy, "source",
-			 p->source);
+			 p->gateway, "dns", dns, "proxy", p->proxy, "no_proxy", p->no_proxy, "pacfile",
+			 p->pacfile, "source", p->source);
 }
 
 /* Ports the device reports (latest device info) that the model lacks. */
@@ -523,6 +541,21 @@ static bool noproxy_ok(const char *s)
 	return true;
 }
 
+/* A PAC script as EVE sends it: base64 of 1..DEVICEIO_PAC_MAX bytes of
+ * text (no NUL byte: the agent refuses it). */
+static bool pacfile_ok(const char *s)
+{
+	uint8_t *bin = NULL;
+	size_t n = 0;
+	bool ok =
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == strlen(s) &&
+	    b64_decode(s, strlen(s), &bin, &n) == 0 && n > 0 && n <= DEVICEIO_PAC_MAX &&
+	    !memchr(bin, '\0', n);
+
+	free(bin);
+	return ok;
+}
+
 static const char *take_dns(json_t *b, struct deviceio_port *p)
 {
 	json_t *v = json_object_get(b, "dns"), *e;
@@ -577,9 +610,9 @@ static const char *take_enums(json_t *b, struct deviceio_port *p)
 /* msg (caller's, at least 128 bytes) holds composed error texts. */
 static const char *port_apply(json_t *b, struct deviceio_port *p, char msg[128])
 {
-	static const char *const keys[] = {"logicallabel", "type",      "ifname", "pcilong", "usbaddr",
-					   "serial",       "assigngrp", "usage",  "cost",    "dhcp",
-					   "ip",           "gateway",   "dns",    "proxy",   "no_proxy"};
+	static const char *const keys[] = {
+	    "logicallabel", "type", "ifname", "pcilong", "usbaddr", "serial", "assigngrp", "usage",
+	    "cost",         "dhcp", "ip",     "gateway", "dns",     "proxy",  "no_proxy",  "pacfile"};
 	static const struct {
 		const char *key;
 		size_t off, size;
@@ -592,10 +625,11 @@ static const char *port_apply(json_t *b, struct deviceio_port *p, char msg[128])
 	    S("usbaddr", usbaddr, usb_ok),
 	    S("serial", serial, serial_ok),
 	    S("assigngrp", assigngrp, lbl32),
-	    S("ip", ip, cidr4_ok),
+	    S("ip", ip, ipnet_cidr_ok),
 	    S("gateway", gateway, ip_ok),
 	    S("proxy", proxy, proxy_ok),
 	    S("no_proxy", no_proxy, noproxy_ok),
+	    S("pacfile", pacfile, pacfile_ok),
 #undef S
 	};
 	const char *key, *err;
@@ -637,16 +671,22 @@ static const char *port_check(const struct deviceio_port *p)
 		return "usage: mgmt only for network ports";
 	if (deviceio_is_mgmt(p) && !strcmp(p->dhcp, "none"))
 		return "dhcp: a management port needs client or static (EVE refuses none)";
-	if (!deviceio_is_endpoint(p) && (strcmp(p->dhcp, "client") || p->ip[0] || p->gateway[0] ||
-					 p->dns[0] || p->proxy[0] || p->no_proxy[0] || p->cost))
-		return "dhcp, ip, gateway, dns, proxy, no_proxy, cost: only for ports of usage mgmt, "
+	if (!deviceio_is_endpoint(p) &&
+	    (strcmp(p->dhcp, "client") || p->ip[0] || p->gateway[0] || p->dns[0] || p->proxy[0] ||
+	     p->no_proxy[0] || p->pacfile[0] || p->cost))
+		return "dhcp, ip, gateway, dns, proxy, no_proxy, pacfile, cost: only for ports of usage "
+		       "mgmt, "
 		       "mgmt-only or shared";
 	if (!strcmp(p->dhcp, "static") && !p->ip[0])
 		return "ip: required (address/prefix) with dhcp static";
 	if (strcmp(p->dhcp, "static") && (p->ip[0] || p->gateway[0]))
 		return "ip, gateway: only with dhcp static";
+	if (p->ip[0] && p->gateway[0] && !strchr(p->ip, ':') != !strchr(p->gateway, ':'))
+		return "gateway: of the address's family (IPv4 or IPv6)";
 	if (p->no_proxy[0] && !p->proxy[0])
 		return "no_proxy: only with proxy";
+	if (p->pacfile[0] && p->proxy[0])
+		return "pacfile, proxy: one or the other (EVE lets the PAC file win over the proxy)";
 	return NULL;
 }
 

@@ -16,7 +16,9 @@
 #include "http.h"
 #include "info/info.pb-c.h"
 
-#define DEVICEIO_MAX 64 /* ports and adapters per device */
+#define DEVICEIO_MAX 64        /* ports and adapters per device */
+#define DEVICEIO_PAC_MAX 16384 /* longest PAC script (decoded): the agent's limit */
+#define DEVICEIO_PAC_B64_MAX (4 * ((DEVICEIO_PAC_MAX + 2) / 3)) /* its base64 text */
 
 struct deviceio_port {
 	char phylabel[32];     /* unique per device, e.g. "eth0" */
@@ -32,10 +34,11 @@ struct deviceio_port {
 	char dhcp[8];          /* "client", "static", "none" */
 	char ip[48];           /* static: address/prefix */
 	char gateway[48];
-	char dns[256];      /* comma-separated addresses */
-	char proxy[256];    /* http://host:port or "" */
-	char no_proxy[256]; /* proxy exceptions, comma-separated */
-	char source[8];     /* "device" (learned) or "admin" */
+	char dns[256];                          /* comma-separated addresses */
+	char proxy[256];                        /* http://host:port or "" */
+	char no_proxy[256];                     /* proxy exceptions, comma-separated */
+	char pacfile[DEVICEIO_PAC_B64_MAX + 1]; /* PAC script, base64 (ProxyConfig.pacfile), or "" */
+	char source[8];                         /* "device" (learned) or "admin" */
 };
 
 /* Whether a port of this usage is an IP endpoint of the device (gets a

@@ -19,6 +19,7 @@
 #include "db.h"
 #include "err.h"
 #include "fileio.h"
+#include "hostport.h"
 #include "onboard.h"
 #include "tokens.h"
 
@@ -124,12 +125,14 @@ static int write_device_config(const char *dir, const char *host, const char *li
 	}
 	if (r < 0)
 		return r;
-	/* server = first host name + the listen port */
-	char name[256], server[300];
-	snprintf(name, sizeof(name), "%s", host);
-	name[strcspn(name, ",")] = 0;
+	/* server = first host name + the listen port (an IPv6 address in
+	 * brackets: the agent reads the port after the last ':') */
+	char server[300];
 	const char *port = strrchr(listen, ':');
-	snprintf(server, sizeof(server), "%s:%s\n", name, port ? port + 1 : "8443");
+	r = hostport_join(host, strcspn(host, ","), port ? port + 1 : "8443", server, sizeof(server) - 1);
+	if (r < 0)
+		return r;
+	strcat(server, "\n");
 	r = path_join(b, sizeof(b), dc, "server");
 	if (r == 0)
 		r = fileio_write_atomic(b, server, strlen(server), 0644);

@@ -228,7 +228,11 @@ static const char m_logs4[] =
     " AS (SELECT id, device_id, app_id, 1 FROM log_chunks UNION ALL SELECT x.chunk_id, x.device_id, x.app_id,"
     " x.k + 1 FROM x JOIN log_chunks c ON c.id = x.chunk_id WHERE x.k < c.n) SELECT * FROM x;";
 
+/* Proxy auto-config per management port (deviceio.c: ProxyConfig.pacfile). */
+static const char m_conn5[] = "ALTER TABLE device_io ADD COLUMN pacfile TEXT NOT NULL DEFAULT '';";
+
 const char *const schema_migrations[] = {
-    m1,      m_hardening_ci, m_operator_ux, m_observability, m_interop, m_registry, m_firewall, m_rollouts,
-    m_roles, m_projprops,    m_attest,      m_volumes,       m_signed,  m_signed3,  m_vault3,   m_logs4};
+    m1,         m_hardening_ci, m_operator_ux, m_observability, m_interop, m_registry,
+    m_firewall, m_rollouts,     m_roles,       m_projprops,     m_attest,  m_volumes,
+    m_signed,   m_signed3,      m_vault3,      m_logs4,         m_conn5};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);

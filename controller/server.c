@@ -15,6 +15,7 @@
 
 #include "access.h"
 #include "admin.h"
+#include "hostport.h"
 #include "audit.h"
 #include "certs.h"
 #include "conf.h"
@@ -202,11 +203,11 @@ static int load_signer(struct ctl *c)
 
 static void set_urls(struct ctl *c)
 {
-	char name[256];
-	snprintf(name, sizeof(name), "%s", c->conf.host);
-	name[strcspn(name, ",")] = 0;
 	const char *port = strrchr(c->conf.listen, ':');
-	snprintf(c->fqdn, sizeof(c->fqdn), "%.200s:%.8s", name, port ? port + 1 : "8443");
+	/* an IPv6 address in brackets: "https://[fd00::2]:8443" */
+	if (hostport_join(c->conf.host, strcspn(c->conf.host, ","), port ? port + 1 : "8443", c->fqdn,
+			  sizeof(c->fqdn)) < 0)
+		snprintf(c->fqdn, sizeof(c->fqdn), "localhost:8443"); /* init refused such a host */
 	snprintf(c->base_url, sizeof(c->base_url), "https://%s", c->fqdn);
 }
 

@@ -171,6 +171,20 @@ static void image_version(char *out, size_t len)
 	free(data);
 }
 
+/* Give the downloads the ports and proxies the controller's requests use
+ * now (published when they change). */
+static void publish_dlplan(struct agent *a)
+{
+	static struct dlroute_plan next; /* the main loop's only: ~150 KiB off the stack */
+
+	memset(&next, 0, sizeof(next));
+	netmgr_dlplan(a->nm, &next);
+	if (memcmp(&next, a->dlplan, sizeof(next)) == 0)
+		return;
+	*a->dlplan = next;
+	dlroute_set(a->dl, a->dlplan);
+}
+
 static void open_optional(struct agent *a)
 {
 	char version[64];
@@ -180,14 +194,16 @@ static void open_optional(struct agent *a)
 				 .ca_path = a->cd.root_ca_path,
 				 .trust_dir = a->trust_path,
 				 .version = version,
+				 .router = dlroute_router(a->dl),
 				 .ctx = a};
 	struct appruntime_trust trust = {.dir = a->trust_path, .floor = a->cd.image_sig_floor};
 	int r;
 
 	image_version(version, sizeof(version));
 
-	r = appruntime_new(a->o->state_dir, a->o->libvirt_uri, a->cd.root_ca_path, &trust, reporter_on_info,
-			   reporter_on_app_log, a, &a->rt);
+	publish_dlplan(a); /* before the first download */
+	r = appruntime_new(a->o->state_dir, a->o->libvirt_uri, a->cd.root_ca_path, &trust,
+			   dlroute_router(a->dl), reporter_on_info, reporter_on_app_log, a, &a->rt);
 	if (r == -ENOTSUP)
 		alog(ALOG_WARN, "built without the app runtime: apps are not run");
 	else if (r < 0)
@@ -197,7 +213,7 @@ static void open_optional(struct agent *a)
 	if (a->rt)
 		log_hypervisors(a);
 	vault_push_refusals(a); /* a locked volume vault holds every app */
-	if (edgeview_new(a->rt, a->cd.root_ca_path, &a->dev_signer, &a->ev) < 0)
+	if (edgeview_new(a->rt, a->cd.root_ca_path, &a->dev_signer, dlroute_router(a->dl), &a->ev) < 0)
 		alog(ALOG_ERR, "edgeview: cannot start: remote consoles are off");
 	if (!a->o->update_backend) {
 		snprintf(a->bo_why, sizeof(a->bo_why), "started without --update (no A/B updater)");
@@ -366,6 +382,10 @@ static int open_controller(struct agent *a)
 	r = ctlclient_new(a->o->state_dir, a->cd.root_ca_path, &a->cc);
 	if (r == 0)
 		r = netmgr_new(a->cd.server, a->cd.root_ca_path, &s, &a->nm);
+	if (r == 0)
+		r = dlroute_new(&a->dl);
+	if (r == 0 && !(a->dlplan = calloc(1, sizeof(*a->dlplan))))
+		r = -ENOMEM;
 	if (r < 0) {
 		alog(ALOG_ERR, "controller client: %s", eve_strerror(r));
 		return r;
@@ -471,6 +491,8 @@ static void agent_stop(struct agent *a)
 	free(a->trust_ctl_dir);
 	config_poll_set(a, NULL, NULL);
 	netmgr_free(a->nm);
+	dlroute_free(a->dl);
+	free(a->dlplan);
 	ctlclient_free(a->cc);
 	infoqueue_free(a->iq);
 	logship_free(a->ls);
@@ -571,6 +593,7 @@ static void loop(struct agent *a, int stop_fd)
 			port_test(a);
 		if (netmgr_poll(a->nm))
 			a->info_dirty = true;
+		publish_dlplan(a);
 		if (a->diag_due || !a->diag_done) {
 			print_diag(a, a->diag_done ? "connectivity changed" : "start");
 			a->diag_due = false;

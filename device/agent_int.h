@@ -24,6 +24,7 @@
 #include "infoqueue.h"
 #include "keystore.h"
 #include "logship.h"
+#include "dlroute.h"
 #include "netmgr.h"
 #include "settings.h"
 #include "info/info.pb-c.h"
@@ -52,6 +53,8 @@ struct agent {
 	bool registered; /* registered during this start */
 	struct ctlclient *cc;
 	struct netmgr *nm;
+	struct dlroute *dl;          /* the downloads' routes (from nm's plan) */
+	struct dlroute_plan *dlplan; /* the plan last published to dl */
 	struct infoqueue *iq;
 	struct logship *ls;
 	struct appruntime *rt;

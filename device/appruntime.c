@@ -15,14 +15,15 @@ bool appruntime_available(void)
 }
 
 int appruntime_new(const char *state_dir, const char *libvirt_uri, const char *ca_path,
-		   const struct appruntime_trust *trust, appruntime_report_fn report, appruntime_log_fn log,
-		   void *ctx, struct appruntime **out)
+		   const struct appruntime_trust *trust, const struct download_router *router,
+		   appruntime_report_fn report, appruntime_log_fn log, void *ctx, struct appruntime **out)
 {
 	struct runtime_opts o = {.state_dir = state_dir,
 				 .libvirt_uri = libvirt_uri,
 				 .ca_path = ca_path,
 				 .trust_dir = trust ? trust->dir : NULL,
-				 .sig_floor = trust ? trust->floor : 0};
+				 .sig_floor = trust ? trust->floor : 0,
+				 .router = router};
 
 	return runtime_new(&o, report, log, ctx, (struct runtime **)out);
 }

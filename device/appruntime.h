@@ -24,13 +24,14 @@ bool appruntime_available(void);
 /* -ENOTSUP without the runtime. */
 /* Publisher trust for image signatures: the config dir's image-trust/ and
  * the local floor of images.signatures (enum cosign_policy). */
+struct download_router; /* download.h: the routes of downloads (ports, proxies) */
 struct appruntime_trust {
 	const char *dir;
 	int floor;
 };
 int appruntime_new(const char *state_dir, const char *libvirt_uri, const char *ca_path,
-		   const struct appruntime_trust *trust, appruntime_report_fn report, appruntime_log_fn log,
-		   void *ctx, struct appruntime **out);
+		   const struct appruntime_trust *trust, const struct download_router *router,
+		   appruntime_report_fn report, appruntime_log_fn log, void *ctx, struct appruntime **out);
 int appruntime_apply(struct appruntime *rt, const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg);
 int appruntime_metrics(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m);
 void appruntime_metrics_release(struct appruntime *rt, Org__Lfedge__Eve__Metrics__ZMetricMsg *m);

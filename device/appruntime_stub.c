@@ -14,8 +14,8 @@ bool appruntime_available(void)
 }
 
 int appruntime_new(const char *state_dir, const char *libvirt_uri, const char *ca_path,
-		   const struct appruntime_trust *trust, appruntime_report_fn report, appruntime_log_fn log,
-		   void *ctx, struct appruntime **out)
+		   const struct appruntime_trust *trust, const struct download_router *router,
+		   appruntime_report_fn report, appruntime_log_fn log, void *ctx, struct appruntime **out)
 {
 	return -ENOTSUP;
 }

@@ -71,6 +71,7 @@ int baseos_open(const struct baseos_opts *o, struct baseos **out)
 	    .running_version = o->version,
 	    .ca_path = o->ca_path,
 	    .trust_dir = o->trust_dir,
+	    .router = o->router,
 	    .reboot = o->reboot,
 	    .ctx = o->ctx,
 	};

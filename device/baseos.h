@@ -14,14 +14,16 @@
 #include "report_info.h"
 
 struct baseos;
+struct download_router;
 
 struct baseos_opts {
 	const char *backend; /* "dir" / "gpt" */
 	const char *target;
 	const char *state_dir; /* updater state lives in <state>/update */
 	const char *ca_path;
-	const char *trust_dir; /* publisher roots / keys for signed base OS images */
-	const char *version;   /* running agent / image version */
+	const char *trust_dir;                /* publisher roots / keys for signed base OS images */
+	const struct download_router *router; /* how images are fetched (download.h), may be NULL */
+	const char *version;                  /* running agent / image version */
 	int (*reboot)(void *ctx);
 	void *ctx;
 };

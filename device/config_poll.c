@@ -190,6 +190,27 @@ static bool pac_from(const Org__Lfedge__Eve__Common__ProxyConfig *p, const char 
 	return true;
 }
 
+/* ProxyConfig.exceptions (hosts, .domains, addresses, CIDRs, comma
+ * separated: libcurl's NOPROXY list) into out; false (logged) when too
+ * long or holding other characters: the port is refused. */
+static bool exceptions_from(const Org__Lfedge__Eve__Common__ProxyConfig *p, const char *what, char *out,
+			    size_t size)
+{
+	const char *e = p && p->exceptions ? p->exceptions : "";
+	size_t n = strlen(e);
+
+	out[0] = '\0';
+	if (n >= size ||
+	    strspn(e, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_*:/[], ") != n) {
+		alog(ALOG_WARN, "network: %s: proxy exceptions refused: %s", what,
+		     n >= size ? "longer than the agent's limit"
+			       : "not a list of hosts, domains or addresses");
+		return false;
+	}
+	memcpy(out, e, n + 1);
+	return true;
+}
+
 static const Org__Lfedge__Eve__Config__NetworkConfig *
 sysadapter_network(const Org__Lfedge__Eve__Config__EdgeDevConfig *cfg, const char *id)
 {
@@ -243,10 +264,12 @@ static bool port_from(struct agent *a, const Org__Lfedge__Eve__Config__SystemAda
 	}
 	if (net && net->entproxy) {
 		proxy_from(net->entproxy, p->proxy, sizeof(p->proxy));
-		if (!pac_from(net->entproxy, ifname, p->pac, sizeof(p->pac)))
+		if (!pac_from(net->entproxy, ifname, p->pac, sizeof(p->pac)) ||
+		    !exceptions_from(net->entproxy, ifname, p->exceptions, sizeof(p->exceptions)))
 			return false;
+		/* EVE: the PAC file wins over the proxy list */
 		if (p->pac[0])
-			p->proxy[0] = '\0'; /* EVE: the PAC file wins over the proxy list */
+			p->proxy[0] = p->exceptions[0] = '\0';
 	}
 	(void)a;
 	return true;
@@ -277,11 +300,12 @@ static void apply_network(struct agent *a, const Org__Lfedge__Eve__Config__EdgeD
 		const Org__Lfedge__Eve__Common__ProxyConfig *ep = cfg->networks[i]->entproxy;
 		bool pac = ep && ep->pacfile && *ep->pacfile;
 
-		if (pac && !pac_from(ep, "network", s.pac, sizeof(s.pac)))
+		if ((pac && !pac_from(ep, "network", s.pac, sizeof(s.pac))) ||
+		    !exceptions_from(ep, "network", s.exceptions, sizeof(s.exceptions)))
 			return;
 		if (proxy_from(ep, s.proxy, sizeof(s.proxy)) || pac) {
 			if (pac)
-				s.proxy[0] = '\0';
+				s.proxy[0] = s.exceptions[0] = '\0';
 			any = true;
 			break;
 		}

@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "hostport.h"
 #include "portdns.h"
 
 #define HOST_MAX 256
@@ -45,7 +46,8 @@ static void put(char *out, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* "host:port" (or "http://host:port/") into host and port. */
+/* "host:port" (or "http://host:port/", "[fd00::2]:port") into host (no
+ * brackets) and port. */
 static int split_hostport(const char *s, char *host, size_t size, unsigned *port)
 {
 	const char *p = strstr(s, "://"), *colon, *end;
@@ -57,7 +59,10 @@ static int split_hostport(const char *s, char *host, size_t size, unsigned *port
 	colon = memrchr(p, ':', (size_t)(end - p));
 	if (!colon || colon == p || (size_t)(colon - p) >= size)
 		return -EINVAL;
-	snprintf(host, size, "%.*s", (int)(colon - p), p);
+	if (*p == '[' && colon[-1] == ']' && colon - p > 2)
+		snprintf(host, size, "%.*s", (int)(colon - p - 2), p + 1);
+	else
+		snprintf(host, size, "%.*s", (int)(colon - p), p);
 	v = strtol(colon + 1, &e, 10);
 	if (e != end || v < 1 || v > 65535)
 		return -EINVAL;
@@ -79,20 +84,24 @@ static int set_timeouts(int fd, int timeout_s)
 static int tcp_connect(const char *ifname, const char *addr, unsigned port, int timeout_s)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+	bool v6 = strchr(addr, ':') != NULL;
+	struct sockaddr *to = v6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa;
+	socklen_t tolen = v6 ? sizeof(sa6) : sizeof(sa);
 	struct pollfd pfd;
 	int fd, r = 0, err = 0;
 	socklen_t len = sizeof(err);
 
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+	if (v6 ? inet_pton(AF_INET6, addr, &sa6.sin6_addr) != 1 : inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
 		return -EINVAL;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (*ifname && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) < 0) {
 		r = -errno;
 		goto out;
 	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+	if (connect(fd, to, tolen) < 0 && errno != EINPROGRESS) {
 		r = -errno;
 		goto out;
 	}
@@ -145,10 +154,13 @@ static int read_status(int fd, SSL *ssl)
 
 static int proxy_connect(int fd, const char *host, unsigned port)
 {
-	char req[600];
-	int n = snprintf(req, sizeof(req), "CONNECT %s:%u HTTP/1.1\r\nHost: %s:%u\r\n\r\n", host, port, host,
-			 port);
+	char req[600], hp[300], ps[8];
+	int n;
 
+	snprintf(ps, sizeof(ps), "%u", port);
+	if (hostport_join(host, strlen(host), ps, hp, sizeof(hp)) < 0)
+		return -EINVAL;
+	n = snprintf(req, sizeof(req), "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", hp, hp);
 	if (n < 0 || (size_t)n >= sizeof(req) || write(fd, req, (size_t)n) != n)
 		return -EIO;
 	return read_status(fd, NULL);
@@ -192,7 +204,8 @@ static enum conndiag_step tls_http(int fd, const char *host, const char *ca_path
 	SSL *ssl = NULL;
 	enum conndiag_step st = CONNDIAG_TLS;
 	char req[512];
-	struct in_addr ip;
+	unsigned char ip[16];
+	char hh[300];
 	int n, code;
 
 	if (!ctx || SSL_CTX_load_verify_locations(ctx, ca_path, NULL) != 1) {
@@ -204,7 +217,7 @@ static enum conndiag_step tls_http(int fd, const char *host, const char *ca_path
 	ssl = SSL_new(ctx);
 	if (!ssl || !SSL_set_fd(ssl, fd))
 		goto out;
-	if (inet_pton(AF_INET, host, &ip) == 1) {
+	if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1) {
 		if (!X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host))
 			goto out;
 	} else if (!SSL_set_tlsext_host_name(ssl, host) || !SSL_set1_host(ssl, host)) {
@@ -215,7 +228,8 @@ static enum conndiag_step tls_http(int fd, const char *host, const char *ca_path
 		goto out;
 	st = CONNDIAG_HTTP;
 	n = snprintf(req, sizeof(req),
-		     "GET /api/v2/edgedevice/ping HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", host);
+		     "GET /api/v2/edgedevice/ping HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+		     strchr(host, ':') && snprintf(hh, sizeof(hh), "[%.200s]", host) > 0 ? hh : host);
 	if (n < 0 || (size_t)n >= sizeof(req) || SSL_write(ssl, req, n) != n) {
 		put(out, size, "FAILED at HTTP: request not sent\n");
 		goto out;
@@ -298,7 +312,7 @@ enum conndiag_step conndiag_port(const char *server, const char *ca_path, const 
 		return CONNDIAG_LINK;
 	}
 	if (p->managed && *p->ifname && !*p->addrs) {
-		put(out, size, "FAILED at address: %s has no IPv4 address\n", p->ifname);
+		put(out, size, "FAILED at address: %s has no address\n", p->ifname);
 		return CONNDIAG_ADDRESS;
 	}
 	if (*p->proxy && split_hostport(p->proxy, phost, sizeof(phost), &pport) < 0) {

@@ -28,7 +28,8 @@
 struct edgeview {
 	struct appruntime *rt;
 	char *ca_path;
-	const struct eve_signer *signer; /* device key (proofs) */
+	const struct eve_signer *signer;      /* device key (proofs) */
+	const struct download_router *router; /* the tunnels' routes (ports, proxies) */
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -81,7 +82,7 @@ static struct evtunnel *tunnel_open(struct edgeview *ev, const char *token, cons
 	snprintf(proof, sizeof(proof), EVPROOF_HEADER ": %s", pv);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
 	const char *hdrs[] = {auth, proof, "User-Agent: eve-agent edgeview", NULL};
-	r = evtunnel_open(url, ev->ca_path, hdrs, &t, err, errlen);
+	r = evtunnel_open_routed(url, ev->ca_path, hdrs, ev->router, &t, err, errlen);
 	OPENSSL_cleanse(auth, sizeof(auth));
 	return r < 0 ? NULL : t;
 }
@@ -293,13 +294,14 @@ static void *main_run(void *arg)
 }
 
 int edgeview_new(struct appruntime *rt, const char *ca_path, const struct eve_signer *signer,
-		 struct edgeview **out)
+		 const struct download_router *router, struct edgeview **out)
 {
 	struct edgeview *ev = signer && signer->sign ? calloc(1, sizeof(*ev)) : NULL;
 	if (!ev)
 		return signer && signer->sign ? -ENOMEM : -EINVAL;
 	ev->rt = rt;
 	ev->signer = signer;
+	ev->router = router;
 	ev->ca_path = ca_path ? strdup(ca_path) : NULL;
 	pthread_mutex_init(&ev->mu, NULL);
 	pthread_cond_init(&ev->cv, NULL);

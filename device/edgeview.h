@@ -22,8 +22,11 @@ struct edgeview;
  * outlive ev) is the device key: every tunnel request carries its proof
  * (evproof.h), which the dispatcher checks against the registered device
  * certificate. */
+struct download_router;
+/* router (borrowed, may be NULL): how tunnels reach the dispatcher (the
+ * management ports and proxies, download.h). */
 int edgeview_new(struct appruntime *rt, const char *ca_path, const struct eve_signer *signer,
-		 struct edgeview **out);
+		 const struct download_router *router, struct edgeview **out);
 /* A config was applied: cfg may be NULL (no edge-view); allowed is the
  * device's edgeview.allow. dev_uuid: this device. */
 void edgeview_apply(struct edgeview *ev, const Org__Lfedge__Eve__Config__EdgeViewConfig *cfg, bool allowed,

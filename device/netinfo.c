@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ZInfoDevice.systemAdapter from the connectivity manager's state. */
 #include "netinfo.h"
+#include "b64.h"
+#include "ipnet.h"
 
 #include "evecommon/netcmn.pb-c.h"
 
@@ -19,10 +21,15 @@ struct port_msg {
 	Org__Lfedge__Eve__Info__ErrorInfo err;
 	Google__Protobuf__Timestamp err_time;
 	char addrs[128];
-	char subnet[INET_ADDRSTRLEN + 4];
+	char subnet[INET6_ADDRSTRLEN + 4];
 	char *addrp[MAX_ADDRS];
 	char *dnsp[PORTCFG_DNS_MAX];
 	char *gwp[1];
+	Org__Lfedge__Eve__Info__ProxyStatus proxy;
+	Org__Lfedge__Eve__Info__ProxyEntry entry;
+	Org__Lfedge__Eve__Info__ProxyEntry *entryp[1];
+	char server[256];
+	char *pac_b64; /* owned */
 };
 
 struct dpc_msg {
@@ -45,23 +52,41 @@ static uint32_t dhcp_type(enum portcfg_mode m)
 				   : ORG__LFEDGE__EVE__COMMON__DHCPTYPE__DHCPNoop;
 }
 
-/* "a.b.c.d/nn" -> its network "n.n.n.0/nn". */
-static bool subnet_of(const char *cidr, char *out, size_t size)
+/* The port's proxy as it runs it (EVE's DevicePort.proxy): its PAC file
+ * (base64, as the config sends it), else its explicit proxy (or the
+ * setting's) with the exceptions; the controller learns it from here. */
+static void fill_proxy(struct port_msg *pm, const struct netmgr_setting *s, const struct netmgr_port *p)
 {
-	char ip[INET_ADDRSTRLEN];
-	const char *slash = strchr(cidr, '/');
-	struct in_addr a;
-	int bits = slash ? atoi(slash + 1) : 0;
+	const char *pac = p->pac[0] ? p->pac : p->proxy[0] ? "" : s->pac;
+	const char *url = p->proxy[0] ? p->proxy : s->proxy,
+		   *exc = p->proxy[0] ? p->exceptions : s->exceptions;
+	const char *h = strstr(url, "://"), *colon;
+	long port;
 
-	if (!slash || (size_t)(slash - cidr) >= sizeof(ip) || bits < 1 || bits > 32)
-		return false;
-	snprintf(ip, sizeof(ip), "%.*s", (int)(slash - cidr), cidr);
-	if (inet_pton(AF_INET, ip, &a) != 1)
-		return false;
-	a.s_addr = htonl(ntohl(a.s_addr) & (bits == 32 ? 0xffffffffu : ~((1u << (32 - bits)) - 1)));
-	inet_ntop(AF_INET, &a, ip, sizeof(ip));
-	snprintf(out, size, "%s/%d", ip, bits);
-	return true;
+	org__lfedge__eve__info__proxy_status__init(&pm->proxy);
+	if (*pac) {
+		pm->pac_b64 = b64_encode((const uint8_t *)pac, strlen(pac));
+		if (!pm->pac_b64)
+			return;
+		pm->proxy.pacfile = pm->pac_b64;
+		pm->m.proxy = &pm->proxy;
+		return;
+	}
+	h = h ? h + 3 : url;
+	colon = strrchr(h, ':');
+	if (!*url || !colon || (size_t)(colon - h) >= sizeof(pm->server) ||
+	    (port = strtol(colon + 1, NULL, 10)) < 1 || port > 65535)
+		return;
+	snprintf(pm->server, sizeof(pm->server), "%.*s", (int)(colon - h), h);
+	org__lfedge__eve__info__proxy_entry__init(&pm->entry);
+	pm->entry.type = ORG__LFEDGE__EVE__COMMON__PROXY_PROTO__PROXY_HTTPS;
+	pm->entry.server = pm->server;
+	pm->entry.port = (uint32_t)port;
+	pm->entryp[0] = &pm->entry;
+	pm->proxy.proxies = pm->entryp;
+	pm->proxy.n_proxies = 1;
+	pm->proxy.exceptions = (char *)exc;
+	pm->m.proxy = &pm->proxy;
 }
 
 static void fill_state(struct port_msg *pm, const struct netmgr_port_state *st)
@@ -116,8 +141,10 @@ static void fill_dpc(struct dpc_msg *d, const struct netmgr_setting *s, const st
 		pm->m.free = p->cost == 0;
 		pm->m.cost = p->cost;
 		pm->m.dhcptype = dhcp_type(p->mode);
-		if (p->mode == PORTCFG_STATIC && subnet_of(p->want.addr, pm->subnet, sizeof(pm->subnet)))
+		if (p->mode == PORTCFG_STATIC &&
+		    ipnet_network(p->want.addr, pm->subnet, sizeof(pm->subnet)) == 0)
 			pm->m.subnet = pm->subnet;
+		fill_proxy(pm, s, p);
 		if (current)
 			fill_state(pm, netmgr_port_state(nm, i));
 		d->portp[i] = &pm->m;
@@ -188,5 +215,8 @@ const Org__Lfedge__Eve__Info__SystemAdapterInfo *netinfo_msg(const struct netinf
 
 void netinfo_free(struct netinfo *ni)
 {
+	for (size_t d = 0; ni && d < N_DPC; d++)
+		for (size_t i = 0; i < NETMGR_MAX_PORTS; i++)
+			free(ni->dpc[d].ports[i].pac_b64);
 	free(ni);
 }

@@ -18,7 +18,7 @@
 #include "portdns.h"
 
 #define PORT_FILE_MAX 64
-#define SETTING_MAGIC "EVENET02" /* 02: PAC scripts */
+#define SETTING_MAGIC "EVENET03" /* 02: PAC scripts; 03: proxy exceptions */
 #define MANAGE_MAX 16
 #define PAC_RETRY_MS 60000 /* a failed PAC evaluation is tried again after */
 
@@ -241,7 +241,8 @@ static int port_resolve(struct netmgr *nm, size_t i)
 
 	nm->resolve[0] = '\0';
 	dns = netmgr_port_dns(nm, i, &n);
-	if (!n || !colon || (size_t)(colon - nm->server) >= sizeof(host))
+	/* an IPv6 literal ("[fd00::2]:8443") needs no lookup */
+	if (!n || !colon || nm->server[0] == '[' || (size_t)(colon - nm->server) >= sizeof(host))
 		return 0;
 	snprintf(host, sizeof(host), "%.*s", (int)(colon - nm->server), nm->server);
 	r = portdns_resolve(host, dns, n, addr, sizeof(addr));
@@ -421,6 +422,54 @@ int netmgr_pac_proxy_for(struct netmgr *nm, size_t i, const char *url, char *buf
 	return pacresult_url(&e[0], buf, size);
 }
 
+/* Plan entry for port i (n_ports: any route): its proxy, exceptions or
+ * PAC, and what the PAC helpers answer for it. */
+static void dlplan_port(const struct netmgr *nm, size_t i, struct dlroute_port *d)
+{
+	const struct netmgr_port *p = i < nm->cur.n_ports ? &nm->cur.ports[i] : NULL;
+	const char *pac = pac_script(nm, i);
+	const char(*dns)[PORTCFG_IP_MAX] = NULL;
+	size_t n = 0;
+
+	memset(d, 0, sizeof(*d));
+	if (pac) {
+		snprintf(d->pac, sizeof(d->pac), "%s", pac);
+	} else if (p && p->proxy[0]) {
+		snprintf(d->proxy, sizeof(d->proxy), "%s", p->proxy);
+		snprintf(d->exceptions, sizeof(d->exceptions), "%s", p->exceptions);
+	} else {
+		snprintf(d->proxy, sizeof(d->proxy), "%s", nm->cur.proxy);
+		snprintf(d->exceptions, sizeof(d->exceptions), "%s", nm->cur.exceptions);
+	}
+	if (!p)
+		return;
+	snprintf(d->ifname, sizeof(d->ifname), "%s", p->name);
+	snprintf(d->my_ip, sizeof(d->my_ip), "%.*s", (int)strcspn(nm->st[i].addrs, ",/"), nm->st[i].addrs);
+	dns = netmgr_port_dns(nm, i, &n);
+	for (size_t k = 0; k < n && k < PORTCFG_DNS_MAX; k++)
+		snprintf(d->dns[d->n_dns++], sizeof(d->dns[0]), "%s", dns[k]);
+}
+
+void netmgr_dlplan(const struct netmgr *nm, struct dlroute_plan *plan)
+{
+	size_t in_use = netmgr_port_index(nm);
+
+	plan->n = 0;
+	plan->lim = nm->props.pac;
+	if (!nm->cur.n_ports || nm->any) {
+		dlplan_port(nm, nm->cur.n_ports, &plan->ports[plan->n++]);
+		return;
+	}
+	if (in_use < nm->cur.n_ports)
+		dlplan_port(nm, in_use, &plan->ports[plan->n++]);
+	for (size_t pos = 0; pos < nm->cur.n_ports && plan->n < DLROUTE_PORTS_MAX; pos++) {
+		size_t i = nm->order[pos];
+
+		if (i != in_use && port_usable(nm, i))
+			dlplan_port(nm, i, &plan->ports[plan->n++]);
+	}
+}
+
 /* A connection through port i of the current setting (i >= n_ports: any
  * route) with the given request timeout. -ENOENT when the port's DNS
  * servers do not resolve the controller (st[i].err says so). */
@@ -445,8 +494,10 @@ static int api_for(struct netmgr *nm, size_t i, long timeout_s, struct devapi **
 			o.proxy = nm->pac_proxy;
 	} else if (p && p->proxy[0]) {
 		o.proxy = p->proxy;
+		o.noproxy = p->exceptions;
 	} else if (nm->cur.proxy[0]) {
 		o.proxy = nm->cur.proxy;
+		o.noproxy = nm->cur.exceptions;
 	}
 	return devapi_new(&o, out);
 }
@@ -692,13 +743,15 @@ static bool port_eq(const struct netmgr_port *a, const struct netmgr_port *b)
 {
 	return !strcmp(a->name, b->name) && !strcmp(a->label, b->label) && a->cost == b->cost &&
 	       a->mode == b->mode && !strcmp(a->proxy, b->proxy) && !strcmp(a->pac, b->pac) &&
+	       !strcmp(a->exceptions, b->exceptions) &&
 	       (a->mode != PORTCFG_STATIC || addr_eq(&a->want, &b->want));
 }
 
 /* Equal settings: the same ports (in any order: costs order them). */
 static bool setting_eq(const struct netmgr_setting *a, const struct netmgr_setting *b)
 {
-	if (a->n_ports != b->n_ports || strcmp(a->proxy, b->proxy) || strcmp(a->pac, b->pac))
+	if (a->n_ports != b->n_ports || strcmp(a->proxy, b->proxy) || strcmp(a->pac, b->pac) ||
+	    strcmp(a->exceptions, b->exceptions))
 		return false;
 	for (size_t i = 0; i < a->n_ports; i++) {
 		size_t j;
@@ -988,8 +1041,8 @@ static bool port_ok(const struct netmgr_port *p)
 {
 	if (!str_ok(p->name, sizeof(p->name)) || !str_ok(p->label, sizeof(p->label)) ||
 	    !str_ok(p->proxy, sizeof(p->proxy)) || !str_ok(p->pac, sizeof(p->pac)) ||
-	    !str_ok(p->want.addr, sizeof(p->want.addr)) || !str_ok(p->want.gw, sizeof(p->want.gw)) ||
-	    p->want.n_dns > PORTCFG_DNS_MAX ||
+	    !str_ok(p->exceptions, sizeof(p->exceptions)) || !str_ok(p->want.addr, sizeof(p->want.addr)) ||
+	    !str_ok(p->want.gw, sizeof(p->want.gw)) || p->want.n_dns > PORTCFG_DNS_MAX ||
 	    (p->mode != PORTCFG_ASIS && p->mode != PORTCFG_DHCP && p->mode != PORTCFG_STATIC))
 		return false;
 	for (size_t i = 0; i < PORTCFG_DNS_MAX; i++)
@@ -1001,7 +1054,7 @@ static bool port_ok(const struct netmgr_port *p)
 static bool setting_ok(const struct netmgr_setting *s)
 {
 	if (s->n_ports > NETMGR_MAX_PORTS || !str_ok(s->proxy, sizeof(s->proxy)) ||
-	    !str_ok(s->pac, sizeof(s->pac)))
+	    !str_ok(s->pac, sizeof(s->pac)) || !str_ok(s->exceptions, sizeof(s->exceptions)))
 		return false;
 	for (size_t i = 0; i < s->n_ports; i++)
 		if (!port_ok(&s->ports[i]))

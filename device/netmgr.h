@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "devapi.h"
+#include "dlroute.h"
 #include "pac.h"
 #include "portcfg.h"
 
@@ -27,20 +28,22 @@
 
 /* One management port of a setting (EVE's NetworkPortConfig, IPv4). */
 struct netmgr_port {
-	char name[NETMGR_NAME_MAX];   /* interface name */
-	char label[NETMGR_LABEL_MAX]; /* logical label ("" = name) */
-	uint32_t cost;                /* 0 = preferred (free); equal costs share the load */
-	enum portcfg_mode mode;       /* PORTCFG_ASIS: the host's addressing */
-	struct portcfg_addr want;     /* PORTCFG_STATIC: address/gateway/DNS */
-	char proxy[NETMGR_PROXY_MAX]; /* "" = the setting's proxy */
-	char pac[PAC_SCRIPT_MAX];     /* PAC script ("" none): chooses the proxy; wins over proxy */
+	char name[NETMGR_NAME_MAX];        /* interface name */
+	char label[NETMGR_LABEL_MAX];      /* logical label ("" = name) */
+	uint32_t cost;                     /* 0 = preferred (free); equal costs share the load */
+	enum portcfg_mode mode;            /* PORTCFG_ASIS: the host's addressing */
+	struct portcfg_addr want;          /* PORTCFG_STATIC: address/gateway/DNS */
+	char proxy[NETMGR_PROXY_MAX];      /* "" = the setting's proxy */
+	char exceptions[NETMGR_PROXY_MAX]; /* hosts/domains reached DIRECT (ProxyConfig.exceptions) */
+	char pac[PAC_SCRIPT_MAX];          /* PAC script ("" none): chooses the proxy; wins over proxy */
 };
 
 struct netmgr_setting {
 	struct netmgr_port ports[NETMGR_MAX_PORTS]; /* none = any route */
 	size_t n_ports;
-	char proxy[NETMGR_PROXY_MAX]; /* "" = direct */
-	char pac[PAC_SCRIPT_MAX];     /* PAC script for ports without their own proxy/PAC */
+	char proxy[NETMGR_PROXY_MAX];      /* "" = direct */
+	char exceptions[NETMGR_PROXY_MAX]; /* with proxy: hosts/domains reached DIRECT */
+	char pac[PAC_SCRIPT_MAX];          /* PAC script for ports without their own proxy/PAC */
 };
 
 /* What the device knows about one port of the current setting. */
@@ -174,6 +177,12 @@ int netmgr_pac_choice(struct netmgr *nm, size_t i, char *buf, size_t size);
  * (e.g. a download), first entry: its URL ("" = DIRECT) into buf; 0,
  * -ENOENT (no PAC), or the evaluation's negative errno (reason in buf). */
 int netmgr_pac_proxy_for(struct netmgr *nm, size_t i, const char *url, char *buf, size_t size);
+/* The ways a download may go now (dlroute.h), in the order the controller's
+ * requests take them: the port in use first, then the other usable ports
+ * by cost; one entry without interface when the setting has no ports or
+ * the fallback to any route is in use. Each with its explicit proxy and
+ * exceptions or its PAC script (and what the script's helpers need). */
+void netmgr_dlplan(const struct netmgr *nm, struct dlroute_plan *plan);
 /* The DNS servers a port resolves with (its static config or lease);
  * *n = 0: the system resolver. */
 const char (*netmgr_port_dns(const struct netmgr *nm, size_t i, size_t *n))[PORTCFG_IP_MAX];

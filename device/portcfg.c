@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -74,10 +76,36 @@ int portcfg_link_up(const char *ifname)
 	return nl_request(nlh);
 }
 
-/* "a.b.c.d/nn" into addr and prefix. */
-static int parse_cidr(const char *s, struct in_addr *addr, unsigned *prefix)
+/* An IPv4 or IPv6 address. */
+struct ipa {
+	int family; /* AF_INET, AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} u;
+};
+
+static size_t ipa_len(const struct ipa *a)
 {
-	char ip[INET_ADDRSTRLEN];
+	return a->family == AF_INET6 ? sizeof(a->u.v6) : sizeof(a->u.v4);
+}
+
+static bool ipa_eq(const struct ipa *a, const struct ipa *b)
+{
+	return a->family == b->family && !memcmp(&a->u, &b->u, ipa_len(a));
+}
+
+static int ipa_parse(const char *s, struct ipa *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = strchr(s, ':') ? AF_INET6 : AF_INET;
+	return inet_pton(a->family, s, &a->u) == 1 ? 0 : -EINVAL;
+}
+
+/* "a.b.c.d/nn" or "fd00::2/64" into addr and prefix. */
+static int parse_cidr(const char *s, struct ipa *addr, unsigned *prefix)
+{
+	char ip[INET6_ADDRSTRLEN];
 	const char *slash = strchr(s, '/');
 	char *end;
 	long bits;
@@ -86,13 +114,14 @@ static int parse_cidr(const char *s, struct in_addr *addr, unsigned *prefix)
 		return -EINVAL;
 	snprintf(ip, sizeof(ip), "%.*s", (int)(slash - s), s);
 	bits = strtol(slash + 1, &end, 10);
-	if (*end || end == slash + 1 || bits < 1 || bits > 32 || inet_pton(AF_INET, ip, addr) != 1)
+	if (*end || end == slash + 1 || ipa_parse(ip, addr) < 0 || bits < 1 ||
+	    bits > (addr->family == AF_INET6 ? 128 : 32))
 		return -EINVAL;
 	*prefix = (unsigned)bits;
 	return 0;
 }
 
-static int addr_msg(int type, unsigned idx, struct in_addr a, unsigned prefix)
+static int addr_msg(int type, unsigned idx, const struct ipa *a, unsigned prefix)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -101,17 +130,52 @@ static int addr_msg(int type, unsigned idx, struct in_addr a, unsigned prefix)
 	nlh->nlmsg_type = (uint16_t)type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | (type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_REPLACE : 0);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
+	ifa->ifa_family = (unsigned char)a->family;
 	ifa->ifa_prefixlen = (unsigned char)prefix;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = idx;
-	mnl_attr_put_u32(nlh, IFA_LOCAL, a.s_addr);
-	mnl_attr_put_u32(nlh, IFA_ADDRESS, a.s_addr);
+	mnl_attr_put(nlh, IFA_LOCAL, ipa_len(a), &a->u);
+	mnl_attr_put(nlh, IFA_ADDRESS, ipa_len(a), &a->u);
+	/* a configured IPv6 address is usable at once (no duplicate
+	 * detection delaying the first request by seconds) */
+	if (a->family == AF_INET6 && type == RTM_NEWADDR)
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
 	return nl_request(nlh);
 }
 
-/* The interface's IPv4 addresses (getifaddrs), at most MAX_FLUSH. */
-static size_t if_addrs(const char *ifname, struct in_addr *a, unsigned *prefix)
+/* Prefix length of a netmask sockaddr. */
+static unsigned mask_bits(const struct sockaddr *m)
+{
+	const unsigned char *b;
+	size_t n;
+	unsigned bits = 0;
+
+	if (!m)
+		return 0;
+	if (m->sa_family == AF_INET6) {
+		b = (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)m)->sin6_addr;
+		n = 16;
+	} else {
+		b = (const unsigned char *)&((const struct sockaddr_in *)(const void *)m)->sin_addr;
+		n = 4;
+	}
+	for (size_t i = 0; i < n; i++)
+		bits += (unsigned)__builtin_popcount(b[i]);
+	return bits;
+}
+
+/* Whether an address of getifaddrs is one we configure or report: IPv4,
+ * or IPv6 other than link-local (the kernel's own, kept). */
+static bool addr_ours(const struct sockaddr *sa, int family)
+{
+	if (!sa || sa->sa_family != family)
+		return false;
+	return family == AF_INET ||
+	       !IN6_IS_ADDR_LINKLOCAL(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+}
+
+/* The interface's addresses of family (getifaddrs), at most MAX_FLUSH. */
+static size_t if_addrs(const char *ifname, int family, struct ipa *a, unsigned *prefix)
 {
 	struct ifaddrs *ifs = NULL, *i;
 	size_t n = 0;
@@ -119,24 +183,25 @@ static size_t if_addrs(const char *ifname, struct in_addr *a, unsigned *prefix)
 	if (getifaddrs(&ifs) < 0)
 		return 0;
 	for (i = ifs; i && n < MAX_FLUSH; i = i->ifa_next) {
-		uint32_t m;
-
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || strcmp(i->ifa_name, ifname))
+		if (!addr_ours(i->ifa_addr, family) || strcmp(i->ifa_name, ifname))
 			continue;
-		a[n] = ((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr;
-		m = i->ifa_netmask ? ntohl(((struct sockaddr_in *)(void *)i->ifa_netmask)->sin_addr.s_addr)
-				   : 0;
-		prefix[n] = (unsigned)__builtin_popcount(m);
+		memset(&a[n], 0, sizeof(a[n]));
+		a[n].family = family;
+		if (family == AF_INET6)
+			a[n].u.v6 = ((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr;
+		else
+			a[n].u.v4 = ((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr;
+		prefix[n] = mask_bits(i->ifa_netmask);
 		n++;
 	}
 	freeifaddrs(ifs);
 	return n;
 }
 
-/* Remove the IPv4 addresses of ifname other than keep (may be NULL). */
-static int flush_except(const char *ifname, const struct in_addr *keep, unsigned keep_prefix)
+/* Remove the addresses of ifname of family other than keep (may be NULL). */
+static int flush_except(const char *ifname, int family, const struct ipa *keep, unsigned keep_prefix)
 {
-	struct in_addr a[MAX_FLUSH];
+	struct ipa a[MAX_FLUSH];
 	unsigned prefix[MAX_FLUSH];
 	unsigned idx = if_nametoindex(ifname);
 	size_t n;
@@ -144,11 +209,11 @@ static int flush_except(const char *ifname, const struct in_addr *keep, unsigned
 
 	if (!idx)
 		return -ENODEV;
-	n = if_addrs(ifname, a, prefix);
+	n = if_addrs(ifname, family, a, prefix);
 	for (size_t i = 0; i < n; i++) {
-		if (keep && a[i].s_addr == keep->s_addr && prefix[i] == keep_prefix)
+		if (keep && ipa_eq(&a[i], keep) && prefix[i] == keep_prefix)
 			continue;
-		if (addr_msg(RTM_DELADDR, idx, a[i], prefix[i]) < 0 && r == 0)
+		if (addr_msg(RTM_DELADDR, idx, &a[i], prefix[i]) < 0 && r == 0)
 			r = -errno;
 	}
 	return r;
@@ -156,10 +221,10 @@ static int flush_except(const char *ifname, const struct in_addr *keep, unsigned
 
 int portcfg_flush(const char *ifname)
 {
-	return flush_except(ifname, NULL, 0);
+	return flush_except(ifname, AF_INET, NULL, 0);
 }
 
-static int route_default(unsigned idx, struct in_addr gw, uint32_t metric)
+static int route_default(unsigned idx, const struct ipa *gw, uint32_t metric)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -168,12 +233,12 @@ static int route_default(unsigned idx, struct in_addr gw, uint32_t metric)
 	nlh->nlmsg_type = RTM_NEWROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET;
+	rtm->rtm_family = (unsigned char)gw->family;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put_u32(nlh, RTA_GATEWAY, gw.s_addr);
+	mnl_attr_put(nlh, RTA_GATEWAY, ipa_len(gw), &gw->u);
 	mnl_attr_put_u32(nlh, RTA_OIF, idx);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, metric);
 	return nl_request(nlh);
@@ -181,7 +246,7 @@ static int route_default(unsigned idx, struct in_addr gw, uint32_t metric)
 
 int portcfg_apply(const char *ifname, const struct portcfg_addr *a, uint32_t metric, const char **step)
 {
-	struct in_addr addr, gw;
+	struct ipa addr, gw;
 	unsigned prefix, idx = if_nametoindex(ifname);
 	int r;
 
@@ -192,20 +257,20 @@ int portcfg_apply(const char *ifname, const struct portcfg_addr *a, uint32_t met
 	if (parse_cidr(a->addr, &addr, &prefix) < 0)
 		return -EINVAL;
 	*step = "gateway";
-	if (a->gw[0] && inet_pton(AF_INET, a->gw, &gw) != 1)
+	if (a->gw[0] && (ipa_parse(a->gw, &gw) < 0 || gw.family != addr.family))
 		return -EINVAL;
 	*step = "link up";
 	r = portcfg_link_up(ifname);
 	if (r < 0)
 		return r;
 	*step = "address";
-	r = flush_except(ifname, &addr, prefix);
+	r = flush_except(ifname, addr.family, &addr, prefix);
 	if (r == 0)
-		r = addr_msg(RTM_NEWADDR, idx, addr, prefix);
+		r = addr_msg(RTM_NEWADDR, idx, &addr, prefix);
 	if (r < 0 || !a->gw[0])
 		return r;
 	*step = "default route";
-	return route_default(idx, gw, metric);
+	return route_default(idx, &gw, metric);
 }
 
 /* The lease script: udhcpc calls it with the event and the lease in its
@@ -338,20 +403,22 @@ int portcfg_status(const char *ifname, char *buf, size_t size, bool *up)
 	if (getifaddrs(&ifs) < 0)
 		return -errno;
 	for (i = ifs; i; i = i->ifa_next) {
-		char ip[INET_ADDRSTRLEN];
-		uint32_t m;
+		char ip[INET6_ADDRSTRLEN];
 		int w;
 
 		if (strcmp(i->ifa_name, ifname))
 			continue;
 		found = true;
 		*up = (i->ifa_flags & IFF_UP) && (i->ifa_flags & IFF_RUNNING);
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+		if (addr_ours(i->ifa_addr, AF_INET))
+			inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, ip,
+				  sizeof(ip));
+		else if (addr_ours(i->ifa_addr, AF_INET6))
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr, ip,
+				  sizeof(ip));
+		else
 			continue;
-		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, ip, sizeof(ip));
-		m = i->ifa_netmask ? ntohl(((struct sockaddr_in *)(void *)i->ifa_netmask)->sin_addr.s_addr)
-				   : 0;
-		w = snprintf(buf + len, size - len, "%s%s/%d", len ? "," : "", ip, __builtin_popcount(m));
+		w = snprintf(buf + len, size - len, "%s%s/%u", len ? "," : "", ip, mask_bits(i->ifa_netmask));
 		if (w < 0 || (size_t)w >= size - len)
 			break;
 		len += (size_t)w;

@@ -22,15 +22,18 @@ enum portcfg_mode {
 	PORTCFG_STATIC = 2, /* address, gateway, DNS from the config */
 };
 
-/* A port's IPv4 addressing (wanted or obtained). */
+/* A port's addressing (wanted or obtained): IPv4 (static or DHCP) or a
+ * static IPv6 address. */
 struct portcfg_addr {
-	char addr[PORTCFG_IP_MAX]; /* "a.b.c.d/nn"; "" none */
+	char addr[PORTCFG_IP_MAX]; /* "a.b.c.d/nn" or "fd00::2/64"; "" none */
 	char gw[PORTCFG_IP_MAX];   /* "" none */
 	char dns[PORTCFG_DNS_MAX][PORTCFG_IP_MAX];
 	size_t n_dns;
 };
 
-/* Apply a static address to ifname: link up, other IPv4 addresses removed,
+/* Apply a static address to ifname (IPv4 or IPv6, the gateway of the same
+ * family; an IPv6 address without duplicate detection): link up, other
+ * addresses of that family removed (IPv6 link-local ones kept),
  * addr added, default route via gw (when set) with metric. 0 or a negative
  * errno; *step (static string) names the step that failed. */
 int portcfg_apply(const char *ifname, const struct portcfg_addr *a, uint32_t metric, const char **step);
@@ -48,7 +51,8 @@ void portcfg_dhcp_stop(pid_t pid);
 /* Read a lease file into *out. 0, -ENOENT (no lease yet), -EVE_EPROTO. */
 int portcfg_lease_read(const char *lease_path, struct portcfg_addr *out);
 
-/* The interface's IPv4 addresses ("a.b.c.d/nn", comma separated) into buf
+/* The interface's IPv4 and IPv6 addresses but link-local ones
+ * ("a.b.c.d/nn,fd00::2/64", comma separated) into buf
  * ("" when none); whether its link is up in *up. 0 or -ENODEV. */
 int portcfg_status(const char *ifname, char *buf, size_t size, bool *up);
 

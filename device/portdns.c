@@ -51,12 +51,13 @@ int portdns_resolve(const char *host, const char (*servers)[PORTCFG_IP_MAX], siz
 	struct __res_state st;
 	unsigned char ans[ANSWER_MAX];
 	struct in_addr a;
+	struct in6_addr a6;
 	size_t used = 0;
 	int len, r;
 
 	if (!host || !*host || size < INET_ADDRSTRLEN)
 		return -EINVAL;
-	if (inet_pton(AF_INET, host, &a) == 1) {
+	if (inet_pton(AF_INET, host, &a) == 1 || inet_pton(AF_INET6, host, &a6) == 1) {
 		snprintf(out, size, "%s", host);
 		return 0;
 	}

@@ -12,7 +12,8 @@
 #include "portcfg.h"
 
 /* Resolve host (IPv4) through servers[0..n) (n == 0: the system resolver);
- * an address literal is returned as is. The first address goes to out.
+ * an IPv4 or IPv6 address literal is returned as is (size >= 46 for the
+ * latter). The first address goes to out.
  * 0, -ENOENT (no such name / no address), -ETIMEDOUT (no server
  * answered), -EINVAL. */
 int portdns_resolve(const char *host, const char (*servers)[PORTCFG_IP_MAX], size_t n, char *out,

@@ -89,15 +89,16 @@ void imgsig_detached_clear(struct imgsig_detached *d)
 }
 
 /* A certificate named by the signature info into *pem (url "": none). */
-static int fetch_pem(const char *url, const char *path, const char *ca, size_t ca_len, char **pem,
-		     size_t *len, char *why, size_t wl)
+static int fetch_pem(const struct download_router *router, const char *url, const char *path, const char *ca,
+		     size_t ca_len, char **pem, size_t *len, char *why, size_t wl)
 {
 	struct download_opts o = {.url = url,
 				  .dest = path,
 				  .max_size = 64 * 1024,
 				  .ca_pem = ca,
 				  .ca_pem_len = ca_len,
-				  .stall_secs = 30};
+				  .stall_secs = 30,
+				  .router = router};
 	uint8_t *data = NULL;
 	int r;
 
@@ -133,10 +134,11 @@ int imgsig_check_blob(struct imgsig_job *j, const char *sha_hex, const struct im
 		r = -EINVAL;
 	else {
 		snprintf(path, sizeof(path), "%s.signer", tmp_prefix);
-		r = fetch_pem(d->signer_url, path, ca_pem, ca_len, &signer, &sl, why, sizeof(why));
+		r = fetch_pem(j->router, d->signer_url, path, ca_pem, ca_len, &signer, &sl, why, sizeof(why));
 		snprintf(path, sizeof(path), "%s.inter", tmp_prefix);
 		if (r == 0)
-			r = fetch_pem(d->inter_url, path, ca_pem, ca_len, &inter, &il, why, sizeof(why));
+			r = fetch_pem(j->router, d->inter_url, path, ca_pem, ca_len, &inter, &il, why,
+				      sizeof(why));
 		if (r == 0)
 			r = cosign_detached_verify(j->trust_dir ? j->trust_dir : "/nonexistent", digest,
 						   d->sig, d->sig_len, signer, sl, inter, il, who,

@@ -16,11 +16,12 @@
 /* What a pull's signature check decided (the job's; read by the worker
  * once the job is done). */
 struct imgsig_job {
-	const char *trust_dir;    /* directory of *.pem publisher keys (image-trust/) */
-	enum cosign_policy pol;   /* effective policy (imgsig_check is not called when OFF) */
-	int verified;             /* 1: a trusted key signed this digest */
-	int warn;                 /* 1: not verified, allowed by "warn" */
-	char msg[IMGSIG_MSG_MAX]; /* "signed by NAME (key FPR)" or why not */
+	const char *trust_dir;                /* directory of *.pem publisher keys (image-trust/) */
+	enum cosign_policy pol;               /* effective policy (imgsig_check is not called when OFF) */
+	int verified;                         /* 1: a trusted key signed this digest */
+	int warn;                             /* 1: not verified, allowed by "warn" */
+	char msg[IMGSIG_MSG_MAX];             /* "signed by NAME (key FPR)" or why not */
+	const struct download_router *router; /* how certificates are fetched, NULL: default route */
 };
 
 /* registry_sig_check_fn: ctx is a struct imgsig_job. 0 when the image may

@@ -310,9 +310,11 @@ static void curl_common(CURL *c, const struct sess *s)
 	}
 }
 
-/* One GET (or HEAD) into memory. 0 with r->status set, or a transport error. */
-static int http_once(struct sess *s, const char *url, const char *accept, bool head, bool basic, size_t cap,
-		     struct resp *r)
+/* One GET (or HEAD) into memory through route rt. 0 with r->status set,
+ * or a transport error (*next: it failed before an answer: the next
+ * route may do better). */
+static int http_route(struct sess *s, const struct download_route *rt, const char *url, const char *accept,
+		      bool head, bool basic, size_t cap, struct resp *r, bool *next)
 {
 	char ebuf[CURL_ERROR_SIZE] = "", acc[REG_HDR_MAX];
 	struct curl_slist *h = NULL, *t;
@@ -320,6 +322,7 @@ static int http_once(struct sess *s, const char *url, const char *accept, bool h
 	CURLcode cc;
 	int rc = 0;
 
+	*next = false;
 	buf_free(&r->body);
 	buf_init(&r->body, cap);
 	r->status = 0;
@@ -327,6 +330,8 @@ static int http_once(struct sess *s, const char *url, const char *accept, bool h
 	if (!c)
 		return -ENOMEM;
 	curl_common(c, s);
+	if (s->o->router)
+		download_route_apply(c, rt);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_hdr);
@@ -350,6 +355,7 @@ static int http_once(struct sess *s, const char *url, const char *accept, bool h
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	*next = cc != CURLE_OK && download_route_failed(cc);
 	if (cc != CURLE_OK) {
 		snprintf(s->err, s->errlen, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
 		rc = cc == CURLE_WRITE_ERROR                                                   ? -EVE_ETOOBIG
@@ -358,6 +364,24 @@ static int http_once(struct sess *s, const char *url, const char *accept, bool h
 	}
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
+	return rc;
+}
+
+/* One GET (or HEAD) into memory, through each route of the URL in turn
+ * while they fail before an answer. 0 with r->status set, or a transport
+ * error. */
+static int http_once(struct sess *s, const char *url, const char *accept, bool head, bool basic, size_t cap,
+		     struct resp *r)
+{
+	struct download_route routes[DOWNLOAD_ROUTES_MAX];
+	bool next = true;
+	int n, rc = -ENETUNREACH;
+
+	n = download_routes(s->o->router, url, routes, DOWNLOAD_ROUTES_MAX, s->err, s->errlen);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n && next; i++)
+		rc = http_route(s, &routes[i], url, accept, head, basic, cap, r, &next);
 	return rc;
 }
 
@@ -764,6 +788,7 @@ static int download_blob(struct sess *s, const char *hex, uint64_t size, const c
 	    .headers = hdrs,
 	    .status = &status,
 	    .https_only = !s->ref.plain_http,
+	    .router = s->o->router,
 	};
 	struct stat st;
 	int rc;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "blobstore.h"
+#include "download.h"
 
 #define REGISTRY_HOST_MAX 256
 #define REGISTRY_REPO_MAX 256
@@ -76,6 +77,8 @@ struct registry_pull_opts {
 	 * handed to sig_check (sig_ctx) before the blobs */
 	registry_sig_check_fn sig_check;
 	void *sig_ctx;
+	/* how requests go (ports, proxies; download.h), NULL: default route */
+	const struct download_router *router;
 };
 
 /* What an image is made of: digests (lower-case hex) of its blobs. */

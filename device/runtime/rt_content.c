@@ -49,6 +49,7 @@ static void *ct_job(void *arg)
 	    .progress = on_progress,
 	    .ctx = c,
 	    .cancel = &c->cancel,
+	    .router = c->job_router,
 	};
 	int r;
 
@@ -108,6 +109,7 @@ static void *ct_pull_job(void *arg)
 	    .cancel = &c->cancel,
 	    .sig_check = c->job_sig.pol != COSIGN_POLICY_OFF ? imgsig_check : NULL,
 	    .sig_ctx = &c->job_sig,
+	    .router = c->job_router,
 	};
 
 	atomic_store(&c->job_phase, ST(DOWNLOAD_STARTED));
@@ -474,8 +476,10 @@ static void ct_start_job(struct runtime *rt, struct rt_ct *c)
 		return;
 	c->job_bs = rt->bs;
 	c->job_stall_s = rt->props.stalled_s ? (long)rt->props.stalled_s : 600;
+	c->job_router = rt->router;
 	memset(&c->job_sig, 0, sizeof(c->job_sig));
 	c->job_sig.trust_dir = rt->trust_dir;
+	c->job_sig.router = rt->router;
 	c->job_sig.pol = (enum cosign_policy)rt->props.sig_policy;
 	c->job_trust = rt->trust_digest;
 	c->job_err[0] = '\0';

@@ -83,7 +83,8 @@ struct rt_ct {
 	int job_rc;
 	char job_err[RT_ERR_MAX];
 	char *job_partial, *job_url;
-	long job_stall_s; /* timer.download.stalled when the job started */
+	long job_stall_s;                         /* timer.download.stalled when the job started */
+	const struct download_router *job_router; /* the runtime's (runtime_opts.router) */
 	struct blobstore *job_bs;
 	uint64_t next_try;
 	unsigned fails;
@@ -229,12 +230,13 @@ struct runtime {
 	char *state_dir, *apps_dir, *vols_dir;
 	char *dns_resolv; /* upstream DNS servers of network instances (rt_dns.c) */
 	char *uris[RT_HV_N];
-	bool has_xen;           /* the node runs Xen: VMs go to the libxl driver */
-	char *ca_pem;           /* opts->ca_path contents */
-	char *trust_dir;        /* publisher keys (imgsig.c), NULL: none */
-	int sig_floor;          /* local floor of images.signatures */
-	uint64_t trust_digest;  /* imgsig_trust_digest(trust_dir), checked every pass */
-	uint64_t trust_checked; /* rt_now_ms() of that check */
+	bool has_xen;                         /* the node runs Xen: VMs go to the libxl driver */
+	char *ca_pem;                         /* opts->ca_path contents */
+	char *trust_dir;                      /* publisher keys (imgsig.c), NULL: none */
+	const struct download_router *router; /* the downloads' routes (runtime_opts) */
+	int sig_floor;                        /* local floor of images.signatures */
+	uint64_t trust_digest;                /* imgsig_trust_digest(trust_dir), checked every pass */
+	uint64_t trust_checked;               /* rt_now_ms() of that check */
 	size_t ca_len;
 	runtime_report_fn report;
 	runtime_log_fn log;

@@ -347,6 +347,7 @@ int runtime_new(const struct runtime_opts *o, runtime_report_fn report, runtime_
 		       dup_or(&rt->uris[RT_HV_XEN], NULL, hv_xen_ops.default_uri) < 0))
 		r = -ENOMEM;
 	rt->sig_floor = o->sig_floor;
+	rt->router = o->router;
 	if (r == 0 && o->trust_dir && !(rt->trust_dir = strdup(o->trust_dir)))
 		r = -ENOMEM;
 	if (r == 0 && o->ca_path) {

@@ -20,6 +20,7 @@
 #include "metrics/metrics.pb-c.h"
 
 struct runtime;
+struct download_router;
 
 struct runtime_opts {
 	const char *state_dir;   /* persist dir: blobs/, volumes/, apps/ live below */
@@ -32,6 +33,9 @@ struct runtime_opts {
 	const char *trust_dir;   /* publisher keys (*.pem) for image signatures
 				  * (config dir image-trust/), may be NULL */
 	int sig_floor;           /* local floor of images.signatures (enum cosign_policy) */
+	/* how downloads go (ports, proxies; download.h), NULL: the default
+	 * route, no proxy. Borrowed: outlives the runtime. */
+	const struct download_router *router;
 };
 
 /* Called from the runtime's thread; msg is only valid during the call. */

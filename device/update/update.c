@@ -492,7 +492,7 @@ static int fetch_verified(struct update *u, const struct update_baseos *req, con
 	if (u->o.download)
 		r = u->o.download(u->o.ctx, req->url, path, u->o.max_image_bytes);
 	else
-		r = update_fetch(req->url, path, u->o.max_image_bytes, u->ca_path);
+		r = update_fetch(req->url, path, u->o.max_image_bytes, u->ca_path, u->o.router);
 	crashpoint(u, "downloaded");
 	if (r == 0)
 		r = update_file_sha256(path, got);
@@ -528,7 +528,7 @@ static int fetch_cert(struct update *u, const char *url, const char *name, char 
 	if (!url || !*url)
 		return 0;
 	snprintf(path, sizeof(path), "%s/%s", u->state_dir, name);
-	r = update_fetch(url, path, 64 * 1024, u->ca_path);
+	r = update_fetch(url, path, 64 * 1024, u->ca_path, u->o.router);
 	if (r == 0)
 		r = fileio_read(path, 64 * 1024, &data, len);
 	unlink(path);

@@ -59,6 +59,8 @@ typedef int (*update_health_fn)(void *ctx, char *why, size_t why_len);
  * UPDATE_EXIT_REBOOT so that the host itself is never rebooted. */
 typedef int (*update_reboot_fn)(void *ctx);
 
+struct download_router;
+
 struct update_opts {
 	const char *backend;         /* "gpt" or "dir" */
 	const char *target;          /* gpt: disk or disk image path; dir: slots dir */
@@ -70,6 +72,9 @@ struct update_opts {
 	uint64_t max_image_bytes;    /* 0: 4 GiB */
 	const char *ca_path;         /* optional CA file for https downloads */
 	const char *trust_dir;       /* publisher roots / keys (*.pem) for image signatures */
+	/* how images are fetched (ports, proxies; download.h), NULL: default
+	 * route. Borrowed: outlives the updater. */
+	const struct download_router *router;
 	update_download_fn download;
 	update_health_fn health;
 	update_reboot_fn reboot;

@@ -11,7 +11,8 @@
 #include "err.h"
 #include "update_fetch.h"
 
-int update_fetch(const char *url, const char *path, uint64_t max, const char *ca_path)
+int update_fetch(const char *url, const char *path, uint64_t max, const char *ca_path,
+		 const struct download_router *router)
 {
 	struct download_opts o = {
 	    .url = url,
@@ -21,6 +22,7 @@ int update_fetch(const char *url, const char *path, uint64_t max, const char *ca
 	    .stall_secs = 60,
 	    .connect_secs = 30,
 	    .allow_file = true,
+	    .router = router,
 	};
 	char err[256];
 	int r;

@@ -5,10 +5,14 @@
 
 #include <stdint.h>
 
+struct download_router;
+
 /* Download url (http, https or file) into path (created 0600/truncated),
  * at most max bytes (-EVE_ETOOBIG past it). ca_path: optional CA bundle
- * for https. HTTP errors give -EVE_EHTTP. */
-int update_fetch(const char *url, const char *path, uint64_t max, const char *ca_path);
+ * for https; router: the routes (ports, proxies) to take, NULL: the
+ * default route. HTTP errors give -EVE_EHTTP. */
+int update_fetch(const char *url, const char *path, uint64_t max, const char *ca_path,
+		 const struct download_router *router);
 /* SHA-256 of a file's contents. */
 int update_file_sha256(const char *path, uint8_t out[32]);
 

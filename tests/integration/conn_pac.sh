@@ -23,8 +23,6 @@ command -v nft >/dev/null 2>&1 || test_skip "nft not installed (Debian: nftables
 ip netns add "c29pprobe$$" 2>/dev/null || test_skip "cannot create network namespaces"
 ip netns del "c29pprobe$$"
 
-REAL_CTL=${EVE_CONTROLLER:?}
-REAL_AGENT=${EVE_AGENT:?}
 NSA=c29pa$$
 NSR=c29pr$$
 NSC=c29pc$$
@@ -32,27 +30,9 @@ CTL_PORT=23400
 PROXY_PORT=23402
 CTL_IP=10.64.9.2
 . "$(dirname "$0")/agent_lib.sh"
-
-PROXY_PID=""
-conn_cleanup() {
-	[ -n "$PROXY_PID" ] && kill -TERM "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null
-	agent_cleanup
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSR" 2>/dev/null
-	ip netns del "$NSC" 2>/dev/null
-}
-trap conn_cleanup EXIT
-
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NSC" "$REAL_CTL" >"$W/ctl.sh"
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NSA" "$REAL_AGENT" >"$W/agent.sh"
-chmod +x "$W/ctl.sh" "$W/agent.sh"
-EVE_CONTROLLER=$W/ctl.sh
-EVE_AGENT=$W/agent.sh
-curl() { ip netns exec "$NSC" curl "$@"; }
-ina() { ip netns exec "$NSA" "$@"; }
+. "$(dirname "$0")/conn_lib.sh"
 
 # ---- topology -------------------------------------------------------------
-for n in "$NSA" "$NSR" "$NSC"; do ip netns add "$n" || fail "netns add $n"; ip -n "$n" link set lo up; done
 for i in 1 2 3; do
 	ip -n "$NSA" link add "e$i" type veth peer name "r$i" netns "$NSR" || fail "veth e$i"
 	ip -n "$NSR" addr add "10.64.$i.1/24" dev "r$i"
@@ -90,6 +70,7 @@ ConnectPort $CTL_PORT
 EOF
 ip netns exec "$NSR" tinyproxy -d -c "$W/tinyproxy.conf" >"$W/tinyproxy.out" 2>&1 &
 PROXY_PID=$!
+CONN_PIDS="$CONN_PIDS $PROXY_PID"
 wait_for 60 "tinyproxy listening" ip netns exec "$NSR" bash -c "exec 3<>/dev/tcp/10.64.1.1/$PROXY_PORT" 2>/dev/null
 kill -0 "$PROXY_PID" 2>/dev/null || fail "tinyproxy exited: $(tail -n 3 "$W/tinyproxy.out")"
 proxy_connects() { grep -Ec "CONNECT $CTL_IP:$CTL_PORT HTTP" "$W/tinyproxy.log" 2>/dev/null; }

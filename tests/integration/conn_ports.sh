@@ -22,44 +22,18 @@ busybox udhcpc --help >/dev/null 2>&1 || command -v udhcpc >/dev/null 2>&1 ||
 ip netns add "c29probe$$" 2>/dev/null || test_skip "cannot create network namespaces"
 ip netns del "c29probe$$"
 
-REAL_CTL=${EVE_CONTROLLER:?}
-REAL_AGENT=${EVE_AGENT:?}
 NSA=c29a$$
 NSR=c29r$$
 NSC=c29c$$
 CTL_PORT=21600
 PROXY_PORT=21602
 . "$(dirname "$0")/agent_lib.sh"
-
-DNSMASQ_PID=""
-PROXY_PID=""
-conn_cleanup() {
-	local p
-	for p in $PROXY_PID $DNSMASQ_PID; do
-		kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	agent_cleanup
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSR" 2>/dev/null
-	ip netns del "$NSC" 2>/dev/null
-}
-trap conn_cleanup EXIT
-
 # The controller and the agent run in their namespaces (wrappers exec into
-# them, so the pids the helpers keep are the real processes').
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NSC" "$REAL_CTL" >"$W/ctl.sh"
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NSA" "$REAL_AGENT" >"$W/agent.sh"
-chmod +x "$W/ctl.sh" "$W/agent.sh"
-EVE_CONTROLLER=$W/ctl.sh
-EVE_AGENT=$W/agent.sh
-# The admin API is reached inside the controller's namespace.
-curl() { ip netns exec "$NSC" curl "$@"; }
-
-inr() { ip netns exec "$NSR" "$@"; }
-ina() { ip netns exec "$NSA" "$@"; }
+# them, so the pids the helpers keep are the real processes'); the admin
+# API is reached inside the controller's namespace.
+. "$(dirname "$0")/conn_lib.sh"
 
 # ---- topology -------------------------------------------------------------
-for n in "$NSA" "$NSR" "$NSC"; do ip netns add "$n" || fail "netns add $n"; ip -n "$n" link set lo up; done
 for i in 1 2 3; do
 	ip -n "$NSA" link add "e$i" type veth peer name "r$i" netns "$NSR" || fail "veth e$i"
 	ip -n "$NSR" addr add "10.61.$i.1/24" dev "r$i"
@@ -79,7 +53,7 @@ ip netns exec "$NSR" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-res
 	--dhcp-range=10.61.1.50,10.61.1.99,255.255.255.0,1h --dhcp-option=option:router,10.61.1.1 \
 	--dhcp-option=option:dns-server,10.61.1.1 --dhcp-leasefile="$W/dnsmasq.leases" \
 	--host-record=ctl.test,10.61.9.2 --pid-file="$W/dnsmasq.pid" >"$W/dnsmasq.log" 2>&1 &
-DNSMASQ_PID=$!
+CONN_PIDS="$CONN_PIDS $!"
 
 # tinyproxy that allows CONNECT to port 443 only: it refuses the controller.
 cat >"$W/tinyproxy.conf" <<EOF
@@ -94,7 +68,7 @@ Allow 10.61.0.0/16
 ConnectPort 443
 EOF
 ip netns exec "$NSR" tinyproxy -d -c "$W/tinyproxy.conf" >"$W/tinyproxy.out" 2>&1 &
-PROXY_PID=$!
+CONN_PIDS="$CONN_PIDS $!"
 
 # ---- controller -----------------------------------------------------------
 "$EVE_CONTROLLER" init --dir "$CTL" --listen "0.0.0.0:$CTL_PORT" --host ctl.test,10.61.9.2,127.0.0.1 \

@@ -21,34 +21,15 @@ command -v nft >/dev/null 2>&1 || test_skip "nft not installed (Debian: nftables
 ip netns add "c29probe$$" 2>/dev/null || test_skip "cannot create network namespaces"
 ip netns del "c29probe$$"
 
-REAL_CTL=${EVE_CONTROLLER:?}
-REAL_AGENT=${EVE_AGENT:?}
 NSA=c29ta$$
 NSR=c29tr$$
 NSC=c29tc$$
 CTL_PORT=22500
 CTL_IP=10.62.9.2
 . "$(dirname "$0")/agent_lib.sh"
-
-conn_cleanup() {
-	agent_cleanup
-	ip netns del "$NSA" 2>/dev/null
-	ip netns del "$NSR" 2>/dev/null
-	ip netns del "$NSC" 2>/dev/null
-}
-trap conn_cleanup EXIT
-
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NSC" "$REAL_CTL" >"$W/ctl.sh"
-printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$NSA" "$REAL_AGENT" >"$W/agent.sh"
-chmod +x "$W/ctl.sh" "$W/agent.sh"
-EVE_CONTROLLER=$W/ctl.sh
-EVE_AGENT=$W/agent.sh
-curl() { ip netns exec "$NSC" curl "$@"; }
-inr() { ip netns exec "$NSR" "$@"; }
-ina() { ip netns exec "$NSA" "$@"; }
+. "$(dirname "$0")/conn_lib.sh"
 
 # ---- topology -------------------------------------------------------------
-for n in "$NSA" "$NSR" "$NSC"; do ip netns add "$n" || fail "netns add $n"; ip -n "$n" link set lo up; done
 for i in 1 2; do
 	ip -n "$NSA" link add "e$i" type veth peer name "r$i" netns "$NSR" || fail "veth e$i"
 	ip -n "$NSR" addr add "10.62.$i.1/24" dev "r$i"

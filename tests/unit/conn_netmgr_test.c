@@ -68,6 +68,47 @@ static void test_cost_and_spread(void **state)
 	netmgr_free(nm);
 }
 
+/* The downloads' plan: the port in use first, then the others by cost,
+ * each with its proxy and exceptions (or the setting's), or its PAC; the
+ * any-route entry for a setting without ports. */
+static void test_dlplan(void **state)
+{
+	static struct dlroute_plan plan;
+	struct netmgr_setting s = three();
+	struct netmgr *nm = NULL;
+
+	(void)state;
+	snprintf(s.proxy, sizeof(s.proxy), "http://10.0.0.1:3128");
+	snprintf(s.exceptions, sizeof(s.exceptions), ".corp");
+	snprintf(s.ports[2].proxy, sizeof(s.ports[2].proxy), "http://10.0.0.2:8080");
+	snprintf(s.ports[0].pac, sizeof(s.ports[0].pac),
+		 "function FindProxyForURL(u, h) { return 'DIRECT'; }");
+	assert_int_equal(netmgr_new("127.0.0.1:1", "/nonexistent", &s, &nm), 0);
+	assert_int_equal(netmgr_report(nm, true, 0), 0); /* eth9 (cost 0, next) in use */
+	assert_string_equal(netmgr_port(nm), "eth9");
+	netmgr_dlplan(nm, &plan);
+	assert_int_equal(plan.n, 3);
+	assert_string_equal(plan.ports[0].ifname, "eth9");
+	assert_string_equal(plan.ports[0].proxy, "http://10.0.0.2:8080");
+	assert_string_equal(plan.ports[0].exceptions, "");
+	assert_string_equal(plan.ports[1].ifname, "eth8"); /* the setting's proxy */
+	assert_string_equal(plan.ports[1].proxy, "http://10.0.0.1:3128");
+	assert_string_equal(plan.ports[1].exceptions, ".corp");
+	assert_string_equal(plan.ports[2].ifname, "wwan9"); /* its PAC wins */
+	assert_string_equal(plan.ports[2].proxy, "");
+	assert_non_null(strstr(plan.ports[2].pac, "FindProxyForURL"));
+	netmgr_free(nm);
+
+	/* no ports: one entry on any route with the setting's proxy */
+	s.n_ports = 0;
+	assert_int_equal(netmgr_new("127.0.0.1:1", "/nonexistent", &s, &nm), 0);
+	netmgr_dlplan(nm, &plan);
+	assert_int_equal(plan.n, 1);
+	assert_string_equal(plan.ports[0].ifname, "");
+	assert_string_equal(plan.ports[0].proxy, "http://10.0.0.1:3128");
+	netmgr_free(nm);
+}
+
 /* A setting rolled back is not tried again after a restart; another one is. */
 static void test_rejected_survives_restart(void **state)
 {
@@ -265,7 +306,7 @@ int main(void)
 	    cmocka_unit_test(test_cost_and_spread),  cmocka_unit_test(test_rejected_survives_restart),
 	    cmocka_unit_test(test_bad_setting_file), cmocka_unit_test(test_lease),
 	    cmocka_unit_test(test_dns_literal),      cmocka_unit_test(test_rejected_retried_in_run),
-	    cmocka_unit_test(test_port_test_timers),
+	    cmocka_unit_test(test_port_test_timers), cmocka_unit_test(test_dlplan),
 	};
 	char cmd[96];
 	int r;

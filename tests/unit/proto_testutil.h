@@ -140,6 +140,8 @@ static const ProtobufCMessageDescriptor *const PT_ALL_MSGS[] = {
     &org__lfedge__eve__info__system_adapter_info__descriptor,
     &org__lfedge__eve__info__device_port_status__descriptor,
     &org__lfedge__eve__info__device_port__descriptor,
+    &org__lfedge__eve__info__proxy_status__descriptor,
+    &org__lfedge__eve__info__proxy_entry__descriptor,
     &org__lfedge__eve__info__zinfo_dev_sw__descriptor,
     &org__lfedge__eve__info__zinfo_storage__descriptor,
     &org__lfedge__eve__info__zinfo_app__descriptor,

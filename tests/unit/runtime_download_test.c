@@ -130,12 +130,71 @@ static void test_stall_and_cancel(void **st)
 	assert_int_equal(download_file(&o, err, sizeof(err)), -ECANCELED);
 }
 
+/* A router that gives the routes of its context, or fails. */
+struct fixed_routes {
+	struct download_route r[3];
+	int n; /* < 0: the error to return */
+	char last_url[128];
+};
+
+static int fixed(void *ctx, const char *u, struct download_route *out, size_t max, char *why, size_t wl)
+{
+	struct fixed_routes *f = ctx;
+
+	snprintf(f->last_url, sizeof(f->last_url), "%s", u);
+	if (f->n < 0) {
+		snprintf(why, wl, "PAC: script error");
+		return f->n;
+	}
+	for (int i = 0; i < f->n && (size_t)i < max; i++)
+		out[i] = f->r[i];
+	return f->n;
+}
+
+static void test_routes(void **st)
+{
+	struct fixed_routes f = {.r = {{.proxy = "http://127.0.0.1:1"}, {.proxy = ""}}, .n = 2};
+	struct download_router router = {.routes = fixed, .ctx = &f};
+	struct download_opts o = {.url = url, .dest = dst, .router = &router};
+	char err[512];
+
+	/* the first route (a proxy that refuses) fails before an answer: the
+	 * second (DIRECT) fetches the file; the router saw the URL */
+	unlink(dst);
+	assert_int_equal(download_file(&o, err, sizeof(err)), 0);
+	assert_true(same_as_src());
+	assert_string_equal(f.last_url, url);
+
+	/* every route fails: the error names each */
+	unlink(dst);
+	snprintf(f.r[1].proxy, sizeof(f.r[1].proxy), "http://127.0.0.1:2");
+	snprintf(f.r[1].interface, sizeof(f.r[1].interface), "lo");
+	assert_int_equal(download_file(&o, err, sizeof(err)), -ECONNREFUSED);
+	assert_non_null(strstr(err, "http://127.0.0.1:1: "));
+	assert_non_null(strstr(err, "; lo http://127.0.0.1:2: "));
+
+	/* an HTTP answer ends the walk: a 404 is not retried on the next route */
+	f.r[0].proxy[0] = f.r[1].proxy[0] = '\0';
+	o.url = "http://127.0.0.1:18450/missing";
+	assert_int_equal(download_file(&o, err, sizeof(err)), -EVE_EHTTP);
+
+	/* the router's own failure (every port's PAC failed) is the error */
+	f.n = -EINVAL;
+	o.url = url;
+	assert_int_equal(download_file(&o, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "PAC: script error");
+	/* no route at all */
+	f.n = 0;
+	assert_int_equal(download_file(&o, err, sizeof(err)), -ENETUNREACH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_whole_and_resume),
 	    cmocka_unit_test(test_cap_and_errors),
 	    cmocka_unit_test(test_stall_and_cancel),
+	    cmocka_unit_test(test_routes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

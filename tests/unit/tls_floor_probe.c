@@ -73,7 +73,7 @@ static int probe_update(const char *url, const char *ca_path, const char *dir)
 
 	snprintf(dest, sizeof(dest), "%s/update.img", dir);
 	(void)unlink(dest);
-	r = update_fetch(url, dest, 1 << 20, ca_path);
+	r = update_fetch(url, dest, 1 << 20, ca_path, NULL);
 	if (r == 0)
 		printf("update_fetch: ok\n");
 	else

@@ -22,6 +22,8 @@
 #include "fileio.h"
 #include "gzip.h"
 #include "hexstr.h"
+#include "hostport.h"
+#include "ipnet.h"
 #include "test_tmpdir.h"
 #include "uuidgen.h"
 
@@ -323,6 +325,67 @@ static void test_b64_whitespace_and_bad(void **state)
 
 /* ---- uuidgen ---- */
 
+/* host:port for URLs and the device's server file: IPv6 in brackets. */
+static void test_hostport(void **state)
+{
+	char out[64];
+	const char *list = "fd00:1::2,ctl.example";
+
+	(void)state;
+	assert_int_equal(hostport_join("ctl.example", 11, "8443", out, sizeof(out)), 0);
+	assert_string_equal(out, "ctl.example:8443");
+	assert_int_equal(hostport_join("10.1.2.3", 8, "1", out, sizeof(out)), 0);
+	assert_string_equal(out, "10.1.2.3:1");
+	/* the first of a --host list, a bare IPv6 address: bracketed */
+	assert_int_equal(hostport_join(list, strcspn(list, ","), "8443", out, sizeof(out)), 0);
+	assert_string_equal(out, "[fd00:1::2]:8443");
+	assert_int_equal(hostport_join("::1", 3, "80", out, sizeof(out)), 0);
+	assert_string_equal(out, "[::1]:80");
+	/* already in brackets: kept */
+	assert_int_equal(hostport_join("[fd00::2]", 9, "80", out, sizeof(out)), 0);
+	assert_string_equal(out, "[fd00::2]:80");
+	/* refused: empty host or port, unbalanced or empty brackets, no room */
+	assert_int_equal(hostport_join("", 0, "80", out, sizeof(out)), -EINVAL);
+	assert_int_equal(hostport_join("a", 1, "", out, sizeof(out)), -EINVAL);
+	assert_int_equal(hostport_join("[fd00::2", 8, "80", out, sizeof(out)), -EINVAL);
+	assert_int_equal(hostport_join("fd00::2]", 8, "80", out, sizeof(out)), -EINVAL);
+	assert_int_equal(hostport_join("[]", 2, "80", out, sizeof(out)), -EINVAL);
+	assert_int_equal(hostport_join("fd00::2", 7, "8443", out, 14), -ENAMETOOLONG);
+	assert_int_equal(hostport_join("fd00::2", 7, "8443", out, 15), 0);
+	assert_string_equal(out, "[fd00::2]:8443");
+}
+
+/* address/prefix strings, IPv4 and IPv6 */
+static void test_ipnet(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_true(ipnet_cidr_ok("10.1.2.3/24"));
+	assert_true(ipnet_cidr_ok("fd66:1::10/64"));
+	assert_true(ipnet_cidr_ok("::1/128"));
+	assert_false(ipnet_cidr_ok("10.1.2.3"));
+	assert_false(ipnet_cidr_ok("10.1.2.3/33"));
+	assert_false(ipnet_cidr_ok("10.1.2.3/0"));
+	assert_false(ipnet_cidr_ok("10.1.2.3/+8"));
+	assert_false(ipnet_cidr_ok("10.1.2.3/ 8"));
+	assert_false(ipnet_cidr_ok("fd66::1/129"));
+	assert_false(ipnet_cidr_ok("fd66::g/64"));
+	assert_false(ipnet_cidr_ok("/24"));
+	assert_int_equal(ipnet_network("10.1.2.3/24", out, sizeof(out)), 0);
+	assert_string_equal(out, "10.1.2.0/24");
+	assert_int_equal(ipnet_network("10.1.2.3/32", out, sizeof(out)), 0);
+	assert_string_equal(out, "10.1.2.3/32");
+	assert_int_equal(ipnet_network("10.1.255.3/20", out, sizeof(out)), 0);
+	assert_string_equal(out, "10.1.240.0/20");
+	assert_int_equal(ipnet_network("fd66:1::10/64", out, sizeof(out)), 0);
+	assert_string_equal(out, "fd66:1::/64");
+	assert_int_equal(ipnet_network("fd66:1:2:3:4:5:6:7/52", out, sizeof(out)), 0);
+	assert_string_equal(out, "fd66:1:2::/52");
+	assert_int_equal(ipnet_network("nope/8", out, sizeof(out)), -EINVAL);
+	assert_int_equal(ipnet_network("fd66:1::10/64", out, 8), -ENAMETOOLONG);
+}
+
 static void test_uuid(void **state)
 {
 	char a[UUID_STR_LEN], b[UUID_STR_LEN];
@@ -417,6 +480,8 @@ int main(void)
 	    cmocka_unit_test(test_b64_vectors),
 	    cmocka_unit_test(test_b64_roundtrip_binary),
 	    cmocka_unit_test(test_b64_whitespace_and_bad),
+	    cmocka_unit_test(test_hostport),
+	    cmocka_unit_test(test_ipnet),
 	    cmocka_unit_test(test_uuid),
 	    cmocka_unit_test(test_hexstr),
 	    cmocka_unit_test(test_gzip),
