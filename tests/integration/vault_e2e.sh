@@ -75,18 +75,7 @@ wait_running_since_reboot() {
 
 # ------------------------------------------------------------------ setup
 step "controller (attestation=enforce), libvirtd, swtpm, test image"
-ctl_init "$CTL" "$E2E_PORT" || fail "eve-controller init"
-echo "attestation=enforce" >>"$CTL/controller.conf"
-ctl_start "$CTL" || fail "eve-controller serve"
-libvirtd_start || test_skip "libvirtd cannot start here: $LIBVIRTD_ERROR"
-mkdir -p "$IMAGES"
-(
-	flock 9
-	"$EVE_SRC/tests/images/build-oci-volimage.sh" "$IMAGES"
-) 9>"$IMAGES/.lock" >"$W/images.log" 2>&1 || { cat "$W/images.log"; fail "building the test image"; }
-swtpm_start
-ectl onboard add --cert "$CTL/device-config/onboard.cert.pem" --serial "$SERIAL" >/dev/null ||
-	fail "evectl onboard add"
+vault_setup "attestation=enforce"
 pass "controller, libvirtd, swtpm :$TPMPORT"
 
 step "agent with --vault: onboarded, attested, volume store open"

@@ -38,17 +38,7 @@ leaks_under() {
 # ------------------------------------------------------------------ setup
 step "controller, libvirtd, swtpm, test image"
 touch "$W/t0"
-ctl_init "$CTL" "$E2E_PORT" || fail "eve-controller init"
-ctl_start "$CTL" || fail "eve-controller serve"
-libvirtd_start || test_skip "libvirtd cannot start here: $LIBVIRTD_ERROR"
-mkdir -p "$IMAGES"
-(
-	flock 9
-	"$EVE_SRC/tests/images/build-oci-volimage.sh" "$IMAGES"
-) 9>"$IMAGES/.lock" >"$W/images.log" 2>&1 || { cat "$W/images.log"; fail "building the test image"; }
-swtpm_start
-ectl onboard add --cert "$CTL/device-config/onboard.cert.pem" --serial "$SERIAL" >/dev/null ||
-	fail "evectl onboard add"
+vault_setup
 pass "controller, libvirtd, swtpm :$TPMPORT"
 
 step "agent with --vault: onboarded, attested, vault open"
@@ -68,6 +58,7 @@ SECRET=envsecret$TAIL # the whole value: only in the vault and in memory
 SPECIAL="a<b&c>d'e"
 # the app prints the secret's tail (the prefix stripped by the shell: it
 # had the whole value), never the value itself
+# shellcheck disable=SC2016 # expanded by the app's shell
 SCRIPT='echo "VAULTENV: tail ${S#envsecret} special $SPECIAL image $IMAGE_VERSION"'
 # the user data goes to evectl through a pipe: never in a file here
 # (printf, not a here-document: bash may spool those in TMPDIR)
