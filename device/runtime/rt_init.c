@@ -30,7 +30,7 @@ int rt_init_prepare(const char *dir, char *const *env, char *err, size_t errlen)
 	size_t len = 0;
 	int r;
 
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+	if ((mkdir(dir, 0700) < 0 && errno != EEXIST) || chmod(dir, 0700) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "init directory %s: %s", dir, eve_strerror(r));
 		return r;
@@ -44,8 +44,11 @@ int rt_init_prepare(const char *dir, char *const *env, char *err, size_t errlen)
 	}
 	r = initenv_encode(env, &data, &len);
 	if (r < 0) {
-		snprintf(err, errlen, "container environment: %s",
-			 r == -EOVERFLOW ? "more than 512 KiB or 1024 variables" : eve_strerror(r));
+		if (r == -EOVERFLOW)
+			snprintf(err, errlen, "container environment: more than %u KiB or %u variables",
+				 INITENV_MAX_BYTES >> 10, INITENV_MAX_ENTRIES);
+		else
+			snprintf(err, errlen, "container environment: %s", eve_strerror(r));
 		return r;
 	}
 	snprintf(path, sizeof(path), "%s/" RT_INIT_ENV, dir);

@@ -11,7 +11,8 @@
 #     vault; the app's init shim (eve-init) sets it and runs the image's
 #     entrypoint: the app prints what proves it has the secret value (its
 #     tail, never the value itself), a value with '<', '&' and '>' (which
-#     <initenv> could not carry) and its image's own Env
+#     <initenv> could not carry) and its image's own Env; the shim detached
+#     the mount of the file: the app does not see it
 #  2. the secret value is in the environment file inside the vault and
 #     nowhere else: not in libvirt's LXC log or its domain XML in /run, not
 #     in `virsh dumpxml --security-info`, the agent's log, the raw vault
@@ -59,7 +60,7 @@ SPECIAL="a<b&c>d'e"
 # the app prints the secret's tail (the prefix stripped by the shell: it
 # had the whole value), never the value itself
 # shellcheck disable=SC2016 # expanded by the app's shell
-SCRIPT='echo "VAULTENV: tail ${S#envsecret} special $SPECIAL image $IMAGE_VERSION"'
+SCRIPT='f=hidden; [ -e /.eve-init/env ] && f=visible; echo "VAULTENV: tail ${S#envsecret} special $SPECIAL image $IMAGE_VERSION file $f"'
 # the user data goes to evectl through a pipe: never in a file here
 # (printf, not a here-document: bash may spool those in TMPDIR)
 user_data() { printf '%s\n' "S=$SECRET" "SPECIAL=$SPECIAL" "SCRIPT=$SCRIPT"; }
@@ -69,8 +70,9 @@ ectl app deploy ve --image voloci --device "$SERIAL" --memory 64M --user-data <(
 wait_app_state ve RUNNING 180
 wait_for 60 "user data opened in memory" grep -q "app ve: encrypted user data opened in memory" "$W/agent-dev.log"
 wait_for 90 "the app's environment on its console" \
-	app_log_ge ve "VAULTENV: tail $TAIL special a<b&c>d'e image 1" 1
-pass "the app has the secret, a value with < & > and its image's Env"
+	app_log_ge ve "VAULTENV: tail $TAIL special a<b&c>d'e image 1 file" 1
+app_log_ge ve "VAULTENV: .* file hidden" 1 || fail "the app sees its environment file (the shim did not detach it)"
+pass "the app has the secret, a value with < & > and its image's Env; its environment file is not in its view"
 
 # ------------------------------------------------------------------ 2. where
 step "the secret is in the environment file in the vault, nowhere else"

@@ -43,8 +43,12 @@ static int read_env(const char *path, size_t *len)
 	*len = 0;
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		e = errno ? -errno : -EINVAL;
+	if (fstat(fd, &st) < 0) {
+		e = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		e = -EINVAL;
 		goto out;
 	}
 	while ((r = read(fd, file_buf + *len, sizeof(file_buf) - *len)) != 0) {
