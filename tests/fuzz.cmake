@@ -26,6 +26,8 @@ endif()
 if(WITH_DEVICE AND TARGET everuntime)
   set(_fz_libs everuntime)
   eve_fuzz_replay(fuzz_oci_layer ${_fz}/fuzz_oci_layer.c)
+  # a container app's environment file, read by its init shim (issue 15)
+  eve_fuzz_replay(fuzz_initenv ${_fz}/fuzz_initenv.c)
 endif()
 
 # stored log chunks read back (issue #30, compressed logs)

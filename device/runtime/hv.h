@@ -78,8 +78,11 @@ struct hv_spec {
 	/* containers */
 	const char *rootfs;
 	bool rootfs_loop;  /* rootfs is a filesystem image of the app's storage size (loop-mounted) */
-	char *const *argv; /* NULL-terminated, argv[0] = init */
-	char *const *env;  /* NULL-terminated "K=V" */
+	char *const *argv; /* NULL-terminated, argv[0] = the app's command */
+	/* The app's environment is never in the XML: init_dir (rt_init.h: the
+	 * init shim and the environment file) is mounted read-only at
+	 * RT_INIT_MOUNT and the shim starts argv with it. */
+	const char *init_dir;
 	const char *workdir;
 	const struct hv_mount *mounts; /* data volumes (volumes.md) */
 	size_t n_mounts;

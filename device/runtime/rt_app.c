@@ -22,6 +22,7 @@
 #include "oci_unpack.h"
 #include "rt_firewall.h"
 #include "rt_internal.h"
+#include "rt_init.h"
 #include "rt_io.h"
 #include "uuidgen.h"
 #include "volume.h"
@@ -160,7 +161,7 @@ struct spec_store {
 	struct hv_nic nics[HV_SPEC_MAX_DEVS];
 	struct hv_mount mounts[HV_SPEC_MAX_DEVS];
 	char macs[HV_SPEC_MAX_DEVS][18];
-	char kernel[4096], initrd[4096], console[4096], cidata[4096], nvram[4096];
+	char kernel[4096], initrd[4096], console[4096], cidata[4096], nvram[4096], init_dir[4096];
 	struct hv_hostdev hostdevs[RT_IO_MAX];
 	struct oci_config oci;
 	char **argv, **env;
@@ -242,7 +243,7 @@ static void user_env(const char *ud, char **env, size_t *n)
 	free(text);
 }
 
-/* Keep the last "K=..." of each K (libvirt takes the first). */
+/* Keep the last "K=..." of each K: the app's values override the image's. */
 static void env_dedupe(char **env, size_t *n)
 {
 	size_t i, j, k = 0;
@@ -310,8 +311,14 @@ static int spec_container(struct runtime *rt, struct rt_app *a, struct spec_stor
 	r = rt_volume_root((struct rt_vol *)v, &ss->s.rootfs, &ss->s.rootfs_loop, a->err, sizeof(a->err));
 	if (r < 0)
 		return r;
+	/* the environment (user data: maybe a decrypted secret) goes to a
+	 * file in the app's directory, in the vault, never into the XML */
+	app_path(rt, a, "init", ss->init_dir, sizeof(ss->init_dir));
+	r = rt_init_prepare(ss->init_dir, ss->env, a->err, sizeof(a->err));
+	if (r < 0)
+		return r;
 	ss->s.argv = ss->argv;
-	ss->s.env = ss->env;
+	ss->s.init_dir = ss->init_dir;
 	ss->s.workdir = ss->oci.workdir;
 	return 0;
 }

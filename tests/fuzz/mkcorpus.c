@@ -20,6 +20,7 @@
 #include "flowlog/flowlog.pb-c.h"
 #include "gzip.h"
 #include "info/info.pb-c.h"
+#include "initenv.h"
 #include "logs/log.pb-c.h"
 #include "metrics/metrics.pb-c.h"
 #include "pbjson.h"
@@ -354,6 +355,28 @@ static void oci_seeds(void)
 	layer("links.tar", links, N(links), false);
 }
 
+/* A container app's environment file (fuzz_initenv): written by the
+ * runtime's encoder, and a few damaged ones. */
+static void initenv_seeds(void)
+{
+	static char *const env[] = {"PATH=/usr/bin:/bin", "GREETING=world", "S=a<b&c>d\n e", "EMPTY=", NULL};
+	static const char unterminated[] = "EVEINIT1\nA=1";
+	static const char badname[] = "EVEINIT1\n1A=1";
+	char *data = NULL;
+	size_t len = 0;
+
+	if (initenv_encode(env, &data, &len) < 0)
+		die("initenv_encode");
+	seed("fuzz_initenv", "env", (const uint8_t *)"", 0, data, len);
+	free(data);
+	if (initenv_encode(NULL, &data, &len) < 0)
+		die("initenv_encode");
+	seed("fuzz_initenv", "empty", (const uint8_t *)"", 0, data, len);
+	free(data);
+	seed("fuzz_initenv", "unterminated", (const uint8_t *)"", 0, unterminated, sizeof(unterminated) - 1);
+	seed("fuzz_initenv", "bad-name", (const uint8_t *)"", 0, badname, sizeof(badname));
+}
+
 int main(int argc, char **argv)
 {
 	struct eve_signer s = {0};
@@ -372,6 +395,7 @@ int main(int argc, char **argv)
 	envelope_seeds(&s);
 	newlogs_seeds();
 	oci_seeds();
+	initenv_seeds();
 	envelope_signer_clear(&s);
 	EVP_PKEY_free(key);
 	X509_free(cert);

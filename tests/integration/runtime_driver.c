@@ -1597,8 +1597,6 @@ static int unreachable_round(void)
 #define VOLT_DATA "b0000017-0000-4000-8000-0000000000d1"
 #define VOLT_DS "d0000017-0000-4000-8000-0000000000d5"
 
-/* No '&', '<' or '>' in it: libvirt writes an initenv value back into
- * the domain XML unescaped. */
 static const char volt_env[] =
     "SCRIPT=echo VOLTEST: image $IMAGE_VERSION; echo v$IMAGE_VERSION | dd of=/data/log oflag=append "
     "conv=notrunc; echo VOLTEST: log $(cat /data/log) end; if [ -f /data/keep ]; then echo VOLTEST: kept "
@@ -2177,7 +2175,6 @@ static int sc_xml(void)
 					       {"/var/lib/eve/blobs/sha256/ab<&>'\"", "raw", true, true}};
 	static const struct hv_nic nics[] = {{"eve-ni-x", NULL, "52:54:00:01:02:03"}};
 	static char *argv[] = {"/bin/sh", "-c", "echo <hi> & 'x'", NULL};
-	static char *env[] = {"PATH=/bin", "A_B=1 2", "bad-name=x", NULL};
 	struct hv_spec s = {
 	    .name = "eve-a0000006-0000-4000-8000-000000000006",
 	    .uuid = "a0000006-0000-4000-8000-000000000006",
@@ -2195,7 +2192,7 @@ static int sc_xml(void)
 	    .n_nics = 1,
 	    .rootfs = "/var/lib/eve/vol/rootfs",
 	    .argv = argv,
-	    .env = env,
+	    .init_dir = "/var/lib/eve/apps/x/init",
 	    .workdir = "/",
 	};
 	static const struct {

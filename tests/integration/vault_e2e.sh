@@ -47,27 +47,35 @@ wait_read_ok() {
 		sleep 1
 	done
 }
-# Stop the app's domain and the agent, and unmount the vault.
+# Stop the app's domain and the agent, and unmount the vault. REBOOT_INFO:
+# the newest info record the controller held then; REBOOT_T: the time.
 reboot_device() {
 	remove_test_domains
 	agent_stop dev
 	vault_unmount || fail "the vault is still mounted"
+	REBOOT_INFO=$(last_info_id "$SERIAL")
+	REBOOT_T=$(date +%s)
+}
+# running_since_reboot: the device reported the app RUNNING after the last
+# reboot_device, in a record stored after REBOOT_INFO, of a boot at or after
+# REBOOT_T. The controller's state of the app still says RUNNING from
+# before the reboot until a report replaces it: it proves nothing alone.
+running_since_reboot() {
+	ectl -o json device info "$SERIAL" --type app --limit 1000 2>/dev/null |
+		jq -e --arg id "$INST" --argjson min "$REBOOT_INFO" --argjson t "$REBOOT_T" '[.items[] |
+			select(((.object == $id) or (.info.ainfo.AppID == $id)) and .id > $min and
+				.info.ainfo.state == "RUNNING" and
+				((.info.ainfo.bootTime.seconds // 0) | tonumber) >= $t)] | length > 0' >/dev/null
+}
+# wait_running_since_reboot: that report, then the controller's state agrees
+wait_running_since_reboot() {
+	wait_for 180 "a RUNNING report of vt's boot after the reboot" running_since_reboot
+	wait_app_state vt RUNNING 60
 }
 
 # ------------------------------------------------------------------ setup
 step "controller (attestation=enforce), libvirtd, swtpm, test image"
-ctl_init "$CTL" "$E2E_PORT" || fail "eve-controller init"
-echo "attestation=enforce" >>"$CTL/controller.conf"
-ctl_start "$CTL" || fail "eve-controller serve"
-libvirtd_start || test_skip "libvirtd cannot start here: $LIBVIRTD_ERROR"
-mkdir -p "$IMAGES"
-(
-	flock 9
-	"$EVE_SRC/tests/images/build-oci-volimage.sh" "$IMAGES"
-) 9>"$IMAGES/.lock" >"$W/images.log" 2>&1 || { cat "$W/images.log"; fail "building the test image"; }
-swtpm_start
-ectl onboard add --cert "$CTL/device-config/onboard.cert.pem" --serial "$SERIAL" >/dev/null ||
-	fail "evectl onboard add"
+vault_setup "attestation=enforce"
 pass "controller, libvirtd, swtpm :$TPMPORT"
 
 step "agent with --vault: onboarded, attested, volume store open"
@@ -153,7 +161,7 @@ wait_for 120 "the agent refused the block" grep -q "app vt: its encrypted user d
 queued() { grep -qaF "CipherBlock) cannot be opened" "$ST/infoqueue/app-$INST"; }
 wait_for 150 "ERROR with the reason in the device's report of the app" queued
 ctl_start "$CTL" || fail "eve-controller serve (again)"
-wait_app_state vt RUNNING 180
+wait_running_since_reboot
 wait_read_ok 2
 pass "ERROR with the reason in the app's report, RUNNING once the controller encrypts to the new certificate; marker read back"
 
@@ -175,7 +183,7 @@ ectl -o json device attest show "$DEV" | jq -e '.event_log_check | test("PCR 15 
 	fail "an extend outside the log not shown: $(ectl -o json device attest show "$DEV" | jq -r .event_log_check)"
 ectl device attest accept "$DEV" >/dev/null || fail "evectl device attest accept"
 wait_for 60 "key released" grep -q "vault: key released by the controller" "$W/agent-dev.log"
-wait_app_state vt RUNNING 180
+wait_running_since_reboot
 wait_read_ok $((BOOT4 + 1))
 pass "held with the reason while locked; released after accept; marker read"
 

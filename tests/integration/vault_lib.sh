@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 # Helpers for the sealed-vault tests (sourced after e2e_lib.sh; not a test
 # itself): the agent with a real swtpm and --vault, and the "reboot" that
-# removes every vault mount. Callers set SERIAL, TPMPORT and VAULT_SIZE.
+# removes every vault mount. Callers set SERIAL, TPMPORT, VAULT_SIZE (and
+# IMAGES for vault_setup).
 # The agent's state dir is $ST; the vault is mounted at $ST/vault with
 # $ST/volumes and $ST/apps bind-mounted from it (docs/security.md).
 
@@ -58,6 +59,24 @@ swtpm_start() {
 		--tpmstate dir="$W/swtpm" --flags not-need-init,startup-clear >"$W/swtpm.out" 2>&1 &
 	SWTPM_PID=$!
 	wait_for 60 "swtpm on $TPMPORT" bash -c "exec 3<>/dev/tcp/127.0.0.1/$TPMPORT"
+}
+
+# vault_setup [CONF_LINE]: the controller (CONF_LINE added to its
+# controller.conf), libvirtd, the busybox volume images in $IMAGES
+# (tests/images/build-oci-volimage.sh), swtpm and the device's onboarding
+vault_setup() {
+	ctl_init "$CTL" "$E2E_PORT" || fail "eve-controller init"
+	[ -z "${1:-}" ] || echo "$1" >>"$CTL/controller.conf"
+	ctl_start "$CTL" || fail "eve-controller serve"
+	libvirtd_start || test_skip "libvirtd cannot start here: $LIBVIRTD_ERROR"
+	mkdir -p "$IMAGES"
+	(
+		flock 9
+		"$EVE_SRC/tests/images/build-oci-volimage.sh" "$IMAGES"
+	) 9>"$IMAGES/.lock" >"$W/images.log" 2>&1 || { cat "$W/images.log"; fail "building the test image"; }
+	swtpm_start
+	ectl onboard add --cert "$CTL/device-config/onboard.cert.pem" --serial "$SERIAL" >/dev/null ||
+		fail "evectl onboard add"
 }
 
 vagent_start() {
