@@ -1,101 +1,84 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Device identities for the simulator, cached on disk. */
+/* Device identities for the simulator, derived from their serials. */
 #include <errno.h>
-#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <openssl/pem.h>
 
 #include "crypto.h"
+#include "devkey.h"
 #include "err.h"
-#include "fileio.h"
 #include "fleet.h"
+#include "p256.h"
 
-/* Cache file: private key PEM then certificate PEM. Not fsync'd: it is a
- * disposable cache, and 10,000 fsyncs would dominate a benchmark setup. */
-static int fleet_cache_load(const char *path, EVP_PKEY **key, X509 **cert)
+static int fleet_dev_sign(void *ctx, const uint8_t digest[32], uint8_t sig[64])
 {
-	FILE *fp = fopen(path, "re");
-	int r = 0;
+	const struct simdev *d = ctx;
 
-	if (!fp)
-		return -errno;
-	*key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
-	*cert = *key ? PEM_read_X509(fp, NULL, NULL, NULL) : NULL;
-	if (!*key || !*cert) {
-		EVP_PKEY_free(*key);
-		X509_free(*cert);
-		*key = NULL;
-		*cert = NULL;
-		r = -EVE_EBADCERT;
-	}
-	fclose(fp);
-	return r;
+	return devkey_sign(d->priv, digest, sig);
 }
 
-static int fleet_cache_save(const char *path, EVP_PKEY *key, X509 *cert)
+static int fleet_dev_init(struct simdev *d)
 {
-	char tmp[4200];
-	FILE *fp;
-	int fd, ok;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	fp = fdopen(fd, "w");
-	if (!fp) {
-		close(fd);
-		return -errno;
-	}
-	ok = PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL) && PEM_write_X509(fp, cert);
-	if (fclose(fp) != 0 || !ok) {
-		unlink(tmp);
-		return -EIO;
-	}
-	return rename(tmp, path) < 0 ? -errno : 0;
-}
-
-static int fleet_make_identity(const char *cn, EVP_PKEY **key, X509 **cert)
-{
-	int r = crypto_ec_generate(key);
+	uint8_t der[DEVKEY_CERT_MAX];
+	size_t len = 0;
+	int r = devkey_derive(d->serial, d->priv, der, &len);
 
 	if (r < 0)
 		return r;
-	r = crypto_cert_selfsigned(*key, cn, 3650, cert);
-	if (r < 0) {
-		EVP_PKEY_free(*key);
-		*key = NULL;
-	}
-	return r;
+	memset(&d->signer, 0, sizeof(d->signer));
+	if ((r = crypto_sha256(der, len, d->signer.cert_hash)) < 0 ||
+	    (r = p256_der_to_pem(der, len, &d->signer.cert_pem)) < 0)
+		return r;
+	d->signer.sign = fleet_dev_sign;
+	d->signer.ctx = d;
+	return 0;
 }
 
-static int fleet_dev_init(struct simdev *d, const char *cache_dir)
-{
-	char path[4096];
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
-	int r = -ENOENT;
+struct fleet_job {
+	struct fleet *f;
+	size_t from, to; /* devices [from, to) */
+	unsigned first;
+	const char *prefix;
+	int r;
+	pthread_t tid;
+};
 
-	if (cache_dir) {
-		snprintf(path, sizeof(path), "%s/dev-%06u.pem", cache_dir, d->idx);
-		r = fleet_cache_load(path, &key, &cert);
+static void *fleet_job_run(void *arg)
+{
+	struct fleet_job *j = arg;
+
+	for (size_t i = j->from; i < j->to && j->r == 0; i++) {
+		struct simdev *d = &j->f->devs[i];
+
+		d->idx = j->first + (unsigned)i;
+		snprintf(d->serial, sizeof(d->serial), "%.30s-%06u", j->prefix, d->idx);
+		j->r = fleet_dev_init(d);
 	}
-	if (r < 0) {
-		r = fleet_make_identity(d->serial, &key, &cert);
-		if (r < 0)
-			goto out;
-		if (cache_dir && (r = fleet_cache_save(path, key, cert)) < 0)
-			goto out;
+	return NULL;
+}
+
+/* Make every device, one share per thread; the first error wins. */
+static int fleet_make(struct fleet *f, unsigned first, size_t n, const char *prefix, unsigned threads)
+{
+	struct fleet_job jobs[64];
+	unsigned nt = threads < 1 ? 1 : threads > 64 ? 64 : threads, started = 0;
+	int r = 0;
+
+	for (unsigned t = 0; t < nt; t++) {
+		jobs[t] = (struct fleet_job){f, n * t / nt, n * (t + 1) / nt, first, prefix, 0, 0};
+		if (pthread_create(&jobs[t].tid, NULL, fleet_job_run, &jobs[t]) != 0) {
+			r = -EAGAIN;
+			break;
+		}
+		started++;
 	}
-	r = envelope_signer_from_key(&d->signer, key, cert, false);
-out:
-	EVP_PKEY_free(key);
-	X509_free(cert);
+	for (unsigned t = 0; t < started; t++) {
+		pthread_join(jobs[t].tid, NULL);
+		if (r == 0)
+			r = jobs[t].r;
+	}
 	return r;
 }
 
@@ -125,14 +108,12 @@ out:
 	return r;
 }
 
-int fleet_load(struct fleet *f, const char *cache_dir, unsigned first, size_t n, const char *serial_prefix,
-	       const char *onboard_dir)
+int fleet_load(struct fleet *f, unsigned first, size_t n, const char *serial_prefix, const char *onboard_dir,
+	       unsigned threads)
 {
 	int r;
 
 	memset(f, 0, sizeof(*f));
-	if (cache_dir && (r = fileio_mkdirs(cache_dir, 0700)) < 0)
-		return r;
 	r = fleet_onboard_init(f, onboard_dir);
 	if (r < 0)
 		goto fail;
@@ -141,16 +122,10 @@ int fleet_load(struct fleet *f, const char *cache_dir, unsigned first, size_t n,
 		r = -ENOMEM;
 		goto fail;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct simdev *d = &f->devs[i];
-
-		d->idx = first + (unsigned)i;
-		snprintf(d->serial, sizeof(d->serial), "%.30s-%06u", serial_prefix, d->idx);
-		r = fleet_dev_init(d, cache_dir);
-		if (r < 0)
-			goto fail;
-		f->n = i + 1;
-	}
+	f->n = n; /* fleet_free frees what was made: calloc'd signers are empty */
+	r = fleet_make(f, first, n, serial_prefix, threads);
+	if (r < 0)
+		goto fail;
 	return 0;
 fail:
 	fleet_free(f);

@@ -27,7 +27,6 @@ static const struct opt_desc opt_table[] = {
     {"ca", OPT_STR, O(ca_path), "root CA (default: device-config/root-certificate.pem)"},
     {"onboard-dir", OPT_STR, O(onboard_dir), "dir with onboard.cert.pem/onboard.key.pem"},
     {"token", OPT_STR, O(token_path), "admin token file (default: DIR/admin-token)"},
-    {"cache", OPT_STR, O(cache_dir), "device key cache (default /var/tmp/eve-devsim-keys)"},
     {"connect-to", OPT_STR, O(connect_to), "curl CONNECT_TO mapping, e.g. ::127.0.0.1:"},
     {"api-prefix", OPT_STR, O(api_prefix), "device API path (default /api/v2/edgedevice)"},
     {"serial-prefix", OPT_STR, O(serial_prefix), "device serials are PREFIX-NNNNNN (default devsim)"},
@@ -83,7 +82,6 @@ static int opt_set(struct devsim_opts *o, const struct opt_desc *d, const char *
 static void opts_defaults(struct devsim_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->cache_dir = "/var/tmp/eve-devsim-keys";
 	o->api_prefix = "/api/v2/edgedevice";
 	o->serial_prefix = "devsim";
 	o->devices = 10000;

@@ -14,7 +14,6 @@ struct devsim_opts {
 	const char *server;      /* host:port; default from device-config/server */
 	const char *ca_path;     /* default device-config/root-certificate.pem */
 	const char *onboard_dir; /* default device-config */
-	const char *cache_dir;   /* device key cache */
 	const char *connect_to;  /* CURLOPT_CONNECT_TO, e.g. "::127.0.0.1:" */
 	const char *api_prefix;  /* "/api/v2/edgedevice" */
 	const char *token_path;  /* default DIR/admin-token */

@@ -36,7 +36,7 @@ for _ in $(seq 100); do
 done
 
 "$devsim_bin" --dir "$work/ctl" --pid "$ctl_pid" --connect-to "::127.0.0.1:$port" \
-	--cache "$work/keys" --devices 20 --connections 4 --duration 2 --crypto-seconds 0.05 \
+	--devices 20 --connections 4 --duration 2 --crypto-seconds 0.05 \
 	poll >"$work/devsim.out" 2>&1
 rc=$?
 cat "$work/devsim.out"
