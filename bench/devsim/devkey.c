@@ -114,6 +114,42 @@ static ECDSA_SIG *sign_digest(const uint8_t priv[DEVKEY_PRIV_LEN], const uint8_t
 	return s;
 }
 
+/* The certificate must be the same bytes on every run (the controller
+ * knows a device by the certificate's hash), so its signature takes a
+ * deterministic nonce: k = SHA-256(label, priv, digest) mod n (a different
+ * k for every message; OpenSSL 3.0 has no RFC 6979). */
+static ECDSA_SIG *sign_digest_fixed(const uint8_t priv[DEVKEY_PRIV_LEN], const uint8_t digest[32])
+{
+	uint8_t in[12 + DEVKEY_PRIV_LEN + 32], kb[32];
+	EC_KEY *key = key_of_priv(priv);
+	BN_CTX *ctx = BN_CTX_new();
+	BIGNUM *k = NULL, *kinv = BN_new(), *r = BN_new();
+	EC_POINT *R = devkey_group ? EC_POINT_new(devkey_group) : NULL;
+	const BIGNUM *n = devkey_group ? EC_GROUP_get0_order(devkey_group) : NULL;
+	ECDSA_SIG *s = NULL;
+
+	memcpy(in, "eve-devsim/k", 12);
+	memcpy(in + 12, priv, DEVKEY_PRIV_LEN);
+	memcpy(in + 12 + DEVKEY_PRIV_LEN, digest, 32);
+	if (!key || !ctx || !kinv || !r || !R || !n || crypto_sha256(in, sizeof(in), kb) < 0 ||
+	    !(k = BN_bin2bn(kb, sizeof(kb), NULL)) || !BN_nnmod(k, k, n, ctx) || BN_is_zero(k) ||
+	    EC_POINT_mul(devkey_group, R, k, NULL, NULL, ctx) != 1 ||
+	    EC_POINT_get_affine_coordinates(devkey_group, R, r, NULL, ctx) != 1 || !BN_nnmod(r, r, n, ctx) ||
+	    BN_is_zero(r) || !BN_mod_inverse(kinv, k, n, ctx))
+		goto out;
+	s = ECDSA_do_sign_ex(digest, 32, kinv, r, key);
+out:
+	if (!s)
+		ERR_clear_error();
+	EC_KEY_free(key);
+	BN_CTX_free(ctx);
+	BN_clear_free(k);
+	BN_clear_free(kinv);
+	BN_free(r);
+	EC_POINT_free(R);
+	return s;
+}
+
 int devkey_sign(const uint8_t priv[DEVKEY_PRIV_LEN], const uint8_t digest[32], uint8_t sig[64])
 {
 	ECDSA_SIG *s = sign_digest(priv, digest);
@@ -207,7 +243,7 @@ int devkey_derive(const char *serial, uint8_t priv[DEVKEY_PRIV_LEN], uint8_t cer
 	if ((r = derive_priv(serial, priv)) < 0 || (r = public_point(priv, pt)) < 0 ||
 	    (r = tbs_write(&t, serial, priv, pt)) < 0)
 		return r;
-	if (crypto_sha256(tbs, t.len, digest) < 0 || !(s = sign_digest(priv, digest)))
+	if (crypto_sha256(tbs, t.len, digest) < 0 || !(s = sign_digest_fixed(priv, digest)))
 		return -EVE_ECRYPTO;
 	sl = i2d_ECDSA_SIG(s, NULL);
 	if (sl <= 0 || (size_t)sl > sizeof(sigder) || i2d_ECDSA_SIG(s, &sp) != sl) {
