@@ -222,7 +222,7 @@ static int scen_fleet(struct run *rn)
 
 	shared_init(rn, &sh, &rn->fleet);
 	printf("== fleet: %.0f devices at EVE default intervals (config %.0f s, metrics %.0f s, info %.0f s, "
-	       "x U(0.9,1.1)) compressed %.0fx, %.0f s; offered %.0f req/s, %u connections\n",
+	       "x U(0.9,1.1)) compressed %gx, %.0f s; offered %.0f req/s, %u connections\n",
 	       n, EVE_CONFIG_INTERVAL_S, EVE_METRICS_INTERVAL_S, EVE_INFO_INTERVAL_S, c, rn->o->duration_s,
 	       n * c * (1 / EVE_CONFIG_INTERVAL_S + 1 / EVE_METRICS_INTERVAL_S + 1 / EVE_INFO_INTERVAL_S),
 	       rn->dopts.nslots);
