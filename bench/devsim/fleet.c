@@ -9,8 +9,116 @@
 #include "crypto.h"
 #include "devkey.h"
 #include "err.h"
+#include "fileio.h"
 #include "fleet.h"
 #include "p256.h"
+
+/* State file: a header line "eve-devsim-state 1 TAG N\n" (TAG: hex SHA-256
+ * of the onboarding certificate, the serial prefix and first), then N
+ * records of a UUID and a config hash, each NUL-padded. */
+#define STATE_MAGIC "eve-devsim-state 1"
+#define STATE_REC (UUID_STR_LEN + CONFIGHASH_LEN)
+#define STATE_HDR_MAX 128
+
+static int state_header(const struct fleet *f, const char *prefix, char *hdr, size_t cap)
+{
+	uint8_t h[32];
+	char hex[65];
+	size_t plen = strlen(prefix), olen = f->onboard_pem ? strlen(f->onboard_pem) : 0;
+	char *buf = malloc(olen + plen + 24);
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, f->onboard_pem ? f->onboard_pem : "", olen);
+	r = snprintf(buf + olen, plen + 24, "|%s|%u", prefix, f->n ? f->devs[0].idx : 0);
+	r = r < 0 ? -EINVAL : crypto_sha256(buf, olen + (size_t)r, h);
+	free(buf);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	r = snprintf(hdr, cap, "%s %s %zu\n", STATE_MAGIC, hex, f->n);
+	return r < 0 || (size_t)r >= cap ? -EINVAL : r;
+}
+
+/* A record's field: NUL-terminated within its width, printable. */
+static bool state_field_ok(const char *p, size_t width)
+{
+	size_t n = strnlen(p, width);
+
+	if (n == width)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] <= ' ' || p[i] > '~')
+			return false;
+	return true;
+}
+
+int fleet_state_load(struct fleet *f, const char *path, const char *serial_prefix, size_t *known)
+{
+	char hdr[STATE_HDR_MAX];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int hl = state_header(f, serial_prefix, hdr, sizeof(hdr)), r;
+
+	*known = 0;
+	if (hl < 0)
+		return hl;
+	r = fileio_read(path, (size_t)hl + f->n * STATE_REC, &data, &len);
+	if (r < 0)
+		return r == -EVE_ETOOBIG ? -ESTALE : r;
+	if (len < (size_t)hl || memcmp(data, hdr, (size_t)hl)) {
+		r = -ESTALE;
+		goto out;
+	}
+	if (len != (size_t)hl + f->n * STATE_REC) {
+		r = -EINVAL;
+		goto out;
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		const char *rec = (const char *)data + hl + i * STATE_REC;
+
+		if (!state_field_ok(rec, UUID_STR_LEN) ||
+		    !state_field_ok(rec + UUID_STR_LEN, CONFIGHASH_LEN)) {
+			r = -EINVAL;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		const char *rec = (const char *)data + hl + i * STATE_REC;
+
+		memcpy(f->devs[i].uuid, rec, UUID_STR_LEN);
+		memcpy(f->devs[i].config_hash, rec + UUID_STR_LEN, CONFIGHASH_LEN);
+		*known += f->devs[i].uuid[0] != '\0';
+	}
+out:
+	free(data);
+	return r;
+}
+
+int fleet_state_save(const struct fleet *f, const char *path, const char *serial_prefix)
+{
+	char hdr[STATE_HDR_MAX];
+	int hl = state_header(f, serial_prefix, hdr, sizeof(hdr)), r;
+	char *buf;
+
+	if (hl < 0)
+		return hl;
+	buf = calloc(1, (size_t)hl + f->n * STATE_REC);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, hdr, (size_t)hl);
+	for (size_t i = 0; i < f->n; i++) {
+		char *rec = buf + hl + i * STATE_REC;
+
+		memcpy(rec, f->devs[i].uuid, UUID_STR_LEN);
+		memcpy(rec + UUID_STR_LEN, f->devs[i].config_hash, CONFIGHASH_LEN);
+	}
+	r = fileio_write_atomic(path, buf, (size_t)hl + f->n * STATE_REC, 0600);
+	free(buf);
+	return r;
+}
 
 static int fleet_dev_sign(void *ctx, const uint8_t digest[32], uint8_t sig[64])
 {

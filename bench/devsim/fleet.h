@@ -46,4 +46,13 @@ int fleet_load(struct fleet *f, unsigned first, size_t n, const char *serial_pre
 	       unsigned threads);
 void fleet_free(struct fleet *f);
 
+/* What the devices learnt from one controller (UUID, config hash), kept in
+ * a file so a rerun of the same fleet against the same controller skips
+ * onboarding. The file is bound to the onboarding certificate (one per
+ * controller), the serial prefix, first and n: any other file is ignored
+ * (-ESTALE); so is a malformed one (-EINVAL). Load before onboarding
+ * (*known: devices with a UUID), save after it (written atomically). */
+int fleet_state_load(struct fleet *f, const char *path, const char *serial_prefix, size_t *known);
+int fleet_state_save(const struct fleet *f, const char *path, const char *serial_prefix);
+
 #endif

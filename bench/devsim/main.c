@@ -30,6 +30,9 @@ static const struct opt_desc opt_table[] = {
     {"connect-to", OPT_STR, O(connect_to), "curl CONNECT_TO mapping, e.g. ::127.0.0.1:"},
     {"api-prefix", OPT_STR, O(api_prefix), "device API path (default /api/v2/edgedevice)"},
     {"serial-prefix", OPT_STR, O(serial_prefix), "device serials are PREFIX-NNNNNN (default devsim)"},
+    {"state", OPT_STR, O(state_path),
+     "file keeping the devices' UUIDs and config hashes: a rerun against the same controller skips "
+     "onboarding"},
     {"pid", OPT_PID, O(pid), "controller pid (default: DIR/controller.pid)"},
     {"devices", OPT_UINT, O(devices), "simulated devices (default 10000)"},
     {"first", OPT_UINT, O(first), "index of the first device key (default 0)"},

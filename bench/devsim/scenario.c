@@ -733,6 +733,21 @@ static int run_list(struct run *rn, const char *names)
 	return r;
 }
 
+/* --state: what an earlier run onboarded; a missing or other fleet's file
+ * only means onboarding everything. */
+static void run_state_load(struct run *rn, const struct devsim_opts *o)
+{
+	size_t known = 0;
+	int r = fleet_state_load(&rn->fleet, o->state_path, o->serial_prefix, &known);
+
+	if (r == 0)
+		printf("(state: %zu of %zu devices onboarded by an earlier run, from %s)\n", known,
+		       rn->fleet.n, o->state_path);
+	else if (r != -ENOENT)
+		printf("(state: %s not used: %s)\n", o->state_path,
+		       r == -ESTALE ? "another controller or fleet" : eve_strerror(r));
+}
+
 int scenario_run_all(const char *names, const struct devsim_opts *o)
 {
 	struct run rn;
@@ -755,11 +770,15 @@ int scenario_run_all(const char *names, const struct devsim_opts *o)
 	}
 	printf("(fleet: %zu device keys derived in %.2f s on %u threads)\n", rn.fleet.n,
 	       (double)(monotime_ns() - t0) / 1e9, o->threads);
+	if (o->state_path)
+		run_state_load(&rn, o);
 	r = admin_new(rn.admin_url, rn.ca, o->connect_to, rn.token, &rn.admin);
 	if (r == 0 && (r = run_accept_onboard_cert(&rn)) < 0)
 		fprintf(stderr, "devsim: POST /api/v1/onboard failed: %s\n", eve_strerror(r));
-	if (r == 0)
+	if (r == 0 && count_onboarded(&rn.fleet) < rn.fleet.n)
 		r = scen_onboard(&rn, &rn.fleet, K_CONFIG, "onboard (register + uuid + first config)");
+	if (r == 0 && o->state_path && (r = fleet_state_save(&rn.fleet, o->state_path, o->serial_prefix)) < 0)
+		fprintf(stderr, "devsim: cannot write %s: %s\n", o->state_path, eve_strerror(r));
 	if (r == 0 && count_onboarded(&rn.fleet) == 0) {
 		fprintf(stderr, "devsim: no device onboarded\n");
 		r = -EVE_EHTTP;

@@ -18,7 +18,8 @@ struct devsim_opts {
 	const char *api_prefix;  /* "/api/v2/edgedevice" */
 	const char *token_path;  /* default DIR/admin-token */
 	const char *serial_prefix;
-	pid_t pid; /* controller pid; 0 = DIR/controller.pid */
+	const char *state_path; /* --state: onboarding results kept for reruns */
+	pid_t pid;              /* controller pid; 0 = DIR/controller.pid */
 	unsigned devices, connections, threads, log_entries, first;
 	double duration_s, compress, crypto_s, timeout_s;
 	double logs_per_day;  /* log rows a device sends per day (ingest) */
