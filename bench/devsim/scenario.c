@@ -35,7 +35,27 @@ struct run {
 struct meter {
 	struct procsnap ctl;
 	struct rusage self;
+	double main_cpu; /* the controller's main thread, -1 unknown */
 };
+
+/* CPU seconds of the controller's main thread (its housekeeping loop, where
+ * rollouts_tick and the last_seen flush run); -1 when unknown. */
+static double main_thread_cpu_s(pid_t pid)
+{
+	char path[96], line[1024], *p;
+	unsigned long long ut, st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)pid);
+	if (!(f = fopen(path, "re")))
+		return -1;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	if (!p || !(p = strrchr(line, ')')) ||
+	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
 
 static double tv_s(struct timeval tv)
 {
@@ -47,6 +67,7 @@ static void meter_start(const struct run *rn, struct meter *m)
 	procsnap_reset_peak(rn->pid);
 	procsnap_read(rn->pid, &m->ctl);
 	getrusage(RUSAGE_SELF, &m->self);
+	m->main_cpu = main_thread_cpu_s(rn->pid);
 }
 
 /* Print the controller's share of a phase that served `requests`. */
@@ -74,6 +95,12 @@ static void meter_print(const struct run *rn, const struct meter *m, uint64_t re
 	       "verifies/request\n",
 	       cpu, 100.0 * cpu / (elapsed > 0 ? elapsed : 1), per_req,
 	       rn->floor.verify_us > 0 ? per_req / rn->floor.verify_us : 0);
+	double main_now = m->main_cpu >= 0 ? main_thread_cpu_s(rn->pid) : -1;
+	if (main_now >= 0)
+		printf(
+		    "  controller:     main thread (housekeeping: last_seen flush, retention) CPU %.2f s = "
+		    "%.1f us/request\n",
+		    main_now - m->main_cpu, requests ? (main_now - m->main_cpu) * 1e6 / (double)requests : 0);
 	/* per-thread counters: threads that exited take theirs with them */
 	sw0 = m->ctl.vcsw + m->ctl.nvcsw;
 	sw1 = now.vcsw + now.nvcsw;
@@ -373,25 +400,6 @@ struct rollout_ctx {
 	double warmup_s, limit_s;
 	int err;
 };
-
-/* CPU seconds of the controller's main thread (its housekeeping loop, where
- * rollouts_tick runs); -1 when unknown. */
-static double main_thread_cpu_s(pid_t pid)
-{
-	char path[96], line[1024], *p;
-	unsigned long long ut, st;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)pid);
-	if (!(f = fopen(path, "re")))
-		return -1;
-	p = fgets(line, sizeof(line), f);
-	fclose(f);
-	if (!p || !(p = strrchr(line, ')')) ||
-	    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
 
 /* The rollout object (without devices) from GET /rollouts. */
 static json_t *rollout_fetch(struct run *rn, const char *name)
