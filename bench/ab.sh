@@ -39,7 +39,7 @@ run() { # NAME PORT ROUND DEVSIM-ARGS...
 	shift 3
 	echo "### $name round: load $(cut -d' ' -f1-3 /proc/loadavg): eve-devsim $*" >"$f"
 	"$devsim" --dir "$work/$name" --pid "${pid[$name]}" --connect-to "::127.0.0.1:$p" \
-		--cache "$work/keys-$name" "$@" >>"$f" 2>&1
+		"$@" >>"$f" 2>&1
 	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$f"
 }
 

@@ -10,15 +10,13 @@
 #      row), then each endpoint is fetched SCRAPES times with curl.
 # Prints figures only.
 # usage: metrics-cost.sh BUILD [BASE_BUILD] [PORT] [DEVICES]
-#   env: ROUNDS (2), POLL_DEVICES (1000), POLL_S (20), FLEET_S (30), SCRAPES (10),
-#        CACHE (device key cache, default /var/tmp/eve-devsim-keys)
+#   env: ROUNDS (2), POLL_DEVICES (1000), POLL_S (20), FLEET_S (30), SCRAPES (10)
 set -u
 build=${1:?usage: metrics-cost.sh BUILD [BASE_BUILD] [PORT] [DEVICES]}
 base=${2:-}
 port=${3:-19590}
 devices=${4:-10000}
 rounds=${ROUNDS:-2}
-cache=${CACHE:-/var/tmp/eve-devsim-keys}
 work=$(mktemp -d /tmp/metrics-cost.XXXXXX)
 ctl_pid=
 stop_ctl() {
@@ -50,7 +48,7 @@ start_ctl() { # BUILD_DIR
 devsim() { # BUILD_DIR ARGS...
 	local b=$1
 	shift
-	"$b/bench/eve-devsim" --dir "$work/ctl" --pid "$ctl_pid" --connect-to "::127.0.0.1:$port" --cache "$cache" "$@"
+	"$b/bench/eve-devsim" --dir "$work/ctl" --pid "$ctl_pid" --connect-to "::127.0.0.1:$port" "$@"
 }
 
 echo "### 1. eve-obsbench"

@@ -364,7 +364,8 @@ struct seen {
 	int64_t t;
 };
 
-void devcache_flush_seen(struct devcache *c, void (*fn)(void *ctx, const char *uuid, int64_t t), void *ctx)
+void devcache_flush_seen(struct devcache *c, int64_t min_age,
+			 void (*fn)(void *ctx, const char *uuid, int64_t t), void *ctx)
 {
 	for (int i = 0; i < NSHARDS; i++) {
 		struct shard *s = &c->by_key[i];
@@ -377,7 +378,7 @@ void devcache_flush_seen(struct devcache *c, void (*fn)(void *ctx, const char *u
 		for (size_t b = 0; list && b < s->nbuckets; b++) {
 			for (struct entry *e = s->buckets[b]; e; e = e->next) {
 				int64_t t = atomic_load(&e->last_seen);
-				if (t == e->flushed_seen)
+				if (t == e->flushed_seen || t - e->flushed_seen < min_age)
 					continue;
 				e->flushed_seen = t;
 				memcpy(list[n].uuid, e->uuid, UUID_STR_LEN);

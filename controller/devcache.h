@@ -46,8 +46,10 @@ bool devcache_has_uuid(struct devcache *c, const char *uuid);
 void devcache_touch(struct devcache *c, const uint8_t *hash, size_t len, int64_t now);
 /* Last activity time of uuid (0 if never / unknown). */
 int64_t devcache_last_seen(struct devcache *c, const char *uuid);
-/* Call fn for every device whose last_seen changed since the last call. */
-void devcache_flush_seen(struct devcache *c, void (*fn)(void *ctx, const char *uuid, int64_t t), void *ctx);
+/* Call fn for every device whose last_seen moved by min_age seconds or more
+ * since it was last passed to fn (min_age 0: every change). */
+void devcache_flush_seen(struct devcache *c, int64_t min_age,
+			 void (*fn)(void *ctx, const char *uuid, int64_t t), void *ctx);
 
 /* Cached signed config envelope: copy into *env (caller frees). -ENOENT
  * when none. */

@@ -170,11 +170,19 @@ static void flush_one(void *ctx, const char *uuid, int64_t t)
 	}
 }
 
-void devices_flush_seen(struct ctl *c)
+/* The cache is what the admin API, /metrics and rollouts read (each takes
+ * the newer of it and the row); the row only matters after a restart. So
+ * a device's row is written when its time moved DEVICES_SEEN_PERSIST_S or
+ * more: a device coming back after that long at the next flush, a device
+ * in contact at most once per that period instead of at every flush (at
+ * EVE's 60 s interval, 1 write in 5; the rows are ~1 KB, each update a
+ * page). A clean stop writes everything; a crash loses at most that much
+ * of a device's time. */
+void devices_flush_seen(struct ctl *c, bool all)
 {
 	struct seen_flush f = {.d = db_get(c->db)};
 
-	devcache_flush_seen(c->cache, flush_one, &f);
+	devcache_flush_seen(c->cache, all ? 0 : DEVICES_SEEN_PERSIST_S, flush_one, &f);
 	if (f.open && db_commit(f.d) < 0)
 		db_rollback(f.d);
 	db_put(c->db, f.d);

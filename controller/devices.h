@@ -34,7 +34,9 @@ bool devices_serial_taken(struct db *d, const char *serial);
 int devices_set_registered(struct db *d, const char *uuid);
 /* Load every device into c->cache (at start). */
 int devices_load_cache(struct ctl *c);
-/* Flush in-memory last_seen values to the database. */
-void devices_flush_seen(struct ctl *c);
+/* Write in-memory last_seen values to the database: all (at shutdown) or
+ * only those DEVICES_SEEN_PERSIST_S or more newer than the stored one. */
+#define DEVICES_SEEN_PERSIST_S 300
+void devices_flush_seen(struct ctl *c, bool all);
 
 #endif

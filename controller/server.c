@@ -353,7 +353,7 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 static void ctl_close(struct ctl *c)
 {
 	if (c->cache && c->db)
-		devices_flush_seen(c);
+		devices_flush_seen(c, true);
 	commitq_free(c->commitq);
 	db_pool_close(c->db);
 	devcache_free(c->cache);
@@ -425,7 +425,7 @@ static int housekeeping(struct ctl *c, sigset_t *set)
 		app_history_tick(c); /* automatic app rollbacks (app_history.c) */
 		console_tick(c);
 		if (now - last_flush >= FLUSH_EVERY_S) {
-			devices_flush_seen(c);
+			devices_flush_seen(c, false);
 			last_flush = now;
 		}
 		if (now - last_ret >= RETENTION_EVERY_S) {

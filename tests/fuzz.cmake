@@ -39,3 +39,7 @@ endif()
 # cosign signature manifests and payloads (issue #31)
 set(_fz_libs "")
 eve_fuzz_replay(fuzz_cosign ${_fz}/fuzz_cosign.c)
+# eve-devsim's --state file (issue #30: reruns of a big fleet)
+eve_fuzz_replay(fuzz_devsim_state ${_fz}/fuzz_devsim_state.c ${PROJECT_SOURCE_DIR}/bench/devsim/fleet.c
+  ${PROJECT_SOURCE_DIR}/bench/devsim/devkey.c)
+target_include_directories(fuzz_devsim_state_replay PRIVATE ${PROJECT_SOURCE_DIR}/bench/devsim)

@@ -1,101 +1,192 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Device identities for the simulator, cached on disk. */
+/* Device identities for the simulator, derived from their serials. */
 #include <errno.h>
-#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <openssl/pem.h>
 
 #include "crypto.h"
+#include "devkey.h"
 #include "err.h"
 #include "fileio.h"
 #include "fleet.h"
+#include "p256.h"
 
-/* Cache file: private key PEM then certificate PEM. Not fsync'd: it is a
- * disposable cache, and 10,000 fsyncs would dominate a benchmark setup. */
-static int fleet_cache_load(const char *path, EVP_PKEY **key, X509 **cert)
+/* State file: a header line "eve-devsim-state 1 TAG N\n" (TAG: hex SHA-256
+ * of the onboarding certificate, the serial prefix and first), then N
+ * records of a UUID and a config hash, each NUL-padded. */
+#define STATE_MAGIC "eve-devsim-state 1"
+#define STATE_REC (UUID_STR_LEN + CONFIGHASH_LEN)
+#define STATE_HDR_MAX 128
+
+static int state_header(const struct fleet *f, const char *prefix, char *hdr, size_t cap)
 {
-	FILE *fp = fopen(path, "re");
-	int r = 0;
+	uint8_t h[32];
+	char hex[65];
+	size_t plen = strlen(prefix), olen = f->onboard_pem ? strlen(f->onboard_pem) : 0;
+	char *buf = malloc(olen + plen + 24);
+	int r;
 
-	if (!fp)
-		return -errno;
-	*key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
-	*cert = *key ? PEM_read_X509(fp, NULL, NULL, NULL) : NULL;
-	if (!*key || !*cert) {
-		EVP_PKEY_free(*key);
-		X509_free(*cert);
-		*key = NULL;
-		*cert = NULL;
-		r = -EVE_EBADCERT;
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, f->onboard_pem ? f->onboard_pem : "", olen);
+	r = snprintf(buf + olen, plen + 24, "|%s|%u", prefix, f->n ? f->devs[0].idx : 0);
+	r = r < 0 ? -EINVAL : crypto_sha256(buf, olen + (size_t)r, h);
+	free(buf);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	r = snprintf(hdr, cap, "%s %s %zu\n", STATE_MAGIC, hex, f->n);
+	return r < 0 || (size_t)r >= cap ? -EINVAL : r;
+}
+
+/* A record's field: NUL-terminated within its width, printable. */
+static bool state_field_ok(const char *p, size_t width)
+{
+	size_t n = strnlen(p, width);
+
+	if (n == width)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] <= ' ' || p[i] > '~')
+			return false;
+	return true;
+}
+
+int fleet_state_load(struct fleet *f, const char *path, const char *serial_prefix, size_t *known)
+{
+	char hdr[STATE_HDR_MAX];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int hl = state_header(f, serial_prefix, hdr, sizeof(hdr)), r;
+
+	*known = 0;
+	if (hl < 0)
+		return hl;
+	r = fileio_read(path, (size_t)hl + f->n * STATE_REC, &data, &len);
+	if (r < 0)
+		return r == -EVE_ETOOBIG ? -ESTALE : r;
+	if (len < (size_t)hl || memcmp(data, hdr, (size_t)hl)) {
+		r = -ESTALE;
+		goto out;
 	}
-	fclose(fp);
+	if (len != (size_t)hl + f->n * STATE_REC) {
+		r = -EINVAL;
+		goto out;
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		const char *rec = (const char *)data + hl + i * STATE_REC;
+
+		if (!state_field_ok(rec, UUID_STR_LEN) ||
+		    !state_field_ok(rec + UUID_STR_LEN, CONFIGHASH_LEN)) {
+			r = -EINVAL;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < f->n; i++) {
+		const char *rec = (const char *)data + hl + i * STATE_REC;
+
+		memcpy(f->devs[i].uuid, rec, UUID_STR_LEN);
+		memcpy(f->devs[i].config_hash, rec + UUID_STR_LEN, CONFIGHASH_LEN);
+		*known += f->devs[i].uuid[0] != '\0';
+	}
+out:
+	free(data);
 	return r;
 }
 
-static int fleet_cache_save(const char *path, EVP_PKEY *key, X509 *cert)
+int fleet_state_save(const struct fleet *f, const char *path, const char *serial_prefix)
 {
-	char tmp[4200];
-	FILE *fp;
-	int fd, ok;
+	char hdr[STATE_HDR_MAX];
+	int hl = state_header(f, serial_prefix, hdr, sizeof(hdr)), r;
+	char *buf;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	fp = fdopen(fd, "w");
-	if (!fp) {
-		close(fd);
-		return -errno;
+	if (hl < 0)
+		return hl;
+	buf = calloc(1, (size_t)hl + f->n * STATE_REC);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, hdr, (size_t)hl);
+	for (size_t i = 0; i < f->n; i++) {
+		char *rec = buf + hl + i * STATE_REC;
+
+		memcpy(rec, f->devs[i].uuid, UUID_STR_LEN);
+		memcpy(rec + UUID_STR_LEN, f->devs[i].config_hash, CONFIGHASH_LEN);
 	}
-	ok = PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL) && PEM_write_X509(fp, cert);
-	if (fclose(fp) != 0 || !ok) {
-		unlink(tmp);
-		return -EIO;
-	}
-	return rename(tmp, path) < 0 ? -errno : 0;
+	r = fileio_write_atomic(path, buf, (size_t)hl + f->n * STATE_REC, 0600);
+	free(buf);
+	return r;
 }
 
-static int fleet_make_identity(const char *cn, EVP_PKEY **key, X509 **cert)
+static int fleet_dev_sign(void *ctx, const uint8_t digest[32], uint8_t sig[64])
 {
-	int r = crypto_ec_generate(key);
+	const struct simdev *d = ctx;
+
+	return devkey_sign(d->priv, digest, sig);
+}
+
+static int fleet_dev_init(struct simdev *d)
+{
+	uint8_t der[DEVKEY_CERT_MAX];
+	size_t len = 0;
+	int r = devkey_derive(d->serial, d->priv, der, &len);
 
 	if (r < 0)
 		return r;
-	r = crypto_cert_selfsigned(*key, cn, 3650, cert);
-	if (r < 0) {
-		EVP_PKEY_free(*key);
-		*key = NULL;
-	}
-	return r;
+	memset(&d->signer, 0, sizeof(d->signer));
+	if ((r = crypto_sha256(der, len, d->signer.cert_hash)) < 0 ||
+	    (r = p256_der_to_pem(der, len, &d->signer.cert_pem)) < 0)
+		return r;
+	d->signer.sign = fleet_dev_sign;
+	d->signer.ctx = d;
+	return 0;
 }
 
-static int fleet_dev_init(struct simdev *d, const char *cache_dir)
-{
-	char path[4096];
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL;
-	int r = -ENOENT;
+struct fleet_job {
+	struct fleet *f;
+	size_t from, to; /* devices [from, to) */
+	unsigned first;
+	const char *prefix;
+	int r;
+	pthread_t tid;
+};
 
-	if (cache_dir) {
-		snprintf(path, sizeof(path), "%s/dev-%06u.pem", cache_dir, d->idx);
-		r = fleet_cache_load(path, &key, &cert);
+static void *fleet_job_run(void *arg)
+{
+	struct fleet_job *j = arg;
+
+	for (size_t i = j->from; i < j->to && j->r == 0; i++) {
+		struct simdev *d = &j->f->devs[i];
+
+		d->idx = j->first + (unsigned)i;
+		snprintf(d->serial, sizeof(d->serial), "%.30s-%06u", j->prefix, d->idx);
+		j->r = fleet_dev_init(d);
 	}
-	if (r < 0) {
-		r = fleet_make_identity(d->serial, &key, &cert);
-		if (r < 0)
-			goto out;
-		if (cache_dir && (r = fleet_cache_save(path, key, cert)) < 0)
-			goto out;
+	return NULL;
+}
+
+/* Make every device, one share per thread; the first error wins. */
+static int fleet_make(struct fleet *f, unsigned first, size_t n, const char *prefix, unsigned threads)
+{
+	struct fleet_job jobs[64];
+	unsigned nt = threads < 1 ? 1 : threads > 64 ? 64 : threads, started = 0;
+	int r = 0;
+
+	for (unsigned t = 0; t < nt; t++) {
+		jobs[t] = (struct fleet_job){f, n * t / nt, n * (t + 1) / nt, first, prefix, 0, 0};
+		if (pthread_create(&jobs[t].tid, NULL, fleet_job_run, &jobs[t]) != 0) {
+			r = -EAGAIN;
+			break;
+		}
+		started++;
 	}
-	r = envelope_signer_from_key(&d->signer, key, cert, false);
-out:
-	EVP_PKEY_free(key);
-	X509_free(cert);
+	for (unsigned t = 0; t < started; t++) {
+		pthread_join(jobs[t].tid, NULL);
+		if (r == 0)
+			r = jobs[t].r;
+	}
 	return r;
 }
 
@@ -125,14 +216,12 @@ out:
 	return r;
 }
 
-int fleet_load(struct fleet *f, const char *cache_dir, unsigned first, size_t n, const char *serial_prefix,
-	       const char *onboard_dir)
+int fleet_load(struct fleet *f, unsigned first, size_t n, const char *serial_prefix, const char *onboard_dir,
+	       unsigned threads)
 {
 	int r;
 
 	memset(f, 0, sizeof(*f));
-	if (cache_dir && (r = fileio_mkdirs(cache_dir, 0700)) < 0)
-		return r;
 	r = fleet_onboard_init(f, onboard_dir);
 	if (r < 0)
 		goto fail;
@@ -141,16 +230,10 @@ int fleet_load(struct fleet *f, const char *cache_dir, unsigned first, size_t n,
 		r = -ENOMEM;
 		goto fail;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct simdev *d = &f->devs[i];
-
-		d->idx = first + (unsigned)i;
-		snprintf(d->serial, sizeof(d->serial), "%.30s-%06u", serial_prefix, d->idx);
-		r = fleet_dev_init(d, cache_dir);
-		if (r < 0)
-			goto fail;
-		f->n = i + 1;
-	}
+	f->n = n; /* fleet_free frees what was made: calloc'd signers are empty */
+	r = fleet_make(f, first, n, serial_prefix, threads);
+	if (r < 0)
+		goto fail;
 	return 0;
 fail:
 	fleet_free(f);

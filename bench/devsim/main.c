@@ -27,10 +27,12 @@ static const struct opt_desc opt_table[] = {
     {"ca", OPT_STR, O(ca_path), "root CA (default: device-config/root-certificate.pem)"},
     {"onboard-dir", OPT_STR, O(onboard_dir), "dir with onboard.cert.pem/onboard.key.pem"},
     {"token", OPT_STR, O(token_path), "admin token file (default: DIR/admin-token)"},
-    {"cache", OPT_STR, O(cache_dir), "device key cache (default /var/tmp/eve-devsim-keys)"},
     {"connect-to", OPT_STR, O(connect_to), "curl CONNECT_TO mapping, e.g. ::127.0.0.1:"},
     {"api-prefix", OPT_STR, O(api_prefix), "device API path (default /api/v2/edgedevice)"},
     {"serial-prefix", OPT_STR, O(serial_prefix), "device serials are PREFIX-NNNNNN (default devsim)"},
+    {"state", OPT_STR, O(state_path),
+     "file keeping the devices' UUIDs and config hashes: a rerun against the same controller skips "
+     "onboarding"},
     {"pid", OPT_PID, O(pid), "controller pid (default: DIR/controller.pid)"},
     {"devices", OPT_UINT, O(devices), "simulated devices (default 10000)"},
     {"first", OPT_UINT, O(first), "index of the first device key (default 0)"},
@@ -83,7 +85,6 @@ static int opt_set(struct devsim_opts *o, const struct opt_desc *d, const char *
 static void opts_defaults(struct devsim_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->cache_dir = "/var/tmp/eve-devsim-keys";
 	o->api_prefix = "/api/v2/edgedevice";
 	o->serial_prefix = "devsim";
 	o->devices = 10000;

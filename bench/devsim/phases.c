@@ -35,9 +35,10 @@ enum { OB_REGISTER, OB_UUID, OB_CONFIG, OB_DONE, OB_FAILED };
 static int onboard_init(struct worker *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
-		w->devs[i].state = OB_REGISTER;
+		/* a device with a UUID (--state: onboarded by an earlier run) is done */
+		w->devs[i].state = w->devs[i].uuid[0] ? OB_DONE : OB_REGISTER;
 		w->devs[i].retries = 0;
-		if (worker_queue_push(w, (uint32_t)i) < 0)
+		if (w->devs[i].state != OB_DONE && worker_queue_push(w, (uint32_t)i) < 0)
 			return -ENOSPC;
 	}
 	return 0;

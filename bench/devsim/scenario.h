@@ -14,12 +14,12 @@ struct devsim_opts {
 	const char *server;      /* host:port; default from device-config/server */
 	const char *ca_path;     /* default device-config/root-certificate.pem */
 	const char *onboard_dir; /* default device-config */
-	const char *cache_dir;   /* device key cache */
 	const char *connect_to;  /* CURLOPT_CONNECT_TO, e.g. "::127.0.0.1:" */
 	const char *api_prefix;  /* "/api/v2/edgedevice" */
 	const char *token_path;  /* default DIR/admin-token */
 	const char *serial_prefix;
-	pid_t pid; /* controller pid; 0 = DIR/controller.pid */
+	const char *state_path; /* --state: onboarding results kept for reruns */
+	pid_t pid;              /* controller pid; 0 = DIR/controller.pid */
 	unsigned devices, connections, threads, log_entries, first;
 	double duration_s, compress, crypto_s, timeout_s;
 	double logs_per_day;  /* log rows a device sends per day (ingest) */

@@ -3,7 +3,10 @@
 # Smoke test for eve-devsim (ctest bench_devsim_smoke): start a real
 # controller on 127.0.0.1:PORT in a temporary directory, run a tiny scenario
 # (20 devices, 2 s of polling) and check that devsim exits 0 having printed its
-# figures, requests made and no errors. Asserts nothing about speed.
+# figures, requests made and no errors; then a second run of the same fleet
+# (identities derived from the serials: the same certificates) must onboard
+# again without errors, and a third with --state must skip onboarding and
+# poll. Asserts nothing about speed.
 # usage: smoke.sh EVE-CONTROLLER EVE-DEVSIM PORT
 set -u
 ctl_bin=$1 devsim_bin=$2 port=$3
@@ -36,7 +39,7 @@ for _ in $(seq 100); do
 done
 
 "$devsim_bin" --dir "$work/ctl" --pid "$ctl_pid" --connect-to "::127.0.0.1:$port" \
-	--cache "$work/keys" --devices 20 --connections 4 --duration 2 --crypto-seconds 0.05 \
+	--devices 20 --connections 4 --duration 2 --crypto-seconds 0.05 --state "$work/state" \
 	poll >"$work/devsim.out" 2>&1
 rc=$?
 cat "$work/devsim.out"
@@ -58,4 +61,23 @@ bad=$(awk '/ req in .* errors [0-9]+$/ {
 [ -z "$bad" ] || fail "insane figures (zero requests or errors):"$'\n'"$bad"
 grep -q '=> .* 20 of 20 devices have a UUID' "$work/devsim.out" || fail "not every device onboarded"
 echo "bench smoke: figures sane (requests > 0, errors 0)"
+
+"$devsim_bin" --dir "$work/ctl" --pid "$ctl_pid" --connect-to "::127.0.0.1:$port" \
+	--devices 20 --connections 4 --duration 1 --crypto-seconds 0.05 poll >"$work/devsim2.out" 2>&1 ||
+	{ cat "$work/devsim2.out"; fail "second eve-devsim run exited non-zero"; }
+grep -q '=> .* 20 of 20 devices have a UUID' "$work/devsim2.out" ||
+	{ cat "$work/devsim2.out"; fail "the same fleet did not onboard again (certificates not reproduced?)"; }
+grep -E '^  (register|uuid) .* errors [1-9]' "$work/devsim2.out" &&
+	fail "the same fleet's second onboarding had errors"
+echo "bench smoke: a second run of the same fleet onboards again"
+
+"$devsim_bin" --dir "$work/ctl" --pid "$ctl_pid" --connect-to "::127.0.0.1:$port" \
+	--devices 20 --connections 4 --duration 1 --crypto-seconds 0.05 --state "$work/state" \
+	poll >"$work/devsim3.out" 2>&1 || { cat "$work/devsim3.out"; fail "third eve-devsim run exited non-zero"; }
+grep -q 'state: 20 of 20 devices onboarded by an earlier run' "$work/devsim3.out" ||
+	{ cat "$work/devsim3.out"; fail "--state did not give back the onboarded fleet"; }
+grep -Eq '^  register ' "$work/devsim3.out" && { cat "$work/devsim3.out"; fail "--state: onboarded again"; }
+grep -Eq '^  config .* req in .* errors 0$' "$work/devsim3.out" ||
+	{ cat "$work/devsim3.out"; fail "--state: polls failed"; }
+echo "bench smoke: --state skips onboarding and the devices poll"
 exit 0

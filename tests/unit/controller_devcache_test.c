@@ -122,6 +122,52 @@ static void test_config_generations(void **state)
 	devcache_free(c);
 }
 
+static void count_seen(void *ctx, const char *uuid, int64_t t)
+{
+	int64_t *n = ctx;
+	(void)uuid;
+	(void)t;
+	(*n)++;
+}
+
+/* last_seen is written when it moved by min_age (periodic flush) or at all
+ * (min_age 0, at shutdown); a device loaded with a time starts from it. */
+static void test_flush_seen_min_age(void **state)
+{
+	struct devcache *c;
+	uint8_t k[P256_POINT_LEN], h[32];
+	char u[UUID_STR_LEN];
+	int64_t n = 0;
+	(void)state;
+	make_key(k);
+	assert_int_equal(devcache_new(&c), 0);
+	hash_of(1, h);
+	uuid_of(1, u);
+	assert_int_equal(devcache_add(c, h, u, k, 0), 0);
+	hash_of(2, h);
+	uuid_of(2, u);
+	assert_int_equal(devcache_add(c, h, u, k, 1000), 0);
+	devcache_flush_seen(c, 300, count_seen, &n);
+	assert_int_equal(n, 0); /* nothing moved */
+	hash_of(1, h);
+	devcache_touch(c, h, 32, 1100); /* first contact: 1100 - 0 */
+	hash_of(2, h);
+	devcache_touch(c, h, 32, 1100); /* 100 s after its stored time */
+	devcache_flush_seen(c, 300, count_seen, &n);
+	assert_int_equal(n, 1);
+	devcache_touch(c, h, 32, 1300); /* 300 s after the stored 1000 */
+	devcache_flush_seen(c, 300, count_seen, &n);
+	assert_int_equal(n, 2);
+	devcache_touch(c, h, 32, 1301);
+	devcache_flush_seen(c, 300, count_seen, &n);
+	assert_int_equal(n, 2);
+	devcache_flush_seen(c, 0, count_seen, &n); /* shutdown: every change */
+	assert_int_equal(n, 3);
+	devcache_flush_seen(c, 0, count_seen, &n);
+	assert_int_equal(n, 3);
+	devcache_free(c);
+}
+
 /* Readers poll while writers invalidate, store configs, add and remove. */
 struct stress {
 	struct devcache *c;
@@ -204,6 +250,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lookup),
 	    cmocka_unit_test(test_config_generations),
+	    cmocka_unit_test(test_flush_seen_min_age),
 	    cmocka_unit_test(test_concurrency),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
