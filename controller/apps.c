@@ -20,6 +20,7 @@
 #include "app_vm.h"
 #include "ctl.h"
 #include "db.h"
+#include "apps_store.h"
 #include "devices_store.h"
 #include "rollouts.h"
 #include "info/info.pb-c.h"
@@ -558,9 +559,9 @@ static json_t *instance_download(struct db *d, const char *dev, const char *imag
 	return j;
 }
 
-static int add_device_name(void *ctx, const char *uuid, const char *name)
+static int add_device_name(void *ctx, const struct devices_store_row *row)
 {
-	return json_object_set_new(ctx, uuid, json_string(name)) < 0 ? -ENOMEM : 0;
+	return json_object_set_new(ctx, row->id, json_string(row->name)) < 0 ? -ENOMEM : 0;
 }
 
 struct inst_ref {
@@ -574,7 +575,7 @@ static int by_device_name(const void *a, const void *b)
 }
 
 /* The app's instances, ordered by device name: the rows, then the names
- * of their devices in one read (devices_store_names), merged here. */
+ * of their devices in one read (devices_store_each_of), merged here. */
 static json_t *app_instances(struct db *d, const char *app_id)
 {
 	sqlite3_stmt *st = db_stmt(d, "SELECT " INST_COLS ", a.image_id FROM app_instances i"
@@ -599,7 +600,7 @@ static json_t *app_instances(struct db *d, const char *app_id)
 	sqlite3_reset(st);
 	char *ids_text = json_dumps(ids, JSON_COMPACT);
 	if (ids_text)
-		(void)devices_store_names(d, ids_text, add_device_name, names);
+		(void)devices_store_each_of(d, ids_text, add_device_name, names);
 	free(ids_text);
 	order = calloc(json_array_size(rows) + 1, sizeof(*order));
 	for (i = 0; order && i < json_array_size(rows); i++) {
@@ -655,16 +656,10 @@ static json_t *app_row(struct db *d, sqlite3_stmt *st)
 /* Resolve {app} (name or id) to its id; -ENOENT. */
 static int app_resolve(struct db *d, const char *ref, char id[UUID_STR_LEN])
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM apps WHERE id = ?1 OR name = ?1 LIMIT 1");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	int r = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
-		r = 0;
-	}
-	sqlite3_reset(st);
+	struct apps_store_app a;
+	int r = apps_store_find(d, ref, &a);
+	if (r == 0)
+		snprintf(id, UUID_STR_LEN, "%s", a.id);
 	return r;
 }
 

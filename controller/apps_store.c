@@ -78,7 +78,7 @@ int apps_store_delete_aimed_at(struct db *d, const char *uuid)
 	return db_step_done(st);
 }
 
-/* --- arch5b: reads and writes for reports, admin views, housekeeping --- */
+/* ---- reads and writes for reports, admin views, housekeeping ---- */
 
 /* The one text column of the one row st gives, copied into *out. */
 static int json_text(sqlite3_stmt *st, char **out)
@@ -463,5 +463,3 @@ int apps_store_spec_of(struct db *d, const char *ref,
 	sqlite3_reset(st);
 	return r;
 }
-
-/* --- end arch5b --- */

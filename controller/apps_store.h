@@ -38,7 +38,7 @@ int apps_store_user_of_volume(struct db *d, const char *uuid, const char *volume
  * being deleted). 0 or -EIO. */
 int apps_store_delete_aimed_at(struct db *d, const char *uuid);
 
-/* --- arch5b: reads and writes for reports, admin views, housekeeping ---
+/* ---- reads and writes for reports, admin views, housekeeping ----
  * (also below app_history.c, app_io.c and rollouts.c, which apps.c calls).
  * Strings handed to a callback are valid during the call only. */
 
@@ -175,7 +175,5 @@ struct apps_store_spec_row {
  * -ENOENT, -EIO. */
 int apps_store_spec_of(struct db *d, const char *ref,
 		       int (*fn)(void *ctx, const struct apps_store_spec_row *a), void *ctx);
-
-/* --- end arch5b --- */
 
 #endif

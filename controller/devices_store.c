@@ -139,27 +139,12 @@ int devices_store_name(struct db *d, const char *uuid, char **name)
 	return device_text(d, "SELECT name FROM devices WHERE id = ?1", uuid, name);
 }
 
-int devices_store_names(struct db *d, const char *ids_json,
-			int (*fn)(void *ctx, const char *uuid, const char *name), void *ctx)
-{
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, name FROM devices WHERE id IN (SELECT value FROM json_each(?1))");
-	int r = 0;
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, ids_json, -1, SQLITE_STATIC);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1));
-	sqlite3_reset(st);
-	return r;
-}
-
 int64_t devices_store_count_baseos(struct db *d, const char *image_id)
 {
 	return db_int64(d, "SELECT count(*) FROM devices WHERE baseos_image = ?1", image_id);
 }
 
-/* --- arch5b: reads and writes for reports, ops, fleet export, console --- */
+/* ---- reads and writes for reports, ops, fleet export, console ---- */
 
 int devices_store_set_os_version(struct db *d, const char *uuid, const char *version)
 {
@@ -293,5 +278,3 @@ int devices_store_baseos(struct db *d, const char *uuid, char out[UUID_STR_LEN],
 	sqlite3_reset(st);
 	return r;
 }
-
-/* --- end arch5b --- */

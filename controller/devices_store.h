@@ -57,15 +57,10 @@ int devices_store_each_in_project(struct db *d, const char *project,
  * *name (the caller frees them). 0, -ENOENT, -ENOMEM, -EIO. */
 int devices_store_labels(struct db *d, const char *uuid, char **labels);
 int devices_store_name(struct db *d, const char *uuid, char **name);
-/* Call fn(ctx, uuid, name) for each device whose id is in ids_json (a JSON
- * array of ids), in one read: a list's names without a query per row. A
- * nonzero return of fn stops the walk and is returned. 0 or -EIO. */
-int devices_store_names(struct db *d, const char *ids_json,
-			int (*fn)(void *ctx, const char *uuid, const char *name), void *ctx);
 /* Devices whose base OS is image image_id; -EIO. */
 int64_t devices_store_count_baseos(struct db *d, const char *image_id);
 
-/* --- arch5b: reads and writes for reports, ops, fleet export, console --- */
+/* ---- reads and writes for reports, ops, fleet export, console ---- */
 
 /* Record the base OS version device uuid runs (ZInfoDevSW activated). */
 int devices_store_set_os_version(struct db *d, const char *uuid, const char *version);
@@ -107,7 +102,5 @@ int devices_store_baseos(struct db *d, const char *uuid, char out[UUID_STR_LEN],
  * the walk and is returned. 0 / -EIO. */
 int devices_store_each_of(struct db *d, const char *ids,
 			  int (*fn)(void *ctx, const struct devices_store_row *row), void *ctx);
-
-/* --- end arch5b --- */
 
 #endif

@@ -486,7 +486,7 @@ void reports_retention(struct ctl *c)
 	db_put(c->db, d);
 }
 
-/* --- arch5b: reads of the stored reports (admin views, fleet export) --- */
+/* ---- reads of the stored reports (admin views, fleet export) ---- */
 
 /* Rows of "SELECT id, time, data, type, object, instance" to fn. */
 static int each_row(sqlite3_stmt *st, int (*fn)(void *ctx, const struct reports_row *row), void *ctx)
@@ -558,5 +558,3 @@ int reports_each_flow_of(struct db *d, const char *instances, int64_t after, int
 	sqlite3_bind_int64(st, 3, limit);
 	return each_row(st, fn, ctx);
 }
-
-/* --- end arch5b --- */

@@ -31,7 +31,7 @@ int reports_store_hardwarehealth(struct ctl *c, const char *uuid, const uint8_t 
 /* Apply retention (age and count) to every device. */
 void reports_retention(struct ctl *c);
 
-/* --- arch5b: reads of the stored reports (admin views, fleet export) --- */
+/* ---- reads of the stored reports (admin views, fleet export) ---- */
 
 /* One stored report; strings and data are valid during the callback only. */
 struct reports_row {
@@ -57,7 +57,5 @@ int reports_each_metrics(struct db *d, const char *dev, int64_t before, int64_t 
  * first. */
 int reports_each_flow_of(struct db *d, const char *instances, int64_t after, int64_t limit,
 			 int (*fn)(void *ctx, const struct reports_row *row), void *ctx);
-
-/* --- end arch5b --- */
 
 #endif

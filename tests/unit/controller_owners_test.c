@@ -68,9 +68,9 @@ static int add_text(void *ctx, const char *v)
 	return json_array_append_new(ctx, json_string(v));
 }
 
-static int add_pair(void *ctx, const char *uuid, const char *name)
+static int add_pair(void *ctx, const struct devices_store_row *row)
 {
-	return json_object_set_new(ctx, uuid, json_string(name));
+	return json_object_set_new(ctx, row->id, json_string(row->name));
 }
 
 static int name_created(void *ctx, const char *name, int64_t created)
@@ -131,7 +131,8 @@ static void test_devices_store(void **state)
 	assert_string_equal(s, "alpha");
 	free(s);
 	/* one read for a list's names; unknown ids are left out */
-	assert_int_equal(devices_store_names(d, "[\"" DEV_A "\", \"" DEV_B "\", \"gone\"]", add_pair, m), 0);
+	assert_int_equal(devices_store_each_of(d, "[\"" DEV_A "\", \"" DEV_B "\", \"gone\"]", add_pair, m),
+			 0);
 	assert_int_equal(json_object_size(m), 2);
 	assert_string_equal(json_string_value(json_object_get(m, DEV_A)), "zeta");
 	assert_int_equal(devices_store_count_baseos(d, "img1"), 1);
