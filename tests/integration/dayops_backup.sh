@@ -44,7 +44,7 @@ ctl_api "$A" POST /apps '{"name": "web", "image": "web", "selector": {"site": "n
 	>/dev/null || fail "POST /apps: $CTL_STATUS"
 
 echo "== backup while devsim devices post metrics and logs"
-"$devsim" --dir "$A" --connect-to "::127.0.0.1:$port" --cache "$W/keys" --devices 30 --connections 4 \
+"$devsim" --dir "$A" --connect-to "::127.0.0.1:$port" --devices 30 --connections 4 \
 	--duration 8 --crypto-seconds 0.05 ingest >"$W/devsim.out" 2>&1 &
 DEVSIM_PID=$!
 for _ in $(seq 1 200); do

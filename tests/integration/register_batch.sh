@@ -56,7 +56,7 @@ start_ctl() {
 
 devsim() { # OUT SCENARIO
 	"$devsim_bin" --dir "$work/ctl" --pid "$ctl_pid" --connect-to "::127.0.0.1:$port" \
-		--cache "$work/keys" --devices 300 --connections 24 --threads 4 --duration 2 \
+		--devices 300 --connections 24 --threads 4 --duration 2 \
 		--crypto-seconds 0.05 "$2" >"$work/$1" 2>&1 || { cat "$work/$1"; fail "eve-devsim $2 exited $?"; }
 }
 
