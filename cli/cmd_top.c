@@ -36,21 +36,45 @@ static double cpu_ns(const json_t *cpu)
 	return ns > 0 ? ns : num(cpu, "total") * 1e9;
 }
 
-/* rx/tx bytes summed over the interfaces (lo left out). */
-static double net_sum(const json_t *nets, const char *key)
+/* The interface named n in a metrics network list, or NULL. */
+static const json_t *net_find(const json_t *nets, const char *n)
+{
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(nets, i, e)
+	{
+		const char *en = json_string_value(json_object_get(e, "iName"));
+
+		if (en && strcmp(en, n) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Bytes per second of rx or tx (key) between two samples, summed over the
+ * interfaces present in both (lo left out). Interfaces come and go (app
+ * vifs, other tenants' bridges), so a plain sum can shrink: only each
+ * interface's own growth counts, and one whose counter went back (reset)
+ * is left out. JSON null when no interface is in both or dt is not > 0. */
+static json_t *net_rate(const json_t *nets, const json_t *prev_nets, const char *key, double dt)
 {
 	const json_t *e;
 	double sum = 0;
+	int matched = 0;
 	size_t i;
 
 	json_array_foreach(nets, i, e)
 	{
 		const char *n = json_string_value(json_object_get(e, "iName"));
+		const json_t *p = n && strcmp(n, "lo") != 0 ? net_find(prev_nets, n) : NULL;
 
-		if (!n || strcmp(n, "lo") != 0)
-			sum += num(e, key);
+		if (p && num(e, key) >= num(p, key)) {
+			sum += num(e, key) - num(p, key);
+			matched = 1;
+		}
 	}
-	return sum;
+	return matched && dt > 0 ? json_real(sum / dt) : json_null();
 }
 
 /* The app's record (by AppID) in a metrics record, or NULL. */
@@ -67,13 +91,6 @@ static const json_t *app_in(const json_t *metrics, const char *id)
 			return e;
 	}
 	return NULL;
-}
-
-static json_t *rate(double now, double before, double dt)
-{
-	if (dt <= 0 || now < before)
-		return json_null();
-	return json_real((now - before) / dt);
 }
 
 static json_t *device_row(const char *name, const struct samples *s, double ncpu)
@@ -95,14 +112,12 @@ static json_t *device_row(const char *name, const struct samples *s, double ncpu
 		cpu = d >= 0 ? json_real(100.0 * d / 1e9 / s->dt / (ncpu > 0 ? ncpu : 1)) : json_null();
 	}
 	json_object_set_new(row, "cpu_percent", cpu);
-	json_object_set_new(row, "net_rx_bps",
-			    pdm ? rate(net_sum(json_object_get(dm, "network"), "rxBytes"),
-				       net_sum(json_object_get(pdm, "network"), "rxBytes"), s->dt)
-				: json_null());
-	json_object_set_new(row, "net_tx_bps",
-			    pdm ? rate(net_sum(json_object_get(dm, "network"), "txBytes"),
-				       net_sum(json_object_get(pdm, "network"), "txBytes"), s->dt)
-				: json_null());
+	json_object_set_new(
+	    row, "net_rx_bps",
+	    net_rate(json_object_get(dm, "network"), json_object_get(pdm, "network"), "rxBytes", s->dt));
+	json_object_set_new(
+	    row, "net_tx_bps",
+	    net_rate(json_object_get(dm, "network"), json_object_get(pdm, "network"), "txBytes", s->dt));
 	return row;
 }
 
@@ -123,14 +138,12 @@ static json_t *app_row(const char *dev, const json_t *am, const json_t *pam, dou
 		cpu = d >= 0 ? json_real(100.0 * d / 1e9 / dt) : json_null();
 	}
 	json_object_set_new(row, "cpu_percent", cpu);
-	json_object_set_new(row, "net_rx_bps",
-			    pam ? rate(net_sum(json_object_get(am, "network"), "rxBytes"),
-				       net_sum(json_object_get(pam, "network"), "rxBytes"), dt)
-				: json_null());
-	json_object_set_new(row, "net_tx_bps",
-			    pam ? rate(net_sum(json_object_get(am, "network"), "txBytes"),
-				       net_sum(json_object_get(pam, "network"), "txBytes"), dt)
-				: json_null());
+	json_object_set_new(
+	    row, "net_rx_bps",
+	    net_rate(json_object_get(am, "network"), json_object_get(pam, "network"), "rxBytes", dt));
+	json_object_set_new(
+	    row, "net_tx_bps",
+	    net_rate(json_object_get(am, "network"), json_object_get(pam, "network"), "txBytes", dt));
 	return row;
 }
 
