@@ -18,7 +18,7 @@
 /* eve_signer.sign for an in-memory EVP_PKEY held in ctx. */
 static int key_sign(void *ctx, const uint8_t digest[32], uint8_t sig[64])
 {
-	return crypto_ecdsa_sign(ctx, digest, sig);
+	return p256_sign_pkey(ctx, digest, sig);
 }
 
 int envelope_signer_from_key(struct eve_signer *s, EVP_PKEY *key, X509 *cert, bool hash_pem)

@@ -117,6 +117,31 @@ out:
 	return r;
 }
 
+int p256_sign_pkey(EVP_PKEY *key, const uint8_t digest[32], uint8_t sig[64])
+{
+	/* The key's legacy EC_KEY is cached inside the EVP_PKEY by OpenSSL
+	 * (made under its lock on first use); signing through it skips the
+	 * per-call provider fetches of EVP_PKEY_sign (~3 us of ~20). */
+	EC_KEY *k =
+	    key && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ? (EC_KEY *)EVP_PKEY_get0_EC_KEY(key) : NULL;
+	if (!k || EC_GROUP_get_curve_name(EC_KEY_get0_group(k)) != NID_X9_62_prime256v1) {
+		ERR_clear_error();
+		return crypto_ecdsa_sign(key, digest, sig);
+	}
+	ECDSA_SIG *s = ECDSA_do_sign(digest, 32, k);
+	const BIGNUM *r = NULL, *ss = NULL;
+	int ret = -EVE_ECRYPTO;
+	if (!s)
+		goto out;
+	ECDSA_SIG_get0(s, &r, &ss);
+	if (BN_bn2binpad(r, sig, 32) == 32 && BN_bn2binpad(ss, sig + 32, 32) == 32)
+		ret = 0;
+out:
+	ERR_clear_error();
+	ECDSA_SIG_free(s);
+	return ret;
+}
+
 /* One DER element. */
 struct der {
 	const uint8_t *p, *end;

@@ -34,6 +34,9 @@ int p256_point_of_pkey(EVP_PKEY *key, uint8_t pt[P256_POINT_LEN]);
 int p256_verify(const uint8_t pt[P256_POINT_LEN], const uint8_t digest[32], const uint8_t *sig,
 		size_t siglen);
 
+/* Sign a SHA-256 digest with a private key, raw r||s, as crypto_ecdsa_sign
+ * (which it falls back to for keys other than P-256). 0 or -EVE_ECRYPTO. */
+int p256_sign_pkey(EVP_PKEY *key, const uint8_t digest[32], uint8_t sig[64]);
 /* Read a DER X.509 certificate: the outer structure must be well-formed
  * DER and exactly len bytes, the tbsCertificate must carry its fields in
  * order, and the key must be an id-ecPublicKey on prime256v1 with a point

@@ -331,8 +331,7 @@ static bool register_queue(struct http_req *r, uint8_t **der, const struct p256_
 static void h_register(struct http_req *r)
 {
 	struct envelope env = {0};
-	X509 *ob = NULL;
-	EVP_PKEY *pub = NULL;
+	struct onboard_key ob = {0};
 	uint8_t *dev_der = NULL;
 	struct p256_cert dev;
 	char *serials = NULL, ob_id[65];
@@ -347,8 +346,8 @@ static void h_register(struct http_req *r)
 		http_reply_error(r, 403, "unknown onboarding certificate");
 		goto out;
 	}
-	pub = X509_get_pubkey(ob);
-	if (!pub || envelope_verify(&env, pub) < 0) {
+	if (ob.p256 ? envelope_verify_point(&env, ob.pt) < 0
+		    : envelope_verify(&env, X509_get0_pubkey(ob.cert)) < 0) {
 		http_reply_error(r, 401, "signature does not verify");
 		goto out;
 	}
@@ -382,8 +381,7 @@ out:
 	if (msg)
 		org__lfedge__eve__register__zregister_msg__free_unpacked(msg, NULL);
 	db_put(r->ctl->db, d);
-	EVP_PKEY_free(pub);
-	X509_free(ob);
+	X509_free(ob.cert);
 	free(dev_der);
 	free(serials);
 	envelope_clear(&env);

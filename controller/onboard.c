@@ -110,42 +110,48 @@ bool onboard_serial_allowed(const char *serials_json, const char *serial)
 /* The onboarding certificate parsed last, keyed by its PEM text: a fleet
  * registers under one onboarding certificate, and parsing one costs more
  * than a P-256 verify (OpenSSL 3.0 builds a decoder context for its key).
- * Shared read-only; each caller gets its own reference. */
+ * Its P-256 point is kept too, so that /register verifies through p256.h
+ * (no EVP look-ups per call). Shared read-only; each caller gets its own
+ * reference and a copy of the point. */
 static struct {
 	pthread_mutex_t mu;
 	char *pem;
-	X509 *cert;
-} ob_parsed = {PTHREAD_MUTEX_INITIALIZER, NULL, NULL};
+	struct onboard_key key;
+} ob_parsed = {PTHREAD_MUTEX_INITIALIZER, NULL, {NULL, false, {0}}};
 
-static int cert_from_pem_cached(const char *pem, X509 **out)
+static int key_from_pem_cached(const char *pem, struct onboard_key *out)
 {
 	int r = -ENOENT;
 	pthread_mutex_lock(&ob_parsed.mu);
-	if (ob_parsed.pem && strcmp(ob_parsed.pem, pem) == 0 && X509_up_ref(ob_parsed.cert) == 1) {
-		*out = ob_parsed.cert;
+	if (ob_parsed.pem && strcmp(ob_parsed.pem, pem) == 0 && X509_up_ref(ob_parsed.key.cert) == 1) {
+		*out = ob_parsed.key;
 		r = 0;
 	}
 	pthread_mutex_unlock(&ob_parsed.mu);
 	if (r == 0)
 		return 0;
-	r = crypto_cert_from_pem(pem, strlen(pem), out);
-	char *copy = r == 0 ? strdup(pem) : NULL;
-	if (!copy || X509_up_ref(*out) != 1) {
-		free(copy);
+	r = crypto_cert_from_pem(pem, strlen(pem), &out->cert);
+	if (r < 0)
 		return r;
+	out->p256 = p256_point_of_pkey(X509_get0_pubkey(out->cert), out->pt) == 0;
+	char *copy = strdup(pem);
+	if (!copy || X509_up_ref(out->cert) != 1) {
+		free(copy);
+		return 0; /* parsed, just not cached */
 	}
 	pthread_mutex_lock(&ob_parsed.mu);
 	char *old_pem = ob_parsed.pem;
-	X509 *old = ob_parsed.cert;
+	X509 *old = ob_parsed.key.cert;
 	ob_parsed.pem = copy;
-	ob_parsed.cert = *out;
+	ob_parsed.key = *out;
 	pthread_mutex_unlock(&ob_parsed.mu);
 	free(old_pem);
 	X509_free(old);
 	return 0;
 }
 
-int onboard_find(struct db *d, const uint8_t *hash, size_t hlen, X509 **cert, char **serials, char id[65])
+int onboard_find(struct db *d, const uint8_t *hash, size_t hlen, struct onboard_key *key, char **serials,
+		 char id[65])
 {
 	char hex[65], above[66];
 	if (hlen != 16 && hlen != 32)
@@ -162,13 +168,13 @@ int onboard_find(struct db *d, const uint8_t *hash, size_t hlen, X509 **cert, ch
 	sqlite3_bind_text(st, 2, above, -1, SQLITE_STATIC);
 	int r = -ENOENT;
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		r = cert_from_pem_cached(db_col_text(st, 1), cert);
+		r = key_from_pem_cached(db_col_text(st, 1), key);
 		if (r == 0) {
 			*serials = strdup(db_col_text(st, 2));
 			snprintf(id, 65, "%s", db_col_text(st, 0));
 			if (!*serials) {
-				X509_free(*cert);
-				*cert = NULL;
+				X509_free(key->cert);
+				key->cert = NULL;
 				r = -ENOMEM;
 			}
 		}

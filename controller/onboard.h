@@ -9,15 +9,26 @@
 #include <stdint.h>
 #include <openssl/x509.h>
 
+#include "p256.h"
+
 struct db;
 
 /* Add a PEM certificate with a JSON array text of serials. *obj (optional)
  * receives the onboard object. -EEXIST if present, -EVE_EBADCERT. */
 int onboard_add(struct db *d, const char *pem, size_t len, const char *serials_json, json_t **obj);
+/* An onboarding certificate's key: cert (caller X509_free) and, when its
+ * key is P-256 (p256), the public point for p256_verify. */
+struct onboard_key {
+	X509 *cert;
+	bool p256;
+	uint8_t pt[P256_POINT_LEN];
+};
+
 /* Find the onboarding certificate named by a senderCertHash (16 or 32
- * bytes); *cert and *serials (JSON array text) are caller-freed. -ENOENT
- * when unknown. */
-int onboard_find(struct db *d, const uint8_t *hash, size_t hlen, X509 **cert, char **serials, char id[65]);
+ * bytes); key->cert and *serials (JSON array text) are caller-freed.
+ * -ENOENT when unknown. */
+int onboard_find(struct db *d, const uint8_t *hash, size_t hlen, struct onboard_key *key, char **serials,
+		 char id[65]);
 /* Whether serials (JSON array text) admits serial ("*" admits any). */
 bool onboard_serial_allowed(const char *serials, const char *serial);
 

@@ -149,18 +149,23 @@ static void test_onboard_two_certs(void **state)
 		int i = round % 2 ? 1 : 0;
 		if (round >= 4)
 			i = 0; /* the same one twice in a row (served parsed) */
-		X509 *got = NULL;
+		struct onboard_key got = {0};
+		uint8_t pt[P256_POINT_LEN];
 		char *serials = NULL, gid[65];
 		/* senderCertHash may be the first 16 bytes of the hash */
 		size_t hl = round == 3 ? 16 : 32;
 		assert_int_equal(onboard_find(d, h[i], hl, &got, &serials, gid), 0);
 		assert_string_equal(gid, id[i]);
-		assert_int_equal(X509_cmp(got, c[i]), 0);
-		X509_free(got);
+		assert_int_equal(X509_cmp(got.cert, c[i]), 0);
+		/* the P-256 point /register verifies with, also when served parsed */
+		assert_true(got.p256);
+		assert_int_equal(p256_point_of_pkey(X509_get0_pubkey(c[i]), pt), 0);
+		assert_memory_equal(got.pt, pt, sizeof(pt));
+		X509_free(got.cert);
 		free(serials);
 	}
 	uint8_t unknown[32] = {0};
-	X509 *none = NULL;
+	struct onboard_key none = {0};
 	char *ns = NULL, nid[65];
 	assert_int_equal(onboard_find(d, unknown, 32, &none, &ns, nid), -ENOENT);
 	db_put(p, d);
