@@ -2,22 +2,26 @@
 # SPDX-License-Identifier: Apache-2.0
 # Stability soak: run ctest N times in a build tree while busy loops load
 # every core, and count the runs that passed and failed.
-#   tests/soak.sh [-b BUILD-DIR] [-j JOBS] [-n LOAD-PROCS] N [CTEST-ARGS...]
+#   tests/soak.sh [-c] [-b BUILD-DIR] [-j JOBS] [-n LOAD-PROCS] N [CTEST-ARGS...]
+#   tests/soak.sh -c 5                   clean up first, then the whole suite 5 times
 #   tests/soak.sh 5                      the whole suite 5 times (build/)
 #   tests/soak.sh -b build-asan 3 -LE slow
 #   tests/soak.sh 2 -R '^controller_'    a subset
 # Prints one line per run and ends with "N passed, M failed"; the exit
 # status is 1 when a run failed. Each failed run's ctest output is kept in
 # BUILD-DIR/soak/run-K.log. The load processes are ended by PID on exit.
+# -c runs tests/cleanup.sh first (what killed runs left behind).
 set -u
 
-usage() { sed -n '3,11s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '3,13s/^# \{0,1\}//p' "$0"; }
 
 BUILD=build
 JOBS=2
 LOAD=$(nproc 2>/dev/null || echo 2)
-while getopts b:j:n:h o; do
+CLEAN=false
+while getopts cb:j:n:h o; do
 	case $o in
+	c) CLEAN=true ;;
 	b) BUILD=$OPTARG ;;
 	j) JOBS=$OPTARG ;;
 	n) LOAD=$OPTARG ;;
@@ -32,6 +36,9 @@ shift
 cd "$(dirname "$0")/.." || exit 2
 [ -f "$BUILD/CTestTestfile.cmake" ] || { echo "soak: $BUILD is not a configured build tree" >&2; exit 2; }
 mkdir -p "$BUILD/soak"
+if $CLEAN; then
+	tests/cleanup.sh || exit 2
+fi
 
 LOAD_PIDS=()
 stop_load() {
