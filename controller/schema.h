@@ -6,5 +6,9 @@
 
 extern const char *const schema_migrations[];
 extern const int schema_migrations_n;
+/* The same for PostgreSQL, step for step (its first step is the whole
+ * schema, compatibility functions included). */
+extern const char *const schema_pg_migrations[];
+extern const int schema_pg_migrations_n;
 
 #endif

@@ -220,15 +220,8 @@ int store_pg_placeholders(const char *sql, char *out, size_t outlen, int *nparam
 	return 0;
 }
 
-const char store_pg_compat_sql[] =
-    "CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer LANGUAGE sql IMMUTABLE"
-    " AS 'SELECT strpos($1, $2)';"
-    /* SQLite's JSON paths ($.a.b) are also PostgreSQL jsonpaths. */
-    "CREATE OR REPLACE FUNCTION json_extract(j text, p text) RETURNS text LANGUAGE sql IMMUTABLE"
-    " AS $f$ SELECT jsonb_path_query_first(j::jsonb, p::jsonpath) #>> '{}' $f$;"
-    "CREATE OR REPLACE FUNCTION json_each(j text, p text) RETURNS TABLE(value text) LANGUAGE sql IMMUTABLE"
-    " AS $f$ SELECT e #>> '{}' FROM jsonb_array_elements(jsonb_path_query_first(j::jsonb, p::jsonpath)) AS e"
-    " $f$;";
+/* SQLite's JSON paths ($.a.b) are also PostgreSQL jsonpaths. */
+const char store_pg_compat_sql[] = STORE_PG_COMPAT_SQL;
 
 /* ---- errors ---- */
 

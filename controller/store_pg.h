@@ -27,7 +27,17 @@ extern const struct store_backend_ops store_pg_ops;
  * the uses it has (docs/store-dialect.md): instr(), json_extract() (a text
  * result: compare numbers through CAST(... AS BIGINT)) and json_each()
  * (its `value` column, text). For store_exec(); idempotent. The
- * PostgreSQL schema's first migration runs it. */
+ * PostgreSQL schema's first migration runs it (schema.c). */
+#define STORE_PG_COMPAT_SQL                                                                                  \
+	"CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer LANGUAGE sql IMMUTABLE"                \
+	" AS 'SELECT strpos($1, $2)';"                                                                       \
+	"CREATE OR REPLACE FUNCTION json_extract(j text, p text) RETURNS text LANGUAGE sql IMMUTABLE"        \
+	" AS $f$ SELECT jsonb_path_query_first(j::jsonb, p::jsonpath) #>> '{}' $f$;"                         \
+	"CREATE OR REPLACE FUNCTION json_each(j text, p text) RETURNS TABLE(value text) LANGUAGE sql "       \
+	"IMMUTABLE"                                                                                          \
+	" AS $f$ SELECT e #>> '{}' FROM jsonb_array_elements(jsonb_path_query_first(j::jsonb, "              \
+	"p::jsonpath)) AS e"                                                                                 \
+	" $f$;"
 extern const char store_pg_compat_sql[];
 
 /* Rewrite SQLite placeholders in sql to PostgreSQL's: `?` becomes `$n`
