@@ -55,7 +55,7 @@ struct store_pool {
 };
 
 /* The back end for url and the target it is given. */
-static const struct store_backend_ops *backend_for(const char *url, const char **target)
+const struct store_backend_ops *store_backend_for(const char *url, const char **target)
 {
 	if (!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11)) {
 		*target = url;
@@ -137,7 +137,7 @@ int store_pool_open(const char *url, int n, struct store_pool **out, char *err, 
 		return -EINVAL;
 	}
 	const char *target = NULL;
-	const struct store_backend_ops *ops = backend_for(url, &target);
+	const struct store_backend_ops *ops = store_backend_for(url, &target);
 	if (!ops) {
 		snprintf(err, errlen, "unknown store URL scheme (sqlite:PATH, PATH or postgresql://...)");
 		return -EPROTONOSUPPORT;
@@ -557,4 +557,24 @@ int store_migrate(struct store *c, const char *const *steps, int n, char *err, s
 	while ((r = migrate_step(c, steps, n, err, errlen)) == 0)
 		;
 	return r < 0 ? r : 0;
+}
+
+bool store_clustered(const struct store_pool *p)
+{
+	return p->ops->notify != NULL;
+}
+
+int store_notify(struct store *c, const char *channel, const char *payload)
+{
+	assert(c && channel && payload);
+	if (strlen(payload) > STORE_NOTIFY_MAX)
+		return -EINVAL;
+	return c->ops->notify ? c->ops->notify(c->h, channel, payload) : 0;
+}
+
+int store_try_lock(struct store *c, int64_t key, bool *held)
+{
+	assert(c && held);
+	*held = true;
+	return c->ops->try_lock ? c->ops->try_lock(c->h, key, held) : 0;
 }

@@ -115,7 +115,29 @@ struct store_backend_ops {
 	int64_t (*col_int64)(void *stmt, int i);
 	const char *(*col_text)(void *stmt, int i);                /* NULL for NULL */
 	const void *(*col_blob)(void *stmt, int i, size_t *bytes); /* NULL for NULL or empty */
+
+	/* Several controller processes on one database (replicas). NULL where
+	 * one process owns the database (SQLite): no one to tell or exclude. */
+	/* Queue a notification of channel for every listener, sent when the
+	 * current transaction commits (at once outside one; never on
+	 * rollback). payload: at most STORE_NOTIFY_MAX bytes. */
+	int (*notify)(void *conn, const char *channel, const char *payload);
+	/* Make conn (a connection of its own) a listener of channel. */
+	int (*listen)(void *conn, const char *channel);
+	/* Wait up to timeout_ms on a listening conn: 1 with the channel and
+	 * payload copied (truncated to their sizes), 0 on timeout,
+	 * -ECONNRESET when the session was lost (what was sent meanwhile is
+	 * lost with it). */
+	int (*wait_notify)(void *conn, int timeout_ms, char *channel, size_t chlen, char *payload,
+			   size_t plen);
+	/* Inside a transaction: take the database-wide lock key if no other
+	 * session holds it; *held says whether this transaction has it (until
+	 * it ends). */
+	int (*try_lock)(void *conn, int64_t key, bool *held);
 };
+
+/* Largest notification payload (PostgreSQL's limit is 8000 bytes). */
+#define STORE_NOTIFY_MAX 7999
 
 /* Open a pool of n connections to url: "sqlite:PATH" or a plain PATH
  * (SQLite, created when missing, WAL mode), or "postgresql://..." /
@@ -219,5 +241,23 @@ int store_migrate(struct store *c, const char *const *steps, int n, char *err, s
 /* Run SQL with no result rows (several statements separated by ';' are
  * allowed; no placeholders). */
 int store_exec(struct store *c, const char *sql);
+
+/* ---- several controller processes on one database (store_listen.h
+ * receives) ---- */
+/* Whether the back end serves several processes (notify/listen/locks). */
+bool store_clustered(const struct store_pool *p);
+/* Tell the other processes (their store_listen on channel) payload when
+ * c's transaction commits, or at once outside one. 0 and nothing to do on
+ * a back end that is not clustered; -EINVAL for a payload over
+ * STORE_NOTIFY_MAX. */
+int store_notify(struct store *c, const char *channel, const char *payload);
+/* Inside a transaction on c: *held is true when this transaction holds the
+ * database-wide lock key until it ends (another process's transaction may
+ * hold it: then false, and the caller skips what only one may do at a
+ * time). Always held on a back end that is not clustered. */
+int store_try_lock(struct store *c, int64_t key, bool *held);
+/* The back end a store URL names, and the part of the URL it takes (see
+ * store_pool_open); NULL for an unknown scheme. */
+const struct store_backend_ops *store_backend_for(const char *url, const char **target);
 
 #endif

@@ -14,9 +14,11 @@
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Type OIDs (pg_type.dat: stable across releases). */
 #define OID_BOOL 16
@@ -780,6 +782,85 @@ static const char *pg_col_text(void *stmt, int i)
 	return PQgetvalue(s->res, s->row, i);
 }
 
+/* ---- several controller processes ---- */
+
+static int pg_notify(void *conn, const char *channel, const char *payload)
+{
+	struct pg_conn *c = conn;
+	const char *vals[2] = {channel, payload};
+	return pg_done(c, PQexecParams(c->h, "SELECT pg_notify($1, $2)", 2, NULL, vals, NULL, NULL, 0));
+}
+
+static int pg_listen(void *conn, const char *channel)
+{
+	struct pg_conn *c = conn;
+	char *id = PQescapeIdentifier(c->h, channel, strlen(channel));
+	char sql[128];
+	int r = -EINVAL;
+	if (id && snprintf(sql, sizeof(sql), "LISTEN %s", id) < (int)sizeof(sql))
+		r = pg_done(c, PQexec(c->h, sql));
+	PQfreemem(id);
+	return r;
+}
+
+static int take_notify(struct pg_conn *c, char *channel, size_t chlen, char *payload, size_t plen)
+{
+	PGnotify *n = PQnotifies(c->h);
+	if (!n)
+		return 0;
+	snprintf(channel, chlen, "%s", n->relname);
+	snprintf(payload, plen, "%s", n->extra);
+	PQfreemem(n);
+	return 1;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int pg_wait_notify(void *conn, int timeout_ms, char *channel, size_t chlen, char *payload, size_t plen)
+{
+	struct pg_conn *c = conn;
+	int64_t end = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	for (;;) {
+		if (PQstatus(c->h) != CONNECTION_OK)
+			return -ECONNRESET;
+		int r = take_notify(c, channel, chlen, payload, plen);
+		if (r)
+			return r;
+		int64_t left = end - now_ms();
+		if (left <= 0)
+			return 0;
+		struct pollfd pfd = {.fd = PQsocket(c->h), .events = POLLIN};
+		if (pfd.fd < 0)
+			return -ECONNRESET;
+		r = poll(&pfd, 1, (int)(left > INT_MAX ? INT_MAX : left));
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		/* the server closing the session shows here as a read error */
+		if (r > 0 && PQconsumeInput(c->h) == 0) {
+			set_err(c, PQerrorMessage(c->h));
+			return -ECONNRESET;
+		}
+	}
+}
+
+static int pg_try_lock(void *conn, int64_t key, bool *held)
+{
+	struct pg_conn *c = conn;
+	char k[24];
+	snprintf(k, sizeof(k), "%lld", (long long)key);
+	const char *vals[1] = {k};
+	PGresult *res = PQexecParams(c->h, "SELECT pg_try_advisory_xact_lock(CAST($1 AS BIGINT))", 1, NULL,
+				     vals, NULL, NULL, 0);
+	if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		*held = !strcmp(PQgetvalue(res, 0, 0), "t");
+	return pg_done(c, res);
+}
+
 const struct store_backend_ops store_pg_ops = {
     .dialect = "postgresql",
     .single_writer = false,
@@ -813,4 +894,8 @@ const struct store_backend_ops store_pg_ops = {
     .col_int64 = pg_col_int64,
     .col_text = pg_col_text,
     .col_blob = pg_col_blob,
+    .notify = pg_notify,
+    .listen = pg_listen,
+    .wait_notify = pg_wait_notify,
+    .try_lock = pg_try_lock,
 };

@@ -17,6 +17,13 @@ if(WITH_CONTROLLER)
   add_test(NAME store_schema_test
     COMMAND bash ${EVE_TEST_DIR}/integration/store_test.sh $<TARGET_FILE:store_schema_test> 24630)
   set_tests_properties(store_schema_test PROPERTIES LABELS "unit;integration" TIMEOUT 180 SKIP_RETURN_CODE 77)
+  # several controller processes on one database: notify/listen, locks
+  add_executable(store_listen_test ${EVE_TEST_DIR}/unit/store_listen_test.c)
+  target_link_libraries(store_listen_test PRIVATE evecontroller PkgConfig::CMOCKA eve_warnings)
+  target_include_directories(store_listen_test PRIVATE ${EVE_TEST_DIR}/lib)
+  add_test(NAME store_listen_test
+    COMMAND bash ${EVE_TEST_DIR}/integration/store_test.sh $<TARGET_FILE:store_listen_test> 24640)
+  set_tests_properties(store_listen_test PROPERTIES LABELS "unit;integration" TIMEOUT 180 SKIP_RETURN_CODE 77)
 endif()
 
 add_test(NAME haproxy_smoke COMMAND bash ${EVE_TEST_DIR}/integration/haproxy_smoke.sh 24620)
