@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "monotime.h"
+#include "prom.h"
 #include "store_pg.h"
 #include "store_sqlite.h"
 
@@ -31,6 +33,7 @@ struct store {
 	const struct store_backend_ops *ops;
 	bool busy;
 	bool writer;        /* holds pool->wmu (between BEGIN and COMMIT/ROLLBACK) */
+	uint64_t begin_us;  /* when the open write transaction began */
 	uint64_t commit_no; /* number of this connection's last commit (pool->committed) */
 	struct store_stmt slots[STMT_SLOTS];
 	char err[256]; /* store_last_error */
@@ -341,9 +344,22 @@ int store_step(struct store_stmt *st)
 	return r;
 }
 
+/* Every write of this process: autocommit statements and BEGIN..COMMIT. */
+static struct prom_hist write_latency;
+
+struct prom_hist *store_write_latency(void)
+{
+	return &write_latency;
+}
+
 int store_step_done(struct store_stmt *st)
 {
+	const struct store_backend_ops *ops = st->conn->ops;
+	bool timed = !ops->in_transaction(st->conn->h) && !(ops->readonly && ops->readonly(st->h));
+	uint64_t t0 = timed ? monotime_us() : 0;
 	int r = store_step(st);
+	if (timed)
+		prom_hist_observe(&write_latency, monotime_us() - t0);
 	if (r == STORE_ROW)
 		r = -EIO; /* a row where none was expected: as db_step_done */
 	st->conn->ops->reset(st->h);
@@ -442,6 +458,7 @@ int store_exec(struct store *c, const char *sql)
 int store_begin(struct store *c)
 {
 	bool took = c->ops->single_writer && !c->writer;
+	c->begin_us = monotime_us();
 	if (took) {
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -460,6 +477,7 @@ int store_commit(struct store *c)
 {
 	int r = store_exec(c, "COMMIT");
 	if (r == 0) {
+		prom_hist_observe(&write_latency, monotime_us() - c->begin_us);
 		pthread_mutex_lock(&c->pool->smu);
 		c->commit_no = ++c->pool->committed;
 		pthread_mutex_unlock(&c->pool->smu);
@@ -577,4 +595,52 @@ int store_try_lock(struct store *c, int64_t key, bool *held)
 	assert(c && held);
 	*held = true;
 	return c->ops->try_lock ? c->ops->try_lock(c->h, key, held) : 0;
+}
+
+int store_each_text(struct store *c, const char *sql, const char *arg, int (*fn)(void *ctx, const char *v),
+		    void *ctx)
+{
+	struct store_stmt *st = store_stmt(c, sql);
+	int r = 0;
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, arg);
+	while (r == 0 && store_step(st) == STORE_ROW)
+		r = fn(ctx, store_col_str(st, 0));
+	store_reset(st);
+	return r;
+}
+
+int64_t store_int64(struct store *c, const char *sql, const char *arg)
+{
+	struct store_stmt *st = store_stmt(c, sql);
+	int64_t n = 0;
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, arg);
+	int rc = store_step(st);
+	if (rc == STORE_ROW)
+		n = store_col_int64(st, 0);
+	else if (rc != STORE_DONE)
+		n = -EIO;
+	store_reset(st);
+	return n;
+}
+
+int store_text(struct store *c, const char *sql, const char *arg, char *out, size_t n)
+{
+	struct store_stmt *st = store_stmt(c, sql);
+	int r = -ENOENT;
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, arg);
+	int rc = store_step(st);
+	if (rc == STORE_ROW) {
+		snprintf(out, n, "%s", store_col_str(st, 0));
+		r = 0;
+	} else if (rc != STORE_DONE) {
+		r = -EIO;
+	}
+	store_reset(st);
+	return r;
 }

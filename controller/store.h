@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct prom_hist;
 struct store_pool;
 struct store;      /* one connection; one thread at a time */
 struct store_stmt; /* a cached statement of one connection */
@@ -110,6 +111,9 @@ struct store_backend_ops {
 	int (*step)(void *stmt); /* STORE_ROW, STORE_DONE or -errno */
 	void (*reset)(void *stmt);
 	bool (*busy)(void *stmt); /* stepped and not yet reset */
+	/* The statement writes nothing (for the write-latency histogram);
+	 * NULL: every statement stepped by store_step_done counts as a write. */
+	bool (*readonly)(void *stmt);
 	int (*col_count)(void *stmt);
 	enum store_type (*col_type)(void *stmt, int i);
 	int64_t (*col_int64)(void *stmt, int i);
@@ -259,5 +263,22 @@ int store_try_lock(struct store *c, int64_t key, bool *held);
 /* The back end a store URL names, and the part of the URL it takes (see
  * store_pool_open); NULL for an unknown scheme. */
 const struct store_backend_ops *store_backend_for(const char *url, const char **target);
+
+/* Latency of every write made through the store in this process (a
+ * store_step_done outside a transaction, or store_begin to store_commit);
+ * owned by the module (ops_api.c exports it). */
+struct prom_hist *store_write_latency(void);
+
+/* For the owner modules' one-parameter queries (each passes its own SQL
+ * literal, which must take the text arg as ?1):
+ * store_each_text calls fn(ctx, first column) for each row; a nonzero
+ * return of fn stops the walk and is returned; 0 or -EIO. store_int64
+ * returns the first column of the first row (0 when none), or -EIO.
+ * store_text copies the first column of the first row into out (n bytes):
+ * 0, -ENOENT (no row), -EIO. */
+int store_each_text(struct store *c, const char *sql, const char *arg, int (*fn)(void *ctx, const char *v),
+		    void *ctx);
+int64_t store_int64(struct store *c, const char *sql, const char *arg);
+int store_text(struct store *c, const char *sql, const char *arg, char *out, size_t n);
 
 #endif

@@ -213,6 +213,11 @@ static bool sl_busy(void *stmt)
 	return sqlite3_stmt_busy(stmt);
 }
 
+static bool sl_readonly(void *stmt)
+{
+	return sqlite3_stmt_readonly(stmt);
+}
+
 static int sl_col_count(void *stmt)
 {
 	return sqlite3_data_count(stmt);
@@ -277,6 +282,7 @@ const struct store_backend_ops store_sqlite_ops = {
     .step = sl_step,
     .reset = sl_reset,
     .busy = sl_busy,
+    .readonly = sl_readonly,
     .col_count = sl_col_count,
     .col_type = sl_col_type,
     .col_int64 = sl_col_int64,
