@@ -10,7 +10,7 @@
 #include "audit.h"
 #include "authz.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "http.h"
 #include "projects.h"
 
@@ -63,9 +63,9 @@ void access_audit(struct http_req *r)
 		o += snprintf(object + o, sizeof(object) - (size_t)o, "%s%s", i ? "/" : "", r->params[i]);
 	body_summary(r, summary, sizeof(summary));
 	http_client_addr(r, client, sizeof(client));
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	(void)audit_record_client(d, who, action, object, summary, (int)r->status, client);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 }
 
 const char *access_grants(const struct http_req *r)
@@ -73,7 +73,7 @@ const char *access_grants(const struct http_req *r)
 	return authz_all_projects(&r->who) ? "*" : r->who.projects;
 }
 
-bool access_create_project(struct http_req *r, struct db *d, const char *given, char out[64])
+bool access_create_project(struct http_req *r, struct store *d, const char *given, char out[64])
 {
 	const char *p = r->who.projects;
 	if (given && strlen(given) > 63) {

@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 struct http_req;
-struct db;
+struct store;
 
 /* 0 to go on; otherwise a reply (401, 403, 404) is set. */
 int access_authorize(struct http_req *r);
@@ -25,7 +25,7 @@ void access_who(const struct http_req *r, char *out, size_t n);
 /* For handlers. The project a new object goes to: the body's "project"
  * (which must exist and be granted), else the only project granted, else
  * "default". Replies (400/403/404) and returns false on refusal. */
-bool access_create_project(struct http_req *r, struct db *d, const char *given, char out[64]);
+bool access_create_project(struct http_req *r, struct store *d, const char *given, char out[64]);
 /* The grant string to bind to list queries:
  *   "... WHERE (?N = '*' OR instr(?N, ',' || project || ',') > 0)" */
 const char *access_grants(const struct http_req *r);

@@ -14,7 +14,7 @@
 #include "audit.h"
 #include "authz.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "devices_store.h"
 #include "images.h"
 #include "networks.h"
@@ -77,7 +77,7 @@ static int grants_parse(json_t *v, enum authz_role role, char out[AUTHZ_PROJECTS
 }
 
 /* Every project in a normalised grant exists. */
-static bool grants_exist(struct db *d, const char *g)
+static bool grants_exist(struct store *d, const char *g)
 {
 	if (!strcmp(g, "*"))
 		return true;
@@ -101,9 +101,9 @@ static void h_whoami(struct http_req *r)
 static void login_refuse(struct http_req *r, unsigned status, const char *user, const char *client,
 			 const char *why)
 {
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	(void)audit_record_client(d, user, "login", "", why, (int)status, client);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 }
 
 static void h_login(struct http_req *r)
@@ -134,13 +134,13 @@ static void h_login(struct http_req *r)
 		goto out;
 	}
 	struct users_rec rec;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = users_lookup(d, user, &rec);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e == 0)
 		e = users_check(&rec, pw); /* slow: no connection held */
 	const struct authz_who who = rec.who;
-	d = db_get(r->ctl->db);
+	d = store_get(r->ctl->db);
 	if (e == 0) {
 		struct tokens_new n = {.name = "session",
 				       .role = who.role,
@@ -151,7 +151,7 @@ static void h_login(struct http_req *r)
 		if (e == 0)
 			(void)audit_record_client(d, user, "login", "", "session opened", 200, client);
 	}
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e == -EACCES) {
 		ratelimit_fail(r->ctl->login_user, ukey, now);
 		ratelimit_fail(r->ctl->login_addr, akey, now);
@@ -178,9 +178,9 @@ static void h_logout(struct http_req *r)
 				 "not a login session (an API token ends with `evectl token revoke`)");
 		return;
 	}
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = tokens_revoke_id(d, r->who.token_id);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "session");
 	else
@@ -192,9 +192,9 @@ static void h_logout(struct http_req *r)
 static void h_tokens_list(struct http_req *r)
 {
 	json_t *items = NULL;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = tokens_list(d, &items);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "tokens");
 	else
@@ -245,12 +245,12 @@ static void h_tokens_create(struct http_req *r)
 				 "expires: a future RFC 3339 time, or expires_in: seconds (not both)");
 		goto out;
 	}
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = grants_exist(d, grants) ? 0 : -ENOENT;
 	struct tokens_new n = {.name = name, .role = role, .projects = grants, .expires = expires};
 	if (e == 0)
 		e = tokens_create_ex(d, &n, tok, &id);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e == -ENOENT)
 		http_reply_error(r, 404, "no such project (evectl project list)");
 	else if (e < 0)
@@ -266,25 +266,25 @@ out:
 }
 
 /* tokens_revoke, counting the admin users in the same transaction */
-static int token_revoke(struct db *d, const char *ref)
+static int token_revoke(struct store *d, const char *ref)
 {
-	int e = db_begin(d);
+	int e = store_begin(d);
 	if (e < 0)
 		return e;
 	int64_t users = users_admin_count(d, 0);
 	e = users < 0 ? (int)users : tokens_revoke(d, ref, users);
 	if (e == 0)
-		e = db_commit(d);
+		e = store_commit(d);
 	if (e < 0)
-		db_rollback(d);
+		store_rollback(d);
 	return e;
 }
 
 static void h_tokens_delete(struct http_req *r)
 {
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = token_revoke(d, r->params[0]);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e == -EBUSY)
 		http_reply_error(r, 409,
 				 "this is the last admin token and there is no admin user: create another "
@@ -302,9 +302,9 @@ static void h_tokens_delete(struct http_req *r)
 static void h_users_list(struct http_req *r)
 {
 	json_t *items = NULL;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = users_list(d, &items);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "users");
 	else
@@ -335,9 +335,9 @@ static void h_users_create(struct http_req *r)
 		http_reply_error(r, 400, "projects: a list of project names (an admin has every project)");
 		goto out;
 	}
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = grants_exist(d, grants) ? users_create(d, name, pw, role, grants) : -ENOENT;
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e == -ENOENT)
 		http_reply_error(r, 404, "no such project (evectl project list)");
 	else if (e < 0)
@@ -352,9 +352,9 @@ out:
 
 static void h_users_delete(struct http_req *r)
 {
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = users_delete(d, r->params[0]);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e == -EBUSY)
 		http_reply_error(r, 409, "the last admin: create another admin user or token first");
 	else if (e < 0)
@@ -380,9 +380,9 @@ static void h_users_passwd(struct http_req *r)
 		json_decref(b);
 		return;
 	}
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = users_passwd(d, r->params[0], pw);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "user");
 	else
@@ -393,7 +393,7 @@ static void h_users_passwd(struct http_req *r)
 /* ---- projects ---- */
 
 struct projects_ctx {
-	struct db *d;
+	struct store *d;
 	json_t *items;
 };
 
@@ -412,10 +412,10 @@ static int project_row(void *ctx, const char *name, int64_t created)
 
 static void h_projects_list(struct http_req *r)
 {
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	struct projects_ctx p = {d, json_array()};
 	(void)projects_each(d, access_grants(r), project_row, &p); /* as before: an error lists fewer */
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", p.items, "next"));
 }
 
@@ -431,9 +431,9 @@ static void h_projects_create(struct http_req *r)
 		json_decref(b);
 		return;
 	}
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = projects_create(d, name, (int64_t)time(NULL));
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "project");
 	else
@@ -442,7 +442,7 @@ static void h_projects_create(struct http_req *r)
 }
 
 /* 0 when no device, app, network or image is in project name; -EBUSY. */
-static int project_empty(struct db *d, const char *name)
+static int project_empty(struct store *d, const char *name)
 {
 	char one[AUTHZ_PROJECTS_LEN];
 	if (!authz_project_name_ok(name))
@@ -463,11 +463,11 @@ static void h_projects_delete(struct http_req *r)
 		http_reply_error(r, 409, "the default project stays");
 		return;
 	}
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = project_empty(d, name);
 	if (e == 0)
 		e = projects_delete(d, name);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e == -EBUSY)
 		http_reply_error(r, 409, "project %s still holds devices, apps, networks or images", name);
 	else if (e < 0)
@@ -511,9 +511,9 @@ static void h_audit(struct http_req *r)
 	for (int i = 0; i <= FOLLOW_WAIT_S * 4; i++) {
 		json_decref(items);
 		items = NULL;
-		struct db *d = db_get(r->ctl->db);
+		struct store *d = store_get(r->ctl->db);
 		e = audit_list(d, &q, &items, &next);
-		db_put(r->ctl->db, d);
+		store_put(r->ctl->db, d);
 		if (e < 0 || !fol || json_array_size(items) > 0)
 			break;
 		usleep(250 * 1000);

@@ -11,7 +11,7 @@
 #include "apps_store.h"
 #include "authz.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "devices_store.h"
 #include "http.h"
 #include "images.h"
@@ -24,10 +24,10 @@
 /* A login session's user name (a user since deleted: "", as before). */
 static void login_user(struct http_req *r, int64_t user_id)
 {
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	if (users_name_of(d, user_id, r->who.user, sizeof(r->who.user)) < 0)
 		r->who.user[0] = 0;
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 }
 
 static const char *bearer(struct http_req *r)
@@ -55,7 +55,7 @@ static int project_granted(void *ctx, const char *project)
 
 /* A volume is in its device's project. */
 struct volume_walk {
-	struct db *d;
+	struct store *d;
 	int (*fn)(void *ctx, const char *project);
 	void *ctx;
 };
@@ -67,14 +67,15 @@ static int volume_device(void *ctx, const char *device_id)
 	return devices_store_project(v->d, device_id, project) == 0 ? v->fn(v->ctx, project) : 0;
 }
 
-static int volume_projects(struct db *d, const char *ref, int (*fn)(void *ctx, const char *project),
+static int volume_projects(struct store *d, const char *ref, int (*fn)(void *ctx, const char *project),
 			   void *ctx)
 {
 	struct volume_walk v = {d, fn, ctx};
 	return volumes_each_device_of(d, ref, volume_device, &v);
 }
 
-static int project_itself(struct db *d, const char *ref, int (*fn)(void *ctx, const char *project), void *ctx)
+static int project_itself(struct store *d, const char *ref, int (*fn)(void *ctx, const char *project),
+			  void *ctx)
 {
 	return projects_exists(d, ref) ? fn(ctx, ref) : 0;
 }
@@ -84,8 +85,8 @@ static int project_itself(struct db *d, const char *ref, int (*fn)(void *ctx, co
  * objects (id or name) to their projects. */
 static int object_granted(struct http_req *r, enum authz_obj kind, const char *ref)
 {
-	static int (*const each[])(struct db * d, const char *ref, int (*fn)(void *ctx, const char *project),
-				   void *ctx) = {
+	static int (*const each[])(struct store * d, const char *ref,
+				   int (*fn)(void *ctx, const char *project), void *ctx) = {
 	    [AUTHZ_OBJ_DEVICE] = devices_store_each_project_of,
 	    [AUTHZ_OBJ_APP] = apps_store_each_project_of,
 	    [AUTHZ_OBJ_NETWORK] = networks_each_project_of,
@@ -94,12 +95,12 @@ static int object_granted(struct http_req *r, enum authz_obj kind, const char *r
 	    [AUTHZ_OBJ_VOLUME] = volume_projects,
 	};
 	_Static_assert(sizeof(each) / sizeof(each[0]) == AUTHZ_OBJ_VOLUME + 1, "a lookup per kind of object");
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	struct granted g = {r, -ENOENT};
 	int e = each[kind](d, ref, project_granted, &g);
 	if (e < 0)
 		g.res = 0; /* cannot tell: refuse */
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	return g.res;
 }
 

@@ -112,7 +112,7 @@ void admin_reply_err(struct http_req *r, int err, const char *what)
 	}
 }
 
-int admin_device_resolve(struct db *d, const char *ref, char uuid[UUID_STR_LEN])
+int admin_device_resolve(struct store *d, const char *ref, char uuid[UUID_STR_LEN])
 {
 	return devices_store_resolve(d, ref, uuid);
 }

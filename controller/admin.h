@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "store.h"
 #include "http.h"
 #include "uuidgen.h"
 
@@ -27,7 +27,7 @@ int admin_page(struct http_req *r, int64_t *limit, int64_t *before);
 /* Reply for a negative errno from a store function. */
 void admin_reply_err(struct http_req *r, int err, const char *what);
 /* Resolve a device named by uuid or name into uuid; -ENOENT. */
-int admin_device_resolve(struct db *d, const char *ref, char uuid[UUID_STR_LEN]);
+int admin_device_resolve(struct store *d, const char *ref, char uuid[UUID_STR_LEN]);
 /* Parse a JSON text column, falling back to an empty object. */
 json_t *admin_json_col(const char *text);
 /* String member or NULL; sets *bad when present but not a string. */

@@ -22,13 +22,13 @@
 #include "apps.h"
 #include "apps_store.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "devices_store.h"
 #include "images.h"
 #include "rollouts.h"
 #include "volumes.h"
 
-static int app_id_of(struct db *d, const char *ref, char id[UUID_STR_LEN], int64_t *version)
+static int app_id_of(struct store *d, const char *ref, char id[UUID_STR_LEN], int64_t *version)
 {
 	struct apps_store_app a;
 	int e = apps_store_find(d, ref, &a);
@@ -53,7 +53,8 @@ static int copy_name(void *ctx, const struct images_row *img)
 
 /* The name of image id ("" when it is gone), looked up once per distinct
  * image in names (at most cap entries; *n used). */
-static const char *image_name(struct db *d, const char *id, struct image_name *names, size_t *n, size_t cap)
+static const char *image_name(struct store *d, const char *id, struct image_name *names, size_t *n,
+			      size_t cap)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (!strcmp(names[i].id, id))
@@ -69,25 +70,25 @@ static const char *image_name(struct db *d, const char *id, struct image_name *n
 
 #define REVISIONS_MAX 100
 
-static json_t *revisions(struct db *d, const char *id)
+static json_t *revisions(struct store *d, const char *id)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT r.version, r.image_id, r.created, r.reason, r.spec, r.outcome"
-		       " FROM app_revisions r WHERE r.app_id = ?1 ORDER BY r.version DESC LIMIT 100");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT r.version, r.image_id, r.created, r.reason, r.spec, r.outcome"
+			  " FROM app_revisions r WHERE r.app_id = ?1 ORDER BY r.version DESC LIMIT 100");
 	struct image_name names[REVISIONS_MAX];
 	size_t n = 0;
 	json_t *a = json_array();
 	if (!st)
 		return a;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	store_bind_text(st, 1, id);
+	while (store_step(st) == STORE_ROW)
 		json_array_append_new(
-		    a, json_pack("{s:I, s:s, s:o, s:s, s:s, s:o}", "version",
-				 (json_int_t)sqlite3_column_int64(st, 0), "image",
-				 image_name(d, db_col_text(st, 1), names, &n, REVISIONS_MAX), "created",
-				 admin_time_json(sqlite3_column_int64(st, 2)), "reason", db_col_text(st, 3),
-				 "outcome", db_col_text(st, 5), "spec", admin_json_col(db_col_text(st, 4))));
-	sqlite3_reset(st);
+		    a, json_pack(
+			   "{s:I, s:s, s:o, s:s, s:s, s:o}", "version", (json_int_t)store_col_int64(st, 0),
+			   "image", image_name(d, store_col_str(st, 1), names, &n, REVISIONS_MAX), "created",
+			   admin_time_json(store_col_int64(st, 2)), "reason", store_col_str(st, 3), "outcome",
+			   store_col_str(st, 5), "spec", admin_json_col(store_col_str(st, 4))));
+	store_reset(st);
 	for (size_t i = 0; i < n; i++)
 		free(names[i].name);
 	return a;
@@ -97,12 +98,12 @@ static void h_history(struct http_req *r)
 {
 	char id[UUID_STR_LEN];
 	int64_t version = 0;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = app_id_of(d, r->params[0], id, &version);
 	json_t *obj = e == 0 ? json_pack("{s:s, s:I, s:o}", "id", id, "version", (json_int_t)version,
 					 "revisions", revisions(d, id))
 			     : NULL;
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "app");
 	else
@@ -111,25 +112,26 @@ static void h_history(struct http_req *r)
 
 /* The revision to return to: "to" of the body, else the newest one older
  * than the current version. Its spec and image into *spec, image_id. */
-static int pick(struct db *d, const char *id, int64_t current, int64_t to, int64_t *got, char **spec,
+static int pick(struct store *d, const char *id, int64_t current, int64_t to, int64_t *got, char **spec,
 		char image_id[UUID_STR_LEN])
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT version, spec, image_id FROM app_revisions WHERE app_id = ?1"
-				      " AND ((?2 > 0 AND version = ?2) OR (?2 = 0 AND version < ?3))"
-				      " ORDER BY version DESC LIMIT 1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT version, spec, image_id FROM app_revisions WHERE app_id = ?1"
+			  " AND ((?2 > 0 AND version = ?2) OR (?2 = 0 AND version < ?3))"
+			  " ORDER BY version DESC LIMIT 1");
 	int e = -ENOENT;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, to);
-	sqlite3_bind_int64(st, 3, current);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*got = sqlite3_column_int64(st, 0);
-		*spec = strdup(db_col_text(st, 1));
-		snprintf(image_id, UUID_STR_LEN, "%s", db_col_text(st, 2));
+	store_bind_text(st, 1, id);
+	store_bind_int64(st, 2, to);
+	store_bind_int64(st, 3, current);
+	if (store_step(st) == STORE_ROW) {
+		*got = store_col_int64(st, 0);
+		*spec = strdup(store_col_str(st, 1));
+		snprintf(image_id, UUID_STR_LEN, "%s", store_col_str(st, 2));
 		e = *spec ? 0 : -ENOMEM;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return e;
 }
 
@@ -140,7 +142,7 @@ static int copy_format(void *ctx, const struct images_row *img)
 }
 
 /* The old revision's volumes must still be there and free (replies). */
-static bool volumes_still_ok(struct http_req *r, struct db *d, const char *id, const char *spec_text,
+static bool volumes_still_ok(struct http_req *r, struct store *d, const char *id, const char *spec_text,
 			     const char *image_id)
 {
 	struct app_spec spec = {0};
@@ -165,21 +167,22 @@ static bool volumes_still_ok(struct http_req *r, struct db *d, const char *id, c
 	return ok;
 }
 
-static int apply(struct db *d, const char *id, const char *spec, const char *image_id, int64_t to,
+static int apply(struct store *d, const char *id, const char *spec, const char *image_id, int64_t to,
 		 bool automatic)
 {
 	char reason[64];
 	int64_t version = 0;
 	int e = apps_store_set_revision(d, id, spec, image_id, &version);
-	sqlite3_stmt *st = e == 0 ? db_stmt(d, "UPDATE app_revisions SET reason = ?2 WHERE app_id = ?1 AND"
-					       " version = ?3")
-				  : NULL;
+	struct store_stmt *st =
+	    e == 0 ? store_stmt(d, "UPDATE app_revisions SET reason = ?2 WHERE app_id = ?1 AND"
+				   " version = ?3")
+		   : NULL;
 	snprintf(reason, sizeof(reason), "%srollback to v%lld", automatic ? "auto-" : "", (long long)to);
 	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, version);
-		e = db_step_done(st);
+		store_bind_text(st, 1, id);
+		store_bind_text(st, 2, reason);
+		store_bind_int64(st, 3, version);
+		e = store_step_done(st);
 	} else if (e == 0) {
 		e = -EIO;
 	}
@@ -205,7 +208,7 @@ static int devlist_add(void *ctx, const char *iid, const char *dev)
 	return 0;
 }
 
-static void touch_devices(struct ctl *c, struct db *d, const char *id)
+static void touch_devices(struct ctl *c, struct store *d, const char *id)
 {
 	struct devlist l = {0};
 	(void)apps_store_each_instance(d, id, devlist_add, &l); /* the devices read */
@@ -229,7 +232,7 @@ static void h_rollback(struct http_req *r)
 		return;
 	}
 	to = jto ? json_integer_value(jto) : 0;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = app_id_of(d, r->params[0], id, &version);
 	if (e == 0 && apps_rollout_active(r, d, id))
 		goto out;
@@ -245,13 +248,13 @@ static void h_rollback(struct http_req *r)
 	if (e == 0 && !volumes_still_ok(r, d, id, spec, image_id))
 		goto out;
 	if (e == 0)
-		e = db_begin(d);
+		e = store_begin(d);
 	if (e == 0)
 		e = apply(d, id, spec, image_id, got, false);
 	if (e == 0)
-		e = db_commit(d);
+		e = store_commit(d);
 	else
-		db_rollback(d);
+		store_rollback(d);
 	if (e == 0)
 		touch_devices(r->ctl, d, id);
 	if (e < 0)
@@ -261,28 +264,29 @@ static void h_rollback(struct http_req *r)
 				json_pack("{s:s, s:I, s:I}", "id", id, "rolled_back_to", (json_int_t)got,
 					  "version", (json_int_t)version + 1));
 out:
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	free(spec);
 	json_decref(b);
 }
 
-json_t *app_history_status(struct db *d, const char *app_id, int64_t version)
+json_t *app_history_status(struct store *d, const char *app_id, int64_t version)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT r.reason, r.created, f.version, f.outcome FROM app_revisions r"
-		       " JOIN app_revisions f ON f.app_id = r.app_id AND f.version = r.version - 1"
-		       " WHERE r.app_id = ?1 AND r.version = ?2 AND r.reason LIKE 'auto-rollback to v%'");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT r.reason, r.created, f.version, f.outcome FROM app_revisions r"
+			  " JOIN app_revisions f ON f.app_id = r.app_id AND f.version = r.version - 1"
+			  " WHERE r.app_id = ?1 AND r.version = ?2 AND r.reason LIKE 'auto-rollback to v%'");
 	json_t *j = NULL;
 	if (!st)
 		return json_null();
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, version);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	store_bind_text(st, 1, app_id);
+	store_bind_int64(st, 2, version);
+	if (store_step(st) == STORE_ROW)
 		j = json_pack("{s:s, s:I, s:I, s:s, s:o}", "state", "ROLLED_BACK", "from",
-			      (json_int_t)sqlite3_column_int64(st, 2), "to",
-			      (json_int_t)atoll(db_col_text(st, 0) + strlen("auto-rollback to v")), "reason",
-			      db_col_text(st, 3), "time", admin_time_json(sqlite3_column_int64(st, 1)));
-	sqlite3_reset(st);
+			      (json_int_t)store_col_int64(st, 2), "to",
+			      (json_int_t)atoll(store_col_str(st, 0) + strlen("auto-rollback to v")),
+			      "reason", store_col_str(st, 3), "time",
+			      admin_time_json(store_col_int64(st, 1)));
+	store_reset(st);
 	return j ? j : json_null();
 }
 
@@ -334,7 +338,7 @@ static int bydev_name(void *ctx, const struct devices_store_row *row)
 
 /* Fill in the devices' names (one read for the set); the index of the
  * first by name, or -1 when l is empty or the names cannot be read. */
-static ssize_t bydev_first(struct db *d, struct bydevs *l)
+static ssize_t bydev_first(struct store *d, struct bydevs *l)
 {
 	json_t *ids = json_array();
 	char *text = NULL;
@@ -362,7 +366,7 @@ static int not_running(void *ctx, const char *dev, const char *state, const char
 
 /* Why the app's current revision failed ("" when every instance runs it):
  * the first instance (by device name) not RUNNING that revision. */
-static void failing_instance(struct db *d, const struct watched *w, char *why, size_t n)
+static void failing_instance(struct store *d, const struct watched *w, char *why, size_t n)
 {
 	struct bydevs l = {0};
 	ssize_t i = -1;
@@ -377,22 +381,22 @@ static void failing_instance(struct db *d, const struct watched *w, char *why, s
 }
 
 /* Record how the watch of w's revision ended. 0 / negative errno. */
-static int set_outcome(struct db *d, const struct watched *w, const char *outcome)
+static int set_outcome(struct store *d, const struct watched *w, const char *outcome)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "UPDATE app_revisions SET outcome = ?3 WHERE app_id = ?1 AND version = ?2");
+	struct store_stmt *st =
+	    store_stmt(d, "UPDATE app_revisions SET outcome = ?3 WHERE app_id = ?1 AND version = ?2");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, w->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, w->version);
-	sqlite3_bind_text(st, 3, outcome, -1, SQLITE_STATIC);
-	return db_step_done(st);
+	store_bind_text(st, 1, w->id);
+	store_bind_int64(st, 2, w->version);
+	store_bind_text(st, 3, outcome);
+	return store_step_done(st);
 }
 
 /* Roll the app back to revision to (0 = the one before the current); by
  * the device when device_why (its report) is given, else because the
  * current revision did not run in time. */
-static void auto_rollback(struct ctl *c, struct db *d, const struct watched *w, int64_t to,
+static void auto_rollback(struct ctl *c, struct store *d, const struct watched *w, int64_t to,
 			  const char *device_why)
 {
 	char why[512], outcome[600], image_id[UUID_STR_LEN];
@@ -416,15 +420,15 @@ static void auto_rollback(struct ctl *c, struct db *d, const struct watched *w, 
 	}
 	snprintf(outcome, sizeof(outcome), "%s: %s", device_why ? "rolled back by the device" : "rolled back",
 		 why);
-	e = db_begin(d);
+	e = store_begin(d);
 	if (e == 0)
 		e = set_outcome(d, w, outcome);
 	if (e == 0)
 		e = apply(d, w->id, spec, image_id, got, true);
 	if (e == 0)
-		e = db_commit(d);
+		e = store_commit(d);
 	else
-		db_rollback(d);
+		store_rollback(d);
 	if (e == 0)
 		touch_devices(c, d, w->id);
 	free(spec);
@@ -442,7 +446,7 @@ struct found {
 };
 
 /* The app of the rows in l rolled back by the device first by name. */
-static void found_app(struct db *d, struct found *f, const char *id, int64_t version, struct bydevs *l)
+static void found_app(struct store *d, struct found *f, const char *id, int64_t version, struct bydevs *l)
 {
 	ssize_t i = f->n < f->max ? bydev_first(d, l) : -1;
 	if (i >= 0) {
@@ -463,17 +467,17 @@ static void found_app(struct db *d, struct found *f, const char *id, int64_t ver
  * once, whatever rollback_after_s says, so the two never disagree. The
  * instances come from the apps' store in one read, their revisions from
  * here in one more. */
-static size_t device_rollbacks(struct db *d, struct watched *w, int64_t *to, char (*why)[400], size_t max)
+static size_t device_rollbacks(struct store *d, struct watched *w, int64_t *to, char (*why)[400], size_t max)
 {
 	char *cand = NULL;
-	sqlite3_stmt *st =
+	struct store_stmt *st =
 	    apps_store_device_errors_json(d, DEVICE_ROLLBACK_PREFIX, &cand) == 0
-		? db_stmt(d, "SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'),"
-			     " json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'),"
-			     " json_extract(j.value, '$[4]') FROM json_each(?1) j JOIN app_revisions r"
-			     " ON r.app_id = json_extract(j.value, '$[0]')"
-			     " AND r.version = json_extract(j.value, '$[1]')"
-			     " WHERE r.reason = 'update' AND r.outcome = '' ORDER BY j.key")
+		? store_stmt(d, "SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'),"
+				" json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'),"
+				" json_extract(j.value, '$[4]') FROM json_each(?1) j JOIN app_revisions r"
+				" ON r.app_id = json_extract(j.value, '$[0]')"
+				" AND r.version = json_extract(j.value, '$[1]')"
+				" WHERE r.reason = 'update' AND r.outcome = '' ORDER BY j.key")
 		: NULL;
 	struct found f = {.w = w, .to = to, .why = why, .max = max};
 	struct bydevs l = {0};
@@ -481,21 +485,21 @@ static size_t device_rollbacks(struct db *d, struct watched *w, int64_t *to, cha
 	int64_t version = 0;
 
 	if (st) {
-		sqlite3_bind_text(st, 1, cand, -1, SQLITE_STATIC);
-		while (f.n < max && sqlite3_step(st) == SQLITE_ROW) {
-			if (strcmp(app, db_col_text(st, 0))) {
+		store_bind_text(st, 1, cand);
+		while (f.n < max && store_step(st) == STORE_ROW) {
+			if (strcmp(app, store_col_str(st, 0))) {
 				found_app(d, &f, app, version, &l);
-				snprintf(app, sizeof(app), "%s", db_col_text(st, 0));
-				version = sqlite3_column_int64(st, 1);
+				snprintf(app, sizeof(app), "%s", store_col_str(st, 0));
+				version = store_col_int64(st, 1);
 			}
-			struct bydev *x = bydev_add(&l, db_col_text(st, 3));
+			struct bydev *x = bydev_add(&l, store_col_str(st, 3));
 			if (!x)
 				break;
-			x->to = atoll(db_col_text(st, 2));
-			snprintf(x->text, sizeof(x->text), "%.300s", db_col_text(st, 4));
+			x->to = atoll(store_col_str(st, 2));
+			snprintf(x->text, sizeof(x->text), "%.300s", store_col_str(st, 4));
 		}
 		found_app(d, &f, app, version, &l);
-		sqlite3_reset(st);
+		store_reset(st);
 	}
 	free(l.v);
 	free(cand);
@@ -508,28 +512,29 @@ void app_history_tick(struct ctl *c)
 	int64_t to[TICK_MAX_APPS];
 	char why[TICK_MAX_APPS][400];
 	size_t n = 0;
-	struct db *d = db_get(c->db);
+	struct store *d = store_get(c->db);
 	char *apps = NULL;
 	/* the apps with rollback_after_s whose current revision is an update
 	 * still watched and older than that */
-	sqlite3_stmt *st = apps_store_auto_rollback_json(d, &apps) == 0
-			       ? db_stmt(d, "SELECT r.app_id, r.version, json_extract(j.value, '$[2]')"
-					    " FROM json_each(?2) j JOIN app_revisions r"
-					    " ON r.app_id = json_extract(j.value, '$[0]')"
-					    " AND r.version = json_extract(j.value, '$[1]')"
-					    " WHERE r.reason = 'update' AND r.outcome = ''"
-					    " AND ?1 - r.created >= json_extract(j.value, '$[2]') LIMIT 16")
-			       : NULL;
+	struct store_stmt *st =
+	    apps_store_auto_rollback_json(d, &apps) == 0
+		? store_stmt(d, "SELECT r.app_id, r.version, json_extract(j.value, '$[2]')"
+				" FROM json_each(?2) j JOIN app_revisions r"
+				" ON r.app_id = json_extract(j.value, '$[0]')"
+				" AND r.version = json_extract(j.value, '$[1]')"
+				" WHERE r.reason = 'update' AND r.outcome = ''"
+				" AND ?1 - r.created >= json_extract(j.value, '$[2]') LIMIT 16")
+		: NULL;
 	if (st) {
-		sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
-		sqlite3_bind_text(st, 2, apps, -1, SQLITE_STATIC);
-		while (n < TICK_MAX_APPS && sqlite3_step(st) == SQLITE_ROW) {
-			snprintf(w[n].id, sizeof(w[n].id), "%s", db_col_text(st, 0));
-			w[n].version = sqlite3_column_int64(st, 1);
-			w[n].after_s = sqlite3_column_int64(st, 2);
+		store_bind_int64(st, 1, (int64_t)time(NULL));
+		store_bind_text(st, 2, apps);
+		while (n < TICK_MAX_APPS && store_step(st) == STORE_ROW) {
+			snprintf(w[n].id, sizeof(w[n].id), "%s", store_col_str(st, 0));
+			w[n].version = store_col_int64(st, 1);
+			w[n].after_s = store_col_int64(st, 2);
 			n++;
 		}
-		sqlite3_reset(st);
+		store_reset(st);
 	}
 	free(apps);
 	for (size_t i = 0; i < n; i++)
@@ -537,7 +542,7 @@ void app_history_tick(struct ctl *c)
 	n = device_rollbacks(d, w, to, why, TICK_MAX_APPS);
 	for (size_t i = 0; i < n; i++)
 		auto_rollback(c, d, &w[i], to[i], why[i]);
-	db_put(c->db, d);
+	store_put(c->db, d);
 }
 
 #define H ADMIN_PREFIX "/apps"

@@ -52,14 +52,15 @@ static int holds(void *ctx, const char *app, const char *spec_text)
 
 /* The app (other than `app`) on the device whose io holds an adapter of
  * group grp; its name in holder. */
-static bool group_held(struct db *d, const char *dev_uuid, const char *app, const struct deviceio_port *ports,
-		       size_t n, const char *grp, char *holder, size_t holderlen)
+static bool group_held(struct store *d, const char *dev_uuid, const char *app,
+		       const struct deviceio_port *ports, size_t n, const char *grp, char *holder,
+		       size_t holderlen)
 {
 	struct held h = {.ports = ports, .n = n, .grp = grp, .holder = holder, .holderlen = holderlen};
 	return apps_store_each_spec_on_device(d, dev_uuid, app, holds, &h) == 1;
 }
 
-int app_io_check(struct db *d, const char *dev_uuid, const char *app, json_t *io, char *err, size_t errlen)
+int app_io_check(struct store *d, const char *dev_uuid, const char *app, json_t *io, char *err, size_t errlen)
 {
 	struct deviceio_port *ports = NULL;
 	size_t n = 0, i;
@@ -108,7 +109,7 @@ int app_io_check(struct db *d, const char *dev_uuid, const char *app, json_t *io
 	return code;
 }
 
-int app_io_type(struct db *d, const char *dev_uuid, const char *label)
+int app_io_type(struct store *d, const char *dev_uuid, const char *label)
 {
 	struct deviceio_port *ports = NULL;
 	const struct deviceio_port *p;

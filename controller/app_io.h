@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "db.h"
+#include "store.h"
 
 #define APP_IO_MAX 16 /* adapters per app */
 
@@ -18,9 +18,10 @@
  * assignment group another app of the device holds. 0, or an HTTP status
  * (400 malformed / not assignable, 404 unknown adapter, 409 held by another
  * app) with the reason in err. */
-int app_io_check(struct db *d, const char *dev_uuid, const char *app, json_t *io, char *err, size_t errlen);
+int app_io_check(struct store *d, const char *dev_uuid, const char *app, json_t *io, char *err,
+		 size_t errlen);
 
 /* The PhyIoType of adapter `label` of device dev_uuid; -ENOENT. */
-int app_io_type(struct db *d, const char *dev_uuid, const char *label);
+int app_io_type(struct store *d, const char *dev_uuid, const char *label);
 
 #endif

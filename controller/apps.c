@@ -19,7 +19,7 @@
 #include "app_spec.h"
 #include "app_vm.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "apps_store.h"
 #include "devices_store.h"
 #include "rollouts.h"
@@ -52,7 +52,7 @@ static bool spec_vmmode_ok(struct http_req *r, const struct app_spec *s, const c
 
 /* Every network named must exist on the target device (else the app would
  * run without that interface). Replies on error. */
-static bool spec_networks_exist(struct http_req *r, struct db *d, json_t *nets, const char *dev_uuid,
+static bool spec_networks_exist(struct http_req *r, struct store *d, json_t *nets, const char *dev_uuid,
 				const char *device)
 {
 	char id[UUID_STR_LEN];
@@ -103,7 +103,7 @@ static int add_matched(void *ctx, const char *uuid, const char *name, const char
 
 /* The same for every device a selector matches today (a device labelled
  * later is not checked here). */
-static bool selector_networks_exist(struct http_req *r, struct db *d, json_t *nets, json_t *sel)
+static bool selector_networks_exist(struct http_req *r, struct store *d, json_t *nets, json_t *sel)
 {
 	struct matched t = {sel, NULL, 0};
 	bool ok = true;
@@ -116,7 +116,7 @@ static bool selector_networks_exist(struct http_req *r, struct db *d, json_t *ne
 }
 
 /* CPUs the device last reported (ZInfoDevice.ncpu); 0 when unknown. */
-static unsigned device_ncpu(struct db *d, const char *dev_uuid)
+static unsigned device_ncpu(struct store *d, const char *dev_uuid)
 {
 	Org__Lfedge__Eve__Info__ZInfoMsg *m = infolatest_get(d, dev_uuid, "device", NULL);
 	unsigned n = 0;
@@ -130,7 +130,7 @@ static unsigned device_ncpu(struct db *d, const char *dev_uuid)
 /* any-app: boot is for VM images, and a pinned CPU must exist on the
  * device when it reported its CPUs (the rest app_spec checked). Replies
  * on error. */
-static bool spec_vm_ok(struct http_req *r, struct db *d, const struct app_spec *s, const char *format,
+static bool spec_vm_ok(struct http_req *r, struct store *d, const struct app_spec *s, const char *format,
 		       const char *dev_uuid)
 {
 	unsigned count = 0, highest = 0, ncpu;
@@ -151,7 +151,8 @@ static bool spec_vm_ok(struct http_req *r, struct db *d, const struct app_spec *
 
 /* any-app: "io" names adapters of the device (app_io.h); adapters are per
  * device, so a selector deployment cannot carry them. Replies on error. */
-static bool spec_io_ok(struct http_req *r, struct db *d, json_t *io, const char *name, const char *dev_uuid)
+static bool spec_io_ok(struct http_req *r, struct store *d, json_t *io, const char *name,
+		       const char *dev_uuid)
 {
 	char err[256];
 	int code;
@@ -169,7 +170,8 @@ static bool spec_io_ok(struct http_req *r, struct db *d, json_t *io, const char 
 }
 
 /* The app image (name or id) s names: its id and format. Replies 404. */
-static bool spec_image(struct http_req *r, struct db *d, struct app_body *s, char *format, size_t formatlen)
+static bool spec_image(struct http_req *r, struct store *d, struct app_body *s, char *format,
+		       size_t formatlen)
 {
 	if (images_app_image(d, s->spec.image, s->image_id, format, formatlen, NULL) < 0)
 		s->image_id[0] = 0;
@@ -195,7 +197,7 @@ static bool spec_seal(struct http_req *r, struct app_spec *s)
 }
 
 /* Validate body into s (device resolved to its uuid). Replies on error. */
-static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *name, struct app_body *s)
+static bool spec_parse(struct http_req *r, struct store *d, json_t *b, const char *name, struct app_body *s)
 {
 	struct app_spec *sp = &s->spec;
 	char err[256], dev_uuid[UUID_STR_LEN] = "", format[16] = "";
@@ -224,7 +226,7 @@ static bool spec_parse(struct http_req *r, struct db *d, json_t *b, const char *
 	return true;
 }
 
-int apps_spec_build(struct http_req *r, struct db *d, json_t *body, const char *name, json_t **spec,
+int apps_spec_build(struct http_req *r, struct store *d, json_t *body, const char *name, json_t **spec,
 		    char image_id[UUID_STR_LEN])
 {
 	struct app_body s = {0};
@@ -257,44 +259,46 @@ static bool selector_matches(json_t *sel, const char *labels_json)
 	return ok;
 }
 
-static int instance_create(struct db *d, const char *app_id, const char *dev)
+static int instance_create(struct store *d, const char *app_id, const char *dev)
 {
 	char id[UUID_STR_LEN], vol[UUID_STR_LEN];
 	int r = uuidgen_v4(id);
 	if (r == 0)
 		r = uuidgen_v4(vol);
-	sqlite3_stmt *st =
-	    db_stmt(d, "INSERT OR IGNORE INTO app_instances(id, app_id, device_id, volume_id, updated)"
-		       " VALUES(?1,?2,?3,?4,?5)");
+	struct store_stmt *st =
+	    store_stmt(d, "INSERT OR IGNORE INTO app_instances(id, app_id, device_id, volume_id, updated)"
+			  " VALUES(?1,?2,?3,?4,?5)");
 	if (r < 0 || !st)
 		return r < 0 ? r : -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, app_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, vol, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (int64_t)time(NULL));
-	return db_step_done(st);
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, app_id);
+	store_bind_text(st, 3, dev);
+	store_bind_text(st, 4, vol);
+	store_bind_int64(st, 5, (int64_t)time(NULL));
+	return store_step_done(st);
 }
 
-static int instance_delete(struct db *d, const char *app_id, const char *dev)
+static int instance_delete(struct store *d, const char *app_id, const char *dev)
 {
-	sqlite3_stmt *st = db_stmt(d, "DELETE FROM app_instances WHERE app_id = ?1 AND device_id = ?2");
+	struct store_stmt *st =
+	    store_stmt(d, "DELETE FROM app_instances WHERE app_id = ?1 AND device_id = ?2");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
-	return db_step_done(st);
+	store_bind_text(st, 1, app_id);
+	store_bind_text(st, 2, dev);
+	return store_step_done(st);
 }
 
-static bool has_instance(struct db *d, const char *app_id, const char *dev)
+static bool has_instance(struct store *d, const char *app_id, const char *dev)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM app_instances WHERE app_id = ?1 AND device_id = ?2");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT 1 FROM app_instances WHERE app_id = ?1 AND device_id = ?2");
 	if (!st)
 		return false;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
-	bool has = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
+	store_bind_text(st, 1, app_id);
+	store_bind_text(st, 2, dev);
+	bool has = store_step(st) == STORE_ROW;
+	store_reset(st);
 	return has;
 }
 
@@ -321,23 +325,23 @@ static int idlist_add(struct idlist *l, const char *id)
 }
 
 /* Devices that currently have an instance of app_id. */
-static int app_devices(struct db *d, const char *app_id, struct idlist *l)
+static int app_devices(struct store *d, const char *app_id, struct idlist *l)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT device_id FROM app_instances WHERE app_id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT device_id FROM app_instances WHERE app_id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, app_id);
 	int r = 0;
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = idlist_add(l, db_col_text(st, 0));
-	sqlite3_reset(st);
+	while (r == 0 && store_step(st) == STORE_ROW)
+		r = idlist_add(l, store_col_str(st, 0));
+	store_reset(st);
 	return r;
 }
 
 /* The project of app app_id. 0, -ENOENT, -EIO. */
-static int app_project(struct db *d, const char *app_id, char project[DEVICES_PROJECT_LEN])
+static int app_project(struct store *d, const char *app_id, char project[DEVICES_PROJECT_LEN])
 {
-	return db_text(d, "SELECT project FROM apps WHERE id = ?1", app_id, project, DEVICES_PROJECT_LEN);
+	return store_text(d, "SELECT project FROM apps WHERE id = ?1", app_id, project, DEVICES_PROJECT_LEN);
 }
 
 struct wanted {
@@ -354,7 +358,7 @@ static int add_wanted(void *ctx, const char *uuid, const char *name, const char 
 
 /* Make the instances of app_id match its spec's target. Devices whose
  * instance set changed are added to touched. */
-static int app_sync_targets(struct db *d, const char *app_id, const struct app_spec *spec,
+static int app_sync_targets(struct store *d, const char *app_id, const struct app_spec *spec,
 			    struct idlist *touched)
 {
 	struct idlist want = {0}, have = {0};
@@ -396,7 +400,7 @@ static int app_sync_targets(struct db *d, const char *app_id, const struct app_s
 	return r;
 }
 
-int apps_sync_device(struct ctl *c, struct db *d, const char *uuid, bool *changed)
+int apps_sync_device(struct ctl *c, struct store *d, const char *uuid, bool *changed)
 {
 	*changed = false;
 	char *labels = NULL, project[DEVICES_PROJECT_LEN] = "";
@@ -408,24 +412,24 @@ int apps_sync_device(struct ctl *c, struct db *d, const char *uuid, bool *change
 	if (r < 0)
 		return r;
 	struct idlist add = {0}, del = {0};
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, spec FROM apps WHERE json_extract(spec, '$." APP_SPEC_SELECTOR
-		       "') IS NOT NULL AND project = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, spec FROM apps WHERE json_extract(spec, '$." APP_SPEC_SELECTOR
+			  "') IS NOT NULL AND project = ?1");
 	if (st)
-		sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-	while (r == 0 && st && sqlite3_step(st) == SQLITE_ROW) {
+		store_bind_text(st, 1, project);
+	while (r == 0 && st && store_step(st) == STORE_ROW) {
 		struct app_spec spec = {0};
-		(void)app_spec_load(db_col_text(st, 1), &spec); /* unreadable: matches nothing */
+		(void)app_spec_load(store_col_str(st, 1), &spec); /* unreadable: matches nothing */
 		bool match = selector_matches(spec.selector, labels);
-		bool has = has_instance(d, db_col_text(st, 0), uuid);
+		bool has = has_instance(d, store_col_str(st, 0), uuid);
 		if (match && !has)
-			r = idlist_add(&add, db_col_text(st, 0));
+			r = idlist_add(&add, store_col_str(st, 0));
 		else if (!match && has)
-			r = idlist_add(&del, db_col_text(st, 0));
+			r = idlist_add(&del, store_col_str(st, 0));
 		app_spec_free(&spec);
 	}
 	if (st)
-		sqlite3_reset(st);
+		store_reset(st);
 	for (size_t i = 0; r == 0 && i < add.n; i++)
 		r = instance_create(d, add.ids[i], uuid);
 	for (size_t i = 0; r == 0 && i < del.n; i++)
@@ -438,20 +442,20 @@ int apps_sync_device(struct ctl *c, struct db *d, const char *uuid, bool *change
 	return r;
 }
 
-void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *running)
+void apps_count_device(struct store *d, const char *uuid, int64_t *total, int64_t *running)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT count(*), coalesce(sum(state = 'RUNNING'), 0) FROM app_instances"
-		       " WHERE device_id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT count(*), coalesce(sum(state = 'RUNNING'), 0) FROM app_instances"
+			  " WHERE device_id = ?1");
 	*total = *running = 0;
 	if (!st)
 		return;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*total = sqlite3_column_int64(st, 0);
-		*running = sqlite3_column_int64(st, 1);
+	store_bind_text(st, 1, uuid);
+	if (store_step(st) == STORE_ROW) {
+		*total = store_col_int64(st, 0);
+		*running = store_col_int64(st, 1);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 }
 
 #define INST_COLS                                                                                            \
@@ -464,55 +468,53 @@ void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *
 
 /* An instance's row (INST_COLS) on device device_name (column 2 is a
  * placeholder: the name is the devices table's, devices_store.h). */
-static json_t *instance_row(sqlite3_stmt *st, const char *device_name)
+static json_t *instance_row(struct store_stmt *st, const char *device_name)
 {
-	json_t *ips = json_loads(db_col_text(st, 5), 0, NULL);
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:s, s:s}", "id", db_col_text(st, 0),
-			      "device", db_col_text(st, 1), "device_name", device_name, "state",
-			      db_col_text(st, 3), "ips", ips ? ips : json_array(), "restart_counter",
-			      (json_int_t)sqlite3_column_int64(st, 6), "purge_counter",
-			      (json_int_t)sqlite3_column_int64(st, 7), "updated",
-			      admin_time_json(sqlite3_column_int64(st, 8)), "app", db_col_text(st, 9),
-			      "app_id", db_col_text(st, 10));
+	json_t *ips = json_loads(store_col_str(st, 5), 0, NULL);
+	json_t *j = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:o, s:s, s:s}", "id", store_col_str(st, 0), "device",
+	    store_col_str(st, 1), "device_name", device_name, "state", store_col_str(st, 3), "ips",
+	    ips ? ips : json_array(), "restart_counter", (json_int_t)store_col_int64(st, 6), "purge_counter",
+	    (json_int_t)store_col_int64(st, 7), "updated", admin_time_json(store_col_int64(st, 8)), "app",
+	    store_col_str(st, 9), "app_id", store_col_str(st, 10));
 	json_object_set_new(j, "error",
-			    sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null()
-								      : json_string(db_col_text(st, 4)));
+			    store_col_is_null(st, 4) ? json_null() : json_string(store_col_str(st, 4)));
 	/* generation: what the controller asks for; reported_generation: the
 	 * appVersion of the device's last report (state describes that one) */
-	json_object_set_new(j, "generation", json_string(db_col_text(st, 11)));
-	json_object_set_new(j, "reported_generation", json_string(db_col_text(st, 12)));
+	json_object_set_new(j, "generation", json_string(store_col_str(st, 11)));
+	json_object_set_new(j, "reported_generation", json_string(store_col_str(st, 12)));
 	/* The revision this instance is configured with: the app's, or the
 	 * one a rollout pinned it to (rollouts.h). */
-	json_object_set_new(j, "version", json_integer(sqlite3_column_int64(st, 13)));
-	json_object_set_new(j, "pinned", json_boolean(sqlite3_column_int(st, 14)));
-	json_object_set_new(j, "image", json_string(db_col_text(st, 15)));
+	json_object_set_new(j, "version", json_integer(store_col_int64(st, 13)));
+	json_object_set_new(j, "pinned", json_boolean(store_col_int(st, 14)));
+	json_object_set_new(j, "image", json_string(store_col_str(st, 15)));
 	return j;
 }
 
-static json_t *instance_download(struct db *d, const char *dev, const char *image_id);
+static json_t *instance_download(struct store *d, const char *dev, const char *image_id);
 
-json_t *apps_instances_of_device(struct db *d, const char *uuid)
+json_t *apps_instances_of_device(struct store *d, const char *uuid)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT " INST_COLS ", a.image_id FROM app_instances i"
-		       " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY a.name");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT " INST_COLS ", a.image_id FROM app_instances i"
+			  " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 ORDER BY a.name");
 	json_t *a = json_array();
 	char *name = NULL;
 	if (!st || devices_store_name(d, uuid, &name) < 0)
 		return a; /* no device: no instances (as the join had it) */
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	store_bind_text(st, 1, uuid);
+	while (store_step(st) == STORE_ROW) {
 		json_t *j = instance_row(st, name), *dl;
 		char img[UUID_STR_LEN];
 
-		snprintf(img, sizeof(img), "%s", db_col_text(st, INST_NCOLS));
+		snprintf(img, sizeof(img), "%s", store_col_str(st, INST_NCOLS));
 		json_array_append_new(a, j);
 		/* the image's pull and publisher signature (a nested statement) */
 		dl = instance_download(d, uuid, img);
 		if (dl)
 			json_object_set_new(j, "download", dl);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	free(name);
 	return a;
 }
@@ -539,7 +541,7 @@ static void download_signature(json_t *j, const Org__Lfedge__Eve__Info__ZInfoCon
 
 /* The latest ZInfoContentTree the device sent for the app's image (its
  * content tree has the image's id): state, percent and bytes of the pull. */
-static json_t *instance_download(struct db *d, const char *dev, const char *image_id)
+static json_t *instance_download(struct store *d, const char *dev, const char *image_id)
 {
 	Org__Lfedge__Eve__Info__ZInfoMsg *m = infolatest_get(d, dev, "content", image_id);
 	json_t *j = NULL;
@@ -576,28 +578,28 @@ static int by_device_name(const void *a, const void *b)
 
 /* The app's instances, ordered by device name: the rows, then the names
  * of their devices in one read (devices_store_each_of), merged here. */
-static json_t *app_instances(struct db *d, const char *app_id)
+static json_t *app_instances(struct store *d, const char *app_id)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT " INST_COLS ", a.image_id FROM app_instances i"
-				      " JOIN apps a ON a.id = i.app_id WHERE i.app_id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT " INST_COLS ", a.image_id FROM app_instances i"
+					      " JOIN apps a ON a.id = i.app_id WHERE i.app_id = ?1");
 	json_t *a = json_array(), *rows = json_array(), *image_ids = json_array(), *ids = json_array();
 	json_t *names = json_object();
 	struct inst_ref *order = NULL;
 	size_t n = 0, i;
 	if (!st || !a || !rows || !image_ids || !ids || !names)
 		goto out;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	store_bind_text(st, 1, app_id);
+	while (store_step(st) == STORE_ROW) {
 		json_t *j = instance_row(st, "");
 		if (!j)
 			continue;
 		json_object_del(j, "app");
 		json_object_del(j, "app_id");
 		json_array_append_new(rows, j);
-		json_array_append_new(image_ids, json_string(db_col_text(st, INST_NCOLS)));
-		json_array_append_new(ids, json_string(db_col_text(st, 1)));
+		json_array_append_new(image_ids, json_string(store_col_str(st, INST_NCOLS)));
+		json_array_append_new(ids, json_string(store_col_str(st, 1)));
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	char *ids_text = json_dumps(ids, JSON_COMPACT);
 	if (ids_text)
 		(void)devices_store_each_of(d, ids_text, add_device_name, names);
@@ -633,28 +635,28 @@ out:
 
 #define APP_COLS "id, name, spec, activate, created, version, project"
 
-static json_t *app_row(struct db *d, sqlite3_stmt *st)
+static json_t *app_row(struct store *d, struct store_stmt *st)
 {
-	json_t *j = admin_json_col(db_col_text(st, 2));
+	json_t *j = admin_json_col(store_col_str(st, 2));
 	/* a secret: whether it is set, never its value */
 	const char *ud = json_string_value(json_object_get(j, APP_SPEC_USER_DATA));
 	if (ud)
 		json_object_set_new(j, APP_SPEC_USER_DATA, json_string(*ud ? APP_SPEC_SECRET_SET : ""));
-	json_object_set_new(j, "id", json_string(db_col_text(st, 0)));
-	json_object_set_new(j, "name", json_string(db_col_text(st, 1)));
-	json_object_set_new(j, "activate", json_boolean(sqlite3_column_int(st, 3)));
-	json_object_set_new(j, "created", admin_time_json(sqlite3_column_int64(st, 4)));
-	json_object_set_new(j, "version", json_integer(sqlite3_column_int64(st, 5)));
-	json_object_set_new(j, "project", json_string(db_col_text(st, 6)));
+	json_object_set_new(j, "id", json_string(store_col_str(st, 0)));
+	json_object_set_new(j, "name", json_string(store_col_str(st, 1)));
+	json_object_set_new(j, "activate", json_boolean(store_col_int(st, 3)));
+	json_object_set_new(j, "created", admin_time_json(store_col_int64(st, 4)));
+	json_object_set_new(j, "version", json_integer(store_col_int64(st, 5)));
+	json_object_set_new(j, "project", json_string(store_col_str(st, 6)));
 	char id[UUID_STR_LEN];
-	snprintf(id, sizeof(id), "%s", db_col_text(st, 0));
+	snprintf(id, sizeof(id), "%s", store_col_str(st, 0));
 	json_object_set_new(j, "instances", app_instances(d, id));
-	json_object_set_new(j, "rollback", app_history_status(d, id, sqlite3_column_int64(st, 5)));
+	json_object_set_new(j, "rollback", app_history_status(d, id, store_col_int64(st, 5)));
 	return j;
 }
 
 /* Resolve {app} (name or id) to its id; -ENOENT. */
-static int app_resolve(struct db *d, const char *ref, char id[UUID_STR_LEN])
+static int app_resolve(struct store *d, const char *ref, char id[UUID_STR_LEN])
 {
 	struct apps_store_app a;
 	int r = apps_store_find(d, ref, &a);
@@ -663,41 +665,41 @@ static int app_resolve(struct db *d, const char *ref, char id[UUID_STR_LEN])
 	return r;
 }
 
-static int app_json(struct db *d, const char *id, json_t **out)
+static int app_json(struct store *d, const char *id, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT " APP_COLS " FROM apps WHERE id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT " APP_COLS " FROM apps WHERE id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, id);
 	int r = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (store_step(st) == STORE_ROW) {
 		*out = app_row(d, st);
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
 /* A host port is the device's: refuse an app whose port maps take a host
  * port another app already maps on a device both run on (-EADDRINUSE, the
  * reason in msg) rather than silently moving it. */
-static int ports_taken(struct db *d, const char *app_id, const struct app_spec *spec, char *msg,
+static int ports_taken(struct store *d, const char *app_id, const struct app_spec *spec, char *msg,
 		       size_t msglen)
 {
 	if (!json_array_size(spec->ports))
 		return 0;
-	sqlite3_stmt *st = db_stmt(
+	struct store_stmt *st = store_stmt(
 	    d, "SELECT a.name, a.spec, i.device_id FROM app_instances i JOIN apps a ON a.id = i.app_id"
 	       " WHERE i.app_id != ?1 AND i.device_id IN"
 	       " (SELECT device_id FROM app_instances WHERE app_id = ?1)");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, app_id);
 	int r = 0;
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+	while (r == 0 && store_step(st) == STORE_ROW) {
 		struct app_spec other = {0};
 		int64_t h, oh, unused;
-		(void)app_spec_load(db_col_text(st, 1), &other); /* unreadable: maps no port */
+		(void)app_spec_load(store_col_str(st, 1), &other); /* unreadable: maps no port */
 		for (size_t i = 0; r == 0 && app_spec_port(spec, i, &h, &unused); i++) {
 			for (size_t j = 0; r == 0 && app_spec_port(&other, j, &oh, &unused); j++) {
 				if (h != oh)
@@ -705,32 +707,32 @@ static int ports_taken(struct db *d, const char *app_id, const struct app_spec *
 				/* the device's name (devices_store.h); a device
 				 * gone since maps nothing (as the join had it) */
 				char *dev = NULL;
-				if (devices_store_name(d, db_col_text(st, 2), &dev) < 0)
+				if (devices_store_name(d, store_col_str(st, 2), &dev) < 0)
 					continue;
 				snprintf(msg, msglen,
 					 "host port %lld is already mapped on device %s by app %s",
-					 (long long)h, dev, db_col_text(st, 0));
+					 (long long)h, dev, store_col_str(st, 0));
 				free(dev);
 				r = -EADDRINUSE;
 			}
 		}
 		app_spec_free(&other);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
 /* Roll back and answer 409 when ports_taken refused (true), else false. */
-static bool ports_refused(struct http_req *r, struct db *d, int e, const char *msg)
+static bool ports_refused(struct http_req *r, struct store *d, int e, const char *msg)
 {
 	if (e != -EADDRINUSE)
 		return false;
-	db_rollback(d);
+	store_rollback(d);
 	http_reply_error(r, 409, "%s", msg);
 	return true;
 }
 
-static void touch_all(struct ctl *c, struct db *d, struct idlist *l)
+static void touch_all(struct ctl *c, struct store *d, struct idlist *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		ctl_device_changed(c, d, l->ids[i]);
@@ -739,15 +741,15 @@ static void touch_all(struct ctl *c, struct db *d, struct idlist *l)
 /* Finish a write transaction begun by a handler (e: its result so far):
  * commit or roll back, wake the devices whose config it changed, answer
  * with the app object. */
-static void app_write_done(struct http_req *r, struct db *d, int e, const char *id, struct idlist *touched,
+static void app_write_done(struct http_req *r, struct store *d, int e, const char *id, struct idlist *touched,
 			   int status, const char *restarted)
 {
 	json_t *obj = NULL;
 
 	if (e == 0)
-		e = db_commit(d);
+		e = store_commit(d);
 	if (e < 0) {
-		db_rollback(d);
+		store_rollback(d);
 		admin_reply_err(r, e, "app");
 		return;
 	}
@@ -765,49 +767,50 @@ static void h_list(struct http_req *r)
 {
 	const char *dev = http_arg(r, "device");
 	char uuid[UUID_STR_LEN] = "";
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	if (dev && admin_device_resolve(d, dev, uuid) < 0) {
-		db_put(r->ctl->db, d);
+		store_put(r->ctl->db, d);
 		http_reply_error(r, 404, "no such device %s", dev);
 		return;
 	}
-	sqlite3_stmt *st =
-	    dev ? db_stmt(d, "SELECT " APP_COLS " FROM apps WHERE id IN"
-			     " (SELECT app_id FROM app_instances WHERE device_id = ?1) AND (?9 = '*' OR "
-			     "instr(?9, ',' || project || ',') > 0) ORDER BY name")
-		: db_stmt(
+	struct store_stmt *st =
+	    dev ? store_stmt(d, "SELECT " APP_COLS " FROM apps WHERE id IN"
+				" (SELECT app_id FROM app_instances WHERE device_id = ?1) AND (?9 = '*' OR "
+				"instr(?9, ',' || project || ',') > 0) ORDER BY name")
+		: store_stmt(
 		      d, "SELECT " APP_COLS
 			 " FROM apps WHERE (?9 = '*' OR instr(?9, ',' || project || ',') > 0) ORDER BY name");
 	json_t *items = json_array();
 	if (st)
-		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
+		store_bind_text(st, 9, access_grants(r));
 	if (st && dev)
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	while (st && sqlite3_step(st) == SQLITE_ROW)
+		store_bind_text(st, 1, uuid);
+	while (st && store_step(st) == STORE_ROW)
 		json_array_append_new(items, app_row(d, st));
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
 }
 
-static int app_insert(struct db *d, const char *name, const struct app_body *s, const char *project,
+static int app_insert(struct store *d, const char *name, const struct app_body *s, const char *project,
 		      char id[UUID_STR_LEN])
 {
 	char *text = app_spec_dump(&s->spec);
 	int r = text ? uuidgen_v4(id) : -ENOMEM;
-	sqlite3_stmt *st = r == 0 ? db_stmt(d, "INSERT INTO apps(id, name, spec, image_id, activate, created,"
-					       " project) VALUES(?1,?2,?3,?4,?5,?6,?7)")
-				  : NULL;
+	struct store_stmt *st =
+	    r == 0 ? store_stmt(d, "INSERT INTO apps(id, name, spec, image_id, activate, created,"
+				   " project) VALUES(?1,?2,?3,?4,?5,?6,?7)")
+		   : NULL;
 	if (r == 0 && !st)
 		r = -EIO;
 	if (r == 0) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, s->image_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 5, s->spec.activate);
-		sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
-		sqlite3_bind_text(st, 7, project, -1, SQLITE_STATIC);
-		r = db_step_done(st);
+		store_bind_text(st, 1, id);
+		store_bind_text(st, 2, name);
+		store_bind_text(st, 3, text);
+		store_bind_text(st, 4, s->image_id);
+		store_bind_int64(st, 5, s->spec.activate);
+		store_bind_int64(st, 6, (int64_t)time(NULL));
+		store_bind_text(st, 7, project);
+		r = store_step_done(st);
 	}
 	free(text);
 	return r;
@@ -826,7 +829,7 @@ static int image_project(void *ctx, const char *project)
 }
 
 /* An app uses images granted to its caller. Replies on refusal. */
-static bool image_granted(struct http_req *r, struct db *d, const struct app_body *s, const char *image)
+static bool image_granted(struct http_req *r, struct store *d, const struct app_body *s, const char *image)
 {
 	struct image_grant g = {r, true}; /* no image row, or a store error: not refused here */
 	(void)images_each_project_of(d, s->image_id, image_project, &g);
@@ -836,7 +839,7 @@ static bool image_granted(struct http_req *r, struct db *d, const struct app_bod
 }
 
 /* An app runs only on devices of its own project. Replies on refusal. */
-static bool target_in_project(struct http_req *r, struct db *d, const struct app_spec *spec,
+static bool target_in_project(struct http_req *r, struct store *d, const struct app_spec *spec,
 			      const char *project)
 {
 	const char *dev = spec->device;
@@ -867,7 +870,7 @@ static void h_create(struct http_req *r)
 	bool pbad = false;
 	const char *pj = admin_str(b, APP_SPEC_PROJECT, &pbad);
 	char project[64];
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	if (pbad) {
 		http_reply_error(r, 400, "project: string");
 		goto out;
@@ -876,7 +879,7 @@ static void h_create(struct http_req *r)
 	    !image_granted(r, d, &s, s.spec.image) || !target_in_project(r, d, &s.spec, project))
 		goto out;
 	char id[UUID_STR_LEN];
-	int e = db_begin(d);
+	int e = store_begin(d);
 	if (e == 0)
 		e = app_insert(d, name, &s, project, id);
 	if (e == 0)
@@ -887,7 +890,7 @@ static void h_create(struct http_req *r)
 	if (!ports_refused(r, d, e, taken))
 		app_write_done(r, d, e, id, &touched, 201, NULL);
 out:
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	free(touched.ids);
 	app_spec_free(&s.spec);
 	json_decref(b);
@@ -904,43 +907,43 @@ static const char *needs_restart(const char *old_text, const struct app_spec *sp
 	return res;
 }
 
-static int app_restart_all(struct db *d, const char *id)
+static int app_restart_all(struct store *d, const char *id)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "UPDATE app_instances SET restart_counter = restart_counter + 1 WHERE app_id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "UPDATE app_instances SET restart_counter = restart_counter + 1 WHERE app_id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	return db_step_done(st);
+	store_bind_text(st, 1, id);
+	return store_step_done(st);
 }
 
-static int app_replace(struct db *d, const char *id, const struct app_body *s, struct idlist *touched,
+static int app_replace(struct store *d, const char *id, const struct app_body *s, struct idlist *touched,
 		       bool *same, const char **restarted)
 {
 	char *text = app_spec_dump(&s->spec);
-	sqlite3_stmt *st = db_stmt(d, "SELECT spec, activate FROM apps WHERE id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT spec, activate FROM apps WHERE id = ?1");
 	if (!text || !st) {
 		free(text);
 		return -EIO;
 	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, id);
 	*same = false;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*same = !strcmp(db_col_text(st, 0), text) && sqlite3_column_int(st, 1) == s->spec.activate;
-		*restarted = *same ? NULL : needs_restart(db_col_text(st, 0), &s->spec);
+	if (store_step(st) == STORE_ROW) {
+		*same = !strcmp(store_col_str(st, 0), text) && store_col_int(st, 1) == s->spec.activate;
+		*restarted = *same ? NULL : needs_restart(store_col_str(st, 0), &s->spec);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	int r = 0;
 	if (!*same && *restarted)
 		r = app_restart_all(d, id);
 	if (r == 0 && !*same &&
-	    (st = db_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, activate = ?4,"
-			     " version = version + 1 WHERE id = ?1"))) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, s->image_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, s->spec.activate);
-		r = db_step_done(st);
+	    (st = store_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, activate = ?4,"
+				" version = version + 1 WHERE id = ?1"))) {
+		store_bind_text(st, 1, id);
+		store_bind_text(st, 2, text);
+		store_bind_text(st, 3, s->image_id);
+		store_bind_int64(st, 4, s->spec.activate);
+		r = store_step_done(st);
 		if (r == 0)
 			r = app_devices(d, id, touched); /* old targets */
 		if (r == 0)
@@ -958,21 +961,21 @@ static void h_put(struct http_req *r)
 	if (!b)
 		return;
 	char id[UUID_STR_LEN];
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = app_resolve(d, r->params[0], id);
 	if (e < 0) {
 		admin_reply_err(r, e, "app");
 		goto out;
 	}
-	sqlite3_stmt *st = db_stmt(d, "SELECT name, project FROM apps WHERE id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT name, project FROM apps WHERE id = ?1");
 	char name[APP_NAME_MAX + 1] = "", project[64] = "";
 	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			snprintf(name, sizeof(name), "%s", db_col_text(st, 0));
-			snprintf(project, sizeof(project), "%s", db_col_text(st, 1));
+		store_bind_text(st, 1, id);
+		if (store_step(st) == STORE_ROW) {
+			snprintf(name, sizeof(name), "%s", store_col_str(st, 0));
+			snprintf(project, sizeof(project), "%s", store_col_str(st, 1));
 		}
-		sqlite3_reset(st);
+		store_reset(st);
 	}
 	bool bad = false;
 	const char *bname = admin_str(b, APP_SPEC_NAME, &bad), *bproj = admin_str(b, APP_SPEC_PROJECT, &bad);
@@ -992,7 +995,7 @@ static void h_put(struct http_req *r)
 		goto out;
 	bool same = false;
 	const char *restarted = NULL;
-	e = db_begin(d);
+	e = store_begin(d);
 	if (e == 0)
 		e = app_replace(d, id, &s, &touched, &same, &restarted);
 	char taken[256] = "";
@@ -1001,7 +1004,7 @@ static void h_put(struct http_req *r)
 	if (!ports_refused(r, d, e, taken))
 		app_write_done(r, d, e, id, &touched, 200, restarted);
 out:
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	free(touched.ids);
 	app_spec_free(&s.spec);
 	json_decref(b);
@@ -1011,11 +1014,11 @@ static void h_get(struct http_req *r)
 {
 	char id[UUID_STR_LEN];
 	json_t *obj = NULL;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = app_resolve(d, r->params[0], id);
 	if (e == 0)
 		e = app_json(d, id, &obj);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "app");
 	else
@@ -1027,20 +1030,20 @@ static void app_action(struct http_req *r, const char *sql)
 {
 	char id[UUID_STR_LEN];
 	struct idlist touched = {0};
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = app_resolve(d, r->params[0], id);
-	sqlite3_stmt *st = e == 0 ? db_stmt(d, sql) : NULL;
+	struct store_stmt *st = e == 0 ? store_stmt(d, sql) : NULL;
 	if (e == 0 && !st)
 		e = -EIO;
 	if (e == 0) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		e = db_step_done(st);
+		store_bind_text(st, 1, id);
+		e = store_step_done(st);
 	}
 	if (e == 0)
 		e = app_devices(d, id, &touched);
 	if (e == 0)
 		touch_all(r->ctl, d, &touched);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	free(touched.ids);
 	if (e < 0)
 		admin_reply_err(r, e, "app");
@@ -1070,17 +1073,17 @@ static void h_purge(struct http_req *r)
 
 /* The data volumes an app's spec names (its "--with-volumes" delete); a
  * data volume otherwise outlives its app. */
-static int app_delete_volumes(struct db *d, const char *id)
+static int app_delete_volumes(struct store *d, const char *id)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT spec FROM apps WHERE id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT spec FROM apps WHERE id = ?1");
 	char *spec = NULL;
 	int e = -EIO;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		spec = strdup(db_col_text(st, 0));
-	sqlite3_reset(st);
+	store_bind_text(st, 1, id);
+	if (store_step(st) == STORE_ROW)
+		spec = strdup(store_col_str(st, 0));
+	store_reset(st);
 	if (spec)
 		e = volumes_delete_of_spec(d, spec);
 	free(spec);
@@ -1091,10 +1094,10 @@ static void h_delete(struct http_req *r)
 {
 	char id[UUID_STR_LEN];
 	struct idlist touched = {0};
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = app_resolve(d, r->params[0], id);
 	if (e == 0 && apps_rollout_active(r, d, id)) {
-		db_put(r->ctl->db, d);
+		store_put(r->ctl->db, d);
 		return;
 	}
 	if (e == 0)
@@ -1102,16 +1105,16 @@ static void h_delete(struct http_req *r)
 	const char *wv = http_arg(r, "with_volumes");
 	if (e == 0 && wv && (!strcmp(wv, "1") || !strcmp(wv, "true")))
 		e = app_delete_volumes(d, id);
-	sqlite3_stmt *st = e == 0 ? db_stmt(d, "DELETE FROM apps WHERE id = ?1") : NULL;
+	struct store_stmt *st = e == 0 ? store_stmt(d, "DELETE FROM apps WHERE id = ?1") : NULL;
 	if (e == 0 && !st)
 		e = -EIO;
 	if (e == 0) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		e = db_step_done(st);
+		store_bind_text(st, 1, id);
+		e = store_step_done(st);
 	}
 	if (e == 0)
 		touch_all(r->ctl, d, &touched);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	free(touched.ids);
 	if (e < 0)
 		admin_reply_err(r, e, "app");
@@ -1135,49 +1138,49 @@ const struct http_route admin_app_routes[] = {
 
 /* --- instances, for the device config (apps.h) ------------------------- */
 
-int apps_each_instance_of_device(struct db *d, const char *uuid,
+int apps_each_instance_of_device(struct store *d, const char *uuid,
 				 int (*fn)(void *ctx, const struct apps_instance_row *i), void *ctx)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name,"
-		       " coalesce(i.pin_spec, a.spec), coalesce(i.pin_image_id, a.image_id), a.activate,"
-		       " coalesce(i.pin_version, a.version), " APPGEN_SQL(
-			   "a", "i") " FROM app_instances i"
-				     " JOIN apps a ON a.id = i.app_id WHERE "
-				     "i.device_id = ?1 ORDER BY i.id");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT i.id, i.volume_id, i.restart_counter, i.purge_counter, a.name,"
+			  " coalesce(i.pin_spec, a.spec), coalesce(i.pin_image_id, a.image_id), a.activate,"
+			  " coalesce(i.pin_version, a.version), " APPGEN_SQL(
+			      "a", "i") " FROM app_instances i"
+					" JOIN apps a ON a.id = i.app_id WHERE "
+					"i.device_id = ?1 ORDER BY i.id");
 	int r = 0;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	while (r >= 0 && sqlite3_step(st) == SQLITE_ROW) {
+	store_bind_text(st, 1, uuid);
+	while (r >= 0 && store_step(st) == STORE_ROW) {
 		struct apps_instance_row i = {
-		    .id = db_col_text(st, 0),
-		    .volume_id = db_col_text(st, 1),
-		    .restart_counter = sqlite3_column_int64(st, 2),
-		    .purge_counter = sqlite3_column_int64(st, 3),
-		    .name = db_col_text(st, 4),
-		    .spec = db_col_text(st, 5),
-		    .image_id = db_col_text(st, 6),
-		    .activate = sqlite3_column_int(st, 7) != 0,
-		    .version = sqlite3_column_int64(st, 8),
-		    .generation = db_col_text(st, 9),
+		    .id = store_col_str(st, 0),
+		    .volume_id = store_col_str(st, 1),
+		    .restart_counter = store_col_int64(st, 2),
+		    .purge_counter = store_col_int64(st, 3),
+		    .name = store_col_str(st, 4),
+		    .spec = store_col_str(st, 5),
+		    .image_id = store_col_str(st, 6),
+		    .activate = store_col_int(st, 7) != 0,
+		    .version = store_col_int64(st, 8),
+		    .generation = store_col_str(st, 9),
 		};
 		r = fn(ctx, &i);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r < 0 ? r : 0;
 }
 
-int64_t apps_count(struct db *d, const char *grants)
+int64_t apps_count(struct store *d, const char *grants)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT count(*) FROM apps WHERE ?1 = '*' OR instr(?1, ',' || project || ',') > 0");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT count(*) FROM apps WHERE ?1 = '*' OR instr(?1, ',' || project || ',') > 0");
 	int64_t n = 0;
 	if (!st)
 		return 0;
-	sqlite3_bind_text(st, 1, grants, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	store_bind_text(st, 1, grants);
+	if (store_step(st) == STORE_ROW)
+		n = store_col_int64(st, 0);
+	store_reset(st);
 	return n;
 }

@@ -11,16 +11,16 @@
 #include "uuidgen.h"
 
 struct ctl;
-struct db;
+struct store;
 struct http_req;
 
 /* Create/remove the instances of selector apps so they match uuid's
  * current labels. *changed tells whether anything moved. */
-int apps_sync_device(struct ctl *c, struct db *d, const char *uuid, bool *changed);
+int apps_sync_device(struct ctl *c, struct store *d, const char *uuid, bool *changed);
 /* App instance objects on device uuid (for GET /devices/{d}). */
-json_t *apps_instances_of_device(struct db *d, const char *uuid);
+json_t *apps_instances_of_device(struct store *d, const char *uuid);
 /* Counts for the device object. */
-void apps_count_device(struct db *d, const char *uuid, int64_t *total, int64_t *running);
+void apps_count_device(struct store *d, const char *uuid, int64_t *total, int64_t *running);
 
 /* One app instance as the device config needs it; strings are valid
  * during the callback only. An instance a rollout pinned (rollouts.h)
@@ -39,16 +39,16 @@ struct apps_instance_row {
 };
 /* Call fn for each app instance on device uuid, ordered by instance id;
  * a negative return of fn stops the walk and is returned. 0 or -EIO. */
-int apps_each_instance_of_device(struct db *d, const char *uuid,
+int apps_each_instance_of_device(struct store *d, const char *uuid,
 				 int (*fn)(void *ctx, const struct apps_instance_row *i), void *ctx);
 
 /* Apps in the projects granted (",a,b," or "*"); 0 on a store error. */
-int64_t apps_count(struct db *d, const char *grants);
+int64_t apps_count(struct store *d, const char *grants);
 
 /* Validate an app body as POST/PUT /apps do (name: the app's name) into a
  * normalized spec (caller owns *spec) and its image id. Replies to r and
  * returns -EINVAL on a refused body. */
-int apps_spec_build(struct http_req *r, struct db *d, json_t *body, const char *name, json_t **spec,
+int apps_spec_build(struct http_req *r, struct store *d, json_t *body, const char *name, json_t **spec,
 		    char image_id[UUID_STR_LEN]);
 
 #endif

@@ -10,266 +10,266 @@
 
 #include "app_spec.h"
 
-int apps_store_each_project_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *project),
+int apps_store_each_project_of(struct store *d, const char *ref, int (*fn)(void *ctx, const char *project),
 			       void *ctx)
 {
-	return db_each_text(d, "SELECT project FROM apps WHERE id = ?1 OR name = ?1", ref, fn, ctx);
+	return store_each_text(d, "SELECT project FROM apps WHERE id = ?1 OR name = ?1", ref, fn, ctx);
 }
 
-int64_t apps_store_count_using_image(struct db *d, const char *image_id)
+int64_t apps_store_count_using_image(struct store *d, const char *image_id)
 {
-	return db_int64(d, "SELECT count(*) FROM apps WHERE image_id = ?1", image_id);
+	return store_int64(d, "SELECT count(*) FROM apps WHERE image_id = ?1", image_id);
 }
 
-int apps_store_each_on_device(struct db *d, const char *uuid, int (*fn)(void *ctx, const char *name),
+int apps_store_each_on_device(struct store *d, const char *uuid, int (*fn)(void *ctx, const char *name),
 			      void *ctx)
 {
-	return db_each_text(d,
-			    "SELECT a.name FROM apps a JOIN app_instances i ON i.app_id = a.id"
-			    " WHERE i.device_id = ?1 ORDER BY a.name",
-			    uuid, fn, ctx);
+	return store_each_text(d,
+			       "SELECT a.name FROM apps a JOIN app_instances i ON i.app_id = a.id"
+			       " WHERE i.device_id = ?1 ORDER BY a.name",
+			       uuid, fn, ctx);
 }
 
-int apps_store_each_on_network(struct db *d, const char *uuid, const char *network,
+int apps_store_each_on_network(struct store *d, const char *uuid, const char *network,
 			       int (*fn)(void *ctx, const char *name), void *ctx)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT a.name FROM apps a JOIN app_instances i ON i.app_id = a.id"
-		       " WHERE i.device_id = ?1 AND EXISTS (SELECT 1 FROM"
-		       " json_each(a.spec, '$." APP_SPEC_NETWORKS "') WHERE value = ?2) ORDER BY a.name");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT a.name FROM apps a JOIN app_instances i ON i.app_id = a.id"
+			  " WHERE i.device_id = ?1 AND EXISTS (SELECT 1 FROM"
+			  " json_each(a.spec, '$." APP_SPEC_NETWORKS "') WHERE value = ?2) ORDER BY a.name");
 	int r = 0;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, network, -1, SQLITE_STATIC);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = fn(ctx, db_col_text(st, 0));
-	sqlite3_reset(st);
+	store_bind_text(st, 1, uuid);
+	store_bind_text(st, 2, network);
+	while (r == 0 && store_step(st) == STORE_ROW)
+		r = fn(ctx, store_col_str(st, 0));
+	store_reset(st);
 	return r;
 }
 
-int apps_store_user_of_volume(struct db *d, const char *uuid, const char *volume, const char *except,
+int apps_store_user_of_volume(struct store *d, const char *uuid, const char *volume, const char *except,
 			      char *user, size_t n)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT a.name FROM apps a, json_each(a.spec, '$." APP_SPEC_VOLUMES "') v"
-		       " WHERE json_extract(a.spec, '$." APP_SPEC_DEVICE "') = ?1"
-		       " AND json_extract(v.value, '$." APP_SPEC_VOLUME_NAME "') = ?2 AND a.name != ?3"
-		       " ORDER BY a.name LIMIT 1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT a.name FROM apps a, json_each(a.spec, '$." APP_SPEC_VOLUMES "') v"
+			  " WHERE json_extract(a.spec, '$." APP_SPEC_DEVICE "') = ?1"
+			  " AND json_extract(v.value, '$." APP_SPEC_VOLUME_NAME "') = ?2 AND a.name != ?3"
+			  " ORDER BY a.name LIMIT 1");
 	user[0] = 0;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, volume, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, except ? except : "", -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(user, n, "%s", db_col_text(st, 0));
-	sqlite3_reset(st);
+	store_bind_text(st, 1, uuid);
+	store_bind_text(st, 2, volume);
+	store_bind_text(st, 3, except ? except : "");
+	if (store_step(st) == STORE_ROW)
+		snprintf(user, n, "%s", store_col_str(st, 0));
+	store_reset(st);
 	return 0;
 }
 
-int apps_store_delete_aimed_at(struct db *d, const char *uuid)
+int apps_store_delete_aimed_at(struct store *d, const char *uuid)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "DELETE FROM apps WHERE json_extract(spec, '$." APP_SPEC_DEVICE "') = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "DELETE FROM apps WHERE json_extract(spec, '$." APP_SPEC_DEVICE "') = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	return db_step_done(st);
+	store_bind_text(st, 1, uuid);
+	return store_step_done(st);
 }
 
 /* ---- reads and writes for reports, admin views, housekeeping ---- */
 
 /* The one text column of the one row st gives, copied into *out. */
-static int json_text(sqlite3_stmt *st, char **out)
+static int json_text(struct store_stmt *st, char **out)
 {
 	int r = -EIO;
 	*out = NULL;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*out = strdup(db_col_text(st, 0));
+	if (store_step(st) == STORE_ROW) {
+		*out = strdup(store_col_str(st, 0));
 		r = *out ? 0 : -ENOMEM;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
-int apps_store_find(struct db *d, const char *ref, struct apps_store_app *a)
+int apps_store_find(struct store *d, const char *ref, struct apps_store_app *a)
 {
 	assert(d && ref && a);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, name, version FROM apps WHERE id = ?1 OR name = ?1 LIMIT 1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, name, version FROM apps WHERE id = ?1 OR name = ?1 LIMIT 1");
 	int r = -ENOENT;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(a->id, sizeof(a->id), "%s", db_col_text(st, 0));
-		snprintf(a->name, sizeof(a->name), "%s", db_col_text(st, 1));
-		a->version = sqlite3_column_int64(st, 2);
+	store_bind_text(st, 1, ref);
+	if (store_step(st) == STORE_ROW) {
+		snprintf(a->id, sizeof(a->id), "%s", store_col_str(st, 0));
+		snprintf(a->name, sizeof(a->name), "%s", store_col_str(st, 1));
+		a->version = store_col_int64(st, 2);
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
-int apps_store_instance_on_device(struct db *d, const char *iid, const char *dev)
+int apps_store_instance_on_device(struct store *d, const char *iid, const char *dev)
 {
 	assert(d && iid && dev);
-	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM app_instances WHERE id = ?1 AND device_id = ?2");
+	struct store_stmt *st = store_stmt(d, "SELECT 1 FROM app_instances WHERE id = ?1 AND device_id = ?2");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -EPERM : -EIO;
+	store_bind_text(st, 1, iid);
+	store_bind_text(st, 2, dev);
+	int rc = store_step(st);
+	store_reset(st);
+	return rc == STORE_ROW ? 0 : rc == STORE_DONE ? -EPERM : -EIO;
 }
 
-int apps_store_instance_report(struct db *d, const char *dev, const char *iid,
+int apps_store_instance_report(struct store *d, const char *dev, const char *iid,
 			       const struct apps_store_report *rep)
 {
 	assert(d && dev && rep && rep->state && rep->ips && rep->version);
-	sqlite3_stmt *st =
-	    db_stmt(d, "UPDATE app_instances SET state = ?3, error = ?4, ips = ?5, updated = ?6,"
-		       " reported_version = ?7 WHERE id = ?1 AND device_id = ?2");
+	struct store_stmt *st =
+	    store_stmt(d, "UPDATE app_instances SET state = ?3, error = ?4, ips = ?5, updated = ?6,"
+			  " reported_version = ?7 WHERE id = ?1 AND device_id = ?2");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, rep->state, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, iid);
+	store_bind_text(st, 2, dev);
+	store_bind_text(st, 3, rep->state);
 	if (rep->error)
-		sqlite3_bind_text(st, 4, rep->error, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, rep->ips, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, rep->updated);
-	sqlite3_bind_text(st, 7, rep->version, rep->version_len, SQLITE_STATIC);
-	return db_step_done(st);
+		store_bind_text(st, 4, rep->error);
+	store_bind_text(st, 5, rep->ips);
+	store_bind_int64(st, 6, rep->updated);
+	store_bind_text_n(st, 7, rep->version, rep->version_len);
+	return store_step_done(st);
 }
 
-int apps_store_instances_json(struct db *d, const char *app_id, char **out)
+int apps_store_instances_json(struct store *d, const char *app_id, char **out)
 {
 	assert(d && app_id && out);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT json_group_array(json_array(id, device_id)) FROM"
-		       " (SELECT id, device_id FROM app_instances WHERE app_id = ?1 ORDER BY id)");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT json_group_array(json_array(id, device_id)) FROM"
+			  " (SELECT id, device_id FROM app_instances WHERE app_id = ?1 ORDER BY id)");
 	*out = NULL;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, app_id);
 	return json_text(st, out);
 }
 
-int apps_store_count_by_state(struct db *d, int (*fn)(void *ctx, const char *label, int64_t n), void *ctx)
+int apps_store_count_by_state(struct store *d, int (*fn)(void *ctx, const char *label, int64_t n), void *ctx)
 {
 	assert(d && fn);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT state, count(*) FROM app_instances GROUP BY state ORDER BY count(*) DESC");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT state, count(*) FROM app_instances GROUP BY state ORDER BY count(*) DESC");
 	int r = 0;
 	if (!st)
 		return -EIO;
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = fn(ctx, db_col_text(st, 0), sqlite3_column_int64(st, 1));
-	sqlite3_reset(st);
+	while (r == 0 && store_step(st) == STORE_ROW)
+		r = fn(ctx, store_col_str(st, 0), store_col_int64(st, 1));
+	store_reset(st);
 	return r;
 }
 
-int apps_store_instance_app_name(struct db *d, const char *iid, char *out, size_t cap)
+int apps_store_instance_app_name(struct store *d, const char *iid, char *out, size_t cap)
 {
 	assert(d && iid && out);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT a.name FROM app_instances i JOIN apps a ON a.id = i.app_id WHERE i.id = ?1");
+	struct store_stmt *st = store_stmt(
+	    d, "SELECT a.name FROM app_instances i JOIN apps a ON a.id = i.app_id WHERE i.id = ?1");
 	int r = -ENOENT;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(out, cap, "%s", db_col_text(st, 0));
+	store_bind_text(st, 1, iid);
+	if (store_step(st) == STORE_ROW) {
+		snprintf(out, cap, "%s", store_col_str(st, 0));
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
-int apps_store_each_state_on_device(struct db *d, const char *dev,
+int apps_store_each_state_on_device(struct store *d, const char *dev,
 				    int (*fn)(void *ctx, const char *app, const char *state), void *ctx)
 {
 	assert(d && dev && fn);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT a.name, i.state FROM app_instances i JOIN apps a ON a.id = i.app_id"
-		       " WHERE i.device_id = ?1 ORDER BY a.name");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT a.name, i.state FROM app_instances i JOIN apps a ON a.id = i.app_id"
+			  " WHERE i.device_id = ?1 ORDER BY a.name");
 	int r = 0;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1));
-	sqlite3_reset(st);
+	store_bind_text(st, 1, dev);
+	while (r == 0 && store_step(st) == STORE_ROW)
+		r = fn(ctx, store_col_str(st, 0), store_col_str(st, 1));
+	store_reset(st);
 	return r;
 }
 
-int apps_store_each_spec_on_device(struct db *d, const char *dev, const char *except,
+int apps_store_each_spec_on_device(struct store *d, const char *dev, const char *except,
 				   int (*fn)(void *ctx, const char *app, const char *spec), void *ctx)
 {
 	assert(d && dev && except && fn);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT a.name, coalesce(i.pin_spec, a.spec) FROM app_instances i"
-		       " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 AND a.name != ?2");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT a.name, coalesce(i.pin_spec, a.spec) FROM app_instances i"
+			  " JOIN apps a ON a.id = i.app_id WHERE i.device_id = ?1 AND a.name != ?2");
 	int r = 0;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, except, -1, SQLITE_STATIC);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1));
-	sqlite3_reset(st);
+	store_bind_text(st, 1, dev);
+	store_bind_text(st, 2, except);
+	while (r == 0 && store_step(st) == STORE_ROW)
+		r = fn(ctx, store_col_str(st, 0), store_col_str(st, 1));
+	store_reset(st);
 	return r;
 }
 
-int apps_store_each_instance(struct db *d, const char *app_id,
+int apps_store_each_instance(struct store *d, const char *app_id,
 			     int (*fn)(void *ctx, const char *iid, const char *dev), void *ctx)
 {
 	assert(d && app_id && fn);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, device_id FROM app_instances WHERE app_id = ?1 ORDER BY id");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, device_id FROM app_instances WHERE app_id = ?1 ORDER BY id");
 	int r = 0;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1));
-	sqlite3_reset(st);
+	store_bind_text(st, 1, app_id);
+	while (r == 0 && store_step(st) == STORE_ROW)
+		r = fn(ctx, store_col_str(st, 0), store_col_str(st, 1));
+	store_reset(st);
 	return r;
 }
 
 /* For app_history.c (revisions and automatic rollback): */
 
-int apps_store_set_revision(struct db *d, const char *id, const char *spec, const char *image_id,
+int apps_store_set_revision(struct store *d, const char *id, const char *spec, const char *image_id,
 			    int64_t *version)
 {
 	assert(d && id && spec && image_id && version);
-	sqlite3_stmt *st =
-	    db_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, version = version + 1 WHERE id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, version = version + 1 WHERE id = ?1");
 	int r;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, spec, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, image_id, -1, SQLITE_STATIC);
-	if ((r = db_step_done(st)) < 0)
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, spec);
+	store_bind_text(st, 3, image_id);
+	if ((r = store_step_done(st)) < 0)
 		return r;
-	st = db_stmt(d, "SELECT version FROM apps WHERE id = ?1");
+	st = store_stmt(d, "SELECT version FROM apps WHERE id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	r = sqlite3_step(st) == SQLITE_ROW ? 0 : -ENOENT;
-	*version = r == 0 ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	store_bind_text(st, 1, id);
+	r = store_step(st) == STORE_ROW ? 0 : -ENOENT;
+	*version = r == 0 ? store_col_int64(st, 0) : 0;
+	store_reset(st);
 	return r;
 }
 
-int apps_store_auto_rollback_json(struct db *d, char **out)
+int apps_store_auto_rollback_json(struct store *d, char **out)
 {
 	assert(d && out);
-	sqlite3_stmt *st = db_stmt(
+	struct store_stmt *st = store_stmt(
 	    d,
 	    "SELECT json_group_array(json_array(id, version, json_extract(spec, '$." APP_SPEC_ROLLBACK_AFTER_S
 	    "'))) FROM apps WHERE json_extract(spec, '$." APP_SPEC_ROLLBACK_AFTER_S "') > 0");
@@ -277,10 +277,10 @@ int apps_store_auto_rollback_json(struct db *d, char **out)
 	return st ? json_text(st, out) : -EIO;
 }
 
-int apps_store_device_errors_json(struct db *d, const char *prefix, char **out)
+int apps_store_device_errors_json(struct store *d, const char *prefix, char **out)
 {
 	assert(d && prefix && out);
-	sqlite3_stmt *st = db_stmt(
+	struct store_stmt *st = store_stmt(
 	    d, "SELECT json_group_array(json_array(app_id, version, reported_version, device_id, error))"
 	       " FROM (SELECT a.id AS app_id, a.version, i.reported_version, i.device_id, i.error"
 	       " FROM app_instances i JOIN apps a ON a.id = i.app_id WHERE i.pin_version IS NULL"
@@ -289,92 +289,92 @@ int apps_store_device_errors_json(struct db *d, const char *prefix, char **out)
 	*out = NULL;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, prefix);
 	return json_text(st, out);
 }
 
-int apps_store_each_not_running(struct db *d, const char *id, int64_t version,
+int apps_store_each_not_running(struct store *d, const char *id, int64_t version,
 				int (*fn)(void *ctx, const char *dev, const char *state, const char *error),
 				void *ctx)
 {
 	assert(d && id && fn);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT device_id, state, coalesce(error, '') FROM app_instances"
-		       " WHERE app_id = ?1 AND pin_version IS NULL AND NOT (state = 'RUNNING' AND"
-		       " reported_version LIKE ?2 || '.%')");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT device_id, state, coalesce(error, '') FROM app_instances"
+			  " WHERE app_id = ?1 AND pin_version IS NULL AND NOT (state = 'RUNNING' AND"
+			  " reported_version LIKE ?2 || '.%')");
 	int r = 0;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, version);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1), db_col_text(st, 2));
-	sqlite3_reset(st);
+	store_bind_text(st, 1, id);
+	store_bind_int64(st, 2, version);
+	while (r == 0 && store_step(st) == STORE_ROW)
+		r = fn(ctx, store_col_str(st, 0), store_col_str(st, 1), store_col_str(st, 2));
+	store_reset(st);
 	return r;
 }
 
 /* For rollouts.c (an app rollout pins instances to its revision): */
 
-int apps_store_pin_of(struct db *d, const char *app_id, const char *dev,
+int apps_store_pin_of(struct store *d, const char *app_id, const char *dev,
 		      int (*fn)(void *ctx, const struct apps_store_pin *pin), void *ctx)
 {
 	assert(d && app_id && dev && fn);
-	sqlite3_stmt *st = db_stmt(d, "SELECT pin_spec, pin_image_id, pin_version FROM app_instances"
-				      " WHERE app_id = ?1 AND device_id = ?2");
+	struct store_stmt *st = store_stmt(d, "SELECT pin_spec, pin_image_id, pin_version FROM app_instances"
+					      " WHERE app_id = ?1 AND device_id = ?2");
 	int r = -ENOENT;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	store_bind_text(st, 1, app_id);
+	store_bind_text(st, 2, dev);
+	if (store_step(st) == STORE_ROW) {
 		struct apps_store_pin pin = {
-		    .spec = (const char *)sqlite3_column_text(st, 0),
-		    .image_id = (const char *)sqlite3_column_text(st, 1),
-		    .has_version = sqlite3_column_type(st, 2) != SQLITE_NULL,
-		    .version = sqlite3_column_int64(st, 2),
+		    .spec = store_col_text(st, 0),
+		    .image_id = store_col_text(st, 1),
+		    .has_version = !store_col_is_null(st, 2),
+		    .version = store_col_int64(st, 2),
 		};
 		r = fn(ctx, &pin);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
-int apps_store_set_pin(struct db *d, const char *app_id, const char *dev, const struct apps_store_pin *to,
+int apps_store_set_pin(struct store *d, const char *app_id, const char *dev, const struct apps_store_pin *to,
 		       const int64_t *if_version)
 {
 	assert(d && app_id && dev && to);
-	sqlite3_stmt *st =
-	    db_stmt(d, "UPDATE app_instances AS i SET"
-		       " purge_counter = i.purge_counter + (coalesce(i.pin_image_id, a.image_id) IS NOT"
-		       "  coalesce(?3, a.image_id)),"
-		       " restart_counter = i.restart_counter + (coalesce(i.pin_image_id, a.image_id) IS"
-		       "  coalesce(?3, a.image_id)),"
-		       " pin_spec = ?4, pin_image_id = ?3, pin_version = ?5"
-		       " FROM apps AS a WHERE i.app_id = ?1 AND i.device_id = ?2 AND a.id = ?1"
-		       " AND (?6 = 0 OR i.pin_version IS ?7)");
+	struct store_stmt *st =
+	    store_stmt(d, "UPDATE app_instances AS i SET"
+			  " purge_counter = i.purge_counter + (coalesce(i.pin_image_id, a.image_id) IS NOT"
+			  "  coalesce(?3, a.image_id)),"
+			  " restart_counter = i.restart_counter + (coalesce(i.pin_image_id, a.image_id) IS"
+			  "  coalesce(?3, a.image_id)),"
+			  " pin_spec = ?4, pin_image_id = ?3, pin_version = ?5"
+			  " FROM apps AS a WHERE i.app_id = ?1 AND i.device_id = ?2 AND a.id = ?1"
+			  " AND (?6 = 0 OR i.pin_version IS ?7)");
 	int r;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, app_id);
+	store_bind_text(st, 2, dev);
 	if (to->image_id)
-		sqlite3_bind_text(st, 3, to->image_id, -1, SQLITE_STATIC);
+		store_bind_text(st, 3, to->image_id);
 	if (to->spec)
-		sqlite3_bind_text(st, 4, to->spec, -1, SQLITE_STATIC);
+		store_bind_text(st, 4, to->spec);
 	if (to->has_version)
-		sqlite3_bind_int64(st, 5, to->version);
-	sqlite3_bind_int(st, 6, if_version != NULL);
+		store_bind_int64(st, 5, to->version);
+	store_bind_int64(st, 6, if_version != NULL);
 	if (if_version)
-		sqlite3_bind_int64(st, 7, *if_version);
-	if ((r = db_step_done(st)) < 0)
+		store_bind_int64(st, 7, *if_version);
+	if ((r = store_step_done(st)) < 0)
 		return r;
-	return sqlite3_changes(db_handle(d)) > 0 ? 0 : -ENOENT;
+	return store_changes(d) > 0 ? 0 : -ENOENT;
 }
 
-int apps_store_pin_current_except(struct db *d, const char *app_id, const char *devs)
+int apps_store_pin_current_except(struct store *d, const char *app_id, const char *devs)
 {
 	assert(d && app_id && devs);
-	sqlite3_stmt *st = db_stmt(
+	struct store_stmt *st = store_stmt(
 	    d,
 	    "UPDATE app_instances SET pin_spec = a.spec, pin_image_id = a.image_id, pin_version = a.version"
 	    " FROM apps AS a WHERE a.id = ?1 AND app_instances.app_id = ?1"
@@ -382,84 +382,85 @@ int apps_store_pin_current_except(struct db *d, const char *app_id, const char *
 	    " (SELECT value FROM json_each(?2))");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, devs, -1, SQLITE_STATIC);
-	return db_step_done(st);
+	store_bind_text(st, 1, app_id);
+	store_bind_text(st, 2, devs);
+	return store_step_done(st);
 }
 
-int apps_store_promote(struct db *d, const char *app_id, const char *spec, const char *image_id,
+int apps_store_promote(struct store *d, const char *app_id, const char *spec, const char *image_id,
 		       int64_t version)
 {
 	assert(d && app_id && spec && image_id);
-	sqlite3_stmt *st = db_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, version = ?4 WHERE id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, version = ?4 WHERE id = ?1");
 	int r;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, spec, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, image_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, version);
-	if ((r = db_step_done(st)) < 0)
+	store_bind_text(st, 1, app_id);
+	store_bind_text(st, 2, spec);
+	store_bind_text(st, 3, image_id);
+	store_bind_int64(st, 4, version);
+	if ((r = store_step_done(st)) < 0)
 		return r;
-	st = db_stmt(d, "UPDATE app_instances SET pin_spec = NULL, pin_image_id = NULL, pin_version = NULL"
-			" WHERE app_id = ?1 AND pin_version = ?2");
+	st = store_stmt(d, "UPDATE app_instances SET pin_spec = NULL, pin_image_id = NULL, pin_version = NULL"
+			   " WHERE app_id = ?1 AND pin_version = ?2");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, version);
-	return db_step_done(st);
+	store_bind_text(st, 1, app_id);
+	store_bind_int64(st, 2, version);
+	return store_step_done(st);
 }
 
-int apps_store_each_state_on(struct db *d, const char *app_id, const char *devs,
+int apps_store_each_state_on(struct store *d, const char *app_id, const char *devs,
 			     int (*fn)(void *ctx, const struct apps_store_state *s), void *ctx)
 {
 	assert(d && app_id && devs && fn);
-	sqlite3_stmt *st = db_stmt(d, "SELECT device_id, state, coalesce(error, ''), reported_version"
-				      " FROM app_instances WHERE app_id = ?1 AND device_id IN"
-				      " (SELECT value FROM json_each(?2))");
+	struct store_stmt *st = store_stmt(d, "SELECT device_id, state, coalesce(error, ''), reported_version"
+					      " FROM app_instances WHERE app_id = ?1 AND device_id IN"
+					      " (SELECT value FROM json_each(?2))");
 	int r = 0;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, devs, -1, SQLITE_STATIC);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+	store_bind_text(st, 1, app_id);
+	store_bind_text(st, 2, devs);
+	while (r == 0 && store_step(st) == STORE_ROW) {
 		struct apps_store_state x = {
-		    .dev = db_col_text(st, 0),
-		    .state = db_col_text(st, 1),
-		    .error = db_col_text(st, 2),
-		    .version = db_col_text(st, 3),
+		    .dev = store_col_str(st, 0),
+		    .state = store_col_str(st, 1),
+		    .error = store_col_str(st, 2),
+		    .version = store_col_str(st, 3),
 		};
 		r = fn(ctx, &x);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
 /* For rollouts_admin.c (a new app rollout starts from the app's row): */
 
-int apps_store_spec_of(struct db *d, const char *ref,
+int apps_store_spec_of(struct store *d, const char *ref,
 		       int (*fn)(void *ctx, const struct apps_store_spec_row *a), void *ctx)
 {
 	assert(d && ref && fn);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT a.id, a.name, a.spec, a.activate, max(a.version,"
-		       " coalesce((SELECT max(pin_version) FROM app_instances WHERE app_id = a.id), 0)),"
-		       " a.image_id FROM apps a WHERE a.id = ?1 OR a.name = ?1 LIMIT 1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT a.id, a.name, a.spec, a.activate, max(a.version,"
+			  " coalesce((SELECT max(pin_version) FROM app_instances WHERE app_id = a.id), 0)),"
+			  " a.image_id FROM apps a WHERE a.id = ?1 OR a.name = ?1 LIMIT 1");
 	int r = -ENOENT;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	store_bind_text(st, 1, ref);
+	if (store_step(st) == STORE_ROW) {
 		struct apps_store_spec_row a = {
-		    .id = db_col_text(st, 0),
-		    .name = db_col_text(st, 1),
-		    .spec = db_col_text(st, 2),
-		    .activate = sqlite3_column_int(st, 3) != 0,
-		    .version = sqlite3_column_int64(st, 4),
-		    .image_id = db_col_text(st, 5),
+		    .id = store_col_str(st, 0),
+		    .name = store_col_str(st, 1),
+		    .spec = store_col_str(st, 2),
+		    .activate = store_col_int(st, 3) != 0,
+		    .version = store_col_int64(st, 4),
+		    .image_id = store_col_str(st, 5),
 		};
 		r = fn(ctx, &a);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }

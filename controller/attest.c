@@ -28,7 +28,7 @@
 #include "attest/attest.pb-c.h"
 #include "crypto.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "err.h"
 #include "hexstr.h"
 
@@ -51,57 +51,59 @@ const char *attest_policy_name(int p)
 	return p == ATTEST_OFF ? "off" : p == ATTEST_ENFORCE ? "enforce" : "report";
 }
 
-void attest_overrides_recount(struct ctl *c, struct db *d)
+void attest_overrides_recount(struct ctl *c, struct store *d)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT count(*) FROM attest WHERE policy != ''");
+	struct store_stmt *st = store_stmt(d, "SELECT count(*) FROM attest WHERE policy != ''");
 	int n = 1; /* on error: look every time */
 
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
+	if (st && store_step(st) == STORE_ROW)
+		n = store_col_int(st, 0);
 	if (st)
-		sqlite3_reset(st);
+		store_reset(st);
 	__atomic_store_n(&c->attest_overrides, n, __ATOMIC_RELAXED);
 }
 
 int attest_setup(struct ctl *c)
 {
 	int p = attest_policy_parse(c->conf.attestation);
-	struct db *d;
+	struct store *d;
 
 	if (p < 0)
 		return -EINVAL;
-	d = db_get(c->db);
+	d = store_get(c->db);
 	attest_overrides_recount(c, d);
-	db_put(c->db, d);
+	store_put(c->db, d);
 	return 0;
 }
 
 /* ---- rows ---------------------------------------------------------------- */
 
-static int row_ensure(struct db *d, const char *uuid)
+static int row_ensure(struct store *d, const char *uuid)
 {
-	sqlite3_stmt *st = db_stmt(d, "INSERT OR IGNORE INTO attest(device_id, updated) VALUES(?1, ?2)");
+	struct store_stmt *st =
+	    store_stmt(d, "INSERT OR IGNORE INTO attest(device_id, updated) VALUES(?1, ?2)");
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
-	return db_step_done(st);
+	store_bind_text(st, 1, uuid);
+	store_bind_int64(st, 2, (int64_t)time(NULL));
+	return store_step_done(st);
 }
 
-static int set_state(struct db *d, const char *uuid, const char *state, const char *detail)
+static int set_state(struct store *d, const char *uuid, const char *state, const char *detail)
 {
-	sqlite3_stmt *st = db_stmt(d, "UPDATE attest SET state = ?2, detail = ?3, updated = ?4,"
-				      " token_hash = CASE WHEN ?2 = 'ok' THEN token_hash ELSE NULL END"
-				      " WHERE device_id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "UPDATE attest SET state = ?2, detail = ?3, updated = ?4,"
+			  " token_hash = CASE WHEN ?2 = 'ok' THEN token_hash ELSE NULL END"
+			  " WHERE device_id = ?1");
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, detail, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
-	return db_step_done(st);
+	store_bind_text(st, 1, uuid);
+	store_bind_text(st, 2, state);
+	store_bind_text(st, 3, detail);
+	store_bind_int64(st, 4, (int64_t)time(NULL));
+	return store_step_done(st);
 }
 
 /* ---- ATTEST_REQ_CERT ----------------------------------------------------- */
@@ -152,26 +154,26 @@ static int check_ak_cert(const Org__Lfedge__Eve__Certs__ZCert *z, EVP_PKEY *devp
 	return r;
 }
 
-static int store_ak(struct db *d, const char *uuid, const ProtobufCBinaryData *pem)
+static int store_ak(struct store *d, const char *uuid, const ProtobufCBinaryData *pem)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "UPDATE attest SET ak_pem = ?2, state = CASE WHEN state = 'not-supported'"
-		       " THEN 'unknown' ELSE state END, updated = ?3 WHERE device_id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "UPDATE attest SET ak_pem = ?2, state = CASE WHEN state = 'not-supported'"
+			  " THEN 'unknown' ELSE state END, updated = ?3 WHERE device_id = ?1");
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, (const char *)pem->data, (int)pem->len, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
-	return db_step_done(st);
+	store_bind_text(st, 1, uuid);
+	store_bind_text_n_copy(st, 2, (const char *)pem->data, pem->len);
+	store_bind_int64(st, 3, (int64_t)time(NULL));
+	return store_step_done(st);
 }
 
 /* The device's ECDH certificate (config secrets are encrypted to it):
  * issued by the device key. */
-static int store_ecdh(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *devpub,
+static int store_ecdh(struct ctl *c, struct store *d, const char *uuid, EVP_PKEY *devpub,
 		      const Org__Lfedge__Eve__Certs__ZCert *z)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	X509 *x = NULL;
 	int r;
 
@@ -184,19 +186,19 @@ static int store_ecdh(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *d
 	X509_free(x);
 	if (r < 0)
 		return r;
-	st = db_stmt(d, "UPDATE attest SET ecdh_pem = ?2 WHERE device_id = ?1 AND ecdh_pem IS NOT ?2");
+	st = store_stmt(d, "UPDATE attest SET ecdh_pem = ?2 WHERE device_id = ?1 AND ecdh_pem IS NOT ?2");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, (const char *)z->cert.data, (int)z->cert.len, SQLITE_TRANSIENT);
-	r = db_step_done(st);
+	store_bind_text(st, 1, uuid);
+	store_bind_text_n_copy(st, 2, (const char *)z->cert.data, z->cert.len);
+	r = store_step_done(st);
 	/* a new certificate: secrets in the config are encrypted to it now */
-	if (r == 0 && sqlite3_changes(db_handle(d)) > 0)
+	if (r == 0 && store_changes(d) > 0)
 		ctl_device_changed(c, d, uuid);
 	return r;
 }
 
-static int do_cert(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *devpub,
+static int do_cert(struct ctl *c, struct store *d, const char *uuid, EVP_PKEY *devpub,
 		   const Org__Lfedge__Eve__Attest__ZAttestReq *q)
 {
 	const Org__Lfedge__Eve__Certs__ZCert *ak = NULL;
@@ -220,38 +222,38 @@ static int do_cert(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *devp
 	return store_ak(d, uuid, &ak->cert);
 }
 
-int attest_device_ecdh_pem(struct db *d, const char *uuid, char **pem)
+int attest_device_ecdh_pem(struct store *d, const char *uuid, char **pem)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT ecdh_pem FROM attest WHERE device_id = ?1 AND ecdh_pem IS NOT NULL");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT ecdh_pem FROM attest WHERE device_id = ?1 AND ecdh_pem IS NOT NULL");
 	int r = -ENOENT;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*pem = strdup(db_col_text(st, 0));
+	store_bind_text(st, 1, uuid);
+	if (store_step(st) == STORE_ROW) {
+		*pem = strdup(store_col_str(st, 0));
 		r = *pem ? 0 : -ENOMEM;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
 /* ---- ATTEST_REQ_NONCE ---------------------------------------------------- */
 
-static int do_nonce(struct db *d, const char *uuid, uint8_t nonce[ATTEST_NONCE_LEN])
+static int do_nonce(struct store *d, const char *uuid, uint8_t nonce[ATTEST_NONCE_LEN])
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 
 	if (RAND_bytes(nonce, ATTEST_NONCE_LEN) != 1)
 		return -EVE_ECRYPTO;
-	st = db_stmt(d, "UPDATE attest SET nonce = ?2, nonce_time = ?3 WHERE device_id = ?1");
+	st = store_stmt(d, "UPDATE attest SET nonce = ?2, nonce_time = ?3 WHERE device_id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, nonce, ATTEST_NONCE_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
-	return db_step_done(st);
+	store_bind_text(st, 1, uuid);
+	store_bind_blob(st, 2, nonce, ATTEST_NONCE_LEN);
+	store_bind_int64(st, 3, (int64_t)time(NULL));
+	return store_step_done(st);
 }
 
 /* ---- ATTEST_REQ_QUOTE ---------------------------------------------------- */
@@ -265,33 +267,36 @@ struct row {
 };
 
 /* Read the row and consume its nonce (single use, whatever comes next). */
-static int row_take(struct db *d, const char *uuid, struct row *w)
+static int row_take(struct store *d, const char *uuid, struct row *w)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT ak_pem, nonce, nonce_time, baseline FROM attest WHERE device_id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT ak_pem, nonce, nonce_time, baseline FROM attest WHERE device_id = ?1");
 	int r = 0;
 
 	memset(w, 0, sizeof(*w));
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		if (sqlite3_column_type(st, 0) == SQLITE_TEXT)
-			w->ak_pem = strdup(db_col_text(st, 0));
-		w->has_nonce = sqlite3_column_bytes(st, 1) == ATTEST_NONCE_LEN &&
-			       time(NULL) - sqlite3_column_int64(st, 2) <= ATTEST_NONCE_TTL_S;
+	store_bind_text(st, 1, uuid);
+	if (store_step(st) == STORE_ROW) {
+		if (store_col_type(st, 0) == STORE_TEXT)
+			w->ak_pem = strdup(store_col_str(st, 0));
+		size_t nn, nb;
+		const void *nonce = store_col_blob(st, 1, &nn);
+		w->has_nonce =
+		    nn == ATTEST_NONCE_LEN && time(NULL) - store_col_int64(st, 2) <= ATTEST_NONCE_TTL_S;
 		if (w->has_nonce)
-			memcpy(w->nonce, sqlite3_column_blob(st, 1), ATTEST_NONCE_LEN);
-		w->has_baseline = sqlite3_column_bytes(st, 3) == (int)sizeof(w->baseline);
+			memcpy(w->nonce, nonce, ATTEST_NONCE_LEN);
+		const void *baseline = store_col_blob(st, 3, &nb);
+		w->has_baseline = nb == sizeof(w->baseline);
 		if (w->has_baseline)
-			memcpy(w->baseline, sqlite3_column_blob(st, 3), sizeof(w->baseline));
+			memcpy(w->baseline, baseline, sizeof(w->baseline));
 	}
-	sqlite3_reset(st);
-	st = db_stmt(d, "UPDATE attest SET nonce = NULL, nonce_time = NULL WHERE device_id = ?1");
+	store_reset(st);
+	st = store_stmt(d, "UPDATE attest SET nonce = NULL, nonce_time = NULL WHERE device_id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	r = db_step_done(st);
+	store_bind_text(st, 1, uuid);
+	r = store_step_done(st);
 	return r;
 }
 
@@ -405,42 +410,43 @@ static void diff_pcrs(const uint8_t a[ATTEST_NPCR][32], const uint8_t b[ATTEST_N
 		out[0] = '\0';
 }
 
-static int store_quote(struct db *d, const char *uuid, const uint8_t pcrs[ATTEST_NPCR][32], bool set_baseline,
-		       const char *state, const char *detail, const uint8_t *token_hash)
+static int store_quote(struct store *d, const char *uuid, const uint8_t pcrs[ATTEST_NPCR][32],
+		       bool set_baseline, const char *state, const char *detail, const uint8_t *token_hash)
 {
-	sqlite3_stmt *st = db_stmt(d, "UPDATE attest SET last_pcrs = ?2, baseline = CASE WHEN ?3 THEN ?2 ELSE"
-				      " baseline END, state = ?4, detail = ?5, token_hash = ?6, updated = ?7,"
-				      " quoted = ?7 WHERE device_id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "UPDATE attest SET last_pcrs = ?2, baseline = CASE WHEN ?3 THEN ?2 ELSE"
+			  " baseline END, state = ?4, detail = ?5, token_hash = ?6, updated = ?7,"
+			  " quoted = ?7 WHERE device_id = ?1");
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, pcrs, ATTEST_NPCR * 32, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, set_baseline);
-	sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, uuid);
+	store_bind_blob(st, 2, pcrs, ATTEST_NPCR * 32);
+	store_bind_int64(st, 3, set_baseline);
+	store_bind_text(st, 4, state);
+	store_bind_text(st, 5, detail);
 	if (token_hash)
-		sqlite3_bind_blob(st, 6, token_hash, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
-	return db_step_done(st);
+		store_bind_blob(st, 6, token_hash, 32);
+	store_bind_int64(st, 7, (int64_t)time(NULL));
+	return store_step_done(st);
 }
 
-static int device_policy(struct ctl *c, struct db *d, const char *uuid, bool *allow_no_tpm)
+static int device_policy(struct ctl *c, struct store *d, const char *uuid, bool *allow_no_tpm)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT policy, allow_no_tpm FROM attest WHERE device_id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT policy, allow_no_tpm FROM attest WHERE device_id = ?1");
 	int p = attest_policy_parse(c->conf.attestation);
 
 	*allow_no_tpm = false;
 	if (!st)
 		return p < 0 ? ATTEST_ENFORCE : p;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		int o = attest_policy_parse(db_col_text(st, 0));
+	store_bind_text(st, 1, uuid);
+	if (store_step(st) == STORE_ROW) {
+		int o = attest_policy_parse(store_col_str(st, 0));
 		if (o >= 0)
 			p = o;
-		*allow_no_tpm = sqlite3_column_int(st, 1) != 0;
+		*allow_no_tpm = store_col_int(st, 1) != 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return p < 0 ? ATTEST_ENFORCE : p;
 }
 
@@ -450,19 +456,20 @@ struct release {
 	uint8_t *blob;
 };
 
-static void release_key(struct db *d, const char *uuid, Org__Lfedge__Eve__Attest__ZAttestQuoteResp *qr,
+static void release_key(struct store *d, const char *uuid, Org__Lfedge__Eve__Attest__ZAttestQuoteResp *qr,
 			struct release *rel)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT vault_key FROM attest WHERE device_id = ?1 AND vault_key IS NOT NULL");
-	int n;
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT vault_key FROM attest WHERE device_id = ?1 AND vault_key IS NOT NULL");
+	size_t n = 0;
 
 	if (!st)
 		return;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && (n = sqlite3_column_bytes(st, 0)) > 0 &&
-	    (rel->blob = malloc((size_t)n))) {
-		memcpy(rel->blob, sqlite3_column_blob(st, 0), (size_t)n);
+	store_bind_text(st, 1, uuid);
+	const void *blob = NULL;
+	if (store_step(st) == STORE_ROW && (blob = store_col_blob(st, 0, &n)) && n > 0 &&
+	    (rel->blob = malloc(n))) {
+		memcpy(rel->blob, blob, n);
 		org__lfedge__eve__attest__attest_volume_key__init(&rel->k);
 		rel->k.key_type =
 		    ORG__LFEDGE__EVE__ATTEST__ATTEST_VOLUME_KEY_TYPE__ATTEST_VOLUME_KEY_TYPE_VSK;
@@ -471,11 +478,11 @@ static void release_key(struct db *d, const char *uuid, Org__Lfedge__Eve__Attest
 		qr->n_keys = 1;
 		qr->keys = &rel->kp;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 }
 
 /* Verify, compare with the baseline, store; fills the quote response. */
-static int do_quote(struct ctl *c, struct db *d, const char *uuid,
+static int do_quote(struct ctl *c, struct store *d, const char *uuid,
 		    const Org__Lfedge__Eve__Attest__ZAttestQuote *q,
 		    Org__Lfedge__Eve__Attest__ZAttestQuoteResp *qr, uint8_t token[TOKEN_LEN],
 		    struct release *rel)
@@ -529,17 +536,18 @@ out:
 	return r;
 }
 
-static bool token_ok(sqlite3_stmt *st, int col, const uint8_t *token, size_t len);
+static bool token_ok(struct store_stmt *st, int col, const uint8_t *token, size_t len);
 
 /* ---- Z_ATTEST_REQ_TYPE_STORE_KEYS ------------------------------------------ */
 
 /* Keep the device's vault key (as the device encrypted it) when the
  * request carries the current integrity token of a device in state ok. */
-static int do_store_keys(struct db *d, const char *uuid,
+static int do_store_keys(struct store *d, const char *uuid,
 			 const Org__Lfedge__Eve__Attest__AttestStorageKeys *sk,
 			 Org__Lfedge__Eve__Attest__AttestStorageKeysResp *skr)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT token_hash FROM attest WHERE device_id = ?1 AND state = 'ok'");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT token_hash FROM attest WHERE device_id = ?1 AND state = 'ok'");
 	const ProtobufCBinaryData *key = NULL;
 	bool ok = false;
 
@@ -547,10 +555,10 @@ static int do_store_keys(struct db *d, const char *uuid,
 	    ORG__LFEDGE__EVE__ATTEST__ATTEST_STORAGE_KEYS_RESPONSE_CODE__ATTEST_STORAGE_KEYS_RESPONSE_CODE_ITOKEN_MISMATCH;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	store_bind_text(st, 1, uuid);
+	if (store_step(st) == STORE_ROW)
 		ok = token_ok(st, 0, sk->integrity_token.data, sk->integrity_token.len);
-	sqlite3_reset(st);
+	store_reset(st);
 	for (size_t i = 0; i < sk->n_keys; i++)
 		if (sk->keys[i]->key_type ==
 		    ORG__LFEDGE__EVE__ATTEST__ATTEST_VOLUME_KEY_TYPE__ATTEST_VOLUME_KEY_TYPE_VSK)
@@ -559,19 +567,19 @@ static int do_store_keys(struct db *d, const char *uuid,
 		return 0;
 	if (!key || !key->len || key->len > 1024)
 		return -EVE_EPROTO;
-	st = db_stmt(d, "UPDATE attest SET vault_key = ?2 WHERE device_id = ?1");
+	st = store_stmt(d, "UPDATE attest SET vault_key = ?2 WHERE device_id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, key->data, (int)key->len, SQLITE_STATIC);
+	store_bind_text(st, 1, uuid);
+	store_bind_blob(st, 2, key->data, key->len);
 	skr->response =
 	    ORG__LFEDGE__EVE__ATTEST__ATTEST_STORAGE_KEYS_RESPONSE_CODE__ATTEST_STORAGE_KEYS_RESPONSE_CODE_SUCCESS;
-	return db_step_done(st);
+	return store_step_done(st);
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-static int dispatch(struct ctl *c, struct db *d, const char *uuid, EVP_PKEY *devpub,
+static int dispatch(struct ctl *c, struct store *d, const char *uuid, EVP_PKEY *devpub,
 		    const Org__Lfedge__Eve__Attest__ZAttestReq *q,
 		    Org__Lfedge__Eve__Attest__ZAttestResponse *resp,
 		    Org__Lfedge__Eve__Attest__ZAttestNonceResp *nr,
@@ -618,16 +626,16 @@ int attest_handle(struct ctl *c, const char *uuid, EVP_PKEY *devpub, const uint8
 	    ORG__LFEDGE__EVE__ATTEST__ATTEST_STORAGE_KEYS_RESP__INIT;
 	uint8_t nonce[ATTEST_NONCE_LEN], token[TOKEN_LEN];
 	struct release rel = {.blob = NULL};
-	struct db *d;
+	struct store *d;
 	int r;
 
 	if (!q)
 		return -EVE_EPROTO;
-	d = db_get(c->db);
+	d = store_get(c->db);
 	r = row_ensure(d, uuid);
 	if (r == 0)
 		r = dispatch(c, d, uuid, devpub, q, &resp, &nr, &qr, nonce, token, &rel, &skr);
-	db_put(c->db, d);
+	store_put(c->db, d);
 	if (r == 0) {
 		*out_len = org__lfedge__eve__attest__zattest_response__get_packed_size(&resp);
 		*out = malloc(*out_len ? *out_len : 1);
@@ -644,23 +652,27 @@ int attest_handle(struct ctl *c, const char *uuid, EVP_PKEY *devpub, const uint8
 
 /* ---- the config gate ----------------------------------------------------- */
 
-static bool token_ok(sqlite3_stmt *st, int col, const uint8_t *token, size_t len)
+static bool token_ok(struct store_stmt *st, int col, const uint8_t *token, size_t len)
 {
 	uint8_t h[32];
 
-	if (!len || sqlite3_column_bytes(st, col) != 32 || crypto_sha256(token, len, h) < 0)
+	size_t n;
+	const void *want = store_col_blob(st, col, &n);
+
+	if (!len || n != 32 || crypto_sha256(token, len, h) < 0)
 		return false;
-	return CRYPTO_memcmp(h, sqlite3_column_blob(st, col), 32) == 0;
+	return CRYPTO_memcmp(h, want, 32) == 0;
 }
 
-static enum attest_gate frozen_or_refuse(sqlite3_stmt *st, uint8_t **frozen, size_t *flen, char **fhash)
+static enum attest_gate frozen_or_refuse(struct store_stmt *st, uint8_t **frozen, size_t *flen, char **fhash)
 {
-	int n = sqlite3_column_bytes(st, 3);
+	size_t n;
+	const void *blob = store_col_blob(st, 3, &n);
 
-	if (n <= 0 || sqlite3_column_type(st, 4) != SQLITE_TEXT)
+	if (!blob || n == 0 || store_col_type(st, 4) != STORE_TEXT)
 		return ATTEST_GATE_REFUSE;
 	*frozen = malloc((size_t)n);
-	*fhash = strdup(db_col_text(st, 4));
+	*fhash = strdup(store_col_str(st, 4));
 	if (!*frozen || !*fhash) {
 		free(*frozen);
 		free(*fhash);
@@ -668,19 +680,19 @@ static enum attest_gate frozen_or_refuse(sqlite3_stmt *st, uint8_t **frozen, siz
 		*fhash = NULL;
 		return ATTEST_GATE_REFUSE;
 	}
-	memcpy(*frozen, sqlite3_column_blob(st, 3), (size_t)n);
-	*flen = (size_t)n;
+	memcpy(*frozen, blob, n);
+	*flen = n;
 	return ATTEST_GATE_FROZEN;
 }
 
 /* The row's verdict for an existing row (st stepped onto it). */
-static enum attest_gate gate_row(sqlite3_stmt *st, int global, bool need_token, const uint8_t *token,
+static enum attest_gate gate_row(struct store_stmt *st, int global, bool need_token, const uint8_t *token,
 				 size_t token_len, uint8_t **frozen, size_t *frozen_len, char **frozen_hash,
 				 char *why, size_t why_len)
 {
-	int p = attest_policy_parse(db_col_text(st, 1));
-	const char *state = db_col_text(st, 0);
-	bool no_tpm_ok = !strcmp(state, "not-supported") && sqlite3_column_int(st, 2);
+	int p = attest_policy_parse(store_col_str(st, 1));
+	const char *state = store_col_str(st, 0);
+	bool no_tpm_ok = !strcmp(state, "not-supported") && store_col_int(st, 2);
 
 	if (no_tpm_ok)
 		return ATTEST_GATE_PASS; /* allowed by name without attestation */
@@ -697,7 +709,7 @@ static enum attest_gate gate_row(sqlite3_stmt *st, int global, bool need_token, 
 	if (!strcmp(state, "ok") && token_ok(st, 5, token, token_len))
 		return ATTEST_GATE_PASS;
 	if (!strcmp(state, "failed")) {
-		snprintf(why, why_len, "attestation failed (%s): config frozen", db_col_text(st, 6));
+		snprintf(why, why_len, "attestation failed (%s): config frozen", store_col_str(st, 6));
 		return frozen_or_refuse(st, frozen, frozen_len, frozen_hash);
 	}
 	snprintf(why, why_len, "attestation required (enforce): %s",
@@ -712,20 +724,20 @@ enum attest_gate attest_config_gate(struct ctl *c, const char *uuid, const uint8
 	int global = attest_policy_parse(c->conf.attestation);
 	bool need_token = c->conf.require_itoken && token_len == 0;
 	enum attest_gate g = ATTEST_GATE_REFUSE;
-	sqlite3_stmt *st;
-	struct db *d;
+	struct store_stmt *st;
+	struct store *d;
 
 	if (global != ATTEST_ENFORCE && !need_token &&
 	    __atomic_load_n(&c->attest_overrides, __ATOMIC_RELAXED) == 0)
 		return ATTEST_GATE_PASS; /* the hot path: nothing enforces */
 	snprintf(why, why_len, "attestation state unavailable");
-	d = db_get(c->db);
-	st = db_stmt(d, "SELECT state, policy, allow_no_tpm, good_config, good_hash, token_hash, detail"
-			" FROM attest WHERE device_id = ?1");
+	d = store_get(c->db);
+	st = store_stmt(d, "SELECT state, policy, allow_no_tpm, good_config, good_hash, token_hash, detail"
+			   " FROM attest WHERE device_id = ?1");
 	if (!st)
 		goto out;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	store_bind_text(st, 1, uuid);
+	if (store_step(st) == STORE_ROW) {
 		g = gate_row(st, global, need_token, token, token_len, frozen, frozen_len, frozen_hash, why,
 			     why_len);
 	} else {
@@ -734,23 +746,24 @@ enum attest_gate attest_config_gate(struct ctl *c, const char *uuid, const uint8
 			 need_token ? "integrity token required: attest first"
 				    : "attestation required (enforce): attest first");
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 out:
-	db_put(c->db, d);
+	store_put(c->db, d);
 	return g;
 }
 
 void attest_config_served(struct ctl *c, const char *uuid, const uint8_t *env, size_t len, const char *hash)
 {
-	struct db *d = db_get(c->db);
-	sqlite3_stmt *st = db_stmt(d, "UPDATE attest SET good_config = ?2, good_hash = ?3"
-				      " WHERE device_id = ?1 AND state = 'ok' AND good_hash IS NOT ?3");
+	struct store *d = store_get(c->db);
+	struct store_stmt *st =
+	    store_stmt(d, "UPDATE attest SET good_config = ?2, good_hash = ?3"
+			  " WHERE device_id = ?1 AND state = 'ok' AND good_hash IS NOT ?3");
 
 	if (st) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 2, env, (int)len, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
-		(void)db_step_done(st);
+		store_bind_text(st, 1, uuid);
+		store_bind_blob(st, 2, env, len);
+		store_bind_text(st, 3, hash);
+		(void)store_step_done(st);
 	}
-	db_put(c->db, d);
+	store_put(c->db, d);
 }

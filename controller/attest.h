@@ -14,7 +14,7 @@
 #include "http.h"
 
 struct ctl;
-struct db;
+struct store;
 
 enum attest_policy { ATTEST_OFF, ATTEST_REPORT, ATTEST_ENFORCE };
 
@@ -50,12 +50,12 @@ void attest_config_served(struct ctl *c, const char *uuid, const uint8_t *env, s
 
 /* The device's ECDH certificate (PEM, caller frees) as it sent it with
  * ATTEST_REQ_CERT; -ENOENT when it sent none. */
-int attest_device_ecdh_pem(struct db *d, const char *uuid, char **pem);
+int attest_device_ecdh_pem(struct store *d, const char *uuid, char **pem);
 
 /* Admin API: GET/POST /api/v1/devices/{d}/attest (attest_admin.c). */
 extern const struct http_route admin_attest_routes[];
 
 /* attest_admin.c and attest.c share the overrides counter. */
-void attest_overrides_recount(struct ctl *c, struct db *d);
+void attest_overrides_recount(struct ctl *c, struct store *d);
 
 #endif

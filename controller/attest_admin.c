@@ -9,16 +9,18 @@
 #include "admin.h"
 #include "attest.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "err.h"
 #include "hexstr.h"
 
-static json_t *pcr_list(sqlite3_stmt *st, int last_col, int base_col)
+static json_t *pcr_list(struct store_stmt *st, int last_col, int base_col)
 {
 	json_t *a = json_array();
-	bool has_last = sqlite3_column_bytes(st, last_col) == ATTEST_NPCR * 32;
-	bool has_base = sqlite3_column_bytes(st, base_col) == ATTEST_NPCR * 32;
-	const uint8_t *last = sqlite3_column_blob(st, last_col), *base = sqlite3_column_blob(st, base_col);
+	size_t nlast, nbase;
+	const uint8_t *last = store_col_blob(st, last_col, &nlast),
+		      *base = store_col_blob(st, base_col, &nbase);
+	bool has_last = nlast == ATTEST_NPCR * 32;
+	bool has_base = nbase == ATTEST_NPCR * 32;
 
 	for (int i = 0; a && (has_last || has_base) && i < ATTEST_NPCR; i++) {
 		char lh[65] = "", bh[65] = "";
@@ -33,9 +35,9 @@ static json_t *pcr_list(sqlite3_stmt *st, int last_col, int base_col)
 	return a;
 }
 
-static json_t *show(struct ctl *c, struct db *d, const char *uuid)
+static json_t *show(struct ctl *c, struct store *d, const char *uuid)
 {
-	sqlite3_stmt *st = db_stmt(
+	struct store_stmt *st = store_stmt(
 	    d, "SELECT state, detail, policy, allow_no_tpm, ak_pem IS NOT NULL, last_pcrs,"
 	       " baseline, quoted, updated, good_hash, vault_key IS NOT NULL, event_log, event_log_check"
 	       " FROM attest WHERE device_id = ?1");
@@ -44,44 +46,44 @@ static json_t *show(struct ctl *c, struct db *d, const char *uuid)
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
+	store_bind_text(st, 1, uuid);
+	if (store_step(st) != STORE_ROW) {
+		store_reset(st);
 		return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:[]}", "device", uuid, "state", "unknown",
 				 "detail", "the device has not attested", "policy",
 				 attest_policy_name(global), "policy_override", "", "allow_no_tpm", 0,
 				 "has_attestation_key", 0, "frozen", 0, "pcrs");
 	}
-	const char *state = db_col_text(st, 0), *ovr = db_col_text(st, 2);
+	const char *state = store_col_str(st, 0), *ovr = store_col_str(st, 2);
 	int p = attest_policy_parse(ovr);
 	int eff = p >= 0 ? p : global;
 	j = json_pack(
 	    "{s:s,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:o,s:o,s:o}", "device", uuid, "state", state, "detail",
-	    db_col_text(st, 1), "policy", attest_policy_name(eff), "policy_override", ovr, "allow_no_tpm",
-	    sqlite3_column_int(st, 3), "has_attestation_key", sqlite3_column_int(st, 4), "frozen",
-	    eff == ATTEST_ENFORCE && !strcmp(state, "failed") && sqlite3_column_type(st, 9) == SQLITE_TEXT,
-	    "quoted", admin_time_json(sqlite3_column_int64(st, 7)), "updated",
-	    admin_time_json(sqlite3_column_int64(st, 8)), "pcrs", pcr_list(st, 5, 6));
+	    store_col_str(st, 1), "policy", attest_policy_name(eff), "policy_override", ovr, "allow_no_tpm",
+	    store_col_int(st, 3), "has_attestation_key", store_col_int(st, 4), "frozen",
+	    eff == ATTEST_ENFORCE && !strcmp(state, "failed") && store_col_type(st, 9) == STORE_TEXT,
+	    "quoted", admin_time_json(store_col_int64(st, 7)), "updated",
+	    admin_time_json(store_col_int64(st, 8)), "pcrs", pcr_list(st, 5, 6));
 	if (j) {
-		const char *ev = db_col_text(st, 11);
+		const char *ev = store_col_str(st, 11);
 		json_t *evj = ev[0] ? json_loads(ev, 0, NULL) : NULL;
 
-		json_object_set_new(j, "vault_key_escrowed", json_boolean(sqlite3_column_int(st, 10)));
+		json_object_set_new(j, "vault_key_escrowed", json_boolean(store_col_int(st, 10)));
 		json_object_set_new(j, "event_log", evj ? evj : json_array());
-		json_object_set_new(j, "event_log_check", json_string(db_col_text(st, 12)));
+		json_object_set_new(j, "event_log_check", json_string(store_col_str(st, 12)));
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return j;
 }
 
 static void h_get(struct http_req *r)
 {
 	char uuid[UUID_STR_LEN];
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], uuid);
 	json_t *j = e == 0 ? show(r->ctl, d, uuid) : NULL;
 
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "device");
 	else if (!j)
@@ -90,23 +92,23 @@ static void h_get(struct http_req *r)
 		http_reply_json(r, 200, j);
 }
 
-static int run(struct db *d, const char *sql, const char *uuid, const char *text, int num)
+static int run(struct store *d, const char *sql, const char *uuid, const char *text, int num)
 {
-	sqlite3_stmt *st = db_stmt(d, sql);
+	struct store_stmt *st = store_stmt(d, sql);
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_bind_parameter_count(st) >= 2)
-		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-	if (sqlite3_bind_parameter_count(st) >= 3)
-		sqlite3_bind_int(st, 3, num);
-	return db_step_done(st);
+	store_bind_text(st, 1, uuid);
+	if (store_param_count(st) >= 2)
+		store_bind_text(st, 2, text);
+	if (store_param_count(st) >= 3)
+		store_bind_int64(st, 3, num);
+	return store_step_done(st);
 }
 
 /* accept: the last verified quote's PCRs become the baseline (state ok);
  * reset: forget the baseline and the token (the next quote sets it). */
-static int action(struct db *d, const char *uuid, const char *what, char *err, size_t errlen)
+static int action(struct store *d, const char *uuid, const char *what, char *err, size_t errlen)
 {
 	int e;
 
@@ -116,7 +118,7 @@ static int action(struct db *d, const char *uuid, const char *what, char *err, s
 		    "UPDATE attest SET baseline = last_pcrs, state = 'ok', detail = 'baseline accepted by an"
 		    " admin', updated = strftime('%s') WHERE device_id = ?1 AND last_pcrs IS NOT NULL",
 		    uuid, NULL, 0);
-		if (e == 0 && sqlite3_changes(db_handle(d)) == 0) {
+		if (e == 0 && store_changes(d) == 0) {
 			snprintf(err, errlen,
 				 "no verified quote to accept: the device has not attested with a TPM");
 			return -EEXIST;
@@ -133,7 +135,7 @@ static int action(struct db *d, const char *uuid, const char *what, char *err, s
 	return -EINVAL;
 }
 
-static int apply(struct ctl *c, struct db *d, const char *uuid, json_t *body, char *err, size_t errlen)
+static int apply(struct ctl *c, struct store *d, const char *uuid, json_t *body, char *err, size_t errlen)
 {
 	json_t *act = json_object_get(body, "action"), *pol = json_object_get(body, "policy"),
 	       *allow = json_object_get(body, "allow_no_tpm");
@@ -173,23 +175,23 @@ static void h_post(struct http_req *r)
 {
 	char uuid[UUID_STR_LEN], err[160] = "";
 	json_t *body = admin_body(r), *j = NULL;
-	struct db *d;
+	struct store *d;
 	int e;
 
 	if (!body)
 		return;
-	d = db_get(r->ctl->db);
+	d = store_get(r->ctl->db);
 	e = admin_device_resolve(d, r->params[0], uuid);
-	if (e == 0 && db_begin(d) == 0) {
+	if (e == 0 && store_begin(d) == 0) {
 		e = apply(r->ctl, d, uuid, body, err, sizeof(err));
 		if (e == 0)
-			e = db_commit(d);
+			e = store_commit(d);
 		else
-			db_rollback(d);
+			store_rollback(d);
 	}
 	if (e == 0)
 		j = show(r->ctl, d, uuid);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	json_decref(body);
 	if (err[0])
 		http_reply_error(r, e == -EEXIST ? 409 : 400, "%s", err);

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <sqlite3.h>
+#include "store.h"
 
-#include "db.h"
+#include "store.h"
 #include "err.h"
 #include "hexstr.h"
 
@@ -116,27 +116,27 @@ int attest_evlog_replay(const Org__Lfedge__Eve__Attest__ZAttestQuote *q, const u
 	return r;
 }
 
-int attest_evlog_store(struct db *d, const char *uuid, const Org__Lfedge__Eve__Attest__ZAttestQuote *q,
+int attest_evlog_store(struct store *d, const char *uuid, const Org__Lfedge__Eve__Attest__ZAttestQuote *q,
 		       const uint8_t pcrs[ATTEST_NPCR][32])
 {
 	char check[256], *json = NULL;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	int r;
 
 	attest_evlog_replay(q, pcrs, &json, check, sizeof(check));
-	st = db_stmt(d, "UPDATE attest SET event_log = ?2, event_log_check = ?3 WHERE device_id = ?1");
+	st = store_stmt(d, "UPDATE attest SET event_log = ?2, event_log_check = ?3 WHERE device_id = ?1");
 	if (!st) {
 		free(json);
 		return -EIO;
 	}
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, uuid);
 	if (json)
-		sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
+		store_bind_text(st, 2, json);
 	else
-		sqlite3_bind_null(st, 2);
-	sqlite3_bind_text(st, 3, check, -1, SQLITE_STATIC);
-	r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_reset(st);
+		store_bind_null(st, 2);
+	store_bind_text(st, 3, check);
+	r = store_step(st) == STORE_DONE ? 0 : -EIO;
+	store_reset(st);
 	free(json);
 	return r;
 }

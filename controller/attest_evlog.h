@@ -12,7 +12,7 @@
 #include "attest.h"
 #include "attest/attest.pb-c.h"
 
-struct db;
+struct store;
 
 /* At most this many entries are accepted; a longer log is refused whole. */
 #define ATTEST_EVLOG_MAX 64
@@ -26,7 +26,7 @@ struct db;
 int attest_evlog_replay(const Org__Lfedge__Eve__Attest__ZAttestQuote *q, const uint8_t pcrs[ATTEST_NPCR][32],
 			char **json, char *check, size_t n);
 /* Replay and store both in device uuid's attest row. 0 or a negative errno. */
-int attest_evlog_store(struct db *d, const char *uuid, const Org__Lfedge__Eve__Attest__ZAttestQuote *q,
+int attest_evlog_store(struct store *d, const char *uuid, const Org__Lfedge__Eve__Attest__ZAttestQuote *q,
 		       const uint8_t pcrs[ATTEST_NPCR][32]);
 
 #endif

@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-struct db;
+struct store;
 
 /* Days rows are kept (audit_prune). */
 #define AUDIT_RETENTION_DAYS 90
@@ -22,10 +22,10 @@ struct db;
  * token); action: e.g. "POST /api/v1/apps" or "login"; object: what it
  * acted on ("" when none); summary: a short description of the change;
  * status: the HTTP status of the result. 0 or a negative errno. */
-int audit_record(struct db *d, const char *who, const char *action, const char *object, const char *summary,
-		 int status);
+int audit_record(struct store *d, const char *who, const char *action, const char *object,
+		 const char *summary, int status);
 /* The same with the client's address. */
-int audit_record_client(struct db *d, const char *who, const char *action, const char *object,
+int audit_record_client(struct store *d, const char *who, const char *action, const char *object,
 			const char *summary, int status, const char *client);
 
 struct audit_query {
@@ -38,8 +38,8 @@ struct audit_query {
 
 /* Rows matching q as a new JSON array (newest first, or oldest first with
  * q->after); *next is the cursor for the next page (0: none). */
-int audit_list(struct db *d, const struct audit_query *q, json_t **items, int64_t *next);
+int audit_list(struct store *d, const struct audit_query *q, json_t **items, int64_t *next);
 /* Delete rows older than days. */
-int audit_prune(struct db *d, int64_t now, int days);
+int audit_prune(struct store *d, int64_t now, int days);
 
 #endif

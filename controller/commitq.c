@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "db.h"
+#include "store.h"
 #include "http.h"
 
 /* Items per transaction: bounds how long one batch holds the write lock. */
@@ -21,7 +21,7 @@
 #define GATHER_NS 1000000L
 
 struct commitq {
-	struct db_pool *pool;
+	struct store_pool *pool;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct commitq_item *head, **tail;
@@ -31,32 +31,32 @@ struct commitq {
 	pthread_t thread;
 };
 
-static int apply_one(struct commitq_item *it, struct db *d)
+static int apply_one(struct commitq_item *it, struct store *d)
 {
-	if (db_exec(d, "SAVEPOINT commitq") < 0)
+	if (store_exec(d, "SAVEPOINT commitq") < 0)
 		return -EIO;
 	int r = it->apply(it, d);
 	if (r < 0) /* (void): RELEASE below ends the savepoint, r has the error */
-		(void)db_exec(d, "ROLLBACK TO commitq");
-	if (db_exec(d, "RELEASE commitq") < 0 && r == 0)
+		(void)store_exec(d, "ROLLBACK TO commitq");
+	if (store_exec(d, "RELEASE commitq") < 0 && r == 0)
 		r = -EIO;
 	return r;
 }
 
 static void run_batch(struct commitq *q, struct commitq_item *batch)
 {
-	struct db *d = db_get(q->pool);
+	struct store *d = store_get(q->pool);
 	enum commitq_outcome o = COMMITQ_ROLLED_BACK;
-	if (db_begin(d) == 0) {
+	if (store_begin(d) == 0) {
 		bool ok = true;
 		for (struct commitq_item *it = batch; it && ok; it = it->next)
 			ok = apply_one(it, d) != -EIO;
-		if (ok && db_commit(d) == 0)
-			o = db_sync(d) == 0 ? COMMITQ_DURABLE : COMMITQ_NOT_DURABLE;
+		if (ok && store_commit(d) == 0)
+			o = store_sync(d) == 0 ? COMMITQ_DURABLE : COMMITQ_NOT_DURABLE;
 		else
-			db_rollback(d);
+			store_rollback(d);
 	}
-	db_put(q->pool, d);
+	store_put(q->pool, d);
 	for (struct commitq_item *it = batch, *next; it; it = next) {
 		next = it->next;
 		struct http_req *r = it->r;
@@ -112,7 +112,7 @@ static void *committer(void *arg)
 	return NULL;
 }
 
-int commitq_new(struct db_pool *pool, struct commitq **out)
+int commitq_new(struct store_pool *pool, struct commitq **out)
 {
 	struct commitq *q = calloc(1, sizeof(*q));
 	if (!q)

@@ -13,8 +13,8 @@
 #include <stdbool.h>
 
 struct commitq;
-struct db;
-struct db_pool;
+struct store;
+struct store_pool;
 struct http_req;
 
 enum commitq_outcome {
@@ -28,13 +28,13 @@ struct commitq_item {
 	struct commitq_item *next;
 	struct http_req *r;
 	/* In the open transaction: 0 keeps its changes, < 0 rolls them back. */
-	int (*apply)(struct commitq_item *it, struct db *d);
+	int (*apply)(struct commitq_item *it, struct store *d);
 	/* After the batch: set the reply of it->r (commitq resumes it next),
 	 * and release what the item owns except it->r. */
 	void (*done)(struct commitq_item *it, enum commitq_outcome o);
 };
 
-int commitq_new(struct db_pool *pool, struct commitq **out);
+int commitq_new(struct store_pool *pool, struct commitq **out);
 /* Queue it and suspend it->r (from its handler): the handler returns and
  * the reply comes from done. -ESHUTDOWN once stopping (nothing queued,
  * nothing suspended: the caller does the work itself). */

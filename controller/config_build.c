@@ -26,7 +26,7 @@
 #include "app_spec.h"
 #include "app_vm.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "deviceio.h"
 #include "devices_store.h"
 #include "hexstr.h"
@@ -129,7 +129,7 @@ void config_uuid_from(const void *data, size_t len, char out[37])
 
 struct build {
 	struct ctl *ctl;
-	struct db *db;
+	struct store *db;
 	struct arena a;
 	EdgeDevConfig *cfg;
 	const char *uuid;
@@ -1244,7 +1244,7 @@ static int build_config(struct build *b)
 	return b->a.err;
 }
 
-int config_build_envelope(struct ctl *c, struct db *d, const char *uuid, uint8_t **env, size_t *len,
+int config_build_envelope(struct ctl *c, struct store *d, const char *uuid, uint8_t **env, size_t *len,
 			  char hash[CONFIGHASH_LEN])
 {
 	struct build b = {.ctl = c, .db = d, .uuid = uuid};
@@ -1268,7 +1268,7 @@ out:
 	return r;
 }
 
-int config_build_bootstrap(struct ctl *c, struct db *d, const char *uuid, uint8_t **out, size_t *len)
+int config_build_bootstrap(struct ctl *c, struct store *d, const char *uuid, uint8_t **out, size_t *len)
 {
 	struct build b = {.ctl = c, .db = d, .uuid = uuid};
 	uint8_t *packed = NULL;
@@ -1286,7 +1286,7 @@ out:
 	return r;
 }
 
-int config_build_json(struct ctl *c, struct db *d, const char *uuid, json_t **out)
+int config_build_json(struct ctl *c, struct store *d, const char *uuid, json_t **out)
 {
 	struct build b = {.ctl = c, .db = d, .uuid = uuid};
 	char hash[CONFIGHASH_LEN];

@@ -1071,7 +1071,7 @@ static int cand_device(void *ctx, const struct devices_store_row *row)
 
 /* The instances of app app_id (by id) with their devices' names and
  * opt-outs: two reads, whatever the number of instances. */
-static int cands_read(struct db *d, const char *app_id, struct cands *c)
+static int cands_read(struct store *d, const char *app_id, struct cands *c)
 {
 	char *ids = NULL;
 	int r = apps_store_each_instance(d, app_id, cand_add, c);
@@ -1086,7 +1086,7 @@ static int cands_read(struct db *d, const char *app_id, struct cands *c)
 /* The app's instance named by ref (instance id, device name or id), or
  * its only one. -ENOENT (no app), -ENXIO (no instance), -EMLINK (several:
  * the caller must choose). */
-static int find_target(struct db *d, const char *app, const char *ref, struct target *t)
+static int find_target(struct store *d, const char *app, const char *ref, struct target *t)
 {
 	struct apps_store_app a;
 	struct cands c = {.devices = json_array()};
@@ -1197,12 +1197,12 @@ static void h_create(struct http_req *r)
 		return;
 	if (parse_create(r, b, &q) < 0)
 		goto out;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	char project[DEVICES_PROJECT_LEN] = "";
 	int e = find_target(d, r->params[0], q.instance, &t);
 	if (e == 0)
 		(void)devices_store_project(d, t.device, project); /* else "": admins only */
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	access_who(r, who, sizeof(who));
 	if (e < 0) {
 		target_error(r, e, r->params[0], q.instance);

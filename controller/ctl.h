@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "conf.h"
-#include "db.h"
+#include "store.h"
 #include "devcache.h"
 #include "envelope.h"
 #include <openssl/evp.h>
@@ -27,7 +27,7 @@ struct console_record;
 struct ctl {
 	char dir[PATH_MAX];
 	struct ctl_conf conf;
-	struct db_pool *db;
+	struct store_pool *db;
 	struct devcache *cache;
 	struct eve_signer signer; /* signing.key.pem / signing.cert.pem */
 	char *ecdh_pem;           /* ecdh.cert.pem as served by /certs */
@@ -84,6 +84,6 @@ struct ctl {
 
 /* A device's config changed: bump its version and drop the cached
  * config. db may be NULL (one is borrowed). */
-void ctl_device_changed(struct ctl *c, struct db *db, const char *uuid); /* devcache.c */
+void ctl_device_changed(struct ctl *c, struct store *db, const char *uuid); /* devcache.c */
 
 #endif

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "devices_store.h"
 
 #define NSHARDS 64
@@ -532,15 +532,15 @@ size_t devcache_count(struct devcache *c)
 
 /* Declared in ctl.h: every module that changes what a device's config is
  * built from calls it, so it sits beside the cache it invalidates. */
-void ctl_device_changed(struct ctl *c, struct db *db, const char *uuid)
+void ctl_device_changed(struct ctl *c, struct store *db, const char *uuid)
 {
-	struct db *d = db ? db : db_get(c->db);
+	struct store *d = db ? db : store_get(c->db);
 	/* (void): the number only labels the config (EdgeDevConfig.id); the
 	 * config itself is rebuilt from the tables once the cache entry below
 	 * is gone (its hash follows its content), and a caller's failing
 	 * transaction reports its own error */
 	(void)devices_store_bump_config(d, uuid);
 	if (!db)
-		db_put(c->db, d);
+		store_put(c->db, d);
 	devcache_invalidate(c->cache, uuid);
 }

@@ -41,9 +41,9 @@
 /* True when the certificate belongs to a device an admin deleted. */
 static bool cert_deleted(struct ctl *c, const uint8_t *hash, size_t len)
 {
-	struct db *d = db_get(c->db);
+	struct store *d = store_get(c->db);
 	int r = revoked_find(d, hash, len);
-	db_put(c->db, d);
+	store_put(c->db, d);
 	return r == 1;
 }
 
@@ -212,8 +212,8 @@ static int register_device_cert(const ProtobufCBinaryData *pc, bool strict, uint
 
 /* Decide a registration inside an open write transaction; uuid is the
  * device's (new or found) when the status is < 300. */
-static unsigned register_decide(struct ctl *c, struct db *d, const struct p256_cert *cert, const char *serial,
-				const char *onboard_id, char uuid[UUID_STR_LEN])
+static unsigned register_decide(struct ctl *c, struct store *d, const struct p256_cert *cert,
+				const char *serial, const char *onboard_id, char uuid[UUID_STR_LEN])
 {
 	int registered = 0;
 	if (devices_find_by_cert(d, cert->hash, uuid, &registered) == 0)
@@ -229,20 +229,20 @@ static unsigned register_decide(struct ctl *c, struct db *d, const struct p256_c
 
 /* Decide and apply a registration in a transaction of its own, durable
  * (db_sync) before it is acknowledged: the path when no commit queue runs. */
-static unsigned register_apply(struct ctl *c, struct db *d, const struct p256_cert *cert, const char *serial,
-			       const char *onboard_id)
+static unsigned register_apply(struct ctl *c, struct store *d, const struct p256_cert *cert,
+			       const char *serial, const char *onboard_id)
 {
 	char uuid[UUID_STR_LEN];
-	if (db_begin(d) < 0)
+	if (store_begin(d) < 0)
 		return 503;
 	unsigned status = register_decide(c, d, cert, serial, onboard_id, uuid);
-	if (status >= 300 || db_commit(d) < 0) {
-		db_rollback(d);
+	if (status >= 300 || store_commit(d) < 0) {
+		store_rollback(d);
 		if (status == 201)
 			devcache_remove(c->cache, uuid);
 		if (status < 300)
 			status = 500;
-	} else if (db_sync(d) < 0) {
+	} else if (store_sync(d) < 0) {
 		status = 500; /* committed, not known durable: the device retries */
 	}
 	return status;
@@ -274,7 +274,7 @@ struct reg_item {
 	char uuid[UUID_STR_LEN];
 };
 
-static int reg_apply(struct commitq_item *q, struct db *d)
+static int reg_apply(struct commitq_item *q, struct store *d)
 {
 	struct reg_item *it = (struct reg_item *)q;
 	it->status = register_decide(it->c, d, &it->cert, it->serial, it->onboard_id, it->uuid);
@@ -336,12 +336,12 @@ static void h_register(struct http_req *r)
 	struct p256_cert dev;
 	char *serials = NULL, ob_id[65];
 	Org__Lfedge__Eve__Register__ZRegisterMsg *msg = NULL;
-	struct db *d = NULL;
+	struct store *d = NULL;
 	if (envelope_parse(r->body.data, r->body.len, &env) < 0) {
 		http_reply_error(r, 400, "malformed AuthContainer");
 		goto out;
 	}
-	d = db_get(r->ctl->db);
+	d = store_get(r->ctl->db);
 	if (onboard_find(d, env.cert_hash, env.cert_hash_len, &ob, &serials, ob_id) < 0) {
 		http_reply_error(r, 403, "unknown onboarding certificate");
 		goto out;
@@ -380,7 +380,7 @@ static void h_register(struct http_req *r)
 out:
 	if (msg)
 		org__lfedge__eve__register__zregister_msg__free_unpacked(msg, NULL);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	X509_free(ob.cert);
 	free(dev_der);
 	free(serials);
@@ -409,9 +409,9 @@ static int config_get(struct ctl *c, const struct devcache_view *v, uint8_t **en
 	uint64_t gen;
 	if (devcache_get_config(c->cache, v->uuid, env, len, hash, &gen) == 0)
 		return 0;
-	struct db *d = db_get(c->db);
+	struct store *d = store_get(c->db);
 	int r = config_build_envelope(c, d, v->uuid, env, len, hash);
-	db_put(c->db, d);
+	store_put(c->db, d);
 	if (r < 0)
 		return r;
 	uint8_t *copy = malloc(*len);

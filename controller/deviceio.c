@@ -105,33 +105,33 @@ int deviceio_is_endpoint(const struct deviceio_port *p)
 	"phylabel, logicallabel, ifname, pcilong, usbaddr, serial, assigngrp, ptype, usage, cost, dhcp, ip," \
 	" gateway, dns, proxy, no_proxy, source, pacfile"
 
-static void row_read(sqlite3_stmt *st, struct deviceio_port *p)
+static void row_read(struct store_stmt *st, struct deviceio_port *p)
 {
 	memset(p, 0, sizeof(*p));
-	snprintf(p->phylabel, sizeof(p->phylabel), "%s", db_col_text(st, 0));
-	snprintf(p->logicallabel, sizeof(p->logicallabel), "%s", db_col_text(st, 1));
-	snprintf(p->ifname, sizeof(p->ifname), "%s", db_col_text(st, 2));
-	snprintf(p->pcilong, sizeof(p->pcilong), "%s", db_col_text(st, 3));
-	snprintf(p->usbaddr, sizeof(p->usbaddr), "%s", db_col_text(st, 4));
-	snprintf(p->serial, sizeof(p->serial), "%s", db_col_text(st, 5));
-	snprintf(p->assigngrp, sizeof(p->assigngrp), "%s", db_col_text(st, 6));
-	p->ptype = sqlite3_column_int(st, 7);
-	p->usage = sqlite3_column_int(st, 8);
-	p->cost = (uint32_t)sqlite3_column_int(st, 9);
-	snprintf(p->dhcp, sizeof(p->dhcp), "%s", db_col_text(st, 10));
-	snprintf(p->ip, sizeof(p->ip), "%s", db_col_text(st, 11));
-	snprintf(p->gateway, sizeof(p->gateway), "%s", db_col_text(st, 12));
-	snprintf(p->dns, sizeof(p->dns), "%s", db_col_text(st, 13));
-	snprintf(p->proxy, sizeof(p->proxy), "%s", db_col_text(st, 14));
-	snprintf(p->no_proxy, sizeof(p->no_proxy), "%s", db_col_text(st, 15));
-	snprintf(p->source, sizeof(p->source), "%s", db_col_text(st, 16));
-	snprintf(p->pacfile, sizeof(p->pacfile), "%s", db_col_text(st, 17));
+	snprintf(p->phylabel, sizeof(p->phylabel), "%s", store_col_str(st, 0));
+	snprintf(p->logicallabel, sizeof(p->logicallabel), "%s", store_col_str(st, 1));
+	snprintf(p->ifname, sizeof(p->ifname), "%s", store_col_str(st, 2));
+	snprintf(p->pcilong, sizeof(p->pcilong), "%s", store_col_str(st, 3));
+	snprintf(p->usbaddr, sizeof(p->usbaddr), "%s", store_col_str(st, 4));
+	snprintf(p->serial, sizeof(p->serial), "%s", store_col_str(st, 5));
+	snprintf(p->assigngrp, sizeof(p->assigngrp), "%s", store_col_str(st, 6));
+	p->ptype = store_col_int(st, 7);
+	p->usage = store_col_int(st, 8);
+	p->cost = (uint32_t)store_col_int(st, 9);
+	snprintf(p->dhcp, sizeof(p->dhcp), "%s", store_col_str(st, 10));
+	snprintf(p->ip, sizeof(p->ip), "%s", store_col_str(st, 11));
+	snprintf(p->gateway, sizeof(p->gateway), "%s", store_col_str(st, 12));
+	snprintf(p->dns, sizeof(p->dns), "%s", store_col_str(st, 13));
+	snprintf(p->proxy, sizeof(p->proxy), "%s", store_col_str(st, 14));
+	snprintf(p->no_proxy, sizeof(p->no_proxy), "%s", store_col_str(st, 15));
+	snprintf(p->source, sizeof(p->source), "%s", store_col_str(st, 16));
+	snprintf(p->pacfile, sizeof(p->pacfile), "%s", store_col_str(st, 17));
 }
 
-int deviceio_list(struct db *d, const char *uuid, struct deviceio_port **out, size_t *n)
+int deviceio_list(struct store *d, const char *uuid, struct deviceio_port **out, size_t *n)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT " COLS " FROM device_io WHERE device_id = ?1 ORDER BY phylabel");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT " COLS " FROM device_io WHERE device_id = ?1 ORDER BY phylabel");
 	struct deviceio_port *ports = NULL;
 	size_t cnt = 0;
 	int r = 0;
@@ -140,8 +140,8 @@ int deviceio_list(struct db *d, const char *uuid, struct deviceio_port **out, si
 	*n = 0;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW && cnt < DEVICEIO_MAX) {
+	store_bind_text(st, 1, uuid);
+	while (store_step(st) == STORE_ROW && cnt < DEVICEIO_MAX) {
 		struct deviceio_port *np = realloc(ports, (cnt + 1) * sizeof(*np));
 		if (!np) {
 			r = -ENOMEM;
@@ -150,7 +150,7 @@ int deviceio_list(struct db *d, const char *uuid, struct deviceio_port **out, si
 		ports = np;
 		row_read(st, &ports[cnt++]);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	if (r < 0) {
 		free(ports);
 		return r;
@@ -160,14 +160,15 @@ int deviceio_list(struct db *d, const char *uuid, struct deviceio_port **out, si
 	return 0;
 }
 
-static int row_write(struct db *d, const char *uuid, const struct deviceio_port *p, bool replace)
+static int row_write(struct store *d, const char *uuid, const struct deviceio_port *p, bool replace)
 {
-	sqlite3_stmt *st = db_stmt(d, replace ? "INSERT OR REPLACE INTO device_io(device_id, " COLS
-						", updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-						"?13,?14,?15,?16,?17,?18,?19,?20)"
-					      : "INSERT OR IGNORE INTO device_io(device_id, " COLS
-						", updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-						"?13,?14,?15,?16,?17,?18,?19,?20)");
+	struct store_stmt *st =
+	    store_stmt(d, replace ? "INSERT OR REPLACE INTO device_io(device_id, " COLS
+				    ", updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+				    "?13,?14,?15,?16,?17,?18,?19,?20)"
+				  : "INSERT OR IGNORE INTO device_io(device_id, " COLS
+				    ", updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+				    "?13,?14,?15,?16,?17,?18,?19,?20)");
 	const char *txt[] = {uuid,       p->phylabel, p->logicallabel, p->ifname,
 			     p->pcilong, p->usbaddr,  p->serial,       p->assigngrp};
 	const char *txt2[] = {p->dhcp,  p->ip,       p->gateway, p->dns,
@@ -176,27 +177,27 @@ static int row_write(struct db *d, const char *uuid, const struct deviceio_port 
 	if (!st)
 		return -EIO;
 	for (int i = 0; i < 8; i++)
-		sqlite3_bind_text(st, i + 1, txt[i], -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 9, p->ptype);
-	sqlite3_bind_int(st, 10, p->usage);
-	sqlite3_bind_int64(st, 11, p->cost);
+		store_bind_text(st, i + 1, txt[i]);
+	store_bind_int64(st, 9, p->ptype);
+	store_bind_int64(st, 10, p->usage);
+	store_bind_int64(st, 11, p->cost);
 	for (int i = 0; i < 8; i++)
-		sqlite3_bind_text(st, 12 + i, txt2[i], -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 20, (int64_t)time(NULL));
-	return db_step_done(st);
+		store_bind_text(st, 12 + i, txt2[i]);
+	store_bind_int64(st, 20, (int64_t)time(NULL));
+	return store_step_done(st);
 }
 
-static int port_count(struct db *d, const char *uuid)
+static int port_count(struct store *d, const char *uuid)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT count(*) FROM device_io WHERE device_id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT count(*) FROM device_io WHERE device_id = ?1");
 	int n = -EIO;
 
 	if (!st)
 		return n;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_reset(st);
+	store_bind_text(st, 1, uuid);
+	if (store_step(st) == STORE_ROW)
+		n = store_col_int(st, 0);
+	store_reset(st);
 	return n;
 }
 
@@ -246,22 +247,22 @@ static bool lbl32(const char *s)
 	return label_ok(s, 32);
 }
 
-static bool ifname_known(struct db *d, const char *uuid, const char *ifname)
+static bool ifname_known(struct store *d, const char *uuid, const char *ifname)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM device_io WHERE device_id = ?1 AND ifname = ?2");
+	struct store_stmt *st = store_stmt(d, "SELECT 1 FROM device_io WHERE device_id = ?1 AND ifname = ?2");
 	bool known = false;
 
 	if (!st)
 		return true; /* learn nothing rather than twice */
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ifname, -1, SQLITE_STATIC);
-	known = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
+	store_bind_text(st, 1, uuid);
+	store_bind_text(st, 2, ifname);
+	known = store_step(st) == STORE_ROW;
+	store_reset(st);
 	return known;
 }
 
 /* Add p unless the model has its phylabel or interface: 1 added, 0 not. */
-static int learn_port(struct db *d, const char *uuid, struct deviceio_port *p)
+static int learn_port(struct store *d, const char *uuid, struct deviceio_port *p)
 {
 	int r;
 
@@ -271,7 +272,7 @@ static int learn_port(struct db *d, const char *uuid, struct deviceio_port *p)
 	p->usage = ORG__LFEDGE__EVE__COMMON__PHY_IO_MEMBER_USAGE__PhyIoUsageMgmtAndApps;
 	snprintf(p->source, sizeof(p->source), "device");
 	r = row_write(d, uuid, p, false);
-	return r < 0 ? r : sqlite3_changes(db_handle(d));
+	return r < 0 ? r : store_changes(d);
 }
 
 /* Static addressing of a reported port: its first IPv4 address with the
@@ -365,7 +366,7 @@ current_dpc(const Org__Lfedge__Eve__Info__ZInfoDevice *di)
 	return sa->status[sa->currentindex < sa->n_status ? sa->currentindex : 0];
 }
 
-int deviceio_learn(struct db *d, const char *uuid, const Org__Lfedge__Eve__Info__ZInfoDevice *di)
+int deviceio_learn(struct store *d, const char *uuid, const Org__Lfedge__Eve__Info__ZInfoDevice *di)
 {
 	const Org__Lfedge__Eve__Info__DevicePortStatus *dpc = current_dpc(di);
 	int added = 0, r;
@@ -423,7 +424,7 @@ static json_t *port_json(const struct deviceio_port *p)
 }
 
 /* Ports the device reports (latest device info) that the model lacks. */
-static json_t *reported_json(struct db *d, const char *uuid, const struct deviceio_port *ports, size_t n)
+static json_t *reported_json(struct store *d, const char *uuid, const struct deviceio_port *ports, size_t n)
 {
 	Org__Lfedge__Eve__Info__ZInfoMsg *m = infolatest_get(d, uuid, "device", NULL);
 	json_t *arr = json_array();
@@ -455,7 +456,7 @@ static void h_list(struct http_req *r)
 	struct deviceio_port *ports = NULL;
 	size_t n = 0;
 	json_t *items = NULL, *reported = NULL;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], dev);
 
 	if (e == 0)
@@ -466,7 +467,7 @@ static void h_list(struct http_req *r)
 			json_array_append_new(items, port_json(&ports[i]));
 		reported = reported_json(d, dev, ports, n);
 	}
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	free(ports);
 	if (e < 0)
 		admin_reply_err(r, e, "device");
@@ -690,39 +691,40 @@ static const char *port_check(const struct deviceio_port *p)
 	return NULL;
 }
 
-static int port_get(struct db *d, const char *uuid, const char *label, struct deviceio_port *p)
+static int port_get(struct store *d, const char *uuid, const char *label, struct deviceio_port *p)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT " COLS " FROM device_io WHERE device_id = ?1 AND phylabel = ?2");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT " COLS " FROM device_io WHERE device_id = ?1 AND phylabel = ?2");
 	int r = -ENOENT;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	store_bind_text(st, 1, uuid);
+	store_bind_text(st, 2, label);
+	if (store_step(st) == STORE_ROW) {
 		row_read(st, p);
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
-static int label_taken(struct db *d, const char *uuid, const struct deviceio_port *p)
+static int label_taken(struct store *d, const char *uuid, const struct deviceio_port *p)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM device_io WHERE device_id = ?1 AND phylabel <> ?2"
-				      " AND (logicallabel = ?3 OR (ifname <> '' AND ifname = ?4))");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT 1 FROM device_io WHERE device_id = ?1 AND phylabel <> ?2"
+			  " AND (logicallabel = ?3 OR (ifname <> '' AND ifname = ?4))");
 	int r = 0;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, p->phylabel, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, p->logicallabel, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, p->ifname, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	store_bind_text(st, 1, uuid);
+	store_bind_text(st, 2, p->phylabel);
+	store_bind_text(st, 3, p->logicallabel);
+	store_bind_text(st, 4, p->ifname);
+	if (store_step(st) == STORE_ROW)
 		r = -EEXIST;
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
@@ -736,7 +738,7 @@ static void port_defaults(struct deviceio_port *p, const char *label)
 }
 
 /* Validate and store; 200 updated, 201 created, or an error status. */
-static unsigned port_put(struct http_req *r, struct db *d, const char *dev, json_t *b, json_t **out)
+static unsigned port_put(struct http_req *r, struct store *d, const char *dev, json_t *b, json_t **out)
 {
 	struct deviceio_port p;
 	int e = port_get(d, dev, r->params[1], &p);
@@ -782,7 +784,7 @@ static void h_put(struct http_req *r)
 {
 	char dev[UUID_STR_LEN];
 	json_t *b = admin_body(r), *out = NULL;
-	struct db *d;
+	struct store *d;
 	unsigned st = 0;
 
 	if (!b)
@@ -792,12 +794,12 @@ static void h_put(struct http_req *r)
 		http_reply_error(r, 400, "port: 1..31 characters of [A-Za-z0-9._:-]");
 		return;
 	}
-	d = db_get(r->ctl->db);
+	d = store_get(r->ctl->db);
 	if (admin_device_resolve(d, r->params[0], dev) < 0)
 		http_reply_error(r, 404, "no such device %s", r->params[0]);
 	else
 		st = port_put(r, d, dev, b, &out);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	json_decref(b);
 	if (out)
 		http_reply_json(r, st, out);
@@ -806,21 +808,21 @@ static void h_put(struct http_req *r)
 static void h_delete(struct http_req *r)
 {
 	char dev[UUID_STR_LEN];
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], dev);
-	sqlite3_stmt *st =
-	    e == 0 ? db_stmt(d, "DELETE FROM device_io WHERE device_id = ?1 AND phylabel = ?2") : NULL;
+	struct store_stmt *st =
+	    e == 0 ? store_stmt(d, "DELETE FROM device_io WHERE device_id = ?1 AND phylabel = ?2") : NULL;
 
 	if (st) {
-		sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, r->params[1], -1, SQLITE_STATIC);
-		e = db_step_done(st);
-		if (e == 0 && sqlite3_changes(db_handle(d)) == 0)
+		store_bind_text(st, 1, dev);
+		store_bind_text(st, 2, r->params[1]);
+		e = store_step_done(st);
+		if (e == 0 && store_changes(d) == 0)
 			e = -ENOENT;
 	}
 	if (e == 0)
 		ctl_device_changed(r->ctl, d, dev);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "device or port");
 	else

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "store.h"
 #include "http.h"
 #include "info/info.pb-c.h"
 
@@ -49,13 +49,13 @@ int deviceio_is_mgmt(const struct deviceio_port *p);
 
 /* The model of device uuid, ordered by phylabel; *out is caller-freed
  * (NULL with *n = 0 when empty). 0 or -errno. */
-int deviceio_list(struct db *d, const char *uuid, struct deviceio_port **out, size_t *n);
+int deviceio_list(struct store *d, const char *uuid, struct deviceio_port **out, size_t *n);
 
 /* Learn from a device's ZInfoDevice (inside the caller's transaction): a
  * network port the device reports as a management port (uplink) and that
  * the model lacks is added (usage management, DHCP client). Returns the
  * number of ports added (the caller then bumps the config), or -errno. */
-int deviceio_learn(struct db *d, const char *uuid, const Org__Lfedge__Eve__Info__ZInfoDevice *di);
+int deviceio_learn(struct store *d, const char *uuid, const Org__Lfedge__Eve__Info__ZInfoDevice *di);
 
 /* Admin API: GET /devices/{d}/io, PUT and DELETE /devices/{d}/io/{port}. */
 extern const struct http_route admin_deviceio_routes[];

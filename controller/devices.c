@@ -16,7 +16,7 @@
 #include "config_build.h"
 #include "crypto.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "err.h"
 #include "hexstr.h"
 #include "images.h"
@@ -31,7 +31,7 @@
 #define DEFAULT_INTERVAL 60
 #define NAME_MAX_LEN 128
 
-int devices_create(struct ctl *c, struct db *d, const struct device_new *n, char uuid_out[UUID_STR_LEN])
+int devices_create(struct ctl *c, struct store *d, const struct device_new *n, char uuid_out[UUID_STR_LEN])
 {
 	const uint8_t *h = n->cert->hash;
 	char uuid[UUID_STR_LEN];
@@ -39,32 +39,32 @@ int devices_create(struct ctl *c, struct db *d, const struct device_new *n, char
 	int r = p256_der_to_pem(n->cert->der, n->cert->der_len, &pem);
 	if (r == 0)
 		r = uuidgen_v4(uuid);
-	sqlite3_stmt *st =
-	    r == 0 ? db_stmt(d, "INSERT INTO devices(id, name, serial, cert_hash, cert_pem, onboard_id,"
-				" labels, created, registered) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)")
+	struct store_stmt *st =
+	    r == 0 ? store_stmt(d, "INSERT INTO devices(id, name, serial, cert_hash, cert_pem, onboard_id,"
+				   " labels, created, registered) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)")
 		   : NULL;
 	if (r == 0 && !st)
 		r = -EIO;
 	if (r < 0)
 		goto out;
 	const char *name = n->name && *n->name ? n->name : n->serial && *n->serial ? n->serial : uuid;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, n->serial ? n->serial : "", -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, h, CRYPTO_SHA256_LEN, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, pem, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, uuid);
+	store_bind_text(st, 2, name);
+	store_bind_text(st, 3, n->serial ? n->serial : "");
+	store_bind_blob(st, 4, h, CRYPTO_SHA256_LEN);
+	store_bind_text(st, 5, pem);
 	if (n->onboard_id)
-		sqlite3_bind_text(st, 6, n->onboard_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, n->labels ? n->labels : "{}", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, (int64_t)time(NULL));
-	sqlite3_bind_int(st, 9, n->registered);
-	r = db_step_done(st);
+		store_bind_text(st, 6, n->onboard_id);
+	store_bind_text(st, 7, n->labels ? n->labels : "{}");
+	store_bind_int64(st, 8, (int64_t)time(NULL));
+	store_bind_int64(st, 9, n->registered);
+	r = store_step_done(st);
 	/* A name clash with a serial-derived name: fall back to the uuid. */
 	char other[UUID_STR_LEN];
 	if (r == -EEXIST && name != uuid && !(n->name && *n->name) &&
 	    devices_find_by_cert(d, h, other, NULL) < 0) {
-		sqlite3_bind_text(st, 2, uuid, -1, SQLITE_STATIC);
-		r = db_step_done(st);
+		store_bind_text(st, 2, uuid);
+		r = store_step_done(st);
 	}
 	bool changed;
 	if (r == 0)
@@ -78,61 +78,64 @@ out:
 	return r;
 }
 
-int devices_find_by_cert(struct db *d, const uint8_t hash[32], char uuid[UUID_STR_LEN], int *registered)
+int devices_find_by_cert(struct store *d, const uint8_t hash[32], char uuid[UUID_STR_LEN], int *registered)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, registered FROM devices WHERE cert_hash = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT id, registered FROM devices WHERE cert_hash = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+	store_bind_blob(st, 1, hash, 32);
 	int r = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(uuid, UUID_STR_LEN, "%s", db_col_text(st, 0));
+	if (store_step(st) == STORE_ROW) {
+		snprintf(uuid, UUID_STR_LEN, "%s", store_col_str(st, 0));
 		if (registered)
-			*registered = sqlite3_column_int(st, 1);
+			*registered = store_col_int(st, 1);
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
-bool devices_serial_taken(struct db *d, const char *serial)
+bool devices_serial_taken(struct store *d, const char *serial)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM devices WHERE serial = ?1 LIMIT 1");
+	struct store_stmt *st = store_stmt(d, "SELECT 1 FROM devices WHERE serial = ?1 LIMIT 1");
 	if (!st)
 		return true;
-	sqlite3_bind_text(st, 1, serial, -1, SQLITE_STATIC);
-	bool taken = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
+	store_bind_text(st, 1, serial);
+	bool taken = store_step(st) == STORE_ROW;
+	store_reset(st);
 	return taken;
 }
 
-int devices_set_registered(struct db *d, const char *uuid)
+int devices_set_registered(struct store *d, const char *uuid)
 {
-	sqlite3_stmt *st = db_stmt(d, "UPDATE devices SET registered = 1 WHERE id = ?1");
+	struct store_stmt *st = store_stmt(d, "UPDATE devices SET registered = 1 WHERE id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	return db_step_done(st);
+	store_bind_text(st, 1, uuid);
+	return store_step_done(st);
 }
 
 int devices_load_cache(struct ctl *c)
 {
-	struct db *d = db_get(c->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, cert_hash, cert_pem, coalesce(last_seen, 0) FROM devices");
+	struct store *d = store_get(c->db);
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, cert_hash, cert_pem, coalesce(last_seen, 0) FROM devices");
 	int r = st ? 0 : -EIO;
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		const char *pem = db_col_text(st, 2);
+	while (r == 0 && store_step(st) == STORE_ROW) {
+		const char *pem = store_col_str(st, 2);
 		uint8_t *der = NULL;
 		size_t len;
 		struct p256_cert pc;
-		if (sqlite3_column_bytes(st, 1) != 32 || p256_pem_to_der(pem, strlen(pem), &der, &len) < 0)
+		size_t nfp;
+		const void *fp = store_col_blob(st, 1, &nfp);
+		if (nfp != 32 || p256_pem_to_der(pem, strlen(pem), &der, &len) < 0)
 			continue; /* unreadable row: leave it out, do not stop */
 		if (p256_cert_parse(der, len, &pc) == 0)
-			r = devcache_add(c->cache, sqlite3_column_blob(st, 1), db_col_text(st, 0), pc.point,
-					 sqlite3_column_int64(st, 3));
+			r = devcache_add(c->cache, fp, store_col_str(st, 0), pc.point,
+					 store_col_int64(st, 3));
 		free(der);
 	}
-	db_put(c->db, d);
+	store_put(c->db, d);
 	return r;
 }
 
@@ -142,7 +145,7 @@ int devices_load_cache(struct ctl *c)
 #define SEEN_BATCH 256
 
 struct seen_flush {
-	struct db *d;
+	struct store *d;
 	unsigned n;
 	bool open;
 };
@@ -150,22 +153,22 @@ struct seen_flush {
 static void flush_one(void *ctx, const char *uuid, int64_t t)
 {
 	struct seen_flush *f = ctx;
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 
-	if (!f->open && db_begin(f->d) < 0)
+	if (!f->open && store_begin(f->d) < 0)
 		return;
 	f->open = true;
-	st = db_stmt(f->d, "UPDATE devices SET last_seen = ?2 WHERE id = ?1");
+	st = store_stmt(f->d, "UPDATE devices SET last_seen = ?2 WHERE id = ?1");
 	if (st) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, t);
+		store_bind_text(st, 1, uuid);
+		store_bind_int64(st, 2, t);
 		/* (void): last_seen is advisory; a lost write is overwritten by
 		 * the device's next contact */
-		(void)db_step_done(st);
+		(void)store_step_done(st);
 	}
 	if (++f->n % SEEN_BATCH == 0) {
-		if (db_commit(f->d) < 0)
-			db_rollback(f->d);
+		if (store_commit(f->d) < 0)
+			store_rollback(f->d);
 		f->open = false;
 	}
 }
@@ -180,12 +183,12 @@ static void flush_one(void *ctx, const char *uuid, int64_t t)
  * of a device's time. */
 void devices_flush_seen(struct ctl *c, bool all)
 {
-	struct seen_flush f = {.d = db_get(c->db)};
+	struct seen_flush f = {.d = store_get(c->db)};
 
 	devcache_flush_seen(c->cache, all ? 0 : DEVICES_SEEN_PERSIST_S, flush_one, &f);
-	if (f.open && db_commit(f.d) < 0)
-		db_rollback(f.d);
-	db_put(c->db, f.d);
+	if (f.open && store_commit(f.d) < 0)
+		store_rollback(f.d);
+	store_put(c->db, f.d);
 }
 
 /* --- device objects --- */
@@ -200,7 +203,7 @@ static int64_t config_interval(const char *items_json)
 }
 
 /* Config hash of uuid: cached, else built (and cached). */
-static void device_config_hash(struct ctl *c, struct db *d, const char *uuid, char hash[CONFIGHASH_LEN])
+static void device_config_hash(struct ctl *c, struct store *d, const char *uuid, char hash[CONFIGHASH_LEN])
 {
 	uint8_t *env = NULL;
 	size_t len;
@@ -219,22 +222,22 @@ static void device_config_hash(struct ctl *c, struct db *d, const char *uuid, ch
 	"id, name, serial, labels, config_version, config_items, os_version, coalesce(last_seen, 0), "       \
 	"project"
 
-static json_t *device_row(struct ctl *c, struct db *d, sqlite3_stmt *st)
+static json_t *device_row(struct ctl *c, struct store *d, struct store_stmt *st)
 {
 	char uuid[UUID_STR_LEN], hash[CONFIGHASH_LEN];
-	snprintf(uuid, sizeof(uuid), "%s", db_col_text(st, 0));
+	snprintf(uuid, sizeof(uuid), "%s", store_col_str(st, 0));
 	int64_t seen = devcache_last_seen(c->cache, uuid);
-	if (seen < sqlite3_column_int64(st, 7))
-		seen = sqlite3_column_int64(st, 7);
-	int64_t interval = config_interval(db_col_text(st, 5));
+	if (seen < store_col_int64(st, 7))
+		seen = store_col_int64(st, 7);
+	int64_t interval = config_interval(store_col_str(st, 5));
 	const char *state = seen == 0 ? "never" : time(NULL) - seen <= 3 * interval ? "online" : "offline";
 	int64_t total = 0, running = 0;
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I}", "id", uuid, "name", db_col_text(st, 1),
-			      "serial", db_col_text(st, 2), "state", state, "last_seen",
-			      admin_time_json(seen), "labels", admin_json_col(db_col_text(st, 3)),
-			      "config_version", (json_int_t)sqlite3_column_int64(st, 4));
-	json_object_set_new(j, "os_version", json_string(db_col_text(st, 6)));
-	json_object_set_new(j, "project", json_string(db_col_text(st, 8)));
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:I}", "id", uuid, "name", store_col_str(st, 1),
+			      "serial", store_col_str(st, 2), "state", state, "last_seen",
+			      admin_time_json(seen), "labels", admin_json_col(store_col_str(st, 3)),
+			      "config_version", (json_int_t)store_col_int64(st, 4));
+	json_object_set_new(j, "os_version", json_string(store_col_str(st, 6)));
+	json_object_set_new(j, "project", json_string(store_col_str(st, 8)));
 	/* The helpers below use other statements; st stays positioned. */
 	apps_count_device(d, uuid, &total, &running);
 	json_object_set_new(j, "apps_total", json_integer(total));
@@ -282,14 +285,14 @@ static char *like_pattern(const char *q)
 
 #define DEVICE_Q_MAX 128
 
-static json_t *latest_device_info(struct db *d, const char *uuid);
-static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, const char *running,
+static json_t *latest_device_info(struct store *d, const char *uuid);
+static json_t *os_update_json(struct store *d, const char *uuid, json_t *info, const char *running,
 			      json_t *seen);
 
 /* A page (?limit) also carries each device's "os_update" (as GET
  * /devices/{device}) and "attestation" (the state of the attestation_info
  * of its latest ZInfoDevice, or null): the fleet view shows both. */
-static void page_extras(struct db *d, json_t *items)
+static void page_extras(struct store *d, json_t *items)
 {
 	size_t i;
 	json_t *row, *seen = json_object();
@@ -339,22 +342,22 @@ static void h_list(struct http_req *r)
 		http_reply_error(r, 500, "out of memory");
 		return;
 	}
-	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT " DEVICE_COLS " FROM devices WHERE"
-		       " (?9 = '*' OR instr(?9, ',' || project || ',') > 0) AND (?1 IS NULL OR name LIKE ?1"
-		       " ESCAPE '\\' OR serial LIKE ?1 ESCAPE '\\' OR id LIKE ?1 ESCAPE '\\'"
-		       " OR labels LIKE ?1 ESCAPE '\\') ORDER BY name");
+	struct store *d = store_get(r->ctl->db);
+	struct store_stmt *st = store_stmt(
+	    d, "SELECT " DEVICE_COLS " FROM devices WHERE"
+	       " (?9 = '*' OR instr(?9, ',' || project || ',') > 0) AND (?1 IS NULL OR name LIKE ?1"
+	       " ESCAPE '\\' OR serial LIKE ?1 ESCAPE '\\' OR id LIKE ?1 ESCAPE '\\'"
+	       " OR labels LIKE ?1 ESCAPE '\\') ORDER BY name");
 	json_t *items = json_array(), *next = json_null();
 	json_int_t total = 0, past_cursor = 0;
 	if (st && pat)
-		sqlite3_bind_text(st, 1, pat, -1, SQLITE_STATIC);
+		store_bind_text(st, 1, pat);
 	if (st)
-		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
-	while (st && sqlite3_step(st) == SQLITE_ROW) {
-		if (!labels_match(db_col_text(st, 3), label))
+		store_bind_text(st, 9, access_grants(r));
+	while (st && store_step(st) == STORE_ROW) {
+		if (!labels_match(store_col_str(st, 3), label))
 			continue;
-		bool listed = !after || strcmp(db_col_text(st, 1), after) > 0;
+		bool listed = !after || strcmp(store_col_str(st, 1), after) > 0;
 		bool room = limit < 0 || (long long)json_array_size(items) < limit;
 		json_t *row = NULL;
 		/* Rows off this page are only built when the state filter needs it. */
@@ -372,10 +375,10 @@ static void h_list(struct http_req *r)
 		json_decref(row);
 	}
 	if (st)
-		sqlite3_reset(st);
+		store_reset(st);
 	if (limit >= 0)
 		page_extras(d, items);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	free(pat);
 	size_t n = json_array_size(items);
 	if (n && past_cursor > (json_int_t)n)
@@ -383,23 +386,23 @@ static void h_list(struct http_req *r)
 	http_reply_json(r, 200, json_pack("{s:o, s:o, s:I}", "items", items, "next", next, "total", total));
 }
 
-static int device_json(struct ctl *c, struct db *d, const char *uuid, json_t **out)
+static int device_json(struct ctl *c, struct store *d, const char *uuid, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT " DEVICE_COLS " FROM devices WHERE id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT " DEVICE_COLS " FROM devices WHERE id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, uuid);
 	int r = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (store_step(st) == STORE_ROW) {
 		*out = device_row(c, d, st);
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
 /* Latest ZInfoDevice of uuid as JSON, or null. */
-static json_t *latest_device_info(struct db *d, const char *uuid)
+static json_t *latest_device_info(struct store *d, const char *uuid)
 {
 	return infolatest_content_json(d, uuid, "device", NULL);
 }
@@ -428,11 +431,11 @@ static int sw_signature(const json_t *sw)
  * o's requested_image and requested_version. seen (may be NULL): the
  * images looked up already, {ref: [name, version]}, for a page of devices
  * (images are few, devices many). */
-static void requested_image(struct db *d, const char *uuid, json_t *o, json_t *seen)
+static void requested_image(struct store *d, const char *uuid, json_t *o, json_t *seen)
 {
 	char ref[512];
 	/* (a NULL column reads as "": none) */
-	if (db_text(d, "SELECT baseos_image FROM devices WHERE id = ?1", uuid, ref, sizeof(ref)) < 0 ||
+	if (store_text(d, "SELECT baseos_image FROM devices WHERE id = ?1", uuid, ref, sizeof(ref)) < 0 ||
 	    !ref[0])
 		return;
 	json_t *img = json_incref(json_object_get(seen, ref));
@@ -451,7 +454,8 @@ static void requested_image(struct db *d, const char *uuid, json_t *o, json_t *s
 	json_decref(img);
 }
 
-static json_t *os_update_json(struct db *d, const char *uuid, json_t *info, const char *running, json_t *seen)
+static json_t *os_update_json(struct store *d, const char *uuid, json_t *info, const char *running,
+			      json_t *seen)
 {
 	json_t *o =
 	    json_pack("{s:s, s:n, s:n, s:n, s:n, s:n, s:n}", "running_version", running, "requested_image",
@@ -500,7 +504,7 @@ static void h_get(struct http_req *r)
 {
 	char uuid[UUID_STR_LEN];
 	json_t *j = NULL;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], uuid);
 	if (e == 0)
 		e = device_json(r->ctl, d, uuid, &j);
@@ -514,7 +518,7 @@ static void h_get(struct http_req *r)
 		json_object_set_new(j, "hardware", infolatest_content_json(d, uuid, "hardware", NULL));
 		json_object_set_new(j, "apps", apps_instances_of_device(d, uuid));
 	}
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "device");
 	else
@@ -544,14 +548,14 @@ static bool name_valid(const char *n)
 	return true;
 }
 
-static int project_set(struct db *d, const char *uuid, const char *project)
+static int project_set(struct store *d, const char *uuid, const char *project)
 {
-	sqlite3_stmt *st = db_stmt(d, "UPDATE devices SET project = ?2 WHERE id = ?1");
+	struct store_stmt *st = store_stmt(d, "UPDATE devices SET project = ?2 WHERE id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, project, -1, SQLITE_STATIC);
-	return db_step_done(st);
+	store_bind_text(st, 1, uuid);
+	store_bind_text(st, 2, project);
+	return store_step_done(st);
 }
 
 static void h_create(struct http_req *r)
@@ -582,12 +586,12 @@ static void h_create(struct http_req *r)
 	labels = l ? json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	struct device_new n = {.name = name, .serial = serial ? serial : "", .cert = &pc, .labels = labels};
 	char uuid[UUID_STR_LEN];
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	if (!access_create_project(r, d, pj, project)) {
-		db_put(r->ctl->db, d);
+		store_put(r->ctl->db, d);
 		goto out;
 	}
-	int e = db_begin(d);
+	int e = store_begin(d);
 	if (e == 0 && serial && *serial && devices_serial_taken(d, serial))
 		e = -EEXIST;
 	if (e == 0)
@@ -598,13 +602,13 @@ static void h_create(struct http_req *r)
 	if (e == 0)
 		e = revoked_clear(d, pc.hash);
 	if (e == 0)
-		e = db_commit(d);
+		e = store_commit(d);
 	if (e < 0) {
-		db_rollback(d);
+		store_rollback(d);
 	} else {
 		e = device_json(r->ctl, d, uuid, &obj);
 	}
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "device (name, serial or certificate)");
 	else
@@ -616,19 +620,19 @@ out:
 	json_decref(b);
 }
 
-static int patch_apply(struct ctl *c, struct db *d, const char *uuid, const char *name, const char *labels)
+static int patch_apply(struct ctl *c, struct store *d, const char *uuid, const char *name, const char *labels)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	int e = 0;
-	if (name && (st = db_stmt(d, "UPDATE devices SET name = ?2 WHERE id = ?1"))) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		e = db_step_done(st);
+	if (name && (st = store_stmt(d, "UPDATE devices SET name = ?2 WHERE id = ?1"))) {
+		store_bind_text(st, 1, uuid);
+		store_bind_text(st, 2, name);
+		e = store_step_done(st);
 	}
-	if (e == 0 && labels && (st = db_stmt(d, "UPDATE devices SET labels = ?2 WHERE id = ?1"))) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, labels, -1, SQLITE_STATIC);
-		e = db_step_done(st);
+	if (e == 0 && labels && (st = store_stmt(d, "UPDATE devices SET labels = ?2 WHERE id = ?1"))) {
+		store_bind_text(st, 1, uuid);
+		store_bind_text(st, 2, labels);
+		e = store_step_done(st);
 	}
 	bool changed = false;
 	if (e == 0 && labels)
@@ -653,21 +657,21 @@ static void h_patch(struct http_req *r)
 	}
 	char *labels = l ? json_dumps(l, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	char uuid[UUID_STR_LEN];
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], uuid);
 	if (e == 0)
-		e = db_begin(d);
+		e = store_begin(d);
 	if (e == 0) {
 		e = patch_apply(r->ctl, d, uuid, name, labels);
 		if (e == 0)
-			e = db_commit(d);
+			e = store_commit(d);
 		if (e < 0)
-			db_rollback(d);
+			store_rollback(d);
 		devcache_invalidate(r->ctl->cache, uuid);
 	}
 	if (e == 0)
 		e = device_json(r->ctl, d, uuid, &obj);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	free(labels);
 	json_decref(b);
 	if (e < 0)
@@ -677,7 +681,7 @@ static void h_patch(struct http_req *r)
 }
 
 /* "a, b" (at most n bytes): the apps with an instance on the device. */
-static int device_apps(struct db *d, const char *uuid, char *names, size_t n)
+static int device_apps(struct store *d, const char *uuid, char *names, size_t n)
 {
 	struct admin_names b = {names, n, 0, 0};
 	names[0] = 0;
@@ -686,42 +690,44 @@ static int device_apps(struct db *d, const char *uuid, char *names, size_t n)
 }
 
 /* Record the device's certificate as deleted (revoked.h). -ENOENT. */
-static int device_revoke(struct db *d, const char *uuid)
+static int device_revoke(struct store *d, const char *uuid)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT cert_hash, serial FROM devices WHERE id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT cert_hash, serial FROM devices WHERE id = ?1");
 	int e = -ENOENT;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		e = revoked_add(d, uuid, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0),
-				db_col_text(st, 1));
-	sqlite3_reset(st);
+	store_bind_text(st, 1, uuid);
+	if (store_step(st) == STORE_ROW) {
+		size_t n;
+		const void *cert = store_col_blob(st, 0, &n);
+		e = revoked_add(d, uuid, cert, n, store_col_str(st, 1));
+	}
+	store_reset(st);
 	return e;
 }
 
 /* The device and, with force, the apps that target it by name (an app
  * aimed at a device that is gone would linger with no instance); its
  * certificate is refused from now on (revoked.h). */
-static int device_delete_rows(struct db *d, const char *uuid, bool force)
+static int device_delete_rows(struct store *d, const char *uuid, bool force)
 {
-	int e = db_begin(d);
-	sqlite3_stmt *st;
+	int e = store_begin(d);
+	struct store_stmt *st;
 	if (e == 0 && force)
 		e = apps_store_delete_aimed_at(d, uuid);
 	if (e == 0)
 		e = device_revoke(d, uuid);
-	st = e == 0 ? db_stmt(d, "DELETE FROM devices WHERE id = ?1") : NULL;
+	st = e == 0 ? store_stmt(d, "DELETE FROM devices WHERE id = ?1") : NULL;
 	if (e == 0 && !st)
 		e = -EIO;
 	if (st) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		e = db_step_done(st);
+		store_bind_text(st, 1, uuid);
+		e = store_step_done(st);
 	}
 	if (e == 0)
-		e = db_commit(d);
+		e = store_commit(d);
 	if (e < 0)
-		db_rollback(d);
+		store_rollback(d);
 	return e;
 }
 
@@ -730,12 +736,12 @@ static void h_delete(struct http_req *r)
 	char uuid[UUID_STR_LEN], apps[512];
 	const char *fa = http_arg(r, "force");
 	bool force = fa && (!strcmp(fa, "true") || !strcmp(fa, "1"));
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], uuid);
 	if (e == 0 && !force) {
 		int n = device_apps(d, uuid, apps, sizeof(apps));
 		if (n > 0) {
-			db_put(r->ctl->db, d);
+			store_put(r->ctl->db, d);
 			http_reply_error(r, 409,
 					 "device runs %d app instance%s (%s): delete the apps first, or force"
 					 " (deletes the apps that target only this device)",
@@ -745,7 +751,7 @@ static void h_delete(struct http_req *r)
 	}
 	if (e == 0)
 		e = device_delete_rows(d, uuid, force);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e == 0) {
 		devcache_remove(r->ctl->cache, uuid);
 		replay_forget(r->ctl->replay, uuid);
@@ -760,24 +766,24 @@ static void h_delete(struct http_req *r)
 static int device_update(struct http_req *r, const char *sql, const char *text, int64_t num,
 			 char uuid[UUID_STR_LEN])
 {
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], uuid);
-	sqlite3_stmt *st = e == 0 ? db_stmt(d, sql) : NULL;
+	struct store_stmt *st = e == 0 ? store_stmt(d, sql) : NULL;
 	if (e == 0 && !st)
 		e = -EIO;
 	if (e == 0) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		if (sqlite3_bind_parameter_count(st) >= 2)
-			sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
-		if (sqlite3_bind_parameter_count(st) >= 3)
-			sqlite3_bind_int64(st, 3, num);
-		if (sqlite3_bind_parameter_count(st) >= 4)
-			sqlite3_bind_int64(st, 4, num);
-		e = db_step_done(st);
+		store_bind_text(st, 1, uuid);
+		if (store_param_count(st) >= 2)
+			store_bind_text(st, 2, text);
+		if (store_param_count(st) >= 3)
+			store_bind_int64(st, 3, num);
+		if (store_param_count(st) >= 4)
+			store_bind_int64(st, 4, num);
+		e = store_step_done(st);
 	}
 	if (e == 0)
 		ctl_device_changed(r->ctl, d, uuid);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	return e;
 }
 
@@ -808,25 +814,26 @@ static void h_config_items(struct http_req *r)
 		return;
 	}
 	char uuid[UUID_STR_LEN];
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], uuid);
-	sqlite3_stmt *st = e == 0 ? db_stmt(d, "SELECT config_items FROM devices WHERE id = ?1") : NULL;
+	struct store_stmt *st =
+	    e == 0 ? store_stmt(d, "SELECT config_items FROM devices WHERE id = ?1") : NULL;
 	if (st) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		items = sqlite3_step(st) == SQLITE_ROW ? admin_json_col(db_col_text(st, 0)) : NULL;
-		sqlite3_reset(st);
+		store_bind_text(st, 1, uuid);
+		items = store_step(st) == STORE_ROW ? admin_json_col(store_col_str(st, 0)) : NULL;
+		store_reset(st);
 	}
 	if (e == 0)
 		e = items ? properties_merge(items, b) : -EIO;
 	char *text = e == 0 ? json_dumps(items, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (e == 0 && (st = db_stmt(d, "UPDATE devices SET config_items = ?2 WHERE id = ?1"))) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, text ? text : "{}", -1, SQLITE_STATIC);
-		e = db_step_done(st);
+	if (e == 0 && (st = store_stmt(d, "UPDATE devices SET config_items = ?2 WHERE id = ?1"))) {
+		store_bind_text(st, 1, uuid);
+		store_bind_text(st, 2, text ? text : "{}");
+		e = store_step_done(st);
 		if (e == 0)
 			ctl_device_changed(r->ctl, d, uuid);
 	}
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	free(text);
 	json_decref(b);
 	if (e < 0) {
@@ -844,11 +851,11 @@ static void h_config(struct http_req *r)
 {
 	char uuid[UUID_STR_LEN];
 	json_t *j = NULL;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], uuid);
 	if (e == 0)
 		e = config_build_json(r->ctl, d, uuid, &j);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "device");
 	else
@@ -862,11 +869,11 @@ static void h_bootstrap(struct http_req *r)
 	char uuid[UUID_STR_LEN];
 	uint8_t *out = NULL;
 	size_t len = 0;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], uuid);
 	if (e == 0)
 		e = config_build_bootstrap(r->ctl, d, uuid, &out, &len);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0) {
 		free(out);
 		admin_reply_err(r, e, "device");
@@ -889,9 +896,9 @@ static void h_baseos(struct http_req *r)
 		return;
 	}
 	char uuid[UUID_STR_LEN], image_id[UUID_STR_LEN] = "";
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	(void)images_baseos_id(d, image, access_grants(r), image_id);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	int e = image_id[0] ? 0 : -ENOENT;
 	if (e < 0) {
 		admin_reply_err(r, e, "baseos image");

@@ -11,7 +11,7 @@
 #include "uuidgen.h"
 
 struct ctl;
-struct db;
+struct store;
 
 struct device_new {
 	const char *name;             /* NULL: serial, else the uuid */
@@ -25,13 +25,13 @@ struct device_new {
 /* Insert a device (new uuid in uuid_out) and index it in the cache; also
  * creates app instances for apps whose selector matches it.
  * -EEXIST when the certificate or name is taken. */
-int devices_create(struct ctl *c, struct db *d, const struct device_new *n, char uuid_out[UUID_STR_LEN]);
+int devices_create(struct ctl *c, struct store *d, const struct device_new *n, char uuid_out[UUID_STR_LEN]);
 /* Find by SHA-256 of the certificate DER. -ENOENT. */
-int devices_find_by_cert(struct db *d, const uint8_t hash[32], char uuid[UUID_STR_LEN], int *registered);
+int devices_find_by_cert(struct store *d, const uint8_t hash[32], char uuid[UUID_STR_LEN], int *registered);
 /* True when a device other than by_cert holds serial. */
-bool devices_serial_taken(struct db *d, const char *serial);
+bool devices_serial_taken(struct store *d, const char *serial);
 /* Mark registered (a pre-registered device called /register). */
-int devices_set_registered(struct db *d, const char *uuid);
+int devices_set_registered(struct store *d, const char *uuid);
 /* Load every device into c->cache (at start). */
 int devices_load_cache(struct ctl *c);
 /* Write in-memory last_seen values to the database: all (at shutdown) or

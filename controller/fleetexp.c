@@ -12,7 +12,7 @@
 
 #include "apps_store.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "devcache.h"
 #include "devices_store.h"
 #include "metrics/metrics.pb-c.h"
@@ -83,7 +83,7 @@ static const struct {
 
 struct fleet {
 	struct ctl *c;
-	struct db *d;
+	struct store *d;
 	struct buf fam[F_N];
 	int64_t now;
 	int r;
@@ -248,11 +248,11 @@ int fleetexp_write(struct ctl *c, struct buf *out)
 	struct fleet f = {.c = c, .now = (int64_t)time(NULL)};
 	for (int i = 0; i < F_N; i++)
 		buf_init(&f.fam[i], FAMILY_CAP);
-	f.d = db_get(c->db);
+	f.d = store_get(c->db);
 	int e = devices_store_each(f.d, c->conf.fleet_max_devices, put_device, &f);
 	if (f.r == 0)
 		f.r = e;
-	db_put(c->db, f.d);
+	store_put(c->db, f.d);
 	for (int i = 0; i < F_N && f.r == 0; i++) {
 		if (!f.fam[i].len)
 			continue;

@@ -15,7 +15,7 @@
 #include "admin.h"
 #include "apps_store.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "flowlog/flowlog.pb-c.h"
 #include "reports.h"
 
@@ -108,11 +108,11 @@ static void h_app_flows(struct http_req *r)
 		http_reply_error(r, 400, "limit: 1..%d reports, after: a report id", FLOWS_MAX_REPORTS);
 		return;
 	}
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	struct apps_store_app app;
 	char *instances = NULL;
 	if (apps_store_find(d, r->params[0], &app) < 0) {
-		db_put(r->ctl->db, d);
+		store_put(r->ctl->db, d);
 		admin_reply_err(r, -ENOENT, "app");
 		return;
 	}
@@ -121,7 +121,7 @@ static void h_app_flows(struct http_req *r)
 	json_t *items = json_array(), *rep;
 	if (apps_store_instances_json(d, app.id, &instances) == 0)
 		(void)reports_each_flow_of(d, instances, after, limit, page_add, &p); /* as far as read */
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	free(instances);
 	size_t i;
 	json_array_foreach(p.reports, i, rep) json_array_extend(items, rep);

@@ -13,7 +13,7 @@
 
 #include "buf.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "http.h"
 #include "logstore.h"
 #include "uuidgen.h"
@@ -108,10 +108,10 @@ static void follow_fetch(struct follower *f)
 				   .since_ms = logstore_since(f->since_ms, f->ctl->conf.logs_days),
 				   .limit = FOLLOW_BATCH};
 	json_t *items = json_array();
-	struct db *d = db_get(f->ctl->db);
+	struct store *d = store_get(f->ctl->db);
 	if (items)
 		logstore_scan(d, &q, items, &f->last_id);
-	db_put(f->ctl->db, d);
+	store_put(f->ctl->db, d);
 	size_t i;
 	json_t *j;
 	json_array_foreach(items, i, j)
@@ -173,9 +173,9 @@ static void follow_free(void *cls)
 /* Start from the newest id so a follow shows only new lines. */
 static int64_t newest_id(struct ctl *c)
 {
-	struct db *d = db_get(c->db);
+	struct store *d = store_get(c->db);
 	int64_t id = logstore_newest_id(d);
-	db_put(c->db, d);
+	store_put(c->db, d);
 	return id;
 }
 

@@ -22,7 +22,7 @@
 #include "crypto.h"
 #include "ctl.h"
 #include "ctlmetrics.h"
-#include "db.h"
+#include "store.h"
 #include "secrets.h"
 #include "err.h"
 #include "fileio.h"
@@ -42,23 +42,23 @@ static const char *const formats[] = {"raw", "qcow2", "iso", "oci", "baseos"};
 	"sig_signer_url, "                                                                                   \
 	"sig_inter_url"
 
-static json_t *image_row(sqlite3_stmt *st)
+static json_t *image_row(struct store_stmt *st)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "id", db_col_text(st, 0),
-			      "name", db_col_text(st, 1), "format", db_col_text(st, 2), "sha256",
-			      db_col_text(st, 3), "size", (json_int_t)sqlite3_column_int64(st, 4), "url",
-			      db_col_text(st, 5), "version", db_col_text(st, 6), "state", db_col_text(st, 7),
-			      "created", admin_time_json(sqlite3_column_int64(st, 8)));
-	json_object_set_new(j, "project", json_string(db_col_text(st, 10)));
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "id", store_col_str(st, 0),
+			      "name", store_col_str(st, 1), "format", store_col_str(st, 2), "sha256",
+			      store_col_str(st, 3), "size", (json_int_t)store_col_int64(st, 4), "url",
+			      store_col_str(st, 5), "version", store_col_str(st, 6), "state",
+			      store_col_str(st, 7), "created", admin_time_json(store_col_int64(st, 8)));
+	json_object_set_new(j, "project", json_string(store_col_str(st, 10)));
 	/* Registry credentials: the user name is shown, never the password. */
-	if (j && db_col_text(st, 9)[0])
-		json_object_set_new(j, "username", json_string(db_col_text(st, 9)));
+	if (j && store_col_str(st, 9)[0])
+		json_object_set_new(j, "username", json_string(store_col_str(st, 9)));
 	/* The publisher signature devices check (EVE's SignatureInfo). */
-	if (j && db_col_text(st, 11)[0])
+	if (j && store_col_str(st, 11)[0])
 		json_object_set_new(j, "signature",
-				    json_pack("{s:s, s:s, s:s}", "signature", db_col_text(st, 11),
-					      "signer_cert_url", db_col_text(st, 12), "inter_cert_url",
-					      db_col_text(st, 13)));
+				    json_pack("{s:s, s:s, s:s}", "signature", store_col_str(st, 11),
+					      "signer_cert_url", store_col_str(st, 12), "inter_cert_url",
+					      store_col_str(st, 13)));
 	return j;
 }
 
@@ -68,33 +68,34 @@ static bool registry_url(const char *u)
 	return u && (!strncmp(u, "docker://", 9) || !strncmp(u, "oci://", 6));
 }
 
-static int image_json(struct db *d, const char *ref, json_t **out)
+static int image_json(struct store *d, const char *ref, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT " IMAGE_COLS " FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT " IMAGE_COLS " FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, ref);
 	int r = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (store_step(st) == STORE_ROW) {
 		*out = image_row(st);
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
 static void h_list(struct http_req *r)
 {
-	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT " IMAGE_COLS
-		       " FROM images WHERE (?9 = '*' OR instr(?9, ',' || project || ',') > 0) ORDER BY name");
+	struct store *d = store_get(r->ctl->db);
+	struct store_stmt *st = store_stmt(
+	    d, "SELECT " IMAGE_COLS
+	       " FROM images WHERE (?9 = '*' OR instr(?9, ',' || project || ',') > 0) ORDER BY name");
 	json_t *items = json_array();
 	if (st)
-		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
-	while (st && sqlite3_step(st) == SQLITE_ROW)
+		store_bind_text(st, 9, access_grants(r));
+	while (st && store_step(st) == STORE_ROW)
 		json_array_append_new(items, image_row(st));
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
 }
 
@@ -194,20 +195,21 @@ static const char *sig_check(json_t *b, const char *url, const char **sig, const
 	return NULL;
 }
 
-static int sig_store(struct db *d, const char *id, const char *sig, const char *signer, const char *inter)
+static int sig_store(struct store *d, const char *id, const char *sig, const char *signer, const char *inter)
 {
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 
 	if (!sig)
 		return 0;
-	st = db_stmt(d, "UPDATE images SET sig = ?2, sig_signer_url = ?3, sig_inter_url = ?4 WHERE id = ?1");
+	st = store_stmt(d,
+			"UPDATE images SET sig = ?2, sig_signer_url = ?3, sig_inter_url = ?4 WHERE id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, sig, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, signer ? signer : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, inter ? inter : "", -1, SQLITE_STATIC);
-	return db_step_done(st);
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, sig);
+	store_bind_text(st, 3, signer ? signer : "");
+	store_bind_text(st, 4, inter ? inter : "");
+	return store_step_done(st);
 }
 
 static void h_create(struct http_req *r)
@@ -229,11 +231,11 @@ static void h_create(struct http_req *r)
 	char id[UUID_STR_LEN], project[64];
 	bool pbad = false;
 	const char *pj = admin_str(b, "project", &pbad);
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	if (pbad || !access_create_project(r, d, pj, project)) {
 		if (pbad)
 			http_reply_error(r, 400, "project: string");
-		db_put(r->ctl->db, d);
+		store_put(r->ctl->db, d);
 		json_decref(b);
 		return;
 	}
@@ -242,33 +244,33 @@ static void h_create(struct http_req *r)
 	int e = pass && *pass ? secrets_seal(r->ctl, pass, &sealed) : 0;
 	if (e == 0)
 		e = uuidgen_v4(id);
-	sqlite3_stmt *st = db_stmt(
+	struct store_stmt *st = store_stmt(
 	    d, "INSERT INTO images(id, name, format, sha256, size, url, version, state, created,"
 	       " reg_user, reg_secret, reg_ca, project) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
 	if (e == 0 && !st)
 		e = -EIO;
 	if (e == 0) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, fmt, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, sha ? sha : "", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, size);
-		sqlite3_bind_text(st, 6, url ? url : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 7, version ? version : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 8, url ? "ready" : "pending", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 9, (int64_t)time(NULL));
-		sqlite3_bind_text(st, 10, user ? user : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 11, sealed ? sealed : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 12, ca ? ca : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 13, project, -1, SQLITE_STATIC);
-		e = db_step_done(st);
+		store_bind_text(st, 1, id);
+		store_bind_text(st, 2, name);
+		store_bind_text(st, 3, fmt);
+		store_bind_text(st, 4, sha ? sha : "");
+		store_bind_int64(st, 5, size);
+		store_bind_text(st, 6, url ? url : "");
+		store_bind_text(st, 7, version ? version : "");
+		store_bind_text(st, 8, url ? "ready" : "pending");
+		store_bind_int64(st, 9, (int64_t)time(NULL));
+		store_bind_text(st, 10, user ? user : "");
+		store_bind_text(st, 11, sealed ? sealed : "");
+		store_bind_text(st, 12, ca ? ca : "");
+		store_bind_text(st, 13, project);
+		e = store_step_done(st);
 	}
 	free(sealed);
 	if (e == 0)
 		e = sig_store(d, id, sig, signer, inter);
 	if (e == 0)
 		e = image_json(d, id, &obj);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	json_decref(b);
 	if (e < 0)
 		admin_reply_err(r, e, "image");
@@ -279,9 +281,9 @@ static void h_create(struct http_req *r)
 static void h_get(struct http_req *r)
 {
 	json_t *obj = NULL;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = image_json(d, r->params[0], &obj);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "image");
 	else
@@ -290,28 +292,28 @@ static void h_get(struct http_req *r)
 
 static void h_delete(struct http_req *r)
 {
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	char id[UUID_STR_LEN] = "", sha[65] = "", url[URL_MAX + 1] = "";
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, sha256, url FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, sha256, url FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
 	if (st) {
-		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			snprintf(id, sizeof(id), "%s", db_col_text(st, 0));
-			snprintf(sha, sizeof(sha), "%s", db_col_text(st, 1));
-			snprintf(url, sizeof(url), "%s", db_col_text(st, 2));
+		store_bind_text(st, 1, r->params[0]);
+		if (store_step(st) == STORE_ROW) {
+			snprintf(id, sizeof(id), "%s", store_col_str(st, 0));
+			snprintf(sha, sizeof(sha), "%s", store_col_str(st, 1));
+			snprintf(url, sizeof(url), "%s", store_col_str(st, 2));
 		}
-		sqlite3_reset(st);
+		store_reset(st);
 	}
 	int e = id[0] ? 0 : -ENOENT;
 	/* in use by an app or as a device's base OS (as before, a store error
 	 * here does not refuse) */
 	if (e == 0 && (apps_store_count_using_image(d, id) > 0 || devices_store_count_baseos(d, id) > 0))
 		e = -EBUSY;
-	st = e == 0 ? db_stmt(d, "DELETE FROM images WHERE id = ?1") : NULL;
+	st = e == 0 ? store_stmt(d, "DELETE FROM images WHERE id = ?1") : NULL;
 	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		e = db_step_done(st);
+		store_bind_text(st, 1, id);
+		e = store_step_done(st);
 	}
 	/* A registry image: its repository's tags and manifests go with it
 	 * (blobs stay: repositories share them). */
@@ -319,18 +321,18 @@ static void h_delete(struct http_req *r)
 		e = registry_forget(d, url + 4);
 	/* Remove our blob unless another image row shares it. */
 	st = e == 0 && url[0] == '/' && strncmp(url, "/v2/", 4) != 0
-		 ? db_stmt(d, "SELECT count(*) FROM images WHERE sha256 = ?1 AND url = ?2")
+		 ? store_stmt(d, "SELECT count(*) FROM images WHERE sha256 = ?1 AND url = ?2")
 		 : NULL;
 	if (st) {
-		sqlite3_bind_text(st, 1, sha, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
+		store_bind_text(st, 1, sha);
+		store_bind_text(st, 2, url);
 		char p[PATH_MAX];
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == 0 &&
+		if (store_step(st) == STORE_ROW && store_col_int64(st, 0) == 0 &&
 		    blobserve_path(r->ctl, sha, p) == 0)
 			(void)unlink(p); /* the row is gone; an orphan blob is only space */
-		sqlite3_reset(st);
+		store_reset(st);
 	}
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "image");
 	else
@@ -366,22 +368,22 @@ static void up_cleanup(struct http_req *r)
 
 static int up_find(struct http_req *r, struct upload *u)
 {
-	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, sha256, size, format FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
+	struct store *d = store_get(r->ctl->db);
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, sha256, size, format FROM images WHERE id = ?1 OR name = ?1 LIMIT 1");
 	int e = -ENOENT;
 	if (st) {
-		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			snprintf(u->id, sizeof(u->id), "%s", db_col_text(st, 0));
-			snprintf(u->sha, sizeof(u->sha), "%s", db_col_text(st, 1));
-			u->want_size = sqlite3_column_int64(st, 2);
-			snprintf(u->format, sizeof(u->format), "%s", db_col_text(st, 3));
+		store_bind_text(st, 1, r->params[0]);
+		if (store_step(st) == STORE_ROW) {
+			snprintf(u->id, sizeof(u->id), "%s", store_col_str(st, 0));
+			snprintf(u->sha, sizeof(u->sha), "%s", store_col_str(st, 1));
+			u->want_size = store_col_int64(st, 2);
+			snprintf(u->format, sizeof(u->format), "%s", store_col_str(st, 3));
 			e = 0;
 		}
-		sqlite3_reset(st);
+		store_reset(st);
 	}
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	return e;
 }
 
@@ -459,16 +461,17 @@ static int up_commit(struct http_req *r, struct upload *u)
 	 * directory sync is no reason to refuse the upload */
 	(void)fileio_sync_dir(final);
 	snprintf(url, sizeof(url), "/datastore/sha256/%s", u->sha);
-	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "UPDATE images SET state = 'ready', url = ?2, size = ?3 WHERE id = ?1");
+	struct store *d = store_get(r->ctl->db);
+	struct store_stmt *st =
+	    store_stmt(d, "UPDATE images SET state = 'ready', url = ?2, size = ?3 WHERE id = ?1");
 	e = st ? 0 : -EIO;
 	if (st) {
-		sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, url, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, (int64_t)u->n);
-		e = db_step_done(st);
+		store_bind_text(st, 1, u->id);
+		store_bind_text(st, 2, url);
+		store_bind_int64(st, 3, (int64_t)u->n);
+		e = store_step_done(st);
 	}
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	/* Devices whose config names this image see the new URL/size. */
 	devcache_invalidate(r->ctl->cache, NULL);
 	return e;
@@ -503,10 +506,10 @@ static void h_upload(struct http_req *r)
 	}
 	int e = up_commit(r, u);
 	json_t *obj = NULL;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	if (e == 0)
 		e = image_json(d, u->id, &obj);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "image");
 	else
@@ -536,102 +539,102 @@ const struct http_route admin_image_routes[] = {
 
 /* --- the images table, for the device config (images.h) --------------- */
 
-int images_get(struct db *d, const char *id, int (*fn)(void *ctx, const struct images_row *img), void *ctx)
+int images_get(struct store *d, const char *id, int (*fn)(void *ctx, const struct images_row *img), void *ctx)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, name, format, sha256, size, url, reg_user, reg_secret, reg_ca,"
-		       " sig, sig_signer_url, sig_inter_url, version FROM images WHERE id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, name, format, sha256, size, url, reg_user, reg_secret, reg_ca,"
+			  " sig, sig_signer_url, sig_inter_url, version FROM images WHERE id = ?1");
 	int r = -ENOENT;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	store_bind_text(st, 1, id);
+	if (store_step(st) == STORE_ROW) {
 		struct images_row img = {
-		    .id = db_col_text(st, 0),
-		    .name = db_col_text(st, 1),
-		    .format = db_col_text(st, 2),
-		    .sha256 = db_col_text(st, 3),
-		    .size = sqlite3_column_int64(st, 4),
-		    .url = db_col_text(st, 5),
-		    .reg_user = db_col_text(st, 6),
-		    .reg_secret = db_col_text(st, 7),
-		    .reg_ca = db_col_text(st, 8),
-		    .sig = db_col_text(st, 9),
-		    .sig_signer_url = db_col_text(st, 10),
-		    .sig_inter_url = db_col_text(st, 11),
-		    .version = db_col_text(st, 12),
+		    .id = store_col_str(st, 0),
+		    .name = store_col_str(st, 1),
+		    .format = store_col_str(st, 2),
+		    .sha256 = store_col_str(st, 3),
+		    .size = store_col_int64(st, 4),
+		    .url = store_col_str(st, 5),
+		    .reg_user = store_col_str(st, 6),
+		    .reg_secret = store_col_str(st, 7),
+		    .reg_ca = store_col_str(st, 8),
+		    .sig = store_col_str(st, 9),
+		    .sig_signer_url = store_col_str(st, 10),
+		    .sig_inter_url = store_col_str(st, 11),
+		    .version = store_col_str(st, 12),
 		};
 		r = fn(ctx, &img);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
-int images_app_image(struct db *d, const char *ref, char id[UUID_STR_LEN], char *format, size_t formatlen,
+int images_app_image(struct store *d, const char *ref, char id[UUID_STR_LEN], char *format, size_t formatlen,
 		     int64_t *size)
 {
-	sqlite3_stmt *st = db_stmt(
+	struct store_stmt *st = store_stmt(
 	    d, "SELECT id, format, size FROM images WHERE (name = ?1 OR id = ?1) AND format != 'baseos'");
 	int r = -ENOENT;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+	store_bind_text(st, 1, ref);
+	if (store_step(st) == STORE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", store_col_str(st, 0));
 		if (format)
-			snprintf(format, formatlen, "%s", db_col_text(st, 1));
+			snprintf(format, formatlen, "%s", store_col_str(st, 1));
 		if (size)
-			*size = sqlite3_column_int64(st, 2);
+			*size = store_col_int64(st, 2);
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
 /* ---- for other modules (the access checks, projects) ---- */
 
-int images_each_project_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *project),
+int images_each_project_of(struct store *d, const char *ref, int (*fn)(void *ctx, const char *project),
 			   void *ctx)
 {
-	return db_each_text(d, "SELECT project FROM images WHERE id = ?1 OR name = ?1", ref, fn, ctx);
+	return store_each_text(d, "SELECT project FROM images WHERE id = ?1 OR name = ?1", ref, fn, ctx);
 }
 
-int64_t images_count(struct db *d, const char *grants)
+int64_t images_count(struct store *d, const char *grants)
 {
-	return db_int64(
+	return store_int64(
 	    d, "SELECT count(*) FROM images WHERE ?1 = '*' OR instr(?1, ',' || project || ',') > 0", grants);
 }
 
-int images_name_version(struct db *d, const char *ref, char *name, size_t nn, char *version, size_t vn)
+int images_name_version(struct store *d, const char *ref, char *name, size_t nn, char *version, size_t vn)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT name, version FROM images WHERE id = ?1 OR name = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT name, version FROM images WHERE id = ?1 OR name = ?1");
 	int r = -ENOENT;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(name, nn, "%s", db_col_text(st, 0));
-		snprintf(version, vn, "%s", db_col_text(st, 1));
+	store_bind_text(st, 1, ref);
+	if (store_step(st) == STORE_ROW) {
+		snprintf(name, nn, "%s", store_col_str(st, 0));
+		snprintf(version, vn, "%s", store_col_str(st, 1));
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
-int images_baseos_id(struct db *d, const char *ref, const char *grants, char id[UUID_STR_LEN])
+int images_baseos_id(struct store *d, const char *ref, const char *grants, char id[UUID_STR_LEN])
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format = 'baseos'"
-		       " AND (?9 = '*' OR instr(?9, ',' || project || ',') > 0)");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id FROM images WHERE (name = ?1 OR id = ?1) AND format = 'baseos'"
+			  " AND (?9 = '*' OR instr(?9, ',' || project || ',') > 0)");
 	int r = -ENOENT;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, grants, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+	store_bind_text(st, 1, ref);
+	store_bind_text(st, 9, grants);
+	if (store_step(st) == STORE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", store_col_str(st, 0));
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }

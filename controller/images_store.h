@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "db.h"
+#include "store.h"
 #include "uuidgen.h"
 
 /* Longest repository name and tag (registry.c checks them). */
@@ -17,7 +17,7 @@
  * tag (url "/v2/NAME:TAG", digest hex, size bytes): created, or updated
  * and ready. -EEXIST when an image of that name is not the registry's;
  * 0 or -EIO. */
-int images_store_registry_upsert(struct db *d, const char *name, const char *tag, const char *hex,
+int images_store_registry_upsert(struct store *d, const char *name, const char *tag, const char *hex,
 				 uint64_t size);
 
 #endif

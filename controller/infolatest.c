@@ -4,30 +4,33 @@
 
 #include <errno.h>
 
-#include "db.h"
+#include "store.h"
 #include "pbjson.h"
 
-Org__Lfedge__Eve__Info__ZInfoMsg *infolatest_get(struct db *d, const char *dev, const char *type,
+Org__Lfedge__Eve__Info__ZInfoMsg *infolatest_get(struct store *d, const char *dev, const char *type,
 						 const char *object)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = ?2"
-				      " AND (?3 IS NULL OR object = ?3) ORDER BY time DESC LIMIT 1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = ?2"
+			  " AND (?3 IS NULL OR object = ?3) ORDER BY time DESC LIMIT 1");
 	Org__Lfedge__Eve__Info__ZInfoMsg *m = NULL;
 
 	if (!st)
 		return NULL;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, dev);
+	store_bind_text(st, 2, type);
 	if (object)
-		sqlite3_bind_text(st, 3, object, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		m = org__lfedge__eve__info__zinfo_msg__unpack(NULL, (size_t)sqlite3_column_bytes(st, 0),
-							      sqlite3_column_blob(st, 0));
-	sqlite3_reset(st);
+		store_bind_text(st, 3, object);
+	if (store_step(st) == STORE_ROW) {
+		size_t n;
+		const void *data = store_col_blob(st, 0, &n);
+		m = org__lfedge__eve__info__zinfo_msg__unpack(NULL, n, data);
+	}
+	store_reset(st);
 	return m;
 }
 
-json_t *infolatest_content_json(struct db *d, const char *dev, const char *type, const char *object)
+json_t *infolatest_content_json(struct store *d, const char *dev, const char *type, const char *object)
 {
 	Org__Lfedge__Eve__Info__ZInfoMsg *m = infolatest_get(d, dev, type, object);
 	const ProtobufCFieldDescriptor *f =
@@ -47,18 +50,18 @@ json_t *infolatest_content_json(struct db *d, const char *dev, const char *type,
 	return j ? j : json_null();
 }
 
-int infolatest_put(struct db *d, const char *dev, const char *type, const char *object, int64_t t,
+int infolatest_put(struct store *d, const char *dev, const char *type, const char *object, int64_t t,
 		   const uint8_t *msg, size_t len)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "INSERT OR REPLACE INTO info_latest(device_id, type, object, time, data)"
-		       " VALUES(?1,?2,?3,?4,?5)");
+	struct store_stmt *st =
+	    store_stmt(d, "INSERT OR REPLACE INTO info_latest(device_id, type, object, time, data)"
+			  " VALUES(?1,?2,?3,?4,?5)");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, object, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, t);
-	sqlite3_bind_blob(st, 5, msg, (int)len, SQLITE_STATIC);
-	return db_step_done(st);
+	store_bind_text(st, 1, dev);
+	store_bind_text(st, 2, type);
+	store_bind_text(st, 3, object);
+	store_bind_int64(st, 4, t);
+	store_bind_blob(st, 5, msg, len);
+	return store_step_done(st);
 }

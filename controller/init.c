@@ -15,8 +15,9 @@
 #include "conf.h"
 #include "ctl.h"
 #include "ctllog.h"
+#include "schema.h"
 #include "scrapeauth.h"
-#include "db.h"
+#include "store.h"
 #include "err.h"
 #include "fileio.h"
 #include "hostport.h"
@@ -141,34 +142,36 @@ static int write_device_config(const char *dir, const char *host, const char *li
 
 static int init_db(const char *dir, char token[TOKEN_LEN + 1])
 {
-	char path[PATH_MAX], pem_path[PATH_MAX], err[256] = "";
-	struct db_pool *pool = NULL;
+	char path[PATH_MAX], pem_path[PATH_MAX], url[PATH_MAX + 8], err[256] = "";
+	struct store_pool *pool = NULL;
 	uint8_t *pem = NULL;
 	size_t len;
 	int r = path_join(path, sizeof(path), dir, CTL_DB_FILE);
 	if (r == 0)
 		r = path_join(pem_path, sizeof(pem_path), dir, CTL_CERTS_DIR "/onboard.cert.pem");
-	if (r == 0)
-		r = db_pool_open(path, 1, &pool, err, sizeof(err));
+	if (r == 0) {
+		snprintf(url, sizeof(url), "sqlite:%s", path);
+		r = schema_pool_open(url, 1, &pool, err, sizeof(err));
+	}
 	if (r < 0) {
 		ctllog(CTLLOG_ERROR, "cannot open the database", "path", path, "detail", err[0] ? err : NULL,
 		       NULL);
 		goto out;
 	}
-	struct db *d = db_get(pool);
-	r = tokens_create(d, "admin", token);
+	struct store *d = store_get(pool);
+	r = d ? tokens_create(d, "admin", token) : -ECONNREFUSED;
 	if (r == 0)
 		r = fileio_read(pem_path, PEM_CAP, &pem, &len);
 	/* The generated onboarding certificate accepts any serial, so a
 	 * newcomer's device registers with no admin step. */
 	if (r == 0)
 		r = onboard_add(d, (const char *)pem, len, "[\"*\"]", NULL);
-	db_put(pool, d);
+	store_put(pool, d);
 	if (r == 0 && chmod(path, 0600) < 0)
 		r = -errno;
 out:
 	free(pem);
-	db_pool_close(pool);
+	store_pool_close(pool);
 	return r;
 }
 

@@ -9,24 +9,24 @@
 
 #include "admin.h"
 #include "apps_store.h"
-#include "db.h"
+#include "store.h"
 #include "err.h"
 
 #define TRIM_BATCH 64    /* chunks deleted per count check */
 #define Z_LEVEL_OPEN 6   /* an upload's chunk (level 1 saves little on a few KB) */
 #define Z_LEVEL_SEALED 9 /* kept for days: ~4% smaller than level 6 */
 
-static void bind_app(sqlite3_stmt *st, int i, const char *app)
+static void bind_app(struct store_stmt *st, int i, const char *app)
 {
 	if (app)
-		sqlite3_bind_text(st, i, app, -1, SQLITE_STATIC);
+		store_bind_text(st, i, app);
 	else
-		sqlite3_bind_null(st, i);
+		store_bind_null(st, i);
 }
 
 /* --- writing --- */
 
-void logstore_batch_init(struct logstore_batch *b, struct db *d, const char *dev, const char *app)
+void logstore_batch_init(struct logstore_batch *b, struct store *d, const char *dev, const char *app)
 {
 	memset(b, 0, sizeof(*b));
 	b->d = d;
@@ -39,45 +39,44 @@ void logstore_batch_init(struct logstore_batch *b, struct db *d, const char *dev
  * transaction, so no other writer takes the same). */
 static int next_id_load(struct logstore_batch *b)
 {
-	sqlite3_stmt *st = db_stmt(b->d, "SELECT coalesce(max(id), 0) FROM log_chunks");
-	int r = st && sqlite3_step(st) == SQLITE_ROW ? 0 : -EIO;
+	struct store_stmt *st = store_stmt(b->d, "SELECT coalesce(max(id), 0) FROM log_chunks");
+	int r = st && store_step(st) == STORE_ROW ? 0 : -EIO;
 	if (r == 0)
-		b->next_id = sqlite3_column_int64(st, 0) + 1;
+		b->next_id = store_col_int64(st, 0) + 1;
 	if (st)
-		sqlite3_reset(st);
+		store_reset(st);
 	return r;
 }
 
 /* Insert the encoder's lines as one chunk (compressed when that is
  * smaller); the chunk's id is its last line's. */
-static int chunk_insert(struct db *d, const char *dev, const char *app, const struct logchunk_enc *e,
+static int chunk_insert(struct store *d, const char *dev, const char *app, const struct logchunk_enc *e,
 			bool sealed)
 {
 	struct buf z;
 	buf_init(&z, LOGCHUNK_RAW_MAX + 1024);
 	int r = logchunk_compress(e->raw.data, e->raw.len, sealed ? Z_LEVEL_SEALED : Z_LEVEL_OPEN, &z);
 	bool zlib = r == 0 && z.len < e->raw.len;
-	sqlite3_stmt *st =
-	    db_stmt(d, "INSERT INTO log_chunks(id, device_id, app_id, first_id, n, t_min, t_max, sealed, enc,"
-		       " raw_len, data) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+	struct store_stmt *st = store_stmt(
+	    d, "INSERT INTO log_chunks(id, device_id, app_id, first_id, n, t_min, t_max, sealed, enc,"
+	       " raw_len, data) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
 	r = st ? 0 : -EIO;
 	if (st) {
-		sqlite3_bind_int64(st, 1, e->last_id);
-		sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
+		store_bind_int64(st, 1, e->last_id);
+		store_bind_text(st, 2, dev);
 		bind_app(st, 3, app);
-		sqlite3_bind_int64(st, 4, e->first_id);
-		sqlite3_bind_int64(st, 5, e->n);
-		sqlite3_bind_int64(st, 6, e->t_min);
-		sqlite3_bind_int64(st, 7, e->t_max);
-		sqlite3_bind_int(st, 8, sealed);
-		sqlite3_bind_int(st, 9, zlib ? LOGCHUNK_ZLIB : LOGCHUNK_RAW);
-		sqlite3_bind_int64(st, 10, (int64_t)e->raw.len);
+		store_bind_int64(st, 4, e->first_id);
+		store_bind_int64(st, 5, e->n);
+		store_bind_int64(st, 6, e->t_min);
+		store_bind_int64(st, 7, e->t_max);
+		store_bind_int64(st, 8, sealed);
+		store_bind_int64(st, 9, zlib ? LOGCHUNK_ZLIB : LOGCHUNK_RAW);
+		store_bind_int64(st, 10, (int64_t)e->raw.len);
 		if (zlib)
-			sqlite3_bind_blob(st, 11, z.data, (int)z.len, SQLITE_STATIC);
+			store_bind_blob(st, 11, z.data, z.len);
 		else
-			sqlite3_bind_blob(st, 11, e->raw.len ? (const void *)e->raw.data : "",
-					  (int)e->raw.len, SQLITE_STATIC);
-		r = db_step_done(st);
+			store_bind_blob(st, 11, e->raw.len ? (const void *)e->raw.data : "", e->raw.len);
+		r = store_step_done(st);
 	}
 	buf_free(&z);
 	return r;
@@ -117,28 +116,29 @@ int logstore_batch_add(struct logstore_batch *b, int64_t t_ms, const char *sourc
 }
 
 /* Re-encode the unsealed chunks of (dev, app) into m, in id order. */
-static int open_chunks_decode(struct db *d, const char *dev, const char *app, struct logchunk_enc *m)
+static int open_chunks_decode(struct store *d, const char *dev, const char *app, struct logchunk_enc *m)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT first_id, enc, raw_len, data FROM log_chunks WHERE device_id = ?1"
-		       " AND app_id IS ?2 AND sealed = 0 ORDER BY id");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT first_id, enc, raw_len, data FROM log_chunks WHERE device_id = ?1"
+			  " AND app_id IS ?2 AND sealed = 0 ORDER BY id");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, dev);
 	bind_app(st, 2, app);
 	struct buf raw;
 	buf_init(&raw, LOGCHUNK_RAW_MAX);
 	int r = 0, rc;
-	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = logchunk_load(sqlite3_column_int(st, 1), sqlite3_column_blob(st, 3),
-				  (size_t)sqlite3_column_bytes(st, 3), sqlite3_column_int64(st, 2), &raw);
+	while (r == 0 && (rc = store_step(st)) == STORE_ROW) {
+		size_t n;
+		const void *data = store_col_blob(st, 3, &n);
+		r = logchunk_load(store_col_int(st, 1), data, n, store_col_int64(st, 2), &raw);
 		struct logchunk_iter it;
 		struct logline l;
-		logchunk_iter_init(&it, raw.data, raw.len, sqlite3_column_int64(st, 0));
+		logchunk_iter_init(&it, raw.data, raw.len, store_col_int64(st, 0));
 		while (r == 0 && (r = logchunk_next(&it, &l)) == 1)
 			r = logchunk_enc_add(m, &l);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	buf_free(&raw);
 	return r;
 }
@@ -147,20 +147,20 @@ static int open_chunks_decode(struct db *d, const char *dev, const char *app, st
  * hold enough lines; a set that cannot be merged is sealed as it is. */
 static int merge_due(struct logstore_batch *b)
 {
-	sqlite3_stmt *st =
-	    db_stmt(b->d, "SELECT count(*), coalesce(sum(n), 0), coalesce(sum(raw_len), 0) FROM log_chunks"
-			  " WHERE device_id = ?1 AND app_id IS ?2 AND sealed = 0");
+	struct store_stmt *st =
+	    store_stmt(b->d, "SELECT count(*), coalesce(sum(n), 0), coalesce(sum(raw_len), 0) FROM log_chunks"
+			     " WHERE device_id = ?1 AND app_id IS ?2 AND sealed = 0");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, b->dev, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, b->dev);
 	bind_app(st, 2, b->app);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
+	if (store_step(st) != STORE_ROW) {
+		store_reset(st);
 		return -EIO;
 	}
-	int64_t count = sqlite3_column_int64(st, 0), lines = sqlite3_column_int64(st, 1),
-		bytes = sqlite3_column_int64(st, 2);
-	sqlite3_reset(st);
+	int64_t count = store_col_int64(st, 0), lines = store_col_int64(st, 1),
+		bytes = store_col_int64(st, 2);
+	store_reset(st);
 	if (lines < LOGSTORE_SEAL_LINES && bytes < (int64_t)LOGSTORE_SEAL_BYTES &&
 	    count < LOGSTORE_SEAL_CHUNKS)
 		return 0;
@@ -171,12 +171,12 @@ static int merge_due(struct logstore_batch *b)
 			      ? "DELETE FROM log_chunks WHERE device_id = ?1 AND app_id IS ?2 AND sealed = 0"
 			      : "UPDATE log_chunks SET sealed = 1 WHERE device_id = ?1 AND app_id IS ?2"
 				" AND sealed = 0";
-	st = db_stmt(b->d, sql);
+	st = store_stmt(b->d, sql);
 	int w = st ? 0 : -EIO;
 	if (st) {
-		sqlite3_bind_text(st, 1, b->dev, -1, SQLITE_STATIC);
+		store_bind_text(st, 1, b->dev);
 		bind_app(st, 2, b->app);
-		w = db_step_done(st);
+		w = store_step_done(st);
 	}
 	if (w == 0 && r == 0 && m.n)
 		w = chunk_insert(b->d, b->dev, b->app, &m, true);
@@ -187,35 +187,35 @@ static int merge_due(struct logstore_batch *b)
 
 /* Count retention: delete the device's oldest chunks while at least max
  * lines remain without them. */
-static int trim_count(struct db *d, const char *dev, int64_t max)
+static int trim_count(struct store *d, const char *dev, int64_t max)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT coalesce(sum(n), 0) FROM log_chunks WHERE device_id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT coalesce(sum(n), 0) FROM log_chunks WHERE device_id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	int64_t total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	store_bind_text(st, 1, dev);
+	int64_t total = store_step(st) == STORE_ROW ? store_col_int64(st, 0) : 0;
+	store_reset(st);
 	if (total <= max)
 		return 0;
 	int64_t ids[TRIM_BATCH];
 	int k = 0;
-	st = db_stmt(d, "SELECT id, n FROM log_chunks WHERE device_id = ?1 ORDER BY id");
+	st = store_stmt(d, "SELECT id, n FROM log_chunks WHERE device_id = ?1 ORDER BY id");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	while (k < TRIM_BATCH && sqlite3_step(st) == SQLITE_ROW &&
-	       total - sqlite3_column_int64(st, 1) >= max) {
-		ids[k++] = sqlite3_column_int64(st, 0);
-		total -= sqlite3_column_int64(st, 1);
+	store_bind_text(st, 1, dev);
+	while (k < TRIM_BATCH && store_step(st) == STORE_ROW && total - store_col_int64(st, 1) >= max) {
+		ids[k++] = store_col_int64(st, 0);
+		total -= store_col_int64(st, 1);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	int r = 0;
 	for (int i = 0; r == 0 && i < k; i++) {
-		st = db_stmt(d, "DELETE FROM log_chunks WHERE id = ?1");
+		st = store_stmt(d, "DELETE FROM log_chunks WHERE id = ?1");
 		if (!st)
 			return -EIO;
-		sqlite3_bind_int64(st, 1, ids[i]);
-		r = db_step_done(st);
+		store_bind_int64(st, 1, ids[i]);
+		r = store_step_done(st);
 	}
 	return r;
 }
@@ -246,23 +246,23 @@ int64_t logstore_since(int64_t since_ms, int64_t days)
 	return since_ms > cutoff ? since_ms : cutoff;
 }
 
-void logstore_expire(struct db *d, int64_t cutoff_ms)
+void logstore_expire(struct store *d, int64_t cutoff_ms)
 {
-	sqlite3_stmt *st = db_stmt(d, "DELETE FROM log_chunks WHERE t_max < ?1");
+	struct store_stmt *st = store_stmt(d, "DELETE FROM log_chunks WHERE t_max < ?1");
 	if (st) {
-		sqlite3_bind_int64(st, 1, cutoff_ms);
-		db_step_done(st);
+		store_bind_int64(st, 1, cutoff_ms);
+		store_step_done(st);
 	}
 }
 
-int64_t logstore_newest_id(struct db *d)
+int64_t logstore_newest_id(struct store *d)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT coalesce(max(id), 0) FROM log_chunks");
+	struct store_stmt *st = store_stmt(d, "SELECT coalesce(max(id), 0) FROM log_chunks");
 	int64_t id = 0;
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
+	if (st && store_step(st) == STORE_ROW)
+		id = store_col_int64(st, 0);
 	if (st)
-		sqlite3_reset(st);
+		store_reset(st);
 	return id;
 }
 
@@ -353,15 +353,16 @@ static bool line_wanted(const struct logstore_query *q, const struct logline *l)
 
 /* Add the wanted lines of one stored chunk (a row: first_id, enc, raw_len,
  * data, app_id) to h. */
-static int chunk_scan(const struct logstore_query *q, sqlite3_stmt *st, struct buf *raw, struct hits *h)
+static int chunk_scan(const struct logstore_query *q, struct store_stmt *st, struct buf *raw, struct hits *h)
 {
-	const char *app = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : db_col_text(st, 4);
-	if (logchunk_load(sqlite3_column_int(st, 1), sqlite3_column_blob(st, 3),
-			  (size_t)sqlite3_column_bytes(st, 3), sqlite3_column_int64(st, 2), raw) < 0)
+	const char *app = store_col_is_null(st, 4) ? NULL : store_col_str(st, 4);
+	size_t n;
+	const void *data = store_col_blob(st, 3, &n);
+	if (logchunk_load(store_col_int(st, 1), data, n, store_col_int64(st, 2), raw) < 0)
 		return 0; /* damaged: skipped */
 	struct logchunk_iter it;
 	struct logline l;
-	logchunk_iter_init(&it, raw->data, raw->len, sqlite3_column_int64(st, 0));
+	logchunk_iter_init(&it, raw->data, raw->len, store_col_int64(st, 0));
 	int r = 0;
 	while (r == 0 && logchunk_next(&it, &l) == 1) {
 		if (!line_wanted(q, &l))
@@ -387,52 +388,52 @@ static const char *const list_sql[2][2] = {
 };
 
 /* Read the chunk with this id and add its wanted lines. */
-static int chunk_read(struct db *d, const struct logstore_query *q, int64_t id, struct buf *raw,
+static int chunk_read(struct store *d, const struct logstore_query *q, int64_t id, struct buf *raw,
 		      struct hits *h)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT first_id, enc, raw_len, data, app_id FROM log_chunks WHERE id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT first_id, enc, raw_len, data, app_id FROM log_chunks WHERE id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, id);
-	int r = sqlite3_step(st) == SQLITE_ROW ? chunk_scan(q, st, raw, h) : 0;
-	sqlite3_reset(st);
+	store_bind_int64(st, 1, id);
+	int r = store_step(st) == STORE_ROW ? chunk_scan(q, st, raw, h) : 0;
+	store_reset(st);
 	return r;
 }
 
-static int scan_chunks(struct db *d, const struct logstore_query *q, struct hits *h)
+static int scan_chunks(struct store *d, const struct logstore_query *q, struct hits *h)
 {
 	char *instances = NULL;
 	if (q->app && apps_store_instances_json(d, q->app, &instances) < 0)
 		return -EIO;
-	sqlite3_stmt *st = db_stmt(d, list_sql[q->app != NULL][q->ascending]);
+	struct store_stmt *st = store_stmt(d, list_sql[q->app != NULL][q->ascending]);
 	if (!st) {
 		free(instances);
 		return -EIO;
 	}
-	sqlite3_bind_text(st, 1, q->app ? instances : q->dev, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, q->ascending ? q->after : q->before);
-	sqlite3_bind_int64(st, 3, q->since_ms);
+	store_bind_text(st, 1, q->app ? instances : q->dev);
+	store_bind_int64(st, 2, q->ascending ? q->after : q->before);
+	store_bind_int64(st, 3, q->since_ms);
 	struct buf raw;
 	buf_init(&raw, LOGCHUNK_RAW_MAX);
 	int r = 0;
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+	while (r == 0 && store_step(st) == STORE_ROW) {
 		/* descending: chunks come by their last id, so no later chunk
 		 * holds an id above this one's last; ascending: by first id */
-		int64_t bound = sqlite3_column_int64(st, q->ascending ? 1 : 0);
+		int64_t bound = store_col_int64(st, q->ascending ? 1 : 0);
 		if ((int64_t)hits_final(h, bound) >= q->limit)
 			break;
-		r = chunk_read(d, q, sqlite3_column_int64(st, 0), &raw, h);
+		r = chunk_read(d, q, store_col_int64(st, 0), &raw, h);
 		if (r == 0 && (int64_t)h->n > q->limit)
 			hits_prune(h, (size_t)q->limit);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	buf_free(&raw);
 	free(instances);
 	return r;
 }
 
-int logstore_scan(struct db *d, const struct logstore_query *q, json_t *items, int64_t *last)
+int logstore_scan(struct store *d, const struct logstore_query *q, json_t *items, int64_t *last)
 {
 	struct hits h = {.asc = q->ascending};
 	int r = scan_chunks(d, q, &h);

@@ -16,7 +16,7 @@
  * deletes chunks wholly past the cutoff and readers hide the older lines
  * of a chunk straddling it.
  *
- * Functions take a struct db the caller holds (inside its transaction for
+ * Functions take a struct store the caller holds (inside its transaction for
  * the writes); none logs. */
 #ifndef CTL_LOGSTORE_H
 #define CTL_LOGSTORE_H
@@ -27,7 +27,7 @@
 
 #include "logchunk.h"
 
-struct db;
+struct store;
 
 #define LOGSTORE_SEAL_LINES 2048
 #define LOGSTORE_SEAL_BYTES (256u << 10)
@@ -36,7 +36,7 @@ struct db;
 /* The lines of one upload, all of device dev (and app instance app, or
  * NULL for the device's own logs). */
 struct logstore_batch {
-	struct db *d;
+	struct store *d;
 	const char *dev, *app; /* borrowed */
 	int64_t next_id;       /* 0 until the first line */
 	bool sealed;           /* a sealed chunk was written: check the count */
@@ -45,7 +45,7 @@ struct logstore_batch {
 
 /* Start a batch whose writes go to d (inside the caller's write
  * transaction); strings are borrowed. logstore_batch_free releases it. */
-void logstore_batch_init(struct logstore_batch *b, struct db *d, const char *dev, const char *app);
+void logstore_batch_init(struct logstore_batch *b, struct store *d, const char *dev, const char *app);
 /* Add one line (strings need not be NUL-terminated). 0 or negative errno. */
 int logstore_batch_add(struct logstore_batch *b, int64_t t_ms, const char *source, size_t source_len,
 		       const char *severity, size_t severity_len, const char *msg, size_t msg_len);
@@ -62,7 +62,7 @@ int64_t logstore_cutoff(int64_t days);
  * all of it expires: they are hidden). */
 int64_t logstore_since(int64_t since_ms, int64_t days);
 /* Delete the chunks whose lines are all older than cutoff_ms. */
-void logstore_expire(struct db *d, int64_t cutoff_ms);
+void logstore_expire(struct store *d, int64_t cutoff_ms);
 
 struct logstore_query {
 	const char *dev, *app; /* exactly one: a device id, or an app id (its instances) */
@@ -77,9 +77,9 @@ struct logstore_query {
  * time_ms, source, severity, msg, app}) to items, in id order of the
  * direction; *last gets the id of the last one appended (unchanged when
  * none). A stored chunk that does not decode is skipped. 0 or -EIO. */
-int logstore_scan(struct db *d, const struct logstore_query *q, json_t *items, int64_t *last);
+int logstore_scan(struct store *d, const struct logstore_query *q, json_t *items, int64_t *last);
 
 /* The highest line id stored (0 when none). */
-int64_t logstore_newest_id(struct db *d);
+int64_t logstore_newest_id(struct store *d);
 
 #endif

@@ -7,15 +7,15 @@
 #include "admin.h"
 #include "ctl.h"
 #include "apps.h"
-#include "db.h"
+#include "store.h"
 #include "devices_store.h"
 
 static void h_status(struct http_req *r)
 {
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	/* counts of the projects granted; a store error counts 0 */
 	int64_t devices = devices_store_count(d, access_grants(r)), apps = apps_count(d, access_grants(r));
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	http_reply_json(r, 200,
 			json_pack("{s:s, s:I, s:I, s:I}", "version", CTL_VERSION, "devices",
 				  (json_int_t)devices, "apps", (json_int_t)apps, "uptime_s",

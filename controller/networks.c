@@ -12,7 +12,7 @@
 #include "app_spec.h"
 #include "apps_store.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "devices_store.h"
 #include "info/info.pb-c.h"
 #include "infolatest.h"
@@ -23,54 +23,55 @@
 
 #define NET_COLS "id, name, device_id, type, subnet, port, project"
 
-static json_t *net_row(struct db *d, sqlite3_stmt *st)
+static json_t *net_row(struct store *d, struct store_stmt *st)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", db_col_text(st, 0), "name",
-			      db_col_text(st, 1), "device", db_col_text(st, 2), "type", db_col_text(st, 3),
-			      "subnet", db_col_text(st, 4), "port", db_col_text(st, 5));
-	json_object_set_new(j, "project", json_string(db_col_text(st, 6)));
-	json_object_set_new(j, "info",
-			    infolatest_content_json(d, db_col_text(st, 2), "network", db_col_text(st, 0)));
+	json_t *j =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "id", store_col_str(st, 0), "name",
+		      store_col_str(st, 1), "device", store_col_str(st, 2), "type", store_col_str(st, 3),
+		      "subnet", store_col_str(st, 4), "port", store_col_str(st, 5));
+	json_object_set_new(j, "project", json_string(store_col_str(st, 6)));
+	json_object_set_new(
+	    j, "info", infolatest_content_json(d, store_col_str(st, 2), "network", store_col_str(st, 0)));
 	return j;
 }
 
 /* {id}: uuid, or name with ?device=D. */
-static int net_resolve(struct http_req *r, struct db *d, char id[UUID_STR_LEN], char dev[UUID_STR_LEN])
+static int net_resolve(struct http_req *r, struct store *d, char id[UUID_STR_LEN], char dev[UUID_STR_LEN])
 {
 	const char *devref = http_arg(r, "device");
 	char devid[UUID_STR_LEN] = "";
 	if (devref && admin_device_resolve(d, devref, devid) < 0)
 		return -ENOENT;
-	sqlite3_stmt *st = db_stmt(
+	struct store_stmt *st = store_stmt(
 	    d, "SELECT id, device_id, project FROM networks WHERE id = ?1 OR (name = ?1 AND device_id = ?2)"
 	       " LIMIT 1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, devid, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, r->params[0]);
+	store_bind_text(st, 2, devid);
 	int e = -ENOENT;
 	/* a network of a project not granted does not exist for r */
-	if (sqlite3_step(st) == SQLITE_ROW && authz_project_granted(&r->who, db_col_text(st, 2))) {
-		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
-		snprintf(dev, UUID_STR_LEN, "%s", db_col_text(st, 1));
+	if (store_step(st) == STORE_ROW && authz_project_granted(&r->who, store_col_str(st, 2))) {
+		snprintf(id, UUID_STR_LEN, "%s", store_col_str(st, 0));
+		snprintf(dev, UUID_STR_LEN, "%s", store_col_str(st, 1));
 		e = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return e;
 }
 
-static int net_json(struct db *d, const char *id, json_t **out)
+static int net_json(struct store *d, const char *id, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT " NET_COLS " FROM networks WHERE id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, id);
 	int e = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (store_step(st) == STORE_ROW) {
 		*out = net_row(d, st);
 		e = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return e;
 }
 
@@ -78,25 +79,26 @@ static void h_list(struct http_req *r)
 {
 	const char *dev = http_arg(r, "device");
 	char devid[UUID_STR_LEN] = "";
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	if (dev && admin_device_resolve(d, dev, devid) < 0) {
-		db_put(r->ctl->db, d);
+		store_put(r->ctl->db, d);
 		http_reply_error(r, 404, "no such device %s", dev);
 		return;
 	}
-	sqlite3_stmt *st =
-	    dev ? db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE device_id = ?1 AND (?9 = '*' OR "
-			     "instr(?9, ',' || project || ',') > 0) ORDER BY name")
-		: db_stmt(d, "SELECT " NET_COLS " FROM networks WHERE (?9 = '*' OR instr(?9, ',' || project "
+	struct store_stmt *st =
+	    dev ? store_stmt(d, "SELECT " NET_COLS " FROM networks WHERE device_id = ?1 AND (?9 = '*' OR "
+				"instr(?9, ',' || project || ',') > 0) ORDER BY name")
+		: store_stmt(d,
+			     "SELECT " NET_COLS " FROM networks WHERE (?9 = '*' OR instr(?9, ',' || project "
 			     "|| ',') > 0) ORDER BY device_id, name");
 	if (st)
-		sqlite3_bind_text(st, 9, access_grants(r), -1, SQLITE_STATIC);
+		store_bind_text(st, 9, access_grants(r));
 	if (st && dev)
-		sqlite3_bind_text(st, 1, devid, -1, SQLITE_STATIC);
+		store_bind_text(st, 1, devid);
 	json_t *items = json_array();
-	while (st && sqlite3_step(st) == SQLITE_ROW)
+	while (st && store_step(st) == STORE_ROW)
 		json_array_append_new(items, net_row(d, st));
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
 }
 
@@ -115,7 +117,7 @@ static bool cidr_ok(const char *s)
 }
 
 /* The project of device uuid; -ENOENT when it is not granted to r. */
-static int device_project(struct http_req *r, struct db *d, const char *uuid, char out[64])
+static int device_project(struct http_req *r, struct store *d, const char *uuid, char out[64])
 {
 	int e = devices_store_project(d, uuid, out);
 	return e == 0 && !authz_project_granted(&r->who, out) ? -ENOENT : e;
@@ -149,14 +151,14 @@ static void h_create(struct http_req *r)
 		return;
 	}
 	char devid[UUID_STR_LEN], id[UUID_STR_LEN];
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	char project[64] = "";
 	int e = admin_device_resolve(d, dev, devid);
 	if (e == 0)
 		e = device_project(r, d, devid, project);
 	const char *pj = e == 0 ? admin_str(b, "project", &bad) : NULL;
 	if (pj && strcmp(pj, project)) {
-		db_put(r->ctl->db, d);
+		store_put(r->ctl->db, d);
 		http_reply_error(r, 400, "project: a network belongs to its device's project (%s)", project);
 		json_decref(b);
 		return;
@@ -164,27 +166,28 @@ static void h_create(struct http_req *r)
 	if (e == 0)
 		e = uuidgen_v4(id);
 	/* a network instance belongs to its device's project */
-	sqlite3_stmt *st =
+	struct store_stmt *st =
 	    e == 0
-		? db_stmt(d, "INSERT INTO networks(id, name, device_id, type, subnet, port, created, project)"
+		? store_stmt(d,
+			     "INSERT INTO networks(id, name, device_id, type, subnet, port, created, project)"
 			     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)")
 		: NULL;
 	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, devid, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, type, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, subnet ? subnet : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 6, port ? port : "", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
-		sqlite3_bind_text(st, 8, project, -1, SQLITE_STATIC);
-		e = db_step_done(st);
+		store_bind_text(st, 1, id);
+		store_bind_text(st, 2, name);
+		store_bind_text(st, 3, devid);
+		store_bind_text(st, 4, type);
+		store_bind_text(st, 5, subnet ? subnet : "");
+		store_bind_text(st, 6, port ? port : "");
+		store_bind_int64(st, 7, (int64_t)time(NULL));
+		store_bind_text(st, 8, project);
+		e = store_step_done(st);
 	}
 	if (e == 0) {
 		ctl_device_changed(r->ctl, d, devid);
 		e = net_json(d, id, &obj);
 	}
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e == -ENOENT)
 		http_reply_error(r, 404, "no such device %s", dev);
 	else if (e < 0)
@@ -198,11 +201,11 @@ static void h_get(struct http_req *r)
 {
 	char id[UUID_STR_LEN], dev[UUID_STR_LEN];
 	json_t *obj = NULL;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = net_resolve(r, d, id, dev);
 	if (e == 0)
 		e = net_json(d, id, &obj);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "network");
 	else
@@ -211,12 +214,12 @@ static void h_get(struct http_req *r)
 
 /* The apps with an instance on the network's device that attach to it, as
  * "a, b" in users (empty when none). */
-static void net_users(struct db *d, const char *id, const char *dev, char *users, size_t n)
+static void net_users(struct store *d, const char *id, const char *dev, char *users, size_t n)
 {
 	struct admin_names u = {users, n, 0, 0};
 	char name[NET_NAME_MAX + 1];
 	users[0] = 0;
-	if (db_text(d, "SELECT name FROM networks WHERE id = ?1", id, name, sizeof(name)) == 0)
+	if (store_text(d, "SELECT name FROM networks WHERE id = ?1", id, name, sizeof(name)) == 0)
 		(void)apps_store_each_on_network(d, dev, name, admin_names_add, &u);
 }
 
@@ -229,25 +232,25 @@ static bool arg_true(struct http_req *r, const char *name)
 static void h_delete(struct http_req *r)
 {
 	char id[UUID_STR_LEN], dev[UUID_STR_LEN], users[512];
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = net_resolve(r, d, id, dev);
 	if (e == 0 && !arg_true(r, "force")) {
 		net_users(d, id, dev, users, sizeof(users));
 		if (users[0]) {
-			db_put(r->ctl->db, d);
+			store_put(r->ctl->db, d);
 			http_reply_error(r, 409, "network in use by app %s (delete them first, or force)",
 					 users);
 			return;
 		}
 	}
-	sqlite3_stmt *st = e == 0 ? db_stmt(d, "DELETE FROM networks WHERE id = ?1") : NULL;
+	struct store_stmt *st = e == 0 ? store_stmt(d, "DELETE FROM networks WHERE id = ?1") : NULL;
 	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		e = db_step_done(st);
+		store_bind_text(st, 1, id);
+		e = store_step_done(st);
 	}
 	if (e == 0)
 		ctl_device_changed(r->ctl, d, dev);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "network");
 	else
@@ -265,51 +268,52 @@ const struct http_route admin_network_routes[] = {
 
 /* --- the networks table, for the device config (networks.h) ----------- */
 
-int networks_each_of_device(struct db *d, const char *uuid,
+int networks_each_of_device(struct store *d, const char *uuid,
 			    int (*fn)(void *ctx, const struct networks_row *n), void *ctx)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, name, type, subnet, port FROM networks WHERE device_id = ?1"
-				      " ORDER BY id");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, name, type, subnet, port FROM networks WHERE device_id = ?1"
+			  " ORDER BY id");
 	int r = 0;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	while (r >= 0 && sqlite3_step(st) == SQLITE_ROW) {
-		struct networks_row n = {db_col_text(st, 0), db_col_text(st, 1), db_col_text(st, 2),
-					 db_col_text(st, 3), db_col_text(st, 4)};
+	store_bind_text(st, 1, uuid);
+	while (r >= 0 && store_step(st) == STORE_ROW) {
+		struct networks_row n = {store_col_str(st, 0), store_col_str(st, 1), store_col_str(st, 2),
+					 store_col_str(st, 3), store_col_str(st, 4)};
 		r = fn(ctx, &n);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r < 0 ? r : 0;
 }
 
-int networks_id(struct db *d, const char *uuid, const char *name, char id[UUID_STR_LEN])
+int networks_id(struct store *d, const char *uuid, const char *name, char id[UUID_STR_LEN])
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM networks WHERE device_id = ?1 AND name = ?2");
+	struct store_stmt *st = store_stmt(d, "SELECT id FROM networks WHERE device_id = ?1 AND name = ?2");
 	int r = -ENOENT;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
+	store_bind_text(st, 1, uuid);
+	store_bind_text(st, 2, name);
+	if (store_step(st) == STORE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", store_col_str(st, 0));
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
 /* ---- for other modules (the access checks, projects) ---- */
 
-int networks_each_project_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *project),
+int networks_each_project_of(struct store *d, const char *ref, int (*fn)(void *ctx, const char *project),
 			     void *ctx)
 {
-	return db_each_text(d, "SELECT project FROM networks WHERE id = ?1 OR name = ?1", ref, fn, ctx);
+	return store_each_text(d, "SELECT project FROM networks WHERE id = ?1 OR name = ?1", ref, fn, ctx);
 }
 
-int64_t networks_count(struct db *d, const char *grants)
+int64_t networks_count(struct store *d, const char *grants)
 {
-	return db_int64(
+	return store_int64(
 	    d, "SELECT count(*) FROM networks WHERE ?1 = '*' OR instr(?1, ',' || project || ',') > 0",
 	    grants);
 }

@@ -12,30 +12,31 @@
 #include "admin.h"
 #include "crypto.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "err.h"
 #include "hexstr.h"
 
-static json_t *onboard_row(sqlite3_stmt *st)
+static json_t *onboard_row(struct store_stmt *st)
 {
-	json_t *serials = json_loads(db_col_text(st, 2), 0, NULL);
-	return json_pack("{s:s, s:s, s:o, s:o}", "id", db_col_text(st, 0), "subject", db_col_text(st, 1),
+	json_t *serials = json_loads(store_col_str(st, 2), 0, NULL);
+	return json_pack("{s:s, s:s, s:o, s:o}", "id", store_col_str(st, 0), "subject", store_col_str(st, 1),
 			 "serials", serials ? serials : json_array(), "created",
-			 admin_time_json(sqlite3_column_int64(st, 3)));
+			 admin_time_json(store_col_int64(st, 3)));
 }
 
-static int onboard_get_json(struct db *d, const char *id, json_t **out)
+static int onboard_get_json(struct store *d, const char *id, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, subject, serials, created FROM onboard WHERE id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, subject, serials, created FROM onboard WHERE id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, id);
 	int r = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (store_step(st) == STORE_ROW) {
 		*out = onboard_row(st);
 		r = *out ? 0 : -ENOMEM;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
@@ -54,7 +55,7 @@ static bool serials_valid(const json_t *a)
 	return true;
 }
 
-int onboard_add(struct db *d, const char *pem, size_t len, const char *serials_json, json_t **obj)
+int onboard_add(struct store *d, const char *pem, size_t len, const char *serials_json, json_t **obj)
 {
 	X509 *cert = NULL;
 	uint8_t h[CRYPTO_SHA256_LEN];
@@ -71,18 +72,18 @@ int onboard_add(struct db *d, const char *pem, size_t len, const char *serials_j
 		goto out;
 	hexstr_encode(h, sizeof(h), id);
 	X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
-	sqlite3_stmt *st =
-	    db_stmt(d, "INSERT INTO onboard(id, pem, subject, serials, created) VALUES(?1,?2,?3,?4,?5)");
+	struct store_stmt *st =
+	    store_stmt(d, "INSERT INTO onboard(id, pem, subject, serials, created) VALUES(?1,?2,?3,?4,?5)");
 	if (!st) {
 		r = -EIO;
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, pem_norm, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, subject[0] == '/' ? subject + 1 : subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, serials_json, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (int64_t)time(NULL));
-	r = db_step_done(st);
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, pem_norm);
+	store_bind_text(st, 3, subject[0] == '/' ? subject + 1 : subject);
+	store_bind_text(st, 4, serials_json);
+	store_bind_int64(st, 5, (int64_t)time(NULL));
+	r = store_step_done(st);
 	if (r == 0 && obj)
 		r = onboard_get_json(d, id, obj);
 out:
@@ -150,7 +151,7 @@ static int key_from_pem_cached(const char *pem, struct onboard_key *out)
 	return 0;
 }
 
-int onboard_find(struct db *d, const uint8_t *hash, size_t hlen, struct onboard_key *key, char **serials,
+int onboard_find(struct store *d, const uint8_t *hash, size_t hlen, struct onboard_key *key, char **serials,
 		 char id[65])
 {
 	char hex[65], above[66];
@@ -160,18 +161,18 @@ int onboard_find(struct db *d, const uint8_t *hash, size_t hlen, struct onboard_
 	/* ids are lower-case hex: those starting with hex sort in [hex, hex"g").
 	 * (A LIKE with a bound pattern is re-prepared on every new value.) */
 	snprintf(above, sizeof(above), "%sg", hex);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, pem, serials FROM onboard WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 1");
+	struct store_stmt *st = store_stmt(
+	    d, "SELECT id, pem, serials FROM onboard WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, above, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, hex);
+	store_bind_text(st, 2, above);
 	int r = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		r = key_from_pem_cached(db_col_text(st, 1), key);
+	if (store_step(st) == STORE_ROW) {
+		r = key_from_pem_cached(store_col_str(st, 1), key);
 		if (r == 0) {
-			*serials = strdup(db_col_text(st, 2));
-			snprintf(id, 65, "%s", db_col_text(st, 0));
+			*serials = strdup(store_col_str(st, 2));
+			snprintf(id, 65, "%s", store_col_str(st, 0));
 			if (!*serials) {
 				X509_free(key->cert);
 				key->cert = NULL;
@@ -179,7 +180,7 @@ int onboard_find(struct db *d, const uint8_t *hash, size_t hlen, struct onboard_
 			}
 		}
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
@@ -187,13 +188,13 @@ int onboard_find(struct db *d, const uint8_t *hash, size_t hlen, struct onboard_
 
 static void h_list(struct http_req *r)
 {
-	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, subject, serials, created FROM onboard ORDER BY created, id");
+	struct store *d = store_get(r->ctl->db);
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, subject, serials, created FROM onboard ORDER BY created, id");
 	json_t *items = json_array();
-	while (st && sqlite3_step(st) == SQLITE_ROW)
+	while (st && store_step(st) == STORE_ROW)
 		json_array_append_new(items, onboard_row(st));
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
 }
 
@@ -215,9 +216,9 @@ static void h_create(struct http_req *r)
 		goto out;
 	}
 	char *sj = json_dumps(serials, JSON_COMPACT);
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = sj ? onboard_add(d, pem, strlen(pem), sj, &obj) : -ENOMEM;
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	free(sj);
 	if (e == -EVE_EBADCERT)
 		http_reply_error(r, 400, "cert: not a PEM certificate");
@@ -242,17 +243,17 @@ static void h_put(struct http_req *r)
 		return;
 	}
 	char *sj = json_dumps(serials, JSON_COMPACT);
-	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "UPDATE onboard SET serials = ?2 WHERE id = ?1");
+	struct store *d = store_get(r->ctl->db);
+	struct store_stmt *st = store_stmt(d, "UPDATE onboard SET serials = ?2 WHERE id = ?1");
 	int e = st && sj ? 0 : -EIO;
 	if (e == 0) {
-		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, sj, -1, SQLITE_STATIC);
-		e = db_step_done(st);
+		store_bind_text(st, 1, r->params[0]);
+		store_bind_text(st, 2, sj);
+		e = store_step_done(st);
 	}
 	if (e == 0)
 		e = onboard_get_json(d, r->params[0], &obj);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	free(sj);
 	json_decref(b);
 	if (e < 0)
@@ -264,9 +265,9 @@ static void h_put(struct http_req *r)
 static void h_get(struct http_req *r)
 {
 	json_t *obj = NULL;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = onboard_get_json(d, r->params[0], &obj);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "onboarding certificate");
 	else
@@ -275,16 +276,16 @@ static void h_get(struct http_req *r)
 
 static void h_delete(struct http_req *r)
 {
-	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "DELETE FROM onboard WHERE id = ?1");
+	struct store *d = store_get(r->ctl->db);
+	struct store_stmt *st = store_stmt(d, "DELETE FROM onboard WHERE id = ?1");
 	int e = st ? 0 : -EIO;
 	if (e == 0) {
-		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
-		e = db_step_done(st);
+		store_bind_text(st, 1, r->params[0]);
+		e = store_step_done(st);
 	}
-	if (e == 0 && sqlite3_changes(db_handle(d)) == 0)
+	if (e == 0 && store_changes(d) == 0)
 		e = -ENOENT;
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "onboarding certificate");
 	else

@@ -11,11 +11,11 @@
 
 #include "p256.h"
 
-struct db;
+struct store;
 
 /* Add a PEM certificate with a JSON array text of serials. *obj (optional)
  * receives the onboard object. -EEXIST if present, -EVE_EBADCERT. */
-int onboard_add(struct db *d, const char *pem, size_t len, const char *serials_json, json_t **obj);
+int onboard_add(struct store *d, const char *pem, size_t len, const char *serials_json, json_t **obj);
 /* An onboarding certificate's key: cert (caller X509_free) and, when its
  * key is P-256 (p256), the public point for p256_verify. */
 struct onboard_key {
@@ -27,7 +27,7 @@ struct onboard_key {
 /* Find the onboarding certificate named by a senderCertHash (16 or 32
  * bytes); key->cert and *serials (JSON array text) are caller-freed.
  * -ENOENT when unknown. */
-int onboard_find(struct db *d, const uint8_t *hash, size_t hlen, struct onboard_key *key, char **serials,
+int onboard_find(struct store *d, const uint8_t *hash, size_t hlen, struct onboard_key *key, char **serials,
 		 char id[65]);
 /* Whether serials (JSON array text) admits serial ("*" admits any). */
 bool onboard_serial_allowed(const char *serials, const char *serial);

@@ -16,7 +16,7 @@
 #include "apps_store.h"
 #include "ctl.h"
 #include "ctlmetrics.h"
-#include "db.h"
+#include "store.h"
 #include "devcache.h"
 #include "devices_store.h"
 #include "fleetexp.h"
@@ -34,21 +34,21 @@ static void h_healthz(struct http_req *r)
 
 static const char *check_db(struct ctl *c)
 {
-	struct db *d = db_get(c->db);
-	int e = db_begin(d);
-	sqlite3_stmt *st =
-	    e == 0 ? db_stmt(d, "INSERT OR REPLACE INTO health(id, checked) VALUES(1, ?1)") : NULL;
+	struct store *d = store_get(c->db);
+	int e = store_begin(d);
+	struct store_stmt *st =
+	    e == 0 ? store_stmt(d, "INSERT OR REPLACE INTO health(id, checked) VALUES(1, ?1)") : NULL;
 	if (st) {
-		sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
-		e = db_step_done(st);
+		store_bind_int64(st, 1, (int64_t)time(NULL));
+		e = store_step_done(st);
 	} else if (e == 0) {
 		e = -EIO;
 	}
 	if (e == 0)
-		e = db_commit(d);
+		e = store_commit(d);
 	if (e < 0)
-		db_rollback(d);
-	db_put(c->db, d);
+		store_rollback(d);
+	store_put(c->db, d);
 	return e == 0 ? "ok" : "not writable";
 }
 
@@ -119,8 +119,9 @@ static int group_sample(void *ctx, const char *label, int64_t n)
 }
 
 /* One gauge family from the (label, count) pairs each gives, most first. */
-static int grouped(struct buf *b, struct db *d,
-		   int (*each)(struct db *d, int (*fn)(void *ctx, const char *label, int64_t n), void *ctx),
+static int grouped(struct buf *b, struct store *d,
+		   int (*each)(struct store *d, int (*fn)(void *ctx, const char *label, int64_t n),
+			       void *ctx),
 		   const char *name, const char *label, const char *help)
 {
 	struct group g = {.b = b, .name = name, .label = label};
@@ -130,7 +131,7 @@ static int grouped(struct buf *b, struct db *d,
 	return r == 1 ? 0 : r;
 }
 
-static int write_devices(struct ctl *c, struct db *d, struct buf *b)
+static int write_devices(struct ctl *c, struct store *d, struct buf *b)
 {
 	struct seen_count s = {.now = (int64_t)time(NULL), .after = c->conf.offline_after};
 	devcache_foreach_seen(c->cache, count_seen, &s);
@@ -176,7 +177,7 @@ static int write_sqlite(struct ctl *c, struct buf *b)
 				"Write statements and transactions, BEGIN to COMMIT.");
 	if (r == 0)
 		r = prom_hist_write(b, "eve_controller_sqlite_write_duration_seconds", NULL,
-				    db_write_latency());
+				    store_write_latency());
 	return r;
 }
 
@@ -239,10 +240,10 @@ int ops_metrics_write(struct ctl *c, struct buf *out)
 {
 	uint64_t t0 = monotime_us();
 	int r = ctlmetrics_write(c->metrics, out);
-	struct db *d = db_get(c->db);
+	struct store *d = store_get(c->db);
 	if (r == 0)
 		r = write_devices(c, d, out);
-	db_put(c->db, d);
+	store_put(c->db, d);
 	if (r == 0)
 		r = write_sqlite(c, out);
 	if (r == 0)

@@ -9,25 +9,25 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "store.h"
 
 /* Whether project name exists (false on a store error). */
-bool projects_exists(struct db *d, const char *name);
+bool projects_exists(struct store *d, const char *name);
 /* How many projects of a grant (",a,b,") exist; -EIO. */
-int64_t projects_count_granted(struct db *d, const char *grants);
+int64_t projects_count_granted(struct store *d, const char *grants);
 /* Call fn(ctx, name, created) for each project granted (",a,b," or "*"),
  * ordered by name; a negative return of fn stops the walk and is
  * returned. 0 or -EIO. */
-int projects_each(struct db *d, const char *grants, int (*fn)(void *ctx, const char *name, int64_t created),
-		  void *ctx);
+int projects_each(struct store *d, const char *grants,
+		  int (*fn)(void *ctx, const char *name, int64_t created), void *ctx);
 /* 0, -EEXIST (a project of that name exists), -EIO. */
-int projects_create(struct db *d, const char *name, int64_t created);
+int projects_create(struct store *d, const char *name, int64_t created);
 /* 0, -ENOENT, -EIO. */
-int projects_delete(struct db *d, const char *name);
+int projects_delete(struct store *d, const char *name);
 /* The project's config items (a JSON object) into *items (the caller
  * frees it). 0, -ENOENT, -ENOMEM, -EIO. */
-int projects_config_items(struct db *d, const char *name, char **items);
+int projects_config_items(struct store *d, const char *name, char **items);
 /* Store them (text: a JSON object). 0, -EIO. */
-int projects_set_config_items(struct db *d, const char *name, const char *items);
+int projects_set_config_items(struct store *d, const char *name, const char *items);
 
 #endif

@@ -12,7 +12,7 @@
 #include "admin.h"
 #include "configprops.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "devices_store.h"
 #include "info/info.pb-c.h"
 #include "infolatest.h"
@@ -77,7 +77,7 @@ int properties_check_patch(const json_t *patch, char *err, size_t err_len, json_
 
 /* The configItemStatus of uuid's latest device info (NULL if none); *owner
  * is what to free. */
-static const item_status *device_status(struct db *d, const char *uuid, ProtobufCMessage **owner)
+static const item_status *device_status(struct store *d, const char *uuid, ProtobufCMessage **owner)
 {
 	Org__Lfedge__Eve__Info__ZInfoMsg *m = infolatest_get(d, uuid, "device", NULL);
 
@@ -208,7 +208,7 @@ static int trust_key_item(void *ctx, const char *name, const char *spki)
 	return 0;
 }
 
-static void trust_key_items(struct db *d, json_t *items, json_t *from)
+static void trust_key_items(struct store *d, json_t *items, json_t *from)
 {
 	struct trust_ctx t = {items, from};
 	/* (void): as before, a store error leaves the keys out of the view */
@@ -230,7 +230,7 @@ static int items_row(void *ctx, const struct devices_config_row *row)
 /* A device's configured items, the project's under the device's own
  * (*from: a new object {name: "device"|"project"}). NULL when the device
  * row is missing or unreadable. */
-static json_t *effective_items(struct db *d, const char *uuid, json_t **from)
+static json_t *effective_items(struct store *d, const char *uuid, json_t **from)
 {
 	struct items_ctx c = {0};
 	json_t *items, *v;
@@ -255,7 +255,7 @@ static json_t *effective_items(struct db *d, const char *uuid, json_t **from)
 void properties_h_get(struct http_req *r)
 {
 	char uuid[UUID_STR_LEN];
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	ProtobufCMessage *owner = NULL;
 	const item_status *s = NULL;
 	json_t *items = NULL, *from = NULL;
@@ -265,7 +265,7 @@ void properties_h_get(struct http_req *r)
 		items = effective_items(d, uuid, &from);
 		s = device_status(d, uuid, &owner);
 	}
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0 || !items) {
 		admin_reply_err(r, e < 0 ? e : -EIO, "device");
 	} else {
@@ -320,7 +320,7 @@ int properties_merge(json_t *stored, const json_t *patch)
 
 /* ---- project-level properties: /projects/{project}/config-items ---- */
 
-static json_t *project_items(struct db *d, const char *project)
+static json_t *project_items(struct store *d, const char *project)
 {
 	char *text = NULL;
 	json_t *items = projects_config_items(d, project, &text) == 0 ? admin_json_col(text) : NULL;
@@ -331,17 +331,17 @@ static json_t *project_items(struct db *d, const char *project)
 
 static void h_project_items_get(struct http_req *r)
 {
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	json_t *items = project_items(d, r->params[0]);
 
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (!items)
 		admin_reply_err(r, -ENOENT, "project");
 	else
 		http_reply_json(r, 200, json_pack("{s:s, s:o}", "project", r->params[0], "items", items));
 }
 
-static int project_items_store(struct db *d, const char *project, const json_t *items)
+static int project_items_store(struct store *d, const char *project, const json_t *items)
 {
 	char *text = json_dumps(items, JSON_COMPACT | JSON_SORT_KEYS);
 	int e = text ? projects_set_config_items(d, project, text) : -ENOMEM;
@@ -359,7 +359,7 @@ static int collect_id(void *ctx, const char *uuid, const char *name, const char 
 
 /* After the project's items are committed: every device of it gets a new
  * config (as after any other change a device's config is built from). */
-static void project_devices_changed(struct ctl *c, struct db *d, const char *project)
+static void project_devices_changed(struct ctl *c, struct store *d, const char *project)
 {
 	json_t *ids = json_array(), *v;
 	size_t i;
@@ -376,7 +376,7 @@ static void h_project_items_put(struct http_req *r)
 	json_t *b = admin_body(r), *items = NULL, *warnings = NULL;
 	const char *force = http_arg(r, "force");
 	char why[384];
-	struct db *d;
+	struct store *d;
 	int e;
 
 	if (!b)
@@ -389,21 +389,21 @@ static void h_project_items_put(struct http_req *r)
 		json_decref(b);
 		return;
 	}
-	d = db_get(r->ctl->db);
-	e = db_begin(d);
+	d = store_get(r->ctl->db);
+	e = store_begin(d);
 	if (e == 0) {
 		items = project_items(d, r->params[0]);
 		e = items ? properties_merge(items, b) : -ENOENT;
 		if (e == 0)
 			e = project_items_store(d, r->params[0], items);
 		if (e == 0)
-			e = db_commit(d);
+			e = store_commit(d);
 		else
-			db_rollback(d);
+			store_rollback(d);
 	}
 	if (e == 0)
 		project_devices_changed(r->ctl, d, r->params[0]);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	json_decref(b);
 	if (e < 0) {
 		json_decref(items);

@@ -22,7 +22,7 @@
 #include "admin.h"
 #include "b64.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "err.h"
 #include "fileio.h"
 #include "hexstr.h"
@@ -545,39 +545,40 @@ static int manifest_record(struct http_req *r, const char *hex, const char *mt, 
 {
 	const char *name = r->params[0], *ref = r->params[1];
 	bool tag = strncmp(ref, "sha256:", 7) != 0, image = tag && !artifact_tag(ref);
-	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st;
-	int e = db_begin(d);
+	struct store *d = store_get(r->ctl->db);
+	struct store_stmt *st;
+	int e = store_begin(d);
 
-	st = e == 0 ? db_stmt(d, "INSERT OR REPLACE INTO registry_manifests(repo, digest, media_type, size)"
+	st = e == 0
+		 ? store_stmt(d, "INSERT OR REPLACE INTO registry_manifests(repo, digest, media_type, size)"
 				 " VALUES(?1, ?2, ?3, ?4)")
-		    : NULL;
+		 : NULL;
 	if (e == 0 && !st)
 		e = -EIO;
 	if (e == 0) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, hex, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, mt, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, (int64_t)size);
-		e = db_step_done(st);
+		store_bind_text(st, 1, name);
+		store_bind_text(st, 2, hex);
+		store_bind_text(st, 3, mt);
+		store_bind_int64(st, 4, (int64_t)size);
+		e = store_step_done(st);
 	}
-	st = e == 0 && tag ? db_stmt(d, "INSERT OR REPLACE INTO registry_tags(repo, tag, digest, updated)"
-					" VALUES(?1, ?2, ?3, ?4)")
+	st = e == 0 && tag ? store_stmt(d, "INSERT OR REPLACE INTO registry_tags(repo, tag, digest, updated)"
+					   " VALUES(?1, ?2, ?3, ?4)")
 			   : NULL;
 	if (st) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, ref, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, hex, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
-		e = db_step_done(st);
+		store_bind_text(st, 1, name);
+		store_bind_text(st, 2, ref);
+		store_bind_text(st, 3, hex);
+		store_bind_int64(st, 4, (int64_t)time(NULL));
+		e = store_step_done(st);
 	}
 	if (e == 0 && image)
 		e = images_store_registry_upsert(d, name, ref, hex, size);
 	if (e == 0)
-		e = db_commit(d);
+		e = store_commit(d);
 	else
-		db_rollback(d);
-	db_put(r->ctl->db, d);
+		store_rollback(d);
+	store_put(r->ctl->db, d);
 	if (e == 0 && image)
 		devcache_invalidate(r->ctl->cache, NULL);
 	return e;
@@ -657,26 +658,27 @@ static void h_manifest_put(struct http_req *r)
 /* Digest and media type of repo:ref (a tag or sha256:<hex>). */
 static int manifest_lookup(struct ctl *c, const char *repo, const char *ref, char hex[65], char mt[128])
 {
-	struct db *d = db_get(c->db);
+	struct store *d = store_get(c->db);
 	bool dig = strncmp(ref, "sha256:", 7) == 0;
-	sqlite3_stmt *st =
-	    dig ? db_stmt(d,
-			  "SELECT digest, media_type FROM registry_manifests WHERE repo = ?1 AND digest = ?2")
-		: db_stmt(d, "SELECT m.digest, m.media_type FROM registry_tags t JOIN registry_manifests m"
+	struct store_stmt *st =
+	    dig ? store_stmt(
+		      d, "SELECT digest, media_type FROM registry_manifests WHERE repo = ?1 AND digest = ?2")
+		: store_stmt(d,
+			     "SELECT m.digest, m.media_type FROM registry_tags t JOIN registry_manifests m"
 			     " ON m.repo = t.repo AND m.digest = t.digest WHERE t.repo = ?1 AND t.tag = ?2");
 	int e = -ENOENT;
 
 	if (st) {
-		sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, dig ? ref + 7 : ref, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			snprintf(hex, 65, "%s", db_col_text(st, 0));
-			snprintf(mt, 128, "%s", db_col_text(st, 1));
+		store_bind_text(st, 1, repo);
+		store_bind_text(st, 2, dig ? ref + 7 : ref);
+		if (store_step(st) == STORE_ROW) {
+			snprintf(hex, 65, "%s", store_col_str(st, 0));
+			snprintf(mt, 128, "%s", store_col_str(st, 1));
 			e = 0;
 		}
-		sqlite3_reset(st);
+		store_reset(st);
 	}
-	db_put(c->db, d);
+	store_put(c->db, d);
 	return e;
 }
 
@@ -699,8 +701,8 @@ static void h_manifest_get(struct http_req *r)
 
 static void h_tags(struct http_req *r)
 {
-	struct db *d;
-	sqlite3_stmt *st;
+	struct store *d;
+	struct store_stmt *st;
 	json_t *tags = json_array();
 
 	if (!name_ok(r->params[0])) {
@@ -708,15 +710,15 @@ static void h_tags(struct http_req *r)
 		reg_error(r, 404, "NAME_UNKNOWN", "repository unknown");
 		return;
 	}
-	d = db_get(r->ctl->db);
-	st = db_stmt(d, "SELECT tag FROM registry_tags WHERE repo = ?1 ORDER BY tag");
+	d = store_get(r->ctl->db);
+	st = store_stmt(d, "SELECT tag FROM registry_tags WHERE repo = ?1 ORDER BY tag");
 	if (st) {
-		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			json_array_append_new(tags, json_string(db_col_text(st, 0)));
-		sqlite3_reset(st);
+		store_bind_text(st, 1, r->params[0]);
+		while (store_step(st) == STORE_ROW)
+			json_array_append_new(tags, json_string(store_col_str(st, 0)));
+		store_reset(st);
 	}
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (json_array_size(tags) == 0) {
 		json_decref(tags);
 		reg_error(r, 404, "NAME_UNKNOWN", "repository unknown");
@@ -725,29 +727,29 @@ static void h_tags(struct http_req *r)
 	http_reply_json(r, 200, json_pack("{s:s, s:o}", "name", r->params[0], "tags", tags));
 }
 
-int registry_forget(struct db *d, const char *name_tag)
+int registry_forget(struct store *d, const char *name_tag)
 {
 	char name[REG_NAME_MAX + 1];
 	const char *colon = strchr(name_tag, ':');
 	size_t n = colon ? (size_t)(colon - name_tag) : strlen(name_tag);
-	sqlite3_stmt *st;
+	struct store_stmt *st;
 	int e;
 
 	if (n == 0 || n > REG_NAME_MAX)
 		return -EINVAL;
 	memcpy(name, name_tag, n);
 	name[n] = '\0';
-	st = db_stmt(d, "DELETE FROM registry_tags WHERE repo = ?1");
+	st = store_stmt(d, "DELETE FROM registry_tags WHERE repo = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	e = db_step_done(st);
-	st = e == 0 ? db_stmt(d, "DELETE FROM registry_manifests WHERE repo = ?1") : NULL;
+	store_bind_text(st, 1, name);
+	e = store_step_done(st);
+	st = e == 0 ? store_stmt(d, "DELETE FROM registry_manifests WHERE repo = ?1") : NULL;
 	if (e == 0 && !st)
 		return -EIO;
 	if (st) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		e = db_step_done(st);
+		store_bind_text(st, 1, name);
+		e = store_step_done(st);
 	}
 	return e;
 }

@@ -11,9 +11,9 @@
 
 extern const struct http_route registry_routes[];
 
-struct db;
+struct store;
 /* The image of repository "name:tag" (its url without "/v2/") is deleted:
  * drop the repository's tags and manifest records. 0 or negative errno. */
-int registry_forget(struct db *d, const char *name_tag);
+int registry_forget(struct store *d, const char *name_tag);
 
 #endif

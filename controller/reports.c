@@ -12,7 +12,7 @@
 #include "apps_store.h"
 #include "buf.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "deviceio.h"
 #include "devices_store.h"
 #include "err.h"
@@ -85,14 +85,14 @@ static int64_t ts_or_now(struct dev_times *dt, const Google__Protobuf__Timestamp
 }
 
 /* Keep the newest max rows of table for dev (count retention). */
-static void trim_count(struct db *d, const char *sql, const char *dev, int64_t max)
+static void trim_count(struct store *d, const char *sql, const char *dev, int64_t max)
 {
-	sqlite3_stmt *st = db_stmt(d, sql);
+	struct store_stmt *st = store_stmt(d, sql);
 	if (!st)
 		return;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, max);
-	db_step_done(st);
+	store_bind_text(st, 1, dev);
+	store_bind_int64(st, 2, max);
+	store_step_done(st);
 }
 
 #define TRIM(table)                                                                                          \
@@ -142,7 +142,7 @@ static const char *info_object(const ProtobufCMessage *sub)
 	return "";
 }
 
-static void app_state_update(struct db *d, const char *dev, const Org__Lfedge__Eve__Info__ZInfoApp *a)
+static void app_state_update(struct store *d, const char *dev, const Org__Lfedge__Eve__Info__ZInfoApp *a)
 {
 	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(
 	    &org__lfedge__eve__info__zsw_state__descriptor, (int)a->state);
@@ -171,7 +171,7 @@ static void app_state_update(struct db *d, const char *dev, const Org__Lfedge__E
 
 /* The base OS version the device reports it fell back from (or failed
  * to install), with the reason: what a base OS rollout gates on. */
-static void os_failed_update(struct db *d, const char *dev, const Org__Lfedge__Eve__Info__ZInfoDevice *di)
+static void os_failed_update(struct store *d, const char *dev, const Org__Lfedge__Eve__Info__ZInfoDevice *di)
 {
 	const char *ver = "", *why = "";
 	for (size_t i = 0; i < di->n_swlist; i++) {
@@ -186,7 +186,8 @@ static void os_failed_update(struct db *d, const char *dev, const Org__Lfedge__E
 	(void)devices_store_set_os_failed(d, dev, ver, why); /* a lost write: the next info has it */
 }
 
-static void device_info_update(struct db *d, const char *dev, const Org__Lfedge__Eve__Info__ZInfoDevice *di)
+static void device_info_update(struct store *d, const char *dev,
+			       const Org__Lfedge__Eve__Info__ZInfoDevice *di)
 {
 	const char *ver = NULL;
 	for (size_t i = 0; i < di->n_swlist; i++)
@@ -198,19 +199,19 @@ static void device_info_update(struct db *d, const char *dev, const Org__Lfedge_
 		os_failed_update(d, dev, di);
 }
 
-static int info_insert(struct db *d, const char *dev, int64_t t, const char *type, const char *obj,
+static int info_insert(struct store *d, const char *dev, int64_t t, const char *type, const char *obj,
 		       const uint8_t *msg, size_t len)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "INSERT INTO info(device_id, time, type, object, data) VALUES(?1,?2,?3,?4,?5)");
+	struct store_stmt *st =
+	    store_stmt(d, "INSERT INTO info(device_id, time, type, object, data) VALUES(?1,?2,?3,?4,?5)");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, t);
-	sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, obj, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 5, msg, (int)len, SQLITE_STATIC);
-	int r = db_step_done(st);
+	store_bind_text(st, 1, dev);
+	store_bind_int64(st, 2, t);
+	store_bind_text(st, 3, type);
+	store_bind_text(st, 4, obj);
+	store_bind_blob(st, 5, msg, len);
+	int r = store_step_done(st);
 	if (r == 0)
 		r = infolatest_put(d, dev, type, obj, t, msg, len);
 	return r;
@@ -228,9 +229,9 @@ int reports_store_info(struct ctl *c, const char *uuid, const uint8_t *msg, size
 	struct dev_times dt = {.c = c, .uuid = uuid};
 	int64_t t = ts_or_now(&dt, m->attimestamp);
 	dev_times_note(&dt, "info");
-	struct db *d = db_get(c->db);
+	struct store *d = store_get(c->db);
 	int added = 0;
-	int r = db_begin(d);
+	int r = store_begin(d);
 	if (r == 0)
 		r = info_insert(d, uuid, t, type, obj, msg, len);
 	if (r == 0 && m->info_content_case == ORG__LFEDGE__EVE__INFO__ZINFO_MSG__INFO_CONTENT_AINFO)
@@ -244,12 +245,12 @@ int reports_store_info(struct ctl *c, const char *uuid, const uint8_t *msg, size
 	if (r == 0)
 		trim_count(d, TRIM("info"), uuid, c->conf.info_max);
 	if (r == 0)
-		r = db_commit(d);
+		r = store_commit(d);
 	if (r < 0)
-		db_rollback(d);
+		store_rollback(d);
 	else if (added > 0) /* management ports joined the model: new config */
 		ctl_device_changed(c, d, uuid);
-	db_put(c->db, d);
+	store_put(c->db, d);
 	org__lfedge__eve__info__zinfo_msg__free_unpacked(m, NULL);
 	return r;
 }
@@ -266,17 +267,17 @@ int reports_store_hardwarehealth(struct ctl *c, const char *uuid, const uint8_t 
 	int64_t t = ts_or_now(&dt, m->at_time_stamp);
 	dev_times_note(&dt, "hardwarehealth");
 	org__lfedge__eve__hardwarehealth__zhardware_health__free_unpacked(m, NULL);
-	struct db *d = db_get(c->db);
-	int r = db_begin(d);
+	struct store *d = store_get(c->db);
+	int r = store_begin(d);
 	if (r == 0)
 		r = info_insert(d, uuid, t, REPORTS_HWHEALTH, "", msg, len);
 	if (r == 0)
 		trim_count(d, TRIM("info"), uuid, c->conf.info_max);
 	if (r == 0)
-		r = db_commit(d);
+		r = store_commit(d);
 	if (r < 0)
-		db_rollback(d);
-	db_put(c->db, d);
+		store_rollback(d);
+	store_put(c->db, d);
 	return r;
 }
 
@@ -284,18 +285,18 @@ int reports_store_hardwarehealth(struct ctl *c, const char *uuid, const uint8_t 
 static int store_blob(struct ctl *c, const char *ins, const char *trim, int64_t max, const char *uuid,
 		      int64_t t, const uint8_t *msg, size_t len)
 {
-	struct db *d = db_get(c->db);
-	sqlite3_stmt *st = db_stmt(d, ins);
+	struct store *d = store_get(c->db);
+	struct store_stmt *st = store_stmt(d, ins);
 	int r = st ? 0 : -EIO;
 	if (st) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, t);
-		sqlite3_bind_blob(st, 3, msg, (int)len, SQLITE_STATIC);
-		r = db_step_done(st);
+		store_bind_text(st, 1, uuid);
+		store_bind_int64(st, 2, t);
+		store_bind_blob(st, 3, msg, len);
+		r = store_step_done(st);
 	}
 	if (r == 0)
 		trim_count(d, trim, uuid, max);
-	db_put(c->db, d);
+	store_put(c->db, d);
 	return r;
 }
 
@@ -325,24 +326,25 @@ int reports_store_flowlog(struct ctl *c, const char *uuid, const uint8_t *msg, s
 	if (m->scope && m->scope->uuid && uuidgen_valid(m->scope->uuid))
 		snprintf(app, sizeof(app), "%s", m->scope->uuid);
 	org__lfedge__eve__flowlog__flow_message__free_unpacked(m, NULL);
-	struct db *d = db_get(c->db);
+	struct store *d = store_get(c->db);
 	/* kept under the instance only when it is one of this device's */
 	int own = app[0] ? apps_store_instance_on_device(d, app, uuid) : -EPERM;
-	sqlite3_stmt *st = own == -EIO ? NULL
-				       : db_stmt(d, "INSERT INTO flowlog(device_id, time, data, app_id)"
+	struct store_stmt *st = own == -EIO
+				    ? NULL
+				    : store_stmt(d, "INSERT INTO flowlog(device_id, time, data, app_id)"
 						    " VALUES(?1,?2,?3,?4)");
 	int r = st ? 0 : -EIO;
 	if (st) {
-		sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
-		sqlite3_bind_blob(st, 3, msg, (int)len, SQLITE_STATIC);
+		store_bind_text(st, 1, uuid);
+		store_bind_int64(st, 2, (int64_t)time(NULL));
+		store_bind_blob(st, 3, msg, len);
 		if (own == 0)
-			sqlite3_bind_text(st, 4, app, -1, SQLITE_STATIC);
-		r = db_step_done(st);
+			store_bind_text(st, 4, app);
+		r = store_step_done(st);
 	}
 	if (r == 0)
 		trim_count(d, TRIM("flowlog"), uuid, c->conf.flowlog_max);
-	db_put(c->db, d);
+	store_put(c->db, d);
 	return r;
 }
 
@@ -361,16 +363,16 @@ static int log_add(struct logstore_batch *b, int64_t t_ms, const char *source, c
 }
 
 /* End the batch (count retention included), commit, wake followers. */
-static int logs_finish(struct ctl *c, struct db *d, struct logstore_batch *b, int r)
+static int logs_finish(struct ctl *c, struct store *d, struct logstore_batch *b, int r)
 {
 	if (r == 0)
 		r = logstore_batch_end(b, c->conf.logs_max);
 	logstore_batch_free(b);
 	if (r == 0)
-		r = db_commit(d);
+		r = store_commit(d);
 	if (r < 0)
-		db_rollback(d);
-	db_put(c->db, d);
+		store_rollback(d);
+	store_put(c->db, d);
 	if (r == 0)
 		follow_notify(c->follow);
 	return r;
@@ -383,8 +385,8 @@ int reports_store_logbundle(struct ctl *c, const char *uuid, const uint8_t *msg,
 		return -EVE_EPROTO;
 	struct dev_times dt = {.c = c, .uuid = uuid};
 	struct logstore_batch lb;
-	struct db *d = db_get(c->db);
-	int r = db_begin(d);
+	struct store *d = store_get(c->db);
+	int r = store_begin(d);
 	logstore_batch_init(&lb, d, uuid, NULL);
 	for (size_t i = 0; r == 0 && i < b->n_log; i++) {
 		const Org__Lfedge__Eve__Logs__LogEntry *e = b->log[i];
@@ -451,8 +453,8 @@ int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, cons
 	}
 	struct dev_times dt = {.c = c, .uuid = uuid};
 	struct logstore_batch lb;
-	struct db *d = db_get(c->db);
-	r = db_begin(d);
+	struct store *d = store_get(c->db);
+	r = store_begin(d);
 	logstore_batch_init(&lb, d, uuid, app);
 	if (r == 0 && app)
 		r = apps_store_instance_on_device(d, app, uuid);
@@ -468,93 +470,101 @@ int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, cons
 void reports_retention(struct ctl *c)
 {
 	int64_t now = (int64_t)time(NULL);
-	struct db *d = db_get(c->db);
-	sqlite3_stmt *st = db_stmt(d, "DELETE FROM metrics WHERE time < ?1");
+	struct store *d = store_get(c->db);
+	if (!d)
+		return; /* the server is unreachable: the next round retries */
+	struct store_stmt *st = store_stmt(d, "DELETE FROM metrics WHERE time < ?1");
 	if (st) {
-		sqlite3_bind_int64(st, 1, now - c->conf.metrics_days * 86400);
-		db_step_done(st);
+		store_bind_int64(st, 1, now - c->conf.metrics_days * 86400);
+		store_step_done(st);
 	}
 	logstore_expire(d, logstore_cutoff(c->conf.logs_days));
-	st = db_stmt(d, "DELETE FROM flowlog WHERE time < ?1");
+	st = store_stmt(d, "DELETE FROM flowlog WHERE time < ?1");
 	if (st) {
-		sqlite3_bind_int64(st, 1, now - c->conf.logs_days * 86400);
-		db_step_done(st);
+		store_bind_int64(st, 1, now - c->conf.logs_days * 86400);
+		store_step_done(st);
 	}
 	/* Without a truncating checkpoint the WAL file keeps its high-water
-	 * size forever; readers in flight just make it a no-op this round. */
-	db_exec(d, "PRAGMA wal_checkpoint(TRUNCATE)");
-	db_put(c->db, d);
+	 * size forever; readers in flight just make it a no-op this round.
+	 * (SQLite only: PostgreSQL manages its own WAL.) */
+	if (!strcmp(store_dialect(c->db), "sqlite"))
+		store_exec(d, "PRAGMA wal_checkpoint(TRUNCATE)");
+	store_put(c->db, d);
 }
 
 /* ---- reads of the stored reports (admin views, fleet export) ---- */
 
 /* Rows of "SELECT id, time, data, type, object, instance" to fn. */
-static int each_row(sqlite3_stmt *st, int (*fn)(void *ctx, const struct reports_row *row), void *ctx)
+static int each_row(struct store_stmt *st, int (*fn)(void *ctx, const struct reports_row *row), void *ctx)
 {
 	int r = 0;
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+	while (r == 0 && store_step(st) == STORE_ROW) {
+		size_t len;
 		struct reports_row row = {
-		    .id = sqlite3_column_int64(st, 0),
-		    .time = sqlite3_column_int64(st, 1),
-		    .data = sqlite3_column_blob(st, 2),
-		    .len = (size_t)sqlite3_column_bytes(st, 2),
-		    .type = db_col_text(st, 3),
-		    .object = db_col_text(st, 4),
-		    .instance = db_col_text(st, 5),
+		    .id = store_col_int64(st, 0),
+		    .time = store_col_int64(st, 1),
+		    .data = store_col_blob(st, 2, &len),
+		    .len = len,
+		    .type = store_col_str(st, 3),
+		    .object = store_col_str(st, 4),
+		    .instance = store_col_str(st, 5),
 		};
 		r = fn(ctx, &row);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
-int reports_each_info(struct db *d, const char *dev, int64_t before, int64_t since, const char *type,
+int reports_each_info(struct store *d, const char *dev, int64_t before, int64_t since, const char *type,
 		      int64_t limit, int (*fn)(void *ctx, const struct reports_row *row), void *ctx)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, time, data, type, object, '' FROM info WHERE device_id = ?1"
-				      " AND id < ?2 AND time >= ?3 AND (?4 IS NULL OR type = ?4)"
-				      " ORDER BY id DESC LIMIT ?5");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, time, data, type, object, '' FROM info WHERE device_id = ?1"
+			  " AND id < ?2 AND time >= ?3 AND (?4 IS NULL OR type = ?4)"
+			  " ORDER BY id DESC LIMIT ?5");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, before);
-	sqlite3_bind_int64(st, 3, since);
+	store_bind_text(st, 1, dev);
+	store_bind_int64(st, 2, before);
+	store_bind_int64(st, 3, since);
 	if (type)
-		sqlite3_bind_text(st, 4, type, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, limit);
+		store_bind_text(st, 4, type);
+	store_bind_int64(st, 5, limit);
 	return each_row(st, fn, ctx);
 }
 
-int reports_each_metrics(struct db *d, const char *dev, int64_t before, int64_t since, int64_t limit,
+int reports_each_metrics(struct store *d, const char *dev, int64_t before, int64_t since, int64_t limit,
 			 int (*fn)(void *ctx, const struct reports_row *row), void *ctx)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, time, data, '', '', '' FROM metrics WHERE device_id = ?1"
-				      " AND id < ?2 AND time >= ?3 ORDER BY id DESC LIMIT ?4");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, time, data, '', '', '' FROM metrics WHERE device_id = ?1"
+			  " AND id < ?2 AND time >= ?3 ORDER BY id DESC LIMIT ?4");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, before);
-	sqlite3_bind_int64(st, 3, since);
-	sqlite3_bind_int64(st, 4, limit);
+	store_bind_text(st, 1, dev);
+	store_bind_int64(st, 2, before);
+	store_bind_int64(st, 3, since);
+	store_bind_int64(st, 4, limit);
 	return each_row(st, fn, ctx);
 }
 
-int reports_each_flow_of(struct db *d, const char *instances, int64_t after, int64_t limit,
+int reports_each_flow_of(struct store *d, const char *instances, int64_t after, int64_t limit,
 			 int (*fn)(void *ctx, const struct reports_row *row), void *ctx)
 {
 	/* newest first without `after`, oldest first with it */
-	sqlite3_stmt *st =
+	struct store_stmt *st =
 	    after < 0
-		? db_stmt(
+		? store_stmt(
 		      d, "SELECT id, time, data, '', '', app_id FROM flowlog WHERE app_id IN"
 			 " (SELECT json_extract(value, '$[0]') FROM json_each(?1)) ORDER BY id DESC LIMIT ?3")
-		: db_stmt(d, "SELECT id, time, data, '', '', app_id FROM flowlog WHERE app_id IN"
+		: store_stmt(d,
+			     "SELECT id, time, data, '', '', app_id FROM flowlog WHERE app_id IN"
 			     " (SELECT json_extract(value, '$[0]') FROM json_each(?1)) AND id > ?2 ORDER BY "
 			     "id LIMIT ?3");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, instances, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, after);
-	sqlite3_bind_int64(st, 3, limit);
+	store_bind_text(st, 1, instances);
+	store_bind_int64(st, 2, after);
+	store_bind_int64(st, 3, limit);
 	return each_row(st, fn, ctx);
 }

@@ -5,7 +5,7 @@
 #define CTL_REPORTS_H
 
 #include <jansson.h>
-#include <sqlite3.h>
+#include "store.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,7 +13,7 @@
 #define REPORTS_HWHEALTH "hardwarehealth"
 
 struct ctl;
-struct db;
+struct store;
 
 /* Store one ZInfoMsg (packed bytes, already verified) of device uuid. */
 int reports_store_info(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
@@ -46,16 +46,16 @@ struct reports_row {
 /* Info records of device dev, newest first: id below before, time at or
  * after since, of type (NULL: any), at most limit. A non-zero return of fn
  * stops the walk and is returned. 0 / -EIO (also for each below). */
-int reports_each_info(struct db *d, const char *dev, int64_t before, int64_t since, const char *type,
+int reports_each_info(struct store *d, const char *dev, int64_t before, int64_t since, const char *type,
 		      int64_t limit, int (*fn)(void *ctx, const struct reports_row *row), void *ctx);
 /* Metrics records of device dev, the same way. */
-int reports_each_metrics(struct db *d, const char *dev, int64_t before, int64_t since, int64_t limit,
+int reports_each_metrics(struct store *d, const char *dev, int64_t before, int64_t since, int64_t limit,
 			 int (*fn)(void *ctx, const struct reports_row *row), void *ctx);
 /* Flow log reports kept under the instances (JSON text [[instance id,
  * device id], ...]: apps_store_instances_json): the newest limit ones,
  * newest first, when after < 0; else those with an id above after, oldest
  * first. */
-int reports_each_flow_of(struct db *d, const char *instances, int64_t after, int64_t limit,
+int reports_each_flow_of(struct store *d, const char *instances, int64_t after, int64_t limit,
 			 int (*fn)(void *ctx, const struct reports_row *row), void *ctx);
 
 #endif

@@ -8,7 +8,7 @@
 #include "admin.h"
 #include "apps_store.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "follow.h"
 #include "hardwarehealth/hardware_health.pb-c.h"
 #include "info/info.pb-c.h"
@@ -84,13 +84,13 @@ static void h_info(struct http_req *r)
 	if (!page_args(r, &p))
 		return;
 	const char *type = http_arg(r, "type");
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	struct rows x = {.items = json_array()};
 	int e = admin_device_resolve(d, r->params[0], dev);
 	if (e == 0)
 		(void)reports_each_info(d, dev, p.before, p.since, type, p.limit, info_item,
 					&x); /* as far as read */
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0) {
 		json_decref(x.items);
 		admin_reply_err(r, e, "device");
@@ -116,13 +116,13 @@ static void h_metrics(struct http_req *r)
 	char dev[UUID_STR_LEN];
 	if (!page_args(r, &p))
 		return;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	struct rows x = {.items = json_array()};
 	int e = admin_device_resolve(d, r->params[0], dev);
 	if (e == 0)
 		(void)reports_each_metrics(d, dev, p.before, p.since, p.limit, metrics_item,
 					   &x); /* as far as read */
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0) {
 		json_decref(x.items);
 		admin_reply_err(r, e, "device");
@@ -158,9 +158,9 @@ static void logs_list(struct http_req *r, const char *dev, const char *app)
 				   .limit = p.limit};
 	json_t *items = json_array();
 	int64_t last = 0;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = logstore_scan(d, &q, items, &last);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0) {
 		json_decref(items);
 		http_reply_error(r, 500, "reading the logs failed");
@@ -172,9 +172,9 @@ static void logs_list(struct http_req *r, const char *dev, const char *app)
 static void h_device_logs(struct http_req *r)
 {
 	char dev[UUID_STR_LEN];
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], dev);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "device");
 	else
@@ -184,9 +184,9 @@ static void h_device_logs(struct http_req *r)
 static void h_app_logs(struct http_req *r)
 {
 	struct apps_store_app app;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = apps_store_find(d, r->params[0], &app);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, -ENOENT, "app");
 	else

@@ -17,24 +17,24 @@
 #include "images.h"
 #include "rollouts_int.h"
 
-int ro_event(struct db *d, const char *rid, const char *dev, const char *fmt, ...)
+int ro_event(struct store *d, const char *rid, const char *dev, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
-	sqlite3_stmt *st =
-	    db_stmt(d, "INSERT INTO rollout_events(rollout_id, time, device_id, msg) VALUES(?1,?2,?3,?4)");
+	struct store_stmt *st =
+	    store_stmt(d, "INSERT INTO rollout_events(rollout_id, time, device_id, msg) VALUES(?1,?2,?3,?4)");
 
 	if (!st)
 		return -EIO;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
+	store_bind_text(st, 1, rid);
+	store_bind_int64(st, 2, (int64_t)time(NULL));
 	if (dev)
-		sqlite3_bind_text(st, 3, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, msg, -1, SQLITE_STATIC);
-	return db_step_done(st);
+		store_bind_text(st, 3, dev);
+	store_bind_text(st, 4, msg);
+	return store_step_done(st);
 }
 
 static int copy_version(void *ctx, const struct images_row *img)
@@ -43,9 +43,9 @@ static int copy_version(void *ctx, const struct images_row *img)
 	return 0;
 }
 
-int ro_load(struct db *d, const char *ref, struct ro *o)
+int ro_load(struct store *d, const char *ref, struct ro *o)
 {
-	sqlite3_stmt *st = db_stmt(
+	struct store_stmt *st = store_stmt(
 	    d, "SELECT r.id, r.name, r.kind, coalesce(r.app_id, ''), r.image_id, r.version, r.nphases,"
 	       " r.health_s, r.online_s, r.timeout_s, r.offline, r.pause_s, r.max_failures,"
 	       " r.auto_rollback, r.state, r.phase, r.phase_started, r.next_at"
@@ -54,30 +54,30 @@ int ro_load(struct db *d, const char *ref, struct ro *o)
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	store_bind_text(st, 1, ref);
+	if (store_step(st) == STORE_ROW) {
 		memset(o, 0, sizeof(*o));
-		snprintf(o->id, sizeof(o->id), "%s", db_col_text(st, 0));
-		snprintf(o->name, sizeof(o->name), "%s", db_col_text(st, 1));
-		o->os = !strcmp(db_col_text(st, 2), "baseos");
-		snprintf(o->app_id, sizeof(o->app_id), "%s", db_col_text(st, 3));
-		snprintf(o->image_id, sizeof(o->image_id), "%s", db_col_text(st, 4));
-		o->version = sqlite3_column_int64(st, 5);
-		o->nphases = sqlite3_column_int64(st, 6);
-		o->health_s = sqlite3_column_int64(st, 7);
-		o->online_s = sqlite3_column_int64(st, 8);
-		o->timeout_s = sqlite3_column_int64(st, 9);
-		o->offline_skips = !strcmp(db_col_text(st, 10), "skipped");
-		o->pause_s = sqlite3_column_int64(st, 11);
-		o->max_failures = sqlite3_column_int64(st, 12);
-		o->auto_rollback = sqlite3_column_int(st, 13) != 0;
-		snprintf(o->state, sizeof(o->state), "%s", db_col_text(st, 14));
-		o->phase = sqlite3_column_int64(st, 15);
-		o->phase_started = sqlite3_column_int64(st, 16);
-		o->next_at = sqlite3_column_int64(st, 17);
+		snprintf(o->id, sizeof(o->id), "%s", store_col_str(st, 0));
+		snprintf(o->name, sizeof(o->name), "%s", store_col_str(st, 1));
+		o->os = !strcmp(store_col_str(st, 2), "baseos");
+		snprintf(o->app_id, sizeof(o->app_id), "%s", store_col_str(st, 3));
+		snprintf(o->image_id, sizeof(o->image_id), "%s", store_col_str(st, 4));
+		o->version = store_col_int64(st, 5);
+		o->nphases = store_col_int64(st, 6);
+		o->health_s = store_col_int64(st, 7);
+		o->online_s = store_col_int64(st, 8);
+		o->timeout_s = store_col_int64(st, 9);
+		o->offline_skips = !strcmp(store_col_str(st, 10), "skipped");
+		o->pause_s = store_col_int64(st, 11);
+		o->max_failures = store_col_int64(st, 12);
+		o->auto_rollback = store_col_int(st, 13) != 0;
+		snprintf(o->state, sizeof(o->state), "%s", store_col_str(st, 14));
+		o->phase = store_col_int64(st, 15);
+		o->phase_started = store_col_int64(st, 16);
+		o->next_at = store_col_int64(st, 17);
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	/* the image's version ("" when it is gone) */
 	if (r == 0 && images_get(d, o->image_id, copy_version, o->os_version) == -EIO)
 		r = -EIO;
@@ -85,48 +85,48 @@ int ro_load(struct db *d, const char *ref, struct ro *o)
 }
 
 /* Write back the progress fields of o. */
-static int ro_save(struct db *d, const struct ro *o, const char *reason)
+static int ro_save(struct store *d, const struct ro *o, const char *reason)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "UPDATE rollouts SET state = ?2, phase = ?3, phase_started = ?4,"
-		       " next_at = ?5, reason = coalesce(?6, reason), updated = ?7 WHERE id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "UPDATE rollouts SET state = ?2, phase = ?3, phase_started = ?4,"
+			  " next_at = ?5, reason = coalesce(?6, reason), updated = ?7 WHERE id = ?1");
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, o->phase);
-	sqlite3_bind_int64(st, 4, o->phase_started);
-	sqlite3_bind_int64(st, 5, o->next_at);
+	store_bind_text(st, 1, o->id);
+	store_bind_text(st, 2, o->state);
+	store_bind_int64(st, 3, o->phase);
+	store_bind_int64(st, 4, o->phase_started);
+	store_bind_int64(st, 5, o->next_at);
 	if (reason)
-		sqlite3_bind_text(st, 6, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
-	return db_step_done(st);
+		store_bind_text(st, 6, reason);
+	store_bind_int64(st, 7, (int64_t)time(NULL));
+	return store_step_done(st);
 }
 
-int ro_set_state(struct db *d, struct ro *o, const char *state, const char *reason)
+int ro_set_state(struct store *d, struct ro *o, const char *state, const char *reason)
 {
 	snprintf(o->state, sizeof(o->state), "%s", state);
 	return ro_save(d, o, reason);
 }
 
-static int dev_set(struct db *d, const char *rid, const char *dev, const char *state, int64_t ok_since,
+static int dev_set(struct store *d, const char *rid, const char *dev, const char *state, int64_t ok_since,
 		   const char *reason)
 {
-	sqlite3_stmt *st = db_stmt(d, "UPDATE rollout_devices SET state = ?3, ok_since = ?4,"
-				      " reason = coalesce(?5, reason), updated = ?6"
-				      " WHERE rollout_id = ?1 AND device_id = ?2");
+	struct store_stmt *st = store_stmt(d, "UPDATE rollout_devices SET state = ?3, ok_since = ?4,"
+					      " reason = coalesce(?5, reason), updated = ?6"
+					      " WHERE rollout_id = ?1 AND device_id = ?2");
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, ok_since);
+	store_bind_text(st, 1, rid);
+	store_bind_text(st, 2, dev);
+	store_bind_text(st, 3, state);
+	store_bind_int64(st, 4, ok_since);
 	if (reason)
-		sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
-	return db_step_done(st);
+		store_bind_text(st, 5, reason);
+	store_bind_int64(st, 6, (int64_t)time(NULL));
+	return store_step_done(st);
 }
 
 int ro_idlist_add(struct ro_idlist *l, const char *id)
@@ -145,86 +145,89 @@ int ro_idlist_add(struct ro_idlist *l, const char *id)
 
 /* Devices of o in phase (any phase when phase < 0) whose state is in
  * states (an SQL list literal chosen by the caller). */
-static int devs_in(struct db *d, const struct ro *o, int64_t phase, const char *states, struct ro_idlist *l)
+static int devs_in(struct store *d, const struct ro *o, int64_t phase, const char *states,
+		   struct ro_idlist *l)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT device_id FROM rollout_devices WHERE rollout_id = ?1"
-				      " AND (?2 < 0 OR phase = ?2) AND instr(?3, ',' || state || ',') > 0"
-				      " ORDER BY device_id");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT device_id FROM rollout_devices WHERE rollout_id = ?1"
+			  " AND (?2 < 0 OR phase = ?2) AND instr(?3, ',' || state || ',') > 0"
+			  " ORDER BY device_id");
 	int r = 0;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, phase);
-	sqlite3_bind_text(st, 3, states, -1, SQLITE_STATIC);
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = ro_idlist_add(l, db_col_text(st, 0));
-	sqlite3_reset(st);
+	store_bind_text(st, 1, o->id);
+	store_bind_int64(st, 2, phase);
+	store_bind_text(st, 3, states);
+	while (r == 0 && store_step(st) == STORE_ROW)
+		r = ro_idlist_add(l, store_col_str(st, 0));
+	store_reset(st);
 	return r;
 }
 
-static int64_t count_state(struct db *d, const struct ro *o, int64_t phase, const char *state)
+static int64_t count_state(struct store *d, const struct ro *o, int64_t phase, const char *state)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT count(*) FROM rollout_devices WHERE rollout_id = ?1"
-				      " AND (?2 < 0 OR phase = ?2) AND state = ?3");
+	struct store_stmt *st = store_stmt(d, "SELECT count(*) FROM rollout_devices WHERE rollout_id = ?1"
+					      " AND (?2 < 0 OR phase = ?2) AND state = ?3");
 	int64_t n = 0;
 
 	if (!st)
 		return 0;
-	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, phase);
-	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	store_bind_text(st, 1, o->id);
+	store_bind_int64(st, 2, phase);
+	store_bind_text(st, 3, state);
+	if (store_step(st) == STORE_ROW)
+		n = store_col_int64(st, 0);
+	store_reset(st);
 	return n;
 }
 
 /* --- changing one device --- */
 
 /* The rollout's app spec (caller frees); NULL when unreadable. */
-static char *ro_spec(struct db *d, const struct ro *o)
+static char *ro_spec(struct store *d, const struct ro *o)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT spec FROM rollouts WHERE id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT spec FROM rollouts WHERE id = ?1");
 	char *spec = NULL;
 	if (!st)
 		return NULL;
-	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		spec = strdup(db_col_text(st, 0));
-	sqlite3_reset(st);
+	store_bind_text(st, 1, o->id);
+	if (store_step(st) == STORE_ROW && !store_col_is_null(st, 0))
+		spec = strdup(store_col_str(st, 0));
+	store_reset(st);
 	return spec;
 }
 
 struct prev_pin {
 	const struct ro *o;
 	const char *dev;
-	struct db *d;
+	struct store *d;
 };
 
 /* Remember the pin dev's instance had (all NULL: none, or no instance). */
 static int save_prev_pin(void *ctx, const struct apps_store_pin *pin)
 {
 	struct prev_pin *x = ctx;
-	sqlite3_stmt *st = db_stmt(x->d, "UPDATE rollout_devices SET prev_spec = ?3, prev_image_id = ?4,"
-					 " prev_version = ?5 WHERE rollout_id = ?1 AND device_id = ?2");
+	struct store_stmt *st =
+	    store_stmt(x->d, "UPDATE rollout_devices SET prev_spec = ?3, prev_image_id = ?4,"
+			     " prev_version = ?5 WHERE rollout_id = ?1 AND device_id = ?2");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, x->o->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, x->dev, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, x->o->id);
+	store_bind_text(st, 2, x->dev);
 	if (pin->spec)
-		sqlite3_bind_text(st, 3, pin->spec, -1, SQLITE_STATIC);
+		store_bind_text(st, 3, pin->spec);
 	if (pin->image_id)
-		sqlite3_bind_text(st, 4, pin->image_id, -1, SQLITE_STATIC);
+		store_bind_text(st, 4, pin->image_id);
 	if (pin->has_version)
-		sqlite3_bind_int64(st, 5, pin->version);
-	return db_step_done(st);
+		store_bind_int64(st, 5, pin->version);
+	return store_step_done(st);
 }
 
 /* Pin dev's instance of the app to the rollout's revision (remembering
  * what it was pinned to): a new image is a purge (volumes rebuilt from
  * it), another spec a restart. -ENOENT: no instance there. */
-static int apply_app(struct db *d, const struct ro *o, const char *dev)
+static int apply_app(struct store *d, const struct ro *o, const char *dev)
 {
 	struct prev_pin x = {.o = o, .dev = dev, .d = d};
 	static const struct apps_store_pin none = {0};
@@ -244,22 +247,22 @@ static int apply_app(struct db *d, const struct ro *o, const char *dev)
 }
 
 /* Point dev at the rollout's base OS image (remembering the previous). */
-static int apply_os(struct db *d, const struct ro *o, const char *dev)
+static int apply_os(struct store *d, const struct ro *o, const char *dev)
 {
 	char prev[UUID_STR_LEN] = "";
 	bool none = true;
 	int r = devices_store_baseos(d, dev, prev, &none);
-	sqlite3_stmt *st = r == -EIO ? NULL
-				     : db_stmt(d, "UPDATE rollout_devices SET prev_baseos = ?3"
-						  " WHERE rollout_id = ?1 AND device_id = ?2");
+	struct store_stmt *st = r == -EIO ? NULL
+					  : store_stmt(d, "UPDATE rollout_devices SET prev_baseos = ?3"
+							  " WHERE rollout_id = ?1 AND device_id = ?2");
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, o->id);
+	store_bind_text(st, 2, dev);
 	if (r == 0 && !none)
-		sqlite3_bind_text(st, 3, prev, -1, SQLITE_STATIC);
-	if ((r = db_step_done(st)) < 0)
+		store_bind_text(st, 3, prev);
+	if ((r = store_step_done(st)) < 0)
 		return r;
 	return devices_store_set_baseos(d, dev, o->image_id);
 }
@@ -267,26 +270,26 @@ static int apply_os(struct db *d, const struct ro *o, const char *dev)
 /* Back to what dev had before this rollout changed it: the previous pin
  * of the app instance (only if still pinned by this rollout), or the
  * previous base OS image. */
-static int revert_one(struct db *d, const struct ro *o, const char *dev)
+static int revert_one(struct store *d, const struct ro *o, const char *dev)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT prev_baseos, prev_spec, prev_image_id, prev_version"
-				      " FROM rollout_devices WHERE rollout_id = ?1 AND device_id = ?2");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT prev_baseos, prev_spec, prev_image_id, prev_version"
+			  " FROM rollout_devices WHERE rollout_id = ?1 AND device_id = ?2");
 	int r = 0;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dev, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	store_bind_text(st, 1, o->id);
+	store_bind_text(st, 2, dev);
+	if (store_step(st) == STORE_ROW) {
 		if (o->os) {
-			r = devices_store_revert_baseos(d, dev, (const char *)sqlite3_column_text(st, 0),
-							o->image_id);
+			r = devices_store_revert_baseos(d, dev, store_col_text(st, 0), o->image_id);
 		} else {
 			struct apps_store_pin prev = {
-			    .spec = (const char *)sqlite3_column_text(st, 1),
-			    .image_id = (const char *)sqlite3_column_text(st, 2),
-			    .has_version = sqlite3_column_type(st, 3) != SQLITE_NULL,
-			    .version = sqlite3_column_int64(st, 3),
+			    .spec = store_col_text(st, 1),
+			    .image_id = store_col_text(st, 2),
+			    .has_version = !store_col_is_null(st, 3),
+			    .version = store_col_int64(st, 3),
 			};
 			/* only if still pinned by this rollout */
 			r = apps_store_set_pin(d, o->app_id, dev, &prev, &o->version);
@@ -294,11 +297,11 @@ static int revert_one(struct db *d, const struct ro *o, const char *dev)
 				r = 0;
 		}
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
-int ro_rollback_devs(struct db *d, struct ro *o, int64_t phase, struct ro_idlist *touched)
+int ro_rollback_devs(struct store *d, struct ro *o, int64_t phase, struct ro_idlist *touched)
 {
 	struct ro_idlist l = {0};
 	int r = devs_in(d, o, phase, ",updating,healthy,failed,", &l);
@@ -319,7 +322,7 @@ int ro_rollback_devs(struct db *d, struct ro *o, int64_t phase, struct ro_idlist
 
 /* --- the step --- */
 
-static int start_phase(struct db *d, struct ro *o, int64_t now, struct ro_idlist *touched)
+static int start_phase(struct store *d, struct ro *o, int64_t now, struct ro_idlist *touched)
 {
 	struct ro_idlist l = {0};
 	int r = devs_in(d, o, o->phase, ",pending,", &l);
@@ -519,10 +522,11 @@ static void gate_free(struct gate *g)
 
 /* The rollout's updating devices of the current phase, as JSON text of
  * their ids into *ids and items into x (sorted by device id). */
-static int gate_list(struct db *d, const struct ro *o, struct gate_ctx *x, char **ids)
+static int gate_list(struct store *d, const struct ro *o, struct gate_ctx *x, char **ids)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT device_id, ok_since FROM rollout_devices WHERE rollout_id = ?1"
-				      " AND phase = ?2 AND state = 'updating'");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT device_id, ok_since FROM rollout_devices WHERE rollout_id = ?1"
+			  " AND phase = ?2 AND state = 'updating'");
 	json_t *a = json_array();
 	size_t cap = 0;
 	int r = a ? 0 : -ENOMEM;
@@ -530,10 +534,10 @@ static int gate_list(struct db *d, const struct ro *o, struct gate_ctx *x, char 
 	if (!st)
 		r = -EIO;
 	if (r == 0) {
-		sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, o->phase);
+		store_bind_text(st, 1, o->id);
+		store_bind_int64(st, 2, o->phase);
 	}
-	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+	while (r == 0 && store_step(st) == STORE_ROW) {
 		if (x->g.n == cap) {
 			size_t nc = cap ? cap * 2 : 64;
 			void *p = nc <= RO_MAX_DEVICES ? realloc(x->g.v, nc * sizeof(*x->g.v)) : NULL;
@@ -547,13 +551,13 @@ static int gate_list(struct db *d, const struct ro *o, struct gate_ctx *x, char 
 		struct gate_item *g = &x->g.v[x->g.n++];
 		memset(g, 0, sizeof(*g));
 		g->seq = x->g.n - 1;
-		snprintf(g->dev, sizeof(g->dev), "%s", db_col_text(st, 0));
-		g->old_ok = sqlite3_column_int64(st, 1);
+		snprintf(g->dev, sizeof(g->dev), "%s", store_col_str(st, 0));
+		g->old_ok = store_col_int64(st, 1);
 		if (json_array_append_new(a, json_string(g->dev)) < 0)
 			r = -ENOMEM;
 	}
 	if (st)
-		sqlite3_reset(st);
+		store_reset(st);
 	if (r == 0 && x->g.n)
 		qsort(x->g.v, x->g.n, sizeof(*x->g.v), item_cmp);
 	if (r == 0 && !(*ids = json_dumps(a, JSON_COMPACT)))
@@ -565,7 +569,7 @@ static int gate_list(struct db *d, const struct ro *o, struct gate_ctx *x, char 
 /* The updating devices of the current phase with their verdicts: the
  * rollout's rows, then their devices' rows and (app rollouts) instances
  * in one batched read each, merged here. */
-static int gate_rows(struct ctl *c, struct db *d, const struct ro *o, int64_t now, struct gate *out)
+static int gate_rows(struct ctl *c, struct store *d, const struct ro *o, int64_t now, struct gate *out)
 {
 	struct gate_ctx x = {.os = o->os};
 	char *ids = NULL;
@@ -604,7 +608,8 @@ static int gate_rows(struct ctl *c, struct db *d, const struct ro *o, int64_t no
 }
 
 /* Gate the updating devices of the current phase; record each verdict. */
-static int gate_phase(struct ctl *c, struct db *d, struct ro *o, int64_t now, char *first_fail, size_t ff_len)
+static int gate_phase(struct ctl *c, struct store *d, struct ro *o, int64_t now, char *first_fail,
+		      size_t ff_len)
 {
 	struct gate a = {0};
 	int r = gate_rows(c, d, o, now, &a);
@@ -627,20 +632,20 @@ static int gate_phase(struct ctl *c, struct db *d, struct ro *o, int64_t now, ch
 
 /* The last phase passed: the rollout's revision becomes the app's. Other
  * instances of the app (not in the rollout) keep what they ran. */
-static int finish_app(struct db *d, const struct ro *o)
+static int finish_app(struct store *d, const struct ro *o)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT json_group_array(device_id) FROM rollout_devices"
-		       " WHERE rollout_id = ?1 AND state IN ('healthy', 'failed', 'updating')");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT json_group_array(device_id) FROM rollout_devices"
+			  " WHERE rollout_id = ?1 AND state IN ('healthy', 'failed', 'updating')");
 	char *devs = NULL, *spec = NULL;
 	int r = -EIO;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		r = (devs = strdup(db_col_text(st, 0))) ? 0 : -ENOMEM;
-	sqlite3_reset(st);
+	store_bind_text(st, 1, o->id);
+	if (store_step(st) == STORE_ROW)
+		r = (devs = strdup(store_col_str(st, 0))) ? 0 : -ENOMEM;
+	store_reset(st);
 	if (r == 0)
 		r = apps_store_pin_current_except(d, o->app_id, devs);
 	if (r == 0)
@@ -653,7 +658,7 @@ static int finish_app(struct db *d, const struct ro *o)
 }
 
 /* The current phase has no updating device left: next phase, or done. */
-static int phase_done(struct db *d, struct ro *o, int64_t now)
+static int phase_done(struct store *d, struct ro *o, int64_t now)
 {
 	int r = ro_event(d, o->id, NULL, "phase %lld/%lld passed: %lld healthy, %lld failed, %lld skipped",
 			 (long long)o->phase + 1, (long long)o->nphases,
@@ -685,7 +690,7 @@ static int phase_done(struct db *d, struct ro *o, int64_t now)
 	return ro_save(d, o, "");
 }
 
-static int halt(struct db *d, struct ro *o, int64_t failed, const char *first, struct ro_idlist *touched)
+static int halt(struct store *d, struct ro *o, int64_t failed, const char *first, struct ro_idlist *touched)
 {
 	char why[512];
 	int r;
@@ -704,7 +709,7 @@ static int halt(struct db *d, struct ro *o, int64_t failed, const char *first, s
 }
 
 /* One rollout's step in the caller's transaction. */
-static int step(struct ctl *c, struct db *d, struct ro *o, int64_t now, struct ro_idlist *touched)
+static int step(struct ctl *c, struct store *d, struct ro *o, int64_t now, struct ro_idlist *touched)
 {
 	char first[512] = "";
 	int r;
@@ -728,7 +733,7 @@ static int step(struct ctl *c, struct db *d, struct ro *o, int64_t now, struct r
 	return phase_done(d, o, now);
 }
 
-int ro_touch_configs(struct db *d, const struct ro_idlist *l)
+int ro_touch_configs(struct store *d, const struct ro_idlist *l)
 {
 	int r = 0;
 
@@ -744,11 +749,11 @@ void ro_drop_configs(struct ctl *c, const struct ro_idlist *l)
 		devcache_invalidate(c->cache, l->ids[i]);
 }
 
-static void step_one(struct ctl *c, struct db *d, const char *id)
+static void step_one(struct ctl *c, struct store *d, const char *id)
 {
 	struct ro_idlist touched = {0};
 	struct ro o;
-	int r = db_begin(d);
+	int r = store_begin(d);
 
 	if (r == 0)
 		r = ro_load(d, id, &o);
@@ -757,9 +762,9 @@ static void step_one(struct ctl *c, struct db *d, const char *id)
 	if (r == 0)
 		r = ro_touch_configs(d, &touched);
 	if (r == 0)
-		r = db_commit(d);
+		r = store_commit(d);
 	if (r < 0) {
-		db_rollback(d);
+		store_rollback(d);
 		touched.n = 0;
 	}
 	/* After the commit, so no request caches a config from before it. */
@@ -770,34 +775,35 @@ static void step_one(struct ctl *c, struct db *d, const char *id)
 void rollouts_tick(struct ctl *c)
 {
 	struct ro_idlist ids = {0};
-	struct db *d = db_get(c->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT id FROM rollouts WHERE state = 'running' ORDER BY created");
+	struct store *d = store_get(c->db);
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id FROM rollouts WHERE state = 'running' ORDER BY created");
 
-	while (st && sqlite3_step(st) == SQLITE_ROW)
-		if (ro_idlist_add(&ids, db_col_text(st, 0)) < 0)
+	while (st && store_step(st) == STORE_ROW)
+		if (ro_idlist_add(&ids, store_col_str(st, 0)) < 0)
 			break;
 	if (st)
-		sqlite3_reset(st);
+		store_reset(st);
 	for (size_t i = 0; i < ids.n; i++)
 		step_one(c, d, ids.ids[i]);
-	db_put(c->db, d);
+	store_put(c->db, d);
 	free(ids.ids);
 }
 
-bool apps_rollout_active(struct http_req *r, struct db *d, const char *app_id)
+bool apps_rollout_active(struct http_req *r, struct store *d, const char *app_id)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT name FROM rollouts WHERE app_id = ?1 AND"
-				      " state IN ('running', 'paused') LIMIT 1");
+	struct store_stmt *st = store_stmt(d, "SELECT name FROM rollouts WHERE app_id = ?1 AND"
+					      " state IN ('running', 'paused') LIMIT 1");
 	bool active = false;
 
 	if (!st)
 		return false;
-	sqlite3_bind_text(st, 1, app_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	store_bind_text(st, 1, app_id);
+	if (store_step(st) == STORE_ROW) {
 		active = true;
 		http_reply_error(r, 409, "app has the active rollout %s: abort or finish it first",
-				 db_col_text(st, 0));
+				 store_col_str(st, 0));
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return active;
 }

@@ -16,7 +16,7 @@
 #include "http.h"
 
 struct ctl;
-struct db;
+struct store;
 
 /* One housekeeping step: advance, gate, halt every running rollout.
  * Errors are recorded in the rollouts (nothing to return). */
@@ -24,7 +24,7 @@ void rollouts_tick(struct ctl *c);
 
 /* True (and replies 409 to r) when app_id has a running or paused
  * rollout: its spec is then changed by the rollout only. */
-bool apps_rollout_active(struct http_req *r, struct db *d, const char *app_id);
+bool apps_rollout_active(struct http_req *r, struct store *d, const char *app_id);
 
 /* /api/v1/rollouts */
 extern const struct http_route admin_rollout_routes[];

@@ -205,7 +205,7 @@ static int instance_dev(void *ctx, const char *iid, const char *dev)
 
 /* The candidate devices by name: those with an instance of the app, or
  * every device (base OS), filtered by selector / device list. */
-static int candidates(struct db *d, const struct req *q, json_t *sel, struct targets *out)
+static int candidates(struct store *d, const struct req *q, json_t *sel, struct targets *out)
 {
 	struct cand_ctx x = {.sel = sel, .out = out};
 	json_t *devs = NULL;
@@ -227,7 +227,7 @@ static int candidates(struct db *d, const struct req *q, json_t *sel, struct tar
 
 /* Keep only the listed devices (names or ids); every one must be a
  * candidate. Replies on error. */
-static bool keep_listed(struct http_req *r, struct db *d, json_t *list, struct targets *tg)
+static bool keep_listed(struct http_req *r, struct store *d, json_t *list, struct targets *tg)
 {
 	struct targets keep = {0};
 	size_t i;
@@ -262,7 +262,7 @@ fail:
 }
 
 /* Explicit phases: lists of devices; they are the targets. */
-static bool phases_explicit(struct http_req *r, struct db *d, struct req *q, struct targets *cand)
+static bool phases_explicit(struct http_req *r, struct store *d, struct req *q, struct targets *cand)
 {
 	size_t k, i;
 	json_t *ph, *v;
@@ -335,7 +335,7 @@ static bool phases_counts(struct http_req *r, struct req *q)
 }
 
 /* Targets and their phases. Replies on error. */
-static bool pick_devices(struct http_req *r, struct db *d, json_t *b, struct req *q)
+static bool pick_devices(struct http_req *r, struct store *d, json_t *b, struct req *q)
 {
 	json_t *sel = json_object_get(b, "selector"), *list = json_object_get(b, "devices");
 	struct targets cand = {0};
@@ -416,20 +416,21 @@ static int app_base(void *ctx, const struct apps_store_spec_row *a)
 
 /* The new revision's number is above every one the app's instances were
  * ever configured with (apps_store_spec_of) and every rollout of it. */
-static int max_version(struct db *d, struct req *q)
+static int max_version(struct store *d, struct req *q)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT coalesce(max(version), 0) FROM rollouts WHERE app_id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT coalesce(max(version), 0) FROM rollouts WHERE app_id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, q->app_id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) + 1 > q->version)
-		q->version = sqlite3_column_int64(st, 0) + 1;
-	sqlite3_reset(st);
+	store_bind_text(st, 1, q->app_id);
+	if (store_step(st) == STORE_ROW && store_col_int64(st, 0) + 1 > q->version)
+		q->version = store_col_int64(st, 0) + 1;
+	store_reset(st);
 	return 0;
 }
 
 /* App rollout: the new spec is the app's with the update applied. */
-static bool parse_app(struct http_req *r, struct db *d, json_t *b, const char *app, struct req *q)
+static bool parse_app(struct http_req *r, struct store *d, json_t *b, const char *app, struct req *q)
 {
 	json_t *upd = json_object_get(b, "update"), *body = NULL, *old = NULL;
 	/* The new revision's number is above every one the app's instances
@@ -474,7 +475,7 @@ out:
 	return ok;
 }
 
-static bool parse_os(struct http_req *r, struct db *d, const char *image, struct req *q)
+static bool parse_os(struct http_req *r, struct store *d, const char *image, struct req *q)
 {
 	char name[2], version[2] = ""; /* only whether it has one */
 	int e = images_baseos_id(d, image, "*", q->image_id);
@@ -490,92 +491,94 @@ static bool parse_os(struct http_req *r, struct db *d, const char *image, struct
 	return e == 0 && version[0];
 }
 
-static int insert_rollout(struct db *d, struct req *q, char id[UUID_STR_LEN])
+static int insert_rollout(struct store *d, struct req *q, char id[UUID_STR_LEN])
 {
 	char *spec = q->spec ? json_dumps(q->spec, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	char *phases = json_dumps(q->phases, JSON_COMPACT);
 	int64_t now = (int64_t)time(NULL);
 	int r = phases && (spec || q->os) ? uuidgen_v4(id) : -ENOMEM;
-	sqlite3_stmt *st =
+	struct store_stmt *st =
 	    r < 0 ? NULL
-		  : db_stmt(d, "INSERT INTO rollouts(id, name, kind, app_id, spec, image_id, version,"
-			       " phases, nphases, health_s, online_s, timeout_s, offline, pause_s,"
-			       " max_failures, max_failures_spec, auto_rollback, state, created,"
-			       " updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
-			       "?15,?16,?17,'running',?18,?18)");
+		  : store_stmt(d, "INSERT INTO rollouts(id, name, kind, app_id, spec, image_id, version,"
+				  " phases, nphases, health_s, online_s, timeout_s, offline, pause_s,"
+				  " max_failures, max_failures_spec, auto_rollback, state, created,"
+				  " updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+				  "?15,?16,?17,'running',?18,?18)");
 	if (r == 0 && !st)
 		r = -EIO;
 	if (r == 0) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, q->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, q->os ? "baseos" : "app", -1, SQLITE_STATIC);
+		store_bind_text(st, 1, id);
+		store_bind_text(st, 2, q->name);
+		store_bind_text(st, 3, q->os ? "baseos" : "app");
 		if (!q->os) {
-			sqlite3_bind_text(st, 4, q->app_id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 5, spec, -1, SQLITE_STATIC);
+			store_bind_text(st, 4, q->app_id);
+			store_bind_text(st, 5, spec);
 		}
-		sqlite3_bind_text(st, 6, q->image_id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 7, q->version);
-		sqlite3_bind_text(st, 8, phases, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 9, q->nphases);
-		sqlite3_bind_int64(st, 10, q->health);
-		sqlite3_bind_int64(st, 11, q->online);
-		sqlite3_bind_int64(st, 12, q->timeout);
-		sqlite3_bind_text(st, 13, q->offline, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 14, q->pause);
-		sqlite3_bind_int64(st, 15, q->max_failures);
-		sqlite3_bind_text(st, 16, q->maxf_spec, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 17, q->rollback);
-		sqlite3_bind_int64(st, 18, now);
-		r = db_step_done(st);
+		store_bind_text(st, 6, q->image_id);
+		store_bind_int64(st, 7, q->version);
+		store_bind_text(st, 8, phases);
+		store_bind_int64(st, 9, q->nphases);
+		store_bind_int64(st, 10, q->health);
+		store_bind_int64(st, 11, q->online);
+		store_bind_int64(st, 12, q->timeout);
+		store_bind_text(st, 13, q->offline);
+		store_bind_int64(st, 14, q->pause);
+		store_bind_int64(st, 15, q->max_failures);
+		store_bind_text(st, 16, q->maxf_spec);
+		store_bind_int64(st, 17, q->rollback);
+		store_bind_int64(st, 18, now);
+		r = store_step_done(st);
 	}
 	free(spec);
 	free(phases);
 	return r;
 }
 
-static int insert_devices(struct db *d, const struct req *q, const char *id)
+static int insert_devices(struct store *d, const struct req *q, const char *id)
 {
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < q->tg.n; i++) {
-		sqlite3_stmt *st = db_stmt(d, "INSERT INTO rollout_devices(rollout_id, device_id, phase)"
-					      " VALUES(?1,?2,?3)");
+		struct store_stmt *st =
+		    store_stmt(d, "INSERT INTO rollout_devices(rollout_id, device_id, phase)"
+				  " VALUES(?1,?2,?3)");
 		if (!st)
 			return -EIO;
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, q->tg.t[i].id, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, q->tg.t[i].phase);
-		r = db_step_done(st);
+		store_bind_text(st, 1, id);
+		store_bind_text(st, 2, q->tg.t[i].id);
+		store_bind_int64(st, 3, q->tg.t[i].phase);
+		r = store_step_done(st);
 	}
 	return r;
 }
 
 /* A device may be in one active base OS rollout at a time; an app in one
  * active rollout. Replies 409. */
-static bool conflicts(struct http_req *r, struct db *d, const struct req *q)
+static bool conflicts(struct http_req *r, struct store *d, const struct req *q)
 {
-	sqlite3_stmt *st =
+	struct store_stmt *st =
 	    q->os
-		? db_stmt(d,
-			  "SELECT name FROM rollouts WHERE kind = 'baseos' AND state IN ('running', 'paused')"
-			  " AND id IN (SELECT rollout_id FROM rollout_devices WHERE device_id = ?1) LIMIT 1")
-		: db_stmt(d, "SELECT name FROM rollouts WHERE app_id = ?1 AND state IN ('running', 'paused')"
+		? store_stmt(
+		      d, "SELECT name FROM rollouts WHERE kind = 'baseos' AND state IN ('running', 'paused')"
+			 " AND id IN (SELECT rollout_id FROM rollout_devices WHERE device_id = ?1) LIMIT 1")
+		: store_stmt(d,
+			     "SELECT name FROM rollouts WHERE app_id = ?1 AND state IN ('running', 'paused')"
 			     " LIMIT 1");
 	for (size_t i = 0; st && i < (q->os ? q->tg.n : 1); i++) {
-		sqlite3_bind_text(st, 1, q->os ? q->tg.t[i].id : q->app_id, -1, SQLITE_STATIC);
-		bool hit = sqlite3_step(st) == SQLITE_ROW;
+		store_bind_text(st, 1, q->os ? q->tg.t[i].id : q->app_id);
+		bool hit = store_step(st) == STORE_ROW;
 		if (hit)
 			http_reply_error(r, 409, "%s is in the active rollout %s",
-					 q->os ? "a device" : "the app", db_col_text(st, 0));
-		sqlite3_reset(st);
+					 q->os ? "a device" : "the app", store_col_str(st, 0));
+		store_reset(st);
 		if (hit)
 			return true;
 	}
 	return false;
 }
 
-static json_t *rollout_json(struct db *d, const char *id, bool full);
+static json_t *rollout_json(struct store *d, const char *id, bool full);
 
-static bool parse_request(struct http_req *r, struct db *d, json_t *b, struct req *q)
+static bool parse_request(struct http_req *r, struct store *d, json_t *b, struct req *q)
 {
 	bool bad = false;
 	const char *app = admin_str(b, "app", &bad), *os = admin_str(b, "baseos", &bad);
@@ -613,20 +616,20 @@ static void h_create(struct http_req *r)
 	json_t *b = admin_body(r);
 	struct req q = {0};
 	char id[UUID_STR_LEN], mf[32];
-	struct db *d;
+	struct store *d;
 	int e;
 
 	if (!b)
 		return;
-	d = db_get(r->ctl->db);
+	d = store_get(r->ctl->db);
 	if (!parse_request(r, d, b, &q))
 		goto out;
 	snprintf(mf, sizeof(mf), "%lld", (long long)q.max_failures);
 	if (!q.maxf_spec)
 		q.maxf_spec = mf;
-	e = db_begin(d);
+	e = store_begin(d);
 	if (e == 0 && conflicts(r, d, &q)) {
-		db_rollback(d);
+		store_rollback(d);
 		goto out;
 	}
 	if (e == 0)
@@ -637,15 +640,15 @@ static void h_create(struct http_req *r)
 		e = ro_event(d, id, NULL, "created: %zu devices in %lld phases, at most %lld failures",
 			     q.tg.n, (long long)q.nphases, (long long)q.max_failures);
 	if (e == 0)
-		e = db_commit(d);
+		e = store_commit(d);
 	if (e < 0) {
-		db_rollback(d);
+		store_rollback(d);
 		admin_reply_err(r, e, "rollout");
 		goto out;
 	}
 	http_reply_json(r, 201, rollout_json(d, id, false));
 out:
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	json_decref(q.spec);
 	json_decref(q.phases);
 	free(q.tg.t);
@@ -654,12 +657,13 @@ out:
 
 /* --- reading --- */
 
-static json_t *counts_json(struct db *d, const char *id, int64_t phase)
+static json_t *counts_json(struct store *d, const char *id, int64_t phase)
 {
 	static const char *const states[] = {"pending", "updating", "healthy",
 					     "failed",  "skipped",  "rolled-back"};
-	sqlite3_stmt *st = db_stmt(d, "SELECT state, count(*) FROM rollout_devices WHERE rollout_id = ?1"
-				      " AND (?2 < 0 OR phase = ?2) GROUP BY state");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT state, count(*) FROM rollout_devices WHERE rollout_id = ?1"
+			  " AND (?2 < 0 OR phase = ?2) GROUP BY state");
 	json_t *j = json_object();
 	int64_t total = 0;
 
@@ -667,13 +671,13 @@ static json_t *counts_json(struct db *d, const char *id, int64_t phase)
 		json_object_set_new(j, states[i], json_integer(0));
 	if (!st)
 		return j;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, phase);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		json_object_set_new(j, db_col_text(st, 0), json_integer(sqlite3_column_int64(st, 1)));
-		total += sqlite3_column_int64(st, 1);
+	store_bind_text(st, 1, id);
+	store_bind_int64(st, 2, phase);
+	while (store_step(st) == STORE_ROW) {
+		json_object_set_new(j, store_col_str(st, 0), json_integer(store_col_int64(st, 1)));
+		total += store_col_int64(st, 1);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	json_object_set_new(j, "total", json_integer(total));
 	return j;
 }
@@ -692,7 +696,7 @@ static int name_of(void *ctx, const struct devices_store_row *row)
 }
 
 /* Read the names of n->ids into n->names. */
-static void names_read(struct db *d, struct names *n)
+static void names_read(struct store *d, struct names *n)
 {
 	char *ids = n->ids && json_array_size(n->ids) ? json_dumps(n->ids, JSON_COMPACT) : NULL;
 	if (ids && n->names)
@@ -713,25 +717,26 @@ static int by_phase_name(const void *a, const void *b)
 
 /* The rollout's devices by phase and name: its rows, then their names in
  * one read (devices gone are left out, as a join would). */
-static json_t *devices_json(struct db *d, const char *id)
+static json_t *devices_json(struct store *d, const char *id)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT device_id, phase, state, reason, updated FROM rollout_devices"
-				      " WHERE rollout_id = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT device_id, phase, state, reason, updated FROM rollout_devices"
+			  " WHERE rollout_id = ?1");
 	struct names n = {.ids = json_array(), .names = json_object()};
 	json_t *rows = json_array(), *a = json_array(), *v;
 	size_t i;
 
 	if (st && rows) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			json_array_append_new(n.ids, json_string(db_col_text(st, 0)));
+		store_bind_text(st, 1, id);
+		while (store_step(st) == STORE_ROW) {
+			json_array_append_new(n.ids, json_string(store_col_str(st, 0)));
 			json_array_append_new(
-			    rows, json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", "id", db_col_text(st, 0),
-					    "name", "", "phase", (json_int_t)sqlite3_column_int64(st, 1) + 1,
-					    "state", db_col_text(st, 2), "reason", db_col_text(st, 3),
-					    "updated", admin_time_json(sqlite3_column_int64(st, 4))));
+			    rows, json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", "id", store_col_str(st, 0),
+					    "name", "", "phase", (json_int_t)store_col_int64(st, 1) + 1,
+					    "state", store_col_str(st, 2), "reason", store_col_str(st, 3),
+					    "updated", admin_time_json(store_col_int64(st, 4))));
 		}
-		sqlite3_reset(st);
+		store_reset(st);
 	}
 	names_read(d, &n);
 	size_t cnt = 0, k = json_array_size(rows);
@@ -756,27 +761,28 @@ static json_t *devices_json(struct db *d, const char *id)
 }
 
 /* The last 200 events, oldest first, devices by name (or id when gone). */
-static json_t *events_json(struct db *d, const char *id)
+static json_t *events_json(struct store *d, const char *id)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, time, coalesce(device_id, ''), msg FROM rollout_events"
-				      " WHERE rollout_id = ?1 ORDER BY id DESC LIMIT 200");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, time, coalesce(device_id, ''), msg FROM rollout_events"
+			  " WHERE rollout_id = ?1 ORDER BY id DESC LIMIT 200");
 	struct names n = {.ids = json_array(), .names = json_object()};
 	json_t *a = json_array(), *v;
 	size_t i;
 
 	if (!st)
 		goto out;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (*db_col_text(st, 2))
-			json_array_append_new(n.ids, json_string(db_col_text(st, 2)));
+	store_bind_text(st, 1, id);
+	while (store_step(st) == STORE_ROW) {
+		if (*store_col_str(st, 2))
+			json_array_append_new(n.ids, json_string(store_col_str(st, 2)));
 		json_array_insert_new(a, 0,
 				      json_pack("{s:I, s:o, s:s, s:s}", "id",
-						(json_int_t)sqlite3_column_int64(st, 0), "time",
-						admin_time_json(sqlite3_column_int64(st, 1)), "device",
-						db_col_text(st, 2), "msg", db_col_text(st, 3)));
+						(json_int_t)store_col_int64(st, 0), "time",
+						admin_time_json(store_col_int64(st, 1)), "device",
+						store_col_str(st, 2), "msg", store_col_str(st, 3)));
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	names_read(d, &n);
 	json_array_foreach(a, i, v)
 	{
@@ -805,54 +811,53 @@ static int image_name(void *ctx, const struct images_row *img)
 	return 0;
 }
 
-static json_t *row_json(struct db *d, sqlite3_stmt *st)
+static json_t *row_json(struct store *d, struct store_stmt *st)
 {
 	/* the image by name (its id when gone), the app by name ("" gone) */
 	json_t *image = NULL;
 	struct apps_store_app app;
-	if (images_get(d, db_col_text(st, 4), image_name, &image) < 0 || !image)
-		image = json_string(db_col_text(st, 4));
-	if (apps_store_find(d, db_col_text(st, 3), &app) < 0)
+	if (images_get(d, store_col_str(st, 4), image_name, &image) < 0 || !image)
+		image = json_string(store_col_str(st, 4));
+	if (apps_store_find(d, store_col_str(st, 3), &app) < 0)
 		app.name[0] = '\0';
-	int64_t pause = sqlite3_column_int64(st, 12);
+	int64_t pause = store_col_int64(st, 12);
 	json_t *j = json_pack(
 	    "{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:s, s:o, s:s, s:I, s:b, s:s, s:I,"
 	    " s:s, s:o, s:o}",
-	    "id", db_col_text(st, 0), "name", db_col_text(st, 1), "kind", db_col_text(st, 2), "image", image,
-	    "phases", admin_json_col(db_col_text(st, 6)), "nphases", (json_int_t)sqlite3_column_int64(st, 7),
-	    "health", (json_int_t)sqlite3_column_int64(st, 8), "online",
-	    (json_int_t)sqlite3_column_int64(st, 9), "timeout", (json_int_t)sqlite3_column_int64(st, 10),
-	    "offline", db_col_text(st, 11), "pause", pause < 0 ? json_string("manual") : json_integer(pause),
-	    "max_failures", db_col_text(st, 14), "max_failures_count",
-	    (json_int_t)sqlite3_column_int64(st, 13), "rollback", sqlite3_column_int(st, 15) != 0, "state",
-	    db_col_text(st, 16), "phase", (json_int_t)sqlite3_column_int64(st, 17) + 1, "reason",
-	    db_col_text(st, 18), "created", admin_time_json(sqlite3_column_int64(st, 19)), "updated",
-	    admin_time_json(sqlite3_column_int64(st, 20)));
+	    "id", store_col_str(st, 0), "name", store_col_str(st, 1), "kind", store_col_str(st, 2), "image",
+	    image, "phases", admin_json_col(store_col_str(st, 6)), "nphases",
+	    (json_int_t)store_col_int64(st, 7), "health", (json_int_t)store_col_int64(st, 8), "online",
+	    (json_int_t)store_col_int64(st, 9), "timeout", (json_int_t)store_col_int64(st, 10), "offline",
+	    store_col_str(st, 11), "pause", pause < 0 ? json_string("manual") : json_integer(pause),
+	    "max_failures", store_col_str(st, 14), "max_failures_count", (json_int_t)store_col_int64(st, 13),
+	    "rollback", store_col_int(st, 15) != 0, "state", store_col_str(st, 16), "phase",
+	    (json_int_t)store_col_int64(st, 17) + 1, "reason", store_col_str(st, 18), "created",
+	    admin_time_json(store_col_int64(st, 19)), "updated", admin_time_json(store_col_int64(st, 20)));
 	if (!j)
 		return json_object();
-	if (!strcmp(db_col_text(st, 2), "app")) {
+	if (!strcmp(store_col_str(st, 2), "app")) {
 		json_object_set_new(j, "app", json_string(app.name));
-		json_object_set_new(j, "version", json_integer(sqlite3_column_int64(st, 5)));
+		json_object_set_new(j, "version", json_integer(store_col_int64(st, 5)));
 	}
-	json_object_set_new(j, "phase_started", admin_time_json(sqlite3_column_int64(st, 22)));
-	json_object_set_new(j, "next_phase_at", admin_time_json(sqlite3_column_int64(st, 21)));
+	json_object_set_new(j, "phase_started", admin_time_json(store_col_int64(st, 22)));
+	json_object_set_new(j, "next_phase_at", admin_time_json(store_col_int64(st, 21)));
 	return j;
 }
 
-static json_t *rollout_json(struct db *d, const char *id, bool full)
+static json_t *rollout_json(struct store *d, const char *id, bool full)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT " RO_COLS RO_FROM " WHERE r.id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT " RO_COLS RO_FROM " WHERE r.id = ?1");
 	json_t *j = NULL;
 	int64_t nph = 0;
 
 	if (!st)
 		return json_object();
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	store_bind_text(st, 1, id);
+	if (store_step(st) == STORE_ROW) {
 		j = row_json(d, st);
-		nph = sqlite3_column_int64(st, 7);
+		nph = store_col_int64(st, 7);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	if (!j)
 		return json_object();
 	json_object_set_new(j, "devices_count", counts_json(d, id, -1));
@@ -872,26 +877,26 @@ static json_t *rollout_json(struct db *d, const char *id, bool full)
 
 static void h_list(struct http_req *r)
 {
-	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT r.id FROM rollouts r ORDER BY r.created, r.name");
+	struct store *d = store_get(r->ctl->db);
+	struct store_stmt *st = store_stmt(d, "SELECT r.id FROM rollouts r ORDER BY r.created, r.name");
 	struct ro_idlist ids = {0};
 	json_t *items = json_array();
 
-	while (st && sqlite3_step(st) == SQLITE_ROW)
-		if (ro_idlist_add(&ids, db_col_text(st, 0)) < 0)
+	while (st && store_step(st) == STORE_ROW)
+		if (ro_idlist_add(&ids, store_col_str(st, 0)) < 0)
 			break;
 	if (st)
-		sqlite3_reset(st);
+		store_reset(st);
 	for (size_t i = 0; i < ids.n; i++)
 		json_array_append_new(items, rollout_json(d, ids.ids[i], false));
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	free(ids.ids);
 	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
 }
 
 static void h_get(struct http_req *r)
 {
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	struct ro o;
 	int e = ro_load(d, r->params[0], &o);
 
@@ -899,14 +904,15 @@ static void h_get(struct http_req *r)
 		admin_reply_err(r, e, "rollout");
 	else
 		http_reply_json(r, 200, rollout_json(d, o.id, true));
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 }
 
 /* --- actions --- */
 
 enum act { ACT_PAUSE, ACT_RESUME, ACT_ABORT, ACT_ROLLBACK };
 
-static int act_apply(struct db *d, struct ro *o, enum act a, struct ro_idlist *touched, const char **refuse)
+static int act_apply(struct store *d, struct ro *o, enum act a, struct ro_idlist *touched,
+		     const char **refuse)
 {
 	bool active = !strcmp(o->state, "running") || !strcmp(o->state, "paused");
 	int r;
@@ -956,11 +962,11 @@ static int act_apply(struct db *d, struct ro *o, enum act a, struct ro_idlist *t
 
 static void action(struct http_req *r, enum act a)
 {
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	struct ro_idlist touched = {0};
 	const char *refuse = NULL;
 	struct ro o;
-	int e = db_begin(d);
+	int e = store_begin(d);
 
 	if (e == 0)
 		e = ro_load(d, r->params[0], &o);
@@ -969,9 +975,9 @@ static void action(struct http_req *r, enum act a)
 	if (e == 0 && !refuse)
 		e = ro_touch_configs(d, &touched);
 	if (e == 0 && !refuse)
-		e = db_commit(d);
+		e = store_commit(d);
 	if (e < 0 || refuse)
-		db_rollback(d);
+		store_rollback(d);
 	if (e < 0)
 		admin_reply_err(r, e, "rollout");
 	else if (refuse)
@@ -980,7 +986,7 @@ static void action(struct http_req *r, enum act a)
 		ro_drop_configs(r->ctl, &touched);
 		http_reply_json(r, 200, rollout_json(d, o.id, false));
 	}
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	free(touched.ids);
 }
 
@@ -1006,27 +1012,27 @@ static void h_rollback(struct http_req *r)
 
 static void h_delete(struct http_req *r)
 {
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	struct ro o;
 	int e = ro_load(d, r->params[0], &o);
-	sqlite3_stmt *st = NULL;
+	struct store_stmt *st = NULL;
 
 	if (e == 0 && (!strcmp(o.state, "running") || !strcmp(o.state, "paused"))) {
 		http_reply_error(r, 409, "rollout %s is %s: abort it first", o.name, o.state);
 		goto out;
 	}
-	if (e == 0 && !(st = db_stmt(d, "DELETE FROM rollouts WHERE id = ?1")))
+	if (e == 0 && !(st = store_stmt(d, "DELETE FROM rollouts WHERE id = ?1")))
 		e = -EIO;
 	if (e == 0) {
-		sqlite3_bind_text(st, 1, o.id, -1, SQLITE_STATIC);
-		e = db_step_done(st);
+		store_bind_text(st, 1, o.id);
+		e = store_step_done(st);
 	}
 	if (e < 0)
 		admin_reply_err(r, e, "rollout");
 	else
 		http_reply_empty(r, 204);
 out:
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 }
 
 #define R ADMIN_PREFIX "/rollouts"

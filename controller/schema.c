@@ -3,6 +3,11 @@
  * (logs: milliseconds). */
 #include "schema.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h"
 #include "store_pg.h"
 
 static const char m1[] =
@@ -392,3 +397,30 @@ const char *const schema_pg_migrations[] = {pg_m1,    PG_IN_M1, PG_IN_M1, PG_IN_
 					    PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1,
 					    PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1};
 const int schema_pg_migrations_n = sizeof(schema_pg_migrations) / sizeof(schema_pg_migrations[0]);
+
+int schema_pool_open(const char *url, int n, struct store_pool **out, char *err, size_t errlen)
+{
+	struct store_pool *p = NULL;
+	int r = store_pool_open(url, n, &p, err, errlen);
+	if (r < 0)
+		return r;
+	if (strcmp(store_dialect(p), "sqlite") != 0) {
+		snprintf(err, errlen, "no schema for the %s store yet", store_dialect(p));
+		r = -EPROTONOSUPPORT;
+		goto out;
+	}
+	struct store *c = store_get(p);
+	if (!c) {
+		snprintf(err, errlen, "the store is unreachable");
+		r = -ECONNREFUSED;
+		goto out;
+	}
+	r = store_migrate(c, schema_migrations, schema_migrations_n, err, errlen);
+	store_put(p, c);
+out:
+	if (r < 0)
+		store_pool_close(p);
+	else
+		*out = p;
+	return r;
+}

@@ -42,6 +42,7 @@
 #include "ratelimit.h"
 #include "registry.h"
 #include "reports.h"
+#include "schema.h"
 #include "scrapeauth.h"
 #include "tokens.h"
 #include "trustkeys.h"
@@ -100,7 +101,7 @@ static void log_failure(struct http_req *r)
 	       r->device[0] ? r->device : NULL, "token_id", r->token_id ? token : NULL, NULL);
 }
 
-/* A statement the store could not prepare (db.h): a bug or a damaged
+/* A statement the store could not prepare (store.h): a bug or a damaged
  * database; the request that needed it fails. */
 static void log_db_error(const char *msg, const char *sql)
 {
@@ -110,10 +111,10 @@ static void log_db_error(const char *msg, const char *sql)
 /* Old audit rows and expired sessions go. */
 static void access_retention(struct ctl *c, time_t now)
 {
-	struct db *d = db_get(c->db);
+	struct store *d = store_get(c->db);
 	(void)audit_prune(d, (int64_t)now, AUDIT_RETENTION_DAYS);
 	(void)tokens_prune(d, (int64_t)now);
-	db_put(c->db, d);
+	store_put(c->db, d);
 }
 
 static void log_http(const char *msg)
@@ -143,9 +144,9 @@ static void log_console(struct ctl *c, const struct console_record *rec)
 	snprintf(summary, sizeof(summary), "%s%s%s session %s on device %s instance %s from %s to %s: %s",
 		 rec->kind, rec->port ? " port " : "", rec->port ? port : "", rec->id, rec->device,
 		 rec->instance, start, end, rec->reason);
-	struct db *d = db_get(c->db);
+	struct store *d = store_get(c->db);
 	(void)audit_record(d, rec->who, "console session", object, summary, 200);
-	db_put(c->db, d);
+	store_put(c->db, d);
 }
 
 static void log_device(const char *uuid, const char *msg)
@@ -318,14 +319,15 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 	c->log_console = log_console;
 	c->edgeview_token = console_device_token;
 	c->started = time(NULL);
-	char dberr[256] = "";
-	if ((r = dir_file(c, CTL_DB_FILE, p)) < 0 ||
-	    (r = db_pool_open(p, (int)c->conf.db_conns, &c->db, dberr, sizeof(dberr))) < 0) {
+	char dberr[256] = "", url[sizeof(p) + 8];
+	if ((r = dir_file(c, CTL_DB_FILE, p)) == 0) /* the scheme: a ':' in a relative path is no URL */
+		snprintf(url, sizeof(url), "sqlite:%s", p);
+	if (r < 0 || (r = schema_pool_open(url, (int)c->conf.db_conns, &c->db, dberr, sizeof(dberr))) < 0) {
 		ctllog(CTLLOG_ERROR, "cannot open the database", "path", p, "error", eve_strerror(r),
 		       "detail", dberr[0] ? dberr : NULL, NULL);
 		return r;
 	}
-	db_pool_on_error(c->db, log_db_error);
+	store_pool_on_error(c->db, log_db_error);
 	if ((r = attest_setup(c)) < 0) {
 		ctllog(CTLLOG_ERROR, "bad controller.conf value", "key", "attestation", "value",
 		       c->conf.attestation, "expected", "off, report or enforce", NULL);
@@ -355,7 +357,7 @@ static void ctl_close(struct ctl *c)
 	if (c->cache && c->db)
 		devices_flush_seen(c, true);
 	commitq_free(c->commitq);
-	db_pool_close(c->db);
+	store_pool_close(c->db);
 	devcache_free(c->cache);
 	follow_hub_free(c->follow);
 	console_hub_free(c->console);

@@ -12,7 +12,7 @@
 #include "authz.h"
 
 struct ctl;
-struct db;
+struct store;
 
 #define TOKEN_LEN 44 /* "eve_" + 40 hex chars */
 
@@ -37,25 +37,25 @@ int tokens_authenticate(struct ctl *c, const char *token, struct authz_who *who,
 int tokens_check(struct ctl *c, const char *token);
 /* Create a token; writes its text (TOKEN_LEN+1 bytes) to out and its row
  * id to *id (may be NULL). */
-int tokens_create_ex(struct db *d, const struct tokens_new *n, char out[TOKEN_LEN + 1], int64_t *id);
+int tokens_create_ex(struct store *d, const struct tokens_new *n, char out[TOKEN_LEN + 1], int64_t *id);
 /* An admin token for every project that never expires (eve-controller init). */
-int tokens_create(struct db *d, const char *name, char out[TOKEN_LEN + 1]);
+int tokens_create(struct store *d, const char *name, char out[TOKEN_LEN + 1]);
 /* The API tokens (not sessions) as a new JSON array; never their secrets. */
-int tokens_list(struct db *d, json_t **out);
+int tokens_list(struct store *d, json_t **out);
 /* Revoke the API token whose id or (unique) name is ref, in the caller's
  * transaction; admin_users: how many admin users there are (users.h, read
  * in the same transaction). -ENOENT; -EBUSY when it is the last way in as
  * an admin (no other admin token or user); -EEXIST when the name is
  * ambiguous. */
-int tokens_revoke(struct db *d, const char *ref, int64_t admin_users);
+int tokens_revoke(struct store *d, const char *ref, int64_t admin_users);
 /* Revoke one token by row id (a logout). */
-int tokens_revoke_id(struct db *d, int64_t id);
+int tokens_revoke_id(struct store *d, int64_t id);
 /* Revoke every token (session) of user row uid. 0 / negative errno. */
-int tokens_revoke_user(struct db *d, int64_t uid);
+int tokens_revoke_user(struct store *d, int64_t uid);
 /* Unexpired admin API tokens, not counting the token row skip_token (0:
  * none); -EIO. (The admin users are counted by users.h.) */
-int64_t tokens_admin_count(struct db *d, int64_t skip_token);
+int64_t tokens_admin_count(struct store *d, int64_t skip_token);
 /* Remove expired tokens and sessions. */
-int tokens_prune(struct db *d, int64_t now);
+int tokens_prune(struct store *d, int64_t now);
 
 #endif

@@ -13,7 +13,7 @@
 #include "admin.h"
 #include "cosign.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "devcache.h"
 
 #define NAME_MAX_LEN 32
@@ -28,53 +28,54 @@ static bool name_ok(const char *n)
 
 /* A row (name, fpr, spki, created) as JSON, with the config item that
  * carries it to devices. */
-static json_t *key_json(sqlite3_stmt *st)
+static json_t *key_json(struct store_stmt *st)
 {
 	char item[64];
 
-	snprintf(item, sizeof(item), TRUSTKEYS_ITEM_PREFIX "%.40s", db_col_text(st, 0));
-	return json_pack("{s:s, s:s, s:s, s:o, s:s}", "name", db_col_text(st, 0), "fingerprint",
-			 db_col_text(st, 1), "key", db_col_text(st, 2), "created",
-			 admin_time_json(sqlite3_column_int64(st, 3)), "config_item", item);
+	snprintf(item, sizeof(item), TRUSTKEYS_ITEM_PREFIX "%.40s", store_col_str(st, 0));
+	return json_pack("{s:s, s:s, s:s, s:o, s:s}", "name", store_col_str(st, 0), "fingerprint",
+			 store_col_str(st, 1), "key", store_col_str(st, 2), "created",
+			 admin_time_json(store_col_int64(st, 3)), "config_item", item);
 }
 
-static int get_one(struct db *d, const char *name, json_t **out)
+static int get_one(struct store *d, const char *name, json_t **out)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT name, fpr, spki, created FROM image_trust_keys WHERE name = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT name, fpr, spki, created FROM image_trust_keys WHERE name = ?1");
 	int rc;
 
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	store_bind_text(st, 1, name);
+	rc = store_step(st);
+	if (rc == STORE_ROW)
 		*out = key_json(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? (*out ? 0 : -ENOMEM) : rc == SQLITE_DONE ? -ENOENT : -EIO;
+	store_reset(st);
+	return rc == STORE_ROW ? (*out ? 0 : -ENOMEM) : rc == STORE_DONE ? -ENOENT : -EIO;
 }
 
 static void h_list(struct http_req *r)
 {
-	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "SELECT name, fpr, spki, created FROM image_trust_keys ORDER BY name");
+	struct store *d = store_get(r->ctl->db);
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT name, fpr, spki, created FROM image_trust_keys ORDER BY name");
 	json_t *items = json_array();
 
-	while (st && sqlite3_step(st) == SQLITE_ROW)
+	while (st && store_step(st) == STORE_ROW)
 		json_array_append_new(items, key_json(st));
 	if (st)
-		sqlite3_reset(st);
-	db_put(r->ctl->db, d);
+		store_reset(st);
+	store_put(r->ctl->db, d);
 	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
 }
 
 static void h_get(struct http_req *r)
 {
 	json_t *obj = NULL;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = get_one(d, r->params[0], &obj);
 
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "publisher key");
 	else
@@ -88,8 +89,8 @@ static void h_create(struct http_req *r)
 	bool bad = false;
 	const char *name, *pem;
 	char fpr[17] = "", *spki = NULL;
-	struct db *d;
-	sqlite3_stmt *st;
+	struct store *d;
+	struct store_stmt *st;
 	int e;
 
 	if (!b)
@@ -104,19 +105,19 @@ static void h_create(struct http_req *r)
 		http_reply_error(r, 400, "key: a PEM public key (or certificate) of ECDSA P-256 required");
 		goto out;
 	}
-	d = db_get(r->ctl->db);
-	st = db_stmt(
+	d = store_get(r->ctl->db);
+	st = store_stmt(
 	    d, "INSERT INTO image_trust_keys(name, fpr, spki, created) VALUES(?1, ?2, ?3, strftime('%s'))");
 	e = st ? 0 : -EIO;
 	if (e == 0) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, fpr, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, spki, -1, SQLITE_STATIC);
-		e = db_step_done(st);
+		store_bind_text(st, 1, name);
+		store_bind_text(st, 2, fpr);
+		store_bind_text(st, 3, spki);
+		e = store_step_done(st);
 	}
 	if (e == 0)
 		e = get_one(d, name, &obj);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e == 0)
 		devcache_invalidate(r->ctl->cache, NULL); /* every device's config names it */
 	if (e == -EEXIST)
@@ -132,17 +133,17 @@ out:
 
 static void h_delete(struct http_req *r)
 {
-	struct db *d = db_get(r->ctl->db);
-	sqlite3_stmt *st = db_stmt(d, "DELETE FROM image_trust_keys WHERE name = ?1");
+	struct store *d = store_get(r->ctl->db);
+	struct store_stmt *st = store_stmt(d, "DELETE FROM image_trust_keys WHERE name = ?1");
 	int e = st ? 0 : -EIO;
 
 	if (e == 0) {
-		sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
-		e = db_step_done(st);
+		store_bind_text(st, 1, r->params[0]);
+		e = store_step_done(st);
 	}
-	if (e == 0 && sqlite3_changes(db_handle(d)) == 0)
+	if (e == 0 && store_changes(d) == 0)
 		e = -ENOENT;
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e == 0)
 		devcache_invalidate(r->ctl->cache, NULL);
 	if (e < 0)
@@ -160,14 +161,14 @@ const struct http_route admin_trustkey_routes[] = {
     {NULL, NULL, NULL, 0, 0, NULL},
 };
 
-int trustkeys_each(struct db *d, int (*fn)(void *ctx, const char *name, const char *spki), void *ctx)
+int trustkeys_each(struct store *d, int (*fn)(void *ctx, const char *name, const char *spki), void *ctx)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT name, spki FROM image_trust_keys ORDER BY name");
+	struct store_stmt *st = store_stmt(d, "SELECT name, spki FROM image_trust_keys ORDER BY name");
 	int r = 0;
 	if (!st)
 		return -EIO;
-	while (r >= 0 && sqlite3_step(st) == SQLITE_ROW)
-		r = fn(ctx, db_col_text(st, 0), db_col_text(st, 1));
-	sqlite3_reset(st);
+	while (r >= 0 && store_step(st) == STORE_ROW)
+		r = fn(ctx, store_col_str(st, 0), store_col_str(st, 1));
+	store_reset(st);
 	return r < 0 ? r : 0;
 }

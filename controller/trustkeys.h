@@ -6,7 +6,7 @@
 #ifndef CTL_TRUSTKEYS_H
 #define CTL_TRUSTKEYS_H
 
-#include "db.h"
+#include "store.h"
 #include "http.h"
 
 #define TRUSTKEYS_ITEM_PREFIX "images.trust.key."
@@ -16,6 +16,6 @@ extern const struct http_route admin_trustkey_routes[];
 /* Call fn(ctx, name, spki) for each key, ordered by name (spki: base64 of
  * the DER public key); a negative return of fn stops the walk and is
  * returned. 0 or -EIO. */
-int trustkeys_each(struct db *d, int (*fn)(void *ctx, const char *name, const char *spki), void *ctx);
+int trustkeys_each(struct store *d, int (*fn)(void *ctx, const char *name, const char *spki), void *ctx);
 
 #endif

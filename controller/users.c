@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "admin.h"
-#include "db.h"
+#include "store.h"
 #include "tokens.h"
 
 #define SCRYPT_N (1u << 15)
@@ -54,24 +54,25 @@ static int hash_new(const char *pw, uint8_t salt[SALT_LEN], uint8_t h[HASH_LEN])
 	return kdf(pw, salt, h);
 }
 
-int users_create(struct db *d, const char *name, const char *password, enum authz_role role,
+int users_create(struct store *d, const char *name, const char *password, enum authz_role role,
 		 const char *projects)
 {
 	uint8_t salt[SALT_LEN], h[HASH_LEN];
 	if (!users_name_ok(name) || pw_ok(password) < 0 || role == AUTHZ_ROLE_NONE)
 		return -EINVAL;
 	int r = hash_new(password, salt, h);
-	sqlite3_stmt *st = r == 0 ? db_stmt(d, "INSERT INTO users(name, hash, salt, role, projects, created)"
-					       " VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
-				  : NULL;
+	struct store_stmt *st =
+	    r == 0 ? store_stmt(d, "INSERT INTO users(name, hash, salt, role, projects, created)"
+				   " VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
+		   : NULL;
 	if (st) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 2, h, HASH_LEN, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 3, salt, SALT_LEN, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, authz_role_name(role), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, role == AUTHZ_ADMIN ? "*" : projects, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
-		r = db_step_done(st);
+		store_bind_text(st, 1, name);
+		store_bind_blob(st, 2, h, HASH_LEN);
+		store_bind_blob(st, 3, salt, SALT_LEN);
+		store_bind_text(st, 4, authz_role_name(role));
+		store_bind_text(st, 5, role == AUTHZ_ADMIN ? "*" : projects);
+		store_bind_int64(st, 6, (int64_t)time(NULL));
+		r = store_step_done(st);
 	} else if (r == 0) {
 		r = -EIO;
 	}
@@ -79,28 +80,28 @@ int users_create(struct db *d, const char *name, const char *password, enum auth
 	return r;
 }
 
-static int end_sessions(struct db *d, int64_t uid)
+static int end_sessions(struct store *d, int64_t uid)
 {
 	return tokens_revoke_user(d, uid);
 }
 
-static int user_id(struct db *d, const char *name, int64_t *id, bool *admin)
+static int user_id(struct store *d, const char *name, int64_t *id, bool *admin)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, role FROM users WHERE name = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT id, role FROM users WHERE name = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, name);
 	int r = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		*admin = !strcmp(db_col_text(st, 1), "admin");
+	if (store_step(st) == STORE_ROW) {
+		*id = store_col_int64(st, 0);
+		*admin = !strcmp(store_col_str(st, 1), "admin");
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
-int users_passwd(struct db *d, const char *name, const char *password)
+int users_passwd(struct store *d, const char *name, const char *password)
 {
 	uint8_t salt[SALT_LEN], h[HASH_LEN];
 	int64_t id = 0;
@@ -109,35 +110,36 @@ int users_passwd(struct db *d, const char *name, const char *password)
 		return -EINVAL;
 	int r = hash_new(password, salt, h);
 	if (r == 0)
-		r = db_begin(d);
+		r = store_begin(d);
 	else
 		return r;
 	if (r == 0)
 		r = user_id(d, name, &id, &admin);
-	sqlite3_stmt *st = r == 0 ? db_stmt(d, "UPDATE users SET hash = ?2, salt = ?3 WHERE id = ?1") : NULL;
+	struct store_stmt *st =
+	    r == 0 ? store_stmt(d, "UPDATE users SET hash = ?2, salt = ?3 WHERE id = ?1") : NULL;
 	if (st) {
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_blob(st, 2, h, HASH_LEN, SQLITE_STATIC);
-		sqlite3_bind_blob(st, 3, salt, SALT_LEN, SQLITE_STATIC);
-		r = db_step_done(st);
+		store_bind_int64(st, 1, id);
+		store_bind_blob(st, 2, h, HASH_LEN);
+		store_bind_blob(st, 3, salt, SALT_LEN);
+		r = store_step_done(st);
 	} else if (r == 0) {
 		r = -EIO;
 	}
 	if (r == 0)
 		r = end_sessions(d, id);
 	if (r == 0)
-		r = db_commit(d);
+		r = store_commit(d);
 	if (r < 0)
-		db_rollback(d);
+		store_rollback(d);
 	OPENSSL_cleanse(h, sizeof(h));
 	return r;
 }
 
-int users_delete(struct db *d, const char *name)
+int users_delete(struct store *d, const char *name)
 {
 	int64_t id = 0;
 	bool admin = false;
-	int r = db_begin(d);
+	int r = store_begin(d);
 	if (r == 0)
 		r = user_id(d, name, &id, &admin);
 	if (r == 0 && admin) {
@@ -146,29 +148,30 @@ int users_delete(struct db *d, const char *name)
 	}
 	if (r == 0)
 		r = end_sessions(d, id);
-	sqlite3_stmt *st = r == 0 ? db_stmt(d, "DELETE FROM users WHERE id = ?1") : NULL;
+	struct store_stmt *st = r == 0 ? store_stmt(d, "DELETE FROM users WHERE id = ?1") : NULL;
 	if (st) {
-		sqlite3_bind_int64(st, 1, id);
-		r = db_step_done(st);
+		store_bind_int64(st, 1, id);
+		r = store_step_done(st);
 	} else if (r == 0) {
 		r = -EIO;
 	}
 	if (r == 0)
-		r = db_commit(d);
+		r = store_commit(d);
 	if (r < 0)
-		db_rollback(d);
+		store_rollback(d);
 	return r;
 }
 
-int users_list(struct db *d, json_t **out)
+int users_list(struct store *d, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT name, role, projects, created FROM users ORDER BY name");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT name, role, projects, created FROM users ORDER BY name");
 	if (!st)
 		return -EIO;
 	json_t *a = json_array();
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (store_step(st) == STORE_ROW) {
 		json_t *pr = json_array();
-		const char *p = db_col_text(st, 2);
+		const char *p = store_col_str(st, 2);
 		if (!strcmp(p, "*"))
 			json_array_append_new(pr, json_string("*"));
 		for (const char *c = p; *c == ',' && c[1];) {
@@ -178,33 +181,39 @@ int users_list(struct db *d, json_t **out)
 			json_array_append_new(pr, json_stringn(c + 1, (size_t)(e - c - 1)));
 			c = e;
 		}
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o}", "name", db_col_text(st, 0), "role",
-						   db_col_text(st, 1), "projects", pr, "created",
-						   admin_time_json(sqlite3_column_int64(st, 3))));
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o}", "name", store_col_str(st, 0),
+						   "role", store_col_str(st, 1), "projects", pr, "created",
+						   admin_time_json(store_col_int64(st, 3))));
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	*out = a;
 	return 0;
 }
 
-int users_lookup(struct db *d, const char *name, struct users_rec *rec)
+int users_lookup(struct store *d, const char *name, struct users_rec *rec)
 {
 	memset(rec, 0, sizeof(*rec));
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, hash, salt, role, projects FROM users WHERE name = ?1");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, hash, salt, role, projects FROM users WHERE name = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 1) == HASH_LEN &&
-	    sqlite3_column_bytes(st, 2) == SALT_LEN) {
+	store_bind_text(st, 1, name);
+	size_t nh = 0, ns = 0;
+	const void *hash = NULL, *salt = NULL;
+	if (store_step(st) == STORE_ROW) {
+		hash = store_col_blob(st, 1, &nh);
+		salt = store_col_blob(st, 2, &ns);
+	}
+	if (nh == HASH_LEN && ns == SALT_LEN) {
 		rec->found = true;
-		rec->id = sqlite3_column_int64(st, 0);
-		memcpy(rec->hash, sqlite3_column_blob(st, 1), HASH_LEN);
-		memcpy(rec->salt, sqlite3_column_blob(st, 2), SALT_LEN);
-		rec->who.role = authz_role_parse(db_col_text(st, 3));
-		snprintf(rec->who.projects, sizeof(rec->who.projects), "%s", db_col_text(st, 4));
+		rec->id = store_col_int64(st, 0);
+		memcpy(rec->hash, hash, HASH_LEN);
+		memcpy(rec->salt, salt, SALT_LEN);
+		rec->who.role = authz_role_parse(store_col_str(st, 3));
+		snprintf(rec->who.projects, sizeof(rec->who.projects), "%s", store_col_str(st, 4));
 		snprintf(rec->who.user, sizeof(rec->who.user), "%s", name);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return 0;
 }
 
@@ -220,28 +229,28 @@ int users_check(struct users_rec *rec, const char *password)
 	return ok ? 0 : -EACCES;
 }
 
-int64_t users_admin_count(struct db *d, int64_t skip_user)
+int64_t users_admin_count(struct store *d, int64_t skip_user)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT count(*) FROM users WHERE role = 'admin' AND id != ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT count(*) FROM users WHERE role = 'admin' AND id != ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, skip_user);
-	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -EIO;
-	sqlite3_reset(st);
+	store_bind_int64(st, 1, skip_user);
+	int64_t n = store_step(st) == STORE_ROW ? store_col_int64(st, 0) : -EIO;
+	store_reset(st);
 	return n;
 }
 
-int users_name_of(struct db *d, int64_t id, char *name, size_t n)
+int users_name_of(struct store *d, int64_t id, char *name, size_t n)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT name FROM users WHERE id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT name FROM users WHERE id = ?1");
 	int r = -ENOENT;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(name, n, "%s", db_col_text(st, 0));
+	store_bind_int64(st, 1, id);
+	if (store_step(st) == STORE_ROW) {
+		snprintf(name, n, "%s", store_col_str(st, 0));
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }

@@ -13,7 +13,7 @@
 #include "apps_store.h"
 #include "authz.h"
 #include "ctl.h"
-#include "db.h"
+#include "store.h"
 #include "devices_store.h"
 #include "info/info.pb-c.h"
 #include "images.h"
@@ -28,7 +28,7 @@
 
 /* Name of the app on dev whose spec uses volume `name` (other than
  * `except`), into user ("" when none). */
-static void vol_user(struct db *d, const char *dev, const char *name, const char *except, char *user,
+static void vol_user(struct store *d, const char *dev, const char *name, const char *except, char *user,
 		     size_t n)
 {
 	(void)apps_store_user_of_volume(d, dev, name, except, user, n);
@@ -37,7 +37,7 @@ static void vol_user(struct db *d, const char *dev, const char *name, const char
 /* The name of image id (JSON null: none, or gone); seen (may be NULL):
  * the names looked up already, for a list (images are few, volumes
  * many). */
-static json_t *image_name(struct db *d, const char *id, json_t *seen)
+static json_t *image_name(struct store *d, const char *id, json_t *seen)
 {
 	char name[512], version[512];
 	json_t *j = id ? json_object_get(seen, id) : json_null();
@@ -50,64 +50,65 @@ static json_t *image_name(struct db *d, const char *id, json_t *seen)
 	return j;
 }
 
-static json_t *vol_row(struct db *d, sqlite3_stmt *st, json_t *seen)
+static json_t *vol_row(struct store *d, struct store_stmt *st, json_t *seen)
 {
 	char user[128];
-	json_t *image = image_name(d, (const char *)sqlite3_column_text(st, 5), seen);
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "id", db_col_text(st, 0), "name",
-			      db_col_text(st, 1), "device", db_col_text(st, 2), "kind", db_col_text(st, 3),
-			      "size_bytes", (json_int_t)sqlite3_column_int64(st, 4), "generation",
-			      (json_int_t)sqlite3_column_int64(st, 6));
+	json_t *image = image_name(d, store_col_text(st, 5), seen);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I}", "id", store_col_str(st, 0), "name",
+			      store_col_str(st, 1), "device", store_col_str(st, 2), "kind",
+			      store_col_str(st, 3), "size_bytes", (json_int_t)store_col_int64(st, 4),
+			      "generation", (json_int_t)store_col_int64(st, 6));
 	if (!j) {
 		json_decref(image);
 		return NULL;
 	}
 	json_object_set_new(j, "image", image);
-	json_object_set_new(j, "created", admin_time_json(sqlite3_column_int64(st, 7)));
-	vol_user(d, db_col_text(st, 2), db_col_text(st, 1), NULL, user, sizeof(user));
+	json_object_set_new(j, "created", admin_time_json(store_col_int64(st, 7)));
+	vol_user(d, store_col_str(st, 2), store_col_str(st, 1), NULL, user, sizeof(user));
 	json_object_set_new(j, "used_by", user[0] ? json_string(user) : json_null());
 	json_object_set_new(j, "info",
-			    infolatest_content_json(d, db_col_text(st, 2), "volume", db_col_text(st, 0)));
+			    infolatest_content_json(d, store_col_str(st, 2), "volume", store_col_str(st, 0)));
 	return j;
 }
 
 #define VOL_SELECT "SELECT " VOL_COLS " FROM volumes v"
 
 /* {id}: uuid, or name (with ?device=D when several devices have it). */
-static int vol_resolve(struct http_req *r, struct db *d, char id[UUID_STR_LEN], char dev[UUID_STR_LEN])
+static int vol_resolve(struct http_req *r, struct store *d, char id[UUID_STR_LEN], char dev[UUID_STR_LEN])
 {
 	const char *devref = http_arg(r, "device");
 	char devid[UUID_STR_LEN] = "";
 	if (devref && admin_device_resolve(d, devref, devid) < 0)
 		return -ENOENT;
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, device_id FROM volumes WHERE id = ?1 OR (name = ?1 AND"
-				      " (?2 = '' OR device_id = ?2)) LIMIT 2");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, device_id FROM volumes WHERE id = ?1 OR (name = ?1 AND"
+			  " (?2 = '' OR device_id = ?2)) LIMIT 2");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, r->params[0], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, devid, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, r->params[0]);
+	store_bind_text(st, 2, devid);
 	int e = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
-		snprintf(dev, UUID_STR_LEN, "%s", db_col_text(st, 1));
-		e = sqlite3_step(st) == SQLITE_ROW ? -EEXIST : 0; /* ambiguous name */
+	if (store_step(st) == STORE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", store_col_str(st, 0));
+		snprintf(dev, UUID_STR_LEN, "%s", store_col_str(st, 1));
+		e = store_step(st) == STORE_ROW ? -EEXIST : 0; /* ambiguous name */
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return e;
 }
 
-static int vol_json(struct db *d, const char *id, json_t **out)
+static int vol_json(struct store *d, const char *id, json_t **out)
 {
-	sqlite3_stmt *st = db_stmt(d, VOL_SELECT " WHERE v.id = ?1");
+	struct store_stmt *st = store_stmt(d, VOL_SELECT " WHERE v.id = ?1");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	store_bind_text(st, 1, id);
 	int e = -ENOENT;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (store_step(st) == STORE_ROW) {
 		*out = vol_row(d, st, NULL);
 		e = *out ? 0 : -ENOMEM;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return e;
 }
 
@@ -129,7 +130,7 @@ static int add_device(void *ctx, const char *uuid, const char *name, const char 
 /* The devices of the projects granted, {uuid: true}; NULL for every
  * project ("*"). Read per project (devices_store.h), not per volume. On a
  * store error, fewer (as before: the list shows what it could read). */
-static json_t *granted_devices(struct db *d, const char *grants)
+static json_t *granted_devices(struct store *d, const char *grants)
 {
 	if (!strcmp(grants, "*"))
 		return NULL;
@@ -147,27 +148,27 @@ static void h_list(struct http_req *r)
 {
 	const char *dev = http_arg(r, "device");
 	char devid[UUID_STR_LEN] = "";
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	if (dev && admin_device_resolve(d, dev, devid) < 0) {
-		db_put(r->ctl->db, d);
+		store_put(r->ctl->db, d);
 		http_reply_error(r, 404, "no such device %s", dev);
 		return;
 	}
 	/* a volume is in its device's project */
 	json_t *granted = granted_devices(d, access_grants(r)), *seen = json_object();
-	sqlite3_stmt *st =
-	    db_stmt(d, VOL_SELECT " WHERE (?1 = '' OR v.device_id = ?1) ORDER BY v.device_id, v.name");
+	struct store_stmt *st =
+	    store_stmt(d, VOL_SELECT " WHERE (?1 = '' OR v.device_id = ?1) ORDER BY v.device_id, v.name");
 	if (st)
-		sqlite3_bind_text(st, 1, devid, -1, SQLITE_STATIC);
+		store_bind_text(st, 1, devid);
 	json_t *items = json_array();
-	while (st && sqlite3_step(st) == SQLITE_ROW)
-		if (!granted || json_object_get(granted, db_col_text(st, 2)))
+	while (st && store_step(st) == STORE_ROW)
+		if (!granted || json_object_get(granted, store_col_str(st, 2)))
 			json_array_append_new(items, vol_row(d, st, seen));
 	if (st)
-		sqlite3_reset(st);
+		store_reset(st);
 	json_decref(granted);
 	json_decref(seen);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
 }
 
@@ -211,34 +212,35 @@ static const char *create_check(json_t *b, const char **name, const char **dev, 
 	return NULL;
 }
 
-static int vol_insert(struct db *d, const char *id, const char *name, const char *dev, const char *image_id,
-		      json_int_t size)
+static int vol_insert(struct store *d, const char *id, const char *name, const char *dev,
+		      const char *image_id, json_int_t size)
 {
-	sqlite3_stmt *st = db_stmt(d, "INSERT INTO volumes(id, name, device_id, kind, size_bytes, image_id,"
-				      " generation, created) VALUES(?1,?2,?3,?4,?5,?6,0,?7)");
+	struct store_stmt *st =
+	    store_stmt(d, "INSERT INTO volumes(id, name, device_id, kind, size_bytes, image_id,"
+			  " generation, created) VALUES(?1,?2,?3,?4,?5,?6,0,?7)");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, image_id[0] ? "image" : "blank", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (int64_t)size);
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, name);
+	store_bind_text(st, 3, dev);
+	store_bind_text(st, 4, image_id[0] ? "image" : "blank");
+	store_bind_int64(st, 5, (int64_t)size);
 	if (image_id[0])
-		sqlite3_bind_text(st, 6, image_id, -1, SQLITE_STATIC);
+		store_bind_text(st, 6, image_id);
 	else
-		sqlite3_bind_null(st, 6);
-	sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
-	return db_step_done(st);
+		store_bind_null(st, 6);
+	store_bind_int64(st, 7, (int64_t)time(NULL));
+	return store_step_done(st);
 }
 
 /* An app image (not a base OS) by name or id; -ENOENT. */
-static int image_resolve(struct db *d, const char *ref, char id[UUID_STR_LEN], int64_t *size)
+static int image_resolve(struct store *d, const char *ref, char id[UUID_STR_LEN], int64_t *size)
 {
 	return images_app_image(d, ref, id, NULL, 0, size);
 }
 
 /* A volume is in its device's project: may the caller use that device? */
-static bool device_granted(struct http_req *r, struct db *d, const char *devid)
+static bool device_granted(struct http_req *r, struct store *d, const char *devid)
 {
 	char project[DEVICES_PROJECT_LEN];
 	return devices_store_project(d, devid, project) == 0 && authz_project_granted(&r->who, project);
@@ -259,7 +261,7 @@ static void h_create(struct http_req *r)
 	}
 	char devid[UUID_STR_LEN], id[UUID_STR_LEN], image_id[UUID_STR_LEN] = "";
 	int64_t isize = 0;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = admin_device_resolve(d, dev, devid);
 	if (e == -ENOENT || (e == 0 && !device_granted(r, d, devid))) {
 		http_reply_error(r, 404, "no such device %s", dev);
@@ -287,7 +289,7 @@ static void h_create(struct http_req *r)
 	else
 		http_reply_json(r, 201, obj);
 out:
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	json_decref(b);
 }
 
@@ -295,11 +297,11 @@ static void h_get(struct http_req *r)
 {
 	char id[UUID_STR_LEN], dev[UUID_STR_LEN];
 	json_t *obj = NULL;
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = vol_resolve(r, d, id, dev);
 	if (e == 0)
 		e = vol_json(d, id, &obj);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		resolve_failed(r, e);
 	else
@@ -311,33 +313,33 @@ static void h_get(struct http_req *r)
 static void vol_write(struct http_req *r, const char *sql, bool refuse_used, int ok_status)
 {
 	char id[UUID_STR_LEN], dev[UUID_STR_LEN], user[128] = "";
-	struct db *d = db_get(r->ctl->db);
+	struct store *d = store_get(r->ctl->db);
 	int e = vol_resolve(r, d, id, dev);
-	sqlite3_stmt *st = NULL;
+	struct store_stmt *st = NULL;
 	if (e == 0 && refuse_used) {
-		sqlite3_stmt *n = db_stmt(d, "SELECT name FROM volumes WHERE id = ?1");
+		struct store_stmt *n = store_stmt(d, "SELECT name FROM volumes WHERE id = ?1");
 		if (n) {
-			sqlite3_bind_text(n, 1, id, -1, SQLITE_STATIC);
-			if (sqlite3_step(n) == SQLITE_ROW)
-				vol_user(d, dev, db_col_text(n, 0), NULL, user, sizeof(user));
-			sqlite3_reset(n);
+			store_bind_text(n, 1, id);
+			if (store_step(n) == STORE_ROW)
+				vol_user(d, dev, store_col_str(n, 0), NULL, user, sizeof(user));
+			store_reset(n);
 		}
 	}
 	if (user[0]) {
-		db_put(r->ctl->db, d);
+		store_put(r->ctl->db, d);
 		http_reply_error(
 		    r, 409, "volume in use by app %s (delete the app or remove the volume from it)", user);
 		return;
 	}
-	if (e == 0 && !(st = db_stmt(d, sql)))
+	if (e == 0 && !(st = store_stmt(d, sql)))
 		e = -EIO;
 	if (e == 0) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-		e = db_step_done(st);
+		store_bind_text(st, 1, id);
+		e = store_step_done(st);
 	}
 	if (e == 0)
 		ctl_device_changed(r->ctl, d, dev);
-	db_put(r->ctl->db, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		resolve_failed(r, e);
 	else if (ok_status == 204)
@@ -391,20 +393,20 @@ static const char *entry_check(json_t *e, bool container, const char **name, con
 	return NULL;
 }
 
-static bool vol_exists(struct db *d, const char *dev, const char *name)
+static bool vol_exists(struct store *d, const char *dev, const char *name)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT 1 FROM volumes WHERE device_id = ?1 AND name = ?2");
+	struct store_stmt *st = store_stmt(d, "SELECT 1 FROM volumes WHERE device_id = ?1 AND name = ?2");
 	bool ok = false;
 	if (!st)
 		return false;
-	sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	ok = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_reset(st);
+	store_bind_text(st, 1, dev);
+	store_bind_text(st, 2, name);
+	ok = store_step(st) == STORE_ROW;
+	store_reset(st);
 	return ok;
 }
 
-bool volumes_spec_check(struct http_req *r, struct db *d, json_t *vols, const char *app_name,
+bool volumes_spec_check(struct http_req *r, struct store *d, json_t *vols, const char *app_name,
 			const char *dev_uuid, const char *format, json_t **out)
 {
 	bool container = !strcmp(format, "oci");
@@ -450,16 +452,16 @@ bool volumes_spec_check(struct http_req *r, struct db *d, json_t *vols, const ch
 	return *out != NULL;
 }
 
-int volumes_delete_of_spec(struct db *d, const char *spec_text)
+int volumes_delete_of_spec(struct store *d, const char *spec_text)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "DELETE FROM volumes WHERE device_id = json_extract(?1, '$." APP_SPEC_DEVICE "')"
-		       " AND name IN (SELECT json_extract(value, '$." APP_SPEC_VOLUME_NAME "') FROM"
-		       " json_each(?1, '$." APP_SPEC_VOLUMES "'))");
+	struct store_stmt *st =
+	    store_stmt(d, "DELETE FROM volumes WHERE device_id = json_extract(?1, '$." APP_SPEC_DEVICE "')"
+			  " AND name IN (SELECT json_extract(value, '$." APP_SPEC_VOLUME_NAME "') FROM"
+			  " json_each(?1, '$." APP_SPEC_VOLUMES "'))");
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, spec_text, -1, SQLITE_STATIC);
-	return db_step_done(st);
+	store_bind_text(st, 1, spec_text);
+	return store_step_done(st);
 }
 
 #define V ADMIN_PREFIX "/volumes"
@@ -474,47 +476,48 @@ const struct http_route admin_volume_routes[] = {
 
 /* --- the volumes table, for the device config (volumes.h) -------------- */
 
-int volumes_each_of_device(struct db *d, const char *uuid, int (*fn)(void *ctx, const struct volumes_row *v),
-			   void *ctx)
+int volumes_each_of_device(struct store *d, const char *uuid,
+			   int (*fn)(void *ctx, const struct volumes_row *v), void *ctx)
 {
-	sqlite3_stmt *st = db_stmt(d, "SELECT id, name, kind, size_bytes, image_id, generation FROM volumes"
-				      " WHERE device_id = ?1 ORDER BY id");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, name, kind, size_bytes, image_id, generation FROM volumes"
+			  " WHERE device_id = ?1 ORDER BY id");
 	int r = 0;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	while (r >= 0 && sqlite3_step(st) == SQLITE_ROW) {
-		struct volumes_row v = {db_col_text(st, 0),          db_col_text(st, 1),
-					db_col_text(st, 2),          db_col_text(st, 4),
-					sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 5)};
+	store_bind_text(st, 1, uuid);
+	while (r >= 0 && store_step(st) == STORE_ROW) {
+		struct volumes_row v = {store_col_str(st, 0), store_col_str(st, 1),   store_col_str(st, 2),
+					store_col_str(st, 4), store_col_int64(st, 3), store_col_int64(st, 5)};
 		r = fn(ctx, &v);
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r < 0 ? r : 0;
 }
 
-int volumes_ref(struct db *d, const char *uuid, const char *name, char id[UUID_STR_LEN], int64_t *generation)
+int volumes_ref(struct store *d, const char *uuid, const char *name, char id[UUID_STR_LEN],
+		int64_t *generation)
 {
-	sqlite3_stmt *st =
-	    db_stmt(d, "SELECT id, generation FROM volumes WHERE device_id = ?1 AND name = ?2");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT id, generation FROM volumes WHERE device_id = ?1 AND name = ?2");
 	int r = -ENOENT;
 	if (!st)
 		return -EIO;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(id, UUID_STR_LEN, "%s", db_col_text(st, 0));
-		*generation = sqlite3_column_int64(st, 1);
+	store_bind_text(st, 1, uuid);
+	store_bind_text_copy(st, 2, name);
+	if (store_step(st) == STORE_ROW) {
+		snprintf(id, UUID_STR_LEN, "%s", store_col_str(st, 0));
+		*generation = store_col_int64(st, 1);
 		r = 0;
 	}
-	sqlite3_reset(st);
+	store_reset(st);
 	return r;
 }
 
 /* ---- for other modules (the access checks) ---- */
 
-int volumes_each_device_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *device_id),
+int volumes_each_device_of(struct store *d, const char *ref, int (*fn)(void *ctx, const char *device_id),
 			   void *ctx)
 {
-	return db_each_text(d, "SELECT device_id FROM volumes WHERE id = ?1 OR name = ?1", ref, fn, ctx);
+	return store_each_text(d, "SELECT device_id FROM volumes WHERE id = ?1 OR name = ?1", ref, fn, ctx);
 }

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "store.h"
 #include "http.h"
 #include "uuidgen.h"
 
@@ -25,11 +25,11 @@
  * mount points absolute (containers) or absent (VMs). Replies 400/404/409
  * and returns false on error. On success *out is the normalized list
  * (caller owns it), NULL when there are no volumes. */
-bool volumes_spec_check(struct http_req *r, struct db *d, json_t *vols, const char *app_name,
+bool volumes_spec_check(struct http_req *r, struct store *d, json_t *vols, const char *app_name,
 			const char *dev_uuid, const char *format, json_t **out);
 /* Delete the volumes an app's spec text names on device dev (the app's
  * "--with-volumes" delete). 0 / negative errno. */
-int volumes_delete_of_spec(struct db *d, const char *spec_text);
+int volumes_delete_of_spec(struct store *d, const char *spec_text);
 
 /* One volume as the device config needs it; strings are valid during the
  * callback only. */
@@ -43,17 +43,18 @@ struct volumes_row {
 };
 /* Call fn for each volume of device uuid, ordered by id; a negative
  * return of fn stops the walk and is returned. 0 or -EIO. */
-int volumes_each_of_device(struct db *d, const char *uuid, int (*fn)(void *ctx, const struct volumes_row *v),
-			   void *ctx);
+int volumes_each_of_device(struct store *d, const char *uuid,
+			   int (*fn)(void *ctx, const struct volumes_row *v), void *ctx);
 /* Id and generation of volume `name` on device uuid. 0, -ENOENT, -EIO. */
-int volumes_ref(struct db *d, const char *uuid, const char *name, char id[UUID_STR_LEN], int64_t *generation);
+int volumes_ref(struct store *d, const char *uuid, const char *name, char id[UUID_STR_LEN],
+		int64_t *generation);
 
 extern const struct http_route admin_volume_routes[];
 /* app_history.c: /apps/{app}/history and /apps/{app}/rollback */
 /* The app's last automatic rollback {"state": "ROLLED_BACK", "from", "to",
  * "reason", "time"} while its current revision is that rollback, else JSON
  * null. Caller owns it. */
-json_t *app_history_status(struct db *d, const char *app_id, int64_t version);
+json_t *app_history_status(struct store *d, const char *app_id, int64_t version);
 /* Roll back every app whose newest revision (an update with
  * rollback_after_s) has an instance not RUNNING that revision after that
  * many seconds. Called once a second by the server loop. */
@@ -64,7 +65,7 @@ extern const struct http_route admin_app_history_routes[];
 
 /* Call fn(ctx, device id) for each volume whose id or name is ref; a
  * nonzero return of fn stops the walk and is returned. 0 or -EIO. */
-int volumes_each_device_of(struct db *d, const char *ref, int (*fn)(void *ctx, const char *device_id),
+int volumes_each_device_of(struct store *d, const char *ref, int (*fn)(void *ctx, const char *device_id),
 			   void *ctx);
 
 #endif

@@ -10,7 +10,8 @@
 
 #include "conf.h"
 #include "crypto.h"
-#include "db.h"
+#include "schema.h"
+#include "store.h"
 #include "devcache.h"
 #include "replay.h"
 #include "device_api.h"
@@ -53,7 +54,7 @@ static int make_signer(struct eve_signer *s, const char *cn, bool hash_pem, X509
 
 static int add_parties(struct fuzz_ctl *f)
 {
-	struct db *d = db_get(f->c.db);
+	struct store *d = store_get(f->c.db);
 	struct device_new n = {.serial = "fuzz-serial", .registered = true};
 	X509 *dev = NULL;
 	uint8_t *der = NULL;
@@ -75,10 +76,10 @@ static int add_parties(struct fuzz_ctl *f)
 	if (r == 0)
 		r = devices_create(&f->c, d, &n, f->uuid);
 	if (r == 0)
-		r = db_exec(d, "PRAGMA synchronous=OFF");
+		r = store_exec(d, "PRAGMA synchronous=OFF");
 	X509_free(dev);
 	free(der);
-	db_put(f->c.db, d);
+	store_put(f->c.db, d);
 	return r;
 }
 
@@ -100,7 +101,7 @@ static int fixture_init(struct fuzz_ctl *f)
 	f->c.conf.metrics_max = 100;
 	f->c.conf.flowlog_max = 100;
 	snprintf(path, sizeof(path), "%s/%s", scratch, CTL_DB_FILE);
-	r = db_pool_open(path, 1, &f->c.db, NULL, 0);
+	r = schema_pool_open(path, 1, &f->c.db, NULL, 0);
 	if (r == 0)
 		r = make_signer(&f->c.signer, "fuzz-controller", true, NULL);
 	if (r == 0) {

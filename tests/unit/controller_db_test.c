@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/* db: write transactions take turns on the pool's writer lock (a
- * connection given back with its transaction open frees it), group commit
- * (db_sync) from many threads; onboard_find with two onboarding
+/* The store's pool on SQLite (store.c, the successor of db.c): write
+ * transactions take turns on the pool's writer lock (a connection given
+ * back with its transaction open frees it), group commit (store_sync) from
+ * many threads; onboard_find with two onboarding
  * certificates taking turns (its parsed-certificate cache). */
 #include <errno.h>
 #include <pthread.h>
@@ -16,7 +17,8 @@
 #include <cmocka.h>
 
 #include "crypto.h"
-#include "db.h"
+#include "schema.h"
+#include "store.h"
 #include "hexstr.h"
 #include "onboard.h"
 #include "test_tmpdir.h"
@@ -42,23 +44,35 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The first column of sql's first row (a literal: the statement is cached). */
+static int64_t count_rows(struct store *d, const char *sql)
+{
+	struct store_stmt *st = store_stmt(d, sql);
+	int64_t n = -1;
+	assert_non_null(st);
+	if (store_step(st) == STORE_ROW)
+		n = store_col_int64(st, 0);
+	store_reset(st);
+	return n;
+}
+
 static void *writer(void *arg)
 {
-	struct db_pool *p = arg;
+	struct store_pool *p = arg;
 	intptr_t fails = 0;
 	for (int i = 0; i < PER_THREAD; i++) {
-		struct db *d = db_get(p);
-		int r = db_begin(d);
+		struct store *d = store_get(p);
+		int r = store_begin(d);
 		if (r == 0)
-			r = db_exec(d, "INSERT INTO t(v) VALUES(1)");
+			r = store_exec(d, "INSERT INTO t(v) VALUES(1)");
 		if (r == 0)
-			r = db_commit(d);
+			r = store_commit(d);
 		else
-			db_rollback(d);
+			store_rollback(d);
 		if (r == 0)
-			r = db_sync(d);
+			r = store_sync(d);
 		fails += r != 0;
-		db_put(p, d);
+		store_put(p, d);
 	}
 	return (void *)fails;
 }
@@ -66,12 +80,12 @@ static void *writer(void *arg)
 static void test_group_commit(void **state)
 {
 	(void)state;
-	struct db_pool *p;
+	struct store_pool *p;
 	pthread_t th[THREADS];
-	assert_int_equal(db_pool_open(path, THREADS, &p, NULL, 0), 0);
-	struct db *d = db_get(p);
-	assert_int_equal(db_exec(d, "CREATE TABLE t(v INTEGER)"), 0);
-	db_put(p, d);
+	assert_int_equal(schema_pool_open(path, THREADS, &p, NULL, 0), 0);
+	struct store *d = store_get(p);
+	assert_int_equal(store_exec(d, "CREATE TABLE t(v INTEGER)"), 0);
+	store_put(p, d);
 	for (int i = 0; i < THREADS; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, writer, p), 0);
 	for (int i = 0; i < THREADS; i++) {
@@ -79,39 +93,39 @@ static void test_group_commit(void **state)
 		pthread_join(th[i], &fails);
 		assert_int_equal((intptr_t)fails, 0);
 	}
-	d = db_get(p);
-	assert_int_equal(db_count(d, "t"), THREADS * PER_THREAD);
-	db_put(p, d);
-	db_pool_close(p);
+	d = store_get(p);
+	assert_int_equal(count_rows(d, "SELECT count(*) FROM t"), THREADS * PER_THREAD);
+	store_put(p, d);
+	store_pool_close(p);
 }
 
 /* A connection returned mid-transaction must not keep other writers out:
- * without the release in db_put the second BEGIN waits 10 s, then fails. */
+ * without the release in store_put the second BEGIN waits 10 s, then fails. */
 static void test_put_releases_writer(void **state)
 {
 	(void)state;
-	struct db_pool *p;
-	assert_int_equal(db_pool_open(path, 2, &p, NULL, 0), 0);
-	struct db *a = db_get(p);
-	assert_int_equal(db_exec(a, "CREATE TABLE IF NOT EXISTS u(v INTEGER)"), 0);
-	assert_int_equal(db_begin(a), 0);
-	assert_int_equal(db_exec(a, "INSERT INTO u(v) VALUES(1)"), 0);
+	struct store_pool *p;
+	assert_int_equal(schema_pool_open(path, 2, &p, NULL, 0), 0);
+	struct store *a = store_get(p);
+	assert_int_equal(store_exec(a, "CREATE TABLE IF NOT EXISTS u(v INTEGER)"), 0);
+	assert_int_equal(store_begin(a), 0);
+	assert_int_equal(store_exec(a, "INSERT INTO u(v) VALUES(1)"), 0);
 	/* a nested BEGIN fails and must leave the transaction (and lock) held */
-	assert_true(db_begin(a) < 0);
-	db_put(p, a); /* rolled back */
+	assert_true(store_begin(a) < 0);
+	store_put(p, a); /* rolled back */
 	time_t t0 = time(NULL);
-	struct db *b = db_get(p);
-	assert_int_equal(db_begin(b), 0);
+	struct store *b = store_get(p);
+	assert_int_equal(store_begin(b), 0);
 	assert_true(time(NULL) - t0 < 5);
-	assert_int_equal(db_exec(b, "INSERT INTO u(v) VALUES(2)"), 0);
-	assert_int_equal(db_commit(b), 0);
-	assert_int_equal(db_sync(b), 0);
-	assert_int_equal(db_count(b, "u"), 1);
-	db_put(p, b);
-	db_pool_close(p);
+	assert_int_equal(store_exec(b, "INSERT INTO u(v) VALUES(2)"), 0);
+	assert_int_equal(store_commit(b), 0);
+	assert_int_equal(store_sync(b), 0);
+	assert_int_equal(count_rows(b, "SELECT count(*) FROM u"), 1);
+	store_put(p, b);
+	store_pool_close(p);
 }
 
-static void add_onboard(struct db *d, X509 **cert, char id[65])
+static void add_onboard(struct store *d, X509 **cert, char id[65])
 {
 	EVP_PKEY *k;
 	char *pem;
@@ -122,12 +136,12 @@ static void add_onboard(struct db *d, X509 **cert, char id[65])
 	assert_int_equal(crypto_cert_to_pem(*cert, &pem, &len), 0);
 	assert_int_equal(crypto_cert_hash_der(*cert, h), 0);
 	hexstr_encode(h, 32, id);
-	sqlite3_stmt *st = db_stmt(d, "INSERT INTO onboard(id, pem, subject, serials, created)"
-				      " VALUES(?1, ?2, 'onboard', '[]', 0)");
+	struct store_stmt *st = store_stmt(d, "INSERT INTO onboard(id, pem, subject, serials, created)"
+					      " VALUES(?1, ?2, 'onboard', '[]', 0)");
 	assert_non_null(st);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, pem, -1, SQLITE_STATIC);
-	assert_int_equal(db_step_done(st), 0);
+	store_bind_text(st, 1, id);
+	store_bind_text(st, 2, pem);
+	assert_int_equal(store_step_done(st), 0);
 	free(pem);
 	EVP_PKEY_free(k);
 }
@@ -135,12 +149,12 @@ static void add_onboard(struct db *d, X509 **cert, char id[65])
 static void test_onboard_two_certs(void **state)
 {
 	(void)state;
-	struct db_pool *p;
+	struct store_pool *p;
 	X509 *c[2];
 	char id[2][65];
 	uint8_t h[2][32];
-	assert_int_equal(db_pool_open(path, 1, &p, NULL, 0), 0);
-	struct db *d = db_get(p);
+	assert_int_equal(schema_pool_open(path, 1, &p, NULL, 0), 0);
+	struct store *d = store_get(p);
 	for (int i = 0; i < 2; i++) {
 		add_onboard(d, &c[i], id[i]);
 		assert_int_equal(crypto_cert_hash_der(c[i], h[i]), 0);
@@ -168,10 +182,10 @@ static void test_onboard_two_certs(void **state)
 	struct onboard_key none = {0};
 	char *ns = NULL, nid[65];
 	assert_int_equal(onboard_find(d, unknown, 32, &none, &ns, nid), -ENOENT);
-	db_put(p, d);
+	store_put(p, d);
 	for (int i = 0; i < 2; i++)
 		X509_free(c[i]);
-	db_pool_close(p);
+	store_pool_close(p);
 }
 
 int main(void)

@@ -16,11 +16,13 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "db.h"
+#include <sqlite3.h> /* an old schema written directly (test_migration) */
+
 #include "err.h"
 #include "logchunk.h"
 #include "logstore.h"
 #include "schema.h"
+#include "store.h"
 #include "test_tmpdir.h"
 
 static char dir[256];
@@ -205,25 +207,25 @@ static size_t nmodel;
 	" ('" I1 "','" APP "','" D1 "','',0),"                                                               \
 	" ('" I2 "','" APP "','" D2 "','',0), ('" I3 "','other','" D1 "','',0);"
 
-static struct db_pool *open_db(const char *name)
+static struct store_pool *open_db(const char *name)
 {
 	char path[400];
-	struct db_pool *p = NULL;
+	struct store_pool *p = NULL;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_int_equal(db_pool_open(path, 1, &p, NULL, 0), 0);
-	struct db *d = db_get(p);
-	assert_int_equal(db_exec(d, PARENTS), 0);
-	db_put(p, d);
+	assert_int_equal(schema_pool_open(path, 1, &p, NULL, 0), 0);
+	struct store *d = store_get(p);
+	assert_int_equal(store_exec(d, PARENTS), 0);
+	store_put(p, d);
 	return p;
 }
 
-static void store_batch(struct db_pool *p, const char *dev, const char *app, size_t n, int64_t t0,
+static void store_batch(struct store_pool *p, const char *dev, const char *app, size_t n, int64_t t0,
 			int64_t max)
 {
 	static const char *const srcs[] = {"nim", "zedagent", "", "app"};
-	struct db *d = db_get(p);
+	struct store *d = store_get(p);
 	struct logstore_batch b;
-	assert_int_equal(db_begin(d), 0);
+	assert_int_equal(store_begin(d), 0);
 	logstore_batch_init(&b, d, dev, app);
 	for (size_t i = 0; i < n && nmodel < NLINES; i++) {
 		struct mline *m = &model[nmodel++];
@@ -241,8 +243,8 @@ static void store_batch(struct db_pool *p, const char *dev, const char *app, siz
 	}
 	assert_int_equal(logstore_batch_end(&b, max), 0);
 	logstore_batch_free(&b);
-	assert_int_equal(db_commit(d), 0);
-	db_put(p, d);
+	assert_int_equal(store_commit(d), 0);
+	store_put(p, d);
 }
 
 static bool model_match(const struct mline *m, const struct logstore_query *q)
@@ -270,15 +272,15 @@ static size_t model_query(const struct logstore_query *q, const struct mline **o
 	return k;
 }
 
-static void check_query(struct db_pool *p, const struct logstore_query *q)
+static void check_query(struct store_pool *p, const struct logstore_query *q)
 {
 	static const struct mline *want[NLINES];
 	size_t n = model_query(q, want);
 	json_t *items = json_array();
 	int64_t last = -1;
-	struct db *d = db_get(p);
+	struct store *d = store_get(p);
 	assert_int_equal(logstore_scan(d, q, items, &last), 0);
-	db_put(p, d);
+	store_put(p, d);
 	assert_int_equal(json_array_size(items), n);
 	for (size_t i = 0; i < n; i++) {
 		json_t *j = json_array_get(items, i);
@@ -298,7 +300,7 @@ static void check_query(struct db_pool *p, const struct logstore_query *q)
 	json_decref(items);
 }
 
-static void random_queries(struct db_pool *p, int count, int64_t t0)
+static void random_queries(struct store_pool *p, int count, int64_t t0)
 {
 	static const char *const srcs[] = {NULL, "nim", "", "zedagent", "none"};
 	for (int i = 0; i < count; i++) {
@@ -316,50 +318,47 @@ static void random_queries(struct db_pool *p, int count, int64_t t0)
 	}
 }
 
-static int64_t db_int(struct db_pool *p, const char *sql)
+static int64_t db_int(struct store_pool *p, const char *sql)
 {
-	struct db *d = db_get(p);
-	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(d), sql, -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int64_t v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	db_put(p, d);
+	struct store *d = store_get(p);
+	struct store_stmt *st = NULL;
+	st = store_stmt(d, sql);
+	assert_non_null(st);
+	assert_int_equal(store_step(st), STORE_ROW);
+	int64_t v = store_col_int64(st, 0);
+	store_reset(st);
+	store_put(p, d);
 	return v;
 }
 
 /* Mark the lines in the chunk with this id gone (or kept) in the model. */
-static void chunk_mark(struct db_pool *p, int64_t chunk, bool gone)
+static void chunk_mark(struct store_pool *p, int64_t chunk, bool gone)
 {
-	struct db *d = db_get(p);
-	sqlite3_stmt *st = NULL;
-	assert_int_equal(
-	    sqlite3_prepare_v2(db_handle(d),
-			       "SELECT first_id, enc, raw_len, data FROM log_chunks WHERE id = ?1", -1, &st,
-			       NULL),
-	    SQLITE_OK);
-	sqlite3_bind_int64(st, 1, chunk);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	struct store *d = store_get(p);
+	struct store_stmt *st = NULL;
+	st = store_stmt(d, "SELECT first_id, enc, raw_len, data FROM log_chunks WHERE id = ?1");
+	assert_non_null(st);
+	store_bind_int64(st, 1, chunk);
+	assert_int_equal(store_step(st), STORE_ROW);
 	struct buf raw;
 	buf_init(&raw, LOGCHUNK_RAW_MAX);
-	assert_int_equal(logchunk_load(sqlite3_column_int(st, 1), sqlite3_column_blob(st, 3),
-				       (size_t)sqlite3_column_bytes(st, 3), sqlite3_column_int64(st, 2),
-				       &raw),
-			 0);
+	size_t n;
+	const void *data = store_col_blob(st, 3, &n);
+	assert_int_equal(logchunk_load(store_col_int(st, 1), data, n, store_col_int64(st, 2), &raw), 0);
 	struct logchunk_iter it;
 	struct logline l;
-	logchunk_iter_init(&it, raw.data, raw.len, sqlite3_column_int64(st, 0));
+	logchunk_iter_init(&it, raw.data, raw.len, store_col_int64(st, 0));
 	while (logchunk_next(&it, &l) == 1)
 		model[l.id - 1].gone = gone;
 	buf_free(&raw);
-	sqlite3_finalize(st);
-	db_put(p, d);
+	store_reset(st);
+	store_put(p, d);
 }
 
 static void test_store_queries(void **state)
 {
 	(void)state;
-	struct db_pool *p = open_db("q.db");
+	struct store_pool *p = open_db("q.db");
 	const char *groups[][2] = {{D1, NULL}, {D1, I1}, {D1, I3}, {D2, NULL}, {D2, I2}};
 	int64_t t0 = (int64_t)time(NULL) * 1000 - 3600000;
 	srand(7);
@@ -387,44 +386,42 @@ static void test_store_queries(void **state)
 
 	/* damaged chunks: garbage, a raw length past the cap, an unknown
 	 * encoding: their lines are left out, nothing else changes */
-	struct db *d = db_get(p);
+	struct store *d = store_get(p);
 	int64_t c1 = 0, c2 = 0, c3 = 0;
-	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(d),
-					    "SELECT id FROM log_chunks WHERE sealed = 1 ORDER BY id", -1, &st,
-					    NULL),
-			 SQLITE_OK);
-	for (int i = 0; sqlite3_step(st) == SQLITE_ROW; i++) {
+	struct store_stmt *st = NULL;
+	st = store_stmt(d, "SELECT id FROM log_chunks WHERE sealed = 1 ORDER BY id");
+	assert_non_null(st);
+	for (int i = 0; store_step(st) == STORE_ROW; i++) {
 		if (i == 1)
-			c1 = sqlite3_column_int64(st, 0);
+			c1 = store_col_int64(st, 0);
 		if (i == 3)
-			c2 = sqlite3_column_int64(st, 0);
+			c2 = store_col_int64(st, 0);
 		if (i == 5)
-			c3 = sqlite3_column_int64(st, 0);
+			c3 = store_col_int64(st, 0);
 	}
-	sqlite3_finalize(st);
-	db_put(p, d);
+	store_reset(st);
+	store_put(p, d);
 	assert_true(c1 && c2 && c3);
 	chunk_mark(p, c1, true);
 	chunk_mark(p, c2, true);
 	chunk_mark(p, c3, true);
 	char sql[300];
-	d = db_get(p);
+	d = store_get(p);
 	snprintf(sql, sizeof(sql),
 		 "UPDATE log_chunks SET data = randomblob(300) WHERE id = %lld;"
 		 "UPDATE log_chunks SET raw_len = 1073741824 WHERE id = %lld;"
 		 "UPDATE log_chunks SET enc = 77 WHERE id = %lld;",
 		 (long long)c1, (long long)c2, (long long)c3);
-	assert_int_equal(db_exec(d, sql), 0);
-	db_put(p, d);
+	assert_int_equal(store_exec(d, sql), 0);
+	store_put(p, d);
 	random_queries(p, 200, t0);
-	db_pool_close(p);
+	store_pool_close(p);
 }
 
 static void test_retention(void **state)
 {
 	(void)state;
-	struct db_pool *p = open_db("r.db");
+	struct store_pool *p = open_db("r.db");
 	int64_t now = (int64_t)time(NULL) * 1000, day = 86400000;
 	nmodel = 0;
 	memset(model, 0, sizeof(model));
@@ -441,16 +438,16 @@ static void test_retention(void **state)
 	 * newest lines are kept, and the listing shows what is stored */
 	for (size_t i = 0; i < nmodel; i++)
 		model[i].gone = true;
-	struct db *d = db_get(p);
-	sqlite3_stmt *st = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(d), "SELECT id FROM log_chunks", -1, &st, NULL),
-			 SQLITE_OK);
+	struct store *d = store_get(p);
+	struct store_stmt *st = NULL;
+	st = store_stmt(d, "SELECT id FROM log_chunks");
+	assert_non_null(st);
 	int64_t ids[4096];
 	size_t nids = 0;
-	while (nids < 4096 && sqlite3_step(st) == SQLITE_ROW)
-		ids[nids++] = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	db_put(p, d);
+	while (nids < 4096 && store_step(st) == STORE_ROW)
+		ids[nids++] = store_col_int64(st, 0);
+	store_reset(st);
+	store_put(p, d);
 	for (size_t i = 0; i < nids; i++)
 		chunk_mark(p, ids[i], false);
 	for (size_t i = nmodel - 100; i < nmodel; i++)
@@ -463,30 +460,30 @@ static void test_retention(void **state)
 	nmodel = 0;
 	memset(model, 0, sizeof(model));
 	store_batch(p, D2, NULL, 600, now - 3 * day, 1000000); /* old */
-	d = db_get(p);
+	d = store_get(p);
 	struct logstore_batch b;
-	assert_int_equal(db_begin(d), 0);
+	assert_int_equal(store_begin(d), 0);
 	logstore_batch_init(&b, d, D2, NULL);
 	assert_int_equal(logstore_batch_add(&b, now - 2 * day, "s", 1, "i", 1, "old", 3), 0);
 	assert_int_equal(logstore_batch_add(&b, now, "s", 1, "i", 1, "new", 3), 0);
 	assert_int_equal(logstore_batch_end(&b, 1000000), 0);
 	logstore_batch_free(&b);
-	assert_int_equal(db_commit(d), 0);
+	assert_int_equal(store_commit(d), 0);
 	logstore_expire(d, logstore_cutoff(1));
-	db_put(p, d);
+	store_put(p, d);
 	assert_int_equal(db_int(p, "SELECT coalesce(sum(n), 0) FROM log_chunks WHERE device_id = '" D2 "'"),
 			 2);
 	json_t *items = json_array();
 	int64_t last = 0;
 	struct logstore_query q2 = {
 	    .dev = D2, .before = INT64_MAX, .limit = 100, .since_ms = logstore_since(0, 1)};
-	d = db_get(p);
+	d = store_get(p);
 	assert_int_equal(logstore_scan(d, &q2, items, &last), 0);
-	db_put(p, d);
+	store_put(p, d);
 	assert_int_equal(json_array_size(items), 1);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "msg")), "new");
 	json_decref(items);
-	db_pool_close(p);
+	store_pool_close(p);
 }
 
 /* Rows of the old logs table move over with their ids, times and text. */
@@ -516,8 +513,8 @@ static void test_migration(void **state)
 	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(h);
 
-	struct db_pool *p = NULL;
-	assert_int_equal(db_pool_open(path, 1, &p, NULL, 0), 0);
+	struct store_pool *p = NULL;
+	assert_int_equal(schema_pool_open(path, 1, &p, NULL, 0), 0);
 	assert_int_equal(db_int(p, "SELECT count(*) FROM logs"), 3);
 	nmodel = 3;
 	memset(model, 0, sizeof(model));
@@ -532,18 +529,18 @@ static void test_migration(void **state)
 	q.dev = D2;
 	check_query(p, &q);
 	/* new lines continue after the highest old id */
-	struct db *d = db_get(p);
+	struct store *d = store_get(p);
 	assert_int_equal(logstore_newest_id(d), 12);
 	struct logstore_batch b;
-	assert_int_equal(db_begin(d), 0);
+	assert_int_equal(store_begin(d), 0);
 	logstore_batch_init(&b, d, D2, NULL);
 	assert_int_equal(logstore_batch_add(&b, t, "s", 1, "i", 1, "after", 5), 0);
 	assert_int_equal(logstore_batch_end(&b, 1000), 0);
 	logstore_batch_free(&b);
-	assert_int_equal(db_commit(d), 0);
+	assert_int_equal(store_commit(d), 0);
 	assert_int_equal(logstore_newest_id(d), 13);
-	db_put(p, d);
-	db_pool_close(p);
+	store_put(p, d);
+	store_pool_close(p);
 }
 
 int main(void)

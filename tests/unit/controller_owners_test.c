@@ -14,7 +14,8 @@
 #include <jansson.h>
 
 #include "apps_store.h"
-#include "db.h"
+#include "schema.h"
+#include "store.h"
 #include "devices_store.h"
 #include "images.h"
 #include "networks.h"
@@ -24,7 +25,7 @@
 #include "test_tmpdir.h"
 
 static char dir[256], path[300];
-static struct db_pool *pool;
+static struct store_pool *pool;
 
 #define DEV_A "00000000-0000-4000-8000-00000000000a"
 #define DEV_B "00000000-0000-4000-8000-00000000000b"
@@ -35,10 +36,10 @@ static int setup(void **state)
 	if (test_tmpdir_make(dir, sizeof(dir), "controller_owners") < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/ctl.db", dir);
-	if (db_pool_open(path, 1, &pool, NULL, 0) < 0)
+	if (schema_pool_open(path, 1, &pool, NULL, 0) < 0)
 		return -1;
-	struct db *d = db_get(pool);
-	int r = db_exec(
+	struct store *d = store_get(pool);
+	int r = store_exec(
 	    d, "INSERT INTO projects(name, created) VALUES('blue', 5);"
 	       "INSERT INTO devices(id, name, cert_hash, cert_pem, created, project, labels, baseos_image)"
 	       " VALUES('" DEV_A "', 'zeta', x'01', '', 1, 'blue', '{\"k\":\"v\"}', 'img1');"
@@ -51,14 +52,14 @@ static int setup(void **state)
 	       " 'img1', 1, 'blue');"
 	       "INSERT INTO app_instances(id, app_id, device_id, volume_id, updated)"
 	       " VALUES('i1', 'app1', '" DEV_A "', '', 1);");
-	db_put(pool, d);
+	store_put(pool, d);
 	return r;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	db_pool_close(pool);
+	store_pool_close(pool);
 	test_tmpdir_remove(dir);
 	return 0;
 }
@@ -82,7 +83,7 @@ static int name_created(void *ctx, const char *name, int64_t created)
 static void test_projects(void **state)
 {
 	(void)state;
-	struct db *d = db_get(pool);
+	struct store *d = store_get(pool);
 	char *items = NULL;
 	json_t *names = json_array();
 
@@ -102,7 +103,7 @@ static void test_projects(void **state)
 	assert_int_equal(projects_delete(d, "red"), 0);
 	assert_int_equal(projects_delete(d, "red"), -ENOENT);
 	json_decref(names);
-	db_put(pool, d);
+	store_put(pool, d);
 }
 
 static int copy_items(void *ctx, const struct devices_config_row *row)
@@ -114,7 +115,7 @@ static int copy_items(void *ctx, const struct devices_config_row *row)
 static void test_devices_store(void **state)
 {
 	(void)state;
-	struct db *d = db_get(pool);
+	struct store *d = store_get(pool);
 	char project[DEVICES_PROJECT_LEN], items[64];
 	char *s = NULL;
 	json_t *a = json_array(), *m = json_object();
@@ -140,18 +141,18 @@ static void test_devices_store(void **state)
 	assert_int_equal(projects_set_config_items(d, "blue", "{\"x\":\"y\"}"), 0);
 	assert_int_equal(devices_store_config_row(d, DEV_A, copy_items, items), 0);
 	assert_string_equal(items, "{\"x\":\"y\"}");
-	assert_int_equal(db_exec(d, "UPDATE devices SET project = 'gone' WHERE id = '" DEV_B "'"), 0);
+	assert_int_equal(store_exec(d, "UPDATE devices SET project = 'gone' WHERE id = '" DEV_B "'"), 0);
 	assert_int_equal(devices_store_config_row(d, DEV_B, copy_items, items), 0);
 	assert_string_equal(items, "{}");
 	json_decref(a);
 	json_decref(m);
-	db_put(pool, d);
+	store_put(pool, d);
 }
 
 static void test_apps_store(void **state)
 {
 	(void)state;
-	struct db *d = db_get(pool);
+	struct store *d = store_get(pool);
 	char user[64], name[64], version[64];
 	json_t *a = json_array();
 
@@ -174,13 +175,13 @@ static void test_apps_store(void **state)
 	assert_int_equal(apps_store_delete_aimed_at(d, DEV_A), 0);
 	assert_int_equal(apps_store_count_using_image(d, "img1"), 0);
 	json_decref(a);
-	db_put(pool, d);
+	store_put(pool, d);
 }
 
 static void test_admin_counts(void **state)
 {
 	(void)state;
-	struct db *d = db_get(pool);
+	struct store *d = store_get(pool);
 	char tok[TOKEN_LEN + 1], name[64];
 
 	assert_int_equal(users_admin_count(d, 0), 0);
@@ -191,12 +192,12 @@ static void test_admin_counts(void **state)
 	assert_int_equal(tokens_create(d, "t1", tok), 0);
 	assert_int_equal(tokens_admin_count(d, 0), 1);
 	/* the last admin token goes only while an admin user is left */
-	assert_int_equal(db_begin(d), 0);
+	assert_int_equal(store_begin(d), 0);
 	assert_int_equal(tokens_revoke(d, "t1", 0), -EBUSY);
 	assert_int_equal(tokens_revoke(d, "t1", users_admin_count(d, 0)), 0);
-	assert_int_equal(db_commit(d), 0);
+	assert_int_equal(store_commit(d), 0);
 	assert_int_equal(tokens_admin_count(d, 0), 0);
-	db_put(pool, d);
+	store_put(pool, d);
 }
 
 int main(void)

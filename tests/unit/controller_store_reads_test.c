@@ -16,7 +16,8 @@
 #include <cmocka.h>
 
 #include "apps_store.h"
-#include "db.h"
+#include "schema.h"
+#include "store.h"
 #include "devices_store.h"
 #include "reports.h"
 #include "test_tmpdir.h"
@@ -58,37 +59,39 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct db_pool *open_db(const char *name)
+static struct store_pool *open_db(const char *name)
 {
 	char path[400];
-	struct db_pool *p = NULL;
+	struct store_pool *p = NULL;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_int_equal(db_pool_open(path, 1, &p, NULL, 0), 0);
-	struct db *d = db_get(p);
-	assert_int_equal(db_exec(d, ROWS), 0);
-	db_put(p, d);
+	assert_int_equal(schema_pool_open(path, 1, &p, NULL, 0), 0);
+	struct store *d = store_get(p);
+	assert_int_equal(store_exec(d, ROWS), 0);
+	store_put(p, d);
 	return p;
 }
 
-static int64_t int_of(struct db *d, const char *sql)
+static int64_t int_of(struct store *d, const char *sql)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_stmt *st = NULL;
 	int64_t v = -1;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(d), sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	st = store_stmt(d, sql);
+	assert_non_null(st);
+	if (store_step(st) == STORE_ROW)
+		v = store_col_int64(st, 0);
+	store_reset(st);
 	return v;
 }
 
-static char *text_of(struct db *d, const char *sql)
+static char *text_of(struct store *d, const char *sql)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_stmt *st = NULL;
 	char *v = NULL;
-	assert_int_equal(sqlite3_prepare_v2(db_handle(d), sql, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	st = store_stmt(d, sql);
+	assert_non_null(st);
+	if (store_step(st) == STORE_ROW && !store_col_is_null(st, 0))
+		v = strdup(store_col_text(st, 0));
+	store_reset(st);
 	return v;
 }
 
@@ -114,13 +117,13 @@ static int saw(void *ctx, const struct reports_row *row)
 static void test_flows_of_app(void **state)
 {
 	(void)state;
-	struct db_pool *p = open_db("flows.db");
-	struct db *d = db_get(p);
+	struct store_pool *p = open_db("flows.db");
+	struct store *d = store_get(p);
 	char *inst = NULL;
-	assert_int_equal(db_exec(d, "INSERT INTO flowlog(id, device_id, time, data, app_id) VALUES"
-				    " (1, '" D1 "', 1, x'', '" I1 "'), (2, '" D1 "', 2, x'', '" I3 "'),"
-				    " (3, '" D2 "', 3, x'', '" I2 "'), (4, '" D1 "', 4, x'', NULL),"
-				    " (5, '" D1 "', 5, x'', '" I1 "')"),
+	assert_int_equal(store_exec(d, "INSERT INTO flowlog(id, device_id, time, data, app_id) VALUES"
+				       " (1, '" D1 "', 1, x'', '" I1 "'), (2, '" D1 "', 2, x'', '" I3 "'),"
+				       " (3, '" D2 "', 3, x'', '" I2 "'), (4, '" D1 "', 4, x'', NULL),"
+				       " (5, '" D1 "', 5, x'', '" I1 "')"),
 			 0);
 	assert_int_equal(apps_store_instances_json(d, APP, &inst), 0);
 	assert_string_equal(inst, "[[\"" I1 "\",\"" D1 "\"],[\"" I2 "\",\"" D2 "\"]]");
@@ -139,7 +142,7 @@ static void test_flows_of_app(void **state)
 	free(inst);
 
 	/* an app without instances: an empty list, no reports */
-	assert_int_equal(db_exec(d, "DELETE FROM app_instances WHERE app_id = '" OTHER "'"), 0);
+	assert_int_equal(store_exec(d, "DELETE FROM app_instances WHERE app_id = '" OTHER "'"), 0);
 	assert_int_equal(apps_store_instances_json(d, OTHER, &inst), 0);
 	assert_string_equal(inst, "[]");
 	memset(&s, 0, sizeof(s));
@@ -150,8 +153,8 @@ static void test_flows_of_app(void **state)
 	/* ingestion's check: the instance must be the device's */
 	assert_int_equal(apps_store_instance_on_device(d, I1, D1), 0);
 	assert_int_equal(apps_store_instance_on_device(d, I1, D2), -EPERM);
-	db_put(p, d);
-	db_pool_close(p);
+	store_put(p, d);
+	store_pool_close(p);
 }
 
 /* --- device rows for a set of ids, by name --- */
@@ -167,8 +170,8 @@ static int names(void *ctx, const struct devices_store_row *row)
 static void test_devices_each_of(void **state)
 {
 	(void)state;
-	struct db_pool *p = open_db("devs.db");
-	struct db *d = db_get(p);
+	struct store_pool *p = open_db("devs.db");
+	struct store *d = store_get(p);
 	char got[128] = "";
 	assert_int_equal(devices_store_each_of(d, "[\"" D1 "\",\"" D2 "\",\"nope\"]", names, got), 0);
 	assert_string_equal(got, "alpha,beta,");
@@ -196,8 +199,8 @@ static void test_devices_each_of(void **state)
 	assert_true(none);
 	assert_int_equal(int_of(d, "SELECT baseos_activate FROM devices WHERE id = '" D1 "'"), 0);
 	assert_int_equal(devices_store_baseos(d, "nope", prev, &none), -ENOENT);
-	db_put(p, d);
-	db_pool_close(p);
+	store_put(p, d);
+	store_pool_close(p);
 }
 
 /* --- rollout pins --- */
@@ -219,19 +222,24 @@ static void pin_free(struct apps_store_pin *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int64_t counters(struct db *d, const char *iid)
+static int64_t counters(struct store *d, const char *iid)
 {
-	char sql[200];
-	snprintf(sql, sizeof(sql),
-		 "SELECT purge_counter * 100 + restart_counter FROM app_instances WHERE id = '%s'", iid);
-	return int_of(d, sql);
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT purge_counter * 100 + restart_counter FROM app_instances WHERE id = ?1");
+	int64_t v = -1;
+	assert_non_null(st);
+	store_bind_text(st, 1, iid);
+	if (store_step(st) == STORE_ROW)
+		v = store_col_int64(st, 0);
+	store_reset(st);
+	return v;
 }
 
 static void test_pins(void **state)
 {
 	(void)state;
-	struct db_pool *p = open_db("pins.db");
-	struct db *d = db_get(p);
+	struct store_pool *p = open_db("pins.db");
+	struct store *d = store_get(p);
 	struct apps_store_pin got = {0};
 	int64_t v2 = 2, v3 = 3;
 
@@ -275,8 +283,8 @@ static void test_pins(void **state)
 	assert_int_equal(int_of(d, "SELECT version FROM apps WHERE id = '" APP "'"), 2);
 	assert_int_equal(int_of(d, "SELECT pin_version IS NULL FROM app_instances WHERE id = '" I2 "'"), 1);
 	assert_int_equal(int_of(d, "SELECT pin_version FROM app_instances WHERE id = '" I1 "'"), 1);
-	db_put(p, d);
-	db_pool_close(p);
+	store_put(p, d);
+	store_pool_close(p);
 }
 
 /* --- automatic rollback inputs, instance reports --- */
@@ -293,8 +301,8 @@ static int count_not_running(void *ctx, const char *dev, const char *state, cons
 static void test_rollback_inputs(void **state)
 {
 	(void)state;
-	struct db_pool *p = open_db("auto.db");
-	struct db *d = db_get(p);
+	struct store_pool *p = open_db("auto.db");
+	struct store *d = store_get(p);
 	char *j = NULL, ran[8] = "";
 	int64_t v = 0;
 
@@ -329,8 +337,8 @@ static void test_rollback_inputs(void **state)
 	free(j);
 	char *err = text_of(d, "SELECT error FROM app_instances WHERE id = '" I1 "'");
 	assert_null(err);
-	db_put(p, d);
-	db_pool_close(p);
+	store_put(p, d);
+	store_pool_close(p);
 }
 
 int main(void)
