@@ -37,8 +37,14 @@ void logstore_batch_init(struct logstore_batch *b, struct store *d, const char *
 
 /* Line ids continue from the highest stored (read inside the write
  * transaction, so no other writer takes the same). */
+/* Line ids are max(id) + 1 onwards: writers of lines take turns until they
+ * commit (store_lock; "logs" in ASCII). */
+#define LOG_IDS_LOCK 0x6c6f6773
+
 static int next_id_load(struct logstore_batch *b)
 {
+	if (store_lock(b->d, LOG_IDS_LOCK) < 0)
+		return -EIO;
 	struct store_stmt *st = store_stmt(b->d, "SELECT coalesce(max(id), 0) FROM log_chunks");
 	int r = st && store_step(st) == STORE_ROW ? 0 : -EIO;
 	if (r == 0)
@@ -120,7 +126,7 @@ static int open_chunks_decode(struct store *d, const char *dev, const char *app,
 {
 	struct store_stmt *st =
 	    store_stmt(d, "SELECT first_id, enc, raw_len, data FROM log_chunks WHERE device_id = ?1"
-			  " AND app_id IS ?2 AND sealed = 0 ORDER BY id");
+			  " AND app_id IS NOT DISTINCT FROM ?2 AND sealed = 0 ORDER BY id");
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, dev);
@@ -149,7 +155,7 @@ static int merge_due(struct logstore_batch *b)
 {
 	struct store_stmt *st =
 	    store_stmt(b->d, "SELECT count(*), coalesce(sum(n), 0), coalesce(sum(raw_len), 0) FROM log_chunks"
-			     " WHERE device_id = ?1 AND app_id IS ?2 AND sealed = 0");
+			     " WHERE device_id = ?1 AND app_id IS NOT DISTINCT FROM ?2 AND sealed = 0");
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, b->dev);
@@ -167,10 +173,12 @@ static int merge_due(struct logstore_batch *b)
 	struct logchunk_enc m;
 	logchunk_enc_init(&m);
 	int r = count > 1 ? open_chunks_decode(b->d, b->dev, b->app, &m) : -EAGAIN;
-	const char *sql = r == 0
-			      ? "DELETE FROM log_chunks WHERE device_id = ?1 AND app_id IS ?2 AND sealed = 0"
-			      : "UPDATE log_chunks SET sealed = 1 WHERE device_id = ?1 AND app_id IS ?2"
-				" AND sealed = 0";
+	const char *sql =
+	    r == 0
+		? "DELETE FROM log_chunks WHERE device_id = ?1 AND app_id IS NOT DISTINCT FROM ?2 AND sealed "
+		  "= 0"
+		: "UPDATE log_chunks SET sealed = 1 WHERE device_id = ?1 AND app_id IS NOT DISTINCT FROM ?2"
+		  " AND sealed = 0";
 	st = store_stmt(b->d, sql);
 	int w = st ? 0 : -EIO;
 	if (st) {

@@ -455,6 +455,14 @@ int store_exec(struct store *c, const char *sql)
 	return r;
 }
 
+int store_lock(struct store *c, int64_t key)
+{
+	int r = c->ops->lock ? c->ops->lock(c->h, key) : 0;
+	if (r < 0)
+		note_error(c, NULL);
+	return r;
+}
+
 int store_begin(struct store *c)
 {
 	bool took = c->ops->single_writer && !c->writer;

@@ -138,6 +138,9 @@ struct store_backend_ops {
 	 * session holds it; *held says whether this transaction has it (until
 	 * it ends). */
 	int (*try_lock)(void *conn, int64_t key, bool *held);
+	/* Inside a transaction: wait for the database-wide lock key (held
+	 * until the transaction ends). */
+	int (*lock)(void *conn, int64_t key);
 };
 
 /* Largest notification payload (PostgreSQL's limit is 8000 bytes). */
@@ -260,6 +263,13 @@ int store_notify(struct store *c, const char *channel, const char *payload);
  * hold it: then false, and the caller skips what only one may do at a
  * time). Always held on a back end that is not clustered. */
 int store_try_lock(struct store *c, int64_t key, bool *held);
+/* Inside a write transaction, before a read-modify-write that relied on
+ * SQLite's single writer (the next id from max(id)): wait for the
+ * database-wide lock key, held until the transaction ends, so that every
+ * other transaction of any process locking key takes its turn. A no-op on
+ * a back end that is not clustered (its writers take turns already). 0 or
+ * -errno. */
+int store_lock(struct store *c, int64_t key);
 /* The back end a store URL names, and the part of the URL it takes (see
  * store_pool_open); NULL for an unknown scheme. */
 const struct store_backend_ops *store_backend_for(const char *url, const char **target);

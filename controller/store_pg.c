@@ -408,6 +408,13 @@ static int pg_migrate_lock(void *conn)
 			     " SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")");
 }
 
+static int pg_lock(void *conn, int64_t key)
+{
+	char sql[64];
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%" PRId64 ")", key);
+	return pg_exec(conn, sql);
+}
+
 static int pg_version_get(void *conn, int *version)
 {
 	struct pg_conn *c = conn;
@@ -497,6 +504,32 @@ static int stmt_alloc(struct pg_stmt *s, int n)
 	return s->vals && s->lens && s->fmts && s->owned && s->num ? 0 : -ENOMEM;
 }
 
+/* Whether the rewritten text has $k (a match inside a literal only leaves
+ * the type to the server, as for a referenced one). */
+static bool refers(const char *text, int k)
+{
+	char tok[16];
+	int len = snprintf(tok, sizeof(tok), "$%d", k);
+	for (const char *p = text; (p = strstr(p, tok)) != NULL; p += len)
+		if (!isdigit((unsigned char)p[len]))
+			return true;
+	return false;
+}
+
+/* SQLite's numbered parameters may leave numbers out (`?9` alone): the
+ * server cannot infer a type for those, so they are declared text. */
+static int prepare_text(struct pg_conn *c, const char *name, const char *text, int n)
+{
+	Oid *types = n > 0 ? calloc((size_t)n, sizeof(*types)) : NULL;
+	if (n > 0 && !types)
+		return -ENOMEM;
+	for (int k = 1; k <= n; k++)
+		types[k - 1] = refers(text, k) ? 0 : 25 /* TEXTOID */;
+	int r = pg_done(c, PQprepare(c->h, name, text, n, types));
+	free(types);
+	return r;
+}
+
 static int pg_prepare(void *conn, const char *sql, void **stmt)
 {
 	struct pg_conn *c = conn;
@@ -515,7 +548,7 @@ static int pg_prepare(void *conn, const char *sql, void **stmt)
 	if (r < 0)
 		goto out;
 	snprintf(s->name, sizeof(s->name), "s%u", ++c->next_name);
-	r = pg_done(c, PQprepare(c->h, s->name, text, n, NULL));
+	r = prepare_text(c, s->name, text, n);
 out:
 	free(text);
 	if (r < 0) {
@@ -898,4 +931,5 @@ const struct store_backend_ops store_pg_ops = {
     .listen = pg_listen,
     .wait_notify = pg_wait_notify,
     .try_lock = pg_try_lock,
+    .lock = pg_lock,
 };

@@ -26,8 +26,9 @@ extern const struct store_backend_ops store_pg_ops;
  * controller's SQL calls and PostgreSQL lacks, with SQLite's meaning for
  * the uses it has (docs/store-dialect.md): instr(), json_extract() (a text
  * result: compare numbers through CAST(... AS BIGINT)) and json_each()
- * (its `value` column, text). For store_exec(); idempotent. The
- * PostgreSQL schema's first migration runs it (schema.c). */
+ * (its `value` column, text; with one argument also `key`, the index).
+ * For store_exec(); idempotent. The PostgreSQL schema's first migration
+ * runs it (schema.c). */
 #define STORE_PG_COMPAT_SQL                                                                                  \
 	"CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer LANGUAGE sql IMMUTABLE"                \
 	" AS 'SELECT strpos($1, $2)';"                                                                       \
@@ -37,7 +38,11 @@ extern const struct store_backend_ops store_pg_ops;
 	"IMMUTABLE"                                                                                          \
 	" AS $f$ SELECT e #>> '{}' FROM jsonb_array_elements(jsonb_path_query_first(j::jsonb, "              \
 	"p::jsonpath)) AS e"                                                                                 \
-	" $f$;"
+	" $f$;" /* json_each(array): its elements (value: the JSON text of an array or                       \
+		 * object, else the scalar) and their index (key) */                                         \
+	"CREATE OR REPLACE FUNCTION json_each(j text) RETURNS TABLE(key bigint, value text) LANGUAGE sql"    \
+	" IMMUTABLE AS $f$ SELECT o - 1, e #>> '{}' FROM jsonb_array_elements(j::jsonb) WITH ORDINALITY"     \
+	" AS t(e, o) $f$;"
 extern const char store_pg_compat_sql[];
 
 /* Rewrite SQLite placeholders in sql to PostgreSQL's: `?` becomes `$n`
