@@ -476,7 +476,7 @@ static size_t device_rollbacks(struct store *d, struct watched *w, int64_t *to, 
 				" json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'),"
 				" json_extract(j.value, '$[4]') FROM json_each(?1) j JOIN app_revisions r"
 				" ON r.app_id = json_extract(j.value, '$[0]')"
-				" AND r.version = json_extract(j.value, '$[1]')"
+				" AND r.version = CAST(json_extract(j.value, '$[1]') AS BIGINT)"
 				" WHERE r.reason = 'update' AND r.outcome = '' ORDER BY j.key")
 		: NULL;
 	struct found f = {.w = w, .to = to, .why = why, .max = max};
@@ -518,12 +518,13 @@ void app_history_tick(struct ctl *c)
 	 * still watched and older than that */
 	struct store_stmt *st =
 	    apps_store_auto_rollback_json(d, &apps) == 0
-		? store_stmt(d, "SELECT r.app_id, r.version, json_extract(j.value, '$[2]')"
-				" FROM json_each(?2) j JOIN app_revisions r"
-				" ON r.app_id = json_extract(j.value, '$[0]')"
-				" AND r.version = json_extract(j.value, '$[1]')"
-				" WHERE r.reason = 'update' AND r.outcome = ''"
-				" AND ?1 - r.created >= json_extract(j.value, '$[2]') LIMIT 16")
+		? store_stmt(d,
+			     "SELECT r.app_id, r.version, json_extract(j.value, '$[2]')"
+			     " FROM json_each(?2) j JOIN app_revisions r"
+			     " ON r.app_id = json_extract(j.value, '$[0]')"
+			     " AND r.version = CAST(json_extract(j.value, '$[1]') AS BIGINT)"
+			     " WHERE r.reason = 'update' AND r.outcome = ''"
+			     " AND ?1 - r.created >= CAST(json_extract(j.value, '$[2]') AS BIGINT) LIMIT 16")
 		: NULL;
 	if (st) {
 		store_bind_int64(st, 1, (int64_t)time(NULL));

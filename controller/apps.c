@@ -266,8 +266,8 @@ static int instance_create(struct store *d, const char *app_id, const char *dev)
 	if (r == 0)
 		r = uuidgen_v4(vol);
 	struct store_stmt *st =
-	    store_stmt(d, "INSERT OR IGNORE INTO app_instances(id, app_id, device_id, volume_id, updated)"
-			  " VALUES(?1,?2,?3,?4,?5)");
+	    store_stmt(d, "INSERT INTO app_instances(id, app_id, device_id, volume_id, updated)"
+			  " VALUES(?1,?2,?3,?4,?5) ON CONFLICT DO NOTHING");
 	if (r < 0 || !st)
 		return r < 0 ? r : -EIO;
 	store_bind_text(st, 1, id);
@@ -444,9 +444,9 @@ int apps_sync_device(struct ctl *c, struct store *d, const char *uuid, bool *cha
 
 void apps_count_device(struct store *d, const char *uuid, int64_t *total, int64_t *running)
 {
-	struct store_stmt *st =
-	    store_stmt(d, "SELECT count(*), coalesce(sum(state = 'RUNNING'), 0) FROM app_instances"
-			  " WHERE device_id = ?1");
+	struct store_stmt *st = store_stmt(d, "SELECT count(*), coalesce(sum(CASE WHEN state = 'RUNNING' "
+					      "THEN 1 ELSE 0 END), 0) FROM app_instances"
+					      " WHERE device_id = ?1");
 	*total = *running = 0;
 	if (!st)
 		return;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "app_spec.h"
 
 int apps_store_each_project_of(struct store *d, const char *ref, int (*fn)(void *ctx, const char *project),
@@ -81,15 +83,34 @@ int apps_store_delete_aimed_at(struct store *d, const char *uuid)
 /* ---- reads and writes for reports, admin views, housekeeping ---- */
 
 /* The one text column of the one row st gives, copied into *out. */
-static int json_text(struct store_stmt *st, char **out)
+/* The rows of st as compact JSON text in *out (malloc'd): an array of one
+ * array per row, text columns as strings, NULL as null, the rest as
+ * integers. Built here rather than by SQLite's json_group_array, which
+ * PostgreSQL does not have. */
+static int rows_json(struct store_stmt *st, char **out)
 {
-	int r = -EIO;
+	json_t *a = json_array();
+	int r = a ? 0 : -ENOMEM, rc = STORE_DONE;
 	*out = NULL;
-	if (store_step(st) == STORE_ROW) {
-		*out = strdup(store_col_str(st, 0));
-		r = *out ? 0 : -ENOMEM;
+	while (r == 0 && (rc = store_step(st)) == STORE_ROW) {
+		json_t *row = json_array();
+		for (int i = 0, n = store_col_count(st); row && i < n; i++) {
+			json_t *v = store_col_type(st, i) == STORE_TEXT ? json_string(store_col_str(st, i))
+				    : store_col_is_null(st, i)          ? json_null()
+							       : json_integer(store_col_int64(st, i));
+			if (json_array_append_new(row, v) < 0) {
+				json_decref(row);
+				row = NULL;
+			}
+		}
+		r = row && json_array_append_new(a, row) == 0 ? 0 : -ENOMEM;
 	}
+	if (r == 0 && rc < 0)
+		r = -EIO;
 	store_reset(st);
+	if (r == 0 && !(*out = json_dumps(a, JSON_COMPACT)))
+		r = -ENOMEM;
+	json_decref(a);
 	return r;
 }
 
@@ -149,13 +170,12 @@ int apps_store_instances_json(struct store *d, const char *app_id, char **out)
 {
 	assert(d && app_id && out);
 	struct store_stmt *st =
-	    store_stmt(d, "SELECT json_group_array(json_array(id, device_id)) FROM"
-			  " (SELECT id, device_id FROM app_instances WHERE app_id = ?1 ORDER BY id)");
+	    store_stmt(d, "SELECT id, device_id FROM app_instances WHERE app_id = ?1 ORDER BY id");
 	*out = NULL;
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, app_id);
-	return json_text(st, out);
+	return rows_json(st, out);
 }
 
 int apps_store_count_by_state(struct store *d, int (*fn)(void *ctx, const char *label, int64_t n), void *ctx)
@@ -270,27 +290,25 @@ int apps_store_auto_rollback_json(struct store *d, char **out)
 {
 	assert(d && out);
 	struct store_stmt *st = store_stmt(
-	    d,
-	    "SELECT json_group_array(json_array(id, version, json_extract(spec, '$." APP_SPEC_ROLLBACK_AFTER_S
-	    "'))) FROM apps WHERE json_extract(spec, '$." APP_SPEC_ROLLBACK_AFTER_S "') > 0");
+	    d, "SELECT id, version, CAST(json_extract(spec, '$." APP_SPEC_ROLLBACK_AFTER_S "') AS BIGINT)"
+	       " FROM apps WHERE CAST(json_extract(spec, '$." APP_SPEC_ROLLBACK_AFTER_S "') AS BIGINT) > 0");
 	*out = NULL;
-	return st ? json_text(st, out) : -EIO;
+	return st ? rows_json(st, out) : -EIO;
 }
 
 int apps_store_device_errors_json(struct store *d, const char *prefix, char **out)
 {
 	assert(d && prefix && out);
-	struct store_stmt *st = store_stmt(
-	    d, "SELECT json_group_array(json_array(app_id, version, reported_version, device_id, error))"
-	       " FROM (SELECT a.id AS app_id, a.version, i.reported_version, i.device_id, i.error"
-	       " FROM app_instances i JOIN apps a ON a.id = i.app_id WHERE i.pin_version IS NULL"
-	       " AND i.error LIKE ?1 || '%' AND i.reported_version NOT LIKE a.version || '.%'"
-	       " ORDER BY a.id)");
+	struct store_stmt *st =
+	    store_stmt(d, "SELECT a.id, a.version, i.reported_version, i.device_id, i.error"
+			  " FROM app_instances i JOIN apps a ON a.id = i.app_id WHERE i.pin_version IS NULL"
+			  " AND i.error LIKE ?1 || '%' AND i.reported_version NOT LIKE a.version || '.%'"
+			  " ORDER BY a.id");
 	*out = NULL;
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, prefix);
-	return json_text(st, out);
+	return rows_json(st, out);
 }
 
 int apps_store_each_not_running(struct store *d, const char *id, int64_t version,
@@ -343,15 +361,15 @@ int apps_store_set_pin(struct store *d, const char *app_id, const char *dev, con
 		       const int64_t *if_version)
 {
 	assert(d && app_id && dev && to);
-	struct store_stmt *st =
-	    store_stmt(d, "UPDATE app_instances AS i SET"
-			  " purge_counter = i.purge_counter + (coalesce(i.pin_image_id, a.image_id) IS NOT"
-			  "  coalesce(?3, a.image_id)),"
-			  " restart_counter = i.restart_counter + (coalesce(i.pin_image_id, a.image_id) IS"
-			  "  coalesce(?3, a.image_id)),"
-			  " pin_spec = ?4, pin_image_id = ?3, pin_version = ?5"
-			  " FROM apps AS a WHERE i.app_id = ?1 AND i.device_id = ?2 AND a.id = ?1"
-			  " AND (?6 = 0 OR i.pin_version IS ?7)");
+	struct store_stmt *st = store_stmt(
+	    d, "UPDATE app_instances AS i SET"
+	       " purge_counter = i.purge_counter + CASE WHEN coalesce(i.pin_image_id, a.image_id)"
+	       " IS DISTINCT FROM coalesce(?3, a.image_id) THEN 1 ELSE 0 END,"
+	       " restart_counter = i.restart_counter + CASE WHEN coalesce(i.pin_image_id, a.image_id)"
+	       " IS NOT DISTINCT FROM coalesce(?3, a.image_id) THEN 1 ELSE 0 END,"
+	       " pin_spec = ?4, pin_image_id = ?3, pin_version = ?5"
+	       " FROM apps AS a WHERE i.app_id = ?1 AND i.device_id = ?2 AND a.id = ?1"
+	       " AND (?6 = 0 OR i.pin_version IS NOT DISTINCT FROM ?7)");
 	int r;
 	if (!st)
 		return -EIO;
@@ -443,20 +461,22 @@ int apps_store_spec_of(struct store *d, const char *ref,
 {
 	assert(d && ref && fn);
 	struct store_stmt *st =
-	    store_stmt(d, "SELECT a.id, a.name, a.spec, a.activate, max(a.version,"
-			  " coalesce((SELECT max(pin_version) FROM app_instances WHERE app_id = a.id), 0)),"
-			  " a.image_id FROM apps a WHERE a.id = ?1 OR a.name = ?1 LIMIT 1");
+	    store_stmt(d, "SELECT a.id, a.name, a.spec, a.activate, a.version, a.image_id,"
+			  " coalesce((SELECT max(pin_version) FROM app_instances WHERE app_id = a.id), 0)"
+			  " FROM apps a WHERE a.id = ?1 OR a.name = ?1 LIMIT 1");
 	int r = -ENOENT;
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, ref);
 	if (store_step(st) == STORE_ROW) {
+		/* the newest of the app's version and its instances' pins */
+		int64_t version = store_col_int64(st, 4), pinned = store_col_int64(st, 6);
 		struct apps_store_spec_row a = {
 		    .id = store_col_str(st, 0),
 		    .name = store_col_str(st, 1),
 		    .spec = store_col_str(st, 2),
 		    .activate = store_col_int(st, 3) != 0,
-		    .version = store_col_int64(st, 4),
+		    .version = version > pinned ? version : pinned,
 		    .image_id = store_col_str(st, 5),
 		};
 		r = fn(ctx, &a);

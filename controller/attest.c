@@ -81,7 +81,7 @@ int attest_setup(struct ctl *c)
 static int row_ensure(struct store *d, const char *uuid)
 {
 	struct store_stmt *st =
-	    store_stmt(d, "INSERT OR IGNORE INTO attest(device_id, updated) VALUES(?1, ?2)");
+	    store_stmt(d, "INSERT INTO attest(device_id, updated) VALUES(?1, ?2) ON CONFLICT DO NOTHING");
 
 	if (!st)
 		return -EIO;
@@ -186,7 +186,8 @@ static int store_ecdh(struct ctl *c, struct store *d, const char *uuid, EVP_PKEY
 	X509_free(x);
 	if (r < 0)
 		return r;
-	st = store_stmt(d, "UPDATE attest SET ecdh_pem = ?2 WHERE device_id = ?1 AND ecdh_pem IS NOT ?2");
+	st = store_stmt(
+	    d, "UPDATE attest SET ecdh_pem = ?2 WHERE device_id = ?1 AND ecdh_pem IS DISTINCT FROM ?2");
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, uuid);
@@ -757,7 +758,7 @@ void attest_config_served(struct ctl *c, const char *uuid, const uint8_t *env, s
 	struct store *d = store_get(c->db);
 	struct store_stmt *st =
 	    store_stmt(d, "UPDATE attest SET good_config = ?2, good_hash = ?3"
-			  " WHERE device_id = ?1 AND state = 'ok' AND good_hash IS NOT ?3");
+			  " WHERE device_id = ?1 AND state = 'ok' AND good_hash IS DISTINCT FROM ?3");
 
 	if (st) {
 		store_bind_text(st, 1, uuid);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <jansson.h>
 
 #include "admin.h"
@@ -92,7 +93,7 @@ static void h_get(struct http_req *r)
 		http_reply_json(r, 200, j);
 }
 
-static int run(struct store *d, const char *sql, const char *uuid, const char *text, int num)
+static int run(struct store *d, const char *sql, const char *uuid, const char *text, int64_t num)
 {
 	struct store_stmt *st = store_stmt(d, sql);
 
@@ -116,8 +117,8 @@ static int action(struct store *d, const char *uuid, const char *what, char *err
 		e = run(
 		    d,
 		    "UPDATE attest SET baseline = last_pcrs, state = 'ok', detail = 'baseline accepted by an"
-		    " admin', updated = strftime('%s') WHERE device_id = ?1 AND last_pcrs IS NOT NULL",
-		    uuid, NULL, 0);
+		    " admin', updated = ?3 WHERE device_id = ?1 AND last_pcrs IS NOT NULL",
+		    uuid, NULL, (int64_t)time(NULL));
 		if (e == 0 && store_changes(d) == 0) {
 			snprintf(err, errlen,
 				 "no verified quote to accept: the device has not attested with a TPM");
@@ -129,8 +130,8 @@ static int action(struct store *d, const char *uuid, const char *what, char *err
 		return run(
 		    d,
 		    "UPDATE attest SET baseline = NULL, state = 'unknown', detail = 'reset by an admin',"
-		    " token_hash = NULL, updated = strftime('%s') WHERE device_id = ?1",
-		    uuid, NULL, 0);
+		    " token_hash = NULL, updated = ?3 WHERE device_id = ?1",
+		    uuid, NULL, (int64_t)time(NULL));
 	snprintf(err, errlen, "action: accept or reset");
 	return -EINVAL;
 }
@@ -157,8 +158,8 @@ static int apply(struct ctl *c, struct store *d, const char *uuid, json_t *body,
 		snprintf(err, errlen, "policy: off, report, enforce or default; allow_no_tpm: true or false");
 		return -EINVAL;
 	}
-	e = run(d, "INSERT OR IGNORE INTO attest(device_id, updated) VALUES(?1, strftime('%s'))", uuid, NULL,
-		0);
+	e = run(d, "INSERT INTO attest(device_id, updated) VALUES(?1, ?3) ON CONFLICT DO NOTHING", uuid, NULL,
+		(int64_t)time(NULL));
 	if (e == 0 && pol)
 		e = run(d, "UPDATE attest SET policy = ?2 WHERE device_id = ?1", uuid,
 			strcmp(json_string_value(pol), "default") ? json_string_value(pol) : "", 0);

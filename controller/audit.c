@@ -47,13 +47,12 @@ int audit_list(struct store *d, const struct audit_query *q, json_t **items, int
 {
 	struct store_stmt *st =
 	    q->after >= 0
-		? store_stmt(
-		      d, "SELECT id, time, who, action, object, summary, status, client FROM audit"
-			 " WHERE id > ?1 AND time >= ?2 AND (?3 IS NULL OR who = ?3) ORDER BY id LIMIT ?4")
-		: store_stmt(
-		      d,
-		      "SELECT id, time, who, action, object, summary, status, client FROM audit"
-		      " WHERE id < ?1 AND time >= ?2 AND (?3 IS NULL OR who = ?3) ORDER BY id DESC LIMIT ?4");
+		? store_stmt(d, "SELECT id, time, who, action, object, summary, status, client FROM audit"
+				" WHERE id > ?1 AND time >= ?2 AND (CAST(?3 AS TEXT) IS NULL OR who = ?3) "
+				"ORDER BY id LIMIT ?4")
+		: store_stmt(d, "SELECT id, time, who, action, object, summary, status, client FROM audit"
+				" WHERE id < ?1 AND time >= ?2 AND (CAST(?3 AS TEXT) IS NULL OR who = ?3) "
+				"ORDER BY id DESC LIMIT ?4");
 	if (!st)
 		return -EIO;
 	store_bind_int64(st, 1, q->after >= 0 ? q->after : q->before);

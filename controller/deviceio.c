@@ -162,13 +162,21 @@ int deviceio_list(struct store *d, const char *uuid, struct deviceio_port **out,
 
 static int row_write(struct store *d, const char *uuid, const struct deviceio_port *p, bool replace)
 {
-	struct store_stmt *st =
-	    store_stmt(d, replace ? "INSERT OR REPLACE INTO device_io(device_id, " COLS
-				    ", updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-				    "?13,?14,?15,?16,?17,?18,?19,?20)"
-				  : "INSERT OR IGNORE INTO device_io(device_id, " COLS
-				    ", updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
-				    "?13,?14,?15,?16,?17,?18,?19,?20)");
+	struct store_stmt *st = store_stmt(
+	    d, replace
+		   ? "INSERT INTO device_io(device_id, " COLS
+		     ", updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+		     "?13,?14,?15,?16,?17,?18,?19,?20) ON CONFLICT(device_id, phylabel) DO UPDATE SET"
+		     " logicallabel = excluded.logicallabel, ifname = excluded.ifname,"
+		     " pcilong = excluded.pcilong, usbaddr = excluded.usbaddr, serial = excluded.serial,"
+		     " assigngrp = excluded.assigngrp, ptype = excluded.ptype, usage = excluded.usage,"
+		     " cost = excluded.cost, dhcp = excluded.dhcp, ip = excluded.ip,"
+		     " gateway = excluded.gateway, dns = excluded.dns, proxy = excluded.proxy,"
+		     " no_proxy = excluded.no_proxy, source = excluded.source, pacfile = excluded.pacfile,"
+		     " updated = excluded.updated"
+		   : "INSERT INTO device_io(device_id, " COLS
+		     ", updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,"
+		     "?13,?14,?15,?16,?17,?18,?19,?20) ON CONFLICT DO NOTHING");
 	const char *txt[] = {uuid,       p->phylabel, p->logicallabel, p->ifname,
 			     p->pcilong, p->usbaddr,  p->serial,       p->assigngrp};
 	const char *txt2[] = {p->dhcp,  p->ip,       p->gateway, p->dns,

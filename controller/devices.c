@@ -345,9 +345,11 @@ static void h_list(struct http_req *r)
 	struct store *d = store_get(r->ctl->db);
 	struct store_stmt *st = store_stmt(
 	    d, "SELECT " DEVICE_COLS " FROM devices WHERE"
-	       " (?9 = '*' OR instr(?9, ',' || project || ',') > 0) AND (?1 IS NULL OR name LIKE ?1"
-	       " ESCAPE '\\' OR serial LIKE ?1 ESCAPE '\\' OR id LIKE ?1 ESCAPE '\\'"
-	       " OR labels LIKE ?1 ESCAPE '\\') ORDER BY name");
+	       " (?9 = '*' OR instr(?9, ',' || project || ',') > 0) AND (CAST(?1 AS TEXT) IS NULL"
+	       /* lower(): SQLite's LIKE ignores ASCII case, PostgreSQL's does not */
+	       " OR lower(name) LIKE lower(?1) ESCAPE '\\' OR lower(serial) LIKE lower(?1) ESCAPE '\\'"
+	       " OR lower(id) LIKE lower(?1) ESCAPE '\\' OR lower(labels) LIKE lower(?1) ESCAPE '\\')"
+	       " ORDER BY name");
 	json_t *items = json_array(), *next = json_null();
 	json_int_t total = 0, past_cursor = 0;
 	if (st && pat)

@@ -104,8 +104,8 @@ int devices_store_each_in_project(struct store *d, const char *project,
 					    const char *labels),
 				  void *ctx)
 {
-	struct store_stmt *st =
-	    store_stmt(d, "SELECT id, name, labels FROM devices WHERE ?1 IS NULL OR project = ?1");
+	struct store_stmt *st = store_stmt(
+	    d, "SELECT id, name, labels FROM devices WHERE CAST(?1 AS TEXT) IS NULL OR project = ?1");
 	int r = 0;
 	if (!st)
 		return -EIO;
@@ -255,7 +255,7 @@ int devices_store_revert_baseos(struct store *d, const char *uuid, const char *p
 	assert(d && uuid);
 	struct store_stmt *st =
 	    store_stmt(d, "UPDATE devices SET baseos_image = ?2, baseos_activate = ?2 IS NOT NULL"
-			  " WHERE id = ?1 AND baseos_image IS ?3");
+			  " WHERE id = ?1 AND baseos_image IS NOT DISTINCT FROM ?3");
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, uuid);

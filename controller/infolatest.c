@@ -12,7 +12,7 @@ Org__Lfedge__Eve__Info__ZInfoMsg *infolatest_get(struct store *d, const char *de
 {
 	struct store_stmt *st =
 	    store_stmt(d, "SELECT data FROM info_latest WHERE device_id = ?1 AND type = ?2"
-			  " AND (?3 IS NULL OR object = ?3) ORDER BY time DESC LIMIT 1");
+			  " AND (CAST(?3 AS TEXT) IS NULL OR object = ?3) ORDER BY time DESC LIMIT 1");
 	Org__Lfedge__Eve__Info__ZInfoMsg *m = NULL;
 
 	if (!st)
@@ -53,9 +53,10 @@ json_t *infolatest_content_json(struct store *d, const char *dev, const char *ty
 int infolatest_put(struct store *d, const char *dev, const char *type, const char *object, int64_t t,
 		   const uint8_t *msg, size_t len)
 {
-	struct store_stmt *st =
-	    store_stmt(d, "INSERT OR REPLACE INTO info_latest(device_id, type, object, time, data)"
-			  " VALUES(?1,?2,?3,?4,?5)");
+	struct store_stmt *st = store_stmt(
+	    d, "INSERT INTO info_latest(device_id, type, object, time, data) VALUES(?1,?2,?3,?4,?5)"
+	       " ON CONFLICT(device_id, type, object) DO UPDATE SET time = excluded.time,"
+	       " data = excluded.data");
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, dev);

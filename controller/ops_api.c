@@ -37,7 +37,9 @@ static const char *check_db(struct ctl *c)
 	struct store *d = store_get(c->db);
 	int e = store_begin(d);
 	struct store_stmt *st =
-	    e == 0 ? store_stmt(d, "INSERT OR REPLACE INTO health(id, checked) VALUES(1, ?1)") : NULL;
+	    e == 0 ? store_stmt(d, "INSERT INTO health(id, checked) VALUES(1, ?1)"
+				   " ON CONFLICT(id) DO UPDATE SET checked = excluded.checked")
+		   : NULL;
 	if (st) {
 		store_bind_int64(st, 1, (int64_t)time(NULL));
 		e = store_step_done(st);

@@ -549,10 +549,10 @@ static int manifest_record(struct http_req *r, const char *hex, const char *mt, 
 	struct store_stmt *st;
 	int e = store_begin(d);
 
-	st = e == 0
-		 ? store_stmt(d, "INSERT OR REPLACE INTO registry_manifests(repo, digest, media_type, size)"
-				 " VALUES(?1, ?2, ?3, ?4)")
-		 : NULL;
+	st = e == 0 ? store_stmt(d, "INSERT INTO registry_manifests(repo, digest, media_type, size)"
+				    " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(repo, digest) DO UPDATE SET"
+				    " media_type = excluded.media_type, size = excluded.size")
+		    : NULL;
 	if (e == 0 && !st)
 		e = -EIO;
 	if (e == 0) {
@@ -562,8 +562,9 @@ static int manifest_record(struct http_req *r, const char *hex, const char *mt, 
 		store_bind_int64(st, 4, (int64_t)size);
 		e = store_step_done(st);
 	}
-	st = e == 0 && tag ? store_stmt(d, "INSERT OR REPLACE INTO registry_tags(repo, tag, digest, updated)"
-					   " VALUES(?1, ?2, ?3, ?4)")
+	st = e == 0 && tag ? store_stmt(d, "INSERT INTO registry_tags(repo, tag, digest, updated)"
+					   " VALUES(?1, ?2, ?3, ?4) ON CONFLICT(repo, tag) DO UPDATE SET"
+					   " digest = excluded.digest, updated = excluded.updated")
 			   : NULL;
 	if (st) {
 		store_bind_text(st, 1, name);

@@ -520,7 +520,7 @@ int reports_each_info(struct store *d, const char *dev, int64_t before, int64_t 
 {
 	struct store_stmt *st =
 	    store_stmt(d, "SELECT id, time, data, type, object, '' FROM info WHERE device_id = ?1"
-			  " AND id < ?2 AND time >= ?3 AND (?4 IS NULL OR type = ?4)"
+			  " AND id < ?2 AND time >= ?3 AND (CAST(?4 AS TEXT) IS NULL OR type = ?4)"
 			  " ORDER BY id DESC LIMIT ?5");
 	if (!st)
 		return -EIO;

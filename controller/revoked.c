@@ -11,9 +11,10 @@
 int revoked_add(struct store *d, const char *uuid, const uint8_t *cert_hash, size_t hash_len,
 		const char *serial)
 {
-	struct store_stmt *st =
-	    store_stmt(d, "INSERT OR REPLACE INTO deleted_certs(cert_hash, device_id, serial, deleted)"
-			  " VALUES(?1, ?2, ?3, ?4)");
+	struct store_stmt *st = store_stmt(
+	    d, "INSERT INTO deleted_certs(cert_hash, device_id, serial, deleted) VALUES(?1, ?2, ?3, ?4)"
+	       " ON CONFLICT(cert_hash) DO UPDATE SET device_id = excluded.device_id,"
+	       " serial = excluded.serial, deleted = excluded.deleted");
 	if (!st)
 		return -EIO;
 	store_bind_blob(st, 1, cert_hash, hash_len);

@@ -635,17 +635,26 @@ static int gate_phase(struct ctl *c, struct store *d, struct ro *o, int64_t now,
 static int finish_app(struct store *d, const struct ro *o)
 {
 	struct store_stmt *st =
-	    store_stmt(d, "SELECT json_group_array(device_id) FROM rollout_devices"
+	    store_stmt(d, "SELECT device_id FROM rollout_devices"
 			  " WHERE rollout_id = ?1 AND state IN ('healthy', 'failed', 'updating')");
 	char *devs = NULL, *spec = NULL;
-	int r = -EIO;
+	json_t *a = json_array();
+	int r = a ? 0 : -ENOMEM, rc = STORE_DONE;
 
-	if (!st)
+	if (!st) {
+		json_decref(a);
 		return -EIO;
+	}
+	/* the devices as a JSON array, built here (PostgreSQL has no json_group_array) */
 	store_bind_text(st, 1, o->id);
-	if (store_step(st) == STORE_ROW)
-		r = (devs = strdup(store_col_str(st, 0))) ? 0 : -ENOMEM;
+	while (r == 0 && (rc = store_step(st)) == STORE_ROW)
+		r = json_array_append_new(a, json_string(store_col_str(st, 0))) == 0 ? 0 : -ENOMEM;
 	store_reset(st);
+	if (r == 0 && rc < 0)
+		r = -EIO;
+	if (r == 0)
+		r = (devs = json_dumps(a, JSON_COMPACT)) ? 0 : -ENOMEM;
+	json_decref(a);
 	if (r == 0)
 		r = apps_store_pin_current_except(d, o->app_id, devs);
 	if (r == 0)

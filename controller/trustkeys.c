@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <jansson.h>
 
 #include "admin.h"
@@ -106,13 +107,13 @@ static void h_create(struct http_req *r)
 		goto out;
 	}
 	d = store_get(r->ctl->db);
-	st = store_stmt(
-	    d, "INSERT INTO image_trust_keys(name, fpr, spki, created) VALUES(?1, ?2, ?3, strftime('%s'))");
+	st = store_stmt(d, "INSERT INTO image_trust_keys(name, fpr, spki, created) VALUES(?1, ?2, ?3, ?4)");
 	e = st ? 0 : -EIO;
 	if (e == 0) {
 		store_bind_text(st, 1, name);
 		store_bind_text(st, 2, fpr);
 		store_bind_text(st, 3, spki);
+		store_bind_int64(st, 4, (int64_t)time(NULL));
 		e = store_step_done(st);
 	}
 	if (e == 0)
