@@ -43,7 +43,10 @@ static const struct conf_key conf_keys[] = {
     STR("listen", listen, "0.0.0.0:8443", "address:port to serve HTTPS on"),
     STR("host", host, "localhost,127.0.0.1", "names the server certificate was made for"),
     INT("threads", threads, 1, 64, "4", "HTTP worker threads"),
-    INT("db_connections", db_conns, 1, 64, "6", "SQLite connections"),
+    INT("db_connections", db_conns, 1, 64, "6", "database connections"),
+    STR("store", store, "",
+	"the database: empty for SQLite in the directory (controller.db), or a PostgreSQL 15 connection URI"
+	" postgresql://USER@HOST[:PORT]/DB?... (docs/operations.md)"),
     INT("retention.metrics_days", metrics_days, 1, 3650, "7", "keep metrics this many days"),
     INT("retention.metrics_max", metrics_max, 10, 10000000, "10000", "metrics rows per device"),
     INT("retention.logs_days", logs_days, 1, 3650, "7", "keep logs this many days"),

@@ -11,7 +11,8 @@ struct ctl_conf {
 	char listen[128];     /* ADDR:PORT */
 	char host[256];       /* NAME[,IP...] the certificates were made for */
 	int64_t threads;      /* HTTP worker threads */
-	int64_t db_conns;     /* SQLite connections in the pool */
+	int64_t db_conns;     /* connections in the store's pool */
+	char store[512];      /* "" (SQLite: DIR/controller.db) or postgresql://... */
 	int64_t metrics_days; /* retention by age */
 	int64_t metrics_max;  /* retention by count, per device */
 	int64_t logs_days;

@@ -140,7 +140,7 @@ static int write_device_config(const char *dir, const char *host, const char *li
 	return r;
 }
 
-static int init_db(const char *dir, char token[TOKEN_LEN + 1])
+static int init_db(const char *dir, const char *store, char token[TOKEN_LEN + 1])
 {
 	char path[PATH_MAX], pem_path[PATH_MAX], url[PATH_MAX + 8], err[256] = "";
 	struct store_pool *pool = NULL;
@@ -150,12 +150,15 @@ static int init_db(const char *dir, char token[TOKEN_LEN + 1])
 	if (r == 0)
 		r = path_join(pem_path, sizeof(pem_path), dir, CTL_CERTS_DIR "/onboard.cert.pem");
 	if (r == 0) {
-		snprintf(url, sizeof(url), "sqlite:%s", path);
+		if (store && *store)
+			snprintf(url, sizeof(url), "%s", store);
+		else
+			snprintf(url, sizeof(url), "sqlite:%s", path);
 		r = schema_pool_open(url, 1, &pool, err, sizeof(err));
 	}
 	if (r < 0) {
-		ctllog(CTLLOG_ERROR, "cannot open the database", "path", path, "detail", err[0] ? err : NULL,
-		       NULL);
+		ctllog(CTLLOG_ERROR, "cannot open the database", "path", store && *store ? NULL : path,
+		       "detail", err[0] ? err : NULL, NULL);
 		goto out;
 	}
 	struct store *d = store_get(pool);
@@ -167,7 +170,7 @@ static int init_db(const char *dir, char token[TOKEN_LEN + 1])
 	if (r == 0)
 		r = onboard_add(d, (const char *)pem, len, "[\"*\"]", NULL);
 	store_put(pool, d);
-	if (r == 0 && chmod(path, 0600) < 0)
+	if (r == 0 && !(store && *store) && chmod(path, 0600) < 0)
 		r = -errno;
 out:
 	free(pem);
@@ -207,8 +210,14 @@ int init_run(const struct init_opts *o)
 		ctllog(CTLLOG_ERROR, "bad --host or --listen", "host", host, "listen", listen, NULL);
 		return -EINVAL;
 	}
+	if (o->store && (strlen(o->store) >= sizeof(conf.store) || strncmp(o->store, "postgres", 8))) {
+		ctllog(CTLLOG_ERROR, "bad --store", "expected", "postgresql://USER@HOST[:PORT]/DB", NULL);
+		return -EINVAL;
+	}
 	strcpy(conf.host, host);
 	strcpy(conf.listen, listen);
+	if (o->store)
+		strcpy(conf.store, o->store);
 	r = fileio_mkdirs(o->dir, 0700);
 	if (r == 0 && chmod(o->dir, 0700) < 0)
 		r = -errno;
@@ -219,7 +228,7 @@ int init_run(const struct init_opts *o)
 	if (r == 0)
 		r = run_mkcerts(p, host, o->force);
 	if (r == 0)
-		r = init_db(o->dir, token);
+		r = init_db(o->dir, o->store, token);
 	if (r == 0)
 		r = path_join(p, sizeof(p), o->dir, CTL_TOKEN_FILE);
 	if (r == 0) {

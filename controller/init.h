@@ -9,6 +9,7 @@ struct init_opts {
 	const char *dir;
 	const char *host;   /* NAME[,IP...]; default localhost,127.0.0.1 */
 	const char *listen; /* ADDR:PORT; default 0.0.0.0:8443 */
+	const char *store;  /* NULL: SQLite in dir; or postgresql://... (controller.conf `store`) */
 	bool force;
 };
 

@@ -15,7 +15,7 @@
 #include "server.h"
 
 struct cmd_args {
-	const char *dir, *host, *listen;
+	const char *dir, *host, *listen, *store;
 	const char *path;   /* backup / restore: the backup directory */
 	const char *action; /* certs: status | renew | rotate-signing */
 	int days;           /* certs: validity of what is issued */
@@ -32,7 +32,8 @@ struct command {
 
 static int cmd_init(const struct cmd_args *a)
 {
-	struct init_opts o = {.dir = a->dir, .host = a->host, .listen = a->listen, .force = a->force};
+	struct init_opts o = {
+	    .dir = a->dir, .host = a->host, .listen = a->listen, .store = a->store, .force = a->force};
 	return init_run(&o) == 0 ? 0 : 1;
 }
 
@@ -118,7 +119,8 @@ static int cmd_certs(const struct cmd_args *a)
 }
 
 static const struct command commands[] = {
-    {"init", "init --dir DIR [--host NAME[,IP...]] [--listen ADDR:PORT] [--force]", cmd_init},
+    {"init", "init --dir DIR [--host NAME[,IP...]] [--listen ADDR:PORT] [--store postgresql://...] [--force]",
+     cmd_init},
     {"serve", "serve --dir DIR [--listen ADDR:PORT]", cmd_serve},
     {"backup", "backup --dir DIR BACKUP_DIR", cmd_backup},
     {"restore", "restore --dir NEW_DIR BACKUP_DIR", cmd_restore},
@@ -137,10 +139,15 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"dir", required_argument, NULL, 'd'},     {"host", required_argument, NULL, 'H'},
-	    {"listen", required_argument, NULL, 'l'},  {"force", no_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},          {"days", required_argument, NULL, 'D'},
-	    {"overlap", required_argument, NULL, 'O'}, {NULL, 0, NULL, 0},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"host", required_argument, NULL, 'H'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"days", required_argument, NULL, 'D'},
+	    {"overlap", required_argument, NULL, 'O'},
+	    {"store", required_argument, NULL, 's'},
+	    {NULL, 0, NULL, 0},
 	};
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version"))) {
 		printf("eve-controller %s\n", EVE_VERSION);
@@ -185,6 +192,9 @@ int main(int argc, char **argv)
 		case 'f':
 			a.force = 1;
 			break;
+		case 's':
+			a.store = optarg;
+			break;
 		case 'D':
 			a.days = (int)strtol(optarg, &end, 10);
 			if (*end || a.days < 1 || a.days > 36500) {
@@ -212,7 +222,7 @@ int main(int argc, char **argv)
 	if (takes_path && optind == argc - 1)
 		a.path = argv[optind++];
 	if (optind != argc || !a.dir || (takes_path && !a.path) || (a.host && cmd->run != cmd_init) ||
-	    (a.listen && takes_path)) {
+	    (a.store && cmd->run != cmd_init) || (a.listen && takes_path)) {
 		fprintf(stderr, "usage: eve-controller %s\n", cmd->usage);
 		return 2;
 	}

@@ -4,6 +4,7 @@
 #include "schema.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -404,18 +405,15 @@ int schema_pool_open(const char *url, int n, struct store_pool **out, char *err,
 	int r = store_pool_open(url, n, &p, err, errlen);
 	if (r < 0)
 		return r;
-	if (strcmp(store_dialect(p), "sqlite") != 0) {
-		snprintf(err, errlen, "no schema for the %s store yet", store_dialect(p));
-		r = -EPROTONOSUPPORT;
-		goto out;
-	}
+	bool pg = !strcmp(store_dialect(p), "postgresql");
 	struct store *c = store_get(p);
 	if (!c) {
 		snprintf(err, errlen, "the store is unreachable");
 		r = -ECONNREFUSED;
 		goto out;
 	}
-	r = store_migrate(c, schema_migrations, schema_migrations_n, err, errlen);
+	r = pg ? store_migrate(c, schema_pg_migrations, schema_pg_migrations_n, err, errlen)
+	       : store_migrate(c, schema_migrations, schema_migrations_n, err, errlen);
 	store_put(p, c);
 out:
 	if (r < 0)

@@ -320,11 +320,13 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 	c->edgeview_token = console_device_token;
 	c->started = time(NULL);
 	char dberr[256] = "", url[sizeof(p) + 8];
-	if ((r = dir_file(c, CTL_DB_FILE, p)) == 0) /* the scheme: a ':' in a relative path is no URL */
+	if (c->conf.store[0]) /* PostgreSQL; its URL may hold a password: never logged */
+		snprintf(url, sizeof(url), "%s", c->conf.store);
+	else if ((r = dir_file(c, CTL_DB_FILE, p)) == 0) /* the scheme: a ':' in a relative path is no URL */
 		snprintf(url, sizeof(url), "sqlite:%s", p);
 	if (r < 0 || (r = schema_pool_open(url, (int)c->conf.db_conns, &c->db, dberr, sizeof(dberr))) < 0) {
-		ctllog(CTLLOG_ERROR, "cannot open the database", "path", p, "error", eve_strerror(r),
-		       "detail", dberr[0] ? dberr : NULL, NULL);
+		ctllog(CTLLOG_ERROR, "cannot open the database", "path", c->conf.store[0] ? "(store)" : p,
+		       "error", eve_strerror(r), "detail", dberr[0] ? dberr : NULL, NULL);
 		return r;
 	}
 	store_pool_on_error(c->db, log_db_error);

@@ -24,6 +24,17 @@ if(WITH_CONTROLLER)
   add_test(NAME store_listen_test
     COMMAND bash ${EVE_TEST_DIR}/integration/store_test.sh $<TARGET_FILE:store_listen_test> 24640)
   set_tests_properties(store_listen_test PROPERTIES LABELS "unit;integration" TIMEOUT 180 SKIP_RETURN_CODE 77)
+  # eve-controller init and serve with `store = postgresql://...` (PostgreSQL on 24650, the controller on
+  # 24651); simulated devices too when eve-devsim is built
+  set(STORE_PG_DEVSIM "")
+  if(TARGET eve-devsim)
+    set(STORE_PG_DEVSIM $<TARGET_FILE:eve-devsim>)
+  endif()
+  add_test(NAME store_controller_pg
+    COMMAND bash ${EVE_TEST_DIR}/integration/store_controller_pg.sh 24650 24651
+      ${CMAKE_CURRENT_BINARY_DIR}/store_controller_pg.d ${STORE_PG_DEVSIM})
+  set_tests_properties(store_controller_pg PROPERTIES LABELS integration TIMEOUT 240 SKIP_RETURN_CODE 77
+    ENVIRONMENT "EVE_CONTROLLER=$<TARGET_FILE:eve-controller>")
 endif()
 
 add_test(NAME haproxy_smoke COMMAND bash ${EVE_TEST_DIR}/integration/haproxy_smoke.sh 24620)
