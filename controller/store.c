@@ -32,6 +32,7 @@ struct store {
 	struct store_pool *pool;
 	const struct store_backend_ops *ops;
 	bool busy;
+	bool down;          /* could not reconnect when borrowed: every call fails */
 	bool writer;        /* holds pool->wmu (between BEGIN and COMMIT/ROLLBACK) */
 	uint64_t begin_us;  /* when the open write transaction began */
 	uint64_t commit_no; /* number of this connection's last commit (pool->committed) */
@@ -225,10 +226,10 @@ struct store *store_get(struct store_pool *p)
 	c->busy = true;
 	pthread_mutex_unlock(&p->mu);
 	c->err[0] = 0;
-	if (conn_ready(c) < 0) {
-		conn_release(p, c);
-		return NULL;
-	}
+	/* Unreachable server: lend it anyway, "down", so that callers take
+	 * their usual error path (a NULL statement, a failed BEGIN) instead
+	 * of each having to check for a missing connection. */
+	c->down = conn_ready(c) < 0;
 	return c;
 }
 
@@ -257,6 +258,8 @@ void store_put(struct store_pool *p, struct store *c)
 struct store_stmt *store_stmt(struct store *c, const char *sql)
 {
 	assert(c && sql);
+	if (c->down)
+		return NULL;
 	size_t h = ((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull;
 	for (size_t i = 0; i < STMT_SLOTS; i++) {
 		struct store_stmt *s = &c->slots[(h + i) & (STMT_SLOTS - 1)];
@@ -449,6 +452,8 @@ int64_t store_last_insert_id(struct store *c)
 
 int store_exec(struct store *c, const char *sql)
 {
+	if (c->down)
+		return -ECONNRESET;
 	int r = c->ops->exec(c->h, sql);
 	if (r < 0)
 		note_error(c, NULL);
@@ -457,6 +462,8 @@ int store_exec(struct store *c, const char *sql)
 
 int store_lock(struct store *c, int64_t key)
 {
+	if (c->down)
+		return -ECONNRESET;
 	int r = c->ops->lock ? c->ops->lock(c->h, key) : 0;
 	if (r < 0)
 		note_error(c, NULL);
@@ -595,6 +602,8 @@ int store_notify(struct store *c, const char *channel, const char *payload)
 	assert(c && channel && payload);
 	if (strlen(payload) > STORE_NOTIFY_MAX)
 		return -EINVAL;
+	if (c->down)
+		return -ECONNRESET;
 	return c->ops->notify ? c->ops->notify(c->h, channel, payload) : 0;
 }
 
@@ -602,6 +611,8 @@ int store_try_lock(struct store *c, int64_t key, bool *held)
 {
 	assert(c && held);
 	*held = true;
+	if (c->down)
+		return -ECONNRESET;
 	return c->ops->try_lock ? c->ops->try_lock(c->h, key, held) : 0;
 }
 

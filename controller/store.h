@@ -164,8 +164,11 @@ const char *store_dialect(const struct store_pool *p);
 
 /* Borrow a connection (blocks while all are busy); give it back with
  * store_put, which resets its statements and rolls back a transaction
- * left open. A lost PostgreSQL connection reconnects here; NULL when it
- * cannot (the server is down): the caller answers "unavailable". */
+ * left open. A lost PostgreSQL connection reconnects here. Never NULL:
+ * when it cannot reconnect (the server is down) the connection is lent
+ * "down": store_stmt() gives NULL and store_exec/begin/commit/lock/notify
+ * -ECONNRESET, with the reason in store_last_error(), so callers take the
+ * error path they have for a failed statement; the next borrow retries. */
 struct store *store_get(struct store_pool *p);
 void store_put(struct store_pool *p, struct store *c);
 

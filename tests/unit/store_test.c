@@ -611,6 +611,38 @@ static void test_pg_reconnect(void **state)
 	store_put(f->p, y);
 }
 
+/* The server refuses the reconnect (the role may not log in): the
+ * connection is lent "down" and fails every call, no crash; once logins
+ * work again the next borrow reconnects. */
+static void test_pg_down(void **state)
+{
+	struct fixture *f = *state;
+	struct store *a = store_get(f->p);
+	struct store *b = store_get(f->p);
+	struct store_stmt *st = store_stmt(a, "SELECT pg_backend_pid()");
+	assert_int_equal(store_step(st), STORE_ROW);
+	int64_t pid = store_col_int64(st, 0);
+	store_reset(st);
+	assert_int_equal(store_exec(b, "ALTER ROLE CURRENT_USER NOLOGIN"), 0);
+	st = store_stmt(b, "SELECT pg_terminate_backend(?::int)");
+	assert_int_equal(store_bind_int64(st, 1, pid), 0);
+	assert_int_equal(store_step(st), STORE_ROW);
+	store_reset(st);
+	store_put(f->p, a);
+	struct store *x = store_get(f->p); /* a's slot: b is still borrowed */
+	assert_non_null(x);
+	assert_null(store_stmt(x, "SELECT 1"));
+	assert_int_equal(store_begin(x), -ECONNRESET);
+	assert_int_equal(store_exec(x, "SELECT 1"), -ECONNRESET);
+	assert_true(store_last_error(x)[0] != 0);
+	store_put(f->p, x);
+	assert_int_equal(store_exec(b, "ALTER ROLE CURRENT_USER LOGIN"), 0);
+	x = store_get(f->p);
+	assert_int_equal(count_rows(x), 0);
+	store_put(f->p, x);
+	store_put(f->p, b);
+}
+
 static void test_open_errors(void **state)
 {
 	(void)state;
@@ -687,7 +719,7 @@ int main(void)
 	    cmocka_unit_test(test_open_errors),
 	};
 	const struct CMUnitTest sqlite[] = {BACKEND_TESTS};
-	const struct CMUnitTest pg[] = {BACKEND_TESTS, T(test_pg_reconnect)};
+	const struct CMUnitTest pg[] = {BACKEND_TESTS, T(test_pg_reconnect), T(test_pg_down)};
 	int failed = cmocka_run_group_tests_name("store_pure", pure, NULL, NULL);
 	failed += cmocka_run_group_tests_name("store_sqlite", sqlite, setup_sqlite, teardown);
 	const char *url = getenv("EVE_TEST_PG_URL");
