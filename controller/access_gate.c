@@ -121,6 +121,10 @@ int access_authorize(struct http_req *r)
 		http_reply_error(r, 401, "token expired");
 		return 401;
 	}
+	if (e == -EIO) { /* not the token's fault: the client should retry */
+		http_reply_error(r, 503, "the store is unavailable");
+		return 503;
+	}
 	if (e < 0) {
 		http_reply_error(r, 401, "missing or unknown token");
 		return 401;

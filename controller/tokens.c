@@ -48,10 +48,12 @@ int tokens_authenticate(struct ctl *c, const char *token, struct authz_who *who,
 	struct store_stmt *st =
 	    store_stmt(d, "SELECT t.id, t.name, t.role, t.projects, t.expires, t.last_used,"
 			  " coalesce(t.user_id, 0) FROM tokens t WHERE t.hash = ?1");
-	int r = -EACCES;
+	int r = -EIO; /* the store cannot tell (e.g. PostgreSQL is down) */
 	if (st) {
 		store_bind_blob(st, 1, h, sizeof(h));
-		if (store_step(st) == STORE_ROW) {
+		int s = store_step(st);
+		r = s == STORE_DONE ? -EACCES : -EIO;
+		if (s == STORE_ROW) {
 			int64_t exp = store_col_int64(st, 4);
 			memset(who, 0, sizeof(*who));
 			who->token_id = store_col_int64(st, 0);

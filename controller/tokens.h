@@ -30,7 +30,8 @@ struct tokens_new {
 /* Look token up: fills who (role, projects, the token's name; not the
  * user's: who->user is "") and *user_id (may be NULL: the user row of a
  * login session, 0 for an API token; users.h names it), and records the
- * time of use. -EACCES when unknown, -EKEYEXPIRED when past its expiry. */
+ * time of use. -EACCES when unknown, -EKEYEXPIRED when past its expiry,
+ * -EIO when the store cannot tell (unreachable). */
 int tokens_authenticate(struct ctl *c, const char *token, struct authz_who *who, int64_t *user_id);
 /* 0 when token is known, unexpired and may change things (operator or
  * admin; used by the registry's push), -EACCES otherwise. */

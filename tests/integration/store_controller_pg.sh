@@ -8,7 +8,9 @@
 # 20 simulated devices onboard, poll their config, send info, metrics and
 # logs, live a fleet day and get a phased rollout of an app; the state is
 # kept over a restart, there is no controller.db, no statement PostgreSQL
-# refuses and no server error. Without PostgreSQL the test skips (a failure
+# refuses and no server error. Then an outage: with PostgreSQL stopped the
+# controller answers errors and stays up; once it is back, requests work
+# again without a restart. Without PostgreSQL the test skips (a failure
 # with CI=true). EVE_CONTROLLER is set by ctest.
 set -uo pipefail
 DB_PORT=$1
@@ -88,4 +90,23 @@ ctl_stop "$WORK"
 # every statement the run used prepared on PostgreSQL
 if grep 'statement prepare failed' "$WORK/serve.log" >&2; then fail "SQL PostgreSQL does not take"; fi
 if grep 'status=5' "$WORK/serve.log" >&2; then fail "server errors"; fi
+
+# an outage of PostgreSQL: errors, no crash; back without a restart
+ctl_start "$WORK" || fail "start before the outage"
+pg_pause || fail "pg_ctl stop"
+if ctl_api "$WORK" GET /images >/dev/null; then fail "a read succeeded with PostgreSQL down"; fi
+[[ $CTL_STATUS == 5* ]] || fail "status $CTL_STATUS with PostgreSQL down (a 5xx expected)"
+if ctl_api "$WORK" POST /projects '{"name":"during"}' >/dev/null; then fail "a write succeeded with PostgreSQL down"; fi
+kill -0 "$(cat "$WORK/serve.pid")" 2>/dev/null || fail "the controller died with PostgreSQL down"
+pg_resume || fail "pg_ctl start"
+back=false
+for _ in $(seq 120); do
+	if ctl_api "$WORK" GET /images 2>/dev/null | grep -q '"name":"img"'; then back=true; break; fi
+	sleep 0.5
+done
+$back || fail "requests do not work again once PostgreSQL is back (last status $CTL_STATUS)"
+ctl_api "$WORK" POST /projects '{"name":"after"}' >/dev/null || fail "write after the outage $CTL_STATUS"
+[ "$(pg_psql "SELECT count(*) FROM projects WHERE name IN ('during', 'after')")" = 1 ] ||
+	fail "projects written during/after the outage"
+ctl_stop "$WORK"
 echo "ok: eve-controller init and serve on PostgreSQL"

@@ -85,6 +85,15 @@ pg_psql() {
 	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -At "$PG_URL" -c "$*"
 }
 
+# pg_pause / pg_resume: stop the server (fast shutdown: sessions end) and
+# start it again on the same data and port (an outage, for the tests).
+pg_pause() {
+	_pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w -t 60 stop >/dev/null 2>&1
+}
+pg_resume() {
+	_pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start >/dev/null 2>&1
+}
+
 # pg_stop: stop the server (fast shutdown, waits) and remove its directory.
 # Safe to call twice or after a failed pg_start.
 pg_stop() {
