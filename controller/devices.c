@@ -908,8 +908,9 @@ static void h_baseos(struct http_req *r)
 		return;
 	}
 	e = device_update(r,
-			  "UPDATE devices SET baseos_image = ?2, baseos_activate = ?3 >= 0 AND ?3 % 2 = 1,"
-			  " baseos_retry = baseos_retry + (?4 >= 2) WHERE id = ?1",
+			  "UPDATE devices SET baseos_image = ?2,"
+			  " baseos_activate = CASE WHEN ?3 >= 0 AND ?3 % 2 = 1 THEN 1 ELSE 0 END,"
+			  " baseos_retry = baseos_retry + CASE WHEN ?4 >= 2 THEN 1 ELSE 0 END WHERE id = ?1",
 			  image_id, (act ? json_is_true(act) : 1) + (json_is_true(retry) ? 2 : 0), uuid);
 	json_decref(b);
 	if (e < 0)

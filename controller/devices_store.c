@@ -253,9 +253,9 @@ int devices_store_set_baseos(struct store *d, const char *uuid, const char *imag
 int devices_store_revert_baseos(struct store *d, const char *uuid, const char *prev, const char *cur)
 {
 	assert(d && uuid);
-	struct store_stmt *st =
-	    store_stmt(d, "UPDATE devices SET baseos_image = ?2, baseos_activate = ?2 IS NOT NULL"
-			  " WHERE id = ?1 AND baseos_image IS NOT DISTINCT FROM ?3");
+	struct store_stmt *st = store_stmt(d, "UPDATE devices SET baseos_image = ?2,"
+					      " baseos_activate = CASE WHEN ?2 IS NOT NULL THEN 1 ELSE 0 END"
+					      " WHERE id = ?1 AND baseos_image IS NOT DISTINCT FROM ?3");
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, uuid);

@@ -6,8 +6,9 @@
 # Removes: libvirt domains named eve-* (qemu:///system, lxc:///system) and
 # networks named eve-ni-*; nftables bridge tables eve-fw-* (an agent's
 # firewall); helper daemons the tests start from /tmp (dnsmasq, tinyproxy,
-# swtpm, busybox httpd, chromium/chromedriver of the dashboard tests) and
-# eve-agent/eve-controller processes running from /tmp; then every network
+# swtpm, busybox httpd, chromium/chromedriver of the dashboard tests,
+# PostgreSQL clusters of tests/lib/pg.sh) and eve-agent/eve-controller
+# processes running from /tmp; then every network
 # namespace no process uses any more. Never run it while tests run: it
 # cannot tell a leftover from a live test's objects.
 set -u
@@ -43,7 +44,7 @@ fi
 # Helper daemons of the tests: their command lines name a /tmp directory.
 for pat in 'dnsmasq.*/tmp/' 'dnsmasq -k --conf-file=/dev/null' 'tinyproxy.*/tmp/' 'swtpm.*/tmp/' \
 	'busybox httpd.*/tmp/' 'chromedriver' 'chromium.*--user-data-dir=/tmp/' '^/tmp/.*/eve-(agent|controller) ' \
-	'eve-(agent|controller) .*--(state|dir) /tmp/'; do
+	'eve-(agent|controller) .*--(state|dir) /tmp/' 'bin/postgres -D /tmp/eve-pg\.'; do
 	for p in $(pgrep -f -- "$pat"); do
 		[ "$p" = $$ ] && continue
 		do_ "process $p: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null | cut -c1-100)" kill -9 "$p"

@@ -50,6 +50,7 @@ cleanup() {
 	local p
 	for p in $BG_PIDS; do kill "$p" 2>/dev/null; done
 	[ -d "$CTL_DIR" ] && ctl_stop "$CTL_DIR"
+	ctl_store_stop
 	rm -rf "$WORK"
 }
 trap cleanup EXIT

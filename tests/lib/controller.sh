@@ -24,9 +24,41 @@ export EVE_CONTROLLER
 
 CTL_START_TIMEOUT=${CTL_START_TIMEOUT:-30}
 
+# EVE_TEST_STORE=postgresql: each controller a test inits gets a database
+# of its own in one throw-away PostgreSQL 15 per test (tests/lib/pg.sh) on
+# the first controller's port + 10000, so that the same test runs on both
+# back ends (issue #22). The test's cleanup calls ctl_store_stop.
+CTL_PG_N=0
+if [ "${EVE_TEST_STORE:-}" = postgresql ]; then
+	# shellcheck source=pg.sh
+	. "$(dirname "${BASH_SOURCE[0]}")/pg.sh"
+	# shellcheck source=skip.sh
+	. "$(dirname "${BASH_SOURCE[0]}")/skip.sh"
+fi
+
+# ctl_pg_db PORT: a new database (its URL in CTL_PG_URL), starting the
+# cluster on PORT + 10000 first if needed (the test skips without it).
+ctl_pg_db() {
+	if [ -z "$PG_DIR" ] && ! pg_start $(($1 + 10000)); then
+		test_skip "PostgreSQL 15 not started: $PG_ERROR" # a failure when CI=true
+	fi
+	CTL_PG_N=$((CTL_PG_N + 1))
+	pg_psql "CREATE DATABASE ctl$CTL_PG_N" || return 1
+	CTL_PG_URL="postgresql://evetest@127.0.0.1:$PG_PORT/ctl$CTL_PG_N"
+}
+
+ctl_store_stop() {
+	if declare -F pg_stop >/dev/null; then pg_stop; fi
+}
+
 ctl_init() {
-	local dir=$1 port=$2
-	"$EVE_CONTROLLER" init --dir "$dir" --listen "127.0.0.1:$port" --host localhost,127.0.0.1 >"$dir.init.out" 2>&1 || {
+	local dir=$1 port=$2 store=()
+	if [ "${EVE_TEST_STORE:-}" = postgresql ]; then
+		ctl_pg_db "$port" || return 1
+		store=(--store "$CTL_PG_URL")
+	fi
+	"$EVE_CONTROLLER" init --dir "$dir" --listen "127.0.0.1:$port" --host localhost,127.0.0.1 "${store[@]}" \
+		>"$dir.init.out" 2>&1 || {
 		cat "$dir.init.out" >&2
 		return 1
 	}
