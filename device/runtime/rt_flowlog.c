@@ -122,14 +122,16 @@ static bool in_net(const char *net, uint32_t ip)
 }
 
 /* Is ip in the app's host set for host (what DNS answered)? */
-static bool in_host_set(const char *app, const char *host, uint32_t ip)
+/* 1 when ip is in the app's resolved set of host, 0 when not, -EIO when
+ * nft could not say (a busy netlink dump on a loaded machine). */
+static int in_host_set(const char *app, const char *host, uint32_t ip)
 {
 	char table[RT_ID_MAX + 16], set[24], want[INET_ADDRSTRLEN];
 	char *argv[] = {"nft", "list", "set", "bridge", table, set, NULL};
 	struct in_addr a = {.s_addr = htonl(ip)};
 	const char *p;
 	struct buf out;
-	bool found = false;
+	int found = -EIO;
 
 	snprintf(table, sizeof(table), "eve-fw-%s", app);
 	rt_fw_host_set(host, set);
@@ -138,6 +140,7 @@ static bool in_host_set(const char *app, const char *host, uint32_t ip)
 	if (rt_fw_run(argv, &out, NULL, 0) == 0 && buf_append(&out, "", 1) == 0) {
 		size_t n = strlen(want);
 
+		found = 0;
 		for (p = strstr((char *)out.data, "elements"); p && (p = strstr(p, want)) && !found; p += n)
 			found = !strchr("0123456789.", p[n]) && !strchr("0123456789.", p[-1]);
 	}
@@ -146,9 +149,11 @@ static bool in_host_set(const char *app, const char *host, uint32_t ip)
 }
 
 /* The first ACE of nic matching the flow (remote ip/port, local port), as
- * the rules evaluate them; NULL if none (an essential: DHCP, DNS). */
+ * the rules evaluate them; NULL if none (an essential: DHCP, DNS). *unsure
+ * is set when a host ACE could not be checked: decide later, since a flow
+ * keeps the ACE decided when it is first reported. */
 static const struct rt_fw_ace *flow_ace(const struct fl_nic *n, int proto, uint32_t remote, int rport,
-					int lport, bool inbound)
+					int lport, bool inbound, bool *unsure)
 {
 	size_t i;
 
@@ -166,8 +171,13 @@ static const struct rt_fw_ace *flow_ace(const struct fl_nic *n, int proto, uint3
 			   (a->lport_lo && (lport < a->lport_lo || lport > a->lport_hi))) {
 			continue;
 		}
-		if (a->host[0] && !in_host_set(n->app, a->host, remote))
-			continue;
+		if (a->host[0]) {
+			int in = in_host_set(n->app, a->host, remote);
+
+			*unsure |= in < 0;
+			if (in <= 0)
+				continue;
+		}
 		return a;
 	}
 	return NULL;
@@ -324,19 +334,23 @@ static void ct_entry_report(struct rt_flowlog *fl, struct fl_nic *n, struct ct_e
 		return; /* ended and reported */
 	if (!e->closing && f->pkts_reported == e->pkts[0] + e->pkts[1])
 		return; /* nothing new */
-	r = inbound ? record(n, true, remote, rport, n->ip, lport, e->proto)
-		    : record(n, false, n->ip, lport, remote, rport, e->proto);
-	if (!r)
-		return;
-	r->action = ORG__LFEDGE__EVE__FLOWLOG__ACLACTION__ActionAccept;
 	if (f->pkts_reported == 0 && f->kind == FL_NONE) {
-		const struct rt_fw_ace *a = flow_ace(n, e->proto, ip4(remote), rport, lport, inbound);
+		bool unsure = false;
+		const struct rt_fw_ace *a =
+		    flow_ace(n, e->proto, ip4(remote), rport, lport, inbound, &unsure);
 
+		if (unsure)
+			return; /* reported at the next collection, with its ACE */
 		f->kind = ip4(remote) == n->gw && (rport == 53 || lport == 68) ? FL_ESSENTIAL
 			  : a                                                  ? FL_ACE
 									       : FL_NONE;
 		f->ace = f->kind == FL_ACE ? a->id : 0;
 	}
+	r = inbound ? record(n, true, remote, rport, n->ip, lport, e->proto)
+		    : record(n, false, n->ip, lport, remote, rport, e->proto);
+	if (!r)
+		return;
+	r->action = ORG__LFEDGE__EVE__FLOWLOG__ACLACTION__ActionAccept;
 	ace_into(r, f);
 	r->starttime = stamp(f->first_ms);
 	r->endtime = stamp(now);
