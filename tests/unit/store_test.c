@@ -575,21 +575,33 @@ static void test_concurrent(void **state)
 
 /* PostgreSQL: a session the server ends gives -ECONNRESET, and the
  * connection reconnects (its statements prepared again) when borrowed. */
+/* The server process of c's session. */
+static int64_t backend_pid(struct store *c)
+{
+	struct store_stmt *st = store_stmt(c, "SELECT pg_backend_pid()");
+	assert_int_equal(store_step(st), STORE_ROW);
+	int64_t pid = store_col_int64(st, 0);
+	store_reset(st);
+	return pid;
+}
+
+/* End the session pid from c. */
+static void terminate(struct store *c, int64_t pid)
+{
+	struct store_stmt *st = store_stmt(c, "SELECT pg_terminate_backend(?::int)");
+	assert_int_equal(store_bind_int64(st, 1, pid), 0);
+	assert_int_equal(store_step(st), STORE_ROW);
+	assert_int_equal(store_col_int64(st, 0), 1); /* boolean true */
+	store_reset(st);
+}
+
 static void test_pg_reconnect(void **state)
 {
 	struct fixture *f = *state;
 	struct store *a = store_get(f->p);
 	struct store *b = store_get(f->p);
+	terminate(b, backend_pid(a));
 	struct store_stmt *st = store_stmt(a, "SELECT pg_backend_pid()");
-	assert_int_equal(store_step(st), STORE_ROW);
-	int64_t pid = store_col_int64(st, 0);
-	store_reset(st);
-	st = store_stmt(b, "SELECT pg_terminate_backend(?::int)");
-	assert_int_equal(store_bind_int64(st, 1, pid), 0);
-	assert_int_equal(store_step(st), STORE_ROW);
-	assert_int_equal(store_col_int64(st, 0), 1); /* boolean true */
-	store_reset(st);
-	st = store_stmt(a, "SELECT pg_backend_pid()");
 	assert_int_equal(store_step(st), -ECONNRESET);
 	store_put(f->p, a);
 	store_put(f->p, b);
@@ -619,15 +631,8 @@ static void test_pg_down(void **state)
 	struct fixture *f = *state;
 	struct store *a = store_get(f->p);
 	struct store *b = store_get(f->p);
-	struct store_stmt *st = store_stmt(a, "SELECT pg_backend_pid()");
-	assert_int_equal(store_step(st), STORE_ROW);
-	int64_t pid = store_col_int64(st, 0);
-	store_reset(st);
 	assert_int_equal(store_exec(b, "ALTER ROLE CURRENT_USER NOLOGIN"), 0);
-	st = store_stmt(b, "SELECT pg_terminate_backend(?::int)");
-	assert_int_equal(store_bind_int64(st, 1, pid), 0);
-	assert_int_equal(store_step(st), STORE_ROW);
-	store_reset(st);
+	terminate(b, backend_pid(a));
 	store_put(f->p, a);
 	struct store *x = store_get(f->p); /* a's slot: b is still borrowed */
 	assert_non_null(x);
