@@ -30,25 +30,8 @@ for t in nft nsenter curl busybox jq conntrack; do
 done
 
 fw_cleanup() {
-	local p f n
+	local p n
 	for p in $SRV_PIDS; do kill "$p" 2>/dev/null; done
-	for p in $AGENT_PIDS; do kill -9 "$p" 2>/dev/null; done
-	# What the agent made: its domains (e2e_lib), rules, DNS servers, networks.
-	remove_test_domains
-	for f in "$W"/dev.state/firewall/*.nft; do
-		[ -e "$f" ] && nft delete table bridge "eve-fw-$(basename "$f" .nft)" 2>/dev/null
-	done
-	for f in "$W"/dev.state/dns/*.pid; do
-		[ -e "$f" ] || continue
-		p=$(cat "$f")
-		grep -q dnsmasq "/proc/$p/cmdline" 2>/dev/null && { kill "$p"; sleep 1; kill -9 "$p" 2>/dev/null; }
-	done
-	for f in "$W"/dev.state/nets/*; do
-		[ -e "$f" ] || continue
-		n=eve-ni-$(basename "$f")
-		virsh -q -c qemu:///system net-destroy "$n" >/dev/null 2>&1
-		virsh -q -c qemu:///system net-undefine "$n" >/dev/null 2>&1
-	done
 	for n in fwx41 fwy41; do
 		ip link del ${n}h 2>/dev/null
 		ip netns del $n 2>/dev/null

@@ -148,11 +148,35 @@ remove_test_domains() {
 	done
 }
 
+# What this test's agents made besides domains: their firewall tables,
+# DNS servers and networks (an agent killed with -9 removes none of them).
+remove_agent_leftovers() {
+	local f p n
+	for f in "$W"/*.state/firewall/*.nft; do
+		[ -e "$f" ] && nft delete table bridge "eve-fw-$(basename "$f" .nft)" 2>/dev/null
+	done
+	for f in "$W"/*.state/dns/*.pid; do
+		[ -e "$f" ] || continue
+		p=$(cat "$f")
+		grep -q dnsmasq "/proc/$p/cmdline" 2>/dev/null || continue
+		kill "$p" 2>/dev/null
+		sleep 1
+		kill -9 "$p" 2>/dev/null
+	done
+	for f in "$W"/*.state/nets/*; do
+		[ -e "$f" ] || continue
+		n=eve-ni-$(basename "$f")
+		virsh -q -c qemu:///system net-destroy "$n" >/dev/null 2>&1
+		virsh -q -c qemu:///system net-undefine "$n" >/dev/null 2>&1
+	done
+}
+
 cleanup() {
 	local p
 	for p in $AGENT_PIDS; do kill -9 "$p" 2>/dev/null; done
 	[ -d "$CTL" ] && ctl_stop "$CTL"
 	remove_test_domains
+	remove_agent_leftovers
 	if [ "${E2E_KEEP:-0}" = 1 ]; then
 		echo "kept $W"
 	else
