@@ -40,6 +40,7 @@ struct ctl {
 	struct follow_hub *follow;
 	struct replay *replay;   /* accepted device requests (replay.h) */
 	struct commitq *commitq; /* group commit of registrations (commitq.h), or NULL */
+	struct cluster *cluster; /* the other replicas' changes (cluster.h), or NULL */
 	/* Called with a note about what a device sent (the program logs it). */
 	void (*log_device)(const char *uuid, const char *msg);
 	/* Called for every reply with a 4xx or 5xx status (the program logs it). */
@@ -85,5 +86,9 @@ struct ctl {
 /* A device's config changed: bump its version and drop the cached
  * config. db may be NULL (one is borrowed). */
 void ctl_device_changed(struct ctl *c, struct store *db, const char *uuid); /* devcache.c */
+/* Every device's config is built from something that changed (an image,
+ * a publisher key): drop them all, here and in the other replicas. db as
+ * above, after the change committed. */
+void ctl_configs_changed(struct ctl *c, struct store *db); /* devcache.c */
 
 #endif

@@ -9,14 +9,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
 
 #define UPLOAD_PREFIX "upload-"
 
-int datastore_tmp_clean(const char *ctl_dir, size_t *n, uint64_t *bytes)
+int datastore_tmp_clean(const char *ctl_dir, int64_t min_age, size_t *n, uint64_t *bytes)
 {
+	time_t now = time(NULL);
 	char dir[PATH_MAX];
 	int r = 0;
 	*n = 0;
@@ -33,7 +35,8 @@ int datastore_tmp_clean(const char *ctl_dir, size_t *n, uint64_t *bytes)
 		if (strncmp(e->d_name, UPLOAD_PREFIX, strlen(UPLOAD_PREFIX)))
 			continue;
 		/* never follow a link: only regular files of ours go */
-		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    (int64_t)(now - st.st_mtime) < min_age)
 			continue;
 		if (unlinkat(dirfd(d), e->d_name, 0) < 0) {
 			r = -errno;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cachebus.h"
 #include "ctl.h"
 #include "store.h"
 #include "devices_store.h"
@@ -540,7 +541,19 @@ void ctl_device_changed(struct ctl *c, struct store *db, const char *uuid)
 	 * is gone (its hash follows its content), and a caller's failing
 	 * transaction reports its own error */
 	(void)devices_store_bump_config(d, uuid);
+	/* (void): a replica that misses it drops every cached config when it
+	 * finds its session lost (cluster.h) */
+	(void)cachebus_config(d, uuid);
 	if (!db)
 		store_put(c->db, d);
 	devcache_invalidate(c->cache, uuid);
+}
+
+void ctl_configs_changed(struct ctl *c, struct store *db)
+{
+	struct store *d = db ? db : store_get(c->db);
+	(void)cachebus_config(d, NULL); /* (void): as in ctl_device_changed */
+	if (!db)
+		store_put(c->db, d);
+	devcache_invalidate(c->cache, NULL);
 }

@@ -13,6 +13,7 @@
 #include "app_spec.h"
 #include "apps.h"
 #include "apps_store.h"
+#include "cachebus.h"
 #include "config_build.h"
 #include "crypto.h"
 #include "ctl.h"
@@ -72,6 +73,8 @@ int devices_create(struct ctl *c, struct store *d, const struct device_new *n, c
 	if (r == 0)
 		r = devcache_add(c->cache, h, uuid, n->cert->point, 0);
 	if (r == 0)
+		r = cachebus_added(d, uuid, h, n->cert->point);
+	if (r == 0)
 		memcpy(uuid_out, uuid, UUID_STR_LEN);
 out:
 	free(pem);
@@ -115,27 +118,100 @@ int devices_set_registered(struct store *d, const char *uuid)
 	return store_step_done(st);
 }
 
+/* Add the device of a (id, cert_hash, cert_pem, last_seen) row to the
+ * cache. An unreadable row is left out (0): it must not stop the rest. */
+static int cache_add_row(struct ctl *c, struct store_stmt *st)
+{
+	const char *pem = store_col_str(st, 2);
+	uint8_t *der = NULL;
+	size_t len, nfp;
+	struct p256_cert pc;
+	const void *fp = store_col_blob(st, 1, &nfp);
+	int r = 0;
+	if (nfp != 32 || p256_pem_to_der(pem, strlen(pem), &der, &len) < 0)
+		return 0;
+	if (p256_cert_parse(der, len, &pc) == 0)
+		r = devcache_add(c->cache, fp, store_col_str(st, 0), pc.point, store_col_int64(st, 3));
+	free(der);
+	return r;
+}
+
+#define CACHE_ROWS_SQL "SELECT id, cert_hash, cert_pem, coalesce(last_seen, 0) FROM devices"
+
 int devices_load_cache(struct ctl *c)
 {
 	struct store *d = store_get(c->db);
-	struct store_stmt *st =
-	    store_stmt(d, "SELECT id, cert_hash, cert_pem, coalesce(last_seen, 0) FROM devices");
+	struct store_stmt *st = store_stmt(d, CACHE_ROWS_SQL);
+	int r = st ? 0 : -EIO;
+	while (r == 0 && store_step(st) == STORE_ROW)
+		r = cache_add_row(c, st);
+	store_put(c->db, d);
+	return r;
+}
+
+/* The ids of the stored devices, sorted, for devices_sync_cache. */
+struct id_set {
+	char (*v)[UUID_STR_LEN];
+	size_t n, cap;
+	char (*gone)[UUID_STR_LEN]; /* cached, not stored */
+	size_t ngone, capgone;
+	bool nomem;
+};
+
+static bool id_push(char (**v)[UUID_STR_LEN], size_t *n, size_t *cap, const char *id)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? 2 * *cap : 256;
+		void *p = realloc(*v, nc * UUID_STR_LEN);
+		if (!p)
+			return false;
+		*v = p;
+		*cap = nc;
+	}
+	snprintf((*v)[(*n)++], UUID_STR_LEN, "%s", id);
+	return true;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Under a cache shard lock: note a cached device the store lacks. */
+static void note_gone(void *ctx, const char *uuid, int64_t t)
+{
+	struct id_set *s = ctx;
+	(void)t;
+	if (!bsearch(uuid, s->v, s->n, UUID_STR_LEN, id_cmp) &&
+	    !id_push(&s->gone, &s->ngone, &s->capgone, uuid))
+		s->nomem = true;
+}
+
+int devices_sync_cache(struct ctl *c)
+{
+	struct id_set s = {0};
+	struct store *d = store_get(c->db);
+	struct store_stmt *st = store_stmt(d, CACHE_ROWS_SQL);
 	int r = st ? 0 : -EIO;
 	while (r == 0 && store_step(st) == STORE_ROW) {
-		const char *pem = store_col_str(st, 2);
-		uint8_t *der = NULL;
-		size_t len;
-		struct p256_cert pc;
-		size_t nfp;
-		const void *fp = store_col_blob(st, 1, &nfp);
-		if (nfp != 32 || p256_pem_to_der(pem, strlen(pem), &der, &len) < 0)
-			continue; /* unreadable row: leave it out, do not stop */
-		if (p256_cert_parse(der, len, &pc) == 0)
-			r = devcache_add(c->cache, fp, store_col_str(st, 0), pc.point,
-					 store_col_int64(st, 3));
-		free(der);
+		const char *id = store_col_str(st, 0);
+		if (!id_push(&s.v, &s.n, &s.cap, id))
+			r = -ENOMEM;
+		else if (!devcache_has_uuid(c->cache, id))
+			r = cache_add_row(c, st);
 	}
+	if (st)
+		store_reset(st);
 	store_put(c->db, d);
+	if (r == 0) {
+		qsort(s.v, s.n, UUID_STR_LEN, id_cmp);
+		devcache_foreach_seen(c->cache, note_gone, &s);
+		for (size_t i = 0; i < s.ngone; i++)
+			devcache_remove(c->cache, s.gone[i]);
+		r = s.nomem ? -ENOMEM : 0;
+	}
+	free(s.v);
+	free(s.gone);
 	return r;
 }
 
@@ -158,7 +234,9 @@ static void flush_one(void *ctx, const char *uuid, int64_t t)
 	if (!f->open && store_begin(f->d) < 0)
 		return;
 	f->open = true;
-	st = store_stmt(f->d, "UPDATE devices SET last_seen = ?2 WHERE id = ?1");
+	/* never back: another replica may have written a later contact */
+	st = store_stmt(f->d,
+			"UPDATE devices SET last_seen = ?2 WHERE id = ?1 AND coalesce(last_seen, 0) < ?2");
 	if (st) {
 		store_bind_text(st, 1, uuid);
 		store_bind_int64(st, 2, t);
@@ -185,7 +263,10 @@ void devices_flush_seen(struct ctl *c, bool all)
 {
 	struct seen_flush f = {.d = store_get(c->db)};
 
-	devcache_flush_seen(c->cache, all ? 0 : DEVICES_SEEN_PERSIST_S, flush_one, &f);
+	int64_t age = all                      ? 0
+		      : store_clustered(c->db) ? DEVICES_SEEN_PERSIST_CLUSTER_S
+					       : DEVICES_SEEN_PERSIST_S;
+	devcache_flush_seen(c->cache, age, flush_one, &f);
 	if (f.open && store_commit(f.d) < 0)
 		store_rollback(f.d);
 	store_put(c->db, f.d);
@@ -670,6 +751,7 @@ static void h_patch(struct http_req *r)
 		if (e < 0)
 			store_rollback(d);
 		devcache_invalidate(r->ctl->cache, uuid);
+		(void)cachebus_config(d, uuid); /* (void): as in ctl_device_changed */
 	}
 	if (e == 0)
 		e = device_json(r->ctl, d, uuid, &obj);
@@ -753,6 +835,8 @@ static void h_delete(struct http_req *r)
 	}
 	if (e == 0)
 		e = device_delete_rows(d, uuid, force);
+	if (e == 0)
+		(void)cachebus_removed(d, uuid); /* (void): as in ctl_device_changed */
 	store_put(r->ctl->db, d);
 	if (e == 0) {
 		devcache_remove(r->ctl->cache, uuid);

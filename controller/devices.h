@@ -34,9 +34,17 @@ bool devices_serial_taken(struct store *d, const char *serial);
 int devices_set_registered(struct store *d, const char *uuid);
 /* Load every device into c->cache (at start). */
 int devices_load_cache(struct ctl *c);
+/* Make the cache's set of devices the store's (another process added or
+ * removed some): add the missing, remove the gone; cached entries of
+ * devices still there are kept. 0 or -errno. */
+int devices_sync_cache(struct ctl *c);
 /* Write in-memory last_seen values to the database: all (at shutdown) or
  * only those DEVICES_SEEN_PERSIST_S or more newer than the stored one. */
 #define DEVICES_SEEN_PERSIST_S 300
+/* With replicas, the row is what the others see of a device polling this
+ * one: each replica writes what it saw, often enough that a device never
+ * looks offline (3 intervals) to another replica. */
+#define DEVICES_SEEN_PERSIST_CLUSTER_S 30
 void devices_flush_seen(struct ctl *c, bool all);
 
 #endif

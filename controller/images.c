@@ -471,9 +471,9 @@ static int up_commit(struct http_req *r, struct upload *u)
 		store_bind_int64(st, 3, (int64_t)u->n);
 		e = store_step_done(st);
 	}
-	store_put(r->ctl->db, d);
 	/* Devices whose config names this image see the new URL/size. */
-	devcache_invalidate(r->ctl->cache, NULL);
+	ctl_configs_changed(r->ctl, d);
+	store_put(r->ctl->db, d);
 	return e;
 }
 

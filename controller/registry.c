@@ -579,9 +579,9 @@ static int manifest_record(struct http_req *r, const char *hex, const char *mt, 
 		e = store_commit(d);
 	else
 		store_rollback(d);
-	store_put(r->ctl->db, d);
 	if (e == 0 && image)
-		devcache_invalidate(r->ctl->cache, NULL);
+		ctl_configs_changed(r->ctl, d);
+	store_put(r->ctl->db, d);
 	return e;
 }
 

@@ -467,12 +467,9 @@ int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, cons
 	return r;
 }
 
-void reports_retention(struct ctl *c)
+void reports_retention(struct ctl *c, struct store *d)
 {
 	int64_t now = (int64_t)time(NULL);
-	struct store *d = store_get(c->db);
-	if (!d)
-		return; /* the server is unreachable: the next round retries */
 	struct store_stmt *st = store_stmt(d, "DELETE FROM metrics WHERE time < ?1");
 	if (st) {
 		store_bind_int64(st, 1, now - c->conf.metrics_days * 86400);
@@ -489,7 +486,6 @@ void reports_retention(struct ctl *c)
 	 * (SQLite only: PostgreSQL manages its own WAL.) */
 	if (!strcmp(store_dialect(c->db), "sqlite"))
 		store_exec(d, "PRAGMA wal_checkpoint(TRUNCATE)");
-	store_put(c->db, d);
 }
 
 /* ---- reads of the stored reports (admin views, fleet export) ---- */

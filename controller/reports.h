@@ -28,8 +28,8 @@ int reports_store_newlogs(struct ctl *c, const char *uuid, const char *app, cons
 int reports_store_flowlog(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
 /* A ZHardwareHealth report, kept like info (type "hardwarehealth"). */
 int reports_store_hardwarehealth(struct ctl *c, const char *uuid, const uint8_t *msg, size_t len);
-/* Apply retention (age and count) to every device. */
-void reports_retention(struct ctl *c);
+/* Apply retention (age and count) to every device, on d. */
+void reports_retention(struct ctl *c, struct store *d);
 
 /* ---- reads of the stored reports (admin views, fleet export) ---- */
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "apps_store.h"
+#include "cachebus.h"
 #include "ctl.h"
 #include "devices_store.h"
 #include "images.h"
@@ -748,6 +749,8 @@ int ro_touch_configs(struct store *d, const struct ro_idlist *l)
 
 	for (size_t i = 0; r == 0 && i < l->n; i++) {
 		r = devices_store_bump_config(d, l->ids[i]);
+		if (r == 0)
+			r = cachebus_config(d, l->ids[i]);
 	}
 	return r;
 }

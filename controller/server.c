@@ -48,6 +48,7 @@
 #include "trustkeys.h"
 #include "rollouts.h"
 #include "volumes.h"
+#include "cluster.h"
 #include "commitq.h"
 #include "console.h"
 
@@ -55,6 +56,8 @@
 #define LISTEN_FD_ENV "EVE_LISTEN_FD"
 #define FLUSH_EVERY_S 5
 #define RETENTION_EVERY_S 60
+/* An upload no replica wrote to for this long is abandoned. */
+#define UPLOAD_STALE_S 600
 
 static const struct http_route *const route_tables[] = {
     device_api_routes,
@@ -108,13 +111,45 @@ static void log_db_error(const char *msg, const char *sql)
 	ctllog(CTLLOG_ERROR, "statement prepare failed", "error", msg, "sql", sql, NULL);
 }
 
-/* Old audit rows and expired sessions go. */
-static void access_retention(struct ctl *c, time_t now)
+/* Database-wide lock keys (store_try_lock) of what one replica of a
+ * cluster does at a time. */
+#define RETENTION_LOCK 0x72657465
+#define TICK_LOCK 0x7469636b
+
+/* Run fn(c, d, now) in one replica at a time: in a transaction on d that
+ * holds key; a replica that finds it held skips the round. Alone on its
+ * store, just run it (d outside a transaction). */
+static void in_turn(struct ctl *c, int64_t key, void (*fn)(struct ctl *c, struct store *d, time_t now),
+		    time_t now)
 {
 	struct store *d = store_get(c->db);
+	bool clustered = store_clustered(c->db), held = true;
+	if (clustered && (store_begin(d) < 0 || store_try_lock(d, key, &held) < 0))
+		held = false;
+	if (held)
+		fn(c, d, now);
+	if (clustered && store_commit(d) < 0)
+		store_rollback(d);
+	store_put(c->db, d);
+}
+
+/* Old reports, audit rows and expired sessions go (by age: the next
+ * replica's round finds what a skipped one would have). */
+static void retention(struct ctl *c, struct store *d, time_t now)
+{
+	reports_retention(c, d);
 	(void)audit_prune(d, (int64_t)now, AUDIT_RETENTION_DAYS);
 	(void)tokens_prune(d, (int64_t)now);
-	store_put(c->db, d);
+}
+
+/* Rollout steps and automatic app rollbacks: two replicas must not take
+ * the same step. They use connections of their own. */
+static void ticks(struct ctl *c, struct store *d, time_t now)
+{
+	(void)d;
+	(void)now;
+	rollouts_tick(c);
+	app_history_tick(c); /* automatic app rollbacks (app_history.c) */
 }
 
 static void log_http(const char *msg)
@@ -218,7 +253,8 @@ static void clean_uploads(struct ctl *c)
 {
 	size_t n = 0;
 	uint64_t bytes = 0;
-	int r = datastore_tmp_clean(c->dir, &n, &bytes);
+	/* with replicas, one may be uploading into the shared datastore */
+	int r = datastore_tmp_clean(c->dir, store_clustered(c->db) ? UPLOAD_STALE_S : 0, &n, &bytes);
 	char nb[32], bb[32];
 	snprintf(nb, sizeof(nb), "%zu", n);
 	snprintf(bb, sizeof(bb), "%llu", (unsigned long long)bytes);
@@ -339,7 +375,13 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 		ctllog(CTLLOG_ERROR, "cannot load the certificates", "error", eve_strerror(r), NULL);
 		return r;
 	}
+	if ((r = cluster_open(c, &c->cluster, dberr, sizeof(dberr))) < 0) {
+		ctllog(CTLLOG_ERROR, "cannot listen to the other replicas", "error", eve_strerror(r),
+		       "detail", dberr, NULL);
+		return r;
+	}
 	if ((r = devcache_new(&c->cache)) < 0 || (r = devices_load_cache(c)) < 0 ||
+	    (r = cluster_start(c->cluster)) < 0 ||
 	    (r = follow_hub_new((int)c->conf.max_followers, &c->follow)) < 0 ||
 	    (r = console_hub_new(c, &c->console)) < 0 || (c->replay = replay_new()) == NULL ||
 	    (r = commitq_new(c->db, &c->commitq)) < 0) {
@@ -359,6 +401,7 @@ static void ctl_close(struct ctl *c)
 	if (c->cache && c->db)
 		devices_flush_seen(c, true);
 	commitq_free(c->commitq);
+	cluster_free(c->cluster);
 	store_pool_close(c->db);
 	devcache_free(c->cache);
 	follow_hub_free(c->follow);
@@ -425,16 +468,14 @@ static int housekeeping(struct ctl *c, sigset_t *set)
 			return SIGHUP;
 		}
 		follow_tick(c->follow);
-		rollouts_tick(c);
-		app_history_tick(c); /* automatic app rollbacks (app_history.c) */
+		in_turn(c, TICK_LOCK, ticks, now);
 		console_tick(c);
 		if (now - last_flush >= FLUSH_EVERY_S) {
 			devices_flush_seen(c, false);
 			last_flush = now;
 		}
 		if (now - last_ret >= RETENTION_EVERY_S) {
-			reports_retention(c);
-			access_retention(c, now);
+			in_turn(c, RETENTION_LOCK, retention, now);
 			last_ret = now;
 		}
 	}

@@ -75,6 +75,13 @@ int store_listen_wait(struct store_listener *l, int timeout_ms, char *payload, s
 	return r;
 }
 
+int store_listen_ping(struct store_listener *l)
+{
+	if (!l->lost && l->ops->exec(l->h, "SELECT 1") < 0)
+		l->lost = true;
+	return l->lost ? -ECONNRESET : 0;
+}
+
 void store_listen_close(struct store_listener *l)
 {
 	if (!l)

@@ -28,6 +28,11 @@ int store_listen_open(const char *url, const char *channel, struct store_listene
  * cannot be reached (the next wait tries again and reports RESYNC once it
  * succeeds). */
 int store_listen_wait(struct store_listener *l, int timeout_ms, char *payload, size_t plen);
+/* A round trip on the listening session: 0, and every notification
+ * committed before it is then waiting for store_listen_wait; or
+ * -ECONNRESET, and the next wait reconnects and reports RESYNC. Bounds
+ * how long a session that died silently goes unnoticed. */
+int store_listen_ping(struct store_listener *l);
 /* NULL is a no-op. */
 void store_listen_close(struct store_listener *l);
 

@@ -118,9 +118,9 @@ static void h_create(struct http_req *r)
 	}
 	if (e == 0)
 		e = get_one(d, name, &obj);
-	store_put(r->ctl->db, d);
 	if (e == 0)
-		devcache_invalidate(r->ctl->cache, NULL); /* every device's config names it */
+		ctl_configs_changed(r->ctl, d); /* every device's config names it */
+	store_put(r->ctl->db, d);
 	if (e == -EEXIST)
 		http_reply_error(r, 409, "publisher key %s exists: remove it first", name);
 	else if (e < 0)
@@ -144,9 +144,9 @@ static void h_delete(struct http_req *r)
 	}
 	if (e == 0 && store_changes(d) == 0)
 		e = -ENOENT;
-	store_put(r->ctl->db, d);
 	if (e == 0)
-		devcache_invalidate(r->ctl->cache, NULL);
+		ctl_configs_changed(r->ctl, d);
+	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "publisher key");
 	else
