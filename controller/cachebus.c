@@ -3,6 +3,7 @@
  * hex): text, because PostgreSQL's NOTIFY payloads are text. */
 #include "cachebus.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,33 +11,55 @@
 #include "hexstr.h"
 #include "store.h"
 
-static int send_msg(struct store *d, char kind, const char *uuid, const char *rest)
+int cachebus_format(const struct cachebus_msg *m, char out[CACHEBUS_MSG_MAX + 1])
 {
-	char msg[CACHEBUS_MSG_MAX + 1];
-	int n = snprintf(msg, sizeof(msg), "%c %s%s%s", kind, uuid, rest ? " " : "", rest ? rest : "");
-	if (n < 0 || (size_t)n >= sizeof(msg))
+	char hash[65], point[2 * P256_POINT_LEN + 1];
+	int n;
+	if (m->kind == CACHEBUS_ADDED) {
+		hexstr_encode(m->cert_hash, sizeof(m->cert_hash), hash);
+		hexstr_encode(m->point, sizeof(m->point), point);
+		n = snprintf(out, CACHEBUS_MSG_MAX + 1, "a %s %s %s", m->uuid, hash, point);
+	} else {
+		n = snprintf(out, CACHEBUS_MSG_MAX + 1, "%c %s", (char)m->kind,
+			     m->uuid[0] || m->kind != CACHEBUS_CONFIG ? m->uuid : "*");
+	}
+	return n < 0 || n > CACHEBUS_MSG_MAX ? -EINVAL : 0;
+}
+
+static int send_msg(struct store *d, const struct cachebus_msg *m)
+{
+	char text[CACHEBUS_MSG_MAX + 1];
+	int r = cachebus_format(m, text);
+	return r < 0 ? r : store_notify(d, CACHEBUS_CHANNEL, text);
+}
+
+static int send_uuid(struct store *d, enum cachebus_kind kind, const char *uuid)
+{
+	struct cachebus_msg m = {.kind = kind};
+	if (uuid && snprintf(m.uuid, sizeof(m.uuid), "%s", uuid) >= (int)sizeof(m.uuid))
 		return -EINVAL;
-	return store_notify(d, CACHEBUS_CHANNEL, msg);
+	return send_msg(d, &m);
 }
 
 int cachebus_config(struct store *d, const char *uuid)
 {
-	return send_msg(d, CACHEBUS_CONFIG, uuid ? uuid : "*", NULL);
+	return send_uuid(d, CACHEBUS_CONFIG, uuid);
 }
 
 int cachebus_removed(struct store *d, const char *uuid)
 {
-	return send_msg(d, CACHEBUS_REMOVED, uuid, NULL);
+	return send_uuid(d, CACHEBUS_REMOVED, uuid);
 }
 
 int cachebus_added(struct store *d, const char *uuid, const uint8_t cert_hash[32],
 		   const uint8_t point[P256_POINT_LEN])
 {
-	char rest[64 + 1 + 2 * P256_POINT_LEN + 1];
-	hexstr_encode(cert_hash, 32, rest);
-	rest[64] = ' ';
-	hexstr_encode(point, P256_POINT_LEN, rest + 65);
-	return send_msg(d, CACHEBUS_ADDED, uuid, rest);
+	struct cachebus_msg m = {.kind = CACHEBUS_ADDED};
+	if (snprintf(m.uuid, sizeof(m.uuid), "%s", uuid) >= (int)sizeof(m.uuid))
+		return -EINVAL;
+	memcpy(m.cert_hash, cert_hash, sizeof(m.cert_hash));
+	memcpy(m.point, point, sizeof(m.point));
+	return send_msg(d, &m);
 }
 
 /* Copy the next space-delimited field of *p (at most n - 1 bytes) into
@@ -68,6 +91,9 @@ int cachebus_parse(const char *payload, struct cachebus_msg *m)
 	memset(m, 0, sizeof(*m));
 	if (strlen(p) > CACHEBUS_MSG_MAX || (p[0] != 'c' && p[0] != 'r' && p[0] != 'a') || p[1] != ' ')
 		return -EINVAL;
+	for (const char *q = p; *q; q++)
+		if (isupper((unsigned char)*q))
+			return -EINVAL; /* one spelling per message: uuids and hex are lower-case */
 	m->kind = (enum cachebus_kind)p[0];
 	p += 2;
 	if (m->kind == CACHEBUS_CONFIG && !strcmp(p, "*"))

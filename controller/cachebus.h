@@ -40,6 +40,8 @@ int cachebus_removed(struct store *d, const char *uuid);
 int cachebus_added(struct store *d, const char *uuid, const uint8_t cert_hash[32],
 		   const uint8_t point[P256_POINT_LEN]);
 
+/* The text of m in out: 0, or -EINVAL when it does not fit. */
+int cachebus_format(const struct cachebus_msg *m, char out[CACHEBUS_MSG_MAX + 1]);
 /* Decode a message as received (untrusted text): 0, or -EINVAL for
  * anything that is not exactly one of the forms above. */
 int cachebus_parse(const char *payload, struct cachebus_msg *m);

@@ -36,6 +36,12 @@ if(WITH_CONTROLLER)
   eve_fuzz_replay(fuzz_logchunk ${_fz}/fuzz_logchunk.c)
 endif()
 
+# the replicas' cache messages (issue #22)
+if(WITH_CONTROLLER)
+  set(_fz_libs evecontroller)
+  eve_fuzz_replay(fuzz_cachebus ${_fz}/fuzz_cachebus.c)
+endif()
+
 # cosign signature manifests and payloads (issue #31)
 set(_fz_libs "")
 eve_fuzz_replay(fuzz_cosign ${_fz}/fuzz_cosign.c)
