@@ -137,6 +137,35 @@ static void test_resync(void **state)
 	store_pool_close(p);
 }
 
+/* After a ping, what was committed before it is there without waiting; a
+ * ping on a session the server ended fails, and the next wait says RESYNC. */
+static void test_ping(void **state)
+{
+	(void)state;
+	struct store_pool *p = pool_open(pg_url(), 1);
+	struct store_listener *l = listener("eve_ping");
+	struct store *c = store_get(p);
+	assert_int_equal(store_notify(c, "eve_ping", "before the ping"), 0);
+	assert_int_equal(store_listen_ping(l), 0);
+	char got[64];
+	assert_int_equal(store_listen_wait(l, 0, got, sizeof(got)), STORE_LISTEN_EVENT);
+	assert_string_equal(got, "before the ping");
+
+	struct store_stmt *st = store_stmt(c, "SELECT count(*) FROM (SELECT pg_terminate_backend(pid)"
+					      " FROM pg_stat_activity WHERE query = 'SELECT 1'"
+					      " AND pid <> pg_backend_pid()) t");
+	assert_non_null(st);
+	assert_int_equal(store_step(st), STORE_ROW);
+	assert_int_equal(store_col_int64(st, 0), 1);
+	store_reset(st);
+	assert_int_equal(store_listen_ping(l), -ECONNRESET);
+	assert_int_equal(store_listen_wait(l, WAIT_MS, got, sizeof(got)), STORE_LISTEN_RESYNC);
+	assert_int_equal(store_listen_ping(l), 0);
+	store_put(p, c);
+	store_listen_close(l);
+	store_pool_close(p);
+}
+
 /* One transaction at a time holds a key, across sessions (processes). */
 static void test_try_lock(void **state)
 {
@@ -193,6 +222,7 @@ int main(void)
 	const struct CMUnitTest pg[] = {
 	    cmocka_unit_test(test_notify),
 	    cmocka_unit_test(test_resync),
+	    cmocka_unit_test(test_ping),
 	    cmocka_unit_test(test_try_lock),
 	};
 	int failed = cmocka_run_group_tests_name("listen_sqlite", sqlite, NULL, NULL);
