@@ -551,6 +551,9 @@ static int insert_devices(struct store *d, const struct req *q, const char *id)
 	return r;
 }
 
+/* Database-wide lock key (store_lock) of a rollout's creation. */
+#define ROLLOUT_CREATE_LOCK 0x726f6c6c
+
 /* A device may be in one active base OS rollout at a time; an app in one
  * active rollout. Replies 409. */
 static bool conflicts(struct http_req *r, struct store *d, const struct req *q)
@@ -628,6 +631,9 @@ static void h_create(struct http_req *r)
 	if (!q.maxf_spec)
 		q.maxf_spec = mf;
 	e = store_begin(d);
+	/* replicas: two creations must not both pass the conflict check */
+	if (e == 0)
+		e = store_lock(d, ROLLOUT_CREATE_LOCK);
 	if (e == 0 && conflicts(r, d, &q)) {
 		store_rollback(d);
 		goto out;
