@@ -42,6 +42,9 @@ struct conf_key {
 static const struct conf_key conf_keys[] = {
     STR("listen", listen, "0.0.0.0:8443", "address:port to serve HTTPS on"),
     STR("host", host, "localhost,127.0.0.1", "names the server certificate was made for"),
+    INT("public_port", public_port, 0, 65535, "0",
+	"port in the URLs the controller gives devices (datastore): 0 for the listen port; behind a load"
+	" balancer, the balancer's (every replica the same)"),
     INT("threads", threads, 1, 64, "4", "HTTP worker threads"),
     INT("db_connections", db_conns, 1, 64, "6", "database connections"),
     STR("store", store, "",

@@ -10,6 +10,7 @@
 struct ctl_conf {
 	char listen[128];     /* ADDR:PORT */
 	char host[256];       /* NAME[,IP...] the certificates were made for */
+	int64_t public_port;  /* port in the URLs given out; 0: the listen port */
 	int64_t threads;      /* HTTP worker threads */
 	int64_t db_conns;     /* connections in the store's pool */
 	char store[512];      /* "" (SQLite: DIR/controller.db) or postgresql://... */

@@ -240,6 +240,13 @@ static int load_signer(struct ctl *c)
 static void set_urls(struct ctl *c)
 {
 	const char *port = strrchr(c->conf.listen, ':');
+	char pub[24];
+	/* replicas behind a balancer must give out one URL: a device's config
+	 * (and its hash) must not depend on the replica that built it */
+	if (c->conf.public_port > 0) {
+		snprintf(pub, sizeof(pub), ":%lld", (long long)c->conf.public_port);
+		port = pub;
+	}
 	/* an IPv6 address in brackets: "https://[fd00::2]:8443" */
 	if (hostport_join(c->conf.host, strcspn(c->conf.host, ","), port ? port + 1 : "8443", c->fqdn,
 			  sizeof(c->fqdn)) < 0)
