@@ -110,7 +110,7 @@ init S "$port"
 init P1 $((port + 1)) "$url_p1"
 init P2A $((port + 2)) "$url_p2"
 # both replicas give devices the balancer's address (the same configs)
-echo "public_port=$((port + 4))" >>"$work/P2A/controller.conf"
+sed -i "s/^public_port *=.*/public_port=$((port + 4))/" "$work/P2A/controller.conf"
 # replica B: A's directory (certificates, keys, admin token, store URL)
 # with its own listen address; the datastore is A's, by a symlink
 mkdir -m 0700 "$work/P2A/datastore"
