@@ -28,6 +28,8 @@ static const struct opt_desc opt_table[] = {
     {"onboard-dir", OPT_STR, O(onboard_dir), "dir with onboard.cert.pem/onboard.key.pem"},
     {"token", OPT_STR, O(token_path), "admin token file (default: DIR/admin-token)"},
     {"connect-to", OPT_STR, O(connect_to), "curl CONNECT_TO mapping, e.g. ::127.0.0.1:"},
+    {"admin-connect-to", OPT_STR, O(admin_connect_to),
+     "CONNECT_TO mapping of the admin API calls (default: --connect-to), e.g. another replica"},
     {"api-prefix", OPT_STR, O(api_prefix), "device API path (default /api/v2/edgedevice)"},
     {"serial-prefix", OPT_STR, O(serial_prefix), "device serials are PREFIX-NNNNNN (default devsim)"},
     {"state", OPT_STR, O(state_path),
@@ -53,9 +55,9 @@ static const struct opt_desc opt_table[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: eve-devsim [options] [SCENARIO[,SCENARIO...]|all]\n"
-		"scenarios: poll fleet storm fanout ingest rollout (every run first onboards the fleet)\n");
+	fprintf(f, "usage: eve-devsim [options] [SCENARIO[,SCENARIO...]|all]\n"
+		   "scenarios: poll fleet storm fanout ingest rollout reports (every run first onboards the "
+		   "fleet)\n");
 	for (size_t i = 0; i < N_OPTS; i++)
 		fprintf(f, "  --%-15s %s\n", opt_table[i].name, opt_table[i].help);
 }

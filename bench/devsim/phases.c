@@ -194,9 +194,9 @@ const struct phase phase_ingest = {"ingest", NULL, &ingest_ops};
 
 static double fleet_interval_ns(const struct worker *w, int kind)
 {
-	double s = kind == K_INFO      ? EVE_INFO_INTERVAL_S
-		   : kind == K_METRICS ? EVE_METRICS_INTERVAL_S
-				       : EVE_CONFIG_INTERVAL_S;
+	double s = kind == K_INFO                        ? EVE_INFO_INTERVAL_S
+		   : kind == K_METRICS || kind == K_LOGS ? EVE_METRICS_INTERVAL_S
+							 : EVE_CONFIG_INTERVAL_S;
 
 	return s / (w->sh->compress > 0 ? w->sh->compress : 1.0) * 1e9;
 }
@@ -265,3 +265,86 @@ static void fleet_done(void *ctx, struct drv_req *req, long status, const struct
 
 static const struct driver_ops fleet_ops = {fleet_next, fleet_done};
 const struct phase phase_fleet = {"fleet", fleet_init, &fleet_ops};
+
+/* ---- reports: fleet's open loop with log bundles; failed reports sent
+ * again until acknowledged ---- */
+
+#define RP_RESEND 0x80 /* timer kind flag: a report sent again (not periodic) */
+
+static int reports_init(struct worker *w)
+{
+	static const int report_kinds[] = {K_CONFIG, K_METRICS, K_INFO, K_LOGS};
+	uint64_t now = monotime_ns();
+
+	for (size_t i = 0; i < w->n; i++) {
+		w->devs[i].state = 0;
+		if (!w->devs[i].uuid[0])
+			continue;
+		for (size_t k = 0; k < sizeof(report_kinds) / sizeof(report_kinds[0]); k++) {
+			double first = worker_rand(w) * fleet_interval_ns(w, report_kinds[k]);
+
+			if (worker_timer_push(w, now + (uint64_t)first, (uint32_t)i,
+					      (uint8_t)report_kinds[k]) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int reports_next(void *ctx, struct drv_req *req, uint64_t *wait_ns)
+{
+	struct worker *w = ctx;
+	uint64_t now = monotime_ns();
+	struct timer t;
+	int kind, r;
+
+	if (atomic_load(&w->sh->stop))
+		return -1;
+	for (;;) {
+		if (!worker_timer_peek(w, &t)) {
+			/* nothing left to send: retire once the answers are in */
+			*wait_ns = w->inflight ? 1000000u : 0;
+			return 0;
+		}
+		if (now < w->sh->end_ns || (t.kind & RP_RESEND))
+			break;
+		worker_timer_pop(w); /* the end: only reports sent again leave */
+	}
+	if (t.due_ns > now) {
+		*wait_ns = t.due_ns - now;
+		return 0;
+	}
+	worker_timer_pop(w);
+	kind = t.kind & ~RP_RESEND;
+	if (!(t.kind & RP_RESEND)) {
+		uint64_t next_due =
+		    t.due_ns + (uint64_t)(fleet_interval_ns(w, kind) * (0.9 + 0.2 * worker_rand(w)));
+
+		if (worker_timer_push(w, next_due, t.dev, t.kind) < 0)
+			return -ENOMEM;
+		if (kind != K_CONFIG)
+			atomic_fetch_add(&w->sh->unacked, 1);
+	}
+	stats_add(&w->st[K_DELAY], (now - t.due_ns) / 1000u, true);
+	r = phase_emit(w, &w->devs[t.dev], kind, req);
+	req->t_due_ns = t.due_ns;
+	return r;
+}
+
+static void reports_done(void *ctx, struct drv_req *req, long status, const struct buf *resp, const char *err)
+{
+	struct worker *w = ctx;
+	bool ok = worker_account(w, req, status, resp, err);
+
+	if (req->kind == K_CONFIG)
+		config_answer(w, req, status, resp);
+	else if (ok)
+		atomic_fetch_sub(&w->sh->unacked, 1);
+	else if (worker_timer_push(w, monotime_ns() + (uint64_t)(EVE_RESEND_S * 1e9),
+				   (uint32_t)(req->dev - w->devs), (uint8_t)(req->kind | RP_RESEND)) == 0)
+		atomic_fetch_add(&w->sh->resent, 1);
+	phase_settle(w, req);
+}
+
+static const struct driver_ops reports_ops = {reports_next, reports_done};
+const struct phase phase_reports = {"reports", reports_init, &reports_ops};

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The benchmark scenarios of eve-devsim (issue 9): onboard, poll, fleet,
- * storm, fanout, ingest. Each runs its devices on `threads` threads, each
+ * storm, fanout, ingest, rollout, reports. Each runs its devices on `threads` threads, each
  * thread one libcurl multi driver with connections/threads keep-alive
  * connections, and prints its figures to stdout. */
 #ifndef DEVSIM_SCENARIO_H
@@ -10,13 +10,14 @@
 #include <sys/types.h>
 
 struct devsim_opts {
-	const char *ctl_dir;     /* controller --dir (pid, token, device-config) */
-	const char *server;      /* host:port; default from device-config/server */
-	const char *ca_path;     /* default device-config/root-certificate.pem */
-	const char *onboard_dir; /* default device-config */
-	const char *connect_to;  /* CURLOPT_CONNECT_TO, e.g. "::127.0.0.1:" */
-	const char *api_prefix;  /* "/api/v2/edgedevice" */
-	const char *token_path;  /* default DIR/admin-token */
+	const char *ctl_dir;          /* controller --dir (pid, token, device-config) */
+	const char *server;           /* host:port; default from device-config/server */
+	const char *ca_path;          /* default device-config/root-certificate.pem */
+	const char *onboard_dir;      /* default device-config */
+	const char *connect_to;       /* CURLOPT_CONNECT_TO, e.g. "::127.0.0.1:" */
+	const char *admin_connect_to; /* the admin API's; NULL: connect_to */
+	const char *api_prefix;       /* "/api/v2/edgedevice" */
+	const char *token_path;       /* default DIR/admin-token */
 	const char *serial_prefix;
 	const char *state_path; /* --state: onboarding results kept for reruns */
 	pid_t pid;              /* controller pid; 0 = DIR/controller.pid */

@@ -42,6 +42,12 @@ struct phase_shared {
 	_Atomic uint64_t fanout_done;
 	_Atomic uint64_t rows;    /* ingest: rows accepted */
 	_Atomic uint64_t changed; /* config answers that carried a new hash */
+	/* reports: no new report after end_ns (monotime), only those sent
+	 * again; unacked counts reports not acknowledged yet, resent the
+	 * failed attempts sent again */
+	uint64_t end_ns;
+	_Atomic uint64_t unacked;
+	_Atomic uint64_t resent;
 	_Atomic int stop;
 	int onboard_last; /* onboard: last step (K_UUID or K_CONFIG) */
 	int ingest_mode;  /* 0 mixed, 1 metrics only, 2 logs only */

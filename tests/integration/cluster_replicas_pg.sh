@@ -1,0 +1,236 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# cluster_replicas_pg PORT: two eve-controller replicas on one PostgreSQL 15
+# database behind HAProxy (issue #22, docs/operations.md "Running 2-3
+# replicas with PostgreSQL and HAProxy").
+#
+# Addresses: HAProxy on 127.0.0.1:PORT (what device-config/server names),
+# replica A on 127.0.0.2:PORT, replica B on 127.0.0.3:PORT (one port, as on
+# three machines: the replicas build the same image URLs), PostgreSQL on
+# 127.0.0.1:PORT+10000 (tests/lib/pg.sh). A is made by `eve-controller init
+# --store`, its controller.conf is examples/controller-replica.conf with
+# these addresses; B's directory is a copy of A's (keys, certificates,
+# tokens) with its own `listen` and its datastore a link to A's (the
+# shared directory). HAProxy runs examples/haproxy-replicas.cfg with the
+# addresses changed.
+#
+#  1. propagation: eve-devsim devices poll replica B while devsim deploys an
+#     app to them through replica A: every device must get the new config
+#     from B within 2 s of A's acknowledgement (measured, printed). A real
+#     eve-agent whose `server` is replica B gets a config item set through A.
+#  2. failover: eve-devsim devices report (info, metrics, logs) and poll
+#     through HAProxy; replica A is killed (-9) half-way. Only requests in
+#     flight may fail (at most one per connection); every report is
+#     acknowledged in the end (devsim sends a failed one again) and none
+#     that was acknowledged is missing from PostgreSQL.
+#
+# Environment (ctest): EVE_CONTROLLER, EVE_AGENT, EVECTL, EVE_DEVSIM.
+# Without PostgreSQL 15 or HAProxy the test skips (a failure with CI=true).
+set -uo pipefail
+PORT=$1
+: "${EVE_CONTROLLER:?}" "${EVE_AGENT:?}" "${EVECTL:?}" "${EVE_DEVSIM:?}"
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+SRC=$(cd "$HERE/.." && pwd)
+# shellcheck source=../lib/skip.sh
+. "$HERE/lib/skip.sh"
+# shellcheck source=../lib/pg.sh
+. "$HERE/lib/pg.sh"
+# shellcheck source=../lib/haproxy.sh
+. "$HERE/lib/haproxy.sh"
+# shellcheck source=../lib/controller.sh
+. "$HERE/lib/controller.sh"
+
+FRONT=127.0.0.1
+ADDR_A=127.0.0.2
+ADDR_B=127.0.0.3
+W=$(mktemp -d /tmp/eve-cluster.XXXXXX)
+A=$W/a
+B=$W/b
+export HOME=$W/home
+mkdir -p "$HOME"
+unset XDG_CONFIG_HOME EVECTL_SERVER EVECTL_TOKEN EVECTL_CA EVECTL_CONTEXT
+AGENT_PID=
+DEVSIM_PID=
+
+cleanup() {
+	local p
+	for p in $DEVSIM_PID $AGENT_PID; do
+		kill -TERM "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	haproxy_stop
+	ctl_stop "$A"
+	ctl_stop "$B"
+	pg_stop
+	rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+	local f
+	echo "FAIL: $*" >&2
+	for f in "$A/serve.log" "$B/serve.log" "$W/agent.log" "${HAPROXY_DIR:-/nonexistent}/haproxy.log"; do
+		[ -s "$f" ] && { echo "--- $f" >&2; tail -n 25 "$f" >&2; }
+	done
+	[ -n "${PG_DIR:-}" ] && [ -s "$PG_DIR/server.log" ] && { echo "--- postgres" >&2; tail -n 15 "$PG_DIR/server.log" >&2; }
+	exit 1
+}
+
+# SQL on the controller's database
+eve_psql() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -At "$STORE_URL" -c "$*"; }
+now_s() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.2f", b - a }'; }
+
+# evectl against one replica: ev ADDR ARGS...
+ev() {
+	local addr=$1
+	shift
+	EVECTL_SERVER="https://$addr:$PORT" EVECTL_CA="$A/certs/root-certificate.pem" \
+		EVECTL_TOKEN="$(cat "$A/admin-token")" "$EVECTL" "$@"
+}
+
+# rep_start DIR ADDR: serve (pid in DIR/serve.pid for ctl_stop), wait until
+# ADDR:PORT answers (bounded).
+rep_start() {
+	local dir=$1 addr=$2 i
+	"$EVE_CONTROLLER" serve --dir "$dir" >>"$dir/serve.log" 2>&1 &
+	echo $! >"$dir/serve.pid"
+	for ((i = 0; i < 300; i++)); do
+		curl -s -o /dev/null --max-time 2 --cacert "$dir/certs/root-certificate.pem" \
+			"https://$addr:$PORT/api/v2/edgedevice/ping" && return 0
+		kill -0 "$(cat "$dir/serve.pid")" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_for SECONDS WHAT CMD...: poll CMD every 0.2 s.
+wait_for() {
+	local end=$(($(date +%s) + $1)) what=$2
+	shift 2
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$end" ] || fail "timed out: $what"
+		sleep 0.2
+	done
+}
+
+command -v haproxy >/dev/null 2>&1 || test_skip "haproxy not installed"
+command -v jq >/dev/null 2>&1 || test_skip "jq not installed"
+pg_start $((PORT + 10000)) || test_skip "PostgreSQL 15 not started: $PG_ERROR"
+# as the docs say: a role of its own owning the database, no superuser
+pg_psql "CREATE ROLE eve LOGIN" && pg_psql "CREATE DATABASE eve OWNER eve" || fail "role and database"
+STORE_URL="postgresql://eve@127.0.0.1:$PG_PORT/eve"
+
+# ---- the replicas: A from init, B a copy of A
+"$EVE_CONTROLLER" init --dir "$A" --listen "$ADDR_A:$PORT" --host "$FRONT,localhost,$ADDR_A,$ADDR_B" \
+	--store "$STORE_URL" >"$W/init.out" 2>&1 || {
+	cat "$W/init.out" >&2
+	fail "init --store"
+}
+[ "$(cat "$A/device-config/server")" = "$FRONT:$PORT" ] || fail "device-config/server is not HAProxy's address"
+# controller.conf: examples/controller-replica.conf with this test's addresses
+sed -e "s|^listen=.*|listen=$ADDR_A:$PORT|" -e "s|^host=.*|host=$FRONT,localhost,$ADDR_A,$ADDR_B|" \
+	-e "s|^store=.*|store=$STORE_URL|" "$SRC/examples/controller-replica.conf" >"$A/controller.conf" ||
+	fail "controller.conf from the example"
+cp -a "$A" "$B" || fail "copy A to B"
+sed -i "s/^listen=.*/listen=$ADDR_B:$PORT/" "$B/controller.conf"
+rm -rf "$B/datastore" && ln -s "$A/datastore" "$B/datastore" || fail "datastore link"
+rep_start "$A" "$ADDR_A" || fail "replica A did not start"
+rep_start "$B" "$ADDR_B" || fail "replica B did not start"
+sed -e "s/^\(    bind \).*/\1$FRONT:$PORT/" -e "s|ca-file [^ ]*|ca-file $A/certs/root-certificate.pem|" \
+	-e "s/^\(    server r1 \).*/\1$ADDR_A:$PORT/" -e "s/^\(    server r2 \).*/\1$ADDR_B:$PORT/" \
+	-e '/^    server r3 /d' "$SRC/examples/haproxy-replicas.cfg" >"$W/haproxy.cfg"
+haproxy_start_file "$W/haproxy.cfg" "$FRONT:$PORT" || fail "HAProxy: $HAPROXY_ERROR"
+readyz() { curl -sf --max-time 5 --cacert "$A/certs/root-certificate.pem" "https://$1:$PORT/readyz"; }
+wait_for 60 "/readyz through HAProxy" readyz "$FRONT"
+readyz "$ADDR_A" >/dev/null || fail "replica A not ready"
+readyz "$ADDR_B" >/dev/null || fail "replica B not ready"
+ev "$ADDR_A" status >/dev/null || fail "evectl status on replica A"
+ev "$ADDR_B" status >/dev/null || fail "evectl status on replica B"
+
+# ---- 1a. propagation to devsim devices polling B; the change through A
+"$EVE_DEVSIM" --dir "$A" --connect-to "::$ADDR_B:$PORT" --admin-connect-to "::$ADDR_A:$PORT" \
+	--pid "$(cat "$B/serve.pid")" --serial-prefix pr --devices 10 --connections 4 --compress 240 \
+	--timeout 10 --crypto-seconds 0.05 fanout >"$W/fanout.out" 2>&1 || {
+	cat "$W/fanout.out" >&2
+	fail "eve-devsim fanout (devices on B, the app deployed through A) exited $?"
+}
+grep -q '=> .* 10 of 10 devices have a UUID' "$W/fanout.out" || { cat "$W/fanout.out" >&2; fail "onboarding through B"; }
+line=$(grep '=> admin POST /apps took' "$W/fanout.out") || { cat "$W/fanout.out" >&2; fail "no fan-out figures"; }
+lat=$(sed -n 's/.*all by [0-9.]* s (\([0-9.-]*\) s after the acknowledgement).*/\1/p' <<<"$line")
+[ -n "$lat" ] || { cat "$W/fanout.out" >&2; fail "not every device polling B got the app deployed through A"; }
+echo "propagation A -> B: $line"
+echo "propagation A -> B: every device polling B had the new config ${lat} s after A acknowledged the change"
+awk -v l="$lat" 'BEGIN { exit !(l <= 2.0) }' || fail "propagation A -> B took ${lat} s (more than 2 s)"
+
+# ---- 1b. a real eve-agent on B; a config item set through A
+mkdir -p "$W/agent.conf" "$W/agent.state"
+cp "$A"/device-config/* "$W/agent.conf/"
+echo "$ADDR_B:$PORT" >"$W/agent.conf/server"
+printf 'timer.config.interval=1\ntimer.metric.interval=3\n' >"$W/agent.conf/config-items"
+"$EVE_AGENT" --config "$W/agent.conf" --state "$W/agent.state" --serial cl-agent -v >"$W/agent.log" 2>&1 &
+AGENT_PID=$!
+wait_for 60 "the agent onboards through replica B" grep -q "onboarded: device UUID" "$W/agent.log"
+wait_for 30 "replica A lists the agent's device" ev "$ADDR_A" device get cl-agent
+wait_for 30 "the agent runs its first config" grep -q "config: applied" "$W/agent.log"
+t0=$(now_s)
+ev "$ADDR_A" device config set cl-agent timer.metric.interval=7 >/dev/null || fail "evectl device config set through A"
+wait_for 60 "the agent on B applies the item set through A" grep -q "config: timer.metric.interval = 7 s" "$W/agent.log"
+echo "propagation A -> B: the eve-agent polling B (every 1 s) applied the item $(elapsed "$t0") s after A acknowledged it"
+
+# ---- 2. failover under load through HAProxy: A killed half-way
+CONNS=8
+DUR=20
+"$EVE_DEVSIM" --dir "$A" --connect-to "::$FRONT:$PORT" --pid "$(cat "$B/serve.pid")" --serial-prefix fo \
+	--devices 20 --connections $CONNS --compress 60 --duration $DUR --log-entries 5 --timeout 10 \
+	--crypto-seconds 0.05 reports >"$W/reports.out" 2>&1 &
+DEVSIM_PID=$!
+wait_for 120 "devsim's reports phase starts" grep -q '^== reports:' "$W/reports.out"
+sleep $((DUR / 2))
+kill_s=$(date +%s)
+kill -KILL "$(cat "$A/serve.pid")"
+wait "$(cat "$A/serve.pid")" 2>/dev/null
+rm -f "$A/serve.pid"
+echo "failover: replica A killed (-9) at $(date -u +%T), $((DUR / 2)) s into the reports"
+wait "$DEVSIM_PID"
+rc=$?
+DEVSIM_PID=
+cat "$W/reports.out"
+[ "$rc" = 0 ] || fail "eve-devsim reports exited $rc"
+grep -q '=> .* 20 of 20 devices have a UUID' "$W/reports.out" || fail "onboarding through HAProxy"
+sum=$(grep '=> acknowledged (2xx):' "$W/reports.out") || fail "no acknowledged counts"
+read -r ack_info ack_metrics ack_logs ack_lines resent unacked < <(sed -E \
+	's/.*info ([0-9]+), metrics ([0-9]+), newlogs ([0-9]+) \(([0-9]+) lines\); failed attempts sent again ([0-9]+); not acknowledged at the end ([0-9]+).*/\1 \2 \3 \4 \5 \6/' <<<"$sum")
+[ -n "$unacked" ] || fail "cannot read: $sum"
+# failed requests of every kind (config polls too): those in flight when A died
+errors=$(sed -n '/^== reports:/,$p' "$W/reports.out" | awk '/ req in .* errors [0-9]+/ { for (i = 1; i < NF; i++) if ($i == "errors") n += $(i + 1) } END { print n + 0 }')
+echo "failover: $errors request(s) failed (at most $CONNS may: one in flight per connection), $resent report(s) sent again, $unacked not acknowledged at the end"
+[ "$unacked" = 0 ] || fail "$unacked report(s) never acknowledged"
+[ "$errors" -le $CONNS ] || fail "$errors requests failed: more than the $CONNS that can be in flight when a replica dies"
+[ "$ack_metrics" -gt 0 ] && [ "$ack_info" -gt 0 ] && [ "$ack_logs" -gt 0 ] || fail "a kind of report was never acknowledged"
+
+fo="JOIN devices d ON d.id = x.device_id WHERE d.serial LIKE 'fo-%'"
+st_metrics=$(eve_psql "SELECT count(*) FROM metrics x $fo") || fail "psql"
+st_info=$(eve_psql "SELECT count(*) FROM info x $fo") || fail "psql"
+st_lines=$(eve_psql "SELECT coalesce(sum(x.n), 0) FROM log_chunks x $fo") || fail "psql"
+after=$(eve_psql "SELECT count(*) FROM metrics x $fo AND x.time > $kill_s + 5") || fail "psql"
+# a request in flight when A died may have been stored without its answer
+# (devsim, or curl on a dead keep-alive connection, sent it again)
+slack=$((resent + CONNS))
+check_kind() { # NAME ACKED STORED PER-REPORT
+	echo "failover: $1: $2 acknowledged, $3 stored in PostgreSQL"
+	[ "$3" -ge "$2" ] || fail "$1: $(($2 - $3)) acknowledged but not stored"
+	[ "$3" -le $(($2 + slack * $4)) ] || fail "$1: $3 stored, more than the $2 acknowledged and the $slack unanswered"
+}
+check_kind metrics "$ack_metrics" "$st_metrics" 1
+check_kind info "$ack_info" "$st_info" 1
+check_kind "log lines" "$ack_lines" "$st_lines" 5
+[ "$after" -gt 0 ] || fail "no metrics stored after A died: the devices stopped"
+echo "failover: $after metrics records stamped more than 5 s after the kill (through replica B)"
+grep -q 'r1 is DOWN' "$HAPROXY_DIR/haproxy.log" || fail "HAProxy did not mark replica A down"
+if grep 'status=5' "$B/serve.log" >&2; then fail "replica B answered server errors"; fi
+if grep 'statement prepare failed' "$B/serve.log" >&2; then fail "SQL PostgreSQL does not take"; fi
+kill -0 "$(cat "$B/serve.pid")" || fail "replica B died"
+ev "$FRONT" status >/dev/null || fail "evectl status through HAProxy after the failover"
+echo "ok: two replicas on PostgreSQL behind HAProxy: propagation and failover"
