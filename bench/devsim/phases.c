@@ -31,6 +31,9 @@ static void phase_settle(struct worker *w, struct drv_req *req)
 
 enum { OB_REGISTER, OB_UUID, OB_CONFIG, OB_DONE, OB_FAILED };
 #define OB_MAX_RETRIES 3
+/* A failed step is tried again after retries x this (an agent backs off
+ * too); e.g. another replica that has not heard of the registration yet. */
+#define OB_RETRY_NS 200000000ull
 
 static int onboard_init(struct worker *w)
 {
@@ -38,6 +41,7 @@ static int onboard_init(struct worker *w)
 		/* a device with a UUID (--state: onboarded by an earlier run) is done */
 		w->devs[i].state = w->devs[i].uuid[0] ? OB_DONE : OB_REGISTER;
 		w->devs[i].retries = 0;
+		w->devs[i].t_mark_ns = 0;
 		if (w->devs[i].state != OB_DONE && worker_queue_push(w, (uint32_t)i) < 0)
 			return -ENOSPC;
 	}
@@ -48,14 +52,21 @@ static int onboard_next(void *ctx, struct drv_req *req, uint64_t *wait_ns)
 {
 	static const int kind_of[] = {[OB_REGISTER] = K_REGISTER, [OB_UUID] = K_UUID, [OB_CONFIG] = K_CONFIG};
 	struct worker *w = ctx;
+	uint64_t now;
 	uint32_t i;
 
 	if (atomic_load(&w->sh->stop))
 		return -1;
-	if (!worker_queue_pop(w, &i)) {
+	if (!worker_queue_peek(w, &i)) {
 		*wait_ns = w->inflight ? 1000000u : 0;
 		return 0;
 	}
+	now = monotime_ns();
+	if (w->devs[i].t_mark_ns > now) { /* a retry, not due yet */
+		*wait_ns = w->devs[i].t_mark_ns - now;
+		return 0;
+	}
+	worker_queue_pop(w, &i);
 	return phase_emit(w, &w->devs[i], kind_of[w->devs[i].state], req);
 }
 
@@ -74,6 +85,7 @@ static void onboard_done(void *ctx, struct drv_req *req, long status, const stru
 		d->state = OB_FAILED;
 		return;
 	}
+	d->t_mark_ns = ok ? 0 : monotime_ns() + d->retries * OB_RETRY_NS;
 	if (ok)
 		d->state = req->kind == w->sh->onboard_last ? OB_DONE : d->state + 1;
 	if (d->state != OB_DONE)

@@ -110,6 +110,14 @@ bool worker_queue_pop(struct worker *w, uint32_t *dev)
 	return true;
 }
 
+bool worker_queue_peek(const struct worker *w, uint32_t *dev)
+{
+	if (!w->qlen)
+		return false;
+	*dev = w->q[w->qhead];
+	return true;
+}
+
 static void heap_swap(struct timer *a, struct timer *b)
 {
 	struct timer t = *a;

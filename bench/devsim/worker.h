@@ -90,6 +90,8 @@ bool worker_account(struct worker *w, const struct drv_req *req, long status, co
 
 int worker_queue_push(struct worker *w, uint32_t dev);
 bool worker_queue_pop(struct worker *w, uint32_t *dev);
+/* The head of the queue without removing it; false when empty. */
+bool worker_queue_peek(const struct worker *w, uint32_t *dev);
 int worker_timer_push(struct worker *w, uint64_t due_ns, uint32_t dev, uint8_t kind);
 /* Top of the heap without removing it; false when empty. */
 bool worker_timer_peek(const struct worker *w, struct timer *t);
