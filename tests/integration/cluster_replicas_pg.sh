@@ -17,12 +17,15 @@
 #  1. propagation: eve-devsim devices poll replica B while devsim deploys an
 #     app to them through replica A: every device must get the new config
 #     from B within 2 s of A's acknowledgement (measured, printed). A real
-#     eve-agent whose `server` is replica B gets a config item set through A.
+#     eve-agent whose `server` is replica B gets a config item set through
+#     A, and A (which it never reaches) shows it online.
 #  2. failover: eve-devsim devices report (info, metrics, logs) and poll
-#     through HAProxy; replica A is killed (-9) half-way. Only requests in
-#     flight may fail (at most one per connection); every report is
-#     acknowledged in the end (devsim sends a failed one again) and none
-#     that was acknowledged is missing from PostgreSQL.
+#     through HAProxy; replica A hangs half-way (SIGSTOP) and is killed (-9)
+#     a second later. Only requests in flight may fail (at most one per
+#     connection); every report is acknowledged in the end (devsim sends a
+#     failed one again) and none that was acknowledged is missing from
+#     PostgreSQL (compared per kind with what devsim counted).
+#  3. a backup: pg_dump of the live database, pg_restore into a new one.
 #
 # Environment (ctest): EVE_CONTROLLER, EVE_AGENT, EVECTL, EVE_DEVSIM.
 # Without PostgreSQL 15 or HAProxy the test skips (a failure with CI=true).
@@ -178,6 +181,9 @@ t0=$(now_s)
 ev "$ADDR_A" device config set cl-agent timer.metric.interval=7 >/dev/null || fail "evectl device config set through A"
 wait_for 60 "the agent on B applies the item set through A" grep -q "config: timer.metric.interval = 7 s" "$W/agent.log"
 echo "propagation A -> B: the eve-agent polling B (every 1 s) applied the item $(elapsed "$t0") s after A acknowledged it"
+# what B saw of the agent (last_seen, written in the background) shows on A
+agent_online_on_a() { [ "$(ev "$ADDR_A" -o json device get cl-agent | jq -r .state)" = online ]; }
+wait_for 60 "replica A (the agent never reaches it) shows the agent online" agent_online_on_a
 
 # ---- 2. failover under load through HAProxy: A killed half-way
 CONNS=8
@@ -188,11 +194,14 @@ DUR=20
 DEVSIM_PID=$!
 wait_for 120 "devsim's reports phase starts" grep -q '^== reports:' "$W/reports.out"
 sleep $((DUR / 2))
+# A hangs for a second (requests sent to it stay in flight), then dies
+kill -STOP "$(cat "$A/serve.pid")"
+sleep 1
 kill_s=$(date +%s)
 kill -KILL "$(cat "$A/serve.pid")"
 wait "$(cat "$A/serve.pid")" 2>/dev/null
 rm -f "$A/serve.pid"
-echo "failover: replica A killed (-9) at $(date -u +%T), $((DUR / 2)) s into the reports"
+echo "failover: replica A stopped (SIGSTOP) $((DUR / 2)) s into the reports, killed (-9) 1 s later at $(date -u +%T)"
 wait "$DEVSIM_PID"
 rc=$?
 DEVSIM_PID=
@@ -233,4 +242,14 @@ if grep 'status=5' "$B/serve.log" >&2; then fail "replica B answered server erro
 if grep 'statement prepare failed' "$B/serve.log" >&2; then fail "SQL PostgreSQL does not take"; fi
 kill -0 "$(cat "$B/serve.pid")" || fail "replica B died"
 ev "$FRONT" status >/dev/null || fail "evectl status through HAProxy after the failover"
+
+# ---- a backup as docs/operations.md says: pg_dump while B serves, restored
+"$PG_BIN/pg_dump" --format=custom --file="$W/eve.dump" "$STORE_URL" || fail "pg_dump"
+pg_psql "CREATE DATABASE eve_restored OWNER eve" || fail "create the database to restore into"
+"$PG_BIN/pg_restore" --no-owner --dbname="postgresql://eve@127.0.0.1:$PG_PORT/eve_restored" "$W/eve.dump" ||
+	fail "pg_restore"
+restored=$("$PG_BIN/psql" -X -At "postgresql://eve@127.0.0.1:$PG_PORT/eve_restored" \
+	-c "SELECT count(*) FROM metrics x $fo") || fail "psql on the restored database"
+[ "$restored" = "$st_metrics" ] || fail "the restored database has $restored metrics of the devsim devices, not $st_metrics"
+echo "backup: pg_dump of the live database restored with pg_restore ($restored metrics of the devsim devices)"
 echo "ok: two replicas on PostgreSQL behind HAProxy: propagation and failover"
