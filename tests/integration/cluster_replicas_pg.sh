@@ -18,7 +18,8 @@
 #     app to them through replica A: every device must get the new config
 #     from B within 2 s of A's acknowledgement (measured, printed). A real
 #     eve-agent whose `server` is replica B gets a config item set through
-#     A, and A (which it never reaches) shows it online.
+#     A, and A (which it never reaches) shows it online. An image uploaded
+#     through A is downloaded from B (the shared datastore).
 #  2. failover: eve-devsim devices report (info, metrics, logs) and poll
 #     through HAProxy; replica A hangs half-way (SIGSTOP) and is killed (-9)
 #     a second later. Only requests in flight may fail (at most one per
@@ -184,6 +185,14 @@ echo "propagation A -> B: the eve-agent polling B (every 1 s) applied the item $
 # what B saw of the agent (last_seen, written in the background) shows on A
 agent_online_on_a() { [ "$(ev "$ADDR_A" -o json device get cl-agent | jq -r .state)" = online ]; }
 wait_for 60 "replica A (the agent never reaches it) shows the agent online" agent_online_on_a
+
+# ---- 1c. the shared datastore: an image uploaded through A, downloaded from B
+head -c 300000 /dev/urandom >"$W/img.raw"
+sha=$(sha256sum "$W/img.raw" | cut -c1-64)
+ev "$ADDR_A" image upload shared "$W/img.raw" --format raw >/dev/null || fail "image upload through A"
+got=$(curl -sf --cacert "$A/certs/root-certificate.pem" "https://$ADDR_B:$PORT/datastore/sha256/$sha" | sha256sum | cut -c1-64)
+[ "$got" = "$sha" ] || fail "replica B does not serve the image uploaded through A"
+echo "datastore: an image uploaded through A is downloaded from B"
 
 # ---- 2. failover under load through HAProxy: A killed half-way
 CONNS=8
