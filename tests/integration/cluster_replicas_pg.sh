@@ -4,10 +4,9 @@
 # database behind HAProxy (issue #22, docs/operations.md "Running 2-3
 # replicas with PostgreSQL and HAProxy").
 #
-# Addresses: HAProxy on 127.0.0.1:PORT (what device-config/server names),
-# replica A on 127.0.0.2:PORT, replica B on 127.0.0.3:PORT (one port, as on
-# three machines: the replicas build the same image URLs), PostgreSQL on
-# 127.0.0.1:PORT+10000 (tests/lib/pg.sh). A is made by `eve-controller init
+# Addresses: HAProxy on 127.0.0.1:PORT (what device-config/server names,
+# the replicas' public_port), replica A on 127.0.0.2:PORT+1, replica B on
+# 127.0.0.3:PORT+2, PostgreSQL on 127.0.0.1:PORT+10000 (tests/lib/pg.sh). A is made by `eve-controller init
 # --store`, its controller.conf is examples/controller-replica.conf with
 # these addresses; B's directory is a copy of A's (keys, certificates,
 # tokens) with its own `listen` and its datastore a link to A's (the
@@ -19,7 +18,8 @@
 #     from B within 2 s of A's acknowledgement (measured, printed). A real
 #     eve-agent whose `server` is replica B gets a config item set through
 #     A, and A (which it never reaches) shows it online. An image uploaded
-#     through A is downloaded from B (the shared datastore).
+#     through A is downloaded from B (the shared datastore), and a device's
+#     config with it is the same from A and B (public_port).
 #  2. failover: eve-devsim devices report (info, metrics, logs) and poll
 #     through HAProxy; replica A hangs half-way (SIGSTOP) and is killed (-9)
 #     a second later. Only requests in flight may fail (at most one per
@@ -47,6 +47,8 @@ SRC=$(cd "$HERE/.." && pwd)
 FRONT=127.0.0.1
 ADDR_A=127.0.0.2
 ADDR_B=127.0.0.3
+RA=$ADDR_A:$((PORT + 1)) # replica A
+RB=$ADDR_B:$((PORT + 2)) # replica B
 W=$(mktemp -d /tmp/eve-cluster.XXXXXX)
 A=$W/a
 B=$W/b
@@ -86,23 +88,23 @@ eve_psql() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -At "$STORE_URL" -c "$*"; }
 now_s() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.2f", b - a }'; }
 
-# evectl against one replica: ev ADDR ARGS...
+# evectl against one replica (or HAProxy): ev ADDR:PORT ARGS...
 ev() {
 	local addr=$1
 	shift
-	EVECTL_SERVER="https://$addr:$PORT" EVECTL_CA="$A/certs/root-certificate.pem" \
+	EVECTL_SERVER="https://$addr" EVECTL_CA="$A/certs/root-certificate.pem" \
 		EVECTL_TOKEN="$(cat "$A/admin-token")" "$EVECTL" "$@"
 }
 
-# rep_start DIR ADDR: serve (pid in DIR/serve.pid for ctl_stop), wait until
-# ADDR:PORT answers (bounded).
+# rep_start DIR ADDR:PORT: serve (pid in DIR/serve.pid for ctl_stop), wait
+# until it answers (bounded).
 rep_start() {
 	local dir=$1 addr=$2 i
 	"$EVE_CONTROLLER" serve --dir "$dir" >>"$dir/serve.log" 2>&1 &
 	echo $! >"$dir/serve.pid"
 	for ((i = 0; i < 300; i++)); do
 		curl -s -o /dev/null --max-time 2 --cacert "$dir/certs/root-certificate.pem" \
-			"https://$addr:$PORT/api/v2/edgedevice/ping" && return 0
+			"https://$addr/api/v2/edgedevice/ping" && return 0
 		kill -0 "$(cat "$dir/serve.pid")" 2>/dev/null || return 1
 		sleep 0.1
 	done
@@ -127,6 +129,7 @@ pg_psql "CREATE ROLE eve LOGIN" && pg_psql "CREATE DATABASE eve OWNER eve" || fa
 STORE_URL="postgresql://eve@127.0.0.1:$PG_PORT/eve"
 
 # ---- the replicas: A from init, B a copy of A
+# --listen: HAProxy's port goes into device-config/server
 "$EVE_CONTROLLER" init --dir "$A" --listen "$ADDR_A:$PORT" --host "$FRONT,localhost,$ADDR_A,$ADDR_B" \
 	--store "$STORE_URL" >"$W/init.out" 2>&1 || {
 	cat "$W/init.out" >&2
@@ -134,27 +137,28 @@ STORE_URL="postgresql://eve@127.0.0.1:$PG_PORT/eve"
 }
 [ "$(cat "$A/device-config/server")" = "$FRONT:$PORT" ] || fail "device-config/server is not HAProxy's address"
 # controller.conf: examples/controller-replica.conf with this test's addresses
-sed -e "s|^listen=.*|listen=$ADDR_A:$PORT|" -e "s|^host=.*|host=$FRONT,localhost,$ADDR_A,$ADDR_B|" \
+sed -e "s|^listen=.*|listen=$RA|" -e "s|^public_port=.*|public_port=$PORT|" \
+	-e "s|^host=.*|host=$FRONT,localhost,$ADDR_A,$ADDR_B|" \
 	-e "s|^store=.*|store=$STORE_URL|" "$SRC/examples/controller-replica.conf" >"$A/controller.conf" ||
 	fail "controller.conf from the example"
 cp -a "$A" "$B" || fail "copy A to B"
-sed -i "s/^listen=.*/listen=$ADDR_B:$PORT/" "$B/controller.conf"
+sed -i "s/^listen=.*/listen=$RB/" "$B/controller.conf"
 rm -rf "$B/datastore" && ln -s "$A/datastore" "$B/datastore" || fail "datastore link"
-rep_start "$A" "$ADDR_A" || fail "replica A did not start"
-rep_start "$B" "$ADDR_B" || fail "replica B did not start"
+rep_start "$A" "$RA" || fail "replica A did not start"
+rep_start "$B" "$RB" || fail "replica B did not start"
 sed -e "s/^\(    bind \).*/\1$FRONT:$PORT/" -e "s|ca-file [^ ]*|ca-file $A/certs/root-certificate.pem|" \
-	-e "s/^\(    server r1 \).*/\1$ADDR_A:$PORT/" -e "s/^\(    server r2 \).*/\1$ADDR_B:$PORT/" \
+	-e "s/^\(    server r1 \).*/\1$RA/" -e "s/^\(    server r2 \).*/\1$RB/" \
 	-e '/^    server r3 /d' "$SRC/examples/haproxy-replicas.cfg" >"$W/haproxy.cfg"
 haproxy_start_file "$W/haproxy.cfg" "$FRONT:$PORT" || fail "HAProxy: $HAPROXY_ERROR"
-readyz() { curl -sf --max-time 5 --cacert "$A/certs/root-certificate.pem" "https://$1:$PORT/readyz"; }
-wait_for 60 "/readyz through HAProxy" readyz "$FRONT"
-readyz "$ADDR_A" >/dev/null || fail "replica A not ready"
-readyz "$ADDR_B" >/dev/null || fail "replica B not ready"
-ev "$ADDR_A" status >/dev/null || fail "evectl status on replica A"
-ev "$ADDR_B" status >/dev/null || fail "evectl status on replica B"
+readyz() { curl -sf --max-time 5 --cacert "$A/certs/root-certificate.pem" "https://$1/readyz"; }
+wait_for 60 "/readyz through HAProxy" readyz "$FRONT:$PORT"
+readyz "$RA" >/dev/null || fail "replica A not ready"
+readyz "$RB" >/dev/null || fail "replica B not ready"
+ev "$RA" status >/dev/null || fail "evectl status on replica A"
+ev "$RB" status >/dev/null || fail "evectl status on replica B"
 
 # ---- 1a. propagation to devsim devices polling B; the change through A
-"$EVE_DEVSIM" --dir "$A" --connect-to "::$ADDR_B:$PORT" --admin-connect-to "::$ADDR_A:$PORT" \
+"$EVE_DEVSIM" --dir "$A" --connect-to "::$RB" --admin-connect-to "::$RA" \
 	--pid "$(cat "$B/serve.pid")" --serial-prefix pr --devices 10 --connections 4 --compress 240 \
 	--timeout 10 --crypto-seconds 0.05 fanout >"$W/fanout.out" 2>&1 || {
 	cat "$W/fanout.out" >&2
@@ -171,28 +175,36 @@ awk -v l="$lat" 'BEGIN { exit !(l <= 2.0) }' || fail "propagation A -> B took ${
 # ---- 1b. a real eve-agent on B; a config item set through A
 mkdir -p "$W/agent.conf" "$W/agent.state"
 cp "$A"/device-config/* "$W/agent.conf/"
-echo "$ADDR_B:$PORT" >"$W/agent.conf/server"
+echo "$RB" >"$W/agent.conf/server"
 printf 'timer.config.interval=1\ntimer.metric.interval=3\n' >"$W/agent.conf/config-items"
 "$EVE_AGENT" --config "$W/agent.conf" --state "$W/agent.state" --serial cl-agent -v >"$W/agent.log" 2>&1 &
 AGENT_PID=$!
 wait_for 60 "the agent onboards through replica B" grep -q "onboarded: device UUID" "$W/agent.log"
-wait_for 30 "replica A lists the agent's device" ev "$ADDR_A" device get cl-agent
+wait_for 30 "replica A lists the agent's device" ev "$RA" device get cl-agent
 wait_for 30 "the agent runs its first config" grep -q "config: applied" "$W/agent.log"
 t0=$(now_s)
-ev "$ADDR_A" device config set cl-agent timer.metric.interval=7 >/dev/null || fail "evectl device config set through A"
+ev "$RA" device config set cl-agent timer.metric.interval=7 >/dev/null || fail "evectl device config set through A"
 wait_for 60 "the agent on B applies the item set through A" grep -q "config: timer.metric.interval = 7 s" "$W/agent.log"
 echo "propagation A -> B: the eve-agent polling B (every 1 s) applied the item $(elapsed "$t0") s after A acknowledged it"
 # what B saw of the agent (last_seen, written in the background) shows on A
-agent_online_on_a() { [ "$(ev "$ADDR_A" -o json device get cl-agent | jq -r .state)" = online ]; }
+agent_online_on_a() { [ "$(ev "$RA" -o json device get cl-agent | jq -r .state)" = online ]; }
 wait_for 60 "replica A (the agent never reaches it) shows the agent online" agent_online_on_a
 
 # ---- 1c. the shared datastore: an image uploaded through A, downloaded from B
 head -c 300000 /dev/urandom >"$W/img.raw"
 sha=$(sha256sum "$W/img.raw" | cut -c1-64)
-ev "$ADDR_A" image upload shared "$W/img.raw" --format raw >/dev/null || fail "image upload through A"
-got=$(curl -sf --cacert "$A/certs/root-certificate.pem" "https://$ADDR_B:$PORT/datastore/sha256/$sha" | sha256sum | cut -c1-64)
+ev "$RA" image upload shared "$W/img.raw" --format raw >/dev/null || fail "image upload through A"
+got=$(curl -sf --cacert "$A/certs/root-certificate.pem" "https://$RB/datastore/sha256/$sha" | sha256sum | cut -c1-64)
 [ "$got" = "$sha" ] || fail "replica B does not serve the image uploaded through A"
 echo "datastore: an image uploaded through A is downloaded from B"
+# one config whichever replica builds it: the image's URL is HAProxy's
+# (public_port), not the replica's own
+ev "$RA" app deploy shared-app --image shared --device pr-000000 >/dev/null || fail "app deploy through A"
+ev "$RA" device config dump pr-000000 >"$W/cfg.a" || fail "config dump on A"
+ev "$RB" device config dump pr-000000 >"$W/cfg.b" || fail "config dump on B"
+cmp -s "$W/cfg.a" "$W/cfg.b" || fail "A and B build different configs for one device: $(diff "$W/cfg.a" "$W/cfg.b" | head -5)"
+grep -q "https://$FRONT:$PORT" "$W/cfg.a" || fail "the image URL in the config is not HAProxy's: $(grep -m3 fqdn "$W/cfg.a")"
+echo "config: replicas A and B build the same config for a device (the image at https://$FRONT:$PORT)"
 
 # ---- 2. failover under load through HAProxy: A killed half-way
 CONNS=8
@@ -250,7 +262,7 @@ grep -q 'r1 is DOWN' "$HAPROXY_DIR/haproxy.log" || fail "HAProxy did not mark re
 if grep 'status=5' "$B/serve.log" >&2; then fail "replica B answered server errors"; fi
 if grep 'statement prepare failed' "$B/serve.log" >&2; then fail "SQL PostgreSQL does not take"; fi
 kill -0 "$(cat "$B/serve.pid")" || fail "replica B died"
-ev "$FRONT" status >/dev/null || fail "evectl status through HAProxy after the failover"
+ev "$FRONT:$PORT" status >/dev/null || fail "evectl status through HAProxy after the failover"
 
 # ---- a backup as docs/operations.md says: pg_dump while B serves, restored
 "$PG_BIN/pg_dump" --format=custom --file="$W/eve.dump" "$STORE_URL" || fail "pg_dump"
