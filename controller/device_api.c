@@ -91,7 +91,9 @@ static bool dev_auth(struct http_req *r, struct envelope *env, struct devcache_v
 		http_reply_error(r, 400, "malformed AuthContainer");
 		return false;
 	}
-	if (devcache_lookup(r->ctl->cache, env->cert_hash, env->cert_hash_len, v) < 0) {
+	if (devcache_lookup(r->ctl->cache, env->cert_hash, env->cert_hash_len, v) < 0 &&
+	    (devices_cache_fill(r->ctl, env->cert_hash, env->cert_hash_len) < 0 ||
+	     devcache_lookup(r->ctl->cache, env->cert_hash, env->cert_hash_len, v) < 0)) {
 		if (cert_deleted(r->ctl, env->cert_hash, env->cert_hash_len))
 			http_reply_error(r, 403, "device deleted by an admin (add it again to allow it)");
 		else

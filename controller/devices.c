@@ -149,6 +149,34 @@ int devices_load_cache(struct ctl *c)
 	return r;
 }
 
+int devices_cache_fill(struct ctl *c, const uint8_t *hash, size_t len)
+{
+	uint8_t above[16];
+	if (!store_clustered(c->db) || (len != 16 && len != 32))
+		return -ENOENT;
+	/* a 16-byte prefix: the hashes in [prefix, prefix + 1) */
+	memcpy(above, hash, sizeof(above));
+	int i = (int)sizeof(above) - 1;
+	while (i >= 0 && ++above[i] == 0)
+		i--;
+	struct store *d = store_get(c->db);
+	struct store_stmt *st =
+	    len == 32 ? store_stmt(d, CACHE_ROWS_SQL " WHERE cert_hash = ?1")
+	    : i >= 0  ? store_stmt(d, CACHE_ROWS_SQL " WHERE cert_hash >= ?1 AND cert_hash < ?2 LIMIT 1")
+		      : store_stmt(d, CACHE_ROWS_SQL " WHERE cert_hash >= ?1 LIMIT 1");
+	int r = st ? -ENOENT : -EIO;
+	if (st) {
+		store_bind_blob(st, 1, hash, len);
+		if (len == 16 && i >= 0)
+			store_bind_blob(st, 2, above, sizeof(above));
+		if (store_step(st) == STORE_ROW && cache_add_row(c, st) == 0)
+			r = 0;
+		store_reset(st);
+	}
+	store_put(c->db, d);
+	return r;
+}
+
 /* The ids of the stored devices, sorted, for devices_sync_cache. */
 struct id_set {
 	char (*v)[UUID_STR_LEN];

@@ -38,6 +38,11 @@ int devices_load_cache(struct ctl *c);
  * removed some): add the missing, remove the gone; cached entries of
  * devices still there are kept. 0 or -errno. */
 int devices_sync_cache(struct ctl *c);
+/* With replicas only: a device another replica registered a moment ago,
+ * before its message (cluster.h) arrived here. Load the device whose
+ * certificate hash is (or, 16 bytes, starts with) hash into the cache. 0;
+ * -ENOENT when none, or alone on the store (the cache holds every device). */
+int devices_cache_fill(struct ctl *c, const uint8_t *hash, size_t len);
 /* Write in-memory last_seen values to the database: all (at shutdown) or
  * only those DEVICES_SEEN_PERSIST_S or more newer than the stored one. */
 #define DEVICES_SEEN_PERSIST_S 300
