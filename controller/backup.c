@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
+#include "conf.h"
 #include "ctl.h"
 #include "fileio.h"
 #include "hexstr.h"
@@ -269,6 +270,15 @@ static int parent_sync(const char *path)
 	return fileio_sync_dir(*p ? p : "/");
 }
 
+/* Whether dir's controller.conf puts the store in PostgreSQL. */
+static bool store_is_external(const char *dir)
+{
+	struct ctl_conf c;
+	char p[PATH_MAX], e[256];
+	conf_defaults(&c);
+	return path2(p, dir, CTL_CONF_FILE) == 0 && conf_load(&c, p, e, sizeof(e)) == 0 && c.store[0];
+}
+
 int backup_run(const char *dir, const char *out, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX] = "", db[PATH_MAX], dst[PATH_MAX], man[PATH_MAX];
@@ -279,6 +289,13 @@ int backup_run(const char *dir, const char *out, char *err, size_t errlen)
 	if (lstat(out, &st) == 0) {
 		snprintf(err, errlen, "%s exists: a backup goes into a new directory", out);
 		return -EEXIST;
+	}
+	if (store_is_external(dir)) {
+		snprintf(err, errlen,
+			 "%s: the store is PostgreSQL (store= in controller.conf): back it up with pg_dump"
+			 " (docs/operations.md, \"Backups\" of the replicas)",
+			 dir);
+		return -EOPNOTSUPP;
 	}
 	if ((r = path2(db, dir, CTL_DB_FILE)) < 0 || stat(db, &st) < 0) {
 		snprintf(err, errlen, "%s: no controller database here", dir);

@@ -265,6 +265,9 @@ kill -0 "$(cat "$B/serve.pid")" || fail "replica B died"
 ev "$FRONT:$PORT" status >/dev/null || fail "evectl status through HAProxy after the failover"
 
 # ---- a backup as docs/operations.md says: pg_dump while B serves, restored
+# (eve-controller backup copies SQLite only, and says what to use instead)
+out=$("$EVE_CONTROLLER" backup --dir "$B" "$W/backup" 2>&1) && fail "eve-controller backup of a PostgreSQL store succeeded"
+echo "$out" | grep -q pg_dump || fail "eve-controller backup on PostgreSQL does not point at pg_dump: $out"
 "$PG_BIN/pg_dump" --format=custom --file="$W/eve.dump" "$STORE_URL" || fail "pg_dump"
 pg_psql "CREATE DATABASE eve_restored OWNER eve" || fail "create the database to restore into"
 "$PG_BIN/pg_restore" --no-owner --dbname="postgresql://eve@127.0.0.1:$PG_PORT/eve_restored" "$W/eve.dump" ||
