@@ -212,8 +212,7 @@ static void touch_devices(struct ctl *c, struct store *d, const char *id)
 {
 	struct devlist l = {0};
 	(void)apps_store_each_instance(d, id, devlist_add, &l); /* the devices read */
-	for (size_t i = 0; i < l.n; i++)
-		ctl_device_changed(c, d, l.v[i]);
+	ctl_devices_changed(c, d, l.v, l.n);
 	free(l.v);
 }
 

@@ -325,6 +325,23 @@ static int idlist_add(struct idlist *l, const char *id)
 }
 
 /* Devices that currently have an instance of app_id. */
+static int idcmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void idlist_sort(struct idlist *l)
+{
+	if (l->n)
+		qsort(l->ids, l->n, UUID_STR_LEN, idcmp);
+}
+
+/* l sorted by idlist_sort */
+static bool idlist_has(const struct idlist *l, const char *id)
+{
+	return l->n && bsearch(id, l->ids, l->n, UUID_STR_LEN, idcmp);
+}
+
 static int app_devices(struct store *d, const char *app_id, struct idlist *l)
 {
 	struct store_stmt *st = store_stmt(d, "SELECT device_id FROM app_instances WHERE app_id = ?1");
@@ -378,18 +395,18 @@ static int app_sync_targets(struct store *d, const char *app_id, const struct ap
 	}
 	if (r == 0)
 		r = app_devices(d, app_id, &have);
+	/* sorted, to compare the lists without a query or a scan per device */
+	idlist_sort(&want);
+	idlist_sort(&have);
 	for (size_t i = 0; r == 0 && i < want.n; i++) {
-		if (!has_instance(d, app_id, want.ids[i])) {
+		if (!idlist_has(&have, want.ids[i])) {
 			r = instance_create(d, app_id, want.ids[i]);
 			if (r == 0)
 				r = idlist_add(touched, want.ids[i]);
 		}
 	}
 	for (size_t i = 0; r == 0 && i < have.n; i++) {
-		bool keep = false;
-		for (size_t j = 0; j < want.n; j++)
-			keep |= !strcmp(have.ids[i], want.ids[j]);
-		if (!keep) {
+		if (!idlist_has(&want, have.ids[i])) {
 			r = instance_delete(d, app_id, have.ids[i]);
 			if (r == 0)
 				r = idlist_add(touched, have.ids[i]);
@@ -734,8 +751,7 @@ static bool ports_refused(struct http_req *r, struct store *d, int e, const char
 
 static void touch_all(struct ctl *c, struct store *d, struct idlist *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		ctl_device_changed(c, d, l->ids[i]);
+	ctl_devices_changed(c, d, l->ids, l->n);
 }
 
 /* Finish a write transaction begun by a handler (e: its result so far):

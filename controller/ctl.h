@@ -86,6 +86,11 @@ struct ctl {
 /* A device's config changed: bump its version and drop the cached
  * config. db may be NULL (one is borrowed). */
 void ctl_device_changed(struct ctl *c, struct store *db, const char *uuid); /* devcache.c */
+/* ctl_device_changed for n devices at once: after the change committed,
+ * the bumps and messages in one transaction of their own (one commit for
+ * a fleet, not one per device). */
+void ctl_devices_changed(struct ctl *c, struct store *db, char (*ids)[UUID_STR_LEN],
+			 size_t n); /* devcache.c */
 /* Every device's config is built from something that changed (an image,
  * a publisher key): drop them all, here and in the other replicas. db as
  * above, after the change committed. */

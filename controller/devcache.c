@@ -549,6 +549,23 @@ void ctl_device_changed(struct ctl *c, struct store *db, const char *uuid)
 	devcache_invalidate(c->cache, uuid);
 }
 
+void ctl_devices_changed(struct ctl *c, struct store *db, char (*ids)[UUID_STR_LEN], size_t n)
+{
+	struct store *d = db ? db : store_get(c->db);
+	bool own = n > 1 && !store_in_transaction(d) && store_begin(d) == 0;
+	for (size_t i = 0; i < n; i++) {
+		/* (void): as in ctl_device_changed */
+		(void)devices_store_bump_config(d, ids[i]);
+		(void)cachebus_config(d, ids[i]);
+	}
+	if (own && store_commit(d) < 0)
+		store_rollback(d);
+	if (!db)
+		store_put(c->db, d);
+	for (size_t i = 0; i < n; i++)
+		devcache_invalidate(c->cache, ids[i]);
+}
+
 void ctl_configs_changed(struct ctl *c, struct store *db)
 {
 	struct store *d = db ? db : store_get(c->db);

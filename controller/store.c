@@ -470,6 +470,11 @@ int store_lock(struct store *c, int64_t key)
 	return r;
 }
 
+bool store_in_transaction(struct store *c)
+{
+	return c->writer || c->ops->in_transaction(c->h);
+}
+
 int store_begin(struct store *c)
 {
 	bool took = c->ops->single_writer && !c->writer;

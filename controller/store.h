@@ -234,6 +234,8 @@ int64_t store_last_insert_id(struct store *c);
 /* Open a write transaction (SQLite: BEGIN IMMEDIATE behind the pool's
  * writer lock, at most 10 s wait then -EBUSY; PostgreSQL: BEGIN). */
 int store_begin(struct store *c);
+/* Whether c is inside a transaction. */
+bool store_in_transaction(struct store *c);
 /* COMMIT; on failure the transaction may still be open: roll back. */
 int store_commit(struct store *c);
 void store_rollback(struct store *c);
