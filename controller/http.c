@@ -288,9 +288,24 @@ static bool http_begin(struct http_server *s, struct http_req *r)
 	return false;
 }
 
+/* A request refused before its body was read: if the body is small,
+ * read and drop it before answering. Closing the connection on unread
+ * data makes the kernel send a reset, which can reach the client before
+ * it reads the answer (it saw no status at all). A larger body is not
+ * read: that connection is closed after the answer. */
+#define HTTP_DRAIN_MAX (1u << 20)
+
+static bool http_drain_first(struct http_req *r)
+{
+	const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
+	r->draining = n > 0 && n <= HTTP_DRAIN_MAX;
+	return r->draining;
+}
+
 static void http_body(struct http_req *r, const char *data, size_t n)
 {
-	if (r->early_status)
+	if (r->draining || r->early_status)
 		return; /* discard the rest */
 	if (r->body.len + n > r->body.cap || r->body.len + n < r->body.len) {
 		r->early_status = 413;
@@ -363,7 +378,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		tls_first_request(s, conn);
 		*con_cls = r;
 		if (http_begin(s, r))
-			return http_queue(r);
+			return http_drain_first(r) ? MHD_YES : http_queue(r);
 		return MHD_YES;
 	}
 	if (r->detached)
@@ -377,6 +392,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (r->draining)
+		return http_queue(r);
 	if (r->early_status == 413)
 		http_reply_error(r, 413, "body over its cap of %zu bytes", route_cap(r));
 	else if (r->early_status)

@@ -55,6 +55,7 @@ struct http_req {
 	int nparams;
 	struct buf body;
 	int early_status; /* a status decided while reading the body */
+	bool draining;    /* refused before its body: the reply waits for the (small) body */
 	bool started;
 	/* reply */
 	unsigned status;
