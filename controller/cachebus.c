@@ -63,7 +63,9 @@ int cachebus_added(struct store *d, const char *uuid, const uint8_t cert_hash[32
 }
 
 /* Copy the next space-delimited field of *p (at most n - 1 bytes) into
- * out and step past it; -EINVAL when it is empty or longer. */
+ * out and step past it, and past the one space before a next field (a
+ * space at the end stays, and the message is refused: one spelling per
+ * message); -EINVAL when it is empty or longer. */
 static int field(const char **p, char *out, size_t n)
 {
 	size_t len = strcspn(*p, " ");
@@ -72,7 +74,7 @@ static int field(const char **p, char *out, size_t n)
 	memcpy(out, *p, len);
 	out[len] = 0;
 	*p += len;
-	if (**p == ' ')
+	if (**p == ' ' && (*p)[1])
 		(*p)++;
 	return 0;
 }
