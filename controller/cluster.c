@@ -67,7 +67,8 @@ static void apply(struct cluster *k, const char *payload)
 	case CACHEBUS_ADDED:
 		/* our own registrations come back too: keep their entry */
 		if (!devcache_has_uuid(cache, m.uuid))
-			(void)devcache_add(cache, m.cert_hash, m.uuid, m.point, 0); /* ENOMEM: sync later */
+			/* (void): on ENOMEM, its first request looks it up (devices_cache_fill) */
+			(void)devcache_add(cache, m.cert_hash, m.uuid, m.point, 0);
 		break;
 	}
 }
