@@ -1309,10 +1309,33 @@ static int crash_destroy(const char *uuid)
 	return r;
 }
 
-/* Crash from inside: SIGKILL to the container's init, the child of the
- * libvirt_lxc controller whose pid libvirt keeps in its state dir. */
+/* Whether /proc/<pid> is pid 1 of its own pid namespace ("NSpid: H 1").
+ * The controller forks short-lived helpers too; killing one of those
+ * instead of init is no crash (seen once in CI: no ERROR in 30 s). */
+static bool is_ns_init(const char *pid)
+{
+	char path[300], line[256];
+	bool init = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *last;
+
+		if (strncmp(line, "NSpid:", 6) != 0)
+			continue;
+		last = strrchr(line, '\t');
+		init = last && strcmp(last, "\t1\n") == 0;
+		break;
+	}
+	if (f)
+		fclose(f);
+	return init;
+}
+
 /* Host pid of a container's init (the child of its libvirt_lxc
- * controller), -1 if none. */
+ * controller that is pid 1 of its namespace), -1 if none. */
 static int lxc_init_pid(const char *uuid, int *ctl_out)
 {
 	char path[512], buf[512];
@@ -1341,7 +1364,7 @@ static int lxc_init_pid(const char *uuid, int *ctl_out)
 			continue;
 		/* pid (comm) state ppid: comm may hold spaces, so after the last ')' */
 		if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')) &&
-		    sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == ctl)
+		    sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == ctl && is_ns_init(de->d_name))
 			pid = atoi(de->d_name);
 		fclose(f);
 	}
@@ -1352,6 +1375,8 @@ static int lxc_init_pid(const char *uuid, int *ctl_out)
 	return pid > 1 ? pid : -1;
 }
 
+/* Crash from inside: SIGKILL to the container's init, the child of the
+ * libvirt_lxc controller whose pid libvirt keeps in its state dir. */
 static int crash_kill_init(const char *uuid)
 {
 	int ctl = 0, pid = lxc_init_pid(uuid, &ctl);
