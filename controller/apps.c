@@ -24,6 +24,7 @@
 #include "devices_store.h"
 #include "rollouts.h"
 #include "info/info.pb-c.h"
+#include "uuidlist.h"
 #include "volumes.h"
 
 #define MAX_TARGETS 100000
@@ -302,47 +303,8 @@ static bool has_instance(struct store *d, const char *app_id, const char *dev)
 	return has;
 }
 
-struct idlist {
-	char (*ids)[UUID_STR_LEN];
-	size_t n, cap;
-};
-
-static int idlist_add(struct idlist *l, const char *id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->ids[i], id))
-			return 0;
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 16;
-		void *p = nc <= MAX_TARGETS ? realloc(l->ids, nc * UUID_STR_LEN) : NULL;
-		if (!p)
-			return -ENOMEM;
-		l->ids = p;
-		l->cap = nc;
-	}
-	snprintf(l->ids[l->n++], UUID_STR_LEN, "%s", id);
-	return 0;
-}
-
 /* Devices that currently have an instance of app_id. */
-static int idcmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-static void idlist_sort(struct idlist *l)
-{
-	if (l->n)
-		qsort(l->ids, l->n, UUID_STR_LEN, idcmp);
-}
-
-/* l sorted by idlist_sort */
-static bool idlist_has(const struct idlist *l, const char *id)
-{
-	return l->n && bsearch(id, l->ids, l->n, UUID_STR_LEN, idcmp);
-}
-
-static int app_devices(struct store *d, const char *app_id, struct idlist *l)
+static int app_devices(struct store *d, const char *app_id, struct uuidlist *l)
 {
 	struct store_stmt *st = store_stmt(d, "SELECT device_id FROM app_instances WHERE app_id = ?1");
 	if (!st)
@@ -350,7 +312,7 @@ static int app_devices(struct store *d, const char *app_id, struct idlist *l)
 	store_bind_text(st, 1, app_id);
 	int r = 0;
 	while (r == 0 && store_step(st) == STORE_ROW)
-		r = idlist_add(l, store_col_str(st, 0));
+		r = uuidlist_add(l, store_col_str(st, 0));
 	store_reset(st);
 	return r;
 }
@@ -363,27 +325,27 @@ static int app_project(struct store *d, const char *app_id, char project[DEVICES
 
 struct wanted {
 	json_t *sel;
-	struct idlist *ids;
+	struct uuidlist *ids;
 };
 
 static int add_wanted(void *ctx, const char *uuid, const char *name, const char *labels)
 {
 	struct wanted *w = ctx;
 	(void)name;
-	return selector_matches(w->sel, labels) ? idlist_add(w->ids, uuid) : 0;
+	return selector_matches(w->sel, labels) ? uuidlist_add(w->ids, uuid) : 0;
 }
 
 /* Make the instances of app_id match its spec's target. Devices whose
  * instance set changed are added to touched. */
 static int app_sync_targets(struct store *d, const char *app_id, const struct app_spec *spec,
-			    struct idlist *touched)
+			    struct uuidlist *touched)
 {
-	struct idlist want = {0}, have = {0};
+	struct uuidlist want = {0}, have = {0};
 	const char *dev = spec->device;
 	json_t *sel = spec->selector;
 	int r = 0;
 	if (dev) {
-		r = idlist_add(&want, dev);
+		r = uuidlist_add(&want, dev);
 	} else {
 		/* a selector matches the devices of the app's project only */
 		struct wanted w = {sel, &want};
@@ -396,24 +358,24 @@ static int app_sync_targets(struct store *d, const char *app_id, const struct ap
 	if (r == 0)
 		r = app_devices(d, app_id, &have);
 	/* sorted, to compare the lists without a query or a scan per device */
-	idlist_sort(&want);
-	idlist_sort(&have);
+	uuidlist_sort_unique(&want);
+	uuidlist_sort_unique(&have);
 	for (size_t i = 0; r == 0 && i < want.n; i++) {
-		if (!idlist_has(&have, want.ids[i])) {
+		if (!uuidlist_has(&have, want.ids[i])) {
 			r = instance_create(d, app_id, want.ids[i]);
 			if (r == 0)
-				r = idlist_add(touched, want.ids[i]);
+				r = uuidlist_add(touched, want.ids[i]);
 		}
 	}
 	for (size_t i = 0; r == 0 && i < have.n; i++) {
-		if (!idlist_has(&want, have.ids[i])) {
+		if (!uuidlist_has(&want, have.ids[i])) {
 			r = instance_delete(d, app_id, have.ids[i]);
 			if (r == 0)
-				r = idlist_add(touched, have.ids[i]);
+				r = uuidlist_add(touched, have.ids[i]);
 		}
 	}
-	free(want.ids);
-	free(have.ids);
+	uuidlist_free(&want);
+	uuidlist_free(&have);
 	return r;
 }
 
@@ -428,7 +390,7 @@ int apps_sync_device(struct ctl *c, struct store *d, const char *uuid, bool *cha
 		project[0] = 0; /* matches no app */
 	if (r < 0)
 		return r;
-	struct idlist add = {0}, del = {0};
+	struct uuidlist add = {0}, del = {0};
 	struct store_stmt *st =
 	    store_stmt(d, "SELECT id, spec FROM apps WHERE json_extract(spec, '$." APP_SPEC_SELECTOR
 			  "') IS NOT NULL AND project = ?1");
@@ -440,9 +402,9 @@ int apps_sync_device(struct ctl *c, struct store *d, const char *uuid, bool *cha
 		bool match = selector_matches(spec.selector, labels);
 		bool has = has_instance(d, store_col_str(st, 0), uuid);
 		if (match && !has)
-			r = idlist_add(&add, store_col_str(st, 0));
+			r = uuidlist_add(&add, store_col_str(st, 0));
 		else if (!match && has)
-			r = idlist_add(&del, store_col_str(st, 0));
+			r = uuidlist_add(&del, store_col_str(st, 0));
 		app_spec_free(&spec);
 	}
 	if (st)
@@ -452,8 +414,8 @@ int apps_sync_device(struct ctl *c, struct store *d, const char *uuid, bool *cha
 	for (size_t i = 0; r == 0 && i < del.n; i++)
 		r = instance_delete(d, del.ids[i], uuid);
 	*changed = add.n + del.n > 0;
-	free(add.ids);
-	free(del.ids);
+	uuidlist_free(&add);
+	uuidlist_free(&del);
 	free(labels);
 	(void)c;
 	return r;
@@ -749,16 +711,17 @@ static bool ports_refused(struct http_req *r, struct store *d, int e, const char
 	return true;
 }
 
-static void touch_all(struct ctl *c, struct store *d, struct idlist *l)
+static void touch_all(struct ctl *c, struct store *d, struct uuidlist *l)
 {
+	uuidlist_sort_unique(l); /* a device may be touched by several steps */
 	ctl_devices_changed(c, d, l->ids, l->n);
 }
 
 /* Finish a write transaction begun by a handler (e: its result so far):
  * commit or roll back, wake the devices whose config it changed, answer
  * with the app object. */
-static void app_write_done(struct http_req *r, struct store *d, int e, const char *id, struct idlist *touched,
-			   int status, const char *restarted)
+static void app_write_done(struct http_req *r, struct store *d, int e, const char *id,
+			   struct uuidlist *touched, int status, const char *restarted)
 {
 	json_t *obj = NULL;
 
@@ -878,7 +841,7 @@ static void h_create(struct http_req *r)
 {
 	json_t *b = admin_body(r);
 	struct app_body s = {0};
-	struct idlist touched = {0};
+	struct uuidlist touched = {0};
 	if (!b)
 		return;
 	bool bad = false;
@@ -907,7 +870,7 @@ static void h_create(struct http_req *r)
 		app_write_done(r, d, e, id, &touched, 201, NULL);
 out:
 	store_put(r->ctl->db, d);
-	free(touched.ids);
+	uuidlist_free(&touched);
 	app_spec_free(&s.spec);
 	json_decref(b);
 }
@@ -933,7 +896,7 @@ static int app_restart_all(struct store *d, const char *id)
 	return store_step_done(st);
 }
 
-static int app_replace(struct store *d, const char *id, const struct app_body *s, struct idlist *touched,
+static int app_replace(struct store *d, const char *id, const struct app_body *s, struct uuidlist *touched,
 		       bool *same, const char **restarted)
 {
 	char *text = app_spec_dump(&s->spec);
@@ -973,7 +936,7 @@ static void h_put(struct http_req *r)
 {
 	json_t *b = admin_body(r);
 	struct app_body s = {0};
-	struct idlist touched = {0};
+	struct uuidlist touched = {0};
 	if (!b)
 		return;
 	char id[UUID_STR_LEN];
@@ -1021,7 +984,7 @@ static void h_put(struct http_req *r)
 		app_write_done(r, d, e, id, &touched, 200, restarted);
 out:
 	store_put(r->ctl->db, d);
-	free(touched.ids);
+	uuidlist_free(&touched);
 	app_spec_free(&s.spec);
 	json_decref(b);
 }
@@ -1045,7 +1008,7 @@ static void h_get(struct http_req *r)
 static void app_action(struct http_req *r, const char *sql)
 {
 	char id[UUID_STR_LEN];
-	struct idlist touched = {0};
+	struct uuidlist touched = {0};
 	struct store *d = store_get(r->ctl->db);
 	int e = app_resolve(d, r->params[0], id);
 	struct store_stmt *st = e == 0 ? store_stmt(d, sql) : NULL;
@@ -1060,7 +1023,7 @@ static void app_action(struct http_req *r, const char *sql)
 	if (e == 0)
 		touch_all(r->ctl, d, &touched);
 	store_put(r->ctl->db, d);
-	free(touched.ids);
+	uuidlist_free(&touched);
 	if (e < 0)
 		admin_reply_err(r, e, "app");
 	else
@@ -1109,7 +1072,7 @@ static int app_delete_volumes(struct store *d, const char *id)
 static void h_delete(struct http_req *r)
 {
 	char id[UUID_STR_LEN];
-	struct idlist touched = {0};
+	struct uuidlist touched = {0};
 	struct store *d = store_get(r->ctl->db);
 	int e = app_resolve(d, r->params[0], id);
 	if (e == 0 && apps_rollout_active(r, d, id)) {
@@ -1131,7 +1094,7 @@ static void h_delete(struct http_req *r)
 	if (e == 0)
 		touch_all(r->ctl, d, &touched);
 	store_put(r->ctl->db, d);
-	free(touched.ids);
+	uuidlist_free(&touched);
 	if (e < 0)
 		admin_reply_err(r, e, "app");
 	else

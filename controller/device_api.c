@@ -28,6 +28,7 @@
 #include "p256.h"
 #include "register/register.pb-c.h"
 #include "replay.h"
+#include "replay_store.h"
 #include "reports.h"
 #include "revoked.h"
 #include "b64.h"
@@ -47,18 +48,37 @@ static bool cert_deleted(struct ctl *c, const uint8_t *hash, size_t len)
 	return r == 1;
 }
 
+/* The cluster-wide half of the guard (replay_store.h): 0 new, 1 seen
+ * (*st), -errno. Only on a clustered store, for reports: a replayed
+ * registration is inert in the store already (register_decide). */
+static int replay_enter_cluster(struct ctl *c, const char *sender, const uint8_t id[REPLAY_ID_LEN],
+				unsigned *st)
+{
+	if (!store_clustered(c->db))
+		return 0;
+	struct store *d = store_get(c->db);
+	int e = replay_store_begin(d, sender, id, (int64_t)time(NULL), st);
+	store_put(c->db, d);
+	return e;
+}
+
 /* Replay guard (replay.h) for a verified request of sender: true when the
  * request is new and reserved (call replay_leave with its status), false
- * when it was replied to here: a replay gets its first copy's status. */
+ * when it was replied to here: a replay gets its first copy's status.
+ * cluster: reports, also checked across replicas. */
 static bool replay_enter(struct http_req *r, const struct envelope *env, const char *sender,
-			 uint8_t id[REPLAY_ID_LEN])
+			 uint8_t id[REPLAY_ID_LEN], bool cluster)
 {
 	unsigned st = 0;
 	int e = replay_id(env, id);
 	if (e == 0)
 		e = replay_begin(r->ctl->replay, sender, id, &st);
+	if (e == 0 && cluster && (e = replay_enter_cluster(r->ctl, sender, id, &st)) != 0)
+		/* another replica's, or no answer: free the reservation here
+		 * (a 2xx it got is remembered here too) */
+		replay_end(r->ctl->replay, sender, id, e == 1 ? st : 503);
 	if (e < 0) {
-		http_reply_error(r, e == -ENOMEM ? 503 : 400, "request id: %s", eve_strerror(e));
+		http_reply_error(r, e == -EVE_EPROTO ? 400 : 503, "request id: %s", eve_strerror(e));
 		return false;
 	}
 	if (e == 0)
@@ -72,9 +92,16 @@ static bool replay_enter(struct http_req *r, const struct envelope *env, const c
 	return false;
 }
 
-static void replay_leave(struct http_req *r, const char *sender, const uint8_t id[REPLAY_ID_LEN])
+static void replay_leave(struct http_req *r, const char *sender, const uint8_t id[REPLAY_ID_LEN],
+			 bool cluster)
 {
 	replay_end(r->ctl->replay, sender, id, r->status);
+	if (!cluster || !store_clustered(r->ctl->db))
+		return;
+	struct store *d = store_get(r->ctl->db);
+	/* (void): a reservation left behind goes stale (REPLAY_STORE_STALE_S) */
+	(void)replay_store_end(d, sender, id, r->status);
+	store_put(r->ctl->db, d);
 }
 
 /* Authenticate a device request: parse, find the sender, verify, and (when
@@ -295,7 +322,7 @@ static void reg_done(struct commitq_item *q, enum commitq_outcome o)
 		st = 500; /* committed, not known durable: the device retries */
 	}
 	register_reply(q->r, st);
-	replay_leave(q->r, it->sender, it->rid);
+	replay_leave(q->r, it->sender, it->rid, false);
 	free(it->der);
 	free(it->serial);
 	free(it);
@@ -373,12 +400,12 @@ static void h_register(struct http_req *r)
 	char sender[80];
 	uint8_t rid[REPLAY_ID_LEN];
 	snprintf(sender, sizeof(sender), "onboard:%s", ob_id);
-	if (!replay_enter(r, &env, sender, rid))
+	if (!replay_enter(r, &env, sender, rid, false))
 		goto out;
 	if (r->ctl->commitq && register_queue(r, &dev_der, &dev, msg->serial, ob_id, sender, rid))
 		goto out; /* answered by reg_done once durable */
 	register_reply(r, register_apply(r->ctl, d, &dev, msg->serial, ob_id));
-	replay_leave(r, sender, rid);
+	replay_leave(r, sender, rid, false);
 out:
 	if (msg)
 		org__lfedge__eve__register__zregister_msg__free_unpacked(msg, NULL);
@@ -546,7 +573,7 @@ static void report(struct http_req *r, const ProtobufCMessageDescriptor *desc, s
 	uint8_t rid[REPLAY_ID_LEN];
 	if (!dev_auth(r, &env, &v))
 		goto out;
-	if (!replay_enter(r, &env, v.uuid, rid))
+	if (!replay_enter(r, &env, v.uuid, rid, true))
 		goto out;
 	if (desc) {
 		ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, env.payload_len, env.payload);
@@ -555,7 +582,7 @@ static void report(struct http_req *r, const ProtobufCMessageDescriptor *desc, s
 		if (env.payload_len == 0) {
 			protobuf_c_message_free_unpacked(m, NULL);
 			http_reply_error(r, 400, "empty %s", desc->short_name);
-			goto out;
+			goto leave;
 		}
 		if (!m) {
 			http_reply_error(r, 400, "malformed %s", desc->short_name);
@@ -573,7 +600,7 @@ static void report(struct http_req *r, const ProtobufCMessageDescriptor *desc, s
 	else
 		reply_ok_empty(r, 201);
 leave:
-	replay_leave(r, v.uuid, rid);
+	replay_leave(r, v.uuid, rid, true);
 out:
 	auth_clear(&env, &v);
 }
@@ -621,7 +648,7 @@ static void h_app_newlogs(struct http_req *r)
 	uint8_t rid[REPLAY_ID_LEN];
 	if (!dev_auth(r, &env, &v))
 		goto out;
-	if (!replay_enter(r, &env, v.uuid, rid))
+	if (!replay_enter(r, &env, v.uuid, rid, true))
 		goto out;
 	int e = reports_store_newlogs(r->ctl, v.uuid, r->params[1], env.payload, env.payload_len);
 	if (e == -EPERM)
@@ -634,7 +661,7 @@ static void h_app_newlogs(struct http_req *r)
 		http_reply_error(r, 500, "store: %s", eve_strerror(e));
 	else
 		reply_ok_empty(r, 201);
-	replay_leave(r, v.uuid, rid);
+	replay_leave(r, v.uuid, rid, true);
 out:
 	auth_clear(&env, &v);
 }

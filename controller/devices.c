@@ -28,6 +28,7 @@
 #include "properties.h"
 #include "replay.h"
 #include "revoked.h"
+#include "uuidlist.h"
 
 #define DEFAULT_INTERVAL 60
 #define NAME_MAX_LEN 128
@@ -179,39 +180,17 @@ int devices_cache_fill(struct ctl *c, const uint8_t *hash, size_t len)
 
 /* The ids of the stored devices, sorted, for devices_sync_cache. */
 struct id_set {
-	char (*v)[UUID_STR_LEN];
-	size_t n, cap;
-	char (*gone)[UUID_STR_LEN]; /* cached, not stored */
-	size_t ngone, capgone;
+	struct uuidlist stored;
+	struct uuidlist gone; /* cached, not stored */
 	bool nomem;
 };
-
-static bool id_push(char (**v)[UUID_STR_LEN], size_t *n, size_t *cap, const char *id)
-{
-	if (*n == *cap) {
-		size_t nc = *cap ? 2 * *cap : 256;
-		void *p = realloc(*v, nc * UUID_STR_LEN);
-		if (!p)
-			return false;
-		*v = p;
-		*cap = nc;
-	}
-	snprintf((*v)[(*n)++], UUID_STR_LEN, "%s", id);
-	return true;
-}
-
-static int id_cmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
 
 /* Under a cache shard lock: note a cached device the store lacks. */
 static void note_gone(void *ctx, const char *uuid, int64_t t)
 {
 	struct id_set *s = ctx;
 	(void)t;
-	if (!bsearch(uuid, s->v, s->n, UUID_STR_LEN, id_cmp) &&
-	    !id_push(&s->gone, &s->ngone, &s->capgone, uuid))
+	if (!uuidlist_has(&s->stored, uuid) && uuidlist_add(&s->gone, uuid) < 0)
 		s->nomem = true;
 }
 
@@ -223,7 +202,7 @@ int devices_sync_cache(struct ctl *c)
 	int r = st ? 0 : -EIO;
 	while (r == 0 && store_step(st) == STORE_ROW) {
 		const char *id = store_col_str(st, 0);
-		if (!id_push(&s.v, &s.n, &s.cap, id))
+		if (uuidlist_add(&s.stored, id) < 0)
 			r = -ENOMEM;
 		else if (!devcache_has_uuid(c->cache, id))
 			r = cache_add_row(c, st);
@@ -232,14 +211,14 @@ int devices_sync_cache(struct ctl *c)
 		store_reset(st);
 	store_put(c->db, d);
 	if (r == 0) {
-		qsort(s.v, s.n, UUID_STR_LEN, id_cmp);
+		uuidlist_sort_unique(&s.stored);
 		devcache_foreach_seen(c->cache, note_gone, &s);
-		for (size_t i = 0; i < s.ngone; i++)
-			devcache_remove(c->cache, s.gone[i]);
+		for (size_t i = 0; i < s.gone.n; i++)
+			devcache_remove(c->cache, s.gone.ids[i]);
 		r = s.nomem ? -ENOMEM : 0;
 	}
-	free(s.v);
-	free(s.gone);
+	uuidlist_free(&s.stored);
+	uuidlist_free(&s.gone);
 	return r;
 }
 

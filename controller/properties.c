@@ -17,6 +17,7 @@
 #include "info/info.pb-c.h"
 #include "infolatest.h"
 #include "projects.h"
+#include "uuidlist.h"
 
 typedef Org__Lfedge__Eve__Info__ZInfoConfigItemStatus item_status;
 
@@ -350,39 +351,24 @@ static int project_items_store(struct store *d, const char *project, const json_
 	return e;
 }
 
-struct idvec {
-	char (*v)[UUID_STR_LEN];
-	size_t n, cap;
-};
-
 static int collect_id(void *ctx, const char *uuid, const char *name, const char *labels)
 {
-	struct idvec *l = ctx;
 	(void)name;
 	(void)labels;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		void *p = realloc(l->v, cap * UUID_STR_LEN);
-		if (!p)
-			return -ENOMEM;
-		l->v = p;
-		l->cap = cap;
-	}
-	snprintf(l->v[l->n++], UUID_STR_LEN, "%s", uuid);
-	return 0;
+	return uuidlist_add(ctx, uuid);
 }
 
 /* After the project's items are committed: every device of it gets a new
  * config (as after any other change a device's config is built from). */
 static void project_devices_changed(struct ctl *c, struct store *d, const char *project)
 {
-	struct idvec ids = {0};
+	struct uuidlist ids = {0};
 
 	/* collected first: ctl_devices_changed writes. (void): those read
 	 * before a failure are still told */
 	(void)devices_store_each_in_project(d, project, collect_id, &ids);
-	ctl_devices_changed(c, d, ids.v, ids.n);
-	free(ids.v);
+	ctl_devices_changed(c, d, ids.ids, ids.n);
+	uuidlist_free(&ids);
 }
 
 static void h_project_items_put(struct http_req *r)

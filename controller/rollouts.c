@@ -130,24 +130,9 @@ static int dev_set(struct store *d, const char *rid, const char *dev, const char
 	return store_step_done(st);
 }
 
-int ro_idlist_add(struct ro_idlist *l, const char *id)
-{
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 16;
-		void *p = nc <= RO_MAX_DEVICES ? realloc(l->ids, nc * UUID_STR_LEN) : NULL;
-		if (!p)
-			return -ENOMEM;
-		l->ids = p;
-		l->cap = nc;
-	}
-	snprintf(l->ids[l->n++], UUID_STR_LEN, "%s", id);
-	return 0;
-}
-
 /* Devices of o in phase (any phase when phase < 0) whose state is in
  * states (an SQL list literal chosen by the caller). */
-static int devs_in(struct store *d, const struct ro *o, int64_t phase, const char *states,
-		   struct ro_idlist *l)
+static int devs_in(struct store *d, const struct ro *o, int64_t phase, const char *states, struct uuidlist *l)
 {
 	struct store_stmt *st =
 	    store_stmt(d, "SELECT device_id FROM rollout_devices WHERE rollout_id = ?1"
@@ -161,7 +146,7 @@ static int devs_in(struct store *d, const struct ro *o, int64_t phase, const cha
 	store_bind_int64(st, 2, phase);
 	store_bind_text(st, 3, states);
 	while (r == 0 && store_step(st) == STORE_ROW)
-		r = ro_idlist_add(l, store_col_str(st, 0));
+		r = uuidlist_add(l, store_col_str(st, 0));
 	store_reset(st);
 	return r;
 }
@@ -302,9 +287,9 @@ static int revert_one(struct store *d, const struct ro *o, const char *dev)
 	return r;
 }
 
-int ro_rollback_devs(struct store *d, struct ro *o, int64_t phase, struct ro_idlist *touched)
+int ro_rollback_devs(struct store *d, struct ro *o, int64_t phase, struct uuidlist *touched)
 {
-	struct ro_idlist l = {0};
+	struct uuidlist l = {0};
 	int r = devs_in(d, o, phase, ",updating,healthy,failed,", &l);
 
 	for (size_t i = 0; r == 0 && i < l.n; i++) {
@@ -315,17 +300,17 @@ int ro_rollback_devs(struct store *d, struct ro *o, int64_t phase, struct ro_idl
 			r = ro_event(d, o->id, l.ids[i], "rolled back to its previous %s",
 				     o->os ? "base OS image" : "revision");
 		if (r == 0)
-			r = ro_idlist_add(touched, l.ids[i]);
+			r = uuidlist_add(touched, l.ids[i]);
 	}
-	free(l.ids);
+	uuidlist_free(&l);
 	return r;
 }
 
 /* --- the step --- */
 
-static int start_phase(struct store *d, struct ro *o, int64_t now, struct ro_idlist *touched)
+static int start_phase(struct store *d, struct ro *o, int64_t now, struct uuidlist *touched)
 {
-	struct ro_idlist l = {0};
+	struct uuidlist l = {0};
 	int r = devs_in(d, o, o->phase, ",pending,", &l);
 	size_t skipped = 0;
 
@@ -342,7 +327,7 @@ static int start_phase(struct store *d, struct ro *o, int64_t now, struct ro_idl
 		if (r == 0)
 			r = dev_set(d, o->id, l.ids[i], "updating", 0, "");
 		if (r == 0)
-			r = ro_idlist_add(touched, l.ids[i]);
+			r = uuidlist_add(touched, l.ids[i]);
 	}
 	if (r == 0) {
 		o->phase_started = now;
@@ -351,7 +336,7 @@ static int start_phase(struct store *d, struct ro *o, int64_t now, struct ro_idl
 	}
 	if (r == 0)
 		r = ro_save(d, o, "");
-	free(l.ids);
+	uuidlist_free(&l);
 	return r;
 }
 
@@ -700,7 +685,7 @@ static int phase_done(struct store *d, struct ro *o, int64_t now)
 	return ro_save(d, o, "");
 }
 
-static int halt(struct store *d, struct ro *o, int64_t failed, const char *first, struct ro_idlist *touched)
+static int halt(struct store *d, struct ro *o, int64_t failed, const char *first, struct uuidlist *touched)
 {
 	char why[512];
 	int r;
@@ -719,7 +704,7 @@ static int halt(struct store *d, struct ro *o, int64_t failed, const char *first
 }
 
 /* One rollout's step in the caller's transaction. */
-static int step(struct ctl *c, struct store *d, struct ro *o, int64_t now, struct ro_idlist *touched)
+static int step(struct ctl *c, struct store *d, struct ro *o, int64_t now, struct uuidlist *touched)
 {
 	char first[512] = "";
 	int r;
@@ -743,7 +728,7 @@ static int step(struct ctl *c, struct store *d, struct ro *o, int64_t now, struc
 	return phase_done(d, o, now);
 }
 
-int ro_touch_configs(struct store *d, const struct ro_idlist *l)
+int ro_touch_configs(struct store *d, const struct uuidlist *l)
 {
 	int r = 0;
 
@@ -755,7 +740,7 @@ int ro_touch_configs(struct store *d, const struct ro_idlist *l)
 	return r;
 }
 
-void ro_drop_configs(struct ctl *c, const struct ro_idlist *l)
+void ro_drop_configs(struct ctl *c, const struct uuidlist *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		devcache_invalidate(c->cache, l->ids[i]);
@@ -763,7 +748,7 @@ void ro_drop_configs(struct ctl *c, const struct ro_idlist *l)
 
 static void step_one(struct ctl *c, struct store *d, const char *id)
 {
-	struct ro_idlist touched = {0};
+	struct uuidlist touched = {0};
 	struct ro o;
 	int r = store_begin(d);
 
@@ -781,25 +766,25 @@ static void step_one(struct ctl *c, struct store *d, const char *id)
 	}
 	/* After the commit, so no request caches a config from before it. */
 	ro_drop_configs(c, &touched);
-	free(touched.ids);
+	uuidlist_free(&touched);
 }
 
 void rollouts_tick(struct ctl *c)
 {
-	struct ro_idlist ids = {0};
+	struct uuidlist ids = {0};
 	struct store *d = store_get(c->db);
 	struct store_stmt *st =
 	    store_stmt(d, "SELECT id FROM rollouts WHERE state = 'running' ORDER BY created");
 
 	while (st && store_step(st) == STORE_ROW)
-		if (ro_idlist_add(&ids, store_col_str(st, 0)) < 0)
+		if (uuidlist_add(&ids, store_col_str(st, 0)) < 0)
 			break;
 	if (st)
 		store_reset(st);
 	for (size_t i = 0; i < ids.n; i++)
 		step_one(c, d, ids.ids[i]);
 	store_put(c->db, d);
-	free(ids.ids);
+	uuidlist_free(&ids);
 }
 
 bool apps_rollout_active(struct http_req *r, struct store *d, const char *app_id)

@@ -885,18 +885,18 @@ static void h_list(struct http_req *r)
 {
 	struct store *d = store_get(r->ctl->db);
 	struct store_stmt *st = store_stmt(d, "SELECT r.id FROM rollouts r ORDER BY r.created, r.name");
-	struct ro_idlist ids = {0};
+	struct uuidlist ids = {0};
 	json_t *items = json_array();
 
 	while (st && store_step(st) == STORE_ROW)
-		if (ro_idlist_add(&ids, store_col_str(st, 0)) < 0)
+		if (uuidlist_add(&ids, store_col_str(st, 0)) < 0)
 			break;
 	if (st)
 		store_reset(st);
 	for (size_t i = 0; i < ids.n; i++)
 		json_array_append_new(items, rollout_json(d, ids.ids[i], false));
 	store_put(r->ctl->db, d);
-	free(ids.ids);
+	uuidlist_free(&ids);
 	http_reply_json(r, 200, json_pack("{s:o, s:n}", "items", items, "next"));
 }
 
@@ -917,8 +917,7 @@ static void h_get(struct http_req *r)
 
 enum act { ACT_PAUSE, ACT_RESUME, ACT_ABORT, ACT_ROLLBACK };
 
-static int act_apply(struct store *d, struct ro *o, enum act a, struct ro_idlist *touched,
-		     const char **refuse)
+static int act_apply(struct store *d, struct ro *o, enum act a, struct uuidlist *touched, const char **refuse)
 {
 	bool active = !strcmp(o->state, "running") || !strcmp(o->state, "paused");
 	int r;
@@ -969,7 +968,7 @@ static int act_apply(struct store *d, struct ro *o, enum act a, struct ro_idlist
 static void action(struct http_req *r, enum act a)
 {
 	struct store *d = store_get(r->ctl->db);
-	struct ro_idlist touched = {0};
+	struct uuidlist touched = {0};
 	const char *refuse = NULL;
 	struct ro o;
 	int e = store_begin(d);
@@ -993,7 +992,7 @@ static void action(struct http_req *r, enum act a)
 		http_reply_json(r, 200, rollout_json(d, o.id, false));
 	}
 	store_put(r->ctl->db, d);
-	free(touched.ids);
+	uuidlist_free(&touched);
 }
 
 static void h_pause(struct http_req *r)

@@ -8,6 +8,7 @@
 
 #include "store.h"
 #include "uuidgen.h"
+#include "uuidlist.h"
 
 struct ctl;
 
@@ -30,12 +31,6 @@ struct ro {
 	int64_t phase_started, next_at;
 };
 
-struct ro_idlist {
-	char (*ids)[UUID_STR_LEN];
-	size_t n, cap;
-};
-
-int ro_idlist_add(struct ro_idlist *l, const char *id);
 /* Load by id or name; -ENOENT. */
 int ro_load(struct store *d, const char *ref, struct ro *o);
 int ro_set_state(struct store *d, struct ro *o, const char *state, const char *reason);
@@ -44,11 +39,11 @@ int ro_event(struct store *d, const char *rid, const char *dev, const char *fmt,
     __attribute__((format(printf, 4, 5)));
 /* Revert the changed devices of phase (all phases when < 0); their ids
  * are added to touched (configs to bump after the commit). */
-int ro_rollback_devs(struct store *d, struct ro *o, int64_t phase, struct ro_idlist *touched);
+int ro_rollback_devs(struct store *d, struct ro *o, int64_t phase, struct uuidlist *touched);
 /* A device's config changed (as ctl_device_changed, in two halves): bump
  * the config versions of l in the caller's transaction; after the commit,
  * drop their cached configs. */
-int ro_touch_configs(struct store *d, const struct ro_idlist *l);
-void ro_drop_configs(struct ctl *c, const struct ro_idlist *l);
+int ro_touch_configs(struct store *d, const struct uuidlist *l);
+void ro_drop_configs(struct ctl *c, const struct uuidlist *l);
 
 #endif

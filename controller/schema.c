@@ -239,10 +239,17 @@ static const char m_logs4[] =
 /* Proxy auto-config per management port (deviceio.c: ProxyConfig.pacfile). */
 static const char m_conn5[] = "ALTER TABLE device_io ADD COLUMN pacfile TEXT NOT NULL DEFAULT '';";
 
+/* Requests accepted by any replica (replay_store.c): used only on a
+ * clustered store, present in both for one schema. */
+static const char m_replicas6[] =
+    "CREATE TABLE replay_seen(sender TEXT NOT NULL, rid BLOB NOT NULL, status INTEGER NOT NULL,"
+    " at INTEGER NOT NULL, PRIMARY KEY(sender, rid));"
+    "CREATE INDEX replay_seen_at ON replay_seen(at);";
+
 const char *const schema_migrations[] = {
     m1,         m_hardening_ci, m_operator_ux, m_observability, m_interop, m_registry,
     m_firewall, m_rollouts,     m_roles,       m_projprops,     m_attest,  m_volumes,
-    m_signed,   m_signed3,      m_vault3,      m_logs4,         m_conn5};
+    m_signed,   m_signed3,      m_vault3,      m_logs4,         m_conn5,   m_replicas6};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);
 
 /* ---- PostgreSQL (store = postgresql://...) ----
@@ -394,9 +401,14 @@ static const char pg_m1[] = STORE_PG_COMPAT_SQL
 /* An empty step: the change is in pg_m1 already. */
 #define PG_IN_M1 "SELECT 1;"
 
+static const char pg_m_replicas6[] =
+    "CREATE TABLE replay_seen(sender TEXT NOT NULL, rid BYTEA NOT NULL, status BIGINT NOT NULL,"
+    " at BIGINT NOT NULL, PRIMARY KEY(sender, rid));"
+    "CREATE INDEX replay_seen_at ON replay_seen(at);";
+
 const char *const schema_pg_migrations[] = {pg_m1,    PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1,
 					    PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1,
-					    PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1};
+					    PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1, pg_m_replicas6};
 const int schema_pg_migrations_n = sizeof(schema_pg_migrations) / sizeof(schema_pg_migrations[0]);
 
 int schema_pool_open(const char *url, int n, struct store_pool **out, char *err, size_t errlen)

@@ -34,6 +34,7 @@
 #include "deviceio.h"
 #include "http.h"
 #include "replay.h"
+#include "replay_store.h"
 #include "attest.h"
 #include "secrets.h"
 #include <openssl/crypto.h>
@@ -140,6 +141,8 @@ static void retention(struct ctl *c, struct store *d, time_t now)
 	reports_retention(c, d);
 	(void)audit_prune(d, (int64_t)now, AUDIT_RETENTION_DAYS);
 	(void)tokens_prune(d, (int64_t)now);
+	if (store_clustered(c->db))
+		(void)replay_store_prune(d, (int64_t)now - REPLAY_STORE_KEEP_S);
 }
 
 /* Rollout steps and automatic app rollbacks: two replicas must not take
@@ -474,7 +477,12 @@ static int housekeeping(struct ctl *c, sigset_t *set)
 			ctllog(CTLLOG_INFO, "the next signing certificate takes over, reloading", NULL);
 			return SIGHUP;
 		}
-		follow_tick(c->follow);
+		/* Lines another replica stores wake nobody here: with replicas,
+		 * every follower looks in the store each second. */
+		if (c->cluster)
+			follow_notify(c->follow);
+		else
+			follow_tick(c->follow);
 		in_turn(c, TICK_LOCK, ticks, now);
 		console_tick(c);
 		if (now - last_flush >= FLUSH_EVERY_S) {

@@ -331,6 +331,12 @@ out:
 static int pg_conn_check(void *conn)
 {
 	struct pg_conn *c = conn;
+	/* A session the server ended while it sat in the pool (a restart of
+	 * the server) still says CONNECTION_OK until libpq reads: read what is
+	 * waiting (non-blocking), which turns it CONNECTION_BAD at the EOF,
+	 * instead of failing the borrower's first statement. */
+	if (PQstatus(c->h) == CONNECTION_OK)
+		(void)PQconsumeInput(c->h);
 	if (PQstatus(c->h) == CONNECTION_OK)
 		return 0;
 	PQreset(c->h);

@@ -3,6 +3,7 @@
 # start a real controller over TLS on 127.0.0.1 (ports 18100-18199).
 if(WITH_CONTROLLER)
   eve_unit_test(controller_devcache_test ${EVE_TEST_DIR}/unit/controller_devcache_test.c evecontroller)
+  eve_unit_test(controller_uuidlist_test ${EVE_TEST_DIR}/unit/controller_uuidlist_test.c evecontroller)
   eve_unit_test(controller_conf_test ${EVE_TEST_DIR}/unit/controller_conf_test.c evecontroller)
 
   add_executable(controller_api_itest ${EVE_TEST_DIR}/integration/controller_api_test.c)

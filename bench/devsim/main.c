@@ -47,6 +47,7 @@ static const struct opt_desc opt_table[] = {
     {"crypto-seconds", OPT_DOUBLE, O(crypto_s), "wall time measuring sign and verify, each (default 2)"},
     {"timeout", OPT_DOUBLE, O(timeout_s), "per-request timeout, s (default 30)"},
     {"logs-per-day", OPT_DOUBLE, O(logs_per_day), "log rows a device sends a day (default 8640)"},
+    {"out-dir", OPT_STR, O(out_dir), "where the seal scenario writes the signed requests"},
     {"log-text", OPT_STR, O(log_text),
      "newlogs content: devsim (one short repeated sentence, default) or eve (EVE agents' JSON lines)"},
 };
@@ -55,9 +56,10 @@ static const struct opt_desc opt_table[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: eve-devsim [options] [SCENARIO[,SCENARIO...]|all]\n"
-		   "scenarios: poll fleet storm fanout ingest rollout reports (every run first onboards the "
-		   "fleet)\n");
+	fprintf(
+	    f, "usage: eve-devsim [options] [SCENARIO[,SCENARIO...]|all]\n"
+	       "scenarios: poll fleet storm fanout ingest rollout reports seal (every run first onboards the "
+	       "fleet)\n");
 	for (size_t i = 0; i < N_OPTS; i++)
 		fprintf(f, "  --%-15s %s\n", opt_table[i].name, opt_table[i].help);
 }

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "fileio.h"
 #include "monotime.h"
+#include "msgs.h"
 #include "phases.h"
 #include "scenario.h"
 
@@ -659,6 +660,58 @@ static int scen_reports(struct run *rn)
 	return r;
 }
 
+/* ---- seal: signed requests written out for a test to send itself ---- */
+
+static int seal_one(const char *dir, const struct simdev *d, const char *kind,
+		    int (*make)(const struct simdev *, uint8_t **, size_t *))
+{
+	char path[SCEN_PATH];
+	uint8_t *b = NULL;
+	size_t n = 0;
+	int r = make(d, &b, &n);
+
+	snprintf(path, sizeof(path), "%.3000s/%s.%s", dir, d->serial, kind);
+	if (r == 0)
+		r = fileio_write_atomic(path, b, n, 0644);
+	free(b);
+	return r;
+}
+
+/* One metrics and one info request per onboarded device, signed as the
+ * device signs them, in --out-dir as SERIAL.metrics, SERIAL.info (the
+ * UUID in SERIAL.uuid): e.g. to send one to two replicas (a replay). */
+static int scen_seal(struct run *rn)
+{
+	const char *dir = rn->o->out_dir;
+	size_t n = 0;
+	int r = 0;
+
+	if (!dir) {
+		fprintf(stderr, "eve-devsim: seal needs --out-dir\n");
+		return -EINVAL;
+	}
+	if ((r = fileio_mkdirs(dir, 0755)) < 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < rn->fleet.n; i++) {
+		const struct simdev *d = &rn->fleet.devs[i];
+		char path[SCEN_PATH];
+
+		if (!d->uuid[0])
+			continue;
+		snprintf(path, sizeof(path), "%.3000s/%s.uuid", dir, d->serial);
+		r = fileio_write_atomic(path, d->uuid, strlen(d->uuid), 0644);
+		if (r == 0)
+			r = seal_one(dir, d, "metrics", msgs_metrics);
+		if (r == 0)
+			r = seal_one(dir, d, "info", msgs_info);
+		n += r == 0;
+	}
+	printf("== seal: %zu devices: %s/SERIAL.metrics and SERIAL.info (POST to /id/UUID/metrics and "
+	       "/info), SERIAL.uuid\n",
+	       n, dir);
+	return r;
+}
+
 /* ---- setup and dispatch ---- */
 
 static int run_resolve(struct run *rn, const struct devsim_opts *o)
@@ -742,7 +795,7 @@ struct scen_entry {
 
 static const struct scen_entry scenarios[] = {
     {"poll", scen_poll},     {"fleet", scen_fleet},     {"storm", scen_storm},     {"fanout", scen_fanout},
-    {"ingest", scen_ingest}, {"rollout", scen_rollout}, {"reports", scen_reports},
+    {"ingest", scen_ingest}, {"rollout", scen_rollout}, {"reports", scen_reports}, {"seal", scen_seal},
 };
 
 static int run_list(struct run *rn, const char *names)

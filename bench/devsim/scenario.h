@@ -25,6 +25,7 @@ struct devsim_opts {
 	double duration_s, compress, crypto_s, timeout_s;
 	double logs_per_day;  /* log rows a device sends per day (ingest) */
 	const char *log_text; /* "devsim" or "eve" (msgs_newlogs) */
+	const char *out_dir;  /* --out-dir: where seal writes its requests */
 };
 
 /* Load the fleet and onboard it, then run the comma-separated scenarios in

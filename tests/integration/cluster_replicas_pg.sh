@@ -1,17 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# cluster_replicas_pg PORT: two eve-controller replicas on one PostgreSQL 15
-# database behind HAProxy (issue #22, docs/operations.md "Running 2-3
+# cluster_replicas_pg PORT: three eve-controller replicas on one PostgreSQL
+# 15 database behind HAProxy (issue #22, docs/operations.md "Running 2-3
 # replicas with PostgreSQL and HAProxy").
 #
 # Addresses: HAProxy on 127.0.0.1:PORT (what device-config/server names,
-# the replicas' public_port), replica A on 127.0.0.2:PORT+1, replica B on
-# 127.0.0.3:PORT+2, PostgreSQL on 127.0.0.1:PORT+10000 (tests/lib/pg.sh). A is made by `eve-controller init
+# the replicas' public_port), replica A on 127.0.0.2:PORT+1, B on
+# 127.0.0.3:PORT+2, C on 127.0.0.4:PORT+3, PostgreSQL on
+# 127.0.0.1:PORT+10000 (tests/lib/pg.sh). A is made by `eve-controller init
 # --store`, its controller.conf is examples/controller-replica.conf with
-# these addresses; B's directory is a copy of A's (keys, certificates,
-# tokens) with its own `listen` and its datastore a link to A's (the
-# shared directory). HAProxy runs examples/haproxy-replicas.cfg with the
-# addresses changed.
+# these addresses; B's and C's directories are copies of A's (keys,
+# certificates, tokens) with their own `listen` and their datastore a link
+# to A's (the shared directory). HAProxy runs examples/haproxy-replicas.cfg
+# with the addresses changed.
 #
 #  1. propagation: eve-devsim devices poll replica B while devsim deploys an
 #     app to them through replica A: every device must get the new config
@@ -26,7 +27,13 @@
 #     connection); every report is acknowledged in the end (devsim sends a
 #     failed one again) and none that was acknowledged is missing from
 #     PostgreSQL (compared per kind with what devsim counted).
-#  3. a backup: pg_dump of the live database, pg_restore into a new one.
+#  3. rejoin: A starts again on its directory; HAProxy takes it back; an app
+#     deployed through C reaches devices polling A within 2 s; `logs -f` on
+#     A shows lines devices send through C within 2 s (it looks in the
+#     database every second); a signed report accepted by B and sent again
+#     to C and to A (a replay) gets the same status from each and is stored
+#     once.
+#  4. a backup: pg_dump of the live database, pg_restore into a new one.
 #
 # Environment (ctest): EVE_CONTROLLER, EVE_AGENT, EVECTL, EVE_DEVSIM.
 # Without PostgreSQL 15 or HAProxy the test skips (a failure with CI=true).
@@ -47,26 +54,31 @@ SRC=$(cd "$HERE/.." && pwd)
 FRONT=127.0.0.1
 ADDR_A=127.0.0.2
 ADDR_B=127.0.0.3
+ADDR_C=127.0.0.4
 RA=$ADDR_A:$((PORT + 1)) # replica A
 RB=$ADDR_B:$((PORT + 2)) # replica B
+RC=$ADDR_C:$((PORT + 3)) # replica C
 W=$(mktemp -d /tmp/eve-cluster.XXXXXX)
 A=$W/a
 B=$W/b
+C=$W/c
 export HOME=$W/home
 mkdir -p "$HOME"
 unset XDG_CONFIG_HOME EVECTL_SERVER EVECTL_TOKEN EVECTL_CA EVECTL_CONTEXT
 AGENT_PID=
 DEVSIM_PID=
+FOLLOW_PID=
 
 cleanup() {
 	local p
-	for p in $DEVSIM_PID $AGENT_PID; do
+	for p in $FOLLOW_PID $DEVSIM_PID $AGENT_PID; do
 		kill -TERM "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
 	haproxy_stop
 	ctl_stop "$A"
 	ctl_stop "$B"
+	ctl_stop "$C"
 	pg_stop
 	rm -rf "$W"
 }
@@ -76,7 +88,7 @@ trap 'exit 1' INT TERM
 fail() {
 	local f
 	echo "FAIL: $*" >&2
-	for f in "$A/serve.log" "$B/serve.log" "$W/agent.log" "${HAPROXY_DIR:-/nonexistent}/haproxy.log"; do
+	for f in "$A/serve.log" "$B/serve.log" "$C/serve.log" "$W/agent.log" "${HAPROXY_DIR:-/nonexistent}/haproxy.log"; do
 		[ -s "$f" ] && { echo "--- $f" >&2; tail -n 25 "$f" >&2; }
 	done
 	[ -n "${PG_DIR:-}" ] && [ -s "$PG_DIR/server.log" ] && { echo "--- postgres" >&2; tail -n 15 "$PG_DIR/server.log" >&2; }
@@ -130,7 +142,7 @@ STORE_URL="postgresql://eve@127.0.0.1:$PG_PORT/eve"
 
 # ---- the replicas: A from init, B a copy of A
 # --listen: HAProxy's port goes into device-config/server
-"$EVE_CONTROLLER" init --dir "$A" --listen "$ADDR_A:$PORT" --host "$FRONT,localhost,$ADDR_A,$ADDR_B" \
+"$EVE_CONTROLLER" init --dir "$A" --listen "$ADDR_A:$PORT" --host "$FRONT,localhost,$ADDR_A,$ADDR_B,$ADDR_C" \
 	--store "$STORE_URL" >"$W/init.out" 2>&1 || {
 	cat "$W/init.out" >&2
 	fail "init --store"
@@ -138,39 +150,52 @@ STORE_URL="postgresql://eve@127.0.0.1:$PG_PORT/eve"
 [ "$(cat "$A/device-config/server")" = "$FRONT:$PORT" ] || fail "device-config/server is not HAProxy's address"
 # controller.conf: examples/controller-replica.conf with this test's addresses
 sed -e "s|^listen=.*|listen=$RA|" -e "s|^public_port=.*|public_port=$PORT|" \
-	-e "s|^host=.*|host=$FRONT,localhost,$ADDR_A,$ADDR_B|" \
+	-e "s|^host=.*|host=$FRONT,localhost,$ADDR_A,$ADDR_B,$ADDR_C|" \
 	-e "s|^store=.*|store=$STORE_URL|" "$SRC/examples/controller-replica.conf" >"$A/controller.conf" ||
 	fail "controller.conf from the example"
-cp -a "$A" "$B" || fail "copy A to B"
-sed -i "s/^listen=.*/listen=$RB/" "$B/controller.conf"
-rm -rf "$B/datastore" && ln -s "$A/datastore" "$B/datastore" || fail "datastore link"
+for d in "$B:$RB" "$C:$RC"; do
+	cp -a "$A" "${d%%:*}" || fail "copy A to ${d%%:*}"
+	sed -i "s/^listen=.*/listen=${d#*:}/" "${d%%:*}/controller.conf"
+	rm -rf "${d%%:*}/datastore" && ln -s "$A/datastore" "${d%%:*}/datastore" || fail "datastore link"
+done
 rep_start "$A" "$RA" || fail "replica A did not start"
 rep_start "$B" "$RB" || fail "replica B did not start"
+rep_start "$C" "$RC" || fail "replica C did not start"
 sed -e "s/^\(    bind \).*/\1$FRONT:$PORT/" -e "s|ca-file [^ ]*|ca-file $A/certs/root-certificate.pem|" \
 	-e "s/^\(    server r1 \).*/\1$RA/" -e "s/^\(    server r2 \).*/\1$RB/" \
-	-e '/^    server r3 /d' "$SRC/examples/haproxy-replicas.cfg" >"$W/haproxy.cfg"
+	-e "s/^\(    server r3 \).*/\1$RC/" "$SRC/examples/haproxy-replicas.cfg" >"$W/haproxy.cfg"
 haproxy_start_file "$W/haproxy.cfg" "$FRONT:$PORT" || fail "HAProxy: $HAPROXY_ERROR"
 readyz() { curl -sf --max-time 5 --cacert "$A/certs/root-certificate.pem" "https://$1/readyz"; }
 wait_for 60 "/readyz through HAProxy" readyz "$FRONT:$PORT"
 readyz "$RA" >/dev/null || fail "replica A not ready"
 readyz "$RB" >/dev/null || fail "replica B not ready"
+readyz "$RC" >/dev/null || fail "replica C not ready"
 ev "$RA" status >/dev/null || fail "evectl status on replica A"
 ev "$RB" status >/dev/null || fail "evectl status on replica B"
 
-# ---- 1a. propagation to devsim devices polling B; the change through A
-"$EVE_DEVSIM" --dir "$A" --connect-to "::$RB" --admin-connect-to "::$RA" \
-	--pid "$(cat "$B/serve.pid")" --serial-prefix pr --devices 10 --connections 4 --compress 240 \
-	--timeout 10 --crypto-seconds 0.05 fanout >"$W/fanout.out" 2>&1 || {
-	cat "$W/fanout.out" >&2
-	fail "eve-devsim fanout (devices on B, the app deployed through A) exited $?"
+# fanout NAME DIR POLLED ADMIN PREFIX: eve-devsim devices poll replica
+# POLLED (its directory DIR) while devsim deploys an app to them through
+# replica ADMIN; every device must have the new config within 2 s of
+# ADMIN's acknowledgement.
+fanout() {
+	local name=$1 dir=$2 polled=$3 admin=$4 prefix=$5 out="$W/fanout-$5.out" line lat
+	"$EVE_DEVSIM" --dir "$A" --connect-to "::$polled" --admin-connect-to "::$admin" \
+		--pid "$(cat "$dir/serve.pid")" --serial-prefix "$prefix" --devices 10 --connections 4 --compress 240 \
+		--timeout 10 --crypto-seconds 0.05 fanout >"$out" 2>&1 || {
+		cat "$out" >&2
+		fail "eve-devsim fanout ($name) exited $?"
+	}
+	grep -q '=> .* 10 of 10 devices have a UUID' "$out" || { cat "$out" >&2; fail "onboarding ($name)"; }
+	line=$(grep '=> admin POST /apps took' "$out") || { cat "$out" >&2; fail "no fan-out figures ($name)"; }
+	lat=$(sed -n 's/.*all by [0-9.]* s (\([0-9.-]*\) s after the acknowledgement).*/\1/p' <<<"$line")
+	[ -n "$lat" ] || { cat "$out" >&2; fail "not every device got the app ($name)"; }
+	echo "propagation $name: $line"
+	echo "propagation $name: every device had the new config ${lat} s after the change was acknowledged"
+	awk -v l="$lat" 'BEGIN { exit !(l <= 2.0) }' || fail "propagation $name took ${lat} s (more than 2 s)"
 }
-grep -q '=> .* 10 of 10 devices have a UUID' "$W/fanout.out" || { cat "$W/fanout.out" >&2; fail "onboarding through B"; }
-line=$(grep '=> admin POST /apps took' "$W/fanout.out") || { cat "$W/fanout.out" >&2; fail "no fan-out figures"; }
-lat=$(sed -n 's/.*all by [0-9.]* s (\([0-9.-]*\) s after the acknowledgement).*/\1/p' <<<"$line")
-[ -n "$lat" ] || { cat "$W/fanout.out" >&2; fail "not every device polling B got the app deployed through A"; }
-echo "propagation A -> B: $line"
-echo "propagation A -> B: every device polling B had the new config ${lat} s after A acknowledged the change"
-awk -v l="$lat" 'BEGIN { exit !(l <= 2.0) }' || fail "propagation A -> B took ${lat} s (more than 2 s)"
+
+# ---- 1a. propagation to devsim devices polling B; the change through A
+fanout "A -> B" "$B" "$RB" "$RA" pr
 
 # ---- 1b. a real eve-agent on B; a config item set through A
 mkdir -p "$W/agent.conf" "$W/agent.state"
@@ -259,10 +284,70 @@ check_kind "log lines" "$ack_lines" "$st_lines" 5
 [ "$after" -gt 0 ] || fail "no metrics stored after A died: the devices stopped"
 echo "failover: $after metrics records stamped more than 5 s after the kill (through replica B)"
 grep -q 'r1 is DOWN' "$HAPROXY_DIR/haproxy.log" || fail "HAProxy did not mark replica A down"
-if grep 'status=5' "$B/serve.log" >&2; then fail "replica B answered server errors"; fi
-if grep 'statement prepare failed' "$B/serve.log" >&2; then fail "SQL PostgreSQL does not take"; fi
-kill -0 "$(cat "$B/serve.pid")" || fail "replica B died"
+for d in "$B" "$C"; do
+	if grep 'status=5' "$d/serve.log" >&2; then fail "replica ${d##*/} answered server errors"; fi
+	if grep 'statement prepare failed' "$d/serve.log" >&2; then fail "SQL PostgreSQL does not take"; fi
+	kill -0 "$(cat "$d/serve.pid")" || fail "replica ${d##*/} died"
+done
 ev "$FRONT:$PORT" status >/dev/null || fail "evectl status through HAProxy after the failover"
+
+# ---- 3. rejoin: A starts again on its directory; HAProxy takes it back
+rep_start "$A" "$RA" || fail "replica A did not start again"
+wait_for 30 "HAProxy takes replica A back" grep -q 'r1 is UP' "$HAPROXY_DIR/haproxy.log"
+echo "rejoin: replica A serves again and HAProxy sends it connections"
+# 3a. it hears the others: an app deployed through C, devices polling A
+fanout "C -> A (rejoined)" "$A" "$RA" "$RC" rj
+
+# 3b. logs -f on A of a device that sends its logs through C
+"$EVE_DEVSIM" --dir "$A" --connect-to "::$RC" --pid "$(cat "$C/serve.pid")" --serial-prefix lf --devices 1 \
+	--connections 1 --compress 60 --duration 6 --log-entries 5 --timeout 10 --crypto-seconds 0.05 \
+	reports >"$W/lf.out" 2>&1 &
+DEVSIM_PID=$!
+wait_for 60 "replica A lists the device sending logs through C" ev "$RA" device get lf-000000
+curl -sN --cacert "$A/certs/root-certificate.pem" -H "Authorization: Bearer $(cat "$A/admin-token")" \
+	"https://$RA/api/v1/devices/lf-000000/logs?follow=1" >"$W/follow.out" 2>"$W/follow.err" &
+FOLLOW_PID=$!
+wait "$DEVSIM_PID" || { cat "$W/lf.out" >&2; fail "eve-devsim reports (logs through C) exited $?"; }
+DEVSIM_PID=
+t0=$(now_s)
+lines=$(eve_psql "SELECT coalesce(sum(x.n), 0) FROM log_chunks x JOIN devices d ON d.id = x.device_id
+	WHERE d.serial = 'lf-000000'") || fail "psql"
+[ "$lines" -gt 0 ] || fail "no log lines stored through C"
+followed() { [ "$(grep -c . "$W/follow.out")" -ge "$lines" ]; }
+wait_for 10 "logs -f on A shows the $lines lines stored through C" followed
+lag=$(elapsed "$t0")
+echo "logs -f: a follower on A had the $lines lines stored through C ${lag} s after the device's last upload was acknowledged"
+awk -v l="$lag" 'BEGIN { exit !(l <= 2.0) }' || fail "logs -f on A lagged ${lag} s behind C (more than 2 s)"
+kill "$FOLLOW_PID" 2>/dev/null
+wait "$FOLLOW_PID" 2>/dev/null
+FOLLOW_PID=
+
+# 3c. a replay: a signed report accepted by B, sent again to C and to A
+"$EVE_DEVSIM" --dir "$A" --connect-to "::$RB" --pid "$(cat "$B/serve.pid")" --serial-prefix rp --devices 1 \
+	--connections 1 --timeout 10 --crypto-seconds 0.05 --out-dir "$W/sealed" seal >"$W/seal.out" 2>&1 || {
+	cat "$W/seal.out" >&2
+	fail "eve-devsim seal exited $?"
+}
+uuid=$(cat "$W/sealed/rp-000000.uuid") || fail "devsim wrote no UUID"
+post() { # REPLICA KIND: the sealed request's status
+	curl -s -o /dev/null -w '%{http_code}' --cacert "$A/certs/root-certificate.pem" \
+		-H 'Content-Type: application/x-proto-binary' --data-binary "@$W/sealed/rp-000000.$2" \
+		"https://$1/api/v2/edgedevice/id/$uuid/$2"
+}
+for kind in metrics info; do
+	first=$(post "$RB" $kind)
+	[ "$first" = 201 ] || fail "$kind to B: $first"
+	again_c=$(post "$RC" $kind)
+	again_a=$(post "$RA" $kind)
+	[ "$again_c" = "$first" ] && [ "$again_a" = "$first" ] ||
+		fail "$kind replayed: C answered $again_c, A $again_a (B: $first)"
+	n=$(eve_psql "SELECT count(*) FROM $kind x JOIN devices d ON d.id = x.device_id WHERE d.serial = 'rp-000000'") ||
+		fail "psql"
+	[ "$n" = 1 ] || fail "$kind sent to B and replayed to C and A: $n rows stored"
+done
+grep -q 'a replay of a request already accepted' "$C/serve.log" || fail "C did not note the replay"
+grep -q 'a replay of a request already accepted' "$A/serve.log" || fail "A did not note the replay"
+echo "replay: metrics and info accepted by B (201) and sent again to C and A: the same status, stored once"
 
 # ---- a backup as docs/operations.md says: pg_dump while B serves, restored
 # (eve-controller backup copies SQLite only, and says what to use instead)
@@ -276,4 +361,4 @@ restored=$("$PG_BIN/psql" -X -At "postgresql://eve@127.0.0.1:$PG_PORT/eve_restor
 	-c "SELECT count(*) FROM metrics x $fo") || fail "psql on the restored database"
 [ "$restored" = "$st_metrics" ] || fail "the restored database has $restored metrics of the devsim devices, not $st_metrics"
 echo "backup: pg_dump of the live database restored with pg_restore ($restored metrics of the devsim devices)"
-echo "ok: two replicas on PostgreSQL behind HAProxy: propagation and failover"
+echo "ok: three replicas on PostgreSQL behind HAProxy: propagation, failover, rejoin, logs -f and replays across replicas"
