@@ -328,16 +328,21 @@ out:
 	return 0;
 }
 
+/* Whether the server sent something to a session that sat idle in the
+ * pool: it does so when it ends the session (a restart: "terminating
+ * connection due to administrator command", then EOF), which libpq sees
+ * only when it next reads, so CONNECTION_OK until then and the borrower's
+ * first statement would fail. Such a session is reset before use. */
+static bool idle_readable(PGconn *h)
+{
+	struct pollfd p = {.fd = PQsocket(h), .events = POLLIN};
+	return p.fd >= 0 && poll(&p, 1, 0) > 0;
+}
+
 static int pg_conn_check(void *conn)
 {
 	struct pg_conn *c = conn;
-	/* A session the server ended while it sat in the pool (a restart of
-	 * the server) still says CONNECTION_OK until libpq reads: read what is
-	 * waiting (non-blocking), which turns it CONNECTION_BAD at the EOF,
-	 * instead of failing the borrower's first statement. */
-	if (PQstatus(c->h) == CONNECTION_OK)
-		(void)PQconsumeInput(c->h);
-	if (PQstatus(c->h) == CONNECTION_OK)
+	if (PQstatus(c->h) == CONNECTION_OK && !idle_readable(c->h))
 		return 0;
 	PQreset(c->h);
 	if (PQstatus(c->h) != CONNECTION_OK) {
