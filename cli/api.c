@@ -468,11 +468,12 @@ out:
 
 int api_tunnel(struct api *a, const char *path, struct evtunnel **out, char *err, size_t errlen)
 {
-	size_t n = strlen(a->base) + strlen(path) + 1;
+	bool whole = !strncmp(path, "https://", 8);
+	size_t n = (whole ? 0 : strlen(a->base)) + strlen(path) + 1;
 	char *url = malloc(n);
 	if (!url)
 		return -ENOMEM;
-	snprintf(url, n, "%s%s", a->base, path);
+	snprintf(url, n, "%s%s", whole ? "" : a->base, path);
 	const char *hdrs[] = {a->auth, "User-Agent: evectl/0.1", NULL};
 	int r = evtunnel_open(url, a->ca, a->auth ? hdrs : hdrs + 1, out, err, errlen);
 	free(url);

@@ -65,8 +65,10 @@ struct api_v2 {
 int api_v2(struct api *a, struct api_v2 *q);
 
 /* Open an edge-view tunnel (common/evtunnel.h) on path below /api/v1
- * with this api's server, CA and token: *out on success; else a negative
- * errno (evtunnel_open's) with the reason in err. */
+ * with this api's server, CA and token (path may also be a whole
+ * https:// URL: another replica of the same controller, checked against
+ * the same CA): *out on success; else a negative errno (evtunnel_open's)
+ * with the reason in err. */
 struct evtunnel;
 int api_tunnel(struct api *a, const char *path, struct evtunnel **out, char *err, size_t errlen);
 

@@ -44,7 +44,7 @@ static void catch_signals(void)
 
 struct session {
 	char id[64];
-	char connect[256]; /* path below /api/v1 */
+	char connect[512]; /* path below /api/v1, or the URL of the replica that holds it */
 	char device[64];
 };
 
@@ -74,7 +74,12 @@ static int session_create(struct cmd_args *a, const char *kind, int port, struct
 	}
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	snprintf(s->device, sizeof(s->device), "%s", dev ? dev : "");
-	snprintf(s->connect, sizeof(s->connect), "/console-sessions/%s/connect", id);
+	/* with replicas, the one that holds the session (its device's tunnel) */
+	const char *url = json_string_value(json_object_get(resp, "connect_url"));
+	if (url && !strncmp(url, "https://", 8) && strlen(url) < sizeof(s->connect))
+		snprintf(s->connect, sizeof(s->connect), "%s", url);
+	else
+		snprintf(s->connect, sizeof(s->connect), "/console-sessions/%s/connect", id);
 	json_decref(resp);
 	return EXIT_OK;
 }

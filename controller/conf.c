@@ -83,6 +83,11 @@ static const struct conf_key conf_keys[] = {
     STR("attestation", attestation, "report",
 	"remote attestation policy: off | report (record the state) | enforce (freeze the config of a "
 	"device that fails; refuse config without a current integrity token)"),
+    /* remote consoles (docs/console.md) */
+    STR("console.dispatcher", console_dispatcher, "",
+	"host:port where devices and evectl reach this controller's console dispatcher: empty for the"
+	" public name (host's first name and public_port); with replicas, this replica's own address (one"
+	" of host), different on each replica"),
 };
 
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))

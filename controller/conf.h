@@ -37,6 +37,8 @@ struct ctl_conf {
 	int64_t strict_pem;     /* register: pemCert only as base64 of the PEM (EVE's form) */
 	int64_t require_itoken; /* config: 403 without an integrity token */
 	char attestation[16];   /* off | report | enforce (attest.c) */
+	char
+	    console_dispatcher[256]; /* host:port of this replica's console dispatcher ("": the public one) */
 };
 
 /* The default tls.priorities: TLS 1.3, and TLS 1.2 with ECDHE key exchange

@@ -1163,7 +1163,7 @@ static void add_edgeview(struct build *b)
 {
 	char *tok = NULL;
 	uint32_t gen = 0;
-	if (!b->ctl->edgeview_token || b->ctl->edgeview_token(b->ctl, b->uuid, &tok, &gen) < 0)
+	if (!b->ctl->edgeview_token || b->ctl->edgeview_token(b->ctl, b->db, b->uuid, &tok, &gen) < 0)
 		return;
 	Org__Lfedge__Eve__Config__EdgeViewConfig *ev = arena_alloc(&b->a, sizeof(*ev));
 	Org__Lfedge__Eve__Config__AppDebugAccessPolicy *ap = arena_alloc(&b->a, sizeof(*ap));

@@ -21,6 +21,7 @@
 #include "apps_store.h"
 #include "authz.h"
 #include "configprops.h"
+#include "console_store.h"
 #include "crypto.h"
 #include "ctl.h"
 #include "devcache.h"
@@ -28,6 +29,8 @@
 #include "evjwt.h"
 #include "evproof.h"
 #include "hexstr.h"
+#include "store.h"
+#include "uuidlist.h"
 #include "evtunnel.h"
 #include "tlsfwd.h"
 #include "uuidgen.h"
@@ -68,6 +71,8 @@ struct cs_session {
 	unsigned channels, open;
 	uint64_t bytes_in, bytes_out;
 	bool recorded;
+	char dispatcher[CONSOLE_STORE_ADDR_MAX]; /* the replica that holds it */
+	int64_t rev, flushed;                    /* changes made, and written to the store */
 };
 
 /* One upgraded connection: its socket and libmicrohttpd's handle. */
@@ -127,6 +132,11 @@ struct console_hub {
 	unsigned next_ctl; /* control tunnel ids */
 	unsigned threads;  /* bridge and control threads still running */
 	bool stopping;
+	/* On a clustered store (console_store.h): */
+	char me[CONSOLE_STORE_ADDR_MAX]; /* this replica's dispatcher: the tokens' "dep" */
+	bool clustered;
+	bool released;           /* what a previous run left in the store is ended */
+	pthread_mutex_t sync_mu; /* grants are written to the store in the order they changed */
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -317,6 +327,7 @@ static void session_end(struct console_hub *h, struct cs_session *s, const char 
 	if (!session_live(s))
 		return;
 	s->ended = time(NULL);
+	s->rev++;
 	snprintf(s->reason, sizeof(s->reason), "%s", reason);
 	session_maybe_record(h, s);
 	pthread_cond_broadcast(&h->cv);
@@ -324,10 +335,157 @@ static void session_end(struct console_hub *h, struct cs_session *s, const char 
 		snprintf(changed_dev, UUID_STR_LEN, "%s", s->device);
 }
 
+/* ---- the store, on a clustered one (console_store.h) ------------------- */
+
+static int kind_of(const char *name)
+{
+	for (int k = 0; k < 3; k++)
+		if (!strcmp(name, kind_names[k]))
+			return k;
+	return CS_CONSOLE;
+}
+
+static void row_of(const struct cs_session *s, struct console_store_session *w)
+{
+	memset(w, 0, sizeof(*w));
+	snprintf(w->id, sizeof(w->id), "%s", s->id);
+	snprintf(w->dispatcher, sizeof(w->dispatcher), "%s", s->dispatcher);
+	snprintf(w->app, sizeof(w->app), "%s", s->app);
+	snprintf(w->instance, sizeof(w->instance), "%s", s->instance);
+	snprintf(w->device, sizeof(w->device), "%s", s->device);
+	snprintf(w->project, sizeof(w->project), "%s", s->project);
+	snprintf(w->who, sizeof(w->who), "%s", s->who);
+	snprintf(w->kind, sizeof(w->kind), "%s", kind_names[s->kind]);
+	snprintf(w->reason, sizeof(w->reason), "%s", s->reason);
+	w->token_id = s->token_id;
+	w->port = s->port;
+	w->created = s->created;
+	w->expires = s->expires;
+	w->ended = s->ended;
+	w->channels = s->channels;
+	w->open = s->open;
+	w->bytes_in = s->bytes_in;
+	w->bytes_out = s->bytes_out;
+	w->rev = s->rev;
+}
+
+/* A session as the store has it (not one of this replica's: no channel). */
+static void session_of_row(const struct console_store_session *w, struct cs_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->used = true;
+	snprintf(s->id, sizeof(s->id), "%s", w->id);
+	snprintf(s->dispatcher, sizeof(s->dispatcher), "%s", w->dispatcher);
+	snprintf(s->app, sizeof(s->app), "%s", w->app);
+	snprintf(s->instance, sizeof(s->instance), "%s", w->instance);
+	snprintf(s->device, sizeof(s->device), "%s", w->device);
+	snprintf(s->project, sizeof(s->project), "%s", w->project);
+	snprintf(s->who, sizeof(s->who), "%s", w->who);
+	snprintf(s->reason, sizeof(s->reason), "%s", w->reason);
+	s->kind = (enum cs_kind)kind_of(w->kind);
+	s->token_id = w->token_id;
+	s->port = w->port;
+	s->created = w->created;
+	s->expires = w->expires;
+	s->ended = w->ended;
+	s->channels = w->channels;
+	s->open = w->open;
+	s->bytes_in = w->bytes_in;
+	s->bytes_out = w->bytes_out;
+	s->rev = s->flushed = w->rev;
+	if (!s->ended && s->expires <= time(NULL)) { /* its holder died before */
+		s->ended = s->expires;
+		snprintf(s->reason, sizeof(s->reason), "expired");
+	}
+}
+
+/* Write the sessions changed since their last write. */
+static void sessions_flush(struct console_hub *h)
+{
+	struct console_store_session *w = malloc(CS_MAX_SESSIONS * sizeof(*w));
+	bool *ok = calloc(CS_MAX_SESSIONS, sizeof(*ok));
+	size_t n = 0;
+	if (!w || !ok)
+		goto out;
+	pthread_mutex_lock(&h->mu);
+	for (size_t i = 0; i < CS_MAX_SESSIONS; i++)
+		if (h->s[i].used && h->s[i].rev != h->s[i].flushed)
+			row_of(&h->s[i], &w[n++]);
+	pthread_mutex_unlock(&h->mu);
+	struct store *d = n ? store_get(h->ctl->db) : NULL;
+	for (size_t i = 0; d && i < n; i++)
+		ok[i] = console_store_session_put(d, &w[i]) == 0;
+	if (d)
+		store_put(h->ctl->db, d);
+	pthread_mutex_lock(&h->mu);
+	for (size_t i = 0; i < n; i++) {
+		struct cs_session *s = session_find(h, w[i].id);
+		if (s && ok[i] && s->flushed < w[i].rev)
+			s->flushed = w[i].rev;
+	}
+	pthread_mutex_unlock(&h->mu);
+out:
+	free(w);
+	free(ok);
+}
+
+/* Write dev's grant (or its end) as it is now: before its config changes,
+ * so that another replica that builds it finds the new token. */
+static void grant_sync(struct console_hub *h, const char *dev)
+{
+	char *tok = NULL;
+	int64_t exp = 0;
+	uint32_t gen = 0;
+	pthread_mutex_lock(&h->sync_mu);
+	pthread_mutex_lock(&h->mu);
+	struct cs_grant *g = grant_find(h, dev);
+	bool held = g != NULL;
+	if (g) {
+		tok = strdup(g->token);
+		exp = g->exp;
+		gen = g->generation;
+	}
+	pthread_mutex_unlock(&h->mu);
+	struct store *d = !held || tok ? store_get(h->ctl->db) : NULL;
+	if (d) {
+		/* (void): the other replicas then give the device the token they
+		 * have, or none; the device's next config poll sets it right */
+		(void)(held ? console_store_grant_set(d, dev, h->me, tok, exp, gen)
+			    : console_store_grant_drop(d, dev, h->me));
+		store_put(h->ctl->db, d);
+	}
+	pthread_mutex_unlock(&h->sync_mu);
+	free(tok);
+}
+
 static void device_changed(struct console_hub *h, const char *dev)
 {
-	if (dev[0])
-		ctl_device_changed(h->ctl, NULL, dev);
+	if (!dev[0])
+		return;
+	if (h->clustered)
+		grant_sync(h, dev);
+	ctl_device_changed(h->ctl, NULL, dev);
+}
+
+static void release_device(void *ctx, const char *dev)
+{
+	(void)uuidlist_add(ctx, dev); /* (void): the device's config changes at its next change */
+}
+
+/* What a previous run of this replica left: its sessions end, its grants
+ * go (the devices' configs change). */
+static void release(struct console_hub *h, const char *reason)
+{
+	struct uuidlist devs = {0};
+	struct store *d = store_get(h->ctl->db);
+	if (!d)
+		return;
+	bool ok = console_store_release(d, h->me, time(NULL), reason, release_device, &devs) == 0;
+	store_put(h->ctl->db, d);
+	for (size_t i = 0; i < devs.n; i++)
+		ctl_device_changed(h->ctl, NULL, devs.ids[i]);
+	uuidlist_free(&devs);
+	h->released = ok;
 }
 
 /* ---- hub -------------------------------------------------------------- */
@@ -341,7 +499,11 @@ int console_hub_new(struct ctl *c, struct console_hub **out)
 	h->ctl = c;
 	h->next_chan = 1;
 	pthread_mutex_init(&h->mu, NULL);
+	pthread_mutex_init(&h->sync_mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
+	snprintf(h->me, sizeof(h->me), "%s",
+		 c->conf.console_dispatcher[0] ? c->conf.console_dispatcher : c->fqdn);
+	h->clustered = store_clustered(c->db);
 	if (c->signer.cert_pem &&
 	    crypto_cert_from_pem(c->signer.cert_pem, strlen(c->signer.cert_pem), &cert) == 0)
 		h->pub = X509_get_pubkey(cert);
@@ -350,6 +512,10 @@ int console_hub_new(struct ctl *c, struct console_hub **out)
 		console_hub_free(h);
 		return -EINVAL;
 	}
+	/* before any request: a session created here must not be ended as
+	 * a previous run's (if the store is down now, the first tick does it) */
+	if (h->clustered)
+		release(h, "controller restarted");
 	*out = h;
 	return 0;
 }
@@ -380,6 +546,10 @@ void console_hub_stop(struct console_hub *h)
 			end_close(&h->ch[i].dev);
 	}
 	pthread_mutex_unlock(&h->mu);
+	if (h->clustered) { /* the others see them end, and the devices' tokens go */
+		sessions_flush(h);
+		release(h, "controller stopped");
+	}
 }
 
 void console_hub_free(struct console_hub *h)
@@ -392,40 +562,12 @@ void console_hub_free(struct console_hub *h)
 	}
 	EVP_PKEY_free(h->pub);
 	pthread_mutex_destroy(&h->mu);
+	pthread_mutex_destroy(&h->sync_mu);
 	pthread_cond_destroy(&h->cv);
 	free(h);
 }
 
-void console_tick(struct ctl *c)
-{
-	struct console_hub *h = c->console;
-	char changed[CS_MAX_SESSIONS][UUID_STR_LEN];
-	size_t n = 0;
-	if (!h)
-		return;
-	int64_t now = time(NULL);
-	pthread_mutex_lock(&h->mu);
-	for (size_t i = 0; i < CS_MAX_SESSIONS; i++) {
-		changed[n][0] = 0;
-		if (session_live(&h->s[i]) && h->s[i].expires <= now) {
-			session_end(h, &h->s[i], "expired", changed[n]);
-			if (changed[n][0])
-				n++;
-		}
-	}
-	for (size_t i = 0; i < CS_MAX_SESSIONS && n < CS_MAX_SESSIONS; i++) {
-		if (h->g[i].used && h->g[i].exp <= now) {
-			snprintf(changed[n], UUID_STR_LEN, "%s", h->g[i].device);
-			if (grant_gc(h, changed[n], now))
-				n++;
-		}
-	}
-	pthread_mutex_unlock(&h->mu);
-	for (size_t i = 0; i < n; i++)
-		device_changed(h, changed[i]);
-}
-
-int console_device_token(struct ctl *c, const char *uuid, char **token, uint32_t *generation)
+int console_device_token(struct ctl *c, struct store *d, const char *uuid, char **token, uint32_t *generation)
 {
 	struct console_hub *h = c->console;
 	int r = -ENOENT;
@@ -439,6 +581,9 @@ int console_device_token(struct ctl *c, const char *uuid, char **token, uint32_t
 		r = *token ? 0 : -ENOMEM;
 	}
 	pthread_mutex_unlock(&h->mu);
+	/* another replica's device: the token its holder wrote */
+	if (r == -ENOENT && h->clustered)
+		r = console_store_grant_token(d, uuid, time(NULL), token, generation);
 	return r;
 }
 
@@ -469,7 +614,7 @@ static int grant_ensure(struct console_hub *h, const char *dev, int64_t exp, boo
 		snprintf(g->device, sizeof(g->device), "%s", dev);
 	}
 	struct evjwt_claims cl = {.exp = exp, .iat = time(NULL)};
-	snprintf(cl.dep, sizeof(cl.dep), "%s", h->ctl->fqdn);
+	snprintf(cl.dep, sizeof(cl.dep), "%s", h->me);
 	snprintf(cl.sub, sizeof(cl.sub), "%s", dev);
 	uuidgen_v4(cl.key);
 	char *tok = NULL;
@@ -770,6 +915,7 @@ static void *chan_run(void *arg)
 	s->bytes_in += in;
 	s->bytes_out += out;
 	s->open--;
+	s->rev++;
 	struct cs_grant *g = grant_find(h, c->device);
 	if (g && g->ctl.fd >= 0) { /* the device closes its side too */
 		char line[32];
@@ -786,11 +932,11 @@ static void *chan_run(void *arg)
 	pthread_mutex_unlock(&h->mu);
 	end_close(&op);
 	end_close(&dev);
+	device_changed(h, changed); /* before the count: the hub outlives it */
 	pthread_mutex_lock(&h->mu);
 	h->threads--;
 	pthread_cond_broadcast(&h->cv);
 	pthread_mutex_unlock(&h->mu);
-	device_changed(h, changed);
 	return NULL;
 }
 
@@ -907,6 +1053,7 @@ static void attach_end(struct console_hub *h, struct up_ctx *u, struct cs_end e)
 		if (u->kind == UP_OPERATOR && h->ch[u->idx].id == u->id) {
 			h->ch[u->idx].used = false;
 			h->s[h->ch[u->idx].sess].open--;
+			h->s[h->ch[u->idx].sess].rev++;
 		}
 		end_close(&e);
 	}
@@ -999,9 +1146,153 @@ static void reply_upgrade(struct http_req *r, struct console_hub *h, enum up_kin
 	reply_upgrade_ws(r, h, kind, idx, id, NULL, NULL);
 }
 
+static struct cs_session *session_slot(struct console_hub *h)
+{
+	struct cs_session *old = NULL;
+	for (size_t i = 0; i < CS_MAX_SESSIONS; i++) {
+		if (!h->s[i].used)
+			return &h->s[i];
+		/* reuse the session that ended first, if no channel holds it */
+		if (h->s[i].ended && !h->s[i].open && (!old || h->s[i].ended < old->ended))
+			old = &h->s[i];
+	}
+	return old;
+}
+
+/* ---- sessions across replicas ------------------------------------------- */
+
+struct rows {
+	struct console_store_session *w;
+	size_t n;
+};
+
+static int row_collect(void *ctx, const struct console_store_session *w)
+{
+	struct rows *rs = ctx;
+	if (rs->n < CS_MAX_SESSIONS)
+		rs->w[rs->n++] = *w;
+	return 0;
+}
+
+/* Take up session w, which another replica created for a device this one
+ * holds; the devices whose grant changed go to changed. */
+static void adopt(struct console_hub *h, const struct console_store_session *w, struct uuidlist *changed)
+{
+	char holder[CONSOLE_STORE_ADDR_MAX];
+	int64_t now = time(NULL);
+	const char *why = NULL;
+	bool grown = false;
+	struct store *d = store_get(h->ctl->db);
+	if (!d)
+		return;
+	int r = console_store_claim(d, w->device, h->me, now, holder);
+	if (r == 1)
+		why = "the device's consoles moved to another replica; create the session again";
+	if (r == 0) {
+		pthread_mutex_lock(&h->mu);
+		bool known = session_find(h, w->id) != NULL;
+		struct cs_session *s = known ? NULL : session_slot(h);
+		if (!known && !s)
+			r = -ENOSPC;
+		else if (s && (r = grant_ensure(h, w->device, w->expires, &grown)) == 0) {
+			session_of_row(w, s);
+			s->rev = w->rev + 1;
+		}
+		pthread_mutex_unlock(&h->mu);
+		if (r < 0)
+			why = "too many console sessions on its replica";
+	}
+	if (why)
+		(void)console_store_session_end(d, w->id, now, why); /* (void): its expiry ends it too */
+	store_put(h->ctl->db, d);
+	if (grown)
+		(void)uuidlist_add(changed, w->device); /* (void): as in release_device */
+}
+
+/* This replica's sessions as the store has them: those another replica
+ * created here are taken up, those another one ended end. */
+static void cluster_sync(struct console_hub *h, int64_t now)
+{
+	struct rows rs = {.w = malloc(CS_MAX_SESSIONS * sizeof(*rs.w))};
+	struct uuidlist changed = {0};
+	struct store *d = rs.w ? store_get(h->ctl->db) : NULL;
+	if (!d)
+		goto out;
+	int r = console_store_sessions(d, h->me, now - 60, CS_MAX_SESSIONS, row_collect, &rs);
+	store_put(h->ctl->db, d);
+	for (size_t i = 0; r == 0 && i < rs.n; i++) {
+		const struct console_store_session *w = &rs.w[i];
+		char dev[UUID_STR_LEN] = "";
+		pthread_mutex_lock(&h->mu);
+		struct cs_session *s = session_find(h, w->id);
+		bool take = !s && !w->ended && w->expires > now;
+		if (s && w->ended)
+			session_end(h, s, w->reason, dev);
+		pthread_mutex_unlock(&h->mu);
+		if (dev[0])
+			(void)uuidlist_add(&changed, dev); /* (void): as in release_device */
+		if (take)
+			adopt(h, w, &changed);
+	}
+	for (size_t i = 0; i < changed.n; i++)
+		device_changed(h, changed.ids[i]);
+out:
+	uuidlist_free(&changed);
+	free(rs.w);
+}
+
+static void cluster_tick(struct console_hub *h, int64_t now)
+{
+	bool holds = false;
+	if (!h->released)
+		release(h, "controller restarted");
+	sessions_flush(h);
+	pthread_mutex_lock(&h->mu);
+	for (size_t i = 0; i < CS_MAX_SESSIONS && !holds; i++)
+		holds = h->g[i].used;
+	pthread_mutex_unlock(&h->mu);
+	struct store *d = holds ? store_get(h->ctl->db) : NULL;
+	if (d) {
+		(void)console_store_alive(d, h->me, now); /* (void): retried in a second */
+		store_put(h->ctl->db, d);
+	}
+	cluster_sync(h, now);
+}
+
+void console_tick(struct ctl *c)
+{
+	struct console_hub *h = c->console;
+	char changed[CS_MAX_SESSIONS][UUID_STR_LEN];
+	size_t n = 0;
+	if (!h)
+		return;
+	int64_t now = time(NULL);
+	pthread_mutex_lock(&h->mu);
+	for (size_t i = 0; i < CS_MAX_SESSIONS; i++) {
+		changed[n][0] = 0;
+		if (session_live(&h->s[i]) && h->s[i].expires <= now) {
+			session_end(h, &h->s[i], "expired", changed[n]);
+			if (changed[n][0])
+				n++;
+		}
+	}
+	for (size_t i = 0; i < CS_MAX_SESSIONS && n < CS_MAX_SESSIONS; i++) {
+		if (h->g[i].used && h->g[i].exp <= now) {
+			snprintf(changed[n], UUID_STR_LEN, "%s", h->g[i].device);
+			if (grant_gc(h, changed[n], now))
+				n++;
+		}
+	}
+	pthread_mutex_unlock(&h->mu);
+	for (size_t i = 0; i < n; i++)
+		device_changed(h, changed[i]);
+	if (h->clustered)
+		cluster_tick(h, now);
+}
+
 /* ---- admin API ----------------------------------------------------------- */
 
-static json_t *session_json(const struct cs_session *s)
+static json_t *session_json(const struct console_hub *h, const struct cs_session *s)
 {
 	char url[160];
 	snprintf(url, sizeof(url), ADMIN_PREFIX "/console-sessions/%s/connect", s->id);
@@ -1020,6 +1311,12 @@ static json_t *session_json(const struct cs_session *s)
 	json_object_set_new(j, "channels", json_integer(s->channels));
 	json_object_set_new(j, "bytes_in", json_integer((json_int_t)s->bytes_in));
 	json_object_set_new(j, "bytes_out", json_integer((json_int_t)s->bytes_out));
+	if (h->clustered) { /* its channels meet at the replica that holds it */
+		char abs[sizeof("https://") + CONSOLE_STORE_ADDR_MAX + sizeof(url)];
+		snprintf(abs, sizeof(abs), "https://%s%s", s->dispatcher, url);
+		json_object_set_new(j, "dispatcher", json_string(s->dispatcher));
+		json_object_set_new(j, "connect_url", json_string(abs));
+	}
 	return j;
 }
 
@@ -1157,19 +1454,6 @@ static int parse_create(struct http_req *r, json_t *b, struct create_req *q)
 	return 0;
 }
 
-static struct cs_session *session_slot(struct console_hub *h)
-{
-	struct cs_session *old = NULL;
-	for (size_t i = 0; i < CS_MAX_SESSIONS; i++) {
-		if (!h->s[i].used)
-			return &h->s[i];
-		/* reuse the session that ended first, if no channel holds it */
-		if (h->s[i].ended && !h->s[i].open && (!old || h->s[i].ended < old->ended))
-			old = &h->s[i];
-	}
-	return old;
-}
-
 static void target_error(struct http_req *r, int e, const char *app, const char *inst)
 {
 	if (e == -ENOENT)
@@ -1184,6 +1468,49 @@ static void target_error(struct http_req *r, int e, const char *app, const char 
 				 app);
 	else
 		admin_reply_err(r, e, "app");
+}
+
+/* Claim dev's sessions for this replica (clustered store): 0 when it
+ * holds them, 1 when the replica at holder does, or -errno (replied). */
+static int claim(struct http_req *r, struct console_hub *h, const char *dev, int64_t now,
+		 char holder[CONSOLE_STORE_ADDR_MAX])
+{
+	struct store *d = store_get(r->ctl->db);
+	int e = d ? console_store_claim(d, dev, h->me, now, holder) : -EIO;
+	if (d)
+		store_put(r->ctl->db, d);
+	if (e < 0)
+		admin_reply_err(r, e, "console session");
+	return e;
+}
+
+/* The session for the replica that holds the device's sessions: written
+ * to the store, where that replica takes it up within a second. */
+static void create_for(struct http_req *r, struct console_hub *h, const struct target *t,
+		       const struct create_req *q, const char *holder, const char *project, const char *who)
+{
+	struct console_store_session w = {.token_id = (long long)r->token_id, .port = q->port, .rev = 1};
+	struct cs_session s;
+	uuidgen_v4(w.id);
+	snprintf(w.dispatcher, sizeof(w.dispatcher), "%s", holder);
+	snprintf(w.app, sizeof(w.app), "%s", t->app);
+	snprintf(w.instance, sizeof(w.instance), "%s", t->instance);
+	snprintf(w.device, sizeof(w.device), "%s", t->device);
+	snprintf(w.project, sizeof(w.project), "%s", project);
+	snprintf(w.who, sizeof(w.who), "%s", who);
+	snprintf(w.kind, sizeof(w.kind), "%s", kind_names[q->kind]);
+	w.created = time(NULL);
+	w.expires = w.created + q->ttl;
+	struct store *d = store_get(r->ctl->db);
+	int e = d ? console_store_session_put(d, &w) : -EIO;
+	if (d)
+		store_put(r->ctl->db, d);
+	if (e < 0) {
+		admin_reply_err(r, e, "console session");
+		return;
+	}
+	session_of_row(&w, &s);
+	http_reply_json(r, 201, session_json(h, &s));
 }
 
 static void h_create(struct http_req *r)
@@ -1215,14 +1542,22 @@ static void h_create(struct http_req *r)
 		goto out;
 	}
 	bool changed = false;
+	int64_t now = time(NULL);
+	char holder[CONSOLE_STORE_ADDR_MAX];
+	if (h->clustered && (e = claim(r, h, t.device, now, holder)) != 0) {
+		if (e == 1)
+			create_for(r, h, &t, &q, holder, project, who);
+		goto out;
+	}
 	pthread_mutex_lock(&h->mu);
 	struct cs_session *s = session_slot(h);
-	int64_t now = time(NULL);
 	e = s ? grant_ensure(h, t.device, now + q.ttl, &changed) : -ENOSPC;
 	if (e == 0) {
 		memset(s, 0, sizeof(*s));
 		s->used = true;
+		s->rev = 1;
 		uuidgen_v4(s->id);
+		snprintf(s->dispatcher, sizeof(s->dispatcher), "%s", h->me);
 		snprintf(s->app, sizeof(s->app), "%s", t.app);
 		snprintf(s->instance, sizeof(s->instance), "%s", t.instance);
 		snprintf(s->device, sizeof(s->device), "%s", t.device);
@@ -1233,41 +1568,123 @@ static void h_create(struct http_req *r)
 		s->port = q.port;
 		s->created = now;
 		s->expires = now + q.ttl;
-		http_reply_json(r, 201, session_json(s));
+		http_reply_json(r, 201, session_json(h, s));
 	}
 	pthread_mutex_unlock(&h->mu);
 	if (e == -ENOSPC)
 		http_reply_error(r, 503, "too many console sessions; try again later");
 	else if (e < 0)
 		admin_reply_err(r, e, "console session");
+	if (e == 0 && h->clustered)
+		sessions_flush(h); /* before the 201 leaves: every replica knows it */
 	if (changed)
-		ctl_device_changed(r->ctl, NULL, t.device);
+		device_changed(h, t.device);
 out:
 	json_decref(b);
+}
+
+/* A session as this replica knows it (its own: live counts), else as the
+ * store has it (clustered), as JSON; NULL when the caller may not see it. */
+static json_t *session_json_of(struct http_req *r, struct console_hub *h,
+			       const struct console_store_session *w)
+{
+	struct cs_session tmp;
+	json_t *j = NULL;
+	if (w && !authz_project_granted(&r->who, w->project))
+		return NULL;
+	pthread_mutex_lock(&h->mu);
+	const struct cs_session *s = w ? session_find(h, w->id) : session_visible(h, r, r->params[0]);
+	if (!s && w) {
+		session_of_row(w, &tmp);
+		s = &tmp;
+	}
+	if (s)
+		j = session_json(h, s);
+	pthread_mutex_unlock(&h->mu);
+	return j;
+}
+
+/* The store's row of session id, if the caller may see it: 0 or -ENOENT. */
+static int stored_session(struct http_req *r, struct console_hub *h, const char *id,
+			  struct console_store_session *w)
+{
+	struct store *d = h->clustered ? store_get(r->ctl->db) : NULL;
+	int e = d ? console_store_session_get(d, id, w) : -ENOENT;
+	if (d)
+		store_put(r->ctl->db, d);
+	return e == 0 && authz_project_granted(&r->who, w->project) ? 0 : -ENOENT;
+}
+
+struct list_ctx {
+	struct http_req *r;
+	struct console_hub *h;
+	json_t *items;
+};
+
+static int list_row(void *ctx, const struct console_store_session *w)
+{
+	struct list_ctx *l = ctx;
+	json_t *j = session_json_of(l->r, l->h, w);
+	return j ? json_array_append_new(l->items, j) : 0;
 }
 
 static void h_list(struct http_req *r)
 {
 	struct console_hub *h = r->ctl->console;
-	json_t *items = json_array();
-	pthread_mutex_lock(&h->mu);
-	for (size_t i = 0; i < CS_MAX_SESSIONS; i++)
-		if (h->s[i].used && authz_project_granted(&r->who, h->s[i].project))
-			json_array_append_new(items, session_json(&h->s[i]));
-	pthread_mutex_unlock(&h->mu);
-	http_reply_json(r, 200, json_pack("{s:o}", "items", items));
+	struct list_ctx l = {r, h, json_array()};
+	if (h->clustered) { /* every replica's */
+		struct store *d = store_get(r->ctl->db);
+		int e = d ? console_store_sessions(d, NULL, 0, CS_MAX_SESSIONS, list_row, &l) : -EIO;
+		if (d)
+			store_put(r->ctl->db, d);
+		if (e < 0) {
+			json_decref(l.items);
+			admin_reply_err(r, e, "console sessions");
+			return;
+		}
+	} else {
+		pthread_mutex_lock(&h->mu);
+		for (size_t i = 0; i < CS_MAX_SESSIONS; i++)
+			if (h->s[i].used && authz_project_granted(&r->who, h->s[i].project))
+				json_array_append_new(l.items, session_json(h, &h->s[i]));
+		pthread_mutex_unlock(&h->mu);
+	}
+	http_reply_json(r, 200, json_pack("{s:o}", "items", l.items));
 }
 
 static void h_get(struct http_req *r)
 {
 	struct console_hub *h = r->ctl->console;
-	pthread_mutex_lock(&h->mu);
-	struct cs_session *s = session_visible(h, r, r->params[0]);
-	if (s)
-		http_reply_json(r, 200, session_json(s));
+	struct console_store_session w;
+	json_t *j = session_json_of(r, h, NULL);
+	if (!j && stored_session(r, h, r->params[0], &w) == 0)
+		j = session_json_of(r, h, &w);
+	if (j)
+		http_reply_json(r, 200, j);
 	else
 		http_reply_error(r, 404, "no console session %s", r->params[0]);
-	pthread_mutex_unlock(&h->mu);
+}
+
+/* DELETE of a session another replica holds: ended in the store, where
+ * its replica finds it within a second and closes its channels. */
+static void delete_stored(struct http_req *r, struct console_hub *h)
+{
+	struct console_store_session w;
+	int e = stored_session(r, h, r->params[0], &w);
+	struct store *d = e == 0 ? store_get(r->ctl->db) : NULL;
+	if (d) {
+		e = console_store_session_end(d, w.id, time(NULL), "closed by the operator");
+		if (e >= 0)
+			e = console_store_session_get(d, w.id, &w);
+		store_put(r->ctl->db, d);
+	}
+	json_t *j = e == 0 ? session_json_of(r, h, &w) : NULL;
+	if (j)
+		http_reply_json(r, 200, j);
+	else if (e == -ENOENT || e == 0)
+		http_reply_error(r, 404, "no console session %s", r->params[0]);
+	else
+		admin_reply_err(r, e, "console session");
 }
 
 static void h_delete(struct http_req *r)
@@ -1278,12 +1695,61 @@ static void h_delete(struct http_req *r)
 	struct cs_session *s = session_visible(h, r, r->params[0]);
 	if (s) {
 		session_end(h, s, "closed by the operator", changed);
-		http_reply_json(r, 200, session_json(s));
-	} else {
-		http_reply_error(r, 404, "no console session %s", r->params[0]);
+		http_reply_json(r, 200, session_json(h, s));
 	}
 	pthread_mutex_unlock(&h->mu);
+	if (!s) {
+		delete_stored(r, h);
+		return;
+	}
+	if (h->clustered)
+		sessions_flush(h);
 	device_changed(h, changed);
+}
+
+/* Whether session params[0], which this replica does not have, is now
+ * here (clustered store: another replica created it for this one); else
+ * the reply says where it is, or that it is not. */
+static bool taken_up_here(struct http_req *r, struct console_hub *h)
+{
+	struct console_store_session w;
+	if (stored_session(r, h, r->params[0], &w) < 0) {
+		http_reply_error(r, 404, "no console session %s", r->params[0]);
+		return false;
+	}
+	if (w.ended || w.expires <= time(NULL)) {
+		http_reply_error(r, 410, "console session %s has ended (%s)", w.id,
+				 w.ended ? w.reason : "expired");
+		return false;
+	}
+	if (!strcmp(w.dispatcher, h->me)) {
+		cluster_sync(h, time(NULL));
+		return true;
+	}
+	http_reply_error(r, 421,
+			 "console session %s is held by the replica at %s: connect to https://%s" ADMIN_PREFIX
+			 "/console-sessions/%s/connect (its connect_url)",
+			 w.id, w.dispatcher, w.dispatcher, w.id);
+	return false;
+}
+
+/* The session of params[0] with h->mu held, or NULL (h->mu not held)
+ * after the reply. */
+static struct cs_session *session_here(struct http_req *r, struct console_hub *h)
+{
+	pthread_mutex_lock(&h->mu);
+	struct cs_session *s = session_visible(h, r, r->params[0]);
+	if (s)
+		return s;
+	pthread_mutex_unlock(&h->mu);
+	if (!taken_up_here(r, h))
+		return NULL;
+	pthread_mutex_lock(&h->mu);
+	if ((s = session_visible(h, r, r->params[0])) != NULL)
+		return s;
+	pthread_mutex_unlock(&h->mu);
+	http_reply_error(r, 503, "console session %s could not be taken up here; try again", r->params[0]);
+	return NULL;
 }
 
 /* Attach an operator connection to s (h->mu held): a new channel and the
@@ -1319,6 +1785,7 @@ static void chan_attach(struct http_req *r, struct console_hub *h, struct cs_ses
 	snprintf(c->device, sizeof(c->device), "%s", s->device);
 	s->open++;
 	s->channels++;
+	s->rev++;
 	reply_upgrade_ws(r, h, UP_OPERATOR, ci, c->id, ws_accept, ws_proto);
 	if (r->status != 101) {
 		c->used = false;
@@ -1331,12 +1798,10 @@ static void h_connect(struct http_req *r)
 	struct console_hub *h = r->ctl->console;
 	if (!wants_upgrade(r))
 		return;
-	pthread_mutex_lock(&h->mu);
-	struct cs_session *s = session_visible(h, r, r->params[0]);
+	struct cs_session *s = session_here(r, h);
 	if (!s)
-		http_reply_error(r, 404, "no console session %s", r->params[0]);
-	else
-		chan_attach(r, h, s, NULL, NULL);
+		return;
+	chan_attach(r, h, s, NULL, NULL);
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -1347,15 +1812,14 @@ static void h_ticket(struct http_req *r)
 	struct console_hub *h = r->ctl->console;
 	uint8_t rnd[CS_TICKET_HEX / 2];
 	int64_t now = time(NULL);
-	pthread_mutex_lock(&h->mu);
-	struct cs_session *s = session_visible(h, r, r->params[0]);
+	struct cs_session *s = session_here(r, h);
 	struct cs_ticket *t = NULL;
+	if (!s)
+		return;
 	for (size_t i = 0; i < CS_TICKETS && !t; i++)
 		if (!h->tk[i].t[0] || h->tk[i].exp <= now)
 			t = &h->tk[i];
-	if (!s)
-		http_reply_error(r, 404, "no console session %s", r->params[0]);
-	else if (s->ended || s->expires <= now)
+	if (s->ended || s->expires <= now)
 		http_reply_error(r, 410, "console session %s has ended (%s)", s->id,
 				 s->ended ? s->reason : "expired");
 	else if (!t || RAND_bytes(rnd, sizeof(rnd)) != 1)

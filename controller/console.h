@@ -25,6 +25,7 @@
 
 struct ctl;
 struct console_hub;
+struct store;
 
 /* What the controller records of each session when it ends. */
 struct console_record {
@@ -51,8 +52,10 @@ void console_hub_free(struct console_hub *h);
 /* Once a second: end expired sessions, drop expired device grants. */
 void console_tick(struct ctl *c);
 /* The EdgeViewConfig token of device uuid while it has a live session:
- * *token (caller-frees) and 0, or -ENOENT. */
-int console_device_token(struct ctl *c, const char *uuid, char **token, uint32_t *generation);
+ * *token (caller-frees) and 0, or -ENOENT. On a clustered store, a
+ * device held by another replica: its token as stored, read on d. */
+int console_device_token(struct ctl *c, struct store *d, const char *uuid, char **token,
+			 uint32_t *generation);
 
 extern const struct http_route console_routes[];
 

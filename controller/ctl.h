@@ -70,7 +70,8 @@ struct ctl {
 	/* The device's edge-view token while it has a console session
 	 * (console_device_token; set by the program, so that config_build.c
 	 * does not call into console.c, which calls back into devices). */
-	int (*edgeview_token)(struct ctl *c, const char *uuid, char **token, uint32_t *generation);
+	int (*edgeview_token)(struct ctl *c, struct store *d, const char *uuid, char **token,
+			      uint32_t *generation);
 };
 
 /* Paths under ctl->dir. */

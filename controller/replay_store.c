@@ -17,15 +17,6 @@ static int begin_async(struct store *d)
 	return r;
 }
 
-static int finish(struct store *d, int r)
-{
-	if (r >= 0 && store_commit(d) < 0)
-		r = -EIO;
-	if (r < 0)
-		store_rollback(d);
-	return r;
-}
-
 /* The row of (sender, id): its status and time; -ENOENT when none. */
 static int find(struct store *d, const char *sender, const uint8_t id[REPLAY_ID_LEN], unsigned *status,
 		int64_t *at)
@@ -72,19 +63,19 @@ int replay_store_begin(struct store *d, const char *sender, const uint8_t id[REP
 	struct store_stmt *st = store_stmt(d, "INSERT INTO replay_seen(sender, rid, status, at)"
 					      " VALUES(?1, ?2, 0, ?3) ON CONFLICT(sender, rid) DO NOTHING");
 	if (!st)
-		return finish(d, -EIO);
+		return store_finish(d, -EIO);
 	store_bind_text(st, 1, sender);
 	store_bind_blob(st, 2, id, REPLAY_ID_LEN);
 	store_bind_int64(st, 3, now);
 	if ((r = store_step_done(st)) < 0 || store_changes(d) == 1)
-		return finish(d, r);
+		return store_finish(d, r);
 	if ((r = find(d, sender, id, status, &at)) == -ENOENT) /* pruned meanwhile: an old one */
-		return finish(d, 1);
+		return store_finish(d, 1);
 	if (r == 0 && *status == 0 && at < now - REPLAY_STORE_STALE_S)
 		r = take_stale(d, sender, id, at, now) == 1 ? 0 : 1;
 	else if (r == 0)
 		r = 1;
-	return finish(d, r);
+	return store_finish(d, r);
 }
 
 int replay_store_end(struct store *d, const char *sender, const uint8_t id[REPLAY_ID_LEN], unsigned status)
@@ -97,12 +88,12 @@ int replay_store_end(struct store *d, const char *sender, const uint8_t id[REPLA
 	    ok ? store_stmt(d, "UPDATE replay_seen SET status = ?3 WHERE sender = ?1 AND rid = ?2")
 	       : store_stmt(d, "DELETE FROM replay_seen WHERE sender = ?1 AND rid = ?2");
 	if (!st)
-		return finish(d, -EIO);
+		return store_finish(d, -EIO);
 	store_bind_text(st, 1, sender);
 	store_bind_blob(st, 2, id, REPLAY_ID_LEN);
 	if (ok)
 		store_bind_int64(st, 3, status);
-	return finish(d, store_step_done(st));
+	return store_finish(d, store_step_done(st));
 }
 
 int replay_store_prune(struct store *d, int64_t before)

@@ -246,10 +246,26 @@ static const char m_replicas6[] =
     " at INTEGER NOT NULL, PRIMARY KEY(sender, rid));"
     "CREATE INDEX replay_seen_at ON replay_seen(at);";
 
+/* Remote consoles across replicas (console_store.c): clustered stores
+ * only, present in both for one schema. */
+static const char m_consoles7[] =
+    "CREATE TABLE console_grants(device TEXT PRIMARY KEY, dispatcher TEXT NOT NULL, token TEXT NOT NULL,"
+    " exp INTEGER NOT NULL, generation INTEGER NOT NULL, alive INTEGER NOT NULL);"
+    "CREATE INDEX console_grants_dispatcher ON console_grants(dispatcher);"
+    "CREATE TABLE console_sessions(id TEXT PRIMARY KEY, dispatcher TEXT NOT NULL, app TEXT NOT NULL,"
+    " instance TEXT NOT NULL, device TEXT NOT NULL, project TEXT NOT NULL, who TEXT NOT NULL, token_id "
+    "INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, port INTEGER NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL, ended "
+    "INTEGER NOT NULL,"
+    " reason TEXT NOT NULL, channels INTEGER NOT NULL, open INTEGER NOT NULL, bytes_in INTEGER NOT NULL,"
+    " bytes_out INTEGER NOT NULL, rev INTEGER NOT NULL);"
+    "CREATE INDEX console_sessions_dispatcher ON console_sessions(dispatcher, ended);"
+    "CREATE INDEX console_sessions_created ON console_sessions(created);";
+
 const char *const schema_migrations[] = {
-    m1,         m_hardening_ci, m_operator_ux, m_observability, m_interop, m_registry,
-    m_firewall, m_rollouts,     m_roles,       m_projprops,     m_attest,  m_volumes,
-    m_signed,   m_signed3,      m_vault3,      m_logs4,         m_conn5,   m_replicas6};
+    m1,         m_hardening_ci, m_operator_ux, m_observability, m_interop,  m_registry, m_firewall,
+    m_rollouts, m_roles,        m_projprops,   m_attest,        m_volumes,  m_signed,   m_signed3,
+    m_vault3,   m_logs4,        m_conn5,       m_replicas6,     m_consoles7};
 const int schema_migrations_n = sizeof(schema_migrations) / sizeof(schema_migrations[0]);
 
 /* ---- PostgreSQL (store = postgresql://...) ----
@@ -406,9 +422,24 @@ static const char pg_m_replicas6[] =
     " at BIGINT NOT NULL, PRIMARY KEY(sender, rid));"
     "CREATE INDEX replay_seen_at ON replay_seen(at);";
 
-const char *const schema_pg_migrations[] = {pg_m1,    PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1,
-					    PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1,
-					    PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1, PG_IN_M1, pg_m_replicas6};
+static const char pg_m_consoles7[] =
+    "CREATE TABLE console_grants(device TEXT PRIMARY KEY, dispatcher TEXT NOT NULL, token TEXT NOT NULL,"
+    " exp BIGINT NOT NULL, generation BIGINT NOT NULL, alive BIGINT NOT NULL);"
+    "CREATE INDEX console_grants_dispatcher ON console_grants(dispatcher);"
+    "CREATE TABLE console_sessions(id TEXT PRIMARY KEY, dispatcher TEXT NOT NULL, app TEXT NOT NULL,"
+    " instance TEXT NOT NULL, device TEXT NOT NULL, project TEXT NOT NULL, who TEXT NOT NULL, token_id "
+    "BIGINT NOT NULL,"
+    " kind TEXT NOT NULL, port BIGINT NOT NULL, created BIGINT NOT NULL, expires BIGINT NOT NULL, ended "
+    "BIGINT NOT NULL,"
+    " reason TEXT NOT NULL, channels BIGINT NOT NULL, open BIGINT NOT NULL, bytes_in BIGINT NOT NULL,"
+    " bytes_out BIGINT NOT NULL, rev BIGINT NOT NULL);"
+    "CREATE INDEX console_sessions_dispatcher ON console_sessions(dispatcher, ended);"
+    "CREATE INDEX console_sessions_created ON console_sessions(created);";
+
+const char *const schema_pg_migrations[] = {pg_m1,    PG_IN_M1, PG_IN_M1,       PG_IN_M1,      PG_IN_M1,
+					    PG_IN_M1, PG_IN_M1, PG_IN_M1,       PG_IN_M1,      PG_IN_M1,
+					    PG_IN_M1, PG_IN_M1, PG_IN_M1,       PG_IN_M1,      PG_IN_M1,
+					    PG_IN_M1, PG_IN_M1, pg_m_replicas6, pg_m_consoles7};
 const int schema_pg_migrations_n = sizeof(schema_pg_migrations) / sizeof(schema_pg_migrations[0]);
 
 int schema_pool_open(const char *url, int n, struct store_pool **out, char *err, size_t errlen)

@@ -34,6 +34,7 @@
 #include "deviceio.h"
 #include "http.h"
 #include "replay.h"
+#include "console_store.h"
 #include "replay_store.h"
 #include "attest.h"
 #include "secrets.h"
@@ -141,8 +142,10 @@ static void retention(struct ctl *c, struct store *d, time_t now)
 	reports_retention(c, d);
 	(void)audit_prune(d, (int64_t)now, AUDIT_RETENTION_DAYS);
 	(void)tokens_prune(d, (int64_t)now);
-	if (store_clustered(c->db))
+	if (store_clustered(c->db)) {
 		(void)replay_store_prune(d, (int64_t)now - REPLAY_STORE_KEEP_S);
+		(void)console_store_prune(d, (int64_t)now - CONSOLE_STORE_KEEP_S);
+	}
 }
 
 /* Rollout steps and automatic app rollbacks: two replicas must not take

@@ -508,6 +508,15 @@ int store_commit(struct store *c)
 	return r;
 }
 
+int store_finish(struct store *c, int r)
+{
+	if (r >= 0 && store_commit(c) < 0)
+		r = -EIO;
+	if (r < 0)
+		store_rollback(c);
+	return r;
+}
+
 void store_rollback(struct store *c)
 {
 	/* Nothing to undo when it fails: the engine ended the transaction. */

@@ -239,6 +239,9 @@ bool store_in_transaction(struct store *c);
 /* COMMIT; on failure the transaction may still be open: roll back. */
 int store_commit(struct store *c);
 void store_rollback(struct store *c);
+/* End the transaction as r says: commit when r >= 0 (-EIO when that
+ * fails), else roll back. Returns r (or -EIO). */
+int store_finish(struct store *c, int r);
 /* Make c's last COMMIT durable before it is acknowledged (SQLite: one
  * fsync of the WAL shared by every thread waiting at the same time;
  * PostgreSQL: COMMIT already is). */

@@ -19,6 +19,8 @@ if(WITH_CONTROLLER)
   store_pg_test(store_schema_test 24630)
   # several controller processes on one database: notify/listen, locks
   store_pg_test(store_listen_test 24640)
+  # remote consoles across replicas: holders, takeover, session writes (controller/console_store.h)
+  store_pg_test(console_store_test 24660)
   # eve-controller init and serve with `store = postgresql://...` (PostgreSQL on 24650, the controller on
   # 24651); simulated devices too when eve-devsim is built
   set(STORE_PG_DEVSIM "")

@@ -33,7 +33,15 @@
 #     database every second); a signed report accepted by B and sent again
 #     to C and to A (a replay) gets the same status from each and is stored
 #     once.
-#  4. a backup: pg_dump of the live database, pg_restore into a new one.
+#  4. remote consoles: an eve-agent (libvirt's test driver) polls through
+#     HAProxy. A session created on B is held by B (the token in the
+#     device's config, the same from every replica, names B's dispatcher,
+#     and the agent's tunnel goes there); one created on C for that device
+#     is held by B too; a connect on C is refused with 421 naming B; evectl
+#     through HAProxy follows connect_url to B and gets the device's own
+#     answer through the tunnel; a DELETE on A ends a session B holds.
+#     Then C holds a session and is killed: B takes the device over.
+#  5. a backup: pg_dump of the live database, pg_restore into a new one.
 #
 # Environment (ctest): EVE_CONTROLLER, EVE_AGENT, EVECTL, EVE_DEVSIM.
 # Without PostgreSQL 15 or HAProxy the test skips (a failure with CI=true).
@@ -66,12 +74,13 @@ export HOME=$W/home
 mkdir -p "$HOME"
 unset XDG_CONFIG_HOME EVECTL_SERVER EVECTL_TOKEN EVECTL_CA EVECTL_CONTEXT
 AGENT_PID=
+CS_PID=
 DEVSIM_PID=
 FOLLOW_PID=
 
 cleanup() {
 	local p
-	for p in $FOLLOW_PID $DEVSIM_PID $AGENT_PID; do
+	for p in $FOLLOW_PID $DEVSIM_PID $AGENT_PID $CS_PID; do
 		kill -TERM "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -151,11 +160,13 @@ STORE_URL="postgresql://eve@127.0.0.1:$PG_PORT/eve"
 # controller.conf: examples/controller-replica.conf with this test's addresses
 sed -e "s|^listen=.*|listen=$RA|" -e "s|^public_port=.*|public_port=$PORT|" \
 	-e "s|^host=.*|host=$FRONT,localhost,$ADDR_A,$ADDR_B,$ADDR_C|" \
-	-e "s|^store=.*|store=$STORE_URL|" "$SRC/examples/controller-replica.conf" >"$A/controller.conf" ||
-	fail "controller.conf from the example"
+	-e "s|^store=.*|store=$STORE_URL|" -e "s|^console.dispatcher=.*|console.dispatcher=$RA|" \
+	"$SRC/examples/controller-replica.conf" >"$A/controller.conf" || fail "controller.conf from the example"
+grep -q "^console.dispatcher=$RA\$" "$A/controller.conf" || fail "no console.dispatcher in the example"
 for d in "$B:$RB" "$C:$RC"; do
 	cp -a "$A" "${d%%:*}" || fail "copy A to ${d%%:*}"
-	sed -i "s/^listen=.*/listen=${d#*:}/" "${d%%:*}/controller.conf"
+	sed -i -e "s/^listen=.*/listen=${d#*:}/" -e "s/^console.dispatcher=.*/console.dispatcher=${d#*:}/" \
+		"${d%%:*}/controller.conf"
 	rm -rf "${d%%:*}/datastore" && ln -s "$A/datastore" "${d%%:*}/datastore" || fail "datastore link"
 done
 rep_start "$A" "$RA" || fail "replica A did not start"
@@ -349,7 +360,98 @@ grep -q 'a replay of a request already accepted' "$C/serve.log" || fail "C did n
 grep -q 'a replay of a request already accepted' "$A/serve.log" || fail "A did not note the replay"
 echo "replay: metrics and info accepted by B (201) and sent again to C and A: the same status, stored once"
 
-# ---- a backup as docs/operations.md says: pg_dump while B serves, restored
+# ---- 4. remote consoles across replicas
+# api REPLICA METHOD PATH [JSON]: the body on stdout, the status in $W/status
+api() {
+	local data=()
+	[ $# -ge 4 ] && data=(-H 'Content-Type: application/json' --data "$4")
+	curl -s -o "$W/api.out" -w '%{http_code}' --cacert "$A/certs/root-certificate.pem" \
+		-H "Authorization: Bearer $(cat "$A/admin-token")" -X "$2" "${data[@]}" "https://$1/api/v1$3" >"$W/status"
+	cat "$W/api.out"
+}
+status_is() { [ "$(cat "$W/status")" = "$1" ] || fail "$2: status $(cat "$W/status"): $(cat "$W/api.out")"; }
+token_via() { ev "$1" -o json device config dump cs-agent | jq -r '.edgeview.token // ""'; }
+token_dep() { cut -d. -f2 <<<"$1" | tr '_-' '/+' | python3 -c 'import base64, sys; s = sys.stdin.read().strip(); print(base64.b64decode(s + "=" * (-len(s) % 4)).decode())' | jq -r .dep; }
+dispatcher_conns() { grep -c "edgeview: connected to the dispatcher $1\$" "$W/cs.log"; }
+mkdir -p "$W/cs.conf" "$W/cs.state"
+cp "$A"/device-config/* "$W/cs.conf/"
+printf 'timer.config.interval=1\n' >"$W/cs.conf/config-items"
+"$EVE_AGENT" --config "$W/cs.conf" --state "$W/cs.state" --serial cs-agent --libvirt test:///default -v \
+	>"$W/cs.log" 2>&1 &
+CS_PID=$!
+wait_for 60 "the console agent onboards through HAProxy" grep -q "onboarded: device UUID" "$W/cs.log"
+ev "$RA" app deploy cs-app --image shared --device cs-agent --memory 64M >/dev/null || fail "app deploy cs-app"
+
+s1=$(api "$RB" POST /apps/cs-app/console-sessions '{"kind":"console","ttl":300}' | jq -r .id)
+status_is 201 "a session created on B"
+[ "$(jq -r .dispatcher "$W/api.out")" = "$RB" ] || fail "a session created on B is not held by B: $(cat "$W/api.out")"
+has_token() { [ -n "$(token_via "$1")" ]; }
+wait_for 10 "the token in the config built by C" has_token "$RC"
+tok=$(token_via "$RB")
+[ "$(token_via "$RA")" = "$tok" ] && [ "$(token_via "$RC")" = "$tok" ] || fail "replicas give the device different tokens"
+[ "$(token_dep "$tok")" = "$RB" ] || fail "the token's dispatcher is $(token_dep "$tok"), not B's $RB"
+wait_for 30 "the agent's tunnel to B" sh -c "[ \$(grep -c 'edgeview: connected to the dispatcher $RB\$' '$W/cs.log') -ge 1 ]"
+echo "consoles: a session created on B: the same token from A, B and C names B's dispatcher; the agent's tunnel goes to B"
+
+s2=$(api "$RC" POST /apps/cs-app/console-sessions '{"kind":"port","port":80,"ttl":300}' | jq -r .id)
+status_is 201 "a session created on C"
+[ "$(jq -r .dispatcher "$W/api.out")" = "$RB" ] || fail "a session for B's device created on C is not B's: $(cat "$W/api.out")"
+[ "$(jq -r .connect_url "$W/api.out")" = "https://$RB/api/v1/console-sessions/$s2/connect" ] ||
+	fail "connect_url: $(jq -r .connect_url "$W/api.out")"
+[ "$(api "$RA" GET "/console-sessions/$s2" | jq -r .state)" = waiting ] || fail "A: $(cat "$W/api.out")"
+n=$(api "$RA" GET /console-sessions | jq --arg a "$s1" --arg b "$s2" '[.items[] | select(.id == $a or .id == $b)] | length')
+[ "$n" = 2 ] || fail "A lists $n of the 2 sessions: $(cat "$W/api.out")"
+code=$(curl -s -o "$W/up.out" -w '%{http_code}' --cacert "$A/certs/root-certificate.pem" \
+	-H "Authorization: Bearer $(cat "$A/admin-token")" -H 'Connection: Upgrade' -H 'Upgrade: eve-edgeview' \
+	"https://$RC/api/v1/console-sessions/$s2/connect")
+[ "$code" = 421 ] && grep -q "$RB" "$W/up.out" || fail "connect on C (not the holder): $code $(cat "$W/up.out")"
+echo "consoles: a session created on C for that device is B's (connect_url), listed by A; a connect on C gets 421 naming B"
+
+# evectl through HAProxy: whichever replica creates it, the channel goes to B
+# and the device answers (libvirt's test driver has no console to open)
+ev "$FRONT:$PORT" app console cs-app </dev/null >"$W/console.out" 2>"$W/console.err" &&
+	fail "evectl app console succeeded on libvirt's test driver"
+why=$(sed -n 's/.*edgeview: channel [0-9]* (console of .*) refused: //p' "$W/cs.log" | tail -1)
+[ -n "$why" ] || fail "the device was not asked for a channel: $(cat "$W/console.err")"
+grep -qF "$why" "$W/console.err" || fail "evectl did not get the device's answer ($why): $(cat "$W/console.err")"
+echo "consoles: evectl through HAProxy reached the device through B's dispatcher; the device's answer: $why"
+
+api "$RA" DELETE "/console-sessions/$s2" >/dev/null
+status_is 200 "DELETE on A of a session B holds"
+ended_on_b() { [ "$(api "$RB" GET "/console-sessions/$s2" | jq -r .state)" = ended ]; }
+wait_for 5 "B ends the session deleted on A" ended_on_b
+[ "$(jq -r .end_reason "$W/api.out")" = "closed by the operator" ] || fail "end reason: $(cat "$W/api.out")"
+api "$RC" DELETE "/console-sessions/$s1" >/dev/null
+status_is 200 "DELETE on C of a session B holds"
+no_token() { [ -z "$(token_via "$1")" ]; }
+wait_for 10 "the token leaves the config built by A" no_token "$RA"
+wait_for 10 "the token leaves the config built by C" no_token "$RC"
+grep -q "console session.*session=$s2" "$B/serve.log" || fail "B did not record session $s2 (its log)"
+echo "consoles: DELETE on A and C ended sessions B holds; no replica gives the token any more"
+
+# the holder dies: another replica takes the device over
+s3=$(api "$RC" POST /apps/cs-app/console-sessions '{"kind":"console","ttl":300}' | jq -r .id)
+status_is 201 "a session created on C"
+[ "$(jq -r .dispatcher "$W/api.out")" = "$RC" ] || fail "a session created on C is not C's: $(cat "$W/api.out")"
+wait_for 30 "the agent's tunnel to C" sh -c "[ \$(grep -c 'edgeview: connected to the dispatcher $RC\$' '$W/cs.log') -ge 1 ]"
+kill -KILL "$(cat "$C/serve.pid")"
+wait "$(cat "$C/serve.pid")" 2>/dev/null
+rm -f "$C/serve.pid"
+t0=$(now_s)
+taken() { [ "$(api "$RB" POST /apps/cs-app/console-sessions '{"kind":"console","ttl":300}' | jq -r .dispatcher)" = "$RB" ]; }
+wait_for 30 "B takes over the device of the killed C" taken
+echo "consoles: C killed; B took the device's sessions over $(elapsed "$t0") s later"
+[ "$(api "$RA" GET "/console-sessions/$s3" | jq -r .end_reason)" = "its replica stopped" ] ||
+	fail "the killed replica's session: $(cat "$W/api.out")"
+before=$(dispatcher_conns "$RB")
+more_b() { [ "$(dispatcher_conns "$RB")" -gt "$before" ]; }
+wait_for 30 "the agent's tunnel back to B" more_b
+echo "consoles: the killed replica's session ended (its replica stopped); the agent's tunnel went to B"
+kill -TERM "$CS_PID"
+wait "$CS_PID" 2>/dev/null
+CS_PID=
+
+# ---- 5. a backup as docs/operations.md says: pg_dump while B serves, restored
 # (eve-controller backup copies SQLite only, and says what to use instead)
 out=$("$EVE_CONTROLLER" backup --dir "$B" "$W/backup" 2>&1) && fail "eve-controller backup of a PostgreSQL store succeeded"
 echo "$out" | grep -q pg_dump || fail "eve-controller backup on PostgreSQL does not point at pg_dump: $out"
@@ -361,4 +463,4 @@ restored=$("$PG_BIN/psql" -X -At "postgresql://eve@127.0.0.1:$PG_PORT/eve_restor
 	-c "SELECT count(*) FROM metrics x $fo") || fail "psql on the restored database"
 [ "$restored" = "$st_metrics" ] || fail "the restored database has $restored metrics of the devsim devices, not $st_metrics"
 echo "backup: pg_dump of the live database restored with pg_restore ($restored metrics of the devsim devices)"
-echo "ok: three replicas on PostgreSQL behind HAProxy: propagation, failover, rejoin, logs -f and replays across replicas"
+echo "ok: three replicas on PostgreSQL behind HAProxy: propagation, failover, rejoin, logs -f, replays and consoles across replicas"
