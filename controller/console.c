@@ -51,6 +51,8 @@
 #define CS_TICKETS 64     /* browser (WebSocket) tickets outstanding */
 #define CS_TICKET_TTL 30  /* seconds a ticket may wait for its WebSocket */
 #define CS_TICKET_HEX 64
+#define CS_RELAY_TTL 60       /* seconds a relay token is valid */
+#define CS_RELAY_KEY "relay-" /* its key claim starts so (a device's is a UUID) */
 
 enum cs_kind { CS_CONSOLE, CS_VNC, CS_PORT };
 static const char *const kind_names[] = {"console", "vnc", "port"};
@@ -73,6 +75,7 @@ struct cs_session {
 	bool recorded;
 	char dispatcher[CONSOLE_STORE_ADDR_MAX]; /* the replica that holds it */
 	int64_t rev, flushed;                    /* changes made, and written to the store */
+	bool relay; /* a copy of another replica's session: channels are relayed there */
 };
 
 /* One upgraded connection: its socket and libmicrohttpd's handle. */
@@ -174,7 +177,9 @@ static void end_close(struct cs_end *e)
 	}
 	if (e->urh)
 		MHD_upgrade_action(e->urh, MHD_UPGRADE_ACTION_CLOSE);
-	tlsfwd_close(e->fw); /* sends what is left, closes, hands it back */
+	else if (!e->fw && e->fd >= 0)
+		close(e->fd); /* a relay's socketpair (relay_connect) */
+	tlsfwd_close(e->fw);  /* sends what is left, closes, hands it back */
 	e->urh = NULL;
 	e->fw = NULL;
 	e->fd = -1;
@@ -409,7 +414,7 @@ static void sessions_flush(struct console_hub *h)
 		goto out;
 	pthread_mutex_lock(&h->mu);
 	for (size_t i = 0; i < CS_MAX_SESSIONS; i++)
-		if (h->s[i].used && h->s[i].rev != h->s[i].flushed)
+		if (h->s[i].used && !h->s[i].relay && h->s[i].rev != h->s[i].flushed)
 			row_of(&h->s[i], &w[n++]);
 	pthread_mutex_unlock(&h->mu);
 	struct store *d = n ? store_get(h->ctl->db) : NULL;
@@ -895,6 +900,140 @@ static const char *chan_connect(struct console_hub *h, struct cs_chan *c)
 	return NULL;
 }
 
+static int spawn(struct console_hub *h, void *(*fn)(void *), void *ta)
+{
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	h->threads++;
+	int r = pthread_create(&t, &at, fn, ta);
+	pthread_attr_destroy(&at);
+	if (r) {
+		h->threads--;
+		return -r;
+	}
+	return 0;
+}
+
+struct relay_pump {
+	struct console_hub *h;
+	struct evtunnel *t;
+	int fd;
+};
+
+/* Copy between the tunnel to the holder and our end of the socketpair
+ * until either ends (the channel's thread closes the other end). */
+static void *relay_pump(void *arg)
+{
+	struct relay_pump *p = arg;
+	struct console_hub *h = p->h;
+	bool stop = false;
+	(void)evtunnel_bridge(p->t, p->fd, p->fd, 0, NULL, NULL, &stop, NULL,
+			      NULL); /* (void): either way it ends */
+	evtunnel_close(p->t);
+	close(p->fd);
+	free(p);
+	pthread_mutex_lock(&h->mu);
+	h->threads--;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+/* The tunnel of channel c to the replica that holds its session, as an
+ * operator of its relay route (h_relay) with a token signed by the key
+ * the replicas share. NULL or -errno, with why in err. */
+static struct evtunnel *relay_open(struct console_hub *h, const struct cs_session *s, char *err,
+				   size_t errlen)
+{
+	char url[CONSOLE_STORE_ADDR_MAX + 96], ca[PATH_MAX + 32], auth[1024], *tok = NULL;
+	uint8_t rnd[12];
+	struct evtunnel *t = NULL;
+	struct evjwt_claims cl = {.iat = time(NULL), .exp = time(NULL) + CS_RELAY_TTL};
+	snprintf(cl.dep, sizeof(cl.dep), "%s", s->dispatcher);
+	snprintf(cl.sub, sizeof(cl.sub), "%s", s->id);
+	memcpy(cl.key, CS_RELAY_KEY, strlen(CS_RELAY_KEY));
+	snprintf(url, sizeof(url), "https://%s/edgeview/v1/relay/%s", s->dispatcher, s->id);
+	snprintf(ca, sizeof(ca), "%s/certs/root-certificate.pem", h->ctl->dir);
+	snprintf(err, errlen, "cannot sign a relay token");
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return NULL;
+	hexstr_encode(rnd, sizeof(rnd), cl.key + strlen(CS_RELAY_KEY));
+	if (evjwt_sign(&cl, sign_cb, &h->ctl->signer, &tok) < 0)
+		return NULL;
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+	const char *hdrs[] = {auth, "User-Agent: eve-controller (console relay)", NULL};
+	if (evtunnel_open(url, ca, hdrs, &t, err, errlen) < 0)
+		t = NULL;
+	OPENSSL_cleanse(auth, sizeof(auth));
+	free(tok);
+	return t;
+}
+
+/* The holder's answer line on t, waited for while channel c is wanted
+ * (the holder waits for its device as chan_connect does). */
+static int relay_answer(struct console_hub *h, struct cs_chan *c, struct evtunnel *t, char *line, size_t cap)
+{
+	int64_t end = time(NULL) + CS_WAIT_DEVICE_S + CS_WAIT_CHAN_S + 5;
+	for (;;) {
+		int r = evtunnel_readline(t, line, cap, 1000);
+		if (r != -ETIMEDOUT || time(NULL) >= end)
+			return r;
+		pthread_mutex_lock(&h->mu);
+		bool stop = chan_should_stop(h, c) || peer_gone(&c->op);
+		pthread_mutex_unlock(&h->mu);
+		if (stop)
+			return -ECANCELED;
+	}
+}
+
+/* Set up channel c of a relay copy through the replica that holds the
+ * session; its bytes come through a socketpair (c->dev) that a pump
+ * thread copies to and from the tunnel. NULL when bridged, else why not;
+ * writes the holder's answer line to the operator. */
+static const char *relay_connect(struct console_hub *h, struct cs_chan *c)
+{
+	char err[256], line[EVTUNNEL_LINE_MAX];
+	int sp[2] = {-1, -1}, e = -ENOMEM;
+	struct relay_pump *p = calloc(1, sizeof(*p));
+	const char *why = "the replica that holds the session cannot be reached";
+	struct evtunnel *t = p ? relay_open(h, &h->s[c->sess], err, sizeof(err)) : NULL;
+	if (!t)
+		goto out;
+	why = "the replica that holds the session did not answer";
+	if (relay_answer(h, c, t, line, sizeof(line)) < 0)
+		goto out;
+	if (strncmp(line, "OK", 2)) {
+		op_status(c, "%s", line[0] ? line : "ERR device refused");
+		why = "device refused";
+		goto out;
+	}
+	why = "cannot relay the channel";
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		goto out;
+	*p = (struct relay_pump){.h = h, .t = t, .fd = sp[1]};
+	pthread_mutex_lock(&h->mu);
+	e = spawn(h, relay_pump, p);
+	pthread_mutex_unlock(&h->mu);
+	if (e < 0)
+		goto out;
+	p = NULL; /* the pump's now, with t and sp[1] */
+	t = NULL;
+	sp[1] = -1;
+	c->dev.fd = sp[0];
+	op_status(c, "OK", NULL);
+	why = NULL;
+out:
+	evtunnel_close(t);
+	free(p);
+	if (sp[1] >= 0)
+		close(sp[1]);
+	if (why && sp[0] >= 0)
+		close(sp[0]);
+	return why;
+}
+
 static void *chan_run(void *arg)
 {
 	struct thread_arg *ta = arg;
@@ -903,7 +1042,7 @@ static void *chan_run(void *arg)
 	uint64_t in = 0, out = 0;
 	char changed[UUID_STR_LEN] = "";
 	free(ta);
-	const char *why = chan_connect(h, c);
+	const char *why = h->s[c->sess].relay ? relay_connect(h, c) : chan_connect(h, c);
 	if (why && strcmp(why, "device refused"))
 		op_status(c, "ERR %s", why);
 	if (!why)
@@ -978,22 +1117,6 @@ static void *ctl_run(void *arg)
 	pthread_cond_broadcast(&h->cv);
 	pthread_mutex_unlock(&h->mu);
 	return NULL;
-}
-
-static int spawn(struct console_hub *h, void *(*fn)(void *), struct thread_arg *ta)
-{
-	pthread_t t;
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	h->threads++;
-	int r = pthread_create(&t, &at, fn, ta);
-	pthread_attr_destroy(&at);
-	if (r) {
-		h->threads--;
-		return -r;
-	}
-	return 0;
 }
 
 /* ---- upgrades ----------------------------------------------------------- */
@@ -1409,11 +1532,17 @@ static int find_target(struct store *d, const char *app, const char *ref, struct
 	return n == 1 ? 0 : n > 1 ? -EMLINK : -ENXIO;
 }
 
-/* A session of a project the caller is granted (others are not there). */
-static struct cs_session *session_visible(struct console_hub *h, struct http_req *r, const char *id)
+/* This replica's session id (authz: of a project the caller is granted;
+ * others are not there); relay copies are not this replica's. */
+static struct cs_session *own_session(struct console_hub *h, struct http_req *r, const char *id, bool authz)
 {
 	struct cs_session *s = session_find(h, id);
-	return s && authz_project_granted(&r->who, s->project) ? s : NULL;
+	return s && !s->relay && (!authz || authz_project_granted(&r->who, s->project)) ? s : NULL;
+}
+
+static struct cs_session *session_visible(struct console_hub *h, struct http_req *r, const char *id)
+{
+	return own_session(h, r, id, true);
 }
 
 struct create_req {
@@ -1594,6 +1723,8 @@ static json_t *session_json_of(struct http_req *r, struct console_hub *h,
 		return NULL;
 	pthread_mutex_lock(&h->mu);
 	const struct cs_session *s = w ? session_find(h, w->id) : session_visible(h, r, r->params[0]);
+	if (s && s->relay)
+		s = NULL;
 	if (!s && w) {
 		session_of_row(w, &tmp);
 		s = &tmp;
@@ -1604,15 +1735,16 @@ static json_t *session_json_of(struct http_req *r, struct console_hub *h,
 	return j;
 }
 
-/* The store's row of session id, if the caller may see it: 0 or -ENOENT. */
-static int stored_session(struct http_req *r, struct console_hub *h, const char *id,
+/* The store's row of session id, if the caller may see it (authz) or
+ * holds a ticket for it: 0 or -ENOENT. */
+static int stored_session(struct http_req *r, struct console_hub *h, const char *id, bool authz,
 			  struct console_store_session *w)
 {
 	struct store *d = h->clustered ? store_get(r->ctl->db) : NULL;
 	int e = d ? console_store_session_get(d, id, w) : -ENOENT;
 	if (d)
 		store_put(r->ctl->db, d);
-	return e == 0 && authz_project_granted(&r->who, w->project) ? 0 : -ENOENT;
+	return e == 0 && (!authz || authz_project_granted(&r->who, w->project)) ? 0 : -ENOENT;
 }
 
 struct list_ctx {
@@ -1657,7 +1789,7 @@ static void h_get(struct http_req *r)
 	struct console_hub *h = r->ctl->console;
 	struct console_store_session w;
 	json_t *j = session_json_of(r, h, NULL);
-	if (!j && stored_session(r, h, r->params[0], &w) == 0)
+	if (!j && stored_session(r, h, r->params[0], true, &w) == 0)
 		j = session_json_of(r, h, &w);
 	if (j)
 		http_reply_json(r, 200, j);
@@ -1670,7 +1802,7 @@ static void h_get(struct http_req *r)
 static void delete_stored(struct http_req *r, struct console_hub *h)
 {
 	struct console_store_session w;
-	int e = stored_session(r, h, r->params[0], &w);
+	int e = stored_session(r, h, r->params[0], true, &w);
 	struct store *d = e == 0 ? store_get(r->ctl->db) : NULL;
 	if (d) {
 		e = console_store_session_end(d, w.id, time(NULL), "closed by the operator");
@@ -1707,48 +1839,52 @@ static void h_delete(struct http_req *r)
 	device_changed(h, changed);
 }
 
-/* Whether session params[0], which this replica does not have, is now
- * here (clustered store: another replica created it for this one); else
- * the reply says where it is, or that it is not. */
-static bool taken_up_here(struct http_req *r, struct console_hub *h)
+/* The relay copy of w (h->mu held): refreshed from the store while no
+ * channel uses it, or in a slot of its own. NULL when none is free. */
+static struct cs_session *relay_copy(struct console_hub *h, const struct console_store_session *w)
+{
+	struct cs_session *s = session_find(h, w->id);
+	if (s && s->open) {
+		s->expires = w->expires;
+		return s;
+	}
+	if (!s && !(s = session_slot(h)))
+		return NULL;
+	session_of_row(w, s);
+	s->relay = true;
+	s->recorded = true; /* its holder records it */
+	return s;
+}
+
+/* Session id for a channel, with h->mu held: this replica's, or (on a
+ * clustered store) one another replica created for it, or a relay copy
+ * of one another replica holds. NULL (h->mu not held) after the reply. */
+static struct cs_session *session_here(struct http_req *r, struct console_hub *h, const char *id, bool authz)
 {
 	struct console_store_session w;
-	if (stored_session(r, h, r->params[0], &w) < 0) {
-		http_reply_error(r, 404, "no console session %s", r->params[0]);
-		return false;
+	pthread_mutex_lock(&h->mu);
+	struct cs_session *s = own_session(h, r, id, authz);
+	if (s)
+		return s;
+	pthread_mutex_unlock(&h->mu);
+	if (stored_session(r, h, id, authz, &w) < 0) {
+		http_reply_error(r, 404, "no console session %s", id);
+		return NULL;
 	}
 	if (w.ended || w.expires <= time(NULL)) {
 		http_reply_error(r, 410, "console session %s has ended (%s)", w.id,
 				 w.ended ? w.reason : "expired");
-		return false;
+		return NULL;
 	}
-	if (!strcmp(w.dispatcher, h->me)) {
-		cluster_sync(h, time(NULL));
-		return true;
-	}
-	http_reply_error(r, 421,
-			 "console session %s is held by the replica at %s: connect to https://%s" ADMIN_PREFIX
-			 "/console-sessions/%s/connect (its connect_url)",
-			 w.id, w.dispatcher, w.dispatcher, w.id);
-	return false;
-}
-
-/* The session of params[0] with h->mu held, or NULL (h->mu not held)
- * after the reply. */
-static struct cs_session *session_here(struct http_req *r, struct console_hub *h)
-{
+	bool mine = !strcmp(w.dispatcher, h->me);
+	if (mine)
+		cluster_sync(h, time(NULL)); /* take it up now */
 	pthread_mutex_lock(&h->mu);
-	struct cs_session *s = session_visible(h, r, r->params[0]);
+	s = mine ? own_session(h, r, id, authz) : relay_copy(h, &w);
 	if (s)
 		return s;
 	pthread_mutex_unlock(&h->mu);
-	if (!taken_up_here(r, h))
-		return NULL;
-	pthread_mutex_lock(&h->mu);
-	if ((s = session_visible(h, r, r->params[0])) != NULL)
-		return s;
-	pthread_mutex_unlock(&h->mu);
-	http_reply_error(r, 503, "console session %s could not be taken up here; try again", r->params[0]);
+	http_reply_error(r, 503, "console session %s could not be taken up here; try again", id);
 	return NULL;
 }
 
@@ -1798,7 +1934,7 @@ static void h_connect(struct http_req *r)
 	struct console_hub *h = r->ctl->console;
 	if (!wants_upgrade(r))
 		return;
-	struct cs_session *s = session_here(r, h);
+	struct cs_session *s = session_here(r, h, r->params[0], true);
 	if (!s)
 		return;
 	chan_attach(r, h, s, NULL, NULL);
@@ -1807,51 +1943,89 @@ static void h_connect(struct http_req *r)
 
 /* ---- browsers (WebSocket) ------------------------------------------------ */
 
+/* A ticket for session s (h->mu held) in out: in memory, or on a
+ * clustered store in the store (the WebSocket may reach another replica). */
+static int ticket_new(struct http_req *r, struct console_hub *h, struct cs_session *s, int64_t exp,
+		      char out[CS_TICKET_HEX + 1])
+{
+	uint8_t rnd[CS_TICKET_HEX / 2], hash[32];
+	struct cs_ticket *t = NULL;
+	for (size_t i = 0; !h->clustered && i < CS_TICKETS && !t; i++)
+		if (!h->tk[i].t[0] || h->tk[i].exp <= time(NULL))
+			t = &h->tk[i];
+	if ((!t && !h->clustered) || RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return -ENOSPC;
+	hexstr_encode(rnd, sizeof(rnd), out);
+	if (t) {
+		snprintf(t->t, sizeof(t->t), "%s", out);
+		snprintf(t->sess, sizeof(t->sess), "%s", s->id);
+		t->exp = exp;
+		return 0;
+	}
+	struct store *d = store_get(r->ctl->db);
+	int e = d ? crypto_sha256(out, CS_TICKET_HEX, hash) : -EIO;
+	if (e == 0)
+		e = console_store_ticket_put(d, hash, s->id, exp);
+	if (d)
+		store_put(r->ctl->db, d);
+	return e;
+}
+
 static void h_ticket(struct http_req *r)
 {
 	struct console_hub *h = r->ctl->console;
-	uint8_t rnd[CS_TICKET_HEX / 2];
+	char tk[CS_TICKET_HEX + 1], url[128];
 	int64_t now = time(NULL);
-	struct cs_session *s = session_here(r, h);
-	struct cs_ticket *t = NULL;
+	struct cs_session *s = session_here(r, h, r->params[0], true);
 	if (!s)
 		return;
-	for (size_t i = 0; i < CS_TICKETS && !t; i++)
-		if (!h->tk[i].t[0] || h->tk[i].exp <= now)
-			t = &h->tk[i];
-	if (s->ended || s->expires <= now)
+	int e = s->ended || s->expires <= now ? -ETIMEDOUT : ticket_new(r, h, s, now + CS_TICKET_TTL, tk);
+	if (e == -ETIMEDOUT)
 		http_reply_error(r, 410, "console session %s has ended (%s)", s->id,
 				 s->ended ? s->reason : "expired");
-	else if (!t || RAND_bytes(rnd, sizeof(rnd)) != 1)
+	else if (e == -ENOSPC)
 		http_reply_error(r, 503, "too many console tickets; try again later");
+	else if (e < 0)
+		admin_reply_err(r, e, "console ticket");
 	else {
-		char url[128];
-		hexstr_encode(rnd, sizeof(rnd), t->t);
-		snprintf(t->sess, sizeof(t->sess), "%s", s->id);
-		t->exp = now + CS_TICKET_TTL;
-		snprintf(url, sizeof(url), "/edgeview/v1/ws/%s", t->t);
+		snprintf(url, sizeof(url), "/edgeview/v1/ws/%s", tk);
 		http_reply_json(r, 201,
-				json_pack("{s:s,s:s,s:o}", "ticket", t->t, "url", url, "expires",
-					  admin_time_json(t->exp)));
+				json_pack("{s:s,s:s,s:o}", "ticket", tk, "url", url, "expires",
+					  admin_time_json(now + CS_TICKET_TTL)));
 	}
 	pthread_mutex_unlock(&h->mu);
 }
 
-/* The ticket's session, the ticket used up (h->mu held). */
-static struct cs_session *ticket_take(struct console_hub *h, const char *ticket)
+/* The ticket's session id into sess, the ticket used up: 0 or -ENOENT. */
+static int ticket_take(struct http_req *r, struct console_hub *h, const char *ticket, char sess[UUID_STR_LEN])
 {
 	int64_t now = time(NULL);
+	uint8_t hash[32];
+	int e = -ENOENT;
 	if (strlen(ticket) != CS_TICKET_HEX)
-		return NULL;
-	for (size_t i = 0; i < CS_TICKETS; i++) {
+		return e;
+	if (h->clustered) {
+		struct store *d = store_get(r->ctl->db);
+		if (d && crypto_sha256(ticket, CS_TICKET_HEX, hash) == 0)
+			e = console_store_ticket_take(d, hash, now, sess) == 0 ? 0 : -ENOENT;
+		if (d)
+			store_put(r->ctl->db, d);
+		return e;
+	}
+	pthread_mutex_lock(&h->mu);
+	for (size_t i = 0; i < CS_TICKETS && e; i++) {
 		struct cs_ticket *t = &h->tk[i];
 		if (!t->t[0] || CRYPTO_memcmp(t->t, ticket, CS_TICKET_HEX))
 			continue;
-		struct cs_session *s = t->exp > now ? session_find(h, t->sess) : NULL;
+		if (t->exp > now) {
+			snprintf(sess, UUID_STR_LEN, "%s", t->sess);
+			e = 0;
+		}
 		memset(t, 0, sizeof(*t));
-		return s;
+		break;
 	}
-	return NULL;
+	pthread_mutex_unlock(&h->mu);
+	return e;
 }
 
 static void h_ws(struct http_req *r)
@@ -1873,12 +2047,40 @@ static void h_ws(struct http_req *r)
 		http_reply_error(r, 400, "bad Sec-WebSocket-Key");
 		return;
 	}
-	pthread_mutex_lock(&h->mu);
-	struct cs_session *s = ticket_take(h, r->params[0]);
-	if (!s)
+	char sess[UUID_STR_LEN];
+	if (ticket_take(r, h, r->params[0], sess) < 0) {
 		http_reply_error(r, 401, "unknown, used or expired console ticket");
+		return;
+	}
+	struct cs_session *s = session_here(r, h, sess, false); /* the ticket is the caller's grant */
+	if (!s)
+		return;
+	chan_attach(r, h, s, accept, proto && strstr(proto, "binary") ? "binary" : NULL);
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* A channel another replica relays to this one (relay_connect): its token
+ * is signed with the key every replica shares, for this session here. */
+static void h_relay(struct http_req *r)
+{
+	struct console_hub *h = r->ctl->console;
+	const char *a = http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+	struct evjwt_claims cl;
+	if (!wants_upgrade(r))
+		return;
+	if (!a || strncasecmp(a, "Bearer ", 7) || evjwt_verify(a + 7, h->pub, &cl) < 0 ||
+	    strncmp(cl.key, CS_RELAY_KEY, strlen(CS_RELAY_KEY)) || strcmp(cl.sub, r->params[0]) ||
+	    strcmp(cl.dep, h->me) || cl.exp <= time(NULL)) {
+		http_reply_error(r, 401, "bad relay token");
+		return;
+	}
+	struct cs_session *s = session_here(r, h, r->params[0], false);
+	if (!s)
+		return;
+	if (s->relay) /* not held here either: no relay of a relay */
+		http_reply_error(r, 421, "console session %s is not held by this replica", s->id);
 	else
-		chan_attach(r, h, s, accept, proto && strstr(proto, "binary") ? "binary" : NULL);
+		chan_attach(r, h, s, NULL, NULL);
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -1938,5 +2140,6 @@ const struct http_route console_routes[] = {
     {"GET", "/edgeview/v1/ws/*", h_ws, 0, HTTP_AUTH_NONE, NULL},
     {"GET", "/edgeview/v1/device", h_device_ctl, 0, HTTP_AUTH_NONE, NULL},
     {"GET", "/edgeview/v1/device/chan/*", h_device_chan, 0, HTTP_AUTH_NONE, NULL},
+    {"GET", "/edgeview/v1/relay/*", h_relay, 0, HTTP_AUTH_NONE, NULL},
     {NULL, NULL, NULL, 0, HTTP_AUTH_NONE, NULL},
 };

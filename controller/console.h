@@ -13,7 +13,9 @@
  * opens /edgeview/v1/device/chan/{n}, and the dispatcher copies bytes
  * between the two upgraded connections until either side leaves or the
  * session ends (expiry, DELETE, or, for a console, its operator leaving).
- * Sessions live in memory: a restart ends them. */
+ * Sessions live in memory: a restart ends them. On a clustered store
+ * (replicas), each device's sessions are held by one replica and every
+ * replica sees them, relaying channels to the holder (console_store.h). */
 #ifndef CTL_CONSOLE_H
 #define CTL_CONSOLE_H
 

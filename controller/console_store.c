@@ -290,11 +290,46 @@ int console_store_sessions(struct store *d, const char *dispatcher, int64_t sinc
 	return r;
 }
 
-int console_store_prune(struct store *d, int64_t before)
+int console_store_prune(struct store *d, int64_t now)
 {
 	struct store_stmt *st = store_stmt(d, "DELETE FROM console_sessions WHERE ended <> 0 AND ended < ?1");
 	if (!st)
 		return -EIO;
-	store_bind_int64(st, 1, before);
+	store_bind_int64(st, 1, now - CONSOLE_STORE_KEEP_S);
+	int r = store_step_done(st);
+	if (r < 0 || !(st = store_stmt(d, "DELETE FROM console_tickets WHERE exp < ?1")))
+		return r < 0 ? r : -EIO;
+	store_bind_int64(st, 1, now);
 	return store_step_done(st);
+}
+
+int console_store_ticket_put(struct store *d, const uint8_t hash[32], const char *session, int64_t exp)
+{
+	struct store_stmt *st =
+	    store_stmt(d, "INSERT INTO console_tickets(hash, session, exp) VALUES(?1, ?2, ?3)");
+	if (!st)
+		return -EIO;
+	store_bind_blob(st, 1, hash, 32);
+	store_bind_text(st, 2, session);
+	store_bind_int64(st, 3, exp);
+	return store_step_done(st);
+}
+
+int console_store_ticket_take(struct store *d, const uint8_t hash[32], int64_t now,
+			      char session[UUID_STR_LEN])
+{
+	/* one statement: of two replicas taking it, one gets the row */
+	struct store_stmt *st =
+	    store_stmt(d, "DELETE FROM console_tickets WHERE hash = ?1 AND exp > ?2 RETURNING session");
+	if (!st)
+		return -EIO;
+	store_bind_blob(st, 1, hash, 32);
+	store_bind_int64(st, 2, now);
+	int rc = store_step(st);
+	if (rc == STORE_ROW)
+		copy_col(st, 0, session, UUID_STR_LEN);
+	/* the statement is stepped to its end: the DELETE is done */
+	int end = rc == STORE_ROW ? store_step(st) : rc;
+	store_reset(st);
+	return rc == STORE_ROW && end == STORE_DONE ? 0 : rc == STORE_DONE ? -ENOENT : -EIO;
 }

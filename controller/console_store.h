@@ -11,7 +11,8 @@
  *   console_sessions  every session: which replica holds it, its state
  * A replica that creates a session for a device held by another writes
  * the row for the holder, which takes it up (console_store_sessions_of).
- * A holder silent for CONSOLE_STORE_STALE_S is dead: the next replica
+ * Another replica asked for a channel of a session relays it to the
+ * holder (console.c). A holder silent for CONSOLE_STORE_STALE_S is dead: the next replica
  * asked for a session of its devices takes them over. Used only on a
  * clustered store. */
 #ifndef CTL_CONSOLE_STORE_H
@@ -80,7 +81,17 @@ int console_store_session_end(struct store *d, const char *id, int64_t now, cons
  * is returned). */
 int console_store_sessions(struct store *d, const char *dispatcher, int64_t since, int limit,
 			   int (*fn)(void *ctx, const struct console_store_session *s), void *ctx);
-/* Delete the sessions that ended before `before`. 0 or -errno. */
-int console_store_prune(struct store *d, int64_t before);
+/* Delete the sessions that ended CONSOLE_STORE_KEEP_S before now, and
+ * the expired tickets. 0 or -errno. */
+int console_store_prune(struct store *d, int64_t now);
+
+/* A browser's one-time ticket (a WebSocket cannot carry a token): issued
+ * by any replica, taken by the one the WebSocket reaches. Only its SHA-256
+ * is stored. 0 or -errno. */
+int console_store_ticket_put(struct store *d, const uint8_t hash[32], const char *session, int64_t exp);
+/* Take the ticket of hash (it is used up) while it is valid at now: its
+ * session into session and 0; -ENOENT; -errno. */
+int console_store_ticket_take(struct store *d, const uint8_t hash[32], int64_t now,
+			      char session[UUID_STR_LEN]);
 
 #endif

@@ -260,7 +260,8 @@ static const char m_consoles7[] =
     " reason TEXT NOT NULL, channels INTEGER NOT NULL, open INTEGER NOT NULL, bytes_in INTEGER NOT NULL,"
     " bytes_out INTEGER NOT NULL, rev INTEGER NOT NULL);"
     "CREATE INDEX console_sessions_dispatcher ON console_sessions(dispatcher, ended);"
-    "CREATE INDEX console_sessions_created ON console_sessions(created);";
+    "CREATE INDEX console_sessions_created ON console_sessions(created);"
+    "CREATE TABLE console_tickets(hash BLOB PRIMARY KEY, session TEXT NOT NULL, exp INTEGER NOT NULL);";
 
 const char *const schema_migrations[] = {
     m1,         m_hardening_ci, m_operator_ux, m_observability, m_interop,  m_registry, m_firewall,
@@ -434,7 +435,8 @@ static const char pg_m_consoles7[] =
     " reason TEXT NOT NULL, channels BIGINT NOT NULL, open BIGINT NOT NULL, bytes_in BIGINT NOT NULL,"
     " bytes_out BIGINT NOT NULL, rev BIGINT NOT NULL);"
     "CREATE INDEX console_sessions_dispatcher ON console_sessions(dispatcher, ended);"
-    "CREATE INDEX console_sessions_created ON console_sessions(created);";
+    "CREATE INDEX console_sessions_created ON console_sessions(created);"
+    "CREATE TABLE console_tickets(hash BYTEA PRIMARY KEY, session TEXT NOT NULL, exp BIGINT NOT NULL);";
 
 const char *const schema_pg_migrations[] = {pg_m1,    PG_IN_M1, PG_IN_M1,       PG_IN_M1,      PG_IN_M1,
 					    PG_IN_M1, PG_IN_M1, PG_IN_M1,       PG_IN_M1,      PG_IN_M1,

@@ -144,7 +144,7 @@ static void retention(struct ctl *c, struct store *d, time_t now)
 	(void)tokens_prune(d, (int64_t)now);
 	if (store_clustered(c->db)) {
 		(void)replay_store_prune(d, (int64_t)now - REPLAY_STORE_KEEP_S);
-		(void)console_store_prune(d, (int64_t)now - CONSOLE_STORE_KEEP_S);
+		(void)console_store_prune(d, (int64_t)now);
 	}
 }
 

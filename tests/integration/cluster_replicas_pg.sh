@@ -401,11 +401,26 @@ status_is 201 "a session created on C"
 [ "$(api "$RA" GET "/console-sessions/$s2" | jq -r .state)" = waiting ] || fail "A: $(cat "$W/api.out")"
 n=$(api "$RA" GET /console-sessions | jq --arg a "$s1" --arg b "$s2" '[.items[] | select(.id == $a or .id == $b)] | length')
 [ "$n" = 2 ] || fail "A lists $n of the 2 sessions: $(cat "$W/api.out")"
-code=$(curl -s -o "$W/up.out" -w '%{http_code}' --cacert "$A/certs/root-certificate.pem" \
-	-H "Authorization: Bearer $(cat "$A/admin-token")" -H 'Connection: Upgrade' -H 'Upgrade: eve-edgeview' \
-	"https://$RC/api/v1/console-sessions/$s2/connect")
-[ "$code" = 421 ] && grep -q "$RB" "$W/up.out" || fail "connect on C (not the holder): $code $(cat "$W/up.out")"
-echo "consoles: a session created on C for that device is B's (connect_url), listed by A; a connect on C gets 421 naming B"
+echo "consoles: a session created on C for that device is B's (connect_url), listed by A"
+# a channel asked of C (not the holder) is relayed to B, and B's device answers
+probe() { python3 "$SRC/tests/integration/console_probe.py" "$@"; }
+refused() { sed -n 's/.*edgeview: channel [0-9]* (port of .*) refused: //p' "$W/cs.log" | tail -1; }
+out=$(probe "https://$RC/api/v1/console-sessions/$s2/connect" "$A/certs/root-certificate.pem" edgeview \
+	"$(cat "$A/admin-token")") || fail "connect on C: $out"
+why=$(refused)
+[ -n "$why" ] || fail "the device was not asked for the channel relayed by C: $out"
+[ "$(sed -n 2p <<<"$out")" = "ERR $why" ] || fail "connect on C: not the device's answer ($why): $out"
+echo "consoles: a connect on C was relayed to B; the device answered through it: $why"
+# a browser's ticket from C, its WebSocket reaching A: relayed to B too
+tk=$(api "$RC" POST "/console-sessions/$s2/ticket" | jq -r .ticket)
+status_is 201 "a ticket from C"
+n_before=$(grep -c 'edgeview: channel .* refused' "$W/cs.log")
+out=$(probe "https://$RA/edgeview/v1/ws/$tk" "$A/certs/root-certificate.pem" ws) || fail "WebSocket on A: $out"
+[ "$(grep -c 'edgeview: channel .* refused' "$W/cs.log")" -gt "$n_before" ] || fail "the WebSocket on A did not reach the device: $out"
+[ "$(sed -n 2p <<<"$out")" = "TEXT ERR $(refused)" ] || fail "WebSocket on A: not the device's answer: $out"
+out=$(probe "https://$RB/edgeview/v1/ws/$tk" "$A/certs/root-certificate.pem" ws) && fail "a ticket used twice: $out"
+grep -q " 401 " <<<"$out" || fail "a ticket used twice: $out"
+echo "consoles: a ticket from C opened a WebSocket on A, relayed to B (the device's answer came back); used again on B: 401"
 
 # evectl through HAProxy: whichever replica creates it, the channel goes to B
 # and the device answers (libvirt's test driver has no console to open)
@@ -434,6 +449,7 @@ s3=$(api "$RC" POST /apps/cs-app/console-sessions '{"kind":"console","ttl":300}'
 status_is 201 "a session created on C"
 [ "$(jq -r .dispatcher "$W/api.out")" = "$RC" ] || fail "a session created on C is not C's: $(cat "$W/api.out")"
 wait_for 30 "the agent's tunnel to C" sh -c "[ \$(grep -c 'edgeview: connected to the dispatcher $RC\$' '$W/cs.log') -ge 1 ]"
+before=$(dispatcher_conns "$RB")
 kill -KILL "$(cat "$C/serve.pid")"
 wait "$(cat "$C/serve.pid")" 2>/dev/null
 rm -f "$C/serve.pid"
@@ -443,7 +459,6 @@ wait_for 30 "B takes over the device of the killed C" taken
 echo "consoles: C killed; B took the device's sessions over $(elapsed "$t0") s later"
 [ "$(api "$RA" GET "/console-sessions/$s3" | jq -r .end_reason)" = "its replica stopped" ] ||
 	fail "the killed replica's session: $(cat "$W/api.out")"
-before=$(dispatcher_conns "$RB")
 more_b() { [ "$(dispatcher_conns "$RB")" -gt "$before" ]; }
 wait_for 30 "the agent's tunnel back to B" more_b
 echo "consoles: the killed replica's session ended (its replica stopped); the agent's tunnel went to B"

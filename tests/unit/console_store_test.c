@@ -5,7 +5,8 @@
  * alive, another then takes them over and ends the dead one's sessions;
  * tokens are given only while their holder is alive; an older write of a
  * session loses to a newer one and never revives an ended session; a
- * restarted replica ends what its previous run left. */
+ * restarted replica ends what its previous run left; a browser ticket is
+ * taken once, while valid. */
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -52,7 +53,11 @@ static void engine_open(struct engine *e, bool pg)
 	e->d = store_get(e->p);
 	assert_non_null(e->d);
 	/* PostgreSQL's database outlives a test: start from empty tables */
-	assert_int_equal(store_exec(e->d, "DELETE FROM console_grants; DELETE FROM console_sessions;"), 0);
+	assert_int_equal(
+	    store_exec(
+		e->d,
+		"DELETE FROM console_grants; DELETE FROM console_sessions; DELETE FROM console_tickets;"),
+	    0);
 }
 
 static void engine_close(struct engine *e)
@@ -163,7 +168,7 @@ static void sessions(struct store *d)
 	assert_int_equal(console_store_sessions(d, NULL, 0, 1, count, &n), 0);
 	assert_int_equal(n, 1);
 	/* pruned once ended long enough ago; the live one stays */
-	assert_int_equal(console_store_prune(d, T0 + 6), 0);
+	assert_int_equal(console_store_prune(d, T0 + 6 + CONSOLE_STORE_KEEP_S), 0);
 	assert_int_equal(console_store_session_get(d, S1, &got), -ENOENT);
 	assert_int_equal(console_store_session_get(d, S2, &got), 0);
 }
@@ -190,6 +195,22 @@ static void restart(struct store *d)
 	assert_int_equal(console_store_claim(d, DEV, RB, T0 + 2, holder), 0);
 }
 
+static void tickets(struct store *d)
+{
+	uint8_t a[32] = {1}, b[32] = {2};
+	char sess[UUID_STR_LEN] = "";
+	assert_int_equal(console_store_ticket_put(d, a, S1, T0 + 30), 0);
+	assert_int_equal(console_store_ticket_put(d, b, S2, T0 + 30), 0);
+	assert_int_equal(console_store_ticket_take(d, a, T0 + 1, sess), 0);
+	assert_string_equal(sess, S1);
+	/* used up; expired */
+	assert_int_equal(console_store_ticket_take(d, a, T0 + 2, sess), -ENOENT);
+	assert_int_equal(console_store_ticket_take(d, b, T0 + 30, sess), -ENOENT);
+	/* pruned: the same hash may come again */
+	assert_int_equal(console_store_prune(d, T0 + 31), 0);
+	assert_int_equal(console_store_ticket_put(d, b, S2, T0 + 60), 0);
+}
+
 static void run(void **state, void (*body)(struct store *d))
 {
 	struct engine e;
@@ -213,6 +234,11 @@ static void test_restart(void **state)
 	run(state, restart);
 }
 
+static void test_tickets(void **state)
+{
+	run(state, tickets);
+}
+
 int main(void)
 {
 	static int pg_on = 1;
@@ -220,11 +246,13 @@ int main(void)
 	    cmocka_unit_test_prestate(test_holders, NULL),
 	    cmocka_unit_test_prestate(test_sessions, NULL),
 	    cmocka_unit_test_prestate(test_restart, NULL),
+	    cmocka_unit_test_prestate(test_tickets, NULL),
 	};
 	const struct CMUnitTest pg[] = {
 	    cmocka_unit_test_prestate(test_holders, &pg_on),
 	    cmocka_unit_test_prestate(test_sessions, &pg_on),
 	    cmocka_unit_test_prestate(test_restart, &pg_on),
+	    cmocka_unit_test_prestate(test_tickets, &pg_on),
 	};
 	int failed = cmocka_run_group_tests_name("console_store_sqlite", sqlite, NULL, NULL);
 	const char *url = getenv("EVE_TEST_PG_URL");
