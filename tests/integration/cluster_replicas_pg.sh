@@ -97,8 +97,8 @@ trap 'exit 1' INT TERM
 fail() {
 	local f
 	echo "FAIL: $*" >&2
-	for f in "$A/serve.log" "$B/serve.log" "$C/serve.log" "$W/agent.log" "${HAPROXY_DIR:-/nonexistent}/haproxy.log"; do
-		[ -s "$f" ] && { echo "--- $f" >&2; tail -n 25 "$f" >&2; }
+	for f in "$A/serve.log" "$B/serve.log" "$C/serve.log" "$W/agent.log" "$W/cs.log" "${HAPROXY_DIR:-/nonexistent}/haproxy.log"; do
+		[ -s "$f" ] && { echo "--- $f" >&2; grep -Ev 'config: (requesting|unchanged)' "$f" | tail -n 25 >&2; }
 	done
 	[ -n "${PG_DIR:-}" ] && [ -s "$PG_DIR/server.log" ] && { echo "--- postgres" >&2; tail -n 15 "$PG_DIR/server.log" >&2; }
 	exit 1
@@ -372,7 +372,8 @@ api() {
 status_is() { [ "$(cat "$W/status")" = "$1" ] || fail "$2: status $(cat "$W/status"): $(cat "$W/api.out")"; }
 token_via() { ev "$1" -o json device config dump cs-agent | jq -r '.edgeview.token // ""'; }
 token_dep() { cut -d. -f2 <<<"$1" | tr '_-' '/+' | python3 -c 'import base64, sys; s = sys.stdin.read().strip(); print(base64.b64decode(s + "=" * (-len(s) % 4)).decode())' | jq -r .dep; }
-dispatcher_conns() { grep -c "edgeview: connected to the dispatcher $1\$" "$W/cs.log"; }
+dispatcher_conns() { grep -c "edgeview: connected to the dispatcher $1\"" "$W/cs.log"; }
+tunnel_to() { [ "$(dispatcher_conns "$1")" -ge 1 ]; }
 mkdir -p "$W/cs.conf" "$W/cs.state"
 cp "$A"/device-config/* "$W/cs.conf/"
 printf 'timer.config.interval=1\n' >"$W/cs.conf/config-items"
@@ -390,7 +391,7 @@ wait_for 10 "the token in the config built by C" has_token "$RC"
 tok=$(token_via "$RB")
 [ "$(token_via "$RA")" = "$tok" ] && [ "$(token_via "$RC")" = "$tok" ] || fail "replicas give the device different tokens"
 [ "$(token_dep "$tok")" = "$RB" ] || fail "the token's dispatcher is $(token_dep "$tok"), not B's $RB"
-wait_for 30 "the agent's tunnel to B" sh -c "[ \$(grep -c 'edgeview: connected to the dispatcher $RB\$' '$W/cs.log') -ge 1 ]"
+wait_for 30 "the agent's tunnel to B" tunnel_to "$RB"
 echo "consoles: a session created on B: the same token from A, B and C names B's dispatcher; the agent's tunnel goes to B"
 
 s2=$(api "$RC" POST /apps/cs-app/console-sessions '{"kind":"port","port":80,"ttl":300}' | jq -r .id)
@@ -404,7 +405,7 @@ n=$(api "$RA" GET /console-sessions | jq --arg a "$s1" --arg b "$s2" '[.items[] 
 echo "consoles: a session created on C for that device is B's (connect_url), listed by A"
 # a channel asked of C (not the holder) is relayed to B, and B's device answers
 probe() { python3 "$SRC/tests/integration/console_probe.py" "$@"; }
-refused() { sed -n 's/.*edgeview: channel [0-9]* (port of .*) refused: //p' "$W/cs.log" | tail -1; }
+refused() { sed -n 's/.*edgeview: channel [0-9]* (port of .*) refused: \(.*\)"$/\1/p' "$W/cs.log" | tail -1; }
 out=$(probe "https://$RC/api/v1/console-sessions/$s2/connect" "$A/certs/root-certificate.pem" edgeview \
 	"$(cat "$A/admin-token")") || fail "connect on C: $out"
 why=$(refused)
@@ -426,7 +427,7 @@ echo "consoles: a ticket from C opened a WebSocket on A, relayed to B (the devic
 # and the device answers (libvirt's test driver has no console to open)
 ev "$FRONT:$PORT" app console cs-app </dev/null >"$W/console.out" 2>"$W/console.err" &&
 	fail "evectl app console succeeded on libvirt's test driver"
-why=$(sed -n 's/.*edgeview: channel [0-9]* (console of .*) refused: //p' "$W/cs.log" | tail -1)
+why=$(sed -n 's/.*edgeview: channel [0-9]* (console of .*) refused: \(.*\)"$/\1/p' "$W/cs.log" | tail -1)
 [ -n "$why" ] || fail "the device was not asked for a channel: $(cat "$W/console.err")"
 grep -qF "$why" "$W/console.err" || fail "evectl did not get the device's answer ($why): $(cat "$W/console.err")"
 echo "consoles: evectl through HAProxy reached the device through B's dispatcher; the device's answer: $why"
@@ -448,7 +449,7 @@ echo "consoles: DELETE on A and C ended sessions B holds; no replica gives the t
 s3=$(api "$RC" POST /apps/cs-app/console-sessions '{"kind":"console","ttl":300}' | jq -r .id)
 status_is 201 "a session created on C"
 [ "$(jq -r .dispatcher "$W/api.out")" = "$RC" ] || fail "a session created on C is not C's: $(cat "$W/api.out")"
-wait_for 30 "the agent's tunnel to C" sh -c "[ \$(grep -c 'edgeview: connected to the dispatcher $RC\$' '$W/cs.log') -ge 1 ]"
+wait_for 30 "the agent's tunnel to C" tunnel_to "$RC"
 before=$(dispatcher_conns "$RB")
 kill -KILL "$(cat "$C/serve.pid")"
 wait "$(cat "$C/serve.pid")" 2>/dev/null

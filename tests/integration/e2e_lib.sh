@@ -133,6 +133,14 @@ domain_running() {
 	[ "$(virsh -q -c "$uri" domstate "$1" 2>/dev/null)" = running ]
 }
 
+# What virsh says of domain $1 under each driver (for failure messages).
+domain_says() {
+	local uri
+	for uri in qemu:///system lxc:///system; do
+		printf '%s: %s; ' "$uri" "$(timeout 30 virsh -q -c "$uri" domstate --reason "$1" 2>&1 | head -2 | tr '\n' ' ')"
+	done
+}
+
 domain_id() {
 	local uri
 	uri=$(domain_uri "$1") || return 1
