@@ -342,6 +342,8 @@ static void session_end(struct console_hub *h, struct cs_session *s, const char 
 
 /* ---- the store, on a clustered one (console_store.h) ------------------- */
 
+/* The kind named name; CS_CONSOLE for an unknown name (callers that
+ * must refuse one compare the name back). */
 static int kind_of(const char *name)
 {
 	for (int k = 0; k < 3; k++)
@@ -1558,10 +1560,7 @@ static int parse_create(struct http_req *r, json_t *b, struct create_req *q)
 	const char *kind = admin_str(b, "kind", &bad);
 	q->instance = admin_str(b, "instance", &bad);
 	json_t *port = json_object_get(b, "port"), *ttl = json_object_get(b, "ttl");
-	q->kind = CS_CONSOLE;
-	for (int k = 0; kind && k < 3; k++)
-		if (!strcmp(kind, kind_names[k]))
-			q->kind = (enum cs_kind)k;
+	q->kind = kind ? (enum cs_kind)kind_of(kind) : CS_CONSOLE;
 	if (bad || (kind && strcmp(kind, kind_names[q->kind]))) {
 		http_reply_error(r, 400, "kind: one of console, vnc, port");
 		return -EINVAL;
