@@ -13,4 +13,10 @@
  * unbalanced brackets; -ENAMETOOLONG when out is too small. */
 int hostport_join(const char *host, size_t host_len, const char *port, char *out, size_t size);
 
+/* Whether s is one "host:port" to put into a URL as it is: a DNS name or an
+ * IPv4 address (letters, digits, '.', '-', '_'), or an IPv6 literal in
+ * brackets, then ':' and a port 1-65535 in decimal. Nothing else: no scheme,
+ * path, user or space. 0 or -EINVAL. */
+int hostport_check(const char *s);
+
 #endif

@@ -359,6 +359,13 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 	}
 	if ((r = observability_setup(c)) < 0)
 		return r;
+	/* written into device tokens and URLs as it is */
+	if (c->conf.console_dispatcher[0] && hostport_check(c->conf.console_dispatcher) < 0) {
+		ctllog(CTLLOG_ERROR, "bad controller.conf value", "key", "console.dispatcher", "value",
+		       c->conf.console_dispatcher, "expected", "host:port, an IPv6 address in brackets",
+		       NULL);
+		return -EINVAL;
+	}
 	set_urls(c);
 	c->log_failure = log_failure;
 	c->authorize = access_authorize;

@@ -191,4 +191,20 @@ if grep -lE "Sanitizer|runtime error" "$CTL/serve.log" "$W"/agent-*.log; then
 	fail "sanitizer report (above files)"
 fi
 pass "stopped cleanly"
+
+step "a console.dispatcher that is not one host:port stops the start"
+cp "$CTL/controller.conf" "$W/controller.conf.good"
+for bad in ctl.example https://ctl.example:8443 'fd00::2:8443' ctl.example:0; do
+	cp "$W/controller.conf.good" "$CTL/controller.conf"
+	echo "console.dispatcher=$bad" >>"$CTL/controller.conf"
+	: >"$CTL/serve.log"
+	if CTL_START_TIMEOUT=10 ctl_start "$CTL" 2>/dev/null; then
+		ctl_stop "$CTL"
+		fail "controller started with console.dispatcher=$bad"
+	fi
+	grep -q "bad controller.conf value.*console.dispatcher" "$CTL/serve.log" ||
+		fail "no message for console.dispatcher=$bad: $(tail -n 3 "$CTL/serve.log")"
+done
+cp "$W/controller.conf.good" "$CTL/controller.conf"
+pass "refused: ctl.example, https://ctl.example:8443, fd00::2:8443, ctl.example:0"
 log "PASS"

@@ -353,6 +353,34 @@ static void test_hostport(void **state)
 	assert_int_equal(hostport_join("fd00::2", 7, "8443", out, 14), -ENAMETOOLONG);
 	assert_int_equal(hostport_join("fd00::2", 7, "8443", out, 15), 0);
 	assert_string_equal(out, "[fd00::2]:8443");
+
+	/* one host:port to write into a URL as it is */
+	assert_int_equal(hostport_check("ctl-b.example:8443"), 0);
+	assert_int_equal(hostport_check("10.1.2.3:1"), 0);
+	assert_int_equal(hostport_check("[fd00::2]:65535"), 0);
+	assert_int_equal(hostport_check("[::ffff:10.0.0.1]:80"), 0);
+	const char *bad[] = {"",
+			     "ctl.example",
+			     "ctl.example:",
+			     ":8443",
+			     "ctl.example:0",
+			     "ctl.example:65536",
+			     "ctl.example:+80",
+			     "ctl.example: 80",
+			     "ctl.example:8443/x",
+			     "ctl.example:8443:1",
+			     "https://ctl.example:8443",
+			     "user@ctl.example:8443",
+			     "ctl example:8443",
+			     "fd00::2:8443",
+			     "[fd00::2]8443",
+			     "[fd00::2:8443",
+			     "[]:8443",
+			     "[ctl.example]:8443",
+			     "ctl.example:0000080"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (hostport_check(bad[i]) != -EINVAL)
+			fail_msg("hostport_check accepted \"%s\"", bad[i]);
 }
 
 /* address/prefix strings, IPv4 and IPv6 */
