@@ -167,12 +167,12 @@ static bool volumes_still_ok(struct http_req *r, struct store *d, const char *id
 	return ok;
 }
 
-static int apply(struct store *d, const char *id, const char *spec, const char *image_id, int64_t to,
-		 bool automatic)
+static int apply(struct store *d, const char *id, int64_t from, const char *spec, const char *image_id,
+		 int64_t to, bool automatic)
 {
 	char reason[64];
 	int64_t version = 0;
-	int e = apps_store_set_revision(d, id, spec, image_id, &version);
+	int e = apps_store_set_revision(d, id, from, spec, image_id, &version);
 	struct store_stmt *st =
 	    e == 0 ? store_stmt(d, "UPDATE app_revisions SET reason = ?2 WHERE app_id = ?1 AND"
 				   " version = ?3")
@@ -249,14 +249,17 @@ static void h_rollback(struct http_req *r)
 	if (e == 0)
 		e = store_begin(d);
 	if (e == 0)
-		e = apply(d, id, spec, image_id, got, false);
+		e = apply(d, id, version, spec, image_id, got, false);
 	if (e == 0)
 		e = store_commit(d);
 	else
 		store_rollback(d);
 	if (e == 0)
 		touch_devices(r->ctl, d, id);
-	if (e < 0)
+	if (e == -EAGAIN)
+		http_reply_error(r, 409, "app %s changed since v%lld: see its history again", r->params[0],
+				 (long long)version);
+	else if (e < 0)
 		admin_reply_err(r, e, "app");
 	else
 		http_reply_json(r, 202,
@@ -423,7 +426,7 @@ static void auto_rollback(struct ctl *c, struct store *d, const struct watched *
 	if (e == 0)
 		e = set_outcome(d, w, outcome);
 	if (e == 0)
-		e = apply(d, w->id, spec, image_id, got, true);
+		e = apply(d, w->id, w->version, spec, image_id, got, true);
 	if (e == 0)
 		e = store_commit(d);
 	else

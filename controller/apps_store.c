@@ -262,20 +262,24 @@ int apps_store_each_instance(struct store *d, const char *app_id,
 
 /* For app_history.c (revisions and automatic rollback): */
 
-int apps_store_set_revision(struct store *d, const char *id, const char *spec, const char *image_id,
-			    int64_t *version)
+int apps_store_set_revision(struct store *d, const char *id, int64_t expect, const char *spec,
+			    const char *image_id, int64_t *version)
 {
 	assert(d && id && spec && image_id && version);
-	struct store_stmt *st =
-	    store_stmt(d, "UPDATE apps SET spec = ?2, image_id = ?3, version = version + 1 WHERE id = ?1");
+	struct store_stmt *st = store_stmt(
+	    d,
+	    "UPDATE apps SET spec = ?2, image_id = ?3, version = version + 1 WHERE id = ?1 AND version = ?4");
 	int r;
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, id);
 	store_bind_text(st, 2, spec);
 	store_bind_text(st, 3, image_id);
+	store_bind_int64(st, 4, expect);
 	if ((r = store_step_done(st)) < 0)
 		return r;
+	if (store_changes(d) != 1)
+		return -EAGAIN;
 	st = store_stmt(d, "SELECT version FROM apps WHERE id = ?1");
 	if (!st)
 		return -EIO;

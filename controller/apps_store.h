@@ -102,10 +102,12 @@ int apps_store_each_instance(struct store *d, const char *app_id,
 /* For app_history.c (revisions and automatic rollback): */
 
 /* Make spec and image_id app id's next revision (version + 1; the
- * schema's trigger records it in app_revisions); its number in *version.
- * 0 / negative errno. */
-int apps_store_set_revision(struct store *d, const char *id, const char *spec, const char *image_id,
-			    int64_t *version);
+ * schema's trigger records it in app_revisions) if its current one is
+ * still expect (the one the caller decided on); the new number in
+ * *version. 0; -EAGAIN when the app has another revision now (or is
+ * gone); other negative errno. */
+int apps_store_set_revision(struct store *d, const char *id, int64_t expect, const char *spec,
+			    const char *image_id, int64_t *version);
 /* The apps with rollback_after_s set, as JSON text [[id, version,
  * rollback_after_s], ...] for a batched read of their current revisions.
  * Caller frees *out. 0, -ENOMEM, -EIO. */

@@ -76,6 +76,10 @@ int ro_load(struct store *d, const char *ref, struct ro *o)
 		o->phase = store_col_int64(st, 15);
 		o->phase_started = store_col_int64(st, 16);
 		o->next_at = store_col_int64(st, 17);
+		snprintf(o->seen.state, sizeof(o->seen.state), "%s", o->state);
+		o->seen.phase = o->phase;
+		o->seen.phase_started = o->phase_started;
+		o->seen.next_at = o->next_at;
 		r = 0;
 	}
 	store_reset(st);
@@ -85,12 +89,14 @@ int ro_load(struct store *d, const char *ref, struct ro *o)
 	return r;
 }
 
-/* Write back the progress fields of o. */
-static int ro_save(struct store *d, const struct ro *o, const char *reason)
+/* Write back the progress fields of o over o->seen (ro_set_state). */
+static int ro_save(struct store *d, struct ro *o, const char *reason)
 {
-	struct store_stmt *st =
-	    store_stmt(d, "UPDATE rollouts SET state = ?2, phase = ?3, phase_started = ?4,"
-			  " next_at = ?5, reason = coalesce(?6, reason), updated = ?7 WHERE id = ?1");
+	struct store_stmt *st = store_stmt(
+	    d, "UPDATE rollouts SET state = ?2, phase = ?3, phase_started = ?4, next_at = ?5,"
+	       " reason = coalesce(?6, reason), updated = ?7 WHERE id = ?1 AND state = ?8 AND phase = ?9"
+	       " AND phase_started = ?10 AND next_at = ?11");
+	int r;
 
 	if (!st)
 		return -EIO;
@@ -102,7 +108,19 @@ static int ro_save(struct store *d, const struct ro *o, const char *reason)
 	if (reason)
 		store_bind_text(st, 6, reason);
 	store_bind_int64(st, 7, (int64_t)time(NULL));
-	return store_step_done(st);
+	store_bind_text(st, 8, o->seen.state);
+	store_bind_int64(st, 9, o->seen.phase);
+	store_bind_int64(st, 10, o->seen.phase_started);
+	store_bind_int64(st, 11, o->seen.next_at);
+	if ((r = store_step_done(st)) < 0)
+		return r;
+	if (store_changes(d) != 1)
+		return -EAGAIN;
+	snprintf(o->seen.state, sizeof(o->seen.state), "%s", o->state);
+	o->seen.phase = o->phase;
+	o->seen.phase_started = o->phase_started;
+	o->seen.next_at = o->next_at;
+	return 0;
 }
 
 int ro_set_state(struct store *d, struct ro *o, const char *state, const char *reason)

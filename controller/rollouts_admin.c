@@ -971,18 +971,27 @@ static void action(struct http_req *r, enum act a)
 	struct uuidlist touched = {0};
 	const char *refuse = NULL;
 	struct ro o;
-	int e = store_begin(d);
+	int e;
 
-	if (e == 0)
-		e = ro_load(d, r->params[0], &o);
-	if (e == 0)
-		e = act_apply(d, &o, a, &touched, &refuse);
-	if (e == 0 && !refuse)
-		e = ro_touch_configs(d, &touched);
-	if (e == 0 && !refuse)
-		e = store_commit(d);
-	if (e < 0 || refuse)
-		store_rollback(d);
+	/* -EAGAIN: the engine (of any replica) stepped the rollout meanwhile;
+	 * decide again on what it wrote */
+	for (int tries = 0; tries < 5; tries++) {
+		refuse = NULL;
+		touched.n = 0;
+		e = store_begin(d);
+		if (e == 0)
+			e = ro_load(d, r->params[0], &o);
+		if (e == 0)
+			e = act_apply(d, &o, a, &touched, &refuse);
+		if (e == 0 && !refuse)
+			e = ro_touch_configs(d, &touched);
+		if (e == 0 && !refuse)
+			e = store_commit(d);
+		if (e < 0 || refuse)
+			store_rollback(d);
+		if (e != -EAGAIN)
+			break;
+	}
 	if (e < 0)
 		admin_reply_err(r, e, "rollout");
 	else if (refuse)

@@ -29,10 +29,18 @@ struct ro {
 	char state[16]; /* running paused halted aborted done rolled-back */
 	int64_t phase;  /* 0-based current phase */
 	int64_t phase_started, next_at;
+	struct ro_progress { /* the progress fields as read (ro_load) or last written */
+		char state[16];
+		int64_t phase, phase_started, next_at;
+	} seen;
 };
 
 /* Load by id or name; -ENOENT. */
 int ro_load(struct store *d, const char *ref, struct ro *o);
+/* Write o's state and progress, only over what o->seen says is stored:
+ * -EAGAIN when another transaction changed them since (on PostgreSQL
+ * the engine of any replica and an operator's action may run at once);
+ * the caller rolls back and starts again from ro_load. */
 int ro_set_state(struct store *d, struct ro *o, const char *state, const char *reason);
 /* Record a decision (dev may be NULL). */
 int ro_event(struct store *d, const char *rid, const char *dev, const char *fmt, ...)

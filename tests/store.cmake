@@ -21,6 +21,8 @@ if(WITH_CONTROLLER)
   store_pg_test(store_listen_test 24640)
   # remote consoles across replicas: holders, takeover, session writes (controller/console_store.h)
   store_pg_test(console_store_test 24660)
+  # writes only over what they read: a rollout's state (ro_set_state), an app's revision
+  store_pg_test(store_races_test 24670)
   # eve-controller init and serve with `store = postgresql://...` (PostgreSQL on 24650, the controller on
   # 24651); simulated devices too when eve-devsim is built
   set(STORE_PG_DEVSIM "")

@@ -310,7 +310,7 @@ static void test_rollback_inputs(void **state)
 	assert_string_equal(j, "[[\"" APP "\",1,30]]");
 	free(j);
 
-	assert_int_equal(apps_store_set_revision(d, APP, "{\"rollback_after_s\":30}", "img2", &v), 0);
+	assert_int_equal(apps_store_set_revision(d, APP, 1, "{\"rollback_after_s\":30}", "img2", &v), 0);
 	assert_int_equal(v, 2);
 	/* the schema's trigger recorded it */
 	assert_int_equal(int_of(d, "SELECT count(*) FROM app_revisions WHERE app_id = '" APP "'"
