@@ -98,6 +98,9 @@ void admin_reply_err(struct http_req *r, int err, const char *what)
 	case -EBUSY:
 		http_reply_error(r, 409, "%s is in use", what);
 		break;
+	case -EAGAIN: /* written only over what was read, and changed every time */
+		http_reply_error(r, 409, "%s was changed by other requests meanwhile: try again", what);
+		break;
 	case -EINVAL:
 		http_reply_error(r, 400, "bad %s", what);
 		break;

@@ -909,25 +909,11 @@ static void h_config_items(struct http_req *r)
 	char uuid[UUID_STR_LEN];
 	struct store *d = store_get(r->ctl->db);
 	int e = admin_device_resolve(d, r->params[0], uuid);
-	struct store_stmt *st =
-	    e == 0 ? store_stmt(d, "SELECT config_items FROM devices WHERE id = ?1") : NULL;
-	if (st) {
-		store_bind_text(st, 1, uuid);
-		items = store_step(st) == STORE_ROW ? admin_json_col(store_col_str(st, 0)) : NULL;
-		store_reset(st);
-	}
 	if (e == 0)
-		e = items ? properties_merge(items, b) : -EIO;
-	char *text = e == 0 ? json_dumps(items, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	if (e == 0 && (st = store_stmt(d, "UPDATE devices SET config_items = ?2 WHERE id = ?1"))) {
-		store_bind_text(st, 1, uuid);
-		store_bind_text(st, 2, text ? text : "{}");
-		e = store_step_done(st);
-		if (e == 0)
-			ctl_device_changed(r->ctl, d, uuid);
-	}
+		e = properties_patch(d, &properties_of_device, uuid, b, &items);
+	if (e == 0)
+		ctl_device_changed(r->ctl, d, uuid);
 	store_put(r->ctl->db, d);
-	free(text);
 	json_decref(b);
 	if (e < 0) {
 		json_decref(items);

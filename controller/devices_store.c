@@ -56,6 +56,37 @@ int devices_store_bump_config(struct store *d, const char *uuid)
 	return store_step_done(st);
 }
 
+int devices_store_config_items(struct store *d, const char *uuid, char **items)
+{
+	assert(d && uuid && items);
+	struct store_stmt *st = store_stmt(d, "SELECT config_items FROM devices WHERE id = ?1");
+	int e = -ENOENT;
+	*items = NULL;
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, uuid);
+	if (store_step(st) == STORE_ROW)
+		e = (*items = strdup(store_col_str(st, 0))) ? 0 : -ENOMEM;
+	store_reset(st);
+	return e;
+}
+
+int devices_store_set_config_items(struct store *d, const char *uuid, const char *expect, const char *items)
+{
+	assert(d && uuid && expect && items);
+	struct store_stmt *st =
+	    store_stmt(d, "UPDATE devices SET config_items = ?2 WHERE id = ?1 AND config_items = ?3");
+	int e;
+	if (!st)
+		return -EIO;
+	store_bind_text(st, 1, uuid);
+	store_bind_text(st, 2, items);
+	store_bind_text(st, 3, expect);
+	if ((e = store_step_done(st)) < 0)
+		return e;
+	return store_changes(d) == 1 ? 0 : -EAGAIN;
+}
+
 int devices_store_resolve(struct store *d, const char *ref, char uuid[UUID_STR_LEN])
 {
 	assert(d && uuid);

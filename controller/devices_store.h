@@ -35,6 +35,13 @@ int64_t devices_store_count(struct store *d, const char *grants);
 /* Number a new config of device uuid (config_version + 1). 0 / negative
  * errno. */
 int devices_store_bump_config(struct store *d, const char *uuid);
+/* The device's config items (a JSON object's text) into *items (the
+ * caller frees it). 0, -ENOENT, -ENOMEM, -EIO. */
+int devices_store_config_items(struct store *d, const char *uuid, char **items);
+/* Store items (a JSON object's text) if the stored ones are still expect
+ * (what the caller merged into): 0; -EAGAIN when another request changed
+ * them since (read, merge and try again); -EIO. */
+int devices_store_set_config_items(struct store *d, const char *uuid, const char *expect, const char *items);
 
 /* ---- for other modules (the access checks, projects, volumes, apps) ---- */
 

@@ -27,7 +27,9 @@ int projects_delete(struct store *d, const char *name);
 /* The project's config items (a JSON object) into *items (the caller
  * frees it). 0, -ENOENT, -ENOMEM, -EIO. */
 int projects_config_items(struct store *d, const char *name, char **items);
-/* Store them (text: a JSON object). 0, -EIO. */
-int projects_set_config_items(struct store *d, const char *name, const char *items);
+/* Store them (text: a JSON object) if the stored ones are still expect
+ * (what the caller merged into): 0; -EAGAIN when another request changed
+ * them since (or the project is gone); -EIO. */
+int projects_set_config_items(struct store *d, const char *name, const char *expect, const char *items);
 
 #endif

@@ -342,12 +342,43 @@ static void h_project_items_get(struct http_req *r)
 		http_reply_json(r, 200, json_pack("{s:s, s:o}", "project", r->params[0], "items", items));
 }
 
-static int project_items_store(struct store *d, const char *project, const json_t *items)
-{
-	char *text = json_dumps(items, JSON_COMPACT | JSON_SORT_KEYS);
-	int e = text ? projects_set_config_items(d, project, text) : -ENOMEM;
+const struct properties_store properties_of_device = {devices_store_config_items,
+						      devices_store_set_config_items};
+const struct properties_store properties_of_project = {projects_config_items, projects_set_config_items};
 
+/* One read, merge and write over what was read. */
+static int patch_once(struct store *d, const struct properties_store *ps, const char *key,
+		      const json_t *patch, json_t **out)
+{
+	char *old = NULL, *text = NULL;
+	json_t *items = NULL;
+	int e = ps->get(d, key, &old);
+
+	if (e == 0)
+		e = (items = admin_json_col(old)) ? 0 : -ENOMEM;
+	if (e == 0)
+		e = properties_merge(items, patch);
+	if (e == 0)
+		e = (text = json_dumps(items, JSON_COMPACT | JSON_SORT_KEYS)) ? 0 : -ENOMEM;
+	if (e == 0)
+		e = ps->set(d, key, old, text);
+	if (e == 0)
+		*out = items;
+	else
+		json_decref(items);
+	free(old);
 	free(text);
+	return e;
+}
+
+int properties_patch(struct store *d, const struct properties_store *ps, const char *key, const json_t *patch,
+		     json_t **out)
+{
+	int e = -EAGAIN;
+
+	*out = NULL;
+	for (int tries = 0; e == -EAGAIN && tries < 8; tries++)
+		e = patch_once(d, ps, key, patch, out);
 	return e;
 }
 
@@ -390,17 +421,7 @@ static void h_project_items_put(struct http_req *r)
 		return;
 	}
 	d = store_get(r->ctl->db);
-	e = store_begin(d);
-	if (e == 0) {
-		items = project_items(d, r->params[0]);
-		e = items ? properties_merge(items, b) : -ENOENT;
-		if (e == 0)
-			e = project_items_store(d, r->params[0], items);
-		if (e == 0)
-			e = store_commit(d);
-		else
-			store_rollback(d);
-	}
+	e = properties_patch(d, &properties_of_project, r->params[0], b, &items);
 	if (e == 0)
 		project_devices_changed(r->ctl, d, r->params[0]);
 	store_put(r->ctl->db, d);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "http.h"
+#include "store.h"
 
 /* Check a config-items patch ({name: value|null}): 0, or -EINVAL with
  * "name: reason" in err for the first value the table refuses (bad type or
@@ -31,6 +32,22 @@ void properties_h_get(struct http_req *r);
  * strings (numbers and booleans are converted). 0, or -EINVAL for a bad
  * name, value or size. */
 int properties_merge(json_t *stored, const json_t *patch);
+
+/* The stored items of a device or a project: read them, and write them
+ * only over what was read (-EAGAIN when another request changed them). */
+struct properties_store {
+	int (*get)(struct store *d, const char *key, char **items);
+	int (*set)(struct store *d, const char *key, const char *expect, const char *items);
+};
+extern const struct properties_store properties_of_device, properties_of_project;
+
+/* Merge patch into key's stored items (properties_merge) and store them;
+ * read and merge again while other requests change them meanwhile (two
+ * PUTs of different items at once both count). The stored items in *out
+ * (the caller decrefs). 0; -EINVAL (patch); -ENOENT; -EAGAIN (changed
+ * under every try); -EIO. */
+int properties_patch(struct store *d, const struct properties_store *ps, const char *key, const json_t *patch,
+		     json_t **out);
 
 /* GET/PUT /projects/{project}/config-items: a project's properties, under
  * every device of it (a device's own item wins). */

@@ -95,9 +95,11 @@ static void test_projects(void **state)
 	assert_int_equal(projects_each(d, ",red,blue,", name_created, names), 0);
 	assert_int_equal(json_array_size(names), 2);
 	assert_string_equal(json_string_value(json_array_get(names, 0)), "blue");
-	assert_int_equal(projects_set_config_items(d, "red", "{\"a\":\"1\"}"), 0);
+	assert_int_equal(projects_set_config_items(d, "red", "{}", "{\"a\":\"1\"}"), 0);
 	assert_int_equal(projects_config_items(d, "red", &items), 0);
 	assert_string_equal(items, "{\"a\":\"1\"}");
+	/* written only over what the writer read */
+	assert_int_equal(projects_set_config_items(d, "red", "{}", "{\"b\":\"2\"}"), -EAGAIN);
 	free(items);
 	assert_int_equal(projects_config_items(d, "nope", &items), -ENOENT);
 	assert_int_equal(projects_delete(d, "red"), 0);
@@ -138,7 +140,7 @@ static void test_devices_store(void **state)
 	assert_string_equal(json_string_value(json_object_get(m, DEV_A)), "zeta");
 	assert_int_equal(devices_store_count_baseos(d, "img1"), 1);
 	/* the project's items come with the device's row, "{}" for none */
-	assert_int_equal(projects_set_config_items(d, "blue", "{\"x\":\"y\"}"), 0);
+	assert_int_equal(projects_set_config_items(d, "blue", "{}", "{\"x\":\"y\"}"), 0);
 	assert_int_equal(devices_store_config_row(d, DEV_A, copy_items, items), 0);
 	assert_string_equal(items, "{\"x\":\"y\"}");
 	assert_int_equal(store_exec(d, "UPDATE devices SET project = 'gone' WHERE id = '" DEV_B "'"), 0);

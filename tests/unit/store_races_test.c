@@ -8,9 +8,12 @@
  *   operator's pause on PostgreSQL: both read "running", the pause
  *   committed, the step wrote "running" back;
  * - an app's revision (apps_store_set_revision): an automatic rollback
- *   decided on v2 must not replace the v3 an operator deployed meanwhile. */
+ *   decided on v2 must not replace the v3 an operator deployed meanwhile;
+ * - the config items of a device and of a project (properties_patch): two
+ *   PUTs of different items at once both count. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -22,6 +25,9 @@
 #include <cmocka.h>
 
 #include "apps_store.h"
+#include "devices_store.h"
+#include "projects.h"
+#include "properties.h"
 #include "rollouts_int.h"
 #include "schema.h"
 #include "store.h"
@@ -30,6 +36,8 @@
 
 #define RID "r1000000-0000-4000-8000-000000000001"
 #define AID "a1000000-0000-4000-8000-000000000001"
+#define DID "d1000000-0000-4000-8000-000000000001"
+#define PATCHES 100
 
 struct engine {
 	struct store_pool *p;
@@ -54,7 +62,16 @@ static void engine_open(struct engine *e, bool pg)
 	assert_non_null(e->d);
 	assert_non_null(e->d2);
 	/* PostgreSQL's database outlives a test: start from empty tables */
-	assert_int_equal(store_exec(e->d, "DELETE FROM rollouts; DELETE FROM apps; DELETE FROM images"), 0);
+	assert_int_equal(store_exec(e->d, "DELETE FROM rollouts; DELETE FROM apps; DELETE FROM images;"
+					  " DELETE FROM devices; DELETE FROM projects WHERE name = 'p1'"),
+			 0);
+	assert_int_equal(store_exec(e->d, "INSERT INTO projects(name, created) VALUES('p1', 1)"), 0);
+	static const uint8_t hash[32] = {1};
+	struct store_stmt *st = store_stmt(e->d, "INSERT INTO devices(id, name, cert_hash, cert_pem, created)"
+						 " VALUES('" DID "', 'd1', ?1, '', 1)");
+	assert_non_null(st);
+	store_bind_blob(st, 1, hash, sizeof(hash));
+	assert_int_equal(store_step_done(st), 0);
 	assert_int_equal(store_exec(e->d, "INSERT INTO images(id, name, format, sha256, state, created)"
 					  " VALUES('img', 'img', 'CONTAINER', '', 'ready', 1);"
 					  " INSERT INTO apps(id, name, spec, image_id, version, created)"
@@ -162,17 +179,107 @@ static void test_app_revision(void **state)
 	engine_close(&e);
 }
 
+static void patch(struct store *d, const struct properties_store *ps, const char *key, const char *name,
+		  const char *value)
+{
+	json_t *p = json_pack("{s:s}", name, value), *out = NULL;
+	int e;
+	while ((e = properties_patch(d, ps, key, p, &out)) == -EAGAIN)
+		; /* the API answers 409 "try again" */
+	assert_int_equal(e, 0);
+	json_decref(out);
+	json_decref(p);
+}
+
+static size_t stored_items(struct store *d, const struct properties_store *ps, const char *key)
+{
+	char *text = NULL;
+	assert_int_equal(ps->get(d, key, &text), 0);
+	json_t *j = json_loads(text, 0, NULL);
+	assert_non_null(j);
+	size_t n = json_object_size(j);
+	json_decref(j);
+	free(text);
+	return n;
+}
+
+/* A read, then another request's patch, then the first one's write: it
+ * loses; properties_patch reads again and both items count. */
+static void test_config_items_interleaved(void **state)
+{
+	struct engine e;
+	char *old = NULL;
+	engine_open(&e, *state != NULL);
+
+	assert_int_equal(devices_store_config_items(e.d, DID, &old), 0);
+	patch(e.d, &properties_of_device, DID, "timer.config.interval", "10");
+	assert_int_equal(devices_store_set_config_items(e.d, DID, old, "{\"timer.metric.interval\":\"20\"}"),
+			 -EAGAIN);
+	patch(e.d, &properties_of_device, DID, "timer.metric.interval", "20");
+	assert_int_equal(stored_items(e.d, &properties_of_device, DID), 2);
+	free(old);
+
+	assert_int_equal(projects_config_items(e.d, "p1", &old), 0);
+	patch(e.d, &properties_of_project, "p1", "timer.config.interval", "10");
+	assert_int_equal(projects_set_config_items(e.d, "p1", old, "{}"), -EAGAIN);
+	assert_int_equal(stored_items(e.d, &properties_of_project, "p1"), 1);
+	free(old);
+	engine_close(&e);
+}
+
+struct patcher {
+	struct store *d;
+	const struct properties_store *ps;
+	const char *key;
+	char prefix;
+};
+
+static void *patch_many(void *arg)
+{
+	struct patcher *p = arg;
+	char name[32];
+	for (int i = 0; i < PATCHES; i++) {
+		snprintf(name, sizeof(name), "%c.%d", p->prefix, i);
+		patch(p->d, p->ps, p->key, name, "1");
+	}
+	return NULL;
+}
+
+/* Two connections patch the same items at once, each its own names:
+ * every one of them is stored. */
+static void test_config_items_concurrent(void **state)
+{
+	struct engine e;
+	pthread_t t;
+	engine_open(&e, *state != NULL);
+
+	for (int k = 0; k < 2; k++) {
+		const struct properties_store *ps = k ? &properties_of_project : &properties_of_device;
+		const char *key = k ? "p1" : DID;
+		struct patcher a = {e.d, ps, key, 'a'}, b = {e.d2, ps, key, 'b'};
+		assert_int_equal(pthread_create(&t, NULL, patch_many, &a), 0);
+		patch_many(&b);
+		assert_int_equal(pthread_join(t, NULL), 0);
+		assert_int_equal(stored_items(e.d, ps, key), 2 * PATCHES);
+	}
+	engine_close(&e);
+}
+
 int main(void)
 {
 	static int pg_on = 1;
 	const struct CMUnitTest sqlite[] = {
 	    cmocka_unit_test_prestate(test_stale_copy_loses, NULL),
 	    cmocka_unit_test_prestate(test_app_revision, NULL),
+	    cmocka_unit_test_prestate(test_config_items_interleaved, NULL),
+	    cmocka_unit_test_prestate(test_config_items_concurrent, NULL),
 	};
 	const struct CMUnitTest pg[] = {
 	    cmocka_unit_test_prestate(test_stale_copy_loses, &pg_on),
 	    cmocka_unit_test_prestate(test_concurrent_transactions, &pg_on),
 	    cmocka_unit_test_prestate(test_app_revision, &pg_on),
+	    cmocka_unit_test_prestate(test_config_items_interleaved, &pg_on),
+	    cmocka_unit_test_prestate(test_config_items_concurrent, &pg_on),
 	};
 	int failed = cmocka_run_group_tests_name("store_races_sqlite", sqlite, NULL, NULL);
 	const char *url = getenv("EVE_TEST_PG_URL");
