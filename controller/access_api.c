@@ -269,8 +269,12 @@ out:
 static int token_revoke(struct store *d, const char *ref)
 {
 	int e = store_begin(d);
-	if (e < 0)
+	if (e == 0)
+		e = store_lock(d, TOKENS_ADMIN_LOCK);
+	if (e < 0) {
+		store_rollback(d);
 		return e;
+	}
 	int64_t users = users_admin_count(d, 0);
 	e = users < 0 ? (int)users : tokens_revoke(d, ref, users);
 	if (e == 0)

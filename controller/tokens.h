@@ -53,6 +53,10 @@ int tokens_revoke(struct store *d, const char *ref, int64_t admin_users);
 int tokens_revoke_id(struct store *d, int64_t id);
 /* Revoke every token (session) of user row uid. 0 / negative errno. */
 int tokens_revoke_user(struct store *d, int64_t uid);
+/* Database-wide lock key (store_lock) that a removal of an admin token or
+ * user takes before it counts the admins left: two at once (on PostgreSQL,
+ * or two replicas) cannot each count the other as still there. */
+#define TOKENS_ADMIN_LOCK 0x61646d6e
 /* Unexpired admin API tokens, not counting the token row skip_token (0:
  * none); -EIO. (The admin users are counted by users.h.) */
 int64_t tokens_admin_count(struct store *d, int64_t skip_token);

@@ -141,6 +141,8 @@ int users_delete(struct store *d, const char *name)
 	bool admin = false;
 	int r = store_begin(d);
 	if (r == 0)
+		r = store_lock(d, TOKENS_ADMIN_LOCK);
+	if (r == 0)
 		r = user_id(d, name, &id, &admin);
 	if (r == 0 && admin) {
 		int64_t tok = tokens_admin_count(d, 0), usr = users_admin_count(d, id);

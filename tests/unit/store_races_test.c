@@ -10,7 +10,9 @@
  * - an app's revision (apps_store_set_revision): an automatic rollback
  *   decided on v2 must not replace the v3 an operator deployed meanwhile;
  * - the config items of a device and of a project (properties_patch): two
- *   PUTs of different items at once both count. */
+ *   PUTs of different items at once both count;
+ * - the last way in as an admin: revoking the last admin token while the
+ *   last admin user is deleted leaves one of them (TOKENS_ADMIN_LOCK). */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "apps_store.h"
@@ -29,6 +32,8 @@
 #include "projects.h"
 #include "properties.h"
 #include "rollouts_int.h"
+#include "tokens.h"
+#include "users.h"
 #include "schema.h"
 #include "store.h"
 #include "test_skip.h"
@@ -265,6 +270,44 @@ static void test_config_items_concurrent(void **state)
 	engine_close(&e);
 }
 
+struct deleter {
+	struct store *d;
+	int result;
+};
+
+static void *delete_root(void *arg)
+{
+	struct deleter *x = arg;
+	x->result = users_delete(x->d, "root");
+	return NULL;
+}
+
+/* The last admin token is being revoked (its transaction holds the lock,
+ * as the token API's does) when the last admin user is deleted: the
+ * deletion waits, then finds no other admin and refuses. */
+static void test_last_admin(void **state)
+{
+	struct engine e;
+	char tok[TOKEN_LEN + 1];
+	pthread_t t;
+	engine_open(&e, *state != NULL);
+	struct deleter x = {e.d2, 1};
+
+	assert_int_equal(store_exec(e.d, "DELETE FROM tokens; DELETE FROM users"), 0);
+	assert_int_equal(users_create(e.d, "root", "a-long-password-1", AUTHZ_ADMIN, "*"), 0);
+	assert_int_equal(tokens_create(e.d, "init", tok), 0);
+	assert_int_equal(store_begin(e.d), 0);
+	assert_int_equal(store_lock(e.d, TOKENS_ADMIN_LOCK), 0);
+	assert_int_equal(tokens_revoke(e.d, "init", users_admin_count(e.d, 0)), 0);
+	assert_int_equal(pthread_create(&t, NULL, delete_root, &x), 0);
+	usleep(300 * 1000); /* without the lock, the deletion counts the token now */
+	assert_int_equal(store_commit(e.d), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(x.result, -EBUSY);
+	assert_int_equal(users_admin_count(e.d, 0), 1);
+	engine_close(&e);
+}
+
 int main(void)
 {
 	static int pg_on = 1;
@@ -273,6 +316,7 @@ int main(void)
 	    cmocka_unit_test_prestate(test_app_revision, NULL),
 	    cmocka_unit_test_prestate(test_config_items_interleaved, NULL),
 	    cmocka_unit_test_prestate(test_config_items_concurrent, NULL),
+	    cmocka_unit_test_prestate(test_last_admin, NULL),
 	};
 	const struct CMUnitTest pg[] = {
 	    cmocka_unit_test_prestate(test_stale_copy_loses, &pg_on),
@@ -280,6 +324,7 @@ int main(void)
 	    cmocka_unit_test_prestate(test_app_revision, &pg_on),
 	    cmocka_unit_test_prestate(test_config_items_interleaved, &pg_on),
 	    cmocka_unit_test_prestate(test_config_items_concurrent, &pg_on),
+	    cmocka_unit_test_prestate(test_last_admin, &pg_on),
 	};
 	int failed = cmocka_run_group_tests_name("store_races_sqlite", sqlite, NULL, NULL);
 	const char *url = getenv("EVE_TEST_PG_URL");
