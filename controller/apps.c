@@ -860,6 +860,8 @@ static void h_create(struct http_req *r)
 	char id[UUID_STR_LEN];
 	int e = store_begin(d);
 	if (e == 0)
+		e = store_lock(d, APPS_TARGETS_LOCK);
+	if (e == 0)
 		e = app_insert(d, name, &s, project, id);
 	if (e == 0)
 		e = app_sync_targets(d, id, &s.spec, &touched);
@@ -975,6 +977,8 @@ static void h_put(struct http_req *r)
 	bool same = false;
 	const char *restarted = NULL;
 	e = store_begin(d);
+	if (e == 0)
+		e = store_lock(d, APPS_TARGETS_LOCK);
 	if (e == 0)
 		e = app_replace(d, id, &s, &touched, &same, &restarted);
 	char taken[256] = "";

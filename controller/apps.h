@@ -14,6 +14,12 @@ struct ctl;
 struct store;
 struct http_req;
 
+/* Database-wide lock key (store_lock) of the writes that decide on the
+ * apps of a device (its instances, their host ports, which apps its
+ * labels select): taken after store_begin by app create and update and by
+ * a device's label change, so that two of them at once (on PostgreSQL,
+ * or two replicas) cannot each miss the other. */
+#define APPS_TARGETS_LOCK 0x61707073
 /* Create/remove the instances of selector apps so they match uuid's
  * current labels. *changed tells whether anything moved. */
 int apps_sync_device(struct ctl *c, struct store *d, const char *uuid, bool *changed);

@@ -719,6 +719,8 @@ static int patch_apply(struct ctl *c, struct store *d, const char *uuid, const c
 		store_bind_text(st, 2, name);
 		e = store_step_done(st);
 	}
+	if (e == 0 && labels)
+		e = store_lock(d, APPS_TARGETS_LOCK);
 	if (e == 0 && labels && (st = store_stmt(d, "UPDATE devices SET labels = ?2 WHERE id = ?1"))) {
 		store_bind_text(st, 1, uuid);
 		store_bind_text(st, 2, labels);

@@ -55,6 +55,21 @@ appid=$(json .id)
 # the host port is the device's: another app mapping it is refused (409)
 expect 3 app deploy web3 --image xenial-amd64-docker-20180725 --device edge-1 -p 8080:81 --network fwlan
 grep -q "8080" "$ERR" || fail "taken host port: no reason given"
+# eight deploys of one host port at once (on PostgreSQL their transactions
+# run side by side): exactly one is stored, the others are refused
+pids=()
+for i in 1 2 3 4 5 6 7 8; do
+	"$EVECTL" app deploy race$i --image xenial-amd64-docker-20180725 --device edge-1 -p 9090:80 \
+		--network fwlan >/dev/null 2>"$WORK/race$i.err" &
+	pids+=($!)
+done
+ok=0 refused=0
+for pid in "${pids[@]}"; do
+	if wait "$pid"; then ok=$((ok + 1)); else refused=$((refused + 1)); fi
+done
+[ "$ok" = 1 ] && [ "$refused" = 7 ] || fail "8 deploys of host port 9090 at once: $ok stored, $refused refused"
+grep -l "9090" "$WORK"/race*.err | wc -l | grep -qx 7 || fail "refused deploys do not name the port"
+for i in 1 2 3 4 5 6 7 8; do [ -s "$WORK/race$i.err" ] || expect 0 app delete race$i; done
 # --allow: one ACL entry per rule and network
 expect 0 -o json app deploy fwallow --image xenial-amd64-docker-20180725 --device edge-1 --network fwlan \
 	--allow host:example.org --allow ip:10.0.0.0/8 --allow tcp:443
