@@ -89,33 +89,46 @@ int ro_load(struct store *d, const char *ref, struct ro *o)
 	return r;
 }
 
+/* The WHERE of every write of a rollout's row: only over o->seen. */
+#define RO_OVER_SEEN " WHERE id = ?1 AND state = ?2 AND phase = ?3 AND phase_started = ?4 AND next_at = ?5"
+
+/* Bind what RO_OVER_SEEN needs; the statement's own values from ?6. */
+static void bind_seen(struct store_stmt *st, const struct ro *o)
+{
+	store_bind_text(st, 1, o->id);
+	store_bind_text(st, 2, o->seen.state);
+	store_bind_int64(st, 3, o->seen.phase);
+	store_bind_int64(st, 4, o->seen.phase_started);
+	store_bind_int64(st, 5, o->seen.next_at);
+}
+
+/* Step st (an UPDATE over RO_OVER_SEEN): -EAGAIN when it found no row. */
+static int over_seen(struct store *d, struct store_stmt *st)
+{
+	int r = store_step_done(st);
+	return r < 0 ? r : store_changes(d) == 1 ? 0 : -EAGAIN;
+}
+
 /* Write back the progress fields of o over o->seen (ro_set_state). */
 static int ro_save(struct store *d, struct ro *o, const char *reason)
 {
-	struct store_stmt *st = store_stmt(
-	    d, "UPDATE rollouts SET state = ?2, phase = ?3, phase_started = ?4, next_at = ?5,"
-	       " reason = coalesce(?6, reason), updated = ?7 WHERE id = ?1 AND state = ?8 AND phase = ?9"
-	       " AND phase_started = ?10 AND next_at = ?11");
+	struct store_stmt *st =
+	    store_stmt(d, "UPDATE rollouts SET state = ?6, phase = ?7, phase_started = ?8,"
+			  " next_at = ?9, reason = coalesce(?10, reason), updated = ?11" RO_OVER_SEEN);
 	int r;
 
 	if (!st)
 		return -EIO;
-	store_bind_text(st, 1, o->id);
-	store_bind_text(st, 2, o->state);
-	store_bind_int64(st, 3, o->phase);
-	store_bind_int64(st, 4, o->phase_started);
-	store_bind_int64(st, 5, o->next_at);
+	bind_seen(st, o);
+	store_bind_text(st, 6, o->state);
+	store_bind_int64(st, 7, o->phase);
+	store_bind_int64(st, 8, o->phase_started);
+	store_bind_int64(st, 9, o->next_at);
 	if (reason)
-		store_bind_text(st, 6, reason);
-	store_bind_int64(st, 7, (int64_t)time(NULL));
-	store_bind_text(st, 8, o->seen.state);
-	store_bind_int64(st, 9, o->seen.phase);
-	store_bind_int64(st, 10, o->seen.phase_started);
-	store_bind_int64(st, 11, o->seen.next_at);
-	if ((r = store_step_done(st)) < 0)
+		store_bind_text(st, 10, reason);
+	store_bind_int64(st, 11, (int64_t)time(NULL));
+	if ((r = over_seen(d, st)) < 0)
 		return r;
-	if (store_changes(d) != 1)
-		return -EAGAIN;
 	snprintf(o->seen.state, sizeof(o->seen.state), "%s", o->state);
 	o->seen.phase = o->phase;
 	o->seen.phase_started = o->phase_started;
@@ -127,6 +140,17 @@ int ro_set_state(struct store *d, struct ro *o, const char *state, const char *r
 {
 	snprintf(o->state, sizeof(o->state), "%s", state);
 	return ro_save(d, o, reason);
+}
+
+int ro_hold(struct store *d, struct ro *o)
+{
+	/* an UPDATE that changes nothing still takes the row */
+	struct store_stmt *st = store_stmt(d, "UPDATE rollouts SET state = state" RO_OVER_SEEN);
+
+	if (!st)
+		return -EIO;
+	bind_seen(st, o);
+	return over_seen(d, st);
 }
 
 static int dev_set(struct store *d, const char *rid, const char *dev, const char *state, int64_t ok_since,
@@ -772,6 +796,8 @@ static void step_one(struct ctl *c, struct store *d, const char *id)
 
 	if (r == 0)
 		r = ro_load(d, id, &o);
+	if (r == 0 && !strcmp(o.state, "running"))
+		r = ro_hold(d, &o);
 	if (r == 0 && !strcmp(o.state, "running"))
 		r = step(c, d, &o, (int64_t)time(NULL), &touched);
 	if (r == 0)

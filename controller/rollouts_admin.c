@@ -982,6 +982,8 @@ static void action(struct http_req *r, enum act a)
 		if (e == 0)
 			e = ro_load(d, r->params[0], &o);
 		if (e == 0)
+			e = ro_hold(d, &o);
+		if (e == 0)
 			e = act_apply(d, &o, a, &touched, &refuse);
 		if (e == 0 && !refuse)
 			e = ro_touch_configs(d, &touched);

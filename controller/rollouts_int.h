@@ -42,6 +42,12 @@ int ro_load(struct store *d, const char *ref, struct ro *o);
  * the engine of any replica and an operator's action may run at once);
  * the caller rolls back and starts again from ro_load. */
 int ro_set_state(struct store *d, struct ro *o, const char *state, const char *reason);
+/* Right after ro_load in a write transaction: hold the rollout's row until
+ * the transaction ends if it is still o->seen (on PostgreSQL another
+ * transaction that holds it makes this wait; SQLite's writer holds every
+ * row already), so that what is read next (its devices) is what the
+ * writes decide on. 0; -EAGAIN as ro_set_state. */
+int ro_hold(struct store *d, struct ro *o);
 /* Record a decision (dev may be NULL). */
 int ro_event(struct store *d, const char *rid, const char *dev, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -4,7 +4,7 @@
  * starts it), where an operator's request and the engine's tick (of any
  * replica) run at once:
  * - a rollout's state and progress (controller/rollouts_int.h,
- *   ro_set_state). The soak found the engine's step overwriting an
+ *   ro_set_state, ro_hold). The soak found the engine's step overwriting an
  *   operator's pause on PostgreSQL: both read "running", the pause
  *   committed, the step wrote "running" back;
  * - an app's revision (apps_store_set_revision): an automatic rollback
@@ -163,6 +163,50 @@ static void test_concurrent_transactions(void **state)
 	engine_close(&e);
 }
 
+struct holder {
+	struct store *d;
+	struct ro o;
+	int result;
+};
+
+static void *hold_stale(void *arg)
+{
+	struct holder *h = arg;
+	h->result = store_begin(h->d);
+	if (h->result == 0) {
+		h->result = ro_hold(h->d, &h->o);
+		store_rollback(h->d);
+	}
+	return NULL;
+}
+
+/* The engine holds the rollout's row for its step (ro_hold) and moves it
+ * to the next phase; an operator's action that read it before waits for
+ * the row, then finds it changed. */
+static void test_hold(void **state)
+{
+	struct engine e;
+	struct ro step;
+	pthread_t t;
+	engine_open(&e, *state != NULL);
+	struct holder op = {.d = e.d2, .result = 1};
+
+	assert_int_equal(store_begin(e.d), 0);
+	assert_int_equal(ro_load(e.d, RID, &step), 0);
+	assert_int_equal(ro_hold(e.d, &step), 0);
+	assert_int_equal(ro_load(e.d2, RID, &op.o), 0); /* before the step commits */
+	assert_int_equal(pthread_create(&t, NULL, hold_stale, &op), 0);
+	usleep(200 * 1000); /* to wait for the row, not find it changed already */
+	step.phase = 1;
+	assert_int_equal(ro_set_state(e.d, &step, "running", ""), 0);
+	assert_int_equal(store_commit(e.d), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(op.result, -EAGAIN);
+	assert_int_equal(ro_load(e.d2, RID, &op.o), 0);
+	assert_int_equal(ro_hold(e.d2, &op.o), 0);
+	engine_close(&e);
+}
+
 /* Revision 2 is current: a rollback decided on it applies once; one
  * decided on it after an operator's v3 finds v3 and changes nothing. */
 static void test_app_revision(void **state)
@@ -313,6 +357,7 @@ int main(void)
 	static int pg_on = 1;
 	const struct CMUnitTest sqlite[] = {
 	    cmocka_unit_test_prestate(test_stale_copy_loses, NULL),
+	    cmocka_unit_test_prestate(test_hold, NULL),
 	    cmocka_unit_test_prestate(test_app_revision, NULL),
 	    cmocka_unit_test_prestate(test_config_items_interleaved, NULL),
 	    cmocka_unit_test_prestate(test_config_items_concurrent, NULL),
@@ -321,6 +366,7 @@ int main(void)
 	const struct CMUnitTest pg[] = {
 	    cmocka_unit_test_prestate(test_stale_copy_loses, &pg_on),
 	    cmocka_unit_test_prestate(test_concurrent_transactions, &pg_on),
+	    cmocka_unit_test_prestate(test_hold, &pg_on),
 	    cmocka_unit_test_prestate(test_app_revision, &pg_on),
 	    cmocka_unit_test_prestate(test_config_items_interleaved, &pg_on),
 	    cmocka_unit_test_prestate(test_config_items_concurrent, &pg_on),
