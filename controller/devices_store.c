@@ -59,16 +59,7 @@ int devices_store_bump_config(struct store *d, const char *uuid)
 int devices_store_config_items(struct store *d, const char *uuid, char **items)
 {
 	assert(d && uuid && items);
-	struct store_stmt *st = store_stmt(d, "SELECT config_items FROM devices WHERE id = ?1");
-	int e = -ENOENT;
-	*items = NULL;
-	if (!st)
-		return -EIO;
-	store_bind_text(st, 1, uuid);
-	if (store_step(st) == STORE_ROW)
-		e = (*items = strdup(store_col_str(st, 0))) ? 0 : -ENOMEM;
-	store_reset(st);
-	return e;
+	return store_text_dup(d, "SELECT config_items FROM devices WHERE id = ?1", uuid, items);
 }
 
 int devices_store_set_config_items(struct store *d, const char *uuid, const char *expect, const char *items)
@@ -147,29 +138,14 @@ int devices_store_each_in_project(struct store *d, const char *project,
 	return r;
 }
 
-/* One text column of device uuid's row, copied. 0, -ENOENT, -ENOMEM, -EIO. */
-static int device_text(struct store *d, const char *sql, const char *uuid, char **out)
-{
-	struct store_stmt *st = store_stmt(d, sql);
-	int r = -ENOENT;
-	*out = NULL;
-	if (!st)
-		return -EIO;
-	store_bind_text(st, 1, uuid);
-	if (store_step(st) == STORE_ROW)
-		r = (*out = strdup(store_col_str(st, 0))) ? 0 : -ENOMEM;
-	store_reset(st);
-	return r;
-}
-
 int devices_store_labels(struct store *d, const char *uuid, char **labels)
 {
-	return device_text(d, "SELECT labels FROM devices WHERE id = ?1", uuid, labels);
+	return store_text_dup(d, "SELECT labels FROM devices WHERE id = ?1", uuid, labels);
 }
 
 int devices_store_name(struct store *d, const char *uuid, char **name)
 {
-	return device_text(d, "SELECT name FROM devices WHERE id = ?1", uuid, name);
+	return store_text_dup(d, "SELECT name FROM devices WHERE id = ?1", uuid, name);
 }
 
 int64_t devices_store_count_baseos(struct store *d, const char *image_id)

@@ -68,16 +68,7 @@ int projects_delete(struct store *d, const char *name)
 
 int projects_config_items(struct store *d, const char *name, char **items)
 {
-	struct store_stmt *st = store_stmt(d, "SELECT config_items FROM projects WHERE name = ?1");
-	int e = -ENOENT;
-	*items = NULL;
-	if (!st)
-		return -EIO;
-	store_bind_text(st, 1, name);
-	if (store_step(st) == STORE_ROW)
-		e = (*items = strdup(store_col_str(st, 0))) ? 0 : -ENOMEM;
-	store_reset(st);
-	return e;
+	return store_text_dup(d, "SELECT config_items FROM projects WHERE name = ?1", name, items);
 }
 
 int projects_set_config_items(struct store *d, const char *name, const char *expect, const char *items)

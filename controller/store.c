@@ -660,7 +660,9 @@ int64_t store_int64(struct store *c, const char *sql, const char *arg)
 	return n;
 }
 
-int store_text(struct store *c, const char *sql, const char *arg, char *out, size_t n)
+/* store_text and store_text_dup: the first column of the first row, to
+ * out (n bytes) or, with n == 0, to a malloc'd copy in *(char **)out. */
+static int first_text(struct store *c, const char *sql, const char *arg, void *out, size_t n)
 {
 	struct store_stmt *st = store_stmt(c, sql);
 	int r = -ENOENT;
@@ -668,12 +670,26 @@ int store_text(struct store *c, const char *sql, const char *arg, char *out, siz
 		return -EIO;
 	store_bind_text(st, 1, arg);
 	int rc = store_step(st);
-	if (rc == STORE_ROW) {
+	if (rc == STORE_ROW && n) {
 		snprintf(out, n, "%s", store_col_str(st, 0));
 		r = 0;
+	} else if (rc == STORE_ROW) {
+		r = (*(char **)out = strdup(store_col_str(st, 0))) ? 0 : -ENOMEM;
 	} else if (rc != STORE_DONE) {
 		r = -EIO;
 	}
 	store_reset(st);
 	return r;
+}
+
+int store_text(struct store *c, const char *sql, const char *arg, char *out, size_t n)
+{
+	assert(n > 0);
+	return first_text(c, sql, arg, out, n);
+}
+
+int store_text_dup(struct store *c, const char *sql, const char *arg, char **out)
+{
+	*out = NULL;
+	return first_text(c, sql, arg, out, 0);
 }

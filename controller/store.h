@@ -293,10 +293,12 @@ struct prom_hist *store_write_latency(void);
  * return of fn stops the walk and is returned; 0 or -EIO. store_int64
  * returns the first column of the first row (0 when none), or -EIO.
  * store_text copies the first column of the first row into out (n bytes):
- * 0, -ENOENT (no row), -EIO. */
+ * 0, -ENOENT (no row), -EIO; store_text_dup into a malloc'd *out (the
+ * caller frees it; NULL on error), also -ENOMEM. */
 int store_each_text(struct store *c, const char *sql, const char *arg, int (*fn)(void *ctx, const char *v),
 		    void *ctx);
 int64_t store_int64(struct store *c, const char *sql, const char *arg);
 int store_text(struct store *c, const char *sql, const char *arg, char *out, size_t n);
+int store_text_dup(struct store *c, const char *sql, const char *arg, char **out);
 
 #endif
