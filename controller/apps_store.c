@@ -276,10 +276,8 @@ int apps_store_set_revision(struct store *d, const char *id, int64_t expect, con
 	store_bind_text(st, 2, spec);
 	store_bind_text(st, 3, image_id);
 	store_bind_int64(st, 4, expect);
-	if ((r = store_step_done(st)) < 0)
+	if ((r = store_step_one(st)) < 0)
 		return r;
-	if (store_changes(d) != 1)
-		return -EAGAIN;
 	st = store_stmt(d, "SELECT version FROM apps WHERE id = ?1");
 	if (!st)
 		return -EIO;

@@ -67,15 +67,12 @@ int devices_store_set_config_items(struct store *d, const char *uuid, const char
 	assert(d && uuid && expect && items);
 	struct store_stmt *st =
 	    store_stmt(d, "UPDATE devices SET config_items = ?2 WHERE id = ?1 AND config_items = ?3");
-	int e;
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, uuid);
 	store_bind_text(st, 2, items);
 	store_bind_text(st, 3, expect);
-	if ((e = store_step_done(st)) < 0)
-		return e;
-	return store_changes(d) == 1 ? 0 : -EAGAIN;
+	return store_step_one(st);
 }
 
 int devices_store_resolve(struct store *d, const char *ref, char uuid[UUID_STR_LEN])

@@ -75,13 +75,10 @@ int projects_set_config_items(struct store *d, const char *name, const char *exp
 {
 	struct store_stmt *st =
 	    store_stmt(d, "UPDATE projects SET config_items = ?2 WHERE name = ?1 AND config_items = ?3");
-	int e;
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, name);
 	store_bind_text(st, 2, items);
 	store_bind_text(st, 3, expect);
-	if ((e = store_step_done(st)) < 0)
-		return e;
-	return store_changes(d) == 1 ? 0 : -EAGAIN;
+	return store_step_one(st);
 }

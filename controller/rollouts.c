@@ -102,13 +102,6 @@ static void bind_seen(struct store_stmt *st, const struct ro *o)
 	store_bind_int64(st, 5, o->seen.next_at);
 }
 
-/* Step st (an UPDATE over RO_OVER_SEEN): -EAGAIN when it found no row. */
-static int over_seen(struct store *d, struct store_stmt *st)
-{
-	int r = store_step_done(st);
-	return r < 0 ? r : store_changes(d) == 1 ? 0 : -EAGAIN;
-}
-
 /* Write back the progress fields of o over o->seen (ro_set_state). */
 static int ro_save(struct store *d, struct ro *o, const char *reason)
 {
@@ -127,7 +120,7 @@ static int ro_save(struct store *d, struct ro *o, const char *reason)
 	if (reason)
 		store_bind_text(st, 10, reason);
 	store_bind_int64(st, 11, (int64_t)time(NULL));
-	if ((r = over_seen(d, st)) < 0)
+	if ((r = store_step_one(st)) < 0)
 		return r;
 	snprintf(o->seen.state, sizeof(o->seen.state), "%s", o->state);
 	o->seen.phase = o->phase;
@@ -150,7 +143,7 @@ int ro_hold(struct store *d, struct ro *o)
 	if (!st)
 		return -EIO;
 	bind_seen(st, o);
-	return over_seen(d, st);
+	return store_step_one(st);
 }
 
 static int dev_set(struct store *d, const char *rid, const char *dev, const char *state, int64_t ok_since,

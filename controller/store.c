@@ -445,6 +445,12 @@ int64_t store_changes(struct store *c)
 	return c->ops->changes(c->h);
 }
 
+int store_step_one(struct store_stmt *st)
+{
+	int r = store_step_done(st);
+	return r < 0 ? r : store_changes(st->conn) == 1 ? 0 : -EAGAIN;
+}
+
 int64_t store_last_insert_id(struct store *c)
 {
 	return c->ops->last_insert_id(c->h);

@@ -203,6 +203,11 @@ int store_param_count(struct store_stmt *st);
 int store_step(struct store_stmt *st);
 /* Step expecting no row, then reset: 0, -EEXIST on a constraint, -errno. */
 int store_step_done(struct store_stmt *st);
+/* Step an UPDATE written only over what its caller read (its WHERE
+ * repeats the values read): 0 when it changed one row; -EAGAIN when it
+ * changed none (another transaction changed them: read again); as
+ * store_step_done otherwise. */
+int store_step_one(struct store_stmt *st);
 /* store_step_done for a statement whose failure the caller handles and
  * then goes on in the same transaction (an -EEXIST that picks another
  * name): where a failed statement aborts the transaction
