@@ -46,6 +46,7 @@
 #include "reports.h"
 #include "schema.h"
 #include "scrapeauth.h"
+#include "tlsearly.h"
 #include "tokens.h"
 #include "trustkeys.h"
 #include "rollouts.h"
@@ -584,6 +585,8 @@ int server_run(const struct serve_opts *o)
 		snprintf(n, sizeof(n), "%zu", devcache_count(c.cache));
 		ctllog(CTLLOG_INFO, "listening", "listen", c.conf.listen, "devices", n, "version",
 		       CTL_VERSION, NULL);
+		if (!tlsearly_active())
+			ctllog(CTLLOG_WARN, "TLS handshakes busy-wait for slow clients (tlsearly.h)", NULL);
 		printf("listening on %s\n", c.conf.listen);
 		fflush(stdout);
 		if (housekeeping(&c, &set) == SIGHUP) {
