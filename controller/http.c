@@ -18,6 +18,7 @@
 #include "monotime.h"
 #include "prom.h"
 #include "scrapeauth.h"
+#include "tlspull.h"
 
 #define HTTP_URL_MAX 2048
 
@@ -322,37 +323,57 @@ static void http_body(struct http_req *r, const char *data, size_t n)
 		r->early_status = 413;
 }
 
-/* A connection's first request proves its TLS handshake completed. The
- * socket context is a per-connection flag allocated when it is accepted
- * (one allocation per connection, none per request). */
-struct conn_flag {
+/* Per connection (the socket context, allocated when it is accepted: one
+ * allocation per connection, none per request): whether its TLS
+ * handshake completed (its first request proves it), and the read-ahead
+ * under its TLS session. */
+struct conn_ctx {
 	bool handshake_done;
+	bool pulling;
+	struct tlspull pull;
 };
 
 static void tls_first_request(struct http_server *s, struct MHD_Connection *conn)
 {
+	if (!s->ctl->metrics)
+		return;
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	struct conn_flag *f = ci ? ci->socket_context : NULL;
+	struct conn_ctx *f = ci ? ci->socket_context : NULL;
 	if (f && !f->handshake_done) {
 		f->handshake_done = true;
 		ctlmetrics_conn_handshake(s->ctl->metrics);
 	}
 }
 
+static void conn_pull(struct MHD_Connection *conn, struct conn_ctx *f)
+{
+	const union MHD_ConnectionInfo *ti =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const union MHD_ConnectionInfo *fi = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ti || !ti->tls_session || !fi)
+		return;
+	tlspull_attach(&f->pull, (gnutls_session_t)ti->tls_session, (int)fi->connect_fd);
+	f->pulling = true;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
 {
 	struct http_server *s = cls;
-	(void)conn;
-	if (!s->ctl->metrics)
-		return;
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_context = calloc(1, sizeof(struct conn_flag));
-		ctlmetrics_conn_open(s->ctl->metrics);
+		struct conn_ctx *f = calloc(1, sizeof(*f));
+		*socket_context = f;
+		if (f)
+			conn_pull(conn, f);
+		if (s->ctl->metrics)
+			ctlmetrics_conn_open(s->ctl->metrics);
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-		struct conn_flag *f = *socket_context;
-		ctlmetrics_conn_closed(s->ctl->metrics, f && f->handshake_done);
+		struct conn_ctx *f = *socket_context;
+		if (s->ctl->metrics)
+			ctlmetrics_conn_closed(s->ctl->metrics, f && f->handshake_done);
+		if (f && f->pulling)
+			tlspull_release(&f->pull);
 		free(f);
 		*socket_context = NULL;
 	}

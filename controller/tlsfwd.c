@@ -70,10 +70,13 @@ static int fd_send_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* TLS -> app, everything the session has: 1 at its end, <0 on error. */
+/* TLS -> app, until the session says EAGAIN (records can wait in its
+ * read-ahead, tlspull.h, while the socket is empty) or for 16 records, so
+ * that the other direction gets its turn: 0 drained, 2 more may wait, 1 at
+ * its end, <0 on error. */
 static int pump_tls(struct tlsfwd *f, char *buf)
 {
-	for (;;) {
+	for (int i = 0; i < 16; i++) {
 		ssize_t k = gnutls_record_recv(f->tls, buf, FWD_BUF);
 		if (k == GNUTLS_E_AGAIN || k == GNUTLS_E_INTERRUPTED)
 			return 0;
@@ -81,9 +84,8 @@ static int pump_tls(struct tlsfwd *f, char *buf)
 			return 1;
 		if (fd_send_all(f->mine, buf, (size_t)k) < 0)
 			return -EPIPE;
-		if (!gnutls_record_check_pending(f->tls))
-			return 0;
 	}
+	return 2;
 }
 
 /* app -> TLS: 1 when the application closed its end. */
@@ -102,17 +104,23 @@ static void *fwd_run(void *arg)
 	struct tlsfwd *f = arg;
 	char *buf = malloc(FWD_BUF);
 	int r = buf ? 0 : -ENOMEM;
+	/* TLS records may be waiting (also at the start: read-ahead may hold
+	 * what the client sent after its upgrade request): do not block */
+	bool more = true;
 	while (r == 0) {
 		struct pollfd p[3] = {{.fd = f->raw, .events = POLLIN},
 				      {.fd = f->mine, .events = POLLIN},
 				      {.fd = f->wake[0], .events = POLLIN}};
-		int ms = gnutls_record_check_pending(f->tls) ? 0 : -1;
-		if (poll(p, 3, ms) < 0 && errno != EINTR)
+		if (poll(p, 3, more ? 0 : -1) < 0 && errno != EINTR)
 			break;
 		if (p[2].revents)
 			break;
-		if (p[0].revents || ms == 0)
+		if (p[0].revents || more) {
 			r = pump_tls(f, buf);
+			more = r == 2;
+			if (more)
+				r = 0;
+		}
 		if (r == 0 && p[1].revents)
 			r = pump_app(f, buf);
 	}
