@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Messages: "c *", "c UUID", "r UUID", "a UUID HASH POINT" (lower-case
- * hex): text, because PostgreSQL's NOTIFY payloads are text. */
+ * hex), "o *": text, because PostgreSQL's NOTIFY payloads are text. */
 #include "cachebus.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,8 +21,8 @@ int cachebus_format(const struct cachebus_msg *m, char out[CACHEBUS_MSG_MAX + 1]
 		hexstr_encode(m->point, sizeof(m->point), point);
 		n = snprintf(out, CACHEBUS_MSG_MAX + 1, "a %s %s %s", m->uuid, hash, point);
 	} else {
-		n = snprintf(out, CACHEBUS_MSG_MAX + 1, "%c %s", (char)m->kind,
-			     m->uuid[0] || m->kind != CACHEBUS_CONFIG ? m->uuid : "*");
+		bool every = m->kind == CACHEBUS_ONBOARD || (m->kind == CACHEBUS_CONFIG && !m->uuid[0]);
+		n = snprintf(out, CACHEBUS_MSG_MAX + 1, "%c %s", (char)m->kind, every ? "*" : m->uuid);
 	}
 	return n < 0 || n > CACHEBUS_MSG_MAX ? -EINVAL : 0;
 }
@@ -49,6 +50,11 @@ int cachebus_config(struct store *d, const char *uuid)
 int cachebus_removed(struct store *d, const char *uuid)
 {
 	return send_uuid(d, CACHEBUS_REMOVED, uuid);
+}
+
+int cachebus_onboard(struct store *d)
+{
+	return send_uuid(d, CACHEBUS_ONBOARD, NULL);
 }
 
 int cachebus_added(struct store *d, const char *uuid, const uint8_t cert_hash[32],
@@ -91,13 +97,15 @@ int cachebus_parse(const char *payload, struct cachebus_msg *m)
 {
 	const char *p = payload;
 	memset(m, 0, sizeof(*m));
-	if (strlen(p) > CACHEBUS_MSG_MAX || (p[0] != 'c' && p[0] != 'r' && p[0] != 'a') || p[1] != ' ')
+	if (strlen(p) > CACHEBUS_MSG_MAX || !p[0] || !strchr("crao", p[0]) || p[1] != ' ')
 		return -EINVAL;
 	for (const char *q = p; *q; q++)
 		if (isupper((unsigned char)*q))
 			return -EINVAL; /* one spelling per message: uuids and hex are lower-case */
 	m->kind = (enum cachebus_kind)p[0];
 	p += 2;
+	if (m->kind == CACHEBUS_ONBOARD)
+		return strcmp(p, "*") ? -EINVAL : 0;
 	if (m->kind == CACHEBUS_CONFIG && !strcmp(p, "*"))
 		return 0;
 	if (field(&p, m->uuid, sizeof(m->uuid)) < 0 || !uuidgen_valid(m->uuid))

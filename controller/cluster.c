@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "devcache.h"
 #include "devices.h"
+#include "onboard.h"
 #include "store_listen.h"
 
 /* How long one wait lasts: the thread notices a stop within this. */
@@ -70,6 +71,9 @@ static void apply(struct cluster *k, const char *payload)
 			/* (void): on ENOMEM, its first request looks it up (devices_cache_fill) */
 			(void)devcache_add(cache, m.cert_hash, m.uuid, m.point, 0);
 		break;
+	case CACHEBUS_ONBOARD:
+		onboard_cache_drop(k->c->onboard);
+		break;
 	}
 }
 
@@ -79,6 +83,7 @@ static bool resync(struct cluster *k)
 {
 	atomic_fetch_add(&k->resyncs, 1);
 	devcache_invalidate(k->c->cache, NULL);
+	onboard_cache_drop(k->c->onboard);
 	return devices_sync_cache(k->c) == 0;
 }
 

@@ -38,9 +38,10 @@ struct ctl {
 	char fqdn[256];     /* host:port for DatastoreConfig.fqdn */
 	time_t started;
 	struct follow_hub *follow;
-	struct replay *replay;   /* accepted device requests (replay.h) */
-	struct commitq *commitq; /* group commit of registrations (commitq.h), or NULL */
-	struct cluster *cluster; /* the other replicas' changes (cluster.h), or NULL */
+	struct replay *replay;         /* accepted device requests (replay.h) */
+	struct commitq *commitq;       /* group commit of registrations (commitq.h), or NULL */
+	struct cluster *cluster;       /* the other replicas' changes (cluster.h), or NULL */
+	struct onboard_cache *onboard; /* the onboarding certificates (onboard.h) */
 	/* Called with a note about what a device sent (the program logs it). */
 	void (*log_device)(const char *uuid, const char *msg);
 	/* Called for every reply with a 4xx or 5xx status (the program logs it). */

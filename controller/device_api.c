@@ -371,7 +371,7 @@ static void h_register(struct http_req *r)
 		goto out;
 	}
 	d = store_get(r->ctl->db);
-	if (onboard_find(d, env.cert_hash, env.cert_hash_len, &ob, &serials, ob_id) < 0) {
+	if (onboard_find(r->ctl->onboard, d, env.cert_hash, env.cert_hash_len, &ob, &serials, ob_id) < 0) {
 		http_reply_error(r, 403, "unknown onboarding certificate");
 		goto out;
 	}

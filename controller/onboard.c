@@ -10,11 +10,13 @@
 #include <time.h>
 
 #include "admin.h"
+#include "cachebus.h"
 #include "crypto.h"
 #include "ctl.h"
 #include "store.h"
 #include "err.h"
 #include "hexstr.h"
+#include "monotime.h"
 
 static json_t *onboard_row(struct store_stmt *st)
 {
@@ -151,13 +153,11 @@ static int key_from_pem_cached(const char *pem, struct onboard_key *out)
 	return 0;
 }
 
-int onboard_find(struct store *d, const uint8_t *hash, size_t hlen, struct onboard_key *key, char **serials,
-		 char id[65])
+/* The first row whose id starts with hex, from the store. */
+static int find_in_store(struct store *d, const char *hex, struct onboard_key *key, char **serials,
+			 char id[65])
 {
-	char hex[65], above[66];
-	if (hlen != 16 && hlen != 32)
-		return -ENOENT;
-	hexstr_encode(hash, hlen, hex);
+	char above[66];
 	/* ids are lower-case hex: those starting with hex sort in [hex, hex"g").
 	 * (A LIKE with a bound pattern is re-prepared on every new value.) */
 	snprintf(above, sizeof(above), "%sg", hex);
@@ -184,7 +184,213 @@ int onboard_find(struct store *d, const uint8_t *hash, size_t hlen, struct onboa
 	return r;
 }
 
+/* Every onboarding certificate, parsed, sorted by id: read from the store
+ * once and kept until one changes, so that /register reads no row (a read
+ * transaction, the WAL's shared-memory locks and often a page read per
+ * registration). A change drops it: on this replica after its write, on
+ * the others through the cache bus (cachebus.h). A copy older than
+ * ONBOARD_CACHE_US is read again, which bounds how long a replica that
+ * missed a message can go on with an onboarding certificate removed. */
+#define ONBOARD_CACHE_US (10 * 1000000ULL)
+
+struct ob_entry {
+	char id[65];
+	char *serials;
+	struct onboard_key key;
+};
+
+struct onboard_cache {
+	pthread_mutex_t mu;
+	uint64_t gen; /* counts drops: a load that saw another may not install */
+	bool loaded;
+	uint64_t loaded_us; /* monotime_us() when it was read */
+	struct ob_entry *v;
+	size_t n;
+};
+
+static void entries_free(struct ob_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].serials);
+		X509_free(v[i].key.cert);
+	}
+	free(v);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ob_entry *)a)->id, ((const struct ob_entry *)b)->id);
+}
+
+/* Rows whose certificate does not parse are left out (onboard_find calls
+ * them unknown, as it did when it read them one at a time). */
+static int entries_load(struct store *d, struct ob_entry **out, size_t *out_n)
+{
+	struct store_stmt *st = store_stmt(d, "SELECT id, pem, serials FROM onboard");
+	struct ob_entry *v = NULL;
+	size_t n = 0, cap = 0;
+	int r = st ? 0 : -EIO;
+	while (r == 0 && (r = store_step(st)) == STORE_ROW) {
+		r = 0;
+		if (n == cap) {
+			size_t nc = cap ? 2 * cap : 4;
+			struct ob_entry *nv = realloc(v, nc * sizeof(*nv));
+			if (!nv) {
+				r = -ENOMEM;
+				break;
+			}
+			v = nv;
+			cap = nc;
+		}
+		struct ob_entry *e = &v[n];
+		memset(e, 0, sizeof(*e));
+		if (key_from_pem_cached(store_col_str(st, 1), &e->key) < 0)
+			continue;
+		snprintf(e->id, sizeof(e->id), "%s", store_col_str(st, 0));
+		n++;
+		if (!(e->serials = strdup(store_col_str(st, 2))))
+			r = -ENOMEM;
+	}
+	if (st)
+		store_reset(st);
+	if (r < 0) {
+		entries_free(v, n);
+		return r;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), entry_cmp);
+	*out = v;
+	*out_n = n;
+	return 0;
+}
+
+/* The first entry whose id starts with hex (as find_in_store's ORDER BY):
+ * a copy in key, serials and id. Under oc->mu. */
+static int entries_find(const struct onboard_cache *oc, const char *hex, struct onboard_key *key,
+			char **serials, char id[65])
+{
+	size_t lo = 0, hi = oc->n, len = strlen(hex);
+	while (lo < hi) { /* the first id >= hex */
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(oc->v[mid].id, hex) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == oc->n || strncmp(oc->v[lo].id, hex, len) != 0)
+		return -ENOENT;
+	const struct ob_entry *e = &oc->v[lo];
+	if (!(*serials = strdup(e->serials)))
+		return -ENOMEM;
+	if (X509_up_ref(e->key.cert) != 1) {
+		free(*serials);
+		*serials = NULL;
+		return -ENOMEM;
+	}
+	*key = e->key;
+	snprintf(id, 65, "%s", e->id);
+	return 0;
+}
+
+int onboard_cache_new(struct onboard_cache **out)
+{
+	struct onboard_cache *oc = calloc(1, sizeof(*oc));
+	if (!oc)
+		return -ENOMEM;
+	pthread_mutex_init(&oc->mu, NULL);
+	*out = oc;
+	return 0;
+}
+
+void onboard_cache_free(struct onboard_cache *oc)
+{
+	if (!oc)
+		return;
+	entries_free(oc->v, oc->n);
+	pthread_mutex_destroy(&oc->mu);
+	free(oc);
+}
+
+/* Under oc->mu. */
+static void cache_clear(struct onboard_cache *oc)
+{
+	oc->gen++;
+	entries_free(oc->v, oc->n);
+	oc->v = NULL;
+	oc->n = 0;
+	oc->loaded = false;
+}
+
+void onboard_cache_drop(struct onboard_cache *oc)
+{
+	if (!oc)
+		return;
+	pthread_mutex_lock(&oc->mu);
+	cache_clear(oc);
+	pthread_mutex_unlock(&oc->mu);
+}
+
+/* Fill oc from d unless it is filled, or was dropped meanwhile. */
+static int cache_fill(struct onboard_cache *oc, struct store *d)
+{
+	uint64_t now = monotime_us();
+	pthread_mutex_lock(&oc->mu);
+	if (oc->loaded && now - oc->loaded_us > ONBOARD_CACHE_US)
+		cache_clear(oc);
+	uint64_t gen = oc->gen;
+	bool loaded = oc->loaded;
+	pthread_mutex_unlock(&oc->mu);
+	if (loaded)
+		return 0;
+	struct ob_entry *v = NULL;
+	size_t n = 0;
+	int r = entries_load(d, &v, &n);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&oc->mu);
+	if (oc->gen == gen && !oc->loaded) {
+		oc->v = v;
+		oc->n = n;
+		oc->loaded = true;
+		oc->loaded_us = now;
+		v = NULL;
+		n = 0;
+	}
+	pthread_mutex_unlock(&oc->mu);
+	entries_free(v, n);
+	return 0;
+}
+
+int onboard_find(struct onboard_cache *oc, struct store *d, const uint8_t *hash, size_t hlen,
+		 struct onboard_key *key, char **serials, char id[65])
+{
+	char hex[65];
+	if (hlen != 16 && hlen != 32)
+		return -ENOENT;
+	hexstr_encode(hash, hlen, hex);
+	int r = oc ? cache_fill(oc, d) : 0;
+	if (r < 0 || !oc)
+		return r < 0 ? r : find_in_store(d, hex, key, serials, id);
+	pthread_mutex_lock(&oc->mu);
+	bool loaded = oc->loaded;
+	if (loaded)
+		r = entries_find(oc, hex, key, serials, id);
+	pthread_mutex_unlock(&oc->mu);
+	/* dropped while it was read: what is stored now decides */
+	return loaded ? r : find_in_store(d, hex, key, serials, id);
+}
+
 /* --- admin handlers --- */
+
+/* After a change was written (each handler's statement commits on its
+ * own): this replica's cache, then the others'. */
+static void onboard_changed(struct http_req *r, struct store *d)
+{
+	onboard_cache_drop(r->ctl->onboard);
+	/* (void): a replica that misses it reads the list again within
+	 * ONBOARD_CACHE_US */
+	(void)cachebus_onboard(d);
+}
 
 static void h_list(struct http_req *r)
 {
@@ -218,6 +424,8 @@ static void h_create(struct http_req *r)
 	char *sj = json_dumps(serials, JSON_COMPACT);
 	struct store *d = store_get(r->ctl->db);
 	int e = sj ? onboard_add(d, pem, strlen(pem), sj, &obj) : -ENOMEM;
+	if (e == 0)
+		onboard_changed(r, d);
 	store_put(r->ctl->db, d);
 	free(sj);
 	if (e == -EVE_EBADCERT)
@@ -251,6 +459,8 @@ static void h_put(struct http_req *r)
 		store_bind_text(st, 2, sj);
 		e = store_step_done(st);
 	}
+	if (e == 0 && store_changes(d))
+		onboard_changed(r, d);
 	if (e == 0)
 		e = onboard_get_json(d, r->params[0], &obj);
 	store_put(r->ctl->db, d);
@@ -285,6 +495,8 @@ static void h_delete(struct http_req *r)
 	}
 	if (e == 0 && store_changes(d) == 0)
 		e = -ENOENT;
+	if (e == 0)
+		onboard_changed(r, d);
 	store_put(r->ctl->db, d);
 	if (e < 0)
 		admin_reply_err(r, e, "onboarding certificate");

@@ -24,11 +24,20 @@ struct onboard_key {
 	uint8_t pt[P256_POINT_LEN];
 };
 
+/* What a controller keeps of the onboarding certificates between
+ * requests (onboard.c says why); safe to share between threads. */
+struct onboard_cache;
+int onboard_cache_new(struct onboard_cache **out); /* 0 or -ENOMEM */
+void onboard_cache_free(struct onboard_cache *oc); /* NULL is fine */
+/* An onboarding certificate was added, changed or removed (here: after the
+ * write; on another replica: when the cache bus says so). NULL is fine. */
+void onboard_cache_drop(struct onboard_cache *oc);
+
 /* Find the onboarding certificate named by a senderCertHash (16 or 32
- * bytes); key->cert and *serials (JSON array text) are caller-freed.
- * -ENOENT when unknown. */
-int onboard_find(struct store *d, const uint8_t *hash, size_t hlen, struct onboard_key *key, char **serials,
-		 char id[65]);
+ * bytes), through oc (NULL: in d); key->cert and *serials (JSON array
+ * text) are caller-freed. -ENOENT when unknown. */
+int onboard_find(struct onboard_cache *oc, struct store *d, const uint8_t *hash, size_t hlen,
+		 struct onboard_key *key, char **serials, char id[65]);
 /* Whether serials (JSON array text) admits serial ("*" admits any). */
 bool onboard_serial_allowed(const char *serials, const char *serial);
 

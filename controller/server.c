@@ -33,6 +33,7 @@
 #include "follow.h"
 #include "deviceio.h"
 #include "http.h"
+#include "onboard.h"
 #include "replay.h"
 #include "console_store.h"
 #include "replay_store.h"
@@ -401,8 +402,8 @@ static int ctl_open(struct ctl *c, const struct serve_opts *o)
 		       "detail", dberr, NULL);
 		return r;
 	}
-	if ((r = devcache_new(&c->cache)) < 0 || (r = devices_load_cache(c)) < 0 ||
-	    (r = cluster_start(c->cluster)) < 0 ||
+	if ((r = devcache_new(&c->cache)) < 0 || (r = onboard_cache_new(&c->onboard)) < 0 ||
+	    (r = devices_load_cache(c)) < 0 || (r = cluster_start(c->cluster)) < 0 ||
 	    (r = follow_hub_new((int)c->conf.max_followers, &c->follow)) < 0 ||
 	    (r = console_hub_new(c, &c->console)) < 0 || (c->replay = replay_new()) == NULL ||
 	    (r = commitq_new(c->db, &c->commitq)) < 0) {
@@ -428,6 +429,7 @@ static void ctl_close(struct ctl *c)
 	follow_hub_free(c->follow);
 	console_hub_free(c->console);
 	replay_free(c->replay);
+	onboard_cache_free(c->onboard);
 	ctlmetrics_free(c->metrics);
 	scrapeauth_free(c->scrape);
 	ratelimit_free(c->login_user);

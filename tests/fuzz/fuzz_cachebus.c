@@ -23,7 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = 0;
 	if (cachebus_parse(text, &m) == 0) {
-		FUZZ_CHECK(m.uuid[0] ? uuidgen_valid(m.uuid) : m.kind == CACHEBUS_CONFIG, "uuid");
+		FUZZ_CHECK(m.uuid[0] ? uuidgen_valid(m.uuid) && m.kind != CACHEBUS_ONBOARD
+				     : m.kind == CACHEBUS_CONFIG || m.kind == CACHEBUS_ONBOARD,
+			   "uuid");
 		FUZZ_CHECK(cachebus_format(&m, again) == 0, "formats");
 		FUZZ_CHECK(!strcmp(again, text), "round trip");
 	}

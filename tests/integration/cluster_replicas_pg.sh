@@ -74,13 +74,14 @@ export HOME=$W/home
 mkdir -p "$HOME"
 unset XDG_CONFIG_HOME EVECTL_SERVER EVECTL_TOKEN EVECTL_CA EVECTL_CONTEXT
 AGENT_PID=
+OB2_AGENT_PID=
 CS_PID=
 DEVSIM_PID=
 FOLLOW_PID=
 
 cleanup() {
 	local p
-	for p in $FOLLOW_PID $DEVSIM_PID $AGENT_PID $CS_PID; do
+	for p in $FOLLOW_PID $DEVSIM_PID $AGENT_PID $OB2_AGENT_PID $CS_PID; do
 		kill -TERM "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -241,6 +242,43 @@ ev "$RB" device config dump pr-000000 >"$W/cfg.b" || fail "config dump on B"
 cmp -s "$W/cfg.a" "$W/cfg.b" || fail "A and B build different configs for one device: $(diff "$W/cfg.a" "$W/cfg.b" | head -5)"
 grep -q "https://$FRONT:$PORT" "$W/cfg.a" || fail "the image URL in the config is not HAProxy's: $(grep -m3 fqdn "$W/cfg.a")"
 echo "config: replicas A and B build the same config for a device (the image at https://$FRONT:$PORT)"
+
+# ---- 1d. onboarding certificates: one added through A is used on B; once
+# removed through A, B refuses it (403) at once: B keeps the list in memory,
+# and the cache bus tells it, well before its own 10 s bound
+mkdir -p "$W/ob2"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=ob2 -days 2 \
+	-keyout "$W/ob2/onboard.key.pem" -out "$W/ob2/onboard.cert.pem" 2>/dev/null || fail "openssl: an onboarding certificate"
+cp "$A/device-config/server" "$A/device-config/root-certificate.pem" "$W/ob2/" || fail "device-config for ob2"
+ob2=$(ev "$RA" -o json onboard add --cert "$W/ob2/onboard.cert.pem" --serial '*' | jq -r .id)
+[ -n "$ob2" ] && [ "$ob2" != null ] || fail "evectl onboard add through A"
+t_load=$(now_s)
+# devsim adds its onboarding certificate itself: through A here (a 409)
+"$EVE_DEVSIM" --dir "$A" --connect-to "::$RB" --admin-connect-to "::$RA" --pid "$(cat "$B/serve.pid")" \
+	--onboard-dir "$W/ob2" --serial-prefix ob2a --devices 2 --connections 2 --duration 0.5 --timeout 10 \
+	--crypto-seconds 0.05 poll >"$W/ob2a.out" 2>&1
+grep -q '=> .* 2 of 2 devices have a UUID' "$W/ob2a.out" || { cat "$W/ob2a.out" >&2; fail "devices register on B with a certificate added through A"; }
+ev "$RA" onboard remove "$ob2" >/dev/null || fail "evectl onboard remove through A"
+# a real eve-agent with that certificate, on B
+refused_on_b() { grep 'msg="request failed"' "$B/serve.log" | grep 'path=[^ ]*/register ' | grep -c 'status=403'; }
+refused_before=$(refused_on_b)
+mkdir -p "$W/ob2.conf" "$W/ob2.state"
+cp "$A"/device-config/* "$W/ob2.conf/" && cp "$W"/ob2/onboard.*.pem "$W/ob2.conf/" || fail "the agent's device-config"
+echo "$RB" >"$W/ob2.conf/server"
+"$EVE_AGENT" --config "$W/ob2.conf" --state "$W/ob2.state" --serial ob2-agent -v >"$W/ob2-agent.log" 2>&1 &
+OB2_AGENT_PID=$!
+more_refused() { [ "$(refused_on_b)" -gt "$refused_before" ]; }
+wait_for 30 "B refuses the agent's registration (403)" more_refused
+since=$(elapsed "$t_load")
+kill "$OB2_AGENT_PID" 2>/dev/null
+wait "$OB2_AGENT_PID" 2>/dev/null
+OB2_AGENT_PID=
+! grep -q 'onboarded: device UUID' "$W/ob2-agent.log" || fail "B registered an agent with an onboarding certificate removed through A"
+if awk -v s="$since" 'BEGIN { exit !(s < 9) }'; then
+	echo "onboarding: a certificate removed through A is refused by B at once (${since} s after B read the list)"
+else
+	echo "onboarding: refused by B, but ${since} s after B read the list: too late to tell the cache bus from the 10 s bound"
+fi
 
 # ---- 2. failover under load through HAProxy: A killed half-way
 CONNS=8

@@ -146,19 +146,11 @@ static void add_onboard(struct store *d, X509 **cert, char id[65])
 	EVP_PKEY_free(k);
 }
 
-static void test_onboard_two_certs(void **state)
+/* Six lookups of two certificates through oc (NULL: the store), then an
+ * unknown hash. */
+static void find_rounds(struct onboard_cache *oc, struct store *d, X509 *c[2], char id[2][65],
+			uint8_t h[2][32])
 {
-	(void)state;
-	struct store_pool *p;
-	X509 *c[2];
-	char id[2][65];
-	uint8_t h[2][32];
-	assert_int_equal(schema_pool_open(path, 1, &p, NULL, 0), 0);
-	struct store *d = store_get(p);
-	for (int i = 0; i < 2; i++) {
-		add_onboard(d, &c[i], id[i]);
-		assert_int_equal(crypto_cert_hash_der(c[i], h[i]), 0);
-	}
 	for (int round = 0; round < 6; round++) {
 		int i = round % 2 ? 1 : 0;
 		if (round >= 4)
@@ -168,8 +160,9 @@ static void test_onboard_two_certs(void **state)
 		char *serials = NULL, gid[65];
 		/* senderCertHash may be the first 16 bytes of the hash */
 		size_t hl = round == 3 ? 16 : 32;
-		assert_int_equal(onboard_find(d, h[i], hl, &got, &serials, gid), 0);
+		assert_int_equal(onboard_find(oc, d, h[i], hl, &got, &serials, gid), 0);
 		assert_string_equal(gid, id[i]);
+		assert_string_equal(serials, "[]");
 		assert_int_equal(X509_cmp(got.cert, c[i]), 0);
 		/* the P-256 point /register verifies with, also when served parsed */
 		assert_true(got.p256);
@@ -181,9 +174,40 @@ static void test_onboard_two_certs(void **state)
 	uint8_t unknown[32] = {0};
 	struct onboard_key none = {0};
 	char *ns = NULL, nid[65];
-	assert_int_equal(onboard_find(d, unknown, 32, &none, &ns, nid), -ENOENT);
+	assert_int_equal(onboard_find(oc, d, unknown, 32, &none, &ns, nid), -ENOENT);
+}
+
+static void test_onboard_two_certs(void **state)
+{
+	(void)state;
+	struct store_pool *p;
+	struct onboard_cache *oc;
+	X509 *c[3];
+	char id[3][65], *serials = NULL, gid[65];
+	uint8_t h[3][32];
+	struct onboard_key got = {0};
+	assert_int_equal(schema_pool_open(path, 1, &p, NULL, 0), 0);
+	struct store *d = store_get(p);
+	for (int i = 0; i < 2; i++) {
+		add_onboard(d, &c[i], id[i]);
+		assert_int_equal(crypto_cert_hash_der(c[i], h[i]), 0);
+	}
+	find_rounds(NULL, d, c, id, h);
+	assert_int_equal(onboard_cache_new(&oc), 0);
+	find_rounds(oc, d, c, id, h);
+	/* the cache holds what it read until it is dropped */
+	add_onboard(d, &c[2], id[2]);
+	assert_int_equal(crypto_cert_hash_der(c[2], h[2]), 0);
+	assert_int_equal(onboard_find(oc, d, h[2], 32, &got, &serials, gid), -ENOENT);
+	onboard_cache_drop(oc);
+	assert_int_equal(onboard_find(oc, d, h[2], 32, &got, &serials, gid), 0);
+	assert_string_equal(gid, id[2]);
+	X509_free(got.cert);
+	free(serials);
+	find_rounds(oc, d, c, id, h);
+	onboard_cache_free(oc);
 	store_put(p, d);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 3; i++)
 		X509_free(c[i]);
 	store_pool_close(p);
 }
