@@ -79,7 +79,7 @@ def main(st):
     st.login_token(st.token)
     d.get(st.url(f"#/app/{APP}"))
     st.wait(20, "the console link", lambda: st.find("#open-console").is_displayed())
-    st.find("#open-console").click()
+    st.click("#open-console")
     st.wait(150, "the console connected", lambda: "Connected" in st.text("#console-status"))
     st.log(f"  {st.text('#console-status')}")
     # type into the browser's terminal (xterm.js's input element); the

@@ -57,7 +57,7 @@ def main(st):
     st.shot("01-login")
     # a wrong token: refused with the API's message, still on the login page
     st.find("#login-tok").send_keys("not-a-token")
-    st.find("#login-token button[type=submit]").click()
+    st.click("#login-token button[type=submit]")
     st.wait(10, "the refusal", lambda: "missing or unknown token (HTTP 401)" in st.status_text())
     st.login_token(st.token)
     assert "(admin)" in st.text("#who"), st.text("#who")
@@ -100,7 +100,7 @@ def main(st):
     st.find("#upload-file").send_keys(tar)
     st.find("#upload-name").send_keys("busybox")
     Select(st.find("#upload-format")).select_by_value("oci")
-    st.find("#upload-submit").click()
+    st.click("#upload-submit")
     st.wait(60, "the upload done", lambda: "done" in st.text("#upload-label"))
     prog = d.execute_script("return window.__prog")
     size = os.path.getsize(tar)
@@ -125,7 +125,7 @@ def main(st):
     st.find("#upload-file").send_keys(big)
     st.find("#upload-name").send_keys("big")
     Select(st.find("#upload-format")).select_by_value("raw")
-    st.find("#upload-submit").click()
+    st.click("#upload-submit")
     st.wait(120, "the big upload done", lambda: "image big uploaded" in st.status_text())
     prog = d.execute_script("return window.__prog2")
     uploading = [p for p in prog if " of " in p[2]]
@@ -136,7 +136,7 @@ def main(st):
     assert code == 200 and img["state"] == "ready", img
     st.wait(10, "big listed", lambda: st.finds("#images-list button[aria-label='delete big']"))
     st.shot("03-images")
-    st.find("#images-list button[aria-label='delete big']").click()
+    st.click("#images-list button[aria-label='delete big']")
     d.switch_to.alert.accept()
     st.wait(20, "big deleted", lambda: st.api("GET", "/images/big")[0] == 404 and "image big deleted" in st.status_text())
 
@@ -154,7 +154,7 @@ def main(st):
     st.find("#deploy-env").send_keys("GREETING=from-the-dashboard")
     st.find("#deploy-volumes").send_keys("dash-data:/data")
     st.shot("04-deploy-form")
-    st.find("#deploy-submit").click()
+    st.click("#deploy-submit")
     st.wait(15, "deployed", lambda: f"app {APP} deployed" in st.status_text())
     code, app = st.api("GET", f"/apps/{APP}")
     assert code == 200 and app["env"] == {"GREETING": "from-the-dashboard"} and app["memory_mb"] == 64, app
@@ -166,7 +166,7 @@ def main(st):
     st.find("#deploy-name").send_keys(APP)
     Select(st.find("#deploy-image")).select_by_value("busybox")
     st.find("#deploy-device").send_keys(SERIAL)
-    st.find("#deploy-submit").click()
+    st.click("#deploy-submit")
     st.wait(10, "the refusal shown verbatim", lambda: st.status_text() == want)
     st.shot("05-apps-refusal")
 
@@ -183,7 +183,7 @@ def main(st):
     st.shot("06-app-running")
 
     st.log("stop it from the page")
-    st.find(f"#app-actions button[aria-label='stop {APP}']").click()
+    st.click(f"#app-actions button[aria-label='stop {APP}']")
     st.wait(10, "stop sent", lambda: f"stop sent to app {APP}" in st.status_text())
     st.wait(90, "HALTED on the page", lambda: st.text(f"#state-{SERIAL}") == "HALTED")
     code, app = st.api("GET", f"/apps/{APP}")
@@ -213,7 +213,7 @@ def main(st):
     assert code == 400, (code, err)
     for k in ("name", "device", "subnet"):
         st.find(f"#network-form [name={k}]").send_keys(body[k])
-    st.find("#network-form button[type=submit]").click()
+    st.click("#network-form button[type=submit]")
     st.wait(10, "the refusal", lambda: st.status_text() == f"{err['error']} (HTTP 400)")
     assert st.api("GET", "/networks")[1]["items"] == [], "a refused network was created"
 

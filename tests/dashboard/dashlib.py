@@ -206,6 +206,20 @@ class Stack:
         from selenium.webdriver.common.by import By
         return self.driver.find_element(By.CSS_SELECTOR, css)
 
+    def click(self, css, secs=10):
+        """Find and click, again if the page re-rendered the element in
+        between (lists refresh on their own: a stale reference is not
+        clicked, so trying again cannot click twice)."""
+        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+        end = time.time() + secs
+        while True:
+            try:
+                return self.find(css).click()
+            except (StaleElementReferenceException, NoSuchElementException):
+                if time.time() >= end:
+                    raise
+                time.sleep(0.2)
+
     def finds(self, css):
         from selenium.webdriver.common.by import By
         return self.driver.find_elements(By.CSS_SELECTOR, css)
@@ -227,7 +241,7 @@ class Stack:
         self.driver.get(self.url())
         self.wait(20, "the login form", lambda: self.finds("#login-tok"))
         self.find("#login-tok").send_keys(token)
-        self.find("#login-token button[type=submit]").click()
+        self.click("#login-token button[type=submit]")
         self.wait(20, "signed in", lambda: self.find("#who").is_displayed())
 
 

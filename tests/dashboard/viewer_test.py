@@ -105,22 +105,22 @@ def main(st):
     # a viewer user, when the controller has users: the password form
     code, u = st.api("POST", "/users", {"name": "vera", "password": PASSWORD, "role": "viewer"})
     if code == 201:
-        st.find("#logout").click()
+        st.click("#logout")
         st.wait(10, "login form", lambda: st.finds("#login-user"))
         st.find("#login-user").send_keys("vera")
         st.find("#login-pass").send_keys(PASSWORD)
-        st.find("#login-password button[type=submit]").click()
+        st.click("#login-password button[type=submit]")
         st.wait(20, "signed in as vera", lambda: "vera (viewer)" in st.text("#who"))
         check_no_controls(st, dev["id"])
     else:
         st.log(f"POST /users answered {code}: password login not checked")
 
     # the admin sees the Audit entry (GET /audit answers 200) and its page
-    st.find("#logout").click()
+    st.click("#logout")
     st.wait(10, "login form", lambda: st.finds("#login-tok"))
     st.login_token(st.token)
     st.wait(10, "the audit menu entry", lambda: st.find("#nav-audit").is_displayed())
-    st.find("#nav-audit").click()
+    st.click("#nav-audit")
     st.wait(20, "audit records", lambda: len(st.finds("#audit-list tbody tr")) > 0)
     st.shot("admin-audit")
 
