@@ -329,8 +329,7 @@ static void http_body(struct http_req *r, const char *data, size_t n)
  * under its TLS session. */
 struct conn_ctx {
 	bool handshake_done;
-	bool pulling;
-	struct tlspull pull;
+	struct tlspull pull; /* zeroed (nothing to release) when not TLS */
 };
 
 static void tls_first_request(struct http_server *s, struct MHD_Connection *conn)
@@ -354,7 +353,6 @@ static void conn_pull(struct MHD_Connection *conn, struct conn_ctx *f)
 	if (!ti || !ti->tls_session || !fi)
 		return;
 	tlspull_attach(&f->pull, (gnutls_session_t)ti->tls_session, (int)fi->connect_fd);
-	f->pulling = true;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -372,7 +370,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		struct conn_ctx *f = *socket_context;
 		if (s->ctl->metrics)
 			ctlmetrics_conn_closed(s->ctl->metrics, f && f->handshake_done);
-		if (f && f->pulling)
+		if (f)
 			tlspull_release(&f->pull);
 		free(f);
 		*socket_context = NULL;

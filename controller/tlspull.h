@@ -29,7 +29,8 @@ struct tlspull {
 /* Route session's reads from fd through p (p is initialised here).
  * Writes are untouched (they go to fd as before). */
 void tlspull_attach(struct tlspull *p, gnutls_session_t session, int fd);
-/* Free what p holds; call once the session is gone. */
+/* Free what p holds (a zeroed p holds nothing); call once the session is
+ * gone. */
 void tlspull_release(struct tlspull *p);
 
 #endif
