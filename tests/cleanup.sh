@@ -25,6 +25,10 @@ do_() { # DESCRIPTION CMD...
 }
 
 if command -v virsh >/dev/null 2>&1; then
+	# A stopped libvirtd still keeps the networks that were active: the
+	# next start brings them back. Started here, they are seen and removed.
+	. "$(dirname "$0")/lib/libvirtd.sh"
+	$DRY || libvirtd_start || echo "cleanup: libvirtd: $LIBVIRTD_ERROR"
 	for uri in qemu:///system lxc:///system; do
 		for d in $(virsh -c "$uri" list --all --name 2>/dev/null | grep '^eve-'); do
 			do_ "domain $d ($uri)" sh -c "virsh -c '$uri' destroy '$d'; virsh -c '$uri' undefine '$d' --nvram || virsh -c '$uri' undefine '$d'"

@@ -18,16 +18,7 @@ PTY="python3 $EVE_SRC/tests/integration/console_pty.py"
 FWD_PID=""
 HOLD_PID=""
 SUBNET=10.250.214
-# This test's libvirt networks (a killed agent leaves them): by subnet.
-remove_test_nets() {
-	local n
-	for n in $(virsh -q -c qemu:///system net-list --all --name 2>/dev/null | grep '^eve-ni-'); do
-		virsh -q -c qemu:///system net-dumpxml "$n" 2>/dev/null | grep -q "address='$SUBNET\." || continue
-		virsh -q -c qemu:///system net-destroy "$n" >/dev/null 2>&1
-		virsh -q -c qemu:///system net-undefine "$n" >/dev/null 2>&1
-	done
-}
-trap 'for p in $FWD_PID $HOLD_PID; do kill -9 "$p" 2>/dev/null; done; cleanup; remove_test_nets' EXIT
+trap 'for p in $FWD_PID $HOLD_PID; do kill -9 "$p" 2>/dev/null; done; cleanup; remove_nets_on $SUBNET' EXIT
 
 need() { test_skip "$1"; }
 api() { ctl_api "$CTL" "$@"; }
@@ -44,7 +35,7 @@ ctl_start "$CTL" || fail "eve-controller serve"
 EVECTL_TOKEN=$(ctl_token "$CTL")
 export EVECTL_TOKEN
 libvirtd_start || need "libvirtd cannot start here: $LIBVIRTD_ERROR"
-remove_test_nets
+remove_nets_on $SUBNET
 mkdir -p "$IMAGES"
 (
 	flock 9

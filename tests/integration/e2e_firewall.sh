@@ -18,6 +18,7 @@ SERIAL=e2e-fw-serial
 IMAGES=$E2E_BUILD/runtime-images
 X=10.251.41.2
 Y=10.251.42.2
+SUBNET=10.250.41 # the app's network (lan)
 SRV_PIDS=""
 
 need() {
@@ -37,6 +38,7 @@ fw_cleanup() {
 		ip netns del $n 2>/dev/null
 	done
 	cleanup
+	remove_nets_on $SUBNET
 }
 trap fw_cleanup EXIT
 
@@ -58,6 +60,7 @@ step "controller, libvirtd, test image, targets X=$X and Y=$Y in network namespa
 ctl_init "$CTL" "$E2E_PORT" || fail "eve-controller init"
 ctl_start "$CTL" || fail "eve-controller serve"
 libvirtd_start || need "libvirtd cannot start here: $LIBVIRTD_ERROR"
+remove_nets_on $SUBNET
 mkdir -p "$IMAGES"
 (
 	flock 9
@@ -91,7 +94,7 @@ pass "online"
 
 step "deploy with --network lan --allow ip:$X"
 ectl image upload busybox "$IMAGES/busybox-oci.tar" --format oci >/dev/null || fail "image upload"
-ectl network create lan --device "$SERIAL" --type local --subnet 10.250.41.0/24 >/dev/null || fail "network create"
+ectl network create lan --device "$SERIAL" --type local --subnet $SUBNET.0/24 >/dev/null || fail "network create"
 ectl app deploy fwapp --image busybox --device "$SERIAL" --memory 64M --network lan --allow "ip:$X" \
 	-e DHCP=1 -e GREETING=fw >/dev/null || fail "deploy"
 acl=$(ectl_json device config dump "$SERIAL" | jq -r '.apps[0].interfaces[0].acls[0].matches[0] | .type + " " + .value')

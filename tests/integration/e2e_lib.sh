@@ -39,8 +39,15 @@ dump_logs() {
 	for f in "$CTL/serve.log" "$W"/agent-*.log; do
 		[ -s "$f" ] || continue
 		echo "--- last lines of $(basename "$f") (without 304 polls) ---" >&2
-		grep -v 'config: unchanged (304)' "$f" | tail -n 40 >&2
+		grep -v -e 'config: unchanged (304)' -e 'config: requesting' "$f" | tail -n 40 >&2
+		# A warning scrolled out of the tail is often the cause.
+		grep -E 'level=(warning|error)' "$f" | tail -n 15 | sed 's/^/  [warn] /' >&2
 	done
+	# Network instances as the device reports them (an app waits for its).
+	if [ -s "$CTL/serve.log" ]; then
+		echo "--- network instances (controller's view of the device's info) ---" >&2
+		ectl -o json network list 2>/dev/null | jq -c '.items[]? | {name, info}' >&2 || true
+	fi
 }
 
 fail() {
@@ -156,6 +163,20 @@ remove_test_domains() {
 	done
 }
 
+# remove_nets_on PREFIX: libvirt networks "eve-ni-*" whose gateway is
+# PREFIX.x ("10.250.41"). A run killed before its trap (a test timeout, a
+# killed soak) leaves its network, and libvirtd restarts it: the next run's
+# network on that subnet then cannot start ("already in use by interface").
+# Give each test its own subnet and call this before making the network.
+remove_nets_on() {
+	local n
+	for n in $(virsh -q -c qemu:///system net-list --all --name 2>/dev/null | grep '^eve-ni-'); do
+		virsh -q -c qemu:///system net-dumpxml "$n" 2>/dev/null | grep -q "address='$1\." || continue
+		virsh -q -c qemu:///system net-destroy "$n" >/dev/null 2>&1
+		virsh -q -c qemu:///system net-undefine "$n" >/dev/null 2>&1
+	done
+}
+
 # What this test's agents made besides domains: their firewall tables,
 # DNS servers and networks (an agent killed with -9 removes none of them).
 remove_agent_leftovers() {
@@ -252,7 +273,8 @@ wait_app_state() {
 		else
 			err_since=0
 		fi
-		[ "$(date +%s)" -ge "$end" ] && fail "$app not $want after $3 s (state: ${st:-none})"
+		[ "$(date +%s)" -ge "$end" ] &&
+			fail "$app not $want after $3 s (state: ${st:-none}; $(printf '%s' "$j" | jq -r '[.instances[].error] | join("; ")' 2>/dev/null))"
 		sleep 0.5
 	done
 }
