@@ -7,7 +7,8 @@
 # networks named eve-ni-*; nftables bridge tables eve-fw-* (an agent's
 # firewall); helper daemons the tests start from /tmp (dnsmasq, tinyproxy,
 # swtpm, busybox httpd, chromium/chromedriver of the dashboard tests,
-# PostgreSQL clusters of tests/lib/pg.sh) and eve-agent/eve-controller
+# PostgreSQL clusters of tests/lib/pg.sh, docker-registry, haproxy,
+# prometheus, nginx) and eve-agent/eve-controller
 # processes running from /tmp; then every network
 # namespace no process uses any more. Never run it while tests run: it
 # cannot tell a leftover from a live test's objects.
@@ -52,6 +53,19 @@ for pat in 'dnsmasq.*/tmp/' 'dnsmasq -k --conf-file=/dev/null' 'tinyproxy.*/tmp/
 	for p in $(pgrep -f -- "$pat"); do
 		[ "$p" = $$ ] && continue
 		do_ "process $p: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null | cut -c1-100)" kill -9 "$p"
+	done
+done
+
+# Daemons some tests start with a relative config from a /tmp directory
+# (docker-registry, the token server) or with one under /tmp: only
+# those whose command line or working directory is in /tmp.
+for pat in 'docker-registry serve' 'registry_tokensrv\.py' 'haproxy .*-f ' 'prometheus --config\.file=' \
+	'nginx.*-c '; do
+	for p in $(pgrep -f -- "$pat"); do
+		args=$(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)
+		case "$args $(readlink /proc/"$p"/cwd 2>/dev/null)/" in
+		*/tmp/*) do_ "process $p: $(printf '%s' "$args" | cut -c1-100)" kill -9 "$p" ;;
+		esac
 	done
 done
 
