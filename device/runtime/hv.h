@@ -101,6 +101,10 @@ struct hv_ops {
 	/* Append the domain XML for s to out. -EINVAL when s lacks what this
 	 * driver needs (err says what). */
 	int (*domain_xml)(const struct hv_spec *s, struct buf *out, char *err, size_t errlen);
+	/* True when libvirt calls d active but what runs it is gone (the
+	 * runtime then powers it off and treats it as a crash); NULL: libvirt
+	 * knows. */
+	bool (*gone)(virDomainPtr d);
 };
 
 extern const struct hv_ops hv_qemu_ops;

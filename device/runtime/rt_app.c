@@ -803,9 +803,10 @@ static void app_run(struct runtime *rt, struct rt_app *a, virDomainPtr d)
 	uint64_t wait;
 	int pend, r;
 
-	if (d && hv_is_active(d) && !hv_is_healthy(d)) {
-		/* Paused on an emulation or I/O error: power it off; the next
-		 * pass restarts it with backoff like any crash. */
+	if (d && hv_is_active(d) && (!hv_is_healthy(d) || (a->hv && a->hv->gone && a->hv->gone(d)))) {
+		/* Paused on an emulation or I/O error, or its processes gone
+		 * while libvirt calls it active: power it off; the next pass
+		 * restarts it with backoff like any crash. */
 		hv_destroy(d);
 		return;
 	}
