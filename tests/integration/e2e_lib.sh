@@ -126,10 +126,13 @@ test_domains() {
 	done
 }
 
+# A lookup only: libvirt 9.0 can lose its connection to a container's
+# controller as it starts; the container runs, but `virsh dominfo` then
+# fails ("Init pid is not yet available").
 domain_uri() {
 	local dom=$1 uri
 	for uri in qemu:///system lxc:///system; do
-		virsh -q -c "$uri" dominfo "$dom" >/dev/null 2>&1 && { echo "$uri"; return 0; }
+		virsh -q -c "$uri" domuuid "$dom" >/dev/null 2>&1 && { echo "$uri"; return 0; }
 	done
 	return 1
 }

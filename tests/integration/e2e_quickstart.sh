@@ -79,7 +79,7 @@ log "stop"
 alive "$ctl" && fail "controller $ctl still running after stop"
 alive "$agent" && fail "agent $agent still running after stop"
 for uri in qemu:///system lxc:///system; do
-	virsh -q -c "$uri" dominfo "eve-$inst" >/dev/null 2>&1 && fail "domain eve-$inst left after stop ($uri)"
+	virsh -q -c "$uri" domuuid "eve-$inst" >/dev/null 2>&1 && fail "domain eve-$inst left after stop ($uri)"
 done
 "$QS" status >"$W/out.5" 2>&1 && fail "status exits 0 with nothing running"
 libvirtd_ready || fail "stop took down the shared libvirtd"

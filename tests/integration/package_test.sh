@@ -214,10 +214,10 @@ log "  ok: same token, settings, device and app after the reinstall"
 log "delete the app, remove the packages (data kept), purge (nothing left)"
 evectl app delete hello >>"$W/evectl.log" 2>&1 || fail "app delete"
 for i in $(seq 1 120); do
-	virsh -q -c lxc:///system dominfo "eve-$inst" >/dev/null 2>&1 || break
+	virsh -q -c lxc:///system domuuid "eve-$inst" >/dev/null 2>&1 || break
 	sleep 0.5
 done
-virsh -q -c lxc:///system dominfo "eve-$inst" >/dev/null 2>&1 && fail "the app's domain outlived its deletion"
+virsh -q -c lxc:///system domuuid "eve-$inst" >/dev/null 2>&1 && fail "the app's domain outlived its deletion"
 stop_daemons
 DEBIAN_FRONTEND=noninteractive apt-get remove -y $PKGS >"$W/remove.log" 2>&1 || fail "apt-get remove failed"
 [ -e /usr/bin/eve-controller ] && fail "remove left /usr/bin/eve-controller"
