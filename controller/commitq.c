@@ -45,7 +45,7 @@ static int apply_one(struct commitq_item *it, struct store *d)
 
 static void run_batch(struct commitq *q, struct commitq_item *batch)
 {
-	struct store *d = store_get(q->pool);
+	struct store *d = store_get_writer(q->pool);
 	enum commitq_outcome o = COMMITQ_ROLLED_BACK;
 	if (store_begin(d) == 0) {
 		bool ok = true;

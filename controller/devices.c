@@ -40,7 +40,7 @@ int devices_create(struct ctl *c, struct store *d, const struct device_new *n, c
 	char *pem = NULL;
 	int r = p256_der_to_pem(n->cert->der, n->cert->der_len, &pem);
 	if (r == 0)
-		r = uuidgen_v4(uuid);
+		r = uuidgen_v7(uuid); /* time-ordered: the primary-key index appends */
 	struct store_stmt *st =
 	    r == 0 ? store_stmt(d, "INSERT INTO devices(id, name, serial, cert_hash, cert_pem, onboard_id,"
 				   " labels, created, registered) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)")

@@ -211,15 +211,19 @@ static void conn_release(struct store_pool *p, struct store *c)
 	pthread_mutex_unlock(&p->mu);
 }
 
-struct store *store_get(struct store_pool *p)
+/* Lend a free connection: the first (lowest index) or, for the writer,
+ * the last one free. */
+static struct store *borrow(struct store_pool *p, bool last)
 {
 	assert(p);
 	struct store *c = NULL;
 	pthread_mutex_lock(&p->mu);
 	while (!c) {
-		for (int i = 0; i < p->n && !c; i++)
+		for (int k = 0; k < p->n && !c; k++) {
+			int i = last ? p->n - 1 - k : k;
 			if (!p->conns[i].busy)
 				c = &p->conns[i];
+		}
 		if (!c)
 			pthread_cond_wait(&p->cv, &p->mu);
 	}
@@ -231,6 +235,16 @@ struct store *store_get(struct store_pool *p)
 	 * of each having to check for a missing connection. */
 	c->down = conn_ready(c) < 0;
 	return c;
+}
+
+struct store *store_get(struct store_pool *p)
+{
+	return borrow(p, false);
+}
+
+struct store *store_get_writer(struct store_pool *p)
+{
+	return borrow(p, true);
 }
 
 static void writer_release(struct store *c)

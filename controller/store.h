@@ -170,6 +170,12 @@ const char *store_dialect(const struct store_pool *p);
  * -ECONNRESET, with the reason in store_last_error(), so callers take the
  * error path they have for a failed statement; the next borrow retries. */
 struct store *store_get(struct store_pool *p);
+/* As store_get, for a thread that does most of the writing (the commit
+ * queue): it gets the same connection each time unless every other one is
+ * busy. SQLite drops a connection's page cache whenever another
+ * connection has written since its last transaction, so a writer that
+ * keeps its connection keeps its cache (the indexes it inserts into). */
+struct store *store_get_writer(struct store_pool *p);
 void store_put(struct store_pool *p, struct store *c);
 
 /* The cached statement for sql on c (sql must be a string literal: cached

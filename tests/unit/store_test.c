@@ -573,6 +573,39 @@ static void test_concurrent(void **state)
 	store_put(f->p, c);
 }
 
+/* The writer keeps one connection (its page cache survives its own
+ * writes), the others are lent from the other end of the pool; either
+ * falls back on any free connection. */
+static void test_writer_conn(void **state)
+{
+	struct fixture *f = *state;
+	struct store *r = store_get(f->p);
+	store_put(f->p, r);
+	struct store *w = store_get_writer(f->p);
+	assert_ptr_not_equal(w, r);
+	store_put(f->p, w);
+	for (int i = 0; i < 3; i++) {
+		struct store *x = store_get(f->p);
+		assert_ptr_equal(x, r);
+		struct store *y = store_get_writer(f->p);
+		assert_ptr_equal(y, w);
+		store_put(f->p, x);
+		store_put(f->p, y);
+	}
+	struct store *busy = store_get_writer(f->p);
+	struct store *other = store_get_writer(f->p);
+	assert_ptr_equal(busy, w);
+	assert_ptr_equal(other, r);
+	store_put(f->p, other);
+	store_put(f->p, busy);
+	busy = store_get(f->p);
+	other = store_get(f->p);
+	assert_ptr_equal(busy, r);
+	assert_ptr_equal(other, w);
+	store_put(f->p, other);
+	store_put(f->p, busy);
+}
+
 /* PostgreSQL: a session the server ends gives -ECONNRESET, and the
  * connection reconnects (its statements prepared again) when borrowed. */
 /* The server process of c's session. */
@@ -715,7 +748,8 @@ static void test_placeholders(void **state)
 /* The body both back ends run. */
 #define BACKEND_TESTS                                                                                        \
 	T(test_dialect), T(test_roundtrip), T(test_constraint), T(test_transactions), T(test_stmt_cache),    \
-	    T(test_placeholders_engine), T(test_portable_forms), T(test_concurrent), T(test_migrate)
+	    T(test_placeholders_engine), T(test_portable_forms), T(test_concurrent), T(test_migrate),        \
+	    T(test_writer_conn)
 
 int main(void)
 {

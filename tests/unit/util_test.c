@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "b64.h"
@@ -437,6 +438,32 @@ static void test_uuid(void **state)
 	assert_false(uuidgen_valid("../../../etc/passwd-aaaa-aaaaaaaaaaaa"));
 }
 
+/* v7: the first 48 bits are the Unix time in ms, so ids sort by creation */
+static void test_uuid_v7(void **state)
+{
+	char a[UUID_STR_LEN], b[UUID_STR_LEN], hex[13] = {0};
+	struct timespec pause = {0, 2 * 1000 * 1000};
+
+	(void)state;
+	uint64_t before = (uint64_t)time(NULL);
+	assert_int_equal(uuidgen_v7(a), 0);
+	assert_int_equal(nanosleep(&pause, NULL), 0);
+	assert_int_equal(uuidgen_v7(b), 0);
+	uint64_t after = (uint64_t)time(NULL);
+	assert_true(uuidgen_valid(a));
+	assert_int_equal(a[14], '7');
+	assert_non_null(strchr("89ab", a[19]));
+	assert_true(strcmp(a, b) < 0);
+	memcpy(hex, a, 8);
+	memcpy(hex + 8, a + 9, 4);
+	uint64_t ms = strtoull(hex, NULL, 16);
+	assert_true(ms / 1000 >= before && ms / 1000 <= after);
+	/* the rest is random: two ids of the same millisecond still differ */
+	assert_int_equal(uuidgen_v7(a), 0);
+	assert_int_equal(uuidgen_v7(b), 0);
+	assert_string_not_equal(a, b);
+}
+
 /* ---- hexstr ---- */
 
 static void test_hexstr(void **state)
@@ -511,6 +538,7 @@ int main(void)
 	    cmocka_unit_test(test_hostport),
 	    cmocka_unit_test(test_ipnet),
 	    cmocka_unit_test(test_uuid),
+	    cmocka_unit_test(test_uuid_v7),
 	    cmocka_unit_test(test_hexstr),
 	    cmocka_unit_test(test_gzip),
 	};
