@@ -293,11 +293,21 @@ static int row_take(struct store *d, const char *uuid, struct row *w)
 			memcpy(w->baseline, baseline, sizeof(w->baseline));
 	}
 	store_reset(st);
-	st = store_stmt(d, "UPDATE attest SET nonce = NULL, nonce_time = NULL WHERE device_id = ?1");
+	if (!w->has_nonce)
+		return 0;
+	/* Cleared only if it is still the nonce read: of two quotes over one
+	 * nonce at once (two workers, two replicas), one gets it. */
+	st = store_stmt(d, "UPDATE attest SET nonce = NULL, nonce_time = NULL WHERE device_id = ?1"
+			   " AND nonce = ?2");
 	if (!st)
 		return -EIO;
 	store_bind_text(st, 1, uuid);
-	r = store_step_done(st);
+	store_bind_blob(st, 2, w->nonce, ATTEST_NONCE_LEN);
+	r = store_step_one(st);
+	if (r == -EAGAIN) {
+		w->has_nonce = false; /* another request took it */
+		r = 0;
+	}
 	return r;
 }
 

@@ -21,6 +21,8 @@
 #include "evecommon/netcmn.pb-c.h"
 
 #define DNS_MAX 8
+/* store_lock key ("dvio"): port PUTs take turns, on every replica. */
+#define DEVICEIO_LOCK 0x6476696f
 
 /* PhyIoType values by admin name (numbers: org.lfedge.eve.common). */
 static const struct {
@@ -783,9 +785,38 @@ static unsigned port_put(struct http_req *r, struct store *d, const char *dev, j
 		admin_reply_err(r, e, "port (logicallabel or ifname on this device)");
 		return 500;
 	}
-	ctl_device_changed(r->ctl, d, dev);
 	*out = port_json(&p);
 	return created ? 201 : 200;
+}
+
+/* port_put in a transaction under DEVICEIO_LOCK: the port it merges into,
+ * the port count and the labels taken are what it writes over, whatever
+ * other PUTs run at once (on any replica). */
+static unsigned port_put_locked(struct http_req *r, struct store *d, const char *dev, json_t *b, json_t **out)
+{
+	int e = store_begin(d);
+	if (e == 0)
+		e = store_lock(d, DEVICEIO_LOCK);
+	if (e < 0) {
+		store_rollback(d);
+		admin_reply_err(r, e, "port");
+		return 500;
+	}
+	unsigned st = port_put(r, d, dev, b, out);
+	if (st >= 300) {
+		store_rollback(d);
+		return st;
+	}
+	e = store_commit(d);
+	if (e < 0) {
+		store_rollback(d);
+		json_decref(*out);
+		*out = NULL;
+		admin_reply_err(r, e, "port");
+		return 500;
+	}
+	ctl_device_changed(r->ctl, d, dev);
+	return st;
 }
 
 static void h_put(struct http_req *r)
@@ -806,7 +837,7 @@ static void h_put(struct http_req *r)
 	if (admin_device_resolve(d, r->params[0], dev) < 0)
 		http_reply_error(r, 404, "no such device %s", r->params[0]);
 	else
-		st = port_put(r, d, dev, b, &out);
+		st = port_put_locked(r, d, dev, b, &out);
 	store_put(r->ctl->db, d);
 	json_decref(b);
 	if (out)

@@ -80,6 +80,34 @@ wait "$fpid" 2>/dev/null
 expect 2 device logs nodev -f
 expect 1 device logs edge-one --since soon
 
+# ---- device io: PUTs of one port at once, each setting another key (on
+# PostgreSQL their transactions run side by side): every key is stored,
+# none lost to another PUT's read-merge-write
+expect 0 device io set edge-one eth9 --create --usage mgmt
+sets=("--proxy http://proxy.example:3128" "--ifname enp9s0" "--cost 7" "--dns 10.0.0.53"
+	"--assigngrp grp9" "--pci 0000:00:09.0" "--usb 1:9" "--label uplink9")
+pids=()
+for i in "${!sets[@]}"; do
+	# shellcheck disable=SC2086 # each entry is an option and its value
+	"$EVECTL" device io set edge-one eth9 ${sets[$i]} >/dev/null 2>"$WORK/io$i.err" &
+	pids+=($!)
+done
+for i in "${!pids[@]}"; do
+	wait "${pids[$i]}" || { cat "$WORK/io$i.err" >&2; fail "device io set ${sets[$i]} at once"; }
+done
+expect 0 -o json device io list edge-one
+want 1 "$(json '.items|length')" "io: one port"
+port=.items[0]
+want http://proxy.example:3128 "$(json "$port.proxy")" "io: proxy kept"
+want enp9s0 "$(json "$port.ifname")" "io: ifname kept"
+want 7 "$(json "$port.cost")" "io: cost kept"
+want 10.0.0.53 "$(json "$port.dns[0]")" "io: dns kept"
+want grp9 "$(json "$port.assigngrp")" "io: assigngrp kept"
+want 0000:00:09.0 "$(json "$port.pcilong")" "io: pci kept"
+want 1:9 "$(json "$port.usbaddr")" "io: usb kept"
+want uplink9 "$(json "$port.logicallabel")" "io: label kept"
+expect 0 device io delete edge-one eth9
+
 # ---- images
 sha=$(printf 'x' | sha256sum | cut -d' ' -f1)
 expect 0 -o json image add os-1.0 --url https://images.invalid/os.img --sha256 "$sha" --format baseos \
