@@ -111,10 +111,9 @@ struct cs_ticket {
 struct cs_grant {
 	bool used;
 	char device[UUID_STR_LEN];
-	char *token;
-	char *prev_token; /* the one it replaced (still valid until its exp: the
-			   * device uses it until its next config poll) */
-	int64_t exp, prev_exp;
+	char *token; /* the latest (what configs carry) */
+	int64_t exp;
+	int64_t since; /* when granted: tokens issued before are not this grant's */
 	uint32_t generation;
 	struct cs_end ctl;                               /* fd -1 while the device is not connected */
 	unsigned ctl_gen;                                /* id of the current control tunnel (0: none) */
@@ -307,8 +306,7 @@ static bool grant_gc(struct console_hub *h, const char *dev, int64_t now)
 		if (session_live(&h->s[i]) && !strcmp(h->s[i].device, dev) && g->exp > now)
 			return false;
 	free(g->token);
-	free(g->prev_token);
-	g->token = g->prev_token = NULL;
+	g->token = NULL;
 	g->used = false;
 	g->ctl_gen = 0; /* its control thread closes the tunnel */
 	pthread_cond_broadcast(&h->cv);
@@ -565,7 +563,6 @@ void console_hub_free(struct console_hub *h)
 		return;
 	for (size_t i = 0; i < CS_MAX_SESSIONS; i++) {
 		free(h->g[i].token);
-		free(h->g[i].prev_token);
 	}
 	EVP_PKEY_free(h->pub);
 	pthread_mutex_destroy(&h->mu);
@@ -618,6 +615,7 @@ static int grant_ensure(struct console_hub *h, const char *dev, int64_t exp, boo
 			return -ENOSPC;
 		memset(g, 0, sizeof(*g));
 		g->ctl.fd = g->ctl.raw = -1;
+		g->since = time(NULL);
 		snprintf(g->device, sizeof(g->device), "%s", dev);
 	}
 	struct evjwt_claims cl = {.exp = exp, .iat = time(NULL)};
@@ -631,9 +629,7 @@ static int grant_ensure(struct console_hub *h, const char *dev, int64_t exp, boo
 			g->used = false;
 		return r;
 	}
-	free(g->prev_token);
-	g->prev_token = g->token; /* NULL for a new grant */
-	g->prev_exp = g->exp;
+	free(g->token);
 	g->token = tok;
 	g->exp = exp;
 	g->generation++;
@@ -698,9 +694,11 @@ static struct cs_grant *grant_by_token(struct console_hub *h, struct http_req *r
 		return NULL;
 	struct cs_grant *g = grant_find(h, cl.sub);
 	*why = "edge-view token no longer granted";
-	bool current = g && g->token && !strcmp(g->token, a + 7);
-	bool previous = g && g->prev_token && !strcmp(g->prev_token, a + 7) && g->prev_exp > time(NULL);
-	if (!current && !previous)
+	/* Any unexpired token of this grant, not only the latest: a device
+	 * uses the one it has until its next config poll, and sessions that
+	 * come fast can renew the grant more than once before that. Each is
+	 * bound to the device by the proof below. */
+	if (!g || !g->token || strcmp(cl.dep, h->me) || cl.iat < g->since)
 		return NULL;
 	return device_proven(h, r, g, &cl, why) ? g : NULL;
 }

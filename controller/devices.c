@@ -99,8 +99,23 @@ int devices_find_by_cert(struct store *d, const uint8_t hash[32], char uuid[UUID
 	return r;
 }
 
+/* The store_lock key of a serial: 63 bits of its SHA-256 (a collision
+ * only makes two registrations take turns). */
+static int64_t serial_lock_key(const char *serial)
+{
+	uint8_t h[CRYPTO_SHA256_LEN];
+	uint64_t k = 0;
+	if (crypto_sha256(serial, strlen(serial), h) < 0)
+		return 0;
+	for (int i = 0; i < 8; i++)
+		k = k << 8 | h[i];
+	return (int64_t)(k >> 1);
+}
+
 bool devices_serial_taken(struct store *d, const char *serial)
 {
+	if (store_lock(d, serial_lock_key(serial)) < 0)
+		return true;
 	struct store_stmt *st = store_stmt(d, "SELECT 1 FROM devices WHERE serial = ?1 LIMIT 1");
 	if (!st)
 		return true;

@@ -28,7 +28,10 @@ struct device_new {
 int devices_create(struct ctl *c, struct store *d, const struct device_new *n, char uuid_out[UUID_STR_LEN]);
 /* Find by SHA-256 of the certificate DER. -ENOENT. */
 int devices_find_by_cert(struct store *d, const uint8_t hash[32], char uuid[UUID_STR_LEN], int *registered);
-/* True when a device other than by_cert holds serial. */
+/* Inside a write transaction: take serial's lock (store_lock: on a
+ * clustered store, another transaction asking for the same serial waits
+ * until this one ends), then true when a device holds serial (or the
+ * store fails). The caller inserts the device in the same transaction. */
 bool devices_serial_taken(struct store *d, const char *serial);
 /* Mark registered (a pre-registered device called /register). */
 int devices_set_registered(struct store *d, const char *uuid);

@@ -9,6 +9,8 @@
 #   the token with a proof by another registered device is refused
 #   the token with a proof by an unregistered key is refused
 #   a proof signed for another path, or replayed, is refused
+#   a token two renewals old is still accepted (the device uses it until
+#   its next config poll); once the grant ends, no token of it is
 . "$(dirname "$0")/e2e_lib.sh"
 : "${EVE_DEVPROOF:?}"
 
@@ -79,6 +81,27 @@ want_refused "proof for another path" "$(client $CTLP "$A_KEY" "$A_CERT" /edgevi
 out=$(client $CTLP "$A_KEY" "$A_CERT" twice)
 echo "$out" | head -1 | grep -q '^OPEN$' || fail "device a's own proof: $out"
 want_refused "the same proof again" "$(echo "$out" | tail -1)" "device proof replayed"
+
+step "a token two renewals old is the grant's; after the grant, none is"
+T1=$TOKEN
+for ttl in 400 500; do # each a longer session: the grant gets a new token
+	api POST /apps/dp1/console-sessions "{\"kind\":\"console\",\"ttl\":$ttl}" >"$W/s$ttl.json" ||
+		fail "create ($ttl s): $CTL_STATUS $(cat "$W/s$ttl.json")"
+done
+T3=$(ectl -o json device config dump devproof-a | jq -r .edgeview.token)
+[ "$T3" != "$T1" ] || fail "longer sessions did not renew the token"
+out=$(client $CTLP "$A_KEY" "$A_CERT")
+echo "$out" | head -1 | grep -q '^OPEN$' || fail "the first token after two renewals: $out"
+pass "two renewals old: accepted"
+for f in s.json s400.json s500.json; do
+	api DELETE "/console-sessions/$(jq -r .id "$W/$f")" >/dev/null || fail "end session: $CTL_STATUS"
+done
+no_token() { ! ectl -o json device config dump devproof-a | jq -e .edgeview.token >/dev/null; }
+wait_for 30 "the grant withdrawn from device a's config" no_token
+want_refused "a token of an ended grant" "$(client $CTLP "$A_KEY" "$A_CERT")" "no longer granted"
+api POST /apps/dp1/console-sessions '{"kind":"console","ttl":300}' >"$W/s2.json" || fail "create: $CTL_STATUS"
+wait_for 30 "a new token in device a's config" has_token
+want_refused "an old grant's token under a new grant" "$(client $CTLP "$A_KEY" "$A_CERT")" "no longer granted"
 
 step "device a reconnects with fresh proofs; clean stops"
 wait_for 30 "device a connected again" sh -c "[ \$(grep -c 'edgeview: connected to the dispatcher' '$W/agent-a.log') -ge 2 ]"
