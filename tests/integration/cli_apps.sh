@@ -63,10 +63,7 @@ for i in 1 2 3 4 5 6 7 8; do
 		--network fwlan >/dev/null 2>"$WORK/race$i.err" &
 	pids+=($!)
 done
-ok=0 refused=0
-for pid in "${pids[@]}"; do
-	if wait "$pid"; then ok=$((ok + 1)); else refused=$((refused + 1)); fi
-done
+wait_all "${pids[@]}"
 [ "$ok" = 1 ] && [ "$refused" = 7 ] || fail "8 deploys of host port 9090 at once: $ok stored, $refused refused"
 grep -l "9090" "$WORK"/race*.err | wc -l | grep -qx 7 || fail "refused deploys do not name the port"
 for i in 1 2 3 4 5 6 7 8; do [ -s "$WORK/race$i.err" ] || expect 0 app delete race$i; done

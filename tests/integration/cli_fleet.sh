@@ -82,18 +82,15 @@ expect 1 device logs edge-one --since soon
 
 # ---- one serial, eight devices added at once (on PostgreSQL their
 # transactions run side by side): one is stored, seven refused
-pids=()
 for i in 1 2 3 4 5 6 7 8; do
 	mkcert "dup$i"
 done
+pids=()
 for i in 1 2 3 4 5 6 7 8; do
 	"$EVECTL" device add "dup-$i" --cert "$WORK/dup$i.pem" --serial SN-DUP >/dev/null 2>"$WORK/dup$i.err" &
 	pids+=($!)
 done
-ok=0 refused=0
-for pid in "${pids[@]}"; do
-	if wait "$pid"; then ok=$((ok + 1)); else refused=$((refused + 1)); fi
-done
+wait_all "${pids[@]}"
 [ "$ok" = 1 ] && [ "$refused" = 7 ] || fail "8 devices with serial SN-DUP at once: $ok stored, $refused refused"
 grep -l "serial" "$WORK"/dup*.err | wc -l | grep -qx 7 || fail "refused adds do not say the serial is taken"
 deleted=0

@@ -83,6 +83,15 @@ json() { "$JSONQ" "$1" <"$OUT" || fail "not JSON or no $1 in output of the last 
 
 # want VALUE ACTUAL MESSAGE
 want() { [ "$1" = "$2" ] || fail "$3: got '$2', want '$1'"; }
+# wait_all PID...: wait for commands started at once; sets ok (how many
+# exited 0) and refused (the others)
+wait_all() {
+	local pid
+	ok=0 refused=0
+	for pid in "$@"; do
+		if wait "$pid"; then ok=$((ok + 1)); else refused=$((refused + 1)); fi
+	done
+}
 
 start_controller() {
 	ctl_init "$CTL_DIR" "$CLI_PORT" || fail "controller init"
