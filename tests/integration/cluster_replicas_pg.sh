@@ -347,14 +347,18 @@ echo "rejoin: replica A serves again and HAProxy sends it connections"
 # 3a. it hears the others: an app deployed through C, devices polling A
 fanout "C -> A (rejoined)" "$A" "$RA" "$RC" rj
 
-# 3b. logs -f on A of a device that sends its logs through C
+# 3b. logs -f on A of a device that sends its logs through C. The follow
+# starts at a time before the device exists: without `since` it would start
+# after the newest stored line, and miss any upload C stored before A listed
+# the device (a loaded machine: soak run of 2026-12-05).
+lf_since=$(($(date +%s) - 2))
 "$EVE_DEVSIM" --dir "$A" --connect-to "::$RC" --pid "$(cat "$C/serve.pid")" --serial-prefix lf --devices 1 \
 	--connections 1 --compress 60 --duration 6 --log-entries 5 --timeout 10 --crypto-seconds 0.05 \
 	reports >"$W/lf.out" 2>&1 &
 DEVSIM_PID=$!
 wait_for 60 "replica A lists the device sending logs through C" ev "$RA" device get lf-000000
 curl -sN --cacert "$A/certs/root-certificate.pem" -H "Authorization: Bearer $(cat "$A/admin-token")" \
-	"https://$RA/api/v1/devices/lf-000000/logs?follow=1" >"$W/follow.out" 2>"$W/follow.err" &
+	"https://$RA/api/v1/devices/lf-000000/logs?follow=1&since=$lf_since" >"$W/follow.out" 2>"$W/follow.err" &
 FOLLOW_PID=$!
 wait "$DEVSIM_PID" || { cat "$W/lf.out" >&2; fail "eve-devsim reports (logs through C) exited $?"; }
 DEVSIM_PID=
