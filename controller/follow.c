@@ -42,6 +42,10 @@ struct follow_hub {
 	struct follower *head;
 	int count, max;
 	bool stopping;
+	/* follow_notify calls so far: a reader that found nothing suspends
+	 * only if none came since it looked, else it would sleep through
+	 * lines stored meanwhile until the keep-alive tick */
+	uint64_t notified;
 };
 
 int follow_hub_new(int max, struct follow_hub **out)
@@ -59,6 +63,8 @@ static void resume_all(struct follow_hub *h, bool only_idle)
 {
 	time_t now = time(NULL);
 	pthread_mutex_lock(&h->mu);
+	if (!only_idle)
+		h->notified++;
 	for (struct follower *f = h->head; f; f = f->next) {
 		if (!f->suspended || (only_idle && now - f->last_sent < KEEPALIVE_S))
 			continue;
@@ -124,32 +130,46 @@ static void follow_fetch(struct follower *f)
 	json_decref(items);
 }
 
+static uint64_t notified(struct follow_hub *h)
+{
+	pthread_mutex_lock(&h->mu);
+	uint64_t n = h->notified;
+	pthread_mutex_unlock(&h->mu);
+	return n;
+}
+
 static ssize_t follow_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct follower *f = cls;
-	if (f->off == f->out.len) {
-		buf_reset(&f->out);
-		f->off = 0;
-		follow_fetch(f);
-	}
-	if (f->off == f->out.len && time(NULL) - f->last_sent >= KEEPALIVE_S)
-		buf_append(&f->out, "\n", 1);
-	if (f->off < f->out.len) {
-		size_t n = f->out.len - f->off;
-		if (n > max)
-			n = max;
-		memcpy(out, f->out.data + f->off, n);
-		f->off += n;
-		f->last_sent = time(NULL);
-		return (ssize_t)n;
-	}
-	pthread_mutex_lock(&f->hub->mu);
-	bool stop = f->hub->stopping;
-	if (!stop) {
-		f->suspended = true;
-		MHD_suspend_connection(f->conn);
-	}
-	pthread_mutex_unlock(&f->hub->mu);
+	struct follow_hub *h = f->hub;
+	bool stop, again;
+	do {
+		uint64_t seen = notified(h);
+		if (f->off == f->out.len) {
+			buf_reset(&f->out);
+			f->off = 0;
+			follow_fetch(f);
+		}
+		if (f->off == f->out.len && time(NULL) - f->last_sent >= KEEPALIVE_S)
+			buf_append(&f->out, "\n", 1);
+		if (f->off < f->out.len) {
+			size_t n = f->out.len - f->off;
+			if (n > max)
+				n = max;
+			memcpy(out, f->out.data + f->off, n);
+			f->off += n;
+			f->last_sent = time(NULL);
+			return (ssize_t)n;
+		}
+		pthread_mutex_lock(&h->mu);
+		stop = h->stopping;
+		again = !stop && h->notified != seen;
+		if (!stop && !again) {
+			f->suspended = true;
+			MHD_suspend_connection(f->conn);
+		}
+		pthread_mutex_unlock(&h->mu);
+	} while (again);
 	return stop ? MHD_CONTENT_READER_END_OF_STREAM : 0;
 }
 
