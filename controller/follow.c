@@ -130,11 +130,33 @@ static void follow_fetch(struct follower *f)
 	json_decref(items);
 }
 
-static uint64_t notified(struct follow_hub *h)
+static uint64_t notify_count(struct follow_hub *h)
 {
 	pthread_mutex_lock(&h->mu);
 	uint64_t n = h->notified;
 	pthread_mutex_unlock(&h->mu);
+	return n;
+}
+
+/* Copy what is buffered (fetching the next batch when the buffer is
+ * spent, or a keep-alive when idle too long) to out; 0 when nothing. */
+static size_t follow_next(struct follower *f, char *out, size_t max)
+{
+	if (f->off == f->out.len) {
+		buf_reset(&f->out);
+		f->off = 0;
+		follow_fetch(f);
+	}
+	if (f->off == f->out.len && time(NULL) - f->last_sent >= KEEPALIVE_S)
+		buf_append(&f->out, "\n", 1);
+	size_t n = f->out.len - f->off;
+	if (n > max)
+		n = max;
+	if (n) {
+		memcpy(out, f->out.data + f->off, n);
+		f->off += n;
+		f->last_sent = time(NULL);
+	}
 	return n;
 }
 
@@ -144,23 +166,10 @@ static ssize_t follow_read(void *cls, uint64_t pos, char *out, size_t max)
 	struct follow_hub *h = f->hub;
 	bool stop, again;
 	do {
-		uint64_t seen = notified(h);
-		if (f->off == f->out.len) {
-			buf_reset(&f->out);
-			f->off = 0;
-			follow_fetch(f);
-		}
-		if (f->off == f->out.len && time(NULL) - f->last_sent >= KEEPALIVE_S)
-			buf_append(&f->out, "\n", 1);
-		if (f->off < f->out.len) {
-			size_t n = f->out.len - f->off;
-			if (n > max)
-				n = max;
-			memcpy(out, f->out.data + f->off, n);
-			f->off += n;
-			f->last_sent = time(NULL);
+		uint64_t seen = notify_count(h);
+		size_t n = follow_next(f, out, max);
+		if (n)
 			return (ssize_t)n;
-		}
 		pthread_mutex_lock(&h->mu);
 		stop = h->stopping;
 		again = !stop && h->notified != seen;
